@@ -1,0 +1,66 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "runner", version, about = "A declarative experiment runner for classical machine learning")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run every trial of each experiment and write its report (the default command).
+    Run(RunArgs),
+    /// Validate experiment files and their datasets, and print the trial plan. Trains nothing.
+    Check(CheckArgs),
+    /// List the model kinds with their parameters, defaults and valid ranges.
+    Models,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Experiment files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Report folder (overrides [report] dir; with several files, one subfolder per experiment).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a key of the file by its dotted path, e.g. `split.folds=10` or `model.ridge.grid.alpha=[1,10]`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Reuse finished units from trials.jsonl (the default when it matches this run).
+    #[arg(long, conflicts_with = "fresh")]
+    pub resume: bool,
+    /// Discard earlier results in trials.jsonl and start over.
+    #[arg(long)]
+    pub fresh: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Override a key of the file by its dotted path.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `runner FILE...` means `runner run FILE...`.
+pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
+    const KNOWN: &[&str] = &["run", "check", "models", "help", "-h", "--help", "-V", "--version"];
+    if let Some(first) = args.get(1) {
+        if !KNOWN.contains(&first.as_str()) {
+            args.insert(1, "run".into());
+        }
+    }
+    args
+}

@@ -1,0 +1,241 @@
+//! The experiment file: raw TOML (with spans) is validated into a checked [`Experiment`]
+//! before any data is read. Every problem is collected, not just the first.
+
+pub mod diag;
+mod grid;
+mod parse;
+
+pub use grid::{expand_axis, AxisSpec};
+pub use parse::{parse_experiment, ConfigErrors};
+
+use crate::models::catalog::{ModelKind, ParamValue};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Regression,
+    Classification,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impute {
+    Error,
+    Drop,
+    Mean,
+    Median,
+    Mode,
+    Constant,
+    Interpolate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    None,
+    Standard,
+    Minmax,
+}
+
+/// How one feature column is cleaned: the file-wide `[preprocess]` settings with any
+/// `[preprocess.columns.NAME]` override applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRule {
+    pub impute: Impute,
+    pub fill_value: Option<FillValue>,
+    pub scale: Scale,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FillValue {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetConfig {
+    /// As written in the file.
+    pub path_as_written: String,
+    /// Resolved against the experiment file's directory.
+    pub path: PathBuf,
+    pub target: String,
+    pub task: Option<Task>,
+    pub features: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    pub categorical: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreprocessConfig {
+    pub default_rule: ColumnRule,
+    pub columns: BTreeMap<String, ColumnRule>,
+    pub drop_first: bool,
+}
+
+impl PreprocessConfig {
+    pub fn rule_for(&self, column: &str) -> &ColumnRule {
+        self.columns.get(column).unwrap_or(&self.default_rule)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TestSize {
+    Fraction(f64),
+    Count(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SplitConfig {
+    Holdout { test_size: TestSize, shuffle: bool, stratify: bool },
+    KFold { folds: usize, shuffle: bool },
+    StratifiedKFold { folds: usize, shuffle: bool },
+    Column { column: String },
+    None,
+}
+
+impl SplitConfig {
+    pub fn method_name(&self) -> &'static str {
+        match self {
+            SplitConfig::Holdout { .. } => "holdout",
+            SplitConfig::KFold { .. } => "kfold",
+            SplitConfig::StratifiedKFold { .. } => "stratified_kfold",
+            SplitConfig::Column { .. } => "column",
+            SplitConfig::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    pub name: String,
+    pub kind: ModelKind,
+    pub fixed: BTreeMap<String, ParamValue>,
+    /// Grid axes in name order (as scikit-learn's ParameterGrid sorts them); the last varies fastest.
+    pub grid: Vec<(String, Vec<ParamValue>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Mse,
+    Rmse,
+    Mae,
+    R2,
+    Accuracy,
+    Precision,
+    Recall,
+    F1,
+    LogLoss,
+    RocAuc,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 10] = [
+        Metric::Mse,
+        Metric::Rmse,
+        Metric::Mae,
+        Metric::R2,
+        Metric::Accuracy,
+        Metric::Precision,
+        Metric::Recall,
+        Metric::F1,
+        Metric::LogLoss,
+        Metric::RocAuc,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Mse => "mse",
+            Metric::Rmse => "rmse",
+            Metric::Mae => "mae",
+            Metric::R2 => "r2",
+            Metric::Accuracy => "accuracy",
+            Metric::Precision => "precision",
+            Metric::Recall => "recall",
+            Metric::F1 => "f1",
+            Metric::LogLoss => "log_loss",
+            Metric::RocAuc => "roc_auc",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn task(self) -> Task {
+        match self {
+            Metric::Mse | Metric::Rmse | Metric::Mae | Metric::R2 => Task::Regression,
+            _ => Task::Classification,
+        }
+    }
+
+    /// Whether a larger value is better (accuracy) or worse (mse).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::R2 | Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1 | Metric::RocAuc)
+    }
+
+    pub fn defaults_for(task: Task) -> Vec<Metric> {
+        match task {
+            Task::Regression => vec![Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2],
+            Task::Classification => {
+                vec![Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss, Metric::RocAuc]
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Md,
+    Json,
+    Svg,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub dir: Option<PathBuf>,
+    pub formats: Vec<Format>,
+    pub metrics: Option<Vec<Metric>>,
+    pub rank_by: Option<Metric>,
+}
+
+/// A checked experiment: everything the later stages need, with every value validated.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: u32,
+    /// The experiment file as given on the command line.
+    pub file: PathBuf,
+    pub sha256: String,
+    pub overrides: Vec<String>,
+    pub dataset: DatasetConfig,
+    pub preprocess: PreprocessConfig,
+    pub split: SplitConfig,
+    pub models: Vec<ModelConfig>,
+    pub report: ReportConfig,
+    /// `file:line:column` of keys that can only be checked against the data
+    /// (`dataset.target`, `split.column`, `model.NAME.kind`, ...).
+    pub locations: BTreeMap<String, String>,
+}
+
+impl Experiment {
+    /// Where a key sits in the file, for errors found after the data is read.
+    pub fn location(&self, key: &str) -> String {
+        self.locations.get(key).cloned().unwrap_or_else(|| self.file.display().to_string())
+    }
+}
+
+impl Experiment {
+    /// The report folder: `--out`, else `[report] dir`, else `reports/<name>`.
+    pub fn report_dir(&self, out: Option<&std::path::Path>) -> PathBuf {
+        match (out, &self.report.dir) {
+            (Some(out), _) => out.to_path_buf(),
+            (None, Some(dir)) => dir.clone(),
+            (None, None) => PathBuf::from("reports").join(&self.name),
+        }
+    }
+}

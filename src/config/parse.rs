@@ -1,0 +1,924 @@
+//! Raw TOML → [`Experiment`]. Walks the span-carrying `DeTable` by hand (rather than through
+//! serde) so that every unknown key, wrong type and out-of-range value is reported at once,
+//! each with `file:line:column` and, for names, the nearest valid one.
+
+use super::diag::{suggestion, Diagnostic, Diagnostics, Source, OVERRIDE_BASE, OVERRIDE_STRIDE};
+use super::grid::{expand_axis, AxisSpec};
+use super::*;
+use crate::models::catalog::{kind_spec, KindSpec, ParamValue, KINDS};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// Every problem found in an experiment file, in file order.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<Diagnostic>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {d}")?;
+        }
+        Ok(())
+    }
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Parses and validates an experiment file. `overrides` are `--set KEY=VALUE` strings,
+/// applied on top of the file and checked like it.
+pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result<Experiment, ConfigErrors> {
+    let source = Source { name: file.display().to_string(), text };
+    let mut d = Diagnostics::new(source);
+    let (mut root, parse_errors) = DeTable::parse_recoverable(text);
+    for e in parse_errors {
+        let span = e.span().unwrap_or(0..0);
+        d.error(&span, format!("invalid TOML: {}", e.message().trim()));
+    }
+    if !d.errors.is_empty() {
+        return Err(ConfigErrors(d.into_sorted()));
+    }
+    let mut override_errors = Vec::new();
+    let override_text: Vec<String> = overrides.to_vec();
+    for (i, o) in override_text.iter().enumerate() {
+        if let Err(message) = apply_override(root.get_mut(), o, i) {
+            override_errors.push(Diagnostic { location: format!("--set {o}"), message });
+        }
+    }
+    d.overrides = override_text.clone();
+    let experiment = Walker { d: &mut d, locations: BTreeMap::new() }.experiment(root.get_ref(), file, text, overrides);
+    let mut errors = d.into_sorted();
+    errors.extend(override_errors);
+    match experiment {
+        Some(e) if errors.is_empty() => Ok(e),
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+
+/// Applies `a.b.c=VALUE` to the document. `model.NAME.x` addresses the `[[model]]` named NAME.
+fn apply_override<'i>(root: &mut DeTable<'i>, text: &'i str, index: usize) -> Result<(), String> {
+    let (key, raw) = text.split_once('=').ok_or("expected KEY=VALUE")?;
+    let key = key.trim();
+    let value_text = raw.trim();
+    let value = DeValue::parse(value_text)
+        .or_else(|_| {
+            // A bare word is taken as a string, so `--set split.method=kfold` works unquoted.
+            if value_text.chars().all(|c| c.is_alphanumeric() || "_-./".contains(c)) && !value_text.is_empty() {
+                Ok(Spanned::new(0..value_text.len(), DeValue::String(value_text.into())))
+            } else {
+                Err(format!("`{value_text}` is not a TOML value"))
+            }
+        })?;
+    let value = shift(value, OVERRIDE_BASE + index * OVERRIDE_STRIDE);
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a dotted key path"));
+    }
+    let here = OVERRIDE_BASE + index * OVERRIDE_STRIDE;
+    let mut table: &mut DeTable<'i> = root;
+    let mut rest: &[&str] = &parts;
+    while rest.len() > 1 {
+        let head = rest[0];
+        if head == "model" {
+            let name = rest[1];
+            let models = table
+                .get_mut("model")
+                .and_then(|m| match m.get_mut() {
+                    DeValue::Array(a) => Some(a),
+                    _ => None,
+                })
+                .ok_or("the file has no [[model]] tables")?;
+            let mut names = Vec::new();
+            let mut found = None;
+            for (i, m) in models.iter().enumerate() {
+                if let Some(n) = m.get_ref().get("name").and_then(|n| n.get_ref().as_str()) {
+                    names.push(n.to_string());
+                    if n == name {
+                        found = Some(i);
+                    }
+                }
+            }
+            let i = found.ok_or_else(|| {
+                format!("no [[model]] named `{name}`{}", suggestion(name, names.iter().map(String::as_str)))
+            })?;
+            let mut iter = models.iter_mut();
+            let model = iter.nth(i).ok_or("model vanished")?;
+            table = match model.get_mut() {
+                DeValue::Table(t) => t,
+                _ => return Err("[[model]] entry is not a table".into()),
+            };
+            rest = &rest[2..];
+            continue;
+        }
+        let entry = table
+            .entry(Spanned::new(here..here, head.to_string().into()))
+            .or_insert_with(|| Spanned::new(here..here, DeValue::Table(DeTable::default())));
+        table = match entry.get_mut() {
+            DeValue::Table(t) => t,
+            _ => return Err(format!("`{head}` is not a table")),
+        };
+        rest = &rest[1..];
+    }
+    let last = rest.first().ok_or("empty key")?;
+    table.insert(Spanned::new(here..here, last.to_string().into()), value);
+    Ok(())
+}
+
+/// Moves every span of a parsed override value into the override region.
+fn shift<'i>(v: Value<'i>, offset: usize) -> Value<'i> {
+    let span = v.span();
+    let span = span.start + offset..span.end + offset;
+    let inner = match v.into_inner() {
+        DeValue::Array(a) => {
+            let mut out = toml::de::DeArray::new();
+            for item in a {
+                out.push(shift(item, offset));
+            }
+            DeValue::Array(out)
+        }
+        DeValue::Table(t) => {
+            let mut out = DeTable::default();
+            for (k, val) in t {
+                let ks = k.span();
+                out.insert(Spanned::new(ks.start + offset..ks.end + offset, k.into_inner()), shift(val, offset));
+            }
+            DeValue::Table(out)
+        }
+        other => other,
+    };
+    Spanned::new(span, inner)
+}
+
+fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a datetime",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+fn int_of(v: &DeValue<'_>) -> Option<i64> {
+    match v {
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok(),
+        _ => None,
+    }
+}
+
+fn float_of(v: &DeValue<'_>) -> Option<f64> {
+    match v {
+        DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
+        DeValue::Integer(_) => int_of(v).map(|i| i as f64),
+        _ => None,
+    }
+}
+
+fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
+    match v {
+        DeValue::String(s) => Some(ParamValue::Str(s.to_string())),
+        DeValue::Integer(_) => int_of(v).map(ParamValue::Int),
+        DeValue::Float(_) => float_of(v).map(ParamValue::Float),
+        DeValue::Boolean(b) => Some(ParamValue::Bool(*b)),
+        _ => None,
+    }
+}
+
+struct Walker<'d, 'a> {
+    d: &'d mut Diagnostics<'a>,
+    /// Where each checked-later key sits (`dataset.target` → `file:3:10`), for errors found
+    /// once the data is read.
+    locations: BTreeMap<String, String>,
+}
+
+/// A table being read, with the keys it allows.
+struct Table<'t, 'i> {
+    inner: &'t DeTable<'i>,
+    span: Range<usize>,
+    /// How errors name it: `[dataset]`, `[[model]] \`ridge\``.
+    label: String,
+}
+
+impl<'t, 'i> Table<'t, 'i> {
+    fn get(&self, key: &str) -> Option<&'t Value<'i>> {
+        self.inner.get(key)
+    }
+}
+
+impl<'d, 'a> Walker<'d, 'a> {
+    fn err(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.d.error(span, message);
+    }
+
+    fn remember(&mut self, key: &str, span: &Range<usize>) {
+        let loc = self.d.locate(span);
+        self.locations.insert(key.to_string(), loc);
+    }
+
+    fn check_keys(&mut self, t: &Table<'_, '_>, allowed: &[&str]) {
+        for (k, _) in t.inner.iter() {
+            let key: &str = k.get_ref();
+            if !allowed.contains(&key) {
+                let hint = suggestion(key, allowed.iter().copied());
+                let label = t.label.clone();
+                self.err(&k.span(), format!("unknown key `{key}` in {label}{hint}"));
+            }
+        }
+    }
+
+    fn table<'t, 'i>(&mut self, v: &'t Value<'i>, label: String) -> Option<Table<'t, 'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(Table { inner: t, span: v.span(), label }),
+            other => {
+                let found = type_name(other);
+                self.err(&v.span(), format!("{label} must be a table, found {found}"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, t: &Table<'_, '_>, key: &str) -> Option<(String, Range<usize>)> {
+        let v = t.get(key)?;
+        match v.get_ref() {
+            DeValue::String(s) => Some((s.to_string(), v.span())),
+            other => {
+                let (label, found) = (t.label.clone(), type_name(other));
+                self.err(&v.span(), format!("`{key}` in {label} must be a string, found {found}"));
+                None
+            }
+        }
+    }
+
+    fn required_string(&mut self, t: &Table<'_, '_>, key: &str) -> Option<(String, Range<usize>)> {
+        if t.get(key).is_none() {
+            let label = t.label.clone();
+            self.err(&t.span.clone(), format!("{label} is missing the required key `{key}`"));
+            return None;
+        }
+        self.string(t, key)
+    }
+
+    fn choice<T: Copy>(&mut self, t: &Table<'_, '_>, key: &str, options: &[(&str, T)]) -> Option<T> {
+        let (s, span) = self.string(t, key)?;
+        match options.iter().find(|(name, _)| *name == s) {
+            Some((_, v)) => Some(*v),
+            None => {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                let hint = suggestion(&s, names.iter().copied());
+                let label = t.label.clone();
+                self.err(&span, format!("`{key}` in {label} must be one of {}; `{s}` is not{hint}", names.join(", ")));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, t: &Table<'_, '_>, key: &str) -> Option<bool> {
+        let v = t.get(key)?;
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => {
+                let (label, found) = (t.label.clone(), type_name(other));
+                self.err(&v.span(), format!("`{key}` in {label} must be true or false, found {found}"));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, t: &Table<'_, '_>, key: &str, min: i64, max: i64) -> Option<i64> {
+        let v = t.get(key)?;
+        let label = t.label.clone();
+        match int_of(v.get_ref()) {
+            Some(i) if (min..=max).contains(&i) => Some(i),
+            Some(i) => {
+                self.err(&v.span(), format!("`{key}` in {label} must be between {min} and {max}, found {i}"));
+                None
+            }
+            None => {
+                let found = type_name(v.get_ref());
+                self.err(&v.span(), format!("`{key}` in {label} must be an integer, found {found}"));
+                None
+            }
+        }
+    }
+
+    fn string_list(&mut self, t: &Table<'_, '_>, key: &str) -> Option<(Vec<String>, Range<usize>)> {
+        let v = t.get(key)?;
+        let label = t.label.clone();
+        let DeValue::Array(items) = v.get_ref() else {
+            let found = type_name(v.get_ref());
+            self.err(&v.span(), format!("`{key}` in {label} must be an array of strings, found {found}"));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(s) => out.push(s.to_string()),
+                other => {
+                    let found = type_name(other);
+                    self.err(&item.span(), format!("`{key}` in {label} must hold strings, found {found}"));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some((out, v.span()))
+    }
+
+    fn experiment(&mut self, root: &DeTable<'_>, file: &Path, text: &str, overrides: &[String]) -> Option<Experiment> {
+        let root = Table { inner: root, span: 0..0, label: "the top level".into() };
+        self.check_keys(&root, &["name", "description", "seed", "dataset", "preprocess", "split", "model", "report"]);
+
+        let name = self.required_string(&root, "name").and_then(|(n, span)| {
+            let ok = !n.is_empty()
+                && n != "."
+                && n != ".."
+                && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+            if !ok {
+                self.err(&span, format!("`name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `{n}`"));
+            }
+            ok.then_some(n)
+        });
+        let description = self.string(&root, "description").map(|(s, _)| s);
+        let seed = if root.get("seed").is_some() {
+            self.integer(&root, "seed", 0, u32::MAX as i64).map(|s| s as u32)
+        } else {
+            Some(0)
+        };
+
+        let base_dir = file.parent().unwrap_or(Path::new("."));
+        let dataset = match root.get("dataset") {
+            Some(v) => self.table(v, "[dataset]".into()).and_then(|t| self.dataset(&t, base_dir)),
+            None => {
+                self.err(&(0..0), "missing the [dataset] table");
+                None
+            }
+        };
+        let preprocess = match root.get("preprocess") {
+            Some(v) => self.table(v, "[preprocess]".into()).and_then(|t| self.preprocess(&t)),
+            None => Some(PreprocessConfig {
+                default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
+                columns: BTreeMap::new(),
+                drop_first: false,
+            }),
+        };
+        let split = match root.get("split") {
+            Some(v) => self.table(v, "[split]".into()).and_then(|t| self.split(&t)),
+            None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
+        };
+        let models = self.models(root.get("model"));
+        let report = match root.get("report") {
+            Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
+            None => Some(ReportConfig { dir: None, formats: vec![Format::Md, Format::Json, Format::Svg], metrics: None, rank_by: None }),
+        };
+
+        let sha256 = format!("{:x}", Sha256::digest(text.as_bytes()));
+        Some(Experiment {
+            name: name?,
+            description,
+            seed: seed?,
+            file: file.to_path_buf(),
+            sha256,
+            overrides: overrides.to_vec(),
+            dataset: dataset?,
+            preprocess: preprocess?,
+            split: split?,
+            models: models?,
+            report: report?,
+            locations: std::mem::take(&mut self.locations),
+        })
+    }
+
+    fn dataset(&mut self, t: &Table<'_, '_>, base_dir: &Path) -> Option<DatasetConfig> {
+        self.check_keys(t, &["path", "target", "task", "features", "exclude", "categorical", "missing"]);
+        let path = self.required_string(t, "path");
+        if let Some((p, span)) = &path {
+            self.remember("dataset.path", span);
+            let lower = p.to_ascii_lowercase();
+            if ![".csv", ".parquet", ".ndjson", ".jsonl"].iter().any(|ext| lower.ends_with(ext)) {
+                self.err(span, format!("`path` in [dataset] must end in .csv, .parquet, .ndjson or .jsonl, found `{p}`"));
+            }
+        }
+        let target = self.required_string(t, "target");
+        if let Some((_, span)) = &target {
+            self.remember("dataset.target", span);
+        }
+        let task = if t.get("task").is_some() {
+            Some(self.choice(t, "task", &[("regression", Task::Regression), ("classification", Task::Classification)])?)
+        } else {
+            None
+        };
+        let mut lists = Vec::new();
+        for key in ["features", "exclude", "categorical", "missing"] {
+            let list = self.string_list(t, key);
+            if let Some((_, span)) = &list {
+                self.remember(&format!("dataset.{key}"), span);
+            }
+            lists.push((t.get(key).is_some(), list.map(|(l, _)| l)));
+        }
+        let mut take = |i: usize| -> Option<Option<Vec<String>>> {
+            let (given, list) = std::mem::take(&mut lists[i]);
+            match (given, list) {
+                (false, _) => Some(None),
+                (true, Some(l)) => Some(Some(l)),
+                (true, None) => None,
+            }
+        };
+        let features = take(0)?;
+        let exclude = take(1)?.unwrap_or_default();
+        let categorical = take(2)?.unwrap_or_default();
+        let missing = take(3)?.unwrap_or_else(|| vec!["".into(), "NA".into(), "NaN".into(), "null".into()]);
+        let (path_as_written, _) = path?;
+        Some(DatasetConfig {
+            path: base_dir.join(&path_as_written),
+            path_as_written,
+            target: target?.0,
+            task,
+            features,
+            exclude,
+            categorical,
+            missing,
+        })
+    }
+
+    fn column_rule(&mut self, t: &Table<'_, '_>, base: &ColumnRule) -> Option<ColumnRule> {
+        const IMPUTE: &[(&str, Impute)] = &[
+            ("error", Impute::Error),
+            ("drop", Impute::Drop),
+            ("mean", Impute::Mean),
+            ("median", Impute::Median),
+            ("mode", Impute::Mode),
+            ("constant", Impute::Constant),
+            ("interpolate", Impute::Interpolate),
+        ];
+        const SCALE: &[(&str, Scale)] = &[("none", Scale::None), ("standard", Scale::Standard), ("minmax", Scale::Minmax)];
+        let mut rule = base.clone();
+        let mut ok = true;
+        if t.get("impute").is_some() {
+            match self.choice(t, "impute", IMPUTE) {
+                Some(i) => rule.impute = i,
+                None => ok = false,
+            }
+        }
+        if t.get("scale").is_some() {
+            match self.choice(t, "scale", SCALE) {
+                Some(s) => rule.scale = s,
+                None => ok = false,
+            }
+        }
+        if let Some(v) = t.get("fill_value") {
+            match v.get_ref() {
+                DeValue::String(s) => rule.fill_value = Some(FillValue::Text(s.to_string())),
+                other => match float_of(other) {
+                    Some(x) if x.is_finite() => rule.fill_value = Some(FillValue::Number(x)),
+                    _ => {
+                        let (label, found) = (t.label.clone(), type_name(other));
+                        self.err(&v.span(), format!("`fill_value` in {label} must be a finite number or a string, found {found}"));
+                        ok = false;
+                    }
+                },
+            }
+        }
+        if ok && rule.impute == Impute::Constant && rule.fill_value.is_none() {
+            let label = t.label.clone();
+            let span = t.get("impute").map(|v| v.span()).unwrap_or(t.span.clone());
+            self.err(&span, format!("impute = \"constant\" in {label} needs a `fill_value`"));
+            ok = false;
+        }
+        ok.then_some(rule)
+    }
+
+    fn preprocess(&mut self, t: &Table<'_, '_>) -> Option<PreprocessConfig> {
+        self.check_keys(t, &["impute", "fill_value", "scale", "one_hot", "columns"]);
+        let base = ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None };
+        let default_rule = self.column_rule(t, &base);
+        let mut drop_first = Some(false);
+        if let Some(v) = t.get("one_hot") {
+            drop_first = None;
+            if let Some(oh) = self.table(v, "`one_hot` in [preprocess]".into()) {
+                self.check_keys(&oh, &["drop_first"]);
+                drop_first = Some(self.boolean(&oh, "drop_first").unwrap_or(false));
+                if oh.get("drop_first").is_some() && self.boolean(&oh, "drop_first").is_none() {
+                    drop_first = None;
+                }
+            }
+        }
+        let mut columns = BTreeMap::new();
+        let mut ok = true;
+        if let Some(v) = t.get("columns") {
+            match self.table(v, "[preprocess.columns]".into()) {
+                Some(cols) => {
+                    for (name, value) in cols.inner.iter() {
+                        let label = format!("[preprocess.columns.{}]", name.get_ref());
+                        let Some(ct) = self.table(value, label) else {
+                            ok = false;
+                            continue;
+                        };
+                        self.check_keys(&ct, &["impute", "fill_value", "scale"]);
+                        self.remember(&format!("preprocess.columns.{}", name.get_ref()), &name.span());
+                        match default_rule.as_ref().and_then(|d| self.column_rule(&ct, d)) {
+                            Some(rule) => {
+                                columns.insert(name.get_ref().to_string(), rule);
+                            }
+                            None => ok = false,
+                        }
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(PreprocessConfig { default_rule: default_rule?, columns, drop_first: drop_first? })
+    }
+
+    fn split(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
+        const METHODS: &[(&str, u8)] = &[("holdout", 0), ("kfold", 1), ("stratified_kfold", 2), ("column", 3), ("none", 4)];
+        let method = if t.get("method").is_some() { self.choice(t, "method", METHODS) } else { Some(0) };
+        let Some(method) = method else {
+            self.check_keys(t, &["method", "test_size", "shuffle", "stratify", "folds", "column"]);
+            return None;
+        };
+        let (name, allowed): (&str, &[&str]) = match method {
+            0 => ("holdout", &["method", "test_size", "shuffle", "stratify"]),
+            1 => ("kfold", &["method", "folds", "shuffle"]),
+            2 => ("stratified_kfold", &["method", "folds", "shuffle"]),
+            3 => ("column", &["method", "column"]),
+            _ => ("none", &["method"]),
+        };
+        let all = ["method", "test_size", "shuffle", "stratify", "folds", "column"];
+        for (k, _) in t.inner.iter() {
+            let key: &str = k.get_ref();
+            if all.contains(&key) && !allowed.contains(&key) {
+                self.err(&k.span(), format!("`{key}` in [split] does not apply to method = \"{name}\" (it takes {})", allowed[1..].join(", ")));
+            }
+        }
+        self.check_keys(t, &all);
+        let shuffle_default = method == 0;
+        let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(shuffle_default) };
+        match method {
+            0 => {
+                let test_size = match t.get("test_size") {
+                    None => Some(TestSize::Fraction(0.25)),
+                    Some(v) => {
+                        self.remember("split.test_size", &v.span());
+                        match v.get_ref() {
+                            DeValue::Integer(_) => match int_of(v.get_ref()) {
+                                Some(n) if n >= 1 => Some(TestSize::Count(n as usize)),
+                                _ => {
+                                    self.err(&v.span(), "`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1");
+                                    None
+                                }
+                            },
+                            DeValue::Float(_) => match float_of(v.get_ref()) {
+                                Some(x) if x > 0.0 && x < 1.0 => Some(TestSize::Fraction(x)),
+                                x => {
+                                    let shown = x.map_or("?".to_string(), |x| x.to_string());
+                                    self.err(&v.span(), format!("`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1, found {shown}"));
+                                    None
+                                }
+                            },
+                            other => {
+                                let found = type_name(other);
+                                self.err(&v.span(), format!("`test_size` in [split] must be a number, found {found}"));
+                                None
+                            }
+                        }
+                    }
+                };
+                let stratify = if t.get("stratify").is_some() { self.boolean(t, "stratify") } else { Some(false) };
+                if let (Some(true), Some(false)) = (stratify, shuffle) {
+                    let span = t.get("stratify").map(|v| v.span()).unwrap_or(t.span.clone());
+                    self.err(&span, "`stratify = true` in [split] needs `shuffle = true` (as in scikit-learn)");
+                    return None;
+                }
+                Some(SplitConfig::Holdout { test_size: test_size?, shuffle: shuffle?, stratify: stratify? })
+            }
+            1 | 2 => {
+                let folds = if t.get("folds").is_some() { self.integer(t, "folds", 2, 1_000_000) } else { Some(5) };
+                if let Some(v) = t.get("folds") {
+                    self.remember("split.folds", &v.span());
+                }
+                let folds = folds? as usize;
+                let shuffle = shuffle?;
+                Some(if method == 1 { SplitConfig::KFold { folds, shuffle } } else { SplitConfig::StratifiedKFold { folds, shuffle } })
+            }
+            3 => {
+                let column = self.required_string(t, "column");
+                if let Some((_, span)) = &column {
+                    self.remember("split.column", span);
+                }
+                Some(SplitConfig::Column { column: column?.0 })
+            }
+            _ => Some(SplitConfig::None),
+        }
+    }
+
+    fn models(&mut self, v: Option<&Value<'_>>) -> Option<Vec<ModelConfig>> {
+        let Some(v) = v else {
+            self.err(&(0..0), "no [[model]] table: add at least one model");
+            return None;
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            let found = type_name(v.get_ref());
+            self.err(&v.span(), format!("`model` must be an array of tables ([[model]]), found {found}"));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let label = format!("[[model]] #{}", i + 1);
+            let Some(t) = self.table(item, label) else {
+                ok = false;
+                continue;
+            };
+            match self.model(t, &mut seen) {
+                Some(m) => out.push(m),
+                None => ok = false,
+            }
+        }
+        if out.is_empty() && ok {
+            self.err(&v.span(), "no [[model]] table: add at least one model");
+            return None;
+        }
+        ok.then_some(out)
+    }
+
+    fn model(&mut self, mut t: Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<ModelConfig> {
+        let name = self.required_string(&t, "name");
+        if let Some((n, span)) = &name {
+            t.label = format!("[[model]] `{n}`");
+            if let Some(first) = seen.get(n) {
+                let (line, _) = self.d.source.line_col(first.start);
+                self.err(span, format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"));
+            } else {
+                seen.insert(n.clone(), span.clone());
+            }
+        }
+        let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        let spec: Option<&KindSpec> = match self.required_string(&t, "kind") {
+            Some((k, span)) => {
+                self.remember(&format!("model.{}.kind", name.as_ref().map_or("", |n| n.0.as_str())), &span);
+                match kind_spec(&k) {
+                    Some(s) => Some(s),
+                    None => {
+                        let hint = suggestion(&k, kind_names.iter().copied());
+                        self.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {}; see `runner models`)", kind_names.join(", ")));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let Some(spec) = spec else {
+            return None;
+        };
+        let mut allowed: Vec<&str> = vec!["name", "kind", "grid"];
+        allowed.extend(spec.params.iter().map(|p| p.name));
+        for (k, _) in t.inner.iter() {
+            let key: &str = k.get_ref();
+            if !allowed.contains(&key) {
+                let hint = suggestion(key, allowed.iter().copied());
+                let label = t.label.clone();
+                self.err(&k.span(), format!("unknown key `{key}` in {label} (kind {}){hint}", spec.name));
+            }
+        }
+        let mut ok = true;
+        let mut fixed = BTreeMap::new();
+        for p in spec.params {
+            if let Some(v) = t.get(p.name) {
+                match self.param(spec, p.name, v, &t.label) {
+                    Some(value) => {
+                        fixed.insert(p.name.to_string(), value);
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        let mut grid = Vec::new();
+        if let Some(g) = t.get("grid") {
+            let label = format!("`grid` of {}", t.label);
+            match self.table(g, label.clone()) {
+                Some(gt) => {
+                    for (axis, values) in gt.inner.iter() {
+                        let axis_name: &str = axis.get_ref();
+                        let Some(p) = spec.param(axis_name) else {
+                            let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                            let hint = suggestion(axis_name, names.iter().copied());
+                            self.err(&axis.span(), format!("unknown parameter `{axis_name}` in {label} (kind {}){hint}", spec.name));
+                            ok = false;
+                            continue;
+                        };
+                        if fixed.contains_key(p.name) {
+                            self.err(&axis.span(), format!("`{axis_name}` is both fixed and swept in {}; keep one", t.label));
+                            ok = false;
+                            continue;
+                        }
+                        match self.axis(spec, p.name, values, &t.label) {
+                            Some(v) => grid.push((axis_name.to_string(), v)),
+                            None => ok = false,
+                        }
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        grid.sort_by(|a, b| a.0.cmp(&b.0));
+        if !ok {
+            return None;
+        }
+        Some(ModelConfig { name: name?.0, kind: spec.kind, fixed, grid })
+    }
+
+    fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
+        let p = spec.param(name)?;
+        let Some(raw) = param_value_of(v.get_ref()) else {
+            let found = type_name(v.get_ref());
+            self.err(&v.span(), format!("`{name}` in {label} must be a {}, found {found}", p.ty.describe()));
+            return None;
+        };
+        match p.ty.check(&raw) {
+            Ok(value) => Some(value),
+            Err(why) => {
+                self.err(&v.span(), format!("`{name}` in {label}: {why}"));
+                None
+            }
+        }
+    }
+
+    fn axis(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<Vec<ParamValue>> {
+        let what = format!("grid.{name}");
+        let axis = match v.get_ref() {
+            DeValue::Array(items) => {
+                if items.is_empty() {
+                    self.err(&v.span(), format!("`{what}` in {label} is empty: give at least one value"));
+                    return None;
+                }
+                let mut values = Vec::new();
+                let mut ok = true;
+                for item in items.iter() {
+                    match self.param(spec, name, item, label) {
+                        Some(x) => values.push(x),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                AxisSpec::List(values)
+            }
+            DeValue::Table(gen) => {
+                let keys: Vec<&str> = gen.iter().map(|(k, _)| -> &str { k.get_ref() }).collect();
+                let [generator] = keys.as_slice() else {
+                    self.err(&v.span(), format!("`{what}` in {label} must be a list or exactly one of {{ logspace = [start, stop, num] }}, {{ linspace = [...] }}, {{ range = [start, stop, step] }}"));
+                    return None;
+                };
+                let generator = generator.to_string();
+                let Some(args) = gen.get(generator.as_str()) else { return None };
+                let nums: Option<Vec<f64>> = match args.get_ref() {
+                    DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
+                    _ => None,
+                };
+                let Some(nums) = nums else {
+                    self.err(&args.span(), format!("`{what}.{generator}` in {label} must be an array of three numbers"));
+                    return None;
+                };
+                let count = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
+                match generator.as_str() {
+                    "logspace" | "linspace" => {
+                        let Some(num) = count(nums[2]) else {
+                            self.err(&args.span(), format!("the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"));
+                            return None;
+                        };
+                        if generator == "logspace" {
+                            AxisSpec::Logspace { start: nums[0], stop: nums[1], num }
+                        } else {
+                            AxisSpec::Linspace { start: nums[0], stop: nums[1], num }
+                        }
+                    }
+                    "range" => {
+                        if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
+                            self.err(&args.span(), format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0"));
+                            return None;
+                        }
+                        AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 }
+                    }
+                    other => {
+                        let hint = suggestion(other, ["logspace", "linspace", "range"]);
+                        self.err(&v.span(), format!("unknown grid generator `{other}` in `{what}` of {label}{hint}"));
+                        return None;
+                    }
+                }
+            }
+            other => {
+                let found = type_name(other);
+                self.err(&v.span(), format!("`{what}` in {label} must be a list of values or a generator table, found {found}"));
+                return None;
+            }
+        };
+        let values = expand_axis(&axis);
+        if values.is_empty() {
+            self.err(&v.span(), format!("`{what}` in {label} produces no values"));
+            return None;
+        }
+        let p = spec.param(name)?;
+        let mut checked = Vec::new();
+        for value in values {
+            match p.ty.check(&value) {
+                Ok(v) => checked.push(v),
+                Err(why) => {
+                    self.err(&v.span(), format!("`{what}` in {label}: {why}"));
+                    return None;
+                }
+            }
+        }
+        Some(checked)
+    }
+
+    fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
+        self.check_keys(t, &["dir", "formats", "metrics", "rank_by"]);
+        let dir = self.string(t, "dir").map(|(d, _)| std::path::PathBuf::from(d));
+        let mut ok = true;
+        let formats = match self.string_list(t, "formats") {
+            Some((list, span)) => {
+                let mut out = Vec::new();
+                for f in list {
+                    match f.as_str() {
+                        "md" => out.push(Format::Md),
+                        "json" => out.push(Format::Json),
+                        "svg" => out.push(Format::Svg),
+                        other => {
+                            let hint = suggestion(other, ["md", "json", "svg"]);
+                            self.err(&span, format!("unknown report format `{other}` in [report] (md, json, svg){hint}"));
+                            ok = false;
+                        }
+                    }
+                }
+                out
+            }
+            None if t.get("formats").is_some() => {
+                ok = false;
+                vec![]
+            }
+            None => vec![Format::Md, Format::Json, Format::Svg],
+        };
+        let metric_names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+        let metrics = match self.string_list(t, "metrics") {
+            Some((list, span)) => {
+                self.remember("report.metrics", &span);
+                let mut out = Vec::new();
+                for m in list {
+                    match Metric::from_name(&m) {
+                        Some(metric) => out.push(metric),
+                        None => {
+                            let hint = suggestion(&m, metric_names.iter().copied());
+                            self.err(&span, format!("unknown metric `{m}` in [report] ({}){hint}", metric_names.join(", ")));
+                            ok = false;
+                        }
+                    }
+                }
+                if out.is_empty() && ok {
+                    self.err(&span, "`metrics` in [report] is empty");
+                    ok = false;
+                }
+                Some(out)
+            }
+            None if t.get("metrics").is_some() => {
+                ok = false;
+                None
+            }
+            None => None,
+        };
+        let rank_by = match self.string(t, "rank_by") {
+            Some((m, span)) => {
+                self.remember("report.rank_by", &span);
+                match Metric::from_name(&m) {
+                    Some(metric) => Some(metric),
+                    None => {
+                        let hint = suggestion(&m, metric_names.iter().copied());
+                        self.err(&span, format!("unknown metric `{m}` in `rank_by` of [report]{hint}"));
+                        ok = false;
+                        None
+                    }
+                }
+            }
+            None if t.get("rank_by").is_some() => {
+                ok = false;
+                None
+            }
+            None => None,
+        };
+        ok.then_some(ReportConfig { dir, formats, metrics, rank_by })
+    }
+}

@@ -1,0 +1,176 @@
+//! Metrics, as scikit-learn defines them. Pure functions of targets and predictions.
+
+use crate::config::Metric;
+use ndarray::Array2;
+
+/// The predicted class of each row: the most probable, the first on ties (numpy's argmax).
+pub fn predicted_classes(proba: &Array2<f64>) -> Vec<usize> {
+    proba
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let mut best = 0;
+            for (j, &p) in row.iter().enumerate() {
+                if p > row[best] {
+                    best = j;
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    match metric {
+        Metric::Mse => y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n,
+        Metric::Rmse => regression(Metric::Mse, y, pred).sqrt(),
+        Metric::Mae => y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
+        Metric::R2 => {
+            let mean = y.iter().sum::<f64>() / n;
+            let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
+            let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
+            // scikit-learn's force_finite convention for a constant target.
+            if ss_tot == 0.0 {
+                if ss_res == 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                1.0 - ss_res / ss_tot
+            }
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// `counts[true][pred]`.
+pub fn confusion_matrix(y: &[usize], pred: &[usize], n_classes: usize) -> Vec<Vec<usize>> {
+    let mut m = vec![vec![0usize; n_classes]; n_classes];
+    for (&t, &p) in y.iter().zip(pred) {
+        m[t][p] += 1;
+    }
+    m
+}
+
+pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
+    let n_classes = proba.ncols();
+    let pred = predicted_classes(proba);
+    let n = y.len() as f64;
+    match metric {
+        Metric::Accuracy => y.iter().zip(&pred).filter(|(a, b)| a == b).count() as f64 / n,
+        Metric::Precision | Metric::Recall | Metric::F1 => {
+            let cm = confusion_matrix(y, &pred, n_classes);
+            // Macro average over the labels present in y or the predictions, as scikit-learn.
+            let labels: Vec<usize> = (0..n_classes)
+                .filter(|&c| cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0)
+                .collect();
+            let per_class = labels.iter().map(|&c| {
+                let tp = cm[c][c] as f64;
+                let true_sum = cm[c].iter().sum::<usize>() as f64;
+                let pred_sum = cm.iter().map(|r| r[c]).sum::<usize>() as f64;
+                let (num, den) = match metric {
+                    Metric::Precision => (tp, pred_sum),
+                    Metric::Recall => (tp, true_sum),
+                    _ => (2.0 * tp, true_sum + pred_sum),
+                };
+                if den == 0.0 {
+                    0.0
+                } else {
+                    num / den
+                }
+            });
+            per_class.sum::<f64>() / labels.len() as f64
+        }
+        Metric::LogLoss => {
+            let eps = f64::EPSILON;
+            let total: f64 = y.iter().enumerate().map(|(i, &c)| -proba[[i, c]].clamp(eps, 1.0 - eps).ln()).sum();
+            total / n
+        }
+        Metric::RocAuc => {
+            if n_classes != 2 {
+                return f64::NAN;
+            }
+            roc_auc(y, &proba.column(1).to_vec())
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Area under the ROC curve by the rank statistic, ties counted half. NaN with one class.
+fn roc_auc(y: &[usize], score: &[f64]) -> f64 {
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let mut rank_sum_pos = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && score[order[j + 1]] == score[order[i]] {
+            j += 1;
+        }
+        let avg_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            if y[k] == 1 {
+                rank_sum_pos += avg_rank;
+            }
+        }
+        i = j + 1;
+    }
+    let n_pos = y.iter().filter(|&&c| c == 1).count() as f64;
+    let n_neg = y.len() as f64 - n_pos;
+    if n_pos == 0.0 || n_neg == 0.0 {
+        return f64::NAN;
+    }
+    (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
+}
+
+/// Mean and population standard deviation (ddof 0) over folds.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn regression_metrics_match_hand_computation() {
+        let y = [3.0, -0.5, 2.0, 7.0];
+        let p = [2.5, 0.0, 2.0, 8.0];
+        assert_eq!(regression(Metric::Mse, &y, &p), 0.375);
+        assert_eq!(regression(Metric::Mae, &y, &p), 0.5);
+        // sklearn.metrics.r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+        assert!((regression(Metric::R2, &y, &p) - 0.9486081370449679).abs() < 1e-15);
+    }
+
+    #[test]
+    fn macro_scores_skip_labels_never_seen() {
+        // y = [0, 1, 1, 0], pred = [0, 1, 0, 0]; class 2 absent from both.
+        let proba = array![[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.6, 0.4, 0.0], [0.7, 0.3, 0.0]];
+        let y = [0, 1, 1, 0];
+        assert_eq!(classification(Metric::Accuracy, &y, &proba), 0.75);
+        // precision: class 0 = 2/3, class 1 = 1 → 5/6; recall: 1, 1/2 → 3/4
+        assert!((classification(Metric::Precision, &y, &proba) - 5.0 / 6.0).abs() < 1e-15);
+        assert!((classification(Metric::Recall, &y, &proba) - 0.75).abs() < 1e-15);
+        // f1: 2·2/(2+3) = 0.8 and 2·1/(2+1) = 2/3
+        assert!((classification(Metric::F1, &y, &proba) - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn roc_auc_counts_ties_as_half() {
+        // sklearn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
+        assert_eq!(roc_auc(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]), 0.75);
+        assert_eq!(roc_auc(&[0, 1], &[0.5, 0.5]), 0.5);
+        assert!(roc_auc(&[1, 1], &[0.5, 0.5]).is_nan());
+    }
+
+    #[test]
+    fn std_is_population_std() {
+        assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
+    }
+}

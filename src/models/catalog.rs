@@ -1,0 +1,303 @@
+//! Every model kind with its parameters, defaults and valid ranges: the single source for
+//! config validation, `runner models` and the trainers' defaults.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parameter value as written in the experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Bool(b) => write!(f, "{b}"),
+            ParamValue::Int(i) => write!(f, "{i}"),
+            ParamValue::Float(x) => write!(f, "{x}"),
+            ParamValue::Str(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ParamType {
+    /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
+    Float { min: f64, max: f64, min_exclusive: bool },
+    Int { min: i64, max: i64 },
+    Bool,
+    Choice(&'static [&'static str]),
+}
+
+impl ParamType {
+    pub fn describe(&self) -> String {
+        match self {
+            ParamType::Float { min, max, min_exclusive } => {
+                let open = if *min_exclusive { "(" } else { "[" };
+                let hi = if max.is_infinite() { "inf)".to_string() } else { format!("{max}]") };
+                format!("float in {open}{min}, {hi}")
+            }
+            ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
+            ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
+            ParamType::Bool => "true or false".to_string(),
+            ParamType::Choice(options) => format!("one of {}", options.join(", ")),
+        }
+    }
+
+    /// Checks a value's type and range; the error says what was expected.
+    pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
+        match (self, value) {
+            (ParamType::Float { min, max, min_exclusive }, ParamValue::Float(_) | ParamValue::Int(_)) => {
+                let x = match value {
+                    ParamValue::Float(x) => *x,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => unreachable!(),
+                };
+                let below = if *min_exclusive { x <= *min } else { x < *min };
+                if x.is_nan() || below || x > *max {
+                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                } else {
+                    Ok(ParamValue::Float(x))
+                }
+            }
+            (ParamType::Int { min, max }, ParamValue::Int(i)) => {
+                if i < min || i > max {
+                    Err(format!("{i} is out of range: expected an {}", self.describe()))
+                } else {
+                    Ok(value.clone())
+                }
+            }
+            (ParamType::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
+            (ParamType::Choice(options), ParamValue::Str(s)) => {
+                if options.contains(&s.as_str()) {
+                    Ok(value.clone())
+                } else {
+                    let hint = crate::config::diag::suggestion(s, options.iter().copied());
+                    Err(format!("`{s}` is not {}{hint}", self.describe()))
+                }
+            }
+            _ => Err(format!("expected a {}, found {}", self.describe(), kind_of(value))),
+        }
+    }
+}
+
+fn kind_of(value: &ParamValue) -> &'static str {
+    match value {
+        ParamValue::Bool(_) => "a boolean",
+        ParamValue::Int(_) => "an integer",
+        ParamValue::Float(_) => "a float",
+        ParamValue::Str(_) => "a string",
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Default {
+    F(f64),
+    I(i64),
+    B(bool),
+    S(&'static str),
+}
+
+impl Default {
+    pub fn value(&self) -> ParamValue {
+        match *self {
+            Default::F(x) => ParamValue::Float(x),
+            Default::I(i) => ParamValue::Int(i),
+            Default::B(b) => ParamValue::Bool(b),
+            Default::S(s) => ParamValue::Str(s.to_string()),
+        }
+    }
+}
+
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub ty: ParamType,
+    pub default: Default,
+    pub help: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    LinearRegression,
+    Ridge,
+    Lasso,
+    ElasticNet,
+    LogisticRegression,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSupport {
+    Regression,
+    Classification,
+}
+
+pub struct KindSpec {
+    pub kind: ModelKind,
+    pub name: &'static str,
+    pub engine: &'static str,
+    pub task: TaskSupport,
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+}
+
+const POSITIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true };
+const NON_NEGATIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false };
+const UNIT: ParamType = ParamType::Float { min: 0.0, max: 1.0, min_exclusive: false };
+const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
+
+const FIT_INTERCEPT: ParamSpec = ParamSpec {
+    name: "fit_intercept",
+    ty: ParamType::Bool,
+    default: Default::B(true),
+    help: "fit an unpenalised intercept",
+};
+
+pub static KINDS: &[KindSpec] = &[
+    KindSpec {
+        kind: ModelKind::LinearRegression,
+        name: "linear_regression",
+        engine: "linfa-linear (QR least squares)",
+        task: TaskSupport::Regression,
+        summary: "ordinary least squares, as sklearn.linear_model.LinearRegression",
+        params: &[FIT_INTERCEPT],
+    },
+    KindSpec {
+        kind: ModelKind::Ridge,
+        name: "ridge",
+        engine: "closed form (Cholesky of the centred Gram matrix)",
+        task: TaskSupport::Regression,
+        summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge",
+        params: &[
+            ParamSpec { name: "alpha", ty: NON_NEGATIVE, default: Default::F(1.0), help: "L2 strength" },
+            FIT_INTERCEPT,
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::Lasso,
+        name: "lasso",
+        engine: "linfa-elasticnet (coordinate descent)",
+        task: TaskSupport::Regression,
+        summary: "min 1/(2n) ||y - Xw||^2 + alpha ||w||_1, as sklearn.linear_model.Lasso",
+        params: &[
+            ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "L1 strength" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "duality-gap tolerance" },
+            FIT_INTERCEPT,
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::ElasticNet,
+        name: "elastic_net",
+        engine: "linfa-elasticnet (coordinate descent)",
+        task: TaskSupport::Regression,
+        summary: "min 1/(2n) ||y - Xw||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2), as sklearn.linear_model.ElasticNet",
+        params: &[
+            ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "penalty strength" },
+            ParamSpec { name: "l1_ratio", ty: UNIT, default: Default::F(0.5), help: "share of the L1 penalty" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "duality-gap tolerance" },
+            FIT_INTERCEPT,
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::LogisticRegression,
+        name: "logistic_regression",
+        engine: "linfa-logistic (L-BFGS)",
+        task: TaskSupport::Classification,
+        summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
+        params: &[
+            ParamSpec { name: "c", ty: POSITIVE, default: Default::F(1.0), help: "inverse L2 strength (sklearn's C)" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "L-BFGS iterations" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-8), help: "gradient-norm tolerance, relative to C" },
+            FIT_INTERCEPT,
+        ],
+    },
+];
+
+pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
+    KINDS.iter().find(|k| k.kind == kind).expect("every ModelKind has a catalog entry")
+}
+
+impl KindSpec {
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+/// A trial's full parameter set: defaults overlaid with fixed and grid values.
+#[derive(Debug, Clone)]
+pub struct Params {
+    values: BTreeMap<String, ParamValue>,
+}
+
+impl Params {
+    pub fn resolve(kind: ModelKind, given: &BTreeMap<String, ParamValue>) -> Params {
+        let mut values: BTreeMap<String, ParamValue> =
+            spec_of(kind).params.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
+        values.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Params { values }
+    }
+
+    pub fn f64(&self, name: &str) -> f64 {
+        match self.values.get(name) {
+            Some(ParamValue::Float(x)) => *x,
+            Some(ParamValue::Int(i)) => *i as f64,
+            other => panic!("parameter {name} is not a float: {other:?} (catalog and trainer disagree)"),
+        }
+    }
+
+    pub fn usize(&self, name: &str) -> usize {
+        match self.values.get(name) {
+            Some(ParamValue::Int(i)) => usize::try_from(*i).unwrap_or(usize::MAX),
+            other => panic!("parameter {name} is not an integer: {other:?} (catalog and trainer disagree)"),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> bool {
+        match self.values.get(name) {
+            Some(ParamValue::Bool(b)) => *b,
+            other => panic!("parameter {name} is not a bool: {other:?} (catalog and trainer disagree)"),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> &str {
+        match self.values.get(name) {
+            Some(ParamValue::Str(s)) => s,
+            other => panic!("parameter {name} is not a string: {other:?} (catalog and trainer disagree)"),
+        }
+    }
+}
+
+/// The `runner models` listing.
+pub fn render_catalog() -> String {
+    let mut out = String::new();
+    for k in KINDS {
+        let task = match k.task {
+            TaskSupport::Regression => "regression",
+            TaskSupport::Classification => "classification",
+        };
+        out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name, k.engine, k.summary));
+        for p in k.params {
+            out.push_str(&format!(
+                "    {:<14} default {:<8} {}: {}\n",
+                p.name,
+                p.default.value().to_string(),
+                p.ty.describe(),
+                p.help
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! Model kinds: each trainer takes a checked parameter set and one fold's training matrix
+//! and returns a fitted model that predicts and reports its coefficients.
+
+pub mod catalog;
+mod elasticnet;
+mod linalg;
+mod linear;
+mod logistic;
+
+use crate::preprocess::Targets;
+use catalog::{ModelKind, Params};
+use ndarray::{Array1, Array2};
+
+/// What a fitted model says about a test matrix.
+#[derive(Debug, Clone)]
+pub enum Prediction {
+    Values(Array1<f64>),
+    /// One row per sample, one column per class (the dataset's sorted classes).
+    Probabilities(Array2<f64>),
+}
+
+/// Learned weights by design-matrix column, and the intercept(s).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coefficients {
+    /// One weight per feature.
+    Single { weights: Vec<f64>, intercept: f64 },
+    /// A weight row per class (multinomial).
+    PerClass { weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
+}
+
+pub trait Fitted: Send + Sync {
+    fn predict(&self, x: &Array2<f64>) -> Prediction;
+    fn coefficients(&self) -> Option<Coefficients>;
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum FitError {
+    #[error("singular system: {0}")]
+    Singular(String),
+    #[error("the training part holds a single class (`{0}`); a classifier needs at least two")]
+    OneClass(String),
+    #[error("{0}")]
+    Solver(String),
+    #[error("training produced non-finite coefficients (the problem is singular or diverged)")]
+    NonFinite,
+}
+
+/// Fits one model kind on one fold's training part.
+pub fn fit(
+    kind: ModelKind,
+    params: &Params,
+    x: &Array2<f64>,
+    y: &Targets,
+    class_names: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
+    let fitted: Box<dyn Fitted> = match (kind, y) {
+        (ModelKind::LinearRegression, Targets::Regression(y)) => Box::new(linear::fit_ols(params, x, y)?),
+        (ModelKind::Ridge, Targets::Regression(y)) => Box::new(linear::fit_ridge(params, x, y)?),
+        (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => Box::new(elasticnet::fit(kind, params, x, y)?),
+        (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
+        _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),
+    };
+    if let Some(c) = fitted.coefficients() {
+        let finite = match &c {
+            Coefficients::Single { weights, intercept } => weights.iter().all(|w| w.is_finite()) && intercept.is_finite(),
+            Coefficients::PerClass { weights, intercepts } => {
+                weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
+            }
+        };
+        if !finite {
+            return Err(FitError::NonFinite);
+        }
+    }
+    Ok(fitted)
+}
+
+/// A linear model `x·w + b`, shared by the regression trainers.
+#[derive(Debug, Clone)]
+pub struct LinearModel {
+    pub weights: Array1<f64>,
+    pub intercept: f64,
+}
+
+impl Fitted for LinearModel {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        Prediction::Values(x.dot(&self.weights) + self.intercept)
+    }
+
+    fn coefficients(&self) -> Option<Coefficients> {
+        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
+    }
+}

@@ -1,0 +1,164 @@
+//! Turns an experiment file into a [`RunPlan`]: the checked config, the loaded dataset, the
+//! fold plan and the trial list. Everything a user can get wrong is caught here, before any
+//! training, and reported together.
+
+use crate::config::{self, ConfigErrors, Experiment, Metric, SplitConfig, Task};
+use crate::data::{self, DataError, Dataset, Target};
+use crate::models::catalog::{spec_of, TaskSupport};
+use crate::preprocess::feature_names;
+use crate::split::{plan_split, SplitPlan};
+use crate::sweep::{expand_trials, Trial};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::Path;
+
+pub struct RunPlan {
+    pub experiment: Experiment,
+    pub dataset: Dataset,
+    pub split: SplitPlan,
+    pub trials: Vec<Trial>,
+    pub metrics: Vec<Metric>,
+    pub rank_by: Metric,
+    /// Design-matrix column names (after one-hot).
+    pub feature_names: Vec<String>,
+}
+
+impl RunPlan {
+    pub fn units(&self) -> usize {
+        self.trials.len() * self.split.folds.len()
+    }
+
+    /// What trials.jsonl results are valid for: the experiment text, the overrides, the
+    /// data and the runner version.
+    pub fn run_key(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(env!("CARGO_PKG_VERSION"));
+        h.update(b"\n");
+        h.update(&self.experiment.sha256);
+        for o in &self.experiment.overrides {
+            h.update(b"\n--set ");
+            h.update(o);
+        }
+        h.update(b"\n");
+        h.update(&self.dataset.sha256);
+        format!("{:x}", h.finalize())
+    }
+}
+
+#[derive(Debug)]
+pub enum PlanError {
+    Read { path: String, message: String },
+    Config(ConfigErrors),
+    Data(DataError),
+    /// Problems found by checking the config against the data, each a full message.
+    Checks(Vec<String>),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Read { path, message } => write!(f, "error: cannot read experiment file `{path}`: {message}"),
+            PlanError::Config(e) => write!(f, "{e}"),
+            PlanError::Data(e) => write!(f, "error: {e}"),
+            PlanError::Checks(list) => {
+                let lines: Vec<String> = list.iter().map(|m| format!("error: {m}")).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+        }
+    }
+}
+
+/// Reads, validates and plans one experiment file.
+pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
+    let text = std::fs::read_to_string(file).map_err(|e| PlanError::Read { path: file.display().to_string(), message: e.to_string() })?;
+    let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
+    let dataset = data::load(&experiment).map_err(PlanError::Data)?;
+    let task = dataset.target.task();
+    let mut problems = Vec::new();
+
+    for m in &experiment.models {
+        let spec = spec_of(m.kind);
+        let fits = matches!((spec.task, task), (TaskSupport::Regression, Task::Regression) | (TaskSupport::Classification, Task::Classification));
+        if !fits {
+            let (is, task_name) = match task {
+                Task::Regression => ("a classifier", "regression"),
+                Task::Classification => ("a regressor", "classification"),
+            };
+            problems.push(format!(
+                "{}: model `{}` (kind {}) is {is}, but the task is {task_name} (target `{}`)",
+                experiment.location(&format!("model.{}.kind", m.name)),
+                m.name,
+                spec.name,
+                dataset.target_name
+            ));
+        }
+    }
+
+    let n_classes = match &dataset.target {
+        Target::Classification { classes, .. } => classes.len(),
+        Target::Regression(_) => 0,
+    };
+    let mut metrics = experiment.report.metrics.clone().unwrap_or_else(|| {
+        let mut d = Metric::defaults_for(task);
+        if n_classes > 2 {
+            d.retain(|m| *m != Metric::RocAuc);
+        }
+        d
+    });
+    let rank_by = experiment.report.rank_by.unwrap_or(match task {
+        Task::Regression => Metric::Mse,
+        Task::Classification => Metric::Accuracy,
+    });
+    if !metrics.contains(&rank_by) {
+        metrics.insert(0, rank_by);
+    }
+    for m in &metrics {
+        if m.task() != task {
+            let key = if experiment.report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
+            problems.push(format!(
+                "{}: metric `{}` is for {} but the task is {}",
+                experiment.location(key),
+                m.name(),
+                if m.task() == Task::Regression { "regression" } else { "classification" },
+                if task == Task::Regression { "regression" } else { "classification" }
+            ));
+        }
+        if *m == Metric::RocAuc && n_classes > 2 {
+            problems.push(format!(
+                "{}: roc_auc is defined here for binary targets, but `{}` has {n_classes} classes",
+                experiment.location("report.metrics"),
+                dataset.target_name
+            ));
+        }
+    }
+
+    let classes = match &dataset.target {
+        Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
+        Target::Regression(_) => None,
+    };
+    let needs_classes = matches!(experiment.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
+    let split = if needs_classes && classes.is_none() {
+        problems.push(format!("{}: stratified splits need a classification target", experiment.file.display()));
+        None
+    } else {
+        match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let key = match experiment.split {
+                    SplitConfig::Holdout { .. } => "split.test_size",
+                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
+                    SplitConfig::Column { .. } => "split.column",
+                    SplitConfig::None => "",
+                };
+                problems.push(format!("{}: {e}", experiment.location(key)));
+                None
+            }
+        }
+    };
+    let Some(split) = split.filter(|_| problems.is_empty()) else {
+        return Err(PlanError::Checks(problems));
+    };
+    let trials = expand_trials(&experiment.models);
+    let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
+    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names })
+}

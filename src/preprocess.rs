@@ -1,0 +1,296 @@
+//! Per-fold preprocessing: imputation, scaling and one-hot encoding fitted on the training
+//! rows only, then applied to both sides. Produces the design matrices a model trains on.
+
+use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
+use crate::data::{Dataset, Feature, Target};
+use crate::split::Fold;
+use ndarray::{Array1, Array2};
+
+/// The targets of one side of a fold.
+#[derive(Debug, Clone)]
+pub enum Targets {
+    Regression(Array1<f64>),
+    /// Class indices into the dataset's sorted classes.
+    Classes(Vec<usize>),
+}
+
+impl Targets {
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::Regression(y) => y.len(),
+            Targets::Classes(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One fold's train and test matrices, ready for a model. Column `j` of both matrices is
+/// `feature_names[j]`.
+#[derive(Debug, Clone)]
+pub struct FoldData {
+    pub train_x: Array2<f64>,
+    pub train_y: Targets,
+    pub test_x: Array2<f64>,
+    pub test_y: Targets,
+    pub feature_names: Vec<String>,
+    pub n_classes: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PreprocessError {
+    #[error("column `{column}` is constant ({value}) in this fold's training rows, so {scale} scaling would divide by zero")]
+    ConstantInFold { column: String, value: f64, scale: &'static str },
+    #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
+    NothingToImpute { column: String, what: &'static str },
+}
+
+/// The names of the design-matrix columns: numeric columns keep their name, categorical
+/// ones become `name_category` indicators (the first dropped with `drop_first`).
+pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for f in &ds.features {
+        match f {
+            Feature::Numeric { name, .. } => names.push(name.clone()),
+            Feature::Categorical { name, categories, .. } => {
+                let skip = usize::from(drop_first && categories.len() > 1);
+                names.extend(categories.iter().skip(skip).map(|c| format!("{name}_{c}")));
+            }
+        }
+    }
+    names
+}
+
+/// Builds one fold's matrices. Statistics come from `fold.train` only.
+pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
+    let names = feature_names(ds, cfg.drop_first);
+    let p = names.len();
+    let mut train_x = Array2::<f64>::zeros((fold.train.len(), p));
+    let mut test_x = Array2::<f64>::zeros((fold.test.len(), p));
+    let mut j = 0;
+    for f in &ds.features {
+        let rule = cfg.rule_for(f.name());
+        match f {
+            Feature::Numeric { name, values } => {
+                let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
+                let get = |r: usize| {
+                    let v = values[r];
+                    if v.is_nan() {
+                        fill.value_at(r)
+                    } else {
+                        v
+                    }
+                };
+                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
+                for (i, &r) in fold.train.iter().enumerate() {
+                    train_x[[i, j]] = (get(r) - shift) / scale;
+                }
+                for (i, &r) in fold.test.iter().enumerate() {
+                    test_x[[i, j]] = (get(r) - shift) / scale;
+                }
+                j += 1;
+            }
+            Feature::Categorical { codes, categories, .. } => {
+                let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
+                let skip = usize::from(cfg.drop_first && categories.len() > 1);
+                let width = categories.len() - skip;
+                let mut set = |x: &mut Array2<f64>, i: usize, r: usize| {
+                    if let Some(c) = codes[r].or(fill) {
+                        let c = c as usize;
+                        if c >= skip {
+                            x[[i, j + c - skip]] = 1.0;
+                        }
+                    }
+                };
+                for (i, &r) in fold.train.iter().enumerate() {
+                    set(&mut train_x, i, r);
+                }
+                for (i, &r) in fold.test.iter().enumerate() {
+                    set(&mut test_x, i, r);
+                }
+                j += width;
+            }
+        }
+    }
+    let (train_y, test_y, n_classes) = match &ds.target {
+        Target::Regression(y) => (
+            Targets::Regression(fold.train.iter().map(|&r| y[r]).collect()),
+            Targets::Regression(fold.test.iter().map(|&r| y[r]).collect()),
+            0,
+        ),
+        Target::Classification { labels, classes } => (
+            Targets::Classes(fold.train.iter().map(|&r| labels[r]).collect()),
+            Targets::Classes(fold.test.iter().map(|&r| labels[r]).collect()),
+            classes.len(),
+        ),
+    };
+    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes })
+}
+
+/// How missing numeric values of one column are filled in a fold.
+enum NumericFill {
+    None,
+    Value(f64),
+    /// Train rows with a value, in file order: (dataset row, value).
+    Interpolate(Vec<(usize, f64)>),
+}
+
+impl NumericFill {
+    fn value_at(&self, row: usize) -> f64 {
+        match self {
+            NumericFill::None => f64::NAN,
+            NumericFill::Value(v) => *v,
+            NumericFill::Interpolate(points) => interpolate(points, row),
+        }
+    }
+}
+
+/// Linear interpolation by row position between the nearest known rows; the nearest value
+/// beyond either end.
+fn interpolate(points: &[(usize, f64)], row: usize) -> f64 {
+    let after = points.partition_point(|(r, _)| *r < row);
+    match (after.checked_sub(1).map(|i| points[i]), points.get(after)) {
+        (Some((r0, v0)), Some(&(r1, v1))) => v0 + (v1 - v0) * (row - r0) as f64 / (r1 - r0) as f64,
+        (Some((_, v)), None) | (None, Some(&(_, v))) => v,
+        (None, None) => f64::NAN,
+    }
+}
+
+fn fit_fill(name: &str, values: &[f64], train: &[usize], impute: Impute, fill: Option<&FillValue>) -> Result<NumericFill, PreprocessError> {
+    let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
+    if known.len() == train.len() && impute != Impute::Interpolate {
+        return Ok(NumericFill::None);
+    }
+    let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
+    Ok(match impute {
+        Impute::Error | Impute::Drop => NumericFill::None,
+        Impute::Mean => {
+            if known.is_empty() {
+                return Err(nothing("mean"));
+            }
+            NumericFill::Value(known.iter().sum::<f64>() / known.len() as f64)
+        }
+        Impute::Median => {
+            if known.is_empty() {
+                return Err(nothing("median"));
+            }
+            known.sort_by(f64::total_cmp);
+            let m = known.len() / 2;
+            NumericFill::Value(if known.len() % 2 == 1 { known[m] } else { (known[m - 1] + known[m]) / 2.0 })
+        }
+        Impute::Mode => {
+            if known.is_empty() {
+                return Err(nothing("mode"));
+            }
+            known.sort_by(f64::total_cmp);
+            // Most frequent; ties go to the smallest value, as in scikit-learn.
+            let (mut best, mut best_count) = (known[0], 0);
+            let mut i = 0;
+            while i < known.len() {
+                let run = known[i..].iter().take_while(|v| **v == known[i]).count();
+                if run > best_count {
+                    best = known[i];
+                    best_count = run;
+                }
+                i += run;
+            }
+            NumericFill::Value(best)
+        }
+        Impute::Constant => match fill {
+            Some(FillValue::Number(x)) => NumericFill::Value(*x),
+            _ => NumericFill::None,
+        },
+        Impute::Interpolate => {
+            let mut points: Vec<(usize, f64)> = train.iter().map(|&r| (r, values[r])).filter(|(_, v)| !v.is_nan()).collect();
+            if points.is_empty() {
+                return Err(nothing("interpolation"));
+            }
+            points.sort_by_key(|(r, _)| *r);
+            NumericFill::Interpolate(points)
+        }
+    })
+}
+
+fn fit_category_fill(codes: &[Option<u32>], categories: &[String], train: &[usize], impute: Impute, fill: Option<&FillValue>) -> Option<u32> {
+    match impute {
+        Impute::Mode => {
+            let mut counts = vec![0usize; categories.len()];
+            for &r in train {
+                if let Some(c) = codes[r] {
+                    counts[c as usize] += 1;
+                }
+            }
+            // Ties go to the first category in sorted order.
+            let best = counts.iter().enumerate().fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
+                Some((_, bn)) if bn >= n => best,
+                _ if n > 0 => Some((c, n)),
+                _ => best,
+            });
+            best.map(|(c, _)| c as u32)
+        }
+        // An unseen fill value has no indicator column: the row gets all zeros.
+        Impute::Constant => match fill {
+            Some(FillValue::Text(t)) => categories.iter().position(|c| c == t).map(|c| c as u32),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `(shift, scale)` so that the scaled value is `(x - shift) / scale`.
+fn fit_scale(name: &str, train_values: impl Iterator<Item = f64> + Clone, scale: Scale) -> Result<(f64, f64), PreprocessError> {
+    let constant = |value, scale| PreprocessError::ConstantInFold { column: name.to_string(), value, scale };
+    match scale {
+        Scale::None => Ok((0.0, 1.0)),
+        Scale::Standard => {
+            let n = train_values.clone().count() as f64;
+            let mean = train_values.clone().sum::<f64>() / n;
+            let var = train_values.clone().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            let std = var.sqrt();
+            if std == 0.0 || !std.is_finite() {
+                return Err(constant(mean, "standard"));
+            }
+            Ok((mean, std))
+        }
+        Scale::Minmax => {
+            let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            if hi == lo {
+                return Err(constant(lo, "minmax"));
+            }
+            Ok((lo, hi - lo))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_linearly_between_known_rows() {
+        let points = vec![(0, 1.0), (4, 5.0)];
+        assert_eq!(interpolate(&points, 2), 3.0);
+        assert_eq!(interpolate(&points, 6), 5.0);
+    }
+
+    #[test]
+    fn standard_scaling_uses_population_std() {
+        let (shift, scale) = fit_scale("x", [1.0, 2.0, 3.0].into_iter(), Scale::Standard).unwrap();
+        assert_eq!(shift, 2.0);
+        assert!((scale - (2.0f64 / 3.0).sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn constant_training_column_is_an_error() {
+        assert!(fit_scale("x", [2.0, 2.0].into_iter(), Scale::Minmax).is_err());
+    }
+
+    #[test]
+    fn mode_breaks_ties_toward_the_smallest_value() {
+        let values = vec![3.0, 1.0, 3.0, 1.0, f64::NAN];
+        let fill = fit_fill("x", &values, &[0, 1, 2, 3, 4], Impute::Mode, None).unwrap();
+        assert_eq!(fill.value_at(4), 1.0);
+    }
+}

@@ -1,0 +1,40 @@
+use super::{mean_of, ranked, std_of, Report};
+
+/// The leaderboard printed to stdout once a run ends: best first, the rank metric's mean in
+/// full precision so it can be compared digit for digit.
+pub fn leaderboard_text(r: &Report, top: usize) -> String {
+    let m = r.rank_by;
+    let order = ranked(&r.trials, m);
+    let mut rows: Vec<[String; 5]> = vec![[
+        "rank".into(),
+        "trial".into(),
+        format!("test {}", m.name()),
+        "± std".into(),
+        format!("train {}", m.name()),
+    ]];
+    for (rank, &i) in order.iter().take(top).enumerate() {
+        let t = &r.trials[i];
+        let f = |v: Option<f64>| v.map_or("–".to_string(), |x| x.to_string());
+        rows.push([(rank + 1).to_string(), t.id.clone(), f(mean_of(&t.test, m)), f(std_of(&t.test, m)), f(mean_of(&t.train, m))]);
+    }
+    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    let failed = r.trials.len() - order.len();
+    out.push_str(&format!(
+        "{}: {} trial(s) × {} fold(s), ranked by test {}{}\n",
+        r.experiment.name,
+        r.trials.len(),
+        r.split.folds,
+        m.name(),
+        if failed > 0 { format!(" ({failed} failed or diverged)") } else { String::new() }
+    ));
+    for row in &rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    if order.len() > top {
+        out.push_str(&format!("… {} more in the report\n", order.len() - top));
+    }
+    out
+}

@@ -1,0 +1,74 @@
+//! numpy's legacy `RandomState`: MT19937 seeded with `init_genrand(seed)`, and the
+//! masked-rejection Fisher-Yates shuffle of `RandomState.shuffle` / `permutation`.
+//! Reproducing it bit for bit is what makes our splits equal scikit-learn's.
+
+use rand_mt::Mt;
+
+pub struct RandomState {
+    mt: Mt,
+}
+
+impl RandomState {
+    pub fn new(seed: u32) -> Self {
+        RandomState { mt: Mt::new(seed) }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let hi = u64::from(self.mt.next_u32());
+        let lo = u64::from(self.mt.next_u32());
+        (hi << 32) | lo
+    }
+
+    /// numpy's `random_interval(max)`: uniform in `[0, max]` by masked rejection.
+    fn random_interval(&mut self, max: u64) -> u64 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        for shift in [1, 2, 4, 8, 16, 32] {
+            mask |= mask >> shift;
+        }
+        if max <= u64::from(u32::MAX) {
+            loop {
+                let v = u64::from(self.mt.next_u32()) & mask;
+                if v <= max {
+                    return v;
+                }
+            }
+        }
+        loop {
+            let v = self.next_u64() & mask;
+            if v <= max {
+                return v;
+            }
+        }
+    }
+
+    /// `RandomState.shuffle(x)` for a 1-d array.
+    pub fn shuffle<T>(&mut self, x: &mut [T]) {
+        for i in (1..x.len()).rev() {
+            let j = self.random_interval(i as u64) as usize;
+            x.swap(i, j);
+        }
+    }
+
+    /// `RandomState.permutation(n)`.
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut v);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permutation_matches_numpy() {
+        // numpy.random.RandomState(0).permutation(10)
+        assert_eq!(RandomState::new(0).permutation(10), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
+        // numpy.random.RandomState(42).permutation(5)
+        assert_eq!(RandomState::new(42).permutation(5), vec![1, 4, 2, 0, 3]);
+    }
+}

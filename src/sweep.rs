@@ -1,0 +1,250 @@
+//! The sweep: every (trial, fold) unit, run in parallel on a rayon pool. Results are plain
+//! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
+//! nothing depends on thread scheduling.
+
+use crate::config::{Metric, ModelConfig};
+use crate::data::{Dataset, Target};
+use crate::metrics;
+use crate::models::catalog::{ModelKind, ParamValue, Params};
+use crate::models::{self, Coefficients, Prediction};
+use crate::preprocess::{prepare_fold, FoldData, Targets};
+use crate::config::PreprocessConfig;
+use crate::split::SplitPlan;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// One grid point of one model.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub id: String,
+    pub model: String,
+    pub kind: ModelKind,
+    /// The swept parameters of this grid point, in axis order.
+    pub grid: Vec<(String, ParamValue)>,
+    pub params: Params,
+}
+
+/// The trials of every model: the cartesian product of each model's grid axes, axes in name
+/// order and the last varying fastest (as scikit-learn's ParameterGrid).
+pub fn expand_trials(models: &[ModelConfig]) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    for m in models {
+        let mut points: Vec<Vec<(String, ParamValue)>> = vec![Vec::new()];
+        for (axis, values) in &m.grid {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    values.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push((axis.clone(), v.clone()));
+                        q
+                    })
+                })
+                .collect();
+        }
+        for point in points {
+            let id = if point.is_empty() {
+                m.name.clone()
+            } else {
+                let inner: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}[{}]", m.name, inner.join(","))
+            };
+            let mut given = m.fixed.clone();
+            given.extend(point.iter().cloned());
+            trials.push(Trial { id, model: m.name.clone(), kind: m.kind, grid: point, params: Params::resolve(m.kind, &given) });
+        }
+    }
+    trials
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Diverged,
+}
+
+/// The outcome of one (trial, fold) unit: what trials.jsonl stores, one line each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitRecord {
+    pub trial: String,
+    pub fold: usize,
+    pub status: Status,
+    pub reason: Option<String>,
+    /// Metric values; `None` where a metric is undefined on this fold (roc_auc with one class).
+    pub test: BTreeMap<Metric, Option<f64>>,
+    pub train: BTreeMap<Metric, Option<f64>>,
+    pub coefficients: Option<CoefficientsRecord>,
+    /// Test-part confusion matrix, `[true][predicted]`.
+    pub confusion: Option<Vec<Vec<usize>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientsRecord {
+    pub weights: Vec<Vec<f64>>,
+    pub intercepts: Vec<f64>,
+}
+
+impl From<Coefficients> for CoefficientsRecord {
+    fn from(c: Coefficients) -> Self {
+        match c {
+            Coefficients::Single { weights, intercept } => CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] },
+            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
+        }
+    }
+}
+
+/// What the sweep needs: the shared dataset, the fold plan, the trials and the metrics.
+pub struct SweepInput<'a> {
+    pub dataset: &'a Dataset,
+    pub preprocess: &'a PreprocessConfig,
+    pub plan: &'a SplitPlan,
+    pub trials: &'a [Trial],
+    pub metrics: &'a [Metric],
+}
+
+/// Runs every unit not in `done` on `jobs` threads. `sink` sees each record as it finishes
+/// (from worker threads, in any order); the returned records are in (trial, fold) order.
+pub fn run(input: &SweepInput<'_>, jobs: usize, done: &HashSet<(String, usize)>, sink: &(dyn Fn(&UnitRecord) + Sync)) -> Vec<UnitRecord> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
+    let work = || {
+        input
+            .plan
+            .folds
+            .par_iter()
+            .enumerate()
+            .map(|(f, fold)| {
+                let todo: Vec<usize> = (0..input.trials.len()).filter(|&t| !done.contains(&(input.trials[t].id.clone(), f))).collect();
+                if todo.is_empty() {
+                    return Vec::new();
+                }
+                // One fold's matrices, shared by every trial of the fold.
+                let data = prepare_fold(input.dataset, input.preprocess, fold);
+                todo.par_iter()
+                    .map(|&t| {
+                        let trial = &input.trials[t];
+                        let record = match &data {
+                            Ok(data) => run_unit(input, trial, f, data),
+                            Err(e) => failed(trial, f, e.to_string()),
+                        };
+                        sink(&record);
+                        (t, record)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let per_fold = match pool {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    };
+    let mut records: Vec<(usize, UnitRecord)> = per_fold.into_iter().flatten().collect();
+    records.sort_by_key(|(t, r)| (*t, r.fold));
+    records.into_iter().map(|(_, r)| r).collect()
+}
+
+fn failed(trial: &Trial, fold: usize, reason: String) -> UnitRecord {
+    UnitRecord {
+        trial: trial.id.clone(),
+        fold,
+        status: Status::Failed,
+        reason: Some(reason),
+        test: BTreeMap::new(),
+        train: BTreeMap::new(),
+        coefficients: None,
+        confusion: None,
+    }
+}
+
+fn class_names(ds: &Dataset) -> &[String] {
+    match &ds.target {
+        Target::Classification { classes, .. } => classes,
+        Target::Regression(_) => &[],
+    }
+}
+
+fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
+    // A trainer bug must cost one unit, not the sweep.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let model = models::fit(trial.kind, &trial.params, &data.train_x, &data.train_y, class_names(input.dataset))?;
+        let test = score(input.metrics, &data.test_y, &model.predict(&data.test_x));
+        let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
+        let confusion = match (&data.test_y, model.predict(&data.test_x)) {
+            (Targets::Classes(y), Prediction::Probabilities(p)) => {
+                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes))
+            }
+            _ => None,
+        };
+        Ok::<_, models::FitError>((test, train, model.coefficients(), confusion))
+    }));
+    match outcome {
+        Ok(Ok((test, train, coefficients, confusion))) => UnitRecord {
+            trial: trial.id.clone(),
+            fold,
+            status: Status::Ok,
+            reason: None,
+            test,
+            train,
+            coefficients: coefficients.map(Into::into),
+            confusion,
+        },
+        Ok(Err(e)) => failed(trial, fold, e.to_string()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into());
+            failed(trial, fold, format!("internal error in the trainer: {what}"))
+        }
+    }
+}
+
+fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
+    metrics_wanted
+        .iter()
+        .map(|&m| {
+            let v = match (y, prediction) {
+                (Targets::Regression(y), Prediction::Values(p)) => {
+                    metrics::regression(m, y.as_slice().unwrap_or(&y.to_vec()), p.as_slice().unwrap_or(&p.to_vec()))
+                }
+                (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(m, y, p),
+                _ => f64::NAN,
+            };
+            (m, v.is_finite().then_some(v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn grid_is_a_cartesian_product_with_the_last_axis_fastest() {
+        let m = ModelConfig {
+            name: "en".into(),
+            kind: ModelKind::ElasticNet,
+            fixed: BTreeMap::new(),
+            grid: vec![
+                ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
+                ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
+            ],
+        };
+        let ids: Vec<String> = expand_trials(&[m]).into_iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec!["en[alpha=0.1,l1_ratio=0.2]", "en[alpha=0.1,l1_ratio=0.8]", "en[alpha=1,l1_ratio=0.2]", "en[alpha=1,l1_ratio=0.8]"]);
+    }
+
+    #[test]
+    fn a_model_without_grid_is_one_trial_named_after_it() {
+        let m = ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
+        let trials = expand_trials(&[m]);
+        assert_eq!(trials.len(), 1);
+        assert_eq!(trials[0].id, "ols");
+        assert!(trials[0].params.bool("fit_intercept"));
+    }
+}
