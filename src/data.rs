@@ -120,8 +120,6 @@ pub enum DataError {
     ImputeOnText { location: String, impute: &'static str, column: String },
     #[error("{location}: fill_value for column `{column}` must be {expected}")]
     FillType { location: String, column: String, expected: &'static str },
-    #[error("{location}: scale = \"{scale}\" applies to numeric columns, but `{column}` is categorical")]
-    ScaleOnText { location: String, scale: &'static str, column: String },
     #[error("split column `{column}`, {row}: `{value}` is neither `train`/`test` nor an integer fold id")]
     BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
@@ -411,10 +409,6 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
                 if f_has_missing(f) {
                     return Err(DataError::FillType { location: loc, column: name.clone(), expected: "a string for a categorical column" });
                 }
-            }
-            if exp.preprocess.columns.get(name).is_some_and(|r| r.scale != Scale::None) {
-                let scale = if rule.scale == Scale::Standard { "standard" } else { "minmax" };
-                return Err(DataError::ScaleOnText { location: loc, scale, column: name.clone() });
             }
         } else if let (Impute::Constant, Some(FillValue::Text(_))) = (rule.impute, &rule.fill_value) {
             if f_has_missing(f) {

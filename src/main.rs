@@ -1,30 +1,20 @@
 //! `runner`: config → data → preprocess → split → models → sweep → metrics → report.
 //! Only `main`, the data loader and the report writers touch the file system.
 
-mod cli;
-mod config;
-mod data;
-mod metrics;
-mod models;
-mod plan;
-mod preprocess;
-mod report;
-mod split;
-mod sweep;
-
 use clap::Parser;
-use cli::{Cli, Command, RunArgs};
-use config::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use plan::RunPlan;
-use report::{Exporter, JsonExporter, MarkdownExporter, TrialLog};
+use runner::cli::{self, Cli, Command, RunArgs};
+use runner::config::{self, Format};
+use runner::plan::{self, RunPlan};
+use runner::report::{self, Exporter, JsonExporter, MarkdownExporter, TrialLog};
+use runner::sweep::{self, Status, UnitRecord};
+use runner::models;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use sweep::{Status, UnitRecord};
 
 /// Exit codes, as SPEC.md defines them.
 const EXIT_OK: u8 = 0;

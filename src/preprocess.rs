@@ -96,7 +96,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
                 let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
                 let skip = usize::from(cfg.drop_first && categories.len() > 1);
                 let width = categories.len() - skip;
-                let mut set = |x: &mut Array2<f64>, i: usize, r: usize| {
+                let set = |x: &mut Array2<f64>, i: usize, r: usize| {
                     if let Some(c) = codes[r].or(fill) {
                         let c = c as usize;
                         if c >= skip {
