@@ -12,7 +12,8 @@ pub fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
         for k in 0..j {
             d -= l[[j, k]] * l[[j, k]];
         }
-        if d <= 0.0 || !d.is_finite() {
+        // A pivot lost to rounding relative to its diagonal means the matrix is singular.
+        if d <= a[[j, j]] * 16.0 * n as f64 * f64::EPSILON || !d.is_finite() {
             return None;
         }
         let d = d.sqrt();

@@ -1,4 +1,5 @@
 use super::{mean_of, ranked, std_of, Report};
+use crate::sweep::Status;
 
 /// The leaderboard printed to stdout once a run ends: best first, the rank metric's mean in
 /// full precision so it can be compared digit for digit.
@@ -35,6 +36,10 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     }
     if order.len() > top {
         out.push_str(&format!("… {} more in the report\n", order.len() - top));
+    }
+    for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
+        let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
+        out.push_str(&format!("{status}: {}: {}\n", t.id, t.reason.as_deref().unwrap_or("")));
     }
     out
 }
