@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "runner", version, about = "A declarative experiment runner for classical machine learning")]
+#[command(
+    name = "runner",
+    version,
+    about = "A declarative experiment runner for classical machine learning"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,6 +22,18 @@ pub enum Command {
     Check(CheckArgs),
     /// List the model kinds with their parameters, defaults and valid ranges.
     Models,
+    /// Join the partial results of `run --shard I/N` into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// partial.json files (or the shard report folders holding them).
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Where to write the merged report.
+    #[arg(long, required = true)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -43,6 +59,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run only the I-th of N deterministic slices of the (trial, fold) units (1 <= I <= N)
+    /// and write partial.json; join the slices with `runner merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -56,7 +76,17 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] = &["run", "check", "models", "help", "-h", "--help", "-V", "--version"];
+    const KNOWN: &[&str] = &[
+        "run",
+        "check",
+        "models",
+        "merge",
+        "help",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    ];
     if let Some(first) = args.get(1) {
         if !KNOWN.contains(&first.as_str()) {
             args.insert(1, "run".into());

@@ -47,7 +47,10 @@ impl RunPlan {
 
 #[derive(Debug)]
 pub enum PlanError {
-    Read { path: String, message: String },
+    Read {
+        path: String,
+        message: String,
+    },
     Config(ConfigErrors),
     Data(DataError),
     /// Problems found by checking the config against the data, each a full message.
@@ -57,7 +60,9 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::Read { path, message } => write!(f, "error: cannot read experiment file `{path}`: {message}"),
+            PlanError::Read { path, message } => {
+                write!(f, "error: cannot read experiment file `{path}`: {message}")
+            }
             PlanError::Config(e) => write!(f, "{e}"),
             PlanError::Data(e) => write!(f, "error: {e}"),
             PlanError::Checks(list) => {
@@ -70,7 +75,10 @@ impl fmt::Display for PlanError {
 
 /// Reads, validates and plans one experiment file.
 pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
-    let text = std::fs::read_to_string(file).map_err(|e| PlanError::Read { path: file.display().to_string(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(file).map_err(|e| PlanError::Read {
+        path: file.display().to_string(),
+        message: e.to_string(),
+    })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
     let dataset = data::load(&experiment).map_err(PlanError::Data)?;
     let task = dataset.target.task();
@@ -78,7 +86,11 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
 
     for m in &experiment.models {
         let spec = spec_of(m.kind);
-        let fits = matches!((spec.task, task), (TaskSupport::Regression, Task::Regression) | (TaskSupport::Classification, Task::Classification));
+        let fits = matches!(
+            (spec.task, task),
+            (TaskSupport::Regression, Task::Regression)
+                | (TaskSupport::Classification, Task::Classification)
+        );
         if !fits {
             let (is, task_name) = match task {
                 Task::Regression => ("a classifier", "regression"),
@@ -114,13 +126,25 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     }
     for m in &metrics {
         if m.task() != task {
-            let key = if experiment.report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
+            let key = if experiment.report.rank_by == Some(*m) {
+                "report.rank_by"
+            } else {
+                "report.metrics"
+            };
             problems.push(format!(
                 "{}: metric `{}` is for {} but the task is {}",
                 experiment.location(key),
                 m.name(),
-                if m.task() == Task::Regression { "regression" } else { "classification" },
-                if task == Task::Regression { "regression" } else { "classification" }
+                if m.task() == Task::Regression {
+                    "regression"
+                } else {
+                    "classification"
+                },
+                if task == Task::Regression {
+                    "regression"
+                } else {
+                    "classification"
+                }
             ));
         }
         if *m == Metric::RocAuc && n_classes > 2 {
@@ -136,17 +160,31 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
-    let needs_classes = matches!(experiment.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
+    let needs_classes = matches!(
+        experiment.split,
+        SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. }
+    );
     let split = if needs_classes && classes.is_none() {
-        problems.push(format!("{}: stratified splits need a classification target", experiment.file.display()));
+        problems.push(format!(
+            "{}: stratified splits need a classification target",
+            experiment.file.display()
+        ));
         None
     } else {
-        match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
+        match plan_split(
+            &experiment.split,
+            dataset.rows(),
+            classes,
+            dataset.split_column.as_ref(),
+            experiment.seed,
+        ) {
             Ok(p) => Some(p),
             Err(e) => {
                 let key = match experiment.split {
                     SplitConfig::Holdout { .. } => "split.test_size",
-                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
+                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => {
+                        "split.folds"
+                    }
                     SplitConfig::Column { .. } => "split.column",
                     SplitConfig::None => "",
                 };
@@ -160,5 +198,13 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     };
     let trials = expand_trials(&experiment.models);
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names })
+    Ok(RunPlan {
+        experiment,
+        dataset,
+        split,
+        trials,
+        metrics,
+        rank_by,
+        feature_names,
+    })
 }

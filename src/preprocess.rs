@@ -42,8 +42,14 @@ pub struct FoldData {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PreprocessError {
     #[error("column `{column}` is constant ({value}) in this fold's training rows, so {scale} scaling would divide by zero")]
-    ConstantInFold { column: String, value: f64, scale: &'static str },
-    #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
+    ConstantInFold {
+        column: String,
+        value: f64,
+        scale: &'static str,
+    },
+    #[error(
+        "column `{column}` has no values in this fold's training rows to compute its {what} from"
+    )]
     NothingToImpute { column: String, what: &'static str },
 }
 
@@ -54,7 +60,9 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
     for f in &ds.features {
         match f {
             Feature::Numeric { name, .. } => names.push(name.clone()),
-            Feature::Categorical { name, categories, .. } => {
+            Feature::Categorical {
+                name, categories, ..
+            } => {
                 let skip = usize::from(drop_first && categories.len() > 1);
                 names.extend(categories.iter().skip(skip).map(|c| format!("{name}_{c}")));
             }
@@ -64,7 +72,11 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
 }
 
 /// Builds one fold's matrices. Statistics come from `fold.train` only.
-pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
+pub fn prepare_fold(
+    ds: &Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+) -> Result<FoldData, PreprocessError> {
     let names = feature_names(ds, cfg.drop_first);
     let p = names.len();
     let mut train_x = Array2::<f64>::zeros((fold.train.len(), p));
@@ -74,7 +86,13 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
         let rule = cfg.rule_for(f.name());
         match f {
             Feature::Numeric { name, values } => {
-                let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
+                let fill = fit_fill(
+                    name,
+                    values,
+                    &fold.train,
+                    rule.impute,
+                    rule.fill_value.as_ref(),
+                )?;
                 let get = |r: usize| {
                     let v = values[r];
                     if v.is_nan() {
@@ -83,7 +101,8 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
                         v
                     }
                 };
-                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
+                let (shift, scale) =
+                    fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
                 for (i, &r) in fold.train.iter().enumerate() {
                     train_x[[i, j]] = (get(r) - shift) / scale;
                 }
@@ -92,8 +111,16 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
                 }
                 j += 1;
             }
-            Feature::Categorical { codes, categories, .. } => {
-                let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
+            Feature::Categorical {
+                codes, categories, ..
+            } => {
+                let fill = fit_category_fill(
+                    codes,
+                    categories,
+                    &fold.train,
+                    rule.impute,
+                    rule.fill_value.as_ref(),
+                );
                 let skip = usize::from(cfg.drop_first && categories.len() > 1);
                 let width = categories.len() - skip;
                 let set = |x: &mut Array2<f64>, i: usize, r: usize| {
@@ -126,7 +153,14 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             classes.len(),
         ),
     };
-    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes })
+    Ok(FoldData {
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        feature_names: names,
+        n_classes,
+    })
 }
 
 /// How missing numeric values of one column are filled in a fold.
@@ -158,12 +192,25 @@ fn interpolate(points: &[(usize, f64)], row: usize) -> f64 {
     }
 }
 
-fn fit_fill(name: &str, values: &[f64], train: &[usize], impute: Impute, fill: Option<&FillValue>) -> Result<NumericFill, PreprocessError> {
-    let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
+fn fit_fill(
+    name: &str,
+    values: &[f64],
+    train: &[usize],
+    impute: Impute,
+    fill: Option<&FillValue>,
+) -> Result<NumericFill, PreprocessError> {
+    let mut known: Vec<f64> = train
+        .iter()
+        .map(|&r| values[r])
+        .filter(|v| !v.is_nan())
+        .collect();
     if known.len() == train.len() && impute != Impute::Interpolate {
         return Ok(NumericFill::None);
     }
-    let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
+    let nothing = |what| PreprocessError::NothingToImpute {
+        column: name.to_string(),
+        what,
+    };
     Ok(match impute {
         Impute::Error | Impute::Drop => NumericFill::None,
         Impute::Mean => {
@@ -178,7 +225,11 @@ fn fit_fill(name: &str, values: &[f64], train: &[usize], impute: Impute, fill: O
             }
             known.sort_by(f64::total_cmp);
             let m = known.len() / 2;
-            NumericFill::Value(if known.len() % 2 == 1 { known[m] } else { (known[m - 1] + known[m]) / 2.0 })
+            NumericFill::Value(if known.len() % 2 == 1 {
+                known[m]
+            } else {
+                (known[m - 1] + known[m]) / 2.0
+            })
         }
         Impute::Mode => {
             if known.is_empty() {
@@ -203,7 +254,11 @@ fn fit_fill(name: &str, values: &[f64], train: &[usize], impute: Impute, fill: O
             _ => NumericFill::None,
         },
         Impute::Interpolate => {
-            let mut points: Vec<(usize, f64)> = train.iter().map(|&r| (r, values[r])).filter(|(_, v)| !v.is_nan()).collect();
+            let mut points: Vec<(usize, f64)> = train
+                .iter()
+                .map(|&r| (r, values[r]))
+                .filter(|(_, v)| !v.is_nan())
+                .collect();
             if points.is_empty() {
                 return Err(nothing("interpolation"));
             }
@@ -213,7 +268,13 @@ fn fit_fill(name: &str, values: &[f64], train: &[usize], impute: Impute, fill: O
     })
 }
 
-fn fit_category_fill(codes: &[Option<u32>], categories: &[String], train: &[usize], impute: Impute, fill: Option<&FillValue>) -> Option<u32> {
+fn fit_category_fill(
+    codes: &[Option<u32>],
+    categories: &[String],
+    train: &[usize],
+    impute: Impute,
+    fill: Option<&FillValue>,
+) -> Option<u32> {
     match impute {
         Impute::Mode => {
             let mut counts = vec![0usize; categories.len()];
@@ -223,11 +284,15 @@ fn fit_category_fill(codes: &[Option<u32>], categories: &[String], train: &[usiz
                 }
             }
             // Ties go to the first category in sorted order.
-            let best = counts.iter().enumerate().fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
-                Some((_, bn)) if bn >= n => best,
-                _ if n > 0 => Some((c, n)),
-                _ => best,
-            });
+            let best =
+                counts
+                    .iter()
+                    .enumerate()
+                    .fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
+                        Some((_, bn)) if bn >= n => best,
+                        _ if n > 0 => Some((c, n)),
+                        _ => best,
+                    });
             best.map(|(c, _)| c as u32)
         }
         // An unseen fill value has no indicator column: the row gets all zeros.
@@ -240,14 +305,26 @@ fn fit_category_fill(codes: &[Option<u32>], categories: &[String], train: &[usiz
 }
 
 /// `(shift, scale)` so that the scaled value is `(x - shift) / scale`.
-fn fit_scale(name: &str, train_values: impl Iterator<Item = f64> + Clone, scale: Scale) -> Result<(f64, f64), PreprocessError> {
-    let constant = |value, scale| PreprocessError::ConstantInFold { column: name.to_string(), value, scale };
+fn fit_scale(
+    name: &str,
+    train_values: impl Iterator<Item = f64> + Clone,
+    scale: Scale,
+) -> Result<(f64, f64), PreprocessError> {
+    let constant = |value, scale| PreprocessError::ConstantInFold {
+        column: name.to_string(),
+        value,
+        scale,
+    };
     match scale {
         Scale::None => Ok((0.0, 1.0)),
         Scale::Standard => {
             let n = train_values.clone().count() as f64;
             let mean = train_values.clone().sum::<f64>() / n;
-            let var = train_values.clone().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            let var = train_values
+                .clone()
+                .map(|v| (v - mean) * (v - mean))
+                .sum::<f64>()
+                / n;
             let std = var.sqrt();
             if std == 0.0 || !std.is_finite() {
                 return Err(constant(mean, "standard"));
@@ -255,7 +332,9 @@ fn fit_scale(name: &str, train_values: impl Iterator<Item = f64> + Clone, scale:
             Ok((mean, std))
         }
         Scale::Minmax => {
-            let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
             if hi == lo {
                 return Err(constant(lo, "minmax"));
             }

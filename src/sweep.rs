@@ -2,18 +2,19 @@
 //! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
 //! nothing depends on thread scheduling.
 
+use crate::config::PreprocessConfig;
 use crate::config::{Metric, ModelConfig};
 use crate::data::{Dataset, Target};
 use crate::metrics;
 use crate::models::catalog::{ModelKind, ParamValue, Params};
 use crate::models::{self, Coefficients, Prediction};
 use crate::preprocess::{prepare_fold, FoldData, Targets};
-use crate::config::PreprocessConfig;
 use crate::split::SplitPlan;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One grid point of one model.
 #[derive(Debug, Clone)]
@@ -53,7 +54,13 @@ pub fn expand_trials(models: &[ModelConfig]) -> Vec<Trial> {
             };
             let mut given = m.fixed.clone();
             given.extend(point.iter().cloned());
-            trials.push(Trial { id, model: m.name.clone(), kind: m.kind, grid: point, params: Params::resolve(m.kind, &given) });
+            trials.push(Trial {
+                id,
+                model: m.name.clone(),
+                kind: m.kind,
+                grid: point,
+                params: Params::resolve(m.kind, &given),
+            });
         }
     }
     trials
@@ -91,8 +98,17 @@ pub struct CoefficientsRecord {
 impl From<Coefficients> for CoefficientsRecord {
     fn from(c: Coefficients) -> Self {
         match c {
-            Coefficients::Single { weights, intercept } => CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] },
-            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
+            Coefficients::Single { weights, intercept } => CoefficientsRecord {
+                weights: vec![weights],
+                intercepts: vec![intercept],
+            },
+            Coefficients::PerClass {
+                weights,
+                intercepts,
+            } => CoefficientsRecord {
+                weights,
+                intercepts,
+            },
         }
     }
 }
@@ -106,10 +122,41 @@ pub struct SweepInput<'a> {
     pub metrics: &'a [Metric],
 }
 
-/// Runs every unit not in `done` on `jobs` threads. `sink` sees each record as it finishes
-/// (from worker threads, in any order); the returned records are in (trial, fold) order.
-pub fn run(input: &SweepInput<'_>, jobs: usize, done: &HashSet<(String, usize)>, sink: &(dyn Fn(&UnitRecord) + Sync)) -> Vec<UnitRecord> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
+/// Which units a run does: all, minus those already done, restricted to a shard.
+pub struct UnitFilter<'a> {
+    /// (trial id, fold) pairs finished by an earlier run.
+    pub done: &'a HashSet<(String, usize)>,
+    /// `(i, n)`: only units whose index `trial * folds + fold` is `i - 1` modulo `n`.
+    pub shard: Option<(usize, usize)>,
+}
+
+impl UnitFilter<'_> {
+    pub fn in_shard(&self, trial: usize, fold: usize, folds: usize) -> bool {
+        match self.shard {
+            Some((i, n)) => (trial * folds + fold) % n == i - 1,
+            None => true,
+        }
+    }
+
+    fn wants(&self, trial: &Trial, t: usize, fold: usize, folds: usize) -> bool {
+        self.in_shard(t, fold, folds) && !self.done.contains(&(trial.id.clone(), fold))
+    }
+}
+
+/// Runs the units the filter selects on `jobs` threads. `sink` sees each record as it
+/// finishes (from worker threads, in any order); the returned records are in (trial, fold)
+/// order. Once `stop` is set, units not yet started are skipped.
+pub fn run(
+    input: &SweepInput<'_>,
+    jobs: usize,
+    filter: &UnitFilter<'_>,
+    stop: &AtomicBool,
+    sink: &(dyn Fn(&UnitRecord) + Sync),
+) -> Vec<UnitRecord> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build();
+    let folds = input.plan.folds.len();
     let work = || {
         input
             .plan
@@ -117,13 +164,16 @@ pub fn run(input: &SweepInput<'_>, jobs: usize, done: &HashSet<(String, usize)>,
             .par_iter()
             .enumerate()
             .map(|(f, fold)| {
-                let todo: Vec<usize> = (0..input.trials.len()).filter(|&t| !done.contains(&(input.trials[t].id.clone(), f))).collect();
-                if todo.is_empty() {
+                let todo: Vec<usize> = (0..input.trials.len())
+                    .filter(|&t| filter.wants(&input.trials[t], t, f, folds))
+                    .collect();
+                if todo.is_empty() || stop.load(Ordering::Relaxed) {
                     return Vec::new();
                 }
                 // One fold's matrices, shared by every trial of the fold.
                 let data = prepare_fold(input.dataset, input.preprocess, fold);
                 todo.par_iter()
+                    .filter(|_| !stop.load(Ordering::Relaxed))
                     .map(|&t| {
                         let trial = &input.trials[t];
                         let record = match &data {
@@ -169,15 +219,22 @@ fn class_names(ds: &Dataset) -> &[String] {
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let model = models::fit(trial.kind, &trial.params, &data.train_x, &data.train_y, class_names(input.dataset))?;
+        let model = models::fit(
+            trial.kind,
+            &trial.params,
+            &data.train_x,
+            &data.train_y,
+            class_names(input.dataset),
+        )?;
         let test = score(input.metrics, &data.test_y, &model.predict(&data.test_x));
         let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
-        let confusion = match (&data.test_y, model.predict(&data.test_x)) {
-            (Targets::Classes(y), Prediction::Probabilities(p)) => {
-                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes))
-            }
-            _ => None,
-        };
+        let confusion =
+            match (&data.test_y, model.predict(&data.test_x)) {
+                (Targets::Classes(y), Prediction::Probabilities(p)) => Some(
+                    metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes),
+                ),
+                _ => None,
+            };
         Ok::<_, models::FitError>((test, train, model.coefficients(), confusion))
     }));
     match outcome {
@@ -198,20 +255,32 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown".into());
-            failed(trial, fold, format!("internal error in the trainer: {what}"))
+            failed(
+                trial,
+                fold,
+                format!("internal error in the trainer: {what}"),
+            )
         }
     }
 }
 
-fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
+fn score(
+    metrics_wanted: &[Metric],
+    y: &Targets,
+    prediction: &Prediction,
+) -> BTreeMap<Metric, Option<f64>> {
     metrics_wanted
         .iter()
         .map(|&m| {
             let v = match (y, prediction) {
-                (Targets::Regression(y), Prediction::Values(p)) => {
-                    metrics::regression(m, y.as_slice().unwrap_or(&y.to_vec()), p.as_slice().unwrap_or(&p.to_vec()))
+                (Targets::Regression(y), Prediction::Values(p)) => metrics::regression(
+                    m,
+                    y.as_slice().unwrap_or(&y.to_vec()),
+                    p.as_slice().unwrap_or(&p.to_vec()),
+                ),
+                (Targets::Classes(y), Prediction::Probabilities(p)) => {
+                    metrics::classification(m, y, p)
                 }
-                (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(m, y, p),
                 _ => f64::NAN,
             };
             (m, v.is_finite().then_some(v))
@@ -231,17 +300,36 @@ mod tests {
             kind: ModelKind::ElasticNet,
             fixed: BTreeMap::new(),
             grid: vec![
-                ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
-                ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
+                (
+                    "alpha".into(),
+                    vec![ParamValue::Float(0.1), ParamValue::Float(1.0)],
+                ),
+                (
+                    "l1_ratio".into(),
+                    vec![ParamValue::Float(0.2), ParamValue::Float(0.8)],
+                ),
             ],
         };
         let ids: Vec<String> = expand_trials(&[m]).into_iter().map(|t| t.id).collect();
-        assert_eq!(ids, vec!["en[alpha=0.1,l1_ratio=0.2]", "en[alpha=0.1,l1_ratio=0.8]", "en[alpha=1,l1_ratio=0.2]", "en[alpha=1,l1_ratio=0.8]"]);
+        assert_eq!(
+            ids,
+            vec![
+                "en[alpha=0.1,l1_ratio=0.2]",
+                "en[alpha=0.1,l1_ratio=0.8]",
+                "en[alpha=1,l1_ratio=0.2]",
+                "en[alpha=1,l1_ratio=0.8]"
+            ]
+        );
     }
 
     #[test]
     fn a_model_without_grid_is_one_trial_named_after_it() {
-        let m = ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
+        let m = ModelConfig {
+            name: "ols".into(),
+            kind: ModelKind::LinearRegression,
+            fixed: BTreeMap::new(),
+            grid: vec![],
+        };
         let trials = expand_trials(&[m]);
         assert_eq!(trials.len(), 1);
         assert_eq!(trials[0].id, "ols");

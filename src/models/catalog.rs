@@ -29,8 +29,15 @@ impl fmt::Display for ParamValue {
 #[derive(Debug, Clone, Copy)]
 pub enum ParamType {
     /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
-    Float { min: f64, max: f64, min_exclusive: bool },
-    Int { min: i64, max: i64 },
+    Float {
+        min: f64,
+        max: f64,
+        min_exclusive: bool,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     Bool,
     Choice(&'static [&'static str]),
 }
@@ -38,9 +45,17 @@ pub enum ParamType {
 impl ParamType {
     pub fn describe(&self) -> String {
         match self {
-            ParamType::Float { min, max, min_exclusive } => {
+            ParamType::Float {
+                min,
+                max,
+                min_exclusive,
+            } => {
                 let open = if *min_exclusive { "(" } else { "[" };
-                let hi = if max.is_infinite() { "inf)".to_string() } else { format!("{max}]") };
+                let hi = if max.is_infinite() {
+                    "inf)".to_string()
+                } else {
+                    format!("{max}]")
+                };
                 format!("float in {open}{min}, {hi}")
             }
             ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
@@ -53,7 +68,14 @@ impl ParamType {
     /// Checks a value's type and range; the error says what was expected.
     pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
         match (self, value) {
-            (ParamType::Float { min, max, min_exclusive }, ParamValue::Float(_) | ParamValue::Int(_)) => {
+            (
+                ParamType::Float {
+                    min,
+                    max,
+                    min_exclusive,
+                },
+                ParamValue::Float(_) | ParamValue::Int(_),
+            ) => {
                 let x = match value {
                     ParamValue::Float(x) => *x,
                     ParamValue::Int(i) => *i as f64,
@@ -61,14 +83,20 @@ impl ParamType {
                 };
                 let below = if *min_exclusive { x <= *min } else { x < *min };
                 if x.is_nan() || below || x > *max {
-                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                    Err(format!(
+                        "{x} is out of range: expected a {}",
+                        self.describe()
+                    ))
                 } else {
                     Ok(ParamValue::Float(x))
                 }
             }
             (ParamType::Int { min, max }, ParamValue::Int(i)) => {
                 if i < min || i > max {
-                    Err(format!("{i} is out of range: expected an {}", self.describe()))
+                    Err(format!(
+                        "{i} is out of range: expected an {}",
+                        self.describe()
+                    ))
                 } else {
                     Ok(value.clone())
                 }
@@ -82,7 +110,11 @@ impl ParamType {
                     Err(format!("`{s}` is not {}{hint}", self.describe()))
                 }
             }
-            _ => Err(format!("expected a {}, found {}", self.describe(), kind_of(value))),
+            _ => Err(format!(
+                "expected a {}, found {}",
+                self.describe(),
+                kind_of(value)
+            )),
         }
     }
 }
@@ -147,10 +179,25 @@ pub struct KindSpec {
     pub params: &'static [ParamSpec],
 }
 
-const POSITIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true };
-const NON_NEGATIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false };
-const UNIT: ParamType = ParamType::Float { min: 0.0, max: 1.0, min_exclusive: false };
-const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
+const POSITIVE: ParamType = ParamType::Float {
+    min: 0.0,
+    max: f64::INFINITY,
+    min_exclusive: true,
+};
+const NON_NEGATIVE: ParamType = ParamType::Float {
+    min: 0.0,
+    max: f64::INFINITY,
+    min_exclusive: false,
+};
+const UNIT: ParamType = ParamType::Float {
+    min: 0.0,
+    max: 1.0,
+    min_exclusive: false,
+};
+const ITERATIONS: ParamType = ParamType::Int {
+    min: 1,
+    max: i64::MAX,
+};
 
 const FIT_INTERCEPT: ParamSpec = ParamSpec {
     name: "fit_intercept",
@@ -226,7 +273,10 @@ pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
 }
 
 pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
-    KINDS.iter().find(|k| k.kind == kind).expect("every ModelKind has a catalog entry")
+    KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+        .expect("every ModelKind has a catalog entry")
 }
 
 impl KindSpec {
@@ -243,8 +293,11 @@ pub struct Params {
 
 impl Params {
     pub fn resolve(kind: ModelKind, given: &BTreeMap<String, ParamValue>) -> Params {
-        let mut values: BTreeMap<String, ParamValue> =
-            spec_of(kind).params.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
+        let mut values: BTreeMap<String, ParamValue> = spec_of(kind)
+            .params
+            .iter()
+            .map(|p| (p.name.to_string(), p.default.value()))
+            .collect();
         values.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
         Params { values }
     }
@@ -253,28 +306,36 @@ impl Params {
         match self.values.get(name) {
             Some(ParamValue::Float(x)) => *x,
             Some(ParamValue::Int(i)) => *i as f64,
-            other => panic!("parameter {name} is not a float: {other:?} (catalog and trainer disagree)"),
+            other => {
+                panic!("parameter {name} is not a float: {other:?} (catalog and trainer disagree)")
+            }
         }
     }
 
     pub fn usize(&self, name: &str) -> usize {
         match self.values.get(name) {
             Some(ParamValue::Int(i)) => usize::try_from(*i).unwrap_or(usize::MAX),
-            other => panic!("parameter {name} is not an integer: {other:?} (catalog and trainer disagree)"),
+            other => panic!(
+                "parameter {name} is not an integer: {other:?} (catalog and trainer disagree)"
+            ),
         }
     }
 
     pub fn bool(&self, name: &str) -> bool {
         match self.values.get(name) {
             Some(ParamValue::Bool(b)) => *b,
-            other => panic!("parameter {name} is not a bool: {other:?} (catalog and trainer disagree)"),
+            other => {
+                panic!("parameter {name} is not a bool: {other:?} (catalog and trainer disagree)")
+            }
         }
     }
 
     pub fn str(&self, name: &str) -> &str {
         match self.values.get(name) {
             Some(ParamValue::Str(s)) => s,
-            other => panic!("parameter {name} is not a string: {other:?} (catalog and trainer disagree)"),
+            other => {
+                panic!("parameter {name} is not a string: {other:?} (catalog and trainer disagree)")
+            }
         }
     }
 }
@@ -287,7 +348,10 @@ pub fn render_catalog() -> String {
             TaskSupport::Regression => "regression",
             TaskSupport::Classification => "classification",
         };
-        out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name, k.engine, k.summary));
+        out.push_str(&format!(
+            "{}  ({task}; {})\n  {}\n",
+            k.name, k.engine, k.summary
+        ));
         for p in k.params {
             out.push_str(&format!(
                 "    {:<14} default {:<8} {}: {}\n",

@@ -25,7 +25,10 @@ pub enum Coefficients {
     /// One weight per feature.
     Single { weights: Vec<f64>, intercept: f64 },
     /// A weight row per class (multinomial).
-    PerClass { weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
+    PerClass {
+        weights: Vec<Vec<f64>>,
+        intercepts: Vec<f64>,
+    },
 }
 
 pub trait Fitted: Send + Sync {
@@ -54,17 +57,33 @@ pub fn fit(
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let fitted: Box<dyn Fitted> = match (kind, y) {
-        (ModelKind::LinearRegression, Targets::Regression(y)) => Box::new(linear::fit_ols(params, x, y)?),
+        (ModelKind::LinearRegression, Targets::Regression(y)) => {
+            Box::new(linear::fit_ols(params, x, y)?)
+        }
         (ModelKind::Ridge, Targets::Regression(y)) => Box::new(linear::fit_ridge(params, x, y)?),
-        (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => Box::new(elasticnet::fit(kind, params, x, y)?),
-        (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
-        _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),
+        (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => {
+            Box::new(elasticnet::fit(kind, params, x, y)?)
+        }
+        (ModelKind::LogisticRegression, Targets::Classes(y)) => {
+            logistic::fit(params, x, y, class_names)?
+        }
+        _ => {
+            return Err(FitError::Solver(format!(
+                "model kind {kind:?} does not fit this task"
+            )))
+        }
     };
     if let Some(c) = fitted.coefficients() {
         let finite = match &c {
-            Coefficients::Single { weights, intercept } => weights.iter().all(|w| w.is_finite()) && intercept.is_finite(),
-            Coefficients::PerClass { weights, intercepts } => {
-                weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
+            Coefficients::Single { weights, intercept } => {
+                weights.iter().all(|w| w.is_finite()) && intercept.is_finite()
+            }
+            Coefficients::PerClass {
+                weights,
+                intercepts,
+            } => {
+                weights.iter().flatten().all(|w| w.is_finite())
+                    && intercepts.iter().all(|b| b.is_finite())
             }
         };
         if !finite {
@@ -87,6 +106,9 @@ impl Fitted for LinearModel {
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
+        Some(Coefficients::Single {
+            weights: self.weights.to_vec(),
+            intercept: self.intercept,
+        })
     }
 }

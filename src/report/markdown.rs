@@ -57,7 +57,11 @@ fn direction(m: Metric) -> &'static str {
 pub fn overfits(t: &TrialReport, m: Metric) -> bool {
     match (mean_of(&t.train, m), mean_of(&t.test, m)) {
         (Some(train), Some(test)) => {
-            let (good, bad) = if m.higher_is_better() { (train, test) } else { (test, train) };
+            let (good, bad) = if m.higher_is_better() {
+                (train, test)
+            } else {
+                (test, train)
+            };
             // For losses: test much larger than train. For scores: train much larger than test.
             if m.higher_is_better() {
                 good - bad > 0.1 * good.abs().max(1e-12)
@@ -91,7 +95,16 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(s, "## Dataset\n")?;
     writeln!(s, "| | |\n|---|---|")?;
     writeln!(s, "| file | {} |", md_escape(&d.path))?;
-    writeln!(s, "| target | {} ({}) |", md_escape(&d.target), if d.classes.is_some() { "classification" } else { "regression" })?;
+    writeln!(
+        s,
+        "| target | {} ({}) |",
+        md_escape(&d.target),
+        if d.classes.is_some() {
+            "classification"
+        } else {
+            "regression"
+        }
+    )?;
     writeln!(s, "| rows in file | {} |", d.rows)?;
     writeln!(s, "| rows used | {} |", d.rows_used)?;
     writeln!(
@@ -99,14 +112,25 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         "| rows dropped | {} ({} missing target, {} by impute = \"drop\") |",
         d.rows_dropped, d.rows_dropped_missing_target, d.rows_dropped_missing_features
     )?;
-    writeln!(s, "| feature columns | {} → {} model inputs |", d.columns.len(), d.features.len())?;
+    writeln!(
+        s,
+        "| feature columns | {} → {} model inputs |",
+        d.columns.len(),
+        d.features.len()
+    )?;
     writeln!(s)?;
     let with_missing: Vec<_> = d.columns.iter().filter(|c| c.missing > 0).collect();
     if !with_missing.is_empty() {
-        writeln!(s, "Missing values (imputed per fold from the training rows only):\n")?;
+        writeln!(
+            s,
+            "Missing values (imputed per fold from the training rows only):\n"
+        )?;
         writeln!(s, "| column | missing | imputed with |\n|---|---:|---|")?;
         for c in with_missing {
-            let how = serde_json::to_value(c.impute).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            let how = serde_json::to_value(c.impute)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
             writeln!(s, "| {} | {} | {} |", md_escape(&c.name), c.missing, how)?;
         }
         writeln!(s)?;
@@ -115,22 +139,45 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(s, "Class balance:\n")?;
         writeln!(s, "| class | rows | share |\n|---|---:|---:|")?;
         for c in classes {
-            writeln!(s, "| {} | {} | {:.1}% |", md_escape(&c.class), c.rows, 100.0 * c.rows as f64 / d.rows_used as f64)?;
+            writeln!(
+                s,
+                "| {} | {} | {:.1}% |",
+                md_escape(&c.class),
+                c.rows,
+                100.0 * c.rows as f64 / d.rows_used as f64
+            )?;
         }
         writeln!(s)?;
     }
 
     let sp = &r.split;
     writeln!(s, "## Split\n")?;
-    let sizes: Vec<String> = sp.train_rows.iter().zip(&sp.test_rows).map(|(a, b)| format!("{a}/{b}")).collect();
-    writeln!(s, "`{}`, {} fold(s), seed {}; train/test rows per fold: {}.", sp.method, sp.folds, sp.seed, sizes.join(", "))?;
+    let sizes: Vec<String> = sp
+        .train_rows
+        .iter()
+        .zip(&sp.test_rows)
+        .map(|(a, b)| format!("{a}/{b}"))
+        .collect();
+    writeln!(
+        s,
+        "`{}`, {} fold(s), seed {}; train/test rows per fold: {}.",
+        sp.method,
+        sp.folds,
+        sp.seed,
+        sizes.join(", ")
+    )?;
     if sp.trains_on_test_rows {
         writeln!(s, "\n**Note:** `method = \"none\"` trains and tests on all rows: test metrics are training metrics.")?;
     }
     writeln!(s)?;
 
     writeln!(s, "## Leaderboard\n")?;
-    writeln!(s, "Ranked by test `{}` ({}); mean ± std over folds.\n", r.rank_by.name(), direction(r.rank_by))?;
+    writeln!(
+        s,
+        "Ranked by test `{}` ({}); mean ± std over folds.\n",
+        r.rank_by.name(),
+        direction(r.rank_by)
+    )?;
     let mut header = "| rank | trial |".to_string();
     let mut rule = "|---:|---|".to_string();
     for m in &r.metrics {
@@ -160,7 +207,10 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     }
     for model in models {
         let rows: Vec<&TrialReport> = r.trials.iter().filter(|t| t.model == model).collect();
-        let kind = serde_json::to_value(rows[0].kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let kind = serde_json::to_value(rows[0].kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
         writeln!(s, "### {} (`{}`)\n", md_escape(model), kind)?;
         let axes: Vec<String> = rows[0].params.keys().cloned().collect();
         let mut header = String::from("|");
@@ -169,33 +219,61 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
             let _ = write!(header, " {} |", md_escape(a));
             rule.push_str("---|");
         }
-        let _ = write!(header, " test {} | train {} | status |", r.rank_by.name(), r.rank_by.name());
+        let _ = write!(
+            header,
+            " test {} | train {} | status |",
+            r.rank_by.name(),
+            r.rank_by.name()
+        );
         rule.push_str("---|---|---|");
         writeln!(s, "{header}\n{rule}")?;
         for t in rows {
             write!(s, "|")?;
             for a in &axes {
-                write!(s, " {} |", t.params.get(a).map(|v| v.to_string()).unwrap_or_default())?;
+                write!(
+                    s,
+                    " {} |",
+                    t.params.get(a).map(|v| v.to_string()).unwrap_or_default()
+                )?;
             }
             let status = match t.status {
                 Status::Ok => "ok",
                 Status::Failed => "failed",
                 Status::Diverged => "diverged",
             };
-            writeln!(s, " {} | {} | {} |", mean_pm_std(&t.test, r.rank_by), mean_pm_std(&t.train, r.rank_by), status)?;
+            writeln!(
+                s,
+                " {} | {} | {} |",
+                mean_pm_std(&t.test, r.rank_by),
+                mean_pm_std(&t.train, r.rank_by),
+                status
+            )?;
         }
         writeln!(s)?;
     }
 
     if let Some(best) = &r.best {
         writeln!(s, "## Best model: `{}`\n", md_escape(&best.trial))?;
-        writeln!(s, "Test {} = {} (mean over folds).\n", best.metric.name(), best.value)?;
+        writeln!(
+            s,
+            "Test {} = {} (mean over folds).\n",
+            best.metric.name(),
+            best.value
+        )?;
         if let Some(t) = r.trials.iter().find(|t| t.id == best.trial) {
             match &t.coefficients {
                 Some(Value::Object(map)) if map.values().all(Value::is_number) => {
-                    writeln!(s, "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|")?;
+                    writeln!(
+                        s,
+                        "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|"
+                    )?;
                     for (k, v) in map {
-                        writeln!(s, "| {} | {} |", md_escape(k), v.as_f64().map(num).unwrap_or_default())?;
+                        writeln!(
+                            s,
+                            "| {} | {} |",
+                            md_escape(k),
+                            v.as_f64().map(num).unwrap_or_default()
+                        )?;
                     }
                     writeln!(s)?;
                 }
@@ -209,11 +287,20 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
                         rule.push_str("---:|");
                     }
                     writeln!(s, "{header}\n{rule}")?;
-                    let features: Vec<String> = per_class.values().next().and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                    let features: Vec<String> = per_class
+                        .values()
+                        .next()
+                        .and_then(Value::as_object)
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
                     for f in features {
                         write!(s, "| {} |", md_escape(&f))?;
                         for c in &classes {
-                            let v = per_class[*c].get(&f).and_then(Value::as_f64).map(num).unwrap_or_default();
+                            let v = per_class[*c]
+                                .get(&f)
+                                .and_then(Value::as_f64)
+                                .map(num)
+                                .unwrap_or_default();
                             write!(s, " {v} |")?;
                         }
                         writeln!(s)?;
@@ -223,7 +310,10 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
                 _ => {}
             }
             if let (Some(cm), Some(classes)) = (&t.confusion_matrix, &r.dataset.classes) {
-                writeln!(s, "Confusion matrix (test rows, summed over folds; rows are true classes):\n")?;
+                writeln!(
+                    s,
+                    "Confusion matrix (test rows, summed over folds; rows are true classes):\n"
+                )?;
                 let mut header = "| true \\\\ predicted |".to_string();
                 let mut rule = "|---|".to_string();
                 for c in classes {
@@ -245,8 +335,18 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(s, "## Failed and diverged trials\n")?;
         writeln!(s, "| trial | status | reason |\n|---|---|---|")?;
         for t in failures {
-            let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
-            writeln!(s, "| {} | {} | {} |", md_escape(&t.id), status, md_escape(t.reason.as_deref().unwrap_or("")))?;
+            let status = if t.status == Status::Diverged {
+                "diverged"
+            } else {
+                "failed"
+            };
+            writeln!(
+                s,
+                "| {} | {} | {} |",
+                md_escape(&t.id),
+                status,
+                md_escape(t.reason.as_deref().unwrap_or(""))
+            )?;
         }
         writeln!(s)?;
     }
@@ -254,13 +354,28 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(s, "## Reproducibility\n")?;
     writeln!(s, "| | |\n|---|---|")?;
     writeln!(s, "| runner | {} |", r.run.runner_version)?;
-    writeln!(s, "| experiment | {} (sha256 `{}`) |", md_escape(&r.experiment.file), r.experiment.sha256)?;
-    writeln!(s, "| dataset | {} (sha256 `{}`) |", md_escape(&r.dataset.path), r.dataset.sha256)?;
+    writeln!(
+        s,
+        "| experiment | {} (sha256 `{}`) |",
+        md_escape(&r.experiment.file),
+        r.experiment.sha256
+    )?;
+    writeln!(
+        s,
+        "| dataset | {} (sha256 `{}`) |",
+        md_escape(&r.dataset.path),
+        r.dataset.sha256
+    )?;
     writeln!(s, "| seed | {} |", r.split.seed)?;
     let overrides = if r.experiment.overrides.is_empty() {
         "none".to_string()
     } else {
-        r.experiment.overrides.iter().map(|o| format!("`--set {}`", o.replace('`', "'"))).collect::<Vec<_>>().join(", ")
+        r.experiment
+            .overrides
+            .iter()
+            .map(|o| format!("`--set {}`", o.replace('`', "'")))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     writeln!(s, "| overrides | {} |", md_escape_keep_code(&overrides))?;
     Ok(())
@@ -276,7 +391,10 @@ mod tests {
 
     #[test]
     fn escapes_markdown_and_html() {
-        assert_eq!(md_escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(
+            md_escape("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
         assert_eq!(md_escape("a|b`c"), "a\\|b\\`c");
     }
 

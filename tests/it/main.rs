@@ -6,3 +6,4 @@ mod cli;
 mod common;
 mod sklearn;
 mod splits;
+mod sweep;

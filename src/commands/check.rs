@@ -1,0 +1,68 @@
+use super::{prepare_all, EXIT_OK, EXIT_USAGE};
+use runner::config::Task;
+use runner::models::catalog::spec_of;
+use std::path::PathBuf;
+
+/// `runner check`: validate files and datasets, print the plan, train nothing.
+pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
+    let Some(plans) = prepare_all(files, overrides) else {
+        return EXIT_USAGE;
+    };
+    for p in &plans {
+        let ds = &p.dataset;
+        println!("{}: ok", p.experiment.file.display());
+        println!(
+            "  dataset  {}: {} rows ({} used), target `{}` ({}), {} feature columns → {} model inputs",
+            p.experiment.dataset.path_as_written,
+            ds.rows_total,
+            ds.rows(),
+            ds.target_name,
+            if ds.target.task() == Task::Regression { "regression" } else { "classification" },
+            ds.features.len(),
+            p.feature_names.len()
+        );
+        let sizes: Vec<String> = p
+            .split
+            .folds
+            .iter()
+            .map(|f| format!("{}/{}", f.train.len(), f.test.len()))
+            .collect();
+        println!(
+            "  split    {}: {} fold(s), train/test rows {}",
+            p.split.method,
+            p.split.folds.len(),
+            sizes.join(", ")
+        );
+        for m in &p.experiment.models {
+            let n = p.trials.iter().filter(|t| t.model == m.name).count();
+            let axes: Vec<String> = m
+                .grid
+                .iter()
+                .map(|(a, v)| format!("{a} ({} values)", v.len()))
+                .collect();
+            let grid = if axes.is_empty() {
+                String::new()
+            } else {
+                format!(" over {}", axes.join(" × "))
+            };
+            println!(
+                "  model    {} ({}): {n} trial(s){grid}",
+                m.name,
+                spec_of(m.kind).name
+            );
+        }
+        let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
+        println!(
+            "  metrics  {} (ranked by {})",
+            metrics.join(", "),
+            p.rank_by.name()
+        );
+        println!(
+            "  plan     {} trial(s) × {} fold(s) = {} unit(s)",
+            p.trials.len(),
+            p.split.folds.len(),
+            p.units()
+        );
+    }
+    EXIT_OK
+}

@@ -1,0 +1,78 @@
+use super::{write_report, EXIT_USAGE};
+use runner::cli::MergeArgs;
+use runner::plan;
+use runner::report;
+use runner::report::partial::{join, Partial};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// `runner merge`: join shard partials into the report one whole run would have written.
+pub fn merge(args: &MergeArgs) -> u8 {
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let clock = Instant::now();
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for path in &args.parts {
+        // A shard's folder is accepted as well as its partial.json.
+        let file = if path.is_dir() {
+            path.join("partial.json")
+        } else {
+            path.clone()
+        };
+        let name = file.display().to_string();
+        match std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Partial>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(p) => parts.push((name, p)),
+            Err(e) => {
+                eprintln!("error: cannot read partial result {name}: {e}");
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return EXIT_USAGE;
+    }
+    let (experiment, key, units) = match join(&parts) {
+        Ok(j) => j,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            return EXIT_USAGE;
+        }
+    };
+    let plan = match plan::prepare(
+        std::path::Path::new(&experiment.file),
+        &experiment.overrides,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    if plan.run_key() != key {
+        eprintln!(
+            "error: the experiment file {} or its dataset changed since the shards ran; rerun the shards",
+            experiment.file
+        );
+        return EXIT_USAGE;
+    }
+    let run_info = report::RunInfo {
+        runner_version: env!("CARGO_PKG_VERSION"),
+        started: report::rfc3339(started),
+        seconds: clock.elapsed().as_secs_f64(),
+        jobs: 0,
+    };
+    let merged = report::build(&plan, &units, run_info);
+    match write_report(&plan, &merged, &args.out) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+    }
+}

@@ -1,0 +1,219 @@
+use super::{prepare_all, write_report, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use runner::cli::RunArgs;
+use runner::plan::RunPlan;
+use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
+use runner::report::{self, write_atomic, TrialLog};
+use runner::sweep::{self, Status, UnitFilter, UnitRecord};
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// `runner run`: every experiment, one after the other, each sweep in parallel.
+pub fn run(args: &RunArgs) -> u8 {
+    let shard = match args.shard.as_deref().map(parse_shard).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: --shard {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(plans) = prepare_all(&args.files, &args.set) else {
+        return EXIT_USAGE;
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // Ctrl-C stops scheduling new units; finished ones are already in trials.jsonl.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let mut exit = EXIT_OK;
+    let several = plans.len() > 1;
+    for plan in &plans {
+        let dir = match (&args.out, several) {
+            (Some(out), true) => out.join(&plan.experiment.name),
+            (out, _) => plan.experiment.report_dir(out.as_deref()),
+        };
+        match run_one(plan, &dir, jobs, args, shard, &stop) {
+            Ok(code) => exit = exit.max(code),
+            Err(message) => {
+                eprintln!("error: {message}");
+                exit = exit.max(EXIT_USAGE);
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            return EXIT_INTERRUPTED;
+        }
+    }
+    exit
+}
+
+fn progress_bar(plan: &RunPlan, todo: usize, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(todo as u64);
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    }
+    if let Ok(style) = ProgressStyle::with_template(
+        "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_prefix(plan.experiment.name.clone());
+    bar
+}
+
+fn run_one(
+    plan: &RunPlan,
+    dir: &Path,
+    jobs: usize,
+    args: &RunArgs,
+    shard: Option<ShardId>,
+    stop: &AtomicBool,
+) -> Result<u8, String> {
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let clock = Instant::now();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
+    let (log, previous) = TrialLog::open(&dir.join("trials.jsonl"), &plan.run_key(), args.fresh)?;
+    let done: HashSet<(String, usize)> =
+        previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
+    let filter = UnitFilter {
+        done: &done,
+        shard: shard.map(|s| (s.index, s.count)),
+    };
+    let folds = plan.split.folds.len();
+    let todo = (0..plan.trials.len())
+        .flat_map(|t| (0..folds).map(move |f| (t, f)))
+        .filter(|&(t, f)| {
+            filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f))
+        })
+        .count();
+    let bar = progress_bar(plan, todo, args.quiet);
+    if !done.is_empty() && !args.quiet {
+        eprintln!(
+            "{}: resuming from {}, {} unit(s) already done",
+            plan.experiment.name,
+            log.path().display(),
+            done.len()
+        );
+    }
+
+    // Live "best so far": the rank metric of each trial whose folds have all finished.
+    let partial: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
+    let best: Mutex<Option<f64>> = Mutex::new(None);
+    let sink = |r: &UnitRecord| {
+        log.append(r);
+        bar.inc(1);
+        let (Status::Ok, Some(Some(v))) = (r.status, r.test.get(&plan.rank_by)) else {
+            return;
+        };
+        let Ok(mut partial) = partial.lock() else {
+            return;
+        };
+        let values = partial.entry(r.trial.clone()).or_default();
+        values.push(*v);
+        if values.len() < folds {
+            return;
+        }
+        let mean = values.iter().sum::<f64>() / folds as f64;
+        let Ok(mut best) = best.lock() else { return };
+        let better = best.is_none_or(|b| {
+            if plan.rank_by.higher_is_better() {
+                mean > b
+            } else {
+                mean < b
+            }
+        });
+        if better {
+            bar.set_message(format!(
+                "best {} {}={mean:.6}",
+                r.trial,
+                plan.rank_by.name()
+            ));
+            *best = Some(mean);
+        }
+    };
+    let input = sweep::SweepInput {
+        dataset: &plan.dataset,
+        preprocess: &plan.experiment.preprocess,
+        plan: &plan.split,
+        trials: &plan.trials,
+        metrics: &plan.metrics,
+    };
+    let mut records = sweep::run(&input, jobs, &filter, stop, &sink);
+    bar.finish_and_clear();
+    records.extend(previous);
+
+    if stop.load(Ordering::SeqCst) {
+        let finished = records.len();
+        eprintln!(
+            "interrupted: {finished} of {} unit(s) finished and saved in {}; run the same command again to resume",
+            plan.units(),
+            log.path().display()
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
+
+    if let Some(shard) = shard {
+        let folds = plan.split.folds.len();
+        let index: BTreeMap<&str, usize> = plan
+            .trials
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        let mut units: Vec<UnitRecord> = records
+            .into_iter()
+            .filter(|r| {
+                index
+                    .get(r.trial.as_str())
+                    .is_some_and(|&t| filter.in_shard(t, r.fold, folds))
+            })
+            .collect();
+        units.sort_by_key(|r| (index.get(r.trial.as_str()).copied(), r.fold));
+        units.dedup_by(|a, b| a.trial == b.trial && a.fold == b.fold);
+        let part = Partial {
+            schema_version: report::SCHEMA_VERSION,
+            kind: PARTIAL_KIND.into(),
+            run_key: plan.run_key(),
+            experiment: PartialExperiment {
+                name: plan.experiment.name.clone(),
+                file: plan.experiment.file.display().to_string(),
+                overrides: plan.experiment.overrides.clone(),
+            },
+            shard,
+            total_units: plan.units(),
+            units,
+        };
+        let path = dir.join("partial.json");
+        let mut bytes = serde_json::to_vec_pretty(&part).map_err(|e| e.to_string())?;
+        bytes.push(b'\n');
+        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "{}: shard {}/{}: {} unit(s) written to {}",
+            plan.experiment.name,
+            shard.index,
+            shard.count,
+            part.units.len(),
+            path.display()
+        );
+        return Ok(EXIT_OK);
+    }
+
+    let run_info = report::RunInfo {
+        runner_version: env!("CARGO_PKG_VERSION"),
+        started: report::rfc3339(started),
+        seconds: clock.elapsed().as_secs_f64(),
+        jobs,
+    };
+    let report = report::build(plan, &records, run_info);
+    write_report(plan, &report, dir)
+}
