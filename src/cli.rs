@@ -4,11 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "runner",
-    version,
-    about = "A declarative experiment runner for classical machine learning"
-)]
+#[command(name = "runner", version, about = "A declarative experiment runner for classical machine learning")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -76,17 +72,7 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] = &[
-        "run",
-        "check",
-        "models",
-        "merge",
-        "help",
-        "-h",
-        "--help",
-        "-V",
-        "--version",
-    ];
+    const KNOWN: &[&str] = &["run", "check", "models", "merge", "help", "-h", "--help", "-V", "--version"];
     if let Some(first) = args.get(1) {
         if !KNOWN.contains(&first.as_str()) {
             args.insert(1, "run".into());

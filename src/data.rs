@@ -14,11 +14,7 @@ pub enum Feature {
     /// `NaN` marks a missing value.
     Numeric { name: String, values: Vec<f64> },
     /// Codes index `categories` (sorted); `None` is missing.
-    Categorical {
-        name: String,
-        codes: Vec<Option<u32>>,
-        categories: Vec<String>,
-    },
+    Categorical { name: String, codes: Vec<Option<u32>>, categories: Vec<String> },
 }
 
 impl Feature {
@@ -106,64 +102,29 @@ pub enum DataError {
     #[error("dataset `{path}` has a header but no data rows")]
     NoRows { path: String },
     #[error("{location}: {what} `{name}` is not a column of `{path}`{hint} (columns: {columns})")]
-    UnknownColumn {
-        location: String,
-        what: &'static str,
-        name: String,
-        path: String,
-        hint: String,
-        columns: String,
-    },
+    UnknownColumn { location: String, what: &'static str, name: String, path: String, hint: String, columns: String },
     #[error("column `{column}`, {row}: `{value}` is not a number (the column's other values are numeric; list its missing-value token in [dataset] missing, or fix the cell)")]
-    NonNumeric {
-        column: String,
-        row: String,
-        value: String,
-    },
+    NonNumeric { column: String, row: String, value: String },
     #[error("column `{column}` has a missing value at {row}; choose how to fill it with [preprocess] impute (or [preprocess.columns.{column}] impute = \"mean\", \"median\", \"mode\", \"constant\", \"interpolate\" or \"drop\")")]
     Missing { column: String, row: String },
     #[error("{location}: target `{target}` holds integers; say whether they are classes or quantities with task = \"classification\" or task = \"regression\" in [dataset]")]
     AmbiguousTask { location: String, target: String },
     #[error("{location}: task = \"regression\" needs a numeric target, but `{target}` holds text such as `{example}`")]
-    TextTargetForRegression {
-        location: String,
-        target: String,
-        example: String,
-    },
+    TextTargetForRegression { location: String, target: String, example: String },
     #[error("{location}: task = \"classification\" needs class labels, but target `{target}` holds fractional numbers such as {example}")]
-    FractionalClasses {
-        location: String,
-        target: String,
-        example: f64,
-    },
+    FractionalClasses { location: String, target: String, example: f64 },
     #[error("every row's target `{target}` is missing")]
     NoTarget { target: String },
     #[error("target `{target}` has a single class `{class}`: classification needs at least two")]
     OneClass { target: String, class: String },
     #[error("column `{column}` is constant (every value is {value}); {scale} scaling would divide by zero: drop it with [dataset] exclude or set its scale to \"none\"")]
-    Constant {
-        column: String,
-        value: String,
-        scale: &'static str,
-    },
+    Constant { column: String, value: String, scale: &'static str },
     #[error("{location}: impute = \"{impute}\" cannot fill the categorical column `{column}`; use \"mode\", \"constant\" or \"drop\"")]
-    ImputeOnText {
-        location: String,
-        impute: &'static str,
-        column: String,
-    },
+    ImputeOnText { location: String, impute: &'static str, column: String },
     #[error("{location}: fill_value for column `{column}` must be {expected}")]
-    FillType {
-        location: String,
-        column: String,
-        expected: &'static str,
-    },
+    FillType { location: String, column: String, expected: &'static str },
     #[error("split column `{column}`, {row}: `{value}` is neither `train`/`test` nor an integer fold id")]
-    BadSplitValue {
-        column: String,
-        row: String,
-        value: String,
-    },
+    BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
     NoFeatures,
     #[error("{location}: `{column}` is the target and cannot also be a feature")]
@@ -179,9 +140,7 @@ enum RawColumn {
 }
 
 fn row_label(path: &Path, row: usize) -> String {
-    let is_csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
         format!("row {} (line {} of the file)", row + 1, row + 2)
     } else {
@@ -190,31 +149,21 @@ fn row_label(path: &Path, row: usize) -> String {
 }
 
 fn read_frame(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<DataFrame> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "parquet" => ParquetReader::new(std::fs::File::open(path)?).finish(),
-        "ndjson" | "jsonl" => JsonReader::new(std::fs::File::open(path)?)
-            .with_json_format(JsonFormat::JsonLines)
-            .finish(),
+        "ndjson" | "jsonl" => {
+            JsonReader::new(std::fs::File::open(path)?).with_json_format(JsonFormat::JsonLines).finish()
+        }
         _ => {
-            let tokens: Vec<PlSmallStr> = missing
-                .iter()
-                .filter(|t| !t.is_empty())
-                .map(|t| t.as_str().into())
-                .collect();
+            let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
             let missing_is_null = missing.iter().any(|t| t.is_empty());
             CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
                 .map_parse_options(|p| {
-                    p.with_null_values(
-                        (!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())),
-                    )
-                    .with_missing_is_null(missing_is_null)
+                    p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
+                        .with_missing_is_null(missing_is_null)
                 })
                 .try_into_reader_with_file_path(Some(path.to_path_buf()))?
                 .finish()
@@ -228,36 +177,21 @@ fn is_number(s: &str) -> bool {
 
 /// Turns a polars column into a raw column. A text column whose values are mostly numbers is
 /// a numeric column with a bad cell: that is an error naming the cell, not a category.
-fn raw_column(
-    path: &Path,
-    col: &Column,
-    missing: &[String],
-    categorical: bool,
-) -> Result<RawColumn, DataError> {
+fn raw_column(path: &Path, col: &Column, missing: &[String], categorical: bool) -> Result<RawColumn, DataError> {
     let name = col.name().to_string();
     let s = col.as_materialized_series();
-    let unreadable = |e: PolarsError| DataError::Unreadable {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
+    let unreadable =
+        |e: PolarsError| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
     match s.dtype() {
         DataType::String => {
             let ca = s.str().map_err(unreadable)?;
-            let values: Vec<Option<String>> = ca
-                .iter()
-                .map(|v| {
-                    v.filter(|x| !missing.iter().any(|m| m == x))
-                        .map(str::to_string)
-                })
-                .collect();
+            let values: Vec<Option<String>> =
+                ca.iter().map(|v| v.filter(|x| !missing.iter().any(|m| m == x)).map(str::to_string)).collect();
             if categorical {
                 return Ok(RawColumn::Text(values));
             }
-            let present: Vec<(usize, &String)> = values
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
-                .collect();
+            let present: Vec<(usize, &String)> =
+                values.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v))).collect();
             let numeric = present.iter().filter(|(_, v)| is_number(v)).count();
             if numeric > 0 && numeric * 2 >= present.len() {
                 let mut out = Vec::with_capacity(values.len());
@@ -277,39 +211,26 @@ fn raw_column(
                     }
                 }
                 let integer = out.iter().all(|x| x.is_nan() || x.fract() == 0.0);
-                return Ok(RawColumn::Numeric {
-                    values: out,
-                    integer,
-                });
+                return Ok(RawColumn::Numeric { values: out, integer });
             }
             Ok(RawColumn::Text(values))
         }
         DataType::Boolean => {
             let ca = s.bool().map_err(unreadable)?;
-            Ok(RawColumn::Text(
-                ca.iter().map(|v| v.map(|b| b.to_string())).collect(),
-            ))
+            Ok(RawColumn::Text(ca.iter().map(|v| v.map(|b| b.to_string())).collect()))
         }
         dt if dt.is_primitive_numeric() => {
             let integer = dt.is_integer();
             if categorical {
                 let cast = s.cast(&DataType::String).map_err(unreadable)?;
                 let ca = cast.str().map_err(unreadable)?;
-                return Ok(RawColumn::Text(
-                    ca.iter().map(|v| v.map(str::to_string)).collect(),
-                ));
+                return Ok(RawColumn::Text(ca.iter().map(|v| v.map(str::to_string)).collect()));
             }
             let cast = s.cast(&DataType::Float64).map_err(unreadable)?;
             let ca = cast.f64().map_err(unreadable)?;
-            Ok(RawColumn::Numeric {
-                values: ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
-                integer,
-            })
+            Ok(RawColumn::Numeric { values: ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(), integer })
         }
-        DataType::Null => Ok(RawColumn::Numeric {
-            values: vec![f64::NAN; s.len()],
-            integer: false,
-        }),
+        DataType::Null => Ok(RawColumn::Numeric { values: vec![f64::NAN; s.len()], integer: false }),
         other => Err(DataError::Unreadable {
             path: path.display().to_string(),
             message: format!("column `{name}` has type {other}, which runner does not read"),
@@ -324,10 +245,7 @@ fn sorted_categories<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String
     cats.dedup();
     if cats.iter().all(|c| is_number(c)) {
         cats.sort_by(|a, b| {
-            let (x, y) = (
-                a.trim().parse::<f64>().unwrap_or(0.0),
-                b.trim().parse::<f64>().unwrap_or(0.0),
-            );
+            let (x, y) = (a.trim().parse::<f64>().unwrap_or(0.0), b.trim().parse::<f64>().unwrap_or(0.0));
             x.total_cmp(&y)
         });
     }
@@ -336,15 +254,9 @@ fn sorted_categories<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String
 
 fn encode(values: &[Option<String>]) -> (Vec<Option<u32>>, Vec<String>) {
     let categories = sorted_categories(values.iter().flatten());
-    let index: std::collections::HashMap<&str, u32> = categories
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i as u32))
-        .collect();
-    let codes = values
-        .iter()
-        .map(|v| v.as_ref().map(|v| index[v.as_str()]))
-        .collect();
+    let index: std::collections::HashMap<&str, u32> =
+        categories.iter().enumerate().map(|(i, c)| (c.as_str(), i as u32)).collect();
+    let codes = values.iter().map(|v| v.as_ref().map(|v| index[v.as_str()])).collect();
     (codes, categories)
 }
 
@@ -362,19 +274,12 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
     if !path.exists() {
-        return Err(DataError::NotFound {
-            location: exp.location("dataset.path"),
-            path: path.display().to_string(),
-        });
+        return Err(DataError::NotFound { location: exp.location("dataset.path"), path: path.display().to_string() });
     }
-    let bytes = std::fs::read(path).map_err(|e| DataError::Unreadable {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(DataError::Empty {
-            path: path.display().to_string(),
-        });
+        return Err(DataError::Empty { path: path.display().to_string() });
     }
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     drop(bytes);
@@ -382,21 +287,13 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     // that our own parser can name the bad cell.
     let frame = match read_frame(path, &cfg.missing, false) {
         Ok(f) => f,
-        Err(_) => read_frame(path, &cfg.missing, true).map_err(|e| DataError::Unreadable {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?,
+        Err(_) => read_frame(path, &cfg.missing, true)
+            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?,
     };
-    let header: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let n_file = frame.height();
     if n_file == 0 {
-        return Err(DataError::NoRows {
-            path: path.display().to_string(),
-        });
+        return Err(DataError::NoRows { path: path.display().to_string() });
     }
     let unknown = |key: &str, what: &'static str, name: &str| DataError::UnknownColumn {
         location: exp.location(key),
@@ -441,16 +338,11 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
                     column: cfg.target.clone(),
                 });
             }
-            list.iter()
-                .filter(|c| !cfg.exclude.contains(c))
-                .cloned()
-                .collect()
+            list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect()
         }
         None => header
             .iter()
-            .filter(|h| {
-                **h != cfg.target && Some(*h) != split_col.as_ref() && !cfg.exclude.contains(h)
-            })
+            .filter(|h| **h != cfg.target && Some(*h) != split_col.as_ref() && !cfg.exclude.contains(h))
             .cloned()
             .collect(),
     };
@@ -459,10 +351,9 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     }
 
     let column = |name: &str| {
-        frame.column(name).map_err(|e| DataError::Unreadable {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
+        frame
+            .column(name)
+            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
     };
 
     // Target: decide the task, drop rows where it is missing.
@@ -473,30 +364,21 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     };
     let rows_dropped_target = keep.iter().filter(|k| !**k).count();
     if rows_dropped_target == n_file {
-        return Err(DataError::NoTarget {
-            target: cfg.target.clone(),
-        });
+        return Err(DataError::NoTarget { target: cfg.target.clone() });
     }
     let task_loc = exp.location("dataset.target");
     let target_text: Vec<Option<String>>;
     let task = match (&target_raw, cfg.task) {
         (RawColumn::Text(values), Some(Task::Regression)) => {
             let example = values.iter().flatten().next().cloned().unwrap_or_default();
-            return Err(DataError::TextTargetForRegression {
-                location: task_loc,
-                target: cfg.target.clone(),
-                example,
-            });
+            return Err(DataError::TextTargetForRegression { location: task_loc, target: cfg.target.clone(), example });
         }
         (RawColumn::Text(values), _) => {
             target_text = values.clone();
             Task::Classification
         }
         (RawColumn::Numeric { integer: true, .. }, None) => {
-            return Err(DataError::AmbiguousTask {
-                location: task_loc,
-                target: cfg.target.clone(),
-            });
+            return Err(DataError::AmbiguousTask { location: task_loc, target: cfg.target.clone() });
         }
         (RawColumn::Numeric { values, .. }, Some(Task::Classification)) => {
             if let Some(x) = values.iter().find(|x| !x.is_nan() && x.fract() != 0.0) {
@@ -506,10 +388,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
                     example: *x,
                 });
             }
-            target_text = values
-                .iter()
-                .map(|x| (!x.is_nan()).then(|| format_number(*x)))
-                .collect();
+            target_text = values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect();
             Task::Classification
         }
         (RawColumn::Numeric { .. }, _) => {
@@ -524,17 +403,10 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         let categorical = cfg.categorical.contains(name);
         let raw = raw_column(path, column(name)?, &cfg.missing, categorical)?;
         features.push(match raw {
-            RawColumn::Numeric { values, .. } => Feature::Numeric {
-                name: name.clone(),
-                values,
-            },
+            RawColumn::Numeric { values, .. } => Feature::Numeric { name: name.clone(), values },
             RawColumn::Text(values) => {
                 let (codes, categories) = encode(&values);
-                Feature::Categorical {
-                    name: name.clone(),
-                    codes,
-                    categories,
-                }
+                Feature::Categorical { name: name.clone(), codes, categories }
             }
         });
     }
@@ -556,15 +428,10 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
             };
             if let Some(impute) = bad {
                 if f_has_missing(f) {
-                    return Err(DataError::ImputeOnText {
-                        location: loc,
-                        impute,
-                        column: name.clone(),
-                    });
+                    return Err(DataError::ImputeOnText { location: loc, impute, column: name.clone() });
                 }
             }
-            if let (Impute::Constant, Some(FillValue::Number(_))) = (rule.impute, &rule.fill_value)
-            {
+            if let (Impute::Constant, Some(FillValue::Number(_))) = (rule.impute, &rule.fill_value) {
                 if f_has_missing(f) {
                     return Err(DataError::FillType {
                         location: loc,
@@ -573,8 +440,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
                     });
                 }
             }
-        } else if let (Impute::Constant, Some(FillValue::Text(_))) = (rule.impute, &rule.fill_value)
-        {
+        } else if let (Impute::Constant, Some(FillValue::Text(_))) = (rule.impute, &rule.fill_value) {
             if f_has_missing(f) {
                 return Err(DataError::FillType {
                     location: loc,
@@ -607,27 +473,14 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         let first = (0..file_rows.len()).find(|&r| f.is_missing(r));
         missing_counts.push((0..file_rows.len()).filter(|&r| f.is_missing(r)).count());
         if let (Some(r), Impute::Error) = (first, rule.impute) {
-            return Err(DataError::Missing {
-                column: f.name().to_string(),
-                row: row_label(path, file_rows[r]),
-            });
+            return Err(DataError::Missing { column: f.name().to_string(), row: row_label(path, file_rows[r]) });
         }
-        if let (Feature::Numeric { name, values }, Scale::Standard | Scale::Minmax) =
-            (f, rule.scale)
-        {
+        if let (Feature::Numeric { name, values }, Scale::Standard | Scale::Minmax) = (f, rule.scale) {
             let mut present = values.iter().filter(|v| !v.is_nan());
             if let Some(first) = present.next() {
                 if present.all(|v| v == first) {
-                    let scale = if rule.scale == Scale::Standard {
-                        "standard"
-                    } else {
-                        "minmax"
-                    };
-                    return Err(DataError::Constant {
-                        column: name.clone(),
-                        value: format_number(*first),
-                        scale,
-                    });
+                    let scale = if rule.scale == Scale::Standard { "standard" } else { "minmax" };
+                    return Err(DataError::Constant { column: name.clone(), value: format_number(*first), scale });
                 }
             }
         }
@@ -635,9 +488,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
 
     let target = match task {
         Task::Regression => {
-            let RawColumn::Numeric { values, .. } = target_raw else {
-                unreachable!("regression targets are numeric")
-            };
+            let RawColumn::Numeric { values, .. } = target_raw else { unreachable!("regression targets are numeric") };
             let mut values = values;
             retain(&mut values, &keep);
             Target::Regression(values)
@@ -652,21 +503,12 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
                     class: classes.first().cloned().unwrap_or_default(),
                 });
             }
-            Target::Classification {
-                labels: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(),
-                classes,
-            }
+            Target::Classification { labels: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(), classes }
         }
     };
 
     let split_column = match &split_col {
-        Some(name) => Some(read_split_column(
-            path,
-            name,
-            column(name)?,
-            &cfg.missing,
-            &file_rows,
-        )?),
+        Some(name) => Some(read_split_column(path, name, column(name)?, &cfg.missing, &file_rows)?),
         None => None,
     };
 
@@ -700,20 +542,14 @@ fn read_split_column(
     file_rows: &[usize],
 ) -> Result<SplitColumn, DataError> {
     let raw = raw_column(path, col, missing, true)?;
-    let RawColumn::Text(values) = raw else {
-        unreachable!("categorical columns are read as text")
-    };
+    let RawColumn::Text(values) = raw else { unreachable!("categorical columns are read as text") };
     let values: Vec<Option<String>> = file_rows.iter().map(|&r| values[r].clone()).collect();
     let bad = |i: usize, v: &str| DataError::BadSplitValue {
         column: name.to_string(),
         row: row_label(path, file_rows[i]),
         value: v.to_string(),
     };
-    let first = values
-        .iter()
-        .flatten()
-        .next()
-        .map(|s| s.trim().to_ascii_lowercase());
+    let first = values.iter().flatten().next().map(|s| s.trim().to_ascii_lowercase());
     if matches!(first.as_deref(), Some("train" | "test")) {
         let mut is_test = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {

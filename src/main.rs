@@ -14,11 +14,7 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                commands::EXIT_USAGE
-            } else {
-                commands::EXIT_OK
-            });
+            return ExitCode::from(if e.use_stderr() { commands::EXIT_USAGE } else { commands::EXIT_OK });
         }
     };
     ExitCode::from(match cli.command {

@@ -23,13 +23,7 @@ pub fn predicted_classes(proba: &Array2<f64>) -> Vec<usize> {
 pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
     let n = y.len() as f64;
     match metric {
-        Metric::Mse => {
-            y.iter()
-                .zip(pred)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                / n
-        }
+        Metric::Mse => y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n,
         Metric::Rmse => regression(Metric::Mse, y, pred).sqrt(),
         Metric::Mae => y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
         Metric::R2 => {
@@ -70,9 +64,7 @@ pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
             let cm = confusion_matrix(y, &pred, n_classes);
             // Macro average over the labels present in y or the predictions, as scikit-learn.
             let labels: Vec<usize> = (0..n_classes)
-                .filter(|&c| {
-                    cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0
-                })
+                .filter(|&c| cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0)
                 .collect();
             let per_class = labels.iter().map(|&c| {
                 let tp = cm[c][c] as f64;
@@ -93,11 +85,7 @@ pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
         }
         Metric::LogLoss => {
             let eps = f64::EPSILON;
-            let total: f64 = y
-                .iter()
-                .enumerate()
-                .map(|(i, &c)| -proba[[i, c]].clamp(eps, 1.0 - eps).ln())
-                .sum();
+            let total: f64 = y.iter().enumerate().map(|(i, &c)| -proba[[i, c]].clamp(eps, 1.0 - eps).ln()).sum();
             total / n
         }
         Metric::RocAuc => {
@@ -163,12 +151,7 @@ mod tests {
     #[test]
     fn macro_scores_skip_labels_never_seen() {
         // y = [0, 1, 1, 0], pred = [0, 1, 0, 0]; class 2 absent from both.
-        let proba = array![
-            [0.9, 0.1, 0.0],
-            [0.2, 0.8, 0.0],
-            [0.6, 0.4, 0.0],
-            [0.7, 0.3, 0.0]
-        ];
+        let proba = array![[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.6, 0.4, 0.0], [0.7, 0.3, 0.0]];
         let y = [0, 1, 1, 0];
         assert_eq!(classification(Metric::Accuracy, &y, &proba), 0.75);
         // precision: class 0 = 2/3, class 1 = 1 → 5/6; recall: 1, 1/2 → 3/4

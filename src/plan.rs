@@ -75,10 +75,8 @@ impl fmt::Display for PlanError {
 
 /// Reads, validates and plans one experiment file.
 pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
-    let text = std::fs::read_to_string(file).map_err(|e| PlanError::Read {
-        path: file.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| PlanError::Read { path: file.display().to_string(), message: e.to_string() })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
     let dataset = data::load(&experiment).map_err(PlanError::Data)?;
     let task = dataset.target.task();
@@ -88,8 +86,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         let spec = spec_of(m.kind);
         let fits = matches!(
             (spec.task, task),
-            (TaskSupport::Regression, Task::Regression)
-                | (TaskSupport::Classification, Task::Classification)
+            (TaskSupport::Regression, Task::Regression) | (TaskSupport::Classification, Task::Classification)
         );
         if !fits {
             let (is, task_name) = match task {
@@ -126,25 +123,13 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     }
     for m in &metrics {
         if m.task() != task {
-            let key = if experiment.report.rank_by == Some(*m) {
-                "report.rank_by"
-            } else {
-                "report.metrics"
-            };
+            let key = if experiment.report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
             problems.push(format!(
                 "{}: metric `{}` is for {} but the task is {}",
                 experiment.location(key),
                 m.name(),
-                if m.task() == Task::Regression {
-                    "regression"
-                } else {
-                    "classification"
-                },
-                if task == Task::Regression {
-                    "regression"
-                } else {
-                    "classification"
-                }
+                if m.task() == Task::Regression { "regression" } else { "classification" },
+                if task == Task::Regression { "regression" } else { "classification" }
             ));
         }
         if *m == Metric::RocAuc && n_classes > 2 {
@@ -160,31 +145,18 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
-    let needs_classes = matches!(
-        experiment.split,
-        SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. }
-    );
+    let needs_classes =
+        matches!(experiment.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
     let split = if needs_classes && classes.is_none() {
-        problems.push(format!(
-            "{}: stratified splits need a classification target",
-            experiment.file.display()
-        ));
+        problems.push(format!("{}: stratified splits need a classification target", experiment.file.display()));
         None
     } else {
-        match plan_split(
-            &experiment.split,
-            dataset.rows(),
-            classes,
-            dataset.split_column.as_ref(),
-            experiment.seed,
-        ) {
+        match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
             Ok(p) => Some(p),
             Err(e) => {
                 let key = match experiment.split {
                     SplitConfig::Holdout { .. } => "split.test_size",
-                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => {
-                        "split.folds"
-                    }
+                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
                     SplitConfig::Column { .. } => "split.column",
                     SplitConfig::None => "",
                 };
@@ -198,13 +170,5 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     };
     let trials = expand_trials(&experiment.models);
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    Ok(RunPlan {
-        experiment,
-        dataset,
-        split,
-        trials,
-        metrics,
-        rank_by,
-        feature_names,
-    })
+    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names })
 }

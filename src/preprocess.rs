@@ -41,15 +41,11 @@ pub struct FoldData {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PreprocessError {
-    #[error("column `{column}` is constant ({value}) in this fold's training rows, so {scale} scaling would divide by zero")]
-    ConstantInFold {
-        column: String,
-        value: f64,
-        scale: &'static str,
-    },
     #[error(
-        "column `{column}` has no values in this fold's training rows to compute its {what} from"
+        "column `{column}` is constant ({value}) in this fold's training rows, so {scale} scaling would divide by zero"
     )]
+    ConstantInFold { column: String, value: f64, scale: &'static str },
+    #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
     NothingToImpute { column: String, what: &'static str },
 }
 
@@ -60,9 +56,7 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
     for f in &ds.features {
         match f {
             Feature::Numeric { name, .. } => names.push(name.clone()),
-            Feature::Categorical {
-                name, categories, ..
-            } => {
+            Feature::Categorical { name, categories, .. } => {
                 let skip = usize::from(drop_first && categories.len() > 1);
                 names.extend(categories.iter().skip(skip).map(|c| format!("{name}_{c}")));
             }
@@ -72,11 +66,7 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
 }
 
 /// Builds one fold's matrices. Statistics come from `fold.train` only.
-pub fn prepare_fold(
-    ds: &Dataset,
-    cfg: &PreprocessConfig,
-    fold: &Fold,
-) -> Result<FoldData, PreprocessError> {
+pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
     let names = feature_names(ds, cfg.drop_first);
     let p = names.len();
     let mut train_x = Array2::<f64>::zeros((fold.train.len(), p));
@@ -86,13 +76,7 @@ pub fn prepare_fold(
         let rule = cfg.rule_for(f.name());
         match f {
             Feature::Numeric { name, values } => {
-                let fill = fit_fill(
-                    name,
-                    values,
-                    &fold.train,
-                    rule.impute,
-                    rule.fill_value.as_ref(),
-                )?;
+                let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
                 let get = |r: usize| {
                     let v = values[r];
                     if v.is_nan() {
@@ -101,8 +85,7 @@ pub fn prepare_fold(
                         v
                     }
                 };
-                let (shift, scale) =
-                    fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
+                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
                 for (i, &r) in fold.train.iter().enumerate() {
                     train_x[[i, j]] = (get(r) - shift) / scale;
                 }
@@ -111,16 +94,8 @@ pub fn prepare_fold(
                 }
                 j += 1;
             }
-            Feature::Categorical {
-                codes, categories, ..
-            } => {
-                let fill = fit_category_fill(
-                    codes,
-                    categories,
-                    &fold.train,
-                    rule.impute,
-                    rule.fill_value.as_ref(),
-                );
+            Feature::Categorical { codes, categories, .. } => {
+                let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
                 let skip = usize::from(cfg.drop_first && categories.len() > 1);
                 let width = categories.len() - skip;
                 let set = |x: &mut Array2<f64>, i: usize, r: usize| {
@@ -153,14 +128,7 @@ pub fn prepare_fold(
             classes.len(),
         ),
     };
-    Ok(FoldData {
-        train_x,
-        train_y,
-        test_x,
-        test_y,
-        feature_names: names,
-        n_classes,
-    })
+    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes })
 }
 
 /// How missing numeric values of one column are filled in a fold.
@@ -199,18 +167,11 @@ fn fit_fill(
     impute: Impute,
     fill: Option<&FillValue>,
 ) -> Result<NumericFill, PreprocessError> {
-    let mut known: Vec<f64> = train
-        .iter()
-        .map(|&r| values[r])
-        .filter(|v| !v.is_nan())
-        .collect();
+    let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
     if known.len() == train.len() && impute != Impute::Interpolate {
         return Ok(NumericFill::None);
     }
-    let nothing = |what| PreprocessError::NothingToImpute {
-        column: name.to_string(),
-        what,
-    };
+    let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
     Ok(match impute {
         Impute::Error | Impute::Drop => NumericFill::None,
         Impute::Mean => {
@@ -225,11 +186,7 @@ fn fit_fill(
             }
             known.sort_by(f64::total_cmp);
             let m = known.len() / 2;
-            NumericFill::Value(if known.len() % 2 == 1 {
-                known[m]
-            } else {
-                (known[m - 1] + known[m]) / 2.0
-            })
+            NumericFill::Value(if known.len() % 2 == 1 { known[m] } else { (known[m - 1] + known[m]) / 2.0 })
         }
         Impute::Mode => {
             if known.is_empty() {
@@ -254,11 +211,8 @@ fn fit_fill(
             _ => NumericFill::None,
         },
         Impute::Interpolate => {
-            let mut points: Vec<(usize, f64)> = train
-                .iter()
-                .map(|&r| (r, values[r]))
-                .filter(|(_, v)| !v.is_nan())
-                .collect();
+            let mut points: Vec<(usize, f64)> =
+                train.iter().map(|&r| (r, values[r])).filter(|(_, v)| !v.is_nan()).collect();
             if points.is_empty() {
                 return Err(nothing("interpolation"));
             }
@@ -284,15 +238,11 @@ fn fit_category_fill(
                 }
             }
             // Ties go to the first category in sorted order.
-            let best =
-                counts
-                    .iter()
-                    .enumerate()
-                    .fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
-                        Some((_, bn)) if bn >= n => best,
-                        _ if n > 0 => Some((c, n)),
-                        _ => best,
-                    });
+            let best = counts.iter().enumerate().fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
+                Some((_, bn)) if bn >= n => best,
+                _ if n > 0 => Some((c, n)),
+                _ => best,
+            });
             best.map(|(c, _)| c as u32)
         }
         // An unseen fill value has no indicator column: the row gets all zeros.
@@ -310,21 +260,13 @@ fn fit_scale(
     train_values: impl Iterator<Item = f64> + Clone,
     scale: Scale,
 ) -> Result<(f64, f64), PreprocessError> {
-    let constant = |value, scale| PreprocessError::ConstantInFold {
-        column: name.to_string(),
-        value,
-        scale,
-    };
+    let constant = |value, scale| PreprocessError::ConstantInFold { column: name.to_string(), value, scale };
     match scale {
         Scale::None => Ok((0.0, 1.0)),
         Scale::Standard => {
             let n = train_values.clone().count() as f64;
             let mean = train_values.clone().sum::<f64>() / n;
-            let var = train_values
-                .clone()
-                .map(|v| (v - mean) * (v - mean))
-                .sum::<f64>()
-                / n;
+            let var = train_values.clone().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
             let std = var.sqrt();
             if std == 0.0 || !std.is_finite() {
                 return Err(constant(mean, "standard"));
@@ -332,9 +274,7 @@ fn fit_scale(
             Ok((mean, std))
         }
         Scale::Minmax => {
-            let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
+            let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
             if hi == lo {
                 return Err(constant(lo, "minmax"));
             }

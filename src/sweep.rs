@@ -7,7 +7,7 @@ use crate::config::{Metric, ModelConfig};
 use crate::data::{Dataset, Target};
 use crate::metrics;
 use crate::models::catalog::{ModelKind, ParamValue, Params};
-use crate::models::{self, Coefficients, Prediction};
+use crate::models::{self, Coefficients, FitError, LossCurve, Prediction};
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::split::SplitPlan;
 use rayon::prelude::*;
@@ -87,6 +87,9 @@ pub struct UnitRecord {
     pub coefficients: Option<CoefficientsRecord>,
     /// Test-part confusion matrix, `[true][predicted]`.
     pub confusion: Option<Vec<Vec<usize>>>,
+    /// Per-epoch losses of iterative trainers.
+    #[serde(default)]
+    pub loss_curve: Option<LossCurve>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,17 +101,10 @@ pub struct CoefficientsRecord {
 impl From<Coefficients> for CoefficientsRecord {
     fn from(c: Coefficients) -> Self {
         match c {
-            Coefficients::Single { weights, intercept } => CoefficientsRecord {
-                weights: vec![weights],
-                intercepts: vec![intercept],
-            },
-            Coefficients::PerClass {
-                weights,
-                intercepts,
-            } => CoefficientsRecord {
-                weights,
-                intercepts,
-            },
+            Coefficients::Single { weights, intercept } => {
+                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] }
+            }
+            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
         }
     }
 }
@@ -120,6 +116,16 @@ pub struct SweepInput<'a> {
     pub plan: &'a SplitPlan,
     pub trials: &'a [Trial],
     pub metrics: &'a [Metric],
+    /// The experiment seed; each unit's own stream is derived from it, the trial and the fold.
+    pub seed: u32,
+}
+
+/// The random seed of one (trial, fold) unit: a hash of the experiment seed, the trial id
+/// and the fold, so it never depends on threads, scheduling or the other trials.
+pub fn unit_seed(seed: u32, trial: &str, fold: usize) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{seed}/{trial}/{fold}").as_bytes());
+    u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// Which units a run does: all, minus those already done, restricted to a shard.
@@ -153,9 +159,7 @@ pub fn run(
     stop: &AtomicBool,
     sink: &(dyn Fn(&UnitRecord) + Sync),
 ) -> Vec<UnitRecord> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
     let folds = input.plan.folds.len();
     let work = || {
         input
@@ -164,9 +168,8 @@ pub fn run(
             .par_iter()
             .enumerate()
             .map(|(f, fold)| {
-                let todo: Vec<usize> = (0..input.trials.len())
-                    .filter(|&t| filter.wants(&input.trials[t], t, f, folds))
-                    .collect();
+                let todo: Vec<usize> =
+                    (0..input.trials.len()).filter(|&t| filter.wants(&input.trials[t], t, f, folds)).collect();
                 if todo.is_empty() || stop.load(Ordering::Relaxed) {
                     return Vec::new();
                 }
@@ -206,6 +209,7 @@ fn failed(trial: &Trial, fold: usize, reason: String) -> UnitRecord {
         train: BTreeMap::new(),
         coefficients: None,
         confusion: None,
+        loss_curve: None,
     }
 }
 
@@ -219,26 +223,21 @@ fn class_names(ds: &Dataset) -> &[String] {
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let model = models::fit(
-            trial.kind,
-            &trial.params,
-            &data.train_x,
-            &data.train_y,
-            class_names(input.dataset),
-        )?;
+        let seed = unit_seed(input.seed, &trial.id, fold);
+        let model =
+            models::fit(trial.kind, &trial.params, &data.train_x, &data.train_y, class_names(input.dataset), seed)?;
         let test = score(input.metrics, &data.test_y, &model.predict(&data.test_x));
         let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
-        let confusion =
-            match (&data.test_y, model.predict(&data.test_x)) {
-                (Targets::Classes(y), Prediction::Probabilities(p)) => Some(
-                    metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes),
-                ),
-                _ => None,
-            };
-        Ok::<_, models::FitError>((test, train, model.coefficients(), confusion))
+        let confusion = match (&data.test_y, model.predict(&data.test_x)) {
+            (Targets::Classes(y), Prediction::Probabilities(p)) => {
+                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes))
+            }
+            _ => None,
+        };
+        Ok::<_, FitError>((test, train, model.coefficients(), confusion, model.loss_curve()))
     }));
     match outcome {
-        Ok(Ok((test, train, coefficients, confusion))) => UnitRecord {
+        Ok(Ok((test, train, coefficients, confusion, loss_curve))) => UnitRecord {
             trial: trial.id.clone(),
             fold,
             status: Status::Ok,
@@ -247,7 +246,11 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
             train,
             coefficients: coefficients.map(Into::into),
             confusion,
+            loss_curve,
         },
+        Ok(Err(e @ FitError::Diverged { .. })) => {
+            UnitRecord { status: Status::Diverged, ..failed(trial, fold, e.to_string()) }
+        }
         Ok(Err(e)) => failed(trial, fold, e.to_string()),
         Err(panic) => {
             let what = panic
@@ -255,32 +258,20 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown".into());
-            failed(
-                trial,
-                fold,
-                format!("internal error in the trainer: {what}"),
-            )
+            failed(trial, fold, format!("internal error in the trainer: {what}"))
         }
     }
 }
 
-fn score(
-    metrics_wanted: &[Metric],
-    y: &Targets,
-    prediction: &Prediction,
-) -> BTreeMap<Metric, Option<f64>> {
+fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
     metrics_wanted
         .iter()
         .map(|&m| {
             let v = match (y, prediction) {
-                (Targets::Regression(y), Prediction::Values(p)) => metrics::regression(
-                    m,
-                    y.as_slice().unwrap_or(&y.to_vec()),
-                    p.as_slice().unwrap_or(&p.to_vec()),
-                ),
-                (Targets::Classes(y), Prediction::Probabilities(p)) => {
-                    metrics::classification(m, y, p)
+                (Targets::Regression(y), Prediction::Values(p)) => {
+                    metrics::regression(m, y.as_slice().unwrap_or(&y.to_vec()), p.as_slice().unwrap_or(&p.to_vec()))
                 }
+                (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(m, y, p),
                 _ => f64::NAN,
             };
             (m, v.is_finite().then_some(v))
@@ -300,14 +291,8 @@ mod tests {
             kind: ModelKind::ElasticNet,
             fixed: BTreeMap::new(),
             grid: vec![
-                (
-                    "alpha".into(),
-                    vec![ParamValue::Float(0.1), ParamValue::Float(1.0)],
-                ),
-                (
-                    "l1_ratio".into(),
-                    vec![ParamValue::Float(0.2), ParamValue::Float(0.8)],
-                ),
+                ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
+                ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
             ],
         };
         let ids: Vec<String> = expand_trials(&[m]).into_iter().map(|t| t.id).collect();
@@ -324,12 +309,8 @@ mod tests {
 
     #[test]
     fn a_model_without_grid_is_one_trial_named_after_it() {
-        let m = ModelConfig {
-            name: "ols".into(),
-            kind: ModelKind::LinearRegression,
-            fixed: BTreeMap::new(),
-            grid: vec![],
-        };
+        let m =
+            ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
         let trials = expand_trials(&[m]);
         assert_eq!(trials.len(), 1);
         assert_eq!(trials[0].id, "ols");

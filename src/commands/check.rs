@@ -21,12 +21,7 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             ds.features.len(),
             p.feature_names.len()
         );
-        let sizes: Vec<String> = p
-            .split
-            .folds
-            .iter()
-            .map(|f| format!("{}/{}", f.train.len(), f.test.len()))
-            .collect();
+        let sizes: Vec<String> = p.split.folds.iter().map(|f| format!("{}/{}", f.train.len(), f.test.len())).collect();
         println!(
             "  split    {}: {} fold(s), train/test rows {}",
             p.split.method,
@@ -35,34 +30,13 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
         );
         for m in &p.experiment.models {
             let n = p.trials.iter().filter(|t| t.model == m.name).count();
-            let axes: Vec<String> = m
-                .grid
-                .iter()
-                .map(|(a, v)| format!("{a} ({} values)", v.len()))
-                .collect();
-            let grid = if axes.is_empty() {
-                String::new()
-            } else {
-                format!(" over {}", axes.join(" × "))
-            };
-            println!(
-                "  model    {} ({}): {n} trial(s){grid}",
-                m.name,
-                spec_of(m.kind).name
-            );
+            let axes: Vec<String> = m.grid.iter().map(|(a, v)| format!("{a} ({} values)", v.len())).collect();
+            let grid = if axes.is_empty() { String::new() } else { format!(" over {}", axes.join(" × ")) };
+            println!("  model    {} ({}): {n} trial(s){grid}", m.name, spec_of(m.kind).name);
         }
         let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
-        println!(
-            "  metrics  {} (ranked by {})",
-            metrics.join(", "),
-            p.rank_by.name()
-        );
-        println!(
-            "  plan     {} trial(s) × {} fold(s) = {} unit(s)",
-            p.trials.len(),
-            p.split.folds.len(),
-            p.units()
-        );
+        println!("  metrics  {} (ranked by {})", metrics.join(", "), p.rank_by.name());
+        println!("  plan     {} trial(s) × {} fold(s) = {} unit(s)", p.trials.len(), p.split.folds.len(), p.units());
     }
     EXIT_OK
 }

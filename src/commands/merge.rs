@@ -7,19 +7,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// `runner merge`: join shard partials into the report one whole run would have written.
 pub fn merge(args: &MergeArgs) -> u8 {
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let clock = Instant::now();
     let mut parts = Vec::new();
     let mut ok = true;
     for path in &args.parts {
         // A shard's folder is accepted as well as its partial.json.
-        let file = if path.is_dir() {
-            path.join("partial.json")
-        } else {
-            path.clone()
-        };
+        let file = if path.is_dir() { path.join("partial.json") } else { path.clone() };
         let name = file.display().to_string();
         match std::fs::read_to_string(&file)
             .map_err(|e| e.to_string())
@@ -44,10 +38,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let plan = match plan::prepare(
-        std::path::Path::new(&experiment.file),
-        &experiment.overrides,
-    ) {
+    let plan = match plan::prepare(std::path::Path::new(&experiment.file), &experiment.overrides) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");

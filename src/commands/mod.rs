@@ -38,13 +38,10 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
 
 /// Writes report.json and report.md (as `[report] formats` asks) and prints the leaderboard.
 fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let mut written = Vec::new();
-    let exporters: Vec<(Format, Box<dyn Exporter>)> = vec![
-        (Format::Json, Box::new(JsonExporter)),
-        (Format::Md, Box::new(MarkdownExporter)),
-    ];
+    let exporters: Vec<(Format, Box<dyn Exporter>)> =
+        vec![(Format::Json, Box::new(JsonExporter)), (Format::Md, Box::new(MarkdownExporter))];
     for (format, exporter) in exporters {
         if plan.experiment.report.formats.contains(&format) {
             let path = dir.join(exporter.file_name());
@@ -55,9 +52,6 @@ fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, Strin
     }
     print!("{}", report::leaderboard_text(report, 20));
     println!("report: {}", written.join(", "));
-    let all_failed = report
-        .trials
-        .iter()
-        .all(|t| t.status != runner::sweep::Status::Ok);
+    let all_failed = report.trials.iter().all(|t| t.status != runner::sweep::Status::Ok);
     Ok(if all_failed { EXIT_ALL_FAILED } else { EXIT_OK })
 }

@@ -24,9 +24,7 @@ pub fn run(args: &RunArgs) -> u8 {
     let Some(plans) = prepare_all(&args.files, &args.set) else {
         return EXIT_USAGE;
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     // Ctrl-C stops scheduling new units; finished ones are already in trials.jsonl.
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -59,9 +57,9 @@ fn progress_bar(plan: &RunPlan, todo: usize, quiet: bool) -> ProgressBar {
     } else {
         bar.set_draw_target(ProgressDrawTarget::stderr());
     }
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}")
+    {
         bar.set_style(style);
     }
     bar.set_prefix(plan.experiment.name.clone());
@@ -76,25 +74,16 @@ fn run_one(
     shard: Option<ShardId>,
     stop: &AtomicBool,
 ) -> Result<u8, String> {
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let clock = Instant::now();
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let (log, previous) = TrialLog::open(&dir.join("trials.jsonl"), &plan.run_key(), args.fresh)?;
-    let done: HashSet<(String, usize)> =
-        previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
-    let filter = UnitFilter {
-        done: &done,
-        shard: shard.map(|s| (s.index, s.count)),
-    };
+    let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
+    let filter = UnitFilter { done: &done, shard: shard.map(|s| (s.index, s.count)) };
     let folds = plan.split.folds.len();
     let todo = (0..plan.trials.len())
         .flat_map(|t| (0..folds).map(move |f| (t, f)))
-        .filter(|&(t, f)| {
-            filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f))
-        })
+        .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
         .count();
     let bar = progress_bar(plan, todo, args.quiet);
     if !done.is_empty() && !args.quiet {
@@ -125,19 +114,9 @@ fn run_one(
         }
         let mean = values.iter().sum::<f64>() / folds as f64;
         let Ok(mut best) = best.lock() else { return };
-        let better = best.is_none_or(|b| {
-            if plan.rank_by.higher_is_better() {
-                mean > b
-            } else {
-                mean < b
-            }
-        });
+        let better = best.is_none_or(|b| if plan.rank_by.higher_is_better() { mean > b } else { mean < b });
         if better {
-            bar.set_message(format!(
-                "best {} {}={mean:.6}",
-                r.trial,
-                plan.rank_by.name()
-            ));
+            bar.set_message(format!("best {} {}={mean:.6}", r.trial, plan.rank_by.name()));
             *best = Some(mean);
         }
     };
@@ -147,6 +126,7 @@ fn run_one(
         plan: &plan.split,
         trials: &plan.trials,
         metrics: &plan.metrics,
+        seed: plan.experiment.seed,
     };
     let mut records = sweep::run(&input, jobs, &filter, stop, &sink);
     bar.finish_and_clear();
@@ -164,19 +144,10 @@ fn run_one(
 
     if let Some(shard) = shard {
         let folds = plan.split.folds.len();
-        let index: BTreeMap<&str, usize> = plan
-            .trials
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.as_str(), i))
-            .collect();
+        let index: BTreeMap<&str, usize> = plan.trials.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
         let mut units: Vec<UnitRecord> = records
             .into_iter()
-            .filter(|r| {
-                index
-                    .get(r.trial.as_str())
-                    .is_some_and(|&t| filter.in_shard(t, r.fold, folds))
-            })
+            .filter(|r| index.get(r.trial.as_str()).is_some_and(|&t| filter.in_shard(t, r.fold, folds)))
             .collect();
         units.sort_by_key(|r| (index.get(r.trial.as_str()).copied(), r.fold));
         units.dedup_by(|a, b| a.trial == b.trial && a.fold == b.fold);

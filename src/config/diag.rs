@@ -55,11 +55,7 @@ pub const OVERRIDE_STRIDE: usize = 1 << 20;
 
 impl<'a> Diagnostics<'a> {
     pub fn new(source: Source<'a>) -> Self {
-        Diagnostics {
-            source,
-            overrides: Vec::new(),
-            errors: Vec::new(),
-        }
+        Diagnostics { source, overrides: Vec::new(), errors: Vec::new() }
     }
 
     pub fn locate(&self, span: &Range<usize>) -> String {
@@ -74,13 +70,7 @@ impl<'a> Diagnostics<'a> {
 
     pub fn error(&mut self, span: &Range<usize>, message: impl Into<String>) {
         let location = self.locate(span);
-        self.errors.push((
-            span.start,
-            Diagnostic {
-                location,
-                message: message.into(),
-            },
-        ));
+        self.errors.push((span.start, Diagnostic { location, message: message.into() }));
     }
 
     /// The diagnostics in file order.
@@ -92,10 +82,7 @@ impl<'a> Diagnostics<'a> {
 }
 
 /// The closest candidate to a misspelt name, if any is close enough to be a likely typo.
-pub fn did_you_mean<'c>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
+pub fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
@@ -118,10 +105,7 @@ mod tests {
 
     #[test]
     fn line_and_column_are_one_based() {
-        let s = Source {
-            name: "f.toml".into(),
-            text: "a = 1\nbé = 2\n",
-        };
+        let s = Source { name: "f.toml".into(), text: "a = 1\nbé = 2\n" };
         assert_eq!(s.line_col(0), (1, 1));
         assert_eq!(s.line_col(6), (2, 1));
         assert_eq!(s.line_col(10), (2, 4));
@@ -129,10 +113,7 @@ mod tests {
 
     #[test]
     fn suggests_the_nearest_key() {
-        assert_eq!(
-            did_you_mean("learning_rat", ["learning_rate", "l2", "epochs"]),
-            Some("learning_rate")
-        );
+        assert_eq!(did_you_mean("learning_rat", ["learning_rate", "l2", "epochs"]), Some("learning_rate"));
         assert_eq!(did_you_mean("zzz", ["learning_rate", "l2"]), None);
     }
 }

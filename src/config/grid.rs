@@ -29,14 +29,12 @@ pub enum AxisSpec {
 pub fn expand_axis(spec: &AxisSpec) -> Vec<ParamValue> {
     match spec {
         AxisSpec::List(values) => values.clone(),
-        AxisSpec::Linspace { start, stop, num } => linspace(*start, *stop, *num)
-            .into_iter()
-            .map(ParamValue::Float)
-            .collect(),
-        AxisSpec::Logspace { start, stop, num } => linspace(*start, *stop, *num)
-            .into_iter()
-            .map(|e| ParamValue::Float(10f64.powf(e)))
-            .collect(),
+        AxisSpec::Linspace { start, stop, num } => {
+            linspace(*start, *stop, *num).into_iter().map(ParamValue::Float).collect()
+        }
+        AxisSpec::Logspace { start, stop, num } => {
+            linspace(*start, *stop, *num).into_iter().map(|e| ParamValue::Float(10f64.powf(e))).collect()
+        }
         AxisSpec::Range { start, stop, step } => {
             let mut out = Vec::new();
             let mut v = *start;
@@ -78,46 +76,22 @@ mod tests {
     #[test]
     fn logspace_matches_numpy() {
         // numpy.logspace(-3, 3, 7)
-        let v = floats(expand_axis(&AxisSpec::Logspace {
-            start: -3.0,
-            stop: 3.0,
-            num: 7,
-        }));
+        let v = floats(expand_axis(&AxisSpec::Logspace { start: -3.0, stop: 3.0, num: 7 }));
         assert_eq!(v, vec![0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]);
     }
 
     #[test]
     fn linspace_hits_both_ends() {
-        let v = floats(expand_axis(&AxisSpec::Linspace {
-            start: 0.0,
-            stop: 1.0,
-            num: 5,
-        }));
+        let v = floats(expand_axis(&AxisSpec::Linspace { start: 0.0, stop: 1.0, num: 5 }));
         assert_eq!(v, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
-        let one = floats(expand_axis(&AxisSpec::Linspace {
-            start: 2.0,
-            stop: 3.0,
-            num: 1,
-        }));
+        let one = floats(expand_axis(&AxisSpec::Linspace { start: 2.0, stop: 3.0, num: 1 }));
         assert_eq!(one, vec![2.0]);
     }
 
     #[test]
     fn range_excludes_stop() {
-        let v = expand_axis(&AxisSpec::Range {
-            start: 1,
-            stop: 10,
-            step: 3,
-        });
-        assert_eq!(
-            v,
-            vec![ParamValue::Int(1), ParamValue::Int(4), ParamValue::Int(7)]
-        );
-        assert!(expand_axis(&AxisSpec::Range {
-            start: 5,
-            stop: 1,
-            step: 1
-        })
-        .is_empty());
+        let v = expand_axis(&AxisSpec::Range { start: 1, stop: 10, step: 3 });
+        assert_eq!(v, vec![ParamValue::Int(1), ParamValue::Int(4), ParamValue::Int(7)]);
+        assert!(expand_axis(&AxisSpec::Range { start: 5, stop: 1, step: 1 }).is_empty());
     }
 }

@@ -89,22 +89,10 @@ pub enum TestSize {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SplitConfig {
-    Holdout {
-        test_size: TestSize,
-        shuffle: bool,
-        stratify: bool,
-    },
-    KFold {
-        folds: usize,
-        shuffle: bool,
-    },
-    StratifiedKFold {
-        folds: usize,
-        shuffle: bool,
-    },
-    Column {
-        column: String,
-    },
+    Holdout { test_size: TestSize, shuffle: bool, stratify: bool },
+    KFold { folds: usize, shuffle: bool },
+    StratifiedKFold { folds: usize, shuffle: bool },
+    Column { column: String },
     None,
 }
 
@@ -129,9 +117,7 @@ pub struct ModelConfig {
     pub grid: Vec<(String, Vec<ParamValue>)>,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Mse,
@@ -188,29 +174,14 @@ impl Metric {
 
     /// Whether a larger value is better (accuracy) or worse (mse).
     pub fn higher_is_better(self) -> bool {
-        matches!(
-            self,
-            Metric::R2
-                | Metric::Accuracy
-                | Metric::Precision
-                | Metric::Recall
-                | Metric::F1
-                | Metric::RocAuc
-        )
+        matches!(self, Metric::R2 | Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1 | Metric::RocAuc)
     }
 
     pub fn defaults_for(task: Task) -> Vec<Metric> {
         match task {
             Task::Regression => vec![Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2],
             Task::Classification => {
-                vec![
-                    Metric::Accuracy,
-                    Metric::Precision,
-                    Metric::Recall,
-                    Metric::F1,
-                    Metric::LogLoss,
-                    Metric::RocAuc,
-                ]
+                vec![Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss, Metric::RocAuc]
             }
         }
     }
@@ -254,10 +225,7 @@ pub struct Experiment {
 impl Experiment {
     /// Where a key sits in the file, for errors found after the data is read.
     pub fn location(&self, key: &str) -> String {
-        self.locations
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| self.file.display().to_string())
+        self.locations.get(key).cloned().unwrap_or_else(|| self.file.display().to_string())
     }
 }
 

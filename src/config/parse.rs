@@ -34,15 +34,8 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Parses and validates an experiment file. `overrides` are `--set KEY=VALUE` strings,
 /// applied on top of the file and checked like it.
-pub fn parse_experiment(
-    file: &Path,
-    text: &str,
-    overrides: &[String],
-) -> Result<Experiment, ConfigErrors> {
-    let source = Source {
-        name: file.display().to_string(),
-        text,
-    };
+pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result<Experiment, ConfigErrors> {
+    let source = Source { name: file.display().to_string(), text };
     let mut d = Diagnostics::new(source);
     let (mut root, parse_errors) = DeTable::parse_recoverable(text);
     for e in parse_errors {
@@ -56,18 +49,11 @@ pub fn parse_experiment(
     let override_text: Vec<String> = overrides.to_vec();
     for (i, o) in override_text.iter().enumerate() {
         if let Err(message) = apply_override(root.get_mut(), o, i) {
-            override_errors.push(Diagnostic {
-                location: format!("--set {o}"),
-                message,
-            });
+            override_errors.push(Diagnostic { location: format!("--set {o}"), message });
         }
     }
     d.overrides = override_text.clone();
-    let experiment = Walker {
-        d: &mut d,
-        locations: BTreeMap::new(),
-    }
-    .experiment(root.get_ref(), file, text, overrides);
+    let experiment = Walker { d: &mut d, locations: BTreeMap::new() }.experiment(root.get_ref(), file, text, overrides);
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
     match experiment {
@@ -83,15 +69,8 @@ fn apply_override<'i>(root: &mut DeTable<'i>, text: &'i str, index: usize) -> Re
     let value_text = raw.trim();
     let value = DeValue::parse(value_text).or_else(|_| {
         // A bare word is taken as a string, so `--set split.method=kfold` works unquoted.
-        if value_text
-            .chars()
-            .all(|c| c.is_alphanumeric() || "_-./".contains(c))
-            && !value_text.is_empty()
-        {
-            Ok(Spanned::new(
-                0..value_text.len(),
-                DeValue::String(value_text.into()),
-            ))
+        if value_text.chars().all(|c| c.is_alphanumeric() || "_-./".contains(c)) && !value_text.is_empty() {
+            Ok(Spanned::new(0..value_text.len(), DeValue::String(value_text.into())))
         } else {
             Err(format!("`{value_text}` is not a TOML value"))
         }
@@ -126,10 +105,7 @@ fn apply_override<'i>(root: &mut DeTable<'i>, text: &'i str, index: usize) -> Re
                 }
             }
             let i = found.ok_or_else(|| {
-                format!(
-                    "no [[model]] named `{name}`{}",
-                    suggestion(name, names.iter().map(String::as_str))
-                )
+                format!("no [[model]] named `{name}`{}", suggestion(name, names.iter().map(String::as_str)))
             })?;
             let mut iter = models.iter_mut();
             let model = iter.nth(i).ok_or("model vanished")?;
@@ -170,10 +146,7 @@ fn shift<'i>(v: Value<'i>, offset: usize) -> Value<'i> {
             let mut out = DeTable::default();
             for (k, val) in t {
                 let ks = k.span();
-                out.insert(
-                    Spanned::new(ks.start + offset..ks.end + offset, k.into_inner()),
-                    shift(val, offset),
-                );
+                out.insert(Spanned::new(ks.start + offset..ks.end + offset, k.into_inner()), shift(val, offset));
             }
             DeValue::Table(out)
         }
@@ -263,11 +236,7 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn table<'t, 'i>(&mut self, v: &'t Value<'i>, label: String) -> Option<Table<'t, 'i>> {
         match v.get_ref() {
-            DeValue::Table(t) => Some(Table {
-                inner: t,
-                span: v.span(),
-                label,
-            }),
+            DeValue::Table(t) => Some(Table { inner: t, span: v.span(), label }),
             other => {
                 let found = type_name(other);
                 self.err(&v.span(), format!("{label} must be a table, found {found}"));
@@ -282,10 +251,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             DeValue::String(s) => Some((s.to_string(), v.span())),
             other => {
                 let (label, found) = (t.label.clone(), type_name(other));
-                self.err(
-                    &v.span(),
-                    format!("`{key}` in {label} must be a string, found {found}"),
-                );
+                self.err(&v.span(), format!("`{key}` in {label} must be a string, found {found}"));
                 None
             }
         }
@@ -294,21 +260,13 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn required_string(&mut self, t: &Table<'_, '_>, key: &str) -> Option<(String, Range<usize>)> {
         if t.get(key).is_none() {
             let label = t.label.clone();
-            self.err(
-                &t.span.clone(),
-                format!("{label} is missing the required key `{key}`"),
-            );
+            self.err(&t.span.clone(), format!("{label} is missing the required key `{key}`"));
             return None;
         }
         self.string(t, key)
     }
 
-    fn choice<T: Copy>(
-        &mut self,
-        t: &Table<'_, '_>,
-        key: &str,
-        options: &[(&str, T)],
-    ) -> Option<T> {
+    fn choice<T: Copy>(&mut self, t: &Table<'_, '_>, key: &str, options: &[(&str, T)]) -> Option<T> {
         let (s, span) = self.string(t, key)?;
         match options.iter().find(|(name, _)| *name == s) {
             Some((_, v)) => Some(*v),
@@ -316,13 +274,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
                 let hint = suggestion(&s, names.iter().copied());
                 let label = t.label.clone();
-                self.err(
-                    &span,
-                    format!(
-                        "`{key}` in {label} must be one of {}; `{s}` is not{hint}",
-                        names.join(", ")
-                    ),
-                );
+                self.err(&span, format!("`{key}` in {label} must be one of {}; `{s}` is not{hint}", names.join(", ")));
                 None
             }
         }
@@ -334,10 +286,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             DeValue::Boolean(b) => Some(*b),
             other => {
                 let (label, found) = (t.label.clone(), type_name(other));
-                self.err(
-                    &v.span(),
-                    format!("`{key}` in {label} must be true or false, found {found}"),
-                );
+                self.err(&v.span(), format!("`{key}` in {label} must be true or false, found {found}"));
                 None
             }
         }
@@ -349,18 +298,12 @@ impl<'d, 'a> Walker<'d, 'a> {
         match int_of(v.get_ref()) {
             Some(i) if (min..=max).contains(&i) => Some(i),
             Some(i) => {
-                self.err(
-                    &v.span(),
-                    format!("`{key}` in {label} must be between {min} and {max}, found {i}"),
-                );
+                self.err(&v.span(), format!("`{key}` in {label} must be between {min} and {max}, found {i}"));
                 None
             }
             None => {
                 let found = type_name(v.get_ref());
-                self.err(
-                    &v.span(),
-                    format!("`{key}` in {label} must be an integer, found {found}"),
-                );
+                self.err(&v.span(), format!("`{key}` in {label} must be an integer, found {found}"));
                 None
             }
         }
@@ -371,10 +314,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let label = t.label.clone();
         let DeValue::Array(items) = v.get_ref() else {
             let found = type_name(v.get_ref());
-            self.err(
-                &v.span(),
-                format!("`{key}` in {label} must be an array of strings, found {found}"),
-            );
+            self.err(&v.span(), format!("`{key}` in {label} must be an array of strings, found {found}"));
             return None;
         };
         let mut out = Vec::new();
@@ -384,10 +324,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 DeValue::String(s) => out.push(s.to_string()),
                 other => {
                     let found = type_name(other);
-                    self.err(
-                        &item.span(),
-                        format!("`{key}` in {label} must hold strings, found {found}"),
-                    );
+                    self.err(&item.span(), format!("`{key}` in {label} must hold strings, found {found}"));
                     ok = false;
                 }
             }
@@ -395,87 +332,51 @@ impl<'d, 'a> Walker<'d, 'a> {
         ok.then_some((out, v.span()))
     }
 
-    fn experiment(
-        &mut self,
-        root: &DeTable<'_>,
-        file: &Path,
-        text: &str,
-        overrides: &[String],
-    ) -> Option<Experiment> {
-        let root = Table {
-            inner: root,
-            span: 0..0,
-            label: "the top level".into(),
-        };
-        self.check_keys(
-            &root,
-            &[
-                "name",
-                "description",
-                "seed",
-                "dataset",
-                "preprocess",
-                "split",
-                "model",
-                "report",
-            ],
-        );
+    fn experiment(&mut self, root: &DeTable<'_>, file: &Path, text: &str, overrides: &[String]) -> Option<Experiment> {
+        let root = Table { inner: root, span: 0..0, label: "the top level".into() };
+        self.check_keys(&root, &["name", "description", "seed", "dataset", "preprocess", "split", "model", "report"]);
 
         let name = self.required_string(&root, "name").and_then(|(n, span)| {
-            let ok = !n.is_empty()
-                && n != "."
-                && n != ".."
-                && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+            let ok =
+                !n.is_empty() && n != "." && n != ".." && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
             if !ok {
-                self.err(&span, format!("`name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `{n}`"));
+                self.err(
+                    &span,
+                    format!("`name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `{n}`"),
+                );
             }
             ok.then_some(n)
         });
         let description = self.string(&root, "description").map(|(s, _)| s);
         let seed = if root.get("seed").is_some() {
-            self.integer(&root, "seed", 0, u32::MAX as i64)
-                .map(|s| s as u32)
+            self.integer(&root, "seed", 0, u32::MAX as i64).map(|s| s as u32)
         } else {
             Some(0)
         };
 
         let base_dir = file.parent().unwrap_or(Path::new("."));
         let dataset = match root.get("dataset") {
-            Some(v) => self
-                .table(v, "[dataset]".into())
-                .and_then(|t| self.dataset(&t, base_dir)),
+            Some(v) => self.table(v, "[dataset]".into()).and_then(|t| self.dataset(&t, base_dir)),
             None => {
                 self.err(&(0..0), "missing the [dataset] table");
                 None
             }
         };
         let preprocess = match root.get("preprocess") {
-            Some(v) => self
-                .table(v, "[preprocess]".into())
-                .and_then(|t| self.preprocess(&t)),
+            Some(v) => self.table(v, "[preprocess]".into()).and_then(|t| self.preprocess(&t)),
             None => Some(PreprocessConfig {
-                default_rule: ColumnRule {
-                    impute: Impute::Error,
-                    fill_value: None,
-                    scale: Scale::None,
-                },
+                default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
                 columns: BTreeMap::new(),
                 drop_first: false,
             }),
         };
         let split = match root.get("split") {
             Some(v) => self.table(v, "[split]".into()).and_then(|t| self.split(&t)),
-            None => Some(SplitConfig::Holdout {
-                test_size: TestSize::Fraction(0.25),
-                shuffle: true,
-                stratify: false,
-            }),
+            None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
         };
         let models = self.models(root.get("model"));
         let report = match root.get("report") {
-            Some(v) => self
-                .table(v, "[report]".into())
-                .and_then(|t| self.report(&t)),
+            Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
             None => Some(ReportConfig {
                 dir: None,
                 formats: vec![Format::Md, Format::Json, Format::Svg],
@@ -502,27 +403,16 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn dataset(&mut self, t: &Table<'_, '_>, base_dir: &Path) -> Option<DatasetConfig> {
-        self.check_keys(
-            t,
-            &[
-                "path",
-                "target",
-                "task",
-                "features",
-                "exclude",
-                "categorical",
-                "missing",
-            ],
-        );
+        self.check_keys(t, &["path", "target", "task", "features", "exclude", "categorical", "missing"]);
         let path = self.required_string(t, "path");
         if let Some((p, span)) = &path {
             self.remember("dataset.path", span);
             let lower = p.to_ascii_lowercase();
-            if ![".csv", ".parquet", ".ndjson", ".jsonl"]
-                .iter()
-                .any(|ext| lower.ends_with(ext))
-            {
-                self.err(span, format!("`path` in [dataset] must end in .csv, .parquet, .ndjson or .jsonl, found `{p}`"));
+            if ![".csv", ".parquet", ".ndjson", ".jsonl"].iter().any(|ext| lower.ends_with(ext)) {
+                self.err(
+                    span,
+                    format!("`path` in [dataset] must end in .csv, .parquet, .ndjson or .jsonl, found `{p}`"),
+                );
             }
         }
         let target = self.required_string(t, "target");
@@ -533,10 +423,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             Some(self.choice(
                 t,
                 "task",
-                &[
-                    ("regression", Task::Regression),
-                    ("classification", Task::Classification),
-                ],
+                &[("regression", Task::Regression), ("classification", Task::Classification)],
             )?)
         } else {
             None
@@ -560,8 +447,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let features = take(0)?;
         let exclude = take(1)?.unwrap_or_default();
         let categorical = take(2)?.unwrap_or_default();
-        let missing =
-            take(3)?.unwrap_or_else(|| vec!["".into(), "NA".into(), "NaN".into(), "null".into()]);
+        let missing = take(3)?.unwrap_or_else(|| vec!["".into(), "NA".into(), "NaN".into(), "null".into()]);
         let (path_as_written, _) = path?;
         Some(DatasetConfig {
             path: base_dir.join(&path_as_written),
@@ -585,11 +471,8 @@ impl<'d, 'a> Walker<'d, 'a> {
             ("constant", Impute::Constant),
             ("interpolate", Impute::Interpolate),
         ];
-        const SCALE: &[(&str, Scale)] = &[
-            ("none", Scale::None),
-            ("standard", Scale::Standard),
-            ("minmax", Scale::Minmax),
-        ];
+        const SCALE: &[(&str, Scale)] =
+            &[("none", Scale::None), ("standard", Scale::Standard), ("minmax", Scale::Minmax)];
         let mut rule = base.clone();
         let mut ok = true;
         if t.get("impute").is_some() {
@@ -611,7 +494,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                     Some(x) if x.is_finite() => rule.fill_value = Some(FillValue::Number(x)),
                     _ => {
                         let (label, found) = (t.label.clone(), type_name(other));
-                        self.err(&v.span(), format!("`fill_value` in {label} must be a finite number or a string, found {found}"));
+                        self.err(
+                            &v.span(),
+                            format!("`fill_value` in {label} must be a finite number or a string, found {found}"),
+                        );
                         ok = false;
                     }
                 },
@@ -620,10 +506,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         if ok && rule.impute == Impute::Constant && rule.fill_value.is_none() {
             let label = t.label.clone();
             let span = t.get("impute").map(|v| v.span()).unwrap_or(t.span.clone());
-            self.err(
-                &span,
-                format!("impute = \"constant\" in {label} needs a `fill_value`"),
-            );
+            self.err(&span, format!("impute = \"constant\" in {label} needs a `fill_value`"));
             ok = false;
         }
         ok.then_some(rule)
@@ -631,11 +514,7 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn preprocess(&mut self, t: &Table<'_, '_>) -> Option<PreprocessConfig> {
         self.check_keys(t, &["impute", "fill_value", "scale", "one_hot", "columns"]);
-        let base = ColumnRule {
-            impute: Impute::Error,
-            fill_value: None,
-            scale: Scale::None,
-        };
+        let base = ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None };
         let default_rule = self.column_rule(t, &base);
         let mut drop_first = Some(false);
         if let Some(v) = t.get("one_hot") {
@@ -660,10 +539,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                             continue;
                         };
                         self.check_keys(&ct, &["impute", "fill_value", "scale"]);
-                        self.remember(
-                            &format!("preprocess.columns.{}", name.get_ref()),
-                            &name.span(),
-                        );
+                        self.remember(&format!("preprocess.columns.{}", name.get_ref()), &name.span());
                         match default_rule.as_ref().and_then(|d| self.column_rule(&ct, d)) {
                             Some(rule) => {
                                 columns.insert(name.get_ref().to_string(), rule);
@@ -678,38 +554,15 @@ impl<'d, 'a> Walker<'d, 'a> {
         if !ok {
             return None;
         }
-        Some(PreprocessConfig {
-            default_rule: default_rule?,
-            columns,
-            drop_first: drop_first?,
-        })
+        Some(PreprocessConfig { default_rule: default_rule?, columns, drop_first: drop_first? })
     }
 
     fn split(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
-        const METHODS: &[(&str, u8)] = &[
-            ("holdout", 0),
-            ("kfold", 1),
-            ("stratified_kfold", 2),
-            ("column", 3),
-            ("none", 4),
-        ];
-        let method = if t.get("method").is_some() {
-            self.choice(t, "method", METHODS)
-        } else {
-            Some(0)
-        };
+        const METHODS: &[(&str, u8)] =
+            &[("holdout", 0), ("kfold", 1), ("stratified_kfold", 2), ("column", 3), ("none", 4)];
+        let method = if t.get("method").is_some() { self.choice(t, "method", METHODS) } else { Some(0) };
         let Some(method) = method else {
-            self.check_keys(
-                t,
-                &[
-                    "method",
-                    "test_size",
-                    "shuffle",
-                    "stratify",
-                    "folds",
-                    "column",
-                ],
-            );
+            self.check_keys(t, &["method", "test_size", "shuffle", "stratify", "folds", "column"]);
             return None;
         };
         let (name, allowed): (&str, &[&str]) = match method {
@@ -719,14 +572,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             3 => ("column", &["method", "column"]),
             _ => ("none", &["method"]),
         };
-        let all = [
-            "method",
-            "test_size",
-            "shuffle",
-            "stratify",
-            "folds",
-            "column",
-        ];
+        let all = ["method", "test_size", "shuffle", "stratify", "folds", "column"];
         for (k, _) in t.inner.iter() {
             let key: &str = k.get_ref();
             if all.contains(&key) && !allowed.contains(&key) {
@@ -741,11 +587,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         self.check_keys(t, &all);
         let shuffle_default = method == 0;
-        let shuffle = if t.get("shuffle").is_some() {
-            self.boolean(t, "shuffle")
-        } else {
-            Some(shuffle_default)
-        };
+        let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(shuffle_default) };
         match method {
             0 => {
                 let test_size = match t.get("test_size") {
@@ -756,7 +598,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                             DeValue::Integer(_) => match int_of(v.get_ref()) {
                                 Some(n) if n >= 1 => Some(TestSize::Count(n as usize)),
                                 _ => {
-                                    self.err(&v.span(), "`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1");
+                                    self.err(
+                                        &v.span(),
+                                        "`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1",
+                                    );
                                     None
                                 }
                             },
@@ -770,45 +615,22 @@ impl<'d, 'a> Walker<'d, 'a> {
                             },
                             other => {
                                 let found = type_name(other);
-                                self.err(
-                                    &v.span(),
-                                    format!(
-                                        "`test_size` in [split] must be a number, found {found}"
-                                    ),
-                                );
+                                self.err(&v.span(), format!("`test_size` in [split] must be a number, found {found}"));
                                 None
                             }
                         }
                     }
                 };
-                let stratify = if t.get("stratify").is_some() {
-                    self.boolean(t, "stratify")
-                } else {
-                    Some(false)
-                };
+                let stratify = if t.get("stratify").is_some() { self.boolean(t, "stratify") } else { Some(false) };
                 if let (Some(true), Some(false)) = (stratify, shuffle) {
-                    let span = t
-                        .get("stratify")
-                        .map(|v| v.span())
-                        .unwrap_or(t.span.clone());
-                    self.err(
-                        &span,
-                        "`stratify = true` in [split] needs `shuffle = true` (as in scikit-learn)",
-                    );
+                    let span = t.get("stratify").map(|v| v.span()).unwrap_or(t.span.clone());
+                    self.err(&span, "`stratify = true` in [split] needs `shuffle = true` (as in scikit-learn)");
                     return None;
                 }
-                Some(SplitConfig::Holdout {
-                    test_size: test_size?,
-                    shuffle: shuffle?,
-                    stratify: stratify?,
-                })
+                Some(SplitConfig::Holdout { test_size: test_size?, shuffle: shuffle?, stratify: stratify? })
             }
             1 | 2 => {
-                let folds = if t.get("folds").is_some() {
-                    self.integer(t, "folds", 2, 1_000_000)
-                } else {
-                    Some(5)
-                };
+                let folds = if t.get("folds").is_some() { self.integer(t, "folds", 2, 1_000_000) } else { Some(5) };
                 if let Some(v) = t.get("folds") {
                     self.remember("split.folds", &v.span());
                 }
@@ -838,10 +660,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         };
         let DeValue::Array(items) = v.get_ref() else {
             let found = type_name(v.get_ref());
-            self.err(
-                &v.span(),
-                format!("`model` must be an array of tables ([[model]]), found {found}"),
-            );
+            self.err(&v.span(), format!("`model` must be an array of tables ([[model]]), found {found}"));
             return None;
         };
         let mut out = Vec::new();
@@ -865,17 +684,16 @@ impl<'d, 'a> Walker<'d, 'a> {
         ok.then_some(out)
     }
 
-    fn model(
-        &mut self,
-        mut t: Table<'_, '_>,
-        seen: &mut HashMap<String, Range<usize>>,
-    ) -> Option<ModelConfig> {
+    fn model(&mut self, mut t: Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<ModelConfig> {
         let name = self.required_string(&t, "name");
         if let Some((n, span)) = &name {
             t.label = format!("[[model]] `{n}`");
             if let Some(first) = seen.get(n) {
                 let (line, _) = self.d.source.line_col(first.start);
-                self.err(span, format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"));
+                self.err(
+                    span,
+                    format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"),
+                );
             } else {
                 seen.insert(n.clone(), span.clone());
             }
@@ -883,15 +701,18 @@ impl<'d, 'a> Walker<'d, 'a> {
         let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
         let spec: Option<&KindSpec> = match self.required_string(&t, "kind") {
             Some((k, span)) => {
-                self.remember(
-                    &format!("model.{}.kind", name.as_ref().map_or("", |n| n.0.as_str())),
-                    &span,
-                );
+                self.remember(&format!("model.{}.kind", name.as_ref().map_or("", |n| n.0.as_str())), &span);
                 match kind_spec(&k) {
                     Some(s) => Some(s),
                     None => {
                         let hint = suggestion(&k, kind_names.iter().copied());
-                        self.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {}; see `runner models`)", kind_names.join(", ")));
+                        self.err(
+                            &span,
+                            format!(
+                                "unknown model kind `{k}`{hint} (known kinds: {}; see `runner models`)",
+                                kind_names.join(", ")
+                            ),
+                        );
                         None
                     }
                 }
@@ -908,10 +729,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             if !allowed.contains(&key) {
                 let hint = suggestion(key, allowed.iter().copied());
                 let label = t.label.clone();
-                self.err(
-                    &k.span(),
-                    format!("unknown key `{key}` in {label} (kind {}){hint}", spec.name),
-                );
+                self.err(&k.span(), format!("unknown key `{key}` in {label} (kind {}){hint}", spec.name));
             }
         }
         let mut ok = true;
@@ -938,10 +756,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                             let hint = suggestion(axis_name, names.iter().copied());
                             self.err(
                                 &axis.span(),
-                                format!(
-                                    "unknown parameter `{axis_name}` in {label} (kind {}){hint}",
-                                    spec.name
-                                ),
+                                format!("unknown parameter `{axis_name}` in {label} (kind {}){hint}", spec.name),
                             );
                             ok = false;
                             continue;
@@ -949,10 +764,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                         if fixed.contains_key(p.name) {
                             self.err(
                                 &axis.span(),
-                                format!(
-                                    "`{axis_name}` is both fixed and swept in {}; keep one",
-                                    t.label
-                                ),
+                                format!("`{axis_name}` is both fixed and swept in {}; keep one", t.label),
                             );
                             ok = false;
                             continue;
@@ -970,31 +782,14 @@ impl<'d, 'a> Walker<'d, 'a> {
         if !ok {
             return None;
         }
-        Some(ModelConfig {
-            name: name?.0,
-            kind: spec.kind,
-            fixed,
-            grid,
-        })
+        Some(ModelConfig { name: name?.0, kind: spec.kind, fixed, grid })
     }
 
-    fn param(
-        &mut self,
-        spec: &KindSpec,
-        name: &str,
-        v: &Value<'_>,
-        label: &str,
-    ) -> Option<ParamValue> {
+    fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
         let p = spec.param(name)?;
         let Some(raw) = param_value_of(v.get_ref()) else {
             let found = type_name(v.get_ref());
-            self.err(
-                &v.span(),
-                format!(
-                    "`{name}` in {label} must be a {}, found {found}",
-                    p.ty.describe()
-                ),
-            );
+            self.err(&v.span(), format!("`{name}` in {label} must be a {}, found {found}", p.ty.describe()));
             return None;
         };
         match p.ty.check(&raw) {
@@ -1006,21 +801,12 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
-    fn axis(
-        &mut self,
-        spec: &KindSpec,
-        name: &str,
-        v: &Value<'_>,
-        label: &str,
-    ) -> Option<Vec<ParamValue>> {
+    fn axis(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<Vec<ParamValue>> {
         let what = format!("grid.{name}");
         let axis = match v.get_ref() {
             DeValue::Array(items) => {
                 if items.is_empty() {
-                    self.err(
-                        &v.span(),
-                        format!("`{what}` in {label} is empty: give at least one value"),
-                    );
+                    self.err(&v.span(), format!("`{what}` in {label} is empty: give at least one value"));
                     return None;
                 }
                 let mut values = Vec::new();
@@ -1047,22 +833,17 @@ impl<'d, 'a> Walker<'d, 'a> {
                     return None;
                 };
                 let nums: Option<Vec<f64>> = match args.get_ref() {
-                    DeValue::Array(a) if a.len() == 3 => {
-                        a.iter().map(|x| float_of(x.get_ref())).collect()
-                    }
+                    DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
                     _ => None,
                 };
                 let Some(nums) = nums else {
                     self.err(
                         &args.span(),
-                        format!(
-                            "`{what}.{generator}` in {label} must be an array of three numbers"
-                        ),
+                        format!("`{what}.{generator}` in {label} must be an array of three numbers"),
                     );
                     return None;
                 };
-                let count =
-                    |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
+                let count = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
                 match generator.as_str() {
                     "logspace" | "linspace" => {
                         let Some(num) = count(nums[2]) else {
@@ -1070,45 +851,36 @@ impl<'d, 'a> Walker<'d, 'a> {
                             return None;
                         };
                         if generator == "logspace" {
-                            AxisSpec::Logspace {
-                                start: nums[0],
-                                stop: nums[1],
-                                num,
-                            }
+                            AxisSpec::Logspace { start: nums[0], stop: nums[1], num }
                         } else {
-                            AxisSpec::Linspace {
-                                start: nums[0],
-                                stop: nums[1],
-                                num,
-                            }
+                            AxisSpec::Linspace { start: nums[0], stop: nums[1], num }
                         }
                     }
                     "range" => {
                         if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
-                            self.err(&args.span(), format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0"));
+                            self.err(
+                                &args.span(),
+                                format!(
+                                    "`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0"
+                                ),
+                            );
                             return None;
                         }
-                        AxisSpec::Range {
-                            start: nums[0] as i64,
-                            stop: nums[1] as i64,
-                            step: nums[2] as i64,
-                        }
+                        AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 }
                     }
                     other => {
                         let hint = suggestion(other, ["logspace", "linspace", "range"]);
-                        self.err(
-                            &v.span(),
-                            format!(
-                                "unknown grid generator `{other}` in `{what}` of {label}{hint}"
-                            ),
-                        );
+                        self.err(&v.span(), format!("unknown grid generator `{other}` in `{what}` of {label}{hint}"));
                         return None;
                     }
                 }
             }
             other => {
                 let found = type_name(other);
-                self.err(&v.span(), format!("`{what}` in {label} must be a list of values or a generator table, found {found}"));
+                self.err(
+                    &v.span(),
+                    format!("`{what}` in {label} must be a list of values or a generator table, found {found}"),
+                );
                 return None;
             }
         };
@@ -1133,9 +905,7 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
         self.check_keys(t, &["dir", "formats", "metrics", "rank_by"]);
-        let dir = self
-            .string(t, "dir")
-            .map(|(d, _)| std::path::PathBuf::from(d));
+        let dir = self.string(t, "dir").map(|(d, _)| std::path::PathBuf::from(d));
         let mut ok = true;
         let formats = match self.string_list(t, "formats") {
             Some((list, span)) => {
@@ -1147,7 +917,10 @@ impl<'d, 'a> Walker<'d, 'a> {
                         "svg" => out.push(Format::Svg),
                         other => {
                             let hint = suggestion(other, ["md", "json", "svg"]);
-                            self.err(&span, format!("unknown report format `{other}` in [report] (md, json, svg){hint}"));
+                            self.err(
+                                &span,
+                                format!("unknown report format `{other}` in [report] (md, json, svg){hint}"),
+                            );
                             ok = false;
                         }
                     }
@@ -1172,10 +945,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                             let hint = suggestion(&m, metric_names.iter().copied());
                             self.err(
                                 &span,
-                                format!(
-                                    "unknown metric `{m}` in [report] ({}){hint}",
-                                    metric_names.join(", ")
-                                ),
+                                format!("unknown metric `{m}` in [report] ({}){hint}", metric_names.join(", ")),
                             );
                             ok = false;
                         }
@@ -1200,10 +970,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                     Some(metric) => Some(metric),
                     None => {
                         let hint = suggestion(&m, metric_names.iter().copied());
-                        self.err(
-                            &span,
-                            format!("unknown metric `{m}` in `rank_by` of [report]{hint}"),
-                        );
+                        self.err(&span, format!("unknown metric `{m}` in `rank_by` of [report]{hint}"));
                         ok = false;
                         None
                     }
@@ -1215,11 +982,6 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             None => None,
         };
-        ok.then_some(ReportConfig {
-            dir,
-            formats,
-            metrics,
-            rank_by,
-        })
+        ok.then_some(ReportConfig { dir, formats, metrics, rank_by })
     }
 }

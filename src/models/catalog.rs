@@ -45,17 +45,9 @@ pub enum ParamType {
 impl ParamType {
     pub fn describe(&self) -> String {
         match self {
-            ParamType::Float {
-                min,
-                max,
-                min_exclusive,
-            } => {
+            ParamType::Float { min, max, min_exclusive } => {
                 let open = if *min_exclusive { "(" } else { "[" };
-                let hi = if max.is_infinite() {
-                    "inf)".to_string()
-                } else {
-                    format!("{max}]")
-                };
+                let hi = if max.is_infinite() { "inf)".to_string() } else { format!("{max}]") };
                 format!("float in {open}{min}, {hi}")
             }
             ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
@@ -68,14 +60,7 @@ impl ParamType {
     /// Checks a value's type and range; the error says what was expected.
     pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
         match (self, value) {
-            (
-                ParamType::Float {
-                    min,
-                    max,
-                    min_exclusive,
-                },
-                ParamValue::Float(_) | ParamValue::Int(_),
-            ) => {
+            (ParamType::Float { min, max, min_exclusive }, ParamValue::Float(_) | ParamValue::Int(_)) => {
                 let x = match value {
                     ParamValue::Float(x) => *x,
                     ParamValue::Int(i) => *i as f64,
@@ -83,20 +68,14 @@ impl ParamType {
                 };
                 let below = if *min_exclusive { x <= *min } else { x < *min };
                 if x.is_nan() || below || x > *max {
-                    Err(format!(
-                        "{x} is out of range: expected a {}",
-                        self.describe()
-                    ))
+                    Err(format!("{x} is out of range: expected a {}", self.describe()))
                 } else {
                     Ok(ParamValue::Float(x))
                 }
             }
             (ParamType::Int { min, max }, ParamValue::Int(i)) => {
                 if i < min || i > max {
-                    Err(format!(
-                        "{i} is out of range: expected an {}",
-                        self.describe()
-                    ))
+                    Err(format!("{i} is out of range: expected an {}", self.describe()))
                 } else {
                     Ok(value.clone())
                 }
@@ -110,11 +89,7 @@ impl ParamType {
                     Err(format!("`{s}` is not {}{hint}", self.describe()))
                 }
             }
-            _ => Err(format!(
-                "expected a {}, found {}",
-                self.describe(),
-                kind_of(value)
-            )),
+            _ => Err(format!("expected a {}, found {}", self.describe(), kind_of(value))),
         }
     }
 }
@@ -162,6 +137,8 @@ pub enum ModelKind {
     Lasso,
     ElasticNet,
     LogisticRegression,
+    LinearGd,
+    LogisticGd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,25 +156,10 @@ pub struct KindSpec {
     pub params: &'static [ParamSpec],
 }
 
-const POSITIVE: ParamType = ParamType::Float {
-    min: 0.0,
-    max: f64::INFINITY,
-    min_exclusive: true,
-};
-const NON_NEGATIVE: ParamType = ParamType::Float {
-    min: 0.0,
-    max: f64::INFINITY,
-    min_exclusive: false,
-};
-const UNIT: ParamType = ParamType::Float {
-    min: 0.0,
-    max: 1.0,
-    min_exclusive: false,
-};
-const ITERATIONS: ParamType = ParamType::Int {
-    min: 1,
-    max: i64::MAX,
-};
+const POSITIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true };
+const NON_NEGATIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false };
+const UNIT: ParamType = ParamType::Float { min: 0.0, max: 1.0, min_exclusive: false };
+const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
 
 const FIT_INTERCEPT: ParamSpec = ParamSpec {
     name: "fit_intercept",
@@ -266,17 +228,78 @@ pub static KINDS: &[KindSpec] = &[
             FIT_INTERCEPT,
         ],
     },
+    KindSpec {
+        kind: ModelKind::LinearGd,
+        name: "linear_gd",
+        engine: "runner's gradient-descent trainer",
+        task: TaskSupport::Regression,
+        summary: "linear model trained by gradient descent on mse, mae or huber loss, + l2/2 ||w||^2 + l1 ||w||_1",
+        params: GD_LINEAR,
+    },
+    KindSpec {
+        kind: ModelKind::LogisticGd,
+        name: "logistic_gd",
+        engine: "runner's gradient-descent trainer",
+        task: TaskSupport::Classification,
+        summary: "logistic regression (sigmoid, or softmax for > 2 classes) trained by gradient descent on mean log-loss + l2/2 ||w||^2 + l1 ||w||_1",
+        params: GD_LOGISTIC,
+    },
 ];
+
+/// Optimizer settings shared by the gradient-descent kinds.
+macro_rules! gd_params {
+    ($($loss:expr),+) => {
+        &[
+            $($loss,)+
+            ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: Default::S("gd"), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
+            ParamSpec { name: "learning_rate", ty: POSITIVE, default: Default::F(0.01), help: "step size (eta0 for invscaling)" },
+            ParamSpec { name: "lr_schedule", ty: ParamType::Choice(&["constant", "invscaling"]), default: Default::S("constant"), help: "invscaling: learning_rate / t^power_t, t = update step from 1" },
+            ParamSpec { name: "power_t", ty: NON_NEGATIVE, default: Default::F(0.25), help: "exponent of invscaling" },
+            ParamSpec { name: "epochs", ty: ITERATIONS, default: Default::I(1000), help: "passes over the training rows at most" },
+            ParamSpec { name: "batch_size", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I(0), help: "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd" },
+            ParamSpec { name: "momentum", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "momentum and nesterov" },
+            ParamSpec { name: "beta1", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "adam's first-moment decay" },
+            ParamSpec { name: "beta2", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.999), help: "adam's second-moment decay" },
+            ParamSpec { name: "eps", ty: POSITIVE, default: Default::F(1e-8), help: "adam's denominator guard" },
+            ParamSpec { name: "l1", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L1 penalty l1 ||w||_1 (intercept never penalised)" },
+            ParamSpec { name: "l2", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L2 penalty l2/2 ||w||^2 (intercept never penalised)" },
+            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F(1e-6), help: "stop when the loss has not improved by tol ..." },
+            ParamSpec { name: "patience", ty: ITERATIONS, default: Default::I(5), help: "... for patience epochs in a row" },
+            ParamSpec { name: "early_stopping", ty: ParamType::Bool, default: Default::B(false), help: "watch the loss on a seeded validation hold-out instead, keep its best weights" },
+            ParamSpec { name: "validation_fraction", ty: ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, default: Default::F(0.1), help: "share of training rows held out for early stopping" },
+            FIT_INTERCEPT,
+        ]
+    };
+}
+
+static GD_LINEAR: &[ParamSpec] = gd_params!(
+    ParamSpec {
+        name: "loss",
+        ty: ParamType::Choice(&["mse", "mae", "huber"]),
+        default: Default::S("mse"),
+        help: "mse: mean (z-y)^2; mae: mean |z-y|; huber: quadratic within huber_delta"
+    },
+    ParamSpec {
+        name: "huber_delta",
+        ty: POSITIVE,
+        default: Default::F(1.0),
+        help: "huber's threshold between quadratic and linear"
+    }
+);
+
+static GD_LOGISTIC: &[ParamSpec] = gd_params!(ParamSpec {
+    name: "loss",
+    ty: ParamType::Choice(&["log_loss"]),
+    default: Default::S("log_loss"),
+    help: "cross-entropy: sigmoid for 2 classes, softmax for more"
+});
 
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == name)
 }
 
 pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
-    KINDS
-        .iter()
-        .find(|k| k.kind == kind)
-        .expect("every ModelKind has a catalog entry")
+    KINDS.iter().find(|k| k.kind == kind).expect("every ModelKind has a catalog entry")
 }
 
 impl KindSpec {
@@ -293,11 +316,8 @@ pub struct Params {
 
 impl Params {
     pub fn resolve(kind: ModelKind, given: &BTreeMap<String, ParamValue>) -> Params {
-        let mut values: BTreeMap<String, ParamValue> = spec_of(kind)
-            .params
-            .iter()
-            .map(|p| (p.name.to_string(), p.default.value()))
-            .collect();
+        let mut values: BTreeMap<String, ParamValue> =
+            spec_of(kind).params.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
         values.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
         Params { values }
     }
@@ -315,9 +335,7 @@ impl Params {
     pub fn usize(&self, name: &str) -> usize {
         match self.values.get(name) {
             Some(ParamValue::Int(i)) => usize::try_from(*i).unwrap_or(usize::MAX),
-            other => panic!(
-                "parameter {name} is not an integer: {other:?} (catalog and trainer disagree)"
-            ),
+            other => panic!("parameter {name} is not an integer: {other:?} (catalog and trainer disagree)"),
         }
     }
 
@@ -348,10 +366,7 @@ pub fn render_catalog() -> String {
             TaskSupport::Regression => "regression",
             TaskSupport::Classification => "classification",
         };
-        out.push_str(&format!(
-            "{}  ({task}; {})\n  {}\n",
-            k.name, k.engine, k.summary
-        ));
+        out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name, k.engine, k.summary));
         for p in k.params {
             out.push_str(&format!(
                 "    {:<14} default {:<8} {}: {}\n",

@@ -6,17 +6,8 @@ use super::{FitError, LinearModel};
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 
-pub fn fit(
-    kind: ModelKind,
-    params: &Params,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
-) -> Result<LinearModel, FitError> {
-    let l1_ratio = if kind == ModelKind::Lasso {
-        1.0
-    } else {
-        params.f64("l1_ratio")
-    };
+pub fn fit(kind: ModelKind, params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
+    let l1_ratio = if kind == ModelKind::Lasso { 1.0 } else { params.f64("l1_ratio") };
     let max_iter = u32::try_from(params.usize("max_iter")).unwrap_or(u32::MAX);
     let dataset = linfa::DatasetBase::new(x.view(), y.view());
     let model = linfa_elasticnet::ElasticNet::params()
@@ -27,8 +18,5 @@ pub fn fit(
         .tolerance(params.f64("tol"))
         .fit(&dataset)
         .map_err(|e| FitError::Solver(format!("coordinate descent failed: {e}")))?;
-    Ok(LinearModel {
-        weights: model.hyperplane().clone(),
-        intercept: model.intercept(),
-    })
+    Ok(LinearModel { weights: model.hyperplane().clone(), intercept: model.intercept() })
 }

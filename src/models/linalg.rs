@@ -55,9 +55,7 @@ mod tests {
     fn solves_a_positive_definite_system() {
         let a = array![[4.0, 2.0], [2.0, 3.0]];
         let x = cholesky_solve(&a, &array![2.0, 1.0]).unwrap();
-        assert!((a.dot(&x) - array![2.0, 1.0])
-            .iter()
-            .all(|e| e.abs() < 1e-12));
+        assert!((a.dot(&x) - array![2.0, 1.0]).iter().all(|e| e.abs() < 1e-12));
     }
 
     #[test]

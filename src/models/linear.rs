@@ -12,27 +12,16 @@ pub fn fit_ols(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<Line
         .with_intercept(params.bool("fit_intercept"))
         .fit(&dataset)
         .map_err(|e| FitError::Singular(e.to_string()))?;
-    Ok(LinearModel {
-        weights: model.params().clone(),
-        intercept: model.intercept(),
-    })
+    Ok(LinearModel { weights: model.params().clone(), intercept: model.intercept() })
 }
 
 /// scikit-learn's Ridge with the Cholesky solver: centre X and y (so the intercept is not
 /// penalised), solve `(XcᵀXc + αI) w = Xcᵀyc`, then `b = ȳ - x̄·w`.
-pub fn fit_ridge(
-    params: &Params,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
-) -> Result<LinearModel, FitError> {
+pub fn fit_ridge(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
     let alpha = params.f64("alpha");
     let fit_intercept = params.bool("fit_intercept");
     let (x_mean, y_mean) = if fit_intercept {
-        (
-            x.mean_axis(Axis(0))
-                .unwrap_or_else(|| Array1::zeros(x.ncols())),
-            y.mean().unwrap_or(0.0),
-        )
+        (x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols())), y.mean().unwrap_or(0.0))
     } else {
         (Array1::zeros(x.ncols()), 0.0)
     };
@@ -44,17 +33,8 @@ pub fn fit_ridge(
     }
     let xty = xc.t().dot(&yc);
     let w = cholesky_solve(&gram, &xty).ok_or_else(|| {
-        FitError::Singular(format!(
-            "XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"
-        ))
+        FitError::Singular(format!("XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"))
     })?;
-    let intercept = if fit_intercept {
-        y_mean - x_mean.dot(&w)
-    } else {
-        0.0
-    };
-    Ok(LinearModel {
-        weights: w,
-        intercept,
-    })
+    let intercept = if fit_intercept { y_mean - x_mean.dot(&w) } else { 0.0 };
+    Ok(LinearModel { weights: w, intercept })
 }

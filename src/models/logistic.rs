@@ -25,10 +25,7 @@ impl Fitted for Binary {
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::Single {
-            weights: self.weights.to_vec(),
-            intercept: self.intercept,
-        })
+        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
     }
 }
 
@@ -52,32 +49,18 @@ impl Fitted for Multinomial {
 
     fn coefficients(&self) -> Option<Coefficients> {
         Some(Coefficients::PerClass {
-            weights: self
-                .weights
-                .columns()
-                .into_iter()
-                .map(|c| c.to_vec())
-                .collect(),
+            weights: self.weights.columns().into_iter().map(|c| c.to_vec()).collect(),
             intercepts: self.intercepts.to_vec(),
         })
     }
 }
 
-pub fn fit(
-    params: &Params,
-    x: &Array2<f64>,
-    y: &[usize],
-    class_names: &[String],
-) -> Result<Box<dyn Fitted>, FitError> {
+pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]) -> Result<Box<dyn Fitted>, FitError> {
     let mut present: Vec<usize> = y.to_vec();
     present.sort_unstable();
     present.dedup();
     if present.len() < 2 {
-        let name = present
-            .first()
-            .and_then(|&c| class_names.get(c))
-            .cloned()
-            .unwrap_or_default();
+        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
         return Err(FitError::OneClass(name));
     }
     if let Some(absent) = (0..class_names.len()).find(|c| !present.contains(c)) {
@@ -92,8 +75,7 @@ pub fn fit(
     // Our tol is on the gradient of the mean loss (as scikit-learn's); linfa's objective is a sum.
     let gtol = params.f64("tol") * y.len() as f64;
     let n_classes = class_names.len();
-    let solver_error =
-        |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
+    let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
     if n_classes == 2 {
         let labels = Array1::from_iter(y.iter().copied());
         let dataset = linfa::DatasetBase::new(x.view(), labels.view());
@@ -110,10 +92,7 @@ pub fn fit(
             w.mapv_inplace(|v| -v);
             b = -b;
         }
-        Ok(Box::new(Binary {
-            weights: w,
-            intercept: b,
-        }))
+        Ok(Box::new(Binary { weights: w, intercept: b }))
     } else {
         let labels = Array1::from_iter(y.iter().copied());
         let dataset = linfa::DatasetBase::new(x.view(), labels.view());
@@ -129,14 +108,9 @@ pub fn fit(
         let mut weights = Array2::<f64>::zeros((x.ncols(), n_classes));
         let mut intercepts = Array1::from_elem(n_classes, f64::NEG_INFINITY);
         for (col, &class) in classes.iter().enumerate() {
-            weights
-                .column_mut(class)
-                .assign(&model.params().column(col));
+            weights.column_mut(class).assign(&model.params().column(col));
             intercepts[class] = model.intercept()[col];
         }
-        Ok(Box::new(Multinomial {
-            weights,
-            intercepts,
-        }))
+        Ok(Box::new(Multinomial { weights, intercepts }))
     }
 }

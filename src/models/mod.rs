@@ -3,9 +3,11 @@
 
 pub mod catalog;
 mod elasticnet;
+pub mod gd;
 mod linalg;
 mod linear;
 mod logistic;
+pub mod loss;
 
 use crate::preprocess::Targets;
 use catalog::{ModelKind, Params};
@@ -25,15 +27,23 @@ pub enum Coefficients {
     /// One weight per feature.
     Single { weights: Vec<f64>, intercept: f64 },
     /// A weight row per class (multinomial).
-    PerClass {
-        weights: Vec<Vec<f64>>,
-        intercepts: Vec<f64>,
-    },
+    PerClass { weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
+}
+
+/// Per-epoch losses of an iterative trainer: the training objective, and the validation
+/// loss when early stopping holds rows out.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LossCurve {
+    pub train: Vec<f64>,
+    pub validation: Option<Vec<f64>>,
 }
 
 pub trait Fitted: Send + Sync {
     fn predict(&self, x: &Array2<f64>) -> Prediction;
     fn coefficients(&self) -> Option<Coefficients>;
+    fn loss_curve(&self) -> Option<LossCurve> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -46,44 +56,38 @@ pub enum FitError {
     Solver(String),
     #[error("training produced non-finite coefficients (the problem is singular or diverged)")]
     NonFinite,
+    #[error("diverged at epoch {epoch} with learning_rate {learning_rate}: the loss became non-finite or blew up (last finite epoch loss: {})", last_finite_loss.map_or("none".to_string(), |l| format!("{l:.6e}")))]
+    Diverged { epoch: usize, last_finite_loss: Option<f64>, learning_rate: f64 },
 }
 
-/// Fits one model kind on one fold's training part.
+/// Fits one model kind on one fold's training part. `seed` is the unit's own random stream
+/// (derived from the experiment seed, the trial and the fold).
 pub fn fit(
     kind: ModelKind,
     params: &Params,
     x: &Array2<f64>,
     y: &Targets,
     class_names: &[String],
+    seed: u32,
 ) -> Result<Box<dyn Fitted>, FitError> {
     let fitted: Box<dyn Fitted> = match (kind, y) {
-        (ModelKind::LinearRegression, Targets::Regression(y)) => {
-            Box::new(linear::fit_ols(params, x, y)?)
-        }
+        (ModelKind::LinearRegression, Targets::Regression(y)) => Box::new(linear::fit_ols(params, x, y)?),
         (ModelKind::Ridge, Targets::Regression(y)) => Box::new(linear::fit_ridge(params, x, y)?),
         (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => {
             Box::new(elasticnet::fit(kind, params, x, y)?)
         }
-        (ModelKind::LogisticRegression, Targets::Classes(y)) => {
-            logistic::fit(params, x, y, class_names)?
-        }
-        _ => {
-            return Err(FitError::Solver(format!(
-                "model kind {kind:?} does not fit this task"
-            )))
-        }
+        (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
+        (ModelKind::LinearGd, Targets::Regression(y)) => Box::new(gd::fit_linear(params, x, y, seed)?),
+        (ModelKind::LogisticGd, Targets::Classes(y)) => Box::new(gd::fit_logistic(params, x, y, class_names, seed)?),
+        _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),
     };
     if let Some(c) = fitted.coefficients() {
         let finite = match &c {
             Coefficients::Single { weights, intercept } => {
                 weights.iter().all(|w| w.is_finite()) && intercept.is_finite()
             }
-            Coefficients::PerClass {
-                weights,
-                intercepts,
-            } => {
-                weights.iter().flatten().all(|w| w.is_finite())
-                    && intercepts.iter().all(|b| b.is_finite())
+            Coefficients::PerClass { weights, intercepts } => {
+                weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
             }
         };
         if !finite {
@@ -106,9 +110,6 @@ impl Fitted for LinearModel {
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::Single {
-            weights: self.weights.to_vec(),
-            intercept: self.intercept,
-        })
+        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
     }
 }

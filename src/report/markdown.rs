@@ -45,6 +45,21 @@ fn mean_pm_std(side: &serde_json::Map<String, Value>, m: Metric) -> String {
     }
 }
 
+/// Epochs run and the final training loss, averaged over folds ("–" without a curve).
+fn curve_summary(t: &TrialReport) -> (String, String) {
+    let Some(Value::Array(folds)) = &t.loss_curve else {
+        return ("–".into(), "–".into());
+    };
+    let trains: Vec<&Vec<Value>> = folds.iter().filter_map(|f| f.get("train").and_then(Value::as_array)).collect();
+    if trains.is_empty() {
+        return ("–".into(), "–".into());
+    }
+    let n = trains.len() as f64;
+    let epochs = trains.iter().map(|c| c.len() as f64).sum::<f64>() / n;
+    let last = trains.iter().filter_map(|c| c.last().and_then(Value::as_f64)).sum::<f64>() / n;
+    (format!("{}", epochs.round()), num(last))
+}
+
 fn direction(m: Metric) -> &'static str {
     if m.higher_is_better() {
         "higher is better"
@@ -57,11 +72,7 @@ fn direction(m: Metric) -> &'static str {
 pub fn overfits(t: &TrialReport, m: Metric) -> bool {
     match (mean_of(&t.train, m), mean_of(&t.test, m)) {
         (Some(train), Some(test)) => {
-            let (good, bad) = if m.higher_is_better() {
-                (train, test)
-            } else {
-                (test, train)
-            };
+            let (good, bad) = if m.higher_is_better() { (train, test) } else { (test, train) };
             // For losses: test much larger than train. For scores: train much larger than test.
             if m.higher_is_better() {
                 good - bad > 0.1 * good.abs().max(1e-12)
@@ -99,11 +110,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         s,
         "| target | {} ({}) |",
         md_escape(&d.target),
-        if d.classes.is_some() {
-            "classification"
-        } else {
-            "regression"
-        }
+        if d.classes.is_some() { "classification" } else { "regression" }
     )?;
     writeln!(s, "| rows in file | {} |", d.rows)?;
     writeln!(s, "| rows used | {} |", d.rows_used)?;
@@ -112,25 +119,15 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         "| rows dropped | {} ({} missing target, {} by impute = \"drop\") |",
         d.rows_dropped, d.rows_dropped_missing_target, d.rows_dropped_missing_features
     )?;
-    writeln!(
-        s,
-        "| feature columns | {} → {} model inputs |",
-        d.columns.len(),
-        d.features.len()
-    )?;
+    writeln!(s, "| feature columns | {} → {} model inputs |", d.columns.len(), d.features.len())?;
     writeln!(s)?;
     let with_missing: Vec<_> = d.columns.iter().filter(|c| c.missing > 0).collect();
     if !with_missing.is_empty() {
-        writeln!(
-            s,
-            "Missing values (imputed per fold from the training rows only):\n"
-        )?;
+        writeln!(s, "Missing values (imputed per fold from the training rows only):\n")?;
         writeln!(s, "| column | missing | imputed with |\n|---|---:|---|")?;
         for c in with_missing {
-            let how = serde_json::to_value(c.impute)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
+            let how =
+                serde_json::to_value(c.impute).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             writeln!(s, "| {} | {} | {} |", md_escape(&c.name), c.missing, how)?;
         }
         writeln!(s)?;
@@ -152,12 +149,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
 
     let sp = &r.split;
     writeln!(s, "## Split\n")?;
-    let sizes: Vec<String> = sp
-        .train_rows
-        .iter()
-        .zip(&sp.test_rows)
-        .map(|(a, b)| format!("{a}/{b}"))
-        .collect();
+    let sizes: Vec<String> = sp.train_rows.iter().zip(&sp.test_rows).map(|(a, b)| format!("{a}/{b}")).collect();
     writeln!(
         s,
         "`{}`, {} fold(s), seed {}; train/test rows per fold: {}.",
@@ -167,17 +159,15 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         sizes.join(", ")
     )?;
     if sp.trains_on_test_rows {
-        writeln!(s, "\n**Note:** `method = \"none\"` trains and tests on all rows: test metrics are training metrics.")?;
+        writeln!(
+            s,
+            "\n**Note:** `method = \"none\"` trains and tests on all rows: test metrics are training metrics."
+        )?;
     }
     writeln!(s)?;
 
     writeln!(s, "## Leaderboard\n")?;
-    writeln!(
-        s,
-        "Ranked by test `{}` ({}); mean ± std over folds.\n",
-        r.rank_by.name(),
-        direction(r.rank_by)
-    )?;
+    writeln!(s, "Ranked by test `{}` ({}); mean ± std over folds.\n", r.rank_by.name(), direction(r.rank_by))?;
     let mut header = "| rank | trial |".to_string();
     let mut rule = "|---:|---|".to_string();
     for m in &r.metrics {
@@ -207,10 +197,8 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     }
     for model in models {
         let rows: Vec<&TrialReport> = r.trials.iter().filter(|t| t.model == model).collect();
-        let kind = serde_json::to_value(rows[0].kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let kind =
+            serde_json::to_value(rows[0].kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         writeln!(s, "### {} (`{}`)\n", md_escape(model), kind)?;
         let axes: Vec<String> = rows[0].params.keys().cloned().collect();
         let mut header = String::from("|");
@@ -219,61 +207,45 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
             let _ = write!(header, " {} |", md_escape(a));
             rule.push_str("---|");
         }
-        let _ = write!(
-            header,
-            " test {} | train {} | status |",
-            r.rank_by.name(),
-            r.rank_by.name()
-        );
-        rule.push_str("---|---|---|");
+        let _ = write!(header, " test {} | train {} |", r.rank_by.name(), r.rank_by.name());
+        rule.push_str("---|---|");
+        let iterative = rows.iter().any(|t| t.loss_curve.is_some());
+        if iterative {
+            header.push_str(" epochs | final loss |");
+            rule.push_str("---:|---:|");
+        }
+        header.push_str(" status |");
+        rule.push_str("---|");
         writeln!(s, "{header}\n{rule}")?;
         for t in rows {
             write!(s, "|")?;
             for a in &axes {
-                write!(
-                    s,
-                    " {} |",
-                    t.params.get(a).map(|v| v.to_string()).unwrap_or_default()
-                )?;
+                write!(s, " {} |", t.params.get(a).map(|v| v.to_string()).unwrap_or_default())?;
             }
             let status = match t.status {
                 Status::Ok => "ok",
                 Status::Failed => "failed",
                 Status::Diverged => "diverged",
             };
-            writeln!(
-                s,
-                " {} | {} | {} |",
-                mean_pm_std(&t.test, r.rank_by),
-                mean_pm_std(&t.train, r.rank_by),
-                status
-            )?;
+            write!(s, " {} | {} |", mean_pm_std(&t.test, r.rank_by), mean_pm_std(&t.train, r.rank_by))?;
+            if iterative {
+                let (epochs, final_loss) = curve_summary(t);
+                write!(s, " {epochs} | {final_loss} |")?;
+            }
+            writeln!(s, " {status} |")?;
         }
         writeln!(s)?;
     }
 
     if let Some(best) = &r.best {
         writeln!(s, "## Best model: `{}`\n", md_escape(&best.trial))?;
-        writeln!(
-            s,
-            "Test {} = {} (mean over folds).\n",
-            best.metric.name(),
-            best.value
-        )?;
+        writeln!(s, "Test {} = {} (mean over folds).\n", best.metric.name(), best.value)?;
         if let Some(t) = r.trials.iter().find(|t| t.id == best.trial) {
             match &t.coefficients {
                 Some(Value::Object(map)) if map.values().all(Value::is_number) => {
-                    writeln!(
-                        s,
-                        "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|"
-                    )?;
+                    writeln!(s, "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|")?;
                     for (k, v) in map {
-                        writeln!(
-                            s,
-                            "| {} | {} |",
-                            md_escape(k),
-                            v.as_f64().map(num).unwrap_or_default()
-                        )?;
+                        writeln!(s, "| {} | {} |", md_escape(k), v.as_f64().map(num).unwrap_or_default())?;
                     }
                     writeln!(s)?;
                 }
@@ -296,11 +268,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
                     for f in features {
                         write!(s, "| {} |", md_escape(&f))?;
                         for c in &classes {
-                            let v = per_class[*c]
-                                .get(&f)
-                                .and_then(Value::as_f64)
-                                .map(num)
-                                .unwrap_or_default();
+                            let v = per_class[*c].get(&f).and_then(Value::as_f64).map(num).unwrap_or_default();
                             write!(s, " {v} |")?;
                         }
                         writeln!(s)?;
@@ -310,10 +278,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
                 _ => {}
             }
             if let (Some(cm), Some(classes)) = (&t.confusion_matrix, &r.dataset.classes) {
-                writeln!(
-                    s,
-                    "Confusion matrix (test rows, summed over folds; rows are true classes):\n"
-                )?;
+                writeln!(s, "Confusion matrix (test rows, summed over folds; rows are true classes):\n")?;
                 let mut header = "| true \\\\ predicted |".to_string();
                 let mut rule = "|---|".to_string();
                 for c in classes {
@@ -335,18 +300,8 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(s, "## Failed and diverged trials\n")?;
         writeln!(s, "| trial | status | reason |\n|---|---|---|")?;
         for t in failures {
-            let status = if t.status == Status::Diverged {
-                "diverged"
-            } else {
-                "failed"
-            };
-            writeln!(
-                s,
-                "| {} | {} | {} |",
-                md_escape(&t.id),
-                status,
-                md_escape(t.reason.as_deref().unwrap_or(""))
-            )?;
+            let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
+            writeln!(s, "| {} | {} | {} |", md_escape(&t.id), status, md_escape(t.reason.as_deref().unwrap_or("")))?;
         }
         writeln!(s)?;
     }
@@ -354,28 +309,13 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(s, "## Reproducibility\n")?;
     writeln!(s, "| | |\n|---|---|")?;
     writeln!(s, "| runner | {} |", r.run.runner_version)?;
-    writeln!(
-        s,
-        "| experiment | {} (sha256 `{}`) |",
-        md_escape(&r.experiment.file),
-        r.experiment.sha256
-    )?;
-    writeln!(
-        s,
-        "| dataset | {} (sha256 `{}`) |",
-        md_escape(&r.dataset.path),
-        r.dataset.sha256
-    )?;
+    writeln!(s, "| experiment | {} (sha256 `{}`) |", md_escape(&r.experiment.file), r.experiment.sha256)?;
+    writeln!(s, "| dataset | {} (sha256 `{}`) |", md_escape(&r.dataset.path), r.dataset.sha256)?;
     writeln!(s, "| seed | {} |", r.split.seed)?;
     let overrides = if r.experiment.overrides.is_empty() {
         "none".to_string()
     } else {
-        r.experiment
-            .overrides
-            .iter()
-            .map(|o| format!("`--set {}`", o.replace('`', "'")))
-            .collect::<Vec<_>>()
-            .join(", ")
+        r.experiment.overrides.iter().map(|o| format!("`--set {}`", o.replace('`', "'"))).collect::<Vec<_>>().join(", ")
     };
     writeln!(s, "| overrides | {} |", md_escape_keep_code(&overrides))?;
     Ok(())
@@ -391,10 +331,7 @@ mod tests {
 
     #[test]
     fn escapes_markdown_and_html() {
-        assert_eq!(
-            md_escape("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
+        assert_eq!(md_escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
         assert_eq!(md_escape("a|b`c"), "a\\|b\\`c");
     }
 

@@ -147,11 +147,7 @@ fn summary(values: Vec<Option<f64>>) -> MetricSummary {
         }
         _ => (None, None),
     };
-    MetricSummary {
-        mean,
-        std,
-        folds: values,
-    }
+    MetricSummary { mean, std, folds: values }
 }
 
 fn dataset_info(plan: &RunPlan) -> DatasetInfo {
@@ -165,18 +161,9 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
             let rule = exp.preprocess.rule_for(f.name());
             let (kind, categories) = match f {
                 Feature::Numeric { .. } => ("numeric", None),
-                Feature::Categorical { categories, .. } => {
-                    ("categorical", Some(categories.clone()))
-                }
+                Feature::Categorical { categories, .. } => ("categorical", Some(categories.clone())),
             };
-            ColumnInfo {
-                name: f.name().to_string(),
-                kind,
-                missing,
-                impute: rule.impute,
-                scale: rule.scale,
-                categories,
-            }
+            ColumnInfo { name: f.name().to_string(), kind, missing, impute: rule.impute, scale: rule.scale, categories }
         })
         .collect();
     let classes = match &ds.target {
@@ -184,10 +171,7 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
             classes
                 .iter()
                 .enumerate()
-                .map(|(c, name)| ClassCount {
-                    class: name.clone(),
-                    rows: labels.iter().filter(|&&l| l == c).count(),
-                })
+                .map(|(c, name)| ClassCount { class: name.clone(), rows: labels.iter().filter(|&&l| l == c).count() })
                 .collect(),
         ),
         Target::Regression(_) => None,
@@ -209,17 +193,12 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
 }
 
 fn coefficients_value(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Value> {
-    let coefs: Vec<_> = records
-        .iter()
-        .map(|r| r.coefficients.as_ref())
-        .collect::<Option<Vec<_>>>()?;
+    let coefs: Vec<_> = records.iter().map(|r| r.coefficients.as_ref()).collect::<Option<Vec<_>>>()?;
     let first = coefs.first()?;
     let n = coefs.len() as f64;
     let mean_row = |k: usize| -> (Vec<f64>, f64) {
         let width = first.weights[k].len();
-        let w = (0..width)
-            .map(|j| coefs.iter().map(|c| c.weights[k][j]).sum::<f64>() / n)
-            .collect();
+        let w = (0..width).map(|j| coefs.iter().map(|c| c.weights[k][j]).sum::<f64>() / n).collect();
         let b = coefs.iter().map(|c| c.intercepts[k]).sum::<f64>() / n;
         (w, b)
     };
@@ -260,25 +239,14 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
         let mut recs = by_trial.remove(t.id.as_str()).unwrap_or_default();
         recs.sort_by_key(|r| r.fold);
         recs.dedup_by_key(|r| r.fold);
-        let params: Map<String, Value> = t
-            .grid
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-            .collect();
+        let params: Map<String, Value> =
+            t.grid.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null))).collect();
         let bad = recs.iter().find(|r| r.status != Status::Ok);
         let (status, reason) = match bad {
-            Some(r) => (
-                r.status,
-                Some(format!(
-                    "fold {}: {}",
-                    r.fold + 1,
-                    r.reason.clone().unwrap_or_default()
-                )),
-            ),
-            None if recs.len() < n_folds => (
-                Status::Failed,
-                Some(format!("only {} of {n_folds} folds ran", recs.len())),
-            ),
+            Some(r) => (r.status, Some(format!("fold {}: {}", r.fold + 1, r.reason.clone().unwrap_or_default()))),
+            None if recs.len() < n_folds => {
+                (Status::Failed, Some(format!("only {} of {n_folds} folds ran", recs.len())))
+            }
             None => (Status::Ok, None),
         };
         let side = |pick: fn(&UnitRecord) -> &BTreeMap<Metric, Option<f64>>| -> Map<String, Value> {
@@ -288,40 +256,38 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
             plan.metrics
                 .iter()
                 .map(|m| {
-                    let values: Vec<Option<f64>> = recs
-                        .iter()
-                        .map(|r| pick(r).get(m).copied().flatten())
-                        .collect();
-                    (
-                        m.name().to_string(),
-                        serde_json::to_value(summary(values)).unwrap_or(Value::Null),
-                    )
+                    let values: Vec<Option<f64>> = recs.iter().map(|r| pick(r).get(m).copied().flatten()).collect();
+                    (m.name().to_string(), serde_json::to_value(summary(values)).unwrap_or(Value::Null))
                 })
                 .collect()
         };
         let test = side(|r| &r.test);
         let train = side(|r| &r.train);
         let (coefficients, confusion_matrix) = if status == Status::Ok {
-            let confusion = recs.iter().filter_map(|r| r.confusion.as_ref()).fold(
-                None::<Vec<Vec<usize>>>,
-                |acc, m| {
-                    Some(match acc {
-                        None => m.clone(),
-                        Some(mut a) => {
-                            for (ra, rm) in a.iter_mut().zip(m) {
-                                for (x, y) in ra.iter_mut().zip(rm) {
-                                    *x += y;
-                                }
+            let confusion = recs.iter().filter_map(|r| r.confusion.as_ref()).fold(None::<Vec<Vec<usize>>>, |acc, m| {
+                Some(match acc {
+                    None => m.clone(),
+                    Some(mut a) => {
+                        for (ra, rm) in a.iter_mut().zip(m) {
+                            for (x, y) in ra.iter_mut().zip(rm) {
+                                *x += y;
                             }
-                            a
                         }
-                    })
-                },
-            );
+                        a
+                    }
+                })
+            });
             (coefficients_value(plan, &recs), confusion)
         } else {
             (None, None)
         };
+        // Loss curves per fold, for the folds that ran (a diverged fold has none).
+        let curves: Vec<Value> = recs
+            .iter()
+            .filter_map(|r| r.loss_curve.as_ref())
+            .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
+            .collect();
+        let loss_curve = (!curves.is_empty()).then(|| Value::Array(curves));
         trials.push(TrialReport {
             id: t.id.clone(),
             model: t.model.clone(),
@@ -333,7 +299,7 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
             train,
             coefficients,
             confusion_matrix,
-            loss_curve: None,
+            loss_curve,
         });
     }
     let best = ranked(&trials, plan.rank_by).first().and_then(|&i| {
@@ -411,12 +377,7 @@ pub fn rfc3339(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]

@@ -35,17 +35,9 @@ pub struct ShardId {
 
 /// Parses `I/N` with 1 <= I <= N.
 pub fn parse_shard(s: &str) -> Result<ShardId, String> {
-    let (i, n) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}` is not I/N (for example 2/4)"))?;
-    let index: usize = i
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{i}` in `{s}` is not a whole number"))?;
-    let count: usize = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{n}` in `{s}` is not a whole number"))?;
+    let (i, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not I/N (for example 2/4)"))?;
+    let index: usize = i.trim().parse().map_err(|_| format!("`{i}` in `{s}` is not a whole number"))?;
+    let count: usize = n.trim().parse().map_err(|_| format!("`{n}` in `{s}` is not a whole number"))?;
     if count == 0 || index == 0 || index > count {
         return Err(format!("shard `{s}` must have 1 <= I <= N"));
     }
@@ -54,19 +46,14 @@ pub fn parse_shard(s: &str) -> Result<ShardId, String> {
 
 /// Checks that the partials are the shards 1..=N of one run, each once, and returns their
 /// units. Every problem is reported, each naming the files involved.
-pub fn join(
-    parts: &[(String, Partial)],
-) -> Result<(PartialExperiment, String, Vec<UnitRecord>), Vec<String>> {
+pub fn join(parts: &[(String, Partial)]) -> Result<(PartialExperiment, String, Vec<UnitRecord>), Vec<String>> {
     let mut problems = Vec::new();
     let Some((first_name, first)) = parts.first() else {
         return Err(vec!["no partial results given".into()]);
     };
     for (name, p) in parts {
         if p.kind != PARTIAL_KIND {
-            problems.push(format!(
-                "{name} is not a runner partial result (kind `{}`)",
-                p.kind
-            ));
+            problems.push(format!("{name} is not a runner partial result (kind `{}`)", p.kind));
         }
         if p.run_key != first.run_key {
             problems.push(format!(
@@ -84,34 +71,23 @@ pub fn join(
     let mut seen: Vec<(usize, &str)> = Vec::new();
     for (name, p) in parts {
         if let Some((_, other)) = seen.iter().find(|(i, _)| *i == p.shard.index) {
-            problems.push(format!(
-                "shard {}/{} is given twice: {other} and {name}",
-                p.shard.index, p.shard.count
-            ));
+            problems.push(format!("shard {}/{} is given twice: {other} and {name}", p.shard.index, p.shard.count));
         } else {
             seen.push((p.shard.index, name));
         }
     }
     let have: BTreeSet<usize> = parts.iter().map(|(_, p)| p.shard.index).collect();
-    let missing: Vec<String> = (1..=first.shard.count)
-        .filter(|i| !have.contains(i))
-        .map(|i| format!("{i}/{}", first.shard.count))
-        .collect();
+    let missing: Vec<String> =
+        (1..=first.shard.count).filter(|i| !have.contains(i)).map(|i| format!("{i}/{}", first.shard.count)).collect();
     if !missing.is_empty() {
         problems.push(format!("shards missing: {}", missing.join(", ")));
     }
-    let mut units: Vec<UnitRecord> = parts
-        .iter()
-        .flat_map(|(_, p)| p.units.iter().cloned())
-        .collect();
+    let mut units: Vec<UnitRecord> = parts.iter().flat_map(|(_, p)| p.units.iter().cloned()).collect();
     units.sort_by(|a, b| (a.trial.as_str(), a.fold).cmp(&(b.trial.as_str(), b.fold)));
     let before = units.len();
     units.dedup_by(|a, b| a.trial == b.trial && a.fold == b.fold);
     if units.len() != before {
-        problems.push(format!(
-            "{} unit(s) appear in more than one partial: the shards overlap",
-            before - units.len()
-        ));
+        problems.push(format!("{} unit(s) appear in more than one partial: the shards overlap", before - units.len()));
     }
     if problems.is_empty() && units.len() != first.total_units {
         problems.push(format!(
@@ -143,6 +119,7 @@ mod tests {
                 train: Default::default(),
                 coefficients: None,
                 confusion: None,
+                loss_curve: None,
             })
             .collect();
         (
@@ -151,11 +128,7 @@ mod tests {
                 schema_version: 1,
                 kind: PARTIAL_KIND.into(),
                 run_key: key.into(),
-                experiment: PartialExperiment {
-                    name: "e".into(),
-                    file: "e.toml".into(),
-                    overrides: vec![],
-                },
+                experiment: PartialExperiment { name: "e".into(), file: "e.toml".into(), overrides: vec![] },
                 shard: ShardId { index, count },
                 total_units: 4,
                 units,
@@ -173,10 +146,7 @@ mod tests {
 
     #[test]
     fn joins_complete_shards() {
-        let parts = vec![
-            part(1, 2, "k", &[("a", 0), ("b", 0)]),
-            part(2, 2, "k", &[("a", 1), ("b", 1)]),
-        ];
+        let parts = vec![part(1, 2, "k", &[("a", 0), ("b", 0)]), part(2, 2, "k", &[("a", 1), ("b", 1)])];
         let (_, _, units) = join(&parts).unwrap();
         assert_eq!(units.len(), 4);
     }
@@ -184,28 +154,10 @@ mod tests {
     #[test]
     fn refuses_missing_overlapping_and_foreign_shards() {
         let missing = join(&[part(1, 3, "k", &[("a", 0)])]).unwrap_err();
-        assert!(
-            missing
-                .iter()
-                .any(|p| p.contains("shards missing: 2/3, 3/3")),
-            "{missing:?}"
-        );
-        let twice =
-            join(&[part(1, 2, "k", &[("a", 0)]), part(1, 2, "k", &[("a", 0)])]).unwrap_err();
-        assert!(
-            twice.iter().any(|p| p.contains("shard 1/2 is given twice")),
-            "{twice:?}"
-        );
-        let foreign = join(&[
-            part(1, 2, "k", &[("a", 0)]),
-            part(2, 2, "other", &[("a", 1)]),
-        ])
-        .unwrap_err();
-        assert!(
-            foreign
-                .iter()
-                .any(|p| p.contains("different experiments or data")),
-            "{foreign:?}"
-        );
+        assert!(missing.iter().any(|p| p.contains("shards missing: 2/3, 3/3")), "{missing:?}");
+        let twice = join(&[part(1, 2, "k", &[("a", 0)]), part(1, 2, "k", &[("a", 0)])]).unwrap_err();
+        assert!(twice.iter().any(|p| p.contains("shard 1/2 is given twice")), "{twice:?}");
+        let foreign = join(&[part(1, 2, "k", &[("a", 0)]), part(2, 2, "other", &[("a", 1)])]).unwrap_err();
+        assert!(foreign.iter().any(|p| p.contains("different experiments or data")), "{foreign:?}");
     }
 }

@@ -24,9 +24,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
             f(mean_of(&t.train, m)),
         ]);
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     let failed = r.trials.len() - order.len();
     out.push_str(&format!(
@@ -35,18 +33,10 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
         r.trials.len(),
         r.split.folds,
         m.name(),
-        if failed > 0 {
-            format!(" ({failed} failed or diverged)")
-        } else {
-            String::new()
-        }
+        if failed > 0 { format!(" ({failed} failed or diverged)") } else { String::new() }
     ));
     for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
@@ -54,16 +44,8 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
         out.push_str(&format!("… {} more in the report\n", order.len() - top));
     }
     for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
-        let status = if t.status == Status::Diverged {
-            "diverged"
-        } else {
-            "failed"
-        };
-        out.push_str(&format!(
-            "{status}: {}: {}\n",
-            t.id,
-            t.reason.as_deref().unwrap_or("")
-        ));
+        let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
+        out.push_str(&format!("{status}: {}: {}\n", t.id, t.reason.as_deref().unwrap_or("")));
     }
     out
 }

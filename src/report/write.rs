@@ -8,10 +8,7 @@ use std::sync::Mutex;
 
 /// Writes a file through a temporary sibling and a rename, so readers never see it torn.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
+    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
     {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -35,20 +32,13 @@ struct Header {
 impl TrialLog {
     /// Opens the log for `key`. With `resume`, the records of an earlier run with the same
     /// key are returned; a log with another key is an error unless `fresh` starts over.
-    pub fn open(
-        path: &Path,
-        key: &str,
-        fresh: bool,
-    ) -> Result<(TrialLog, Vec<UnitRecord>), String> {
+    pub fn open(path: &Path, key: &str, fresh: bool) -> Result<(TrialLog, Vec<UnitRecord>), String> {
         let mut previous = Vec::new();
         let mut keep = false;
         if path.exists() && !fresh {
             let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let mut lines = BufReader::new(f).lines();
-            let header: Option<Header> = lines
-                .next()
-                .and_then(|l| l.ok())
-                .and_then(|l| serde_json::from_str(&l).ok());
+            let header: Option<Header> = lines.next().and_then(|l| l.ok()).and_then(|l| serde_json::from_str(&l).ok());
             match header {
                 Some(h) if h.key == key => {
                     keep = true;
@@ -66,24 +56,13 @@ impl TrialLog {
             }
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let file = if keep {
-            OpenOptions::new().append(true).open(path)
-        } else {
-            File::create(path)
-        }
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let log = TrialLog {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-        };
+        let file = if keep { OpenOptions::new().append(true).open(path) } else { File::create(path) }
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let log = TrialLog { path: path.to_path_buf(), file: Mutex::new(file) };
         if !keep {
-            let header = serde_json::to_string(&Header {
-                key: key.to_string(),
-            })
-            .unwrap_or_default();
+            let header = serde_json::to_string(&Header { key: key.to_string() }).unwrap_or_default();
             log.append_line(&header);
         } else {
             // Terminate a torn last line so the next record starts on its own line.

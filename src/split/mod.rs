@@ -39,16 +39,10 @@ pub enum SplitError {
     NoTestRows { test_size: String, rows: usize },
     #[error("{folds} stratified folds need at least {folds} rows of some class, but the largest class has {largest}")]
     FoldsExceedClasses { folds: usize, largest: usize },
-    #[error(
-        "stratified holdout needs at least 2 rows of every class; class `{class}` has {count}"
-    )]
+    #[error("stratified holdout needs at least 2 rows of every class; class `{class}` has {count}")]
     ClassTooSmall { class: String, count: usize },
     #[error("stratified holdout with {classes} classes needs at least {classes} train and test rows (got {train} train, {test} test)")]
-    StratifiedTooSmall {
-        classes: usize,
-        train: usize,
-        test: usize,
-    },
+    StratifiedTooSmall { classes: usize, train: usize, test: usize },
     #[error("stratification needs a classification target")]
     NeedsClasses,
     #[error("the split column puts every row on one side: {0}")]
@@ -65,11 +59,7 @@ pub fn plan_split(
     seed: u32,
 ) -> Result<SplitPlan, SplitError> {
     let folds = match cfg {
-        SplitConfig::Holdout {
-            test_size,
-            shuffle,
-            stratify,
-        } => {
+        SplitConfig::Holdout { test_size, shuffle, stratify } => {
             let n_test = match *test_size {
                 TestSize::Fraction(f) => (f * n as f64).ceil() as usize,
                 TestSize::Count(c) => c,
@@ -79,16 +69,10 @@ pub fn plan_split(
                 TestSize::Count(c) => c.to_string(),
             };
             if n_test >= n {
-                return Err(SplitError::NoTrainRows {
-                    test_size: shown,
-                    rows: n,
-                });
+                return Err(SplitError::NoTrainRows { test_size: shown, rows: n });
             }
             if n_test == 0 {
-                return Err(SplitError::NoTestRows {
-                    test_size: shown,
-                    rows: n,
-                });
+                return Err(SplitError::NoTestRows { test_size: shown, rows: n });
             }
             let n_train = n - n_test;
             if *stratify {
@@ -96,23 +80,14 @@ pub fn plan_split(
                 vec![stratified_holdout(labels, names, n_train, n_test, seed)?]
             } else if *shuffle {
                 let perm = RandomState::new(seed).permutation(n);
-                vec![Fold {
-                    test: perm[..n_test].to_vec(),
-                    train: perm[n_test..].to_vec(),
-                }]
+                vec![Fold { test: perm[..n_test].to_vec(), train: perm[n_test..].to_vec() }]
             } else {
-                vec![Fold {
-                    train: (0..n_train).collect(),
-                    test: (n_train..n).collect(),
-                }]
+                vec![Fold { train: (0..n_train).collect(), test: (n_train..n).collect() }]
             }
         }
         SplitConfig::KFold { folds, shuffle } => {
             if *folds > n {
-                return Err(SplitError::MoreFoldsThanRows {
-                    folds: *folds,
-                    rows: n,
-                });
+                return Err(SplitError::MoreFoldsThanRows { folds: *folds, rows: n });
             }
             let mut order: Vec<usize> = (0..n).collect();
             if *shuffle {
@@ -132,10 +107,7 @@ pub fn plan_split(
         SplitConfig::StratifiedKFold { folds, shuffle } => {
             let (labels, _) = classes.ok_or(SplitError::NeedsClasses)?;
             if *folds > n {
-                return Err(SplitError::MoreFoldsThanRows {
-                    folds: *folds,
-                    rows: n,
-                });
+                return Err(SplitError::MoreFoldsThanRows { folds: *folds, rows: n });
             }
             let fold_of = stratified_kfold_assignment(labels, *folds, *shuffle, seed)?;
             folds_from_assignment(&fold_of, *folds)
@@ -173,15 +145,9 @@ pub fn plan_split(
             }
             None => return Err(SplitError::OneSided("the split column was not loaded")),
         },
-        SplitConfig::None => vec![Fold {
-            train: (0..n).collect(),
-            test: (0..n).collect(),
-        }],
+        SplitConfig::None => vec![Fold { train: (0..n).collect(), test: (0..n).collect() }],
     };
-    Ok(SplitPlan {
-        method: cfg.method_name(),
-        folds,
-    })
+    Ok(SplitPlan { method: cfg.method_name(), folds })
 }
 
 /// KFold semantics: fold k tests the rows assigned to k; both sides come out in row order.
@@ -195,12 +161,7 @@ fn folds_from_assignment(fold_of: &[usize], k: usize) -> Vec<Fold> {
 }
 
 /// scikit-learn's `StratifiedKFold._make_test_folds`.
-fn stratified_kfold_assignment(
-    labels: &[usize],
-    k: usize,
-    shuffle: bool,
-    seed: u32,
-) -> Result<Vec<usize>, SplitError> {
+fn stratified_kfold_assignment(labels: &[usize], k: usize, shuffle: bool, seed: u32) -> Result<Vec<usize>, SplitError> {
     // Re-encode classes by order of first appearance, as scikit-learn does.
     let mut first_seen: Vec<usize> = Vec::new();
     let mut encode = std::collections::HashMap::new();
@@ -230,9 +191,7 @@ fn stratified_kfold_assignment(
     let mut rng = RandomState::new(seed);
     let mut fold_of = vec![0usize; labels.len()];
     for c in 0..n_classes {
-        let mut folds_for_class: Vec<usize> = (0..k)
-            .flat_map(|f| std::iter::repeat_n(f, allocation[f][c]))
-            .collect();
+        let mut folds_for_class: Vec<usize> = (0..k).flat_map(|f| std::iter::repeat_n(f, allocation[f][c])).collect();
         if shuffle {
             rng.shuffle(&mut folds_for_class);
         }
@@ -247,25 +206,16 @@ fn stratified_kfold_assignment(
 /// scikit-learn's `_approximate_mode`: how many rows of each class to draw.
 fn approximate_mode(class_counts: &[usize], n_draws: usize, rng: &mut RandomState) -> Vec<usize> {
     let total: usize = class_counts.iter().sum();
-    let continuous: Vec<f64> = class_counts
-        .iter()
-        .map(|&c| c as f64 / total as f64 * n_draws as f64)
-        .collect();
+    let continuous: Vec<f64> = class_counts.iter().map(|&c| c as f64 / total as f64 * n_draws as f64).collect();
     let mut floored: Vec<f64> = continuous.iter().map(|x| x.floor()).collect();
     let mut need_to_add = n_draws as i64 - floored.iter().sum::<f64>() as i64;
     if need_to_add > 0 {
-        let remainder: Vec<f64> = continuous
-            .iter()
-            .zip(&floored)
-            .map(|(c, f)| c - f)
-            .collect();
+        let remainder: Vec<f64> = continuous.iter().zip(&floored).map(|(c, f)| c - f).collect();
         let mut values = remainder.clone();
         values.sort_by(|a, b| b.total_cmp(a));
         values.dedup();
         for value in values {
-            let inds: Vec<usize> = (0..remainder.len())
-                .filter(|&i| remainder[i] == value)
-                .collect();
+            let inds: Vec<usize> = (0..remainder.len()).filter(|&i| remainder[i] == value).collect();
             let add_now = inds.len().min(need_to_add as usize);
             // RandomState.choice(inds, add_now, replace=False) takes a permutation's head.
             let perm = rng.permutation(inds.len());
@@ -295,22 +245,14 @@ fn stratified_holdout(
         class_counts[l] += 1;
     }
     if let Some((c, &count)) = class_counts.iter().enumerate().find(|(_, &c)| c < 2) {
-        return Err(SplitError::ClassTooSmall {
-            class: names[c].clone(),
-            count,
-        });
+        return Err(SplitError::ClassTooSmall { class: names[c].clone(), count });
     }
     if n_train < n_classes || n_test < n_classes {
-        return Err(SplitError::StratifiedTooSmall {
-            classes: n_classes,
-            train: n_train,
-            test: n_test,
-        });
+        return Err(SplitError::StratifiedTooSmall { classes: n_classes, train: n_train, test: n_test });
     }
     // Rows of each class in row order (a stable argsort of the labels).
-    let class_indices: Vec<Vec<usize>> = (0..n_classes)
-        .map(|c| (0..labels.len()).filter(|&i| labels[i] == c).collect())
-        .collect();
+    let class_indices: Vec<Vec<usize>> =
+        (0..n_classes).map(|c| (0..labels.len()).filter(|&i| labels[i] == c).collect()).collect();
     let mut rng = RandomState::new(seed);
     let n_i = approximate_mode(&class_counts, n_train, &mut rng);
     let remaining: Vec<usize> = class_counts.iter().zip(&n_i).map(|(c, n)| c - n).collect();
@@ -337,28 +279,18 @@ mod tests {
 
     #[test]
     fn boston_holdout_matches_spec_check() {
-        let cfg = SplitConfig::Holdout {
-            test_size: TestSize::Fraction(0.3),
-            shuffle: true,
-            stratify: false,
-        };
+        let cfg = SplitConfig::Holdout { test_size: TestSize::Fraction(0.3), shuffle: true, stratify: false };
         let plan = plan_split(&cfg, 506, None, None, 42).unwrap();
         let f = &plan.folds[0];
         assert_eq!(f.test.len(), 152);
         assert_eq!(f.train.len(), 354);
-        assert_eq!(
-            &f.test[..10],
-            &[173, 274, 491, 72, 452, 76, 316, 140, 471, 500]
-        );
+        assert_eq!(&f.test[..10], &[173, 274, 491, 72, 452, 76, 316, 140, 471, 500]);
         assert_eq!(&f.train[..10], &[5, 116, 45, 16, 468, 360, 3, 405, 185, 60]);
     }
 
     #[test]
     fn unshuffled_kfold_gives_extra_rows_to_the_first_folds() {
-        let cfg = SplitConfig::KFold {
-            folds: 3,
-            shuffle: false,
-        };
+        let cfg = SplitConfig::KFold { folds: 3, shuffle: false };
         let plan = plan_split(&cfg, 7, None, None, 0).unwrap();
         let tests: Vec<Vec<usize>> = plan.folds.iter().map(|f| f.test.clone()).collect();
         assert_eq!(tests, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
@@ -368,8 +300,7 @@ mod tests {
     #[test]
     fn every_row_is_tested_exactly_once_in_kfold() {
         for (n, k, shuffle) in [(10, 3, true), (11, 5, false), (50, 7, true)] {
-            let plan =
-                plan_split(&SplitConfig::KFold { folds: k, shuffle }, n, None, None, 7).unwrap();
+            let plan = plan_split(&SplitConfig::KFold { folds: k, shuffle }, n, None, None, 7).unwrap();
             let mut all: Vec<usize> = plan.folds.iter().flat_map(|f| f.test.clone()).collect();
             all.sort_unstable();
             assert_eq!(all, (0..n).collect::<Vec<_>>());
@@ -381,48 +312,23 @@ mod tests {
 
     #[test]
     fn too_many_folds_is_an_error() {
-        let err = plan_split(
-            &SplitConfig::KFold {
-                folds: 6,
-                shuffle: false,
-            },
-            5,
-            None,
-            None,
-            0,
-        )
-        .unwrap_err();
+        let err = plan_split(&SplitConfig::KFold { folds: 6, shuffle: false }, 5, None, None, 0).unwrap_err();
         assert_eq!(err, SplitError::MoreFoldsThanRows { folds: 6, rows: 5 });
     }
 
     #[test]
     fn holdout_rejects_a_test_part_covering_everything() {
-        let cfg = SplitConfig::Holdout {
-            test_size: TestSize::Count(10),
-            shuffle: true,
-            stratify: false,
-        };
-        assert!(matches!(
-            plan_split(&cfg, 10, None, None, 0),
-            Err(SplitError::NoTrainRows { .. })
-        ));
+        let cfg = SplitConfig::Holdout { test_size: TestSize::Count(10), shuffle: true, stratify: false };
+        assert!(matches!(plan_split(&cfg, 10, None, None, 0), Err(SplitError::NoTrainRows { .. })));
     }
 
     #[test]
     fn stratified_kfold_keeps_class_proportions() {
         let labels: Vec<usize> = (0..30).map(|i| usize::from(i >= 20)).collect();
         let names = vec!["a".to_string(), "b".to_string()];
-        let plan = plan_split(
-            &SplitConfig::StratifiedKFold {
-                folds: 5,
-                shuffle: true,
-            },
-            30,
-            Some((&labels, &names)),
-            None,
-            3,
-        )
-        .unwrap();
+        let plan =
+            plan_split(&SplitConfig::StratifiedKFold { folds: 5, shuffle: true }, 30, Some((&labels, &names)), None, 3)
+                .unwrap();
         for f in &plan.folds {
             let b = f.test.iter().filter(|&&i| labels[i] == 1).count();
             assert_eq!((f.test.len(), b), (6, 2));

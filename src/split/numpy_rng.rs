@@ -67,10 +67,7 @@ mod tests {
     #[test]
     fn permutation_matches_numpy() {
         // numpy.random.RandomState(0).permutation(10)
-        assert_eq!(
-            RandomState::new(0).permutation(10),
-            vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]
-        );
+        assert_eq!(RandomState::new(0).permutation(10), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
         // numpy.random.RandomState(42).permutation(5)
         assert_eq!(RandomState::new(42).permutation(5), vec![1, 4, 2, 0, 3]);
     }

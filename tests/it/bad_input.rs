@@ -3,8 +3,7 @@
 
 use crate::common::*;
 
-const SMALL: &str =
-    "x1,x2,y\n1.0,2.0,3.5\n2.0,1.0,4.0\n3.0,4.0,7.5\n4.0,3.0,7.0\n5.0,6.0,11.5\n6.0,5.0,11.0\n";
+const SMALL: &str = "x1,x2,y\n1.0,2.0,3.5\n2.0,1.0,4.0\n3.0,4.0,7.5\n4.0,3.0,7.0\n5.0,6.0,11.5\n6.0,5.0,11.0\n";
 
 struct Case {
     name: &'static str,
@@ -225,39 +224,23 @@ fn every_bad_input_gets_a_precise_message_and_no_panic() {
         } else if case.toml.starts_with("name = ") {
             case.toml.to_string()
         } else {
-            let model = if case.toml.contains("[[model]]") && !case.name.starts_with("duplicate") {
-                ""
-            } else {
-                MODEL
-            };
+            let model = if case.toml.contains("[[model]]") && !case.name.starts_with("duplicate") { "" } else { MODEL };
             format!("{HEAD}{}{model}", case.toml)
         };
         // Models go last in the file so that line numbers in `expect` stay simple.
-        let toml = if case.name.starts_with("duplicate") {
-            format!("{HEAD}{MODEL}{}", case.toml)
-        } else {
-            toml
-        };
+        let toml = if case.name.starts_with("duplicate") { format!("{HEAD}{MODEL}{}", case.toml) } else { toml };
         let mut files: Vec<(&str, &str)> = vec![("exp.toml", &toml)];
         if !case.files.iter().any(|(n, _)| *n == "data.csv") {
             files.push(("data.csv", SMALL));
         }
         files.extend(case.files.iter().copied());
         let dir = scratch(&files);
-        let out = runner()
-            .current_dir(dir.path())
-            .args(["run", "exp.toml", "--quiet", "--out", "out"])
-            .output()
-            .unwrap();
+        let out =
+            runner().current_dir(dir.path()).args(["run", "exp.toml", "--quiet", "--out", "out"]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let all = format!("{stderr}{stdout}");
-        assert_eq!(
-            out.status.code(),
-            Some(case.code),
-            "{}: exit code; output:\n{all}",
-            case.name
-        );
+        assert_eq!(out.status.code(), Some(case.code), "{}: exit code; output:\n{all}", case.name);
         assert!(!all.contains("panicked"), "{}: panicked:\n{all}", case.name);
         for e in case.expect {
             assert!(all.contains(e), "{}: expected `{e}` in:\n{all}", case.name);
@@ -276,11 +259,7 @@ fn every_bad_input_gets_a_precise_message_and_no_panic() {
 fn every_config_error_is_reported_at_once() {
     let toml = "name = \"t\"\nseed = -1\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntsk = \"regression\"\n[split]\ntest_size = 2.5\n[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpah = 1\n";
     let dir = scratch(&[("exp.toml", toml), ("data.csv", SMALL)]);
-    let out = runner()
-        .current_dir(dir.path())
-        .args(["check", "exp.toml"])
-        .output()
-        .unwrap();
+    let out = runner().current_dir(dir.path()).args(["check", "exp.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     for e in [
@@ -293,25 +272,19 @@ fn every_config_error_is_reported_at_once() {
     ] {
         assert!(stderr.contains(e), "expected `{e}` in:\n{stderr}");
     }
-    assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("error:")).count(),
-        4,
-        "{stderr}"
-    );
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 4, "{stderr}");
 }
 
 #[test]
 fn a_failed_trial_is_recorded_and_the_sweep_goes_on() {
     let toml = format!("{HEAD}[[model]]\nname = \"r0\"\nkind = \"ridge\"\nalpha = 0\n[[model]]\nname = \"r1\"\nkind = \"ridge\"\nalpha = 1\n");
-    let dir = scratch(&[("exp.toml", &toml), ("data.csv", "x1,x2,y\n1.0,2.0,3.5\n2.0,4.0,4.0\n3.0,6.0,7.5\n4.0,8.0,7.0\n5.0,10.0,11.5\n6.0,12.0,11.0\n")]);
-    runner()
-        .current_dir(dir.path())
-        .args(["exp.toml", "-q", "--out", "out"])
-        .assert()
-        .success();
+    let dir = scratch(&[
+        ("exp.toml", &toml),
+        ("data.csv", "x1,x2,y\n1.0,2.0,3.5\n2.0,4.0,4.0\n3.0,6.0,7.5\n4.0,8.0,7.0\n5.0,10.0,11.5\n6.0,12.0,11.0\n"),
+    ]);
+    runner().current_dir(dir.path()).args(["exp.toml", "-q", "--out", "out"]).assert().success();
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
     let r0 = trial(&report, "r0");
     assert_eq!(r0["status"], "failed");
     assert!(r0["reason"].as_str().unwrap().contains("singular"), "{r0}");

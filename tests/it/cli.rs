@@ -11,14 +11,8 @@ fn check_prints_the_plan_and_trains_nothing() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    assert!(
-        stdout.contains("5 trial(s) × 5 fold(s) = 25 unit(s)"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("ridge (ridge): 5 trial(s) over alpha (5 values)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("5 trial(s) × 5 fold(s) = 25 unit(s)"), "{stdout}");
+    assert!(stdout.contains("ridge (ridge): 5 trial(s) over alpha (5 values)"), "{stdout}");
     assert!(!out.path().join("report.json").exists());
 }
 
@@ -26,13 +20,7 @@ fn check_prints_the_plan_and_trains_nothing() {
 fn models_lists_every_kind_with_ranges() {
     let assert = runner().arg("models").assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    for kind in [
-        "linear_regression",
-        "ridge",
-        "lasso",
-        "elastic_net",
-        "logistic_regression",
-    ] {
+    for kind in ["linear_regression", "ridge", "lasso", "elastic_net", "logistic_regression"] {
         assert!(stdout.contains(kind), "{kind} missing from:\n{stdout}");
     }
     assert!(stdout.contains("float in [0, inf)"));
@@ -45,24 +33,13 @@ fn reports_are_written_and_reruns_are_identical_outside_run() {
     let (mut b, _dir2) = run_report(&file, &["--jobs", "2"]);
     a.as_object_mut().unwrap().remove("run");
     b.as_object_mut().unwrap().remove("run");
-    assert_eq!(
-        serde_json::to_string(&a).unwrap(),
-        serde_json::to_string(&b).unwrap()
-    );
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-    for section in [
-        "## Dataset",
-        "## Leaderboard",
-        "## Models",
-        "## Best model",
-        "Confusion matrix",
-        "## Reproducibility",
-    ] {
+    for section in
+        ["## Dataset", "## Leaderboard", "## Models", "## Best model", "Confusion matrix", "## Reproducibility"]
+    {
         assert!(md.contains(section), "report.md lacks {section}");
     }
-    assert_eq!(
-        a["dataset"]["sha256"],
-        "7e4e13e60d330d83ae5309b440eb5ececb4b779e925cc621d8f347b1e14eeca3"
-    );
+    assert_eq!(a["dataset"]["sha256"], "7e4e13e60d330d83ae5309b440eb5ececb4b779e925cc621d8f347b1e14eeca3");
     assert_eq!(a["best"]["trial"], "logreg[c=10]");
 }

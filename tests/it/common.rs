@@ -21,49 +21,26 @@ pub fn runner() -> Command {
 /// Runs an experiment file into a fresh folder and returns its report.json.
 pub fn run_report(file: &Path, extra: &[&str]) -> (Value, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
-    let output = runner()
-        .arg("run")
-        .arg(file)
-        .arg("--quiet")
-        .arg("--out")
-        .arg(out.path())
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "runner failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output =
+        runner().arg("run").arg(file).arg("--quiet").arg("--out").arg(out.path()).args(extra).output().unwrap();
+    assert!(output.status.success(), "runner failed: {}", String::from_utf8_lossy(&output.stderr));
     let text = std::fs::read_to_string(out.path().join("report.json")).unwrap();
     (serde_json::from_str(&text).unwrap(), out)
 }
 
 pub fn trial<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["trials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id)
-        .unwrap_or_else(|| panic!("no trial {id}"))
+    report["trials"].as_array().unwrap().iter().find(|t| t["id"] == id).unwrap_or_else(|| panic!("no trial {id}"))
 }
 
 pub fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
 pub fn assert_rel(ours: &[f64], theirs: &[f64], rel: f64, what: &str) {
     assert_eq!(ours.len(), theirs.len(), "{what}: lengths differ");
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
         let err = (a - b).abs() / b.abs().max(1e-300);
-        assert!(
-            err <= rel,
-            "{what}[{i}]: ours {a} vs scikit-learn {b} (relative error {err:e} > {rel:e})"
-        );
+        assert!(err <= rel, "{what}[{i}]: ours {a} vs scikit-learn {b} (relative error {err:e} > {rel:e})");
     }
 }
 

@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod gd;
 mod sklearn;
 mod splits;
 mod sweep;

@@ -9,12 +9,7 @@ fn boston_ols_reproduces_the_tutorial() {
     let ols = trial(&r, "ols");
     let mse = ols["test"]["mse"]["mean"].as_f64().unwrap();
     assert_rel(&[mse], &[f["test_mse"].as_f64().unwrap()], 1e-9, "test mse");
-    assert_rel(
-        &[mse],
-        &[21.517444231177247],
-        1e-9,
-        "the tutorial's test mse",
-    );
+    assert_rel(&[mse], &[21.517444231177247], 1e-9, "the tutorial's test mse");
     assert_rel(
         &[ols["train"]["mse"]["mean"].as_f64().unwrap()],
         &[f["train_mse"].as_f64().unwrap()],
@@ -23,30 +18,16 @@ fn boston_ols_reproduces_the_tutorial() {
     );
     let coefs = ols["coefficients"].as_object().unwrap();
     for (name, want) in f["coefficients"].as_object().unwrap() {
-        assert_rel(
-            &[coefs[name].as_f64().unwrap()],
-            &[want.as_f64().unwrap()],
-            1e-8,
-            name,
-        );
+        assert_rel(&[coefs[name].as_f64().unwrap()], &[want.as_f64().unwrap()], 1e-8, name);
     }
-    assert_rel(
-        &[coefs["(intercept)"].as_f64().unwrap()],
-        &[f["intercept"].as_f64().unwrap()],
-        1e-8,
-        "intercept",
-    );
+    assert_rel(&[coefs["(intercept)"].as_f64().unwrap()], &[f["intercept"].as_f64().unwrap()], 1e-8, "intercept");
     assert_eq!(r["split"]["train_rows"][0], 354);
 }
 
 #[test]
 fn the_boston_run_prints_the_test_mse() {
     let out = tempfile::tempdir().unwrap();
-    let assert = runner()
-        .args(["experiments/boston.toml", "--out"])
-        .arg(out.path())
-        .assert()
-        .success();
+    let assert = runner().args(["experiments/boston.toml", "--out"]).arg(out.path()).assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
     assert!(stdout.contains("21.5174442311772"), "{stdout}");
 }
@@ -54,20 +35,12 @@ fn the_boston_run_prints_the_test_mse() {
 #[test]
 fn ridge_grid_matches_under_5_fold_raw_and_scaled() {
     let f = fixture("boston_ridge.json");
-    for (file, key) in [
-        ("boston_ridge_raw.toml", "raw"),
-        ("boston_ridge_standard.toml", "standard"),
-    ] {
+    for (file, key) in [("boston_ridge_raw.toml", "raw"), ("boston_ridge_standard.toml", "standard")] {
         let (r, _dir) = run_report(&root().join("tests/fixtures/experiments").join(file), &[]);
         for alpha in ["0.01", "0.1", "1", "10", "100"] {
             let ours = floats(&trial(&r, &format!("ridge[alpha={alpha}]"))["test"]["mse"]["folds"]);
             let theirs = floats(&f[key][format!("{:?}", alpha.parse::<f64>().unwrap())]);
-            assert_rel(
-                &ours,
-                &theirs,
-                1e-8,
-                &format!("{key} ridge alpha={alpha} fold mse"),
-            );
+            assert_rel(&ours, &theirs, 1e-8, &format!("{key} ridge alpha={alpha} fold mse"));
         }
     }
 }
@@ -75,21 +48,13 @@ fn ridge_grid_matches_under_5_fold_raw_and_scaled() {
 #[test]
 fn lasso_and_elastic_net_match_at_tight_tolerance() {
     let f = fixture("diabetes_lasso.json");
-    let (r, _dir) = run_report(
-        &root().join("tests/fixtures/experiments/diabetes_lasso.toml"),
-        &[],
-    );
+    let (r, _dir) = run_report(&root().join("tests/fixtures/experiments/diabetes_lasso.toml"), &[]);
     for alpha in ["0.01", "0.1", "1"] {
         let key = format!("{:?}", alpha.parse::<f64>().unwrap());
         let lasso = floats(&trial(&r, &format!("lasso[alpha={alpha}]"))["test"]["mse"]["folds"]);
         assert_rel(&lasso, &floats(&f["lasso"][&key]), 1e-4, "lasso fold mse");
         let enet = floats(&trial(&r, &format!("enet[alpha={alpha}]"))["test"]["mse"]["folds"]);
-        assert_rel(
-            &enet,
-            &floats(&f["elastic_net"][&key]),
-            1e-4,
-            "elastic net fold mse",
-        );
+        assert_rel(&enet, &floats(&f["elastic_net"][&key]), 1e-4, "elastic net fold mse");
     }
 }
 
@@ -99,11 +64,7 @@ fn check_logistic(file: &str, fixture_name: &str, cs: &[&str], key: &str) {
     for c in cs {
         let fkey = format!("{:?}", c.parse::<f64>().unwrap());
         let t = trial(&r, &format!("logreg[c={c}]"));
-        let reference = if key.is_empty() {
-            &f["c"][&fkey]
-        } else {
-            &f[key][&fkey]
-        };
+        let reference = if key.is_empty() { &f["c"][&fkey] } else { &f[key][&fkey] };
         let ours_acc = if t["test"]["accuracy"]["folds"].as_array().unwrap().len() == 1 {
             vec![t["test"]["accuracy"]["mean"].as_f64().unwrap()]
         } else {
@@ -127,30 +88,15 @@ fn check_logistic(file: &str, fixture_name: &str, cs: &[&str], key: &str) {
 
 #[test]
 fn binary_logistic_matches_on_breast_cancer() {
-    check_logistic(
-        "breast_cancer_logistic.toml",
-        "breast_cancer_logistic.json",
-        &["0.01", "0.1", "1", "10"],
-        "folds",
-    );
+    check_logistic("breast_cancer_logistic.toml", "breast_cancer_logistic.json", &["0.01", "0.1", "1", "10"], "folds");
 }
 
 #[test]
 fn multinomial_logistic_matches_on_iris() {
-    check_logistic(
-        "iris_multinomial.toml",
-        "iris_multinomial.json",
-        &["0.1", "1", "10"],
-        "folds",
-    );
+    check_logistic("iris_multinomial.toml", "iris_multinomial.json", &["0.1", "1", "10"], "folds");
 }
 
 #[test]
 fn penguins_imputation_and_one_hot_match_on_a_column_split() {
-    check_logistic(
-        "penguins_column.toml",
-        "penguins_logistic.json",
-        &["0.1", "1"],
-        "",
-    );
+    check_logistic("penguins_column.toml", "penguins_logistic.json", &["0.1", "1"], "");
 }

@@ -7,11 +7,7 @@ use runner::split::plan_split;
 use serde_json::Value;
 
 fn indices(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as usize)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect()
 }
 
 #[test]
@@ -31,20 +27,9 @@ fn split_indices_match_scikit_learn() {
         let classes = (!labels.is_empty()).then_some((labels.as_slice(), names.as_slice()));
         let kind = case["kind"].as_str().unwrap();
         let cfg = match kind {
-            "holdout" => SplitConfig::Holdout {
-                test_size: test_size(),
-                shuffle: true,
-                stratify: false,
-            },
-            "stratified_holdout" => SplitConfig::Holdout {
-                test_size: test_size(),
-                shuffle: true,
-                stratify: true,
-            },
-            "kfold" => SplitConfig::KFold {
-                folds: case["folds_k"].as_u64().unwrap() as usize,
-                shuffle: true,
-            },
+            "holdout" => SplitConfig::Holdout { test_size: test_size(), shuffle: true, stratify: false },
+            "stratified_holdout" => SplitConfig::Holdout { test_size: test_size(), shuffle: true, stratify: true },
+            "kfold" => SplitConfig::KFold { folds: case["folds_k"].as_u64().unwrap() as usize, shuffle: true },
             _ => SplitConfig::StratifiedKFold {
                 folds: case["folds_k"].as_u64().unwrap() as usize,
                 shuffle: case["shuffle"].as_bool().unwrap(),
@@ -52,30 +37,14 @@ fn split_indices_match_scikit_learn() {
         };
         let plan = plan_split(&cfg, n, classes, None, seed).unwrap();
         if kind.ends_with("holdout") {
-            assert_eq!(
-                plan.folds[0].test,
-                indices(&case["test"]),
-                "{kind} n={n} seed={seed}: test rows"
-            );
-            assert_eq!(
-                plan.folds[0].train,
-                indices(&case["train"]),
-                "{kind} n={n} seed={seed}: train rows"
-            );
+            assert_eq!(plan.folds[0].test, indices(&case["test"]), "{kind} n={n} seed={seed}: test rows");
+            assert_eq!(plan.folds[0].train, indices(&case["train"]), "{kind} n={n} seed={seed}: train rows");
         } else {
             let folds = case["folds"].as_array().unwrap();
             assert_eq!(plan.folds.len(), folds.len());
             for (ours, theirs) in plan.folds.iter().zip(folds) {
-                assert_eq!(
-                    ours.test,
-                    indices(&theirs["test"]),
-                    "{kind} n={n} seed={seed}: test rows"
-                );
-                assert_eq!(
-                    ours.train,
-                    indices(&theirs["train"]),
-                    "{kind} n={n} seed={seed}: train rows"
-                );
+                assert_eq!(ours.test, indices(&theirs["test"]), "{kind} n={n} seed={seed}: test rows");
+                assert_eq!(ours.train, indices(&theirs["train"]), "{kind} n={n} seed={seed}: train rows");
             }
         }
     }

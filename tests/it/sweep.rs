@@ -80,9 +80,7 @@ fn a_killed_run_resumes_to_the_same_report() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let lines = std::fs::read_to_string(&log)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
+        let lines = std::fs::read_to_string(&log).map(|t| t.lines().count()).unwrap_or(0);
         if lines > 10 || Instant::now() > deadline {
             break;
         }
@@ -91,22 +89,9 @@ fn a_killed_run_resumes_to_the_same_report() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let done_before = std::fs::read_to_string(&log).unwrap().lines().count() - 1;
-    assert!(
-        done_before < 150,
-        "the run finished before it could be killed"
-    );
-    let rerun = runner()
-        .arg("run")
-        .arg(&file)
-        .args(["--jobs", "2", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        rerun.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rerun.stderr)
-    );
+    assert!(done_before < 150, "the run finished before it could be killed");
+    let rerun = runner().arg("run").arg(&file).args(["--jobs", "2", "--out"]).arg(out.path()).output().unwrap();
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
     assert!(String::from_utf8_lossy(&rerun.stderr).contains("resuming"));
     assert_eq!(without_run(whole), without_run(read_report(out.path())));
 }
@@ -114,21 +99,10 @@ fn a_killed_run_resumes_to_the_same_report() {
 #[test]
 fn overrides_change_the_run_and_are_recorded() {
     let file = root().join("tests/fixtures/experiments/boston_ridge_raw.toml");
-    let (r, _d) = run_report(
-        &file,
-        &[
-            "--set",
-            "split.folds=3",
-            "--set",
-            "model.ridge.grid.alpha=[1,10]",
-        ],
-    );
+    let (r, _d) = run_report(&file, &["--set", "split.folds=3", "--set", "model.ridge.grid.alpha=[1,10]"]);
     assert_eq!(r["split"]["folds"], 3);
     assert_eq!(r["trials"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        r["experiment"]["overrides"],
-        serde_json::json!(["split.folds=3", "model.ridge.grid.alpha=[1,10]"])
-    );
+    assert_eq!(r["experiment"]["overrides"], serde_json::json!(["split.folds=3", "model.ridge.grid.alpha=[1,10]"]));
     let md = std::fs::read_to_string(_d.path().join("report.md")).unwrap();
     assert!(md.contains("--set split.folds=3"));
 
@@ -141,15 +115,10 @@ fn overrides_change_the_run_and_are_recorded() {
     assert_eq!(bad.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        stderr.contains(
-            "--set model.rigde.alpha=1: no [[model]] named `rigde`, did you mean `ridge`?"
-        ),
+        stderr.contains("--set model.rigde.alpha=1: no [[model]] named `rigde`, did you mean `ridge`?"),
         "{stderr}"
     );
-    assert!(
-        stderr.contains("--set split.folds=1: `folds` in [split] must be between 2"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--set split.folds=1: `folds` in [split] must be between 2"), "{stderr}");
 }
 
 #[test]
@@ -158,31 +127,13 @@ fn changed_data_is_refused_until_fresh() {
         ("exp.toml", "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n"),
         ("data.csv", "x,y\n1,2.0\n2,4.1\n3,6.2\n4,7.9\n5,10.1\n6,12.0\n7,14.2\n8,15.9\n"),
     ]);
-    runner()
-        .current_dir(dir.path())
-        .args(["exp.toml", "-q", "--out", "out"])
-        .assert()
-        .success();
-    std::fs::write(
-        dir.path().join("data.csv"),
-        "x,y\n1,2.0\n2,4.1\n3,6.2\n4,7.9\n5,10.1\n6,12.0\n7,14.2\n8,16.0\n",
-    )
-    .unwrap();
-    let out = runner()
-        .current_dir(dir.path())
-        .args(["exp.toml", "-q", "--out", "out"])
-        .output()
+    runner().current_dir(dir.path()).args(["exp.toml", "-q", "--out", "out"]).assert().success();
+    std::fs::write(dir.path().join("data.csv"), "x,y\n1,2.0\n2,4.1\n3,6.2\n4,7.9\n5,10.1\n6,12.0\n7,14.2\n8,16.0\n")
         .unwrap();
+    let out = runner().current_dir(dir.path()).args(["exp.toml", "-q", "--out", "out"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("holds results of a different experiment or dataset"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("holds results of a different experiment or dataset"), "{stderr}");
     assert!(stderr.contains("--fresh"), "{stderr}");
-    runner()
-        .current_dir(dir.path())
-        .args(["exp.toml", "-q", "--fresh", "--out", "out"])
-        .assert()
-        .success();
+    runner().current_dir(dir.path()).args(["exp.toml", "-q", "--fresh", "--out", "out"]).assert().success();
 }

@@ -1,0 +1,527 @@
+//! Our own gradient-descent trainers (`linear_gd`, `logistic_gd`): losses, optimizers,
+//! learning-rate schedules, early stopping, divergence detection and loss curves.
+
+use super::catalog::Params;
+use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
+use super::{Coefficients, FitError, Fitted, LossCurve, Prediction};
+use crate::split::RandomState;
+use ndarray::{Array1, Array2};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Optimizer {
+    Gd,
+    Sgd,
+    Minibatch,
+    Momentum,
+    Nesterov,
+    Adam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    Constant,
+    /// `lr / t^power_t` with `t` the update step, from 1.
+    InvScaling(f64),
+}
+
+/// A checked trainer configuration.
+#[derive(Debug, Clone)]
+pub struct GdConfig {
+    pub loss: Loss,
+    pub optimizer: Optimizer,
+    pub learning_rate: f64,
+    pub schedule: Schedule,
+    pub epochs: usize,
+    /// Rows per update; 0 means the whole training part (minibatch: 32).
+    pub batch_size: usize,
+    pub momentum: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub l1: f64,
+    pub l2: f64,
+    pub tol: f64,
+    pub patience: usize,
+    pub validation_fraction: Option<f64>,
+    pub fit_intercept: bool,
+}
+
+impl GdConfig {
+    pub fn from_params(p: &Params, loss: Loss) -> GdConfig {
+        let optimizer = match p.str("optimizer") {
+            "sgd" => Optimizer::Sgd,
+            "minibatch" => Optimizer::Minibatch,
+            "momentum" => Optimizer::Momentum,
+            "nesterov" => Optimizer::Nesterov,
+            "adam" => Optimizer::Adam,
+            _ => Optimizer::Gd,
+        };
+        let schedule = match p.str("lr_schedule") {
+            "invscaling" => Schedule::InvScaling(p.f64("power_t")),
+            _ => Schedule::Constant,
+        };
+        GdConfig {
+            loss,
+            optimizer,
+            learning_rate: p.f64("learning_rate"),
+            schedule,
+            epochs: p.usize("epochs"),
+            batch_size: p.usize("batch_size"),
+            momentum: p.f64("momentum"),
+            beta1: p.f64("beta1"),
+            beta2: p.f64("beta2"),
+            eps: p.f64("eps"),
+            l1: p.f64("l1"),
+            l2: p.f64("l2"),
+            tol: p.f64("tol"),
+            patience: p.usize("patience"),
+            validation_fraction: p.bool("early_stopping").then(|| p.f64("validation_fraction")),
+            fit_intercept: p.bool("fit_intercept"),
+        }
+    }
+}
+
+/// The optimizer's memory between steps.
+struct OptimizerState {
+    velocity: Weights,
+    m: Weights,
+    v: Weights,
+    steps: usize,
+}
+
+fn penalty(cfg: &GdConfig, w: &Weights) -> f64 {
+    let l2 = if cfg.l2 > 0.0 { 0.5 * cfg.l2 * w.w.iter().map(|v| v * v).sum::<f64>() } else { 0.0 };
+    let l1 = if cfg.l1 > 0.0 { cfg.l1 * w.w.iter().map(|v| v.abs()).sum::<f64>() } else { 0.0 };
+    l2 + l1
+}
+
+/// The mean data loss over `rows` and the gradient of the penalised objective
+/// `mean loss + l2/2 ||w||² + l1 ||w||₁` (the intercept is not penalised).
+pub fn objective_and_gradient(
+    cfg: &GdConfig,
+    x: &Array2<f64>,
+    y: &[f64],
+    rows: Option<&[usize]>,
+    params: &Weights,
+) -> (f64, Weights) {
+    let (loss, mut grad) = loss_and_gradient(cfg.loss, x, y, rows, params);
+    if cfg.l2 > 0.0 || cfg.l1 > 0.0 {
+        for (g, w) in grad.w.iter_mut().zip(params.w.iter()) {
+            *g += cfg.l2 * w
+                + cfg.l1
+                    * if *w > 0.0 {
+                        1.0
+                    } else if *w < 0.0 {
+                        -1.0
+                    } else {
+                        0.0
+                    };
+        }
+    }
+    (loss, grad)
+}
+
+fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut Weights, grad: &Weights) {
+    state.steps += 1;
+    let lr = match cfg.schedule {
+        Schedule::Constant => cfg.learning_rate,
+        Schedule::InvScaling(power_t) => cfg.learning_rate / (state.steps as f64).powf(power_t),
+    };
+    // One update rule applied to the weights and the intercepts alike.
+    let update = |p: &mut f64, g: f64, vel: &mut f64, m: &mut f64, v: &mut f64| match cfg.optimizer {
+        Optimizer::Gd | Optimizer::Sgd | Optimizer::Minibatch => *p -= lr * g,
+        Optimizer::Momentum => {
+            *vel = cfg.momentum * *vel - lr * g;
+            *p += *vel;
+        }
+        Optimizer::Nesterov => {
+            // scikit-learn's formulation: look ahead along the new velocity.
+            *vel = cfg.momentum * *vel - lr * g;
+            *p += cfg.momentum * *vel - lr * g;
+        }
+        Optimizer::Adam => {
+            *m = cfg.beta1 * *m + (1.0 - cfg.beta1) * g;
+            *v = cfg.beta2 * *v + (1.0 - cfg.beta2) * g * g;
+            let t = state.steps as i32;
+            let m_hat = *m / (1.0 - cfg.beta1.powi(t));
+            let v_hat = *v / (1.0 - cfg.beta2.powi(t));
+            *p -= lr * m_hat / (v_hat.sqrt() + cfg.eps);
+        }
+    };
+    for ((((p, g), vel), m), v) in params
+        .w
+        .iter_mut()
+        .zip(grad.w.iter())
+        .zip(state.velocity.w.iter_mut())
+        .zip(state.m.w.iter_mut())
+        .zip(state.v.w.iter_mut())
+    {
+        update(p, *g, vel, m, v);
+    }
+    if cfg.fit_intercept {
+        for k in 0..params.b.len() {
+            update(&mut params.b[k], grad.b[k], &mut state.velocity.b[k], &mut state.m.b[k], &mut state.v.b[k]);
+        }
+    }
+}
+
+/// A loss this many times the first epoch's counts as blown up.
+const BLOW_UP: f64 = 1e8;
+
+/// Trains `outputs` linear outputs on `x`, `y` (class indices as f64 for classifiers).
+/// `seed` drives the validation hold-out and the mini-batch order.
+pub fn train(
+    cfg: &GdConfig,
+    x: &Array2<f64>,
+    y: &[f64],
+    outputs: usize,
+    seed: u32,
+) -> Result<(Weights, LossCurve), FitError> {
+    let n = x.nrows();
+    let mut rng = RandomState::new(seed);
+    let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = match cfg.validation_fraction {
+        Some(frac) => {
+            let perm = rng.permutation(n);
+            let n_val = ((frac * n as f64).ceil() as usize).max(1);
+            if n_val >= n {
+                return Err(FitError::Solver(format!(
+                    "early stopping leaves no training rows ({n} rows, validation_fraction {frac})"
+                )));
+            }
+            let mut val = perm[..n_val].to_vec();
+            let mut train = perm[n_val..].to_vec();
+            val.sort_unstable();
+            train.sort_unstable();
+            (train, val)
+        }
+        None => ((0..n).collect(), Vec::new()),
+    };
+    let n_train = train_rows.len();
+    let batch = match (cfg.optimizer, cfg.batch_size) {
+        (Optimizer::Gd, _) => n_train,
+        (Optimizer::Sgd, _) => 1,
+        (Optimizer::Minibatch, 0) => 32,
+        (_, 0) => n_train,
+        (_, b) => b,
+    }
+    .min(n_train);
+    let full_pass = batch == n_train && cfg.validation_fraction.is_none();
+    let mut params = Weights::zeros(outputs, x.ncols());
+    let mut state = OptimizerState {
+        velocity: Weights::zeros(outputs, x.ncols()),
+        m: Weights::zeros(outputs, x.ncols()),
+        v: Weights::zeros(outputs, x.ncols()),
+        steps: 0,
+    };
+    let mut curve = LossCurve { train: Vec::new(), validation: cfg.validation_fraction.map(|_| Vec::new()) };
+    let mut best = f64::INFINITY;
+    let mut best_params = params.clone();
+    let mut stale = 0;
+    let mut order = train_rows.clone();
+    for epoch in 1..=cfg.epochs {
+        if batch < n_train {
+            rng.shuffle(&mut order);
+        }
+        let mut data_loss = 0.0;
+        for chunk in order.chunks(batch) {
+            let rows = if full_pass { None } else { Some(chunk) };
+            let (loss, grad) = objective_and_gradient(cfg, x, y, rows, &params);
+            if !loss.is_finite() {
+                return Err(FitError::Diverged {
+                    epoch,
+                    last_finite_loss: curve.train.last().copied(),
+                    learning_rate: cfg.learning_rate,
+                });
+            }
+            data_loss += loss * chunk.len() as f64;
+            step(cfg, &mut state, &mut params, &grad);
+        }
+        // The penalty is added at the epoch's final weights; the data part is the mean over its batches.
+        let epoch_loss = data_loss / n_train as f64 + penalty(cfg, &params);
+        let first = curve.train.first().copied().unwrap_or(epoch_loss);
+        let params_finite = params.w.iter().chain(params.b.iter()).all(|v| v.is_finite());
+        if !epoch_loss.is_finite() || !params_finite || epoch_loss > BLOW_UP * first.max(1e-12) {
+            let last = curve.train.last().copied();
+            return Err(FitError::Diverged { epoch, last_finite_loss: last, learning_rate: cfg.learning_rate });
+        }
+        curve.train.push(epoch_loss);
+        let monitored = match &mut curve.validation {
+            Some(val_curve) => {
+                let v = mean_loss(cfg.loss, x, y, &val_rows, &params);
+                val_curve.push(v);
+                v
+            }
+            None => epoch_loss,
+        };
+        if monitored < best - cfg.tol {
+            best = monitored;
+            stale = 0;
+            if cfg.validation_fraction.is_some() {
+                best_params = params.clone();
+            }
+        } else {
+            stale += 1;
+            if stale >= cfg.patience {
+                break;
+            }
+        }
+    }
+    // With early stopping, keep the weights that did best on the validation rows.
+    if cfg.validation_fraction.is_some() && best.is_finite() {
+        params = best_params;
+    }
+    Ok((params, curve))
+}
+
+/// What the outputs of a trained linear model mean.
+#[derive(Debug, Clone, Copy)]
+enum Head {
+    Identity,
+    Sigmoid,
+    Softmax,
+}
+
+pub struct GdModel {
+    weights: Weights,
+    head: Head,
+    curve: LossCurve,
+}
+
+impl Fitted for GdModel {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        let z = x.dot(&self.weights.w.t()) + &Array1::from(self.weights.b.clone());
+        match self.head {
+            Head::Identity => Prediction::Values(z.column(0).to_owned()),
+            Head::Sigmoid => {
+                let mut p = Array2::zeros((x.nrows(), 2));
+                for (i, &zi) in z.column(0).iter().enumerate() {
+                    let p1 = 1.0 / (1.0 + (-zi).exp());
+                    p[[i, 0]] = 1.0 - p1;
+                    p[[i, 1]] = p1;
+                }
+                Prediction::Probabilities(p)
+            }
+            Head::Softmax => {
+                let mut p = z;
+                for mut row in p.rows_mut() {
+                    let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                    row.mapv_inplace(|v| (v - m).exp());
+                    let s = row.sum();
+                    row.mapv_inplace(|v| v / s);
+                }
+                Prediction::Probabilities(p)
+            }
+        }
+    }
+
+    fn coefficients(&self) -> Option<Coefficients> {
+        Some(if self.weights.outputs() == 1 {
+            Coefficients::Single { weights: self.weights.w.row(0).to_vec(), intercept: self.weights.b[0] }
+        } else {
+            Coefficients::PerClass {
+                weights: self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect(),
+                intercepts: self.weights.b.clone(),
+            }
+        })
+    }
+
+    fn loss_curve(&self) -> Option<LossCurve> {
+        Some(self.curve.clone())
+    }
+}
+
+pub fn fit_linear(params: &Params, x: &Array2<f64>, y: &Array1<f64>, seed: u32) -> Result<GdModel, FitError> {
+    let loss = match params.str("loss") {
+        "mae" => Loss::Mae,
+        "huber" => Loss::Huber(params.f64("huber_delta")),
+        _ => Loss::Mse,
+    };
+    let cfg = GdConfig::from_params(params, loss);
+    let (weights, curve) = train(&cfg, x, &y.to_vec(), 1, seed)?;
+    Ok(GdModel { weights, head: Head::Identity, curve })
+}
+
+pub fn fit_logistic(
+    params: &Params,
+    x: &Array2<f64>,
+    y: &[usize],
+    class_names: &[String],
+    seed: u32,
+) -> Result<GdModel, FitError> {
+    let mut present: Vec<usize> = y.to_vec();
+    present.sort_unstable();
+    present.dedup();
+    if present.len() < 2 {
+        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
+        return Err(FitError::OneClass(name));
+    }
+    let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+    let (loss, outputs, head) = if class_names.len() == 2 {
+        (Loss::LogLoss, 1, Head::Sigmoid)
+    } else {
+        (Loss::Softmax, class_names.len(), Head::Softmax)
+    };
+    let cfg = GdConfig::from_params(params, loss);
+    let (weights, curve) = train(&cfg, x, &targets, outputs, seed)?;
+    Ok(GdModel { weights, head, curve })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(loss: Loss, optimizer: Optimizer, learning_rate: f64) -> GdConfig {
+        GdConfig {
+            loss,
+            optimizer,
+            learning_rate,
+            schedule: Schedule::Constant,
+            epochs: 20_000,
+            batch_size: 0,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            l1: 0.0,
+            l2: 0.0,
+            tol: 0.0,
+            patience: 50,
+            validation_fraction: None,
+            fit_intercept: true,
+        }
+    }
+
+    /// y = 1 + 2 x0 - 3 x1 + small deterministic noise.
+    fn problem() -> (Array2<f64>, Vec<f64>) {
+        let n = 200;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| (((i * 37 + j * 91) % 101) as f64 / 50.0) - 1.0);
+        let y =
+            (0..n).map(|i| 1.0 + 2.0 * x[[i, 0]] - 3.0 * x[[i, 1]] + (((i * 13) % 7) as f64 - 3.0) * 0.01).collect();
+        (x, y)
+    }
+
+    fn least_squares(x: &Array2<f64>, y: &[f64]) -> Vec<f64> {
+        // Normal equations with an intercept column, solved by the ridge solver with alpha 0.
+        let n = x.nrows();
+        let mut a = Array2::<f64>::ones((n, 3));
+        a.slice_mut(ndarray::s![.., 1..]).assign(x);
+        let gram = a.t().dot(&a);
+        let rhs = a.t().dot(&Array1::from(y.to_vec()));
+        super::super::linalg::cholesky_solve(&gram, &rhs).unwrap().to_vec()
+    }
+
+    #[test]
+    fn full_batch_gd_converges_to_least_squares() {
+        let (x, y) = problem();
+        let (w, curve) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, 1, 0).unwrap();
+        let exact = least_squares(&x, &y);
+        let got = [w.b[0], w.w[[0, 0]], w.w[[0, 1]]];
+        for (g, e) in got.iter().zip(&exact) {
+            assert!((g - e).abs() <= 1e-9 * e.abs(), "{got:?} vs {exact:?}");
+        }
+        assert!(
+            curve.train.windows(2).all(|p| p[1] <= p[0] + 1e-15),
+            "gd on a convex quadratic descends monotonically"
+        );
+    }
+
+    #[test]
+    fn momentum_nesterov_and_adam_reach_the_same_optimum_as_gd() {
+        let (x, y) = problem();
+        let (reference, _) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, 1, 0).unwrap();
+        for (optimizer, lr) in [(Optimizer::Momentum, 0.02), (Optimizer::Nesterov, 0.02), (Optimizer::Adam, 0.01)] {
+            let (w, _) = train(&config(Loss::Mse, optimizer, lr), &x, &y, 1, 0).unwrap();
+            for (a, b) in w.w.iter().chain(&w.b).zip(reference.w.iter().chain(&reference.b)) {
+                assert!((a - b).abs() < 1e-6, "{optimizer:?}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn patience_stops_training_early() {
+        let (x, y) = problem();
+        let mut cfg = config(Loss::Mse, Optimizer::Gd, 0.2);
+        cfg.tol = 1e-3;
+        cfg.patience = 3;
+        let (_, curve) = train(&cfg, &x, &y, 1, 0).unwrap();
+        assert!(curve.train.len() < 100, "stopped after {} epochs", curve.train.len());
+        let n = curve.train.len();
+        // The last `patience` epochs did not improve on the best by tol.
+        let best_before = curve.train[..n - 3].iter().cloned().fold(f64::INFINITY, f64::min);
+        assert!(curve.train[n - 3..].iter().all(|&l| l > best_before - 1e-3));
+    }
+
+    #[test]
+    fn a_too_large_learning_rate_is_reported_as_divergence() {
+        let (x, y) = problem();
+        let err = train(&config(Loss::Mse, Optimizer::Gd, 50.0), &x, &y, 1, 0).unwrap_err();
+        match err {
+            FitError::Diverged { epoch, last_finite_loss, .. } => {
+                assert!(epoch > 1);
+                assert!(last_finite_loss.is_some_and(f64::is_finite));
+            }
+            other => panic!("expected divergence, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minibatch_order_is_seeded() {
+        let (x, y) = problem();
+        let mut cfg = config(Loss::Huber(0.5), Optimizer::Minibatch, 0.05);
+        cfg.epochs = 20;
+        let a = train(&cfg, &x, &y, 1, 7).unwrap();
+        let b = train(&cfg, &x, &y, 1, 7).unwrap();
+        let c = train(&cfg, &x, &y, 1, 8).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a.0, c.0);
+    }
+
+    #[test]
+    fn penalised_gradients_match_finite_differences() {
+        let (x, y) = problem();
+        let classes: Vec<f64> = y.iter().map(|v| if *v > 1.0 { 1.0 } else { 0.0 }).collect();
+        let softmax_y: Vec<f64> = y
+            .iter()
+            .map(|v| {
+                if *v > 2.0 {
+                    2.0
+                } else if *v > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        for (loss, targets, outputs) in [
+            (Loss::Mse, &y, 1),
+            (Loss::Huber(1.0), &y, 1),
+            (Loss::LogLoss, &classes, 1),
+            (Loss::Softmax, &softmax_y, 3),
+        ] {
+            let mut cfg = config(loss, Optimizer::Gd, 0.1);
+            cfg.l1 = 0.03;
+            cfg.l2 = 0.2;
+            let mut params = Weights::zeros(outputs, 2);
+            for (k, v) in params.w.iter_mut().enumerate() {
+                *v = 0.37 * (k as f64 + 1.0) * if k % 2 == 0 { 1.0 } else { -1.0 };
+            }
+            let objective = |p: &Weights| objective_and_gradient(&cfg, &x, targets, None, p).0 + penalty(&cfg, p);
+            let (_, grad) = objective_and_gradient(&cfg, &x, targets, None, &params);
+            let h = 1e-6;
+            for o in 0..outputs {
+                for j in 0..2 {
+                    let mut plus = params.clone();
+                    plus.w[[o, j]] += h;
+                    let mut minus = params.clone();
+                    minus.w[[o, j]] -= h;
+                    let numeric = (objective(&plus) - objective(&minus)) / (2.0 * h);
+                    assert!(
+                        (numeric - grad.w[[o, j]]).abs() < 1e-5,
+                        "{loss:?} w[{o},{j}]: {numeric} vs {}",
+                        grad.w[[o, j]]
+                    );
+                }
+            }
+        }
+    }
+}
