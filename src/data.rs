@@ -127,7 +127,7 @@ pub enum DataError {
     BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
     NoFeatures,
-    #[error("{location}: `{column}` is the target and cannot also be a feature")]
+    #[error("{location}: `{column}` is the target or the split column and cannot also be a feature")]
     TargetIsFeature { location: String, column: String },
     #[error("impute = \"drop\" removed every row")]
     AllDropped,
@@ -276,20 +276,23 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     if !path.exists() {
         return Err(DataError::NotFound { location: exp.location("dataset.path"), path: path.display().to_string() });
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    let unreadable =
+        |e: std::io::Error| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
+    if is_blank(path).map_err(unreadable)? {
         return Err(DataError::Empty { path: path.display().to_string() });
     }
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    drop(bytes);
-    // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
-    // that our own parser can name the bad cell.
-    let frame = match read_frame(path, &cfg.missing, false) {
-        Ok(f) => f,
-        Err(_) => read_frame(path, &cfg.missing, true)
-            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?,
-    };
+    // The file's hash is computed on another thread while polars parses it.
+    let (sha256, frame) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| sha256_file(path));
+        // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
+        // that our own parser can name the bad cell.
+        let frame = read_frame(path, &cfg.missing, false).or_else(|_| read_frame(path, &cfg.missing, true));
+        let sha = hasher.join().unwrap_or_else(|_| Err(std::io::Error::other("hashing thread failed")));
+        (sha, frame)
+    });
+    let sha256 = sha256.map_err(unreadable)?;
+    let frame =
+        frame.map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let n_file = frame.height();
     if n_file == 0 {
@@ -346,18 +349,25 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
             .cloned()
             .collect(),
     };
+    let mut seen = std::collections::HashSet::new();
+    let feature_names: Vec<String> = feature_names.into_iter().filter(|f| seen.insert(f.clone())).collect();
     if feature_names.is_empty() {
         return Err(DataError::NoFeatures);
     }
+    if let Some(split) = split_col.as_ref().filter(|s| feature_names.contains(s)) {
+        return Err(DataError::TargetIsFeature { location: exp.location("dataset.features"), column: split.clone() });
+    }
 
-    let column = |name: &str| {
+    // Columns are taken out of the frame as they are converted, so the file's values are
+    // never held twice over.
+    let mut frame = frame;
+    let mut column = |name: &str| {
         frame
-            .column(name)
+            .drop_in_place(name)
             .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
     };
 
-    // Target: decide the task, drop rows where it is missing.
-    let target_raw = raw_column(path, column(&cfg.target)?, &cfg.missing, false)?;
+    let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false)?;
     let mut keep: Vec<bool> = match &target_raw {
         RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
         RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
@@ -401,7 +411,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let mut features = Vec::with_capacity(feature_names.len());
     for name in &feature_names {
         let categorical = cfg.categorical.contains(name);
-        let raw = raw_column(path, column(name)?, &cfg.missing, categorical)?;
+        let raw = raw_column(path, &column(name)?, &cfg.missing, categorical)?;
         features.push(match raw {
             RawColumn::Numeric { values, .. } => Feature::Numeric { name: name.clone(), values },
             RawColumn::Text(values) => {
@@ -508,7 +518,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     };
 
     let split_column = match &split_col {
-        Some(name) => Some(read_split_column(path, name, column(name)?, &cfg.missing, &file_rows)?),
+        Some(name) => Some(read_split_column(path, name, &column(name)?, &cfg.missing, &file_rows)?),
         None => None,
     };
 
@@ -525,6 +535,37 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         file_rows,
         missing_counts,
     })
+}
+
+/// Whether the file holds nothing but white space (read in small pieces).
+fn is_blank(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        if !buf[..n].iter().all(u8::is_ascii_whitespace) {
+            return Ok(false);
+        }
+    }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 fn f_has_missing(f: &Feature) -> bool {

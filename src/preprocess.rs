@@ -4,7 +4,9 @@
 use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
 use crate::split::Fold;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
+use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// The targets of one side of a fold.
 #[derive(Debug, Clone)]
@@ -37,6 +39,56 @@ pub struct FoldData {
     pub test_y: Targets,
     pub feature_names: Vec<String>,
     pub n_classes: usize,
+    /// The training part's centred Gram matrix, computed once and shared by every trial of
+    /// the fold that needs it (a ridge grid solves all its alphas from it).
+    gram: OnceLock<CenteredGram>,
+}
+
+/// Sufficient statistics of a regression training part: column means, the mean target,
+/// `XcᵀXc` and `Xcᵀyc` with `Xc`, `yc` centred.
+#[derive(Debug, Clone)]
+pub struct CenteredGram {
+    pub x_mean: Array1<f64>,
+    pub y_mean: f64,
+    pub xtx: Array2<f64>,
+    pub xty: Array1<f64>,
+}
+
+const GRAM_BLOCK: usize = 4096;
+
+/// `CenteredGram` of `x`, `y` (uncentred when `center` is false), in one pass over row
+/// blocks whose partial sums are added in block order (deterministic for any thread count).
+pub fn centered_gram(x: &Array2<f64>, y: &Array1<f64>, center: bool) -> CenteredGram {
+    let (n, d) = x.dim();
+    let (x_mean, y_mean) = if center && n > 0 {
+        (x.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d)), y.mean().unwrap_or(0.0))
+    } else {
+        (Array1::zeros(d), 0.0)
+    };
+    let blocks: Vec<(Array2<f64>, Array1<f64>)> = (0..n.div_ceil(GRAM_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let rows = b * GRAM_BLOCK..((b + 1) * GRAM_BLOCK).min(n);
+            let xc = &x.slice(ndarray::s![rows.clone(), ..]) - &x_mean;
+            let yc = &y.slice(ndarray::s![rows]) - y_mean;
+            (xc.t().dot(&xc), xc.t().dot(&yc))
+        })
+        .collect();
+    let mut xtx = Array2::zeros((d, d));
+    let mut xty = Array1::zeros(d);
+    for (g, v) in blocks {
+        xtx += &g;
+        xty += &v;
+    }
+    CenteredGram { x_mean, y_mean, xtx, xty }
+}
+
+impl FoldData {
+    /// The centred Gram statistics of the training part (regression targets only).
+    pub fn centered_gram(&self) -> Option<&CenteredGram> {
+        let Targets::Regression(y) = &self.train_y else { return None };
+        Some(self.gram.get_or_init(|| centered_gram(&self.train_x, y, true)))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -68,54 +120,30 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
 /// Builds one fold's matrices. Statistics come from `fold.train` only.
 pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
     let names = feature_names(ds, cfg.drop_first);
-    let p = names.len();
-    let mut train_x = Array2::<f64>::zeros((fold.train.len(), p));
-    let mut test_x = Array2::<f64>::zeros((fold.test.len(), p));
+    // First fit every column's transform on the training rows, then fill both matrices
+    // row by row (contiguous writes, parallel over row blocks).
+    let mut transforms = Vec::with_capacity(ds.features.len());
     let mut j = 0;
     for f in &ds.features {
         let rule = cfg.rule_for(f.name());
         match f {
             Feature::Numeric { name, values } => {
                 let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
-                let get = |r: usize| {
-                    let v = values[r];
-                    if v.is_nan() {
-                        fill.value_at(r)
-                    } else {
-                        v
-                    }
-                };
-                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| get(r)), rule.scale)?;
-                for (i, &r) in fold.train.iter().enumerate() {
-                    train_x[[i, j]] = (get(r) - shift) / scale;
-                }
-                for (i, &r) in fold.test.iter().enumerate() {
-                    test_x[[i, j]] = (get(r) - shift) / scale;
-                }
+                let filled = |r: usize| if values[r].is_nan() { fill.value_at(r) } else { values[r] };
+                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| filled(r)), rule.scale)?;
+                transforms.push(ColumnTransform::Numeric { values, fill, shift, scale, column: j });
                 j += 1;
             }
             Feature::Categorical { codes, categories, .. } => {
                 let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
                 let skip = usize::from(cfg.drop_first && categories.len() > 1);
-                let width = categories.len() - skip;
-                let set = |x: &mut Array2<f64>, i: usize, r: usize| {
-                    if let Some(c) = codes[r].or(fill) {
-                        let c = c as usize;
-                        if c >= skip {
-                            x[[i, j + c - skip]] = 1.0;
-                        }
-                    }
-                };
-                for (i, &r) in fold.train.iter().enumerate() {
-                    set(&mut train_x, i, r);
-                }
-                for (i, &r) in fold.test.iter().enumerate() {
-                    set(&mut test_x, i, r);
-                }
-                j += width;
+                transforms.push(ColumnTransform::OneHot { codes, fill, skip, column: j });
+                j += categories.len() - skip;
             }
         }
     }
+    let train_x = design_matrix(&transforms, &fold.train, names.len());
+    let test_x = design_matrix(&transforms, &fold.test, names.len());
     let (train_y, test_y, n_classes) = match &ds.target {
         Target::Regression(y) => (
             Targets::Regression(fold.train.iter().map(|&r| y[r]).collect()),
@@ -128,7 +156,42 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             classes.len(),
         ),
     };
-    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes })
+    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes, gram: OnceLock::new() })
+}
+
+/// One feature column's fitted transform, writing into design-matrix columns from `column`.
+enum ColumnTransform<'a> {
+    Numeric { values: &'a [f64], fill: NumericFill, shift: f64, scale: f64, column: usize },
+    OneHot { codes: &'a [Option<u32>], fill: Option<u32>, skip: usize, column: usize },
+}
+
+const FILL_BLOCK: usize = 2048;
+
+fn design_matrix(transforms: &[ColumnTransform<'_>], rows: &[usize], width: usize) -> Array2<f64> {
+    let mut x = Array2::<f64>::zeros((rows.len(), width));
+    let Some(data) = x.as_slice_mut() else { return x };
+    data.par_chunks_mut(FILL_BLOCK * width.max(1)).enumerate().for_each(|(block, out)| {
+        for (k, row_out) in out.chunks_mut(width.max(1)).enumerate() {
+            let r = rows[block * FILL_BLOCK + k];
+            for t in transforms {
+                match t {
+                    ColumnTransform::Numeric { values, fill, shift, scale, column } => {
+                        let v = if values[r].is_nan() { fill.value_at(r) } else { values[r] };
+                        row_out[*column] = (v - shift) / scale;
+                    }
+                    ColumnTransform::OneHot { codes, fill, skip, column } => {
+                        if let Some(c) = codes[r].or(*fill) {
+                            let c = c as usize;
+                            if c >= *skip {
+                                row_out[column + c - skip] = 1.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    x
 }
 
 /// How missing numeric values of one column are filled in a fold.

@@ -224,13 +224,13 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let seed = unit_seed(input.seed, &trial.id, fold);
-        let model =
-            models::fit(trial.kind, &trial.params, &data.train_x, &data.train_y, class_names(input.dataset), seed)?;
-        let test = score(input.metrics, &data.test_y, &model.predict(&data.test_x));
+        let model = models::fit(trial.kind, &trial.params, data, class_names(input.dataset), seed)?;
+        let test_prediction = model.predict(&data.test_x);
+        let test = score(input.metrics, &data.test_y, &test_prediction);
         let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
-        let confusion = match (&data.test_y, model.predict(&data.test_x)) {
+        let confusion = match (&data.test_y, &test_prediction) {
             (Targets::Classes(y), Prediction::Probabilities(p)) => {
-                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(&p), data.n_classes))
+                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
             }
             _ => None,
         };

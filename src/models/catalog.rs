@@ -218,13 +218,14 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: ModelKind::LogisticRegression,
         name: "logistic_regression",
-        engine: "linfa-logistic (L-BFGS)",
+        engine: "own L-BFGS over a fused loss/gradient pass (default), or linfa-logistic",
         task: TaskSupport::Classification,
         summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
         params: &[
             ParamSpec { name: "c", ty: POSITIVE, default: Default::F(1.0), help: "inverse L2 strength (sklearn's C)" },
             ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "L-BFGS iterations" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-8), help: "gradient-norm tolerance, relative to C" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-8), help: "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)" },
+            ParamSpec { name: "solver", ty: ParamType::Choice(&["lbfgs", "linfa"]), default: Default::S("lbfgs"), help: "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS" },
             FIT_INTERCEPT,
         ],
     },

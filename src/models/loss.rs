@@ -69,9 +69,10 @@ fn row_loss(loss: Loss, z: &[f64], target: f64, dz: &mut [f64]) -> f64 {
         }
         Loss::LogLoss => {
             let z0 = z[0];
-            // log(1 + e^z) - y z, computed without overflow.
-            let softplus = if z0 > 0.0 { z0 + (-z0).exp().ln_1p() } else { z0.exp().ln_1p() };
-            let p = if z0 >= 0.0 { 1.0 / (1.0 + (-z0).exp()) } else { z0.exp() / (1.0 + z0.exp()) };
+            // log(1 + e^z) - y z without overflow, from one exponential e^-|z|.
+            let e = (-z0.abs()).exp();
+            let softplus = z0.max(0.0) + e.ln_1p();
+            let p = if z0 >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
             dz[0] = p - target;
             softplus - target * z0
         }

@@ -4,12 +4,13 @@
 pub mod catalog;
 mod elasticnet;
 pub mod gd;
+mod lbfgs;
 mod linalg;
 mod linear;
 mod logistic;
 pub mod loss;
 
-use crate::preprocess::Targets;
+use crate::preprocess::{FoldData, Targets};
 use catalog::{ModelKind, Params};
 use ndarray::{Array1, Array2};
 
@@ -65,14 +66,14 @@ pub enum FitError {
 pub fn fit(
     kind: ModelKind,
     params: &Params,
-    x: &Array2<f64>,
-    y: &Targets,
+    data: &FoldData,
     class_names: &[String],
     seed: u32,
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let fitted: Box<dyn Fitted> = match (kind, y) {
+    let x = &data.train_x;
+    let fitted: Box<dyn Fitted> = match (kind, &data.train_y) {
         (ModelKind::LinearRegression, Targets::Regression(y)) => Box::new(linear::fit_ols(params, x, y)?),
-        (ModelKind::Ridge, Targets::Regression(y)) => Box::new(linear::fit_ridge(params, x, y)?),
+        (ModelKind::Ridge, Targets::Regression(_)) => Box::new(linear::fit_ridge(params, data)?),
         (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => {
             Box::new(elasticnet::fit(kind, params, x, y)?)
         }
@@ -97,6 +98,20 @@ pub fn fit(
     Ok(fitted)
 }
 
+/// `x·w + b`, in parallel over row blocks (each row's dot product is the same whatever the
+/// thread count).
+pub fn linear_predict(x: &Array2<f64>, w: &Array1<f64>, b: f64) -> Array1<f64> {
+    use rayon::prelude::*;
+    let mut out = Array1::<f64>::zeros(x.nrows());
+    let Some(slice) = out.as_slice_mut() else { return x.dot(w) + b };
+    slice.par_chunks_mut(4096).enumerate().for_each(|(block, chunk)| {
+        for (k, o) in chunk.iter_mut().enumerate() {
+            *o = x.row(block * 4096 + k).dot(w) + b;
+        }
+    });
+    out
+}
+
 /// A linear model `x·w + b`, shared by the regression trainers.
 #[derive(Debug, Clone)]
 pub struct LinearModel {
@@ -106,7 +121,7 @@ pub struct LinearModel {
 
 impl Fitted for LinearModel {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        Prediction::Values(x.dot(&self.weights) + self.intercept)
+        Prediction::Values(linear_predict(x, &self.weights, self.intercept))
     }
 
     fn coefficients(&self) -> Option<Coefficients> {

@@ -1,0 +1,41 @@
+"""The scikit-learn side of the benchmark: the same work as bench/ridge.toml and
+bench/logistic.toml (CSV loading, the same folds, the same preprocessing), with GridSearchCV.
+
+    python bench/sklearn_bench.py ridge|logistic OUT.json
+"""
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+workload, out = sys.argv[1], sys.argv[2]
+if workload == "ridge":
+    df = pd.read_csv("bench/data/regression.csv")
+    X, y = df.drop(columns=["y"]), df["y"]
+    alphas = np.logspace(-3, 3, 10)
+    search = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(5, shuffle=True, random_state=0),
+                          scoring="neg_mean_squared_error", n_jobs=2, refit=False)
+    search.fit(X, y)
+    folds = {f"ridge[alpha={a!r}]": [-search.cv_results_[f"split{k}_test_score"][i] for k in range(5)]
+             for i, a in enumerate(alphas.tolist())}
+    result = {"mse": folds}
+else:
+    df = pd.read_csv("bench/data/classification.csv")
+    X, y = df.drop(columns=["label"]), df["label"]
+    cs = [0.01, 0.1, 1.0, 10.0]
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8, max_iter=10000))
+    search = GridSearchCV(pipe, {"logisticregression__C": cs}, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                          scoring={"accuracy": "accuracy", "log_loss": "neg_log_loss"}, n_jobs=2, refit=False)
+    search.fit(X, y)
+    names = {0.01: "0.01", 0.1: "0.1", 1.0: "1", 10.0: "10"}
+    result = {
+        "accuracy": {f"logreg[c={names[c]}]": [search.cv_results_[f"split{k}_test_accuracy"][i] for k in range(5)] for i, c in enumerate(cs)},
+        "log_loss": {f"logreg[c={names[c]}]": [-search.cv_results_[f"split{k}_test_log_loss"][i] for k in range(5)] for i, c in enumerate(cs)},
+    }
+with open(out, "w") as f:
+    json.dump(result, f)

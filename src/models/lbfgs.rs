@@ -1,0 +1,127 @@
+//! A compact L-BFGS minimiser (two-loop recursion, backtracking Armijo line search) for
+//! smooth convex objectives such as L2-penalised logistic regression.
+
+/// Why the minimiser stopped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stop {
+    /// The largest gradient component fell below the tolerance.
+    Converged,
+    /// The objective stopped decreasing at floating-point resolution.
+    NoProgress,
+    MaxIterations,
+}
+
+pub struct Minimum {
+    pub x: Vec<f64>,
+    pub value: f64,
+    pub iterations: usize,
+    pub stop: Stop,
+}
+
+const MEMORY: usize = 10;
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Minimises `f` (which returns the value and the gradient) from `x0`. Stops when
+/// `max |gradient| <= gtol`.
+pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol: f64, max_iter: usize) -> Minimum {
+    let mut x = x0;
+    let (mut fx, mut g) = f(&x);
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut iterations = 0;
+    loop {
+        let gmax = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if gmax <= gtol {
+            return Minimum { x, value: fx, iterations, stop: Stop::Converged };
+        }
+        if iterations >= max_iter {
+            return Minimum { x, value: fx, iterations, stop: Stop::MaxIterations };
+        }
+        iterations += 1;
+        // Two-loop recursion: d = -H g.
+        let mut q = g.clone();
+        let mut alphas = Vec::with_capacity(s_hist.len());
+        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
+            let rho = 1.0 / dot(y, s);
+            let a = rho * dot(s, &q);
+            for (qi, yi) in q.iter_mut().zip(y) {
+                *qi -= a * yi;
+            }
+            alphas.push((a, rho));
+        }
+        let gamma = match (s_hist.last(), y_hist.last()) {
+            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
+            _ => 1.0 / gmax.max(1.0),
+        };
+        for qi in &mut q {
+            *qi *= gamma;
+        }
+        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            for (qi, si) in q.iter_mut().zip(s) {
+                *qi += (a - b) * si;
+            }
+        }
+        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        let mut slope = dot(&g, &d);
+        if slope >= 0.0 {
+            // Not a descent direction (rounding): restart from steepest descent.
+            s_hist.clear();
+            y_hist.clear();
+            d = g.iter().map(|v| -v / gmax.max(1.0)).collect();
+            slope = dot(&g, &d);
+        }
+        // Backtracking line search with the Armijo condition.
+        let mut step = 1.0;
+        let (x_new, f_new, g_new) = loop {
+            let trial: Vec<f64> = x.iter().zip(&d).map(|(xi, di)| xi + step * di).collect();
+            let (ft, gt) = f(&trial);
+            if ft.is_finite() && ft <= fx + 1e-4 * step * slope {
+                break (trial, ft, gt);
+            }
+            step *= 0.5;
+            if step < 1e-20 {
+                return Minimum { x, value: fx, iterations, stop: Stop::NoProgress };
+            }
+        };
+        let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let progress = fx - f_new;
+        x = x_new;
+        g = g_new;
+        let previous = fx;
+        fx = f_new;
+        if dot(&s, &y) > 1e-12 * dot(&y, &y).sqrt() * dot(&s, &s).sqrt() {
+            if s_hist.len() == MEMORY {
+                s_hist.remove(0);
+                y_hist.remove(0);
+            }
+            s_hist.push(s);
+            y_hist.push(y);
+        }
+        if progress <= f64::EPSILON * previous.abs().max(1e-300) * 4.0 {
+            return Minimum { x, value: fx, iterations, stop: Stop::NoProgress };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimises_the_rosenbrock_function() {
+        let rosen = |x: &[f64]| {
+            let (a, b) = (x[0], x[1]);
+            let v = (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2);
+            let g = vec![-2.0 * (1.0 - a) - 400.0 * a * (b - a * a), 200.0 * (b - a * a)];
+            (v, g)
+        };
+        let m = minimize(rosen, vec![-1.2, 1.0], 1e-10, 1000);
+        assert_eq!(m.stop, Stop::Converged);
+        assert!((m.x[0] - 1.0).abs() < 1e-8 && (m.x[1] - 1.0).abs() < 1e-8, "{:?}", m.x);
+    }
+}
