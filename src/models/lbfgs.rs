@@ -14,7 +14,6 @@ pub enum Stop {
 pub struct Minimum {
     pub x: Vec<f64>,
     pub value: f64,
-    pub iterations: usize,
     pub stop: Stop,
 }
 
@@ -35,10 +34,10 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
     loop {
         let gmax = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         if gmax <= gtol {
-            return Minimum { x, value: fx, iterations, stop: Stop::Converged };
+            return Minimum { x, value: fx, stop: Stop::Converged };
         }
         if iterations >= max_iter {
-            return Minimum { x, value: fx, iterations, stop: Stop::MaxIterations };
+            return Minimum { x, value: fx, stop: Stop::MaxIterations };
         }
         iterations += 1;
         // Two-loop recursion: d = -H g.
@@ -84,7 +83,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             }
             step *= 0.5;
             if step < 1e-20 {
-                return Minimum { x, value: fx, iterations, stop: Stop::NoProgress };
+                return Minimum { x, value: fx, stop: Stop::NoProgress };
             }
         };
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
@@ -103,7 +102,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             y_hist.push(y);
         }
         if progress <= f64::EPSILON * previous.abs().max(1e-300) * 4.0 {
-            return Minimum { x, value: fx, iterations, stop: Stop::NoProgress };
+            return Minimum { x, value: fx, stop: Stop::NoProgress };
         }
     }
 }

@@ -1,0 +1,39 @@
+"""Prints the side-by-side table of bench/run.sh from the files it wrote in bench/out/."""
+import json
+import re
+import statistics
+import sys
+
+OUT = "bench/out"
+
+
+def time_file(path):
+    text = open(path).read()
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", text)
+    wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+    return wall, rss
+
+
+def agreement(workload):
+    ours = json.load(open(f"{OUT}/{workload}/report.json"))["trials"]
+    theirs = json.load(open(f"{OUT}/{workload}.sklearn.json"))
+    if workload == "ridge":
+        worst = max(abs(a - b) / b for t, ref in zip(ours, theirs["mse"]) for a, b in zip(t["test"]["mse"]["folds"], ref))
+        return f"fold MSE max rel. diff {worst:.1e}" + (" ✓" if worst <= 1e-8 else " ✗")
+    acc = all(t["test"]["accuracy"]["folds"] == ref for t, ref in zip(ours, theirs["accuracy"]))
+    ll = max(abs(a - b) for t, ref in zip(ours, theirs["log_loss"]) for a, b in zip(t["test"]["log_loss"]["folds"], ref))
+    return f"accuracy {'equal ✓' if acc else 'differs ✗'}, log-loss max diff {ll:.1e}" + (" ✓" if ll <= 1e-4 else " ✗")
+
+
+print("| workload | runner wall | scikit-learn wall | speed-up | runner peak RSS | scikit-learn peak RSS | metrics |")
+print("|---|---:|---:|---:|---:|---:|---|")
+for w in sys.argv[1:]:
+    rw, rr = time_file(f"{OUT}/{w}.runner.time")
+    sw, sr = time_file(f"{OUT}/{w}.sklearn.time")
+    print(f"| {w} | {rw:.2f} s | {sw:.2f} s | {sw / rw:.1f}× | {rr / 1024:.0f} MiB | {sr / 1024:.0f} MiB | {agreement(w)} |")
+try:
+    boston = [float(x) for x in open(f"{OUT}/boston.times").read().split()]
+    print(f"\n`runner experiments/boston.toml`: median {statistics.median(boston) * 1000:.0f} ms wall over {len(boston)} runs")
+except FileNotFoundError:
+    pass
