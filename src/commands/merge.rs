@@ -59,7 +59,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         jobs: 0,
     };
     let merged = report::build(&plan, &units, run_info);
-    match write_report(&plan, &merged, &args.out) {
+    match write_report(&plan, merged, &args.out) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

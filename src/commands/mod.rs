@@ -37,9 +37,23 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
 }
 
 /// Writes report.json and report.md (as `[report] formats` asks) and prints the leaderboard.
-fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
+fn write_report(plan: &RunPlan, mut report: Report, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let mut written = Vec::new();
+    if plan.experiment.report.formats.contains(&Format::Svg) {
+        let plots = report::plots::render_all(&report);
+        let plot_dir = dir.join("plots");
+        std::fs::create_dir_all(&plot_dir).map_err(|e| format!("cannot create {}: {e}", plot_dir.display()))?;
+        for (name, svg) in &plots {
+            let path = plot_dir.join(name);
+            report::write_atomic(&path, svg.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        if !plots.is_empty() {
+            written.push(format!("{} ({} plots)", plot_dir.display(), plots.len()));
+        }
+        report.plots = plots.into_iter().map(|(name, _)| name).collect();
+    }
+    let report = &report;
     let exporters: Vec<(Format, Box<dyn Exporter>)> =
         vec![(Format::Json, Box::new(JsonExporter)), (Format::Md, Box::new(MarkdownExporter))];
     for (format, exporter) in exporters {

@@ -186,5 +186,5 @@ fn run_one(
         jobs,
     };
     let report = report::build(plan, &records, run_info);
-    write_report(plan, &report, dir)
+    write_report(plan, report, dir)
 }

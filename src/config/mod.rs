@@ -200,6 +200,8 @@ pub struct ReportConfig {
     pub formats: Vec<Format>,
     pub metrics: Option<Vec<Metric>>,
     pub rank_by: Option<Metric>,
+    /// Compute the best trial's permutation importance (refits it on every fold).
+    pub permutation_importance: bool,
 }
 
 /// A checked experiment: everything the later stages need, with every value validated.

@@ -382,6 +382,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 formats: vec![Format::Md, Format::Json, Format::Svg],
                 metrics: None,
                 rank_by: None,
+                permutation_importance: true,
             }),
         };
 
@@ -904,7 +905,13 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
-        self.check_keys(t, &["dir", "formats", "metrics", "rank_by"]);
+        self.check_keys(t, &["dir", "formats", "metrics", "rank_by", "permutation_importance"]);
+        let permutation_importance = if t.get("permutation_importance").is_some() {
+            let b = self.boolean(t, "permutation_importance");
+            b?
+        } else {
+            true
+        };
         let dir = self.string(t, "dir").map(|(d, _)| std::path::PathBuf::from(d));
         let mut ok = true;
         let formats = match self.string_list(t, "formats") {
@@ -982,6 +989,6 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             None => None,
         };
-        ok.then_some(ReportConfig { dir, formats, metrics, rank_by })
+        ok.then_some(ReportConfig { dir, formats, metrics, rank_by, permutation_importance })
     }
 }

@@ -295,6 +295,30 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         }
     }
 
+    if let Some(e) = &r.explanation {
+        writeln!(s, "## Permutation importance\n")?;
+        writeln!(
+            s,
+            "How much the test {} of `{}` worsens when one feature's test values are shuffled ({} shuffles per fold, seeded; mean ± std). One-hot columns of a feature are shuffled together.\n",
+            e.metric.name(),
+            md_escape(&e.trial),
+            e.repeats
+        )?;
+        writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
+        for f in &e.permutation_importance {
+            writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+        }
+        writeln!(s)?;
+    }
+
+    if !r.plots.is_empty() {
+        writeln!(s, "## Plots\n")?;
+        for p in &r.plots {
+            writeln!(s, "- [{}](plots/{})", md_escape(p), p)?;
+        }
+        writeln!(s)?;
+    }
+
     let failures: Vec<&TrialReport> = r.trials.iter().filter(|t| t.status != Status::Ok).collect();
     if !failures.is_empty() {
         writeln!(s, "## Failed and diverged trials\n")?;

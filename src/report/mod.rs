@@ -4,6 +4,7 @@
 mod json;
 mod markdown;
 pub mod partial;
+pub mod plots;
 mod text;
 mod write;
 
@@ -38,7 +39,12 @@ pub struct Report {
     pub rank_by: Metric,
     pub trials: Vec<TrialReport>,
     pub best: Option<Best>,
+    /// Permutation importance (and, for plots, the test predictions) of the best trial.
+    pub explanation: Option<crate::explain::Explanation>,
     pub run: RunInfo,
+    /// File names under `plots/` that report.md links to (set by the writer).
+    #[serde(skip)]
+    pub plots: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -329,9 +335,15 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
         },
         metrics: plan.metrics.clone(),
         rank_by: plan.rank_by,
+        explanation: best
+            .as_ref()
+            .filter(|_| exp.report.permutation_importance)
+            .and_then(|b| plan.trials.iter().find(|t| t.id == b.trial))
+            .and_then(|t| crate::explain::explain(plan, t)),
         trials,
         best,
         run,
+        plots: Vec::new(),
     }
 }
 

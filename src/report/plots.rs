@@ -1,0 +1,322 @@
+//! SVG plots, drawn with plotters' SVG backend (no system fonts needed: text is emitted as
+//! SVG `<text>`, which plotters escapes). Pure: a report in, (file name, SVG text) pairs out.
+
+use super::{mean_of, std_of, Report, TrialReport};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::Value;
+
+type Plot = (String, String);
+const SIZE: (u32, u32) = (820, 520);
+
+/// A file-name-safe form of user text.
+fn slug(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn svg(
+    draw: impl for<'a, 'b> FnOnce(&'b DrawingArea<SVGBackend<'a>, Shift>) -> Result<(), Box<dyn std::error::Error + 'a>>,
+) -> Option<String> {
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        draw(&root).ok()?;
+        root.present().ok()?;
+    }
+    Some(buf)
+}
+
+/// Every plot the report has data for.
+pub fn render_all(r: &Report) -> Vec<Plot> {
+    let mut plots = Vec::new();
+    let mut models: Vec<&str> = Vec::new();
+    for t in &r.trials {
+        if !models.contains(&t.model.as_str()) {
+            models.push(&t.model);
+        }
+    }
+    for model in &models {
+        let trials: Vec<&TrialReport> = r.trials.iter().filter(|t| t.model == *model).collect();
+        if let Some(p) = loss_curves(model, &trials) {
+            plots.push((format!("loss_{}.svg", slug(model)), p));
+        }
+        let axes: Vec<String> = trials[0].params.keys().cloned().collect();
+        for axis in &axes {
+            if let Some(p) = metric_vs_param(r, model, &trials, axis) {
+                plots.push((format!("metric_{}_{}.svg", slug(model), slug(axis)), p));
+            }
+        }
+    }
+    if let Some(p) = predicted_vs_actual(r) {
+        plots.push(("predicted_vs_actual.svg".into(), p));
+    }
+    if let Some(p) = confusion_matrix(r) {
+        plots.push(("confusion_matrix.svg".into(), p));
+    }
+    if let Some(p) = permutation_importance(r) {
+        plots.push(("permutation_importance.svg".into(), p));
+    }
+    plots
+}
+
+fn label(t: &TrialReport) -> String {
+    if t.params.is_empty() {
+        t.id.clone()
+    } else {
+        t.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
+    // The first fold's training curve of every grid point that has one.
+    let curves: Vec<(String, Vec<f64>)> = trials
+        .iter()
+        .filter_map(|t| {
+            let c = t.loss_curve.as_ref()?.get(0)?.get("train")?.as_array()?;
+            Some((label(t), c.iter().filter_map(Value::as_f64).collect::<Vec<f64>>()))
+        })
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    if curves.is_empty() {
+        return None;
+    }
+    let epochs = curves.iter().map(|(_, c)| c.len()).max().unwrap_or(1) as f64;
+    let lo = curves.iter().flat_map(|(_, c)| c.iter().copied()).fold(f64::INFINITY, f64::min);
+    let hi = curves.iter().flat_map(|(_, c)| c.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
+    let log_y = lo > 0.0 && hi / lo > 10.0;
+    let title = format!("{model}: training loss per epoch (fold 1)");
+    svg(|root| {
+        let mut builder = ChartBuilder::on(root);
+        builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
+        if log_y {
+            let mut chart = builder.build_cartesian_2d(1f64..epochs.max(2.0), (lo * 0.9..hi * 1.1).log_scale())?;
+            chart.configure_mesh().x_desc("epoch").y_desc("loss (log scale)").draw()?;
+            for (i, (name, c)) in curves.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                chart
+                    .draw_series(LineSeries::new(
+                        c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
+                        color.stroke_width(2),
+                    ))?
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            }
+            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+        } else {
+            let pad = (hi - lo).abs().max(1e-12) * 0.05;
+            let mut chart = builder.build_cartesian_2d(1f64..epochs.max(2.0), (lo - pad)..(hi + pad))?;
+            chart.configure_mesh().x_desc("epoch").y_desc("loss").draw()?;
+            for (i, (name, c)) in curves.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                chart
+                    .draw_series(LineSeries::new(
+                        c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
+                        color.stroke_width(2),
+                    ))?
+                    .label(name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            }
+            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+        }
+        Ok(())
+    })
+}
+
+fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str) -> Option<String> {
+    let m = r.rank_by;
+    // Group by the other axes' values: one line (with a ± std band) per group.
+    let mut groups: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    for t in trials {
+        let x = t.params.get(axis)?.as_f64()?;
+        let (Some(mean), Some(std)) = (mean_of(&t.test, m), std_of(&t.test, m)) else { continue };
+        let rest: Vec<String> =
+            t.params.iter().filter(|(k, _)| k.as_str() != axis).map(|(k, v)| format!("{k}={v}")).collect();
+        let key = if rest.is_empty() { format!("test {}", m.name()) } else { rest.join(", ") };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, pts)) => pts.push((x, mean, std)),
+            None => groups.push((key, vec![(x, mean, std)])),
+        }
+    }
+    groups.retain(|(_, p)| !p.is_empty());
+    if groups.is_empty() {
+        return None;
+    }
+    for (_, pts) in &mut groups {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let xs: Vec<f64> = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
+    let (xlo, xhi) =
+        (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    let ylo = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.1 - q.2)).fold(f64::INFINITY, f64::min);
+    let yhi = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.1 + q.2)).fold(f64::NEG_INFINITY, f64::max);
+    let ypad = (yhi - ylo).abs().max(1e-12) * 0.08;
+    let log_x = xlo > 0.0 && xhi / xlo >= 100.0;
+    let title = format!("{model}: test {} against {axis} (mean ± std over folds)", m.name());
+    svg(|root| {
+        let mut builder = ChartBuilder::on(root);
+        builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
+        macro_rules! draw {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .x_desc(if log_x { format!("{axis} (log scale)") } else { axis.to_string() })
+                    .y_desc(format!("test {}", m.name()))
+                    .draw()?;
+                for (i, (name, pts)) in groups.iter().enumerate() {
+                    let color = Palette99::pick(i).to_rgba();
+                    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1 + p.2)).collect();
+                    band.extend(pts.iter().rev().map(|p| (p.0, p.1 - p.2)));
+                    chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
+                    chart
+                        .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
+                        .label(name.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                    chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
+                }
+                chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+            }};
+        }
+        let (x0, x1) = if xhi > xlo { (xlo, xhi) } else { (xlo - 0.5, xhi + 0.5) };
+        if log_x {
+            draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (ylo - ypad)..(yhi + ypad))?);
+        } else {
+            draw!(builder.build_cartesian_2d(x0..x1, (ylo - ypad)..(yhi + ypad))?);
+        }
+        Ok(())
+    })
+}
+
+fn predicted_vs_actual(r: &Report) -> Option<String> {
+    let e = r.explanation.as_ref()?;
+    if e.predictions.is_empty() {
+        return None;
+    }
+    let lo = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
+    let hi = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::NEG_INFINITY, f64::max);
+    let pad = (hi - lo).abs().max(1e-12) * 0.05;
+    let title = format!("{}: predicted against actual {} (test rows)", e.trial, r.dataset.target);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80)
+            .build_cartesian_2d((lo - pad)..(hi + pad), (lo - pad)..(hi + pad))?;
+        chart.configure_mesh().x_desc(format!("actual {}", r.dataset.target)).y_desc("predicted").draw()?;
+        chart
+            .draw_series(LineSeries::new([(lo - pad, lo - pad), (hi + pad, hi + pad)], BLACK.mix(0.6).stroke_width(1)))?
+            .label("predicted = actual")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+        chart
+            .draw_series(e.predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
+            .label("test rows")
+            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}
+
+fn confusion_matrix(r: &Report) -> Option<String> {
+    let best = r.best.as_ref()?;
+    let t = r.trials.iter().find(|t| t.id == best.trial)?;
+    let cm = t.confusion_matrix.as_ref()?;
+    let classes: Vec<String> = r.dataset.classes.as_ref()?.iter().map(|c| c.class.clone()).collect();
+    let n = classes.len();
+    let max = cm.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let title = format!("{}: confusion matrix (test rows, all folds)", best.trial);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(120)
+            .build_cartesian_2d(0f64..n as f64, 0f64..n as f64)?;
+        let name = |v: &f64| classes.get(v.floor() as usize).cloned().unwrap_or_default();
+        let flipped = |v: &f64| classes.get(n - 1 - (v.floor() as usize).min(n - 1)).cloned().unwrap_or_default();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(n * 2 + 1)
+            .y_labels(n * 2 + 1)
+            .x_label_formatter(&|v| if v.fract() == 0.5 { name(v) } else { String::new() })
+            .y_label_formatter(&|v| if v.fract() == 0.5 { flipped(v) } else { String::new() })
+            .x_desc("predicted")
+            .y_desc("true")
+            .draw()?;
+        for (i, row) in cm.iter().enumerate() {
+            for (j, &count) in row.iter().enumerate() {
+                let y = (n - 1 - i) as f64;
+                let shade = count as f64 / max;
+                let fill = RGBColor(255 - (200.0 * shade) as u8, 255 - (120.0 * shade) as u8, 255);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
+                    fill.filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
+                    BLACK.mix(0.3),
+                )))?;
+                let style = ("sans-serif", 22).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+                chart.draw_series(std::iter::once(Text::new(count.to_string(), (j as f64 + 0.5, y + 0.5), style)))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn permutation_importance(r: &Report) -> Option<String> {
+    let e = r.explanation.as_ref()?;
+    let rows: Vec<_> = e.permutation_importance.iter().take(25).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let n = rows.len();
+    let lo = rows.iter().map(|f| (f.mean - f.std).min(0.0)).fold(0.0, f64::min);
+    let hi = rows.iter().map(|f| f.mean + f.std).fold(0.0, f64::max).max(lo + 1e-12);
+    let pad = (hi - lo) * 0.05;
+    let title =
+        format!("{}: permutation importance (how much test {} worsens when shuffled)", e.trial, e.metric.name());
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(170)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..n as f64)?;
+        let name =
+            |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).map(|f| f.feature.clone()).unwrap_or_default();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n * 2 + 1)
+            .y_label_formatter(&|v| if v.fract() == 0.5 { name(v) } else { String::new() })
+            .x_desc(format!(
+                "mean increase in test {} when shuffled (± std, {} repeats × folds)",
+                e.metric.name(),
+                e.repeats
+            ))
+            .draw()?;
+        for (i, f) in rows.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y + 0.15), (f.mean, y + 0.85)],
+                BLUE.mix(0.6).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(f.mean - f.std, y + 0.5), (f.mean + f.std, y + 0.5)],
+                BLACK.stroke_width(2),
+            )))?;
+        }
+        Ok(())
+    })
+}
