@@ -20,6 +20,23 @@ pub enum Command {
     Models,
     /// Join the partial results of `run --shard I/N` into one report.
     Merge(MergeArgs),
+    /// Compare two report.json files trial by trial; exit 1 on a regression.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    pub baseline: PathBuf,
+    pub candidate: PathBuf,
+    /// Relative worsening allowed before a trial counts as a regression (0: exact).
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
+    /// The test metric to compare (default: the baseline's rank_by).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// Output format.
+    #[arg(long, value_parser = ["md", "json"], default_value = "md")]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]
@@ -72,7 +89,7 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] = &["run", "check", "models", "merge", "help", "-h", "--help", "-V", "--version"];
+    const KNOWN: &[&str] = &["run", "check", "models", "merge", "compare", "help", "-h", "--help", "-V", "--version"];
     if let Some(first) = args.get(1) {
         if !KNOWN.contains(&first.as_str()) {
             args.insert(1, "run".into());

@@ -5,6 +5,7 @@
 //! [`metrics`] → [`report`]. [`plan`] ties the first stages into a checked `RunPlan`.
 
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod explain;

@@ -25,5 +25,6 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check(&args.files, &args.set),
         Command::Run(args) => commands::run(&args),
         Command::Merge(args) => commands::merge(&args),
+        Command::Compare(args) => commands::compare(&args),
     })
 }

@@ -1,10 +1,12 @@
 //! The commands' actions: the only place besides the loaders and report writers that does I/O.
 
 mod check;
+mod compare;
 mod merge;
 mod run;
 
 pub use check::check;
+pub use compare::compare;
 pub use merge::merge;
 pub use run::run;
 
@@ -16,6 +18,8 @@ use std::path::{Path, PathBuf};
 /// Exit codes, as SPEC.md defines them.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ALL_FAILED: u8 = 1;
+/// `compare` found a regression.
+pub const EXIT_REGRESSION: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Interrupted by Ctrl-C (128 + SIGINT), finished units kept.
 pub const EXIT_INTERRUPTED: u8 = 130;

@@ -9,7 +9,7 @@ mod text;
 mod write;
 
 pub use json::JsonExporter;
-pub use markdown::MarkdownExporter;
+pub use markdown::{md_escape, MarkdownExporter};
 pub use text::leaderboard_text;
 pub use write::{write_atomic, TrialLog};
 

@@ -1,0 +1,222 @@
+//! `runner compare`: two reports, trial by trial, on one metric. Pure: JSON values in, a
+//! verdict per trial out. A regression is a trial whose metric got worse by more than the
+//! relative tolerance, or that is missing or failed in the candidate.
+
+use crate::config::Metric;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Same,
+    Better,
+    /// Worse, but by no more than the tolerance.
+    WithinTolerance,
+    Worse,
+    /// In the baseline, not in the candidate (or failed there).
+    Missing,
+    /// Only in the candidate.
+    New,
+}
+
+impl Verdict {
+    pub fn is_regression(self) -> bool {
+        matches!(self, Verdict::Worse | Verdict::Missing)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub trial: String,
+    pub baseline: Option<f64>,
+    pub candidate: Option<f64>,
+    pub delta: Option<f64>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub metric: String,
+    pub higher_is_better: bool,
+    pub tolerance: f64,
+    pub rows: Vec<Row>,
+    pub warnings: Vec<String>,
+    pub regressions: usize,
+}
+
+fn test_mean(trial: &Value, metric: &str) -> Option<f64> {
+    if trial.get("status").and_then(Value::as_str) != Some("ok") {
+        return None;
+    }
+    trial.get("test")?.get(metric)?.get("mean")?.as_f64()
+}
+
+fn trials(report: &Value, which: &str) -> Result<Vec<(String, Value)>, String> {
+    let list = report
+        .get("trials")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("the {which} report has no `trials` list"))?;
+    Ok(list.iter().filter_map(|t| Some((t.get("id")?.as_str()?.to_string(), t.clone()))).collect())
+}
+
+pub fn compare(
+    baseline: &Value,
+    candidate: &Value,
+    tolerance: f64,
+    metric: Option<&str>,
+) -> Result<Comparison, String> {
+    let metric = match metric {
+        Some(m) => m.to_string(),
+        None => baseline
+            .get("rank_by")
+            .and_then(Value::as_str)
+            .ok_or("the baseline report has no `rank_by`; pass --metric")?
+            .to_string(),
+    };
+    let parsed = Metric::from_name(&metric).ok_or_else(|| format!("unknown metric `{metric}`"))?;
+    let higher = parsed.higher_is_better();
+    let base = trials(baseline, "baseline")?;
+    let cand = trials(candidate, "candidate")?;
+    let mut warnings = Vec::new();
+    for (what, key) in [("dataset", "/dataset/sha256"), ("experiment file", "/experiment/sha256")] {
+        let (a, b) = (baseline.pointer(key), candidate.pointer(key));
+        if a != b {
+            warnings.push(format!("the {what} differs between the reports (sha256 {} vs {})", short(a), short(b)));
+        }
+    }
+    let mut rows = Vec::new();
+    for (id, bt) in &base {
+        let b = test_mean(bt, &metric);
+        let c = cand.iter().find(|(cid, _)| cid == id).and_then(|(_, ct)| test_mean(ct, &metric));
+        let verdict = match (b, c) {
+            (_, None) => Verdict::Missing,
+            (None, Some(_)) => Verdict::Better,
+            (Some(b), Some(c)) => {
+                let worse_by = if higher { b - c } else { c - b };
+                if worse_by == 0.0 {
+                    Verdict::Same
+                } else if worse_by < 0.0 {
+                    Verdict::Better
+                } else if worse_by <= tolerance * b.abs() {
+                    Verdict::WithinTolerance
+                } else {
+                    Verdict::Worse
+                }
+            }
+        };
+        let delta = b.zip(c).map(|(b, c)| c - b);
+        rows.push(Row { trial: id.clone(), baseline: b, candidate: c, delta, verdict });
+    }
+    for (id, ct) in &cand {
+        if !base.iter().any(|(bid, _)| bid == id) {
+            rows.push(Row {
+                trial: id.clone(),
+                baseline: None,
+                candidate: test_mean(ct, &metric),
+                delta: None,
+                verdict: Verdict::New,
+            });
+        }
+    }
+    let regressions = rows.iter().filter(|r| r.verdict.is_regression()).count();
+    Ok(Comparison { metric, higher_is_better: higher, tolerance, rows, warnings, regressions })
+}
+
+fn short(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).map_or("none".into(), |s| s.chars().take(12).collect())
+}
+
+/// The markdown table.
+pub fn render_markdown(c: &Comparison) -> String {
+    let mut out = String::new();
+    for w in &c.warnings {
+        out.push_str(&format!("> warning: {w}\n"));
+    }
+    if !c.warnings.is_empty() {
+        out.push('\n');
+    }
+    let dir = if c.higher_is_better { "higher is better" } else { "lower is better" };
+    out.push_str(&format!("Test `{}` ({dir}), relative tolerance {}.\n\n", c.metric, c.tolerance));
+    out.push_str("| trial | metric | baseline | candidate | delta | verdict |\n|---|---|---:|---:|---:|---|\n");
+    let f = |v: Option<f64>| v.map_or("–".to_string(), |x| x.to_string());
+    for r in &c.rows {
+        let verdict =
+            serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let trial = crate::report::md_escape(&r.trial);
+        out.push_str(&format!(
+            "| {trial} | {} | {} | {} | {} | {} |\n",
+            c.metric,
+            f(r.baseline),
+            f(r.candidate),
+            f(r.delta),
+            verdict.replace('_', " ")
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} trial(s) compared, {} regression(s).\n",
+        c.rows.iter().filter(|r| r.verdict != Verdict::New).count(),
+        c.regressions
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(trials: Vec<(&str, Option<f64>)>, data: &str) -> Value {
+        json!({
+            "rank_by": "mse",
+            "dataset": { "sha256": data },
+            "experiment": { "sha256": "e" },
+            "trials": trials.into_iter().map(|(id, v)| match v {
+                Some(v) => json!({ "id": id, "status": "ok", "test": { "mse": { "mean": v } } }),
+                None => json!({ "id": id, "status": "failed", "test": {} }),
+            }).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn verdicts_follow_the_metric_direction_and_tolerance() {
+        let base = report(
+            vec![("a", Some(10.0)), ("b", Some(10.0)), ("c", Some(10.0)), ("d", Some(10.0)), ("e", Some(1.0))],
+            "x",
+        );
+        let cand = report(
+            vec![
+                ("a", Some(10.0)),
+                ("b", Some(9.0)),
+                ("c", Some(10.05)),
+                ("d", Some(12.0)),
+                ("e", None),
+                ("f", Some(3.0)),
+            ],
+            "x",
+        );
+        let c = compare(&base, &cand, 0.01, None).unwrap();
+        let v: Vec<Verdict> = c.rows.iter().map(|r| r.verdict).collect();
+        assert_eq!(
+            v,
+            vec![
+                Verdict::Same,
+                Verdict::Better,
+                Verdict::WithinTolerance,
+                Verdict::Worse,
+                Verdict::Missing,
+                Verdict::New
+            ]
+        );
+        assert_eq!(c.regressions, 2);
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn exact_by_default_and_warns_on_changed_data() {
+        let c = compare(&report(vec![("a", Some(1.0))], "x"), &report(vec![("a", Some(1.0000001))], "y"), 0.0, None)
+            .unwrap();
+        assert_eq!(c.rows[0].verdict, Verdict::Worse);
+        assert!(c.warnings[0].contains("dataset differs"));
+    }
+}
