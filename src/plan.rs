@@ -86,15 +86,22 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         let spec = spec_of(m.kind);
         let fits = matches!(
             (spec.task, task),
-            (TaskSupport::Regression, Task::Regression) | (TaskSupport::Classification, Task::Classification)
+            (TaskSupport::Both, _)
+                | (TaskSupport::Regression, Task::Regression)
+                | (TaskSupport::Classification, Task::Classification)
         );
         if !fits {
             let (is, task_name) = match task {
                 Task::Regression => ("a classifier", "regression"),
                 Task::Classification => ("a regressor", "classification"),
             };
+            let why = if spec.kind == crate::models::catalog::ModelKind::DecisionTree {
+                " (linfa-trees builds classification trees only)"
+            } else {
+                ""
+            };
             problems.push(format!(
-                "{}: model `{}` (kind {}) is {is}, but the task is {task_name} (target `{}`)",
+                "{}: model `{}` (kind {}) is {is}{why}, but the task is {task_name} (target `{}`)",
                 experiment.location(&format!("model.{}.kind", m.name)),
                 m.name,
                 spec.name,

@@ -28,6 +28,8 @@ impl fmt::Display for ParamValue {
 
 #[derive(Debug, Clone, Copy)]
 pub enum ParamType {
+    /// A positive real number, or the one word given (`gamma = "scale"`).
+    PositiveOr(&'static str),
     /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
     Float {
         min: f64,
@@ -53,6 +55,7 @@ impl ParamType {
             ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
             ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
             ParamType::Bool => "true or false".to_string(),
+            ParamType::PositiveOr(word) => format!("positive float or \"{word}\""),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
         }
     }
@@ -81,6 +84,19 @@ impl ParamType {
                 }
             }
             (ParamType::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
+            (ParamType::PositiveOr(word), ParamValue::Str(s)) if s == word => Ok(value.clone()),
+            (ParamType::PositiveOr(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
+                let x = match value {
+                    ParamValue::Float(x) => *x,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => unreachable!(),
+                };
+                if x > 0.0 && x.is_finite() {
+                    Ok(ParamValue::Float(x))
+                } else {
+                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                }
+            }
             (ParamType::Choice(options), ParamValue::Str(s)) => {
                 if options.contains(&s.as_str()) {
                     Ok(value.clone())
@@ -139,12 +155,16 @@ pub enum ModelKind {
     LogisticRegression,
     LinearGd,
     LogisticGd,
+    Svm,
+    DecisionTree,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TaskSupport {
     Regression,
     Classification,
+    /// Regression or classification, chosen by the task.
+    Both,
 }
 
 pub struct KindSpec {
@@ -227,6 +247,36 @@ pub static KINDS: &[KindSpec] = &[
             ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-8), help: "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)" },
             ParamSpec { name: "solver", ty: ParamType::Choice(&["lbfgs", "linfa"]), default: Default::S("lbfgs"), help: "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS" },
             FIT_INTERCEPT,
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::Svm,
+        name: "svm",
+        engine: "linfa-svm (SMO)",
+        task: TaskSupport::Both,
+        summary: "C-SVC for classification (one-vs-one over pairs of classes, as sklearn's SVC), epsilon-SVR for regression; \
+                  poly kernel is (x.y + coef0)^degree (sklearn's with gamma = 1); log_loss uses a softmax of decision values, not Platt scaling",
+        params: &[
+            ParamSpec { name: "kernel", ty: ParamType::Choice(&["rbf", "linear", "poly"]), default: Default::S("rbf"), help: "kernel function" },
+            ParamSpec { name: "c", ty: POSITIVE, default: Default::F(1.0), help: "penalty of margin violations (sklearn's C)" },
+            ParamSpec { name: "gamma", ty: ParamType::PositiveOr("scale"), default: Default::S("scale"), help: "rbf width exp(-gamma |x-y|^2); scale = 1/(n_features * X.var())" },
+            ParamSpec { name: "degree", ty: ITERATIONS, default: Default::I(3), help: "poly kernel degree" },
+            ParamSpec { name: "coef0", ty: ParamType::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false }, default: Default::F(0.0), help: "poly kernel constant" },
+            ParamSpec { name: "epsilon", ty: NON_NEGATIVE, default: Default::F(0.1), help: "SVR: width of the loss-free tube" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-3), help: "SMO stopping tolerance" },
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::DecisionTree,
+        name: "decision_tree",
+        engine: "linfa-trees (CART)",
+        task: TaskSupport::Classification,
+        summary: "decision-tree classifier; classification only (linfa-trees has no regression trees); predicts labels, so log_loss uses 0/1 probabilities",
+        params: &[
+            ParamSpec { name: "max_depth", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I(0), help: "deepest level; 0 = unlimited" },
+            ParamSpec { name: "min_samples_split", ty: ParamType::Int { min: 2, max: i64::MAX }, default: Default::I(2), help: "rows a node needs to be split" },
+            ParamSpec { name: "min_samples_leaf", ty: ITERATIONS, default: Default::I(1), help: "rows every leaf keeps" },
+            ParamSpec { name: "criterion", ty: ParamType::Choice(&["gini", "entropy"]), default: Default::S("gini"), help: "split quality" },
         ],
     },
     KindSpec {
@@ -349,6 +399,10 @@ impl Params {
         }
     }
 
+    pub fn value(&self, name: &str) -> Option<&ParamValue> {
+        self.values.get(name)
+    }
+
     pub fn str(&self, name: &str) -> &str {
         match self.values.get(name) {
             Some(ParamValue::Str(s)) => s,
@@ -366,6 +420,7 @@ pub fn render_catalog() -> String {
         let task = match k.task {
             TaskSupport::Regression => "regression",
             TaskSupport::Classification => "classification",
+            TaskSupport::Both => "regression and classification",
         };
         out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name, k.engine, k.summary));
         for p in k.params {

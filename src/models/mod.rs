@@ -9,6 +9,8 @@ mod linalg;
 mod linear;
 mod logistic;
 pub mod loss;
+mod svm;
+mod tree;
 
 use crate::preprocess::{FoldData, Targets};
 use catalog::{ModelKind, Params};
@@ -78,6 +80,9 @@ pub fn fit(
             Box::new(elasticnet::fit(kind, params, x, y)?)
         }
         (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
+        (ModelKind::Svm, Targets::Regression(y)) => svm::fit_svr(params, x, y)?,
+        (ModelKind::Svm, Targets::Classes(y)) => svm::fit_svc(params, x, y, class_names)?,
+        (ModelKind::DecisionTree, Targets::Classes(y)) => tree::fit(params, x, y, class_names)?,
         (ModelKind::LinearGd, Targets::Regression(y)) => Box::new(gd::fit_linear(params, x, y, seed)?),
         (ModelKind::LogisticGd, Targets::Classes(y)) => Box::new(gd::fit_logistic(params, x, y, class_names, seed)?),
         _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod gd;
+mod nonlinear;
 mod reports;
 mod sklearn;
 mod splits;
