@@ -188,6 +188,9 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
         DeValue::Integer(_) => int_of(v).map(ParamValue::Int),
         DeValue::Float(_) => float_of(v).map(ParamValue::Float),
         DeValue::Boolean(b) => Some(ParamValue::Bool(*b)),
+        DeValue::Array(items) => {
+            items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>().map(ParamValue::IntList)
+        }
         _ => None,
     }
 }

@@ -13,6 +13,8 @@ pub enum ParamValue {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A list of whole numbers (an MLP's `hidden_layers`).
+    IntList(Vec<i64>),
 }
 
 impl fmt::Display for ParamValue {
@@ -22,12 +24,21 @@ impl fmt::Display for ParamValue {
             ParamValue::Int(i) => write!(f, "{i}"),
             ParamValue::Float(x) => write!(f, "{x}"),
             ParamValue::Str(s) => write!(f, "{s}"),
+            ParamValue::IntList(l) => {
+                let items: Vec<String> = l.iter().map(i64::to_string).collect();
+                write!(f, "[{}]", items.join(","))
+            }
         }
     }
 }
 
 #[derive(Debug, Clone, Copy)]
 pub enum ParamType {
+    /// A non-empty list of whole numbers in `[min, max]`; a single number is a one-item list.
+    IntList {
+        min: i64,
+        max: i64,
+    },
     /// A positive real number, or the one word given (`gamma = "scale"`).
     PositiveOr(&'static str),
     /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
@@ -56,6 +67,7 @@ impl ParamType {
             ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
             ParamType::Bool => "true or false".to_string(),
             ParamType::PositiveOr(word) => format!("positive float or \"{word}\""),
+            ParamType::IntList { min, .. } => format!("list of integers >= {min}, such as [64, 32]"),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
         }
     }
@@ -85,6 +97,16 @@ impl ParamType {
             }
             (ParamType::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
             (ParamType::PositiveOr(word), ParamValue::Str(s)) if s == word => Ok(value.clone()),
+            (ParamType::IntList { min, max }, ParamValue::IntList(l)) => {
+                if l.is_empty() || l.iter().any(|v| v < min || v > max) {
+                    Err(format!("{value} is out of range: expected a non-empty {}", self.describe()))
+                } else {
+                    Ok(value.clone())
+                }
+            }
+            (ParamType::IntList { .. }, ParamValue::Int(i)) => ParamType::IntList { min: 1, max: i64::MAX }
+                .check(&ParamValue::IntList(vec![*i]))
+                .and_then(|v| self.check(&v)),
             (ParamType::PositiveOr(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
                 let x = match value {
                     ParamValue::Float(x) => *x,
@@ -116,6 +138,7 @@ fn kind_of(value: &ParamValue) -> &'static str {
         ParamValue::Int(_) => "an integer",
         ParamValue::Float(_) => "a float",
         ParamValue::Str(_) => "a string",
+        ParamValue::IntList(_) => "a list of integers",
     }
 }
 
@@ -125,6 +148,7 @@ pub enum Default {
     I(i64),
     B(bool),
     S(&'static str),
+    L(&'static [i64]),
 }
 
 impl Default {
@@ -134,6 +158,7 @@ impl Default {
             Default::I(i) => ParamValue::Int(i),
             Default::B(b) => ParamValue::Bool(b),
             Default::S(s) => ParamValue::Str(s.to_string()),
+            Default::L(l) => ParamValue::IntList(l.to_vec()),
         }
     }
 }
@@ -157,6 +182,7 @@ pub enum ModelKind {
     LogisticGd,
     Svm,
     DecisionTree,
+    Mlp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,6 +306,14 @@ pub static KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        kind: ModelKind::Mlp,
+        name: "mlp",
+        engine: "runner's multi-layer perceptron, trained by the gradient-descent optimizers",
+        task: TaskSupport::Both,
+        summary: "feed-forward network: mse for regression, softmax cross-entropy for classification, + l2/2 ||W||^2 (biases not penalised)",
+        params: MLP,
+    },
+    KindSpec {
         kind: ModelKind::LinearGd,
         name: "linear_gd",
         engine: "runner's gradient-descent trainer",
@@ -299,15 +333,15 @@ pub static KINDS: &[KindSpec] = &[
 
 /// Optimizer settings shared by the gradient-descent kinds.
 macro_rules! gd_params {
-    ($($loss:expr),+) => {
+    ($optimizer:expr, $lr:expr, $epochs:expr, $batch:expr; $($loss:expr),+) => {
         &[
             $($loss,)+
-            ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: Default::S("gd"), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
-            ParamSpec { name: "learning_rate", ty: POSITIVE, default: Default::F(0.01), help: "step size (eta0 for invscaling)" },
+            ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: Default::S($optimizer), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
+            ParamSpec { name: "learning_rate", ty: POSITIVE, default: Default::F($lr), help: "step size (eta0 for invscaling)" },
             ParamSpec { name: "lr_schedule", ty: ParamType::Choice(&["constant", "invscaling"]), default: Default::S("constant"), help: "invscaling: learning_rate / t^power_t, t = update step from 1" },
             ParamSpec { name: "power_t", ty: NON_NEGATIVE, default: Default::F(0.25), help: "exponent of invscaling" },
-            ParamSpec { name: "epochs", ty: ITERATIONS, default: Default::I(1000), help: "passes over the training rows at most" },
-            ParamSpec { name: "batch_size", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I(0), help: "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd" },
+            ParamSpec { name: "epochs", ty: ITERATIONS, default: Default::I($epochs), help: "passes over the training rows at most" },
+            ParamSpec { name: "batch_size", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I($batch), help: "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd" },
             ParamSpec { name: "momentum", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "momentum and nesterov" },
             ParamSpec { name: "beta1", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "adam's first-moment decay" },
             ParamSpec { name: "beta2", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.999), help: "adam's second-moment decay" },
@@ -323,7 +357,7 @@ macro_rules! gd_params {
     };
 }
 
-static GD_LINEAR: &[ParamSpec] = gd_params!(
+static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0;
     ParamSpec {
         name: "loss",
         ty: ParamType::Choice(&["mse", "mae", "huber"]),
@@ -338,12 +372,18 @@ static GD_LINEAR: &[ParamSpec] = gd_params!(
     }
 );
 
-static GD_LOGISTIC: &[ParamSpec] = gd_params!(ParamSpec {
+static GD_LOGISTIC: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0; ParamSpec {
     name: "loss",
     ty: ParamType::Choice(&["log_loss"]),
     default: Default::S("log_loss"),
     help: "cross-entropy: sigmoid for 2 classes, softmax for more"
 });
+
+/// The MLP: its architecture, then the optimizer settings with scikit-learn's MLP defaults.
+static MLP: &[ParamSpec] = gd_params!("adam", 0.001, 200, 32;
+    ParamSpec { name: "hidden_layers", ty: ParamType::IntList { min: 1, max: 100_000 }, default: Default::L(&[100]), help: "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)" },
+    ParamSpec { name: "activation", ty: ParamType::Choice(&["relu", "tanh"]), default: Default::S("relu"), help: "hidden-layer activation (He initialisation for relu, Glorot for tanh)" },
+    ParamSpec { name: "loss", ty: ParamType::Choice(&["auto"]), default: Default::S("auto"), help: "mse for regression, softmax cross-entropy for classification" });
 
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == name)
@@ -396,6 +436,13 @@ impl Params {
             other => {
                 panic!("parameter {name} is not a bool: {other:?} (catalog and trainer disagree)")
             }
+        }
+    }
+
+    pub fn int_list(&self, name: &str) -> Vec<usize> {
+        match self.values.get(name) {
+            Some(ParamValue::IntList(l)) => l.iter().map(|&v| usize::try_from(v).unwrap_or(0)).collect(),
+            other => panic!("parameter {name} is not a list: {other:?} (catalog and trainer disagree)"),
         }
     }
 

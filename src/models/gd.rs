@@ -81,86 +81,52 @@ impl GdConfig {
     }
 }
 
-/// The optimizer's memory between steps.
+/// A differentiable training objective over a flat parameter vector: what the generic loop
+/// below needs from a model (linear models here, the MLP in `mlp.rs`).
+pub trait Objective: Sync {
+    /// The mean data loss over `rows` (all rows when `None`) and the gradient of the
+    /// penalised objective with respect to every parameter.
+    fn loss_and_gradient(&self, rows: Option<&[usize]>, params: &[f64]) -> (f64, Vec<f64>);
+    /// The mean data loss over `rows`, without the gradient.
+    fn mean_loss(&self, rows: &[usize], params: &[f64]) -> f64;
+    /// The penalty term at `params`.
+    fn penalty(&self, params: &[f64]) -> f64;
+}
+
+/// The optimizer's memory between steps, one entry per parameter.
 struct OptimizerState {
-    velocity: Weights,
-    m: Weights,
-    v: Weights,
+    velocity: Vec<f64>,
+    m: Vec<f64>,
+    v: Vec<f64>,
     steps: usize,
 }
 
-fn penalty(cfg: &GdConfig, w: &Weights) -> f64 {
-    let l2 = if cfg.l2 > 0.0 { 0.5 * cfg.l2 * w.w.iter().map(|v| v * v).sum::<f64>() } else { 0.0 };
-    let l1 = if cfg.l1 > 0.0 { cfg.l1 * w.w.iter().map(|v| v.abs()).sum::<f64>() } else { 0.0 };
-    l2 + l1
-}
-
-/// The mean data loss over `rows` and the gradient of the penalised objective
-/// `mean loss + l2/2 ||w||² + l1 ||w||₁` (the intercept is not penalised).
-pub fn objective_and_gradient(
-    cfg: &GdConfig,
-    x: &Array2<f64>,
-    y: &[f64],
-    rows: Option<&[usize]>,
-    params: &Weights,
-) -> (f64, Weights) {
-    let (loss, mut grad) = loss_and_gradient(cfg.loss, x, y, rows, params);
-    if cfg.l2 > 0.0 || cfg.l1 > 0.0 {
-        for (g, w) in grad.w.iter_mut().zip(params.w.iter()) {
-            *g += cfg.l2 * w
-                + cfg.l1
-                    * if *w > 0.0 {
-                        1.0
-                    } else if *w < 0.0 {
-                        -1.0
-                    } else {
-                        0.0
-                    };
-        }
-    }
-    (loss, grad)
-}
-
-fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut Weights, grad: &Weights) {
+fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[f64]) {
     state.steps += 1;
     let lr = match cfg.schedule {
         Schedule::Constant => cfg.learning_rate,
         Schedule::InvScaling(power_t) => cfg.learning_rate / (state.steps as f64).powf(power_t),
     };
-    // One update rule applied to the weights and the intercepts alike.
-    let update = |p: &mut f64, g: f64, vel: &mut f64, m: &mut f64, v: &mut f64| match cfg.optimizer {
-        Optimizer::Gd | Optimizer::Sgd | Optimizer::Minibatch => *p -= lr * g,
-        Optimizer::Momentum => {
-            *vel = cfg.momentum * *vel - lr * g;
-            *p += *vel;
-        }
-        Optimizer::Nesterov => {
-            // scikit-learn's formulation: look ahead along the new velocity.
-            *vel = cfg.momentum * *vel - lr * g;
-            *p += cfg.momentum * *vel - lr * g;
-        }
-        Optimizer::Adam => {
-            *m = cfg.beta1 * *m + (1.0 - cfg.beta1) * g;
-            *v = cfg.beta2 * *v + (1.0 - cfg.beta2) * g * g;
-            let t = state.steps as i32;
-            let m_hat = *m / (1.0 - cfg.beta1.powi(t));
-            let v_hat = *v / (1.0 - cfg.beta2.powi(t));
-            *p -= lr * m_hat / (v_hat.sqrt() + cfg.eps);
-        }
-    };
-    for ((((p, g), vel), m), v) in params
-        .w
-        .iter_mut()
-        .zip(grad.w.iter())
-        .zip(state.velocity.w.iter_mut())
-        .zip(state.m.w.iter_mut())
-        .zip(state.v.w.iter_mut())
-    {
-        update(p, *g, vel, m, v);
-    }
-    if cfg.fit_intercept {
-        for k in 0..params.b.len() {
-            update(&mut params.b[k], grad.b[k], &mut state.velocity.b[k], &mut state.m.b[k], &mut state.v.b[k]);
+    let t = state.steps as i32;
+    let (bias1, bias2) = (1.0 - cfg.beta1.powi(t), 1.0 - cfg.beta2.powi(t));
+    for k in 0..params.len() {
+        let g = grad[k];
+        match cfg.optimizer {
+            Optimizer::Gd | Optimizer::Sgd | Optimizer::Minibatch => params[k] -= lr * g,
+            Optimizer::Momentum => {
+                state.velocity[k] = cfg.momentum * state.velocity[k] - lr * g;
+                params[k] += state.velocity[k];
+            }
+            Optimizer::Nesterov => {
+                // scikit-learn's formulation: look ahead along the new velocity.
+                state.velocity[k] = cfg.momentum * state.velocity[k] - lr * g;
+                params[k] += cfg.momentum * state.velocity[k] - lr * g;
+            }
+            Optimizer::Adam => {
+                state.m[k] = cfg.beta1 * state.m[k] + (1.0 - cfg.beta1) * g;
+                state.v[k] = cfg.beta2 * state.v[k] + (1.0 - cfg.beta2) * g * g;
+                params[k] -= lr * (state.m[k] / bias1) / ((state.v[k] / bias2).sqrt() + cfg.eps);
+            }
         }
     }
 }
@@ -168,16 +134,17 @@ fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut Weights, grad: 
 /// A loss this many times the first epoch's counts as blown up.
 const BLOW_UP: f64 = 1e8;
 
-/// Trains `outputs` linear outputs on `x`, `y` (class indices as f64 for classifiers).
-/// `seed` drives the validation hold-out and the mini-batch order.
-pub fn train(
+/// The training loop shared by every gradient-descent model: epochs of (shuffled) batches,
+/// the optimizer, the learning-rate schedule, `tol`/`patience`, early stopping on a seeded
+/// validation hold-out, divergence detection and the loss curve. `seed` drives the hold-out
+/// and the batch order.
+pub fn train_flat(
     cfg: &GdConfig,
-    x: &Array2<f64>,
-    y: &[f64],
-    outputs: usize,
+    n: usize,
+    objective: &impl Objective,
+    mut params: Vec<f64>,
     seed: u32,
-) -> Result<(Weights, LossCurve), FitError> {
-    let n = x.nrows();
+) -> Result<(Vec<f64>, LossCurve), FitError> {
     let mut rng = RandomState::new(seed);
     let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = match cfg.validation_fraction {
         Some(frac) => {
@@ -206,18 +173,18 @@ pub fn train(
     }
     .min(n_train);
     let full_pass = batch == n_train && cfg.validation_fraction.is_none();
-    let mut params = Weights::zeros(outputs, x.ncols());
-    let mut state = OptimizerState {
-        velocity: Weights::zeros(outputs, x.ncols()),
-        m: Weights::zeros(outputs, x.ncols()),
-        v: Weights::zeros(outputs, x.ncols()),
-        steps: 0,
-    };
+    let p = params.len();
+    let mut state = OptimizerState { velocity: vec![0.0; p], m: vec![0.0; p], v: vec![0.0; p], steps: 0 };
     let mut curve = LossCurve { train: Vec::new(), validation: cfg.validation_fraction.map(|_| Vec::new()) };
     let mut best = f64::INFINITY;
     let mut best_params = params.clone();
     let mut stale = 0;
     let mut order = train_rows.clone();
+    let diverged = |epoch, curve: &LossCurve| FitError::Diverged {
+        epoch,
+        last_finite_loss: curve.train.last().copied(),
+        learning_rate: cfg.learning_rate,
+    };
     for epoch in 1..=cfg.epochs {
         if batch < n_train {
             rng.shuffle(&mut order);
@@ -225,29 +192,23 @@ pub fn train(
         let mut data_loss = 0.0;
         for chunk in order.chunks(batch) {
             let rows = if full_pass { None } else { Some(chunk) };
-            let (loss, grad) = objective_and_gradient(cfg, x, y, rows, &params);
+            let (loss, grad) = objective.loss_and_gradient(rows, &params);
             if !loss.is_finite() {
-                return Err(FitError::Diverged {
-                    epoch,
-                    last_finite_loss: curve.train.last().copied(),
-                    learning_rate: cfg.learning_rate,
-                });
+                return Err(diverged(epoch, &curve));
             }
             data_loss += loss * chunk.len() as f64;
             step(cfg, &mut state, &mut params, &grad);
         }
-        // The penalty is added at the epoch's final weights; the data part is the mean over its batches.
-        let epoch_loss = data_loss / n_train as f64 + penalty(cfg, &params);
+        // The data part is the mean over the epoch's batches; the penalty is at its final weights.
+        let epoch_loss = data_loss / n_train as f64 + objective.penalty(&params);
         let first = curve.train.first().copied().unwrap_or(epoch_loss);
-        let params_finite = params.w.iter().chain(params.b.iter()).all(|v| v.is_finite());
-        if !epoch_loss.is_finite() || !params_finite || epoch_loss > BLOW_UP * first.max(1e-12) {
-            let last = curve.train.last().copied();
-            return Err(FitError::Diverged { epoch, last_finite_loss: last, learning_rate: cfg.learning_rate });
+        if !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * first.max(1e-12) {
+            return Err(diverged(epoch, &curve));
         }
         curve.train.push(epoch_loss);
         let monitored = match &mut curve.validation {
             Some(val_curve) => {
-                let v = mean_loss(cfg.loss, x, y, &val_rows, &params);
+                let v = objective.mean_loss(&val_rows, &params);
                 val_curve.push(v);
                 v
             }
@@ -257,7 +218,7 @@ pub fn train(
             best = monitored;
             stale = 0;
             if cfg.validation_fraction.is_some() {
-                best_params = params.clone();
+                best_params.clone_from(&params);
             }
         } else {
             stale += 1;
@@ -271,6 +232,93 @@ pub fn train(
         params = best_params;
     }
     Ok((params, curve))
+}
+
+/// A linear model's objective: `outputs` linear outputs, parameters laid out as the weight
+/// matrix (outputs × features, row-major) followed by the intercepts.
+struct LinearObjective<'a> {
+    cfg: &'a GdConfig,
+    x: &'a Array2<f64>,
+    y: &'a [f64],
+    outputs: usize,
+}
+
+impl LinearObjective<'_> {
+    fn unpack(&self, params: &[f64]) -> Weights {
+        let d = self.x.ncols();
+        let w = Array2::from_shape_vec((self.outputs, d), params[..self.outputs * d].to_vec())
+            .unwrap_or_else(|_| Array2::zeros((self.outputs, d)));
+        Weights { w, b: params[self.outputs * d..].to_vec() }
+    }
+}
+
+impl Objective for LinearObjective<'_> {
+    fn loss_and_gradient(&self, rows: Option<&[usize]>, params: &[f64]) -> (f64, Vec<f64>) {
+        let (loss, grad) = objective_and_gradient(self.cfg, self.x, self.y, rows, &self.unpack(params));
+        let mut flat: Vec<f64> = grad.w.iter().copied().collect();
+        if self.cfg.fit_intercept {
+            flat.extend_from_slice(&grad.b);
+        } else {
+            flat.extend(std::iter::repeat_n(0.0, self.outputs));
+        }
+        (loss, flat)
+    }
+
+    fn mean_loss(&self, rows: &[usize], params: &[f64]) -> f64 {
+        mean_loss(self.cfg.loss, self.x, self.y, rows, &self.unpack(params))
+    }
+
+    fn penalty(&self, params: &[f64]) -> f64 {
+        penalty(self.cfg, &params[..self.outputs * self.x.ncols()])
+    }
+}
+
+/// `l2/2 ||w||² + l1 ||w||₁` over the penalised parameters.
+pub fn penalty(cfg: &GdConfig, w: &[f64]) -> f64 {
+    let l2 = if cfg.l2 > 0.0 { 0.5 * cfg.l2 * w.iter().map(|v| v * v).sum::<f64>() } else { 0.0 };
+    let l1 = if cfg.l1 > 0.0 { cfg.l1 * w.iter().map(|v| v.abs()).sum::<f64>() } else { 0.0 };
+    l2 + l1
+}
+
+/// The mean data loss over `rows` and the gradient of the penalised objective
+/// `mean loss + l2/2 ||w||² + l1 ||w||₁` (the intercept is not penalised).
+pub fn objective_and_gradient(
+    cfg: &GdConfig,
+    x: &Array2<f64>,
+    y: &[f64],
+    rows: Option<&[usize]>,
+    params: &Weights,
+) -> (f64, Weights) {
+    let (loss, mut grad) = loss_and_gradient(cfg.loss, x, y, rows, params);
+    if cfg.l2 > 0.0 || cfg.l1 > 0.0 {
+        for (g, w) in grad.w.iter_mut().zip(params.w.iter()) {
+            *g += cfg.l2 * w + cfg.l1 * sign(*w);
+        }
+    }
+    (loss, grad)
+}
+
+fn sign(w: f64) -> f64 {
+    if w > 0.0 {
+        1.0
+    } else if w < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// Trains `outputs` linear outputs on `x`, `y` (class indices as f64 for classifiers).
+pub fn train(
+    cfg: &GdConfig,
+    x: &Array2<f64>,
+    y: &[f64],
+    outputs: usize,
+    seed: u32,
+) -> Result<(Weights, LossCurve), FitError> {
+    let objective = LinearObjective { cfg, x, y, outputs };
+    let (params, curve) = train_flat(cfg, x.nrows(), &objective, vec![0.0; outputs * (x.ncols() + 1)], seed)?;
+    Ok((objective.unpack(&params), curve))
 }
 
 /// What the outputs of a trained linear model mean.
@@ -505,7 +553,9 @@ mod tests {
             for (k, v) in params.w.iter_mut().enumerate() {
                 *v = 0.37 * (k as f64 + 1.0) * if k % 2 == 0 { 1.0 } else { -1.0 };
             }
-            let objective = |p: &Weights| objective_and_gradient(&cfg, &x, targets, None, p).0 + penalty(&cfg, p);
+            let objective = |p: &Weights| {
+                objective_and_gradient(&cfg, &x, targets, None, p).0 + penalty(&cfg, p.w.as_slice().unwrap())
+            };
             let (_, grad) = objective_and_gradient(&cfg, &x, targets, None, &params);
             let h = 1e-6;
             for o in 0..outputs {

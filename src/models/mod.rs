@@ -9,6 +9,7 @@ mod linalg;
 mod linear;
 mod logistic;
 pub mod loss;
+mod mlp;
 mod svm;
 mod tree;
 
@@ -83,6 +84,11 @@ pub fn fit(
         (ModelKind::Svm, Targets::Regression(y)) => svm::fit_svr(params, x, y)?,
         (ModelKind::Svm, Targets::Classes(y)) => svm::fit_svc(params, x, y, class_names)?,
         (ModelKind::DecisionTree, Targets::Classes(y)) => tree::fit(params, x, y, class_names)?,
+        (ModelKind::Mlp, Targets::Regression(y)) => Box::new(mlp::fit(params, x, &y.to_vec(), 0, seed)?),
+        (ModelKind::Mlp, Targets::Classes(y)) => {
+            let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+            Box::new(mlp::fit(params, x, &targets, class_names.len(), seed)?)
+        }
         (ModelKind::LinearGd, Targets::Regression(y)) => Box::new(gd::fit_linear(params, x, y, seed)?),
         (ModelKind::LogisticGd, Targets::Classes(y)) => Box::new(gd::fit_logistic(params, x, y, class_names, seed)?),
         _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),

@@ -44,6 +44,20 @@ impl RandomState {
         }
     }
 
+    /// A double in [0, 1), as numpy's `random_sample`.
+    pub fn next_f64(&mut self) -> f64 {
+        let a = f64::from(self.mt.next_u32() >> 5);
+        let b = f64::from(self.mt.next_u32() >> 6);
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
+    /// A standard normal draw (Box-Muller).
+    pub fn next_normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.next_f64();
+        let u2 = self.next_f64();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
     /// `RandomState.shuffle(x)` for a 1-d array.
     pub fn shuffle<T>(&mut self, x: &mut [T]) {
         for i in (1..x.len()).rev() {

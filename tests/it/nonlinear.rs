@@ -63,3 +63,30 @@ fn regression_trees_are_refused_before_training() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is a classifier (linfa-trees builds classification trees only)"), "{stderr}");
 }
+
+#[test]
+fn mlp_runs_through_the_binary_deterministically() {
+    let file = root().join("experiments/diabetes_mlp.toml");
+    let (mut one, _a) = run_report(&file, &["--jobs", "1"]);
+    let (mut two, _b) = run_report(&file, &["--jobs", "2"]);
+    one.as_object_mut().unwrap().remove("run");
+    two.as_object_mut().unwrap().remove("run");
+    assert_eq!(one, two);
+    let t = trial(&one, "mlp[hidden_layers=[32,16]]");
+    assert_eq!(t["status"], "ok");
+    assert_eq!(t["params"]["hidden_layers"], serde_json::json!([32, 16]));
+    assert!(t["coefficients"].is_null(), "an MLP has no coefficients");
+    assert!(t["loss_curve"][0]["validation"].is_array());
+    assert!(one["explanation"]["permutation_importance"].as_array().unwrap().len() == 10);
+}
+
+#[test]
+fn a_bad_hidden_layer_list_is_a_config_error() {
+    let out = runner()
+        .args(["check", "experiments/diabetes_mlp.toml", "--set", "model.mlp.grid.hidden_layers=[[8], [0]]"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[0] is out of range: expected a non-empty list of integers >= 1"), "{stderr}");
+}

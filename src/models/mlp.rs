@@ -1,0 +1,389 @@
+//! A multi-layer perceptron: dense layers with relu or tanh, a linear output (mse) for
+//! regression or a softmax output (cross-entropy) for classification, `l2/2 ||W||²` on the
+//! weights (not the biases). Trained by the gradient-descent loop of `gd.rs`, so it has the
+//! same optimizers, schedules, early stopping, divergence handling and loss curves.
+
+use super::catalog::Params;
+use super::gd::{train_flat, GdConfig, Objective};
+use super::loss::Loss;
+use super::{FitError, Fitted, LossCurve, Prediction};
+use crate::split::RandomState;
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+impl Activation {
+    fn apply(self, z: f64) -> f64 {
+        match self {
+            Activation::Relu => z.max(0.0),
+            Activation::Tanh => z.tanh(),
+        }
+    }
+
+    /// The derivative, from the activation's output `a`.
+    fn derivative(self, a: f64) -> f64 {
+        match self {
+            Activation::Relu => f64::from(u8::from(a > 0.0)),
+            Activation::Tanh => 1.0 - a * a,
+        }
+    }
+}
+
+/// Layer sizes and where each layer's weights and biases sit in the flat parameter vector.
+#[derive(Debug, Clone)]
+pub struct Architecture {
+    pub sizes: Vec<usize>,
+    pub activation: Activation,
+    /// The output is a softmax over classes (else one linear output).
+    pub softmax: bool,
+}
+
+impl Architecture {
+    fn layers(&self) -> usize {
+        self.sizes.len() - 1
+    }
+
+    /// Offset of layer `l`'s weights (out × in, row-major), then its biases.
+    fn offsets(&self) -> Vec<(usize, usize)> {
+        let mut at = 0;
+        (0..self.layers())
+            .map(|l| {
+                let (i, o) = (self.sizes[l], self.sizes[l + 1]);
+                let w = at;
+                at += i * o;
+                let b = at;
+                at += o;
+                (w, b)
+            })
+            .collect()
+    }
+
+    pub fn n_params(&self) -> usize {
+        (0..self.layers()).map(|l| self.sizes[l] * self.sizes[l + 1] + self.sizes[l + 1]).sum()
+    }
+
+    /// He-normal weights for relu, Glorot-uniform for tanh; zero biases.
+    pub fn init(&self, rng: &mut RandomState) -> Vec<f64> {
+        let mut p = vec![0.0; self.n_params()];
+        for (l, (w, _)) in self.offsets().into_iter().enumerate() {
+            let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+            for v in &mut p[w..w + fan_in * fan_out] {
+                *v = match self.activation {
+                    Activation::Relu => rng.next_normal() * (2.0 / fan_in as f64).sqrt(),
+                    Activation::Tanh => {
+                        let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                        (2.0 * rng.next_f64() - 1.0) * limit
+                    }
+                };
+            }
+        }
+        p
+    }
+
+    /// Every layer's activations for one input row (the last is the raw output z).
+    fn forward(&self, params: &[f64], x: &[f64], acts: &mut Vec<Vec<f64>>) {
+        acts.clear();
+        acts.push(x.to_vec());
+        let offsets = self.offsets();
+        for (l, (w, b)) in offsets.iter().enumerate() {
+            let (i, o) = (self.sizes[l], self.sizes[l + 1]);
+            let input = &acts[l];
+            let mut out = vec![0.0; o];
+            for (k, out_k) in out.iter_mut().enumerate() {
+                let row = &params[w + k * i..w + (k + 1) * i];
+                let z: f64 = params[b + k] + row.iter().zip(input).map(|(a, c)| a * c).sum::<f64>();
+                *out_k = if l + 1 < self.layers() { self.activation.apply(z) } else { z };
+            }
+            acts.push(out);
+        }
+    }
+
+    fn predict_row(&self, params: &[f64], x: &[f64]) -> Vec<f64> {
+        let mut acts = Vec::new();
+        self.forward(params, x, &mut acts);
+        acts.pop().unwrap_or_default()
+    }
+}
+
+/// The per-row loss and its gradient with respect to the output z.
+fn output_loss(softmax: bool, z: &[f64], target: f64, dz: &mut [f64]) -> f64 {
+    if softmax {
+        let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let mut sum = 0.0;
+        for (d, &zk) in dz.iter_mut().zip(z) {
+            *d = (zk - m).exp();
+            sum += *d;
+        }
+        for d in dz.iter_mut() {
+            *d /= sum;
+        }
+        let class = target as usize;
+        dz[class] -= 1.0;
+        m + sum.ln() - z[class]
+    } else {
+        let r = z[0] - target;
+        dz[0] = 2.0 * r;
+        r * r
+    }
+}
+
+pub struct MlpObjective<'a> {
+    pub arch: Architecture,
+    pub x: &'a Array2<f64>,
+    pub y: &'a [f64],
+    pub l2: f64,
+}
+
+const BLOCK: usize = 256;
+
+impl MlpObjective<'_> {
+    /// Sum of losses and gradients over a block of rows (backpropagation, one row at a time).
+    fn block(&self, rows: &[usize], params: &[f64]) -> (f64, Vec<f64>) {
+        let arch = &self.arch;
+        let offsets = arch.offsets();
+        let mut grad = vec![0.0; params.len()];
+        let mut total = 0.0;
+        let mut acts = Vec::new();
+        for &r in rows {
+            let x = self.x.row(r);
+            let x = x.as_slice().unwrap_or(&[]);
+            arch.forward(params, x, &mut acts);
+            let out = acts.last().map_or(0, Vec::len);
+            let mut delta = vec![0.0; out];
+            total += output_loss(arch.softmax, &acts[arch.layers()], self.y[r], &mut delta);
+            for l in (0..arch.layers()).rev() {
+                let (w, b) = offsets[l];
+                let (i, o) = (arch.sizes[l], arch.sizes[l + 1]);
+                let input = &acts[l];
+                for k in 0..o {
+                    grad[b + k] += delta[k];
+                    let g = &mut grad[w + k * i..w + (k + 1) * i];
+                    for (gj, aj) in g.iter_mut().zip(input) {
+                        *gj += delta[k] * aj;
+                    }
+                }
+                if l > 0 {
+                    let mut prev = vec![0.0; i];
+                    for k in 0..o {
+                        let row = &params[w + k * i..w + (k + 1) * i];
+                        for (p, wk) in prev.iter_mut().zip(row) {
+                            *p += wk * delta[k];
+                        }
+                    }
+                    for (p, a) in prev.iter_mut().zip(&acts[l]) {
+                        *p *= arch.activation.derivative(*a);
+                    }
+                    delta = prev;
+                }
+            }
+        }
+        (total, grad)
+    }
+
+    fn weight_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        self.arch
+            .offsets()
+            .into_iter()
+            .enumerate()
+            .map(|(l, (w, _))| w..w + self.arch.sizes[l] * self.arch.sizes[l + 1])
+            .collect()
+    }
+}
+
+impl Objective for MlpObjective<'_> {
+    fn loss_and_gradient(&self, rows: Option<&[usize]>, params: &[f64]) -> (f64, Vec<f64>) {
+        let all: Vec<usize>;
+        let rows = match rows {
+            Some(r) => r,
+            None => {
+                all = (0..self.x.nrows()).collect();
+                &all
+            }
+        };
+        // Fixed row blocks, reduced in block order: the same sums for any thread count.
+        let parts: Vec<(f64, Vec<f64>)> = rows.par_chunks(BLOCK).map(|chunk| self.block(chunk, params)).collect();
+        let mut total = 0.0;
+        let mut grad = vec![0.0; params.len()];
+        for (t, g) in parts {
+            total += t;
+            for (a, b) in grad.iter_mut().zip(g) {
+                *a += b;
+            }
+        }
+        let n = rows.len().max(1) as f64;
+        for g in &mut grad {
+            *g /= n;
+        }
+        if self.l2 > 0.0 {
+            for range in self.weight_ranges() {
+                for k in range {
+                    grad[k] += self.l2 * params[k];
+                }
+            }
+        }
+        (total / n, grad)
+    }
+
+    fn mean_loss(&self, rows: &[usize], params: &[f64]) -> f64 {
+        self.block(rows, params).0 / rows.len().max(1) as f64
+    }
+
+    fn penalty(&self, params: &[f64]) -> f64 {
+        0.5 * self.l2 * self.weight_ranges().into_iter().flat_map(|r| params[r].iter()).map(|v| v * v).sum::<f64>()
+    }
+}
+
+pub struct MlpModel {
+    arch: Architecture,
+    params: Vec<f64>,
+    curve: LossCurve,
+}
+
+impl Fitted for MlpModel {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        let outputs: Vec<Vec<f64>> =
+            x.rows().into_iter().map(|r| self.arch.predict_row(&self.params, &r.to_vec())).collect();
+        if self.arch.softmax {
+            let k = self.arch.sizes[self.arch.layers()];
+            let mut p = Array2::<f64>::zeros((x.nrows(), k));
+            for (i, z) in outputs.iter().enumerate() {
+                let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
+                for (j, v) in z.iter().enumerate() {
+                    p[[i, j]] = (v - m).exp() / s;
+                }
+            }
+            Prediction::Probabilities(p)
+        } else {
+            Prediction::Values(Array1::from_iter(outputs.iter().map(|z| z[0])))
+        }
+    }
+
+    fn coefficients(&self) -> Option<super::Coefficients> {
+        None
+    }
+
+    fn loss_curve(&self) -> Option<LossCurve> {
+        Some(self.curve.clone())
+    }
+}
+
+/// Trains an MLP. `classes` is 0 for regression, else the number of classes.
+pub fn fit(params: &Params, x: &Array2<f64>, y: &[f64], classes: usize, seed: u32) -> Result<MlpModel, FitError> {
+    let mut sizes = vec![x.ncols()];
+    sizes.extend(params.int_list("hidden_layers"));
+    sizes.push(classes.max(1));
+    let activation = if params.str("activation") == "tanh" { Activation::Tanh } else { Activation::Relu };
+    let arch = Architecture { sizes, activation, softmax: classes > 0 };
+    // Initial weights get their own stream, apart from the batch order's.
+    let mut init_rng = RandomState::new(seed.rotate_left(16) ^ 0x5bd1_e995);
+    let init = arch.init(&mut init_rng);
+    let cfg = GdConfig::from_params(params, Loss::Mse);
+    let objective = MlpObjective { arch: arch.clone(), x, y, l2: cfg.l2 };
+    let (trained, curve) = train_flat(&cfg, x.nrows(), &objective, init, seed)?;
+    Ok(MlpModel { arch, params: trained, curve })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::catalog::{ModelKind, ParamValue};
+    use std::collections::BTreeMap;
+
+    fn params(pairs: &[(&str, ParamValue)]) -> Params {
+        let given: BTreeMap<String, ParamValue> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        Params::resolve(ModelKind::Mlp, &given)
+    }
+
+    #[test]
+    fn backpropagation_matches_finite_differences() {
+        // Irregular inputs keep every relu pre-activation away from its kink.
+        let x = Array2::from_shape_fn((7, 3), |(i, j)| (1.7 * i as f64 + 2.3 * j as f64 + 0.31).sin());
+        for (softmax, y, out, activation) in [
+            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Tanh),
+            (true, vec![0.0, 2.0, 1.0, 2.0, 0.0, 1.0, 1.0], 3, Activation::Tanh),
+            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Relu),
+        ] {
+            let arch = Architecture { sizes: vec![3, 4, 3, out], activation, softmax };
+            let objective = MlpObjective { arch: arch.clone(), x: &x, y: &y, l2: 0.1 };
+            let mut p0 = arch.init(&mut RandomState::new(3));
+            // Non-zero biases: with zero biases a unit whose inputs are all zero sits exactly on
+            // relu's kink, where finite differences are meaningless.
+            for (l, (_, b)) in arch.offsets().into_iter().enumerate() {
+                for k in 0..arch.sizes[l + 1] {
+                    p0[b + k] = 0.05 + 0.01 * k as f64;
+                }
+            }
+            let (_, grad) = objective.loss_and_gradient(None, &p0);
+            let f = |p: &[f64]| objective.loss_and_gradient(None, p).0 + objective.penalty(p);
+            let h = 1e-6;
+            for k in 0..p0.len() {
+                let mut plus = p0.clone();
+                plus[k] += h;
+                let mut minus = p0.clone();
+                minus[k] -= h;
+                let numeric = (f(&plus) - f(&minus)) / (2.0 * h);
+                assert!(
+                    (numeric - grad[k]).abs() < 1e-5,
+                    "{activation:?} softmax={softmax} param {k}: {numeric} vs {}",
+                    grad[k]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn learns_xor() {
+        let x = ndarray::array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+        let y = [0.0, 1.0, 1.0, 0.0];
+        let p = params(&[
+            ("hidden_layers", ParamValue::IntList(vec![8])),
+            ("activation", ParamValue::Str("tanh".into())),
+            ("learning_rate", ParamValue::Float(0.05)),
+            ("epochs", ParamValue::Int(2000)),
+            ("batch_size", ParamValue::Int(0)),
+            ("tol", ParamValue::Float(0.0)),
+            ("patience", ParamValue::Int(100)),
+        ]);
+        let model = fit(&p, &x, &y, 2, 1).unwrap();
+        let Prediction::Probabilities(proba) = model.predict(&x) else { panic!("classifier") };
+        let predicted = crate::metrics::predicted_classes(&proba);
+        assert_eq!(predicted, vec![0, 1, 1, 0]);
+    }
+
+    #[test]
+    fn fits_a_sine_curve() {
+        let n = 200;
+        let x = Array2::from_shape_fn((n, 1), |(i, _)| -3.0 + 6.0 * i as f64 / (n - 1) as f64);
+        let y: Vec<f64> = (0..n).map(|i| x[[i, 0]].sin()).collect();
+        let p = params(&[
+            ("hidden_layers", ParamValue::IntList(vec![32, 32])),
+            ("activation", ParamValue::Str("tanh".into())),
+            ("learning_rate", ParamValue::Float(0.01)),
+            ("epochs", ParamValue::Int(1500)),
+            ("batch_size", ParamValue::Int(32)),
+            ("tol", ParamValue::Float(0.0)),
+            ("patience", ParamValue::Int(200)),
+        ]);
+        let model = fit(&p, &x, &y, 0, 7).unwrap();
+        let Prediction::Values(pred) = model.predict(&x) else { panic!("regressor") };
+        let mse = crate::metrics::regression(crate::config::Metric::Mse, &y, &pred.to_vec());
+        assert!(mse < 0.01, "sine MSE {mse}");
+    }
+
+    #[test]
+    fn training_is_seeded() {
+        let x = Array2::from_shape_fn((50, 2), |(i, j)| ((i * 3 + j) % 11) as f64 / 5.0);
+        let y: Vec<f64> = (0..50).map(|i| (i % 7) as f64).collect();
+        let p = params(&[("hidden_layers", ParamValue::IntList(vec![5])), ("epochs", ParamValue::Int(20))]);
+        let a = fit(&p, &x, &y, 0, 11).unwrap();
+        let b = fit(&p, &x, &y, 0, 11).unwrap();
+        assert_eq!(a.params, b.params);
+        assert_eq!(a.curve, b.curve);
+    }
+}
