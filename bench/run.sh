@@ -3,7 +3,7 @@
 # Prints wall time, peak RSS, the ratio and whether the fold metrics agree. See BENCHMARKS.md.
 #
 #   bench/run.sh            # both workloads
-#   bench/run.sh ridge      # one of: ridge, logistic
+#   bench/run.sh svm mlp    # any of: ridge, logistic, svm, mlp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads=("$@")
@@ -16,6 +16,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 cargo build --release --quiet
 [ -f bench/data/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data
+[ -f bench/data/small/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data/small 5000
 mkdir -p bench/out
 
 for w in "${workloads[@]}"; do

@@ -23,6 +23,21 @@ if workload == "ridge":
     search.fit(X, y)
     # Keyed by position in the grid: runner prints 10.0 as "10", Python as "10.0".
     result = {"mse": [[-search.cv_results_[f"split{k}_test_score"][i] for k in range(5)] for i in range(len(alphas))]}
+elif workload in ("svm", "mlp"):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.svm import SVC
+    df = pd.read_csv("bench/data/small/classification.csv")
+    X, y = df.drop(columns=["label"]), df["label"]
+    if workload == "svm":
+        model = SVC(C=1.0, kernel="rbf", gamma="scale")
+    else:
+        # alpha is the L2 strength on the mean loss, as runner's l2; 50 epochs, no early stop.
+        model = MLPClassifier(hidden_layer_sizes=(32,), activation="relu", solver="adam", learning_rate_init=0.001,
+                              batch_size=32, max_iter=50, tol=0.0, n_iter_no_change=1000, alpha=0.0001, random_state=0)
+    search = GridSearchCV(make_pipeline(StandardScaler(), model), {}, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                          scoring="accuracy", n_jobs=2, refit=False)
+    search.fit(X, y)
+    result = {"accuracy": [[search.cv_results_[f"split{k}_test_score"][0] for k in range(5)]]}
 else:
     df = pd.read_csv("bench/data/classification.csv")
     X, y = df.drop(columns=["label"]), df["label"]
