@@ -340,25 +340,8 @@ impl Fitted for GdModel {
         let z = x.dot(&self.weights.w.t()) + &Array1::from(self.weights.b.clone());
         match self.head {
             Head::Identity => Prediction::Values(z.column(0).to_owned()),
-            Head::Sigmoid => {
-                let mut p = Array2::zeros((x.nrows(), 2));
-                for (i, &zi) in z.column(0).iter().enumerate() {
-                    let p1 = 1.0 / (1.0 + (-zi).exp());
-                    p[[i, 0]] = 1.0 - p1;
-                    p[[i, 1]] = p1;
-                }
-                Prediction::Probabilities(p)
-            }
-            Head::Softmax => {
-                let mut p = z;
-                for mut row in p.rows_mut() {
-                    let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                    row.mapv_inplace(|v| (v - m).exp());
-                    let s = row.sum();
-                    row.mapv_inplace(|v| v / s);
-                }
-                Prediction::Probabilities(p)
-            }
+            Head::Sigmoid => Prediction::Probabilities(super::sigmoid_probabilities(z.column(0).iter().copied())),
+            Head::Softmax => Prediction::Probabilities(super::softmax_rows(z)),
         }
     }
 
@@ -396,13 +379,7 @@ pub fn fit_logistic(
     class_names: &[String],
     seed: u32,
 ) -> Result<GdModel, FitError> {
-    let mut present: Vec<usize> = y.to_vec();
-    present.sort_unstable();
-    present.dedup();
-    if present.len() < 2 {
-        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
-        return Err(FitError::OneClass(name));
-    }
+    super::classes_present(y, class_names)?;
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
     let (loss, outputs, head) = if class_names.len() == 2 {
         (Loss::LogLoss, 1, Head::Sigmoid)

@@ -11,7 +11,7 @@ use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
 use super::{Coefficients, FitError, Fitted, Prediction};
 use linfa::traits::Fit;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 
 struct Binary {
     weights: Array1<f64>,
@@ -21,13 +21,7 @@ struct Binary {
 impl Fitted for Binary {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let z = x.dot(&self.weights) + self.intercept;
-        let mut proba = Array2::<f64>::zeros((x.nrows(), 2));
-        for (i, zi) in z.iter().enumerate() {
-            let p1 = 1.0 / (1.0 + (-zi).exp());
-            proba[[i, 0]] = 1.0 - p1;
-            proba[[i, 1]] = p1;
-        }
-        Prediction::Probabilities(proba)
+        Prediction::Probabilities(super::sigmoid_probabilities(z.iter().copied()))
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
@@ -43,14 +37,7 @@ struct Multinomial {
 
 impl Fitted for Multinomial {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let mut z = x.dot(&self.weights) + &self.intercepts;
-        for mut row in z.axis_iter_mut(Axis(0)) {
-            let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-            row.mapv_inplace(|v| (v - m).exp());
-            let s = row.sum();
-            row.mapv_inplace(|v| v / s);
-        }
-        Prediction::Probabilities(z)
+        Prediction::Probabilities(super::softmax_rows(x.dot(&self.weights) + &self.intercepts))
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
@@ -62,13 +49,7 @@ impl Fitted for Multinomial {
 }
 
 pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]) -> Result<Box<dyn Fitted>, FitError> {
-    let mut present: Vec<usize> = y.to_vec();
-    present.sort_unstable();
-    present.dedup();
-    if present.len() < 2 {
-        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
-        return Err(FitError::OneClass(name));
-    }
+    let present = super::classes_present(y, class_names)?;
     if let Some(absent) = (0..class_names.len()).find(|c| !present.contains(c)) {
         return Err(FitError::Solver(format!(
             "class `{}` has no rows in this fold's training part, so a multinomial model cannot learn it",

@@ -39,7 +39,7 @@ impl Weights {
 
 /// The per-row loss and its derivative with respect to each output `z_k`.
 /// `target` is the regression value, or the class index as f64.
-fn row_loss(loss: Loss, z: &[f64], target: f64, dz: &mut [f64]) -> f64 {
+pub(crate) fn row_loss(loss: Loss, z: &[f64], target: f64, dz: &mut [f64]) -> f64 {
     match loss {
         Loss::Mse => {
             let r = z[0] - target;

@@ -5,7 +5,7 @@
 
 use super::catalog::Params;
 use super::gd::{train_flat, GdConfig, Objective};
-use super::loss::Loss;
+use super::loss::{row_loss, Loss};
 use super::{FitError, Fitted, LossCurve, Prediction};
 use crate::split::RandomState;
 use ndarray::{Array1, Array2};
@@ -110,28 +110,6 @@ impl Architecture {
     }
 }
 
-/// The per-row loss and its gradient with respect to the output z.
-fn output_loss(softmax: bool, z: &[f64], target: f64, dz: &mut [f64]) -> f64 {
-    if softmax {
-        let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        let mut sum = 0.0;
-        for (d, &zk) in dz.iter_mut().zip(z) {
-            *d = (zk - m).exp();
-            sum += *d;
-        }
-        for d in dz.iter_mut() {
-            *d /= sum;
-        }
-        let class = target as usize;
-        dz[class] -= 1.0;
-        m + sum.ln() - z[class]
-    } else {
-        let r = z[0] - target;
-        dz[0] = 2.0 * r;
-        r * r
-    }
-}
-
 pub struct MlpObjective<'a> {
     pub arch: Architecture,
     pub x: &'a Array2<f64>,
@@ -155,7 +133,12 @@ impl MlpObjective<'_> {
             arch.forward(params, x, &mut acts);
             let out = acts.last().map_or(0, Vec::len);
             let mut delta = vec![0.0; out];
-            total += output_loss(arch.softmax, &acts[arch.layers()], self.y[r], &mut delta);
+            total += row_loss(
+                if arch.softmax { Loss::Softmax } else { Loss::Mse },
+                &acts[arch.layers()],
+                self.y[r],
+                &mut delta,
+            );
             for l in (0..arch.layers()).rev() {
                 let (w, b) = offsets[l];
                 let (i, o) = (arch.sizes[l], arch.sizes[l + 1]);
@@ -250,15 +233,8 @@ impl Fitted for MlpModel {
             x.rows().into_iter().map(|r| self.arch.predict_row(&self.params, &r.to_vec())).collect();
         if self.arch.softmax {
             let k = self.arch.sizes[self.arch.layers()];
-            let mut p = Array2::<f64>::zeros((x.nrows(), k));
-            for (i, z) in outputs.iter().enumerate() {
-                let m = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
-                for (j, v) in z.iter().enumerate() {
-                    p[[i, j]] = (v - m).exp() / s;
-                }
-            }
-            Prediction::Probabilities(p)
+            let z = Array2::from_shape_fn((x.nrows(), k), |(i, j)| outputs[i][j]);
+            Prediction::Probabilities(super::softmax_rows(z))
         } else {
             Prediction::Values(Array1::from_iter(outputs.iter().map(|z| z[0])))
         }

@@ -109,6 +109,40 @@ pub fn fit(
     Ok(fitted)
 }
 
+/// Softmax of each row of decision values, in place.
+pub(crate) fn softmax_rows(mut z: Array2<f64>) -> Array2<f64> {
+    for mut row in z.rows_mut() {
+        let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        row.mapv_inplace(|v| (v - m).exp());
+        let s = row.sum();
+        row.mapv_inplace(|v| v / s);
+    }
+    z
+}
+
+/// Two-class probabilities `[1 - σ(z), σ(z)]` from binary decision values.
+pub(crate) fn sigmoid_probabilities(z: impl ExactSizeIterator<Item = f64>) -> Array2<f64> {
+    let mut proba = Array2::<f64>::zeros((z.len(), 2));
+    for (i, zi) in z.enumerate() {
+        let p1 = 1.0 / (1.0 + (-zi).exp());
+        proba[[i, 0]] = 1.0 - p1;
+        proba[[i, 1]] = p1;
+    }
+    proba
+}
+
+/// The classes present in a training part; a classifier needs at least two.
+pub(crate) fn classes_present(y: &[usize], class_names: &[String]) -> Result<Vec<usize>, FitError> {
+    let mut present: Vec<usize> = y.to_vec();
+    present.sort_unstable();
+    present.dedup();
+    if present.len() < 2 {
+        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
+        return Err(FitError::OneClass(name));
+    }
+    Ok(present)
+}
+
 /// `x·w + b`, in parallel over row blocks (each row's dot product is the same whatever the
 /// thread count).
 pub fn linear_predict(x: &Array2<f64>, w: &Array1<f64>, b: f64) -> Array1<f64> {

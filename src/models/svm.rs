@@ -90,13 +90,7 @@ impl Fitted for OneVsOne {
                 row[1] = d / 2.0;
             }
         }
-        for mut row in decision.rows_mut() {
-            let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-            row.mapv_inplace(|v| (v - m).exp());
-            let s = row.sum();
-            row.mapv_inplace(|v| v / s);
-        }
-        Prediction::Probabilities(decision)
+        Prediction::Probabilities(super::softmax_rows(decision))
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
@@ -110,13 +104,7 @@ pub fn fit_svc(
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let n_classes = class_names.len();
-    let mut present: Vec<usize> = y.to_vec();
-    present.sort_unstable();
-    present.dedup();
-    if present.len() < 2 {
-        let name = present.first().and_then(|&c| class_names.get(c)).cloned().unwrap_or_default();
-        return Err(FitError::OneClass(name));
-    }
+    super::classes_present(y, class_names)?;
     let c = params.f64("c");
     let mut pairs = Vec::new();
     for i in 0..n_classes {

@@ -89,35 +89,29 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
         builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
+        macro_rules! draw {
+            ($chart:expr, $y_desc:expr) => {{
+                let mut chart = $chart;
+                chart.configure_mesh().x_desc("epoch").y_desc($y_desc).draw()?;
+                for (i, (name, c)) in curves.iter().enumerate() {
+                    let color = Palette99::pick(i).to_rgba();
+                    chart
+                        .draw_series(LineSeries::new(
+                            c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
+                            color.stroke_width(2),
+                        ))?
+                        .label(name.clone())
+                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                }
+                chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+            }};
+        }
+        let x_range = 1f64..epochs.max(2.0);
         if log_y {
-            let mut chart = builder.build_cartesian_2d(1f64..epochs.max(2.0), (lo * 0.9..hi * 1.1).log_scale())?;
-            chart.configure_mesh().x_desc("epoch").y_desc("loss (log scale)").draw()?;
-            for (i, (name, c)) in curves.iter().enumerate() {
-                let color = Palette99::pick(i).to_rgba();
-                chart
-                    .draw_series(LineSeries::new(
-                        c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
-                        color.stroke_width(2),
-                    ))?
-                    .label(name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            }
-            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+            draw!(builder.build_cartesian_2d(x_range, (lo * 0.9..hi * 1.1).log_scale())?, "loss (log scale)");
         } else {
             let pad = (hi - lo).abs().max(1e-12) * 0.05;
-            let mut chart = builder.build_cartesian_2d(1f64..epochs.max(2.0), (lo - pad)..(hi + pad))?;
-            chart.configure_mesh().x_desc("epoch").y_desc("loss").draw()?;
-            for (i, (name, c)) in curves.iter().enumerate() {
-                let color = Palette99::pick(i).to_rgba();
-                chart
-                    .draw_series(LineSeries::new(
-                        c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
-                        color.stroke_width(2),
-                    ))?
-                    .label(name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            }
-            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+            draw!(builder.build_cartesian_2d(x_range, (lo - pad)..(hi + pad))?, "loss");
         }
         Ok(())
     })
