@@ -14,5 +14,6 @@ pub mod models;
 pub mod plan;
 pub mod preprocess;
 pub mod report;
+pub mod ridge_path;
 pub mod split;
 pub mod sweep;

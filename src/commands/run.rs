@@ -127,6 +127,7 @@ fn run_one(
         trials: &plan.trials,
         metrics: &plan.metrics,
         seed: plan.experiment.seed,
+        shortcuts: true,
     };
     let mut records = sweep::run(&input, jobs, &filter, stop, &sink);
     bar.finish_and_clear();

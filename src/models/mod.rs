@@ -5,7 +5,7 @@ pub mod catalog;
 mod elasticnet;
 pub mod gd;
 mod lbfgs;
-mod linalg;
+pub mod linalg;
 mod linear;
 mod logistic;
 pub mod loss;

@@ -7,6 +7,7 @@ mod common;
 mod gd;
 mod nonlinear;
 mod reports;
+mod shortcuts;
 mod sklearn;
 mod splits;
 mod sweep;

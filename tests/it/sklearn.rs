@@ -35,8 +35,16 @@ fn the_boston_run_prints_the_test_mse() {
 #[test]
 fn ridge_grid_matches_under_5_fold_raw_and_scaled() {
     let f = fixture("boston_ridge.json");
-    for (file, key) in [("boston_ridge_raw.toml", "raw"), ("boston_ridge_standard.toml", "standard")] {
-        let (r, _dir) = run_report(&root().join("tests/fixtures/experiments").join(file), &[]);
+    // With mse alone the sweep takes the ridge shortcut (sufficient statistics); with the
+    // default metrics, the ordinary path. Both must equal scikit-learn.
+    for (file, key, extra) in [
+        ("boston_ridge_raw.toml", "raw", None),
+        ("boston_ridge_standard.toml", "standard", None),
+        ("boston_ridge_raw.toml", "raw", Some("report.metrics=[\"mse\"]")),
+        ("boston_ridge_standard.toml", "standard", Some("report.metrics=[\"mse\"]")),
+    ] {
+        let args: Vec<&str> = extra.map(|e| vec!["--set", e]).unwrap_or_default();
+        let (r, _dir) = run_report(&root().join("tests/fixtures/experiments").join(file), &args);
         for alpha in ["0.01", "0.1", "1", "10", "100"] {
             let ours = floats(&trial(&r, &format!("ridge[alpha={alpha}]"))["test"]["mse"]["folds"]);
             let theirs = floats(&f[key][format!("{:?}", alpha.parse::<f64>().unwrap())]);

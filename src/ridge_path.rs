@@ -1,0 +1,258 @@
+//! A shortcut for ridge grids: one pass over the data accumulates, for every fold's test
+//! block, the sufficient statistics `XᵀX`, `Xᵀy`, `Σx`, `Σy`, `Σy²` (of values shifted by the
+//! column means, for accuracy). A fold's training statistics are the total minus its block;
+//! standard scaling, centring, the solve and the mse/rmse/r2 of both sides all follow from
+//! them, so no fold matrix is ever built. It applies when every trial's numbers can be had
+//! this way (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which
+//! gives the same numbers up to rounding (tests compare the two).
+
+use crate::config::{Metric, Scale};
+use crate::data::{Feature, Target};
+use crate::models::catalog::ModelKind;
+use crate::models::linalg::cholesky_solve;
+use crate::models::FitError;
+use crate::preprocess::PreprocessError;
+use crate::sweep::{CoefficientsRecord, SweepInput, Trial};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Sums over one block of rows, in coordinates shifted by the global means.
+#[derive(Debug, Clone)]
+struct BlockStats {
+    n: f64,
+    sx: Array1<f64>,
+    sy: f64,
+    syy: f64,
+    xx: Array2<f64>,
+    xy: Array1<f64>,
+}
+
+impl BlockStats {
+    fn zeros(d: usize) -> Self {
+        BlockStats { n: 0.0, sx: Array1::zeros(d), sy: 0.0, syy: 0.0, xx: Array2::zeros((d, d)), xy: Array1::zeros(d) }
+    }
+
+    fn add(&mut self, o: &BlockStats) {
+        self.n += o.n;
+        self.sx += &o.sx;
+        self.sy += o.sy;
+        self.syy += o.syy;
+        self.xx += &o.xx;
+        self.xy += &o.xy;
+    }
+
+    fn minus(&self, o: &BlockStats) -> BlockStats {
+        BlockStats {
+            n: self.n - o.n,
+            sx: &self.sx - &o.sx,
+            sy: self.sy - o.sy,
+            syy: self.syy - o.syy,
+            xx: &self.xx - &o.xx,
+            xy: &self.xy - &o.xy,
+        }
+    }
+
+    /// Sum of squared residuals of `ỹ - c0 - v·x̃` over the block.
+    fn sse(&self, c0: f64, v: &Array1<f64>) -> f64 {
+        self.syy - 2.0 * c0 * self.sy - 2.0 * v.dot(&self.xy)
+            + self.n * c0 * c0
+            + 2.0 * c0 * v.dot(&self.sx)
+            + v.dot(&self.xx.dot(v))
+    }
+
+    fn ss_tot(&self) -> f64 {
+        self.syy - self.sy * self.sy / self.n
+    }
+}
+
+pub struct RidgePath {
+    /// One block per fold (its test rows), then the rows no fold tests.
+    blocks: Vec<BlockStats>,
+    total: BlockStats,
+    shift_x: Array1<f64>,
+    shift_y: f64,
+    names: Vec<String>,
+    standard: Vec<bool>,
+}
+
+const CHUNK: usize = 2048;
+
+/// The mean/std-free metrics the statistics give exactly.
+fn stats_metric(m: Metric) -> bool {
+    matches!(m, Metric::Mse | Metric::Rmse | Metric::R2)
+}
+
+impl RidgePath {
+    /// Whether a trial is scored by the shortcut.
+    pub fn handles(trial: &Trial) -> bool {
+        trial.kind == ModelKind::Ridge && trial.params.bool("fit_intercept")
+    }
+
+    /// The statistics, or `None` when the sweep does not qualify: a regression target,
+    /// numeric features without missing values, `none` or `standard` scaling, folds whose
+    /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse
+    /// and r2, and at least one ridge trial.
+    pub fn prepare(input: &SweepInput<'_>) -> Option<RidgePath> {
+        let ds = input.dataset;
+        let Target::Regression(y) = &ds.target else { return None };
+        if !input.metrics.iter().all(|&m| stats_metric(m)) || !input.trials.iter().any(Self::handles) {
+            return None;
+        }
+        let n = ds.rows();
+        let mut columns = Vec::new();
+        let mut standard = Vec::new();
+        for f in &ds.features {
+            let Feature::Numeric { name, values } = f else { return None };
+            let scale = input.preprocess.rule_for(name).scale;
+            if values.iter().any(|v| v.is_nan()) || scale == Scale::Minmax {
+                return None;
+            }
+            columns.push(values.as_slice());
+            standard.push(scale == Scale::Standard);
+        }
+        let folds = &input.plan.folds;
+        let mut block_of = vec![folds.len(); n];
+        for (f, fold) in folds.iter().enumerate() {
+            if fold.train.len() + fold.test.len() != n {
+                return None;
+            }
+            for &r in &fold.test {
+                if block_of[r] != folds.len() {
+                    return None;
+                }
+                block_of[r] = f;
+            }
+        }
+        let d = columns.len();
+        let shift_x = Array1::from_iter(columns.iter().map(|c| c.iter().sum::<f64>() / n as f64));
+        let shift_y = y.iter().sum::<f64>() / n as f64;
+        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); folds.len() + 1];
+        for (r, &b) in block_of.iter().enumerate() {
+            rows_of[b].push(r);
+        }
+        // Every (block, chunk) in parallel; each block's chunks are added in order.
+        let work: Vec<(usize, &[usize])> =
+            rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
+        let partials: Vec<(usize, BlockStats)> = work
+            .par_iter()
+            .map(|&(b, rows)| {
+                let mut x = Array2::<f64>::zeros((rows.len(), d));
+                for (j, col) in columns.iter().enumerate() {
+                    for (i, &r) in rows.iter().enumerate() {
+                        x[[i, j]] = col[r] - shift_x[j];
+                    }
+                }
+                let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
+                let stats = BlockStats {
+                    n: rows.len() as f64,
+                    sx: x.sum_axis(ndarray::Axis(0)),
+                    sy: yc.sum(),
+                    syy: yc.dot(&yc),
+                    xx: x.t().dot(&x),
+                    xy: x.t().dot(&yc),
+                };
+                (b, stats)
+            })
+            .collect();
+        let mut blocks = vec![BlockStats::zeros(d); folds.len() + 1];
+        for (b, s) in &partials {
+            blocks[*b].add(s);
+        }
+        let mut total = BlockStats::zeros(d);
+        for b in &blocks {
+            total.add(b);
+        }
+        let names = ds.features.iter().map(|f| f.name().to_string()).collect();
+        Some(RidgePath { blocks, total, shift_x, shift_y, names, standard })
+    }
+
+    /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
+    pub fn unit(&self, trial: &Trial, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
+        let test = &self.blocks[f];
+        let train = self.total.minus(test);
+        let nt = train.n;
+        let d = self.shift_x.len();
+        let m = &train.sx / nt;
+        let ym = train.sy / nt;
+        let mut c = &train.xx - &(outer(&m, &m) * nt);
+        let mut cy = &train.xy - &(&m * (nt * ym));
+        // Design-space columns are (x - a) / s: a = train mean, s = train std when standard.
+        let mut a = Array1::<f64>::zeros(d);
+        let mut s = Array1::<f64>::ones(d);
+        for j in 0..d {
+            if self.standard[j] {
+                let mean = self.shift_x[j] + m[j];
+                let std = (c[[j, j]].max(0.0) / nt).sqrt();
+                if std <= 1e-12 * (train.xx[[j, j]] / nt).sqrt() || !std.is_finite() {
+                    let e = PreprocessError::ConstantInFold {
+                        column: self.names[j].clone(),
+                        value: mean,
+                        scale: "standard",
+                    };
+                    return Err(e.to_string());
+                }
+                a[j] = mean;
+                s[j] = std;
+            }
+        }
+        for i in 0..d {
+            for j in 0..d {
+                c[[i, j]] /= s[i] * s[j];
+            }
+            cy[i] /= s[i];
+        }
+        let alpha = trial.params.f64("alpha");
+        for i in 0..d {
+            c[[i, i]] += alpha;
+        }
+        let wz = cholesky_solve(&c, &cy).ok_or_else(|| {
+            FitError::Singular(format!("XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"))
+                .to_string()
+        })?;
+        let mean_z: Array1<f64> = (0..d).map(|j| (self.shift_x[j] + m[j] - a[j]) / s[j]).collect();
+        let bz = self.shift_y + ym - wz.dot(&mean_z);
+        let v: Array1<f64> = (0..d).map(|j| wz[j] / s[j]).collect();
+        let c0 = bz - self.shift_y + (0..d).map(|j| wz[j] * (self.shift_x[j] - a[j]) / s[j]).sum::<f64>();
+        let score = |b: &BlockStats| -> BTreeMap<Metric, Option<f64>> {
+            let mse = b.sse(c0, &v) / b.n;
+            metrics
+                .iter()
+                .map(|&metric| {
+                    let value = match metric {
+                        Metric::Mse => mse,
+                        Metric::Rmse => mse.sqrt(),
+                        _ => {
+                            let (sse, tot) = (mse * b.n, b.ss_tot());
+                            if tot == 0.0 {
+                                if sse == 0.0 {
+                                    1.0
+                                } else {
+                                    0.0
+                                }
+                            } else {
+                                1.0 - sse / tot
+                            }
+                        }
+                    };
+                    (metric, value.is_finite().then_some(value))
+                })
+                .collect()
+        };
+        Ok(Scored {
+            test: score(test),
+            train: score(&train),
+            coefficients: CoefficientsRecord { weights: vec![wz.to_vec()], intercepts: vec![bz] },
+        })
+    }
+}
+
+pub struct Scored {
+    pub test: BTreeMap<Metric, Option<f64>>,
+    pub train: BTreeMap<Metric, Option<f64>>,
+    pub coefficients: CoefficientsRecord,
+}
+
+fn outer(a: &Array1<f64>, b: &Array1<f64>) -> Array2<f64> {
+    Array2::from_shape_fn((a.len(), b.len()), |(i, j)| a[i] * b[j])
+}
