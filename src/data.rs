@@ -105,6 +105,8 @@ pub enum DataError {
     UnknownColumn { location: String, what: &'static str, name: String, path: String, hint: String, columns: String },
     #[error("column `{column}`, {row}: `{value}` is not a number (the column's other values are numeric; list its missing-value token in [dataset] missing, or fix the cell)")]
     NonNumeric { column: String, row: String, value: String },
+    #[error("column `{column}`, {row}: {value} is not a finite number")]
+    NotFinite { column: String, row: String, value: f64 },
     #[error("column `{column}` has a missing value at {row}; choose how to fill it with [preprocess] impute (or [preprocess.columns.{column}] impute = \"mean\", \"median\", \"mode\", \"constant\", \"interpolate\" or \"drop\")")]
     Missing { column: String, row: String },
     #[error("{location}: target `{target}` holds integers; say whether they are classes or quantities with task = \"classification\" or task = \"regression\" in [dataset]")]
@@ -178,6 +180,17 @@ fn is_number(s: &str) -> bool {
 /// Turns a polars column into a raw column. A text column whose values are mostly numbers is
 /// a numeric column with a bad cell: that is an error naming the cell, not a category.
 fn raw_column(path: &Path, col: &Column, missing: &[String], categorical: bool) -> Result<RawColumn, DataError> {
+    let raw = raw_column_values(path, col, missing, categorical)?;
+    // inf is parsed as a number but would poison every statistic: refuse it, naming the cell.
+    if let RawColumn::Numeric { values, .. } = &raw {
+        if let Some((row, &value)) = values.iter().enumerate().find(|(_, v)| v.is_infinite()) {
+            return Err(DataError::NotFinite { column: col.name().to_string(), row: row_label(path, row), value });
+        }
+    }
+    Ok(raw)
+}
+
+fn raw_column_values(path: &Path, col: &Column, missing: &[String], categorical: bool) -> Result<RawColumn, DataError> {
     let name = col.name().to_string();
     let s = col.as_materialized_series();
     let unreadable =

@@ -82,7 +82,7 @@ impl ParamType {
                     _ => unreachable!(),
                 };
                 let below = if *min_exclusive { x <= *min } else { x < *min };
-                if x.is_nan() || below || x > *max {
+                if !x.is_finite() || below || x > *max {
                     Err(format!("{x} is out of range: expected a {}", self.describe()))
                 } else {
                     Ok(ParamValue::Float(x))

@@ -62,6 +62,20 @@ fn cases() -> Vec<Case> {
             code: 2,
             expect: &["column `x2`", "row 2 (line 3 of the file)", "`abc` is not a number"],
         },
+        Case {
+            name: "infinite value",
+            toml: "",
+            files: &[("data.csv", "x1,x2,y\n1.0,2.0,3.5\n2.0,1.0,inf\n3.0,4.0,7.5\n4.0,3.0,7.0\n")],
+            code: 2,
+            expect: &["column `y`, row 2 (line 3 of the file): inf is not a finite number"],
+        },
+        Case {
+            name: "infinite parameter",
+            toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = inf\n",
+            files: &[],
+            code: 2,
+            expect: &["exp.toml:8:9", "inf is out of range"],
+        },
         Case { name: "empty file", toml: "", files: &[("data.csv", "")], code: 2, expect: &["data.csv", "is empty"] },
         Case { name: "header only", toml: "", files: &[("data.csv", "x1,x2,y\n")], code: 2, expect: &["has a header but no data rows"] },
         Case {
