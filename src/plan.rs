@@ -28,6 +28,19 @@ impl RunPlan {
         self.trials.len() * self.split.folds.len()
     }
 
+    /// The sweep's view of this plan (shortcuts on).
+    pub fn sweep_input(&self) -> crate::sweep::SweepInput<'_> {
+        crate::sweep::SweepInput {
+            dataset: &self.dataset,
+            preprocess: &self.experiment.preprocess,
+            plan: &self.split,
+            trials: &self.trials,
+            metrics: &self.metrics,
+            seed: self.experiment.seed,
+            shortcuts: true,
+        }
+    }
+
     /// What trials.jsonl results are valid for: the experiment text, the overrides, the
     /// data and the runner version.
     pub fn run_key(&self) -> String {

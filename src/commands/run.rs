@@ -120,16 +120,7 @@ fn run_one(
             *best = Some(mean);
         }
     };
-    let input = sweep::SweepInput {
-        dataset: &plan.dataset,
-        preprocess: &plan.experiment.preprocess,
-        plan: &plan.split,
-        trials: &plan.trials,
-        metrics: &plan.metrics,
-        seed: plan.experiment.seed,
-        shortcuts: true,
-    };
-    let mut records = sweep::run(&input, jobs, &filter, stop, &sink);
+    let mut records = sweep::run(&plan.sweep_input(), jobs, &filter, stop, &sink);
     bar.finish_and_clear();
     records.extend(previous);
 

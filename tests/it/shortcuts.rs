@@ -9,15 +9,7 @@ use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 
 fn sweep(plan: &RunPlan, shortcuts: bool) -> (Vec<UnitRecord>, bool) {
-    let input = SweepInput {
-        dataset: &plan.dataset,
-        preprocess: &plan.experiment.preprocess,
-        plan: &plan.split,
-        trials: &plan.trials,
-        metrics: &plan.metrics,
-        seed: plan.experiment.seed,
-        shortcuts,
-    };
+    let input = SweepInput { shortcuts, ..plan.sweep_input() };
     let engaged = RidgePath::prepare(&input).is_some();
     let done = HashSet::new();
     let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {});
