@@ -323,6 +323,22 @@ mod tests {
     }
 
     #[test]
+    fn column_fold_ids_work_like_predefined_split() {
+        // scikit-learn's PredefinedSplit([0, 1, -1, 1, 0]): -1 rows always train.
+        let ids = SplitColumn::FoldIds(vec![0, 1, -1, 1, 0]);
+        let plan = plan_split(&SplitConfig::Column { column: "fold".into() }, 5, None, Some(&ids), 0).unwrap();
+        assert_eq!(
+            plan.folds,
+            vec![Fold { train: vec![1, 2, 3], test: vec![0, 4] }, Fold { train: vec![0, 2, 4], test: vec![1, 3] }]
+        );
+        let tags = SplitColumn::TrainTest(vec![false, true, false]);
+        let plan = plan_split(&SplitConfig::Column { column: "s".into() }, 3, None, Some(&tags), 0).unwrap();
+        assert_eq!(plan.folds, vec![Fold { train: vec![0, 2], test: vec![1] }]);
+        let all_train = SplitColumn::TrainTest(vec![false, false]);
+        assert!(plan_split(&SplitConfig::Column { column: "s".into() }, 2, None, Some(&all_train), 0).is_err());
+    }
+
+    #[test]
     fn stratified_kfold_keeps_class_proportions() {
         let labels: Vec<usize> = (0..30).map(|i| usize::from(i >= 20)).collect();
         let names = vec!["a".to_string(), "b".to_string()];
