@@ -6,7 +6,7 @@ use crate::config::{Experiment, FillValue, Impute, Scale, SplitConfig, Task};
 use crate::split::SplitColumn;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One feature column as the preprocessing stage sees it.
 #[derive(Debug, Clone)]
@@ -69,7 +69,6 @@ impl Target {
 /// The loaded, cleaned dataset every fold indexes into. Loaded once, shared by every trial.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    pub path: PathBuf,
     pub sha256: String,
     /// Rows in the file.
     pub rows_total: usize,
@@ -538,7 +537,6 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     drop(frame);
     release_freed_memory();
     Ok(Dataset {
-        path: path.clone(),
         sha256,
         rows_total: n_file,
         rows_dropped_target,

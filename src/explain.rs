@@ -9,7 +9,7 @@ use crate::models::{self, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::split::RandomState;
-use crate::sweep::{unit_seed, Trial};
+use crate::sweep::{metric_value, unit_seed, Trial};
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -35,14 +35,6 @@ pub struct Explanation {
     /// (actual, predicted) for every test row of every fold (regression only).
     #[serde(skip)]
     pub predictions: Vec<(f64, f64)>,
-}
-
-fn score(metric: Metric, y: &Targets, p: &Prediction) -> f64 {
-    match (y, p) {
-        (Targets::Regression(y), Prediction::Values(v)) => metrics::regression(metric, &y.to_vec(), &v.to_vec()),
-        (Targets::Classes(y), Prediction::Probabilities(pr)) => metrics::classification(metric, y, pr),
-        _ => f64::NAN,
-    }
 }
 
 /// Design-matrix columns of each original feature (one-hot groups move together).
@@ -77,7 +69,7 @@ pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
         let seed = unit_seed(plan.experiment.seed, &trial.id, f);
         let model = models::fit(trial.kind, &trial.params, &data, &classes, seed).ok()?;
         let base_prediction = model.predict(&data.test_x);
-        let base = score(metric, &data.test_y, &base_prediction);
+        let base = metric_value(metric, &data.test_y, &base_prediction);
         if let (Targets::Regression(y), Prediction::Values(p)) = (&data.test_y, &base_prediction) {
             predictions.extend(y.iter().copied().zip(p.iter().copied()));
         }
@@ -99,7 +91,7 @@ pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
                                 shuffled[[i, c]] = data.test_x[[p, c]];
                             }
                         }
-                        let s = score(metric, &data.test_y, &model.predict(&shuffled));
+                        let s = metric_value(metric, &data.test_y, &model.predict(&shuffled));
                         if metric.higher_is_better() {
                             base - s
                         } else {

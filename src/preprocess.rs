@@ -30,14 +30,13 @@ impl Targets {
 }
 
 /// One fold's train and test matrices, ready for a model. Column `j` of both matrices is
-/// `feature_names[j]`.
+/// `feature_names(dataset, drop_first)[j]`.
 #[derive(Debug, Clone)]
 pub struct FoldData {
     pub train_x: Array2<f64>,
     pub train_y: Targets,
     pub test_x: Array2<f64>,
     pub test_y: Targets,
-    pub feature_names: Vec<String>,
     pub n_classes: usize,
     /// The training part's centred Gram matrix, computed once and shared by every trial of
     /// the fold that needs it (a ridge grid solves all its alphas from it).
@@ -119,7 +118,7 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
 
 /// Builds one fold's matrices. Statistics come from `fold.train` only.
 pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
-    let names = feature_names(ds, cfg.drop_first);
+    let width = feature_names(ds, cfg.drop_first).len();
     // First fit every column's transform on the training rows, then fill both matrices
     // row by row (contiguous writes, parallel over row blocks).
     let mut transforms = Vec::with_capacity(ds.features.len());
@@ -142,8 +141,8 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             }
         }
     }
-    let train_x = design_matrix(&transforms, &fold.train, names.len());
-    let test_x = design_matrix(&transforms, &fold.test, names.len());
+    let train_x = design_matrix(&transforms, &fold.train, width);
+    let test_x = design_matrix(&transforms, &fold.test, width);
     let (train_y, test_y, n_classes) = match &ds.target {
         Target::Regression(y) => (
             Targets::Regression(fold.train.iter().map(|&r| y[r]).collect()),
@@ -156,7 +155,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             classes.len(),
         ),
     };
-    Ok(FoldData { train_x, train_y, test_x, test_y, feature_names: names, n_classes, gram: OnceLock::new() })
+    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
 }
 
 /// One feature column's fitted transform, writing into design-matrix columns from `column`.

@@ -293,16 +293,22 @@ fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTr
     metrics_wanted
         .iter()
         .map(|&m| {
-            let v = match (y, prediction) {
-                (Targets::Regression(y), Prediction::Values(p)) => {
-                    metrics::regression(m, y.as_slice().unwrap_or(&y.to_vec()), p.as_slice().unwrap_or(&p.to_vec()))
-                }
-                (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(m, y, p),
-                _ => f64::NAN,
-            };
+            let v = metric_value(m, y, prediction);
             (m, v.is_finite().then_some(v))
         })
         .collect()
+}
+
+/// One metric of a prediction; NaN when the metric does not apply.
+pub fn metric_value(metric: Metric, y: &Targets, prediction: &Prediction) -> f64 {
+    match (y, prediction) {
+        (Targets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
+            (Some(y), Some(p)) => metrics::regression(metric, y, p),
+            _ => metrics::regression(metric, &y.to_vec(), &p.to_vec()),
+        },
+        (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
+        _ => f64::NAN,
+    }
 }
 
 #[cfg(test)]

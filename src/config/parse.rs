@@ -520,17 +520,17 @@ impl<'d, 'a> Walker<'d, 'a> {
         self.check_keys(t, &["impute", "fill_value", "scale", "one_hot", "columns"]);
         let base = ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None };
         let default_rule = self.column_rule(t, &base);
-        let mut drop_first = Some(false);
-        if let Some(v) = t.get("one_hot") {
-            drop_first = None;
-            if let Some(oh) = self.table(v, "`one_hot` in [preprocess]".into()) {
+        let drop_first = match t.get("one_hot") {
+            None => Some(false),
+            Some(v) => self.table(v, "`one_hot` in [preprocess]".into()).and_then(|oh| {
                 self.check_keys(&oh, &["drop_first"]);
-                drop_first = Some(self.boolean(&oh, "drop_first").unwrap_or(false));
-                if oh.get("drop_first").is_some() && self.boolean(&oh, "drop_first").is_none() {
-                    drop_first = None;
+                if oh.get("drop_first").is_some() {
+                    self.boolean(&oh, "drop_first")
+                } else {
+                    Some(false)
                 }
-            }
-        }
+            }),
+        };
         let mut columns = BTreeMap::new();
         let mut ok = true;
         if let Some(v) = t.get("columns") {
