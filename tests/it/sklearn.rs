@@ -67,8 +67,12 @@ fn lasso_and_elastic_net_match_at_tight_tolerance() {
 }
 
 fn check_logistic(file: &str, fixture_name: &str, cs: &[&str], key: &str) {
+    check_logistic_with(file, fixture_name, cs, key, &[]);
+}
+
+fn check_logistic_with(file: &str, fixture_name: &str, cs: &[&str], key: &str, extra: &[&str]) {
     let f = fixture(fixture_name);
-    let (r, _dir) = run_report(&root().join("tests/fixtures/experiments").join(file), &[]);
+    let (r, _dir) = run_report(&root().join("tests/fixtures/experiments").join(file), extra);
     for c in cs {
         let fkey = format!("{:?}", c.parse::<f64>().unwrap());
         let t = trial(&r, &format!("logreg[c={c}]"));
@@ -97,6 +101,19 @@ fn check_logistic(file: &str, fixture_name: &str, cs: &[&str], key: &str) {
 #[test]
 fn binary_logistic_matches_on_breast_cancer() {
     check_logistic("breast_cancer_logistic.toml", "breast_cancer_logistic.json", &["0.01", "0.1", "1", "10"], "folds");
+}
+
+#[test]
+fn linfa_logistic_solver_matches_too() {
+    let linfa = ["--set", "model.logreg.solver=\"linfa\""];
+    check_logistic_with(
+        "breast_cancer_logistic.toml",
+        "breast_cancer_logistic.json",
+        &["0.01", "0.1", "1", "10"],
+        "folds",
+        &linfa,
+    );
+    check_logistic_with("iris_multinomial.toml", "iris_multinomial.json", &["0.1", "1", "10"], "folds", &linfa);
 }
 
 #[test]
