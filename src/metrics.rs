@@ -30,8 +30,10 @@ pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
             let mean = y.iter().sum::<f64>() / n;
             let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
             let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
-            // scikit-learn's force_finite convention for a constant target.
-            if ss_tot == 0.0 {
+            // scikit-learn: undefined (NaN) below two samples; force_finite for a constant target.
+            if y.len() < 2 {
+                f64::NAN
+            } else if ss_tot == 0.0 {
                 if ss_res == 0.0 {
                     1.0
                 } else {

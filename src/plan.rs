@@ -36,6 +36,7 @@ impl RunPlan {
             plan: &self.split,
             trials: &self.trials,
             metrics: &self.metrics,
+            rank_by: self.rank_by,
             seed: self.experiment.seed,
             shortcuts: true,
         }

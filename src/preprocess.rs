@@ -92,10 +92,6 @@ impl FoldData {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PreprocessError {
-    #[error(
-        "column `{column}` is constant ({value}) in this fold's training rows, so {scale} scaling would divide by zero"
-    )]
-    ConstantInFold { column: String, value: f64, scale: &'static str },
     #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
     NothingToImpute { column: String, what: &'static str },
 }
@@ -129,7 +125,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             Feature::Numeric { name, values } => {
                 let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
                 let filled = |r: usize| if values[r].is_nan() { fill.value_at(r) } else { values[r] };
-                let (shift, scale) = fit_scale(name, fold.train.iter().map(|&r| filled(r)), rule.scale)?;
+                let (shift, scale) = fit_scale(fold.train.iter().map(|&r| filled(r)), rule.scale);
                 transforms.push(ColumnTransform::Numeric { values, fill, shift, scale, column: j });
                 j += 1;
             }
@@ -229,10 +225,12 @@ fn fit_fill(
     impute: Impute,
     fill: Option<&FillValue>,
 ) -> Result<NumericFill, PreprocessError> {
-    let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
-    if known.len() == train.len() && impute != Impute::Interpolate {
+    // The fill is fitted whenever the column has a gap anywhere: a gap that only the test
+    // rows hold must be filled too (from the training rows, as SimpleImputer does).
+    if !values.iter().any(|v| v.is_nan()) {
         return Ok(NumericFill::None);
     }
+    let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
     let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
     Ok(match impute {
         Impute::Error | Impute::Drop => NumericFill::None,
@@ -316,33 +314,50 @@ fn fit_category_fill(
     }
 }
 
-/// `(shift, scale)` so that the scaled value is `(x - shift) / scale`.
-fn fit_scale(
-    name: &str,
-    train_values: impl Iterator<Item = f64> + Clone,
-    scale: Scale,
-) -> Result<(f64, f64), PreprocessError> {
-    let constant = |value, scale| PreprocessError::ConstantInFold { column: name.to_string(), value, scale };
+/// `(shift, scale)` so that the scaled value is `(x - shift) / scale`. A column that is
+/// constant on the training rows keeps scale 1, as scikit-learn's scalers do (so it becomes
+/// 0 under standard scaling); `constant_columns` lists them for the report.
+fn fit_scale(train_values: impl Iterator<Item = f64> + Clone, scale: Scale) -> (f64, f64) {
     match scale {
-        Scale::None => Ok((0.0, 1.0)),
+        Scale::None => (0.0, 1.0),
         Scale::Standard => {
             let n = train_values.clone().count() as f64;
             let mean = train_values.clone().sum::<f64>() / n;
-            let var = train_values.clone().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            // StandardScaler's two-pass variance with its rounding correction.
+            let (sum_sq, correction) =
+                train_values.fold((0.0, 0.0), |(sq, c), v| (sq + (v - mean) * (v - mean), c + (v - mean)));
+            let var = (sum_sq - correction * correction / n) / n;
+            // sklearn's `_is_constant_feature` and `_handle_zeros_in_scale`.
+            let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
             let std = var.sqrt();
-            if std == 0.0 || !std.is_finite() {
-                return Err(constant(mean, "standard"));
-            }
-            Ok((mean, std))
+            (mean, if constant || std < 10.0 * f64::EPSILON || !std.is_finite() { 1.0 } else { std })
         }
         Scale::Minmax => {
             let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            if hi == lo {
-                return Err(constant(lo, "minmax"));
-            }
-            Ok((lo, hi - lo))
+            let range = hi - lo;
+            (lo, if range < 10.0 * f64::EPSILON || !range.is_finite() { 1.0 } else { range })
         }
     }
+}
+
+/// Numeric columns that are constant on some fold's training rows (ignoring gaps): scaling
+/// leaves them unscaled, as scikit-learn does, and the report names them.
+pub fn constant_columns(ds: &Dataset, folds: &[Fold]) -> Vec<String> {
+    ds.features
+        .iter()
+        .filter_map(|f| match f {
+            Feature::Numeric { name, values } => Some((name, values)),
+            Feature::Categorical { .. } => None,
+        })
+        .filter(|(_, values)| {
+            folds.iter().any(|fold| {
+                let mut known = fold.train.iter().map(|&r| values[r]).filter(|v| !v.is_nan());
+                let first = known.next();
+                first.is_some_and(|x| known.all(|v| v == x))
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -358,14 +373,15 @@ mod tests {
 
     #[test]
     fn standard_scaling_uses_population_std() {
-        let (shift, scale) = fit_scale("x", [1.0, 2.0, 3.0].into_iter(), Scale::Standard).unwrap();
+        let (shift, scale) = fit_scale([1.0, 2.0, 3.0].into_iter(), Scale::Standard);
         assert_eq!(shift, 2.0);
         assert!((scale - (2.0f64 / 3.0).sqrt()).abs() < 1e-15);
     }
 
     #[test]
-    fn constant_training_column_is_an_error() {
-        assert!(fit_scale("x", [2.0, 2.0].into_iter(), Scale::Minmax).is_err());
+    fn constant_training_column_keeps_scale_one() {
+        assert_eq!(fit_scale([2.0, 2.0].into_iter(), Scale::Minmax), (2.0, 1.0));
+        assert_eq!(fit_scale([0.5, 0.5, 0.5].into_iter(), Scale::Standard), (0.5, 1.0));
     }
 
     #[test]

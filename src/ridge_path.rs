@@ -11,7 +11,6 @@ use crate::data::{Feature, Target};
 use crate::models::catalog::ModelKind;
 use crate::models::linalg::cholesky_solve;
 use crate::models::FitError;
-use crate::preprocess::PreprocessError;
 use crate::sweep::{CoefficientsRecord, SweepInput, Trial};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
@@ -72,7 +71,6 @@ pub struct RidgePath {
     total: BlockStats,
     shift_x: Array1<f64>,
     shift_y: f64,
-    names: Vec<String>,
     standard: Vec<bool>,
 }
 
@@ -163,8 +161,7 @@ impl RidgePath {
         for b in &blocks {
             total.add(b);
         }
-        let names = ds.features.iter().map(|f| f.name().to_string()).collect();
-        Some(RidgePath { blocks, total, shift_x, shift_y, names, standard })
+        Some(RidgePath { blocks, total, shift_x, shift_y, standard })
     }
 
     /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
@@ -184,16 +181,10 @@ impl RidgePath {
             if self.standard[j] {
                 let mean = self.shift_x[j] + m[j];
                 let std = (c[[j, j]].max(0.0) / nt).sqrt();
-                if std <= 1e-12 * (train.xx[[j, j]] / nt).sqrt() || !std.is_finite() {
-                    let e = PreprocessError::ConstantInFold {
-                        column: self.names[j].clone(),
-                        value: mean,
-                        scale: "standard",
-                    };
-                    return Err(e.to_string());
-                }
+                // A column constant on the training rows keeps scale 1, as StandardScaler does.
+                let constant = std <= 1e-12 * (train.xx[[j, j]] / nt).sqrt() || !std.is_finite();
                 a[j] = mean;
-                s[j] = std;
+                s[j] = if constant { 1.0 } else { std };
             }
         }
         for i in 0..d {
@@ -224,7 +215,9 @@ impl RidgePath {
                         Metric::Rmse => mse.sqrt(),
                         _ => {
                             let (sse, tot) = (mse * b.n, b.ss_tot());
-                            if tot == 0.0 {
+                            if b.n < 2.0 {
+                                f64::NAN
+                            } else if tot == 0.0 {
                                 if sse == 0.0 {
                                     1.0
                                 } else {

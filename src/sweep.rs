@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// One grid point of one model.
 #[derive(Debug, Clone)]
@@ -91,6 +92,9 @@ pub struct UnitRecord {
     /// Per-epoch losses of iterative trainers.
     #[serde(default)]
     pub loss_curve: Option<LossCurve>,
+    /// Warnings about a fit that succeeded (rank deficiency, non-convergence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +121,8 @@ pub struct SweepInput<'a> {
     pub plan: &'a SplitPlan,
     pub trials: &'a [Trial],
     pub metrics: &'a [Metric],
+    /// The metric trials are ranked by: a unit without it is failed.
+    pub rank_by: Metric,
     /// The experiment seed; each unit's own stream is derived from it, the trial and the fold.
     pub seed: u32,
     /// Score ridge grids from shared sufficient statistics when they qualify
@@ -180,35 +186,31 @@ pub fn run(
                     return Vec::new();
                 }
                 let shortcut = |t: usize| ridge.filter(|_| RidgePath::handles(&input.trials[t]));
-                // One fold's matrices, shared by every trial of the fold, built only if a
-                // trial needs them.
-                let data = todo
-                    .iter()
-                    .any(|&t| shortcut(t).is_none())
-                    .then(|| prepare_fold(input.dataset, input.preprocess, fold));
+                // One fold's matrices, shared by every trial of the fold, built by the first
+                // trial that needs them.
+                let data = OnceLock::new();
+                let fold_data = || data.get_or_init(|| prepare_fold(input.dataset, input.preprocess, fold));
                 todo.par_iter()
                     .filter(|_| !stop.load(Ordering::Relaxed))
                     .map(|&t| {
                         let trial = &input.trials[t];
-                        let record = match (shortcut(t), &data) {
-                            (Some(path), _) => match path.unit(trial, f, input.metrics) {
-                                Ok(s) => UnitRecord {
-                                    trial: trial.id.clone(),
-                                    fold: f,
-                                    status: Status::Ok,
-                                    reason: None,
-                                    test: s.test,
-                                    train: s.train,
-                                    coefficients: Some(s.coefficients),
-                                    confusion: None,
-                                    loss_curve: None,
-                                },
-                                Err(reason) => failed(trial, f, reason),
+                        // The shortcut's Cholesky can fail where the ordinary path's SVD
+                        // fallback succeeds: then the unit takes the ordinary path.
+                        let shortcut_record =
+                            shortcut(t).and_then(|path| path.unit(trial, f, input.metrics).ok()).map(|s| UnitRecord {
+                                test: s.test,
+                                train: s.train,
+                                coefficients: Some(s.coefficients),
+                                ..ok(trial, f)
+                            });
+                        let record = match shortcut_record {
+                            Some(record) => record,
+                            None => match fold_data() {
+                                Ok(data) => run_unit(input, trial, f, data),
+                                Err(e) => failed(trial, f, e.to_string()),
                             },
-                            (None, Some(Ok(data))) => run_unit(input, trial, f, data),
-                            (None, Some(Err(e))) => failed(trial, f, e.to_string()),
-                            (None, None) => failed(trial, f, "internal error: no fold data".into()),
                         };
+                        let record = require_rank_metric(record, input.rank_by);
                         sink(&record);
                         (t, record)
                     })
@@ -225,18 +227,37 @@ pub fn run(
     records.into_iter().map(|(_, r)| r).collect()
 }
 
-fn failed(trial: &Trial, fold: usize, reason: String) -> UnitRecord {
+/// An ok record with nothing measured yet.
+fn ok(trial: &Trial, fold: usize) -> UnitRecord {
     UnitRecord {
         trial: trial.id.clone(),
         fold,
-        status: Status::Failed,
-        reason: Some(reason),
+        status: Status::Ok,
+        reason: None,
         test: BTreeMap::new(),
         train: BTreeMap::new(),
         coefficients: None,
         confusion: None,
         loss_curve: None,
+        notes: Vec::new(),
     }
+}
+
+fn failed(trial: &Trial, fold: usize, reason: String) -> UnitRecord {
+    UnitRecord { status: Status::Failed, reason: Some(reason), ..ok(trial, fold) }
+}
+
+/// A unit whose ranking metric could not be computed is not ok: it could be neither ranked
+/// nor trusted (a NaN prediction, an overflow).
+fn require_rank_metric(record: UnitRecord, rank_by: Metric) -> UnitRecord {
+    if record.status != Status::Ok || record.test.get(&rank_by).is_some_and(Option::is_some) {
+        return record;
+    }
+    let reason = format!(
+        "the test {} is not a finite number on this fold (non-finite predictions, or a value too large for f64)",
+        rank_by.name()
+    );
+    UnitRecord { status: Status::Failed, reason: Some(reason), ..record }
 }
 
 fn class_names(ds: &Dataset) -> &[String] {
@@ -260,20 +281,20 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
             }
             _ => None,
         };
-        Ok::<_, FitError>((test, train, model.coefficients(), confusion, model.loss_curve()))
-    }));
-    match outcome {
-        Ok(Ok((test, train, coefficients, confusion, loss_curve))) => UnitRecord {
-            trial: trial.id.clone(),
-            fold,
-            status: Status::Ok,
-            reason: None,
+        let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
+        let notes = model.notes().iter().map(|n| n.describe(&names)).collect();
+        Ok::<_, FitError>(UnitRecord {
             test,
             train,
-            coefficients: coefficients.map(Into::into),
+            coefficients: model.coefficients().map(Into::into),
             confusion,
-            loss_curve,
-        },
+            loss_curve: model.loss_curve(),
+            notes,
+            ..ok(trial, fold)
+        })
+    }));
+    match outcome {
+        Ok(Ok(record)) => record,
         Ok(Err(e @ FitError::Diverged { .. })) => {
             UnitRecord { status: Status::Diverged, ..failed(trial, fold, e.to_string()) }
         }

@@ -218,17 +218,20 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: ModelKind::LinearRegression,
         name: "linear_regression",
-        engine: "linfa-linear (QR least squares)",
+        engine: "minimum-norm least squares by SVD (scipy's lstsq)",
         task: TaskSupport::Regression,
-        summary: "ordinary least squares, as sklearn.linear_model.LinearRegression",
-        params: &[FIT_INTERCEPT],
+        summary: "min ||y - Xw||^2, the minimum-norm solution when X is rank deficient, as sklearn.linear_model.LinearRegression",
+        params: &[
+            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F(1e-6), help: "singular values below tol x the largest count as zero (sklearn's tol, scipy's lstsq cond)" },
+            FIT_INTERCEPT,
+        ],
     },
     KindSpec {
         kind: ModelKind::Ridge,
         name: "ridge",
-        engine: "closed form (Cholesky of the centred Gram matrix)",
+        engine: "closed form (Cholesky of the centred Gram matrix; SVD when that is singular)",
         task: TaskSupport::Regression,
-        summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge",
+        summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge; alpha = 0 is minimum-norm least squares",
         params: &[
             ParamSpec { name: "alpha", ty: NON_NEGATIVE, default: Default::F(1.0), help: "L2 strength" },
             FIT_INTERCEPT,
@@ -237,27 +240,27 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: ModelKind::Lasso,
         name: "lasso",
-        engine: "linfa-elasticnet (coordinate descent)",
+        engine: "own cyclic coordinate descent on centred data, duality-gap stop (sklearn's cd_fast)",
         task: TaskSupport::Regression,
         summary: "min 1/(2n) ||y - Xw||^2 + alpha ||w||_1, as sklearn.linear_model.Lasso",
         params: &[
             ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "L1 strength" },
             ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "duality-gap tolerance" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
             FIT_INTERCEPT,
         ],
     },
     KindSpec {
         kind: ModelKind::ElasticNet,
         name: "elastic_net",
-        engine: "linfa-elasticnet (coordinate descent)",
+        engine: "own cyclic coordinate descent on centred data, duality-gap stop (sklearn's cd_fast)",
         task: TaskSupport::Regression,
         summary: "min 1/(2n) ||y - Xw||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2), as sklearn.linear_model.ElasticNet",
         params: &[
             ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "penalty strength" },
             ParamSpec { name: "l1_ratio", ty: UNIT, default: Default::F(0.5), help: "share of the L1 penalty" },
             ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "duality-gap tolerance" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
             FIT_INTERCEPT,
         ],
     },
@@ -310,7 +313,7 @@ pub static KINDS: &[KindSpec] = &[
         name: "mlp",
         engine: "runner's multi-layer perceptron, trained by the gradient-descent optimizers",
         task: TaskSupport::Both,
-        summary: "feed-forward network: mse for regression, softmax cross-entropy for classification, + l2/2 ||W||^2 (biases not penalised)",
+        summary: "feed-forward network: mean (z-y)^2 / 2 for regression and softmax cross-entropy for classification (sklearn's MLP losses), + l2/2 ||W||^2 (biases not penalised); sklearn's Glorot-uniform initialisation and stopping rule",
         params: MLP,
     },
     KindSpec {
@@ -333,7 +336,7 @@ pub static KINDS: &[KindSpec] = &[
 
 /// Optimizer settings shared by the gradient-descent kinds.
 macro_rules! gd_params {
-    ($optimizer:expr, $lr:expr, $epochs:expr, $batch:expr; $($loss:expr),+) => {
+    ($optimizer:expr, $lr:expr, $epochs:expr, $batch:expr, $tol:expr, $patience:expr; $($loss:expr),+) => {
         &[
             $($loss,)+
             ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: Default::S($optimizer), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
@@ -348,8 +351,8 @@ macro_rules! gd_params {
             ParamSpec { name: "eps", ty: POSITIVE, default: Default::F(1e-8), help: "adam's denominator guard" },
             ParamSpec { name: "l1", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L1 penalty l1 ||w||_1 (intercept never penalised)" },
             ParamSpec { name: "l2", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L2 penalty l2/2 ||w||^2 (intercept never penalised)" },
-            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F(1e-6), help: "stop when the loss has not improved by tol ..." },
-            ParamSpec { name: "patience", ty: ITERATIONS, default: Default::I(5), help: "... for patience epochs in a row" },
+            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F($tol), help: "an epoch improves when its loss is below the best so far minus tol ..." },
+            ParamSpec { name: "patience", ty: ITERATIONS, default: Default::I($patience), help: "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)" },
             ParamSpec { name: "early_stopping", ty: ParamType::Bool, default: Default::B(false), help: "watch the loss on a seeded validation hold-out instead, keep its best weights" },
             ParamSpec { name: "validation_fraction", ty: ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, default: Default::F(0.1), help: "share of training rows held out for early stopping" },
             FIT_INTERCEPT,
@@ -357,7 +360,7 @@ macro_rules! gd_params {
     };
 }
 
-static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0;
+static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0, 1e-6, 5;
     ParamSpec {
         name: "loss",
         ty: ParamType::Choice(&["mse", "mae", "huber"]),
@@ -372,7 +375,7 @@ static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0;
     }
 );
 
-static GD_LOGISTIC: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0; ParamSpec {
+static GD_LOGISTIC: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0, 1e-6, 5; ParamSpec {
     name: "loss",
     ty: ParamType::Choice(&["log_loss"]),
     default: Default::S("log_loss"),
@@ -380,10 +383,10 @@ static GD_LOGISTIC: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0; ParamSpec {
 });
 
 /// The MLP: its architecture, then the optimizer settings with scikit-learn's MLP defaults.
-static MLP: &[ParamSpec] = gd_params!("adam", 0.001, 200, 32;
+static MLP: &[ParamSpec] = gd_params!("adam", 0.001, 200, 32, 1e-4, 10;
     ParamSpec { name: "hidden_layers", ty: ParamType::IntList { min: 1, max: 100_000 }, default: Default::L(&[100]), help: "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)" },
-    ParamSpec { name: "activation", ty: ParamType::Choice(&["relu", "tanh"]), default: Default::S("relu"), help: "hidden-layer activation (He initialisation for relu, Glorot for tanh)" },
-    ParamSpec { name: "loss", ty: ParamType::Choice(&["auto"]), default: Default::S("auto"), help: "mse for regression, softmax cross-entropy for classification" });
+    ParamSpec { name: "activation", ty: ParamType::Choice(&["relu", "tanh"]), default: Default::S("relu"), help: "hidden-layer activation" },
+    ParamSpec { name: "loss", ty: ParamType::Choice(&["auto"]), default: Default::S("auto"), help: "half mse for regression, softmax cross-entropy for classification" });
 
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == name)

@@ -131,7 +131,7 @@ fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[
     }
 }
 
-/// A loss this many times the first epoch's counts as blown up.
+/// A loss this many times the starting loss counts as blown up.
 const BLOW_UP: f64 = 1e8;
 
 /// The training loop shared by every gradient-descent model: epochs of (shuffled) batches,
@@ -185,6 +185,9 @@ pub fn train_flat(
         last_finite_loss: curve.train.last().copied(),
         learning_rate: cfg.learning_rate,
     };
+    // Blow-up is judged against the loss before any step, so a first step that already
+    // exploded is caught too.
+    let start_loss = (objective.mean_loss(&train_rows, &params) + objective.penalty(&params)).max(1e-12);
     for epoch in 1..=cfg.epochs {
         if batch < n_train {
             rng.shuffle(&mut order);
@@ -201,8 +204,7 @@ pub fn train_flat(
         }
         // The data part is the mean over the epoch's batches; the penalty is at its final weights.
         let epoch_loss = data_loss / n_train as f64 + objective.penalty(&params);
-        let first = curve.train.first().copied().unwrap_or(epoch_loss);
-        if !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * first.max(1e-12) {
+        if !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * start_loss {
             return Err(diverged(epoch, &curve));
         }
         curve.train.push(epoch_loss);
@@ -214,17 +216,17 @@ pub fn train_flat(
             }
             None => epoch_loss,
         };
-        if monitored < best - cfg.tol {
+        // scikit-learn's MLP rule: an epoch is stale unless it beats the best by tol; the
+        // best follows every improvement; more than `patience` stale epochs in a row stop.
+        stale = if monitored > best - cfg.tol { stale + 1 } else { 0 };
+        if monitored < best {
             best = monitored;
-            stale = 0;
             if cfg.validation_fraction.is_some() {
                 best_params.clone_from(&params);
             }
-        } else {
-            stale += 1;
-            if stale >= cfg.patience {
-                break;
-            }
+        }
+        if stale > cfg.patience {
+            break;
         }
     }
     // With early stopping, keep the weights that did best on the validation rows.
@@ -471,9 +473,11 @@ mod tests {
         let (_, curve) = train(&cfg, &x, &y, 1, 0).unwrap();
         assert!(curve.train.len() < 100, "stopped after {} epochs", curve.train.len());
         let n = curve.train.len();
-        // The last `patience` epochs did not improve on the best by tol.
-        let best_before = curve.train[..n - 3].iter().cloned().fold(f64::INFINITY, f64::min);
-        assert!(curve.train[n - 3..].iter().all(|&l| l > best_before - 1e-3));
+        // Each of the last patience + 1 epochs failed to beat the best before it by tol.
+        for k in n - 4..n {
+            let best_before = curve.train[..k].iter().cloned().fold(f64::INFINITY, f64::min);
+            assert!(curve.train[k] > best_before - 1e-3, "epoch {k}");
+        }
     }
 
     #[test]

@@ -15,9 +15,16 @@ pub struct Minimum {
     pub x: Vec<f64>,
     pub value: f64,
     pub stop: Stop,
+    pub iterations: usize,
+    /// The largest gradient component at `x`.
+    pub gradient: f64,
 }
 
 const MEMORY: usize = 10;
+
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -32,12 +39,12 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut iterations = 0;
     loop {
-        let gmax = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let gmax = max_abs(&g);
         if gmax <= gtol {
-            return Minimum { x, value: fx, stop: Stop::Converged };
+            return Minimum { x, value: fx, stop: Stop::Converged, iterations, gradient: gmax };
         }
         if iterations >= max_iter {
-            return Minimum { x, value: fx, stop: Stop::MaxIterations };
+            return Minimum { x, value: fx, stop: Stop::MaxIterations, iterations, gradient: gmax };
         }
         iterations += 1;
         // Two-loop recursion: d = -H g.
@@ -83,7 +90,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             }
             step *= 0.5;
             if step < 1e-20 {
-                return Minimum { x, value: fx, stop: Stop::NoProgress };
+                return Minimum { x, value: fx, stop: Stop::NoProgress, iterations, gradient: gmax };
             }
         };
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
@@ -102,7 +109,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             y_hist.push(y);
         }
         if progress <= f64::EPSILON * previous.abs().max(1e-300) * 4.0 {
-            return Minimum { x, value: fx, stop: Stop::NoProgress };
+            return Minimum { x, value: fx, stop: Stop::NoProgress, iterations, gradient: max_abs(&g) };
         }
     }
 }

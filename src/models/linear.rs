@@ -1,41 +1,76 @@
-//! Ordinary least squares (linfa-linear) and ridge regression (closed form).
+//! Ordinary least squares (minimum-norm, by SVD) and ridge regression (closed form).
 
-use super::linalg::cholesky_solve;
-use super::{FitError, LinearModel};
+use super::linalg::{cholesky_solve, svd};
+use super::{center, FitError, FitNote, LinearModel};
 use crate::models::catalog::Params;
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, Targets};
-use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 
+/// scikit-learn's LinearRegression: centre, then `scipy.linalg.lstsq` (gelsd), whose
+/// singular values below `tol` times the largest count as zero. On a rank-deficient X
+/// (one-hot with every level, copied columns, p > n) this is the minimum-norm solution,
+/// and the model notes the rank.
 pub fn fit_ols(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
-    let dataset = linfa::DatasetBase::new(x.view(), y.view());
-    let model = linfa_linear::LinearRegression::new()
-        .with_intercept(params.bool("fit_intercept"))
-        .fit(&dataset)
-        .map_err(|e| FitError::Singular(e.to_string()))?;
-    Ok(LinearModel { weights: model.params().clone(), intercept: model.intercept() })
+    let (xc, yc, x_mean, y_mean) = center(x, y, params.bool("fit_intercept"));
+    least_squares(&xc, &yc, params.f64("tol"), &x_mean, y_mean)
 }
 
-/// scikit-learn's Ridge with the Cholesky solver: centre X and y (so the intercept is not
-/// penalised), solve `(XcᵀXc + αI) w = Xcᵀyc`, then `b = ȳ - x̄·w`. With an intercept, the
-/// fold's shared centred Gram matrix is used, so a grid of alphas costs one pass over the data.
+/// The minimum-norm least-squares fit of centred data, with the intercept restored.
+fn least_squares(
+    xc: &Array2<f64>,
+    yc: &Array1<f64>,
+    rcond: f64,
+    x_mean: &Array1<f64>,
+    y_mean: f64,
+) -> Result<LinearModel, FitError> {
+    let p = xc.ncols();
+    if p == 0 || xc.iter().all(|&v| v == 0.0) {
+        return Ok(LinearModel { weights: Array1::zeros(p), intercept: y_mean, notes: Vec::new() });
+    }
+    let d = svd(xc).ok_or_else(|| FitError::Singular("the SVD of the training matrix failed".into()))?;
+    let rank = d.rank(rcond);
+    let cut = rcond * d.s[0];
+    let w = d.solve(yc, |s| if s > cut { 1.0 / s } else { 0.0 });
+    let notes = if rank < p {
+        vec![FitNote::RankDeficient { rank, columns: p, dependent: d.dependent_columns(rank) }]
+    } else {
+        Vec::new()
+    };
+    let intercept = y_mean - x_mean.dot(&w);
+    Ok(LinearModel { weights: w, intercept, notes })
+}
+
+/// scikit-learn's Ridge: centre X and y (so the intercept is not penalised), solve
+/// `(XcᵀXc + αI) w = Xcᵀyc` by Cholesky, then `b = ȳ - x̄·w`. With an intercept the fold's
+/// shared centred Gram matrix is used, so a grid of alphas costs one pass over the data.
+/// When Cholesky fails (α lost in rounding), the SVD of Xc solves it, as scikit-learn falls
+/// back to its svd solver. `alpha = 0` is ordinary least squares (minimum-norm).
 pub fn fit_ridge(params: &Params, data: &FoldData) -> Result<LinearModel, FitError> {
     let alpha = params.f64("alpha");
+    let fit_intercept = params.bool("fit_intercept");
     let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return Err(FitError::Solver("ridge needs a regression target".into()));
     };
+    if alpha == 0.0 {
+        let (xc, yc, x_mean, y_mean) = center(x, y, fit_intercept);
+        let rcond = f64::EPSILON * xc.nrows().max(xc.ncols()) as f64;
+        return least_squares(&xc, &yc, rcond, &x_mean, y_mean);
+    }
     let own;
-    let stats = match (params.bool("fit_intercept"), data.centered_gram()) {
+    let stats = match (fit_intercept, data.centered_gram()) {
         (true, Some(shared)) => shared,
         _ => {
             own = centered_gram(x, y, false);
             &own
         }
     };
-    solve_ridge(stats, alpha)
+    match solve_ridge(stats, alpha) {
+        Ok(model) => Ok(model),
+        Err(_) => ridge_by_svd(x, y, alpha, fit_intercept),
+    }
 }
 
-/// The ridge solution from sufficient statistics.
+/// The ridge solution from sufficient statistics; `Err` when Cholesky fails.
 pub fn solve_ridge(stats: &CenteredGram, alpha: f64) -> Result<LinearModel, FitError> {
     let mut gram = stats.xtx.clone();
     for i in 0..gram.nrows() {
@@ -45,7 +80,21 @@ pub fn solve_ridge(stats: &CenteredGram, alpha: f64) -> Result<LinearModel, FitE
         FitError::Singular(format!("XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"))
     })?;
     let intercept = stats.y_mean - stats.x_mean.dot(&w);
-    Ok(LinearModel { weights: w, intercept })
+    Ok(LinearModel { weights: w, intercept, notes: Vec::new() })
+}
+
+/// scikit-learn's `_solve_svd`: `w = V diag(s/(s² + α)) Uᵀ yc`, singular values ≤ 1e-15 dropped.
+pub fn ridge_by_svd(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    alpha: f64,
+    fit_intercept: bool,
+) -> Result<LinearModel, FitError> {
+    let (xc, yc, x_mean, y_mean) = center(x, y, fit_intercept);
+    let d = svd(&xc).ok_or_else(|| FitError::Singular("the SVD of the training matrix failed".into()))?;
+    let w = d.solve(&yc, |s| if s > 1e-15 { s / (s * s + alpha) } else { 0.0 });
+    let intercept = y_mean - x_mean.dot(&w);
+    Ok(LinearModel { weights: w, intercept, notes: vec![FitNote::IllConditioned] })
 }
 
 #[cfg(test)]

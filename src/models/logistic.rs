@@ -9,13 +9,14 @@
 use super::catalog::Params;
 use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
-use super::{Coefficients, FitError, Fitted, Prediction};
+use super::{Coefficients, FitError, FitNote, Fitted, Prediction};
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 
 struct Binary {
     weights: Array1<f64>,
     intercept: f64,
+    notes: Vec<FitNote>,
 }
 
 impl Fitted for Binary {
@@ -27,12 +28,17 @@ impl Fitted for Binary {
     fn coefficients(&self) -> Option<Coefficients> {
         Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
     }
+
+    fn notes(&self) -> Vec<FitNote> {
+        self.notes.clone()
+    }
 }
 
 struct Multinomial {
     /// features × classes
     weights: Array2<f64>,
     intercepts: Array1<f64>,
+    notes: Vec<FitNote>,
 }
 
 impl Fitted for Multinomial {
@@ -45,6 +51,10 @@ impl Fitted for Multinomial {
             weights: self.weights.columns().into_iter().map(|c| c.to_vec()).collect(),
             intercepts: self.intercepts.to_vec(),
         })
+    }
+
+    fn notes(&self) -> Vec<FitNote> {
+        self.notes.clone()
     }
 }
 
@@ -82,7 +92,7 @@ pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]
             w.mapv_inplace(|v| -v);
             b = -b;
         }
-        Ok(Box::new(Binary { weights: w, intercept: b }))
+        Ok(Box::new(Binary { weights: w, intercept: b, notes: Vec::new() }))
     } else {
         let labels = Array1::from_iter(y.iter().copied());
         let dataset = linfa::DatasetBase::new(x.view(), labels.view());
@@ -101,7 +111,7 @@ pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]
             weights.column_mut(class).assign(&model.params().column(col));
             intercepts[class] = model.intercept()[col];
         }
-        Ok(Box::new(Multinomial { weights, intercepts }))
+        Ok(Box::new(Multinomial { weights, intercepts, notes: Vec::new() }))
     }
 }
 
@@ -134,12 +144,18 @@ fn fit_own(params: &Params, x: &Array2<f64>, y: &[usize], n_classes: usize) -> R
     if !m.value.is_finite() {
         return Err(FitError::NonFinite);
     }
-    // Hitting max_iter is not an error (scikit-learn warns and returns the iterate).
-    let _ = m.stop == Stop::Converged;
+    // Stopping short is not an error (scikit-learn warns and returns the iterate): it is noted.
+    let notes = match m.stop {
+        Stop::Converged => Vec::new(),
+        Stop::MaxIterations | Stop::NoProgress => vec![FitNote::NotConverged {
+            iterations: m.iterations,
+            detail: format!("largest gradient component {:.3e} above tol {:e}", m.gradient, params.f64("tol")),
+        }],
+    };
     let weights = unpack(&m.x);
     if outputs == 1 {
-        Ok(Box::new(Binary { weights: weights.w.row(0).to_owned(), intercept: weights.b[0] }))
+        Ok(Box::new(Binary { weights: weights.w.row(0).to_owned(), intercept: weights.b[0], notes }))
     } else {
-        Ok(Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b) }))
+        Ok(Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b), notes }))
     }
 }

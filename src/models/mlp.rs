@@ -67,19 +67,17 @@ impl Architecture {
         (0..self.layers()).map(|l| self.sizes[l] * self.sizes[l + 1] + self.sizes[l + 1]).sum()
     }
 
-    /// He-normal weights for relu, Glorot-uniform for tanh; zero biases.
+    /// scikit-learn's MLP initialisation: weights and biases uniform in ±sqrt(6 / (fan_in +
+    /// fan_out)) (Glorot), for relu and tanh alike.
     pub fn init(&self, rng: &mut RandomState) -> Vec<f64> {
         let mut p = vec![0.0; self.n_params()];
-        for (l, (w, _)) in self.offsets().into_iter().enumerate() {
+        for (l, (w, b)) in self.offsets().into_iter().enumerate() {
             let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
-            for v in &mut p[w..w + fan_in * fan_out] {
-                *v = match self.activation {
-                    Activation::Relu => rng.next_normal() * (2.0 / fan_in as f64).sqrt(),
-                    Activation::Tanh => {
-                        let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
-                        (2.0 * rng.next_f64() - 1.0) * limit
-                    }
-                };
+            let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+            // A layer's biases follow its weights.
+            debug_assert_eq!(b, w + fan_in * fan_out);
+            for v in &mut p[w..b + fan_out] {
+                *v = (2.0 * rng.next_f64() - 1.0) * limit;
             }
         }
         p
@@ -119,6 +117,10 @@ pub struct MlpObjective<'a> {
 
 const BLOCK: usize = 256;
 
+/// scikit-learn's MLP losses: half the squared error for regression (so `tol` means what
+/// it means there), the cross-entropy as it is for classification.
+const LOSS_SCALE: [f64; 2] = [0.5, 1.0];
+
 impl MlpObjective<'_> {
     /// Sum of losses and gradients over a block of rows (backpropagation, one row at a time).
     fn block(&self, rows: &[usize], params: &[f64]) -> (f64, Vec<f64>) {
@@ -133,12 +135,12 @@ impl MlpObjective<'_> {
             arch.forward(params, x, &mut acts);
             let out = acts.last().map_or(0, Vec::len);
             let mut delta = vec![0.0; out];
-            total += row_loss(
-                if arch.softmax { Loss::Softmax } else { Loss::Mse },
-                &acts[arch.layers()],
-                self.y[r],
-                &mut delta,
-            );
+            let loss = if arch.softmax { Loss::Softmax } else { Loss::Mse };
+            total +=
+                row_loss(loss, &acts[arch.layers()], self.y[r], &mut delta) * LOSS_SCALE[usize::from(arch.softmax)];
+            for d in &mut delta {
+                *d *= LOSS_SCALE[usize::from(arch.softmax)];
+            }
             for l in (0..arch.layers()).rev() {
                 let (w, b) = offsets[l];
                 let (i, o) = (arch.sizes[l], arch.sizes[l + 1]);

@@ -48,6 +48,46 @@ pub trait Fitted: Send + Sync {
     fn loss_curve(&self) -> Option<LossCurve> {
         None
     }
+    /// What the user should know about a fit that succeeded (rank, convergence).
+    fn notes(&self) -> Vec<FitNote> {
+        Vec::new()
+    }
+}
+
+/// A warning about a successful fit, recorded on its unit and shown in the report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FitNote {
+    /// The (centred) design matrix has rank `rank` of `columns`; `dependent` are the
+    /// design-matrix columns that take part in a linear dependency.
+    RankDeficient { rank: usize, columns: usize, dependent: Vec<usize> },
+    /// An iterative solver stopped at its iteration limit before its tolerance was met.
+    NotConverged { iterations: usize, detail: String },
+    /// The Cholesky solve failed on a numerically singular system; the SVD solved it.
+    IllConditioned,
+}
+
+impl FitNote {
+    /// The note in words, naming design-matrix columns by `feature_names`.
+    pub fn describe(&self, feature_names: &[String]) -> String {
+        match self {
+            FitNote::RankDeficient { rank, columns, dependent } => {
+                let names: Vec<&str> =
+                    dependent.iter().filter_map(|&j| feature_names.get(j).map(String::as_str)).collect();
+                format!(
+                    "the design matrix has rank {rank} of {columns} (linearly dependent columns: {}); \
+                     the minimum-norm solution is reported",
+                    names.join(", ")
+                )
+            }
+            FitNote::NotConverged { iterations, detail } => format!(
+                "did not converge in {iterations} iterations ({detail}); scale the features \
+                 ([preprocess] scale = \"standard\") or raise max_iter"
+            ),
+            FitNote::IllConditioned => {
+                "the regularised Gram matrix is numerically singular (Cholesky failed); solved by SVD instead".into()
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
@@ -162,6 +202,7 @@ pub fn linear_predict(x: &Array2<f64>, w: &Array1<f64>, b: f64) -> Array1<f64> {
 pub struct LinearModel {
     pub weights: Array1<f64>,
     pub intercept: f64,
+    pub notes: Vec<FitNote>,
 }
 
 impl Fitted for LinearModel {
@@ -172,4 +213,23 @@ impl Fitted for LinearModel {
     fn coefficients(&self) -> Option<Coefficients> {
         Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
     }
+
+    fn notes(&self) -> Vec<FitNote> {
+        self.notes.clone()
+    }
+}
+
+/// Column means of `x` and the mean of `y` (zeros without an intercept), and both centred:
+/// scikit-learn's `_preprocess_data`, so the intercept is never penalised.
+pub(crate) fn center(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    fit_intercept: bool,
+) -> (Array2<f64>, Array1<f64>, Array1<f64>, f64) {
+    if !fit_intercept || x.nrows() == 0 {
+        return (x.clone(), y.clone(), Array1::zeros(x.ncols()), 0.0);
+    }
+    let x_mean = x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
+    let y_mean = y.mean().unwrap_or(0.0);
+    (x - &x_mean, y - y_mean, x_mean, y_mean)
 }

@@ -132,6 +132,14 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         }
         writeln!(s)?;
     }
+    if !d.constant_columns.is_empty() {
+        let names: Vec<String> = d.constant_columns.iter().map(|c| format!("`{}`", md_escape(c))).collect();
+        writeln!(
+            s,
+            "Constant on some fold's training rows (kept; scaling leaves them unscaled, as scikit-learn does): {}.\n",
+            names.join(", ")
+        )?;
+    }
     if let Some(classes) = &d.classes {
         writeln!(s, "Class balance:\n")?;
         writeln!(s, "| class | rows | share |\n|---|---:|---:|")?;
@@ -326,6 +334,18 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         for t in failures {
             let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
             writeln!(s, "| {} | {} | {} |", md_escape(&t.id), status, md_escape(t.reason.as_deref().unwrap_or("")))?;
+        }
+        writeln!(s)?;
+    }
+
+    let noted: Vec<&TrialReport> = r.trials.iter().filter(|t| !t.notes.is_empty()).collect();
+    if !noted.is_empty() {
+        writeln!(s, "## Warnings\n")?;
+        writeln!(s, "| trial | warning |\n|---|---|")?;
+        for t in noted {
+            for note in &t.notes {
+                writeln!(s, "| {} | {} |", md_escape(&t.id), md_escape(note))?;
+            }
         }
         writeln!(s)?;
     }

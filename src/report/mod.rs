@@ -85,6 +85,10 @@ pub struct DatasetInfo {
     pub columns: Vec<ColumnInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<ClassCount>>,
+    /// Numeric columns constant on some fold's training rows: scaling leaves them unscaled
+    /// (scale 1), as scikit-learn's scalers do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub constant_columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +131,9 @@ pub struct TrialReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confusion_matrix: Option<Vec<Vec<usize>>>,
     pub loss_curve: Option<Value>,
+    /// Warnings about folds that fitted (rank deficiency, non-convergence), `fold k: …`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +202,7 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
         features: plan.feature_names.clone(),
         columns,
         classes,
+        constant_columns: crate::preprocess::constant_columns(ds, &plan.split.folds),
     }
 }
 
@@ -229,6 +237,26 @@ fn coefficients_value(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Value> 
         }
         Some(Value::Object(m))
     }
+}
+
+/// Each distinct note once, prefixed with the folds it came from (`folds 1, 3: …`).
+fn fold_notes(recs: &[&UnitRecord]) -> Vec<String> {
+    let mut by_note: Vec<(&str, Vec<String>)> = Vec::new();
+    for r in recs {
+        for n in &r.notes {
+            match by_note.iter_mut().find(|(text, _)| text == n) {
+                Some((_, folds)) => folds.push((r.fold + 1).to_string()),
+                None => by_note.push((n, vec![(r.fold + 1).to_string()])),
+            }
+        }
+    }
+    by_note
+        .into_iter()
+        .map(|(text, folds)| {
+            let label = if folds.len() == 1 { "fold" } else { "folds" };
+            format!("{label} {}: {text}", folds.join(", "))
+        })
+        .collect()
 }
 
 /// Builds the report from every unit record (any order). Pure: the same records give the
@@ -294,6 +322,7 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
             .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
             .collect();
         let loss_curve = (!curves.is_empty()).then(|| Value::Array(curves));
+        let notes = fold_notes(&recs);
         trials.push(TrialReport {
             id: t.id.clone(),
             model: t.model.clone(),
@@ -306,6 +335,7 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
             coefficients,
             confusion_matrix,
             loss_curve,
+            notes,
         });
     }
     let best = ranked(&trials, plan.rank_by).first().and_then(|&i| {

@@ -120,6 +120,7 @@ mod tests {
                 coefficients: None,
                 confusion: None,
                 loss_curve: None,
+                notes: Vec::new(),
             })
             .collect();
         (

@@ -29,7 +29,8 @@ fn the_boston_run_prints_the_test_mse() {
     let out = tempfile::tempdir().unwrap();
     let assert = runner().args(["experiments/boston.toml", "--out"]).arg(out.path()).assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    assert!(stdout.contains("21.5174442311772"), "{stdout}");
+    // scikit-learn 1.9.1 prints 21.517444231177183 here; the tutorial says 21.517444231177247.
+    assert!(stdout.contains("21.51744423117"), "{stdout}");
 }
 
 #[test]
