@@ -2,7 +2,7 @@
 //! [`Dataset`] of typed feature columns and a target. All data errors name the column and row.
 
 use crate::config::diag::suggestion;
-use crate::config::{Experiment, FillValue, Impute, Scale, SplitConfig, Task};
+use crate::config::{Experiment, FillValue, Impute, SplitConfig, Task};
 use crate::split::SplitColumn;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -118,8 +118,6 @@ pub enum DataError {
     NoTarget { target: String },
     #[error("target `{target}` has a single class `{class}`: classification needs at least two")]
     OneClass { target: String, class: String },
-    #[error("column `{column}` is constant (every value is {value}); {scale} scaling would divide by zero: drop it with [dataset] exclude or set its scale to \"none\"")]
-    Constant { column: String, value: String, scale: &'static str },
     #[error("{location}: impute = \"{impute}\" cannot fill the categorical column `{column}`; use \"mode\", \"constant\" or \"drop\"")]
     ImputeOnText { location: String, impute: &'static str, column: String },
     #[error("{location}: fill_value for column `{column}` must be {expected}")]
@@ -496,15 +494,6 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         missing_counts.push((0..file_rows.len()).filter(|&r| f.is_missing(r)).count());
         if let (Some(r), Impute::Error) = (first, rule.impute) {
             return Err(DataError::Missing { column: f.name().to_string(), row: row_label(path, file_rows[r]) });
-        }
-        if let (Feature::Numeric { name, values }, Scale::Standard | Scale::Minmax) = (f, rule.scale) {
-            let mut present = values.iter().filter(|v| !v.is_nan());
-            if let Some(first) = present.next() {
-                if present.all(|v| v == first) {
-                    let scale = if rule.scale == Scale::Standard { "standard" } else { "minmax" };
-                    return Err(DataError::Constant { column: name.clone(), value: format_number(*first), scale });
-                }
-            }
         }
     }
 

@@ -21,6 +21,8 @@ pub struct Minimum {
 }
 
 const MEMORY: usize = 10;
+/// Iterations in a row without progress in the objective or the gradient before giving up.
+const STALLS: usize = 20;
 
 fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
@@ -38,6 +40,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let mut iterations = 0;
+    let mut stalls = 0;
     loop {
         let gmax = max_abs(&g);
         if gmax <= gtol {
@@ -80,12 +83,18 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             d = g.iter().map(|v| -v / gmax.max(1.0)).collect();
             slope = dot(&g, &d);
         }
-        // Backtracking line search with the Armijo condition.
+        // Backtracking line search with the Armijo condition. Near the optimum the objective
+        // changes below its rounding; a step that keeps it level there and flattens the
+        // slope along d is taken too, so the gradient can still be driven down (as scipy's
+        // line search does with its curvature test).
+        let rounding = 1e-12 * fx.abs();
         let mut step = 1.0;
         let (x_new, f_new, g_new) = loop {
             let trial: Vec<f64> = x.iter().zip(&d).map(|(xi, di)| xi + step * di).collect();
             let (ft, gt) = f(&trial);
-            if ft.is_finite() && ft <= fx + 1e-4 * step * slope {
+            let armijo = ft <= fx + 1e-4 * step * slope;
+            let level_and_flatter = ft <= fx + rounding && dot(&gt, &d).abs() <= 0.9 * slope.abs();
+            if ft.is_finite() && (armijo || level_and_flatter) {
                 break (trial, ft, gt);
             }
             step *= 0.5;
@@ -108,7 +117,10 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             s_hist.push(s);
             y_hist.push(y);
         }
-        if progress <= f64::EPSILON * previous.abs().max(1e-300) * 4.0 {
+        // Stalled: neither the objective nor the gradient improved, STALLS times in a row.
+        let stalled = progress <= f64::EPSILON * previous.abs().max(1e-300) * 4.0 && max_abs(&g) >= gmax;
+        stalls = if stalled { stalls + 1 } else { 0 };
+        if stalls >= STALLS {
             return Minimum { x, value: fx, stop: Stop::NoProgress, iterations, gradient: max_abs(&g) };
         }
     }

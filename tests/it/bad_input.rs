@@ -93,13 +93,6 @@ fn cases() -> Vec<Case> {
             expect: &["exp.toml:6:13", "fraction in (0, 1)", "1.5"],
         },
         Case {
-            name: "constant column under standard scaling",
-            toml: "[preprocess]\nscale = \"standard\"\n",
-            files: &[("data.csv", "x1,x2,y\n1.0,2.0,3.5\n2.0,2.0,4.0\n3.0,2.0,7.5\n4.0,2.0,7.0\n")],
-            code: 2,
-            expect: &["column `x2` is constant", "standard scaling"],
-        },
-        Case {
             name: "duplicate model names",
             toml: "[[model]]\nname = \"ols\"\nkind = \"ridge\"\n",
             files: &[],

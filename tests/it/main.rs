@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod conformance;
 mod data_formats;
 mod gd;
 mod nonlinear;
