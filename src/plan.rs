@@ -109,13 +109,8 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
                 Task::Regression => ("a classifier", "regression"),
                 Task::Classification => ("a regressor", "classification"),
             };
-            let why = if spec.kind == crate::models::catalog::ModelKind::DecisionTree {
-                " (linfa-trees builds classification trees only)"
-            } else {
-                ""
-            };
             problems.push(format!(
-                "{}: model `{}` (kind {}) is {is}{why}, but the task is {task_name} (target `{}`)",
+                "{}: model `{}` (kind {}) is {is}, but the task is {task_name} (target `{}`)",
                 experiment.location(&format!("model.{}.kind", m.name)),
                 m.name,
                 spec.name,

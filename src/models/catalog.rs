@@ -298,14 +298,16 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: ModelKind::DecisionTree,
         name: "decision_tree",
-        engine: "linfa-trees (CART)",
-        task: TaskSupport::Classification,
-        summary: "decision-tree classifier; classification only (linfa-trees has no regression trees); predicts labels, so log_loss uses 0/1 probabilities",
+        engine: "runner's CART: scikit-learn's best splitter and depth-first builder, step for step",
+        task: TaskSupport::Both,
+        summary: "decision tree (classifier or regressor), equal to sklearn's DecisionTreeClassifier/Regressor with the same random_state; \
+                  classifiers predict the class shares of their leaf",
         params: &[
             ParamSpec { name: "max_depth", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I(0), help: "deepest level; 0 = unlimited" },
             ParamSpec { name: "min_samples_split", ty: ParamType::Int { min: 2, max: i64::MAX }, default: Default::I(2), help: "rows a node needs to be split" },
             ParamSpec { name: "min_samples_leaf", ty: ITERATIONS, default: Default::I(1), help: "rows every leaf keeps" },
-            ParamSpec { name: "criterion", ty: ParamType::Choice(&["gini", "entropy"]), default: Default::S("gini"), help: "split quality" },
+            ParamSpec { name: "criterion", ty: ParamType::Choice(&["gini", "entropy"]), default: Default::S("gini"), help: "split quality of a classifier; regression trees use squared error" },
+            ParamSpec { name: "random_state", ty: ParamType::Int { min: 0, max: u32::MAX as i64 }, default: Default::I(0), help: "sklearn's random_state: the order features are tried in, which breaks ties between equal splits" },
         ],
     },
     KindSpec {

@@ -136,7 +136,7 @@ impl Svd {
 }
 
 /// Solves `a x = b` for a symmetric positive-definite `a` by Cholesky; `None` when `a` is
-/// not positive definite (a singular system).
+/// not positive definite (a singular system) or too ill-conditioned for 8 accurate digits.
 pub fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
     let n = a.nrows();
     let mut l = Array2::<f64>::zeros((n, n));
@@ -158,6 +158,12 @@ pub fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
             }
             l[[i, j]] = s / d;
         }
+    }
+    // A condition number above ~1e8 (estimated by the squared ratio of L's diagonal) would
+    // cost more than 8 digits: the caller solves by SVD instead.
+    let (lo, hi) = (0..n).fold((f64::INFINITY, 0.0f64), |(lo, hi), j| (lo.min(l[[j, j]]), hi.max(l[[j, j]])));
+    if n > 0 && (hi / lo).powi(2) > 1e8 {
+        return None;
     }
     // Forward then back substitution.
     let mut z = Array1::<f64>::zeros(n);

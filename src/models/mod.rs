@@ -4,6 +4,7 @@
 pub mod catalog;
 mod elasticnet;
 pub mod gd;
+mod introsort;
 mod lbfgs;
 pub mod linalg;
 mod linear;
@@ -62,7 +63,7 @@ pub enum FitNote {
     RankDeficient { rank: usize, columns: usize, dependent: Vec<usize> },
     /// An iterative solver stopped at its iteration limit before its tolerance was met.
     NotConverged { iterations: usize, detail: String },
-    /// The Cholesky solve failed on a numerically singular system; the SVD solved it.
+    /// The Cholesky solve was numerically singular or ill-conditioned; the SVD solved it.
     IllConditioned,
 }
 
@@ -84,7 +85,9 @@ impl FitNote {
                  ([preprocess] scale = \"standard\") or raise max_iter"
             ),
             FitNote::IllConditioned => {
-                "the regularised Gram matrix is numerically singular (Cholesky failed); solved by SVD instead".into()
+                "the regularised Gram matrix is ill-conditioned (estimated condition number above 1e8); solved by SVD instead, \
+                 as scikit-learn's svd solver would; scaling the features avoids it"
+                    .into()
             }
         }
     }
@@ -123,7 +126,8 @@ pub fn fit(
         (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
         (ModelKind::Svm, Targets::Regression(y)) => svm::fit_svr(params, x, y)?,
         (ModelKind::Svm, Targets::Classes(y)) => svm::fit_svc(params, x, y, class_names)?,
-        (ModelKind::DecisionTree, Targets::Classes(y)) => tree::fit(params, x, y, class_names)?,
+        (ModelKind::DecisionTree, Targets::Classes(y)) => tree::fit_classifier(params, x, y, class_names.len())?,
+        (ModelKind::DecisionTree, Targets::Regression(y)) => tree::fit_regressor(params, x, y)?,
         (ModelKind::Mlp, Targets::Regression(y)) => Box::new(mlp::fit(params, x, &y.to_vec(), 0, seed)?),
         (ModelKind::Mlp, Targets::Classes(y)) => {
             let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();

@@ -44,6 +44,11 @@ impl RandomState {
         }
     }
 
+    /// An integer in `[low, high)`, as the legacy `RandomState.randint(low, high)`.
+    pub fn randint(&mut self, low: u64, high: u64) -> u64 {
+        low + self.random_interval(high - 1 - low)
+    }
+
     /// A double in [0, 1), as numpy's `random_sample`.
     pub fn next_f64(&mut self) -> f64 {
         let a = f64::from(self.mt.next_u32() >> 5);
