@@ -45,11 +45,19 @@ pub struct Comparison {
     pub regressions: usize,
 }
 
-fn test_mean(trial: &Value, metric: &str) -> Option<f64> {
+/// A trial's mean test metric: `None` when it failed or has none; an error when the value is
+/// there but is not a number (a damaged report must not pass or fail a gate silently).
+fn test_mean(trial: &Value, metric: &str, which: &str) -> Result<Option<f64>, String> {
     if trial.get("status").and_then(Value::as_str) != Some("ok") {
-        return None;
+        return Ok(None);
     }
-    trial.get("test")?.get(metric)?.get("mean")?.as_f64()
+    match trial.get("test").and_then(|t| t.get(metric)).and_then(|m| m.get("mean")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_f64().map(Some).ok_or_else(|| {
+            let id = trial.get("id").and_then(Value::as_str).unwrap_or("?");
+            format!("the {which} report's trial `{id}` has test {metric} {v}, which is not a number")
+        }),
+    }
 }
 
 fn trials(report: &Value, which: &str) -> Result<Vec<(String, Value)>, String> {
@@ -78,6 +86,9 @@ pub fn compare(
     let higher = parsed.higher_is_better();
     let base = trials(baseline, "baseline")?;
     let cand = trials(candidate, "candidate")?;
+    if base.is_empty() {
+        return Err("the baseline report has no trials: there is nothing to compare against".into());
+    }
     let mut warnings = Vec::new();
     for (what, key) in [("dataset", "/dataset/sha256"), ("experiment file", "/experiment/sha256")] {
         let (a, b) = (baseline.pointer(key), candidate.pointer(key));
@@ -87,8 +98,11 @@ pub fn compare(
     }
     let mut rows = Vec::new();
     for (id, bt) in &base {
-        let b = test_mean(bt, &metric);
-        let c = cand.iter().find(|(cid, _)| cid == id).and_then(|(_, ct)| test_mean(ct, &metric));
+        let b = test_mean(bt, &metric, "baseline")?;
+        let c = match cand.iter().find(|(cid, _)| cid == id) {
+            Some((_, ct)) => test_mean(ct, &metric, "candidate")?,
+            None => None,
+        };
         let verdict = match (b, c) {
             (_, None) => Verdict::Missing,
             (None, Some(_)) => Verdict::Better,
@@ -113,7 +127,7 @@ pub fn compare(
             rows.push(Row {
                 trial: id.clone(),
                 baseline: None,
-                candidate: test_mean(ct, &metric),
+                candidate: test_mean(ct, &metric, "candidate")?,
                 delta: None,
                 verdict: Verdict::New,
             });

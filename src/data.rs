@@ -31,6 +31,13 @@ impl Feature {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Feature::Numeric { values, .. } => values.len(),
+            Feature::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
     fn is_missing(&self, row: usize) -> bool {
         match self {
             Feature::Numeric { values, .. } => values[row].is_nan(),
@@ -94,6 +101,14 @@ impl Dataset {
 pub enum DataError {
     #[error("{location}: dataset file `{path}` does not exist")]
     NotFound { location: String, path: String },
+    #[error("{location}: dataset `{path}` is not a regular file (a folder, FIFO or device); give a CSV, Parquet or NDJSON file")]
+    NotAFile { location: String, path: String },
+    #[error("dataset `{path}`: {problem}")]
+    Malformed { path: String, problem: String },
+    #[error("column `{column}` has no values at all (every row is missing): nothing can be learned or imputed from it; leave it out with [dataset] exclude")]
+    AllMissing { column: String },
+    #[error("{location}: the split column `{column}` is the target; choose another column")]
+    SplitIsTarget { location: String, column: String },
     #[error("cannot read dataset `{path}`: {message}")]
     Unreadable { path: String, message: String },
     #[error("dataset `{path}` is empty: it has no header and no rows")]
@@ -286,6 +301,15 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     if !path.exists() {
         return Err(DataError::NotFound { location: exp.location("dataset.path"), path: path.display().to_string() });
     }
+    // A FIFO or /dev/zero would be read forever.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(DataError::NotAFile { location: exp.location("dataset.path"), path: path.display().to_string() });
+    }
+    if let SplitConfig::Column { column } = &exp.split {
+        if *column == cfg.target {
+            return Err(DataError::SplitIsTarget { location: exp.location("split.column"), column: column.clone() });
+        }
+    }
     let unreadable =
         |e: std::io::Error| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
     if is_blank(path).map_err(unreadable)? {
@@ -293,14 +317,17 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     }
     // The file's hash is computed on another thread while polars parses it.
     let (sha256, frame) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(|| sha256_file(path));
+        let hasher = scope.spawn(|| scan_file(path));
         // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
         // that our own parser can name the bad cell.
         let frame = read_frame(path, &cfg.missing, false).or_else(|_| read_frame(path, &cfg.missing, true));
         let sha = hasher.join().unwrap_or_else(|_| Err(std::io::Error::other("hashing thread failed")));
         (sha, frame)
     });
-    let sha256 = sha256.map_err(unreadable)?;
+    let (sha256, shape_problem) = sha256.map_err(unreadable)?;
+    if let Some(problem) = shape_problem {
+        return Err(DataError::Malformed { path: path.display().to_string(), problem });
+    }
     let frame =
         frame.map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
@@ -437,8 +464,11 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         let loc = if exp.preprocess.columns.contains_key(f.name()) {
             exp.location(&format!("preprocess.columns.{}", f.name()))
         } else {
-            exp.file.display().to_string()
+            exp.location("preprocess.fill_value")
         };
+        if (0..f.len()).all(|r| f.is_missing(r)) {
+            return Err(DataError::AllMissing { column: f.name().to_string() });
+        }
         if let Feature::Categorical { name, .. } = f {
             let bad = match rule.impute {
                 Impute::Mean => Some("mean"),
@@ -565,10 +595,18 @@ fn is_blank(path: &Path) -> std::io::Result<bool> {
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+/// The file's sha256 and, for a CSV, the first problem with its shape: a header that is not
+/// UTF-8 or names a column twice, or a row with more or fewer fields than the header (which
+/// polars would pad or refuse without naming the row). One pass, quote-aware.
+fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
     use std::io::Read;
+    let is_csv = !matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("parquet" | "ndjson" | "jsonl")
+    );
     let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
+    let mut shape = CsvShape::default();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
@@ -576,8 +614,93 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
             break;
         }
         hasher.update(&buf[..n]);
+        if is_csv && shape.problem.is_none() {
+            shape.feed(&buf[..n]);
+        }
     }
-    Ok(format!("{:x}", hasher.finalize()))
+    if is_csv && shape.problem.is_none() {
+        shape.end_record();
+    }
+    Ok((format!("{:x}", hasher.finalize()), shape.problem))
+}
+
+/// Field counts of CSV records, fed in pieces.
+#[derive(Default)]
+struct CsvShape {
+    in_quotes: bool,
+    fields: usize,
+    record_bytes: usize,
+    header: Vec<u8>,
+    expected: Option<usize>,
+    record: usize,
+    problem: Option<String>,
+}
+
+impl CsvShape {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b',' if !self.in_quotes => self.fields += 1,
+                b'\n' if !self.in_quotes => {
+                    self.end_record();
+                    if self.problem.is_some() {
+                        return;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            if b != b'\r' {
+                self.record_bytes += 1;
+            }
+            if self.expected.is_none() {
+                self.header.push(b);
+            }
+        }
+    }
+
+    fn end_record(&mut self) {
+        let fields = self.fields + 1;
+        let blank = self.record_bytes == 0;
+        self.fields = 0;
+        self.record_bytes = 0;
+        if blank {
+            return;
+        }
+        match self.expected {
+            None => {
+                self.expected = Some(fields);
+                self.problem = header_problem(&self.header);
+            }
+            Some(want) if want != fields => {
+                let row = self.record + 1;
+                self.problem = Some(format!(
+                    "row {row} (line {} of the file) has {fields} field(s), but the header has {want}",
+                    row + 1
+                ));
+            }
+            Some(_) => self.record += 1,
+        }
+    }
+}
+
+/// A header that is not UTF-8, or that names a column twice (polars would rename one).
+fn header_problem(header: &[u8]) -> Option<String> {
+    let Ok(text) = std::str::from_utf8(header) else {
+        return Some("the header is not valid UTF-8; save the file as UTF-8".into());
+    };
+    let names: Vec<&str> = text.trim_end_matches('\r').split(',').map(|n| n.trim().trim_matches('"')).collect();
+    for (j, name) in names.iter().enumerate() {
+        if let Some(first) = names[..j].iter().position(|n| n == name) {
+            return Some(format!(
+                "the header names column `{name}` twice (columns {} and {}); rename one",
+                first + 1,
+                j + 1
+            ));
+        }
+    }
+    None
 }
 
 fn f_has_missing(f: &Feature) -> bool {

@@ -9,6 +9,13 @@ use runner::cli::{self, Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe would panic; end quietly instead,
+    // as other command-line tools do.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal's disposition to its default touches no memory.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = cli::normalize_args(std::env::args().collect());
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,

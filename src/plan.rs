@@ -42,6 +42,19 @@ impl RunPlan {
         }
     }
 
+    /// Whether a stored unit record (from trials.jsonl or a shard) belongs to this plan: a
+    /// trial it has and a fold in range.
+    pub fn owns(&self, r: &crate::sweep::UnitRecord) -> Result<(), String> {
+        if !self.trials.iter().any(|t| t.id == r.trial) {
+            return Err(format!("trial `{}` is not in this experiment", r.trial));
+        }
+        let folds = self.split.folds.len();
+        if r.fold >= folds {
+            return Err(format!("trial `{}` has fold {} of {folds}", r.trial, r.fold + 1));
+        }
+        Ok(())
+    }
+
     /// What trials.jsonl results are valid for: the experiment text, the overrides, the
     /// data and the runner version.
     pub fn run_key(&self) -> String {
@@ -89,8 +102,17 @@ impl fmt::Display for PlanError {
 
 /// Reads, validates and plans one experiment file.
 pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
-    let text = std::fs::read_to_string(file)
+    let bytes = std::fs::read(file)
         .map_err(|e| PlanError::Read { path: file.display().to_string(), message: e.to_string() })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        PlanError::Read {
+            path: file.display().to_string(),
+            message: format!("byte {column} of line {line} is not UTF-8 (the file must be UTF-8 text)"),
+        }
+    })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
     let dataset = data::load(&experiment).map_err(PlanError::Data)?;
     let task = dataset.target.task();
@@ -164,7 +186,12 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     let needs_classes =
         matches!(experiment.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
     let split = if needs_classes && classes.is_none() {
-        problems.push(format!("{}: stratified splits need a classification target", experiment.file.display()));
+        problems.push(format!(
+            "{}: stratified splits need a classification target, but `{}` is {}; use method = \"kfold\", or set task = \"classification\"",
+            experiment.location(if matches!(experiment.split, SplitConfig::Holdout { .. }) { "split.stratify" } else { "split.method" }),
+            dataset.target_name,
+            "a regression target"
+        ));
         None
     } else {
         match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
@@ -184,6 +211,22 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     let Some(split) = split.filter(|_| problems.is_empty()) else {
         return Err(PlanError::Checks(problems));
     };
+    // Count before expanding: a runaway grid is refused before anything is allocated.
+    let points: u128 = experiment
+        .models
+        .iter()
+        .map(|m| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128)))
+        .fold(0u128, u128::saturating_add);
+    let units = points.saturating_mul(split.folds.len() as u128);
+    if units > u128::from(experiment.max_units) {
+        return Err(PlanError::Checks(vec![format!(
+            "{}: the grids plan {units} units ({points} trials × {} folds), more than max_units = {}; \
+             narrow the grids, or raise `max_units` at the top of the file",
+            experiment.file.display(),
+            split.folds.len(),
+            experiment.max_units
+        )]));
+    }
     let trials = expand_trials(&experiment.models);
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names })

@@ -52,6 +52,25 @@ pub fn merge(args: &MergeArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
+    // A unit a shard should not hold (another trial, a fold out of range) is never used.
+    let foreign: Vec<String> = units.iter().filter_map(|u| plan.owns(u).err()).collect();
+    if !foreign.is_empty() {
+        for f in foreign {
+            eprintln!("error: a partial result holds a unit this experiment does not have: {f}");
+        }
+        return EXIT_USAGE;
+    }
+    let _lock = match std::fs::create_dir_all(&args.out)
+        .map_err(|e| e.to_string())
+        .and_then(|()| report::lock_folder(&args.out))
+    {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    report::remove_temporaries(&args.out);
     let run_info = report::RunInfo {
         runner_version: env!("CARGO_PKG_VERSION"),
         started: report::rfc3339(started),

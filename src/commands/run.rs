@@ -24,7 +24,14 @@ pub fn run(args: &RunArgs) -> u8 {
     let Some(plans) = prepare_all(&args.files, &args.set) else {
         return EXIT_USAGE;
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores);
+    // Thousands of threads only cost memory: refuse what no machine here could use.
+    let most = (cores * 16).max(64);
+    if jobs == 0 || jobs > most {
+        eprintln!("error: --jobs {jobs} is out of range: this machine has {cores} core(s); give 1 to {most}");
+        return EXIT_USAGE;
+    }
     // Ctrl-C stops scheduling new units; finished ones are already in trials.jsonl.
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -41,6 +48,10 @@ pub fn run(args: &RunArgs) -> u8 {
             Err(message) => {
                 eprintln!("error: {message}");
                 exit = exit.max(EXIT_USAGE);
+                // A failed write also stops the sweep: do not start the next experiment.
+                if stop.load(Ordering::SeqCst) {
+                    return exit;
+                }
             }
         }
         if stop.load(Ordering::SeqCst) {
@@ -77,7 +88,13 @@ fn run_one(
     let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let clock = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
-    let (log, previous) = TrialLog::open(&dir.join("trials.jsonl"), &plan.run_key(), args.fresh)?;
+    let _lock = report::lock_folder(dir)?;
+    report::remove_temporaries(dir);
+    let (log, resumed) = TrialLog::open(&dir.join("trials.jsonl"), &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
+    for w in &resumed.warnings {
+        eprintln!("warning: {w}");
+    }
+    let previous = resumed.records;
     let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
     let filter = UnitFilter { done: &done, shard: shard.map(|s| (s.index, s.count)) };
     let folds = plan.split.folds.len();
@@ -98,8 +115,15 @@ fn run_one(
     // Live "best so far": the rank metric of each trial whose folds have all finished.
     let partial: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
     let best: Mutex<Option<f64>> = Mutex::new(None);
+    let write_error: Mutex<Option<String>> = Mutex::new(None);
     let sink = |r: &UnitRecord| {
-        log.append(r);
+        if let Err(e) = log.append(r) {
+            if let Ok(mut first) = write_error.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
         bar.inc(1);
         let (Status::Ok, Some(Some(v))) = (r.status, r.test.get(&plan.rank_by)) else {
             return;
@@ -122,6 +146,13 @@ fn run_one(
     };
     let mut records = sweep::run(&plan.sweep_input(), jobs, &filter, stop, &sink);
     bar.finish_and_clear();
+    if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(format!(
+            "cannot append to {}: {e}. The units recorded before the failure are kept there; \
+             free space (or fix the folder) and run the same command again to resume",
+            log.path().display()
+        ));
+    }
     records.extend(previous);
 
     if stop.load(Ordering::SeqCst) {

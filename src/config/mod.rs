@@ -210,6 +210,8 @@ pub struct Experiment {
     pub name: String,
     pub description: Option<String>,
     pub seed: u32,
+    /// The most (trial, fold) units a run may plan; a guard against runaway grids.
+    pub max_units: u64,
     /// The experiment file as given on the command line.
     pub file: PathBuf,
     pub sha256: String,
@@ -223,6 +225,9 @@ pub struct Experiment {
     /// (`dataset.target`, `split.column`, `model.NAME.kind`, ...).
     pub locations: BTreeMap<String, String>,
 }
+
+/// `max_units` when the file does not set it.
+pub const DEFAULT_MAX_UNITS: u64 = 1_000_000;
 
 impl Experiment {
     /// Where a key sits in the file, for errors found after the data is read.

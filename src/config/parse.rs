@@ -39,8 +39,15 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
     let mut d = Diagnostics::new(source);
     let (mut root, parse_errors) = DeTable::parse_recoverable(text);
     for e in parse_errors {
-        let span = e.span().unwrap_or(0..0);
-        d.error(&span, format!("invalid TOML: {}", e.message().trim()));
+        let message = e.message().trim();
+        // toml's recursion limit comes without a place: point at the most deeply nested line.
+        let span = e.span().unwrap_or_else(|| deepest_line(text));
+        let message = if message.contains("recursion limit") {
+            "keys or tables are nested too deeply (toml's recursion limit)".to_string()
+        } else {
+            message.to_string()
+        };
+        d.error(&span, format!("invalid TOML: {message}"));
     }
     if !d.errors.is_empty() {
         return Err(ConfigErrors(d.into_sorted()));
@@ -182,6 +189,20 @@ fn float_of(v: &DeValue<'_>) -> Option<f64> {
     }
 }
 
+/// The span of the line with the most `.`, `[` and `{`: where nesting is deepest.
+fn deepest_line(text: &str) -> Range<usize> {
+    let mut best = (0, 0..0);
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let depth = line.bytes().filter(|b| matches!(b, b'.' | b'[' | b'{')).count();
+        if depth > best.0 {
+            best = (depth, at..at + line.trim_end().len());
+        }
+        at += line.len();
+    }
+    best.1
+}
+
 fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
     match v {
         DeValue::String(s) => Some(ParamValue::Str(s.to_string())),
@@ -304,6 +325,15 @@ impl<'d, 'a> Walker<'d, 'a> {
                 self.err(&v.span(), format!("`{key}` in {label} must be between {min} and {max}, found {i}"));
                 None
             }
+            None if matches!(v.get_ref(), DeValue::Integer(_)) => {
+                self.err(
+                    &v.span(),
+                    format!(
+                        "`{key}` in {label} must be between {min} and {max}; this integer does not even fit in 64 bits"
+                    ),
+                );
+                None
+            }
             None => {
                 let found = type_name(v.get_ref());
                 self.err(&v.span(), format!("`{key}` in {label} must be an integer, found {found}"));
@@ -337,7 +367,10 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     fn experiment(&mut self, root: &DeTable<'_>, file: &Path, text: &str, overrides: &[String]) -> Option<Experiment> {
         let root = Table { inner: root, span: 0..0, label: "the top level".into() };
-        self.check_keys(&root, &["name", "description", "seed", "dataset", "preprocess", "split", "model", "report"]);
+        self.check_keys(
+            &root,
+            &["name", "description", "seed", "max_units", "dataset", "preprocess", "split", "model", "report"],
+        );
 
         let name = self.required_string(&root, "name").and_then(|(n, span)| {
             let ok =
@@ -355,6 +388,12 @@ impl<'d, 'a> Walker<'d, 'a> {
             self.integer(&root, "seed", 0, u32::MAX as i64).map(|s| s as u32)
         } else {
             Some(0)
+        };
+
+        let max_units = if root.get("max_units").is_some() {
+            self.integer(&root, "max_units", 1, i64::MAX).map(|m| m as u64)
+        } else {
+            Some(DEFAULT_MAX_UNITS)
         };
 
         let base_dir = file.parent().unwrap_or(Path::new("."));
@@ -394,6 +433,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             name: name?,
             description,
             seed: seed?,
+            max_units: max_units?,
             file: file.to_path_buf(),
             sha256,
             overrides: overrides.to_vec(),
@@ -519,6 +559,9 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn preprocess(&mut self, t: &Table<'_, '_>) -> Option<PreprocessConfig> {
         self.check_keys(t, &["impute", "fill_value", "scale", "one_hot", "columns"]);
         let base = ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None };
+        if let Some(v) = t.get("fill_value") {
+            self.remember("preprocess.fill_value", &v.span());
+        }
         let default_rule = self.column_rule(t, &base);
         let drop_first = match t.get("one_hot") {
             None => Some(false),
@@ -564,6 +607,11 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn split(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
         const METHODS: &[(&str, u8)] =
             &[("holdout", 0), ("kfold", 1), ("stratified_kfold", 2), ("column", 3), ("none", 4)];
+        for key in ["method", "stratify"] {
+            if let Some(v) = t.get(key) {
+                self.remember(&format!("split.{key}"), &v.span());
+            }
+        }
         let method = if t.get("method").is_some() { self.choice(t, "method", METHODS) } else { Some(0) };
         let Some(method) = method else {
             self.check_keys(t, &["method", "test_size", "shuffle", "stratify", "folds", "column"]);
@@ -612,8 +660,8 @@ impl<'d, 'a> Walker<'d, 'a> {
                             DeValue::Float(_) => match float_of(v.get_ref()) {
                                 Some(x) if x > 0.0 && x < 1.0 => Some(TestSize::Fraction(x)),
                                 x => {
-                                    let shown = x.map_or("?".to_string(), |x| x.to_string());
-                                    self.err(&v.span(), format!("`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1, found {shown}"));
+                                    let shown = x.map_or("?".to_string(), |x| format!("{x:?}"));
+                                    self.err(&v.span(), format!("`test_size` in [split] must be a fraction strictly between 0 and 1, or a whole row count written without a decimal point (such as 30); found {shown}"));
                                     None
                                 }
                             },
@@ -692,6 +740,16 @@ impl<'d, 'a> Walker<'d, 'a> {
         let name = self.required_string(&t, "name");
         if let Some((n, span)) = &name {
             t.label = format!("[[model]] `{n}`");
+            // Trial ids are `name[axis=value,...]` and plot files `loss_name.svg`: a name of
+            // these characters keeps both unique.
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                self.err(
+                    span,
+                    format!(
+                        "model name `{n}` must be ASCII letters, digits, `-` and `_` (it names trials and plot files)"
+                    ),
+                );
+            }
             if let Some(first) = seen.get(n) {
                 let (line, _) = self.d.source.line_col(first.start);
                 self.err(
@@ -870,6 +928,17 @@ impl<'d, 'a> Walker<'d, 'a> {
                             );
                             return None;
                         }
+                        // Checked in f64 before any i64 arithmetic can overflow.
+                        let count = ((nums[1] - nums[0]) / nums[2]).ceil();
+                        if nums.iter().any(|x| x.abs() > 9.007e15) || count > 1e6 {
+                            self.err(
+                                &args.span(),
+                                format!(
+                                    "`{what}.range` in {label} must stay within ±2^53 and give at most 1000000 values"
+                                ),
+                            );
+                            return None;
+                        }
                         AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 }
                     }
                     other => {
@@ -894,10 +963,19 @@ impl<'d, 'a> Walker<'d, 'a> {
             return None;
         }
         let p = spec.param(name)?;
-        let mut checked = Vec::new();
+        let mut checked: Vec<ParamValue> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for value in values {
             match p.ty.check(&value) {
-                Ok(v) => checked.push(v),
+                // `1` and `1.0` are one value and would be one trial id.
+                Ok(x) if !seen.insert(x.to_string()) => {
+                    self.err(
+                        &v.span(),
+                        format!("`{what}` in {label} repeats the value {x}: each grid value must be distinct"),
+                    );
+                    return None;
+                }
+                Ok(x) => checked.push(x),
                 Err(why) => {
                     self.err(&v.span(), format!("`{what}` in {label}: {why}"));
                     return None;

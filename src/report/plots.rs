@@ -44,7 +44,8 @@ pub fn render_all(r: &Report) -> Vec<Plot> {
         let axes: Vec<String> = trials[0].params.keys().cloned().collect();
         for axis in &axes {
             if let Some(p) = metric_vs_param(r, model, &trials, axis) {
-                plots.push((format!("metric_{}_{}.svg", slug(model), slug(axis)), p));
+                // `.` cannot occur in a model name or an axis, so these names never collide.
+                plots.push((format!("metric_{}.{}.svg", slug(model), slug(axis)), p));
             }
         }
     }

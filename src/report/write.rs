@@ -2,19 +2,68 @@
 
 use crate::sweep::UnitRecord;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Writes a file through a temporary sibling and a rename, so readers never see it torn.
+/// The temporary file is removed when any step fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    {
-        let mut f = File::create(&tmp)?;
+    let written = File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        f.sync_all()?;
+        f.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    result
+}
+
+/// Removes `*.tmp` files a killed or failed write left in `dir` and `dir/plots`.
+pub fn remove_temporaries(dir: &Path) {
+    for d in [dir.to_path_buf(), dir.join("plots")] {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "tmp") && e.path().is_file() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// An exclusive advisory lock on an output folder, held while a run writes it. The kernel
+/// drops it when the process dies, so a killed run never blocks the next one.
+pub struct FolderLock {
+    _file: File,
+}
+
+pub fn lock_folder(dir: &Path) -> Result<FolderLock, String> {
+    let path = dir.join(".runner.lock");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            // The holder's pid, for the message another run prints.
+            let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
+            Ok(FolderLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(format!(
+                "{} is being written by another runner (pid {}); wait for it, or give this run another --out",
+                dir.display(),
+                holder.trim()
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
 }
 
 /// `trials.jsonl`: a header line with the run key, then one line per finished unit,
@@ -29,62 +78,96 @@ struct Header {
     key: String,
 }
 
+/// What an existing log held: the records to reuse, and what was dropped from it.
+pub struct Resumed {
+    pub records: Vec<UnitRecord>,
+    pub warnings: Vec<String>,
+}
+
 impl TrialLog {
-    /// Opens the log for `key`. With `resume`, the records of an earlier run with the same
-    /// key are returned; a log with another key is an error unless `fresh` starts over.
-    pub fn open(path: &Path, key: &str, fresh: bool) -> Result<(TrialLog, Vec<UnitRecord>), String> {
-        let mut previous = Vec::new();
-        let mut keep = false;
+    /// Opens the log for `key`. Records of an earlier run with the same key are returned
+    /// when `owns` accepts them; a log with another key is an error unless `fresh` starts
+    /// over. The log is rewritten with just the header and the kept records, so a torn last
+    /// line (a killed run, even inside a UTF-8 character) or a foreign record never stays.
+    pub fn open(
+        path: &Path,
+        key: &str,
+        fresh: bool,
+        owns: &dyn Fn(&UnitRecord) -> Result<(), String>,
+    ) -> Result<(TrialLog, Resumed), String> {
+        let mut resumed = Resumed { records: Vec::new(), warnings: Vec::new() };
         if path.exists() && !fresh {
-            let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let mut lines = BufReader::new(f).lines();
-            let header: Option<Header> = lines.next().and_then(|l| l.ok()).and_then(|l| serde_json::from_str(&l).ok());
-            match header {
-                Some(h) if h.key == key => {
-                    keep = true;
-                    // A torn last line (a killed run) is skipped; that unit simply runs again.
-                    previous.extend(lines.map_while(Result::ok).filter_map(|l| serde_json::from_str::<UnitRecord>(&l).ok()));
-                }
-                Some(_) => {
-                    return Err(format!(
-                        "{} holds results of a different experiment or dataset (the file, an override or the data changed); \
-                         rerun with --fresh to discard them, or use another --out",
-                        path.display()
-                    ))
-                }
-                None => {}
-            }
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            resumed = read_log(path, &bytes, key, owns)?;
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let header = serde_json::to_string(&Header { key: key.to_string() }).map_err(|e| e.to_string())?;
+        let mut text = header + "\n";
+        for r in &resumed.records {
+            text += &serde_json::to_string(r).map_err(|e| e.to_string())?;
+            text.push('\n');
         }
-        let file = if keep { OpenOptions::new().append(true).open(path) } else { File::create(path) }
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let log = TrialLog { path: path.to_path_buf(), file: Mutex::new(file) };
-        if !keep {
-            let header = serde_json::to_string(&Header { key: key.to_string() }).unwrap_or_default();
-            log.append_line(&header);
-        } else {
-            // Terminate a torn last line so the next record starts on its own line.
-            log.append_line("");
-        }
-        Ok((log, previous))
+        write_atomic(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let file =
+            OpenOptions::new().append(true).open(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok((TrialLog { path: path.to_path_buf(), file: Mutex::new(file) }, resumed))
     }
 
-    fn append_line(&self, line: &str) {
-        if let Ok(mut f) = self.file.lock() {
-            let _ = writeln!(f, "{line}");
-            let _ = f.flush();
-        }
-    }
-
-    pub fn append(&self, record: &UnitRecord) {
-        if let Ok(line) = serde_json::to_string(record) {
-            self.append_line(&line);
-        }
+    /// Appends one record and flushes it; a failed write is the caller's error to report.
+    pub fn append(&self, record: &UnitRecord) -> io::Result<()> {
+        let line = serde_json::to_string(record).map_err(io::Error::other)?;
+        let mut f = self.file.lock().map_err(|_| io::Error::other("the log's lock was poisoned"))?;
+        f.write_all(format!("{line}\n").as_bytes())?;
+        f.flush()
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The records of a log with this key; each unusable line is dropped with a warning.
+fn read_log(
+    path: &Path,
+    bytes: &[u8],
+    key: &str,
+    owns: &dyn Fn(&UnitRecord) -> Result<(), String>,
+) -> Result<Resumed, String> {
+    let mut resumed = Resumed { records: Vec::new(), warnings: Vec::new() };
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // After the last newline: empty, or a line torn by a kill.
+    let torn = lines.pop().filter(|l| !l.is_empty());
+    let header = lines.first().and_then(|l| serde_json::from_slice::<Header>(l).ok());
+    match header {
+        Some(h) if h.key == key => {}
+        Some(_) => {
+            return Err(format!(
+                "{} holds results of a different experiment or dataset (the file, an override or the data changed); \
+                 rerun with --fresh to discard them, or use another --out",
+                path.display()
+            ))
+        }
+        None => return Ok(resumed),
+    }
+    if torn.is_some() {
+        resumed
+            .warnings
+            .push(format!("{}: dropped a torn last line (an interrupted write); that unit runs again", path.display()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (n, line) in lines.iter().enumerate().skip(1).filter(|(_, l)| !l.is_empty()) {
+        let where_ = format!("{}:{}", path.display(), n + 1);
+        match serde_json::from_slice::<UnitRecord>(line) {
+            Err(_) => resumed.warnings.push(format!("{where_}: not a unit record; ignored")),
+            Ok(r) => match owns(&r) {
+                Err(why) => resumed.warnings.push(format!("{where_}: {why}; ignored, the unit runs again")),
+                Ok(()) if !seen.insert((r.trial.clone(), r.fold)) => resumed.warnings.push(format!(
+                    "{where_}: trial `{}` fold {} is recorded twice; the first is kept",
+                    r.trial,
+                    r.fold + 1
+                )),
+                Ok(()) => resumed.records.push(r),
+            },
+        }
+    }
+    Ok(resumed)
 }

@@ -90,7 +90,7 @@ fn cases() -> Vec<Case> {
             toml: "[split]\ntest_size = 1.5\n",
             files: &[],
             code: 2,
-            expect: &["exp.toml:6:13", "fraction in (0, 1)", "1.5"],
+            expect: &["exp.toml:6:13", "fraction strictly between 0 and 1", "1.5"],
         },
         Case {
             name: "duplicate model names",

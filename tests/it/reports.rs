@@ -29,7 +29,7 @@ fn report_snapshots() {
     insta::assert_snapshot!("escape_report_md", md.replace(env!("CARGO_PKG_VERSION"), "<version>"));
     let json = std::fs::read_to_string(out.path().join("report.json")).unwrap();
     insta::assert_snapshot!("escape_report_json", without_run(&json));
-    let svg = std::fs::read_to_string(out.path().join("plots/metric_ridge_alpha.svg")).unwrap();
+    let svg = std::fs::read_to_string(out.path().join("plots/metric_ridge.alpha.svg")).unwrap();
     insta::assert_snapshot!("escape_metric_ridge_alpha_svg", svg);
 }
 
@@ -52,7 +52,7 @@ fn every_svg_parses_and_user_text_is_escaped() {
     assert!(md.contains("kind\\_\\`tick\\`"));
     for link in [
         "plots/loss_gd.svg",
-        "plots/metric_ridge_alpha.svg",
+        "plots/metric_ridge.alpha.svg",
         "plots/predicted_vs_actual.svg",
         "plots/permutation_importance.svg",
     ] {
