@@ -210,7 +210,7 @@ pub fn run(
                                 Err(e) => failed(trial, f, e.to_string()),
                             },
                         };
-                        let record = require_rank_metric(record, input.rank_by);
+                        let record = note_missing_metrics(require_rank_metric(record, input.rank_by));
                         sink(&record);
                         (t, record)
                     })
@@ -245,6 +245,25 @@ fn ok(trial: &Trial, fold: usize) -> UnitRecord {
 
 fn failed(trial: &Trial, fold: usize, reason: String) -> UnitRecord {
     UnitRecord { status: Status::Failed, reason: Some(reason), ..ok(trial, fold) }
+}
+
+/// Every requested metric without a value gets a note saying so: a null in the report
+/// always has a reason beside it.
+fn note_missing_metrics(mut record: UnitRecord) -> UnitRecord {
+    if record.status != Status::Ok {
+        return record;
+    }
+    for (side, values) in [("test", &record.test), ("train", &record.train)] {
+        for (m, v) in values {
+            if v.is_none() {
+                record.notes.push(format!(
+                    "{side} {} is undefined on this fold (one class or one row) or not a finite number",
+                    m.name()
+                ));
+            }
+        }
+    }
+    record
 }
 
 /// A unit whose ranking metric could not be computed is not ok: it could be neither ranked

@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod data_formats;
 mod gd;
+mod hardening;
 mod nonlinear;
 mod reports;
 mod shortcuts;

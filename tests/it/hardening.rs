@@ -1,0 +1,187 @@
+//! Issue #11 through the binary: results are never mixed or silently lost.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+/// The report without what may differ between runs of the same experiment: timings, and the
+/// experiment file as it was named on the command line.
+fn without_run(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("run");
+    v["experiment"].as_object_mut().unwrap().remove("file");
+    v
+}
+
+fn report_at(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+const EXP: &str = "tests/fixtures/experiments/diabetes_lasso.toml";
+
+#[test]
+fn corrupt_and_torn_log_lines_are_dropped_and_their_units_rerun() {
+    let (whole, _w) = run_report(&root().join(EXP), &[]);
+    let out = tempfile::tempdir().unwrap();
+    runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).assert().success();
+    let log = out.path().join("trials.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // A record of a fold that does not exist, one of an unknown trial, a duplicate, and a
+    // last line torn inside a UTF-8 character.
+    let mut bad_fold: Value = serde_json::from_str(&lines[1]).unwrap();
+    bad_fold["fold"] = Value::from(7);
+    let mut unknown: Value = serde_json::from_str(&lines[2]).unwrap();
+    unknown["trial"] = Value::from("nope[alpha=1]");
+    let dropped = lines.remove(3);
+    lines.push(bad_fold.to_string());
+    lines.push(unknown.to_string());
+    lines.push(lines[1].clone());
+    let mut bytes = (lines.join("\n") + "\n").into_bytes();
+    bytes.extend_from_slice(&dropped.as_bytes()[..20]);
+    bytes.extend_from_slice("é".as_bytes().split_at(1).0);
+    std::fs::write(&log, bytes).unwrap();
+    let rerun = runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert!(rerun.status.success(), "{stderr}");
+    for e in ["fold 8 of 5", "`nope[alpha=1]` is not in this experiment", "recorded twice", "torn last line"] {
+        assert!(stderr.contains(e), "expected `{e}` in {stderr}");
+    }
+    assert_eq!(without_run(whole), without_run(report_at(out.path())));
+    // The log was rewritten clean: every line is a whole record of this experiment.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n') && !text.contains("nope["), "{text}");
+}
+
+#[test]
+fn a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it() {
+    let out = tempfile::tempdir().unwrap();
+    // Hold the lock the way a running runner does.
+    std::fs::write(out.path().join(".runner.lock"), "4242").unwrap();
+    let held = std::fs::OpenOptions::new().write(true).open(out.path().join(".runner.lock")).unwrap();
+    held.try_lock().unwrap();
+    let second = runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("being written by another runner (pid 4242)"), "{stderr}");
+    // Once the holder is gone (a killed run included), the folder is free again.
+    drop(held);
+    runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).assert().success();
+}
+
+#[test]
+fn leftover_temporary_files_are_removed() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(out.path().join("plots")).unwrap();
+    std::fs::write(out.path().join("report.json.tmp"), "torn").unwrap();
+    std::fs::write(out.path().join("plots/loss_x.svg.tmp"), "torn").unwrap();
+    runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).assert().success();
+    assert!(!out.path().join("report.json.tmp").exists());
+    assert!(!out.path().join("plots/loss_x.svg.tmp").exists());
+}
+
+/// A full disk, simulated by a file-size limit: the failed append is an error (exit 2) that
+/// says what was kept, and once there is room the same command resumes to the whole report.
+#[cfg(unix)]
+#[test]
+fn a_failed_log_write_is_an_error_and_the_run_resumes_after() {
+    use std::os::unix::process::CommandExt;
+    let (whole, _w) = run_report(&root().join(EXP), &[]);
+    let out = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("runner");
+    let mut cmd = std::process::Command::new(&bin);
+    cmd.current_dir(root()).args(["run", EXP, "--quiet", "--jobs", "1", "--out"]).arg(out.path());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit { rlim_cur: 6000, rlim_max: 6000 };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            Ok(())
+        });
+    }
+    let failed = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot append to") && stderr.contains("run the same command again to resume"), "{stderr}");
+    assert!(!out.path().join("report.json").exists());
+    runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).assert().success();
+    assert_eq!(without_run(whole), without_run(report_at(out.path())));
+}
+
+#[test]
+fn merge_refuses_a_unit_the_experiment_does_not_have() {
+    let parts = tempfile::tempdir().unwrap();
+    for i in 1..=2 {
+        runner()
+            .args(["run", EXP, "--quiet", "--shard", &format!("{i}/2"), "--out"])
+            .arg(parts.path().join(format!("s{i}")))
+            .assert()
+            .success();
+    }
+    let p1 = parts.path().join("s1/partial.json");
+    let mut part: Value = serde_json::from_str(&std::fs::read_to_string(&p1).unwrap()).unwrap();
+    part["units"][0]["fold"] = Value::from(9);
+    std::fs::write(&p1, part.to_string()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let merged =
+        runner().arg("merge").arg(&p1).arg(parts.path().join("s2")).arg("--out").arg(out.path()).output().unwrap();
+    assert_eq!(merged.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&merged.stderr).contains("fold 10 of 5"));
+}
+
+#[test]
+fn compare_refuses_what_it_cannot_compare() {
+    let dir = scratch(&[
+        ("empty.json", "{\"rank_by\": \"mse\", \"trials\": []}"),
+        ("a.json", "{\"rank_by\": \"mse\", \"trials\": [{\"id\": \"t\", \"status\": \"ok\", \"test\": {\"mse\": {\"mean\": 1.0}}}]}"),
+        ("b.json", "{\"rank_by\": \"mse\", \"trials\": [{\"id\": \"t\", \"status\": \"ok\", \"test\": {\"mse\": {\"mean\": \"abc\"}}}]}"),
+    ]);
+    let run = |a: &str, b: &str| runner().current_dir(dir.path()).args(["compare", a, b]).output().unwrap();
+    let empty = run("empty.json", "a.json");
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("nothing to compare"));
+    let garbled = run("a.json", "b.json");
+    assert_eq!(garbled.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&garbled.stderr).contains("\"abc\", which is not a number"));
+}
+
+/// `runner compare … | head -1`: a closed stdout ends the program quietly.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("runner");
+    let out = std::process::Command::new("sh")
+        .current_dir(root())
+        .arg("-c")
+        .arg(format!("'{}' models | head -c 1 > /dev/null", bin.display()))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// r2 on a one-row test part is undefined (NaN in scikit-learn): null, with the reason noted.
+#[test]
+fn undefined_metrics_are_null_with_a_reason() {
+    let toml = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[split]\ntest_size = 1\n\
+                [report]\nmetrics = [\"mse\", \"r2\"]\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
+    let dir = scratch(&[("exp.toml", toml), ("data.csv", "x,y\n1,2.5\n2,3.5\n3,5.5\n4,4.5\n5,6.5\n")]);
+    let (report, _out) = run_report(&dir.path().join("exp.toml"), &[]);
+    let t = &report["trials"][0];
+    assert_eq!(t["status"], "ok");
+    assert!(t["test"]["r2"]["folds"][0].is_null(), "{t}");
+    assert!(t["notes"][0].as_str().unwrap().contains("test r2 is undefined"), "{t}");
+}
+
+/// logistic_gd with a learning rate of 1e10: judged against the loss before the first step.
+#[test]
+fn an_exploding_classifier_is_diverged() {
+    let toml = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[[model]]\nname = \"g\"\nkind = \"logistic_gd\"\nlearning_rate = 1e10\n";
+    let csv = "x1,x2,y\n1,5,a\n2,3,b\n3,8,a\n4,1,b\n5,2,a\n6,9,b\n7,4,a\n8,7,b\n";
+    let dir = scratch(&[("exp.toml", toml), ("data.csv", csv)]);
+    let out = runner().current_dir(dir.path()).args(["run", "exp.toml", "--quiet", "--out", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["trials"][0]["status"], "diverged", "{report}");
+}
