@@ -123,6 +123,11 @@ impl RidgePath {
             }
         }
         let d = columns.len();
+        // (d × d) statistics per fold block only pay off when there are fewer columns than
+        // rows (and fit in memory); wide data takes the dual on the ordinary path.
+        if d > n / 2 || d > 2048 {
+            return None;
+        }
         let shift_x = Array1::from_iter(columns.iter().map(|c| c.iter().sum::<f64>() / n as f64));
         let shift_y = y.iter().sum::<f64>() / n as f64;
         let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); folds.len() + 1];

@@ -56,6 +56,9 @@ pub fn fit_ridge(params: &Params, data: &FoldData) -> Result<LinearModel, FitErr
         let rcond = f64::EPSILON * xc.nrows().max(xc.ncols()) as f64;
         return least_squares(&xc, &yc, rcond, &x_mean, y_mean);
     }
+    if x.ncols() > x.nrows() {
+        return ridge_dual(x, y, alpha, fit_intercept);
+    }
     let own;
     let stats = match (fit_intercept, data.centered_gram()) {
         (true, Some(shared)) => shared,
@@ -80,6 +83,22 @@ pub fn solve_ridge(stats: &CenteredGram, alpha: f64) -> Result<LinearModel, FitE
         FitError::Singular(format!("XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"))
     })?;
     let intercept = stats.y_mean - stats.x_mean.dot(&w);
+    Ok(LinearModel { weights: w, intercept, notes: Vec::new() })
+}
+
+/// Ridge with more columns than rows, in the dual (scikit-learn's `_solve_cholesky_kernel`):
+/// `w = Xcᵀ (XcXcᵀ + αI)⁻¹ yc`, an n × n solve instead of a p × p one.
+fn ridge_dual(x: &Array2<f64>, y: &Array1<f64>, alpha: f64, fit_intercept: bool) -> Result<LinearModel, FitError> {
+    let (xc, yc, x_mean, y_mean) = center(x, y, fit_intercept);
+    let mut kernel = xc.dot(&xc.t());
+    for i in 0..kernel.nrows() {
+        kernel[[i, i]] += alpha;
+    }
+    let Some(dual) = cholesky_solve(&kernel, &yc) else {
+        return ridge_by_svd(x, y, alpha, fit_intercept);
+    };
+    let w = xc.t().dot(&dual);
+    let intercept = y_mean - x_mean.dot(&w);
     Ok(LinearModel { weights: w, intercept, notes: Vec::new() })
 }
 

@@ -11,7 +11,7 @@ mod write;
 pub use json::JsonExporter;
 pub use markdown::{md_escape, MarkdownExporter};
 pub use text::leaderboard_text;
-pub use write::{lock_folder, remove_temporaries, write_atomic, FolderLock, TrialLog};
+pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderLock, Resumed, TrialLog};
 
 use crate::config::{Metric, Task};
 use crate::data::{Dataset, Feature, Target};

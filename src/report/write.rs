@@ -126,7 +126,7 @@ impl TrialLog {
 }
 
 /// The records of a log with this key; each unusable line is dropped with a warning.
-fn read_log(
+pub fn read_log(
     path: &Path,
     bytes: &[u8],
     key: &str,

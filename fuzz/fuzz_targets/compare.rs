@@ -1,0 +1,12 @@
+//! `runner compare`'s report reader: two reports separated by a NUL byte.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut halves = data.splitn(2, |&b| b == 0);
+    let (Some(a), Some(b)) = (halves.next(), halves.next()) else { return };
+    let (Ok(a), Ok(b)) = (serde_json::from_slice(a), serde_json::from_slice(b)) else { return };
+    if let Ok(c) = runner::compare::compare(&a, &b, 0.01, None) {
+        let _ = runner::compare::render_markdown(&c);
+    }
+});
