@@ -21,6 +21,8 @@ pub struct RunPlan {
     pub rank_by: Metric,
     /// Design-matrix column names (after one-hot).
     pub feature_names: Vec<String>,
+    /// What the user should know before the run starts (not errors).
+    pub warnings: Vec<String>,
 }
 
 impl RunPlan {
@@ -229,5 +231,27 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     }
     let trials = expand_trials(&experiment.models);
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names })
+    let warnings = wide_one_hot_warnings(&dataset);
+    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings })
+}
+
+/// Categorical columns with so many levels that one-hot encoding makes the dense design
+/// matrix (and permutation importance) expensive.
+fn wide_one_hot_warnings(ds: &Dataset) -> Vec<String> {
+    const MANY_LEVELS: usize = 1000;
+    ds.features
+        .iter()
+        .filter_map(|f| match f {
+            crate::data::Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => {
+                Some(format!(
+                    "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each; \
+                 consider [dataset] exclude, or `permutation_importance = false` in [report]",
+                    categories.len(),
+                    categories.len(),
+                    ds.rows()
+                ))
+            }
+            _ => None,
+        })
+        .collect()
 }

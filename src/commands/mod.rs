@@ -30,7 +30,12 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
     let mut ok = true;
     for f in files {
         match plan::prepare(f, overrides) {
-            Ok(p) => plans.push(p),
+            Ok(p) => {
+                for w in &p.warnings {
+                    eprintln!("warning: {}: {w}", f.display());
+                }
+                plans.push(p)
+            }
             Err(e) => {
                 eprintln!("{e}");
                 ok = false;

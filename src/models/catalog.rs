@@ -143,7 +143,7 @@ fn kind_of(value: &ParamValue) -> &'static str {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub enum Default {
+pub enum DefaultValue {
     F(f64),
     I(i64),
     B(bool),
@@ -151,14 +151,14 @@ pub enum Default {
     L(&'static [i64]),
 }
 
-impl Default {
+impl DefaultValue {
     pub fn value(&self) -> ParamValue {
         match *self {
-            Default::F(x) => ParamValue::Float(x),
-            Default::I(i) => ParamValue::Int(i),
-            Default::B(b) => ParamValue::Bool(b),
-            Default::S(s) => ParamValue::Str(s.to_string()),
-            Default::L(l) => ParamValue::IntList(l.to_vec()),
+            DefaultValue::F(x) => ParamValue::Float(x),
+            DefaultValue::I(i) => ParamValue::Int(i),
+            DefaultValue::B(b) => ParamValue::Bool(b),
+            DefaultValue::S(s) => ParamValue::Str(s.to_string()),
+            DefaultValue::L(l) => ParamValue::IntList(l.to_vec()),
         }
     }
 }
@@ -166,7 +166,7 @@ impl Default {
 pub struct ParamSpec {
     pub name: &'static str,
     pub ty: ParamType,
-    pub default: Default,
+    pub default: DefaultValue,
     pub help: &'static str,
 }
 
@@ -210,7 +210,7 @@ const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
 const FIT_INTERCEPT: ParamSpec = ParamSpec {
     name: "fit_intercept",
     ty: ParamType::Bool,
-    default: Default::B(true),
+    default: DefaultValue::B(true),
     help: "fit an unpenalised intercept",
 };
 
@@ -222,7 +222,7 @@ pub static KINDS: &[KindSpec] = &[
         task: TaskSupport::Regression,
         summary: "min ||y - Xw||^2, the minimum-norm solution when X is rank deficient, as sklearn.linear_model.LinearRegression",
         params: &[
-            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F(1e-6), help: "singular values below tol x the largest count as zero (sklearn's tol, scipy's lstsq cond)" },
+            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: DefaultValue::F(1e-6), help: "singular values below tol x the largest count as zero (sklearn's tol, scipy's lstsq cond)" },
             FIT_INTERCEPT,
         ],
     },
@@ -233,7 +233,7 @@ pub static KINDS: &[KindSpec] = &[
         task: TaskSupport::Regression,
         summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge; alpha = 0 is minimum-norm least squares",
         params: &[
-            ParamSpec { name: "alpha", ty: NON_NEGATIVE, default: Default::F(1.0), help: "L2 strength" },
+            ParamSpec { name: "alpha", ty: NON_NEGATIVE, default: DefaultValue::F(1.0), help: "L2 strength" },
             FIT_INTERCEPT,
         ],
     },
@@ -244,9 +244,9 @@ pub static KINDS: &[KindSpec] = &[
         task: TaskSupport::Regression,
         summary: "min 1/(2n) ||y - Xw||^2 + alpha ||w||_1, as sklearn.linear_model.Lasso",
         params: &[
-            ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "L1 strength" },
-            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
+            ParamSpec { name: "alpha", ty: POSITIVE, default: DefaultValue::F(1.0), help: "L1 strength" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: DefaultValue::I(1000), help: "coordinate-descent sweeps" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: DefaultValue::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
             FIT_INTERCEPT,
         ],
     },
@@ -257,10 +257,10 @@ pub static KINDS: &[KindSpec] = &[
         task: TaskSupport::Regression,
         summary: "min 1/(2n) ||y - Xw||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2), as sklearn.linear_model.ElasticNet",
         params: &[
-            ParamSpec { name: "alpha", ty: POSITIVE, default: Default::F(1.0), help: "penalty strength" },
-            ParamSpec { name: "l1_ratio", ty: UNIT, default: Default::F(0.5), help: "share of the L1 penalty" },
-            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "coordinate-descent sweeps" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
+            ParamSpec { name: "alpha", ty: POSITIVE, default: DefaultValue::F(1.0), help: "penalty strength" },
+            ParamSpec { name: "l1_ratio", ty: UNIT, default: DefaultValue::F(0.5), help: "share of the L1 penalty" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: DefaultValue::I(1000), help: "coordinate-descent sweeps" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: DefaultValue::F(1e-4), help: "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)" },
             FIT_INTERCEPT,
         ],
     },
@@ -271,10 +271,10 @@ pub static KINDS: &[KindSpec] = &[
         task: TaskSupport::Classification,
         summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
         params: &[
-            ParamSpec { name: "c", ty: POSITIVE, default: Default::F(1.0), help: "inverse L2 strength (sklearn's C)" },
-            ParamSpec { name: "max_iter", ty: ITERATIONS, default: Default::I(1000), help: "L-BFGS iterations" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-8), help: "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)" },
-            ParamSpec { name: "solver", ty: ParamType::Choice(&["lbfgs", "linfa"]), default: Default::S("lbfgs"), help: "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS" },
+            ParamSpec { name: "c", ty: POSITIVE, default: DefaultValue::F(1.0), help: "inverse L2 strength (sklearn's C)" },
+            ParamSpec { name: "max_iter", ty: ITERATIONS, default: DefaultValue::I(1000), help: "L-BFGS iterations" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: DefaultValue::F(1e-8), help: "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)" },
+            ParamSpec { name: "solver", ty: ParamType::Choice(&["lbfgs", "linfa"]), default: DefaultValue::S("lbfgs"), help: "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS" },
             FIT_INTERCEPT,
         ],
     },
@@ -286,13 +286,13 @@ pub static KINDS: &[KindSpec] = &[
         summary: "C-SVC for classification (one-vs-one over pairs of classes, as sklearn's SVC), epsilon-SVR for regression; \
                   poly kernel is (x.y + coef0)^degree (sklearn's with gamma = 1); log_loss uses a softmax of decision values, not Platt scaling",
         params: &[
-            ParamSpec { name: "kernel", ty: ParamType::Choice(&["rbf", "linear", "poly"]), default: Default::S("rbf"), help: "kernel function" },
-            ParamSpec { name: "c", ty: POSITIVE, default: Default::F(1.0), help: "penalty of margin violations (sklearn's C)" },
-            ParamSpec { name: "gamma", ty: ParamType::PositiveOr("scale"), default: Default::S("scale"), help: "rbf width exp(-gamma |x-y|^2); scale = 1/(n_features * X.var())" },
-            ParamSpec { name: "degree", ty: ITERATIONS, default: Default::I(3), help: "poly kernel degree" },
-            ParamSpec { name: "coef0", ty: ParamType::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false }, default: Default::F(0.0), help: "poly kernel constant" },
-            ParamSpec { name: "epsilon", ty: NON_NEGATIVE, default: Default::F(0.1), help: "SVR: width of the loss-free tube" },
-            ParamSpec { name: "tol", ty: POSITIVE, default: Default::F(1e-3), help: "SMO stopping tolerance" },
+            ParamSpec { name: "kernel", ty: ParamType::Choice(&["rbf", "linear", "poly"]), default: DefaultValue::S("rbf"), help: "kernel function" },
+            ParamSpec { name: "c", ty: POSITIVE, default: DefaultValue::F(1.0), help: "penalty of margin violations (sklearn's C)" },
+            ParamSpec { name: "gamma", ty: ParamType::PositiveOr("scale"), default: DefaultValue::S("scale"), help: "rbf width exp(-gamma |x-y|^2); scale = 1/(n_features * X.var())" },
+            ParamSpec { name: "degree", ty: ITERATIONS, default: DefaultValue::I(3), help: "poly kernel degree" },
+            ParamSpec { name: "coef0", ty: ParamType::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false }, default: DefaultValue::F(0.0), help: "poly kernel constant" },
+            ParamSpec { name: "epsilon", ty: NON_NEGATIVE, default: DefaultValue::F(0.1), help: "SVR: width of the loss-free tube" },
+            ParamSpec { name: "tol", ty: POSITIVE, default: DefaultValue::F(1e-3), help: "SMO stopping tolerance" },
         ],
     },
     KindSpec {
@@ -303,11 +303,11 @@ pub static KINDS: &[KindSpec] = &[
         summary: "decision tree (classifier or regressor), equal to sklearn's DecisionTreeClassifier/Regressor with the same random_state; \
                   classifiers predict the class shares of their leaf",
         params: &[
-            ParamSpec { name: "max_depth", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I(0), help: "deepest level; 0 = unlimited" },
-            ParamSpec { name: "min_samples_split", ty: ParamType::Int { min: 2, max: i64::MAX }, default: Default::I(2), help: "rows a node needs to be split" },
-            ParamSpec { name: "min_samples_leaf", ty: ITERATIONS, default: Default::I(1), help: "rows every leaf keeps" },
-            ParamSpec { name: "criterion", ty: ParamType::Choice(&["gini", "entropy"]), default: Default::S("gini"), help: "split quality of a classifier; regression trees use squared error" },
-            ParamSpec { name: "random_state", ty: ParamType::Int { min: 0, max: u32::MAX as i64 }, default: Default::I(0), help: "sklearn's random_state: the order features are tried in, which breaks ties between equal splits" },
+            ParamSpec { name: "max_depth", ty: ParamType::Int { min: 0, max: i64::MAX }, default: DefaultValue::I(0), help: "deepest level; 0 = unlimited" },
+            ParamSpec { name: "min_samples_split", ty: ParamType::Int { min: 2, max: i64::MAX }, default: DefaultValue::I(2), help: "rows a node needs to be split" },
+            ParamSpec { name: "min_samples_leaf", ty: ITERATIONS, default: DefaultValue::I(1), help: "rows every leaf keeps" },
+            ParamSpec { name: "criterion", ty: ParamType::Choice(&["gini", "entropy"]), default: DefaultValue::S("gini"), help: "split quality of a classifier; regression trees use squared error" },
+            ParamSpec { name: "random_state", ty: ParamType::Int { min: 0, max: u32::MAX as i64 }, default: DefaultValue::I(0), help: "sklearn's random_state: the order features are tried in, which breaks ties between equal splits" },
         ],
     },
     KindSpec {
@@ -341,22 +341,22 @@ macro_rules! gd_params {
     ($optimizer:expr, $lr:expr, $epochs:expr, $batch:expr, $tol:expr, $patience:expr; $($loss:expr),+) => {
         &[
             $($loss,)+
-            ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: Default::S($optimizer), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
-            ParamSpec { name: "learning_rate", ty: POSITIVE, default: Default::F($lr), help: "step size (eta0 for invscaling)" },
-            ParamSpec { name: "lr_schedule", ty: ParamType::Choice(&["constant", "invscaling"]), default: Default::S("constant"), help: "invscaling: learning_rate / t^power_t, t = update step from 1" },
-            ParamSpec { name: "power_t", ty: NON_NEGATIVE, default: Default::F(0.25), help: "exponent of invscaling" },
-            ParamSpec { name: "epochs", ty: ITERATIONS, default: Default::I($epochs), help: "passes over the training rows at most" },
-            ParamSpec { name: "batch_size", ty: ParamType::Int { min: 0, max: i64::MAX }, default: Default::I($batch), help: "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd" },
-            ParamSpec { name: "momentum", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "momentum and nesterov" },
-            ParamSpec { name: "beta1", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.9), help: "adam's first-moment decay" },
-            ParamSpec { name: "beta2", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: Default::F(0.999), help: "adam's second-moment decay" },
-            ParamSpec { name: "eps", ty: POSITIVE, default: Default::F(1e-8), help: "adam's denominator guard" },
-            ParamSpec { name: "l1", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L1 penalty l1 ||w||_1 (intercept never penalised)" },
-            ParamSpec { name: "l2", ty: NON_NEGATIVE, default: Default::F(0.0), help: "L2 penalty l2/2 ||w||^2 (intercept never penalised)" },
-            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: Default::F($tol), help: "an epoch improves when its loss is below the best so far minus tol ..." },
-            ParamSpec { name: "patience", ty: ITERATIONS, default: Default::I($patience), help: "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)" },
-            ParamSpec { name: "early_stopping", ty: ParamType::Bool, default: Default::B(false), help: "watch the loss on a seeded validation hold-out instead, keep its best weights" },
-            ParamSpec { name: "validation_fraction", ty: ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, default: Default::F(0.1), help: "share of training rows held out for early stopping" },
+            ParamSpec { name: "optimizer", ty: ParamType::Choice(&["gd", "sgd", "minibatch", "momentum", "nesterov", "adam"]), default: DefaultValue::S($optimizer), help: "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows" },
+            ParamSpec { name: "learning_rate", ty: POSITIVE, default: DefaultValue::F($lr), help: "step size (eta0 for invscaling)" },
+            ParamSpec { name: "lr_schedule", ty: ParamType::Choice(&["constant", "invscaling"]), default: DefaultValue::S("constant"), help: "invscaling: learning_rate / t^power_t, t = update step from 1" },
+            ParamSpec { name: "power_t", ty: NON_NEGATIVE, default: DefaultValue::F(0.25), help: "exponent of invscaling" },
+            ParamSpec { name: "epochs", ty: ITERATIONS, default: DefaultValue::I($epochs), help: "passes over the training rows at most" },
+            ParamSpec { name: "batch_size", ty: ParamType::Int { min: 0, max: i64::MAX }, default: DefaultValue::I($batch), help: "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd" },
+            ParamSpec { name: "momentum", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: DefaultValue::F(0.9), help: "momentum and nesterov" },
+            ParamSpec { name: "beta1", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: DefaultValue::F(0.9), help: "adam's first-moment decay" },
+            ParamSpec { name: "beta2", ty: ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false }, default: DefaultValue::F(0.999), help: "adam's second-moment decay" },
+            ParamSpec { name: "eps", ty: POSITIVE, default: DefaultValue::F(1e-8), help: "adam's denominator guard" },
+            ParamSpec { name: "l1", ty: NON_NEGATIVE, default: DefaultValue::F(0.0), help: "L1 penalty l1 ||w||_1 (intercept never penalised)" },
+            ParamSpec { name: "l2", ty: NON_NEGATIVE, default: DefaultValue::F(0.0), help: "L2 penalty l2/2 ||w||^2 (intercept never penalised)" },
+            ParamSpec { name: "tol", ty: NON_NEGATIVE, default: DefaultValue::F($tol), help: "an epoch improves when its loss is below the best so far minus tol ..." },
+            ParamSpec { name: "patience", ty: ITERATIONS, default: DefaultValue::I($patience), help: "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)" },
+            ParamSpec { name: "early_stopping", ty: ParamType::Bool, default: DefaultValue::B(false), help: "watch the loss on a seeded validation hold-out instead, keep its best weights" },
+            ParamSpec { name: "validation_fraction", ty: ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, default: DefaultValue::F(0.1), help: "share of training rows held out for early stopping" },
             FIT_INTERCEPT,
         ]
     };
@@ -366,13 +366,13 @@ static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0, 1e-6, 5;
     ParamSpec {
         name: "loss",
         ty: ParamType::Choice(&["mse", "mae", "huber"]),
-        default: Default::S("mse"),
+        default: DefaultValue::S("mse"),
         help: "mse: mean (z-y)^2; mae: mean |z-y|; huber: quadratic within huber_delta"
     },
     ParamSpec {
         name: "huber_delta",
         ty: POSITIVE,
-        default: Default::F(1.0),
+        default: DefaultValue::F(1.0),
         help: "huber's threshold between quadratic and linear"
     }
 );
@@ -380,15 +380,15 @@ static GD_LINEAR: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0, 1e-6, 5;
 static GD_LOGISTIC: &[ParamSpec] = gd_params!("gd", 0.01, 1000, 0, 1e-6, 5; ParamSpec {
     name: "loss",
     ty: ParamType::Choice(&["log_loss"]),
-    default: Default::S("log_loss"),
+    default: DefaultValue::S("log_loss"),
     help: "cross-entropy: sigmoid for 2 classes, softmax for more"
 });
 
 /// The MLP: its architecture, then the optimizer settings with scikit-learn's MLP defaults.
 static MLP: &[ParamSpec] = gd_params!("adam", 0.001, 200, 32, 1e-4, 10;
-    ParamSpec { name: "hidden_layers", ty: ParamType::IntList { min: 1, max: 100_000 }, default: Default::L(&[100]), help: "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)" },
-    ParamSpec { name: "activation", ty: ParamType::Choice(&["relu", "tanh"]), default: Default::S("relu"), help: "hidden-layer activation" },
-    ParamSpec { name: "loss", ty: ParamType::Choice(&["auto"]), default: Default::S("auto"), help: "half mse for regression, softmax cross-entropy for classification" });
+    ParamSpec { name: "hidden_layers", ty: ParamType::IntList { min: 1, max: 100_000 }, default: DefaultValue::L(&[100]), help: "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)" },
+    ParamSpec { name: "activation", ty: ParamType::Choice(&["relu", "tanh"]), default: DefaultValue::S("relu"), help: "hidden-layer activation" },
+    ParamSpec { name: "loss", ty: ParamType::Choice(&["auto"]), default: DefaultValue::S("auto"), help: "half mse for regression, softmax cross-entropy for classification" });
 
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name == name)

@@ -79,7 +79,10 @@ pub fn join(parts: &[(String, Partial)]) -> Result<(PartialExperiment, String, V
     let have: BTreeSet<usize> = parts.iter().map(|(_, p)| p.shard.index).collect();
     let missing: Vec<String> =
         (1..=first.shard.count).filter(|i| !have.contains(i)).map(|i| format!("{i}/{}", first.shard.count)).collect();
-    if !missing.is_empty() {
+    // With mixed shard counts, "missing" would name shards of one count only: the count
+    // mismatch above is the problem to report.
+    let one_count = parts.iter().all(|(_, p)| p.shard.count == first.shard.count);
+    if one_count && !missing.is_empty() {
         problems.push(format!("shards missing: {}", missing.join(", ")));
     }
     let mut units: Vec<UnitRecord> = parts.iter().flat_map(|(_, p)| p.units.iter().cloned()).collect();
