@@ -315,19 +315,17 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     if is_blank(path).map_err(unreadable)? {
         return Err(DataError::Empty { path: path.display().to_string() });
     }
-    // The file's hash is computed on another thread while polars parses it.
-    let (sha256, frame) = std::thread::scope(|scope| {
-        let hasher = scope.spawn(|| scan_file(path));
-        // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
-        // that our own parser can name the bad cell.
-        let frame = read_frame(path, &cfg.missing, false).or_else(|_| read_frame(path, &cfg.missing, true));
-        let sha = hasher.join().unwrap_or_else(|_| Err(std::io::Error::other("hashing thread failed")));
-        (sha, frame)
-    });
+    // The shape check (and the hash, in the same pass) comes before polars reads the file:
+    // polars 0.55's CSV parser reads out of bounds on some malformed files (an unclosed quote
+    // after a ragged row, found by fuzzing), so it only ever sees files whose shape is sound.
+    let sha256 = scan_file(path);
     let (sha256, shape_problem) = sha256.map_err(unreadable)?;
     if let Some(problem) = shape_problem {
         return Err(DataError::Malformed { path: path.display().to_string(), problem });
     }
+    // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
+    // that our own parser can name the bad cell.
+    let frame = read_frame(path, &cfg.missing, false).or_else(|_| read_frame(path, &cfg.missing, true));
     let frame =
         frame.map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
@@ -619,7 +617,11 @@ fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
         }
     }
     if is_csv && shape.problem.is_none() {
-        shape.end_record();
+        if shape.in_quotes {
+            shape.problem = Some(format!("a quote opened in row {} is never closed", shape.record + 1));
+        } else {
+            shape.end_record();
+        }
     }
     Ok((format!("{:x}", hasher.finalize()), shape.problem))
 }

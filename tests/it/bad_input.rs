@@ -266,6 +266,9 @@ fn cases() -> Vec<Case> {
         Case { name: "logspace with ten million points", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 10000000] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "whole number"] },
         Case { name: "split column with a bad value", toml: "[split]\nmethod = \"column\"\ncolumn = \"s\"\n", files: &[("data.csv", "x,s,y\n1,train,2.5\n2,tset,3.5\n3,test,5.5\n4,train,4.5\n")], code: 2, expect: &["split column `s`", "`tset`"] },
         Case { name: "one row cannot be split", toml: "", files: &[("data.csv", "x,y\n1,2.5\n")], code: 2, expect: &["leaves no rows for training (1 rows in all)"] },
+        // Found by the loader fuzz target: polars read out of bounds on this file.
+        Case { name: "ragged row before an unclosed quote", toml: "", files: &[("data.csv", "a,c,y\nx,1,2.5\ny,2,3.5\nx3,\n\"q,r\",4-1.5\n,\n\"")], code: 2, expect: &["row 3 (line 4 of the file) has 2 field(s)"] },
+        Case { name: "unclosed quote", toml: "", files: &[("data.csv", "x,y\n1,2.5\n\"3,4.5\n")], code: 2, expect: &["is never closed"] },
     ]
 }
 
