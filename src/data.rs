@@ -630,6 +630,9 @@ fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
 #[derive(Default)]
 struct CsvShape {
     in_quotes: bool,
+    /// A quote just closed quoting: another one right after is an escaped quote.
+    just_closed: bool,
+    field_bytes: usize,
     fields: usize,
     record_bytes: usize,
     header: Vec<u8>,
@@ -642,8 +645,23 @@ impl CsvShape {
     fn feed(&mut self, bytes: &[u8]) {
         for &b in bytes {
             match b {
-                b'"' => self.in_quotes = !self.in_quotes,
-                b',' if !self.in_quotes => self.fields += 1,
+                // As polars reads it: a quote opens quoting only at a field's start; inside
+                // quotes a quote closes it, and `""` reopens it at once (an escaped quote).
+                b'"' if self.in_quotes => {
+                    self.in_quotes = false;
+                    self.just_closed = true;
+                }
+                b'"' if self.field_bytes == 0 || self.just_closed => {
+                    self.in_quotes = true;
+                    self.just_closed = false;
+                }
+                b',' if !self.in_quotes => {
+                    self.fields += 1;
+                    self.field_bytes = 0;
+                    self.just_closed = false;
+                    self.keep(b);
+                    continue;
+                }
                 b'\n' if !self.in_quotes => {
                     self.end_record();
                     if self.problem.is_some() {
@@ -651,14 +669,20 @@ impl CsvShape {
                     }
                     continue;
                 }
-                _ => {}
+                _ => self.just_closed = false,
             }
-            if b != b'\r' {
-                self.record_bytes += 1;
-            }
-            if self.expected.is_none() {
-                self.header.push(b);
-            }
+            self.field_bytes += 1;
+            self.keep(b);
+        }
+    }
+
+    /// Counts a byte of the record (and keeps the header's bytes).
+    fn keep(&mut self, b: u8) {
+        if b != b'\r' {
+            self.record_bytes += 1;
+        }
+        if self.expected.is_none() {
+            self.header.push(b);
         }
     }
 
@@ -667,6 +691,8 @@ impl CsvShape {
         let blank = self.record_bytes == 0;
         self.fields = 0;
         self.record_bytes = 0;
+        self.field_bytes = 0;
+        self.just_closed = false;
         if blank {
             return;
         }

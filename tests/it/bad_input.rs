@@ -268,6 +268,7 @@ fn cases() -> Vec<Case> {
         Case { name: "one row cannot be split", toml: "", files: &[("data.csv", "x,y\n1,2.5\n")], code: 2, expect: &["leaves no rows for training (1 rows in all)"] },
         // Found by the loader fuzz target: polars read out of bounds on this file.
         Case { name: "ragged row before an unclosed quote", toml: "", files: &[("data.csv", "a,c,y\nx,1,2.5\ny,2,3.5\nx3,\n\"q,r\",4-1.5\n,\n\"")], code: 2, expect: &["row 3 (line 4 of the file) has 2 field(s)"] },
+        Case { name: "mid-field quote then an unclosed one", toml: "", files: &[("data.csv", "\u{0}0\n\u{1}{\"el\n\u{0}0\nl\n\u{0}0\nmox\u{0}1i\n\"")], code: 2, expect: &["is never closed"] },
         Case { name: "unclosed quote", toml: "", files: &[("data.csv", "x,y\n1,2.5\n\"3,4.5\n")], code: 2, expect: &["is never closed"] },
     ]
 }
