@@ -162,6 +162,24 @@ fn row_label(path: &Path, row: usize) -> String {
     }
 }
 
+/// `read_frame`, with a panic inside polars turned into an error: polars 0.55 panics on some
+/// inputs (an NDJSON integer too large for i64 is inferred as Int128, which it then refuses;
+/// found by fuzzing). The default panic message is silenced meanwhile; nothing else runs then.
+fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<DataFrame> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| read_frame(path, missing, all_text));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "polars stopped on this file".into());
+        Err(PolarsError::ComputeError(format!("the file could not be parsed ({what})").into()))
+    })
+}
+
 fn read_frame(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<DataFrame> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
@@ -325,7 +343,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     }
     // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
     // that our own parser can name the bad cell.
-    let frame = read_frame(path, &cfg.missing, false).or_else(|_| read_frame(path, &cfg.missing, true));
+    let frame = read_frame_guarded(path, &cfg.missing, false).or_else(|_| read_frame_guarded(path, &cfg.missing, true));
     let frame =
         frame.map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();

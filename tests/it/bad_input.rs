@@ -269,6 +269,8 @@ fn cases() -> Vec<Case> {
         // Found by the loader fuzz target: polars read out of bounds on this file.
         Case { name: "ragged row before an unclosed quote", toml: "", files: &[("data.csv", "a,c,y\nx,1,2.5\ny,2,3.5\nx3,\n\"q,r\",4-1.5\n,\n\"")], code: 2, expect: &["row 3 (line 4 of the file) has 2 field(s)"] },
         Case { name: "mid-field quote then an unclosed one", toml: "", files: &[("data.csv", "\u{0}0\n\u{1}{\"el\n\u{0}0\nl\n\u{0}0\nmox\u{0}1i\n\"")], code: 2, expect: &["is never closed"] },
+        // Found by the loader fuzz target: polars panicked on an integer beyond i64 in NDJSON.
+        Case { name: "ndjson integer beyond 64 bits", toml: "\x00no-head\x00name = \"t\"\n[dataset]\npath = \"data.ndjson\"\ntarget = \"y\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n", files: &[("data.ndjson", "{\"x\": 777777777777777777777777777777777777, \"y\": 1.5}\n")], code: 2, expect: &["could not be parsed"] },
         Case { name: "unclosed quote", toml: "", files: &[("data.csv", "x,y\n1,2.5\n\"3,4.5\n")], code: 2, expect: &["is never closed"] },
     ]
 }
