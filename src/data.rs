@@ -687,7 +687,14 @@ impl CsvShape {
                     }
                     continue;
                 }
-                _ => self.just_closed = false,
+                // RFC 4180: after a closing quote comes a comma, a line end or `""`. polars 0.55
+                // reads out of bounds on text there (found by fuzzing), so it is refused.
+                _ if self.just_closed && b != b'\r' => {
+                    self.problem =
+                        Some(format!("row {} has text after a closing quote; quote the whole field", self.record + 1));
+                    return;
+                }
+                _ => {}
             }
             self.field_bytes += 1;
             self.keep(b);

@@ -271,6 +271,7 @@ fn cases() -> Vec<Case> {
         Case { name: "mid-field quote then an unclosed one", toml: "", files: &[("data.csv", "\u{0}0\n\u{1}{\"el\n\u{0}0\nl\n\u{0}0\nmox\u{0}1i\n\"")], code: 2, expect: &["is never closed"] },
         // Found by the loader fuzz target: polars panicked on an integer beyond i64 in NDJSON.
         Case { name: "ndjson integer beyond 64 bits", toml: "\x00no-head\x00name = \"t\"\n[dataset]\npath = \"data.ndjson\"\ntarget = \"y\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n", files: &[("data.ndjson", "{\"x\": 777777777777777777777777777777777777, \"y\": 1.5}\n")], code: 2, expect: &["could not be parsed"] },
+        Case { name: "text after a closing quote", toml: "", files: &[("data.csv", "x,y\n\"\"0r,1.5\n2,2.5\n")], code: 2, expect: &["text after a closing quote"] },
         Case { name: "unclosed quote", toml: "", files: &[("data.csv", "x,y\n1,2.5\n\"3,4.5\n")], code: 2, expect: &["is never closed"] },
     ]
 }
