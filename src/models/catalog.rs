@@ -229,7 +229,7 @@ pub static KINDS: &[KindSpec] = &[
     KindSpec {
         kind: ModelKind::Ridge,
         name: "ridge",
-        engine: "closed form (Cholesky of the centred Gram matrix; SVD when that is singular)",
+        engine: "closed form (Cholesky of the centred Gram matrix, the n × n dual when p > n; SVD when ill-conditioned)",
         task: TaskSupport::Regression,
         summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge; alpha = 0 is minimum-norm least squares",
         params: &[
