@@ -185,3 +185,18 @@ fn an_exploding_classifier_is_diverged() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.json")).unwrap()).unwrap();
     assert_eq!(report["trials"][0]["status"], "diverged", "{report}");
 }
+
+/// A categorical column of thousands of levels is warned about before anything runs.
+#[test]
+fn a_very_wide_one_hot_is_warned_about() {
+    let mut csv = String::from("c,y\n");
+    for i in 0..1200 {
+        csv.push_str(&format!("level{i},{}.5\n", i % 7));
+    }
+    let toml =
+        "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n";
+    let dir = scratch(&[("exp.toml", toml), ("data.csv", &csv)]);
+    let out = runner().current_dir(dir.path()).args(["check", "exp.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("column `c` has 1200 categories"));
+}
