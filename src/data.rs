@@ -171,11 +171,7 @@ fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool) -> Polars
     let result = std::panic::catch_unwind(|| read_frame(path, missing, all_text));
     std::panic::set_hook(hook);
     result.unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "polars stopped on this file".into());
+        let what = crate::panic::message(panic.as_ref(), "polars stopped on this file");
         Err(PolarsError::ComputeError(format!("the file could not be parsed ({what})").into()))
     })
 }

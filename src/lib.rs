@@ -11,6 +11,7 @@ pub mod data;
 pub mod explain;
 pub mod metrics;
 pub mod models;
+mod panic;
 pub mod plan;
 pub mod preprocess;
 pub mod report;

@@ -319,11 +319,7 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
         }
         Ok(Err(e)) => failed(trial, fold, e.to_string()),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown".into());
+            let what = crate::panic::message(panic.as_ref(), "unknown");
             failed(trial, fold, format!("internal error in the trainer: {what}"))
         }
     }
