@@ -1,9 +1,9 @@
 //! Loading: a CSV, Parquet or NDJSON file is read once with polars and turned into a
 //! [`Dataset`] of typed feature columns and a target. All data errors name the column and row.
 
-use crate::config::diag::suggestion;
 use crate::config::{Experiment, FillValue, Impute, SplitConfig, Task};
 use crate::split::SplitColumn;
+use crate::suggest::suggestion;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 use std::path::Path;

@@ -8,8 +8,9 @@ use crate::metrics;
 use crate::models::{self, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, FoldData, Targets};
-use crate::split::RandomState;
-use crate::sweep::{metric_value, unit_seed, Trial};
+use crate::random::RandomState;
+use crate::sweep::metric_value;
+use crate::trial::{unit_seed, Trial};
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -67,7 +68,7 @@ pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
     for (f, fold) in plan.split.folds.iter().enumerate() {
         let data: FoldData = prepare_fold(&plan.dataset, &plan.experiment.preprocess, fold).ok()?;
         let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-        let model = models::fit(trial.kind, &trial.params, &data, &classes, seed).ok()?;
+        let model = models::fit(&trial.spec, &data, &classes, seed).ok()?;
         let base_prediction = model.predict(&data.test_x);
         let base = metric_value(metric, &data.test_y, &base_prediction);
         if let (Targets::Regression(y), Prediction::Values(p)) = (&data.test_y, &base_prediction) {

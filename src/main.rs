@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     };
     ExitCode::from(match cli.command {
         Command::Models => {
-            print!("{}", runner::models::catalog::render_catalog());
+            print!("{}", runner::spec::catalog::render_catalog());
             commands::EXIT_OK
         }
         Command::Check(args) => commands::check(&args.files, &args.set),

@@ -4,10 +4,10 @@
 
 use crate::config::{self, ConfigErrors, Experiment, Metric, SplitConfig, Task};
 use crate::data::{self, DataError, Dataset, Target};
-use crate::models::catalog::{spec_of, TaskSupport};
 use crate::preprocess::feature_names;
+use crate::spec::{spec_of, TaskSupport};
 use crate::split::{plan_split, SplitPlan};
-use crate::sweep::{expand_trials, Trial};
+use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
@@ -46,7 +46,7 @@ impl RunPlan {
 
     /// Whether a stored unit record (from trials.jsonl or a shard) belongs to this plan: a
     /// trial it has and a fold in range.
-    pub fn owns(&self, r: &crate::sweep::UnitRecord) -> Result<(), String> {
+    pub fn owns(&self, r: &crate::trial::UnitRecord) -> Result<(), String> {
         if !self.trials.iter().any(|t| t.id == r.trial) {
             return Err(format!("trial `{}` is not in this experiment", r.trial));
         }
@@ -137,7 +137,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
                 "{}: model `{}` (kind {}) is {is}, but the task is {task_name} (target `{}`)",
                 experiment.location(&format!("model.{}.kind", m.name)),
                 m.name,
-                spec.name,
+                spec.name(),
                 dataset.target_name
             ));
         }
@@ -229,7 +229,8 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
             experiment.max_units
         )]));
     }
-    let trials = expand_trials(&experiment.models);
+    let trials = expand_trials(&experiment.models)
+        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
     Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings })

@@ -1,6 +1,5 @@
 use super::{prepare_all, EXIT_OK, EXIT_USAGE};
 use runner::config::Task;
-use runner::models::catalog::spec_of;
 use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
@@ -32,7 +31,7 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             let n = p.trials.iter().filter(|t| t.model == m.name).count();
             let axes: Vec<String> = m.grid.iter().map(|(a, v)| format!("{a} ({} values)", v.len())).collect();
             let grid = if axes.is_empty() { String::new() } else { format!(" over {}", axes.join(" × ")) };
-            println!("  model    {} ({}): {n} trial(s){grid}", m.name, spec_of(m.kind).name);
+            println!("  model    {} ({}): {n} trial(s){grid}", m.name, m.kind.name());
         }
         let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
         println!("  metrics  {} (ranked by {})", metrics.join(", "), p.rank_by.name());

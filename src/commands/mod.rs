@@ -75,6 +75,6 @@ fn write_report(plan: &RunPlan, mut report: Report, dir: &Path) -> Result<u8, St
     }
     print!("{}", report::leaderboard_text(report, 20));
     println!("report: {}", written.join(", "));
-    let all_failed = report.trials.iter().all(|t| t.status != runner::sweep::Status::Ok);
+    let all_failed = report.trials.iter().all(|t| t.status != runner::trial::Status::Ok);
     Ok(if all_failed { EXIT_ALL_FAILED } else { EXIT_OK })
 }

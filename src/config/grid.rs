@@ -1,6 +1,6 @@
 //! Grid axes: explicit lists and numpy-style `logspace` / `linspace` / `range` generators.
 
-use crate::models::catalog::ParamValue;
+use crate::spec::ParamValue;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AxisSpec {

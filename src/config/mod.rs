@@ -8,7 +8,7 @@ mod parse;
 pub use grid::{expand_axis, AxisSpec};
 pub use parse::{parse_experiment, ConfigErrors};
 
-use crate::models::catalog::{ModelKind, ParamValue};
+use crate::spec::{ModelKind, ParamValue};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -2,10 +2,12 @@
 //! serde) so that every unknown key, wrong type and out-of-range value is reported at once,
 //! each with `file:line:column` and, for names, the nearest valid one.
 
-use super::diag::{suggestion, Diagnostic, Diagnostics, Source, OVERRIDE_BASE, OVERRIDE_STRIDE};
+use super::diag::{Diagnostic, Diagnostics, Source, OVERRIDE_BASE, OVERRIDE_STRIDE};
 use super::grid::{expand_axis, AxisSpec};
 use super::*;
-use crate::models::catalog::{kind_spec, KindSpec, ParamValue, KINDS};
+use crate::spec::catalog::{kind_spec, KindSpec, KINDS};
+use crate::spec::ParamValue;
+use crate::suggest::suggestion;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -760,7 +762,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 seen.insert(n.clone(), span.clone());
             }
         }
-        let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
         let spec: Option<&KindSpec> = match self.required_string(&t, "kind") {
             Some((k, span)) => {
                 self.remember(&format!("model.{}.kind", name.as_ref().map_or("", |n| n.0.as_str())), &span);
@@ -785,18 +787,18 @@ impl<'d, 'a> Walker<'d, 'a> {
             return None;
         };
         let mut allowed: Vec<&str> = vec!["name", "kind", "grid"];
-        allowed.extend(spec.params.iter().map(|p| p.name));
+        allowed.extend(spec.params().map(|p| p.name));
         for (k, _) in t.inner.iter() {
             let key: &str = k.get_ref();
             if !allowed.contains(&key) {
                 let hint = suggestion(key, allowed.iter().copied());
                 let label = t.label.clone();
-                self.err(&k.span(), format!("unknown key `{key}` in {label} (kind {}){hint}", spec.name));
+                self.err(&k.span(), format!("unknown key `{key}` in {label} (kind {}){hint}", spec.name()));
             }
         }
         let mut ok = true;
         let mut fixed = BTreeMap::new();
-        for p in spec.params {
+        for p in spec.params() {
             if let Some(v) = t.get(p.name) {
                 match self.param(spec, p.name, v, &t.label) {
                     Some(value) => {
@@ -814,11 +816,11 @@ impl<'d, 'a> Walker<'d, 'a> {
                     for (axis, values) in gt.inner.iter() {
                         let axis_name: &str = axis.get_ref();
                         let Some(p) = spec.param(axis_name) else {
-                            let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                            let names: Vec<&str> = spec.params().map(|p| p.name).collect();
                             let hint = suggestion(axis_name, names.iter().copied());
                             self.err(
                                 &axis.span(),
-                                format!("unknown parameter `{axis_name}` in {label} (kind {}){hint}", spec.name),
+                                format!("unknown parameter `{axis_name}` in {label} (kind {}){hint}", spec.name()),
                             );
                             ok = false;
                             continue;

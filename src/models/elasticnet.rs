@@ -4,19 +4,19 @@
 //! and sets the intercept to `ȳ - x̄·w` as scikit-learn's `_preprocess_data` does. (linfa-
 //! elasticnet centred y but not X, so on raw features its intercept and fit were wrong.)
 
-use super::catalog::{ModelKind, Params};
 use super::{center, FitError, FitNote, LinearModel};
+use crate::spec::ElasticNetParams;
 use ndarray::{Array1, Array2};
 
-pub fn fit(kind: ModelKind, params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
-    let l1_ratio = if kind == ModelKind::Lasso { 1.0 } else { params.f64("l1_ratio") };
-    let (xc, yc, x_mean, y_mean) = center(x, y, params.bool("fit_intercept"));
+pub fn fit(params: &ElasticNetParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
+    let l1_ratio = params.l1_ratio;
+    let (xc, yc, x_mean, y_mean) = center(x, y, params.fit_intercept);
     let n = xc.nrows() as f64;
-    let alpha = params.f64("alpha");
+    let alpha = params.alpha;
     let penalty = Penalty { l1: alpha * l1_ratio * n, l2: alpha * (1.0 - l1_ratio) * n };
     let columns = xc.t().as_standard_layout().into_owned();
     let start = Array1::zeros(columns.nrows());
-    let d = coordinate_descent(&columns, &yc, penalty, start, params.usize("max_iter"), params.f64("tol"));
+    let d = coordinate_descent(&columns, &yc, penalty, start, params.max_iter, params.tol);
     if !d.w.iter().all(|v| v.is_finite()) {
         return Err(FitError::NonFinite);
     }

@@ -1,21 +1,12 @@
 //! Our own gradient-descent trainers (`linear_gd`, `logistic_gd`): losses, optimizers,
 //! learning-rate schedules, early stopping, divergence detection and loss curves.
 
-use super::catalog::Params;
 use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
 use super::{Coefficients, FitError, Fitted, LossCurve, Prediction};
-use crate::split::RandomState;
+use crate::random::RandomState;
+pub use crate::spec::Optimizer;
+use crate::spec::{LinearGdParams, LogisticGdParams, LrSchedule, OptimizerParams, RegressionLoss};
 use ndarray::{Array1, Array2};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Optimizer {
-    Gd,
-    Sgd,
-    Minibatch,
-    Momentum,
-    Nesterov,
-    Adam,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Schedule {
@@ -47,36 +38,28 @@ pub struct GdConfig {
 }
 
 impl GdConfig {
-    pub fn from_params(p: &Params, loss: Loss) -> GdConfig {
-        let optimizer = match p.str("optimizer") {
-            "sgd" => Optimizer::Sgd,
-            "minibatch" => Optimizer::Minibatch,
-            "momentum" => Optimizer::Momentum,
-            "nesterov" => Optimizer::Nesterov,
-            "adam" => Optimizer::Adam,
-            _ => Optimizer::Gd,
-        };
-        let schedule = match p.str("lr_schedule") {
-            "invscaling" => Schedule::InvScaling(p.f64("power_t")),
-            _ => Schedule::Constant,
+    pub fn new(p: &OptimizerParams, loss: Loss, fit_intercept: bool) -> GdConfig {
+        let schedule = match p.lr_schedule {
+            LrSchedule::Invscaling => Schedule::InvScaling(p.power_t),
+            LrSchedule::Constant => Schedule::Constant,
         };
         GdConfig {
             loss,
-            optimizer,
-            learning_rate: p.f64("learning_rate"),
+            optimizer: p.optimizer,
+            learning_rate: p.learning_rate,
             schedule,
-            epochs: p.usize("epochs"),
-            batch_size: p.usize("batch_size"),
-            momentum: p.f64("momentum"),
-            beta1: p.f64("beta1"),
-            beta2: p.f64("beta2"),
-            eps: p.f64("eps"),
-            l1: p.f64("l1"),
-            l2: p.f64("l2"),
-            tol: p.f64("tol"),
-            patience: p.usize("patience"),
-            validation_fraction: p.bool("early_stopping").then(|| p.f64("validation_fraction")),
-            fit_intercept: p.bool("fit_intercept"),
+            epochs: p.epochs,
+            batch_size: p.batch_size,
+            momentum: p.momentum,
+            beta1: p.beta1,
+            beta2: p.beta2,
+            eps: p.eps,
+            l1: p.l1,
+            l2: p.l2,
+            tol: p.tol,
+            patience: p.patience,
+            validation_fraction: p.early_stopping.then_some(p.validation_fraction),
+            fit_intercept,
         }
     }
 }
@@ -363,19 +346,26 @@ impl Fitted for GdModel {
     }
 }
 
-pub fn fit_linear(params: &Params, x: &Array2<f64>, y: &Array1<f64>, seed: u32) -> Result<GdModel, FitError> {
-    let loss = match params.str("loss") {
-        "mae" => Loss::Mae,
-        "huber" => Loss::Huber(params.f64("huber_delta")),
-        _ => Loss::Mse,
+pub fn fit_linear(
+    params: &LinearGdParams,
+    opt: &OptimizerParams,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    seed: u32,
+) -> Result<GdModel, FitError> {
+    let loss = match params.loss {
+        RegressionLoss::Mse => Loss::Mse,
+        RegressionLoss::Mae => Loss::Mae,
+        RegressionLoss::Huber => Loss::Huber(params.huber_delta),
     };
-    let cfg = GdConfig::from_params(params, loss);
+    let cfg = GdConfig::new(opt, loss, params.fit_intercept);
     let (weights, curve) = train(&cfg, x, &y.to_vec(), 1, seed)?;
     Ok(GdModel { weights, head: Head::Identity, curve })
 }
 
 pub fn fit_logistic(
-    params: &Params,
+    params: &LogisticGdParams,
+    opt: &OptimizerParams,
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
@@ -388,7 +378,7 @@ pub fn fit_logistic(
     } else {
         (Loss::Softmax, class_names.len(), Head::Softmax)
     };
-    let cfg = GdConfig::from_params(params, loss);
+    let cfg = GdConfig::new(opt, loss, params.fit_intercept);
     let (weights, curve) = train(&cfg, x, &targets, outputs, seed)?;
     Ok(GdModel { weights, head, curve })
 }

@@ -2,17 +2,17 @@
 
 use super::linalg::{cholesky_solve, svd};
 use super::{center, FitError, FitNote, LinearModel};
-use crate::models::catalog::Params;
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, Targets};
+use crate::spec::{OlsParams, RidgeParams};
 use ndarray::{Array1, Array2};
 
 /// scikit-learn's LinearRegression: centre, then `scipy.linalg.lstsq` (gelsd), whose
 /// singular values below `tol` times the largest count as zero. On a rank-deficient X
 /// (one-hot with every level, copied columns, p > n) this is the minimum-norm solution,
 /// and the model notes the rank.
-pub fn fit_ols(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
-    let (xc, yc, x_mean, y_mean) = center(x, y, params.bool("fit_intercept"));
-    least_squares(&xc, &yc, params.f64("tol"), &x_mean, y_mean)
+pub fn fit_ols(params: &OlsParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
+    let (xc, yc, x_mean, y_mean) = center(x, y, params.fit_intercept);
+    least_squares(&xc, &yc, params.tol, &x_mean, y_mean)
 }
 
 /// The minimum-norm least-squares fit of centred data, with the intercept restored.
@@ -45,9 +45,8 @@ fn least_squares(
 /// shared centred Gram matrix is used, so a grid of alphas costs one pass over the data.
 /// When Cholesky fails (α lost in rounding), the SVD of Xc solves it, as scikit-learn falls
 /// back to its svd solver. `alpha = 0` is ordinary least squares (minimum-norm).
-pub fn fit_ridge(params: &Params, data: &FoldData) -> Result<LinearModel, FitError> {
-    let alpha = params.f64("alpha");
-    let fit_intercept = params.bool("fit_intercept");
+pub fn fit_ridge(params: &RidgeParams, data: &FoldData) -> Result<LinearModel, FitError> {
+    let RidgeParams { alpha, fit_intercept } = *params;
     let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return Err(FitError::Solver("ridge needs a regression target".into()));
     };

@@ -6,10 +6,10 @@
 //! over the rows; `linfa` is linfa-logistic's L-BFGS over `Σ log-loss + α/2 ||w||²` with
 //! `α = 1/C`. Both have the same optimum.
 
-use super::catalog::Params;
 use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
 use super::{Coefficients, FitError, FitNote, Fitted, Prediction};
+use crate::spec::{LogisticParams, LogisticSolver};
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 
@@ -58,7 +58,12 @@ impl Fitted for Multinomial {
     }
 }
 
-pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]) -> Result<Box<dyn Fitted>, FitError> {
+pub fn fit(
+    params: &LogisticParams,
+    x: &Array2<f64>,
+    y: &[usize],
+    class_names: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
     let present = super::classes_present(y, class_names)?;
     if let Some(absent) = (0..class_names.len()).find(|c| !present.contains(c)) {
         return Err(FitError::Solver(format!(
@@ -66,14 +71,14 @@ pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]
             class_names[absent]
         )));
     }
-    if params.str("solver") == "lbfgs" {
+    if params.solver == LogisticSolver::Lbfgs {
         return fit_own(params, x, y, class_names.len());
     }
-    let alpha = 1.0 / params.f64("c");
-    let fit_intercept = params.bool("fit_intercept");
-    let max_iter = params.usize("max_iter") as u64;
+    let alpha = 1.0 / params.c;
+    let fit_intercept = params.fit_intercept;
+    let max_iter = params.max_iter as u64;
     // Our tol is on the gradient of the mean loss (as scikit-learn's); linfa's objective is a sum.
-    let gtol = params.f64("tol") * y.len() as f64;
+    let gtol = params.tol * y.len() as f64;
     let n_classes = class_names.len();
     let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
     if n_classes == 2 {
@@ -116,10 +121,14 @@ pub fn fit(params: &Params, x: &Array2<f64>, y: &[usize], class_names: &[String]
 }
 
 /// Our solver: L-BFGS on the mean objective, each evaluation one fused pass over the rows.
-fn fit_own(params: &Params, x: &Array2<f64>, y: &[usize], n_classes: usize) -> Result<Box<dyn Fitted>, FitError> {
+fn fit_own(
+    params: &LogisticParams,
+    x: &Array2<f64>,
+    y: &[usize],
+    n_classes: usize,
+) -> Result<Box<dyn Fitted>, FitError> {
     let (n, d) = x.dim();
-    let c = params.f64("c");
-    let fit_intercept = params.bool("fit_intercept");
+    let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
     let (loss, outputs) = if n_classes == 2 { (Loss::LogLoss, 1) } else { (Loss::Softmax, n_classes) };
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
     let l2 = 1.0 / (c * n as f64);
@@ -140,7 +149,7 @@ fn fit_own(params: &Params, x: &Array2<f64>, y: &[usize], n_classes: usize) -> R
         }
         (mean_loss + penalty, g)
     };
-    let m = minimize(objective, vec![0.0; outputs * (d + 1)], params.f64("tol"), params.usize("max_iter"));
+    let m = minimize(objective, vec![0.0; outputs * (d + 1)], tol, max_iter);
     if !m.value.is_finite() {
         return Err(FitError::NonFinite);
     }
@@ -149,7 +158,7 @@ fn fit_own(params: &Params, x: &Array2<f64>, y: &[usize], n_classes: usize) -> R
         Stop::Converged => Vec::new(),
         Stop::MaxIterations | Stop::NoProgress => vec![FitNote::NotConverged {
             iterations: m.iterations,
-            detail: format!("largest gradient component {:.3e} above tol {:e}", m.gradient, params.f64("tol")),
+            detail: format!("largest gradient component {:.3e} above tol {tol:e}", m.gradient),
         }],
     };
     let weights = unpack(&m.x);

@@ -3,19 +3,13 @@
 //! weights (not the biases). Trained by the gradient-descent loop of `gd.rs`, so it has the
 //! same optimizers, schedules, early stopping, divergence handling and loss curves.
 
-use super::catalog::Params;
 use super::gd::{train_flat, GdConfig, Objective};
 use super::loss::{row_loss, Loss};
 use super::{FitError, Fitted, LossCurve, Prediction};
-use crate::split::RandomState;
+use crate::random::RandomState;
+use crate::spec::{Activation, MlpParams, OptimizerParams};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Activation {
-    Relu,
-    Tanh,
-}
 
 impl Activation {
     fn apply(self, z: f64) -> f64 {
@@ -252,16 +246,23 @@ impl Fitted for MlpModel {
 }
 
 /// Trains an MLP. `classes` is 0 for regression, else the number of classes.
-pub fn fit(params: &Params, x: &Array2<f64>, y: &[f64], classes: usize, seed: u32) -> Result<MlpModel, FitError> {
+pub fn fit(
+    params: &MlpParams,
+    opt: &OptimizerParams,
+    x: &Array2<f64>,
+    y: &[f64],
+    classes: usize,
+    seed: u32,
+) -> Result<MlpModel, FitError> {
     let mut sizes = vec![x.ncols()];
-    sizes.extend(params.int_list("hidden_layers"));
+    sizes.extend(&params.hidden_layers);
     sizes.push(classes.max(1));
-    let activation = if params.str("activation") == "tanh" { Activation::Tanh } else { Activation::Relu };
-    let arch = Architecture { sizes, activation, softmax: classes > 0 };
+    let arch = Architecture { sizes, activation: params.activation, softmax: classes > 0 };
     // Initial weights get their own stream, apart from the batch order's.
     let mut init_rng = RandomState::new(seed.rotate_left(16) ^ 0x5bd1_e995);
     let init = arch.init(&mut init_rng);
-    let cfg = GdConfig::from_params(params, Loss::Mse);
+    // Every layer has biases; fit_intercept concerns the linear kinds only.
+    let cfg = GdConfig::new(opt, Loss::Mse, true);
     let objective = MlpObjective { arch: arch.clone(), x, y, l2: cfg.l2 };
     let (trained, curve) = train_flat(&cfg, x.nrows(), &objective, init, seed)?;
     Ok(MlpModel { arch, params: trained, curve })
@@ -270,12 +271,15 @@ pub fn fit(params: &Params, x: &Array2<f64>, y: &[f64], classes: usize, seed: u3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::catalog::{ModelKind, ParamValue};
+    use crate::spec::{ModelKind, ModelSpec, ParamValue};
     use std::collections::BTreeMap;
 
-    fn params(pairs: &[(&str, ParamValue)]) -> Params {
+    fn params(pairs: &[(&str, ParamValue)]) -> (MlpParams, OptimizerParams) {
         let given: BTreeMap<String, ParamValue> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        Params::resolve(ModelKind::Mlp, &given)
+        match ModelSpec::check(ModelKind::Mlp, &given) {
+            Ok(ModelSpec::Mlp(arch, opt)) => (arch, opt),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -328,7 +332,7 @@ mod tests {
             ("tol", ParamValue::Float(0.0)),
             ("patience", ParamValue::Int(100)),
         ]);
-        let model = fit(&p, &x, &y, 2, 1).unwrap();
+        let model = fit(&p.0, &p.1, &x, &y, 2, 1).unwrap();
         let Prediction::Probabilities(proba) = model.predict(&x) else { panic!("classifier") };
         let predicted = crate::metrics::predicted_classes(&proba);
         assert_eq!(predicted, vec![0, 1, 1, 0]);
@@ -348,7 +352,7 @@ mod tests {
             ("tol", ParamValue::Float(0.0)),
             ("patience", ParamValue::Int(200)),
         ]);
-        let model = fit(&p, &x, &y, 0, 7).unwrap();
+        let model = fit(&p.0, &p.1, &x, &y, 0, 7).unwrap();
         let Prediction::Values(pred) = model.predict(&x) else { panic!("regressor") };
         let mse = crate::metrics::regression(crate::config::Metric::Mse, &y, &pred.to_vec());
         assert!(mse < 0.01, "sine MSE {mse}");
@@ -359,8 +363,8 @@ mod tests {
         let x = Array2::from_shape_fn((50, 2), |(i, j)| ((i * 3 + j) % 11) as f64 / 5.0);
         let y: Vec<f64> = (0..50).map(|i| (i % 7) as f64).collect();
         let p = params(&[("hidden_layers", ParamValue::IntList(vec![5])), ("epochs", ParamValue::Int(20))]);
-        let a = fit(&p, &x, &y, 0, 11).unwrap();
-        let b = fit(&p, &x, &y, 0, 11).unwrap();
+        let a = fit(&p.0, &p.1, &x, &y, 0, 11).unwrap();
+        let b = fit(&p.0, &p.1, &x, &y, 0, 11).unwrap();
         assert_eq!(a.params, b.params);
         assert_eq!(a.curve, b.curve);
     }

@@ -1,7 +1,6 @@
 //! Model kinds: each trainer takes a checked parameter set and one fold's training matrix
 //! and returns a fitted model that predicts and reports its coefficients.
 
-pub mod catalog;
 mod elasticnet;
 pub mod gd;
 mod introsort;
@@ -15,7 +14,7 @@ mod svm;
 mod tree;
 
 use crate::preprocess::{FoldData, Targets};
-use catalog::{ModelKind, Params};
+use crate::spec::ModelSpec;
 use ndarray::{Array1, Array2};
 
 /// What a fitted model says about a test matrix.
@@ -109,33 +108,28 @@ pub enum FitError {
 
 /// Fits one model kind on one fold's training part. `seed` is the unit's own random stream
 /// (derived from the experiment seed, the trial and the fold).
-pub fn fit(
-    kind: ModelKind,
-    params: &Params,
-    data: &FoldData,
-    class_names: &[String],
-    seed: u32,
-) -> Result<Box<dyn Fitted>, FitError> {
+pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
     let x = &data.train_x;
-    let fitted: Box<dyn Fitted> = match (kind, &data.train_y) {
-        (ModelKind::LinearRegression, Targets::Regression(y)) => Box::new(linear::fit_ols(params, x, y)?),
-        (ModelKind::Ridge, Targets::Regression(_)) => Box::new(linear::fit_ridge(params, data)?),
-        (ModelKind::Lasso | ModelKind::ElasticNet, Targets::Regression(y)) => {
-            Box::new(elasticnet::fit(kind, params, x, y)?)
-        }
-        (ModelKind::LogisticRegression, Targets::Classes(y)) => logistic::fit(params, x, y, class_names)?,
-        (ModelKind::Svm, Targets::Regression(y)) => svm::fit_svr(params, x, y)?,
-        (ModelKind::Svm, Targets::Classes(y)) => svm::fit_svc(params, x, y, class_names)?,
-        (ModelKind::DecisionTree, Targets::Classes(y)) => tree::fit_classifier(params, x, y, class_names.len())?,
-        (ModelKind::DecisionTree, Targets::Regression(y)) => tree::fit_regressor(params, x, y)?,
-        (ModelKind::Mlp, Targets::Regression(y)) => Box::new(mlp::fit(params, x, &y.to_vec(), 0, seed)?),
-        (ModelKind::Mlp, Targets::Classes(y)) => {
+    let fitted: Box<dyn Fitted> = match (spec, &data.train_y) {
+        (ModelSpec::LinearRegression(p), Targets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
+        (ModelSpec::Ridge(p), Targets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
+        (ModelSpec::Lasso(p), Targets::Regression(y)) => Box::new(elasticnet::fit(&p.into(), x, y)?),
+        (ModelSpec::ElasticNet(p), Targets::Regression(y)) => Box::new(elasticnet::fit(p, x, y)?),
+        (ModelSpec::LogisticRegression(p), Targets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
+        (ModelSpec::Svm(p), Targets::Regression(y)) => svm::fit_svr(p, x, y)?,
+        (ModelSpec::Svm(p), Targets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
+        (ModelSpec::DecisionTree(p), Targets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
+        (ModelSpec::DecisionTree(p), Targets::Regression(y)) => tree::fit_regressor(p, x, y)?,
+        (ModelSpec::Mlp(arch, opt), Targets::Regression(y)) => Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?),
+        (ModelSpec::Mlp(arch, opt), Targets::Classes(y)) => {
             let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-            Box::new(mlp::fit(params, x, &targets, class_names.len(), seed)?)
+            Box::new(mlp::fit(arch, opt, x, &targets, class_names.len(), seed)?)
         }
-        (ModelKind::LinearGd, Targets::Regression(y)) => Box::new(gd::fit_linear(params, x, y, seed)?),
-        (ModelKind::LogisticGd, Targets::Classes(y)) => Box::new(gd::fit_logistic(params, x, y, class_names, seed)?),
-        _ => return Err(FitError::Solver(format!("model kind {kind:?} does not fit this task"))),
+        (ModelSpec::LinearGd(p, opt), Targets::Regression(y)) => Box::new(gd::fit_linear(p, opt, x, y, seed)?),
+        (ModelSpec::LogisticGd(p, opt), Targets::Classes(y)) => {
+            Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
+        }
+        _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
     if let Some(c) = fitted.coefficients() {
         let finite = match &c {

@@ -6,18 +6,17 @@
 //! kernel with gamma = 1). Probabilities for the log-loss and roc_auc metrics are a softmax of
 //! the decision values, not scikit-learn's Platt scaling, so log_loss differs from SVC's.
 
-use super::catalog::{ParamValue, Params};
 use super::{FitError, Fitted, Prediction};
+use crate::spec::{Gamma, Kernel, SvmParams};
 use linfa::traits::{Fit, Predict};
 use linfa_svm::Svm;
 use ndarray::{Array1, Array2, Axis};
 
 /// scikit-learn's `gamma = "scale"`: `1 / (n_features · X.var())` over the training matrix.
-fn gamma(params: &Params, x: &Array2<f64>) -> f64 {
-    match params.value("gamma") {
-        Some(ParamValue::Float(g)) => *g,
-        Some(ParamValue::Int(g)) => *g as f64,
-        _ => {
+fn gamma(params: &SvmParams, x: &Array2<f64>) -> f64 {
+    match params.gamma {
+        Gamma::Value(g) => g,
+        Gamma::Scale => {
             let n = x.len() as f64;
             let mean = x.sum() / n;
             let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
@@ -30,12 +29,16 @@ fn gamma(params: &Params, x: &Array2<f64>) -> f64 {
     }
 }
 
-fn with_kernel<T>(params: &Params, x: &Array2<f64>, p: linfa_svm::SvmParams<f64, T>) -> linfa_svm::SvmParams<f64, T> {
-    let p = p.eps(params.f64("tol"));
-    match params.str("kernel") {
-        "linear" => p.linear_kernel(),
-        "poly" => p.polynomial_kernel(params.f64("coef0"), params.usize("degree") as f64),
-        _ => p.gaussian_kernel(1.0 / gamma(params, x)),
+fn with_kernel<T>(
+    params: &SvmParams,
+    x: &Array2<f64>,
+    p: linfa_svm::SvmParams<f64, T>,
+) -> linfa_svm::SvmParams<f64, T> {
+    let p = p.eps(params.tol);
+    match params.kernel {
+        Kernel::Linear => p.linear_kernel(),
+        Kernel::Poly => p.polynomial_kernel(params.coef0, params.degree as f64),
+        Kernel::Rbf => p.gaussian_kernel(1.0 / gamma(params, x)),
     }
 }
 
@@ -50,8 +53,8 @@ impl Fitted for Svr {
     }
 }
 
-pub fn fit_svr(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    let p = with_kernel(params, x, Svm::<f64, f64>::params().c_svr(params.f64("c"), Some(params.f64("epsilon"))));
+pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
+    let p = with_kernel(params, x, Svm::<f64, f64>::params().c_svr(params.c, Some(params.epsilon)));
     let model = p
         .fit(&linfa::DatasetBase::new(x.clone(), y.clone()))
         .map_err(|e| FitError::Solver(format!("SVR failed: {e}")))?;
@@ -98,14 +101,14 @@ impl Fitted for OneVsOne {
 }
 
 pub fn fit_svc(
-    params: &Params,
+    params: &SvmParams,
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let n_classes = class_names.len();
     super::classes_present(y, class_names)?;
-    let c = params.f64("c");
+    let c = params.c;
     let mut pairs = Vec::new();
     for i in 0..n_classes {
         for j in i + 1..n_classes {

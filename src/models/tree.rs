@@ -11,17 +11,18 @@
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
-use super::catalog::Params;
 use super::introsort::simultaneous_sort;
 use super::{FitError, Fitted, Prediction};
-use crate::split::RandomState;
+use crate::random::RandomState;
+use crate::spec::{Criterion, TreeParams};
 use ndarray::{Array1, Array2};
 
 const FEATURE_THRESHOLD: f64 = 1e-7;
 const RAND_R_MAX: u32 = 0x7FFF_FFFF;
 
+/// The impurity a split minimises: the classifier's criterion, or squared error.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Criterion {
+pub enum Impurity {
     Gini,
     Entropy,
     SquaredError,
@@ -85,9 +86,9 @@ impl Fitted for Tree {
     }
 }
 
-/// The checked settings of one tree.
-pub struct TreeParams {
-    pub criterion: Criterion,
+/// One tree's settings, with the impurity its task uses.
+pub struct Settings {
+    pub impurity: Impurity,
     /// 0 = unlimited.
     pub max_depth: usize,
     pub min_samples_split: usize,
@@ -95,35 +96,35 @@ pub struct TreeParams {
     pub random_state: u32,
 }
 
-impl TreeParams {
-    fn from_params(params: &Params, classification: bool) -> TreeParams {
-        let criterion = match (classification, params.str("criterion")) {
-            (false, _) => Criterion::SquaredError,
-            (true, "entropy") => Criterion::Entropy,
-            (true, _) => Criterion::Gini,
+impl Settings {
+    fn new(params: &TreeParams, classification: bool) -> Settings {
+        let impurity = match (classification, params.criterion) {
+            (false, _) => Impurity::SquaredError,
+            (true, Criterion::Entropy) => Impurity::Entropy,
+            (true, Criterion::Gini) => Impurity::Gini,
         };
-        TreeParams {
-            criterion,
-            max_depth: params.usize("max_depth"),
-            min_samples_split: params.usize("min_samples_split"),
-            min_samples_leaf: params.usize("min_samples_leaf"),
-            random_state: u32::try_from(params.usize("random_state")).unwrap_or(u32::MAX),
+        Settings {
+            impurity,
+            max_depth: params.max_depth,
+            min_samples_split: params.min_samples_split,
+            min_samples_leaf: params.min_samples_leaf,
+            random_state: params.random_state,
         }
     }
 }
 
 pub fn fit_classifier(
-    params: &Params,
+    params: &TreeParams,
     x: &Array2<f64>,
     y: &[usize],
     n_classes: usize,
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let p = TreeParams::from_params(params, true);
+    let p = Settings::new(params, true);
     Ok(Box::new(build(&p, x, Targets::Classes { y, n_classes })?))
 }
 
-pub fn fit_regressor(params: &Params, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    let p = TreeParams::from_params(params, false);
+pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
+    let p = Settings::new(params, false);
     let y = y.to_vec();
     Ok(Box::new(build(&p, x, Targets::Values(&y))?))
 }
@@ -145,7 +146,7 @@ impl Stats {
 struct Builder<'a> {
     columns: Vec<Vec<f32>>,
     targets: Targets<'a>,
-    params: &'a TreeParams,
+    params: &'a Settings,
     features: Vec<usize>,
     /// scikit-learn's `constant_features`: where known-constant features are kept between
     /// nodes, so the feature array is restored exactly as scikit-learn restores it.
@@ -160,7 +161,7 @@ struct Split {
     pos: usize,
 }
 
-fn build(params: &TreeParams, x: &Array2<f64>, targets: Targets<'_>) -> Result<Tree, FitError> {
+fn build(params: &Settings, x: &Array2<f64>, targets: Targets<'_>) -> Result<Tree, FitError> {
     if x.nrows() == 0 {
         return Err(FitError::Solver("a tree needs at least one training row".into()));
     }
@@ -227,17 +228,17 @@ impl Builder<'_> {
 
     /// scikit-learn's `node_impurity` / `children_impurity`.
     fn impurity(&self, s: &Stats) -> f64 {
-        match self.params.criterion {
-            Criterion::Gini => 1.0 - s.sums.iter().map(|c| c * c).sum::<f64>() / (s.n * s.n),
-            Criterion::Entropy => -s.sums.iter().filter(|&&c| c > 0.0).map(|c| (c / s.n) * (c / s.n).ln()).sum::<f64>(),
-            Criterion::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
+        match self.params.impurity {
+            Impurity::Gini => 1.0 - s.sums.iter().map(|c| c * c).sum::<f64>() / (s.n * s.n),
+            Impurity::Entropy => -s.sums.iter().filter(|&&c| c > 0.0).map(|c| (c / s.n) * (c / s.n).ln()).sum::<f64>(),
+            Impurity::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
         }
     }
 
     /// scikit-learn's `proxy_impurity_improvement`: larger is better.
     fn proxy(&self, left: &Stats, right: &Stats) -> f64 {
-        match self.params.criterion {
-            Criterion::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
+        match self.params.impurity {
+            Impurity::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
             _ => -right.n * self.impurity(right) - left.n * self.impurity(left),
         }
     }

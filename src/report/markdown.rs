@@ -1,6 +1,6 @@
 use super::{mean_of, ranked, std_of, Exporter, Report, TrialReport};
 use crate::config::Metric;
-use crate::sweep::Status;
+use crate::trial::Status;
 use serde_json::Value;
 use std::fmt::Write;
 

@@ -16,7 +16,7 @@ pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderL
 use crate::config::{Metric, Task};
 use crate::data::{Dataset, Feature, Target};
 use crate::plan::RunPlan;
-use crate::sweep::{Status, UnitRecord};
+use crate::trial::{Status, UnitRecord};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -119,7 +119,7 @@ pub struct MetricSummary {
 pub struct TrialReport {
     pub id: String,
     pub model: String,
-    pub kind: crate::models::catalog::ModelKind,
+    pub kind: crate::spec::ModelKind,
     pub params: Map<String, Value>,
     pub status: Status,
     pub reason: Option<String>,
@@ -326,7 +326,7 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
         trials.push(TrialReport {
             id: t.id.clone(),
             model: t.model.clone(),
-            kind: t.kind,
+            kind: t.spec.kind(),
             params,
             status,
             reason,

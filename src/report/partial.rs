@@ -1,7 +1,7 @@
 //! Shard results: `runner run --shard I/N` writes a `partial.json`; `runner merge` checks
 //! that a set of partials is one whole run and joins their units.
 
-use crate::sweep::UnitRecord;
+use crate::trial::UnitRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -116,7 +116,7 @@ mod tests {
             .map(|(t, f)| UnitRecord {
                 trial: t.to_string(),
                 fold: *f,
-                status: crate::sweep::Status::Ok,
+                status: crate::trial::Status::Ok,
                 reason: None,
                 test: Default::default(),
                 train: Default::default(),

@@ -1,5 +1,5 @@
 use super::{mean_of, ranked, std_of, Report};
-use crate::sweep::Status;
+use crate::trial::Status;
 
 /// The leaderboard printed to stdout once a run ends: best first, the rank metric's mean in
 /// full precision so it can be compared digit for digit.

@@ -1,6 +1,6 @@
 //! Report I/O: atomic writes and the append-only trials.jsonl log.
 
-use crate::sweep::UnitRecord;
+use crate::trial::UnitRecord;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

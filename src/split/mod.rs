@@ -1,9 +1,7 @@
 //! Split planning: which rows train and which test, per fold. Pure functions over row
 //! counts and labels; folds are index sets into the shared dataset, never copies.
 
-mod numpy_rng;
-
-pub use numpy_rng::RandomState;
+use crate::random::RandomState;
 
 use crate::config::{SplitConfig, TestSize};
 use serde::Serialize;

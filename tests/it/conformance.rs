@@ -4,7 +4,8 @@
 
 use crate::common::*;
 use runner::plan::prepare;
-use runner::sweep::{run, Status, UnitFilter, UnitRecord};
+use runner::sweep::{run, UnitFilter};
+use runner::trial::{Status, UnitRecord};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;

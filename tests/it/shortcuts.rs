@@ -3,14 +3,14 @@
 
 use crate::common::*;
 use runner::plan::{prepare, RunPlan};
-use runner::ridge_path::RidgePath;
-use runner::sweep::{run, SweepInput, UnitFilter, UnitRecord};
+use runner::sweep::{ridge_shortcut_applies, run, SweepInput, UnitFilter};
+use runner::trial::UnitRecord;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 
 fn sweep(plan: &RunPlan, shortcuts: bool) -> (Vec<UnitRecord>, bool) {
     let input = SweepInput { shortcuts, ..plan.sweep_input() };
-    let engaged = RidgePath::prepare(&input).is_some();
+    let engaged = ridge_shortcut_applies(&input);
     let done = HashSet::new();
     let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {});
     (records, engaged && shortcuts)

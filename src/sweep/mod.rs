@@ -2,117 +2,21 @@
 //! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
 //! nothing depends on thread scheduling.
 
-use crate::config::PreprocessConfig;
-use crate::config::{Metric, ModelConfig};
+mod ridge_path;
+
+use crate::config::{Metric, PreprocessConfig};
 use crate::data::{Dataset, Target};
 use crate::metrics;
-use crate::models::catalog::{ModelKind, ParamValue, Params};
-use crate::models::{self, Coefficients, FitError, LossCurve, Prediction};
+use crate::models::{self, FitError, Prediction};
 use crate::preprocess::{prepare_fold, FoldData, Targets};
-use crate::ridge_path::RidgePath;
 use crate::split::SplitPlan;
+use crate::trial::{unit_seed, Status, Trial, UnitRecord};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use ridge_path::RidgePath;
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
-
-/// One grid point of one model.
-#[derive(Debug, Clone)]
-pub struct Trial {
-    pub id: String,
-    pub model: String,
-    pub kind: ModelKind,
-    /// The swept parameters of this grid point, in axis order.
-    pub grid: Vec<(String, ParamValue)>,
-    pub params: Params,
-}
-
-/// The trials of every model: the cartesian product of each model's grid axes, axes in name
-/// order and the last varying fastest (as scikit-learn's ParameterGrid).
-pub fn expand_trials(models: &[ModelConfig]) -> Vec<Trial> {
-    let mut trials = Vec::new();
-    for m in models {
-        let mut points: Vec<Vec<(String, ParamValue)>> = vec![Vec::new()];
-        for (axis, values) in &m.grid {
-            points = points
-                .into_iter()
-                .flat_map(|p| {
-                    values.iter().map(move |v| {
-                        let mut q = p.clone();
-                        q.push((axis.clone(), v.clone()));
-                        q
-                    })
-                })
-                .collect();
-        }
-        for point in points {
-            let id = if point.is_empty() {
-                m.name.clone()
-            } else {
-                let inner: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("{}[{}]", m.name, inner.join(","))
-            };
-            let mut given = m.fixed.clone();
-            given.extend(point.iter().cloned());
-            trials.push(Trial {
-                id,
-                model: m.name.clone(),
-                kind: m.kind,
-                grid: point,
-                params: Params::resolve(m.kind, &given),
-            });
-        }
-    }
-    trials
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Ok,
-    Failed,
-    Diverged,
-}
-
-/// The outcome of one (trial, fold) unit: what trials.jsonl stores, one line each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UnitRecord {
-    pub trial: String,
-    pub fold: usize,
-    pub status: Status,
-    pub reason: Option<String>,
-    /// Metric values; `None` where a metric is undefined on this fold (roc_auc with one class).
-    pub test: BTreeMap<Metric, Option<f64>>,
-    pub train: BTreeMap<Metric, Option<f64>>,
-    pub coefficients: Option<CoefficientsRecord>,
-    /// Test-part confusion matrix, `[true][predicted]`.
-    pub confusion: Option<Vec<Vec<usize>>>,
-    /// Per-epoch losses of iterative trainers.
-    #[serde(default)]
-    pub loss_curve: Option<LossCurve>,
-    /// Warnings about a fit that succeeded (rank deficiency, non-convergence).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CoefficientsRecord {
-    pub weights: Vec<Vec<f64>>,
-    pub intercepts: Vec<f64>,
-}
-
-impl From<Coefficients> for CoefficientsRecord {
-    fn from(c: Coefficients) -> Self {
-        match c {
-            Coefficients::Single { weights, intercept } => {
-                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] }
-            }
-            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
-        }
-    }
-}
 
 /// What the sweep needs: the shared dataset, the fold plan, the trials and the metrics.
 pub struct SweepInput<'a> {
@@ -130,12 +34,15 @@ pub struct SweepInput<'a> {
     pub shortcuts: bool,
 }
 
-/// The random seed of one (trial, fold) unit: a hash of the experiment seed, the trial id
-/// and the fold, so it never depends on threads, scheduling or the other trials.
-pub fn unit_seed(seed: u32, trial: &str, fold: usize) -> u32 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{seed}/{trial}/{fold}").as_bytes());
-    u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
+/// The ridge grid's shared statistics, when shortcuts are on and the sweep qualifies.
+fn ridge_shortcut(input: &SweepInput<'_>) -> Option<RidgePath> {
+    let i = input;
+    i.shortcuts.then(|| RidgePath::prepare(i.dataset, i.preprocess, &i.plan.folds, i.trials, i.metrics)).flatten()
+}
+
+/// Whether ridge trials will be scored from shared statistics (see `ridge_path`).
+pub fn ridge_shortcut_applies(input: &SweepInput<'_>) -> bool {
+    ridge_shortcut(input).is_some()
 }
 
 /// Which units a run does: all, minus those already done, restricted to a shard.
@@ -172,7 +79,7 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
     let folds = input.plan.folds.len();
     let work = || {
-        let ridge = if input.shortcuts { RidgePath::prepare(input) } else { None };
+        let ridge = ridge_shortcut(input);
         let ridge = ridge.as_ref();
         input
             .plan
@@ -185,7 +92,7 @@ pub fn run(
                 if todo.is_empty() || stop.load(Ordering::Relaxed) {
                     return Vec::new();
                 }
-                let shortcut = |t: usize| ridge.filter(|_| RidgePath::handles(&input.trials[t]));
+                let shortcut = |t: usize| ridge.zip(RidgePath::handles(&input.trials[t]));
                 // One fold's matrices, shared by every trial of the fold, built by the first
                 // trial that needs them.
                 let data = OnceLock::new();
@@ -196,8 +103,9 @@ pub fn run(
                         let trial = &input.trials[t];
                         // The shortcut's Cholesky can fail where the ordinary path's SVD
                         // fallback succeeds: then the unit takes the ordinary path.
-                        let shortcut_record =
-                            shortcut(t).and_then(|path| path.unit(trial, f, input.metrics).ok()).map(|s| UnitRecord {
+                        let shortcut_record = shortcut(t)
+                            .and_then(|(path, params)| path.unit(params, f, input.metrics).ok())
+                            .map(|s| UnitRecord {
                                 test: s.test,
                                 train: s.train,
                                 coefficients: Some(s.coefficients),
@@ -290,7 +198,7 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let seed = unit_seed(input.seed, &trial.id, fold);
-        let model = models::fit(trial.kind, &trial.params, data, class_names(input.dataset), seed)?;
+        let model = models::fit(&trial.spec, data, class_names(input.dataset), seed)?;
         let test_prediction = model.predict(&data.test_x);
         let test = score(input.metrics, &data.test_y, &test_prediction);
         let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
@@ -344,44 +252,5 @@ pub fn metric_value(metric: Metric, y: &Targets, prediction: &Prediction) -> f64
         },
         (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
         _ => f64::NAN,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    #[test]
-    fn grid_is_a_cartesian_product_with_the_last_axis_fastest() {
-        let m = ModelConfig {
-            name: "en".into(),
-            kind: ModelKind::ElasticNet,
-            fixed: BTreeMap::new(),
-            grid: vec![
-                ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
-                ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
-            ],
-        };
-        let ids: Vec<String> = expand_trials(&[m]).into_iter().map(|t| t.id).collect();
-        assert_eq!(
-            ids,
-            vec![
-                "en[alpha=0.1,l1_ratio=0.2]",
-                "en[alpha=0.1,l1_ratio=0.8]",
-                "en[alpha=1,l1_ratio=0.2]",
-                "en[alpha=1,l1_ratio=0.8]"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_model_without_grid_is_one_trial_named_after_it() {
-        let m =
-            ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
-        let trials = expand_trials(&[m]);
-        assert_eq!(trials.len(), 1);
-        assert_eq!(trials[0].id, "ols");
-        assert!(trials[0].params.bool("fit_intercept"));
     }
 }

@@ -6,12 +6,13 @@
 //! this way (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which
 //! gives the same numbers up to rounding (tests compare the two).
 
-use crate::config::{Metric, Scale};
-use crate::data::{Feature, Target};
-use crate::models::catalog::ModelKind;
+use crate::config::{Metric, PreprocessConfig, Scale};
+use crate::data::{Dataset, Feature, Target};
 use crate::models::linalg::cholesky_solve;
 use crate::models::FitError;
-use crate::sweep::{CoefficientsRecord, SweepInput, Trial};
+use crate::spec::{ModelSpec, RidgeParams};
+use crate::split::Fold;
+use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -82,19 +83,27 @@ fn stats_metric(m: Metric) -> bool {
 }
 
 impl RidgePath {
-    /// Whether a trial is scored by the shortcut.
-    pub fn handles(trial: &Trial) -> bool {
-        trial.kind == ModelKind::Ridge && trial.params.bool("fit_intercept")
+    /// The parameters of a trial the shortcut scores (a ridge with an intercept).
+    pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
+        match &trial.spec {
+            ModelSpec::Ridge(p) if p.fit_intercept => Some(p),
+            _ => None,
+        }
     }
 
     /// The statistics, or `None` when the sweep does not qualify: a regression target,
     /// numeric features without missing values, `none` or `standard` scaling, folds whose
     /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse
     /// and r2, and at least one ridge trial.
-    pub fn prepare(input: &SweepInput<'_>) -> Option<RidgePath> {
-        let ds = input.dataset;
+    pub fn prepare(
+        ds: &Dataset,
+        preprocess: &PreprocessConfig,
+        folds: &[Fold],
+        trials: &[Trial],
+        metrics: &[Metric],
+    ) -> Option<RidgePath> {
         let Target::Regression(y) = &ds.target else { return None };
-        if !input.metrics.iter().all(|&m| stats_metric(m)) || !input.trials.iter().any(Self::handles) {
+        if !metrics.iter().all(|&m| stats_metric(m)) || !trials.iter().any(|t| Self::handles(t).is_some()) {
             return None;
         }
         let n = ds.rows();
@@ -102,14 +111,13 @@ impl RidgePath {
         let mut standard = Vec::new();
         for f in &ds.features {
             let Feature::Numeric { name, values } = f else { return None };
-            let scale = input.preprocess.rule_for(name).scale;
+            let scale = preprocess.rule_for(name).scale;
             if values.iter().any(|v| v.is_nan()) || scale == Scale::Minmax {
                 return None;
             }
             columns.push(values.as_slice());
             standard.push(scale == Scale::Standard);
         }
-        let folds = &input.plan.folds;
         let mut block_of = vec![folds.len(); n];
         for (f, fold) in folds.iter().enumerate() {
             if fold.train.len() + fold.test.len() != n {
@@ -170,7 +178,7 @@ impl RidgePath {
     }
 
     /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
-    pub fn unit(&self, trial: &Trial, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
+    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
         let test = &self.blocks[f];
         let train = self.total.minus(test);
         let nt = train.n;
@@ -198,7 +206,7 @@ impl RidgePath {
             }
             cy[i] /= s[i];
         }
-        let alpha = trial.params.f64("alpha");
+        let alpha = params.alpha;
         for i in 0..d {
             c[[i, i]] += alpha;
         }

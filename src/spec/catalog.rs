@@ -1,0 +1,198 @@
+//! Every model kind with its engine, task and parameters: what `runner models` prints and
+//! what the experiment file is validated against. The parameters themselves are declared
+//! once, with their typed fields, in `kinds.rs`.
+
+use super::kinds::*;
+use super::value::{DefaultValue, ParamSpec};
+use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, EnumString, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ModelKind {
+    LinearRegression,
+    Ridge,
+    Lasso,
+    ElasticNet,
+    LogisticRegression,
+    Svm,
+    DecisionTree,
+    Mlp,
+    LinearGd,
+    LogisticGd,
+}
+
+impl ModelKind {
+    /// The kind's name in the experiment file and the report.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSupport {
+    Regression,
+    Classification,
+    /// Regression or classification, chosen by the task.
+    Both,
+}
+
+pub struct KindSpec {
+    pub kind: ModelKind,
+    pub engine: &'static str,
+    pub task: TaskSupport,
+    pub summary: &'static str,
+    /// The kind's parameter declarations, group by group.
+    pub groups: &'static [&'static [ParamSpec]],
+    /// Defaults that differ from the declarations' (the MLP's optimizer settings).
+    pub defaults: &'static [(&'static str, DefaultValue)],
+}
+
+impl KindSpec {
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    pub fn params(&self) -> impl Iterator<Item = &'static ParamSpec> {
+        self.groups.iter().flat_map(|g| g.iter())
+    }
+
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params().find(|p| p.name == name)
+    }
+
+    /// A parameter's default for this kind.
+    pub fn default_of(&self, p: &ParamSpec) -> DefaultValue {
+        self.defaults.iter().find(|(name, _)| *name == p.name).map_or(p.default, |&(_, d)| d)
+    }
+}
+
+const GD_ENGINE: &str = "runner's gradient-descent trainer";
+const CD_ENGINE: &str = "own cyclic coordinate descent on centred data, duality-gap stop (sklearn's cd_fast)";
+
+pub static KINDS: &[KindSpec] = &[
+    KindSpec {
+        kind: ModelKind::LinearRegression,
+        engine: "minimum-norm least squares by SVD (scipy's lstsq)",
+        task: TaskSupport::Regression,
+        summary: "min ||y - Xw||^2, the minimum-norm solution when X is rank deficient, as sklearn.linear_model.LinearRegression",
+        groups: &[OlsParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::Ridge,
+        engine: "closed form (Cholesky of the centred Gram matrix, the n × n dual when p > n; SVD when ill-conditioned)",
+        task: TaskSupport::Regression,
+        summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge; alpha = 0 is minimum-norm least squares",
+        groups: &[RidgeParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::Lasso,
+        engine: CD_ENGINE,
+        task: TaskSupport::Regression,
+        summary: "min 1/(2n) ||y - Xw||^2 + alpha ||w||_1, as sklearn.linear_model.Lasso",
+        groups: &[LassoParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::ElasticNet,
+        engine: CD_ENGINE,
+        task: TaskSupport::Regression,
+        summary: "min 1/(2n) ||y - Xw||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2), as sklearn.linear_model.ElasticNet",
+        groups: &[ElasticNetParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::LogisticRegression,
+        engine: "own L-BFGS over a fused loss/gradient pass (default), or linfa-logistic",
+        task: TaskSupport::Classification,
+        summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
+        groups: &[LogisticParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::Svm,
+        engine: "linfa-svm (SMO)",
+        task: TaskSupport::Both,
+        summary: "C-SVC for classification (one-vs-one over pairs of classes, as sklearn's SVC), epsilon-SVR for regression; \
+                  poly kernel is (x.y + coef0)^degree (sklearn's with gamma = 1); log_loss uses a softmax of decision values, not Platt scaling",
+        groups: &[SvmParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::DecisionTree,
+        engine: "runner's CART: scikit-learn's best splitter and depth-first builder, step for step",
+        task: TaskSupport::Both,
+        summary: "decision tree (classifier or regressor), equal to sklearn's DecisionTreeClassifier/Regressor with the same random_state; \
+                  classifiers predict the class shares of their leaf",
+        groups: &[TreeParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::Mlp,
+        engine: "runner's multi-layer perceptron, trained by the gradient-descent optimizers",
+        task: TaskSupport::Both,
+        summary: "feed-forward network: mean (z-y)^2 / 2 for regression and softmax cross-entropy for classification (sklearn's MLP losses), + l2/2 ||W||^2 (biases not penalised); sklearn's Glorot-uniform initialisation and stopping rule",
+        groups: &[MlpParams::SPECS, OptimizerParams::SPECS],
+        // scikit-learn's MLP defaults.
+        defaults: &[
+            ("optimizer", DefaultValue::S("adam")),
+            ("learning_rate", DefaultValue::F(0.001)),
+            ("epochs", DefaultValue::I(200)),
+            ("batch_size", DefaultValue::I(32)),
+            ("tol", DefaultValue::F(1e-4)),
+            ("patience", DefaultValue::I(10)),
+        ],
+    },
+    KindSpec {
+        kind: ModelKind::LinearGd,
+        engine: GD_ENGINE,
+        task: TaskSupport::Regression,
+        summary: "linear model trained by gradient descent on mse, mae or huber loss, + l2/2 ||w||^2 + l1 ||w||_1",
+        groups: &[LinearGdParams::SPECS, OptimizerParams::SPECS],
+        defaults: &[],
+    },
+    KindSpec {
+        kind: ModelKind::LogisticGd,
+        engine: GD_ENGINE,
+        task: TaskSupport::Classification,
+        summary: "logistic regression (sigmoid, or softmax for > 2 classes) trained by gradient descent on mean log-loss + l2/2 ||w||^2 + l1 ||w||_1",
+        groups: &[LogisticGdParams::SPECS, OptimizerParams::SPECS],
+        defaults: &[],
+    },
+];
+
+pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
+    KINDS.iter().find(|k| k.name() == name)
+}
+
+pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
+    // KINDS lists the kinds in declaration order (a test checks it).
+    &KINDS[kind as usize]
+}
+
+/// The `runner models` listing.
+pub fn render_catalog() -> String {
+    let mut out = String::new();
+    for k in KINDS {
+        let task = match k.task {
+            TaskSupport::Regression => "regression",
+            TaskSupport::Classification => "classification",
+            TaskSupport::Both => "regression and classification",
+        };
+        out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name(), k.engine, k.summary));
+        for p in k.params() {
+            out.push_str(&format!(
+                "    {:<14} default {:<8} {}: {}\n",
+                p.name,
+                k.default_of(p).value().to_string(),
+                p.ty.describe(),
+                p.help
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,245 @@
+//! One typed parameter struct per model kind (and the optimizer settings the
+//! gradient-descent kinds share). Each line declares a field with its default, range and
+//! help; the catalog and the file's validation are built from these declarations.
+
+use super::value::{
+    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
+};
+use strum::{Display, EnumString, IntoStaticStr, VariantNames};
+
+const POSITIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: true };
+const NON_NEGATIVE: ParamType = ParamType::Float { min: 0.0, max: f64::INFINITY, min_exclusive: false };
+const UNIT: ParamType = ParamType::Float { min: 0.0, max: 1.0, min_exclusive: false };
+const ANY_FLOAT: ParamType = ParamType::Float { min: f64::NEG_INFINITY, max: f64::INFINITY, min_exclusive: false };
+const DECAY: ParamType = ParamType::Float { min: 0.0, max: 0.999999, min_exclusive: false };
+const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
+const COUNT: ParamType = ParamType::Int { min: 0, max: i64::MAX };
+const BOOL: ParamType = ParamType::Bool;
+const CD_TOL: &str = "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)";
+
+/// The words of a choice parameter, in declaration order.
+const fn choice<T: VariantNames>() -> ParamType {
+    ParamType::Choice(T::VARIANTS)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum LogisticSolver {
+    Lbfgs,
+    Linfa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Kernel {
+    Rbf,
+    Linear,
+    Poly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Criterion {
+    Gini,
+    Entropy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum Optimizer {
+    Gd,
+    Sgd,
+    Minibatch,
+    Momentum,
+    Nesterov,
+    Adam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum LrSchedule {
+    Constant,
+    Invscaling,
+}
+
+/// The data loss of `linear_gd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum RegressionLoss {
+    Mse,
+    Mae,
+    Huber,
+}
+
+/// The data loss of `logistic_gd`: one choice, named so the file can say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum LogLoss {
+    LogLoss,
+}
+
+/// The MLP's loss follows the task (half mse or softmax cross-entropy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum MlpLoss {
+    Auto,
+}
+
+choice_param!(LogisticSolver, Kernel, Criterion, Activation, Optimizer, LrSchedule, RegressionLoss, LogLoss, MlpLoss);
+
+/// An rbf kernel's width: a number, or scikit-learn's `"scale"` rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gamma {
+    /// `1 / (n_features * X.var())`.
+    Scale,
+    Value(f64),
+}
+
+impl FromParam for Gamma {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Str(s) if s == "scale" => Some(Gamma::Scale),
+            other => f64::from_param(other).map(Gamma::Value),
+        }
+    }
+}
+
+params! {
+    /// `linear_regression`.
+    OlsParams {
+        tol: f64 = F(1e-6), NON_NEGATIVE, "singular values below tol x the largest count as zero (sklearn's tol, scipy's lstsq cond)";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// `ridge`.
+    RidgeParams {
+        alpha: f64 = F(1.0), NON_NEGATIVE, "L2 strength";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// `lasso`: an elastic net with l1_ratio 1.
+    LassoParams {
+        alpha: f64 = F(1.0), POSITIVE, "L1 strength";
+        max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
+        tol: f64 = F(1e-4), POSITIVE, CD_TOL;
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// `elastic_net`.
+    ElasticNetParams {
+        alpha: f64 = F(1.0), POSITIVE, "penalty strength";
+        l1_ratio: f64 = F(0.5), UNIT, "share of the L1 penalty";
+        max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
+        tol: f64 = F(1e-4), POSITIVE, CD_TOL;
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+impl From<&LassoParams> for ElasticNetParams {
+    fn from(p: &LassoParams) -> Self {
+        ElasticNetParams {
+            alpha: p.alpha,
+            l1_ratio: 1.0,
+            max_iter: p.max_iter,
+            tol: p.tol,
+            fit_intercept: p.fit_intercept,
+        }
+    }
+}
+
+params! {
+    /// `logistic_regression`.
+    LogisticParams {
+        c: f64 = F(1.0), POSITIVE, "inverse L2 strength (sklearn's C)";
+        max_iter: usize = I(1000), ITERATIONS, "L-BFGS iterations";
+        tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)";
+        solver: LogisticSolver = S("lbfgs"), choice::<LogisticSolver>(), "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// `svm`.
+    SvmParams {
+        kernel: Kernel = S("rbf"), choice::<Kernel>(), "kernel function";
+        c: f64 = F(1.0), POSITIVE, "penalty of margin violations (sklearn's C)";
+        gamma: Gamma = S("scale"), ParamType::PositiveOr("scale"), "rbf width exp(-gamma |x-y|^2); scale = 1/(n_features * X.var())";
+        degree: usize = I(3), ITERATIONS, "poly kernel degree";
+        coef0: f64 = F(0.0), ANY_FLOAT, "poly kernel constant";
+        epsilon: f64 = F(0.1), NON_NEGATIVE, "SVR: width of the loss-free tube";
+        tol: f64 = F(1e-3), POSITIVE, "SMO stopping tolerance";
+    }
+}
+
+params! {
+    /// `decision_tree`.
+    TreeParams {
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
+        min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
+        criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
+        random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
+    }
+}
+
+params! {
+    /// `mlp`: the architecture (the optimizer settings are [`OptimizerParams`]).
+    MlpParams {
+        hidden_layers: Vec<usize> = L(&[100]), ParamType::IntList { min: 1, max: 100_000 }, "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)";
+        activation: Activation = S("relu"), choice::<Activation>(), "hidden-layer activation";
+        loss: MlpLoss = S("auto"), choice::<MlpLoss>(), "half mse for regression, softmax cross-entropy for classification";
+    }
+}
+
+params! {
+    /// `linear_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+    LinearGdParams {
+        loss: RegressionLoss = S("mse"), choice::<RegressionLoss>(), "mse: mean (z-y)^2; mae: mean |z-y|; huber: quadratic within huber_delta";
+        huber_delta: f64 = F(1.0), POSITIVE, "huber's threshold between quadratic and linear";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// `logistic_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+    LogisticGdParams {
+        loss: LogLoss = S("log_loss"), choice::<LogLoss>(), "cross-entropy: sigmoid for 2 classes, softmax for more";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
+
+params! {
+    /// The gradient-descent optimizer settings of `linear_gd`, `logistic_gd` and `mlp`. The
+    /// defaults are the linear kinds'; the MLP's differ (see the catalog's `defaults`).
+    OptimizerParams {
+        optimizer: Optimizer = S("gd"), choice::<Optimizer>(), "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows";
+        learning_rate: f64 = F(0.01), POSITIVE, "step size (eta0 for invscaling)";
+        lr_schedule: LrSchedule = S("constant"), choice::<LrSchedule>(), "invscaling: learning_rate / t^power_t, t = update step from 1";
+        power_t: f64 = F(0.25), NON_NEGATIVE, "exponent of invscaling";
+        epochs: usize = I(1000), ITERATIONS, "passes over the training rows at most";
+        batch_size: usize = I(0), COUNT, "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd";
+        momentum: f64 = F(0.9), DECAY, "momentum and nesterov";
+        beta1: f64 = F(0.9), DECAY, "adam's first-moment decay";
+        beta2: f64 = F(0.999), DECAY, "adam's second-moment decay";
+        eps: f64 = F(1e-8), POSITIVE, "adam's denominator guard";
+        l1: f64 = F(0.0), NON_NEGATIVE, "L1 penalty l1 ||w||_1 (intercept never penalised)";
+        l2: f64 = F(0.0), NON_NEGATIVE, "L2 penalty l2/2 ||w||^2 (intercept never penalised)";
+        tol: f64 = F(1e-6), NON_NEGATIVE, "an epoch improves when its loss is below the best so far minus tol ...";
+        patience: usize = I(5), ITERATIONS, "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)";
+        early_stopping: bool = B(false), BOOL, "watch the loss on a seeded validation hold-out instead, keep its best weights";
+        validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping";
+    }
+}

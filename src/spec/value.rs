@@ -1,0 +1,272 @@
+//! Parameter values as written in the file, their types and ranges, and the conversion of
+//! a checked value into a trainer's typed field.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parameter value as written in the experiment file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A list of whole numbers (an MLP's `hidden_layers`).
+    IntList(Vec<i64>),
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Bool(b) => write!(f, "{b}"),
+            ParamValue::Int(i) => write!(f, "{i}"),
+            ParamValue::Float(x) => write!(f, "{x}"),
+            ParamValue::Str(s) => write!(f, "{s}"),
+            ParamValue::IntList(l) => {
+                let items: Vec<String> = l.iter().map(i64::to_string).collect();
+                write!(f, "[{}]", items.join(","))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ParamType {
+    /// A non-empty list of whole numbers in `[min, max]`; a single number is a one-item list.
+    IntList {
+        min: i64,
+        max: i64,
+    },
+    /// A positive real number, or the one word given (`gamma = "scale"`).
+    PositiveOr(&'static str),
+    /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
+    Float {
+        min: f64,
+        max: f64,
+        min_exclusive: bool,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Choice(&'static [&'static str]),
+}
+
+impl ParamType {
+    pub fn describe(&self) -> String {
+        match self {
+            ParamType::Float { min, max, min_exclusive } => {
+                let open = if *min_exclusive { "(" } else { "[" };
+                let hi = if max.is_infinite() { "inf)".to_string() } else { format!("{max}]") };
+                format!("float in {open}{min}, {hi}")
+            }
+            ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
+            ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
+            ParamType::Bool => "true or false".to_string(),
+            ParamType::PositiveOr(word) => format!("positive float or \"{word}\""),
+            ParamType::IntList { min, .. } => format!("list of integers >= {min}, such as [64, 32]"),
+            ParamType::Choice(options) => format!("one of {}", options.join(", ")),
+        }
+    }
+
+    /// Checks a value's type and range; the error says what was expected.
+    pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
+        match (self, value) {
+            (ParamType::Float { min, max, min_exclusive }, ParamValue::Float(_) | ParamValue::Int(_)) => {
+                let x = match value {
+                    ParamValue::Float(x) => *x,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => unreachable!(),
+                };
+                let below = if *min_exclusive { x <= *min } else { x < *min };
+                if !x.is_finite() || below || x > *max {
+                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                } else {
+                    Ok(ParamValue::Float(x))
+                }
+            }
+            (ParamType::Int { min, max }, ParamValue::Int(i)) => {
+                if i < min || i > max {
+                    Err(format!("{i} is out of range: expected an {}", self.describe()))
+                } else {
+                    Ok(value.clone())
+                }
+            }
+            (ParamType::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
+            (ParamType::PositiveOr(word), ParamValue::Str(s)) if s == word => Ok(value.clone()),
+            (ParamType::IntList { min, max }, ParamValue::IntList(l)) => {
+                if l.is_empty() || l.iter().any(|v| v < min || v > max) {
+                    Err(format!("{value} is out of range: expected a non-empty {}", self.describe()))
+                } else {
+                    Ok(value.clone())
+                }
+            }
+            (ParamType::IntList { .. }, ParamValue::Int(i)) => ParamType::IntList { min: 1, max: i64::MAX }
+                .check(&ParamValue::IntList(vec![*i]))
+                .and_then(|v| self.check(&v)),
+            (ParamType::PositiveOr(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
+                let x = match value {
+                    ParamValue::Float(x) => *x,
+                    ParamValue::Int(i) => *i as f64,
+                    _ => unreachable!(),
+                };
+                if x > 0.0 && x.is_finite() {
+                    Ok(ParamValue::Float(x))
+                } else {
+                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                }
+            }
+            (ParamType::Choice(options), ParamValue::Str(s)) => {
+                if options.contains(&s.as_str()) {
+                    Ok(value.clone())
+                } else {
+                    let hint = crate::suggest::suggestion(s, options.iter().copied());
+                    Err(format!("`{s}` is not {}{hint}", self.describe()))
+                }
+            }
+            _ => Err(format!("expected a {}, found {}", self.describe(), kind_of(value))),
+        }
+    }
+}
+
+fn kind_of(value: &ParamValue) -> &'static str {
+    match value {
+        ParamValue::Bool(_) => "a boolean",
+        ParamValue::Int(_) => "an integer",
+        ParamValue::Float(_) => "a float",
+        ParamValue::Str(_) => "a string",
+        ParamValue::IntList(_) => "a list of integers",
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum DefaultValue {
+    F(f64),
+    I(i64),
+    B(bool),
+    S(&'static str),
+    L(&'static [i64]),
+}
+
+impl DefaultValue {
+    pub fn value(&self) -> ParamValue {
+        match *self {
+            DefaultValue::F(x) => ParamValue::Float(x),
+            DefaultValue::I(i) => ParamValue::Int(i),
+            DefaultValue::B(b) => ParamValue::Bool(b),
+            DefaultValue::S(s) => ParamValue::Str(s.to_string()),
+            DefaultValue::L(l) => ParamValue::IntList(l.to_vec()),
+        }
+    }
+}
+
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub ty: ParamType,
+    pub default: DefaultValue,
+    pub help: &'static str,
+}
+
+/// A grid point's values by parameter name, defaults included.
+pub type ParamValues = BTreeMap<String, ParamValue>;
+
+/// A typed field read from a checked value; `None` when the value has the wrong type.
+pub trait FromParam: Sized {
+    fn from_param(value: &ParamValue) -> Option<Self>;
+}
+
+impl FromParam for f64 {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Float(x) => Some(*x),
+            ParamValue::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for usize {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Int(i) => usize::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for u32 {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Int(i) => u32::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for bool {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for Vec<usize> {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::IntList(l) => l.iter().map(|&v| usize::try_from(v).ok()).collect(),
+            ParamValue::Int(i) => usize::try_from(*i).ok().map(|v| vec![v]),
+            _ => None,
+        }
+    }
+}
+
+/// Reads one field of a params struct: the boundary where a name becomes a typed value.
+pub fn field<T: FromParam>(values: &ParamValues, name: &str) -> Result<T, String> {
+    let value = values.get(name).ok_or_else(|| format!("parameter `{name}` has no value"))?;
+    T::from_param(value).ok_or_else(|| format!("parameter `{name}` = {value} has the wrong type ({})", kind_of(value)))
+}
+
+/// Declares a typed parameter struct and its catalog entries in one place: each line gives
+/// a field's name, type, default, valid range and help, so the file's validation, `runner
+/// models` and the trainer can never disagree about a parameter.
+macro_rules! params {
+    ($(#[$meta:meta])* $name:ident {
+        $( $field:ident : $ty:ty = $default:expr, $range:expr, $help:expr; )*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name { $( pub $field: $ty, )* }
+
+        impl $name {
+            pub const SPECS: &'static [ParamSpec] = &[$(
+                ParamSpec { name: stringify!($field), ty: $range, default: $default, help: $help },
+            )*];
+
+            /// Reads the struct from a grid point's values (defaults already filled in).
+            pub fn read(values: &ParamValues) -> Result<Self, String> {
+                Ok($name { $( $field: field(values, stringify!($field))?, )* })
+            }
+        }
+    };
+}
+pub(crate) use params;
+
+/// A choice parameter: an enum whose snake_case variant names are the words the file uses.
+macro_rules! choice_param {
+    ($($ty:ty),*) => {$(
+        impl FromParam for $ty {
+            fn from_param(value: &ParamValue) -> Option<Self> {
+                match value {
+                    ParamValue::Str(s) => s.parse().ok(),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use choice_param;

@@ -1,0 +1,148 @@
+//! Trials and their results: the grid points the sweep runs (one [`Trial`] per point, its
+//! parameters checked into a [`ModelSpec`]) and the record each (trial, fold) unit leaves,
+//! which trials.jsonl stores and the report reads.
+
+use crate::config::{Metric, ModelConfig};
+use crate::models::{Coefficients, LossCurve};
+use crate::spec::{ModelSpec, ParamValue};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One grid point of one model.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    pub id: String,
+    pub model: String,
+    /// The swept parameters of this grid point, in axis order.
+    pub grid: Vec<(String, ParamValue)>,
+    /// The model's kind and every parameter, typed and checked.
+    pub spec: ModelSpec,
+}
+
+/// The trials of every model: the cartesian product of each model's grid axes, axes in name
+/// order and the last varying fastest (as scikit-learn's ParameterGrid).
+pub fn expand_trials(models: &[ModelConfig]) -> Result<Vec<Trial>, String> {
+    let mut trials = Vec::new();
+    for m in models {
+        let mut points: Vec<Vec<(String, ParamValue)>> = vec![Vec::new()];
+        for (axis, values) in &m.grid {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    values.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push((axis.clone(), v.clone()));
+                        q
+                    })
+                })
+                .collect();
+        }
+        for point in points {
+            let id = if point.is_empty() {
+                m.name.clone()
+            } else {
+                let inner: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}[{}]", m.name, inner.join(","))
+            };
+            let mut given = m.fixed.clone();
+            given.extend(point.iter().cloned());
+            let spec = ModelSpec::check(m.kind, &given).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
+            trials.push(Trial { id, model: m.name.clone(), grid: point, spec });
+        }
+    }
+    Ok(trials)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Diverged,
+}
+
+/// The outcome of one (trial, fold) unit: what trials.jsonl stores, one line each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitRecord {
+    pub trial: String,
+    pub fold: usize,
+    pub status: Status,
+    pub reason: Option<String>,
+    /// Metric values; `None` where a metric is undefined on this fold (roc_auc with one class).
+    pub test: BTreeMap<Metric, Option<f64>>,
+    pub train: BTreeMap<Metric, Option<f64>>,
+    pub coefficients: Option<CoefficientsRecord>,
+    /// Test-part confusion matrix, `[true][predicted]`.
+    pub confusion: Option<Vec<Vec<usize>>>,
+    /// Per-epoch losses of iterative trainers.
+    #[serde(default)]
+    pub loss_curve: Option<LossCurve>,
+    /// Warnings about a fit that succeeded (rank deficiency, non-convergence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientsRecord {
+    pub weights: Vec<Vec<f64>>,
+    pub intercepts: Vec<f64>,
+}
+
+impl From<Coefficients> for CoefficientsRecord {
+    fn from(c: Coefficients) -> Self {
+        match c {
+            Coefficients::Single { weights, intercept } => {
+                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] }
+            }
+            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
+        }
+    }
+}
+
+/// The random seed of one (trial, fold) unit: a hash of the experiment seed, the trial id
+/// and the fold, so it never depends on threads, scheduling or the other trials.
+pub fn unit_seed(seed: u32, trial: &str, fold: usize) -> u32 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{seed}/{trial}/{fold}").as_bytes());
+    u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ModelKind;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn grid_is_a_cartesian_product_with_the_last_axis_fastest() {
+        let m = ModelConfig {
+            name: "en".into(),
+            kind: ModelKind::ElasticNet,
+            fixed: BTreeMap::new(),
+            grid: vec![
+                ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
+                ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
+            ],
+        };
+        let ids: Vec<String> = expand_trials(&[m]).unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "en[alpha=0.1,l1_ratio=0.2]",
+                "en[alpha=0.1,l1_ratio=0.8]",
+                "en[alpha=1,l1_ratio=0.2]",
+                "en[alpha=1,l1_ratio=0.8]"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_model_without_grid_is_one_trial_named_after_it() {
+        let m =
+            ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
+        let trials = expand_trials(&[m]).unwrap();
+        assert_eq!(trials.len(), 1);
+        assert_eq!(trials[0].id, "ols");
+        assert!(matches!(&trials[0].spec, ModelSpec::LinearRegression(p) if p.fit_intercept));
+    }
+}
