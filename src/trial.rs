@@ -53,12 +53,19 @@ pub fn expand_trials(models: &[ModelConfig]) -> Result<Vec<Trial>, String> {
     Ok(trials)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Ok,
     Failed,
     Diverged,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// The outcome of one (trial, fold) unit: what trials.jsonl stores, one line each.

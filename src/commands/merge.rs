@@ -1,4 +1,4 @@
-use super::{write_report, EXIT_USAGE};
+use super::{finish, EXIT_USAGE};
 use runner::cli::MergeArgs;
 use runner::plan;
 use runner::report;
@@ -77,8 +77,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         seconds: clock.elapsed().as_secs_f64(),
         jobs: 0,
     };
-    let merged = report::build(&plan, &units, run_info);
-    match write_report(&plan, merged, &args.out) {
+    match finish(&plan, &units, run_info, &args.out) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

@@ -10,9 +10,10 @@ pub use compare::compare;
 pub use merge::merge;
 pub use run::run;
 
-use runner::config::Format;
+use runner::explain;
 use runner::plan::{self, RunPlan};
-use runner::report::{self, Exporter, JsonExporter, MarkdownExporter, Report};
+use runner::report::{self, write_atomic, Destination, Report};
+use runner::trial::{Status, UnitRecord};
 use std::path::{Path, PathBuf};
 
 /// Exit codes, as SPEC.md defines them.
@@ -45,36 +46,47 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
     ok.then_some(plans)
 }
 
-/// Writes report.json and report.md (as `[report] formats` asks) and prints the leaderboard.
-fn write_report(plan: &RunPlan, mut report: Report, dir: &Path) -> Result<u8, String> {
+/// The last stages of a run or a merge: summarize the records, explain the best trial
+/// (it is refitted, so this trains), build the report and export it.
+fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Path) -> Result<u8, String> {
+    let trials = report::summarize(plan, records);
+    let explanation = if plan.experiment.report.permutation_importance {
+        report::best_trial(&trials, plan.rank_by)
+            .and_then(|b| plan.trials.iter().find(|t| t.id == b.trial))
+            .and_then(|t| explain::explain(plan, t))
+    } else {
+        None
+    };
+    let report = report::build(plan, trials, explanation, run);
+    write_report(plan, &report, dir)
+}
+
+/// Runs the exporters `[report] formats` asks for, writes their files and prints the rest.
+fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
+    let outputs = report::render_all(report, &report::exporters(&plan.experiment.report.formats));
     let mut written = Vec::new();
-    if plan.experiment.report.formats.contains(&Format::Svg) {
-        let plots = report::plots::render_all(&report);
-        let plot_dir = dir.join("plots");
-        std::fs::create_dir_all(&plot_dir).map_err(|e| format!("cannot create {}: {e}", plot_dir.display()))?;
-        for (name, svg) in &plots {
-            let path = plot_dir.join(name);
-            report::write_atomic(&path, svg.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut plots = 0;
+    for output in &outputs {
+        let Destination::File(name) = &output.destination else { continue };
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        if !plots.is_empty() {
-            written.push(format!("{} ({} plots)", plot_dir.display(), plots.len()));
-        }
-        report.plots = plots.into_iter().map(|(name, _)| name).collect();
-    }
-    let report = &report;
-    let exporters: Vec<(Format, Box<dyn Exporter>)> =
-        vec![(Format::Json, Box::new(JsonExporter)), (Format::Md, Box::new(MarkdownExporter))];
-    for (format, exporter) in exporters {
-        if plan.experiment.report.formats.contains(&format) {
-            let path = dir.join(exporter.file_name());
-            report::write_atomic(&path, &exporter.render(report))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_atomic(&path, &output.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if name.starts_with("plots/") {
+            plots += 1;
+        } else {
             written.push(path.display().to_string());
         }
     }
-    print!("{}", report::leaderboard_text(report, 20));
+    if plots > 0 {
+        written.insert(0, format!("{} ({plots} plots)", dir.join("plots").display()));
+    }
+    for output in outputs.iter().filter(|o| o.destination == Destination::Stdout) {
+        print!("{}", String::from_utf8_lossy(&output.bytes));
+    }
     println!("report: {}", written.join(", "));
-    let all_failed = report.trials.iter().all(|t| t.status != runner::trial::Status::Ok);
+    let all_failed = report.trials.iter().all(|t| t.status != Status::Ok);
     Ok(if all_failed { EXIT_ALL_FAILED } else { EXIT_OK })
 }

@@ -1,4 +1,4 @@
-use super::{prepare_all, write_report, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
+use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runner::cli::RunArgs;
 use runner::plan::RunPlan;
@@ -209,6 +209,5 @@ fn run_one(
         seconds: clock.elapsed().as_secs_f64(),
         jobs,
     };
-    let report = report::build(plan, &records, run_info);
-    write_report(plan, report, dir)
+    finish(plan, &records, run_info, dir)
 }

@@ -12,15 +12,21 @@ use crate::spec::{ModelKind, ParamValue};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Task {
     Regression,
     Classification,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Impute {
     Error,
     Drop,
@@ -31,13 +37,28 @@ pub enum Impute {
     Interpolate,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Scale {
     None,
     Standard,
     Minmax,
 }
+
+/// The word the experiment file and the report use for each value of a config enum.
+macro_rules! named {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            pub fn name(self) -> &'static str {
+                self.into()
+            }
+        }
+    )*};
+}
+named!(Task, Impute, Scale, SplitMethod);
 
 /// How one feature column is cleaned: the file-wide `[preprocess]` settings with any
 /// `[preprocess.columns.NAME]` override applied.
@@ -96,14 +117,28 @@ pub enum SplitConfig {
     None,
 }
 
+/// A split's method, as `[split] method` names it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SplitMethod {
+    Holdout,
+    Kfold,
+    StratifiedKfold,
+    Column,
+    None,
+}
+
 impl SplitConfig {
-    pub fn method_name(&self) -> &'static str {
+    pub fn method(&self) -> SplitMethod {
         match self {
-            SplitConfig::Holdout { .. } => "holdout",
-            SplitConfig::KFold { .. } => "kfold",
-            SplitConfig::StratifiedKFold { .. } => "stratified_kfold",
-            SplitConfig::Column { .. } => "column",
-            SplitConfig::None => "none",
+            SplitConfig::Holdout { .. } => SplitMethod::Holdout,
+            SplitConfig::KFold { .. } => SplitMethod::Kfold,
+            SplitConfig::StratifiedKFold { .. } => SplitMethod::StratifiedKfold,
+            SplitConfig::Column { .. } => SplitMethod::Column,
+            SplitConfig::None => SplitMethod::None,
         }
     }
 }

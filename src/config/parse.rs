@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
+use strum::VariantArray;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -292,12 +293,16 @@ impl<'d, 'a> Walker<'d, 'a> {
         self.string(t, key)
     }
 
-    fn choice<T: Copy>(&mut self, t: &Table<'_, '_>, key: &str, options: &[(&str, T)]) -> Option<T> {
+    /// One of an enum's words (`scale = "standard"`).
+    fn choice<T>(&mut self, t: &Table<'_, '_>, key: &str) -> Option<T>
+    where
+        T: Copy + VariantArray + Into<&'static str>,
+    {
         let (s, span) = self.string(t, key)?;
-        match options.iter().find(|(name, _)| *name == s) {
-            Some((_, v)) => Some(*v),
+        match T::VARIANTS.iter().find(|v| Into::<&str>::into(**v) == s) {
+            Some(v) => Some(*v),
             None => {
-                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = T::VARIANTS.iter().map(|&v| v.into()).collect();
                 let hint = suggestion(&s, names.iter().copied());
                 let label = t.label.clone();
                 self.err(&span, format!("`{key}` in {label} must be one of {}; `{s}` is not{hint}", names.join(", ")));
@@ -465,15 +470,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         if let Some((_, span)) = &target {
             self.remember("dataset.target", span);
         }
-        let task = if t.get("task").is_some() {
-            Some(self.choice(
-                t,
-                "task",
-                &[("regression", Task::Regression), ("classification", Task::Classification)],
-            )?)
-        } else {
-            None
-        };
+        let task = if t.get("task").is_some() { Some(self.choice::<Task>(t, "task")?) } else { None };
         let mut lists = Vec::new();
         for key in ["features", "exclude", "categorical", "missing"] {
             let list = self.string_list(t, key);
@@ -508,27 +505,16 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn column_rule(&mut self, t: &Table<'_, '_>, base: &ColumnRule) -> Option<ColumnRule> {
-        const IMPUTE: &[(&str, Impute)] = &[
-            ("error", Impute::Error),
-            ("drop", Impute::Drop),
-            ("mean", Impute::Mean),
-            ("median", Impute::Median),
-            ("mode", Impute::Mode),
-            ("constant", Impute::Constant),
-            ("interpolate", Impute::Interpolate),
-        ];
-        const SCALE: &[(&str, Scale)] =
-            &[("none", Scale::None), ("standard", Scale::Standard), ("minmax", Scale::Minmax)];
         let mut rule = base.clone();
         let mut ok = true;
         if t.get("impute").is_some() {
-            match self.choice(t, "impute", IMPUTE) {
+            match self.choice::<Impute>(t, "impute") {
                 Some(i) => rule.impute = i,
                 None => ok = false,
             }
         }
         if t.get("scale").is_some() {
-            match self.choice(t, "scale", SCALE) {
+            match self.choice::<Scale>(t, "scale") {
                 Some(s) => rule.scale = s,
                 None => ok = false,
             }
@@ -607,24 +593,26 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn split(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
-        const METHODS: &[(&str, u8)] =
-            &[("holdout", 0), ("kfold", 1), ("stratified_kfold", 2), ("column", 3), ("none", 4)];
         for key in ["method", "stratify"] {
             if let Some(v) = t.get(key) {
                 self.remember(&format!("split.{key}"), &v.span());
             }
         }
-        let method = if t.get("method").is_some() { self.choice(t, "method", METHODS) } else { Some(0) };
+        let method = if t.get("method").is_some() {
+            self.choice::<SplitMethod>(t, "method")
+        } else {
+            Some(SplitMethod::Holdout)
+        };
         let Some(method) = method else {
             self.check_keys(t, &["method", "test_size", "shuffle", "stratify", "folds", "column"]);
             return None;
         };
-        let (name, allowed): (&str, &[&str]) = match method {
-            0 => ("holdout", &["method", "test_size", "shuffle", "stratify"]),
-            1 => ("kfold", &["method", "folds", "shuffle"]),
-            2 => ("stratified_kfold", &["method", "folds", "shuffle"]),
-            3 => ("column", &["method", "column"]),
-            _ => ("none", &["method"]),
+        let name = method.name();
+        let allowed: &[&str] = match method {
+            SplitMethod::Holdout => &["method", "test_size", "shuffle", "stratify"],
+            SplitMethod::Kfold | SplitMethod::StratifiedKfold => &["method", "folds", "shuffle"],
+            SplitMethod::Column => &["method", "column"],
+            SplitMethod::None => &["method"],
         };
         let all = ["method", "test_size", "shuffle", "stratify", "folds", "column"];
         for (k, _) in t.inner.iter() {
@@ -640,41 +628,11 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
         }
         self.check_keys(t, &all);
-        let shuffle_default = method == 0;
+        let shuffle_default = method == SplitMethod::Holdout;
         let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(shuffle_default) };
         match method {
-            0 => {
-                let test_size = match t.get("test_size") {
-                    None => Some(TestSize::Fraction(0.25)),
-                    Some(v) => {
-                        self.remember("split.test_size", &v.span());
-                        match v.get_ref() {
-                            DeValue::Integer(_) => match int_of(v.get_ref()) {
-                                Some(n) if n >= 1 => Some(TestSize::Count(n as usize)),
-                                _ => {
-                                    self.err(
-                                        &v.span(),
-                                        "`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1",
-                                    );
-                                    None
-                                }
-                            },
-                            DeValue::Float(_) => match float_of(v.get_ref()) {
-                                Some(x) if x > 0.0 && x < 1.0 => Some(TestSize::Fraction(x)),
-                                x => {
-                                    let shown = x.map_or("?".to_string(), |x| format!("{x:?}"));
-                                    self.err(&v.span(), format!("`test_size` in [split] must be a fraction strictly between 0 and 1, or a whole row count written without a decimal point (such as 30); found {shown}"));
-                                    None
-                                }
-                            },
-                            other => {
-                                let found = type_name(other);
-                                self.err(&v.span(), format!("`test_size` in [split] must be a number, found {found}"));
-                                None
-                            }
-                        }
-                    }
-                };
+            SplitMethod::Holdout => {
+                let test_size = self.test_size(t);
                 let stratify = if t.get("stratify").is_some() { self.boolean(t, "stratify") } else { Some(false) };
                 if let (Some(true), Some(false)) = (stratify, shuffle) {
                     let span = t.get("stratify").map(|v| v.span()).unwrap_or(t.span.clone());
@@ -683,27 +641,55 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
                 Some(SplitConfig::Holdout { test_size: test_size?, shuffle: shuffle?, stratify: stratify? })
             }
-            1 | 2 => {
+            SplitMethod::Kfold | SplitMethod::StratifiedKfold => {
                 let folds = if t.get("folds").is_some() { self.integer(t, "folds", 2, 1_000_000) } else { Some(5) };
                 if let Some(v) = t.get("folds") {
                     self.remember("split.folds", &v.span());
                 }
                 let folds = folds? as usize;
                 let shuffle = shuffle?;
-                Some(if method == 1 {
+                Some(if method == SplitMethod::Kfold {
                     SplitConfig::KFold { folds, shuffle }
                 } else {
                     SplitConfig::StratifiedKFold { folds, shuffle }
                 })
             }
-            3 => {
+            SplitMethod::Column => {
                 let column = self.required_string(t, "column");
                 if let Some((_, span)) = &column {
                     self.remember("split.column", span);
                 }
                 Some(SplitConfig::Column { column: column?.0 })
             }
-            _ => Some(SplitConfig::None),
+            SplitMethod::None => Some(SplitConfig::None),
+        }
+    }
+
+    /// A holdout's `test_size`: a fraction in (0, 1) or a whole row count (default 0.25).
+    fn test_size(&mut self, t: &Table<'_, '_>) -> Option<TestSize> {
+        let Some(v) = t.get("test_size") else { return Some(TestSize::Fraction(0.25)) };
+        self.remember("split.test_size", &v.span());
+        match v.get_ref() {
+            DeValue::Integer(_) => match int_of(v.get_ref()) {
+                Some(n) if n >= 1 => Some(TestSize::Count(n as usize)),
+                _ => {
+                    self.err(&v.span(), "`test_size` in [split] must be a fraction in (0, 1) or a row count >= 1");
+                    None
+                }
+            },
+            DeValue::Float(_) => match float_of(v.get_ref()) {
+                Some(x) if x > 0.0 && x < 1.0 => Some(TestSize::Fraction(x)),
+                x => {
+                    let shown = x.map_or("?".to_string(), |x| format!("{x:?}"));
+                    self.err(&v.span(), format!("`test_size` in [split] must be a fraction strictly between 0 and 1, or a whole row count written without a decimal point (such as 30); found {shown}"));
+                    None
+                }
+            },
+            other => {
+                let found = type_name(other);
+                self.err(&v.span(), format!("`test_size` in [split] must be a number, found {found}"));
+                None
+            }
         }
     }
 

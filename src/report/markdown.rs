@@ -1,12 +1,11 @@
-use super::{mean_of, ranked, std_of, Exporter, Report, TrialReport};
-use crate::config::Metric;
-use crate::trial::Status;
-use serde_json::Value;
-use std::fmt::Write;
+//! `report.md`: dataset summary, leaderboard, a table per model, the best model's
+//! coefficients, failures and the facts needed to reproduce the run.
 
-/// `report.md`: dataset summary, leaderboard, a table per model, the best model's
-/// coefficients, failures and the facts needed to reproduce the run.
-pub struct MarkdownExporter;
+use super::{ranked, CoefficientTable, MetricTable, Named, Report, TrialReport};
+use crate::config::Metric;
+use crate::spec::ParamValue;
+use crate::trial::Status;
+use std::fmt::{Result, Write};
 
 /// Escapes user data (column names, class labels, reasons) for a markdown table cell.
 pub fn md_escape(s: &str) -> String {
@@ -38,8 +37,8 @@ pub fn num(x: f64) -> String {
     }
 }
 
-fn mean_pm_std(side: &serde_json::Map<String, Value>, m: Metric) -> String {
-    match (mean_of(side, m), std_of(side, m)) {
+fn mean_pm_std(side: &MetricTable, m: Metric) -> String {
+    match (side.mean(m), side.std(m)) {
         (Some(mean), Some(std)) => format!("{} ± {}", num(mean), num(std)),
         _ => "–".into(),
     }
@@ -47,16 +46,12 @@ fn mean_pm_std(side: &serde_json::Map<String, Value>, m: Metric) -> String {
 
 /// Epochs run and the final training loss, averaged over folds ("–" without a curve).
 fn curve_summary(t: &TrialReport) -> (String, String) {
-    let Some(Value::Array(folds)) = &t.loss_curve else {
+    let Some(folds) = t.loss_curve.as_ref().filter(|f| !f.is_empty()) else {
         return ("–".into(), "–".into());
     };
-    let trains: Vec<&Vec<Value>> = folds.iter().filter_map(|f| f.get("train").and_then(Value::as_array)).collect();
-    if trains.is_empty() {
-        return ("–".into(), "–".into());
-    }
-    let n = trains.len() as f64;
-    let epochs = trains.iter().map(|c| c.len() as f64).sum::<f64>() / n;
-    let last = trains.iter().filter_map(|c| c.last().and_then(Value::as_f64)).sum::<f64>() / n;
+    let n = folds.len() as f64;
+    let epochs = folds.iter().map(|c| c.train.len() as f64).sum::<f64>() / n;
+    let last = folds.iter().filter_map(|c| c.train.last()).sum::<f64>() / n;
     (format!("{}", epochs.round()), num(last))
 }
 
@@ -70,7 +65,7 @@ fn direction(m: Metric) -> &'static str {
 
 /// A large relative gap between train and test suggests overfitting.
 pub fn overfits(t: &TrialReport, m: Metric) -> bool {
-    match (mean_of(&t.train, m), mean_of(&t.test, m)) {
+    match (t.train.mean(m), t.test.mean(m)) {
         (Some(train), Some(test)) => {
             let (good, bad) = if m.higher_is_better() { (train, test) } else { (test, train) };
             // For losses: test much larger than train. For scores: train much larger than test.
@@ -84,34 +79,42 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
     }
 }
 
-impl Exporter for MarkdownExporter {
-    fn file_name(&self) -> &'static str {
-        "report.md"
+/// The whole document; `plots` are the file names under `plots/` to link.
+pub fn render(r: &Report, plots: &[&str]) -> String {
+    let mut s = String::new();
+    let sections: [&dyn Fn(&mut String) -> Result; 10] = [
+        &|s| title(s, r),
+        &|s| dataset(s, r),
+        &|s| split(s, r),
+        &|s| leaderboard(s, r),
+        &|s| models(s, r),
+        &|s| best(s, r),
+        &|s| importance(s, r),
+        &|s| plot_links(s, plots),
+        &|s| failures_and_warnings(s, r),
+        &|s| reproducibility(s, r),
+    ];
+    for section in sections {
+        // Writing to a String cannot fail.
+        let _ = section(&mut s);
     }
-
-    fn render(&self, r: &Report) -> Vec<u8> {
-        let mut s = String::new();
-        let _ = render(&mut s, r);
-        s.into_bytes()
-    }
+    s
 }
 
-fn render(s: &mut String, r: &Report) -> std::fmt::Result {
+fn title(s: &mut String, r: &Report) -> Result {
     writeln!(s, "# Experiment `{}`\n", md_escape(&r.experiment.name))?;
     if let Some(d) = &r.experiment.description {
         writeln!(s, "{}\n", md_escape(d))?;
     }
+    Ok(())
+}
 
+fn dataset(s: &mut String, r: &Report) -> Result {
     let d = &r.dataset;
     writeln!(s, "## Dataset\n")?;
     writeln!(s, "| | |\n|---|---|")?;
     writeln!(s, "| file | {} |", md_escape(&d.path))?;
-    writeln!(
-        s,
-        "| target | {} ({}) |",
-        md_escape(&d.target),
-        if d.classes.is_some() { "classification" } else { "regression" }
-    )?;
+    writeln!(s, "| target | {} ({}) |", md_escape(&d.target), d.task.name())?;
     writeln!(s, "| rows in file | {} |", d.rows)?;
     writeln!(s, "| rows used | {} |", d.rows_used)?;
     writeln!(
@@ -126,9 +129,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(s, "Missing values (imputed per fold from the training rows only):\n")?;
         writeln!(s, "| column | missing | imputed with |\n|---|---:|---|")?;
         for c in with_missing {
-            let how =
-                serde_json::to_value(c.impute).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            writeln!(s, "| {} | {} | {} |", md_escape(&c.name), c.missing, how)?;
+            writeln!(s, "| {} | {} | {} |", md_escape(&c.name), c.missing, c.impute.name())?;
         }
         writeln!(s)?;
     }
@@ -144,17 +145,15 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(s, "Class balance:\n")?;
         writeln!(s, "| class | rows | share |\n|---|---:|---:|")?;
         for c in classes {
-            writeln!(
-                s,
-                "| {} | {} | {:.1}% |",
-                md_escape(&c.class),
-                c.rows,
-                100.0 * c.rows as f64 / d.rows_used as f64
-            )?;
+            let share = 100.0 * c.rows as f64 / d.rows_used as f64;
+            writeln!(s, "| {} | {} | {share:.1}% |", md_escape(&c.class), c.rows)?;
         }
         writeln!(s)?;
     }
+    Ok(())
+}
 
+fn split(s: &mut String, r: &Report) -> Result {
     let sp = &r.split;
     writeln!(s, "## Split\n")?;
     let sizes: Vec<String> = sp.train_rows.iter().zip(&sp.test_rows).map(|(a, b)| format!("{a}/{b}")).collect();
@@ -172,17 +171,19 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
             "\n**Note:** `method = \"none\"` trains and tests on all rows: test metrics are training metrics."
         )?;
     }
-    writeln!(s)?;
+    writeln!(s)
+}
 
+fn leaderboard(s: &mut String, r: &Report) -> Result {
     writeln!(s, "## Leaderboard\n")?;
     writeln!(s, "Ranked by test `{}` ({}); mean ± std over folds.\n", r.rank_by.name(), direction(r.rank_by))?;
     let mut header = "| rank | trial |".to_string();
     let mut rule = "|---:|---|".to_string();
     for m in &r.metrics {
-        let _ = write!(header, " test {} |", m.name());
+        write!(header, " test {} |", m.name())?;
         rule.push_str("---|");
     }
-    let _ = write!(header, " train {} | overfit? |", r.rank_by.name());
+    write!(header, " train {} | overfit? |", r.rank_by.name())?;
     rule.push_str("---|---|");
     writeln!(s, "{header}\n{rule}")?;
     for (rank, &i) in ranked(&r.trials, r.rank_by).iter().enumerate() {
@@ -194,150 +195,157 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         let flag = if overfits(t, r.rank_by) { "yes" } else { "" };
         writeln!(s, " {} | {} |", mean_pm_std(&t.train, r.rank_by), flag)?;
     }
-    writeln!(s)?;
+    writeln!(s)
+}
 
-    writeln!(s, "## Models\n")?;
+/// Model names in file order.
+pub(super) fn model_names(r: &Report) -> Vec<&str> {
     let mut models: Vec<&str> = Vec::new();
     for t in &r.trials {
         if !models.contains(&t.model.as_str()) {
             models.push(&t.model);
         }
     }
-    for model in models {
+    models
+}
+
+fn models(s: &mut String, r: &Report) -> Result {
+    writeln!(s, "## Models\n")?;
+    for model in model_names(r) {
         let rows: Vec<&TrialReport> = r.trials.iter().filter(|t| t.model == model).collect();
-        let kind =
-            serde_json::to_value(rows[0].kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        writeln!(s, "### {} (`{}`)\n", md_escape(model), kind)?;
-        let axes: Vec<String> = rows[0].params.keys().cloned().collect();
-        let mut header = String::from("|");
-        let mut rule = String::from("|");
-        for a in &axes {
-            let _ = write!(header, " {} |", md_escape(a));
-            rule.push_str("---|");
-        }
-        let _ = write!(header, " test {} | train {} |", r.rank_by.name(), r.rank_by.name());
-        rule.push_str("---|---|");
-        let iterative = rows.iter().any(|t| t.loss_curve.is_some());
-        if iterative {
-            header.push_str(" epochs | final loss |");
-            rule.push_str("---:|---:|");
-        }
-        header.push_str(" status |");
+        writeln!(s, "### {} (`{}`)\n", md_escape(model), rows[0].kind.name())?;
+        model_table(s, r, &rows)?;
+    }
+    Ok(())
+}
+
+/// One model's trials: its grid axes, the rank metric, training curves and status.
+fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
+    let axes: Vec<&str> = rows[0].params.names().collect();
+    let mut header = String::from("|");
+    let mut rule = String::from("|");
+    for a in &axes {
+        write!(header, " {} |", md_escape(a))?;
         rule.push_str("---|");
+    }
+    write!(header, " test {} | train {} |", r.rank_by.name(), r.rank_by.name())?;
+    rule.push_str("---|---|");
+    let iterative = rows.iter().any(|t| t.loss_curve.is_some());
+    if iterative {
+        header.push_str(" epochs | final loss |");
+        rule.push_str("---:|---:|");
+    }
+    header.push_str(" status |");
+    rule.push_str("---|");
+    writeln!(s, "{header}\n{rule}")?;
+    for t in rows {
+        write!(s, "|")?;
+        for a in &axes {
+            write!(s, " {} |", t.params.get(a).map(ParamValue::json).unwrap_or_default())?;
+        }
+        write!(s, " {} | {} |", mean_pm_std(&t.test, r.rank_by), mean_pm_std(&t.train, r.rank_by))?;
+        if iterative {
+            let (epochs, final_loss) = curve_summary(t);
+            write!(s, " {epochs} | {final_loss} |")?;
+        }
+        writeln!(s, " {} |", t.status.name())?;
+    }
+    writeln!(s)
+}
+
+fn best(s: &mut String, r: &Report) -> Result {
+    let Some(best) = &r.best else { return Ok(()) };
+    writeln!(s, "## Best model: `{}`\n", md_escape(&best.trial))?;
+    writeln!(s, "Test {} = {} (mean over folds).\n", best.metric.name(), best.value)?;
+    let Some(t) = r.trials.iter().find(|t| t.id == best.trial) else { return Ok(()) };
+    match &t.coefficients {
+        Some(CoefficientTable::Single(weights)) => {
+            writeln!(s, "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|")?;
+            for (k, v) in &weights.0 {
+                writeln!(s, "| {} | {} |", md_escape(k), num(*v))?;
+            }
+            writeln!(s)?;
+        }
+        Some(CoefficientTable::PerClass(per_class)) => coefficients_per_class(s, per_class)?,
+        None => {}
+    }
+    if let (Some(cm), Some(classes)) = (&t.confusion_matrix, &r.dataset.classes) {
+        writeln!(s, "Confusion matrix (test rows, summed over folds; rows are true classes):\n")?;
+        let mut header = "| true \\\\ predicted |".to_string();
+        let mut rule = "|---|".to_string();
+        for c in classes {
+            write!(header, " {} |", md_escape(&c.class))?;
+            rule.push_str("---:|");
+        }
         writeln!(s, "{header}\n{rule}")?;
-        for t in rows {
-            write!(s, "|")?;
-            for a in &axes {
-                write!(s, " {} |", t.params.get(a).map(|v| v.to_string()).unwrap_or_default())?;
-            }
-            let status = match t.status {
-                Status::Ok => "ok",
-                Status::Failed => "failed",
-                Status::Diverged => "diverged",
-            };
-            write!(s, " {} | {} |", mean_pm_std(&t.test, r.rank_by), mean_pm_std(&t.train, r.rank_by))?;
-            if iterative {
-                let (epochs, final_loss) = curve_summary(t);
-                write!(s, " {epochs} | {final_loss} |")?;
-            }
-            writeln!(s, " {status} |")?;
+        for (c, row) in classes.iter().zip(cm) {
+            let cells: Vec<String> = row.iter().map(|n| n.to_string()).collect();
+            writeln!(s, "| {} | {} |", md_escape(&c.class), cells.join(" | "))?;
         }
         writeln!(s)?;
     }
+    Ok(())
+}
 
-    if let Some(best) = &r.best {
-        writeln!(s, "## Best model: `{}`\n", md_escape(&best.trial))?;
-        writeln!(s, "Test {} = {} (mean over folds).\n", best.metric.name(), best.value)?;
-        if let Some(t) = r.trials.iter().find(|t| t.id == best.trial) {
-            match &t.coefficients {
-                Some(Value::Object(map)) if map.values().all(Value::is_number) => {
-                    writeln!(s, "Coefficients (mean over folds):\n\n| feature | coefficient |\n|---|---:|")?;
-                    for (k, v) in map {
-                        writeln!(s, "| {} | {} |", md_escape(k), v.as_f64().map(num).unwrap_or_default())?;
-                    }
-                    writeln!(s)?;
-                }
-                Some(Value::Object(per_class)) => {
-                    let classes: Vec<&String> = per_class.keys().collect();
-                    writeln!(s, "Coefficients per class (mean over folds):\n")?;
-                    let mut header = "| feature |".to_string();
-                    let mut rule = "|---|".to_string();
-                    for c in &classes {
-                        let _ = write!(header, " {} |", md_escape(c));
-                        rule.push_str("---:|");
-                    }
-                    writeln!(s, "{header}\n{rule}")?;
-                    let features: Vec<String> = per_class
-                        .values()
-                        .next()
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().cloned().collect())
-                        .unwrap_or_default();
-                    for f in features {
-                        write!(s, "| {} |", md_escape(&f))?;
-                        for c in &classes {
-                            let v = per_class[*c].get(&f).and_then(Value::as_f64).map(num).unwrap_or_default();
-                            write!(s, " {v} |")?;
-                        }
-                        writeln!(s)?;
-                    }
-                    writeln!(s)?;
-                }
-                _ => {}
-            }
-            if let (Some(cm), Some(classes)) = (&t.confusion_matrix, &r.dataset.classes) {
-                writeln!(s, "Confusion matrix (test rows, summed over folds; rows are true classes):\n")?;
-                let mut header = "| true \\\\ predicted |".to_string();
-                let mut rule = "|---|".to_string();
-                for c in classes {
-                    let _ = write!(header, " {} |", md_escape(&c.class));
-                    rule.push_str("---:|");
-                }
-                writeln!(s, "{header}\n{rule}")?;
-                for (c, row) in classes.iter().zip(cm) {
-                    let cells: Vec<String> = row.iter().map(|n| n.to_string()).collect();
-                    writeln!(s, "| {} | {} |", md_escape(&c.class), cells.join(" | "))?;
-                }
-                writeln!(s)?;
-            }
-        }
+fn coefficients_per_class(s: &mut String, per_class: &Named<Named<f64>>) -> Result {
+    writeln!(s, "Coefficients per class (mean over folds):\n")?;
+    let mut header = "| feature |".to_string();
+    let mut rule = "|---|".to_string();
+    for class in per_class.names() {
+        write!(header, " {} |", md_escape(class))?;
+        rule.push_str("---:|");
     }
-
-    if let Some(e) = &r.explanation {
-        writeln!(s, "## Permutation importance\n")?;
-        writeln!(
-            s,
-            "How much the test {} of `{}` worsens when one feature's test values are shuffled ({} shuffles per fold, seeded; mean ± std). One-hot columns of a feature are shuffled together.\n",
-            e.metric.name(),
-            md_escape(&e.trial),
-            e.repeats
-        )?;
-        writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
-        for f in &e.permutation_importance {
-            writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    writeln!(s, "{header}\n{rule}")?;
+    let features: Vec<&str> = per_class.0.first().map(|(_, row)| row.names().collect()).unwrap_or_default();
+    for f in features {
+        write!(s, "| {} |", md_escape(f))?;
+        for (_, row) in &per_class.0 {
+            write!(s, " {} |", row.get(f).copied().map(num).unwrap_or_default())?;
         }
         writeln!(s)?;
     }
+    writeln!(s)
+}
 
-    if !r.plots.is_empty() {
-        writeln!(s, "## Plots\n")?;
-        for p in &r.plots {
-            writeln!(s, "- [{}](plots/{})", md_escape(p), p)?;
-        }
-        writeln!(s)?;
+fn importance(s: &mut String, r: &Report) -> Result {
+    let Some(e) = &r.explanation else { return Ok(()) };
+    writeln!(s, "## Permutation importance\n")?;
+    writeln!(
+        s,
+        "How much the test {} of `{}` worsens when one feature's test values are shuffled ({} shuffles per fold, seeded; mean ± std). One-hot columns of a feature are shuffled together.\n",
+        e.metric.name(),
+        md_escape(&e.trial),
+        e.repeats
+    )?;
+    writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
+    for f in &e.permutation_importance {
+        writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
     }
+    writeln!(s)
+}
 
+fn plot_links(s: &mut String, plots: &[&str]) -> Result {
+    if plots.is_empty() {
+        return Ok(());
+    }
+    writeln!(s, "## Plots\n")?;
+    for p in plots {
+        writeln!(s, "- [{}](plots/{})", md_escape(p), p)?;
+    }
+    writeln!(s)
+}
+
+fn failures_and_warnings(s: &mut String, r: &Report) -> Result {
     let failures: Vec<&TrialReport> = r.trials.iter().filter(|t| t.status != Status::Ok).collect();
     if !failures.is_empty() {
         writeln!(s, "## Failed and diverged trials\n")?;
         writeln!(s, "| trial | status | reason |\n|---|---|---|")?;
         for t in failures {
-            let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
-            writeln!(s, "| {} | {} | {} |", md_escape(&t.id), status, md_escape(t.reason.as_deref().unwrap_or("")))?;
+            let reason = md_escape(t.reason.as_deref().unwrap_or(""));
+            writeln!(s, "| {} | {} | {reason} |", md_escape(&t.id), t.status.name())?;
         }
         writeln!(s)?;
     }
-
     let noted: Vec<&TrialReport> = r.trials.iter().filter(|t| !t.notes.is_empty()).collect();
     if !noted.is_empty() {
         writeln!(s, "## Warnings\n")?;
@@ -349,7 +357,10 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
         }
         writeln!(s)?;
     }
+    Ok(())
+}
 
+fn reproducibility(s: &mut String, r: &Report) -> Result {
     writeln!(s, "## Reproducibility\n")?;
     writeln!(s, "| | |\n|---|---|")?;
     writeln!(s, "| runner | {} |", r.run.runner_version)?;
@@ -361,8 +372,7 @@ fn render(s: &mut String, r: &Report) -> std::fmt::Result {
     } else {
         r.experiment.overrides.iter().map(|o| format!("`--set {}`", o.replace('`', "'"))).collect::<Vec<_>>().join(", ")
     };
-    writeln!(s, "| overrides | {} |", md_escape_keep_code(&overrides))?;
-    Ok(())
+    writeln!(s, "| overrides | {} |", md_escape_keep_code(&overrides))
 }
 
 fn md_escape_keep_code(s: &str) -> String {

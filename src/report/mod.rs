@@ -1,33 +1,32 @@
 //! The report: plain `Serialize` data built from the sweep's records, and the exporters that
 //! render it (JSON, markdown, the terminal leaderboard). Writing files happens in `write`.
 
-mod json;
 mod markdown;
 pub mod partial;
 pub mod plots;
 mod text;
 mod write;
 
-pub use json::JsonExporter;
-pub use markdown::{md_escape, MarkdownExporter};
+mod export;
+mod table;
+
+pub use export::{exporters, render_all, Destination, Exporter, Output};
+pub use markdown::md_escape;
+pub use table::{CoefficientTable, MetricTable, Named, Summary};
 pub use text::leaderboard_text;
 pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderLock, Resumed, TrialLog};
 
-use crate::config::{Metric, Task};
+use crate::config::{Metric, SplitMethod, Task};
 use crate::data::{Dataset, Feature, Target};
+use crate::explain::Explanation;
+use crate::models::LossCurve;
 use crate::plan::RunPlan;
-use crate::trial::{Status, UnitRecord};
+use crate::spec::ParamValue;
+use crate::trial::{Status, Trial, UnitRecord};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Renders a report to the bytes of one file.
-pub trait Exporter {
-    fn file_name(&self) -> &'static str;
-    fn render(&self, report: &Report) -> Vec<u8>;
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -40,11 +39,8 @@ pub struct Report {
     pub trials: Vec<TrialReport>,
     pub best: Option<Best>,
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
-    pub explanation: Option<crate::explain::Explanation>,
+    pub explanation: Option<Explanation>,
     pub run: RunInfo,
-    /// File names under `plots/` that report.md links to (set by the writer).
-    #[serde(skip)]
-    pub plots: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,7 +95,7 @@ pub struct ClassCount {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitInfo {
-    pub method: &'static str,
+    pub method: SplitMethod,
     pub folds: usize,
     pub seed: u32,
     pub train_rows: Vec<usize>,
@@ -109,28 +105,23 @@ pub struct SplitInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct MetricSummary {
-    pub mean: Option<f64>,
-    pub std: Option<f64>,
-    pub folds: Vec<Option<f64>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct TrialReport {
     pub id: String,
     pub model: String,
     pub kind: crate::spec::ModelKind,
-    pub params: Map<String, Value>,
+    /// The grid point's swept parameters, in axis order.
+    pub params: Named<ParamValue>,
     pub status: Status,
     pub reason: Option<String>,
-    pub test: Map<String, Value>,
-    pub train: Map<String, Value>,
+    pub test: MetricTable,
+    pub train: MetricTable,
     /// Mean over folds, by feature name (`(intercept)` last); per class for multinomial models.
-    pub coefficients: Option<Value>,
+    pub coefficients: Option<CoefficientTable>,
     /// Test-part confusion matrix summed over folds, `[true][predicted]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confusion_matrix: Option<Vec<Vec<usize>>>,
-    pub loss_curve: Option<Value>,
+    /// Per fold that ran (a diverged fold has none).
+    pub loss_curve: Option<Vec<LossCurve>>,
     /// Warnings about folds that fitted (rank deficiency, non-convergence), `fold k: …`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -151,7 +142,7 @@ pub struct RunInfo {
     pub jobs: usize,
 }
 
-fn summary(values: Vec<Option<f64>>) -> MetricSummary {
+fn summary(values: Vec<Option<f64>>) -> Summary {
     let all: Option<Vec<f64>> = values.iter().copied().collect();
     let (mean, std) = match all {
         Some(v) if !v.is_empty() => {
@@ -160,7 +151,7 @@ fn summary(values: Vec<Option<f64>>) -> MetricSummary {
         }
         _ => (None, None),
     };
-    MetricSummary { mean, std, folds: values }
+    Summary { mean, std, folds: values }
 }
 
 fn dataset_info(plan: &RunPlan) -> DatasetInfo {
@@ -206,37 +197,28 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
     }
 }
 
-fn coefficients_value(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Value> {
+fn coefficient_table(plan: &RunPlan, records: &[&UnitRecord]) -> Option<CoefficientTable> {
     let coefs: Vec<_> = records.iter().map(|r| r.coefficients.as_ref()).collect::<Option<Vec<_>>>()?;
     let first = coefs.first()?;
     let n = coefs.len() as f64;
-    let mean_row = |k: usize| -> (Vec<f64>, f64) {
+    // Mean weights of output `k` by feature name, the intercept last.
+    let named_row = |k: usize| -> Named<f64> {
         let width = first.weights[k].len();
-        let w = (0..width).map(|j| coefs.iter().map(|c| c.weights[k][j]).sum::<f64>() / n).collect();
-        let b = coefs.iter().map(|c| c.intercepts[k]).sum::<f64>() / n;
-        (w, b)
-    };
-    let named = |(w, b): (Vec<f64>, f64)| -> Value {
-        let mut m = Map::new();
-        for (name, v) in plan.feature_names.iter().zip(w) {
-            m.insert(name.clone(), Value::from(v));
-        }
-        m.insert("(intercept)".into(), Value::from(b));
-        Value::Object(m)
+        let weights = (0..width).map(|j| coefs.iter().map(|c| c.weights[k][j]).sum::<f64>() / n);
+        let intercept = coefs.iter().map(|c| c.intercepts[k]).sum::<f64>() / n;
+        let mut row: Vec<(String, f64)> = plan.feature_names.iter().cloned().zip(weights).collect();
+        row.push(("(intercept)".into(), intercept));
+        Named(row)
     };
     if first.weights.len() == 1 {
-        Some(named(mean_row(0)))
-    } else {
-        let classes = match &plan.dataset.target {
-            Target::Classification { classes, .. } => classes.clone(),
-            Target::Regression(_) => Vec::new(),
-        };
-        let mut m = Map::new();
-        for (k, class) in classes.iter().enumerate().take(first.weights.len()) {
-            m.insert(class.clone(), named(mean_row(k)));
-        }
-        Some(Value::Object(m))
+        return Some(CoefficientTable::Single(named_row(0)));
     }
+    let classes = match &plan.dataset.target {
+        Target::Classification { classes, .. } => classes.as_slice(),
+        Target::Regression(_) => &[],
+    };
+    let rows = classes.iter().enumerate().take(first.weights.len()).map(|(k, c)| (c.clone(), named_row(k)));
+    Some(CoefficientTable::PerClass(Named(rows.collect())))
 }
 
 /// Each distinct note once, prefixed with the folds it came from (`folds 1, 3: …`).
@@ -259,92 +241,82 @@ fn fold_notes(recs: &[&UnitRecord]) -> Vec<String> {
         .collect()
 }
 
-/// Builds the report from every unit record (any order). Pure: the same records give the
-/// same report, whatever order the units finished in.
-pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
-    let exp = &plan.experiment;
-    let n_folds = plan.split.folds.len();
+/// The test-part confusion matrices of the folds, summed.
+fn summed_confusion(recs: &[&UnitRecord]) -> Option<Vec<Vec<usize>>> {
+    let mut matrices = recs.iter().filter_map(|r| r.confusion.as_ref());
+    let mut sum = matrices.next()?.clone();
+    for m in matrices {
+        for (row_sum, row) in sum.iter_mut().zip(m) {
+            for (x, y) in row_sum.iter_mut().zip(row) {
+                *x += y;
+            }
+        }
+    }
+    Some(sum)
+}
+
+/// A trial's status: the first fold that did not end ok decides, and missing folds fail it.
+fn trial_status(recs: &[&UnitRecord], n_folds: usize) -> (Status, Option<String>) {
+    match recs.iter().find(|r| r.status != Status::Ok) {
+        Some(r) => (r.status, Some(format!("fold {}: {}", r.fold + 1, r.reason.clone().unwrap_or_default()))),
+        None if recs.len() < n_folds => (Status::Failed, Some(format!("only {} of {n_folds} folds ran", recs.len()))),
+        None => (Status::Ok, None),
+    }
+}
+
+/// One trial's report from its fold records (sorted by fold, one each).
+fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport {
+    let (status, reason) = trial_status(recs, plan.split.folds.len());
+    let ok = status == Status::Ok;
+    let side = |pick: fn(&UnitRecord) -> &BTreeMap<Metric, Option<f64>>| -> MetricTable {
+        let metrics = if ok { plan.metrics.as_slice() } else { &[] };
+        MetricTable(
+            metrics
+                .iter()
+                .map(|m| (*m, summary(recs.iter().map(|r| pick(r).get(m).copied().flatten()).collect())))
+                .collect(),
+        )
+    };
+    let curves: Vec<LossCurve> = recs.iter().filter_map(|r| r.loss_curve.clone()).collect();
+    TrialReport {
+        id: t.id.clone(),
+        model: t.model.clone(),
+        kind: t.spec.kind(),
+        params: Named(t.grid.clone()),
+        status,
+        reason,
+        test: side(|r| &r.test),
+        train: side(|r| &r.train),
+        coefficients: if ok { coefficient_table(plan, recs) } else { None },
+        confusion_matrix: if ok { summed_confusion(recs) } else { None },
+        loss_curve: (!curves.is_empty()).then_some(curves),
+        notes: fold_notes(recs),
+    }
+}
+
+/// Every trial's summary over its folds, from the unit records (any order). Pure: the same
+/// records give the same trials, whatever order the units finished in.
+pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
     let mut by_trial: BTreeMap<&str, Vec<&UnitRecord>> = BTreeMap::new();
     for r in records {
         by_trial.entry(r.trial.as_str()).or_default().push(r);
     }
-    let mut trials = Vec::new();
-    for t in &plan.trials {
-        let mut recs = by_trial.remove(t.id.as_str()).unwrap_or_default();
-        recs.sort_by_key(|r| r.fold);
-        recs.dedup_by_key(|r| r.fold);
-        let params: Map<String, Value> =
-            t.grid.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null))).collect();
-        let bad = recs.iter().find(|r| r.status != Status::Ok);
-        let (status, reason) = match bad {
-            Some(r) => (r.status, Some(format!("fold {}: {}", r.fold + 1, r.reason.clone().unwrap_or_default()))),
-            None if recs.len() < n_folds => {
-                (Status::Failed, Some(format!("only {} of {n_folds} folds ran", recs.len())))
-            }
-            None => (Status::Ok, None),
-        };
-        let side = |pick: fn(&UnitRecord) -> &BTreeMap<Metric, Option<f64>>| -> Map<String, Value> {
-            if status != Status::Ok {
-                return Map::new();
-            }
-            plan.metrics
-                .iter()
-                .map(|m| {
-                    let values: Vec<Option<f64>> = recs.iter().map(|r| pick(r).get(m).copied().flatten()).collect();
-                    (m.name().to_string(), serde_json::to_value(summary(values)).unwrap_or(Value::Null))
-                })
-                .collect()
-        };
-        let test = side(|r| &r.test);
-        let train = side(|r| &r.train);
-        let (coefficients, confusion_matrix) = if status == Status::Ok {
-            let confusion = recs.iter().filter_map(|r| r.confusion.as_ref()).fold(None::<Vec<Vec<usize>>>, |acc, m| {
-                Some(match acc {
-                    None => m.clone(),
-                    Some(mut a) => {
-                        for (ra, rm) in a.iter_mut().zip(m) {
-                            for (x, y) in ra.iter_mut().zip(rm) {
-                                *x += y;
-                            }
-                        }
-                        a
-                    }
-                })
-            });
-            (coefficients_value(plan, &recs), confusion)
-        } else {
-            (None, None)
-        };
-        // Loss curves per fold, for the folds that ran (a diverged fold has none).
-        let curves: Vec<Value> = recs
-            .iter()
-            .filter_map(|r| r.loss_curve.as_ref())
-            .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
-            .collect();
-        let loss_curve = (!curves.is_empty()).then(|| Value::Array(curves));
-        let notes = fold_notes(&recs);
-        trials.push(TrialReport {
-            id: t.id.clone(),
-            model: t.model.clone(),
-            kind: t.spec.kind(),
-            params,
-            status,
-            reason,
-            test,
-            train,
-            coefficients,
-            confusion_matrix,
-            loss_curve,
-            notes,
-        });
-    }
-    let best = ranked(&trials, plan.rank_by).first().and_then(|&i| {
-        mean_of(&trials[i].test, plan.rank_by).map(|value| Best {
-            trial: trials[i].id.clone(),
-            metric: plan.rank_by,
-            value,
+    plan.trials
+        .iter()
+        .map(|t| {
+            let mut recs = by_trial.remove(t.id.as_str()).unwrap_or_default();
+            recs.sort_by_key(|r| r.fold);
+            recs.dedup_by_key(|r| r.fold);
+            trial_report(plan, t, &recs)
         })
-    });
+        .collect()
+}
+
+/// The report: the trials' summaries, the best trial's explanation (computed by the
+/// command, see `explain`) and the run's facts. Pure.
+pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, explanation: Option<Explanation>, run: RunInfo) -> Report {
+    let exp = &plan.experiment;
+    let best = best_trial(&trials, plan.rank_by);
     Report {
         schema_version: SCHEMA_VERSION,
         experiment: ExperimentInfo {
@@ -357,33 +329,26 @@ pub fn build(plan: &RunPlan, records: &[UnitRecord], run: RunInfo) -> Report {
         dataset: dataset_info(plan),
         split: SplitInfo {
             method: plan.split.method,
-            folds: n_folds,
+            folds: plan.split.folds.len(),
             seed: exp.seed,
             train_rows: plan.split.folds.iter().map(|f| f.train.len()).collect(),
             test_rows: plan.split.folds.iter().map(|f| f.test.len()).collect(),
-            trains_on_test_rows: plan.split.method == "none",
+            trains_on_test_rows: plan.split.method == SplitMethod::None,
         },
         metrics: plan.metrics.clone(),
         rank_by: plan.rank_by,
-        explanation: best
-            .as_ref()
-            .filter(|_| exp.report.permutation_importance)
-            .and_then(|b| plan.trials.iter().find(|t| t.id == b.trial))
-            .and_then(|t| crate::explain::explain(plan, t)),
+        explanation,
         trials,
         best,
         run,
-        plots: Vec::new(),
     }
 }
 
-/// The mean of a metric in a trial's metric map.
-pub fn mean_of(side: &Map<String, Value>, metric: Metric) -> Option<f64> {
-    side.get(metric.name())?.get("mean")?.as_f64()
-}
-
-pub fn std_of(side: &Map<String, Value>, metric: Metric) -> Option<f64> {
-    side.get(metric.name())?.get("std")?.as_f64()
+/// The best ok trial by the rank metric's test mean.
+pub fn best_trial(trials: &[TrialReport], metric: Metric) -> Option<Best> {
+    let i = *ranked(trials, metric).first()?;
+    let value = trials[i].test.mean(metric)?;
+    Some(Best { trial: trials[i].id.clone(), metric, value })
 }
 
 /// Indices of the ok trials with a value for `metric`, best first; ties keep file order.
@@ -392,7 +357,7 @@ pub fn ranked(trials: &[TrialReport], metric: Metric) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, t)| t.status == Status::Ok)
-        .filter_map(|(i, t)| mean_of(&t.test, metric).map(|v| (i, v)))
+        .filter_map(|(i, t)| t.test.mean(metric).map(|v| (i, v)))
         .collect();
     idx.sort_by(|a, b| {
         let ord = a.1.total_cmp(&b.1);

@@ -1,10 +1,9 @@
 //! SVG plots, drawn with plotters' SVG backend (no system fonts needed: text is emitted as
 //! SVG `<text>`, which plotters escapes). Pure: a report in, (file name, SVG text) pairs out.
 
-use super::{mean_of, std_of, Report, TrialReport};
+use super::{Report, TrialReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde_json::Value;
 
 type Plot = (String, String);
 const SIZE: (u32, u32) = (820, 520);
@@ -30,18 +29,12 @@ fn svg(
 /// Every plot the report has data for.
 pub fn render_all(r: &Report) -> Vec<Plot> {
     let mut plots = Vec::new();
-    let mut models: Vec<&str> = Vec::new();
-    for t in &r.trials {
-        if !models.contains(&t.model.as_str()) {
-            models.push(&t.model);
-        }
-    }
-    for model in &models {
+    for model in &super::markdown::model_names(r) {
         let trials: Vec<&TrialReport> = r.trials.iter().filter(|t| t.model == *model).collect();
         if let Some(p) = loss_curves(model, &trials) {
             plots.push((format!("loss_{}.svg", slug(model)), p));
         }
-        let axes: Vec<String> = trials[0].params.keys().cloned().collect();
+        let axes: Vec<&str> = trials[0].params.names().collect();
         for axis in &axes {
             if let Some(p) = metric_vs_param(r, model, &trials, axis) {
                 // `.` cannot occur in a model name or an axis, so these names never collide.
@@ -65,7 +58,7 @@ fn label(t: &TrialReport) -> String {
     if t.params.is_empty() {
         t.id.clone()
     } else {
-        t.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        t.params.0.iter().map(|(k, v)| format!("{k}={}", v.json())).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -74,8 +67,8 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
     let curves: Vec<(String, Vec<f64>)> = trials
         .iter()
         .filter_map(|t| {
-            let c = t.loss_curve.as_ref()?.get(0)?.get("train")?.as_array()?;
-            Some((label(t), c.iter().filter_map(Value::as_f64).collect::<Vec<f64>>()))
+            let c = &t.loss_curve.as_ref()?.first()?.train;
+            Some((label(t), c.clone()))
         })
         .filter(|(_, c)| !c.is_empty())
         .collect();
@@ -124,9 +117,9 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     let mut groups: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
     for t in trials {
         let x = t.params.get(axis)?.as_f64()?;
-        let (Some(mean), Some(std)) = (mean_of(&t.test, m), std_of(&t.test, m)) else { continue };
+        let (Some(mean), Some(std)) = (t.test.mean(m), t.test.std(m)) else { continue };
         let rest: Vec<String> =
-            t.params.iter().filter(|(k, _)| k.as_str() != axis).map(|(k, v)| format!("{k}={v}")).collect();
+            t.params.0.iter().filter(|(k, _)| k != axis).map(|(k, v)| format!("{k}={}", v.json())).collect();
         let key = if rest.is_empty() { format!("test {}", m.name()) } else { rest.join(", ") };
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, pts)) => pts.push((x, mean, std)),

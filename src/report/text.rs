@@ -1,4 +1,4 @@
-use super::{mean_of, ranked, std_of, Report};
+use super::{ranked, Report};
 use crate::trial::Status;
 
 /// The leaderboard printed to stdout once a run ends: best first, the rank metric's mean in
@@ -16,13 +16,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     for (rank, &i) in order.iter().take(top).enumerate() {
         let t = &r.trials[i];
         let f = |v: Option<f64>| v.map_or("–".to_string(), |x| x.to_string());
-        rows.push([
-            (rank + 1).to_string(),
-            t.id.clone(),
-            f(mean_of(&t.test, m)),
-            f(std_of(&t.test, m)),
-            f(mean_of(&t.train, m)),
-        ]);
+        rows.push([(rank + 1).to_string(), t.id.clone(), f(t.test.mean(m)), f(t.test.std(m)), f(t.train.mean(m))]);
     }
     let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
@@ -44,8 +38,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
         out.push_str(&format!("… {} more in the report\n", order.len() - top));
     }
     for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
-        let status = if t.status == Status::Diverged { "diverged" } else { "failed" };
-        out.push_str(&format!("{status}: {}: {}\n", t.id, t.reason.as_deref().unwrap_or("")));
+        out.push_str(&format!("{}: {}: {}\n", t.status.name(), t.id, t.reason.as_deref().unwrap_or("")));
     }
     out
 }

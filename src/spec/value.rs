@@ -17,6 +17,22 @@ pub enum ParamValue {
     IntList(Vec<i64>),
 }
 
+impl ParamValue {
+    /// A number's value (integers widened), for plotting along an axis.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            ParamValue::Float(x) => Some(*x),
+            ParamValue::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// The value as report.json writes it (`1.0`, `"gini"`, `[64,32]`).
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 impl fmt::Display for ParamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

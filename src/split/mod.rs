@@ -3,7 +3,7 @@
 
 use crate::random::RandomState;
 
-use crate::config::{SplitConfig, TestSize};
+use crate::config::{SplitConfig, SplitMethod, TestSize};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,7 +14,7 @@ pub struct Fold {
 
 #[derive(Debug, Clone)]
 pub struct SplitPlan {
-    pub method: &'static str,
+    pub method: SplitMethod,
     pub folds: Vec<Fold>,
 }
 
@@ -145,7 +145,7 @@ pub fn plan_split(
         },
         SplitConfig::None => vec![Fold { train: (0..n).collect(), test: (0..n).collect() }],
     };
-    Ok(SplitPlan { method: cfg.method_name(), folds })
+    Ok(SplitPlan { method: cfg.method(), folds })
 }
 
 /// KFold semantics: fold k tests the rows assigned to k; both sides come out in row order.

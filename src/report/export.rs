@@ -1,0 +1,108 @@
+//! The exporters: each renders the report into outputs (files under the report folder, or
+//! text for the terminal). Which ones run, and in what order, is decided in [`exporters`]
+//! alone; an exporter sees the outputs of those before it (report.md links the plots).
+
+use super::{leaderboard_text, markdown, plots, Report};
+use crate::config::Format;
+
+/// Where an output goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    /// A file, by its path relative to the report folder (`report.json`, `plots/x.svg`).
+    File(String),
+    Stdout,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub destination: Destination,
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    fn file(path: String, bytes: Vec<u8>) -> Output {
+        Output { destination: Destination::File(path), bytes }
+    }
+}
+
+pub trait Exporter {
+    /// Renders `report`; `earlier` holds the outputs of the exporters that ran before.
+    fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output>;
+}
+
+/// The exporters `[report] formats` asks for, in the order they run: plots first, since
+/// report.md links them; the leaderboard on the terminal always.
+pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
+    let mut out: Vec<Box<dyn Exporter>> = Vec::new();
+    for (format, exporter) in [
+        (Format::Svg, Box::new(SvgExporter) as Box<dyn Exporter>),
+        (Format::Json, Box::new(JsonExporter)),
+        (Format::Md, Box::new(MarkdownExporter)),
+    ] {
+        if formats.contains(&format) {
+            out.push(exporter);
+        }
+    }
+    out.push(Box::new(LeaderboardExporter { top: 20 }));
+    out
+}
+
+/// `report.json`: the report as pretty-printed JSON with a trailing newline.
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
+        let mut bytes = serde_json::to_vec_pretty(report).unwrap_or_default();
+        bytes.push(b'\n');
+        vec![Output::file("report.json".into(), bytes)]
+    }
+}
+
+/// `report.md`, linking the plots written before it.
+pub struct MarkdownExporter;
+
+impl Exporter for MarkdownExporter {
+    fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output> {
+        let plots: Vec<&str> = earlier
+            .iter()
+            .filter_map(|o| match &o.destination {
+                Destination::File(path) => path.strip_prefix("plots/"),
+                Destination::Stdout => None,
+            })
+            .collect();
+        vec![Output::file("report.md".into(), markdown::render(report, &plots).into_bytes())]
+    }
+}
+
+/// `plots/*.svg`.
+pub struct SvgExporter;
+
+impl Exporter for SvgExporter {
+    fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
+        plots::render_all(report)
+            .into_iter()
+            .map(|(name, svg)| Output::file(format!("plots/{name}"), svg.into_bytes()))
+            .collect()
+    }
+}
+
+/// The leaderboard printed when a run ends.
+pub struct LeaderboardExporter {
+    pub top: usize,
+}
+
+impl Exporter for LeaderboardExporter {
+    fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
+        vec![Output { destination: Destination::Stdout, bytes: leaderboard_text(report, self.top).into_bytes() }]
+    }
+}
+
+/// Every exporter's outputs, in order.
+pub fn render_all(report: &Report, exporters: &[Box<dyn Exporter>]) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    for e in exporters {
+        let new = e.render(report, &outputs);
+        outputs.extend(new);
+    }
+    outputs
+}
