@@ -1,8 +1,7 @@
 //! Loading: a CSV, Parquet or NDJSON file is read once with polars and turned into a
 //! [`Dataset`] of typed feature columns and a target. All data errors name the column and row.
 
-use crate::config::{Experiment, FillValue, Impute, SplitConfig, Task};
-use crate::split::SplitColumn;
+use crate::config::{DatasetConfig, Experiment, Impute, SplitConfig, Task};
 use crate::suggest::suggestion;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -97,6 +96,15 @@ impl Dataset {
     }
 }
 
+/// What a `method = "column"` split column holds, already checked row by row.
+#[derive(Debug, Clone)]
+pub enum SplitColumn {
+    /// `true` where the row is a test row.
+    TrainTest(Vec<bool>),
+    /// PredefinedSplit fold ids; `-1` keeps a row in every training part.
+    FoldIds(Vec<i64>),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("{location}: dataset file `{path}` does not exist")]
@@ -133,10 +141,6 @@ pub enum DataError {
     NoTarget { target: String },
     #[error("target `{target}` has a single class `{class}`: classification needs at least two")]
     OneClass { target: String, class: String },
-    #[error("{location}: impute = \"{impute}\" cannot fill the categorical column `{column}`; use \"mode\", \"constant\" or \"drop\"")]
-    ImputeOnText { location: String, impute: &'static str, column: String },
-    #[error("{location}: fill_value for column `{column}` must be {expected}")]
-    FillType { location: String, column: String, expected: &'static str },
     #[error("split column `{column}`, {row}: `{value}` is neither `train`/`test` nor an integer fold id")]
     BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
@@ -307,51 +311,118 @@ fn format_number(x: f64) -> String {
     }
 }
 
+/// The experiment file's text; the message says what is wrong (unreadable, not UTF-8).
+pub fn read_experiment_text(file: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        format!("byte {column} of line {line} is not UTF-8 (the file must be UTF-8 text)")
+    })
+}
+
 /// Reads and checks the dataset of an experiment. Nothing is trained; every error here
-/// stops the run before training (exit 2).
+/// stops the run before training (exit 2). The steps: read the file (checking its shape and
+/// hashing it), choose the columns, read the target and infer the task, read the features,
+/// drop rows, and encode the target.
 pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
+    let (mut frame, sha256) = read_checked(exp)?;
+    let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
+    let n_file = frame.height();
+    let chosen = choose_columns(exp, &header)?;
+    // Columns are taken out of the frame as they are converted, so the file's values are
+    // never held twice over.
+    let mut column = |name: &str| {
+        frame
+            .drop_in_place(name)
+            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
+    };
+    let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false)?;
+    let (task, target_text) = infer_task(exp, &target_raw)?;
+    let mut features = Vec::with_capacity(chosen.features.len());
+    for name in &chosen.features {
+        let raw = raw_column(path, &column(name)?, &cfg.missing, cfg.categorical.contains(name))?;
+        features.push(match raw {
+            RawColumn::Numeric { values, .. } => Feature::Numeric { name: name.clone(), values },
+            RawColumn::Text(values) => {
+                let (codes, categories) = encode(&values);
+                Feature::Categorical { name: name.clone(), codes, categories }
+            }
+        });
+    }
+    let kept = keep_rows(exp, &target_raw, &mut features)?;
+    let missing_counts = check_gaps(exp, &features, &kept.file_rows)?;
+    let target = encode_target(cfg, task, target_raw, target_text, &kept.keep)?;
+    let split_column = match &chosen.split {
+        Some(name) => Some(read_split_column(path, name, &column(name)?, &cfg.missing, &kept.file_rows)?),
+        None => None,
+    };
+    drop(frame);
+    release_freed_memory();
+    Ok(Dataset {
+        sha256,
+        rows_total: n_file,
+        rows_dropped_target: kept.dropped_target,
+        rows_dropped_missing: kept.dropped_missing,
+        features,
+        target_name: cfg.target.clone(),
+        target,
+        split_column,
+        file_rows: kept.file_rows,
+        missing_counts,
+    })
+}
+
+/// The file read into a frame, with its sha256, once its shape is known to be sound.
+fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
+    let path = &exp.dataset.path;
+    let shown = || path.display().to_string();
     if !path.exists() {
-        return Err(DataError::NotFound { location: exp.location("dataset.path"), path: path.display().to_string() });
+        return Err(DataError::NotFound { location: exp.location("dataset.path"), path: shown() });
     }
     // A FIFO or /dev/zero would be read forever.
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Err(DataError::NotAFile { location: exp.location("dataset.path"), path: path.display().to_string() });
+        return Err(DataError::NotAFile { location: exp.location("dataset.path"), path: shown() });
     }
-    if let SplitConfig::Column { column } = &exp.split {
-        if *column == cfg.target {
-            return Err(DataError::SplitIsTarget { location: exp.location("split.column"), column: column.clone() });
-        }
-    }
-    let unreadable =
-        |e: std::io::Error| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
+    let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
     if is_blank(path).map_err(unreadable)? {
-        return Err(DataError::Empty { path: path.display().to_string() });
+        return Err(DataError::Empty { path: shown() });
     }
     // The shape check (and the hash, in the same pass) comes before polars reads the file:
     // polars 0.55's CSV parser reads out of bounds on some malformed files (an unclosed quote
     // after a ragged row, found by fuzzing), so it only ever sees files whose shape is sound.
-    let sha256 = scan_file(path);
-    let (sha256, shape_problem) = sha256.map_err(unreadable)?;
+    let (sha256, shape_problem) = scan_file(path).map_err(unreadable)?;
     if let Some(problem) = shape_problem {
-        return Err(DataError::Malformed { path: path.display().to_string(), problem });
+        return Err(DataError::Malformed { path: shown(), problem });
     }
     // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
     // that our own parser can name the bad cell.
-    let frame = read_frame_guarded(path, &cfg.missing, false).or_else(|_| read_frame_guarded(path, &cfg.missing, true));
-    let frame =
-        frame.map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
-    let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
-    let n_file = frame.height();
-    if n_file == 0 {
-        return Err(DataError::NoRows { path: path.display().to_string() });
+    let missing = &exp.dataset.missing;
+    let frame = read_frame_guarded(path, missing, false).or_else(|_| read_frame_guarded(path, missing, true));
+    let frame = frame.map_err(|e| DataError::Unreadable { path: shown(), message: e.to_string() })?;
+    if frame.height() == 0 {
+        return Err(DataError::NoRows { path: shown() });
     }
+    Ok((frame, sha256))
+}
+
+/// The feature columns (in order, each once) and the split column the file names.
+struct ChosenColumns {
+    features: Vec<String>,
+    split: Option<String>,
+}
+
+/// Checks every column the experiment names against the header and picks the features.
+fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, DataError> {
+    let cfg = &exp.dataset;
     let unknown = |key: &str, what: &'static str, name: &str| DataError::UnknownColumn {
         location: exp.location(key),
         what,
         name: name.to_string(),
-        path: path.display().to_string(),
+        path: cfg.path.display().to_string(),
         hint: suggestion(name, header.iter().map(String::as_str)),
         columns: header.join(", "),
     };
@@ -359,13 +430,12 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     if !has(&cfg.target) {
         return Err(unknown("dataset.target", "target", &cfg.target));
     }
-    let split_col = match &exp.split {
-        SplitConfig::Column { column } => {
-            if !has(column) {
-                return Err(unknown("split.column", "split column", column));
-            }
-            Some(column.clone())
+    let split = match &exp.split {
+        SplitConfig::Column { column } if *column == cfg.target => {
+            return Err(DataError::SplitIsTarget { location: exp.location("split.column"), column: column.clone() });
         }
+        SplitConfig::Column { column } if !has(column) => return Err(unknown("split.column", "split column", column)),
+        SplitConfig::Column { column } => Some(column.clone()),
         _ => None,
     };
     for (key, list) in [
@@ -377,141 +447,81 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
             return Err(unknown(key, "column", bad));
         }
     }
-    for col in exp.preprocess.columns.keys() {
-        if !has(col) {
-            return Err(unknown(&format!("preprocess.columns.{col}"), "column", col));
-        }
+    if let Some(col) = exp.preprocess.columns.keys().find(|c| !has(c)) {
+        return Err(unknown(&format!("preprocess.columns.{col}"), "column", col));
     }
-    let feature_names: Vec<String> = match &cfg.features {
-        Some(list) => {
-            if list.contains(&cfg.target) {
-                return Err(DataError::TargetIsFeature {
-                    location: exp.location("dataset.features"),
-                    column: cfg.target.clone(),
-                });
-            }
-            list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect()
+    let listed = match &cfg.features {
+        Some(list) if list.contains(&cfg.target) => {
+            let location = exp.location("dataset.features");
+            return Err(DataError::TargetIsFeature { location, column: cfg.target.clone() });
         }
+        Some(list) => list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect(),
         None => header
             .iter()
-            .filter(|h| **h != cfg.target && Some(*h) != split_col.as_ref() && !cfg.exclude.contains(h))
+            .filter(|h| **h != cfg.target && Some(*h) != split.as_ref() && !cfg.exclude.contains(h))
             .cloned()
-            .collect(),
+            .collect::<Vec<String>>(),
     };
     let mut seen = std::collections::HashSet::new();
-    let feature_names: Vec<String> = feature_names.into_iter().filter(|f| seen.insert(f.clone())).collect();
-    if feature_names.is_empty() {
+    let features: Vec<String> = listed.into_iter().filter(|f| seen.insert(f.clone())).collect();
+    if features.is_empty() {
         return Err(DataError::NoFeatures);
     }
-    if let Some(split) = split_col.as_ref().filter(|s| feature_names.contains(s)) {
+    if let Some(split) = split.as_ref().filter(|s| features.contains(s)) {
         return Err(DataError::TargetIsFeature { location: exp.location("dataset.features"), column: split.clone() });
     }
+    Ok(ChosenColumns { features, split })
+}
 
-    // Columns are taken out of the frame as they are converted, so the file's values are
-    // never held twice over.
-    let mut frame = frame;
-    let mut column = |name: &str| {
-        frame
-            .drop_in_place(name)
-            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
-    };
-
-    let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false)?;
-    let mut keep: Vec<bool> = match &target_raw {
-        RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
-        RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
-    };
-    let rows_dropped_target = keep.iter().filter(|k| !**k).count();
-    if rows_dropped_target == n_file {
-        return Err(DataError::NoTarget { target: cfg.target.clone() });
-    }
-    let task_loc = exp.location("dataset.target");
-    let target_text: Vec<Option<String>>;
-    let task = match (&target_raw, cfg.task) {
+/// The task (given, or inferred from the target's values) and, for classification, the
+/// target as text labels.
+fn infer_task(exp: &Experiment, target: &RawColumn) -> Result<(Task, Vec<Option<String>>), DataError> {
+    let cfg = &exp.dataset;
+    let location = exp.location("dataset.target");
+    match (target, cfg.task) {
         (RawColumn::Text(values), Some(Task::Regression)) => {
             let example = values.iter().flatten().next().cloned().unwrap_or_default();
-            return Err(DataError::TextTargetForRegression { location: task_loc, target: cfg.target.clone(), example });
+            Err(DataError::TextTargetForRegression { location, target: cfg.target.clone(), example })
         }
-        (RawColumn::Text(values), _) => {
-            target_text = values.clone();
-            Task::Classification
-        }
+        (RawColumn::Text(values), _) => Ok((Task::Classification, values.clone())),
         (RawColumn::Numeric { integer: true, .. }, None) => {
-            return Err(DataError::AmbiguousTask { location: task_loc, target: cfg.target.clone() });
+            Err(DataError::AmbiguousTask { location, target: cfg.target.clone() })
         }
         (RawColumn::Numeric { values, .. }, Some(Task::Classification)) => {
             if let Some(x) = values.iter().find(|x| !x.is_nan() && x.fract() != 0.0) {
-                return Err(DataError::FractionalClasses {
-                    location: task_loc,
-                    target: cfg.target.clone(),
-                    example: *x,
-                });
+                return Err(DataError::FractionalClasses { location, target: cfg.target.clone(), example: *x });
             }
-            target_text = values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect();
-            Task::Classification
+            Ok((Task::Classification, values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect()))
         }
-        (RawColumn::Numeric { .. }, _) => {
-            target_text = Vec::new();
-            Task::Regression
-        }
-    };
-
-    // Features.
-    let mut features = Vec::with_capacity(feature_names.len());
-    for name in &feature_names {
-        let categorical = cfg.categorical.contains(name);
-        let raw = raw_column(path, &column(name)?, &cfg.missing, categorical)?;
-        features.push(match raw {
-            RawColumn::Numeric { values, .. } => Feature::Numeric { name: name.clone(), values },
-            RawColumn::Text(values) => {
-                let (codes, categories) = encode(&values);
-                Feature::Categorical { name: name.clone(), codes, categories }
-            }
-        });
+        (RawColumn::Numeric { .. }, _) => Ok((Task::Regression, Vec::new())),
     }
+}
 
-    // Check each column's rule against its type, and rows to drop for impute = "drop".
-    for f in &features {
-        let rule = exp.preprocess.rule_for(f.name());
-        let loc = if exp.preprocess.columns.contains_key(f.name()) {
-            exp.location(&format!("preprocess.columns.{}", f.name()))
-        } else {
-            exp.location("preprocess.fill_value")
-        };
+/// Which file rows are used: those with a target, minus those `impute = "drop"` removes.
+struct KeptRows {
+    keep: Vec<bool>,
+    file_rows: Vec<usize>,
+    dropped_target: usize,
+    dropped_missing: usize,
+}
+
+/// Drops rows without a target and, for `impute = "drop"` columns, rows with a gap; the
+/// features keep only the rows used.
+fn keep_rows(exp: &Experiment, target: &RawColumn, features: &mut [Feature]) -> Result<KeptRows, DataError> {
+    let mut keep: Vec<bool> = match target {
+        RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
+        RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
+    };
+    let n_file = keep.len();
+    let dropped_target = keep.iter().filter(|k| !**k).count();
+    if dropped_target == n_file {
+        return Err(DataError::NoTarget { target: exp.dataset.target.clone() });
+    }
+    for f in features.iter() {
         if (0..f.len()).all(|r| f.is_missing(r)) {
             return Err(DataError::AllMissing { column: f.name().to_string() });
         }
-        if let Feature::Categorical { name, .. } = f {
-            let bad = match rule.impute {
-                Impute::Mean => Some("mean"),
-                Impute::Median => Some("median"),
-                Impute::Interpolate => Some("interpolate"),
-                _ => None,
-            };
-            if let Some(impute) = bad {
-                if f_has_missing(f) {
-                    return Err(DataError::ImputeOnText { location: loc, impute, column: name.clone() });
-                }
-            }
-            if let (Impute::Constant, Some(FillValue::Number(_))) = (rule.impute, &rule.fill_value) {
-                if f_has_missing(f) {
-                    return Err(DataError::FillType {
-                        location: loc,
-                        column: name.clone(),
-                        expected: "a string for a categorical column",
-                    });
-                }
-            }
-        } else if let (Impute::Constant, Some(FillValue::Text(_))) = (rule.impute, &rule.fill_value) {
-            if f_has_missing(f) {
-                return Err(DataError::FillType {
-                    location: loc,
-                    column: f.name().to_string(),
-                    expected: "a number for a numeric column",
-                });
-            }
-        }
-        if rule.impute == Impute::Drop {
+        if exp.preprocess.rule_for(f.name()).impute == Impute::Drop {
             for (row, k) in keep.iter_mut().enumerate() {
                 if f.is_missing(row) {
                     *k = false;
@@ -519,66 +529,55 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
             }
         }
     }
-    let rows_dropped_missing = keep.iter().filter(|k| !**k).count() - rows_dropped_target;
+    let dropped_missing = keep.iter().filter(|k| !**k).count() - dropped_target;
     if keep.iter().all(|k| !*k) {
         return Err(DataError::AllDropped);
     }
-    let file_rows: Vec<usize> = (0..n_file).filter(|&i| keep[i]).collect();
-    for f in &mut features {
+    for f in features.iter_mut() {
         f.retain_rows(&keep);
     }
+    let file_rows = (0..n_file).filter(|&i| keep[i]).collect();
+    Ok(KeptRows { keep, file_rows, dropped_target, dropped_missing })
+}
 
-    // Missing values left must have a way to be filled.
+/// Each feature's gaps after dropping; a gap in an `impute = "error"` column is an error
+/// naming its row.
+fn check_gaps(exp: &Experiment, features: &[Feature], file_rows: &[usize]) -> Result<Vec<usize>, DataError> {
     let mut missing_counts = Vec::with_capacity(features.len());
-    for f in &features {
-        let rule = exp.preprocess.rule_for(f.name());
+    for f in features {
         let first = (0..file_rows.len()).find(|&r| f.is_missing(r));
         missing_counts.push((0..file_rows.len()).filter(|&r| f.is_missing(r)).count());
-        if let (Some(r), Impute::Error) = (first, rule.impute) {
-            return Err(DataError::Missing { column: f.name().to_string(), row: row_label(path, file_rows[r]) });
+        if let (Some(r), Impute::Error) = (first, exp.preprocess.rule_for(f.name()).impute) {
+            let row = row_label(&exp.dataset.path, file_rows[r]);
+            return Err(DataError::Missing { column: f.name().to_string(), row });
         }
     }
+    Ok(missing_counts)
+}
 
-    let target = match task {
-        Task::Regression => {
-            let RawColumn::Numeric { values, .. } = target_raw else { unreachable!("regression targets are numeric") };
-            let mut values = values;
-            retain(&mut values, &keep);
-            Target::Regression(values)
+/// The target on the rows used: values, or class indices into the sorted labels.
+fn encode_target(
+    cfg: &DatasetConfig,
+    task: Task,
+    raw: RawColumn,
+    mut text: Vec<Option<String>>,
+    keep: &[bool],
+) -> Result<Target, DataError> {
+    match (task, raw) {
+        (Task::Regression, RawColumn::Numeric { mut values, .. }) => {
+            retain(&mut values, keep);
+            Ok(Target::Regression(values))
         }
-        Task::Classification => {
-            let mut text = target_text;
-            retain(&mut text, &keep);
+        _ => {
+            retain(&mut text, keep);
             let (codes, classes) = encode(&text);
             if classes.len() < 2 {
-                return Err(DataError::OneClass {
-                    target: cfg.target.clone(),
-                    class: classes.first().cloned().unwrap_or_default(),
-                });
+                let class = classes.first().cloned().unwrap_or_default();
+                return Err(DataError::OneClass { target: cfg.target.clone(), class });
             }
-            Target::Classification { labels: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(), classes }
+            Ok(Target::Classification { labels: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(), classes })
         }
-    };
-
-    let split_column = match &split_col {
-        Some(name) => Some(read_split_column(path, name, &column(name)?, &cfg.missing, &file_rows)?),
-        None => None,
-    };
-
-    drop(frame);
-    release_freed_memory();
-    Ok(Dataset {
-        sha256,
-        rows_total: n_file,
-        rows_dropped_target,
-        rows_dropped_missing,
-        features,
-        target_name: cfg.target.clone(),
-        target,
-        split_column,
-        file_rows,
-        missing_counts,
-    })
+    }
 }
 
 /// Hands memory freed after parsing back to the operating system. glibc keeps freed heap
@@ -750,13 +749,6 @@ fn header_problem(header: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-fn f_has_missing(f: &Feature) -> bool {
-    match f {
-        Feature::Numeric { values, .. } => values.iter().any(|v| v.is_nan()),
-        Feature::Categorical { codes, .. } => codes.iter().any(Option::is_none),
-    }
 }
 
 fn read_split_column(

@@ -2,8 +2,8 @@
 //! fold plan and the trial list. Everything a user can get wrong is caught here, before any
 //! training, and reported together.
 
-use crate::config::{self, ConfigErrors, Experiment, Metric, SplitConfig, Task};
-use crate::data::{self, DataError, Dataset, Target};
+use crate::config::{self, ConfigErrors, Experiment, FillValue, Impute, Metric, SplitConfig, Task};
+use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
 use crate::split::{plan_split, SplitPlan};
@@ -102,59 +102,102 @@ impl fmt::Display for PlanError {
     }
 }
 
-/// Reads, validates and plans one experiment file.
+/// Reads, validates and plans one experiment file. Config errors stop before the data is
+/// read; the checks of the config against the data are all reported together.
 pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| PlanError::Read { path: file.display().to_string(), message: e.to_string() })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        PlanError::Read {
-            path: file.display().to_string(),
-            message: format!("byte {column} of line {line} is not UTF-8 (the file must be UTF-8 text)"),
-        }
-    })?;
+    let text = data::read_experiment_text(file)
+        .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
     let dataset = data::load(&experiment).map_err(PlanError::Data)?;
+    let mut problems = model_task_problems(&experiment, &dataset);
+    problems.extend(fill_problems(&experiment, &dataset));
+    let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
+    let split = plan_folds(&experiment, &dataset, &mut problems);
+    let Some(split) = split.filter(|_| problems.is_empty()) else {
+        return Err(PlanError::Checks(problems));
+    };
+    check_size(&experiment, split.folds.len())?;
+    let trials = expand_trials(&experiment.models)
+        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
+    let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
+    let warnings = wide_one_hot_warnings(&dataset);
+    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings })
+}
+
+/// Models whose kind cannot fit the dataset's task.
+fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
     let task = dataset.target.task();
     let mut problems = Vec::new();
-
     for m in &experiment.models {
-        let spec = spec_of(m.kind);
         let fits = matches!(
-            (spec.task, task),
+            (spec_of(m.kind).task, task),
             (TaskSupport::Both, _)
                 | (TaskSupport::Regression, Task::Regression)
                 | (TaskSupport::Classification, Task::Classification)
         );
         if !fits {
-            let (is, task_name) = match task {
-                Task::Regression => ("a classifier", "regression"),
-                Task::Classification => ("a regressor", "classification"),
-            };
+            let is = if task == Task::Regression { "a classifier" } else { "a regressor" };
             problems.push(format!(
-                "{}: model `{}` (kind {}) is {is}, but the task is {task_name} (target `{}`)",
+                "{}: model `{}` (kind {}) is {is}, but the task is {} (target `{}`)",
                 experiment.location(&format!("model.{}.kind", m.name)),
                 m.name,
-                spec.name(),
+                m.kind.name(),
+                task.name(),
                 dataset.target_name
             ));
         }
     }
+    problems
+}
 
+/// Columns with gaps whose imputation cannot fill them: a mean of text, a fill value of
+/// the wrong type.
+fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (f, &missing) in dataset.features.iter().zip(&dataset.missing_counts) {
+        if missing == 0 {
+            continue;
+        }
+        let preprocess = &experiment.preprocess;
+        let rule = preprocess.rule_for(f.name());
+        let location = if preprocess.columns.contains_key(f.name()) {
+            experiment.location(&format!("preprocess.columns.{}", f.name()))
+        } else {
+            experiment.location("preprocess.fill_value")
+        };
+        let categorical = matches!(f, Feature::Categorical { .. });
+        let name = f.name();
+        match (categorical, rule.impute, &rule.fill_value) {
+            (true, Impute::Mean | Impute::Median | Impute::Interpolate, _) => problems.push(format!(
+                "{location}: impute = \"{}\" cannot fill the categorical column `{name}`; use \"mode\", \"constant\" or \"drop\"",
+                rule.impute.name()
+            )),
+            (true, Impute::Constant, Some(FillValue::Number(_))) => problems
+                .push(format!("{location}: fill_value for column `{name}` must be a string for a categorical column")),
+            (false, Impute::Constant, Some(FillValue::Text(_))) => problems
+                .push(format!("{location}: fill_value for column `{name}` must be a number for a numeric column")),
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// The metrics to compute (the rank metric first if not listed) and the rank metric.
+fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> (Vec<Metric>, Metric) {
+    let task = dataset.target.task();
     let n_classes = match &dataset.target {
         Target::Classification { classes, .. } => classes.len(),
         Target::Regression(_) => 0,
     };
-    let mut metrics = experiment.report.metrics.clone().unwrap_or_else(|| {
+    let report = &experiment.report;
+    let mut metrics = report.metrics.clone().unwrap_or_else(|| {
         let mut d = Metric::defaults_for(task);
         if n_classes > 2 {
             d.retain(|m| *m != Metric::RocAuc);
         }
         d
     });
-    let rank_by = experiment.report.rank_by.unwrap_or(match task {
+    let rank_by = report.rank_by.unwrap_or(match task {
         Task::Regression => Metric::Mse,
         Task::Classification => Metric::Accuracy,
     });
@@ -163,13 +206,13 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     }
     for m in &metrics {
         if m.task() != task {
-            let key = if experiment.report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
+            let key = if report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
             problems.push(format!(
                 "{}: metric `{}` is for {} but the task is {}",
                 experiment.location(key),
                 m.name(),
-                if m.task() == Task::Regression { "regression" } else { "classification" },
-                if task == Task::Regression { "regression" } else { "classification" }
+                m.task().name(),
+                task.name()
             ));
         }
         if *m == Metric::RocAuc && n_classes > 2 {
@@ -180,60 +223,58 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
             ));
         }
     }
+    (metrics, rank_by)
+}
 
+/// The folds, or a problem saying why the split does not fit the data.
+fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> Option<SplitPlan> {
     let classes = match &dataset.target {
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
+    let holdout = matches!(experiment.split, SplitConfig::Holdout { .. });
     let needs_classes =
         matches!(experiment.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
-    let split = if needs_classes && classes.is_none() {
+    if needs_classes && classes.is_none() {
         problems.push(format!(
-            "{}: stratified splits need a classification target, but `{}` is {}; use method = \"kfold\", or set task = \"classification\"",
-            experiment.location(if matches!(experiment.split, SplitConfig::Holdout { .. }) { "split.stratify" } else { "split.method" }),
+            "{}: stratified splits need a classification target, but `{}` is a regression target; use method = \"kfold\", or set task = \"classification\"",
+            experiment.location(if holdout { "split.stratify" } else { "split.method" }),
             dataset.target_name,
-            "a regression target"
         ));
-        None
-    } else {
-        match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                let key = match experiment.split {
-                    SplitConfig::Holdout { .. } => "split.test_size",
-                    SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
-                    SplitConfig::Column { .. } => "split.column",
-                    SplitConfig::None => "",
-                };
-                problems.push(format!("{}: {e}", experiment.location(key)));
-                None
-            }
+        return None;
+    }
+    match plan_split(&experiment.split, dataset.rows(), classes, dataset.split_column.as_ref(), experiment.seed) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let key = match experiment.split {
+                SplitConfig::Holdout { .. } => "split.test_size",
+                SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
+                SplitConfig::Column { .. } => "split.column",
+                SplitConfig::None => "",
+            };
+            problems.push(format!("{}: {e}", experiment.location(key)));
+            None
         }
-    };
-    let Some(split) = split.filter(|_| problems.is_empty()) else {
-        return Err(PlanError::Checks(problems));
-    };
-    // Count before expanding: a runaway grid is refused before anything is allocated.
+    }
+}
+
+/// Refuses a runaway grid before any trial is expanded.
+fn check_size(experiment: &Experiment, folds: usize) -> Result<(), PlanError> {
     let points: u128 = experiment
         .models
         .iter()
         .map(|m| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128)))
         .fold(0u128, u128::saturating_add);
-    let units = points.saturating_mul(split.folds.len() as u128);
+    let units = points.saturating_mul(folds as u128);
     if units > u128::from(experiment.max_units) {
         return Err(PlanError::Checks(vec![format!(
-            "{}: the grids plan {units} units ({points} trials × {} folds), more than max_units = {}; \
+            "{}: the grids plan {units} units ({points} trials × {folds} folds), more than max_units = {}; \
              narrow the grids, or raise `max_units` at the top of the file",
             experiment.file.display(),
-            split.folds.len(),
             experiment.max_units
         )]));
     }
-    let trials = expand_trials(&experiment.models)
-        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
-    let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    let warnings = wide_one_hot_warnings(&dataset);
-    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings })
+    Ok(())
 }
 
 /// Categorical columns with so many levels that one-hot encoding makes the dense design
@@ -243,15 +284,13 @@ fn wide_one_hot_warnings(ds: &Dataset) -> Vec<String> {
     ds.features
         .iter()
         .filter_map(|f| match f {
-            crate::data::Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => {
-                Some(format!(
-                    "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each; \
+            Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => Some(format!(
+                "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each; \
                  consider [dataset] exclude, or `permutation_importance = false` in [report]",
-                    categories.len(),
-                    categories.len(),
-                    ds.rows()
-                ))
-            }
+                categories.len(),
+                categories.len(),
+                ds.rows()
+            )),
             _ => None,
         })
         .collect()

@@ -4,6 +4,7 @@
 use crate::random::RandomState;
 
 use crate::config::{SplitConfig, SplitMethod, TestSize};
+use crate::data::SplitColumn;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,15 +17,6 @@ pub struct Fold {
 pub struct SplitPlan {
     pub method: SplitMethod,
     pub folds: Vec<Fold>,
-}
-
-/// What a `method = "column"` split column holds, already checked row by row.
-#[derive(Debug, Clone)]
-pub enum SplitColumn {
-    /// `true` where the row is a test row.
-    TrainTest(Vec<bool>),
-    /// PredefinedSplit fold ids; `-1` keeps a row in every training part.
-    FoldIds(Vec<i64>),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
