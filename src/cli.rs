@@ -63,7 +63,8 @@ pub struct RunArgs {
     /// Override a key of the file by its dotted path, e.g. `split.folds=10` or `model.ridge.grid.alpha=[1,10]`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Reuse finished units from trials.jsonl (the default when it matches this run).
+    /// Require finished units to resume from: an error when trials.jsonl is missing. (Resuming
+    /// is the default whenever trials.jsonl matches this run.)
     #[arg(long, conflicts_with = "fresh")]
     pub resume: bool,
     /// Discard earlier results in trials.jsonl and start over.

@@ -91,7 +91,11 @@ fn run_one(
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let _lock = report::lock_folder(dir)?;
     report::remove_temporaries(dir);
-    let (log, resumed) = TrialLog::open(&dir.join("trials.jsonl"), &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
+    let log_path = dir.join("trials.jsonl");
+    if args.resume && !log_path.exists() {
+        return Err(format!("--resume: there is nothing to resume, {} does not exist", log_path.display()));
+    }
+    let (log, resumed) = TrialLog::open(&log_path, &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
     for w in &resumed.warnings {
         eprintln!("warning: {w}");
     }
@@ -105,17 +109,10 @@ fn run_one(
         .count();
     let bar = progress_bar(plan, todo, args.quiet);
     if !done.is_empty() && !args.quiet {
-        eprintln!(
-            "{}: resuming from {}, {} unit(s) already done",
-            plan.experiment.name,
-            log.path().display(),
-            done.len()
-        );
+        let (name, path, n) = (&plan.experiment.name, log.path().display(), done.len());
+        eprintln!("{name}: resuming from {path}, {n} unit(s) already done");
     }
-
-    // Live "best so far": the rank metric of each trial whose folds have all finished.
-    let partial: Mutex<BTreeMap<String, Vec<f64>>> = Mutex::new(BTreeMap::new());
-    let best: Mutex<Option<f64>> = Mutex::new(None);
+    let live = LiveBest::new(plan);
     let write_error: Mutex<Option<String>> = Mutex::new(None);
     let sink = |r: &UnitRecord| {
         if let Err(e) = log.append(r) {
@@ -126,23 +123,8 @@ fn run_one(
             return;
         }
         bar.inc(1);
-        let (Status::Ok, Some(Some(v))) = (r.status, r.test.get(&plan.rank_by)) else {
-            return;
-        };
-        let Ok(mut partial) = partial.lock() else {
-            return;
-        };
-        let values = partial.entry(r.trial.clone()).or_default();
-        values.push(*v);
-        if values.len() < folds {
-            return;
-        }
-        let mean = values.iter().sum::<f64>() / folds as f64;
-        let Ok(mut best) = best.lock() else { return };
-        let better = best.is_none_or(|b| if plan.rank_by.higher_is_better() { mean > b } else { mean < b });
-        if better {
-            bar.set_message(format!("best {} {}={mean:.6}", r.trial, plan.rank_by.name()));
-            *best = Some(mean);
+        if let Some(message) = live.record(r) {
+            bar.set_message(message);
         }
     };
     let mut records = sweep::run(&plan.sweep_input(), jobs, &filter, stop, &sink);
@@ -155,59 +137,91 @@ fn run_one(
         ));
     }
     records.extend(previous);
-
     if stop.load(Ordering::SeqCst) {
-        let finished = records.len();
+        let (finished, path) = (records.len(), log.path().display());
         eprintln!(
-            "interrupted: {finished} of {} unit(s) finished and saved in {}; run the same command again to resume",
-            plan.units(),
-            log.path().display()
+            "interrupted: {finished} of {} unit(s) finished and saved in {path}; run the same command again to resume",
+            plan.units()
         );
         return Ok(EXIT_INTERRUPTED);
     }
-
     if let Some(shard) = shard {
-        let folds = plan.split.folds.len();
-        let index: BTreeMap<&str, usize> = plan.trials.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
-        let mut units: Vec<UnitRecord> = records
-            .into_iter()
-            .filter(|r| index.get(r.trial.as_str()).is_some_and(|&t| filter.in_shard(t, r.fold, folds)))
-            .collect();
-        units.sort_by_key(|r| (index.get(r.trial.as_str()).copied(), r.fold));
-        units.dedup_by(|a, b| a.trial == b.trial && a.fold == b.fold);
-        let part = Partial {
-            schema_version: report::SCHEMA_VERSION,
-            kind: PARTIAL_KIND.into(),
-            run_key: plan.run_key(),
-            experiment: PartialExperiment {
-                name: plan.experiment.name.clone(),
-                file: plan.experiment.file.display().to_string(),
-                overrides: plan.experiment.overrides.clone(),
-            },
-            shard,
-            total_units: plan.units(),
-            units,
-        };
-        let path = dir.join("partial.json");
-        let mut bytes = serde_json::to_vec_pretty(&part).map_err(|e| e.to_string())?;
-        bytes.push(b'\n');
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!(
-            "{}: shard {}/{}: {} unit(s) written to {}",
-            plan.experiment.name,
-            shard.index,
-            shard.count,
-            part.units.len(),
-            path.display()
-        );
-        return Ok(EXIT_OK);
+        return write_partial(plan, dir, shard, records, &filter);
+    }
+    let seconds = clock.elapsed().as_secs_f64();
+    let run_info =
+        report::RunInfo { runner_version: env!("CARGO_PKG_VERSION"), started: report::rfc3339(started), seconds, jobs };
+    finish(plan, &records, run_info, dir)
+}
+
+/// The live "best so far" on the progress bar: the rank metric's mean of each trial whose
+/// folds have all finished.
+struct LiveBest<'a> {
+    plan: &'a RunPlan,
+    by_trial: Mutex<BTreeMap<String, Vec<f64>>>,
+    best: Mutex<Option<f64>>,
+}
+
+impl<'a> LiveBest<'a> {
+    fn new(plan: &'a RunPlan) -> Self {
+        LiveBest { plan, by_trial: Mutex::new(BTreeMap::new()), best: Mutex::new(None) }
     }
 
-    let run_info = report::RunInfo {
-        runner_version: env!("CARGO_PKG_VERSION"),
-        started: report::rfc3339(started),
-        seconds: clock.elapsed().as_secs_f64(),
-        jobs,
+    /// Notes a finished unit; the bar's new message when it completes a better trial.
+    fn record(&self, r: &UnitRecord) -> Option<String> {
+        let (Status::Ok, Some(Some(v))) = (r.status, r.test.get(&self.plan.rank_by)) else { return None };
+        let folds = self.plan.split.folds.len();
+        let mut by_trial = self.by_trial.lock().ok()?;
+        let values = by_trial.entry(r.trial.clone()).or_default();
+        values.push(*v);
+        if values.len() < folds {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / folds as f64;
+        let mut best = self.best.lock().ok()?;
+        let metric = self.plan.rank_by;
+        let better = best.is_none_or(|b| if metric.higher_is_better() { mean > b } else { mean < b });
+        better.then(|| {
+            *best = Some(mean);
+            format!("best {} {}={mean:.6}", r.trial, metric.name())
+        })
+    }
+}
+
+/// `--shard I/N`: the shard's unit records, in (trial, fold) order, as partial.json.
+fn write_partial(
+    plan: &RunPlan,
+    dir: &Path,
+    shard: ShardId,
+    records: Vec<UnitRecord>,
+    filter: &UnitFilter<'_>,
+) -> Result<u8, String> {
+    let folds = plan.split.folds.len();
+    let index: BTreeMap<&str, usize> = plan.trials.iter().enumerate().map(|(i, t)| (t.id.as_str(), i)).collect();
+    let mut units: Vec<UnitRecord> = records
+        .into_iter()
+        .filter(|r| index.get(r.trial.as_str()).is_some_and(|&t| filter.in_shard(t, r.fold, folds)))
+        .collect();
+    units.sort_by_key(|r| (index.get(r.trial.as_str()).copied(), r.fold));
+    units.dedup_by(|a, b| a.trial == b.trial && a.fold == b.fold);
+    let part = Partial {
+        schema_version: report::SCHEMA_VERSION,
+        kind: PARTIAL_KIND.into(),
+        run_key: plan.run_key(),
+        experiment: PartialExperiment {
+            name: plan.experiment.name.clone(),
+            file: plan.experiment.file.display().to_string(),
+            overrides: plan.experiment.overrides.clone(),
+        },
+        shard,
+        total_units: plan.units(),
+        units,
     };
-    finish(plan, &records, run_info, dir)
+    let path = dir.join("partial.json");
+    let mut bytes = serde_json::to_vec_pretty(&part).map_err(|e| e.to_string())?;
+    bytes.push(b'\n');
+    write_atomic(&path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let (name, n) = (&plan.experiment.name, part.units.len());
+    println!("{name}: shard {}/{}: {n} unit(s) written to {}", shard.index, shard.count, path.display());
+    Ok(EXIT_OK)
 }

@@ -725,53 +725,11 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn model(&mut self, mut t: Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<ModelConfig> {
-        let name = self.required_string(&t, "name");
-        if let Some((n, span)) = &name {
+        let name = self.model_name(&t, seen);
+        if let Some(n) = &name {
             t.label = format!("[[model]] `{n}`");
-            // Trial ids are `name[axis=value,...]` and plot files `loss_name.svg`: a name of
-            // these characters keeps both unique.
-            if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                self.err(
-                    span,
-                    format!(
-                        "model name `{n}` must be ASCII letters, digits, `-` and `_` (it names trials and plot files)"
-                    ),
-                );
-            }
-            if let Some(first) = seen.get(n) {
-                let (line, _) = self.d.source.line_col(first.start);
-                self.err(
-                    span,
-                    format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"),
-                );
-            } else {
-                seen.insert(n.clone(), span.clone());
-            }
         }
-        let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
-        let spec: Option<&KindSpec> = match self.required_string(&t, "kind") {
-            Some((k, span)) => {
-                self.remember(&format!("model.{}.kind", name.as_ref().map_or("", |n| n.0.as_str())), &span);
-                match kind_spec(&k) {
-                    Some(s) => Some(s),
-                    None => {
-                        let hint = suggestion(&k, kind_names.iter().copied());
-                        self.err(
-                            &span,
-                            format!(
-                                "unknown model kind `{k}`{hint} (known kinds: {}; see `runner models`)",
-                                kind_names.join(", ")
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-            None => None,
-        };
-        let Some(spec) = spec else {
-            return None;
-        };
+        let spec = self.model_kind(&t, name.as_deref().unwrap_or(""))?;
         let mut allowed: Vec<&str> = vec!["name", "kind", "grid"];
         allowed.extend(spec.params().map(|p| p.name));
         for (k, _) in t.inner.iter() {
@@ -794,45 +752,80 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
             }
         }
+        let grid = match t.get("grid") {
+            Some(g) => self.model_grid(spec, g, &fixed, &t.label),
+            None => Some(Vec::new()),
+        };
+        Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid: grid? })
+    }
+
+    /// A model's name: unique, and of characters that keep trial ids and plot files unique.
+    fn model_name(&mut self, t: &Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<String> {
+        let (n, span) = self.required_string(t, "name")?;
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            self.err(
+                &span,
+                format!("model name `{n}` must be ASCII letters, digits, `-` and `_` (it names trials and plot files)"),
+            );
+        }
+        if let Some(first) = seen.get(&n) {
+            let (line, _) = self.d.source.line_col(first.start);
+            self.err(
+                &span,
+                format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"),
+            );
+        } else {
+            seen.insert(n.clone(), span);
+        }
+        Some(n)
+    }
+
+    fn model_kind(&mut self, t: &Table<'_, '_>, name: &str) -> Option<&'static KindSpec> {
+        let (k, span) = self.required_string(t, "kind")?;
+        self.remember(&format!("model.{name}.kind"), &span);
+        let spec = kind_spec(&k);
+        if spec.is_none() {
+            let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+            let hint = suggestion(&k, kind_names.iter().copied());
+            let known = kind_names.join(", ");
+            self.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {known}; see `runner models`)"));
+        }
+        spec
+    }
+
+    /// The grid axes, sorted by name (as scikit-learn's ParameterGrid).
+    fn model_grid(
+        &mut self,
+        spec: &KindSpec,
+        g: &Value<'_>,
+        fixed: &BTreeMap<String, ParamValue>,
+        model_label: &str,
+    ) -> Option<Vec<(String, Vec<ParamValue>)>> {
+        let label = format!("`grid` of {model_label}");
+        let gt = self.table(g, label.clone())?;
         let mut grid = Vec::new();
-        if let Some(g) = t.get("grid") {
-            let label = format!("`grid` of {}", t.label);
-            match self.table(g, label.clone()) {
-                Some(gt) => {
-                    for (axis, values) in gt.inner.iter() {
-                        let axis_name: &str = axis.get_ref();
-                        let Some(p) = spec.param(axis_name) else {
-                            let names: Vec<&str> = spec.params().map(|p| p.name).collect();
-                            let hint = suggestion(axis_name, names.iter().copied());
-                            self.err(
-                                &axis.span(),
-                                format!("unknown parameter `{axis_name}` in {label} (kind {}){hint}", spec.name()),
-                            );
-                            ok = false;
-                            continue;
-                        };
-                        if fixed.contains_key(p.name) {
-                            self.err(
-                                &axis.span(),
-                                format!("`{axis_name}` is both fixed and swept in {}; keep one", t.label),
-                            );
-                            ok = false;
-                            continue;
-                        }
-                        match self.axis(spec, p.name, values, &t.label) {
-                            Some(v) => grid.push((axis_name.to_string(), v)),
-                            None => ok = false,
-                        }
-                    }
-                }
+        let mut ok = true;
+        for (axis, values) in gt.inner.iter() {
+            let axis_name: &str = axis.get_ref();
+            let Some(p) = spec.param(axis_name) else {
+                let hint = suggestion(axis_name, spec.params().map(|p| p.name));
+                let kind = spec.name();
+                self.err(&axis.span(), format!("unknown parameter `{axis_name}` in {label} (kind {kind}){hint}"));
+                ok = false;
+                continue;
+            };
+            if fixed.contains_key(p.name) {
+                self.err(&axis.span(), format!("`{axis_name}` is both fixed and swept in {model_label}; keep one"));
+                ok = false;
+                continue;
+            }
+            match self.axis(spec, p.name, values, model_label) {
+                Some(v) => grid.push((axis_name.to_string(), v)),
                 None => ok = false,
             }
         }
         grid.sort_by(|a, b| a.0.cmp(&b.0));
-        if !ok {
-            return None;
-        }
-        Some(ModelConfig { name: name?.0, kind: spec.kind, fixed, grid })
+        ok.then_some(grid)
     }
 
     fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
@@ -851,97 +844,25 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
+    /// One grid axis: a list of values or a generator, every value checked and distinct.
     fn axis(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<Vec<ParamValue>> {
         let what = format!("grid.{name}");
         let axis = match v.get_ref() {
+            DeValue::Array(items) if items.is_empty() => {
+                self.err(&v.span(), format!("`{what}` in {label} is empty: give at least one value"));
+                return None;
+            }
             DeValue::Array(items) => {
-                if items.is_empty() {
-                    self.err(&v.span(), format!("`{what}` in {label} is empty: give at least one value"));
-                    return None;
-                }
-                let mut values = Vec::new();
-                let mut ok = true;
-                for item in items.iter() {
-                    match self.param(spec, name, item, label) {
-                        Some(x) => values.push(x),
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    return None;
-                }
-                AxisSpec::List(values)
+                let values: Vec<Option<ParamValue>> =
+                    items.iter().map(|item| self.param(spec, name, item, label)).collect();
+                AxisSpec::List(values.into_iter().collect::<Option<Vec<_>>>()?)
             }
-            DeValue::Table(gen) => {
-                let keys: Vec<&str> = gen.iter().map(|(k, _)| -> &str { k.get_ref() }).collect();
-                let [generator] = keys.as_slice() else {
-                    self.err(&v.span(), format!("`{what}` in {label} must be a list or exactly one of {{ logspace = [start, stop, num] }}, {{ linspace = [...] }}, {{ range = [start, stop, step] }}"));
-                    return None;
-                };
-                let generator = generator.to_string();
-                let Some(args) = gen.get(generator.as_str()) else {
-                    return None;
-                };
-                let nums: Option<Vec<f64>> = match args.get_ref() {
-                    DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
-                    _ => None,
-                };
-                let Some(nums) = nums else {
-                    self.err(
-                        &args.span(),
-                        format!("`{what}.{generator}` in {label} must be an array of three numbers"),
-                    );
-                    return None;
-                };
-                let count = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
-                match generator.as_str() {
-                    "logspace" | "linspace" => {
-                        let Some(num) = count(nums[2]) else {
-                            self.err(&args.span(), format!("the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"));
-                            return None;
-                        };
-                        if generator == "logspace" {
-                            AxisSpec::Logspace { start: nums[0], stop: nums[1], num }
-                        } else {
-                            AxisSpec::Linspace { start: nums[0], stop: nums[1], num }
-                        }
-                    }
-                    "range" => {
-                        if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
-                            self.err(
-                                &args.span(),
-                                format!(
-                                    "`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0"
-                                ),
-                            );
-                            return None;
-                        }
-                        // Checked in f64 before any i64 arithmetic can overflow.
-                        let count = ((nums[1] - nums[0]) / nums[2]).ceil();
-                        if nums.iter().any(|x| x.abs() > 9.007e15) || count > 1e6 {
-                            self.err(
-                                &args.span(),
-                                format!(
-                                    "`{what}.range` in {label} must stay within ±2^53 and give at most 1000000 values"
-                                ),
-                            );
-                            return None;
-                        }
-                        AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 }
-                    }
-                    other => {
-                        let hint = suggestion(other, ["logspace", "linspace", "range"]);
-                        self.err(&v.span(), format!("unknown grid generator `{other}` in `{what}` of {label}{hint}"));
-                        return None;
-                    }
-                }
-            }
+            DeValue::Table(gen) => self.generator(gen, v, &what, label)?,
             other => {
                 let found = type_name(other);
-                self.err(
-                    &v.span(),
-                    format!("`{what}` in {label} must be a list of values or a generator table, found {found}"),
-                );
+                let message =
+                    format!("`{what}` in {label} must be a list of values or a generator table, found {found}");
+                self.err(&v.span(), message);
                 return None;
             }
         };
@@ -957,10 +878,9 @@ impl<'d, 'a> Walker<'d, 'a> {
             match p.ty.check(&value) {
                 // `1` and `1.0` are one value and would be one trial id.
                 Ok(x) if !seen.insert(x.to_string()) => {
-                    self.err(
-                        &v.span(),
-                        format!("`{what}` in {label} repeats the value {x}: each grid value must be distinct"),
-                    );
+                    let message =
+                        format!("`{what}` in {label} repeats the value {x}: each grid value must be distinct");
+                    self.err(&v.span(), message);
                     return None;
                 }
                 Ok(x) => checked.push(x),
@@ -971,6 +891,61 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
         }
         Some(checked)
+    }
+
+    /// `{ logspace = [start, stop, num] }`, `{ linspace = [...] }` or `{ range = [start, stop, step] }`.
+    fn generator(&mut self, gen: &DeTable<'_>, v: &Value<'_>, what: &str, label: &str) -> Option<AxisSpec> {
+        let keys: Vec<&str> = gen.iter().map(|(k, _)| -> &str { k.get_ref() }).collect();
+        let [generator] = keys.as_slice() else {
+            self.err(&v.span(), format!("`{what}` in {label} must be a list or exactly one of {{ logspace = [start, stop, num] }}, {{ linspace = [...] }}, {{ range = [start, stop, step] }}"));
+            return None;
+        };
+        let generator = generator.to_string();
+        let args = gen.get(generator.as_str())?;
+        let nums: Option<Vec<f64>> = match args.get_ref() {
+            DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
+            _ => None,
+        };
+        let Some(nums) = nums else {
+            self.err(&args.span(), format!("`{what}.{generator}` in {label} must be an array of three numbers"));
+            return None;
+        };
+        let count = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
+        match generator.as_str() {
+            "logspace" | "linspace" => {
+                let Some(num) = count(nums[2]) else {
+                    self.err(&args.span(), format!("the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"));
+                    return None;
+                };
+                Some(if generator == "logspace" {
+                    AxisSpec::Logspace { start: nums[0], stop: nums[1], num }
+                } else {
+                    AxisSpec::Linspace { start: nums[0], stop: nums[1], num }
+                })
+            }
+            "range" => {
+                if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
+                    let message =
+                        format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0");
+                    self.err(&args.span(), message);
+                    return None;
+                }
+                // Checked in f64 before any i64 arithmetic can overflow.
+                let count = ((nums[1] - nums[0]) / nums[2]).ceil();
+                if nums.iter().any(|x| x.abs() > 9.007e15) || count > 1e6 {
+                    let message =
+                        format!("`{what}.range` in {label} must stay within ±2^53 and give at most 1000000 values");
+                    self.err(&args.span(), message);
+                    return None;
+                }
+                Some(AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 })
+            }
+            other => {
+                let hint = suggestion(other, ["logspace", "linspace", "range"]);
+                self.err(&v.span(), format!("unknown grid generator `{other}` in `{what}` of {label}{hint}"));
+                None
+            }
+        }
     }
 
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
