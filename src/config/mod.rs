@@ -11,6 +11,7 @@ pub use parse::{parse_experiment, ConfigErrors};
 use crate::spec::{ModelKind, ParamValue};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use strum::VariantArray;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
@@ -58,7 +59,7 @@ macro_rules! named {
         }
     )*};
 }
-named!(Task, Impute, Scale, SplitMethod);
+named!(Task, Impute, Scale, SplitMethod, Metric, Format);
 
 /// How one feature column is cleaned: the file-wide `[preprocess]` settings with any
 /// `[preprocess.columns.NAME]` override applied.
@@ -152,8 +153,22 @@ pub struct ModelConfig {
     pub grid: Vec<(String, Vec<ParamValue>)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     Mse,
     Rmse,
@@ -168,36 +183,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 10] = [
-        Metric::Mse,
-        Metric::Rmse,
-        Metric::Mae,
-        Metric::R2,
-        Metric::Accuracy,
-        Metric::Precision,
-        Metric::Recall,
-        Metric::F1,
-        Metric::LogLoss,
-        Metric::RocAuc,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Mse => "mse",
-            Metric::Rmse => "rmse",
-            Metric::Mae => "mae",
-            Metric::R2 => "r2",
-            Metric::Accuracy => "accuracy",
-            Metric::Precision => "precision",
-            Metric::Recall => "recall",
-            Metric::F1 => "f1",
-            Metric::LogLoss => "log_loss",
-            Metric::RocAuc => "roc_auc",
-        }
-    }
-
     pub fn from_name(name: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.name() == name)
+        Metric::VARIANTS.iter().copied().find(|m| m.name() == name)
     }
 
     pub fn task(self) -> Task {
@@ -222,7 +209,8 @@ impl Metric {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum Format {
     Md,
     Json,

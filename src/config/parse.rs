@@ -957,82 +957,59 @@ impl<'d, 'a> Walker<'d, 'a> {
             true
         };
         let dir = self.string(t, "dir").map(|(d, _)| std::path::PathBuf::from(d));
-        let mut ok = true;
         let formats = match self.string_list(t, "formats") {
-            Some((list, span)) => {
-                let mut out = Vec::new();
-                for f in list {
-                    match f.as_str() {
-                        "md" => out.push(Format::Md),
-                        "json" => out.push(Format::Json),
-                        "svg" => out.push(Format::Svg),
-                        other => {
-                            let hint = suggestion(other, ["md", "json", "svg"]);
-                            self.err(
-                                &span,
-                                format!("unknown report format `{other}` in [report] (md, json, svg){hint}"),
-                            );
-                            ok = false;
-                        }
-                    }
-                }
-                out
-            }
-            None if t.get("formats").is_some() => {
-                ok = false;
-                vec![]
-            }
-            None => vec![Format::Md, Format::Json, Format::Svg],
+            Some((list, span)) => self.words::<Format>(&list, &span, "report format"),
+            None if t.get("formats").is_some() => None,
+            None => Some(vec![Format::Md, Format::Json, Format::Svg]),
         };
-        let metric_names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
         let metrics = match self.string_list(t, "metrics") {
             Some((list, span)) => {
                 self.remember("report.metrics", &span);
-                let mut out = Vec::new();
-                for m in list {
-                    match Metric::from_name(&m) {
-                        Some(metric) => out.push(metric),
-                        None => {
-                            let hint = suggestion(&m, metric_names.iter().copied());
-                            self.err(
-                                &span,
-                                format!("unknown metric `{m}` in [report] ({}){hint}", metric_names.join(", ")),
-                            );
-                            ok = false;
-                        }
-                    }
-                }
-                if out.is_empty() && ok {
+                let metrics = self.words::<Metric>(&list, &span, "metric");
+                if list.is_empty() {
                     self.err(&span, "`metrics` in [report] is empty");
-                    ok = false;
+                    None
+                } else {
+                    metrics.map(Some)
                 }
-                Some(out)
             }
-            None if t.get("metrics").is_some() => {
-                ok = false;
-                None
-            }
-            None => None,
+            None if t.get("metrics").is_some() => None,
+            None => Some(None),
         };
         let rank_by = match self.string(t, "rank_by") {
             Some((m, span)) => {
                 self.remember("report.rank_by", &span);
-                match Metric::from_name(&m) {
-                    Some(metric) => Some(metric),
-                    None => {
-                        let hint = suggestion(&m, metric_names.iter().copied());
-                        self.err(&span, format!("unknown metric `{m}` in `rank_by` of [report]{hint}"));
-                        ok = false;
-                        None
-                    }
+                let metric = Metric::from_name(&m);
+                if metric.is_none() {
+                    let hint = suggestion(&m, Metric::VARIANTS.iter().map(|&m| m.name()));
+                    self.err(&span, format!("unknown metric `{m}` in `rank_by` of [report]{hint}"));
+                }
+                metric.map(Some)
+            }
+            None if t.get("rank_by").is_some() => None,
+            None => Some(None),
+        };
+        Some(ReportConfig { dir, formats: formats?, metrics: metrics?, rank_by: rank_by?, permutation_importance })
+    }
+
+    /// A list of an enum's words (`formats = ["md", "json"]`); every unknown word is an error.
+    fn words<T>(&mut self, list: &[String], span: &Range<usize>, what: &str) -> Option<Vec<T>>
+    where
+        T: Copy + VariantArray + Into<&'static str>,
+    {
+        let names: Vec<&str> = T::VARIANTS.iter().map(|&v| v.into()).collect();
+        let mut ok = true;
+        let mut out = Vec::new();
+        for word in list {
+            match T::VARIANTS.iter().find(|v| Into::<&str>::into(**v) == word) {
+                Some(v) => out.push(*v),
+                None => {
+                    let hint = suggestion(word, names.iter().copied());
+                    self.err(span, format!("unknown {what} `{word}` in [report] ({}){hint}", names.join(", ")));
+                    ok = false;
                 }
             }
-            None if t.get("rank_by").is_some() => {
-                ok = false;
-                None
-            }
-            None => None,
-        };
-        ok.then_some(ReportConfig { dir, formats, metrics, rank_by, permutation_importance })
+        }
+        ok.then_some(out)
     }
 }

@@ -117,6 +117,36 @@ fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[
 /// A loss this many times the starting loss counts as blown up.
 const BLOW_UP: f64 = 1e8;
 
+/// (training rows, validation rows), both in row order: a seeded hold-out of
+/// `validation_fraction` with early stopping, else every row trains.
+fn validation_split(cfg: &GdConfig, n: usize, rng: &mut RandomState) -> Result<(Vec<usize>, Vec<usize>), FitError> {
+    let Some(frac) = cfg.validation_fraction else { return Ok(((0..n).collect(), Vec::new())) };
+    let perm = rng.permutation(n);
+    let n_val = ((frac * n as f64).ceil() as usize).max(1);
+    if n_val >= n {
+        return Err(FitError::Solver(format!(
+            "early stopping leaves no training rows ({n} rows, validation_fraction {frac})"
+        )));
+    }
+    let mut val = perm[..n_val].to_vec();
+    let mut train = perm[n_val..].to_vec();
+    val.sort_unstable();
+    train.sort_unstable();
+    Ok((train, val))
+}
+
+/// Rows per update step for the optimizer and `batch_size`.
+fn batch_rows(cfg: &GdConfig, n_train: usize) -> usize {
+    match (cfg.optimizer, cfg.batch_size) {
+        (Optimizer::Gd, _) => n_train,
+        (Optimizer::Sgd, _) => 1,
+        (Optimizer::Minibatch, 0) => 32,
+        (_, 0) => n_train,
+        (_, b) => b,
+    }
+    .min(n_train)
+}
+
 /// The training loop shared by every gradient-descent model: epochs of (shuffled) batches,
 /// the optimizer, the learning-rate schedule, `tol`/`patience`, early stopping on a seeded
 /// validation hold-out, divergence detection and the loss curve. `seed` drives the hold-out
@@ -129,32 +159,9 @@ pub fn train_flat(
     seed: u32,
 ) -> Result<(Vec<f64>, LossCurve), FitError> {
     let mut rng = RandomState::new(seed);
-    let (train_rows, val_rows): (Vec<usize>, Vec<usize>) = match cfg.validation_fraction {
-        Some(frac) => {
-            let perm = rng.permutation(n);
-            let n_val = ((frac * n as f64).ceil() as usize).max(1);
-            if n_val >= n {
-                return Err(FitError::Solver(format!(
-                    "early stopping leaves no training rows ({n} rows, validation_fraction {frac})"
-                )));
-            }
-            let mut val = perm[..n_val].to_vec();
-            let mut train = perm[n_val..].to_vec();
-            val.sort_unstable();
-            train.sort_unstable();
-            (train, val)
-        }
-        None => ((0..n).collect(), Vec::new()),
-    };
+    let (train_rows, val_rows) = validation_split(cfg, n, &mut rng)?;
     let n_train = train_rows.len();
-    let batch = match (cfg.optimizer, cfg.batch_size) {
-        (Optimizer::Gd, _) => n_train,
-        (Optimizer::Sgd, _) => 1,
-        (Optimizer::Minibatch, 0) => 32,
-        (_, 0) => n_train,
-        (_, b) => b,
-    }
-    .min(n_train);
+    let batch = batch_rows(cfg, n_train);
     let full_pass = batch == n_train && cfg.validation_fraction.is_none();
     let p = params.len();
     let mut state = OptimizerState { velocity: vec![0.0; p], m: vec![0.0; p], v: vec![0.0; p], steps: 0 };

@@ -32,6 +32,34 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// L-BFGS's two-loop recursion: the search direction `-H g` from the stored steps.
+fn direction(g: &[f64], s_hist: &[Vec<f64>], y_hist: &[Vec<f64>], gmax: f64) -> Vec<f64> {
+    let mut q = g.to_vec();
+    let mut alphas = Vec::with_capacity(s_hist.len());
+    for (s, y) in s_hist.iter().zip(y_hist).rev() {
+        let rho = 1.0 / dot(y, s);
+        let a = rho * dot(s, &q);
+        for (qi, yi) in q.iter_mut().zip(y) {
+            *qi -= a * yi;
+        }
+        alphas.push((a, rho));
+    }
+    let gamma = match (s_hist.last(), y_hist.last()) {
+        (Some(s), Some(y)) => dot(s, y) / dot(y, y),
+        _ => 1.0 / gmax.max(1.0),
+    };
+    for qi in &mut q {
+        *qi *= gamma;
+    }
+    for ((s, y), (a, rho)) in s_hist.iter().zip(y_hist).zip(alphas.into_iter().rev()) {
+        let b = rho * dot(y, &q);
+        for (qi, si) in q.iter_mut().zip(s) {
+            *qi += (a - b) * si;
+        }
+    }
+    q.into_iter().map(|v| -v).collect()
+}
+
 /// Minimises `f` (which returns the value and the gradient) from `x0`. Stops when
 /// `max |gradient| <= gtol`.
 pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol: f64, max_iter: usize) -> Minimum {
@@ -50,31 +78,7 @@ pub fn minimize(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: Vec<f64>, gtol
             return Minimum { x, value: fx, stop: Stop::MaxIterations, iterations, gradient: gmax };
         }
         iterations += 1;
-        // Two-loop recursion: d = -H g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(s_hist.len());
-        for (s, y) in s_hist.iter().zip(&y_hist).rev() {
-            let rho = 1.0 / dot(y, s);
-            let a = rho * dot(s, &q);
-            for (qi, yi) in q.iter_mut().zip(y) {
-                *qi -= a * yi;
-            }
-            alphas.push((a, rho));
-        }
-        let gamma = match (s_hist.last(), y_hist.last()) {
-            (Some(s), Some(y)) => dot(s, y) / dot(y, y),
-            _ => 1.0 / gmax.max(1.0),
-        };
-        for qi in &mut q {
-            *qi *= gamma;
-        }
-        for ((s, y), (a, rho)) in s_hist.iter().zip(&y_hist).zip(alphas.into_iter().rev()) {
-            let b = rho * dot(y, &q);
-            for (qi, si) in q.iter_mut().zip(s) {
-                *qi += (a - b) * si;
-            }
-        }
-        let mut d: Vec<f64> = q.into_iter().map(|v| -v).collect();
+        let mut d = direction(&g, &s_hist, &y_hist, gmax);
         let mut slope = dot(&g, &d);
         if slope >= 0.0 {
             // Not a descent direction (rounding): restart from steepest descent.

@@ -50,30 +50,7 @@ pub fn plan_split(
 ) -> Result<SplitPlan, SplitError> {
     let folds = match cfg {
         SplitConfig::Holdout { test_size, shuffle, stratify } => {
-            let n_test = match *test_size {
-                TestSize::Fraction(f) => (f * n as f64).ceil() as usize,
-                TestSize::Count(c) => c,
-            };
-            let shown = match *test_size {
-                TestSize::Fraction(f) => f.to_string(),
-                TestSize::Count(c) => c.to_string(),
-            };
-            if n_test >= n {
-                return Err(SplitError::NoTrainRows { test_size: shown, rows: n });
-            }
-            if n_test == 0 {
-                return Err(SplitError::NoTestRows { test_size: shown, rows: n });
-            }
-            let n_train = n - n_test;
-            if *stratify {
-                let (labels, names) = classes.ok_or(SplitError::NeedsClasses)?;
-                vec![stratified_holdout(labels, names, n_train, n_test, seed)?]
-            } else if *shuffle {
-                let perm = RandomState::new(seed).permutation(n);
-                vec![Fold { test: perm[..n_test].to_vec(), train: perm[n_test..].to_vec() }]
-            } else {
-                vec![Fold { train: (0..n_train).collect(), test: (n_train..n).collect() }]
-            }
+            holdout(*test_size, *shuffle, *stratify, n, classes, seed)?
         }
         SplitConfig::KFold { folds, shuffle } => {
             if *folds > n {
@@ -102,42 +79,79 @@ pub fn plan_split(
             let fold_of = stratified_kfold_assignment(labels, *folds, *shuffle, seed)?;
             folds_from_assignment(&fold_of, *folds)
         }
-        SplitConfig::Column { .. } => match split_column {
-            Some(SplitColumn::TrainTest(is_test)) => {
-                let test: Vec<usize> = (0..n).filter(|&i| is_test[i]).collect();
-                let train: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
-                if test.is_empty() {
-                    return Err(SplitError::OneSided("no row is marked `test`"));
-                }
-                if train.is_empty() {
-                    return Err(SplitError::OneSided("no row is marked `train`"));
-                }
-                vec![Fold { train, test }]
-            }
-            Some(SplitColumn::FoldIds(ids)) => {
-                let mut distinct: Vec<i64> = ids.iter().copied().filter(|&i| i != -1).collect();
-                distinct.sort_unstable();
-                distinct.dedup();
-                if distinct.is_empty() {
-                    return Err(SplitError::OneSided("every fold id is -1"));
-                }
-                let folds: Vec<Fold> = distinct
-                    .iter()
-                    .map(|&id| Fold {
-                        train: (0..n).filter(|&i| ids[i] != id).collect(),
-                        test: (0..n).filter(|&i| ids[i] == id).collect(),
-                    })
-                    .collect();
-                if folds.iter().any(|f| f.train.is_empty()) {
-                    return Err(SplitError::OneSided("one fold id covers every row"));
-                }
-                folds
-            }
-            None => return Err(SplitError::OneSided("the split column was not loaded")),
-        },
+        SplitConfig::Column { .. } => {
+            column_folds(split_column.ok_or(SplitError::OneSided("the split column was not loaded"))?, n)?
+        }
         SplitConfig::None => vec![Fold { train: (0..n).collect(), test: (0..n).collect() }],
     };
     Ok(SplitPlan { method: cfg.method(), folds })
+}
+
+/// scikit-learn's train_test_split: the test part is `ceil(test_size × n)` rows (or a count).
+fn holdout(
+    test_size: TestSize,
+    shuffle: bool,
+    stratify: bool,
+    n: usize,
+    classes: Option<(&[usize], &[String])>,
+    seed: u32,
+) -> Result<Vec<Fold>, SplitError> {
+    let (n_test, shown) = match test_size {
+        TestSize::Fraction(f) => ((f * n as f64).ceil() as usize, f.to_string()),
+        TestSize::Count(c) => (c, c.to_string()),
+    };
+    if n_test >= n {
+        return Err(SplitError::NoTrainRows { test_size: shown, rows: n });
+    }
+    if n_test == 0 {
+        return Err(SplitError::NoTestRows { test_size: shown, rows: n });
+    }
+    let n_train = n - n_test;
+    Ok(if stratify {
+        let (labels, names) = classes.ok_or(SplitError::NeedsClasses)?;
+        vec![stratified_holdout(labels, names, n_train, n_test, seed)?]
+    } else if shuffle {
+        let perm = RandomState::new(seed).permutation(n);
+        vec![Fold { test: perm[..n_test].to_vec(), train: perm[n_test..].to_vec() }]
+    } else {
+        vec![Fold { train: (0..n_train).collect(), test: (n_train..n).collect() }]
+    })
+}
+
+/// Folds from a split column: one train/test fold, or PredefinedSplit's fold per id.
+fn column_folds(column: &SplitColumn, n: usize) -> Result<Vec<Fold>, SplitError> {
+    match column {
+        SplitColumn::TrainTest(is_test) => {
+            let test: Vec<usize> = (0..n).filter(|&i| is_test[i]).collect();
+            let train: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
+            if test.is_empty() {
+                return Err(SplitError::OneSided("no row is marked `test`"));
+            }
+            if train.is_empty() {
+                return Err(SplitError::OneSided("no row is marked `train`"));
+            }
+            Ok(vec![Fold { train, test }])
+        }
+        SplitColumn::FoldIds(ids) => {
+            let mut distinct: Vec<i64> = ids.iter().copied().filter(|&i| i != -1).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.is_empty() {
+                return Err(SplitError::OneSided("every fold id is -1"));
+            }
+            let folds: Vec<Fold> = distinct
+                .iter()
+                .map(|&id| Fold {
+                    train: (0..n).filter(|&i| ids[i] != id).collect(),
+                    test: (0..n).filter(|&i| ids[i] == id).collect(),
+                })
+                .collect();
+            if folds.iter().any(|f| f.train.is_empty()) {
+                return Err(SplitError::OneSided("one fold id covers every row"));
+            }
+            Ok(folds)
+        }
+    }
 }
 
 /// KFold semantics: fold k tests the rows assigned to k; both sides come out in row order.

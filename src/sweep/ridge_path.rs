@@ -82,6 +82,24 @@ fn stats_metric(m: Metric) -> bool {
     matches!(m, Metric::Mse | Metric::Rmse | Metric::R2)
 }
 
+/// Each row's fold whose test part holds it (`folds.len()` for rows tested by none), when
+/// the test parts are disjoint and each training part is the rest of the rows.
+fn test_blocks(folds: &[Fold], n: usize) -> Option<Vec<usize>> {
+    let mut block_of = vec![folds.len(); n];
+    for (f, fold) in folds.iter().enumerate() {
+        if fold.train.len() + fold.test.len() != n {
+            return None;
+        }
+        for &r in &fold.test {
+            if block_of[r] != folds.len() {
+                return None;
+            }
+            block_of[r] = f;
+        }
+    }
+    Some(block_of)
+}
+
 impl RidgePath {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
@@ -118,18 +136,7 @@ impl RidgePath {
             columns.push(values.as_slice());
             standard.push(scale == Scale::Standard);
         }
-        let mut block_of = vec![folds.len(); n];
-        for (f, fold) in folds.iter().enumerate() {
-            if fold.train.len() + fold.test.len() != n {
-                return None;
-            }
-            for &r in &fold.test {
-                if block_of[r] != folds.len() {
-                    return None;
-                }
-                block_of[r] = f;
-            }
-        }
+        let block_of = test_blocks(folds, n)?;
         let d = columns.len();
         // (d × d) statistics per fold block only pay off when there are fewer columns than
         // rows (and fit in memory); wide data takes the dual on the ordinary path.
