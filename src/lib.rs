@@ -1,23 +1,31 @@
 //! `runner`: a declarative experiment runner for classical machine learning.
 //!
-//! The stages, in the order data flows through them (see ARCHITECTURE.md):
-//! [`config`] → [`data`] → [`preprocess`] → [`split`] → [`models`] → [`sweep`] →
-//! [`metrics`] → [`report`]. [`plan`] ties the first stages into a checked `RunPlan`.
+//! The stages, in the order data flows through them and each may import only those before
+//! it (see ARCHITECTURE.md): [`config`] → [`data`] → [`split`] → [`preprocess`] →
+//! [`models`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`explain`] → [`report`].
+//! [`trial`] holds the grid points and the unit records the later stages share; [`plan`]
+//! ties config, data, split and trials into a checked `RunPlan`. Vocabulary any stage may use: [`spec`] (typed model parameters and
+//! the catalog), [`random`] (numpy's generator) and [`suggest`] (did-you-mean hints).
 
-pub mod cli;
-pub mod compare;
+// Vocabulary.
+pub mod random;
+pub mod spec;
+pub mod suggest;
+
+// Stages, in data-flow order.
 pub mod config;
 pub mod data;
-pub mod explain;
-pub mod metrics;
-pub mod models;
-mod panic;
-pub mod plan;
-pub mod preprocess;
-pub mod random;
-pub mod report;
-pub mod spec;
 pub mod split;
-pub mod suggest;
-pub mod sweep;
+pub mod preprocess;
+pub mod models;
+pub mod metrics;
 pub mod trial;
+pub mod plan;
+pub mod sweep;
+pub mod explain;
+pub mod report;
+
+// The commands' pure parts and shared helpers.
+pub mod cli;
+pub mod compare;
+mod panic;

@@ -30,20 +30,6 @@ impl RunPlan {
         self.trials.len() * self.split.folds.len()
     }
 
-    /// The sweep's view of this plan (shortcuts on).
-    pub fn sweep_input(&self) -> crate::sweep::SweepInput<'_> {
-        crate::sweep::SweepInput {
-            dataset: &self.dataset,
-            preprocess: &self.experiment.preprocess,
-            plan: &self.split,
-            trials: &self.trials,
-            metrics: &self.metrics,
-            rank_by: self.rank_by,
-            seed: self.experiment.seed,
-            shortcuts: true,
-        }
-    }
-
     /// Whether a stored unit record (from trials.jsonl or a shard) belongs to this plan: a
     /// trial it has and a fold in range.
     pub fn owns(&self, r: &crate::trial::UnitRecord) -> Result<(), String> {

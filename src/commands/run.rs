@@ -127,7 +127,7 @@ fn run_one(
             bar.set_message(message);
         }
     };
-    let mut records = sweep::run(&plan.sweep_input(), jobs, &filter, stop, &sink);
+    let mut records = sweep::run(&sweep::SweepInput::of(plan), jobs, &filter, stop, &sink);
     bar.finish_and_clear();
     if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
         return Err(format!(

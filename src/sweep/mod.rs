@@ -8,6 +8,7 @@ use crate::config::{Metric, PreprocessConfig};
 use crate::data::{Dataset, Target};
 use crate::metrics;
 use crate::models::{self, FitError, Prediction};
+use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::split::SplitPlan;
 use crate::trial::{unit_seed, Status, Trial, UnitRecord};
@@ -32,6 +33,22 @@ pub struct SweepInput<'a> {
     /// Score ridge grids from shared sufficient statistics when they qualify
     /// (`ridge_path`); off, every unit takes the ordinary path.
     pub shortcuts: bool,
+}
+
+impl<'a> SweepInput<'a> {
+    /// The sweep's view of a plan (shortcuts on).
+    pub fn of(plan: &'a RunPlan) -> Self {
+        SweepInput {
+            dataset: &plan.dataset,
+            preprocess: &plan.experiment.preprocess,
+            plan: &plan.split,
+            trials: &plan.trials,
+            metrics: &plan.metrics,
+            rank_by: plan.rank_by,
+            seed: plan.experiment.seed,
+            shortcuts: true,
+        }
+    }
 }
 
 /// The ridge grid's shared statistics, when shortcuts are on and the sweep qualifies.

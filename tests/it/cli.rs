@@ -43,3 +43,15 @@ fn reports_are_written_and_reruns_are_identical_outside_run() {
     assert_eq!(a["dataset"]["sha256"], "7e4e13e60d330d83ae5309b440eb5ececb4b779e925cc621d8f347b1e14eeca3");
     assert_eq!(a["best"]["trial"], "logreg[c=10]");
 }
+
+#[test]
+fn resume_without_a_log_is_an_error() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let assert =
+        runner().args(["run", "experiments/boston.toml", "--quiet", "--resume", "--out"]).arg(&dir).assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("nothing to resume"), "{stderr}");
+    runner().args(["run", "experiments/boston.toml", "--quiet", "--out"]).arg(&dir).assert().success();
+    runner().args(["run", "experiments/boston.toml", "--quiet", "--resume", "--out"]).arg(&dir).assert().success();
+}

@@ -69,7 +69,7 @@ fn run_case(case: &Value) -> Result<Vec<UnitRecord>, String> {
     let plan = prepare(&dir.path().join("exp.toml"), &[]).map_err(|e| e.to_string())?;
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };
-    Ok(run(&plan.sweep_input(), 2, &filter, &AtomicBool::new(false), &|_| {}))
+    Ok(run(&runner::sweep::SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}))
 }
 
 fn rel_close(ours: f64, theirs: f64, rel: f64) -> bool {

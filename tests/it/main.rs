@@ -1,6 +1,7 @@
 //! The integration tests: the `runner` binary end to end, and the library against
 //! scikit-learn's numbers (fixtures made by tests/fixtures/sklearn/generate.py).
 
+mod architecture;
 mod bad_input;
 mod cli;
 mod common;

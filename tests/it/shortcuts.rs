@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 
 fn sweep(plan: &RunPlan, shortcuts: bool) -> (Vec<UnitRecord>, bool) {
-    let input = SweepInput { shortcuts, ..plan.sweep_input() };
+    let input = SweepInput { shortcuts, ..SweepInput::of(plan) };
     let engaged = ridge_shortcut_applies(&input);
     let done = HashSet::new();
     let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {});

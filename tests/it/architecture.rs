@@ -1,0 +1,61 @@
+//! The layering ARCHITECTURE.md promises: each library module imports only the modules
+//! before it, so there are no import cycles and no stage reaches into a later one.
+
+use crate::common::root;
+use std::path::Path;
+
+/// Vocabulary first, then the stages in data-flow order, then the commands' helpers.
+const LAYERS: &[&str] = &[
+    "panic",
+    "suggest",
+    "random",
+    "spec",
+    "config",
+    "data",
+    "split",
+    "preprocess",
+    "models",
+    "metrics",
+    "trial",
+    "plan",
+    "sweep",
+    "explain",
+    "report",
+    "compare",
+    "cli",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_module_imports_only_earlier_layers() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut violations = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let module = rel.split('/').next().unwrap().trim_end_matches(".rs").to_string();
+        let Some(rank) = LAYERS.iter().position(|l| *l == module) else { continue };
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Unit tests may reach anywhere.
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (i, piece) in code.split("crate::").enumerate().skip(1) {
+            let used: String = piece.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            match LAYERS.iter().position(|l| *l == used) {
+                Some(r) if r > rank => violations.push(format!("{rel}: uses crate::{used} (occurrence {i})")),
+                _ => {}
+            }
+        }
+    }
+    assert!(violations.is_empty(), "imports of later layers:\n{}", violations.join("\n"));
+}
