@@ -58,6 +58,19 @@ impl Fitted for Multinomial {
     }
 }
 
+/// linfa's binary and multinomial solvers share one (unexported) builder type; this sets
+/// runner's parameters on either.
+macro_rules! linfa_solver {
+    ($solver:ty, $p:expr, $rows:expr) => {
+        <$solver>::default()
+            .alpha(1.0 / $p.c)
+            .with_intercept($p.fit_intercept)
+            .max_iterations($p.max_iter as u64)
+            // Our tol is on the gradient of the mean loss (as scikit-learn's); linfa's objective is a sum.
+            .gradient_tolerance($p.tol * $rows as f64)
+    };
+}
+
 pub fn fit(
     params: &LogisticParams,
     x: &Array2<f64>,
@@ -74,21 +87,12 @@ pub fn fit(
     if params.solver == LogisticSolver::Lbfgs {
         return fit_own(params, x, y, class_names.len());
     }
-    let alpha = 1.0 / params.c;
-    let fit_intercept = params.fit_intercept;
-    let max_iter = params.max_iter as u64;
-    // Our tol is on the gradient of the mean loss (as scikit-learn's); linfa's objective is a sum.
-    let gtol = params.tol * y.len() as f64;
     let n_classes = class_names.len();
     let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
     if n_classes == 2 {
         let labels = Array1::from_iter(y.iter().copied());
         let dataset = linfa::DatasetBase::new(x.view(), labels.view());
-        let model = linfa_logistic::LogisticRegression::default()
-            .alpha(alpha)
-            .with_intercept(fit_intercept)
-            .max_iterations(max_iter)
-            .gradient_tolerance(gtol)
+        let model = linfa_solver!(linfa_logistic::LogisticRegression<f64>, params, y.len())
             .fit(&dataset)
             .map_err(solver_error)?;
         // linfa's positive class is the first label it saw; orient the model on class 1.
@@ -101,11 +105,7 @@ pub fn fit(
     } else {
         let labels = Array1::from_iter(y.iter().copied());
         let dataset = linfa::DatasetBase::new(x.view(), labels.view());
-        let model = linfa_logistic::MultiLogisticRegression::default()
-            .alpha(alpha)
-            .with_intercept(fit_intercept)
-            .max_iterations(max_iter)
-            .gradient_tolerance(gtol)
+        let model = linfa_solver!(linfa_logistic::MultiLogisticRegression<f64>, params, y.len())
             .fit(&dataset)
             .map_err(solver_error)?;
         // linfa orders columns by the classes present in the training part; widen to all classes.
