@@ -2,16 +2,17 @@
 //! equals the sweep's), then its test predictions and the permutation importance of each
 //! feature on the test part are computed with a seeded generator.
 
-use crate::config::Metric;
+use crate::config::{Metric, Rows};
 use crate::data::Feature;
 use crate::metrics;
-use crate::models::{self, Prediction};
+use crate::models::{self, Fitted, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::random::RandomState;
+use crate::spec::ModelKind;
 use crate::sweep::metric_value;
-use crate::trial::{unit_seed, Trial};
-use ndarray::Array2;
+use crate::trial::{unit_seed, Trial, UnitRecord};
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -55,8 +56,90 @@ fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
     groups
 }
 
-/// Refits `trial` on every fold and explains it. `None` when a fold cannot be refitted.
-pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
+/// A model's linear predictor `z = x·Wᵀ + b` and the head that turns it into a prediction,
+/// rebuilt from a unit record's coefficients: no refit needed, and a shuffle of one feature
+/// changes `z` by `W[:, j]·(x_perm − x_j)`, an O(n) update instead of a full predict.
+struct LinearPredictor {
+    /// outputs × design-matrix columns.
+    weights: Array2<f64>,
+    intercepts: Vec<f64>,
+    head: Head,
+}
+
+#[derive(Clone, Copy)]
+enum Head {
+    Identity,
+    Sigmoid,
+    Softmax,
+}
+
+impl LinearPredictor {
+    /// The predictor of a linear kind's fold, from its record; `None` for other kinds.
+    fn from_record(trial: &Trial, record: &UnitRecord) -> Option<LinearPredictor> {
+        let c = record.coefficients.as_ref()?;
+        let outputs = c.weights.len();
+        let d = c.weights.first()?.len();
+        let head = match (trial.spec.kind(), outputs) {
+            (ModelKind::LinearRegression | ModelKind::Ridge | ModelKind::Lasso | ModelKind::ElasticNet, 1) => {
+                Head::Identity
+            }
+            (ModelKind::LinearGd, 1) => Head::Identity,
+            (ModelKind::LogisticRegression | ModelKind::LogisticGd, 1) => Head::Sigmoid,
+            (ModelKind::LogisticRegression | ModelKind::LogisticGd, _) => Head::Softmax,
+            _ => return None,
+        };
+        let weights = Array2::from_shape_vec((outputs, d), c.weights.concat()).ok()?;
+        Some(LinearPredictor { weights, intercepts: c.intercepts.clone(), head })
+    }
+
+    fn linear(&self, x: &Array2<f64>) -> Array2<f64> {
+        x.dot(&self.weights.t()) + &ndarray::ArrayView1::from(self.intercepts.as_slice())
+    }
+
+    fn predict(&self, z: Array2<f64>) -> Prediction {
+        match self.head {
+            Head::Identity => Prediction::Values(z.column(0).to_owned()),
+            Head::Sigmoid => Prediction::Probabilities(models::sigmoid_probabilities(z.column(0).iter().copied())),
+            Head::Softmax => Prediction::Probabilities(models::softmax_rows(z)),
+        }
+    }
+}
+
+/// How a fold's test predictions are made, for the baseline and for each shuffle.
+enum FoldModel {
+    Linear { predictor: LinearPredictor, z: Array2<f64> },
+    Fitted(Box<dyn Fitted>),
+}
+
+impl FoldModel {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        match self {
+            FoldModel::Linear { predictor, z } => predictor.predict(z.clone()),
+            FoldModel::Fitted(model) => model.predict(x),
+        }
+    }
+}
+
+/// Explains `trial`: its test predictions and the permutation importance of each feature.
+/// Linear kinds are rebuilt from their fold records' coefficients; other kinds are refitted
+/// (deterministically, so the model equals the sweep's).
+pub fn explain(
+    plan: &RunPlan,
+    trial: &Trial,
+    records: &[UnitRecord],
+    max_samples: Option<Rows>,
+) -> Option<Explanation> {
+    explain_with(plan, trial, records, max_samples, true)
+}
+
+/// [`explain`], with the linear shortcut optional (tests compare the two paths).
+pub fn explain_with(
+    plan: &RunPlan,
+    trial: &Trial,
+    records: &[UnitRecord],
+    max_samples: Option<Rows>,
+    linear_shortcut: bool,
+) -> Option<Explanation> {
     let metric = plan.rank_by;
     let classes: Vec<String> = match &plan.dataset.target {
         crate::data::Target::Classification { classes, .. } => classes.clone(),
@@ -67,41 +150,23 @@ pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
     let mut predictions = Vec::new();
     for (f, fold) in plan.split.folds.iter().enumerate() {
         let data: FoldData = prepare_fold(&plan.dataset, &plan.experiment.preprocess, fold).ok()?;
-        let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-        let model = models::fit(&trial.spec, &data, &classes, seed).ok()?;
+        let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
+        let model = match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
+            Some(predictor) => FoldModel::Linear { z: predictor.linear(&data.test_x), predictor },
+            None => {
+                let seed = unit_seed(plan.experiment.seed, &trial.id, f);
+                FoldModel::Fitted(models::fit(&trial.spec, &data, &classes, seed).ok()?)
+            }
+        };
         let base_prediction = model.predict(&data.test_x);
         let base = metric_value(metric, &data.test_y, &base_prediction);
         if let (Targets::Regression(y), Prediction::Values(p)) = (&data.test_y, &base_prediction) {
             predictions.extend(y.iter().copied().zip(p.iter().copied()));
         }
+        let shuffles = Shuffles { plan, trial, fold: f, data: &data, model: &model, base, max_samples };
         // Each feature has its own seeded stream, so the result is the same for any thread count.
-        let fold_drops: Vec<Vec<f64>> = groups
-            .par_iter()
-            .map(|(feature, cols)| {
-                let mut rng = RandomState::new(unit_seed(
-                    plan.experiment.seed,
-                    &format!("permutation:{}:{feature}", trial.id),
-                    f,
-                ));
-                let mut shuffled: Array2<f64> = data.test_x.clone();
-                (0..REPEATS)
-                    .map(|_| {
-                        let perm = rng.permutation(data.test_x.nrows());
-                        for &c in cols {
-                            for (i, &p) in perm.iter().enumerate() {
-                                shuffled[[i, c]] = data.test_x[[p, c]];
-                            }
-                        }
-                        let s = metric_value(metric, &data.test_y, &model.predict(&shuffled));
-                        if metric.higher_is_better() {
-                            base - s
-                        } else {
-                            s - base
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let fold_drops: Vec<Vec<f64>> =
+            groups.par_iter().map(|(feature, cols)| shuffles.drops(feature, cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
             d.extend(fd);
         }
@@ -116,4 +181,91 @@ pub fn explain(plan: &RunPlan, trial: &Trial) -> Option<Explanation> {
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Some(Explanation { trial: trial.id.clone(), metric, repeats: REPEATS, permutation_importance, predictions })
+}
+
+/// One fold's shuffles of each feature group.
+struct Shuffles<'a> {
+    plan: &'a RunPlan,
+    trial: &'a Trial,
+    fold: usize,
+    data: &'a FoldData,
+    model: &'a FoldModel,
+    base: f64,
+    max_samples: Option<Rows>,
+}
+
+impl Shuffles<'_> {
+    /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
+    fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
+        let (plan, x) = (self.plan, &self.data.test_x);
+        let name = format!("permutation:{}:{feature}", self.trial.id);
+        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, &name, self.fold));
+        let n = x.nrows();
+        let m = match self.max_samples {
+            Some(Rows::Count(c)) => c.clamp(1, n),
+            Some(Rows::Fraction(f)) => ((f * n as f64) as usize).clamp(1, n),
+            None => n,
+        };
+        let metric = plan.rank_by;
+        (0..REPEATS)
+            .map(|_| {
+                // scikit-learn draws the rows first (without replacement), then shuffles.
+                let rows: Option<Vec<usize>> = (m < n).then(|| {
+                    let mut r = rng.permutation(n)[..m].to_vec();
+                    r.sort_unstable();
+                    r
+                });
+                let perm = rng.permutation(m);
+                let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols);
+                let s = metric_value(metric, &y, &prediction);
+                if metric.higher_is_better() {
+                    self.base - s
+                } else {
+                    s - self.base
+                }
+            })
+            .collect()
+    }
+
+    /// The targets of `rows` (all when `None`) and the prediction with the columns `cols`
+    /// permuted by `perm` among them.
+    fn shuffled_prediction(&self, rows: Option<&[usize]>, perm: &[usize], cols: &[usize]) -> (Targets, Prediction) {
+        let x = &self.data.test_x;
+        let row = |i: usize| rows.map_or(i, |r| r[i]);
+        let y = match rows {
+            Some(r) => self.data.test_y.select(r),
+            None => self.data.test_y.clone(),
+        };
+        let prediction = match self.model {
+            FoldModel::Linear { predictor, z } => {
+                let mut z = match rows {
+                    Some(r) => z.select(Axis(0), r),
+                    None => z.clone(),
+                };
+                for &c in cols {
+                    let w = predictor.weights.column(c);
+                    for (i, &p) in perm.iter().enumerate() {
+                        let delta = x[[row(p), c]] - x[[row(i), c]];
+                        for (k, wk) in w.iter().enumerate() {
+                            z[[i, k]] += wk * delta;
+                        }
+                    }
+                }
+                predictor.predict(z)
+            }
+            FoldModel::Fitted(model) => {
+                let mut shuffled = match rows {
+                    Some(r) => x.select(Axis(0), r),
+                    None => x.clone(),
+                };
+                for &c in cols {
+                    for (i, &p) in perm.iter().enumerate() {
+                        shuffled[[i, c]] = x[[row(p), c]];
+                    }
+                }
+                model.predict(&shuffled)
+            }
+        };
+        (y, prediction)
+    }
 }

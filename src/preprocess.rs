@@ -17,6 +17,14 @@ pub enum Targets {
 }
 
 impl Targets {
+    /// The targets of `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Targets {
+        match self {
+            Targets::Regression(y) => Targets::Regression(rows.iter().map(|&r| y[r]).collect()),
+            Targets::Classes(c) => Targets::Classes(rows.iter().map(|&r| c[r]).collect()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Targets::Regression(y) => y.len(),

@@ -53,7 +53,7 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     let explanation = if plan.experiment.report.permutation_importance {
         report::best_trial(&trials, plan.rank_by)
             .and_then(|b| plan.trials.iter().find(|t| t.id == b.trial))
-            .and_then(|t| explain::explain(plan, t))
+            .and_then(|t| explain::explain(plan, t, records, plan.experiment.report.permutation_max_samples))
     } else {
         None
     };

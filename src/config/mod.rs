@@ -217,6 +217,13 @@ pub enum Format {
     Svg,
 }
 
+/// A number of rows, or a share of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rows {
+    Count(usize),
+    Fraction(f64),
+}
+
 #[derive(Debug, Clone)]
 pub struct ReportConfig {
     pub dir: Option<PathBuf>,
@@ -225,6 +232,8 @@ pub struct ReportConfig {
     pub rank_by: Option<Metric>,
     /// Compute the best trial's permutation importance (refits it on every fold).
     pub permutation_importance: bool,
+    /// Test rows each shuffle scores (scikit-learn's `max_samples`); all when `None`.
+    pub permutation_max_samples: Option<Rows>,
 }
 
 /// A checked experiment: everything the later stages need, with every value validated.

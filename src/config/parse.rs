@@ -432,6 +432,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 metrics: None,
                 rank_by: None,
                 permutation_importance: true,
+                permutation_max_samples: None,
             }),
         };
 
@@ -949,7 +950,14 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
-        self.check_keys(t, &["dir", "formats", "metrics", "rank_by", "permutation_importance"]);
+        self.check_keys(
+            t,
+            &["dir", "formats", "metrics", "rank_by", "permutation_importance", "permutation_max_samples"],
+        );
+        let max_samples = match t.get("permutation_max_samples") {
+            Some(v) => self.max_samples(v).map(Some),
+            None => Some(None),
+        };
         let permutation_importance = if t.get("permutation_importance").is_some() {
             let b = self.boolean(t, "permutation_importance");
             b?
@@ -989,7 +997,28 @@ impl<'d, 'a> Walker<'d, 'a> {
             None if t.get("rank_by").is_some() => None,
             None => Some(None),
         };
-        Some(ReportConfig { dir, formats: formats?, metrics: metrics?, rank_by: rank_by?, permutation_importance })
+        let (formats, metrics, rank_by, permutation_max_samples) = (formats?, metrics?, rank_by?, max_samples?);
+        Some(ReportConfig { dir, formats, metrics, rank_by, permutation_importance, permutation_max_samples })
+    }
+
+    /// `permutation_max_samples`: a row count >= 1 or a fraction in (0, 1].
+    fn max_samples(&mut self, v: &Value<'_>) -> Option<Rows> {
+        match v.get_ref() {
+            DeValue::Integer(_) => match int_of(v.get_ref()) {
+                Some(n) if n >= 1 => return Some(Rows::Count(n as usize)),
+                _ => {}
+            },
+            DeValue::Float(_) => match float_of(v.get_ref()) {
+                Some(x) if x > 0.0 && x <= 1.0 => return Some(Rows::Fraction(x)),
+                _ => {}
+            },
+            _ => {}
+        }
+        self.err(
+            &v.span(),
+            "`permutation_max_samples` in [report] must be a row count >= 1 or a fraction in (0, 1], as scikit-learn's max_samples",
+        );
+        None
     }
 
     /// A list of an enum's words (`formats = ["md", "json"]`); every unknown word is an error.

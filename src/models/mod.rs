@@ -148,7 +148,7 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
 }
 
 /// Softmax of each row of decision values, in place.
-pub(crate) fn softmax_rows(mut z: Array2<f64>) -> Array2<f64> {
+pub fn softmax_rows(mut z: Array2<f64>) -> Array2<f64> {
     for mut row in z.rows_mut() {
         let m = row.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
         row.mapv_inplace(|v| (v - m).exp());
@@ -159,7 +159,7 @@ pub(crate) fn softmax_rows(mut z: Array2<f64>) -> Array2<f64> {
 }
 
 /// Two-class probabilities `[1 - σ(z), σ(z)]` from binary decision values.
-pub(crate) fn sigmoid_probabilities(z: impl ExactSizeIterator<Item = f64>) -> Array2<f64> {
+pub fn sigmoid_probabilities(z: impl ExactSizeIterator<Item = f64>) -> Array2<f64> {
     let mut proba = Array2::<f64>::zeros((z.len(), 2));
     for (i, zi) in z.enumerate() {
         let p1 = 1.0 / (1.0 + (-zi).exp());

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod conformance;
 mod data_formats;
+mod explain;
 mod gd;
 mod hardening;
 mod nonlinear;
