@@ -107,14 +107,20 @@ impl LinearPredictor {
 
 /// How a fold's test predictions are made, for the baseline and for each shuffle.
 enum FoldModel {
-    Linear { predictor: LinearPredictor, z: Array2<f64> },
+    /// `z` is the test part's linear predictor; `columns` the test matrix transposed, so
+    /// each shuffle reads a column contiguously.
+    Linear {
+        predictor: LinearPredictor,
+        z: Array2<f64>,
+        columns: Array2<f64>,
+    },
     Fitted(Box<dyn Fitted>),
 }
 
 impl FoldModel {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         match self {
-            FoldModel::Linear { predictor, z } => predictor.predict(z.clone()),
+            FoldModel::Linear { predictor, z, .. } => predictor.predict(z.clone()),
             FoldModel::Fitted(model) => model.predict(x),
         }
     }
@@ -152,7 +158,11 @@ pub fn explain_with(
         let data: FoldData = prepare_fold(&plan.dataset, &plan.experiment.preprocess, fold).ok()?;
         let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
         let model = match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
-            Some(predictor) => FoldModel::Linear { z: predictor.linear(&data.test_x), predictor },
+            Some(predictor) => FoldModel::Linear {
+                z: predictor.linear(&data.test_x),
+                columns: data.test_x.t().as_standard_layout().into_owned(),
+                predictor,
+            },
             None => {
                 let seed = unit_seed(plan.experiment.seed, &trial.id, f);
                 FoldModel::Fitted(models::fit(&trial.spec, &data, &classes, seed).ok()?)
@@ -237,17 +247,28 @@ impl Shuffles<'_> {
             None => self.data.test_y.clone(),
         };
         let prediction = match self.model {
-            FoldModel::Linear { predictor, z } => {
+            FoldModel::Linear { predictor, z, columns } => {
                 let mut z = match rows {
                     Some(r) => z.select(Axis(0), r),
                     None => z.clone(),
                 };
+                let outputs = z.ncols();
+                let Some(z_flat) = z.as_slice_mut() else { return (y, predictor.predict(z)) };
                 for &c in cols {
+                    let all = columns.row(c);
+                    let gathered: Vec<f64>;
+                    let column = match (rows, all.as_slice()) {
+                        (None, Some(all)) => all,
+                        _ => {
+                            gathered = (0..perm.len()).map(|i| all[row(i)]).collect();
+                            &gathered
+                        }
+                    };
                     let w = predictor.weights.column(c);
                     for (i, &p) in perm.iter().enumerate() {
-                        let delta = x[[row(p), c]] - x[[row(i), c]];
+                        let delta = column[p] - column[i];
                         for (k, wk) in w.iter().enumerate() {
-                            z[[i, k]] += wk * delta;
+                            z_flat[i * outputs + k] += wk * delta;
                         }
                     }
                 }

@@ -62,8 +62,23 @@ fn label(t: &TrialReport) -> String {
     }
 }
 
+/// At most this many curves per loss plot (the grid's first), each of at most MAX_CURVE_POINTS.
+const MAX_CURVES: usize = 20;
+const MAX_CURVE_POINTS: usize = 500;
+
+/// (epoch, loss) points of a curve, every k-th epoch (and the last) when it is long.
+fn thinned(curve: &[f64]) -> Vec<(f64, f64)> {
+    let step = curve.len().div_ceil(MAX_CURVE_POINTS).max(1);
+    let mut points: Vec<(f64, f64)> =
+        curve.iter().enumerate().step_by(step).map(|(e, &l)| (e as f64 + 1.0, l)).collect();
+    if (curve.len() - 1) % step != 0 {
+        points.push((curve.len() as f64, curve[curve.len() - 1]));
+    }
+    points
+}
+
 fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
-    // The first fold's training curve of every grid point that has one.
+    // The first fold's training curve of the first MAX_CURVES grid points that have one.
     let curves: Vec<(String, Vec<f64>)> = trials
         .iter()
         .filter_map(|t| {
@@ -72,6 +87,12 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
         })
         .filter(|(_, c)| !c.is_empty())
         .collect();
+    let shown = if curves.len() > MAX_CURVES {
+        format!(", the first {MAX_CURVES} of {} grid points", curves.len())
+    } else {
+        String::new()
+    };
+    let curves: Vec<(String, Vec<f64>)> = curves.into_iter().take(MAX_CURVES).collect();
     if curves.is_empty() {
         return None;
     }
@@ -79,7 +100,7 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
     let lo = curves.iter().flat_map(|(_, c)| c.iter().copied()).fold(f64::INFINITY, f64::min);
     let hi = curves.iter().flat_map(|(_, c)| c.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
     let log_y = lo > 0.0 && hi / lo > 10.0;
-    let title = format!("{model}: training loss per epoch (fold 1)");
+    let title = format!("{model}: training loss per epoch (fold 1{shown})");
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
         builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
@@ -90,10 +111,7 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
                 for (i, (name, c)) in curves.iter().enumerate() {
                     let color = Palette99::pick(i).to_rgba();
                     chart
-                        .draw_series(LineSeries::new(
-                            c.iter().enumerate().map(|(e, &l)| (e as f64 + 1.0, l)),
-                            color.stroke_width(2),
-                        ))?
+                        .draw_series(LineSeries::new(thinned(c), color.stroke_width(2)))?
                         .label(name.clone())
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
                 }
@@ -176,6 +194,11 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     })
 }
 
+/// Above this many test rows the scatter becomes a 2-D histogram, so the SVG stays small.
+const MAX_POINTS: usize = 2000;
+/// Bins per axis of that histogram.
+const BINS: usize = 60;
+
 fn predicted_vs_actual(r: &Report) -> Option<String> {
     let e = r.explanation.as_ref()?;
     if e.predictions.is_empty() {
@@ -184,23 +207,49 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
     let lo = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
     let hi = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::NEG_INFINITY, f64::max);
     let pad = (hi - lo).abs().max(1e-12) * 0.05;
-    let title = format!("{}: predicted against actual {} (test rows)", e.trial, r.dataset.target);
+    let (from, to) = (lo - pad, hi + pad);
+    let binned = e.predictions.len() > MAX_POINTS;
+    let title = if binned {
+        format!(
+            "{}: predicted against actual {} ({} test rows, binned)",
+            e.trial,
+            r.dataset.target,
+            e.predictions.len()
+        )
+    } else {
+        format!("{}: predicted against actual {} (test rows)", e.trial, r.dataset.target)
+    };
     svg(|root| {
         let mut chart = ChartBuilder::on(root)
             .caption(&title, ("sans-serif", 20))
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(80)
-            .build_cartesian_2d((lo - pad)..(hi + pad), (lo - pad)..(hi + pad))?;
+            .build_cartesian_2d(from..to, from..to)?;
         chart.configure_mesh().x_desc(format!("actual {}", r.dataset.target)).y_desc("predicted").draw()?;
         chart
-            .draw_series(LineSeries::new([(lo - pad, lo - pad), (hi + pad, hi + pad)], BLACK.mix(0.6).stroke_width(1)))?
+            .draw_series(LineSeries::new([(from, from), (to, to)], BLACK.mix(0.6).stroke_width(1)))?
             .label("predicted = actual")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-        chart
-            .draw_series(e.predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
-            .label("test rows")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+        if binned {
+            let cells = histogram(&e.predictions, from, to);
+            let max = cells.iter().map(|c| c.2).max().unwrap_or(1) as f64;
+            let width = (to - from) / BINS as f64;
+            chart
+                .draw_series(cells.iter().map(|&(i, j, count)| {
+                    // Darker is more rows, on a log scale so single rows stay visible.
+                    let shade = 0.15 + 0.85 * (1.0 + count as f64).ln() / (1.0 + max).ln();
+                    let (x, y) = (from + i as f64 * width, from + j as f64 * width);
+                    Rectangle::new([(x, y), (x + width, y + width)], BLUE.mix(shade).filled())
+                }))?
+                .label("test rows per cell (darker: more)")
+                .legend(|(x, y)| Rectangle::new([(x + 5, y - 4), (x + 13, y + 4)], BLUE.filled()));
+        } else {
+            chart
+                .draw_series(e.predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
+                .label("test rows")
+                .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -209,6 +258,16 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
             .draw()?;
         Ok(())
     })
+}
+
+/// The non-empty cells of a BINS × BINS grid over `[from, to]²`: (column, row, rows in it).
+fn histogram(points: &[(f64, f64)], from: f64, to: f64) -> Vec<(usize, usize, usize)> {
+    let cell = |v: f64| (((v - from) / (to - from) * BINS as f64) as usize).min(BINS - 1);
+    let mut counts = vec![0usize; BINS * BINS];
+    for &(a, p) in points {
+        counts[cell(a) * BINS + cell(p)] += 1;
+    }
+    counts.iter().enumerate().filter(|(_, &c)| c > 0).map(|(k, &c)| (k / BINS, k % BINS, c)).collect()
 }
 
 fn confusion_matrix(r: &Report) -> Option<String> {

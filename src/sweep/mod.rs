@@ -52,7 +52,7 @@ impl<'a> SweepInput<'a> {
 }
 
 /// The ridge grid's shared statistics, when shortcuts are on and the sweep qualifies.
-fn ridge_shortcut(input: &SweepInput<'_>) -> Option<RidgePath> {
+fn ridge_shortcut<'a>(input: &SweepInput<'a>) -> Option<RidgePath<'a>> {
     let i = input;
     i.shortcuts.then(|| RidgePath::prepare(i.dataset, i.preprocess, &i.plan.folds, i.trials, i.metrics)).flatten()
 }

@@ -16,6 +16,7 @@ use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Sums over one block of rows, in coordinates shifted by the global means.
 #[derive(Debug, Clone)]
@@ -66,20 +67,42 @@ impl BlockStats {
     }
 }
 
-pub struct RidgePath {
+pub struct RidgePath<'a> {
     /// One block per fold (its test rows), then the rows no fold tests.
     blocks: Vec<BlockStats>,
     total: BlockStats,
     shift_x: Array1<f64>,
     shift_y: f64,
     standard: Vec<bool>,
+    /// The raw columns and target, and each row's block, for metrics that need residuals.
+    columns: Vec<&'a [f64]>,
+    y: &'a [f64],
+    block_of: Vec<usize>,
+    /// The distinct alphas of the shortcut's trials, and (when mae is asked for) each
+    /// fold's summed absolute residuals for each alpha, computed together on first use.
+    alphas: Vec<f64>,
+    abs_residuals: OnceLock<AbsResiduals>,
+    wants_mae: bool,
+}
+
+/// `[fold][alpha]`: (Σ|residual| over the fold's test rows, over its training rows).
+type AbsResiduals = Vec<Vec<(f64, f64)>>;
+
+/// A fold's ridge solution in shifted coordinates: a row's prediction is
+/// `shift_y + c0 + v·(x - shift_x)`; `wz`, `bz` are the design-space coefficients.
+struct Solution {
+    c0: f64,
+    v: Array1<f64>,
+    wz: Array1<f64>,
+    bz: f64,
 }
 
 const CHUNK: usize = 2048;
 
-/// The mean/std-free metrics the statistics give exactly.
-fn stats_metric(m: Metric) -> bool {
-    matches!(m, Metric::Mse | Metric::Rmse | Metric::R2)
+/// The metrics the shortcut gives: mse, rmse and r2 from the statistics, mae from one
+/// pass over the rows for every alpha and fold together.
+fn shortcut_metric(m: Metric) -> bool {
+    matches!(m, Metric::Mse | Metric::Rmse | Metric::R2 | Metric::Mae)
 }
 
 /// Each row's fold whose test part holds it (`folds.len()` for rows tested by none), when
@@ -100,7 +123,7 @@ fn test_blocks(folds: &[Fold], n: usize) -> Option<Vec<usize>> {
     Some(block_of)
 }
 
-impl RidgePath {
+impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
         match &trial.spec {
@@ -114,14 +137,17 @@ impl RidgePath {
     /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse
     /// and r2, and at least one ridge trial.
     pub fn prepare(
-        ds: &Dataset,
+        ds: &'a Dataset,
         preprocess: &PreprocessConfig,
         folds: &[Fold],
         trials: &[Trial],
         metrics: &[Metric],
-    ) -> Option<RidgePath> {
+    ) -> Option<RidgePath<'a>> {
         let Target::Regression(y) = &ds.target else { return None };
-        if !metrics.iter().all(|&m| stats_metric(m)) || !trials.iter().any(|t| Self::handles(t).is_some()) {
+        let mut alphas: Vec<f64> = trials.iter().filter_map(Self::handles).map(|p| p.alpha).collect();
+        alphas.sort_by(f64::total_cmp);
+        alphas.dedup();
+        if !metrics.iter().all(|&m| shortcut_metric(m)) || alphas.is_empty() {
             return None;
         }
         let n = ds.rows();
@@ -181,13 +207,27 @@ impl RidgePath {
         for b in &blocks {
             total.add(b);
         }
-        Some(RidgePath { blocks, total, shift_x, shift_y, standard })
+        let y = y.as_slice();
+        let wants_mae = metrics.contains(&Metric::Mae);
+        let abs_residuals = OnceLock::new();
+        Some(RidgePath {
+            blocks,
+            total,
+            shift_x,
+            shift_y,
+            standard,
+            columns,
+            y,
+            block_of,
+            alphas,
+            abs_residuals,
+            wants_mae,
+        })
     }
 
-    /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
-    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
-        let test = &self.blocks[f];
-        let train = self.total.minus(test);
+    /// Solves the ridge of fold `f` from the statistics.
+    fn solve(&self, alpha: f64, f: usize) -> Result<Solution, String> {
+        let train = self.total.minus(&self.blocks[f]);
         let nt = train.n;
         let d = self.shift_x.len();
         let m = &train.sx / nt;
@@ -212,9 +252,6 @@ impl RidgePath {
                 c[[i, j]] /= s[i] * s[j];
             }
             cy[i] /= s[i];
-        }
-        let alpha = params.alpha;
-        for i in 0..d {
             c[[i, i]] += alpha;
         }
         let wz = cholesky_solve(&c, &cy).ok_or_else(|| {
@@ -225,38 +262,94 @@ impl RidgePath {
         let bz = self.shift_y + ym - wz.dot(&mean_z);
         let v: Array1<f64> = (0..d).map(|j| wz[j] / s[j]).collect();
         let c0 = bz - self.shift_y + (0..d).map(|j| wz[j] * (self.shift_x[j] - a[j]) / s[j]).sum::<f64>();
-        let score = |b: &BlockStats| -> BTreeMap<Metric, Option<f64>> {
-            let mse = b.sse(c0, &v) / b.n;
-            metrics
-                .iter()
-                .map(|&metric| {
-                    let value = match metric {
-                        Metric::Mse => mse,
-                        Metric::Rmse => mse.sqrt(),
-                        _ => {
-                            let (sse, tot) = (mse * b.n, b.ss_tot());
-                            if b.n < 2.0 {
-                                f64::NAN
-                            } else if tot == 0.0 {
-                                if sse == 0.0 {
-                                    1.0
-                                } else {
-                                    0.0
-                                }
-                            } else {
-                                1.0 - sse / tot
-                            }
-                        }
-                    };
-                    (metric, value.is_finite().then_some(value))
-                })
-                .collect()
+        Ok(Solution { c0, v, wz, bz })
+    }
+
+    /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
+    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
+        let sol = self.solve(params.alpha, f)?;
+        let mae = if self.wants_mae {
+            let k = self.alphas.iter().position(|&a| a == params.alpha).ok_or("alpha not on the path")?;
+            Some(self.abs_residuals.get_or_init(|| self.abs_residuals())[f][k])
+        } else {
+            None
+        };
+        let test = &self.blocks[f];
+        let train = self.total.minus(test);
+        let score = |b: &BlockStats, abs_sum: Option<f64>| -> BTreeMap<Metric, Option<f64>> {
+            let mse = b.sse(sol.c0, &sol.v) / b.n;
+            let value = |metric| match metric {
+                Metric::Mse => mse,
+                Metric::Rmse => mse.sqrt(),
+                Metric::Mae => abs_sum.map_or(f64::NAN, |a| a / b.n),
+                _ => r2(mse * b.n, b.ss_tot(), b.n),
+            };
+            metrics.iter().map(|&metric| (metric, Some(value(metric)).filter(|v| v.is_finite()))).collect()
         };
         Ok(Scored {
-            test: score(test),
-            train: score(&train),
-            coefficients: CoefficientsRecord { weights: vec![wz.to_vec()], intercepts: vec![bz] },
+            test: score(test, mae.map(|m| m.0)),
+            train: score(&train, mae.map(|m| m.1)),
+            coefficients: CoefficientsRecord { weights: vec![sol.wz.to_vec()], intercepts: vec![sol.bz] },
         })
+    }
+
+    /// Σ|residual| on each fold's test and training rows for every alpha: one pass over
+    /// the rows, in chunks (in parallel, summed in chunk order), each chunk times the
+    /// matrix of every (fold, alpha) weight vector.
+    fn abs_residuals(&self) -> AbsResiduals {
+        let (folds, na, d) = (self.blocks.len() - 1, self.alphas.len(), self.shift_x.len());
+        let solutions: Vec<Option<Solution>> = (0..folds)
+            .flat_map(|f| self.alphas.iter().map(move |&a| (a, f)))
+            .map(|(a, f)| self.solve(a, f).ok())
+            .collect();
+        let weights = Array2::from_shape_fn((d, folds * na), |(j, k)| solutions[k].as_ref().map_or(0.0, |s| s.v[j]));
+        let c0: Vec<f64> = solutions.iter().map(|s| s.as_ref().map_or(f64::NAN, |s| s.c0)).collect();
+        let n = self.y.len();
+        let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
+        let partials: Vec<Vec<(f64, f64)>> = starts
+            .par_iter()
+            .map(|&start| {
+                let rows = start..(start + CHUNK).min(n);
+                let x = Array2::from_shape_fn((rows.len(), d), |(i, j)| self.columns[j][start + i] - self.shift_x[j]);
+                let z = x.dot(&weights);
+                let mut sums = vec![(0.0, 0.0); folds * na];
+                for (i, r) in rows.enumerate() {
+                    let yc = self.y[r] - self.shift_y;
+                    for (k, sum) in sums.iter_mut().enumerate() {
+                        let abs = (yc - c0[k] - z[[i, k]]).abs();
+                        if self.block_of[r] == k / na {
+                            sum.0 += abs;
+                        } else {
+                            sum.1 += abs;
+                        }
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = vec![(0.0, 0.0); folds * na];
+        for p in partials {
+            for (t, s) in total.iter_mut().zip(p) {
+                t.0 += s.0;
+                t.1 += s.1;
+            }
+        }
+        total.chunks(na).map(<[(f64, f64)]>::to_vec).collect()
+    }
+}
+
+/// scikit-learn's r2_score from the residual and total sums of squares.
+fn r2(sse: f64, tot: f64, n: f64) -> f64 {
+    if n < 2.0 {
+        f64::NAN
+    } else if tot == 0.0 {
+        if sse == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        1.0 - sse / tot
     }
 }
 

@@ -22,10 +22,11 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
 
 #[test]
 fn the_ridge_shortcut_equals_the_ordinary_path() {
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 4] = [
         ("tests/fixtures/experiments/ridge_shortcut.toml", &[]),
         ("tests/fixtures/experiments/boston_ridge_raw.toml", &["report.metrics=[\"mse\", \"r2\"]"]),
         ("tests/fixtures/experiments/boston_ridge_standard.toml", &["report.metrics=[\"rmse\"]"]),
+        ("tests/fixtures/experiments/boston_ridge_standard.toml", &["report.metrics=[\"mae\", \"mse\", \"r2\"]"]),
     ];
     for (file, overrides) in cases {
         let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
@@ -51,9 +52,11 @@ fn the_ridge_shortcut_equals_the_ordinary_path() {
 }
 
 #[test]
-fn the_shortcut_stands_aside_when_it_cannot_give_every_metric() {
-    // mae needs per-row predictions: the default regression metrics take the ordinary path.
-    let plan = prepare(&root().join("tests/fixtures/experiments/boston_ridge_raw.toml"), &[]).unwrap();
-    let (_, engaged) = sweep(&plan, true);
-    assert!(!engaged);
+fn the_shortcut_takes_the_default_metrics_and_stands_aside_for_minmax_scaling() {
+    let file = root().join("tests/fixtures/experiments/boston_ridge_raw.toml");
+    let plan = prepare(&file, &[]).unwrap();
+    assert!(sweep(&plan, true).1, "default metrics (mae included)");
+    // Min-max scaling's range is not in the sufficient statistics: the ordinary path.
+    let plan = prepare(&file, &["preprocess.scale=minmax".to_string()]).unwrap();
+    assert!(!sweep(&plan, true).1);
 }
