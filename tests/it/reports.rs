@@ -130,3 +130,34 @@ fn compare_exit_codes() {
     assert_eq!(code, Some(0), "rmse was not changed");
     assert!(stdout.contains("Test `rmse`"), "{stdout}");
 }
+
+#[test]
+fn plots_of_a_200k_row_run_stay_under_a_megabyte() {
+    let mut csv = String::from("a,b,c,y\n");
+    for i in 0..200_000u64 {
+        // Deterministic, irregular values (a multiplicative hash), no rng needed.
+        let h = |k: u64| ((i.wrapping_mul(2654435761).wrapping_add(k * 40503)) % 10007) as f64 / 1000.0;
+        let (a, b, c) = (h(1), h(2), h(3));
+        csv.push_str(&format!("{a},{b},{c},{}\n", 2.0 * a - b + 0.5 * c + h(4)));
+    }
+    let toml = "name = \"big\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\nfolds = 2\n\
+                [[model]]\nname = \"gd\"\nkind = \"linear_gd\"\nepochs = 600\nlearning_rate = 0.01\ntol = 0\ngrid.l2 = [0.0, 0.1]\n";
+    let dir = scratch(&[("data.csv", &csv), ("exp.toml", toml)]);
+    runner()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(dir.path().join("exp.toml"))
+        .assert()
+        .success();
+    let plots = dir.path().join("out/plots");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&plots).unwrap().flatten() {
+        let size = entry.metadata().unwrap().len();
+        let name = entry.file_name().to_string_lossy().to_string();
+        assert!(size <= 1_000_000, "{name} is {size} bytes");
+        names.push(name);
+    }
+    assert!(names.iter().any(|n| n == "predicted_vs_actual.svg"), "{names:?}");
+    let svg = std::fs::read_to_string(plots.join("predicted_vs_actual.svg")).unwrap();
+    assert!(svg.contains("200000 test rows, binned"));
+}
