@@ -113,8 +113,8 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
     let fitted: Box<dyn Fitted> = match (spec, &data.train_y) {
         (ModelSpec::LinearRegression(p), Targets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
         (ModelSpec::Ridge(p), Targets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
-        (ModelSpec::Lasso(p), Targets::Regression(y)) => Box::new(elasticnet::fit(&p.into(), x, y)?),
-        (ModelSpec::ElasticNet(p), Targets::Regression(y)) => Box::new(elasticnet::fit(p, x, y)?),
+        (ModelSpec::Lasso(p), Targets::Regression(_)) => Box::new(elasticnet::fit(&p.into(), data)?),
+        (ModelSpec::ElasticNet(p), Targets::Regression(_)) => Box::new(elasticnet::fit(p, data)?),
         (ModelSpec::LogisticRegression(p), Targets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
         (ModelSpec::Svm(p), Targets::Regression(y)) => svm::fit_svr(p, x, y)?,
         (ModelSpec::Svm(p), Targets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,

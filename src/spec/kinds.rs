@@ -16,6 +16,8 @@ const ITERATIONS: ParamType = ParamType::Int { min: 1, max: i64::MAX };
 const COUNT: ParamType = ParamType::Int { min: 0, max: i64::MAX };
 const BOOL: ParamType = ParamType::Bool;
 const CD_TOL: &str = "stop when the duality gap is below tol x ||y - mean y||^2 (sklearn's rule)";
+const CD_PATH: &str =
+    "warm-start along the grid's alpha axis within a fold, largest alpha first (as LassoCV); false: each alpha from zero";
 
 /// The words of a choice parameter, in declaration order.
 const fn choice<T: VariantNames>() -> ParamType {
@@ -134,6 +136,7 @@ params! {
         max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
         tol: f64 = F(1e-4), POSITIVE, CD_TOL;
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, CD_PATH;
     }
 }
 
@@ -145,18 +148,14 @@ params! {
         max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
         tol: f64 = F(1e-4), POSITIVE, CD_TOL;
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, CD_PATH;
     }
 }
 
 impl From<&LassoParams> for ElasticNetParams {
     fn from(p: &LassoParams) -> Self {
-        ElasticNetParams {
-            alpha: p.alpha,
-            l1_ratio: 1.0,
-            max_iter: p.max_iter,
-            tol: p.tol,
-            fit_intercept: p.fit_intercept,
-        }
+        let LassoParams { alpha, max_iter, tol, fit_intercept, path } = *p;
+        ElasticNetParams { alpha, l1_ratio: 1.0, max_iter, tol, fit_intercept, path }
     }
 }
 
@@ -168,6 +167,7 @@ params! {
         tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)";
         solver: LogisticSolver = S("lbfgs"), choice::<LogisticSolver>(), "lbfgs: runner's own; linfa: linfa-logistic's L-BFGS";
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, "lbfgs: warm-start along the grid's c axis within a fold, smallest c first (as LogisticRegressionCV); false: each c from zero";
     }
 }
 
