@@ -106,6 +106,35 @@ impl From<Coefficients> for CoefficientsRecord {
     }
 }
 
+/// The trials grouped into warm-start paths: trials of one model whose specs differ only
+/// in the path axis (`ModelSpec::path_position`) form one path, ordered along it (ties in
+/// grid order); every other trial is a path of one. Groups come in order of their first
+/// trial. The order depends on the grid alone, never on scheduling, so a path's results
+/// are the same for any `--jobs`, shard or resume.
+pub fn paths(trials: &[Trial]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for (t, trial) in trials.iter().enumerate() {
+        if trial.spec.path_position().is_none() {
+            groups.push(vec![t]);
+            continue;
+        }
+        let key = (trial.model.clone(), trial.spec.path_key());
+        match by_key.get(&key) {
+            Some(&g) => groups[g].push(t),
+            None => {
+                by_key.insert(key, groups.len());
+                groups.push(vec![t]);
+            }
+        }
+    }
+    let position = |t: usize| trials[t].spec.path_position().unwrap_or(0.0);
+    for g in &mut groups {
+        g.sort_by(|&a, &b| position(a).total_cmp(&position(b)).then(a.cmp(&b)));
+    }
+    groups
+}
+
 /// The random seed of one (trial, fold) unit: a hash of the experiment seed, the trial id
 /// and the fold, so it never depends on threads, scheduling or the other trials.
 pub fn unit_seed(seed: u32, trial: &str, fold: usize) -> u32 {

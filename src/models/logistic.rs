@@ -77,15 +77,10 @@ pub fn fit(
     y: &[usize],
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let present = super::classes_present(y, class_names)?;
-    if let Some(absent) = (0..class_names.len()).find(|c| !present.contains(c)) {
-        return Err(FitError::Solver(format!(
-            "class `{}` has no rows in this fold's training part, so a multinomial model cannot learn it",
-            class_names[absent]
-        )));
-    }
+    check_classes(y, class_names)?;
     if params.solver == LogisticSolver::Lbfgs {
-        return fit_own(params, x, y, class_names.len());
+        let start = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
+        return fit_own(params, x, y, class_names.len(), start).map(|(model, _)| model);
     }
     let n_classes = class_names.len();
     let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
@@ -126,7 +121,8 @@ fn fit_own(
     x: &Array2<f64>,
     y: &[usize],
     n_classes: usize,
-) -> Result<Box<dyn Fitted>, FitError> {
+    start: Vec<f64>,
+) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
     let (n, d) = x.dim();
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
     let (loss, outputs) = if n_classes == 2 { (Loss::LogLoss, 1) } else { (Loss::Softmax, n_classes) };
@@ -149,7 +145,7 @@ fn fit_own(
         }
         (mean_loss + penalty, g)
     };
-    let m = minimize(objective, vec![0.0; outputs * (d + 1)], tol, max_iter);
+    let m = minimize(objective, start, tol, max_iter);
     if !m.value.is_finite() {
         return Err(FitError::NonFinite);
     }
@@ -162,9 +158,52 @@ fn fit_own(
         }],
     };
     let weights = unpack(&m.x);
-    if outputs == 1 {
-        Ok(Box::new(Binary { weights: weights.w.row(0).to_owned(), intercept: weights.b[0], notes }))
+    let model: Box<dyn Fitted> = if outputs == 1 {
+        Box::new(Binary { weights: weights.w.row(0).to_owned(), intercept: weights.b[0], notes })
     } else {
-        Ok(Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b), notes }))
+        Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b), notes })
+    };
+    Ok((model, m.x))
+}
+
+/// Linear outputs: one for two classes (sigmoid), one per class otherwise (softmax).
+fn outputs(n_classes: usize) -> usize {
+    if n_classes == 2 {
+        1
+    } else {
+        n_classes
     }
+}
+
+/// Every class must have training rows: a multinomial model cannot learn an absent one.
+fn check_classes(y: &[usize], class_names: &[String]) -> Result<(), FitError> {
+    let present = super::classes_present(y, class_names)?;
+    match (0..class_names.len()).find(|c| !present.contains(c)) {
+        Some(absent) => Err(FitError::Solver(format!(
+            "class `{}` has no rows in this fold's training part, so a multinomial model cannot learn it",
+            class_names[absent]
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Our L-BFGS along a path of C values (see `trial::paths`), each started from the previous
+/// solution, as LogisticRegressionCV does.
+pub fn fit_path(
+    path: &[&LogisticParams],
+    x: &Array2<f64>,
+    y: &[usize],
+    class_names: &[String],
+) -> Vec<Result<Box<dyn Fitted>, FitError>> {
+    if let Err(e) = check_classes(y, class_names) {
+        return path.iter().map(|_| Err(e.clone())).collect();
+    }
+    let mut theta = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
+    path.iter()
+        .map(|params| {
+            let (model, solution) = fit_own(params, x, y, class_names.len(), theta.clone())?;
+            theta = solution;
+            Ok(model)
+        })
+        .collect()
 }

@@ -14,7 +14,7 @@ mod svm;
 mod tree;
 
 use crate::preprocess::{FoldData, Targets};
-use crate::spec::ModelSpec;
+use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
 /// What a fitted model says about a test matrix.
@@ -131,20 +131,60 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
         }
         _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
-    if let Some(c) = fitted.coefficients() {
-        let finite = match &c {
-            Coefficients::Single { weights, intercept } => {
-                weights.iter().all(|w| w.is_finite()) && intercept.is_finite()
-            }
-            Coefficients::PerClass { weights, intercepts } => {
-                weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
-            }
-        };
-        if !finite {
-            return Err(FitError::NonFinite);
+    finite(fitted)
+}
+
+/// Fits the points of a warm-start path in order (see `trial::paths`), each from the
+/// previous solution: lasso and elastic net by coordinate descent, logistic regression by
+/// L-BFGS. Any other list is fitted point by point.
+pub fn fit_path(
+    specs: &[&ModelSpec],
+    data: &FoldData,
+    class_names: &[String],
+) -> Vec<Result<Box<dyn Fitted>, FitError>> {
+    let enet: Option<Vec<spec::ElasticNetParams>> = specs
+        .iter()
+        .map(|s| match s {
+            ModelSpec::Lasso(p) => Some(p.into()),
+            ModelSpec::ElasticNet(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let logistic: Option<Vec<&spec::LogisticParams>> = specs
+        .iter()
+        .map(|s| match s {
+            ModelSpec::LogisticRegression(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let fitted: Vec<Result<Box<dyn Fitted>, FitError>> = match (enet, logistic, &data.train_y) {
+        (Some(points), _, Targets::Regression(_)) => {
+            let points: Vec<&spec::ElasticNetParams> = points.iter().collect();
+            let models = elasticnet::fit_path(&points, data);
+            models.into_iter().map(|m| m.map(|m| Box::new(m) as Box<dyn Fitted>)).collect()
         }
+        (_, Some(points), Targets::Classes(y)) => logistic::fit_path(&points, &data.train_x, y, class_names),
+        _ => return specs.iter().map(|s| fit(s, data, class_names, 0)).collect(),
+    };
+    fitted.into_iter().map(|m| m.and_then(finite)).collect()
+}
+
+/// A fit whose coefficients are not all finite is an error, not a model.
+fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
+    let ok = match fitted.coefficients() {
+        None => true,
+        Some(Coefficients::Single { weights, intercept }) => {
+            weights.iter().all(|w| w.is_finite()) && intercept.is_finite()
+        }
+        Some(Coefficients::PerClass { weights, intercepts }) => {
+            weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
+        }
+    };
+    if ok {
+        Ok(fitted)
+    } else {
+        Err(FitError::NonFinite)
     }
-    Ok(fitted)
 }
 
 /// Softmax of each row of decision values, in place.

@@ -61,6 +61,30 @@ impl ModelSpec {
         })
     }
 
+    /// Where this spec sits on a warm-start path, when it may share one (`path = true`):
+    /// lasso and elastic net by decreasing alpha, lbfgs logistic regression by increasing C,
+    /// the order scikit-learn's LassoCV and LogisticRegressionCV solve in.
+    pub fn path_position(&self) -> Option<f64> {
+        match self {
+            ModelSpec::Lasso(p) if p.path => Some(-p.alpha),
+            ModelSpec::ElasticNet(p) if p.path => Some(-p.alpha),
+            ModelSpec::LogisticRegression(p) if p.path && p.solver == LogisticSolver::Lbfgs => Some(p.c),
+            _ => None,
+        }
+    }
+
+    /// The spec with its path axis cleared: the points of one path have equal keys.
+    pub fn path_key(&self) -> String {
+        let mut spec = self.clone();
+        match &mut spec {
+            ModelSpec::Lasso(p) => p.alpha = 0.0,
+            ModelSpec::ElasticNet(p) => p.alpha = 0.0,
+            ModelSpec::LogisticRegression(p) => p.c = 0.0,
+            _ => {}
+        }
+        format!("{spec:?}")
+    }
+
     pub fn kind(&self) -> ModelKind {
         match self {
             ModelSpec::LinearRegression(_) => ModelKind::LinearRegression,

@@ -95,6 +95,7 @@ pub fn run(
 ) -> Vec<UnitRecord> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
     let folds = input.plan.folds.len();
+    let paths = crate::trial::paths(input.trials);
     let work = || {
         let ridge = ridge_shortcut(input);
         let ridge = ridge.as_ref();
@@ -104,40 +105,34 @@ pub fn run(
             .par_iter()
             .enumerate()
             .map(|(f, fold)| {
-                let todo: Vec<usize> =
-                    (0..input.trials.len()).filter(|&t| filter.wants(&input.trials[t], t, f, folds)).collect();
+                let wants = |t: usize| filter.wants(&input.trials[t], t, f, folds);
+                let todo: Vec<&Vec<usize>> = paths.iter().filter(|p| p.iter().any(|&t| wants(t))).collect();
                 if todo.is_empty() || stop.load(Ordering::Relaxed) {
                     return Vec::new();
                 }
-                let shortcut = |t: usize| ridge.zip(RidgePath::handles(&input.trials[t]));
                 // One fold's matrices, shared by every trial of the fold, built by the first
                 // trial that needs them.
                 let data = OnceLock::new();
                 let fold_data = || data.get_or_init(|| prepare_fold(input.dataset, input.preprocess, fold));
                 todo.par_iter()
                     .filter(|_| !stop.load(Ordering::Relaxed))
-                    .map(|&t| {
-                        let trial = &input.trials[t];
-                        // The shortcut's Cholesky can fail where the ordinary path's SVD
-                        // fallback succeeds: then the unit takes the ordinary path.
-                        let shortcut_record = shortcut(t)
-                            .and_then(|(path, params)| path.unit(params, f, input.metrics).ok())
-                            .map(|s| UnitRecord {
-                                test: s.test,
-                                train: s.train,
-                                coefficients: Some(s.coefficients),
-                                ..ok(trial, f)
-                            });
-                        let record = match shortcut_record {
-                            Some(record) => record,
-                            None => match fold_data() {
-                                Ok(data) => run_unit(input, trial, f, data),
-                                Err(e) => failed(trial, f, e.to_string()),
+                    .flat_map_iter(|path| {
+                        let records: Vec<(usize, UnitRecord)> = match path.as_slice() {
+                            [t] => vec![(*t, single_unit(input, ridge, *t, f, fold_data))],
+                            _ => match fold_data() {
+                                Ok(data) => path.iter().copied().zip(run_path(input, path, f, data)).collect(),
+                                Err(e) => {
+                                    path.iter().map(|&t| (t, failed(&input.trials[t], f, e.to_string()))).collect()
+                                }
                             },
                         };
-                        let record = note_missing_metrics(require_rank_metric(record, input.rank_by));
-                        sink(&record);
-                        (t, record)
+                        // A path runs whole (its warm starts need every point); only the
+                        // units this run wants are kept.
+                        records.into_iter().filter(|(t, _)| wants(*t)).map(|(t, record)| {
+                            let record = note_missing_metrics(require_rank_metric(record, input.rank_by));
+                            sink(&record);
+                            (t, record)
+                        })
                     })
                     .collect::<Vec<_>>()
             })
@@ -150,6 +145,43 @@ pub fn run(
     let mut records: Vec<(usize, UnitRecord)> = per_fold.into_iter().flatten().collect();
     records.sort_by_key(|(t, r)| (*t, r.fold));
     records.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One trial on one fold: the ridge shortcut when it applies, else a fit. The shortcut's
+/// Cholesky can fail where the ordinary path's SVD fallback succeeds: then the unit takes
+/// the ordinary path.
+fn single_unit<'d>(
+    input: &SweepInput<'_>,
+    ridge: Option<&RidgePath<'_>>,
+    t: usize,
+    f: usize,
+    fold_data: impl Fn() -> &'d Result<FoldData, crate::preprocess::PreprocessError>,
+) -> UnitRecord {
+    let trial = &input.trials[t];
+    let shortcut =
+        ridge.zip(RidgePath::handles(trial)).and_then(|(path, params)| path.unit(params, f, input.metrics).ok());
+    if let Some(s) = shortcut {
+        return UnitRecord { test: s.test, train: s.train, coefficients: Some(s.coefficients), ..ok(trial, f) };
+    }
+    match fold_data() {
+        Ok(data) => run_unit(input, trial, f, data),
+        Err(e) => failed(trial, f, e.to_string()),
+    }
+}
+
+/// The trials of one warm-start path on one fold, fitted in path order (see
+/// `trial::paths`): a record for each.
+fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData) -> Vec<UnitRecord> {
+    let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
+        let fitted = models::fit_path(&specs, data, class_names(input.dataset));
+        trials.iter().zip(fitted).map(|(trial, model)| record_of(input, trial, fold, data, model)).collect::<Vec<_>>()
+    }));
+    outcome.unwrap_or_else(|panic| {
+        let what = crate::panic::message(panic.as_ref(), "unknown");
+        trials.iter().map(|t| failed(t, fold, format!("internal error in the trainer: {what}"))).collect()
+    })
 }
 
 /// An ok record with nothing measured yet.
@@ -215,38 +247,49 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let seed = unit_seed(input.seed, &trial.id, fold);
-        let model = models::fit(&trial.spec, data, class_names(input.dataset), seed)?;
-        let test_prediction = model.predict(&data.test_x);
-        let test = score(input.metrics, &data.test_y, &test_prediction);
-        let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
-        let confusion = match (&data.test_y, &test_prediction) {
-            (Targets::Classes(y), Prediction::Probabilities(p)) => {
-                Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
-            }
-            _ => None,
-        };
-        let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
-        let notes = model.notes().iter().map(|n| n.describe(&names)).collect();
-        Ok::<_, FitError>(UnitRecord {
-            test,
-            train,
-            coefficients: model.coefficients().map(Into::into),
-            confusion,
-            loss_curve: model.loss_curve(),
-            notes,
-            ..ok(trial, fold)
-        })
+        let model = models::fit(&trial.spec, data, class_names(input.dataset), seed);
+        record_of(input, trial, fold, data, model)
     }));
-    match outcome {
-        Ok(Ok(record)) => record,
-        Ok(Err(e @ FitError::Diverged { .. })) => {
-            UnitRecord { status: Status::Diverged, ..failed(trial, fold, e.to_string()) }
+    outcome.unwrap_or_else(|panic| {
+        let what = crate::panic::message(panic.as_ref(), "unknown");
+        failed(trial, fold, format!("internal error in the trainer: {what}"))
+    })
+}
+
+/// A unit's record from its fit: both sides scored, or why it failed.
+fn record_of(
+    input: &SweepInput<'_>,
+    trial: &Trial,
+    fold: usize,
+    data: &FoldData,
+    model: Result<Box<dyn models::Fitted>, FitError>,
+) -> UnitRecord {
+    let model = match model {
+        Ok(model) => model,
+        Err(e @ FitError::Diverged { .. }) => {
+            return UnitRecord { status: Status::Diverged, ..failed(trial, fold, e.to_string()) };
         }
-        Ok(Err(e)) => failed(trial, fold, e.to_string()),
-        Err(panic) => {
-            let what = crate::panic::message(panic.as_ref(), "unknown");
-            failed(trial, fold, format!("internal error in the trainer: {what}"))
+        Err(e) => return failed(trial, fold, e.to_string()),
+    };
+    let test_prediction = model.predict(&data.test_x);
+    let test = score(input.metrics, &data.test_y, &test_prediction);
+    let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
+    let confusion = match (&data.test_y, &test_prediction) {
+        (Targets::Classes(y), Prediction::Probabilities(p)) => {
+            Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
         }
+        _ => None,
+    };
+    let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
+    let notes = model.notes().iter().map(|n| n.describe(&names)).collect();
+    UnitRecord {
+        test,
+        train,
+        coefficients: model.coefficients().map(Into::into),
+        confusion,
+        loss_curve: model.loss_curve(),
+        notes,
+        ..ok(trial, fold)
     }
 }
 

@@ -18,13 +18,15 @@ fn close(a: f64, b: f64) -> bool {
 fn the_linear_shortcut_gives_the_refitted_importance() {
     // OLS (identity head), binary logistic (sigmoid), 3-class logistic (softmax), lasso and
     // elastic net (identity, coordinate descent).
-    for (file, max_samples) in [
-        ("experiments/boston.toml", None),
-        ("experiments/breast_cancer.toml", None),
-        ("experiments/iris.toml", Some(Rows::Fraction(0.5))),
-        ("experiments/diabetes.toml", Some(Rows::Count(40))),
+    // Cold starts (path = false), so that a refit reproduces the sweep's model exactly.
+    for (file, max_samples, overrides) in [
+        ("experiments/boston.toml", None, &[][..]),
+        ("experiments/breast_cancer.toml", None, &["model.logreg.path=false"][..]),
+        ("experiments/iris.toml", Some(Rows::Fraction(0.5)), &["model.softmax.path=false"][..]),
+        ("experiments/diabetes.toml", Some(Rows::Count(40)), &["model.lasso.path=false", "model.enet.path=false"][..]),
     ] {
-        let plan = prepare(&root().join(file), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let plan = prepare(&root().join(file), &overrides).unwrap_or_else(|e| panic!("{e}"));
         let done = HashSet::new();
         let filter = UnitFilter { done: &done, shard: None };
         let records = run(&SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {});

@@ -11,6 +11,7 @@ mod explain;
 mod gd;
 mod hardening;
 mod nonlinear;
+mod paths;
 mod reports;
 mod shortcuts;
 mod sklearn;
