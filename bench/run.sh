@@ -2,12 +2,12 @@
 # runner against scikit-learn on the same work, one after the other, in one invocation.
 # Prints wall time, peak RSS, the ratio and whether the fold metrics agree. See BENCHMARKS.md.
 #
-#   bench/run.sh            # both workloads
-#   bench/run.sh svm mlp    # any of: ridge, logistic, svm, mlp
+#   bench/run.sh            # the regularization workloads, default [report]
+#   bench/run.sh svm mlp    # any of: ridge, ridge_stripped, lasso, enet, logistic, logistic_cv, svm, mlp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads=("$@")
-[ ${#workloads[@]} -gt 0 ] || workloads=(ridge logistic)
+[ ${#workloads[@]} -gt 0 ] || workloads=(ridge ridge_stripped lasso enet logistic logistic_cv)
 
 venv=bench/.venv
 if [ ! -x "$venv/bin/python" ]; then

@@ -1,20 +1,22 @@
-"""The scikit-learn side of the benchmark: the same work as bench/ridge.toml and
-bench/logistic.toml (CSV loading, the same folds, the same preprocessing), with GridSearchCV.
+"""The scikit-learn side of the benchmark: the same work as bench/WORKLOAD.toml (CSV loading,
+the same folds, the same preprocessing), with the tool a scikit-learn user would pick for it:
+GridSearchCV for ridge and for a scaled logistic pipeline, LassoCV, ElasticNetCV and
+LogisticRegressionCV for regularization paths.
 
-    python bench/sklearn_bench.py ridge|logistic OUT.json
+    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|svm|mlp OUT.json
 """
 import json
 import sys
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import ElasticNetCV, LassoCV, LogisticRegression, LogisticRegressionCV, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 workload, out = sys.argv[1], sys.argv[2]
-if workload == "ridge":
+if workload in ("ridge", "ridge_stripped"):
     df = pd.read_csv("bench/data/regression.csv")
     X, y = df.drop(columns=["y"]), df["y"]
     alphas = np.logspace(-3, 3, 10)
@@ -23,6 +25,29 @@ if workload == "ridge":
     search.fit(X, y)
     # Keyed by position in the grid: runner prints 10.0 as "10", Python as "10.0".
     result = {"mse": [[-search.cv_results_[f"split{k}_test_score"][i] for k in range(5)] for i in range(len(alphas))]}
+elif workload in ("lasso", "enet"):
+    df = pd.read_csv("bench/data/regression.csv")
+    X, y = df.drop(columns=["y"]), df["y"]
+    alphas = np.logspace(-3, 1, 20)
+    cv = KFold(5, shuffle=True, random_state=0)
+    if workload == "lasso":
+        model = LassoCV(alphas=alphas, cv=cv, n_jobs=2).fit(X, y)
+        # mse_path_ is (alphas, folds), alphas from largest to smallest; runner lists them ascending.
+        result = {"mse": model.mse_path_[::-1].tolist()}
+    else:
+        ratios = [0.2, 0.5, 0.8]
+        model = ElasticNetCV(alphas=alphas, l1_ratio=ratios, cv=cv, n_jobs=2).fit(X, y)
+        # mse_path_ is (l1_ratios, alphas descending, folds); runner's trials run alpha-major.
+        result = {"mse": [model.mse_path_[r, len(alphas) - 1 - a].tolist() for a in range(len(alphas)) for r in range(len(ratios))]}
+elif workload == "logistic_cv":
+    df = pd.read_csv("bench/data/classification.csv")
+    X, y = df.drop(columns=["label"]), df["label"]
+    cs = [0.01, 0.1, 1.0, 10.0]
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    model = LogisticRegressionCV(Cs=cs, cv=cv, tol=1e-8, max_iter=10000, scoring="neg_log_loss", refit=False, n_jobs=2)
+    model.fit(X, y)
+    # scores_[1] is (folds, Cs).
+    result = {"log_loss": (-model.scores_[1]).T.tolist()}
 elif workload in ("svm", "mlp"):
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC
