@@ -70,6 +70,14 @@ impl Target {
             Target::Classification { .. } => Task::Classification,
         }
     }
+
+    /// The number of classes; 0 for regression.
+    pub fn classes(&self) -> usize {
+        match self {
+            Target::Regression(_) => 0,
+            Target::Classification { classes, .. } => classes.len(),
+        }
+    }
 }
 
 /// The loaded, cleaned dataset every fold indexes into. Loaded once, shared by every trial.

@@ -5,9 +5,9 @@
 use crate::config::{Metric, Rows};
 use crate::data::Feature;
 use crate::metrics;
-use crate::models::{self, Fitted, Prediction};
+use crate::models::{self, Fitted, Head, Prediction};
 use crate::plan::RunPlan;
-use crate::preprocess::{prepare_fold, FoldData, Targets};
+use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, Targets};
 use crate::random::RandomState;
 use crate::spec::ModelKind;
 use crate::sweep::metric_value;
@@ -66,13 +66,6 @@ struct LinearPredictor {
     head: Head,
 }
 
-#[derive(Clone, Copy)]
-enum Head {
-    Identity,
-    Sigmoid,
-    Softmax,
-}
-
 impl LinearPredictor {
     /// The predictor of a linear kind's fold, from its record; `None` for other kinds.
     fn from_record(trial: &Trial, record: &UnitRecord) -> Option<LinearPredictor> {
@@ -97,11 +90,43 @@ impl LinearPredictor {
     }
 
     fn predict(&self, z: Array2<f64>) -> Prediction {
-        match self.head {
-            Head::Identity => Prediction::Values(z.column(0).to_owned()),
-            Head::Sigmoid => Prediction::Probabilities(models::sigmoid_probabilities(z.column(0).iter().copied())),
-            Head::Softmax => Prediction::Probabilities(models::softmax_rows(z)),
+        self.head.apply(z)
+    }
+
+    /// For metrics of predicted labels only (accuracy, precision, recall, f1): one-hot rows of
+    /// the class the probabilities would pick, without computing them, except where two
+    /// classes are too close to call from the scores.
+    fn predict_labels(&self, z: Array2<f64>) -> Prediction {
+        let outputs = z.ncols();
+        let classes = if outputs == 1 { 2 } else { outputs };
+        let mut hard = Array2::<f64>::zeros((z.nrows(), classes));
+        for (i, row) in z.rows().into_iter().enumerate() {
+            // The largest score and the runner-up's.
+            let (mut top, mut second) = (0, f64::NEG_INFINITY);
+            for k in 1..outputs {
+                if row[k] > row[top] {
+                    second = row[top];
+                    top = k;
+                } else if row[k] > second {
+                    second = row[k];
+                }
+            }
+            let close = match outputs {
+                1 => row[0].abs() < 1e-6,
+                _ => row[top] - second < 1e-9,
+            };
+            let class = if close {
+                let soft = self.head.apply(row.to_owned().insert_axis(Axis(0)));
+                let Prediction::Probabilities(p) = soft else { return self.predict(z) };
+                metrics::predicted_classes(&p)[0]
+            } else if outputs == 1 {
+                usize::from(row[0] > 0.0)
+            } else {
+                top
+            };
+            hard[[i, class]] = 1.0;
         }
+        Prediction::Probabilities(hard)
     }
 }
 
@@ -155,25 +180,31 @@ pub fn explain_with(
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut predictions = Vec::new();
     for (f, fold) in plan.split.folds.iter().enumerate() {
-        let data: FoldData = prepare_fold(&plan.dataset, &plan.experiment.preprocess, fold).ok()?;
         let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
-        let model = match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
-            Some(predictor) => FoldModel::Linear {
-                z: predictor.linear(&data.test_x),
-                columns: data.test_x.t().as_standard_layout().into_owned(),
-                predictor,
-            },
-            None => {
-                let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-                FoldModel::Fitted(models::fit(&trial.spec, &data, &classes, seed).ok()?)
-            }
-        };
-        let base_prediction = model.predict(&data.test_x);
-        let base = metric_value(metric, &data.test_y, &base_prediction);
-        if let (Targets::Regression(y), Prediction::Values(p)) = (&data.test_y, &base_prediction) {
+        let preprocess = &plan.experiment.preprocess;
+        // A linear model needs only the test part; another is refitted on the training part.
+        let (model, test_x, test_y) =
+            match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
+                Some(predictor) => {
+                    let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).ok()?;
+                    let z = predictor.linear(&test_x);
+                    let columns = test_x.t().as_standard_layout().into_owned();
+                    (FoldModel::Linear { z, columns, predictor }, test_x, test_y)
+                }
+                None => {
+                    let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).ok()?;
+                    let seed = unit_seed(plan.experiment.seed, &trial.id, f);
+                    let model = FoldModel::Fitted(models::fit(&trial.spec, &data, &classes, seed).ok()?);
+                    (model, data.test_x, data.test_y)
+                }
+            };
+        let base_prediction = model.predict(&test_x);
+        let base = metric_value(metric, &test_y, &base_prediction);
+        if let (Targets::Regression(y), Prediction::Values(p)) = (&test_y, &base_prediction) {
             predictions.extend(y.iter().copied().zip(p.iter().copied()));
         }
-        let shuffles = Shuffles { plan, trial, fold: f, data: &data, model: &model, base, max_samples };
+        let test = (&test_x, &test_y);
+        let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
         // Each feature has its own seeded stream, so the result is the same for any thread count.
         let fold_drops: Vec<Vec<f64>> =
             groups.par_iter().map(|(feature, cols)| shuffles.drops(feature, cols)).collect();
@@ -198,7 +229,8 @@ struct Shuffles<'a> {
     plan: &'a RunPlan,
     trial: &'a Trial,
     fold: usize,
-    data: &'a FoldData,
+    /// The fold's test matrix and targets.
+    test: (&'a Array2<f64>, &'a Targets),
     model: &'a FoldModel,
     base: f64,
     max_samples: Option<Rows>,
@@ -207,7 +239,7 @@ struct Shuffles<'a> {
 impl Shuffles<'_> {
     /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
     fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
-        let (plan, x) = (self.plan, &self.data.test_x);
+        let (plan, x) = (self.plan, self.test.0);
         let name = format!("permutation:{}:{feature}", self.trial.id);
         let mut rng = RandomState::new(unit_seed(plan.experiment.seed, &name, self.fold));
         let n = x.nrows();
@@ -240,11 +272,11 @@ impl Shuffles<'_> {
     /// The targets of `rows` (all when `None`) and the prediction with the columns `cols`
     /// permuted by `perm` among them.
     fn shuffled_prediction(&self, rows: Option<&[usize]>, perm: &[usize], cols: &[usize]) -> (Targets, Prediction) {
-        let x = &self.data.test_x;
+        let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let y = match rows {
-            Some(r) => self.data.test_y.select(r),
-            None => self.data.test_y.clone(),
+            Some(r) => self.test.1.select(r),
+            None => self.test.1.clone(),
         };
         let prediction = match self.model {
             FoldModel::Linear { predictor, z, columns } => {
@@ -272,7 +304,11 @@ impl Shuffles<'_> {
                         }
                     }
                 }
-                predictor.predict(z)
+                if matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
+                    predictor.predict_labels(z)
+                } else {
+                    predictor.predict(z)
+                }
             }
             FoldModel::Fitted(model) => {
                 let mut shuffled = match rows {

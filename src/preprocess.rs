@@ -125,6 +125,39 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let width = feature_names(ds, cfg.drop_first).len();
     // First fit every column's transform on the training rows, then fill both matrices
     // row by row (contiguous writes, parallel over row blocks).
+    let transforms = fit_transforms(ds, cfg, fold)?;
+    let train_x = design_matrix(&transforms, &fold.train, width);
+    let test_x = design_matrix(&transforms, &fold.test, width);
+    let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.target.classes());
+    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
+}
+
+/// Only the test part of a fold (the transforms still fitted on its training rows): what
+/// explaining a model rebuilt from its coefficients needs.
+pub fn prepare_test_part(
+    ds: &Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+) -> Result<(Array2<f64>, Targets), PreprocessError> {
+    let transforms = fit_transforms(ds, cfg, fold)?;
+    let width = feature_names(ds, cfg.drop_first).len();
+    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test)))
+}
+
+/// The target on `rows`.
+fn targets(ds: &Dataset, rows: &[usize]) -> Targets {
+    match &ds.target {
+        Target::Regression(y) => Targets::Regression(rows.iter().map(|&r| y[r]).collect()),
+        Target::Classification { labels, .. } => Targets::Classes(rows.iter().map(|&r| labels[r]).collect()),
+    }
+}
+
+/// Every column's imputation and scaling, fitted on the fold's training rows.
+fn fit_transforms<'a>(
+    ds: &'a Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+) -> Result<Vec<ColumnTransform<'a>>, PreprocessError> {
     let mut transforms = Vec::with_capacity(ds.features.len());
     let mut j = 0;
     for f in &ds.features {
@@ -145,21 +178,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
             }
         }
     }
-    let train_x = design_matrix(&transforms, &fold.train, width);
-    let test_x = design_matrix(&transforms, &fold.test, width);
-    let (train_y, test_y, n_classes) = match &ds.target {
-        Target::Regression(y) => (
-            Targets::Regression(fold.train.iter().map(|&r| y[r]).collect()),
-            Targets::Regression(fold.test.iter().map(|&r| y[r]).collect()),
-            0,
-        ),
-        Target::Classification { labels, classes } => (
-            Targets::Classes(fold.train.iter().map(|&r| labels[r]).collect()),
-            Targets::Classes(fold.test.iter().map(|&r| labels[r]).collect()),
-            classes.len(),
-        ),
-    };
-    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
+    Ok(transforms)
 }
 
 /// One feature column's fitted transform, writing into design-matrix columns from `column`.

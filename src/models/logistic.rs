@@ -29,6 +29,11 @@ impl Fitted for Binary {
         Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
     }
 
+    fn linear(&self) -> Option<super::Linear> {
+        let weights = self.weights.clone().insert_axis(ndarray::Axis(1));
+        Some(super::Linear { weights, intercepts: vec![self.intercept], head: super::Head::Sigmoid })
+    }
+
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
     }
@@ -51,6 +56,11 @@ impl Fitted for Multinomial {
             weights: self.weights.columns().into_iter().map(|c| c.to_vec()).collect(),
             intercepts: self.intercepts.to_vec(),
         })
+    }
+
+    fn linear(&self) -> Option<super::Linear> {
+        let intercepts = self.intercepts.to_vec();
+        Some(super::Linear { weights: self.weights.clone(), intercepts, head: super::Head::Softmax })
     }
 
     fn notes(&self) -> Vec<FitNote> {
@@ -78,9 +88,9 @@ pub fn fit(
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     check_classes(y, class_names)?;
-    if params.solver == LogisticSolver::Lbfgs {
+    if params.solver != LogisticSolver::Linfa {
         let start = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
-        return fit_own(params, x, y, class_names.len(), start).map(|(model, _)| model);
+        return fit_own(params, x, y, class_names.len(), Start { theta: start, hessian: None }).map(|(model, _)| model);
     }
     let n_classes = class_names.len();
     let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
@@ -121,8 +131,8 @@ fn fit_own(
     x: &Array2<f64>,
     y: &[usize],
     n_classes: usize,
-    start: Vec<f64>,
-) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
+    start: Start,
+) -> Result<(Box<dyn Fitted>, Start), FitError> {
     let (n, d) = x.dim();
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
     let (loss, outputs) = if n_classes == 2 { (Loss::LogLoss, 1) } else { (Loss::Softmax, n_classes) };
@@ -145,25 +155,48 @@ fn fit_own(
         }
         (mean_loss + penalty, g)
     };
-    let m = minimize(objective, start, tol, max_iter);
+    let newton = match params.solver {
+        LogisticSolver::NewtonCholesky => true,
+        LogisticSolver::Auto => n_classes == 2 && n > d && d <= 1000,
+        LogisticSolver::Lbfgs | LogisticSolver::Linfa => false,
+    };
+    if newton {
+        let problem = super::newton::Problem { x, y: &targets, l2, fit_intercept };
+        // An unfactorable Hessian (a singular, unpenalised direction) falls back to L-BFGS.
+        if let Some(r) = problem.minimize(start.theta.clone(), start.hessian, tol, max_iter) {
+            let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
+            let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };
+            return Ok((Box::new(model), Start { theta: r.theta, hessian: Some(r.hessian) }));
+        }
+    }
+    let m = minimize(objective, start.theta, tol, max_iter);
     if !m.value.is_finite() {
         return Err(FitError::NonFinite);
     }
-    // Stopping short is not an error (scikit-learn warns and returns the iterate): it is noted.
-    let notes = match m.stop {
-        Stop::Converged => Vec::new(),
-        Stop::MaxIterations | Stop::NoProgress => vec![FitNote::NotConverged {
-            iterations: m.iterations,
-            detail: format!("largest gradient component {:.3e} above tol {tol:e}", m.gradient),
-        }],
-    };
+    let notes = not_converged(m.stop != Stop::Converged, m.iterations, m.gradient, tol);
     let weights = unpack(&m.x);
     let model: Box<dyn Fitted> = if outputs == 1 {
         Box::new(Binary { weights: weights.w.row(0).to_owned(), intercept: weights.b[0], notes })
     } else {
         Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b), notes })
     };
-    Ok((model, m.x))
+    Ok((model, Start { theta: m.x, hessian: None }))
+}
+
+/// Where a fit starts: the previous point's solution on a path (zero otherwise) and, for
+/// Newton, its Hessian.
+struct Start {
+    theta: Vec<f64>,
+    hessian: Option<Array2<f64>>,
+}
+
+/// Stopping short is not an error (scikit-learn warns and returns the iterate): it is noted.
+fn not_converged(short: bool, iterations: usize, gradient: f64, tol: f64) -> Vec<FitNote> {
+    if !short {
+        return Vec::new();
+    }
+    let detail = format!("largest gradient component {gradient:.3e} above tol {tol:e}");
+    vec![FitNote::NotConverged { iterations, detail }]
 }
 
 /// Linear outputs: one for two classes (sigmoid), one per class otherwise (softmax).
@@ -198,11 +231,14 @@ pub fn fit_path(
     if let Err(e) = check_classes(y, class_names) {
         return path.iter().map(|_| Err(e.clone())).collect();
     }
-    let mut theta = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
+    let zero = || Start { theta: vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)], hessian: None };
+    let mut start = None;
     path.iter()
         .map(|params| {
-            let (model, solution) = fit_own(params, x, y, class_names.len(), theta.clone())?;
-            theta = solution;
+            // After a failed point the path starts again from zero.
+            let from = start.take().unwrap_or_else(zero);
+            let (model, next) = fit_own(params, x, y, class_names.len(), from)?;
+            start = Some(next);
             Ok(model)
         })
         .collect()

@@ -10,6 +10,7 @@ mod linear;
 mod logistic;
 pub mod loss;
 mod mlp;
+mod newton;
 mod svm;
 mod tree;
 
@@ -52,6 +53,62 @@ pub trait Fitted: Send + Sync {
     fn notes(&self) -> Vec<FitNote> {
         Vec::new()
     }
+    /// For a model that predicts from linear scores: its weights (features × outputs), its
+    /// intercepts and its head. Lets many models predict with one matrix product.
+    fn linear(&self) -> Option<Linear> {
+        None
+    }
+}
+
+/// A linear model's parts: `head(x·weights + intercepts)`.
+pub struct Linear {
+    pub weights: Array2<f64>,
+    pub intercepts: Vec<f64>,
+    pub head: Head,
+}
+
+/// How linear scores become a prediction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Head {
+    Identity,
+    /// Two classes: `[1 - σ(z), σ(z)]`.
+    Sigmoid,
+    Softmax,
+}
+
+impl Head {
+    pub fn apply(self, z: Array2<f64>) -> Prediction {
+        match self {
+            Head::Identity => Prediction::Values(z.column(0).to_owned()),
+            Head::Sigmoid => Prediction::Probabilities(sigmoid_probabilities(z.column(0).iter().copied())),
+            Head::Softmax => Prediction::Probabilities(softmax_rows(z)),
+        }
+    }
+}
+
+/// Every model's prediction of `x`. When all are linear, one matrix product scores them
+/// together (a path's points share the data pass); otherwise each predicts alone.
+pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> {
+    let linear: Option<Vec<Linear>> = models.iter().map(|m| m.linear()).collect();
+    let Some(linear) = linear.filter(|l| l.len() > 1) else {
+        return models.iter().map(|m| m.predict(x)).collect();
+    };
+    let views: Vec<_> = linear.iter().map(|l| l.weights.view()).collect();
+    let Ok(all) = ndarray::concatenate(ndarray::Axis(1), &views) else {
+        return models.iter().map(|m| m.predict(x)).collect();
+    };
+    let z = x.dot(&all);
+    let mut at = 0;
+    linear
+        .iter()
+        .map(|l| {
+            let width = l.weights.ncols();
+            let scores =
+                z.slice(ndarray::s![.., at..at + width]).to_owned() + &ndarray::ArrayView1::from(&l.intercepts[..]);
+            at += width;
+            l.head.apply(scores)
+        })
+        .collect()
 }
 
 /// A warning about a successful fit, recorded on its unit and shown in the report.
@@ -254,6 +311,11 @@ impl Fitted for LinearModel {
 
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
+    }
+
+    fn linear(&self) -> Option<Linear> {
+        let weights = self.weights.clone().insert_axis(ndarray::Axis(1));
+        Some(Linear { weights, intercepts: vec![self.intercept], head: Head::Identity })
     }
 }
 

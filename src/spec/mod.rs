@@ -62,13 +62,13 @@ impl ModelSpec {
     }
 
     /// Where this spec sits on a warm-start path, when it may share one (`path = true`):
-    /// lasso and elastic net by decreasing alpha, lbfgs logistic regression by increasing C,
+    /// lasso and elastic net by decreasing alpha, logistic regression by increasing C,
     /// the order scikit-learn's LassoCV and LogisticRegressionCV solve in.
     pub fn path_position(&self) -> Option<f64> {
         match self {
             ModelSpec::Lasso(p) if p.path => Some(-p.alpha),
             ModelSpec::ElasticNet(p) if p.path => Some(-p.alpha),
-            ModelSpec::LogisticRegression(p) if p.path && p.solver == LogisticSolver::Lbfgs => Some(p.c),
+            ModelSpec::LogisticRegression(p) if p.path && p.solver != LogisticSolver::Linfa => Some(p.c),
             _ => None,
         }
     }

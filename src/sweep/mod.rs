@@ -176,7 +176,17 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
         let fitted = models::fit_path(&specs, data, class_names(input.dataset));
-        trials.iter().zip(fitted).map(|(trial, model)| record_of(input, trial, fold, data, model)).collect::<Vec<_>>()
+        // The path's linear models score both parts with one matrix product each.
+        let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
+        let mut test = models::predict_many(&ok, &data.test_x).into_iter();
+        let mut train = models::predict_many(&ok, &data.train_x).into_iter();
+        let predicted = fitted.into_iter().map(|m| {
+            m.and_then(|model| match (test.next(), train.next()) {
+                (Some(test), Some(train)) => Ok(Predicted { model, test, train }),
+                _ => Err(FitError::Solver("a prediction is missing".into())),
+            })
+        });
+        trials.iter().zip(predicted).map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
     }));
     outcome.unwrap_or_else(|panic| {
         let what = crate::panic::message(panic.as_ref(), "unknown");
@@ -247,13 +257,24 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let seed = unit_seed(input.seed, &trial.id, fold);
-        let model = models::fit(&trial.spec, data, class_names(input.dataset), seed);
-        record_of(input, trial, fold, data, model)
+        let predicted = models::fit(&trial.spec, data, class_names(input.dataset), seed).map(|model| Predicted {
+            test: model.predict(&data.test_x),
+            train: model.predict(&data.train_x),
+            model,
+        });
+        record_of(input, trial, fold, data, predicted)
     }));
     outcome.unwrap_or_else(|panic| {
         let what = crate::panic::message(panic.as_ref(), "unknown");
         failed(trial, fold, format!("internal error in the trainer: {what}"))
     })
+}
+
+/// A fitted unit and its predictions of the fold's test and training parts.
+struct Predicted {
+    model: Box<dyn models::Fitted>,
+    test: Prediction,
+    train: Prediction,
 }
 
 /// A unit's record from its fit: both sides scored, or why it failed.
@@ -262,18 +283,17 @@ fn record_of(
     trial: &Trial,
     fold: usize,
     data: &FoldData,
-    model: Result<Box<dyn models::Fitted>, FitError>,
+    predicted: Result<Predicted, FitError>,
 ) -> UnitRecord {
-    let model = match model {
-        Ok(model) => model,
+    let Predicted { model, test: test_prediction, train: train_prediction } = match predicted {
+        Ok(p) => p,
         Err(e @ FitError::Diverged { .. }) => {
             return UnitRecord { status: Status::Diverged, ..failed(trial, fold, e.to_string()) };
         }
         Err(e) => return failed(trial, fold, e.to_string()),
     };
-    let test_prediction = model.predict(&data.test_x);
     let test = score(input.metrics, &data.test_y, &test_prediction);
-    let train = score(input.metrics, &data.train_y, &model.predict(&data.train_x));
+    let train = score(input.metrics, &data.train_y, &train_prediction);
     let confusion = match (&data.test_y, &test_prediction) {
         (Targets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))

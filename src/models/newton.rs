@@ -1,0 +1,147 @@
+//! Newton's method with a Cholesky solve for binary logistic regression, as scikit-learn's
+//! `newton-cholesky` solver: a damped Newton step on the Hessian `XᵀDX / n + l2` (a weighted
+//! Gram matrix, by blocks of rows and matrix products). With many more rows than columns it
+//! needs a handful of passes where L-BFGS needs dozens. The Hessian costs about as much as
+//! p gradient passes, so it is kept while steps keep converging fast (the gradient falls by
+//! 4× or more per step) and handed along a warm-started path of C values.
+
+use super::linalg::cholesky_solve;
+use ndarray::{s, Array1, Array2};
+use rayon::prelude::*;
+
+/// Rows per parallel block; blocks are summed in order, so results never depend on threads.
+const BLOCK: usize = 4096;
+
+pub struct Newton {
+    /// `(w, b)`; `b` is 0 without an intercept.
+    pub theta: Vec<f64>,
+    /// The data part of the last Hessian used (`XᵀDX / n`, no penalty), for the next point
+    /// of a path.
+    pub hessian: Array2<f64>,
+    pub iterations: usize,
+    /// The largest gradient component at `theta`.
+    pub gradient: f64,
+    pub converged: bool,
+}
+
+/// The problem: mean log-loss of `x·w + b` against 0/1 targets `y`, plus `l2/2 ||w||²`.
+pub struct Problem<'a> {
+    pub x: &'a Array2<f64>,
+    pub y: &'a [f64],
+    pub l2: f64,
+    pub fit_intercept: bool,
+}
+
+impl Problem<'_> {
+    /// Loss and gradient at `theta` (penalty included), and the data part of the Hessian
+    /// when `hessian` is asked for, over `(w, b)`.
+    fn pass(&self, theta: &[f64], hessian: bool) -> (f64, Array1<f64>, Option<Array2<f64>>) {
+        let (n, d) = self.x.dim();
+        let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
+                let xb = self.x.slice(s![rows.clone(), ..]);
+                let mut weighted = Array2::<f64>::zeros((if hessian { rows.len() } else { 0 }, d + 1));
+                let mut grad = Array1::<f64>::zeros(d + 1);
+                let mut loss = 0.0;
+                for (i, r) in rows.enumerate() {
+                    let xi = xb.row(i);
+                    let z = theta[d] + xi.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>();
+                    let (l, p) = log_loss(z, self.y[r]);
+                    loss += l;
+                    let dz = p - self.y[r];
+                    for j in 0..d {
+                        grad[j] += dz * xi[j];
+                    }
+                    grad[d] += dz;
+                    if hessian {
+                        let h = (p * (1.0 - p)).sqrt();
+                        for j in 0..d {
+                            weighted[[i, j]] = h * xi[j];
+                        }
+                        weighted[[i, d]] = h;
+                    }
+                }
+                (loss, grad, weighted.t().dot(&weighted))
+            })
+            .collect();
+        let mut total = (0.0, Array1::zeros(d + 1), Array2::zeros((d + 1, d + 1)));
+        for (l, g, h) in blocks {
+            total.0 += l;
+            total.1 += &g;
+            total.2 += &h;
+        }
+        let inv = 1.0 / n.max(1) as f64;
+        let (mut loss, mut grad) = (total.0 * inv, total.1 * inv);
+        for j in 0..d {
+            loss += 0.5 * self.l2 * theta[j] * theta[j];
+            grad[j] += self.l2 * theta[j];
+        }
+        (loss, grad, hessian.then(|| total.2 * inv))
+    }
+
+    /// Newton iterations from `start` until the largest gradient component is at most
+    /// `tol`; `hessian` is a previous data Hessian to start with. `None` when the Hessian
+    /// cannot be factored or no step helps (the caller takes L-BFGS).
+    pub fn minimize(&self, start: Vec<f64>, hessian: Option<Array2<f64>>, tol: f64, max_iter: usize) -> Option<Newton> {
+        let d = self.x.ncols();
+        let free = if self.fit_intercept { d + 1 } else { d };
+        let (mut theta, mut hessian) = (start, hessian);
+        let (mut loss, mut grad, _) = self.pass(&theta, false);
+        let mut previous_gmax = f64::INFINITY;
+        for iteration in 0..=max_iter {
+            let g = grad.slice(s![..free]).to_owned();
+            let gmax = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            if gmax <= tol || iteration == max_iter {
+                let hessian = match hessian {
+                    Some(h) => h,
+                    None => self.pass(&theta, true).2?,
+                };
+                return Some(Newton { theta, hessian, iterations: iteration, gradient: gmax, converged: gmax <= tol });
+            }
+            // A fresh Hessian when there is none or the last step converged slowly.
+            if hessian.is_none() || gmax > 0.25 * previous_gmax {
+                hessian = self.pass(&theta, true).2;
+            }
+            previous_gmax = gmax;
+            let mut h = hessian.as_ref()?.slice(s![..free, ..free]).to_owned();
+            for j in 0..d {
+                h[[j, j]] += self.l2;
+            }
+            let step = cholesky_solve(&h, &(-&g))?;
+            (theta, loss, grad) = self.line_search(&theta, &step, loss, g.dot(&step))?;
+        }
+        None
+    }
+
+    /// Backtracking (Armijo) along `step`, each trial one pass that also gives the gradient
+    /// the next iteration needs. Near the optimum a step that keeps the loss level to
+    /// rounding is taken too, and the gradient test decides. `None` when no step helps.
+    fn line_search(
+        &self,
+        theta: &[f64],
+        step: &Array1<f64>,
+        loss: f64,
+        slope: f64,
+    ) -> Option<(Vec<f64>, f64, Array1<f64>)> {
+        let mut t = 1.0;
+        while t >= 1e-10 {
+            let trial: Vec<f64> =
+                theta.iter().enumerate().map(|(j, &v)| if j < step.len() { v + t * step[j] } else { v }).collect();
+            let (f, grad, _) = self.pass(&trial, false);
+            if f <= loss + 1e-4 * t * slope || f <= loss + 1e-13 * loss.abs() {
+                return Some((trial, f, grad));
+            }
+            t *= 0.5;
+        }
+        None
+    }
+}
+
+/// `log(1 + e^z) - y z` and `σ(z)`, without overflow.
+fn log_loss(z: f64, y: f64) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    (z.max(0.0) + e.ln_1p() - y * z, p)
+}
