@@ -62,3 +62,24 @@ fn a_path_gives_the_same_records_in_shards_and_after_a_resume() {
     let expected: Vec<UnitRecord> = whole.iter().skip(1).step_by(2).cloned().collect();
     assert_eq!(rest, expected);
 }
+
+#[test]
+fn newton_cholesky_and_lbfgs_reach_the_same_logistic_fit() {
+    let none = HashSet::new();
+    let base = ["model.logreg.tol=1e-10", "model.logreg.path=false"];
+    let newton = sweep(
+        &plan("experiments/breast_cancer.toml", &[&base[..], &["model.logreg.solver=newton_cholesky"]].concat()),
+        &none,
+        None,
+    );
+    let lbfgs = sweep(
+        &plan("experiments/breast_cancer.toml", &[&base[..], &["model.logreg.solver=lbfgs"]].concat()),
+        &none,
+        None,
+    );
+    for (a, b) in newton.iter().zip(&lbfgs) {
+        let (x, y) = (a.test[&Metric::LogLoss].unwrap(), b.test[&Metric::LogLoss].unwrap());
+        assert!((x - y).abs() <= 1e-7 * y.abs(), "{} fold {}: {x} vs {y}", a.trial, a.fold);
+        assert_eq!(a.test[&Metric::Accuracy], b.test[&Metric::Accuracy]);
+    }
+}
