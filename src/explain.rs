@@ -249,6 +249,8 @@ impl Shuffles<'_> {
             None => n,
         };
         let metric = plan.rank_by;
+        // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
+        let mut buffer = None;
         (0..REPEATS)
             .map(|_| {
                 // scikit-learn draws the rows first (without replacement), then shuffles.
@@ -258,7 +260,7 @@ impl Shuffles<'_> {
                     r
                 });
                 let perm = rng.permutation(m);
-                let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols);
+                let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols, &mut buffer);
                 let s = metric_value(metric, &y, &prediction);
                 if metric.higher_is_better() {
                     self.base - s
@@ -271,7 +273,13 @@ impl Shuffles<'_> {
 
     /// The targets of `rows` (all when `None`) and the prediction with the columns `cols`
     /// permuted by `perm` among them.
-    fn shuffled_prediction(&self, rows: Option<&[usize]>, perm: &[usize], cols: &[usize]) -> (Targets, Prediction) {
+    fn shuffled_prediction(
+        &self,
+        rows: Option<&[usize]>,
+        perm: &[usize],
+        cols: &[usize],
+        buffer: &mut Option<Array2<f64>>,
+    ) -> (Targets, Prediction) {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let y = match rows {
@@ -311,16 +319,16 @@ impl Shuffles<'_> {
                 }
             }
             FoldModel::Fitted(model) => {
-                let mut shuffled = match rows {
-                    Some(r) => x.select(Axis(0), r),
-                    None => x.clone(),
+                let shuffled = match rows {
+                    Some(r) => buffer.insert(x.select(Axis(0), r)),
+                    None => buffer.get_or_insert_with(|| x.clone()),
                 };
                 for &c in cols {
                     for (i, &p) in perm.iter().enumerate() {
                         shuffled[[i, c]] = x[[row(p), c]];
                     }
                 }
-                model.predict(&shuffled)
+                model.predict(shuffled)
             }
         };
         (y, prediction)
