@@ -103,10 +103,16 @@ pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> 
         .iter()
         .map(|l| {
             let width = l.weights.ncols();
-            let scores =
-                z.slice(ndarray::s![.., at..at + width]).to_owned() + &ndarray::ArrayView1::from(&l.intercepts[..]);
+            let block = z.slice(ndarray::s![.., at..at + width]);
             at += width;
-            l.head.apply(scores)
+            match (l.head, l.intercepts.as_slice()) {
+                // One output: the column with its intercept, in one pass.
+                (Head::Identity, &[b]) => Prediction::Values(block.column(0).mapv(|v| v + b)),
+                (Head::Sigmoid, &[b]) => {
+                    Prediction::Probabilities(sigmoid_probabilities(block.column(0).iter().map(|v| v + b)))
+                }
+                (head, intercepts) => head.apply(block.to_owned() + &ndarray::ArrayView1::from(intercepts)),
+            }
         })
         .collect()
 }
