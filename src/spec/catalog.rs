@@ -69,7 +69,8 @@ impl KindSpec {
 }
 
 const GD_ENGINE: &str = "runner's gradient-descent trainer";
-const CD_ENGINE: &str = "own cyclic coordinate descent on centred data, duality-gap stop (sklearn's cd_fast)";
+const CD_ENGINE: &str =
+    "own cyclic coordinate descent (sklearn's cd_fast) on the fold's centred Gram matrix when rows > columns, duality-gap stop";
 
 pub static KINDS: &[KindSpec] = &[
     KindSpec {
@@ -106,7 +107,7 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         kind: ModelKind::LogisticRegression,
-        engine: "own L-BFGS over a fused loss/gradient pass (default), or linfa-logistic",
+        engine: "own Newton-Cholesky (two classes) or L-BFGS, both as scikit-learn's, or linfa-logistic",
         task: TaskSupport::Classification,
         summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
         groups: &[LogisticParams::SPECS],

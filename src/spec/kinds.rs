@@ -166,8 +166,8 @@ params! {
     /// `logistic_regression`.
     LogisticParams {
         c: f64 = F(1.0), POSITIVE, "inverse L2 strength (sklearn's C)";
-        max_iter: usize = I(1000), ITERATIONS, "L-BFGS iterations";
-        tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs)";
+        max_iter: usize = I(1000), ITERATIONS, "solver iterations";
+        tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs and newton-cholesky)";
         solver: LogisticSolver = S("auto"), choice::<LogisticSolver>(), "auto: newton_cholesky for two classes when rows > columns <= 1000, else lbfgs; lbfgs and newton_cholesky are runner's own (as scikit-learn's); linfa: linfa-logistic's L-BFGS";
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
         path: bool = B(true), BOOL, "warm-start along the grid's c axis within a fold, smallest c first (as LogisticRegressionCV; not with linfa); false: each c from zero";
