@@ -159,6 +159,10 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     let ypad = (yhi - ylo).abs().max(1e-12) * 0.08;
     let log_x = xlo > 0.0 && xhi / xlo >= 100.0;
     let title = format!("{model}: test {} against {axis} (mean ± std over folds)", m.name());
+    // The legend goes in the upper corner the first line leaves empty.
+    let first = &groups[0].1;
+    let rising = first.last().map(|p| p.1) > first.first().map(|p| p.1);
+    let legend_corner = if rising { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
         builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
@@ -181,7 +185,12 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
                         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
                     chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
                 }
-                chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+                chart
+                    .configure_series_labels()
+                    .position(legend_corner)
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .draw()?;
             }};
         }
         let (x0, x1) = if xhi > xlo { (xlo, xhi) } else { (xlo - 0.5, xhi + 0.5) };
