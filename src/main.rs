@@ -1,4 +1,5 @@
-//! `runner`: config → data → preprocess → split → models → sweep → metrics → report.
+//! `runner`: config → data → split → preprocess → models → metrics → trial → plan → sweep →
+//! explain → report (see ARCHITECTURE.md).
 //! The binary is the I/O shell around the library: `commands/` reads files, runs sweeps and
 //! writes reports.
 

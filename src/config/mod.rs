@@ -97,6 +97,17 @@ pub struct PreprocessConfig {
     pub drop_first: bool,
 }
 
+/// No `[preprocess]` table: gaps are errors, nothing is scaled.
+impl Default for PreprocessConfig {
+    fn default() -> Self {
+        PreprocessConfig {
+            default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
+            columns: BTreeMap::new(),
+            drop_first: false,
+        }
+    }
+}
+
 impl PreprocessConfig {
     pub fn rule_for(&self, column: &str) -> &ColumnRule {
         self.columns.get(column).unwrap_or(&self.default_rule)
@@ -234,6 +245,20 @@ pub struct ReportConfig {
     pub permutation_importance: bool,
     /// Test rows each shuffle scores (scikit-learn's `max_samples`); all when `None`.
     pub permutation_max_samples: Option<Rows>,
+}
+
+/// No `[report]` table: every format, the task's metrics, permutation importance.
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            dir: None,
+            formats: vec![Format::Md, Format::Json, Format::Svg],
+            metrics: None,
+            rank_by: None,
+            permutation_importance: true,
+            permutation_max_samples: None,
+        }
+    }
 }
 
 /// A checked experiment: everything the later stages need, with every value validated.

@@ -379,17 +379,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             &["name", "description", "seed", "max_units", "dataset", "preprocess", "split", "model", "report"],
         );
 
-        let name = self.required_string(&root, "name").and_then(|(n, span)| {
-            let ok =
-                !n.is_empty() && n != "." && n != ".." && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
-            if !ok {
-                self.err(
-                    &span,
-                    format!("`name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `{n}`"),
-                );
-            }
-            ok.then_some(n)
-        });
+        let name = self.experiment_name(&root);
         let description = self.string(&root, "description").map(|(s, _)| s);
         let seed = if root.get("seed").is_some() {
             self.integer(&root, "seed", 0, u32::MAX as i64).map(|s| s as u32)
@@ -413,11 +403,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         };
         let preprocess = match root.get("preprocess") {
             Some(v) => self.table(v, "[preprocess]".into()).and_then(|t| self.preprocess(&t)),
-            None => Some(PreprocessConfig {
-                default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
-                columns: BTreeMap::new(),
-                drop_first: false,
-            }),
+            None => Some(PreprocessConfig::default()),
         };
         let split = match root.get("split") {
             Some(v) => self.table(v, "[split]".into()).and_then(|t| self.split(&t)),
@@ -426,14 +412,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let models = self.models(root.get("model"));
         let report = match root.get("report") {
             Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
-            None => Some(ReportConfig {
-                dir: None,
-                formats: vec![Format::Md, Format::Json, Format::Svg],
-                metrics: None,
-                rank_by: None,
-                permutation_importance: true,
-                permutation_max_samples: None,
-            }),
+            None => Some(ReportConfig::default()),
         };
 
         let sha256 = format!("{:x}", Sha256::digest(text.as_bytes()));
@@ -452,6 +431,19 @@ impl<'d, 'a> Walker<'d, 'a> {
             report: report?,
             locations: std::mem::take(&mut self.locations),
         })
+    }
+
+    /// The experiment's name: it names the report folder.
+    fn experiment_name(&mut self, root: &Table<'_, '_>) -> Option<String> {
+        let (n, span) = self.required_string(root, "name")?;
+        let ok = !n.is_empty() && n != "." && n != ".." && n.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c));
+        if !ok {
+            self.err(
+                &span,
+                format!("`name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `{n}`"),
+            );
+        }
+        ok.then_some(n)
     }
 
     fn dataset(&mut self, t: &Table<'_, '_>, base_dir: &Path) -> Option<DatasetConfig> {

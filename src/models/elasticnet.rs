@@ -152,8 +152,12 @@ pub fn coordinate_descent(
 /// scikit-learn's duality gap for the residual `r = y - Xw`.
 fn duality_gap(columns: &Array2<f64>, y: &Array1<f64>, r: &Array1<f64>, w: &Array1<f64>, penalty: Penalty) -> f64 {
     let xta = columns.dot(r) - &(w * penalty.l2);
+    gap(&xta, r.dot(r), r.dot(y), w, penalty)
+}
+
+/// The gap from `Xᵀr - l2·w`, `||r||²` and `r·y`, however they were computed.
+fn gap(xta: &Array1<f64>, r_norm2: f64, r_dot_y: f64, w: &Array1<f64>, penalty: Penalty) -> f64 {
     let dual_norm = xta.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let r_norm2 = r.dot(r);
     let (scale, mut gap) = if dual_norm > penalty.l1 {
         let c = penalty.l1 / dual_norm;
         (c, 0.5 * (r_norm2 + r_norm2 * c * c))
@@ -161,7 +165,7 @@ fn duality_gap(columns: &Array2<f64>, y: &Array1<f64>, r: &Array1<f64>, w: &Arra
         (1.0, r_norm2)
     };
     let l1_norm: f64 = w.iter().map(|v| v.abs()).sum();
-    gap += penalty.l1 * l1_norm - scale * r.dot(y) + 0.5 * penalty.l2 * (1.0 + scale * scale) * w.dot(w);
+    gap += penalty.l1 * l1_norm - scale * r_dot_y + 0.5 * penalty.l2 * (1.0 + scale * scale) * w.dot(w);
     gap
 }
 
@@ -214,17 +218,7 @@ fn gram_descent(
 fn gram_duality_gap(xty: &Array1<f64>, y_norm2: f64, h: &Array1<f64>, w: &Array1<f64>, penalty: Penalty) -> f64 {
     let q_dot_w = xty.dot(w);
     let xta = xty - h - &(w * penalty.l2);
-    let dual_norm = xta.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let r_norm2 = y_norm2 + w.dot(h) - 2.0 * q_dot_w;
-    let (scale, mut gap) = if dual_norm > penalty.l1 {
-        let c = penalty.l1 / dual_norm;
-        (c, 0.5 * (r_norm2 + r_norm2 * c * c))
-    } else {
-        (1.0, r_norm2)
-    };
-    let l1_norm: f64 = w.iter().map(|v| v.abs()).sum();
-    gap += penalty.l1 * l1_norm - scale * (y_norm2 - q_dot_w) + 0.5 * penalty.l2 * (1.0 + scale * scale) * w.dot(w);
-    gap
+    gap(&xta, y_norm2 + w.dot(h) - 2.0 * q_dot_w, y_norm2 - q_dot_w, w, penalty)
 }
 
 #[cfg(test)]

@@ -123,6 +123,51 @@ fn test_blocks(folds: &[Fold], n: usize) -> Option<Vec<usize>> {
     Some(block_of)
 }
 
+/// Each block's statistics, in coordinates shifted by the global means: every (block,
+/// chunk of rows) in parallel, each block's chunks added in order.
+fn block_stats(
+    columns: &[&[f64]],
+    y: &[f64],
+    shift_x: &Array1<f64>,
+    shift_y: f64,
+    block_of: &[usize],
+    n_blocks: usize,
+) -> Vec<BlockStats> {
+    let d = columns.len();
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
+    for (r, &b) in block_of.iter().enumerate() {
+        rows_of[b].push(r);
+    }
+    let work: Vec<(usize, &[usize])> =
+        rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
+    let partials: Vec<(usize, BlockStats)> = work
+        .par_iter()
+        .map(|&(b, rows)| {
+            let mut x = Array2::<f64>::zeros((rows.len(), d));
+            for (j, col) in columns.iter().enumerate() {
+                for (i, &r) in rows.iter().enumerate() {
+                    x[[i, j]] = col[r] - shift_x[j];
+                }
+            }
+            let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
+            let stats = BlockStats {
+                n: rows.len() as f64,
+                sx: x.sum_axis(ndarray::Axis(0)),
+                sy: yc.sum(),
+                syy: yc.dot(&yc),
+                xx: x.t().dot(&x),
+                xy: x.t().dot(&yc),
+            };
+            (b, stats)
+        })
+        .collect();
+    let mut blocks = vec![BlockStats::zeros(d); n_blocks];
+    for (b, s) in &partials {
+        blocks[*b].add(s);
+    }
+    blocks
+}
+
 impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
@@ -171,38 +216,7 @@ impl<'a> RidgePath<'a> {
         }
         let shift_x = Array1::from_iter(columns.iter().map(|c| c.iter().sum::<f64>() / n as f64));
         let shift_y = y.iter().sum::<f64>() / n as f64;
-        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); folds.len() + 1];
-        for (r, &b) in block_of.iter().enumerate() {
-            rows_of[b].push(r);
-        }
-        // Every (block, chunk) in parallel; each block's chunks are added in order.
-        let work: Vec<(usize, &[usize])> =
-            rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
-        let partials: Vec<(usize, BlockStats)> = work
-            .par_iter()
-            .map(|&(b, rows)| {
-                let mut x = Array2::<f64>::zeros((rows.len(), d));
-                for (j, col) in columns.iter().enumerate() {
-                    for (i, &r) in rows.iter().enumerate() {
-                        x[[i, j]] = col[r] - shift_x[j];
-                    }
-                }
-                let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-                let stats = BlockStats {
-                    n: rows.len() as f64,
-                    sx: x.sum_axis(ndarray::Axis(0)),
-                    sy: yc.sum(),
-                    syy: yc.dot(&yc),
-                    xx: x.t().dot(&x),
-                    xy: x.t().dot(&yc),
-                };
-                (b, stats)
-            })
-            .collect();
-        let mut blocks = vec![BlockStats::zeros(d); folds.len() + 1];
-        for (b, s) in &partials {
-            blocks[*b].add(s);
-        }
+        let blocks = block_stats(&columns, y, &shift_x, shift_y, &block_of, folds.len() + 1);
         let mut total = BlockStats::zeros(d);
         for b in &blocks {
             total.add(b);
