@@ -117,17 +117,9 @@ pub fn run(
                 todo.par_iter()
                     .filter(|_| !stop.load(Ordering::Relaxed))
                     .flat_map_iter(|path| {
-                        let records: Vec<(usize, UnitRecord)> = match path.as_slice() {
-                            [t] => vec![(*t, single_unit(input, ridge, *t, f, fold_data))],
-                            _ => match fold_data() {
-                                Ok(data) => path.iter().copied().zip(run_path(input, path, f, data)).collect(),
-                                Err(e) => {
-                                    path.iter().map(|&t| (t, failed(&input.trials[t], f, e.to_string()))).collect()
-                                }
-                            },
-                        };
                         // A path runs whole (its warm starts need every point); only the
                         // units this run wants are kept.
+                        let records = path_records(input, ridge, path, f, fold_data);
                         records.into_iter().filter(|(t, _)| wants(*t)).map(|(t, record)| {
                             let record = note_missing_metrics(require_rank_metric(record, input.rank_by));
                             sink(&record);
@@ -145,6 +137,23 @@ pub fn run(
     let mut records: Vec<(usize, UnitRecord)> = per_fold.into_iter().flatten().collect();
     records.sort_by_key(|(t, r)| (*t, r.fold));
     records.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The records of one path (or single trial) on fold `f`, by trial index.
+fn path_records<'d>(
+    input: &SweepInput<'_>,
+    ridge: Option<&RidgePath<'_>>,
+    path: &[usize],
+    f: usize,
+    fold_data: impl Fn() -> &'d Result<FoldData, crate::preprocess::PreprocessError>,
+) -> Vec<(usize, UnitRecord)> {
+    match path {
+        [t] => vec![(*t, single_unit(input, ridge, *t, f, fold_data))],
+        _ => match fold_data() {
+            Ok(data) => path.iter().copied().zip(run_path(input, path, f, data)).collect(),
+            Err(e) => path.iter().map(|&t| (t, failed(&input.trials[t], f, e.to_string()))).collect(),
+        },
+    }
 }
 
 /// One trial on one fold: the ridge shortcut when it applies, else a fit. The shortcut's
