@@ -179,25 +179,8 @@ pub fn explain_with(
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut predictions = Vec::new();
-    for (f, fold) in plan.split.folds.iter().enumerate() {
-        let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
-        let preprocess = &plan.experiment.preprocess;
-        // A linear model needs only the test part; another is refitted on the training part.
-        let (model, test_x, test_y) =
-            match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
-                Some(predictor) => {
-                    let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).ok()?;
-                    let z = predictor.linear(&test_x);
-                    let columns = test_x.t().as_standard_layout().into_owned();
-                    (FoldModel::Linear { z, columns, predictor }, test_x, test_y)
-                }
-                None => {
-                    let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).ok()?;
-                    let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-                    let model = FoldModel::Fitted(models::fit(&trial.spec, &data, &classes, seed).ok()?);
-                    (model, data.test_x, data.test_y)
-                }
-            };
+    for f in 0..plan.split.folds.len() {
+        let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, &base_prediction);
         if let (Targets::Regression(y), Prediction::Values(p)) = (&test_y, &base_prediction) {
@@ -222,6 +205,61 @@ pub fn explain_with(
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     Some(Explanation { trial: trial.id.clone(), metric, repeats: REPEATS, permutation_importance, predictions })
+}
+
+/// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
+/// its record and needs only the test part; another is refitted on the training part.
+fn fold_model(
+    plan: &RunPlan,
+    trial: &Trial,
+    records: &[UnitRecord],
+    f: usize,
+    classes: &[String],
+    linear_shortcut: bool,
+) -> Option<(FoldModel, Array2<f64>, Targets)> {
+    let fold = plan.split.folds.get(f)?;
+    let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
+    let preprocess = &plan.experiment.preprocess;
+    match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
+        Some(predictor) => {
+            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).ok()?;
+            let z = predictor.linear(&test_x);
+            let columns = test_x.t().as_standard_layout().into_owned();
+            Some((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+        }
+        None => {
+            let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).ok()?;
+            let seed = unit_seed(plan.experiment.seed, &trial.id, f);
+            let model = FoldModel::Fitted(models::fit(&trial.spec, &data, classes, seed).ok()?);
+            Some((model, data.test_x, data.test_y))
+        }
+    }
+}
+
+/// A trial's out-of-fold predictions, as scikit-learn's `cross_val_predict` gives them:
+/// every fold's test rows, predicted by the model fitted on that fold's training part.
+#[derive(Debug, Clone)]
+pub struct OutOfFold {
+    pub trial: String,
+    /// Per fold: the test rows (row numbers in the file, from 0), their targets and the
+    /// prediction.
+    pub folds: Vec<(Vec<usize>, Targets, Prediction)>,
+}
+
+/// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
+pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
+    let classes: Vec<String> = match &plan.dataset.target {
+        crate::data::Target::Classification { classes, .. } => classes.clone(),
+        crate::data::Target::Regression(_) => Vec::new(),
+    };
+    let folds = (0..plan.split.folds.len())
+        .map(|f| {
+            let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, true)?;
+            let rows = plan.split.folds[f].test.iter().map(|&r| plan.dataset.file_rows[r]).collect();
+            Some((rows, test_y, model.predict(&test_x)))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(OutOfFold { trial: trial.id.clone(), folds })
 }
 
 /// One fold's shuffles of each feature group.

@@ -10,6 +10,7 @@ pub use compare::compare;
 pub use merge::merge;
 pub use run::run;
 
+use runner::config::PredictionsScope;
 use runner::explain;
 use runner::plan::{self, RunPlan};
 use runner::report::{self, write_atomic, Destination, Report};
@@ -57,8 +58,22 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     } else {
         None
     };
-    let report = report::build(plan, trials, explanation, run);
+    let predictions = out_of_fold(plan, &trials, records);
+    let report = report::build(plan, trials, explanation, predictions, run);
     write_report(plan, &report, dir)
+}
+
+/// The out-of-fold predictions `[report] predictions` asks for: the best trial's, every ok
+/// trial's, or none.
+fn out_of_fold(plan: &RunPlan, trials: &[report::TrialReport], records: &[UnitRecord]) -> Vec<explain::OutOfFold> {
+    let best = report::best_trial(trials, plan.rank_by);
+    let ids: Vec<&str> = match plan.experiment.report.predictions {
+        PredictionsScope::None => Vec::new(),
+        PredictionsScope::Best => best.as_ref().map(|b| b.trial.as_str()).into_iter().collect(),
+        PredictionsScope::All => trials.iter().filter(|t| t.status == Status::Ok).map(|t| t.id.as_str()).collect(),
+    };
+    let wanted = plan.trials.iter().filter(|t| ids.contains(&t.id.as_str()));
+    wanted.filter_map(|t| explain::out_of_fold(plan, t, records)).collect()
 }
 
 /// Runs the exporters `[report] formats` asks for, writes their files and prints the rest.

@@ -59,7 +59,7 @@ macro_rules! named {
         }
     )*};
 }
-named!(Task, Impute, Scale, SplitMethod, Metric, Format);
+named!(Task, Impute, Scale, SplitMethod, Metric, Format, PredictionsScope);
 
 /// How one feature column is cleaned: the file-wide `[preprocess]` settings with any
 /// `[preprocess.columns.NAME]` override applied.
@@ -228,6 +228,18 @@ pub enum Format {
     Svg,
 }
 
+/// Which trials' out-of-fold predictions go to predictions.csv.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum PredictionsScope {
+    Best,
+    All,
+    None,
+}
+
 /// A number of rows, or a share of them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rows {
@@ -245,6 +257,8 @@ pub struct ReportConfig {
     pub permutation_importance: bool,
     /// Test rows each shuffle scores (scikit-learn's `max_samples`); all when `None`.
     pub permutation_max_samples: Option<Rows>,
+    /// Out-of-fold predictions written to predictions.csv.
+    pub predictions: PredictionsScope,
 }
 
 /// No `[report]` table: every format, the task's metrics, permutation importance.
@@ -257,6 +271,7 @@ impl Default for ReportConfig {
             rank_by: None,
             permutation_importance: true,
             permutation_max_samples: None,
+            predictions: PredictionsScope::Best,
         }
     }
 }

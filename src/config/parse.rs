@@ -944,8 +944,20 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {
         self.check_keys(
             t,
-            &["dir", "formats", "metrics", "rank_by", "permutation_importance", "permutation_max_samples"],
+            &[
+                "dir",
+                "formats",
+                "metrics",
+                "rank_by",
+                "permutation_importance",
+                "permutation_max_samples",
+                "predictions",
+            ],
         );
+        let predictions = match t.get("predictions") {
+            Some(_) => self.choice::<PredictionsScope>(t, "predictions"),
+            None => Some(PredictionsScope::Best),
+        };
         let max_samples = match t.get("permutation_max_samples") {
             Some(v) => self.max_samples(v).map(Some),
             None => Some(None),
@@ -990,7 +1002,16 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(None),
         };
         let (formats, metrics, rank_by, permutation_max_samples) = (formats?, metrics?, rank_by?, max_samples?);
-        Some(ReportConfig { dir, formats, metrics, rank_by, permutation_importance, permutation_max_samples })
+        let predictions = predictions?;
+        Some(ReportConfig {
+            dir,
+            formats,
+            metrics,
+            rank_by,
+            permutation_importance,
+            permutation_max_samples,
+            predictions,
+        })
     }
 
     /// `permutation_max_samples`: a row count >= 1 or a fraction in (0, 1].

@@ -2,7 +2,7 @@
 //! text for the terminal). Which ones run, and in what order, is decided in [`exporters`]
 //! alone; an exporter sees the outputs of those before it (report.md links the plots).
 
-use super::{leaderboard_text, markdown, plots, Report};
+use super::{leaderboard_text, markdown, plots, predictions, Report};
 use crate::config::Format;
 
 /// Where an output goes.
@@ -30,10 +30,10 @@ pub trait Exporter {
     fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output>;
 }
 
-/// The exporters `[report] formats` asks for, in the order they run: plots first, since
-/// report.md links them; the leaderboard on the terminal always.
+/// The exporters `[report] formats` asks for, in the order they run: plots and
+/// predictions.csv first, since report.md links them; the leaderboard on the terminal always.
 pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
-    let mut out: Vec<Box<dyn Exporter>> = Vec::new();
+    let mut out: Vec<Box<dyn Exporter>> = vec![Box::new(PredictionsExporter)];
     for (format, exporter) in [
         (Format::Svg, Box::new(SvgExporter) as Box<dyn Exporter>),
         (Format::Json, Box::new(JsonExporter)),
@@ -58,19 +58,33 @@ impl Exporter for JsonExporter {
     }
 }
 
+/// `predictions.csv`, when the report holds out-of-fold predictions.
+pub struct PredictionsExporter;
+
+impl Exporter for PredictionsExporter {
+    fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
+        if report.predictions.is_empty() {
+            return Vec::new();
+        }
+        vec![Output::file("predictions.csv".into(), predictions::render(report).into_bytes())]
+    }
+}
+
 /// `report.md`, linking the plots written before it.
 pub struct MarkdownExporter;
 
 impl Exporter for MarkdownExporter {
     fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output> {
-        let plots: Vec<&str> = earlier
+        let files: Vec<&str> = earlier
             .iter()
             .filter_map(|o| match &o.destination {
-                Destination::File(path) => path.strip_prefix("plots/"),
+                Destination::File(path) => Some(path.as_str()),
                 Destination::Stdout => None,
             })
             .collect();
-        vec![Output::file("report.md".into(), markdown::render(report, &plots).into_bytes())]
+        let plots: Vec<&str> = files.iter().filter_map(|f| f.strip_prefix("plots/")).collect();
+        let predictions = files.contains(&"predictions.csv");
+        vec![Output::file("report.md".into(), markdown::render(report, &plots, predictions).into_bytes())]
     }
 }
 

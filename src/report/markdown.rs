@@ -79,10 +79,11 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
     }
 }
 
-/// The whole document; `plots` are the file names under `plots/` to link.
-pub fn render(r: &Report, plots: &[&str]) -> String {
+/// The whole document; `plots` are the file names under `plots/` to link, and
+/// `predictions` says whether predictions.csv was written.
+pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 10] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 11] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -91,6 +92,7 @@ pub fn render(r: &Report, plots: &[&str]) -> String {
         &|s| best(s, r),
         &|s| importance(s, r),
         &|s| plot_links(s, plots),
+        &|s| prediction_link(s, r, predictions),
         &|s| failures_and_warnings(s, r),
         &|s| reproducibility(s, r),
     ];
@@ -333,6 +335,24 @@ fn plot_links(s: &mut String, plots: &[&str]) -> Result {
         writeln!(s, "- [{}](plots/{})", md_escape(p), p)?;
     }
     writeln!(s)
+}
+
+fn prediction_link(s: &mut String, r: &Report, written: bool) -> Result {
+    if !written {
+        return Ok(());
+    }
+    let trials: Vec<String> = r.predictions.iter().map(|p| format!("`{}`", md_escape(&p.trial))).collect();
+    writeln!(
+        s,
+        "## Out-of-fold predictions
+"
+    )?;
+    writeln!(
+        s,
+        "[predictions.csv](predictions.csv): every test row of every fold, predicted by the model fitted on that fold's training part (as scikit-learn's `cross_val_predict`), for {}.
+",
+        trials.join(", ")
+    )
 }
 
 fn failures_and_warnings(s: &mut String, r: &Report) -> Result {

@@ -8,6 +8,7 @@ mod text;
 mod write;
 
 mod export;
+mod predictions;
 mod table;
 
 pub use export::{exporters, render_all, Destination, Exporter, Output};
@@ -18,7 +19,7 @@ pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderL
 
 use crate::config::{Metric, SplitMethod, Task};
 use crate::data::{Dataset, Feature, Target};
-use crate::explain::Explanation;
+use crate::explain::{Explanation, OutOfFold};
 use crate::models::LossCurve;
 use crate::plan::RunPlan;
 use crate::spec::ParamValue;
@@ -41,6 +42,9 @@ pub struct Report {
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
     pub run: RunInfo,
+    /// Out-of-fold predictions for predictions.csv (`[report] predictions`).
+    #[serde(skip)]
+    pub predictions: Vec<OutOfFold>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -314,7 +318,13 @@ pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
 
 /// The report: the trials' summaries, the best trial's explanation (computed by the
 /// command, see `explain`) and the run's facts. Pure.
-pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, explanation: Option<Explanation>, run: RunInfo) -> Report {
+pub fn build(
+    plan: &RunPlan,
+    trials: Vec<TrialReport>,
+    explanation: Option<Explanation>,
+    predictions: Vec<OutOfFold>,
+    run: RunInfo,
+) -> Report {
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
     Report {
@@ -341,6 +351,7 @@ pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, explanation: Option<Expla
         trials,
         best,
         run,
+        predictions,
     }
 }
 

@@ -161,3 +161,94 @@ fn plots_of_a_200k_row_run_stay_under_a_megabyte() {
     let svg = std::fs::read_to_string(plots.join("predicted_vs_actual.svg")).unwrap();
     assert!(svg.contains("200000 test rows, binned"));
 }
+
+/// predictions.csv's (row → (predicted, probabilities)) from a run's folder.
+fn read_predictions(dir: &Path) -> std::collections::BTreeMap<u64, (String, Vec<f64>)> {
+    let text = std::fs::read_to_string(dir.join("predictions.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..5], &["row", "fold", "trial", "true", "predicted"]);
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let probabilities = cells[5..].iter().map(|c| c.parse().unwrap()).collect();
+            (cells[0].parse().unwrap(), (cells[4].to_string(), probabilities))
+        })
+        .collect()
+}
+
+#[test]
+fn out_of_fold_predictions_equal_scikit_learns_cross_val_predict() {
+    let want = fixture("out_of_fold.json");
+    let data = root().join("datasets");
+    let close = |a: f64, b: f64, rel: f64| (a - b).abs() <= rel * b.abs().max(1e-3);
+    let out = tempfile::tempdir().unwrap();
+    let run = |name: &str, toml: String| {
+        let file = out.path().join(format!("{name}.toml"));
+        std::fs::write(&file, toml).unwrap();
+        let dir = out.path().join(name);
+        runner().args(["run", "--quiet", "--out"]).arg(&dir).arg(&file).assert().success();
+        read_predictions(&dir)
+    };
+    // OLS on the tutorial's holdout: the test rows only.
+    let got = run(
+        "boston",
+        std::fs::read_to_string(root().join("experiments/boston.toml"))
+            .unwrap()
+            .replace("../datasets/", &format!("{}/", data.display())),
+    );
+    let rows = want["boston_ols"]["rows"].as_array().unwrap();
+    assert_eq!(got.len(), rows.len());
+    for (row, p) in rows.iter().zip(want["boston_ols"]["predicted"].as_array().unwrap()) {
+        let (ours, _) = &got[&row.as_u64().unwrap()];
+        assert!(close(ours.parse().unwrap(), p.as_f64().unwrap(), 1e-9), "boston row {row}: {ours} vs {p}");
+    }
+    // Ridge under shuffled 5-fold CV: every row once.
+    let ridge = format!(
+        "name = \"oof-ridge\"\n[dataset]\npath = \"{}/diabetes.csv\"\ntarget = \"target\"\n[split]\nmethod = \"kfold\"\nfolds = 5\nshuffle = true\n\
+         [[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 1.0\n",
+        data.display()
+    );
+    let got = run("ridge", ridge);
+    for (k, p) in want["diabetes_ridge"]["predicted"].as_array().unwrap().iter().enumerate() {
+        let (ours, _) = &got[&(k as u64 + 1)];
+        assert!(close(ours.parse().unwrap(), p.as_f64().unwrap(), 1e-9), "diabetes row {}: {ours} vs {p}", k + 1);
+    }
+    // Multinomial logistic with standard scaling under StratifiedKFold(5): probabilities.
+    let logistic = format!(
+        "name = \"oof-iris\"\n[dataset]\npath = \"{}/iris.csv\"\ntarget = \"target\"\n[preprocess]\nscale = \"standard\"\n\
+         [split]\nmethod = \"stratified_kfold\"\nfolds = 5\nshuffle = false\n[[model]]\nname = \"softmax\"\nkind = \"logistic_regression\"\ntol = 1e-10\n",
+        data.display()
+    );
+    let got = run("iris", logistic);
+    for (k, p) in want["iris_logistic"]["proba"].as_array().unwrap().iter().enumerate() {
+        let (_, ours) = &got[&(k as u64 + 1)];
+        for (a, b) in ours.iter().zip(p.as_array().unwrap()) {
+            assert!((a - b.as_f64().unwrap()).abs() < 1e-6, "iris row {}: {ours:?} vs {p}", k + 1);
+        }
+    }
+}
+
+#[test]
+fn predictions_csv_follows_the_scope_and_not_the_thread_count() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |name: &str, args: &[&str]| {
+        let dir = out.path().join(name);
+        runner().args(["run", "experiments/diabetes.toml", "--quiet", "--out"]).arg(&dir).args(args).assert().success();
+        dir
+    };
+    let one = run("one", &["--jobs", "1", "--set", "report.predictions=all"]);
+    let two = run("two", &["--jobs", "2", "--set", "report.predictions=all"]);
+    let text = std::fs::read(one.join("predictions.csv")).unwrap();
+    assert_eq!(text, std::fs::read(two.join("predictions.csv")).unwrap());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("report.json")).unwrap()).unwrap();
+    let trials = report["trials"].as_array().unwrap().len();
+    let rows = report["dataset"]["rows_used"].as_u64().unwrap() as usize;
+    assert_eq!(String::from_utf8(text).unwrap().lines().count(), 1 + trials * rows);
+    let none = run("none", &["--set", "report.predictions=none"]);
+    assert!(!none.join("predictions.csv").exists());
+    let best = run("best", &[]);
+    let best_text = std::fs::read_to_string(best.join("predictions.csv")).unwrap();
+    assert_eq!(best_text.lines().count(), 1 + rows);
+}

@@ -1,0 +1,50 @@
+//! predictions.csv: out-of-fold predictions, one line per (trial, test row), as scikit-learn's
+//! `cross_val_predict` gives them. Rows are numbered as in data error messages (the first
+//! data row is 1); floats are written in their shortest form that reads back exactly.
+
+use super::Report;
+use crate::models::Prediction;
+use crate::preprocess::Targets;
+use std::fmt::Write;
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    let classes: Vec<&str> = r.dataset.classes.iter().flatten().map(|c| c.class.as_str()).collect();
+    let mut out = String::from("row,fold,trial,true,predicted");
+    for c in &classes {
+        out.push_str(&format!(",{}", field(&format!("p_{c}"))));
+    }
+    out.push('\n');
+    for oof in &r.predictions {
+        let trial = field(&oof.trial);
+        for (fold, (rows, truth, prediction)) in oof.folds.iter().enumerate() {
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by_key(|&i| rows[i]);
+            for i in order {
+                let _ = write!(out, "{},{},{trial},", rows[i] + 1, fold + 1);
+                match (truth, prediction) {
+                    (Targets::Regression(y), Prediction::Values(p)) => {
+                        let _ = writeln!(out, "{},{}", y[i], p[i]);
+                    }
+                    (Targets::Classes(y), Prediction::Probabilities(p)) => {
+                        let row = p.row(i);
+                        let best = crate::metrics::predicted_classes(&row.to_owned().insert_axis(ndarray::Axis(0)))[0];
+                        let name = |k: usize| field(classes.get(k).copied().unwrap_or(""));
+                        let probabilities: Vec<String> = row.iter().map(f64::to_string).collect();
+                        let _ = writeln!(out, "{},{},{}", name(y[i]), name(best), probabilities.join(","));
+                    }
+                    _ => out.push_str(",\n"),
+                }
+            }
+        }
+    }
+    out
+}
