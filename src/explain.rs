@@ -37,6 +37,9 @@ pub struct Explanation {
     /// (actual, predicted) for every test row of every fold (regression only).
     #[serde(skip)]
     pub predictions: Vec<(f64, f64)>,
+    /// The same predictions for predictions.csv, so they are not computed twice.
+    #[serde(skip)]
+    pub out_of_fold: OutOfFold,
 }
 
 /// Design-matrix columns of each original feature (one-hot groups move together).
@@ -179,6 +182,7 @@ pub fn explain_with(
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut predictions = Vec::new();
+    let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
         let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
@@ -186,6 +190,7 @@ pub fn explain_with(
         if let (Targets::Regression(y), Prediction::Values(p)) = (&test_y, &base_prediction) {
             predictions.extend(y.iter().copied().zip(p.iter().copied()));
         }
+        out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y);
         let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
         // Each feature has its own seeded stream, so the result is the same for any thread count.
@@ -204,7 +209,8 @@ pub fn explain_with(
         })
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
-    Some(Explanation { trial: trial.id.clone(), metric, repeats: REPEATS, permutation_importance, predictions })
+    let trial = trial.id.clone();
+    Some(Explanation { trial, metric, repeats: REPEATS, permutation_importance, predictions, out_of_fold })
 }
 
 /// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
@@ -246,6 +252,11 @@ pub struct OutOfFold {
     pub folds: Vec<(Vec<usize>, Targets, Prediction)>,
 }
 
+/// The file's row numbers (from 0) of fold `f`'s test part.
+fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
+    plan.split.folds[f].test.iter().map(|&r| plan.dataset.file_rows[r]).collect()
+}
+
 /// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
 pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
     let classes: Vec<String> = match &plan.dataset.target {
@@ -255,8 +266,7 @@ pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Opt
     let folds = (0..plan.split.folds.len())
         .map(|f| {
             let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, true)?;
-            let rows = plan.split.folds[f].test.iter().map(|&r| plan.dataset.file_rows[r]).collect();
-            Some((rows, test_y, model.predict(&test_x)))
+            Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some(OutOfFold { trial: trial.id.clone(), folds })

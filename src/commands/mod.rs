@@ -58,7 +58,11 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     } else {
         None
     };
-    let predictions = out_of_fold(plan, &trials, records);
+    // The best trial's predictions come with its explanation when there is one.
+    let predictions = match (plan.experiment.report.predictions, &explanation) {
+        (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
+        _ => out_of_fold(plan, &trials, records),
+    };
     let report = report::build(plan, trials, explanation, predictions, run);
     write_report(plan, &report, dir)
 }
