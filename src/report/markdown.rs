@@ -26,6 +26,16 @@ pub fn md_escape(s: &str) -> String {
     out
 }
 
+/// User text as an inline code span, shown exactly: the fence is longer than any run of
+/// backticks inside, and nothing is escaped (markdown escapes are literal in code spans).
+pub fn md_code(s: &str) -> String {
+    let flat = s.replace(['\n', '\r'], " ");
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{flat}{pad}{fence}")
+}
+
 /// A readable number: four decimals, or scientific notation for very small or large values.
 pub fn num(x: f64) -> String {
     if x == 0.0 {
@@ -104,7 +114,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
 }
 
 fn title(s: &mut String, r: &Report) -> Result {
-    writeln!(s, "# Experiment `{}`\n", md_escape(&r.experiment.name))?;
+    writeln!(s, "# Experiment {}\n", md_code(&r.experiment.name))?;
     if let Some(d) = &r.experiment.description {
         writeln!(s, "{}\n", md_escape(d))?;
     }
@@ -136,7 +146,7 @@ fn dataset(s: &mut String, r: &Report) -> Result {
         writeln!(s)?;
     }
     if !d.constant_columns.is_empty() {
-        let names: Vec<String> = d.constant_columns.iter().map(|c| format!("`{}`", md_escape(c))).collect();
+        let names: Vec<String> = d.constant_columns.iter().map(|c| md_code(c)).collect();
         writeln!(
             s,
             "Constant on some fold's training rows (kept; scaling leaves them unscaled, as scikit-learn does): {}.\n",
@@ -257,7 +267,7 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
 
 fn best(s: &mut String, r: &Report) -> Result {
     let Some(best) = &r.best else { return Ok(()) };
-    writeln!(s, "## Best model: `{}`\n", md_escape(&best.trial))?;
+    writeln!(s, "## Best model: {}\n", md_code(&best.trial))?;
     writeln!(s, "Test {} = {} (mean over folds).\n", best.metric.name(), best.value)?;
     let Some(t) = r.trials.iter().find(|t| t.id == best.trial) else { return Ok(()) };
     match &t.coefficients {
@@ -314,9 +324,9 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "## Permutation importance\n")?;
     writeln!(
         s,
-        "How much the test {} of `{}` worsens when one feature's test values are shuffled ({} shuffles per fold, seeded; mean ± std). One-hot columns of a feature are shuffled together.\n",
+        "How much the test {} of {} worsens when one feature's test values are shuffled ({} shuffles per fold, seeded; mean ± std). One-hot columns of a feature are shuffled together.\n",
         e.metric.name(),
-        md_escape(&e.trial),
+        md_code(&e.trial),
         e.repeats
     )?;
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
@@ -341,7 +351,7 @@ fn prediction_link(s: &mut String, r: &Report, written: bool) -> Result {
     if !written {
         return Ok(());
     }
-    let trials: Vec<String> = r.predictions.iter().map(|p| format!("`{}`", md_escape(&p.trial))).collect();
+    let trials: Vec<String> = r.predictions.iter().map(|p| md_code(&p.trial)).collect();
     writeln!(
         s,
         "## Out-of-fold predictions
@@ -407,6 +417,13 @@ mod tests {
     fn escapes_markdown_and_html() {
         assert_eq!(md_escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
         assert_eq!(md_escape("a|b`c"), "a\\|b\\`c");
+    }
+
+    #[test]
+    fn code_spans_show_user_text_exactly() {
+        assert_eq!(md_code("ridge[alpha=0.1]"), "`ridge[alpha=0.1]`");
+        assert_eq!(md_code("a`b"), "``a`b``");
+        assert_eq!(md_code("`x"), "`` `x ``");
     }
 
     #[test]
