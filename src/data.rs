@@ -71,12 +71,17 @@ impl Target {
         }
     }
 
+    /// The class names, sorted; none for regression.
+    pub fn class_names(&self) -> &[String] {
+        match self {
+            Target::Regression(_) => &[],
+            Target::Classification { classes, .. } => classes,
+        }
+    }
+
     /// The number of classes; 0 for regression.
     pub fn classes(&self) -> usize {
-        match self {
-            Target::Regression(_) => 0,
-            Target::Classification { classes, .. } => classes.len(),
-        }
+        self.class_names().len()
     }
 }
 

@@ -34,12 +34,22 @@ pub struct Explanation {
     pub repeats: usize,
     /// Features in decreasing importance.
     pub permutation_importance: Vec<FeatureImportance>,
-    /// (actual, predicted) for every test row of every fold (regression only).
-    #[serde(skip)]
-    pub predictions: Vec<(f64, f64)>,
-    /// The same predictions for predictions.csv, so they are not computed twice.
+    /// The trial's test predictions on every fold (for predictions.csv and the plots).
     #[serde(skip)]
     pub out_of_fold: OutOfFold,
+}
+
+impl Explanation {
+    /// (actual, predicted) for every test row of every fold; empty for classifiers.
+    pub fn actual_and_predicted(&self) -> Vec<(f64, f64)> {
+        let mut pairs = Vec::new();
+        for (_, truth, prediction) in &self.out_of_fold.folds {
+            if let (Targets::Regression(y), Prediction::Values(p)) = (truth, prediction) {
+                pairs.extend(y.iter().copied().zip(p.iter().copied()));
+            }
+        }
+        pairs
+    }
 }
 
 /// Design-matrix columns of each original feature (one-hot groups move together).
@@ -175,21 +185,14 @@ pub fn explain_with(
     linear_shortcut: bool,
 ) -> Option<Explanation> {
     let metric = plan.rank_by;
-    let classes: Vec<String> = match &plan.dataset.target {
-        crate::data::Target::Classification { classes, .. } => classes.clone(),
-        crate::data::Target::Regression(_) => Vec::new(),
-    };
+    let classes = plan.dataset.target.class_names();
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
-    let mut predictions = Vec::new();
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, linear_shortcut)?;
+        let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, &base_prediction);
-        if let (Targets::Regression(y), Prediction::Values(p)) = (&test_y, &base_prediction) {
-            predictions.extend(y.iter().copied().zip(p.iter().copied()));
-        }
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y);
         let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
@@ -210,7 +213,7 @@ pub fn explain_with(
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     let trial = trial.id.clone();
-    Some(Explanation { trial, metric, repeats: REPEATS, permutation_importance, predictions, out_of_fold })
+    Some(Explanation { trial, metric, repeats: REPEATS, permutation_importance, out_of_fold })
 }
 
 /// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
@@ -259,13 +262,10 @@ fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
 
 /// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
 pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
-    let classes: Vec<String> = match &plan.dataset.target {
-        crate::data::Target::Classification { classes, .. } => classes.clone(),
-        crate::data::Target::Regression(_) => Vec::new(),
-    };
+    let classes = plan.dataset.target.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, &classes, true)?;
+            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true)?;
             Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;

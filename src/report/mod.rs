@@ -217,10 +217,7 @@ fn coefficient_table(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Coeffici
     if first.weights.len() == 1 {
         return Some(CoefficientTable::Single(named_row(0)));
     }
-    let classes = match &plan.dataset.target {
-        Target::Classification { classes, .. } => classes.as_slice(),
-        Target::Regression(_) => &[],
-    };
+    let classes = plan.dataset.target.class_names();
     let rows = classes.iter().enumerate().take(first.weights.len()).map(|(k, c)| (c.clone(), named_row(k)));
     Some(CoefficientTable::PerClass(Named(rows.collect())))
 }

@@ -210,21 +210,17 @@ const BINS: usize = 60;
 
 fn predicted_vs_actual(r: &Report) -> Option<String> {
     let e = r.explanation.as_ref()?;
-    if e.predictions.is_empty() {
+    let predictions = e.actual_and_predicted();
+    if predictions.is_empty() {
         return None;
     }
-    let lo = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
-    let hi = e.predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::NEG_INFINITY, f64::max);
+    let lo = predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::INFINITY, f64::min);
+    let hi = predictions.iter().flat_map(|p| [p.0, p.1]).fold(f64::NEG_INFINITY, f64::max);
     let pad = (hi - lo).abs().max(1e-12) * 0.05;
     let (from, to) = (lo - pad, hi + pad);
-    let binned = e.predictions.len() > MAX_POINTS;
+    let binned = predictions.len() > MAX_POINTS;
     let title = if binned {
-        format!(
-            "{}: predicted against actual {} ({} test rows, binned)",
-            e.trial,
-            r.dataset.target,
-            e.predictions.len()
-        )
+        format!("{}: predicted against actual {} ({} test rows, binned)", e.trial, r.dataset.target, predictions.len())
     } else {
         format!("{}: predicted against actual {} (test rows)", e.trial, r.dataset.target)
     };
@@ -241,7 +237,7 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
             .label("predicted = actual")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
         if binned {
-            let cells = histogram(&e.predictions, from, to);
+            let cells = histogram(&predictions, from, to);
             let max = cells.iter().map(|c| c.2).max().unwrap_or(1) as f64;
             let width = (to - from) / BINS as f64;
             chart
@@ -255,7 +251,7 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
                 .legend(|(x, y)| Rectangle::new([(x + 5, y - 4), (x + 13, y + 4)], BLUE.filled()));
         } else {
             chart
-                .draw_series(e.predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
+                .draw_series(predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
                 .label("test rows")
                 .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
         }

@@ -5,7 +5,7 @@
 mod ridge_path;
 
 use crate::config::{Metric, PreprocessConfig};
-use crate::data::{Dataset, Target};
+use crate::data::Dataset;
 use crate::metrics;
 use crate::models::{self, FitError, Prediction};
 use crate::plan::RunPlan;
@@ -184,7 +184,7 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
-        let fitted = models::fit_path(&specs, data, class_names(input.dataset));
+        let fitted = models::fit_path(&specs, data, input.dataset.target.class_names());
         // The path's linear models score both parts with one matrix product each.
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
@@ -255,22 +255,12 @@ fn require_rank_metric(record: UnitRecord, rank_by: Metric) -> UnitRecord {
     UnitRecord { status: Status::Failed, reason: Some(reason), ..record }
 }
 
-fn class_names(ds: &Dataset) -> &[String] {
-    match &ds.target {
-        Target::Classification { classes, .. } => classes,
-        Target::Regression(_) => &[],
-    }
-}
-
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
     // A trainer bug must cost one unit, not the sweep.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let seed = unit_seed(input.seed, &trial.id, fold);
-        let predicted = models::fit(&trial.spec, data, class_names(input.dataset), seed).map(|model| Predicted {
-            test: model.predict(&data.test_x),
-            train: model.predict(&data.train_x),
-            model,
-        });
+        let predicted = models::fit(&trial.spec, data, input.dataset.target.class_names(), seed)
+            .map(|model| Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model });
         record_of(input, trial, fold, data, predicted)
     }));
     outcome.unwrap_or_else(|panic| {

@@ -43,7 +43,7 @@ fn the_linear_shortcut_gives_the_refitted_importance() {
                     a.feature
                 );
             }
-            for (a, b) in fast.predictions.iter().zip(&slow.predictions) {
+            for (a, b) in fast.actual_and_predicted().iter().zip(&slow.actual_and_predicted()) {
                 assert!(close(a.1, b.1), "{file} {}", trial.id);
             }
         }
