@@ -22,6 +22,34 @@ pub enum Command {
     Merge(MergeArgs),
     /// Compare two report.json files trial by trial; exit 1 on a regression.
     Compare(CompareArgs),
+    /// Predict new rows with the model.json a run saved (its refitted best trial).
+    Predict(PredictArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The model.json a run wrote into its report folder.
+    pub model: PathBuf,
+    /// The rows to predict (CSV, Parquet or NDJSON), with the columns the model was trained on.
+    pub data: PathBuf,
+    /// Where to write the predictions: CSV, or Parquet for a `.parquet` name (default: CSV on stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write each class's probability (classifiers).
+    #[arg(long)]
+    pub proba: bool,
+    /// A column of the data to label each row with (default: the row number from 1).
+    #[arg(long, value_name = "COLUMN")]
+    pub id: Option<String>,
+    /// A category level not seen in training: an error, or all-zero indicators (`ignore`).
+    #[arg(long, value_enum, default_value_t = Unknown::Error)]
+    pub unknown: Unknown,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Unknown {
+    Error,
+    Ignore,
 }
 
 #[derive(Args, Debug)]
@@ -90,7 +118,8 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] = &["run", "check", "models", "merge", "compare", "help", "-h", "--help", "-V", "--version"];
+    const KNOWN: &[&str] =
+        &["run", "check", "models", "merge", "compare", "predict", "help", "-h", "--help", "-V", "--version"];
     if let Some(first) = args.get(1) {
         if !KNOWN.contains(&first.as_str()) {
             args.insert(1, "run".into());

@@ -30,7 +30,7 @@ impl Feature {
         }
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         match self {
             Feature::Numeric { values, .. } => values.len(),
             Feature::Categorical { codes, .. } => codes.len(),
@@ -162,6 +162,16 @@ pub enum DataError {
     TargetIsFeature { location: String, column: String },
     #[error("impute = \"drop\" removed every row")]
     AllDropped,
+    #[error("the model needs column(s) {columns}, which `{path}` does not have{hint}")]
+    MissingInput { columns: String, path: String, hint: String },
+    #[error(
+        "column `{column}`, {row}: `{value}` is not a number, but the model was trained on numbers in this column"
+    )]
+    WrongType { column: String, row: String, value: String },
+    #[error("column `{column}`, {row}: `{value}` is a level the model did not see in training (levels: {levels}); pass --unknown ignore to encode it as all zeros, as scikit-learn's handle_unknown=\"ignore\"")]
+    UnseenLevel { column: String, row: String, value: String, levels: String },
+    #[error("column `{column}` has a missing value at {row}, and the model was trained without imputation for it (impute = \"error\" or \"drop\"); fill the cell or drop the row")]
+    UnfillableGap { column: String, row: String },
 }
 
 /// A raw column as read from the file, before it becomes a feature or the target.
@@ -391,14 +401,19 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
 
 /// The file read into a frame, with its sha256, once its shape is known to be sound.
 fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
-    let path = &exp.dataset.path;
+    read_file(&exp.dataset.path, &exp.dataset.missing, &|| exp.location("dataset.path"))
+}
+
+/// `path` read into a frame with `missing` as the missing-value tokens; `location` names
+/// where the path came from, for the errors.
+fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> Result<(DataFrame, String), DataError> {
     let shown = || path.display().to_string();
     if !path.exists() {
-        return Err(DataError::NotFound { location: exp.location("dataset.path"), path: shown() });
+        return Err(DataError::NotFound { location: location(), path: shown() });
     }
     // A FIFO or /dev/zero would be read forever.
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Err(DataError::NotAFile { location: exp.location("dataset.path"), path: shown() });
+        return Err(DataError::NotAFile { location: location(), path: shown() });
     }
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
     if is_blank(path).map_err(unreadable)? {
@@ -413,13 +428,136 @@ fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
     }
     // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
     // that our own parser can name the bad cell.
-    let missing = &exp.dataset.missing;
     let frame = read_frame_guarded(path, missing, false).or_else(|_| read_frame_guarded(path, missing, true));
     let frame = frame.map_err(|e| DataError::Unreadable { path: shown(), message: e.to_string() })?;
     if frame.height() == 0 {
         return Err(DataError::NoRows { path: shown() });
     }
     Ok((frame, sha256))
+}
+
+/// What a saved model expects of one input column of new data.
+pub struct InputColumn<'a> {
+    pub name: &'a str,
+    /// The levels a categorical column was trained on; `None` for a numeric column.
+    pub levels: Option<&'a [String]>,
+    /// A missing value can be filled (else it is an error naming the cell).
+    pub fills_gaps: bool,
+}
+
+/// New rows to predict: the input columns in the model's order (categorical codes index
+/// the model's levels; a code past them is an unseen level, kept with `ignore_unknown`), and
+/// one id per row.
+pub struct NewRows {
+    pub features: Vec<Feature>,
+    pub ids: Vec<String>,
+}
+
+/// Reads the rows `runner predict` scores. Every problem names the column and the row: a
+/// missing column, a column of the wrong type, a level unseen in training (unless
+/// `ignore_unknown`), a gap the model cannot fill.
+pub fn load_new_rows(
+    path: &Path,
+    inputs: &[InputColumn<'_>],
+    missing: &[String],
+    id: Option<&str>,
+    ignore_unknown: bool,
+) -> Result<NewRows, DataError> {
+    let (frame, _) = read_file(path, missing, &|| "predict".to_string())?;
+    let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
+    let column = |name: &str| {
+        frame.column(name).map_err(|_| DataError::MissingInput {
+            columns: format!("`{name}`"),
+            path: path.display().to_string(),
+            hint: suggestion(name, header.iter().map(String::as_str)),
+        })
+    };
+    // Every absent column is named at once.
+    let absent: Vec<&str> = inputs.iter().map(|i| i.name).filter(|n| !header.iter().any(|h| h == n)).collect();
+    if let Some(first) = absent.first() {
+        return Err(DataError::MissingInput {
+            columns: absent.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            path: path.display().to_string(),
+            hint: suggestion(first, header.iter().map(String::as_str)),
+        });
+    }
+    let mut features = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let raw = raw_column(path, column(input.name)?, missing, input.levels.is_some())?;
+        let feature = match (raw, input.levels) {
+            (RawColumn::Numeric { values, .. }, None) => Feature::Numeric { name: input.name.into(), values },
+            (RawColumn::Text(values), None) => return Err(wrong_type(path, input.name, &values)),
+            (RawColumn::Text(values), Some(levels)) => {
+                let codes = level_codes(path, input.name, &values, levels, ignore_unknown)?;
+                Feature::Categorical { name: input.name.into(), codes, categories: levels.to_vec() }
+            }
+            // A column with no values at all is read as numeric: every cell is a gap.
+            (RawColumn::Numeric { values, .. }, Some(levels)) => {
+                let codes = vec![None; values.len()];
+                Feature::Categorical { name: input.name.into(), codes, categories: levels.to_vec() }
+            }
+        };
+        if !input.fills_gaps {
+            if let Some(row) = (0..feature.len()).find(|&r| feature.is_missing(r)) {
+                let (column, row) = (input.name.to_string(), row_label(path, row));
+                return Err(DataError::UnfillableGap { column, row });
+            }
+        }
+        features.push(feature);
+    }
+    let ids = match id {
+        Some(name) => id_values(path, column(name)?)?,
+        None => (1..=frame.height()).map(|r| r.to_string()).collect(),
+    };
+    Ok(NewRows { features, ids })
+}
+
+/// A numeric input holding text: the error names its first text cell.
+fn wrong_type(path: &Path, name: &str, values: &[Option<String>]) -> DataError {
+    let (row, value) =
+        values.iter().enumerate().find_map(|(i, v)| v.as_ref().map(|v| (i, v.clone()))).unwrap_or_default();
+    DataError::WrongType { column: name.to_string(), row: row_label(path, row), value }
+}
+
+/// Each value's index among the trained `levels`; an unseen level is an error, or with
+/// `ignore_unknown` the code `levels.len()` (no indicator).
+fn level_codes(
+    path: &Path,
+    name: &str,
+    values: &[Option<String>],
+    levels: &[String],
+    ignore_unknown: bool,
+) -> Result<Vec<Option<u32>>, DataError> {
+    let index: std::collections::HashMap<&str, u32> =
+        levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
+    let unseen = levels.len() as u32;
+    let mut codes = Vec::with_capacity(values.len());
+    for (row, v) in values.iter().enumerate() {
+        codes.push(match v.as_deref().map(|v| index.get(v).copied()) {
+            None => None,
+            Some(Some(c)) => Some(c),
+            Some(None) if ignore_unknown => Some(unseen),
+            Some(None) => {
+                let value = v.clone().unwrap_or_default();
+                let levels = levels.join(", ");
+                return Err(DataError::UnseenLevel {
+                    column: name.to_string(),
+                    row: row_label(path, row),
+                    value,
+                    levels,
+                });
+            }
+        });
+    }
+    Ok(codes)
+}
+
+/// The `--id` column's values as text (missing ones empty).
+fn id_values(path: &Path, col: &Column) -> Result<Vec<String>, DataError> {
+    let unreadable =
+        |e: PolarsError| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
+    let text = col.as_materialized_series().cast(&DataType::String).map_err(unreadable)?;
+    Ok(text.str().map_err(unreadable)?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
 
 /// The feature columns (in order, each once) and the split column the file names.

@@ -1,5 +1,5 @@
 //! `runner`: config → data → split → preprocess → models → metrics → trial → plan → sweep →
-//! explain → report (see ARCHITECTURE.md).
+//! explain → refit → report (see ARCHITECTURE.md).
 //! The binary is the I/O shell around the library: `commands/` reads files, runs sweeps and
 //! writes reports.
 
@@ -34,5 +34,6 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::Merge(args) => commands::merge(&args),
         Command::Compare(args) => commands::compare(&args),
+        Command::Predict(args) => commands::predict(&args),
     })
 }

@@ -102,6 +102,8 @@ impl FoldData {
 pub enum PreprocessError {
     #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
     NothingToImpute { column: String, what: &'static str },
+    #[error("column `{column}` is not of the kind the model was trained on")]
+    Mismatch { column: String },
 }
 
 /// The names of the design-matrix columns: numeric columns keep their name, categorical
@@ -173,7 +175,7 @@ fn fit_transforms<'a>(
             Feature::Categorical { codes, categories, .. } => {
                 let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
                 let skip = usize::from(cfg.drop_first && categories.len() > 1);
-                transforms.push(ColumnTransform::OneHot { codes, fill, skip, column: j });
+                transforms.push(ColumnTransform::OneHot { codes, fill, skip, levels: categories.len(), column: j });
                 j += categories.len() - skip;
             }
         }
@@ -183,8 +185,21 @@ fn fit_transforms<'a>(
 
 /// One feature column's fitted transform, writing into design-matrix columns from `column`.
 enum ColumnTransform<'a> {
-    Numeric { values: &'a [f64], fill: NumericFill, shift: f64, scale: f64, column: usize },
-    OneHot { codes: &'a [Option<u32>], fill: Option<u32>, skip: usize, column: usize },
+    Numeric {
+        values: &'a [f64],
+        fill: NumericFill,
+        shift: f64,
+        scale: f64,
+        column: usize,
+    },
+    /// Codes at or past `levels` (a level unseen in training) get no indicator.
+    OneHot {
+        codes: &'a [Option<u32>],
+        fill: Option<u32>,
+        skip: usize,
+        levels: usize,
+        column: usize,
+    },
 }
 
 const FILL_BLOCK: usize = 2048;
@@ -201,10 +216,10 @@ fn design_matrix(transforms: &[ColumnTransform<'_>], rows: &[usize], width: usiz
                         let v = if values[r].is_nan() { fill.value_at(r) } else { values[r] };
                         row_out[*column] = (v - shift) / scale;
                     }
-                    ColumnTransform::OneHot { codes, fill, skip, column } => {
+                    ColumnTransform::OneHot { codes, fill, skip, levels, column } => {
                         if let Some(c) = codes[r].or(*fill) {
                             let c = c as usize;
-                            if c >= *skip {
+                            if c >= *skip && c < *levels {
                                 row_out[column + c - skip] = 1.0;
                             }
                         }
@@ -214,6 +229,109 @@ fn design_matrix(transforms: &[ColumnTransform<'_>], rows: &[usize], width: usiz
         }
     });
     x
+}
+
+/// One input column's preprocessing fitted on a model's training rows, as model.json saves
+/// it and `runner predict` applies it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SavedColumn {
+    /// `(value - shift) / scale`, a gap first filled with `fill` (`impute` says how it was
+    /// learned; without a fill, a gap is an error, or is interpolated within the new data).
+    Numeric { name: String, impute: Impute, fill: Option<f64>, shift: f64, scale: f64 },
+    /// One indicator per level (the first left out with `drop_first`); a gap takes `fill`.
+    Categorical { name: String, levels: Vec<String>, impute: Impute, fill: Option<String>, drop_first: bool },
+}
+
+impl SavedColumn {
+    pub fn name(&self) -> &str {
+        match self {
+            SavedColumn::Numeric { name, .. } | SavedColumn::Categorical { name, .. } => name,
+        }
+    }
+
+    /// Whether a missing value can be filled (else it is an error naming the cell).
+    pub fn fills_gaps(&self) -> bool {
+        match self {
+            SavedColumn::Numeric { impute, fill, .. } => fill.is_some() || *impute == Impute::Interpolate,
+            SavedColumn::Categorical { impute, .. } => !matches!(impute, Impute::Error | Impute::Drop),
+        }
+    }
+
+    /// The design-matrix columns it writes.
+    pub fn width(&self) -> usize {
+        match self {
+            SavedColumn::Numeric { .. } => 1,
+            SavedColumn::Categorical { levels, drop_first, .. } => {
+                levels.len().saturating_sub(usize::from(*drop_first))
+            }
+        }
+    }
+}
+
+/// Every column's preprocessing fitted on `rows`: what the refitted model saves. The same
+/// statistics as `prepare_fold` uses on those rows; a fill is learned even for a column
+/// without gaps, since new data may have them.
+pub fn fit_saved(ds: &Dataset, cfg: &PreprocessConfig, rows: &[usize]) -> Result<Vec<SavedColumn>, PreprocessError> {
+    let mut saved = Vec::with_capacity(ds.features.len());
+    for f in &ds.features {
+        let rule = cfg.rule_for(f.name());
+        saved.push(match f {
+            Feature::Numeric { name, values } => {
+                let fill = fit_fill_always(name, values, rows, rule.impute, rule.fill_value.as_ref())?;
+                let filled = |r: usize| if values[r].is_nan() { fill.value_at(r) } else { values[r] };
+                let (shift, scale) = fit_scale(rows.iter().map(|&r| filled(r)), rule.scale);
+                let fill = match fill {
+                    NumericFill::Value(v) => Some(v),
+                    NumericFill::None | NumericFill::Interpolate(_) => None,
+                };
+                SavedColumn::Numeric { name: name.clone(), impute: rule.impute, fill, shift, scale }
+            }
+            Feature::Categorical { name, codes, categories } => {
+                let fill = fit_category_fill(codes, categories, rows, rule.impute, rule.fill_value.as_ref());
+                SavedColumn::Categorical {
+                    name: name.clone(),
+                    levels: categories.clone(),
+                    impute: rule.impute,
+                    fill: fill.and_then(|c| categories.get(c as usize).cloned()),
+                    drop_first: cfg.drop_first && categories.len() > 1,
+                }
+            }
+        });
+    }
+    Ok(saved)
+}
+
+/// The design matrix of new rows under saved preprocessing. `features` are the new data's
+/// columns in saved order; categorical codes index the saved levels (a code past them is a
+/// level unseen in training, which gets no indicator).
+pub fn apply_saved(saved: &[SavedColumn], features: &[Feature]) -> Result<Array2<f64>, PreprocessError> {
+    let mut transforms = Vec::with_capacity(saved.len());
+    let mut j = 0;
+    for (s, f) in saved.iter().zip(features) {
+        transforms.push(match (s, f) {
+            (SavedColumn::Numeric { fill, shift, scale, impute, name }, Feature::Numeric { values, .. }) => {
+                let fill = match (fill, impute) {
+                    (Some(v), _) => NumericFill::Value(*v),
+                    (None, Impute::Interpolate) => {
+                        let all: Vec<usize> = (0..values.len()).collect();
+                        fit_fill_always(name, values, &all, Impute::Interpolate, None)?
+                    }
+                    (None, _) => NumericFill::None,
+                };
+                ColumnTransform::Numeric { values, fill, shift: *shift, scale: *scale, column: j }
+            }
+            (SavedColumn::Categorical { levels, fill, drop_first, .. }, Feature::Categorical { codes, .. }) => {
+                let fill = fill.as_ref().and_then(|l| levels.iter().position(|x| x == l)).map(|c| c as u32);
+                let skip = usize::from(*drop_first);
+                ColumnTransform::OneHot { codes, fill, skip, levels: levels.len(), column: j }
+            }
+            _ => return Err(PreprocessError::Mismatch { column: s.name().to_string() }),
+        });
+        j += s.width();
+    }
+    let rows: Vec<usize> = (0..features.first().map_or(0, Feature::len)).collect();
+    Ok(design_matrix(&transforms, &rows, j))
 }
 
 /// How missing numeric values of one column are filled in a fold.
@@ -257,6 +375,18 @@ fn fit_fill(
     if !values.iter().any(|v| v.is_nan()) {
         return Ok(NumericFill::None);
     }
+    fit_fill_always(name, values, train, impute, fill)
+}
+
+/// The fill of a column from its training rows, whether or not the column has gaps (a
+/// saved model fills the gaps of data it has not seen).
+fn fit_fill_always(
+    name: &str,
+    values: &[f64],
+    train: &[usize],
+    impute: Impute,
+    fill: Option<&FillValue>,
+) -> Result<NumericFill, PreprocessError> {
     let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
     let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
     Ok(match impute {

@@ -3,16 +3,19 @@
 mod check;
 mod compare;
 mod merge;
+mod predict;
 mod run;
 
 pub use check::check;
 pub use compare::compare;
 pub use merge::merge;
+pub use predict::predict;
 pub use run::run;
 
 use runner::config::PredictionsScope;
 use runner::explain;
 use runner::plan::{self, RunPlan};
+use runner::refit;
 use runner::report::{self, write_atomic, Destination, Report};
 use runner::trial::{Status, UnitRecord};
 use std::path::{Path, PathBuf};
@@ -47,23 +50,22 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
     ok.then_some(plans)
 }
 
-/// The last stages of a run or a merge: summarize the records, explain the best trial
-/// (it is refitted, so this trains), build the report and export it.
+/// The last stages of a run or a merge: summarize the records, explain the best trial and
+/// refit it (both train), build the report and export it.
 fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Path) -> Result<u8, String> {
     let trials = report::summarize(plan, records);
-    let explanation = if plan.experiment.report.permutation_importance {
-        report::best_trial(&trials, plan.rank_by)
-            .and_then(|b| plan.trials.iter().find(|t| t.id == b.trial))
-            .and_then(|t| explain::explain(plan, t, records, plan.experiment.report.permutation_max_samples))
-    } else {
-        None
-    };
+    let best = report::best_trial(&trials, plan.rank_by).and_then(|b| plan.trials.iter().find(|t| t.id == b.trial));
+    let settings = &plan.experiment.report;
+    let explanation = best
+        .filter(|_| settings.permutation_importance)
+        .and_then(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
     // The best trial's predictions come with its explanation when there is one.
-    let predictions = match (plan.experiment.report.predictions, &explanation) {
+    let predictions = match (settings.predictions, &explanation) {
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
         _ => out_of_fold(plan, &trials, records),
     };
-    let report = report::build(plan, trials, explanation, predictions, run);
+    let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));
+    let report = report::build(plan, trials, report::BestTrialWork { explanation, predictions, refit }, run);
     write_report(plan, &report, dir)
 }
 

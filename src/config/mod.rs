@@ -14,7 +14,16 @@ use std::path::PathBuf;
 use strum::VariantArray;
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -24,7 +33,16 @@ pub enum Task {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::Display,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -259,6 +277,8 @@ pub struct ReportConfig {
     pub permutation_max_samples: Option<Rows>,
     /// Out-of-fold predictions written to predictions.csv.
     pub predictions: PredictionsScope,
+    /// Refit the best trial on the rows the split lets it learn from and save model.json.
+    pub refit: bool,
 }
 
 /// No `[report]` table: every format, the task's metrics, permutation importance.
@@ -272,6 +292,7 @@ impl Default for ReportConfig {
             permutation_importance: true,
             permutation_max_samples: None,
             predictions: PredictionsScope::Best,
+            refit: true,
         }
     }
 }

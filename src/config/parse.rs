@@ -952,8 +952,13 @@ impl<'d, 'a> Walker<'d, 'a> {
                 "permutation_importance",
                 "permutation_max_samples",
                 "predictions",
+                "refit",
             ],
         );
+        let refit = match t.get("refit") {
+            Some(_) => self.boolean(t, "refit"),
+            None => Some(true),
+        };
         let predictions = match t.get("predictions") {
             Some(_) => self.choice::<PredictionsScope>(t, "predictions"),
             None => Some(PredictionsScope::Best),
@@ -1002,8 +1007,9 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(None),
         };
         let (formats, metrics, rank_by, permutation_max_samples) = (formats?, metrics?, rank_by?, max_samples?);
-        let predictions = predictions?;
+        let (predictions, refit) = (predictions?, refit?);
         Some(ReportConfig {
+            refit,
             dir,
             formats,
             metrics,

@@ -2,7 +2,7 @@
 //! learning-rate schedules, early stopping, divergence detection and loss curves.
 
 use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
-use super::{Coefficients, FitError, Fitted, LossCurve, Prediction};
+use super::{Coefficients, FitError, Fitted, Head, LossCurve, Prediction};
 use crate::random::RandomState;
 pub use crate::spec::Optimizer;
 use crate::spec::{LinearGdParams, LogisticGdParams, LrSchedule, OptimizerParams, RegressionLoss};
@@ -313,14 +313,6 @@ pub fn train(
     Ok((objective.unpack(&params), curve))
 }
 
-/// What the outputs of a trained linear model mean.
-#[derive(Debug, Clone, Copy)]
-enum Head {
-    Identity,
-    Sigmoid,
-    Softmax,
-}
-
 pub struct GdModel {
     weights: Weights,
     head: Head,
@@ -330,11 +322,7 @@ pub struct GdModel {
 impl Fitted for GdModel {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let z = x.dot(&self.weights.w.t()) + &Array1::from(self.weights.b.clone());
-        match self.head {
-            Head::Identity => Prediction::Values(z.column(0).to_owned()),
-            Head::Sigmoid => Prediction::Probabilities(super::sigmoid_probabilities(z.column(0).iter().copied())),
-            Head::Softmax => Prediction::Probabilities(super::softmax_rows(z)),
-        }
+        self.head.apply(z)
     }
 
     fn coefficients(&self) -> Option<Coefficients> {
@@ -350,6 +338,11 @@ impl Fitted for GdModel {
 
     fn loss_curve(&self) -> Option<LossCurve> {
         Some(self.curve.clone())
+    }
+
+    fn state(&self) -> Option<super::ModelState> {
+        let weights = self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect();
+        Some(super::ModelState::Linear { head: self.head, weights, intercepts: self.weights.b.clone() })
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::gd::{train_flat, GdConfig, Objective};
 use super::loss::{row_loss, Loss};
-use super::{FitError, Fitted, LossCurve, Prediction};
+use super::{FitError, Fitted, Layer, LossCurve, Prediction};
 use crate::random::RandomState;
 use crate::spec::{Activation, MlpParams, OptimizerParams};
 use ndarray::{Array1, Array2};
@@ -242,6 +242,51 @@ impl Fitted for MlpModel {
 
     fn loss_curve(&self) -> Option<LossCurve> {
         Some(self.curve.clone())
+    }
+
+    fn state(&self) -> Option<super::ModelState> {
+        let layers = self
+            .arch
+            .offsets()
+            .into_iter()
+            .enumerate()
+            .map(|(l, (w, b))| {
+                let (i, o) = (self.arch.sizes[l], self.arch.sizes[l + 1]);
+                let weights = (0..o).map(|k| self.params[w + k * i..w + (k + 1) * i].to_vec()).collect();
+                Layer { weights, biases: self.params[b..b + o].to_vec() }
+            })
+            .collect();
+        Some(super::ModelState::Mlp { activation: self.arch.activation, softmax: self.arch.softmax, layers })
+    }
+}
+
+impl MlpModel {
+    /// A saved network, checked: the first layer takes `width` inputs, each layer takes the
+    /// previous one's outputs, and the last gives `outputs`.
+    pub fn from_layers(
+        activation: Activation,
+        softmax: bool,
+        layers: &[Layer],
+        width: usize,
+        outputs: usize,
+    ) -> Result<MlpModel, String> {
+        let mut sizes = vec![width];
+        let mut params = Vec::new();
+        for (l, layer) in layers.iter().enumerate() {
+            let inputs = sizes[l];
+            let o = layer.weights.len();
+            if o == 0 || layer.biases.len() != o || layer.weights.iter().any(|r| r.len() != inputs) {
+                return Err(format!("layer {l} must have one bias per output and {inputs} weights per output"));
+            }
+            params.extend(layer.weights.concat());
+            params.extend(&layer.biases);
+            sizes.push(o);
+        }
+        if sizes.len() < 2 || sizes.last() != Some(&outputs) {
+            return Err(format!("the network must end in {outputs} output(s)"));
+        }
+        let arch = Architecture { sizes, activation, softmax };
+        Ok(MlpModel { arch, params, curve: LossCurve { train: Vec::new(), validation: None } })
     }
 }
 

@@ -11,12 +11,15 @@ mod logistic;
 pub mod loss;
 mod mlp;
 mod newton;
+mod state;
 mod svm;
 mod tree;
 
 use crate::preprocess::{FoldData, Targets};
 use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
+
+pub use state::{Layer, ModelState};
 
 /// What a fitted model says about a test matrix.
 #[derive(Debug, Clone)]
@@ -58,6 +61,10 @@ pub trait Fitted: Send + Sync {
     fn linear(&self) -> Option<Linear> {
         None
     }
+    /// The fitted parameters as plain data (model.json); linear models give their parts.
+    fn state(&self) -> Option<ModelState> {
+        self.linear().map(ModelState::from)
+    }
 }
 
 /// A linear model's parts: `head(x·weights + intercepts)`.
@@ -68,7 +75,8 @@ pub struct Linear {
 }
 
 /// How linear scores become a prediction.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Head {
     Identity,
     /// Two classes: `[1 - σ(z), σ(z)]`.

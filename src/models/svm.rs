@@ -6,11 +6,12 @@
 //! kernel with gamma = 1). Probabilities for the log-loss and roc_auc metrics are a softmax of
 //! the decision values, not scikit-learn's Platt scaling, so log_loss differs from SVC's.
 
-use super::{FitError, Fitted, Prediction};
+use super::{FitError, Fitted, ModelState, Prediction};
 use crate::spec::{Gamma, Kernel, SvmParams};
-use linfa::traits::{Fit, Predict};
+use linfa::traits::Fit;
 use linfa_svm::Svm;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
+use serde::{Deserialize, Serialize};
 
 /// scikit-learn's `gamma = "scale"`: `1 / (n_features · X.var())` over the training matrix.
 fn gamma(params: &SvmParams, x: &Array2<f64>) -> f64 {
@@ -42,14 +43,122 @@ fn with_kernel<T>(
     }
 }
 
-struct Svr(Svm<f64, f64>);
+/// A trained kernel machine as plain data: `decision(x) = Σ dual_coef[i]·K(sv[i], x) - rho`
+/// (the linear kernel's support vectors pre-combined into `weights`). Taken from linfa's
+/// model after training and evaluated exactly as linfa evaluates it, so the sweep and a
+/// model.json loaded by `runner predict` give the same numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kernel", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KernelMachine {
+    Linear {
+        weights: Vec<f64>,
+        rho: f64,
+    },
+    /// `K(a, b) = exp(-gamma ||a - b||²)`.
+    Rbf {
+        gamma: f64,
+        support_vectors: Vec<Vec<f64>>,
+        dual_coef: Vec<f64>,
+        rho: f64,
+    },
+    /// `K(a, b) = (a·b + coef0)^degree`.
+    Poly {
+        degree: f64,
+        coef0: f64,
+        support_vectors: Vec<Vec<f64>>,
+        dual_coef: Vec<f64>,
+        rho: f64,
+    },
+}
+
+/// linfa's threshold for a support vector's coefficient.
+fn is_support(alpha: f64) -> bool {
+    alpha.abs() > 100.0 * f64::EPSILON
+}
+
+impl KernelMachine {
+    /// `svm` trained on `x`, with the rbf kernel's `gamma` (computed on the whole training
+    /// part, also for a pair of classes).
+    fn of<T>(svm: &Svm<f64, T>, params: &SvmParams, x: &Array2<f64>, gamma: f64) -> KernelMachine {
+        let rho = svm.rho;
+        let supports = || {
+            let rows: Vec<usize> =
+                (0..x.nrows()).filter(|&i| svm.alpha.get(i).is_some_and(|&a| is_support(a))).collect();
+            let vectors = rows.iter().map(|&i| x.row(i).to_vec()).collect();
+            (vectors, rows.iter().map(|&i| svm.alpha[i]).collect())
+        };
+        match params.kernel {
+            Kernel::Linear => {
+                // The hyperplane's weights: its decision on each unit vector.
+                let weights = (0..x.ncols())
+                    .map(|j| {
+                        let mut unit = Array1::<f64>::zeros(x.ncols());
+                        unit[j] = 1.0;
+                        svm.weighted_sum(&unit)
+                    })
+                    .collect();
+                KernelMachine::Linear { weights, rho }
+            }
+            Kernel::Rbf => {
+                let (support_vectors, dual_coef) = supports();
+                KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho }
+            }
+            Kernel::Poly => {
+                let (support_vectors, dual_coef) = supports();
+                let (degree, coef0) = (params.degree as f64, params.coef0);
+                KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho }
+            }
+        }
+    }
+
+    /// The decision value of one row, summed in linfa's order.
+    fn decision(&self, row: ArrayView1<f64>) -> f64 {
+        let dot = |a: &[f64]| (&ArrayView1::from(a) * &row).sum();
+        match self {
+            KernelMachine::Linear { weights, rho } => dot(weights) - rho,
+            KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho } => {
+                let eps = 1.0 / gamma;
+                let k = |sv: &Vec<f64>| {
+                    let d = sv.iter().zip(row.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+                    (-d / eps).exp()
+                };
+                support_vectors.iter().zip(dual_coef).map(|(sv, a)| k(sv) * a).sum::<f64>() - rho
+            }
+            KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho } => {
+                let k = |sv: &Vec<f64>| (dot(sv) + coef0).powf(*degree);
+                support_vectors.iter().zip(dual_coef).map(|(sv, a)| k(sv) * a).sum::<f64>() - rho
+            }
+        }
+    }
+
+    /// A loaded machine fits a design matrix of `width` columns.
+    pub fn check(&self, width: usize) -> Result<(), String> {
+        let (vectors, coefs) = match self {
+            KernelMachine::Linear { weights, .. } => (std::slice::from_ref(weights), 1),
+            KernelMachine::Rbf { support_vectors, dual_coef, .. }
+            | KernelMachine::Poly { support_vectors, dual_coef, .. } => (support_vectors.as_slice(), dual_coef.len()),
+        };
+        let expected = if matches!(self, KernelMachine::Linear { .. }) { 1 } else { vectors.len() };
+        if coefs != expected || vectors.iter().any(|v| v.len() != width) {
+            return Err(format!(
+                "an SVM machine needs one coefficient per support vector and {width} values per vector"
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub struct Svr(pub KernelMachine);
 
 impl Fitted for Svr {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        Prediction::Values(self.0.predict(x))
+        Prediction::Values(x.rows().into_iter().map(|row| self.0.decision(row)).collect())
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
+    }
+    fn state(&self) -> Option<ModelState> {
+        Some(ModelState::Svr { machine: self.0.clone() })
     }
 }
 
@@ -58,22 +167,31 @@ pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<B
     let model = p
         .fit(&linfa::DatasetBase::new(x.clone(), y.clone()))
         .map_err(|e| FitError::Solver(format!("SVR failed: {e}")))?;
-    Ok(Box::new(Svr(model)))
+    Ok(Box::new(Svr(KernelMachine::of(&model, params, x, gamma(params, x)))))
 }
 
-/// One binary machine per pair of classes (i < j); a positive decision votes for j.
-struct OneVsOne {
-    pairs: Vec<(usize, usize, Svm<f64, bool>)>,
-    n_classes: usize,
+/// The binary machine of one pair of classes; a positive decision votes for `positive`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairMachine {
+    pub negative: usize,
+    pub positive: usize,
+    pub machine: KernelMachine,
+}
+
+/// One binary machine per pair of classes (i < j).
+pub struct OneVsOne {
+    pub pairs: Vec<PairMachine>,
+    pub n_classes: usize,
 }
 
 impl Fitted for OneVsOne {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let mut votes = Array2::<f64>::zeros((x.nrows(), self.n_classes));
         let mut confidence = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-        for (i, j, svm) in &self.pairs {
+        for PairMachine { negative: i, positive: j, machine } in &self.pairs {
             for (r, row) in x.axis_iter(Axis(0)).enumerate() {
-                let d = svm.weighted_sum(&row) - svm.rho;
+                let d = machine.decision(row);
                 if d >= 0.0 {
                     votes[[r, *j]] += 1.0;
                 } else {
@@ -98,6 +216,9 @@ impl Fitted for OneVsOne {
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
     }
+    fn state(&self) -> Option<ModelState> {
+        Some(ModelState::Svc { classes: self.n_classes, machines: self.pairs.clone() })
+    }
 }
 
 pub fn fit_svc(
@@ -120,9 +241,13 @@ pub fn fit_svc(
             let ys: Array1<bool> = rows.iter().map(|&r| y[r] == j).collect();
             let p = with_kernel(params, x, Svm::<f64, bool>::params().pos_neg_weights(c, c));
             let svm = p
-                .fit(&linfa::DatasetBase::new(xs, ys))
+                .fit(&linfa::DatasetBase::new(xs.clone(), ys))
                 .map_err(|e| FitError::Solver(format!("SVC ({} vs {}) failed: {e}", class_names[i], class_names[j])))?;
-            pairs.push((i, j, svm));
+            pairs.push(PairMachine {
+                negative: i,
+                positive: j,
+                machine: KernelMachine::of(&svm, params, &xs, gamma(params, x)),
+            });
         }
     }
     Ok(Box::new(OneVsOne { pairs, n_classes }))

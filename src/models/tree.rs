@@ -34,16 +34,13 @@ enum Targets<'a> {
     Values(&'a [f64]),
 }
 
-#[derive(Debug, Clone)]
-enum Node {
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Node {
     /// Class fractions, or the mean value.
     Leaf(Vec<f64>),
-    Split {
-        feature: usize,
-        threshold: f64,
-        left: usize,
-        right: usize,
-    },
+    /// Rows whose feature (as f32) is at most `threshold` go left.
+    Split { feature: usize, threshold: f64, left: usize, right: usize },
 }
 
 pub struct Tree {
@@ -53,6 +50,26 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A saved tree, checked: split features within `width`, children after their parent
+    /// (so every walk ends at a leaf), leaves of `classes` values (one for regression).
+    pub fn from_nodes(nodes: Vec<Node>, classes: usize, width: usize) -> Result<Tree, String> {
+        if nodes.is_empty() {
+            return Err("the tree has no nodes".into());
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            let ok = match node {
+                Node::Leaf(values) => values.len() == classes.max(1),
+                Node::Split { feature, left, right, .. } => {
+                    *feature < width && (i + 1..nodes.len()).contains(left) && (i + 1..nodes.len()).contains(right)
+                }
+            };
+            if !ok {
+                return Err(format!("tree node {i} is out of range (features: {width}, nodes: {})", nodes.len()));
+            }
+        }
+        Ok(Tree { nodes, n_classes: classes })
+    }
+
     fn leaf_of(&self, row: ndarray::ArrayView1<f64>) -> &[f64] {
         let mut at = 0;
         loop {
@@ -83,6 +100,10 @@ impl Fitted for Tree {
 
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
+    }
+
+    fn state(&self) -> Option<super::ModelState> {
+        Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
     }
 }
 

@@ -30,10 +30,11 @@ pub trait Exporter {
     fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output>;
 }
 
-/// The exporters `[report] formats` asks for, in the order they run: plots and
-/// predictions.csv first, since report.md links them; the leaderboard on the terminal always.
+/// The exporters `[report] formats` asks for, in the order they run: model.json,
+/// predictions.csv and the plots first, since report.md links them; the leaderboard on the
+/// terminal always.
 pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
-    let mut out: Vec<Box<dyn Exporter>> = vec![Box::new(PredictionsExporter)];
+    let mut out: Vec<Box<dyn Exporter>> = vec![Box::new(ModelExporter), Box::new(PredictionsExporter)];
     for (format, exporter) in [
         (Format::Svg, Box::new(SvgExporter) as Box<dyn Exporter>),
         (Format::Json, Box::new(JsonExporter)),
@@ -55,6 +56,18 @@ impl Exporter for JsonExporter {
         let mut bytes = serde_json::to_vec_pretty(report).unwrap_or_default();
         bytes.push(b'\n');
         vec![Output::file("report.json".into(), bytes)]
+    }
+}
+
+/// `model.json`, when the best trial was refitted.
+pub struct ModelExporter;
+
+impl Exporter for ModelExporter {
+    fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
+        let Some(model) = &report.model else { return Vec::new() };
+        let mut bytes = serde_json::to_vec_pretty(model).unwrap_or_default();
+        bytes.push(b'\n');
+        vec![Output::file("model.json".into(), bytes)]
     }
 }
 

@@ -93,7 +93,7 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 11] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 12] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -103,6 +103,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
         &|s| importance(s, r),
         &|s| plot_links(s, plots),
         &|s| prediction_link(s, r, predictions),
+        &|s| saved_model(s, r),
         &|s| failures_and_warnings(s, r),
         &|s| reproducibility(s, r),
     ];
@@ -362,6 +363,33 @@ fn prediction_link(s: &mut String, r: &Report, written: bool) -> Result {
         "[predictions.csv](predictions.csv): every test row of every fold, predicted by the model fitted on that fold's training part (as scikit-learn's `cross_val_predict`), for {}.
 ",
         trials.join(", ")
+    )
+}
+
+/// The refitted best trial and how to use it.
+fn saved_model(s: &mut String, r: &Report) -> Result {
+    let Some(refit) = &r.refit else { return Ok(()) };
+    writeln!(s, "## Saved model\n")?;
+    if let Some(reason) = &refit.error {
+        return writeln!(s, "The best trial {} could not be refitted: {}\n", md_code(&refit.trial), md_escape(reason));
+    }
+    let rows = match refit.learned_from {
+        "training part" => format!("the {} rows of the training part", refit.rows),
+        _ => format!("all {} rows", refit.rows),
+    };
+    writeln!(
+        s,
+        "The best trial {} was refitted on {rows} and saved in [model.json](model.json).",
+        md_code(&refit.trial)
+    )?;
+    if let Some(test) = &refit.test {
+        let values: Vec<String> =
+            test.0.iter().map(|(m, v)| format!("{m} {}", v.map_or("n/a".to_string(), num))).collect();
+        writeln!(s, "Its test metrics (equal to the sweep's): {}.", values.join(", "))?;
+    }
+    writeln!(
+        s,
+        "Predict new rows with `runner predict model.json NEW_DATA.csv` (add `--proba` for class probabilities).\n"
     )
 }
 

@@ -8,11 +8,15 @@ mod text;
 mod write;
 
 mod export;
+mod model_file;
 mod predictions;
+mod scored;
 mod table;
 
 pub use export::{exporters, render_all, Destination, Exporter, Output};
 pub use markdown::md_escape;
+pub use model_file::{model_file, parse_model_file, ModelFile, MODEL_SCHEMA_VERSION};
+pub use scored::Scored;
 pub use table::{CoefficientTable, MetricTable, Named, Summary};
 pub use text::leaderboard_text;
 pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderLock, Resumed, TrialLog};
@@ -22,6 +26,7 @@ use crate::data::{Dataset, Feature, Target};
 use crate::explain::{Explanation, OutOfFold};
 use crate::models::LossCurve;
 use crate::plan::RunPlan;
+use crate::refit::{Refit, RefitFailure};
 use crate::spec::ParamValue;
 use crate::trial::{Status, Trial, UnitRecord};
 use serde::Serialize;
@@ -42,9 +47,39 @@ pub struct Report {
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
     pub run: RunInfo,
+    /// The refitted best trial (`[report] refit`): what it learned from, or why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refit: Option<RefitInfo>,
     /// Out-of-fold predictions for predictions.csv (`[report] predictions`).
     #[serde(skip)]
     pub predictions: Vec<OutOfFold>,
+    /// model.json's content, when the refit succeeded.
+    #[serde(skip)]
+    pub model: Option<ModelFile>,
+}
+
+/// The refit, as report.json and report.md show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefitInfo {
+    pub trial: String,
+    /// Rows the model learned from.
+    pub rows: usize,
+    /// `training part` (holdout-like splits) or `all rows`.
+    pub learned_from: &'static str,
+    /// The refitted model's test metrics (holdout-like splits): equal to the sweep's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<Named<Option<f64>>>,
+    /// Why the refit failed (no model.json is written then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What the commands compute about the best trial after the sweep (each trains).
+#[derive(Debug, Clone, Default)]
+pub struct BestTrialWork {
+    pub explanation: Option<Explanation>,
+    pub predictions: Vec<OutOfFold>,
+    pub refit: Option<Result<Refit, RefitFailure>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -315,15 +350,12 @@ pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
 
 /// The report: the trials' summaries, the best trial's explanation (computed by the
 /// command, see `explain`) and the run's facts. Pure.
-pub fn build(
-    plan: &RunPlan,
-    trials: Vec<TrialReport>,
-    explanation: Option<Explanation>,
-    predictions: Vec<OutOfFold>,
-    run: RunInfo,
-) -> Report {
+pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, work: BestTrialWork, run: RunInfo) -> Report {
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
+    let BestTrialWork { explanation, predictions, refit } = work;
+    let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
+    let refit = refit.map(refit_info);
     Report {
         schema_version: SCHEMA_VERSION,
         experiment: ExperimentInfo {
@@ -348,7 +380,24 @@ pub fn build(
         trials,
         best,
         run,
+        refit,
         predictions,
+        model,
+    }
+}
+
+fn refit_info(refit: Result<Refit, RefitFailure>) -> RefitInfo {
+    match refit {
+        Ok(r) => RefitInfo {
+            trial: r.trial,
+            rows: r.rows,
+            learned_from: if r.training_part_only { "training part" } else { "all rows" },
+            test: r.training_part_only.then(|| Named(r.test.iter().map(|(m, v)| (m.name().to_string(), *v)).collect())),
+            error: None,
+        },
+        Err(RefitFailure { trial, reason }) => {
+            RefitInfo { trial, rows: 0, learned_from: "", test: None, error: Some(reason) }
+        }
     }
 }
 

@@ -47,6 +47,8 @@ pub struct KindSpec {
     pub groups: &'static [&'static [ParamSpec]],
     /// Defaults that differ from the declarations' (the MLP's optimizer settings).
     pub defaults: &'static [(&'static str, DefaultValue)],
+    /// What model.json holds for a refitted model of this kind (docs/MODEL.md).
+    pub saves: &'static str,
 }
 
 impl KindSpec {
@@ -80,6 +82,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "min ||y - Xw||^2, the minimum-norm solution when X is rank deficient, as sklearn.linear_model.LinearRegression",
         groups: &[OlsParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model: one weight per feature and the intercept",
     },
     KindSpec {
         kind: ModelKind::Ridge,
@@ -88,6 +91,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "min ||y - Xw||^2 + alpha ||w||^2, as sklearn.linear_model.Ridge; alpha = 0 is minimum-norm least squares",
         groups: &[RidgeParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model: one weight per feature and the intercept",
     },
     KindSpec {
         kind: ModelKind::Lasso,
@@ -96,6 +100,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "min 1/(2n) ||y - Xw||^2 + alpha ||w||_1, as sklearn.linear_model.Lasso",
         groups: &[LassoParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model: one weight per feature and the intercept",
     },
     KindSpec {
         kind: ModelKind::ElasticNet,
@@ -104,6 +109,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "min 1/(2n) ||y - Xw||^2 + alpha (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2), as sklearn.linear_model.ElasticNet",
         groups: &[ElasticNetParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model: one weight per feature and the intercept",
     },
     KindSpec {
         kind: ModelKind::LogisticRegression,
@@ -112,6 +118,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "min 1/2 ||w||^2 + C sum log-loss, binary (sigmoid) or multinomial (softmax), as sklearn.linear_model.LogisticRegression",
         groups: &[LogisticParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model with a sigmoid (two classes) or softmax head: weights and intercept per output, and the class labels",
     },
     KindSpec {
         kind: ModelKind::Svm,
@@ -121,6 +128,7 @@ pub static KINDS: &[KindSpec] = &[
                   poly kernel is (x.y + coef0)^degree (sklearn's with gamma = 1); log_loss uses a softmax of decision values, not Platt scaling",
         groups: &[SvmParams::SPECS],
         defaults: &[],
+        saves: "`svc` (one machine per pair of classes) or `svr`: each machine's kernel, support vectors, dual coefficients and rho (the linear kernel's weights instead of support vectors)",
     },
     KindSpec {
         kind: ModelKind::DecisionTree,
@@ -130,6 +138,7 @@ pub static KINDS: &[KindSpec] = &[
                   classifiers predict the class shares of their leaf",
         groups: &[TreeParams::SPECS],
         defaults: &[],
+        saves: "a `tree`: its nodes (feature, threshold, children) and leaves (class shares or the mean value)",
     },
     KindSpec {
         kind: ModelKind::Mlp,
@@ -146,6 +155,7 @@ pub static KINDS: &[KindSpec] = &[
             ("tol", DefaultValue::F(1e-4)),
             ("patience", DefaultValue::I(10)),
         ],
+        saves: "an `mlp`: every layer's weights and biases, the activation and the output (linear or softmax)",
     },
     KindSpec {
         kind: ModelKind::LinearGd,
@@ -154,6 +164,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "linear model trained by gradient descent on mse, mae or huber loss, + l2/2 ||w||^2 + l1 ||w||_1",
         groups: &[LinearGdParams::SPECS, OptimizerParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model: one weight per feature and the intercept",
     },
     KindSpec {
         kind: ModelKind::LogisticGd,
@@ -162,6 +173,7 @@ pub static KINDS: &[KindSpec] = &[
         summary: "logistic regression (sigmoid, or softmax for > 2 classes) trained by gradient descent on mean log-loss + l2/2 ||w||^2 + l1 ||w||_1",
         groups: &[LogisticGdParams::SPECS, OptimizerParams::SPECS],
         defaults: &[],
+        saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
     },
 ];
 
@@ -183,7 +195,7 @@ pub fn render_catalog() -> String {
             TaskSupport::Classification => "classification",
             TaskSupport::Both => "regression and classification",
         };
-        out.push_str(&format!("{}  ({task}; {})\n  {}\n", k.name(), k.engine, k.summary));
+        out.push_str(&format!("{}  ({task}; {})\n  {}\n  saves: {}\n", k.name(), k.engine, k.summary, k.saves));
         for p in k.params() {
             out.push_str(&format!(
                 "    {:<14} default {:<8} {}: {}\n",

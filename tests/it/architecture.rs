@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "plan",
     "sweep",
     "explain",
+    "refit",
     "report",
     "compare",
     "cli",

@@ -1,0 +1,77 @@
+//! After the sweep: the best trial fitted once more, with its preprocessing, on the rows the
+//! split lets it learn from, as scikit-learn's `GridSearchCV(refit=True)` does. The result is
+//! plain data that model.json saves and `runner predict` applies to new rows.
+//!
+//! - `holdout`, and `column` with train/test values: the training part, with the seed of
+//!   the sweep's unit, so the model (and its test metrics) equal the sweep's;
+//! - k-fold variants, `column` with fold ids, and `none`: every row, with the seed of
+//!   (trial, fold = number of folds), one past the sweep's.
+
+use crate::config::{Metric, SplitMethod};
+use crate::data::SplitColumn;
+use crate::models::{self, ModelState};
+use crate::plan::RunPlan;
+use crate::preprocess::{fit_saved, prepare_fold, SavedColumn};
+use crate::split::Fold;
+use crate::sweep::metric_value;
+use crate::trial::{unit_seed, Trial};
+
+/// The refitted best trial.
+#[derive(Debug, Clone)]
+pub struct Refit {
+    pub trial: String,
+    /// Rows it learned from.
+    pub rows: usize,
+    /// True when it learned from the split's training part (and has test metrics).
+    pub training_part_only: bool,
+    pub preprocessing: Vec<SavedColumn>,
+    pub state: ModelState,
+    /// The test part's metrics (holdout-like splits only); they equal the sweep's.
+    pub test: Vec<(Metric, Option<f64>)>,
+}
+
+/// Why the best trial could not be refitted.
+#[derive(Debug, Clone)]
+pub struct RefitFailure {
+    pub trial: String,
+    pub reason: String,
+}
+
+/// The rows the refit learns from and the rows it is tested on.
+fn refit_fold(plan: &RunPlan) -> Fold {
+    let holdout_like = match plan.split.method {
+        SplitMethod::Holdout => true,
+        SplitMethod::Column => matches!(plan.dataset.split_column, Some(SplitColumn::TrainTest(_))),
+        SplitMethod::Kfold | SplitMethod::StratifiedKfold | SplitMethod::None => false,
+    };
+    match plan.split.folds.first() {
+        Some(fold) if holdout_like => fold.clone(),
+        _ => Fold { train: (0..plan.dataset.rows()).collect(), test: Vec::new() },
+    }
+}
+
+/// Fits `trial` on the refit rows. An error says why it could not be fitted.
+pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Refit, RefitFailure> {
+    refit_rows(plan, trial).map_err(|reason| RefitFailure { trial: trial.id.clone(), reason })
+}
+
+fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
+    let fold = refit_fold(plan);
+    let training_part_only = !fold.test.is_empty();
+    let cfg = &plan.experiment.preprocess;
+    let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
+    let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
+    let seed_fold = if training_part_only { 0 } else { plan.split.folds.len() };
+    let seed = unit_seed(plan.experiment.seed, &trial.id, seed_fold);
+    let classes = plan.dataset.target.class_names();
+    let model = models::fit(&trial.spec, &data, classes, seed).map_err(|e| e.to_string())?;
+    let state = model.state().ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
+    let test = if training_part_only {
+        let prediction = model.predict(&data.test_x);
+        let value = |m: Metric| Some(metric_value(m, &data.test_y, &prediction)).filter(|v| v.is_finite());
+        plan.metrics.iter().map(|&m| (m, value(m))).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Refit { trial: trial.id.clone(), rows: fold.train.len(), training_part_only, preprocessing, state, test })
+}
