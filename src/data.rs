@@ -37,6 +37,10 @@ impl Feature {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn is_missing(&self, row: usize) -> bool {
         match self {
             Feature::Numeric { values, .. } => values[row].is_nan(),

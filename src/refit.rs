@@ -2,10 +2,11 @@
 //! split lets it learn from, as scikit-learn's `GridSearchCV(refit=True)` does. The result is
 //! plain data that model.json saves and `runner predict` applies to new rows.
 //!
-//! - `holdout`, and `column` with train/test values: the training part, with the seed of
-//!   the sweep's unit, so the model (and its test metrics) equal the sweep's;
-//! - k-fold variants, `column` with fold ids, and `none`: every row, with the seed of
-//!   (trial, fold = number of folds), one past the sweep's.
+//! - `holdout`, `column` with train/test values, and `none`: the (only) fold's training
+//!   part with the seed of the sweep's unit, so the model and its test metrics equal the
+//!   sweep's (for `none`, the training part is every row);
+//! - k-fold variants and `column` with fold ids: every row, with the seed of (trial, fold =
+//!   number of folds), one past the sweep's.
 
 use crate::config::{Metric, SplitMethod};
 use crate::data::SplitColumn;
@@ -22,11 +23,11 @@ pub struct Refit {
     pub trial: String,
     /// Rows it learned from.
     pub rows: usize,
-    /// True when it learned from the split's training part (and has test metrics).
+    /// True when it learned from a holdout split's training part, not from every row.
     pub training_part_only: bool,
     pub preprocessing: Vec<SavedColumn>,
     pub state: ModelState,
-    /// The test part's metrics (holdout-like splits only); they equal the sweep's.
+    /// The single fold's test metrics (holdout-like splits and `none`); they equal the sweep's.
     pub test: Vec<(Metric, Option<f64>)>,
 }
 
@@ -37,16 +38,16 @@ pub struct RefitFailure {
     pub reason: String,
 }
 
-/// The rows the refit learns from and the rows it is tested on.
-fn refit_fold(plan: &RunPlan) -> Fold {
-    let holdout_like = match plan.split.method {
-        SplitMethod::Holdout => true,
+/// The rows the refit learns from and is tested on, and the fold its seed is derived from.
+fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
+    let single_fold = match plan.split.method {
+        SplitMethod::Holdout | SplitMethod::None => true,
         SplitMethod::Column => matches!(plan.dataset.split_column, Some(SplitColumn::TrainTest(_))),
-        SplitMethod::Kfold | SplitMethod::StratifiedKfold | SplitMethod::None => false,
+        SplitMethod::Kfold | SplitMethod::StratifiedKfold => false,
     };
     match plan.split.folds.first() {
-        Some(fold) if holdout_like => fold.clone(),
-        _ => Fold { train: (0..plan.dataset.rows()).collect(), test: Vec::new() },
+        Some(fold) if single_fold => (fold.clone(), 0),
+        _ => (Fold { train: (0..plan.dataset.rows()).collect(), test: Vec::new() }, plan.split.folds.len()),
     }
 }
 
@@ -56,17 +57,16 @@ pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Refit, RefitFailure> {
 }
 
 fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
-    let fold = refit_fold(plan);
-    let training_part_only = !fold.test.is_empty();
+    let (fold, seed_fold) = refit_fold(plan);
+    let training_part_only = fold.train.len() < plan.dataset.rows();
     let cfg = &plan.experiment.preprocess;
     let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
-    let seed_fold = if training_part_only { 0 } else { plan.split.folds.len() };
     let seed = unit_seed(plan.experiment.seed, &trial.id, seed_fold);
     let classes = plan.dataset.target.class_names();
     let model = models::fit(&trial.spec, &data, classes, seed).map_err(|e| e.to_string())?;
     let state = model.state().ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
-    let test = if training_part_only {
+    let test = if !fold.test.is_empty() {
         let prediction = model.predict(&data.test_x);
         let value = |m: Metric| Some(metric_value(m, &data.test_y, &prediction)).filter(|v| v.is_finite());
         plan.metrics.iter().map(|&m| (m, value(m))).collect()

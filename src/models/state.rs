@@ -50,7 +50,7 @@ struct LoadedLinear(Linear);
 impl Fitted for LoadedLinear {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let l = &self.0;
-        l.head.apply(x.dot(&l.weights) + &ndarray::ArrayView1::from(l.intercepts.as_slice()))
+        l.head.apply(x.dot(&l.weights) + ndarray::ArrayView1::from(l.intercepts.as_slice()))
     }
     fn coefficients(&self) -> Option<Coefficients> {
         None

@@ -66,7 +66,7 @@ pub struct RefitInfo {
     pub rows: usize,
     /// `training part` (holdout-like splits) or `all rows`.
     pub learned_from: &'static str,
-    /// The refitted model's test metrics (holdout-like splits): equal to the sweep's.
+    /// The refitted model's test metrics (holdout-like splits and `none`): equal to the sweep's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<Named<Option<f64>>>,
     /// Why the refit failed (no model.json is written then).
@@ -392,7 +392,7 @@ fn refit_info(refit: Result<Refit, RefitFailure>) -> RefitInfo {
             trial: r.trial,
             rows: r.rows,
             learned_from: if r.training_part_only { "training part" } else { "all rows" },
-            test: r.training_part_only.then(|| Named(r.test.iter().map(|(m, v)| (m.name().to_string(), *v)).collect())),
+            test: (!r.test.is_empty()).then(|| Named(r.test.iter().map(|(m, v)| (m.name().to_string(), *v)).collect())),
             error: None,
         },
         Err(RefitFailure { trial, reason }) => {

@@ -12,6 +12,7 @@ mod gd;
 mod hardening;
 mod nonlinear;
 mod paths;
+mod predict;
 mod reports;
 mod shortcuts;
 mod sklearn;

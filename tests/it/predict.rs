@@ -1,0 +1,307 @@
+//! Refit, model.json and `runner predict`, through the binary: the predictions of new rows
+//! equal those of scikit-learn's refit estimator (fixtures: predict.json and the
+//! tests/fixtures/data/*_new.csv files, made by generate.py), and bad input is refused.
+
+use crate::common::{assert_rel, fixture, root, runner, scratch};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// An experiment over `dataset` (a path relative to the repository) with `body` appended.
+fn experiment(dataset: &str, target: &str, body: &str) -> String {
+    let path = root().join(dataset);
+    format!(
+        "name = \"p\"\nseed = 42\n[dataset]\npath = {:?}\ntarget = \"{target}\"\n{body}",
+        path.display().to_string()
+    )
+}
+
+/// Runs the experiment and returns the report folder (holding model.json).
+fn run(toml: &str, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let dir = scratch(&[("e.toml", toml)]);
+    let out = dir.path().join("out");
+    let output = runner()
+        .arg("run")
+        .arg(dir.path().join("e.toml"))
+        .arg("-q")
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "run failed: {}", String::from_utf8_lossy(&output.stderr));
+    (dir, out)
+}
+
+/// `runner predict` on `data`; its CSV output as rows of fields.
+fn predict(model: &Path, data: &Path, extra: &[&str]) -> Vec<Vec<String>> {
+    let output = runner().arg("predict").arg(model).arg(data).args(extra).output().unwrap();
+    assert!(output.status.success(), "predict failed: {}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect()
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}: {:?}", rows[0]));
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+fn numbers(values: &[String]) -> Vec<f64> {
+    values.iter().map(|v| v.parse().unwrap()).collect()
+}
+
+fn new_data(name: &str) -> PathBuf {
+    root().join("tests/fixtures/data").join(name)
+}
+
+/// Regression kinds: the refit model's predictions of new rows at `rel`.
+#[test]
+fn regression_refits_predict_new_rows_as_scikit_learn() {
+    let expected = fixture("predict.json");
+    let kfold = "[split]\nmethod = \"kfold\"\nfolds = 5\n";
+    let cases = [
+        (
+            "boston_ols",
+            experiment("datasets/boston.csv", "MEDV", "[split]\nmethod = \"holdout\"\ntest_size = 0.3\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n"),
+            "boston_new.csv",
+            1e-9,
+        ),
+        (
+            "diabetes_ridge",
+            experiment("datasets/diabetes.csv", "target", &format!("{kfold}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = 1.0\n")),
+            "diabetes_new.csv",
+            1e-9,
+        ),
+        (
+            "diabetes_lasso",
+            experiment("datasets/diabetes.csv", "target", &format!("{kfold}[[model]]\nname = \"l\"\nkind = \"lasso\"\nalpha = 0.1\ntol = 1e-12\nmax_iter = 100000\n")),
+            "diabetes_new.csv",
+            1e-8,
+        ),
+        (
+            "diabetes_enet",
+            experiment("datasets/diabetes.csv", "target", &format!("[preprocess]\nscale = \"standard\"\n{kfold}[[model]]\nname = \"e\"\nkind = \"elastic_net\"\nalpha = 0.1\nl1_ratio = 0.5\ntol = 1e-12\nmax_iter = 100000\n")),
+            "diabetes_new.csv",
+            1e-8,
+        ),
+    ];
+    for (name, toml, data, rel) in cases {
+        let (_dir, out) = run(&toml, &[]);
+        let rows = predict(&out.join("model.json"), &new_data(data), &[]);
+        let ours = numbers(&column(&rows, "prediction"));
+        assert_rel(&ours, &crate::common::floats(&expected[name]), rel, name);
+        assert_eq!(column(&rows, "row")[0], "1", "{name}: rows are numbered from 1");
+    }
+}
+
+/// penguins: mean/mode imputation, scaling and one-hot fitted on the training rows, then a
+/// multinomial logistic regression; the new rows have gaps. Probabilities at 1e-6 (lbfgs
+/// at tol 1e-12 on both sides).
+#[test]
+fn penguins_pipeline_probabilities_equal_scikit_learns() {
+    let expected = &fixture("predict.json")["penguins_logistic"];
+    let body = "[preprocess]\nimpute = \"mean\"\nscale = \"standard\"\n[preprocess.columns.sex]\nimpute = \"mode\"\n\
+                [preprocess.columns.island]\nimpute = \"mode\"\n[split]\nmethod = \"none\"\n\
+                [[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\nc = 1.0\ntol = 1e-12\nmax_iter = 100000\n";
+    let (_dir, out) = run(&experiment("tests/fixtures/data/penguins_train.csv", "species", body), &[]);
+    let rows = predict(&out.join("model.json"), &new_data("penguins_new.csv"), &["--proba"]);
+    let classes: Vec<String> =
+        expected["classes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
+    for (k, class) in classes.iter().enumerate() {
+        let theirs: Vec<f64> = expected["proba"].as_array().unwrap().iter().map(|r| r[k].as_f64().unwrap()).collect();
+        let ours = numbers(&column(&rows, &format!("p_{class}")));
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() < 1e-6, "row {i} class {class}: ours {a} vs scikit-learn {b}");
+        }
+    }
+}
+
+#[test]
+fn iris_tree_and_breast_cancer_svc_refits_predict_as_scikit_learn() {
+    let expected = fixture("predict.json");
+    let kfold = "[split]\nmethod = \"kfold\"\nfolds = 5\n";
+    let tree =
+        format!("task = \"classification\"\n{kfold}[[model]]\nname = \"t\"\nkind = \"decision_tree\"\nmax_depth = 3\n");
+    let (_dir, out) = run(&experiment("datasets/iris.csv", "target", &tree), &[]);
+    let rows = predict(&out.join("model.json"), &new_data("iris_new.csv"), &["--proba"]);
+    let classes = expected["iris_tree"]["classes"].as_array().unwrap();
+    for (k, class) in classes.iter().enumerate() {
+        let theirs: Vec<f64> =
+            expected["iris_tree"]["proba"].as_array().unwrap().iter().map(|r| r[k].as_f64().unwrap()).collect();
+        let class = class.as_str().unwrap();
+        assert_eq!(numbers(&column(&rows, &format!("p_{class}"))), theirs, "iris tree, class {class}");
+    }
+    let svc = format!(
+        "task = \"classification\"\n[preprocess]\nscale = \"standard\"\n{kfold}[[model]]\nname = \"s\"\nkind = \"svm\"\nc = 1.0\ntol = 1e-6\n"
+    );
+    let (_dir, out) = run(&experiment("datasets/breast_cancer.csv", "target", &svc), &[]);
+    let rows = predict(&out.join("model.json"), &new_data("breast_cancer_new.csv"), &[]);
+    let theirs: Vec<String> =
+        expected["breast_cancer_svc"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+    assert_eq!(column(&rows, "prediction"), theirs, "breast_cancer SVC labels");
+}
+
+/// Kinds scikit-learn has no exact twin of (our MLP and gradient-descent trainers): with
+/// `method = "none"` the refit is the sweep's own unit, so `runner predict` on the training
+/// file gives exactly the predictions predictions.csv holds.
+#[test]
+fn refits_of_our_own_trainers_predict_what_the_sweep_predicted() {
+    let cases = [
+        ("datasets/diabetes.csv", "target", "kind = \"mlp\"\nhidden_layers = [8]\nepochs = 30\n"),
+        ("datasets/diabetes.csv", "target", "kind = \"linear_gd\"\nepochs = 50\nlearning_rate = 0.1\n"),
+        ("datasets/iris.csv", "target", "kind = \"logistic_gd\"\nepochs = 50\nlearning_rate = 0.1\n"),
+        ("datasets/wine.csv", "target", "kind = \"mlp\"\nhidden_layers = [6]\nepochs = 20\n"),
+    ];
+    for (data, target, model) in cases {
+        let task = if target == "target" && !data.contains("diabetes") { "task = \"classification\"\n" } else { "" };
+        let body = format!(
+            "{task}[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"none\"\n[[model]]\nname = \"m\"\n{model}"
+        );
+        let (_dir, out) = run(&experiment(data, target, &body), &[]);
+        let swept = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+        let swept: Vec<Vec<String>> = swept.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
+        let proba = if task.is_empty() { vec![] } else { vec!["--proba"] };
+        let rows = predict(&out.join("model.json"), &root().join(data), &proba);
+        assert_eq!(column(&rows, "prediction"), column(&swept, "predicted"), "{data} {model}");
+        for name in swept[0].iter().filter(|h| h.starts_with("p_")) {
+            assert_eq!(column(&rows, name), column(&swept, name), "{data} {model} {name}");
+        }
+    }
+}
+
+fn boston_holdout() -> String {
+    experiment(
+        "datasets/boston.csv",
+        "MEDV",
+        "[split]\nmethod = \"holdout\"\ntest_size = 0.3\n[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [0.1, 1, 10]\n",
+    )
+}
+
+#[test]
+fn model_json_is_identical_for_any_jobs_and_for_shards_merged_and_the_report_links_it() {
+    let dir = scratch(&[("e.toml", &boston_holdout())]);
+    let file = dir.path().join("e.toml");
+    let run_into = |name: &str, args: &[&str]| {
+        let out = dir.path().join(name);
+        let output = runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        out
+    };
+    let one = run_into("one", &["--jobs", "1"]);
+    let two = run_into("two", &["--jobs", "2"]);
+    let model = std::fs::read_to_string(one.join("model.json")).unwrap();
+    assert!(model == std::fs::read_to_string(two.join("model.json")).unwrap(), "--jobs 1 and 2 differ");
+    let parts = [run_into("s1", &["--shard", "1/2"]), run_into("s2", &["--shard", "2/2"])];
+    let merged = dir.path().join("merged");
+    assert!(runner().arg("merge").args(&parts).arg("--out").arg(&merged).output().unwrap().status.success());
+    assert!(model == std::fs::read_to_string(merged.join("model.json")).unwrap(), "merged shards differ");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(one.join("report.json")).unwrap()).unwrap();
+    let best = report["best"]["trial"].as_str().unwrap();
+    assert_eq!(report["refit"]["trial"], best);
+    assert_eq!(report["refit"]["rows"], 354);
+    // The holdout refit is the sweep's model: the same test metric.
+    let trial = report["trials"].as_array().unwrap().iter().find(|t| t["id"] == best).unwrap();
+    let swept = trial["test"]["mse"]["mean"].as_f64().unwrap();
+    let refit = report["refit"]["test"]["mse"].as_f64().unwrap();
+    assert!((swept - refit).abs() <= 1e-12 * swept, "sweep {swept} vs refit {refit}");
+    let md = std::fs::read_to_string(one.join("report.md")).unwrap();
+    assert!(md.contains("[model.json](model.json)"), "{md}");
+}
+
+#[test]
+fn predict_writes_ids_and_parquet_and_refit_false_writes_no_model() {
+    let (_dir, out) = run(&boston_holdout(), &[]);
+    let model = out.join("model.json");
+    let data = root().join("datasets/boston.csv");
+    let rows = predict(&model, &data, &["--id", "TAX"]);
+    assert_eq!(rows[0], ["TAX", "prediction"]);
+    assert_eq!(rows.len(), 507);
+    assert_eq!(rows[1][0], "296");
+    let parquet = out.join("p.parquet");
+    let status = runner().arg("predict").arg(&model).arg(&data).arg("--out").arg(&parquet).output().unwrap().status;
+    assert!(status.success());
+    assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
+    let (_dir, off) = run(&boston_holdout(), &["--set", "report.refit=false"]);
+    assert!(!off.join("model.json").exists());
+    let report = std::fs::read_to_string(off.join("report.json")).unwrap();
+    assert!(!report.contains("\"refit\""));
+}
+
+/// Every refusal exits 2 with a message naming the problem (and the column and row).
+#[test]
+fn predict_refuses_bad_input_with_a_clear_error() {
+    let body = "[preprocess]\nimpute = \"mean\"\n[preprocess.columns.sex]\nimpute = \"mode\"\n[preprocess.columns.island]\nimpute = \"error\"\n\
+                [split]\nmethod = \"none\"\n[[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\n";
+    let (dir, out) = run(&experiment("tests/fixtures/data/penguins_train.csv", "species", body), &[]);
+    let model = out.join("model.json");
+    let header = "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year";
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("missing.csv", "island,bill_length_mm\nDream,40\n".into(), vec!["bill_depth_mm", "does not have"]),
+        (
+            "typo.csv",
+            format!("{}\nDream,40,18,190,3800,male,2008\n", header.replace("year", "yaer")),
+            vec!["`year`", "did you mean `yaer`"],
+        ),
+        (
+            "text.csv",
+            format!("{header}\nDream,40,18,190,3800,male,2008\nDream,long,long,long,long,male,2008\n"),
+            vec!["`bill_length_mm`", "row 2", "`long`"],
+        ),
+        (
+            "unseen.csv",
+            format!("{header}\nDream,40,18,190,3800,male,2008\nAtlantis,40,18,190,3800,male,2008\n"),
+            vec!["`island`", "row 2", "`Atlantis`", "--unknown ignore"],
+        ),
+        (
+            "gap.csv",
+            format!("{header}\nDream,40,18,190,3800,male,2008\n,40,18,190,3800,male,2008\n"),
+            vec!["`island`", "missing value", "row 2"],
+        ),
+        ("empty.csv", String::new(), vec!["empty"]),
+        ("header_only.csv", format!("{header}\n"), vec!["no data rows"]),
+    ];
+    for (name, text, wanted) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = runner().arg("predict").arg(&model).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        for w in wanted {
+            assert!(stderr.contains(w), "{name}: `{w}` not in: {stderr}");
+        }
+    }
+    // --unknown ignore: the unseen level gets all-zero indicators and the row a prediction.
+    let rows = predict(&model, &dir.path().join("unseen.csv"), &["--unknown", "ignore", "--proba"]);
+    assert_eq!(rows.len(), 3);
+    // Another schema version, another file kind, a malformed model: refused by name.
+    let text = std::fs::read_to_string(&model).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["schema_version"] = 2.into();
+    let mut tree_out_of_range: Value = serde_json::from_str(&text).unwrap();
+    tree_out_of_range["model"]["weights"][0] = serde_json::json!([1.0]);
+    let models = [
+        ("v2.json", v.to_string(), "schema version 2"),
+        ("report.json", std::fs::read_to_string(out.join("report.json")).unwrap(), "not a runner model file"),
+        ("bad.json", tree_out_of_range.to_string(), "malformed"),
+        ("garbage.json", "{".into(), "not valid JSON"),
+    ];
+    let data = dir.path().join("unseen.csv");
+    for (name, text, wanted) in models {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = runner().arg("predict").arg(&path).arg(&data).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(wanted), "{name}: `{wanted}` not in: {stderr}");
+    }
+    let regression = run(&boston_holdout(), &[]);
+    let output = runner()
+        .arg("predict")
+        .arg(regression.1.join("model.json"))
+        .arg(root().join("datasets/boston.csv"))
+        .arg("--proba")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--proba is for classifiers"));
+}
