@@ -1,6 +1,7 @@
 //! The report: plain `Serialize` data built from the sweep's records, and the exporters that
 //! render it (JSON, markdown, the terminal leaderboard). Writing files happens in `write`.
 
+mod csv;
 mod markdown;
 pub mod partial;
 pub mod plots;

@@ -2,19 +2,11 @@
 //! `cross_val_predict` gives them. Rows are numbered as in data error messages (the first
 //! data row is 1); floats are written in their shortest form that reads back exactly.
 
+use super::csv::{field, number};
 use super::Report;
 use crate::models::Prediction;
 use crate::preprocess::Targets;
 use std::fmt::Write;
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
 
 pub fn render(r: &Report) -> String {
     let classes: Vec<&str> = r.dataset.classes.iter().flatten().map(|c| c.class.as_str()).collect();
@@ -32,13 +24,13 @@ pub fn render(r: &Report) -> String {
                 let _ = write!(out, "{},{},{trial},", rows[i] + 1, fold + 1);
                 match (truth, prediction) {
                     (Targets::Regression(y), Prediction::Values(p)) => {
-                        let _ = writeln!(out, "{},{}", y[i], p[i]);
+                        let _ = writeln!(out, "{},{}", number(y[i]), number(p[i]));
                     }
                     (Targets::Classes(y), Prediction::Probabilities(p)) => {
                         let row = p.row(i);
                         let best = crate::metrics::predicted_classes(&row.to_owned().insert_axis(ndarray::Axis(0)))[0];
                         let name = |k: usize| field(classes.get(k).copied().unwrap_or(""));
-                        let probabilities: Vec<String> = row.iter().map(f64::to_string).collect();
+                        let probabilities: Vec<String> = row.iter().map(|&v| number(v)).collect();
                         let _ = writeln!(out, "{},{},{}", name(y[i]), name(best), probabilities.join(","));
                     }
                     _ => out.push_str(",\n"),

@@ -3,6 +3,7 @@
 //! `--proba` one `p_CLASS` column per class. CSV floats are written in their shortest form
 //! that reads back exactly; Parquet keeps them as f64.
 
+use super::csv::{field, number};
 use crate::metrics::predicted_classes;
 use crate::models::Prediction;
 use polars::prelude::*;
@@ -14,14 +15,6 @@ pub struct Scored<'a> {
     pub prediction: &'a Prediction,
     pub classes: &'a [String],
     pub proba: bool,
-}
-
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 impl Scored<'_> {
@@ -54,7 +47,7 @@ impl Scored<'_> {
         match self.prediction {
             Prediction::Values(values) => {
                 for (i, v) in values.iter().enumerate() {
-                    out.push_str(&format!("{},{v}\n", self.id(i)));
+                    out.push_str(&format!("{},{}\n", self.id(i), number(*v)));
                 }
             }
             Prediction::Probabilities(p) => {
@@ -62,7 +55,7 @@ impl Scored<'_> {
                     out.push_str(&format!("{},{}", self.id(i), field(label)));
                     if self.proba {
                         for v in p.row(i) {
-                            out.push_str(&format!(",{v}"));
+                            out.push_str(&format!(",{}", number(*v)));
                         }
                     }
                     out.push('\n');
