@@ -177,7 +177,7 @@ fn boston_holdout() -> String {
 }
 
 #[test]
-fn model_json_is_identical_for_any_jobs_and_for_shards_merged_and_the_report_links_it() {
+fn model_json_is_identical_for_any_jobs_after_resume_and_for_shards_merged_and_the_report_links_it() {
     let dir = scratch(&[("e.toml", &boston_holdout())]);
     let file = dir.path().join("e.toml");
     let run_into = |name: &str, args: &[&str]| {
@@ -190,6 +190,8 @@ fn model_json_is_identical_for_any_jobs_and_for_shards_merged_and_the_report_lin
     let two = run_into("two", &["--jobs", "2"]);
     let model = std::fs::read_to_string(one.join("model.json")).unwrap();
     assert!(model == std::fs::read_to_string(two.join("model.json")).unwrap(), "--jobs 1 and 2 differ");
+    run_into("one", &["--resume"]);
+    assert!(model == std::fs::read_to_string(one.join("model.json")).unwrap(), "a resume changed it");
     let parts = [run_into("s1", &["--shard", "1/2"]), run_into("s2", &["--shard", "2/2"])];
     let merged = dir.path().join("merged");
     assert!(runner().arg("merge").args(&parts).arg("--out").arg(&merged).output().unwrap().status.success());
