@@ -120,6 +120,8 @@ pub enum SplitColumn {
     TrainTest(Vec<bool>),
     /// PredefinedSplit fold ids; `-1` keeps a row in every training part.
     FoldIds(Vec<i64>),
+    /// `group_kfold`'s groups: each row's index into the sorted distinct groups.
+    Groups(Vec<usize>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +160,8 @@ pub enum DataError {
     NoTarget { target: String },
     #[error("target `{target}` has a single class `{class}`: classification needs at least two")]
     OneClass { target: String, class: String },
+    #[error("group column `{column}` has a missing value at {row}: every row needs a group")]
+    MissingGroup { column: String, row: String },
     #[error("split column `{column}`, {row}: `{value}` is neither `train`/`test` nor an integer fold id")]
     BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
@@ -384,7 +388,10 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let missing_counts = check_gaps(exp, &features, &kept.file_rows)?;
     let target = encode_target(cfg, task, target_raw, target_text, &kept.keep)?;
     let split_column = match &chosen.split {
-        Some(name) => Some(read_split_column(path, name, &column(name)?, &cfg.missing, &kept.file_rows)?),
+        Some(name) => {
+            let groups = matches!(exp.split, SplitConfig::GroupKFold { .. });
+            Some(read_split_column(path, name, &column(name)?, &cfg.missing, &kept.file_rows, groups)?)
+        }
         None => None,
     };
     drop(frame);
@@ -591,6 +598,13 @@ fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, 
         }
         SplitConfig::Column { column } if !has(column) => return Err(unknown("split.column", "split column", column)),
         SplitConfig::Column { column } => Some(column.clone()),
+        SplitConfig::GroupKFold { group, .. } if *group == cfg.target => {
+            return Err(DataError::SplitIsTarget { location: exp.location("split.group"), column: group.clone() });
+        }
+        SplitConfig::GroupKFold { group, .. } if !has(group) => {
+            return Err(unknown("split.group", "group column", group))
+        }
+        SplitConfig::GroupKFold { group, .. } => Some(group.clone()),
         _ => None,
     };
     for (key, list) in [
@@ -939,21 +953,32 @@ fn header_problem(header: &[u8]) -> Option<String> {
     None
 }
 
+/// The split column: train/test tags or fold ids, or with `groups` the group of each row.
 fn read_split_column(
     path: &Path,
     name: &str,
     col: &Column,
     missing: &[String],
     file_rows: &[usize],
+    groups: bool,
 ) -> Result<SplitColumn, DataError> {
-    let raw = raw_column(path, col, missing, true)?;
-    let RawColumn::Text(values) = raw else { unreachable!("categorical columns are read as text") };
-    let values: Vec<Option<String>> = file_rows.iter().map(|&r| values[r].clone()).collect();
+    // Read as text; a column with no values at all comes back numeric, all missing.
+    let values: Vec<Option<String>> = match raw_column(path, col, missing, true)? {
+        RawColumn::Text(values) => file_rows.iter().map(|&r| values[r].clone()).collect(),
+        RawColumn::Numeric { .. } => vec![None; file_rows.len()],
+    };
     let bad = |i: usize, v: &str| DataError::BadSplitValue {
         column: name.to_string(),
         row: row_label(path, file_rows[i]),
         value: v.to_string(),
     };
+    if groups {
+        if let Some(i) = values.iter().position(Option::is_none) {
+            return Err(DataError::MissingGroup { column: name.to_string(), row: row_label(path, file_rows[i]) });
+        }
+        let (codes, _) = encode(&values);
+        return Ok(SplitColumn::Groups(codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect()));
+    }
     let first = values.iter().flatten().next().map(|s| s.trim().to_ascii_lowercase());
     if matches!(first.as_deref(), Some("train" | "test")) {
         let mut is_test = Vec::with_capacity(values.len());

@@ -234,7 +234,10 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
         Err(e) => {
             let key = match experiment.split {
                 SplitConfig::Holdout { .. } => "split.test_size",
-                SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => "split.folds",
+                SplitConfig::KFold { .. }
+                | SplitConfig::StratifiedKFold { .. }
+                | SplitConfig::GroupKFold { .. }
+                | SplitConfig::TimeSeries { .. } => "split.folds",
                 SplitConfig::Column { .. } => "split.column",
                 SplitConfig::None => "",
             };

@@ -5,7 +5,7 @@
 //! - `holdout`, `column` with train/test values, and `none`: the (only) fold's training
 //!   part with the seed of the sweep's unit, so the model and its test metrics equal the
 //!   sweep's (for `none`, the training part is every row);
-//! - k-fold variants and `column` with fold ids: every row, with the seed of (trial, fold =
+//! - k-fold variants (repeated, grouped), time series and `column` with fold ids: every row, with the seed of (trial, fold =
 //!   number of folds), one past the sweep's.
 
 use crate::config::{Metric, SplitMethod};
@@ -43,7 +43,7 @@ fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
     let single_fold = match plan.split.method {
         SplitMethod::Holdout | SplitMethod::None => true,
         SplitMethod::Column => matches!(plan.dataset.split_column, Some(SplitColumn::TrainTest(_))),
-        SplitMethod::Kfold | SplitMethod::StratifiedKfold => false,
+        SplitMethod::Kfold | SplitMethod::StratifiedKfold | SplitMethod::GroupKfold | SplitMethod::Timeseries => false,
     };
     match plan.split.folds.first() {
         Some(fold) if single_fold => (fold.clone(), 0),

@@ -1,5 +1,5 @@
 use super::{prepare_all, EXIT_OK, EXIT_USAGE};
-use runner::config::Task;
+use runner::config::{SplitConfig, Task};
 use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
@@ -21,8 +21,16 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             p.feature_names.len()
         );
         let sizes: Vec<String> = p.split.folds.iter().map(|f| format!("{}/{}", f.train.len(), f.test.len())).collect();
+        let repeats = match p.experiment.split {
+            SplitConfig::KFold { folds, repeats, .. } | SplitConfig::StratifiedKFold { folds, repeats, .. }
+                if repeats > 1 =>
+            {
+                format!(" ({folds} folds × {repeats} repeats)")
+            }
+            _ => String::new(),
+        };
         println!(
-            "  split    {}: {} fold(s), train/test rows {}",
+            "  split    {}: {} fold(s){repeats}, train/test rows {}",
             p.split.method,
             p.split.folds.len(),
             sizes.join(", ")

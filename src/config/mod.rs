@@ -140,10 +140,39 @@ pub enum TestSize {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SplitConfig {
-    Holdout { test_size: TestSize, shuffle: bool, stratify: bool },
-    KFold { folds: usize, shuffle: bool },
-    StratifiedKFold { folds: usize, shuffle: bool },
-    Column { column: String },
+    Holdout {
+        test_size: TestSize,
+        shuffle: bool,
+        stratify: bool,
+    },
+    /// `repeats` > 1 is scikit-learn's RepeatedKFold (each repeat reshuffles).
+    KFold {
+        folds: usize,
+        shuffle: bool,
+        repeats: usize,
+    },
+    /// `repeats` > 1 is RepeatedStratifiedKFold.
+    StratifiedKFold {
+        folds: usize,
+        shuffle: bool,
+        repeats: usize,
+    },
+    /// GroupKFold: the rows of one `group` value are all on one side.
+    GroupKFold {
+        folds: usize,
+        group: String,
+        shuffle: bool,
+    },
+    /// TimeSeriesSplit: train on the past, test on the next `test_size` rows.
+    TimeSeries {
+        folds: usize,
+        test_size: Option<usize>,
+        max_train_size: Option<usize>,
+        gap: usize,
+    },
+    Column {
+        column: String,
+    },
     None,
 }
 
@@ -157,6 +186,8 @@ pub enum SplitMethod {
     Holdout,
     Kfold,
     StratifiedKfold,
+    GroupKfold,
+    Timeseries,
     Column,
     None,
 }
@@ -167,6 +198,8 @@ impl SplitConfig {
             SplitConfig::Holdout { .. } => SplitMethod::Holdout,
             SplitConfig::KFold { .. } => SplitMethod::Kfold,
             SplitConfig::StratifiedKFold { .. } => SplitMethod::StratifiedKfold,
+            SplitConfig::GroupKFold { .. } => SplitMethod::GroupKfold,
+            SplitConfig::TimeSeries { .. } => SplitMethod::Timeseries,
             SplitConfig::Column { .. } => SplitMethod::Column,
             SplitConfig::None => SplitMethod::None,
         }

@@ -596,57 +596,46 @@ impl<'d, 'a> Walker<'d, 'a> {
         } else {
             Some(SplitMethod::Holdout)
         };
+        const ALL: &[&str] = &[
+            "method",
+            "test_size",
+            "shuffle",
+            "stratify",
+            "folds",
+            "column",
+            "repeats",
+            "group",
+            "max_train_size",
+            "gap",
+        ];
         let Some(method) = method else {
-            self.check_keys(t, &["method", "test_size", "shuffle", "stratify", "folds", "column"]);
+            self.check_keys(t, ALL);
             return None;
         };
-        let name = method.name();
         let allowed: &[&str] = match method {
             SplitMethod::Holdout => &["method", "test_size", "shuffle", "stratify"],
-            SplitMethod::Kfold | SplitMethod::StratifiedKfold => &["method", "folds", "shuffle"],
+            SplitMethod::Kfold | SplitMethod::StratifiedKfold => &["method", "folds", "shuffle", "repeats"],
+            SplitMethod::GroupKfold => &["method", "folds", "group", "shuffle"],
+            SplitMethod::Timeseries => &["method", "folds", "test_size", "max_train_size", "gap"],
             SplitMethod::Column => &["method", "column"],
             SplitMethod::None => &["method"],
         };
-        let all = ["method", "test_size", "shuffle", "stratify", "folds", "column"];
-        for (k, _) in t.inner.iter() {
-            let key: &str = k.get_ref();
-            if all.contains(&key) && !allowed.contains(&key) {
-                self.err(
-                    &k.span(),
-                    format!(
-                        "`{key}` in [split] does not apply to method = \"{name}\" (it takes {})",
-                        allowed[1..].join(", ")
-                    ),
-                );
+        self.split_keys_apply(t, method, allowed, ALL);
+        for key in ["folds", "group", "repeats"] {
+            if let Some(v) = t.get(key) {
+                self.remember(&format!("split.{key}"), &v.span());
             }
         }
-        self.check_keys(t, &all);
-        let shuffle_default = method == SplitMethod::Holdout;
-        let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(shuffle_default) };
         match method {
-            SplitMethod::Holdout => {
-                let test_size = self.test_size(t);
-                let stratify = if t.get("stratify").is_some() { self.boolean(t, "stratify") } else { Some(false) };
-                if let (Some(true), Some(false)) = (stratify, shuffle) {
-                    let span = t.get("stratify").map(|v| v.span()).unwrap_or(t.span.clone());
-                    self.err(&span, "`stratify = true` in [split] needs `shuffle = true` (as in scikit-learn)");
-                    return None;
-                }
-                Some(SplitConfig::Holdout { test_size: test_size?, shuffle: shuffle?, stratify: stratify? })
+            SplitMethod::Holdout => self.holdout(t),
+            SplitMethod::Kfold | SplitMethod::StratifiedKfold => self.kfold(t, method),
+            SplitMethod::GroupKfold => {
+                let folds = self.folds(t);
+                let group = self.required_string(t, "group");
+                let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(false) };
+                Some(SplitConfig::GroupKFold { folds: folds?, group: group?.0, shuffle: shuffle? })
             }
-            SplitMethod::Kfold | SplitMethod::StratifiedKfold => {
-                let folds = if t.get("folds").is_some() { self.integer(t, "folds", 2, 1_000_000) } else { Some(5) };
-                if let Some(v) = t.get("folds") {
-                    self.remember("split.folds", &v.span());
-                }
-                let folds = folds? as usize;
-                let shuffle = shuffle?;
-                Some(if method == SplitMethod::Kfold {
-                    SplitConfig::KFold { folds, shuffle }
-                } else {
-                    SplitConfig::StratifiedKFold { folds, shuffle }
-                })
-            }
+            SplitMethod::Timeseries => self.timeseries(t),
             SplitMethod::Column => {
                 let column = self.required_string(t, "column");
                 if let Some((_, span)) = &column {
@@ -656,6 +645,86 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
             SplitMethod::None => Some(SplitConfig::None),
         }
+    }
+
+    /// A [split] key that belongs to another method is an error naming the ones this takes.
+    fn split_keys_apply(&mut self, t: &Table<'_, '_>, method: SplitMethod, allowed: &[&str], all: &[&str]) {
+        let name = method.name();
+        for (k, _) in t.inner.iter() {
+            let key: &str = k.get_ref();
+            if all.contains(&key) && !allowed.contains(&key) {
+                let takes = if allowed.len() > 1 { allowed[1..].join(", ") } else { "no other key".into() };
+                self.err(
+                    &k.span(),
+                    format!("`{key}` in [split] does not apply to method = \"{name}\" (it takes {takes})"),
+                );
+            }
+        }
+        self.check_keys(t, all);
+    }
+
+    /// `folds` (default 5).
+    fn folds(&mut self, t: &Table<'_, '_>) -> Option<usize> {
+        if t.get("folds").is_some() {
+            self.integer(t, "folds", 2, 1_000_000).map(|f| f as usize)
+        } else {
+            Some(5)
+        }
+    }
+
+    fn holdout(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
+        let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(true) };
+        let test_size = self.test_size(t);
+        let stratify = if t.get("stratify").is_some() { self.boolean(t, "stratify") } else { Some(false) };
+        if let (Some(true), Some(false)) = (stratify, shuffle) {
+            let span = t.get("stratify").map(|v| v.span()).unwrap_or(t.span.clone());
+            self.err(&span, "`stratify = true` in [split] needs `shuffle = true` (as in scikit-learn)");
+            return None;
+        }
+        Some(SplitConfig::Holdout { test_size: test_size?, shuffle: shuffle?, stratify: stratify? })
+    }
+
+    /// k-fold and stratified k-fold; `repeats` > 1 makes them RepeatedKFold and
+    /// RepeatedStratifiedKFold, which always shuffle.
+    fn kfold(&mut self, t: &Table<'_, '_>, method: SplitMethod) -> Option<SplitConfig> {
+        let folds = self.folds(t);
+        let repeats = if t.get("repeats").is_some() { self.integer(t, "repeats", 1, 10_000) } else { Some(1) };
+        let repeated = repeats.is_some_and(|r| r > 1);
+        let shuffle = if t.get("shuffle").is_some() { self.boolean(t, "shuffle") } else { Some(repeated) };
+        if let (true, Some(false)) = (repeated, shuffle) {
+            let span = t.get("shuffle").map(|v| v.span()).unwrap_or(t.span.clone());
+            self.err(&span, "`repeats` above 1 reshuffles each repeat (as RepeatedKFold): remove `shuffle = false`");
+            return None;
+        }
+        let (folds, shuffle, repeats) = (folds?, shuffle?, repeats? as usize);
+        Some(if method == SplitMethod::Kfold {
+            SplitConfig::KFold { folds, shuffle, repeats }
+        } else {
+            SplitConfig::StratifiedKFold { folds, shuffle, repeats }
+        })
+    }
+
+    /// TimeSeriesSplit: `folds` (n_splits), `test_size` and `max_train_size` (row counts,
+    /// optional), `gap` (rows, default 0).
+    fn timeseries(&mut self, t: &Table<'_, '_>) -> Option<SplitConfig> {
+        let folds = self.folds(t);
+        let count = |p: &mut Self, key: &str, min: i64| -> Option<Option<usize>> {
+            if let Some(v) = t.get(key) {
+                p.remember(&format!("split.{key}"), &v.span());
+                p.integer(t, key, min, i64::MAX).map(|n| Some(n as usize))
+            } else {
+                Some(None)
+            }
+        };
+        let test_size = count(self, "test_size", 1);
+        let max_train_size = count(self, "max_train_size", 1);
+        let gap = count(self, "gap", 0);
+        Some(SplitConfig::TimeSeries {
+            folds: folds?,
+            test_size: test_size?,
+            max_train_size: max_train_size?,
+            gap: gap?.unwrap_or(0),
+        })
     }
 
     /// A holdout's `test_size`: a fraction in (0, 1) or a whole row count (default 0.25).

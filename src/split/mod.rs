@@ -37,6 +37,10 @@ pub enum SplitError {
     NeedsClasses,
     #[error("the split column puts every row on one side: {0}")]
     OneSided(&'static str),
+    #[error("{folds} group folds need at least {folds} distinct groups, but the group column has {groups}")]
+    MoreFoldsThanGroups { folds: usize, groups: usize },
+    #[error("{folds} time-series folds of {test_size} test rows after a gap of {gap} need more than {} rows, but the dataset has {rows}", gap + test_size * folds)]
+    TimeSeriesTooShort { folds: usize, test_size: usize, gap: usize, rows: usize },
 }
 
 /// Plans the folds. `classes` is each row's class index (sorted class order) when the task
@@ -52,32 +56,35 @@ pub fn plan_split(
         SplitConfig::Holdout { test_size, shuffle, stratify } => {
             holdout(*test_size, *shuffle, *stratify, n, classes, seed)?
         }
-        SplitConfig::KFold { folds, shuffle } => {
+        SplitConfig::KFold { folds, shuffle, repeats } => {
             if *folds > n {
                 return Err(SplitError::MoreFoldsThanRows { folds: *folds, rows: n });
             }
-            let mut order: Vec<usize> = (0..n).collect();
-            if *shuffle {
-                RandomState::new(seed).shuffle(&mut order);
-            }
-            let mut fold_of = vec![0usize; n];
-            let mut start = 0;
-            for k in 0..*folds {
-                let size = n / folds + usize::from(k < n % folds);
-                for &row in &order[start..start + size] {
-                    fold_of[row] = k;
-                }
-                start += size;
-            }
-            folds_from_assignment(&fold_of, *folds)
+            // RepeatedKFold: one generator, each repeat's KFold shuffles with it in turn.
+            let mut rng = RandomState::new(seed);
+            (0..*repeats)
+                .flat_map(|_| folds_from_assignment(&kfold_assignment(n, *folds, *shuffle, &mut rng), *folds))
+                .collect()
         }
-        SplitConfig::StratifiedKFold { folds, shuffle } => {
+        SplitConfig::StratifiedKFold { folds, shuffle, repeats } => {
             let (labels, _) = classes.ok_or(SplitError::NeedsClasses)?;
             if *folds > n {
                 return Err(SplitError::MoreFoldsThanRows { folds: *folds, rows: n });
             }
-            let fold_of = stratified_kfold_assignment(labels, *folds, *shuffle, seed)?;
-            folds_from_assignment(&fold_of, *folds)
+            let mut rng = RandomState::new(seed);
+            let mut all = Vec::with_capacity(folds * repeats);
+            for _ in 0..*repeats {
+                let fold_of = stratified_kfold_assignment(labels, *folds, *shuffle, &mut rng)?;
+                all.extend(folds_from_assignment(&fold_of, *folds));
+            }
+            all
+        }
+        SplitConfig::GroupKFold { folds, shuffle, .. } => match split_column {
+            Some(SplitColumn::Groups(groups)) => group_kfold(groups, *folds, *shuffle, seed)?,
+            _ => return Err(SplitError::OneSided("the group column was not loaded")),
+        },
+        SplitConfig::TimeSeries { folds, test_size, max_train_size, gap } => {
+            time_series(n, *folds, *test_size, *max_train_size, *gap)?
         }
         SplitConfig::Column { .. } => {
             column_folds(split_column.ok_or(SplitError::OneSided("the split column was not loaded"))?, n)?
@@ -85,6 +92,90 @@ pub fn plan_split(
         SplitConfig::None => vec![Fold { train: (0..n).collect(), test: (0..n).collect() }],
     };
     Ok(SplitPlan { method: cfg.method(), folds })
+}
+
+/// KFold's assignment of rows to test folds: the first `n % k` folds get one extra row.
+fn kfold_assignment(n: usize, k: usize, shuffle: bool, rng: &mut RandomState) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if shuffle {
+        rng.shuffle(&mut order);
+    }
+    let mut fold_of = vec![0usize; n];
+    let mut start = 0;
+    for f in 0..k {
+        let size = n / k + usize::from(f < n % k);
+        for &row in &order[start..start + size] {
+            fold_of[row] = f;
+        }
+        start += size;
+    }
+    fold_of
+}
+
+/// scikit-learn's GroupKFold. `groups` index the sorted distinct groups. Unshuffled, the
+/// largest groups go first, each to the fold with the fewest rows so far (ties: the first
+/// fold; equal-sized groups: the later one first, as a reversed stable argsort). Shuffled,
+/// the groups are permuted and cut into `k` nearly equal runs (`np.array_split`).
+fn group_kfold(groups: &[usize], k: usize, shuffle: bool, seed: u32) -> Result<Vec<Fold>, SplitError> {
+    let n_groups = groups.iter().copied().max().map_or(0, |g| g + 1);
+    if k > n_groups {
+        return Err(SplitError::MoreFoldsThanGroups { folds: k, groups: n_groups });
+    }
+    let mut fold_of_group = vec![0usize; n_groups];
+    if shuffle {
+        let order = RandomState::new(seed).permutation(n_groups);
+        let mut start = 0;
+        for f in 0..k {
+            let size = n_groups / k + usize::from(f < n_groups % k);
+            for &g in &order[start..start + size] {
+                fold_of_group[g] = f;
+            }
+            start += size;
+        }
+    } else {
+        let mut sizes = vec![0usize; n_groups];
+        for &g in groups {
+            sizes[g] += 1;
+        }
+        let mut order: Vec<usize> = (0..n_groups).collect();
+        order.sort_by_key(|&g| sizes[g]);
+        let mut fold_rows = vec![0usize; k];
+        for &g in order.iter().rev() {
+            let lightest = (0..k).min_by_key(|&f| fold_rows[f]).unwrap_or(0);
+            fold_rows[lightest] += sizes[g];
+            fold_of_group[g] = lightest;
+        }
+    }
+    let fold_of: Vec<usize> = groups.iter().map(|&g| fold_of_group[g]).collect();
+    Ok(folds_from_assignment(&fold_of, k))
+}
+
+/// scikit-learn's TimeSeriesSplit: `k` test blocks of `test_size` rows (default
+/// `n / (k + 1)`) at the end of the data; each trains on the rows before it, less `gap`,
+/// and at most the last `max_train_size` of them.
+fn time_series(
+    n: usize,
+    k: usize,
+    test_size: Option<usize>,
+    max_train_size: Option<usize>,
+    gap: usize,
+) -> Result<Vec<Fold>, SplitError> {
+    if k + 1 > n {
+        return Err(SplitError::MoreFoldsThanRows { folds: k + 1, rows: n });
+    }
+    let test_size = test_size.unwrap_or(n / (k + 1));
+    if n <= gap + test_size * k || test_size == 0 {
+        return Err(SplitError::TimeSeriesTooShort { folds: k, test_size, gap, rows: n });
+    }
+    let first = n - k * test_size;
+    Ok((0..k)
+        .map(|f| {
+            let test_start = first + f * test_size;
+            let train_end = test_start - gap;
+            let train_start = max_train_size.map_or(0, |m| train_end.saturating_sub(m));
+            Fold { train: (train_start..train_end).collect(), test: (test_start..test_start + test_size).collect() }
+        })
+        .collect())
 }
 
 /// scikit-learn's train_test_split: the test part is `ceil(test_size × n)` rows (or a count).
@@ -151,6 +242,7 @@ fn column_folds(column: &SplitColumn, n: usize) -> Result<Vec<Fold>, SplitError>
             }
             Ok(folds)
         }
+        SplitColumn::Groups(_) => Err(SplitError::OneSided("a group column is not a train/test column")),
     }
 }
 
@@ -164,8 +256,13 @@ fn folds_from_assignment(fold_of: &[usize], k: usize) -> Vec<Fold> {
         .collect()
 }
 
-/// scikit-learn's `StratifiedKFold._make_test_folds`.
-fn stratified_kfold_assignment(labels: &[usize], k: usize, shuffle: bool, seed: u32) -> Result<Vec<usize>, SplitError> {
+/// scikit-learn's `StratifiedKFold._make_test_folds`, shuffling with `rng`.
+fn stratified_kfold_assignment(
+    labels: &[usize],
+    k: usize,
+    shuffle: bool,
+    rng: &mut RandomState,
+) -> Result<Vec<usize>, SplitError> {
     // Re-encode classes by order of first appearance, as scikit-learn does.
     let mut first_seen: Vec<usize> = Vec::new();
     let mut encode = std::collections::HashMap::new();
@@ -192,7 +289,6 @@ fn stratified_kfold_assignment(labels: &[usize], k: usize, shuffle: bool, seed: 
     for (i, &c) in sorted.iter().enumerate() {
         allocation[i % k][c] += 1;
     }
-    let mut rng = RandomState::new(seed);
     let mut fold_of = vec![0usize; labels.len()];
     for c in 0..n_classes {
         let mut folds_for_class: Vec<usize> = (0..k).flat_map(|f| std::iter::repeat_n(f, allocation[f][c])).collect();
@@ -294,7 +390,7 @@ mod tests {
 
     #[test]
     fn unshuffled_kfold_gives_extra_rows_to_the_first_folds() {
-        let cfg = SplitConfig::KFold { folds: 3, shuffle: false };
+        let cfg = SplitConfig::KFold { folds: 3, shuffle: false, repeats: 1 };
         let plan = plan_split(&cfg, 7, None, None, 0).unwrap();
         let tests: Vec<Vec<usize>> = plan.folds.iter().map(|f| f.test.clone()).collect();
         assert_eq!(tests, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
@@ -304,7 +400,7 @@ mod tests {
     #[test]
     fn every_row_is_tested_exactly_once_in_kfold() {
         for (n, k, shuffle) in [(10, 3, true), (11, 5, false), (50, 7, true)] {
-            let plan = plan_split(&SplitConfig::KFold { folds: k, shuffle }, n, None, None, 7).unwrap();
+            let plan = plan_split(&SplitConfig::KFold { folds: k, shuffle, repeats: 1 }, n, None, None, 7).unwrap();
             let mut all: Vec<usize> = plan.folds.iter().flat_map(|f| f.test.clone()).collect();
             all.sort_unstable();
             assert_eq!(all, (0..n).collect::<Vec<_>>());
@@ -316,7 +412,8 @@ mod tests {
 
     #[test]
     fn too_many_folds_is_an_error() {
-        let err = plan_split(&SplitConfig::KFold { folds: 6, shuffle: false }, 5, None, None, 0).unwrap_err();
+        let err =
+            plan_split(&SplitConfig::KFold { folds: 6, shuffle: false, repeats: 1 }, 5, None, None, 0).unwrap_err();
         assert_eq!(err, SplitError::MoreFoldsThanRows { folds: 6, rows: 5 });
     }
 
@@ -346,9 +443,14 @@ mod tests {
     fn stratified_kfold_keeps_class_proportions() {
         let labels: Vec<usize> = (0..30).map(|i| usize::from(i >= 20)).collect();
         let names = vec!["a".to_string(), "b".to_string()];
-        let plan =
-            plan_split(&SplitConfig::StratifiedKFold { folds: 5, shuffle: true }, 30, Some((&labels, &names)), None, 3)
-                .unwrap();
+        let plan = plan_split(
+            &SplitConfig::StratifiedKFold { folds: 5, shuffle: true, repeats: 1 },
+            30,
+            Some((&labels, &names)),
+            None,
+            3,
+        )
+        .unwrap();
         for f in &plan.folds {
             let b = f.test.iter().filter(|&&i| labels[i] == 1).count();
             assert_eq!((f.test.len(), b), (6, 2));

@@ -264,6 +264,12 @@ fn cases() -> Vec<Case> {
         Case { name: "unknown per-column key", toml: "[preprocess.columns.x1]\nimpute = \"mean\"\nscael = \"none\"\n", files: &[], code: 2, expect: &["exp.toml:7:1", "did you mean `scale`?"] },
         Case { name: "infinite grid value", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, inf]\n", files: &[], code: 2, expect: &["exp.toml:8:", "out of range"] },
         Case { name: "logspace with ten million points", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 10000000] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "whole number"] },
+        Case { name: "split column with no values at all", toml: "[split]\nmethod = \"column\"\ncolumn = \"s\"\n", files: &[("data.csv", "x,s,y\n1,,2.5\n2,,3.5\n3,,5.5\n")], code: 2, expect: &["split column `s`", "row 1", "(missing)"] },
+        Case { name: "group column with a gap", toml: "[split]\nmethod = \"group_kfold\"\ngroup = \"g\"\nfolds = 2\n", files: &[("data.csv", "x,g,y\n1,a,2.5\n2,,3.5\n3,b,5.5\n4,b,4.5\n")], code: 2, expect: &["group column `g`", "missing value", "row 2"] },
+        Case { name: "more group folds than groups", toml: "[split]\nmethod = \"group_kfold\"\ngroup = \"g\"\nfolds = 3\n", files: &[("data.csv", "x,g,y\n1,a,2.5\n2,a,3.5\n3,b,5.5\n4,b,4.5\n")], code: 2, expect: &["exp.toml:", "3 group folds need at least 3 distinct groups", "has 2"] },
+        Case { name: "time series too short", toml: "[split]\nmethod = \"timeseries\"\nfolds = 3\ntest_size = 2\n", files: &[], code: 2, expect: &["exp.toml:", "time-series folds", "the dataset has 6"] },
+        Case { name: "repeats without shuffle", toml: "[split]\nmethod = \"kfold\"\nrepeats = 2\nshuffle = false\n", files: &[], code: 2, expect: &["exp.toml:8:11", "reshuffles each repeat"] },
+        Case { name: "group key on kfold", toml: "[split]\nmethod = \"kfold\"\ngroup = \"x1\"\n", files: &[], code: 2, expect: &["exp.toml:7:1", "`group` in [split] does not apply to method = \"kfold\""] },
         Case { name: "split column with a bad value", toml: "[split]\nmethod = \"column\"\ncolumn = \"s\"\n", files: &[("data.csv", "x,s,y\n1,train,2.5\n2,tset,3.5\n3,test,5.5\n4,train,4.5\n")], code: 2, expect: &["split column `s`", "`tset`"] },
         Case { name: "one row cannot be split", toml: "", files: &[("data.csv", "x,y\n1,2.5\n")], code: 2, expect: &["leaves no rows for training (1 rows in all)"] },
         // Found by the loader fuzz target: polars read out of bounds on this file.
