@@ -6,7 +6,7 @@ use crate::config::{self, ConfigErrors, Experiment, FillValue, Impute, Metric, S
 use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
-use crate::split::{plan_split, SplitPlan};
+use crate::split::{plan_split, train_sizes, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -23,6 +23,8 @@ pub struct RunPlan {
     pub feature_names: Vec<String>,
     /// What the user should know before the run starts (not errors).
     pub warnings: Vec<String>,
+    /// The best trial's learning-curve training sizes in rows (`[report] learning_curve`).
+    pub learning_sizes: Vec<usize>,
 }
 
 impl RunPlan {
@@ -99,6 +101,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     problems.extend(fill_problems(&experiment, &dataset));
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     let split = plan_folds(&experiment, &dataset, &mut problems);
+    let learning_sizes = split.as_ref().map(|s| learning_sizes(&experiment, s, &mut problems)).unwrap_or_default();
     let Some(split) = split.filter(|_| problems.is_empty()) else {
         return Err(PlanError::Checks(problems));
     };
@@ -107,7 +110,21 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
-    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings })
+    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings, learning_sizes })
+}
+
+/// `[report] learning_curve` in rows of the first fold's training part, as scikit-learn's
+/// `learning_curve` counts them.
+fn learning_sizes(experiment: &Experiment, split: &SplitPlan, problems: &mut Vec<String>) -> Vec<usize> {
+    let sizes = &experiment.report.learning_curve;
+    if sizes.is_empty() {
+        return Vec::new();
+    }
+    let n_max = split.folds.first().map_or(0, |f| f.train.len());
+    train_sizes(sizes, n_max).unwrap_or_else(|e| {
+        problems.push(format!("{}: learning_curve: {e}", experiment.location("report.learning_curve")));
+        Vec::new()
+    })
 }
 
 /// Models whose kind cannot fit the dataset's task.

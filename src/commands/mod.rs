@@ -14,6 +14,7 @@ pub use run::run;
 
 use runner::config::PredictionsScope;
 use runner::explain;
+use runner::learning;
 use runner::plan::{self, RunPlan};
 use runner::refit;
 use runner::report::{self, write_atomic, Destination, Report};
@@ -64,8 +65,10 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
         _ => out_of_fold(plan, &trials, records),
     };
+    let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));
-    let report = report::build(plan, trials, report::BestTrialWork { explanation, predictions, refit }, run);
+    let work = report::BestTrialWork { explanation, predictions, learning_curve, refit };
+    let report = report::build(plan, trials, work, run);
     write_report(plan, &report, dir)
 }
 

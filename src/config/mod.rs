@@ -312,6 +312,11 @@ pub struct ReportConfig {
     pub predictions: PredictionsScope,
     /// Refit the best trial on the rows the split lets it learn from and save model.json.
     pub refit: bool,
+    /// Training sizes of the best trial's learning curve; empty: none.
+    pub learning_curve: Vec<Rows>,
+    /// Permute each fold's training part (from the seed) before taking its first rows, as
+    /// `learning_curve(shuffle=True, random_state=seed)`.
+    pub learning_curve_shuffle: bool,
 }
 
 /// No `[report]` table: every format, the task's metrics, permutation importance.
@@ -326,6 +331,8 @@ impl Default for ReportConfig {
             permutation_max_samples: None,
             predictions: PredictionsScope::Best,
             refit: true,
+            learning_curve: Vec::new(),
+            learning_curve_shuffle: false,
         }
     }
 }

@@ -1022,8 +1022,18 @@ impl<'d, 'a> Walker<'d, 'a> {
                 "permutation_max_samples",
                 "predictions",
                 "refit",
+                "learning_curve",
+                "learning_curve_shuffle",
             ],
         );
+        let learning_curve_shuffle = match t.get("learning_curve_shuffle") {
+            Some(_) => self.boolean(t, "learning_curve_shuffle"),
+            None => Some(false),
+        };
+        let learning_curve = match t.get("learning_curve") {
+            Some(v) => self.learning_curve(v),
+            None => Some(Vec::new()),
+        };
         let refit = match t.get("refit") {
             Some(_) => self.boolean(t, "refit"),
             None => Some(true),
@@ -1076,9 +1086,11 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(None),
         };
         let (formats, metrics, rank_by, permutation_max_samples) = (formats?, metrics?, rank_by?, max_samples?);
-        let (predictions, refit) = (predictions?, refit?);
+        let (predictions, refit, learning_curve) = (predictions?, refit?, learning_curve?);
         Some(ReportConfig {
             refit,
+            learning_curve,
+            learning_curve_shuffle: learning_curve_shuffle?,
             dir,
             formats,
             metrics,
@@ -1090,6 +1102,44 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     /// `permutation_max_samples`: a row count >= 1 or a fraction in (0, 1].
+    /// `learning_curve`: training sizes, each a fraction in (0, 1] of each fold's training
+    /// part or a row count >= 1, as scikit-learn's `learning_curve(train_sizes=...)`.
+    fn learning_curve(&mut self, v: &Value<'_>) -> Option<Vec<Rows>> {
+        self.remember("report.learning_curve", &v.span());
+        let DeValue::Array(items) = v.get_ref() else {
+            let found = type_name(v.get_ref());
+            self.err(
+                &v.span(),
+                format!("`learning_curve` in [report] must be a list of fractions or row counts, found {found}"),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.err(&v.span(), "`learning_curve` in [report] is empty: list training sizes such as [0.1, 0.55, 1.0]");
+            return None;
+        }
+        let mut sizes = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            match self.rows_of(item) {
+                Some(r) => sizes.push(r),
+                None => self.err(
+                    &item.span(),
+                    "a `learning_curve` size must be a fraction in (0, 1] or a row count >= 1, as scikit-learn's train_sizes",
+                ),
+            }
+        }
+        (sizes.len() == items.len()).then_some(sizes)
+    }
+
+    /// A row count >= 1 or a fraction in (0, 1].
+    fn rows_of(&mut self, v: &Value<'_>) -> Option<Rows> {
+        match v.get_ref() {
+            DeValue::Integer(_) => int_of(v.get_ref()).filter(|&n| n >= 1).map(|n| Rows::Count(n as usize)),
+            DeValue::Float(_) => float_of(v.get_ref()).filter(|&x| x > 0.0 && x <= 1.0).map(Rows::Fraction),
+            _ => None,
+        }
+    }
+
     fn max_samples(&mut self, v: &Value<'_>) -> Option<Rows> {
         match v.get_ref() {
             DeValue::Integer(_) => match int_of(v.get_ref()) {

@@ -93,7 +93,7 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 12] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 13] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -101,6 +101,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
         &|s| models(s, r),
         &|s| best(s, r),
         &|s| importance(s, r),
+        &|s| learning_curve(s, r),
         &|s| plot_links(s, plots),
         &|s| prediction_link(s, r, predictions),
         &|s| saved_model(s, r),
@@ -333,6 +334,27 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
     for f in &e.permutation_importance {
         writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    }
+    writeln!(s)
+}
+
+/// The best trial's train and test metric by training rows, as scikit-learn's
+/// `learning_curve`: where the test line still falls, more data would help.
+fn learning_curve(s: &mut String, r: &Report) -> Result {
+    let Some(lc) = &r.learning_curve else { return Ok(()) };
+    let metric = lc.metric.name();
+    writeln!(s, "## Learning curve\n")?;
+    writeln!(
+        s,
+        "{} fitted on the first rows of each fold's training part (mean ± std over {} fold(s)); plot: `plots/learning_curve.svg`.\n",
+        md_code(&lc.trial),
+        lc.train.first().map_or(0, |t| t.folds.len())
+    )?;
+    writeln!(s, "| training rows | train {metric} | ± std | test {metric} | ± std |\n|---:|---:|---:|---:|---:|")?;
+    let shown = |v: Option<f64>| v.map_or("n/a".to_string(), num);
+    for ((n, train), test) in lc.sizes.iter().zip(&lc.train).zip(&lc.test) {
+        let cells = [shown(train.mean), shown(train.std), shown(test.mean), shown(test.std)];
+        writeln!(s, "| {n} | {} |", cells.join(" | "))?;
     }
     writeln!(s)
 }

@@ -25,6 +25,7 @@ pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderL
 use crate::config::{Metric, SplitMethod, Task};
 use crate::data::{Dataset, Feature, Target};
 use crate::explain::{Explanation, OutOfFold};
+use crate::learning::LearningCurve;
 use crate::models::LossCurve;
 use crate::plan::RunPlan;
 use crate::refit::{Refit, RefitFailure};
@@ -48,6 +49,9 @@ pub struct Report {
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
     pub run: RunInfo,
+    /// The best trial's learning curve (`[report] learning_curve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learning_curve: Option<LearningCurveReport>,
     /// The refitted best trial (`[report] refit`): what it learned from, or why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refit: Option<RefitInfo>,
@@ -75,11 +79,23 @@ pub struct RefitInfo {
     pub error: Option<String>,
 }
 
+/// The best trial's rank metric against training rows: a summary over folds per size.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearningCurveReport {
+    pub trial: String,
+    pub metric: Metric,
+    /// Training rows, ascending.
+    pub sizes: Vec<usize>,
+    pub train: Vec<Summary>,
+    pub test: Vec<Summary>,
+}
+
 /// What the commands compute about the best trial after the sweep (each trains).
 #[derive(Debug, Clone, Default)]
 pub struct BestTrialWork {
     pub explanation: Option<Explanation>,
     pub predictions: Vec<OutOfFold>,
+    pub learning_curve: Option<LearningCurve>,
     pub refit: Option<Result<Refit, RefitFailure>>,
 }
 
@@ -354,7 +370,14 @@ pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
 pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, work: BestTrialWork, run: RunInfo) -> Report {
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
-    let BestTrialWork { explanation, predictions, refit } = work;
+    let BestTrialWork { explanation, predictions, learning_curve, refit } = work;
+    let learning_curve = learning_curve.map(|lc| LearningCurveReport {
+        trial: lc.trial,
+        metric: lc.metric,
+        sizes: lc.sizes,
+        train: lc.train.into_iter().map(summary).collect(),
+        test: lc.test.into_iter().map(summary).collect(),
+    });
     let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
     let refit = refit.map(refit_info);
     Report {
@@ -381,6 +404,7 @@ pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, work: BestTrialWork, run:
         trials,
         best,
         run,
+        learning_curve,
         refit,
         predictions,
         model,

@@ -51,6 +51,9 @@ pub fn render_all(r: &Report) -> Vec<Plot> {
     if let Some(p) = permutation_importance(r) {
         plots.push(("permutation_importance.svg".into(), p));
     }
+    if let Some(p) = learning_curve(r) {
+        plots.push(("learning_curve.svg".into(), p));
+    }
     plots
 }
 
@@ -151,33 +154,54 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     for (_, pts) in &mut groups {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let xs: Vec<f64> = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
-    let (xlo, xhi) =
-        (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-    let ylo = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.1 - q.2)).fold(f64::INFINITY, f64::min);
-    let yhi = groups.iter().flat_map(|(_, p)| p.iter().map(|q| q.1 + q.2)).fold(f64::NEG_INFINITY, f64::max);
-    let ypad = (yhi - ylo).abs().max(1e-12) * 0.08;
-    let log_x = xlo > 0.0 && xhi / xlo >= 100.0;
     let title = format!("{model}: test {} against {axis} (mean ± std over folds)", m.name());
-    // The legend goes in the upper corner the first line leaves empty.
-    let first = &groups[0].1;
-    let rising = first.last().map(|p| p.1) > first.first().map(|p| p.1);
-    let legend_corner = if rising { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
+    band_chart(&title, axis, &format!("test {}", m.name()), &groups)
+}
+
+/// Lines of (x, mean, std) points, each with its ± std band; an axis is on a log scale when
+/// its values are positive and span two decades or more (the band then stops above zero).
+fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f64, f64, f64)>)]) -> Option<String> {
+    let points = || groups.iter().flat_map(|(_, p)| p.iter());
+    let (xlo, xhi) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+    let (mlo, mhi) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let log_x = xlo > 0.0 && xhi / xlo >= 100.0;
+    let log_y = mlo > 0.0 && mhi / mlo >= 100.0;
+    let floor = if log_y { mlo / 2.0 } else { f64::NEG_INFINITY };
+    let bands: Vec<(String, Vec<(f64, f64, f64, f64)>)> = groups
+        .iter()
+        .map(|(name, p)| (name.clone(), p.iter().map(|q| (q.0, q.1, (q.1 - q.2).max(floor), q.1 + q.2)).collect()))
+        .collect();
+    let ylo = bands.iter().flat_map(|(_, p)| p.iter().map(|q| q.2)).fold(f64::INFINITY, f64::min);
+    let yhi = bands.iter().flat_map(|(_, p)| p.iter().map(|q| q.3)).fold(f64::NEG_INFINITY, f64::max);
+    if !(xlo.is_finite() && ylo.is_finite() && yhi.is_finite()) {
+        return None;
+    }
+    let (y0, y1) = if log_y {
+        (ylo / 1.2, yhi * 1.2)
+    } else {
+        (ylo - (yhi - ylo).abs().max(1e-12) * 0.08, yhi + (yhi - ylo).abs().max(1e-12) * 0.08)
+    };
+    // The legend goes in an upper corner no line ends in (the right one when both are free).
+    let high = |y: f64| {
+        let (a, b, v) = if log_y { (y0.ln(), y1.ln(), y.ln()) } else { (y0, y1, y) };
+        (v - a) / (b - a) > 0.7
+    };
+    let right_taken = groups.iter().any(|(_, p)| p.last().is_some_and(|q| high(q.1)));
+    let left_taken = groups.iter().any(|(_, p)| p.first().is_some_and(|q| high(q.1)));
+    let legend_corner =
+        if right_taken && !left_taken { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
+    let scaled = |desc: &str, log: bool| if log { format!("{desc} (log scale)") } else { desc.to_string() };
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
-        builder.caption(&title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
+        builder.caption(title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .x_desc(if log_x { format!("{axis} (log scale)") } else { axis.to_string() })
-                    .y_desc(format!("test {}", m.name()))
-                    .draw()?;
-                for (i, (name, pts)) in groups.iter().enumerate() {
+                chart.configure_mesh().x_desc(scaled(x_desc, log_x)).y_desc(scaled(y_desc, log_y)).draw()?;
+                for (i, (name, pts)) in bands.iter().enumerate() {
                     let color = Palette99::pick(i).to_rgba();
-                    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1 + p.2)).collect();
-                    band.extend(pts.iter().rev().map(|p| (p.0, p.1 - p.2)));
+                    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+                    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
                     chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
                     chart
                         .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
@@ -194,13 +218,32 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
             }};
         }
         let (x0, x1) = if xhi > xlo { (xlo, xhi) } else { (xlo - 0.5, xhi + 0.5) };
-        if log_x {
-            draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (ylo - ypad)..(yhi + ypad))?);
-        } else {
-            draw!(builder.build_cartesian_2d(x0..x1, (ylo - ypad)..(yhi + ypad))?);
+        match (log_x, log_y) {
+            (true, true) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?),
+            (true, false) => draw!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?),
+            (false, true) => draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?),
+            (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1)?),
         }
         Ok(())
     })
+}
+
+/// The best trial's train and test metric against training rows (`[report] learning_curve`).
+fn learning_curve(r: &Report) -> Option<String> {
+    let lc = r.learning_curve.as_ref()?;
+    let line = |name: &str, side: &[super::Summary]| {
+        let pts: Vec<(f64, f64, f64)> =
+            lc.sizes.iter().zip(side).filter_map(|(&n, s)| Some((n as f64, s.mean?, s.std?))).collect();
+        (name.to_string(), pts)
+    };
+    let groups: Vec<(String, Vec<(f64, f64, f64)>)> =
+        [line("train", &lc.train), line("test", &lc.test)].into_iter().filter(|(_, p)| !p.is_empty()).collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let metric = lc.metric.name();
+    let title = format!("learning curve of {}: {metric} (mean ± std over folds)", lc.trial);
+    band_chart(&title, "training rows", metric, &groups)
 }
 
 /// Above this many test rows the scatter becomes a 2-D histogram, so the SVG stays small.

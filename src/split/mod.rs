@@ -3,7 +3,7 @@
 
 use crate::random::RandomState;
 
-use crate::config::{SplitConfig, SplitMethod, TestSize};
+use crate::config::{Rows, SplitConfig, SplitMethod, TestSize};
 use crate::data::SplitColumn;
 use serde::Serialize;
 
@@ -176,6 +176,30 @@ fn time_series(
             Fold { train: (train_start..train_end).collect(), test: (test_start..test_start + test_size).collect() }
         })
         .collect())
+}
+
+/// scikit-learn's `_translate_train_sizes`: a learning curve's training sizes in rows of a
+/// training part of `n_max` rows, sorted and distinct. As in numpy, one fraction in the
+/// list makes every entry a fraction (a count of 1 is then 100%).
+pub fn train_sizes(sizes: &[Rows], n_max: usize) -> Result<Vec<usize>, String> {
+    let fractions = sizes.iter().any(|s| matches!(s, Rows::Fraction(_)));
+    let mut abs = Vec::with_capacity(sizes.len());
+    for s in sizes {
+        abs.push(match (*s, fractions) {
+            (Rows::Fraction(f), _) => ((f * n_max as f64) as usize).clamp(1, n_max.max(1)),
+            (Rows::Count(1), true) => n_max,
+            (Rows::Count(c), true) => {
+                return Err(format!("{c} is neither a fraction in (0, 1] nor, in a list with fractions, a row count"))
+            }
+            (Rows::Count(c), false) if c > n_max => {
+                return Err(format!("{c} rows is more than a training part holds ({n_max})"));
+            }
+            (Rows::Count(c), false) => c,
+        });
+    }
+    abs.sort_unstable();
+    abs.dedup();
+    Ok(abs)
 }
 
 /// scikit-learn's train_test_split: the test part is `ceil(test_size × n)` rows (or a count).

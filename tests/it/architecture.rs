@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "plan",
     "sweep",
     "explain",
+    "learning",
     "refit",
     "report",
     "compare",

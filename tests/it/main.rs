@@ -14,6 +14,7 @@ mod nonlinear;
 mod paths;
 mod predict;
 mod reports;
+mod selection;
 mod shortcuts;
 mod sklearn;
 mod splits;

@@ -1,0 +1,81 @@
+//! The best trial's learning curve, as scikit-learn's `learning_curve`: for each training
+//! size and fold, the trial fitted on the first `size` rows of the fold's training part
+//! (preprocessing fitted on those rows), scored by the rank metric on them and on the
+//! fold's test part. The seed of each fit is the sweep unit's, so the full-size point of a
+//! k-fold curve is the sweep's own model.
+
+use crate::config::Metric;
+use crate::models;
+use crate::plan::RunPlan;
+use crate::preprocess::prepare_fold;
+use crate::random::RandomState;
+use crate::split::Fold;
+use crate::sweep::metric_value;
+use crate::trial::{unit_seed, Trial};
+use rayon::prelude::*;
+
+/// Scores by training size (outer) and fold (inner); `None` where a fit failed (a class
+/// missing from a small training part, say), as scikit-learn's `error_score=nan`.
+#[derive(Debug, Clone)]
+pub struct LearningCurve {
+    pub trial: String,
+    pub metric: Metric,
+    pub sizes: Vec<usize>,
+    pub train: Vec<Vec<Option<f64>>>,
+    pub test: Vec<Vec<Option<f64>>>,
+}
+
+/// The learning curve of `trial` at `plan.learning_sizes`; `None` when none are asked for.
+pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
+    if plan.learning_sizes.is_empty() {
+        return None;
+    }
+    let folds = plan.split.folds.len();
+    let trains = training_orders(plan);
+    let points: Vec<(usize, usize)> =
+        plan.learning_sizes.iter().flat_map(|&s| (0..folds).map(move |f| (s, f))).collect();
+    // Each point is independent and seeded by its fold: the same for any thread count.
+    let scores: Vec<(Option<f64>, Option<f64>)> = points
+        .par_iter()
+        .map(|&(size, fold)| score_point(plan, trial, &trains[fold][..size.min(trains[fold].len())], fold))
+        .collect();
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for chunk in scores.chunks(folds) {
+        train.push(chunk.iter().map(|p| p.0).collect());
+        test.push(chunk.iter().map(|p| p.1).collect());
+    }
+    Some(LearningCurve {
+        trial: trial.id.clone(),
+        metric: plan.rank_by,
+        sizes: plan.learning_sizes.clone(),
+        train,
+        test,
+    })
+}
+
+/// Each fold's training rows in the order their first rows are taken: as split, or with
+/// `learning_curve_shuffle` permuted by one generator seeded once, fold after fold.
+fn training_orders(plan: &RunPlan) -> Vec<Vec<usize>> {
+    let mut rng = RandomState::new(plan.experiment.seed);
+    let shuffle = plan.experiment.report.learning_curve_shuffle;
+    let order = |train: &Vec<usize>, rng: &mut RandomState| match shuffle {
+        true => rng.permutation(train.len()).into_iter().map(|i| train[i]).collect(),
+        false => train.clone(),
+    };
+    plan.split.folds.iter().map(|f| order(&f.train, &mut rng)).collect()
+}
+
+/// (train, test) scores of the trial fitted on `train` (the first rows of a fold's
+/// training part) and tested on `fold`'s test part.
+fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> (Option<f64>, Option<f64>) {
+    let Some(f) = plan.split.folds.get(fold) else { return (None, None) };
+    let part = Fold { train: train.to_vec(), test: f.test.clone() };
+    let Ok(data) = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part) else { return (None, None) };
+    let seed = unit_seed(plan.experiment.seed, &trial.id, fold);
+    let classes = plan.dataset.target.class_names();
+    let Ok(model) = models::fit(&trial.spec, &data, classes, seed) else { return (None, None) };
+    let finite = |v: f64| Some(v).filter(|v| v.is_finite());
+    let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
+    let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
+    (train, test)
+}
