@@ -65,6 +65,13 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_parser = ["md", "json"], default_value = "md")]
     pub format: String,
+    /// `corrected-t`: count a worse trial as a regression only when the Nadeau–Bengio
+    /// corrected resampled t-test of its per-fold scores against the baseline's is significant.
+    #[arg(long, value_parser = ["corrected-t"])]
+    pub test: Option<String>,
+    /// The significance level of `--test` (p below it is significant).
+    #[arg(long, default_value_t = 0.05, requires = "test")]
+    pub alpha: f64,
 }
 
 #[derive(Args, Debug)]

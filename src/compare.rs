@@ -14,6 +14,8 @@ pub enum Verdict {
     /// Worse, but by no more than the tolerance.
     WithinTolerance,
     Worse,
+    /// Worse beyond the tolerance, but the corrected t-test cannot tell it from noise.
+    NotSignificant,
     /// In the baseline, not in the candidate (or failed there).
     Missing,
     /// Only in the candidate.
@@ -32,7 +34,18 @@ pub struct Row {
     pub baseline: Option<f64>,
     pub candidate: Option<f64>,
     pub delta: Option<f64>,
+    /// With `--test corrected-t`: the p-value of the per-fold differences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_value: Option<f64>,
     pub verdict: Verdict,
+}
+
+/// `--test corrected-t --alpha A`: a worse trial is a regression only when the
+/// Nadeau–Bengio corrected t-test of its per-fold scores against the baseline's gives
+/// p < `alpha`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SignificanceTest {
+    pub alpha: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +53,8 @@ pub struct Comparison {
     pub metric: String,
     pub higher_is_better: bool,
     pub tolerance: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<SignificanceTest>,
     pub rows: Vec<Row>,
     pub warnings: Vec<String>,
     pub regressions: usize,
@@ -60,6 +75,17 @@ fn test_mean(trial: &Value, metric: &str, which: &str) -> Result<Option<f64>, St
     }
 }
 
+/// A trial's per-fold test values of `metric`, when it has every one.
+fn test_folds(trial: &Value, metric: &str) -> Option<Vec<f64>> {
+    trial.get("test")?.get(metric)?.get("folds")?.as_array()?.iter().map(Value::as_f64).collect()
+}
+
+/// The test/train size ratio of the report's first fold (the t-test's overlap correction).
+fn test_train_ratio(report: &Value) -> Option<f64> {
+    let first = |key: &str| report.pointer(&format!("/split/{key}/0")).and_then(Value::as_f64);
+    Some(first("test_rows")? / first("train_rows")?.max(1.0))
+}
+
 fn trials(report: &Value, which: &str) -> Result<Vec<(String, Value)>, String> {
     let list = report
         .get("trials")
@@ -73,6 +99,7 @@ pub fn compare(
     candidate: &Value,
     tolerance: f64,
     metric: Option<&str>,
+    test: Option<SignificanceTest>,
 ) -> Result<Comparison, String> {
     let metric = match metric {
         Some(m) => m.to_string(),
@@ -96,12 +123,20 @@ pub fn compare(
             warnings.push(format!("the {what} differs between the reports (sha256 {} vs {})", short(a), short(b)));
         }
     }
+    let ratio = test_train_ratio(baseline);
     let mut rows = Vec::new();
     for (id, bt) in &base {
         let b = test_mean(bt, &metric, "baseline")?;
-        let c = match cand.iter().find(|(cid, _)| cid == id) {
-            Some((_, ct)) => test_mean(ct, &metric, "candidate")?,
+        let ct = cand.iter().find(|(cid, _)| cid == id).map(|(_, ct)| ct);
+        let c = match ct {
+            Some(ct) => test_mean(ct, &metric, "candidate")?,
             None => None,
+        };
+        let p_value = match (test, ct, ratio) {
+            (Some(_), Some(ct), Some(ratio)) => test_folds(bt, &metric)
+                .zip(test_folds(ct, &metric))
+                .and_then(|(b, c)| crate::metrics::corrected_t_test(&b, &c, ratio)),
+            _ => None,
         };
         let verdict = match (b, c) {
             (_, None) => Verdict::Missing,
@@ -114,13 +149,15 @@ pub fn compare(
                     Verdict::Better
                 } else if worse_by <= tolerance * b.abs() {
                     Verdict::WithinTolerance
+                } else if test.zip(p_value).is_some_and(|(t, p)| p >= t.alpha) {
+                    Verdict::NotSignificant
                 } else {
                     Verdict::Worse
                 }
             }
         };
         let delta = b.zip(c).map(|(b, c)| c - b);
-        rows.push(Row { trial: id.clone(), baseline: b, candidate: c, delta, verdict });
+        rows.push(Row { trial: id.clone(), baseline: b, candidate: c, delta, p_value, verdict });
     }
     for (id, ct) in &cand {
         if !base.iter().any(|(bid, _)| bid == id) {
@@ -129,12 +166,13 @@ pub fn compare(
                 baseline: None,
                 candidate: test_mean(ct, &metric, "candidate")?,
                 delta: None,
+                p_value: None,
                 verdict: Verdict::New,
             });
         }
     }
     let regressions = rows.iter().filter(|r| r.verdict.is_regression()).count();
-    Ok(Comparison { metric, higher_is_better: higher, tolerance, rows, warnings, regressions })
+    Ok(Comparison { metric, higher_is_better: higher, tolerance, test, rows, warnings, regressions })
 }
 
 fn short(v: Option<&Value>) -> String {
@@ -151,15 +189,28 @@ pub fn render_markdown(c: &Comparison) -> String {
         out.push('\n');
     }
     let dir = if c.higher_is_better { "higher is better" } else { "lower is better" };
-    out.push_str(&format!("Test `{}` ({dir}), relative tolerance {}.\n\n", c.metric, c.tolerance));
-    out.push_str("| trial | metric | baseline | candidate | delta | verdict |\n|---|---|---:|---:|---:|---|\n");
+    out.push_str(&format!("Test `{}` ({dir}), relative tolerance {}", c.metric, c.tolerance));
+    match c.test {
+        Some(t) => out.push_str(&format!(
+            "; a worse trial is a regression only when the corrected resampled t-test of its fold scores gives p < {}.\n\n",
+            t.alpha
+        )),
+        None => out.push_str(".\n\n"),
+    }
+    let p_column = c.test.is_some();
+    out.push_str("| trial | metric | baseline | candidate | delta |");
+    out.push_str(if p_column { " p |" } else { "" });
+    out.push_str(" verdict |\n|---|---|---:|---:|---:|");
+    out.push_str(if p_column { "---:|" } else { "" });
+    out.push_str("---|\n");
     let f = |v: Option<f64>| v.map_or("–".to_string(), |x| x.to_string());
     for r in &c.rows {
         let verdict =
             serde_json::to_value(r.verdict).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         let trial = crate::report::md_escape(&r.trial);
+        let p = if p_column { format!(" {} |", f(r.p_value)) } else { String::new() };
         out.push_str(&format!(
-            "| {trial} | {} | {} | {} | {} | {} |\n",
+            "| {trial} | {} | {} | {} | {} |{p} {} |\n",
             c.metric,
             f(r.baseline),
             f(r.candidate),
@@ -209,7 +260,7 @@ mod tests {
             ],
             "x",
         );
-        let c = compare(&base, &cand, 0.01, None).unwrap();
+        let c = compare(&base, &cand, 0.01, None, None).unwrap();
         let v: Vec<Verdict> = c.rows.iter().map(|r| r.verdict).collect();
         assert_eq!(
             v,
@@ -228,8 +279,9 @@ mod tests {
 
     #[test]
     fn exact_by_default_and_warns_on_changed_data() {
-        let c = compare(&report(vec![("a", Some(1.0))], "x"), &report(vec![("a", Some(1.0000001))], "y"), 0.0, None)
-            .unwrap();
+        let c =
+            compare(&report(vec![("a", Some(1.0))], "x"), &report(vec![("a", Some(1.0000001))], "y"), 0.0, None, None)
+                .unwrap();
         assert_eq!(c.rows[0].verdict, Verdict::Worse);
         assert!(c.warnings[0].contains("dataset differs"));
     }

@@ -135,6 +135,28 @@ pub fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// The Nadeau–Bengio corrected resampled t-test of paired per-fold scores `a` and `b`: the
+/// two-sided p-value that their mean difference is zero, the variance of the differences
+/// inflated by `1/k + n_test/n_train` for the overlap of the training parts. `None` with
+/// fewer than two folds. Equal differences give p = 1 when they are zero, else 0.
+pub fn corrected_t_test(a: &[f64], b: &[f64], test_train_ratio: f64) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let k = a.len();
+    if k < 2 || b.len() != k {
+        return None;
+    }
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let mean = d.iter().sum::<f64>() / k as f64;
+    let var = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1) as f64;
+    let corrected = var * (1.0 / k as f64 + test_train_ratio);
+    if !(corrected > 0.0) {
+        return Some(if mean == 0.0 { 1.0 } else { 0.0 });
+    }
+    let t = mean / corrected.sqrt();
+    let dist = StudentsT::new(0.0, 1.0, (k - 1) as f64).ok()?;
+    Some((2.0 * dist.sf(t.abs())).min(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 use super::{EXIT_OK, EXIT_REGRESSION, EXIT_USAGE};
 use runner::cli::CompareArgs;
-use runner::compare::{compare as compare_reports, render_markdown};
+use runner::compare::{compare as compare_reports, render_markdown, SignificanceTest};
 use serde_json::Value;
 
 fn read(path: &std::path::Path) -> Result<Value, String> {
@@ -16,6 +16,11 @@ pub fn compare(args: &CompareArgs) -> u8 {
         eprintln!("error: --tolerance must be a number >= 0, found {}", args.tolerance);
         return EXIT_USAGE;
     }
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        eprintln!("error: --alpha must be a level strictly between 0 and 1, found {}", args.alpha);
+        return EXIT_USAGE;
+    }
+    let test = args.test.as_ref().map(|_| SignificanceTest { alpha: args.alpha });
     let (baseline, candidate) = match (read(&args.baseline), read(&args.candidate)) {
         (Ok(b), Ok(c)) => (b, c),
         (b, c) => {
@@ -25,7 +30,7 @@ pub fn compare(args: &CompareArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let comparison = match compare_reports(&baseline, &candidate, args.tolerance, args.metric.as_deref()) {
+    let comparison = match compare_reports(&baseline, &candidate, args.tolerance, args.metric.as_deref(), test) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

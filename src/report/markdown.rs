@@ -199,6 +199,11 @@ fn leaderboard(s: &mut String, r: &Report) -> Result {
     }
     write!(header, " train {} | overfit? |", r.rank_by.name())?;
     rule.push_str("---|---|");
+    let tested = r.trials.iter().any(|t| t.vs_best.is_some());
+    if tested {
+        header.push_str(" p vs best |");
+        rule.push_str("---:|");
+    }
     writeln!(s, "{header}\n{rule}")?;
     for (rank, &i) in ranked(&r.trials, r.rank_by).iter().enumerate() {
         let t = &r.trials[i];
@@ -207,7 +212,25 @@ fn leaderboard(s: &mut String, r: &Report) -> Result {
             write!(s, " {} |", mean_pm_std(&t.test, m))?;
         }
         let flag = if overfits(t, r.rank_by) { "yes" } else { "" };
-        writeln!(s, " {} | {} |", mean_pm_std(&t.train, r.rank_by), flag)?;
+        write!(s, " {} | {} |", mean_pm_std(&t.train, r.rank_by), flag)?;
+        if tested {
+            let p = match &t.vs_best {
+                Some(v) if v.indistinguishable => format!("{} ≈ best", num(v.p_value)),
+                Some(v) => num(v.p_value),
+                None if rank == 0 => "best".to_string(),
+                None => String::new(),
+            };
+            write!(s, " {p} |")?;
+        }
+        writeln!(s)?;
+    }
+    if tested {
+        writeln!(
+            s,
+            "\n`p vs best`: the Nadeau–Bengio corrected resampled t-test of each trial's fold scores against the best trial's; \
+             `≈ best` marks p ≥ {}, where the folds cannot tell the two apart.",
+            super::T_TEST_ALPHA
+        )?;
     }
     writeln!(s)
 }

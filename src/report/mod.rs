@@ -181,6 +181,34 @@ pub struct TrialReport {
     /// Warnings about folds that fitted (rank deficiency, non-convergence), `fold k: …`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The corrected resampled t-test of this trial against the best one on the same folds
+    /// (rank metric); absent for the best trial, one fold, or missing fold values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vs_best: Option<VsBest>,
+}
+
+/// Whether a trial is distinguishable from the best one (Nadeau–Bengio corrected t-test).
+#[derive(Debug, Clone, Serialize)]
+pub struct VsBest {
+    pub p_value: f64,
+    /// p >= 0.05: the folds do not tell this trial from the best.
+    pub indistinguishable: bool,
+}
+
+/// The level below which a trial counts as distinguishable from the best.
+pub const T_TEST_ALPHA: f64 = 0.05;
+
+/// Every ok trial's corrected t-test against the best trial on the rank metric.
+fn compare_with_best(plan: &RunPlan, trials: &mut [TrialReport], best: Option<&Best>) {
+    let Some(best) = best else { return };
+    let folds = |t: &TrialReport| -> Option<Vec<f64>> { t.test.get(best.metric)?.folds.iter().copied().collect() };
+    let Some(reference) = trials.iter().find(|t| t.id == best.trial).and_then(folds) else { return };
+    let Some(first) = plan.split.folds.first() else { return };
+    let ratio = first.test.len() as f64 / first.train.len().max(1) as f64;
+    for t in trials.iter_mut().filter(|t| t.id != best.trial && t.status == Status::Ok) {
+        let p = folds(t).and_then(|f| crate::metrics::corrected_t_test(&reference, &f, ratio));
+        t.vs_best = p.map(|p_value| VsBest { p_value, indistinguishable: p_value >= T_TEST_ALPHA });
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -344,6 +372,7 @@ fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport 
         confusion_matrix: if ok { summed_confusion(recs) } else { None },
         loss_curve: (!curves.is_empty()).then_some(curves),
         notes: fold_notes(recs),
+        vs_best: None,
     }
 }
 
@@ -367,9 +396,10 @@ pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
 
 /// The report: the trials' summaries, the best trial's explanation (computed by the
 /// command, see `explain`) and the run's facts. Pure.
-pub fn build(plan: &RunPlan, trials: Vec<TrialReport>, work: BestTrialWork, run: RunInfo) -> Report {
+pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: BestTrialWork, run: RunInfo) -> Report {
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
+    compare_with_best(plan, &mut trials, best.as_ref());
     let BestTrialWork { explanation, predictions, learning_curve, refit } = work;
     let learning_curve = learning_curve.map(|lc| LearningCurveReport {
         trial: lc.trial,

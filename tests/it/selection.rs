@@ -64,3 +64,67 @@ fn learning_curves_equal_scikit_learns() {
     );
     check("logistic", &logistic, 0.0);
 }
+
+fn diabetes_ridge(alpha: &str) -> String {
+    experiment(
+        "datasets/diabetes.csv",
+        "target",
+        &format!(
+            "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 5\nrepeats = 3\n\
+             [[model]]\nname = \"r\"\nkind = \"ridge\"\n{alpha}\n"
+        ),
+    )
+}
+
+/// Each trial's p-value against the best equals the corrected t-test computed with scipy
+/// from scikit-learn's fold scores (corrected_t.json).
+#[test]
+fn corrected_t_test_p_values_equal_the_reference() {
+    let expected = fixture("corrected_t.json");
+    let dir = scratch(&[("e.toml", &diabetes_ridge("grid.alpha = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]"))]);
+    let (report, _out) = run_report(&dir.path().join("e.toml"), &[]);
+    assert_eq!(report["best"]["trial"], "r[alpha=10]");
+    for (alpha, p) in expected["p"].as_object().unwrap() {
+        let alpha = alpha.trim_end_matches(".0");
+        let trial = crate::common::trial(&report, &format!("r[alpha={alpha}]"));
+        let ours = trial["vs_best"]["p_value"].as_f64().unwrap();
+        assert_rel(&[ours], &[p.as_f64().unwrap()], 1e-9, &format!("p of alpha {alpha}"));
+        assert_eq!(trial["vs_best"]["indistinguishable"], p.as_f64().unwrap() >= 0.05);
+    }
+    let md = std::fs::read_to_string(_out.path().join("report.md")).unwrap();
+    assert!(md.contains("≈ best") && md.contains("p vs best"), "{md}");
+}
+
+/// `compare --test corrected-t`: a worse candidate is a regression only when the per-fold
+/// differences are significant.
+#[test]
+fn compare_with_the_corrected_t_test_ignores_noise() {
+    let dir = scratch(&[("e.toml", &diabetes_ridge("alpha = 10.0"))]);
+    let file = dir.path().join("e.toml");
+    let run = |name: &str, set: &[&str]| {
+        let out = dir.path().join(name);
+        let o =
+            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(set).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out.join("report.json")
+    };
+    let base = run("base", &[]);
+    let slightly = run("a100", &["--set", "model.r.alpha=100"]);
+    let clearly = run("a1000", &["--set", "model.r.alpha=1000"]);
+    let compare = |cand: &std::path::Path, test: bool| {
+        let mut cmd = crate::common::runner();
+        cmd.arg("compare").arg(&base).arg(cand);
+        if test {
+            cmd.args(["--test", "corrected-t", "--alpha", "0.05"]);
+        }
+        let o = cmd.output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).to_string())
+    };
+    assert_eq!(compare(&slightly, false).0, Some(1), "worse without a test");
+    let (code, out) = compare(&slightly, true);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("not significant") && out.contains("| p |"), "{out}");
+    let (code, out) = compare(&clearly, true);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("| worse |"), "{out}");
+}
