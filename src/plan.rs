@@ -2,7 +2,9 @@
 //! fold plan and the trial list. Everything a user can get wrong is caught here, before any
 //! training, and reported together.
 
-use crate::config::{self, ConfigErrors, Experiment, FillValue, Impute, Metric, SplitConfig, Task};
+use crate::config::{
+    self, ConfigErrors, Experiment, FillValue, Impute, Metric, ModelConfig, SearchConfig, SplitConfig, Task,
+};
 use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
@@ -106,7 +108,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         return Err(PlanError::Checks(problems));
     };
     check_size(&experiment, split.folds.len())?;
-    let trials = expand_trials(&experiment.models)
+    let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
@@ -266,11 +268,13 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
 
 /// Refuses a runaway grid before any trial is expanded.
 fn check_size(experiment: &Experiment, folds: usize) -> Result<(), PlanError> {
-    let points: u128 = experiment
-        .models
-        .iter()
-        .map(|m| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128)))
-        .fold(0u128, u128::saturating_add);
+    let grid_size = |m: &ModelConfig| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128));
+    let per_model = |m: &ModelConfig| match experiment.search {
+        SearchConfig::Grid => grid_size(m),
+        SearchConfig::Random { n_trials } if m.distributions.is_empty() => grid_size(m).min(n_trials as u128),
+        SearchConfig::Random { n_trials } => n_trials as u128,
+    };
+    let points: u128 = experiment.models.iter().map(per_model).fold(0u128, u128::saturating_add);
     let units = points.saturating_mul(folds as u128);
     if units > u128::from(experiment.max_units) {
         return Err(PlanError::Checks(vec![format!(

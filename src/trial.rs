@@ -2,8 +2,9 @@
 //! parameters checked into a [`ModelSpec`]) and the record each (trial, fold) unit leaves,
 //! which trials.jsonl stores and the report reads.
 
-use crate::config::{Metric, ModelConfig};
+use crate::config::{Distribution, Metric, ModelConfig, SearchConfig};
 use crate::models::{Coefficients, LossCurve};
+use crate::random::RandomState;
 use crate::spec::{ModelSpec, ParamValue};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,24 +20,20 @@ pub struct Trial {
     pub spec: ModelSpec,
 }
 
-/// The trials of every model: the cartesian product of each model's grid axes, axes in name
-/// order and the last varying fastest (as scikit-learn's ParameterGrid).
-pub fn expand_trials(models: &[ModelConfig]) -> Result<Vec<Trial>, String> {
-    let mut trials = Vec::new();
+/// A grid point: (axis, value) pairs in axis (name) order.
+type Point = Vec<(String, ParamValue)>;
+
+/// The trials of every model. A grid search takes the cartesian product of each model's
+/// grid axes, axes in name order and the last varying fastest (as scikit-learn's
+/// ParameterGrid); a random search draws `n_trials` points per model from the seed (see
+/// [`sample_points`]). A point drawn twice is one trial.
+pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) -> Result<Vec<Trial>, String> {
+    let mut trials: Vec<Trial> = Vec::new();
     for m in models {
-        let mut points: Vec<Vec<(String, ParamValue)>> = vec![Vec::new()];
-        for (axis, values) in &m.grid {
-            points = points
-                .into_iter()
-                .flat_map(|p| {
-                    values.iter().map(move |v| {
-                        let mut q = p.clone();
-                        q.push((axis.clone(), v.clone()));
-                        q
-                    })
-                })
-                .collect();
-        }
+        let points = match search {
+            SearchConfig::Grid => grid_points(m),
+            SearchConfig::Random { n_trials } => sample_points(m, n_trials, seed),
+        };
         for point in points {
             let id = if point.is_empty() {
                 m.name.clone()
@@ -44,6 +41,9 @@ pub fn expand_trials(models: &[ModelConfig]) -> Result<Vec<Trial>, String> {
                 let inner: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!("{}[{}]", m.name, inner.join(","))
             };
+            if trials.iter().any(|t| t.id == id) {
+                continue;
+            }
             let mut given = m.fixed.clone();
             given.extend(point.iter().cloned());
             let spec = ModelSpec::check(m.kind, &given).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
@@ -51,6 +51,95 @@ pub fn expand_trials(models: &[ModelConfig]) -> Result<Vec<Trial>, String> {
         }
     }
     Ok(trials)
+}
+
+/// Every point of a model's grid, in ParameterGrid's order.
+fn grid_points(m: &ModelConfig) -> Vec<Point> {
+    let mut points: Vec<Point> = vec![Vec::new()];
+    for (axis, values) in &m.grid {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((axis.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// The `index`-th point of a model's grid in ParameterGrid's order (the last axis fastest).
+fn grid_point(m: &ModelConfig, mut index: usize) -> Point {
+    let mut point: Point = Vec::with_capacity(m.grid.len());
+    for (axis, values) in m.grid.iter().rev() {
+        point.push((axis.clone(), values[index % values.len()].clone()));
+        index /= values.len();
+    }
+    point.reverse();
+    point
+}
+
+/// scikit-learn's `ParameterSampler(axes, n, random_state=seed)`, one generator per model.
+/// Only lists: `n` distinct grid points by `sample_without_replacement` (all of them, in
+/// grid order, when the grid has no more than `n`). With a distribution: `n` draws, each
+/// axis in name order taking `values[randint(len)]` or the distribution's `rvs`.
+pub fn sample_points(m: &ModelConfig, n: usize, seed: u32) -> Vec<Point> {
+    let mut rng = RandomState::new(seed);
+    if m.distributions.is_empty() {
+        // ParameterGrid indexing: the grid is never materialised (it may be huge).
+        let size = m.grid.iter().fold(1usize, |n, (_, v)| n.saturating_mul(v.len()));
+        let picks = sample_without_replacement(size, n.min(size), &mut rng);
+        return picks.into_iter().map(|i| grid_point(m, i)).collect();
+    }
+    enum Axis<'a> {
+        List(&'a [ParamValue]),
+        Dist(&'a Distribution),
+    }
+    let mut axes: Vec<(&str, Axis<'_>)> = m.grid.iter().map(|(k, v)| (k.as_str(), Axis::List(v))).collect();
+    axes.extend(m.distributions.iter().map(|(k, d)| (k.as_str(), Axis::Dist(d))));
+    axes.sort_by(|a, b| a.0.cmp(b.0));
+    (0..n)
+        .map(|_| {
+            let draw = |axis: &Axis<'_>, rng: &mut RandomState| match axis {
+                Axis::List(values) => values[rng.randint(0, values.len() as u64) as usize].clone(),
+                Axis::Dist(d) => d.sample(rng),
+            };
+            axes.iter().map(|(k, axis)| (k.to_string(), draw(axis, &mut rng))).collect()
+        })
+        .collect()
+}
+
+/// scikit-learn's `sample_without_replacement(n_population, n_samples, method="auto")`.
+fn sample_without_replacement(population: usize, samples: usize, rng: &mut RandomState) -> Vec<usize> {
+    let ratio = if population == 0 { 1.0 } else { samples as f64 / population as f64 };
+    if ratio > 0.01 && ratio < 0.99 {
+        return rng.permutation(population)[..samples].to_vec();
+    }
+    if ratio < 0.2 {
+        // Tracking selection: redraw until unseen.
+        let mut chosen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let mut j = rng.randint(0, population as u64) as usize;
+            while !chosen.insert(j) {
+                j = rng.randint(0, population as u64) as usize;
+            }
+            out.push(j);
+        }
+        return out;
+    }
+    // Reservoir sampling.
+    let mut out: Vec<usize> = (0..samples).collect();
+    for i in samples..population {
+        let j = rng.randint(0, i as u64 + 1) as usize;
+        if j < samples {
+            out[j] = i;
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
@@ -159,8 +248,9 @@ mod tests {
                 ("alpha".into(), vec![ParamValue::Float(0.1), ParamValue::Float(1.0)]),
                 ("l1_ratio".into(), vec![ParamValue::Float(0.2), ParamValue::Float(0.8)]),
             ],
+            distributions: vec![],
         };
-        let ids: Vec<String> = expand_trials(&[m]).unwrap().into_iter().map(|t| t.id).collect();
+        let ids: Vec<String> = expand_trials(&[m], SearchConfig::Grid, 0).unwrap().into_iter().map(|t| t.id).collect();
         assert_eq!(
             ids,
             vec![
@@ -174,9 +264,14 @@ mod tests {
 
     #[test]
     fn a_model_without_grid_is_one_trial_named_after_it() {
-        let m =
-            ModelConfig { name: "ols".into(), kind: ModelKind::LinearRegression, fixed: BTreeMap::new(), grid: vec![] };
-        let trials = expand_trials(&[m]).unwrap();
+        let m = ModelConfig {
+            name: "ols".into(),
+            kind: ModelKind::LinearRegression,
+            fixed: BTreeMap::new(),
+            grid: vec![],
+            distributions: vec![],
+        };
+        let trials = expand_trials(&[m], SearchConfig::Grid, 0).unwrap();
         assert_eq!(trials.len(), 1);
         assert_eq!(trials[0].id, "ols");
         assert!(matches!(&trials[0].spec, ModelSpec::LinearRegression(p) if p.fit_intercept));

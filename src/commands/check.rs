@@ -1,5 +1,5 @@
 use super::{prepare_all, EXIT_OK, EXIT_USAGE};
-use runner::config::{SplitConfig, Task};
+use runner::config::{SearchConfig, SplitConfig, Task};
 use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
@@ -37,9 +37,14 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
         );
         for m in &p.experiment.models {
             let n = p.trials.iter().filter(|t| t.model == m.name).count();
-            let axes: Vec<String> = m.grid.iter().map(|(a, v)| format!("{a} ({} values)", v.len())).collect();
+            let mut axes: Vec<String> = m.grid.iter().map(|(a, v)| format!("{a} ({} values)", v.len())).collect();
+            axes.extend(m.distributions.iter().map(|(a, d)| format!("{a} ({})", d.describe())));
             let grid = if axes.is_empty() { String::new() } else { format!(" over {}", axes.join(" × ")) };
-            println!("  model    {} ({}): {n} trial(s){grid}", m.name, m.kind.name());
+            let how = match p.experiment.search {
+                SearchConfig::Random { .. } => " sampled (random search)",
+                SearchConfig::Grid => "",
+            };
+            println!("  model    {} ({}): {n} trial(s){how}{grid}", m.name, m.kind.name());
         }
         let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
         println!("  metrics  {} (ranked by {})", metrics.join(", "), p.rank_by.name());

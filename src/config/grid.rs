@@ -1,6 +1,41 @@
-//! Grid axes: explicit lists and numpy-style `logspace` / `linspace` / `range` generators.
+//! Grid axes: explicit lists and numpy-style `logspace` / `linspace` / `range` generators,
+//! and the distributions a random search samples (as scipy.stats draws them from numpy's
+//! legacy RandomState).
 
+use crate::random::RandomState;
 use crate::spec::ParamValue;
+
+/// A random-search axis, as scikit-learn's `ParameterSampler` calls `rvs(random_state=rng)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    /// `scipy.stats.uniform(low, high - low)`: `u·(high - low) + low`.
+    Uniform { low: f64, high: f64 },
+    /// `scipy.stats.loguniform(low, high)`: `exp(ln low + u·(ln high - ln low))`.
+    LogUniform { low: f64, high: f64 },
+    /// `scipy.stats.randint(low, high)`: an integer in `[low, high)`.
+    RandInt { low: i64, high: i64 },
+}
+
+impl Distribution {
+    pub fn sample(&self, rng: &mut RandomState) -> ParamValue {
+        match *self {
+            Distribution::Uniform { low, high } => ParamValue::Float(rng.next_f64() * (high - low) + low),
+            Distribution::LogUniform { low, high } => {
+                ParamValue::Float((low.ln() + rng.next_f64() * (high.ln() - low.ln())).exp())
+            }
+            Distribution::RandInt { low, high } => ParamValue::Int(low + rng.randint(0, (high - low) as u64) as i64),
+        }
+    }
+
+    /// How `runner check` shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            Distribution::Uniform { low, high } => format!("uniform [{low}, {high}]"),
+            Distribution::LogUniform { low, high } => format!("loguniform [{low}, {high}]"),
+            Distribution::RandInt { low, high } => format!("randint [{low}, {high})"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AxisSpec {

@@ -5,7 +5,7 @@ pub mod diag;
 mod grid;
 mod parse;
 
-pub use grid::{expand_axis, AxisSpec};
+pub use grid::{expand_axis, AxisSpec, Distribution};
 pub use parse::{parse_experiment, ConfigErrors};
 
 use crate::spec::{ModelKind, ParamValue};
@@ -213,6 +213,18 @@ pub struct ModelConfig {
     pub fixed: BTreeMap<String, ParamValue>,
     /// Grid axes in name order (as scikit-learn's ParameterGrid sorts them); the last varies fastest.
     pub grid: Vec<(String, Vec<ParamValue>)>,
+    /// Random-search axes (`{ loguniform = [a, b] }`, ...) in name order; only with
+    /// `[search] method = "random"`.
+    pub distributions: Vec<(String, Distribution)>,
+}
+
+/// How each model's trials are chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SearchConfig {
+    /// Every point of the cartesian grid.
+    Grid,
+    /// `n_trials` points per model, drawn from the seed as scikit-learn's ParameterSampler.
+    Random { n_trials: usize },
 }
 
 #[derive(
@@ -353,6 +365,7 @@ pub struct Experiment {
     pub preprocess: PreprocessConfig,
     pub split: SplitConfig,
     pub models: Vec<ModelConfig>,
+    pub search: SearchConfig,
     pub report: ReportConfig,
     /// `file:line:column` of keys that can only be checked against the data
     /// (`dataset.target`, `split.column`, `model.NAME.kind`, ...).

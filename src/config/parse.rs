@@ -63,7 +63,12 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
         }
     }
     d.overrides = override_text.clone();
-    let experiment = Walker { d: &mut d, locations: BTreeMap::new() }.experiment(root.get_ref(), file, text, overrides);
+    let experiment = Walker { d: &mut d, locations: BTreeMap::new(), distribution_spans: Vec::new() }.experiment(
+        root.get_ref(),
+        file,
+        text,
+        overrides,
+    );
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
     match experiment {
@@ -224,7 +229,12 @@ struct Walker<'d, 'a> {
     /// Where each checked-later key sits (`dataset.target` → `file:3:10`), for errors found
     /// once the data is read.
     locations: BTreeMap<String, String>,
+    /// Where the distribution axes are, for the error when there is no random search.
+    distribution_spans: Vec<Range<usize>>,
 }
+
+/// A model's grid: list axes, and the distributions a random search draws from.
+type GridAxes = (Vec<(String, Vec<ParamValue>)>, Vec<(String, Distribution)>);
 
 /// A table being read, with the keys it allows.
 struct Table<'t, 'i> {
@@ -376,7 +386,18 @@ impl<'d, 'a> Walker<'d, 'a> {
         let root = Table { inner: root, span: 0..0, label: "the top level".into() };
         self.check_keys(
             &root,
-            &["name", "description", "seed", "max_units", "dataset", "preprocess", "split", "model", "report"],
+            &[
+                "name",
+                "description",
+                "seed",
+                "max_units",
+                "dataset",
+                "preprocess",
+                "split",
+                "search",
+                "model",
+                "report",
+            ],
         );
 
         let name = self.experiment_name(&root);
@@ -409,7 +430,16 @@ impl<'d, 'a> Walker<'d, 'a> {
             Some(v) => self.table(v, "[split]".into()).and_then(|t| self.split(&t)),
             None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
         };
+        let search = match root.get("search") {
+            Some(v) => self.table(v, "[search]".into()).and_then(|t| self.search(&t)),
+            None => Some(SearchConfig::Grid),
+        };
         let models = self.models(root.get("model"));
+        if search == Some(SearchConfig::Grid) {
+            for span in std::mem::take(&mut self.distribution_spans) {
+                self.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
+            }
+        }
         let report = match root.get("report") {
             Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
             None => Some(ReportConfig::default()),
@@ -428,6 +458,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             preprocess: preprocess?,
             split: split?,
             models: models?,
+            search: search?,
             report: report?,
             locations: std::mem::take(&mut self.locations),
         })
@@ -786,6 +817,36 @@ impl<'d, 'a> Walker<'d, 'a> {
         ok.then_some(out)
     }
 
+    /// `[search]`: `method = "grid"` (the default) or `"random"` with `n_trials` (default 10,
+    /// scikit-learn's n_iter).
+    fn search(&mut self, t: &Table<'_, '_>) -> Option<SearchConfig> {
+        self.check_keys(t, &["method", "n_trials"]);
+        let method = match self.string(t, "method") {
+            None if t.get("method").is_some() => return None,
+            None => "grid".to_string(),
+            Some((m, span)) => match m.as_str() {
+                "grid" | "random" => m,
+                other => {
+                    let hint = suggestion(other, ["grid", "random"]);
+                    self.err(
+                        &span,
+                        format!("unknown search method `{other}` in [search]{hint} (halving is not available yet)"),
+                    );
+                    return None;
+                }
+            },
+        };
+        let n_trials = if t.get("n_trials").is_some() { self.integer(t, "n_trials", 1, 1_000_000) } else { Some(10) };
+        if method == "grid" {
+            if let Some(v) = t.get("n_trials") {
+                self.err(&v.span(), "`n_trials` in [search] applies to method = \"random\" only");
+                return None;
+            }
+            return Some(SearchConfig::Grid);
+        }
+        Some(SearchConfig::Random { n_trials: n_trials? as usize })
+    }
+
     fn model(&mut self, mut t: Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<ModelConfig> {
         let name = self.model_name(&t, seen);
         if let Some(n) = &name {
@@ -814,11 +875,12 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
             }
         }
-        let grid = match t.get("grid") {
+        let axes = match t.get("grid") {
             Some(g) => self.model_grid(spec, g, &fixed, &t.label),
-            None => Some(Vec::new()),
+            None => Some((Vec::new(), Vec::new())),
         };
-        Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid: grid? })
+        let (grid, distributions) = axes?;
+        Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid, distributions })
     }
 
     /// A model's name: unique, and of characters that keep trial ids and plot files unique.
@@ -862,10 +924,11 @@ impl<'d, 'a> Walker<'d, 'a> {
         g: &Value<'_>,
         fixed: &BTreeMap<String, ParamValue>,
         model_label: &str,
-    ) -> Option<Vec<(String, Vec<ParamValue>)>> {
+    ) -> Option<GridAxes> {
         let label = format!("`grid` of {model_label}");
         let gt = self.table(g, label.clone())?;
         let mut grid = Vec::new();
+        let mut distributions = Vec::new();
         let mut ok = true;
         for (axis, values) in gt.inner.iter() {
             let axis_name: &str = axis.get_ref();
@@ -881,13 +944,76 @@ impl<'d, 'a> Walker<'d, 'a> {
                 ok = false;
                 continue;
             }
+            if let Some(d) = self.distribution_of(spec, p.name, values, model_label) {
+                match d {
+                    Some(d) => distributions.push((axis_name.to_string(), d)),
+                    None => ok = false,
+                }
+                continue;
+            }
             match self.axis(spec, p.name, values, model_label) {
                 Some(v) => grid.push((axis_name.to_string(), v)),
                 None => ok = false,
             }
         }
         grid.sort_by(|a, b| a.0.cmp(&b.0));
-        ok.then_some(grid)
+        distributions.sort_by(|a, b| a.0.cmp(&b.0));
+        ok.then_some((grid, distributions))
+    }
+
+    /// `{ uniform = [a, b] }`, `{ loguniform = [a, b] }` or `{ randint = [lo, hi] }`: `None`
+    /// when the axis is not a distribution, `Some(None)` when it is one but invalid. Both
+    /// ends must be valid values of the parameter.
+    fn distribution_of(
+        &mut self,
+        spec: &KindSpec,
+        name: &str,
+        v: &Value<'_>,
+        label: &str,
+    ) -> Option<Option<Distribution>> {
+        let DeValue::Table(t) = v.get_ref() else { return None };
+        let (key, args) = t.iter().next()?;
+        let kind: &str = key.get_ref();
+        if t.len() != 1 || !["uniform", "loguniform", "randint"].contains(&kind) {
+            return None;
+        }
+        let what = format!("grid.{name}.{kind}");
+        let ends: Option<Vec<f64>> = match args.get_ref() {
+            DeValue::Array(a) if a.len() == 2 => a.iter().map(|x| float_of(x.get_ref())).collect(),
+            _ => None,
+        };
+        let bad = |p: &mut Self, why: &str| {
+            p.err(&args.span(), format!("`{what}` in {label} {why}"));
+            Some(None)
+        };
+        let Some([low, high]) = ends.as_deref().map(|e| [e[0], e[1]]) else {
+            return bad(self, "must be an array of two numbers [low, high]");
+        };
+        if !(low < high) {
+            return bad(self, "needs low < high");
+        }
+        let d = match kind {
+            "uniform" => Distribution::Uniform { low, high },
+            "loguniform" if low > 0.0 => Distribution::LogUniform { low, high },
+            "loguniform" => return bad(self, "needs 0 < low"),
+            _ if low.fract() != 0.0 || high.fract() != 0.0 || low.abs() > 9.0e15 || high.abs() > 9.0e15 => {
+                return bad(self, "takes whole numbers [low, high) (high excluded, as scipy's randint)");
+            }
+            _ => Distribution::RandInt { low: low as i64, high: high as i64 },
+        };
+        // Every value drawn must be a valid parameter value: check both ends.
+        let p = spec.param(name)?;
+        let (first, last) = match d {
+            Distribution::RandInt { low, high } => (ParamValue::Int(low), ParamValue::Int(high - 1)),
+            _ => (ParamValue::Float(low), ParamValue::Float(high)),
+        };
+        for end in [first, last] {
+            if let Err(why) = p.ty.check(&end) {
+                return bad(self, &format!("reaches {end}: {why}"));
+            }
+        }
+        self.distribution_spans.push(v.span());
+        Some(Some(d))
     }
 
     fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {

@@ -128,3 +128,88 @@ fn compare_with_the_corrected_t_test_ignores_noise() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("| worse |"), "{out}");
 }
+
+/// A random search draws what scikit-learn's `ParameterSampler(axes, n_iter, random_state)`
+/// draws (random_search.json): scipy's uniform, loguniform and randint from numpy's
+/// RandomState, lists by `randint(len)`, and lists-only grids by sample_without_replacement.
+#[test]
+fn random_search_draws_equal_parameter_samplers() {
+    use runner::config::{Distribution, ModelConfig};
+    use runner::spec::{ModelKind, ParamValue};
+    let value = |v: &Value| match v {
+        Value::String(s) => ParamValue::Str(s.clone()),
+        v if v.is_i64() => ParamValue::Int(v.as_i64().unwrap()),
+        v => ParamValue::Float(v.as_f64().unwrap()),
+    };
+    for case in fixture("random_search.json")["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut grid = Vec::new();
+        let mut distributions = Vec::new();
+        for (axis, spec) in case["axes"].as_object().unwrap() {
+            let ends = |k: &str| spec[k].as_array().map(|a| (a[0].as_f64().unwrap(), a[1].as_f64().unwrap()));
+            if let Some(values) = spec.as_array() {
+                grid.push((axis.clone(), values.iter().map(value).collect()));
+            } else if let Some((low, high)) = ends("loguniform") {
+                distributions.push((axis.clone(), Distribution::LogUniform { low, high }));
+            } else if let Some((low, high)) = ends("uniform") {
+                distributions.push((axis.clone(), Distribution::Uniform { low, high }));
+            } else if let Some((low, high)) = ends("randint") {
+                distributions.push((axis.clone(), Distribution::RandInt { low: low as i64, high: high as i64 }));
+            }
+        }
+        grid.sort_by(|a: &(String, Vec<ParamValue>), b| a.0.cmp(&b.0));
+        distributions.sort_by(|a, b| a.0.cmp(&b.0));
+        let m =
+            ModelConfig { name: "m".into(), kind: ModelKind::Ridge, fixed: Default::default(), grid, distributions };
+        let n = case["n"].as_u64().unwrap() as usize;
+        let ours = runner::trial::sample_points(&m, n, case["seed"].as_u64().unwrap() as u32);
+        let theirs = case["draws"].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{name}: draws");
+        for (i, (point, want)) in ours.iter().zip(theirs).enumerate() {
+            for (axis, v) in point {
+                let w = value(&want[axis]);
+                let same = match (v, &w) {
+                    (ParamValue::Float(a), ParamValue::Float(b)) => (a - b).abs() <= 1e-15 * b.abs(),
+                    (ParamValue::Float(a), ParamValue::Int(b)) => *a == *b as f64,
+                    _ => *v == w,
+                };
+                assert!(same, "{name}: draw {i}, {axis}: ours {v} vs scikit-learn {w}");
+            }
+        }
+    }
+}
+
+/// A random search's trials are fixed by the seed: --jobs 1 and 2 and a merged pair of
+/// shards give the same report.json (outside `run`).
+#[test]
+fn random_search_is_identical_for_any_jobs_and_for_shards_merged() {
+    let toml = experiment(
+        "datasets/diabetes.csv",
+        "target",
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n[search]\nmethod = \"random\"\nn_trials = 6\n\
+         [report]\npermutation_importance = false\n[[model]]\nname = \"en\"\nkind = \"elastic_net\"\n\
+         grid.alpha = { loguniform = [0.001, 1] }\ngrid.l1_ratio = [0.2, 0.8]\n",
+    );
+    let dir = scratch(&[("e.toml", &toml)]);
+    let file = dir.path().join("e.toml");
+    let run = |name: &str, args: &[&str]| {
+        let out = dir.path().join(name);
+        let o =
+            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let without_run = |dir: &std::path::Path| {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("run");
+        v
+    };
+    let one = without_run(&run("one", &["--jobs", "1"]));
+    assert_eq!(one["trials"].as_array().unwrap().len(), 6);
+    assert_eq!(one, without_run(&run("two", &["--jobs", "2"])));
+    let parts = [run("s1", &["--shard", "1/2"]), run("s2", &["--shard", "2/2"])];
+    let merged = dir.path().join("merged");
+    let o = crate::common::runner().arg("merge").args(&parts).arg("--out").arg(&merged).output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(one, without_run(&merged));
+}
