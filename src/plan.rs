@@ -8,7 +8,7 @@ use crate::config::{
 use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
-use crate::split::{plan_split, train_sizes, SplitPlan};
+use crate::split::{plan_split, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -27,6 +27,16 @@ pub struct RunPlan {
     pub warnings: Vec<String>,
     /// The best trial's learning-curve training sizes in rows (`[report] learning_curve`).
     pub learning_sizes: Vec<usize>,
+    /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold, the
+    /// inner split of its training rows (dataset row indices).
+    pub nested: Option<NestedPlan>,
+}
+
+/// The folds of a nested cross-validation.
+pub struct NestedPlan {
+    pub outer: SplitPlan,
+    /// `inner[o]`: the inner split of outer fold `o`'s training rows.
+    pub inner: Vec<SplitPlan>,
 }
 
 impl RunPlan {
@@ -104,6 +114,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     let split = plan_folds(&experiment, &dataset, &mut problems);
     let learning_sizes = split.as_ref().map(|s| learning_sizes(&experiment, s, &mut problems)).unwrap_or_default();
+    let nested = nested_plan(&experiment, &dataset, &mut problems);
     let Some(split) = split.filter(|_| problems.is_empty()) else {
         return Err(PlanError::Checks(problems));
     };
@@ -112,7 +123,51 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
-    Ok(RunPlan { experiment, dataset, split, trials, metrics, rank_by, feature_names, warnings, learning_sizes })
+    Ok(RunPlan {
+        experiment,
+        dataset,
+        split,
+        trials,
+        metrics,
+        rank_by,
+        feature_names,
+        warnings,
+        learning_sizes,
+        nested,
+    })
+}
+
+/// The outer folds of `[split.outer]` over every row, and `[split]` over each outer fold's
+/// training rows (its seed too, as scikit-learn's GridSearchCV(cv=KFold(random_state=seed))
+/// inside cross_val_score does).
+fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> Option<NestedPlan> {
+    let outer_cfg = experiment.outer.as_ref()?;
+    let at = |key: &str| experiment.location(key);
+    if matches!(experiment.split, SplitConfig::Column { .. } | SplitConfig::GroupKFold { .. } | SplitConfig::None) {
+        let method = experiment.split.method().name();
+        problems.push(format!("{}: a nested cross-validation's inner split cannot be `{method}`", at("split.method")));
+        return None;
+    }
+    let labels = match &dataset.target {
+        Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
+        Target::Regression(_) => None,
+    };
+    let seed = experiment.seed;
+    let outer = plan_split(outer_cfg, dataset.rows(), labels, None, seed)
+        .map_err(|e| problems.push(format!("{}: [split.outer]: {e}", at("split.outer.method"))))
+        .ok()?;
+    let mut inner = Vec::with_capacity(outer.folds.len());
+    for (o, fold) in outer.folds.iter().enumerate() {
+        let sub: Option<Vec<usize>> = labels.map(|(l, _)| fold.train.iter().map(|&r| l[r]).collect());
+        let classes = sub.as_deref().zip(labels.map(|(_, c)| c));
+        let plan = plan_split(&experiment.split, fold.train.len(), classes, None, seed)
+            .map_err(|e| problems.push(format!("{}: the inner split of outer fold {}: {e}", at("split.method"), o + 1)))
+            .ok()?;
+        let rows = |idx: &[usize]| idx.iter().map(|&i| fold.train[i]).collect::<Vec<usize>>();
+        let folds = plan.folds.iter().map(|f| Fold { train: rows(&f.train), test: rows(&f.test) }).collect();
+        inner.push(SplitPlan { method: plan.method, folds });
+    }
+    Some(NestedPlan { outer, inner })
 }
 
 /// `[report] learning_curve` in rows of the first fold's training part, as scikit-learn's

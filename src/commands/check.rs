@@ -35,6 +35,18 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             p.split.folds.len(),
             sizes.join(", ")
         );
+        if let Some(n) = &p.nested {
+            let inner: usize = n.inner.iter().map(|i| i.folds.len()).sum();
+            println!(
+                "  nested   outer {}: {} fold(s); inner {} on each outer training part: {} trial(s) × {inner} inner fold(s) = {} unit(s), plus {} refit(s)",
+                n.outer.method,
+                n.outer.folds.len(),
+                p.split.method,
+                p.trials.len(),
+                p.trials.len() * inner,
+                n.outer.folds.len()
+            );
+        }
         for m in &p.experiment.models {
             let n = p.trials.iter().filter(|t| t.model == m.name).count();
             let mut axes: Vec<String> = m.grid.iter().map(|(a, v)| format!("{a} ({} values)", v.len())).collect();

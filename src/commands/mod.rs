@@ -15,6 +15,7 @@ pub use run::run;
 use runner::config::PredictionsScope;
 use runner::explain;
 use runner::learning;
+use runner::nested;
 use runner::plan::{self, RunPlan};
 use runner::refit;
 use runner::report::{self, write_atomic, Destination, Report};
@@ -67,7 +68,8 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     };
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));
-    let work = report::BestTrialWork { explanation, predictions, learning_curve, refit };
+    let nested = nested::nested_cv(plan, run.jobs);
+    let work = report::AfterSweep { nested, explanation, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);
     write_report(plan, &report, dir)
 }

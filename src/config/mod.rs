@@ -364,6 +364,8 @@ pub struct Experiment {
     pub dataset: DatasetConfig,
     pub preprocess: PreprocessConfig,
     pub split: SplitConfig,
+    /// `[split.outer]`: nested cross-validation's outer split; `split` is then the inner one.
+    pub outer: Option<SplitConfig>,
     pub models: Vec<ModelConfig>,
     pub search: SearchConfig,
     pub report: ReportConfig,

@@ -430,6 +430,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             Some(v) => self.table(v, "[split]".into()).and_then(|t| self.split(&t)),
             None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
         };
+        let outer = self.outer_split(root.get("split"));
         let search = match root.get("search") {
             Some(v) => self.table(v, "[search]".into()).and_then(|t| self.search(&t)),
             None => Some(SearchConfig::Grid),
@@ -457,6 +458,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             dataset: dataset?,
             preprocess: preprocess?,
             split: split?,
+            outer: outer?,
             models: models?,
             search: search?,
             report: report?,
@@ -638,16 +640,17 @@ impl<'d, 'a> Walker<'d, 'a> {
             "group",
             "max_train_size",
             "gap",
+            "outer",
         ];
         let Some(method) = method else {
             self.check_keys(t, ALL);
             return None;
         };
         let allowed: &[&str] = match method {
-            SplitMethod::Holdout => &["method", "test_size", "shuffle", "stratify"],
-            SplitMethod::Kfold | SplitMethod::StratifiedKfold => &["method", "folds", "shuffle", "repeats"],
+            SplitMethod::Holdout => &["method", "test_size", "shuffle", "stratify", "outer"],
+            SplitMethod::Kfold | SplitMethod::StratifiedKfold => &["method", "folds", "shuffle", "repeats", "outer"],
             SplitMethod::GroupKfold => &["method", "folds", "group", "shuffle"],
-            SplitMethod::Timeseries => &["method", "folds", "test_size", "max_train_size", "gap"],
+            SplitMethod::Timeseries => &["method", "folds", "test_size", "max_train_size", "gap", "outer"],
             SplitMethod::Column => &["method", "column"],
             SplitMethod::None => &["method"],
         };
@@ -692,6 +695,35 @@ impl<'d, 'a> Walker<'d, 'a> {
             }
         }
         self.check_keys(t, all);
+    }
+
+    /// `[split.outer]`: the outer split of a nested cross-validation, around the inner split
+    /// (`[split]`) and the search. Holdout, k-fold variants or time series.
+    fn outer_split(&mut self, split: Option<&Value<'_>>) -> Option<Option<SplitConfig>> {
+        let Some(v) = split.and_then(|s| match s.get_ref() {
+            DeValue::Table(t) => t.get("outer"),
+            _ => None,
+        }) else {
+            return Some(None);
+        };
+        let t = self.table(v, "[split.outer]".into())?;
+        if let Some(inner) = t.get("outer") {
+            self.err(&inner.span(), "[split.outer] cannot have an outer split of its own");
+            return None;
+        }
+        let outer = self.split(&t)?;
+        if matches!(outer, SplitConfig::Column { .. } | SplitConfig::GroupKFold { .. } | SplitConfig::None) {
+            let method = outer.method().name();
+            self.err(
+                &v.span(),
+                format!("[split.outer] takes holdout, kfold, stratified_kfold or timeseries, not `{method}`"),
+            );
+            return None;
+        }
+        if let Some(m) = t.get("method") {
+            self.remember("split.outer.method", &m.span());
+        }
+        Some(Some(outer))
     }
 
     /// `folds` (default 5).

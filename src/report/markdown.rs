@@ -93,11 +93,12 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 13] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 14] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
         &|s| leaderboard(s, r),
+        &|s| nested(s, r),
         &|s| models(s, r),
         &|s| best(s, r),
         &|s| importance(s, r),
@@ -357,6 +358,31 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
     for f in &e.permutation_importance {
         writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    }
+    writeln!(s)
+}
+
+/// Nested cross-validation: the honest estimate, and what each outer fold chose.
+fn nested(s: &mut String, r: &Report) -> Result {
+    let Some(n) = &r.nested else { return Ok(()) };
+    let metric = n.metric.name();
+    writeln!(s, "## Nested cross-validation\n")?;
+    let estimate = match (n.test.mean, n.test.std) {
+        (Some(m), Some(sd)) => format!("{} ± {}", num(m), num(sd)),
+        _ => "n/a (an outer fold has no score)".to_string(),
+    };
+    writeln!(
+        s,
+        "Test {metric} **{estimate}** over {} outer `{}` folds: each chose its trial by an inner `{}` search on its training rows alone, so this estimate is free of the selection bias of the leaderboard's best score (scikit-learn's `cross_val_score(GridSearchCV(...), cv=outer)`).\n",
+        n.folds.len(),
+        n.outer.name(),
+        n.inner.name()
+    )?;
+    writeln!(s, "| outer fold | chosen trial | inner {metric} | outer test {metric} |\n|---:|---|---:|---:|")?;
+    let shown = |v: Option<f64>| v.map_or("n/a".to_string(), num);
+    for (i, f) in n.folds.iter().enumerate() {
+        let chosen = f.chosen.as_deref().map_or_else(|| md_escape(f.reason.as_deref().unwrap_or("")), md_code);
+        writeln!(s, "| {} | {chosen} | {} | {} |", i + 1, shown(f.inner_mean), shown(f.test))?;
     }
     writeln!(s)
 }

@@ -27,6 +27,7 @@ use crate::data::{Dataset, Feature, Target};
 use crate::explain::{Explanation, OutOfFold};
 use crate::learning::LearningCurve;
 use crate::models::LossCurve;
+use crate::nested::Nested;
 use crate::plan::RunPlan;
 use crate::refit::{Refit, RefitFailure};
 use crate::spec::ParamValue;
@@ -49,6 +50,9 @@ pub struct Report {
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
     pub run: RunInfo,
+    /// Nested cross-validation (`[split.outer]`): the honest estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested: Option<NestedReport>,
     /// The best trial's learning curve (`[report] learning_curve`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learning_curve: Option<LearningCurveReport>,
@@ -79,6 +83,37 @@ pub struct RefitInfo {
     pub error: Option<String>,
 }
 
+/// Nested cross-validation: per outer fold the trial the inner search chose and its outer
+/// test score; `test` summarises them (the estimate free of selection bias).
+#[derive(Debug, Clone, Serialize)]
+pub struct NestedReport {
+    pub outer: SplitMethod,
+    pub inner: SplitMethod,
+    pub metric: Metric,
+    pub test: Summary,
+    pub folds: Vec<NestedFoldReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NestedFoldReport {
+    pub chosen: Option<String>,
+    pub inner_mean: Option<f64>,
+    pub test: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+fn nested_report(plan: &RunPlan, n: Nested) -> NestedReport {
+    let outer = plan.nested.as_ref().map_or(SplitMethod::Kfold, |p| p.outer.method);
+    let test = summary(n.folds.iter().map(|f| f.test).collect());
+    let folds = n
+        .folds
+        .into_iter()
+        .map(|f| NestedFoldReport { chosen: f.chosen, inner_mean: f.inner_mean, test: f.test, reason: f.reason })
+        .collect();
+    NestedReport { outer, inner: plan.split.method, metric: n.metric, test, folds }
+}
+
 /// The best trial's rank metric against training rows: a summary over folds per size.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearningCurveReport {
@@ -90,9 +125,11 @@ pub struct LearningCurveReport {
     pub test: Vec<Summary>,
 }
 
-/// What the commands compute about the best trial after the sweep (each trains).
+/// What the commands compute after the sweep (each trains): about the best trial, and the
+/// nested cross-validation.
 #[derive(Debug, Clone, Default)]
-pub struct BestTrialWork {
+pub struct AfterSweep {
+    pub nested: Option<Nested>,
     pub explanation: Option<Explanation>,
     pub predictions: Vec<OutOfFold>,
     pub learning_curve: Option<LearningCurve>,
@@ -396,11 +433,12 @@ pub fn summarize(plan: &RunPlan, records: &[UnitRecord]) -> Vec<TrialReport> {
 
 /// The report: the trials' summaries, the best trial's explanation (computed by the
 /// command, see `explain`) and the run's facts. Pure.
-pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: BestTrialWork, run: RunInfo) -> Report {
+pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run: RunInfo) -> Report {
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
     compare_with_best(plan, &mut trials, best.as_ref());
-    let BestTrialWork { explanation, predictions, learning_curve, refit } = work;
+    let AfterSweep { nested, explanation, predictions, learning_curve, refit } = work;
+    let nested = nested.map(|n| nested_report(plan, n));
     let learning_curve = learning_curve.map(|lc| LearningCurveReport {
         trial: lc.trial,
         metric: lc.metric,
@@ -434,6 +472,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: BestTrialWork, 
         trials,
         best,
         run,
+        nested,
         learning_curve,
         refit,
         predictions,

@@ -179,14 +179,15 @@ fn random_search_draws_equal_parameter_samplers() {
     }
 }
 
-/// A random search's trials are fixed by the seed: --jobs 1 and 2 and a merged pair of
-/// shards give the same report.json (outside `run`).
+/// A random search's trials are fixed by the seed, and a nested CV runs after the sweep:
+/// --jobs 1 and 2 and a merged pair of shards give the same report.json (outside `run`).
 #[test]
 fn random_search_is_identical_for_any_jobs_and_for_shards_merged() {
     let toml = experiment(
         "datasets/diabetes.csv",
         "target",
-        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n[search]\nmethod = \"random\"\nn_trials = 6\n\
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n[split.outer]\nmethod = \"kfold\"\nfolds = 3\n\
+         [search]\nmethod = \"random\"\nn_trials = 6\n\
          [report]\npermutation_importance = false\n[[model]]\nname = \"en\"\nkind = \"elastic_net\"\n\
          grid.alpha = { loguniform = [0.001, 1] }\ngrid.l1_ratio = [0.2, 0.8]\n",
     );
@@ -206,10 +207,54 @@ fn random_search_is_identical_for_any_jobs_and_for_shards_merged() {
     };
     let one = without_run(&run("one", &["--jobs", "1"]));
     assert_eq!(one["trials"].as_array().unwrap().len(), 6);
+    assert_eq!(one["nested"]["folds"].as_array().unwrap().len(), 3);
     assert_eq!(one, without_run(&run("two", &["--jobs", "2"])));
     let parts = [run("s1", &["--shard", "1/2"]), run("s2", &["--shard", "2/2"])];
     let merged = dir.path().join("merged");
     let o = crate::common::runner().arg("merge").args(&parts).arg("--out").arg(&merged).output().unwrap();
     assert!(o.status.success());
     assert_eq!(one, without_run(&merged));
+}
+
+/// Nested CV equals `cross_validate(GridSearchCV(...), cv=outer)`: the parameter each outer
+/// fold chose, its inner best score and its outer test score (nested.json).
+#[test]
+fn nested_cross_validation_equals_scikit_learns() {
+    let expected = fixture("nested.json");
+    let ridge = experiment(
+        "datasets/diabetes.csv",
+        "target",
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\nshuffle = true\n\
+         [split.outer]\nmethod = \"kfold\"\nfolds = 5\nshuffle = true\n\
+         [[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-2, 3, 6] }\n",
+    );
+    let logistic = experiment(
+        "datasets/breast_cancer.csv",
+        "target",
+        "task = \"classification\"\n[preprocess]\nscale = \"standard\"\n\
+         [split]\nmethod = \"stratified_kfold\"\nfolds = 3\nshuffle = true\n\
+         [split.outer]\nmethod = \"stratified_kfold\"\nfolds = 5\nshuffle = true\n\
+         [report]\nmetrics = [\"accuracy\"]\npermutation_importance = false\n\
+         [[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\ntol = 1e-10\nmax_iter = 100000\ngrid.c = [0.01, 0.1, 1.0, 10.0]\n",
+    );
+    for (name, toml, axis, rel) in [("ridge", ridge, "alpha", 1e-9), ("logistic", logistic, "c", 1e-12)] {
+        let want = &expected[name];
+        let dir = scratch(&[("e.toml", &toml)]);
+        let (report, _out) = run_report(&dir.path().join("e.toml"), &[]);
+        let folds = report["nested"]["folds"].as_array().unwrap();
+        let chosen: Vec<f64> = folds
+            .iter()
+            .map(|f| {
+                let id = f["chosen"].as_str().unwrap();
+                let value = id.split(&format!("{axis}=")).nth(1).unwrap().trim_end_matches(']');
+                value.parse().unwrap()
+            })
+            .collect();
+        assert_rel(&chosen, &crate::common::floats(&want["chosen"]), 1e-12, &format!("{name}: chosen {axis}"));
+        let field = |k: &str| folds.iter().map(|f| f[k].as_f64().unwrap()).collect::<Vec<f64>>();
+        assert_rel(&field("inner_mean"), &crate::common::floats(&want["inner"]), rel, &format!("{name}: inner best"));
+        assert_rel(&field("test"), &crate::common::floats(&want["test"]), rel, &format!("{name}: outer test"));
+        let mean = crate::common::floats(&want["test"]).iter().sum::<f64>() / 5.0;
+        assert_rel(&[report["nested"]["test"]["mean"].as_f64().unwrap()], &[mean], 1e-9, "the estimate");
+    }
 }
