@@ -3,12 +3,13 @@
 //! training, and reported together.
 
 use crate::config::{
-    self, ConfigErrors, Experiment, FillValue, Impute, Metric, ModelConfig, SearchConfig, SplitConfig, Task,
+    self, ConfigErrors, Experiment, FillValue, Impute, Metric, MinResources, ModelConfig, SearchConfig, SplitConfig,
+    Task,
 };
 use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
-use crate::split::{plan_split, train_sizes, Fold, SplitPlan};
+use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -30,6 +31,28 @@ pub struct RunPlan {
     /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold, the
     /// inner split of its training rows (dataset row indices).
     pub nested: Option<NestedPlan>,
+    /// `[search] method = "halving"`: the rounds and their subsampled folds.
+    pub halving: Option<HalvingPlan>,
+}
+
+/// Successive halving's rounds (HalvingGridSearchCV with rows as the resource). The sweep
+/// runs over `folds`: fold `r × k + f` is base fold `f` subsampled for round `r`.
+pub struct HalvingPlan {
+    pub factor: u32,
+    pub min_resources: usize,
+    pub max_resources: usize,
+    /// Rows per round (`n_resources_`).
+    pub rounds: Vec<usize>,
+    /// Candidates per round (`n_candidates_`): all trials, then ceil(previous / factor).
+    pub candidates: Vec<usize>,
+    pub folds: SplitPlan,
+}
+
+impl HalvingPlan {
+    /// Base folds per round.
+    pub fn base_folds(&self) -> usize {
+        self.folds.folds.len() / self.rounds.len().max(1)
+    }
 }
 
 /// The folds of a nested cross-validation.
@@ -40,8 +63,17 @@ pub struct NestedPlan {
 }
 
 impl RunPlan {
+    /// The folds the sweep runs over: the split's, or every halving round's.
+    pub fn sweep_split(&self) -> &SplitPlan {
+        self.halving.as_ref().map_or(&self.split, |h| &h.folds)
+    }
+
+    /// The (trial, fold) units the sweep runs.
     pub fn units(&self) -> usize {
-        self.trials.len() * self.split.folds.len()
+        match &self.halving {
+            Some(h) => h.candidates.iter().sum::<usize>() * h.base_folds(),
+            None => self.trials.len() * self.split.folds.len(),
+        }
     }
 
     /// Whether a stored unit record (from trials.jsonl or a shard) belongs to this plan: a
@@ -50,7 +82,7 @@ impl RunPlan {
         if !self.trials.iter().any(|t| t.id == r.trial) {
             return Err(format!("trial `{}` is not in this experiment", r.trial));
         }
-        let folds = self.split.folds.len();
+        let folds = self.sweep_split().folds.len();
         if r.fold >= folds {
             return Err(format!("trial `{}` has fold {} of {folds}", r.trial, r.fold + 1));
         }
@@ -123,6 +155,7 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
+    let halving = halving_plan(&experiment, &dataset, &split, trials.len()).map_err(|e| PlanError::Checks(vec![e]))?;
     Ok(RunPlan {
         experiment,
         dataset,
@@ -134,7 +167,59 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         warnings,
         learning_sizes,
         nested,
+        halving,
     })
+}
+
+/// HalvingGridSearchCV's schedule for `candidates` trials over `split`, with the dataset's
+/// rows as `max_resources`; each round's folds are the base folds with `int(fraction ×
+/// len)` of their training and test rows, drawn as `resample(replace=False,
+/// random_state=seed)` draws them.
+fn halving_plan(
+    experiment: &Experiment,
+    dataset: &Dataset,
+    split: &SplitPlan,
+    candidates: usize,
+) -> Result<Option<HalvingPlan>, String> {
+    let SearchConfig::Halving { factor, min_resources } = experiment.search else { return Ok(None) };
+    let at = experiment.file.display();
+    let k = split.folds.len();
+    let max_resources = dataset.rows();
+    let f = f64::from(factor);
+    let log = |x: f64| (x.ln() / f.ln()).floor() as usize;
+    let required = 1 + log(candidates as f64);
+    let smallest = 2 * k * dataset.target.classes().max(1);
+    let min_resources = match min_resources {
+        MinResources::Smallest => smallest,
+        MinResources::Rows(n) => n,
+        MinResources::Exhaust => {
+            let last = (factor as usize).saturating_pow(required as u32 - 1).max(1);
+            smallest.max(max_resources / last)
+        }
+    };
+    if min_resources > max_resources {
+        return Err(format!("{at}: [search] min_resources = {min_resources} is more than the {max_resources} rows"));
+    }
+    let possible = 1 + log((max_resources / min_resources) as f64);
+    let n_rounds = possible.min(required);
+    let rounds: Vec<usize> =
+        (0..n_rounds).map(|r| ((f.powi(r as i32) * min_resources as f64) as usize).min(max_resources)).collect();
+    let mut counts = vec![candidates];
+    for r in 1..n_rounds {
+        counts.push(counts[r - 1].div_ceil(factor as usize));
+    }
+    let folds = rounds
+        .iter()
+        .flat_map(|&n| {
+            let fraction = n as f64 / max_resources as f64;
+            split.folds.iter().map(move |fold| Fold {
+                train: resample(&fold.train, (fraction * fold.train.len() as f64) as usize, experiment.seed),
+                test: resample(&fold.test, (fraction * fold.test.len() as f64) as usize, experiment.seed),
+            })
+        })
+        .collect();
+    let folds = SplitPlan { method: split.method, folds };
+    Ok(Some(HalvingPlan { factor, min_resources, max_resources, rounds, candidates: counts, folds }))
 }
 
 /// The outer folds of `[split.outer]` over every row, and `[split]` over each outer fold's
@@ -325,7 +410,7 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
 fn check_size(experiment: &Experiment, folds: usize) -> Result<(), PlanError> {
     let grid_size = |m: &ModelConfig| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128));
     let per_model = |m: &ModelConfig| match experiment.search {
-        SearchConfig::Grid => grid_size(m),
+        SearchConfig::Grid | SearchConfig::Halving { .. } => grid_size(m),
         SearchConfig::Random { n_trials } if m.distributions.is_empty() => grid_size(m).min(n_trials as u128),
         SearchConfig::Random { n_trials } => n_trials as u128,
     };

@@ -31,7 +31,7 @@ pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) ->
     let mut trials: Vec<Trial> = Vec::new();
     for m in models {
         let points = match search {
-            SearchConfig::Grid => grid_points(m),
+            SearchConfig::Grid | SearchConfig::Halving { .. } => grid_points(m),
             SearchConfig::Random { n_trials } => sample_points(m, n_trials, seed),
         };
         for point in points {

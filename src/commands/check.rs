@@ -54,13 +54,32 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             let grid = if axes.is_empty() { String::new() } else { format!(" over {}", axes.join(" × ")) };
             let how = match p.experiment.search {
                 SearchConfig::Random { .. } => " sampled (random search)",
+                SearchConfig::Halving { .. } => " as candidates of successive halving",
                 SearchConfig::Grid => "",
             };
             println!("  model    {} ({}): {n} trial(s){how}{grid}", m.name, m.kind.name());
         }
         let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
         println!("  metrics  {} (ranked by {})", metrics.join(", "), p.rank_by.name());
-        println!("  plan     {} trial(s) × {} fold(s) = {} unit(s)", p.trials.len(), p.split.folds.len(), p.units());
+        match &p.halving {
+            Some(h) => {
+                let list = |v: &[usize]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+                println!(
+                    "  plan     successive halving in {} round(s): {} candidate(s) on {} rows, × {} fold(s) = {} unit(s)",
+                    h.rounds.len(),
+                    list(&h.candidates),
+                    list(&h.rounds),
+                    p.split.folds.len(),
+                    p.units()
+                );
+            }
+            None => println!(
+                "  plan     {} trial(s) × {} fold(s) = {} unit(s)",
+                p.trials.len(),
+                p.split.folds.len(),
+                p.units()
+            ),
+        }
     }
     EXIT_OK
 }

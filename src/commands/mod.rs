@@ -14,6 +14,7 @@ pub use run::run;
 
 use runner::config::PredictionsScope;
 use runner::explain;
+use runner::halving;
 use runner::learning;
 use runner::nested;
 use runner::plan::{self, RunPlan};
@@ -55,7 +56,14 @@ fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> 
 /// The last stages of a run or a merge: summarize the records, explain the best trial and
 /// refit it (both train), build the report and export it.
 fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Path) -> Result<u8, String> {
-    let trials = report::summarize(plan, records);
+    // Successive halving: each trial is summarised by its last round, folds as the split's.
+    let rounds = halving::rounds(plan, records);
+    let last_rounds = halving::last_rounds(plan, records);
+    let records = &halving::last_round_records(plan, records);
+    let mut trials = report::summarize(plan, records);
+    if plan.halving.is_some() {
+        report::set_halving_rounds(&mut trials, &last_rounds);
+    }
     let best = report::best_trial(&trials, plan.rank_by).and_then(|b| plan.trials.iter().find(|t| t.id == b.trial));
     let settings = &plan.experiment.report;
     let explanation = best
@@ -69,7 +77,8 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));
     let nested = nested::nested_cv(plan, run.jobs);
-    let work = report::AfterSweep { nested, explanation, predictions, learning_curve, refit };
+    let halving = plan.halving.is_some().then_some(rounds);
+    let work = report::AfterSweep { halving, nested, explanation, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);
     write_report(plan, &report, dir)
 }

@@ -1,6 +1,7 @@
 use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runner::cli::RunArgs;
+use runner::halving;
 use runner::plan::RunPlan;
 use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
 use runner::report::{self, write_atomic, TrialLog};
@@ -25,6 +26,13 @@ pub fn run(args: &RunArgs) -> u8 {
     let Some(plans) = prepare_all(&args.files, &args.set) else {
         return EXIT_USAGE;
     };
+    if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {
+        eprintln!(
+            "error: {}: successive halving cannot be sharded: each round needs the previous round's results from every shard; run it whole (it resumes from trials.jsonl)",
+            p.experiment.file.display()
+        );
+        return EXIT_USAGE;
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores);
     // Thousands of threads only cost memory: refuse what no machine here could use.
@@ -103,10 +111,13 @@ fn run_one(
     let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
     let filter = UnitFilter { done: &done, shard: shard.map(|s| (s.index, s.count)) };
     let folds = plan.split.folds.len();
-    let todo = (0..plan.trials.len())
-        .flat_map(|t| (0..folds).map(move |f| (t, f)))
-        .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
-        .count();
+    let todo = match plan.halving {
+        Some(_) => plan.units().saturating_sub(done.len()),
+        None => (0..plan.trials.len())
+            .flat_map(|t| (0..folds).map(move |f| (t, f)))
+            .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
+            .count(),
+    };
     let bar = progress_bar(plan, todo, args.quiet);
     if !done.is_empty() && !args.quiet {
         let (name, path, n) = (&plan.experiment.name, log.path().display(), done.len());
@@ -127,7 +138,10 @@ fn run_one(
             bar.set_message(message);
         }
     };
-    let mut records = sweep::run(&sweep::SweepInput::of(plan), jobs, &filter, stop, &sink);
+    let mut records = match plan.halving {
+        Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
+        None => sweep::run(&sweep::SweepInput::of(plan), jobs, &filter, stop, &sink),
+    };
     bar.finish_and_clear();
     if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
         return Err(format!(

@@ -225,6 +225,18 @@ pub enum SearchConfig {
     Grid,
     /// `n_trials` points per model, drawn from the seed as scikit-learn's ParameterSampler.
     Random { n_trials: usize },
+    /// Successive halving over the grid, as HalvingGridSearchCV: rows are the resource.
+    Halving { factor: u32, min_resources: MinResources },
+}
+
+/// HalvingGridSearchCV's `min_resources`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MinResources {
+    /// As many rows as lets the last round use (nearly) all of them.
+    Exhaust,
+    /// 2 × folds (× classes for a classifier).
+    Smallest,
+    Rows(usize),
 }
 
 #[derive(

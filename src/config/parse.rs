@@ -436,7 +436,7 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(SearchConfig::Grid),
         };
         let models = self.models(root.get("model"));
-        if search == Some(SearchConfig::Grid) {
+        if matches!(search, Some(SearchConfig::Grid | SearchConfig::Halving { .. })) {
             for span in std::mem::take(&mut self.distribution_spans) {
                 self.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
             }
@@ -852,31 +852,64 @@ impl<'d, 'a> Walker<'d, 'a> {
     /// `[search]`: `method = "grid"` (the default) or `"random"` with `n_trials` (default 10,
     /// scikit-learn's n_iter).
     fn search(&mut self, t: &Table<'_, '_>) -> Option<SearchConfig> {
-        self.check_keys(t, &["method", "n_trials"]);
+        self.check_keys(t, &["method", "n_trials", "factor", "min_resources"]);
         let method = match self.string(t, "method") {
             None if t.get("method").is_some() => return None,
             None => "grid".to_string(),
             Some((m, span)) => match m.as_str() {
-                "grid" | "random" => m,
+                "grid" | "random" | "halving" => m,
                 other => {
-                    let hint = suggestion(other, ["grid", "random"]);
-                    self.err(
-                        &span,
-                        format!("unknown search method `{other}` in [search]{hint} (halving is not available yet)"),
-                    );
+                    let hint = suggestion(other, ["grid", "random", "halving"]);
+                    self.err(&span, format!("unknown search method `{other}` in [search]{hint}"));
                     return None;
                 }
             },
         };
-        let n_trials = if t.get("n_trials").is_some() { self.integer(t, "n_trials", 1, 1_000_000) } else { Some(10) };
-        if method == "grid" {
-            if let Some(v) = t.get("n_trials") {
-                self.err(&v.span(), "`n_trials` in [search] applies to method = \"random\" only");
+        for key in ["factor", "min_resources"] {
+            if let (Some(v), false) = (t.get(key), method == "halving") {
+                self.err(&v.span(), format!("`{key}` in [search] applies to method = \"halving\" only"));
                 return None;
             }
-            return Some(SearchConfig::Grid);
         }
-        Some(SearchConfig::Random { n_trials: n_trials? as usize })
+        if let (Some(v), false) = (t.get("n_trials"), method == "random") {
+            self.err(&v.span(), "`n_trials` in [search] applies to method = \"random\" only");
+            return None;
+        }
+        match method.as_str() {
+            "halving" => self.halving(t),
+            "random" => {
+                let n = if t.get("n_trials").is_some() { self.integer(t, "n_trials", 1, 1_000_000) } else { Some(10) };
+                Some(SearchConfig::Random { n_trials: n? as usize })
+            }
+            _ => Some(SearchConfig::Grid),
+        }
+    }
+
+    /// `method = "halving"`: `factor` (default 3) and `min_resources` (`"exhaust"`, the
+    /// default, `"smallest"` or a row count), as HalvingGridSearchCV.
+    fn halving(&mut self, t: &Table<'_, '_>) -> Option<SearchConfig> {
+        let factor = if t.get("factor").is_some() { self.integer(t, "factor", 2, 1000) } else { Some(3) };
+        let min_resources = match t.get("min_resources") {
+            None => Some(MinResources::Exhaust),
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) if s == "exhaust" => Some(MinResources::Exhaust),
+                DeValue::String(s) if s == "smallest" => Some(MinResources::Smallest),
+                DeValue::Integer(_) => match int_of(v.get_ref()) {
+                    Some(n) if n >= 1 => Some(MinResources::Rows(n as usize)),
+                    _ => None,
+                },
+                _ => None,
+            },
+        };
+        if min_resources.is_none() {
+            if let Some(v) = t.get("min_resources") {
+                self.err(
+                    &v.span(),
+                    "`min_resources` in [search] must be \"exhaust\", \"smallest\" or a row count >= 1",
+                );
+            }
+        }
+        Some(SearchConfig::Halving { factor: factor? as u32, min_resources: min_resources? })
     }
 
     fn model(&mut self, mut t: Table<'_, '_>, seen: &mut HashMap<String, Range<usize>>) -> Option<ModelConfig> {

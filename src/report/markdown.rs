@@ -93,11 +93,12 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 14] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 15] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
         &|s| leaderboard(s, r),
+        &|s| halving(s, r),
         &|s| nested(s, r),
         &|s| models(s, r),
         &|s| best(s, r),
@@ -358,6 +359,23 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
     for f in &e.permutation_importance {
         writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    }
+    writeln!(s)
+}
+
+/// Successive halving: each round's rows, what it scored and what it kept.
+fn halving(s: &mut String, r: &Report) -> Result {
+    let Some(h) = &r.halving else { return Ok(()) };
+    writeln!(s, "## Successive halving\n")?;
+    writeln!(
+        s,
+        "Factor {}, {} to {} rows (as scikit-learn's HalvingGridSearchCV). Each round scores its candidates on every fold, subsampled to its rows, and keeps the best 1/{}; the leaderboard shows each trial's last round, later rounds first.\n",
+        h.factor, h.min_resources, h.max_resources, h.factor
+    )?;
+    writeln!(s, "| round | rows | candidates | kept |\n|---:|---:|---:|---|")?;
+    for (i, round) in h.rounds.iter().enumerate() {
+        let kept: Vec<String> = round.kept.iter().map(|k| md_code(k)).collect();
+        writeln!(s, "| {} | {} | {} | {} |", i + 1, round.rows, round.candidates.len(), kept.join(", "))?;
     }
     writeln!(s)
 }

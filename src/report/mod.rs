@@ -25,6 +25,7 @@ pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderL
 use crate::config::{Metric, SplitMethod, Task};
 use crate::data::{Dataset, Feature, Target};
 use crate::explain::{Explanation, OutOfFold};
+use crate::halving::Round;
 use crate::learning::LearningCurve;
 use crate::models::LossCurve;
 use crate::nested::Nested;
@@ -50,6 +51,9 @@ pub struct Report {
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
     pub run: RunInfo,
+    /// Successive halving (`[search] method = "halving"`): the rounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halving: Option<HalvingReport>,
     /// Nested cross-validation (`[split.outer]`): the honest estimate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nested: Option<NestedReport>,
@@ -129,6 +133,8 @@ pub struct LearningCurveReport {
 /// nested cross-validation.
 #[derive(Debug, Clone, Default)]
 pub struct AfterSweep {
+    /// Successive halving's rounds.
+    pub halving: Option<Vec<Round>>,
     pub nested: Option<Nested>,
     pub explanation: Option<Explanation>,
     pub predictions: Vec<OutOfFold>,
@@ -222,6 +228,39 @@ pub struct TrialReport {
     /// (rank metric); absent for the best trial, one fold, or missing fold values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vs_best: Option<VsBest>,
+    /// Successive halving: the round (from 0) whose folds these metrics come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halving_round: Option<usize>,
+}
+
+/// Marks each trial (in plan order) with the last halving round it ran.
+pub fn set_halving_rounds(trials: &mut [TrialReport], last_rounds: &[usize]) {
+    for (t, &round) in trials.iter_mut().zip(last_rounds) {
+        t.halving_round = Some(round);
+    }
+}
+
+/// Successive halving's schedule and, per round, what it scored and kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct HalvingReport {
+    pub factor: u32,
+    pub min_resources: usize,
+    pub max_resources: usize,
+    pub rounds: Vec<RoundReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundReport {
+    pub rows: usize,
+    pub candidates: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+fn halving_report(plan: &RunPlan, rounds: Vec<Round>) -> Option<HalvingReport> {
+    let h = plan.halving.as_ref()?;
+    let rounds =
+        rounds.into_iter().map(|r| RoundReport { rows: r.rows, candidates: r.candidates, kept: r.kept }).collect();
+    Some(HalvingReport { factor: h.factor, min_resources: h.min_resources, max_resources: h.max_resources, rounds })
 }
 
 /// Whether a trial is distinguishable from the best one (Nadeau–Bengio corrected t-test).
@@ -410,6 +449,7 @@ fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport 
         loss_curve: (!curves.is_empty()).then_some(curves),
         notes: fold_notes(recs),
         vs_best: None,
+        halving_round: None,
     }
 }
 
@@ -437,7 +477,8 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
     compare_with_best(plan, &mut trials, best.as_ref());
-    let AfterSweep { nested, explanation, predictions, learning_curve, refit } = work;
+    let AfterSweep { halving, nested, explanation, predictions, learning_curve, refit } = work;
+    let halving = halving.and_then(|rounds| halving_report(plan, rounds));
     let nested = nested.map(|n| nested_report(plan, n));
     let learning_curve = learning_curve.map(|lc| LearningCurveReport {
         trial: lc.trial,
@@ -472,6 +513,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         trials,
         best,
         run,
+        halving,
         nested,
         learning_curve,
         refit,
@@ -510,13 +552,12 @@ pub fn ranked(trials: &[TrialReport], metric: Metric) -> Vec<usize> {
         .filter(|(_, t)| t.status == Status::Ok)
         .filter_map(|(i, t)| t.test.mean(metric).map(|v| (i, v)))
         .collect();
+    // Successive halving: trials that reached a later round (on more rows) rank first.
+    let round = |i: usize| std::cmp::Reverse(trials[i].halving_round.unwrap_or(0));
     idx.sort_by(|a, b| {
         let ord = a.1.total_cmp(&b.1);
-        if metric.higher_is_better() {
-            ord.reverse()
-        } else {
-            ord
-        }
+        let ord = if metric.higher_is_better() { ord.reverse() } else { ord };
+        round(a.0).cmp(&round(b.0)).then(ord)
     });
     idx.into_iter().map(|(i, _)| i).collect()
 }

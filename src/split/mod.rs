@@ -178,6 +178,14 @@ fn time_series(
         .collect())
 }
 
+/// scikit-learn's `resample(rows, replace=False, n_samples=n, random_state=seed)`: a fresh
+/// generator shuffles the positions and the first `n` are kept, in shuffled order.
+pub fn resample(rows: &[usize], n: usize, seed: u32) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..rows.len()).collect();
+    RandomState::new(seed).shuffle(&mut positions);
+    positions.iter().take(n).map(|&p| rows[p]).collect()
+}
+
 /// scikit-learn's `_translate_train_sizes`: a learning curve's training sizes in rows of a
 /// training part of `n_max` rows, sorted and distinct. As in numpy, one fraction in the
 /// list makes every entry a fraction (a count of 1 is then 100%).

@@ -19,6 +19,7 @@ const LAYERS: &[&str] = &[
     "trial",
     "plan",
     "sweep",
+    "halving",
     "nested",
     "explain",
     "learning",

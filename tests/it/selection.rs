@@ -258,3 +258,94 @@ fn nested_cross_validation_equals_scikit_learns() {
         assert_rel(&[report["nested"]["test"]["mean"].as_f64().unwrap()], &[mean], 1e-9, "the estimate");
     }
 }
+
+/// Successive halving equals HalvingGridSearchCV (halving.json): the rows and candidates of
+/// each round, each round's candidates in evaluation order, and the trial it ends on.
+#[test]
+fn successive_halving_equals_scikit_learns() {
+    let expected = fixture("halving.json");
+    let ridge = experiment(
+        "datasets/diabetes.csv",
+        "target",
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 5\nshuffle = true\n\
+         [search]\nmethod = \"halving\"\nfactor = 3\n[report]\npermutation_importance = false\n\
+         [[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 13] }\n",
+    );
+    let logistic = experiment(
+        "datasets/breast_cancer.csv",
+        "target",
+        "task = \"classification\"\n[preprocess]\nscale = \"standard\"\n\
+         [split]\nmethod = \"stratified_kfold\"\nfolds = 3\nshuffle = true\n\
+         [search]\nmethod = \"halving\"\nfactor = 2\nmin_resources = \"smallest\"\n\
+         [report]\nmetrics = [\"accuracy\"]\npermutation_importance = false\n\
+         [[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\ntol = 1e-10\nmax_iter = 100000\ngrid.c = { logspace = [-3, 2, 12] }\n",
+    );
+    for (name, toml, axis) in [("ridge", ridge, "alpha"), ("logistic", logistic, "c")] {
+        let want = &expected[name];
+        let dir = scratch(&[("e.toml", &toml)]);
+        let (report, _out) = run_report(&dir.path().join("e.toml"), &[]);
+        let h = &report["halving"];
+        let value = |id: &Value| -> f64 {
+            id.as_str().unwrap().split(&format!("{axis}=")).nth(1).unwrap().trim_end_matches(']').parse().unwrap()
+        };
+        let rounds = h["rounds"].as_array().unwrap();
+        let rows: Vec<u64> = rounds.iter().map(|r| r["rows"].as_u64().unwrap()).collect();
+        let counts: Vec<u64> = rounds.iter().map(|r| r["candidates"].as_array().unwrap().len() as u64).collect();
+        let as_u64 = |v: &Value| v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect::<Vec<_>>();
+        assert_eq!(rows, as_u64(&want["rows"]), "{name}: rows per round");
+        assert_eq!(counts, as_u64(&want["candidates"]), "{name}: candidates per round");
+        assert_eq!(h["min_resources"], want["min_resources"], "{name}: min_resources");
+        for (r, (ours, theirs)) in rounds.iter().zip(want["rounds"].as_array().unwrap()).enumerate() {
+            let ours: Vec<f64> = ours["candidates"].as_array().unwrap().iter().map(value).collect();
+            assert_rel(&ours, &crate::common::floats(theirs), 1e-12, &format!("{name}: round {r}'s candidates"));
+        }
+        assert_rel(
+            &[value(&report["best"]["trial"])],
+            &[want["best"].as_f64().unwrap()],
+            1e-12,
+            &format!("{name}: best"),
+        );
+    }
+}
+
+/// A halving run is identical for --jobs 1 and 2 and when resumed mid-round from a cut
+/// trials.jsonl; --shard is refused with the reason.
+#[test]
+fn halving_is_identical_for_any_jobs_and_after_a_mid_round_resume() {
+    let toml = experiment(
+        "datasets/diabetes.csv",
+        "target",
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n[search]\nmethod = \"halving\"\n\
+         [report]\npermutation_importance = false\n[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 9] }\n",
+    );
+    let dir = scratch(&[("e.toml", &toml)]);
+    let file = dir.path().join("e.toml");
+    let run = |name: &str, args: &[&str]| {
+        let out = dir.path().join(name);
+        let o =
+            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
+        (out, o)
+    };
+    let without_run = |dir: &std::path::Path| {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("run");
+        v
+    };
+    let (one, o) = run("one", &["--jobs", "1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = without_run(&one);
+    let (two, _) = run("two", &["--jobs", "2"]);
+    assert_eq!(first, without_run(&two));
+    // Keep the header and the first 30 units (27 of round 0 and 3 of round 1), then resume.
+    let log = std::fs::read_to_string(one.join("trials.jsonl")).unwrap();
+    let cut: Vec<&str> = log.lines().take(31).collect();
+    let resumed = dir.path().join("resumed");
+    std::fs::create_dir_all(&resumed).unwrap();
+    std::fs::write(resumed.join("trials.jsonl"), cut.join("\n") + "\n").unwrap();
+    let (_, o) = run("resumed", &["--jobs", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(first, without_run(&resumed));
+    let (_, o) = run("shard", &["--shard", "1/2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("successive halving cannot be sharded"));
+}
