@@ -110,14 +110,7 @@ fn run_one(
     let previous = resumed.records;
     let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
     let filter = UnitFilter { done: &done, shard: shard.map(|s| (s.index, s.count)) };
-    let folds = plan.split.folds.len();
-    let todo = match plan.halving {
-        Some(_) => plan.units().saturating_sub(done.len()),
-        None => (0..plan.trials.len())
-            .flat_map(|t| (0..folds).map(move |f| (t, f)))
-            .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
-            .count(),
-    };
+    let todo = units_to_do(plan, &filter, &done);
     let bar = progress_bar(plan, todo, args.quiet);
     if !done.is_empty() && !args.quiet {
         let (name, path, n) = (&plan.experiment.name, log.path().display(), done.len());
@@ -166,6 +159,19 @@ fn run_one(
     let run_info =
         report::RunInfo { runner_version: env!("CARGO_PKG_VERSION"), started: report::rfc3339(started), seconds, jobs };
     finish(plan, &records, run_info, dir)
+}
+
+/// The units this run has left: its shard's, less those done (for halving, an upper bound
+/// known from the schedule).
+fn units_to_do(plan: &RunPlan, filter: &UnitFilter<'_>, done: &HashSet<(String, usize)>) -> usize {
+    if plan.halving.is_some() {
+        return plan.units().saturating_sub(done.len());
+    }
+    let folds = plan.split.folds.len();
+    (0..plan.trials.len())
+        .flat_map(|t| (0..folds).map(move |f| (t, f)))
+        .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
+        .count()
 }
 
 /// The live "best so far" on the progress bar: the rank metric's mean of each trial whose

@@ -431,16 +431,8 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
         };
         let outer = self.outer_split(root.get("split"));
-        let search = match root.get("search") {
-            Some(v) => self.table(v, "[search]".into()).and_then(|t| self.search(&t)),
-            None => Some(SearchConfig::Grid),
-        };
         let models = self.models(root.get("model"));
-        if matches!(search, Some(SearchConfig::Grid | SearchConfig::Halving { .. })) {
-            for span in std::mem::take(&mut self.distribution_spans) {
-                self.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
-            }
-        }
+        let search = self.search_of(root.get("search"));
         let report = match root.get("report") {
             Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
             None => Some(ReportConfig::default()),
@@ -849,6 +841,21 @@ impl<'d, 'a> Walker<'d, 'a> {
         ok.then_some(out)
     }
 
+    /// `[search]` (default: a grid search), after the models: a distribution axis needs a
+    /// random search.
+    fn search_of(&mut self, v: Option<&Value<'_>>) -> Option<SearchConfig> {
+        let search = match v {
+            Some(v) => self.table(v, "[search]".into()).and_then(|t| self.search(&t)),
+            None => Some(SearchConfig::Grid),
+        };
+        if matches!(search, Some(SearchConfig::Grid | SearchConfig::Halving { .. })) {
+            for span in std::mem::take(&mut self.distribution_spans) {
+                self.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
+            }
+        }
+        search
+    }
+
     /// `[search]`: `method = "grid"` (the default) or `"random"` with `n_trials` (default 10,
     /// scikit-learn's n_iter).
     fn search(&mut self, t: &Table<'_, '_>) -> Option<SearchConfig> {
@@ -1217,18 +1224,12 @@ impl<'d, 'a> Walker<'d, 'a> {
                 "learning_curve_shuffle",
             ],
         );
-        let learning_curve_shuffle = match t.get("learning_curve_shuffle") {
-            Some(_) => self.boolean(t, "learning_curve_shuffle"),
-            None => Some(false),
-        };
+        let learning_curve_shuffle = self.flag(t, "learning_curve_shuffle", false);
         let learning_curve = match t.get("learning_curve") {
             Some(v) => self.learning_curve(v),
             None => Some(Vec::new()),
         };
-        let refit = match t.get("refit") {
-            Some(_) => self.boolean(t, "refit"),
-            None => Some(true),
-        };
+        let refit = self.flag(t, "refit", true);
         let predictions = match t.get("predictions") {
             Some(_) => self.choice::<PredictionsScope>(t, "predictions"),
             None => Some(PredictionsScope::Best),
@@ -1237,18 +1238,39 @@ impl<'d, 'a> Walker<'d, 'a> {
             Some(v) => self.max_samples(v).map(Some),
             None => Some(None),
         };
-        let permutation_importance = if t.get("permutation_importance").is_some() {
-            let b = self.boolean(t, "permutation_importance");
-            b?
-        } else {
-            true
-        };
+        let permutation_importance = self.flag(t, "permutation_importance", true);
         let dir = self.string(t, "dir").map(|(d, _)| std::path::PathBuf::from(d));
         let formats = match self.string_list(t, "formats") {
             Some((list, span)) => self.words::<Format>(&list, &span, "report format"),
             None if t.get("formats").is_some() => None,
             None => Some(vec![Format::Md, Format::Json, Format::Svg]),
         };
+        let (metrics, rank_by) = self.report_metrics(t);
+        Some(ReportConfig {
+            refit: refit?,
+            learning_curve: learning_curve?,
+            learning_curve_shuffle: learning_curve_shuffle?,
+            dir,
+            formats: formats?,
+            metrics: metrics?,
+            rank_by: rank_by?,
+            permutation_importance: permutation_importance?,
+            permutation_max_samples: max_samples?,
+            predictions: predictions?,
+        })
+    }
+
+    /// A boolean key with its default.
+    fn flag(&mut self, t: &Table<'_, '_>, key: &str, default: bool) -> Option<bool> {
+        match t.get(key) {
+            Some(_) => self.boolean(t, key),
+            None => Some(default),
+        }
+    }
+
+    /// `[report] metrics` and `rank_by` (each `Some(None)` when not given).
+    #[allow(clippy::type_complexity)]
+    fn report_metrics(&mut self, t: &Table<'_, '_>) -> (Option<Option<Vec<Metric>>>, Option<Option<Metric>>) {
         let metrics = match self.string_list(t, "metrics") {
             Some((list, span)) => {
                 self.remember("report.metrics", &span);
@@ -1276,23 +1298,9 @@ impl<'d, 'a> Walker<'d, 'a> {
             None if t.get("rank_by").is_some() => None,
             None => Some(None),
         };
-        let (formats, metrics, rank_by, permutation_max_samples) = (formats?, metrics?, rank_by?, max_samples?);
-        let (predictions, refit, learning_curve) = (predictions?, refit?, learning_curve?);
-        Some(ReportConfig {
-            refit,
-            learning_curve,
-            learning_curve_shuffle: learning_curve_shuffle?,
-            dir,
-            formats,
-            metrics,
-            rank_by,
-            permutation_importance,
-            permutation_max_samples,
-            predictions,
-        })
+        (metrics, rank_by)
     }
 
-    /// `permutation_max_samples`: a row count >= 1 or a fraction in (0, 1].
     /// `learning_curve`: training sizes, each a fraction in (0, 1] of each fold's training
     /// part or a row count >= 1, as scikit-learn's `learning_curve(train_sizes=...)`.
     fn learning_curve(&mut self, v: &Value<'_>) -> Option<Vec<Rows>> {
@@ -1331,17 +1339,10 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
+    /// `permutation_max_samples`: a row count >= 1 or a fraction in (0, 1].
     fn max_samples(&mut self, v: &Value<'_>) -> Option<Rows> {
-        match v.get_ref() {
-            DeValue::Integer(_) => match int_of(v.get_ref()) {
-                Some(n) if n >= 1 => return Some(Rows::Count(n as usize)),
-                _ => {}
-            },
-            DeValue::Float(_) => match float_of(v.get_ref()) {
-                Some(x) if x > 0.0 && x <= 1.0 => return Some(Rows::Fraction(x)),
-                _ => {}
-            },
-            _ => {}
+        if let Some(rows) = self.rows_of(v) {
+            return Some(rows);
         }
         self.err(
             &v.span(),
