@@ -30,20 +30,21 @@ type Point = Vec<(String, ParamValue)>;
 pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) -> Result<Vec<Trial>, String> {
     let mut trials: Vec<Trial> = Vec::new();
     for m in models {
-        let points = match search {
+        let mut points = match search {
             SearchConfig::Grid | SearchConfig::Halving { .. } => grid_points(m),
             SearchConfig::Random { n_trials } => sample_points(m, n_trials, seed),
         };
+        let mut seen = std::collections::HashSet::new();
+        points.retain(|p| seen.insert(format!("{p:?}")));
+        let digits = id_digits(&points);
         for point in points {
             let id = if point.is_empty() {
                 m.name.clone()
             } else {
-                let inner: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let inner: Vec<String> =
+                    point.iter().map(|(k, v)| format!("{k}={}", id_label(v, digits.get(k).copied()))).collect();
                 format!("{}[{}]", m.name, inner.join(","))
             };
-            if trials.iter().any(|t| t.id == id) {
-                continue;
-            }
             let mut given = m.fixed.clone();
             given.extend(point.iter().cloned());
             let spec = ModelSpec::check(m.kind, &given).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
@@ -51,6 +52,42 @@ pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) ->
         }
     }
     Ok(trials)
+}
+
+/// A number's label in a trial id: `digits` significant digits (shortest form of the
+/// rounded value, exponent form below 1e-4 and from 1e16). Other values as they are.
+fn id_label(v: &ParamValue, digits: Option<usize>) -> String {
+    let (ParamValue::Float(x), Some(d)) = (v, digits) else { return v.to_string() };
+    let rounded: f64 = format!("{x:.*e}", d.saturating_sub(1)).parse().unwrap_or(*x);
+    if rounded != 0.0 && (rounded.abs() < 1e-4 || rounded.abs() >= 1e16) {
+        format!("{rounded:e}")
+    } else {
+        rounded.to_string()
+    }
+}
+
+/// For each float axis of a model's points, the fewest significant digits (from 4) whose
+/// labels keep its distinct values distinct, so ids read `c=1.149` yet stay unique.
+fn id_digits(points: &[Point]) -> BTreeMap<String, usize> {
+    let mut values: BTreeMap<String, Vec<&ParamValue>> = BTreeMap::new();
+    for p in points {
+        for (k, v) in p {
+            if matches!(v, ParamValue::Float(_)) {
+                values.entry(k.clone()).or_default().push(v);
+            }
+        }
+    }
+    values
+        .into_iter()
+        .map(|(axis, vs)| {
+            let distinct = |d: usize| {
+                let mut full = std::collections::HashMap::new();
+                vs.iter().all(|v| full.entry(id_label(v, Some(d))).or_insert(v.to_string()) == &v.to_string())
+            };
+            let digits = (4..=17).find(|&d| distinct(d)).unwrap_or(17);
+            (axis, digits)
+        })
+        .collect()
 }
 
 /// Every point of a model's grid, in ParameterGrid's order.

@@ -1,8 +1,9 @@
 use super::{ranked, Report};
 use crate::trial::Status;
 
-/// The leaderboard printed to stdout once a run ends: best first, the rank metric's mean in
-/// full precision so it can be compared digit for digit.
+/// The leaderboard printed to stdout once a run ends: best first, 6 significant digits for
+/// people, and the best trial's mean once more in full precision (every number is in
+/// report.json).
 pub fn leaderboard_text(r: &Report, top: usize) -> String {
     let m = r.rank_by;
     let order = ranked(&r.trials, m);
@@ -15,7 +16,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     ]];
     for (rank, &i) in order.iter().take(top).enumerate() {
         let t = &r.trials[i];
-        let f = |v: Option<f64>| v.map_or("–".to_string(), |x| x.to_string());
+        let f = |v: Option<f64>| v.map_or("–".to_string(), significant);
         rows.push([(rank + 1).to_string(), t.id.clone(), f(t.test.mean(m)), f(t.test.std(m)), f(t.train.mean(m))]);
     }
     let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
@@ -37,8 +38,35 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     if order.len() > top {
         out.push_str(&format!("… {} more in the report\n", order.len() - top));
     }
+    if let Some(best) = order.first().map(|&i| &r.trials[i]) {
+        let mean = best.test.mean(m).map_or("–".to_string(), |x| x.to_string());
+        out.push_str(&format!("best: {}, test {} {mean} (full precision)\n", best.id, m.name()));
+    }
     for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
         out.push_str(&format!("{}: {}: {}\n", t.status.name(), t.id, t.reason.as_deref().unwrap_or("")));
     }
     out
+}
+
+/// `x` with 6 significant digits, in its shortest form (exponent form for very small or
+/// large magnitudes).
+fn significant(x: f64) -> String {
+    let rounded: f64 = format!("{x:.5e}").parse().unwrap_or(x);
+    if rounded != 0.0 && (rounded.abs() < 1e-4 || rounded.abs() >= 1e15) {
+        format!("{rounded:e}")
+    } else {
+        rounded.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn six_significant_digits() {
+        assert_eq!(super::significant(21.517444231177297), "21.5174");
+        assert_eq!(super::significant(0.9789163173420278), "0.978916");
+        assert_eq!(super::significant(2973.229022432794), "2973.23");
+        assert_eq!(super::significant(0.0), "0");
+        assert_eq!(super::significant(1.5e-7), "1.5e-7");
+    }
 }

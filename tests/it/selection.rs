@@ -23,6 +23,11 @@ fn curve(report: &Value) -> (Vec<u64>, Vec<Vec<f64>>, Vec<Vec<f64>>) {
     (lc["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect(), side("train"), side("test"))
 }
 
+/// A trial's full parameter value (ids show it shortened), by its id.
+fn param(report: &Value, id: &Value, axis: &str) -> f64 {
+    crate::common::trial(report, id.as_str().unwrap())["params"][axis].as_f64().unwrap()
+}
+
 fn check(name: &str, toml: &str, rel: f64) {
     let expected = &fixture("learning_curve.json")[name];
     let dir = scratch(&[("e.toml", toml)]);
@@ -242,14 +247,7 @@ fn nested_cross_validation_equals_scikit_learns() {
         let dir = scratch(&[("e.toml", &toml)]);
         let (report, _out) = run_report(&dir.path().join("e.toml"), &[]);
         let folds = report["nested"]["folds"].as_array().unwrap();
-        let chosen: Vec<f64> = folds
-            .iter()
-            .map(|f| {
-                let id = f["chosen"].as_str().unwrap();
-                let value = id.split(&format!("{axis}=")).nth(1).unwrap().trim_end_matches(']');
-                value.parse().unwrap()
-            })
-            .collect();
+        let chosen: Vec<f64> = folds.iter().map(|f| param(&report, &f["chosen"], axis)).collect();
         assert_rel(&chosen, &crate::common::floats(&want["chosen"]), 1e-12, &format!("{name}: chosen {axis}"));
         let field = |k: &str| folds.iter().map(|f| f[k].as_f64().unwrap()).collect::<Vec<f64>>();
         assert_rel(&field("inner_mean"), &crate::common::floats(&want["inner"]), rel, &format!("{name}: inner best"));
@@ -285,9 +283,7 @@ fn successive_halving_equals_scikit_learns() {
         let dir = scratch(&[("e.toml", &toml)]);
         let (report, _out) = run_report(&dir.path().join("e.toml"), &[]);
         let h = &report["halving"];
-        let value = |id: &Value| -> f64 {
-            id.as_str().unwrap().split(&format!("{axis}=")).nth(1).unwrap().trim_end_matches(']').parse().unwrap()
-        };
+        let value = |id: &Value| param(&report, id, axis);
         let rounds = h["rounds"].as_array().unwrap();
         let rows: Vec<u64> = rounds.iter().map(|r| r["rows"].as_u64().unwrap()).collect();
         let counts: Vec<u64> = rounds.iter().map(|r| r["candidates"].as_array().unwrap().len() as u64).collect();
