@@ -24,6 +24,13 @@ pub enum Command {
     Compare(CompareArgs),
     /// Predict new rows with the model.json a run saved (its refitted best trial).
     Predict(PredictArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) for `runner`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -125,8 +132,21 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] =
-        &["run", "check", "models", "merge", "compare", "predict", "help", "-h", "--help", "-V", "--version"];
+    const KNOWN: &[&str] = &[
+        "run",
+        "check",
+        "models",
+        "merge",
+        "compare",
+        "predict",
+        "completions",
+        "man",
+        "help",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    ];
     if let Some(first) = args.get(1) {
         if !KNOWN.contains(&first.as_str()) {
             args.insert(1, "run".into());

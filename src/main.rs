@@ -35,5 +35,20 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge(&args),
         Command::Compare(args) => commands::compare(&args),
         Command::Predict(args) => commands::predict(&args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "runner", &mut std::io::stdout());
+            commands::EXIT_OK
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => commands::EXIT_OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    commands::EXIT_USAGE
+                }
+            }
+        }
     })
 }

@@ -55,3 +55,18 @@ fn resume_without_a_log_is_an_error() {
     runner().args(["run", "experiments/boston.toml", "--quiet", "--out"]).arg(&dir).assert().success();
     runner().args(["run", "experiments/boston.toml", "--quiet", "--resume", "--out"]).arg(&dir).assert().success();
 }
+
+#[test]
+fn completions_and_man_page_are_generated() {
+    for (shell, needle) in [("bash", "_runner()"), ("zsh", "#compdef runner"), ("fish", "complete -c runner")] {
+        let out = runner().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(needle) && text.contains("predict"), "{shell}: {text}");
+    }
+    let out = runner().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(".TH runner 1") && text.contains("predict"), "{text}");
+    assert_eq!(runner().args(["completions", "tcsh"]).output().unwrap().status.code(), Some(2));
+}
