@@ -96,6 +96,19 @@ fn out_of_fold(plan: &RunPlan, trials: &[report::TrialReport], records: &[UnitRe
     wanted.filter_map(|t| explain::out_of_fold(plan, t, records)).collect()
 }
 
+/// The leaderboard's `best:` line in bold, on a terminal only and unless `NO_COLOR` is set
+/// (https://no-color.org); files and pipes get plain text.
+fn highlight_best(text: &str) -> String {
+    use std::io::IsTerminal;
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if !colour {
+        return text.to_string();
+    }
+    text.lines()
+        .map(|l| if l.starts_with("best: ") { format!("\x1b[1m{l}\x1b[0m\n") } else { format!("{l}\n") })
+        .collect()
+}
+
 /// Runs the exporters `[report] formats` asks for, writes their files and prints the rest.
 fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
@@ -119,7 +132,7 @@ fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, Strin
         written.insert(0, format!("{} ({plots} plots)", dir.join("plots").display()));
     }
     for output in outputs.iter().filter(|o| o.destination == Destination::Stdout) {
-        print!("{}", String::from_utf8_lossy(&output.bytes));
+        print!("{}", highlight_best(&String::from_utf8_lossy(&output.bytes)));
     }
     println!("report: {}", written.join(", "));
     let all_failed = report.trials.iter().all(|t| t.status != Status::Ok);

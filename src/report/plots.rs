@@ -7,6 +7,26 @@ use plotters::prelude::*;
 
 type Plot = (String, String);
 const SIZE: (u32, u32) = (820, 520);
+/// The grid: faint major lines, fainter minor ones, the same in every plot.
+const GRID: RGBColor = RGBColor(220, 220, 220);
+const LIGHT_GRID: RGBColor = RGBColor(245, 245, 245);
+
+/// A tick label: whole numbers without `.0`, others with up to 4 significant digits.
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e7 {
+        return format!("{}", v as i64);
+    }
+    let rounded: f64 = format!("{v:.3e}").parse().unwrap_or(v);
+    if rounded.abs() < 1e-3 || rounded.abs() >= 1e7 {
+        format!("{rounded:e}")
+    } else {
+        rounded.to_string()
+    }
+}
 
 /// A file-name-safe form of user text.
 fn slug(s: &str) -> String {
@@ -110,7 +130,15 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
         macro_rules! draw {
             ($chart:expr, $y_desc:expr) => {{
                 let mut chart = $chart;
-                chart.configure_mesh().x_desc("epoch").y_desc($y_desc).draw()?;
+                chart
+                    .configure_mesh()
+                    .light_line_style(LIGHT_GRID)
+                    .bold_line_style(GRID)
+                    .x_label_formatter(&tick)
+                    .y_label_formatter(&tick)
+                    .x_desc("epoch")
+                    .y_desc($y_desc)
+                    .draw()?;
                 for (i, (name, c)) in curves.iter().enumerate() {
                     let color = Palette99::pick(i).to_rgba();
                     chart
@@ -197,7 +225,15 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                chart.configure_mesh().x_desc(scaled(x_desc, log_x)).y_desc(scaled(y_desc, log_y)).draw()?;
+                chart
+                    .configure_mesh()
+                    .light_line_style(LIGHT_GRID)
+                    .bold_line_style(GRID)
+                    .x_label_formatter(&tick)
+                    .y_label_formatter(&tick)
+                    .x_desc(scaled(x_desc, log_x))
+                    .y_desc(scaled(y_desc, log_y))
+                    .draw()?;
                 for (i, (name, pts)) in bands.iter().enumerate() {
                     let color = Palette99::pick(i).to_rgba();
                     let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
@@ -274,7 +310,15 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
             .x_label_area_size(45)
             .y_label_area_size(80)
             .build_cartesian_2d(from..to, from..to)?;
-        chart.configure_mesh().x_desc(format!("actual {}", r.dataset.target)).y_desc("predicted").draw()?;
+        chart
+            .configure_mesh()
+            .light_line_style(LIGHT_GRID)
+            .bold_line_style(GRID)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .x_desc(format!("actual {}", r.dataset.target))
+            .y_desc("predicted")
+            .draw()?;
         chart
             .draw_series(LineSeries::new([(from, from), (to, to)], BLACK.mix(0.6).stroke_width(1)))?
             .label("predicted = actual")
@@ -393,6 +437,9 @@ fn permutation_importance(r: &Report) -> Option<String> {
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .light_line_style(LIGHT_GRID)
+            .bold_line_style(GRID)
+            .x_label_formatter(&tick)
             .y_labels(n * 2 + 1)
             .y_label_formatter(&|v| if v.fract() == 0.5 { name(v) } else { String::new() })
             .x_desc(format!(
