@@ -24,6 +24,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Predict new rows with the model.json a run saved (its refitted best trial).
     Predict(PredictArgs),
+    /// Write a commented starting experiment for a data file (task, columns, split, models).
+    Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -31,6 +33,18 @@ pub enum Command {
     },
     /// Print the man page (roff) for `runner`.
     Man,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The data (CSV, Parquet or NDJSON).
+    pub data: PathBuf,
+    /// The column to predict.
+    #[arg(long)]
+    pub target: String,
+    /// Where to write the experiment (default: stdout). An existing file is not overwritten.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +151,7 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
         "check",
         "models",
         "merge",
+        "init",
         "compare",
         "predict",
         "completions",

@@ -447,6 +447,50 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
     Ok((frame, sha256))
 }
 
+/// One column of a file, as `runner init` describes it.
+#[derive(Debug, Clone)]
+pub struct ColumnSummary {
+    pub name: String,
+    /// Read as numbers (else text).
+    pub numeric: bool,
+    /// Every present value is a whole number.
+    pub integer: bool,
+    pub missing: usize,
+    /// Distinct present values.
+    pub distinct: usize,
+    /// The smallest count of a present value (class balance for a target).
+    pub rarest: usize,
+}
+
+/// A file's rows and columns, read with the default missing-value tokens.
+pub fn summarize_file(path: &Path) -> Result<(usize, Vec<ColumnSummary>), DataError> {
+    let missing: Vec<String> = ["", "NA", "NaN", "null"].map(String::from).to_vec();
+    let (frame, _) = read_file(path, &missing, &|| "init".to_string())?;
+    let mut columns = Vec::with_capacity(frame.width());
+    for col in frame.columns() {
+        let raw = raw_column(path, col, &missing, false)?;
+        let (numeric, integer, keys): (bool, bool, Vec<Option<String>>) = match raw {
+            RawColumn::Numeric { values, integer } => {
+                (true, integer, values.iter().map(|v| (!v.is_nan()).then(|| v.to_string())).collect())
+            }
+            RawColumn::Text(values) => (false, false, values),
+        };
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for k in keys.iter().flatten() {
+            *counts.entry(k.as_str()).or_default() += 1;
+        }
+        columns.push(ColumnSummary {
+            name: col.name().to_string(),
+            numeric,
+            integer,
+            missing: keys.iter().filter(|k| k.is_none()).count(),
+            distinct: counts.len(),
+            rarest: counts.values().copied().min().unwrap_or(0),
+        });
+    }
+    Ok((frame.height(), columns))
+}
+
 /// What a saved model expects of one input column of new data.
 pub struct InputColumn<'a> {
     pub name: &'a str,

@@ -32,4 +32,5 @@ pub mod report;
 // The commands' pure parts and shared helpers.
 pub mod cli;
 pub mod compare;
+pub mod init;
 mod panic;

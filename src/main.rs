@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => commands::merge(&args),
         Command::Compare(args) => commands::compare(&args),
         Command::Predict(args) => commands::predict(&args),
+        Command::Init(args) => commands::init(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "runner", &mut std::io::stdout());

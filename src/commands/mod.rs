@@ -2,12 +2,14 @@
 
 mod check;
 mod compare;
+mod init;
 mod merge;
 mod predict;
 mod run;
 
 pub use check::check;
 pub use compare::compare;
+pub use init::init;
 pub use merge::merge;
 pub use predict::predict;
 pub use run::run;

@@ -26,6 +26,7 @@ const LAYERS: &[&str] = &[
     "refit",
     "report",
     "compare",
+    "init",
     "cli",
 ];
 

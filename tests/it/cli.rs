@@ -70,3 +70,51 @@ fn completions_and_man_page_are_generated() {
     assert!(text.contains(".TH runner 1") && text.contains("predict"), "{text}");
     assert_eq!(runner().args(["completions", "tcsh"]).output().unwrap().status.code(), Some(2));
 }
+
+/// `runner init` on every dataset in datasets/: the file it writes passes `runner check` and
+/// runs; the task and split follow the data; bad input is refused.
+#[test]
+fn init_writes_an_experiment_that_checks_and_runs_for_every_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("boston", "MEDV", "regression"),
+        ("breast_cancer", "target", "classification"),
+        ("circles", "ring", "classification"),
+        ("diabetes", "target", "regression"),
+        ("iris", "target", "classification"),
+        ("penguins", "species", "classification"),
+        ("wine", "target", "classification"),
+    ];
+    for (name, target, task) in cases {
+        let data = root().join("datasets").join(format!("{name}.csv"));
+        let file = dir.path().join(format!("{name}.toml"));
+        let out = runner().arg("init").arg(&data).args(["--target", target, "--out"]).arg(&file).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(&format!("task = \"{task}\"")), "{name}: {text}");
+        let check = runner().arg("check").arg(&file).output().unwrap();
+        assert!(check.status.success(), "{name}: {}", String::from_utf8_lossy(&check.stderr));
+        let run = runner()
+            .arg("run")
+            .arg(&file)
+            .args(["-q", "--set", "report.permutation_importance=false", "--set", "report.formats=[\"json\"]", "--out"])
+            .arg(dir.path().join(format!("out-{name}")))
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{name}: {}", String::from_utf8_lossy(&run.stderr));
+    }
+    let penguins = std::fs::read_to_string(dir.path().join("penguins.toml")).unwrap();
+    assert!(penguins.contains("impute = \"mode\"") && penguins.contains("stratified_kfold"), "{penguins}");
+    // A typo'd target, and an existing --out, are refused (exit 2).
+    let data = root().join("datasets/iris.csv");
+    let typo = runner().arg("init").arg(&data).args(["--target", "traget"]).output().unwrap();
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `target`"));
+    let again = runner()
+        .arg("init")
+        .arg(&data)
+        .args(["--target", "target", "--out"])
+        .arg(dir.path().join("iris.toml"))
+        .output();
+    assert_eq!(again.unwrap().status.code(), Some(2));
+}
