@@ -301,7 +301,12 @@ pub enum Format {
     Md,
     Json,
     Svg,
+    /// report.html: one self-contained page (inline SVG, no network).
+    Html,
 }
+
+/// `[report] formats` when the file does not say.
+pub const DEFAULT_FORMATS: [Format; 4] = [Format::Md, Format::Json, Format::Svg, Format::Html];
 
 /// Which trials' out-of-fold predictions go to predictions.csv.
 #[derive(
@@ -348,7 +353,7 @@ impl Default for ReportConfig {
     fn default() -> Self {
         ReportConfig {
             dir: None,
-            formats: vec![Format::Md, Format::Json, Format::Svg],
+            formats: DEFAULT_FORMATS.to_vec(),
             metrics: None,
             rank_by: None,
             permutation_importance: true,

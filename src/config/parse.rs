@@ -1243,7 +1243,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let formats = match self.string_list(t, "formats") {
             Some((list, span)) => self.words::<Format>(&list, &span, "report format"),
             None if t.get("formats").is_some() => None,
-            None => Some(vec![Format::Md, Format::Json, Format::Svg]),
+            None => Some(DEFAULT_FORMATS.to_vec()),
         };
         let (metrics, rank_by) = self.report_metrics(t);
         Some(ReportConfig {

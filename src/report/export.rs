@@ -2,7 +2,7 @@
 //! text for the terminal). Which ones run, and in what order, is decided in [`exporters`]
 //! alone; an exporter sees the outputs of those before it (report.md links the plots).
 
-use super::{leaderboard_text, markdown, plots, predictions, Report};
+use super::{html, leaderboard_text, markdown, plots, predictions, Report};
 use crate::config::Format;
 
 /// Where an output goes.
@@ -39,6 +39,7 @@ pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
         (Format::Svg, Box::new(SvgExporter) as Box<dyn Exporter>),
         (Format::Json, Box::new(JsonExporter)),
         (Format::Md, Box::new(MarkdownExporter)),
+        (Format::Html, Box::new(HtmlExporter)),
     ] {
         if formats.contains(&format) {
             out.push(exporter);
@@ -98,6 +99,33 @@ impl Exporter for MarkdownExporter {
         let plots: Vec<&str> = files.iter().filter_map(|f| f.strip_prefix("plots/")).collect();
         let predictions = files.contains(&"predictions.csv");
         vec![Output::file("report.md".into(), markdown::render(report, &plots, predictions).into_bytes())]
+    }
+}
+
+/// `report.html`: report.md's sections as one self-contained page, the plots written before
+/// it inlined.
+pub struct HtmlExporter;
+
+impl Exporter for HtmlExporter {
+    fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output> {
+        let files: Vec<&str> = earlier
+            .iter()
+            .filter_map(|o| match &o.destination {
+                Destination::File(path) => Some(path.as_str()),
+                Destination::Stdout => None,
+            })
+            .collect();
+        let plots: Vec<(&str, &str)> = earlier
+            .iter()
+            .filter_map(|o| match &o.destination {
+                Destination::File(path) => path.strip_prefix("plots/").map(|name| (name, o.bytes.as_slice())),
+                Destination::Stdout => None,
+            })
+            .filter_map(|(name, bytes)| Some((name, std::str::from_utf8(bytes).ok()?)))
+            .collect();
+        let names: Vec<&str> = plots.iter().map(|(n, _)| *n).collect();
+        let markdown = markdown::render(report, &names, files.contains(&"predictions.csv"));
+        vec![Output::file("report.html".into(), html::render(report, &markdown, &plots).into_bytes())]
     }
 }
 

@@ -2,6 +2,7 @@
 //! render it (JSON, markdown, the terminal leaderboard). Writing files happens in `write`.
 
 mod csv;
+mod html;
 mod markdown;
 pub mod partial;
 pub mod plots;

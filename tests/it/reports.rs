@@ -252,3 +252,19 @@ fn predictions_csv_follows_the_scope_and_not_the_thread_count() {
     let best_text = std::fs::read_to_string(best.join("predictions.csv")).unwrap();
     assert_eq!(best_text.lines().count(), 1 + rows);
 }
+
+/// report.html is one self-contained page: the plots inline, nothing from the network, a
+/// hostile column name shown as text, and a single script (ours, for sorting tables).
+#[test]
+fn html_report_is_self_contained_and_escapes_user_text() {
+    let out = run_escape();
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<script").count(), 1, "only runner's own script");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the hostile column name is text");
+    for remote in ["src=\"http", "href=\"http", "@import", "url(", "<link", "<iframe"] {
+        assert!(!html.contains(remote), "report.html loads {remote}");
+    }
+    assert!(html.matches("<svg").count() >= 4, "plots are inlined");
+    assert!(html.contains("<table>") && html.contains("Leaderboard"));
+}

@@ -1,0 +1,58 @@
+//! report.html: report.md's sections rendered as one self-contained page: inline CSS, the
+//! plots as inline SVG, a few lines of script to sort tables by a clicked column, nothing
+//! loaded from the network. Raw HTML in the markdown (a hostile column name, say) is shown
+//! as text, never interpreted.
+
+use super::Report;
+use pulldown_cmark::{html::push_html, Event, Options, Parser};
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+table{border-collapse:collapse;margin:1em 0;font-size:0.9em}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}\
+th{background:#f4f4f4;cursor:pointer;user-select:none}th:hover{background:#e8e8e8}tr:nth-child(even) td{background:#fafafa}\
+code{background:#f4f4f4;padding:1px 4px;border-radius:3px}h1{border-bottom:2px solid #eee}h2{margin-top:1.6em;border-bottom:1px solid #eee}\
+figure{margin:1em 0}figcaption{color:#666;font-size:0.85em}svg{max-width:100%;height:auto}";
+
+/// Click a header to sort its table by that column (numbers by value, then text); click
+/// again to reverse.
+const SCRIPT: &str = "document.querySelectorAll('table').forEach(function(t){var hs=t.querySelectorAll('th');\
+hs.forEach(function(h,i){h.title='sort';h.addEventListener('click',function(){var b=t.tBodies[0];if(!b)return;\
+var rows=Array.prototype.slice.call(b.rows);var asc=h.dataset.dir!=='asc';hs.forEach(function(o){delete o.dataset.dir});h.dataset.dir=asc?'asc':'desc';\
+var key=function(r){var s=(r.cells[i]||{}).textContent||'';var n=parseFloat(s);return isNaN(n)?s:n};\
+rows.sort(function(a,c){var x=key(a),y=key(c);var o=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));return asc?o:-o});\
+rows.forEach(function(r){b.appendChild(r)})})})});";
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The page for `report`, from its markdown and the plots (file name, SVG text).
+pub fn render(report: &Report, markdown: &str, plots: &[(&str, &str)]) -> String {
+    // Raw HTML becomes text: nothing in the report can inject markup.
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        other => other,
+    });
+    let mut body = String::new();
+    push_html(&mut body, events);
+    let mut figures = String::new();
+    if !plots.is_empty() {
+        figures.push_str("<h2>Plots, inline</h2>\n");
+        for (name, svg) in plots {
+            figures.push_str(&format!(
+                "<figure>{}<figcaption>{}</figcaption></figure>\n",
+                strip_prolog(svg),
+                escape(name)
+            ));
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}{figures}<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(&format!("runner: {}", report.experiment.name))
+    )
+}
+
+/// An SVG document's `<svg …>` element alone (no XML declaration), for inlining.
+fn strip_prolog(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |i| &svg[i..])
+}
