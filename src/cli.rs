@@ -33,6 +33,8 @@ pub enum Command {
     },
     /// Print the man page (roff) for `runner`.
     Man,
+    /// Print the experiment file's JSON Schema (for editors; docs/editors.md).
+    Schema,
 }
 
 #[derive(Args, Debug)]
@@ -156,6 +158,7 @@ pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
         "predict",
         "completions",
         "man",
+        "schema",
         "help",
         "-h",
         "--help",

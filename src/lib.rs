@@ -33,4 +33,5 @@ pub mod report;
 pub mod cli;
 pub mod compare;
 pub mod init;
+pub mod schema;
 mod panic;

@@ -41,6 +41,10 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "runner", &mut std::io::stdout());
             commands::EXIT_OK
         }
+        Command::Schema => {
+            print!("{}", runner::schema::schema_text());
+            commands::EXIT_OK
+        }
         Command::Man => {
             use clap::CommandFactory;
             match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {

@@ -27,6 +27,7 @@ const LAYERS: &[&str] = &[
     "report",
     "compare",
     "init",
+    "schema",
     "cli",
 ];
 

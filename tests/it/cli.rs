@@ -118,3 +118,39 @@ fn init_writes_an_experiment_that_checks_and_runs_for_every_dataset() {
         .output();
     assert_eq!(again.unwrap().status.code(), Some(2));
 }
+
+/// The committed schema is what `runner schema` prints; every example validates against
+/// it, and a typo'd key or a wrongly typed value does not.
+#[test]
+fn the_schema_is_current_and_validates_the_examples() {
+    let out = runner().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string(root().join("docs/experiment.schema.json")).unwrap();
+    assert!(
+        printed == committed,
+        "docs/experiment.schema.json is stale: run `runner schema > docs/experiment.schema.json`"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let as_json = |text: &str| -> serde_json::Value { toml::from_str(text).unwrap() };
+    let mut files: Vec<_> = std::fs::read_dir(root().join("experiments")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 15);
+    for f in &files {
+        let doc = as_json(&std::fs::read_to_string(f).unwrap());
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", f.display());
+    }
+    let base = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n";
+    for bad in [
+        format!("{base}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpah = 1.0\n"),
+        format!("{base}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = \"big\"\n"),
+        format!(
+            "{base}[split]\nmethod = \"kfold\"\nfodls = 3\n[[model]]\nname = \"o\"\nkind = \"linear_regression\"\n"
+        ),
+        format!("seed = \"x\"\n{base}[[model]]\nname = \"o\"\nkind = \"linear_regression\"\n"),
+    ] {
+        assert!(!validator.is_valid(&as_json(&bad)), "accepted:\n{bad}");
+    }
+}
