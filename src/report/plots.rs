@@ -10,6 +10,8 @@ const SIZE: (u32, u32) = (820, 520);
 /// The grid: faint major lines, fainter minor ones, the same in every plot.
 const GRID: RGBColor = RGBColor(220, 220, 220);
 const LIGHT_GRID: RGBColor = RGBColor(245, 245, 245);
+/// The one colour of single-series marks (points, bars), the confusion matrix's hue.
+const ACCENT: RGBColor = RGBColor(55, 135, 255);
 
 /// A tick label: whole numbers without `.0`, others with up to 4 significant digits.
 fn tick(v: &f64) -> String {
@@ -219,6 +221,9 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
     let legend_corner =
         if right_taken && !left_taken { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
     let scaled = |desc: &str, log: bool| if log { format!("{desc} (log scale)") } else { desc.to_string() };
+    // A whole-number axis (max_depth, epochs) gets no fractional ticks.
+    let whole = groups.iter().all(|(_, p)| p.iter().all(|q| q.0.fract() == 0.0));
+    let x_tick = move |v: &f64| if whole && v.fract() != 0.0 { String::new() } else { tick(v) };
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
         builder.caption(title, ("sans-serif", 20)).margin(15).x_label_area_size(45).y_label_area_size(80);
@@ -229,7 +234,7 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
                     .configure_mesh()
                     .light_line_style(LIGHT_GRID)
                     .bold_line_style(GRID)
-                    .x_label_formatter(&tick)
+                    .x_label_formatter(&x_tick)
                     .y_label_formatter(&tick)
                     .x_desc(scaled(x_desc, log_x))
                     .y_desc(scaled(y_desc, log_y))
@@ -332,15 +337,15 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
                     // Darker is more rows, on a log scale so single rows stay visible.
                     let shade = 0.15 + 0.85 * (1.0 + count as f64).ln() / (1.0 + max).ln();
                     let (x, y) = (from + i as f64 * width, from + j as f64 * width);
-                    Rectangle::new([(x, y), (x + width, y + width)], BLUE.mix(shade).filled())
+                    Rectangle::new([(x, y), (x + width, y + width)], ACCENT.mix(shade).filled())
                 }))?
                 .label("test rows per cell (darker: more)")
-                .legend(|(x, y)| Rectangle::new([(x + 5, y - 4), (x + 13, y + 4)], BLUE.filled()));
+                .legend(|(x, y)| Rectangle::new([(x + 5, y - 4), (x + 13, y + 4)], ACCENT.filled()));
         } else {
             chart
-                .draw_series(predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, BLUE.mix(0.5).filled())))?
+                .draw_series(predictions.iter().map(|&(a, p)| Circle::new((a, p), 3, ACCENT.mix(0.5).filled())))?
                 .label("test rows")
-                .legend(|(x, y)| Circle::new((x + 10, y), 3, BLUE.filled()));
+                .legend(|(x, y)| Circle::new((x + 10, y), 3, ACCENT.filled()));
         }
         chart
             .configure_series_labels()
@@ -452,7 +457,7 @@ fn permutation_importance(r: &Report) -> Option<String> {
             let y = (n - 1 - i) as f64;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y + 0.15), (f.mean, y + 0.85)],
-                BLUE.mix(0.6).filled(),
+                ACCENT.mix(0.7).filled(),
             )))?;
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(f.mean - f.std, y + 0.5), (f.mean + f.std, y + 0.5)],

@@ -154,3 +154,13 @@ fn the_schema_is_current_and_validates_the_examples() {
         assert!(!validator.is_valid(&as_json(&bad)), "accepted:\n{bad}");
     }
 }
+
+/// Piped output has no colour codes (colour is for terminals only, and never with NO_COLOR).
+#[test]
+fn piped_output_is_plain_text() {
+    let out = tempfile::tempdir().unwrap();
+    let run = runner().args(["run", "experiments/boston.toml", "--quiet", "--out"]).arg(out.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("best: ols, test mse 21.51744423117"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "escape codes in piped output: {stdout:?}");
+}
