@@ -52,11 +52,16 @@ pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
 /// `report.json`: the report as pretty-printed JSON with a trailing newline.
 pub struct JsonExporter;
 
+/// Pretty-printed JSON with a trailing newline.
+fn pretty_json(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
 impl Exporter for JsonExporter {
     fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
-        let mut bytes = serde_json::to_vec_pretty(report).unwrap_or_default();
-        bytes.push(b'\n');
-        vec![Output::file("report.json".into(), bytes)]
+        vec![Output::file("report.json".into(), pretty_json(report))]
     }
 }
 
@@ -66,9 +71,7 @@ pub struct ModelExporter;
 impl Exporter for ModelExporter {
     fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
         let Some(model) = &report.model else { return Vec::new() };
-        let mut bytes = serde_json::to_vec_pretty(model).unwrap_or_default();
-        bytes.push(b'\n');
-        vec![Output::file("model.json".into(), bytes)]
+        vec![Output::file("model.json".into(), pretty_json(model))]
     }
 }
 
