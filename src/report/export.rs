@@ -87,20 +87,25 @@ impl Exporter for PredictionsExporter {
     }
 }
 
+/// The files the exporters before this one wrote, by path, with their bytes.
+fn files_written(earlier: &[Output]) -> Vec<(&str, &[u8])> {
+    earlier
+        .iter()
+        .filter_map(|o| match &o.destination {
+            Destination::File(path) => Some((path.as_str(), o.bytes.as_slice())),
+            Destination::Stdout => None,
+        })
+        .collect()
+}
+
 /// `report.md`, linking the plots written before it.
 pub struct MarkdownExporter;
 
 impl Exporter for MarkdownExporter {
     fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output> {
-        let files: Vec<&str> = earlier
-            .iter()
-            .filter_map(|o| match &o.destination {
-                Destination::File(path) => Some(path.as_str()),
-                Destination::Stdout => None,
-            })
-            .collect();
-        let plots: Vec<&str> = files.iter().filter_map(|f| f.strip_prefix("plots/")).collect();
-        let predictions = files.contains(&"predictions.csv");
+        let files = files_written(earlier);
+        let plots: Vec<&str> = files.iter().filter_map(|(f, _)| f.strip_prefix("plots/")).collect();
+        let predictions = files.iter().any(|(f, _)| *f == "predictions.csv");
         vec![Output::file("report.md".into(), markdown::render(report, &plots, predictions).into_bytes())]
     }
 }
@@ -111,23 +116,14 @@ pub struct HtmlExporter;
 
 impl Exporter for HtmlExporter {
     fn render(&self, report: &Report, earlier: &[Output]) -> Vec<Output> {
-        let files: Vec<&str> = earlier
+        let files = files_written(earlier);
+        let plots: Vec<(&str, &str)> = files
             .iter()
-            .filter_map(|o| match &o.destination {
-                Destination::File(path) => Some(path.as_str()),
-                Destination::Stdout => None,
-            })
-            .collect();
-        let plots: Vec<(&str, &str)> = earlier
-            .iter()
-            .filter_map(|o| match &o.destination {
-                Destination::File(path) => path.strip_prefix("plots/").map(|name| (name, o.bytes.as_slice())),
-                Destination::Stdout => None,
-            })
-            .filter_map(|(name, bytes)| Some((name, std::str::from_utf8(bytes).ok()?)))
+            .filter_map(|(path, bytes)| Some((path.strip_prefix("plots/")?, std::str::from_utf8(bytes).ok()?)))
             .collect();
         let names: Vec<&str> = plots.iter().map(|(n, _)| *n).collect();
-        let markdown = markdown::render(report, &names, files.contains(&"predictions.csv"));
+        let predictions = files.iter().any(|(f, _)| *f == "predictions.csv");
+        let markdown = markdown::render(report, &names, predictions);
         vec![Output::file("report.html".into(), html::render(report, &markdown, &plots).into_bytes())]
     }
 }
