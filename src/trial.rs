@@ -300,6 +300,26 @@ mod tests {
     }
 
     #[test]
+    fn ids_shorten_floats_but_keep_them_apart() {
+        let axis = |values: &[f64]| ModelConfig {
+            name: "m".into(),
+            kind: ModelKind::Ridge,
+            fixed: BTreeMap::new(),
+            grid: vec![("alpha".into(), values.iter().map(|&v| ParamValue::Float(v)).collect())],
+            distributions: vec![],
+        };
+        let ids = |values: &[f64]| -> Vec<String> {
+            expand_trials(&[axis(values)], SearchConfig::Grid, 0).unwrap().into_iter().map(|t| t.id).collect()
+        };
+        assert_eq!(ids(&[1.1489510001873087, 10.0, 0.1]), ["m[alpha=1.149]", "m[alpha=10]", "m[alpha=0.1]"]);
+        // 4 digits would collide (both 1.149): 5 keep them apart.
+        assert_eq!(ids(&[1.14895, 1.14899]), ["m[alpha=1.1489]", "m[alpha=1.149]"]);
+        assert_eq!(ids(&[3.1622776601683795e-5]), ["m[alpha=3.162e-5]"]);
+        let trials = expand_trials(&[axis(&[1.1489510001873087])], SearchConfig::Grid, 0).unwrap();
+        assert_eq!(trials[0].grid[0].1, ParamValue::Float(1.1489510001873087), "the full value is kept");
+    }
+
+    #[test]
     fn a_model_without_grid_is_one_trial_named_after_it() {
         let m = ModelConfig {
             name: "ols".into(),
