@@ -13,6 +13,13 @@ const LIGHT_GRID: RGBColor = RGBColor(245, 245, 245);
 /// The one colour of single-series marks (points, bars), the confusion matrix's hue.
 const ACCENT: RGBColor = RGBColor(55, 135, 255);
 
+/// A chart's mesh in the one grid style of every plot.
+macro_rules! styled_mesh {
+    ($chart:expr) => {
+        $chart.configure_mesh().light_line_style(LIGHT_GRID).bold_line_style(GRID)
+    };
+}
+
 /// A tick label: whole numbers without `.0`, others with up to 4 significant digits.
 fn tick(v: &f64) -> String {
     let v = *v;
@@ -132,10 +139,7 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
         macro_rules! draw {
             ($chart:expr, $y_desc:expr) => {{
                 let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .light_line_style(LIGHT_GRID)
-                    .bold_line_style(GRID)
+                styled_mesh!(chart)
                     .x_label_formatter(&tick)
                     .y_label_formatter(&tick)
                     .x_desc("epoch")
@@ -230,10 +234,7 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
         macro_rules! draw {
             ($chart:expr) => {{
                 let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .light_line_style(LIGHT_GRID)
-                    .bold_line_style(GRID)
+                styled_mesh!(chart)
                     .x_label_formatter(&x_tick)
                     .y_label_formatter(&tick)
                     .x_desc(scaled(x_desc, log_x))
@@ -315,10 +316,7 @@ fn predicted_vs_actual(r: &Report) -> Option<String> {
             .x_label_area_size(45)
             .y_label_area_size(80)
             .build_cartesian_2d(from..to, from..to)?;
-        chart
-            .configure_mesh()
-            .light_line_style(LIGHT_GRID)
-            .bold_line_style(GRID)
+        styled_mesh!(chart)
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
             .x_desc(format!("actual {}", r.dataset.target))
@@ -439,11 +437,8 @@ fn permutation_importance(r: &Report) -> Option<String> {
             .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..n as f64)?;
         let name =
             |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).map(|f| f.feature.clone()).unwrap_or_default();
-        chart
-            .configure_mesh()
+        styled_mesh!(chart)
             .disable_y_mesh()
-            .light_line_style(LIGHT_GRID)
-            .bold_line_style(GRID)
             .x_label_formatter(&tick)
             .y_labels(n * 2 + 1)
             .y_label_formatter(&|v| if v.fract() == 0.5 { name(v) } else { String::new() })
