@@ -52,3 +52,24 @@ pub fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// `runner run FILE -q --out DIR/NAME ARGS...`: the report folder and the process output.
+pub fn run_into(file: &Path, dir: &Path, name: &str, args: &[&str]) -> (PathBuf, std::process::Output) {
+    let out = dir.join(name);
+    let o = runner().arg("run").arg(file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
+    (out, o)
+}
+
+/// [`run_into`], which must succeed; the report folder.
+pub fn run_ok(file: &Path, dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let (out, o) = run_into(file, dir, name, args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+/// A report folder's report.json without its `run` facts (timings differ from run to run).
+pub fn report_outside_run(dir: &Path) -> Value {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("run");
+    v
+}

@@ -2,7 +2,7 @@
 //! equal those of scikit-learn's refit estimator (fixtures: predict.json and the
 //! tests/fixtures/data/*_new.csv files, made by generate.py), and bad input is refused.
 
-use crate::common::{assert_rel, fixture, root, runner, scratch};
+use crate::common::{assert_rel, fixture, root, run_ok, runner, scratch};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -180,12 +180,7 @@ fn boston_holdout() -> String {
 fn model_json_is_identical_for_any_jobs_after_resume_and_for_shards_merged_and_the_report_links_it() {
     let dir = scratch(&[("e.toml", &boston_holdout())]);
     let file = dir.path().join("e.toml");
-    let run_into = |name: &str, args: &[&str]| {
-        let out = dir.path().join(name);
-        let output = runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        out
-    };
+    let run_into = |name: &str, args: &[&str]| run_ok(&file, dir.path(), name, args);
     let one = run_into("one", &["--jobs", "1"]);
     let two = run_into("two", &["--jobs", "2"]);
     let model = std::fs::read_to_string(one.join("model.json")).unwrap();

@@ -1,7 +1,7 @@
 //! Model selection and evaluation protocols: learning curves against scikit-learn's
 //! `learning_curve` (learning_curve.json, made by generate.py).
 
-use crate::common::{assert_rel, fixture, root, run_report, scratch};
+use crate::common::{assert_rel, fixture, report_outside_run, root, run_into, run_ok, run_report, scratch};
 use serde_json::Value;
 
 fn experiment(dataset: &str, target: &str, body: &str) -> String {
@@ -106,13 +106,7 @@ fn corrected_t_test_p_values_equal_the_reference() {
 fn compare_with_the_corrected_t_test_ignores_noise() {
     let dir = scratch(&[("e.toml", &diabetes_ridge("alpha = 10.0"))]);
     let file = dir.path().join("e.toml");
-    let run = |name: &str, set: &[&str]| {
-        let out = dir.path().join(name);
-        let o =
-            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(set).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        out.join("report.json")
-    };
+    let run = |name: &str, set: &[&str]| run_ok(&file, dir.path(), name, set).join("report.json");
     let base = run("base", &[]);
     let slightly = run("a100", &["--set", "model.r.alpha=100"]);
     let clearly = run("a1000", &["--set", "model.r.alpha=1000"]);
@@ -198,18 +192,8 @@ fn random_search_is_identical_for_any_jobs_and_for_shards_merged() {
     );
     let dir = scratch(&[("e.toml", &toml)]);
     let file = dir.path().join("e.toml");
-    let run = |name: &str, args: &[&str]| {
-        let out = dir.path().join(name);
-        let o =
-            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        out
-    };
-    let without_run = |dir: &std::path::Path| {
-        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-        v.as_object_mut().unwrap().remove("run");
-        v
-    };
+    let run = |name: &str, args: &[&str]| run_ok(&file, dir.path(), name, args);
+    let without_run = |dir: &std::path::Path| report_outside_run(dir);
     let one = without_run(&run("one", &["--jobs", "1"]));
     assert_eq!(one["trials"].as_array().unwrap().len(), 6);
     assert_eq!(one["nested"]["folds"].as_array().unwrap().len(), 3);
@@ -316,17 +300,8 @@ fn halving_is_identical_for_any_jobs_and_after_a_mid_round_resume() {
     );
     let dir = scratch(&[("e.toml", &toml)]);
     let file = dir.path().join("e.toml");
-    let run = |name: &str, args: &[&str]| {
-        let out = dir.path().join(name);
-        let o =
-            crate::common::runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).args(args).output().unwrap();
-        (out, o)
-    };
-    let without_run = |dir: &std::path::Path| {
-        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-        v.as_object_mut().unwrap().remove("run");
-        v
-    };
+    let run = |name: &str, args: &[&str]| run_into(&file, dir.path(), name, args);
+    let without_run = |dir: &std::path::Path| report_outside_run(dir);
     let (one, o) = run("one", &["--jobs", "1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let first = without_run(&one);
