@@ -135,6 +135,32 @@ pub struct RunArgs {
     /// and write partial.json; join the slices with `runner merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// With `[dataset] streaming = "auto"`, stream the data when loading it would take more
+    /// memory than this (e.g. 512M, 4G; default: half of this machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
+}
+
+/// A size in bytes: a number with an optional K, M, G or T suffix (powers of 1024; `B`,
+/// `iB` and lower case accepted).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let value: f64 = number.parse().map_err(|_| format!("`{s}` is not a size such as 512M or 4G"))?;
+    let shift = match unit.trim().to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("`{s}`: the unit must be K, M, G or T (e.g. 512M)")),
+    };
+    let bytes = value * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(format!("`{s}` is not a positive size"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Args, Debug)]
@@ -144,6 +170,9 @@ pub struct CheckArgs {
     /// Override a key of the file by its dotted path.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// As `runner run --memory-budget`: the budget `streaming = "auto"` compares against.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
 }
 
 /// `runner FILE...` means `runner run FILE...`.

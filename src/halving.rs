@@ -132,7 +132,8 @@ pub fn run_rounds(
             break;
         }
         let trials: Vec<Trial> = candidates(plan, &all, r).into_iter().map(|t| plan.trials[t].clone()).collect();
-        let split = SplitPlan { method: h.folds.method, folds: h.folds.folds[r * k..(r + 1) * k].to_vec() };
+        let split =
+            SplitPlan { method: h.folds.method, folds: h.folds.folds[r * k..(r + 1) * k].to_vec(), blocks: None };
         let round_done: HashSet<(String, usize)> =
             done.iter().filter(|(_, f)| f / k == r).map(|(t, f)| (t.clone(), f % k)).collect();
         let input = SweepInput {
@@ -144,6 +145,8 @@ pub fn run_rounds(
             rank_by: plan.rank_by,
             seed: plan.experiment.seed,
             shortcuts: true,
+            stream: None,
+            progress: None,
         };
         let global = |rec: &UnitRecord| UnitRecord { fold: rec.fold + r * k, ..rec.clone() };
         let filter = UnitFilter { done: &round_done, shard: None };

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             print!("{}", runner::spec::catalog::render_catalog());
             commands::EXIT_OK
         }
-        Command::Check(args) => commands::check(&args.files, &args.set),
+        Command::Check(args) => commands::check(&args.files, &args.set, args.memory_budget),
         Command::Run(args) => commands::run(&args),
         Command::Merge(args) => commands::merge(&args),
         Command::Compare(args) => commands::compare(&args),

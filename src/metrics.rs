@@ -63,27 +63,7 @@ pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
     match metric {
         Metric::Accuracy => y.iter().zip(&pred).filter(|(a, b)| a == b).count() as f64 / n,
         Metric::Precision | Metric::Recall | Metric::F1 => {
-            let cm = confusion_matrix(y, &pred, n_classes);
-            // Macro average over the labels present in y or the predictions, as scikit-learn.
-            let labels: Vec<usize> = (0..n_classes)
-                .filter(|&c| cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0)
-                .collect();
-            let per_class = labels.iter().map(|&c| {
-                let tp = cm[c][c] as f64;
-                let true_sum = cm[c].iter().sum::<usize>() as f64;
-                let pred_sum = cm.iter().map(|r| r[c]).sum::<usize>() as f64;
-                let (num, den) = match metric {
-                    Metric::Precision => (tp, pred_sum),
-                    Metric::Recall => (tp, true_sum),
-                    _ => (2.0 * tp, true_sum + pred_sum),
-                };
-                if den == 0.0 {
-                    0.0
-                } else {
-                    num / den
-                }
-            });
-            per_class.sum::<f64>() / labels.len() as f64
+            macro_average(metric, &confusion_matrix(y, &pred, n_classes))
         }
         Metric::LogLoss => {
             let eps = f64::EPSILON;
@@ -98,6 +78,31 @@ pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
         }
         _ => f64::NAN,
     }
+}
+
+/// Precision, recall or F1 from a confusion matrix `[true][predicted]`: the macro average
+/// over the labels present in y or the predictions, as scikit-learn.
+pub fn macro_average(metric: Metric, cm: &[Vec<usize>]) -> f64 {
+    let n_classes = cm.len();
+    let labels: Vec<usize> = (0..n_classes)
+        .filter(|&c| cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0)
+        .collect();
+    let per_class = labels.iter().map(|&c| {
+        let tp = cm[c][c] as f64;
+        let true_sum = cm[c].iter().sum::<usize>() as f64;
+        let pred_sum = cm.iter().map(|r| r[c]).sum::<usize>() as f64;
+        let (num, den) = match metric {
+            Metric::Precision => (tp, pred_sum),
+            Metric::Recall => (tp, true_sum),
+            _ => (2.0 * tp, true_sum + pred_sum),
+        };
+        if den == 0.0 {
+            0.0
+        } else {
+            num / den
+        }
+    });
+    per_class.sum::<f64>() / labels.len() as f64
 }
 
 /// Area under the ROC curve by the rank statistic, ties counted half. NaN with one class.

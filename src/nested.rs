@@ -55,6 +55,8 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> OuterFold {
         rank_by: plan.rank_by,
         seed,
         shortcuts: true,
+        stream: None,
+        progress: None,
     };
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };

@@ -63,6 +63,11 @@ fn dataset() -> Value {
             "task": { "enum": words::<Task>(), "description": "Required when the target holds integers." },
             "features": list, "exclude": list, "categorical": list,
             "missing": { "type": "array", "items": { "type": "string" }, "default": ["", "NA", "NaN", "null"] },
+            "streaming": {
+                "anyOf": [{ "type": "boolean" }, { "const": "auto" }],
+                "default": "auto",
+                "description": "Stream the file from disk (true), load it (false), or stream when it would not fit in --memory-budget (auto)."
+            },
         }),
     );
     t["required"] = json!(["path", "target"]);

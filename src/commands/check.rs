@@ -3,8 +3,8 @@ use runner::config::{SearchConfig, SplitConfig, Task};
 use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
-pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
-    let Some(plans) = prepare_all(files, overrides) else {
+pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>) -> u8 {
+    let Some(plans) = prepare_all(files, overrides, super::data_mode(memory_budget)) else {
         return EXIT_USAGE;
     };
     for p in &plans {
@@ -20,7 +20,11 @@ pub fn check(files: &[PathBuf], overrides: &[String]) -> u8 {
             ds.features.len(),
             p.feature_names.len()
         );
-        let sizes: Vec<String> = p.split.folds.iter().map(|f| format!("{}/{}", f.train.len(), f.test.len())).collect();
+        match &p.stream {
+            Some(s) => println!("  data     streamed from disk in {} batch(es): {}", s.source.batches(), s.why),
+            None => println!("  data     loaded into memory"),
+        }
+        let sizes: Vec<String> = p.split.sizes().iter().map(|(train, test)| format!("{train}/{test}")).collect();
         let repeats = match p.experiment.split {
             SplitConfig::KFold { folds, repeats, .. } | SplitConfig::StratifiedKFold { folds, repeats, .. }
                 if repeats > 1 =>

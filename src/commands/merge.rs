@@ -38,7 +38,8 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let plan = match plan::prepare(std::path::Path::new(&experiment.file), &experiment.overrides) {
+    let mode = plan::DataMode { memory_budget: u64::MAX, force: Some(experiment.streamed) };
+    let plan = match plan::prepare_with(std::path::Path::new(&experiment.file), &experiment.overrides, mode) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");

@@ -34,12 +34,32 @@ pub const EXIT_USAGE: u8 = 2;
 /// Interrupted by Ctrl-C (128 + SIGINT), finished units kept.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// How plans choose between loading and streaming: `--memory-budget`, else half of this
+/// machine's memory.
+fn data_mode(memory_budget: Option<u64>) -> plan::DataMode {
+    let budget = memory_budget.unwrap_or_else(|| physical_memory().map_or(u64::MAX, |m| m / 2));
+    plan::DataMode { memory_budget: budget, force: None }
+}
+
+fn physical_memory() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf reads a system constant; it takes no pointers.
+        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+        (pages > 0 && size > 0).then(|| pages as u64 * size as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Plans every file; prints every error of every file. `None` when any failed.
-fn prepare_all(files: &[PathBuf], overrides: &[String]) -> Option<Vec<RunPlan>> {
+fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) -> Option<Vec<RunPlan>> {
     let mut plans = Vec::new();
     let mut ok = true;
     for f in files {
-        match plan::prepare(f, overrides) {
+        match plan::prepare_with(f, overrides, mode) {
             Ok(p) => {
                 for w in &p.warnings {
                     eprintln!("warning: {}: {w}", f.display());

@@ -23,7 +23,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(plans) = prepare_all(&args.files, &args.set) else {
+    let Some(plans) = prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget)) else {
         return EXIT_USAGE;
     };
     if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {
@@ -232,6 +232,7 @@ fn write_partial(
             name: plan.experiment.name.clone(),
             file: plan.experiment.file.display().to_string(),
             overrides: plan.experiment.overrides.clone(),
+            streamed: plan.stream.is_some(),
         },
         shard,
         total_units: plan.units(),

@@ -106,6 +106,17 @@ pub struct DatasetConfig {
     pub exclude: Vec<String>,
     pub categorical: Vec<String>,
     pub missing: Vec<String>,
+    /// Whether the sweep streams the file from disk instead of loading it.
+    pub streaming: Streaming,
+}
+
+/// `[dataset] streaming`: `true`, `false`, or `"auto"` (stream when the data would not fit
+/// in the memory budget).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streaming {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone)]

@@ -472,7 +472,7 @@ impl<'d, 'a> Walker<'d, 'a> {
     }
 
     fn dataset(&mut self, t: &Table<'_, '_>, base_dir: &Path) -> Option<DatasetConfig> {
-        self.check_keys(t, &["path", "target", "task", "features", "exclude", "categorical", "missing"]);
+        self.check_keys(t, &["path", "target", "task", "features", "exclude", "categorical", "missing", "streaming"]);
         let path = self.required_string(t, "path");
         if let Some((p, span)) = &path {
             self.remember("dataset.path", span);
@@ -509,6 +509,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let exclude = take(1)?.unwrap_or_default();
         let categorical = take(2)?.unwrap_or_default();
         let missing = take(3)?.unwrap_or_else(|| vec!["".into(), "NA".into(), "NaN".into(), "null".into()]);
+        let streaming = self.streaming(t)?;
         let (path_as_written, _) = path?;
         Some(DatasetConfig {
             path: base_dir.join(&path_as_written),
@@ -519,7 +520,33 @@ impl<'d, 'a> Walker<'d, 'a> {
             exclude,
             categorical,
             missing,
+            streaming,
         })
+    }
+
+    /// `streaming = true | false | "auto"` (the default).
+    fn streaming(&mut self, t: &Table<'_, '_>) -> Option<Streaming> {
+        let Some(v) = t.get("streaming") else { return Some(Streaming::Auto) };
+        match v.get_ref() {
+            DeValue::Boolean(true) => Some(Streaming::Always),
+            DeValue::Boolean(false) => Some(Streaming::Never),
+            DeValue::String(s) if s == "auto" => Some(Streaming::Auto),
+            other => {
+                let found = match other {
+                    DeValue::String(s) => format!("`{s}`"),
+                    other => type_name(other).to_string(),
+                };
+                let hint = match other {
+                    DeValue::String(s) => suggestion(s, ["auto", "true", "false"].into_iter()),
+                    _ => String::new(),
+                };
+                self.err(
+                    &v.span(),
+                    format!("`streaming` in [dataset] must be true, false or \"auto\", found {found}{hint}"),
+                );
+                None
+            }
+        }
     }
 
     fn column_rule(&mut self, t: &Table<'_, '_>, base: &ColumnRule) -> Option<ColumnRule> {

@@ -77,14 +77,22 @@ pub trait Objective: Sync {
 }
 
 /// The optimizer's memory between steps, one entry per parameter.
-struct OptimizerState {
+pub struct OptimizerState {
     velocity: Vec<f64>,
     m: Vec<f64>,
     v: Vec<f64>,
     steps: usize,
 }
 
-fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[f64]) {
+impl OptimizerState {
+    pub fn new(parameters: usize) -> OptimizerState {
+        let zeros = vec![0.0; parameters];
+        OptimizerState { velocity: zeros.clone(), m: zeros.clone(), v: zeros, steps: 0 }
+    }
+}
+
+/// One update of `params` along `grad` by the configured optimizer and schedule.
+pub fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[f64]) {
     state.steps += 1;
     let lr = match cfg.schedule {
         Schedule::Constant => cfg.learning_rate,
@@ -115,7 +123,7 @@ fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[
 }
 
 /// A loss this many times the starting loss counts as blown up.
-const BLOW_UP: f64 = 1e8;
+pub const BLOW_UP: f64 = 1e8;
 
 /// (training rows, validation rows), both in row order: a seeded hold-out of
 /// `validation_fraction` with early stopping, else every row trains.
@@ -136,7 +144,7 @@ fn validation_split(cfg: &GdConfig, n: usize, rng: &mut RandomState) -> Result<(
 }
 
 /// Rows per update step for the optimizer and `batch_size`.
-fn batch_rows(cfg: &GdConfig, n_train: usize) -> usize {
+pub fn batch_rows(cfg: &GdConfig, n_train: usize) -> usize {
     match (cfg.optimizer, cfg.batch_size) {
         (Optimizer::Gd, _) => n_train,
         (Optimizer::Sgd, _) => 1,
@@ -164,7 +172,7 @@ pub fn train_flat(
     let batch = batch_rows(cfg, n_train);
     let full_pass = batch == n_train && cfg.validation_fraction.is_none();
     let p = params.len();
-    let mut state = OptimizerState { velocity: vec![0.0; p], m: vec![0.0; p], v: vec![0.0; p], steps: 0 };
+    let mut state = OptimizerState::new(p);
     let mut curve = LossCurve { train: Vec::new(), validation: cfg.validation_fraction.map(|_| Vec::new()) };
     let mut best = f64::INFINITY;
     let mut best_params = params.clone();
@@ -319,6 +327,13 @@ pub struct GdModel {
     curve: LossCurve,
 }
 
+impl GdModel {
+    /// A model trained elsewhere (the streamed trainer).
+    pub fn new(weights: Weights, head: Head, curve: LossCurve) -> GdModel {
+        GdModel { weights, head, curve }
+    }
+}
+
 impl Fitted for GdModel {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let z = x.dot(&self.weights.w.t()) + &Array1::from(self.weights.b.clone());
@@ -346,6 +361,23 @@ impl Fitted for GdModel {
     }
 }
 
+/// A `linear_gd` trial's trainer settings.
+pub fn linear_setup(params: &LinearGdParams, opt: &OptimizerParams) -> GdConfig {
+    let loss = match params.loss {
+        RegressionLoss::Mse => Loss::Mse,
+        RegressionLoss::Mae => Loss::Mae,
+        RegressionLoss::Huber => Loss::Huber(params.huber_delta),
+    };
+    GdConfig::new(opt, loss, params.fit_intercept)
+}
+
+/// A `logistic_gd` trial's trainer settings, outputs and head for `classes` classes.
+pub fn logistic_setup(params: &LogisticGdParams, opt: &OptimizerParams, classes: usize) -> (GdConfig, usize, Head) {
+    let (loss, outputs, head) =
+        if classes == 2 { (Loss::LogLoss, 1, Head::Sigmoid) } else { (Loss::Softmax, classes, Head::Softmax) };
+    (GdConfig::new(opt, loss, params.fit_intercept), outputs, head)
+}
+
 pub fn fit_linear(
     params: &LinearGdParams,
     opt: &OptimizerParams,
@@ -353,12 +385,7 @@ pub fn fit_linear(
     y: &Array1<f64>,
     seed: u32,
 ) -> Result<GdModel, FitError> {
-    let loss = match params.loss {
-        RegressionLoss::Mse => Loss::Mse,
-        RegressionLoss::Mae => Loss::Mae,
-        RegressionLoss::Huber => Loss::Huber(params.huber_delta),
-    };
-    let cfg = GdConfig::new(opt, loss, params.fit_intercept);
+    let cfg = linear_setup(params, opt);
     let (weights, curve) = train(&cfg, x, &y.to_vec(), 1, seed)?;
     Ok(GdModel { weights, head: Head::Identity, curve })
 }
@@ -373,12 +400,7 @@ pub fn fit_logistic(
 ) -> Result<GdModel, FitError> {
     super::classes_present(y, class_names)?;
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-    let (loss, outputs, head) = if class_names.len() == 2 {
-        (Loss::LogLoss, 1, Head::Sigmoid)
-    } else {
-        (Loss::Softmax, class_names.len(), Head::Softmax)
-    };
-    let cfg = GdConfig::new(opt, loss, params.fit_intercept);
+    let (cfg, outputs, head) = logistic_setup(params, opt, class_names.len());
     let (weights, curve) = train(&cfg, x, &targets, outputs, seed)?;
     Ok(GdModel { weights, head, curve })
 }

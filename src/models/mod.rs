@@ -19,6 +19,7 @@ use crate::preprocess::{FoldData, Targets};
 use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
+pub use linear::solve_ridge;
 pub use state::{Layer, ModelState};
 
 /// What a fitted model says about a test matrix.

@@ -280,8 +280,8 @@ fn compare_with_best(plan: &RunPlan, trials: &mut [TrialReport], best: Option<&B
     let Some(best) = best else { return };
     let folds = |t: &TrialReport| -> Option<Vec<f64>> { t.test.get(best.metric)?.folds.iter().copied().collect() };
     let Some(reference) = trials.iter().find(|t| t.id == best.trial).and_then(folds) else { return };
-    let Some(first) = plan.split.folds.first() else { return };
-    let ratio = first.test.len() as f64 / first.train.len().max(1) as f64;
+    let Some(&(train, test)) = plan.split.sizes().first() else { return };
+    let ratio = test as f64 / train.max(1) as f64;
     for t in trials.iter_mut().filter(|t| t.id != best.trial && t.status == Status::Ok) {
         let p = folds(t).and_then(|f| crate::metrics::corrected_t_test(&reference, &f, ratio));
         t.vs_best = p.map(|p_value| VsBest { p_value, indistinguishable: p_value >= T_TEST_ALPHA });
@@ -332,11 +332,11 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
         })
         .collect();
     let classes = match &ds.target {
-        Target::Classification { labels, classes } => Some(
+        Target::Classification { classes, .. } => Some(
             classes
                 .iter()
-                .enumerate()
-                .map(|(c, name)| ClassCount { class: name.clone(), rows: labels.iter().filter(|&&l| l == c).count() })
+                .zip(ds.class_counts())
+                .map(|(name, rows)| ClassCount { class: name.clone(), rows })
                 .collect(),
         ),
         Target::Regression(_) => None,
@@ -504,8 +504,8 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
             method: plan.split.method,
             folds: plan.split.folds.len(),
             seed: exp.seed,
-            train_rows: plan.split.folds.iter().map(|f| f.train.len()).collect(),
-            test_rows: plan.split.folds.iter().map(|f| f.test.len()).collect(),
+            train_rows: plan.split.sizes().iter().map(|s| s.0).collect(),
+            test_rows: plan.split.sizes().iter().map(|s| s.1).collect(),
             trains_on_test_rows: plan.split.method == SplitMethod::None,
         },
         metrics: plan.metrics.clone(),

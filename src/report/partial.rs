@@ -25,6 +25,9 @@ pub struct PartialExperiment {
     pub name: String,
     pub file: String,
     pub overrides: Vec<String>,
+    /// Whether the shards streamed the data (the merge plans it the same way).
+    #[serde(default)]
+    pub streamed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,10 @@
 //! Split planning: which rows train and which test, per fold. Pure functions over row
 //! counts and labels; folds are index sets into the shared dataset, never copies.
 
+mod blocks;
+
+pub use blocks::{fold_blocks, FoldBlocks, MAX_FOLDS};
+
 use crate::random::RandomState;
 
 use crate::config::{Rows, SplitConfig, SplitMethod, TestSize};
@@ -16,7 +20,19 @@ pub struct Fold {
 #[derive(Debug, Clone)]
 pub struct SplitPlan {
     pub method: SplitMethod,
+    /// Streamed, each fold's index lists are empty and `blocks` says where its rows are.
     pub folds: Vec<Fold>,
+    pub blocks: Option<FoldBlocks>,
+}
+
+impl SplitPlan {
+    /// (training rows, test rows) of each fold.
+    pub fn sizes(&self) -> Vec<(usize, usize)> {
+        match &self.blocks {
+            Some(b) => b.sizes.clone(),
+            None => self.folds.iter().map(|f| (f.train.len(), f.test.len())).collect(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -91,7 +107,7 @@ pub fn plan_split(
         }
         SplitConfig::None => vec![Fold { train: (0..n).collect(), test: (0..n).collect() }],
     };
-    Ok(SplitPlan { method: cfg.method(), folds })
+    Ok(SplitPlan { method: cfg.method(), folds, blocks: None })
 }
 
 /// KFold's assignment of rows to test folds: the first `n % k` folds get one extra row.

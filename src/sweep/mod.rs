@@ -3,12 +3,16 @@
 //! nothing depends on thread scheduling.
 
 mod ridge_path;
+mod stats;
+mod streamed;
+
+pub use streamed::PassProgress;
 
 use crate::config::{Metric, PreprocessConfig};
 use crate::data::Dataset;
 use crate::metrics;
 use crate::models::{self, FitError, Prediction};
-use crate::plan::RunPlan;
+use crate::plan::{RunPlan, StreamPlan};
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::split::SplitPlan;
 use crate::trial::{unit_seed, Status, Trial, UnitRecord};
@@ -33,6 +37,10 @@ pub struct SweepInput<'a> {
     /// Score ridge grids from shared sufficient statistics when they qualify
     /// (`ridge_path`); off, every unit takes the ordinary path.
     pub shortcuts: bool,
+    /// Set when the data is streamed (`streamed`): the dataset then holds no rows.
+    pub stream: Option<&'a StreamPlan>,
+    /// Told where each pass over a streamed file is.
+    pub progress: Option<&'a (dyn Fn(&PassProgress) + Sync)>,
 }
 
 impl<'a> SweepInput<'a> {
@@ -47,6 +55,8 @@ impl<'a> SweepInput<'a> {
             rank_by: plan.rank_by,
             seed: plan.experiment.seed,
             shortcuts: true,
+            stream: plan.stream.as_ref(),
+            progress: None,
         }
     }
 }
@@ -94,6 +104,13 @@ pub fn run(
     sink: &(dyn Fn(&UnitRecord) + Sync),
 ) -> Vec<UnitRecord> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
+    if let (Some(stream), Some(blocks)) = (input.stream, input.plan.blocks.as_ref()) {
+        let work = || streamed::run(input, stream, blocks, filter, stop, sink);
+        return match pool {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        };
+    }
     let folds = input.plan.folds.len();
     let paths = crate::trial::paths(input.trials);
     let work = || {

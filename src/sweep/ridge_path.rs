@@ -6,6 +6,7 @@
 //! this way (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which
 //! gives the same numbers up to rounding (tests compare the two).
 
+use super::stats::BlockStats;
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
 use crate::models::linalg::cholesky_solve;
@@ -17,55 +18,6 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-
-/// Sums over one block of rows, in coordinates shifted by the global means.
-#[derive(Debug, Clone)]
-struct BlockStats {
-    n: f64,
-    sx: Array1<f64>,
-    sy: f64,
-    syy: f64,
-    xx: Array2<f64>,
-    xy: Array1<f64>,
-}
-
-impl BlockStats {
-    fn zeros(d: usize) -> Self {
-        BlockStats { n: 0.0, sx: Array1::zeros(d), sy: 0.0, syy: 0.0, xx: Array2::zeros((d, d)), xy: Array1::zeros(d) }
-    }
-
-    fn add(&mut self, o: &BlockStats) {
-        self.n += o.n;
-        self.sx += &o.sx;
-        self.sy += o.sy;
-        self.syy += o.syy;
-        self.xx += &o.xx;
-        self.xy += &o.xy;
-    }
-
-    fn minus(&self, o: &BlockStats) -> BlockStats {
-        BlockStats {
-            n: self.n - o.n,
-            sx: &self.sx - &o.sx,
-            sy: self.sy - o.sy,
-            syy: self.syy - o.syy,
-            xx: &self.xx - &o.xx,
-            xy: &self.xy - &o.xy,
-        }
-    }
-
-    /// Sum of squared residuals of `ỹ - c0 - v·x̃` over the block.
-    fn sse(&self, c0: f64, v: &Array1<f64>) -> f64 {
-        self.syy - 2.0 * c0 * self.sy - 2.0 * v.dot(&self.xy)
-            + self.n * c0 * c0
-            + 2.0 * c0 * v.dot(&self.sx)
-            + v.dot(&self.xx.dot(v))
-    }
-
-    fn ss_tot(&self) -> f64 {
-        self.syy - self.sy * self.sy / self.n
-    }
-}
 
 pub struct RidgePath<'a> {
     /// One block per fold (its test rows), then the rows no fold tests.
@@ -150,15 +102,7 @@ fn block_stats(
                 }
             }
             let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-            let stats = BlockStats {
-                n: rows.len() as f64,
-                sx: x.sum_axis(ndarray::Axis(0)),
-                sy: yc.sum(),
-                syy: yc.dot(&yc),
-                xx: x.t().dot(&x),
-                xy: x.t().dot(&yc),
-            };
-            (b, stats)
+            (b, BlockStats::from_rows(&x, &yc))
         })
         .collect();
     let mut blocks = vec![BlockStats::zeros(d); n_blocks];

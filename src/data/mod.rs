@@ -1,5 +1,8 @@
 //! Loading: a CSV, Parquet or NDJSON file is read once with polars and turned into a
 //! [`Dataset`] of typed feature columns and a target. All data errors name the column and row.
+//! `stream` reads it in batches instead, for data bigger than memory.
+
+pub mod stream;
 
 use crate::config::{DatasetConfig, Experiment, Impute, SplitConfig, Task};
 use crate::suggest::suggestion;
@@ -105,11 +108,35 @@ pub struct Dataset {
     pub file_rows: Vec<usize>,
     /// Missing values per feature column before imputation, in feature order.
     pub missing_counts: Vec<usize>,
+    /// Set when the file is streamed: then the columns hold no values, and these counts
+    /// stand in for what they would give.
+    pub streamed: Option<Streamed>,
+}
+
+/// A streamed dataset's counts.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub rows: usize,
+    /// Rows per class (classification).
+    pub class_counts: Vec<usize>,
+    /// Bytes in the file.
+    pub bytes: u64,
 }
 
 impl Dataset {
     pub fn rows(&self) -> usize {
-        self.file_rows.len()
+        self.streamed.as_ref().map_or(self.file_rows.len(), |s| s.rows)
+    }
+
+    /// Rows per class, in class order (empty for regression).
+    pub fn class_counts(&self) -> Vec<usize> {
+        match (&self.streamed, &self.target) {
+            (Some(s), _) => s.class_counts.clone(),
+            (None, Target::Classification { labels, classes }) => {
+                (0..classes.len()).map(|c| labels.iter().filter(|&&l| l == c).count()).collect()
+            }
+            (None, Target::Regression(_)) => Vec::new(),
+        }
     }
 }
 
@@ -240,18 +267,35 @@ fn is_number(s: &str) -> bool {
 
 /// Turns a polars column into a raw column. A text column whose values are mostly numbers is
 /// a numeric column with a bad cell: that is an error naming the cell, not a category.
-fn raw_column(path: &Path, col: &Column, missing: &[String], categorical: bool) -> Result<RawColumn, DataError> {
-    let raw = raw_column_values(path, col, missing, categorical)?;
+/// `first_row` is the file row of the column's first value (a streamed batch starts past 0).
+fn raw_column(
+    path: &Path,
+    col: &Column,
+    missing: &[String],
+    categorical: bool,
+    first_row: usize,
+) -> Result<RawColumn, DataError> {
+    let raw = raw_column_values(path, col, missing, categorical, first_row)?;
     // inf is parsed as a number but would poison every statistic: refuse it, naming the cell.
     if let RawColumn::Numeric { values, .. } = &raw {
         if let Some((row, &value)) = values.iter().enumerate().find(|(_, v)| v.is_infinite()) {
-            return Err(DataError::NotFinite { column: col.name().to_string(), row: row_label(path, row), value });
+            return Err(DataError::NotFinite {
+                column: col.name().to_string(),
+                row: row_label(path, first_row + row),
+                value,
+            });
         }
     }
     Ok(raw)
 }
 
-fn raw_column_values(path: &Path, col: &Column, missing: &[String], categorical: bool) -> Result<RawColumn, DataError> {
+fn raw_column_values(
+    path: &Path,
+    col: &Column,
+    missing: &[String],
+    categorical: bool,
+    first_row: usize,
+) -> Result<RawColumn, DataError> {
     let name = col.name().to_string();
     let s = col.as_materialized_series();
     let unreadable =
@@ -277,7 +321,7 @@ fn raw_column_values(path: &Path, col: &Column, missing: &[String], categorical:
                             Err(_) => {
                                 return Err(DataError::NonNumeric {
                                     column: name,
-                                    row: row_label(path, i),
+                                    row: row_label(path, first_row + i),
                                     value: v.clone(),
                                 })
                             }
@@ -371,11 +415,11 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
             .drop_in_place(name)
             .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
     };
-    let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false)?;
+    let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false, 0)?;
     let (task, target_text) = infer_task(exp, &target_raw)?;
     let mut features = Vec::with_capacity(chosen.features.len());
     for name in &chosen.features {
-        let raw = raw_column(path, &column(name)?, &cfg.missing, cfg.categorical.contains(name))?;
+        let raw = raw_column(path, &column(name)?, &cfg.missing, cfg.categorical.contains(name), 0)?;
         features.push(match raw {
             RawColumn::Numeric { values, .. } => Feature::Numeric { name: name.clone(), values },
             RawColumn::Text(values) => {
@@ -407,6 +451,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         split_column,
         file_rows: kept.file_rows,
         missing_counts,
+        streamed: None,
     })
 }
 
@@ -418,18 +463,9 @@ fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
 /// `path` read into a frame with `missing` as the missing-value tokens; `location` names
 /// where the path came from, for the errors.
 fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> Result<(DataFrame, String), DataError> {
+    check_path(path, location)?;
     let shown = || path.display().to_string();
-    if !path.exists() {
-        return Err(DataError::NotFound { location: location(), path: shown() });
-    }
-    // A FIFO or /dev/zero would be read forever.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Err(DataError::NotAFile { location: location(), path: shown() });
-    }
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
-    if is_blank(path).map_err(unreadable)? {
-        return Err(DataError::Empty { path: shown() });
-    }
     // The shape check (and the hash, in the same pass) comes before polars reads the file:
     // polars 0.55's CSV parser reads out of bounds on some malformed files (an unclosed quote
     // after a ragged row, found by fuzzing), so it only ever sees files whose shape is sound.
@@ -445,6 +481,23 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
         return Err(DataError::NoRows { path: shown() });
     }
     Ok((frame, sha256))
+}
+
+/// A data file that exists, is a regular file and is not blank.
+fn check_path(path: &Path, location: &dyn Fn() -> String) -> Result<(), DataError> {
+    let shown = || path.display().to_string();
+    if !path.exists() {
+        return Err(DataError::NotFound { location: location(), path: shown() });
+    }
+    // A FIFO or /dev/zero would be read forever.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Err(DataError::NotAFile { location: location(), path: shown() });
+    }
+    let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
+    if is_blank(path).map_err(unreadable)? {
+        return Err(DataError::Empty { path: shown() });
+    }
+    Ok(())
 }
 
 /// One column of a file, as `runner init` describes it.
@@ -468,7 +521,7 @@ pub fn summarize_file(path: &Path) -> Result<(usize, Vec<ColumnSummary>), DataEr
     let (frame, _) = read_file(path, &missing, &|| "init".to_string())?;
     let mut columns = Vec::with_capacity(frame.width());
     for col in frame.columns() {
-        let raw = raw_column(path, col, &missing, false)?;
+        let raw = raw_column(path, col, &missing, false, 0)?;
         let (numeric, integer, keys): (bool, bool, Vec<Option<String>>) = match raw {
             RawColumn::Numeric { values, integer } => {
                 (true, integer, values.iter().map(|v| (!v.is_nan()).then(|| v.to_string())).collect())
@@ -538,7 +591,7 @@ pub fn load_new_rows(
     }
     let mut features = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let raw = raw_column(path, column(input.name)?, missing, input.levels.is_some())?;
+        let raw = raw_column(path, column(input.name)?, missing, input.levels.is_some(), 0)?;
         let feature = match (raw, input.levels) {
             (RawColumn::Numeric { values, .. }, None) => Feature::Numeric { name: input.name.into(), values },
             (RawColumn::Text(values), None) => return Err(wrong_type(path, input.name, &values)),
@@ -823,6 +876,19 @@ fn is_blank(path: &Path) -> std::io::Result<bool> {
 /// UTF-8 or names a column twice, or a row with more or fewer fields than the header (which
 /// polars would pad or refuse without naming the row). One pass, quote-aware.
 fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
+    scan_file_marking(path, None).map(|s| (s.sha256, s.problem))
+}
+
+/// What one raw pass over a file finds.
+struct FileScan {
+    sha256: String,
+    problem: Option<String>,
+    /// A CSV's byte offsets of its first data record and of every `every`-th one after it.
+    record_starts: Vec<u64>,
+}
+
+/// `scan_file`, also marking where every `every`-th CSV record starts (streaming's batches).
+fn scan_file_marking(path: &Path, every: Option<usize>) -> std::io::Result<FileScan> {
     use std::io::Read;
     let is_csv = !matches!(
         path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
@@ -830,7 +896,7 @@ fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
     );
     let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut shape = CsvShape::default();
+    let mut shape = CsvShape { mark_every: every, ..CsvShape::default() };
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
@@ -849,7 +915,7 @@ fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
             shape.end_record();
         }
     }
-    Ok((format!("{:x}", hasher.finalize()), shape.problem))
+    Ok(FileScan { sha256: format!("{:x}", hasher.finalize()), problem: shape.problem, record_starts: shape.starts })
 }
 
 /// Field counts of CSV records, fed in pieces.
@@ -865,6 +931,10 @@ struct CsvShape {
     expected: Option<usize>,
     record: usize,
     problem: Option<String>,
+    /// Bytes fed so far.
+    pos: u64,
+    mark_every: Option<usize>,
+    starts: Vec<u64>,
 }
 
 impl CsvShape {
@@ -892,6 +962,7 @@ impl CsvShape {
             }
             self.fields += memchr::memchr_iter(b',', line).count();
             self.record_bytes += line.len() - memchr::memchr_iter(b'\r', line).count();
+            self.pos += end as u64 + 1;
             self.end_record();
             bytes = &bytes[end + 1..];
             if self.problem.is_some() {
@@ -903,6 +974,7 @@ impl CsvShape {
 
     fn feed_bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
+            self.pos += 1;
             match b {
                 // As polars reads it: a quote opens quoting only at a field's start; inside
                 // quotes a quote closes it, and `""` reopens it at once (an escaped quote).
@@ -966,6 +1038,9 @@ impl CsvShape {
             None => {
                 self.expected = Some(fields);
                 self.problem = header_problem(&self.header);
+                if self.mark_every.is_some() {
+                    self.starts.push(self.pos);
+                }
             }
             Some(want) if want != fields => {
                 let row = self.record + 1;
@@ -974,7 +1049,12 @@ impl CsvShape {
                     row + 1
                 ));
             }
-            Some(_) => self.record += 1,
+            Some(_) => {
+                self.record += 1;
+                if self.mark_every.is_some_and(|every| self.record % every == 0) {
+                    self.starts.push(self.pos);
+                }
+            }
         }
     }
 }
@@ -1006,19 +1086,36 @@ fn read_split_column(
     file_rows: &[usize],
     groups: bool,
 ) -> Result<SplitColumn, DataError> {
+    read_split_values(path, name, col, missing, file_rows, groups, 0)
+}
+
+/// `read_split_column` of a batch whose first row is file row `first_row`; `kept` are
+/// positions in the batch.
+fn read_split_values(
+    path: &Path,
+    name: &str,
+    col: &Column,
+    missing: &[String],
+    file_rows: &[usize],
+    groups: bool,
+    first_row: usize,
+) -> Result<SplitColumn, DataError> {
     // Read as text; a column with no values at all comes back numeric, all missing.
-    let values: Vec<Option<String>> = match raw_column(path, col, missing, true)? {
+    let values: Vec<Option<String>> = match raw_column(path, col, missing, true, 0)? {
         RawColumn::Text(values) => file_rows.iter().map(|&r| values[r].clone()).collect(),
         RawColumn::Numeric { .. } => vec![None; file_rows.len()],
     };
     let bad = |i: usize, v: &str| DataError::BadSplitValue {
         column: name.to_string(),
-        row: row_label(path, file_rows[i]),
+        row: row_label(path, first_row + file_rows[i]),
         value: v.to_string(),
     };
     if groups {
         if let Some(i) = values.iter().position(Option::is_none) {
-            return Err(DataError::MissingGroup { column: name.to_string(), row: row_label(path, file_rows[i]) });
+            return Err(DataError::MissingGroup {
+                column: name.to_string(),
+                row: row_label(path, first_row + file_rows[i]),
+            });
         }
         let (codes, _) = encode(&values);
         return Ok(SplitColumn::Groups(codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect()));

@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
+pub mod streaming;
+
+pub use streaming::{DataMode, StreamPlan};
+
 pub struct RunPlan {
     pub experiment: Experiment,
     pub dataset: Dataset,
@@ -33,6 +37,8 @@ pub struct RunPlan {
     pub nested: Option<NestedPlan>,
     /// `[search] method = "halving"`: the rounds and their subsampled folds.
     pub halving: Option<HalvingPlan>,
+    /// Set when the data is streamed from disk (`dataset` then holds its schema only).
+    pub stream: Option<StreamPlan>,
 }
 
 /// Successive halving's rounds (HalvingGridSearchCV with rows as the resource). The sweep
@@ -102,6 +108,10 @@ impl RunPlan {
         }
         h.update(b"\n");
         h.update(&self.dataset.sha256);
+        // A streamed run's numbers differ from a loaded run's in the last digits: never mix them.
+        if self.stream.is_some() {
+            h.update(b"\nstreamed");
+        }
         format!("{:x}", h.finalize())
     }
 }
@@ -137,10 +147,26 @@ impl fmt::Display for PlanError {
 /// Reads, validates and plans one experiment file. Config errors stop before the data is
 /// read; the checks of the config against the data are all reported together.
 pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> {
+    prepare_with(file, overrides, DataMode::default())
+}
+
+/// `prepare`, choosing between loading and streaming the data by `mode`.
+pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result<RunPlan, PlanError> {
     let text = data::read_experiment_text(file)
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
-    let dataset = data::load(&experiment).map_err(PlanError::Data)?;
+    let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
+        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
+    match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
+        Some(why) => prepare_streamed(experiment, trials, why),
+        None => {
+            let dataset = data::load(&experiment).map_err(PlanError::Data)?;
+            prepare_loaded(experiment, trials, dataset)
+        }
+    }
+}
+
+fn prepare_loaded(experiment: Experiment, trials: Vec<Trial>, dataset: Dataset) -> Result<RunPlan, PlanError> {
     let mut problems = model_task_problems(&experiment, &dataset);
     problems.extend(fill_problems(&experiment, &dataset));
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
@@ -151,8 +177,6 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         return Err(PlanError::Checks(problems));
     };
     check_size(&experiment, split.folds.len())?;
-    let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
-        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let warnings = wide_one_hot_warnings(&dataset);
     let halving = halving_plan(&experiment, &dataset, &split, trials.len()).map_err(|e| PlanError::Checks(vec![e]))?;
@@ -168,6 +192,54 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
         learning_sizes,
         nested,
         halving,
+        stream: None,
+    })
+}
+
+/// The plan of a streamed run: the scan's schema and counts, fold blocks instead of index
+/// lists, and every refusal of what a stream cannot do.
+fn prepare_streamed(experiment: Experiment, trials: Vec<Trial>, why: String) -> Result<RunPlan, PlanError> {
+    let mut problems = streaming::problems(&experiment, &trials, experiment.report.metrics.as_deref());
+    let scanned = data::stream::scan(&experiment).map_err(PlanError::Data)?;
+    let mut dataset = scanned.dataset;
+    problems.extend(model_task_problems(&experiment, &dataset));
+    problems.extend(fill_problems(&experiment, &dataset));
+    problems.extend(streaming::impute_problems(&experiment, &dataset));
+    let (mut metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
+    if experiment.report.metrics.is_none() {
+        streaming::streamable_defaults(&mut metrics);
+    }
+    let split = streaming::plan_blocks(&experiment, &dataset, scanned.labels.as_deref(), &mut problems);
+    let Some(split) = split.filter(|_| problems.is_empty()) else {
+        return Err(PlanError::Checks(problems));
+    };
+    check_size(&experiment, split.folds.len())?;
+    // The split is planned: the per-row split values are not needed any more.
+    dataset.split_column = None;
+    let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
+    let mut warnings = wide_one_hot_warnings(&dataset);
+    if experiment.report.permutation_importance {
+        warnings.push("streamed: permutation importance is not computed (it re-scores held-out rows in memory)".into());
+    }
+    let stream = StreamPlan {
+        source: scanned.source,
+        feature_means: scanned.feature_means,
+        target_mean: scanned.target_mean,
+        why,
+    };
+    Ok(RunPlan {
+        experiment,
+        dataset,
+        split,
+        trials,
+        metrics,
+        rank_by,
+        feature_names,
+        warnings,
+        learning_sizes: Vec::new(),
+        nested: None,
+        halving: None,
+        stream: Some(stream),
     })
 }
 
@@ -218,7 +290,7 @@ fn halving_plan(
             })
         })
         .collect();
-    let folds = SplitPlan { method: split.method, folds };
+    let folds = SplitPlan { method: split.method, folds, blocks: None };
     Ok(Some(HalvingPlan { factor, min_resources, max_resources, rounds, candidates: counts, folds }))
 }
 
@@ -250,7 +322,7 @@ fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<St
             .ok()?;
         let rows = |idx: &[usize]| idx.iter().map(|&i| fold.train[i]).collect::<Vec<usize>>();
         let folds = plan.folds.iter().map(|f| Fold { train: rows(&f.train), test: rows(&f.test) }).collect();
-        inner.push(SplitPlan { method: plan.method, folds });
+        inner.push(SplitPlan { method: plan.method, folds, blocks: None });
     }
     Some(NestedPlan { outer, inner })
 }

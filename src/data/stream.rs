@@ -1,0 +1,663 @@
+//! Streaming (`[dataset] streaming`): the dataset read in batches of rows, never whole.
+//! Parquet is read in slices of `BATCH_ROWS` rows (polars decodes only the row groups a
+//! slice touches); a CSV in runs of whole records, found by the shape check's pass, each
+//! parsed by polars with the header in front. Every batch goes through the same cell
+//! conversion as a loaded file, so values, gaps and errors (named by file row) are the same.
+//!
+//! `scan` is the first pass: the sha256, the row count, the kept rows, the gaps, the
+//! categories, the classes and the column means; it keeps one class index per row (for
+//! stratified splits) or the split column's value, never the features.
+
+use super::{
+    choose_columns, format_number, raw_column, row_label, scan_file_marking, sorted_categories, DataError, Dataset,
+    Feature, RawColumn, SplitColumn, Target,
+};
+use crate::config::{Experiment, Impute, SplitConfig, Task};
+use polars::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Rows per batch: large enough for polars and the matrix products, small enough that a
+/// batch of a few hundred columns stays in tens of MiB.
+pub const BATCH_ROWS: usize = 1 << 16;
+
+/// Where each batch's rows are in the file.
+enum Pieces {
+    Parquet {
+        rows: usize,
+    },
+    /// The header line, and the byte offset of each batch's first record (the file's end last).
+    Csv {
+        header: Vec<u8>,
+        starts: Vec<u64>,
+    },
+}
+
+/// A feature as every batch encodes it: categories index the scan's sorted levels.
+#[derive(Debug, Clone)]
+struct FeatureSchema {
+    name: String,
+    categories: Option<HashMap<String, u32>>,
+}
+
+/// How to read the file again, batch by batch, with the scan's encodings.
+pub struct StreamSource {
+    path: PathBuf,
+    missing: Vec<String>,
+    pieces: Pieces,
+    /// Bytes in the file, for the progress bar's rate.
+    pub bytes: u64,
+    target: String,
+    features: Vec<FeatureSchema>,
+    /// Classification: each label's class index.
+    classes: Option<HashMap<String, usize>>,
+    /// Features whose gaps drop the row (`impute = "drop"`).
+    drops: Vec<usize>,
+    /// Kept rows before each batch.
+    kept_before: Vec<usize>,
+    /// The file's length and modification time when scanned: a later pass over a changed
+    /// file would mix two datasets' rows.
+    stamp: (u64, Option<std::time::SystemTime>),
+}
+
+/// One batch of kept rows.
+pub struct Batch {
+    /// Each row's 0-based row in the file.
+    pub file_rows: Vec<usize>,
+    pub features: Vec<Feature>,
+    /// Class indices into the scan's sorted classes.
+    pub target: Target,
+}
+
+impl Batch {
+    pub fn rows(&self) -> usize {
+        self.file_rows.len()
+    }
+}
+
+/// The first pass's findings.
+pub struct Scanned {
+    /// The dataset's schema and counts; its feature columns hold no values.
+    pub dataset: Dataset,
+    pub source: StreamSource,
+    /// Classification: each kept row's class index (what a stratified split needs).
+    pub labels: Option<Vec<u32>>,
+    /// The mean of each numeric feature's values and of a regression target (accumulation
+    /// shifts them, for accuracy).
+    pub feature_means: Vec<f64>,
+    pub target_mean: f64,
+}
+
+fn unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
+    move |e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
+    move |e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() }
+}
+
+fn stamp(path: &Path) -> (u64, Option<std::time::SystemTime>) {
+    std::fs::metadata(path).map_or((0, None), |m| (m.len(), m.modified().ok()))
+}
+
+impl StreamSource {
+    /// Kept rows before batch `i` (the dataset row of its first row).
+    pub fn kept_before(&self, i: usize) -> usize {
+        self.kept_before.get(i).copied().unwrap_or(0)
+    }
+
+    /// Reads the batches in `order`, the next one read on another thread while `each` works
+    /// on the current one. Stops early (without error) once `stop` is set. An error names
+    /// what went wrong, including a file that changed since the scan.
+    pub fn pass(
+        &self,
+        order: &[usize],
+        stop: &std::sync::atomic::AtomicBool,
+        mut each: impl FnMut(usize, Batch),
+    ) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        if stamp(&self.path) != self.stamp {
+            return Err(format!("{} changed while it was being streamed; run again", self.path.display()));
+        }
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Result<Batch, DataError>)>(1);
+            scope.spawn(move || {
+                for &i in order {
+                    if stop.load(Ordering::Relaxed) || send.send((i, self.batch(i))).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (i, batch) in receive {
+                each(i, batch.map_err(|e| e.to_string())?);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn batches(&self) -> usize {
+        match &self.pieces {
+            Pieces::Parquet { rows } => rows.div_ceil(BATCH_ROWS),
+            Pieces::Csv { starts, .. } => starts.len().saturating_sub(1),
+        }
+    }
+
+    /// Batch `i`'s rows as polars reads them, with only `columns`.
+    fn frame(&self, i: usize, columns: &[String]) -> Result<(DataFrame, usize), DataError> {
+        let path = &self.path;
+        match &self.pieces {
+            Pieces::Parquet { rows } => {
+                let start = i * BATCH_ROWS;
+                let len = BATCH_ROWS.min(rows - start);
+                let file = std::fs::File::open(path).map_err(io_error(path))?;
+                let frame = ParquetReader::new(file)
+                    .with_columns(Some(columns.to_vec()))
+                    .with_slice(Some((start, len)))
+                    .finish()
+                    .map_err(unreadable(path))?;
+                Ok((frame, start))
+            }
+            Pieces::Csv { header, starts } => {
+                let mut bytes = header.clone();
+                let (from, to) = (starts[i], starts[i + 1]);
+                let mut file = std::fs::File::open(path).map_err(io_error(path))?;
+                file.seek(SeekFrom::Start(from)).map_err(io_error(path))?;
+                file.take(to - from).read_to_end(&mut bytes).map_err(io_error(path))?;
+                let frame = parse_csv(bytes, &self.missing, columns).map_err(unreadable(path))?;
+                Ok((frame, i * BATCH_ROWS))
+            }
+        }
+    }
+
+    /// Reads batch `i`, encoded with the scan's categories and classes.
+    pub fn batch(&self, i: usize) -> Result<Batch, DataError> {
+        let mut columns: Vec<String> = vec![self.target.clone()];
+        columns.extend(self.features.iter().map(|f| f.name.clone()));
+        let (mut frame, first) = self.frame(i, &columns)?;
+        let path = &self.path;
+        let mut take = |name: &str| frame.drop_in_place(name).map_err(unreadable(path));
+        let target = raw_column(path, &take(&self.target)?, &self.missing, false, first)?;
+        let mut keep: Vec<bool> = present(&target);
+        let mut features = Vec::with_capacity(self.features.len());
+        for f in &self.features {
+            let raw = raw_column(path, &take(&f.name)?, &self.missing, f.categories.is_some(), first)?;
+            features.push(self.encode(f, raw, first)?);
+        }
+        for &j in &self.drops {
+            for (r, k) in keep.iter_mut().enumerate() {
+                *k &= !features[j].is_missing(r);
+            }
+        }
+        for f in features.iter_mut() {
+            f.retain_rows(&keep);
+        }
+        let file_rows = (0..keep.len()).filter(|&r| keep[r]).map(|r| first + r).collect();
+        let target = self.encode_target(target, &keep)?;
+        Ok(Batch { file_rows, features, target })
+    }
+
+    fn encode(&self, f: &FeatureSchema, raw: RawColumn, first: usize) -> Result<Feature, DataError> {
+        let name = f.name.clone();
+        match (raw, &f.categories) {
+            (RawColumn::Numeric { values, .. }, None) => Ok(Feature::Numeric { name, values }),
+            (RawColumn::Text(values), Some(levels)) => {
+                let codes = values.iter().map(|v| v.as_ref().and_then(|v| levels.get(v).copied())).collect();
+                Ok(Feature::Categorical { name, codes, categories: Vec::new() })
+            }
+            (RawColumn::Numeric { values, .. }, Some(levels)) => {
+                let codes = values.iter().map(|v| levels.get(&format_number(*v)).copied()).collect();
+                Ok(Feature::Categorical { name, codes, categories: Vec::new() })
+            }
+            (RawColumn::Text(values), None) => Err(changed_type(&self.path, &f.name, &values, first)),
+        }
+    }
+
+    fn encode_target(&self, raw: RawColumn, keep: &[bool]) -> Result<Target, DataError> {
+        let kept = |i: usize| keep[i];
+        match (&self.classes, raw) {
+            (None, RawColumn::Numeric { values, .. }) => Ok(Target::Regression(
+                values.into_iter().enumerate().filter(|(i, _)| kept(*i)).map(|(_, v)| v).collect(),
+            )),
+            (Some(classes), raw) => {
+                let labels = target_text(raw).into_iter().enumerate().filter(|(i, _)| kept(*i));
+                let labels = labels.map(|(_, l)| l.and_then(|l| classes.get(&l).copied()).unwrap_or(0)).collect();
+                Ok(Target::Classification { labels, classes: Vec::new() })
+            }
+            (None, RawColumn::Text(values)) => Err(changed_type(&self.path, &self.target, &values, 0)),
+        }
+    }
+}
+
+/// A CSV batch (the header line, then whole records) parsed as polars parses the file.
+fn parse_csv(bytes: Vec<u8>, missing: &[String], columns: &[String]) -> PolarsResult<DataFrame> {
+    let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
+    let missing_is_null = missing.iter().any(|t| t.is_empty());
+    let columns: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(1000))
+        .with_columns((!columns.is_empty()).then_some(columns))
+        .map_parse_options(|p| {
+            p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
+                .with_missing_is_null(missing_is_null)
+        })
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
+}
+
+fn present(raw: &RawColumn) -> Vec<bool> {
+    match raw {
+        RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
+        RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
+    }
+}
+
+/// A target's values as class labels (numbers as the loaded path writes them).
+fn target_text(raw: RawColumn) -> Vec<Option<String>> {
+    match raw {
+        RawColumn::Text(values) => values,
+        RawColumn::Numeric { values, .. } => values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect(),
+    }
+}
+
+/// A numeric column (so decided by its first batch) holding mostly text in a later batch.
+fn changed_type(path: &Path, name: &str, values: &[Option<String>], first: usize) -> DataError {
+    let (row, value) = values.iter().enumerate().find_map(|(i, v)| v.clone().map(|v| (i, v))).unwrap_or_default();
+    DataError::NonNumeric { column: name.to_string(), row: row_label(path, first + row), value }
+}
+
+/// What the scan learns of one feature.
+#[derive(Default)]
+struct FeatureTally {
+    text: bool,
+    levels: BTreeSet<String>,
+    present_all: usize,
+    /// Gaps among the kept rows, and the first one's file row.
+    gaps: usize,
+    first_gap: Option<usize>,
+    sum: f64,
+    count: usize,
+}
+
+/// The scan's running totals.
+struct Tally {
+    target_text: Option<bool>,
+    target_integer: bool,
+    fractional: Option<f64>,
+    text_example: Option<String>,
+    class_codes: HashMap<String, u32>,
+    labels: Vec<u32>,
+    rows_total: usize,
+    dropped_target: usize,
+    dropped_missing: usize,
+    target_sum: f64,
+    kept: usize,
+    features: Vec<FeatureTally>,
+}
+
+/// The first pass over a file to stream: checks it as `load` does, and returns its schema,
+/// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
+pub fn scan(exp: &Experiment) -> Result<Scanned, DataError> {
+    let cfg = &exp.dataset;
+    let path = &cfg.path;
+    super::check_path(path, &|| exp.location("dataset.path"))?;
+    let csv = is_csv(path)?;
+    let marks = scan_file_marking(path, csv.then_some(BATCH_ROWS)).map_err(io_error(path))?;
+    if let Some(problem) = marks.problem {
+        return Err(DataError::Malformed { path: path.display().to_string(), problem });
+    }
+    let bytes = std::fs::metadata(path).map_err(io_error(path))?.len();
+    let (pieces, header) = if csv { csv_pieces(path, marks.record_starts, bytes)? } else { parquet_pieces(path)? };
+    let chosen = choose_columns(exp, &header)?;
+    let split = match &exp.split {
+        SplitConfig::Column { column } => Some(column.clone()),
+        _ => None,
+    };
+    let mut source = StreamSource {
+        path: path.clone(),
+        missing: cfg.missing.clone(),
+        pieces,
+        bytes,
+        target: cfg.target.clone(),
+        features: chosen.features.iter().map(|f| FeatureSchema { name: f.clone(), categories: None }).collect(),
+        classes: None,
+        drops: Vec::new(),
+        kept_before: Vec::new(),
+        stamp: stamp(path),
+    };
+    let mut tally = Tally::new(chosen.features.len());
+    let mut split_values: Option<SplitColumn> = None;
+    for i in 0..source.batches() {
+        let values = tally.batch(exp, &mut source, i, split.as_deref())?;
+        split_values = join_split(split_values, values);
+    }
+    if tally.rows_total == 0 {
+        return Err(DataError::NoRows { path: path.display().to_string() });
+    }
+    tally.finish(exp, source, split_values, marks.sha256)
+}
+
+/// The rows and columns a file holds, cheaply: Parquet's footer, or a CSV's size over the
+/// mean length of its first lines. `None` for NDJSON (not streamed) and unreadable files
+/// (loading reports why).
+pub fn estimate(path: &Path) -> Result<Option<(usize, usize)>, DataError> {
+    let Ok(csv) = is_csv(path) else { return Ok(None) };
+    if !path.is_file() {
+        return Ok(None);
+    }
+    if !csv {
+        let Ok(file) = std::fs::File::open(path) else { return Ok(None) };
+        let mut reader = ParquetReader::new(file);
+        let (Ok(rows), Ok(schema)) = (reader.num_rows(), reader.schema()) else { return Ok(None) };
+        return Ok(Some((rows, schema.len())));
+    }
+    let size = std::fs::metadata(path).map_err(io_error(path))?.len();
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    file.take(1 << 20).read_to_end(&mut head).map_err(io_error(path))?;
+    let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    let Some(header) = lines.first() else { return Ok(None) };
+    let columns = header.iter().filter(|&&b| b == b',').count() + 1;
+    let sampled = lines.len().saturating_sub(2).max(1);
+    let mean = (head.len() - header.len()) as f64 / sampled as f64;
+    Ok(Some(((size as f64 / mean.max(1.0)) as usize, columns)))
+}
+
+fn is_csv(path: &Path) -> Result<bool, DataError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "parquet" => Ok(false),
+        "ndjson" | "jsonl" => Err(DataError::Unreadable {
+            path: path.display().to_string(),
+            message: "streaming reads CSV and Parquet files, not NDJSON; convert it (for example with polars: \
+                      pl.scan_ndjson(path).sink_parquet(\"data.parquet\")) or set streaming = false"
+                .into(),
+        }),
+        _ => Ok(true),
+    }
+}
+
+fn parquet_pieces(path: &Path) -> Result<(Pieces, Vec<String>), DataError> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    let mut reader = ParquetReader::new(file);
+    let rows = reader.num_rows().map_err(unreadable(path))?;
+    let schema = reader.schema().map_err(unreadable(path))?;
+    let header = schema.iter_names().map(|n| n.to_string()).collect();
+    Ok((Pieces::Parquet { rows }, header))
+}
+
+fn csv_pieces(path: &Path, mut starts: Vec<u64>, end: u64) -> Result<(Pieces, Vec<String>), DataError> {
+    let Some(&first) = starts.first() else {
+        return Err(DataError::NoRows { path: path.display().to_string() });
+    };
+    let mut header = Vec::new();
+    std::fs::File::open(path).map_err(io_error(path))?.take(first).read_to_end(&mut header).map_err(io_error(path))?;
+    if !header.ends_with(b"\n") {
+        header.push(b'\n');
+    }
+    let frame = parse_csv(header.clone(), &[], &[]).or_else(|_| {
+        CsvReadOptions::default().into_reader_with_file_handle(std::io::Cursor::new(header.clone())).finish()
+    });
+    let names = frame.map_err(unreadable(path))?.get_column_names().iter().map(|n| n.to_string()).collect();
+    if starts.last() != Some(&end) {
+        starts.push(end);
+    }
+    starts.dedup();
+    Ok((Pieces::Csv { header, starts }, names))
+}
+
+/// Appends one batch's split values to the ones before it.
+fn join_split(all: Option<SplitColumn>, batch: Option<SplitColumn>) -> Option<SplitColumn> {
+    match (all, batch) {
+        (None, b) => b,
+        (Some(SplitColumn::TrainTest(mut a)), Some(SplitColumn::TrainTest(b))) => {
+            a.extend(b);
+            Some(SplitColumn::TrainTest(a))
+        }
+        (Some(SplitColumn::FoldIds(mut a)), Some(SplitColumn::FoldIds(b))) => {
+            a.extend(b);
+            Some(SplitColumn::FoldIds(a))
+        }
+        (a, _) => a,
+    }
+}
+
+impl Tally {
+    fn new(features: usize) -> Tally {
+        Tally {
+            target_text: None,
+            target_integer: true,
+            fractional: None,
+            text_example: None,
+            class_codes: HashMap::new(),
+            labels: Vec::new(),
+            rows_total: 0,
+            dropped_target: 0,
+            dropped_missing: 0,
+            target_sum: 0.0,
+            kept: 0,
+            features: (0..features).map(|_| FeatureTally::default()).collect(),
+        }
+    }
+
+    /// Tallies batch `i`; the first batch fixes each column's kind (numbers or text).
+    fn batch(
+        &mut self,
+        exp: &Experiment,
+        source: &mut StreamSource,
+        i: usize,
+        split: Option<&str>,
+    ) -> Result<Option<SplitColumn>, DataError> {
+        let cfg = &exp.dataset;
+        let path = source.path.clone();
+        let mut columns: Vec<String> = vec![cfg.target.clone()];
+        columns.extend(source.features.iter().map(|f| f.name.clone()));
+        columns.extend(split.map(str::to_string));
+        let (mut frame, first) = source.frame(i, &columns)?;
+        source.kept_before.push(self.kept);
+        let mut take = |name: &str| frame.drop_in_place(name).map_err(unreadable(&path));
+        let target = raw_column(&path, &take(&cfg.target)?, &cfg.missing, false, first)?;
+        let mut raws = Vec::with_capacity(source.features.len());
+        for (j, f) in source.features.iter().enumerate() {
+            let categorical = cfg.categorical.contains(&f.name) || self.features[j].text;
+            let raw = raw_column(&path, &take(&f.name)?, &cfg.missing, categorical, first)?;
+            if i == 0 && matches!(raw, RawColumn::Text(_)) {
+                self.features[j].text = true;
+            }
+            raws.push(raw);
+        }
+        if i == 0 {
+            self.target_text = Some(matches!(target, RawColumn::Text(_)));
+            source.drops = (0..raws.len())
+                .filter(|&j| exp.preprocess.rule_for(&source.features[j].name).impute == Impute::Drop)
+                .collect();
+        }
+        let keep = self.keep_rows(&target, &raws, &source.drops);
+        self.target(exp, target, &keep, first)?;
+        for (j, raw) in raws.into_iter().enumerate() {
+            self.feature(&path, j, &source.features[j].name, raw, &keep, first)?;
+        }
+        let kept: Vec<usize> = (0..keep.len()).filter(|&r| keep[r]).collect();
+        match split {
+            Some(name) => {
+                let col = take(name)?;
+                super::read_split_values(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn keep_rows(&mut self, target: &RawColumn, raws: &[RawColumn], drops: &[usize]) -> Vec<bool> {
+        let mut keep = present(target);
+        self.rows_total += keep.len();
+        self.dropped_target += keep.iter().filter(|k| !**k).count();
+        let before = keep.iter().filter(|k| **k).count();
+        for &j in drops {
+            for (k, p) in keep.iter_mut().zip(present(&raws[j])) {
+                *k &= p;
+            }
+        }
+        self.dropped_missing += before - keep.iter().filter(|k| **k).count();
+        keep
+    }
+
+    fn target(&mut self, exp: &Experiment, raw: RawColumn, keep: &[bool], first: usize) -> Result<(), DataError> {
+        let classification = self.target_text == Some(true) || exp.dataset.task == Some(Task::Classification);
+        if let RawColumn::Numeric { values, integer } = &raw {
+            self.target_integer &= *integer;
+            if self.fractional.is_none() {
+                self.fractional = values.iter().copied().find(|x| !x.is_nan() && x.fract() != 0.0);
+            }
+            if !classification {
+                self.target_sum += values.iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v).sum::<f64>();
+            }
+        }
+        if self.target_text == Some(false) && matches!(raw, RawColumn::Text(_)) && !classification {
+            let RawColumn::Text(values) = &raw else { return Ok(()) };
+            return Err(changed_type(&exp.dataset.path, &exp.dataset.target, values, first));
+        }
+        if classification {
+            for (label, _) in target_text(raw).into_iter().zip(keep).filter(|(_, k)| **k) {
+                let label = label.unwrap_or_default();
+                self.text_example.get_or_insert_with(|| label.clone());
+                let next = self.class_codes.len() as u32;
+                self.labels.push(*self.class_codes.entry(label).or_insert(next));
+            }
+        }
+        self.kept += keep.iter().filter(|k| **k).count();
+        Ok(())
+    }
+
+    fn feature(
+        &mut self,
+        path: &Path,
+        j: usize,
+        name: &str,
+        raw: RawColumn,
+        keep: &[bool],
+        first: usize,
+    ) -> Result<(), DataError> {
+        let t = &mut self.features[j];
+        let gaps = present(&raw);
+        t.present_all += gaps.iter().filter(|p| **p).count();
+        for (r, (&p, &k)) in gaps.iter().zip(keep).enumerate() {
+            if k && !p {
+                t.gaps += 1;
+                t.first_gap.get_or_insert(first + r);
+            }
+        }
+        match raw {
+            RawColumn::Numeric { values, .. } if !t.text => {
+                for (v, _) in values.iter().zip(keep).filter(|(v, k)| **k && !v.is_nan()) {
+                    t.sum += v;
+                    t.count += 1;
+                }
+            }
+            RawColumn::Numeric { values, .. } => {
+                t.levels.extend(values.iter().filter(|v| !v.is_nan()).map(|v| format_number(*v)));
+            }
+            RawColumn::Text(values) if t.text => t.levels.extend(values.into_iter().flatten()),
+            RawColumn::Text(values) => return Err(changed_type(path, name, &values, first)),
+        }
+        Ok(())
+    }
+}
+
+impl Tally {
+    /// The task, the classes and the checks `load` makes once every row is read.
+    fn finish(
+        self,
+        exp: &Experiment,
+        mut source: StreamSource,
+        split: Option<SplitColumn>,
+        sha256: String,
+    ) -> Result<Scanned, DataError> {
+        let cfg = &exp.dataset;
+        let target = cfg.target.clone();
+        let location = exp.location("dataset.target");
+        let task = match (self.target_text == Some(true), cfg.task, self.target_integer) {
+            (true, Some(Task::Regression), _) => {
+                let example = self.text_example.clone().unwrap_or_default();
+                return Err(DataError::TextTargetForRegression { location, target, example });
+            }
+            (true, _, _) | (false, Some(Task::Classification), _) => Task::Classification,
+            (false, None, true) => return Err(DataError::AmbiguousTask { location, target }),
+            (false, _, _) => Task::Regression,
+        };
+        if let (Task::Classification, Some(example), false) = (task, self.fractional, self.target_text == Some(true)) {
+            return Err(DataError::FractionalClasses { location, target, example });
+        }
+        if self.dropped_target == self.rows_total {
+            return Err(DataError::NoTarget { target });
+        }
+        for (f, t) in source.features.iter().zip(&self.features) {
+            if t.present_all == 0 {
+                return Err(DataError::AllMissing { column: f.name.clone() });
+            }
+        }
+        if self.kept == 0 {
+            return Err(DataError::AllDropped);
+        }
+        for (f, t) in source.features.iter().zip(&self.features) {
+            if let (Some(row), Impute::Error) = (t.first_gap, exp.preprocess.rule_for(&f.name).impute) {
+                return Err(DataError::Missing { column: f.name.clone(), row: row_label(&cfg.path, row) });
+            }
+        }
+        let (target_value, labels, class_counts) = match task {
+            Task::Regression => (Target::Regression(Vec::new()), None, Vec::new()),
+            Task::Classification => {
+                let (classes, labels, counts) = self.classes(&target)?;
+                source.classes = Some(classes.iter().enumerate().map(|(c, name)| (name.clone(), c)).collect());
+                (Target::Classification { labels: Vec::new(), classes }, Some(labels), counts)
+            }
+        };
+        let mut features = Vec::with_capacity(self.features.len());
+        let mut feature_means = Vec::with_capacity(self.features.len());
+        for (schema, t) in source.features.iter_mut().zip(&self.features) {
+            let name = schema.name.clone();
+            feature_means.push(if t.count > 0 { t.sum / t.count as f64 } else { 0.0 });
+            features.push(if t.text || cfg.categorical.contains(&name) {
+                let categories = sorted_categories(t.levels.iter());
+                schema.categories = Some(categories.iter().enumerate().map(|(c, l)| (l.clone(), c as u32)).collect());
+                Feature::Categorical { name, codes: Vec::new(), categories }
+            } else {
+                Feature::Numeric { name, values: Vec::new() }
+            });
+        }
+        let dataset = Dataset {
+            sha256,
+            rows_total: self.rows_total,
+            rows_dropped_target: self.dropped_target,
+            rows_dropped_missing: self.dropped_missing,
+            features,
+            target_name: target,
+            target: target_value,
+            split_column: split,
+            file_rows: Vec::new(),
+            missing_counts: self.features.iter().map(|t| t.gaps).collect(),
+            streamed: Some(super::Streamed { rows: self.kept, class_counts, bytes: source.bytes }),
+        };
+        let target_mean = if self.kept > 0 { self.target_sum / self.kept as f64 } else { 0.0 };
+        Ok(Scanned { dataset, source, labels, feature_means, target_mean })
+    }
+
+    /// The sorted classes, each kept row's index into them, and each class's rows.
+    fn classes(&self, target: &str) -> Result<(Vec<String>, Vec<u32>, Vec<usize>), DataError> {
+        let classes = sorted_categories(self.class_codes.keys());
+        if classes.len() < 2 {
+            let class = classes.first().cloned().unwrap_or_default();
+            return Err(DataError::OneClass { target: target.to_string(), class });
+        }
+        let mut sorted_index = vec![0u32; classes.len()];
+        for (label, &code) in &self.class_codes {
+            sorted_index[code as usize] = classes.iter().position(|c| c == label).unwrap_or(0) as u32;
+        }
+        let labels: Vec<u32> = self.labels.iter().map(|&c| sorted_index[c as usize]).collect();
+        let mut counts = vec![0usize; classes.len()];
+        for &l in &labels {
+            counts[l as usize] += 1;
+        }
+        Ok((classes, labels, counts))
+    }
+}

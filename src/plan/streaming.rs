@@ -1,0 +1,206 @@
+//! Streaming's side of planning: whether the data is streamed (`[dataset] streaming`,
+//! `--memory-budget`), what a streamed run cannot do (each refusal says why), and the fold
+//! blocks that stand in for index lists.
+
+use crate::config::{Experiment, Impute, Metric, SearchConfig, SplitConfig, Streaming, Task};
+use crate::data::stream::{self, StreamSource};
+use crate::data::{DataError, Dataset, Feature, Target};
+use crate::spec::ModelSpec;
+use crate::split::{fold_blocks, Fold, SplitPlan};
+use crate::trial::Trial;
+
+/// How `prepare` chooses between loading the data and streaming it.
+#[derive(Debug, Clone, Copy)]
+pub struct DataMode {
+    /// `"auto"` streams when the data would take more memory than this (bytes).
+    pub memory_budget: u64,
+    /// Set by `merge`, which replays the mode its shards ran in.
+    pub force: Option<bool>,
+}
+
+impl Default for DataMode {
+    fn default() -> Self {
+        DataMode { memory_budget: u64::MAX, force: None }
+    }
+}
+
+/// What a streamed sweep needs besides the plan's schema and fold blocks.
+pub struct StreamPlan {
+    pub source: StreamSource,
+    /// Each numeric feature's mean and the regression target's (shifts for accumulation).
+    pub feature_means: Vec<f64>,
+    pub target_mean: f64,
+    /// Why the data is streamed, for `runner check` and the report.
+    pub why: String,
+}
+
+/// Bytes a loaded run holds per value: the dataset, polars' frame while loading, and the
+/// fold matrices built from them.
+const BYTES_PER_VALUE: u64 = 8 * 3;
+
+/// Whether to stream, and why (`None`: load it).
+pub fn choose(exp: &Experiment, mode: DataMode) -> Result<Option<String>, DataError> {
+    match (mode.force, exp.dataset.streaming) {
+        (Some(true), _) => return Ok(Some("the shards were streamed".into())),
+        (Some(false), _) | (None, Streaming::Never) => return Ok(None),
+        (None, Streaming::Always) => return Ok(Some("[dataset] streaming = true".into())),
+        (None, Streaming::Auto) => {}
+    }
+    let Some((rows, columns)) = stream::estimate(&exp.dataset.path)? else { return Ok(None) };
+    let need = rows as u64 * columns as u64 * BYTES_PER_VALUE;
+    Ok((need > mode.memory_budget).then(|| {
+        format!(
+            "streaming = \"auto\": about {rows} rows × {columns} columns would take about {} in memory, over the memory budget of {}",
+            show_bytes(need),
+            show_bytes(mode.memory_budget)
+        )
+    }))
+}
+
+pub fn show_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// The kinds a streamed sweep trains, and why the others are not.
+pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
+    match spec {
+        ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_) => None,
+        ModelSpec::LinearGd(_, o) | ModelSpec::LogisticGd(_, o) if o.early_stopping => Some(
+            "early stopping holds out a random part of the training rows, which a stream cannot set aside; set early_stopping = false",
+        ),
+        ModelSpec::LinearGd(..) | ModelSpec::LogisticGd(..) => None,
+        ModelSpec::Lasso(_) | ModelSpec::ElasticNet(_) => {
+            Some("coordinate descent needs the training matrix in memory; use ridge, or streaming = false")
+        }
+        ModelSpec::LogisticRegression(_) => {
+            Some("its solvers need the training matrix in memory; use logistic_gd, or streaming = false")
+        }
+        ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
+        ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
+        ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),
+    }
+}
+
+/// Everything in the experiment a streamed run cannot do, each with its reason.
+pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[Metric]>) -> Vec<String> {
+    let mut out = Vec::new();
+    let at = |key: &str| exp.location(key);
+    match &exp.split {
+        SplitConfig::Holdout { .. } | SplitConfig::Column { .. } => {}
+        SplitConfig::KFold { repeats: 1, .. } | SplitConfig::StratifiedKFold { repeats: 1, .. } => {}
+        SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => out.push(format!(
+            "{}: repeated k-fold is not streamed (each repeat would need its own fold byte per row); use repeats = 1, or streaming = false",
+            at("split.repeats")
+        )),
+        other => out.push(format!(
+            "{}: split method `{}` is not streamed: streaming supports holdout, kfold, stratified_kfold and column",
+            at("split.method"),
+            other.method()
+        )),
+    }
+    if exp.outer.is_some() {
+        out.push(format!("{}: nested cross-validation is not streamed; use streaming = false", at("split.outer")));
+    }
+    if matches!(exp.search, SearchConfig::Halving { .. }) {
+        out.push(format!(
+            "{}: successive halving is not streamed; use method = \"grid\" or \"random\"",
+            at("search.method")
+        ));
+    }
+    if !exp.report.learning_curve.is_empty() {
+        out.push(format!("{}: learning curves are not streamed; remove learning_curve", at("report.learning_curve")));
+    }
+    for m in explicit_metrics.unwrap_or(&[]) {
+        if *m == Metric::RocAuc {
+            out.push(format!(
+                "{}: roc_auc ranks every test row's score, which a stream does not keep; use accuracy, f1 or log_loss",
+                at("report.metrics")
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for t in trials {
+        if let Some(why) = kind_refusal(&t.spec) {
+            if seen.insert(t.model.clone()) {
+                out.push(format!(
+                    "{}: model `{}` ({}) is not streamed: {why}",
+                    at(&format!("model.{}", t.model)),
+                    t.model,
+                    t.spec.kind().name()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Imputations a stream cannot fit in one pass.
+pub fn impute_problems(exp: &Experiment, dataset: &Dataset) -> Vec<String> {
+    let mut out = Vec::new();
+    for (f, &gaps) in dataset.features.iter().zip(&dataset.missing_counts) {
+        let rule = exp.preprocess.rule_for(f.name());
+        let why = match (f, rule.impute) {
+            (_, Impute::Median) => "the median needs every training value sorted; use mean, or streaming = false",
+            (_, Impute::Interpolate) => {
+                "interpolation needs the neighbouring rows in memory; use mean, or streaming = false"
+            }
+            (Feature::Numeric { .. }, Impute::Mode) => {
+                "the mode of a numeric column needs a count per distinct value; use mean, or streaming = false"
+            }
+            _ => continue,
+        };
+        if gaps > 0 {
+            out.push(format!("column `{}`: impute = \"{}\" is not streamed: {why}", f.name(), rule.impute.name()));
+        }
+    }
+    out
+}
+
+/// Default metrics a stream cannot compute are left out (roc_auc); none is the rank metric.
+pub fn streamable_defaults(metrics: &mut Vec<Metric>) {
+    metrics.retain(|m| *m != Metric::RocAuc);
+}
+
+/// The fold blocks of a streamed dataset, as a `SplitPlan` whose folds list no rows.
+pub fn plan_blocks(
+    exp: &Experiment,
+    dataset: &Dataset,
+    labels: Option<&[u32]>,
+    problems: &mut Vec<String>,
+) -> Option<SplitPlan> {
+    let classes = match (&dataset.target, labels) {
+        (Target::Classification { classes, .. }, Some(l)) => Some((l, classes.as_slice())),
+        _ => None,
+    };
+    let needs_classes =
+        matches!(exp.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
+    if needs_classes && dataset.target.task() != Task::Classification {
+        problems.push(format!(
+            "{}: stratified splits need a classification target, but `{}` is a regression target",
+            exp.location("split.method"),
+            dataset.target_name
+        ));
+        return None;
+    }
+    match fold_blocks(&exp.split, dataset.rows(), classes, dataset.split_column.as_ref(), exp.seed) {
+        Ok(blocks) => {
+            let folds = vec![Fold { train: Vec::new(), test: Vec::new() }; blocks.folds];
+            Some(SplitPlan { method: exp.split.method(), folds, blocks: Some(blocks) })
+        }
+        Err(e) => {
+            problems.push(format!("{}: {e}", exp.location("split.method")));
+            None
+        }
+    }
+}

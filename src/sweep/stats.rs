@@ -1,0 +1,65 @@
+//! Sufficient statistics of least squares over a block of rows: what the ridge shortcut
+//! and the streamed sweep accumulate, a fold's training sums being the total minus its block.
+
+use ndarray::{Array1, Array2};
+
+/// Sums over one block of rows, in coordinates shifted by the global means.
+#[derive(Debug, Clone)]
+pub struct BlockStats {
+    pub n: f64,
+    pub sx: Array1<f64>,
+    pub sy: f64,
+    pub syy: f64,
+    pub xx: Array2<f64>,
+    pub xy: Array1<f64>,
+}
+
+impl BlockStats {
+    /// The sums of rows `x` (shifted) and targets `y` (shifted).
+    pub fn from_rows(x: &Array2<f64>, y: &Array1<f64>) -> Self {
+        BlockStats {
+            n: x.nrows() as f64,
+            sx: x.sum_axis(ndarray::Axis(0)),
+            sy: y.sum(),
+            syy: y.dot(y),
+            xx: x.t().dot(x),
+            xy: x.t().dot(y),
+        }
+    }
+
+    pub fn zeros(d: usize) -> Self {
+        BlockStats { n: 0.0, sx: Array1::zeros(d), sy: 0.0, syy: 0.0, xx: Array2::zeros((d, d)), xy: Array1::zeros(d) }
+    }
+
+    pub fn add(&mut self, o: &BlockStats) {
+        self.n += o.n;
+        self.sx += &o.sx;
+        self.sy += o.sy;
+        self.syy += o.syy;
+        self.xx += &o.xx;
+        self.xy += &o.xy;
+    }
+
+    pub fn minus(&self, o: &BlockStats) -> BlockStats {
+        BlockStats {
+            n: self.n - o.n,
+            sx: &self.sx - &o.sx,
+            sy: self.sy - o.sy,
+            syy: self.syy - o.syy,
+            xx: &self.xx - &o.xx,
+            xy: &self.xy - &o.xy,
+        }
+    }
+
+    /// Sum of squared residuals of `ỹ - c0 - v·x̃` over the block.
+    pub fn sse(&self, c0: f64, v: &Array1<f64>) -> f64 {
+        self.syy - 2.0 * c0 * self.sy - 2.0 * v.dot(&self.xy)
+            + self.n * c0 * c0
+            + 2.0 * c0 * v.dot(&self.sx)
+            + v.dot(&self.xx.dot(v))
+    }
+
+    pub fn ss_tot(&self) -> f64 {
+        self.syy - self.sy * self.sy / self.n
+    }
+}

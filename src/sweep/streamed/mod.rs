@@ -1,0 +1,495 @@
+//! The streamed sweep (`[dataset] streaming`): every unit from a few passes over the file,
+//! holding one byte per row (its fold block) and sums, never the rows.
+//!
+//! 1. Sums: per fold block, the column sums every fold's preprocessing is fitted from and,
+//!    when a closed-form trial runs, the least-squares sums of the raw parts `u` (`layout`).
+//! 2. Fits: ordinary least squares and ridge from each fold's sums (`closed`), for every
+//!    alpha and fold at once; gradient descent one pass per epoch (`descent`).
+//! 3. Scores: one pass predicts every unit's rows and adds them to its metric sums (`score`).
+//!
+//! A fold's training sums are every block but its own, added in block order; within a pass
+//! batches are added in batch order: the numbers do not depend on `--jobs`.
+
+mod closed;
+mod descent;
+mod layout;
+mod score;
+
+use super::stats::BlockStats;
+use super::{failed, note_missing_metrics, ok, require_rank_metric, SweepInput, UnitFilter};
+use crate::data::stream::{Batch, StreamSource};
+use crate::data::Target;
+use crate::models::gd::{linear_setup, logistic_setup};
+use crate::models::{FitError, Fitted};
+use crate::plan::StreamPlan;
+use crate::preprocess::{apply_saved, SavedColumn};
+use crate::random::RandomState;
+use crate::spec::ModelSpec;
+use crate::split::FoldBlocks;
+use crate::trial::{unit_seed, Status, UnitRecord};
+use descent::GdUnit;
+use layout::{fit_preprocessing, BlockColumns, Layout};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use score::Tally;
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Where a pass is, for the progress bar.
+pub struct PassProgress {
+    /// From 1.
+    pub pass: usize,
+    pub what: String,
+    pub batches_done: usize,
+    pub batches: usize,
+    pub bytes: u64,
+}
+
+/// The streamed run's shared state: the source, the blocks, the layout and each fold's
+/// preprocessing once fitted.
+struct Stream<'a> {
+    input: &'a SweepInput<'a>,
+    plan: &'a StreamPlan,
+    blocks: &'a FoldBlocks,
+    /// What each unit's fold index means: the sweep's folds, or the refit's one part.
+    slots: Vec<Slot>,
+    layout: Layout,
+    stop: &'a AtomicBool,
+    passes: std::cell::Cell<usize>,
+}
+
+/// The rows a unit learns from: every block but `held_out` (its test rows), or every row;
+/// its seed is derived from `seed_fold`.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    held_out: Option<usize>,
+    seed_fold: usize,
+}
+
+/// A unit's outcome before scoring.
+type Fit = Result<Box<dyn Fitted>, FitError>;
+
+/// Runs the units `filter` selects; records come back in (trial, fold) order.
+pub fn run(
+    input: &SweepInput<'_>,
+    plan: &StreamPlan,
+    blocks: &FoldBlocks,
+    filter: &UnitFilter<'_>,
+    stop: &AtomicBool,
+    sink: &(dyn Fn(&UnitRecord) + Sync),
+) -> Vec<UnitRecord> {
+    let units: Vec<(usize, usize)> = (0..input.trials.len())
+        .flat_map(|t| (0..blocks.folds).map(move |f| (t, f)))
+        .filter(|&(t, f)| filter.wants(&input.trials[t], t, f, blocks.folds))
+        .collect();
+    if units.is_empty() {
+        return Vec::new();
+    }
+    let layout = Layout::new(input.dataset, &plan.feature_means);
+    let slots = (0..blocks.folds).map(|f| Slot { held_out: Some(f), seed_fold: f }).collect();
+    let s = Stream { input, plan, blocks, slots, layout, stop, passes: std::cell::Cell::new(0) };
+    let records = match s.fit_and_score(&units) {
+        Ok(records) => records,
+        Err(reason) => units.iter().map(|&(t, f)| failed(&input.trials[t], f, reason.clone())).collect(),
+    };
+    if stop.load(Ordering::Relaxed) {
+        return Vec::new();
+    }
+    let records: Vec<UnitRecord> =
+        records.into_iter().map(|r| note_missing_metrics(require_rank_metric(r, input.rank_by))).collect();
+    for r in &records {
+        sink(r);
+    }
+    records
+}
+
+fn is_closed_form(spec: &ModelSpec) -> bool {
+    matches!(spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_))
+}
+
+impl Stream<'_> {
+    fn source(&self) -> &StreamSource {
+        &self.plan.source
+    }
+
+    fn fit_and_score(&self, units: &[(usize, usize)]) -> Result<Vec<UnitRecord>, String> {
+        let trials = self.input.trials;
+        let gram = units.iter().any(|&(t, _)| is_closed_form(&trials[t].spec));
+        let sums = self.sums_pass(gram)?;
+        let training: Vec<Training> = self.slots.iter().map(|s| sums.training(s.held_out)).collect();
+        let preprocessing: Vec<Result<Vec<SavedColumn>, String>> = training
+            .iter()
+            .map(|t| {
+                fit_preprocessing(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
+                    .map_err(|e| e.to_string())
+            })
+            .collect();
+        let mut fits: BTreeMap<(usize, usize), Fit> = BTreeMap::new();
+        let mut gd = Vec::new();
+        for &(t, f) in units {
+            let prep = match &preprocessing[f] {
+                Ok(p) => p,
+                Err(e) => {
+                    fits.insert((t, f), Err(FitError::Solver(e.clone())));
+                    continue;
+                }
+            };
+            match self.setup(t, f, prep, &training[f]) {
+                Setup::Fitted(fit) => {
+                    fits.insert((t, f), fit);
+                }
+                Setup::Descent(unit) => gd.push(((t, f), unit)),
+            }
+        }
+        for (key, fit) in self.descend(gd, &preprocessing)? {
+            fits.insert(key, fit);
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
+        self.score(fits, &preprocessing)
+    }
+}
+
+/// Every block's sums: column sums always, least-squares sums of `u` when asked.
+struct Sums {
+    zero: BlockColumns,
+    columns: Vec<BlockColumns>,
+    gram: Option<Vec<BlockStats>>,
+    /// Rows per class in each block (classification).
+    classes: Vec<Vec<usize>>,
+}
+
+/// A fold's training sums.
+struct Training {
+    columns: BlockColumns,
+    gram: Option<BlockStats>,
+    classes: Vec<usize>,
+}
+
+impl Sums {
+    /// A part's training sums: every block but `held_out`, in block order.
+    fn training(&self, held_out: Option<usize>) -> Training {
+        let others = || (0..self.columns.len()).filter(move |&b| Some(b) != held_out);
+        let mut columns = self.zero.clone();
+        for b in others() {
+            columns.add(&self.columns[b]);
+        }
+        let gram = self.gram.as_ref().map(|g| {
+            let mut total = BlockStats::zeros(g[0].sx.len());
+            for b in others() {
+                total.add(&g[b]);
+            }
+            total
+        });
+        let mut classes = vec![0; self.classes.first().map_or(0, Vec::len)];
+        for b in others() {
+            for (n, m) in classes.iter_mut().zip(&self.classes[b]) {
+                *n += m;
+            }
+        }
+        Training { columns, gram, classes }
+    }
+}
+
+/// What a unit needs after the sums: nothing more (a closed form, fitted or failed), or
+/// passes of gradient descent.
+enum Setup {
+    Fitted(Fit),
+    Descent(Box<GdUnit>),
+}
+
+/// Rows of a batch grouped by block, and each row's block.
+struct BatchBlocks {
+    block_of: Vec<u8>,
+}
+
+impl BatchBlocks {
+    fn new(blocks: &FoldBlocks, first: usize, rows: usize) -> BatchBlocks {
+        BatchBlocks { block_of: blocks.block_of[first..first + rows].to_vec() }
+    }
+
+    fn rows_in(&self, b: usize) -> Vec<usize> {
+        (0..self.block_of.len()).filter(|&r| self.block_of[r] as usize == b).collect()
+    }
+
+    /// A slot's (test rows, training rows).
+    fn parts(&self, slot: Slot) -> (Vec<usize>, Vec<usize>) {
+        match slot.held_out {
+            Some(b) => {
+                (self.rows_in(b), (0..self.block_of.len()).filter(|&r| self.block_of[r] as usize != b).collect())
+            }
+            None => (Vec::new(), (0..self.block_of.len()).collect()),
+        }
+    }
+}
+
+/// Rows per parallel piece of a block's least-squares sums.
+const CHUNK: usize = 2048;
+
+impl Stream<'_> {
+    /// Reads the batches in `order` as pass number `pass` ("what" it is for the bar).
+    fn pass(&self, what: &str, order: &[usize], mut each: impl FnMut(usize, &Batch)) -> Result<(), String> {
+        let pass = self.passes.get() + 1;
+        self.passes.set(pass);
+        let source = self.source();
+        let (batches, bytes) = (source.batches(), source.bytes);
+        let report = |done: usize| {
+            if let Some(progress) = self.input.progress {
+                let bytes = bytes * done as u64 / batches.max(1) as u64;
+                progress(&PassProgress { pass, what: what.to_string(), batches_done: done, batches, bytes });
+            }
+        };
+        report(0);
+        let mut done = 0;
+        source.pass(order, self.stop, |i, batch| {
+            each(i, &batch);
+            done += 1;
+            report(done);
+        })
+    }
+
+    fn blocks_of(&self, i: usize, batch: &Batch) -> BatchBlocks {
+        BatchBlocks::new(self.blocks, self.source().kept_before(i), batch.rows())
+    }
+
+    /// Pass 1: every block's column sums and (with `gram`) least-squares sums.
+    fn sums_pass(&self, gram: bool) -> Result<Sums, String> {
+        let ds = self.input.dataset;
+        let n_blocks = self.blocks.folds + 1;
+        let zero = BlockColumns::zeros(ds);
+        let mut columns = vec![zero.clone(); n_blocks];
+        let mut stats = gram.then(|| vec![BlockStats::zeros(self.layout.width); n_blocks]);
+        let mut classes = vec![vec![0usize; ds.target.classes()]; n_blocks];
+        let order: Vec<usize> = (0..self.source().batches()).collect();
+        self.pass("sums", &order, |i, batch| {
+            let blocks = self.blocks_of(i, batch);
+            for (b, block_columns) in columns.iter_mut().enumerate() {
+                let rows = blocks.rows_in(b);
+                block_columns.add_rows(&batch.features, &rows, &self.plan.feature_means);
+                if let Target::Classification { labels, .. } = &batch.target {
+                    for &r in &rows {
+                        classes[b][labels[r]] += 1;
+                    }
+                }
+            }
+            if let Some(stats) = stats.as_mut() {
+                self.add_gram(batch, &blocks, stats);
+            }
+        })?;
+        Ok(Sums { zero, columns, gram: stats, classes })
+    }
+
+    /// Adds a batch's least-squares sums of `u` to each block's: pieces of `CHUNK` rows in
+    /// parallel, added in order.
+    fn add_gram(&self, batch: &Batch, blocks: &BatchBlocks, stats: &mut [BlockStats]) {
+        let u = self.layout.rows(&batch.features);
+        let Target::Regression(y) = &batch.target else { return };
+        let shift_y = self.plan.target_mean;
+        for (b, block) in stats.iter_mut().enumerate() {
+            let rows = blocks.rows_in(b);
+            let pieces: Vec<BlockStats> = rows
+                .par_chunks(CHUNK)
+                .map(|rows| {
+                    let x = u.select(ndarray::Axis(0), rows);
+                    let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
+                    BlockStats::from_rows(&x, &yc)
+                })
+                .collect();
+            for p in &pieces {
+                block.add(p);
+            }
+        }
+    }
+
+    /// A unit's fit from its fold's sums, or its gradient-descent trainer.
+    fn setup(&self, t: usize, f: usize, prep: &[SavedColumn], training: &Training) -> Setup {
+        let trial = &self.input.trials[t];
+        let slot = self.slots[f];
+        let seed = unit_seed(self.input.seed, &trial.id, slot.seed_fold);
+        let width: usize = prep.iter().map(SavedColumn::width).sum();
+        let n_train = slot.held_out.map_or(self.blocks.block_of.len(), |b| self.blocks.sizes[b].0);
+        let gram = || {
+            let stats = training.gram.as_ref().ok_or_else(|| FitError::Solver("no sums were taken".into()))?;
+            let map = self.layout.design_map(prep);
+            Ok::<_, FitError>((stats, map))
+        };
+        let shift = (&self.layout.shift, self.plan.target_mean);
+        match &trial.spec {
+            ModelSpec::LinearRegression(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
+                let g = closed::design_gram(stats, shift.0, shift.1, &map, p.fit_intercept);
+                closed::least_squares(&g, p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
+            })),
+            ModelSpec::Ridge(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
+                let g = closed::design_gram(stats, shift.0, shift.1, &map, p.fit_intercept);
+                closed::ridge(&g, p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
+            })),
+            ModelSpec::LinearGd(p, opt) => Setup::Descent(Box::new(GdUnit::new(
+                linear_setup(p, opt),
+                1,
+                crate::models::Head::Identity,
+                width,
+                n_train,
+                seed,
+            ))),
+            ModelSpec::LogisticGd(p, opt) => {
+                let present = training.classes.iter().filter(|&&n| n > 0).count();
+                if present < 2 {
+                    let name = training
+                        .classes
+                        .iter()
+                        .position(|&n| n > 0)
+                        .and_then(|c| self.input.dataset.target.class_names().get(c).cloned());
+                    return Setup::Fitted(Err(FitError::OneClass(name.unwrap_or_default())));
+                }
+                let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.target.classes());
+                Setup::Descent(Box::new(GdUnit::new(cfg, outputs, head, width, n_train, seed)))
+            }
+            other => Setup::Fitted(Err(FitError::Solver(format!("{} is not streamed", other.kind().name())))),
+        }
+    }
+}
+
+/// A trained or failed unit, keyed by (trial, fold).
+type Keyed<T> = ((usize, usize), T);
+
+impl Stream<'_> {
+    /// Each fold's design matrix of a batch, for the folds `wanted` lists.
+    fn designs(
+        &self,
+        batch: &Batch,
+        prep: &[Result<Vec<SavedColumn>, String>],
+        wanted: &[bool],
+    ) -> Vec<Option<Array2<f64>>> {
+        prep.iter()
+            .zip(wanted)
+            .map(|(p, &w)| match p {
+                Ok(p) if w => apply_saved(p, &batch.features).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Gradient descent for every unit at once: a starting-loss pass when a mini-batch
+    /// unit needs one, then one pass per epoch until every unit has stopped.
+    fn descend(
+        &self,
+        mut units: Vec<Keyed<Box<GdUnit>>>,
+        prep: &[Result<Vec<SavedColumn>, String>],
+    ) -> Result<Vec<Keyed<Fit>>, String> {
+        let batches = self.source().batches();
+        let in_order: Vec<usize> = (0..batches).collect();
+        if units.iter().any(|(_, u)| u.needs_start_loss()) {
+            self.pass("starting loss", &in_order, |i, batch| {
+                self.feed(i, batch, prep, &mut units, |u, x, y, rows| {
+                    if u.needs_start_loss() {
+                        u.add_start_loss(x, y, rows)
+                    }
+                })
+            })?;
+            units.iter_mut().filter(|(_, u)| u.needs_start_loss()).for_each(|(_, u)| u.finish_start_loss());
+        }
+        let mut epoch = 1;
+        while units.iter().any(|(_, u)| !u.done()) && !self.stop.load(Ordering::Relaxed) {
+            let order = if units.iter().all(|(_, u)| u.full_batch()) {
+                in_order.clone()
+            } else {
+                RandomState::new(unit_seed(self.input.seed, "(batch order)", epoch)).permutation(batches)
+            };
+            self.pass(&format!("epoch {epoch}"), &order, |i, batch| {
+                self.feed(i, batch, prep, &mut units, |u, x, y, rows| u.add_batch(x, y, rows))
+            })?;
+            units.iter_mut().for_each(|(_, u)| u.end_epoch());
+            epoch += 1;
+        }
+        Ok(units.into_iter().map(|(key, u)| (key, u.into_model().map(|m| Box::new(m) as Box<dyn Fitted>))).collect())
+    }
+
+    /// Hands a batch's training rows of each unit's fold to `step`, units in parallel (a
+    /// unit whose trainer panics fails alone).
+    fn feed(
+        &self,
+        i: usize,
+        batch: &Batch,
+        prep: &[Result<Vec<SavedColumn>, String>],
+        units: &mut [Keyed<Box<GdUnit>>],
+        step: impl Fn(&mut GdUnit, &Array2<f64>, &[f64], &[usize]) + Sync,
+    ) {
+        let blocks = self.blocks_of(i, batch);
+        let mut wanted = vec![false; self.slots.len()];
+        units.iter().filter(|(_, u)| !u.done()).for_each(|((_, f), _)| wanted[*f] = true);
+        let x = self.designs(batch, prep, &wanted);
+        let y: Vec<f64> = match &batch.target {
+            Target::Regression(y) => y.clone(),
+            Target::Classification { labels, .. } => labels.iter().map(|&c| c as f64).collect(),
+        };
+        let train: Vec<Vec<usize>> =
+            self.slots.iter().zip(&wanted).map(|(&s, &w)| if w { blocks.parts(s).1 } else { Vec::new() }).collect();
+        units.par_iter_mut().filter(|(_, u)| !u.done()).for_each(|((_, f), u)| {
+            let Some(x) = &x[*f] else { return };
+            if catch_unwind(AssertUnwindSafe(|| step(u, x, &y, &train[*f]))).is_err() {
+                u.fail(FitError::Solver("internal error in the trainer".into()));
+            }
+        });
+    }
+
+    /// The scoring pass: every fitted unit predicts its fold's rows; both sides are added
+    /// to its metric sums. Then each unit's record.
+    fn score(
+        &self,
+        fits: BTreeMap<(usize, usize), Fit>,
+        prep: &[Result<Vec<SavedColumn>, String>],
+    ) -> Result<Vec<UnitRecord>, String> {
+        let ds = self.input.dataset;
+        let new_tally = || Tally::new(ds.target.classes(), self.plan.target_mean);
+        let mut scored: Vec<(&(usize, usize), &Box<dyn Fitted>, Tally, Tally)> = fits
+            .iter()
+            .filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_tally(), new_tally())))
+            .collect();
+        let mut wanted = vec![false; self.slots.len()];
+        scored.iter().for_each(|((_, f), ..)| wanted[*f] = true);
+        let order: Vec<usize> = (0..self.source().batches()).collect();
+        self.pass("scores", &order, |i, batch| {
+            let blocks = self.blocks_of(i, batch);
+            let x = self.designs(batch, prep, &wanted);
+            let rows: Vec<(Vec<usize>, Vec<usize>)> = self
+                .slots
+                .iter()
+                .zip(&wanted)
+                .map(|(&s, &w)| if w { blocks.parts(s) } else { Default::default() })
+                .collect();
+            scored.par_iter_mut().for_each(|((_, f), model, test, train)| {
+                let Some(x) = &x[*f] else { return };
+                let prediction = model.predict(x);
+                test.add(&batch.target, &prediction, &rows[*f].0);
+                train.add(&batch.target, &prediction, &rows[*f].1);
+            });
+        })?;
+        let mut tallies: BTreeMap<(usize, usize), (Tally, Tally)> =
+            scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
+        let names = crate::preprocess::feature_names(ds, self.input.preprocess.drop_first);
+        Ok(fits
+            .into_iter()
+            .map(|((t, f), fit)| {
+                let trial = &self.input.trials[t];
+                match (fit, tallies.remove(&(t, f))) {
+                    (Ok(model), Some((test, train))) => UnitRecord {
+                        test: test.values(self.input.metrics),
+                        train: train.values(self.input.metrics),
+                        coefficients: model.coefficients().map(Into::into),
+                        confusion: test.confusion(),
+                        loss_curve: model.loss_curve(),
+                        notes: model.notes().iter().map(|n| n.describe(&names)).collect(),
+                        ..ok(trial, f)
+                    },
+                    (Err(e @ FitError::Diverged { .. }), _) => {
+                        UnitRecord { status: Status::Diverged, ..failed(trial, f, e.to_string()) }
+                    }
+                    (Err(e), _) => failed(trial, f, e.to_string()),
+                    (Ok(_), None) => failed(trial, f, "the unit was not scored".into()),
+                }
+            })
+            .collect())
+    }
+}
