@@ -139,6 +139,9 @@ pub struct RunArgs {
     /// memory than this (e.g. 512M, 4G; default: half of this machine's memory).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_budget: Option<u64>,
+    /// Rows per streamed batch (for tests of many small batches).
+    #[arg(long, hide = true)]
+    pub batch_rows: Option<usize>,
 }
 
 /// A size in bytes: a number with an optional K, M, G or T suffix (powers of 1024; `B`,

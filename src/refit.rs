@@ -14,7 +14,7 @@ use crate::models::{self, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::{fit_saved, prepare_fold, SavedColumn};
 use crate::split::Fold;
-use crate::sweep::metric_value;
+use crate::sweep::{metric_value, SweepInput};
 use crate::trial::{unit_seed, Trial};
 
 /// The refitted best trial.
@@ -38,22 +38,44 @@ pub struct RefitFailure {
     pub reason: String,
 }
 
-/// The rows the refit learns from and is tested on, and the fold its seed is derived from.
-fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
-    let single_fold = match plan.split.method {
+/// Whether the refit learns from the (only) fold's training part, not every row.
+fn single_fold(plan: &RunPlan) -> bool {
+    match plan.split.method {
         SplitMethod::Holdout | SplitMethod::None => true,
         SplitMethod::Column => matches!(plan.dataset.split_column, Some(SplitColumn::TrainTest(_))),
         SplitMethod::Kfold | SplitMethod::StratifiedKfold | SplitMethod::GroupKfold | SplitMethod::Timeseries => false,
-    };
+    }
+}
+
+/// The rows the refit learns from and is tested on, and the fold its seed is derived from.
+fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
     match plan.split.folds.first() {
-        Some(fold) if single_fold => (fold.clone(), 0),
+        Some(fold) if single_fold(plan) => (fold.clone(), 0),
         _ => (Fold { train: (0..plan.dataset.rows()).collect(), test: Vec::new() }, plan.split.folds.len()),
     }
 }
 
 /// Fits `trial` on the refit rows. An error says why it could not be fitted.
 pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Refit, RefitFailure> {
-    refit_rows(plan, trial).map_err(|reason| RefitFailure { trial: trial.id.clone(), reason })
+    let refitted = if plan.stream.is_some() { refit_streamed(plan, trial) } else { refit_rows(plan, trial) };
+    refitted.map_err(|reason| RefitFailure { trial: trial.id.clone(), reason })
+}
+
+/// The refit over a stream: the same rows and seed as `refit_rows` chooses.
+fn refit_streamed(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
+    let (Some(stream), Some(blocks)) = (&plan.stream, &plan.split.blocks) else {
+        return Err("the stream's fold blocks are missing".into());
+    };
+    let t = plan.trials.iter().position(|x| x.id == trial.id).ok_or("the trial is not in the plan")?;
+    let (held_out, seed_fold) = if single_fold(plan) { (Some(0), 0) } else { (None, blocks.folds) };
+    let r = crate::sweep::refit_streamed(&SweepInput::of(plan), stream, blocks, t, held_out, seed_fold)?;
+    let state = r.model.state().ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
+    let test = match r.test {
+        Some(values) => plan.metrics.iter().map(|&m| (m, values.get(&m).copied().flatten())).collect(),
+        None => Vec::new(),
+    };
+    let training_part_only = held_out.is_some();
+    Ok(Refit { trial: trial.id.clone(), rows: r.rows, training_part_only, preprocessing: r.preprocessing, state, test })
 }
 
 fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {

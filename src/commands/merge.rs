@@ -38,7 +38,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let mode = plan::DataMode { memory_budget: u64::MAX, force: Some(experiment.streamed) };
+    let mode = plan::DataMode { force: Some(experiment.streamed), ..plan::DataMode::default() };
     let plan = match plan::prepare_with(std::path::Path::new(&experiment.file), &experiment.overrides, mode) {
         Ok(p) => p,
         Err(e) => {

@@ -36,9 +36,10 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How plans choose between loading and streaming: `--memory-budget`, else half of this
 /// machine's memory.
-fn data_mode(memory_budget: Option<u64>) -> plan::DataMode {
+fn data_mode(memory_budget: Option<u64>, batch_rows: Option<usize>) -> plan::DataMode {
     let budget = memory_budget.unwrap_or_else(|| physical_memory().map_or(u64::MAX, |m| m / 2));
-    plan::DataMode { memory_budget: budget, force: None }
+    let default = plan::DataMode::default();
+    plan::DataMode { memory_budget: budget, batch_rows: batch_rows.unwrap_or(default.batch_rows), ..default }
 }
 
 fn physical_memory() -> Option<u64> {
@@ -88,13 +89,16 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     }
     let best = report::best_trial(&trials, plan.rank_by).and_then(|b| plan.trials.iter().find(|t| t.id == b.trial));
     let settings = &plan.experiment.report;
+    // A stream keeps no rows to re-score or to list predictions of.
+    let in_memory = plan.stream.is_none();
     let explanation = best
-        .filter(|_| settings.permutation_importance)
+        .filter(|_| settings.permutation_importance && in_memory)
         .and_then(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
     // The best trial's predictions come with its explanation when there is one.
     let predictions = match (settings.predictions, &explanation) {
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
-        _ => out_of_fold(plan, &trials, records),
+        _ if in_memory => out_of_fold(plan, &trials, records),
+        _ => Vec::new(),
     };
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));

@@ -23,7 +23,7 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(plans) = prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget)) else {
+    let Some(plans) = prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows)) else {
         return EXIT_USAGE;
     };
     if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {

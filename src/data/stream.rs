@@ -1,5 +1,5 @@
 //! Streaming (`[dataset] streaming`): the dataset read in batches of rows, never whole.
-//! Parquet is read in slices of `BATCH_ROWS` rows (polars decodes only the row groups a
+//! Parquet is read in slices of `BATCH_ROWS` rows (by default) (polars decodes only the row groups a
 //! slice touches); a CSV in runs of whole records, found by the shape check's pass, each
 //! parsed by polars with the header in front. Every batch goes through the same cell
 //! conversion as a loaded file, so values, gaps and errors (named by file row) are the same.
@@ -18,8 +18,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// Rows per batch: large enough for polars and the matrix products, small enough that a
-/// batch of a few hundred columns stays in tens of MiB.
+/// Rows per batch by default: large enough for polars and the matrix products, small
+/// enough that a batch of a few hundred columns stays in tens of MiB.
 pub const BATCH_ROWS: usize = 1 << 16;
 
 /// Where each batch's rows are in the file.
@@ -48,6 +48,7 @@ pub struct StreamSource {
     pieces: Pieces,
     /// Bytes in the file, for the progress bar's rate.
     pub bytes: u64,
+    batch_rows: usize,
     target: String,
     features: Vec<FeatureSchema>,
     /// Classification: each label's class index.
@@ -138,7 +139,7 @@ impl StreamSource {
 
     pub fn batches(&self) -> usize {
         match &self.pieces {
-            Pieces::Parquet { rows } => rows.div_ceil(BATCH_ROWS),
+            Pieces::Parquet { rows } => rows.div_ceil(self.batch_rows),
             Pieces::Csv { starts, .. } => starts.len().saturating_sub(1),
         }
     }
@@ -148,8 +149,8 @@ impl StreamSource {
         let path = &self.path;
         match &self.pieces {
             Pieces::Parquet { rows } => {
-                let start = i * BATCH_ROWS;
-                let len = BATCH_ROWS.min(rows - start);
+                let start = i * self.batch_rows;
+                let len = self.batch_rows.min(rows - start);
                 let file = std::fs::File::open(path).map_err(io_error(path))?;
                 let frame = ParquetReader::new(file)
                     .with_columns(Some(columns.to_vec()))
@@ -165,7 +166,7 @@ impl StreamSource {
                 file.seek(SeekFrom::Start(from)).map_err(io_error(path))?;
                 file.take(to - from).read_to_end(&mut bytes).map_err(io_error(path))?;
                 let frame = parse_csv(bytes, &self.missing, columns).map_err(unreadable(path))?;
-                Ok((frame, i * BATCH_ROWS))
+                Ok((frame, i * self.batch_rows))
             }
         }
     }
@@ -298,12 +299,13 @@ struct Tally {
 
 /// The first pass over a file to stream: checks it as `load` does, and returns its schema,
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
-pub fn scan(exp: &Experiment) -> Result<Scanned, DataError> {
+pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
+    let batch_rows = batch_rows.max(1);
     let cfg = &exp.dataset;
     let path = &cfg.path;
     super::check_path(path, &|| exp.location("dataset.path"))?;
     let csv = is_csv(path)?;
-    let marks = scan_file_marking(path, csv.then_some(BATCH_ROWS)).map_err(io_error(path))?;
+    let marks = scan_file_marking(path, csv.then_some(batch_rows)).map_err(io_error(path))?;
     if let Some(problem) = marks.problem {
         return Err(DataError::Malformed { path: path.display().to_string(), problem });
     }
@@ -319,6 +321,7 @@ pub fn scan(exp: &Experiment) -> Result<Scanned, DataError> {
         missing: cfg.missing.clone(),
         pieces,
         bytes,
+        batch_rows,
         target: cfg.target.clone(),
         features: chosen.features.iter().map(|f| FeatureSchema { name: f.clone(), categories: None }).collect(),
         classes: None,

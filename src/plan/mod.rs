@@ -158,7 +158,7 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
-        Some(why) => prepare_streamed(experiment, trials, why),
+        Some(why) => prepare_streamed(experiment, trials, why, mode.batch_rows),
         None => {
             let dataset = data::load(&experiment).map_err(PlanError::Data)?;
             prepare_loaded(experiment, trials, dataset)
@@ -198,9 +198,14 @@ fn prepare_loaded(experiment: Experiment, trials: Vec<Trial>, dataset: Dataset) 
 
 /// The plan of a streamed run: the scan's schema and counts, fold blocks instead of index
 /// lists, and every refusal of what a stream cannot do.
-fn prepare_streamed(experiment: Experiment, trials: Vec<Trial>, why: String) -> Result<RunPlan, PlanError> {
+fn prepare_streamed(
+    experiment: Experiment,
+    trials: Vec<Trial>,
+    why: String,
+    batch_rows: usize,
+) -> Result<RunPlan, PlanError> {
     let mut problems = streaming::problems(&experiment, &trials, experiment.report.metrics.as_deref());
-    let scanned = data::stream::scan(&experiment).map_err(PlanError::Data)?;
+    let scanned = data::stream::scan(&experiment, batch_rows).map_err(PlanError::Data)?;
     let mut dataset = scanned.dataset;
     problems.extend(model_task_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
@@ -214,8 +219,11 @@ fn prepare_streamed(experiment: Experiment, trials: Vec<Trial>, why: String) -> 
         return Err(PlanError::Checks(problems));
     };
     check_size(&experiment, split.folds.len())?;
-    // The split is planned: the per-row split values are not needed any more.
-    dataset.split_column = None;
+    // The split is planned: fold ids per row (8 bytes each) are not needed any more; a
+    // train/test column (1 byte each) tells the refit which rows it learns from.
+    if matches!(dataset.split_column, Some(data::SplitColumn::FoldIds(_))) {
+        dataset.split_column = None;
+    }
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut warnings = wide_one_hot_warnings(&dataset);
     if experiment.report.permutation_importance {

@@ -16,11 +16,13 @@ pub struct DataMode {
     pub memory_budget: u64,
     /// Set by `merge`, which replays the mode its shards ran in.
     pub force: Option<bool>,
+    /// Rows per streamed batch (the default, except in tests of many small batches).
+    pub batch_rows: usize,
 }
 
 impl Default for DataMode {
     fn default() -> Self {
-        DataMode { memory_budget: u64::MAX, force: None }
+        DataMode { memory_budget: u64::MAX, force: None, batch_rows: stream::BATCH_ROWS }
     }
 }
 

@@ -6,7 +6,7 @@ mod ridge_path;
 mod stats;
 mod streamed;
 
-pub use streamed::PassProgress;
+pub use streamed::{refit as refit_streamed, PassProgress, Refitted};
 
 use crate::config::{Metric, PreprocessConfig};
 use crate::data::Dataset;

@@ -67,6 +67,9 @@ struct Slot {
     seed_fold: usize,
 }
 
+/// A slot's fitted preprocessing, or why it could not be fitted.
+type Prep = Result<Vec<SavedColumn>, String>;
+
 /// A unit's outcome before scoring.
 type Fit = Result<Box<dyn Fitted>, FitError>;
 
@@ -104,6 +107,43 @@ pub fn run(
     records
 }
 
+/// The best trial fitted once more over the stream, with its preprocessing.
+pub struct Refitted {
+    pub preprocessing: Vec<SavedColumn>,
+    pub model: Box<dyn Fitted>,
+    /// Rows it learned from.
+    pub rows: usize,
+    /// Its test metrics when it held rows out (a holdout's test part).
+    pub test: Option<BTreeMap<crate::config::Metric, Option<f64>>>,
+}
+
+/// Fits trial `t` on every block but `held_out` (all rows when `None`), its seed from
+/// `seed_fold`: the streamed refit.
+pub fn refit(
+    input: &SweepInput<'_>,
+    plan: &StreamPlan,
+    blocks: &FoldBlocks,
+    t: usize,
+    held_out: Option<usize>,
+    seed_fold: usize,
+) -> Result<Refitted, String> {
+    let stop = AtomicBool::new(false);
+    let layout = Layout::new(input.dataset, &plan.feature_means);
+    let slots = vec![Slot { held_out, seed_fold }];
+    let s = Stream { input, plan, blocks, slots, layout, stop: &stop, passes: std::cell::Cell::new(0) };
+    let (mut fits, mut prep) = s.fit(&[(t, 0)])?;
+    let preprocessing = prep.remove(0)?;
+    let model = fits.remove(&(t, 0)).ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
+    let rows = held_out.map_or(blocks.block_of.len(), |b| blocks.sizes[b].0);
+    let fits = BTreeMap::from([((t, 0), Ok(model))]);
+    let test = match held_out {
+        Some(_) => s.score(&fits, &[Ok(preprocessing.clone())])?.into_iter().next().map(|r| r.test),
+        None => None,
+    };
+    let model = fits.into_values().next().ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
+    Ok(Refitted { preprocessing, model, rows, test })
+}
+
 fn is_closed_form(spec: &ModelSpec) -> bool {
     matches!(spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_))
 }
@@ -114,11 +154,21 @@ impl Stream<'_> {
     }
 
     fn fit_and_score(&self, units: &[(usize, usize)]) -> Result<Vec<UnitRecord>, String> {
+        let (fits, preprocessing) = self.fit(units)?;
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
+        self.score(&fits, &preprocessing)
+    }
+
+    /// Every unit's fit, and each slot's preprocessing.
+    #[allow(clippy::type_complexity)]
+    fn fit(&self, units: &[(usize, usize)]) -> Result<(BTreeMap<(usize, usize), Fit>, Vec<Prep>), String> {
         let trials = self.input.trials;
         let gram = units.iter().any(|&(t, _)| is_closed_form(&trials[t].spec));
         let sums = self.sums_pass(gram)?;
         let training: Vec<Training> = self.slots.iter().map(|s| sums.training(s.held_out)).collect();
-        let preprocessing: Vec<Result<Vec<SavedColumn>, String>> = training
+        let preprocessing: Vec<Prep> = training
             .iter()
             .map(|t| {
                 fit_preprocessing(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
@@ -145,10 +195,7 @@ impl Stream<'_> {
         for (key, fit) in self.descend(gd, &preprocessing)? {
             fits.insert(key, fit);
         }
-        if self.stop.load(Ordering::Relaxed) {
-            return Ok(Vec::new());
-        }
-        self.score(fits, &preprocessing)
+        Ok((fits, preprocessing))
     }
 }
 
@@ -356,12 +403,7 @@ type Keyed<T> = ((usize, usize), T);
 
 impl Stream<'_> {
     /// Each fold's design matrix of a batch, for the folds `wanted` lists.
-    fn designs(
-        &self,
-        batch: &Batch,
-        prep: &[Result<Vec<SavedColumn>, String>],
-        wanted: &[bool],
-    ) -> Vec<Option<Array2<f64>>> {
+    fn designs(&self, batch: &Batch, prep: &[Prep], wanted: &[bool]) -> Vec<Option<Array2<f64>>> {
         prep.iter()
             .zip(wanted)
             .map(|(p, &w)| match p {
@@ -373,11 +415,7 @@ impl Stream<'_> {
 
     /// Gradient descent for every unit at once: a starting-loss pass when a mini-batch
     /// unit needs one, then one pass per epoch until every unit has stopped.
-    fn descend(
-        &self,
-        mut units: Vec<Keyed<Box<GdUnit>>>,
-        prep: &[Result<Vec<SavedColumn>, String>],
-    ) -> Result<Vec<Keyed<Fit>>, String> {
+    fn descend(&self, mut units: Vec<Keyed<Box<GdUnit>>>, prep: &[Prep]) -> Result<Vec<Keyed<Fit>>, String> {
         let batches = self.source().batches();
         let in_order: Vec<usize> = (0..batches).collect();
         if units.iter().any(|(_, u)| u.needs_start_loss()) {
@@ -412,7 +450,7 @@ impl Stream<'_> {
         &self,
         i: usize,
         batch: &Batch,
-        prep: &[Result<Vec<SavedColumn>, String>],
+        prep: &[Prep],
         units: &mut [Keyed<Box<GdUnit>>],
         step: impl Fn(&mut GdUnit, &Array2<f64>, &[f64], &[usize]) + Sync,
     ) {
@@ -436,11 +474,7 @@ impl Stream<'_> {
 
     /// The scoring pass: every fitted unit predicts its fold's rows; both sides are added
     /// to its metric sums. Then each unit's record.
-    fn score(
-        &self,
-        fits: BTreeMap<(usize, usize), Fit>,
-        prep: &[Result<Vec<SavedColumn>, String>],
-    ) -> Result<Vec<UnitRecord>, String> {
+    fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
         let ds = self.input.dataset;
         let new_tally = || Tally::new(ds.target.classes(), self.plan.target_mean);
         let mut scored: Vec<(&(usize, usize), &Box<dyn Fitted>, Tally, Tally)> = fits
@@ -470,8 +504,8 @@ impl Stream<'_> {
             scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
         let names = crate::preprocess::feature_names(ds, self.input.preprocess.drop_first);
         Ok(fits
-            .into_iter()
-            .map(|((t, f), fit)| {
+            .iter()
+            .map(|(&(t, f), fit)| {
                 let trial = &self.input.trials[t];
                 match (fit, tallies.remove(&(t, f))) {
                     (Ok(model), Some((test, train))) => UnitRecord {
