@@ -178,7 +178,7 @@ impl StreamSource {
         let (mut frame, first) = self.frame(i, &columns)?;
         let path = &self.path;
         let mut take = |name: &str| frame.drop_in_place(name).map_err(unreadable(path));
-        let target = raw_column(path, &take(&self.target)?, &self.missing, false, first)?;
+        let target = numeric_if_empty(raw_column(path, &take(&self.target)?, &self.missing, false, first)?);
         let mut keep: Vec<bool> = present(&target);
         let mut features = Vec::with_capacity(self.features.len());
         for f in &self.features {
@@ -200,7 +200,7 @@ impl StreamSource {
 
     fn encode(&self, f: &FeatureSchema, raw: RawColumn, first: usize) -> Result<Feature, DataError> {
         let name = f.name.clone();
-        match (raw, &f.categories) {
+        match (numeric_if_empty(raw), &f.categories) {
             (RawColumn::Numeric { values, .. }, None) => Ok(Feature::Numeric { name, values }),
             (RawColumn::Text(values), Some(levels)) => {
                 let codes = values.iter().map(|v| v.as_ref().and_then(|v| levels.get(v).copied())).collect();
@@ -247,6 +247,17 @@ fn parse_csv(bytes: Vec<u8>, missing: &[String], columns: &[String]) -> PolarsRe
         .finish()
 }
 
+/// A batch whose column has no value at all comes back as text from polars; it is a
+/// numeric column's batch of gaps as much as a text column's.
+fn numeric_if_empty(raw: RawColumn) -> RawColumn {
+    match raw {
+        RawColumn::Text(values) if values.iter().all(Option::is_none) => {
+            RawColumn::Numeric { values: vec![f64::NAN; values.len()], integer: true }
+        }
+        raw => raw,
+    }
+}
+
 fn present(raw: &RawColumn) -> Vec<bool> {
     match raw {
         RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
@@ -271,6 +282,8 @@ fn changed_type(path: &Path, name: &str, values: &[Option<String>], first: usize
 /// What the scan learns of one feature.
 #[derive(Default)]
 struct FeatureTally {
+    /// Set by the first batch with a value in the column: whether it holds text.
+    decided: bool,
     text: bool,
     levels: BTreeSet<String>,
     present_all: usize,
@@ -460,18 +473,22 @@ impl Tally {
         let (mut frame, first) = source.frame(i, &columns)?;
         source.kept_before.push(self.kept);
         let mut take = |name: &str| frame.drop_in_place(name).map_err(unreadable(&path));
-        let target = raw_column(&path, &take(&cfg.target)?, &cfg.missing, false, first)?;
+        let target = numeric_if_empty(raw_column(&path, &take(&cfg.target)?, &cfg.missing, false, first)?);
         let mut raws = Vec::with_capacity(source.features.len());
         for (j, f) in source.features.iter().enumerate() {
             let categorical = cfg.categorical.contains(&f.name) || self.features[j].text;
-            let raw = raw_column(&path, &take(&f.name)?, &cfg.missing, categorical, first)?;
-            if i == 0 && matches!(raw, RawColumn::Text(_)) {
-                self.features[j].text = true;
+            let raw = numeric_if_empty(raw_column(&path, &take(&f.name)?, &cfg.missing, categorical, first)?);
+            let t = &mut self.features[j];
+            if !t.decided && present(&raw).contains(&true) {
+                t.decided = true;
+                t.text = matches!(raw, RawColumn::Text(_));
             }
             raws.push(raw);
         }
-        if i == 0 {
+        if self.target_text.is_none() && present(&target).contains(&true) {
             self.target_text = Some(matches!(target, RawColumn::Text(_)));
+        }
+        if i == 0 {
             source.drops = (0..raws.len())
                 .filter(|&j| exp.preprocess.rule_for(&source.features[j].name).impute == Impute::Drop)
                 .collect();

@@ -49,35 +49,25 @@ pub fn ridge(gram: &CenteredGram, alpha: f64) -> Result<LinearModel, FitError> {
     })
 }
 
-/// The minimum-norm least-squares solution from `XᵀX`, `Xᵀy`. Columns are first scaled to a
-/// unit diagonal (so the eigenvalues are accurate whatever the columns' units); a direction
-/// whose eigenvalue is below `rcond²` of the largest counts as dependent (`rcond` bounds
-/// singular values, as lstsq's `cond`), and the solution is projected off the dependent
-/// directions, so it has the least norm in the original units.
+/// The minimum-norm least-squares solution from `XᵀX`, `Xᵀy`: the eigenvectors of `XᵀX`
+/// (its singular vectors, by the same QR and one-sided Jacobi as the in-memory SVD) whose
+/// eigenvalue exceeds `rcond²` of the largest, the in-memory rule on singular values
+/// (`rcond` as lstsq's `cond`; at least 1e-7, below which `XᵀX` cannot tell a small
+/// eigenvalue from rounding).
 pub fn least_squares(gram: &CenteredGram, rcond: f64) -> Result<LinearModel, FitError> {
     let p = gram.xtx.nrows();
-    let d: Array1<f64> =
-        (0..p).map(|j| gram.xtx[[j, j]].max(0.0).sqrt()).map(|v| if v > 0.0 { v } else { 1.0 }).collect();
-    let k = Array2::from_shape_fn((p, p), |(i, j)| gram.xtx[[i, j]] / (d[i] * d[j]));
-    let b: Array1<f64> = (0..p).map(|j| gram.xty[j] / d[j]).collect();
     if p == 0 || gram.xtx.iter().all(|&v| v == 0.0) {
         return Ok(LinearModel { weights: Array1::zeros(p), intercept: gram.y_mean, notes: Vec::new() });
     }
-    let e = svd(&k).ok_or_else(|| FitError::Singular("the eigenvalues of XᵀX failed".into()))?;
-    let cut = rcond.max(1e-6).powi(2) * e.s[0];
+    let e = svd(&gram.xtx).ok_or_else(|| FitError::Singular("the eigenvalues of XᵀX failed".into()))?;
+    let cut = rcond.max(1e-7).powi(2) * e.s[0];
     let rank = e.s.iter().filter(|&&l| l > cut).count();
-    let scaled = e.solve(&b, |l| if l > cut { 1.0 / l } else { 0.0 });
-    let mut w = &scaled / &d;
-    let mut notes = Vec::new();
-    if rank < p {
-        // Dependent directions in the original units: D⁻¹·v for each dropped eigenvector.
-        let null = Array2::from_shape_fn((p, p - rank), |(j, c)| e.vt[[rank + c, j]] / d[j]);
-        if let Some(q) = svd(&null) {
-            let basis = q.u.slice(ndarray::s![.., ..q.s.iter().filter(|&&s| s > 1e-12 * q.s[0]).count()]).to_owned();
-            w = &w - &basis.dot(&basis.t().dot(&w));
-        }
-        notes.push(FitNote::RankDeficient { rank, columns: p, dependent: e.dependent_columns(rank) });
-    }
+    let w = e.solve(&gram.xty, |l| if l > cut { 1.0 / l } else { 0.0 });
+    let notes = if rank < p {
+        vec![FitNote::RankDeficient { rank, columns: p, dependent: e.dependent_columns(rank) }]
+    } else {
+        Vec::new()
+    };
     let intercept = gram.y_mean - gram.x_mean.dot(&w);
     Ok(LinearModel { weights: w, intercept, notes })
 }
