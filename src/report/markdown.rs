@@ -139,6 +139,9 @@ fn dataset(s: &mut String, r: &Report) -> Result {
         d.rows_dropped, d.rows_dropped_missing_target, d.rows_dropped_missing_features
     )?;
     writeln!(s, "| feature columns | {} → {} model inputs |", d.columns.len(), d.features.len())?;
+    if let Some(why) = &d.streamed {
+        writeln!(s, "| read | streamed from disk ({}) |", md_escape(why))?;
+    }
     writeln!(s)?;
     let with_missing: Vec<_> = d.columns.iter().filter(|c| c.missing > 0).collect();
     if !with_missing.is_empty() {

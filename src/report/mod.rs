@@ -185,6 +185,9 @@ pub struct DatasetInfo {
     /// (scale 1), as scikit-learn's scalers do.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constant_columns: Vec<String>,
+    /// Set when the file was streamed from disk: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streamed: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,6 +358,7 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
         columns,
         classes,
         constant_columns: crate::preprocess::constant_columns(ds, &plan.split.folds),
+        streamed: plan.stream.as_ref().map(|s| s.why.clone()),
     }
 }
 

@@ -18,4 +18,5 @@ mod selection;
 mod shortcuts;
 mod sklearn;
 mod splits;
+mod streaming;
 mod sweep;

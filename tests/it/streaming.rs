@@ -1,0 +1,359 @@
+//! Streaming (issue #16): a streamed run gives the loaded run's numbers for every kind and
+//! split it supports, on CSV and Parquet in many small batches; `auto` streams over the
+//! memory budget; what a stream cannot do is refused before training; streamed runs are
+//! deterministic across --jobs, resume and shards; a streamed refit predicts as the loaded one.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn dataset(name: &str) -> PathBuf {
+    root().join("datasets").join(name)
+}
+
+fn experiment(data: &Path, target: &str, body: &str) -> String {
+    format!(
+        "name = \"s\"\nseed = 11\n[dataset]\npath = {:?}\ntarget = \"{target}\"\n{body}\n[report]\npermutation_importance = false\n",
+        data.display().to_string()
+    )
+}
+
+/// Every (trial, side, metric, fold) value and every coefficient of a report, flattened.
+fn numbers(report: &Value) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for t in report["trials"].as_array().unwrap() {
+        let id = t["id"].as_str().unwrap();
+        for side in ["test", "train"] {
+            for (m, v) in t[side].as_object().unwrap() {
+                for (k, x) in v["folds"].as_array().unwrap().iter().enumerate() {
+                    out.push((format!("{id} {side} {m} fold {k}"), x.as_f64().unwrap_or(f64::NAN)));
+                }
+            }
+        }
+        if let Some(c) = t.get("coefficients").filter(|c| !c.is_null()) {
+            let text = c.to_string();
+            let values = text.split(|ch: char| !(ch.is_ascii_digit() || "-+.eE".contains(ch)));
+            for (k, v) in values.filter_map(|v| v.parse::<f64>().ok()).enumerate() {
+                out.push((format!("{id} coefficient {k}"), v));
+            }
+        }
+    }
+    out
+}
+
+/// Runs `toml` loaded and streamed (in batches of `batch` rows); every number must agree.
+fn assert_streamed_equals_loaded(toml: &str, batch: usize, rel: f64) {
+    let dir = scratch(&[("e.toml", toml)]);
+    let file = dir.path().join("e.toml");
+    let loaded = run_ok(&file, dir.path(), "loaded", &["--set", "dataset.streaming=false"]);
+    let rows = batch.to_string();
+    let streamed = run_ok(&file, dir.path(), "streamed", &["--set", "dataset.streaming=true", "--batch-rows", &rows]);
+    let (a, b) = (report_outside_run(&loaded), report_outside_run(&streamed));
+    assert!(b["dataset"]["streamed"].is_string(), "not streamed");
+    assert_eq!(a["trials"].as_array().unwrap().len(), b["trials"].as_array().unwrap().len());
+    for t in b["trials"].as_array().unwrap() {
+        assert_eq!(t["status"], "ok", "{}: {}", t["id"], t["reason"]);
+    }
+    let (x, y) = (numbers(&a), numbers(&b));
+    assert_eq!(x.len(), y.len(), "{toml}");
+    for ((what, p), (_, q)) in x.iter().zip(&y) {
+        let err = (p - q).abs() / p.abs().max(1e-9);
+        assert!(err <= rel || (p.is_nan() && q.is_nan()), "{what}: loaded {p} vs streamed {q} ({err:e})\n{toml}");
+    }
+}
+
+const REGRESSION_GRID: &str = r#"
+[[model]]
+name = "ols"
+kind = "linear_regression"
+[[model]]
+name = "ridge"
+kind = "ridge"
+grid.alpha = [0.01, 1, 100]
+[[model]]
+name = "gd"
+kind = "linear_gd"
+epochs = 30
+learning_rate = 0.05
+"#;
+
+#[test]
+fn streamed_regression_equals_loaded_for_every_split_on_csv_and_parquet() {
+    let boston = dataset("boston.csv");
+    let splits = [
+        "[split]\nmethod = \"kfold\"\nfolds = 5\nshuffle = true",
+        "[split]\nmethod = \"kfold\"\nfolds = 3",
+        "[split]\nmethod = \"holdout\"\ntest_size = 0.3",
+    ];
+    for split in splits {
+        let body = format!("[preprocess]\nscale = \"standard\"\n{split}\n{REGRESSION_GRID}");
+        assert_streamed_equals_loaded(&experiment(&boston, "MEDV", &body), 61, 1e-9);
+    }
+    // Raw (unscaled) and min-max features, models without an intercept, a Parquet file of
+    // 50-row row groups read in 37-row batches.
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("boston.parquet");
+    write_parquet(&boston, &parquet, 50);
+    for scale in ["none", "minmax"] {
+        let body = format!(
+            "[preprocess]\nscale = \"{scale}\"\n[split]\nmethod = \"kfold\"\nfolds = 4\nshuffle = true\n\
+             [[model]]\nname = \"ols\"\nkind = \"linear_regression\"\nfit_intercept = false\n\
+             [[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 3.0\nfit_intercept = false\n"
+        );
+        assert_streamed_equals_loaded(&experiment(&parquet, "MEDV", &body), 37, 1e-9);
+    }
+}
+
+fn write_parquet(csv: &Path, out: &Path, row_group: usize) {
+    use polars::prelude::*;
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let file = std::fs::File::create(out).unwrap();
+    ParquetWriter::new(file).with_row_group_size(Some(row_group)).finish(&mut frame).unwrap();
+}
+
+#[test]
+fn streamed_classification_with_gaps_and_categories_equals_loaded() {
+    let penguins = dataset("penguins.csv");
+    let body = r#"
+categorical = ["island", "sex"]
+[preprocess]
+impute = "mean"
+scale = "standard"
+one_hot = { drop_first = true }
+[preprocess.columns.sex]
+impute = "mode"
+[split]
+method = "stratified_kfold"
+folds = 5
+shuffle = true
+[[model]]
+name = "lgd"
+kind = "logistic_gd"
+epochs = 40
+learning_rate = 0.5
+grid.l2 = [0.0, 0.01]
+"#;
+    assert_streamed_equals_loaded(&experiment(&penguins, "species", body), 29, 1e-9);
+    // A regression on the same file: gaps filled by mean, mode and a constant, min-max
+    // scaling, every category kept, a stratified-free holdout.
+    let body = r#"
+task = "regression"
+categorical = ["island", "sex", "species"]
+[preprocess]
+impute = "mean"
+scale = "minmax"
+[preprocess.columns.sex]
+impute = "constant"
+fill_value = "female"
+[preprocess.columns.island]
+impute = "mode"
+[split]
+method = "holdout"
+test_size = 0.25
+[[model]]
+name = "ols"
+kind = "linear_regression"
+[[model]]
+name = "ridge"
+kind = "ridge"
+grid.alpha = [0.1, 10]
+"#;
+    assert_streamed_equals_loaded(&experiment(&penguins, "body_mass_g", body), 23, 1e-9);
+}
+
+#[test]
+fn streamed_column_splits_equal_loaded() {
+    let split = root().join("tests/fixtures/data/penguins_split.csv");
+    let body = r#"
+categorical = ["island", "sex"]
+[preprocess]
+impute = "mean"
+scale = "standard"
+[preprocess.columns.sex]
+impute = "mode"
+[split]
+method = "column"
+column = "split"
+[[model]]
+name = "lgd"
+kind = "logistic_gd"
+epochs = 25
+learning_rate = 0.5
+"#;
+    assert_streamed_equals_loaded(&experiment(&split, "species", body), 40, 1e-9);
+    // Fold ids (and -1: always training) in a column of a copy of boston.csv.
+    let text = std::fs::read_to_string(dataset("boston.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{},fold\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        csv.push_str(&format!("{line},{}\n", if i % 7 == 0 { -1 } else { (i % 3) as i64 }));
+    }
+    let dir = scratch(&[("folds.csv", &csv)]);
+    let body = format!(
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"column\"\ncolumn = \"fold\"\n{REGRESSION_GRID}"
+    );
+    assert_streamed_equals_loaded(&experiment(&dir.path().join("folds.csv"), "MEDV", &body), 50, 1e-9);
+}
+
+#[test]
+fn auto_streams_over_the_memory_budget_and_check_says_why() {
+    let toml = experiment(
+        &dataset("boston.csv"),
+        "MEDV",
+        "[split]\nmethod = \"kfold\"\nfolds = 3\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n",
+    );
+    let dir = scratch(&[("e.toml", &toml)]);
+    let file = dir.path().join("e.toml");
+    let check = |extra: &[&str]| {
+        let o = runner().arg("check").arg(&file).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let small = check(&["--memory-budget", "1K"]);
+    assert!(small.contains("streamed from disk") && small.contains("over the memory budget of 1.0 KiB"), "{small}");
+    assert!(check(&["--memory-budget", "1G"]).contains("loaded into memory"));
+    let out = run_ok(&file, dir.path(), "auto", &["--memory-budget", "2K"]);
+    let report = report_outside_run(&out);
+    assert!(report["dataset"]["streamed"].as_str().unwrap().contains("memory budget"));
+    assert!(std::fs::read_to_string(out.join("report.md")).unwrap().contains("streamed from disk"));
+    let bad = runner().arg("check").arg(&file).args(["--memory-budget", "lots"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn what_a_stream_cannot_do_is_refused_before_training_with_the_reason() {
+    let body = r#"
+streaming = true
+categorical = ["island", "sex"]
+[preprocess]
+impute = "median"
+[split]
+method = "group_kfold"
+group = "year"
+folds = 3
+[report]
+metrics = ["accuracy", "roc_auc"]
+[[model]]
+name = "las"
+kind = "logistic_regression"
+[[model]]
+name = "tree"
+kind = "decision_tree"
+"#;
+    let toml = experiment(&dataset("penguins.csv"), "species", body)
+        .replace("\n[report]\npermutation_importance = false\n", "\n");
+    let dir = scratch(&[("e.toml", &toml)]);
+    let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for reason in [
+        "split method `group_kfold` is not streamed",
+        "roc_auc ranks every test row's score",
+        "model `las` (logistic_regression) is not streamed",
+        "model `tree` (decision_tree) is not streamed",
+        "impute = \"median\" is not streamed",
+    ] {
+        assert!(err.contains(reason), "missing `{reason}` in:\n{err}");
+    }
+    assert!(err.contains("e.toml:"), "{err}");
+    // NDJSON is not streamed: the error says to convert it.
+    let ndjson = root().join("tests/fixtures/data/iris.ndjson");
+    let toml = experiment(&ndjson, "species", "streaming = true\n[[model]]\nname = \"g\"\nkind = \"logistic_gd\"\n");
+    let dir = scratch(&[("e.toml", &toml)]);
+    let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("convert it"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn minibatch_experiment() -> String {
+    let body = r#"
+streaming = true
+[preprocess]
+scale = "standard"
+[split]
+method = "kfold"
+folds = 3
+shuffle = true
+[[model]]
+name = "adam"
+kind = "linear_gd"
+optimizer = "adam"
+batch_size = 16
+epochs = 20
+learning_rate = 0.1
+[[model]]
+name = "ridge"
+kind = "ridge"
+grid.alpha = [0.1, 10]
+"#;
+    experiment(&dataset("boston.csv"), "MEDV", body)
+}
+
+#[test]
+fn streamed_runs_are_identical_for_any_jobs_after_resume_and_for_shards_merged() {
+    let dir = scratch(&[("e.toml", &minibatch_experiment())]);
+    let file = dir.path().join("e.toml");
+    let batches = ["--batch-rows", "64"];
+    let one = run_ok(&file, dir.path(), "one", &[&["--jobs", "1"][..], &batches].concat());
+    let two = run_ok(&file, dir.path(), "two", &[&["--jobs", "2"][..], &batches].concat());
+    let whole = report_outside_run(&one);
+    assert_eq!(whole, report_outside_run(&two));
+    let adam = trial(&whole, "adam");
+    assert_eq!(adam["status"], "ok");
+    assert!(adam["test"]["mse"]["mean"].as_f64().unwrap() < 40.0, "{adam}");
+    // Resume from a log cut after its first record.
+    let log = std::fs::read_to_string(one.join("trials.jsonl")).unwrap();
+    let kept: Vec<&str> = log.lines().take(2).collect();
+    std::fs::write(one.join("trials.jsonl"), kept.join("\n") + "\n").unwrap();
+    run_ok(&file, dir.path(), "one", &batches);
+    assert_eq!(report_outside_run(&one), whole);
+    // Two shards, merged.
+    let a = run_ok(&file, dir.path(), "a", &[&["--shard", "1/2"][..], &batches].concat());
+    let b = run_ok(&file, dir.path(), "b", &[&["--shard", "2/2"][..], &batches].concat());
+    let merged = dir.path().join("merged");
+    let o = runner().arg("merge").arg(&a).arg(&b).arg("--out").arg(&merged).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut m = report_outside_run(&merged);
+    let mut w = whole.clone();
+    // A merged run's split is planned again with the default batch size; the records match.
+    m.as_object_mut().unwrap().remove("experiment");
+    w.as_object_mut().unwrap().remove("experiment");
+    assert_eq!(m["trials"], w["trials"]);
+    // A loaded run's log is not resumed by a streamed run (their last digits differ).
+    let o = runner()
+        .arg("run")
+        .arg(&file)
+        .args(["-q", "--out"])
+        .arg(&one)
+        .args(["--set", "dataset.streaming=false"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
+
+#[test]
+fn a_streamed_refit_predicts_as_the_loaded_one() {
+    let body = "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"holdout\"\ntest_size = 0.3\n[[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 2.0\n";
+    let toml = experiment(&dataset("boston.csv"), "MEDV", body);
+    let dir = scratch(&[("e.toml", &toml)]);
+    let file = dir.path().join("e.toml");
+    let loaded = run_ok(&file, dir.path(), "loaded", &[]);
+    let streamed = run_ok(&file, dir.path(), "streamed", &["--set", "dataset.streaming=true", "--batch-rows", "45"]);
+    let new_rows = root().join("tests/fixtures/data/boston_new.csv");
+    let predict = |model: PathBuf| -> Vec<f64> {
+        let o = runner().arg("predict").arg(model).arg(&new_rows).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect()
+    };
+    let (a, b) = (predict(loaded.join("model.json")), predict(streamed.join("model.json")));
+    assert!(!a.is_empty());
+    assert_rel(&b, &a, 1e-9, "streamed refit's predictions");
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(streamed.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["dataset"]["rows_learned"], 354);
+}
