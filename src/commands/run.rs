@@ -131,9 +131,13 @@ fn run_one(
             bar.set_message(message);
         }
     };
+    let passes = PassRate::new(plan);
+    let progress = |p: &sweep::PassProgress| bar.set_message(passes.describe(p));
+    let mut input = sweep::SweepInput::of(plan);
+    input.progress = Some(&progress);
     let mut records = match plan.halving {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
-        None => sweep::run(&sweep::SweepInput::of(plan), jobs, &filter, stop, &sink),
+        None => sweep::run(&input, jobs, &filter, stop, &sink),
     };
     bar.finish_and_clear();
     if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
@@ -172,6 +176,37 @@ fn units_to_do(plan: &RunPlan, filter: &UnitFilter<'_>, done: &HashSet<(String, 
         .flat_map(|t| (0..folds).map(move |f| (t, f)))
         .filter(|&(t, f)| filter.in_shard(t, f, folds) && !done.contains(&(plan.trials[t].id.clone(), f)))
         .count()
+}
+
+/// A streamed pass on the progress bar: its number, what it is for, and its rows and
+/// bytes per second.
+struct PassRate {
+    rows: usize,
+    started: Mutex<(usize, Instant)>,
+}
+
+impl PassRate {
+    fn new(plan: &RunPlan) -> Self {
+        PassRate { rows: plan.dataset.rows(), started: Mutex::new((0, Instant::now())) }
+    }
+
+    fn describe(&self, p: &sweep::PassProgress) -> String {
+        let Ok(mut started) = self.started.lock() else { return String::new() };
+        if started.0 != p.pass {
+            *started = (p.pass, Instant::now());
+        }
+        let seconds = started.1.elapsed().as_secs_f64().max(1e-3);
+        let rows = self.rows as f64 * p.batches_done as f64 / p.batches.max(1) as f64;
+        format!(
+            "pass {} ({}): batch {}/{}, {:.2} M rows/s, {:.0} MiB/s",
+            p.pass,
+            p.what,
+            p.batches_done,
+            p.batches,
+            rows / seconds / 1e6,
+            p.bytes as f64 / seconds / (1 << 20) as f64
+        )
+    }
 }
 
 /// The live "best so far" on the progress bar: the rank metric's mean of each trial whose

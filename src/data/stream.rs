@@ -314,17 +314,48 @@ struct Tally {
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
 pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
     let batch_rows = batch_rows.max(1);
+    let path = &exp.dataset.path;
+    super::check_path(path, &|| exp.location("dataset.path"))?;
+    if is_csv(path)? {
+        // A CSV's batches start where the shape check's pass marks them: that pass first.
+        let marks = scan_file_marking(path, Some(batch_rows)).map_err(io_error(path))?;
+        if let Some(problem) = marks.problem {
+            return Err(DataError::Malformed { path: path.display().to_string(), problem });
+        }
+        let bytes = std::fs::metadata(path).map_err(io_error(path))?.len();
+        let (pieces, header) = csv_pieces(path, marks.record_starts, bytes)?;
+        return scan_batches(exp, pieces, &header, batch_rows).and_then(|t| t.finish_with(exp, marks.sha256));
+    }
+    // Parquet: hash the bytes on another thread while polars reads the batches.
+    let (pieces, header) = parquet_pieces(path)?;
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| scan_file_marking(path, None));
+        let tally = scan_batches(exp, pieces, &header, batch_rows)?;
+        let marks = hashing.join().map_err(|_| DataError::Unreadable {
+            path: path.display().to_string(),
+            message: "hashing the file failed".into(),
+        })?;
+        tally.finish_with(exp, marks.map_err(io_error(path))?.sha256)
+    })
+}
+
+/// The tallies of every batch, and the source they were read with.
+struct Scanning {
+    tally: Tally,
+    source: StreamSource,
+    split: Option<SplitColumn>,
+}
+
+impl Scanning {
+    fn finish_with(self, exp: &Experiment, sha256: String) -> Result<Scanned, DataError> {
+        self.tally.finish(exp, self.source, self.split, sha256)
+    }
+}
+
+fn scan_batches(exp: &Experiment, pieces: Pieces, header: &[String], batch_rows: usize) -> Result<Scanning, DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
-    super::check_path(path, &|| exp.location("dataset.path"))?;
-    let csv = is_csv(path)?;
-    let marks = scan_file_marking(path, csv.then_some(batch_rows)).map_err(io_error(path))?;
-    if let Some(problem) = marks.problem {
-        return Err(DataError::Malformed { path: path.display().to_string(), problem });
-    }
-    let bytes = std::fs::metadata(path).map_err(io_error(path))?.len();
-    let (pieces, header) = if csv { csv_pieces(path, marks.record_starts, bytes)? } else { parquet_pieces(path)? };
-    let chosen = choose_columns(exp, &header)?;
+    let chosen = choose_columns(exp, header)?;
     let split = match &exp.split {
         SplitConfig::Column { column } => Some(column.clone()),
         _ => None,
@@ -333,7 +364,7 @@ pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
         path: path.clone(),
         missing: cfg.missing.clone(),
         pieces,
-        bytes,
+        bytes: std::fs::metadata(path).map_err(io_error(path))?.len(),
         batch_rows,
         target: cfg.target.clone(),
         features: chosen.features.iter().map(|f| FeatureSchema { name: f.clone(), categories: None }).collect(),
@@ -351,7 +382,7 @@ pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
     if tally.rows_total == 0 {
         return Err(DataError::NoRows { path: path.display().to_string() });
     }
-    tally.finish(exp, source, split_values, marks.sha256)
+    Ok(Scanning { tally, source, split: split_values })
 }
 
 /// The rows and columns a file holds, cheaply: Parquet's footer, or a CSV's size over the

@@ -234,6 +234,7 @@ fn prepare_streamed(
         feature_means: scanned.feature_means,
         target_mean: scanned.target_mean,
         why,
+        memo: std::sync::OnceLock::new(),
     };
     Ok(RunPlan {
         experiment,

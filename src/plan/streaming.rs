@@ -34,6 +34,10 @@ pub struct StreamPlan {
     pub target_mean: f64,
     /// Why the data is streamed, for `runner check` and the report.
     pub why: String,
+    /// What the sweep's passes learned that a later stage reuses instead of reading the
+    /// file again: the per-block sums, which give the refit's closed forms. Filled by the
+    /// sweep (which owns the type); empty after a merge, when the refit reads the file.
+    pub memo: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Bytes a loaded run holds per value: the dataset, polars' frame while loading, and the

@@ -135,7 +135,12 @@ mod tests {
                 schema_version: 1,
                 kind: PARTIAL_KIND.into(),
                 run_key: key.into(),
-                experiment: PartialExperiment { name: "e".into(), file: "e.toml".into(), overrides: vec![] },
+                experiment: PartialExperiment {
+                    name: "e".into(),
+                    file: "e.toml".into(),
+                    overrides: vec![],
+                    streamed: false,
+                },
                 shard: ShardId { index, count },
                 total_units: 4,
                 units,

@@ -3,7 +3,7 @@
 //! on (a holdout's training part, fold id -1). Fold f trains on every block but f. The
 //! assignment is the in-memory split's, row for row.
 
-use super::{column_folds, holdout, kfold_assignment, stratified_kfold_assignment, SplitError};
+use super::{column_folds, holdout, stratified_kfold_assignment, SplitError};
 use crate::config::SplitConfig;
 use crate::data::SplitColumn;
 use crate::random::RandomState;
@@ -56,8 +56,7 @@ pub fn fold_blocks(
             if *folds > n {
                 return Err(SplitError::MoreFoldsThanRows { folds: *folds, rows: n });
             }
-            let fold_of = kfold_assignment(n, *folds, *shuffle, &mut RandomState::new(seed));
-            (fold_of.into_iter().map(|f| f as u8).collect(), *folds)
+            (kfold_blocks(n, *folds, *shuffle, seed), *folds)
         }
         SplitConfig::StratifiedKFold { folds, shuffle, repeats: 1 } if *folds <= MAX_FOLDS => {
             let (labels, _) = classes.ok_or(SplitError::NeedsClasses)?;
@@ -86,6 +85,32 @@ fn from_test_rows(n: usize, tests: &[Vec<usize>]) -> Vec<u8> {
     for (f, rows) in tests.iter().enumerate() {
         for &r in rows {
             block_of[r] = f as u8;
+        }
+    }
+    block_of
+}
+
+/// KFold's assignment (as `kfold_assignment`) straight into bytes: a streamed file's rows
+/// may be many, and only the shuffled order (when shuffling) is held besides.
+fn kfold_blocks(n: usize, k: usize, shuffle: bool, seed: u32) -> Vec<u8> {
+    let mut block_of = vec![0u8; n];
+    let sizes = (0..k).map(|f| n / k + usize::from(f < n % k));
+    let starts: Vec<usize> = sizes
+        .scan(0, |at, size| {
+            *at += size;
+            Some(*at - size)
+        })
+        .collect();
+    let fold_at = |position: usize| starts.partition_point(|&s| s <= position) - 1;
+    if shuffle {
+        let mut order: Vec<usize> = (0..n).collect();
+        RandomState::new(seed).shuffle(&mut order);
+        for (position, &row) in order.iter().enumerate() {
+            block_of[row] = fold_at(position) as u8;
+        }
+    } else {
+        for (row, b) in block_of.iter_mut().enumerate() {
+            *b = fold_at(row) as u8;
         }
     }
     block_of

@@ -35,6 +35,7 @@ use score::Tally;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Where a pass is, for the progress bar.
 pub struct PassProgress {
@@ -166,7 +167,7 @@ impl Stream<'_> {
     fn fit(&self, units: &[(usize, usize)]) -> Result<(BTreeMap<(usize, usize), Fit>, Vec<Prep>), String> {
         let trials = self.input.trials;
         let gram = units.iter().any(|&(t, _)| is_closed_form(&trials[t].spec));
-        let sums = self.sums_pass(gram)?;
+        let sums = self.sums(gram)?;
         let training: Vec<Training> = self.slots.iter().map(|s| sums.training(s.held_out)).collect();
         let preprocessing: Vec<Prep> = training
             .iter()
@@ -301,6 +302,18 @@ impl Stream<'_> {
         BatchBlocks::new(self.blocks, self.source().kept_before(i), batch.rows())
     }
 
+    /// The block sums (with `gram`, the least-squares ones too): from an earlier pass of the
+    /// same plan when it has them, else from a pass now, kept for later stages.
+    fn sums(&self, gram: bool) -> Result<Arc<Sums>, String> {
+        let earlier = self.plan.memo.get().and_then(|m| Arc::clone(m).downcast::<Sums>().ok());
+        if let Some(sums) = earlier.filter(|s| s.gram.is_some() || !gram) {
+            return Ok(sums);
+        }
+        let sums = Arc::new(self.sums_pass(gram)?);
+        let _ = self.plan.memo.set(sums.clone());
+        Ok(sums)
+    }
+
     /// Pass 1: every block's column sums and (with `gram`) least-squares sums.
     fn sums_pass(&self, gram: bool) -> Result<Sums, String> {
         let ds = self.input.dataset;
@@ -402,15 +415,10 @@ impl Stream<'_> {
 type Keyed<T> = ((usize, usize), T);
 
 impl Stream<'_> {
-    /// Each fold's design matrix of a batch, for the folds `wanted` lists.
-    fn designs(&self, batch: &Batch, prep: &[Prep], wanted: &[bool]) -> Vec<Option<Array2<f64>>> {
-        prep.iter()
-            .zip(wanted)
-            .map(|(p, &w)| match p {
-                Ok(p) if w => apply_saved(p, &batch.features).ok(),
-                _ => None,
-            })
-            .collect()
+    /// A batch's design matrix under slot `s`'s preprocessing. One slot's at a time: every
+    /// fold's at once would multiply a batch's memory by the folds.
+    fn design(&self, batch: &Batch, prep: &[Prep], s: usize) -> Option<Array2<f64>> {
+        prep[s].as_ref().ok().and_then(|p| apply_saved(p, &batch.features).ok())
     }
 
     /// Gradient descent for every unit at once: a starting-loss pass when a mini-batch
@@ -455,21 +463,23 @@ impl Stream<'_> {
         step: impl Fn(&mut GdUnit, &Array2<f64>, &[f64], &[usize]) + Sync,
     ) {
         let blocks = self.blocks_of(i, batch);
-        let mut wanted = vec![false; self.slots.len()];
-        units.iter().filter(|(_, u)| !u.done()).for_each(|((_, f), _)| wanted[*f] = true);
-        let x = self.designs(batch, prep, &wanted);
         let y: Vec<f64> = match &batch.target {
             Target::Regression(y) => y.clone(),
             Target::Classification { labels, .. } => labels.iter().map(|&c| c as f64).collect(),
         };
-        let train: Vec<Vec<usize>> =
-            self.slots.iter().zip(&wanted).map(|(&s, &w)| if w { blocks.parts(s).1 } else { Vec::new() }).collect();
-        units.par_iter_mut().filter(|(_, u)| !u.done()).for_each(|((_, f), u)| {
-            let Some(x) = &x[*f] else { return };
-            if catch_unwind(AssertUnwindSafe(|| step(u, x, &y, &train[*f]))).is_err() {
-                u.fail(FitError::Solver("internal error in the trainer".into()));
+        for s in 0..self.slots.len() {
+            let live = |((_, f), u): &&mut Keyed<Box<GdUnit>>| *f == s && !u.done();
+            if !units.iter_mut().any(|u| live(&u)) {
+                continue;
             }
-        });
+            let Some(x) = self.design(batch, prep, s) else { continue };
+            let train = blocks.parts(self.slots[s]).1;
+            units.par_iter_mut().filter(live).for_each(|(_, u)| {
+                if catch_unwind(AssertUnwindSafe(|| step(u, &x, &y, &train))).is_err() {
+                    u.fail(FitError::Solver("internal error in the trainer".into()));
+                }
+            });
+        }
     }
 
     /// The scoring pass: every fitted unit predicts its fold's rows; both sides are added
@@ -481,24 +491,24 @@ impl Stream<'_> {
             .iter()
             .filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_tally(), new_tally())))
             .collect();
-        let mut wanted = vec![false; self.slots.len()];
-        scored.iter().for_each(|((_, f), ..)| wanted[*f] = true);
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("scores", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
-            let x = self.designs(batch, prep, &wanted);
-            let rows: Vec<(Vec<usize>, Vec<usize>)> = self
-                .slots
-                .iter()
-                .zip(&wanted)
-                .map(|(&s, &w)| if w { blocks.parts(s) } else { Default::default() })
-                .collect();
-            scored.par_iter_mut().for_each(|((_, f), model, test, train)| {
-                let Some(x) = &x[*f] else { return };
-                let prediction = model.predict(x);
-                test.add(&batch.target, &prediction, &rows[*f].0);
-                train.add(&batch.target, &prediction, &rows[*f].1);
-            });
+            for s in 0..self.slots.len() {
+                if !scored.iter().any(|((_, f), ..)| *f == s) {
+                    continue;
+                }
+                let Some(x) = self.design(batch, prep, s) else { continue };
+                let (test_rows, train_rows) = blocks.parts(self.slots[s]);
+                // The slot's linear models predict with one matrix product.
+                let mut units: Vec<_> = scored.iter_mut().filter(|((_, f), ..)| *f == s).collect();
+                let models: Vec<&dyn Fitted> = units.iter().map(|(_, m, ..)| m.as_ref()).collect();
+                let predictions = crate::models::predict_many(&models, &x);
+                units.par_iter_mut().zip(predictions).for_each(|((_, _, test, train), prediction)| {
+                    test.add(&batch.target, &prediction, &test_rows);
+                    train.add(&batch.target, &prediction, &train_rows);
+                });
+            }
         })?;
         let mut tallies: BTreeMap<(usize, usize), (Tally, Tally)> =
             scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
