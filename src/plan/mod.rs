@@ -226,8 +226,11 @@ fn prepare_streamed(
     }
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut warnings = wide_one_hot_warnings(&dataset);
-    if experiment.report.permutation_importance {
-        warnings.push("streamed: permutation importance is not computed (it re-scores held-out rows in memory)".into());
+    if experiment.report.permutation_importance || experiment.report.predictions != config::PredictionsScope::None {
+        warnings.push(
+            "streamed: permutation importance and predictions.csv are skipped (both re-read held-out rows in memory)"
+                .into(),
+        );
     }
     let stream = StreamPlan {
         source: scanned.source,

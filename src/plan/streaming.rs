@@ -141,7 +141,7 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
             if seen.insert(t.model.clone()) {
                 out.push(format!(
                     "{}: model `{}` ({}) is not streamed: {why}",
-                    at(&format!("model.{}", t.model)),
+                    at(&format!("model.{}.kind", t.model)),
                     t.model,
                     t.spec.kind().name()
                 ));
