@@ -8,22 +8,8 @@ pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>
         return EXIT_USAGE;
     };
     for p in &plans {
-        let ds = &p.dataset;
         println!("{}: ok", p.experiment.file.display());
-        println!(
-            "  dataset  {}: {} rows ({} used), target `{}` ({}), {} feature columns → {} model inputs",
-            p.experiment.dataset.path_as_written,
-            ds.rows_total,
-            ds.rows(),
-            ds.target_name,
-            if ds.target.task() == Task::Regression { "regression" } else { "classification" },
-            ds.features.len(),
-            p.feature_names.len()
-        );
-        match &p.stream {
-            Some(s) => println!("  data     streamed from disk in {} batch(es): {}", s.source.batches(), s.why),
-            None => println!("  data     loaded into memory"),
-        }
+        print_dataset(p);
         let sizes: Vec<String> = p.split.sizes().iter().map(|(train, test)| format!("{train}/{test}")).collect();
         let repeats = match p.experiment.split {
             SplitConfig::KFold { folds, repeats, .. } | SplitConfig::StratifiedKFold { folds, repeats, .. }
@@ -86,4 +72,23 @@ pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>
         }
     }
     EXIT_OK
+}
+
+/// The dataset's lines: its counts, and whether it is loaded or streamed (and why).
+fn print_dataset(p: &runner::plan::RunPlan) {
+    let ds = &p.dataset;
+    println!(
+        "  dataset  {}: {} rows ({} used), target `{}` ({}), {} feature columns → {} model inputs",
+        p.experiment.dataset.path_as_written,
+        ds.rows_total,
+        ds.rows(),
+        ds.target_name,
+        if ds.target.task() == Task::Regression { "regression" } else { "classification" },
+        ds.features.len(),
+        p.feature_names.len()
+    );
+    match &p.stream {
+        Some(s) => println!("  data     streamed from disk in {} batch(es): {}", s.source.batches(), s.why),
+        None => println!("  data     loaded into memory"),
+    }
 }

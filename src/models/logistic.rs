@@ -125,7 +125,8 @@ pub fn fit(
     }
 }
 
-/// Our solver: L-BFGS on the mean objective, each evaluation one fused pass over the rows.
+/// Our solver: Newton (two classes, when chosen) or L-BFGS on the mean objective, each
+/// evaluation one fused pass over the rows.
 fn fit_own(
     params: &LogisticParams,
     x: &Array2<f64>,
@@ -134,10 +135,72 @@ fn fit_own(
     start: Start,
 ) -> Result<(Box<dyn Fitted>, Start), FitError> {
     let (n, d) = x.dim();
-    let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
-    let (loss, outputs) = if n_classes == 2 { (Loss::LogLoss, 1) } else { (Loss::Softmax, n_classes) };
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-    let l2 = 1.0 / (c * n as f64);
+    if uses_newton(params.solver, n_classes, n, d) {
+        let rows = super::newton::Matrix { x, y: &targets };
+        // An unfactorable Hessian (a singular, unpenalised direction) falls back to L-BFGS.
+        if let Some(fit) =
+            fit_newton(params, &rows, n, d, Start { theta: start.theta.clone(), hessian: start.hessian.clone() })
+        {
+            return Ok(fit);
+        }
+    }
+    let loss = loss_of(n_classes);
+    let data = |weights: &Weights| loss_and_gradient(loss, x, &targets, None, weights);
+    let (model, theta) = fit_lbfgs(params, n, d, n_classes, start.theta, data)?;
+    Ok((model, Start { theta, hessian: None }))
+}
+
+/// Whether `solver` means Newton's method for `n_classes` classes over `n` rows × `d` columns:
+/// always with newton_cholesky, and by default for two classes and more rows than columns.
+pub fn uses_newton(solver: LogisticSolver, n_classes: usize, n: usize, d: usize) -> bool {
+    match solver {
+        LogisticSolver::NewtonCholesky => true,
+        LogisticSolver::Auto => n_classes == 2 && n > d && d <= 1000,
+        LogisticSolver::Lbfgs | LogisticSolver::Linfa => false,
+    }
+}
+
+/// Newton's method on two classes from `rows` (a matrix in memory or a streamed file), `n`
+/// of them over `d` features; `None` when its Hessian cannot be factored.
+pub fn fit_newton(
+    params: &LogisticParams,
+    rows: &dyn super::newton::Rows,
+    n: usize,
+    d: usize,
+    start: Start,
+) -> Option<(Box<dyn Fitted>, Start)> {
+    let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
+    let problem = super::newton::Problem { rows, d, l2: 1.0 / (c * n as f64), fit_intercept };
+    let r = problem.minimize(start.theta, start.hessian, tol, max_iter)?;
+    let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
+    let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };
+    Some((Box::new(model), Start { theta: r.theta, hessian: Some(r.hessian) }))
+}
+
+/// The loss of `n_classes` classes: binary log-loss or the multinomial one.
+pub fn loss_of(n_classes: usize) -> Loss {
+    if n_classes == 2 {
+        Loss::LogLoss
+    } else {
+        Loss::Softmax
+    }
+}
+
+/// L-BFGS on `mean log-loss + ||w||²/(2C·rows)` over `d` features, from `theta`. `data` gives
+/// the mean loss and its gradient over the training rows at some weights: one fused pass in
+/// memory, one pass over a streamed file. The model and its parameters.
+pub fn fit_lbfgs(
+    params: &LogisticParams,
+    rows: usize,
+    d: usize,
+    n_classes: usize,
+    theta: Vec<f64>,
+    mut data: impl FnMut(&Weights) -> (f64, Weights),
+) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
+    let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
+    let outputs = outputs(n_classes);
+    let l2 = 1.0 / (c * rows as f64);
     let unpack = |theta: &[f64]| Weights {
         w: Array2::from_shape_vec((outputs, d), theta[..outputs * d].to_vec())
             .unwrap_or_else(|_| Array2::zeros((outputs, d))),
@@ -145,7 +208,7 @@ fn fit_own(
     };
     let objective = |theta: &[f64]| {
         let weights = unpack(theta);
-        let (mean_loss, grad) = loss_and_gradient(loss, x, &targets, None, &weights);
+        let (mean_loss, grad) = data(&weights);
         let penalty = 0.5 * l2 * weights.w.iter().map(|v| v * v).sum::<f64>();
         let mut g: Vec<f64> = grad.w.iter().zip(weights.w.iter()).map(|(gi, wi)| gi + l2 * wi).collect();
         if fit_intercept {
@@ -155,21 +218,7 @@ fn fit_own(
         }
         (mean_loss + penalty, g)
     };
-    let newton = match params.solver {
-        LogisticSolver::NewtonCholesky => true,
-        LogisticSolver::Auto => n_classes == 2 && n > d && d <= 1000,
-        LogisticSolver::Lbfgs | LogisticSolver::Linfa => false,
-    };
-    if newton {
-        let problem = super::newton::Problem { x, y: &targets, l2, fit_intercept };
-        // An unfactorable Hessian (a singular, unpenalised direction) falls back to L-BFGS.
-        if let Some(r) = problem.minimize(start.theta.clone(), start.hessian, tol, max_iter) {
-            let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
-            let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };
-            return Ok((Box::new(model), Start { theta: r.theta, hessian: Some(r.hessian) }));
-        }
-    }
-    let m = minimize(objective, start.theta, tol, max_iter);
+    let m = minimize(objective, theta, tol, max_iter);
     if !m.value.is_finite() {
         return Err(FitError::NonFinite);
     }
@@ -180,14 +229,14 @@ fn fit_own(
     } else {
         Box::new(Multinomial { weights: weights.w.t().to_owned(), intercepts: Array1::from(weights.b), notes })
     };
-    Ok((model, Start { theta: m.x, hessian: None }))
+    Ok((model, m.x))
 }
 
 /// Where a fit starts: the previous point's solution on a path (zero otherwise) and, for
 /// Newton, its Hessian.
-struct Start {
-    theta: Vec<f64>,
-    hessian: Option<Array2<f64>>,
+pub struct Start {
+    pub theta: Vec<f64>,
+    pub hessian: Option<Array2<f64>>,
 }
 
 /// Stopping short is not an error (scikit-learn warns and returns the iterate): it is noted.

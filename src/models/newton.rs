@@ -26,10 +26,81 @@ pub struct Newton {
     pub converged: bool,
 }
 
-/// The problem: mean log-loss of `x·w + b` against 0/1 targets `y`, plus `l2/2 ||w||²`.
-pub struct Problem<'a> {
+/// Where the rows come from: sums over every training row of the log-loss, its gradient and
+/// (when asked) the weighted Gram matrix `XᵀDX` over `(w, b)`, and the row count. A matrix
+/// in memory, or a pass over a streamed file.
+pub trait Rows: Sync {
+    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums;
+}
+
+/// Sums over rows: (Σ loss, Σ gradient, Σ weighted Gram when asked, rows).
+pub type RowSums = (f64, Array1<f64>, Option<Array2<f64>>, usize);
+
+/// A training matrix and its 0/1 targets.
+pub struct Matrix<'a> {
     pub x: &'a Array2<f64>,
     pub y: &'a [f64],
+}
+
+impl Rows for Matrix<'_> {
+    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums {
+        let n = self.x.nrows();
+        let rows: Vec<usize> = (0..n).collect();
+        let (loss, grad, gram) = block_sums(self.x, self.y, &rows, theta, hessian);
+        (loss, grad, gram, n)
+    }
+}
+
+/// The sums over `rows` of `x`: blocks of `BLOCK` rows in parallel, added in order.
+pub fn block_sums(
+    x: &Array2<f64>,
+    y: &[f64],
+    rows: &[usize],
+    theta: &[f64],
+    hessian: bool,
+) -> (f64, Array1<f64>, Option<Array2<f64>>) {
+    let d = x.ncols();
+    let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = rows
+        .par_chunks(BLOCK)
+        .map(|rows| {
+            let mut weighted = Array2::<f32>::zeros((if hessian { rows.len() } else { 0 }, d + 1));
+            let mut grad = Array1::<f64>::zeros(d + 1);
+            let mut loss = 0.0;
+            for (i, &r) in rows.iter().enumerate() {
+                let xi = x.row(r);
+                let z = theta[d] + xi.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>();
+                let (l, p) = log_loss(z, y[r]);
+                loss += l;
+                let dz = p - y[r];
+                for j in 0..d {
+                    grad[j] += dz * xi[j];
+                }
+                grad[d] += dz;
+                if hessian {
+                    let h = (p * (1.0 - p)).sqrt();
+                    for j in 0..d {
+                        weighted[[i, j]] = (h * xi[j]) as f32;
+                    }
+                    weighted[[i, d]] = h as f32;
+                }
+            }
+            (loss, grad, weighted.t().dot(&weighted).mapv(f64::from))
+        })
+        .collect();
+    let mut total = (0.0, Array1::zeros(d + 1), Array2::zeros((d + 1, d + 1)));
+    for (l, g, h) in blocks {
+        total.0 += l;
+        total.1 += &g;
+        total.2 += &h;
+    }
+    (total.0, total.1, hessian.then_some(total.2))
+}
+
+/// The problem: mean log-loss of `x·w + b` against 0/1 targets `y` over `d` features, plus
+/// `l2/2 ||w||²`.
+pub struct Problem<'a> {
+    pub rows: &'a dyn Rows,
+    pub d: usize,
     pub l2: f64,
     pub fit_intercept: bool,
 }
@@ -38,56 +109,22 @@ impl Problem<'_> {
     /// Loss and gradient at `theta` (penalty included), and the data part of the Hessian
     /// when `hessian` is asked for, over `(w, b)`.
     fn pass(&self, theta: &[f64], hessian: bool) -> (f64, Array1<f64>, Option<Array2<f64>>) {
-        let (n, d) = self.x.dim();
-        let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = (0..n.div_ceil(BLOCK))
-            .into_par_iter()
-            .map(|b| {
-                let rows = b * BLOCK..((b + 1) * BLOCK).min(n);
-                let xb = self.x.slice(s![rows.clone(), ..]);
-                let mut weighted = Array2::<f32>::zeros((if hessian { rows.len() } else { 0 }, d + 1));
-                let mut grad = Array1::<f64>::zeros(d + 1);
-                let mut loss = 0.0;
-                for (i, r) in rows.enumerate() {
-                    let xi = xb.row(i);
-                    let z = theta[d] + xi.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>();
-                    let (l, p) = log_loss(z, self.y[r]);
-                    loss += l;
-                    let dz = p - self.y[r];
-                    for j in 0..d {
-                        grad[j] += dz * xi[j];
-                    }
-                    grad[d] += dz;
-                    if hessian {
-                        let h = (p * (1.0 - p)).sqrt();
-                        for j in 0..d {
-                            weighted[[i, j]] = (h * xi[j]) as f32;
-                        }
-                        weighted[[i, d]] = h as f32;
-                    }
-                }
-                (loss, grad, weighted.t().dot(&weighted).mapv(f64::from))
-            })
-            .collect();
-        let mut total = (0.0, Array1::zeros(d + 1), Array2::zeros((d + 1, d + 1)));
-        for (l, g, h) in blocks {
-            total.0 += l;
-            total.1 += &g;
-            total.2 += &h;
-        }
+        let d = self.d;
+        let (loss, grad, gram, n) = self.rows.sums(theta, hessian);
         let inv = 1.0 / n.max(1) as f64;
-        let (mut loss, mut grad) = (total.0 * inv, total.1 * inv);
+        let (mut loss, mut grad) = (loss * inv, grad * inv);
         for j in 0..d {
             loss += 0.5 * self.l2 * theta[j] * theta[j];
             grad[j] += self.l2 * theta[j];
         }
-        (loss, grad, hessian.then(|| total.2 * inv))
+        (loss, grad, gram.map(|h| h * inv))
     }
 
     /// Newton iterations from `start` until the largest gradient component is at most
     /// `tol`; `hessian` is a previous data Hessian to start with. `None` when the Hessian
     /// cannot be factored or no step helps (the caller takes L-BFGS).
     pub fn minimize(&self, start: Vec<f64>, hessian: Option<Array2<f64>>, tol: f64, max_iter: usize) -> Option<Newton> {
-        let d = self.x.ncols();
+        let d = self.d;
         let free = if self.fit_intercept { d + 1 } else { d };
         let (mut theta, mut hessian) = (start, hessian);
         let (mut loss, mut grad, _) = self.pass(&theta, false);

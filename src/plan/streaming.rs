@@ -5,7 +5,7 @@
 use crate::config::{Experiment, Impute, Metric, SearchConfig, SplitConfig, Streaming, Task};
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset, Feature, Target};
-use crate::spec::ModelSpec;
+use crate::spec::{LogisticSolver, ModelSpec};
 use crate::split::{fold_blocks, Fold, SplitPlan};
 use crate::trial::Trial;
 
@@ -89,9 +89,10 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
         ModelSpec::Lasso(_) | ModelSpec::ElasticNet(_) => {
             Some("coordinate descent needs the training matrix in memory; use ridge, or streaming = false")
         }
-        ModelSpec::LogisticRegression(_) => {
-            Some("its solvers need the training matrix in memory; use logistic_gd, or streaming = false")
+        ModelSpec::LogisticRegression(p) if p.solver == LogisticSolver::Linfa => {
+            Some("linfa-logistic needs the training matrix in memory; use solver = \"auto\", \"lbfgs\" or \"newton_cholesky\"")
         }
+        ModelSpec::LogisticRegression(_) => None,
         ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
         ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
         ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),

@@ -20,11 +20,14 @@ use super::{failed, note_missing_metrics, ok, require_rank_metric, SweepInput, U
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
 use crate::models::gd::{linear_setup, logistic_setup};
+use crate::models::logistic;
+use crate::models::loss::{loss_and_gradient, Weights};
+use crate::models::newton::{block_sums, RowSums, Rows};
 use crate::models::{FitError, Fitted};
 use crate::plan::StreamPlan;
 use crate::preprocess::{apply_saved, SavedColumn};
 use crate::random::RandomState;
-use crate::spec::ModelSpec;
+use crate::spec::{LogisticParams, ModelSpec};
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, Status, UnitRecord};
 use descent::GdUnit;
@@ -57,7 +60,7 @@ struct Stream<'a> {
     slots: Vec<Slot>,
     layout: Layout,
     stop: &'a AtomicBool,
-    passes: std::cell::Cell<usize>,
+    passes: std::sync::atomic::AtomicUsize,
 }
 
 /// The rows a unit learns from: every block but `held_out` (its test rows), or every row;
@@ -92,7 +95,7 @@ pub fn run(
     }
     let layout = Layout::new(input.dataset, &plan.feature_means);
     let slots = (0..blocks.folds).map(|f| Slot { held_out: Some(f), seed_fold: f }).collect();
-    let s = Stream { input, plan, blocks, slots, layout, stop, passes: std::cell::Cell::new(0) };
+    let s = Stream { input, plan, blocks, slots, layout, stop, passes: std::sync::atomic::AtomicUsize::new(0) };
     let records = match s.fit_and_score(&units) {
         Ok(records) => records,
         Err(reason) => units.iter().map(|&(t, f)| failed(&input.trials[t], f, reason.clone())).collect(),
@@ -131,7 +134,7 @@ pub fn refit(
     let stop = AtomicBool::new(false);
     let layout = Layout::new(input.dataset, &plan.feature_means);
     let slots = vec![Slot { held_out, seed_fold }];
-    let s = Stream { input, plan, blocks, slots, layout, stop: &stop, passes: std::cell::Cell::new(0) };
+    let s = Stream { input, plan, blocks, slots, layout, stop: &stop, passes: std::sync::atomic::AtomicUsize::new(0) };
     let (mut fits, mut prep) = s.fit(&[(t, 0)])?;
     let preprocessing = prep.remove(0)?;
     let model = fits.remove(&(t, 0)).ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
@@ -178,6 +181,7 @@ impl Stream<'_> {
             .collect();
         let mut fits: BTreeMap<(usize, usize), Fit> = BTreeMap::new();
         let mut gd = Vec::new();
+        let mut lbfgs = Vec::new();
         for &(t, f) in units {
             let prep = match &preprocessing[f] {
                 Ok(p) => p,
@@ -191,8 +195,10 @@ impl Stream<'_> {
                     fits.insert((t, f), fit);
                 }
                 Setup::Descent(unit) => gd.push(((t, f), unit)),
+                Setup::Lbfgs(params, rows, width) => lbfgs.push(((t, f), params, rows, width)),
             }
         }
+        fits.extend(self.logistic_paths(lbfgs, &preprocessing));
         for (key, fit) in self.descend(gd, &preprocessing)? {
             fits.insert(key, fit);
         }
@@ -246,6 +252,8 @@ impl Sums {
 enum Setup {
     Fitted(Fit),
     Descent(Box<GdUnit>),
+    /// Logistic regression by L-BFGS, each evaluation a pass: (params, training rows, width).
+    Lbfgs(LogisticParams, usize, usize),
 }
 
 /// Rows of a batch grouped by block, and each row's block.
@@ -279,8 +287,7 @@ const CHUNK: usize = 2048;
 impl Stream<'_> {
     /// Reads the batches in `order` as pass number `pass` ("what" it is for the bar).
     fn pass(&self, what: &str, order: &[usize], mut each: impl FnMut(usize, &Batch)) -> Result<(), String> {
-        let pass = self.passes.get() + 1;
-        self.passes.set(pass);
+        let pass = self.passes.fetch_add(1, Ordering::Relaxed) + 1;
         let source = self.source();
         let (batches, bytes) = (source.batches(), source.bytes);
         let report = |done: usize| {
@@ -393,6 +400,10 @@ impl Stream<'_> {
                 n_train,
                 seed,
             ))),
+            ModelSpec::LogisticRegression(p) => match self.classes_missing(training) {
+                Some(e) => Setup::Fitted(Err(e)),
+                None => Setup::Lbfgs(p.clone(), n_train, width),
+            },
             ModelSpec::LogisticGd(p, opt) => {
                 let present = training.classes.iter().filter(|&&n| n > 0).count();
                 if present < 2 {
@@ -411,8 +422,183 @@ impl Stream<'_> {
     }
 }
 
+impl Stream<'_> {
+    /// Why a classifier cannot be fitted on a part: a class without training rows.
+    fn classes_missing(&self, training: &Training) -> Option<FitError> {
+        let names = self.input.dataset.target.class_names();
+        let absent = training.classes.iter().position(|&n| n == 0)?;
+        let present = training.classes.iter().filter(|&&n| n > 0).count();
+        if present < 2 {
+            let name = training.classes.iter().position(|&n| n > 0).and_then(|c| names.get(c).cloned());
+            return Some(FitError::OneClass(name.unwrap_or_default()));
+        }
+        Some(FitError::Solver(format!(
+            "class `{}` has no rows in this fold's training part, so a multinomial model cannot learn it",
+            names.get(absent).cloned().unwrap_or_default()
+        )))
+    }
+
+    /// The logistic-regression units, each on its own passes and side by side; units on one
+    /// warm-start path (`trial::paths`: C ascending, `path = true`) run in path order, each
+    /// from the previous solution, as in memory. A path runs whole for any unit it holds.
+    fn logistic_paths(&self, units: Vec<(Key, LogisticParams, usize, usize)>, prep: &[Prep]) -> Vec<Keyed<Fit>> {
+        let wanted: BTreeMap<Key, (usize, usize)> =
+            units.iter().map(|(k, _, rows, width)| (*k, (*rows, *width))).collect();
+        let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
+        for path in crate::trial::paths(self.input.trials) {
+            for f in 0..self.slots.len() {
+                if path.iter().any(|&t| wanted.contains_key(&(t, f))) {
+                    chains.push((f, path.clone()));
+                }
+            }
+        }
+        chains
+            .into_par_iter()
+            .flat_map_iter(|(f, path)| {
+                let Some(&(rows, width)) = path.iter().find_map(|&t| wanted.get(&(t, f))) else { return Vec::new() };
+                let mut start = None;
+                let mut out = Vec::new();
+                for t in path {
+                    let ModelSpec::LogisticRegression(params) = &self.input.trials[t].spec else { continue };
+                    let (fit, next) = self.logistic(f, params, rows, width, prep, start.take());
+                    start = next;
+                    if wanted.contains_key(&(t, f)) {
+                        out.push(((t, f), fit));
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// Logistic regression over the stream: scikit-learn's objective by the in-memory
+    /// solvers, Newton's method (two classes, by default) or L-BFGS, from `start` (zero
+    /// without), each evaluation of the loss and gradient one pass over slot `s`'s rows.
+    /// The fit, and where the next point of a path starts.
+    fn logistic(
+        &self,
+        s: usize,
+        params: &LogisticParams,
+        rows: usize,
+        width: usize,
+        prep: &[Prep],
+        start: Option<logistic::Start>,
+    ) -> (Fit, Option<logistic::Start>) {
+        let classes = self.input.dataset.target.classes();
+        let outputs = if classes == 2 { 1 } else { classes };
+        let start = start.unwrap_or_else(|| logistic::Start { theta: vec![0.0; outputs * (width + 1)], hessian: None });
+        if logistic::uses_newton(params.solver, classes, rows, width) {
+            let source = NewtonRows { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
+            let from = logistic::Start { theta: start.theta.clone(), hessian: start.hessian.clone() };
+            let fit = logistic::fit_newton(params, &source, rows, width, from);
+            if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
+                return (Err(FitError::Solver(e)), None);
+            }
+            // As in memory, a Hessian that cannot be factored falls back to L-BFGS.
+            if let Some((model, next)) = fit {
+                return (Ok(model), Some(next));
+            }
+        }
+        match self.logistic_lbfgs(s, params, rows, width, prep, start.theta) {
+            Ok((model, theta)) => (Ok(model), Some(logistic::Start { theta, hessian: None })),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// L-BFGS over the stream from `theta`: the model and its parameters.
+    fn logistic_lbfgs(
+        &self,
+        s: usize,
+        params: &LogisticParams,
+        rows: usize,
+        width: usize,
+        prep: &[Prep],
+        theta: Vec<f64>,
+    ) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
+        let classes = self.input.dataset.target.classes();
+        let loss = logistic::loss_of(classes);
+        let order: Vec<usize> = (0..self.source().batches()).collect();
+        let mut failure = None;
+        let data = |w: &Weights| {
+            let mut total = 0.0;
+            let mut grad = Weights::zeros(w.outputs(), width);
+            let read = self.pass("logistic regression", &order, |i, batch| {
+                let train = self.blocks_of(i, batch).parts(self.slots[s]).1;
+                let (Some(x), Target::Classification { labels, .. }) = (self.design(batch, prep, s), &batch.target)
+                else {
+                    return;
+                };
+                if train.is_empty() {
+                    return;
+                }
+                let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+                let (mean, g) = loss_and_gradient(loss, &x, &y, Some(&train), w);
+                let share = train.len() as f64;
+                total += mean * share;
+                grad.w.scaled_add(share, &g.w);
+                grad.b.iter_mut().zip(&g.b).for_each(|(a, b)| *a += share * b);
+            });
+            if let Err(e) = read {
+                failure.get_or_insert(e);
+            }
+            let n = rows as f64;
+            grad.w.mapv_inplace(|v| v / n);
+            grad.b.iter_mut().for_each(|v| *v /= n);
+            (total / n, grad)
+        };
+        let fitted = logistic::fit_lbfgs(params, rows, width, classes, theta, data);
+        match failure {
+            Some(e) => Err(FitError::Solver(e)),
+            None => fitted,
+        }
+    }
+}
+
+/// A slot's training rows as Newton's method reads them: each evaluation one pass.
+struct NewtonRows<'a> {
+    stream: &'a Stream<'a>,
+    slot: usize,
+    prep: &'a [Prep],
+    failure: std::sync::Mutex<Option<String>>,
+}
+
+impl Rows for NewtonRows<'_> {
+    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums {
+        let s = self.stream;
+        let d = theta.len() - 1;
+        let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0);
+        let order: Vec<usize> = (0..s.source().batches()).collect();
+        let read = s.pass("logistic regression (Newton)", &order, |i, batch| {
+            let train = s.blocks_of(i, batch).parts(s.slots[self.slot]).1;
+            let (Some(x), Target::Classification { labels, .. }) =
+                (s.design(batch, self.prep, self.slot), &batch.target)
+            else {
+                return;
+            };
+            let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+            let (loss, grad, gram) = block_sums(&x, &y, &train, theta, hessian);
+            total.0 += loss;
+            total.1 += &grad;
+            if let (Some(t), Some(g)) = (total.2.as_mut(), gram) {
+                *t += &g;
+            }
+            total.3 += train.len();
+        });
+        if let Err(e) = read {
+            if let Ok(mut f) = self.failure.lock() {
+                f.get_or_insert(e);
+            }
+            total.0 = f64::NAN;
+        }
+        total
+    }
+}
+
+/// A unit's (trial, fold).
+type Key = (usize, usize);
+
 /// A trained or failed unit, keyed by (trial, fold).
-type Keyed<T> = ((usize, usize), T);
+type Keyed<T> = (Key, T);
 
 impl Stream<'_> {
     /// A batch's design matrix under slot `s`'s preprocessing. One slot's at a time: every
@@ -500,11 +686,10 @@ impl Stream<'_> {
                 }
                 let Some(x) = self.design(batch, prep, s) else { continue };
                 let (test_rows, train_rows) = blocks.parts(self.slots[s]);
-                // The slot's linear models predict with one matrix product.
-                let mut units: Vec<_> = scored.iter_mut().filter(|((_, f), ..)| *f == s).collect();
-                let models: Vec<&dyn Fitted> = units.iter().map(|(_, m, ..)| m.as_ref()).collect();
-                let predictions = crate::models::predict_many(&models, &x);
-                units.par_iter_mut().zip(predictions).for_each(|((_, _, test, train), prediction)| {
+                // Each unit predicts alone: one matrix product over the units a run happens to
+                // score (fewer after a resume, others in a shard) could round differently.
+                scored.par_iter_mut().filter(|((_, f), ..)| *f == s).for_each(|(_, model, test, train)| {
+                    let prediction = model.predict(&x);
                     test.add(&batch.target, &prediction, &test_rows);
                     train.add(&batch.target, &prediction, &train_rows);
                 });
