@@ -3,7 +3,7 @@
 # CI (it needs the nightly toolchain and cargo-fuzz); see docs/fuzzing.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for target in experiment loader compare trials_log model_file; do
+for target in experiment loader compare trials_log model_file stream; do
   mkdir -p "fuzz/corpus/$target"
   cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time=15 -rss_limit_mb=2048 -timeout=10

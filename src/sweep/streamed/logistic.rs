@@ -1,0 +1,188 @@
+//! Logistic regression over the stream, with the in-memory solvers: Newton's method (two
+//! classes, by default) reads its rows through `NewtonRows`, one pass per Hessian and per
+//! line-search trial; L-BFGS one pass per evaluation of the loss and gradient. A warm-start
+//! path along C runs in order, as in memory.
+
+use super::{Fit, Key, Keyed, Prep, Stream, Training};
+use crate::data::Target;
+use crate::models::logistic;
+use crate::models::loss::{loss_and_gradient, Weights};
+use crate::models::newton::{block_sums, RowSums, Rows};
+use crate::models::{FitError, Fitted};
+use crate::spec::{LogisticParams, ModelSpec};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+impl Stream<'_> {
+    /// Why a classifier cannot be fitted on a part: a class without training rows.
+    pub(super) fn classes_missing(&self, training: &Training) -> Option<FitError> {
+        let names = self.input.dataset.target.class_names();
+        let absent = training.classes.iter().position(|&n| n == 0)?;
+        let present = training.classes.iter().filter(|&&n| n > 0).count();
+        if present < 2 {
+            let name = training.classes.iter().position(|&n| n > 0).and_then(|c| names.get(c).cloned());
+            return Some(FitError::OneClass(name.unwrap_or_default()));
+        }
+        Some(FitError::Solver(format!(
+            "class `{}` has no rows in this fold's training part, so a multinomial model cannot learn it",
+            names.get(absent).cloned().unwrap_or_default()
+        )))
+    }
+
+    /// The logistic-regression units, each on its own passes and side by side; units on one
+    /// warm-start path (`trial::paths`: C ascending, `path = true`) run in path order, each
+    /// from the previous solution, as in memory. A path runs whole for any unit it holds.
+    pub(super) fn logistic_paths(&self, units: Vec<(Key, LogisticParams, usize, usize)>, prep: &[Prep]) -> Vec<Keyed<Fit>> {
+        let wanted: BTreeMap<Key, (usize, usize)> =
+            units.iter().map(|(k, _, rows, width)| (*k, (*rows, *width))).collect();
+        let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
+        for path in crate::trial::paths(self.input.trials) {
+            for f in 0..self.slots.len() {
+                if path.iter().any(|&t| wanted.contains_key(&(t, f))) {
+                    chains.push((f, path.clone()));
+                }
+            }
+        }
+        chains
+            .into_par_iter()
+            .flat_map_iter(|(f, path)| {
+                let Some(&(rows, width)) = path.iter().find_map(|&t| wanted.get(&(t, f))) else { return Vec::new() };
+                let mut start = None;
+                let mut out = Vec::new();
+                for t in path {
+                    let ModelSpec::LogisticRegression(params) = &self.input.trials[t].spec else { continue };
+                    let (fit, next) = self.logistic(f, params, rows, width, prep, start.take());
+                    start = next;
+                    if wanted.contains_key(&(t, f)) {
+                        out.push(((t, f), fit));
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// Logistic regression over the stream: scikit-learn's objective by the in-memory
+    /// solvers, Newton's method (two classes, by default) or L-BFGS, from `start` (zero
+    /// without), each evaluation of the loss and gradient one pass over slot `s`'s rows.
+    /// The fit, and where the next point of a path starts.
+    fn logistic(
+        &self,
+        s: usize,
+        params: &LogisticParams,
+        rows: usize,
+        width: usize,
+        prep: &[Prep],
+        start: Option<logistic::Start>,
+    ) -> (Fit, Option<logistic::Start>) {
+        let classes = self.input.dataset.target.classes();
+        let outputs = if classes == 2 { 1 } else { classes };
+        let start = start.unwrap_or_else(|| logistic::Start { theta: vec![0.0; outputs * (width + 1)], hessian: None });
+        if logistic::uses_newton(params.solver, classes, rows, width) {
+            let source = NewtonRows { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
+            let from = logistic::Start { theta: start.theta.clone(), hessian: start.hessian.clone() };
+            let fit = logistic::fit_newton(params, &source, rows, width, from);
+            if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
+                return (Err(FitError::Solver(e)), None);
+            }
+            // As in memory, a Hessian that cannot be factored falls back to L-BFGS.
+            if let Some((model, next)) = fit {
+                return (Ok(model), Some(next));
+            }
+        }
+        match self.logistic_lbfgs(s, params, rows, width, prep, start.theta) {
+            Ok((model, theta)) => (Ok(model), Some(logistic::Start { theta, hessian: None })),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// L-BFGS over the stream from `theta`: the model and its parameters.
+    fn logistic_lbfgs(
+        &self,
+        s: usize,
+        params: &LogisticParams,
+        rows: usize,
+        width: usize,
+        prep: &[Prep],
+        theta: Vec<f64>,
+    ) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
+        let classes = self.input.dataset.target.classes();
+        let loss = logistic::loss_of(classes);
+        let order: Vec<usize> = (0..self.source().batches()).collect();
+        let mut failure = None;
+        let data = |w: &Weights| {
+            let mut total = 0.0;
+            let mut grad = Weights::zeros(w.outputs(), width);
+            let read = self.pass("logistic regression", &order, |i, batch| {
+                let train = self.blocks_of(i, batch).parts(self.slots[s]).1;
+                let (Some(x), Target::Classification { labels, .. }) = (self.design(batch, prep, s), &batch.target)
+                else {
+                    return;
+                };
+                if train.is_empty() {
+                    return;
+                }
+                let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+                let (mean, g) = loss_and_gradient(loss, &x, &y, Some(&train), w);
+                let share = train.len() as f64;
+                total += mean * share;
+                grad.w.scaled_add(share, &g.w);
+                grad.b.iter_mut().zip(&g.b).for_each(|(a, b)| *a += share * b);
+            });
+            if let Err(e) = read {
+                failure.get_or_insert(e);
+            }
+            let n = rows as f64;
+            grad.w.mapv_inplace(|v| v / n);
+            grad.b.iter_mut().for_each(|v| *v /= n);
+            (total / n, grad)
+        };
+        let fitted = logistic::fit_lbfgs(params, rows, width, classes, theta, data);
+        match failure {
+            Some(e) => Err(FitError::Solver(e)),
+            None => fitted,
+        }
+    }
+}
+
+/// A slot's training rows as Newton's method reads them: each evaluation one pass.
+struct NewtonRows<'a> {
+    stream: &'a Stream<'a>,
+    slot: usize,
+    prep: &'a [Prep],
+    failure: std::sync::Mutex<Option<String>>,
+}
+
+impl Rows for NewtonRows<'_> {
+    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums {
+        let s = self.stream;
+        let d = theta.len() - 1;
+        let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0);
+        let order: Vec<usize> = (0..s.source().batches()).collect();
+        let read = s.pass("logistic regression (Newton)", &order, |i, batch| {
+            let train = s.blocks_of(i, batch).parts(s.slots[self.slot]).1;
+            let (Some(x), Target::Classification { labels, .. }) =
+                (s.design(batch, self.prep, self.slot), &batch.target)
+            else {
+                return;
+            };
+            let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
+            let (loss, grad, gram) = block_sums(&x, &y, &train, theta, hessian);
+            total.0 += loss;
+            total.1 += &grad;
+            if let (Some(t), Some(g)) = (total.2.as_mut(), gram) {
+                *t += &g;
+            }
+            total.3 += train.len();
+        });
+        if let Err(e) = read {
+            if let Ok(mut f) = self.failure.lock() {
+                f.get_or_insert(e);
+            }
+            total.0 = f64::NAN;
+        }
+        total
+    }
+}
+
