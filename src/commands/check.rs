@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
 pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>) -> u8 {
-    let Some(plans) = prepare_all(files, overrides, super::data_mode(memory_budget, None)) else {
+    let Some(plans) = prepare_all(files, overrides, super::data_mode(memory_budget, None, false)) else {
         return EXIT_USAGE;
     };
     for p in &plans {

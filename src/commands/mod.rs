@@ -36,10 +36,27 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How plans choose between loading and streaming: `--memory-budget`, else half of this
 /// machine's memory.
-fn data_mode(memory_budget: Option<u64>, batch_rows: Option<usize>) -> plan::DataMode {
+fn data_mode(memory_budget: Option<u64>, batch_rows: Option<usize>, quiet: bool) -> plan::DataMode {
+    use std::io::IsTerminal;
     let budget = memory_budget.unwrap_or_else(|| physical_memory().map_or(u64::MAX, |m| m / 2));
     let default = plan::DataMode::default();
-    plan::DataMode { memory_budget: budget, batch_rows: batch_rows.unwrap_or(default.batch_rows), ..default }
+    let scan_progress = (!quiet && std::io::stderr().is_terminal()).then_some(show_scan as fn(usize, usize));
+    plan::DataMode {
+        memory_budget: budget,
+        batch_rows: batch_rows.unwrap_or(default.batch_rows),
+        scan_progress,
+        ..default
+    }
+}
+
+/// The scan of a streamed file (before any progress bar exists) on one stderr line, cleared
+/// when it ends.
+fn show_scan(done: usize, batches: usize) {
+    if done < batches {
+        eprint!("\rscanning the data file (first pass): batch {done}/{batches}");
+    } else {
+        eprint!("\r\x1b[2K");
+    }
 }
 
 fn physical_memory() -> Option<u64> {

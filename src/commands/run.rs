@@ -23,7 +23,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(plans) = prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows)) else {
+    let Some(plans) =
+        prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows, args.quiet))
+    else {
         return EXIT_USAGE;
     };
     if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {
@@ -77,9 +79,12 @@ fn progress_bar(plan: &RunPlan, todo: usize, quiet: bool) -> ProgressBar {
     } else {
         bar.set_draw_target(ProgressDrawTarget::stderr());
     }
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}")
-    {
+    // A streamed run's units all finish with its last pass: the bar follows the passes.
+    let template = match plan.stream {
+        Some(_) => "{prefix} [{elapsed_precise}] {spinner} {pos}/{len} units; {msg}",
+        None => "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}",
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar.set_prefix(plan.experiment.name.clone());

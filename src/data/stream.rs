@@ -312,7 +312,7 @@ struct Tally {
 
 /// The first pass over a file to stream: checks it as `load` does, and returns its schema,
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
-pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
+pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
     let batch_rows = batch_rows.max(1);
     let path = &exp.dataset.path;
     super::check_path(path, &|| exp.location("dataset.path"))?;
@@ -324,13 +324,13 @@ pub fn scan(exp: &Experiment, batch_rows: usize) -> Result<Scanned, DataError> {
         }
         let bytes = std::fs::metadata(path).map_err(io_error(path))?.len();
         let (pieces, header) = csv_pieces(path, marks.record_starts, bytes)?;
-        return scan_batches(exp, pieces, &header, batch_rows).and_then(|t| t.finish_with(exp, marks.sha256));
+        return scan_batches(exp, pieces, &header, batch_rows, progress).and_then(|t| t.finish_with(exp, marks.sha256));
     }
     // Parquet: hash the bytes on another thread while polars reads the batches.
     let (pieces, header) = parquet_pieces(path)?;
     std::thread::scope(|scope| {
         let hashing = scope.spawn(|| scan_file_marking(path, None));
-        let tally = scan_batches(exp, pieces, &header, batch_rows)?;
+        let tally = scan_batches(exp, pieces, &header, batch_rows, progress)?;
         let marks = hashing.join().map_err(|_| DataError::Unreadable {
             path: path.display().to_string(),
             message: "hashing the file failed".into(),
@@ -352,7 +352,13 @@ impl Scanning {
     }
 }
 
-fn scan_batches(exp: &Experiment, pieces: Pieces, header: &[String], batch_rows: usize) -> Result<Scanning, DataError> {
+fn scan_batches(
+    exp: &Experiment,
+    pieces: Pieces,
+    header: &[String],
+    batch_rows: usize,
+    progress: Option<fn(usize, usize)>,
+) -> Result<Scanning, DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
     let chosen = choose_columns(exp, header)?;
@@ -375,9 +381,13 @@ fn scan_batches(exp: &Experiment, pieces: Pieces, header: &[String], batch_rows:
     };
     let mut tally = Tally::new(chosen.features.len());
     let mut split_values: Option<SplitColumn> = None;
-    for i in 0..source.batches() {
+    let batches = source.batches();
+    for i in 0..batches {
         let values = tally.batch(exp, &mut source, i, split.as_deref())?;
         split_values = join_split(split_values, values);
+        if let Some(tell) = progress {
+            tell(i + 1, batches);
+        }
     }
     if tally.rows_total == 0 {
         return Err(DataError::NoRows { path: path.display().to_string() });

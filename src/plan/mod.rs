@@ -158,7 +158,7 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
         .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
-        Some(why) => prepare_streamed(experiment, trials, why, mode.batch_rows),
+        Some(why) => prepare_streamed(experiment, trials, why, mode),
         None => {
             let dataset = data::load(&experiment).map_err(PlanError::Data)?;
             prepare_loaded(experiment, trials, dataset)
@@ -202,10 +202,10 @@ fn prepare_streamed(
     experiment: Experiment,
     trials: Vec<Trial>,
     why: String,
-    batch_rows: usize,
+    mode: DataMode,
 ) -> Result<RunPlan, PlanError> {
     let mut problems = streaming::problems(&experiment, &trials, experiment.report.metrics.as_deref());
-    let scanned = data::stream::scan(&experiment, batch_rows).map_err(PlanError::Data)?;
+    let scanned = data::stream::scan(&experiment, mode.batch_rows, mode.scan_progress).map_err(PlanError::Data)?;
     let mut dataset = scanned.dataset;
     problems.extend(model_task_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));

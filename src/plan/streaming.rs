@@ -18,11 +18,13 @@ pub struct DataMode {
     pub force: Option<bool>,
     /// Rows per streamed batch (the default, except in tests of many small batches).
     pub batch_rows: usize,
+    /// Told (batches read, batches) during the scan, the first pass over a streamed file.
+    pub scan_progress: Option<fn(usize, usize)>,
 }
 
 impl Default for DataMode {
     fn default() -> Self {
-        DataMode { memory_budget: u64::MAX, force: None, batch_rows: stream::BATCH_ROWS }
+        DataMode { memory_budget: u64::MAX, force: None, batch_rows: stream::BATCH_ROWS, scan_progress: None }
     }
 }
 

@@ -33,7 +33,11 @@ impl Stream<'_> {
     /// The logistic-regression units, each on its own passes and side by side; units on one
     /// warm-start path (`trial::paths`: C ascending, `path = true`) run in path order, each
     /// from the previous solution, as in memory. A path runs whole for any unit it holds.
-    pub(super) fn logistic_paths(&self, units: Vec<(Key, LogisticParams, usize, usize)>, prep: &[Prep]) -> Vec<Keyed<Fit>> {
+    pub(super) fn logistic_paths(
+        &self,
+        units: Vec<(Key, LogisticParams, usize, usize)>,
+        prep: &[Prep],
+    ) -> Vec<Keyed<Fit>> {
         let wanted: BTreeMap<Key, (usize, usize)> =
             units.iter().map(|(k, _, rows, width)| (*k, (*rows, *width))).collect();
         let mut chains: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -185,4 +189,3 @@ impl Rows for NewtonRows<'_> {
         total
     }
 }
-
