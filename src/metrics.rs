@@ -30,20 +30,25 @@ pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
             let mean = y.iter().sum::<f64>() / n;
             let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
             let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
-            // scikit-learn: undefined (NaN) below two samples; force_finite for a constant target.
-            if y.len() < 2 {
-                f64::NAN
-            } else if ss_tot == 0.0 {
-                if ss_res == 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            } else {
-                1.0 - ss_res / ss_tot
-            }
+            r2_score(ss_res, ss_tot, n)
         }
         _ => f64::NAN,
+    }
+}
+
+/// scikit-learn's r2_score from the residual and total sums of squares over `n` rows:
+/// undefined (NaN) below two rows; `force_finite` for a constant target.
+pub fn r2_score(ss_res: f64, ss_tot: f64, n: f64) -> f64 {
+    if n < 2.0 {
+        f64::NAN
+    } else if ss_tot == 0.0 {
+        if ss_res == 0.0 {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        1.0 - ss_res / ss_tot
     }
 }
 

@@ -240,7 +240,7 @@ impl<'a> RidgePath<'a> {
                 Metric::Mse => mse,
                 Metric::Rmse => mse.sqrt(),
                 Metric::Mae => abs_sum.map_or(f64::NAN, |a| a / b.n),
-                _ => r2(mse * b.n, b.ss_tot(), b.n),
+                _ => crate::metrics::r2_score(mse * b.n, b.ss_tot(), b.n),
             };
             metrics.iter().map(|&metric| (metric, Some(value(metric)).filter(|v| v.is_finite()))).collect()
         };
@@ -293,21 +293,6 @@ impl<'a> RidgePath<'a> {
             }
         }
         total.chunks(na).map(<[(f64, f64)]>::to_vec).collect()
-    }
-}
-
-/// scikit-learn's r2_score from the residual and total sums of squares.
-fn r2(sse: f64, tot: f64, n: f64) -> f64 {
-    if n < 2.0 {
-        f64::NAN
-    } else if tot == 0.0 {
-        if sse == 0.0 {
-            1.0
-        } else {
-            0.0
-        }
-    } else {
-        1.0 - sse / tot
     }
 }
 

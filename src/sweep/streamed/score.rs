@@ -82,20 +82,7 @@ impl Tally {
                 Metric::Mse => sse / n,
                 Metric::Rmse => (sse / n).sqrt(),
                 Metric::Mae => sae / n,
-                Metric::R2 => {
-                    let tot = syy - sy * sy / n;
-                    if n < 2.0 {
-                        f64::NAN
-                    } else if tot == 0.0 {
-                        if sse == 0.0 {
-                            1.0
-                        } else {
-                            0.0
-                        }
-                    } else {
-                        1.0 - sse / tot
-                    }
-                }
+                Metric::R2 => metrics::r2_score(sse, syy - sy * sy / n, n),
                 _ => f64::NAN,
             },
             Tally::Classes { confusion, log_loss } => {
