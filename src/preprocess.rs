@@ -454,13 +454,7 @@ fn fit_category_fill(
                     counts[c as usize] += 1;
                 }
             }
-            // Ties go to the first category in sorted order.
-            let best = counts.iter().enumerate().fold(None, |best: Option<(usize, usize)>, (c, &n)| match best {
-                Some((_, bn)) if bn >= n => best,
-                _ if n > 0 => Some((c, n)),
-                _ => best,
-            });
-            best.map(|(c, _)| c as u32)
+            most_frequent(&counts).map(|c| c as u32)
         }
         // An unseen fill value has no indicator column: the row gets all zeros.
         Impute::Constant => match fill {
@@ -484,17 +478,38 @@ fn fit_scale(train_values: impl Iterator<Item = f64> + Clone, scale: Scale) -> (
             let (sum_sq, correction) =
                 train_values.fold((0.0, 0.0), |(sq, c), v| (sq + (v - mean) * (v - mean), c + (v - mean)));
             let var = (sum_sq - correction * correction / n) / n;
-            // sklearn's `_is_constant_feature` and `_handle_zeros_in_scale`.
-            let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
-            let std = var.sqrt();
-            (mean, if constant || std < 10.0 * f64::EPSILON || !std.is_finite() { 1.0 } else { std })
+            standard_scale(mean, var, n)
         }
         Scale::Minmax => {
             let (lo, hi) = train_values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            let range = hi - lo;
-            (lo, if range < 10.0 * f64::EPSILON || !range.is_finite() { 1.0 } else { range })
+            minmax_scale(lo, hi)
         }
     }
+}
+
+/// StandardScaler's (shift, scale) from a column's mean and population variance over `n`
+/// rows: sklearn's `_is_constant_feature` and `_handle_zeros_in_scale` give scale 1.
+pub fn standard_scale(mean: f64, var: f64, n: f64) -> (f64, f64) {
+    let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
+    let std = var.max(0.0).sqrt();
+    (mean, if constant || std < 10.0 * f64::EPSILON || !std.is_finite() { 1.0 } else { std })
+}
+
+/// MinMaxScaler's (shift, scale) from a column's least and greatest value.
+pub fn minmax_scale(lo: f64, hi: f64) -> (f64, f64) {
+    let range = hi - lo;
+    (lo, if range < 10.0 * f64::EPSILON || !range.is_finite() { 1.0 } else { range })
+}
+
+/// The most frequent category by its count (`None` when every count is 0); ties go to the
+/// first in sorted order, as scikit-learn's most_frequent.
+pub fn most_frequent<T: PartialOrd + Default>(counts: &[T]) -> Option<usize> {
+    let best = counts.iter().enumerate().fold(None, |best: Option<(usize, &T)>, (c, n)| match best {
+        Some((_, bn)) if bn >= n => best,
+        _ if *n > T::default() => Some((c, n)),
+        _ => best,
+    });
+    best.map(|(c, _)| c)
 }
 
 /// Numeric columns that are constant on some fold's training rows (ignoring gaps): scaling

@@ -537,7 +537,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                     other => type_name(other).to_string(),
                 };
                 let hint = match other {
-                    DeValue::String(s) => suggestion(s, ["auto", "true", "false"].into_iter()),
+                    DeValue::String(s) => suggestion(s, ["auto", "true", "false"]),
                     _ => String::new(),
                 };
                 self.err(

@@ -122,8 +122,37 @@ pub fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad
     }
 }
 
+/// `tol`/`patience`, scikit-learn's MLP rule: an epoch is stale unless it beats the best by
+/// `tol`; the best follows every improvement; more than `patience` stale epochs in a row stop.
+pub struct Patience {
+    pub best: f64,
+    stale: usize,
+}
+
+impl Patience {
+    pub fn new() -> Patience {
+        Patience { best: f64::INFINITY, stale: 0 }
+    }
+
+    /// Notes an epoch's monitored loss: (whether it is the best so far, whether to stop).
+    pub fn after(&mut self, cfg: &GdConfig, monitored: f64) -> (bool, bool) {
+        self.stale = if monitored > self.best - cfg.tol { self.stale + 1 } else { 0 };
+        let improved = monitored < self.best;
+        if improved {
+            self.best = monitored;
+        }
+        (improved, self.stale > cfg.patience)
+    }
+}
+
+/// Whether an epoch ended blown up: a non-finite loss or weight, or a loss `BLOW_UP` times
+/// the starting loss.
+pub fn blew_up(epoch_loss: f64, params: &[f64], start_loss: f64) -> bool {
+    !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * start_loss
+}
+
 /// A loss this many times the starting loss counts as blown up.
-pub const BLOW_UP: f64 = 1e8;
+const BLOW_UP: f64 = 1e8;
 
 /// (training rows, validation rows), both in row order: a seeded hold-out of
 /// `validation_fraction` with early stopping, else every row trains.
@@ -174,9 +203,8 @@ pub fn train_flat(
     let p = params.len();
     let mut state = OptimizerState::new(p);
     let mut curve = LossCurve { train: Vec::new(), validation: cfg.validation_fraction.map(|_| Vec::new()) };
-    let mut best = f64::INFINITY;
+    let mut patience = Patience::new();
     let mut best_params = params.clone();
-    let mut stale = 0;
     let mut order = train_rows.clone();
     let diverged = |epoch, curve: &LossCurve| FitError::Diverged {
         epoch,
@@ -202,7 +230,7 @@ pub fn train_flat(
         }
         // The data part is the mean over the epoch's batches; the penalty is at its final weights.
         let epoch_loss = data_loss / n_train as f64 + objective.penalty(&params);
-        if !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * start_loss {
+        if blew_up(epoch_loss, &params, start_loss) {
             return Err(diverged(epoch, &curve));
         }
         curve.train.push(epoch_loss);
@@ -214,21 +242,16 @@ pub fn train_flat(
             }
             None => epoch_loss,
         };
-        // scikit-learn's MLP rule: an epoch is stale unless it beats the best by tol; the
-        // best follows every improvement; more than `patience` stale epochs in a row stop.
-        stale = if monitored > best - cfg.tol { stale + 1 } else { 0 };
-        if monitored < best {
-            best = monitored;
-            if cfg.validation_fraction.is_some() {
-                best_params.clone_from(&params);
-            }
+        let (improved, stop) = patience.after(cfg, monitored);
+        if improved && cfg.validation_fraction.is_some() {
+            best_params.clone_from(&params);
         }
-        if stale > cfg.patience {
+        if stop {
             break;
         }
     }
     // With early stopping, keep the weights that did best on the validation rows.
-    if cfg.validation_fraction.is_some() && best.is_finite() {
+    if cfg.validation_fraction.is_some() && patience.best.is_finite() {
         params = best_params;
     }
     Ok((params, curve))

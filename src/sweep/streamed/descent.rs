@@ -9,10 +9,10 @@
 //!   them into mini-batches; a batch's last mini-batch may be short. This is not the
 //!   in-memory order, so mini-batch runs differ from in-memory ones (as two seeds do).
 //!
-//! The epoch bookkeeping (loss curve, `tol`/`patience`, divergence) is the in-memory loop's.
+//! The epoch bookkeeping (loss curve, `gd::Patience`, `gd::blew_up`) is the in-memory loop's own.
 
 use crate::models::gd::{
-    batch_rows, objective_and_gradient, penalty, step, GdConfig, GdModel, OptimizerState, BLOW_UP,
+    batch_rows, blew_up, objective_and_gradient, penalty, step, GdConfig, GdModel, OptimizerState, Patience,
 };
 use crate::models::loss::{mean_loss, Weights};
 use crate::models::{FitError, Head, LossCurve};
@@ -32,8 +32,7 @@ pub struct GdUnit {
     n_train: f64,
     curve: LossCurve,
     start_loss: Option<f64>,
-    best: f64,
-    stale: usize,
+    patience: Patience,
     epoch: usize,
     /// This epoch's summed data loss (and, full batch, summed gradient).
     data_loss: f64,
@@ -56,8 +55,7 @@ impl GdUnit {
             n_train: n_train as f64,
             curve: LossCurve { train: Vec::new(), validation: None },
             start_loss: None,
-            best: f64::INFINITY,
-            stale: 0,
+            patience: Patience::new(),
             epoch: 1,
             data_loss: 0.0,
             gradient: vec![0.0; p],
@@ -169,15 +167,13 @@ impl GdUnit {
         }
         let epoch_loss = self.data_loss / self.n_train + self.penalty();
         self.data_loss = 0.0;
-        let start = self.start_loss.unwrap_or(f64::INFINITY);
-        if !epoch_loss.is_finite() || !self.params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * start {
+        if blew_up(epoch_loss, &self.params, self.start_loss.unwrap_or(f64::INFINITY)) {
             self.outcome = Some(Err(self.diverged()));
             return;
         }
         self.curve.train.push(epoch_loss);
-        self.stale = if epoch_loss > self.best - self.cfg.tol { self.stale + 1 } else { 0 };
-        self.best = self.best.min(epoch_loss);
-        if self.stale > self.cfg.patience || self.epoch >= self.cfg.epochs {
+        let (_, stop) = self.patience.after(&self.cfg, epoch_loss);
+        if stop || self.epoch >= self.cfg.epochs {
             self.outcome = Some(Ok(()));
         }
         self.epoch += 1;

@@ -9,7 +9,7 @@
 
 use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature};
-use crate::preprocess::{PreprocessError, SavedColumn};
+use crate::preprocess::{minmax_scale, most_frequent, standard_scale, PreprocessError, SavedColumn};
 use ndarray::{Array1, Array2};
 
 /// Where a feature's parts sit in `u`.
@@ -246,16 +246,7 @@ pub fn fit_preprocessing(
             }
             (Feature::Categorical { categories, .. }, ColumnSums::Categorical { counts }) => {
                 let fill = match (rule.impute, &rule.fill_value) {
-                    // Most frequent; ties go to the first category in sorted order.
-                    (Impute::Mode, _) => counts
-                        .iter()
-                        .enumerate()
-                        .fold(None, |best: Option<(usize, f64)>, (c, &n)| match best {
-                            Some((_, bn)) if bn >= n => best,
-                            _ if n > 0.0 => Some((c, n)),
-                            _ => best,
-                        })
-                        .map(|(c, _)| categories[c].clone()),
+                    (Impute::Mode, _) => most_frequent(counts).map(|c| categories[c].clone()),
                     (Impute::Constant, Some(FillValue::Text(t))) => categories.iter().find(|c| *c == t).cloned(),
                     _ => None,
                 };
@@ -295,22 +286,10 @@ impl Filled {
                 let d = c - self.shift;
                 let sum = self.s1 + counted_gaps * d;
                 let sum_sq = self.s2 + counted_gaps * d * d;
-                let mean = self.shift + sum / n;
-                let var = (sum_sq - sum * sum / n) / n;
-                // sklearn's `_is_constant_feature` and `_handle_zeros_in_scale`.
-                let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
-                let std = var.max(0.0).sqrt();
-                (mean, if constant || std < 10.0 * f64::EPSILON || !std.is_finite() { 1.0 } else { std })
+                standard_scale(self.shift + sum / n, (sum_sq - sum * sum / n) / n, n)
             }
-            Scale::Minmax => {
-                let (mut lo, mut hi) = (self.min, self.max);
-                if counted_gaps > 0.0 {
-                    lo = lo.min(c);
-                    hi = hi.max(c);
-                }
-                let range = hi - lo;
-                (lo, if range < 10.0 * f64::EPSILON || !range.is_finite() { 1.0 } else { range })
-            }
+            Scale::Minmax if counted_gaps > 0.0 => minmax_scale(self.min.min(c), self.max.max(c)),
+            Scale::Minmax => minmax_scale(self.min, self.max),
         }
     }
 }
