@@ -142,6 +142,10 @@ pub struct RunArgs {
     /// Rows per streamed batch (for tests of many small batches).
     #[arg(long, hide = true)]
     pub batch_rows: Option<usize>,
+    /// Test hook `N:PATH`: during streamed pass N, overwrite the data file in place with
+    /// PATH's bytes (for tests of a file that changes mid-run).
+    #[arg(long, hide = true, value_name = "N:PATH")]
+    pub test_replace_during_pass: Option<String>,
 }
 
 /// A size in bytes: a number with an optional K, M, G or T suffix (powers of 1024; `B`,

@@ -122,8 +122,8 @@ pub fn run_rounds(
     stop: &AtomicBool,
     sink: &(dyn Fn(&UnitRecord) + Sync),
     previous: &[UnitRecord],
-) -> Vec<UnitRecord> {
-    let Some(h) = halving(plan) else { return Vec::new() };
+) -> Result<Vec<UnitRecord>, sweep::EnvironmentError> {
+    let Some(h) = halving(plan) else { return Ok(Vec::new()) };
     let k = h.base_folds();
     let mut all: Vec<UnitRecord> = previous.to_vec();
     let mut new = Vec::new();
@@ -150,10 +150,10 @@ pub fn run_rounds(
         };
         let global = |rec: &UnitRecord| UnitRecord { fold: rec.fold + r * k, ..rec.clone() };
         let filter = UnitFilter { done: &round_done, shard: None };
-        let records = sweep::run(&input, jobs, &filter, stop, &|rec| sink(&global(rec)));
+        let records = sweep::run(&input, jobs, &filter, stop, &|rec| sink(&global(rec)))?;
         let records: Vec<UnitRecord> = records.iter().map(global).collect();
         all.extend(records.iter().cloned());
         new.extend(records);
     }
-    new
+    Ok(new)
 }

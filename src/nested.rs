@@ -34,16 +34,17 @@ pub struct Nested {
 }
 
 /// The nested cross-validation of `plan`, on `jobs` threads; `None` without `[split.outer]`.
-pub fn nested_cv(plan: &RunPlan, jobs: usize) -> Option<Nested> {
-    let nested = plan.nested.as_ref()?;
-    let folds = (0..nested.outer.folds.len()).map(|o| outer_fold(plan, o, jobs)).collect();
-    Some(Nested { metric: plan.rank_by, folds })
+/// An environment failure stops it whole (it is never an outer fold's failure).
+pub fn nested_cv(plan: &RunPlan, jobs: usize) -> Result<Option<Nested>, sweep::EnvironmentError> {
+    let Some(nested) = plan.nested.as_ref() else { return Ok(None) };
+    let folds = (0..nested.outer.folds.len()).map(|o| outer_fold(plan, o, jobs)).collect::<Result<_, _>>()?;
+    Ok(Some(Nested { metric: plan.rank_by, folds }))
 }
 
-fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> OuterFold {
-    let Some(nested) = plan.nested.as_ref() else { return failed("no nested plan") };
+fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep::EnvironmentError> {
+    let Some(nested) = plan.nested.as_ref() else { return Ok(failed("no nested plan")) };
     let (Some(outer), Some(inner)) = (nested.outer.folds.get(o), nested.inner.get(o)) else {
-        return failed("no such outer fold");
+        return Ok(failed("no such outer fold"));
     };
     let seed = unit_seed(plan.experiment.seed, "outer", o);
     let input = SweepInput {
@@ -60,9 +61,9 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> OuterFold {
     };
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };
-    let records = sweep::run(&input, jobs, &filter, &AtomicBool::new(false), &|_| {});
+    let records = sweep::run(&input, jobs, &filter, &AtomicBool::new(false), &|_| {})?;
     let Some((t, inner_mean)) = best_by_inner_mean(plan, &records, inner.folds.len()) else {
-        return failed("no trial has a score on every inner fold");
+        return Ok(failed("no trial has a score on every inner fold"));
     };
     let trial = &plan.trials[t];
     let chosen = Some(trial.id.clone());
@@ -73,11 +74,11 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> OuterFold {
             let model = models::fit(&trial.spec, &data, classes, seed).map_err(|e| e.to_string())?;
             Ok(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)))
         });
-    match scored {
+    Ok(match scored {
         Ok(v) if v.is_finite() => OuterFold { chosen, inner_mean: Some(inner_mean), test: Some(v), reason: None },
         Ok(_) => OuterFold { chosen, inner_mean: Some(inner_mean), test: None, reason: Some("no finite score".into()) },
         Err(e) => OuterFold { chosen, inner_mean: Some(inner_mean), test: None, reason: Some(e) },
-    }
+    })
 }
 
 fn failed(reason: &str) -> OuterFold {

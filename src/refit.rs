@@ -14,7 +14,7 @@ use crate::models::{self, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::{fit_saved, prepare_fold, SavedColumn};
 use crate::split::Fold;
-use crate::sweep::{metric_value, SweepInput};
+use crate::sweep::{metric_value, EnvironmentError, Refitted, SweepInput};
 use crate::trial::{unit_seed, Trial};
 
 /// The refitted best trial.
@@ -55,26 +55,33 @@ fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
     }
 }
 
-/// Fits `trial` on the refit rows. An error says why it could not be fitted.
-pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Refit, RefitFailure> {
-    let refitted = if plan.stream.is_some() { refit_streamed(plan, trial) } else { refit_rows(plan, trial) };
-    refitted.map_err(|reason| RefitFailure { trial: trial.id.clone(), reason })
+/// Fits `trial` on the refit rows. The inner error says why it could not be fitted; the
+/// outer one is the environment's failure (a streamed file that changed), which stops the run.
+pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Result<Refit, RefitFailure>, EnvironmentError> {
+    let refitted = if plan.stream.is_some() { refit_streamed(plan, trial)? } else { refit_rows(plan, trial) };
+    Ok(refitted.map_err(|reason| RefitFailure { trial: trial.id.clone(), reason }))
 }
 
 /// The refit over a stream: the same rows and seed as `refit_rows` chooses.
-fn refit_streamed(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
+fn refit_streamed(plan: &RunPlan, trial: &Trial) -> Result<Result<Refit, String>, EnvironmentError> {
     let (Some(stream), Some(blocks)) = (&plan.stream, &plan.split.blocks) else {
-        return Err("the stream's fold blocks are missing".into());
+        return Ok(Err("the stream's fold blocks are missing".into()));
     };
-    let t = plan.trials.iter().position(|x| x.id == trial.id).ok_or("the trial is not in the plan")?;
+    let Some(t) = plan.trials.iter().position(|x| x.id == trial.id) else {
+        return Ok(Err("the trial is not in the plan".into()));
+    };
     let (held_out, seed_fold) = if single_fold(plan) { (Some(0), 0) } else { (None, blocks.folds) };
-    let r = crate::sweep::refit_streamed(&SweepInput::of(plan), stream, blocks, t, held_out, seed_fold)?;
+    let refitted = crate::sweep::refit_streamed(&SweepInput::of(plan), stream, blocks, t, held_out, seed_fold)?;
+    Ok(refitted.and_then(|r| saved_refit(plan, trial, r, held_out.is_some())))
+}
+
+/// The streamed refit as model.json saves it.
+fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: bool) -> Result<Refit, String> {
     let state = r.model.state().ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
     let test = match r.test {
         Some(values) => plan.metrics.iter().map(|&m| (m, values.get(&m).copied().flatten())).collect(),
         None => Vec::new(),
     };
-    let training_part_only = held_out.is_some();
     Ok(Refit { trial: trial.id.clone(), rows: r.rows, training_part_only, preprocessing: r.preprocessing, state, test })
 }
 

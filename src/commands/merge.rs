@@ -38,14 +38,20 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let mode = plan::DataMode { force: Some(experiment.streamed), ..plan::DataMode::default() };
-    let plan = match plan::prepare_with(std::path::Path::new(&experiment.file), &experiment.overrides, mode) {
+    let default = plan::DataMode::default();
+    let batch_rows = experiment.batch_rows.unwrap_or(default.batch_rows);
+    let mode = plan::DataMode { force: Some(experiment.streamed), batch_rows, ..default };
+    let mut plan = match plan::prepare_with(std::path::Path::new(&experiment.file), &experiment.overrides, mode) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_USAGE;
         }
     };
+    // The report says why the shards streamed, as one whole run's would.
+    if let (Some(stream), Some(why)) = (plan.stream.as_mut(), experiment.stream_why.clone()) {
+        stream.why = why;
+    }
     if plan.run_key() != key {
         eprintln!(
             "error: the experiment file {} or its dataset changed since the shards ran; rerun the shards",

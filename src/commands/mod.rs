@@ -118,8 +118,9 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
         _ => Vec::new(),
     };
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
-    let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t));
-    let nested = nested::nested_cv(plan, run.jobs);
+    // An environment failure (a streamed file that changed) stops the run: no report.
+    let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose().map_err(|e| e.0)?;
+    let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
     let halving = plan.halving.is_some().then_some(rounds);
     let work = report::AfterSweep { halving, nested, explanation, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);

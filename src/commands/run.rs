@@ -23,11 +23,15 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let Some(plans) =
+    let Some(mut plans) =
         prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows, args.quiet))
     else {
         return EXIT_USAGE;
     };
+    if let Some((pass, with)) = args.test_replace_during_pass.as_deref().and_then(|h| h.split_once(':')) {
+        let hook = pass.parse().ok().map(|p: usize| (p, std::path::PathBuf::from(with)));
+        plans.iter_mut().filter_map(|p| p.stream.as_mut()).for_each(|s| s.source.replace_during_pass = hook.clone());
+    }
     if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {
         eprintln!(
             "error: {}: successive halving cannot be sharded: each round needs the previous round's results from every shard; run it whole (it resumes from trials.jsonl)",
@@ -140,11 +144,13 @@ fn run_one(
     let progress = |p: &sweep::PassProgress| bar.set_message(passes.describe(p));
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
-    let mut records = match plan.halving {
+    let swept = match plan.halving {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),
     };
     bar.finish_and_clear();
+    // The environment failed (the streamed file changed): nothing of it is in trials.jsonl.
+    let mut records = swept.map_err(|e| e.0)?;
     if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
         return Err(format!(
             "cannot append to {}: {e}. The units recorded before the failure are kept there; \
@@ -273,6 +279,8 @@ fn write_partial(
             file: plan.experiment.file.display().to_string(),
             overrides: plan.experiment.overrides.clone(),
             streamed: plan.stream.is_some(),
+            stream_why: plan.stream.as_ref().map(|s| s.why.clone()),
+            batch_rows: plan.stream.as_ref().map(|s| s.source.batch_rows()),
         },
         shard,
         total_units: plan.units(),

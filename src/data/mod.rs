@@ -128,6 +128,21 @@ impl Dataset {
         self.streamed.as_ref().map_or(self.file_rows.len(), |s| s.rows)
     }
 
+    /// The raw parts of a row as a stream accumulates them: a value per numeric column, an
+    /// indicator per category, and a missing indicator per column with gaps.
+    pub fn raw_parts(&self) -> usize {
+        let gaps = self.missing_counts.iter().filter(|&&n| n > 0).count();
+        let values: usize = self
+            .features
+            .iter()
+            .map(|f| match f {
+                Feature::Numeric { .. } => 1,
+                Feature::Categorical { categories, .. } => categories.len(),
+            })
+            .sum();
+        values + gaps
+    }
+
     /// Rows per class, in class order (empty for regression).
     pub fn class_counts(&self) -> Vec<usize> {
         match (&self.streamed, &self.target) {

@@ -57,9 +57,14 @@ pub struct StreamSource {
     drops: Vec<usize>,
     /// Kept rows before each batch.
     kept_before: Vec<usize>,
-    /// The file's length and modification time when scanned: a later pass over a changed
-    /// file would mix two datasets' rows.
-    stamp: (u64, Option<std::time::SystemTime>),
+    /// The file's identity when the scan began: a pass over a changed file would mix two
+    /// datasets' rows.
+    stamp: Stamp,
+    /// Passes read so far (the test hook counts them).
+    passes: std::sync::atomic::AtomicUsize,
+    /// A test hook (`--test-replace-during-pass`): during pass `.0`, after its first batch,
+    /// the file is overwritten in place with `.1`'s bytes.
+    pub replace_during_pass: Option<(usize, PathBuf)>,
 }
 
 /// One batch of kept rows.
@@ -98,11 +103,43 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
     move |e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() }
 }
 
-fn stamp(path: &Path) -> (u64, Option<std::time::SystemTime>) {
-    std::fs::metadata(path).map_or((0, None), |m| (m.len(), m.modified().ok()))
+/// What identifies one version of a file: its length, modification and change times and,
+/// on Unix, its device and inode (a file replaced by a rename is another inode; `touch -d`
+/// can reset the modification time but not the change time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    identity: (u64, u64, i64, i64),
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino(), m.ctime(), m.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let identity = (0, 0, 0, 0);
+    Some(Stamp { len: m.len(), modified: m.modified().ok(), identity })
+}
+
+/// Why a streamed file cannot be read on: it is not the version the scan read.
+fn changed(path: &Path) -> String {
+    format!(
+        "{} changed while it was being streamed (its size, times or identity differ from the first pass); \
+         nothing was recorded from the passes over it: run the same command again once it stays unchanged",
+        path.display()
+    )
 }
 
 impl StreamSource {
+    /// Rows per batch (a CSV's batches hold this many records).
+    pub fn batch_rows(&self) -> usize {
+        self.batch_rows
+    }
+
     /// Kept rows before batch `i` (the dataset row of its first row).
     pub fn kept_before(&self, i: usize) -> usize {
         self.kept_before.get(i).copied().unwrap_or(0)
@@ -118,9 +155,8 @@ impl StreamSource {
         mut each: impl FnMut(usize, Batch),
     ) -> Result<(), String> {
         use std::sync::atomic::Ordering;
-        if stamp(&self.path) != self.stamp {
-            return Err(format!("{} changed while it was being streamed; run again", self.path.display()));
-        }
+        self.unchanged()?;
+        let pass = self.passes.fetch_add(1, Ordering::Relaxed) + 1;
         std::thread::scope(|scope| {
             let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Result<Batch, DataError>)>(1);
             scope.spawn(move || {
@@ -130,11 +166,33 @@ impl StreamSource {
                     }
                 }
             });
+            let mut first = true;
             for (i, batch) in receive {
-                each(i, batch.map_err(|e| e.to_string())?);
+                // A batch that cannot be read now was read by the scan: the file changed.
+                each(i, batch.map_err(|e| format!("{} ({e})", changed(&self.path)))?);
+                if std::mem::take(&mut first) {
+                    self.test_replace(pass);
+                }
             }
-            Ok(())
-        })
+            Ok::<(), String>(())
+        })?;
+        // Checked again at the end: an edit during the pass (even its last) is never mixed in.
+        self.unchanged()
+    }
+
+    /// An error unless the file is the version the scan read.
+    fn unchanged(&self) -> Result<(), String> {
+        match stamp(&self.path) {
+            Some(now) if now == self.stamp => Ok(()),
+            _ => Err(changed(&self.path)),
+        }
+    }
+
+    /// The test hook: overwrites the file in place during pass `pass` when asked to.
+    fn test_replace(&self, pass: usize) {
+        if let Some((_, with)) = self.replace_during_pass.as_ref().filter(|(p, _)| *p == pass) {
+            let _ = std::fs::read(with).and_then(|bytes| std::fs::write(&self.path, bytes));
+        }
     }
 
     pub fn batches(&self) -> usize {
@@ -313,17 +371,33 @@ struct Tally {
 /// The first pass over a file to stream: checks it as `load` does, and returns its schema,
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
 pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
-    let batch_rows = batch_rows.max(1);
     let path = &exp.dataset.path;
     super::check_path(path, &|| exp.location("dataset.path"))?;
+    // The version every later pass must find: taken before the hash, checked after the scan.
+    let before = stamp(path)
+        .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
+    let mut scanned = scan_version(exp, batch_rows.max(1), progress, &before)?;
+    if stamp(path).as_ref() != Some(&before) {
+        return Err(DataError::Unreadable { path: path.display().to_string(), message: changed(path) });
+    }
+    scanned.source.stamp = before;
+    Ok(scanned)
+}
+
+fn scan_version(
+    exp: &Experiment,
+    batch_rows: usize,
+    progress: Option<fn(usize, usize)>,
+    before: &Stamp,
+) -> Result<Scanned, DataError> {
+    let path = &exp.dataset.path;
     if is_csv(path)? {
         // A CSV's batches start where the shape check's pass marks them: that pass first.
         let marks = scan_file_marking(path, Some(batch_rows)).map_err(io_error(path))?;
         if let Some(problem) = marks.problem {
             return Err(DataError::Malformed { path: path.display().to_string(), problem });
         }
-        let bytes = std::fs::metadata(path).map_err(io_error(path))?.len();
-        let (pieces, header) = csv_pieces(path, marks.record_starts, bytes)?;
+        let (pieces, header) = csv_pieces(path, marks.record_starts, before.len)?;
         return scan_batches(exp, pieces, &header, batch_rows, progress).and_then(|t| t.finish_with(exp, marks.sha256));
     }
     // Parquet: hash the bytes on another thread while polars reads the batches.
@@ -377,7 +451,10 @@ fn scan_batches(
         classes: None,
         drops: Vec::new(),
         kept_before: Vec::new(),
-        stamp: stamp(path),
+        stamp: stamp(path)
+            .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?,
+        passes: std::sync::atomic::AtomicUsize::new(0),
+        replace_during_pass: None,
     };
     let mut tally = Tally::new(chosen.features.len());
     let mut split_values: Option<SplitColumn> = None;

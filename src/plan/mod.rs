@@ -108,9 +108,10 @@ impl RunPlan {
         }
         h.update(b"\n");
         h.update(&self.dataset.sha256);
-        // A streamed run's numbers differ from a loaded run's in the last digits: never mix them.
-        if self.stream.is_some() {
-            h.update(b"\nstreamed");
+        // A streamed run's numbers differ from a loaded run's in the last digits, and depend
+        // on where its batches end: never mix them.
+        if let Some(s) = &self.stream {
+            h.update(format!("\nstreamed in batches of {} rows", s.source.batch_rows()));
         }
         format!("{:x}", h.finalize())
     }
@@ -215,6 +216,9 @@ fn prepare_streamed(
         streaming::streamable_defaults(&mut metrics);
     }
     let split = streaming::plan_blocks(&experiment, &dataset, scanned.labels.as_deref(), &mut problems);
+    if let Some(s) = &split {
+        problems.extend(streaming::sums_problem(&trials, &dataset, s.folds.len(), mode.batch_rows, mode.memory_budget));
+    }
     let Some(split) = split.filter(|_| problems.is_empty()) else {
         return Err(PlanError::Checks(problems));
     };

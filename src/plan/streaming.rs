@@ -6,7 +6,7 @@ use crate::config::{Experiment, Impute, Metric, SearchConfig, SplitConfig, Strea
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset, Feature, Target};
 use crate::spec::{LogisticSolver, ModelSpec};
-use crate::split::{fold_blocks, Fold, SplitPlan};
+use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
 /// How `prepare` chooses between loading the data and streaming it.
@@ -101,23 +101,36 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
     }
 }
 
-/// Everything in the experiment a streamed run cannot do, each with its reason.
-pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[Metric]>) -> Vec<String> {
-    let mut out = Vec::new();
+/// Why the experiment's split is not streamed, if it is not.
+fn split_refusal(exp: &Experiment) -> Option<String> {
     let at = |key: &str| exp.location(key);
     match &exp.split {
-        SplitConfig::Holdout { .. } | SplitConfig::Column { .. } => {}
-        SplitConfig::KFold { repeats: 1, .. } | SplitConfig::StratifiedKFold { repeats: 1, .. } => {}
-        SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => out.push(format!(
+        SplitConfig::KFold { folds, repeats: 1, .. } | SplitConfig::StratifiedKFold { folds, repeats: 1, .. }
+            if *folds > MAX_FOLDS =>
+        {
+            Some(format!(
+                "{}: {folds} folds are not streamed: a streamed row's fold is one byte, so at most {MAX_FOLDS} folds; use fewer folds, or streaming = false",
+                at("split.folds")
+            ))
+        }
+        SplitConfig::Holdout { .. } | SplitConfig::Column { .. } => None,
+        SplitConfig::KFold { repeats: 1, .. } | SplitConfig::StratifiedKFold { repeats: 1, .. } => None,
+        SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => Some(format!(
             "{}: repeated k-fold is not streamed (each repeat would need its own fold byte per row); use repeats = 1, or streaming = false",
             at("split.repeats")
         )),
-        other => out.push(format!(
+        other => Some(format!(
             "{}: split method `{}` is not streamed: streaming supports holdout, kfold, stratified_kfold and column",
             at("split.method"),
             other.method()
         )),
     }
+}
+
+/// Everything in the experiment a streamed run cannot do, each with its reason.
+pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[Metric]>) -> Vec<String> {
+    let mut out: Vec<String> = split_refusal(exp).into_iter().collect();
+    let at = |key: &str| exp.location(key);
     if exp.outer.is_some() {
         out.push(format!("{}: nested cross-validation is not streamed; use streaming = false", at("split.outer")));
     }
@@ -176,6 +189,33 @@ pub fn impute_problems(exp: &Experiment, dataset: &Dataset) -> Vec<String> {
     out
 }
 
+/// The closed forms' per-block sums (`(folds + 1) × parts²` floats) and a batch's raw parts
+/// (`batch rows × parts`), 8 bytes each, when they exceed the memory budget: refused
+/// before any pass, with the numbers.
+pub fn sums_problem(
+    trials: &[Trial],
+    dataset: &Dataset,
+    folds: usize,
+    batch_rows: usize,
+    budget: u64,
+) -> Option<String> {
+    let closed = trials.iter().find(|t| matches!(t.spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_)))?;
+    let parts = dataset.raw_parts() as u64;
+    let batch = batch_rows.min(dataset.rows()) as u64;
+    let floats = (folds as u64 + 1).saturating_mul(parts).saturating_add(batch).saturating_mul(parts);
+    let need = floats.saturating_mul(8);
+    (need > budget).then(|| {
+        format!(
+            "model `{}` ({}) streamed needs ((folds + 1) × parts + batch rows) × parts × 8 = ({} × {parts} + {batch}) × {parts} × 8 = {need} bytes ({}) for its per-block sums, over the memory budget of {budget} bytes ({}); parts are the numeric columns, every category of a categorical column and a gap indicator per column with gaps: drop or bin a categorical column with many levels, use fewer folds, or raise --memory-budget",
+            closed.model,
+            closed.spec.kind().name(),
+            folds + 1,
+            show_bytes(need),
+            show_bytes(budget)
+        )
+    })
+}
+
 /// Default metrics a stream cannot compute are left out (roc_auc); none is the rank metric.
 pub fn streamable_defaults(metrics: &mut Vec<Metric>) {
     metrics.retain(|m| *m != Metric::RocAuc);
@@ -192,6 +232,10 @@ pub fn plan_blocks(
         (Target::Classification { classes, .. }, Some(l)) => Some((l, classes.as_slice())),
         _ => None,
     };
+    // `problems` already refused a split that is not streamed: one reason is enough.
+    if split_refusal(exp).is_some() {
+        return None;
+    }
     let needs_classes =
         matches!(exp.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
     if needs_classes && dataset.target.task() != Task::Classification {

@@ -28,6 +28,12 @@ pub struct PartialExperiment {
     /// Whether the shards streamed the data (the merge plans it the same way).
     #[serde(default)]
     pub streamed: bool,
+    /// Why they streamed it (report.json's `dataset.streamed`), and in batches of how many
+    /// rows: the merge replays both, so its report is the one a whole run writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_why: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_rows: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +64,14 @@ pub fn join(parts: &[(String, Partial)]) -> Result<(PartialExperiment, String, V
         if p.kind != PARTIAL_KIND {
             problems.push(format!("{name} is not a runner partial result (kind `{}`)", p.kind));
         }
-        if p.run_key != first.run_key {
+        if p.experiment.streamed != first.experiment.streamed {
+            let mode = |streamed: bool| if streamed { "streamed from disk" } else { "loaded into memory" };
+            problems.push(format!(
+                "{name} was {} but {first_name} was {}: the load mode differs, so their numbers may differ in the last digits; run every shard the same way (the same [dataset] streaming and --memory-budget)",
+                mode(p.experiment.streamed),
+                mode(first.experiment.streamed)
+            ));
+        } else if p.run_key != first.run_key {
             problems.push(format!(
                 "{name} and {first_name} come from different experiments or data ({} vs {}): they cannot be merged",
                 p.experiment.name, first.experiment.name
@@ -140,6 +153,8 @@ mod tests {
                     file: "e.toml".into(),
                     overrides: vec![],
                     streamed: false,
+                    stream_why: None,
+                    batch_rows: None,
                 },
                 shard: ShardId { index, count },
                 total_units: 4,
@@ -171,5 +186,11 @@ mod tests {
         assert!(twice.iter().any(|p| p.contains("shard 1/2 is given twice")), "{twice:?}");
         let foreign = join(&[part(1, 2, "k", &[("a", 0)]), part(2, 2, "other", &[("a", 1)])]).unwrap_err();
         assert!(foreign.iter().any(|p| p.contains("different experiments or data")), "{foreign:?}");
+        let mut streamed = part(2, 2, "streamed key", &[("a", 1)]);
+        streamed.1.experiment.streamed = true;
+        let modes = join(&[part(1, 2, "k", &[("a", 0)]), streamed]).unwrap_err();
+        assert_eq!(modes.len(), 1, "{modes:?}");
+        assert!(modes[0]
+            .contains("p2.json was streamed from disk but p1.json was loaded into memory: the load mode differs"));
     }
 }

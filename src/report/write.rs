@@ -98,7 +98,12 @@ impl TrialLog {
         let mut resumed = Resumed { records: Vec::new(), warnings: Vec::new() };
         if path.exists() && !fresh {
             let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            resumed = read_log(path, &bytes, key, owns)?;
+            // A log of a header alone (a run stopped before any unit: a streamed file that
+            // changed) holds nothing to keep, whatever its key.
+            let lines = bytes.split(|&b| b == b'\n').filter(|l| !l.trim_ascii().is_empty()).count();
+            if lines > 1 {
+                resumed = read_log(path, &bytes, key, owns)?;
+            }
         }
         let header = serde_json::to_string(&Header { key: key.to_string() }).map_err(|e| e.to_string())?;
         let mut text = header + "\n";

@@ -72,6 +72,18 @@ pub fn ridge_shortcut_applies(input: &SweepInput<'_>) -> bool {
     ridge_shortcut(input).is_some()
 }
 
+/// An environment failure during a sweep (a streamed file that changed or could not be
+/// read): the run stops (exit 2) and no unit records it, so the same command resumes once
+/// the cause is gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvironmentError(pub String);
+
+impl std::fmt::Display for EnvironmentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Which units a run does: all, minus those already done, restricted to a shard.
 pub struct UnitFilter<'a> {
     /// (trial id, fold) pairs finished by an earlier run.
@@ -95,14 +107,15 @@ impl UnitFilter<'_> {
 
 /// Runs the units the filter selects on `jobs` threads. `sink` sees each record as it
 /// finishes (from worker threads, in any order); the returned records are in (trial, fold)
-/// order. Once `stop` is set, units not yet started are skipped.
+/// order. Once `stop` is set, units not yet started are skipped. Only a streamed sweep
+/// reads the file and can fail as a whole.
 pub fn run(
     input: &SweepInput<'_>,
     jobs: usize,
     filter: &UnitFilter<'_>,
     stop: &AtomicBool,
     sink: &(dyn Fn(&UnitRecord) + Sync),
-) -> Vec<UnitRecord> {
+) -> Result<Vec<UnitRecord>, EnvironmentError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build();
     if let (Some(stream), Some(blocks)) = (input.stream, input.plan.blocks.as_ref()) {
         let work = || streamed::run(input, stream, blocks, filter, stop, sink);
@@ -153,7 +166,7 @@ pub fn run(
     };
     let mut records: Vec<(usize, UnitRecord)> = per_fold.into_iter().flatten().collect();
     records.sort_by_key(|(t, r)| (*t, r.fold));
-    records.into_iter().map(|(_, r)| r).collect()
+    Ok(records.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The records of one path (or single trial) on fold `f`, by trial index.

@@ -85,7 +85,8 @@ fn run_case_with(case: &Value, mode: DataMode) -> Result<Vec<UnitRecord>, String
     let plan = prepare_with(&dir.path().join("exp.toml"), &[], mode).map_err(|e| e.to_string())?;
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };
-    let mut records = run(&runner::sweep::SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {});
+    let mut records =
+        run(&runner::sweep::SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}).map_err(|e| e.0)?;
     // A path case runs its whole grid (so the path is warm-started) and checks one point.
     if let Some(trial) = case["trial"].as_str() {
         records.retain(|r| r.trial == trial);

@@ -29,7 +29,7 @@ fn the_linear_shortcut_gives_the_refitted_importance() {
         let plan = prepare(&root().join(file), &overrides).unwrap_or_else(|e| panic!("{e}"));
         let done = HashSet::new();
         let filter = UnitFilter { done: &done, shard: None };
-        let records = run(&SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {});
+        let records = run(&SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}).unwrap();
         for trial in &plan.trials {
             let fast = explain_with(&plan, trial, &records, max_samples, true).unwrap();
             let slow = explain_with(&plan, trial, &records, max_samples, false).unwrap();

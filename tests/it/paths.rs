@@ -16,7 +16,7 @@ fn plan(file: &str, overrides: &[&str]) -> RunPlan {
 }
 
 fn sweep(plan: &RunPlan, done: &HashSet<(String, usize)>, shard: Option<(usize, usize)>) -> Vec<UnitRecord> {
-    run(&SweepInput::of(plan), 2, &UnitFilter { done, shard }, &AtomicBool::new(false), &|_| {})
+    run(&SweepInput::of(plan), 2, &UnitFilter { done, shard }, &AtomicBool::new(false), &|_| {}).unwrap()
 }
 
 #[test]

@@ -12,7 +12,7 @@ fn sweep(plan: &RunPlan, shortcuts: bool) -> (Vec<UnitRecord>, bool) {
     let input = SweepInput { shortcuts, ..SweepInput::of(plan) };
     let engaged = ridge_shortcut_applies(&input);
     let done = HashSet::new();
-    let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {});
+    let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {}).unwrap();
     (records, engaged && shortcuts)
 }
 

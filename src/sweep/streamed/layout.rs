@@ -55,6 +55,7 @@ impl Layout {
                 }
             }
         }
+        debug_assert_eq!(shift.len(), ds.raw_parts());
         Layout { parts, width: shift.len(), shift: Array1::from(shift) }
     }
 

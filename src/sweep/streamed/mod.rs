@@ -17,7 +17,7 @@ mod logistic;
 mod score;
 
 use super::stats::BlockStats;
-use super::{failed, note_missing_metrics, ok, require_rank_metric, SweepInput, UnitFilter};
+use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
 use crate::models::gd::{linear_setup, logistic_setup};
@@ -59,6 +59,9 @@ struct Stream<'a> {
     layout: Layout,
     stop: &'a AtomicBool,
     passes: std::sync::atomic::AtomicUsize,
+    /// The first pass that failed (the file changed or could not be read): the run stops
+    /// with it, and no unit records it.
+    failure: std::sync::Mutex<Option<String>>,
 }
 
 /// The rows a unit learns from: every block but `held_out` (its test rows), or every row;
@@ -75,7 +78,8 @@ type Prep = Result<Vec<SavedColumn>, String>;
 /// A unit's outcome before scoring.
 type Fit = Result<Box<dyn Fitted>, FitError>;
 
-/// Runs the units `filter` selects; records come back in (trial, fold) order.
+/// Runs the units `filter` selects; records come back in (trial, fold) order. A pass that
+/// fails is the environment's failure, not the units': nothing is recorded then.
 pub fn run(
     input: &SweepInput<'_>,
     plan: &StreamPlan,
@@ -83,30 +87,26 @@ pub fn run(
     filter: &UnitFilter<'_>,
     stop: &AtomicBool,
     sink: &(dyn Fn(&UnitRecord) + Sync),
-) -> Vec<UnitRecord> {
+) -> Result<Vec<UnitRecord>, EnvironmentError> {
     let units: Vec<(usize, usize)> = (0..input.trials.len())
         .flat_map(|t| (0..blocks.folds).map(move |f| (t, f)))
         .filter(|&(t, f)| filter.wants(&input.trials[t], t, f, blocks.folds))
         .collect();
     if units.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let layout = Layout::new(input.dataset, &plan.feature_means);
     let slots = (0..blocks.folds).map(|f| Slot { held_out: Some(f), seed_fold: f }).collect();
-    let s = Stream { input, plan, blocks, slots, layout, stop, passes: std::sync::atomic::AtomicUsize::new(0) };
-    let records = match s.fit_and_score(&units) {
-        Ok(records) => records,
-        Err(reason) => units.iter().map(|&(t, f)| failed(&input.trials[t], f, reason.clone())).collect(),
-    };
+    let s = Stream::new(input, plan, blocks, slots, stop);
+    let records = s.fit_and_score(&units).map_err(EnvironmentError)?;
     if stop.load(Ordering::Relaxed) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let records: Vec<UnitRecord> =
         records.into_iter().map(|r| note_missing_metrics(require_rank_metric(r, input.rank_by))).collect();
     for r in &records {
         sink(r);
     }
-    records
+    Ok(records)
 }
 
 /// The best trial fitted once more over the stream, with its preprocessing.
@@ -120,7 +120,8 @@ pub struct Refitted {
 }
 
 /// Fits trial `t` on every block but `held_out` (all rows when `None`), its seed from
-/// `seed_fold`: the streamed refit.
+/// `seed_fold`: the streamed refit. The inner error says why the trial could not be fitted;
+/// the outer one is a pass that failed.
 pub fn refit(
     input: &SweepInput<'_>,
     plan: &StreamPlan,
@@ -128,31 +129,57 @@ pub fn refit(
     t: usize,
     held_out: Option<usize>,
     seed_fold: usize,
-) -> Result<Refitted, String> {
+) -> Result<Result<Refitted, String>, EnvironmentError> {
     let stop = AtomicBool::new(false);
-    let layout = Layout::new(input.dataset, &plan.feature_means);
-    let slots = vec![Slot { held_out, seed_fold }];
-    let s = Stream { input, plan, blocks, slots, layout, stop: &stop, passes: std::sync::atomic::AtomicUsize::new(0) };
-    let (mut fits, mut prep) = s.fit(&[(t, 0)])?;
-    let preprocessing = prep.remove(0)?;
-    let model = fits.remove(&(t, 0)).ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
+    let s = Stream::new(input, plan, blocks, vec![Slot { held_out, seed_fold }], &stop);
+    let (mut fits, mut prep) = s.fit(&[(t, 0)]).map_err(EnvironmentError)?;
+    let fitted = prep.remove(0).and_then(|p| {
+        let model = fits.remove(&(t, 0)).ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
+        Ok((p, model))
+    });
+    let (preprocessing, model) = match fitted {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e)),
+    };
     let rows = held_out.map_or(blocks.block_of.len(), |b| blocks.sizes[b].0);
     let fits = BTreeMap::from([((t, 0), Ok(model))]);
     let test = match held_out {
-        Some(_) => s.score(&fits, &[Ok(preprocessing.clone())])?.into_iter().next().map(|r| r.test),
+        Some(_) => s.score(&fits, &[Ok(preprocessing.clone())]).map_err(EnvironmentError)?.into_iter().next(),
         None => None,
     };
-    let model = fits.into_values().next().ok_or("the refit did not run")?.map_err(|e| e.to_string())?;
-    Ok(Refitted { preprocessing, model, rows, test })
+    let Some(Ok(model)) = fits.into_values().next() else { return Ok(Err("the refit did not run".into())) };
+    Ok(Ok(Refitted { preprocessing, model, rows, test: test.map(|r| r.test) }))
 }
 
 fn is_closed_form(spec: &ModelSpec) -> bool {
     matches!(spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_))
 }
 
+impl<'a> Stream<'a> {
+    fn new(
+        input: &'a SweepInput<'a>,
+        plan: &'a StreamPlan,
+        blocks: &'a FoldBlocks,
+        slots: Vec<Slot>,
+        stop: &'a AtomicBool,
+    ) -> Self {
+        let layout = Layout::new(input.dataset, &plan.feature_means);
+        let (passes, failure) = (std::sync::atomic::AtomicUsize::new(0), std::sync::Mutex::new(None));
+        Stream { input, plan, blocks, slots, layout, stop, passes, failure }
+    }
+}
+
 impl Stream<'_> {
     fn source(&self) -> &StreamSource {
         &self.plan.source
+    }
+
+    /// The first failed pass, if any.
+    fn failed(&self) -> Result<(), String> {
+        match self.failure.lock().ok().and_then(|f| f.clone()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn fit_and_score(&self, units: &[(usize, usize)]) -> Result<Vec<UnitRecord>, String> {
@@ -180,23 +207,34 @@ impl Stream<'_> {
         let mut fits: BTreeMap<(usize, usize), Fit> = BTreeMap::new();
         let mut gd = Vec::new();
         let mut lbfgs = Vec::new();
-        for &(t, f) in units {
-            let prep = match &preprocessing[f] {
-                Ok(p) => p,
-                Err(e) => {
-                    fits.insert((t, f), Err(FitError::Solver(e.clone())));
-                    continue;
+        // Fold by fold: one fold's training Gram matrix at a time (each is parts² floats).
+        for (f, prep) in preprocessing.iter().enumerate() {
+            let mine: Vec<usize> = units.iter().filter(|&&(_, g)| g == f).map(|&(t, _)| t).collect();
+            let gram = mine
+                .iter()
+                .any(|&t| is_closed_form(&trials[t].spec))
+                .then(|| sums.training_gram(self.slots[f].held_out))
+                .flatten();
+            for t in mine {
+                let prep = match prep {
+                    Ok(p) => p,
+                    Err(e) => {
+                        fits.insert((t, f), Err(FitError::Solver(e.clone())));
+                        continue;
+                    }
+                };
+                match self.setup(t, f, prep, &training[f], gram.as_ref()) {
+                    Setup::Fitted(fit) => {
+                        fits.insert((t, f), fit);
+                    }
+                    Setup::Descent(unit) => gd.push(((t, f), unit)),
+                    Setup::Lbfgs(params, rows, width) => lbfgs.push(((t, f), params, rows, width)),
                 }
-            };
-            match self.setup(t, f, prep, &training[f]) {
-                Setup::Fitted(fit) => {
-                    fits.insert((t, f), fit);
-                }
-                Setup::Descent(unit) => gd.push(((t, f), unit)),
-                Setup::Lbfgs(params, rows, width) => lbfgs.push(((t, f), params, rows, width)),
             }
         }
         fits.extend(self.logistic_paths(lbfgs, &preprocessing));
+        // A logistic unit's failed pass is the run's failure, not the unit's.
+        self.failed()?;
         for (key, fit) in self.descend(gd, &preprocessing)? {
             fits.insert(key, fit);
         }
@@ -213,10 +251,9 @@ struct Sums {
     classes: Vec<Vec<usize>>,
 }
 
-/// A fold's training sums.
+/// A fold's training sums (its Gram matrix apart: `Sums::training_gram`).
 struct Training {
     columns: BlockColumns,
-    gram: Option<BlockStats>,
     classes: Vec<usize>,
 }
 
@@ -228,20 +265,23 @@ impl Sums {
         for b in others() {
             columns.add(&self.columns[b]);
         }
-        let gram = self.gram.as_ref().map(|g| {
-            let mut total = BlockStats::zeros(g[0].sx.len());
-            for b in others() {
-                total.add(&g[b]);
-            }
-            total
-        });
         let mut classes = vec![0; self.classes.first().map_or(0, Vec::len)];
         for b in others() {
             for (n, m) in classes.iter_mut().zip(&self.classes[b]) {
                 *n += m;
             }
         }
-        Training { columns, gram, classes }
+        Training { columns, classes }
+    }
+
+    /// A part's least-squares sums (when taken): every block but `held_out`, in block order.
+    fn training_gram(&self, held_out: Option<usize>) -> Option<BlockStats> {
+        let g = self.gram.as_ref()?;
+        let mut total = BlockStats::zeros(g.first().map_or(0, |b| b.sx.len()));
+        for b in (0..g.len()).filter(|&b| Some(b) != held_out) {
+            total.add(&g[b]);
+        }
+        Some(total)
     }
 }
 
@@ -296,11 +336,17 @@ impl Stream<'_> {
         };
         report(0);
         let mut done = 0;
-        source.pass(order, self.stop, |i, batch| {
+        let read = source.pass(order, self.stop, |i, batch| {
             each(i, &batch);
             done += 1;
             report(done);
-        })
+        });
+        if let Err(e) = &read {
+            if let Ok(mut first) = self.failure.lock() {
+                first.get_or_insert_with(|| e.clone());
+            }
+        }
+        read
     }
 
     fn blocks_of(&self, i: usize, batch: &Batch) -> BatchBlocks {
@@ -354,29 +400,34 @@ impl Stream<'_> {
         let shift_y = self.plan.target_mean;
         for (b, block) in stats.iter_mut().enumerate() {
             let rows = blocks.rows_in(b);
-            let pieces: Vec<BlockStats> = rows
-                .par_chunks(CHUNK)
-                .map(|rows| {
-                    let x = u.select(ndarray::Axis(0), rows);
-                    let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-                    BlockStats::from_rows(&x, &yc)
-                })
-                .collect();
-            for p in &pieces {
-                block.add(p);
+            // As many pieces at a time as there are threads (each is parts² floats), added
+            // in order: the sums do not depend on how many there are.
+            let group = CHUNK * rayon::current_num_threads().max(1);
+            for rows in rows.chunks(group) {
+                let pieces: Vec<BlockStats> = rows
+                    .par_chunks(CHUNK)
+                    .map(|rows| {
+                        let x = u.select(ndarray::Axis(0), rows);
+                        let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
+                        BlockStats::from_rows(&x, &yc)
+                    })
+                    .collect();
+                for p in &pieces {
+                    block.add(p);
+                }
             }
         }
     }
 
     /// A unit's fit from its fold's sums, or its gradient-descent trainer.
-    fn setup(&self, t: usize, f: usize, prep: &[SavedColumn], training: &Training) -> Setup {
+    fn setup(&self, t: usize, f: usize, prep: &[SavedColumn], training: &Training, gram: Option<&BlockStats>) -> Setup {
         let trial = &self.input.trials[t];
         let slot = self.slots[f];
         let seed = unit_seed(self.input.seed, &trial.id, slot.seed_fold);
         let width: usize = prep.iter().map(SavedColumn::width).sum();
         let n_train = slot.held_out.map_or(self.blocks.block_of.len(), |b| self.blocks.sizes[b].0);
         let gram = || {
-            let stats = training.gram.as_ref().ok_or_else(|| FitError::Solver("no sums were taken".into()))?;
+            let stats = gram.ok_or_else(|| FitError::Solver("no sums were taken".into()))?;
             let map = self.layout.design_map(prep);
             Ok::<_, FitError>((stats, map))
         };
