@@ -230,6 +230,35 @@ enum RawColumn {
     Text(Vec<Option<String>>),
 }
 
+/// A polars error as a runner user can act on it: polars' advice names its Python API
+/// (`infer_schema_length`, `schema_overrides`, `ignore_errors`, ...), which runner has no
+/// setting for, so the advice is cut and only what went wrong is kept.
+pub(crate) fn polars_message(e: &PolarsError) -> String {
+    let text = e.to_string();
+    let text = text.split("You might want to try").next().unwrap_or("");
+    const PYTHON: [&str; 8] = [
+        "infer_schema",
+        "schema_overrides",
+        "ignore_errors",
+        "null_values",
+        "truncate_ragged_lines",
+        "try_parse_dates",
+        "pl.",
+        "=True",
+    ];
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let kept: Vec<&str> = lines.into_iter().filter(|l| !PYTHON.iter().any(|p| l.contains(p))).collect();
+    match kept.join(" ") {
+        t if t.is_empty() => "polars could not read it".into(),
+        t => t,
+    }
+}
+
+/// A polars error on `path` as a data error.
+fn polars_unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + Copy + '_ {
+    move |e| DataError::Unreadable { path: path.display().to_string(), message: polars_message(&e) }
+}
+
 fn row_label(path: &Path, row: usize) -> String {
     let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
@@ -313,8 +342,7 @@ fn raw_column_values(
 ) -> Result<RawColumn, DataError> {
     let name = col.name().to_string();
     let s = col.as_materialized_series();
-    let unreadable =
-        |e: PolarsError| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
+    let unreadable = polars_unreadable(path);
     match s.dtype() {
         DataType::String => {
             let ca = s.str().map_err(unreadable)?;
@@ -425,11 +453,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let chosen = choose_columns(exp, &header)?;
     // Columns are taken out of the frame as they are converted, so the file's values are
     // never held twice over.
-    let mut column = |name: &str| {
-        frame
-            .drop_in_place(name)
-            .map_err(|e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() })
-    };
+    let mut column = |name: &str| frame.drop_in_place(name).map_err(polars_unreadable(path));
     let target_raw = raw_column(path, &column(&cfg.target)?, &cfg.missing, false, 0)?;
     let (task, target_text) = infer_task(exp, &target_raw)?;
     let mut features = Vec::with_capacity(chosen.features.len());
@@ -491,7 +515,7 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
     // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
     // that our own parser can name the bad cell.
     let frame = read_frame_guarded(path, missing, false).or_else(|_| read_frame_guarded(path, missing, true));
-    let frame = frame.map_err(|e| DataError::Unreadable { path: shown(), message: e.to_string() })?;
+    let frame = frame.map_err(polars_unreadable(path))?;
     if frame.height() == 0 {
         return Err(DataError::NoRows { path: shown() });
     }
@@ -677,8 +701,7 @@ fn level_codes(
 
 /// The `--id` column's values as text (missing ones empty).
 fn id_values(path: &Path, col: &Column) -> Result<Vec<String>, DataError> {
-    let unreadable =
-        |e: PolarsError| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() };
+    let unreadable = polars_unreadable(path);
     let text = col.as_materialized_series().cast(&DataType::String).map_err(unreadable)?;
     Ok(text.str().map_err(unreadable)?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
@@ -1161,6 +1184,25 @@ fn read_split_values(
 #[cfg(test)]
 mod tests {
     use super::CsvShape;
+
+    #[test]
+    fn polars_advice_for_its_python_api_never_reaches_a_user() {
+        use polars::prelude::*;
+        // Whole numbers, then a decimal past the inference rows: polars' advice names
+        // infer_schema_length and schema_overrides.
+        let csv = b"x\n1\n2\n1.5\n".to_vec();
+        let e = CsvReadOptions::default()
+            .with_infer_schema_length(Some(1))
+            .into_reader_with_file_handle(std::io::Cursor::new(csv))
+            .finish()
+            .unwrap_err();
+        assert!(e.to_string().contains("infer_schema_length"), "{e}");
+        let shown = super::polars_message(&e);
+        for python in ["infer_schema_length", "schema_overrides", "ignore_errors", "You might want"] {
+            assert!(!shown.contains(python), "{shown}");
+        }
+        assert!(shown.contains("1.5"), "{shown}");
+    }
 
     /// The verdict of the shape check: the problem, if any, and the records counted.
     fn verdict(shape: CsvShape) -> (Option<String>, usize, bool) {

@@ -95,8 +95,8 @@ pub struct Scanned {
     pub target_mean: f64,
 }
 
-fn unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
-    move |e| DataError::Unreadable { path: path.display().to_string(), message: e.to_string() }
+fn unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + Copy + '_ {
+    super::polars_unreadable(path)
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
@@ -223,7 +223,12 @@ impl StreamSource {
                 let mut file = std::fs::File::open(path).map_err(io_error(path))?;
                 file.seek(SeekFrom::Start(from)).map_err(io_error(path))?;
                 file.take(to - from).read_to_end(&mut bytes).map_err(io_error(path))?;
-                let frame = parse_csv(bytes, &self.missing, columns).map_err(unreadable(path))?;
+                // As when loading: a cell that defeats polars' inference (whole numbers in its
+                // first rows, then a decimal) re-reads the batch as text, which the cell
+                // conversion parses; a column's type never depends on where a batch starts.
+                let frame = parse_csv(&bytes, &self.missing, columns, false)
+                    .or_else(|_| parse_csv(&bytes, &self.missing, columns, true))
+                    .map_err(unreadable(path))?;
                 Ok((frame, i * self.batch_rows))
             }
         }
@@ -288,14 +293,15 @@ impl StreamSource {
     }
 }
 
-/// A CSV batch (the header line, then whole records) parsed as polars parses the file.
-fn parse_csv(bytes: Vec<u8>, missing: &[String], columns: &[String]) -> PolarsResult<DataFrame> {
+/// A CSV batch (the header line, then whole records) parsed as polars parses the file
+/// (`all_text`: every column as text).
+fn parse_csv(bytes: &[u8], missing: &[String], columns: &[String], all_text: bool) -> PolarsResult<DataFrame> {
     let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
     let missing_is_null = missing.iter().any(|t| t.is_empty());
     let columns: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
     CsvReadOptions::default()
         .with_has_header(true)
-        .with_infer_schema_length(Some(1000))
+        .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
         .with_columns((!columns.is_empty()).then_some(columns))
         .map_parse_options(|p| {
             p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
@@ -530,7 +536,7 @@ fn csv_pieces(path: &Path, mut starts: Vec<u64>, end: u64) -> Result<(Pieces, Ve
     if !header.ends_with(b"\n") {
         header.push(b'\n');
     }
-    let frame = parse_csv(header.clone(), &[], &[]).or_else(|_| {
+    let frame = parse_csv(&header, &[], &[], false).or_else(|_| {
         CsvReadOptions::default().into_reader_with_file_handle(std::io::Cursor::new(header.clone())).finish()
     });
     let names = frame.map_err(unreadable(path))?.get_column_names().iter().map(|n| n.to_string()).collect();

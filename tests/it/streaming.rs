@@ -485,3 +485,20 @@ fn a_file_touched_during_a_run_stops_it_without_failed_units_and_the_rerun_resum
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
+
+#[test]
+fn a_column_of_whole_numbers_then_decimals_streams_as_it_loads() {
+    // 1,200 whole numbers (past polars' 1,000 inference rows), then decimals, in one batch
+    // and across batches.
+    let mut csv = String::from("x,z,y\n");
+    for i in 0..1500 {
+        let x = if i < 1200 { format!("{}", i % 17) } else { format!("{}.5", i % 13) };
+        csv += &format!("{x},{},{}\n", (i * 7) % 11, (i % 17) as f64 * 0.5 + (i % 5) as f64);
+    }
+    let body = "[split]\nmethod = \"kfold\"\nfolds = 3\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
+    let dir = scratch(&[("d.csv", &csv)]);
+    let toml = experiment(&dir.path().join("d.csv"), "y", body);
+    for batch in [5000, 1300, 700] {
+        assert_streamed_equals_loaded(&toml, batch, 1e-9);
+    }
+}
