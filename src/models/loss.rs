@@ -105,50 +105,115 @@ pub fn loss_and_gradient(
     weights: &Weights,
 ) -> (f64, Weights) {
     let n = rows.map_or(x.nrows(), <[usize]>::len);
-    let outputs = weights.outputs();
-    let features = x.ncols();
-    let blocks = n.div_ceil(BLOCK_ROWS).max(1);
-    let partials: Vec<(f64, Weights)> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let mut g = Weights::zeros(outputs, features);
-            let mut total = 0.0;
-            let mut z = vec![0.0; outputs];
-            let mut dz = vec![0.0; outputs];
-            for k in block * BLOCK_ROWS..((block + 1) * BLOCK_ROWS).min(n) {
-                let i = rows.map_or(k, |r| r[k]);
-                let xi: ArrayView1<f64> = x.row(i);
-                let xi = xi.as_slice().unwrap_or(&[]);
-                for o in 0..outputs {
-                    let wo = weights.w.row(o);
-                    z[o] = weights.b[o] + dot(xi, wo.as_slice().unwrap_or(&[]));
-                }
-                total += row_loss(loss, &z, y[i], &mut dz);
-                for o in 0..outputs {
-                    let mut go = g.w.row_mut(o);
-                    axpy(dz[o], xi, go.as_slice_mut().unwrap_or(&mut []));
-                    g.b[o] += dz[o];
-                }
-            }
-            (total, g)
-        })
-        .collect();
-    // Fixed-order reduction: block 0, then 1, ...
-    let mut iter = partials.into_iter();
-    let (mut total, mut grad) = iter.next().unwrap_or((0.0, Weights::zeros(outputs, features)));
-    for (t, g) in iter {
-        total += t;
-        grad.w += &g.w;
-        for (a, b) in grad.b.iter_mut().zip(&g.b) {
-            *a += b;
+    let mut sums = BlockedSums::new(weights.outputs(), x.ncols());
+    match rows {
+        Some(rows) => sums.add(loss, x, y, rows, weights),
+        None => sums.add(loss, x, y, &(0..n).collect::<Vec<_>>(), weights),
+    }
+    sums.mean(n)
+}
+
+/// One block's (summed loss, summed gradient), open to more rows.
+type Block = (f64, Weights);
+
+/// The sums of `loss_and_gradient` over rows that may arrive in pieces (a stream's
+/// batches): the rows are cut into blocks of `BLOCK_ROWS` in arrival order whatever the
+/// pieces, each block summed row by row, the blocks added in order. A stream's training
+/// rows thus give the in-memory matrix's sums bit for bit.
+pub struct BlockedSums {
+    outputs: usize,
+    features: usize,
+    /// The full blocks so far, added in order.
+    done: Option<Block>,
+    /// The last block, and its rows so far.
+    open: Option<(Block, usize)>,
+}
+
+impl BlockedSums {
+    pub fn new(outputs: usize, features: usize) -> Self {
+        BlockedSums { outputs, features, done: None, open: None }
+    }
+
+    fn zero(&self) -> Block {
+        (0.0, Weights::zeros(self.outputs, self.features))
+    }
+
+    /// Adds `rows` of `x` (targets `y`), in order.
+    pub fn add(&mut self, loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &Weights) {
+        let (mut block, filled) = self.open.take().unwrap_or_else(|| (self.zero(), 0));
+        let head = rows.len().min(BLOCK_ROWS - filled);
+        add_rows(loss, x, y, &rows[..head], weights, &mut block);
+        if filled + head < BLOCK_ROWS {
+            self.open = Some((block, filled + head));
+            return;
+        }
+        self.push(block);
+        let rest = &rows[head..];
+        let full = rest.len() / BLOCK_ROWS * BLOCK_ROWS;
+        let blocks: Vec<Block> = rest[..full]
+            .par_chunks(BLOCK_ROWS)
+            .map(|chunk| {
+                let mut block = self.zero();
+                add_rows(loss, x, y, chunk, weights, &mut block);
+                block
+            })
+            .collect();
+        blocks.into_iter().for_each(|b| self.push(b));
+        if full < rest.len() {
+            let mut block = self.zero();
+            add_rows(loss, x, y, &rest[full..], weights, &mut block);
+            self.open = Some((block, rest.len() - full));
         }
     }
-    let inv = 1.0 / n.max(1) as f64;
-    grad.w *= inv;
-    for b in &mut grad.b {
-        *b *= inv;
+
+    fn push(&mut self, (t, g): Block) {
+        match self.done.as_mut() {
+            None => self.done = Some((t, g)),
+            Some((total, grad)) => {
+                *total += t;
+                grad.w += &g.w;
+                for (a, b) in grad.b.iter_mut().zip(&g.b) {
+                    *a += b;
+                }
+            }
+        }
     }
-    (total * inv, grad)
+
+    /// The mean loss and gradient over `n` rows.
+    pub fn mean(mut self, n: usize) -> (f64, Weights) {
+        if let Some((block, _)) = self.open.take() {
+            self.push(block);
+        }
+        let (total, mut grad) = self.done.take().unwrap_or_else(|| self.zero());
+        let inv = 1.0 / n.max(1) as f64;
+        grad.w *= inv;
+        for b in &mut grad.b {
+            *b *= inv;
+        }
+        (total * inv, grad)
+    }
+}
+
+/// Adds the loss and gradient of `rows`, one after the other, to `block`.
+fn add_rows(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &Weights, block: &mut Block) {
+    let outputs = weights.outputs();
+    let (total, g) = block;
+    let mut z = vec![0.0; outputs];
+    let mut dz = vec![0.0; outputs];
+    for &i in rows {
+        let xi: ArrayView1<f64> = x.row(i);
+        let xi = xi.as_slice().unwrap_or(&[]);
+        for o in 0..outputs {
+            let wo = weights.w.row(o);
+            z[o] = weights.b[o] + dot(xi, wo.as_slice().unwrap_or(&[]));
+        }
+        *total += row_loss(loss, &z, y[i], &mut dz);
+        for o in 0..outputs {
+            let mut go = g.w.row_mut(o);
+            axpy(dz[o], xi, go.as_slice_mut().unwrap_or(&mut []));
+            g.b[o] += dz[o];
+        }
+    }
 }
 
 /// Mean loss over `rows` without the gradient.

@@ -173,13 +173,51 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
 }
 
+/// Every numeric leaf of two values of the same shape, as (path, a, b).
+fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                paired_numbers(v, y.get(k).unwrap_or(&Value::Null), &format!("{path}/{k}"), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (k, (v, w)) in x.iter().zip(y).enumerate() {
+                paired_numbers(v, w, &format!("{path}/{k}"), out);
+            }
+        }
+        (Value::Number(x), y) => out.push((path.to_string(), x.as_f64().unwrap(), y.as_f64().unwrap_or(f64::NAN))),
+        _ => {}
+    }
+}
+
+/// Where a streamed run's records differ from the loaded run's by more than `rel`
+/// (relative), metrics and coefficients alike.
+fn streamed_vs_loaded(streamed: &[UnitRecord], loaded: &[UnitRecord], rel: f64) -> Vec<String> {
+    if streamed.len() != loaded.len() {
+        return vec![format!("{} units streamed, {} loaded", streamed.len(), loaded.len())];
+    }
+    let mut pairs = Vec::new();
+    for (s, l) in streamed.iter().zip(loaded) {
+        let (s, l) = (serde_json::to_value(s).unwrap(), serde_json::to_value(l).unwrap());
+        paired_numbers(&l, &s, &format!("{} fold {}", l["trial"], l["fold"]), &mut pairs);
+    }
+    pairs
+        .into_iter()
+        .filter(|(_, l, s)| (l - s).abs() > rel * l.abs().max(1e-3) || l.is_nan() != s.is_nan())
+        .map(|(what, l, s)| format!("{what}: loaded {l}, streamed {s}"))
+        .collect()
+}
+
 /// Streaming (issue #16): every case a stream can run (OLS, ridge and the full-batch
 /// gradient-descent trainers; holdout, k-fold, stratified k-fold; mean, mode and constant
 /// imputation) is run streamed, in batches of 40 rows, and must match scikit-learn as the
-/// loaded run does. The others must be refused before training, never run differently.
+/// loaded run does, and the loaded run itself within 1e-9 (docs/streaming.md). The others
+/// must be refused before training, never run differently.
 #[test]
 fn every_streamable_conformance_case_matches_scikit_learn_when_streamed() {
     let mode = DataMode { force: Some(true), batch_rows: 40, ..DataMode::default() };
+    let loaded = DataMode { force: Some(false), ..DataMode::default() };
     let mut report = Vec::new();
     let mut streamed = 0;
     let mut kinds = std::collections::BTreeSet::new();
@@ -187,27 +225,34 @@ fn every_streamable_conformance_case_matches_scikit_learn_when_streamed() {
     for case in &cases() {
         let name = case["name"].as_str().unwrap();
         // Gradient descent to the floating-point floor takes thousands of epochs, and L-BFGS
-        // hundreds of evaluations, each a pass over the file: two cases per trainer keep the
-        // test quick.
+        // hundreds of evaluations, each a pass over the file: two streamed cases per trainer
+        // (and per two or more classes: Newton's method or multinomial L-BFGS) keep the test
+        // quick. Only cases that stream count.
         let model = case["model"].as_str().unwrap();
-        if model.ends_with("_gd") || model == "logistic" {
-            let seen = descents.entry(model).or_insert(0);
-            *seen += 1;
-            if *seen > 2 {
-                continue;
-            }
+        let classes = case["csv"].as_str().unwrap().lines().skip(1).filter_map(|l| l.rsplit(',').next());
+        let multiclass = classes.collect::<std::collections::BTreeSet<_>>().len() > 2;
+        let key = (model, model == "logistic" && multiclass);
+        if (model.ends_with("_gd") || model == "logistic") && descents.get(&key).is_some_and(|&n| n >= 2) {
+            continue;
         }
         match run_case_with(case, mode) {
             Ok(records) => {
                 streamed += 1;
-                kinds.insert(case["model"].as_str().unwrap().to_string());
+                *descents.entry(key).or_insert(0) += 1;
+                kinds.insert(if key.1 { "multinomial logistic".to_string() } else { model.to_string() });
                 // Sums in another order: on the two ill-conditioned ridge cases (1e6- and
                 // 1e7-scale columns, unscaled) the rounding, amplified by the conditioning,
                 // reaches 2x the loaded run's coefficient tolerance. Metrics keep theirs.
                 let mut case = case.clone();
-                let coef = case["coef_tolerance"].as_f64().unwrap_or(tolerance(case["model"].as_str().unwrap()).coef);
+                let coef = case["coef_tolerance"].as_f64().unwrap_or(tolerance(model).coef);
                 case["coef_tolerance"] = serde_json::json!(coef * 4.0);
                 report.extend(differences(&case, &records).into_iter().map(|d| format!("{name} (streamed): {d}")));
+                let rel = streamed_vs_loaded_tolerance(&case);
+                let same = run_case_with(&case, loaded).map(|l| streamed_vs_loaded(&records, &l, rel));
+                match same {
+                    Ok(d) => report.extend(d.into_iter().take(3).map(|d| format!("{name} (streamed vs loaded): {d}"))),
+                    Err(e) => report.push(format!("{name}: loaded run refused: {e}")),
+                }
             }
             Err(e) if e.contains("not streamed") => {}
             Err(e) => report.push(format!("{name}: refused for another reason: {e}")),
@@ -215,8 +260,26 @@ fn every_streamable_conformance_case_matches_scikit_learn_when_streamed() {
     }
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
     assert!(streamed >= 20, "only {streamed} cases streamed");
-    let want = ["linear_gd", "logistic", "logistic_gd", "ols", "ridge"];
+    let want = ["linear_gd", "logistic", "multinomial logistic", "logistic_gd", "ols", "ridge"];
     assert!(want.iter().all(|k| kinds.contains(*k)), "streamed kinds: {kinds:?}");
+}
+
+/// How far a streamed run may be from the loaded one (relative; docs/streaming.md): 1e-9,
+/// but where the loaded run adds its rows in another order than the file's, which a stream
+/// cannot: ridge on the unscaled 1e6/1e7-scale columns (the conditioning amplifies the
+/// rounding of sums in another order), gradient descent over thousands of epochs, and
+/// logistic regression on a shuffled holdout (its training rows come in the permuted order).
+fn streamed_vs_loaded_tolerance(case: &Value) -> f64 {
+    let c = &case["case"];
+    let name = case["name"].as_str().unwrap_or("");
+    let shuffled_holdout = c["split"].as_str().is_some_and(|s| s.starts_with("holdout") && s != "holdout_ordered");
+    match case["model"].as_str().unwrap_or("") {
+        "ridge" if name.starts_with("ridge-collinear") => 1e-3,
+        "ridge" | "ols" if c["quirk"] == "large" && c["scale"] == "none" => 1e-7,
+        "linear_gd" | "logistic_gd" => 1e-8,
+        "logistic" if shuffled_holdout => 1e-7,
+        _ => 1e-9,
+    }
 }
 
 /// Runs one case through the binary and returns its report.json.

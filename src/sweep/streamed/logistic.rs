@@ -6,7 +6,7 @@
 use super::{Fit, Key, Keyed, Prep, Stream, Training};
 use crate::data::Target;
 use crate::models::logistic;
-use crate::models::loss::{loss_and_gradient, Weights};
+use crate::models::loss::{BlockedSums, Weights};
 use crate::models::newton::{block_sums, RowSums, Rows};
 use crate::models::{FitError, Fitted};
 use crate::spec::{LogisticParams, ModelSpec};
@@ -115,32 +115,24 @@ impl Stream<'_> {
         let loss = logistic::loss_of(classes);
         let order: Vec<usize> = (0..self.source().batches()).collect();
         let mut failure = None;
+        // The training rows' sums in the in-memory blocks, whatever the batches: the same
+        // evaluations bit for bit, so L-BFGS takes the loaded run's steps (an ill-conditioned
+        // multinomial fit otherwise stops elsewhere within its tolerance).
         let data = |w: &Weights| {
-            let mut total = 0.0;
-            let mut grad = Weights::zeros(w.outputs(), width);
+            let mut sums = BlockedSums::new(w.outputs(), width);
             let read = self.pass("logistic regression", &order, |i, batch| {
                 let train = self.blocks_of(i, batch).parts(self.slots[s]).1;
                 let (Some(x), Target::Classification { labels, .. }) = (self.design(batch, prep, s), &batch.target)
                 else {
                     return;
                 };
-                if train.is_empty() {
-                    return;
-                }
                 let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
-                let (mean, g) = loss_and_gradient(loss, &x, &y, Some(&train), w);
-                let share = train.len() as f64;
-                total += mean * share;
-                grad.w.scaled_add(share, &g.w);
-                grad.b.iter_mut().zip(&g.b).for_each(|(a, b)| *a += share * b);
+                sums.add(loss, &x, &y, &train, w);
             });
             if let Err(e) = read {
                 failure.get_or_insert(e);
             }
-            let n = rows as f64;
-            grad.w.mapv_inplace(|v| v / n);
-            grad.b.iter_mut().for_each(|v| *v /= n);
-            (total / n, grad)
+            sums.mean(rows)
         };
         let fitted = logistic::fit_lbfgs(params, rows, width, classes, theta, data);
         match failure {
