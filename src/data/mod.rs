@@ -505,6 +505,8 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
     check_path(path, location)?;
     let shown = || path.display().to_string();
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
+    // The hash and polars' read are two reads: both must see one version of the file.
+    let before = stream::stamp(path);
     // The shape check (and the hash, in the same pass) comes before polars reads the file:
     // polars 0.55's CSV parser reads out of bounds on some malformed files (an unclosed quote
     // after a ragged row, found by fuzzing), so it only ever sees files whose shape is sound.
@@ -516,6 +518,11 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
     // that our own parser can name the bad cell.
     let frame = read_frame_guarded(path, missing, false).or_else(|_| read_frame_guarded(path, missing, true));
     let frame = frame.map_err(polars_unreadable(path))?;
+    if before.is_none() || stream::stamp(path) != before {
+        let message = "the file changed while it was being read (its size, times or identity differ from when \
+                       reading began); run the same command again once it stays unchanged";
+        return Err(DataError::Unreadable { path: shown(), message: message.into() });
+    }
     if frame.height() == 0 {
         return Err(DataError::NoRows { path: shown() });
     }

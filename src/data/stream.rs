@@ -107,13 +107,13 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
 /// on Unix, its device and inode (a file replaced by a rename is another inode; `touch -d`
 /// can reset the modification time but not the change time).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Stamp {
+pub(super) struct Stamp {
     len: u64,
     modified: Option<std::time::SystemTime>,
     identity: (u64, u64, i64, i64),
 }
 
-fn stamp(path: &Path) -> Option<Stamp> {
+pub(super) fn stamp(path: &Path) -> Option<Stamp> {
     let m = std::fs::metadata(path).ok()?;
     #[cfg(unix)]
     let identity = {
