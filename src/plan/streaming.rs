@@ -206,7 +206,7 @@ pub fn sums_problem(
     let need = floats.saturating_mul(8);
     (need > budget).then(|| {
         format!(
-            "model `{}` ({}) streamed needs ((folds + 1) × parts + batch rows) × parts × 8 = ({} × {parts} + {batch}) × {parts} × 8 = {need} bytes ({}) for its per-block sums, over the memory budget of {budget} bytes ({}); parts are the numeric columns, every category of a categorical column and a gap indicator per column with gaps: drop or bin a categorical column with many levels, use fewer folds, or raise --memory-budget",
+            "model `{}` ({}), streamed, needs ((folds + 1) × parts + batch rows) × parts × 8 = ({} × {parts} + {batch}) × {parts} × 8 = {need} bytes ({}) for its per-block sums, over the memory budget of {budget} bytes ({}); parts are the numeric columns, every category of a categorical column and a gap indicator per column with gaps: drop or bin a categorical column with many levels, use fewer folds, or raise --memory-budget",
             closed.model,
             closed.spec.kind().name(),
             folds + 1,
