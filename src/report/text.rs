@@ -43,7 +43,8 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
         out.push_str(&format!("best: {}, test {} {mean} (full precision)\n", best.id, m.name()));
     }
     for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
-        out.push_str(&format!("{}: {}: {}\n", t.status.name(), t.id, t.reason.as_deref().unwrap_or("")));
+        let reason = super::printable(t.reason.as_deref().unwrap_or("")).into_owned();
+        out.push_str(&format!("{}: {}: {reason}\n", t.status.name(), t.id));
     }
     out
 }
