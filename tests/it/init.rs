@@ -40,12 +40,20 @@ fn csv(header: &[&str], rows: usize, row: impl Fn(usize) -> String) -> String {
 #[test]
 fn hostile_and_non_ascii_headers_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    let header = ["a\n[report]\nformats = []", "e\u{301}", "zero\u{200B}width", "tab\tbell\u{7}", "q\"b\\", "<&>", "y"];
-    let data =
-        csv(&header, 30, |i| format!("{i},{},{},{},{},{},{}", i % 7, i % 3, i * i % 11, i % 5, i % 4, i % 9 * 3));
+    let header = ["a\n[report]\nformats = []", "e\u{301}", "zero\u{200B}width", "tab\tbell\u{7}", "back\\slash", "<&>", "y"];
+    // Text columns with gaps: each name is written as a key, in a list and in a comment.
+    let cell = |i: usize, k: usize| if i == k { String::new() } else { ["a", "b", "c"][(i + k) % 3].to_string() };
+    let data = csv(&header, 30, |i| {
+        let cells: Vec<String> = (0..6).map(|k| cell(i, k)).collect();
+        format!("{},{}", cells.join(","), i % 9 * 3)
+    });
     let text = init_checked(dir.path(), &data, "y");
     let parsed: toml::Table = toml::from_str(&text).unwrap();
     assert!(!parsed.contains_key("report"), "a header injected a table:\n{text}");
+    let columns = parsed["preprocess"]["columns"].as_table().unwrap();
+    for name in &header[..6] {
+        assert!(columns.contains_key(*name), "{name:?}: {text}");
+    }
     assert!(text.contains("\"e\u{301}\"") && text.contains("zero\\u200Bwidth") && text.contains("bell\\u0007"));
     // A hostile target name and text column names reach the comments, escaped.
     let data = csv(&["n\u{1b}[31m", "t\ny = 1"], 30, |i| format!("{},{}", ["a", "b", "c"][i % 3], i % 4 + i % 3));
