@@ -517,11 +517,17 @@ pub struct ColumnSummary {
 pub enum ColumnValues {
     /// Numbers. `whole`: every present value is a whole number (`3` or `3.0`); `row_numbers`: the
     /// column is the row number, 0..n or 1..n in order.
-    Numeric { whole: bool, row_numbers: bool },
+    Numeric {
+        whole: bool,
+        row_numbers: bool,
+    },
     Text,
     /// Mostly numbers, but the cell at `row` holds `value`: the loader refuses it as numbers,
     /// so it can only be read as categories.
-    Mixed { row: String, value: String },
+    Mixed {
+        row: String,
+        value: String,
+    },
     /// A type the loader does not read (a date, a list): the message says which.
     Unreadable(String),
 }
@@ -535,9 +541,8 @@ pub fn summarize_file(path: &Path) -> Result<(usize, Vec<ColumnSummary>), DataEr
         let (values, keys): (ColumnValues, Vec<Option<String>>) = match raw_column(path, col, &missing, false, 0) {
             Ok(RawColumn::Numeric { values, .. }) => {
                 let whole = values.iter().all(|x| x.is_nan() || x.fract() == 0.0);
-                let row_numbers = [0.0, 1.0].iter().any(|&first| {
-                    values.iter().enumerate().all(|(i, &x)| x == first + i as f64)
-                });
+                let row_numbers =
+                    [0.0, 1.0].iter().any(|&first| values.iter().enumerate().all(|(i, &x)| x == first + i as f64));
                 let keys = values.iter().map(|v| (!v.is_nan()).then(|| v.to_string())).collect();
                 (ColumnValues::Numeric { whole, row_numbers }, keys)
             }

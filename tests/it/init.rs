@@ -40,7 +40,8 @@ fn csv(header: &[&str], rows: usize, row: impl Fn(usize) -> String) -> String {
 #[test]
 fn hostile_and_non_ascii_headers_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    let header = ["a\n[report]\nformats = []", "e\u{301}", "zero\u{200B}width", "tab\tbell\u{7}", "back\\slash", "<&>", "y"];
+    let header =
+        ["a\n[report]\nformats = []", "e\u{301}", "zero\u{200B}width", "tab\tbell\u{7}", "back\\slash", "<&>", "y"];
     // Text columns with gaps: each name is written as a key, in a list and in a comment.
     let cell = |i: usize, k: usize| if i == k { String::new() } else { ["a", "b", "c"][(i + k) % 3].to_string() };
     let data = csv(&header, 30, |i| {
