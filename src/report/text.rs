@@ -24,7 +24,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     let failed = r.trials.len() - order.len();
     out.push_str(&format!(
         "{}: {} trial(s) × {} fold(s), ranked by test {}{}\n",
-        r.experiment.name,
+        super::printable(&r.experiment.name),
         r.trials.len(),
         r.split.folds,
         m.name(),
