@@ -82,7 +82,7 @@ fn print_dataset(p: &runner::plan::RunPlan) {
         p.experiment.dataset.path_as_written,
         ds.rows_total,
         ds.rows(),
-        ds.target_name,
+        runner::report::printable(&ds.target_name),
         if ds.target.task() == Task::Regression { "regression" } else { "classification" },
         ds.features.len(),
         p.feature_names.len()

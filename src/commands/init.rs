@@ -11,7 +11,7 @@ pub fn init(args: &InitArgs) -> u8 {
     match write_experiment(args) {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", super::shown(&e));
             EXIT_USAGE
         }
     }
@@ -35,9 +35,9 @@ fn write_experiment(args: &InitArgs) -> Result<(), String> {
     let features: Vec<_> = columns.iter().filter(|c| c.name != args.target).cloned().collect();
     let stem = args.data.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment");
     let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
-    let path = relative_to(&args.data, args.out.as_deref());
+    let path = relative_to(&args.data, args.out.as_deref())?;
     let input = InitInput { name: &name, path: &path, target, features: &features, rows };
-    let text = experiment_toml(&input);
+    let text = experiment_toml(&input).map_err(|why| format!("no experiment for {}: {why}", args.data.display()))?;
     match &args.out {
         None => print!("{text}"),
         Some(out) => {
@@ -50,8 +50,11 @@ fn write_experiment(args: &InitArgs) -> Result<(), String> {
 
 /// The data path as written in the experiment: relative to the experiment file's folder (an
 /// experiment resolves its dataset path from there), or as given for stdout.
-fn relative_to(data: &Path, out: Option<&Path>) -> String {
-    let Some(dir) = out.map(|o| o.parent().unwrap_or(Path::new(""))) else { return data.display().to_string() };
+fn relative_to(data: &Path, out: Option<&Path>) -> Result<String, String> {
+    // TOML holds text: a path that is not UTF-8 cannot be written as it is.
+    let utf8 =
+        |p: PathBuf| p.to_str().map(str::to_string).ok_or_else(|| format!("{} is not a UTF-8 path", p.display()));
+    let Some(dir) = out.map(|o| o.parent().unwrap_or(Path::new(""))) else { return utf8(data.to_path_buf()) };
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let (data, dir) = (absolute(data), absolute(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }));
     let common = data.components().zip(dir.components()).take_while(|(a, b)| a == b).count();
@@ -62,5 +65,5 @@ fn relative_to(data: &Path, out: Option<&Path>) -> String {
     for c in data.components().skip(common) {
         rel.push(c);
     }
-    rel.display().to_string()
+    utf8(rel)
 }

@@ -72,6 +72,12 @@ fn physical_memory() -> Option<u64> {
     }
 }
 
+/// A message for the terminal: each line with its control characters as escapes (a column
+/// name or a cell can hold an escape sequence that would move the cursor or recolour it).
+fn shown(message: &str) -> String {
+    message.lines().map(|l| runner::report::printable(l).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
 /// Plans every file; prints every error of every file. `None` when any failed.
 fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) -> Option<Vec<RunPlan>> {
     let mut plans = Vec::new();
@@ -80,12 +86,12 @@ fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) ->
         match plan::prepare_with(f, overrides, mode) {
             Ok(p) => {
                 for w in &p.warnings {
-                    eprintln!("warning: {}: {w}", f.display());
+                    eprintln!("warning: {}: {}", f.display(), shown(w));
                 }
                 plans.push(p)
             }
             Err(e) => {
-                eprintln!("{e}");
+                eprintln!("{}", shown(&e.to_string()));
                 ok = false;
             }
         }

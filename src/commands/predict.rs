@@ -12,7 +12,7 @@ pub fn predict(args: &PredictArgs) -> u8 {
     match predict_rows(args) {
         Ok(()) => EXIT_OK,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", super::shown(&message));
             EXIT_USAGE
         }
     }

@@ -114,7 +114,7 @@ fn run_one(
     }
     let (log, resumed) = TrialLog::open(&log_path, &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
     for w in &resumed.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", super::shown(w));
     }
     let previous = resumed.records;
     let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();

@@ -22,7 +22,7 @@ rows.sort(function(a,c){var x=key(a),y=key(c);var o=(typeof x==='number'&&typeof
 rows.forEach(function(r){b.appendChild(r)})})})});";
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    super::printable(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The page for `report`, from its markdown and the plots (file name, SVG text).

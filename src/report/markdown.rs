@@ -20,6 +20,7 @@ pub fn md_escape(s: &str) -> String {
                 out.push(c);
             }
             '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.extend(c.escape_debug()),
             _ => out.push(c),
         }
     }
@@ -29,7 +30,7 @@ pub fn md_escape(s: &str) -> String {
 /// User text as an inline code span, shown exactly: the fence is longer than any run of
 /// backticks inside, and nothing is escaped (markdown escapes are literal in code spans).
 pub fn md_code(s: &str) -> String {
-    let flat = s.replace(['\n', '\r'], " ");
+    let flat = super::printable(&s.replace(['\n', '\r'], " ")).into_owned();
     let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if flat.starts_with('`') || flat.ends_with('`') { " " } else { "" };

@@ -567,6 +567,16 @@ pub fn ranked(trials: &[TrialReport], metric: Metric) -> Vec<usize> {
     idx.into_iter().map(|(i, _)| i).collect()
 }
 
+/// User text (a column name, a class label) with control characters written as escapes
+/// (`\n`, `\u{1b}`): XML forbids most of them (an SVG with one is not a document), they break
+/// markdown tables, and they move a terminal's cursor.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect()
+}
+
 /// Seconds since the epoch as an RFC 3339 UTC timestamp.
 pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;

@@ -1,7 +1,7 @@
 //! SVG plots, drawn with plotters' SVG backend (no system fonts needed: text is emitted as
 //! SVG `<text>`, which plotters escapes). Pure: a report in, (file name, SVG text) pairs out.
 
-use super::{Report, TrialReport};
+use super::{printable, Report, TrialReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -369,7 +369,7 @@ fn confusion_matrix(r: &Report) -> Option<String> {
     let best = r.best.as_ref()?;
     let t = r.trials.iter().find(|t| t.id == best.trial)?;
     let cm = t.confusion_matrix.as_ref()?;
-    let classes: Vec<String> = r.dataset.classes.as_ref()?.iter().map(|c| c.class.clone()).collect();
+    let classes: Vec<String> = r.dataset.classes.as_ref()?.iter().map(|c| printable(&c.class).into_owned()).collect();
     let n = classes.len();
     let max = cm.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     let title = format!("{}: confusion matrix (test rows, all folds)", best.trial);
@@ -435,8 +435,11 @@ fn permutation_importance(r: &Report) -> Option<String> {
             .x_label_area_size(45)
             .y_label_area_size(170)
             .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..n as f64)?;
-        let name =
-            |v: &f64| rows.get(n - 1 - (v.floor() as usize).min(n - 1)).map(|f| f.feature.clone()).unwrap_or_default();
+        let name = |v: &f64| {
+            rows.get(n - 1 - (v.floor() as usize).min(n - 1))
+                .map(|f| printable(&f.feature).into_owned())
+                .unwrap_or_default()
+        };
         styled_mesh!(chart)
             .disable_y_mesh()
             .x_label_formatter(&tick)

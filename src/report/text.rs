@@ -24,7 +24,7 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
     let failed = r.trials.len() - order.len();
     out.push_str(&format!(
         "{}: {} trial(s) × {} fold(s), ranked by test {}{}\n",
-        r.experiment.name,
+        super::printable(&r.experiment.name),
         r.trials.len(),
         r.split.folds,
         m.name(),
@@ -43,7 +43,8 @@ pub fn leaderboard_text(r: &Report, top: usize) -> String {
         out.push_str(&format!("best: {}, test {} {mean} (full precision)\n", best.id, m.name()));
     }
     for t in r.trials.iter().filter(|t| t.status != Status::Ok).take(top) {
-        out.push_str(&format!("{}: {}: {}\n", t.status.name(), t.id, t.reason.as_deref().unwrap_or("")));
+        let reason = super::printable(t.reason.as_deref().unwrap_or("")).into_owned();
+        out.push_str(&format!("{}: {}: {reason}\n", t.status.name(), t.id));
     }
     out
 }

@@ -10,6 +10,7 @@ mod data_formats;
 mod explain;
 mod gd;
 mod hardening;
+mod init;
 mod nonlinear;
 mod paths;
 mod predict;

@@ -268,3 +268,39 @@ fn html_report_is_self_contained_and_escapes_user_text() {
     assert!(html.matches("<svg").count() >= 4, "plots are inlined");
     assert!(html.contains("<table>") && html.contains("Leaderboard"));
 }
+
+/// Control characters and `<&>` in column names and class labels: every SVG is still XML,
+/// and report.md, report.html and the terminal show them as escapes.
+#[test]
+fn control_characters_in_names_and_labels_are_escaped_in_every_report() {
+    let mut data = String::from("\"bell\u{7}<&>\",\"esc\u{1b}[31m\",\"nl\ny\"\n");
+    for i in 0..40 {
+        let class = ["a\u{1}<b>", "c&\u{8}d", "e\u{1b}f"][i % 3];
+        data.push_str(&format!("{},{},\"{class}\"\n", i % 3 * 2 + i % 5, (i * 7) % 11));
+    }
+    let toml =
+        "name = \"ctl\"\n[dataset]\npath = \"data.csv\"\ntarget = \"nl\\ny\"\n[split]\nmethod = \"kfold\"\nfolds = 2\n\
+        [[model]]\nname = \"tree\"\nkind = \"decision_tree\"\nmax_depth = 2\n";
+    let dir = scratch(&[("data.csv", &data), ("e.toml", toml)]);
+    let out = dir.path().join("out");
+    let run = runner().arg("run").arg(dir.path().join("e.toml")).arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let control = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'));
+    assert!(!control(&String::from_utf8_lossy(&run.stdout)), "terminal output holds control characters");
+    let plots: Vec<_> = std::fs::read_dir(out.join("plots")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(plots.iter().any(|p| p.ends_with("confusion_matrix.svg")), "{plots:?}");
+    for p in &plots {
+        let text = std::fs::read_to_string(p).unwrap();
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!control(&text), "{}", p.display());
+    }
+    let svg = std::fs::read_to_string(out.join("plots/confusion_matrix.svg")).unwrap();
+    assert!(svg.contains("a\\u{1}&lt;b&gt;"), "{svg}");
+    for name in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(!control(&text), "{name} holds control characters");
+        assert!(!text.contains("<b>"), "{name} holds raw markup");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("bell\\u{7}&lt;&amp;&gt;"), "{html}");
+}
