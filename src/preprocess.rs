@@ -102,6 +102,8 @@ impl FoldData {
 pub enum PreprocessError {
     #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
     NothingToImpute { column: String, what: &'static str },
+    #[error("column `{column}` has no value in the new rows, so there is nothing to interpolate its gaps from (the model fills them by interpolating between the file's own values of the column); give rows with values, or fill the cells")]
+    NothingToInterpolate { column: String },
     #[error("column `{column}` is not of the kind the model was trained on")]
     Mismatch { column: String },
 }
@@ -114,12 +116,16 @@ pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
         match f {
             Feature::Numeric { name, .. } => names.push(name.clone()),
             Feature::Categorical { name, categories, .. } => {
-                let skip = usize::from(drop_first && categories.len() > 1);
-                names.extend(categories.iter().skip(skip).map(|c| format!("{name}_{c}")));
+                names.extend(one_hot_names(name, categories, drop_first && categories.len() > 1));
             }
         }
     }
     names
+}
+
+/// A categorical column's indicator names, `name_level`, the first left out with `drop_first`.
+fn one_hot_names<'a>(name: &'a str, levels: &'a [String], drop_first: bool) -> impl Iterator<Item = String> + 'a {
+    levels.iter().skip(usize::from(drop_first)).map(move |c| format!("{name}_{c}"))
 }
 
 /// Builds one fold's matrices. Statistics come from `fold.train` only.
@@ -258,6 +264,62 @@ impl SavedColumn {
         }
     }
 
+    /// The values a fit on real rows gives: a finite fill and shift, a positive finite scale,
+    /// a fill exactly when `impute` learns one, unique levels that hold the fill. `at` is the
+    /// column's place in model.json (`inputs[2]`), which the message names.
+    pub fn check(&self, at: &str) -> Result<(), String> {
+        let learns_fill =
+            |impute: &Impute| matches!(impute, Impute::Mean | Impute::Median | Impute::Mode | Impute::Constant);
+        match self {
+            SavedColumn::Numeric { impute, fill, shift, scale, .. } => {
+                if !(scale.is_finite() && *scale > 0.0) {
+                    return Err(format!("{at}.scale is {scale}; a fitted scale is a positive finite number"));
+                }
+                if !shift.is_finite() {
+                    return Err(format!("{at}.shift is {shift}; a fitted shift is a finite number"));
+                }
+                match fill {
+                    Some(v) if !v.is_finite() => Err(format!("{at}.fill is {v}; a fill is a finite number")),
+                    Some(_) if !learns_fill(impute) => {
+                        Err(format!("{at}.fill is set, but impute = \"{}\" learns no fill", impute.name()))
+                    }
+                    None if learns_fill(impute) => {
+                        Err(format!("{at}.fill is missing; impute = \"{}\" learns one", impute.name()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            SavedColumn::Categorical { levels, impute, fill, drop_first, .. } => {
+                if levels.is_empty() {
+                    return Err(format!("{at}.levels is empty; a categorical column has at least one level"));
+                }
+                if let Some((i, level)) = crate::data::repeated_level(levels) {
+                    return Err(format!("{at}.levels[{i}] repeats the level `{level}`"));
+                }
+                if *drop_first && levels.len() < 2 {
+                    return Err(format!("{at}.drop_first is true, but the column has a single level"));
+                }
+                match fill {
+                    Some(f) if !levels.contains(f) => Err(format!("{at}.fill `{f}` is not one of its levels")),
+                    Some(_) if !matches!(impute, Impute::Mode | Impute::Constant) => {
+                        Err(format!("{at}.fill is set, but impute = \"{}\" learns no fill", impute.name()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The names of the design-matrix columns it writes (as `feature_names`).
+    pub fn feature_names(&self) -> Vec<String> {
+        match self {
+            SavedColumn::Numeric { name, .. } => vec![name.clone()],
+            SavedColumn::Categorical { name, levels, drop_first, .. } => {
+                one_hot_names(name, levels, *drop_first).collect()
+            }
+        }
+    }
+
     /// The design-matrix columns it writes.
     pub fn width(&self) -> usize {
         match self {
@@ -313,6 +375,9 @@ pub fn apply_saved(saved: &[SavedColumn], features: &[Feature]) -> Result<Array2
             (SavedColumn::Numeric { fill, shift, scale, impute, name }, Feature::Numeric { values, .. }) => {
                 let fill = match (fill, impute) {
                     (Some(v), _) => NumericFill::Value(*v),
+                    (None, Impute::Interpolate) if values.iter().all(|v| v.is_nan()) && !values.is_empty() => {
+                        return Err(PreprocessError::NothingToInterpolate { column: name.clone() })
+                    }
                     (None, Impute::Interpolate) => {
                         let all: Vec<usize> = (0..values.len()).collect();
                         fit_fill_always(name, values, &all, Impute::Interpolate, None)?

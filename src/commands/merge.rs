@@ -2,7 +2,7 @@ use super::{finish, EXIT_USAGE};
 use runner::cli::MergeArgs;
 use runner::plan;
 use runner::report;
-use runner::report::partial::{join, Partial};
+use runner::report::partial::{join, parse_partial};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// `runner merge`: join shard partials into the report one whole run would have written.
@@ -15,10 +15,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         // A shard's folder is accepted as well as its partial.json.
         let file = if path.is_dir() { path.join("partial.json") } else { path.clone() };
         let name = file.display().to_string();
-        match std::fs::read_to_string(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<Partial>(&t).map_err(|e| e.to_string()))
-        {
+        match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| parse_partial(&t)) {
             Ok(p) => parts.push((name, p)),
             Err(e) => {
                 eprintln!("error: cannot read partial result {name}: {e}");

@@ -159,6 +159,21 @@ fn highlight_best(text: &str) -> String {
         .collect()
 }
 
+/// The trials' notes (a rank warning, a solver stopped short) on the terminal as well as in
+/// report.md: the first few trials' notes, then how many more trials have some.
+fn warn_notes(report: &Report) {
+    const SHOWN: usize = 5;
+    let noted: Vec<&report::TrialReport> = report.trials.iter().filter(|t| !t.notes.is_empty()).collect();
+    for t in noted.iter().take(SHOWN) {
+        for note in &t.notes {
+            eprintln!("warning: trial `{}`: {note}", t.id);
+        }
+    }
+    if noted.len() > SHOWN {
+        eprintln!("warning: {} more trials have warnings; report.md lists them all", noted.len() - SHOWN);
+    }
+}
+
 /// Runs the exporters `[report] formats` asks for, writes their files and prints the rest.
 fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
@@ -185,6 +200,7 @@ fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, Strin
         print!("{}", highlight_best(&String::from_utf8_lossy(&output.bytes)));
     }
     println!("report: {}", written.join(", "));
+    warn_notes(report);
     let all_failed = report.trials.iter().all(|t| t.status != Status::Ok);
     Ok(if all_failed { EXIT_ALL_FAILED } else { EXIT_OK })
 }

@@ -141,6 +141,11 @@ impl PreprocessConfig {
     pub fn rule_for(&self, column: &str) -> &ColumnRule {
         self.columns.get(column).unwrap_or(&self.default_rule)
     }
+
+    /// Every column is scaled (so advice to scale the features would not apply).
+    pub fn scales_every_column(&self) -> bool {
+        std::iter::once(&self.default_rule).chain(self.columns.values()).all(|r| r.scale != Scale::None)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1119,7 +1119,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let p = spec.param(name)?;
         let Some(raw) = param_value_of(v.get_ref()) else {
             let found = type_name(v.get_ref());
-            self.err(&v.span(), format!("`{name}` in {label} must be a {}, found {found}", p.ty.describe()));
+            self.err(&v.span(), format!("`{name}` in {label} must be {}, found {found}", p.ty.expected()));
             return None;
         };
         match p.ty.check(&raw) {

@@ -215,9 +215,10 @@ pub enum DataError {
     #[error("the model needs column(s) {columns}, which `{path}` does not have{hint}")]
     MissingInput { columns: String, path: String, hint: String },
     #[error(
-        "column `{column}`, {row}: `{value}` is not a number, but the model was trained on numbers in this column"
+        "column `{column}`, {row}: `{value}` is not a number, but the model was trained on numbers in this column; \
+         fix the cell, or write a missing value as one of the model's missing-value tokens ({tokens})"
     )]
-    WrongType { column: String, row: String, value: String },
+    WrongType { column: String, row: String, value: String, tokens: String },
     #[error("column `{column}`, {row}: `{value}` is a level the model did not see in training (levels: {levels}); pass --unknown ignore to encode it as all zeros, as scikit-learn's handle_unknown=\"ignore\"")]
     UnseenLevel { column: String, row: String, value: String, levels: String },
     #[error("column `{column}` has a missing value at {row}, and the model was trained without imputation for it (impute = \"error\" or \"drop\"); fill the cell or drop the row")]
@@ -271,10 +272,10 @@ fn row_label(path: &Path, row: usize) -> String {
 /// `read_frame`, with a panic inside polars turned into an error: polars 0.55 panics on some
 /// inputs (an NDJSON integer too large for i64 is inferred as Int128, which it then refuses;
 /// found by fuzzing). The default panic message is silenced meanwhile; nothing else runs then.
-fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<DataFrame> {
+fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool, text: &[&str]) -> PolarsResult<DataFrame> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| read_frame(path, missing, all_text));
+    let result = std::panic::catch_unwind(|| read_frame(path, missing, all_text, text));
     std::panic::set_hook(hook);
     result.unwrap_or_else(|panic| {
         let what = crate::panic::message(panic.as_ref(), "polars stopped on this file");
@@ -282,7 +283,8 @@ fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool) -> Polars
     })
 }
 
-fn read_frame(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<DataFrame> {
+/// The file as a frame; a CSV's `text` columns are read as the file wrote them.
+fn read_frame(path: &Path, missing: &[String], all_text: bool, text: &[&str]) -> PolarsResult<DataFrame> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "parquet" => ParquetReader::new(std::fs::File::open(path)?).finish(),
@@ -290,19 +292,59 @@ fn read_frame(path: &Path, missing: &[String], all_text: bool) -> PolarsResult<D
             JsonReader::new(std::fs::File::open(path)?).with_json_format(JsonFormat::JsonLines).finish()
         }
         _ => {
-            let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
-            let missing_is_null = missing.iter().any(|t| t.is_empty());
-            CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
-                .map_parse_options(|p| {
-                    p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
-                        .with_missing_is_null(missing_is_null)
-                })
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-                .finish()
+            let frame = read_csv(path, missing, all_text, text)?;
+            spell_booleans_as_written(path, missing, all_text, text, frame)
         }
     }
+}
+
+fn read_csv(path: &Path, missing: &[String], all_text: bool, text: &[&str]) -> PolarsResult<DataFrame> {
+    let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
+    let missing_is_null = missing.iter().any(|t| t.is_empty());
+    let as_text = (!text.is_empty()).then(|| {
+        std::sync::Arc::new(text.iter().map(|n| Field::new((*n).into(), DataType::String)).collect::<Schema>())
+    });
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
+        .with_schema_overwrite(as_text)
+        .map_parse_options(|p| {
+            p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
+                .with_missing_is_null(missing_is_null)
+        })
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()
+}
+
+/// polars reads `True`, `TRUE` and `true` as one boolean, which prints as `true`. A class
+/// label or level is echoed as the file wrote it, so a boolean column that spells each
+/// truth value one way is read again as that text (one spelled several ways stays boolean).
+fn spell_booleans_as_written(
+    path: &Path,
+    missing: &[String],
+    all_text: bool,
+    text: &[&str],
+    mut frame: DataFrame,
+) -> PolarsResult<DataFrame> {
+    let booleans: Vec<String> =
+        frame.columns().iter().filter(|c| c.dtype() == &DataType::Boolean).map(|c| c.name().to_string()).collect();
+    if booleans.is_empty() {
+        return Ok(frame);
+    }
+    let names: Vec<&str> = text.iter().copied().chain(booleans.iter().map(String::as_str)).collect();
+    let spelled = read_csv(path, missing, all_text, &names)?;
+    for name in &booleans {
+        let written = spelled.column(name)?;
+        let mut spelling: [Option<&str>; 2] = [None, None];
+        let one_way = frame.column(name)?.bool()?.iter().zip(written.str()?.iter()).all(|(b, t)| match (b, t) {
+            (Some(b), Some(t)) => *spelling[usize::from(b)].get_or_insert(t) == t,
+            (b, t) => b.is_none() && t.is_none(),
+        });
+        if one_way {
+            frame.replace(name, written.clone())?;
+        }
+    }
+    Ok(frame)
 }
 
 fn is_number(s: &str) -> bool {
@@ -349,7 +391,7 @@ fn raw_column_values(
             let values: Vec<Option<String>> =
                 ca.iter().map(|v| v.filter(|x| !missing.iter().any(|m| m == x)).map(str::to_string)).collect();
             if categorical {
-                return Ok(RawColumn::Text(values));
+                return Ok(RawColumn::Text(values.into_iter().map(|v| v.map(level_spelling)).collect()));
             }
             let present: Vec<(usize, &String)> =
                 values.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v))).collect();
@@ -385,7 +427,7 @@ fn raw_column_values(
             if categorical {
                 let cast = s.cast(&DataType::String).map_err(unreadable)?;
                 let ca = cast.str().map_err(unreadable)?;
-                return Ok(RawColumn::Text(ca.iter().map(|v| v.map(str::to_string)).collect()));
+                return Ok(RawColumn::Text(ca.iter().map(|v| v.map(|v| level_spelling(v.to_string()))).collect()));
             }
             let cast = s.cast(&DataType::Float64).map_err(unreadable)?;
             let ca = cast.f64().map_err(unreadable)?;
@@ -397,6 +439,51 @@ fn raw_column_values(
             message: format!("column `{name}` has type {other}, which runner does not read"),
         }),
     }
+}
+
+/// A categorical cell as a level: a whole number written with a zero fraction (`2007.0`, as
+/// pandas writes an integer column with gaps and as a float column reads) is the level
+/// `2007`, so a column read as floats in one file and as integers in another has the same
+/// levels. Decided cell by cell, so a streamed batch encodes as the whole file does.
+fn level_spelling(cell: String) -> String {
+    let digits = cell.strip_prefix('-').unwrap_or(&cell);
+    match digits.split_once('.') {
+        Some((whole, fraction))
+            if !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && !fraction.is_empty()
+                && fraction.bytes().all(|b| b == b'0') =>
+        {
+            let keep = cell.len() - fraction.len() - 1;
+            cell[..keep].to_string()
+        }
+        _ => cell,
+    }
+}
+
+/// A level's value beside its text: a number (`2.0070e3` is `2007`, as scikit-learn's
+/// OneHotEncoder compares a numeric column's values) or a truth value (`True` is `true`, as
+/// polars and pandas read them).
+#[derive(PartialEq, Eq, Hash)]
+enum LevelValue {
+    Number(u64),
+    Truth(bool),
+}
+
+fn level_value(s: &str) -> Option<LevelValue> {
+    match s.trim().parse::<f64>() {
+        // + 0.0 makes -0 and 0 one value.
+        Ok(x) if !x.is_nan() => Some(LevelValue::Number((x + 0.0).to_bits())),
+        Ok(_) => None,
+        Err(_) => ["false", "true"].iter().position(|t| s.eq_ignore_ascii_case(t)).map(|t| LevelValue::Truth(t == 1)),
+    }
+}
+
+/// The first level that repeats an earlier one, with its index: two levels that are the
+/// same text (training gives each level once).
+pub fn repeated_level(levels: &[String]) -> Option<(usize, &str)> {
+    let mut seen = std::collections::HashSet::new();
+    levels.iter().enumerate().find(|(_, l)| !seen.insert(l.as_str())).map(|(i, l)| (i, l.as_str()))
 }
 
 /// Sorted distinct labels: numerically when every label is a number, else as text.
@@ -496,12 +583,17 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
 
 /// The file read into a frame, with its sha256, once its shape is known to be sound.
 fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
-    read_file(&exp.dataset.path, &exp.dataset.missing, &|| exp.location("dataset.path"))
+    read_file(&exp.dataset.path, &exp.dataset.missing, &[], &|| exp.location("dataset.path"))
 }
 
 /// `path` read into a frame with `missing` as the missing-value tokens; `location` names
 /// where the path came from, for the errors.
-fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> Result<(DataFrame, String), DataError> {
+fn read_file(
+    path: &Path,
+    missing: &[String],
+    text: &[&str],
+    location: &dyn Fn() -> String,
+) -> Result<(DataFrame, String), DataError> {
     check_path(path, location)?;
     let shown = || path.display().to_string();
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
@@ -516,7 +608,8 @@ fn read_file(path: &Path, missing: &[String], location: &dyn Fn() -> String) -> 
     }
     // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
     // that our own parser can name the bad cell.
-    let frame = read_frame_guarded(path, missing, false).or_else(|_| read_frame_guarded(path, missing, true));
+    let frame =
+        read_frame_guarded(path, missing, false, text).or_else(|_| read_frame_guarded(path, missing, true, text));
     let frame = frame.map_err(polars_unreadable(path))?;
     if before.is_none() || stream::stamp(path) != before {
         let message = "the file changed while it was being read (its size, times or identity differ from when \
@@ -581,7 +674,7 @@ pub enum ColumnValues {
 /// A file's rows and columns, read with the default missing-value tokens.
 pub fn summarize_file(path: &Path) -> Result<(usize, Vec<ColumnSummary>), DataError> {
     let missing: Vec<String> = ["", "NA", "NaN", "null"].map(String::from).to_vec();
-    let (frame, _) = read_file(path, &missing, &|| "init".to_string())?;
+    let (frame, _) = read_file(path, &missing, &[], &|| "init".to_string())?;
     let mut columns = Vec::with_capacity(frame.width());
     for col in frame.columns() {
         let (values, keys): (ColumnValues, Vec<Option<String>>) = match raw_column(path, col, &missing, false, 0) {
@@ -642,7 +735,8 @@ pub fn load_new_rows(
     id: Option<&str>,
     ignore_unknown: bool,
 ) -> Result<NewRows, DataError> {
-    let (frame, _) = read_file(path, missing, &|| "predict".to_string())?;
+    // The id column is echoed as the file wrote it (`007` stays `007`).
+    let (frame, _) = read_file(path, missing, id.as_slice(), &|| "predict".to_string())?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let column = |name: &str| {
         frame.column(name).map_err(|_| DataError::MissingInput {
@@ -662,10 +756,15 @@ pub fn load_new_rows(
     }
     let mut features = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let raw = raw_column(path, column(input.name)?, missing, input.levels.is_some(), 0)?;
+        let raw = raw_column(path, column(input.name)?, missing, input.levels.is_some(), 0)
+            .map_err(|e| for_predict(e, missing))?;
         let feature = match (raw, input.levels) {
             (RawColumn::Numeric { values, .. }, None) => Feature::Numeric { name: input.name.into(), values },
-            (RawColumn::Text(values), None) => return Err(wrong_type(path, input.name, &values)),
+            // A column with no value at all is read as text: every cell is a gap.
+            (RawColumn::Text(values), None) if values.iter().all(Option::is_none) => {
+                Feature::Numeric { name: input.name.into(), values: vec![f64::NAN; values.len()] }
+            }
+            (RawColumn::Text(values), None) => return Err(wrong_type(path, input.name, &values, missing)),
             (RawColumn::Text(values), Some(levels)) => {
                 let codes = level_codes(path, input.name, &values, levels, ignore_unknown)?;
                 Feature::Categorical { name: input.name.into(), codes, categories: levels.to_vec() }
@@ -692,10 +791,29 @@ pub fn load_new_rows(
 }
 
 /// A numeric input holding text: the error names its first text cell.
-fn wrong_type(path: &Path, name: &str, values: &[Option<String>]) -> DataError {
+fn wrong_type(path: &Path, name: &str, values: &[Option<String>], missing: &[String]) -> DataError {
     let (row, value) =
         values.iter().enumerate().find_map(|(i, v)| v.as_ref().map(|v| (i, v.clone()))).unwrap_or_default();
-    DataError::WrongType { column: name.to_string(), row: row_label(path, row), value }
+    DataError::WrongType { column: name.to_string(), row: row_label(path, row), value, tokens: tokens(missing) }
+}
+
+/// A loader error as a `runner predict` user can act on it: the missing-value tokens are
+/// the model's, which only a new run can change, so the advice is to fix the cell.
+fn for_predict(e: DataError, missing: &[String]) -> DataError {
+    match e {
+        DataError::NonNumeric { column, row, value } => {
+            DataError::WrongType { column, row, value, tokens: tokens(missing) }
+        }
+        e => e,
+    }
+}
+
+/// The missing-value tokens, quoted for a message.
+fn tokens(missing: &[String]) -> String {
+    if missing.is_empty() {
+        return "none".into();
+    }
+    missing.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// Each value's index among the trained `levels`; an unseen level is an error, or with
@@ -710,9 +828,17 @@ fn level_codes(
     let index: std::collections::HashMap<&str, u32> =
         levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as u32)).collect();
     let unseen = levels.len() as u32;
+    // A cell that is no level's text may still be one's value; the first such level wins.
+    let mut values_index: std::collections::HashMap<LevelValue, u32> = std::collections::HashMap::new();
+    for (i, l) in levels.iter().enumerate() {
+        if let Some(v) = level_value(l) {
+            values_index.entry(v).or_insert(i as u32);
+        }
+    }
+    let by_value = |v: &str| level_value(v).and_then(|v| values_index.get(&v).copied());
     let mut codes = Vec::with_capacity(values.len());
     for (row, v) in values.iter().enumerate() {
-        codes.push(match v.as_deref().map(|v| index.get(v).copied()) {
+        codes.push(match v.as_deref().map(|v| index.get(v).copied().or_else(|| by_value(v))) {
             None => None,
             Some(Some(c)) => Some(c),
             Some(None) if ignore_unknown => Some(unseen),

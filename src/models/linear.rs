@@ -32,7 +32,9 @@ fn least_squares(
     let cut = rcond * d.s[0];
     let w = d.solve(yc, |s| if s > cut { 1.0 / s } else { 0.0 });
     let notes = if rank < p {
-        vec![FitNote::RankDeficient { rank, columns: p, dependent: d.dependent_columns(rank) }]
+        // numpy's matrix_rank: below max(n, p)·ε of the largest, a singular value is rounding.
+        let exact = d.rank(f64::EPSILON * xc.nrows().max(p) as f64) < p;
+        vec![FitNote::RankDeficient { rank, columns: p, dependent: d.dependent_columns(rank), exact }]
     } else {
         Vec::new()
     };

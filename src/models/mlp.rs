@@ -275,15 +275,18 @@ impl MlpModel {
         for (l, layer) in layers.iter().enumerate() {
             let inputs = sizes[l];
             let o = layer.weights.len();
-            if o == 0 || layer.biases.len() != o || layer.weights.iter().any(|r| r.len() != inputs) {
-                return Err(format!("layer {l} must have one bias per output and {inputs} weights per output"));
+            let at = format!("model.layers[{l}]");
+            if o == 0 || layer.biases.len() != o {
+                return Err(format!("{at} must have at least one output and one bias per output"));
             }
+            super::state::check_rows(&layer.weights, inputs, &format!("{at}.weights"))?;
+            super::state::check_finite(&layer.biases, &format!("{at}.biases"))?;
             params.extend(layer.weights.concat());
             params.extend(&layer.biases);
             sizes.push(o);
         }
         if sizes.len() < 2 || sizes.last() != Some(&outputs) {
-            return Err(format!("the network must end in {outputs} output(s)"));
+            return Err(format!("model.layers must end in {outputs} output(s)"));
         }
         let arch = Architecture { sizes, activation, softmax };
         Ok(MlpModel { arch, params, curve: LossCurve { train: Vec::new(), validation: None } })

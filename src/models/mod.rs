@@ -86,6 +86,15 @@ pub enum Head {
 }
 
 impl Head {
+    /// The head as model.json writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::Identity => "identity",
+            Head::Sigmoid => "sigmoid",
+            Head::Softmax => "softmax",
+        }
+    }
+
     pub fn apply(self, z: Array2<f64>) -> Prediction {
         match self {
             Head::Identity => Prediction::Values(z.column(0).to_owned()),
@@ -129,9 +138,11 @@ pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> 
 /// A warning about a successful fit, recorded on its unit and shown in the report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FitNote {
-    /// The (centred) design matrix has rank `rank` of `columns`; `dependent` are the
-    /// design-matrix columns that take part in a linear dependency.
-    RankDeficient { rank: usize, columns: usize, dependent: Vec<usize> },
+    /// The (centred) design matrix has rank `rank` of `columns` at the solver's cut-off;
+    /// `dependent` are the design-matrix columns in the directions left out. `exact`: they
+    /// are linearly dependent to rounding; else the matrix is only ill-conditioned (badly
+    /// scaled or nearly dependent columns), and the cut-off (`tol`) dropped them.
+    RankDeficient { rank: usize, columns: usize, dependent: Vec<usize>, exact: bool },
     /// An iterative solver stopped at its iteration limit before its tolerance was met.
     NotConverged { iterations: usize, detail: String },
     /// The Cholesky solve was numerically singular or ill-conditioned; the SVD solved it.
@@ -139,26 +150,38 @@ pub enum FitNote {
 }
 
 impl FitNote {
-    /// The note in words, naming design-matrix columns by `feature_names`.
-    pub fn describe(&self, feature_names: &[String]) -> String {
+    /// The note in words, naming design-matrix columns by `feature_names`. `scaled`: the
+    /// experiment scales every column, so scaling is no advice to give.
+    pub fn describe(&self, feature_names: &[String], scaled: bool) -> String {
+        let scale = if scaled { "" } else { "scale the features ([preprocess] scale = \"standard\") or " };
         match self {
-            FitNote::RankDeficient { rank, columns, dependent } => {
+            FitNote::RankDeficient { rank, columns, dependent, exact } => {
                 let names: Vec<&str> =
                     dependent.iter().filter_map(|&j| feature_names.get(j).map(String::as_str)).collect();
-                format!(
-                    "the design matrix has rank {rank} of {columns} (linearly dependent columns: {}); \
-                     the minimum-norm solution is reported",
-                    names.join(", ")
-                )
+                let names = names.join(", ");
+                if *exact {
+                    format!(
+                        "the design matrix has rank {rank} of {columns}: columns {names} are linearly dependent; \
+                         the minimum-norm solution is reported (leave out one of them to silence this)"
+                    )
+                } else {
+                    format!(
+                        "the design matrix is ill-conditioned, not rank-deficient: columns {names} are badly scaled or \
+                         nearly dependent, and singular values below tol × the largest count as zero, which leaves \
+                         rank {rank} of {columns}; the minimum-norm solution on that rank is reported. To use every \
+                         column, {scale}set tol = 0"
+                    )
+                }
             }
-            FitNote::NotConverged { iterations, detail } => format!(
-                "did not converge in {iterations} iterations ({detail}); scale the features \
-                 ([preprocess] scale = \"standard\") or raise max_iter"
-            ),
+            FitNote::NotConverged { iterations, detail } => {
+                format!("did not converge in {iterations} iterations ({detail}); {scale}raise max_iter")
+            }
             FitNote::IllConditioned => {
-                "the regularised Gram matrix is ill-conditioned (estimated condition number above 1e8); solved by SVD instead, \
-                 as scikit-learn's svd solver would; scaling the features avoids it"
-                    .into()
+                let avoid = if scaled { "" } else { "; scaling the features avoids it" };
+                format!(
+                    "the regularised Gram matrix is ill-conditioned (estimated condition number above 1e8); solved by \
+                     SVD instead, as scikit-learn's svd solver would{avoid}"
+                )
             }
         }
     }
@@ -347,4 +370,18 @@ pub(crate) fn center(
     let x_mean = x.mean_axis(ndarray::Axis(0)).unwrap_or_else(|| Array1::zeros(x.ncols()));
     let y_mean = y.mean().unwrap_or(0.0);
     (x - &x_mean, y - y_mean, x_mean, y_mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FitNote;
+
+    #[test]
+    fn notes_advise_scaling_only_when_the_experiment_does_not_scale() {
+        let note = FitNote::NotConverged { iterations: 100, detail: "gradient 1e-3".into() };
+        assert!(note.describe(&[], false).contains("scale the features"));
+        let scaled = note.describe(&[], true);
+        assert!(!scaled.contains("scale the features") && scaled.contains("raise max_iter"), "{scaled}");
+        assert!(!FitNote::IllConditioned.describe(&[], true).contains("scaling"));
+    }
 }

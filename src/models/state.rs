@@ -72,58 +72,112 @@ fn check(ok: bool, problem: impl FnOnce() -> String) -> Result<(), String> {
     }
 }
 
-/// Every row of `rows` has `width` entries.
-fn check_rows(rows: &[Vec<f64>], width: usize, what: &str) -> Result<(), String> {
-    match rows.iter().position(|r| r.len() != width) {
-        Some(i) => Err(format!("{what} {i} has {} values, expected {width}", rows[i].len())),
+/// Every value is finite (no trainer writes NaN or infinity); the message names the first
+/// one that is not, at `at[i]`.
+pub(super) fn check_finite(values: &[f64], at: &str) -> Result<(), String> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(format!("{at}[{i}] is {}; a fitted value is a finite number", values[i])),
         None => Ok(()),
     }
 }
 
+/// Every row of `rows` has `width` finite entries.
+pub(super) fn check_rows(rows: &[Vec<f64>], width: usize, at: &str) -> Result<(), String> {
+    for (i, r) in rows.iter().enumerate() {
+        check(r.len() == width, || format!("{at}[{i}] has {} values, expected {width}", r.len()))?;
+        check_finite(r, &format!("{at}[{i}]"))?;
+    }
+    Ok(())
+}
+
 impl ModelState {
+    /// `model.type` as model.json writes it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ModelState::Linear { .. } => "linear",
+            ModelState::Tree { .. } => "tree",
+            ModelState::Mlp { .. } => "mlp",
+            ModelState::Svr { .. } => "svr",
+            ModelState::Svc { .. } => "svc",
+        }
+    }
+
     /// The model, ready to predict a design matrix of `width` columns for a target with
-    /// `classes` classes (0: regression). Every shape is checked first.
+    /// `classes` classes (0: regression). Every shape and value is checked first; a problem
+    /// names its field (`model.weights[0][3]`).
     pub fn into_fitted(self, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
         let outputs = classes.max(1);
         match self {
-            ModelState::Linear { head, weights, intercepts } => {
-                let expected = match head {
-                    Head::Identity | Head::Sigmoid => 1,
-                    Head::Softmax => classes,
-                };
-                check(head == Head::Identity || classes > 0, || format!("a {head:?} head needs classes"))?;
-                check(weights.len() == expected && intercepts.len() == expected, || {
-                    format!("{} weight rows and {} intercepts, expected {expected}", weights.len(), intercepts.len())
-                })?;
-                check_rows(&weights, width, "weight row")?;
-                let flat: Vec<f64> = weights.concat();
-                let w = Array2::from_shape_vec((expected, width), flat).map_err(|e| e.to_string())?;
-                let linear = Linear { weights: w.reversed_axes().as_standard_layout().into_owned(), intercepts, head };
-                Ok(Box::new(LoadedLinear(linear)))
-            }
+            ModelState::Linear { head, weights, intercepts } => linear(head, weights, intercepts, width, classes),
             ModelState::Tree { classes: c, nodes } => {
-                check(c == classes, || format!("the tree has {c} classes, the target {classes}"))?;
+                check(c == classes, || format!("model.classes is {c}, but the target has {classes} classes"))?;
                 Ok(Box::new(Tree::from_nodes(nodes, classes, width)?))
             }
             ModelState::Mlp { activation, softmax, layers } => {
-                check(softmax == (classes > 0), || "softmax is for classifiers only".to_string())?;
+                check(softmax == (classes > 0), || {
+                    format!("model.softmax is {softmax}; it is true exactly for a classifier")
+                })?;
                 Ok(Box::new(MlpModel::from_layers(activation, softmax, &layers, width, outputs)?))
             }
             ModelState::Svr { machine } => {
-                check(classes == 0, || "an SVR predicts values, not classes".to_string())?;
-                machine.check(width)?;
+                check(classes == 0, || "model.type `svr` predicts values, but the target has classes".to_string())?;
+                machine.check(width, "model.machine")?;
                 Ok(Box::new(Svr(machine)))
             }
             ModelState::Svc { classes: c, machines } => {
-                check(c == classes && c >= 2, || format!("the SVC has {c} classes, the target {classes}"))?;
-                for m in &machines {
-                    check(m.negative < m.positive && m.positive < c, || {
-                        format!("machine pair ({}, {}) is out of range", m.negative, m.positive)
-                    })?;
-                    m.machine.check(width)?;
+                check(c == classes && c >= 2, || {
+                    format!("model.classes is {c}, but the target has {classes} classes")
+                })?;
+                check_pairs(&machines, c)?;
+                for (k, m) in machines.iter().enumerate() {
+                    m.machine.check(width, &format!("model.machines[{k}].machine"))?;
                 }
                 Ok(Box::new(OneVsOne { pairs: machines, n_classes: c }))
             }
         }
     }
+}
+
+/// A linear model: the head the task takes (identity for values, sigmoid for two classes,
+/// softmax for two or more), one finite weight row and intercept per output.
+fn linear(
+    head: Head,
+    weights: Vec<Vec<f64>>,
+    intercepts: Vec<f64>,
+    width: usize,
+    classes: usize,
+) -> Result<Box<dyn Fitted>, String> {
+    let (fits, expected) = match head {
+        Head::Identity => (classes == 0, 1),
+        Head::Sigmoid => (classes == 2, 1),
+        Head::Softmax => (classes >= 2, classes),
+    };
+    check(fits, || match classes {
+        0 => format!("model.head `{}` is for classes, but the model predicts values", head.name()),
+        c => format!("model.head `{}` does not fit a target of {c} classes", head.name()),
+    })?;
+    check(weights.len() == expected, || format!("model.weights has {} rows, expected {expected}", weights.len()))?;
+    check(intercepts.len() == expected, || {
+        format!("model.intercepts has {} values, expected {expected}", intercepts.len())
+    })?;
+    check_rows(&weights, width, "model.weights")?;
+    check_finite(&intercepts, "model.intercepts")?;
+    let flat: Vec<f64> = weights.concat();
+    let w = Array2::from_shape_vec((expected, width), flat).map_err(|e| e.to_string())?;
+    let linear = Linear { weights: w.reversed_axes().as_standard_layout().into_owned(), intercepts, head };
+    Ok(Box::new(LoadedLinear(linear)))
+}
+
+/// One machine per pair of classes `negative < positive`, each pair once.
+fn check_pairs(machines: &[PairMachine], classes: usize) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for (k, m) in machines.iter().enumerate() {
+        let (i, j) = (m.negative, m.positive);
+        check(i < j && j < classes, || format!("model.machines[{k}] pairs classes ({i}, {j}), out of range"))?;
+        check(seen.insert((i, j)), || format!("model.machines[{k}] repeats the pair of classes ({i}, {j})"))?;
+    }
+    let pairs = classes * (classes - 1) / 2;
+    check(machines.len() == pairs, || {
+        format!("model.machines has {} machines; {classes} classes need one per pair, {pairs}", machines.len())
+    })
 }

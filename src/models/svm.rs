@@ -6,7 +6,7 @@
 //! kernel with gamma = 1). Probabilities for the log-loss and roc_auc metrics are a softmax of
 //! the decision values, not scikit-learn's Platt scaling, so log_loss differs from SVC's.
 
-use super::{FitError, Fitted, ModelState, Prediction};
+use super::{state, FitError, Fitted, ModelState, Prediction};
 use crate::spec::{Gamma, Kernel, SvmParams};
 use linfa::traits::Fit;
 use linfa_svm::Svm;
@@ -131,20 +131,39 @@ impl KernelMachine {
         }
     }
 
-    /// A loaded machine fits a design matrix of `width` columns.
-    pub fn check(&self, width: usize) -> Result<(), String> {
-        let (vectors, coefs) = match self {
-            KernelMachine::Linear { weights, .. } => (std::slice::from_ref(weights), 1),
-            KernelMachine::Rbf { support_vectors, dual_coef, .. }
-            | KernelMachine::Poly { support_vectors, dual_coef, .. } => (support_vectors.as_slice(), dual_coef.len()),
+    /// A loaded machine fits a design matrix of `width` columns and holds values training
+    /// gives: finite coefficients, a positive gamma, a whole positive degree. `at` is its
+    /// place in model.json, which the message names.
+    pub fn check(&self, width: usize, at: &str) -> Result<(), String> {
+        let (vectors, coefs, rho) = match self {
+            KernelMachine::Linear { weights, rho } => {
+                if weights.len() != width {
+                    return Err(format!("{at}.weights has {} values, expected {width}", weights.len()));
+                }
+                return state::check_finite(weights, &format!("{at}.weights"))
+                    .and_then(|()| state::check_finite(&[*rho], &format!("{at}.rho")));
+            }
+            KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho } => {
+                if !(gamma.is_finite() && *gamma > 0.0) {
+                    return Err(format!("{at}.gamma is {gamma}; gamma is a positive finite number"));
+                }
+                (support_vectors, dual_coef, rho)
+            }
+            KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho } => {
+                if !(degree.is_finite() && *degree >= 1.0 && degree.fract() == 0.0) {
+                    return Err(format!("{at}.degree is {degree}; a degree is a whole number of at least 1"));
+                }
+                state::check_finite(&[*coef0], &format!("{at}.coef0"))?;
+                (support_vectors, dual_coef, rho)
+            }
         };
-        let expected = if matches!(self, KernelMachine::Linear { .. }) { 1 } else { vectors.len() };
-        if coefs != expected || vectors.iter().any(|v| v.len() != width) {
-            return Err(format!(
-                "an SVM machine needs one coefficient per support vector and {width} values per vector"
-            ));
+        if coefs.len() != vectors.len() {
+            let (c, v) = (coefs.len(), vectors.len());
+            return Err(format!("{at}.dual_coef has {c} values for {v} support vectors; one each"));
         }
-        Ok(())
+        state::check_rows(vectors, width, &format!("{at}.support_vectors"))?;
+        state::check_finite(coefs, &format!("{at}.dual_coef"))?;
+        state::check_finite(&[*rho], &format!("{at}.rho"))
     }
 }
 

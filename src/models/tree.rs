@@ -50,22 +50,46 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// A saved tree, checked: split features within `width`, children after their parent
-    /// (so every walk ends at a leaf), leaves of `classes` values (one for regression).
+    /// A saved tree, checked: split features within `width` and finite thresholds; each
+    /// node but the first the child of exactly one earlier node (so every walk ends at a
+    /// leaf and every node is reached); finite leaves of `classes` values (one for
+    /// regression), a classifier's shares in [0, 1] summing to 1.
     pub fn from_nodes(nodes: Vec<Node>, classes: usize, width: usize) -> Result<Tree, String> {
         if nodes.is_empty() {
-            return Err("the tree has no nodes".into());
+            return Err("model.nodes is empty; a tree has at least one node".into());
         }
+        let mut parent = vec![None; nodes.len()];
         for (i, node) in nodes.iter().enumerate() {
-            let ok = match node {
-                Node::Leaf(values) => values.len() == classes.max(1),
-                Node::Split { feature, left, right, .. } => {
-                    *feature < width && (i + 1..nodes.len()).contains(left) && (i + 1..nodes.len()).contains(right)
+            let at = format!("model.nodes[{i}]");
+            match node {
+                Node::Leaf(values) => check_leaf(values, classes, &at)?,
+                Node::Split { feature, threshold, left, right } => {
+                    if *feature >= width {
+                        return Err(format!("{at}.split.feature is {feature}, but there are {width} features"));
+                    }
+                    if !threshold.is_finite() {
+                        return Err(format!("{at}.split.threshold is {threshold}; a threshold is a finite number"));
+                    }
+                    if left == right {
+                        return Err(format!("{at}.split.left and split.right are both node {left}"));
+                    }
+                    for (side, child) in [("left", *left), ("right", *right)] {
+                        if !(i + 1..nodes.len()).contains(&child) {
+                            return Err(format!(
+                                "{at}.split.{side} is {child}; a child is a later node (from {} to {})",
+                                i + 1,
+                                nodes.len() - 1
+                            ));
+                        }
+                        if let Some(p) = parent[child].replace(i) {
+                            return Err(format!("model.nodes[{child}] is a child of both node {p} and node {i}"));
+                        }
+                    }
                 }
-            };
-            if !ok {
-                return Err(format!("tree node {i} is out of range (features: {width}, nodes: {})", nodes.len()));
             }
+        }
+        if let Some(orphan) = (1..nodes.len()).find(|&i| parent[i].is_none()) {
+            return Err(format!("model.nodes[{orphan}] is no node's child"));
         }
         Ok(Tree { nodes, n_classes: classes })
     }
@@ -81,6 +105,27 @@ impl Tree {
             }
         }
     }
+}
+
+/// A leaf: one finite value (regression), or one share per class in [0, 1] that sum to 1.
+fn check_leaf(values: &[f64], classes: usize, at: &str) -> Result<(), String> {
+    let want = classes.max(1);
+    if values.len() != want {
+        let what =
+            if classes == 0 { "1 value (a regression tree)".to_string() } else { format!("{classes} class shares") };
+        return Err(format!("{at}.leaf has {} values; a leaf holds {what}", values.len()));
+    }
+    super::state::check_finite(values, &format!("{at}.leaf"))?;
+    if classes > 0 {
+        if let Some(k) = values.iter().position(|v| !(0.0..=1.0).contains(v)) {
+            return Err(format!("{at}.leaf[{k}] is {}; a class share is in [0, 1]", values[k]));
+        }
+        let sum: f64 = values.iter().sum();
+        if (sum - 1.0).abs() > 1e-9 {
+            return Err(format!("{at}.leaf sums to {sum}; class shares sum to 1"));
+        }
+    }
+    Ok(())
 }
 
 impl Fitted for Tree {

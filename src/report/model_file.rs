@@ -8,6 +8,7 @@ use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::SavedColumn;
 use crate::refit::Refit;
+use crate::spec::catalog::{ModelKind, TaskSupport};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -136,22 +137,116 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
                  refit it with this runner (run the experiment again)"
             ))
         }
+        None if value.get("schema_version").is_some() => {
+            let found = &value["schema_version"];
+            return Err(format!("model.json's schema_version must be a whole number, not {found}"));
+        }
         None => return Err("model.json has no schema_version".into()),
     }
     serde_json::from_value(value).map_err(|e| format!("model.json is malformed: {e}"))
 }
 
 impl ModelFile {
-    /// The saved model, checked against the saved inputs, features and classes.
+    /// The saved model, checked against the saved inputs, features and classes: every shape
+    /// and every value must be one a refit could have written.
     pub fn predictor(&self) -> Result<Box<dyn Fitted>, String> {
-        let width: usize = self.inputs.iter().map(SavedColumn::width).sum();
-        if width != self.features.len() {
-            return Err(format!("the inputs make {width} design columns but `features` lists {}", self.features.len()));
-        }
+        self.check_values().map_err(|e| format!("model.json is malformed: {e}"))?;
         let classes = match self.task {
             Task::Regression => 0,
             Task::Classification => self.target.classes.len(),
         };
-        self.model.clone().into_fitted(width, classes).map_err(|e| format!("model.json's model is malformed: {e}"))
+        self.model
+            .clone()
+            .into_fitted(self.features.len(), classes)
+            .map_err(|e| format!("model.json is malformed: {e}"))
+    }
+
+    /// Everything outside `model`: the provenance, the target's classes, the inputs and the
+    /// features they make. Each problem names its field (`inputs[2].scale`).
+    fn check_values(&self) -> Result<(), String> {
+        for (at, hash) in [("experiment.sha256", &self.experiment.sha256), ("dataset.sha256", &self.dataset.sha256)] {
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("{at} is `{hash}`, not a sha256 (64 hexadecimal digits)"));
+            }
+        }
+        if self.dataset.rows_learned == 0 {
+            return Err("dataset.rows_learned is 0; a model learns from at least one row".into());
+        }
+        self.check_trial()?;
+        self.check_classes()?;
+        if self.inputs.is_empty() {
+            return Err("inputs is empty; a model has at least one input column".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, input) in self.inputs.iter().enumerate() {
+            if !names.insert(input.name()) {
+                return Err(format!("inputs[{i}].name `{}` repeats an earlier input", input.name()));
+            }
+            if input.name() == self.target.name {
+                return Err(format!("inputs[{i}] is the target `{}`", self.target.name));
+            }
+            input.check(&format!("inputs[{i}]"))?;
+        }
+        self.check_features()
+    }
+
+    /// `trial.kind` is a model kind, for this task, saved as this `model.type`.
+    fn check_trial(&self) -> Result<(), String> {
+        let kind = &self.trial.kind;
+        let Some(spec) = crate::spec::catalog::kind_spec(kind) else {
+            let hint = crate::suggest::suggestion(kind, crate::spec::catalog::KINDS.iter().map(|k| k.name()));
+            return Err(format!("trial.kind `{kind}` is not a model kind{hint}"));
+        };
+        let for_task = match spec.task {
+            TaskSupport::Both => true,
+            TaskSupport::Regression => self.task == Task::Regression,
+            TaskSupport::Classification => self.task == Task::Classification,
+        };
+        if !for_task {
+            return Err(format!("trial.kind `{kind}` does not do {}", self.task.name()));
+        }
+        let saved_as = match (spec.kind, &self.model) {
+            (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
+            (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
+            (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
+            (_, model) => matches!(model, ModelState::Linear { .. }),
+        };
+        if !saved_as {
+            return Err(format!("model.type `{}` is not how a `{kind}` model is saved", self.model.type_name()));
+        }
+        Ok(())
+    }
+
+    /// Classification: at least two distinct class labels; regression: none.
+    fn check_classes(&self) -> Result<(), String> {
+        let classes = &self.target.classes;
+        match self.task {
+            Task::Regression if !classes.is_empty() => {
+                Err("target.classes must be empty for a regression model".into())
+            }
+            Task::Classification if classes.len() < 2 => {
+                Err(format!("target.classes has {} label(s); a classifier has at least two", classes.len()))
+            }
+            _ => match crate::data::repeated_level(classes) {
+                Some((i, label)) => Err(format!("target.classes[{i}] repeats the class `{label}`")),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// `features` are the design-matrix columns the inputs make, in order.
+    fn check_features(&self) -> Result<(), String> {
+        let made: Vec<String> = self.inputs.iter().flat_map(SavedColumn::feature_names).collect();
+        if made.len() != self.features.len() {
+            return Err(format!(
+                "the inputs make {} design columns but `features` lists {}",
+                made.len(),
+                self.features.len()
+            ));
+        }
+        match made.iter().zip(&self.features).position(|(a, b)| a != b) {
+            Some(j) => Err(format!("features[{j}] is `{}`, but the inputs make `{}` there", self.features[j], made[j])),
+            None => Ok(()),
+        }
     }
 }

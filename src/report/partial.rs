@@ -53,6 +53,27 @@ pub fn parse_shard(s: &str) -> Result<ShardId, String> {
     Ok(ShardId { index, count })
 }
 
+/// A partial.json read back: its kind and version are checked before anything else, so a
+/// file from another runner version is refused by name rather than by a missing field.
+pub fn parse_partial(text: &str) -> Result<Partial, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    if value.get("kind").and_then(|k| k.as_str()) != Some(PARTIAL_KIND) {
+        return Err(format!("not a runner partial result (its `kind` is not \"{PARTIAL_KIND}\")"));
+    }
+    let version = crate::report::SCHEMA_VERSION;
+    match value.get("schema_version") {
+        Some(v) if v.as_u64() == Some(u64::from(version)) => {}
+        Some(v) if v.is_u64() => {
+            return Err(format!(
+            "it has schema version {v}, but this runner reads version {version}; run the shard again with this runner"
+        ))
+        }
+        Some(v) => return Err(format!("its schema_version must be a whole number, not {v}")),
+        None => return Err("it has no schema_version".into()),
+    }
+    serde_json::from_value(value).map_err(|e| format!("it is malformed: {e}"))
+}
+
 /// Checks that the partials are the shards 1..=N of one run, each once, and returns their
 /// units. Every problem is reported, each naming the files involved.
 pub fn join(parts: &[(String, Partial)]) -> Result<(PartialExperiment, String, Vec<UnitRecord>), Vec<String>> {

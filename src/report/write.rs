@@ -2,7 +2,7 @@
 
 use crate::trial::UnitRecord;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -41,17 +41,12 @@ pub struct FolderLock {
 
 pub fn lock_folder(dir: &Path) -> Result<FolderLock, String> {
     let path = dir.join(".runner.lock");
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let mut file = open_lock_file(&path)?;
     match file.try_lock() {
         Ok(()) => {
-            // The holder's pid, for the message another run prints.
-            let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
+            // The holder's pid, for the message another run prints: written in place at a
+            // fixed width, so the file is never truncated.
+            let _ = file.seek(SeekFrom::Start(0)).and_then(|_| write!(file, "{:<20}\n", std::process::id()));
             Ok(FolderLock { _file: file })
         }
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -64,6 +59,30 @@ pub fn lock_folder(dir: &Path) -> Result<FolderLock, String> {
         }
         Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
     }
+}
+
+/// The lock file, opened without following a symbolic link (a link planted there must not
+/// make a run write through it) and refused unless it is a regular file of its own.
+fn open_lock_file(path: &Path) -> Result<File, String> {
+    let shown = path.display();
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let not_regular = || format!("{shown} is not a regular file; remove it (runner keeps its folder lock there)");
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(not_regular());
+    }
+    let file = options.open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot open {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    #[cfg(unix)]
+    if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+        return Err(format!("{shown} has other hard links; remove it (runner keeps its folder lock there)"));
+    }
+    Ok(file)
 }
 
 /// `trials.jsonl`: a header line with the run key, then one line per finished unit,

@@ -88,6 +88,15 @@ impl ParamType {
         }
     }
 
+    /// `describe` with the article English wants after "expected" ("an integer", "one of …").
+    pub fn expected(&self) -> String {
+        match self {
+            ParamType::Int { .. } => format!("an {}", self.describe()),
+            ParamType::Bool | ParamType::Choice(_) => self.describe(),
+            _ => format!("a {}", self.describe()),
+        }
+    }
+
     /// Checks a value's type and range; the error says what was expected.
     pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
         match (self, value) {
@@ -99,14 +108,14 @@ impl ParamType {
                 };
                 let below = if *min_exclusive { x <= *min } else { x < *min };
                 if !x.is_finite() || below || x > *max {
-                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                    Err(format!("{x} is out of range: expected {}", self.expected()))
                 } else {
                     Ok(ParamValue::Float(x))
                 }
             }
             (ParamType::Int { min, max }, ParamValue::Int(i)) => {
                 if i < min || i > max {
-                    Err(format!("{i} is out of range: expected an {}", self.describe()))
+                    Err(format!("{i} is out of range: expected {}", self.expected()))
                 } else {
                     Ok(value.clone())
                 }
@@ -132,7 +141,7 @@ impl ParamType {
                 if x > 0.0 && x.is_finite() {
                     Ok(ParamValue::Float(x))
                 } else {
-                    Err(format!("{x} is out of range: expected a {}", self.describe()))
+                    Err(format!("{x} is out of range: expected {}", self.expected()))
                 }
             }
             (ParamType::Choice(options), ParamValue::Str(s)) => {
@@ -143,7 +152,7 @@ impl ParamType {
                     Err(format!("`{s}` is not {}{hint}", self.describe()))
                 }
             }
-            _ => Err(format!("expected a {}, found {}", self.describe(), kind_of(value))),
+            _ => Err(format!("expected {}, found {}", self.expected(), kind_of(value))),
         }
     }
 }

@@ -330,7 +330,8 @@ fn record_of(
         _ => None,
     };
     let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
-    let notes = model.notes().iter().map(|n| n.describe(&names)).collect();
+    let scaled = input.preprocess.scales_every_column();
+    let notes = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
     UnitRecord {
         test,
         train,

@@ -246,6 +246,8 @@ fn cases() -> Vec<Case> {
         Case { name: "one fold", toml: "[split]\nmethod = \"kfold\"\nfolds = 1\n", files: &[], code: 2, expect: &["exp.toml:7:9", "folds"] },
         Case { name: "folds with holdout", toml: "[split]\nmethod = \"holdout\"\nfolds = 3\n", files: &[], code: 2, expect: &["exp.toml:7:1", "folds"] },
         Case { name: "boolean given a number", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\nfit_intercept = 1\n", files: &[], code: 2, expect: &["exp.toml:8:", "true or false"] },
+        Case { name: "kernel of the wrong type", toml: "[[model]]\nname = \"s\"\nkind = \"svm\"\nkernel = 3\n", files: &[], code: 2, expect: &["exp.toml:8:", "expected one of rbf, linear, poly, found an integer"] },
+        Case { name: "integer parameter of the wrong type", toml: "[[model]]\nname = \"t\"\nkind = \"decision_tree\"\nmax_depth = \"3\"\n", files: &[], code: 2, expect: &["exp.toml:8:", "expected an integer >= 0, found a string"] },
         Case { name: "misspelt kernel", toml: "[[model]]\nname = \"s\"\nkind = \"svm\"\nkernel = \"rbff\"\n", files: &[], code: 2, expect: &["exp.toml:8:", "did you mean `rbf`?"] },
         Case { name: "empty hidden layers", toml: "[[model]]\nname = \"m\"\nkind = \"mlp\"\nhidden_layers = []\n", files: &[], code: 2, expect: &["exp.toml:8:", "non-empty"] },
         Case { name: "classifier on a regression target", toml: "[[model]]\nname = \"l\"\nkind = \"logistic_regression\"\n", files: &[], code: 2, expect: &["exp.toml:7:8", "is a classifier, but the task is regression"] },

@@ -68,6 +68,34 @@ fn a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it() {
     runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).assert().success();
 }
 
+/// A lock path that is a symbolic link, a folder or a hard link is refused: a run never writes
+/// (or truncates) through it, and the linked file keeps its content.
+#[cfg(unix)]
+#[test]
+fn a_lock_path_that_is_not_a_plain_file_is_refused_and_its_target_survives() {
+    let out = tempfile::tempdir().unwrap();
+    let precious = out.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    let lock = out.path().join(".runner.lock");
+    std::os::unix::fs::symlink(&precious, &lock).unwrap();
+    let refused = |what: &str| {
+        let output = runner().args(["run", EXP, "--quiet", "--out"]).arg(out.path()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(".runner.lock") && stderr.contains(what), "{stderr}");
+        assert!(!out.path().join("report.json").exists());
+    };
+    refused("is not a regular file");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::hard_link(&precious, &lock).unwrap();
+    refused("hard links");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::create_dir(&lock).unwrap();
+    refused("is not a regular file");
+}
+
 #[test]
 fn leftover_temporary_files_are_removed() {
     let out = tempfile::tempdir().unwrap();
@@ -127,6 +155,16 @@ fn merge_refuses_a_unit_the_experiment_does_not_have() {
         runner().arg("merge").arg(&p1).arg(parts.path().join("s2")).arg("--out").arg(out.path()).output().unwrap();
     assert_eq!(merged.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&merged.stderr).contains("fold 10 of 5"));
+    // Another schema version, or one that is not a number, is refused by name.
+    for (version, wanted) in [(Value::from(2), "schema version 2"), (Value::from("1"), "must be a whole number")] {
+        part["schema_version"] = version;
+        std::fs::write(&p1, part.to_string()).unwrap();
+        let merged =
+            runner().arg("merge").arg(&p1).arg(parts.path().join("s2")).arg("--out").arg(out.path()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&merged.stderr);
+        assert_eq!(merged.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(wanted) && stderr.contains("partial.json"), "{stderr}");
+    }
 }
 
 #[test]
@@ -199,4 +237,35 @@ fn a_very_wide_one_hot_is_warned_about() {
     let out = runner().current_dir(dir.path()).args(["check", "exp.toml"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("column `c` has 1200 categories"));
+}
+
+/// x and x² of large x (NIST Pontius) are badly scaled, not dependent: the note says so and
+/// what to do, on the terminal too; a copied column is dependent; scaled, neither is noted.
+#[test]
+fn ill_conditioned_columns_are_not_called_dependent_and_the_warning_reaches_the_terminal() {
+    let mut csv = String::from("x,x2,twice,y\n");
+    for i in 0..40 {
+        let x = 150000.0 * f64::from(i % 20 + 1);
+        let y = 6.7e-4 + 7.3e-7 * x - 3.2e-15 * x * x + (f64::from(i)).sin() * 1e-4;
+        csv.push_str(&format!("{x},{},{},{y}\n", x * x, 2.0 * x));
+    }
+    let run = |features: &str, preprocess: &str| {
+        let toml = format!(
+            "name = \"p\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\nfeatures = {features}\n{preprocess}\
+             [split]\nmethod = \"none\"\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n"
+        );
+        let dir = scratch(&[("e.toml", &toml), ("data.csv", &csv)]);
+        let out = runner().current_dir(dir.path()).args(["run", "e.toml", "-q", "--out", "out"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let badly_scaled = run("[\"x\", \"x2\"]", "");
+    for w in ["warning: trial `ols`", "ill-conditioned, not rank-deficient", "scale the features", "set tol = 0"] {
+        assert!(badly_scaled.contains(w), "`{w}` not in {badly_scaled}");
+    }
+    assert!(!badly_scaled.contains("linearly dependent"), "{badly_scaled}");
+    let copied = run("[\"x\", \"twice\"]", "");
+    assert!(copied.contains("columns x, twice are linearly dependent"), "{copied}");
+    let scaled = run("[\"x\", \"x2\"]", "[preprocess]\nscale = \"standard\"\n");
+    assert!(!scaled.contains("warning"), "{scaled}");
 }

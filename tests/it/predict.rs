@@ -302,3 +302,161 @@ fn predict_refuses_bad_input_with_a_clear_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--proba is for classifiers"));
 }
+
+/// `runner predict` on `model` with an edited copy of model.json: exit 2 with `wanted`.
+fn refused_model(dir: &Path, model: &Path, data: &Path, name: &str, edit: impl Fn(&mut Value), wanted: &[&str]) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(model).unwrap()).unwrap();
+    edit(&mut v);
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, v.to_string()).unwrap();
+    let output = runner().arg("predict").arg(&path).arg(data).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+    for w in wanted {
+        assert!(stderr.contains(w), "{name}: `{w}` not in: {stderr}");
+    }
+}
+
+/// A model.json whose values training could never give is refused, naming the field: the
+/// preprocessing, the classes, the inputs and features, and each model type's parameters.
+#[test]
+fn predict_refuses_model_values_that_training_could_not_give() {
+    let body = "[preprocess]\nimpute = \"mean\"\nscale = \"standard\"\n[preprocess.columns.sex]\nimpute = \"mode\"\n\
+                [preprocess.columns.island]\nimpute = \"mode\"\n[split]\nmethod = \"none\"\n\
+                [[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\n";
+    let (dir, out) = run(&experiment("tests/fixtures/data/penguins_train.csv", "species", body), &[]);
+    let (model, data, d) = (out.join("model.json"), new_data("penguins_new.csv"), dir.path());
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit, &[&str])> = vec![
+        ("scale0", |v| v["inputs"][1]["scale"] = 0.into(), &["inputs[1].scale is 0", "positive"]),
+        ("scale_neg", |v| v["inputs"][1]["scale"] = (-2.0).into(), &["inputs[1].scale is -2"]),
+        ("fill_gone", |v| v["inputs"][1]["fill"] = Value::Null, &["inputs[1].fill is missing", "\"mean\""]),
+        ("classes", |v| v["target"]["classes"][1] = v["target"]["classes"][0].clone(), &["target.classes[1] repeats"]),
+        ("one_class", |v| v["target"]["classes"] = serde_json::json!(["A"]), &["target.classes has 1 label"]),
+        ("inputs", |v| v["inputs"][2]["name"] = v["inputs"][1]["name"].clone(), &["inputs[2].name", "repeats"]),
+        (
+            "levels",
+            |v| v["inputs"][0]["levels"][1] = v["inputs"][0]["levels"][0].clone(),
+            &["inputs[0].levels[1] repeats"],
+        ),
+        (
+            "level_fill",
+            |v| v["inputs"][0]["fill"] = "Atlantis".into(),
+            &["inputs[0].fill `Atlantis` is not one of its levels"],
+        ),
+        ("features", |v| v["features"][0] = "nope".into(), &["features[0] is `nope`"]),
+        ("sha", |v| v["dataset"]["sha256"] = "abc".into(), &["dataset.sha256 is `abc`"]),
+        ("kind", |v| v["trial"]["kind"] = "ridge".into(), &["trial.kind `ridge` does not do classification"]),
+        (
+            "kind_type",
+            |v| v["trial"]["kind"] = "decision_tree".into(),
+            &["model.type `linear` is not how a `decision_tree`"],
+        ),
+        (
+            "head",
+            |v| v["model"]["head"] = "sigmoid".into(),
+            &["model.head `sigmoid` does not fit a target of 3 classes"],
+        ),
+        ("version", |v| v["schema_version"] = "1".into(), &["schema_version must be a whole number"]),
+    ];
+    for (name, edit, wanted) in cases {
+        refused_model(d, &model, &data, name, edit, wanted);
+    }
+    let tree = "[split]\nmethod = \"none\"\n[[model]]\nname = \"t\"\nkind = \"decision_tree\"\nmax_depth = 2\n";
+    let (_t, out) = run(&experiment("datasets/iris.csv", "target", tree), &[]);
+    let (model, data) = (out.join("model.json"), root().join("datasets/iris.csv"));
+    let leaf =
+        |v: &Value| v["model"]["nodes"].as_array().unwrap().iter().position(|n| n.get("leaf").is_some()).unwrap();
+    let nodes: Vec<(&str, Box<dyn Fn(&mut Value)>, &[&str])> = vec![
+        (
+            "leaf_range",
+            Box::new(move |v| {
+                let i = leaf(v);
+                v["model"]["nodes"][i]["leaf"] = serde_json::json!([1.5, -0.5, 0.0])
+            }),
+            &["model.nodes[", "].leaf[0] is 1.5", "in [0, 1]"],
+        ),
+        (
+            "leaf_sum",
+            Box::new(move |v| {
+                let i = leaf(v);
+                v["model"]["nodes"][i]["leaf"] = serde_json::json!([0.5, 0.1, 0.1])
+            }),
+            &["].leaf sums to 0.7"],
+        ),
+        (
+            "leaf_len",
+            Box::new(move |v| {
+                let i = leaf(v);
+                v["model"]["nodes"][i]["leaf"] = serde_json::json!([0.5, 0.5])
+            }),
+            &["].leaf has 2 values; a leaf holds 3 class shares"],
+        ),
+        (
+            "shared",
+            Box::new(|v| v["model"]["nodes"][0]["split"]["right"] = v["model"]["nodes"][0]["split"]["left"].clone()),
+            &["model.nodes[0].split.left and split.right are both node"],
+        ),
+    ];
+    for (name, edit, wanted) in nodes {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+        edit(&mut v);
+        refused_model(d, &model, &data, name, |w| *w = v.clone(), wanted);
+    }
+    let svm =
+        "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"none\"\n[[model]]\nname = \"s\"\nkind = \"svm\"\n";
+    let (_s, out) = run(&experiment("datasets/iris.csv", "target", svm), &[]);
+    let model = out.join("model.json");
+    let gamma: Edit = |v| v["model"]["machines"][0]["machine"]["gamma"] = (-1.0).into();
+    refused_model(d, &model, &data, "gamma", gamma, &["model.machines[0].machine.gamma is -1"]);
+    let pair: Edit = |v| v["model"]["machines"][1] = v["model"]["machines"][0].clone();
+    refused_model(d, &model, &data, "pair", pair, &["model.machines[1] repeats the pair of classes (0, 1)"]);
+}
+
+/// Gaps and levels as new files write them: a one-row request with an empty numeric cell is
+/// filled; with `interpolate` there is nothing to interpolate from; `2007.0` is the level
+/// `2007`; labels and ids are echoed as the files wrote them (`True`, `007`).
+#[test]
+fn predict_fills_lone_gaps_matches_levels_by_value_and_echoes_labels() {
+    let mut csv = String::from("id,year,x,z,ok\n");
+    for i in 0..16 {
+        let year = if i % 2 == 0 { "2007.0" } else { "2008.0" };
+        let ok = if (i * 7) % 3 == 0 { "True" } else { "False" };
+        csv.push_str(&format!("{i},{year},{},{},{ok}\n", i as f64 * 0.5, (i * i) % 5));
+    }
+    let toml =
+        "name = \"g\"\n[dataset]\npath = \"data.csv\"\ntarget = \"ok\"\ncategorical = [\"year\"]\nexclude = [\"id\"]\n\
+                [preprocess]\nimpute = \"mean\"\n[preprocess.columns.x]\nimpute = \"interpolate\"\n\
+                [split]\nmethod = \"none\"\n[[model]]\nname = \"lr\"\nkind = \"logistic_regression\"\n";
+    let dir = scratch(&[("e.toml", toml), ("data.csv", &csv)]);
+    let out = dir.path().join("out");
+    let status =
+        runner().arg("run").arg(dir.path().join("e.toml")).args(["-q", "--out"]).arg(&out).output().unwrap().status;
+    assert!(status.success());
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["inputs"][0]["levels"], serde_json::json!(["2007", "2008"]), "float-written levels");
+    assert_eq!(model["target"]["classes"], serde_json::json!(["False", "True"]), "labels as written");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let one = write("one.csv", "id,year,x,z\n007,2007.0,1.5,\n");
+    let rows = predict(&out.join("model.json"), &one, &["--id", "id"]);
+    assert_eq!(rows[1][0], "007", "{rows:?}");
+    assert!(rows[1][1] == "True" || rows[1][1] == "False", "{rows:?}");
+    let as_int = predict(&out.join("model.json"), &write("int.csv", "year,x,z\n2007,1.5,1\n"), &[]);
+    let as_float = predict(&out.join("model.json"), &write("float.csv", "year,x,z\n2.007e3,1.5,1\n"), &[]);
+    assert_eq!(as_int, as_float);
+    let lone = write("lone.csv", "year,x,z\n2008,,1\n2007,,2\n");
+    let output = runner().arg("predict").arg(out.join("model.json")).arg(&lone).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("column `x` has no value in the new rows, so there is nothing to interpolate"), "{stderr}");
+    let text = write("text.csv", "year,x,z\n2008,1,1\n2007,2,?\n2007,2,3\n");
+    let output = runner().arg("predict").arg(out.join("model.json")).arg(&text).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`?` is not a number") && stderr.contains("missing-value tokens"), "{stderr}");
+    assert!(!stderr.contains("[dataset] missing"), "{stderr}");
+}

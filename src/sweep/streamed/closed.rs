@@ -64,7 +64,9 @@ pub fn least_squares(gram: &CenteredGram, rcond: f64) -> Result<LinearModel, Fit
     let rank = e.s.iter().filter(|&&l| l > cut).count();
     let w = e.solve(&gram.xty, |l| if l > cut { 1.0 / l } else { 0.0 });
     let notes = if rank < p {
-        vec![FitNote::RankDeficient { rank, columns: p, dependent: e.dependent_columns(rank) }]
+        // XᵀX cannot tell an eigenvalue below 1e-14 of the largest from rounding.
+        let exact = e.s.iter().any(|&l| l <= 1e-14 * e.s[0]);
+        vec![FitNote::RankDeficient { rank, columns: p, dependent: e.dependent_columns(rank), exact }]
     } else {
         Vec::new()
     };

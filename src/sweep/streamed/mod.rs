@@ -575,6 +575,7 @@ impl Stream<'_> {
         let mut tallies: BTreeMap<(usize, usize), (Tally, Tally)> =
             scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
         let names = crate::preprocess::feature_names(ds, self.input.preprocess.drop_first);
+        let scaled = self.input.preprocess.scales_every_column();
         Ok(fits
             .iter()
             .map(|(&(t, f), fit)| {
@@ -586,7 +587,7 @@ impl Stream<'_> {
                         coefficients: model.coefficients().map(Into::into),
                         confusion: test.confusion(),
                         loss_curve: model.loss_curve(),
-                        notes: model.notes().iter().map(|n| n.describe(&names)).collect(),
+                        notes: model.notes().iter().map(|n| n.describe(&names, scaled)).collect(),
                         ..ok(trial, f)
                     },
                     (Err(e @ FitError::Diverged { .. }), _) => {
