@@ -9,23 +9,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 pub fn merge(args: &MergeArgs) -> u8 {
     let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let clock = Instant::now();
-    let mut parts = Vec::new();
-    let mut ok = true;
-    for path in &args.parts {
-        // A shard's folder is accepted as well as its partial.json.
-        let file = if path.is_dir() { path.join("partial.json") } else { path.clone() };
-        let name = file.display().to_string();
-        match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| parse_partial(&t)) {
-            Ok(p) => parts.push((name, p)),
-            Err(e) => {
-                eprintln!("error: cannot read partial result {name}: {e}");
-                ok = false;
-            }
-        }
-    }
-    if !ok {
+    let Some(parts) = read_partials(args) else {
         return EXIT_USAGE;
-    }
+    };
     let (experiment, key, units) = match join(&parts) {
         Ok(j) => j,
         Err(problems) => {
@@ -88,4 +74,22 @@ pub fn merge(args: &MergeArgs) -> u8 {
             EXIT_USAGE
         }
     }
+}
+
+/// Every shard's partial.json (a shard's folder names its partial.json), each error printed.
+fn read_partials(args: &MergeArgs) -> Option<Vec<(String, report::partial::Partial)>> {
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for path in &args.parts {
+        let file = if path.is_dir() { path.join("partial.json") } else { path.clone() };
+        let name = file.display().to_string();
+        match std::fs::read_to_string(&file).map_err(|e| e.to_string()).and_then(|t| parse_partial(&t)) {
+            Ok(p) => parts.push((name, p)),
+            Err(e) => {
+                eprintln!("error: cannot read partial result {name}: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(parts)
 }
