@@ -86,6 +86,33 @@ fn test_train_ratio(report: &Value) -> Option<f64> {
     Some(first("test_rows")? / first("train_rows")?.max(1.0))
 }
 
+/// The corrected t-test pairs fold i of one report with fold i of the other: refused unless
+/// both split the same way (method, fold count, seed, rows per fold) into at least 2 folds.
+fn folds_pair(baseline: &Value, candidate: &Value) -> Result<(), String> {
+    let mut differ = Vec::new();
+    for key in ["method", "folds", "seed", "train_rows", "test_rows"] {
+        let pointer = format!("/split/{key}");
+        let (a, b) = (baseline.pointer(&pointer), candidate.pointer(&pointer));
+        if a.is_none() || a != b {
+            let shown = |v: Option<&Value>| v.map_or("none".to_string(), |v| v.to_string());
+            differ.push(format!("{key} {} vs {}", shown(a), shown(b)));
+        }
+    }
+    if !differ.is_empty() {
+        return Err(format!(
+            "--test corrected-t pairs the reports fold by fold, but their folds differ ({}): rerun one with the \
+             other's [split] and seed, or compare without --test",
+            differ.join(", ")
+        ));
+    }
+    match baseline.pointer("/split/folds").and_then(Value::as_u64) {
+        Some(k) if k >= 2 => Ok(()),
+        _ => {
+            Err("--test corrected-t needs at least 2 folds per report (a k-fold split); compare without --test".into())
+        }
+    }
+}
+
 fn trials(report: &Value, which: &str) -> Result<Vec<(String, Value)>, String> {
     let list = report
         .get("trials")
@@ -122,6 +149,9 @@ pub fn compare(
         if a != b {
             warnings.push(format!("the {what} differs between the reports (sha256 {} vs {})", short(a), short(b)));
         }
+    }
+    if test.is_some() {
+        folds_pair(baseline, candidate)?;
     }
     let ratio = test_train_ratio(baseline);
     let mut rows = Vec::new();
@@ -170,6 +200,12 @@ pub fn compare(
                 verdict: Verdict::New,
             });
         }
+    }
+    let unpaired = rows.iter().filter(|r| r.verdict == Verdict::Worse && r.p_value.is_none()).count();
+    if test.is_some() && unpaired > 0 {
+        warnings.push(format!(
+            "{unpaired} worse trial(s) lack a score on every fold in one of the reports: judged by the tolerance alone"
+        ));
     }
     let regressions = rows.iter().filter(|r| r.verdict.is_regression()).count();
     Ok(Comparison { metric, higher_is_better: higher, tolerance, test, rows, warnings, regressions })
