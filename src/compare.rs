@@ -168,24 +168,8 @@ pub fn compare(
                 .and_then(|(b, c)| crate::metrics::corrected_t_test(&b, &c, ratio)),
             _ => None,
         };
-        let verdict = match (b, c) {
-            (_, None) => Verdict::Missing,
-            (None, Some(_)) => Verdict::Better,
-            (Some(b), Some(c)) => {
-                let worse_by = if higher { b - c } else { c - b };
-                if worse_by == 0.0 {
-                    Verdict::Same
-                } else if worse_by < 0.0 {
-                    Verdict::Better
-                } else if worse_by <= tolerance * b.abs() {
-                    Verdict::WithinTolerance
-                } else if test.zip(p_value).is_some_and(|(t, p)| p >= t.alpha) {
-                    Verdict::NotSignificant
-                } else {
-                    Verdict::Worse
-                }
-            }
-        };
+        let not_significant = test.zip(p_value).is_some_and(|(t, p)| p >= t.alpha);
+        let verdict = verdict(b, c, higher, tolerance, not_significant);
         let delta = b.zip(c).map(|(b, c)| c - b);
         rows.push(Row { trial: id.clone(), baseline: b, candidate: c, delta, p_value, verdict });
     }
@@ -209,6 +193,28 @@ pub fn compare(
     }
     let regressions = rows.iter().filter(|r| r.verdict.is_regression()).count();
     Ok(Comparison { metric, higher_is_better: higher, tolerance, test, rows, warnings, regressions })
+}
+
+/// A trial's verdict from its baseline and candidate means.
+fn verdict(b: Option<f64>, c: Option<f64>, higher: bool, tolerance: f64, not_significant: bool) -> Verdict {
+    match (b, c) {
+        (_, None) => Verdict::Missing,
+        (None, Some(_)) => Verdict::Better,
+        (Some(b), Some(c)) => {
+            let worse_by = if higher { b - c } else { c - b };
+            if worse_by == 0.0 {
+                Verdict::Same
+            } else if worse_by < 0.0 {
+                Verdict::Better
+            } else if worse_by <= tolerance * b.abs() {
+                Verdict::WithinTolerance
+            } else if not_significant {
+                Verdict::NotSignificant
+            } else {
+                Verdict::Worse
+            }
+        }
+    }
 }
 
 fn short(v: Option<&Value>) -> String {
