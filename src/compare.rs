@@ -86,6 +86,33 @@ fn test_train_ratio(report: &Value) -> Option<f64> {
     Some(first("test_rows")? / first("train_rows")?.max(1.0))
 }
 
+/// The corrected t-test pairs fold i of one report with fold i of the other: refused unless
+/// both split the same way (method, fold count, seed, rows per fold) into at least 2 folds.
+fn folds_pair(baseline: &Value, candidate: &Value) -> Result<(), String> {
+    let mut differ = Vec::new();
+    for key in ["method", "folds", "seed", "train_rows", "test_rows"] {
+        let pointer = format!("/split/{key}");
+        let (a, b) = (baseline.pointer(&pointer), candidate.pointer(&pointer));
+        if a.is_none() || a != b {
+            let shown = |v: Option<&Value>| v.map_or("none".to_string(), |v| v.to_string());
+            differ.push(format!("{key} {} vs {}", shown(a), shown(b)));
+        }
+    }
+    if !differ.is_empty() {
+        return Err(format!(
+            "--test corrected-t pairs the reports fold by fold, but their folds differ ({}): rerun one with the \
+             other's [split] and seed, or compare without --test",
+            differ.join(", ")
+        ));
+    }
+    match baseline.pointer("/split/folds").and_then(Value::as_u64) {
+        Some(k) if k >= 2 => Ok(()),
+        _ => {
+            Err("--test corrected-t needs at least 2 folds per report (a k-fold split); compare without --test".into())
+        }
+    }
+}
+
 fn trials(report: &Value, which: &str) -> Result<Vec<(String, Value)>, String> {
     let list = report
         .get("trials")
@@ -123,6 +150,9 @@ pub fn compare(
             warnings.push(format!("the {what} differs between the reports (sha256 {} vs {})", short(a), short(b)));
         }
     }
+    if test.is_some() {
+        folds_pair(baseline, candidate)?;
+    }
     let ratio = test_train_ratio(baseline);
     let mut rows = Vec::new();
     for (id, bt) in &base {
@@ -138,24 +168,8 @@ pub fn compare(
                 .and_then(|(b, c)| crate::metrics::corrected_t_test(&b, &c, ratio)),
             _ => None,
         };
-        let verdict = match (b, c) {
-            (_, None) => Verdict::Missing,
-            (None, Some(_)) => Verdict::Better,
-            (Some(b), Some(c)) => {
-                let worse_by = if higher { b - c } else { c - b };
-                if worse_by == 0.0 {
-                    Verdict::Same
-                } else if worse_by < 0.0 {
-                    Verdict::Better
-                } else if worse_by <= tolerance * b.abs() {
-                    Verdict::WithinTolerance
-                } else if test.zip(p_value).is_some_and(|(t, p)| p >= t.alpha) {
-                    Verdict::NotSignificant
-                } else {
-                    Verdict::Worse
-                }
-            }
-        };
+        let not_significant = test.zip(p_value).is_some_and(|(t, p)| p >= t.alpha);
+        let verdict = verdict(b, c, higher, tolerance, not_significant);
         let delta = b.zip(c).map(|(b, c)| c - b);
         rows.push(Row { trial: id.clone(), baseline: b, candidate: c, delta, p_value, verdict });
     }
@@ -171,8 +185,36 @@ pub fn compare(
             });
         }
     }
+    let unpaired = rows.iter().filter(|r| r.verdict == Verdict::Worse && r.p_value.is_none()).count();
+    if test.is_some() && unpaired > 0 {
+        warnings.push(format!(
+            "{unpaired} worse trial(s) lack a score on every fold in one of the reports: judged by the tolerance alone"
+        ));
+    }
     let regressions = rows.iter().filter(|r| r.verdict.is_regression()).count();
     Ok(Comparison { metric, higher_is_better: higher, tolerance, test, rows, warnings, regressions })
+}
+
+/// A trial's verdict from its baseline and candidate means.
+fn verdict(b: Option<f64>, c: Option<f64>, higher: bool, tolerance: f64, not_significant: bool) -> Verdict {
+    match (b, c) {
+        (_, None) => Verdict::Missing,
+        (None, Some(_)) => Verdict::Better,
+        (Some(b), Some(c)) => {
+            let worse_by = if higher { b - c } else { c - b };
+            if worse_by == 0.0 {
+                Verdict::Same
+            } else if worse_by < 0.0 {
+                Verdict::Better
+            } else if worse_by <= tolerance * b.abs() {
+                Verdict::WithinTolerance
+            } else if not_significant {
+                Verdict::NotSignificant
+            } else {
+                Verdict::Worse
+            }
+        }
+    }
 }
 
 fn short(v: Option<&Value>) -> String {

@@ -86,7 +86,7 @@ fn failed(reason: &str) -> OuterFold {
 }
 
 /// The trial (index) with the best mean rank metric over `folds` inner folds, among those
-/// ok on all of them; ties go to the first in trial order.
+/// ok on all of them with a score that is a number; ties go to the first in trial order.
 fn best_by_inner_mean(plan: &RunPlan, records: &[UnitRecord], folds: usize) -> Option<(usize, f64)> {
     let metric = plan.rank_by;
     let mut best: Option<(usize, f64)> = None;
@@ -100,6 +100,10 @@ fn best_by_inner_mean(plan: &RunPlan, records: &[UnitRecord], folds: usize) -> O
             .collect();
         let Some(values) = values else { continue };
         let mean = values.iter().sum::<f64>() / folds as f64;
+        // A NaN mean (a fold without rows to score) is no score: it never wins.
+        if mean.is_nan() {
+            continue;
+        }
         let better = best.is_none_or(|(_, b)| if metric.higher_is_better() { mean > b } else { mean < b });
         if better {
             best = Some((t, mean));

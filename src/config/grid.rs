@@ -60,6 +60,25 @@ pub enum AxisSpec {
     },
 }
 
+impl AxisSpec {
+    /// How many values the axis gives, counted without computing them (a generator's
+    /// count may be huge: the size guard refuses it before anything is expanded).
+    pub fn count(&self) -> u128 {
+        match self {
+            AxisSpec::List(values) => values.len() as u128,
+            AxisSpec::Logspace { num, .. } | AxisSpec::Linspace { num, .. } => *num as u128,
+            AxisSpec::Range { start, stop, step } => {
+                let (span, step) = (i128::from(*stop) - i128::from(*start), i128::from(*step));
+                if step == 0 || span.signum() != step.signum() {
+                    0
+                } else {
+                    (span.abs() + step.abs() - 1) as u128 / step.unsigned_abs()
+                }
+            }
+        }
+    }
+}
+
 /// The values of one grid axis. Pure: computes exactly what numpy computes.
 pub fn expand_axis(spec: &AxisSpec) -> Vec<ParamValue> {
     match spec {
@@ -128,5 +147,14 @@ mod tests {
         let v = expand_axis(&AxisSpec::Range { start: 1, stop: 10, step: 3 });
         assert_eq!(v, vec![ParamValue::Int(1), ParamValue::Int(4), ParamValue::Int(7)]);
         assert!(expand_axis(&AxisSpec::Range { start: 5, stop: 1, step: 1 }).is_empty());
+    }
+
+    #[test]
+    fn len_counts_without_expanding() {
+        for (start, stop, step) in [(1, 10, 3), (5, 1, 1), (10, 1, -3), (0, 9, 3), (-4, 4, 1), (3, 3, 1)] {
+            let spec = AxisSpec::Range { start, stop, step };
+            assert_eq!(spec.count(), expand_axis(&spec).len() as u128, "range({start}, {stop}, {step})");
+        }
+        assert_eq!(AxisSpec::Logspace { start: -3.0, stop: 3.0, num: 100_000_000 }.count(), 100_000_000);
     }
 }

@@ -209,6 +209,18 @@ pub enum SplitMethod {
 }
 
 impl SplitConfig {
+    /// The folds the split makes as far as the file tells (a `column` split's count is in
+    /// the data: at least one).
+    pub fn least_folds(&self) -> usize {
+        match self {
+            SplitConfig::KFold { folds, repeats, .. } | SplitConfig::StratifiedKFold { folds, repeats, .. } => {
+                folds.saturating_mul(*repeats)
+            }
+            SplitConfig::GroupKFold { folds, .. } | SplitConfig::TimeSeries { folds, .. } => *folds,
+            SplitConfig::Holdout { .. } | SplitConfig::Column { .. } | SplitConfig::None => 1,
+        }
+    }
+
     pub fn method(&self) -> SplitMethod {
         match self {
             SplitConfig::Holdout { .. } => SplitMethod::Holdout,
@@ -243,6 +255,30 @@ pub enum SearchConfig {
     Random { n_trials: usize },
     /// Successive halving over the grid, as HalvingGridSearchCV: rows are the resource.
     Halving { factor: u32, min_resources: MinResources },
+}
+
+impl SearchConfig {
+    /// The trials a model with a grid of `grid_size` points (and distribution axes or not)
+    /// plans under this search: every point, or `n_trials` draws (at most the grid's
+    /// distinct points when every axis is a list).
+    pub fn points(self, grid_size: u128, has_distributions: bool) -> u128 {
+        match self {
+            SearchConfig::Grid | SearchConfig::Halving { .. } => grid_size,
+            SearchConfig::Random { n_trials } if has_distributions => n_trials as u128,
+            SearchConfig::Random { n_trials } => grid_size.min(n_trials as u128),
+        }
+    }
+}
+
+/// The size guard's refusal when `points` trials × `folds` folds is more than `max_units`.
+pub fn size_problem(points: u128, folds: u128, max_units: u64) -> Option<String> {
+    let units = points.saturating_mul(folds);
+    (units > u128::from(max_units)).then(|| {
+        format!(
+            "the grids plan {units} units ({points} trials × {folds} folds), more than max_units = {max_units}; \
+             narrow the grids, or raise `max_units` at the top of the file"
+        )
+    })
 }
 
 /// HalvingGridSearchCV's `min_resources`.

@@ -63,12 +63,8 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
         }
     }
     d.overrides = override_text.clone();
-    let experiment = Walker { d: &mut d, locations: BTreeMap::new(), distribution_spans: Vec::new() }.experiment(
-        root.get_ref(),
-        file,
-        text,
-        overrides,
-    );
+    let experiment = Walker { d: &mut d, locations: BTreeMap::new(), distribution_spans: Vec::new(), size: None }
+        .experiment(root.get_ref(), file, text, overrides);
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
     match experiment {
@@ -231,7 +227,24 @@ struct Walker<'d, 'a> {
     locations: BTreeMap<String, String>,
     /// Where the distribution axes are, for the error when there is no random search.
     distribution_spans: Vec<Range<usize>>,
+    /// The size guard, counting trials model by model from the axis lengths; `None` when
+    /// `[search]` or `[split]` is invalid (their errors are reported instead).
+    size: Option<SizeGuard>,
 }
+
+/// The grids' trials so far against `max_units`, with the file's own fold count: a grid
+/// that could never fit is refused before any generator is expanded.
+struct SizeGuard {
+    max_units: u64,
+    folds: u128,
+    search: SearchConfig,
+    points: u128,
+    refused: bool,
+}
+
+/// The most values one grid axis may give (more could never run within `max_units`'s
+/// default, and a random search expands each axis it draws from).
+const MAX_AXIS: usize = 1_000_000;
 
 /// A model's grid: list axes, and the distributions a random search draws from.
 type GridAxes = (Vec<(String, Vec<ParamValue>)>, Vec<(String, Distribution)>);
@@ -431,8 +444,13 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(SplitConfig::Holdout { test_size: TestSize::Fraction(0.25), shuffle: true, stratify: false }),
         };
         let outer = self.outer_split(root.get("split"));
-        let models = self.models(root.get("model"));
         let search = self.search_of(root.get("search"));
+        if let (Some(max_units), Some(split), Some(search)) = (max_units, &split, search) {
+            let folds = split.least_folds() as u128;
+            self.size = Some(SizeGuard { max_units, folds, search, points: 0, refused: false });
+        }
+        let models = self.models(root.get("model"));
+        self.distributions_need_random(search);
         let report = match root.get("report") {
             Some(v) => self.table(v, "[report]".into()).and_then(|t| self.report(&t)),
             None => Some(ReportConfig::default()),
@@ -730,18 +748,18 @@ impl<'d, 'a> Walker<'d, 'a> {
             self.err(&inner.span(), "[split.outer] cannot have an outer split of its own");
             return None;
         }
-        let outer = self.split(&t)?;
-        if matches!(outer, SplitConfig::Column { .. } | SplitConfig::GroupKFold { .. } | SplitConfig::None) {
-            let method = outer.method().name();
-            self.err(
-                &v.span(),
-                format!("[split.outer] takes holdout, kfold, stratified_kfold or timeseries, not `{method}`"),
-            );
-            return None;
-        }
+        // Refused by name first, so that such a method's own keys (`group`) are not asked for.
         if let Some(m) = t.get("method") {
+            let refused = [SplitMethod::Column, SplitMethod::GroupKfold, SplitMethod::None].map(SplitMethod::name);
+            if let Some(method) = m.get_ref().as_str().filter(|name| refused.contains(name)) {
+                let message =
+                    format!("[split.outer] takes holdout, kfold, stratified_kfold or timeseries, not `{method}`");
+                self.err(&m.span(), message);
+                return None;
+            }
             self.remember("split.outer.method", &m.span());
         }
+        let outer = self.split(&t)?;
         Some(Some(outer))
     }
 
@@ -868,19 +886,21 @@ impl<'d, 'a> Walker<'d, 'a> {
         ok.then_some(out)
     }
 
-    /// `[search]` (default: a grid search), after the models: a distribution axis needs a
-    /// random search.
+    /// `[search]` (default: a grid search).
     fn search_of(&mut self, v: Option<&Value<'_>>) -> Option<SearchConfig> {
-        let search = match v {
+        match v {
             Some(v) => self.table(v, "[search]".into()).and_then(|t| self.search(&t)),
             None => Some(SearchConfig::Grid),
-        };
+        }
+    }
+
+    /// After the models: a distribution axis needs a random search.
+    fn distributions_need_random(&mut self, search: Option<SearchConfig>) {
         if matches!(search, Some(SearchConfig::Grid | SearchConfig::Halving { .. })) {
             for span in std::mem::take(&mut self.distribution_spans) {
                 self.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
             }
         }
-        search
     }
 
     /// `[search]`: `method = "grid"` (the default) or `"random"` with `n_trials` (default 10,
@@ -891,7 +911,10 @@ impl<'d, 'a> Walker<'d, 'a> {
             None if t.get("method").is_some() => return None,
             None => "grid".to_string(),
             Some((m, span)) => match m.as_str() {
-                "grid" | "random" | "halving" => m,
+                "grid" | "random" | "halving" => {
+                    self.remember("search.method", &span);
+                    m
+                }
                 other => {
                     let hint = suggestion(other, ["grid", "random", "halving"]);
                     self.err(&span, format!("unknown search method `{other}` in [search]{hint}"));
@@ -923,6 +946,9 @@ impl<'d, 'a> Walker<'d, 'a> {
     /// default, `"smallest"` or a row count), as HalvingGridSearchCV.
     fn halving(&mut self, t: &Table<'_, '_>) -> Option<SearchConfig> {
         let factor = if t.get("factor").is_some() { self.integer(t, "factor", 2, 1000) } else { Some(3) };
+        if let Some(v) = t.get("min_resources") {
+            self.remember("search.min_resources", &v.span());
+        }
         let min_resources = match t.get("min_resources") {
             None => Some(MinResources::Exhaust),
             Some(v) => match v.get_ref() {
@@ -976,7 +1002,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
         let axes = match t.get("grid") {
             Some(g) => self.model_grid(spec, g, &fixed, &t.label),
-            None => Some((Vec::new(), Vec::new())),
+            None => self.within_size(1, false, &t.span, &t.label).then(|| (Vec::new(), Vec::new())),
         };
         let (grid, distributions) = axes?;
         Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid, distributions })
@@ -1028,6 +1054,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         let gt = self.table(g, label.clone())?;
         let mut grid = Vec::new();
         let mut distributions = Vec::new();
+        let mut specs = Vec::new();
         let mut ok = true;
         for (axis, values) in gt.inner.iter() {
             let axis_name: &str = axis.get_ref();
@@ -1050,7 +1077,19 @@ impl<'d, 'a> Walker<'d, 'a> {
                 }
                 continue;
             }
-            match self.axis(spec, p.name, values, model_label) {
+            match self.axis_spec(spec, p.name, values, model_label) {
+                Some(axis) => specs.push((axis_name, p.name, axis, values)),
+                None => ok = false,
+            }
+        }
+        // Counted from the axis lengths, before a generator's values exist (not when an axis
+        // is invalid: the count would be wrong, and each axis is at most MAX_AXIS values).
+        let size = specs.iter().fold(1u128, |n, a| n.saturating_mul(a.2.count()));
+        if ok && !self.within_size(size, !distributions.is_empty(), &g.span(), &label) {
+            return None;
+        }
+        for (axis_name, param, axis, values) in specs {
+            match self.axis_values(spec, param, &axis, values, model_label) {
                 Some(v) => grid.push((axis_name.to_string(), v)),
                 None => ok = false,
             }
@@ -1131,8 +1170,22 @@ impl<'d, 'a> Walker<'d, 'a> {
         }
     }
 
-    /// One grid axis: a list of values or a generator, every value checked and distinct.
-    fn axis(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<Vec<ParamValue>> {
+    /// Counts a model's `grid_size` trials (or random draws) in the size guard: false, with
+    /// the error at `span`, once the grids plan more than `max_units` units.
+    fn within_size(&mut self, grid_size: u128, has_distributions: bool, span: &Range<usize>, label: &str) -> bool {
+        let Some(g) = &mut self.size else { return true };
+        if g.refused {
+            return false;
+        }
+        g.points = g.points.saturating_add(g.search.points(grid_size, has_distributions));
+        let Some(why) = size_problem(g.points, g.folds, g.max_units) else { return true };
+        g.refused = true;
+        self.err(span, format!("{label}: {why}"));
+        false
+    }
+
+    /// One grid axis as the file gives it: a list of values (each checked) or a generator.
+    fn axis_spec(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<AxisSpec> {
         let what = format!("grid.{name}");
         let axis = match v.get_ref() {
             DeValue::Array(items) if items.is_empty() => {
@@ -1153,7 +1206,20 @@ impl<'d, 'a> Walker<'d, 'a> {
                 return None;
             }
         };
-        let values = expand_axis(&axis);
+        Some(axis)
+    }
+
+    /// An axis's values, every value checked and distinct.
+    fn axis_values(
+        &mut self,
+        spec: &KindSpec,
+        name: &str,
+        axis: &AxisSpec,
+        v: &Value<'_>,
+        label: &str,
+    ) -> Option<Vec<ParamValue>> {
+        let what = format!("grid.{name}");
+        let values = expand_axis(axis);
         if values.is_empty() {
             self.err(&v.span(), format!("`{what}` in {label} produces no values"));
             return None;
@@ -1182,12 +1248,22 @@ impl<'d, 'a> Walker<'d, 'a> {
 
     /// `{ logspace = [start, stop, num] }`, `{ linspace = [...] }` or `{ range = [start, stop, step] }`.
     fn generator(&mut self, gen: &DeTable<'_>, v: &Value<'_>, what: &str, label: &str) -> Option<AxisSpec> {
+        const GENERATORS: [&str; 3] = ["logspace", "linspace", "range"];
         let keys: Vec<&str> = gen.iter().map(|(k, _)| -> &str { k.get_ref() }).collect();
         let [generator] = keys.as_slice() else {
             self.err(&v.span(), format!("`{what}` in {label} must be a list or exactly one of {{ logspace = [start, stop, num] }}, {{ linspace = [...] }}, {{ range = [start, stop, step] }}"));
             return None;
         };
         let generator = generator.to_string();
+        if !GENERATORS.contains(&generator.as_str()) {
+            let hint = suggestion(&generator, GENERATORS);
+            let message = format!(
+                "unknown grid generator `{generator}` in `{what}` of {label}{hint} (generators: logspace, linspace, \
+                 range; a random search also samples uniform, loguniform and randint)"
+            );
+            self.err(&v.span(), message);
+            return None;
+        }
         let args = gen.get(generator.as_str())?;
         let nums: Option<Vec<f64>> = match args.get_ref() {
             DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
@@ -1197,42 +1273,48 @@ impl<'d, 'a> Walker<'d, 'a> {
             self.err(&args.span(), format!("`{what}.{generator}` in {label} must be an array of three numbers"));
             return None;
         };
-        let count = |x: f64| (x >= 1.0 && x.fract() == 0.0 && x <= 1e6).then_some(x as usize);
-        match generator.as_str() {
-            "logspace" | "linspace" => {
-                let Some(num) = count(nums[2]) else {
-                    self.err(&args.span(), format!("the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"));
-                    return None;
-                };
-                Some(if generator == "logspace" {
-                    AxisSpec::Logspace { start: nums[0], stop: nums[1], num }
-                } else {
-                    AxisSpec::Linspace { start: nums[0], stop: nums[1], num }
-                })
+        let too_many = |p: &mut Self, count: f64| {
+            p.err(
+                &args.span(),
+                format!("`{what}.{generator}` in {label} gives {count} values; an axis gives at most {MAX_AXIS}"),
+            );
+            None
+        };
+        if generator == "range" {
+            if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
+                let message =
+                    format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0");
+                self.err(&args.span(), message);
+                return None;
             }
-            "range" => {
-                if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
-                    let message =
-                        format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0");
-                    self.err(&args.span(), message);
-                    return None;
-                }
-                // Checked in f64 before any i64 arithmetic can overflow.
-                let count = ((nums[1] - nums[0]) / nums[2]).ceil();
-                if nums.iter().any(|x| x.abs() > 9.007e15) || count > 1e6 {
-                    let message =
-                        format!("`{what}.range` in {label} must stay within ±2^53 and give at most 1000000 values");
-                    self.err(&args.span(), message);
-                    return None;
-                }
-                Some(AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 })
+            // Checked in f64 before any i64 arithmetic can overflow.
+            if nums.iter().any(|x| x.abs() > 9.007e15) {
+                self.err(&args.span(), format!("`{what}.range` in {label} must stay within ±2^53"));
+                return None;
             }
-            other => {
-                let hint = suggestion(other, ["logspace", "linspace", "range"]);
-                self.err(&v.span(), format!("unknown grid generator `{other}` in `{what}` of {label}{hint}"));
-                None
+            let count = ((nums[1] - nums[0]) / nums[2]).ceil();
+            if count > MAX_AXIS as f64 {
+                return too_many(self, count);
             }
+            return Some(AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 });
         }
+        if !(nums[2] >= 1.0 && nums[2].fract() == 0.0) {
+            self.err(
+                &args.span(),
+                format!(
+                    "the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"
+                ),
+            );
+            return None;
+        }
+        if nums[2] > MAX_AXIS as f64 {
+            return too_many(self, nums[2]);
+        }
+        let (start, stop, num) = (nums[0], nums[1], nums[2] as usize);
+        Some(match generator.as_str() {
+            "logspace" => AxisSpec::Logspace { start, stop, num },
+            _ => AxisSpec::Linspace { start, stop, num },
+        })
     }
 
     fn report(&mut self, t: &Table<'_, '_>) -> Option<ReportConfig> {

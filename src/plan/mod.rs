@@ -156,18 +156,26 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     let text = data::read_experiment_text(file)
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
     let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
-    let trials = expand_trials(&experiment.models, experiment.search, experiment.seed)
-        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
-        Some(why) => prepare_streamed(experiment, trials, why, mode),
+        Some(why) => {
+            // The parser has bounded the trials by the file's fold count already.
+            let trials = trials_of(&experiment)?;
+            prepare_streamed(experiment, trials, why, mode)
+        }
         None => {
             let dataset = data::load(&experiment).map_err(PlanError::Data)?;
-            prepare_loaded(experiment, trials, dataset)
+            prepare_loaded(experiment, dataset)
         }
     }
 }
 
-fn prepare_loaded(experiment: Experiment, trials: Vec<Trial>, dataset: Dataset) -> Result<RunPlan, PlanError> {
+/// Every trial of the experiment, each grid point checked into a `ModelSpec`.
+fn trials_of(experiment: &Experiment) -> Result<Vec<Trial>, PlanError> {
+    expand_trials(&experiment.models, experiment.search, experiment.seed)
+        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))
+}
+
+fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, PlanError> {
     let mut problems = model_task_problems(&experiment, &dataset);
     problems.extend(fill_problems(&experiment, &dataset));
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
@@ -178,8 +186,10 @@ fn prepare_loaded(experiment: Experiment, trials: Vec<Trial>, dataset: Dataset) 
         return Err(PlanError::Checks(problems));
     };
     check_size(&experiment, split.folds.len())?;
+    let trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    let warnings = wide_one_hot_warnings(&dataset);
+    let train_rows = split.sizes().iter().map(|s| s.0).max().unwrap_or(0);
+    let warnings = wide_one_hot_warnings(&dataset, Some((feature_names.len(), train_rows)));
     let halving = halving_plan(&experiment, &dataset, &split, trials.len()).map_err(|e| PlanError::Checks(vec![e]))?;
     Ok(RunPlan {
         experiment,
@@ -229,7 +239,7 @@ fn prepare_streamed(
         dataset.split_column = None;
     }
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    let mut warnings = wide_one_hot_warnings(&dataset);
+    let mut warnings = wide_one_hot_warnings(&dataset, None);
     if experiment.report.permutation_importance || experiment.report.predictions != config::PredictionsScope::None {
         warnings.push(
             "streamed: permutation importance and predictions.csv are skipped (both re-read held-out rows in memory)"
@@ -270,7 +280,12 @@ fn halving_plan(
     candidates: usize,
 ) -> Result<Option<HalvingPlan>, String> {
     let SearchConfig::Halving { factor, min_resources } = experiment.search else { return Ok(None) };
-    let at = experiment.file.display();
+    let key = if experiment.locations.contains_key("search.min_resources") {
+        "search.min_resources"
+    } else {
+        "search.method"
+    };
+    let at = experiment.location(key);
     let k = split.folds.len();
     let max_resources = dataset.rows();
     let f = f64::from(factor);
@@ -288,6 +303,7 @@ fn halving_plan(
     if min_resources > max_resources {
         return Err(format!("{at}: [search] min_resources = {min_resources} is more than the {max_resources} rows"));
     }
+    first_round_rows(split, min_resources, max_resources).map_err(|why| format!("{at}: {why}"))?;
     let possible = 1 + log((max_resources / min_resources) as f64);
     let n_rounds = possible.min(required);
     let rounds: Vec<usize> =
@@ -308,6 +324,36 @@ fn halving_plan(
         .collect();
     let folds = SplitPlan { method: split.method, folds, blocks: None };
     Ok(Some(HalvingPlan { factor, min_resources, max_resources, rounds, candidates: counts, folds }))
+}
+
+/// Refuses a first round whose folds would hold no training or no test rows (every score
+/// NaN, so its survivors would be arbitrary), as scikit-learn refuses it, naming each fold's
+/// rows and the least `min_resources` that gives every fold one of each.
+fn first_round_rows(split: &SplitPlan, min_resources: usize, max_resources: usize) -> Result<(), String> {
+    let fraction = min_resources as f64 / max_resources as f64;
+    let rows = |n: usize, f: f64| (f * n as f64) as usize;
+    let empty = split.folds.iter().any(|f| rows(f.train.len(), fraction) == 0 || rows(f.test.len(), fraction) == 0);
+    if !empty {
+        return Ok(());
+    }
+    let per_fold: Vec<String> = split
+        .folds
+        .iter()
+        .enumerate()
+        .take(5)
+        .map(|(i, f)| {
+            format!("fold {}: {} train, {} test", i + 1, rows(f.train.len(), fraction), rows(f.test.len(), fraction))
+        })
+        .chain((split.folds.len() > 5).then(|| format!("{} folds in all", split.folds.len())))
+        .collect();
+    let smallest = split.folds.iter().flat_map(|f| [f.train.len(), f.test.len()]).min().unwrap_or(1).max(1);
+    let least =
+        (1..=max_resources).find(|&n| rows(smallest, n as f64 / max_resources as f64) >= 1).unwrap_or(max_resources);
+    Err(format!(
+        "[search] min_resources = {min_resources} of {max_resources} rows leaves the first round's folds without \
+         rows to learn from or score ({}); use min_resources >= {least}",
+        per_fold.join("; ")
+    ))
 }
 
 /// The outer folds of `[split.outer]` over every row, and `[split]` over each outer fold's
@@ -494,36 +540,40 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
     }
 }
 
-/// Refuses a runaway grid before any trial is expanded.
+/// Refuses a runaway grid before any trial is expanded: the count comes from the axis
+/// lengths (the parser has already refused what the file's own fold count rules out).
 fn check_size(experiment: &Experiment, folds: usize) -> Result<(), PlanError> {
     let grid_size = |m: &ModelConfig| m.grid.iter().fold(1u128, |n, (_, v)| n.saturating_mul(v.len() as u128));
-    let per_model = |m: &ModelConfig| match experiment.search {
-        SearchConfig::Grid | SearchConfig::Halving { .. } => grid_size(m),
-        SearchConfig::Random { n_trials } if m.distributions.is_empty() => grid_size(m).min(n_trials as u128),
-        SearchConfig::Random { n_trials } => n_trials as u128,
-    };
+    let per_model = |m: &ModelConfig| experiment.search.points(grid_size(m), !m.distributions.is_empty());
     let points: u128 = experiment.models.iter().map(per_model).fold(0u128, u128::saturating_add);
-    let units = points.saturating_mul(folds as u128);
-    if units > u128::from(experiment.max_units) {
-        return Err(PlanError::Checks(vec![format!(
-            "{}: the grids plan {units} units ({points} trials × {folds} folds), more than max_units = {}; \
-             narrow the grids, or raise `max_units` at the top of the file",
-            experiment.file.display(),
-            experiment.max_units
-        )]));
+    match config::size_problem(points, folds as u128, experiment.max_units) {
+        Some(why) => Err(PlanError::Checks(vec![format!("{}: {why}", experiment.file.display())])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Categorical columns with so many levels that one-hot encoding makes the dense design
-/// matrix (and permutation importance) expensive.
-fn wide_one_hot_warnings(ds: &Dataset) -> Vec<String> {
+/// matrix (and permutation importance) expensive. A loaded run's `design` (columns, most
+/// training rows of a fold) adds what a fold then costs: its dense matrices, and a linear
+/// closed form's `min(n, p)² · max(n, p)` multiply-adds (the Gram or kernel matrix) per fit.
+fn wide_one_hot_warnings(ds: &Dataset, design: Option<(usize, usize)>) -> Vec<String> {
     const MANY_LEVELS: usize = 1000;
+    let cost = design.map_or(String::new(), |(columns, train_rows)| {
+        let (n, p) = (train_rows as f64, columns as f64);
+        let flops = n.min(p).powi(2) * n.max(p);
+        format!(
+            "; each fold holds {:.1} GB of dense matrices, and a linear model's closed form costs about \
+             {flops:.1e} multiply-adds per fit ({train_rows} rows × {columns} columns; roughly {:.0} s each at \
+             10^10 per second)",
+            ds.rows() as f64 * p * 8.0 / 1e9,
+            flops / 1e10
+        )
+    });
     ds.features
         .iter()
         .filter_map(|f| match f {
             Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => Some(format!(
-                "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each; \
+                "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each{cost}; \
                  consider [dataset] exclude, or `permutation_importance = false` in [report]",
                 categories.len(),
                 categories.len(),

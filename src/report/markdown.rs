@@ -211,7 +211,8 @@ fn leaderboard(s: &mut String, r: &Report) -> Result {
         rule.push_str("---:|");
     }
     writeln!(s, "{header}\n{rule}")?;
-    for (rank, &i) in ranked(&r.trials, r.rank_by).iter().enumerate() {
+    let order = ranked(&r.trials, r.rank_by);
+    for (rank, &i) in order.iter().take(MAX_ROWS).enumerate() {
         let t = &r.trials[i];
         write!(s, "| {} | {} |", rank + 1, md_escape(&t.id))?;
         for &m in &r.metrics {
@@ -230,6 +231,7 @@ fn leaderboard(s: &mut String, r: &Report) -> Result {
         }
         writeln!(s)?;
     }
+    omitted(s, order.len(), "ranked trials")?;
     if tested {
         writeln!(
             s,
@@ -281,7 +283,7 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
     header.push_str(" status |");
     rule.push_str("---|");
     writeln!(s, "{header}\n{rule}")?;
-    for t in rows {
+    for t in rows.iter().take(MAX_ROWS) {
         write!(s, "|")?;
         for a in &axes {
             write!(s, " {} |", t.params.get(a).map(ParamValue::json).unwrap_or_default())?;
@@ -293,7 +295,24 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
         }
         writeln!(s, " {} |", t.status.name())?;
     }
+    omitted(s, rows.len(), "grid points of this model, in grid order")?;
     writeln!(s)
+}
+
+/// At most this many rows in each of the document's per-trial tables: a sweep of a million
+/// trials keeps report.md (and report.html) small; report.json has every row.
+const MAX_ROWS: usize = 50;
+
+/// The line under a table that shows the first [`MAX_ROWS`] of `total` rows.
+fn omitted(s: &mut String, total: usize, what: &str) -> Result {
+    if total > MAX_ROWS {
+        writeln!(
+            s,
+            "\n{} more not shown: the first {MAX_ROWS} of {total} {what}; report.json has all.",
+            total - MAX_ROWS
+        )?;
+    }
+    Ok(())
 }
 
 fn best(s: &mut String, r: &Report) -> Result {
@@ -367,6 +386,9 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s)
 }
 
+/// The survivors a halving round names (report.json lists them all).
+const KEPT_SHOWN: usize = 10;
+
 /// Successive halving: each round's rows, what it scored and what it kept.
 fn halving(s: &mut String, r: &Report) -> Result {
     let Some(h) = &r.halving else { return Ok(()) };
@@ -378,7 +400,10 @@ fn halving(s: &mut String, r: &Report) -> Result {
     )?;
     writeln!(s, "| round | rows | candidates | kept |\n|---:|---:|---:|---|")?;
     for (i, round) in h.rounds.iter().enumerate() {
-        let kept: Vec<String> = round.kept.iter().map(|k| md_code(k)).collect();
+        let mut kept: Vec<String> = round.kept.iter().take(KEPT_SHOWN).map(|k| md_code(k)).collect();
+        if round.kept.len() > KEPT_SHOWN {
+            kept.push(format!("and {} more", round.kept.len() - KEPT_SHOWN));
+        }
         writeln!(s, "| {} | {} | {} | {} |", i + 1, round.rows, round.candidates.len(), kept.join(", "))?;
     }
     writeln!(s)
@@ -491,21 +516,22 @@ fn failures_and_warnings(s: &mut String, r: &Report) -> Result {
     if !failures.is_empty() {
         writeln!(s, "## Failed and diverged trials\n")?;
         writeln!(s, "| trial | status | reason |\n|---|---|---|")?;
-        for t in failures {
+        for t in failures.iter().take(MAX_ROWS) {
             let reason = md_escape(t.reason.as_deref().unwrap_or(""));
             writeln!(s, "| {} | {} | {reason} |", md_escape(&t.id), t.status.name())?;
         }
+        omitted(s, failures.len(), "failed and diverged trials")?;
         writeln!(s)?;
     }
-    let noted: Vec<&TrialReport> = r.trials.iter().filter(|t| !t.notes.is_empty()).collect();
-    if !noted.is_empty() {
+    let notes: Vec<(&str, &String)> =
+        r.trials.iter().flat_map(|t| t.notes.iter().map(move |n| (t.id.as_str(), n))).collect();
+    if !notes.is_empty() {
         writeln!(s, "## Warnings\n")?;
         writeln!(s, "| trial | warning |\n|---|---|")?;
-        for t in noted {
-            for note in &t.notes {
-                writeln!(s, "| {} | {} |", md_escape(&t.id), md_escape(note))?;
-            }
+        for (id, note) in notes.iter().take(MAX_ROWS) {
+            writeln!(s, "| {} | {} |", md_escape(id), md_escape(note))?;
         }
+        omitted(s, notes.len(), "warnings")?;
         writeln!(s)?;
     }
     Ok(())

@@ -549,13 +549,14 @@ pub fn best_trial(trials: &[TrialReport], metric: Metric) -> Option<Best> {
     Some(Best { trial: trials[i].id.clone(), metric, value })
 }
 
-/// Indices of the ok trials with a value for `metric`, best first; ties keep file order.
+/// Indices of the ok trials with a value for `metric` (NaN is none: it would sort first),
+/// best first; ties keep file order.
 pub fn ranked(trials: &[TrialReport], metric: Metric) -> Vec<usize> {
     let mut idx: Vec<(usize, f64)> = trials
         .iter()
         .enumerate()
         .filter(|(_, t)| t.status == Status::Ok)
-        .filter_map(|(i, t)| t.test.mean(metric).map(|v| (i, v)))
+        .filter_map(|(i, t)| t.test.mean(metric).filter(|v| !v.is_nan()).map(|v| (i, v)))
         .collect();
     // Successive halving: trials that reached a later round (on more rows) rank first.
     let round = |i: usize| std::cmp::Reverse(trials[i].halving_round.unwrap_or(0));

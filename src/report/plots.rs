@@ -170,14 +170,18 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     let m = r.rank_by;
     // Group by the other axes' values: one line (with a ± std band) per group.
     let mut groups: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    let mut more = false;
     for t in trials {
         let x = t.params.get(axis)?.as_f64()?;
         let (Some(mean), Some(std)) = (t.test.mean(m), t.test.std(m)) else { continue };
         let rest: Vec<String> =
             t.params.0.iter().filter(|(k, _)| k != axis).map(|(k, v)| format!("{k}={}", v.json())).collect();
         let key = if rest.is_empty() { format!("test {}", m.name()) } else { rest.join(", ") };
+        let full = groups.len() == MAX_CURVES;
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, pts)) => pts.push((x, mean, std)),
+            // A big grid: the first MAX_CURVES lines only, so the plot stays small.
+            None if full => more = true,
             None => groups.push((key, vec![(x, mean, std)])),
         }
     }
@@ -187,8 +191,11 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
     }
     for (_, pts) in &mut groups {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let step = pts.len().div_ceil(MAX_CURVE_POINTS).max(1);
+        *pts = pts.iter().copied().step_by(step).collect();
     }
-    let title = format!("{model}: test {} against {axis} (mean ± std over folds)", m.name());
+    let shown = if more { format!(", the first {MAX_CURVES} lines") } else { String::new() };
+    let title = format!("{model}: test {} against {axis} (mean ± std over folds{shown})", m.name());
     band_chart(&title, axis, &format!("test {}", m.name()), &groups)
 }
 

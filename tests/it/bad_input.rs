@@ -241,6 +241,8 @@ fn cases() -> Vec<Case> {
         Case { name: "text fill value for a numeric gap", toml: "[preprocess]\nimpute = \"constant\"\nfill_value = \"abc\"\n", files: &[("data.csv", "x,y\n1,2.5\n,3.5\n3,5.5\n4,4.5\n")], code: 2, expect: &["exp.toml:7:14", "must be a number for a numeric column"] },
         Case { name: "mean of a text column", toml: "[preprocess]\nimpute = \"mean\"\n", files: &[("data.csv", "x,c,y\n1,a,2.5\n2,,3.5\n3,b,5.5\n4,a,4.5\n")], code: 2, expect: &["cannot fill the categorical column `c`"] },
         Case { name: "empty grid list", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = []\n", files: &[], code: 2, expect: &["exp.toml:8:", "is empty"] },
+        Case { name: "unknown generator names the valid ones", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { normal = [0, 1] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "unknown grid generator `normal`", "generators: logspace, linspace, range"] },
+        Case { name: "halving with no training rows", toml: "[split]\nmethod = \"kfold\"\nfolds = 2\n[search]\nmethod = \"halving\"\nmin_resources = 1\n[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, 2, 3]\n", files: &[], code: 2, expect: &["exp.toml:10:17", "min_resources = 1 of 6 rows", "fold 1: 0 train, 0 test; fold 2: 0 train, 0 test", "use min_resources >= 2"] },
         Case { name: "unknown grid generator", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspase = [-1, 1, 3] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "did you mean `logspace`?"] },
         Case { name: "fractional logspace count", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-1, 1, 2.5] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "whole number"] },
         Case { name: "one fold", toml: "[split]\nmethod = \"kfold\"\nfolds = 1\n", files: &[], code: 2, expect: &["exp.toml:7:9", "folds"] },
@@ -265,7 +267,7 @@ fn cases() -> Vec<Case> {
         Case { name: "one-class target", toml: "\x00no-head\x00name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"classification\"\n[[model]]\nname = \"l\"\nkind = \"logistic_regression\"\n", files: &[("data.csv", "x,y\n1,a\n2,a\n3,a\n4,a\n")], code: 2, expect: &["single class `a`"] },
         Case { name: "unknown per-column key", toml: "[preprocess.columns.x1]\nimpute = \"mean\"\nscael = \"none\"\n", files: &[], code: 2, expect: &["exp.toml:7:1", "did you mean `scale`?"] },
         Case { name: "infinite grid value", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, inf]\n", files: &[], code: 2, expect: &["exp.toml:8:", "out of range"] },
-        Case { name: "logspace with ten million points", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 10000000] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "whole number"] },
+        Case { name: "logspace with ten million points", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { logspace = [-3, 3, 10000000] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "gives 10000000 values; an axis gives at most 1000000"] },
         Case { name: "distribution without random search", toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { loguniform = [0.01, 10] }\n", files: &[], code: 2, expect: &["exp.toml:8:14", "add [search] method = \"random\""] },
         Case { name: "unknown search method", toml: "[search]\nmethod = \"randm\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:10", "unknown search method `randm`", "did you mean `random`?"] },
         Case { name: "n_trials on a grid search", toml: "[search]\nn_trials = 5\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:12", "applies to method = \"random\" only"] },
@@ -339,6 +341,59 @@ fn every_bad_input_gets_a_precise_message_and_no_panic() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Grids are counted from their axis lengths and refused before anything is expanded:
+/// quickly and in little memory, whatever the count (a debug build, a generous limit).
+#[test]
+fn huge_grids_are_refused_before_they_are_expanded() {
+    let dir = scratch(&[("data.csv", SMALL)]);
+    let kfold = "[split]\nmethod = \"kfold\"\n";
+    let cases = [
+        (
+            "",
+            "grid.alpha = { logspace = [-3, 3, 1000000] }\ngrid.tol = { logspace = [-6, -1, 1000000] }\n",
+            "1000000000000 units",
+        ),
+        (
+            kfold,
+            "grid.alpha = { logspace = [-3, 3, 1000] }\ngrid.tol = { logspace = [-6, -1, 1000] }\n",
+            "5000000 units",
+        ),
+        (
+            "[search]\nmethod = \"random\"\nn_trials = 1000000\n[split]\nmethod = \"kfold\"\n",
+            "grid.alpha = { loguniform = [0.001, 1000] }\n",
+            "5000000 units",
+        ),
+        ("", "grid.alpha = { logspace = [-3, 3, 100000000] }\n", "gives 100000000 values"),
+        ("", "grid.alpha = { range = [0, 9000000000000000, 1] }\n", "gives 9000000000000000 values"),
+    ];
+    for (extra, grid, expect) in cases {
+        let toml = format!("{HEAD}{extra}[[model]]\nname = \"r\"\nkind = \"lasso\"\n{grid}");
+        std::fs::write(dir.path().join("exp.toml"), toml).unwrap();
+        let out = runner()
+            .current_dir(dir.path())
+            .args(["check", "exp.toml"])
+            .timeout(std::time::Duration::from_secs(5))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{grid}: {stderr}");
+        assert!(stderr.contains("exp.toml:") && stderr.contains(expect), "{grid}: expected `{expect}` in {stderr}");
+    }
+}
+
+/// `[split.outer] method = "group_kfold"` is refused by name, without first asking for the
+/// `group` key a group k-fold would need.
+#[test]
+fn an_outer_method_that_is_not_allowed_is_refused_by_name_only() {
+    let toml = format!("{HEAD}[split]\nmethod = \"kfold\"\n[split.outer]\nmethod = \"group_kfold\"\n{MODEL}");
+    let dir = scratch(&[("exp.toml", &toml), ("data.csv", SMALL)]);
+    let out = runner().current_dir(dir.path()).args(["check", "exp.toml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("exp.toml:8:10") && stderr.contains("not `group_kfold`"), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
 }
 
 #[test]
@@ -417,4 +472,24 @@ fn thousands_of_jobs_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--jobs 100000 is out of range"));
+}
+
+/// A categorical column with thousands of levels is warned about before training, with
+/// what its dense one-hot design costs per fold and per fit.
+#[test]
+fn a_wide_one_hot_design_is_warned_with_its_cost() {
+    let mut csv = String::from("c,x,y\n");
+    for i in 0..1200 {
+        csv.push_str(&format!("l{i},{},{}.5\n", i % 7, i % 5));
+    }
+    let toml = format!("{HEAD}[split]\nmethod = \"kfold\"\nfolds = 4\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n");
+    let dir = scratch(&[("exp.toml", &toml), ("data.csv", &csv)]);
+    let out = runner().current_dir(dir.path()).args(["check", "exp.toml"]).output().unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for expect in
+        ["column `c` has 1200 categories", "GB of dense matrices", "multiply-adds per fit (900 rows × 1201 columns"]
+    {
+        assert!(all.contains(expect), "expected `{expect}` in {all}");
+    }
 }

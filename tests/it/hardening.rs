@@ -269,3 +269,30 @@ fn ill_conditioned_columns_are_not_called_dependent_and_the_warning_reaches_the_
     let scaled = run("[\"x\", \"x2\"]", "[preprocess]\nscale = \"standard\"\n");
     assert!(!scaled.contains("warning"), "{scaled}");
 }
+
+/// A sweep of thousands of trials keeps report.md, report.html and the plots small: the
+/// tables show the top rows and say how many are not shown; report.json has every trial.
+#[test]
+fn reports_of_big_sweeps_stay_bounded() {
+    let toml =
+        "name = \"big\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\nfolds = 2\n\
+                [report]\npermutation_importance = false\n\
+                [[model]]\nname = \"r\"\nkind = \"lasso\"\ngrid.alpha = { logspace = [-3, 1, 60] }\n\
+                grid.tol = { logspace = [-6, -2, 50] }\n";
+    let data = "x1,x2,y\n1.0,2.0,3.5\n2.0,1.0,4.0\n3.0,4.0,7.5\n4.0,3.0,7.0\n5.0,6.0,11.5\n6.0,5.0,11.0\n";
+    let dir = scratch(&[("e.toml", toml), ("data.csv", data)]);
+    let out = run_ok(&dir.path().join("e.toml"), dir.path(), "out", &[]);
+    let report = report_at(&out);
+    assert_eq!(report["trials"].as_array().unwrap().len(), 3000);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("2950 more not shown: the first 50 of 3000 ranked trials"), "{md}");
+    assert!(md.contains("2950 more not shown: the first 50 of 3000 grid points of this model"), "{md}");
+    assert!(md.len() < 100_000, "report.md has {} bytes", md.len());
+    let html = std::fs::metadata(out.join("report.html")).unwrap().len();
+    assert!(html < 1_000_000, "report.html has {html} bytes");
+    for plot in std::fs::read_dir(out.join("plots")).unwrap() {
+        let plot = plot.unwrap();
+        let size = plot.metadata().unwrap().len();
+        assert!(size < 400_000, "{:?} has {size} bytes", plot.file_name());
+    }
+}

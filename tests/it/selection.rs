@@ -126,6 +126,21 @@ fn compare_with_the_corrected_t_test_ignores_noise() {
     let (code, out) = compare(&clearly, true);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("| worse |"), "{out}");
+    // Folds that hold other rows cannot be paired: refused, never a silent other test.
+    let refused = |cand: &std::path::Path, expect: &str| {
+        let o = crate::common::runner()
+            .arg("compare")
+            .arg(&base)
+            .arg(cand)
+            .args(["--test", "corrected-t"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("folds differ") && err.contains(expect), "{err}");
+    };
+    refused(&run("ten", &["--set", "split.folds=10", "--set", "split.repeats=1"]), "folds 15 vs 10");
+    refused(&run("seed", &["--set", "seed=1"]), "seed 0 vs 1");
 }
 
 /// A random search draws what scikit-learn's `ParameterSampler(axes, n_iter, random_state)`
