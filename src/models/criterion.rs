@@ -96,10 +96,11 @@ impl SplitCriterion<'_> {
     fn class_impurity(&self, s: &Stats) -> f64 {
         match self.impurity {
             Impurity::Entropy => {
+                // In bits: scikit-learn's tree `log` is `ln(x) / ln(2.0)`.
                 let mut entropy = 0.0;
                 for &count in s.sums.iter().filter(|&&c| c > 0.0) {
                     let fraction = count / s.n;
-                    entropy -= fraction * fraction.ln();
+                    entropy -= fraction * (fraction.ln() / 2.0f64.ln());
                 }
                 entropy
             }

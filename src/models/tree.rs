@@ -104,6 +104,7 @@ pub struct Settings {
     pub max_depth: usize,
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
+    pub min_impurity_decrease: f64,
     pub random_state: u32,
 }
 
@@ -119,6 +120,7 @@ impl Settings {
             max_depth: params.max_depth,
             min_samples_split: params.min_samples_split,
             min_samples_leaf: params.min_samples_leaf,
+            min_impurity_decrease: params.min_impurity_decrease,
             random_state: params.random_state,
         }
     }
@@ -222,7 +224,7 @@ impl Builder<'_> {
             let too_small =
                 (p.max_depth > 0 && node.depth >= p.max_depth) || n < p.min_samples_split || n < 2 * p.min_samples_leaf;
             // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
-            // that improves by less than min_impurity_decrease (0) up to rounding.
+            // that improves by less than min_impurity_decrease up to rounding.
             let mut split = None;
             let mut constants = node.known_constants;
             if !too_small && impurity > f64::EPSILON {
@@ -231,7 +233,8 @@ impl Builder<'_> {
                 split = best.and_then(|s| {
                     partition(&mut samples[start..end], &self.columns[s.feature], s.threshold);
                     let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
-                    (children.improvement + f64::EPSILON >= 0.0).then_some((s, children))
+                    let decrease = p.min_impurity_decrease;
+                    (children.improvement + f64::EPSILON >= decrease).then_some((s, children))
                 });
             }
             let id = self.nodes.len();
