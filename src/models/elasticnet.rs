@@ -15,14 +15,15 @@ pub fn fit(params: &ElasticNetParams, data: &FoldData) -> Result<LinearModel, Fi
 }
 
 /// Fits each point of a path in order, each starting from the previous solution (as
-/// scikit-learn's `enet_path` does for LassoCV). The points share everything but alpha
-/// and l1_ratio; a single point starts from zero, as `Lasso` does.
+/// scikit-learn's `enet_path` does for LassoCV, with its Gram matrix when n > p). The points
+/// share everything but alpha and l1_ratio; a single point starts from zero and descends on
+/// the columns, as `Lasso` does.
 pub fn fit_path(path: &[&ElasticNetParams], data: &FoldData) -> Vec<Result<LinearModel, FitError>> {
     let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return path.iter().map(|_| Err(FitError::Solver("a regression target is needed".into()))).collect();
     };
     let fit_intercept = path.first().is_some_and(|p| p.fit_intercept);
-    let problem = Problem::new(x, y, fit_intercept, data);
+    let problem = Problem::new(x, y, fit_intercept, path.len() > 1, data);
     let n = x.nrows() as f64;
     let mut w = Array1::zeros(x.ncols());
     path.iter()
@@ -39,8 +40,9 @@ pub fn fit_path(path: &[&ElasticNetParams], data: &FoldData) -> Vec<Result<Linea
         .collect()
 }
 
-/// The centred problem, in the form coordinate descent works on: scikit-learn's
-/// precompute="auto" takes the Gram matrix when there are more rows than columns.
+/// The centred problem, in the form coordinate descent works on. scikit-learn's `Lasso` and
+/// `ElasticNet` (precompute=False) descend on the columns; its path tools (`LassoCV`,
+/// `ElasticNetCV`: precompute="auto") on the Gram matrix when there are more rows than columns.
 enum Form<'a> {
     Gram { gram: std::borrow::Cow<'a, CenteredGram>, y_norm2: f64 },
     Columns { columns: Array2<f64>, yc: Array1<f64> },
@@ -53,8 +55,8 @@ struct Problem<'a> {
 }
 
 impl<'a> Problem<'a> {
-    fn new(x: &Array2<f64>, y: &Array1<f64>, fit_intercept: bool, data: &'a FoldData) -> Problem<'a> {
-        if x.nrows() > x.ncols() {
+    fn new(x: &Array2<f64>, y: &Array1<f64>, fit_intercept: bool, gram: bool, data: &'a FoldData) -> Problem<'a> {
+        if gram && x.nrows() > x.ncols() {
             // With an intercept, the fold's shared centred Gram matrix (built once per fold).
             let gram = match data.centered_gram().filter(|_| fit_intercept) {
                 Some(shared) => std::borrow::Cow::Borrowed(shared),
@@ -72,7 +74,10 @@ impl<'a> Problem<'a> {
 
     fn descend(&self, penalty: Penalty, w: Array1<f64>, max_iter: usize, tol: f64) -> Descent {
         match &self.form {
-            Form::Gram { gram, y_norm2 } => gram_descent(&gram.xtx, &gram.xty, *y_norm2, penalty, w, max_iter, tol),
+            Form::Gram { gram, y_norm2 } => {
+                let mut state = GramState::new(&gram.xtx, &gram.xty, *y_norm2, &w);
+                descend(&mut state, penalty, w, max_iter, tol)
+            }
             Form::Columns { columns, yc } => coordinate_descent(columns, yc, penalty, w, max_iter, tol),
         }
     }
@@ -97,6 +102,8 @@ pub struct Penalty {
     pub l2: f64,
 }
 
+/// What `enet_coordinate_descent` returns: the weights, the sweeps run (0 when the starting
+/// weights already met the tolerance), the last duality gap and `tol × ||y||²`.
 pub struct Descent {
     pub w: Array1<f64>,
     pub iterations: usize,
@@ -105,120 +112,245 @@ pub struct Descent {
     pub converged: bool,
 }
 
-/// Cyclic coordinate descent from `w`; `columns` holds X's columns as rows (p × n). Each
-/// sweep updates every coordinate in order; when the largest update is small relative to
-/// the largest weight (or at the last sweep), the duality gap decides whether to stop.
+/// What one variant of scikit-learn's coordinate descent keeps up to date as `w` moves: the
+/// residual `y - Xw` (`enet_coordinate_descent`) or `XᵀXw` (`enet_coordinate_descent_gram`).
+/// Each method does its variant's arithmetic in its order.
+trait Residual {
+    /// `||y||²`, which scales the tolerance of the gap.
+    fn y_norm2(&self) -> f64;
+    /// `||X_j||²`.
+    fn norm2(&self, j: usize) -> f64;
+    /// `X_j · (y - Xw + X_j w_j)`: the unpenalised target of coordinate j.
+    fn coordinate(&self, j: usize, w_j: f64) -> f64;
+    /// Coordinate j moved from `old` to `new`.
+    fn moved(&mut self, j: usize, old: f64, new: f64);
+    /// `Xᵀr` into `xtr`; returns `||r||²` and `r·y`.
+    fn residual(&self, w: &Array1<f64>, xtr: &mut [f64]) -> (f64, f64);
+    /// Whether a gap before the first sweep lets the start stand: the Gram variant also asks
+    /// for a non-negative gap (a singular XᵀX can round it below zero).
+    fn start_stands(&self, gap: f64, tol: f64) -> bool;
+}
+
+/// `enet_coordinate_descent` from `w`; `columns` holds X's columns as rows (p × n).
 pub fn coordinate_descent(
     columns: &Array2<f64>,
     y: &Array1<f64>,
     penalty: Penalty,
-    mut w: Array1<f64>,
+    w: Array1<f64>,
     max_iter: usize,
     tol: f64,
 ) -> Descent {
-    let norms: Vec<f64> = columns.rows().into_iter().map(|c| c.dot(&c)).collect();
-    let mut r = y - &columns.t().dot(&w);
-    let gap_tol = tol * y.dot(y);
-    let mut gap = f64::INFINITY;
-    for iteration in 0..max_iter {
-        let (mut w_max, mut dw_max) = (0.0f64, 0.0f64);
-        for (j, col) in columns.rows().into_iter().enumerate() {
-            if norms[j] == 0.0 {
-                continue;
-            }
-            let old = w[j];
-            if old != 0.0 {
-                r.scaled_add(old, &col);
-            }
-            let rho = col.dot(&r);
-            let new = rho.signum() * (rho.abs() - penalty.l1).max(0.0) / (norms[j] + penalty.l2);
-            w[j] = new;
-            if new != 0.0 {
-                r.scaled_add(-new, &col);
-            }
-            dw_max = dw_max.max((new - old).abs());
-            w_max = w_max.max(new.abs());
-        }
-        if w_max == 0.0 || dw_max / w_max < tol || iteration + 1 == max_iter {
-            gap = duality_gap(columns, y, &r, &w, penalty);
-            if gap < gap_tol {
-                return Descent { w, iterations: iteration + 1, gap, gap_tol, converged: true };
-            }
-        }
+    let mut state = ColumnState::new(columns, y, &w);
+    descend(&mut state, penalty, w, max_iter, tol)
+}
+
+struct ColumnState<'a> {
+    columns: &'a Array2<f64>,
+    y: &'a Array1<f64>,
+    norms: Vec<f64>,
+    r: Array1<f64>,
+}
+
+impl<'a> ColumnState<'a> {
+    fn new(columns: &'a Array2<f64>, y: &'a Array1<f64>, w: &Array1<f64>) -> ColumnState<'a> {
+        let norms = columns.rows().into_iter().map(|c| c.dot(&c)).collect();
+        let r = y - &columns.t().dot(w);
+        ColumnState { columns, y, norms, r }
     }
-    Descent { w, iterations: max_iter, gap, gap_tol, converged: false }
 }
 
-/// scikit-learn's duality gap for the residual `r = y - Xw`.
-fn duality_gap(columns: &Array2<f64>, y: &Array1<f64>, r: &Array1<f64>, w: &Array1<f64>, penalty: Penalty) -> f64 {
-    let xta = columns.dot(r) - &(w * penalty.l2);
-    gap(&xta, r.dot(r), r.dot(y), w, penalty)
+impl Residual for ColumnState<'_> {
+    fn y_norm2(&self) -> f64 {
+        self.y.dot(self.y)
+    }
+    fn norm2(&self, j: usize) -> f64 {
+        self.norms[j]
+    }
+    fn coordinate(&self, j: usize, w_j: f64) -> f64 {
+        self.columns.row(j).dot(&self.r) + w_j * self.norms[j]
+    }
+    fn moved(&mut self, j: usize, old: f64, new: f64) {
+        self.r.scaled_add(old - new, &self.columns.row(j));
+    }
+    fn residual(&self, _w: &Array1<f64>, xtr: &mut [f64]) -> (f64, f64) {
+        for (v, col) in xtr.iter_mut().zip(self.columns.rows()) {
+            *v = col.dot(&self.r);
+        }
+        (self.r.dot(&self.r), self.r.dot(self.y))
+    }
+    fn start_stands(&self, gap: f64, tol: f64) -> bool {
+        gap <= tol
+    }
 }
 
-/// The gap from `Xᵀr - l2·w`, `||r||²` and `r·y`, however they were computed.
-fn gap(xta: &Array1<f64>, r_norm2: f64, r_dot_y: f64, w: &Array1<f64>, penalty: Penalty) -> f64 {
-    let dual_norm = xta.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let (scale, mut gap) = if dual_norm > penalty.l1 {
-        let c = penalty.l1 / dual_norm;
-        (c, 0.5 * (r_norm2 + r_norm2 * c * c))
-    } else {
-        (1.0, r_norm2)
-    };
-    let l1_norm: f64 = w.iter().map(|v| v.abs()).sum();
-    gap += penalty.l1 * l1_norm - scale * r_dot_y + 0.5 * penalty.l2 * (1.0 + scale * scale) * w.dot(w);
-    gap
-}
-
-/// scikit-learn's `enet_coordinate_descent_gram`: the same cyclic updates on `XᵀX` and
-/// `Xᵀy`, keeping `XᵀX·w` up to date, so a sweep costs O(p²) whatever the number of rows.
-fn gram_descent(
-    xtx: &Array2<f64>,
-    xty: &Array1<f64>,
+struct GramState<'a> {
+    xtx: &'a Array2<f64>,
+    xty: &'a Array1<f64>,
     y_norm2: f64,
-    penalty: Penalty,
-    mut w: Array1<f64>,
-    max_iter: usize,
-    tol: f64,
-) -> Descent {
-    let mut h = xtx.dot(&w);
-    let gap_tol = tol * y_norm2;
-    let mut gap = f64::INFINITY;
+    /// `XᵀX·w`.
+    h: Array1<f64>,
+}
+
+impl<'a> GramState<'a> {
+    fn new(xtx: &'a Array2<f64>, xty: &'a Array1<f64>, y_norm2: f64, w: &Array1<f64>) -> GramState<'a> {
+        GramState { xtx, xty, y_norm2, h: xtx.dot(w) }
+    }
+}
+
+impl Residual for GramState<'_> {
+    fn y_norm2(&self) -> f64 {
+        self.y_norm2
+    }
+    fn norm2(&self, j: usize) -> f64 {
+        self.xtx[[j, j]]
+    }
+    fn coordinate(&self, j: usize, w_j: f64) -> f64 {
+        self.xty[j] - self.h[j] + w_j * self.xtx[[j, j]]
+    }
+    fn moved(&mut self, j: usize, old: f64, new: f64) {
+        // XᵀX is symmetric: its row j is column j, and contiguous.
+        self.h.scaled_add(new - old, &self.xtx.row(j));
+    }
+    /// `||r||² = ||y||² + w·XᵀXw - 2 Xᵀy·w`, `r·y = ||y||² - Xᵀy·w`.
+    fn residual(&self, w: &Array1<f64>, xtr: &mut [f64]) -> (f64, f64) {
+        for ((v, q), h) in xtr.iter_mut().zip(self.xty).zip(&self.h) {
+            *v = q - h;
+        }
+        let q_dot_w = w.dot(self.xty);
+        (self.y_norm2 + w.dot(&self.h) - 2.0 * q_dot_w, self.y_norm2 - q_dot_w)
+    }
+    fn start_stands(&self, gap: f64, tol: f64) -> bool {
+        (0.0..=tol).contains(&gap)
+    }
+}
+
+/// scikit-learn 1.9.1's cyclic coordinate descent, step for step: the duality gap is checked
+/// before the first sweep (a start already within `tol × ||y||²` is returned unchanged, so a
+/// warm-started path keeps the previous solution), features are screened by the gap-safe
+/// rule, and after a sweep whose largest update is at most `tol` times the largest weight
+/// (or the last sweep) the gap decides whether to stop.
+fn descend(state: &mut impl Residual, penalty: Penalty, mut w: Array1<f64>, max_iter: usize, tol: f64) -> Descent {
+    let p = w.len();
+    let mut xta = vec![0.0; p];
+    let gap_tol = tol * state.y_norm2();
+    let (mut gap, mut dual_norm) = duality_gap(state, &w, penalty, &mut xta);
+    if state.start_stands(gap, gap_tol) {
+        return Descent { w, iterations: 0, gap, gap_tol, converged: true };
+    }
+    // Without an L1 penalty there is no screening: every feature stays active.
+    let screening = penalty.l1 != 0.0;
+    let mut active: Vec<usize> = (0..p).collect();
+    let mut excluded = vec![false; p];
+    if screening {
+        for j in 0..p {
+            if state.norm2(j) == 0.0 {
+                w[j] = 0.0;
+                excluded[j] = true;
+            }
+        }
+        screen(state, &mut w, Screen { xta: &xta, dual_norm, gap }, penalty, &mut active, &mut excluded);
+    }
     for iteration in 0..max_iter {
         let (mut w_max, mut dw_max) = (0.0f64, 0.0f64);
-        for j in 0..w.len() {
-            let qjj = xtx[[j, j]];
-            if qjj == 0.0 {
+        for &j in &active {
+            let norm2 = state.norm2(j);
+            if norm2 == 0.0 {
                 continue;
             }
             let old = w[j];
-            // XᵀX is symmetric: its row j is column j, and contiguous.
-            if old != 0.0 {
-                h.scaled_add(-old, &xtx.row(j));
+            let tmp = state.coordinate(j, old);
+            w[j] = sign(tmp) * (tmp.abs() - penalty.l1).max(0.0) / (norm2 + penalty.l2);
+            if w[j] != old {
+                state.moved(j, old, w[j]);
             }
-            let tmp = xty[j] - h[j];
-            let new = tmp.signum() * (tmp.abs() - penalty.l1).max(0.0) / (qjj + penalty.l2);
-            w[j] = new;
-            if new != 0.0 {
-                h.scaled_add(new, &xtx.row(j));
-            }
-            dw_max = dw_max.max((new - old).abs());
-            w_max = w_max.max(new.abs());
+            dw_max = dw_max.max((w[j] - old).abs());
+            w_max = w_max.max(w[j].abs());
         }
-        if w_max == 0.0 || dw_max / w_max < tol || iteration + 1 == max_iter {
-            gap = gram_duality_gap(xty, y_norm2, &h, &w, penalty);
-            if gap < gap_tol {
+        if w_max == 0.0 || dw_max / w_max <= tol || iteration + 1 == max_iter {
+            (gap, dual_norm) = duality_gap(state, &w, penalty, &mut xta);
+            if gap <= gap_tol {
                 return Descent { w, iterations: iteration + 1, gap, gap_tol, converged: true };
+            }
+            if screening {
+                screen(state, &mut w, Screen { xta: &xta, dual_norm, gap }, penalty, &mut active, &mut excluded);
             }
         }
     }
     Descent { w, iterations: max_iter, gap, gap_tol, converged: false }
 }
 
-/// The duality gap from the Gram form: `||r||² = ||y||² + w·XᵀXw - 2 Xᵀy·w`, `r·y = ||y||² - Xᵀy·w`.
-fn gram_duality_gap(xty: &Array1<f64>, y_norm2: f64, h: &Array1<f64>, w: &Array1<f64>, penalty: Penalty) -> f64 {
-    let q_dot_w = xty.dot(w);
-    let xta = xty - h - &(w * penalty.l2);
-    gap(&xta, y_norm2 + w.dot(h) - 2.0 * q_dot_w, y_norm2 - q_dot_w, w, penalty)
+/// cd_fast's `fsign`: 0 at 0.
+fn sign(v: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else if v > 0.0 {
+        1.0
+    } else {
+        -1.0
+    }
+}
+
+/// The last duality gap's by-products the screening rule reads.
+struct Screen<'a> {
+    xta: &'a [f64],
+    dual_norm: f64,
+    gap: f64,
+}
+
+/// Gap-safe screening (Fercoq et al., Eq. 11), as cd_fast does it: a feature whose distance
+/// to the dual feasible set's boundary exceeds the gap ball's radius is zero at the optimum;
+/// it is set to zero and never visited again. The gap's magnitude is used, as the Gram
+/// variant does (the column variant only screens with a positive gap).
+fn screen(
+    state: &mut impl Residual,
+    w: &mut Array1<f64>,
+    last: Screen,
+    penalty: Penalty,
+    active: &mut Vec<usize>,
+    excluded: &mut [bool],
+) {
+    let radius = (2.0 * last.gap.abs()).sqrt() / penalty.l1;
+    active.clear();
+    for j in 0..w.len() {
+        if excluded[j] {
+            continue;
+        }
+        let theta = last.xta[j] / penalty.l1.max(last.dual_norm);
+        let d_j = (1.0 - theta.abs()) / (state.norm2(j) + penalty.l2).sqrt();
+        if d_j <= radius {
+            active.push(j);
+            excluded[j] = false;
+        } else {
+            if w[j] != 0.0 {
+                state.moved(j, w[j], 0.0);
+                w[j] = 0.0;
+            }
+            excluded[j] = true;
+        }
+    }
+}
+/// cd_fast's `gap_enet` / `gap_enet_gram`: the duality gap at `w`, and the dual norm of
+/// `xta`, which it leaves holding `Xᵀr - l2·w` (with an L1 penalty) or `Xᵀr` (without).
+fn duality_gap(state: &impl Residual, w: &Array1<f64>, penalty: Penalty, xta: &mut [f64]) -> (f64, f64) {
+    let Penalty { l1, l2 } = penalty;
+    let w_l2_norm2 = if l2 > 0.0 { w.dot(w) } else { 0.0 };
+    let (r_norm2, r_dot_y) = state.residual(w, xta);
+    if l1 == 0.0 {
+        // Ridge: formulation B of the gap (Dünner et al. 2016), which needs no dual scaling.
+        let dual_norm: f64 = xta.iter().map(|v| v * v).sum();
+        let gap = r_norm2 + 0.5 * l2 * w_l2_norm2 - r_dot_y + 1.0 / (2.0 * l2) * dual_norm;
+        return (gap, dual_norm);
+    }
+    for (v, wj) in xta.iter_mut().zip(w) {
+        *v -= l2 * wj;
+    }
+    let dual_norm = xta.iter().fold(0.0f64, |m, v| if v.abs() > m { v.abs() } else { m });
+    let w_l1_norm: f64 = w.iter().map(|v| v.abs()).sum();
+    // Formulation A: the residual, scaled into the dual feasible set.
+    let primal = 0.5 * (r_norm2 + l2 * w_l2_norm2) + l1 * w_l1_norm;
+    let scale = if dual_norm > l1 { l1 / dual_norm } else { 1.0 };
+    let dual = -0.5 * (scale * scale) * (r_norm2 + l2 * w_l2_norm2) + scale * r_dot_y;
+    (primal - dual, dual_norm)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Model kinds: each trainer takes a checked parameter set and one fold's training matrix
 //! and returns a fitted model that predicts and reports its coefficients.
 
+mod criterion;
 mod elasticnet;
 pub mod gd;
 mod introsort;

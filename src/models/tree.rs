@@ -7,10 +7,14 @@
 //!   the midpoint of two neighbours;
 //! - features are tried in the order its `rand_r` stream draws them, and a split replaces the
 //!   best so far only when strictly better, which is how equal-gain splits are broken;
-//! - nodes are built depth first, left child first, sharing one feature array and stream.
+//! - nodes are built depth first, left child first, sharing one feature array and stream;
+//! - impurities are scikit-learn's, rounding and all (`criterion.rs`): a child inherits the
+//!   impurity its parent's split computed, is a leaf when that is at most `EPSILON`, and a
+//!   split whose improvement + `EPSILON` is below zero is not made.
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
+use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
 use super::introsort::simultaneous_sort;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
@@ -19,20 +23,6 @@ use ndarray::{Array1, Array2};
 
 const FEATURE_THRESHOLD: f64 = 1e-7;
 const RAND_R_MAX: u32 = 0x7FFF_FFFF;
-
-/// The impurity a split minimises: the classifier's criterion, or squared error.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Impurity {
-    Gini,
-    Entropy,
-    SquaredError,
-}
-
-/// The targets a tree fits: class indices, or values.
-enum Targets<'a> {
-    Classes { y: &'a [usize], n_classes: usize },
-    Values(&'a [f64]),
-}
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -159,6 +149,7 @@ pub struct Settings {
     pub max_depth: usize,
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
+    pub min_impurity_decrease: f64,
     pub random_state: u32,
 }
 
@@ -174,6 +165,7 @@ impl Settings {
             max_depth: params.max_depth,
             min_samples_split: params.min_samples_split,
             min_samples_leaf: params.min_samples_leaf,
+            min_impurity_decrease: params.min_impurity_decrease,
             random_state: params.random_state,
         }
     }
@@ -195,23 +187,9 @@ pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> R
     Ok(Box::new(build(&p, x, Targets::Values(&y))?))
 }
 
-/// Sufficient statistics of a set of rows: class counts, or (sum, sum of squares).
-#[derive(Debug, Clone)]
-struct Stats {
-    n: f64,
-    sums: Vec<f64>,
-    sq_sum: f64,
-}
-
-impl Stats {
-    fn empty(width: usize) -> Stats {
-        Stats { n: 0.0, sums: vec![0.0; width], sq_sum: 0.0 }
-    }
-}
-
 struct Builder<'a> {
     columns: Vec<Vec<f32>>,
-    targets: Targets<'a>,
+    criterion: SplitCriterion<'a>,
     params: &'a Settings,
     features: Vec<usize>,
     /// scikit-learn's `constant_features`: where known-constant features are kept between
@@ -227,6 +205,17 @@ struct Split {
     pos: usize,
 }
 
+/// A node waiting on the stack: its rows `start..end`, depth, parent (and side), the
+/// features known constant on its path, and the impurity its parent's split gave it.
+struct Pending {
+    start: usize,
+    end: usize,
+    depth: usize,
+    parent: Option<(usize, bool)>,
+    known_constants: usize,
+    impurity: Option<f64>,
+}
+
 fn build(params: &Settings, x: &Array2<f64>, targets: Targets<'_>) -> Result<Tree, FitError> {
     if x.nrows() == 0 {
         return Err(FitError::Solver("a tree needs at least one training row".into()));
@@ -236,9 +225,10 @@ fn build(params: &Settings, x: &Array2<f64>, targets: Targets<'_>) -> Result<Tre
         Targets::Classes { n_classes, .. } => n_classes,
         Targets::Values(_) => 0,
     };
+    let criterion = SplitCriterion { impurity: params.impurity, targets, n_total: x.nrows() as f64 };
     let mut builder = Builder {
         columns,
-        targets,
+        criterion,
         params,
         features: (0..x.ncols()).collect(),
         constant_features: vec![0; x.ncols()],
@@ -266,90 +256,55 @@ fn partition(rows: &mut [usize], column: &[f32], threshold: f64) {
 }
 
 impl Builder<'_> {
-    fn width(&self) -> usize {
-        match self.targets {
-            Targets::Classes { n_classes, .. } => n_classes,
-            Targets::Values(_) => 1,
-        }
-    }
-
-    fn add(&self, stats: &mut Stats, row: usize, sign: f64) {
-        stats.n += sign;
-        match self.targets {
-            Targets::Classes { y, .. } => stats.sums[y[row]] += sign,
-            Targets::Values(y) => {
-                stats.sums[0] += sign * y[row];
-                stats.sq_sum += sign * y[row] * y[row];
-            }
-        }
-    }
-
-    fn stats(&self, rows: &[usize]) -> Stats {
-        let mut s = Stats::empty(self.width());
-        for &r in rows {
-            self.add(&mut s, r, 1.0);
-        }
-        s
-    }
-
-    /// scikit-learn's `node_impurity` / `children_impurity`.
-    fn impurity(&self, s: &Stats) -> f64 {
-        match self.params.impurity {
-            Impurity::Gini => 1.0 - s.sums.iter().map(|c| c * c).sum::<f64>() / (s.n * s.n),
-            Impurity::Entropy => -s.sums.iter().filter(|&&c| c > 0.0).map(|c| (c / s.n) * (c / s.n).ln()).sum::<f64>(),
-            Impurity::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
-        }
-    }
-
-    /// scikit-learn's `proxy_impurity_improvement`: larger is better.
-    fn proxy(&self, left: &Stats, right: &Stats) -> f64 {
-        match self.params.impurity {
-            Impurity::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
-            _ => -right.n * self.impurity(right) - left.n * self.impurity(left),
-        }
-    }
-
-    /// Depth-first growth: a node, then its left subtree, then its right one.
+    /// Depth-first growth: a node, then its left subtree, then its right one
+    /// (`DepthFirstTreeBuilder.build`).
     fn grow(&mut self, samples: &mut [usize]) {
-        let mut stack: Vec<(usize, usize, usize, Option<(usize, bool)>, usize)> = vec![(0, samples.len(), 0, None, 0)];
-        while let Some((start, end, depth, parent, known_constants)) = stack.pop() {
-            let rows = &samples[start..end];
-            let stats = self.stats(rows);
-            let n = end - start;
-            let p = self.params;
-            let mut is_leaf = (p.max_depth > 0 && depth >= p.max_depth)
-                || n < p.min_samples_split
-                || n < 2 * p.min_samples_leaf
-                || self.impurity(&stats) <= f64::EPSILON;
+        let root = Pending { start: 0, end: samples.len(), depth: 0, parent: None, known_constants: 0, impurity: None };
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            let (start, end) = (node.start, node.end);
+            let stats = self.criterion.node_stats(&samples[start..end]);
+            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats));
+            let (n, p) = (end - start, self.params);
+            let too_small =
+                (p.max_depth > 0 && node.depth >= p.max_depth) || n < p.min_samples_split || n < 2 * p.min_samples_leaf;
+            // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
+            // that improves by less than min_impurity_decrease up to rounding.
             let mut split = None;
-            let mut constants = known_constants;
-            if !is_leaf {
-                let (best, total_constants) = self.best_split(&mut samples[start..end], &stats, known_constants);
+            let mut constants = node.known_constants;
+            if !too_small && impurity > f64::EPSILON {
+                let (best, total_constants) = self.best_split(&mut samples[start..end], &stats, node.known_constants);
                 constants = total_constants;
-                is_leaf = best.is_none();
-                split = best;
+                split = best.and_then(|s| {
+                    partition(&mut samples[start..end], &self.columns[s.feature], s.threshold);
+                    let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
+                    let decrease = p.min_impurity_decrease;
+                    (children.improvement + f64::EPSILON >= decrease).then_some((s, children))
+                });
             }
             let id = self.nodes.len();
-            if let Some((parent, is_left)) = parent {
+            if let Some((parent, is_left)) = node.parent {
                 if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
                     *(if is_left { left } else { right }) = id;
                 }
             }
-            match split {
-                Some(s) if !is_leaf => {
-                    partition(&mut samples[start..end], &self.columns[s.feature], s.threshold);
-                    self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
-                    let mid = start + s.pos;
-                    stack.push((mid, end, depth + 1, Some((id, false)), constants));
-                    stack.push((start, mid, depth + 1, Some((id, true)), constants));
-                }
-                _ => self.nodes.push(Node::Leaf(self.leaf_value(&stats))),
-            }
+            let Some((s, children)) = split else {
+                self.nodes.push(Node::Leaf(self.criterion.node_value(&stats)));
+                continue;
+            };
+            self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
+            let (mid, depth) = (start + s.pos, node.depth + 1);
+            let child = |start, end, is_left, impurity| Pending {
+                start,
+                end,
+                depth,
+                parent: Some((id, is_left)),
+                known_constants: constants,
+                impurity: Some(impurity),
+            };
+            stack.push(child(mid, end, false, children.impurity_right));
+            stack.push(child(start, mid, true, children.impurity_left));
         }
-    }
-
-    fn leaf_value(&self, s: &Stats) -> Vec<f64> {
-        s.sums.iter().map(|v| v / s.n).collect()
     }
 
     /// sklearn's `our_rand_r` and `rand_int(low, high)`.
@@ -410,7 +365,7 @@ impl Builder<'_> {
     fn scan(&self, feature: usize, rows: &[usize], values: &[f64], node: &Stats) -> Option<(f64, Split)> {
         let n = rows.len();
         let leaf = self.params.min_samples_leaf;
-        let mut left = Stats::empty(self.width());
+        let mut left = self.criterion.empty();
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
         let mut p = 0;
@@ -423,35 +378,15 @@ impl Builder<'_> {
             if p >= n || p < leaf || n - p < leaf {
                 continue;
             }
-            left = self.advance(left, node, rows, moved, p);
+            left = self.criterion.update(left, node, rows, moved, p);
             moved = p;
-            let mut right = node.clone();
-            right.n = node.n - left.n;
-            for (r, l) in right.sums.iter_mut().zip(&left.sums) {
-                *r -= l;
-            }
-            let proxy = self.proxy(&left, &right);
+            let right = self.criterion.right_of(node, &left);
+            let proxy = self.criterion.proxy(&left, &right);
             if best.as_ref().is_none_or(|(b, _)| proxy > *b) {
                 let threshold = values[prev] / 2.0 + values[p] / 2.0;
                 best = Some((proxy, Split { feature, threshold, pos: p }));
             }
         }
         best
-    }
-
-    /// The left statistics at `new_pos`, from those at `pos`, walking from the nearer end as
-    /// scikit-learn's `Criterion.update` does (so sums round as its sums do).
-    fn advance(&self, mut left: Stats, node: &Stats, rows: &[usize], pos: usize, new_pos: usize) -> Stats {
-        if new_pos - pos <= rows.len() - new_pos {
-            for &r in &rows[pos..new_pos] {
-                self.add(&mut left, r, 1.0);
-            }
-        } else {
-            left = node.clone();
-            for &r in rows[new_pos..].iter().rev() {
-                self.add(&mut left, r, -1.0);
-            }
-        }
-        left
     }
 }

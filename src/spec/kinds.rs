@@ -206,6 +206,7 @@ params! {
         max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
+        min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
         random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
     }

@@ -1,0 +1,174 @@
+//! scikit-learn's split criteria (`tree/_criterion.pyx`: `Gini`, `Entropy`, `MSE`), in its
+//! order of operations, so that impurities round as scikit-learn's do. That matters beyond
+//! the last digit: a node is a leaf when its impurity is at most `EPSILON`, and a child's
+//! impurity is not computed from the child's rows but from its parent's sums by subtraction
+//! (`sq_sum_total - sq_sum_left`), so two equal targets can leave a residue (5.7e-14 for
+//! 15.9, 15.9) that makes scikit-learn split the node again, and that split draws from the
+//! feature-order stream. Every impurity of the tree is computed here, nowhere else.
+
+/// The impurity a split minimises: the classifier's criterion, or squared error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Impurity {
+    Gini,
+    Entropy,
+    SquaredError,
+}
+
+/// The targets a tree fits: class indices, or values.
+pub enum Targets<'a> {
+    Classes { y: &'a [usize], n_classes: usize },
+    Values(&'a [f64]),
+}
+
+/// The sums of a set of rows (scikit-learn's `weighted_n_*`, `sum_*`, `sq_sum_total`): the row
+/// count, the class counts or the sum of values, and the sum of squared values.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub n: f64,
+    pub sums: Vec<f64>,
+    sq_sum: f64,
+}
+
+/// A chosen split's children, as `node_split_best` records them after the final partition.
+pub struct Children {
+    pub impurity_left: f64,
+    pub impurity_right: f64,
+    pub improvement: f64,
+}
+
+pub struct SplitCriterion<'a> {
+    pub impurity: Impurity,
+    pub targets: Targets<'a>,
+    /// The rows the tree is trained on (`weighted_n_samples`).
+    pub n_total: f64,
+}
+
+impl SplitCriterion<'_> {
+    fn width(&self) -> usize {
+        match self.targets {
+            Targets::Classes { n_classes, .. } => n_classes,
+            Targets::Values(_) => 1,
+        }
+    }
+
+    /// No rows: the left side before a scan.
+    pub fn empty(&self) -> Stats {
+        Stats { n: 0.0, sums: vec![0.0; self.width()], sq_sum: 0.0 }
+    }
+
+    /// Moves one row into (`sign` 1) or out of (`sign` -1) `stats`, as `init` and `update` do.
+    fn add(&self, stats: &mut Stats, row: usize, sign: f64) {
+        stats.n += sign;
+        match self.targets {
+            Targets::Classes { y, .. } => stats.sums[y[row]] += sign,
+            Targets::Values(y) => {
+                let w_y = sign * y[row];
+                stats.sums[0] += w_y;
+                stats.sq_sum += w_y * y[row];
+            }
+        }
+    }
+
+    /// `init`: the sums of a node's rows, in their order.
+    pub fn node_stats(&self, rows: &[usize]) -> Stats {
+        let mut s = self.empty();
+        for &r in rows {
+            self.add(&mut s, r, 1.0);
+        }
+        s
+    }
+
+    /// `node_value`: class fractions, or the mean.
+    pub fn node_value(&self, s: &Stats) -> Vec<f64> {
+        s.sums.iter().map(|v| v / s.n).collect()
+    }
+
+    /// `node_impurity` (scikit-learn computes it for the root only; a child inherits the value
+    /// its parent's `children_impurity` gave it).
+    pub fn node_impurity(&self, s: &Stats) -> f64 {
+        match self.impurity {
+            Impurity::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
+            _ => self.class_impurity(s),
+        }
+    }
+
+    /// Gini or entropy of class counts, summed class by class as scikit-learn does.
+    fn class_impurity(&self, s: &Stats) -> f64 {
+        match self.impurity {
+            Impurity::Entropy => {
+                // In bits: scikit-learn's tree `log` is `ln(x) / ln(2.0)`.
+                let mut entropy = 0.0;
+                for &count in s.sums.iter().filter(|&&c| c > 0.0) {
+                    let fraction = count / s.n;
+                    entropy -= fraction * (fraction.ln() / 2.0f64.ln());
+                }
+                entropy
+            }
+            _ => {
+                let mut sq_count = 0.0;
+                for &count in &s.sums {
+                    sq_count += count * count;
+                }
+                1.0 - sq_count / (s.n * s.n)
+            }
+        }
+    }
+
+    /// `update`: the left sums at `new_pos` from those at `pos`, walking from the nearer end
+    /// (from the node's sums backwards when the end is nearer), so sums round as its do.
+    pub fn update(&self, mut left: Stats, node: &Stats, rows: &[usize], pos: usize, new_pos: usize) -> Stats {
+        if new_pos - pos <= rows.len() - new_pos {
+            for &r in &rows[pos..new_pos] {
+                self.add(&mut left, r, 1.0);
+            }
+        } else {
+            left = node.clone();
+            for &r in rows[new_pos..].iter().rev() {
+                self.add(&mut left, r, -1.0);
+            }
+        }
+        left
+    }
+
+    /// The right sums: the node's minus the left's (`sum_right = sum_total - sum_left`).
+    pub fn right_of(&self, node: &Stats, left: &Stats) -> Stats {
+        let sums = node.sums.iter().zip(&left.sums).map(|(t, l)| t - l).collect();
+        Stats { n: node.n - left.n, sums, sq_sum: node.sq_sum - left.sq_sum }
+    }
+
+    /// `proxy_impurity_improvement`: larger is better.
+    pub fn proxy(&self, left: &Stats, right: &Stats) -> f64 {
+        match self.impurity {
+            Impurity::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
+            _ => -right.n * self.class_impurity(right) - left.n * self.class_impurity(left),
+        }
+    }
+
+    /// The chosen split of a node whose `rows` are partitioned at `pos`: `reset`, `update(pos)`,
+    /// `children_impurity` and `impurity_improvement` against the node's inherited impurity.
+    pub fn children(&self, node: &Stats, rows: &[usize], pos: usize, parent_impurity: f64) -> Children {
+        let left = self.update(self.empty(), node, rows, 0, pos);
+        let right = self.right_of(node, &left);
+        let (impurity_left, impurity_right) = match self.impurity {
+            Impurity::SquaredError => {
+                // The left squares are summed afresh over the left rows; the right ones are
+                // what remains of the node's.
+                let mut sq_sum_left = 0.0;
+                if let Targets::Values(y) = self.targets {
+                    for &r in &rows[..pos] {
+                        sq_sum_left += y[r] * y[r];
+                    }
+                }
+                let sq_sum_right = node.sq_sum - sq_sum_left;
+                (
+                    sq_sum_left / left.n - (left.sums[0] / left.n).powi(2),
+                    sq_sum_right / right.n - (right.sums[0] / right.n).powi(2),
+                )
+            }
+            _ => (self.class_impurity(&left), self.class_impurity(&right)),
+        };
+        let improvement = (node.n / self.n_total)
+            * (parent_impurity - (right.n / node.n * impurity_right) - (left.n / node.n * impurity_left));
+        Children { impurity_left, impurity_right, improvement }
+    }
+}
