@@ -743,6 +743,7 @@ impl<'d, 'a> Walker<'d, 'a> {
         }) else {
             return Some(None);
         };
+        self.remember("split.outer", &v.span());
         let t = self.table(v, "[split.outer]".into())?;
         if let Some(inner) = t.get("outer") {
             self.err(&inner.span(), "[split.outer] cannot have an outer split of its own");

@@ -318,6 +318,31 @@ solver = "linfa"
     assert!(String::from_utf8_lossy(&o.stderr).contains("convert it"), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Nested CV and halving are refused where the file asks for them: file:line:column.
+#[test]
+fn nested_and_halving_streaming_refusals_are_located() {
+    let iris = dataset("iris.csv");
+    let model = "[[model]]\nname = \"g\"\nkind = \"logistic_gd\"\n";
+    for (body, reason) in [
+        (
+            "[split]\nmethod = \"kfold\"\nfolds = 3\n[split.outer]\nmethod = \"kfold\"\nfolds = 3\n",
+            "nested cross-validation is not streamed",
+        ),
+        ("[search]\nmethod = \"halving\"\n", "successive halving is not streamed"),
+    ] {
+        let toml = experiment(&iris, "target", &format!("streaming = true\n{body}{model}"));
+        let dir = scratch(&[("e.toml", &toml)]);
+        let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let line = err.lines().find(|l| l.contains(reason)).unwrap_or_else(|| panic!("no `{reason}` in:\n{err}"));
+        let at = line.split("e.toml:").nth(1).unwrap_or_else(|| panic!("no location in `{line}`"));
+        let mut parts = at.splitn(3, ':');
+        let (l, c) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        assert!(l.parse::<u32>().is_ok() && c.parse::<u32>().is_ok(), "not file:line:column: `{line}`");
+    }
+}
+
 fn minibatch_experiment() -> String {
     let body = r#"
 streaming = true
