@@ -5,13 +5,14 @@
 use crate::config::{Metric, Rows};
 use crate::data::Feature;
 use crate::metrics;
-use crate::models::{self, Fitted, Head, Prediction};
+use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, Targets};
 use crate::random::RandomState;
 use crate::spec::ModelKind;
 use crate::sweep::metric_value;
-use crate::trial::{unit_seed, Trial, UnitRecord};
+use crate::sweep::unit::{fit_unit, Stage};
+use crate::trial::{unit_seed, SeedStream, Trial, UnitRecord};
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -238,8 +239,8 @@ fn fold_model(
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).ok()?;
-            let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-            let model = FoldModel::Fitted(models::fit(&trial.spec, &data, classes, seed).ok()?);
+            let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+            let model = FoldModel::Fitted(fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).ok()?);
             Some((model, data.test_x, data.test_y))
         }
     }
@@ -288,8 +289,8 @@ impl Shuffles<'_> {
     /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
     fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
         let (plan, x) = (self.plan, self.test.0);
-        let name = format!("permutation:{}:{feature}", self.trial.id);
-        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, &name, self.fold));
+        let stream = SeedStream::Permutation { trial: &self.trial.id, feature, fold: self.fold };
+        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, stream));
         let n = x.nrows();
         let m = match self.max_samples {
             Some(Rows::Count(c)) => c.clamp(1, n),

@@ -5,13 +5,13 @@
 //! k-fold curve is the sweep's own model.
 
 use crate::config::Metric;
-use crate::models;
 use crate::plan::RunPlan;
 use crate::preprocess::prepare_fold;
 use crate::random::RandomState;
 use crate::split::Fold;
 use crate::sweep::metric_value;
-use crate::trial::{unit_seed, Trial};
+use crate::sweep::unit::{fit_unit, Stage};
+use crate::trial::{unit_seed, SeedStream, Trial};
 use rayon::prelude::*;
 
 /// Scores by training size (outer) and fold (inner); `None` where a fit failed (a class
@@ -71,11 +71,13 @@ fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> (
     let Some(f) = plan.split.folds.get(fold) else { return (None, None) };
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
     let Ok(data) = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part) else { return (None, None) };
-    let seed = unit_seed(plan.experiment.seed, &trial.id, fold);
+    let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = plan.dataset.target.class_names();
-    let Ok(model) = models::fit(&trial.spec, &data, classes, seed) else { return (None, None) };
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());
-    let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
-    let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
-    (train, test)
+    let scores = |model: Box<dyn crate::models::Fitted>| {
+        let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
+        let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
+        (train, test)
+    };
+    fit_unit(Stage::Learning, &trial.spec, &data, classes, seed, scores).unwrap_or((None, None))
 }
