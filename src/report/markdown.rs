@@ -452,6 +452,9 @@ fn learning_curve(s: &mut String, r: &Report) -> Result {
         let cells = [shown(train.mean), shown(train.std), shown(test.mean), shown(test.std)];
         writeln!(s, "| {n} | {} |", cells.join(" | "))?;
     }
+    for reason in &lc.failures {
+        writeln!(s, "\nA fit failed (its points are n/a): {}", md_escape(reason))?;
+    }
     writeln!(s)
 }
 

@@ -128,6 +128,9 @@ pub struct LearningCurveReport {
     pub sizes: Vec<usize>,
     pub train: Vec<Summary>,
     pub test: Vec<Summary>,
+    /// Why fits failed (their points are null): each distinct reason once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
 }
 
 /// What the commands compute after the sweep (each trains): about the best trial, and the
@@ -491,6 +494,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         sizes: lc.sizes,
         train: lc.train.into_iter().map(summary).collect(),
         test: lc.test.into_iter().map(summary).collect(),
+        failures: lc.failures,
     });
     let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
     let refit = refit.map(refit_info);

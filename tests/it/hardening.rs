@@ -344,13 +344,16 @@ fn a_trainer_panic_in_nested_cv_is_an_outer_folds_recorded_failure() {
 }
 
 #[test]
-fn a_trainer_panic_in_a_learning_curve_leaves_its_points_empty() {
+fn a_trainer_panic_in_a_learning_curve_empties_its_points_and_records_why() {
     let file = root().join("experiments/boston_learning.toml");
-    let (json, _) = run_with_panic(&file, "learning", &REPORT_FILES);
+    let (json, md) = run_with_panic(&file, "learning", &REPORT_FILES);
     let report: Value = serde_json::from_str(&json).unwrap();
     let test = &report["learning_curve"]["test"];
     let points = test.as_array().unwrap().iter().flat_map(|s| s["folds"].as_array().unwrap().iter());
     assert!(points.clone().count() == 25 && points.clone().all(Value::is_null), "{test}");
+    let reason = "internal error in the trainer: test panic in the learning";
+    assert_eq!(report["learning_curve"]["failures"], serde_json::json!([reason]));
+    assert!(md.contains(reason));
 }
 
 #[test]
