@@ -370,7 +370,12 @@ fn coefficients_per_class(s: &mut String, per_class: &Named<Named<f64>>) -> Resu
 }
 
 fn importance(s: &mut String, r: &Report) -> Result {
-    let Some(e) = &r.explanation else { return Ok(()) };
+    let Some(e) = &r.explanation else {
+        return match &r.explanation_error {
+            Some(reason) => writeln!(s, "## Permutation importance\n\nNot computed: {}\n", md_escape(reason)),
+            None => Ok(()),
+        };
+    };
     writeln!(s, "## Permutation importance\n")?;
     writeln!(
         s,

@@ -357,7 +357,7 @@ fn a_trainer_panic_in_a_learning_curve_empties_its_points_and_records_why() {
 }
 
 #[test]
-fn a_trainer_panic_in_the_explanation_leaves_it_out_and_the_run_finishes() {
+fn a_trainer_panic_in_the_explanation_leaves_it_out_with_its_reason() {
     let data = root().join("datasets/wine.csv");
     let text = format!(
         "name = \"tree\"\n[dataset]\npath = {:?}\ntarget = \"target\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n\
@@ -367,9 +367,12 @@ fn a_trainer_panic_in_the_explanation_leaves_it_out_and_the_run_finishes() {
     let dir = scratch(&[("tree.toml", &text)]);
     // Out-of-fold predictions need the same fits: no predictions.csv.
     let files = ["report.json", "report.md", "report.html", "model.json", "trials.jsonl"];
-    let (json, _) = run_with_panic(&dir.path().join("tree.toml"), "explain", &files);
+    let (json, md) = run_with_panic(&dir.path().join("tree.toml"), "explain", &files);
     let report: Value = serde_json::from_str(&json).unwrap();
     assert!(report["explanation"].is_null(), "{}", report["explanation"]);
+    let reason = "internal error in the trainer: test panic in the explain";
+    assert_eq!(report["explanation_error"], reason);
+    assert!(md.contains(reason));
     assert_eq!(report["trials"][0]["status"], "ok");
 }
 
