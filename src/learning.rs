@@ -27,6 +27,9 @@ pub struct LearningCurve {
     pub failures: Vec<String>,
 }
 
+/// One (size, fold) point's (train, test) scores, or why its fit failed.
+type Point = Result<(Option<f64>, Option<f64>), String>;
+
 /// The learning curve of `trial` at `plan.learning_sizes`; `None` when none are asked for.
 pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
     if plan.learning_sizes.is_empty() {
@@ -37,13 +40,13 @@ pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
     let points: Vec<(usize, usize)> =
         plan.learning_sizes.iter().flat_map(|&s| (0..folds).map(move |f| (s, f))).collect();
     // Each point is independent and seeded by its fold: the same for any thread count.
-    let scores: Vec<Result<(Option<f64>, Option<f64>), String>> = points
+    let scores: Vec<Point> = points
         .par_iter()
         .map(|&(size, fold)| score_point(plan, trial, &trains[fold][..size.min(trains[fold].len())], fold))
         .collect();
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for chunk in scores.chunks(folds) {
-        let point = |p: &Result<(Option<f64>, Option<f64>), String>| p.clone().unwrap_or((None, None));
+        let point = |p: &Point| p.clone().unwrap_or((None, None));
         train.push(chunk.iter().map(|p| point(p).0).collect());
         test.push(chunk.iter().map(|p| point(p).1).collect());
     }
@@ -77,12 +80,7 @@ fn training_orders(plan: &RunPlan) -> Vec<Vec<usize>> {
 
 /// (train, test) scores of the trial fitted on `train` (the first rows of a fold's
 /// training part) and tested on `fold`'s test part, or why there are none.
-fn score_point(
-    plan: &RunPlan,
-    trial: &Trial,
-    train: &[usize],
-    fold: usize,
-) -> Result<(Option<f64>, Option<f64>), String> {
+fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> Point {
     let Some(f) = plan.split.folds.get(fold) else { return Err("no such fold".into()) };
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
     let data = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part).map_err(|e| e.to_string())?;
