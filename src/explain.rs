@@ -5,13 +5,14 @@
 use crate::config::{Metric, Rows};
 use crate::data::Feature;
 use crate::metrics;
-use crate::models::{self, Fitted, Head, Prediction};
+use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, Targets};
 use crate::random::RandomState;
 use crate::spec::ModelKind;
 use crate::sweep::metric_value;
-use crate::trial::{unit_seed, Trial, UnitRecord};
+use crate::sweep::unit::{fit_unit, Stage};
+use crate::trial::{unit_seed, SeedStream, Trial, UnitRecord};
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -166,13 +167,14 @@ impl FoldModel {
 
 /// Explains `trial`: its test predictions and the permutation importance of each feature.
 /// Linear kinds are rebuilt from their fold records' coefficients; other kinds are refitted
-/// (deterministically, so the model equals the sweep's).
+/// (deterministically, so the model equals the sweep's). The error says why a fold's model
+/// could not be had (its fit failed).
 pub fn explain(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<Rows>,
-) -> Option<Explanation> {
+) -> Result<Explanation, String> {
     explain_with(plan, trial, records, max_samples, true)
 }
 
@@ -183,7 +185,7 @@ pub fn explain_with(
     records: &[UnitRecord],
     max_samples: Option<Rows>,
     linear_shortcut: bool,
-) -> Option<Explanation> {
+) -> Result<Explanation, String> {
     let metric = plan.rank_by;
     let classes = plan.dataset.target.class_names();
     let groups = column_groups(plan);
@@ -213,7 +215,7 @@ pub fn explain_with(
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
     let trial = trial.id.clone();
-    Some(Explanation { trial, metric, repeats: REPEATS, permutation_importance, out_of_fold })
+    Ok(Explanation { trial, metric, repeats: REPEATS, permutation_importance, out_of_fold })
 }
 
 /// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
@@ -225,22 +227,23 @@ fn fold_model(
     f: usize,
     classes: &[String],
     linear_shortcut: bool,
-) -> Option<(FoldModel, Array2<f64>, Targets)> {
-    let fold = plan.split.folds.get(f)?;
+) -> Result<(FoldModel, Array2<f64>, Targets), String> {
+    let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
     match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).ok()?;
+            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let z = predictor.linear(&test_x);
             let columns = test_x.t().as_standard_layout().into_owned();
-            Some((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+            Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
         }
         None => {
-            let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).ok()?;
-            let seed = unit_seed(plan.experiment.seed, &trial.id, f);
-            let model = FoldModel::Fitted(models::fit(&trial.spec, &data, classes, seed).ok()?);
-            Some((model, data.test_x, data.test_y))
+            let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
+            let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+            let model =
+                fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
+            Ok((FoldModel::Fitted(model), data.test_x, data.test_y))
         }
     }
 }
@@ -265,7 +268,7 @@ pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Opt
     let classes = plan.dataset.target.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true)?;
+            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;
             Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;
@@ -288,8 +291,8 @@ impl Shuffles<'_> {
     /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
     fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
         let (plan, x) = (self.plan, self.test.0);
-        let name = format!("permutation:{}:{feature}", self.trial.id);
-        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, &name, self.fold));
+        let stream = SeedStream::Permutation { trial: &self.trial.id, feature, fold: self.fold };
+        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, stream));
         let n = x.nrows();
         let m = match self.max_samples {
             Some(Rows::Count(c)) => c.clamp(1, n),

@@ -5,13 +5,13 @@
 //! k-fold curve is the sweep's own model.
 
 use crate::config::Metric;
-use crate::models;
 use crate::plan::RunPlan;
 use crate::preprocess::prepare_fold;
 use crate::random::RandomState;
 use crate::split::Fold;
 use crate::sweep::metric_value;
-use crate::trial::{unit_seed, Trial};
+use crate::sweep::unit::{fit_unit, Stage};
+use crate::trial::{unit_seed, SeedStream, Trial};
 use rayon::prelude::*;
 
 /// Scores by training size (outer) and fold (inner); `None` where a fit failed (a class
@@ -23,7 +23,12 @@ pub struct LearningCurve {
     pub sizes: Vec<usize>,
     pub train: Vec<Vec<Option<f64>>>,
     pub test: Vec<Vec<Option<f64>>>,
+    /// Why fits failed: each distinct reason once, in (size, fold) order.
+    pub failures: Vec<String>,
 }
+
+/// One (size, fold) point's (train, test) scores, or why its fit failed.
+type Point = Result<(Option<f64>, Option<f64>), String>;
 
 /// The learning curve of `trial` at `plan.learning_sizes`; `None` when none are asked for.
 pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
@@ -35,14 +40,21 @@ pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
     let points: Vec<(usize, usize)> =
         plan.learning_sizes.iter().flat_map(|&s| (0..folds).map(move |f| (s, f))).collect();
     // Each point is independent and seeded by its fold: the same for any thread count.
-    let scores: Vec<(Option<f64>, Option<f64>)> = points
+    let scores: Vec<Point> = points
         .par_iter()
         .map(|&(size, fold)| score_point(plan, trial, &trains[fold][..size.min(trains[fold].len())], fold))
         .collect();
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for chunk in scores.chunks(folds) {
-        train.push(chunk.iter().map(|p| p.0).collect());
-        test.push(chunk.iter().map(|p| p.1).collect());
+        let point = |p: &Point| p.clone().unwrap_or((None, None));
+        train.push(chunk.iter().map(|p| point(p).0).collect());
+        test.push(chunk.iter().map(|p| point(p).1).collect());
+    }
+    let mut failures: Vec<String> = Vec::new();
+    for reason in scores.into_iter().filter_map(Result::err) {
+        if !failures.contains(&reason) {
+            failures.push(reason);
+        }
     }
     Some(LearningCurve {
         trial: trial.id.clone(),
@@ -50,6 +62,7 @@ pub fn learning_curve(plan: &RunPlan, trial: &Trial) -> Option<LearningCurve> {
         sizes: plan.learning_sizes.clone(),
         train,
         test,
+        failures,
     })
 }
 
@@ -66,16 +79,18 @@ fn training_orders(plan: &RunPlan) -> Vec<Vec<usize>> {
 }
 
 /// (train, test) scores of the trial fitted on `train` (the first rows of a fold's
-/// training part) and tested on `fold`'s test part.
-fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> (Option<f64>, Option<f64>) {
-    let Some(f) = plan.split.folds.get(fold) else { return (None, None) };
+/// training part) and tested on `fold`'s test part, or why there are none.
+fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> Point {
+    let Some(f) = plan.split.folds.get(fold) else { return Err("no such fold".into()) };
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
-    let Ok(data) = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part) else { return (None, None) };
-    let seed = unit_seed(plan.experiment.seed, &trial.id, fold);
+    let data = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part).map_err(|e| e.to_string())?;
+    let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = plan.dataset.target.class_names();
-    let Ok(model) = models::fit(&trial.spec, &data, classes, seed) else { return (None, None) };
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());
-    let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
-    let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
-    (train, test)
+    let scores = |model: Box<dyn crate::models::Fitted>| {
+        let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
+        let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
+        (train, test)
+    };
+    fit_unit(Stage::Learning, &trial.spec, &data, classes, seed, scores).map_err(|e| e.to_string())
 }

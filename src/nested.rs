@@ -6,14 +6,14 @@
 //! test rows. The outer scores are the honest estimate; the selection never sees them.
 //!
 //! Runs after the sweep, in `run` and in `merge` (it is not sharded or resumed by unit).
-//! Outer fold `o`'s units use the seed `unit_seed(seed, "outer", o)`.
+//! Outer fold `o`'s units derive their seeds from `unit_seed(seed, SeedStream::Outer(o))`.
 
 use crate::config::Metric;
-use crate::models;
 use crate::plan::RunPlan;
 use crate::preprocess::prepare_fold;
+use crate::sweep::unit::{fit_unit, Stage};
 use crate::sweep::{self, metric_value, SweepInput, UnitFilter};
-use crate::trial::{unit_seed, Status, UnitRecord};
+use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 
@@ -46,7 +46,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     let (Some(outer), Some(inner)) = (nested.outer.folds.get(o), nested.inner.get(o)) else {
         return Ok(failed("no such outer fold"));
     };
-    let seed = unit_seed(plan.experiment.seed, "outer", o);
+    let seed = unit_seed(plan.experiment.seed, SeedStream::Outer(o));
     let input = SweepInput {
         dataset: &plan.dataset,
         preprocess: &plan.experiment.preprocess,
@@ -70,9 +70,11 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     let scored =
         prepare_fold(&plan.dataset, &plan.experiment.preprocess, outer).map_err(|e| e.to_string()).and_then(|data| {
             let classes = plan.dataset.target.class_names();
-            let seed = unit_seed(seed, &trial.id, inner.folds.len());
-            let model = models::fit(&trial.spec, &data, classes, seed).map_err(|e| e.to_string())?;
-            Ok(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)))
+            let seed = unit_seed(seed, SeedStream::Unit { trial: &trial.id, fold: inner.folds.len() });
+            let score = |model: Box<dyn crate::models::Fitted>| {
+                metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x))
+            };
+            fit_unit(Stage::Nested, &trial.spec, &data, classes, seed, score).map_err(|e| e.to_string())
         });
     Ok(match scored {
         Ok(v) if v.is_finite() => OuterFold { chosen, inner_mean: Some(inner_mean), test: Some(v), reason: None },

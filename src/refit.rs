@@ -10,12 +10,13 @@
 
 use crate::config::{Metric, SplitMethod};
 use crate::data::SplitColumn;
-use crate::models::{self, ModelState};
+use crate::models::ModelState;
 use crate::plan::RunPlan;
 use crate::preprocess::{fit_saved, prepare_fold, SavedColumn};
 use crate::split::Fold;
+use crate::sweep::unit::{fit_unit, Stage};
 use crate::sweep::{metric_value, EnvironmentError, Refitted, SweepInput};
-use crate::trial::{unit_seed, Trial};
+use crate::trial::{unit_seed, SeedStream, Trial};
 
 /// The refitted best trial.
 #[derive(Debug, Clone)]
@@ -91,16 +92,19 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let cfg = &plan.experiment.preprocess;
     let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
-    let seed = unit_seed(plan.experiment.seed, &trial.id, seed_fold);
+    let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: seed_fold });
     let classes = plan.dataset.target.class_names();
-    let model = models::fit(&trial.spec, &data, classes, seed).map_err(|e| e.to_string())?;
-    let state = model.state().ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
-    let test = if !fold.test.is_empty() {
-        let prediction = model.predict(&data.test_x);
-        let value = |m: Metric| Some(metric_value(m, &data.test_y, &prediction)).filter(|v| v.is_finite());
-        plan.metrics.iter().map(|&m| (m, value(m))).collect()
-    } else {
-        Vec::new()
+    let saved = |model: Box<dyn crate::models::Fitted>| {
+        let test = if !fold.test.is_empty() {
+            let prediction = model.predict(&data.test_x);
+            let value = |m: Metric| Some(metric_value(m, &data.test_y, &prediction)).filter(|v| v.is_finite());
+            plan.metrics.iter().map(|&m| (m, value(m))).collect()
+        } else {
+            Vec::new()
+        };
+        (model.state(), test)
     };
+    let (state, test) = fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
+    let state = state.ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
     Ok(Refit { trial: trial.id.clone(), rows: fold.train.len(), training_part_only, preprocessing, state, test })
 }

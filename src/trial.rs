@@ -261,11 +261,33 @@ pub fn paths(trials: &[Trial]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// The random seed of one (trial, fold) unit: a hash of the experiment seed, the trial id
-/// and the fold, so it never depends on threads, scheduling or the other trials.
-pub fn unit_seed(seed: u32, trial: &str, fold: usize) -> u32 {
+/// A named random stream derived from the experiment seed. Each variant hashes the text its
+/// string name always had, so every seed (and report) is unchanged. `Unit { trial: "outer", .. }`
+/// and `Outer` share a value, but `Outer`'s is only ever hashed again with a trial and fold, never
+/// drawn from, so no two generators share a stream.
+#[derive(Debug, Clone, Copy)]
+pub enum SeedStream<'a> {
+    /// A (trial, fold) unit's trainer: mini-batch order, hold-outs, initialisation.
+    Unit { trial: &'a str, fold: usize },
+    /// Nested CV's outer fold: the seed its inner sweep and refit derive their units' from.
+    Outer(usize),
+    /// A streamed epoch's batch order.
+    BatchOrder(usize),
+    /// Permutation importance's shuffles of one feature of a trial on a fold.
+    Permutation { trial: &'a str, feature: &'a str, fold: usize },
+}
+
+/// The random seed of `stream`: a hash of the experiment seed and the stream, so it never
+/// depends on threads, scheduling or the other trials.
+pub fn unit_seed(seed: u32, stream: SeedStream<'_>) -> u32 {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{seed}/{trial}/{fold}").as_bytes());
+    let text = match stream {
+        SeedStream::Unit { trial, fold } => format!("{seed}/{trial}/{fold}"),
+        SeedStream::Outer(o) => format!("{seed}/outer/{o}"),
+        SeedStream::BatchOrder(epoch) => format!("{seed}/(batch order)/{epoch}"),
+        SeedStream::Permutation { trial, feature, fold } => format!("{seed}/permutation:{trial}:{feature}/{fold}"),
+    };
+    let digest = Sha256::digest(text.as_bytes());
     u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 

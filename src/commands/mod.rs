@@ -114,9 +114,14 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     let settings = &plan.experiment.report;
     // A stream keeps no rows to re-score or to list predictions of.
     let in_memory = plan.stream.is_none();
-    let explanation = best
+    let explained = best
         .filter(|_| settings.permutation_importance && in_memory)
-        .and_then(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
+        .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
+    let (explanation, explanation_error) = match explained {
+        Some(Ok(e)) => (Some(e), None),
+        Some(Err(reason)) => (None, Some(reason)),
+        None => (None, None),
+    };
     // The best trial's predictions come with its explanation when there is one.
     let predictions = match (settings.predictions, &explanation) {
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
@@ -128,7 +133,8 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose().map_err(|e| e.0)?;
     let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
     let halving = plan.halving.is_some().then_some(rounds);
-    let work = report::AfterSweep { halving, nested, explanation, predictions, learning_curve, refit };
+    let work =
+        report::AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);
     write_report(plan, &report, dir)
 }

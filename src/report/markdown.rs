@@ -370,7 +370,12 @@ fn coefficients_per_class(s: &mut String, per_class: &Named<Named<f64>>) -> Resu
 }
 
 fn importance(s: &mut String, r: &Report) -> Result {
-    let Some(e) = &r.explanation else { return Ok(()) };
+    let Some(e) = &r.explanation else {
+        return match &r.explanation_error {
+            Some(reason) => writeln!(s, "## Permutation importance\n\nNot computed: {}\n", md_escape(reason)),
+            None => Ok(()),
+        };
+    };
     writeln!(s, "## Permutation importance\n")?;
     writeln!(
         s,
@@ -451,6 +456,9 @@ fn learning_curve(s: &mut String, r: &Report) -> Result {
     for ((n, train), test) in lc.sizes.iter().zip(&lc.train).zip(&lc.test) {
         let cells = [shown(train.mean), shown(train.std), shown(test.mean), shown(test.std)];
         writeln!(s, "| {n} | {} |", cells.join(" | "))?;
+    }
+    for reason in &lc.failures {
+        writeln!(s, "\nA fit failed (its points are n/a): {}", md_escape(reason))?;
     }
     writeln!(s)
 }

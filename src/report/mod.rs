@@ -51,6 +51,9 @@ pub struct Report {
     pub best: Option<Best>,
     /// Permutation importance (and, for plots, the test predictions) of the best trial.
     pub explanation: Option<Explanation>,
+    /// Why there is no explanation although one was asked for (a fit failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation_error: Option<String>,
     pub run: RunInfo,
     /// Successive halving (`[search] method = "halving"`): the rounds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +131,9 @@ pub struct LearningCurveReport {
     pub sizes: Vec<usize>,
     pub train: Vec<Summary>,
     pub test: Vec<Summary>,
+    /// Why fits failed (their points are null): each distinct reason once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
 }
 
 /// What the commands compute after the sweep (each trains): about the best trial, and the
@@ -138,6 +144,8 @@ pub struct AfterSweep {
     pub halving: Option<Vec<Round>>,
     pub nested: Option<Nested>,
     pub explanation: Option<Explanation>,
+    /// Why the explanation asked for could not be computed.
+    pub explanation_error: Option<String>,
     pub predictions: Vec<OutOfFold>,
     pub learning_curve: Option<LearningCurve>,
     pub refit: Option<Result<Refit, RefitFailure>>,
@@ -482,7 +490,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
     compare_with_best(plan, &mut trials, best.as_ref());
-    let AfterSweep { halving, nested, explanation, predictions, learning_curve, refit } = work;
+    let AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit } = work;
     let halving = halving.and_then(|rounds| halving_report(plan, rounds));
     let nested = nested.map(|n| nested_report(plan, n));
     let learning_curve = learning_curve.map(|lc| LearningCurveReport {
@@ -491,6 +499,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         sizes: lc.sizes,
         train: lc.train.into_iter().map(summary).collect(),
         test: lc.test.into_iter().map(summary).collect(),
+        failures: lc.failures,
     });
     let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
     let refit = refit.map(refit_info);
@@ -515,6 +524,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         metrics: plan.metrics.clone(),
         rank_by: plan.rank_by,
         explanation,
+        explanation_error,
         trials,
         best,
         run,

@@ -5,6 +5,7 @@
 mod ridge_path;
 mod stats;
 mod streamed;
+pub mod unit;
 
 pub use streamed::{refit as refit_streamed, PassProgress, Refitted};
 
@@ -15,13 +16,13 @@ use crate::models::{self, FitError, Prediction};
 use crate::plan::{RunPlan, StreamPlan};
 use crate::preprocess::{prepare_fold, FoldData, Targets};
 use crate::split::SplitPlan;
-use crate::trial::{unit_seed, Status, Trial, UnitRecord};
+use crate::trial::{unit_seed, SeedStream, Status, Trial, UnitRecord};
 use rayon::prelude::*;
 use ridge_path::RidgePath;
 use std::collections::{BTreeMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+use unit::{Stage, UnitError};
 
 /// What the sweep needs: the shared dataset, the fold plan, the trials and the metrics.
 pub struct SweepInput<'a> {
@@ -212,7 +213,7 @@ fn single_unit<'d>(
 /// `trial::paths`): a record for each.
 fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData) -> Vec<UnitRecord> {
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = unit::guarded(Stage::Sweep, || {
         let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
         let fitted = models::fit_path(&specs, data, input.dataset.target.class_names());
         // The path's linear models score both parts with one matrix product each.
@@ -226,9 +227,8 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
             })
         });
         trials.iter().zip(predicted).map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
-    }));
-    outcome.unwrap_or_else(|panic| {
-        let what = crate::panic::message(panic.as_ref(), "unknown");
+    });
+    outcome.unwrap_or_else(|what| {
         trials.iter().map(|t| failed(t, fold, format!("internal error in the trainer: {what}"))).collect()
     })
 }
@@ -286,17 +286,17 @@ fn require_rank_metric(record: UnitRecord, rank_by: Metric) -> UnitRecord {
 }
 
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
-    // A trainer bug must cost one unit, not the sweep.
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let seed = unit_seed(input.seed, &trial.id, fold);
-        let predicted = models::fit(&trial.spec, data, input.dataset.target.class_names(), seed)
-            .map(|model| Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model });
-        record_of(input, trial, fold, data, predicted)
-    }));
-    outcome.unwrap_or_else(|panic| {
-        let what = crate::panic::message(panic.as_ref(), "unknown");
-        failed(trial, fold, format!("internal error in the trainer: {what}"))
-    })
+    let seed = unit_seed(input.seed, SeedStream::Unit { trial: &trial.id, fold });
+    let classes = input.dataset.target.class_names();
+    let outcome = unit::fit_unit(Stage::Sweep, &trial.spec, data, classes, seed, |model| {
+        let predicted = Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model };
+        record_of(input, trial, fold, data, Ok(predicted))
+    });
+    match outcome {
+        Ok(record) => record,
+        Err(UnitError::Fit(e)) => record_of(input, trial, fold, data, Err(e)),
+        Err(panic) => failed(trial, fold, panic.to_string()),
+    }
 }
 
 /// A fitted unit and its predictions of the fold's test and training parts.

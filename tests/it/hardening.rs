@@ -296,3 +296,97 @@ fn reports_of_big_sweeps_stay_bounded() {
         assert!(size < 400_000, "{:?} has {size} bytes", plot.file_name());
     }
 }
+
+/// `RUNNER_TEST_PANIC=<stage>` makes that stage's trainer panic: the run still finishes (exit 0),
+/// writes every report file, and the stage's result is missing. Returns the report.json and report.md text.
+fn run_with_panic(file: &Path, stage: &str, files: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = runner()
+        .arg("run")
+        .arg(file)
+        .arg("-q")
+        .arg("--out")
+        .arg(&out)
+        .env("RUNNER_TEST_PANIC", stage)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{stage}: {}", String::from_utf8_lossy(&o.stderr));
+    for f in files {
+        assert!(out.join(f).exists(), "{stage}: no {f}");
+    }
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    (read("report.json"), read("report.md"))
+}
+
+const REPORT_FILES: [&str; 5] = ["report.json", "report.md", "report.html", "predictions.csv", "trials.jsonl"];
+
+#[test]
+fn a_trainer_panic_in_the_refit_is_recorded_and_the_run_finishes() {
+    let file = root().join("experiments/boston_learning.toml");
+    let (json, md) = run_with_panic(&file, "refit", &REPORT_FILES);
+    let reason = "internal error in the trainer: test panic in the refit";
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["refit"]["error"], reason, "{}", report["refit"]);
+    assert!(md.contains(reason));
+}
+
+#[test]
+fn a_trainer_panic_in_nested_cv_is_an_outer_folds_recorded_failure() {
+    let file = root().join("experiments/diabetes_nested.toml");
+    let (json, _) = run_with_panic(&file, "nested", &REPORT_FILES);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let folds = report["nested"]["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 5);
+    for f in folds {
+        assert_eq!(f["reason"], "internal error in the trainer: test panic in the nested", "{f}");
+    }
+}
+
+#[test]
+fn a_trainer_panic_in_a_learning_curve_empties_its_points_and_records_why() {
+    let file = root().join("experiments/boston_learning.toml");
+    let (json, md) = run_with_panic(&file, "learning", &REPORT_FILES);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let test = &report["learning_curve"]["test"];
+    let points = test.as_array().unwrap().iter().flat_map(|s| s["folds"].as_array().unwrap().iter());
+    assert!(points.clone().count() == 25 && points.clone().all(Value::is_null), "{test}");
+    let reason = "internal error in the trainer: test panic in the learning";
+    assert_eq!(report["learning_curve"]["failures"], serde_json::json!([reason]));
+    assert!(md.contains(reason));
+}
+
+#[test]
+fn a_trainer_panic_in_the_explanation_leaves_it_out_with_its_reason() {
+    let data = root().join("datasets/wine.csv");
+    let text = format!(
+        "name = \"tree\"\n[dataset]\npath = {:?}\ntarget = \"target\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n\
+         [[model]]\nname = \"tree\"\nkind = \"decision_tree\"\n",
+        data.to_str().unwrap()
+    );
+    let dir = scratch(&[("tree.toml", &text)]);
+    // Out-of-fold predictions need the same fits: no predictions.csv.
+    let files = ["report.json", "report.md", "report.html", "model.json", "trials.jsonl"];
+    let (json, md) = run_with_panic(&dir.path().join("tree.toml"), "explain", &files);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    assert!(report["explanation"].is_null(), "{}", report["explanation"]);
+    let reason = "internal error in the trainer: test panic in the explain";
+    assert_eq!(report["explanation_error"], reason);
+    assert!(md.contains(reason));
+    assert_eq!(report["trials"][0]["status"], "ok");
+}
+
+#[test]
+fn a_trainer_panic_in_every_sweep_unit_fails_each_and_exits_1_with_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let file = root().join("experiments/diabetes_halving.toml");
+    let o = runner().arg("run").arg(&file).arg("-q").arg("--out").arg(&out).env("RUNNER_TEST_PANIC", "sweep").output();
+    let o = o.unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = report_outside_run(&out);
+    let trials = report["trials"].as_array().unwrap();
+    assert!(trials.iter().all(|t| t["status"] == "failed"), "{trials:?}");
+    assert!(std::fs::read_to_string(out.join("trials.jsonl")).unwrap().contains("test panic in the sweep"));
+    assert!(out.join("report.md").exists() && out.join("report.html").exists());
+}

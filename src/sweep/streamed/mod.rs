@@ -27,14 +27,13 @@ use crate::preprocess::{apply_saved, SavedColumn};
 use crate::random::RandomState;
 use crate::spec::{LogisticParams, ModelSpec};
 use crate::split::FoldBlocks;
-use crate::trial::{unit_seed, Status, UnitRecord};
+use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
 use layout::{fit_preprocessing, BlockColumns, Layout};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use score::Tally;
 use std::collections::BTreeMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -423,7 +422,7 @@ impl Stream<'_> {
     fn setup(&self, t: usize, f: usize, prep: &[SavedColumn], training: &Training, gram: Option<&BlockStats>) -> Setup {
         let trial = &self.input.trials[t];
         let slot = self.slots[f];
-        let seed = unit_seed(self.input.seed, &trial.id, slot.seed_fold);
+        let seed = unit_seed(self.input.seed, SeedStream::Unit { trial: &trial.id, fold: slot.seed_fold });
         let width: usize = prep.iter().map(SavedColumn::width).sum();
         let n_train = slot.held_out.map_or(self.blocks.block_of.len(), |b| self.blocks.sizes[b].0);
         let gram = || {
@@ -504,7 +503,7 @@ impl Stream<'_> {
             let order = if units.iter().all(|(_, u)| u.full_batch()) {
                 in_order.clone()
             } else {
-                RandomState::new(unit_seed(self.input.seed, "(batch order)", epoch)).permutation(batches)
+                RandomState::new(unit_seed(self.input.seed, SeedStream::BatchOrder(epoch))).permutation(batches)
             };
             self.pass(&format!("epoch {epoch}"), &order, |i, batch| {
                 self.feed(i, batch, prep, &mut units, |u, x, y, rows| u.add_batch(x, y, rows))
@@ -538,7 +537,7 @@ impl Stream<'_> {
             let Some(x) = self.design(batch, prep, s) else { continue };
             let train = blocks.parts(self.slots[s]).1;
             units.par_iter_mut().filter(live).for_each(|(_, u)| {
-                if catch_unwind(AssertUnwindSafe(|| step(u, &x, &y, &train))).is_err() {
+                if super::unit::guarded(super::unit::Stage::Sweep, || step(u, &x, &y, &train)).is_err() {
                     u.fail(FitError::Solver("internal error in the trainer".into()));
                 }
             });
