@@ -301,11 +301,7 @@ solver = "linfa"
         ("method = \"stratified_kfold\"\nfolds = 3\nrepeats = 2", "repeated k-fold is not streamed"),
         ("method = \"kfold\"\nfolds = 300", "300 folds are not streamed: a streamed row's fold is one byte"),
     ] {
-        let toml = experiment(&iris, "target", &format!("streaming = true\n[split]\n{split}\n{model}"));
-        let dir = scratch(&[("e.toml", &toml)]);
-        let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
+        let err = check_refuses(&experiment(&iris, "target", &format!("streaming = true\n[split]\n{split}\n{model}")));
         assert!(err.contains(reason) && !err.contains("split column"), "{split}:\n{err}");
         assert_eq!(err.lines().filter(|l| l.contains("e.toml:")).count(), 1, "{split}:\n{err}");
     }
@@ -316,6 +312,15 @@ solver = "linfa"
     let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("convert it"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `runner check` on the experiment text (as e.toml): exit 2, and its stderr.
+fn check_refuses(toml: &str) -> String {
+    let dir = scratch(&[("e.toml", toml)]);
+    let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    err
 }
 
 /// Nested CV and halving are refused where the file asks for them: file:line:column.
@@ -330,11 +335,7 @@ fn nested_and_halving_streaming_refusals_are_located() {
         ),
         ("[search]\nmethod = \"halving\"\n", "successive halving is not streamed"),
     ] {
-        let toml = experiment(&iris, "target", &format!("streaming = true\n{body}{model}"));
-        let dir = scratch(&[("e.toml", &toml)]);
-        let o = runner().arg("check").arg(dir.path().join("e.toml")).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
+        let err = check_refuses(&experiment(&iris, "target", &format!("streaming = true\n{body}{model}")));
         let line = err.lines().find(|l| l.contains(reason)).unwrap_or_else(|| panic!("no `{reason}` in:\n{err}"));
         let at = line.split("e.toml:").nth(1).unwrap_or_else(|| panic!("no location in `{line}`"));
         let mut parts = at.splitn(3, ':');
