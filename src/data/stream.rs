@@ -382,11 +382,10 @@ pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usiz
     // The version every later pass must find: taken before the hash, checked after the scan.
     let before = stamp(path)
         .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
-    let mut scanned = scan_version(exp, batch_rows.max(1), progress, &before)?;
+    let scanned = scan_version(exp, batch_rows.max(1), progress, &before)?;
     if stamp(path).as_ref() != Some(&before) {
         return Err(DataError::Unreadable { path: path.display().to_string(), message: changed(path) });
     }
-    scanned.source.stamp = before;
     Ok(scanned)
 }
 
@@ -404,13 +403,14 @@ fn scan_version(
             return Err(DataError::Malformed { path: path.display().to_string(), problem });
         }
         let (pieces, header) = csv_pieces(path, marks.record_starts, before.len)?;
-        return scan_batches(exp, pieces, &header, batch_rows, progress).and_then(|t| t.finish_with(exp, marks.sha256));
+        return scan_batches(exp, pieces, &header, batch_rows, progress, before)
+            .and_then(|t| t.finish_with(exp, marks.sha256));
     }
     // Parquet: hash the bytes on another thread while polars reads the batches.
     let (pieces, header) = parquet_pieces(path)?;
     std::thread::scope(|scope| {
         let hashing = scope.spawn(|| scan_file_marking(path, None));
-        let tally = scan_batches(exp, pieces, &header, batch_rows, progress)?;
+        let tally = scan_batches(exp, pieces, &header, batch_rows, progress, before)?;
         let marks = hashing.join().map_err(|_| DataError::Unreadable {
             path: path.display().to_string(),
             message: "hashing the file failed".into(),
@@ -438,6 +438,7 @@ fn scan_batches(
     header: &[String],
     batch_rows: usize,
     progress: Option<fn(usize, usize)>,
+    before: &Stamp,
 ) -> Result<Scanning, DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
@@ -457,8 +458,7 @@ fn scan_batches(
         classes: None,
         drops: Vec::new(),
         kept_before: Vec::new(),
-        stamp: stamp(path)
-            .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?,
+        stamp: before.clone(),
         passes: std::sync::atomic::AtomicUsize::new(0),
         replace_during_pass: None,
     };
