@@ -35,6 +35,17 @@ pub enum Command {
     Man,
     /// Print the experiment file's JSON Schema (for editors; docs/editors.md).
     Schema,
+    /// Log a finished report folder to an MLflow tracking server (what a run could not log).
+    MlflowSync(MlflowSyncArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MlflowSyncArgs {
+    /// The report folder a run or merge wrote (it holds report.json).
+    pub dir: PathBuf,
+    /// The tracking server (default: MLFLOW_TRACKING_URI).
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +116,9 @@ pub struct MergeArgs {
     /// Where to write the merged report.
     #[arg(long, required = true)]
     pub out: PathBuf,
+    /// Log the merged report to the MLflow server in MLFLOW_TRACKING_URI (or `[report] mlflow`).
+    #[arg(long)]
+    pub mlflow: bool,
 }
 
 #[derive(Args, Debug)]
@@ -112,6 +126,9 @@ pub struct RunArgs {
     /// Experiment files (TOML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Log each finished run to the MLflow server in MLFLOW_TRACKING_URI (or `[report] mlflow`).
+    #[arg(long)]
+    pub mlflow: bool,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -184,25 +201,12 @@ pub struct CheckArgs {
 
 /// `runner FILE...` means `runner run FILE...`.
 pub fn normalize_args(mut args: Vec<String>) -> Vec<String> {
-    const KNOWN: &[&str] = &[
-        "run",
-        "check",
-        "models",
-        "merge",
-        "init",
-        "compare",
-        "predict",
-        "completions",
-        "man",
-        "schema",
-        "help",
-        "-h",
-        "--help",
-        "-V",
-        "--version",
-    ];
+    use clap::CommandFactory;
+    const FLAGS: &[&str] = &["help", "-h", "--help", "-V", "--version"];
     if let Some(first) = args.get(1) {
-        if !KNOWN.contains(&first.as_str()) {
+        let command = Cli::command();
+        let known = FLAGS.contains(&first.as_str()) || command.get_subcommands().any(|c| c.get_name() == first);
+        if !known {
             args.insert(1, "run".into());
         }
     }

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare(&args),
         Command::Predict(args) => commands::predict(&args),
         Command::Init(args) => commands::init(&args),
+        Command::MlflowSync(args) => commands::mlflow_sync(&args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "runner", &mut std::io::stdout());

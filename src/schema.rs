@@ -140,6 +140,7 @@ fn report() -> Value {
             "refit": { "type": "boolean", "default": true },
             "learning_curve": { "type": "array", "minItems": 1, "items": rows },
             "learning_curve_shuffle": { "type": "boolean", "default": false },
+            "mlflow": { "type": "string", "pattern": "^https?://" },
         }),
     )
 }

@@ -63,11 +63,19 @@ pub fn merge(args: &MergeArgs) -> u8 {
     report::remove_temporaries(&args.out);
     let run_info = report::RunInfo {
         runner_version: env!("CARGO_PKG_VERSION"),
+        key: plan.run_key(),
         started: report::rfc3339(started),
         seconds: clock.elapsed().as_secs_f64(),
         jobs: 0,
     };
-    match finish(&plan, &units, run_info, &args.out) {
+    let tracking = match super::mlflow::server_for(&plan, args.mlflow) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match finish(&plan, &units, run_info, &args.out, tracking.as_deref()) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

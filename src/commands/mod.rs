@@ -4,6 +4,7 @@ mod check;
 mod compare;
 mod init;
 mod merge;
+mod mlflow;
 mod predict;
 mod run;
 
@@ -11,6 +12,7 @@ pub use check::check;
 pub use compare::compare;
 pub use init::init;
 pub use merge::merge;
+pub use mlflow::mlflow_sync;
 pub use predict::predict;
 pub use run::run;
 
@@ -101,7 +103,13 @@ fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) ->
 
 /// The last stages of a run or a merge: summarize the records, explain the best trial and
 /// refit it (both train), build the report and export it.
-fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Path) -> Result<u8, String> {
+fn finish(
+    plan: &RunPlan,
+    records: &[UnitRecord],
+    run: report::RunInfo,
+    dir: &Path,
+    tracking: Option<&str>,
+) -> Result<u8, String> {
     // Successive halving: each trial is summarised by its last round, folds as the split's.
     let rounds = halving::rounds(plan, records);
     let last_rounds = halving::last_rounds(plan, records);
@@ -136,7 +144,11 @@ fn finish(plan: &RunPlan, records: &[UnitRecord], run: report::RunInfo, dir: &Pa
     let work =
         report::AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);
-    write_report(plan, &report, dir)
+    let code = write_report(plan, &report, dir)?;
+    if let Some(uri) = tracking {
+        mlflow::log_finished(uri, &report, dir);
+    }
+    Ok(code)
 }
 
 /// The out-of-fold predictions `[report] predictions` asks for: the best trial's, every ok

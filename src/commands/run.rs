@@ -28,6 +28,11 @@ pub fn run(args: &RunArgs) -> u8 {
     else {
         return EXIT_USAGE;
     };
+    // A missing tracking server is a usage error before anything trains.
+    if let Some(e) = plans.iter().find_map(|p| super::mlflow::server_for(p, args.mlflow).err()) {
+        eprintln!("error: {e}");
+        return EXIT_USAGE;
+    }
     if let Some((pass, with)) = args.test_replace_during_pass.as_deref().and_then(|h| h.split_once(':')) {
         let hook = pass.parse().ok().map(|p: usize| (p, std::path::PathBuf::from(with)));
         plans.iter_mut().filter_map(|p| p.stream.as_mut()).for_each(|s| s.source.replace_during_pass = hook.clone());
@@ -171,9 +176,15 @@ fn run_one(
         return write_partial(plan, dir, shard, records, &filter);
     }
     let seconds = clock.elapsed().as_secs_f64();
-    let run_info =
-        report::RunInfo { runner_version: env!("CARGO_PKG_VERSION"), started: report::rfc3339(started), seconds, jobs };
-    finish(plan, &records, run_info, dir)
+    let run_info = report::RunInfo {
+        runner_version: env!("CARGO_PKG_VERSION"),
+        key: plan.run_key(),
+        started: report::rfc3339(started),
+        seconds,
+        jobs,
+    };
+    let tracking = super::mlflow::server_for(plan, args.mlflow)?;
+    finish(plan, &records, run_info, dir, tracking.as_deref())
 }
 
 /// The units this run has left: its shard's, less those done (for halving, an upper bound

@@ -398,6 +398,8 @@ pub struct ReportConfig {
     /// Permute each fold's training part (from the seed) before taking its first rows, as
     /// `learning_curve(shuffle=True, random_state=seed)`.
     pub learning_curve_shuffle: bool,
+    /// The MLflow tracking server the run is logged to (docs/tracking.md).
+    pub mlflow: Option<String>,
 }
 
 /// No `[report]` table: every format, the task's metrics, permutation importance.
@@ -414,6 +416,7 @@ impl Default for ReportConfig {
             refit: true,
             learning_curve: Vec::new(),
             learning_curve_shuffle: false,
+            mlflow: None,
         }
     }
 }

@@ -1332,6 +1332,7 @@ impl<'d, 'a> Walker<'d, 'a> {
                 "refit",
                 "learning_curve",
                 "learning_curve_shuffle",
+                "mlflow",
             ],
         );
         let learning_curve_shuffle = self.flag(t, "learning_curve_shuffle", false);
@@ -1356,7 +1357,9 @@ impl<'d, 'a> Walker<'d, 'a> {
             None => Some(DEFAULT_FORMATS.to_vec()),
         };
         let (metrics, rank_by) = self.report_metrics(t);
+        let mlflow = self.string(t, "mlflow").and_then(|(uri, span)| self.tracking_uri(uri, &span));
         Some(ReportConfig {
+            mlflow,
             refit: refit?,
             learning_curve: learning_curve?,
             learning_curve_shuffle: learning_curve_shuffle?,
@@ -1368,6 +1371,18 @@ impl<'d, 'a> Walker<'d, 'a> {
             permutation_max_samples: max_samples?,
             predictions: predictions?,
         })
+    }
+
+    /// `mlflow`: an MLflow tracking server's http(s) address.
+    fn tracking_uri(&mut self, uri: String, span: &Range<usize>) -> Option<String> {
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            return Some(uri);
+        }
+        let message = format!(
+            "`mlflow` in [report] must be a tracking server's address such as \"http://localhost:5000\", found \"{uri}\": runner logs over MLflow's REST API, not to a local store"
+        );
+        self.err(span, message);
+        None
     }
 
     /// A boolean key with its default.

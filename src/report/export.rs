@@ -61,8 +61,39 @@ fn pretty_json(value: &impl serde::Serialize) -> Vec<u8> {
 
 impl Exporter for JsonExporter {
     fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
-        vec![Output::file("report.json".into(), pretty_json(report))]
+        let metrics = pretty_json(&dvc_metrics(report));
+        vec![Output::file("report.json".into(), pretty_json(report)), Output::file("metrics.json".into(), metrics)]
     }
+}
+
+/// `metrics.json`, for `dvc metrics show` and `dvc metrics diff`: the best trial's test
+/// metrics (mean and std) and each ok trial's test means, two levels deep, numbers only.
+fn dvc_metrics(report: &Report) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let means = |t: &super::TrialReport, stds: bool| -> Map<String, Value> {
+        let mut out = Map::new();
+        for (metric, summary) in &t.test.0 {
+            let finite = |v: Option<f64>| v.filter(|x| x.is_finite()).map(Value::from);
+            if let Some(mean) = finite(summary.mean) {
+                out.insert(metric.name().to_string(), mean);
+            }
+            if let Some(std) = finite(summary.std).filter(|_| stds) {
+                out.insert(format!("{}_std", metric.name()), std);
+            }
+        }
+        out
+    };
+    let best = report.best.as_ref().and_then(|b| report.trials.iter().find(|t| t.id == b.trial));
+    let trials: Map<String, Value> = report
+        .trials
+        .iter()
+        .map(|t| (t.id.clone(), Value::Object(means(t, false))))
+        .filter(|(_, m)| m.as_object().is_some_and(|m| !m.is_empty()))
+        .collect();
+    let mut out = Map::new();
+    out.insert("best".into(), Value::Object(best.map(|t| means(t, true)).unwrap_or_default()));
+    out.insert("trials".into(), Value::Object(trials));
+    Value::Object(out)
 }
 
 /// `model.json`, when the best trial was refitted.

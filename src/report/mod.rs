@@ -6,6 +6,7 @@ mod html;
 mod markdown;
 pub mod partial;
 pub mod plots;
+pub mod tracking;
 mod text;
 mod write;
 
@@ -309,6 +310,8 @@ pub struct Best {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
     pub runner_version: &'static str,
+    /// What the results are valid for (`RunPlan::run_key`); ties tracker runs to this run.
+    pub key: String,
     pub started: String,
     pub seconds: f64,
     pub jobs: usize,

@@ -38,6 +38,12 @@ const HEAD: &str = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"
 const MODEL: &str = "[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
 
 bad_input_cases! {
+    fn mlflow_to_a_local_store => Case {
+        toml: "[report]\nmlflow = \"file:///tmp/mlruns\"\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:6:10", "`mlflow` in [report] must be a tracking server's address", "REST API"],
+    },
     fn malformed_toml => Case { toml: "name = \"t\n[dataset]\n", files: &[], code: 2, expect: &["exp.toml:1:10", "invalid TOML"] },
     fn unknown_top_level_key => Case {
         toml: "\x00no-head\x00name = \"t\"\nsede = 1\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n",

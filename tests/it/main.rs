@@ -21,3 +21,4 @@ mod sklearn;
 mod splits;
 mod streaming;
 mod sweep;
+mod tracking;
