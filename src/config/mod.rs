@@ -1,12 +1,27 @@
 //! The experiment file: raw TOML (with spans) is validated into a checked [`Experiment`]
 //! before any data is read. Every problem is collected, not just the first.
 
+mod dataset;
 pub mod diag;
 mod grid;
+mod key;
+mod model;
 mod parse;
+mod preprocess;
+pub mod reader;
+mod report;
+mod search;
+mod split;
 
+pub use dataset::DatasetKey;
 pub use grid::{expand_axis, AxisSpec, Distribution};
-pub use parse::{parse_experiment, ConfigErrors};
+pub use key::{Key, Location, Locations};
+pub use model::ModelKey;
+pub use parse::{parse_experiment, ConfigErrors, TopKey};
+pub use preprocess::{ColumnKey, OneHotKey, PreprocessKey};
+pub use report::ReportKey;
+pub use search::{SearchKey, SearchMethod};
+pub use split::SplitKey;
 
 use crate::spec::{ModelKind, ParamValue};
 use std::collections::BTreeMap;
@@ -124,17 +139,6 @@ pub struct PreprocessConfig {
     pub default_rule: ColumnRule,
     pub columns: BTreeMap<String, ColumnRule>,
     pub drop_first: bool,
-}
-
-/// No `[preprocess]` table: gaps are errors, nothing is scaled.
-impl Default for PreprocessConfig {
-    fn default() -> Self {
-        PreprocessConfig {
-            default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
-            columns: BTreeMap::new(),
-            drop_first: false,
-        }
-    }
 }
 
 impl PreprocessConfig {
@@ -357,9 +361,6 @@ pub enum Format {
     Html,
 }
 
-/// `[report] formats` when the file does not say.
-pub const DEFAULT_FORMATS: [Format; 4] = [Format::Md, Format::Json, Format::Svg, Format::Html];
-
 /// Which trials' out-of-fold predictions go to predictions.csv.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
@@ -372,9 +373,10 @@ pub enum PredictionsScope {
     None,
 }
 
-/// A number of rows, or a share of them.
+/// How many rows a learning-curve point or a permutation's shuffle uses: a count, or a
+/// share of the rows there are.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rows {
+pub enum SampleSize {
     Count(usize),
     Fraction(f64),
 }
@@ -388,34 +390,16 @@ pub struct ReportConfig {
     /// Compute the best trial's permutation importance (refits it on every fold).
     pub permutation_importance: bool,
     /// Test rows each shuffle scores (scikit-learn's `max_samples`); all when `None`.
-    pub permutation_max_samples: Option<Rows>,
+    pub permutation_max_samples: Option<SampleSize>,
     /// Out-of-fold predictions written to predictions.csv.
     pub predictions: PredictionsScope,
     /// Refit the best trial on the rows the split lets it learn from and save model.json.
     pub refit: bool,
     /// Training sizes of the best trial's learning curve; empty: none.
-    pub learning_curve: Vec<Rows>,
+    pub learning_curve: Vec<SampleSize>,
     /// Permute each fold's training part (from the seed) before taking its first rows, as
     /// `learning_curve(shuffle=True, random_state=seed)`.
     pub learning_curve_shuffle: bool,
-}
-
-/// No `[report]` table: every format, the task's metrics, permutation importance.
-impl Default for ReportConfig {
-    fn default() -> Self {
-        ReportConfig {
-            dir: None,
-            formats: DEFAULT_FORMATS.to_vec(),
-            metrics: None,
-            rank_by: None,
-            permutation_importance: true,
-            permutation_max_samples: None,
-            predictions: PredictionsScope::Best,
-            refit: true,
-            learning_curve: Vec::new(),
-            learning_curve_shuffle: false,
-        }
-    }
 }
 
 /// A checked experiment: everything the later stages need, with every value validated.
@@ -438,18 +422,21 @@ pub struct Experiment {
     pub models: Vec<ModelConfig>,
     pub search: SearchConfig,
     pub report: ReportConfig,
-    /// `file:line:column` of keys that can only be checked against the data
-    /// (`dataset.target`, `split.column`, `model.NAME.kind`, ...).
-    pub locations: BTreeMap<String, String>,
+    /// `file:line:column` of every key read (and, for a key left out, of its table), for
+    /// errors found once the data is read.
+    pub locations: Locations,
 }
 
-/// `max_units` when the file does not set it.
-pub const DEFAULT_MAX_UNITS: u64 = 1_000_000;
-
 impl Experiment {
-    /// Where a key sits in the file, for errors found after the data is read.
-    pub fn location(&self, key: &str) -> String {
-        self.locations.get(key).cloned().unwrap_or_else(|| self.file.display().to_string())
+    /// Where a key sits in the file (or the table it was left out of, else the file), for
+    /// errors found after the data is read.
+    pub fn location(&self, key: impl Into<Key>) -> String {
+        self.locations.get(&key.into()).map_or_else(|| self.file.display().to_string(), |l| l.at.clone())
+    }
+
+    /// Where a key the file gives sits; `None` when the file leaves it out.
+    pub fn given_at(&self, key: impl Into<Key>) -> Option<String> {
+        self.locations.get(&key.into()).filter(|l| l.given).map(|l| l.at.clone())
     }
 }
 
@@ -460,6 +447,26 @@ impl Experiment {
             (Some(out), _) => out.to_path_buf(),
             (None, Some(dir)) => dir.clone(),
             (None, None) => PathBuf::from("reports").join(&self.name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    use super::diag::Diagnostic;
+
+    pub const HEAD: &str = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n";
+    pub const MODEL: &str = "[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
+
+    pub fn parse(text: &str) -> Result<super::Experiment, Vec<Diagnostic>> {
+        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).map_err(|e| e.0)
+    }
+
+    /// Each error as `file:line:column: message`.
+    pub fn errors(text: &str) -> Vec<String> {
+        match parse(text) {
+            Ok(_) => panic!("parsed without an error:\n{text}"),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
         }
     }
 }
