@@ -470,3 +470,110 @@ mod test_support {
         }
     }
 }
+
+#[cfg(test)]
+mod declarations {
+    use super::reader::{declared, words, KeyDecl, KeyDefault, Section, Ty};
+    use super::*;
+
+    fn decls<K: Section>() -> Vec<KeyDecl> {
+        K::ALL.iter().map(|k| k.decl()).collect()
+    }
+
+    /// Every section's declarations, by the table header docs/SPEC.md writes them under.
+    fn sections() -> Vec<(&'static str, Vec<KeyDecl>)> {
+        vec![
+            ("", decls::<TopKey>()),
+            ("dataset", decls::<DatasetKey>()),
+            ("preprocess", decls::<PreprocessKey>()),
+            ("preprocess.one_hot", decls::<OneHotKey>()),
+            ("split", decls::<SplitKey>()),
+            ("search", decls::<SearchKey>()),
+            ("report", decls::<ReportKey>()),
+            ("model", decls::<ModelKey>()),
+        ]
+    }
+
+    #[test]
+    fn every_declared_default_reads_as_its_type() {
+        for (section, decls) in sections() {
+            for d in decls {
+                let ok = match (d.ty, d.default) {
+                    (_, KeyDefault::Required | KeyDefault::Absent) => true,
+                    (Ty::Int { min, max }, KeyDefault::Num(i)) => (min..=max).contains(&i),
+                    (Ty::Bool, KeyDefault::Flag(_)) => true,
+                    (Ty::Choice(w), KeyDefault::Word(x)) => w().contains(&x),
+                    (Ty::ChoiceList { words, .. }, KeyDefault::Words(l)) => l.iter().all(|x| words().contains(x)),
+                    (Ty::StrList, KeyDefault::Words(_)) => true,
+                    (Ty::Streaming, KeyDefault::Word(x)) => x == "auto",
+                    (Ty::MinResources, KeyDefault::Word(x)) => ["exhaust", "smallest"].contains(&x),
+                    _ => false,
+                };
+                assert!(ok, "[{section}] `{}`: default {:?} is not a {:?}", d.name, d.default, d.ty);
+            }
+        }
+        assert_eq!(declared::<i64, _>(SplitKey::Folds), Some(5));
+        assert_eq!(words::<SearchMethod>(), ["grid", "random", "halving"]);
+    }
+
+    /// What a comment in docs/SPEC.md may say for a declared default.
+    fn phrases(d: KeyDefault, value: &str) -> Vec<String> {
+        match d {
+            KeyDefault::Num(i) => vec![format!("default {i}")],
+            KeyDefault::Flag(b) => vec![format!("default {b}")],
+            KeyDefault::Word(w) => {
+                vec![format!("default \"{w}\""), format!("\"{w}\" (default"), format!("\"{w}\" (the default")]
+            }
+            KeyDefault::Words(l) => {
+                let quoted: Vec<String> = l.iter().map(|w| format!("\"{w}\"")).collect();
+                let literal = format!("[{}]", quoted.join(", "));
+                let mut p = vec![format!("default {}", quoted.join(", "))];
+                if value == literal {
+                    p.push("default all".into());
+                }
+                p
+            }
+            KeyDefault::Required | KeyDefault::Absent => Vec::new(),
+        }
+    }
+
+    /// Wherever the annotated examples in docs/SPEC.md state a declared key's default, it is
+    /// the declared one.
+    #[test]
+    fn the_spec_states_the_declared_defaults() {
+        let spec = include_str!("../../docs/SPEC.md");
+        let sections = sections();
+        let (mut header, mut in_toml, mut checked) = (String::new(), false, 0);
+        for line in spec.lines() {
+            if line.starts_with("```") {
+                in_toml = line == "```toml";
+                header.clear();
+                continue;
+            }
+            let line = line.trim();
+            if !in_toml || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') {
+                header = line.trim_matches(|c| c == '[' || c == ']').split(' ').next().unwrap_or("").into();
+                header = header.trim_end_matches(']').to_string();
+                continue;
+            }
+            let Some((assign, comment)) = line.split_once(" #") else { continue };
+            let Some((key, value)) = assign.split_once('=') else { continue };
+            let (key, value) = (key.trim(), value.trim());
+            let Some((_, decls)) = sections.iter().find(|(s, _)| *s == header) else { continue };
+            let Some(d) = decls.iter().find(|d| d.name == key) else { continue };
+            let said = phrases(d.default, value);
+            if comment.contains("default") && !said.is_empty() {
+                assert!(
+                    said.iter().any(|p| comment.contains(p.as_str())),
+                    "docs/SPEC.md: `{key}` under [{header}] says `{comment}`, but the declared default is {:?}",
+                    d.default
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} defaults found in docs/SPEC.md");
+    }
+}

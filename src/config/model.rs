@@ -269,7 +269,7 @@ impl Models<'_, '_> {
         let Some([low, high]) = ends.as_deref().map(|e| [e[0], e[1]]) else {
             return bad(self, "must be an array of two numbers [low, high]");
         };
-        if !(low < high) {
+        if low.partial_cmp(&high) != Some(std::cmp::Ordering::Less) {
             return bad(self, "needs low < high");
         }
         let d = match kind {
@@ -457,5 +457,79 @@ impl Models<'_, '_> {
             "logspace" => AxisSpec::Logspace { start, stop, num },
             _ => AxisSpec::Linspace { start, stop, num },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{errors, parse, HEAD};
+    use super::*;
+    use crate::spec::ModelKind;
+
+    #[test]
+    fn a_model_reads_its_fixed_parameters_and_sorted_axes() {
+        let text = "[[model]]\nname = \"r\"\nkind = \"ridge\"\nfit_intercept = false\ngrid.alpha = [1, 0.1]\n";
+        let e = parse(&format!("{HEAD}{text}")).unwrap();
+        let m = &e.models[0];
+        assert_eq!((m.name.as_str(), m.kind), ("r", ModelKind::Ridge));
+        assert_eq!(m.fixed.get("fit_intercept"), Some(&ParamValue::Bool(false)));
+        assert_eq!(m.grid, [("alpha".to_string(), vec![ParamValue::Float(1.0), ParamValue::Float(0.1)])]);
+        assert_eq!(e.location(Key::Model("r".into(), ModelKey::Kind)), "exp.toml:7:8");
+    }
+
+    #[test]
+    fn no_model_is_an_error() {
+        assert_eq!(errors(HEAD), ["exp.toml:1:1: no [[model]] table: add at least one model"]);
+    }
+
+    #[test]
+    fn an_unknown_kind_lists_the_kinds() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridg\"\nalpah = 1\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("exp.toml:7:8: unknown model kind `ridg`, did you mean `ridge`? (known kinds: "),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_parameter_names_the_kind() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpah = 1\n"));
+        assert_eq!(e, ["exp.toml:8:1: unknown key `alpah` in [[model]] `r` (kind ridge), did you mean `alpha`?"]);
+    }
+
+    #[test]
+    fn a_parameter_out_of_range_says_what_it_takes() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = -1\n"));
+        assert_eq!(e, ["exp.toml:8:9: `alpha` in [[model]] `r`: -1 is out of range: expected a float in [0, inf)"]);
+    }
+
+    #[test]
+    fn model_names_are_unique() {
+        let model = "[[model]]\nname = \"r\"\nkind = \"ridge\"\n";
+        let e = errors(&format!("{HEAD}{model}{model}"));
+        assert_eq!(e, ["exp.toml:9:8: duplicate model name `r` (first used on line 6); model names must be unique"]);
+    }
+
+    #[test]
+    fn an_axis_is_fixed_or_swept_not_both() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = 1\ngrid.alpha = [1, 2]\n"));
+        assert_eq!(e, ["exp.toml:9:6: `alpha` is both fixed and swept in [[model]] `r`; keep one"]);
+    }
+
+    #[test]
+    fn a_distribution_needs_a_random_search() {
+        let e = errors(&format!(
+            "{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = {{ loguniform = [0.1, 1] }}\n"
+        ));
+        assert_eq!(e, ["exp.toml:8:14: a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list"]);
+    }
+
+    #[test]
+    fn the_size_guard_counts_the_axes() {
+        let text = "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { linspace = [0, 1, 20] }\n";
+        let e = errors(&format!("max_units = 10\n{HEAD}{text}"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("the grids plan 20 units (20 trials × 1 folds), more than max_units = 10"), "{e:?}");
     }
 }

@@ -262,3 +262,64 @@ fn experiment_name(r: &mut Reader<'_, '_, TopKey>) -> Option<String> {
     }
     ok.then_some(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{errors, parse, HEAD, MODEL};
+    use super::*;
+
+    #[test]
+    fn the_top_level_takes_its_defaults() {
+        let e = parse(&format!("{HEAD}{MODEL}")).unwrap();
+        assert_eq!((e.name.as_str(), e.description.as_deref(), e.seed, e.max_units), ("t", None, 0, 1_000_000));
+        // A key left out of the root is located at the file.
+        assert_eq!(e.location(TopKey::Seed), "exp.toml");
+    }
+
+    #[test]
+    fn an_unknown_top_level_key_gets_a_did_you_mean() {
+        let e = errors(&format!("{HEAD}{MODEL}").replace("name = \"t\"\n", "name = \"t\"\nsede = 1\n"));
+        assert_eq!(e, ["exp.toml:2:1: unknown key `sede` in the top level, did you mean `seed`?"]);
+    }
+
+    #[test]
+    fn a_seed_is_a_32_bit_integer() {
+        let e = errors(&format!("seed = -1\n{HEAD}{MODEL}"));
+        assert_eq!(e, ["exp.toml:1:8: `seed` in the top level must be between 0 and 4294967295, found -1"]);
+    }
+
+    #[test]
+    fn a_name_must_be_a_folder_name() {
+        let e = errors(&format!("{HEAD}{MODEL}").replace("name = \"t\"", "name = \"a/b\""));
+        assert_eq!(
+            e,
+            ["exp.toml:1:8: `name` must be a non-empty folder name of letters, digits, `-`, `_` and `.`, found `a/b`"]
+        );
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let e = errors("seed = \"x\"\n[dataset]\npath = 1\n[split]\nfolds = 3\n");
+        assert_eq!(
+            e,
+            [
+                "exp.toml:1:1: the top level is missing the required key `name`",
+                "exp.toml:1:1: no [[model]] table: add at least one model",
+                "exp.toml:1:8: `seed` in the top level must be an integer, found a string",
+                "exp.toml:2:1: [dataset] is missing the required key `target`",
+                "exp.toml:3:8: `path` in [dataset] must be a string, found an integer",
+                "exp.toml:5:1: `folds` in [split] does not apply to method = \"holdout\" (it takes test_size, shuffle, stratify, outer)",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_override_is_located_at_its_flag() {
+        let text = format!("{HEAD}{MODEL}");
+        let e = parse_experiment(Path::new("exp.toml"), &text, &["split.folds=0".into(), "split.method=kfold".into()]);
+        let e: Vec<String> = e.unwrap_err().0.iter().map(ToString::to_string).collect();
+        assert_eq!(e, ["--set split.folds=0: `folds` in [split] must be between 2 and 1000000, found 0"]);
+        let e = parse_experiment(Path::new("exp.toml"), &text, &["model.ols.kind=ridge".into()]).unwrap();
+        assert_eq!(e.models[0].kind, crate::spec::ModelKind::Ridge);
+    }
+}

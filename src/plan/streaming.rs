@@ -266,3 +266,25 @@ pub fn plan_blocks(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Halving and a nested cross-validation are refused at the key that asks for them.
+    #[test]
+    fn the_protocol_refusals_are_located() {
+        let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\n\
+                    [split.outer]\nmethod = \"kfold\"\n[search]\nmethod = \"halving\"\n\
+                    [[model]]\nname = \"r\"\nkind = \"ridge\"\n";
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).unwrap();
+        let problems = problems(&exp, &[], None);
+        assert_eq!(
+            problems,
+            [
+                "exp.toml:7:1: nested cross-validation is not streamed; use streaming = false",
+                "exp.toml:10:10: successive halving is not streamed; use method = \"grid\" or \"random\"",
+            ]
+        );
+    }
+}
