@@ -66,8 +66,4 @@ impl Locations {
     pub(super) fn insert(&mut self, key: Key, at: Location) {
         self.0.insert(key, at);
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Location)> {
-        self.0.iter()
-    }
 }

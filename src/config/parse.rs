@@ -83,7 +83,7 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
     d.overrides = override_text.clone();
     let cx = Cx::new(d);
     let experiment = experiment(&cx, root.get_ref(), file, text, overrides);
-    let (d, _) = cx.into_parts();
+    let d = cx.into_diagnostics();
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
     match experiment {

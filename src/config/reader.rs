@@ -141,8 +141,8 @@ impl<'a> Cx<'a> {
         }
     }
 
-    pub fn into_parts(self) -> (Diagnostics<'a>, Locations) {
-        (self.d.into_inner(), self.locations.into_inner())
+    pub fn into_diagnostics(self) -> Diagnostics<'a> {
+        self.d.into_inner()
     }
 
     pub fn take_locations(&self) -> Locations {
