@@ -52,17 +52,23 @@ pub(super) fn report(cx: &Cx<'_>, v: &Value<'_>) -> Option<ReportConfig> {
         }
         other => other.map(|_| None),
     };
+    // Every key is read before any `?`, so each error is reported.
+    let refit = r.or_default::<bool>(ReportKey::Refit);
+    let learning_curve_shuffle = r.or_default::<bool>(ReportKey::LearningCurveShuffle);
+    let dir = r.optional::<String>(ReportKey::Dir);
+    let permutation_importance = r.or_default::<bool>(ReportKey::PermutationImportance);
+    let predictions = r.choice::<PredictionsScope>(ReportKey::Predictions);
     Some(ReportConfig {
-        refit: r.or_default::<bool>(ReportKey::Refit)?,
+        refit: refit?,
         learning_curve: learning_curve?,
-        learning_curve_shuffle: r.or_default::<bool>(ReportKey::LearningCurveShuffle)?,
-        dir: r.optional::<String>(ReportKey::Dir)?.map(std::path::PathBuf::from),
+        learning_curve_shuffle: learning_curve_shuffle?,
+        dir: dir?.map(std::path::PathBuf::from),
         formats: formats?,
         metrics: metrics?,
         rank_by: rank_by?,
-        permutation_importance: r.or_default::<bool>(ReportKey::PermutationImportance)?,
+        permutation_importance: permutation_importance?,
         permutation_max_samples: max_samples?,
-        predictions: r.choice::<PredictionsScope>(ReportKey::Predictions)?,
+        predictions: predictions?,
     })
 }
 
@@ -215,8 +221,15 @@ mod tests {
     }
 
     #[test]
-    fn a_boolean_key_refuses_a_string() {
-        let e = errors(&format!("{HEAD}[report]\nrefit = \"yes\"\n{MODEL}"));
-        assert_eq!(e, ["exp.toml:6:9: `refit` in [report] must be true or false, found a string"]);
+    fn every_wrong_key_is_reported() {
+        let e = errors(&format!("{HEAD}[report]\nrefit = \"yes\"\ndir = 1\npredictions = \"some\"\n{MODEL}"));
+        assert_eq!(
+            e,
+            [
+                "exp.toml:6:9: `refit` in [report] must be true or false, found a string",
+                "exp.toml:7:7: `dir` in [report] must be a string, found an integer",
+                "exp.toml:8:15: `predictions` in [report] must be one of best, all, none; `some` is not",
+            ]
+        );
     }
 }
