@@ -2,7 +2,7 @@
 //! equals the sweep's), then its test predictions and the permutation importance of each
 //! feature on the test part are computed with a seeded generator.
 
-use crate::config::{Metric, Rows};
+use crate::config::{Metric, SampleSize};
 use crate::data::Feature;
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
@@ -173,7 +173,7 @@ pub fn explain(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
-    max_samples: Option<Rows>,
+    max_samples: Option<SampleSize>,
 ) -> Result<Explanation, String> {
     explain_with(plan, trial, records, max_samples, true)
 }
@@ -183,7 +183,7 @@ pub fn explain_with(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
-    max_samples: Option<Rows>,
+    max_samples: Option<SampleSize>,
     linear_shortcut: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
@@ -284,7 +284,7 @@ struct Shuffles<'a> {
     test: (&'a Array2<f64>, &'a Targets),
     model: &'a FoldModel,
     base: f64,
-    max_samples: Option<Rows>,
+    max_samples: Option<SampleSize>,
 }
 
 impl Shuffles<'_> {
@@ -295,8 +295,8 @@ impl Shuffles<'_> {
         let mut rng = RandomState::new(unit_seed(plan.experiment.seed, stream));
         let n = x.nrows();
         let m = match self.max_samples {
-            Some(Rows::Count(c)) => c.clamp(1, n),
-            Some(Rows::Fraction(f)) => ((f * n as f64) as usize).clamp(1, n),
+            Some(SampleSize::Count(c)) => c.clamp(1, n),
+            Some(SampleSize::Fraction(f)) => ((f * n as f64) as usize).clamp(1, n),
             None => n,
         };
         let metric = plan.rank_by;

@@ -1,18 +1,16 @@
 //! `runner schema`: a JSON Schema (draft-07) of the experiment file, for editors (taplo /
 //! Even Better TOML, or any JSON-Schema tool). The model kinds, their parameters, types,
 //! ranges, defaults and help come from the catalog that validates the file; the sections'
-//! keys and words from the config enums. The parser stays the authority (it also checks
+//! keys, types, ranges, defaults and help from the config's key declarations (`keys!`). The parser stays the authority (it also checks
 //! what a schema cannot, such as the data); the schema catches typos and types as you type.
 
-use crate::config::{Format, Impute, Metric, PredictionsScope, Scale, SplitMethod, Task};
+use crate::config::reader::{KeyDecl, KeyDefault, Section, Ty};
+use crate::config::{
+    ColumnKey, DatasetKey, ModelKey, OneHotKey, PreprocessKey, ReportKey, SearchKey, SplitKey, TopKey,
+};
 use crate::spec::catalog::KINDS;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
-use strum::VariantArray;
-
-fn words<T: Copy + VariantArray + Into<&'static str>>() -> Value {
-    json!(T::VARIANTS.iter().map(|&v| v.into()).collect::<Vec<&str>>())
-}
 
 /// A table that allows only the given properties.
 fn table(description: &str, properties: Value) -> Value {
@@ -28,6 +26,17 @@ pub fn schema_text() -> String {
 }
 
 pub fn schema() -> Value {
+    let (properties, required) = properties(|k: TopKey| match k {
+        TopKey::Dataset => Some(section::<DatasetKey>("The data file and its target.", |_| None)),
+        TopKey::Preprocess => Some(preprocess()),
+        TopKey::Split => Some(split(true)),
+        TopKey::Search => Some(section::<SearchKey>("How each model's trials are chosen.", |_| None)),
+        TopKey::Model => Some(
+            json!({ "type": "array", "minItems": 1, "items": { "anyOf": KINDS.iter().map(model).collect::<Vec<_>>() } }),
+        ),
+        TopKey::Report => Some(section::<ReportKey>("What the report holds.", |_| None)),
+        TopKey::Name | TopKey::Description | TopKey::Seed | TopKey::MaxUnits => None,
+    });
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://github.com/runner-ml/runner/docs/experiment.schema.json",
@@ -35,114 +44,105 @@ pub fn schema() -> Value {
         "description": "One experiment: dataset, preprocessing, split, search, models and report (docs/SPEC.md).",
         "type": "object",
         "additionalProperties": false,
-        "required": ["name", "dataset", "model"],
+        "required": required,
         "definitions": { "generator": generators() },
-        "properties": {
-            "name": { "type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "Names the report folder." },
-            "description": { "type": "string" },
-            "seed": { "type": "integer", "minimum": 0, "maximum": 4294967295_u64, "default": 0,
-                      "description": "numpy's random_state for splits; every other stream derives from (seed, trial, fold)." },
-            "max_units": { "type": "integer", "minimum": 1, "default": 1000000 },
-            "dataset": dataset(),
-            "preprocess": preprocess(),
-            "split": split(true),
-            "search": search(),
-            "model": { "type": "array", "minItems": 1, "items": { "anyOf": KINDS.iter().map(model).collect::<Vec<_>>() } },
-            "report": report(),
-        }
+        "properties": properties,
     })
 }
 
-fn dataset() -> Value {
-    let list = json!({ "type": "array", "items": { "type": "string" } });
-    let mut t = table(
-        "The data file and its target.",
-        json!({
-            "path": { "type": "string", "description": "CSV, Parquet or NDJSON, relative to the experiment file." },
-            "target": { "type": "string" },
-            "task": { "enum": words::<Task>(), "description": "Required when the target holds integers." },
-            "features": list, "exclude": list, "categorical": list,
-            "missing": { "type": "array", "items": { "type": "string" }, "default": ["", "NA", "NaN", "null"] },
-            "streaming": {
-                "anyOf": [{ "type": "boolean" }, { "const": "auto" }],
-                "default": "auto",
-                "description": "Stream the file from disk (true), load it (false), or stream when it would not fit in --memory-budget (auto)."
-            },
-        }),
-    );
-    t["required"] = json!(["path", "target"]);
+/// A section's keys as properties (a table key's from `sub`), and the required ones.
+fn properties<K: Section>(sub: impl Fn(K) -> Option<Value>) -> (Map<String, Value>, Vec<&'static str>) {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for &k in K::ALL {
+        let d = k.decl();
+        props.insert(d.name.into(), sub(k).unwrap_or_else(|| property(&d)));
+        if d.default == KeyDefault::Required {
+            required.push(d.name);
+        }
+    }
+    (props, required)
+}
+
+/// A section's table.
+fn section<K: Section>(description: &str, sub: impl Fn(K) -> Option<Value>) -> Value {
+    let (props, required) = properties(sub);
+    let mut t = table(description, Value::Object(props));
+    if !required.is_empty() {
+        t["required"] = json!(required);
+    }
     t
 }
 
-fn column_rule() -> Value {
-    json!({
-        "impute": { "enum": words::<Impute>(), "default": "error" },
-        "fill_value": { "type": ["number", "string"], "description": "For impute = \"constant\"." },
-        "scale": { "enum": words::<Scale>(), "default": "none" },
-    })
+/// A row count >= 1 or a fraction in (0, 1].
+fn sample_size() -> Value {
+    json!({ "anyOf": [{ "type": "integer", "minimum": 1 }, { "type": "number", "exclusiveMinimum": 0, "maximum": 1 }] })
+}
+
+/// One declared key: its type, default and help.
+fn property(d: &KeyDecl) -> Value {
+    let mut v = match d.ty {
+        Ty::Str => json!({ "type": "string" }),
+        Ty::Name => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+$" }),
+        Ty::Bool => json!({ "type": "boolean" }),
+        Ty::Int { min, max } => param_type(&ParamType::Int { min, max }),
+        Ty::Choice(words) => json!({ "enum": words() }),
+        Ty::StrList => json!({ "type": "array", "items": { "type": "string" } }),
+        Ty::ChoiceList { words, min_items } => {
+            let mut v = json!({ "type": "array" });
+            if min_items > 0 {
+                v["minItems"] = json!(min_items);
+            }
+            v["items"] = json!({ "enum": words() });
+            v
+        }
+        Ty::Streaming => json!({ "anyOf": [{ "type": "boolean" }, { "const": "auto" }] }),
+        Ty::FillValue => json!({ "type": ["number", "string"] }),
+        Ty::TestSize => json!({ "type": "number", "exclusiveMinimum": 0 }),
+        Ty::MinResources => {
+            json!({ "anyOf": [{ "enum": ["exhaust", "smallest"] }, { "type": "integer", "minimum": 1 }] })
+        }
+        Ty::SampleSize => sample_size(),
+        Ty::SampleSizes => json!({ "type": "array", "minItems": 1, "items": sample_size() }),
+        // Described by their sections.
+        Ty::Table | Ty::Models => json!({ "type": "object" }),
+    };
+    match d.default {
+        KeyDefault::Num(i) => v["default"] = json!(i),
+        KeyDefault::Flag(b) => v["default"] = json!(b),
+        KeyDefault::Word(w) => v["default"] = json!(w),
+        KeyDefault::Words(l) => v["default"] = json!(l),
+        KeyDefault::Required | KeyDefault::Absent => {}
+    }
+    if !d.help.is_empty() {
+        v["description"] = json!(d.help);
+    }
+    v
 }
 
 fn preprocess() -> Value {
-    let mut props = column_rule();
-    props["one_hot"] =
-        table("How categorical columns are encoded.", json!({ "drop_first": { "type": "boolean", "default": false } }));
-    props["columns"] = json!({
-        "type": "object",
-        "description": "Per-column impute / fill_value / scale.",
-        "additionalProperties": table("One column's rule.", column_rule()),
-    });
-    table("Fitted on each training part only.", props)
+    section::<PreprocessKey>("Fitted on each training part only.", |k| match k {
+        PreprocessKey::OneHot => Some(section::<OneHotKey>(k.decl().help, |_| None)),
+        PreprocessKey::Columns => Some(json!({
+            "type": "object",
+            "description": k.decl().help,
+            "additionalProperties": section::<ColumnKey>("One column's rule.", |_| None),
+        })),
+        PreprocessKey::Impute | PreprocessKey::FillValue | PreprocessKey::Scale => None,
+    })
 }
 
 fn split(with_outer: bool) -> Value {
-    let mut props = json!({
-        "method": { "enum": words::<SplitMethod>(), "default": "holdout" },
-        "test_size": { "type": "number", "exclusiveMinimum": 0, "description": "holdout: a fraction in (0, 1) or a row count; timeseries: rows per test fold." },
-        "folds": { "type": "integer", "minimum": 2, "default": 5 },
-        "shuffle": { "type": "boolean" },
-        "stratify": { "type": "boolean", "default": false },
-        "repeats": { "type": "integer", "minimum": 1, "default": 1 },
-        "group": { "type": "string", "description": "group_kfold: the group column." },
-        "column": { "type": "string", "description": "column: train/test or fold ids." },
-        "max_train_size": { "type": "integer", "minimum": 1 },
-        "gap": { "type": "integer", "minimum": 0, "default": 0 },
+    let mut t = section::<SplitKey>("Which rows train and which test, per fold.", |k| match k {
+        SplitKey::Outer if with_outer => Some(split(false)),
+        _ => None,
     });
-    if with_outer {
-        props["outer"] = split(false);
+    if !with_outer {
+        if let Some(props) = t["properties"].as_object_mut() {
+            props.remove("outer");
+        }
     }
-    table("Which rows train and which test, per fold.", props)
-}
-
-fn search() -> Value {
-    table(
-        "How each model's trials are chosen.",
-        json!({
-            "method": { "enum": ["grid", "random", "halving"], "default": "grid" },
-            "n_trials": { "type": "integer", "minimum": 1, "default": 10 },
-            "factor": { "type": "integer", "minimum": 2, "default": 3 },
-            "min_resources": { "anyOf": [{ "enum": ["exhaust", "smallest"] }, { "type": "integer", "minimum": 1 }], "default": "exhaust" },
-        }),
-    )
-}
-
-fn report() -> Value {
-    let rows = json!({ "anyOf": [{ "type": "integer", "minimum": 1 }, { "type": "number", "exclusiveMinimum": 0, "maximum": 1 }] });
-    table(
-        "What the report holds.",
-        json!({
-            "dir": { "type": "string" },
-            "formats": { "type": "array", "items": { "enum": words::<Format>() } },
-            "metrics": { "type": "array", "minItems": 1, "items": { "enum": words::<Metric>() } },
-            "rank_by": { "enum": words::<Metric>() },
-            "permutation_importance": { "type": "boolean", "default": true },
-            "permutation_max_samples": rows,
-            "predictions": { "enum": words::<PredictionsScope>(), "default": "best" },
-            "refit": { "type": "boolean", "default": true },
-            "learning_curve": { "type": "array", "minItems": 1, "items": rows },
-            "learning_curve_shuffle": { "type": "boolean", "default": false },
-            "mlflow": { "type": "string", "pattern": "^https?://" },
-        }),
-    )
+    t
 }
 
 /// One parameter's values.
@@ -204,7 +204,7 @@ fn axis(p: &ParamSpec) -> Value {
 /// One `[[model]]` of a kind: its name, kind, fixed parameters and grid axes.
 fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
     let mut props = Map::new();
-    props.insert("name".into(), json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]+$" }));
+    props.insert("name".into(), property(&ModelKey::Name.decl()));
     props.insert("kind".into(), json!({ "const": kind.name(), "description": kind.summary }));
     let mut grid = Map::new();
     for p in kind.params() {
@@ -219,7 +219,7 @@ fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
         "type": "object",
         "title": kind.name(),
         "additionalProperties": false,
-        "required": ["name", "kind"],
+        "required": [ModelKey::Name.decl().name, ModelKey::Kind.decl().name],
         "properties": props,
     })
 }

@@ -1,12 +1,27 @@
 //! The experiment file: raw TOML (with spans) is validated into a checked [`Experiment`]
 //! before any data is read. Every problem is collected, not just the first.
 
+mod dataset;
 pub mod diag;
 mod grid;
+mod key;
+mod model;
 mod parse;
+mod preprocess;
+pub mod reader;
+mod report;
+mod search;
+mod split;
 
+pub use dataset::DatasetKey;
 pub use grid::{expand_axis, AxisSpec, Distribution};
-pub use parse::{parse_experiment, ConfigErrors};
+pub use key::{Key, Location, Locations};
+pub use model::ModelKey;
+pub use parse::{parse_experiment, ConfigErrors, TopKey};
+pub use preprocess::{ColumnKey, OneHotKey, PreprocessKey};
+pub use report::ReportKey;
+pub use search::{SearchKey, SearchMethod};
+pub use split::SplitKey;
 
 use crate::spec::{ModelKind, ParamValue};
 use std::collections::BTreeMap;
@@ -124,17 +139,6 @@ pub struct PreprocessConfig {
     pub default_rule: ColumnRule,
     pub columns: BTreeMap<String, ColumnRule>,
     pub drop_first: bool,
-}
-
-/// No `[preprocess]` table: gaps are errors, nothing is scaled.
-impl Default for PreprocessConfig {
-    fn default() -> Self {
-        PreprocessConfig {
-            default_rule: ColumnRule { impute: Impute::Error, fill_value: None, scale: Scale::None },
-            columns: BTreeMap::new(),
-            drop_first: false,
-        }
-    }
 }
 
 impl PreprocessConfig {
@@ -357,9 +361,6 @@ pub enum Format {
     Html,
 }
 
-/// `[report] formats` when the file does not say.
-pub const DEFAULT_FORMATS: [Format; 4] = [Format::Md, Format::Json, Format::Svg, Format::Html];
-
 /// Which trials' out-of-fold predictions go to predictions.csv.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, strum::IntoStaticStr, strum::VariantArray, strum::Display,
@@ -372,9 +373,10 @@ pub enum PredictionsScope {
     None,
 }
 
-/// A number of rows, or a share of them.
+/// How many rows a learning-curve point or a permutation's shuffle uses: a count, or a
+/// share of the rows there are.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rows {
+pub enum SampleSize {
     Count(usize),
     Fraction(f64),
 }
@@ -388,37 +390,18 @@ pub struct ReportConfig {
     /// Compute the best trial's permutation importance (refits it on every fold).
     pub permutation_importance: bool,
     /// Test rows each shuffle scores (scikit-learn's `max_samples`); all when `None`.
-    pub permutation_max_samples: Option<Rows>,
+    pub permutation_max_samples: Option<SampleSize>,
     /// Out-of-fold predictions written to predictions.csv.
     pub predictions: PredictionsScope,
     /// Refit the best trial on the rows the split lets it learn from and save model.json.
     pub refit: bool,
     /// Training sizes of the best trial's learning curve; empty: none.
-    pub learning_curve: Vec<Rows>,
+    pub learning_curve: Vec<SampleSize>,
     /// Permute each fold's training part (from the seed) before taking its first rows, as
     /// `learning_curve(shuffle=True, random_state=seed)`.
     pub learning_curve_shuffle: bool,
     /// The MLflow tracking server the run is logged to (docs/tracking.md).
     pub mlflow: Option<String>,
-}
-
-/// No `[report]` table: every format, the task's metrics, permutation importance.
-impl Default for ReportConfig {
-    fn default() -> Self {
-        ReportConfig {
-            dir: None,
-            formats: DEFAULT_FORMATS.to_vec(),
-            metrics: None,
-            rank_by: None,
-            permutation_importance: true,
-            permutation_max_samples: None,
-            predictions: PredictionsScope::Best,
-            refit: true,
-            learning_curve: Vec::new(),
-            learning_curve_shuffle: false,
-            mlflow: None,
-        }
-    }
 }
 
 /// A checked experiment: everything the later stages need, with every value validated.
@@ -441,18 +424,21 @@ pub struct Experiment {
     pub models: Vec<ModelConfig>,
     pub search: SearchConfig,
     pub report: ReportConfig,
-    /// `file:line:column` of keys that can only be checked against the data
-    /// (`dataset.target`, `split.column`, `model.NAME.kind`, ...).
-    pub locations: BTreeMap<String, String>,
+    /// `file:line:column` of every key read (and, for a key left out, of its table), for
+    /// errors found once the data is read.
+    pub locations: Locations,
 }
 
-/// `max_units` when the file does not set it.
-pub const DEFAULT_MAX_UNITS: u64 = 1_000_000;
-
 impl Experiment {
-    /// Where a key sits in the file, for errors found after the data is read.
-    pub fn location(&self, key: &str) -> String {
-        self.locations.get(key).cloned().unwrap_or_else(|| self.file.display().to_string())
+    /// Where a key sits in the file (or the table it was left out of, else the file), for
+    /// errors found after the data is read.
+    pub fn location(&self, key: impl Into<Key>) -> String {
+        self.locations.get(&key.into()).map_or_else(|| self.file.display().to_string(), |l| l.at.clone())
+    }
+
+    /// Where a key the file gives sits; `None` when the file leaves it out.
+    pub fn given_at(&self, key: impl Into<Key>) -> Option<String> {
+        self.locations.get(&key.into()).filter(|l| l.given).map(|l| l.at.clone())
     }
 }
 
@@ -464,5 +450,132 @@ impl Experiment {
             (None, Some(dir)) => dir.clone(),
             (None, None) => PathBuf::from("reports").join(&self.name),
         }
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    use super::diag::Diagnostic;
+
+    pub const HEAD: &str = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n";
+    pub const MODEL: &str = "[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
+
+    pub fn parse(text: &str) -> Result<super::Experiment, Vec<Diagnostic>> {
+        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).map_err(|e| e.0)
+    }
+
+    /// Each error as `file:line:column: message`.
+    pub fn errors(text: &str) -> Vec<String> {
+        match parse(text) {
+            Ok(_) => panic!("parsed without an error:\n{text}"),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod declarations {
+    use super::reader::{declared, words, KeyDecl, KeyDefault, Section, Ty};
+    use super::*;
+
+    fn decls<K: Section>() -> Vec<KeyDecl> {
+        K::ALL.iter().map(|k| k.decl()).collect()
+    }
+
+    /// Every section's declarations, by the table header docs/SPEC.md writes them under.
+    fn sections() -> Vec<(&'static str, Vec<KeyDecl>)> {
+        vec![
+            ("", decls::<TopKey>()),
+            ("dataset", decls::<DatasetKey>()),
+            ("preprocess", decls::<PreprocessKey>()),
+            ("preprocess.one_hot", decls::<OneHotKey>()),
+            ("split", decls::<SplitKey>()),
+            ("search", decls::<SearchKey>()),
+            ("report", decls::<ReportKey>()),
+            ("model", decls::<ModelKey>()),
+        ]
+    }
+
+    #[test]
+    fn every_declared_default_reads_as_its_type() {
+        for (section, decls) in sections() {
+            for d in decls {
+                let ok = match (d.ty, d.default) {
+                    (_, KeyDefault::Required | KeyDefault::Absent) => true,
+                    (Ty::Int { min, max }, KeyDefault::Num(i)) => (min..=max).contains(&i),
+                    (Ty::Bool, KeyDefault::Flag(_)) => true,
+                    (Ty::Choice(w), KeyDefault::Word(x)) => w().contains(&x),
+                    (Ty::ChoiceList { words, .. }, KeyDefault::Words(l)) => l.iter().all(|x| words().contains(x)),
+                    (Ty::StrList, KeyDefault::Words(_)) => true,
+                    (Ty::Streaming, KeyDefault::Word(x)) => x == "auto",
+                    (Ty::MinResources, KeyDefault::Word(x)) => ["exhaust", "smallest"].contains(&x),
+                    _ => false,
+                };
+                assert!(ok, "[{section}] `{}`: default {:?} is not a {:?}", d.name, d.default, d.ty);
+            }
+        }
+        assert_eq!(declared::<i64, _>(SplitKey::Folds), Some(5));
+        assert_eq!(words::<SearchMethod>(), ["grid", "random", "halving"]);
+    }
+
+    /// What a comment in docs/SPEC.md may say for a declared default.
+    fn phrases(d: KeyDefault, value: &str) -> Vec<String> {
+        match d {
+            KeyDefault::Num(i) => vec![format!("default {i}")],
+            KeyDefault::Flag(b) => vec![format!("default {b}")],
+            KeyDefault::Word(w) => {
+                vec![format!("default \"{w}\""), format!("\"{w}\" (default"), format!("\"{w}\" (the default")]
+            }
+            KeyDefault::Words(l) => {
+                let quoted: Vec<String> = l.iter().map(|w| format!("\"{w}\"")).collect();
+                let literal = format!("[{}]", quoted.join(", "));
+                let mut p = vec![format!("default {}", quoted.join(", "))];
+                if value == literal {
+                    p.push("default all".into());
+                }
+                p
+            }
+            KeyDefault::Required | KeyDefault::Absent => Vec::new(),
+        }
+    }
+
+    /// Wherever the annotated examples in docs/SPEC.md state a declared key's default, it is
+    /// the declared one.
+    #[test]
+    fn the_spec_states_the_declared_defaults() {
+        let spec = include_str!("../../docs/SPEC.md");
+        let sections = sections();
+        let (mut header, mut in_toml, mut checked) = (String::new(), false, 0);
+        for line in spec.lines() {
+            if line.starts_with("```") {
+                in_toml = line == "```toml";
+                header.clear();
+                continue;
+            }
+            let line = line.trim();
+            if !in_toml || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') {
+                header = line.trim_matches(|c| c == '[' || c == ']').split(' ').next().unwrap_or("").into();
+                header = header.trim_end_matches(']').to_string();
+                continue;
+            }
+            let Some((assign, comment)) = line.split_once(" #") else { continue };
+            let Some((key, value)) = assign.split_once('=') else { continue };
+            let (key, value) = (key.trim(), value.trim());
+            let Some((_, decls)) = sections.iter().find(|(s, _)| *s == header) else { continue };
+            let Some(d) = decls.iter().find(|d| d.name == key) else { continue };
+            let said = phrases(d.default, value);
+            if comment.contains("default") && !said.is_empty() {
+                assert!(
+                    said.iter().any(|p| comment.contains(p.as_str())),
+                    "docs/SPEC.md: `{key}` under [{header}] says `{comment}`, but the declared default is {:?}",
+                    d.default
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} defaults found in docs/SPEC.md");
     }
 }

@@ -4,7 +4,7 @@
 
 pub mod stream;
 
-use crate::config::{DatasetConfig, Experiment, Impute, SplitConfig, Task};
+use crate::config::{DatasetConfig, DatasetKey, Experiment, Impute, Key, SplitConfig, SplitKey, Task};
 use crate::suggest::suggestion;
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -583,7 +583,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
 
 /// The file read into a frame, with its sha256, once its shape is known to be sound.
 fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
-    read_file(&exp.dataset.path, &exp.dataset.missing, &[], &|| exp.location("dataset.path"))
+    read_file(&exp.dataset.path, &exp.dataset.missing, &[], &|| exp.location(DatasetKey::Path))
 }
 
 /// `path` read into a frame with `missing` as the missing-value tokens; `location` names
@@ -873,7 +873,7 @@ struct ChosenColumns {
 /// Checks every column the experiment names against the header and picks the features.
 fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, DataError> {
     let cfg = &exp.dataset;
-    let unknown = |key: &str, what: &'static str, name: &str| DataError::UnknownColumn {
+    let unknown = |key: Key, what: &'static str, name: &str| DataError::UnknownColumn {
         location: exp.location(key),
         what,
         name: name.to_string(),
@@ -883,38 +883,40 @@ fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, 
     };
     let has = |name: &str| header.iter().any(|h| h == name);
     if !has(&cfg.target) {
-        return Err(unknown("dataset.target", "target", &cfg.target));
+        return Err(unknown(DatasetKey::Target.into(), "target", &cfg.target));
     }
     let split = match &exp.split {
         SplitConfig::Column { column } if *column == cfg.target => {
-            return Err(DataError::SplitIsTarget { location: exp.location("split.column"), column: column.clone() });
+            return Err(DataError::SplitIsTarget { location: exp.location(SplitKey::Column), column: column.clone() });
         }
-        SplitConfig::Column { column } if !has(column) => return Err(unknown("split.column", "split column", column)),
+        SplitConfig::Column { column } if !has(column) => {
+            return Err(unknown(SplitKey::Column.into(), "split column", column))
+        }
         SplitConfig::Column { column } => Some(column.clone()),
         SplitConfig::GroupKFold { group, .. } if *group == cfg.target => {
-            return Err(DataError::SplitIsTarget { location: exp.location("split.group"), column: group.clone() });
+            return Err(DataError::SplitIsTarget { location: exp.location(SplitKey::Group), column: group.clone() });
         }
         SplitConfig::GroupKFold { group, .. } if !has(group) => {
-            return Err(unknown("split.group", "group column", group))
+            return Err(unknown(SplitKey::Group.into(), "group column", group))
         }
         SplitConfig::GroupKFold { group, .. } => Some(group.clone()),
         _ => None,
     };
     for (key, list) in [
-        ("dataset.features", cfg.features.as_deref().unwrap_or(&[])),
-        ("dataset.exclude", &cfg.exclude),
-        ("dataset.categorical", &cfg.categorical),
+        (DatasetKey::Features, cfg.features.as_deref().unwrap_or(&[])),
+        (DatasetKey::Exclude, &cfg.exclude),
+        (DatasetKey::Categorical, &cfg.categorical),
     ] {
         if let Some(bad) = list.iter().find(|c| !has(c)) {
-            return Err(unknown(key, "column", bad));
+            return Err(unknown(key.into(), "column", bad));
         }
     }
     if let Some(col) = exp.preprocess.columns.keys().find(|c| !has(c)) {
-        return Err(unknown(&format!("preprocess.columns.{col}"), "column", col));
+        return Err(unknown(Key::Column(col.clone()), "column", col));
     }
     let listed = match &cfg.features {
         Some(list) if list.contains(&cfg.target) => {
-            let location = exp.location("dataset.features");
+            let location = exp.location(DatasetKey::Features);
             return Err(DataError::TargetIsFeature { location, column: cfg.target.clone() });
         }
         Some(list) => list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect(),
@@ -930,7 +932,7 @@ fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, 
         return Err(DataError::NoFeatures);
     }
     if let Some(split) = split.as_ref().filter(|s| features.contains(s)) {
-        return Err(DataError::TargetIsFeature { location: exp.location("dataset.features"), column: split.clone() });
+        return Err(DataError::TargetIsFeature { location: exp.location(DatasetKey::Features), column: split.clone() });
     }
     Ok(ChosenColumns { features, split })
 }
@@ -939,7 +941,7 @@ fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, 
 /// target as text labels.
 fn infer_task(exp: &Experiment, target: &RawColumn) -> Result<(Task, Vec<Option<String>>), DataError> {
     let cfg = &exp.dataset;
-    let location = exp.location("dataset.target");
+    let location = exp.location(DatasetKey::Target);
     match (target, cfg.task) {
         (RawColumn::Text(values), Some(Task::Regression)) => {
             let example = values.iter().flatten().next().cloned().unwrap_or_default();

@@ -12,7 +12,7 @@ use super::{
     choose_columns, format_number, raw_column, row_label, scan_file_marking, sorted_categories, DataError, Dataset,
     Feature, RawColumn, SplitColumn, Target,
 };
-use crate::config::{Experiment, Impute, SplitConfig, Task};
+use crate::config::{DatasetKey, Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, SeekFrom};
@@ -378,7 +378,7 @@ struct Tally {
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
 pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
     let path = &exp.dataset.path;
-    super::check_path(path, &|| exp.location("dataset.path"))?;
+    super::check_path(path, &|| exp.location(DatasetKey::Path))?;
     // The version every later pass must find: taken before the hash, checked after the scan.
     let before = stamp(path)
         .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
@@ -719,7 +719,7 @@ impl Tally {
     ) -> Result<Scanned, DataError> {
         let cfg = &exp.dataset;
         let target = cfg.target.clone();
-        let location = exp.location("dataset.target");
+        let location = exp.location(DatasetKey::Target);
         let task = match (self.target_text == Some(true), cfg.task, self.target_integer) {
             (true, Some(Task::Regression), _) => {
                 let example = self.text_example.clone().unwrap_or_default();

@@ -3,8 +3,8 @@
 //! training, and reported together.
 
 use crate::config::{
-    self, ConfigErrors, Experiment, FillValue, Impute, Metric, MinResources, ModelConfig, SearchConfig, SplitConfig,
-    Task,
+    self, ConfigErrors, Experiment, FillValue, Impute, Key, Metric, MinResources, ModelConfig, ModelKey, PreprocessKey,
+    ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey, Task,
 };
 use crate::data::{self, DataError, Dataset, Feature, Target};
 use crate::preprocess::feature_names;
@@ -280,12 +280,7 @@ fn halving_plan(
     candidates: usize,
 ) -> Result<Option<HalvingPlan>, String> {
     let SearchConfig::Halving { factor, min_resources } = experiment.search else { return Ok(None) };
-    let key = if experiment.locations.contains_key("search.min_resources") {
-        "search.min_resources"
-    } else {
-        "search.method"
-    };
-    let at = experiment.location(key);
+    let at = experiment.given_at(SearchKey::MinResources).unwrap_or_else(|| experiment.location(SearchKey::Method));
     let k = split.folds.len();
     let max_resources = dataset.rows();
     let f = f64::from(factor);
@@ -361,10 +356,13 @@ fn first_round_rows(split: &SplitPlan, min_resources: usize, max_resources: usiz
 /// inside cross_val_score does).
 fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> Option<NestedPlan> {
     let outer_cfg = experiment.outer.as_ref()?;
-    let at = |key: &str| experiment.location(key);
+    let at = |key: Key| experiment.location(key);
     if matches!(experiment.split, SplitConfig::Column { .. } | SplitConfig::GroupKFold { .. } | SplitConfig::None) {
         let method = experiment.split.method().name();
-        problems.push(format!("{}: a nested cross-validation's inner split cannot be `{method}`", at("split.method")));
+        problems.push(format!(
+            "{}: a nested cross-validation's inner split cannot be `{method}`",
+            at(SplitKey::Method.into())
+        ));
         return None;
     }
     let labels = match &dataset.target {
@@ -373,14 +371,16 @@ fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<St
     };
     let seed = experiment.seed;
     let outer = plan_split(outer_cfg, dataset.rows(), labels, None, seed)
-        .map_err(|e| problems.push(format!("{}: [split.outer]: {e}", at("split.outer.method"))))
+        .map_err(|e| problems.push(format!("{}: [split.outer]: {e}", at(Key::Outer(SplitKey::Method)))))
         .ok()?;
     let mut inner = Vec::with_capacity(outer.folds.len());
     for (o, fold) in outer.folds.iter().enumerate() {
         let sub: Option<Vec<usize>> = labels.map(|(l, _)| fold.train.iter().map(|&r| l[r]).collect());
         let classes = sub.as_deref().zip(labels.map(|(_, c)| c));
         let plan = plan_split(&experiment.split, fold.train.len(), classes, None, seed)
-            .map_err(|e| problems.push(format!("{}: the inner split of outer fold {}: {e}", at("split.method"), o + 1)))
+            .map_err(|e| {
+                problems.push(format!("{}: the inner split of outer fold {}: {e}", at(SplitKey::Method.into()), o + 1))
+            })
             .ok()?;
         let rows = |idx: &[usize]| idx.iter().map(|&i| fold.train[i]).collect::<Vec<usize>>();
         let folds = plan.folds.iter().map(|f| Fold { train: rows(&f.train), test: rows(&f.test) }).collect();
@@ -398,7 +398,7 @@ fn learning_sizes(experiment: &Experiment, split: &SplitPlan, problems: &mut Vec
     }
     let n_max = split.folds.first().map_or(0, |f| f.train.len());
     train_sizes(sizes, n_max).unwrap_or_else(|e| {
-        problems.push(format!("{}: learning_curve: {e}", experiment.location("report.learning_curve")));
+        problems.push(format!("{}: learning_curve: {e}", experiment.location(ReportKey::LearningCurve)));
         Vec::new()
     })
 }
@@ -418,7 +418,7 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
             let is = if task == Task::Regression { "a classifier" } else { "a regressor" };
             problems.push(format!(
                 "{}: model `{}` (kind {}) is {is}, but the task is {} (target `{}`)",
-                experiment.location(&format!("model.{}.kind", m.name)),
+                experiment.location(Key::Model(m.name.clone(), ModelKey::Kind)),
                 m.name,
                 m.kind.name(),
                 task.name(),
@@ -440,9 +440,9 @@ fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
         let preprocess = &experiment.preprocess;
         let rule = preprocess.rule_for(f.name());
         let location = if preprocess.columns.contains_key(f.name()) {
-            experiment.location(&format!("preprocess.columns.{}", f.name()))
+            experiment.location(Key::Column(f.name().to_string()))
         } else {
-            experiment.location("preprocess.fill_value")
+            experiment.location(PreprocessKey::FillValue)
         };
         let categorical = matches!(f, Feature::Categorical { .. });
         let name = f.name();
@@ -485,7 +485,7 @@ fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec
     }
     for m in &metrics {
         if m.task() != task {
-            let key = if report.rank_by == Some(*m) { "report.rank_by" } else { "report.metrics" };
+            let key = if report.rank_by == Some(*m) { ReportKey::RankBy } else { ReportKey::Metrics };
             problems.push(format!(
                 "{}: metric `{}` is for {} but the task is {}",
                 experiment.location(key),
@@ -497,7 +497,7 @@ fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec
         if *m == Metric::RocAuc && n_classes > 2 {
             problems.push(format!(
                 "{}: roc_auc is defined here for binary targets, but `{}` has {n_classes} classes",
-                experiment.location("report.metrics"),
+                experiment.location(ReportKey::Metrics),
                 dataset.target_name
             ));
         }
@@ -517,7 +517,7 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
     if needs_classes && classes.is_none() {
         problems.push(format!(
             "{}: stratified splits need a classification target, but `{}` is a regression target; use method = \"kfold\", or set task = \"classification\"",
-            experiment.location(if holdout { "split.stratify" } else { "split.method" }),
+            experiment.location(if holdout { SplitKey::Stratify } else { SplitKey::Method }),
             dataset.target_name,
         ));
         return None;
@@ -526,13 +526,13 @@ fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<Str
         Ok(p) => Some(p),
         Err(e) => {
             let key = match experiment.split {
-                SplitConfig::Holdout { .. } => "split.test_size",
+                SplitConfig::Holdout { .. } => SplitKey::TestSize,
                 SplitConfig::KFold { .. }
                 | SplitConfig::StratifiedKFold { .. }
                 | SplitConfig::GroupKFold { .. }
-                | SplitConfig::TimeSeries { .. } => "split.folds",
-                SplitConfig::Column { .. } => "split.column",
-                SplitConfig::None => "",
+                | SplitConfig::TimeSeries { .. } => SplitKey::Folds,
+                SplitConfig::Column { .. } => SplitKey::Column,
+                SplitConfig::None => SplitKey::Method,
             };
             problems.push(format!("{}: {e}", experiment.location(key)));
             None

@@ -2,7 +2,10 @@
 //! `--memory-budget`), what a streamed run cannot do (each refusal says why), and the fold
 //! blocks that stand in for index lists.
 
-use crate::config::{Experiment, Impute, Metric, SearchConfig, SplitConfig, Streaming, Task};
+use crate::config::{
+    Experiment, Impute, Key, Metric, ModelKey, ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey, Streaming,
+    Task,
+};
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset, Feature, Target};
 use crate::spec::{LogisticSolver, ModelSpec};
@@ -103,25 +106,25 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
 
 /// Why the experiment's split is not streamed, if it is not.
 fn split_refusal(exp: &Experiment) -> Option<String> {
-    let at = |key: &str| exp.location(key);
+    let at = |key: SplitKey| exp.location(key);
     match &exp.split {
         SplitConfig::KFold { folds, repeats: 1, .. } | SplitConfig::StratifiedKFold { folds, repeats: 1, .. }
             if *folds > MAX_FOLDS =>
         {
             Some(format!(
                 "{}: {folds} folds are not streamed: a streamed row's fold is one byte, so at most {MAX_FOLDS} folds; use fewer folds, or streaming = false",
-                at("split.folds")
+                at(SplitKey::Folds)
             ))
         }
         SplitConfig::Holdout { .. } | SplitConfig::Column { .. } => None,
         SplitConfig::KFold { repeats: 1, .. } | SplitConfig::StratifiedKFold { repeats: 1, .. } => None,
         SplitConfig::KFold { .. } | SplitConfig::StratifiedKFold { .. } => Some(format!(
             "{}: repeated k-fold is not streamed (each repeat would need its own fold byte per row); use repeats = 1, or streaming = false",
-            at("split.repeats")
+            at(SplitKey::Repeats)
         )),
         other => Some(format!(
             "{}: split method `{}` is not streamed: streaming supports holdout, kfold, stratified_kfold and column",
-            at("split.method"),
+            at(SplitKey::Method),
             other.method()
         )),
     }
@@ -130,24 +133,30 @@ fn split_refusal(exp: &Experiment) -> Option<String> {
 /// Everything in the experiment a streamed run cannot do, each with its reason.
 pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[Metric]>) -> Vec<String> {
     let mut out: Vec<String> = split_refusal(exp).into_iter().collect();
-    let at = |key: &str| exp.location(key);
+    let at = |key: Key| exp.location(key);
     if exp.outer.is_some() {
-        out.push(format!("{}: nested cross-validation is not streamed; use streaming = false", at("split.outer")));
+        out.push(format!(
+            "{}: nested cross-validation is not streamed; use streaming = false",
+            at(SplitKey::Outer.into())
+        ));
     }
     if matches!(exp.search, SearchConfig::Halving { .. }) {
         out.push(format!(
             "{}: successive halving is not streamed; use method = \"grid\" or \"random\"",
-            at("search.method")
+            at(SearchKey::Method.into())
         ));
     }
     if !exp.report.learning_curve.is_empty() {
-        out.push(format!("{}: learning curves are not streamed; remove learning_curve", at("report.learning_curve")));
+        out.push(format!(
+            "{}: learning curves are not streamed; remove learning_curve",
+            at(ReportKey::LearningCurve.into())
+        ));
     }
     for m in explicit_metrics.unwrap_or(&[]) {
         if *m == Metric::RocAuc {
             out.push(format!(
                 "{}: roc_auc ranks every test row's score, which a stream does not keep; use accuracy, f1 or log_loss",
-                at("report.metrics")
+                at(ReportKey::Metrics.into())
             ));
         }
     }
@@ -157,7 +166,7 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
             if seen.insert(t.model.clone()) {
                 out.push(format!(
                     "{}: model `{}` ({}) is not streamed: {why}",
-                    at(&format!("model.{}.kind", t.model)),
+                    at(Key::Model(t.model.clone(), ModelKey::Kind)),
                     t.model,
                     t.spec.kind().name()
                 ));
@@ -241,7 +250,7 @@ pub fn plan_blocks(
     if needs_classes && dataset.target.task() != Task::Classification {
         problems.push(format!(
             "{}: stratified splits need a classification target, but `{}` is a regression target",
-            exp.location("split.method"),
+            exp.location(SplitKey::Method),
             dataset.target_name
         ));
         return None;
@@ -252,8 +261,30 @@ pub fn plan_blocks(
             Some(SplitPlan { method: exp.split.method(), folds, blocks: Some(blocks) })
         }
         Err(e) => {
-            problems.push(format!("{}: {e}", exp.location("split.method")));
+            problems.push(format!("{}: {e}", exp.location(SplitKey::Method)));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Halving and a nested cross-validation are refused at the key that asks for them.
+    #[test]
+    fn the_protocol_refusals_are_located() {
+        let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\n\
+                    [split.outer]\nmethod = \"kfold\"\n[search]\nmethod = \"halving\"\n\
+                    [[model]]\nname = \"r\"\nkind = \"ridge\"\n";
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).unwrap();
+        let problems = problems(&exp, &[], None);
+        assert_eq!(
+            problems,
+            [
+                "exp.toml:7:1: nested cross-validation is not streamed; use streaming = false",
+                "exp.toml:10:10: successive halving is not streamed; use method = \"grid\" or \"random\"",
+            ]
+        );
     }
 }

@@ -7,7 +7,7 @@ pub use blocks::{fold_blocks, FoldBlocks, MAX_FOLDS};
 
 use crate::random::RandomState;
 
-use crate::config::{Rows, SplitConfig, SplitMethod, TestSize};
+use crate::config::{SampleSize, SplitConfig, SplitMethod, TestSize};
 use crate::data::SplitColumn;
 use serde::Serialize;
 
@@ -205,20 +205,20 @@ pub fn resample(rows: &[usize], n: usize, seed: u32) -> Vec<usize> {
 /// scikit-learn's `_translate_train_sizes`: a learning curve's training sizes in rows of a
 /// training part of `n_max` rows, sorted and distinct. As in numpy, one fraction in the
 /// list makes every entry a fraction (a count of 1 is then 100%).
-pub fn train_sizes(sizes: &[Rows], n_max: usize) -> Result<Vec<usize>, String> {
-    let fractions = sizes.iter().any(|s| matches!(s, Rows::Fraction(_)));
+pub fn train_sizes(sizes: &[SampleSize], n_max: usize) -> Result<Vec<usize>, String> {
+    let fractions = sizes.iter().any(|s| matches!(s, SampleSize::Fraction(_)));
     let mut abs = Vec::with_capacity(sizes.len());
     for s in sizes {
         abs.push(match (*s, fractions) {
-            (Rows::Fraction(f), _) => ((f * n_max as f64) as usize).clamp(1, n_max.max(1)),
-            (Rows::Count(1), true) => n_max,
-            (Rows::Count(c), true) => {
+            (SampleSize::Fraction(f), _) => ((f * n_max as f64) as usize).clamp(1, n_max.max(1)),
+            (SampleSize::Count(1), true) => n_max,
+            (SampleSize::Count(c), true) => {
                 return Err(format!("{c} is neither a fraction in (0, 1] nor, in a list with fractions, a row count"))
             }
-            (Rows::Count(c), false) if c > n_max => {
+            (SampleSize::Count(c), false) if c > n_max => {
                 return Err(format!("{c} rows is more than a training part holds ({n_max})"));
             }
-            (Rows::Count(c), false) => c,
+            (SampleSize::Count(c), false) => c,
         });
     }
     abs.sort_unstable();

@@ -3,7 +3,7 @@
 //! the general path (refit, then a full predict per shuffle), for every linear head.
 
 use crate::common::*;
-use runner::config::Rows;
+use runner::config::SampleSize;
 use runner::explain::explain_with;
 use runner::plan::prepare;
 use runner::sweep::{run, SweepInput, UnitFilter};
@@ -22,8 +22,12 @@ fn the_linear_shortcut_gives_the_refitted_importance() {
     for (file, max_samples, overrides) in [
         ("experiments/boston.toml", None, &[][..]),
         ("experiments/breast_cancer.toml", None, &["model.logreg.path=false"][..]),
-        ("experiments/iris.toml", Some(Rows::Fraction(0.5)), &["model.softmax.path=false"][..]),
-        ("experiments/diabetes.toml", Some(Rows::Count(40)), &["model.lasso.path=false", "model.enet.path=false"][..]),
+        ("experiments/iris.toml", Some(SampleSize::Fraction(0.5)), &["model.softmax.path=false"][..]),
+        (
+            "experiments/diabetes.toml",
+            Some(SampleSize::Count(40)),
+            &["model.lasso.path=false", "model.enet.path=false"][..],
+        ),
     ] {
         let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
         let plan = prepare(&root().join(file), &overrides).unwrap_or_else(|e| panic!("{e}"));

@@ -1,0 +1,535 @@
+//! `[[model]]`: each model's kind, fixed parameters and grid axes, checked against the
+//! catalog (`spec`'s `KindSpec` / `ParamSpec`), and the size guard over the grids.
+
+use super::grid::{expand_axis, AxisSpec};
+use super::key::Key;
+use super::reader::{float_of, int_of, keys, type_name, Cx, Reader, Value};
+use super::{size_problem, Distribution, ModelConfig, SearchConfig};
+use crate::spec::catalog::{kind_spec, KindSpec, KINDS};
+use crate::spec::ParamValue;
+use crate::suggest::suggestion;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use toml::de::{DeTable, DeValue};
+
+keys! {
+    /// The keys of a `[[model]]` besides its kind's parameters.
+    pub enum ModelKey {
+        Name = "name": Name, Required, "";
+        Kind = "kind": Str, Required, "";
+        Grid = "grid": Table, Absent, "";
+    }
+}
+
+/// The grids' trials so far against `max_units`, with the file's own fold count: a grid
+/// that could never fit is refused before any generator is expanded.
+pub(super) struct SizeGuard {
+    pub max_units: u64,
+    pub folds: u128,
+    pub search: SearchConfig,
+    pub points: u128,
+    pub refused: bool,
+}
+
+/// The most values one grid axis may give (more could never run within `max_units`'s
+/// default, and a random search expands each axis it draws from).
+const MAX_AXIS: usize = 1_000_000;
+
+/// A model's grid: list axes, and the distributions a random search draws from.
+type GridAxes = (Vec<(String, Vec<ParamValue>)>, Vec<(String, Distribution)>);
+
+fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
+    match v {
+        DeValue::String(s) => Some(ParamValue::Str(s.to_string())),
+        DeValue::Integer(_) => int_of(v).map(ParamValue::Int),
+        DeValue::Float(_) => float_of(v).map(ParamValue::Float),
+        DeValue::Boolean(b) => Some(ParamValue::Bool(*b)),
+        DeValue::Array(items) => {
+            items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>().map(ParamValue::IntList)
+        }
+        _ => None,
+    }
+}
+
+/// Reads the `[[model]]` tables, counting their trials against the size guard.
+pub(super) struct Models<'r, 'a> {
+    pub cx: &'r Cx<'a>,
+    /// Where the distribution axes are, for the error when there is no random search.
+    pub distribution_spans: Vec<Range<usize>>,
+    /// The size guard, counting trials model by model from the axis lengths; `None` when
+    /// `[search]` or `[split]` is invalid (their errors are reported instead).
+    pub size: Option<SizeGuard>,
+}
+
+impl Models<'_, '_> {
+    /// After the models: a distribution axis needs a random search.
+    pub(super) fn distributions_need_random(&mut self, search: Option<SearchConfig>) {
+        if matches!(search, Some(SearchConfig::Grid | SearchConfig::Halving { .. })) {
+            for span in std::mem::take(&mut self.distribution_spans) {
+                self.cx.err(&span, "a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list");
+            }
+        }
+    }
+
+    pub(super) fn models(&mut self, v: Option<&Value<'_>>) -> Option<Vec<ModelConfig>> {
+        let Some(v) = v else {
+            self.cx.err(&(0..0), "no [[model]] table: add at least one model");
+            return None;
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            let found = type_name(v.get_ref());
+            self.cx.err(&v.span(), format!("`model` must be an array of tables ([[model]]), found {found}"));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            match self.model(item, i, &mut seen) {
+                Some(m) => out.push(m),
+                None => ok = false,
+            }
+        }
+        if out.is_empty() && ok {
+            self.cx.err(&v.span(), "no [[model]] table: add at least one model");
+            return None;
+        }
+        ok.then_some(out)
+    }
+
+    fn model(
+        &mut self,
+        item: &Value<'_>,
+        index: usize,
+        seen: &mut HashMap<String, Range<usize>>,
+    ) -> Option<ModelConfig> {
+        // The name is the typed path's, so it is peeked before the table is read.
+        let peeked = match item.get_ref() {
+            DeValue::Table(t) => t.get("name").and_then(|n| n.get_ref().as_str()).unwrap_or("").to_string(),
+            _ => String::new(),
+        };
+        let path = move |k| Key::Model(peeked.clone(), k);
+        let mut r = Reader::of(self.cx, item, format!("[[model]] #{}", index + 1), path)?;
+        let name = self.model_name(&mut r, seen);
+        if let Some(n) = &name {
+            r.label = format!("[[model]] `{n}`");
+        }
+        let Some(spec) = self.model_kind(&mut r) else {
+            // Without a kind its parameters are unknown: nothing more to say about the keys.
+            r.skip_all();
+            return None;
+        };
+        r.allow(spec.params().map(|p| p.name), format!(" (kind {})", spec.name()));
+        let mut ok = true;
+        let mut fixed = BTreeMap::new();
+        let model = name.clone().unwrap_or_default();
+        for p in spec.params() {
+            if let Some(v) = r.table().get(p.name) {
+                self.cx.record(Key::Param(model.clone(), p.name), &v.span(), true);
+                match self.param(spec, p.name, v, &r.label) {
+                    Some(value) => {
+                        fixed.insert(p.name.to_string(), value);
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        let axes = match r.value(ModelKey::Grid) {
+            Some(g) => self.model_grid(spec, g, &fixed, &r.label),
+            None => self.within_size(1, false, &r.span, &r.label).then(|| (Vec::new(), Vec::new())),
+        };
+        let (grid, distributions) = axes?;
+        Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid, distributions })
+    }
+
+    /// A model's name: unique, and of characters that keep trial ids and plot files unique.
+    fn model_name(
+        &mut self,
+        r: &mut Reader<'_, '_, ModelKey>,
+        seen: &mut HashMap<String, Range<usize>>,
+    ) -> Option<String> {
+        let n = r.required::<String>(ModelKey::Name)?;
+        let span = r.value(ModelKey::Name).map_or(r.span.clone(), |v| v.span());
+        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            self.cx.err(
+                &span,
+                format!("model name `{n}` must be ASCII letters, digits, `-` and `_` (it names trials and plot files)"),
+            );
+        }
+        if let Some(first) = seen.get(&n) {
+            let line = self.cx.line(first.start);
+            self.cx.err(
+                &span,
+                format!("duplicate model name `{n}` (first used on line {line}); model names must be unique"),
+            );
+        } else {
+            seen.insert(n.clone(), span);
+        }
+        Some(n)
+    }
+
+    fn model_kind(&mut self, r: &mut Reader<'_, '_, ModelKey>) -> Option<&'static KindSpec> {
+        let k = r.required::<String>(ModelKey::Kind)?;
+        let span = r.value(ModelKey::Kind).map_or(r.span.clone(), |v| v.span());
+        let spec = kind_spec(&k);
+        if spec.is_none() {
+            let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+            let hint = suggestion(&k, kind_names.iter().copied());
+            let known = kind_names.join(", ");
+            self.cx.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {known}; see `runner models`)"));
+        }
+        spec
+    }
+
+    /// The grid axes, sorted by name (as scikit-learn's ParameterGrid).
+    fn model_grid(
+        &mut self,
+        spec: &KindSpec,
+        g: &Value<'_>,
+        fixed: &BTreeMap<String, ParamValue>,
+        model_label: &str,
+    ) -> Option<GridAxes> {
+        let label = format!("`grid` of {model_label}");
+        let DeValue::Table(gt) = g.get_ref() else {
+            self.cx.err(&g.span(), format!("{label} must be a table, found {}", type_name(g.get_ref())));
+            return None;
+        };
+        let mut grid = Vec::new();
+        let mut distributions = Vec::new();
+        let mut specs = Vec::new();
+        let mut ok = true;
+        for (axis, values) in gt.iter() {
+            let axis_name: &str = axis.get_ref();
+            let Some(p) = spec.param(axis_name) else {
+                let hint = suggestion(axis_name, spec.params().map(|p| p.name));
+                let kind = spec.name();
+                self.cx.err(&axis.span(), format!("unknown parameter `{axis_name}` in {label} (kind {kind}){hint}"));
+                ok = false;
+                continue;
+            };
+            if fixed.contains_key(p.name) {
+                self.cx.err(&axis.span(), format!("`{axis_name}` is both fixed and swept in {model_label}; keep one"));
+                ok = false;
+                continue;
+            }
+            if let Some(d) = self.distribution_of(spec, p.name, values, model_label) {
+                match d {
+                    Some(d) => distributions.push((axis_name.to_string(), d)),
+                    None => ok = false,
+                }
+                continue;
+            }
+            match self.axis_spec(spec, p.name, values, model_label) {
+                Some(axis) => specs.push((axis_name, p.name, axis, values)),
+                None => ok = false,
+            }
+        }
+        // Counted from the axis lengths, before a generator's values exist (not when an axis
+        // is invalid: the count would be wrong, and each axis is at most MAX_AXIS values).
+        let size = specs.iter().fold(1u128, |n, a| n.saturating_mul(a.2.count()));
+        if ok && !self.within_size(size, !distributions.is_empty(), &g.span(), &label) {
+            return None;
+        }
+        for (axis_name, param, axis, values) in specs {
+            match self.axis_values(spec, param, &axis, values, model_label) {
+                Some(v) => grid.push((axis_name.to_string(), v)),
+                None => ok = false,
+            }
+        }
+        grid.sort_by(|a, b| a.0.cmp(&b.0));
+        distributions.sort_by(|a, b| a.0.cmp(&b.0));
+        ok.then_some((grid, distributions))
+    }
+
+    /// `{ uniform = [a, b] }`, `{ loguniform = [a, b] }` or `{ randint = [lo, hi] }`: `None`
+    /// when the axis is not a distribution, `Some(None)` when it is one but invalid. Both
+    /// ends must be valid values of the parameter.
+    fn distribution_of(
+        &mut self,
+        spec: &KindSpec,
+        name: &str,
+        v: &Value<'_>,
+        label: &str,
+    ) -> Option<Option<Distribution>> {
+        let DeValue::Table(t) = v.get_ref() else { return None };
+        let (key, args) = t.iter().next()?;
+        let kind: &str = key.get_ref();
+        if t.len() != 1 || !["uniform", "loguniform", "randint"].contains(&kind) {
+            return None;
+        }
+        let what = format!("grid.{name}.{kind}");
+        let ends: Option<Vec<f64>> = match args.get_ref() {
+            DeValue::Array(a) if a.len() == 2 => a.iter().map(|x| float_of(x.get_ref())).collect(),
+            _ => None,
+        };
+        let bad = |p: &mut Self, why: &str| {
+            p.cx.err(&args.span(), format!("`{what}` in {label} {why}"));
+            Some(None)
+        };
+        let Some([low, high]) = ends.as_deref().map(|e| [e[0], e[1]]) else {
+            return bad(self, "must be an array of two numbers [low, high]");
+        };
+        if low.partial_cmp(&high) != Some(std::cmp::Ordering::Less) {
+            return bad(self, "needs low < high");
+        }
+        let d = match kind {
+            "uniform" => Distribution::Uniform { low, high },
+            "loguniform" if low > 0.0 => Distribution::LogUniform { low, high },
+            "loguniform" => return bad(self, "needs 0 < low"),
+            _ if low.fract() != 0.0 || high.fract() != 0.0 || low.abs() > 9.0e15 || high.abs() > 9.0e15 => {
+                return bad(self, "takes whole numbers [low, high) (high excluded, as scipy's randint)");
+            }
+            _ => Distribution::RandInt { low: low as i64, high: high as i64 },
+        };
+        // Every value drawn must be a valid parameter value: check both ends.
+        let p = spec.param(name)?;
+        let (first, last) = match d {
+            Distribution::RandInt { low, high } => (ParamValue::Int(low), ParamValue::Int(high - 1)),
+            _ => (ParamValue::Float(low), ParamValue::Float(high)),
+        };
+        for end in [first, last] {
+            if let Err(why) = p.ty.check(&end) {
+                return bad(self, &format!("reaches {end}: {why}"));
+            }
+        }
+        self.distribution_spans.push(v.span());
+        Some(Some(d))
+    }
+
+    fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
+        let p = spec.param(name)?;
+        let Some(raw) = param_value_of(v.get_ref()) else {
+            let found = type_name(v.get_ref());
+            self.cx.err(&v.span(), format!("`{name}` in {label} must be {}, found {found}", p.ty.expected()));
+            return None;
+        };
+        match p.ty.check(&raw) {
+            Ok(value) => Some(value),
+            Err(why) => {
+                self.cx.err(&v.span(), format!("`{name}` in {label}: {why}"));
+                None
+            }
+        }
+    }
+
+    /// Counts a model's `grid_size` trials (or random draws) in the size guard: false, with
+    /// the error at `span`, once the grids plan more than `max_units` units.
+    fn within_size(&mut self, grid_size: u128, has_distributions: bool, span: &Range<usize>, label: &str) -> bool {
+        let Some(g) = &mut self.size else { return true };
+        if g.refused {
+            return false;
+        }
+        g.points = g.points.saturating_add(g.search.points(grid_size, has_distributions));
+        let Some(why) = size_problem(g.points, g.folds, g.max_units) else { return true };
+        g.refused = true;
+        self.cx.err(span, format!("{label}: {why}"));
+        false
+    }
+
+    /// One grid axis as the file gives it: a list of values (each checked) or a generator.
+    fn axis_spec(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<AxisSpec> {
+        let what = format!("grid.{name}");
+        let axis = match v.get_ref() {
+            DeValue::Array(items) if items.is_empty() => {
+                self.cx.err(&v.span(), format!("`{what}` in {label} is empty: give at least one value"));
+                return None;
+            }
+            DeValue::Array(items) => {
+                let values: Vec<Option<ParamValue>> =
+                    items.iter().map(|item| self.param(spec, name, item, label)).collect();
+                AxisSpec::List(values.into_iter().collect::<Option<Vec<_>>>()?)
+            }
+            DeValue::Table(gen) => self.generator(gen, v, &what, label)?,
+            other => {
+                let found = type_name(other);
+                let message =
+                    format!("`{what}` in {label} must be a list of values or a generator table, found {found}");
+                self.cx.err(&v.span(), message);
+                return None;
+            }
+        };
+        Some(axis)
+    }
+
+    /// An axis's values, every value checked and distinct.
+    fn axis_values(
+        &mut self,
+        spec: &KindSpec,
+        name: &str,
+        axis: &AxisSpec,
+        v: &Value<'_>,
+        label: &str,
+    ) -> Option<Vec<ParamValue>> {
+        let what = format!("grid.{name}");
+        let values = expand_axis(axis);
+        if values.is_empty() {
+            self.cx.err(&v.span(), format!("`{what}` in {label} produces no values"));
+            return None;
+        }
+        let p = spec.param(name)?;
+        let mut checked: Vec<ParamValue> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for value in values {
+            match p.ty.check(&value) {
+                // `1` and `1.0` are one value and would be one trial id.
+                Ok(x) if !seen.insert(x.to_string()) => {
+                    let message =
+                        format!("`{what}` in {label} repeats the value {x}: each grid value must be distinct");
+                    self.cx.err(&v.span(), message);
+                    return None;
+                }
+                Ok(x) => checked.push(x),
+                Err(why) => {
+                    self.cx.err(&v.span(), format!("`{what}` in {label}: {why}"));
+                    return None;
+                }
+            }
+        }
+        Some(checked)
+    }
+
+    /// `{ logspace = [start, stop, num] }`, `{ linspace = [...] }` or `{ range = [start, stop, step] }`.
+    fn generator(&mut self, gen: &DeTable<'_>, v: &Value<'_>, what: &str, label: &str) -> Option<AxisSpec> {
+        const GENERATORS: [&str; 3] = ["logspace", "linspace", "range"];
+        let keys: Vec<&str> = gen.iter().map(|(k, _)| -> &str { k.get_ref() }).collect();
+        let [generator] = keys.as_slice() else {
+            self.cx.err(&v.span(), format!("`{what}` in {label} must be a list or exactly one of {{ logspace = [start, stop, num] }}, {{ linspace = [...] }}, {{ range = [start, stop, step] }}"));
+            return None;
+        };
+        let generator = generator.to_string();
+        if !GENERATORS.contains(&generator.as_str()) {
+            let hint = suggestion(&generator, GENERATORS);
+            let message = format!(
+                "unknown grid generator `{generator}` in `{what}` of {label}{hint} (generators: logspace, linspace, \
+                 range; a random search also samples uniform, loguniform and randint)"
+            );
+            self.cx.err(&v.span(), message);
+            return None;
+        }
+        let args = gen.get(generator.as_str())?;
+        let nums: Option<Vec<f64>> = match args.get_ref() {
+            DeValue::Array(a) if a.len() == 3 => a.iter().map(|x| float_of(x.get_ref())).collect(),
+            _ => None,
+        };
+        let Some(nums) = nums else {
+            self.cx.err(&args.span(), format!("`{what}.{generator}` in {label} must be an array of three numbers"));
+            return None;
+        };
+        let too_many = |p: &mut Self, count: f64| {
+            p.cx.err(
+                &args.span(),
+                format!("`{what}.{generator}` in {label} gives {count} values; an axis gives at most {MAX_AXIS}"),
+            );
+            None
+        };
+        if generator == "range" {
+            if nums.iter().any(|x| x.fract() != 0.0) || nums[2] == 0.0 {
+                let message =
+                    format!("`{what}.range` in {label} takes whole numbers [start, stop, step] with step != 0");
+                self.cx.err(&args.span(), message);
+                return None;
+            }
+            // Checked in f64 before any i64 arithmetic can overflow.
+            if nums.iter().any(|x| x.abs() > 9.007e15) {
+                self.cx.err(&args.span(), format!("`{what}.range` in {label} must stay within ±2^53"));
+                return None;
+            }
+            let count = ((nums[1] - nums[0]) / nums[2]).ceil();
+            if count > MAX_AXIS as f64 {
+                return too_many(self, count);
+            }
+            return Some(AxisSpec::Range { start: nums[0] as i64, stop: nums[1] as i64, step: nums[2] as i64 });
+        }
+        if !(nums[2] >= 1.0 && nums[2].fract() == 0.0) {
+            self.cx.err(
+                &args.span(),
+                format!(
+                    "the third number of `{what}.{generator}` in {label} is a count and must be a whole number >= 1"
+                ),
+            );
+            return None;
+        }
+        if nums[2] > MAX_AXIS as f64 {
+            return too_many(self, nums[2]);
+        }
+        let (start, stop, num) = (nums[0], nums[1], nums[2] as usize);
+        Some(match generator.as_str() {
+            "logspace" => AxisSpec::Logspace { start, stop, num },
+            _ => AxisSpec::Linspace { start, stop, num },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{errors, parse, HEAD};
+    use super::*;
+    use crate::spec::ModelKind;
+
+    #[test]
+    fn a_model_reads_its_fixed_parameters_and_sorted_axes() {
+        let text = "[[model]]\nname = \"r\"\nkind = \"ridge\"\nfit_intercept = false\ngrid.alpha = [1, 0.1]\n";
+        let e = parse(&format!("{HEAD}{text}")).unwrap();
+        let m = &e.models[0];
+        assert_eq!((m.name.as_str(), m.kind), ("r", ModelKind::Ridge));
+        assert_eq!(m.fixed.get("fit_intercept"), Some(&ParamValue::Bool(false)));
+        assert_eq!(m.grid, [("alpha".to_string(), vec![ParamValue::Float(1.0), ParamValue::Float(0.1)])]);
+        assert_eq!(e.location(Key::Model("r".into(), ModelKey::Kind)), "exp.toml:7:8");
+    }
+
+    #[test]
+    fn no_model_is_an_error() {
+        assert_eq!(errors(HEAD), ["exp.toml:1:1: no [[model]] table: add at least one model"]);
+    }
+
+    #[test]
+    fn an_unknown_kind_lists_the_kinds() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridg\"\nalpah = 1\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("exp.toml:7:8: unknown model kind `ridg`, did you mean `ridge`? (known kinds: "),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_parameter_names_the_kind() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpah = 1\n"));
+        assert_eq!(e, ["exp.toml:8:1: unknown key `alpah` in [[model]] `r` (kind ridge), did you mean `alpha`?"]);
+    }
+
+    #[test]
+    fn a_parameter_out_of_range_says_what_it_takes() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = -1\n"));
+        assert_eq!(e, ["exp.toml:8:9: `alpha` in [[model]] `r`: -1 is out of range: expected a float in [0, inf)"]);
+    }
+
+    #[test]
+    fn model_names_are_unique() {
+        let model = "[[model]]\nname = \"r\"\nkind = \"ridge\"\n";
+        let e = errors(&format!("{HEAD}{model}{model}"));
+        assert_eq!(e, ["exp.toml:9:8: duplicate model name `r` (first used on line 6); model names must be unique"]);
+    }
+
+    #[test]
+    fn an_axis_is_fixed_or_swept_not_both() {
+        let e = errors(&format!("{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\nalpha = 1\ngrid.alpha = [1, 2]\n"));
+        assert_eq!(e, ["exp.toml:9:6: `alpha` is both fixed and swept in [[model]] `r`; keep one"]);
+    }
+
+    #[test]
+    fn a_distribution_needs_a_random_search() {
+        let e = errors(&format!(
+            "{HEAD}[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = {{ loguniform = [0.1, 1] }}\n"
+        ));
+        assert_eq!(e, ["exp.toml:8:14: a distribution axis is sampled by a random search: add [search] method = \"random\" (and n_trials), or give a list"]);
+    }
+
+    #[test]
+    fn the_size_guard_counts_the_axes() {
+        let text = "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = { linspace = [0, 1, 20] }\n";
+        let e = errors(&format!("max_units = 10\n{HEAD}{text}"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("the grids plan 20 units (20 trials × 1 folds), more than max_units = 10"), "{e:?}");
+    }
+}
