@@ -218,7 +218,9 @@ fn experiment_id(server: &Server, name: &str) -> Result<String, String> {
     if let Some(e) = found.as_ref().and_then(|v| id(v, "/experiment/experiment_id")) {
         return Ok(e);
     }
-    let created = server.post("experiments/create", json!({ "name": name }))?;
+    // MLflow 3's UI opens an experiment of this kind on its model-training pages, not GenAI's.
+    let kind = json!([{ "key": "mlflow.experimentKind", "value": "custom_model_development" }]);
+    let created = server.post("experiments/create", json!({ "name": name, "tags": kind }))?;
     id(&created, "/experiment_id").ok_or_else(|| format!("MLflow at {}: experiments/create gave no id", server.base))
 }
 
