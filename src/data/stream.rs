@@ -8,10 +8,12 @@
 //! categories, the classes and the column means; it keeps one class index per row (for
 //! stratified splits) or the split column's value, never the features.
 
-use super::{
-    choose_columns, format_number, raw_column, row_label, scan_file_marking, sorted_categories, DataError, Dataset,
-    Feature, RawColumn, SplitColumn, Target,
-};
+use super::cells::{format_number, raw_column, row_label, sorted_categories, RawColumn};
+use super::columns::choose_columns;
+use super::read::{check_path, polars_unreadable};
+use super::shape::scan_file_marking;
+use super::split_column::read_split_values;
+use super::{DataError, Dataset, Feature, SplitColumn, Target};
 use crate::config::{Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -96,7 +98,7 @@ pub struct Scanned {
 }
 
 fn unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + Copy + '_ {
-    super::polars_unreadable(path)
+    polars_unreadable(path)
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
@@ -378,7 +380,7 @@ struct Tally {
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
 pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
     let path = &exp.dataset.path;
-    super::check_path(path, &|| exp.location("dataset.path"))?;
+    check_path(path, &|| exp.location("dataset.path"))?;
     // The version every later pass must find: taken before the hash, checked after the scan.
     let before = stamp(path)
         .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
@@ -626,7 +628,7 @@ impl Tally {
         match split {
             Some(name) => {
                 let col = take(name)?;
-                super::read_split_values(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
+                read_split_values(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
             }
             None => Ok(None),
         }

@@ -1,0 +1,102 @@
+//! Which columns are features, the target and the split column, and the task the target's
+//! values give.
+
+use super::cells::{format_number, RawColumn};
+use super::DataError;
+use crate::config::{Experiment, SplitConfig, Task};
+use crate::suggest::suggestion;
+
+/// The feature columns (in order, each once) and the split column the file names.
+pub(super) struct ChosenColumns {
+    pub(super) features: Vec<String>,
+    pub(super) split: Option<String>,
+}
+
+/// Checks every column the experiment names against the header and picks the features.
+pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<ChosenColumns, DataError> {
+    let cfg = &exp.dataset;
+    let unknown = |key: &str, what: &'static str, name: &str| DataError::UnknownColumn {
+        location: exp.location(key),
+        what,
+        name: name.to_string(),
+        path: cfg.path.display().to_string(),
+        hint: suggestion(name, header.iter().map(String::as_str)),
+        columns: header.join(", "),
+    };
+    let has = |name: &str| header.iter().any(|h| h == name);
+    if !has(&cfg.target) {
+        return Err(unknown("dataset.target", "target", &cfg.target));
+    }
+    let split = match &exp.split {
+        SplitConfig::Column { column } if *column == cfg.target => {
+            return Err(DataError::SplitIsTarget { location: exp.location("split.column"), column: column.clone() });
+        }
+        SplitConfig::Column { column } if !has(column) => return Err(unknown("split.column", "split column", column)),
+        SplitConfig::Column { column } => Some(column.clone()),
+        SplitConfig::GroupKFold { group, .. } if *group == cfg.target => {
+            return Err(DataError::SplitIsTarget { location: exp.location("split.group"), column: group.clone() });
+        }
+        SplitConfig::GroupKFold { group, .. } if !has(group) => {
+            return Err(unknown("split.group", "group column", group))
+        }
+        SplitConfig::GroupKFold { group, .. } => Some(group.clone()),
+        _ => None,
+    };
+    for (key, list) in [
+        ("dataset.features", cfg.features.as_deref().unwrap_or(&[])),
+        ("dataset.exclude", &cfg.exclude),
+        ("dataset.categorical", &cfg.categorical),
+    ] {
+        if let Some(bad) = list.iter().find(|c| !has(c)) {
+            return Err(unknown(key, "column", bad));
+        }
+    }
+    if let Some(col) = exp.preprocess.columns.keys().find(|c| !has(c)) {
+        return Err(unknown(&format!("preprocess.columns.{col}"), "column", col));
+    }
+    let listed = match &cfg.features {
+        Some(list) if list.contains(&cfg.target) => {
+            let location = exp.location("dataset.features");
+            return Err(DataError::TargetIsFeature { location, column: cfg.target.clone() });
+        }
+        Some(list) => list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect(),
+        None => header
+            .iter()
+            .filter(|h| **h != cfg.target && Some(*h) != split.as_ref() && !cfg.exclude.contains(h))
+            .cloned()
+            .collect::<Vec<String>>(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let features: Vec<String> = listed.into_iter().filter(|f| seen.insert(f.clone())).collect();
+    if features.is_empty() {
+        return Err(DataError::NoFeatures);
+    }
+    if let Some(split) = split.as_ref().filter(|s| features.contains(s)) {
+        return Err(DataError::TargetIsFeature { location: exp.location("dataset.features"), column: split.clone() });
+    }
+    Ok(ChosenColumns { features, split })
+}
+
+/// The task (given, or inferred from the target's values) and, for classification, the
+/// target as text labels.
+pub(super) fn infer_task(exp: &Experiment, target: &RawColumn) -> Result<(Task, Vec<Option<String>>), DataError> {
+    let cfg = &exp.dataset;
+    let location = exp.location("dataset.target");
+    match (target, cfg.task) {
+        (RawColumn::Text(values), Some(Task::Regression)) => {
+            let example = values.iter().flatten().next().cloned().unwrap_or_default();
+            Err(DataError::TextTargetForRegression { location, target: cfg.target.clone(), example })
+        }
+        (RawColumn::Text(values), _) => Ok((Task::Classification, values.clone())),
+        (RawColumn::Numeric { integer: true, .. }, None) => {
+            Err(DataError::AmbiguousTask { location, target: cfg.target.clone() })
+        }
+        (RawColumn::Numeric { values, .. }, Some(Task::Classification)) => {
+            if let Some(x) = values.iter().find(|x| !x.is_nan() && x.fract() != 0.0) {
+                return Err(DataError::FractionalClasses { location, target: cfg.target.clone(), example: *x });
+            }
+            Ok((Task::Classification, values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect()))
+        }
+        (RawColumn::Numeric { .. }, _) => Ok((Task::Regression, Vec::new())),
+    }
+}
