@@ -12,6 +12,26 @@ pub(super) enum RawColumn {
     Text(Vec<Option<String>>),
 }
 
+impl RawColumn {
+    /// Whether each cell holds a value.
+    pub(super) fn present(&self) -> Vec<bool> {
+        match self {
+            RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
+            RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
+        }
+    }
+
+    /// The values as class labels (numbers as `format_number` writes them).
+    pub(super) fn labels(&self) -> Vec<Option<String>> {
+        match self {
+            RawColumn::Text(values) => values.clone(),
+            RawColumn::Numeric { values, .. } => {
+                values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect()
+            }
+        }
+    }
+}
+
 pub(super) fn row_label(path: &Path, row: usize) -> String {
     let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {

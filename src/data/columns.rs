@@ -1,7 +1,7 @@
 //! Which columns are features, the target and the split column, and the task the target's
 //! values give.
 
-use super::cells::{format_number, RawColumn};
+use super::cells::RawColumn;
 use super::DataError;
 use crate::config::{Experiment, SplitConfig, Task};
 use crate::suggest::suggestion;
@@ -77,26 +77,51 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
     Ok(ChosenColumns { features, split })
 }
 
+/// What the task checks read of a target's values, over the whole file (loaded or scanned).
+pub(super) enum TargetValues {
+    /// Text labels; `example` is the first present one.
+    Text { example: String },
+    /// Numbers: whether all are whole, and the first that is not.
+    Numbers { integer: bool, fractional: Option<f64> },
+}
+
+impl TargetValues {
+    pub(super) fn of(raw: &RawColumn) -> TargetValues {
+        match raw {
+            RawColumn::Text(values) => {
+                TargetValues::Text { example: values.iter().flatten().next().cloned().unwrap_or_default() }
+            }
+            RawColumn::Numeric { values, integer } => TargetValues::Numbers {
+                integer: *integer,
+                fractional: values.iter().copied().find(|x| !x.is_nan() && x.fract() != 0.0),
+            },
+        }
+    }
+}
+
+/// The task, given or inferred from the target's values; refuses text for regression,
+/// integers with no task given, and fractional numbers as classes.
+pub(super) fn decide_task(exp: &Experiment, values: TargetValues) -> Result<Task, DataError> {
+    let (location, target) = (exp.location("dataset.target"), exp.dataset.target.clone());
+    match (values, exp.dataset.task) {
+        (TargetValues::Text { example }, Some(Task::Regression)) => {
+            Err(DataError::TextTargetForRegression { location, target, example })
+        }
+        (TargetValues::Text { .. }, _) => Ok(Task::Classification),
+        (TargetValues::Numbers { integer: true, .. }, None) => Err(DataError::AmbiguousTask { location, target }),
+        (TargetValues::Numbers { fractional: Some(example), .. }, Some(Task::Classification)) => {
+            Err(DataError::FractionalClasses { location, target, example })
+        }
+        (TargetValues::Numbers { .. }, Some(Task::Classification)) => Ok(Task::Classification),
+        (TargetValues::Numbers { .. }, _) => Ok(Task::Regression),
+    }
+}
+
 /// The task (given, or inferred from the target's values) and, for classification, the
 /// target as text labels.
 pub(super) fn infer_task(exp: &Experiment, target: &RawColumn) -> Result<(Task, Vec<Option<String>>), DataError> {
-    let cfg = &exp.dataset;
-    let location = exp.location("dataset.target");
-    match (target, cfg.task) {
-        (RawColumn::Text(values), Some(Task::Regression)) => {
-            let example = values.iter().flatten().next().cloned().unwrap_or_default();
-            Err(DataError::TextTargetForRegression { location, target: cfg.target.clone(), example })
-        }
-        (RawColumn::Text(values), _) => Ok((Task::Classification, values.clone())),
-        (RawColumn::Numeric { integer: true, .. }, None) => {
-            Err(DataError::AmbiguousTask { location, target: cfg.target.clone() })
-        }
-        (RawColumn::Numeric { values, .. }, Some(Task::Classification)) => {
-            if let Some(x) = values.iter().find(|x| !x.is_nan() && x.fract() != 0.0) {
-                return Err(DataError::FractionalClasses { location, target: cfg.target.clone(), example: *x });
-            }
-            Ok((Task::Classification, values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect()))
-        }
-        (RawColumn::Numeric { .. }, _) => Ok((Task::Regression, Vec::new())),
+    match decide_task(exp, TargetValues::of(target))? {
+        Task::Classification => Ok((Task::Classification, target.labels())),
+        Task::Regression => Ok((Task::Regression, Vec::new())),
     }
 }

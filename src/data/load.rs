@@ -3,7 +3,7 @@
 use super::cells::{encode, raw_column, RawColumn};
 use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
-use super::rows::{check_gaps, encode_target, keep_rows};
+use super::rows::{encode_target, gap_counts, keep_rows};
 use super::split_column::read_split_column;
 use super::{DataError, Dataset, Feature};
 use crate::config::{Experiment, SplitConfig};
@@ -36,7 +36,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         });
     }
     let kept = keep_rows(exp, &target_raw, &mut features)?;
-    let missing_counts = check_gaps(exp, &features, &kept.file_rows)?;
+    let missing_counts = gap_counts(&features);
     let target = encode_target(cfg, task, target_raw, target_text, &kept.keep)?;
     let split_column = match &chosen.split {
         Some(name) => {

@@ -66,21 +66,28 @@ fn read_frame(path: &Path, missing: &[String], all_text: bool, text: &[&str]) ->
 }
 
 fn read_csv(path: &Path, missing: &[String], all_text: bool, text: &[&str]) -> PolarsResult<DataFrame> {
+    csv_options(missing, all_text, text, &[]).try_into_reader_with_file_path(Some(path.to_path_buf()))?.finish()
+}
+
+/// How every CSV is parsed, loaded or streamed: a header, `missing` as gaps, types inferred
+/// from the first 1000 rows (or every column as text with `all_text`), the `text` columns as
+/// the file wrote them, and only `columns` when some are named.
+pub(super) fn csv_options(missing: &[String], all_text: bool, text: &[&str], columns: &[String]) -> CsvReadOptions {
     let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
     let missing_is_null = missing.iter().any(|t| t.is_empty());
     let as_text = (!text.is_empty()).then(|| {
         std::sync::Arc::new(text.iter().map(|n| Field::new((*n).into(), DataType::String)).collect::<Schema>())
     });
+    let columns: std::sync::Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
         .with_schema_overwrite(as_text)
+        .with_columns((!columns.is_empty()).then_some(columns))
         .map_parse_options(|p| {
             p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
                 .with_missing_is_null(missing_is_null)
         })
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-        .finish()
 }
 
 /// polars reads `True`, `TRUE` and `true` as one boolean, which prints as `true`. A class
