@@ -36,13 +36,13 @@ pub struct Nested {
 /// The nested cross-validation of `plan`, on `jobs` threads; `None` without `[split.outer]`.
 /// An environment failure stops it whole (it is never an outer fold's failure).
 pub fn nested_cv(plan: &RunPlan, jobs: usize) -> Result<Option<Nested>, sweep::EnvironmentError> {
-    let Some(nested) = plan.nested.as_ref() else { return Ok(None) };
+    let Some(nested) = plan.nested() else { return Ok(None) };
     let folds = (0..nested.outer.folds.len()).map(|o| outer_fold(plan, o, jobs)).collect::<Result<_, _>>()?;
     Ok(Some(Nested { metric: plan.rank_by, folds }))
 }
 
 fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep::EnvironmentError> {
-    let Some(nested) = plan.nested.as_ref() else { return Ok(failed("no nested plan")) };
+    let Some(nested) = plan.nested() else { return Ok(failed("no nested plan")) };
     let (Some(outer), Some(inner)) = (nested.outer.folds.get(o), nested.inner.get(o)) else {
         return Ok(failed("no such outer fold"));
     };

@@ -32,13 +32,22 @@ pub struct RunPlan {
     pub warnings: Vec<String>,
     /// The best trial's learning-curve training sizes in rows (`[report] learning_curve`).
     pub learning_sizes: Vec<usize>,
-    /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold, the
-    /// inner split of its training rows (dataset row indices).
-    pub nested: Option<NestedPlan>,
-    /// `[search] method = "halving"`: the rounds and their subsampled folds.
-    pub halving: Option<HalvingPlan>,
-    /// Set when the data is streamed from disk (`dataset` then holds its schema only).
-    pub stream: Option<StreamPlan>,
+    /// Loaded (with its protocols) or streamed.
+    pub mode: Mode,
+}
+
+/// How a run reads its rows. Nested CV and successive halving need the rows in memory (a
+/// stream refuses both, in `streaming::problems`); on loaded data they may run together.
+pub enum Mode {
+    Loaded {
+        /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold,
+        /// the inner split of its training rows (dataset row indices).
+        nested: Option<NestedPlan>,
+        /// `[search] method = "halving"`: the rounds and their subsampled folds.
+        halving: Option<HalvingPlan>,
+    },
+    /// The data is streamed from disk (`dataset` then holds its schema and counts only).
+    Streamed(StreamPlan),
 }
 
 /// Successive halving's rounds (HalvingGridSearchCV with rows as the resource). The sweep
@@ -69,14 +78,42 @@ pub struct NestedPlan {
 }
 
 impl RunPlan {
+    pub fn nested(&self) -> Option<&NestedPlan> {
+        match &self.mode {
+            Mode::Loaded { nested, .. } => nested.as_ref(),
+            Mode::Streamed(_) => None,
+        }
+    }
+
+    pub fn halving(&self) -> Option<&HalvingPlan> {
+        match &self.mode {
+            Mode::Loaded { halving, .. } => halving.as_ref(),
+            Mode::Streamed(_) => None,
+        }
+    }
+
+    pub fn stream(&self) -> Option<&StreamPlan> {
+        match &self.mode {
+            Mode::Streamed(stream) => Some(stream),
+            Mode::Loaded { .. } => None,
+        }
+    }
+
+    pub fn stream_mut(&mut self) -> Option<&mut StreamPlan> {
+        match &mut self.mode {
+            Mode::Streamed(stream) => Some(stream),
+            Mode::Loaded { .. } => None,
+        }
+    }
+
     /// The folds the sweep runs over: the split's, or every halving round's.
     pub fn sweep_split(&self) -> &SplitPlan {
-        self.halving.as_ref().map_or(&self.split, |h| &h.folds)
+        self.halving().map_or(&self.split, |h| &h.folds)
     }
 
     /// The (trial, fold) units the sweep runs.
     pub fn units(&self) -> usize {
-        match &self.halving {
+        match self.halving() {
             Some(h) => h.candidates.iter().sum::<usize>() * h.base_folds(),
             None => self.trials.len() * self.split.folds.len(),
         }
@@ -110,7 +147,7 @@ impl RunPlan {
         h.update(&self.dataset.sha256);
         // A streamed run's numbers differ from a loaded run's in the last digits, and depend
         // on where its batches end: never mix them.
-        if let Some(s) = &self.stream {
+        if let Some(s) = self.stream() {
             h.update(format!("\nstreamed in batches of {} rows", s.source.batch_rows()));
         }
         format!("{:x}", h.finalize())
@@ -201,9 +238,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
         feature_names,
         warnings,
         learning_sizes,
-        nested,
-        halving,
-        stream: None,
+        mode: Mode::Loaded { nested, halving },
     })
 }
 
@@ -263,9 +298,7 @@ fn prepare_streamed(
         feature_names,
         warnings,
         learning_sizes: Vec::new(),
-        nested: None,
-        halving: None,
-        stream: Some(stream),
+        mode: Mode::Streamed(stream),
     })
 }
 
@@ -582,4 +615,32 @@ fn wide_one_hot_warnings(ds: &Dataset, design: Option<(usize, usize)>) -> Vec<St
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(file: &str, overrides: &[&str], force: Option<bool>) -> RunPlan {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+        match prepare_with(&file, &overrides, DataMode { force, ..DataMode::default() }) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn nested_cv_and_halving_share_a_loaded_plan() {
+        let p = plan("experiments/diabetes_nested.toml", &["search.method=\"halving\""], None);
+        assert!(matches!(p.mode, Mode::Loaded { nested: Some(_), halving: Some(_) }));
+        assert!(p.stream().is_none());
+    }
+
+    #[test]
+    fn a_streamed_plan_has_neither_nested_cv_nor_halving() {
+        let p = plan("experiments/iris.toml", &[], Some(true));
+        assert!(matches!(p.mode, Mode::Streamed(_)));
+        assert!(p.nested().is_none() && p.halving().is_none());
+    }
 }

@@ -112,7 +112,7 @@ pub struct NestedFoldReport {
 }
 
 fn nested_report(plan: &RunPlan, n: Nested) -> NestedReport {
-    let outer = plan.nested.as_ref().map_or(SplitMethod::Kfold, |p| p.outer.method);
+    let outer = plan.nested().map_or(SplitMethod::Kfold, |p| p.outer.method);
     let test = summary(n.folds.iter().map(|f| f.test).collect());
     let folds = n
         .folds
@@ -269,7 +269,7 @@ pub struct RoundReport {
 }
 
 fn halving_report(plan: &RunPlan, rounds: Vec<Round>) -> Option<HalvingReport> {
-    let h = plan.halving.as_ref()?;
+    let h = plan.halving()?;
     let rounds =
         rounds.into_iter().map(|r| RoundReport { rows: r.rows, candidates: r.candidates, kept: r.kept }).collect();
     Some(HalvingReport { factor: h.factor, min_resources: h.min_resources, max_resources: h.max_resources, rounds })
@@ -366,7 +366,7 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
         columns,
         classes,
         constant_columns: crate::preprocess::constant_columns(ds, &plan.split.folds),
-        streamed: plan.stream.as_ref().map(|s| s.why.clone()),
+        streamed: plan.stream().map(|s| s.why.clone()),
     }
 }
 

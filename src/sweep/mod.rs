@@ -56,7 +56,7 @@ impl<'a> SweepInput<'a> {
             rank_by: plan.rank_by,
             seed: plan.experiment.seed,
             shortcuts: true,
-            stream: plan.stream.as_ref(),
+            stream: plan.stream(),
             progress: None,
         }
     }
