@@ -69,7 +69,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     let chosen = Some(trial.id.clone());
     let scored =
         prepare_fold(&plan.dataset, &plan.experiment.preprocess, outer).map_err(|e| e.to_string()).and_then(|data| {
-            let classes = plan.dataset.target.class_names();
+            let classes = plan.dataset.class_names();
             let seed = unit_seed(seed, SeedStream::Unit { trial: &trial.id, fold: inner.folds.len() });
             let score = |model: Box<dyn crate::models::Fitted>| {
                 metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x))

@@ -93,7 +93,7 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: seed_fold });
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let saved = |model: Box<dyn crate::models::Fitted>| {
         let test = if !fold.test.is_empty() {
             let prediction = model.predict(&data.test_x);

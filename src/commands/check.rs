@@ -83,8 +83,8 @@ fn print_dataset(p: &runner::plan::RunPlan) {
         ds.rows_total,
         ds.rows(),
         runner::report::printable(&ds.target_name),
-        if ds.target.task() == Task::Regression { "regression" } else { "classification" },
-        ds.features.len(),
+        if ds.task() == Task::Regression { "regression" } else { "classification" },
+        ds.columns().len(),
         p.feature_names.len()
     );
     match p.stream() {

@@ -5,7 +5,7 @@ use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
 use super::rows::{encode_target, gap_counts, keep_rows};
 use super::split_column::read_split_column;
-use super::{DataError, Dataset, Feature};
+use super::{DataError, Dataset, Feature, Loaded, Rows};
 use crate::config::{Experiment, SplitConfig};
 
 /// Reads and checks the dataset of an experiment. Nothing is trained; every error here
@@ -52,12 +52,9 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         rows_total: n_file,
         rows_dropped_target: kept.dropped_target,
         rows_dropped_missing: kept.dropped_missing,
-        features,
         target_name: cfg.target.clone(),
-        target,
         split_column,
-        file_rows: kept.file_rows,
         missing_counts,
-        streamed: None,
+        storage: Rows::Loaded(Loaded { features, target, file_rows: kept.file_rows }),
     })
 }

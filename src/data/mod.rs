@@ -105,7 +105,8 @@ impl Target {
     }
 }
 
-/// The loaded, cleaned dataset every fold indexes into. Loaded once, shared by every trial.
+/// The cleaned dataset: its schema and counts, and its rows, held in memory (loaded once,
+/// shared by every trial; folds index into it) or read from the file on each pass.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub sha256: String,
@@ -113,57 +114,133 @@ pub struct Dataset {
     pub rows_total: usize,
     pub rows_dropped_target: usize,
     pub rows_dropped_missing: usize,
-    pub features: Vec<Feature>,
     pub target_name: String,
-    pub target: Target,
     pub split_column: Option<SplitColumn>,
-    /// Row number in the file (0-based) of each kept row, for messages.
-    pub file_rows: Vec<usize>,
     /// Missing values per feature column before imputation, in feature order.
     pub missing_counts: Vec<usize>,
-    /// Set when the file is streamed: then the columns hold no values, and these counts
-    /// stand in for what they would give.
-    pub streamed: Option<Streamed>,
+    pub storage: Rows,
 }
 
-/// A streamed dataset's counts.
+/// Where a dataset's rows are.
+#[derive(Debug, Clone)]
+pub enum Rows {
+    Loaded(Loaded),
+    /// A streamed file: its rows are read batch by batch (`stream::StreamSource`).
+    Streamed(Streamed),
+}
+
+/// The rows in memory.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub features: Vec<Feature>,
+    pub target: Target,
+    /// Row number in the file (0-based) of each kept row, for messages.
+    pub file_rows: Vec<usize>,
+}
+
+/// What the scan of a streamed file found: no values, only the schema and counts.
 #[derive(Debug, Clone)]
 pub struct Streamed {
     pub rows: usize,
+    /// Each feature column, in order.
+    pub columns: Vec<ColumnSchema>,
+    pub task: Task,
+    /// The sorted classes (classification).
+    pub classes: Vec<String>,
     /// Rows per class (classification).
     pub class_counts: Vec<usize>,
-    /// Bytes in the file.
-    pub bytes: u64,
+}
+
+/// A streamed feature column: its name and, for a categorical one, its sorted levels.
+#[derive(Debug, Clone)]
+pub struct ColumnSchema {
+    pub name: String,
+    pub categories: Option<Vec<String>>,
+}
+
+/// A feature column as a stage that needs no values sees it, loaded or streamed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Column<'a> {
+    pub name: &'a str,
+    /// The sorted levels of a categorical column; `None` for a numeric one.
+    pub categories: Option<&'a [String]>,
+}
+
+impl Feature {
+    /// The column without its values.
+    pub fn column(&self) -> Column<'_> {
+        match self {
+            Feature::Numeric { name, .. } => Column { name, categories: None },
+            Feature::Categorical { name, categories, .. } => Column { name, categories: Some(categories) },
+        }
+    }
 }
 
 impl Dataset {
+    /// Rows used.
     pub fn rows(&self) -> usize {
-        self.streamed.as_ref().map_or(self.file_rows.len(), |s| s.rows)
+        match &self.storage {
+            Rows::Loaded(l) => l.file_rows.len(),
+            Rows::Streamed(s) => s.rows,
+        }
+    }
+
+    /// The rows in memory. Only a loaded run reads them: `plan::Mode::Streamed` sends the
+    /// stages that read rows to the stream and refuses or skips the others, so asking a
+    /// streamed dataset is a broken invariant.
+    pub fn loaded(&self) -> &Loaded {
+        match &self.storage {
+            Rows::Loaded(l) => l,
+            Rows::Streamed(_) => panic!("a streamed dataset's rows are read from its stream, not held in memory"),
+        }
+    }
+
+    /// Each feature column's name and levels, in order.
+    pub fn columns(&self) -> Vec<Column<'_>> {
+        match &self.storage {
+            Rows::Loaded(l) => l.features.iter().map(Feature::column).collect(),
+            Rows::Streamed(s) => {
+                s.columns.iter().map(|c| Column { name: &c.name, categories: c.categories.as_deref() }).collect()
+            }
+        }
+    }
+
+    pub fn task(&self) -> Task {
+        match &self.storage {
+            Rows::Loaded(l) => l.target.task(),
+            Rows::Streamed(s) => s.task,
+        }
+    }
+
+    /// The class names, sorted; none for regression.
+    pub fn class_names(&self) -> &[String] {
+        match &self.storage {
+            Rows::Loaded(l) => l.target.class_names(),
+            Rows::Streamed(s) => &s.classes,
+        }
+    }
+
+    /// The number of classes; 0 for regression.
+    pub fn classes(&self) -> usize {
+        self.class_names().len()
     }
 
     /// The raw parts of a row as a stream accumulates them: a value per numeric column, an
     /// indicator per category, and a missing indicator per column with gaps.
     pub fn raw_parts(&self) -> usize {
         let gaps = self.missing_counts.iter().filter(|&&n| n > 0).count();
-        let values: usize = self
-            .features
-            .iter()
-            .map(|f| match f {
-                Feature::Numeric { .. } => 1,
-                Feature::Categorical { categories, .. } => categories.len(),
-            })
-            .sum();
+        let values: usize = self.columns().iter().map(|c| c.categories.map_or(1, <[String]>::len)).sum();
         values + gaps
     }
 
     /// Rows per class, in class order (empty for regression).
     pub fn class_counts(&self) -> Vec<usize> {
-        match (&self.streamed, &self.target) {
-            (Some(s), _) => s.class_counts.clone(),
-            (None, Target::Classification { labels, classes }) => {
+        match &self.storage {
+            Rows::Streamed(s) => s.class_counts.clone(),
+            Rows::Loaded(Loaded { target: Target::Classification { labels, classes }, .. }) => {
                 (0..classes.len()).map(|c| labels.iter().filter(|&&l| l == c).count()).collect()
             }
-            (None, Target::Regression(_)) => Vec::new(),
+            Rows::Loaded(Loaded { target: Target::Regression(_), .. }) => Vec::new(),
         }
     }
 }
@@ -236,4 +313,73 @@ pub enum DataError {
     UnseenLevel { column: String, row: String, value: String, levels: String },
     #[error("column `{column}` has a missing value at {row}, and the model was trained without imputation for it (impute = \"error\" or \"drop\"); fill the cell or drop the row")]
     UnfillableGap { column: String, row: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(storage: Rows) -> Dataset {
+        Dataset {
+            sha256: String::new(),
+            rows_total: 3,
+            rows_dropped_target: 1,
+            rows_dropped_missing: 0,
+            target_name: "y".into(),
+            split_column: None,
+            missing_counts: vec![0, 1],
+            storage,
+        }
+    }
+
+    fn levels() -> Vec<String> {
+        vec!["a".into(), "b".into()]
+    }
+
+    fn loaded() -> Dataset {
+        let features = vec![
+            Feature::Numeric { name: "x".into(), values: vec![1.0, 2.0] },
+            Feature::Categorical { name: "c".into(), codes: vec![Some(1), None], categories: levels() },
+        ];
+        let target = Target::Classification { labels: vec![0, 1], classes: vec!["no".into(), "yes".into()] };
+        dataset(Rows::Loaded(Loaded { features, target, file_rows: vec![0, 2] }))
+    }
+
+    fn streamed() -> Dataset {
+        let columns = vec![
+            ColumnSchema { name: "x".into(), categories: None },
+            ColumnSchema { name: "c".into(), categories: Some(levels()) },
+        ];
+        let classes = vec!["no".into(), "yes".into()];
+        dataset(Rows::Streamed(Streamed {
+            rows: 2,
+            columns,
+            task: Task::Classification,
+            classes,
+            class_counts: vec![1, 1],
+        }))
+    }
+
+    #[test]
+    fn loaded_and_streamed_rows_show_one_schema() {
+        let (loaded, streamed) = (loaded(), streamed());
+        let levels = levels();
+        let want = [Column { name: "x", categories: None }, Column { name: "c", categories: Some(&levels) }];
+        for ds in [&loaded, &streamed] {
+            assert_eq!(ds.columns(), want);
+            assert_eq!(
+                (ds.rows(), ds.task(), ds.classes(), ds.class_counts()),
+                (2, Task::Classification, 2, vec![1, 1])
+            );
+            // x, two levels of c, and c's missing indicator.
+            assert_eq!(ds.raw_parts(), 4);
+        }
+        assert_eq!(loaded.loaded().file_rows, [0, 2]);
+    }
+
+    #[test]
+    #[should_panic(expected = "read from its stream")]
+    fn a_streamed_dataset_lends_no_rows() {
+        streamed().loaded();
+    }
 }

@@ -14,7 +14,7 @@ use super::read::{check_path, csv_options, polars_unreadable};
 use super::rows::{check_classes, check_rows, ColumnCount};
 use super::shape::scan_file_marking;
 use super::split_column::read_split_values;
-use super::{DataError, Dataset, Feature, SplitColumn, Target};
+use super::{ColumnSchema, DataError, Dataset, Feature, Rows, SplitColumn, Streamed, Target};
 use crate::config::{Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -87,7 +87,7 @@ impl Batch {
 
 /// The first pass's findings.
 pub struct Scanned {
-    /// The dataset's schema and counts; its feature columns hold no values.
+    /// The dataset's schema and counts (its rows are `Rows::Streamed`).
     pub dataset: Dataset,
     pub source: StreamSource,
     /// Classification: each kept row's class index (what a stratified split needs).
@@ -707,39 +707,34 @@ impl ScanTally {
             .map(|(f, t)| ColumnCount { name: &f.name, present: t.present_all, first_gap: t.first_gap })
             .collect();
         check_rows(exp, self.rows_total, self.dropped_target, self.kept, &columns)?;
-        let (target_value, labels, class_counts) = match task {
-            Task::Regression => (Target::Regression(Vec::new()), None, Vec::new()),
+        let (classes, labels, class_counts) = match task {
+            Task::Regression => (Vec::new(), None, Vec::new()),
             Task::Classification => {
                 let (classes, labels, counts) = self.classes(&target)?;
                 source.classes = Some(classes.iter().enumerate().map(|(c, name)| (name.clone(), c)).collect());
-                (Target::Classification { labels: Vec::new(), classes }, Some(labels), counts)
+                (classes, Some(labels), counts)
             }
         };
-        let mut features = Vec::with_capacity(self.features.len());
+        let mut columns = Vec::with_capacity(self.features.len());
         let mut feature_means = Vec::with_capacity(self.features.len());
         for (schema, t) in source.features.iter_mut().zip(&self.features) {
-            let name = schema.name.clone();
             feature_means.push(if t.count > 0 { t.sum / t.count as f64 } else { 0.0 });
-            features.push(if t.text || cfg.categorical.contains(&name) {
+            let categories = (t.text || cfg.categorical.contains(&schema.name)).then(|| {
                 let categories = sorted_categories(t.levels.iter());
                 schema.categories = Some(categories.iter().enumerate().map(|(c, l)| (l.clone(), c as u32)).collect());
-                Feature::Categorical { name, codes: Vec::new(), categories }
-            } else {
-                Feature::Numeric { name, values: Vec::new() }
+                categories
             });
+            columns.push(ColumnSchema { name: schema.name.clone(), categories });
         }
         let dataset = Dataset {
             sha256,
             rows_total: self.rows_total,
             rows_dropped_target: self.dropped_target,
             rows_dropped_missing: self.dropped_missing,
-            features,
             target_name: target,
-            target: target_value,
             split_column: split,
-            file_rows: Vec::new(),
             missing_counts: self.features.iter().map(|t| t.gaps).collect(),
-            streamed: Some(super::Streamed { rows: self.kept, class_counts, bytes: source.bytes }),
+            storage: Rows::Streamed(Streamed { rows: self.kept, columns, task, classes, class_counts }),
         };
         let target_mean = if self.kept > 0 { self.target_sum / self.kept as f64 } else { 0.0 };
         Ok(Scanned { dataset, source, labels, feature_means, target_mean })

@@ -6,7 +6,7 @@ use crate::config::{
     self, ConfigErrors, Experiment, FillValue, Impute, Metric, MinResources, ModelConfig, SearchConfig, SplitConfig,
     Task,
 };
-use crate::data::{self, DataError, Dataset, Feature, Target};
+use crate::data::{self, DataError, Dataset, Target};
 use crate::preprocess::feature_names;
 use crate::spec::{spec_of, TaskSupport};
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
@@ -324,7 +324,7 @@ fn halving_plan(
     let f = f64::from(factor);
     let log = |x: f64| (x.ln() / f.ln()).floor() as usize;
     let required = 1 + log(candidates as f64);
-    let smallest = 2 * k * dataset.target.classes().max(1);
+    let smallest = 2 * k * dataset.classes().max(1);
     let min_resources = match min_resources {
         MinResources::Smallest => smallest,
         MinResources::Rows(n) => n,
@@ -400,7 +400,7 @@ fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<St
         problems.push(format!("{}: a nested cross-validation's inner split cannot be `{method}`", at("split.method")));
         return None;
     }
-    let labels = match &dataset.target {
+    let labels = match &dataset.loaded().target {
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
@@ -438,7 +438,7 @@ fn learning_sizes(experiment: &Experiment, split: &SplitPlan, problems: &mut Vec
 
 /// Models whose kind cannot fit the dataset's task.
 fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
-    let task = dataset.target.task();
+    let task = dataset.task();
     let mut problems = Vec::new();
     for m in &experiment.models {
         let fits = matches!(
@@ -466,19 +466,19 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
 /// the wrong type.
 fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
     let mut problems = Vec::new();
-    for (f, &missing) in dataset.features.iter().zip(&dataset.missing_counts) {
+    for (c, &missing) in dataset.columns().iter().zip(&dataset.missing_counts) {
         if missing == 0 {
             continue;
         }
         let preprocess = &experiment.preprocess;
-        let rule = preprocess.rule_for(f.name());
-        let location = if preprocess.columns.contains_key(f.name()) {
-            experiment.location(&format!("preprocess.columns.{}", f.name()))
+        let name = c.name;
+        let rule = preprocess.rule_for(name);
+        let location = if preprocess.columns.contains_key(name) {
+            experiment.location(&format!("preprocess.columns.{name}"))
         } else {
             experiment.location("preprocess.fill_value")
         };
-        let categorical = matches!(f, Feature::Categorical { .. });
-        let name = f.name();
+        let categorical = c.categories.is_some();
         match (categorical, rule.impute, &rule.fill_value) {
             (true, Impute::Mean | Impute::Median | Impute::Interpolate, _) => problems.push(format!(
                 "{location}: impute = \"{}\" cannot fill the categorical column `{name}`; use \"mode\", \"constant\" or \"drop\"",
@@ -496,11 +496,8 @@ fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
 
 /// The metrics to compute (the rank metric first if not listed) and the rank metric.
 fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> (Vec<Metric>, Metric) {
-    let task = dataset.target.task();
-    let n_classes = match &dataset.target {
-        Target::Classification { classes, .. } => classes.len(),
-        Target::Regression(_) => 0,
-    };
+    let task = dataset.task();
+    let n_classes = dataset.classes();
     let report = &experiment.report;
     let mut metrics = report.metrics.clone().unwrap_or_else(|| {
         let mut d = Metric::defaults_for(task);
@@ -540,7 +537,7 @@ fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec
 
 /// The folds, or a problem saying why the split does not fit the data.
 fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> Option<SplitPlan> {
-    let classes = match &dataset.target {
+    let classes = match &dataset.loaded().target {
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
@@ -602,10 +599,10 @@ fn wide_one_hot_warnings(ds: &Dataset, design: Option<(usize, usize)>) -> Vec<St
             flops / 1e10
         )
     });
-    ds.features
+    ds.columns()
         .iter()
-        .filter_map(|f| match f {
-            Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => Some(format!(
+        .filter_map(|c| match (c.name, c.categories) {
+            (name, Some(categories)) if categories.len() > MANY_LEVELS => Some(format!(
                 "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each{cost}; \
                  consider [dataset] exclude, or `permutation_importance = false` in [report]",
                 categories.len(),
