@@ -41,7 +41,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     let split_column = match &chosen.split {
         Some(name) => {
             let groups = matches!(exp.split, SplitConfig::GroupKFold { .. });
-            Some(read_split_column(path, name, &column(name)?, &cfg.missing, &kept.file_rows, groups)?)
+            Some(read_split_column(path, name, &column(name)?, &cfg.missing, &kept.file_rows, groups, 0)?)
         }
         None => None,
     };

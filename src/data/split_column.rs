@@ -5,21 +5,10 @@ use super::{DataError, SplitColumn};
 use polars::prelude::*;
 use std::path::Path;
 
-/// The split column: train/test tags or fold ids, or with `groups` the group of each row.
+/// The split column on the rows used: train/test tags or fold ids, or with `groups` the group
+/// of each row. `file_rows` are positions in `col`, whose first value is file row `first_row`
+/// (a streamed batch starts past 0).
 pub(super) fn read_split_column(
-    path: &Path,
-    name: &str,
-    col: &Column,
-    missing: &[String],
-    file_rows: &[usize],
-    groups: bool,
-) -> Result<SplitColumn, DataError> {
-    read_split_values(path, name, col, missing, file_rows, groups, 0)
-}
-
-/// `read_split_column` of a batch whose first row is file row `first_row`; `kept` are
-/// positions in the batch.
-pub(super) fn read_split_values(
     path: &Path,
     name: &str,
     col: &Column,

@@ -13,7 +13,7 @@ use super::columns::{choose_columns, decide_task, TargetValues};
 use super::read::{check_path, csv_options, polars_unreadable};
 use super::rows::{check_classes, check_rows, ColumnCount};
 use super::shape::scan_file_marking;
-use super::split_column::read_split_values;
+use super::split_column::read_split_column;
 use super::{ColumnSchema, DataError, Dataset, Feature, Rows, SplitColumn, Streamed, Target};
 use crate::config::{Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
@@ -602,7 +602,7 @@ impl ScanTally {
         match split {
             Some(name) => {
                 let col = take(name)?;
-                read_split_values(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
+                read_split_column(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
             }
             None => Ok(None),
         }
