@@ -79,6 +79,8 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
 
 /// What the task checks read of a target's values, over the whole file (loaded or scanned).
 pub(super) enum TargetValues {
+    /// No value at all: the row checks refuse it (every target missing), whatever the task.
+    Empty,
     /// Text labels; `example` is the first present one.
     Text { example: String },
     /// Numbers: whether all are whole, and the first that is not.
@@ -87,6 +89,9 @@ pub(super) enum TargetValues {
 
 impl TargetValues {
     pub(super) fn of(raw: &RawColumn) -> TargetValues {
+        if !raw.present().contains(&true) {
+            return TargetValues::Empty;
+        }
         match raw {
             RawColumn::Text(values) => {
                 TargetValues::Text { example: values.iter().flatten().next().cloned().unwrap_or_default() }
@@ -104,6 +109,7 @@ impl TargetValues {
 pub(super) fn decide_task(exp: &Experiment, values: TargetValues) -> Result<Task, DataError> {
     let (location, target) = (exp.location("dataset.target"), exp.dataset.target.clone());
     match (values, exp.dataset.task) {
+        (TargetValues::Empty, task) => Ok(task.unwrap_or(Task::Classification)),
         (TargetValues::Text { example }, Some(Task::Regression)) => {
             Err(DataError::TextTargetForRegression { location, target, example })
         }

@@ -696,8 +696,9 @@ impl ScanTally {
         let cfg = &exp.dataset;
         let target = cfg.target.clone();
         let values = match self.target_text {
+            None => TargetValues::Empty,
             Some(true) => TargetValues::Text { example: self.text_example.clone().unwrap_or_default() },
-            _ => TargetValues::Numbers { integer: self.target_integer, fractional: self.fractional },
+            Some(false) => TargetValues::Numbers { integer: self.target_integer, fractional: self.fractional },
         };
         let task = decide_task(exp, values)?;
         let columns: Vec<ColumnCount<'_>> = source
