@@ -2,7 +2,7 @@
 //! rows only, then applied to both sides. Produces the design matrices a model trains on.
 
 use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
-use crate::data::{Dataset, Feature, Rows, Target};
+use crate::data::{Dataset, Feature, Storage, Target};
 use crate::split::Fold;
 use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
@@ -581,7 +581,7 @@ pub fn most_frequent<T: PartialOrd + Default>(counts: &[T]) -> Option<usize> {
 /// leaves them unscaled, as scikit-learn does, and the report names them.
 pub fn constant_columns(ds: &Dataset, folds: &[Fold]) -> Vec<String> {
     // A stream holds no values to compare.
-    let Rows::Loaded(rows) = &ds.storage else { return Vec::new() };
+    let Storage::Loaded(rows) = &ds.storage else { return Vec::new() };
     rows.features
         .iter()
         .filter_map(|f| match f {

@@ -5,7 +5,7 @@ use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
 use super::rows::{encode_target, gap_counts, keep_rows};
 use super::split_column::read_split_column;
-use super::{DataError, Dataset, Feature, Loaded, Rows};
+use super::{DataError, Dataset, Feature, Loaded, Storage};
 use crate::config::{Experiment, SplitConfig};
 
 /// Reads and checks the dataset of an experiment. Nothing is trained; every error here
@@ -55,6 +55,6 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         target_name: cfg.target.clone(),
         split_column,
         missing_counts,
-        storage: Rows::Loaded(Loaded { features, target, file_rows: kept.file_rows }),
+        storage: Storage::Loaded(Loaded { features, target, file_rows: kept.file_rows }),
     })
 }

@@ -118,12 +118,12 @@ pub struct Dataset {
     pub split_column: Option<SplitColumn>,
     /// Missing values per feature column before imputation, in feature order.
     pub missing_counts: Vec<usize>,
-    pub storage: Rows,
+    pub storage: Storage,
 }
 
 /// Where a dataset's rows are.
 #[derive(Debug, Clone)]
-pub enum Rows {
+pub enum Storage {
     Loaded(Loaded),
     /// A streamed file: its rows are read batch by batch (`stream::StreamSource`).
     Streamed(Streamed),
@@ -160,7 +160,7 @@ pub struct ColumnSchema {
 
 /// A feature column as a stage that needs no values sees it, loaded or streamed.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Column<'a> {
+pub struct ColumnView<'a> {
     pub name: &'a str,
     /// The sorted levels of a categorical column; `None` for a numeric one.
     pub categories: Option<&'a [String]>,
@@ -168,10 +168,10 @@ pub struct Column<'a> {
 
 impl Feature {
     /// The column without its values.
-    pub fn column(&self) -> Column<'_> {
+    pub fn column(&self) -> ColumnView<'_> {
         match self {
-            Feature::Numeric { name, .. } => Column { name, categories: None },
-            Feature::Categorical { name, categories, .. } => Column { name, categories: Some(categories) },
+            Feature::Numeric { name, .. } => ColumnView { name, categories: None },
+            Feature::Categorical { name, categories, .. } => ColumnView { name, categories: Some(categories) },
         }
     }
 }
@@ -180,8 +180,8 @@ impl Dataset {
     /// Rows used.
     pub fn rows(&self) -> usize {
         match &self.storage {
-            Rows::Loaded(l) => l.file_rows.len(),
-            Rows::Streamed(s) => s.rows,
+            Storage::Loaded(l) => l.file_rows.len(),
+            Storage::Streamed(s) => s.rows,
         }
     }
 
@@ -190,33 +190,33 @@ impl Dataset {
     /// streamed dataset is a broken invariant.
     pub fn loaded(&self) -> &Loaded {
         match &self.storage {
-            Rows::Loaded(l) => l,
-            Rows::Streamed(_) => panic!("a streamed dataset's rows are read from its stream, not held in memory"),
+            Storage::Loaded(l) => l,
+            Storage::Streamed(_) => panic!("a streamed dataset's rows are read from its stream, not held in memory"),
         }
     }
 
     /// Each feature column's name and levels, in order.
-    pub fn columns(&self) -> Vec<Column<'_>> {
+    pub fn columns(&self) -> Vec<ColumnView<'_>> {
         match &self.storage {
-            Rows::Loaded(l) => l.features.iter().map(Feature::column).collect(),
-            Rows::Streamed(s) => {
-                s.columns.iter().map(|c| Column { name: &c.name, categories: c.categories.as_deref() }).collect()
+            Storage::Loaded(l) => l.features.iter().map(Feature::column).collect(),
+            Storage::Streamed(s) => {
+                s.columns.iter().map(|c| ColumnView { name: &c.name, categories: c.categories.as_deref() }).collect()
             }
         }
     }
 
     pub fn task(&self) -> Task {
         match &self.storage {
-            Rows::Loaded(l) => l.target.task(),
-            Rows::Streamed(s) => s.task,
+            Storage::Loaded(l) => l.target.task(),
+            Storage::Streamed(s) => s.task,
         }
     }
 
     /// The class names, sorted; none for regression.
     pub fn class_names(&self) -> &[String] {
         match &self.storage {
-            Rows::Loaded(l) => l.target.class_names(),
-            Rows::Streamed(s) => &s.classes,
+            Storage::Loaded(l) => l.target.class_names(),
+            Storage::Streamed(s) => &s.classes,
         }
     }
 
@@ -236,11 +236,11 @@ impl Dataset {
     /// Rows per class, in class order (empty for regression).
     pub fn class_counts(&self) -> Vec<usize> {
         match &self.storage {
-            Rows::Streamed(s) => s.class_counts.clone(),
-            Rows::Loaded(Loaded { target: Target::Classification { labels, classes }, .. }) => {
+            Storage::Streamed(s) => s.class_counts.clone(),
+            Storage::Loaded(Loaded { target: Target::Classification { labels, classes }, .. }) => {
                 (0..classes.len()).map(|c| labels.iter().filter(|&&l| l == c).count()).collect()
             }
-            Rows::Loaded(Loaded { target: Target::Regression(_), .. }) => Vec::new(),
+            Storage::Loaded(Loaded { target: Target::Regression(_), .. }) => Vec::new(),
         }
     }
 }
@@ -319,7 +319,7 @@ pub enum DataError {
 mod tests {
     use super::*;
 
-    fn dataset(storage: Rows) -> Dataset {
+    fn dataset(storage: Storage) -> Dataset {
         Dataset {
             sha256: String::new(),
             rows_total: 3,
@@ -342,7 +342,7 @@ mod tests {
             Feature::Categorical { name: "c".into(), codes: vec![Some(1), None], categories: levels() },
         ];
         let target = Target::Classification { labels: vec![0, 1], classes: vec!["no".into(), "yes".into()] };
-        dataset(Rows::Loaded(Loaded { features, target, file_rows: vec![0, 2] }))
+        dataset(Storage::Loaded(Loaded { features, target, file_rows: vec![0, 2] }))
     }
 
     fn streamed() -> Dataset {
@@ -351,7 +351,7 @@ mod tests {
             ColumnSchema { name: "c".into(), categories: Some(levels()) },
         ];
         let classes = vec!["no".into(), "yes".into()];
-        dataset(Rows::Streamed(Streamed {
+        dataset(Storage::Streamed(Streamed {
             rows: 2,
             columns,
             task: Task::Classification,
@@ -364,7 +364,7 @@ mod tests {
     fn loaded_and_streamed_rows_show_one_schema() {
         let (loaded, streamed) = (loaded(), streamed());
         let levels = levels();
-        let want = [Column { name: "x", categories: None }, Column { name: "c", categories: Some(&levels) }];
+        let want = [ColumnView { name: "x", categories: None }, ColumnView { name: "c", categories: Some(&levels) }];
         for ds in [&loaded, &streamed] {
             assert_eq!(ds.columns(), want);
             assert_eq!(

@@ -14,7 +14,7 @@ use super::read::{check_path, csv_options, polars_unreadable};
 use super::rows::{check_classes, check_rows, ColumnCount};
 use super::shape::scan_file_marking;
 use super::split_column::read_split_column;
-use super::{ColumnSchema, DataError, Dataset, Feature, Rows, SplitColumn, Streamed, Target};
+use super::{ColumnSchema, DataError, Dataset, Feature, SplitColumn, Storage, Streamed, Target};
 use crate::config::{Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -87,7 +87,7 @@ impl Batch {
 
 /// The first pass's findings.
 pub struct Scanned {
-    /// The dataset's schema and counts (its rows are `Rows::Streamed`).
+    /// The dataset's schema and counts (its rows are `Storage::Streamed`).
     pub dataset: Dataset,
     pub source: StreamSource,
     /// Classification: each kept row's class index (what a stratified split needs).
@@ -735,7 +735,7 @@ impl ScanTally {
             target_name: target,
             split_column: split,
             missing_counts: self.features.iter().map(|t| t.gaps).collect(),
-            storage: Rows::Streamed(Streamed { rows: self.kept, columns, task, classes, class_counts }),
+            storage: Storage::Streamed(Streamed { rows: self.kept, columns, task, classes, class_counts }),
         };
         let target_mean = if self.kept > 0 { self.target_sum / self.kept as f64 } else { 0.0 };
         Ok(Scanned { dataset, source, labels, feature_means, target_mean })
