@@ -3,7 +3,6 @@
 //! feature on the test part are computed with a seeded generator.
 
 use crate::config::{Metric, SampleSize};
-use crate::data::Feature;
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
@@ -57,14 +56,14 @@ impl Explanation {
 fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
     let mut groups = Vec::new();
     let mut j = 0;
-    for f in &plan.dataset.features {
-        let width = match f {
-            Feature::Numeric { .. } => 1,
-            Feature::Categorical { categories, .. } => {
+    for c in plan.dataset.columns() {
+        let width = match c.categories {
+            None => 1,
+            Some(categories) => {
                 categories.len() - usize::from(plan.experiment.preprocess.drop_first && categories.len() > 1)
             }
         };
-        groups.push((f.name().to_string(), (j..j + width).collect()));
+        groups.push((c.name.to_string(), (j..j + width).collect()));
         j += width;
     }
     groups
@@ -187,7 +186,7 @@ pub fn explain_with(
     linear_shortcut: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
@@ -260,12 +259,12 @@ pub struct OutOfFold {
 
 /// The file's row numbers (from 0) of fold `f`'s test part.
 fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
-    plan.split.folds[f].test.iter().map(|&r| plan.dataset.file_rows[r]).collect()
+    plan.split.folds[f].test.iter().map(|&r| plan.dataset.loaded().file_rows[r]).collect()
 }
 
 /// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
 pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
             let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;

@@ -2,7 +2,7 @@
 //! rows only, then applied to both sides. Produces the design matrices a model trains on.
 
 use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
-use crate::data::{Dataset, Feature, Target};
+use crate::data::{Dataset, Feature, Storage, Target};
 use crate::split::Fold;
 use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
@@ -112,12 +112,10 @@ pub enum PreprocessError {
 /// ones become `name_category` indicators (the first dropped with `drop_first`).
 pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
     let mut names = Vec::new();
-    for f in &ds.features {
-        match f {
-            Feature::Numeric { name, .. } => names.push(name.clone()),
-            Feature::Categorical { name, categories, .. } => {
-                names.extend(one_hot_names(name, categories, drop_first && categories.len() > 1));
-            }
+    for c in ds.columns() {
+        match c.categories {
+            None => names.push(c.name.to_string()),
+            Some(categories) => names.extend(one_hot_names(c.name, categories, drop_first && categories.len() > 1)),
         }
     }
     names
@@ -136,7 +134,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let transforms = fit_transforms(ds, cfg, fold)?;
     let train_x = design_matrix(&transforms, &fold.train, width);
     let test_x = design_matrix(&transforms, &fold.test, width);
-    let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.target.classes());
+    let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
     Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
 }
 
@@ -154,7 +152,7 @@ pub fn prepare_test_part(
 
 /// The target on `rows`.
 fn targets(ds: &Dataset, rows: &[usize]) -> Targets {
-    match &ds.target {
+    match &ds.loaded().target {
         Target::Regression(y) => Targets::Regression(rows.iter().map(|&r| y[r]).collect()),
         Target::Classification { labels, .. } => Targets::Classes(rows.iter().map(|&r| labels[r]).collect()),
     }
@@ -166,9 +164,10 @@ fn fit_transforms<'a>(
     cfg: &PreprocessConfig,
     fold: &Fold,
 ) -> Result<Vec<ColumnTransform<'a>>, PreprocessError> {
-    let mut transforms = Vec::with_capacity(ds.features.len());
+    let features = &ds.loaded().features;
+    let mut transforms = Vec::with_capacity(features.len());
     let mut j = 0;
-    for f in &ds.features {
+    for f in features {
         let rule = cfg.rule_for(f.name());
         match f {
             Feature::Numeric { name, values } => {
@@ -335,8 +334,9 @@ impl SavedColumn {
 /// statistics as `prepare_fold` uses on those rows; a fill is learned even for a column
 /// without gaps, since new data may have them.
 pub fn fit_saved(ds: &Dataset, cfg: &PreprocessConfig, rows: &[usize]) -> Result<Vec<SavedColumn>, PreprocessError> {
-    let mut saved = Vec::with_capacity(ds.features.len());
-    for f in &ds.features {
+    let features = &ds.loaded().features;
+    let mut saved = Vec::with_capacity(features.len());
+    for f in features {
         let rule = cfg.rule_for(f.name());
         saved.push(match f {
             Feature::Numeric { name, values } => {
@@ -580,7 +580,9 @@ pub fn most_frequent<T: PartialOrd + Default>(counts: &[T]) -> Option<usize> {
 /// Numeric columns that are constant on some fold's training rows (ignoring gaps): scaling
 /// leaves them unscaled, as scikit-learn does, and the report names them.
 pub fn constant_columns(ds: &Dataset, folds: &[Fold]) -> Vec<String> {
-    ds.features
+    // A stream holds no values to compare.
+    let Storage::Loaded(rows) = &ds.storage else { return Vec::new() };
+    rows.features
         .iter()
         .filter_map(|f| match f {
             Feature::Numeric { name, values } => Some((name, values)),

@@ -109,11 +109,8 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
             kind: trial.map(|t| t.spec.kind().name().to_string()).unwrap_or_default(),
             params,
         },
-        task: plan.dataset.target.task(),
-        target: SavedTarget {
-            name: plan.dataset.target_name.clone(),
-            classes: plan.dataset.target.class_names().to_vec(),
-        },
+        task: plan.dataset.task(),
+        target: SavedTarget { name: plan.dataset.target_name.clone(), classes: plan.dataset.class_names().to_vec() },
         inputs: refit.preprocessing.clone(),
         features: plan.feature_names.clone(),
         model: refit.state.clone(),

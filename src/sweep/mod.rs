@@ -56,7 +56,7 @@ impl<'a> SweepInput<'a> {
             rank_by: plan.rank_by,
             seed: plan.experiment.seed,
             shortcuts: true,
-            stream: plan.stream.as_ref(),
+            stream: plan.stream(),
             progress: None,
         }
     }
@@ -215,7 +215,7 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
     let outcome = unit::guarded(Stage::Sweep, || {
         let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
-        let fitted = models::fit_path(&specs, data, input.dataset.target.class_names());
+        let fitted = models::fit_path(&specs, data, input.dataset.class_names());
         // The path's linear models score both parts with one matrix product each.
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
@@ -287,7 +287,7 @@ fn require_rank_metric(record: UnitRecord, rank_by: Metric) -> UnitRecord {
 
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
     let seed = unit_seed(input.seed, SeedStream::Unit { trial: &trial.id, fold });
-    let classes = input.dataset.target.class_names();
+    let classes = input.dataset.class_names();
     let outcome = unit::fit_unit(Stage::Sweep, &trial.spec, data, classes, seed, |model| {
         let predicted = Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model };
         record_of(input, trial, fold, data, Ok(predicted))

@@ -132,7 +132,7 @@ impl<'a> RidgePath<'a> {
         trials: &[Trial],
         metrics: &[Metric],
     ) -> Option<RidgePath<'a>> {
-        let Target::Regression(y) = &ds.target else { return None };
+        let Target::Regression(y) = &ds.loaded().target else { return None };
         let mut alphas: Vec<f64> = trials.iter().filter_map(Self::handles).map(|p| p.alpha).collect();
         alphas.sort_by(f64::total_cmp);
         alphas.dedup();
@@ -142,7 +142,7 @@ impl<'a> RidgePath<'a> {
         let n = ds.rows();
         let mut columns = Vec::new();
         let mut standard = Vec::new();
-        for f in &ds.features {
+        for f in &ds.loaded().features {
             let Feature::Numeric { name, values } = f else { return None };
             let scale = preprocess.rule_for(name).scale;
             if values.iter().any(|v| v.is_nan()) || scale == Scale::Minmax {

@@ -30,12 +30,13 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(ds: &Dataset, means: &[f64]) -> Layout {
-        let mut parts = Vec::with_capacity(ds.features.len());
+        let columns = ds.columns();
+        let mut parts = Vec::with_capacity(columns.len());
         let mut shift = Vec::new();
-        for (j, f) in ds.features.iter().enumerate() {
+        for (j, c) in columns.iter().enumerate() {
             let gaps = ds.missing_counts[j] > 0;
-            match f {
-                Feature::Numeric { .. } => {
+            match c.categories {
+                None => {
                     let value = shift.len();
                     shift.push(means[j]);
                     let missing = gaps.then(|| {
@@ -44,7 +45,7 @@ impl Layout {
                     });
                     parts.push(Parts::Numeric { value, missing });
                 }
-                Feature::Categorical { categories, .. } => {
+                Some(categories) => {
                     let first = shift.len();
                     shift.extend(std::iter::repeat_n(0.0, categories.len()));
                     let missing = gaps.then(|| {
@@ -150,15 +151,13 @@ pub struct BlockColumns {
 impl BlockColumns {
     pub fn zeros(ds: &Dataset) -> BlockColumns {
         let columns = ds
-            .features
+            .columns()
             .iter()
-            .map(|f| match f {
-                Feature::Numeric { .. } => {
+            .map(|c| match c.categories {
+                None => {
                     ColumnSums::Numeric { present: 0.0, s1: 0.0, s2: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
                 }
-                Feature::Categorical { categories, .. } => {
-                    ColumnSums::Categorical { counts: vec![0.0; categories.len()] }
-                }
+                Some(categories) => ColumnSums::Categorical { counts: vec![0.0; categories.len()] },
             })
             .collect();
         BlockColumns { rows: 0.0, columns }
@@ -227,12 +226,13 @@ pub fn fit_preprocessing(
     part: &BlockColumns,
     means: &[f64],
 ) -> Result<Vec<SavedColumn>, PreprocessError> {
-    let mut saved = Vec::with_capacity(ds.features.len());
-    for (j, (f, sums)) in ds.features.iter().zip(&part.columns).enumerate() {
-        let rule = cfg.rule_for(f.name());
-        let name = f.name().to_string();
-        saved.push(match (f, sums) {
-            (Feature::Numeric { .. }, &ColumnSums::Numeric { present, s1, s2, min, max }) => {
+    let columns = ds.columns();
+    let mut saved = Vec::with_capacity(columns.len());
+    for (j, (c, sums)) in columns.iter().zip(&part.columns).enumerate() {
+        let rule = cfg.rule_for(c.name);
+        let name = c.name.to_string();
+        saved.push(match (c.categories, sums) {
+            (None, &ColumnSums::Numeric { present, s1, s2, min, max }) => {
                 let fill = match (rule.impute, &rule.fill_value) {
                     (Impute::Mean, _) if present == 0.0 => {
                         return Err(PreprocessError::NothingToImpute { column: name, what: "mean" });
@@ -245,14 +245,14 @@ pub fn fit_preprocessing(
                 let (shift, scale) = filled.scale(rule.scale);
                 SavedColumn::Numeric { name, impute: rule.impute, fill, shift, scale }
             }
-            (Feature::Categorical { categories, .. }, ColumnSums::Categorical { counts }) => {
+            (Some(categories), ColumnSums::Categorical { counts }) => {
                 let fill = match (rule.impute, &rule.fill_value) {
                     (Impute::Mode, _) => most_frequent(counts).map(|c| categories[c].clone()),
                     (Impute::Constant, Some(FillValue::Text(t))) => categories.iter().find(|c| *c == t).cloned(),
                     _ => None,
                 };
                 let drop_first = cfg.drop_first && categories.len() > 1;
-                SavedColumn::Categorical { name, levels: categories.clone(), impute: rule.impute, fill, drop_first }
+                SavedColumn::Categorical { name, levels: categories.to_vec(), impute: rule.impute, fill, drop_first }
             }
             _ => return Err(PreprocessError::Mismatch { column: name }),
         });

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 impl Stream<'_> {
     /// Why a classifier cannot be fitted on a part: a class without training rows.
     pub(super) fn classes_missing(&self, training: &Training) -> Option<FitError> {
-        let names = self.input.dataset.target.class_names();
+        let names = self.input.dataset.class_names();
         let absent = training.classes.iter().position(|&n| n == 0)?;
         let present = training.classes.iter().filter(|&&n| n > 0).count();
         if present < 2 {
@@ -80,7 +80,7 @@ impl Stream<'_> {
         prep: &[Prep],
         start: Option<logistic::Start>,
     ) -> (Fit, Option<logistic::Start>) {
-        let classes = self.input.dataset.target.classes();
+        let classes = self.input.dataset.classes();
         let outputs = if classes == 2 { 1 } else { classes };
         let start = start.unwrap_or_else(|| logistic::Start { theta: vec![0.0; outputs * (width + 1)], hessian: None });
         if logistic::uses_newton(params.solver, classes, rows, width) {
@@ -111,7 +111,7 @@ impl Stream<'_> {
         prep: &[Prep],
         theta: Vec<f64>,
     ) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
-        let classes = self.input.dataset.target.classes();
+        let classes = self.input.dataset.classes();
         let loss = logistic::loss_of(classes);
         let order: Vec<usize> = (0..self.source().batches()).collect();
         let mut failure = None;

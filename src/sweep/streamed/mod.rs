@@ -371,7 +371,7 @@ impl Stream<'_> {
         let zero = BlockColumns::zeros(ds);
         let mut columns = vec![zero.clone(); n_blocks];
         let mut stats = gram.then(|| vec![BlockStats::zeros(self.layout.width); n_blocks]);
-        let mut classes = vec![vec![0usize; ds.target.classes()]; n_blocks];
+        let mut classes = vec![vec![0usize; ds.classes()]; n_blocks];
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("sums", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
@@ -459,10 +459,10 @@ impl Stream<'_> {
                         .classes
                         .iter()
                         .position(|&n| n > 0)
-                        .and_then(|c| self.input.dataset.target.class_names().get(c).cloned());
+                        .and_then(|c| self.input.dataset.class_names().get(c).cloned());
                     return Setup::Fitted(Err(FitError::OneClass(name.unwrap_or_default())));
                 }
-                let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.target.classes());
+                let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.classes());
                 Setup::Descent(Box::new(GdUnit::new(cfg, outputs, head, width, n_train, seed)))
             }
             other => Setup::Fitted(Err(FitError::Solver(format!("{} is not streamed", other.kind().name())))),
@@ -548,7 +548,7 @@ impl Stream<'_> {
     /// to its metric sums. Then each unit's record.
     fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
         let ds = self.input.dataset;
-        let new_tally = || Tally::new(ds.target.classes(), self.plan.target_mean);
+        let new_tally = || Tally::new(ds.classes(), self.plan.target_mean);
         let mut scored: Vec<(&(usize, usize), &Box<dyn Fitted>, Tally, Tally)> = fits
             .iter()
             .filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_tally(), new_tally())))
