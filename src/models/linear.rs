@@ -2,7 +2,7 @@
 
 use super::linalg::{cholesky_solve, svd};
 use super::{center, FitError, FitNote, LinearModel};
-use crate::preprocess::{centered_gram, CenteredGram, FoldData, Targets};
+use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
 use crate::spec::{OlsParams, RidgeParams};
 use ndarray::{Array1, Array2};
 
@@ -49,7 +49,7 @@ fn least_squares(
 /// back to its svd solver. `alpha = 0` is ordinary least squares (minimum-norm).
 pub fn fit_ridge(params: &RidgeParams, data: &FoldData) -> Result<LinearModel, FitError> {
     let RidgeParams { alpha, fit_intercept } = *params;
-    let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
+    let (x, FoldTargets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return Err(FitError::Solver("ridge needs a regression target".into()));
     };
     if alpha == 0.0 {

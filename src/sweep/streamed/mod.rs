@@ -23,13 +23,13 @@ use crate::data::Target;
 use crate::models::gd::{linear_setup, logistic_setup};
 use crate::models::{FitError, Fitted};
 use crate::plan::StreamPlan;
-use crate::preprocess::{apply_saved, SavedColumn};
+use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn};
 use crate::random::RandomState;
 use crate::spec::{LogisticParams, ModelSpec};
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
-use layout::{fit_preprocessing, BlockColumns, Layout};
+use layout::Layout;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use score::Tally;
@@ -199,7 +199,7 @@ impl Stream<'_> {
         let preprocessing: Vec<Prep> = training
             .iter()
             .map(|t| {
-                fit_preprocessing(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
+                fit_from_sums(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
                     .map_err(|e| e.to_string())
             })
             .collect();
