@@ -20,7 +20,7 @@ use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
-pub use linear::solve_ridge;
+pub use linear::{least_squares_from_gram, ridge_from_gram, solve_ridge};
 pub use state::{Layer, ModelState};
 
 /// What a fitted model says about a test matrix.

@@ -2,6 +2,7 @@
 //! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
 //! nothing depends on thread scheduling.
 
+mod layout;
 mod ridge_path;
 mod stats;
 mod streamed;
