@@ -73,3 +73,32 @@ impl SideSums {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1};
+
+    /// Sums added batch by batch give the in-memory metrics (`metrics.rs`'s own formulas).
+    #[test]
+    fn running_sums_give_the_in_memory_metrics() {
+        let y = [3.0, -0.5, 2.0, 7.0];
+        let p = [2.5, 0.0, 2.0, 8.0];
+        let mut sums = SideSums::new(0, 2.0);
+        let (target, prediction) = (Target::Regression(y.to_vec()), Prediction::Values(Array1::from(p.to_vec())));
+        sums.add(&target, &prediction, &[0, 1]);
+        sums.add(&target, &prediction, &[2, 3]);
+        for m in [Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2] {
+            let (ours, theirs) = (sums.value(m), metrics::regression(m, &y, &p));
+            assert!((ours - theirs).abs() <= 1e-15 * theirs.abs(), "{m:?}: {ours} vs {theirs}");
+        }
+        let proba = array![[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]];
+        let labels = vec![0, 1, 1, 0];
+        let target = Target::Classification { labels: labels.clone(), classes: vec!["a".into(), "b".into()] };
+        let mut sums = SideSums::new(2, 0.0);
+        sums.add(&target, &Prediction::Probabilities(proba.clone()), &[0, 1, 2, 3]);
+        for m in [Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss] {
+            assert_eq!(sums.value(m), metrics::classification(m, &labels, &proba), "{m:?}");
+        }
+    }
+}
