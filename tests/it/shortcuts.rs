@@ -84,6 +84,7 @@ fn the_shortcut_scales_a_nearly_constant_column_as_standard_scaler_does() {
     for (a, b) in fast.iter().zip(&slow) {
         let (r2a, r2b) = (a.test[&runner::config::Metric::R2].unwrap(), b.test[&runner::config::Metric::R2].unwrap());
         assert!(r2b > 0.99, "the ordinary path scales x1 and fits y: r2 {r2b}");
-        assert!(close(r2a, r2b, 1e-8), "fold {}: shortcut r2 {r2a} vs ordinary {r2b}", a.fold);
+        // x1's 1e-7 steps are ~860 ulps of 1e6: sums and rows round them apart at 1e-6.
+        assert!(close(r2a, r2b, 1e-5), "fold {}: shortcut r2 {r2a} vs ordinary {r2b}", a.fold);
     }
 }
