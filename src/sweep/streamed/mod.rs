@@ -472,6 +472,9 @@ impl Stream<'_> {
 /// A unit's (trial, fold).
 type Key = (usize, usize);
 
+/// A fitted unit being scored: its key, its model, and its test and training sums.
+type Scoring<'a> = (&'a Key, &'a Box<dyn Fitted>, SideSums, SideSums);
+
 /// A trained or failed unit, keyed by (trial, fold).
 type Keyed<T> = (Key, T);
 
@@ -548,7 +551,7 @@ impl Stream<'_> {
     fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
         let ds = self.input.dataset;
         let new_sums = || SideSums::new(ds.target.classes(), self.plan.target_mean);
-        let mut scored: Vec<(&(usize, usize), &Box<dyn Fitted>, SideSums, SideSums)> =
+        let mut scored: Vec<Scoring<'_>> =
             fits.iter().filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_sums(), new_sums()))).collect();
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("scores", &order, |i, batch| {
