@@ -6,7 +6,7 @@ use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
-use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, Targets};
+use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
 use crate::random::RandomState;
 use crate::spec::ModelKind;
 use crate::sweep::metric_value;
@@ -44,7 +44,7 @@ impl Explanation {
     pub fn actual_and_predicted(&self) -> Vec<(f64, f64)> {
         let mut pairs = Vec::new();
         for (_, truth, prediction) in &self.out_of_fold.folds {
-            if let (Targets::Regression(y), Prediction::Values(p)) = (truth, prediction) {
+            if let (FoldTargets::Regression(y), Prediction::Values(p)) = (truth, prediction) {
                 pairs.extend(y.iter().copied().zip(p.iter().copied()));
             }
         }
@@ -226,7 +226,7 @@ fn fold_model(
     f: usize,
     classes: &[String],
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, Targets), String> {
+) -> Result<(FoldModel, Array2<f64>, FoldTargets), String> {
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
@@ -254,7 +254,7 @@ pub struct OutOfFold {
     pub trial: String,
     /// Per fold: the test rows (row numbers in the file, from 0), their targets and the
     /// prediction.
-    pub folds: Vec<(Vec<usize>, Targets, Prediction)>,
+    pub folds: Vec<(Vec<usize>, FoldTargets, Prediction)>,
 }
 
 /// The file's row numbers (from 0) of fold `f`'s test part.
@@ -280,7 +280,7 @@ struct Shuffles<'a> {
     trial: &'a Trial,
     fold: usize,
     /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a Targets),
+    test: (&'a Array2<f64>, &'a FoldTargets),
     model: &'a FoldModel,
     base: f64,
     max_samples: Option<SampleSize>,
@@ -329,7 +329,7 @@ impl Shuffles<'_> {
         perm: &[usize],
         cols: &[usize],
         buffer: &mut Option<Array2<f64>>,
-    ) -> (Targets, Prediction) {
+    ) -> (FoldTargets, Prediction) {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let y = match rows {

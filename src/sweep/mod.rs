@@ -2,6 +2,7 @@
 //! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
 //! nothing depends on thread scheduling.
 
+mod layout;
 mod ridge_path;
 mod stats;
 mod streamed;
@@ -14,7 +15,7 @@ use crate::data::Dataset;
 use crate::metrics;
 use crate::models::{self, FitError, Prediction};
 use crate::plan::{RunPlan, StreamPlan};
-use crate::preprocess::{prepare_fold, FoldData, Targets};
+use crate::preprocess::{prepare_fold, FoldData, FoldTargets};
 use crate::split::SplitPlan;
 use crate::trial::{unit_seed, SeedStream, Status, Trial, UnitRecord};
 use rayon::prelude::*;
@@ -324,7 +325,7 @@ fn record_of(
     let test = score(input.metrics, &data.test_y, &test_prediction);
     let train = score(input.metrics, &data.train_y, &train_prediction);
     let confusion = match (&data.test_y, &test_prediction) {
-        (Targets::Classes(y), Prediction::Probabilities(p)) => {
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
         }
         _ => None,
@@ -343,7 +344,7 @@ fn record_of(
     }
 }
 
-fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
+fn score(metrics_wanted: &[Metric], y: &FoldTargets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
     metrics_wanted
         .iter()
         .map(|&m| {
@@ -354,13 +355,13 @@ fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTr
 }
 
 /// One metric of a prediction; NaN when the metric does not apply.
-pub fn metric_value(metric: Metric, y: &Targets, prediction: &Prediction) -> f64 {
+pub fn metric_value(metric: Metric, y: &FoldTargets, prediction: &Prediction) -> f64 {
     match (y, prediction) {
-        (Targets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
+        (FoldTargets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
             (Some(y), Some(p)) => metrics::regression(metric, y, p),
             _ => metrics::regression(metric, &y.to_vec(), &p.to_vec()),
         },
-        (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
         _ => f64::NAN,
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use runner::plan::{prepare_with, DataMode};
-use runner::sweep::{run, UnitFilter};
+use runner::sweep::{ridge_shortcut_applies, run, SweepInput, UnitFilter};
 use runner::trial::{Status, UnitRecord};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -76,17 +76,32 @@ fn cases() -> Vec<Value> {
 }
 
 /// Runs one case through the library: its records, in fold order.
-fn run_case(case: &Value) -> Result<Vec<UnitRecord>, String> {
-    run_case_with(case, DataMode::default())
-}
-
 fn run_case_with(case: &Value, mode: DataMode) -> Result<Vec<UnitRecord>, String> {
     let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
     let plan = prepare_with(&dir.path().join("exp.toml"), &[], mode).map_err(|e| e.to_string())?;
+    sweep_case(case, &SweepInput::of(&plan))
+}
+
+/// Runs one case (loaded) with shortcuts on: its records, and (when the ridge shortcut takes
+/// the case) the records with shortcuts off, so the ordinary path is checked on it too.
+#[allow(clippy::type_complexity)]
+fn run_case_both_ways(case: &Value) -> Result<(Vec<UnitRecord>, Option<Vec<UnitRecord>>), String> {
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+    let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).map_err(|e| e.to_string())?;
+    let input = SweepInput::of(&plan);
+    let on = sweep_case(case, &input)?;
+    let off = match ridge_shortcut_applies(&input) {
+        true => Some(sweep_case(case, &SweepInput { shortcuts: false, ..input })?),
+        false => None,
+    };
+    Ok((on, off))
+}
+
+/// The sweep over one case's plan; a path case keeps the one point it checks.
+fn sweep_case(case: &Value, input: &SweepInput<'_>) -> Result<Vec<UnitRecord>, String> {
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };
-    let mut records =
-        run(&runner::sweep::SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}).map_err(|e| e.0)?;
+    let mut records = run(input, 2, &filter, &AtomicBool::new(false), &|_| {}).map_err(|e| e.0)?;
     // A path case runs its whole grid (so the path is warm-started) and checks one point.
     if let Some(trial) = case["trial"].as_str() {
         records.retain(|r| r.trial == trial);
@@ -163,14 +178,24 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
     let cases = cases();
     assert!(cases.len() >= 150, "{} cases", cases.len());
     let mut report = Vec::new();
+    let mut shortcut_cases = 0;
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        match run_case(case) {
-            Ok(records) => report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}"))),
+        match run_case_both_ways(case) {
+            Ok((records, off)) => {
+                report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}")));
+                if let Some(off) = off {
+                    shortcut_cases += 1;
+                    let d = differences(case, &off).into_iter();
+                    report.extend(d.map(|d| format!("{name} (shortcuts off): {d}")));
+                }
+            }
             Err(e) => report.push(format!("{name}: refused: {e}")),
         }
     }
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
+    // Shortcuts on and off: `fit_ridge`'s Gram path runs on every case the shortcut takes.
+    assert!(shortcut_cases >= 9, "the ridge shortcut took {shortcut_cases} cases");
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
