@@ -39,7 +39,10 @@ pub struct Children {
 pub struct SplitCriterion<'a> {
     pub impurity: Impurity,
     pub targets: Targets<'a>,
-    /// The rows the tree is trained on (`weighted_n_samples`).
+    /// Each row's sample weight (1 when the fit has none: multiplying by 1 is exact, so an
+    /// unweighted tree's sums are unchanged).
+    pub weights: &'a [f64],
+    /// The weight of the rows the tree is trained on (`weighted_n_samples`).
     pub n_total: f64,
 }
 
@@ -56,13 +59,15 @@ impl SplitCriterion<'_> {
         Stats { n: 0.0, sums: vec![0.0; self.width()], sq_sum: 0.0 }
     }
 
-    /// Moves one row into (`sign` 1) or out of (`sign` -1) `stats`, as `init` and `update` do.
+    /// Moves one row into (`sign` 1) or out of (`sign` -1) `stats` with its weight, as
+    /// `init` and `update` do (`w * y`, then `w_y * y` for the squares).
     fn add(&self, stats: &mut Stats, row: usize, sign: f64) {
-        stats.n += sign;
+        let w = sign * self.weights[row];
+        stats.n += w;
         match self.targets {
-            Targets::Classes { y, .. } => stats.sums[y[row]] += sign,
+            Targets::Classes { y, .. } => stats.sums[y[row]] += w,
             Targets::Values(y) => {
-                let w_y = sign * y[row];
+                let w_y = w * y[row];
                 stats.sums[0] += w_y;
                 stats.sq_sum += w_y * y[row];
             }
@@ -156,7 +161,7 @@ impl SplitCriterion<'_> {
                 let mut sq_sum_left = 0.0;
                 if let Targets::Values(y) = self.targets {
                     for &r in &rows[..pos] {
-                        sq_sum_left += y[r] * y[r];
+                        sq_sum_left += self.weights[r] * y[r] * y[r];
                     }
                 }
                 let sq_sum_right = node.sq_sum - sq_sum_left;

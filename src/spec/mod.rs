@@ -29,6 +29,13 @@ pub enum ModelSpec {
     Mlp(MlpParams, OptimizerParams),
     LinearGd(LinearGdParams, OptimizerParams),
     LogisticGd(LogisticGdParams, OptimizerParams),
+    RandomForest(ForestParams),
+    ExtraTrees(ForestParams),
+}
+
+/// A forest's parameters, with their combinations checked.
+fn forest(p: ForestParams) -> Result<ForestParams, String> {
+    p.validate().map(|()| p)
 }
 
 impl ModelSpec {
@@ -58,6 +65,8 @@ impl ModelSpec {
             ModelKind::LogisticGd => {
                 ModelSpec::LogisticGd(LogisticGdParams::read(&values)?, OptimizerParams::read(&values)?)
             }
+            ModelKind::RandomForest => ModelSpec::RandomForest(ForestParams::read(&values).and_then(forest)?),
+            ModelKind::ExtraTrees => ModelSpec::ExtraTrees(ForestParams::read(&values).and_then(forest)?),
         })
     }
 
@@ -97,6 +106,8 @@ impl ModelSpec {
             ModelSpec::Mlp(..) => ModelKind::Mlp,
             ModelSpec::LinearGd(..) => ModelKind::LinearGd,
             ModelSpec::LogisticGd(..) => ModelKind::LogisticGd,
+            ModelSpec::RandomForest(_) => ModelKind::RandomForest,
+            ModelSpec::ExtraTrees(_) => ModelKind::ExtraTrees,
         }
     }
 }
