@@ -202,7 +202,7 @@ impl Forest {
             .enumerate()
             .map(|(t, nodes)| {
                 Tree::from_nodes(nodes, classes, width)
-                    .map_err(|e| e.replace("model.nodes", &format!("model.trees[{t}].nodes")))
+                    .map_err(|e| e.replace("model.nodes", &format!("model.trees[{t}]")))
             })
             .collect::<Result<Vec<Tree>, String>>()?;
         Ok(Forest { trees, n_classes: classes, oob: None })
