@@ -280,3 +280,51 @@ impl Fitted for Forest {
         Some(super::ModelState::Forest { classes: self.n_classes, trees })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ModelKind, ModelSpec};
+
+    fn params(given: &[(&str, crate::spec::ParamValue)]) -> ForestParams {
+        let given = given.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        match ModelSpec::check(ModelKind::RandomForest, &given) {
+            Ok(ModelSpec::RandomForest(p)) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn max_features_resolves_as_scikit_learn_does() {
+        let word = |w: &str| CountOrShare::Word(w.into());
+        assert_eq!(max_features(&word("auto"), true, 20).ok(), Some(4));
+        assert_eq!(max_features(&word("auto"), false, 20).ok(), Some(20));
+        assert_eq!(max_features(&word("log2"), true, 20).ok(), Some(4));
+        assert_eq!(max_features(&word("sqrt"), true, 1).ok(), Some(1));
+        assert_eq!(max_features(&CountOrShare::Share(0.01), true, 20).ok(), Some(1));
+        assert_eq!(max_features(&CountOrShare::Share(0.55), true, 20).ok(), Some(11));
+        let e = max_features(&CountOrShare::Count(21), true, 20).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("max_features is 21, but the design matrix has 20 columns"), "{e}");
+        assert_eq!(bootstrap_size(&CountOrShare::Share(0.7), 81, None), 56);
+        assert_eq!(bootstrap_size(&CountOrShare::Share(0.001), 81, None), 1);
+    }
+
+    /// Trees grow on any number of threads; the forest is the same to the bit.
+    #[test]
+    fn a_forest_does_not_depend_on_the_thread_count() {
+        let mut rs = RandomState::new(3);
+        let x = Array2::from_shape_fn((60, 4), |_| rs.next_f64());
+        let y: Vec<usize> = x.rows().into_iter().map(|r| usize::from(r[0] + r[1] > 1.0)).collect();
+        let p = params(&[
+            ("n_estimators", crate::spec::ParamValue::Int(12)),
+            ("oob_score", crate::spec::ParamValue::Bool(true)),
+        ]);
+        let fit_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let forest = pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, n_classes: 2 }).unwrap());
+            let Prediction::Probabilities(proba) = pool.install(|| forest.predict(&x)) else { panic!() };
+            (proba, forest.state(), format!("{:?}", forest.oob))
+        };
+        assert_eq!(fit_on(1), fit_on(3));
+    }
+}
