@@ -66,29 +66,8 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
     let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
     let mut rs = RandomState::new(params.random_state);
     let seeds: Vec<u32> = (0..params.n_estimators).map(|_| rs.randint(0, MAX_INT) as u32).collect();
-    let columns = tree::columns_of(x);
-    let grown: Vec<Result<(Tree, Option<Vec<f64>>), FitError>> = seeds
-        .par_iter()
-        .map(|&seed| {
-            let settings = Settings { random_state: seed, ..settings };
-            let Some(n_draws) = n_bootstrap else {
-                return Ok((tree::build(&settings, &columns, task.targets(), row_weights.as_deref())?, None));
-            };
-            let indices = bootstrap(seed, n, n_draws, row_weights.as_deref());
-            let mut counts = vec![0.0f64; n];
-            for &i in &indices {
-                counts[i] += 1.0;
-            }
-            let mut weights = counts.clone();
-            if let (Task::Classes { y, n_classes }, ClassWeight::BalancedSubsample) = (task, params.class_weight) {
-                let per_row = tree::class_weights(&ClassWeight::Balanced, y, n_classes, Some(&indices))?;
-                for (w, c) in weights.iter_mut().zip(per_row.unwrap_or_default()) {
-                    *w *= c;
-                }
-            }
-            Ok((tree::build(&settings, &columns, task.targets(), Some(&weights))?, Some(counts)))
-        })
-        .collect();
+    let grow = Grow { settings, columns: &tree::columns_of(x), task, params, row_weights: row_weights.as_deref() };
+    let grown: Vec<Result<Grown, FitError>> = seeds.par_iter().map(|&seed| grow.tree(seed, n, n_bootstrap)).collect();
     let (trees, counts): (Vec<Tree>, Vec<Option<Vec<f64>>>) = grown.into_iter().collect::<Result<_, _>>()?;
     let n_classes = match task {
         Task::Classes { n_classes, .. } => n_classes,
@@ -99,6 +78,46 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
         forest.oob = Some(forest.out_of_bag(x, &counts));
     }
     Ok(forest)
+}
+
+/// A grown tree, and its bootstrap counts when the out-of-bag rows are wanted.
+type Grown = (Tree, Option<Vec<f64>>);
+
+/// What every tree of a forest shares.
+struct Grow<'a> {
+    settings: Settings,
+    columns: &'a [Vec<f32>],
+    task: Task<'a>,
+    params: &'a ForestParams,
+    row_weights: Option<&'a [f64]>,
+}
+
+impl Grow<'_> {
+    /// `_parallel_build_trees` for the tree seeded `seed`: on a bootstrap of `n_draws` rows
+    /// (its counts, times the draw's balanced class weights for "balanced_subsample", as the
+    /// sample weights), or on every row with the forest's row weights.
+    fn tree(&self, seed: u32, n: usize, n_draws: Option<usize>) -> Result<Grown, FitError> {
+        let settings = Settings { random_state: seed, ..self.settings };
+        let Some(n_draws) = n_draws else {
+            return Ok((tree::build(&settings, self.columns, self.task.targets(), self.row_weights)?, None));
+        };
+        let indices = bootstrap(seed, n, n_draws, self.row_weights);
+        let mut counts = vec![0.0f64; n];
+        for &i in &indices {
+            counts[i] += 1.0;
+        }
+        let mut weights = counts.clone();
+        // Only the out-of-bag prediction needs the counts once the tree is grown.
+        let kept = self.params.oob_score.then_some(counts);
+        if let (Task::Classes { y, n_classes }, ClassWeight::BalancedSubsample) = (self.task, self.params.class_weight)
+        {
+            let per_row = tree::class_weights(&ClassWeight::Balanced, y, n_classes, Some(&indices))?;
+            for (w, c) in weights.iter_mut().zip(per_row.unwrap_or_default()) {
+                *w *= c;
+            }
+        }
+        Ok((tree::build(&settings, self.columns, self.task.targets(), Some(&weights))?, kept))
+    }
 }
 
 /// One tree's settings from the forest's (`random_state` is set per tree).
