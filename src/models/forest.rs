@@ -54,6 +54,18 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
     let (n, width) = (x.nrows(), x.ncols());
     let classification = matches!(task, Task::Classes { .. });
     let settings = settings(params, splitter, classification, width)?;
+    if let (Impurity::Poisson, Task::Values(y)) = (settings.impurity, task) {
+        if y.iter().any(|&v| v < 0.0) {
+            return Err(FitError::Solver(
+                "criterion poisson: some targets are negative, which Poisson regression does not allow".into(),
+            ));
+        }
+        if tree::numpy_sum(y) <= 0.0 {
+            return Err(FitError::Solver(
+                "criterion poisson: the targets' sum is not positive, which Poisson regression needs".into(),
+            ));
+        }
+    }
     // `_validate_y_class_weight`: "balanced" (and "balanced_subsample" without a bootstrap)
     // weighs the rows once; "balanced_subsample" with a bootstrap weighs each tree's draw.
     let row_weights = match (task, params.class_weight) {
@@ -131,6 +143,7 @@ fn settings(
         (true, ForestCriterion::Auto | ForestCriterion::Gini) => Impurity::Gini,
         (true, ForestCriterion::Entropy | ForestCriterion::LogLoss) => Impurity::Entropy,
         (false, ForestCriterion::Auto | ForestCriterion::SquaredError) => Impurity::SquaredError,
+        (false, ForestCriterion::Poisson) => Impurity::Poisson,
         (_, c) => {
             let task = if classification { "classification" } else { "regression" };
             return Err(FitError::Solver(format!("criterion {c} does not apply to {task}")));

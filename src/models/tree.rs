@@ -380,7 +380,7 @@ impl Builder<'_> {
         while let Some(node) = stack.pop() {
             let (start, end) = (node.start, node.end);
             let stats = self.criterion.node_stats(&samples[start..end]);
-            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats));
+            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
             let (n, p) = (end - start, self.params);
             let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
                 || n < p.min_samples_split
@@ -476,7 +476,7 @@ impl Builder<'_> {
             f_i -= 1;
             self.features.swap(f_i, f_j);
             if let Some((proxy, split)) = candidate {
-                if best.as_ref().is_none_or(|(b, _)| proxy > *b) {
+                if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                     best = Some((proxy, split));
                 }
             }
@@ -563,7 +563,8 @@ impl Builder<'_> {
                 continue;
             }
             let proxy = self.criterion.proxy(&left, &right);
-            if best.as_ref().is_none_or(|(b, _)| proxy > *b) {
+            // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
+            if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                 let threshold = values[prev] / 2.0 + values[p] / 2.0;
                 best = Some((proxy, Split { feature, threshold, pos: p }));
             }

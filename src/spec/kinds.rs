@@ -51,7 +51,8 @@ pub enum Criterion {
 }
 
 /// A forest's split quality: "auto" is scikit-learn's default for the task (gini for a
-/// classifier, squared error for a regressor); log_loss is entropy, as in scikit-learn.
+/// classifier, squared error for a regressor); log_loss is entropy, as in scikit-learn;
+/// poisson is half the Poisson deviance. absolute_error is refused (not ported yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum ForestCriterion {
@@ -60,6 +61,8 @@ pub enum ForestCriterion {
     Entropy,
     LogLoss,
     SquaredError,
+    Poisson,
+    AbsoluteError,
 }
 
 /// scikit-learn's `class_weight`: none, "balanced" (`n / (k * count)` per class) or, for
@@ -256,7 +259,7 @@ params! {
     /// `random_forest` and `extra_trees` (whose catalog entries differ in `bootstrap`'s default).
     ForestParams {
         n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
-        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error is not ported yet";
         max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
@@ -281,6 +284,9 @@ impl ForestParams {
         }
         if !self.bootstrap && self.max_samples != CountOrShare::Word("all".into()) {
             return Err("max_samples needs bootstrap = true (it sizes the bootstrap sample)".into());
+        }
+        if self.criterion == ForestCriterion::AbsoluteError {
+            return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
         }
         if self.max_leaf_nodes != 0 {
             return Err(
