@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 runner=${RUNNER:-target/release/runner}
 python=${PYTHON:-bench/.venv/bin/python}
 mkdir -p bench/out
-[ -f bench/data/forest.csv ] || "$python" bench/forest.py /dev/null
+[ -f bench/data/forest.csv ] || "$python" bench/forest.py
 /usr/bin/time -v -o bench/out/forest.runner.time "$runner" run bench/forest.toml --quiet --fresh --out bench/out/forest >/dev/null
 /usr/bin/time -v -o bench/out/forest.sklearn.time "$python" bench/forest.py bench/out/forest.sklearn.json
 "$python" - <<'PY'
