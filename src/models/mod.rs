@@ -3,6 +3,7 @@
 
 mod criterion;
 mod elasticnet;
+mod forest;
 pub mod gd;
 mod introsort;
 mod lbfgs;
@@ -61,6 +62,10 @@ pub trait Fitted: Send + Sync {
     /// For a model that predicts from linear scores: its weights (features × outputs), its
     /// intercepts and its head. Lets many models predict with one matrix product.
     fn linear(&self) -> Option<Linear> {
+        None
+    }
+    /// The out-of-bag prediction of each training row (a forest with `oob_score`).
+    fn out_of_bag(&self) -> Option<Prediction> {
         None
     }
     /// The fitted parameters as plain data (model.json); linear models give their parts.
@@ -216,6 +221,9 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
         (ModelSpec::Svm(p), FoldTargets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
         (ModelSpec::DecisionTree(p), FoldTargets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
         (ModelSpec::DecisionTree(p), FoldTargets::Regression(y)) => tree::fit_regressor(p, x, y)?,
+        (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p), _) => {
+            fit_forest(spec, p, x, &data.train_y, class_names)?
+        }
         (ModelSpec::Mlp(arch, opt), FoldTargets::Regression(y)) => {
             Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?)
         }
@@ -230,6 +238,29 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
         _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
     finite(fitted)
+}
+
+/// A random forest or extra trees, by the task.
+fn fit_forest(
+    spec: &ModelSpec,
+    p: &spec::ForestParams,
+    x: &Array2<f64>,
+    y: &FoldTargets,
+    class_names: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
+    let splitter = match spec {
+        ModelSpec::ExtraTrees(_) => tree::Splitter::Random,
+        _ => tree::Splitter::Best,
+    };
+    let y_values;
+    let task = match y {
+        FoldTargets::Classes(y) => forest::Task::Classes { y, n_classes: class_names.len() },
+        FoldTargets::Regression(y) => {
+            y_values = y.to_vec();
+            forest::Task::Values(&y_values)
+        }
+    };
+    Ok(Box::new(forest::fit(p, splitter, x, task)?))
 }
 
 /// Fits the points of a warm-start path in order (see `trial::paths`), each from the

@@ -8,7 +8,7 @@ use crate::config::{
 };
 use crate::data::{self, DataError, Dataset, Target};
 use crate::preprocess::feature_names;
-use crate::spec::{spec_of, TaskSupport};
+use crate::spec::{spec_of, CountOrShare, ModelSpec, TaskSupport};
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
@@ -225,6 +225,10 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     check_size(&experiment, split.folds.len())?;
     let trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
+    let too_many = max_features_problems(&experiment, &trials, feature_names.len());
+    if !too_many.is_empty() {
+        return Err(PlanError::Checks(too_many));
+    }
     let train_rows = split.sizes().iter().map(|s| s.0).max().unwrap_or(0);
     let warnings = wide_one_hot_warnings(&dataset, Some((feature_names.len(), train_rows)));
     let halving = halving_plan(&experiment, &dataset, &split, trials.len()).map_err(|e| PlanError::Checks(vec![e]))?;
@@ -457,6 +461,25 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
                 task.name(),
                 dataset.target_name
             ));
+        }
+    }
+    problems
+}
+
+/// A forest's `max_features` count above the design matrix's columns (scikit-learn's
+/// "max_features must be in (0, n_features]"), found once the one-hot columns are known.
+fn max_features_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p)) = &t.spec else { continue };
+        let CountOrShare::Count(k) = p.max_features else { continue };
+        let problem = format!(
+            "{}: model `{}`: max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\"",
+            experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)),
+            t.model
+        );
+        if k > width && !problems.contains(&problem) {
+            problems.push(problem);
         }
     }
     problems

@@ -101,6 +101,9 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
         ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
         ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
         ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),
+        ModelSpec::RandomForest(_) | ModelSpec::ExtraTrees(_) => Some(
+            "a forest's trees each draw their own sample of the training rows and split them in memory; use streaming = false",
+        ),
     }
 }
 

@@ -205,6 +205,7 @@ impl ModelFile {
         let saved_as = match (spec.kind, &self.model) {
             (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
             (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
+            (ModelKind::RandomForest | ModelKind::ExtraTrees, model) => matches!(model, ModelState::Forest { .. }),
             (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
             (_, model) => matches!(model, ModelState::Linear { .. }),
         };

@@ -332,7 +332,8 @@ fn record_of(
     };
     let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
     let scaled = input.preprocess.scales_every_column();
-    let notes = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
+    let mut notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
+    notes.extend(out_of_bag_note(&data.train_y, model.out_of_bag()));
     UnitRecord {
         test,
         train,
@@ -342,6 +343,23 @@ fn record_of(
         notes,
         ..ok(trial, fold)
     }
+}
+
+/// A forest's `oob_score_`, as scikit-learn scores its out-of-bag predictions: accuracy of
+/// the most probable class, or R^2.
+fn out_of_bag_note(y: &FoldTargets, oob: Option<Prediction>) -> Option<String> {
+    let (name, value) = match (y, oob?) {
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
+            ("accuracy", metrics::classification(Metric::Accuracy, y, &p))
+        }
+        (FoldTargets::Regression(y), Prediction::Values(v)) => {
+            ("r2", metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec()))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "oob_score = {value} (scikit-learn's oob_score_: {name} of the out-of-bag predictions of the training rows)"
+    ))
 }
 
 fn score(metrics_wanted: &[Metric], y: &FoldTargets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {

@@ -24,6 +24,8 @@ fn tolerance(model: &str) -> Tolerance {
         "ols" | "ridge" => Tolerance { metric: 1e-8, coef: 1e-8 },
         // Leaf means are sums in another order than scikit-learn's.
         "tree_reg" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
+        // Forests: log-loss and R^2 carry the class shares and values (tree for tree equal).
+        "forest" | "forest_reg" | "extra" | "extra_reg" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
         // Iterative solvers run at tol 1e-12 (coordinate descent) and 1e-10 (L-BFGS).
         "lasso" | "enet" => Tolerance { metric: 1e-8, coef: 1e-8 },
         "logistic" => Tolerance { metric: 1e-6, coef: 1e-5 },
@@ -335,6 +337,49 @@ fn trees_have_scikit_learns_nodes_exactly() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Issue #24: random forests and extra trees equal scikit-learn's tree for tree. The forest
+/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (a note
+/// on the unit) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
+#[test]
+fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("forest_nodes").is_some()).collect();
+    assert!(cases.len() >= 30, "{} forest cases", cases.len());
+    let mut report = Vec::new();
+    let mut oob_checked = 0;
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let records = run_case_with(case, DataMode::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (k, (r, f)) in records.iter().zip(case["folds"].as_array().unwrap()).enumerate() {
+            let Some(want) = f["oob_score"].as_f64() else { continue };
+            let ours =
+                r.notes.iter().find_map(|n| n.strip_prefix("oob_score = ")?.split(' ').next()?.parse::<f64>().ok());
+            oob_checked += 1;
+            if !ours.is_some_and(|o| (o - want).abs() <= 1e-12 * want.abs().max(1.0)) {
+                report.push(format!("{name}: fold {k}: oob_score {ours:?} vs scikit-learn {want}"));
+            }
+        }
+        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let refit = runner::refit::refit(&plan, &plan.trials[0])
+            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
+            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let runner::models::ModelState::Forest { trees, .. } = refit.state else { panic!("{name}: not a forest") };
+        let theirs = case["forest_nodes"].as_array().unwrap();
+        for (t, (ours, theirs)) in trees.iter().zip(theirs).enumerate() {
+            let ours = serde_json::to_value(ours).unwrap();
+            if &ours != theirs {
+                let first = (0..theirs.as_array().unwrap().len()).find(|&i| ours.get(i) != theirs.get(i));
+                report.push(format!("{name}: tree {t}: first difference at node {first:?}"));
+            }
+        }
+        if trees.len() != theirs.len() {
+            report.push(format!("{name}: {} trees vs scikit-learn's {}", trees.len(), theirs.len()));
+        }
+    }
+    assert!(oob_checked >= 20, "{oob_checked} oob scores checked");
+    assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
 }
 
 /// Runs one case through the binary and returns its report.json.

@@ -271,6 +271,9 @@ kind = "svm"
 name = "tree"
 kind = "decision_tree"
 [[model]]
+name = "forest"
+kind = "random_forest"
+[[model]]
 name = "lin"
 kind = "logistic_regression"
 solver = "linfa"
@@ -287,6 +290,7 @@ solver = "linfa"
         "model `kern` (svm) is not streamed",
         "model `lin` (logistic_regression) is not streamed: linfa-logistic needs the training matrix",
         "model `tree` (decision_tree) is not streamed",
+        "model `forest` (random_forest) is not streamed: a forest's trees each draw their own sample",
         "impute = \"median\" is not streamed",
     ] {
         assert!(err.contains(reason), "missing `{reason}` in:\n{err}");
