@@ -3,11 +3,10 @@
 //! feature on the test part are computed with a seeded generator.
 
 use crate::config::{Metric, SampleSize};
-use crate::data::Feature;
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
-use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, Targets};
+use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
 use crate::random::RandomState;
 use crate::spec::ModelKind;
 use crate::sweep::metric_value;
@@ -45,7 +44,7 @@ impl Explanation {
     pub fn actual_and_predicted(&self) -> Vec<(f64, f64)> {
         let mut pairs = Vec::new();
         for (_, truth, prediction) in &self.out_of_fold.folds {
-            if let (Targets::Regression(y), Prediction::Values(p)) = (truth, prediction) {
+            if let (FoldTargets::Regression(y), Prediction::Values(p)) = (truth, prediction) {
                 pairs.extend(y.iter().copied().zip(p.iter().copied()));
             }
         }
@@ -57,14 +56,14 @@ impl Explanation {
 fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
     let mut groups = Vec::new();
     let mut j = 0;
-    for f in &plan.dataset.features {
-        let width = match f {
-            Feature::Numeric { .. } => 1,
-            Feature::Categorical { categories, .. } => {
+    for c in plan.dataset.columns() {
+        let width = match c.categories {
+            None => 1,
+            Some(categories) => {
                 categories.len() - usize::from(plan.experiment.preprocess.drop_first && categories.len() > 1)
             }
         };
-        groups.push((f.name().to_string(), (j..j + width).collect()));
+        groups.push((c.name.to_string(), (j..j + width).collect()));
         j += width;
     }
     groups
@@ -187,7 +186,7 @@ pub fn explain_with(
     linear_shortcut: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
@@ -227,7 +226,7 @@ fn fold_model(
     f: usize,
     classes: &[String],
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, Targets), String> {
+) -> Result<(FoldModel, Array2<f64>, FoldTargets), String> {
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
@@ -255,17 +254,17 @@ pub struct OutOfFold {
     pub trial: String,
     /// Per fold: the test rows (row numbers in the file, from 0), their targets and the
     /// prediction.
-    pub folds: Vec<(Vec<usize>, Targets, Prediction)>,
+    pub folds: Vec<(Vec<usize>, FoldTargets, Prediction)>,
 }
 
 /// The file's row numbers (from 0) of fold `f`'s test part.
 fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
-    plan.split.folds[f].test.iter().map(|&r| plan.dataset.file_rows[r]).collect()
+    plan.split.folds[f].test.iter().map(|&r| plan.dataset.loaded().file_rows[r]).collect()
 }
 
 /// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
 pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
             let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;
@@ -281,7 +280,7 @@ struct Shuffles<'a> {
     trial: &'a Trial,
     fold: usize,
     /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a Targets),
+    test: (&'a Array2<f64>, &'a FoldTargets),
     model: &'a FoldModel,
     base: f64,
     max_samples: Option<SampleSize>,
@@ -330,7 +329,7 @@ impl Shuffles<'_> {
         perm: &[usize],
         cols: &[usize],
         buffer: &mut Option<Array2<f64>>,
-    ) -> (Targets, Prediction) {
+    ) -> (FoldTargets, Prediction) {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let y = match rows {

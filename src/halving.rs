@@ -21,7 +21,7 @@ pub struct Round {
 }
 
 fn halving(plan: &RunPlan) -> Option<&HalvingPlan> {
-    plan.halving.as_ref()
+    plan.halving()
 }
 
 /// The trials (indices) round `round` runs: every trial for round 0, else those the

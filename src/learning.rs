@@ -85,7 +85,7 @@ fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> P
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
     let data = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part).map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold });
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());
     let scores = |model: Box<dyn crate::models::Fitted>| {
         let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));

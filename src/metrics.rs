@@ -20,19 +20,79 @@ pub fn predicted_classes(proba: &Array2<f64>) -> Vec<usize> {
         .collect()
 }
 
+/// A regression metric of predictions `pred` against `y`.
 pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
-    let n = y.len() as f64;
-    match metric {
-        Metric::Mse => y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n,
-        Metric::Rmse => regression(Metric::Mse, y, pred).sqrt(),
-        Metric::Mae => y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum::<f64>() / n,
-        Metric::R2 => {
-            let mean = y.iter().sum::<f64>() / n;
-            let ss_res: f64 = y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum();
-            let ss_tot: f64 = y.iter().map(|a| (a - mean) * (a - mean)).sum();
-            r2_score(ss_res, ss_tot, n)
+    RegressionSums::of(y, pred).value(metric)
+}
+
+/// The sums every regression metric follows from, over `n` rows: Σ squared and Σ absolute
+/// residuals, and r2's total sum of squares. Taken from the rows here, from running sums in
+/// a streamed pass, or from least-squares sums by the ridge shortcut.
+#[derive(Debug, Clone, Copy)]
+pub struct RegressionSums {
+    pub n: f64,
+    pub sse: f64,
+    pub sae: f64,
+    pub ss_tot: f64,
+}
+
+impl RegressionSums {
+    /// The sums over the rows, r2's total sum of squares about the mean (two passes).
+    pub fn of(y: &[f64], pred: &[f64]) -> RegressionSums {
+        let n = y.len() as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        RegressionSums {
+            n,
+            sse: y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum(),
+            sae: y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum(),
+            ss_tot: y.iter().map(|a| (a - mean) * (a - mean)).sum(),
         }
-        _ => f64::NAN,
+    }
+
+    /// mse, rmse, mae or r2 (NaN for any other metric).
+    pub fn value(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Mse => self.sse / self.n,
+            Metric::Rmse => (self.sse / self.n).sqrt(),
+            Metric::Mae => self.sae / self.n,
+            Metric::R2 => r2_score(self.sse, self.ss_tot, self.n),
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// The sums every classification metric but roc_auc follows from: the confusion matrix
+/// `[true][predicted]` and Σ log-loss.
+#[derive(Debug, Clone)]
+pub struct ClassSums {
+    pub confusion: Vec<Vec<usize>>,
+    pub log_loss: f64,
+}
+
+impl ClassSums {
+    pub fn new(classes: usize) -> ClassSums {
+        ClassSums { confusion: vec![vec![0; classes]; classes], log_loss: 0.0 }
+    }
+
+    /// Adds rows `rows` of class labels `y`, probabilities `proba` and predicted classes `predicted`.
+    pub fn add(&mut self, y: &[usize], proba: &Array2<f64>, predicted: &[usize], rows: impl Iterator<Item = usize>) {
+        let eps = f64::EPSILON;
+        for r in rows {
+            self.confusion[y[r]][predicted[r]] += 1;
+            self.log_loss -= proba[[r, y[r]]].clamp(eps, 1.0 - eps).ln();
+        }
+    }
+
+    /// accuracy, precision, recall, f1 or log_loss (NaN for any other metric).
+    pub fn value(&self, metric: Metric) -> f64 {
+        let cm = &self.confusion;
+        let n = cm.iter().flatten().sum::<usize>() as f64;
+        match metric {
+            Metric::Accuracy => (0..cm.len()).map(|c| cm[c][c]).sum::<usize>() as f64 / n,
+            Metric::Precision | Metric::Recall | Metric::F1 => macro_average(metric, cm),
+            Metric::LogLoss => self.log_loss / n,
+            _ => f64::NAN,
+        }
     }
 }
 
@@ -62,27 +122,12 @@ pub fn confusion_matrix(y: &[usize], pred: &[usize], n_classes: usize) -> Vec<Ve
 }
 
 pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
-    let n_classes = proba.ncols();
-    let pred = predicted_classes(proba);
-    let n = y.len() as f64;
-    match metric {
-        Metric::Accuracy => y.iter().zip(&pred).filter(|(a, b)| a == b).count() as f64 / n,
-        Metric::Precision | Metric::Recall | Metric::F1 => {
-            macro_average(metric, &confusion_matrix(y, &pred, n_classes))
-        }
-        Metric::LogLoss => {
-            let eps = f64::EPSILON;
-            let total: f64 = y.iter().enumerate().map(|(i, &c)| -proba[[i, c]].clamp(eps, 1.0 - eps).ln()).sum();
-            total / n
-        }
-        Metric::RocAuc => {
-            if n_classes != 2 {
-                return f64::NAN;
-            }
-            roc_auc(y, &proba.column(1).to_vec())
-        }
-        _ => f64::NAN,
+    if metric == Metric::RocAuc {
+        return if proba.ncols() == 2 { roc_auc(y, &proba.column(1).to_vec()) } else { f64::NAN };
     }
+    let mut sums = ClassSums::new(proba.ncols());
+    sums.add(y, proba, &predicted_classes(proba), 0..y.len());
+    sums.value(metric)
 }
 
 /// Precision, recall or F1 from a confusion matrix `[true][predicted]`: the macro average

@@ -36,13 +36,13 @@ pub struct Nested {
 /// The nested cross-validation of `plan`, on `jobs` threads; `None` without `[split.outer]`.
 /// An environment failure stops it whole (it is never an outer fold's failure).
 pub fn nested_cv(plan: &RunPlan, jobs: usize) -> Result<Option<Nested>, sweep::EnvironmentError> {
-    let Some(nested) = plan.nested.as_ref() else { return Ok(None) };
+    let Some(nested) = plan.nested() else { return Ok(None) };
     let folds = (0..nested.outer.folds.len()).map(|o| outer_fold(plan, o, jobs)).collect::<Result<_, _>>()?;
     Ok(Some(Nested { metric: plan.rank_by, folds }))
 }
 
 fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep::EnvironmentError> {
-    let Some(nested) = plan.nested.as_ref() else { return Ok(failed("no nested plan")) };
+    let Some(nested) = plan.nested() else { return Ok(failed("no nested plan")) };
     let (Some(outer), Some(inner)) = (nested.outer.folds.get(o), nested.inner.get(o)) else {
         return Ok(failed("no such outer fold"));
     };
@@ -69,7 +69,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     let chosen = Some(trial.id.clone());
     let scored =
         prepare_fold(&plan.dataset, &plan.experiment.preprocess, outer).map_err(|e| e.to_string()).and_then(|data| {
-            let classes = plan.dataset.target.class_names();
+            let classes = plan.dataset.class_names();
             let seed = unit_seed(seed, SeedStream::Unit { trial: &trial.id, fold: inner.folds.len() });
             let score = |model: Box<dyn crate::models::Fitted>| {
                 metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x))

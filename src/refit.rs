@@ -59,13 +59,13 @@ fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
 /// Fits `trial` on the refit rows. The inner error says why it could not be fitted; the
 /// outer one is the environment's failure (a streamed file that changed), which stops the run.
 pub fn refit(plan: &RunPlan, trial: &Trial) -> Result<Result<Refit, RefitFailure>, EnvironmentError> {
-    let refitted = if plan.stream.is_some() { refit_streamed(plan, trial)? } else { refit_rows(plan, trial) };
+    let refitted = if plan.stream().is_some() { refit_streamed(plan, trial)? } else { refit_rows(plan, trial) };
     Ok(refitted.map_err(|reason| RefitFailure { trial: trial.id.clone(), reason }))
 }
 
 /// The refit over a stream: the same rows and seed as `refit_rows` chooses.
 fn refit_streamed(plan: &RunPlan, trial: &Trial) -> Result<Result<Refit, String>, EnvironmentError> {
-    let (Some(stream), Some(blocks)) = (&plan.stream, &plan.split.blocks) else {
+    let (Some(stream), Some(blocks)) = (plan.stream(), &plan.split.blocks) else {
         return Ok(Err("the stream's fold blocks are missing".into()));
     };
     let Some(t) = plan.trials.iter().position(|x| x.id == trial.id) else {
@@ -93,7 +93,7 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: seed_fold });
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let saved = |model: Box<dyn crate::models::Fitted>| {
         let test = if !fold.test.is_empty() {
             let prediction = model.predict(&data.test_x);

@@ -165,6 +165,11 @@ fn param_type(ty: &ParamType) -> Value {
         ParamType::PositiveOr(word) => {
             json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "const": word }] })
         }
+        ParamType::CountOrShare(words) => json!({ "anyOf": [
+            { "type": "integer", "minimum": 1 },
+            { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },
+            { "enum": words },
+        ] }),
         ParamType::IntList { min, max } => {
             let item = json!({ "type": "integer", "minimum": min, "maximum": max });
             json!({ "anyOf": [{ "type": "array", "minItems": 1, "items": item }, item] })

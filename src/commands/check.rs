@@ -25,7 +25,7 @@ pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>
             p.split.folds.len(),
             sizes.join(", ")
         );
-        if let Some(n) = &p.nested {
+        if let Some(n) = p.nested() {
             let inner: usize = n.inner.iter().map(|i| i.folds.len()).sum();
             println!(
                 "  nested   outer {}: {} fold(s); inner {} on each outer training part: {} trial(s) × {inner} inner fold(s) = {} unit(s), plus {} refit(s)",
@@ -51,7 +51,7 @@ pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>
         }
         let metrics: Vec<&str> = p.metrics.iter().map(|m| m.name()).collect();
         println!("  metrics  {} (ranked by {})", metrics.join(", "), p.rank_by.name());
-        match &p.halving {
+        match p.halving() {
             Some(h) => {
                 let list = |v: &[usize]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
                 println!(
@@ -83,11 +83,11 @@ fn print_dataset(p: &runner::plan::RunPlan) {
         ds.rows_total,
         ds.rows(),
         runner::report::printable(&ds.target_name),
-        if ds.target.task() == Task::Regression { "regression" } else { "classification" },
-        ds.features.len(),
+        if ds.task() == Task::Regression { "regression" } else { "classification" },
+        ds.columns().len(),
         p.feature_names.len()
     );
-    match &p.stream {
+    match p.stream() {
         Some(s) => println!("  data     streamed from disk in {} batch(es): {}", s.source.batches(), s.why),
         None => println!("  data     loaded into memory"),
     }

@@ -32,7 +32,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         }
     };
     // The report says why the shards streamed, as one whole run's would.
-    if let (Some(stream), Some(why)) = (plan.stream.as_mut(), experiment.stream_why.clone()) {
+    if let (Some(stream), Some(why)) = (plan.stream_mut(), experiment.stream_why.clone()) {
         stream.why = why;
     }
     if plan.run_key() != key {

@@ -115,13 +115,13 @@ fn finish(
     let last_rounds = halving::last_rounds(plan, records);
     let records = &halving::last_round_records(plan, records);
     let mut trials = report::summarize(plan, records);
-    if plan.halving.is_some() {
+    if plan.halving().is_some() {
         report::set_halving_rounds(&mut trials, &last_rounds);
     }
     let best = report::best_trial(&trials, plan.rank_by).and_then(|b| plan.trials.iter().find(|t| t.id == b.trial));
     let settings = &plan.experiment.report;
     // A stream keeps no rows to re-score or to list predictions of.
-    let in_memory = plan.stream.is_none();
+    let in_memory = plan.stream().is_none();
     let explained = best
         .filter(|_| settings.permutation_importance && in_memory)
         .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
@@ -140,7 +140,7 @@ fn finish(
     // An environment failure (a streamed file that changed) stops the run: no report.
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose().map_err(|e| e.0)?;
     let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
-    let halving = plan.halving.is_some().then_some(rounds);
+    let halving = plan.halving().is_some().then_some(rounds);
     let work =
         report::AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);

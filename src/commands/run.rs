@@ -35,9 +35,9 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     if let Some((pass, with)) = args.test_replace_during_pass.as_deref().and_then(|h| h.split_once(':')) {
         let hook = pass.parse().ok().map(|p: usize| (p, std::path::PathBuf::from(with)));
-        plans.iter_mut().filter_map(|p| p.stream.as_mut()).for_each(|s| s.source.replace_during_pass = hook.clone());
+        plans.iter_mut().filter_map(|p| p.stream_mut()).for_each(|s| s.source.replace_during_pass = hook.clone());
     }
-    if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving.is_some())) {
+    if let (Some(_), Some(p)) = (shard, plans.iter().find(|p| p.halving().is_some())) {
         eprintln!(
             "error: {}: successive halving cannot be sharded: each round needs the previous round's results from every shard; run it whole (it resumes from trials.jsonl)",
             p.experiment.file.display()
@@ -89,7 +89,7 @@ fn progress_bar(plan: &RunPlan, todo: usize, quiet: bool) -> ProgressBar {
         bar.set_draw_target(ProgressDrawTarget::stderr());
     }
     // A streamed run's units all finish with its last pass: the bar follows the passes.
-    let template = match plan.stream {
+    let template = match plan.stream() {
         Some(_) => "{prefix} [{elapsed_precise}] {spinner} {pos}/{len} units; {msg}",
         None => "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units, ETA {eta} {msg}",
     };
@@ -149,7 +149,7 @@ fn run_one(
     let progress = |p: &sweep::PassProgress| bar.set_message(passes.describe(p));
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
-    let swept = match plan.halving {
+    let swept = match plan.halving() {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),
     };
@@ -190,7 +190,7 @@ fn run_one(
 /// The units this run has left: its shard's, less those done (for halving, an upper bound
 /// known from the schedule).
 fn units_to_do(plan: &RunPlan, filter: &UnitFilter<'_>, done: &HashSet<(String, usize)>) -> usize {
-    if plan.halving.is_some() {
+    if plan.halving().is_some() {
         return plan.units().saturating_sub(done.len());
     }
     let folds = plan.split.folds.len();
@@ -289,9 +289,9 @@ fn write_partial(
             name: plan.experiment.name.clone(),
             file: plan.experiment.file.display().to_string(),
             overrides: plan.experiment.overrides.clone(),
-            streamed: plan.stream.is_some(),
-            stream_why: plan.stream.as_ref().map(|s| s.why.clone()),
-            batch_rows: plan.stream.as_ref().map(|s| s.source.batch_rows()),
+            streamed: plan.stream().is_some(),
+            stream_why: plan.stream().map(|s| s.why.clone()),
+            batch_rows: plan.stream().map(|s| s.source.batch_rows()),
         },
         shard,
         total_units: plan.units(),

@@ -8,10 +8,13 @@
 //! categories, the classes and the column means; it keeps one class index per row (for
 //! stratified splits) or the split column's value, never the features.
 
-use super::{
-    choose_columns, format_number, raw_column, row_label, scan_file_marking, sorted_categories, DataError, Dataset,
-    Feature, RawColumn, SplitColumn, Target,
-};
+use super::cells::{format_number, raw_column, row_label, sorted_categories, RawColumn};
+use super::columns::{choose_columns, decide_task, TargetValues};
+use super::read::{check_path, csv_options, polars_unreadable};
+use super::rows::{check_classes, check_rows, ColumnCount};
+use super::shape::scan_file_marking;
+use super::split_column::read_split_column;
+use super::{ColumnSchema, DataError, Dataset, Feature, SplitColumn, Storage, Streamed, Target};
 use crate::config::{DatasetKey, Experiment, Impute, SplitConfig, Task};
 use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -84,7 +87,7 @@ impl Batch {
 
 /// The first pass's findings.
 pub struct Scanned {
-    /// The dataset's schema and counts; its feature columns hold no values.
+    /// The dataset's schema and counts (its rows are `Storage::Streamed`).
     pub dataset: Dataset,
     pub source: StreamSource,
     /// Classification: each kept row's class index (what a stratified split needs).
@@ -96,7 +99,7 @@ pub struct Scanned {
 }
 
 fn unreadable(path: &Path) -> impl Fn(PolarsError) -> DataError + Copy + '_ {
-    super::polars_unreadable(path)
+    polars_unreadable(path)
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
@@ -242,7 +245,7 @@ impl StreamSource {
         let path = &self.path;
         let mut take = |name: &str| frame.drop_in_place(name).map_err(unreadable(path));
         let target = numeric_if_empty(raw_column(path, &take(&self.target)?, &self.missing, false, first)?);
-        let mut keep: Vec<bool> = present(&target);
+        let mut keep: Vec<bool> = target.present();
         let mut features = Vec::with_capacity(self.features.len());
         for f in &self.features {
             let raw = raw_column(path, &take(&f.name)?, &self.missing, f.categories.is_some(), first)?;
@@ -284,7 +287,7 @@ impl StreamSource {
                 values.into_iter().enumerate().filter(|(i, _)| kept(*i)).map(|(_, v)| v).collect(),
             )),
             (Some(classes), raw) => {
-                let labels = target_text(raw).into_iter().enumerate().filter(|(i, _)| kept(*i));
+                let labels = raw.labels().into_iter().enumerate().filter(|(i, _)| kept(*i));
                 let labels = labels.map(|(_, l)| l.and_then(|l| classes.get(&l).copied()).unwrap_or(0)).collect();
                 Ok(Target::Classification { labels, classes: Vec::new() })
             }
@@ -296,19 +299,7 @@ impl StreamSource {
 /// A CSV batch (the header line, then whole records) parsed as polars parses the file
 /// (`all_text`: every column as text).
 fn parse_csv(bytes: &[u8], missing: &[String], columns: &[String], all_text: bool) -> PolarsResult<DataFrame> {
-    let tokens: Vec<PlSmallStr> = missing.iter().filter(|t| !t.is_empty()).map(|t| t.as_str().into()).collect();
-    let missing_is_null = missing.iter().any(|t| t.is_empty());
-    let columns: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(if all_text { 0 } else { 1000 }))
-        .with_columns((!columns.is_empty()).then_some(columns))
-        .map_parse_options(|p| {
-            p.with_null_values((!tokens.is_empty()).then(|| NullValues::AllColumns(tokens.clone())))
-                .with_missing_is_null(missing_is_null)
-        })
-        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-        .finish()
+    csv_options(missing, all_text, &[], columns).into_reader_with_file_handle(std::io::Cursor::new(bytes)).finish()
 }
 
 /// A batch whose column has no value at all comes back as text from polars; it is a
@@ -319,21 +310,6 @@ fn numeric_if_empty(raw: RawColumn) -> RawColumn {
             RawColumn::Numeric { values: vec![f64::NAN; values.len()], integer: true }
         }
         raw => raw,
-    }
-}
-
-fn present(raw: &RawColumn) -> Vec<bool> {
-    match raw {
-        RawColumn::Numeric { values, .. } => values.iter().map(|v| !v.is_nan()).collect(),
-        RawColumn::Text(values) => values.iter().map(Option::is_some).collect(),
-    }
-}
-
-/// A target's values as class labels (numbers as the loaded path writes them).
-fn target_text(raw: RawColumn) -> Vec<Option<String>> {
-    match raw {
-        RawColumn::Text(values) => values,
-        RawColumn::Numeric { values, .. } => values.iter().map(|x| (!x.is_nan()).then(|| format_number(*x))).collect(),
     }
 }
 
@@ -359,7 +335,7 @@ struct FeatureTally {
 }
 
 /// The scan's running totals.
-struct Tally {
+struct ScanTally {
     target_text: Option<bool>,
     target_integer: bool,
     fractional: Option<f64>,
@@ -378,7 +354,7 @@ struct Tally {
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
 pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
     let path = &exp.dataset.path;
-    super::check_path(path, &|| exp.location(DatasetKey::Path))?;
+    check_path(path, &|| exp.location(DatasetKey::Path))?;
     // The version every later pass must find: taken before the hash, checked after the scan.
     let before = stamp(path)
         .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
@@ -421,7 +397,7 @@ fn scan_version(
 
 /// The tallies of every batch, and the source they were read with.
 struct Scanning {
-    tally: Tally,
+    tally: ScanTally,
     source: StreamSource,
     split: Option<SplitColumn>,
 }
@@ -462,7 +438,7 @@ fn scan_batches(
         passes: std::sync::atomic::AtomicUsize::new(0),
         replace_during_pass: None,
     };
-    let mut tally = Tally::new(chosen.features.len());
+    let mut tally = ScanTally::new(chosen.features.len());
     let mut split_values: Option<SplitColumn> = None;
     let batches = source.batches();
     for i in 0..batches {
@@ -563,9 +539,9 @@ fn join_split(all: Option<SplitColumn>, batch: Option<SplitColumn>) -> Option<Sp
     }
 }
 
-impl Tally {
-    fn new(features: usize) -> Tally {
-        Tally {
+impl ScanTally {
+    fn new(features: usize) -> ScanTally {
+        ScanTally {
             target_text: None,
             target_integer: true,
             fractional: None,
@@ -603,13 +579,13 @@ impl Tally {
             let categorical = cfg.categorical.contains(&f.name) || self.features[j].text;
             let raw = numeric_if_empty(raw_column(&path, &take(&f.name)?, &cfg.missing, categorical, first)?);
             let t = &mut self.features[j];
-            if !t.decided && present(&raw).contains(&true) {
+            if !t.decided && raw.present().contains(&true) {
                 t.decided = true;
                 t.text = matches!(raw, RawColumn::Text(_));
             }
             raws.push(raw);
         }
-        if self.target_text.is_none() && present(&target).contains(&true) {
+        if self.target_text.is_none() && target.present().contains(&true) {
             self.target_text = Some(matches!(target, RawColumn::Text(_)));
         }
         if i == 0 {
@@ -626,19 +602,19 @@ impl Tally {
         match split {
             Some(name) => {
                 let col = take(name)?;
-                super::read_split_values(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
+                read_split_column(&path, name, &col, &cfg.missing, &kept, false, first).map(Some)
             }
             None => Ok(None),
         }
     }
 
     fn keep_rows(&mut self, target: &RawColumn, raws: &[RawColumn], drops: &[usize]) -> Vec<bool> {
-        let mut keep = present(target);
+        let mut keep = target.present();
         self.rows_total += keep.len();
         self.dropped_target += keep.iter().filter(|k| !**k).count();
         let before = keep.iter().filter(|k| **k).count();
         for &j in drops {
-            for (k, p) in keep.iter_mut().zip(present(&raws[j])) {
+            for (k, p) in keep.iter_mut().zip(raws[j].present()) {
                 *k &= p;
             }
         }
@@ -662,7 +638,7 @@ impl Tally {
             return Err(changed_type(&exp.dataset.path, &exp.dataset.target, values, first));
         }
         if classification {
-            for (label, _) in target_text(raw).into_iter().zip(keep).filter(|(_, k)| **k) {
+            for (label, _) in raw.labels().into_iter().zip(keep).filter(|(_, k)| **k) {
                 let label = label.unwrap_or_default();
                 self.text_example.get_or_insert_with(|| label.clone());
                 let next = self.class_codes.len() as u32;
@@ -683,7 +659,7 @@ impl Tally {
         first: usize,
     ) -> Result<(), DataError> {
         let t = &mut self.features[j];
-        let gaps = present(&raw);
+        let gaps = raw.present();
         t.present_all += gaps.iter().filter(|p| **p).count();
         for (r, (&p, &k)) in gaps.iter().zip(keep).enumerate() {
             if k && !p {
@@ -708,7 +684,7 @@ impl Tally {
     }
 }
 
-impl Tally {
+impl ScanTally {
     /// The task, the classes and the checks `load` makes once every row is read.
     fn finish(
         self,
@@ -719,68 +695,47 @@ impl Tally {
     ) -> Result<Scanned, DataError> {
         let cfg = &exp.dataset;
         let target = cfg.target.clone();
-        let location = exp.location(DatasetKey::Target);
-        let task = match (self.target_text == Some(true), cfg.task, self.target_integer) {
-            (true, Some(Task::Regression), _) => {
-                let example = self.text_example.clone().unwrap_or_default();
-                return Err(DataError::TextTargetForRegression { location, target, example });
-            }
-            (true, _, _) | (false, Some(Task::Classification), _) => Task::Classification,
-            (false, None, true) => return Err(DataError::AmbiguousTask { location, target }),
-            (false, _, _) => Task::Regression,
+        let values = match self.target_text {
+            None => TargetValues::Empty,
+            Some(true) => TargetValues::Text { example: self.text_example.clone().unwrap_or_default() },
+            Some(false) => TargetValues::Numbers { integer: self.target_integer, fractional: self.fractional },
         };
-        if let (Task::Classification, Some(example), false) = (task, self.fractional, self.target_text == Some(true)) {
-            return Err(DataError::FractionalClasses { location, target, example });
-        }
-        if self.dropped_target == self.rows_total {
-            return Err(DataError::NoTarget { target });
-        }
-        for (f, t) in source.features.iter().zip(&self.features) {
-            if t.present_all == 0 {
-                return Err(DataError::AllMissing { column: f.name.clone() });
-            }
-        }
-        if self.kept == 0 {
-            return Err(DataError::AllDropped);
-        }
-        for (f, t) in source.features.iter().zip(&self.features) {
-            if let (Some(row), Impute::Error) = (t.first_gap, exp.preprocess.rule_for(&f.name).impute) {
-                return Err(DataError::Missing { column: f.name.clone(), row: row_label(&cfg.path, row) });
-            }
-        }
-        let (target_value, labels, class_counts) = match task {
-            Task::Regression => (Target::Regression(Vec::new()), None, Vec::new()),
+        let task = decide_task(exp, values)?;
+        let columns: Vec<ColumnCount<'_>> = source
+            .features
+            .iter()
+            .zip(&self.features)
+            .map(|(f, t)| ColumnCount { name: &f.name, present: t.present_all, first_gap: t.first_gap })
+            .collect();
+        check_rows(exp, self.rows_total, self.dropped_target, self.kept, &columns)?;
+        let (classes, labels, class_counts) = match task {
+            Task::Regression => (Vec::new(), None, Vec::new()),
             Task::Classification => {
                 let (classes, labels, counts) = self.classes(&target)?;
                 source.classes = Some(classes.iter().enumerate().map(|(c, name)| (name.clone(), c)).collect());
-                (Target::Classification { labels: Vec::new(), classes }, Some(labels), counts)
+                (classes, Some(labels), counts)
             }
         };
-        let mut features = Vec::with_capacity(self.features.len());
+        let mut columns = Vec::with_capacity(self.features.len());
         let mut feature_means = Vec::with_capacity(self.features.len());
         for (schema, t) in source.features.iter_mut().zip(&self.features) {
-            let name = schema.name.clone();
             feature_means.push(if t.count > 0 { t.sum / t.count as f64 } else { 0.0 });
-            features.push(if t.text || cfg.categorical.contains(&name) {
+            let categories = (t.text || cfg.categorical.contains(&schema.name)).then(|| {
                 let categories = sorted_categories(t.levels.iter());
                 schema.categories = Some(categories.iter().enumerate().map(|(c, l)| (l.clone(), c as u32)).collect());
-                Feature::Categorical { name, codes: Vec::new(), categories }
-            } else {
-                Feature::Numeric { name, values: Vec::new() }
+                categories
             });
+            columns.push(ColumnSchema { name: schema.name.clone(), categories });
         }
         let dataset = Dataset {
             sha256,
             rows_total: self.rows_total,
             rows_dropped_target: self.dropped_target,
             rows_dropped_missing: self.dropped_missing,
-            features,
             target_name: target,
-            target: target_value,
             split_column: split,
-            file_rows: Vec::new(),
             missing_counts: self.features.iter().map(|t| t.gaps).collect(),
-            streamed: Some(super::Streamed { rows: self.kept, class_counts, bytes: source.bytes }),
+            storage: Storage::Streamed(Streamed { rows: self.kept, columns, task, classes, class_counts }),
         };
         let target_mean = if self.kept > 0 { self.target_sum / self.kept as f64 } else { 0.0 };
         Ok(Scanned { dataset, source, labels, feature_means, target_mean })
@@ -789,10 +744,7 @@ impl Tally {
     /// The sorted classes, each kept row's index into them, and each class's rows.
     fn classes(&self, target: &str) -> Result<(Vec<String>, Vec<u32>, Vec<usize>), DataError> {
         let classes = sorted_categories(self.class_codes.keys());
-        if classes.len() < 2 {
-            let class = classes.first().cloned().unwrap_or_default();
-            return Err(DataError::OneClass { target: target.to_string(), class });
-        }
+        check_classes(target, &classes)?;
         let mut sorted_index = vec![0u32; classes.len()];
         for (label, &code) in &self.class_codes {
             sorted_index[code as usize] = classes.iter().position(|c| c == label).unwrap_or(0) as u32;

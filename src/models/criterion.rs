@@ -1,4 +1,4 @@
-//! scikit-learn's split criteria (`tree/_criterion.pyx`: `Gini`, `Entropy`, `MSE`), in its
+//! scikit-learn's split criteria (`tree/_criterion.pyx`: `Gini`, `Entropy`, `MSE`, `Poisson`), in its
 //! order of operations, so that impurities round as scikit-learn's do. That matters beyond
 //! the last digit: a node is a leaf when its impurity is at most `EPSILON`, and a child's
 //! impurity is not computed from the child's rows but from its parent's sums by subtraction
@@ -12,6 +12,8 @@ pub enum Impurity {
     Gini,
     Entropy,
     SquaredError,
+    /// Half the Poisson deviance (`y log(y / mean)` per row).
+    Poisson,
 }
 
 /// The targets a tree fits: class indices, or values.
@@ -39,7 +41,10 @@ pub struct Children {
 pub struct SplitCriterion<'a> {
     pub impurity: Impurity,
     pub targets: Targets<'a>,
-    /// The rows the tree is trained on (`weighted_n_samples`).
+    /// Each row's sample weight (1 when the fit has none: multiplying by 1 is exact, so an
+    /// unweighted tree's sums are unchanged).
+    pub weights: &'a [f64],
+    /// The weight of the rows the tree is trained on (`weighted_n_samples`).
     pub n_total: f64,
 }
 
@@ -56,13 +61,15 @@ impl SplitCriterion<'_> {
         Stats { n: 0.0, sums: vec![0.0; self.width()], sq_sum: 0.0 }
     }
 
-    /// Moves one row into (`sign` 1) or out of (`sign` -1) `stats`, as `init` and `update` do.
+    /// Moves one row into (`sign` 1) or out of (`sign` -1) `stats` with its weight, as
+    /// `init` and `update` do (`w * y`, then `w_y * y` for the squares).
     fn add(&self, stats: &mut Stats, row: usize, sign: f64) {
-        stats.n += sign;
+        let w = sign * self.weights[row];
+        stats.n += w;
         match self.targets {
-            Targets::Classes { y, .. } => stats.sums[y[row]] += sign,
+            Targets::Classes { y, .. } => stats.sums[y[row]] += w,
             Targets::Values(y) => {
-                let w_y = sign * y[row];
+                let w_y = w * y[row];
                 stats.sums[0] += w_y;
                 stats.sq_sum += w_y * y[row];
             }
@@ -83,13 +90,31 @@ impl SplitCriterion<'_> {
         s.sums.iter().map(|v| v / s.n).collect()
     }
 
-    /// `node_impurity` (scikit-learn computes it for the root only; a child inherits the value
-    /// its parent's `children_impurity` gave it).
-    pub fn node_impurity(&self, s: &Stats) -> f64 {
+    /// `node_impurity` of the node's `rows` (scikit-learn computes it for the root only; a
+    /// child inherits the value its parent's `children_impurity` gave it).
+    pub fn node_impurity(&self, s: &Stats, rows: &[usize]) -> f64 {
         match self.impurity {
             Impurity::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
+            Impurity::Poisson => self.poisson_loss(rows, s),
             _ => self.class_impurity(s),
         }
+    }
+
+    /// `Poisson.poisson_loss`: the weighted mean of `xlogy(y, y / mean)` over the rows (infinite
+    /// when the sum of targets is at most `EPSILON`).
+    fn poisson_loss(&self, rows: &[usize], s: &Stats) -> f64 {
+        let Targets::Values(y) = self.targets else { return f64::NAN };
+        if s.sums[0] <= f64::EPSILON {
+            return f64::INFINITY;
+        }
+        let mean = s.sums[0] / s.n;
+        let mut loss = 0.0;
+        for &r in rows {
+            // scipy's xlogy: 0 where y is 0.
+            let xlogy = if y[r] == 0.0 { 0.0 } else { y[r] * (y[r] / mean).ln() };
+            loss += self.weights[r] * xlogy;
+        }
+        loss / s.n
     }
 
     /// Gini or entropy of class counts, summed class by class as scikit-learn does.
@@ -140,6 +165,16 @@ impl SplitCriterion<'_> {
     pub fn proxy(&self, left: &Stats, right: &Stats) -> f64 {
         match self.impurity {
             Impurity::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
+            Impurity::Poisson => {
+                // No child may predict 0 or less; the tree module's `log` is in bits.
+                if left.sums[0] <= f64::EPSILON || right.sums[0] <= f64::EPSILON {
+                    return f64::NEG_INFINITY;
+                }
+                let log = |v: f64| v.ln() / 2.0f64.ln();
+                let proxy_left = 0.0 - left.sums[0] * log(left.sums[0] / left.n);
+                let proxy_right = 0.0 - right.sums[0] * log(right.sums[0] / right.n);
+                -proxy_left - proxy_right
+            }
             _ => -right.n * self.class_impurity(right) - left.n * self.class_impurity(left),
         }
     }
@@ -156,7 +191,7 @@ impl SplitCriterion<'_> {
                 let mut sq_sum_left = 0.0;
                 if let Targets::Values(y) = self.targets {
                     for &r in &rows[..pos] {
-                        sq_sum_left += y[r] * y[r];
+                        sq_sum_left += self.weights[r] * y[r] * y[r];
                     }
                 }
                 let sq_sum_right = node.sq_sum - sq_sum_left;
@@ -165,6 +200,7 @@ impl SplitCriterion<'_> {
                     sq_sum_right / right.n - (right.sums[0] / right.n).powi(2),
                 )
             }
+            Impurity::Poisson => (self.poisson_loss(&rows[..pos], &left), self.poisson_loss(&rows[pos..], &right)),
             _ => (self.class_impurity(&left), self.class_impurity(&right)),
         };
         let improvement = (node.n / self.n_total)

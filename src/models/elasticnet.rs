@@ -5,7 +5,7 @@
 //! elasticnet centred y but not X, so on raw features its intercept and fit were wrong.)
 
 use super::{center, FitError, FitNote, LinearModel};
-use crate::preprocess::{centered_gram, CenteredGram, FoldData, Targets};
+use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
 use crate::spec::ElasticNetParams;
 use ndarray::{Array1, Array2};
 
@@ -19,7 +19,7 @@ pub fn fit(params: &ElasticNetParams, data: &FoldData) -> Result<LinearModel, Fi
 /// share everything but alpha and l1_ratio; a single point starts from zero and descends on
 /// the columns, as `Lasso` does.
 pub fn fit_path(path: &[&ElasticNetParams], data: &FoldData) -> Vec<Result<LinearModel, FitError>> {
-    let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
+    let (x, FoldTargets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return path.iter().map(|_| Err(FitError::Solver("a regression target is needed".into()))).collect();
     };
     let fit_intercept = path.first().is_some_and(|p| p.fit_intercept);

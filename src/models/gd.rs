@@ -77,7 +77,7 @@ pub trait Objective: Sync {
 }
 
 /// The optimizer's memory between steps, one entry per parameter.
-pub struct OptimizerState {
+struct OptimizerState {
     velocity: Vec<f64>,
     m: Vec<f64>,
     v: Vec<f64>,
@@ -85,14 +85,14 @@ pub struct OptimizerState {
 }
 
 impl OptimizerState {
-    pub fn new(parameters: usize) -> OptimizerState {
+    fn new(parameters: usize) -> OptimizerState {
         let zeros = vec![0.0; parameters];
         OptimizerState { velocity: zeros.clone(), m: zeros.clone(), v: zeros, steps: 0 }
     }
 }
 
 /// One update of `params` along `grad` by the configured optimizer and schedule.
-pub fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[f64]) {
+fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad: &[f64]) {
     state.steps += 1;
     let lr = match cfg.schedule {
         Schedule::Constant => cfg.learning_rate,
@@ -124,18 +124,18 @@ pub fn step(cfg: &GdConfig, state: &mut OptimizerState, params: &mut [f64], grad
 
 /// `tol`/`patience`, scikit-learn's MLP rule: an epoch is stale unless it beats the best by
 /// `tol`; the best follows every improvement; more than `patience` stale epochs in a row stop.
-pub struct Patience {
-    pub best: f64,
+struct Patience {
+    best: f64,
     stale: usize,
 }
 
 impl Patience {
-    pub fn new() -> Patience {
+    fn new() -> Patience {
         Patience { best: f64::INFINITY, stale: 0 }
     }
 
     /// Notes an epoch's monitored loss: (whether it is the best so far, whether to stop).
-    pub fn after(&mut self, cfg: &GdConfig, monitored: f64) -> (bool, bool) {
+    fn after(&mut self, cfg: &GdConfig, monitored: f64) -> (bool, bool) {
         self.stale = if monitored > self.best - cfg.tol { self.stale + 1 } else { 0 };
         let improved = monitored < self.best;
         if improved {
@@ -147,7 +147,7 @@ impl Patience {
 
 /// Whether an epoch ended blown up: a non-finite loss or weight, or a loss `BLOW_UP` times
 /// the starting loss.
-pub fn blew_up(epoch_loss: f64, params: &[f64], start_loss: f64) -> bool {
+fn blew_up(epoch_loss: f64, params: &[f64], start_loss: f64) -> bool {
     !epoch_loss.is_finite() || !params.iter().all(|v| v.is_finite()) || epoch_loss > BLOW_UP * start_loss
 }
 
@@ -184,15 +184,150 @@ pub fn batch_rows(cfg: &GdConfig, n_train: usize) -> usize {
     .min(n_train)
 }
 
-/// The training loop shared by every gradient-descent model: epochs of (shuffled) batches,
-/// the optimizer, the learning-rate schedule, `tol`/`patience`, early stopping on a seeded
-/// validation hold-out, divergence detection and the loss curve. `seed` drives the hold-out
-/// and the batch order.
+/// The epoch state machine every gradient-descent trainer runs, in memory (`train_flat`) and
+/// over a stream (`sweep/streamed/descent.rs`): the optimizer's state, the starting loss,
+/// the loss curve, divergence, `tol`/`patience` and early stopping's best weights. The
+/// caller hands it each update's mean loss and gradient, and each epoch's end.
+pub struct Epochs {
+    cfg: GdConfig,
+    pub params: Vec<f64>,
+    state: OptimizerState,
+    curve: LossCurve,
+    patience: Patience,
+    /// With early stopping: the weights that did best on the validation rows.
+    best: Option<Vec<f64>>,
+    start_loss: Option<f64>,
+    /// From 1.
+    epoch: usize,
+    /// This epoch's summed data loss (mean loss × rows per update).
+    data_loss: f64,
+    n_train: f64,
+    outcome: Option<Result<(), FitError>>,
+}
+
+impl Epochs {
+    pub fn new(cfg: &GdConfig, params: Vec<f64>, n_train: usize) -> Epochs {
+        let validation = cfg.validation_fraction.map(|_| Vec::new());
+        Epochs {
+            state: OptimizerState::new(params.len()),
+            best: cfg.validation_fraction.map(|_| params.clone()),
+            curve: LossCurve { train: Vec::new(), validation },
+            patience: Patience::new(),
+            start_loss: None,
+            epoch: 1,
+            data_loss: 0.0,
+            n_train: n_train as f64,
+            outcome: (cfg.epochs == 0).then_some(Ok(())),
+            cfg: cfg.clone(),
+            params,
+        }
+    }
+
+    pub fn cfg(&self) -> &GdConfig {
+        &self.cfg
+    }
+
+    /// Whether the loss before any step is known; blow-up is judged against it, so a first
+    /// step that already exploded is caught too.
+    pub fn knows_start_loss(&self) -> bool {
+        self.start_loss.is_some()
+    }
+
+    /// Sets the starting objective (mean data loss plus penalty), once.
+    pub fn set_start_loss(&mut self, objective: f64) {
+        self.start_loss.get_or_insert(objective.max(1e-12));
+    }
+
+    /// Adds an update's mean data loss over `rows` rows to the epoch's; a loss that is not
+    /// finite stops the trainer as diverged (`false`).
+    pub fn add_loss(&mut self, loss: f64, rows: usize) -> bool {
+        if !loss.is_finite() {
+            self.fail(self.diverged());
+            return false;
+        }
+        self.data_loss += loss * rows as f64;
+        true
+    }
+
+    /// The epoch's mean data loss so far.
+    pub fn mean_data_loss(&self) -> f64 {
+        self.data_loss / self.n_train
+    }
+
+    /// One update of the parameters along `grad`.
+    pub fn step(&mut self, grad: &[f64]) {
+        step(&self.cfg, &mut self.state, &mut self.params, grad);
+    }
+
+    /// Ends an epoch, `penalty` at its final weights and the validation loss with early
+    /// stopping: the loss curve, divergence, `tol`/`patience` and the epoch limit.
+    pub fn end_epoch(&mut self, penalty: f64, validation: Option<f64>) {
+        if self.done() {
+            return;
+        }
+        // The data part is the mean over the epoch's updates; the penalty is at its final weights.
+        let epoch_loss = self.data_loss / self.n_train + penalty;
+        self.data_loss = 0.0;
+        if blew_up(epoch_loss, &self.params, self.start_loss.unwrap_or(f64::INFINITY)) {
+            self.fail(self.diverged());
+            return;
+        }
+        self.curve.train.push(epoch_loss);
+        let monitored = match (&mut self.curve.validation, validation) {
+            (Some(curve), Some(v)) => {
+                curve.push(v);
+                v
+            }
+            _ => epoch_loss,
+        };
+        let (improved, stop) = self.patience.after(&self.cfg, monitored);
+        if let (Some(best), true) = (&mut self.best, improved) {
+            best.clone_from(&self.params);
+        }
+        if stop || self.epoch >= self.cfg.epochs {
+            self.outcome = Some(Ok(()));
+        }
+        self.epoch += 1;
+    }
+
+    pub fn fail(&mut self, e: FitError) {
+        self.outcome = Some(Err(e));
+    }
+
+    pub fn done(&self) -> bool {
+        self.outcome.is_some()
+    }
+
+    fn diverged(&self) -> FitError {
+        FitError::Diverged {
+            epoch: self.epoch,
+            last_finite_loss: self.curve.train.last().copied(),
+            learning_rate: self.cfg.learning_rate,
+        }
+    }
+
+    /// The trained parameters (with early stopping, those that did best on the validation
+    /// rows) and the loss curve.
+    pub fn finish(self) -> Result<(Vec<f64>, LossCurve), FitError> {
+        if let Some(Err(e)) = self.outcome {
+            return Err(e);
+        }
+        let params = match self.best {
+            Some(best) if self.patience.best.is_finite() => best,
+            _ => self.params,
+        };
+        Ok((params, self.curve))
+    }
+}
+
+/// The training loop shared by every gradient-descent model in memory: epochs of (shuffled)
+/// batches through `Epochs`, early stopping on a seeded validation hold-out. `seed` drives
+/// the hold-out and the batch order.
 pub fn train_flat(
     cfg: &GdConfig,
     n: usize,
     objective: &impl Objective,
-    mut params: Vec<f64>,
+    params: Vec<f64>,
     seed: u32,
 ) -> Result<(Vec<f64>, LossCurve), FitError> {
     let mut rng = RandomState::new(seed);
@@ -200,61 +335,33 @@ pub fn train_flat(
     let n_train = train_rows.len();
     let batch = batch_rows(cfg, n_train);
     let full_pass = batch == n_train && cfg.validation_fraction.is_none();
-    let p = params.len();
-    let mut state = OptimizerState::new(p);
-    let mut curve = LossCurve { train: Vec::new(), validation: cfg.validation_fraction.map(|_| Vec::new()) };
-    let mut patience = Patience::new();
-    let mut best_params = params.clone();
+    let mut epochs = Epochs::new(cfg, params, n_train);
+    epochs.set_start_loss(objective.mean_loss(&train_rows, &epochs.params) + objective.penalty(&epochs.params));
     let mut order = train_rows.clone();
-    let diverged = |epoch, curve: &LossCurve| FitError::Diverged {
-        epoch,
-        last_finite_loss: curve.train.last().copied(),
-        learning_rate: cfg.learning_rate,
-    };
-    // Blow-up is judged against the loss before any step, so a first step that already
-    // exploded is caught too.
-    let start_loss = (objective.mean_loss(&train_rows, &params) + objective.penalty(&params)).max(1e-12);
-    for epoch in 1..=cfg.epochs {
+    while !epochs.done() {
         if batch < n_train {
             rng.shuffle(&mut order);
         }
-        let mut data_loss = 0.0;
         for chunk in order.chunks(batch) {
             let rows = if full_pass { None } else { Some(chunk) };
-            let (loss, grad) = objective.loss_and_gradient(rows, &params);
-            if !loss.is_finite() {
-                return Err(diverged(epoch, &curve));
+            let (loss, grad) = objective.loss_and_gradient(rows, &epochs.params);
+            if !epochs.add_loss(loss, chunk.len()) {
+                break;
             }
-            data_loss += loss * chunk.len() as f64;
-            step(cfg, &mut state, &mut params, &grad);
+            epochs.step(&grad);
         }
-        // The data part is the mean over the epoch's batches; the penalty is at its final weights.
-        let epoch_loss = data_loss / n_train as f64 + objective.penalty(&params);
-        if blew_up(epoch_loss, &params, start_loss) {
-            return Err(diverged(epoch, &curve));
-        }
-        curve.train.push(epoch_loss);
-        let monitored = match &mut curve.validation {
-            Some(val_curve) => {
-                let v = objective.mean_loss(&val_rows, &params);
-                val_curve.push(v);
-                v
-            }
-            None => epoch_loss,
-        };
-        let (improved, stop) = patience.after(cfg, monitored);
-        if improved && cfg.validation_fraction.is_some() {
-            best_params.clone_from(&params);
-        }
-        if stop {
-            break;
-        }
+        let validation = cfg.validation_fraction.map(|_| objective.mean_loss(&val_rows, &epochs.params));
+        epochs.end_epoch(objective.penalty(&epochs.params), validation);
     }
-    // With early stopping, keep the weights that did best on the validation rows.
-    if cfg.validation_fraction.is_some() && patience.best.is_finite() {
-        params = best_params;
-    }
-    Ok((params, curve))
+    epochs.finish()
+}
+
+/// The weights of `outputs` linear outputs over `d` features from the flat parameter vector
+/// (the weight matrix row-major, then the intercepts).
+pub fn unpack(params: &[f64], outputs: usize, d: usize) -> Weights {
+    let w = Array2::from_shape_vec((outputs, d), params[..outputs * d].to_vec())
+        .unwrap_or_else(|_| Array2::zeros((outputs, d)));
+    Weights { w, b: params[outputs * d..].to_vec() }
 }
 
 /// A linear model's objective: `outputs` linear outputs, parameters laid out as the weight
@@ -268,10 +375,7 @@ struct LinearObjective<'a> {
 
 impl LinearObjective<'_> {
     fn unpack(&self, params: &[f64]) -> Weights {
-        let d = self.x.ncols();
-        let w = Array2::from_shape_vec((self.outputs, d), params[..self.outputs * d].to_vec())
-            .unwrap_or_else(|_| Array2::zeros((self.outputs, d)));
-        Weights { w, b: params[self.outputs * d..].to_vec() }
+        unpack(params, self.outputs, self.x.ncols())
     }
 }
 

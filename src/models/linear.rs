@@ -2,7 +2,7 @@
 
 use super::linalg::{cholesky_solve, svd};
 use super::{center, FitError, FitNote, LinearModel};
-use crate::preprocess::{centered_gram, CenteredGram, FoldData, Targets};
+use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
 use crate::spec::{OlsParams, RidgeParams};
 use ndarray::{Array1, Array2};
 
@@ -49,7 +49,7 @@ fn least_squares(
 /// back to its svd solver. `alpha = 0` is ordinary least squares (minimum-norm).
 pub fn fit_ridge(params: &RidgeParams, data: &FoldData) -> Result<LinearModel, FitError> {
     let RidgeParams { alpha, fit_intercept } = *params;
-    let (x, Targets::Regression(y)) = (&data.train_x, &data.train_y) else {
+    let (x, FoldTargets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return Err(FitError::Solver("ridge needs a regression target".into()));
     };
     if alpha == 0.0 {
@@ -115,6 +115,46 @@ pub fn ridge_by_svd(
     let w = d.solve(&yc, |s| if s > 1e-15 { s / (s * s + alpha) } else { 0.0 });
     let intercept = y_mean - x_mean.dot(&w);
     Ok(LinearModel { weights: w, intercept, notes: vec![FitNote::IllConditioned] })
+}
+
+/// Ridge from a part's sums (the streamed sweep): Cholesky as `fit_ridge`; when it fails, the eigenvalues of the
+/// Gram matrix (scikit-learn's svd fallback, `s/(s² + α)` with `s² = λ`).
+pub fn ridge_from_gram(gram: &CenteredGram, alpha: f64) -> Result<LinearModel, FitError> {
+    if alpha == 0.0 {
+        return least_squares_from_gram(gram, 1e-15 * gram.xtx.nrows().max(1) as f64);
+    }
+    solve_ridge(gram, alpha).or_else(|_| {
+        let d = svd(&gram.xtx).ok_or_else(|| FitError::Singular("the eigenvalues of XᵀX failed".into()))?;
+        let w = d.solve(&gram.xty, |l| if l > 1e-30 { 1.0 / (l + alpha) } else { 0.0 });
+        let intercept = gram.y_mean - gram.x_mean.dot(&w);
+        Ok(LinearModel { weights: w, intercept, notes: vec![FitNote::IllConditioned] })
+    })
+}
+
+/// The minimum-norm least-squares solution from a part's sums `XᵀX`, `Xᵀy` (the streamed
+/// sweep's OLS): the eigenvectors of `XᵀX`
+/// (its singular vectors, by the same QR and one-sided Jacobi as the in-memory SVD) whose
+/// eigenvalue exceeds `rcond²` of the largest, the in-memory rule on singular values
+/// (`rcond` as lstsq's `cond`; at least 1e-7, below which `XᵀX` cannot tell a small
+/// eigenvalue from rounding).
+pub fn least_squares_from_gram(gram: &CenteredGram, rcond: f64) -> Result<LinearModel, FitError> {
+    let p = gram.xtx.nrows();
+    if p == 0 || gram.xtx.iter().all(|&v| v == 0.0) {
+        return Ok(LinearModel { weights: Array1::zeros(p), intercept: gram.y_mean, notes: Vec::new() });
+    }
+    let e = svd(&gram.xtx).ok_or_else(|| FitError::Singular("the eigenvalues of XᵀX failed".into()))?;
+    let cut = rcond.max(1e-7).powi(2) * e.s[0];
+    let rank = e.s.iter().filter(|&&l| l > cut).count();
+    let w = e.solve(&gram.xty, |l| if l > cut { 1.0 / l } else { 0.0 });
+    let notes = if rank < p {
+        // XᵀX cannot tell an eigenvalue below 1e-14 of the largest from rounding.
+        let exact = e.s.iter().any(|&l| l <= 1e-14 * e.s[0]);
+        vec![FitNote::RankDeficient { rank, columns: p, dependent: e.dependent_columns(rank), exact }]
+    } else {
+        Vec::new()
+    };
+    let intercept = gram.y_mean - gram.x_mean.dot(&w);
+    Ok(LinearModel { weights: w, intercept, notes })
 }
 
 #[cfg(test)]

@@ -165,13 +165,13 @@ pub fn uses_newton(solver: LogisticSolver, n_classes: usize, n: usize, d: usize)
 /// of them over `d` features; `None` when its Hessian cannot be factored.
 pub fn fit_newton(
     params: &LogisticParams,
-    rows: &dyn super::newton::Rows,
+    rows: &dyn super::newton::LogLossSource,
     n: usize,
     d: usize,
     start: Start,
 ) -> Option<(Box<dyn Fitted>, Start)> {
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
-    let problem = super::newton::Problem { rows, d, l2: 1.0 / (c * n as f64), fit_intercept };
+    let problem = super::newton::NewtonProblem { rows, d, l2: 1.0 / (c * n as f64), fit_intercept };
     let r = problem.minimize(start.theta, start.hessian, tol, max_iter)?;
     let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
     let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };

@@ -3,6 +3,7 @@
 
 mod criterion;
 mod elasticnet;
+mod forest;
 pub mod gd;
 mod introsort;
 mod lbfgs;
@@ -16,11 +17,11 @@ mod state;
 mod svm;
 mod tree;
 
-use crate::preprocess::{FoldData, Targets};
+use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
-pub use linear::solve_ridge;
+pub use linear::{least_squares_from_gram, ridge_from_gram, solve_ridge};
 pub use state::{Layer, ModelState};
 
 /// What a fitted model says about a test matrix.
@@ -61,6 +62,10 @@ pub trait Fitted: Send + Sync {
     /// For a model that predicts from linear scores: its weights (features × outputs), its
     /// intercepts and its head. Lets many models predict with one matrix product.
     fn linear(&self) -> Option<Linear> {
+        None
+    }
+    /// The out-of-bag prediction of each training row (a forest with `oob_score`).
+    fn out_of_bag(&self) -> Option<Prediction> {
         None
     }
     /// The fitted parameters as plain data (model.json); linear models give their parts.
@@ -207,27 +212,55 @@ pub enum FitError {
 pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
     let x = &data.train_x;
     let fitted: Box<dyn Fitted> = match (spec, &data.train_y) {
-        (ModelSpec::LinearRegression(p), Targets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
-        (ModelSpec::Ridge(p), Targets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
-        (ModelSpec::Lasso(p), Targets::Regression(_)) => Box::new(elasticnet::fit(&p.into(), data)?),
-        (ModelSpec::ElasticNet(p), Targets::Regression(_)) => Box::new(elasticnet::fit(p, data)?),
-        (ModelSpec::LogisticRegression(p), Targets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
-        (ModelSpec::Svm(p), Targets::Regression(y)) => svm::fit_svr(p, x, y)?,
-        (ModelSpec::Svm(p), Targets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
-        (ModelSpec::DecisionTree(p), Targets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
-        (ModelSpec::DecisionTree(p), Targets::Regression(y)) => tree::fit_regressor(p, x, y)?,
-        (ModelSpec::Mlp(arch, opt), Targets::Regression(y)) => Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?),
-        (ModelSpec::Mlp(arch, opt), Targets::Classes(y)) => {
+        (ModelSpec::LinearRegression(p), FoldTargets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
+        (ModelSpec::Ridge(p), FoldTargets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
+        (ModelSpec::Lasso(p), FoldTargets::Regression(_)) => Box::new(elasticnet::fit(&p.into(), data)?),
+        (ModelSpec::ElasticNet(p), FoldTargets::Regression(_)) => Box::new(elasticnet::fit(p, data)?),
+        (ModelSpec::LogisticRegression(p), FoldTargets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
+        (ModelSpec::Svm(p), FoldTargets::Regression(y)) => svm::fit_svr(p, x, y)?,
+        (ModelSpec::Svm(p), FoldTargets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
+        (ModelSpec::DecisionTree(p), FoldTargets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
+        (ModelSpec::DecisionTree(p), FoldTargets::Regression(y)) => tree::fit_regressor(p, x, y)?,
+        (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p), _) => {
+            fit_forest(spec, p, x, &data.train_y, class_names)?
+        }
+        (ModelSpec::Mlp(arch, opt), FoldTargets::Regression(y)) => {
+            Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?)
+        }
+        (ModelSpec::Mlp(arch, opt), FoldTargets::Classes(y)) => {
             let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
             Box::new(mlp::fit(arch, opt, x, &targets, class_names.len(), seed)?)
         }
-        (ModelSpec::LinearGd(p, opt), Targets::Regression(y)) => Box::new(gd::fit_linear(p, opt, x, y, seed)?),
-        (ModelSpec::LogisticGd(p, opt), Targets::Classes(y)) => {
+        (ModelSpec::LinearGd(p, opt), FoldTargets::Regression(y)) => Box::new(gd::fit_linear(p, opt, x, y, seed)?),
+        (ModelSpec::LogisticGd(p, opt), FoldTargets::Classes(y)) => {
             Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
         }
         _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
     finite(fitted)
+}
+
+/// A random forest or extra trees, by the task.
+fn fit_forest(
+    spec: &ModelSpec,
+    p: &spec::ForestParams,
+    x: &Array2<f64>,
+    y: &FoldTargets,
+    class_names: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
+    let splitter = match spec {
+        ModelSpec::ExtraTrees(_) => tree::Splitter::Random,
+        _ => tree::Splitter::Best,
+    };
+    let y_values;
+    let task = match y {
+        FoldTargets::Classes(y) => forest::Task::Classes { y, n_classes: class_names.len() },
+        FoldTargets::Regression(y) => {
+            y_values = y.to_vec();
+            forest::Task::Values(&y_values)
+        }
+    };
+    Ok(Box::new(forest::fit(p, splitter, x, task)?))
 }
 
 /// Fits the points of a warm-start path in order (see `trial::paths`), each from the
@@ -254,12 +287,12 @@ pub fn fit_path(
         })
         .collect();
     let fitted: Vec<Result<Box<dyn Fitted>, FitError>> = match (enet, logistic, &data.train_y) {
-        (Some(points), _, Targets::Regression(_)) => {
+        (Some(points), _, FoldTargets::Regression(_)) => {
             let points: Vec<&spec::ElasticNetParams> = points.iter().collect();
             let models = elasticnet::fit_path(&points, data);
             models.into_iter().map(|m| m.map(|m| Box::new(m) as Box<dyn Fitted>)).collect()
         }
-        (_, Some(points), Targets::Classes(y)) => logistic::fit_path(&points, &data.train_x, y, class_names),
+        (_, Some(points), FoldTargets::Classes(y)) => logistic::fit_path(&points, &data.train_x, y, class_names),
         _ => return specs.iter().map(|s| fit(s, data, class_names, 0)).collect(),
     };
     fitted.into_iter().map(|m| m.and_then(finite)).collect()

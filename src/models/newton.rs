@@ -29,12 +29,12 @@ pub struct Newton {
 /// Where the rows come from: sums over every training row of the log-loss, its gradient and
 /// (when asked) the weighted Gram matrix `XᵀDX` over `(w, b)`, and the row count. A matrix
 /// in memory, or a pass over a streamed file.
-pub trait Rows: Sync {
-    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums;
+pub trait LogLossSource: Sync {
+    fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums;
 }
 
 /// Sums over rows: (Σ loss, Σ gradient, Σ weighted Gram when asked, rows).
-pub type RowSums = (f64, Array1<f64>, Option<Array2<f64>>, usize);
+pub type LogLossSums = (f64, Array1<f64>, Option<Array2<f64>>, usize);
 
 /// A training matrix and its 0/1 targets.
 pub struct Matrix<'a> {
@@ -42,8 +42,8 @@ pub struct Matrix<'a> {
     pub y: &'a [f64],
 }
 
-impl Rows for Matrix<'_> {
-    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums {
+impl LogLossSource for Matrix<'_> {
+    fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
         let n = self.x.nrows();
         let rows: Vec<usize> = (0..n).collect();
         let (loss, grad, gram) = block_sums(self.x, self.y, &rows, theta, hessian);
@@ -98,14 +98,14 @@ pub fn block_sums(
 
 /// The problem: mean log-loss of `x·w + b` against 0/1 targets `y` over `d` features, plus
 /// `l2/2 ||w||²`.
-pub struct Problem<'a> {
-    pub rows: &'a dyn Rows,
+pub struct NewtonProblem<'a> {
+    pub rows: &'a dyn LogLossSource,
     pub d: usize,
     pub l2: f64,
     pub fit_intercept: bool,
 }
 
-impl Problem<'_> {
+impl NewtonProblem<'_> {
     /// Loss and gradient at `theta` (penalty included), and the data part of the Hessian
     /// when `hessian` is asked for, over `(w, b)`.
     fn pass(&self, theta: &[f64], hessian: bool) -> (f64, Array1<f64>, Option<Array2<f64>>) {

@@ -2,6 +2,7 @@
 //! Loading checks every shape against the design matrix, so a hand-edited file is refused
 //! with a message instead of panicking at prediction time.
 
+use super::forest::Forest;
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
 use super::tree::{Node, Tree};
@@ -20,6 +21,9 @@ pub enum ModelState {
     Linear { head: Head, weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
     /// Nodes in build order (children after their parent). `classes` is 0 for regression.
     Tree { classes: usize, nodes: Vec<Node> },
+    /// A random forest or extra trees: each tree's nodes, as `Tree` saves them; the
+    /// prediction is the mean of the trees'.
+    Forest { classes: usize, trees: Vec<Vec<Node>> },
     /// Dense layers; hidden layers use `activation`, the output is linear (regression) or a
     /// softmax over classes.
     Mlp { activation: Activation, softmax: bool, layers: Vec<Layer> },
@@ -96,6 +100,7 @@ impl ModelState {
         match self {
             ModelState::Linear { .. } => "linear",
             ModelState::Tree { .. } => "tree",
+            ModelState::Forest { .. } => "forest",
             ModelState::Mlp { .. } => "mlp",
             ModelState::Svr { .. } => "svr",
             ModelState::Svc { .. } => "svc",
@@ -112,6 +117,10 @@ impl ModelState {
             ModelState::Tree { classes: c, nodes } => {
                 check(c == classes, || format!("model.classes is {c}, but the target has {classes} classes"))?;
                 Ok(Box::new(Tree::from_nodes(nodes, classes, width)?))
+            }
+            ModelState::Forest { classes: c, trees } => {
+                check(c == classes, || format!("model.classes is {c}, but the target has {classes} classes"))?;
+                Ok(Box::new(Forest::from_trees(trees, classes, width)?))
             }
             ModelState::Mlp { activation, softmax, layers } => {
                 check(softmax == (classes > 0), || {

@@ -18,7 +18,7 @@ use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
 use super::introsort::simultaneous_sort;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
-use crate::spec::{Criterion, TreeParams};
+use crate::spec::{ClassWeight, Criterion, TreeParams};
 use ndarray::{Array1, Array2};
 
 const FEATURE_THRESHOLD: f64 = 1e-7;
@@ -84,7 +84,12 @@ impl Tree {
         Ok(Tree { nodes, n_classes: classes })
     }
 
-    fn leaf_of(&self, row: ndarray::ArrayView1<f64>) -> &[f64] {
+    pub(super) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The leaf a row falls in: its class shares, or its value.
+    pub(super) fn leaf_of(&self, row: ndarray::ArrayView1<f64>) -> &[f64] {
         let mut at = 0;
         loop {
             match &self.nodes[at] {
@@ -142,19 +147,33 @@ impl Fitted for Tree {
     }
 }
 
+/// How a node's split is chosen: scikit-learn's `BestSplitter` (every threshold of each
+/// feature tried) or `RandomSplitter` (one threshold drawn per feature, extra trees).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Splitter {
+    Best,
+    Random,
+}
+
 /// One tree's settings, with the impurity its task uses.
+#[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub impurity: Impurity,
     /// 0 = unlimited.
     pub max_depth: usize,
     pub min_samples_split: usize,
     pub min_samples_leaf: usize,
+    /// scikit-learn's `min_weight_leaf` share of the total sample weight.
+    pub min_weight_fraction_leaf: f64,
     pub min_impurity_decrease: f64,
+    /// Features drawn per node (scikit-learn's resolved `max_features_`).
+    pub max_features: usize,
+    pub splitter: Splitter,
     pub random_state: u32,
 }
 
 impl Settings {
-    fn new(params: &TreeParams, classification: bool) -> Settings {
+    fn new(params: &TreeParams, classification: bool, n_features: usize) -> Settings {
         let impurity = match (classification, params.criterion) {
             (false, _) => Impurity::SquaredError,
             (true, Criterion::Entropy) => Impurity::Entropy,
@@ -165,10 +184,19 @@ impl Settings {
             max_depth: params.max_depth,
             min_samples_split: params.min_samples_split,
             min_samples_leaf: params.min_samples_leaf,
+            min_weight_fraction_leaf: params.min_weight_fraction_leaf,
             min_impurity_decrease: params.min_impurity_decrease,
+            max_features: n_features,
+            splitter: Splitter::Best,
             random_state: params.random_state,
         }
     }
+}
+
+/// A training matrix as the tree reads it: one f32 column per feature (scikit-learn's X
+/// as float32), built once and shared by every tree of a forest.
+pub fn columns_of(x: &Array2<f64>) -> Vec<Vec<f32>> {
+    x.columns().into_iter().map(|c| c.iter().map(|&v| v as f32).collect()).collect()
 }
 
 pub fn fit_classifier(
@@ -177,20 +205,86 @@ pub fn fit_classifier(
     y: &[usize],
     n_classes: usize,
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let p = Settings::new(params, true);
-    Ok(Box::new(build(&p, x, Targets::Classes { y, n_classes })?))
+    let p = Settings::new(params, true, x.ncols());
+    let weights = class_weights(&params.class_weight, y, n_classes, None)?;
+    Ok(Box::new(build(&p, &columns_of(x), Targets::Classes { y, n_classes }, weights.as_deref())?))
 }
 
 pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    let p = Settings::new(params, false);
+    if params.class_weight != ClassWeight::None {
+        return Err(FitError::Solver("class_weight applies to classification only".into()));
+    }
+    let p = Settings::new(params, false, x.ncols());
     let y = y.to_vec();
-    Ok(Box::new(build(&p, x, Targets::Values(&y))?))
+    Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), None)?))
+}
+
+/// scikit-learn's `compute_sample_weight(class_weight, y)` (`indices`: a bootstrap's rows,
+/// counted with repetition, for `balanced_subsample`): "balanced" gives each class present
+/// `n / (k * count)`; `None` when there are no class weights.
+pub fn class_weights(
+    class_weight: &ClassWeight,
+    y: &[usize],
+    n_classes: usize,
+    indices: Option<&[usize]>,
+) -> Result<Option<Vec<f64>>, FitError> {
+    match class_weight {
+        ClassWeight::None => Ok(None),
+        ClassWeight::Balanced | ClassWeight::BalancedSubsample => {
+            let mut counts = vec![0.0f64; n_classes];
+            let drawn: Box<dyn Iterator<Item = usize>> = match indices {
+                Some(rows) => Box::new(rows.iter().map(|&r| y[r])),
+                None => Box::new(y.iter().copied()),
+            };
+            for c in drawn {
+                counts[c] += 1.0;
+            }
+            let n: f64 = counts.iter().sum();
+            let present = counts.iter().filter(|&&c| c > 0.0).count() as f64;
+            let per_class: Vec<f64> = counts.iter().map(|&c| if c > 0.0 { n / (present * c) } else { 0.0 }).collect();
+            Ok(Some(y.iter().map(|&c| per_class[c]).collect()))
+        }
+    }
+}
+
+/// numpy's `np.sum` of a float64 array: the first value plus the pairwise sum of the rest.
+pub(super) fn numpy_sum(a: &[f64]) -> f64 {
+    fn pairwise(a: &[f64]) -> f64 {
+        let n = a.len();
+        if n < 8 {
+            return a.iter().fold(0.0, |s, v| s + v);
+        }
+        if n <= 128 {
+            let mut r: [f64; 8] = a[..8].try_into().unwrap_or([0.0; 8]);
+            let mut i = 8;
+            while i < n - n % 8 {
+                for (j, rj) in r.iter_mut().enumerate() {
+                    *rj += a[i + j];
+                }
+                i += 8;
+            }
+            let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for v in &a[i..] {
+                res += v;
+            }
+            return res;
+        }
+        let half = n / 2;
+        let half = half - half % 8;
+        pairwise(&a[..half]) + pairwise(&a[half..])
+    }
+    match a.split_first() {
+        None => 0.0,
+        Some((first, rest)) => first + pairwise(rest),
+    }
 }
 
 struct Builder<'a> {
-    columns: Vec<Vec<f32>>,
+    columns: &'a [Vec<f32>],
     criterion: SplitCriterion<'a>,
     params: &'a Settings,
+    /// scikit-learn's `min_weight_leaf`.
+    min_weight_leaf: f64,
     features: Vec<usize>,
     /// scikit-learn's `constant_features`: where known-constant features are kept between
     /// nodes, so the feature array is restored exactly as scikit-learn restores it.
@@ -216,34 +310,55 @@ struct Pending {
     impurity: Option<f64>,
 }
 
-fn build(params: &Settings, x: &Array2<f64>, targets: Targets<'_>) -> Result<Tree, FitError> {
-    if x.nrows() == 0 {
-        return Err(FitError::Solver("a tree needs at least one training row".into()));
+/// Grows one tree on `columns` (see [`columns_of`]). `weights`: each row's sample weight;
+/// rows of weight 0 are left out, as scikit-learn's splitter leaves them out.
+pub fn build(
+    params: &Settings,
+    columns: &[Vec<f32>],
+    targets: Targets<'_>,
+    weights: Option<&[f64]>,
+) -> Result<Tree, FitError> {
+    let n_rows = match targets {
+        Targets::Classes { y, .. } => y.len(),
+        Targets::Values(y) => y.len(),
+    };
+    let ones;
+    let (weights, min_weight_leaf) = match weights {
+        Some(w) => (w, params.min_weight_fraction_leaf * numpy_sum(w)),
+        None => {
+            ones = vec![1.0; n_rows];
+            (ones.as_slice(), params.min_weight_fraction_leaf * n_rows as f64)
+        }
+    };
+    let mut samples: Vec<usize> = (0..n_rows).filter(|&r| weights[r] != 0.0).collect();
+    if samples.is_empty() {
+        return Err(FitError::Solver("a tree needs at least one training row of positive weight".into()));
     }
-    let columns = x.columns().into_iter().map(|c| c.iter().map(|&v| v as f32).collect()).collect();
     let n_classes = match targets {
         Targets::Classes { n_classes, .. } => n_classes,
         Targets::Values(_) => 0,
     };
-    let criterion = SplitCriterion { impurity: params.impurity, targets, n_total: x.nrows() as f64 };
+    let n_total = weights.iter().fold(0.0, |s, w| s + w);
+    let criterion = SplitCriterion { impurity: params.impurity, targets, weights, n_total };
     let mut builder = Builder {
         columns,
         criterion,
         params,
-        features: (0..x.ncols()).collect(),
-        constant_features: vec![0; x.ncols()],
+        min_weight_leaf,
+        features: (0..columns.len()).collect(),
+        constant_features: vec![0; columns.len()],
         // scikit-learn: `rand_r_state = random_state.randint(0, RAND_R_MAX)`.
         rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
         nodes: Vec::new(),
     };
-    let mut samples: Vec<usize> = (0..x.nrows()).collect();
     builder.grow(&mut samples);
     Ok(Tree { nodes: builder.nodes, n_classes })
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,
-/// by swapping from the back (so the order within each side is scikit-learn's).
-fn partition(rows: &mut [usize], column: &[f32], threshold: f64) {
+/// by swapping from the back (so the order within each side is scikit-learn's). Returns the
+/// count of rows that went left.
+fn partition(rows: &mut [usize], column: &[f32], threshold: f64) -> usize {
     let (mut start, mut end) = (0, rows.len());
     while start < end {
         if f64::from(column[rows[start]]) <= threshold {
@@ -253,6 +368,7 @@ fn partition(rows: &mut [usize], column: &[f32], threshold: f64) {
             rows.swap(start, end);
         }
     }
+    end
 }
 
 impl Builder<'_> {
@@ -264,19 +380,20 @@ impl Builder<'_> {
         while let Some(node) = stack.pop() {
             let (start, end) = (node.start, node.end);
             let stats = self.criterion.node_stats(&samples[start..end]);
-            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats));
+            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
             let (n, p) = (end - start, self.params);
-            let too_small =
-                (p.max_depth > 0 && node.depth >= p.max_depth) || n < p.min_samples_split || n < 2 * p.min_samples_leaf;
+            let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
+                || n < p.min_samples_split
+                || n < 2 * p.min_samples_leaf
+                || stats.n < 2.0 * self.min_weight_leaf;
             // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
             // that improves by less than min_impurity_decrease up to rounding.
             let mut split = None;
             let mut constants = node.known_constants;
             if !too_small && impurity > f64::EPSILON {
-                let (best, total_constants) = self.best_split(&mut samples[start..end], &stats, node.known_constants);
+                let (best, total_constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
                 constants = total_constants;
                 split = best.and_then(|s| {
-                    partition(&mut samples[start..end], &self.columns[s.feature], s.threshold);
                     let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
                     let decrease = p.min_impurity_decrease;
                     (children.improvement + f64::EPSILON >= decrease).then_some((s, children))
@@ -307,27 +424,35 @@ impl Builder<'_> {
         }
     }
 
-    /// sklearn's `our_rand_r` and `rand_int(low, high)`.
-    fn rand_int(&mut self, low: usize, high: usize) -> usize {
+    /// sklearn's `our_rand_r`.
+    fn rand_r(&mut self) -> u32 {
         if self.rand_r == 0 {
             self.rand_r = 1;
         }
         self.rand_r ^= self.rand_r << 13;
         self.rand_r ^= self.rand_r >> 17;
         self.rand_r ^= self.rand_r << 5;
-        let r = self.rand_r % (RAND_R_MAX + 1);
-        low + r as usize % (high - low)
+        self.rand_r % (RAND_R_MAX + 1)
     }
 
-    /// `BestSplitter.node_split`: draws features in random order (tracking constant ones as
-    /// scikit-learn does) and keeps the strictly best split. Returns the split (its `pos`
-    /// relative to the node) and the count of features known constant for the children.
-    fn best_split(&mut self, rows: &mut [usize], node: &Stats, known_constants: usize) -> (Option<Split>, usize) {
+    /// sklearn's `rand_int(low, high)`.
+    fn rand_int(&mut self, low: usize, high: usize) -> usize {
+        low + self.rand_r() as usize % (high - low)
+    }
+
+    /// `node_split_best` / `node_split_random`: draws up to `max_features` features in
+    /// random order (tracking constant ones as scikit-learn does), keeps the strictly best
+    /// split and leaves the rows partitioned by it. Returns the split (its `pos` relative to
+    /// the node) and the count of features known constant for the children.
+    fn split(&mut self, rows: &mut [usize], node: &Stats, known_constants: usize) -> (Option<Split>, usize) {
         let n_features = self.features.len();
+        let max_features = self.params.max_features;
         let (mut f_i, mut visited, mut found_constants, mut drawn_constants) = (n_features, 0, 0, 0);
         let mut total_constants = known_constants;
         let mut best: Option<(f64, Split)> = None;
-        while f_i > total_constants && (visited < n_features || visited <= found_constants + drawn_constants) {
+        // The random splitter's rows are partitioned by the last feature it drew.
+        let mut last_feature = None;
+        while f_i > total_constants && (visited < max_features || visited <= found_constants + drawn_constants) {
             visited += 1;
             let mut f_j = self.rand_int(drawn_constants, f_i - found_constants);
             if f_j < known_constants {
@@ -337,28 +462,81 @@ impl Builder<'_> {
             }
             f_j += found_constants;
             let feature = self.features[f_j];
-            let column = &self.columns[feature];
-            let mut sorted: Vec<f32> = rows.iter().map(|&r| column[r]).collect();
-            simultaneous_sort(&mut sorted, rows);
-            let values: Vec<f64> = sorted.into_iter().map(f64::from).collect();
-            if values[values.len() - 1] <= values[0] + FEATURE_THRESHOLD {
+            last_feature = Some(feature);
+            let candidate = match self.params.splitter {
+                Splitter::Best => self.best_of(feature, rows, node),
+                Splitter::Random => self.random_of(feature, rows, node),
+            };
+            let Some(candidate) = candidate else {
                 self.features.swap(f_j, total_constants);
                 found_constants += 1;
                 total_constants += 1;
                 continue;
-            }
+            };
             f_i -= 1;
             self.features.swap(f_i, f_j);
-            if let Some((proxy, split)) = self.scan(feature, rows, &values, node) {
-                if best.as_ref().is_none_or(|(b, _)| proxy > *b) {
+            if let Some((proxy, split)) = candidate {
+                if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                     best = Some((proxy, split));
                 }
+            }
+        }
+        if let Some((_, s)) = &best {
+            if self.params.splitter == Splitter::Best || last_feature != Some(s.feature) {
+                partition(rows, &self.columns[s.feature], s.threshold);
             }
         }
         self.features[..known_constants].copy_from_slice(&self.constant_features[..known_constants]);
         let found = known_constants..known_constants + found_constants;
         self.constant_features[found.clone()].copy_from_slice(&self.features[found]);
         (best.map(|(_, s)| s), total_constants)
+    }
+
+    /// The best split of one feature (`None`: the feature is constant on these rows).
+    fn best_of(&self, feature: usize, rows: &mut [usize], node: &Stats) -> Option<Option<(f64, Split)>> {
+        let column = &self.columns[feature];
+        let mut sorted: Vec<f32> = rows.iter().map(|&r| column[r]).collect();
+        simultaneous_sort(&mut sorted, rows);
+        let values: Vec<f64> = sorted.into_iter().map(f64::from).collect();
+        if values[values.len() - 1] <= values[0] + FEATURE_THRESHOLD {
+            return None;
+        }
+        Some(self.scan(feature, rows, &values, node))
+    }
+
+    /// `node_split_random`'s step for one feature: a threshold drawn uniformly between the
+    /// feature's min and max on these rows (`rand_uniform`), the rows partitioned by it.
+    /// `None`: the feature is constant on these rows.
+    fn random_of(&mut self, feature: usize, rows: &mut [usize], node: &Stats) -> Option<Option<(f64, Split)>> {
+        let column = &self.columns[feature];
+        let (mut min, mut max) = (column[rows[0]], column[rows[0]]);
+        for &r in &rows[1..] {
+            let v = column[r];
+            if v < min {
+                min = v;
+            } else if v > max {
+                max = v;
+            }
+        }
+        if f64::from(max) <= f64::from(min) + FEATURE_THRESHOLD {
+            return None;
+        }
+        let (low, high) = (f64::from(min), f64::from(max));
+        let mut threshold = (high - low) * f64::from(self.rand_r()) / f64::from(RAND_R_MAX) + low;
+        if threshold == high {
+            threshold = low;
+        }
+        let pos = partition(rows, column, threshold);
+        let leaf = self.params.min_samples_leaf;
+        if pos < leaf || rows.len() - pos < leaf {
+            return Some(None);
+        }
+        let left = self.criterion.update(self.criterion.empty(), node, rows, 0, pos);
+        let right = self.criterion.right_of(node, &left);
+        if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
+            return Some(None);
+        }
+        Some(Some((self.criterion.proxy(&left, &right), Split { feature, threshold, pos })))
     }
 
     /// Every split position of one sorted feature; the best (first on ties).
@@ -381,8 +559,12 @@ impl Builder<'_> {
             left = self.criterion.update(left, node, rows, moved, p);
             moved = p;
             let right = self.criterion.right_of(node, &left);
+            if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
+                continue;
+            }
             let proxy = self.criterion.proxy(&left, &right);
-            if best.as_ref().is_none_or(|(b, _)| proxy > *b) {
+            // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
+            if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                 let threshold = values[prev] / 2.0 + values[p] / 2.0;
                 best = Some((proxy, Split { feature, threshold, pos: p }));
             }

@@ -6,9 +6,9 @@ use crate::config::{
     self, ConfigErrors, Experiment, FillValue, Impute, Key, Metric, MinResources, ModelConfig, ModelKey, PreprocessKey,
     ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey, Task,
 };
-use crate::data::{self, DataError, Dataset, Feature, Target};
+use crate::data::{self, DataError, Dataset, Target};
 use crate::preprocess::feature_names;
-use crate::spec::{spec_of, TaskSupport};
+use crate::spec::{spec_of, CountOrShare, ModelSpec, TaskSupport};
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
@@ -32,13 +32,22 @@ pub struct RunPlan {
     pub warnings: Vec<String>,
     /// The best trial's learning-curve training sizes in rows (`[report] learning_curve`).
     pub learning_sizes: Vec<usize>,
-    /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold, the
-    /// inner split of its training rows (dataset row indices).
-    pub nested: Option<NestedPlan>,
-    /// `[search] method = "halving"`: the rounds and their subsampled folds.
-    pub halving: Option<HalvingPlan>,
-    /// Set when the data is streamed from disk (`dataset` then holds its schema only).
-    pub stream: Option<StreamPlan>,
+    /// Loaded (with its protocols) or streamed.
+    pub mode: Mode,
+}
+
+/// How a run reads its rows. Nested CV and successive halving need the rows in memory (a
+/// stream refuses both, in `streaming::problems`); on loaded data they may run together.
+pub enum Mode {
+    Loaded {
+        /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold,
+        /// the inner split of its training rows (dataset row indices).
+        nested: Option<NestedPlan>,
+        /// `[search] method = "halving"`: the rounds and their subsampled folds.
+        halving: Option<HalvingPlan>,
+    },
+    /// The data is streamed from disk (`dataset` then holds its schema and counts only).
+    Streamed(StreamPlan),
 }
 
 /// Successive halving's rounds (HalvingGridSearchCV with rows as the resource). The sweep
@@ -69,14 +78,42 @@ pub struct NestedPlan {
 }
 
 impl RunPlan {
+    pub fn nested(&self) -> Option<&NestedPlan> {
+        match &self.mode {
+            Mode::Loaded { nested, .. } => nested.as_ref(),
+            Mode::Streamed(_) => None,
+        }
+    }
+
+    pub fn halving(&self) -> Option<&HalvingPlan> {
+        match &self.mode {
+            Mode::Loaded { halving, .. } => halving.as_ref(),
+            Mode::Streamed(_) => None,
+        }
+    }
+
+    pub fn stream(&self) -> Option<&StreamPlan> {
+        match &self.mode {
+            Mode::Streamed(stream) => Some(stream),
+            Mode::Loaded { .. } => None,
+        }
+    }
+
+    pub fn stream_mut(&mut self) -> Option<&mut StreamPlan> {
+        match &mut self.mode {
+            Mode::Streamed(stream) => Some(stream),
+            Mode::Loaded { .. } => None,
+        }
+    }
+
     /// The folds the sweep runs over: the split's, or every halving round's.
     pub fn sweep_split(&self) -> &SplitPlan {
-        self.halving.as_ref().map_or(&self.split, |h| &h.folds)
+        self.halving().map_or(&self.split, |h| &h.folds)
     }
 
     /// The (trial, fold) units the sweep runs.
     pub fn units(&self) -> usize {
-        match &self.halving {
+        match self.halving() {
             Some(h) => h.candidates.iter().sum::<usize>() * h.base_folds(),
             None => self.trials.len() * self.split.folds.len(),
         }
@@ -110,7 +147,7 @@ impl RunPlan {
         h.update(&self.dataset.sha256);
         // A streamed run's numbers differ from a loaded run's in the last digits, and depend
         // on where its batches end: never mix them.
-        if let Some(s) = &self.stream {
+        if let Some(s) = self.stream() {
             h.update(format!("\nstreamed in batches of {} rows", s.source.batch_rows()));
         }
         format!("{:x}", h.finalize())
@@ -188,6 +225,10 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     check_size(&experiment, split.folds.len())?;
     let trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
+    let too_many = max_features_problems(&experiment, &trials, feature_names.len());
+    if !too_many.is_empty() {
+        return Err(PlanError::Checks(too_many));
+    }
     let train_rows = split.sizes().iter().map(|s| s.0).max().unwrap_or(0);
     let warnings = wide_one_hot_warnings(&dataset, Some((feature_names.len(), train_rows)));
     let halving = halving_plan(&experiment, &dataset, &split, trials.len()).map_err(|e| PlanError::Checks(vec![e]))?;
@@ -201,9 +242,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
         feature_names,
         warnings,
         learning_sizes,
-        nested,
-        halving,
-        stream: None,
+        mode: Mode::Loaded { nested, halving },
     })
 }
 
@@ -263,9 +302,7 @@ fn prepare_streamed(
         feature_names,
         warnings,
         learning_sizes: Vec::new(),
-        nested: None,
-        halving: None,
-        stream: Some(stream),
+        mode: Mode::Streamed(stream),
     })
 }
 
@@ -286,7 +323,7 @@ fn halving_plan(
     let f = f64::from(factor);
     let log = |x: f64| (x.ln() / f.ln()).floor() as usize;
     let required = 1 + log(candidates as f64);
-    let smallest = 2 * k * dataset.target.classes().max(1);
+    let smallest = 2 * k * dataset.classes().max(1);
     let min_resources = match min_resources {
         MinResources::Smallest => smallest,
         MinResources::Rows(n) => n,
@@ -365,7 +402,7 @@ fn nested_plan(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<St
         ));
         return None;
     }
-    let labels = match &dataset.target {
+    let labels = match &dataset.loaded().target {
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
@@ -405,7 +442,7 @@ fn learning_sizes(experiment: &Experiment, split: &SplitPlan, problems: &mut Vec
 
 /// Models whose kind cannot fit the dataset's task.
 fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
-    let task = dataset.target.task();
+    let task = dataset.task();
     let mut problems = Vec::new();
     for m in &experiment.models {
         let fits = matches!(
@@ -429,23 +466,42 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
     problems
 }
 
+/// A forest's `max_features` count above the design matrix's columns (scikit-learn's
+/// "max_features must be in (0, n_features]"), found once the one-hot columns are known.
+fn max_features_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p)) = &t.spec else { continue };
+        let CountOrShare::Count(k) = p.max_features else { continue };
+        let problem = format!(
+            "{}: model `{}`: max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\"",
+            experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)),
+            t.model
+        );
+        if k > width && !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
 /// Columns with gaps whose imputation cannot fill them: a mean of text, a fill value of
 /// the wrong type.
 fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
     let mut problems = Vec::new();
-    for (f, &missing) in dataset.features.iter().zip(&dataset.missing_counts) {
+    for (c, &missing) in dataset.columns().iter().zip(&dataset.missing_counts) {
         if missing == 0 {
             continue;
         }
         let preprocess = &experiment.preprocess;
-        let rule = preprocess.rule_for(f.name());
-        let location = if preprocess.columns.contains_key(f.name()) {
-            experiment.location(Key::Column(f.name().to_string()))
+        let name = c.name;
+        let rule = preprocess.rule_for(name);
+        let location = if preprocess.columns.contains_key(name) {
+            experiment.location(Key::Column(name.to_string()))
         } else {
             experiment.location(PreprocessKey::FillValue)
         };
-        let categorical = matches!(f, Feature::Categorical { .. });
-        let name = f.name();
+        let categorical = c.categories.is_some();
         match (categorical, rule.impute, &rule.fill_value) {
             (true, Impute::Mean | Impute::Median | Impute::Interpolate, _) => problems.push(format!(
                 "{location}: impute = \"{}\" cannot fill the categorical column `{name}`; use \"mode\", \"constant\" or \"drop\"",
@@ -463,11 +519,8 @@ fn fill_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
 
 /// The metrics to compute (the rank metric first if not listed) and the rank metric.
 fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> (Vec<Metric>, Metric) {
-    let task = dataset.target.task();
-    let n_classes = match &dataset.target {
-        Target::Classification { classes, .. } => classes.len(),
-        Target::Regression(_) => 0,
-    };
+    let task = dataset.task();
+    let n_classes = dataset.classes();
     let report = &experiment.report;
     let mut metrics = report.metrics.clone().unwrap_or_else(|| {
         let mut d = Metric::defaults_for(task);
@@ -507,7 +560,7 @@ fn choose_metrics(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec
 
 /// The folds, or a problem saying why the split does not fit the data.
 fn plan_folds(experiment: &Experiment, dataset: &Dataset, problems: &mut Vec<String>) -> Option<SplitPlan> {
-    let classes = match &dataset.target {
+    let classes = match &dataset.loaded().target {
         Target::Classification { labels, classes } => Some((labels.as_slice(), classes.as_slice())),
         Target::Regression(_) => None,
     };
@@ -569,10 +622,10 @@ fn wide_one_hot_warnings(ds: &Dataset, design: Option<(usize, usize)>) -> Vec<St
             flops / 1e10
         )
     });
-    ds.features
+    ds.columns()
         .iter()
-        .filter_map(|f| match f {
-            Feature::Categorical { name, categories, .. } if categories.len() > MANY_LEVELS => Some(format!(
+        .filter_map(|c| match (c.name, c.categories) {
+            (name, Some(categories)) if categories.len() > MANY_LEVELS => Some(format!(
                 "column `{name}` has {} categories: one-hot encoding makes {} dense columns of {} rows each{cost}; \
                  consider [dataset] exclude, or `permutation_importance = false` in [report]",
                 categories.len(),
@@ -582,4 +635,32 @@ fn wide_one_hot_warnings(ds: &Dataset, design: Option<(usize, usize)>) -> Vec<St
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(file: &str, overrides: &[&str], force: Option<bool>) -> RunPlan {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let overrides: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+        match prepare_with(&file, &overrides, DataMode { force, ..DataMode::default() }) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn nested_cv_and_halving_share_a_loaded_plan() {
+        let p = plan("experiments/diabetes_nested.toml", &["search.method=\"halving\""], None);
+        assert!(matches!(p.mode, Mode::Loaded { nested: Some(_), halving: Some(_) }));
+        assert!(p.stream().is_none());
+    }
+
+    #[test]
+    fn a_streamed_plan_has_neither_nested_cv_nor_halving() {
+        let p = plan("experiments/iris.toml", &[], Some(true));
+        assert!(matches!(p.mode, Mode::Streamed(_)));
+        assert!(p.nested().is_none() && p.halving().is_none());
+    }
 }

@@ -7,7 +7,7 @@ use crate::config::{
     Task,
 };
 use crate::data::stream::{self, StreamSource};
-use crate::data::{DataError, Dataset, Feature, Target};
+use crate::data::{DataError, Dataset};
 use crate::spec::{LogisticSolver, ModelSpec};
 use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
@@ -101,6 +101,9 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
         ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
         ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
         ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),
+        ModelSpec::RandomForest(_) | ModelSpec::ExtraTrees(_) => Some(
+            "a forest's trees each draw their own sample of the training rows and split them in memory; use streaming = false",
+        ),
     }
 }
 
@@ -179,20 +182,20 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
 /// Imputations a stream cannot fit in one pass.
 pub fn impute_problems(exp: &Experiment, dataset: &Dataset) -> Vec<String> {
     let mut out = Vec::new();
-    for (f, &gaps) in dataset.features.iter().zip(&dataset.missing_counts) {
-        let rule = exp.preprocess.rule_for(f.name());
-        let why = match (f, rule.impute) {
+    for (c, &gaps) in dataset.columns().iter().zip(&dataset.missing_counts) {
+        let rule = exp.preprocess.rule_for(c.name);
+        let why = match (c.categories, rule.impute) {
             (_, Impute::Median) => "the median needs every training value sorted; use mean, or streaming = false",
             (_, Impute::Interpolate) => {
                 "interpolation needs the neighbouring rows in memory; use mean, or streaming = false"
             }
-            (Feature::Numeric { .. }, Impute::Mode) => {
+            (None, Impute::Mode) => {
                 "the mode of a numeric column needs a count per distinct value; use mean, or streaming = false"
             }
             _ => continue,
         };
         if gaps > 0 {
-            out.push(format!("column `{}`: impute = \"{}\" is not streamed: {why}", f.name(), rule.impute.name()));
+            out.push(format!("column `{}`: impute = \"{}\" is not streamed: {why}", c.name, rule.impute.name()));
         }
     }
     out
@@ -237,8 +240,8 @@ pub fn plan_blocks(
     labels: Option<&[u32]>,
     problems: &mut Vec<String>,
 ) -> Option<SplitPlan> {
-    let classes = match (&dataset.target, labels) {
-        (Target::Classification { classes, .. }, Some(l)) => Some((l, classes.as_slice())),
+    let classes = match (dataset.task(), labels) {
+        (Task::Classification, Some(l)) => Some((l, dataset.class_names())),
         _ => None,
     };
     // `problems` already refused a split that is not streamed: one reason is enough.
@@ -247,7 +250,7 @@ pub fn plan_blocks(
     }
     let needs_classes =
         matches!(exp.split, SplitConfig::StratifiedKFold { .. } | SplitConfig::Holdout { stratify: true, .. });
-    if needs_classes && dataset.target.task() != Task::Classification {
+    if needs_classes && dataset.task() != Task::Classification {
         problems.push(format!(
             "{}: stratified splits need a classification target, but `{}` is a regression target",
             exp.location(SplitKey::Method),

@@ -25,7 +25,7 @@ pub use text::leaderboard_text;
 pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderLock, Resumed, TrialLog};
 
 use crate::config::{Metric, SplitMethod, Task};
-use crate::data::{Dataset, Feature, Target};
+use crate::data::Dataset;
 use crate::explain::{Explanation, OutOfFold};
 use crate::halving::Round;
 use crate::learning::LearningCurve;
@@ -113,7 +113,7 @@ pub struct NestedFoldReport {
 }
 
 fn nested_report(plan: &RunPlan, n: Nested) -> NestedReport {
-    let outer = plan.nested.as_ref().map_or(SplitMethod::Kfold, |p| p.outer.method);
+    let outer = plan.nested().map_or(SplitMethod::Kfold, |p| p.outer.method);
     let test = summary(n.folds.iter().map(|f| f.test).collect());
     let folds = n
         .folds
@@ -270,7 +270,7 @@ pub struct RoundReport {
 }
 
 fn halving_report(plan: &RunPlan, rounds: Vec<Round>) -> Option<HalvingReport> {
-    let h = plan.halving.as_ref()?;
+    let h = plan.halving()?;
     let rounds =
         rounds.into_iter().map(|r| RoundReport { rows: r.rows, candidates: r.candidates, kept: r.kept }).collect();
     Some(HalvingReport { factor: h.factor, min_resources: h.min_resources, max_resources: h.max_resources, rounds })
@@ -333,27 +333,27 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
     let ds: &Dataset = &plan.dataset;
     let exp = &plan.experiment;
     let columns = ds
-        .features
+        .columns()
         .iter()
         .zip(&ds.missing_counts)
-        .map(|(f, &missing)| {
-            let rule = exp.preprocess.rule_for(f.name());
-            let (kind, categories) = match f {
-                Feature::Numeric { .. } => ("numeric", None),
-                Feature::Categorical { categories, .. } => ("categorical", Some(categories.clone())),
+        .map(|(c, &missing)| {
+            let rule = exp.preprocess.rule_for(c.name);
+            let (kind, categories) = match c.categories {
+                None => ("numeric", None),
+                Some(categories) => ("categorical", Some(categories.to_vec())),
             };
-            ColumnInfo { name: f.name().to_string(), kind, missing, impute: rule.impute, scale: rule.scale, categories }
+            ColumnInfo { name: c.name.to_string(), kind, missing, impute: rule.impute, scale: rule.scale, categories }
         })
         .collect();
-    let classes = match &ds.target {
-        Target::Classification { classes, .. } => Some(
-            classes
+    let classes = match ds.task() {
+        Task::Classification => Some(
+            ds.class_names()
                 .iter()
                 .zip(ds.class_counts())
                 .map(|(name, rows)| ClassCount { class: name.clone(), rows })
                 .collect(),
         ),
-        Target::Regression(_) => None,
+        Task::Regression => None,
     };
     DatasetInfo {
         path: exp.dataset.path_as_written.clone(),
@@ -364,12 +364,12 @@ fn dataset_info(plan: &RunPlan) -> DatasetInfo {
         rows_dropped_missing_target: ds.rows_dropped_target,
         rows_dropped_missing_features: ds.rows_dropped_missing,
         target: ds.target_name.clone(),
-        task: ds.target.task(),
+        task: ds.task(),
         features: plan.feature_names.clone(),
         columns,
         classes,
         constant_columns: crate::preprocess::constant_columns(ds, &plan.split.folds),
-        streamed: plan.stream.as_ref().map(|s| s.why.clone()),
+        streamed: plan.stream().map(|s| s.why.clone()),
     }
 }
 
@@ -389,7 +389,7 @@ fn coefficient_table(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Coeffici
     if first.weights.len() == 1 {
         return Some(CoefficientTable::Single(named_row(0)));
     }
-    let classes = plan.dataset.target.class_names();
+    let classes = plan.dataset.class_names();
     let rows = classes.iter().enumerate().take(first.weights.len()).map(|(k, c)| (c.clone(), named_row(k)));
     Some(CoefficientTable::PerClass(Named(rows.collect())))
 }

@@ -109,11 +109,8 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
             kind: trial.map(|t| t.spec.kind().name().to_string()).unwrap_or_default(),
             params,
         },
-        task: plan.dataset.target.task(),
-        target: SavedTarget {
-            name: plan.dataset.target_name.clone(),
-            classes: plan.dataset.target.class_names().to_vec(),
-        },
+        task: plan.dataset.task(),
+        target: SavedTarget { name: plan.dataset.target_name.clone(), classes: plan.dataset.class_names().to_vec() },
         inputs: refit.preprocessing.clone(),
         features: plan.feature_names.clone(),
         model: refit.state.clone(),
@@ -208,6 +205,7 @@ impl ModelFile {
         let saved_as = match (spec.kind, &self.model) {
             (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
             (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
+            (ModelKind::RandomForest | ModelKind::ExtraTrees, model) => matches!(model, ModelState::Forest { .. }),
             (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
             (_, model) => matches!(model, ModelState::Linear { .. }),
         };

@@ -5,7 +5,7 @@
 use super::csv::{field, number};
 use super::Report;
 use crate::models::Prediction;
-use crate::preprocess::Targets;
+use crate::preprocess::FoldTargets;
 use std::fmt::Write;
 
 pub fn render(r: &Report) -> String {
@@ -23,10 +23,10 @@ pub fn render(r: &Report) -> String {
             for i in order {
                 let _ = write!(out, "{},{},{trial},", rows[i] + 1, fold + 1);
                 match (truth, prediction) {
-                    (Targets::Regression(y), Prediction::Values(p)) => {
+                    (FoldTargets::Regression(y), Prediction::Values(p)) => {
                         let _ = writeln!(out, "{},{}", number(y[i]), number(p[i]));
                     }
-                    (Targets::Classes(y), Prediction::Probabilities(p)) => {
+                    (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
                         let row = p.row(i);
                         let best = crate::metrics::predicted_classes(&row.to_owned().insert_axis(ndarray::Axis(0)))[0];
                         let name = |k: usize| field(classes.get(k).copied().unwrap_or(""));

@@ -21,6 +21,8 @@ pub enum ModelKind {
     Mlp,
     LinearGd,
     LogisticGd,
+    RandomForest,
+    ExtraTrees,
 }
 
 impl ModelKind {
@@ -175,7 +177,30 @@ pub static KINDS: &[KindSpec] = &[
         defaults: &[],
         saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
     },
+    KindSpec {
+        kind: ModelKind::RandomForest,
+        engine: FOREST_ENGINE,
+        task: TaskSupport::Both,
+        summary: "random forest (classifier or regressor), equal to sklearn's RandomForestClassifier/Regressor tree for tree with the same random_state: \
+                  bootstrap samples and tree seeds drawn as sklearn draws them; classifiers predict the mean of the trees' class shares",
+        groups: &[ForestParams::SPECS],
+        defaults: &[],
+        saves: FOREST_SAVES,
+    },
+    KindSpec {
+        kind: ModelKind::ExtraTrees,
+        engine: FOREST_ENGINE,
+        task: TaskSupport::Both,
+        summary: "extremely randomized trees (classifier or regressor), equal to sklearn's ExtraTreesClassifier/Regressor: \
+                  one threshold drawn per feature as sklearn's RandomSplitter draws it; no bootstrap by default",
+        groups: &[ForestParams::SPECS],
+        defaults: &[("bootstrap", DefaultValue::B(false))],
+        saves: FOREST_SAVES,
+    },
 ];
+
+const FOREST_ENGINE: &str = "runner's CART (scikit-learn's splitters step for step), trees grown in parallel";
+const FOREST_SAVES: &str = "a `forest`: each tree's nodes and leaves, as a `tree` saves them";
 
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|k| k.name() == name)

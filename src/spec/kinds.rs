@@ -2,6 +2,7 @@
 //! gradient-descent kinds share). Each line declares a field with its default, range and
 //! help; the catalog and the file's validation are built from these declarations.
 
+pub use super::value::CountOrShare;
 use super::value::{
     choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
 };
@@ -47,6 +48,31 @@ pub enum Kernel {
 pub enum Criterion {
     Gini,
     Entropy,
+}
+
+/// A forest's split quality: "auto" is scikit-learn's default for the task (gini for a
+/// classifier, squared error for a regressor); log_loss is entropy, as in scikit-learn;
+/// poisson is half the Poisson deviance. absolute_error is refused (not ported yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum ForestCriterion {
+    Auto,
+    Gini,
+    Entropy,
+    LogLoss,
+    SquaredError,
+    Poisson,
+    AbsoluteError,
+}
+
+/// scikit-learn's `class_weight`: none, "balanced" (`n / (k * count)` per class) or, for
+/// forests, "balanced_subsample" (the same on each tree's bootstrap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum ClassWeight {
+    None,
+    Balanced,
+    BalancedSubsample,
 }
 
 #[derive(
@@ -110,7 +136,19 @@ pub enum MlpLoss {
     Auto,
 }
 
-choice_param!(LogisticSolver, Kernel, Criterion, Activation, Optimizer, LrSchedule, RegressionLoss, LogLoss, MlpLoss);
+choice_param!(
+    LogisticSolver,
+    Kernel,
+    Criterion,
+    ForestCriterion,
+    ClassWeight,
+    Activation,
+    Optimizer,
+    LrSchedule,
+    RegressionLoss,
+    LogLoss,
+    MlpLoss
+);
 
 /// An rbf kernel's width: a number, or scikit-learn's `"scale"` rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -208,7 +246,57 @@ params! {
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
-        random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
+        min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
+        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"";
+        random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
+    }
+}
+
+const MIN_WEIGHT_FRACTION: &str = "every leaf keeps at least this share of the total sample weight";
+const RANDOM_STATE: ParamType = ParamType::Int { min: 0, max: u32::MAX as i64 };
+
+params! {
+    /// `random_forest` and `extra_trees` (whose catalog entries differ in `bootstrap`'s default).
+    ForestParams {
+        n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error is not ported yet";
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
+        min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
+        min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
+        max_features: CountOrShare = S("auto"), ParamType::CountOrShare(&["auto", "sqrt", "log2", "all"]), "features tried per split: a count, a share of the columns, sqrt, log2 or all; auto: sqrt for classification, all for regression (sklearn's defaults)";
+        max_leaf_nodes: usize = I(0), COUNT, "0 = unlimited (the only value accepted: runner's CART has no best-first builder yet)";
+        min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
+        bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
+        max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
+        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), recorded as a note on the unit";
+        class_weight: ClassWeight = S("none"), choice::<ClassWeight>(), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap";
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
+        random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";
+    }
+}
+
+impl ForestParams {
+    /// The combinations scikit-learn refuses, and the parts runner does not implement.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.oob_score && !self.bootstrap {
+            return Err("oob_score needs bootstrap = true (out-of-bag rows exist only with a bootstrap)".into());
+        }
+        if !self.bootstrap && self.max_samples != CountOrShare::Word("all".into()) {
+            return Err("max_samples needs bootstrap = true (it sizes the bootstrap sample)".into());
+        }
+        if self.criterion == ForestCriterion::AbsoluteError {
+            return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
+        }
+        if self.max_leaf_nodes != 0 {
+            return Err(
+                "max_leaf_nodes: runner's CART has no best-first builder yet; only 0 (unlimited) is accepted".into()
+            );
+        }
+        if self.ccp_alpha != 0.0 {
+            return Err("ccp_alpha: runner's CART has no cost-complexity pruning yet; only 0 is accepted".into());
+        }
+        Ok(())
     }
 }
 

@@ -29,6 +29,13 @@ pub enum ModelSpec {
     Mlp(MlpParams, OptimizerParams),
     LinearGd(LinearGdParams, OptimizerParams),
     LogisticGd(LogisticGdParams, OptimizerParams),
+    RandomForest(ForestParams),
+    ExtraTrees(ForestParams),
+}
+
+/// A forest's parameters, with their combinations checked.
+fn forest(p: ForestParams) -> Result<ForestParams, String> {
+    p.validate().map(|()| p)
 }
 
 impl ModelSpec {
@@ -58,6 +65,8 @@ impl ModelSpec {
             ModelKind::LogisticGd => {
                 ModelSpec::LogisticGd(LogisticGdParams::read(&values)?, OptimizerParams::read(&values)?)
             }
+            ModelKind::RandomForest => ModelSpec::RandomForest(ForestParams::read(&values).and_then(forest)?),
+            ModelKind::ExtraTrees => ModelSpec::ExtraTrees(ForestParams::read(&values).and_then(forest)?),
         })
     }
 
@@ -97,6 +106,8 @@ impl ModelSpec {
             ModelSpec::Mlp(..) => ModelKind::Mlp,
             ModelSpec::LinearGd(..) => ModelKind::LinearGd,
             ModelSpec::LogisticGd(..) => ModelKind::LogisticGd,
+            ModelSpec::RandomForest(_) => ModelKind::RandomForest,
+            ModelSpec::ExtraTrees(_) => ModelKind::ExtraTrees,
         }
     }
 }
@@ -137,5 +148,52 @@ mod tests {
         let given = BTreeMap::from([("kernel".to_string(), ParamValue::Str("rbg".into()))]);
         let e = ModelSpec::check(ModelKind::Svm, &given).unwrap_err();
         assert!(e.contains("did you mean `rbf`"), "{e}");
+    }
+
+    fn forest(kind: ModelKind, given: &[(&str, ParamValue)]) -> Result<ModelSpec, String> {
+        ModelSpec::check(kind, &given.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn forests_refuse_what_scikit_learn_refuses_and_what_runner_lacks() {
+        let (t, f) = (ParamValue::Bool(true), ParamValue::Bool(false));
+        let refused = [
+            (
+                ModelKind::RandomForest,
+                vec![("oob_score", t.clone()), ("bootstrap", f.clone())],
+                "oob_score needs bootstrap",
+            ),
+            (ModelKind::ExtraTrees, vec![("oob_score", t.clone())], "oob_score needs bootstrap"),
+            (ModelKind::ExtraTrees, vec![("max_samples", ParamValue::Float(0.5))], "max_samples needs bootstrap"),
+            (ModelKind::RandomForest, vec![("max_leaf_nodes", ParamValue::Int(8))], "best-first"),
+            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(0.1))], "pruning"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Int(0))], "out of range"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Float(1.5))], "out of range"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Str("sqr".into()))], "did you mean `sqrt`"),
+            (
+                ModelKind::RandomForest,
+                vec![("class_weight", ParamValue::Str("balance".into()))],
+                "did you mean `balanced`",
+            ),
+        ];
+        for (kind, given, wanted) in refused {
+            let e = forest(kind, &given).unwrap_err();
+            assert!(e.contains(wanted), "{given:?}: {e}");
+        }
+        let e = forest(ModelKind::DecisionTree, &[("class_weight", ParamValue::Str("balanced_subsample".into()))]);
+        assert!(e.unwrap_err().contains("not one of none, balanced"));
+    }
+
+    #[test]
+    fn a_count_and_a_share_of_columns_are_told_apart() {
+        let read = |v: ParamValue| match forest(ModelKind::RandomForest, &[("max_features", v)]) {
+            Ok(ModelSpec::RandomForest(p)) => p.max_features,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(read(ParamValue::Int(1)), CountOrShare::Count(1));
+        assert_eq!(read(ParamValue::Float(1.0)), CountOrShare::Share(1.0));
+        assert_eq!(read(ParamValue::Str("log2".into())), CountOrShare::Word("log2".into()));
+        let Ok(ModelSpec::ExtraTrees(p)) = forest(ModelKind::ExtraTrees, &[]) else { panic!() };
+        assert!(!p.bootstrap, "extra trees draw no bootstrap by default");
     }
 }

@@ -57,6 +57,10 @@ pub enum ParamType {
     },
     /// A positive real number, or the one word given (`gamma = "scale"`).
     PositiveOr(&'static str),
+    /// A count (an integer >= 1), a share (a float in (0, 1]), or one of the words
+    /// (`max_features = "sqrt"`): scikit-learn's int-or-float parameters, where `1` is one
+    /// and `1.0` is all.
+    CountOrShare(&'static [&'static str]),
     /// A real number in `[min, max]`, or `(min, max]` when `min_exclusive`.
     Float {
         min: f64,
@@ -83,6 +87,9 @@ impl ParamType {
             ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
             ParamType::Bool => "true or false".to_string(),
             ParamType::PositiveOr(word) => format!("positive float or \"{word}\""),
+            ParamType::CountOrShare(words) => {
+                format!("integer >= 1, float in (0, 1] or one of {}", words.join(", "))
+            }
             ParamType::IntList { min, .. } => format!("list of integers >= {min}, such as [64, 32]"),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
         }
@@ -144,6 +151,12 @@ impl ParamType {
                     Err(format!("{x} is out of range: expected {}", self.expected()))
                 }
             }
+            (ParamType::CountOrShare(_), ParamValue::Int(i)) if *i >= 1 => Ok(value.clone()),
+            (ParamType::CountOrShare(_), ParamValue::Float(x)) if *x > 0.0 && *x <= 1.0 => Ok(value.clone()),
+            (ParamType::CountOrShare(_), ParamValue::Int(_) | ParamValue::Float(_)) => {
+                Err(format!("{value} is out of range: expected {}", self.expected()))
+            }
+            (ParamType::CountOrShare(words), ParamValue::Str(_)) => ParamType::Choice(words).check(value),
             (ParamType::Choice(options), ParamValue::Str(s)) => {
                 if options.contains(&s.as_str()) {
                     Ok(value.clone())
@@ -226,6 +239,25 @@ impl FromParam for u32 {
     fn from_param(value: &ParamValue) -> Option<Self> {
         match value {
             ParamValue::Int(i) => u32::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A [`ParamType::CountOrShare`] value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CountOrShare {
+    Count(usize),
+    Share(f64),
+    Word(String),
+}
+
+impl FromParam for CountOrShare {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Int(i) => usize::try_from(*i).ok().map(CountOrShare::Count),
+            ParamValue::Float(x) => Some(CountOrShare::Share(*x)),
+            ParamValue::Str(s) => Some(CountOrShare::Word(s.clone())),
             _ => None,
         }
     }

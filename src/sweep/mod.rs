@@ -2,6 +2,7 @@
 //! records, handed to a sink as each unit finishes and returned in (trial, fold) order, so
 //! nothing depends on thread scheduling.
 
+mod layout;
 mod ridge_path;
 mod stats;
 mod streamed;
@@ -14,7 +15,7 @@ use crate::data::Dataset;
 use crate::metrics;
 use crate::models::{self, FitError, Prediction};
 use crate::plan::{RunPlan, StreamPlan};
-use crate::preprocess::{prepare_fold, FoldData, Targets};
+use crate::preprocess::{prepare_fold, FoldData, FoldTargets};
 use crate::split::SplitPlan;
 use crate::trial::{unit_seed, SeedStream, Status, Trial, UnitRecord};
 use rayon::prelude::*;
@@ -56,7 +57,7 @@ impl<'a> SweepInput<'a> {
             rank_by: plan.rank_by,
             seed: plan.experiment.seed,
             shortcuts: true,
-            stream: plan.stream.as_ref(),
+            stream: plan.stream(),
             progress: None,
         }
     }
@@ -215,7 +216,7 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
     let outcome = unit::guarded(Stage::Sweep, || {
         let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
-        let fitted = models::fit_path(&specs, data, input.dataset.target.class_names());
+        let fitted = models::fit_path(&specs, data, input.dataset.class_names());
         // The path's linear models score both parts with one matrix product each.
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
@@ -287,7 +288,7 @@ fn require_rank_metric(record: UnitRecord, rank_by: Metric) -> UnitRecord {
 
 fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData) -> UnitRecord {
     let seed = unit_seed(input.seed, SeedStream::Unit { trial: &trial.id, fold });
-    let classes = input.dataset.target.class_names();
+    let classes = input.dataset.class_names();
     let outcome = unit::fit_unit(Stage::Sweep, &trial.spec, data, classes, seed, |model| {
         let predicted = Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model };
         record_of(input, trial, fold, data, Ok(predicted))
@@ -324,14 +325,15 @@ fn record_of(
     let test = score(input.metrics, &data.test_y, &test_prediction);
     let train = score(input.metrics, &data.train_y, &train_prediction);
     let confusion = match (&data.test_y, &test_prediction) {
-        (Targets::Classes(y), Prediction::Probabilities(p)) => {
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
         }
         _ => None,
     };
     let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
     let scaled = input.preprocess.scales_every_column();
-    let notes = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
+    let mut notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
+    notes.extend(out_of_bag_note(&data.train_y, model.out_of_bag()));
     UnitRecord {
         test,
         train,
@@ -343,7 +345,24 @@ fn record_of(
     }
 }
 
-fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
+/// A forest's `oob_score_`, as scikit-learn scores its out-of-bag predictions: accuracy of
+/// the most probable class, or R^2.
+fn out_of_bag_note(y: &FoldTargets, oob: Option<Prediction>) -> Option<String> {
+    let (name, value) = match (y, oob?) {
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
+            ("accuracy", metrics::classification(Metric::Accuracy, y, &p))
+        }
+        (FoldTargets::Regression(y), Prediction::Values(v)) => {
+            ("r2", metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec()))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "oob_score = {value} (scikit-learn's oob_score_: {name} of the out-of-bag predictions of the training rows)"
+    ))
+}
+
+fn score(metrics_wanted: &[Metric], y: &FoldTargets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
     metrics_wanted
         .iter()
         .map(|&m| {
@@ -354,13 +373,13 @@ fn score(metrics_wanted: &[Metric], y: &Targets, prediction: &Prediction) -> BTr
 }
 
 /// One metric of a prediction; NaN when the metric does not apply.
-pub fn metric_value(metric: Metric, y: &Targets, prediction: &Prediction) -> f64 {
+pub fn metric_value(metric: Metric, y: &FoldTargets, prediction: &Prediction) -> f64 {
     match (y, prediction) {
-        (Targets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
+        (FoldTargets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
             (Some(y), Some(p)) => metrics::regression(metric, y, p),
             _ => metrics::regression(metric, &y.to_vec(), &p.to_vec()),
         },
-        (Targets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
         _ => f64::NAN,
     }
 }

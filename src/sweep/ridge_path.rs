@@ -1,16 +1,20 @@
 //! A shortcut for ridge grids: one pass over the data accumulates, for every fold's test
-//! block, the sufficient statistics `XᵀX`, `Xᵀy`, `Σx`, `Σy`, `Σy²` (of values shifted by the
-//! column means, for accuracy). A fold's training statistics are the total minus its block;
-//! standard scaling, centring, the solve and the mse/rmse/r2 of both sides all follow from
-//! them, so no fold matrix is ever built. It applies when every trial's numbers can be had
-//! this way (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which
-//! gives the same numbers up to rounding (tests compare the two).
+//! block, the column sums and the least-squares sums (`BlockStats`, of values shifted by the
+//! column means, for accuracy). A fold's training sums are the total minus its block. From
+//! them the streamed sweep's own pieces give everything, so no fold matrix is ever built:
+//! the fold's scaling (`preprocess::fit_from_sums`), its design-space Gram matrix
+//! (`BlockStats::design_gram`), the solve (`models::solve_ridge`, as `fit_ridge` solves) and
+//! both sides' mse/rmse/r2 (`metrics::RegressionSums`). This file decides when that applies
+//! (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which gives the
+//! same numbers up to rounding (tests compare the two).
 
-use super::stats::BlockStats;
+use super::layout::Layout;
+use super::stats::{shifted_predictor, BlockStats};
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
-use crate::models::linalg::cholesky_solve;
-use crate::models::FitError;
+use crate::metrics::RegressionSums;
+use crate::models::solve_ridge;
+use crate::preprocess::{fit_from_sums, BlockColumns};
 use crate::spec::{ModelSpec, RidgeParams};
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
@@ -23,9 +27,11 @@ pub struct RidgePath<'a> {
     /// One block per fold (its test rows), then the rows no fold tests.
     blocks: Vec<BlockStats>,
     total: BlockStats,
-    shift_x: Array1<f64>,
+    /// Each row's parts `u` (its values, shifted by the column means) and the target's shift.
+    layout: Layout,
     shift_y: f64,
-    standard: Vec<bool>,
+    /// Each fold's design map (its scaling, fitted from its training sums), or why not.
+    maps: Vec<Result<DesignMap, String>>,
     /// The raw columns and target, and each row's block, for metrics that need residuals.
     columns: Vec<&'a [f64]>,
     y: &'a [f64],
@@ -37,16 +43,19 @@ pub struct RidgePath<'a> {
     wants_mae: bool,
 }
 
+/// `z = A·u + o`: a fold's design row from a row's raw parts.
+type DesignMap = (Array2<f64>, Array1<f64>);
+
 /// `[fold][alpha]`: (Σ|residual| over the fold's test rows, over its training rows).
 type AbsResiduals = Vec<Vec<(f64, f64)>>;
 
-/// A fold's ridge solution in shifted coordinates: a row's prediction is
-/// `shift_y + c0 + v·(x - shift_x)`; `wz`, `bz` are the design-space coefficients.
+/// A fold's ridge solution: the design-space coefficients `w`, `b`, and the same model in
+/// shifted coordinates, a row predicting `shift_y + c0 + v·(u - shift_u)`.
 struct Solution {
     c0: f64,
     v: Array1<f64>,
-    wz: Array1<f64>,
-    bz: f64,
+    w: Array1<f64>,
+    b: f64,
 }
 
 const CHUNK: usize = 2048;
@@ -75,21 +84,16 @@ fn test_blocks(folds: &[Fold], n: usize) -> Option<Vec<usize>> {
     Some(block_of)
 }
 
-/// Each block's statistics, in coordinates shifted by the global means: every (block,
-/// chunk of rows) in parallel, each block's chunks added in order.
+/// Each block's least-squares sums, in coordinates shifted by the global means: every
+/// (block, chunk of rows) in parallel, each block's chunks added in order.
 fn block_stats(
     columns: &[&[f64]],
     y: &[f64],
     shift_x: &Array1<f64>,
     shift_y: f64,
-    block_of: &[usize],
-    n_blocks: usize,
+    rows_of: &[Vec<usize>],
 ) -> Vec<BlockStats> {
     let d = columns.len();
-    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); n_blocks];
-    for (r, &b) in block_of.iter().enumerate() {
-        rows_of[b].push(r);
-    }
     let work: Vec<(usize, &[usize])> =
         rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
     let partials: Vec<(usize, BlockStats)> = work
@@ -105,11 +109,40 @@ fn block_stats(
             (b, BlockStats::from_rows(&x, &yc))
         })
         .collect();
-    let mut blocks = vec![BlockStats::zeros(d); n_blocks];
+    let mut blocks = vec![BlockStats::zeros(d); rows_of.len()];
     for (b, s) in &partials {
         blocks[*b].add(s);
     }
     blocks
+}
+
+/// Each fold's design map: its preprocessing fitted from its training part's column sums
+/// (every block but its own, in block order), as the streamed sweep fits it.
+fn design_maps(
+    ds: &Dataset,
+    preprocess: &PreprocessConfig,
+    layout: &Layout,
+    rows_of: &[Vec<usize>],
+    means: &[f64],
+) -> Vec<Result<DesignMap, String>> {
+    let columns: Vec<BlockColumns> = rows_of
+        .iter()
+        .map(|rows| {
+            let mut sums = BlockColumns::zeros(ds);
+            sums.add_rows(&ds.loaded().features, rows, means);
+            sums
+        })
+        .collect();
+    (0..rows_of.len() - 1)
+        .map(|f| {
+            let mut train = BlockColumns::zeros(ds);
+            for b in (0..columns.len()).filter(|&b| b != f) {
+                train.add(&columns[b]);
+            }
+            let saved = fit_from_sums(ds, preprocess, &train, means).map_err(|e| e.to_string())?;
+            Ok(layout.design_map(&saved))
+        })
+        .collect()
 }
 
 impl<'a> RidgePath<'a> {
@@ -123,8 +156,8 @@ impl<'a> RidgePath<'a> {
 
     /// The statistics, or `None` when the sweep does not qualify: a regression target,
     /// numeric features without missing values, `none` or `standard` scaling, folds whose
-    /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse
-    /// and r2, and at least one ridge trial.
+    /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse,
+    /// r2 and mae, and at least one ridge trial.
     pub fn prepare(
         ds: &'a Dataset,
         preprocess: &PreprocessConfig,
@@ -132,7 +165,7 @@ impl<'a> RidgePath<'a> {
         trials: &[Trial],
         metrics: &[Metric],
     ) -> Option<RidgePath<'a>> {
-        let Target::Regression(y) = &ds.target else { return None };
+        let Target::Regression(y) = &ds.loaded().target else { return None };
         let mut alphas: Vec<f64> = trials.iter().filter_map(Self::handles).map(|p| p.alpha).collect();
         alphas.sort_by(f64::total_cmp);
         alphas.dedup();
@@ -141,15 +174,12 @@ impl<'a> RidgePath<'a> {
         }
         let n = ds.rows();
         let mut columns = Vec::new();
-        let mut standard = Vec::new();
-        for f in &ds.features {
+        for f in &ds.loaded().features {
             let Feature::Numeric { name, values } = f else { return None };
-            let scale = preprocess.rule_for(name).scale;
-            if values.iter().any(|v| v.is_nan()) || scale == Scale::Minmax {
+            if values.iter().any(|v| v.is_nan()) || preprocess.rule_for(name).scale == Scale::Minmax {
                 return None;
             }
             columns.push(values.as_slice());
-            standard.push(scale == Scale::Standard);
         }
         let block_of = test_blocks(folds, n)?;
         let d = columns.len();
@@ -158,73 +188,46 @@ impl<'a> RidgePath<'a> {
         if d > n / 2 || d > 2048 {
             return None;
         }
-        let shift_x = Array1::from_iter(columns.iter().map(|c| c.iter().sum::<f64>() / n as f64));
+        let means: Vec<f64> = columns.iter().map(|c| c.iter().sum::<f64>() / n as f64).collect();
         let shift_y = y.iter().sum::<f64>() / n as f64;
-        let blocks = block_stats(&columns, y, &shift_x, shift_y, &block_of, folds.len() + 1);
+        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); folds.len() + 1];
+        for (r, &b) in block_of.iter().enumerate() {
+            rows_of[b].push(r);
+        }
+        let layout = Layout::new(ds, &means);
+        let blocks = block_stats(&columns, y.as_slice(), &layout.shift, shift_y, &rows_of);
+        let maps = design_maps(ds, preprocess, &layout, &rows_of, &means);
         let mut total = BlockStats::zeros(d);
         for b in &blocks {
             total.add(b);
         }
-        let y = y.as_slice();
-        let wants_mae = metrics.contains(&Metric::Mae);
-        let abs_residuals = OnceLock::new();
         Some(RidgePath {
             blocks,
             total,
-            shift_x,
+            layout,
             shift_y,
-            standard,
+            maps,
             columns,
-            y,
+            y: y.as_slice(),
             block_of,
             alphas,
-            abs_residuals,
-            wants_mae,
+            abs_residuals: OnceLock::new(),
+            wants_mae: metrics.contains(&Metric::Mae),
         })
     }
 
-    /// Solves the ridge of fold `f` from the statistics.
+    /// Solves the ridge of fold `f` from its training sums, as the streamed sweep does.
     fn solve(&self, alpha: f64, f: usize) -> Result<Solution, String> {
+        let map = self.maps[f].as_ref()?;
         let train = self.total.minus(&self.blocks[f]);
-        let nt = train.n;
-        let d = self.shift_x.len();
-        let m = &train.sx / nt;
-        let ym = train.sy / nt;
-        let mut c = &train.xx - &(outer(&m, &m) * nt);
-        let mut cy = &train.xy - &(&m * (nt * ym));
-        // Design-space columns are (x - a) / s: a = train mean, s = train std when standard.
-        let mut a = Array1::<f64>::zeros(d);
-        let mut s = Array1::<f64>::ones(d);
-        for j in 0..d {
-            if self.standard[j] {
-                let mean = self.shift_x[j] + m[j];
-                let std = (c[[j, j]].max(0.0) / nt).sqrt();
-                // A column constant on the training rows keeps scale 1, as StandardScaler does.
-                let constant = std <= 1e-12 * (train.xx[[j, j]] / nt).sqrt() || !std.is_finite();
-                a[j] = mean;
-                s[j] = if constant { 1.0 } else { std };
-            }
-        }
-        for i in 0..d {
-            for j in 0..d {
-                c[[i, j]] /= s[i] * s[j];
-            }
-            cy[i] /= s[i];
-            c[[i, i]] += alpha;
-        }
-        let wz = cholesky_solve(&c, &cy).ok_or_else(|| {
-            FitError::Singular(format!("XᵀX + {alpha}·I is not positive definite (linearly dependent features?)"))
-                .to_string()
-        })?;
-        let mean_z: Array1<f64> = (0..d).map(|j| (self.shift_x[j] + m[j] - a[j]) / s[j]).collect();
-        let bz = self.shift_y + ym - wz.dot(&mean_z);
-        let v: Array1<f64> = (0..d).map(|j| wz[j] / s[j]).collect();
-        let c0 = bz - self.shift_y + (0..d).map(|j| wz[j] * (self.shift_x[j] - a[j]) / s[j]).sum::<f64>();
-        Ok(Solution { c0, v, wz, bz })
+        let gram = train.design_gram(&self.layout.shift, self.shift_y, map, true);
+        let model = solve_ridge(&gram, alpha).map_err(|e| e.to_string())?;
+        let (c0, v) = shifted_predictor(map, &self.layout.shift, self.shift_y, &model.weights, model.intercept);
+        Ok(Solution { c0, v, w: model.weights, b: model.intercept })
     }
 
     /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
-    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<Scored, String> {
+    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<ShortcutScores, String> {
         let sol = self.solve(params.alpha, f)?;
         let mae = if self.wants_mae {
             let k = self.alphas.iter().position(|&a| a == params.alpha).ok_or("alpha not on the path")?;
@@ -234,28 +237,22 @@ impl<'a> RidgePath<'a> {
         };
         let test = &self.blocks[f];
         let train = self.total.minus(test);
-        let score = |b: &BlockStats, abs_sum: Option<f64>| -> BTreeMap<Metric, Option<f64>> {
-            let mse = b.sse(sol.c0, &sol.v) / b.n;
-            let value = |metric| match metric {
-                Metric::Mse => mse,
-                Metric::Rmse => mse.sqrt(),
-                Metric::Mae => abs_sum.map_or(f64::NAN, |a| a / b.n),
-                _ => crate::metrics::r2_score(mse * b.n, b.ss_tot(), b.n),
-            };
-            metrics.iter().map(|&metric| (metric, Some(value(metric)).filter(|v| v.is_finite()))).collect()
+        let score = |b: &BlockStats, sae: Option<f64>| -> BTreeMap<Metric, Option<f64>> {
+            let sums =
+                RegressionSums { n: b.n, sse: b.sse(sol.c0, &sol.v), sae: sae.unwrap_or(f64::NAN), ss_tot: b.ss_tot() };
+            metrics.iter().map(|&metric| (metric, Some(sums.value(metric)).filter(|v| v.is_finite()))).collect()
         };
-        Ok(Scored {
+        Ok(ShortcutScores {
             test: score(test, mae.map(|m| m.0)),
             train: score(&train, mae.map(|m| m.1)),
-            coefficients: CoefficientsRecord { weights: vec![sol.wz.to_vec()], intercepts: vec![sol.bz] },
+            coefficients: CoefficientsRecord { weights: vec![sol.w.to_vec()], intercepts: vec![sol.b] },
         })
     }
-
     /// Σ|residual| on each fold's test and training rows for every alpha: one pass over
     /// the rows, in chunks (in parallel, summed in chunk order), each chunk times the
     /// matrix of every (fold, alpha) weight vector.
     fn abs_residuals(&self) -> AbsResiduals {
-        let (folds, na, d) = (self.blocks.len() - 1, self.alphas.len(), self.shift_x.len());
+        let (folds, na, d) = (self.blocks.len() - 1, self.alphas.len(), self.columns.len());
         let solutions: Vec<Option<Solution>> = (0..folds)
             .flat_map(|f| self.alphas.iter().map(move |&a| (a, f)))
             .map(|(a, f)| self.solve(a, f).ok())
@@ -268,7 +265,8 @@ impl<'a> RidgePath<'a> {
             .par_iter()
             .map(|&start| {
                 let rows = start..(start + CHUNK).min(n);
-                let x = Array2::from_shape_fn((rows.len(), d), |(i, j)| self.columns[j][start + i] - self.shift_x[j]);
+                let x =
+                    Array2::from_shape_fn((rows.len(), d), |(i, j)| self.columns[j][start + i] - self.layout.shift[j]);
                 let z = x.dot(&weights);
                 let mut sums = vec![(0.0, 0.0); folds * na];
                 for (i, r) in rows.enumerate() {
@@ -296,12 +294,9 @@ impl<'a> RidgePath<'a> {
     }
 }
 
-pub struct Scored {
+/// A unit the shortcut fitted: both sides' metrics and its coefficients.
+pub struct ShortcutScores {
     pub test: BTreeMap<Metric, Option<f64>>,
     pub train: BTreeMap<Metric, Option<f64>>,
     pub coefficients: CoefficientsRecord,
-}
-
-fn outer(a: &Array1<f64>, b: &Array1<f64>) -> Array2<f64> {
-    Array2::from_shape_fn((a.len(), b.len()), |(i, j)| a[i] * b[j])
 }

@@ -1,6 +1,7 @@
 //! Sufficient statistics of least squares over a block of rows: what the ridge shortcut
 //! and the streamed sweep accumulate, a fold's training sums being the total minus its block.
 
+use crate::preprocess::CenteredGram;
 use ndarray::{Array1, Array2};
 
 /// Sums over one block of rows, in coordinates shifted by the global means.
@@ -62,4 +63,49 @@ impl BlockStats {
     pub fn ss_tot(&self) -> f64 {
         self.syy - self.sy * self.sy / self.n
     }
+
+    /// A fold's training sums in its design space: `z = A·u + o`, `u` accumulated shifted by
+    /// `shift_u`, the target by `shift_y`. Without an intercept the sums are not centred.
+    pub fn design_gram(
+        &self,
+        shift_u: &Array1<f64>,
+        shift_y: f64,
+        map: &(Array2<f64>, Array1<f64>),
+        fit_intercept: bool,
+    ) -> CenteredGram {
+        let (a, o) = map;
+        let n = self.n;
+        let m = &self.sx / n;
+        let ym = self.sy / n;
+        let cu = &self.xx - &(outer(&m, &m) * n);
+        let cuy = &self.xy - &(&m * (n * ym));
+        let xtx = a.dot(&cu).dot(&a.t());
+        let xty = a.dot(&cuy);
+        let x_mean = a.dot(&(&m + shift_u)) + o;
+        let y_mean = shift_y + ym;
+        if fit_intercept {
+            return CenteredGram { x_mean, y_mean, xtx, xty };
+        }
+        let xtx = xtx + outer(&x_mean, &x_mean) * n;
+        let xty = xty + &x_mean * (n * y_mean);
+        CenteredGram { x_mean: Array1::zeros(a.nrows()), y_mean: 0.0, xtx, xty }
+    }
+}
+
+fn outer(a: &Array1<f64>, b: &Array1<f64>) -> Array2<f64> {
+    Array2::from_shape_fn((a.len(), b.len()), |(i, j)| a[i] * b[j])
+}
+
+/// A design-space linear model `b + w·z`, `z = A·u + o`, as a predictor in the coordinates
+/// the sums are taken in: `ỹ ≈ c0 + v·ũ`, `ũ = u − shift_u`, `ỹ = y − shift_y` (what
+/// `BlockStats::sse` takes).
+pub fn shifted_predictor(
+    map: &(Array2<f64>, Array1<f64>),
+    shift_u: &Array1<f64>,
+    shift_y: f64,
+    w: &Array1<f64>,
+    b: f64,
+) -> (f64, Array1<f64>) {
+    let (a, o) = map;
+    (b - shift_y + w.dot(&(a.dot(shift_u) + o)), a.t().dot(w))
 }

@@ -213,6 +213,13 @@ bad_input_cases! {
     fn repeated_grid_value => Case { toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, 1.0]\n", files: &[], code: 2, expect: &["exp.toml:8:", "repeats the value 1"] },
     fn model_name_that_looks_like_a_trial_id => Case { toml: "[[model]]\nname = \"r[alpha=1]\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:", "must be ASCII letters, digits"] },
     fn model_name_with_a_dot => Case { toml: "[[model]]\nname = \"a.b\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:", "model name `a.b`"] },
+    // Issue #24: forests.
+    fn forest_oob_score_without_bootstrap => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nbootstrap = false\noob_score = true\n", files: &[], code: 2, expect: &["exp.toml", "[[model]] f: oob_score needs bootstrap = true"] },
+    fn extra_trees_max_samples_without_bootstrap => Case { toml: "[[model]]\nname = \"x\"\nkind = \"extra_trees\"\nmax_samples = 10\n", files: &[], code: 2, expect: &["[[model]] x: max_samples needs bootstrap = true"] },
+    fn forest_max_features_misspelt => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = \"sqr\"\n", files: &[], code: 2, expect: &["exp.toml:8:", "did you mean `sqrt`"] },
+    fn forest_max_features_share_above_one => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = 1.5\n", files: &[], code: 2, expect: &["exp.toml:8:", "float in (0, 1]"] },
+    fn forest_max_features_above_the_columns => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = 50\n", files: &[], code: 2, expect: &["exp.toml:7:", "model `f`: max_features = 50, but the design matrix has 2 columns"] },
+    fn forest_pruning_is_not_implemented => Case { toml: "[[model]]\nname = \"f\"\nkind = \"extra_trees\"\nccp_alpha = 0.01\n", files: &[], code: 2, expect: &["ccp_alpha: runner's CART has no cost-complexity pruning yet"] },
     fn range_beyond_i64 => Case { toml: "[[model]]\nname = \"t\"\nkind = \"decision_tree\"\ngrid.max_depth = { range = [0, 9223372036854775807, 1] }\n", files: &[], code: 2, expect: &["exp.toml:8:", "within ±2^53"] },
     fn grid_over_max_units => Case { toml: "[[model]]\nname = \"r\"\nkind = \"lasso\"\ngrid.alpha = { logspace = [-3, 3, 1000] }\ngrid.tol = { logspace = [-6, -1, 1001] }\n", files: &[], code: 2, expect: &["1001000 units", "more than max_units = 1000000"] },
     fn max_units_set_lower => Case { toml: "\x00no-head\x00name = \"t\"\nmax_units = 3\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, 2, 3, 4]\n", files: &[], code: 2, expect: &["4 units", "max_units = 3"] },

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use runner::plan::{prepare_with, DataMode};
-use runner::sweep::{run, UnitFilter};
+use runner::sweep::{ridge_shortcut_applies, run, SweepInput, UnitFilter};
 use runner::trial::{Status, UnitRecord};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -24,6 +24,8 @@ fn tolerance(model: &str) -> Tolerance {
         "ols" | "ridge" => Tolerance { metric: 1e-8, coef: 1e-8 },
         // Leaf means are sums in another order than scikit-learn's.
         "tree_reg" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
+        // Forests: log-loss and R^2 carry the class shares and values (tree for tree equal).
+        "forest" | "forest_reg" | "extra" | "extra_reg" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
         // Iterative solvers run at tol 1e-12 (coordinate descent) and 1e-10 (L-BFGS).
         "lasso" | "enet" => Tolerance { metric: 1e-8, coef: 1e-8 },
         "logistic" => Tolerance { metric: 1e-6, coef: 1e-5 },
@@ -76,17 +78,32 @@ fn cases() -> Vec<Value> {
 }
 
 /// Runs one case through the library: its records, in fold order.
-fn run_case(case: &Value) -> Result<Vec<UnitRecord>, String> {
-    run_case_with(case, DataMode::default())
-}
-
 fn run_case_with(case: &Value, mode: DataMode) -> Result<Vec<UnitRecord>, String> {
     let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
     let plan = prepare_with(&dir.path().join("exp.toml"), &[], mode).map_err(|e| e.to_string())?;
+    sweep_case(case, &SweepInput::of(&plan))
+}
+
+/// Runs one case (loaded) with shortcuts on: its records, and (when the ridge shortcut takes
+/// the case) the records with shortcuts off, so the ordinary path is checked on it too.
+#[allow(clippy::type_complexity)]
+fn run_case_both_ways(case: &Value) -> Result<(Vec<UnitRecord>, Option<Vec<UnitRecord>>), String> {
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+    let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).map_err(|e| e.to_string())?;
+    let input = SweepInput::of(&plan);
+    let on = sweep_case(case, &input)?;
+    let off = match ridge_shortcut_applies(&input) {
+        true => Some(sweep_case(case, &SweepInput { shortcuts: false, ..input })?),
+        false => None,
+    };
+    Ok((on, off))
+}
+
+/// The sweep over one case's plan; a path case keeps the one point it checks.
+fn sweep_case(case: &Value, input: &SweepInput<'_>) -> Result<Vec<UnitRecord>, String> {
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };
-    let mut records =
-        run(&runner::sweep::SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}).map_err(|e| e.0)?;
+    let mut records = run(input, 2, &filter, &AtomicBool::new(false), &|_| {}).map_err(|e| e.0)?;
     // A path case runs its whole grid (so the path is warm-started) and checks one point.
     if let Some(trial) = case["trial"].as_str() {
         records.retain(|r| r.trial == trial);
@@ -163,14 +180,24 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
     let cases = cases();
     assert!(cases.len() >= 150, "{} cases", cases.len());
     let mut report = Vec::new();
+    let mut shortcut_cases = 0;
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        match run_case(case) {
-            Ok(records) => report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}"))),
+        match run_case_both_ways(case) {
+            Ok((records, off)) => {
+                report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}")));
+                if let Some(off) = off {
+                    shortcut_cases += 1;
+                    let d = differences(case, &off).into_iter();
+                    report.extend(d.map(|d| format!("{name} (shortcuts off): {d}")));
+                }
+            }
             Err(e) => report.push(format!("{name}: refused: {e}")),
         }
     }
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
+    // Shortcuts on and off: `fit_ridge`'s Gram path runs on every case the shortcut takes.
+    assert!(shortcut_cases >= 9, "the ridge shortcut took {shortcut_cases} cases");
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
@@ -310,6 +337,49 @@ fn trees_have_scikit_learns_nodes_exactly() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Issue #24: random forests and extra trees equal scikit-learn's tree for tree. The forest
+/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (a note
+/// on the unit) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
+#[test]
+fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("forest_nodes").is_some()).collect();
+    assert!(cases.len() >= 30, "{} forest cases", cases.len());
+    let mut report = Vec::new();
+    let mut oob_checked = 0;
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let records = run_case_with(case, DataMode::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        for (k, (r, f)) in records.iter().zip(case["folds"].as_array().unwrap()).enumerate() {
+            let Some(want) = f["oob_score"].as_f64() else { continue };
+            let ours =
+                r.notes.iter().find_map(|n| n.strip_prefix("oob_score = ")?.split(' ').next()?.parse::<f64>().ok());
+            oob_checked += 1;
+            if !ours.is_some_and(|o| (o - want).abs() <= 1e-12 * want.abs().max(1.0)) {
+                report.push(format!("{name}: fold {k}: oob_score {ours:?} vs scikit-learn {want}"));
+            }
+        }
+        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let refit = runner::refit::refit(&plan, &plan.trials[0])
+            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
+            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let runner::models::ModelState::Forest { trees, .. } = refit.state else { panic!("{name}: not a forest") };
+        let theirs = case["forest_nodes"].as_array().unwrap();
+        for (t, (ours, theirs)) in trees.iter().zip(theirs).enumerate() {
+            let ours = serde_json::to_value(ours).unwrap();
+            if &ours != theirs {
+                let first = (0..theirs.as_array().unwrap().len()).find(|&i| ours.get(i) != theirs.get(i));
+                report.push(format!("{name}: tree {t}: first difference at node {first:?}"));
+            }
+        }
+        if trees.len() != theirs.len() {
+            report.push(format!("{name}: {} trees vs scikit-learn's {}", trees.len(), theirs.len()));
+        }
+    }
+    assert!(oob_checked >= 20, "{oob_checked} oob scores checked");
+    assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
 }
 
 /// Runs one case through the binary and returns its report.json.

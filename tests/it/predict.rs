@@ -140,6 +140,54 @@ fn iris_tree_and_breast_cancer_svc_refits_predict_as_scikit_learn() {
     assert_eq!(column(&rows, "prediction"), theirs, "breast_cancer SVC labels");
 }
 
+/// Issue #24: forests in model.json predict new rows as scikit-learn's refit forest: a
+/// balanced random forest's class shares on iris and extra trees' values on diabetes, at 1e-12.
+#[test]
+fn forest_refits_predict_as_scikit_learn() {
+    let expected = fixture("predict.json");
+    let kfold = "[split]\nmethod = \"kfold\"\nfolds = 5\n";
+    let forest = format!(
+        "task = \"classification\"\n{kfold}[[model]]\nname = \"f\"\nkind = \"random_forest\"\nn_estimators = 30\n\
+         max_features = \"log2\"\nclass_weight = \"balanced\"\nrandom_state = 5\n"
+    );
+    let (_dir, out) = run(&experiment("datasets/iris.csv", "target", &forest), &[]);
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["model"]["type"], "forest");
+    assert_eq!(model["model"]["trees"].as_array().map(Vec::len), Some(30));
+    let rows = predict(&out.join("model.json"), &new_data("iris_new.csv"), &["--proba"]);
+    for (k, class) in expected["iris_forest"]["classes"].as_array().unwrap().iter().enumerate() {
+        let theirs: Vec<f64> =
+            expected["iris_forest"]["proba"].as_array().unwrap().iter().map(|r| r[k].as_f64().unwrap()).collect();
+        let class = class.as_str().unwrap();
+        let ours = numbers(&column(&rows, &format!("p_{class}")));
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() <= 1e-12, "row {i} class {class}: ours {a} vs scikit-learn {b}");
+        }
+    }
+    let extra = format!(
+        "{kfold}[[model]]\nname = \"x\"\nkind = \"extra_trees\"\nn_estimators = 25\nmax_depth = 8\nrandom_state = 11\n"
+    );
+    let (_dir, out) = run(&experiment("datasets/diabetes.csv", "target", &extra), &[]);
+    let rows = predict(&out.join("model.json"), &new_data("diabetes_new.csv"), &[]);
+    let ours = numbers(&column(&rows, "prediction"));
+    assert_rel(&ours, &crate::common::floats(&expected["diabetes_extra_trees"]), 1e-12, "diabetes extra trees");
+    // Each saved tree is checked as a saved decision tree is, named by its place.
+    let (model, data) = (out.join("model.json"), new_data("diabetes_new.csv"));
+    type Edit = fn(&mut Value);
+    let cases: Vec<(&str, Edit, &[&str])> = vec![
+        (
+            "forest_feature",
+            |v| v["model"]["trees"][3][0]["split"]["feature"] = 99.into(),
+            &["model.trees[3][0].split.feature is 99, but there are 10 features"],
+        ),
+        ("forest_empty", |v| v["model"]["trees"] = serde_json::json!([]), &["model.trees is empty"]),
+        ("forest_kind", |v| v["trial"]["kind"] = "ridge".into(), &["model.type `forest` is not how a `ridge`"]),
+    ];
+    for (name, edit, wanted) in cases {
+        refused_model(_dir.path(), &model, &data, name, edit, wanted);
+    }
+}
+
 /// Kinds scikit-learn has no exact twin of (our MLP and gradient-descent trainers): with
 /// `method = "none"` the refit is the sweep's own unit, so `runner predict` on the training
 /// file gives exactly the predictions predictions.csv holds.

@@ -60,3 +60,31 @@ fn the_shortcut_takes_the_default_metrics_and_stands_aside_for_minmax_scaling() 
     let plan = prepare(&file, &["preprocess.scale=minmax".to_string()]).unwrap();
     assert!(!sweep(&plan, true).1);
 }
+
+/// A column that varies by 1e-7 around 1e6 is not constant to StandardScaler (its rule,
+/// `preprocess::standard_scale`, is the shortcut's too): it is scaled to unit variance on
+/// both paths, and y follows it. (The shortcut once had its own rule, `std <= 1e-12·rms`,
+/// which left this column unscaled and gave other numbers than the ordinary path.)
+#[test]
+fn the_shortcut_scales_a_nearly_constant_column_as_standard_scaler_does() {
+    let mut csv = String::from("x1,x2,y\n");
+    for i in 0..60 {
+        let wiggle = ((i * 7) % 5) as f64;
+        let x2 = ((i * 13) % 11) as f64;
+        csv.push_str(&format!("{},{x2},{}\n", 1e6 + 1e-7 * wiggle, 3.0 * wiggle + x2 + 0.01 * (i % 3) as f64));
+    }
+    let toml = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"regression\"\n\
+                [preprocess]\nscale = \"standard\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n\
+                [[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 1.0\n[report]\nmetrics = [\"mse\", \"r2\"]\n";
+    let dir = scratch(&[("data.csv", &csv), ("exp.toml", toml)]);
+    let plan = prepare(&dir.path().join("exp.toml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let (fast, engaged) = sweep(&plan, true);
+    let (slow, _) = sweep(&plan, false);
+    assert!(engaged, "the shortcut did not apply");
+    for (a, b) in fast.iter().zip(&slow) {
+        let (r2a, r2b) = (a.test[&runner::config::Metric::R2].unwrap(), b.test[&runner::config::Metric::R2].unwrap());
+        assert!(r2b > 0.99, "the ordinary path scales x1 and fits y: r2 {r2b}");
+        // x1's 1e-7 steps are ~860 ulps of 1e6: sums and rows round them apart at 1e-6.
+        assert!(close(r2a, r2b, 1e-5), "fold {}: shortcut r2 {r2a} vs ordinary {r2b}", a.fold);
+    }
+}

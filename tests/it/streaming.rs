@@ -271,6 +271,9 @@ kind = "svm"
 name = "tree"
 kind = "decision_tree"
 [[model]]
+name = "forest"
+kind = "random_forest"
+[[model]]
 name = "lin"
 kind = "logistic_regression"
 solver = "linfa"
@@ -287,6 +290,7 @@ solver = "linfa"
         "model `kern` (svm) is not streamed",
         "model `lin` (logistic_regression) is not streamed: linfa-logistic needs the training matrix",
         "model `tree` (decision_tree) is not streamed",
+        "model `forest` (random_forest) is not streamed: a forest's trees each draw their own sample",
         "impute = \"median\" is not streamed",
     ] {
         assert!(err.contains(reason), "missing `{reason}` in:\n{err}");
@@ -341,6 +345,41 @@ fn nested_and_halving_streaming_refusals_are_located() {
         let mut parts = at.splitn(3, ':');
         let (l, c) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         assert!(l.parse::<u32>().is_ok() && c.parse::<u32>().is_ok(), "not file:line:column: `{line}`");
+    }
+}
+
+/// The eight dataset checks exist once: a file that fails one stops a streamed run with the
+/// loaded run's error, word for word.
+#[test]
+fn every_dataset_check_refuses_a_stream_as_it_refuses_a_load() {
+    let cases = [
+        ("x,y\n1,a\n2,b\n3,a\n", "task = \"regression\"\n", "needs a numeric target"),
+        ("x,y\n1,0\n2,1\n3,0\n", "", "say whether they are classes"),
+        ("x,y\n1,0.5\n2,1\n3,0\n", "task = \"classification\"\n", "fractional numbers"),
+        ("x,y\n1,\n2,\n", "", "every row's target `y` is missing"),
+        ("x,y\n1,\n2,\n", "task = \"regression\"\n", "every row's target `y` is missing"),
+        ("x,z,y\n1,,a\n2,,b\n3,,a\n", "", "column `z` has no values at all"),
+        ("x,w,y\n,1,a\n1,,b\n", "[preprocess]\nimpute = \"drop\"\n", "removed every row"),
+        ("x,y\n1,a\n,b\n3,a\n", "[preprocess]\nimpute = \"error\"\n", "missing value at row 2"),
+        ("x,y\n1,a\n2,a\n", "", "a single class `a`"),
+    ];
+    let model = "[[model]]\nname = \"g\"\nkind = \"logistic_gd\"\n";
+    for (csv, settings, reason) in cases {
+        let errors: Vec<String> = ["false", "true"]
+            .iter()
+            .map(|streaming| {
+                let (dataset, preprocess) = settings.split_once("[preprocess]").unwrap_or((settings, ""));
+                let preprocess =
+                    if preprocess.is_empty() { String::new() } else { format!("[preprocess]{preprocess}") };
+                let body = format!("streaming = {streaming}\n{dataset}{preprocess}{model}");
+                let dir = scratch(&[("d.csv", csv)]);
+                // The experiment's folder differs between the two runs.
+                let err = check_refuses(&experiment(&dir.path().join("d.csv"), "y", &body));
+                err.lines().map(|l| l.rsplit_once("/e.toml").map_or(l, |(_, at)| at).to_string()).collect()
+            })
+            .collect();
+        assert!(errors[0].contains(reason), "{csv:?}: no `{reason}` in:\n{}", errors[0]);
+        assert_eq!(errors[0], errors[1], "{csv:?}: loaded and streamed differ");
     }
 }
 

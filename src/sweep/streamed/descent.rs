@@ -9,35 +9,28 @@
 //!   them into mini-batches; a batch's last mini-batch may be short. This is not the
 //!   in-memory order, so mini-batch runs differ from in-memory ones (as two seeds do).
 //!
-//! The epoch bookkeeping (loss curve, `gd::Patience`, `gd::blew_up`) is the in-memory loop's own.
+//! The epochs are `gd::Epochs`, the in-memory loop's own state machine (optimizer, starting
+//! loss, loss curve, divergence, `tol`/`patience`); this file only feeds it a pass's batches.
 
-use crate::models::gd::{
-    batch_rows, blew_up, objective_and_gradient, penalty, step, GdConfig, GdModel, OptimizerState, Patience,
-};
+use crate::models::gd::{batch_rows, objective_and_gradient, penalty, unpack, Epochs, GdConfig, GdModel};
 use crate::models::loss::{mean_loss, Weights};
-use crate::models::{FitError, Head, LossCurve};
+use crate::models::{FitError, Head};
 use crate::random::RandomState;
 use ndarray::Array2;
 
 /// One (trial, fold) trained over the stream.
 pub struct GdUnit {
-    cfg: GdConfig,
+    epochs: Epochs,
     head: Head,
     outputs: usize,
     features: usize,
-    params: Vec<f64>,
-    state: OptimizerState,
     rng: RandomState,
     batch: usize,
     n_train: f64,
-    curve: LossCurve,
-    start_loss: Option<f64>,
-    patience: Patience,
-    epoch: usize,
-    /// This epoch's summed data loss (and, full batch, summed gradient).
-    data_loss: f64,
+    /// The starting-loss pass's summed data loss.
+    start_sum: f64,
+    /// Full batch: this epoch's summed gradient.
     gradient: Vec<f64>,
-    outcome: Option<Result<(), FitError>>,
 }
 
 impl GdUnit {
@@ -45,22 +38,19 @@ impl GdUnit {
         let p = outputs * (features + 1);
         GdUnit {
             batch: batch_rows(&cfg, n_train),
-            cfg,
+            epochs: Epochs::new(&cfg, vec![0.0; p], n_train),
             head,
             outputs,
             features,
-            params: vec![0.0; p],
-            state: OptimizerState::new(p),
             rng: RandomState::new(seed),
             n_train: n_train as f64,
-            curve: LossCurve { train: Vec::new(), validation: None },
-            start_loss: None,
-            patience: Patience::new(),
-            epoch: 1,
-            data_loss: 0.0,
+            start_sum: 0.0,
             gradient: vec![0.0; p],
-            outcome: None,
         }
+    }
+
+    fn cfg(&self) -> &GdConfig {
+        self.epochs.cfg()
     }
 
     /// Whether every update comes from the whole training part (one step per epoch).
@@ -70,34 +60,31 @@ impl GdUnit {
 
     /// The starting loss must be known before a mini-batch epoch steps: a pass adds it.
     pub fn needs_start_loss(&self) -> bool {
-        self.start_loss.is_none() && !self.full_batch()
+        !self.epochs.knows_start_loss() && !self.full_batch()
     }
 
     /// Stops the unit with `e`.
     pub fn fail(&mut self, e: FitError) {
-        self.outcome = Some(Err(e));
+        self.epochs.fail(e);
     }
 
     pub fn done(&self) -> bool {
-        self.outcome.is_some()
+        self.epochs.done()
     }
 
     fn weights(&self) -> Weights {
-        let d = self.features;
-        let w = Array2::from_shape_vec((self.outputs, d), self.params[..self.outputs * d].to_vec())
-            .unwrap_or_else(|_| Array2::zeros((self.outputs, d)));
-        Weights { w, b: self.params[self.outputs * d..].to_vec() }
+        unpack(&self.epochs.params, self.outputs, self.features)
     }
 
     /// Adds the loss at the starting weights over a batch's training rows.
     pub fn add_start_loss(&mut self, x: &Array2<f64>, y: &[f64], rows: &[usize]) {
-        self.data_loss += mean_loss(self.cfg.loss, x, y, rows, &self.weights()) * rows.len() as f64;
+        self.start_sum += mean_loss(self.cfg().loss, x, y, rows, &self.weights()) * rows.len() as f64;
     }
 
     /// Ends the starting-loss pass.
     pub fn finish_start_loss(&mut self) {
-        self.start_loss = Some((self.data_loss / self.n_train + self.penalty()).max(1e-12));
-        self.data_loss = 0.0;
+        let objective = self.start_sum / self.n_train + self.penalty();
+        self.epochs.set_start_loss(objective);
     }
 
     /// One batch's training rows `rows` of design matrix `x` and targets `y`.
@@ -106,33 +93,32 @@ impl GdUnit {
             return;
         }
         if self.full_batch() {
-            let (loss, grad) = objective_and_gradient(&self.cfg, x, y, Some(rows), &self.weights());
-            let share = rows.len() as f64;
-            self.data_loss += loss * share;
-            let grad = self.flat(grad);
-            for (g, v) in self.gradient.iter_mut().zip(grad) {
-                *g += v * share;
+            let (loss, grad) = objective_and_gradient(self.cfg(), x, y, Some(rows), &self.weights());
+            if self.epochs.add_loss(loss, rows.len()) {
+                let share = rows.len() as f64;
+                let grad = self.flat(grad);
+                for (g, v) in self.gradient.iter_mut().zip(grad) {
+                    *g += v * share;
+                }
             }
             return;
         }
         let mut order = rows.to_vec();
         self.rng.shuffle(&mut order);
         for chunk in order.chunks(self.batch) {
-            let (loss, grad) = objective_and_gradient(&self.cfg, x, y, Some(chunk), &self.weights());
-            if !loss.is_finite() {
-                self.outcome = Some(Err(self.diverged()));
+            let (loss, grad) = objective_and_gradient(self.cfg(), x, y, Some(chunk), &self.weights());
+            if !self.epochs.add_loss(loss, chunk.len()) {
                 return;
             }
-            self.data_loss += loss * chunk.len() as f64;
             let grad = self.flat(grad);
-            step(&self.cfg, &mut self.state, &mut self.params, &grad);
+            self.epochs.step(&grad);
         }
     }
 
     /// The gradient as the flat parameter vector lays it out (no intercept: zeros).
     fn flat(&self, grad: Weights) -> Vec<f64> {
         let mut flat: Vec<f64> = grad.w.iter().copied().collect();
-        if self.cfg.fit_intercept {
+        if self.cfg().fit_intercept {
             flat.extend_from_slice(&grad.b);
         } else {
             flat.extend(std::iter::repeat_n(0.0, self.outputs));
@@ -140,54 +126,31 @@ impl GdUnit {
         flat
     }
 
-    fn diverged(&self) -> FitError {
-        FitError::Diverged {
-            epoch: self.epoch,
-            last_finite_loss: self.curve.train.last().copied(),
-            learning_rate: self.cfg.learning_rate,
-        }
-    }
-
-    /// Ends an epoch: the full-batch step, the loss curve, divergence and `tol`/`patience`.
+    /// Ends an epoch: full batch, its one step (the loss before it is the starting loss, as
+    /// in memory); then the epoch's end in `Epochs`.
     pub fn end_epoch(&mut self) {
         if self.done() {
             return;
         }
         if self.full_batch() {
-            let data = self.data_loss / self.n_train;
-            if !data.is_finite() {
-                self.outcome = Some(Err(self.diverged()));
-                return;
-            }
-            // The loss before the first step is the starting loss, as in memory.
-            self.start_loss.get_or_insert((data + self.penalty()).max(1e-12));
+            let data = self.epochs.mean_data_loss();
+            self.epochs.set_start_loss(data + self.penalty());
             let grad: Vec<f64> = self.gradient.iter().map(|g| g / self.n_train).collect();
-            step(&self.cfg, &mut self.state, &mut self.params, &grad);
+            self.epochs.step(&grad);
             self.gradient.iter_mut().for_each(|g| *g = 0.0);
         }
-        let epoch_loss = self.data_loss / self.n_train + self.penalty();
-        self.data_loss = 0.0;
-        if blew_up(epoch_loss, &self.params, self.start_loss.unwrap_or(f64::INFINITY)) {
-            self.outcome = Some(Err(self.diverged()));
-            return;
-        }
-        self.curve.train.push(epoch_loss);
-        let (_, stop) = self.patience.after(&self.cfg, epoch_loss);
-        if stop || self.epoch >= self.cfg.epochs {
-            self.outcome = Some(Ok(()));
-        }
-        self.epoch += 1;
+        let penalty = self.penalty();
+        self.epochs.end_epoch(penalty, None);
     }
 
     /// The penalty at the current weights (intercepts are not penalised).
     fn penalty(&self) -> f64 {
-        penalty(&self.cfg, &self.params[..self.outputs * self.features])
+        penalty(self.cfg(), &self.epochs.params[..self.outputs * self.features])
     }
 
     pub fn into_model(self) -> Result<GdModel, FitError> {
-        match self.outcome {
-            Some(Err(e)) => Err(e),
-            _ => Ok(GdModel::new(self.weights(), self.head, self.curve)),
-        }
+        let (head, outputs, features) = (self.head, self.outputs, self.features);
+        let (params, curve) = self.epochs.finish()?;
+        Ok(GdModel::new(unpack(&params, outputs, features), head, curve))
     }
 }

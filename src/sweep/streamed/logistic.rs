@@ -1,5 +1,5 @@
 //! Logistic regression over the stream, with the in-memory solvers: Newton's method (two
-//! classes, by default) reads its rows through `NewtonRows`, one pass per Hessian and per
+//! classes, by default) reads its rows through `StreamedLogLoss`, one pass per Hessian and per
 //! line-search trial; L-BFGS one pass per evaluation of the loss and gradient. A warm-start
 //! path along C runs in order, as in memory.
 
@@ -7,7 +7,7 @@ use super::{Fit, Key, Keyed, Prep, Stream, Training};
 use crate::data::Target;
 use crate::models::logistic;
 use crate::models::loss::{BlockedSums, Weights};
-use crate::models::newton::{block_sums, RowSums, Rows};
+use crate::models::newton::{block_sums, LogLossSource, LogLossSums};
 use crate::models::{FitError, Fitted};
 use crate::spec::{LogisticParams, ModelSpec};
 use ndarray::{Array1, Array2};
@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 impl Stream<'_> {
     /// Why a classifier cannot be fitted on a part: a class without training rows.
     pub(super) fn classes_missing(&self, training: &Training) -> Option<FitError> {
-        let names = self.input.dataset.target.class_names();
+        let names = self.input.dataset.class_names();
         let absent = training.classes.iter().position(|&n| n == 0)?;
         let present = training.classes.iter().filter(|&&n| n > 0).count();
         if present < 2 {
@@ -80,11 +80,11 @@ impl Stream<'_> {
         prep: &[Prep],
         start: Option<logistic::Start>,
     ) -> (Fit, Option<logistic::Start>) {
-        let classes = self.input.dataset.target.classes();
+        let classes = self.input.dataset.classes();
         let outputs = if classes == 2 { 1 } else { classes };
         let start = start.unwrap_or_else(|| logistic::Start { theta: vec![0.0; outputs * (width + 1)], hessian: None });
         if logistic::uses_newton(params.solver, classes, rows, width) {
-            let source = NewtonRows { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
+            let source = StreamedLogLoss { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
             let from = logistic::Start { theta: start.theta.clone(), hessian: start.hessian.clone() };
             let fit = logistic::fit_newton(params, &source, rows, width, from);
             if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
@@ -111,7 +111,7 @@ impl Stream<'_> {
         prep: &[Prep],
         theta: Vec<f64>,
     ) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
-        let classes = self.input.dataset.target.classes();
+        let classes = self.input.dataset.classes();
         let loss = logistic::loss_of(classes);
         let order: Vec<usize> = (0..self.source().batches()).collect();
         let mut failure = None;
@@ -143,15 +143,15 @@ impl Stream<'_> {
 }
 
 /// A slot's training rows as Newton's method reads them: each evaluation one pass.
-struct NewtonRows<'a> {
+struct StreamedLogLoss<'a> {
     stream: &'a Stream<'a>,
     slot: usize,
     prep: &'a [Prep],
     failure: std::sync::Mutex<Option<String>>,
 }
 
-impl Rows for NewtonRows<'_> {
-    fn sums(&self, theta: &[f64], hessian: bool) -> RowSums {
+impl LogLossSource for StreamedLogLoss<'_> {
+    fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
         let s = self.stream;
         let d = theta.len() - 1;
         let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0);

@@ -3,36 +3,35 @@
 //!
 //! 1. Sums: per fold block, the column sums every fold's preprocessing is fitted from and,
 //!    when a closed-form trial runs, the least-squares sums of the raw parts `u` (`layout`).
-//! 2. Fits: ordinary least squares and ridge from each fold's sums (`closed`), for every
-//!    alpha and fold at once; gradient descent one pass per epoch (`descent`).
+//! 2. Fits: ordinary least squares and ridge from each fold's sums (`BlockStats::design_gram`,
+//!    then `models::linear`'s solves from sums), for every alpha and fold at once; gradient
+//!    descent one pass per epoch (`descent`).
 //! 3. Scores: one pass predicts every unit's rows and adds them to its metric sums (`score`).
 //!
 //! A fold's training sums are every block but its own, added in block order; within a pass
 //! batches are added in batch order: the numbers do not depend on `--jobs`.
 
-mod closed;
 mod descent;
-mod layout;
 mod logistic;
 mod score;
 
+use super::layout::Layout;
 use super::stats::BlockStats;
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
 use crate::models::gd::{linear_setup, logistic_setup};
-use crate::models::{FitError, Fitted};
+use crate::models::{least_squares_from_gram, ridge_from_gram, FitError, Fitted};
 use crate::plan::StreamPlan;
-use crate::preprocess::{apply_saved, SavedColumn};
+use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn};
 use crate::random::RandomState;
 use crate::spec::{LogisticParams, ModelSpec};
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
-use layout::{fit_preprocessing, BlockColumns, Layout};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
-use score::Tally;
+use score::SideSums;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -199,7 +198,7 @@ impl Stream<'_> {
         let preprocessing: Vec<Prep> = training
             .iter()
             .map(|t| {
-                fit_preprocessing(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
+                fit_from_sums(self.input.dataset, self.input.preprocess, &t.columns, &self.plan.feature_means)
                     .map_err(|e| e.to_string())
             })
             .collect();
@@ -371,7 +370,7 @@ impl Stream<'_> {
         let zero = BlockColumns::zeros(ds);
         let mut columns = vec![zero.clone(); n_blocks];
         let mut stats = gram.then(|| vec![BlockStats::zeros(self.layout.width); n_blocks]);
-        let mut classes = vec![vec![0usize; ds.target.classes()]; n_blocks];
+        let mut classes = vec![vec![0usize; ds.classes()]; n_blocks];
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("sums", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
@@ -433,12 +432,12 @@ impl Stream<'_> {
         let shift = (&self.layout.shift, self.plan.target_mean);
         match &trial.spec {
             ModelSpec::LinearRegression(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
-                let g = closed::design_gram(stats, shift.0, shift.1, &map, p.fit_intercept);
-                closed::least_squares(&g, p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
+                let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
+                least_squares_from_gram(&g, p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
             })),
             ModelSpec::Ridge(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
-                let g = closed::design_gram(stats, shift.0, shift.1, &map, p.fit_intercept);
-                closed::ridge(&g, p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
+                let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
+                ridge_from_gram(&g, p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
             })),
             ModelSpec::LinearGd(p, opt) => Setup::Descent(Box::new(GdUnit::new(
                 linear_setup(p, opt),
@@ -459,10 +458,10 @@ impl Stream<'_> {
                         .classes
                         .iter()
                         .position(|&n| n > 0)
-                        .and_then(|c| self.input.dataset.target.class_names().get(c).cloned());
+                        .and_then(|c| self.input.dataset.class_names().get(c).cloned());
                     return Setup::Fitted(Err(FitError::OneClass(name.unwrap_or_default())));
                 }
-                let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.target.classes());
+                let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.classes());
                 Setup::Descent(Box::new(GdUnit::new(cfg, outputs, head, width, n_train, seed)))
             }
             other => Setup::Fitted(Err(FitError::Solver(format!("{} is not streamed", other.kind().name())))),
@@ -472,6 +471,9 @@ impl Stream<'_> {
 
 /// A unit's (trial, fold).
 type Key = (usize, usize);
+
+/// A fitted unit being scored: its key, its model, and its test and training sums.
+type Scoring<'a> = (&'a Key, &'a Box<dyn Fitted>, SideSums, SideSums);
 
 /// A trained or failed unit, keyed by (trial, fold).
 type Keyed<T> = (Key, T);
@@ -548,11 +550,9 @@ impl Stream<'_> {
     /// to its metric sums. Then each unit's record.
     fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
         let ds = self.input.dataset;
-        let new_tally = || Tally::new(ds.target.classes(), self.plan.target_mean);
-        let mut scored: Vec<(&(usize, usize), &Box<dyn Fitted>, Tally, Tally)> = fits
-            .iter()
-            .filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_tally(), new_tally())))
-            .collect();
+        let new_sums = || SideSums::new(ds.classes(), self.plan.target_mean);
+        let mut scored: Vec<Scoring<'_>> =
+            fits.iter().filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_sums(), new_sums()))).collect();
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("scores", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
@@ -571,7 +571,7 @@ impl Stream<'_> {
                 });
             }
         })?;
-        let mut tallies: BTreeMap<(usize, usize), (Tally, Tally)> =
+        let mut sums: BTreeMap<(usize, usize), (SideSums, SideSums)> =
             scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
         let names = crate::preprocess::feature_names(ds, self.input.preprocess.drop_first);
         let scaled = self.input.preprocess.scales_every_column();
@@ -579,7 +579,7 @@ impl Stream<'_> {
             .iter()
             .map(|(&(t, f), fit)| {
                 let trial = &self.input.trials[t];
-                match (fit, tallies.remove(&(t, f))) {
+                match (fit, sums.remove(&(t, f))) {
                     (Ok(model), Some((test, train))) => UnitRecord {
                         test: test.values(self.input.metrics),
                         train: train.values(self.input.metrics),

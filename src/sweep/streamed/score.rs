@@ -1,15 +1,15 @@
-//! Metrics from running sums: each unit's test and training rows are scored batch by batch,
-//! and the sums give scikit-learn's metrics (as `metrics.rs` defines them) at the end.
+//! Metrics from running sums: each unit's test and training rows are scored batch by batch
+//! into `metrics::RegressionSums` / `metrics::ClassSums`, whose metrics are `metrics.rs`'s own.
 
 use crate::config::Metric;
 use crate::data::Target;
-use crate::metrics::{self, macro_average};
+use crate::metrics::{self, ClassSums, RegressionSums};
 use crate::models::Prediction;
 use std::collections::BTreeMap;
 
-/// One side's (test or training) running sums.
+/// One side's (test or training) running metric sums.
 #[derive(Debug, Clone)]
-pub enum Tally {
+pub enum SideSums {
     /// Targets shifted by the target mean for `sy`, `syy` (r2's total sum of squares).
     Regression {
         n: f64,
@@ -19,25 +19,22 @@ pub enum Tally {
         syy: f64,
         shift: f64,
     },
-    Classes {
-        confusion: Vec<Vec<usize>>,
-        log_loss: f64,
-    },
+    Classes(ClassSums),
 }
 
-impl Tally {
-    pub fn new(classes: usize, shift: f64) -> Tally {
+impl SideSums {
+    pub fn new(classes: usize, shift: f64) -> SideSums {
         if classes == 0 {
-            Tally::Regression { n: 0.0, sse: 0.0, sae: 0.0, sy: 0.0, syy: 0.0, shift }
+            SideSums::Regression { n: 0.0, sse: 0.0, sae: 0.0, sy: 0.0, syy: 0.0, shift }
         } else {
-            Tally::Classes { confusion: vec![vec![0; classes]; classes], log_loss: 0.0 }
+            SideSums::Classes(ClassSums::new(classes))
         }
     }
 
     /// Adds the batch rows `rows` of target `y` and prediction `p`.
     pub fn add(&mut self, y: &Target, p: &Prediction, rows: &[usize]) {
         match (self, y, p) {
-            (Tally::Regression { n, sse, sae, sy, syy, shift }, Target::Regression(y), Prediction::Values(p)) => {
+            (SideSums::Regression { n, sse, sae, sy, syy, shift }, Target::Regression(y), Prediction::Values(p)) => {
                 for &r in rows {
                     let e = y[r] - p[r];
                     let d = y[r] - *shift;
@@ -48,17 +45,8 @@ impl Tally {
                     *syy += d * d;
                 }
             }
-            (
-                Tally::Classes { confusion, log_loss },
-                Target::Classification { labels, .. },
-                Prediction::Probabilities(p),
-            ) => {
-                let predicted = metrics::predicted_classes(p);
-                let eps = f64::EPSILON;
-                for &r in rows {
-                    confusion[labels[r]][predicted[r]] += 1;
-                    *log_loss -= p[[r, labels[r]]].clamp(eps, 1.0 - eps).ln();
-                }
+            (SideSums::Classes(sums), Target::Classification { labels, .. }, Prediction::Probabilities(p)) => {
+                sums.add(labels, p, &metrics::predicted_classes(p), rows.iter().copied());
             }
             _ => {}
         }
@@ -66,8 +54,8 @@ impl Tally {
 
     pub fn confusion(&self) -> Option<Vec<Vec<usize>>> {
         match self {
-            Tally::Classes { confusion, .. } => Some(confusion.clone()),
-            Tally::Regression { .. } => None,
+            SideSums::Classes(sums) => Some(sums.confusion.clone()),
+            SideSums::Regression { .. } => None,
         }
     }
 
@@ -78,22 +66,39 @@ impl Tally {
 
     fn value(&self, metric: Metric) -> f64 {
         match self {
-            &Tally::Regression { n, sse, sae, sy, syy, .. } => match metric {
-                Metric::Mse => sse / n,
-                Metric::Rmse => (sse / n).sqrt(),
-                Metric::Mae => sae / n,
-                Metric::R2 => metrics::r2_score(sse, syy - sy * sy / n, n),
-                _ => f64::NAN,
-            },
-            Tally::Classes { confusion, log_loss } => {
-                let n = confusion.iter().flatten().sum::<usize>() as f64;
-                match metric {
-                    Metric::Accuracy => (0..confusion.len()).map(|c| confusion[c][c]).sum::<usize>() as f64 / n,
-                    Metric::Precision | Metric::Recall | Metric::F1 => macro_average(metric, confusion),
-                    Metric::LogLoss => log_loss / n,
-                    _ => f64::NAN,
-                }
+            &SideSums::Regression { n, sse, sae, sy, syy, .. } => {
+                RegressionSums { n, sse, sae, ss_tot: syy - sy * sy / n }.value(metric)
             }
+            SideSums::Classes(sums) => sums.value(metric),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array1};
+
+    /// Sums added batch by batch give the in-memory metrics (`metrics.rs`'s own formulas).
+    #[test]
+    fn running_sums_give_the_in_memory_metrics() {
+        let y = [3.0, -0.5, 2.0, 7.0];
+        let p = [2.5, 0.0, 2.0, 8.0];
+        let mut sums = SideSums::new(0, 2.0);
+        let (target, prediction) = (Target::Regression(y.to_vec()), Prediction::Values(Array1::from(p.to_vec())));
+        sums.add(&target, &prediction, &[0, 1]);
+        sums.add(&target, &prediction, &[2, 3]);
+        for m in [Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2] {
+            let (ours, theirs) = (sums.value(m), metrics::regression(m, &y, &p));
+            assert!((ours - theirs).abs() <= 1e-15 * theirs.abs(), "{m:?}: {ours} vs {theirs}");
+        }
+        let proba = array![[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]];
+        let labels = vec![0, 1, 1, 0];
+        let target = Target::Classification { labels: labels.clone(), classes: vec!["a".into(), "b".into()] };
+        let mut sums = SideSums::new(2, 0.0);
+        sums.add(&target, &Prediction::Probabilities(proba.clone()), &[0, 1, 2, 3]);
+        for m in [Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss] {
+            assert_eq!(sums.value(m), metrics::classification(m, &labels, &proba), "{m:?}");
         }
     }
 }

@@ -1,0 +1,362 @@
+//! Random forests and extra trees, as scikit-learn 1.9.1's `BaseForest.fit` builds them, so
+//! that a forest equals `RandomForest*` / `ExtraTrees*` tree for tree for the same
+//! `random_state`:
+//!
+//! - each tree's seed is `RandomState(random_state).randint(2**31 - 1)`, drawn in estimator
+//!   order (`_set_random_states`);
+//! - a bootstrap is `randint(0, n, n_samples_bootstrap)` from the tree's own `RandomState`
+//!   (or `choice(n, p=w / sum(w))` when the rows carry class weights), and its counts are
+//!   the tree's sample weights (`_parallel_build_trees`);
+//! - a forest's prediction is the sum of its trees' predictions in estimator order, divided
+//!   by the tree count; the out-of-bag prediction of a row sums the trees that did not draw
+//!   it (`_compute_oob_predictions`).
+//!
+//! Trees grow in parallel; every sum is taken in estimator order, so results do not depend
+//! on the thread count.
+
+use super::criterion::{Impurity, Targets};
+use super::tree::{self, Node, Settings, Splitter, Tree};
+use super::{FitError, Fitted, Prediction};
+use crate::random::RandomState;
+use crate::spec::{ClassWeight, CountOrShare, ForestCriterion, ForestParams};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+
+/// scikit-learn's `MAX_INT = np.iinfo(np.int32).max`.
+const MAX_INT: u64 = 0x7FFF_FFFF;
+
+pub struct Forest {
+    trees: Vec<Tree>,
+    /// 0 for regression.
+    n_classes: usize,
+    /// The out-of-bag prediction of each training row (`oob_score = true`).
+    oob: Option<Prediction>,
+}
+
+/// The training targets of a forest.
+#[derive(Clone, Copy)]
+pub enum Task<'a> {
+    Classes { y: &'a [usize], n_classes: usize },
+    Values(&'a [f64]),
+}
+
+impl Task<'_> {
+    fn targets(&self) -> Targets<'_> {
+        match *self {
+            Task::Classes { y, n_classes } => Targets::Classes { y, n_classes },
+            Task::Values(y) => Targets::Values(y),
+        }
+    }
+}
+
+/// Fits a random forest (`Splitter::Best`) or extra trees (`Splitter::Random`).
+pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Task<'_>) -> Result<Forest, FitError> {
+    let (n, width) = (x.nrows(), x.ncols());
+    let classification = matches!(task, Task::Classes { .. });
+    let settings = settings(params, splitter, classification, width)?;
+    if let (Impurity::Poisson, Task::Values(y)) = (settings.impurity, task) {
+        if y.iter().any(|&v| v < 0.0) {
+            return Err(FitError::Solver(
+                "criterion poisson: some targets are negative, which Poisson regression does not allow".into(),
+            ));
+        }
+        if tree::numpy_sum(y) <= 0.0 {
+            return Err(FitError::Solver(
+                "criterion poisson: the targets' sum is not positive, which Poisson regression needs".into(),
+            ));
+        }
+    }
+    // `_validate_y_class_weight`: "balanced" (and "balanced_subsample" without a bootstrap)
+    // weighs the rows once; "balanced_subsample" with a bootstrap weighs each tree's draw.
+    let row_weights = match (task, params.class_weight) {
+        (Task::Values(_), ClassWeight::None) => None,
+        (Task::Values(_), _) => return Err(FitError::Solver("class_weight applies to classification only".into())),
+        (Task::Classes { .. }, ClassWeight::None) => None,
+        (Task::Classes { .. }, ClassWeight::BalancedSubsample) if params.bootstrap => None,
+        (Task::Classes { y, n_classes }, _) => tree::class_weights(&ClassWeight::Balanced, y, n_classes, None)?,
+    };
+    let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
+    let mut rs = RandomState::new(params.random_state);
+    let seeds: Vec<u32> = (0..params.n_estimators).map(|_| rs.randint(0, MAX_INT) as u32).collect();
+    let grow = Grow { settings, columns: &tree::columns_of(x), task, params, row_weights: row_weights.as_deref() };
+    let grown: Vec<Result<Grown, FitError>> = seeds.par_iter().map(|&seed| grow.tree(seed, n, n_bootstrap)).collect();
+    let (trees, counts): (Vec<Tree>, Vec<Option<Vec<f64>>>) = grown.into_iter().collect::<Result<_, _>>()?;
+    let n_classes = match task {
+        Task::Classes { n_classes, .. } => n_classes,
+        Task::Values(_) => 0,
+    };
+    let mut forest = Forest { trees, n_classes, oob: None };
+    if params.oob_score {
+        forest.oob = Some(forest.out_of_bag(x, &counts));
+    }
+    Ok(forest)
+}
+
+/// A grown tree, and its bootstrap counts when the out-of-bag rows are wanted.
+type Grown = (Tree, Option<Vec<f64>>);
+
+/// What every tree of a forest shares.
+struct Grow<'a> {
+    settings: Settings,
+    columns: &'a [Vec<f32>],
+    task: Task<'a>,
+    params: &'a ForestParams,
+    row_weights: Option<&'a [f64]>,
+}
+
+impl Grow<'_> {
+    /// `_parallel_build_trees` for the tree seeded `seed`: on a bootstrap of `n_draws` rows
+    /// (its counts, times the draw's balanced class weights for "balanced_subsample", as the
+    /// sample weights), or on every row with the forest's row weights.
+    fn tree(&self, seed: u32, n: usize, n_draws: Option<usize>) -> Result<Grown, FitError> {
+        let settings = Settings { random_state: seed, ..self.settings };
+        let Some(n_draws) = n_draws else {
+            return Ok((tree::build(&settings, self.columns, self.task.targets(), self.row_weights)?, None));
+        };
+        let indices = bootstrap(seed, n, n_draws, self.row_weights);
+        let mut counts = vec![0.0f64; n];
+        for &i in &indices {
+            counts[i] += 1.0;
+        }
+        let mut weights = counts.clone();
+        // Only the out-of-bag prediction needs the counts once the tree is grown.
+        let kept = self.params.oob_score.then_some(counts);
+        if let (Task::Classes { y, n_classes }, ClassWeight::BalancedSubsample) = (self.task, self.params.class_weight)
+        {
+            let per_row = tree::class_weights(&ClassWeight::Balanced, y, n_classes, Some(&indices))?;
+            for (w, c) in weights.iter_mut().zip(per_row.unwrap_or_default()) {
+                *w *= c;
+            }
+        }
+        Ok((tree::build(&settings, self.columns, self.task.targets(), Some(&weights))?, kept))
+    }
+}
+
+/// One tree's settings from the forest's (`random_state` is set per tree).
+fn settings(
+    params: &ForestParams,
+    splitter: Splitter,
+    classification: bool,
+    width: usize,
+) -> Result<Settings, FitError> {
+    let impurity = match (classification, params.criterion) {
+        (true, ForestCriterion::Auto | ForestCriterion::Gini) => Impurity::Gini,
+        (true, ForestCriterion::Entropy | ForestCriterion::LogLoss) => Impurity::Entropy,
+        (false, ForestCriterion::Auto | ForestCriterion::SquaredError) => Impurity::SquaredError,
+        (false, ForestCriterion::Poisson) => Impurity::Poisson,
+        (_, c) => {
+            let task = if classification { "classification" } else { "regression" };
+            return Err(FitError::Solver(format!("criterion {c} does not apply to {task}")));
+        }
+    };
+    Ok(Settings {
+        impurity,
+        max_depth: params.max_depth,
+        min_samples_split: params.min_samples_split,
+        min_samples_leaf: params.min_samples_leaf,
+        min_weight_fraction_leaf: params.min_weight_fraction_leaf,
+        min_impurity_decrease: params.min_impurity_decrease,
+        max_features: max_features(&params.max_features, classification, width)?,
+        splitter,
+        random_state: 0,
+    })
+}
+
+/// scikit-learn's `max_features_`: `auto` is the task's default (sqrt for a classifier, all
+/// for a regressor).
+fn max_features(given: &CountOrShare, classification: bool, width: usize) -> Result<usize, FitError> {
+    let w = width as f64;
+    let k = match given {
+        CountOrShare::Word(word) => match word.as_str() {
+            "auto" if !classification => width,
+            "auto" | "sqrt" => (w.sqrt() as usize).max(1),
+            "log2" => (w.log2() as usize).max(1),
+            _ => width,
+        },
+        CountOrShare::Count(k) => *k,
+        CountOrShare::Share(f) => ((f * w) as usize).max(1),
+    };
+    if k > width {
+        return Err(FitError::Solver(format!(
+            "max_features is {k}, but the design matrix has {width} columns; use at most {width}, a share, sqrt or all"
+        )));
+    }
+    Ok(k)
+}
+
+/// `_get_n_samples_bootstrap`: all rows, a count, or a share of the rows (of their total
+/// weight when they carry class weights), at least one.
+fn bootstrap_size(max_samples: &CountOrShare, n: usize, weights: Option<&[f64]>) -> usize {
+    match max_samples {
+        CountOrShare::Count(k) => *k,
+        CountOrShare::Share(f) => {
+            let total = weights.map_or(n as f64, tree::numpy_sum);
+            ((f * total) as usize).max(1)
+        }
+        CountOrShare::Word(_) => n,
+    }
+}
+
+/// `_generate_sample_indices`: `randint(0, n, draws)`, or with row weights
+/// `choice(n, draws, p=w / sum(w))` (numpy's cumulative sums and right-sided search).
+fn bootstrap(seed: u32, n: usize, draws: usize, weights: Option<&[f64]>) -> Vec<usize> {
+    let mut rs = RandomState::new(seed);
+    let Some(w) = weights else {
+        return (0..draws).map(|_| rs.randint(0, n as u64) as usize).collect();
+    };
+    let total = tree::numpy_sum(w);
+    let mut cdf = Vec::with_capacity(n);
+    let mut acc = 0.0;
+    for v in w {
+        acc += v / total;
+        cdf.push(acc);
+    }
+    let last = acc;
+    for c in &mut cdf {
+        *c /= last;
+    }
+    (0..draws)
+        .map(|_| {
+            let u = rs.next_f64();
+            cdf.partition_point(|&c| c <= u).min(n - 1)
+        })
+        .collect()
+}
+
+impl Forest {
+    /// A saved forest, each tree checked as a saved tree is.
+    pub fn from_trees(trees: Vec<Vec<Node>>, classes: usize, width: usize) -> Result<Forest, String> {
+        if trees.is_empty() {
+            return Err("model.trees is empty; a forest has at least one tree".into());
+        }
+        let trees = trees
+            .into_iter()
+            .enumerate()
+            .map(|(t, nodes)| {
+                Tree::from_nodes(nodes, classes, width)
+                    .map_err(|e| e.replace("model.nodes", &format!("model.trees[{t}]")))
+            })
+            .collect::<Result<Vec<Tree>, String>>()?;
+        Ok(Forest { trees, n_classes: classes, oob: None })
+    }
+
+    /// `_compute_oob_predictions`: each row's summed predictions over the trees whose
+    /// bootstrap left it out (in estimator order), divided by their count (1 when none).
+    fn out_of_bag(&self, x: &Array2<f64>, counts: &[Option<Vec<f64>>]) -> Prediction {
+        let width = self.n_classes.max(1);
+        let rows: Vec<(Vec<f64>, usize)> = (0..x.nrows())
+            .into_par_iter()
+            .map(|r| {
+                let mut sum = vec![0.0; width];
+                let mut seen = 0;
+                for (tree, c) in self.trees.iter().zip(counts) {
+                    if c.as_ref().is_some_and(|c| c[r] == 0.0) {
+                        add(&mut sum, tree.leaf_of(x.row(r)));
+                        seen += 1;
+                    }
+                }
+                (sum, seen.max(1))
+            })
+            .collect();
+        self.output(rows.into_iter().map(|(sum, seen)| (sum, seen as f64)), x.nrows())
+    }
+
+    /// Rows of summed predictions, each divided by its divisor, as the task's prediction.
+    fn output(&self, rows: impl Iterator<Item = (Vec<f64>, f64)>, n: usize) -> Prediction {
+        if self.n_classes == 0 {
+            return Prediction::Values(Array1::from_iter(rows.map(|(s, d)| s[0] / d)));
+        }
+        let mut p = Array2::<f64>::zeros((n, self.n_classes));
+        for (i, (sum, d)) in rows.enumerate() {
+            for (c, v) in sum.into_iter().enumerate() {
+                p[[i, c]] = v / d;
+            }
+        }
+        Prediction::Probabilities(p)
+    }
+}
+
+fn add(sum: &mut [f64], leaf: &[f64]) {
+    for (s, v) in sum.iter_mut().zip(leaf) {
+        *s += v;
+    }
+}
+
+impl Fitted for Forest {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        let width = self.n_classes.max(1);
+        let sums: Vec<Vec<f64>> = (0..x.nrows())
+            .into_par_iter()
+            .map(|r| {
+                let mut sum = vec![0.0; width];
+                for tree in &self.trees {
+                    add(&mut sum, tree.leaf_of(x.row(r)));
+                }
+                sum
+            })
+            .collect();
+        let n_trees = self.trees.len() as f64;
+        self.output(sums.into_iter().map(|s| (s, n_trees)), x.nrows())
+    }
+
+    fn coefficients(&self) -> Option<super::Coefficients> {
+        None
+    }
+
+    fn out_of_bag(&self) -> Option<Prediction> {
+        self.oob.clone()
+    }
+
+    fn state(&self) -> Option<super::ModelState> {
+        let trees = self.trees.iter().map(|t| t.nodes().to_vec()).collect();
+        Some(super::ModelState::Forest { classes: self.n_classes, trees })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{ModelKind, ModelSpec};
+
+    fn params(given: &[(&str, crate::spec::ParamValue)]) -> ForestParams {
+        let given = given.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        match ModelSpec::check(ModelKind::RandomForest, &given) {
+            Ok(ModelSpec::RandomForest(p)) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn max_features_resolves_as_scikit_learn_does() {
+        let word = |w: &str| CountOrShare::Word(w.into());
+        assert_eq!(max_features(&word("auto"), true, 20).ok(), Some(4));
+        assert_eq!(max_features(&word("auto"), false, 20).ok(), Some(20));
+        assert_eq!(max_features(&word("log2"), true, 20).ok(), Some(4));
+        assert_eq!(max_features(&word("sqrt"), true, 1).ok(), Some(1));
+        assert_eq!(max_features(&CountOrShare::Share(0.01), true, 20).ok(), Some(1));
+        assert_eq!(max_features(&CountOrShare::Share(0.55), true, 20).ok(), Some(11));
+        let e = max_features(&CountOrShare::Count(21), true, 20).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("max_features is 21, but the design matrix has 20 columns"), "{e}");
+        assert_eq!(bootstrap_size(&CountOrShare::Share(0.7), 81, None), 56);
+        assert_eq!(bootstrap_size(&CountOrShare::Share(0.001), 81, None), 1);
+    }
+
+    /// Trees grow on any number of threads; the forest is the same to the bit.
+    #[test]
+    fn a_forest_does_not_depend_on_the_thread_count() {
+        let mut rs = RandomState::new(3);
+        let x = Array2::from_shape_fn((60, 4), |_| rs.next_f64());
+        let y: Vec<usize> = x.rows().into_iter().map(|r| usize::from(r[0] + r[1] > 1.0)).collect();
+        let p = params(&[
+            ("n_estimators", crate::spec::ParamValue::Int(12)),
+            ("oob_score", crate::spec::ParamValue::Bool(true)),
+        ]);
+        let fit_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let forest = pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, n_classes: 2 }).unwrap());
+            let Prediction::Probabilities(proba) = pool.install(|| forest.predict(&x)) else { panic!() };
+            (proba, forest.state(), format!("{:?}", forest.oob))
+        };
+        assert_eq!(fit_on(1), fit_on(3));
+    }
+}

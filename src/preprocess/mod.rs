@@ -1,0 +1,187 @@
+//! Per-fold preprocessing: imputation, scaling and one-hot encoding fitted on the training
+//! rows only, then applied to both sides. Produces the design matrices a model trains on.
+//!
+//! `impute` (fills), `scale` (standard and min-max, from rows or from sums), `encode` (one-hot
+//! names and the design-matrix fill), `saved` (a column's fitted preprocessing as model.json
+//! holds it), `sums` (per-block column sums and the preprocessing fitted from them, for the
+//! streamed sweep and the ridge shortcut), `gram` (a training part's centred Gram matrix).
+
+mod encode;
+mod gram;
+mod impute;
+mod saved;
+mod scale;
+mod sums;
+
+pub use gram::{centered_gram, CenteredGram};
+pub use impute::most_frequent;
+pub use saved::{apply_saved, fit_saved, SavedColumn};
+pub use scale::{minmax_scale, standard_scale};
+pub use sums::{fit_from_sums, BlockColumns, ColumnSums};
+
+use crate::config::PreprocessConfig;
+use crate::data::{Dataset, Feature, Storage, Target};
+use crate::split::Fold;
+use encode::{design_matrix, one_hot_names, ColumnTransform};
+use impute::{fit_category_fill, fit_fill};
+use ndarray::{Array1, Array2};
+use scale::fit_scale;
+use std::sync::OnceLock;
+
+/// The targets of one side of a fold.
+#[derive(Debug, Clone)]
+pub enum FoldTargets {
+    Regression(Array1<f64>),
+    /// Class indices into the dataset's sorted classes.
+    Classes(Vec<usize>),
+}
+
+impl FoldTargets {
+    /// The targets of `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> FoldTargets {
+        match self {
+            FoldTargets::Regression(y) => FoldTargets::Regression(rows.iter().map(|&r| y[r]).collect()),
+            FoldTargets::Classes(c) => FoldTargets::Classes(rows.iter().map(|&r| c[r]).collect()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            FoldTargets::Regression(y) => y.len(),
+            FoldTargets::Classes(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One fold's train and test matrices, ready for a model. Column `j` of both matrices is
+/// `feature_names(dataset, drop_first)[j]`.
+#[derive(Debug, Clone)]
+pub struct FoldData {
+    pub train_x: Array2<f64>,
+    pub train_y: FoldTargets,
+    pub test_x: Array2<f64>,
+    pub test_y: FoldTargets,
+    pub n_classes: usize,
+    /// The training part's centred Gram matrix, computed once and shared by every trial of
+    /// the fold that needs it (a ridge grid solves all its alphas from it).
+    gram: OnceLock<CenteredGram>,
+}
+
+impl FoldData {
+    /// The centred Gram statistics of the training part (regression targets only).
+    pub fn centered_gram(&self) -> Option<&CenteredGram> {
+        let FoldTargets::Regression(y) = &self.train_y else { return None };
+        Some(self.gram.get_or_init(|| centered_gram(&self.train_x, y, true)))
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PreprocessError {
+    #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
+    NothingToImpute { column: String, what: &'static str },
+    #[error("column `{column}` has no value in the new rows, so there is nothing to interpolate its gaps from (the model fills them by interpolating between the file's own values of the column); give rows with values, or fill the cells")]
+    NothingToInterpolate { column: String },
+    #[error("column `{column}` is not of the kind the model was trained on")]
+    Mismatch { column: String },
+}
+
+/// The names of the design-matrix columns: numeric columns keep their name, categorical
+/// ones become `name_category` indicators (the first dropped with `drop_first`).
+pub fn feature_names(ds: &Dataset, drop_first: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in ds.columns() {
+        match c.categories {
+            None => names.push(c.name.to_string()),
+            Some(categories) => names.extend(one_hot_names(c.name, categories, drop_first && categories.len() > 1)),
+        }
+    }
+    names
+}
+
+/// Builds one fold's matrices. Statistics come from `fold.train` only.
+pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<FoldData, PreprocessError> {
+    let width = feature_names(ds, cfg.drop_first).len();
+    // First fit every column's transform on the training rows, then fill both matrices
+    // row by row (contiguous writes, parallel over row blocks).
+    let transforms = fit_transforms(ds, cfg, fold)?;
+    let train_x = design_matrix(&transforms, &fold.train, width);
+    let test_x = design_matrix(&transforms, &fold.test, width);
+    let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
+    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
+}
+
+/// Only the test part of a fold (the transforms still fitted on its training rows): what
+/// explaining a model rebuilt from its coefficients needs.
+pub fn prepare_test_part(
+    ds: &Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+) -> Result<(Array2<f64>, FoldTargets), PreprocessError> {
+    let transforms = fit_transforms(ds, cfg, fold)?;
+    let width = feature_names(ds, cfg.drop_first).len();
+    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test)))
+}
+
+/// The target on `rows`.
+fn targets(ds: &Dataset, rows: &[usize]) -> FoldTargets {
+    match &ds.loaded().target {
+        Target::Regression(y) => FoldTargets::Regression(rows.iter().map(|&r| y[r]).collect()),
+        Target::Classification { labels, .. } => FoldTargets::Classes(rows.iter().map(|&r| labels[r]).collect()),
+    }
+}
+
+/// Every column's imputation and scaling, fitted on the fold's training rows.
+fn fit_transforms<'a>(
+    ds: &'a Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+) -> Result<Vec<ColumnTransform<'a>>, PreprocessError> {
+    let features = &ds.loaded().features;
+    let mut transforms = Vec::with_capacity(features.len());
+    let mut j = 0;
+    for f in features {
+        let rule = cfg.rule_for(f.name());
+        match f {
+            Feature::Numeric { name, values } => {
+                let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
+                let filled = |r: usize| if values[r].is_nan() { fill.value_at(r) } else { values[r] };
+                let (shift, scale) = fit_scale(fold.train.iter().map(|&r| filled(r)), rule.scale);
+                transforms.push(ColumnTransform::Numeric { values, fill, shift, scale, column: j });
+                j += 1;
+            }
+            Feature::Categorical { codes, categories, .. } => {
+                let fill = fit_category_fill(codes, categories, &fold.train, rule.impute, rule.fill_value.as_ref());
+                let skip = usize::from(cfg.drop_first && categories.len() > 1);
+                transforms.push(ColumnTransform::OneHot { codes, fill, skip, levels: categories.len(), column: j });
+                j += categories.len() - skip;
+            }
+        }
+    }
+    Ok(transforms)
+}
+
+/// Numeric columns that are constant on some fold's training rows (ignoring gaps): scaling
+/// leaves them unscaled, as scikit-learn does, and the report names them.
+pub fn constant_columns(ds: &Dataset, folds: &[Fold]) -> Vec<String> {
+    // A stream holds no values to compare.
+    let Storage::Loaded(rows) = &ds.storage else { return Vec::new() };
+    rows.features
+        .iter()
+        .filter_map(|f| match f {
+            Feature::Numeric { name, values } => Some((name, values)),
+            Feature::Categorical { .. } => None,
+        })
+        .filter(|(_, values)| {
+            folds.iter().any(|fold| {
+                let mut known = fold.train.iter().map(|&r| values[r]).filter(|v| !v.is_nan());
+                let first = known.next();
+                first.is_some_and(|x| known.all(|v| v == x))
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
