@@ -81,15 +81,20 @@ pub(super) fn libsvm_params(params: &SvmParams, x: &[f64], width: usize) -> Para
     }
 }
 
-/// The note scikit-learn gives as a ConvergenceWarning when `max_iter` stopped libsvm.
-fn max_iter_note(timed_out: bool, params: &SvmParams) -> Vec<FitNote> {
-    let iterations = usize::try_from(params.max_iter).unwrap_or(0);
-    let detail = "libsvm's solver terminated early, as scikit-learn's ConvergenceWarning".to_string();
-    if timed_out {
-        vec![FitNote::NotConverged { iterations, detail }]
-    } else {
-        Vec::new()
+/// The note scikit-learn gives as a ConvergenceWarning ("Solver terminated early") when
+/// `max_iter` stopped libsvm: `stopped` of `solves` binary problems, after `iterations`.
+fn max_iter_note(stopped: usize, solves: usize, iterations: usize) -> Vec<FitNote> {
+    if stopped == 0 {
+        return Vec::new();
     }
+    let detail = if solves == 1 {
+        "libsvm's solver terminated early, scikit-learn's ConvergenceWarning".to_string()
+    } else {
+        format!(
+            "libsvm's solver terminated early in {stopped} of {solves} class pairs, scikit-learn's ConvergenceWarning"
+        )
+    };
+    vec![FitNote::NotConverged { iterations, detail }]
 }
 
 /// A row-major copy of the training matrix (the layout libsvm's dense rows have).
@@ -257,7 +262,7 @@ pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<B
     let svs = model.support.iter().map(|&r| rows.row(r).to_vec()).collect();
     let machine = KernelMachine::new(p.kernel, svs, model.dual_coef, model.rho);
     finite(&machine)?;
-    Ok(Box::new(Svr { machine, notes: max_iter_note(model.timed_out, params) }))
+    Ok(Box::new(Svr { machine, notes: max_iter_note(usize::from(model.timed_out), 1, model.iterations) }))
 }
 
 /// scikit-learn refuses non-finite coefficients ("the input data may contain large values").
@@ -423,9 +428,10 @@ pub(super) fn one_vs_one(
     let p = libsvm_params(params, &data, x.ncols());
     let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, present.len()), &p);
     let mut pairs = Vec::new();
-    for pair in model.pairs {
-        let svs = pair.rows.iter().map(|&r| rows.row(r).to_vec()).collect();
-        let machine = KernelMachine::new(p.kernel, svs, pair.coef, pair.rho);
+    for pair in &model.pairs {
+        let (sv_rows, coef) = model.pair_terms(pair);
+        let svs = sv_rows.iter().map(|&r| rows.row(r).to_vec()).collect();
+        let machine = KernelMachine::new(p.kernel, svs, coef, pair.rho);
         finite(&machine)?;
         pairs.push(PairMachine {
             negative: present[pair.first],
@@ -433,6 +439,8 @@ pub(super) fn one_vs_one(
             machine: machine.negated(),
         });
     }
-    let notes = max_iter_note(model.timed_out, params);
+    let stopped = model.pairs.iter().filter(|p| p.timed_out).count();
+    let iterations = model.pairs.iter().map(|p| p.iterations).max().unwrap_or(0);
+    let notes = max_iter_note(stopped, model.pairs.len(), iterations);
     Ok(OneVsOne { pairs, n_classes: class_names.len(), break_ties: params.break_ties, notes })
 }

@@ -73,16 +73,14 @@ pub fn train_svr(x: Rows, y: &[f64], params: &Params) -> SvrModel {
     SvrModel { support, dual_coef, rho: solution.rho, iterations: solution.iterations, timed_out: solution.timed_out }
 }
 
-/// The machine of classes (i, j), i < j: `Σ coef·K(sv, x) - rho > 0` votes for i. Its support
-/// vectors are class i's then class j's (nonzero coefficients only), libsvm's order.
+/// The machine of classes (i, j), i < j: `Σ coef·K(sv, x) - rho > 0` votes for i.
 #[derive(Debug, Clone)]
 pub struct PairModel {
     pub first: usize,
     pub second: usize,
-    pub rows: Vec<usize>,
-    pub coef: Vec<f64>,
     pub rho: f64,
     pub iterations: usize,
+    pub timed_out: bool,
 }
 
 /// A trained C-SVC over the classes `0..n_class` (class indices as given, all present).
@@ -94,7 +92,23 @@ pub struct SvcModel {
     pub n_support: Vec<usize>,
     /// scikit-learn's `_dual_coef_` (libsvm's `sv_coef`): n_class - 1 rows over `support`.
     pub dual_coef: Vec<Vec<f64>>,
-    pub timed_out: bool,
+}
+
+impl SvcModel {
+    /// A pair's terms as libsvm's `predict_values` sums them: class i's support vectors, then
+    /// class j's, with their coefficients in this pair (terms of zero are left out: they add
+    /// nothing). Returns the rows and coefficients.
+    pub fn pair_terms(&self, pair: &PairModel) -> (Vec<usize>, Vec<f64>) {
+        let start = |c: usize| self.n_support[..c].iter().sum::<usize>();
+        let (i, j) = (pair.first, pair.second);
+        let block =
+            |class: usize, row: usize| (start(class)..start(class) + self.n_support[class]).map(move |k| (k, row));
+        block(i, j - 1)
+            .chain(block(j, i))
+            .map(|(k, row)| (self.support[k], self.dual_coef[row][k]))
+            .filter(|(_, c)| *c != 0.0)
+            .unzip()
+    }
 }
 
 /// libsvm's `svm_group_classes` with sorted labels: rows by class, each class in row order.
@@ -145,14 +159,9 @@ fn assemble(solved: Vec<Solved>, perm: &[usize], start: &[usize], count: &[usize
     let nz_start: Vec<usize> = n_support.iter().scan(0, |s, &c| Some(std::mem::replace(s, *s + c))).collect();
     let mut dual_coef = vec![vec![0.0; support.len()]; n_class.saturating_sub(1)];
     let mut pairs = Vec::new();
-    let mut timed_out = false;
     for (i, j, rows, b) in solved {
         let (mut qi, mut qj) = (nz_start[i], nz_start[j]);
-        let (mut sv_rows, mut coef) = (Vec::new(), Vec::new());
-        for (k, &r) in rows.iter().enumerate() {
-            if !nonzero[r] {
-                continue;
-            }
+        for (k, _) in rows.iter().enumerate().filter(|(_, &r)| nonzero[r]) {
             if k < count[i] {
                 dual_coef[j - 1][qi] = b.coef[k];
                 qi += 1;
@@ -160,14 +169,9 @@ fn assemble(solved: Vec<Solved>, perm: &[usize], start: &[usize], count: &[usize
                 dual_coef[i][qj] = b.coef[k];
                 qj += 1;
             }
-            if b.coef[k].abs() > 0.0 {
-                sv_rows.push(perm[r]);
-                coef.push(b.coef[k]);
-            }
         }
-        timed_out |= b.solution.timed_out;
-        let (rho, iterations) = (b.solution.rho, b.solution.iterations);
-        pairs.push(PairModel { first: i, second: j, rows: sv_rows, coef, rho, iterations });
+        let Solution { rho, iterations, timed_out } = b.solution;
+        pairs.push(PairModel { first: i, second: j, rho, iterations, timed_out });
     }
-    SvcModel { pairs, support, n_support, dual_coef, timed_out }
+    SvcModel { pairs, support, n_support, dual_coef }
 }
