@@ -444,3 +444,56 @@ pub(super) fn one_vs_one(
     let notes = max_iter_note(stopped, model.pairs.len(), iterations);
     Ok(OneVsOne { pairs, n_classes: class_names.len(), break_ties: params.break_ties, notes })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{lead_with, KernelMachine};
+
+    fn machine(json: &str) -> KernelMachine {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn machines_saved_before_the_libsvm_port_still_load() {
+        let linear = machine(r#"{"kernel": "linear", "weights": [1.0, 2.0], "rho": 0.5}"#);
+        assert_eq!(linear.check(2, "m"), Ok(()));
+        assert_eq!(linear.decision(&[3.0, 4.0]), 10.5);
+        // The poly kernel had no gamma: it was 1.
+        let poly = machine(
+            r#"{"kernel": "poly", "degree": 2.0, "coef0": 1.0, "support_vectors": [[1.0, 0.0]], "dual_coef": [2.0], "rho": 1.0}"#,
+        );
+        assert_eq!(poly.check(2, "m"), Ok(()));
+        assert_eq!(poly.decision(&[2.0, 5.0]), 2.0 * 9.0 - 1.0);
+    }
+
+    #[test]
+    fn a_loaded_machine_with_bad_values_is_refused_by_name() {
+        let both = machine(
+            r#"{"kernel": "linear", "weights": [1.0], "support_vectors": [[1.0]], "dual_coef": [1.0], "rho": 0.0}"#,
+        );
+        assert!(both.check(1, "m").unwrap_err().contains("both weights and support_vectors"));
+        let sigmoid = machine(
+            r#"{"kernel": "sigmoid", "gamma": -1.0, "coef0": 0.0, "support_vectors": [[1.0]], "dual_coef": [1.0], "rho": 0.0}"#,
+        );
+        assert!(sigmoid.check(1, "m").unwrap_err().contains("m.gamma is -1"));
+        let poly = machine(
+            r#"{"kernel": "poly", "gamma": 1.0, "degree": 0.5, "coef0": 0.0, "support_vectors": [], "dual_coef": [], "rho": 0.0}"#,
+        );
+        assert!(poly.check(1, "m").unwrap_err().contains("m.degree"));
+    }
+
+    #[test]
+    fn the_predicted_class_leads_the_scores_only_where_it_must() {
+        // A zero binary margin: libsvm votes for the second class.
+        let mut tie = vec![0.0, 0.0];
+        lead_with(&mut tie, 1);
+        assert!(tie[1] > tie[0]);
+        // Tied votes: the lowest class wins over a higher one with equal or larger score.
+        let mut scores = vec![1.1, 0.5, 1.2];
+        lead_with(&mut scores, 0);
+        assert_eq!(scores, vec![1.2, 0.5, 1.2]);
+        let mut agree = vec![2.0, 0.5, 1.0];
+        lead_with(&mut agree, 0);
+        assert_eq!(agree, vec![2.0, 0.5, 1.0]);
+    }
+}

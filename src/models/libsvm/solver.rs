@@ -117,12 +117,12 @@ impl Solver<'_> {
             }
             let (alpha_i, upper, c_i) = (self.alpha[i], self.is_upper(i), self.c[i]);
             let q_i = self.q.get_q(i, l);
-            for j in 0..l {
-                self.g[j] += alpha_i * f64::from(q_i[j]);
+            for (g, q) in self.g.iter_mut().zip(q_i) {
+                *g += alpha_i * f64::from(*q);
             }
             if upper {
-                for j in 0..l {
-                    self.g_bar[j] += c_i * f64::from(q_i[j]);
+                for (g, q) in self.g_bar.iter_mut().zip(q_i) {
+                    *g += c_i * f64::from(*q);
                 }
             }
         }
@@ -181,8 +181,8 @@ impl Solver<'_> {
             self.alpha[i] = ai;
             self.alpha[j] = aj;
             let (di, dj) = (ai - old_i, aj - old_j);
-            for k in 0..active {
-                self.g[k] += f64::from(q_i[k]) * di + f64::from(q_j[k]) * dj;
+            for ((g, qi), qj) in self.g[..active].iter_mut().zip(&q_i).zip(q_j) {
+                *g += f64::from(*qi) * di + f64::from(*qj) * dj;
             }
         }
         for k in [i, j] {
@@ -191,12 +191,11 @@ impl Solver<'_> {
             if was_upper != self.is_upper(k) {
                 let (l, c_k) = (self.l, self.c[k]);
                 let q_k = self.q.get_q(k, l);
-                let sign = if was_upper { -1.0 } else { 1.0 };
-                for t in 0..l {
-                    if sign < 0.0 {
-                        self.g_bar[t] -= c_k * f64::from(q_k[t]);
+                for (g, q) in self.g_bar.iter_mut().zip(q_k) {
+                    if was_upper {
+                        *g -= c_k * f64::from(*q);
                     } else {
-                        self.g_bar[t] += c_k * f64::from(q_k[t]);
+                        *g += c_k * f64::from(*q);
                     }
                 }
             }
@@ -292,9 +291,9 @@ impl Solver<'_> {
             for i in active..l {
                 let q_i = self.q.get_q(i, active);
                 let mut g_i = self.g[i];
-                for j in 0..active {
-                    if self.status[j] == Status::Free {
-                        g_i += self.alpha[j] * f64::from(q_i[j]);
+                for ((q, a), status) in q_i.iter().zip(&self.alpha).zip(&self.status) {
+                    if *status == Status::Free {
+                        g_i += a * f64::from(*q);
                     }
                 }
                 self.g[i] = g_i;
@@ -306,8 +305,8 @@ impl Solver<'_> {
                 }
                 let alpha_i = self.alpha[i];
                 let q_i = self.q.get_q(i, l);
-                for j in active..l {
-                    self.g[j] += alpha_i * f64::from(q_i[j]);
+                for (g, q) in self.g[active..].iter_mut().zip(&q_i[active..]) {
+                    *g += alpha_i * f64::from(*q);
                 }
             }
         }
