@@ -6,7 +6,8 @@
 //! transform of votes and confidences for more), turned into a softmax for the metrics that
 //! need scores (log_loss, roc_auc). That is not `predict_proba` (no Platt scaling). The
 //! predicted class is libsvm's vote (ties to the lowest class), or the ovr argmax with
-//! `break_ties`, as `SVC.predict`.
+//! `break_ties`, as `SVC.predict`; where the vote and the scores disagree (tied votes), the
+//! voted class's probability is raised to the top so the metrics take `SVC.predict`'s class.
 
 use super::libsvm::{self, KernelFn, Params, Rows, Settings};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
@@ -344,12 +345,13 @@ impl OneVsOne {
     }
 }
 
-fn first_argmax(v: &[f64]) -> usize {
+pub(super) fn first_argmax(v: &[f64]) -> usize {
     (0..v.len()).fold(0, |best, k| if v[k] > v[best] { k } else { best })
 }
 
-/// Raises the predicted class's score just enough to be the first argmax (only where libsvm's
-/// vote and the scores disagree: tied votes, or a zero binary margin).
+/// Raises the predicted class's probability just enough to be the first argmax (only where
+/// libsvm's vote and the scores disagree: tied votes, or a zero binary margin), so the class
+/// the metrics take is `SVC.predict`'s.
 fn lead_with(scores: &mut [f64], predicted: usize) {
     let rival = (0..scores.len()).filter(|&k| k != predicted).map(|k| (k, scores[k])).fold(None, |m, (k, s)| match m {
         Some((_, best)) if best >= s => m,
@@ -369,12 +371,19 @@ impl Fitted for OneVsOne {
         let rows = row_major(x);
         let width = x.ncols();
         let mut out = Array2::<f64>::zeros((x.nrows(), self.n_classes));
+        let mut predicted = Vec::with_capacity(x.nrows());
         for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-            let (mut scores, predicted) = self.scores(&rows[r * width..(r + 1) * width], &present);
-            lead_with(&mut scores, predicted);
+            let (scores, class) = self.scores(&rows[r * width..(r + 1) * width], &present);
             out_row.assign(&ArrayView1::from(scores.as_slice()));
+            predicted.push(class);
         }
-        Prediction::Probabilities(super::softmax_rows(out))
+        let mut proba = super::softmax_rows(out);
+        for (mut row, class) in proba.rows_mut().into_iter().zip(predicted) {
+            if let Some(row) = row.as_slice_mut() {
+                lead_with(row, class);
+            }
+        }
+        Prediction::Probabilities(proba)
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
@@ -485,7 +494,7 @@ mod tests {
     #[test]
     fn the_predicted_class_leads_the_scores_only_where_it_must() {
         // A zero binary margin: libsvm votes for the second class.
-        let mut tie = vec![0.0, 0.0];
+        let mut tie = vec![0.5, 0.5];
         lead_with(&mut tie, 1);
         assert!(tie[1] > tie[0]);
         // Tied votes: the lowest class wins over a higher one with equal or larger score.
