@@ -3,7 +3,7 @@
 # Prints wall time, peak RSS, the ratio and whether the fold metrics agree. See BENCHMARKS.md.
 #
 #   bench/run.sh            # the regularization workloads, default [report]
-#   bench/run.sh svm mlp    # any of: ridge, ridge_stripped, lasso, enet, logistic, logistic_cv, svm, mlp
+#   bench/run.sh svm mlp    # any of: ridge, ridge_stripped, lasso, enet, logistic, logistic_cv, svm, svr, mlp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads=("$@")

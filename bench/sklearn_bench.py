@@ -3,7 +3,7 @@ the same folds, the same preprocessing), with the tool a scikit-learn user would
 GridSearchCV for ridge and for a scaled logistic pipeline, LassoCV, ElasticNetCV and
 LogisticRegressionCV for regularization paths.
 
-    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|svm|mlp OUT.json
+    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|svm|svr|mlp OUT.json
 """
 import json
 import sys
@@ -48,6 +48,14 @@ elif workload == "logistic_cv":
     model.fit(X, y)
     # scores_[1] is (folds, Cs).
     result = {"log_loss": (-model.scores_[1]).T.tolist()}
+elif workload == "svr":
+    from sklearn.svm import SVR
+    df = pd.read_csv("bench/data/small/regression.csv")
+    X, y = df.drop(columns=["y"]), df["y"]
+    search = GridSearchCV(make_pipeline(StandardScaler(), SVR()), {}, cv=KFold(5, shuffle=True, random_state=0),
+                          scoring="neg_mean_squared_error", n_jobs=2, refit=False)
+    search.fit(X, y)
+    result = {"mse": [[-search.cv_results_[f"split{k}_test_score"][0] for k in range(5)]]}
 elif workload in ("svm", "mlp"):
     from sklearn.neural_network import MLPClassifier
     from sklearn.svm import SVC

@@ -162,8 +162,8 @@ fn param_type(ty: &ParamType) -> Value {
         ParamType::Int { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
         ParamType::Bool => json!({ "type": "boolean" }),
         ParamType::Choice(options) => json!({ "enum": options }),
-        ParamType::PositiveOr(word) => {
-            json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "const": word }] })
+        ParamType::PositiveOr(words) => {
+            json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "enum": words }] })
         }
         ParamType::CountOrShare(words) => json!({ "anyOf": [
             { "type": "integer", "minimum": 1 },

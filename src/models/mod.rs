@@ -7,6 +7,7 @@ mod forest;
 pub mod gd;
 mod introsort;
 mod lbfgs;
+mod libsvm;
 pub mod linalg;
 mod linear;
 pub mod logistic;
@@ -14,7 +15,7 @@ pub mod loss;
 mod mlp;
 pub mod newton;
 mod state;
-mod svm;
+pub(crate) mod svm;
 mod tree;
 
 use crate::preprocess::{FoldData, FoldTargets};

@@ -29,8 +29,14 @@ pub enum ModelState {
     Mlp { activation: Activation, softmax: bool, layers: Vec<Layer> },
     /// Epsilon-SVR: `decision(x) - rho`.
     Svr { machine: KernelMachine },
-    /// C-SVC, one machine per pair of classes (a positive decision votes for `positive`).
-    Svc { classes: usize, machines: Vec<PairMachine> },
+    /// C-SVC, one machine per pair of classes (a decision >= 0 votes for `positive`);
+    /// `break_ties`: predict the ovr argmax instead of the vote (absent in older files: false).
+    Svc {
+        classes: usize,
+        machines: Vec<PairMachine>,
+        #[serde(default)]
+        break_ties: bool,
+    },
 }
 
 /// One dense layer: `weights` is outputs × inputs.
@@ -131,9 +137,9 @@ impl ModelState {
             ModelState::Svr { machine } => {
                 check(classes == 0, || "model.type `svr` predicts values, but the target has classes".to_string())?;
                 machine.check(width, "model.machine")?;
-                Ok(Box::new(Svr(machine)))
+                Ok(Box::new(Svr { machine, notes: Vec::new() }))
             }
-            ModelState::Svc { classes: c, machines } => {
+            ModelState::Svc { classes: c, machines, break_ties } => {
                 check(c == classes && c >= 2, || {
                     format!("model.classes is {c}, but the target has {classes} classes")
                 })?;
@@ -141,7 +147,7 @@ impl ModelState {
                 for (k, m) in machines.iter().enumerate() {
                     m.machine.check(width, &format!("model.machines[{k}].machine"))?;
                 }
-                Ok(Box::new(OneVsOne { pairs: machines, n_classes: c }))
+                Ok(Box::new(OneVsOne { pairs: machines, n_classes: c, break_ties, notes: Vec::new() }))
             }
         }
     }

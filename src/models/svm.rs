@@ -1,28 +1,55 @@
-//! Support vector machines by linfa-svm: C-SVC (one-vs-one for more than two classes, votes
-//! broken by summed confidences, as scikit-learn's SVC) and epsilon-SVR.
+//! Support vector machines by runner's libsvm port (`libsvm/`): C-SVC (one-vs-one over the
+//! sorted classes present) and ε-SVR, with scikit-learn's gamma rules, class weights and
+//! decision functions.
 //!
-//! Kernels: linear, rbf (`exp(-gamma ||x-y||²)`; linfa's `eps` is `1/gamma`) and polynomial
-//! (`(x·y + coef0)^degree`: linfa has no gamma factor here, so this is scikit-learn's poly
-//! kernel with gamma = 1). Probabilities for the log-loss and roc_auc metrics are a softmax of
-//! the decision values, not scikit-learn's Platt scaling, so log_loss differs from SVC's.
+//! Class scores: scikit-learn's `decision_function` (the margin for two classes, the "ovr"
+//! transform of votes and confidences for more), turned into a softmax for the metrics that
+//! need scores (log_loss, roc_auc). That is not `predict_proba` (no Platt scaling). The
+//! predicted class is libsvm's vote (ties to the lowest class), or the ovr argmax with
+//! `break_ties`, as `SVC.predict`; where the vote and the scores disagree (tied votes), the
+//! voted class's probability is raised to the top so the metrics take `SVC.predict`'s class.
 
-use super::{state, FitError, Fitted, ModelState, Prediction};
-use crate::spec::{Gamma, Kernel, SvmParams};
-use linfa::traits::Fit;
-use linfa_svm::Svm;
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use super::libsvm::{self, KernelFn, Params, Rows, Settings};
+use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
+use crate::spec::{ClassWeight, Gamma, Kernel, SvmParams};
+use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
-/// scikit-learn's `gamma = "scale"`: `1 / (n_features · X.var())` over the training matrix.
-fn gamma(params: &SvmParams, x: &Array2<f64>) -> f64 {
+/// numpy's pairwise summation (`np.add.reduce` over a contiguous array).
+fn numpy_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        a.iter().fold(0.0, |s, v| s + v)
+    } else if n <= 128 {
+        let mut r: [f64; 8] = a[..8].try_into().unwrap_or([0.0; 8]);
+        let whole = n - n % 8;
+        for block in a[8..whole].chunks_exact(8) {
+            for (rj, v) in r.iter_mut().zip(block) {
+                *rj += v;
+            }
+        }
+        let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        a[whole..].iter().fold(res, |s, v| s + v)
+    } else {
+        let half = n / 2;
+        let half = half - half % 8;
+        numpy_sum(&a[..half]) + numpy_sum(&a[half..])
+    }
+}
+
+/// scikit-learn's `_gamma`: `"scale"` is `1 / (n_features · X.var())` (1 when the variance is
+/// 0), `"auto"` is `1 / n_features`.
+fn gamma(params: &SvmParams, x: &[f64], width: usize) -> f64 {
     match params.gamma {
         Gamma::Value(g) => g,
+        Gamma::Auto => 1.0 / width as f64,
         Gamma::Scale => {
             let n = x.len() as f64;
-            let mean = x.sum() / n;
-            let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            if var > 0.0 {
-                1.0 / (x.ncols() as f64 * var)
+            let mean = numpy_sum(x) / n;
+            let squares: Vec<f64> = x.iter().map(|v| (v - mean) * (v - mean)).collect();
+            let var = numpy_sum(&squares) / n;
+            if var != 0.0 {
+                1.0 / (width as f64 * var)
             } else {
                 1.0
             }
@@ -30,166 +57,228 @@ fn gamma(params: &SvmParams, x: &Array2<f64>) -> f64 {
     }
 }
 
-fn with_kernel<T>(
-    params: &SvmParams,
-    x: &Array2<f64>,
-    p: linfa_svm::SvmParams<f64, T>,
-) -> linfa_svm::SvmParams<f64, T> {
-    let p = p.eps(params.tol);
+fn kernel_fn(params: &SvmParams, x: &[f64], width: usize) -> KernelFn {
+    let degree = i32::try_from(params.degree).unwrap_or(i32::MAX);
     match params.kernel {
-        Kernel::Linear => p.linear_kernel(),
-        Kernel::Poly => p.polynomial_kernel(params.coef0, params.degree as f64),
-        Kernel::Rbf => p.gaussian_kernel(1.0 / gamma(params, x)),
+        Kernel::Linear => KernelFn::Linear,
+        Kernel::Poly => KernelFn::Poly { gamma: gamma(params, x, width), coef0: params.coef0, degree },
+        Kernel::Rbf => KernelFn::Rbf { gamma: gamma(params, x, width) },
+        Kernel::Sigmoid => KernelFn::Sigmoid { gamma: gamma(params, x, width), coef0: params.coef0 },
     }
 }
 
-/// A trained kernel machine as plain data: `decision(x) = Σ dual_coef[i]·K(sv[i], x) - rho`
-/// (the linear kernel's support vectors pre-combined into `weights`). Taken from linfa's
-/// model after training and evaluated exactly as linfa evaluates it, so the sweep and a
-/// model.json loaded by `runner predict` give the same numbers.
+/// The libsvm settings of a fit on `x` (row-major, `width` columns).
+pub(super) fn libsvm_params(params: &SvmParams, x: &[f64], width: usize) -> Params {
+    Params {
+        kernel: kernel_fn(params, x, width),
+        c: params.c,
+        epsilon: params.epsilon,
+        settings: Settings {
+            eps: params.tol,
+            shrinking: params.shrinking,
+            max_iter: usize::try_from(params.max_iter).ok(),
+        },
+        cache_mb: params.cache_size,
+    }
+}
+
+/// The note scikit-learn gives as a ConvergenceWarning ("Solver terminated early") when
+/// `max_iter` stopped libsvm: `stopped` of `solves` binary problems, after `iterations`.
+fn max_iter_note(stopped: usize, solves: usize, iterations: usize) -> Vec<FitNote> {
+    if stopped == 0 {
+        return Vec::new();
+    }
+    let detail = if solves == 1 {
+        "libsvm's solver terminated early, scikit-learn's ConvergenceWarning".to_string()
+    } else {
+        format!(
+            "libsvm's solver terminated early in {stopped} of {solves} class pairs, scikit-learn's ConvergenceWarning"
+        )
+    };
+    vec![FitNote::NotConverged { iterations, detail }]
+}
+
+/// A row-major copy of the training matrix (the layout libsvm's dense rows have).
+pub(super) fn row_major(x: &Array2<f64>) -> Vec<f64> {
+    x.rows().into_iter().flat_map(|r| r.to_vec()).collect()
+}
+
+/// A trained kernel machine as plain data: `decision(x) = Σ dual_coef[i]·K(x, sv[i]) - rho`,
+/// summed in libsvm's order with libsvm's prediction kernel, so the sweep and a model.json
+/// loaded by `runner predict` give scikit-learn's decision values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kernel", rename_all = "snake_case", deny_unknown_fields)]
 pub enum KernelMachine {
+    /// `K(a, b) = a·b`. Files written before the libsvm port hold `weights` instead of
+    /// support vectors (`weights·x - rho`); they still load.
     Linear {
-        weights: Vec<f64>,
-        rho: f64,
-    },
-    /// `K(a, b) = exp(-gamma ||a - b||²)`.
-    Rbf {
-        gamma: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<Vec<f64>>,
+        #[serde(default)]
         support_vectors: Vec<Vec<f64>>,
+        #[serde(default)]
         dual_coef: Vec<f64>,
         rho: f64,
     },
-    /// `K(a, b) = (a·b + coef0)^degree`.
+    /// `K(a, b) = exp(-gamma ||a - b||²)`.
+    Rbf { gamma: f64, support_vectors: Vec<Vec<f64>>, dual_coef: Vec<f64>, rho: f64 },
+    /// `K(a, b) = (gamma a·b + coef0)^degree`; files written before the port have no gamma
+    /// (it was 1).
     Poly {
+        #[serde(default = "one")]
+        gamma: f64,
         degree: f64,
         coef0: f64,
         support_vectors: Vec<Vec<f64>>,
         dual_coef: Vec<f64>,
         rho: f64,
     },
+    /// `K(a, b) = tanh(gamma a·b + coef0)`.
+    Sigmoid { gamma: f64, coef0: f64, support_vectors: Vec<Vec<f64>>, dual_coef: Vec<f64>, rho: f64 },
 }
 
-/// linfa's threshold for a support vector's coefficient.
-fn is_support(alpha: f64) -> bool {
-    alpha.abs() > 100.0 * f64::EPSILON
+fn one() -> f64 {
+    1.0
 }
 
 impl KernelMachine {
-    /// `svm` trained on `x`, with the rbf kernel's `gamma` (computed on the whole training
-    /// part, also for a pair of classes).
-    fn of<T>(svm: &Svm<f64, T>, params: &SvmParams, x: &Array2<f64>, gamma: f64) -> KernelMachine {
-        let rho = svm.rho;
-        let supports = || {
-            let rows: Vec<usize> =
-                (0..x.nrows()).filter(|&i| svm.alpha.get(i).is_some_and(|&a| is_support(a))).collect();
-            let vectors = rows.iter().map(|&i| x.row(i).to_vec()).collect();
-            (vectors, rows.iter().map(|&i| svm.alpha[i]).collect())
-        };
-        match params.kernel {
-            Kernel::Linear => {
-                // The hyperplane's weights: its decision on each unit vector.
-                let weights = (0..x.ncols())
-                    .map(|j| {
-                        let mut unit = Array1::<f64>::zeros(x.ncols());
-                        unit[j] = 1.0;
-                        svm.weighted_sum(&unit)
-                    })
-                    .collect();
-                KernelMachine::Linear { weights, rho }
+    fn new(kernel: KernelFn, support_vectors: Vec<Vec<f64>>, dual_coef: Vec<f64>, rho: f64) -> KernelMachine {
+        match kernel {
+            KernelFn::Linear => KernelMachine::Linear { weights: None, support_vectors, dual_coef, rho },
+            KernelFn::Rbf { gamma } => KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho },
+            KernelFn::Poly { gamma, coef0, degree } => {
+                KernelMachine::Poly { gamma, degree: f64::from(degree), coef0, support_vectors, dual_coef, rho }
             }
-            Kernel::Rbf => {
-                let (support_vectors, dual_coef) = supports();
-                KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho }
-            }
-            Kernel::Poly => {
-                let (support_vectors, dual_coef) = supports();
-                let (degree, coef0) = (params.degree as f64, params.coef0);
-                KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho }
+            KernelFn::Sigmoid { gamma, coef0 } => {
+                KernelMachine::Sigmoid { gamma, coef0, support_vectors, dual_coef, rho }
             }
         }
     }
 
-    /// The decision value of one row, summed in linfa's order.
-    fn decision(&self, row: ArrayView1<f64>) -> f64 {
-        let dot = |a: &[f64]| (&ArrayView1::from(a) * &row).sum();
+    fn parts(&self) -> (KernelFn, &[Vec<f64>], &[f64], f64) {
         match self {
-            KernelMachine::Linear { weights, rho } => dot(weights) - rho,
-            KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho } => {
-                let eps = 1.0 / gamma;
-                let k = |sv: &Vec<f64>| {
-                    let d = sv.iter().zip(row.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
-                    (-d / eps).exp()
-                };
-                support_vectors.iter().zip(dual_coef).map(|(sv, a)| k(sv) * a).sum::<f64>() - rho
+            KernelMachine::Linear { support_vectors, dual_coef, rho, .. } => {
+                (KernelFn::Linear, support_vectors, dual_coef, *rho)
             }
-            KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho } => {
-                let k = |sv: &Vec<f64>| (dot(sv) + coef0).powf(*degree);
-                support_vectors.iter().zip(dual_coef).map(|(sv, a)| k(sv) * a).sum::<f64>() - rho
+            KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho } => {
+                (KernelFn::Rbf { gamma: *gamma }, support_vectors, dual_coef, *rho)
+            }
+            KernelMachine::Poly { gamma, degree, coef0, support_vectors, dual_coef, rho } => {
+                let kernel = KernelFn::Poly { gamma: *gamma, coef0: *coef0, degree: *degree as i32 };
+                (kernel, support_vectors, dual_coef, *rho)
+            }
+            KernelMachine::Sigmoid { gamma, coef0, support_vectors, dual_coef, rho } => {
+                (KernelFn::Sigmoid { gamma: *gamma, coef0: *coef0 }, support_vectors, dual_coef, *rho)
             }
         }
+    }
+
+    /// The negated machine (every coefficient and rho): its decision is exactly minus this one's.
+    fn negated(self) -> KernelMachine {
+        let (kernel, svs, coef, rho) = self.parts();
+        let coef = coef.iter().map(|c| -c).collect();
+        KernelMachine::new(kernel, svs.to_vec(), coef, -rho)
+    }
+
+    /// The decision value of one row, as libsvm's `predict_values` sums it.
+    fn decision(&self, row: &[f64]) -> f64 {
+        if let KernelMachine::Linear { weights: Some(w), rho, .. } = self {
+            return (&ArrayView1::from(w.as_slice()) * &ArrayView1::from(row)).sum() - rho;
+        }
+        let (kernel, svs, coef, rho) = self.parts();
+        let sum = svs.iter().zip(coef).fold(0.0, |s, (sv, c)| s + c * kernel.k_function(row, sv));
+        sum - rho
     }
 
     /// A loaded machine fits a design matrix of `width` columns and holds values training
     /// gives: finite coefficients, a positive gamma, a whole positive degree. `at` is its
     /// place in model.json, which the message names.
     pub fn check(&self, width: usize, at: &str) -> Result<(), String> {
-        let (vectors, coefs, rho) = match self {
-            KernelMachine::Linear { weights, rho } => {
-                if weights.len() != width {
-                    return Err(format!("{at}.weights has {} values, expected {width}", weights.len()));
-                }
-                return state::check_finite(weights, &format!("{at}.weights"))
-                    .and_then(|()| state::check_finite(&[*rho], &format!("{at}.rho")));
+        if let KernelMachine::Linear { weights: Some(w), support_vectors, rho, .. } = self {
+            if !support_vectors.is_empty() {
+                return Err(format!("{at} has both weights and support_vectors; a linear machine has one"));
             }
-            KernelMachine::Rbf { gamma, support_vectors, dual_coef, rho } => {
-                if !(gamma.is_finite() && *gamma > 0.0) {
-                    return Err(format!("{at}.gamma is {gamma}; gamma is a positive finite number"));
-                }
-                (support_vectors, dual_coef, rho)
+            if w.len() != width {
+                return Err(format!("{at}.weights has {} values, expected {width}", w.len()));
             }
-            KernelMachine::Poly { degree, coef0, support_vectors, dual_coef, rho } => {
-                if !(degree.is_finite() && *degree >= 1.0 && degree.fract() == 0.0) {
-                    return Err(format!("{at}.degree is {degree}; a degree is a whole number of at least 1"));
-                }
-                state::check_finite(&[*coef0], &format!("{at}.coef0"))?;
-                (support_vectors, dual_coef, rho)
-            }
-        };
+            return state::check_finite(w, &format!("{at}.weights"))
+                .and_then(|()| state::check_finite(&[*rho], &format!("{at}.rho")));
+        }
+        let (kernel, vectors, coefs, rho) = self.parts();
+        check_kernel(self, kernel, at)?;
         if coefs.len() != vectors.len() {
             let (c, v) = (coefs.len(), vectors.len());
             return Err(format!("{at}.dual_coef has {c} values for {v} support vectors; one each"));
         }
         state::check_rows(vectors, width, &format!("{at}.support_vectors"))?;
         state::check_finite(coefs, &format!("{at}.dual_coef"))?;
-        state::check_finite(&[*rho], &format!("{at}.rho"))
+        state::check_finite(&[rho], &format!("{at}.rho"))
     }
 }
 
-pub struct Svr(pub KernelMachine);
+fn check_kernel(machine: &KernelMachine, kernel: KernelFn, at: &str) -> Result<(), String> {
+    if let KernelMachine::Poly { degree, .. } = machine {
+        if !(degree.is_finite() && *degree >= 1.0 && degree.fract() == 0.0 && *degree <= f64::from(i32::MAX)) {
+            return Err(format!("{at}.degree is {degree}; a degree is a whole number of at least 1"));
+        }
+    }
+    let (gamma, coef0) = match kernel {
+        KernelFn::Linear => return Ok(()),
+        KernelFn::Rbf { gamma } => (gamma, 0.0),
+        KernelFn::Poly { gamma, coef0, .. } | KernelFn::Sigmoid { gamma, coef0 } => (gamma, coef0),
+    };
+    if !(gamma.is_finite() && gamma > 0.0) {
+        return Err(format!("{at}.gamma is {gamma}; gamma is a positive finite number"));
+    }
+    state::check_finite(&[coef0], &format!("{at}.coef0"))
+}
+
+pub struct Svr {
+    pub machine: KernelMachine,
+    pub notes: Vec<FitNote>,
+}
 
 impl Fitted for Svr {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        Prediction::Values(x.rows().into_iter().map(|row| self.0.decision(row)).collect())
+        let rows = row_major(x);
+        let width = x.ncols();
+        Prediction::Values((0..x.nrows()).map(|r| self.machine.decision(&rows[r * width..(r + 1) * width])).collect())
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
     }
+    fn notes(&self) -> Vec<FitNote> {
+        self.notes.clone()
+    }
     fn state(&self) -> Option<ModelState> {
-        Some(ModelState::Svr { machine: self.0.clone() })
+        Some(ModelState::Svr { machine: self.machine.clone() })
     }
 }
 
 pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    let p = with_kernel(params, x, Svm::<f64, f64>::params().c_svr(params.c, Some(params.epsilon)));
-    let model = p
-        .fit(&linfa::DatasetBase::new(x.clone(), y.clone()))
-        .map_err(|e| FitError::Solver(format!("SVR failed: {e}")))?;
-    Ok(Box::new(Svr(KernelMachine::of(&model, params, x, gamma(params, x)))))
+    let data = row_major(x);
+    let rows = Rows { data: &data, width: x.ncols() };
+    let p = libsvm_params(params, &data, x.ncols());
+    let model = libsvm::train_svr(rows, &y.to_vec(), &p);
+    let svs = model.support.iter().map(|&r| rows.row(r).to_vec()).collect();
+    let machine = KernelMachine::new(p.kernel, svs, model.dual_coef, model.rho);
+    finite(&machine)?;
+    Ok(Box::new(Svr { machine, notes: max_iter_note(usize::from(model.timed_out), 1, model.iterations) }))
 }
 
-/// The binary machine of one pair of classes; a positive decision votes for `positive`.
+/// scikit-learn refuses non-finite coefficients ("the input data may contain large values").
+fn finite(machine: &KernelMachine) -> Result<(), FitError> {
+    let (_, _, coef, rho) = machine.parts();
+    if coef.iter().all(|c| c.is_finite()) && rho.is_finite() {
+        Ok(())
+    } else {
+        Err(FitError::Solver("the dual coefficients or intercepts are not finite; scale the features".into()))
+    }
+}
+
+/// The binary machine of one pair of classes (negative < positive): a decision ≥ 0 votes for
+/// `positive`. It is scikit-learn's binary sign (libsvm's decision negated), so libsvm's
+/// "> 0 votes for the first class" is "≤ 0 here", and ties go to `positive`, as libsvm's do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairMachine {
@@ -198,46 +287,130 @@ pub struct PairMachine {
     pub machine: KernelMachine,
 }
 
-/// One binary machine per pair of classes (i < j).
+/// One binary machine per pair of the classes present in training (i < j).
 pub struct OneVsOne {
     pub pairs: Vec<PairMachine>,
     pub n_classes: usize,
+    /// Predict the ovr argmax instead of libsvm's vote (scikit-learn's `break_ties`).
+    pub break_ties: bool,
+    pub notes: Vec<FitNote>,
+}
+
+impl OneVsOne {
+    /// The classes the machines cover, sorted.
+    fn present(&self) -> Vec<usize> {
+        let mut present: Vec<usize> = self.pairs.iter().flat_map(|p| [p.negative, p.positive]).collect();
+        present.sort_unstable();
+        present.dedup();
+        present
+    }
+
+    /// Each pair's decision on one row, in scikit-learn's binary sign (minus libsvm's).
+    pub(super) fn pair_decisions(&self, row: &[f64]) -> Vec<f64> {
+        self.pairs.iter().map(|p| p.machine.decision(row)).collect()
+    }
+
+    /// One row's class scores (absent classes -inf) and libsvm's predicted class.
+    pub(super) fn scores(&self, row: &[f64], present: &[usize]) -> (Vec<f64>, usize) {
+        let mut votes = vec![0usize; self.n_classes];
+        let mut ovr_votes = vec![0.0; self.n_classes];
+        let mut confidence = vec![0.0; self.n_classes];
+        let decisions = self.pair_decisions(row);
+        for (PairMachine { negative: i, positive: j, .. }, &d) in self.pairs.iter().zip(&decisions) {
+            votes[if d >= 0.0 { *j } else { *i }] += 1;
+            ovr_votes[if d > 0.0 { *j } else { *i }] += 1.0;
+            confidence[*i] -= d;
+            confidence[*j] += d;
+        }
+        let decision = decisions.last().copied().unwrap_or(0.0);
+        let mut scores = vec![f64::NEG_INFINITY; self.n_classes];
+        if present.len() == 2 {
+            // Binary: the margin itself, so roc_auc ranks by scikit-learn's decision_function.
+            scores[present[0]] = -decision / 2.0;
+            scores[present[1]] = decision / 2.0;
+        } else {
+            for &c in present {
+                scores[c] = ovr_votes[c] + confidence[c] / (3.0 * (confidence[c].abs() + 1.0));
+            }
+        }
+        // libsvm's argmax: the most votes, the first class on ties.
+        let mut vote = present[0];
+        for &c in present {
+            if votes[c] > votes[vote] {
+                vote = c;
+            }
+        }
+        let predicted = if self.break_ties && present.len() > 2 { first_argmax(&scores) } else { vote };
+        (scores, predicted)
+    }
+}
+
+pub(super) fn first_argmax(v: &[f64]) -> usize {
+    (0..v.len()).fold(0, |best, k| if v[k] > v[best] { k } else { best })
+}
+
+/// Raises the predicted class's probability just enough to be the first argmax (only where
+/// libsvm's vote and the scores disagree: tied votes, or a zero binary margin), so the class
+/// the metrics take is `SVC.predict`'s.
+fn lead_with(scores: &mut [f64], predicted: usize) {
+    let rival = (0..scores.len()).filter(|&k| k != predicted).map(|k| (k, scores[k])).fold(None, |m, (k, s)| match m {
+        Some((_, best)) if best >= s => m,
+        _ => Some((k, s)),
+    });
+    if let Some((k, best)) = rival {
+        let needed = if k < predicted { best.next_up() } else { best };
+        if scores[predicted] < needed {
+            scores[predicted] = needed;
+        }
+    }
 }
 
 impl Fitted for OneVsOne {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let mut votes = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-        let mut confidence = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-        for PairMachine { negative: i, positive: j, machine } in &self.pairs {
-            for (r, row) in x.axis_iter(Axis(0)).enumerate() {
-                let d = machine.decision(row);
-                if d >= 0.0 {
-                    votes[[r, *j]] += 1.0;
-                } else {
-                    votes[[r, *i]] += 1.0;
-                }
-                confidence[[r, *j]] += d;
-                confidence[[r, *i]] -= d;
+        let present = self.present();
+        let rows = row_major(x);
+        let width = x.ncols();
+        let mut out = Array2::<f64>::zeros((x.nrows(), self.n_classes));
+        let mut predicted = Vec::with_capacity(x.nrows());
+        for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
+            let (scores, class) = self.scores(&rows[r * width..(r + 1) * width], &present);
+            out_row.assign(&ArrayView1::from(scores.as_slice()));
+            predicted.push(class);
+        }
+        let mut proba = super::softmax_rows(out);
+        for (mut row, class) in proba.rows_mut().into_iter().zip(predicted) {
+            if let Some(row) = row.as_slice_mut() {
+                lead_with(row, class);
             }
         }
-        // scikit-learn's _ovr_decision_function: votes, ties broken by bounded confidences.
-        let mut decision = votes + confidence.mapv(|c| c / (3.0 * (c.abs() + 1.0)));
-        if self.n_classes == 2 {
-            // Binary: the decision value itself, so roc_auc ranks by the margin.
-            for mut row in decision.rows_mut() {
-                let d = row[1] - row[0];
-                row[0] = -d / 2.0;
-                row[1] = d / 2.0;
-            }
-        }
-        Prediction::Probabilities(super::softmax_rows(decision))
+        Prediction::Probabilities(proba)
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
     }
-    fn state(&self) -> Option<ModelState> {
-        Some(ModelState::Svc { classes: self.n_classes, machines: self.pairs.clone() })
+    fn notes(&self) -> Vec<FitNote> {
+        self.notes.clone()
     }
+    fn state(&self) -> Option<ModelState> {
+        Some(ModelState::Svc { classes: self.n_classes, machines: self.pairs.clone(), break_ties: self.break_ties })
+    }
+}
+
+/// scikit-learn's `class_weight`: C times `n_samples / (n_classes · count)` when balanced.
+pub(super) fn weighted_c(params: &SvmParams, y: &[usize], n_present: usize) -> Vec<f64> {
+    let mut count = vec![0usize; n_present];
+    for &c in y {
+        count[c] += 1;
+    }
+    count
+        .iter()
+        .map(|&k| match params.class_weight {
+            ClassWeight::None => params.c,
+            ClassWeight::Balanced | ClassWeight::BalancedSubsample => {
+                params.c * (y.len() as f64 / (n_present as f64 * k as f64))
+            }
+        })
+        .collect()
 }
 
 pub fn fit_svc(
@@ -246,28 +419,92 @@ pub fn fit_svc(
     y: &[usize],
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let n_classes = class_names.len();
-    super::classes_present(y, class_names)?;
-    let c = params.c;
-    let mut pairs = Vec::new();
-    for i in 0..n_classes {
-        for j in i + 1..n_classes {
-            let rows: Vec<usize> = (0..y.len()).filter(|&r| y[r] == i || y[r] == j).collect();
-            if rows.iter().all(|&r| y[r] == i) || rows.iter().all(|&r| y[r] == j) {
-                continue; // a class absent from this training part
-            }
-            let xs = x.select(Axis(0), &rows);
-            let ys: Array1<bool> = rows.iter().map(|&r| y[r] == j).collect();
-            let p = with_kernel(params, x, Svm::<f64, bool>::params().pos_neg_weights(c, c));
-            let svm = p
-                .fit(&linfa::DatasetBase::new(xs.clone(), ys))
-                .map_err(|e| FitError::Solver(format!("SVC ({} vs {}) failed: {e}", class_names[i], class_names[j])))?;
-            pairs.push(PairMachine {
-                negative: i,
-                positive: j,
-                machine: KernelMachine::of(&svm, params, &xs, gamma(params, x)),
-            });
-        }
+    Ok(Box::new(one_vs_one(params, x, y, class_names)?))
+}
+
+pub(super) fn one_vs_one(
+    params: &SvmParams,
+    x: &Array2<f64>,
+    y: &[usize],
+    class_names: &[String],
+) -> Result<OneVsOne, FitError> {
+    let present = super::classes_present(y, class_names)?;
+    let mut local = vec![0; class_names.len()];
+    for (k, &c) in present.iter().enumerate() {
+        local[c] = k;
     }
-    Ok(Box::new(OneVsOne { pairs, n_classes }))
+    let labels: Vec<usize> = y.iter().map(|&c| local[c]).collect();
+    let data = row_major(x);
+    let rows = Rows { data: &data, width: x.ncols() };
+    let p = libsvm_params(params, &data, x.ncols());
+    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, present.len()), &p);
+    let mut pairs = Vec::new();
+    for pair in &model.pairs {
+        let (sv_rows, coef) = model.pair_terms(pair);
+        let svs = sv_rows.iter().map(|&r| rows.row(r).to_vec()).collect();
+        let machine = KernelMachine::new(p.kernel, svs, coef, pair.rho);
+        finite(&machine)?;
+        pairs.push(PairMachine {
+            negative: present[pair.first],
+            positive: present[pair.second],
+            machine: machine.negated(),
+        });
+    }
+    let stopped = model.pairs.iter().filter(|p| p.timed_out).count();
+    let iterations = model.pairs.iter().map(|p| p.iterations).max().unwrap_or(0);
+    let notes = max_iter_note(stopped, model.pairs.len(), iterations);
+    Ok(OneVsOne { pairs, n_classes: class_names.len(), break_ties: params.break_ties, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lead_with, KernelMachine};
+
+    fn machine(json: &str) -> KernelMachine {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn machines_saved_before_the_libsvm_port_still_load() {
+        let linear = machine(r#"{"kernel": "linear", "weights": [1.0, 2.0], "rho": 0.5}"#);
+        assert_eq!(linear.check(2, "m"), Ok(()));
+        assert_eq!(linear.decision(&[3.0, 4.0]), 10.5);
+        // The poly kernel had no gamma: it was 1.
+        let poly = machine(
+            r#"{"kernel": "poly", "degree": 2.0, "coef0": 1.0, "support_vectors": [[1.0, 0.0]], "dual_coef": [2.0], "rho": 1.0}"#,
+        );
+        assert_eq!(poly.check(2, "m"), Ok(()));
+        assert_eq!(poly.decision(&[2.0, 5.0]), 2.0 * 9.0 - 1.0);
+    }
+
+    #[test]
+    fn a_loaded_machine_with_bad_values_is_refused_by_name() {
+        let both = machine(
+            r#"{"kernel": "linear", "weights": [1.0], "support_vectors": [[1.0]], "dual_coef": [1.0], "rho": 0.0}"#,
+        );
+        assert!(both.check(1, "m").unwrap_err().contains("both weights and support_vectors"));
+        let sigmoid = machine(
+            r#"{"kernel": "sigmoid", "gamma": -1.0, "coef0": 0.0, "support_vectors": [[1.0]], "dual_coef": [1.0], "rho": 0.0}"#,
+        );
+        assert!(sigmoid.check(1, "m").unwrap_err().contains("m.gamma is -1"));
+        let poly = machine(
+            r#"{"kernel": "poly", "gamma": 1.0, "degree": 0.5, "coef0": 0.0, "support_vectors": [], "dual_coef": [], "rho": 0.0}"#,
+        );
+        assert!(poly.check(1, "m").unwrap_err().contains("m.degree"));
+    }
+
+    #[test]
+    fn the_predicted_class_leads_the_scores_only_where_it_must() {
+        // A zero binary margin: libsvm votes for the second class.
+        let mut tie = vec![0.5, 0.5];
+        lead_with(&mut tie, 1);
+        assert!(tie[1] > tie[0]);
+        // Tied votes: the lowest class wins over a higher one with equal or larger score.
+        let mut scores = vec![1.1, 0.5, 1.2];
+        lead_with(&mut scores, 0);
+        assert_eq!(scores, vec![1.2, 0.5, 1.2]);
+        let mut agree = vec![2.0, 0.5, 1.0];
+        lead_with(&mut agree, 0);
+        assert_eq!(agree, vec![2.0, 0.5, 1.0]);
+    }
 }

@@ -124,13 +124,13 @@ pub static KINDS: &[KindSpec] = &[
     },
     KindSpec {
         kind: ModelKind::Svm,
-        engine: "linfa-svm (SMO)",
+        engine: "runner's port of scikit-learn 1.9.1's libsvm, step for step",
         task: TaskSupport::Both,
-        summary: "C-SVC for classification (one-vs-one over pairs of classes, as sklearn's SVC), epsilon-SVR for regression; \
-                  poly kernel is (x.y + coef0)^degree (sklearn's with gamma = 1); log_loss uses a softmax of decision values, not Platt scaling",
+        summary: "C-SVC for classification (one-vs-one over the sorted classes, as sklearn's SVC), epsilon-SVR for regression, \
+                  equal to sklearn's support vectors and predictions; log_loss and roc_auc use a softmax of the decision function, not predict_proba",
         groups: &[SvmParams::SPECS],
         defaults: &[],
-        saves: "`svc` (one machine per pair of classes) or `svr`: each machine's kernel, support vectors, dual coefficients and rho (the linear kernel's weights instead of support vectors)",
+        saves: "`svc` (one machine per pair of classes) or `svr`: each machine's kernel, support vectors, dual coefficients and rho",
     },
     KindSpec {
         kind: ModelKind::DecisionTree,

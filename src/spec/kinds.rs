@@ -41,6 +41,15 @@ pub enum Kernel {
     Rbf,
     Linear,
     Poly,
+    Sigmoid,
+}
+
+/// scikit-learn's `decision_function_shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum DecisionShape {
+    Ovr,
+    Ovo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
@@ -139,6 +148,7 @@ pub enum MlpLoss {
 choice_param!(
     LogisticSolver,
     Kernel,
+    DecisionShape,
     Criterion,
     ForestCriterion,
     ClassWeight,
@@ -150,11 +160,13 @@ choice_param!(
     MlpLoss
 );
 
-/// An rbf kernel's width: a number, or scikit-learn's `"scale"` rule.
+/// A kernel's gamma: a number, or scikit-learn's `"scale"` or `"auto"` rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Gamma {
     /// `1 / (n_features * X.var())`.
     Scale,
+    /// `1 / n_features`.
+    Auto,
     Value(f64),
 }
 
@@ -162,6 +174,7 @@ impl FromParam for Gamma {
     fn from_param(value: &ParamValue) -> Option<Self> {
         match value {
             ParamValue::Str(s) if s == "scale" => Some(Gamma::Scale),
+            ParamValue::Str(s) if s == "auto" => Some(Gamma::Auto),
             other => f64::from_param(other).map(Gamma::Value),
         }
     }
@@ -228,13 +241,29 @@ params! {
 params! {
     /// `svm`.
     SvmParams {
-        kernel: Kernel = S("rbf"), choice::<Kernel>(), "kernel function";
+        kernel: Kernel = S("rbf"), choice::<Kernel>(), "rbf exp(-gamma |x-y|^2), linear x.y, poly (gamma x.y + coef0)^degree, sigmoid tanh(gamma x.y + coef0)";
         c: f64 = F(1.0), POSITIVE, "penalty of margin violations (sklearn's C)";
-        gamma: Gamma = S("scale"), ParamType::PositiveOr("scale"), "rbf width exp(-gamma |x-y|^2); scale = 1/(n_features * X.var())";
-        degree: usize = I(3), ITERATIONS, "poly kernel degree";
-        coef0: f64 = F(0.0), ANY_FLOAT, "poly kernel constant";
+        gamma: Gamma = S("scale"), ParamType::PositiveOr(&["scale", "auto"]), "kernel coefficient of rbf, poly, sigmoid; scale = 1/(n_features * X.var()), auto = 1/n_features";
+        degree: usize = I(3), ParamType::Int { min: 1, max: i32::MAX as i64 }, "poly kernel degree";
+        coef0: f64 = F(0.0), ANY_FLOAT, "poly and sigmoid kernel constant";
         epsilon: f64 = F(0.1), NON_NEGATIVE, "SVR: width of the loss-free tube";
-        tol: f64 = F(1e-3), POSITIVE, "SMO stopping tolerance";
+        tol: f64 = F(1e-3), POSITIVE, "libsvm's stopping tolerance (sklearn's tol): stop when the maximal violating pair is within tol";
+        max_iter: i64 = I(-1), ParamType::Int { min: -1, max: i32::MAX as i64 }, "libsvm iterations at most (per pair of classes); -1 = no limit (sklearn's default); stopping early is a trial note";
+        cache_size: f64 = F(200.0), POSITIVE, "libsvm's kernel cache, MB (speed only)";
+        shrinking: bool = B(true), BOOL, "libsvm's shrinking heuristic";
+        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "balanced: each class's C times n_samples / (n_classes * its count)";
+        decision_function_shape: DecisionShape = S("ovr"), choice::<DecisionShape>(), "sklearn's decision_function shape; runner's class scores are always the ovr transform (break_ties needs ovr)";
+        break_ties: bool = B(false), BOOL, "more than two classes: predict the ovr argmax instead of libsvm's vote (ties to the first class)";
+    }
+}
+
+impl SvmParams {
+    /// scikit-learn refuses break_ties with the ovo shape.
+    pub fn checked(self) -> Result<Self, String> {
+        if self.break_ties && self.decision_function_shape == DecisionShape::Ovo {
+            return Err("break_ties = true needs decision_function_shape = \"ovr\" (as scikit-learn's SVC)".into());
+        }
+        Ok(self)
     }
 }
 

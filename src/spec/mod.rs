@@ -58,7 +58,7 @@ impl ModelSpec {
             ModelKind::Lasso => ModelSpec::Lasso(LassoParams::read(&values)?),
             ModelKind::ElasticNet => ModelSpec::ElasticNet(ElasticNetParams::read(&values)?),
             ModelKind::LogisticRegression => ModelSpec::LogisticRegression(LogisticParams::read(&values)?),
-            ModelKind::Svm => ModelSpec::Svm(SvmParams::read(&values)?),
+            ModelKind::Svm => ModelSpec::Svm(SvmParams::read(&values)?.checked()?),
             ModelKind::DecisionTree => ModelSpec::DecisionTree(TreeParams::read(&values)?),
             ModelKind::Mlp => ModelSpec::Mlp(MlpParams::read(&values)?, OptimizerParams::read(&values)?),
             ModelKind::LinearGd => ModelSpec::LinearGd(LinearGdParams::read(&values)?, OptimizerParams::read(&values)?),

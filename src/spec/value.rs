@@ -55,8 +55,8 @@ pub enum ParamType {
         min: i64,
         max: i64,
     },
-    /// A positive real number, or the one word given (`gamma = "scale"`).
-    PositiveOr(&'static str),
+    /// A positive real number, or one of the words given (`gamma = "scale"`).
+    PositiveOr(&'static [&'static str]),
     /// A count (an integer >= 1), a share (a float in (0, 1]), or one of the words
     /// (`max_features = "sqrt"`): scikit-learn's int-or-float parameters, where `1` is one
     /// and `1.0` is all.
@@ -86,7 +86,10 @@ impl ParamType {
             ParamType::Int { min, max } if *max == i64::MAX => format!("integer >= {min}"),
             ParamType::Int { min, max } => format!("integer in [{min}, {max}]"),
             ParamType::Bool => "true or false".to_string(),
-            ParamType::PositiveOr(word) => format!("positive float or \"{word}\""),
+            ParamType::PositiveOr(words) => {
+                let words: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                format!("positive float or {}", words.join(" or "))
+            }
             ParamType::CountOrShare(words) => {
                 format!("integer >= 1, float in (0, 1] or one of {}", words.join(", "))
             }
@@ -128,7 +131,7 @@ impl ParamType {
                 }
             }
             (ParamType::Bool, ParamValue::Bool(_)) => Ok(value.clone()),
-            (ParamType::PositiveOr(word), ParamValue::Str(s)) if s == word => Ok(value.clone()),
+            (ParamType::PositiveOr(words), ParamValue::Str(s)) if words.contains(&s.as_str()) => Ok(value.clone()),
             (ParamType::IntList { min, max }, ParamValue::IntList(l)) => {
                 if l.is_empty() || l.iter().any(|v| v < min || v > max) {
                     Err(format!("{value} is out of range: expected a non-empty {}", self.describe()))
@@ -230,6 +233,15 @@ impl FromParam for usize {
     fn from_param(value: &ParamValue) -> Option<Self> {
         match value {
             ParamValue::Int(i) => usize::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for i64 {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Int(i) => Some(*i),
             _ => None,
         }
     }

@@ -1,0 +1,16 @@
+//! A port of libsvm as scikit-learn 1.9.1 vendors it (`sklearn/svm/src/libsvm/svm.cpp`,
+//! dense rows): C-SVC and ε-SVR, step for step, so support vectors, dual coefficients,
+//! intercepts and iteration counts equal `SVC`'s and `SVR`'s.
+
+mod cache;
+pub mod kernel;
+mod qmatrix;
+mod solver;
+mod train;
+
+pub use kernel::KernelFn;
+pub use solver::Settings;
+pub use train::{train_svc, train_svr, Params, Rows};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,106 @@
+//! libsvm's Q matrices: `SVC_Q` (`y_i y_j K(x_i, x_j)`, rows swapped as the solver shrinks)
+//! and `SVR_Q` (the 2l × 2l matrix of ε-SVR over one cache of l kernel columns).
+
+use super::cache::Cache;
+use super::kernel::Kernel;
+
+/// What the solver asks of Q: column `i` over the first `len` (active) positions, in single
+/// precision as libsvm's `Qfloat`, and its diagonal in double precision.
+pub trait QMatrix {
+    fn get_q(&mut self, i: usize, len: usize) -> &[f32];
+    fn qd(&self) -> &[f64];
+    fn swap_index(&mut self, i: usize, j: usize);
+}
+
+/// libsvm takes `cache_size` in MB.
+fn cache_bytes(cache_mb: f64) -> i64 {
+    (cache_mb * (1u64 << 20) as f64) as i64
+}
+
+pub struct SvcQ<'a> {
+    kernel: Kernel<'a>,
+    cache: Cache,
+    y: Vec<i8>,
+    qd: Vec<f64>,
+}
+
+impl<'a> SvcQ<'a> {
+    pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64) -> Self {
+        let l = y.len();
+        let qd = (0..l).map(|i| kernel.eval(i, i)).collect();
+        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), y: y.to_vec(), qd }
+    }
+}
+
+impl QMatrix for SvcQ<'_> {
+    fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
+        let (data, start) = self.cache.get_data(i, len);
+        for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
+            *v = (f64::from(self.y[i] * self.y[j]) * self.kernel.eval(i, j)) as f32;
+        }
+        &data[..len]
+    }
+    fn qd(&self) -> &[f64] {
+        &self.qd
+    }
+    fn swap_index(&mut self, i: usize, j: usize) {
+        self.cache.swap_index(i, j);
+        self.kernel.swap_index(i, j);
+        self.y.swap(i, j);
+        self.qd.swap(i, j);
+    }
+}
+
+pub struct SvrQ<'a> {
+    l: usize,
+    kernel: Kernel<'a>,
+    cache: Cache,
+    sign: Vec<i8>,
+    index: Vec<usize>,
+    qd: Vec<f64>,
+    buffers: [Vec<f32>; 2],
+    next_buffer: usize,
+}
+
+impl<'a> SvrQ<'a> {
+    pub fn new(kernel: Kernel<'a>, l: usize, cache_mb: f64) -> Self {
+        let diagonal: Vec<f64> = (0..l).map(|k| kernel.eval(k, k)).collect();
+        SvrQ {
+            l,
+            kernel,
+            cache: Cache::new(l, cache_bytes(cache_mb)),
+            sign: (0..2 * l).map(|k| if k < l { 1 } else { -1 }).collect(),
+            index: (0..2 * l).map(|k| k % l).collect(),
+            qd: diagonal.iter().chain(&diagonal).copied().collect(),
+            buffers: [vec![0.0; 2 * l], vec![0.0; 2 * l]],
+            next_buffer: 0,
+        }
+    }
+}
+
+impl QMatrix for SvrQ<'_> {
+    fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
+        let real_i = self.index[i];
+        let (data, start) = self.cache.get_data(real_i, self.l);
+        if start < self.l {
+            for (j, v) in data.iter_mut().enumerate() {
+                *v = self.kernel.eval(real_i, j) as f32;
+            }
+        }
+        let b = self.next_buffer;
+        self.next_buffer = 1 - b;
+        let si = f32::from(self.sign[i]);
+        for j in 0..len {
+            self.buffers[b][j] = si * f32::from(self.sign[j]) * data[self.index[j]];
+        }
+        &self.buffers[b][..len]
+    }
+    fn qd(&self) -> &[f64] {
+        &self.qd
+    }
+    fn swap_index(&mut self, i: usize, j: usize) {
+        self.sign.swap(i, j);
+        self.index.swap(i, j);
+        self.qd.swap(i, j);
+    }
+}

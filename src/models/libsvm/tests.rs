@@ -1,0 +1,162 @@
+//! scikit-learn 1.9.1's SVC and SVR against the port, case by case
+//! (tests/fixtures/libsvm/generate.py): support vectors and iteration counts exactly, dual
+//! coefficients, intercepts and decision values to 1e-9, predictions exactly.
+
+use super::{train_svc, train_svr, Rows};
+use crate::models::svm::{first_argmax, libsvm_params, one_vs_one, row_major, weighted_c};
+use crate::models::{Fitted, Prediction};
+use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel, SvmParams};
+use ndarray::Array2;
+use serde_json::Value;
+
+const CASES: &str = include_str!("../../../tests/fixtures/libsvm/cases.json");
+
+fn matrix(v: &Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = serde_json::from_value(v.clone()).unwrap();
+    let width = rows.first().map_or(0, Vec::len);
+    Array2::from_shape_vec((rows.len(), width), rows.concat()).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+fn params_of(case: &Value) -> SvmParams {
+    SvmParams {
+        kernel: case["kernel"].as_str().unwrap().parse::<Kernel>().unwrap(),
+        c: case["C"].as_f64().unwrap(),
+        gamma: Gamma::Scale,
+        degree: case["degree"].as_u64().unwrap() as usize,
+        coef0: case["coef0"].as_f64().unwrap(),
+        epsilon: case["epsilon"].as_f64().unwrap(),
+        tol: case["tol"].as_f64().unwrap(),
+        max_iter: case["max_iter"].as_i64().unwrap(),
+        cache_size: case["cache_size"].as_f64().unwrap(),
+        shrinking: case["shrinking"].as_bool().unwrap(),
+        class_weight: if case["class_weight"].is_null() { ClassWeight::None } else { ClassWeight::Balanced },
+        decision_function_shape: DecisionShape::Ovr,
+        break_ties: false,
+    }
+}
+
+/// `|a - b| <= 1e-9 · max(1, |b|)` for each pair; the message names the first that is not.
+fn close(ours: &[f64], theirs: &[f64], what: &str, name: &str) {
+    assert_eq!(ours.len(), theirs.len(), "{name}: {what} lengths");
+    for (k, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{name}: {what}[{k}] is {a}, scikit-learn's {b}");
+    }
+}
+
+fn with_gamma(mut p: SvmParams, case: &Value) -> SvmParams {
+    if p.kernel != Kernel::Linear {
+        p.gamma = Gamma::Value(case["gamma"].as_f64().unwrap());
+    }
+    p
+}
+
+/// The class the metrics take from the scores: the first most probable.
+fn classes_of(proba: &Array2<f64>) -> Vec<f64> {
+    proba.rows().into_iter().map(|r| first_argmax(r.as_slice().unwrap()) as f64).collect()
+}
+
+fn check_svc(case: &Value, name: &str) {
+    let (x, t) = (matrix(&case["X"]), matrix(&case["T"]));
+    let y: Vec<usize> = floats(&case["y"]).iter().map(|&v| v as usize).collect();
+    let n_class = y.iter().max().unwrap() + 1;
+    let params = with_gamma(params_of(case), case);
+    let data = row_major(&x);
+    let p = libsvm_params(&params, &data, x.ncols());
+    let model = train_svc(Rows { data: &data, width: x.ncols() }, &y, &weighted_c(&params, &y, n_class), &p);
+    let support: Vec<usize> = serde_json::from_value(case["support"].clone()).unwrap();
+    assert_eq!(model.support, support, "{name}: support_");
+    assert_eq!(model.n_support, serde_json::from_value::<Vec<usize>>(case["n_support"].clone()).unwrap(), "{name}");
+    let iters: Vec<usize> = model.pairs.iter().map(|p| p.iterations).collect();
+    assert_eq!(iters, serde_json::from_value::<Vec<usize>>(case["n_iter"].clone()).unwrap(), "{name}: n_iter_");
+    assert_eq!(model.pairs.iter().any(|p| p.timed_out), case["fit_status"] == 1, "{name}: fit_status_");
+    for (k, row) in case["dual_coef"].as_array().unwrap().iter().enumerate() {
+        close(&model.dual_coef[k], &floats(row), "dual_coef", name);
+    }
+    let rho: Vec<f64> = model.pairs.iter().map(|p| -p.rho).collect();
+    close(&rho, &floats(&case["intercept"]), "intercept", name);
+
+    let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
+    let ovo = one_vs_one(&params, &x, &y, &names).unwrap();
+    let rows = row_major(&t);
+    let present: Vec<usize> = (0..n_class).collect();
+    let row = |r: usize| &rows[r * t.ncols()..(r + 1) * t.ncols()];
+    let want = case["decision"].as_array().unwrap();
+    let predicted: Vec<f64> = floats(&case["predict"]);
+    for r in 0..t.nrows() {
+        let (scores, class) = ovo.scores(row(r), &present);
+        if n_class == 2 {
+            close(&ovo.pair_decisions(row(r)), &[want[r].as_f64().unwrap()], "decision", name);
+        } else {
+            close(&scores, &floats(&want[r]), "ovr decision", name);
+            let ovo_want: Vec<f64> = floats(&case["decision_ovo"][r]).iter().map(|v| -v).collect();
+            close(&ovo.pair_decisions(row(r)), &ovo_want, "ovo decision", name);
+        }
+        assert_eq!(class, predicted[r] as usize, "{name}: predict row {r}");
+    }
+    let Prediction::Probabilities(proba) = ovo.predict(&t) else { panic!("{name}: a classifier") };
+    assert_eq!(classes_of(&proba), predicted, "{name}: predicted classes from the scores");
+    assert_eq!(ovo.notes().len(), usize::from(case["fit_status"] == 1), "{name}: the max_iter note");
+    if let Some(ties) = case.get("predict_break_ties") {
+        let broken = one_vs_one(&SvmParams { break_ties: true, ..params }, &x, &y, &names).unwrap();
+        let Prediction::Probabilities(proba) = broken.predict(&t) else { panic!("{name}") };
+        assert_eq!(classes_of(&proba), floats(ties), "{name}: break_ties");
+    }
+}
+
+fn check_svr(case: &Value, name: &str) {
+    let (x, t) = (matrix(&case["X"]), matrix(&case["T"]));
+    let y = floats(&case["y"]);
+    let params = with_gamma(params_of(case), case);
+    let data = row_major(&x);
+    let p = libsvm_params(&params, &data, x.ncols());
+    let model = train_svr(Rows { data: &data, width: x.ncols() }, &y, &p);
+    assert_eq!(model.support, serde_json::from_value::<Vec<usize>>(case["support"].clone()).unwrap(), "{name}");
+    assert_eq!(vec![model.iterations], serde_json::from_value::<Vec<usize>>(case["n_iter"].clone()).unwrap(), "{name}");
+    assert_eq!(model.timed_out, case["fit_status"] == 1, "{name}: fit_status_");
+    close(&model.dual_coef, &floats(&case["dual_coef"][0]), "dual_coef", name);
+    close(&[-model.rho], &floats(&case["intercept"]), "intercept", name);
+    let fitted = crate::models::svm::fit_svr(&params, &x, &ndarray::Array1::from(y)).unwrap();
+    let Prediction::Values(v) = fitted.predict(&t) else { panic!("{name}: a regressor") };
+    close(v.as_slice().unwrap(), &floats(&case["predict"]), "predict", name);
+    assert_eq!(fitted.notes().len(), usize::from(model.timed_out), "{name}: the max_iter note");
+}
+
+#[test]
+fn every_case_equals_scikit_learn() {
+    let doc: Value = serde_json::from_str(CASES).unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        if case["svc"].as_bool().unwrap() {
+            check_svc(case, name);
+        } else {
+            check_svr(case, name);
+        }
+    }
+}
+
+#[test]
+fn gamma_scale_and_auto_are_scikit_learns() {
+    let doc: Value = serde_json::from_str(CASES).unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let x = matrix(&case["X"]);
+        let data = row_major(&x);
+        let mut params = params_of(case);
+        params.kernel = Kernel::Rbf;
+        let gamma = |p: &SvmParams| match libsvm_params(p, &data, x.ncols()).kernel {
+            super::KernelFn::Rbf { gamma } => gamma,
+            _ => unreachable!(),
+        };
+        let want = case["gamma"].as_f64().unwrap();
+        let name = case["name"].as_str().unwrap();
+        if name == "svc-binary-rbf" || name == "svc-multi-rbf" || name == "svr-rbf" {
+            assert_eq!(gamma(&params), want, "{name}: scale");
+        }
+        if name == "svc-multi-auto" {
+            assert_eq!(gamma(&SvmParams { gamma: Gamma::Auto, ..params.clone() }), want, "{name}: auto");
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! libsvm's `svm_train` for C-SVC and ε-SVR as scikit-learn calls it (dense rows, every
+//! sample weight 1): classes grouped in sorted order, one binary problem per pair (i < j)
+//! with class i as +1, weighted C per class, and the support vectors of all pairs gathered
+//! class by class (scikit-learn's `support_`, `n_support`, `dual_coef_`, `intercept_`).
+
+use super::kernel::{Kernel, KernelFn};
+use super::qmatrix::{SvcQ, SvrQ};
+use super::solver::{solve, Problem, Settings, Solution};
+
+/// The settings scikit-learn passes to libsvm.
+#[derive(Debug, Clone, Copy)]
+pub struct Params {
+    pub kernel: KernelFn,
+    pub c: f64,
+    /// ε-SVR's tube (libsvm's `p`).
+    pub epsilon: f64,
+    pub settings: Settings,
+    /// `cache_size`, MB.
+    pub cache_mb: f64,
+}
+
+/// A row-major matrix: `width` values a row.
+#[derive(Clone, Copy)]
+pub struct Rows<'a> {
+    pub data: &'a [f64],
+    pub width: usize,
+}
+
+impl<'a> Rows<'a> {
+    pub fn row(&self, r: usize) -> &'a [f64] {
+        &self.data[r * self.width..(r + 1) * self.width]
+    }
+}
+
+/// One solved binary problem: α_i y_i for each of its rows, rho, and how the solve ended.
+struct Binary {
+    coef: Vec<f64>,
+    solution: Solution,
+}
+
+fn solve_c_svc(x: Rows, rows: Vec<usize>, y: &[i8], (cp, cn): (f64, f64), params: &Params) -> Binary {
+    let l = y.len();
+    let mut alpha = vec![0.0; l];
+    let c: Vec<f64> = y.iter().map(|&yi| if yi > 0 { cp } else { cn }).collect();
+    let mut q = SvcQ::new(Kernel::new(params.kernel, x.data, x.width, rows), y, params.cache_mb);
+    let p = vec![-1.0; l];
+    let solution = solve(&mut q, Problem { p: &p, y, alpha: &mut alpha, c: &c }, params.settings);
+    let coef = alpha.iter().zip(y).map(|(a, &yi)| a * f64::from(yi)).collect();
+    Binary { coef, solution }
+}
+
+/// A trained ε-SVR: the rows with a nonzero coefficient, in row order.
+#[derive(Debug, Clone)]
+pub struct SvrModel {
+    pub support: Vec<usize>,
+    pub dual_coef: Vec<f64>,
+    pub rho: f64,
+    pub iterations: usize,
+    pub timed_out: bool,
+}
+
+pub fn train_svr(x: Rows, y: &[f64], params: &Params) -> SvrModel {
+    let l = y.len();
+    let p: Vec<f64> = y.iter().map(|yi| params.epsilon - yi).chain(y.iter().map(|yi| params.epsilon + yi)).collect();
+    let signs: Vec<i8> = (0..2 * l).map(|k| if k < l { 1 } else { -1 }).collect();
+    let c = vec![params.c; 2 * l];
+    let mut alpha2 = vec![0.0; 2 * l];
+    let mut q = SvrQ::new(Kernel::new(params.kernel, x.data, x.width, (0..l).collect()), l, params.cache_mb);
+    let solution = solve(&mut q, Problem { p: &p, y: &signs, alpha: &mut alpha2, c: &c }, params.settings);
+    let alpha: Vec<f64> = (0..l).map(|i| alpha2[i] - alpha2[i + l]).collect();
+    let support: Vec<usize> = (0..l).filter(|&i| alpha[i].abs() > 0.0).collect();
+    let dual_coef = support.iter().map(|&i| alpha[i]).collect();
+    SvrModel { support, dual_coef, rho: solution.rho, iterations: solution.iterations, timed_out: solution.timed_out }
+}
+
+/// The machine of classes (i, j), i < j: `Σ coef·K(sv, x) - rho > 0` votes for i.
+#[derive(Debug, Clone)]
+pub struct PairModel {
+    pub first: usize,
+    pub second: usize,
+    pub rho: f64,
+    pub iterations: usize,
+    pub timed_out: bool,
+}
+
+/// A trained C-SVC over the classes `0..n_class` (class indices as given, all present).
+#[derive(Debug, Clone)]
+pub struct SvcModel {
+    pub pairs: Vec<PairModel>,
+    /// scikit-learn's `support_`: rows that are a support vector of any pair, class by class.
+    pub support: Vec<usize>,
+    pub n_support: Vec<usize>,
+    /// scikit-learn's `_dual_coef_` (libsvm's `sv_coef`): n_class - 1 rows over `support`.
+    pub dual_coef: Vec<Vec<f64>>,
+}
+
+impl SvcModel {
+    /// A pair's terms as libsvm's `predict_values` sums them: class i's support vectors, then
+    /// class j's, with their coefficients in this pair (terms of zero are left out: they add
+    /// nothing). Returns the rows and coefficients.
+    pub fn pair_terms(&self, pair: &PairModel) -> (Vec<usize>, Vec<f64>) {
+        let start = |c: usize| self.n_support[..c].iter().sum::<usize>();
+        let (i, j) = (pair.first, pair.second);
+        let block =
+            |class: usize, row: usize| (start(class)..start(class) + self.n_support[class]).map(move |k| (k, row));
+        block(i, j - 1)
+            .chain(block(j, i))
+            .map(|(k, row)| (self.support[k], self.dual_coef[row][k]))
+            .filter(|(_, c)| *c != 0.0)
+            .unzip()
+    }
+}
+
+/// libsvm's `svm_group_classes` with sorted labels: rows by class, each class in row order.
+fn group_classes(y: &[usize], n_class: usize) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let mut count = vec![0; n_class];
+    for &c in y {
+        count[c] += 1;
+    }
+    let start: Vec<usize> = count.iter().scan(0, |s, &c| Some(std::mem::replace(s, *s + c))).collect();
+    let mut next = start.clone();
+    let mut perm = vec![0; y.len()];
+    for (i, &c) in y.iter().enumerate() {
+        perm[next[c]] = i;
+        next[c] += 1;
+    }
+    (perm, start, count)
+}
+
+/// Trains every pair; `weighted_c[c]` is C times class c's weight.
+pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params) -> SvcModel {
+    let n_class = weighted_c.len();
+    let (perm, start, count) = group_classes(y, n_class);
+    let mut nonzero = vec![false; y.len()];
+    let mut solved = Vec::new();
+    for i in 0..n_class {
+        for j in i + 1..n_class {
+            let rows: Vec<usize> = (start[i]..start[i] + count[i]).chain(start[j]..start[j] + count[j]).collect();
+            let labels: Vec<i8> = (0..rows.len()).map(|k| if k < count[i] { 1 } else { -1 }).collect();
+            let originals = rows.iter().map(|&k| perm[k]).collect();
+            let b = solve_c_svc(x, originals, &labels, (weighted_c[i], weighted_c[j]), params);
+            for (k, &r) in rows.iter().enumerate() {
+                nonzero[r] |= b.coef[k].abs() > 0.0;
+            }
+            solved.push((i, j, rows, b));
+        }
+    }
+    assemble(solved, &perm, &start, &count, &nonzero)
+}
+
+type Solved = (usize, usize, Vec<usize>, Binary);
+
+/// The model's layout from the solved pairs (libsvm's "build output").
+fn assemble(solved: Vec<Solved>, perm: &[usize], start: &[usize], count: &[usize], nonzero: &[bool]) -> SvcModel {
+    let n_class = start.len();
+    let n_support: Vec<usize> =
+        (0..n_class).map(|c| (start[c]..start[c] + count[c]).filter(|&k| nonzero[k]).count()).collect();
+    let support: Vec<usize> = (0..perm.len()).filter(|&k| nonzero[k]).map(|k| perm[k]).collect();
+    let nz_start: Vec<usize> = n_support.iter().scan(0, |s, &c| Some(std::mem::replace(s, *s + c))).collect();
+    let mut dual_coef = vec![vec![0.0; support.len()]; n_class.saturating_sub(1)];
+    let mut pairs = Vec::new();
+    for (i, j, rows, b) in solved {
+        let (mut qi, mut qj) = (nz_start[i], nz_start[j]);
+        for (k, _) in rows.iter().enumerate().filter(|(_, &r)| nonzero[r]) {
+            if k < count[i] {
+                dual_coef[j - 1][qi] = b.coef[k];
+                qi += 1;
+            } else {
+                dual_coef[i][qj] = b.coef[k];
+                qj += 1;
+            }
+        }
+        let Solution { rho, iterations, timed_out } = b.solution;
+        pairs.push(PairModel { first: i, second: j, rho, iterations, timed_out });
+    }
+    SvcModel { pairs, support, n_support, dual_coef }
+}
