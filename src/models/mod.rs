@@ -3,6 +3,7 @@
 
 mod criterion;
 mod elasticnet;
+pub mod hgb;
 pub mod gd;
 mod introsort;
 mod lbfgs;
@@ -225,6 +226,8 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
         (ModelSpec::LogisticGd(p, opt), Targets::Classes(y)) => {
             Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
         }
+        (ModelSpec::HistGradientBoosting(p), Targets::Regression(y)) => hgb::fit_regressor(p, x, y)?,
+        (ModelSpec::HistGradientBoosting(p), Targets::Classes(y)) => hgb::fit_classifier(p, x, y, class_names)?,
         _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
     finite(fitted)

@@ -2,6 +2,7 @@
 //! Loading checks every shape against the design matrix, so a hand-edited file is refused
 //! with a message instead of panicking at prediction time.
 
+use super::hgb::{HgbModel, HgbTree};
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
 use super::tree::{Node, Tree};
@@ -27,6 +28,9 @@ pub enum ModelState {
     Svr { machine: KernelMachine },
     /// C-SVC, one machine per pair of classes (a positive decision votes for `positive`).
     Svc { classes: usize, machines: Vec<PairMachine> },
+    /// Histogram gradient boosting: `trees[iteration][output]`; raw = baseline + the sum of
+    /// the trees' leaves, then identity, sigmoid (two classes) or softmax.
+    Hgb { classes: usize, baseline: Vec<f64>, trees: Vec<Vec<HgbTree>> },
 }
 
 /// One dense layer: `weights` is outputs × inputs.
@@ -99,6 +103,7 @@ impl ModelState {
             ModelState::Mlp { .. } => "mlp",
             ModelState::Svr { .. } => "svr",
             ModelState::Svc { .. } => "svc",
+            ModelState::Hgb { .. } => "hgb",
         }
     }
 
@@ -133,6 +138,12 @@ impl ModelState {
                     m.machine.check(width, &format!("model.machines[{k}].machine"))?;
                 }
                 Ok(Box::new(OneVsOne { pairs: machines, n_classes: c }))
+            }
+            ModelState::Hgb { classes: c, baseline, trees } => {
+                check(c == classes && c != 1, || {
+                    format!("model.classes is {c}, but the target has {classes} classes")
+                })?;
+                Ok(Box::new(HgbModel::from_state(c, baseline, trees, width)?))
             }
         }
     }

@@ -98,6 +98,9 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
         ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
         ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
         ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),
+        ModelSpec::HistGradientBoosting(_) => Some(
+            "gradient boosting bins every column and revisits every training row in each iteration; use streaming = false",
+        ),
     }
 }
 

@@ -21,6 +21,7 @@ pub enum ModelKind {
     Mlp,
     LinearGd,
     LogisticGd,
+    HistGradientBoosting,
 }
 
 impl ModelKind {
@@ -174,6 +175,16 @@ pub static KINDS: &[KindSpec] = &[
         groups: &[LogisticGdParams::SPECS, OptimizerParams::SPECS],
         defaults: &[],
         saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
+    },
+    KindSpec {
+        kind: ModelKind::HistGradientBoosting,
+        engine: "runner's histogram gradient boosting: scikit-learn's binning, best-first grower and losses, step for step",
+        task: TaskSupport::Both,
+        summary: "histogram-based gradient boosting, equal to sklearn's HistGradientBoostingRegressor (squared_error) / \
+                  HistGradientBoostingClassifier (log_loss) with the same random_state",
+        groups: &[HgbParams::SPECS],
+        defaults: &[],
+        saves: "an `hgb` model: the baseline and every tree's nodes (feature, threshold, bin, the side of missing values) and leaf values",
     },
 ];
 

@@ -29,6 +29,7 @@ pub enum ModelSpec {
     Mlp(MlpParams, OptimizerParams),
     LinearGd(LinearGdParams, OptimizerParams),
     LogisticGd(LogisticGdParams, OptimizerParams),
+    HistGradientBoosting(HgbParams),
 }
 
 impl ModelSpec {
@@ -55,6 +56,7 @@ impl ModelSpec {
             ModelKind::DecisionTree => ModelSpec::DecisionTree(TreeParams::read(&values)?),
             ModelKind::Mlp => ModelSpec::Mlp(MlpParams::read(&values)?, OptimizerParams::read(&values)?),
             ModelKind::LinearGd => ModelSpec::LinearGd(LinearGdParams::read(&values)?, OptimizerParams::read(&values)?),
+            ModelKind::HistGradientBoosting => ModelSpec::HistGradientBoosting(HgbParams::read(&values)?),
             ModelKind::LogisticGd => {
                 ModelSpec::LogisticGd(LogisticGdParams::read(&values)?, OptimizerParams::read(&values)?)
             }
@@ -97,6 +99,7 @@ impl ModelSpec {
             ModelSpec::Mlp(..) => ModelKind::Mlp,
             ModelSpec::LinearGd(..) => ModelKind::LinearGd,
             ModelSpec::LogisticGd(..) => ModelKind::LogisticGd,
+            ModelSpec::HistGradientBoosting(_) => ModelKind::HistGradientBoosting,
         }
     }
 }

@@ -144,6 +144,10 @@ impl ParamType {
                     Err(format!("{x} is out of range: expected {}", self.expected()))
                 }
             }
+            // A choice whose words include true and false (`early_stopping`) takes a boolean.
+            (ParamType::Choice(options), ParamValue::Bool(b)) if options.contains(&b.to_string().as_str()) => {
+                Ok(ParamValue::Str(b.to_string()))
+            }
             (ParamType::Choice(options), ParamValue::Str(s)) => {
                 if options.contains(&s.as_str()) {
                     Ok(value.clone())
