@@ -208,6 +208,7 @@ impl ModelFile {
         let saved_as = match (spec.kind, &self.model) {
             (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
             (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
+            (ModelKind::HistGradientBoosting, model) => matches!(model, ModelState::Hgb { .. }),
             (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
             (_, model) => matches!(model, ModelState::Linear { .. }),
         };

@@ -133,6 +133,21 @@ mod tests {
     }
 
     #[test]
+    fn early_stopping_takes_a_boolean_or_auto() {
+        let check = |v: ParamValue| {
+            let given = BTreeMap::from([("early_stopping".to_string(), v)]);
+            match ModelSpec::check(ModelKind::HistGradientBoosting, &given) {
+                Ok(ModelSpec::HistGradientBoosting(p)) => Ok(p.early_stopping),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e),
+            }
+        };
+        assert_eq!(check(ParamValue::Bool(true)), Ok(EarlyStopping::True));
+        assert_eq!(check(ParamValue::Str("auto".into())), Ok(EarlyStopping::Auto));
+        assert!(check(ParamValue::Str("sometimes".into())).is_err());
+    }
+
+    #[test]
     fn unknown_and_mistyped_parameters_are_refused() {
         let given = BTreeMap::from([("alpah".to_string(), ParamValue::Float(1.0))]);
         let e = ModelSpec::check(ModelKind::Ridge, &given).unwrap_err();

@@ -274,6 +274,9 @@ kind = "decision_tree"
 name = "lin"
 kind = "logistic_regression"
 solver = "linfa"
+[[model]]
+name = "boost"
+kind = "hist_gradient_boosting"
 "#;
     let toml = experiment(&dataset("penguins.csv"), "species", body)
         .replace("\n[report]\npermutation_importance = false\n", "\n");
@@ -287,6 +290,7 @@ solver = "linfa"
         "model `kern` (svm) is not streamed",
         "model `lin` (logistic_regression) is not streamed: linfa-logistic needs the training matrix",
         "model `tree` (decision_tree) is not streamed",
+        "model `boost` (hist_gradient_boosting) is not streamed: gradient boosting bins every column",
         "impute = \"median\" is not streamed",
     ] {
         assert!(err.contains(reason), "missing `{reason}` in:\n{err}");

@@ -42,11 +42,7 @@ impl BinMapper {
         let mut rows: Vec<usize> = (0..n).collect();
         let mut weights = weights;
         if n > SUBSAMPLE {
-            let mut rng = RandomState::new(seed);
-            rows = match weights {
-                None => (0..SUBSAMPLE).map(|_| rng.randint(0, n as u64) as usize).collect(),
-                Some(w) => weighted_choice(w, &mut rng),
-            };
+            rows = subsample(n, weights, seed);
             weights = None;
         }
         let mut thresholds = Vec::with_capacity(x.ncols());
@@ -85,6 +81,15 @@ impl BinMapper {
             }
         }
         left as u8
+    }
+}
+
+/// The rows the quantiles come from: `RandomState(seed).choice(n, 200000, p, replace=True)`.
+fn subsample(n: usize, weights: Option<&[f64]>, seed: u32) -> Vec<usize> {
+    let mut rng = RandomState::new(seed);
+    match weights {
+        None => (0..SUBSAMPLE).map(|_| rng.randint(0, n as u64) as usize).collect(),
+        Some(w) => weighted_choice(w, &mut rng),
     }
 }
 
@@ -196,6 +201,16 @@ mod tests {
     fn few_distinct_values_split_at_midpoints() {
         let t = find_thresholds(vec![3.0, 1.0, 1.0, 2.0, f64::NAN], None, 255);
         assert_eq!(t, vec![1.5, 2.5]);
+    }
+
+    #[test]
+    fn the_binning_subsample_is_numpys_choice() {
+        // np.random.RandomState(7).choice(300000, 200000, replace=True), and with p = w / w.sum()
+        let plain = subsample(300_000, None, 7);
+        assert_eq!((&plain[..4], plain[SUBSAMPLE - 1]), (&[61615, 189636, 49689, 10742][..], 29173));
+        let w: Vec<f64> = (1..=300_000).map(f64::from).collect();
+        let weighted = subsample(300_000, Some(&w), 7);
+        assert_eq!((&weighted[..4], weighted[SUBSAMPLE - 1]), (&[82871, 264938, 198637, 255170][..], 31835));
     }
 
     #[test]

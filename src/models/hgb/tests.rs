@@ -97,3 +97,29 @@ fn hgb_equals_scikit_learn_on_every_fixture_case() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_saved_ensemble_round_trips_and_a_broken_one_is_refused() {
+    let leaf = |v| HgbNode::Leaf(v);
+    let split =
+        |left, right| HgbNode::Split { feature: 1, threshold: f64::INFINITY, bin: 3, missing_left: true, left, right };
+    let tree = HgbTree { nodes: vec![split(1, 2), leaf(0.5), leaf(-0.5)] };
+    let text = serde_json::to_string(&tree).expect("json");
+    assert!(text.contains("\"threshold\":null"), "{text}");
+    let back: HgbTree = serde_json::from_str(&text).expect("parse");
+    assert_eq!(back, tree);
+    let model = HgbModel::from_state(0, vec![1.0], vec![vec![tree.clone()]], 2).expect("valid");
+    let x = ndarray::array![[0.0, 5.0], [0.0, f64::NAN]];
+    let Prediction::Values(v) = model.predict(&x) else { panic!() };
+    assert_eq!(v.to_vec(), vec![1.5, 1.5]);
+    for (classes, baseline, trees, width, problem) in [
+        (0, vec![1.0], vec![vec![tree.clone()]], 1, "feature is 1, but there are 1 features"),
+        (3, vec![0.0; 3], vec![vec![tree.clone()]], 2, "has 1 trees, expected 3"),
+        (0, vec![1.0], vec![vec![HgbTree { nodes: vec![split(2, 2), leaf(0.0), leaf(0.0)] }]], 2, "one parent"),
+        (0, vec![1.0], vec![vec![HgbTree { nodes: vec![split(1, 5), leaf(0.0)] }]], 2, "a later node"),
+        (0, vec![f64::NAN], vec![], 2, "finite values"),
+    ] {
+        let err = HgbModel::from_state(classes, baseline, trees, width).err().expect("refused");
+        assert!(err.contains(problem), "{err}");
+    }
+}
