@@ -3,6 +3,9 @@
 
 use super::binning::Binned;
 
+/// Row × feature cells from which a node's histograms are built in parallel.
+const PARALLEL_WORK: usize = 1 << 16;
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bin {
     pub sum_gradients: f64,
@@ -22,22 +25,28 @@ pub struct HistogramBuilder<'a> {
 }
 
 impl HistogramBuilder<'_> {
-    /// `compute_histograms_brute` over the rows `samples` (in their order).
+    /// `compute_histograms_brute` over the rows `samples` (in their order). Features are
+    /// independent sums, so they are built in parallel with the same numbers.
     pub fn brute(&self, samples: &[u32]) -> Histograms {
-        let n_features = self.binned.n_features;
-        let mut hist = vec![Bin::default(); n_features * self.n_bins];
-        for f in 0..n_features {
+        use rayon::prelude::*;
+        let ordered_g: Vec<f32> = samples.iter().map(|&s| self.gradients[s as usize]).collect();
+        let ordered_h: Option<Vec<f32>> = self.hessians.map(|h| samples.iter().map(|&s| h[s as usize]).collect());
+        let mut hist = vec![Bin::default(); self.binned.n_features * self.n_bins];
+        let build = |(f, out): (usize, &mut [Bin])| {
             let column = self.binned.column(f);
-            let out = &mut hist[f * self.n_bins..(f + 1) * self.n_bins];
-            for &s in samples {
-                let s = s as usize;
-                let bin = &mut out[column[s] as usize];
-                bin.sum_gradients += f64::from(self.gradients[s]);
-                if let Some(h) = self.hessians {
-                    bin.sum_hessians += f64::from(h[s]);
+            for (i, &s) in samples.iter().enumerate() {
+                let bin = &mut out[usize::from(column[s as usize])];
+                bin.sum_gradients += f64::from(ordered_g[i]);
+                if let Some(h) = &ordered_h {
+                    bin.sum_hessians += f64::from(h[i]);
                 }
                 bin.count += 1;
             }
+        };
+        if samples.len() * self.binned.n_features >= PARALLEL_WORK {
+            hist.par_chunks_mut(self.n_bins).enumerate().for_each(build);
+        } else {
+            hist.chunks_mut(self.n_bins).enumerate().for_each(build);
         }
         hist
     }

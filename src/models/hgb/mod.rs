@@ -73,11 +73,7 @@ pub fn fit_classifier(
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let k = class_names.len();
-    let present = super::classes_present(y, class_names)?;
-    if present.len() < k {
-        let absent = (0..k).find(|c| !present.contains(c)).unwrap_or(0);
-        return Err(FitError::Solver(format!("class `{}` has no training rows in this part", class_names[absent])));
-    }
+    super::logistic::check_classes(y, class_names)?;
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
     let weights = (p.class_weight == ClassWeight::Balanced).then(|| balanced_weights(y, k));
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();

@@ -91,10 +91,7 @@ impl Pcg64 {
         if max == 0 {
             return 0;
         }
-        let mut mask = max;
-        for shift in [1, 2, 4, 8, 16, 32] {
-            mask |= mask >> shift;
-        }
+        let mask = crate::random::interval_mask(max);
         loop {
             let v = if max <= u64::from(u32::MAX) { u64::from(self.next_u32()) & mask } else { self.next_u64() & mask };
             if v <= max {

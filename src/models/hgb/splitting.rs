@@ -54,10 +54,10 @@ impl Splitter<'_> {
                 continue;
             }
             let bins = &hist[f * self.n_bins..(f + 1) * self.n_bins];
-            let mut found = self.left_to_right(f, bins, node);
+            let mut found = self.scan(f, bins, node, false, -1.0);
             if self.has_missing[f] {
                 let gain = found.map_or(-1.0, |s| s.gain);
-                if let Some(s) = self.right_to_left(f, bins, node, gain) {
+                if let Some(s) = self.scan(f, bins, node, true, gain) {
                     found = Some(s);
                 }
             }
@@ -97,71 +97,44 @@ impl Splitter<'_> {
         gain
     }
 
-    /// `_find_best_bin_to_split_left_to_right`: missing values (if any) go right.
-    fn left_to_right(&self, f: usize, bins: &[Bin], node: &NodeTotals) -> Option<SplitInfo> {
-        let end = self.n_bins_non_missing[f] - 1 + usize::from(self.has_missing[f]);
+    /// `_find_best_bin_to_split_left_to_right` (missing values, if any, go right) and, with
+    /// `missing_left`, `_find_best_bin_to_split_right_to_left` (they go left; it must beat
+    /// `best_gain`, the first scan's). The near side is the one the scan accumulates.
+    fn scan(&self, f: usize, bins: &[Bin], node: &NodeTotals, missing_left: bool, best_gain: f64) -> Option<SplitInfo> {
+        let non_missing = self.n_bins_non_missing[f];
+        let order: Box<dyn Iterator<Item = (usize, &Bin)>> = if missing_left {
+            Box::new((0..non_missing - 1).rev().map(|b| (b, &bins[b + 1])))
+        } else {
+            let end = non_missing - 1 + usize::from(self.has_missing[f]);
+            Box::new(bins.iter().enumerate().take(end))
+        };
         let loss_current = node.value * node.sum_gradients;
-        let (mut g_left, mut h_left, mut n_left) = (0.0, 0.0, 0usize);
+        let (mut g_near, mut h_near, mut n_near) = (0.0, 0.0, 0usize);
         let mut best: Option<(f64, usize, f64, f64)> = None;
-        for (bin_idx, b) in bins.iter().enumerate().take(end) {
-            n_left += b.count as usize;
-            let n_right = node.n_samples - n_left;
-            h_left += self.hessian_of(b);
-            let h_right = node.sum_hessians - h_left;
-            g_left += b.sum_gradients;
-            let g_right = node.sum_gradients - g_left;
-            if n_left < self.min_samples_leaf || h_left < self.min_hessian_to_split {
-                if n_left < self.min_samples_leaf {
-                    continue;
-                }
-                if n_right < self.min_samples_leaf {
+        for (bin_idx, b) in order {
+            n_near += b.count as usize;
+            let n_far = node.n_samples - n_near;
+            h_near += self.hessian_of(b);
+            let h_far = node.sum_hessians - h_near;
+            g_near += b.sum_gradients;
+            let g_far = node.sum_gradients - g_near;
+            if n_near < self.min_samples_leaf || h_near < self.min_hessian_to_split {
+                if n_near >= self.min_samples_leaf && n_far < self.min_samples_leaf {
                     break;
                 }
                 continue;
             }
-            if n_right < self.min_samples_leaf || h_right < self.min_hessian_to_split {
+            if n_far < self.min_samples_leaf || h_far < self.min_hessian_to_split {
                 break;
             }
-            let gain = self.gain(g_left, h_left, g_right, h_right, loss_current);
-            if gain > best.map_or(-1.0, |b| b.0) && gain > 0.0 {
-                best = Some((gain, bin_idx, g_left, h_left));
-            }
-        }
-        best.map(|(gain, bin, g, h)| self.info(f, gain, bin, false, g, h, node))
-    }
-
-    /// `_find_best_bin_to_split_right_to_left`: missing values go left; it must beat
-    /// `best_gain`, the left-to-right scan's.
-    fn right_to_left(&self, f: usize, bins: &[Bin], node: &NodeTotals, best_gain: f64) -> Option<SplitInfo> {
-        let loss_current = node.value * node.sum_gradients;
-        let (mut g_right, mut h_right, mut n_right) = (0.0, 0.0, 0usize);
-        let mut best: Option<(f64, usize, f64, f64)> = None;
-        for bin_idx in (0..self.n_bins_non_missing[f] - 1).rev() {
-            let b = &bins[bin_idx + 1];
-            n_right += b.count as usize;
-            let n_left = node.n_samples - n_right;
-            h_right += self.hessian_of(b);
-            let h_left = node.sum_hessians - h_right;
-            g_right += b.sum_gradients;
-            let g_left = node.sum_gradients - g_right;
-            if n_right < self.min_samples_leaf || h_right < self.min_hessian_to_split {
-                if n_right < self.min_samples_leaf {
-                    continue;
-                }
-                if n_left < self.min_samples_leaf {
-                    break;
-                }
-                continue;
-            }
-            if n_left < self.min_samples_leaf || h_left < self.min_hessian_to_split {
-                break;
-            }
+            let (g_left, h_left, g_right, h_right) =
+                if missing_left { (g_far, h_far, g_near, h_near) } else { (g_near, h_near, g_far, h_far) };
             let gain = self.gain(g_left, h_left, g_right, h_right, loss_current);
             if gain > best.map_or(best_gain, |b| b.0) && gain > 0.0 {
                 best = Some((gain, bin_idx, g_left, h_left));
             }
         }
-        best.map(|(gain, bin, g, h)| self.info(f, gain, bin, true, g, h, node))
+        best.map(|(gain, bin, g, h)| self.info(f, gain, bin, missing_left, g, h, node))
     }
 
     #[allow(clippy::too_many_arguments)]

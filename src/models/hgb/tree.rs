@@ -30,29 +30,36 @@ pub struct HgbTree {
 impl HgbTree {
     /// `_predict_one_from_raw_data` (numeric features).
     pub fn predict_row(&self, row: impl Fn(usize) -> f64) -> f64 {
-        let mut at = 0;
-        loop {
-            match &self.nodes[at] {
-                HgbNode::Leaf(v) => return *v,
-                HgbNode::Split { feature, threshold, missing_left, left, right, .. } => {
-                    let v = row(*feature);
-                    let go_left = if v.is_nan() { *missing_left } else { v <= *threshold };
-                    at = if go_left { *left } else { *right };
-                }
+        self.walk(|feature, threshold, _, missing_left| {
+            let v = row(feature);
+            if v.is_nan() {
+                missing_left
+            } else {
+                v <= threshold
             }
-        }
+        })
     }
 
     /// `_predict_one_from_binned_data` (numeric features).
     pub fn predict_binned(&self, bin_of: impl Fn(usize) -> u8, missing_bin: u8) -> f64 {
+        self.walk(|feature, _, bin, missing_left| {
+            let b = bin_of(feature);
+            if b == missing_bin {
+                missing_left
+            } else {
+                b <= bin
+            }
+        })
+    }
+
+    /// The leaf a row reaches; `go_left(feature, threshold, bin, missing_left)` decides each split.
+    fn walk(&self, go_left: impl Fn(usize, f64, u8, bool) -> bool) -> f64 {
         let mut at = 0;
         loop {
             match &self.nodes[at] {
                 HgbNode::Leaf(v) => return *v,
-                HgbNode::Split { feature, bin, missing_left, left, right, .. } => {
-                    let b = bin_of(*feature);
-                    let go_left = if b == missing_bin { *missing_left } else { b <= *bin };
-                    at = if go_left { *left } else { *right };
+                HgbNode::Split { feature, threshold, bin, missing_left, left, right } => {
+                    at = if go_left(*feature, *threshold, *bin, *missing_left) { *left } else { *right };
                 }
             }
         }
