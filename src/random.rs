@@ -4,6 +4,15 @@
 
 use rand_mt::Mt;
 
+/// numpy's `random_interval` mask: the smallest all-ones bit mask at least `max`.
+pub fn interval_mask(max: u64) -> u64 {
+    let mut mask = max;
+    for shift in [1, 2, 4, 8, 16, 32] {
+        mask |= mask >> shift;
+    }
+    mask
+}
+
 pub struct RandomState {
     mt: Mt,
 }
@@ -24,10 +33,7 @@ impl RandomState {
         if max == 0 {
             return 0;
         }
-        let mut mask = max;
-        for shift in [1, 2, 4, 8, 16, 32] {
-            mask |= mask >> shift;
-        }
+        let mask = interval_mask(max);
         if max <= u64::from(u32::MAX) {
             loop {
                 let v = u64::from(self.mt.next_u32()) & mask;

@@ -161,6 +161,10 @@ fn param_type(ty: &ParamType) -> Value {
         ParamType::Int { min, max } if max == i64::MAX => json!({ "type": "integer", "minimum": min }),
         ParamType::Int { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
         ParamType::Bool => json!({ "type": "boolean" }),
+        // A choice with the words true and false also takes the booleans (`early_stopping`).
+        ParamType::Choice(options) if options.contains(&"true") => {
+            json!({ "anyOf": [{ "enum": options }, { "type": "boolean" }] })
+        }
         ParamType::Choice(options) => json!({ "enum": options }),
         ParamType::PositiveOr(words) => {
             json!({ "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "enum": words }] })

@@ -258,7 +258,7 @@ fn outputs(n_classes: usize) -> usize {
 }
 
 /// Every class must have training rows: a multinomial model cannot learn an absent one.
-fn check_classes(y: &[usize], class_names: &[String]) -> Result<(), FitError> {
+pub(crate) fn check_classes(y: &[usize], class_names: &[String]) -> Result<(), FitError> {
     let present = super::classes_present(y, class_names)?;
     match (0..class_names.len()).find(|c| !present.contains(c)) {
         Some(absent) => Err(FitError::Solver(format!(

@@ -4,6 +4,7 @@
 mod criterion;
 mod elasticnet;
 mod forest;
+pub mod hgb;
 pub mod gd;
 mod introsort;
 mod lbfgs;
@@ -236,6 +237,8 @@ pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32)
         (ModelSpec::LogisticGd(p, opt), FoldTargets::Classes(y)) => {
             Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
         }
+        (ModelSpec::HistGradientBoosting(p), FoldTargets::Regression(y)) => hgb::fit_regressor(p, x, y)?,
+        (ModelSpec::HistGradientBoosting(p), FoldTargets::Classes(y)) => hgb::fit_classifier(p, x, y, class_names)?,
         _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
     };
     finite(fitted)

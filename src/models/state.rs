@@ -3,6 +3,7 @@
 //! with a message instead of panicking at prediction time.
 
 use super::forest::Forest;
+use super::hgb::{HgbModel, HgbTree};
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
 use super::tree::{Node, Tree};
@@ -37,6 +38,9 @@ pub enum ModelState {
         #[serde(default)]
         break_ties: bool,
     },
+    /// Histogram gradient boosting: `trees[iteration][output]`; raw = baseline + the sum of
+    /// the trees' leaves, then identity, sigmoid (two classes) or softmax.
+    Hgb { classes: usize, baseline: Vec<f64>, trees: Vec<Vec<HgbTree>> },
 }
 
 /// One dense layer: `weights` is outputs × inputs.
@@ -110,6 +114,7 @@ impl ModelState {
             ModelState::Mlp { .. } => "mlp",
             ModelState::Svr { .. } => "svr",
             ModelState::Svc { .. } => "svc",
+            ModelState::Hgb { .. } => "hgb",
         }
     }
 
@@ -148,6 +153,12 @@ impl ModelState {
                     m.machine.check(width, &format!("model.machines[{k}].machine"))?;
                 }
                 Ok(Box::new(OneVsOne { pairs: machines, n_classes: c, break_ties, notes: Vec::new() }))
+            }
+            ModelState::Hgb { classes: c, baseline, trees } => {
+                check(c == classes && c != 1, || {
+                    format!("model.classes is {c}, but the target has {classes} classes")
+                })?;
+                Ok(Box::new(HgbModel::from_state(c, baseline, trees, width)?))
             }
         }
     }

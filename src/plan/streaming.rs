@@ -104,6 +104,9 @@ pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
         ModelSpec::RandomForest(_) | ModelSpec::ExtraTrees(_) => Some(
             "a forest's trees each draw their own sample of the training rows and split them in memory; use streaming = false",
         ),
+        ModelSpec::HistGradientBoosting(_) => Some(
+            "gradient boosting bins every column and revisits every training row in each iteration; use streaming = false",
+        ),
     }
 }
 

@@ -206,6 +206,7 @@ impl ModelFile {
             (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
             (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
             (ModelKind::RandomForest | ModelKind::ExtraTrees, model) => matches!(model, ModelState::Forest { .. }),
+            (ModelKind::HistGradientBoosting, model) => matches!(model, ModelState::Hgb { .. }),
             (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
             (_, model) => matches!(model, ModelState::Linear { .. }),
         };

@@ -23,6 +23,7 @@ pub enum ModelKind {
     LogisticGd,
     RandomForest,
     ExtraTrees,
+    HistGradientBoosting,
 }
 
 impl ModelKind {
@@ -196,6 +197,16 @@ pub static KINDS: &[KindSpec] = &[
         groups: &[ForestParams::SPECS],
         defaults: &[("bootstrap", DefaultValue::B(false))],
         saves: FOREST_SAVES,
+    },
+    KindSpec {
+        kind: ModelKind::HistGradientBoosting,
+        engine: "runner's histogram gradient boosting: scikit-learn's binning, best-first grower and losses, step for step",
+        task: TaskSupport::Both,
+        summary: "histogram-based gradient boosting, equal to sklearn's HistGradientBoostingRegressor (squared_error) / \
+                  HistGradientBoostingClassifier (log_loss) with the same random_state",
+        groups: &[HgbParams::SPECS],
+        defaults: &[],
+        saves: "an `hgb` model: the baseline and every tree's nodes (feature, threshold, bin, the side of missing values) and leaf values",
     },
 ];
 

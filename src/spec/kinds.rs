@@ -145,6 +145,15 @@ pub enum MlpLoss {
     Auto,
 }
 
+/// `hist_gradient_boosting`'s early stopping: scikit-learn's "auto", true or false.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum EarlyStopping {
+    Auto,
+    True,
+    False,
+}
+
 choice_param!(
     LogisticSolver,
     Kernel,
@@ -152,6 +161,7 @@ choice_param!(
     Criterion,
     ForestCriterion,
     ClassWeight,
+    EarlyStopping,
     Activation,
     Optimizer,
     LrSchedule,
@@ -375,5 +385,25 @@ params! {
         patience: usize = I(5), ITERATIONS, "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)";
         early_stopping: bool = B(false), BOOL, "watch the loss on a seeded validation hold-out instead, keep its best weights";
         validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping";
+    }
+}
+
+params! {
+    /// `hist_gradient_boosting`.
+    HgbParams {
+        learning_rate: f64 = F(0.1), POSITIVE, "shrinkage of every leaf value";
+        max_iter: usize = I(100), ITERATIONS, "boosting iterations (one tree per class per iteration for > 2 classes)";
+        max_leaf_nodes: usize = I(31), COUNT, "leaves per tree at most; 0 = unlimited (sklearn's None); 1 is refused";
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_leaf: usize = I(20), ITERATIONS, "rows every leaf keeps";
+        l2_regularization: f64 = F(0.0), NON_NEGATIVE, "L2 penalty on leaf values";
+        max_features: f64 = F(1.0), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of features each split may use, drawn as scikit-learn draws them";
+        max_bins: usize = I(255), ParamType::Int { min: 2, max: 255 }, "bins per feature for non-missing values (quantiles of up to 200,000 training rows)";
+        early_stopping: EarlyStopping = S("auto"), choice::<EarlyStopping>(), "stop when the validation loss stops improving; auto: on above 10,000 training rows";
+        validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping (stratified for classification)";
+        n_iter_no_change: usize = I(10), ITERATIONS, "stop when none of the last n_iter_no_change iterations beat the one before them by tol";
+        tol: f64 = F(1e-7), NON_NEGATIVE, "the improvement early stopping asks for";
+        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classification: balanced weighs each class by n / (classes x its count)";
+        random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the validation hold-out, the binning subsample and the feature draws";
     }
 }

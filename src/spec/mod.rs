@@ -31,6 +31,7 @@ pub enum ModelSpec {
     LogisticGd(LogisticGdParams, OptimizerParams),
     RandomForest(ForestParams),
     ExtraTrees(ForestParams),
+    HistGradientBoosting(HgbParams),
 }
 
 /// A forest's parameters, with their combinations checked.
@@ -62,6 +63,7 @@ impl ModelSpec {
             ModelKind::DecisionTree => ModelSpec::DecisionTree(TreeParams::read(&values)?),
             ModelKind::Mlp => ModelSpec::Mlp(MlpParams::read(&values)?, OptimizerParams::read(&values)?),
             ModelKind::LinearGd => ModelSpec::LinearGd(LinearGdParams::read(&values)?, OptimizerParams::read(&values)?),
+            ModelKind::HistGradientBoosting => ModelSpec::HistGradientBoosting(HgbParams::read(&values)?),
             ModelKind::LogisticGd => {
                 ModelSpec::LogisticGd(LogisticGdParams::read(&values)?, OptimizerParams::read(&values)?)
             }
@@ -108,6 +110,7 @@ impl ModelSpec {
             ModelSpec::LogisticGd(..) => ModelKind::LogisticGd,
             ModelSpec::RandomForest(_) => ModelKind::RandomForest,
             ModelSpec::ExtraTrees(_) => ModelKind::ExtraTrees,
+            ModelSpec::HistGradientBoosting(_) => ModelKind::HistGradientBoosting,
         }
     }
 }
@@ -138,6 +141,21 @@ mod tests {
         let Ok(ModelSpec::Mlp(arch, opt)) = ModelSpec::check(ModelKind::Mlp, &BTreeMap::new()) else { panic!() };
         assert_eq!(arch.hidden_layers, vec![100]);
         assert_eq!((opt.optimizer, opt.learning_rate, opt.epochs, opt.batch_size), (Optimizer::Adam, 0.001, 200, 32));
+    }
+
+    #[test]
+    fn early_stopping_takes_a_boolean_or_auto() {
+        let check = |v: ParamValue| {
+            let given = BTreeMap::from([("early_stopping".to_string(), v)]);
+            match ModelSpec::check(ModelKind::HistGradientBoosting, &given) {
+                Ok(ModelSpec::HistGradientBoosting(p)) => Ok(p.early_stopping),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e),
+            }
+        };
+        assert_eq!(check(ParamValue::Bool(true)), Ok(EarlyStopping::True));
+        assert_eq!(check(ParamValue::Str("auto".into())), Ok(EarlyStopping::Auto));
+        assert!(check(ParamValue::Str("sometimes".into())).is_err());
     }
 
     #[test]

@@ -160,6 +160,10 @@ impl ParamType {
                 Err(format!("{value} is out of range: expected {}", self.expected()))
             }
             (ParamType::CountOrShare(words), ParamValue::Str(_)) => ParamType::Choice(words).check(value),
+            // A choice whose words include true and false (`early_stopping`) takes a boolean.
+            (ParamType::Choice(options), ParamValue::Bool(b)) if options.contains(&b.to_string().as_str()) => {
+                Ok(ParamValue::Str(b.to_string()))
+            }
             (ParamType::Choice(options), ParamValue::Str(s)) => {
                 if options.contains(&s.as_str()) {
                     Ok(value.clone())

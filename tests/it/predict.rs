@@ -508,3 +508,19 @@ fn predict_fills_lone_gaps_matches_levels_by_value_and_echoes_labels() {
     assert!(stderr.contains("`?` is not a number") && stderr.contains("missing-value tokens"), "{stderr}");
     assert!(!stderr.contains("[dataset] missing"), "{stderr}");
 }
+
+#[test]
+fn hist_gradient_boosting_refit_predicts_iris_as_scikit_learn() {
+    let expected = &fixture("hgb.json")["iris_predict"];
+    let body = "[split]\nmethod = \"none\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\n\
+                max_iter = 20\nmin_samples_leaf = 10\nearly_stopping = false\n";
+    let (_dir, out) = run(&experiment("datasets/iris.csv", "target", body), &[]);
+    let rows = predict(&out.join("model.json"), &new_data("iris_new.csv"), &["--proba"]);
+    for (k, class) in expected["classes"].as_array().unwrap().iter().enumerate() {
+        let class = class.as_str().unwrap();
+        let theirs: Vec<f64> = expected["proba"].as_array().unwrap().iter().map(|r| r[k].as_f64().unwrap()).collect();
+        for (i, (a, b)) in numbers(&column(&rows, &format!("p_{class}"))).iter().zip(&theirs).enumerate() {
+            assert!((a - b).abs() < 1e-12, "row {i} class {class}: ours {a} vs scikit-learn {b}");
+        }
+    }
+}

@@ -277,6 +277,9 @@ kind = "random_forest"
 name = "lin"
 kind = "logistic_regression"
 solver = "linfa"
+[[model]]
+name = "boost"
+kind = "hist_gradient_boosting"
 "#;
     let toml = experiment(&dataset("penguins.csv"), "species", body)
         .replace("\n[report]\npermutation_importance = false\n", "\n");
@@ -291,6 +294,7 @@ solver = "linfa"
         "model `lin` (logistic_regression) is not streamed: linfa-logistic needs the training matrix",
         "model `tree` (decision_tree) is not streamed",
         "model `forest` (random_forest) is not streamed: a forest's trees each draw their own sample",
+        "model `boost` (hist_gradient_boosting) is not streamed: gradient boosting bins every column",
         "impute = \"median\" is not streamed",
     ] {
         assert!(err.contains(reason), "missing `{reason}` in:\n{err}");

@@ -1,0 +1,223 @@
+//! scikit-learn's `_BinMapper`: each feature's bin thresholds from the quantiles of (a
+//! subsample of) its training values, and the mapping of values to `u8` bins. The last bin
+//! (`max_bins`) is kept for missing values.
+
+use super::numeric::pairwise_sum;
+use crate::random::RandomState;
+use ndarray::Array2;
+
+/// `ALMOST_INF`: thresholds are clipped to it (LightGBM's `AvoidInf`).
+const ALMOST_INF: f64 = 1e300;
+/// Rows the quantiles are computed on at most (`subsample=int(2e5)`).
+const SUBSAMPLE: usize = 200_000;
+
+/// Fitted bin thresholds, feature by feature.
+#[derive(Debug, Clone)]
+pub struct BinMapper {
+    /// Per feature, increasing: a value x falls in bin i iff thresholds[i-1] < x <= thresholds[i].
+    pub thresholds: Vec<Vec<f64>>,
+    /// Per feature, the bins used by non-missing values (`n_bins_non_missing_`).
+    pub n_bins_non_missing: Vec<usize>,
+    /// The missing-values bin, `max_bins` (`missing_values_bin_idx_`).
+    pub missing_bin: u8,
+}
+
+/// Binned data, column-major: `bins[f * n + i]` is row i's bin of feature f.
+pub struct Binned {
+    pub bins: Vec<u8>,
+    pub n: usize,
+    pub n_features: usize,
+}
+
+impl Binned {
+    pub fn column(&self, f: usize) -> &[u8] {
+        &self.bins[f * self.n..(f + 1) * self.n]
+    }
+}
+
+impl BinMapper {
+    /// `_BinMapper(n_bins=max_bins + 1, random_state=seed).fit(x, sample_weight)`.
+    pub fn fit(x: &Array2<f64>, max_bins: usize, weights: Option<&[f64]>, seed: u32) -> BinMapper {
+        let n = x.nrows();
+        let mut rows: Vec<usize> = (0..n).collect();
+        let mut weights = weights;
+        if n > SUBSAMPLE {
+            rows = subsample(n, weights, seed);
+            weights = None;
+        }
+        let mut thresholds = Vec::with_capacity(x.ncols());
+        for f in 0..x.ncols() {
+            let col: Vec<f64> = rows.iter().map(|&r| x[[r, f]]).collect();
+            let w: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&r| w[r]).collect());
+            thresholds.push(find_thresholds(col, w, max_bins));
+        }
+        let n_bins_non_missing = thresholds.iter().map(|t| t.len() + 1).collect();
+        BinMapper { thresholds, n_bins_non_missing, missing_bin: max_bins as u8 }
+    }
+
+    /// `_map_to_bins`: a binary search per value; NaN goes to the missing bin.
+    pub fn transform(&self, x: &Array2<f64>) -> Binned {
+        let n = x.nrows();
+        let mut bins = vec![0u8; n * x.ncols()];
+        for (f, t) in self.thresholds.iter().enumerate() {
+            for i in 0..n {
+                bins[f * n + i] = self.bin_of(t, x[[i, f]]);
+            }
+        }
+        Binned { bins, n, n_features: x.ncols() }
+    }
+
+    fn bin_of(&self, t: &[f64], v: f64) -> u8 {
+        if v.is_nan() {
+            return self.missing_bin;
+        }
+        let (mut left, mut right) = (0usize, t.len());
+        while left < right {
+            let middle = left + (right - left - 1) / 2;
+            if v <= t[middle] {
+                right = middle;
+            } else {
+                left = middle + 1;
+            }
+        }
+        left as u8
+    }
+}
+
+/// The rows the quantiles come from: `RandomState(seed).choice(n, 200000, p, replace=True)`.
+fn subsample(n: usize, weights: Option<&[f64]>, seed: u32) -> Vec<usize> {
+    let mut rng = RandomState::new(seed);
+    match weights {
+        None => (0..SUBSAMPLE).map(|_| rng.randint(0, n as u64) as usize).collect(),
+        Some(w) => weighted_choice(w, &mut rng),
+    }
+}
+
+/// Legacy `RandomState.choice(n, 200000, p=w / w.sum(), replace=True)`.
+fn weighted_choice(w: &[f64], rng: &mut RandomState) -> Vec<usize> {
+    let total = pairwise_sum(w);
+    let mut cdf: Vec<f64> = Vec::with_capacity(w.len());
+    let mut acc = 0.0;
+    for &v in w {
+        acc += v / total;
+        cdf.push(acc);
+    }
+    let last = cdf[cdf.len() - 1];
+    cdf.iter_mut().for_each(|c| *c /= last);
+    (0..SUBSAMPLE)
+        .map(|_| {
+            let u = rng.next_f64();
+            cdf.partition_point(|&c| c <= u).min(w.len() - 1)
+        })
+        .collect()
+}
+
+/// `_find_binning_thresholds` of one column.
+fn find_thresholds(col: Vec<f64>, weights: Option<Vec<f64>>, max_bins: usize) -> Vec<f64> {
+    let is_weighted = weights.is_some();
+    let mut pairs: Vec<(f64, f64)> = match weights {
+        None => col.into_iter().filter(|v| !v.is_nan()).map(|v| (v, 1.0)).collect(),
+        Some(w) => col.into_iter().zip(w).filter(|(v, w)| !v.is_nan() && *w != 0.0).collect(),
+    };
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut distinct: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    distinct.dedup();
+    if distinct.len() <= 1 {
+        return Vec::new();
+    }
+    let mut t: Vec<f64> = if distinct.len() <= max_bins {
+        distinct.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
+    } else {
+        let values: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+        let ranks = percentile_ranks(max_bins);
+        if is_weighted {
+            let w: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+            weighted_percentiles(&values, &w, &ranks)
+        } else {
+            ranks.iter().map(|&p| averaged_inverted_cdf(&values, p)).collect()
+        }
+    };
+    t.dedup();
+    t.iter_mut().for_each(|v| *v = v.min(ALMOST_INF));
+    t
+}
+
+/// `np.linspace(0, 100, max_bins + 1)[1:-1]`.
+fn percentile_ranks(max_bins: usize) -> Vec<f64> {
+    let step = 100.0 / max_bins as f64;
+    (1..max_bins).map(|i| i as f64 * step).collect()
+}
+
+/// `np.percentile(sorted, p, method="averaged_inverted_cdf")` of sorted values.
+fn averaged_inverted_cdf(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    let virtual_index = n as f64 * (p / 100.0) - 1.0;
+    if virtual_index >= (n - 1) as f64 {
+        return sorted[n - 1];
+    }
+    if virtual_index < 0.0 {
+        return sorted[0];
+    }
+    let previous = virtual_index.floor();
+    let (a, b) = (sorted[previous as usize], sorted[previous as usize + 1]);
+    if virtual_index - previous == 0.0 {
+        // numpy's _lerp at t = 0.5: b - (b - a) * 0.5.
+        b - (b - a) * 0.5
+    } else {
+        b
+    }
+}
+
+/// scikit-learn's `_weighted_percentile(values, weights, p, average=True)` of sorted values
+/// with positive weights.
+fn weighted_percentiles(sorted: &[f64], w: &[f64], ranks: &[f64]) -> Vec<f64> {
+    let mut cdf = Vec::with_capacity(w.len());
+    let mut acc = 0.0;
+    for &v in w {
+        acc += v;
+        cdf.push(acc);
+    }
+    let total = acc;
+    let max_idx = sorted.len() - 1;
+    ranks
+        .iter()
+        .map(|&p| {
+            let adjusted = p / 100.0 * total;
+            let i = cdf.partition_point(|&c| c < adjusted).min(max_idx);
+            if cdf[i] - adjusted > f64::EPSILON {
+                sorted[i]
+            } else {
+                (sorted[i] + sorted[(i + 1).min(max_idx)]) / 2.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_distinct_values_split_at_midpoints() {
+        let t = find_thresholds(vec![3.0, 1.0, 1.0, 2.0, f64::NAN], None, 255);
+        assert_eq!(t, vec![1.5, 2.5]);
+    }
+
+    #[test]
+    fn the_binning_subsample_is_numpys_choice() {
+        // np.random.RandomState(7).choice(300000, 200000, replace=True), and with p = w / w.sum()
+        let plain = subsample(300_000, None, 7);
+        assert_eq!((&plain[..4], plain[SUBSAMPLE - 1]), (&[61615, 189636, 49689, 10742][..], 29173));
+        let w: Vec<f64> = (1..=300_000).map(f64::from).collect();
+        let weighted = subsample(300_000, Some(&w), 7);
+        assert_eq!((&weighted[..4], weighted[SUBSAMPLE - 1]), (&[82871, 264938, 198637, 255170][..], 31835));
+    }
+
+    #[test]
+    fn averaged_inverted_cdf_matches_numpy() {
+        // np.percentile([1, 2, 3, 4], [25, 50, 60], method="averaged_inverted_cdf")
+        let v = [1.0, 2.0, 3.0, 4.0];
+        let got: Vec<f64> = [25.0, 50.0, 60.0].iter().map(|&p| averaged_inverted_cdf(&v, p)).collect();
+        assert_eq!(got, vec![1.5, 2.5, 3.0]);
+    }
+}

@@ -1,0 +1,301 @@
+//! scikit-learn's `TreeGrower`: best-first growth from a max-heap of splittable nodes keyed
+//! by gain (Python's `heapq`, so equal gains pop in its order), histogram subtraction for
+//! the larger child, and shrinkage applied to the leaves at the end.
+
+use super::binning::BinMapper;
+use super::histogram::{self, HistogramBuilder, Histograms};
+use super::numeric::pairwise_sum;
+use super::splitting::{partition, NodeTotals, SplitInfo, Splitter};
+use super::tree::{HgbNode, HgbTree};
+use super::FeatureSampler;
+
+/// The limits of one tree (`max_leaf_nodes`, `max_depth`: `None` is unlimited).
+pub struct Limits {
+    pub max_leaf_nodes: Option<usize>,
+    pub max_depth: Option<usize>,
+    pub min_samples_leaf: usize,
+    pub shrinkage: f64,
+}
+
+struct Node {
+    depth: usize,
+    start: usize,
+    stop: usize,
+    totals: NodeTotals,
+    split: Option<SplitInfo>,
+    histograms: Option<Histograms>,
+    children: Option<(usize, usize)>,
+    is_leaf: bool,
+}
+
+pub struct Grower<'a> {
+    pub builder: HistogramBuilder<'a>,
+    pub splitter: Splitter<'a>,
+    pub limits: &'a Limits,
+    pub sampler: &'a mut FeatureSampler,
+    nodes: Vec<Node>,
+    /// `splitter.partition`: every node's rows are a range of it.
+    rows: Vec<u32>,
+    heap: Vec<usize>,
+    n_leaves: usize,
+}
+
+impl<'a> Grower<'a> {
+    pub fn new(
+        builder: HistogramBuilder<'a>,
+        splitter: Splitter<'a>,
+        limits: &'a Limits,
+        sampler: &'a mut FeatureSampler,
+    ) -> Self {
+        let rows = (0..builder.binned.n as u32).collect();
+        Grower { builder, splitter, limits, sampler, nodes: Vec::new(), rows, heap: Vec::new(), n_leaves: 0 }
+    }
+
+    /// `grow`: the tree, its leaves (partition range and value) and the partition, for
+    /// the training rows' raw predictions.
+    pub fn grow(mut self, mapper: &BinMapper) -> (HgbTree, Vec<(usize, usize, f64)>, Vec<u32>) {
+        self.initialize_root();
+        while !self.heap.is_empty() {
+            self.split_next();
+        }
+        let shrinkage = self.limits.shrinkage;
+        for node in self.nodes.iter_mut().filter(|n| n.is_leaf) {
+            node.totals.value *= shrinkage;
+        }
+        let leaves = self.nodes.iter().filter(|n| n.is_leaf).map(|n| (n.start, n.stop, n.totals.value)).collect();
+        let mut out = Vec::with_capacity(self.nodes.len());
+        self.fill(0, mapper, &mut out);
+        (HgbTree { nodes: out }, leaves, self.rows)
+    }
+
+    fn initialize_root(&mut self) {
+        let n = self.rows.len();
+        let histograms = self.builder.brute(&self.rows);
+        let n_bins = self.builder.n_bins;
+        let first: Vec<f64> = histograms[..n_bins].iter().map(|b| b.sum_gradients).collect();
+        let sum_gradients = pairwise_sum(&first);
+        let sum_hessians = if self.splitter.hessians_are_constant {
+            // `hessians[0] * n_samples` in float32.
+            f64::from(n as f32)
+        } else {
+            pairwise_sum(&histograms[..n_bins].iter().map(|b| b.sum_hessians).collect::<Vec<_>>())
+        };
+        let totals = NodeTotals { n_samples: n, sum_gradients, sum_hessians, value: 0.0 };
+        self.nodes.push(Node {
+            depth: 0,
+            start: 0,
+            stop: n,
+            totals,
+            split: None,
+            histograms: None,
+            children: None,
+            is_leaf: false,
+        });
+        if n < 2 * self.limits.min_samples_leaf || sum_hessians < self.splitter.min_hessian_to_split {
+            self.finalize_leaf(0);
+            return;
+        }
+        self.nodes[0].histograms = Some(histograms);
+        self.compute_best_split_and_push(0);
+    }
+
+    fn compute_best_split_and_push(&mut self, id: usize) {
+        let allowed = self.sampler.draw(self.splitter.n_bins_non_missing.len());
+        let node = &self.nodes[id];
+        let Some(hist) = node.histograms.as_ref() else { return };
+        let split = self.splitter.find_node_split(hist, &node.totals, allowed.as_deref());
+        self.nodes[id].split = Some(split);
+        if split.gain <= 0.0 {
+            self.finalize_leaf(id);
+        } else {
+            self.heap_push(id);
+        }
+    }
+
+    fn finalize_leaf(&mut self, id: usize) {
+        self.nodes[id].is_leaf = true;
+        self.nodes[id].histograms = None;
+        self.n_leaves += 1;
+    }
+
+    fn split_next(&mut self) {
+        let id = self.heap_pop();
+        let Some(mut split) = self.nodes[id].split else { return };
+        let (start, stop, depth) = (self.nodes[id].start, self.nodes[id].stop, self.nodes[id].depth + 1);
+        let column = self.builder.binned.column(split.feature);
+        let splitter = &self.splitter;
+        let right_pos = partition(&mut self.rows[start..stop], |r| splitter.goes_left(&split, column[r as usize]));
+        let n_leaf_nodes = self.n_leaves + self.heap.len() + 2;
+        let (n_left, n_right) = (right_pos, stop - start - right_pos);
+        if !self.splitter.has_missing[split.feature] {
+            split.missing_go_to_left = n_left > n_right;
+            self.nodes[id].split = Some(split);
+        }
+        let left = self.child(
+            depth,
+            start,
+            start + right_pos,
+            split.sum_gradient_left,
+            split.sum_hessian_left,
+            split.value_left,
+        );
+        let right = self.child(
+            depth,
+            start + right_pos,
+            stop,
+            split.sum_gradient_right,
+            split.sum_hessian_right,
+            split.value_right,
+        );
+        self.nodes[id].children = Some((left, right));
+        let parent_hist = self.nodes[id].histograms.take();
+        if self.limits.max_leaf_nodes == Some(n_leaf_nodes) {
+            self.finalize_leaf(left);
+            self.finalize_leaf(right);
+            while let Some(rest) = self.heap.pop() {
+                self.finalize_leaf(rest);
+            }
+            return;
+        }
+        if self.limits.max_depth == Some(depth) {
+            self.finalize_leaf(left);
+            self.finalize_leaf(right);
+            return;
+        }
+        for child in [left, right] {
+            if self.nodes[child].totals.n_samples < 2 * self.limits.min_samples_leaf {
+                self.finalize_leaf(child);
+            }
+        }
+        let (split_left, split_right) = (!self.nodes[left].is_leaf, !self.nodes[right].is_leaf);
+        if !(split_left || split_right) {
+            return;
+        }
+        let (small, large) = if n_left < n_right { (left, right) } else { (right, left) };
+        let small_hist = self.builder.brute(&self.rows[self.nodes[small].start..self.nodes[small].stop]);
+        let Some(parent_hist) = parent_hist else { return };
+        self.nodes[large].histograms = Some(histogram::subtract(parent_hist, &small_hist));
+        self.nodes[small].histograms = Some(small_hist);
+        if split_left {
+            self.compute_best_split_and_push(left);
+        }
+        if split_right {
+            self.compute_best_split_and_push(right);
+        }
+        for child in [left, right] {
+            if self.nodes[child].is_leaf {
+                self.nodes[child].histograms = None;
+            }
+        }
+    }
+
+    fn child(&mut self, depth: usize, start: usize, stop: usize, g: f64, h: f64, value: f64) -> usize {
+        let totals = NodeTotals { n_samples: stop - start, sum_gradients: g, sum_hessians: h, value };
+        self.nodes.push(Node {
+            depth,
+            start,
+            stop,
+            totals,
+            split: None,
+            histograms: None,
+            children: None,
+            is_leaf: false,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// heapq's `a < b`: the larger gain comes first.
+    fn before(&self, a: usize, b: usize) -> bool {
+        let gain = |id: usize| self.nodes[id].split.map_or(-1.0, |s| s.gain);
+        gain(a) > gain(b)
+    }
+
+    /// `heapq.heappush`.
+    fn heap_push(&mut self, id: usize) {
+        self.heap.push(id);
+        let end = self.heap.len() - 1;
+        self.sift_down(0, end);
+    }
+
+    /// `heapq.heappop`.
+    fn heap_pop(&mut self) -> usize {
+        let last = self.heap.pop().unwrap_or(0);
+        if self.heap.is_empty() {
+            return last;
+        }
+        let top = std::mem::replace(&mut self.heap[0], last);
+        self.sift_up(0);
+        top
+    }
+
+    fn sift_down(&mut self, start: usize, mut pos: usize) {
+        let item = self.heap[pos];
+        while pos > start {
+            let parent_pos = (pos - 1) >> 1;
+            let parent = self.heap[parent_pos];
+            if self.before(item, parent) {
+                self.heap[pos] = parent;
+                pos = parent_pos;
+                continue;
+            }
+            break;
+        }
+        self.heap[pos] = item;
+    }
+
+    fn sift_up(&mut self, mut pos: usize) {
+        let end = self.heap.len();
+        let start = pos;
+        let item = self.heap[pos];
+        let mut child = 2 * pos + 1;
+        while child < end {
+            let right = child + 1;
+            if right < end && !self.before(self.heap[child], self.heap[right]) {
+                child = right;
+            }
+            self.heap[pos] = self.heap[child];
+            pos = child;
+            child = 2 * pos + 1;
+        }
+        self.heap[pos] = item;
+        self.sift_down(start, pos);
+    }
+
+    /// `_fill_predictor_arrays`: nodes in depth-first order, left subtree first.
+    fn fill(&self, id: usize, mapper: &BinMapper, out: &mut Vec<HgbNode>) {
+        let node = &self.nodes[id];
+        let at = out.len();
+        match (node.is_leaf, node.split, node.children) {
+            (false, Some(split), Some((left, right))) => {
+                let f = split.feature;
+                let threshold = if usize::from(split.bin) == mapper.n_bins_non_missing[f] - 1 {
+                    f64::INFINITY
+                } else {
+                    mapper.thresholds[f][usize::from(split.bin)]
+                };
+                out.push(HgbNode::Leaf(0.0));
+                self.fill(left, mapper, out);
+                let right_at = out.len();
+                self.fill(right, mapper, out);
+                out[at] = HgbNode::Split {
+                    feature: f,
+                    threshold,
+                    bin: split.bin,
+                    missing_left: split.missing_go_to_left,
+                    left: at + 1,
+                    right: right_at,
+                };
+            }
+            _ => out.push(HgbNode::Leaf(node.totals.value)),
+        }
+    }
+}
+
+/// `_update_raw_predictions`: each training row gets its leaf's value added.
+pub fn update_raw(raw: &mut [f64], rows: &[u32], leaves: &[(usize, usize, f64)]) {
+    for &(start, stop, value) in leaves {
+        for &r in &rows[start..stop] {
+            raw[r as usize] += value;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! `hist_gradient_boosting`: scikit-learn's HistGradientBoostingRegressor (squared_error)
+//! and HistGradientBoostingClassifier (log_loss, binary and multiclass), step for step in
+//! its dtypes: float32 gradients and hessians, float64 histogram sums and raw predictions.
+
+mod binning;
+mod boosting;
+mod grower;
+mod histogram;
+mod loss;
+mod numeric;
+mod pcg;
+mod splitting;
+mod tree;
+
+pub use boosting::FeatureSampler;
+pub use tree::{HgbNode, HgbTree};
+
+use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
+use crate::spec::{ClassWeight, EarlyStopping, HgbParams};
+use boosting::{Boosted, Settings};
+use loss::Loss;
+use ndarray::{Array1, Array2};
+
+/// A fitted ensemble: `raw = baseline + Σ trees`, then the loss's inverse link.
+pub struct HgbModel {
+    /// 0 for regression.
+    classes: usize,
+    baseline: Vec<f64>,
+    trees: Vec<Vec<HgbTree>>,
+    losses: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+fn settings(p: &HgbParams) -> Result<Settings, FitError> {
+    if p.max_leaf_nodes == 1 {
+        return Err(FitError::Solver("max_leaf_nodes = 1 cannot split; use 0 (unlimited) or at least 2".into()));
+    }
+    Ok(Settings {
+        learning_rate: p.learning_rate,
+        max_iter: p.max_iter,
+        max_leaf_nodes: (p.max_leaf_nodes > 0).then_some(p.max_leaf_nodes),
+        max_depth: (p.max_depth > 0).then_some(p.max_depth),
+        min_samples_leaf: p.min_samples_leaf,
+        l2_regularization: p.l2_regularization,
+        max_features: p.max_features,
+        max_bins: p.max_bins,
+        early_stopping: match p.early_stopping {
+            EarlyStopping::Auto => None,
+            EarlyStopping::True => Some(true),
+            EarlyStopping::False => Some(false),
+        },
+        validation_fraction: p.validation_fraction,
+        n_iter_no_change: p.n_iter_no_change,
+        tol: p.tol,
+        random_state: p.random_state,
+    })
+}
+
+fn model(classes: usize, b: Boosted) -> Box<dyn Fitted> {
+    Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses })
+}
+
+/// HistGradientBoostingRegressor(loss="squared_error").
+pub fn fit_regressor(p: &HgbParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
+    let y = y.to_vec();
+    Ok(model(0, boosting::fit(&settings(p)?, x, &y, Loss::SquaredError, None, None)?))
+}
+
+/// HistGradientBoostingClassifier(loss="log_loss"): every class must have training rows.
+pub fn fit_classifier(
+    p: &HgbParams,
+    x: &Array2<f64>,
+    y: &[usize],
+    class_names: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
+    let k = class_names.len();
+    super::logistic::check_classes(y, class_names)?;
+    let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
+    let weights = (p.class_weight == ClassWeight::Balanced).then(|| balanced_weights(y, k));
+    let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+    Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?))
+}
+
+/// `compute_sample_weight("balanced", y)`: n / (classes × count of the row's class).
+fn balanced_weights(y: &[usize], k: usize) -> Vec<f64> {
+    let mut counts = vec![0usize; k];
+    y.iter().for_each(|&c| counts[c] += 1);
+    let class_weight: Vec<f64> = counts.iter().map(|&c| y.len() as f64 / (k as f64 * c as f64)).collect();
+    y.iter().map(|&c| class_weight[c]).collect()
+}
+
+impl HgbModel {
+    /// A saved ensemble, checked: one baseline and one tree per output and iteration, each
+    /// tree valid for `width` features.
+    pub fn from_state(
+        classes: usize,
+        baseline: Vec<f64>,
+        trees: Vec<Vec<HgbTree>>,
+        width: usize,
+    ) -> Result<Self, String> {
+        let outputs = if classes > 2 { classes } else { 1 };
+        if baseline.len() != outputs || baseline.iter().any(|b| !b.is_finite()) {
+            return Err(format!("model.baseline must hold {outputs} finite values, found {}", baseline.len()));
+        }
+        for (i, iteration) in trees.iter().enumerate() {
+            if iteration.len() != outputs {
+                return Err(format!("model.trees[{i}] has {} trees, expected {outputs}", iteration.len()));
+            }
+            for (k, t) in iteration.iter().enumerate() {
+                t.check(width, &format!("model.trees[{i}][{k}]"))?;
+            }
+        }
+        Ok(HgbModel { classes, baseline, trees, losses: None })
+    }
+
+    /// `_raw_predict`: per output, the baseline plus each iteration's tree in turn.
+    fn raw(&self, x: &Array2<f64>) -> Array2<f64> {
+        let mut raw = Array2::<f64>::zeros((x.nrows(), self.baseline.len()));
+        for (i, row) in x.rows().into_iter().enumerate() {
+            for (k, &b) in self.baseline.iter().enumerate() {
+                let mut v = b;
+                for iteration in &self.trees {
+                    v += iteration[k].predict_row(|f| row[f]);
+                }
+                raw[[i, k]] = v;
+            }
+        }
+        raw
+    }
+}
+
+impl Fitted for HgbModel {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        let raw = self.raw(x);
+        match self.classes {
+            0 => Prediction::Values(raw.column(0).to_owned()),
+            2 => Prediction::Probabilities(super::sigmoid_probabilities(raw.column(0).iter().copied())),
+            _ => Prediction::Probabilities(super::softmax_rows(raw)),
+        }
+    }
+
+    fn coefficients(&self) -> Option<super::Coefficients> {
+        None
+    }
+
+    fn loss_curve(&self) -> Option<LossCurve> {
+        self.losses.as_ref().map(|(train, val)| LossCurve { train: train.clone(), validation: Some(val.clone()) })
+    }
+
+    fn state(&self) -> Option<ModelState> {
+        Some(ModelState::Hgb { classes: self.classes, baseline: self.baseline.clone(), trees: self.trees.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests;

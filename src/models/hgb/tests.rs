@@ -1,0 +1,125 @@
+//! The port against scikit-learn 1.9.1: tests/fixtures/sklearn/hgb.json, written by
+//! hgb_generate.py beside it.
+
+use super::*;
+use crate::spec::{ModelKind, ModelSpec, ParamValue};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn fixture() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/hgb.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
+}
+
+fn matrix(v: &Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = v
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r.as_array().expect("row").iter().map(|c| c.as_f64().unwrap_or(f64::NAN)).collect())
+        .collect();
+    let width = rows[0].len();
+    Array2::from_shape_vec((rows.len(), width), rows.concat()).expect("shape")
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().expect("list").iter().map(|x| x.as_f64().expect("float")).collect()
+}
+
+/// The case's scikit-learn parameters as the experiment file would give them.
+fn params(case: &Value) -> HgbParams {
+    let mut given = BTreeMap::new();
+    for (k, v) in case["params"].as_object().expect("params") {
+        let value = match (k.as_str(), v) {
+            ("max_depth" | "max_leaf_nodes", Value::Null) => ParamValue::Int(0),
+            ("class_weight", Value::Null) => ParamValue::Str("none".into()),
+            (_, Value::Bool(b)) => ParamValue::Bool(*b),
+            (_, Value::String(s)) => ParamValue::Str(s.clone()),
+            (_, Value::Number(n)) if n.is_i64() => ParamValue::Int(n.as_i64().unwrap_or(0)),
+            (_, Value::Number(n)) => ParamValue::Float(n.as_f64().unwrap_or(0.0)),
+            _ => panic!("{k}"),
+        };
+        given.insert(k.clone(), value);
+    }
+    match ModelSpec::check(ModelKind::HistGradientBoosting, &given) {
+        Ok(ModelSpec::HistGradientBoosting(p)) => p,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn fit_case(case: &Value) -> (HgbModel, Prediction) {
+    let x = matrix(&case["x_train"]);
+    let y = floats(&case["y_train"]);
+    let p = params(case);
+    let fitted = if case["task"] == "regression" {
+        boosting::fit(&settings(&p).expect("settings"), &x, &y, Loss::SquaredError, None, None)
+    } else {
+        let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+        let k = classes.iter().max().map_or(0, |m| m + 1);
+        let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
+        let w = (p.class_weight == ClassWeight::Balanced).then(|| balanced_weights(&classes, k));
+        boosting::fit(&settings(&p).expect("settings"), &x, &y, loss, w.as_deref(), Some(&classes))
+    };
+    let b = fitted.expect("fit");
+    let k = b.baseline.len();
+    let classes = if case["task"] == "regression" { 0 } else { k.max(2) };
+    let model = HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses };
+    let prediction = model.predict(&matrix(&case["x_test"]));
+    (model, prediction)
+}
+
+fn max_difference(got: impl Iterator<Item = f64>, want: &[f64]) -> f64 {
+    got.zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+}
+
+#[test]
+fn hgb_equals_scikit_learn_on_every_fixture_case() {
+    let f = fixture();
+    let mut failures = Vec::new();
+    for case in f["cases"].as_array().expect("cases") {
+        let name = case["name"].as_str().unwrap_or("?");
+        let (model, prediction) = fit_case(case);
+        let n_iter = case["n_iter"].as_u64().unwrap_or(0) as usize;
+        let baseline = max_difference(model.baseline.iter().copied(), &floats(&case["baseline"]));
+        let (diff, tol) = match &prediction {
+            Prediction::Values(v) => (max_difference(v.iter().copied(), &floats(&case["predict"])), 1e-9),
+            Prediction::Probabilities(p) => {
+                let want: Vec<f64> = case["proba"].as_array().expect("proba").iter().flat_map(floats).collect();
+                (max_difference(p.iter().copied(), &want), 1e-12)
+            }
+        };
+        if model.trees.len() != n_iter || diff > tol || baseline > 1e-15 {
+            failures.push(format!(
+                "{name}: {} iterations (sklearn {n_iter}), prediction off by {diff:e}, baseline by {baseline:e}",
+                model.trees.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_saved_ensemble_round_trips_and_a_broken_one_is_refused() {
+    let leaf = |v| HgbNode::Leaf(v);
+    let split =
+        |left, right| HgbNode::Split { feature: 1, threshold: f64::INFINITY, bin: 3, missing_left: true, left, right };
+    let tree = HgbTree { nodes: vec![split(1, 2), leaf(0.5), leaf(-0.5)] };
+    let text = serde_json::to_string(&tree).expect("json");
+    assert!(text.contains("\"threshold\":null"), "{text}");
+    let back: HgbTree = serde_json::from_str(&text).expect("parse");
+    assert_eq!(back, tree);
+    let model = HgbModel::from_state(0, vec![1.0], vec![vec![tree.clone()]], 2).expect("valid");
+    let x = ndarray::array![[0.0, 5.0], [0.0, f64::NAN]];
+    let Prediction::Values(v) = model.predict(&x) else { panic!() };
+    assert_eq!(v.to_vec(), vec![1.5, 1.5]);
+    for (classes, baseline, trees, width, problem) in [
+        (0, vec![1.0], vec![vec![tree.clone()]], 1, "feature is 1, but there are 1 features"),
+        (3, vec![0.0; 3], vec![vec![tree.clone()]], 2, "has 1 trees, expected 3"),
+        (0, vec![1.0], vec![vec![HgbTree { nodes: vec![split(2, 2), leaf(0.0), leaf(0.0)] }]], 2, "one parent"),
+        (0, vec![1.0], vec![vec![HgbTree { nodes: vec![split(1, 5), leaf(0.0)] }]], 2, "a later node"),
+        (0, vec![f64::NAN], vec![], 2, "finite values"),
+    ] {
+        let err = HgbModel::from_state(classes, baseline, trees, width).err().expect("refused");
+        assert!(err.contains(problem), "{err}");
+    }
+}
