@@ -113,15 +113,7 @@ fn run_one(
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let _lock = report::lock_folder(dir)?;
     report::remove_temporaries(dir);
-    let log_path = dir.join("trials.jsonl");
-    if args.resume && !log_path.exists() {
-        return Err(format!("--resume: there is nothing to resume, {} does not exist", log_path.display()));
-    }
-    let (log, resumed) = TrialLog::open(&log_path, &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
-    for w in &resumed.warnings {
-        eprintln!("warning: {}", super::shown(w));
-    }
-    let previous = resumed.records;
+    let (log, previous) = open_log(plan, dir, args)?;
     let done: HashSet<(String, usize)> = previous.iter().map(|r| (r.trial.clone(), r.fold)).collect();
     let filter = UnitFilter { done: &done, shard: shard.map(|s| (s.index, s.count)) };
     let todo = units_to_do(plan, &filter, &done);
@@ -185,6 +177,19 @@ fn run_one(
     };
     let tracking = super::mlflow::server_for(plan, args.mlflow)?;
     finish(plan, &records, run_info, dir, tracking.as_deref())
+}
+
+/// The run's trials.jsonl and the records an earlier run of the same key left in it.
+fn open_log(plan: &RunPlan, dir: &Path, args: &RunArgs) -> Result<(TrialLog, Vec<UnitRecord>), String> {
+    let log_path = dir.join("trials.jsonl");
+    if args.resume && !log_path.exists() {
+        return Err(format!("--resume: there is nothing to resume, {} does not exist", log_path.display()));
+    }
+    let (log, resumed) = TrialLog::open(&log_path, &plan.run_key(), args.fresh, &|r| plan.owns(r))?;
+    for w in &resumed.warnings {
+        eprintln!("warning: {}", super::shown(w));
+    }
+    Ok((log, resumed.records))
 }
 
 /// The units this run has left: its shard's, less those done (for halving, an upper bound

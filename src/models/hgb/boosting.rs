@@ -104,6 +104,15 @@ fn record(
     }
 }
 
+/// Adds one iteration's trees to the validation rows' raw predictions.
+fn add_iteration(raw: &mut [Vec<f64>], binned: &Binned, iteration: &[HgbTree], missing_bin: u8) {
+    for (k, tree) in iteration.iter().enumerate() {
+        for (i, r) in raw[k].iter_mut().enumerate() {
+            *r += tree.predict_binned(|f| binned.column(f)[i], missing_bin);
+        }
+    }
+}
+
 /// Fits the ensemble. `y` is the target (a class index as a float for classifiers),
 /// `classes` each row's class when the split must be stratified.
 pub fn fit(
@@ -175,11 +184,7 @@ pub fn fit(
             iteration.push(tree);
         }
         if let Some((binned_val, _, _, raw_val)) = validation.as_mut() {
-            for (k, tree) in iteration.iter().enumerate() {
-                for (i, r) in raw_val[k].iter_mut().enumerate() {
-                    *r += tree.predict_binned(|f| binned_val.column(f)[i], mapper.missing_bin);
-                }
-            }
+            add_iteration(raw_val, binned_val, &iteration, mapper.missing_bin);
         }
         trees.push(iteration);
         record(loss, &mut scores, train_part, &raw, &validation);
