@@ -18,6 +18,7 @@ pub mod data;
 pub mod split;
 pub mod preprocess;
 pub mod models;
+pub mod kinds;
 pub mod metrics;
 pub mod trial;
 pub mod plan;

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
     ExitCode::from(match cli.command {
         Command::Models => {
-            print!("{}", runner::spec::catalog::render_catalog());
+            print!("{}", runner::kinds::render_catalog());
             commands::EXIT_OK
         }
         Command::Check(args) => commands::check(&args.files, &args.set, args.memory_budget),

@@ -5,7 +5,7 @@
 //! what a schema cannot, such as the data); the schema catches typos and types as you type.
 
 use crate::config::{Format, Impute, Metric, PredictionsScope, Scale, SplitMethod, Task};
-use crate::spec::catalog::KINDS;
+use crate::kinds::KINDS;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
 use strum::VariantArray;

@@ -5,7 +5,7 @@
 use super::diag::{Diagnostic, Diagnostics, Source, OVERRIDE_BASE, OVERRIDE_STRIDE};
 use super::grid::{expand_axis, AxisSpec};
 use super::*;
-use crate::spec::catalog::{kind_spec, KindSpec, KINDS};
+use crate::spec::catalog::{find, KindSpec};
 use crate::spec::ParamValue;
 use crate::suggest::suggestion;
 use sha2::{Digest, Sha256};
@@ -36,8 +36,13 @@ impl fmt::Display for ConfigErrors {
 type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Parses and validates an experiment file. `overrides` are `--set KEY=VALUE` strings,
-/// applied on top of the file and checked like it.
-pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result<Experiment, ConfigErrors> {
+/// applied on top of the file and checked like it; models are checked against `catalog`.
+pub fn parse_experiment(
+    file: &Path,
+    text: &str,
+    overrides: &[String],
+    catalog: &'static [KindSpec],
+) -> Result<Experiment, ConfigErrors> {
     let source = Source { name: file.display().to_string(), text };
     let mut d = Diagnostics::new(source);
     let (mut root, parse_errors) = DeTable::parse_recoverable(text);
@@ -63,8 +68,9 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
         }
     }
     d.overrides = override_text.clone();
-    let experiment = Walker { d: &mut d, locations: BTreeMap::new(), distribution_spans: Vec::new(), size: None }
-        .experiment(root.get_ref(), file, text, overrides);
+    let experiment =
+        Walker { d: &mut d, catalog, locations: BTreeMap::new(), distribution_spans: Vec::new(), size: None }
+            .experiment(root.get_ref(), file, text, overrides);
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
     match experiment {
@@ -222,6 +228,8 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
 
 struct Walker<'d, 'a> {
     d: &'d mut Diagnostics<'a>,
+    /// The model kinds the file may name (`kinds::KINDS`, a later layer's, handed in).
+    catalog: &'static [KindSpec],
     /// Where each checked-later key sits (`dataset.target` → `file:3:10`), for errors found
     /// once the data is read.
     locations: BTreeMap<String, String>,
@@ -1033,9 +1041,9 @@ impl<'d, 'a> Walker<'d, 'a> {
     fn model_kind(&mut self, t: &Table<'_, '_>, name: &str) -> Option<&'static KindSpec> {
         let (k, span) = self.required_string(t, "kind")?;
         self.remember(&format!("model.{name}.kind"), &span);
-        let spec = kind_spec(&k);
+        let spec = find(self.catalog, &k);
         if spec.is_none() {
-            let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+            let kind_names: Vec<&str> = self.catalog.iter().map(|k| k.name()).collect();
             let hint = suggestion(&k, kind_names.iter().copied());
             let known = kind_names.join(", ");
             self.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {known}; see `runner models`)"));

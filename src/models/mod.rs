@@ -2,22 +2,20 @@
 //! and returns a fitted model that predicts and reports its coefficients.
 
 mod criterion;
-mod elasticnet;
+pub mod elasticnet;
 pub mod gd;
 mod introsort;
 mod lbfgs;
 pub mod linalg;
-mod linear;
+pub mod linear;
 pub mod logistic;
 pub mod loss;
-mod mlp;
+pub mod mlp;
 pub mod newton;
 mod state;
-mod svm;
-mod tree;
+pub mod svm;
+pub mod tree;
 
-use crate::preprocess::{FoldData, Targets};
-use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
 pub use linear::solve_ridge;
@@ -87,6 +85,19 @@ pub enum Head {
 }
 
 impl Head {
+    /// The head of a linear model with `outputs` score columns for a target of `classes`
+    /// classes (0: regression): identity for one value, sigmoid for one score of two
+    /// classes, softmax for a score per class. `None`: no linear model has that shape.
+    pub fn of(classes: usize, outputs: usize) -> Option<Head> {
+        match (classes, outputs) {
+            (0, 1) => Some(Head::Identity),
+            (0, _) => None,
+            (2, 1) => Some(Head::Sigmoid),
+            (c, o) if c >= 2 && o == c => Some(Head::Softmax),
+            _ => None,
+        }
+    }
+
     /// The head as model.json writes it.
     pub fn name(self) -> &'static str {
         match self {
@@ -202,71 +213,8 @@ pub enum FitError {
     Diverged { epoch: usize, last_finite_loss: Option<f64>, learning_rate: f64 },
 }
 
-/// Fits one model kind on one fold's training part. `seed` is the unit's own random stream
-/// (derived from the experiment seed, the trial and the fold).
-pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
-    let x = &data.train_x;
-    let fitted: Box<dyn Fitted> = match (spec, &data.train_y) {
-        (ModelSpec::LinearRegression(p), Targets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
-        (ModelSpec::Ridge(p), Targets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
-        (ModelSpec::Lasso(p), Targets::Regression(_)) => Box::new(elasticnet::fit(&p.into(), data)?),
-        (ModelSpec::ElasticNet(p), Targets::Regression(_)) => Box::new(elasticnet::fit(p, data)?),
-        (ModelSpec::LogisticRegression(p), Targets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
-        (ModelSpec::Svm(p), Targets::Regression(y)) => svm::fit_svr(p, x, y)?,
-        (ModelSpec::Svm(p), Targets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
-        (ModelSpec::DecisionTree(p), Targets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
-        (ModelSpec::DecisionTree(p), Targets::Regression(y)) => tree::fit_regressor(p, x, y)?,
-        (ModelSpec::Mlp(arch, opt), Targets::Regression(y)) => Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?),
-        (ModelSpec::Mlp(arch, opt), Targets::Classes(y)) => {
-            let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-            Box::new(mlp::fit(arch, opt, x, &targets, class_names.len(), seed)?)
-        }
-        (ModelSpec::LinearGd(p, opt), Targets::Regression(y)) => Box::new(gd::fit_linear(p, opt, x, y, seed)?),
-        (ModelSpec::LogisticGd(p, opt), Targets::Classes(y)) => {
-            Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
-        }
-        _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
-    };
-    finite(fitted)
-}
-
-/// Fits the points of a warm-start path in order (see `trial::paths`), each from the
-/// previous solution: lasso and elastic net by coordinate descent, logistic regression by
-/// L-BFGS. Any other list is fitted point by point.
-pub fn fit_path(
-    specs: &[&ModelSpec],
-    data: &FoldData,
-    class_names: &[String],
-) -> Vec<Result<Box<dyn Fitted>, FitError>> {
-    let enet: Option<Vec<spec::ElasticNetParams>> = specs
-        .iter()
-        .map(|s| match s {
-            ModelSpec::Lasso(p) => Some(p.into()),
-            ModelSpec::ElasticNet(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect();
-    let logistic: Option<Vec<&spec::LogisticParams>> = specs
-        .iter()
-        .map(|s| match s {
-            ModelSpec::LogisticRegression(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    let fitted: Vec<Result<Box<dyn Fitted>, FitError>> = match (enet, logistic, &data.train_y) {
-        (Some(points), _, Targets::Regression(_)) => {
-            let points: Vec<&spec::ElasticNetParams> = points.iter().collect();
-            let models = elasticnet::fit_path(&points, data);
-            models.into_iter().map(|m| m.map(|m| Box::new(m) as Box<dyn Fitted>)).collect()
-        }
-        (_, Some(points), Targets::Classes(y)) => logistic::fit_path(&points, &data.train_x, y, class_names),
-        _ => return specs.iter().map(|s| fit(s, data, class_names, 0)).collect(),
-    };
-    fitted.into_iter().map(|m| m.and_then(finite)).collect()
-}
-
 /// A fit whose coefficients are not all finite is an error, not a model.
-fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
+pub fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
     let ok = match fitted.coefficients() {
         None => true,
         Some(Coefficients::Single { weights, intercept }) => {

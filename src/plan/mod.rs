@@ -7,8 +7,9 @@ use crate::config::{
     Task,
 };
 use crate::data::{self, DataError, Dataset, Feature, Target};
+use crate::kinds::spec_of;
 use crate::preprocess::feature_names;
-use crate::spec::{spec_of, TaskSupport};
+use crate::spec::TaskSupport;
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
@@ -155,7 +156,8 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
 pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result<RunPlan, PlanError> {
     let text = data::read_experiment_text(file)
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
-    let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
+    let experiment =
+        config::parse_experiment(file, &text, overrides, crate::kinds::KINDS).map_err(PlanError::Config)?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
         Some(why) => {
             // The parser has bounded the trials by the file's fold count already.

@@ -1,141 +1,15 @@
-//! Model specs: the typed, checked parameters of one model at one grid point, in linfa's
-//! `Params → check() → ValidParams` style. The experiment file's values are checked here
-//! once, where a grid point is resolved; a trainer receives its own params struct and never
-//! looks a parameter up by name. This is vocabulary shared by `config` (which validates the
-//! file against the catalog) and `models` (which fits a spec), so it imports neither.
+//! The vocabulary of model parameters, in linfa's `Params → check() → ValidParams` style:
+//! parameter values and types (`value`), the typed params structs the trainers in `models`
+//! take (`kinds`), what a catalog entry says (`catalog`, and `ModelKind`) and the registry's
+//! table of kinds (`registry`). `kinds` (the layer after `models`) checks a grid point into a
+//! `ModelSpec` once; a trainer never looks a parameter up by name. Shared by `config` (which
+//! validates the file against the catalog it is given) and `models`, so it imports neither.
 
 pub mod catalog;
 pub mod kinds;
+pub mod registry;
 pub mod value;
 
-pub use catalog::{kind_spec, spec_of, ModelKind, TaskSupport, KINDS};
+pub use catalog::{ModelKind, TaskSupport};
 pub use kinds::*;
 pub use value::{ParamType, ParamValue, ParamValues};
-
-use std::collections::BTreeMap;
-
-/// One model kind with its checked parameters. Adding a kind means a params struct in
-/// `kinds.rs`, a catalog entry, a variant here and a match arm in `models::fit`; the
-/// compiler points at each.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelSpec {
-    LinearRegression(OlsParams),
-    Ridge(RidgeParams),
-    Lasso(LassoParams),
-    ElasticNet(ElasticNetParams),
-    LogisticRegression(LogisticParams),
-    Svm(SvmParams),
-    DecisionTree(TreeParams),
-    Mlp(MlpParams, OptimizerParams),
-    LinearGd(LinearGdParams, OptimizerParams),
-    LogisticGd(LogisticGdParams, OptimizerParams),
-}
-
-impl ModelSpec {
-    /// Checks the values given for a kind (fixed values and one grid point) against the
-    /// catalog, fills in the defaults and types every parameter.
-    pub fn check(kind: ModelKind, given: &BTreeMap<String, ParamValue>) -> Result<ModelSpec, String> {
-        let spec = spec_of(kind);
-        let mut values: ParamValues = spec.params().map(|p| (p.name.to_string(), spec.default_of(p).value())).collect();
-        for (name, value) in given {
-            let Some(p) = spec.param(name) else {
-                let hint = crate::suggest::suggestion(name, spec.params().map(|p| p.name));
-                return Err(format!("{} has no parameter `{name}`{hint}", kind.name()));
-            };
-            let checked = p.ty.check(value).map_err(|e| format!("{name}: {e}"))?;
-            values.insert(name.clone(), checked);
-        }
-        Ok(match kind {
-            ModelKind::LinearRegression => ModelSpec::LinearRegression(OlsParams::read(&values)?),
-            ModelKind::Ridge => ModelSpec::Ridge(RidgeParams::read(&values)?),
-            ModelKind::Lasso => ModelSpec::Lasso(LassoParams::read(&values)?),
-            ModelKind::ElasticNet => ModelSpec::ElasticNet(ElasticNetParams::read(&values)?),
-            ModelKind::LogisticRegression => ModelSpec::LogisticRegression(LogisticParams::read(&values)?),
-            ModelKind::Svm => ModelSpec::Svm(SvmParams::read(&values)?),
-            ModelKind::DecisionTree => ModelSpec::DecisionTree(TreeParams::read(&values)?),
-            ModelKind::Mlp => ModelSpec::Mlp(MlpParams::read(&values)?, OptimizerParams::read(&values)?),
-            ModelKind::LinearGd => ModelSpec::LinearGd(LinearGdParams::read(&values)?, OptimizerParams::read(&values)?),
-            ModelKind::LogisticGd => {
-                ModelSpec::LogisticGd(LogisticGdParams::read(&values)?, OptimizerParams::read(&values)?)
-            }
-        })
-    }
-
-    /// Where this spec sits on a warm-start path, when it may share one (`path = true`):
-    /// lasso and elastic net by decreasing alpha, logistic regression by increasing C,
-    /// the order scikit-learn's LassoCV and LogisticRegressionCV solve in.
-    pub fn path_position(&self) -> Option<f64> {
-        match self {
-            ModelSpec::Lasso(p) if p.path => Some(-p.alpha),
-            ModelSpec::ElasticNet(p) if p.path => Some(-p.alpha),
-            ModelSpec::LogisticRegression(p) if p.path && p.solver != LogisticSolver::Linfa => Some(p.c),
-            _ => None,
-        }
-    }
-
-    /// The spec with its path axis cleared: the points of one path have equal keys.
-    pub fn path_key(&self) -> String {
-        let mut spec = self.clone();
-        match &mut spec {
-            ModelSpec::Lasso(p) => p.alpha = 0.0,
-            ModelSpec::ElasticNet(p) => p.alpha = 0.0,
-            ModelSpec::LogisticRegression(p) => p.c = 0.0,
-            _ => {}
-        }
-        format!("{spec:?}")
-    }
-
-    pub fn kind(&self) -> ModelKind {
-        match self {
-            ModelSpec::LinearRegression(_) => ModelKind::LinearRegression,
-            ModelSpec::Ridge(_) => ModelKind::Ridge,
-            ModelSpec::Lasso(_) => ModelKind::Lasso,
-            ModelSpec::ElasticNet(_) => ModelKind::ElasticNet,
-            ModelSpec::LogisticRegression(_) => ModelKind::LogisticRegression,
-            ModelSpec::Svm(_) => ModelKind::Svm,
-            ModelSpec::DecisionTree(_) => ModelKind::DecisionTree,
-            ModelSpec::Mlp(..) => ModelKind::Mlp,
-            ModelSpec::LinearGd(..) => ModelKind::LinearGd,
-            ModelSpec::LogisticGd(..) => ModelKind::LogisticGd,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use strum::VariantArray;
-
-    #[test]
-    fn the_catalog_lists_every_kind_in_declaration_order() {
-        assert_eq!(KINDS.len(), ModelKind::VARIANTS.len());
-        for (i, k) in KINDS.iter().enumerate() {
-            assert_eq!(k.kind as usize, i, "{}", k.name());
-        }
-    }
-
-    #[test]
-    fn every_kind_checks_with_its_defaults() {
-        for k in KINDS {
-            let spec = ModelSpec::check(k.kind, &BTreeMap::new());
-            assert_eq!(spec.map(|s| s.kind()), Ok(k.kind), "{}", k.name());
-        }
-    }
-
-    #[test]
-    fn the_mlp_takes_scikit_learns_optimizer_defaults() {
-        let Ok(ModelSpec::Mlp(arch, opt)) = ModelSpec::check(ModelKind::Mlp, &BTreeMap::new()) else { panic!() };
-        assert_eq!(arch.hidden_layers, vec![100]);
-        assert_eq!((opt.optimizer, opt.learning_rate, opt.epochs, opt.batch_size), (Optimizer::Adam, 0.001, 200, 32));
-    }
-
-    #[test]
-    fn unknown_and_mistyped_parameters_are_refused() {
-        let given = BTreeMap::from([("alpah".to_string(), ParamValue::Float(1.0))]);
-        let e = ModelSpec::check(ModelKind::Ridge, &given).unwrap_err();
-        assert!(e.contains("did you mean `alpha`"), "{e}");
-        let given = BTreeMap::from([("kernel".to_string(), ParamValue::Str("rbg".into()))]);
-        let e = ModelSpec::check(ModelKind::Svm, &given).unwrap_err();
-        assert!(e.contains("did you mean `rbf`"), "{e}");
-    }
-}

@@ -9,9 +9,10 @@
 use super::stats::BlockStats;
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
+use crate::kinds::ModelSpec;
 use crate::models::linalg::cholesky_solve;
 use crate::models::FitError;
-use crate::spec::{ModelSpec, RidgeParams};
+use crate::spec::RidgeParams;
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
@@ -115,10 +116,8 @@ fn block_stats(
 impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
-        match &trial.spec {
-            ModelSpec::Ridge(p) if p.fit_intercept => Some(p),
-            _ => None,
-        }
+        let ModelSpec::Ridge(p) = &trial.spec else { return None };
+        p.fit_intercept.then_some(p)
     }
 
     /// The statistics, or `None` when the sweep does not qualify: a regression target,
