@@ -19,7 +19,7 @@ pub mod tree;
 use ndarray::{Array1, Array2};
 
 pub use linear::solve_ridge;
-pub use state::{Layer, ModelState};
+pub use state::{read_any as read_state, write_any as write_state, KindState, Layer, ModelState};
 
 /// What a fitted model says about a test matrix.
 #[derive(Debug, Clone)]

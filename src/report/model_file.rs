@@ -32,6 +32,7 @@ pub struct ModelFile {
     pub inputs: Vec<SavedColumn>,
     /// The design-matrix columns the model's weights index (after one-hot encoding).
     pub features: Vec<String>,
+    #[serde(deserialize_with = "crate::models::read_state", serialize_with = "crate::models::write_state")]
     pub model: ModelState,
 }
 
