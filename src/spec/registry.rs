@@ -17,6 +17,7 @@ macro_rules! registry {
             Mlp mlp,
             LinearGd linear_gd,
             LogisticGd logistic_gd,
+            Knn knn,
         }
     };
 }
