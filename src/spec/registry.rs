@@ -18,6 +18,7 @@ macro_rules! registry {
             LinearGd linear_gd,
             LogisticGd logistic_gd,
             Knn knn,
+            NaiveBayes naive_bayes,
         }
     };
 }

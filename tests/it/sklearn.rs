@@ -181,3 +181,13 @@ fn knn_predicts_as_scikit_learns_k_neighbors_brute() {
         }
     }
 }
+
+#[test]
+fn naive_bayes_predicts_as_scikit_learns_gaussian_nb() {
+    let f = fixture("../neighbors_bayes/naive_bayes.json");
+    for case in f["cases"].as_array().unwrap() {
+        let model =
+            format!("kind = \"naive_bayes\"\nvar_smoothing = {}\npriors = {}\n", case["var_smoothing"], case["priors"]);
+        check_classes(case, &fit_and_predict("class_train.csv", "label", &model, true), &model);
+    }
+}
