@@ -5,7 +5,7 @@
 //! `simultaneous_sort` (`utils/_sorting.pyx`), so neighbours tied in distance come out in
 //! scikit-learn's order.
 
-use super::Streamed;
+use super::{numpy_sum, Streamed};
 use crate::models::{FitError, Fitted, KindState, ModelState, Prediction};
 use crate::preprocess::{FoldData, Targets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
@@ -420,29 +420,6 @@ fn sift_down(values: &mut [f64], indices: &mut [usize], start: usize, end: usize
         swap(values, indices, root, max);
         root = max;
     }
-}
-
-/// numpy's `sum` of a contiguous row: pairwise summation (in order below eight values,
-/// eight running sums from eight on, halves past 128).
-fn numpy_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        return a.iter().fold(0.0, |s, v| s + v);
-    }
-    if n > 128 {
-        let half = n / 2 - (n / 2) % 8;
-        return numpy_sum(&a[..half]) + numpy_sum(&a[half..]);
-    }
-    let mut r: [f64; 8] = std::array::from_fn(|j| a[j]);
-    let whole = n - n % 8;
-    for block in a[8..whole].chunks_exact(8) {
-        r.iter_mut().zip(block).for_each(|(r, v)| *r += v);
-    }
-    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for v in &a[whole..] {
-        res += v;
-    }
-    res
 }
 
 #[cfg(test)]

@@ -96,6 +96,29 @@ pub(crate) fn saves_linear(state: &ModelState) -> bool {
     matches!(state, ModelState::Linear { .. })
 }
 
+/// numpy's `sum` of a contiguous row (the order scikit-learn's sums take): pairwise summation (in order below eight values,
+/// eight running sums from eight on, halves past 128).
+pub(crate) fn numpy_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().fold(0.0, |s, v| s + v);
+    }
+    if n > 128 {
+        let half = n / 2 - (n / 2) % 8;
+        return numpy_sum(&a[..half]) + numpy_sum(&a[half..]);
+    }
+    let mut r: [f64; 8] = std::array::from_fn(|j| a[j]);
+    let whole = n - n % 8;
+    for block in a[8..whole].chunks_exact(8) {
+        r.iter_mut().zip(block).for_each(|(r, v)| *r += v);
+    }
+    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for v in &a[whole..] {
+        res += v;
+    }
+    res
+}
+
 const GD_ENGINE: &str = "runner's gradient-descent trainer";
 const CD_ENGINE: &str =
     "own cyclic coordinate descent (sklearn's cd_fast) on the fold's centred Gram matrix when rows > columns, duality-gap stop";

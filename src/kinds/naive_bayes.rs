@@ -3,7 +3,7 @@
 //! `var_smoothing` × the largest feature variance, the joint log likelihood and
 //! scikit-learn's `_logsumexp` for the probabilities.
 
-use super::{labels, Streamed};
+use super::{labels, numpy_sum, Streamed};
 use crate::models::{FitError, Fitted, KindState, ModelState, Prediction};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
@@ -218,29 +218,6 @@ fn logsumexp(values: &[f64]) -> f64 {
     let s = numpy_sum(&exps);
     let s = if s == 0.0 { s } else { s / m };
     s.ln_1p() + m.ln() + top
-}
-
-/// numpy's `sum` of a contiguous row: pairwise summation (in order below eight values,
-/// eight running sums from eight on, halves past 128).
-fn numpy_sum(a: &[f64]) -> f64 {
-    let n = a.len();
-    if n < 8 {
-        return a.iter().fold(0.0, |s, v| s + v);
-    }
-    if n > 128 {
-        let half = n / 2 - (n / 2) % 8;
-        return numpy_sum(&a[..half]) + numpy_sum(&a[half..]);
-    }
-    let mut r: [f64; 8] = std::array::from_fn(|j| a[j]);
-    let whole = n - n % 8;
-    for block in a[8..whole].chunks_exact(8) {
-        r.iter_mut().zip(block).for_each(|(r, v)| *r += v);
-    }
-    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for v in &a[whole..] {
-        res += v;
-    }
-    res
 }
 
 #[cfg(test)]
