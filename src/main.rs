@@ -1,4 +1,4 @@
-//! `runner`: config → data → split → preprocess → models → metrics → trial → plan → sweep →
+//! `runner`: config → data → split → preprocess → models → kinds → metrics → trial → plan → sweep →
 //! explain → refit → report (see ARCHITECTURE.md).
 //! The binary is the I/O shell around the library: `commands/` reads files, runs sweeps and
 //! writes reports.
