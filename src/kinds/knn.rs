@@ -6,6 +6,7 @@
 //! scikit-learn's order.
 
 use super::{numpy_sum, Streamed};
+use crate::models::introsort::simultaneous_sort_2way as simultaneous_sort;
 use crate::models::{FitError, Fitted, KindState, ModelState, Prediction};
 use crate::preprocess::{FoldData, Targets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
@@ -310,116 +311,6 @@ fn heap_push(values: &mut [f64], indices: &mut [usize], val: f64, val_idx: usize
     }
     values[current] = val;
     indices[current] = val_idx;
-}
-
-/// `utils/_sorting.pyx` `simultaneous_sort` (2-way introsort, heapsort past the depth
-/// limit, insertion sort below 16): not stable, so ties keep scikit-learn's order.
-fn simultaneous_sort(values: &mut [f64], indices: &mut [usize]) {
-    if values.is_empty() {
-        return;
-    }
-    let maxd = 2 * (values.len() as f64).log2() as usize;
-    introsort(values, indices, maxd as i64);
-}
-
-fn introsort(mut values: &mut [f64], mut indices: &mut [usize], mut maxd: i64) {
-    while values.len() > 15 {
-        if maxd <= 0 {
-            heapsort(values, indices);
-            return;
-        }
-        maxd -= 1;
-        let n = values.len();
-        let pivot = median3(values, indices);
-        let (mut i, mut j) = (1, n - 2);
-        loop {
-            while i <= j && values[i] < pivot {
-                i += 1;
-            }
-            while i <= j && values[j] > pivot {
-                j -= 1;
-            }
-            if i >= j {
-                break;
-            }
-            swap(values, indices, i, j);
-            i += 1;
-            j -= 1;
-        }
-        swap(values, indices, i, n - 1);
-        let (left_v, right_v) = values.split_at_mut(i + 1);
-        let (left_i, right_i) = indices.split_at_mut(i + 1);
-        introsort(&mut left_v[..i], &mut left_i[..i], maxd);
-        values = right_v;
-        indices = right_i;
-    }
-    for i in 1..values.len() {
-        let (v, x) = (values[i], indices[i]);
-        let mut j = i;
-        while j > 0 && values[j - 1] > v {
-            values[j] = values[j - 1];
-            indices[j] = indices[j - 1];
-            j -= 1;
-        }
-        values[j] = v;
-        indices[j] = x;
-    }
-}
-
-/// `inplace_median3`: the smallest of three first, the median (the pivot) last.
-fn median3(values: &mut [f64], indices: &mut [usize]) -> f64 {
-    let n = values.len();
-    let mid = n / 2;
-    if values[0] > values[n - 1] {
-        swap(values, indices, 0, n - 1);
-    }
-    if values[n - 1] > values[mid] {
-        swap(values, indices, n - 1, mid);
-        if values[0] > values[n - 1] {
-            swap(values, indices, 0, n - 1);
-        }
-    }
-    values[n - 1]
-}
-
-fn swap(values: &mut [f64], indices: &mut [usize], i: usize, j: usize) {
-    values.swap(i, j);
-    indices.swap(i, j);
-}
-
-fn heapsort(values: &mut [f64], indices: &mut [usize]) {
-    let n = values.len();
-    let mut start = (n - 2) / 2;
-    loop {
-        sift_down(values, indices, start, n);
-        if start == 0 {
-            break;
-        }
-        start -= 1;
-    }
-    for end in (1..n).rev() {
-        swap(values, indices, 0, end);
-        sift_down(values, indices, 0, end);
-    }
-}
-
-fn sift_down(values: &mut [f64], indices: &mut [usize], start: usize, end: usize) {
-    let mut root = start;
-    loop {
-        let child = root * 2 + 1;
-        let mut max = root;
-        if child < end && values[max] < values[child] {
-            max = child;
-        }
-        if child + 1 < end && values[max] < values[child + 1] {
-            max = child + 1;
-        }
-        if max == root {
-            return;
-        }
-        swap(values, indices, root, max);
-        root = max;
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 mod criterion;
 pub mod elasticnet;
 pub mod gd;
-mod introsort;
+pub mod introsort;
 mod lbfgs;
 pub mod linalg;
 pub mod linear;
