@@ -43,7 +43,7 @@ pub enum ModelState {
 #[serde(transparent)]
 pub struct KindState(serde_json::Map<String, serde_json::Value>);
 
-const FAMILIES: [&str; 5] = ["linear", "tree", "mlp", "svr", "svc"];
+const FAMILIES: [&str; 6] = ["linear", "tree", "forest", "mlp", "svr", "svc"];
 
 /// Writes a saved model of any family: a kind's own as its fields, `type` first.
 pub fn write_any<S: serde::Serializer>(state: &ModelState, s: S) -> Result<S::Ok, S::Error> {
@@ -271,6 +271,23 @@ mod tests {
         let text = serde_json::to_string(&linear).unwrap();
         assert_eq!(text, r#"{"type":"linear","head":"identity","weights":[[1.0]],"intercepts":[0.5]}"#);
         assert_eq!(read(&text).unwrap(), linear);
+    }
+
+    /// Every core family's `type` is in `FAMILIES`, so it reads back as itself, not as a kind's.
+    #[test]
+    fn every_core_family_reads_back_as_itself() {
+        let core = [
+            ModelState::Linear { head: Head::Identity, weights: vec![vec![1.0]], intercepts: vec![0.5] },
+            ModelState::Tree { classes: 0, nodes: Vec::new() },
+            ModelState::Forest { classes: 0, trees: Vec::new() },
+        ];
+        for state in core {
+            assert!(FAMILIES.contains(&state.type_name()), "{}", state.type_name());
+            let mut out = Vec::new();
+            write_any(&state, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            let back = read_any(&mut serde_json::Deserializer::from_slice(&out)).unwrap();
+            assert_eq!(back, state);
+        }
     }
 
     #[test]
