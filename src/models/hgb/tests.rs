@@ -2,7 +2,8 @@
 //! hgb_generate.py beside it.
 
 use super::*;
-use crate::spec::{ModelKind, ModelSpec, ParamValue};
+use crate::kinds::ModelSpec;
+use crate::spec::{ModelKind, ParamValue};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
