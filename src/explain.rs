@@ -8,7 +8,6 @@ use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
 use crate::random::RandomState;
-use crate::spec::ModelKind;
 use crate::sweep::metric_value;
 use crate::sweep::unit::{fit_unit, Stage};
 use crate::trial::{unit_seed, SeedStream, Trial, UnitRecord};
@@ -80,20 +79,13 @@ struct LinearPredictor {
 }
 
 impl LinearPredictor {
-    /// The predictor of a linear kind's fold, from its record; `None` for other kinds.
-    fn from_record(trial: &Trial, record: &UnitRecord) -> Option<LinearPredictor> {
+    /// The predictor of a linear model's fold, from its record (of `classes` classes, 0 for
+    /// regression); `None` for a model that records no coefficients.
+    fn from_record(record: &UnitRecord, classes: usize) -> Option<LinearPredictor> {
         let c = record.coefficients.as_ref()?;
         let outputs = c.weights.len();
         let d = c.weights.first()?.len();
-        let head = match (trial.spec.kind(), outputs) {
-            (ModelKind::LinearRegression | ModelKind::Ridge | ModelKind::Lasso | ModelKind::ElasticNet, 1) => {
-                Head::Identity
-            }
-            (ModelKind::LinearGd, 1) => Head::Identity,
-            (ModelKind::LogisticRegression | ModelKind::LogisticGd, 1) => Head::Sigmoid,
-            (ModelKind::LogisticRegression | ModelKind::LogisticGd, _) => Head::Softmax,
-            _ => return None,
-        };
+        let head = Head::of(classes, outputs)?;
         let weights = Array2::from_shape_vec((outputs, d), c.weights.concat()).ok()?;
         Some(LinearPredictor { weights, intercepts: c.intercepts.clone(), head })
     }
@@ -230,7 +222,7 @@ fn fold_model(
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
-    match record.and_then(|r| LinearPredictor::from_record(trial, r)).filter(|_| linear_shortcut) {
+    match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
             let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let z = predictor.linear(&test_x);

@@ -2,7 +2,7 @@
 //!
 //! The stages, in the order data flows through them and each may import only those before
 //! it (see ARCHITECTURE.md): [`config`] → [`data`] → [`split`] → [`preprocess`] →
-//! [`models`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`halving`] → [`nested`] → [`explain`] → [`learning`] → [`refit`] → [`report`].
+//! [`models`] → [`kinds`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`halving`] → [`nested`] → [`explain`] → [`learning`] → [`refit`] → [`report`].
 //! [`trial`] holds the grid points and the unit records the later stages share; [`plan`]
 //! ties config, data, split and trials into a checked `RunPlan`. Vocabulary any stage may use: [`spec`] (typed model parameters and
 //! the catalog), [`random`] (numpy's generator) and [`suggest`] (did-you-mean hints).
@@ -18,6 +18,7 @@ pub mod data;
 pub mod split;
 pub mod preprocess;
 pub mod models;
+pub mod kinds;
 pub mod metrics;
 pub mod trial;
 pub mod plan;

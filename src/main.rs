@@ -1,4 +1,4 @@
-//! `runner`: config → data → split → preprocess → models → metrics → trial → plan → sweep →
+//! `runner`: config → data → split → preprocess → models → kinds → metrics → trial → plan → sweep →
 //! explain → refit → report (see ARCHITECTURE.md).
 //! The binary is the I/O shell around the library: `commands/` reads files, runs sweeps and
 //! writes reports.
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     };
     ExitCode::from(match cli.command {
         Command::Models => {
-            print!("{}", runner::spec::catalog::render_catalog());
+            print!("{}", runner::kinds::render_catalog());
             commands::EXIT_OK
         }
         Command::Check(args) => commands::check(&args.files, &args.set, args.memory_budget),

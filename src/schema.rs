@@ -8,7 +8,7 @@ use crate::config::reader::{KeyDecl, KeyDefault, Section, Ty};
 use crate::config::{
     ColumnKey, DatasetKey, ModelKey, OneHotKey, PreprocessKey, ReportKey, SearchKey, SplitKey, TopKey,
 };
-use crate::spec::catalog::KINDS;
+use crate::kinds::KINDS;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
 

@@ -3,9 +3,10 @@
 //! which trials.jsonl stores and the report reads.
 
 use crate::config::{Distribution, Metric, ModelConfig, SearchConfig};
+use crate::kinds::ModelSpec;
 use crate::models::{Coefficients, LossCurve};
 use crate::random::RandomState;
-use crate::spec::{ModelSpec, ParamValue};
+use crate::spec::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

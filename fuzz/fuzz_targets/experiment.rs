@@ -9,5 +9,5 @@ fuzz_target!(|data: &[u8]| {
     let mut parts = text.split("\n--set\n");
     let file = parts.next().unwrap_or("");
     let overrides: Vec<String> = parts.map(str::to_string).collect();
-    let _ = runner::config::parse_experiment(Path::new("fuzz.toml"), file, &overrides);
+    let _ = runner::config::parse_experiment(Path::new("fuzz.toml"), file, &overrides, runner::kinds::KINDS);
 });

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         "name = \"f\"\n[dataset]\npath = \"{}\"\ntarget = \"y\"\n[preprocess]\nimpute = \"mean\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n",
         path.display()
     );
-    if let Ok(exp) = runner::config::parse_experiment(Path::new("fuzz.toml"), &toml, &[]) {
+    if let Ok(exp) = runner::config::parse_experiment(Path::new("fuzz.toml"), &toml, &[], runner::kinds::KINDS) {
         let _ = runner::data::load(&exp);
     }
 });

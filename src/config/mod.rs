@@ -461,7 +461,7 @@ mod test_support {
     pub const MODEL: &str = "[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
 
     pub fn parse(text: &str) -> Result<super::Experiment, Vec<Diagnostic>> {
-        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).map_err(|e| e.0)
+        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::KINDS).map_err(|e| e.0)
     }
 
     /// Each error as `file:line:column: message`.

@@ -5,7 +5,7 @@ use super::grid::{expand_axis, AxisSpec};
 use super::key::Key;
 use super::reader::{float_of, int_of, keys, type_name, Cx, Reader, Value};
 use super::{size_problem, Distribution, ModelConfig, SearchConfig};
-use crate::spec::catalog::{kind_spec, KindSpec, KINDS};
+use crate::spec::catalog::{find, KindSpec};
 use crate::spec::ParamValue;
 use crate::suggest::suggestion;
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,8 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
 /// Reads the `[[model]]` tables, counting their trials against the size guard.
 pub(super) struct Models<'r, 'a> {
     pub cx: &'r Cx<'a>,
+    /// The model kinds the file may name (`kinds::KINDS`, a later layer's, handed in).
+    pub catalog: &'static [KindSpec],
     /// Where the distribution axes are, for the error when there is no random search.
     pub distribution_spans: Vec<Range<usize>>,
     /// The size guard, counting trials model by model from the axis lengths; `None` when
@@ -171,9 +173,9 @@ impl Models<'_, '_> {
     fn model_kind(&mut self, r: &mut Reader<'_, '_, ModelKey>) -> Option<&'static KindSpec> {
         let k = r.required::<String>(ModelKey::Kind)?;
         let span = r.value(ModelKey::Kind).map_or(r.span.clone(), |v| v.span());
-        let spec = kind_spec(&k);
+        let spec = find(self.catalog, &k);
         if spec.is_none() {
-            let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+            let kind_names: Vec<&str> = self.catalog.iter().map(|k| k.name()).collect();
             let hint = suggestion(&k, kind_names.iter().copied());
             let known = kind_names.join(", ");
             self.cx.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {known}; see `runner models`)"));

@@ -12,6 +12,7 @@ use super::report::report;
 use super::search::search;
 use super::split::splits;
 use super::Experiment;
+use crate::spec::catalog::KindSpec;
 use crate::suggest::suggestion;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -54,8 +55,13 @@ impl fmt::Display for ConfigErrors {
 }
 
 /// Parses and validates an experiment file. `overrides` are `--set KEY=VALUE` strings,
-/// applied on top of the file and checked like it.
-pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result<Experiment, ConfigErrors> {
+/// applied on top of the file and checked like it; models are checked against `catalog`.
+pub fn parse_experiment(
+    file: &Path,
+    text: &str,
+    overrides: &[String],
+    catalog: &'static [KindSpec],
+) -> Result<Experiment, ConfigErrors> {
     let source = Source { name: file.display().to_string(), text };
     let mut d = Diagnostics::new(source);
     let (mut root, parse_errors) = DeTable::parse_recoverable(text);
@@ -82,7 +88,7 @@ pub fn parse_experiment(file: &Path, text: &str, overrides: &[String]) -> Result
     }
     d.overrides = override_text.clone();
     let cx = Cx::new(d);
-    let experiment = experiment(&cx, root.get_ref(), file, text, overrides);
+    let experiment = experiment(&cx, root.get_ref(), file, text, overrides, catalog);
     let d = cx.into_diagnostics();
     let mut errors = d.into_sorted();
     errors.extend(override_errors);
@@ -204,7 +210,14 @@ fn or_empty<'v, 'i>(v: Option<&'v Value<'i>>, empty: &'v Value<'i>) -> &'v Value
     v.unwrap_or(empty)
 }
 
-fn experiment(cx: &Cx<'_>, root: &DeTable<'_>, file: &Path, text: &str, overrides: &[String]) -> Option<Experiment> {
+fn experiment(
+    cx: &Cx<'_>,
+    root: &DeTable<'_>,
+    file: &Path,
+    text: &str,
+    overrides: &[String],
+    catalog: &'static [KindSpec],
+) -> Option<Experiment> {
     let mut r = Reader::new(cx, root, 0..0, "the top level".into(), Key::Top);
     let name = experiment_name(&mut r);
     let description = r.optional::<String>(TopKey::Description);
@@ -222,7 +235,7 @@ fn experiment(cx: &Cx<'_>, root: &DeTable<'_>, file: &Path, text: &str, override
     let preprocess = preprocess(cx, or_empty(r.value(TopKey::Preprocess), &empty));
     let (split, outer) = splits(cx, or_empty(r.value(TopKey::Split), &empty));
     let search = search(cx, or_empty(r.value(TopKey::Search), &empty));
-    let mut models = Models { cx, distribution_spans: Vec::new(), size: None };
+    let mut models = Models { cx, catalog, distribution_spans: Vec::new(), size: None };
     if let (Some(max_units), Some(split), Some(search)) = (max_units, &split, search) {
         let folds = split.least_folds() as u128;
         models.size = Some(SizeGuard { max_units, folds, search, points: 0, refused: false });
@@ -267,6 +280,7 @@ fn experiment_name(r: &mut Reader<'_, '_, TopKey>) -> Option<String> {
 mod tests {
     use super::super::test_support::{errors, parse, HEAD, MODEL};
     use super::*;
+    use crate::kinds::KINDS;
 
     #[test]
     fn the_top_level_takes_its_defaults() {
@@ -316,10 +330,15 @@ mod tests {
     #[test]
     fn an_override_is_located_at_its_flag() {
         let text = format!("{HEAD}{MODEL}");
-        let e = parse_experiment(Path::new("exp.toml"), &text, &["split.folds=0".into(), "split.method=kfold".into()]);
+        let e = parse_experiment(
+            Path::new("exp.toml"),
+            &text,
+            &["split.folds=0".into(), "split.method=kfold".into()],
+            KINDS,
+        );
         let e: Vec<String> = e.unwrap_err().0.iter().map(ToString::to_string).collect();
         assert_eq!(e, ["--set split.folds=0: `folds` in [split] must be between 2 and 1000000, found 0"]);
-        let e = parse_experiment(Path::new("exp.toml"), &text, &["model.ols.kind=ridge".into()]).unwrap();
+        let e = parse_experiment(Path::new("exp.toml"), &text, &["model.ols.kind=ridge".into()], KINDS).unwrap();
         assert_eq!(e.models[0].kind, crate::spec::ModelKind::Ridge);
     }
 }

@@ -316,7 +316,8 @@ impl Fitted for Forest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ModelKind, ModelSpec};
+    use crate::kinds::ModelSpec;
+    use crate::spec::ModelKind;
 
     fn params(given: &[(&str, crate::spec::ParamValue)]) -> ForestParams {
         let given = given.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();

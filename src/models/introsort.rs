@@ -1,8 +1,10 @@
-//! scikit-learn's `simultaneous_sort` (introsort, median-of-three pivot, three-way partition),
-//! ported exactly. The decision tree sorts a node's rows with it, because the order of tied
-//! rows decides the order of floating-point sums, and so which of two equal splits wins.
+//! scikit-learn's `simultaneous_sort` (introsort, median-of-three pivot, three-way or two-way
+//! partition), ported exactly. The decision tree sorts a node's rows with the three-way one
+//! (`_splitter.pyx`), because the order of tied rows decides the order of floating-point sums,
+//! and so which of two equal splits wins; `knn` sorts its neighbours with the two-way one
+//! (`utils/_sorting.pyx`'s default), which decides the order of neighbours tied in distance.
 
-pub fn simultaneous_sort(values: &mut [f32], indices: &mut [usize]) {
+pub fn simultaneous_sort<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize]) {
     let n = values.len();
     if n == 0 {
         return;
@@ -11,7 +13,7 @@ pub fn simultaneous_sort(values: &mut [f32], indices: &mut [usize]) {
     introsort_3way(values, indices, maxd);
 }
 
-fn introsort_3way(mut values: &mut [f32], mut indices: &mut [usize], mut maxd: isize) {
+fn introsort_3way<T: Copy + PartialOrd>(mut values: &mut [T], mut indices: &mut [usize], mut maxd: isize) {
     while values.len() > 15 {
         if maxd <= 0 {
             heapsort(values, indices);
@@ -39,7 +41,69 @@ fn introsort_3way(mut values: &mut [f32], mut indices: &mut [usize], mut maxd: i
     insertion_sort(values, indices);
 }
 
-fn heapsort(values: &mut [f32], indices: &mut [usize]) {
+/// `utils/_sorting.pyx`'s `simultaneous_sort` with its default two-way partition
+/// (`[x <= pivot] [pivot] [x >= pivot]`, the pivot from `inplace_median3`).
+pub fn simultaneous_sort_2way<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize]) {
+    let n = values.len();
+    if n == 0 {
+        return;
+    }
+    let maxd = 2 * (n as f64).log2() as isize;
+    introsort_2way(values, indices, maxd);
+}
+
+fn introsort_2way<T: Copy + PartialOrd>(mut values: &mut [T], mut indices: &mut [usize], mut maxd: isize) {
+    while values.len() > 15 {
+        if maxd <= 0 {
+            heapsort(values, indices);
+            return;
+        }
+        maxd -= 1;
+        let n = values.len();
+        let pivot = inplace_median3(values, indices);
+        let (mut i, mut j) = (1, n - 2);
+        loop {
+            while i <= j && values[i] < pivot {
+                i += 1;
+            }
+            while i <= j && values[j] > pivot {
+                j -= 1;
+            }
+            if i >= j {
+                break;
+            }
+            swap(values, indices, i, j);
+            i += 1;
+            j -= 1;
+        }
+        swap(values, indices, i, n - 1);
+        let (left_v, right_v) = values.split_at_mut(i + 1);
+        let (left_i, right_i) = indices.split_at_mut(i + 1);
+        introsort_2way(&mut left_v[..i], &mut left_i[..i], maxd);
+        values = right_v;
+        indices = right_i;
+    }
+    insertion_sort(values, indices);
+}
+
+/// The smallest of the first, middle and last values moved first, their median (the pivot)
+/// last.
+fn inplace_median3<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize]) -> T {
+    let n = values.len();
+    let mid = n / 2;
+    if values[0] > values[n - 1] {
+        swap(values, indices, 0, n - 1);
+    }
+    if values[n - 1] > values[mid] {
+        swap(values, indices, n - 1, mid);
+        if values[0] > values[n - 1] {
+            swap(values, indices, 0, n - 1);
+        }
+    }
+    values[n - 1]
+}
+
+fn heapsort<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize]) {
     let n = values.len();
     if n < 2 {
         return;
@@ -60,7 +124,7 @@ fn heapsort(values: &mut [f32], indices: &mut [usize]) {
     }
 }
 
-fn sift_down(values: &mut [f32], indices: &mut [usize], start: usize, end: usize) {
+fn sift_down<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize], start: usize, end: usize) {
     let mut root = start;
     loop {
         let child = root * 2 + 1;
@@ -79,7 +143,7 @@ fn sift_down(values: &mut [f32], indices: &mut [usize], start: usize, end: usize
     }
 }
 
-fn median3(values: &[f32]) -> f32 {
+fn median3<T: Copy + PartialOrd>(values: &[T]) -> T {
     let n = values.len();
     let (a, b, c) = (values[0], values[n / 2], values[n - 1]);
     if a < b {
@@ -101,12 +165,12 @@ fn median3(values: &[f32]) -> f32 {
     }
 }
 
-fn swap(values: &mut [f32], indices: &mut [usize], i: usize, j: usize) {
+fn swap<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize], i: usize, j: usize) {
     values.swap(i, j);
     indices.swap(i, j);
 }
 
-fn insertion_sort(values: &mut [f32], indices: &mut [usize]) {
+fn insertion_sort<T: Copy + PartialOrd>(values: &mut [T], indices: &mut [usize]) {
     for i in 1..values.len() {
         let (v, idx) = (values[i], indices[i]);
         let mut j = i;

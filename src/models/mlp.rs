@@ -319,13 +319,14 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{ModelKind, ModelSpec, ParamValue};
+    use crate::kinds::ModelSpec;
+    use crate::spec::{ModelKind, ParamValue};
     use std::collections::BTreeMap;
 
     fn params(pairs: &[(&str, ParamValue)]) -> (MlpParams, OptimizerParams) {
         let given: BTreeMap<String, ParamValue> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         match ModelSpec::check(ModelKind::Mlp, &given) {
-            Ok(ModelSpec::Mlp(arch, opt)) => (arch, opt),
+            Ok(ModelSpec::Mlp(p)) => p,
             other => panic!("{other:?}"),
         }
     }

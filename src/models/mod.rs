@@ -2,29 +2,27 @@
 //! and returns a fitted model that predicts and reports its coefficients.
 
 mod criterion;
-mod elasticnet;
-mod forest;
+pub mod elasticnet;
+pub mod forest;
 pub mod hgb;
 pub mod gd;
-mod introsort;
+pub mod introsort;
 mod lbfgs;
 mod libsvm;
 pub mod linalg;
-mod linear;
+pub mod linear;
 pub mod logistic;
 pub mod loss;
-mod mlp;
+pub mod mlp;
 pub mod newton;
 mod state;
-pub(crate) mod svm;
-mod tree;
+pub mod svm;
+pub mod tree;
 
-use crate::preprocess::{FoldData, FoldTargets};
-use crate::spec::{self, ModelSpec};
 use ndarray::{Array1, Array2};
 
 pub use linear::{least_squares_from_gram, ridge_from_gram, solve_ridge};
-pub use state::{Layer, ModelState};
+pub use state::{read_any as read_state, write_any as write_state, KindState, Layer, ModelState};
 
 /// What a fitted model says about a test matrix.
 #[derive(Debug, Clone)]
@@ -94,6 +92,19 @@ pub enum Head {
 }
 
 impl Head {
+    /// The head of a linear model with `outputs` score columns for a target of `classes`
+    /// classes (0: regression): identity for one value, sigmoid for one score of two
+    /// classes, softmax for a score per class. `None`: no linear model has that shape.
+    pub fn of(classes: usize, outputs: usize) -> Option<Head> {
+        match (classes, outputs) {
+            (0, 1) => Some(Head::Identity),
+            (0, _) => None,
+            (2, 1) => Some(Head::Sigmoid),
+            (c, o) if c >= 2 && o == c => Some(Head::Softmax),
+            _ => None,
+        }
+    }
+
     /// The head as model.json writes it.
     pub fn name(self) -> &'static str {
         match self {
@@ -209,101 +220,8 @@ pub enum FitError {
     Diverged { epoch: usize, last_finite_loss: Option<f64>, learning_rate: f64 },
 }
 
-/// Fits one model kind on one fold's training part. `seed` is the unit's own random stream
-/// (derived from the experiment seed, the trial and the fold).
-pub fn fit(spec: &ModelSpec, data: &FoldData, class_names: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
-    let x = &data.train_x;
-    let fitted: Box<dyn Fitted> = match (spec, &data.train_y) {
-        (ModelSpec::LinearRegression(p), FoldTargets::Regression(y)) => Box::new(linear::fit_ols(p, x, y)?),
-        (ModelSpec::Ridge(p), FoldTargets::Regression(_)) => Box::new(linear::fit_ridge(p, data)?),
-        (ModelSpec::Lasso(p), FoldTargets::Regression(_)) => Box::new(elasticnet::fit(&p.into(), data)?),
-        (ModelSpec::ElasticNet(p), FoldTargets::Regression(_)) => Box::new(elasticnet::fit(p, data)?),
-        (ModelSpec::LogisticRegression(p), FoldTargets::Classes(y)) => logistic::fit(p, x, y, class_names)?,
-        (ModelSpec::Svm(p), FoldTargets::Regression(y)) => svm::fit_svr(p, x, y)?,
-        (ModelSpec::Svm(p), FoldTargets::Classes(y)) => svm::fit_svc(p, x, y, class_names)?,
-        (ModelSpec::DecisionTree(p), FoldTargets::Classes(y)) => tree::fit_classifier(p, x, y, class_names.len())?,
-        (ModelSpec::DecisionTree(p), FoldTargets::Regression(y)) => tree::fit_regressor(p, x, y)?,
-        (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p), _) => {
-            fit_forest(spec, p, x, &data.train_y, class_names)?
-        }
-        (ModelSpec::Mlp(arch, opt), FoldTargets::Regression(y)) => {
-            Box::new(mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?)
-        }
-        (ModelSpec::Mlp(arch, opt), FoldTargets::Classes(y)) => {
-            let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-            Box::new(mlp::fit(arch, opt, x, &targets, class_names.len(), seed)?)
-        }
-        (ModelSpec::LinearGd(p, opt), FoldTargets::Regression(y)) => Box::new(gd::fit_linear(p, opt, x, y, seed)?),
-        (ModelSpec::LogisticGd(p, opt), FoldTargets::Classes(y)) => {
-            Box::new(gd::fit_logistic(p, opt, x, y, class_names, seed)?)
-        }
-        (ModelSpec::HistGradientBoosting(p), FoldTargets::Regression(y)) => hgb::fit_regressor(p, x, y)?,
-        (ModelSpec::HistGradientBoosting(p), FoldTargets::Classes(y)) => hgb::fit_classifier(p, x, y, class_names)?,
-        _ => return Err(FitError::Solver(format!("model kind {} does not fit this task", spec.kind().name()))),
-    };
-    finite(fitted)
-}
-
-/// A random forest or extra trees, by the task.
-fn fit_forest(
-    spec: &ModelSpec,
-    p: &spec::ForestParams,
-    x: &Array2<f64>,
-    y: &FoldTargets,
-    class_names: &[String],
-) -> Result<Box<dyn Fitted>, FitError> {
-    let splitter = match spec {
-        ModelSpec::ExtraTrees(_) => tree::Splitter::Random,
-        _ => tree::Splitter::Best,
-    };
-    let y_values;
-    let task = match y {
-        FoldTargets::Classes(y) => forest::Task::Classes { y, n_classes: class_names.len() },
-        FoldTargets::Regression(y) => {
-            y_values = y.to_vec();
-            forest::Task::Values(&y_values)
-        }
-    };
-    Ok(Box::new(forest::fit(p, splitter, x, task)?))
-}
-
-/// Fits the points of a warm-start path in order (see `trial::paths`), each from the
-/// previous solution: lasso and elastic net by coordinate descent, logistic regression by
-/// L-BFGS. Any other list is fitted point by point.
-pub fn fit_path(
-    specs: &[&ModelSpec],
-    data: &FoldData,
-    class_names: &[String],
-) -> Vec<Result<Box<dyn Fitted>, FitError>> {
-    let enet: Option<Vec<spec::ElasticNetParams>> = specs
-        .iter()
-        .map(|s| match s {
-            ModelSpec::Lasso(p) => Some(p.into()),
-            ModelSpec::ElasticNet(p) => Some(p.clone()),
-            _ => None,
-        })
-        .collect();
-    let logistic: Option<Vec<&spec::LogisticParams>> = specs
-        .iter()
-        .map(|s| match s {
-            ModelSpec::LogisticRegression(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    let fitted: Vec<Result<Box<dyn Fitted>, FitError>> = match (enet, logistic, &data.train_y) {
-        (Some(points), _, FoldTargets::Regression(_)) => {
-            let points: Vec<&spec::ElasticNetParams> = points.iter().collect();
-            let models = elasticnet::fit_path(&points, data);
-            models.into_iter().map(|m| m.map(|m| Box::new(m) as Box<dyn Fitted>)).collect()
-        }
-        (_, Some(points), FoldTargets::Classes(y)) => logistic::fit_path(&points, &data.train_x, y, class_names),
-        _ => return specs.iter().map(|s| fit(s, data, class_names, 0)).collect(),
-    };
-    fitted.into_iter().map(|m| m.and_then(finite)).collect()
-}
-
 /// A fit whose coefficients are not all finite is an error, not a model.
-fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
+pub fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
     let ok = match fitted.coefficients() {
         None => true,
         Some(Coefficients::Single { weights, intercept }) => {

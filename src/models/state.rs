@@ -41,6 +41,67 @@ pub enum ModelState {
     /// Histogram gradient boosting: `trees[iteration][output]`; raw = baseline + the sum of
     /// the trees' leaves, then identity, sigmoid (two classes) or softmax.
     Hgb { classes: usize, baseline: Vec<f64>, trees: Vec<Vec<HgbTree>> },
+    /// A family a kind's own file declares (`src/kinds/`), with its `type`.
+    /// (Written and read by `write_any` and `read_any`.)
+    #[serde(skip)]
+    Kind(KindState),
+}
+
+/// The fields of a family a kind's file declares, `type` first; the kind reads them back
+/// with [`KindState::read`]. A `type` of the families above is theirs alone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct KindState(serde_json::Map<String, serde_json::Value>);
+
+const FAMILIES: [&str; 7] = ["linear", "tree", "forest", "mlp", "svr", "svc", "hgb"];
+
+/// Writes a saved model of any family: a kind's own as its fields, `type` first.
+pub fn write_any<S: serde::Serializer>(state: &ModelState, s: S) -> Result<S::Ok, S::Error> {
+    match state {
+        ModelState::Kind(fields) => fields.serialize(s),
+        core => core.serialize(s),
+    }
+}
+
+/// Reads a saved model of any family: those above by their fields (a wrong shape is an
+/// error naming the field), any other `type` as a kind's own (`KindState`), which its kind
+/// reads and checks when it loads.
+pub fn read_any<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelState, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some(t) if !FAMILIES.contains(&t) => match value {
+            serde_json::Value::Object(map) => Ok(ModelState::Kind(KindState(map))),
+            _ => Err(serde::de::Error::custom("model is not an object")),
+        },
+        _ => ModelState::deserialize(value).map_err(serde::de::Error::custom),
+    }
+}
+
+impl KindState {
+    /// `state` saved as the family `family`.
+    pub fn new(family: &'static str, state: &impl Serialize) -> KindState {
+        let mut map = serde_json::Map::new();
+        map.insert("type".into(), family.into());
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(state) {
+            map.extend(fields);
+        }
+        KindState(map)
+    }
+
+    /// The family's name (`type`).
+    pub fn family(&self) -> &str {
+        self.0.get("type").and_then(|t| t.as_str()).unwrap_or_default()
+    }
+
+    /// The fields of family `family`, typed; an error names the problem.
+    pub fn read<T: serde::de::DeserializeOwned>(&self, family: &str) -> Result<T, String> {
+        if self.family() != family {
+            return Err(format!("model.type `{}` is not `{family}`", self.family()));
+        }
+        let mut fields = self.0.clone();
+        fields.remove("type");
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| format!("model: {e}"))
+    }
 }
 
 /// One dense layer: `weights` is outputs × inputs.
@@ -106,8 +167,9 @@ pub(super) fn check_rows(rows: &[Vec<f64>], width: usize, at: &str) -> Result<()
 
 impl ModelState {
     /// `model.type` as model.json writes it.
-    pub fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &str {
         match self {
+            ModelState::Kind(state) => state.family(),
             ModelState::Linear { .. } => "linear",
             ModelState::Tree { .. } => "tree",
             ModelState::Forest { .. } => "forest",
@@ -144,6 +206,7 @@ impl ModelState {
                 machine.check(width, "model.machine")?;
                 Ok(Box::new(Svr { machine, notes: Vec::new() }))
             }
+            ModelState::Kind(state) => Err(format!("model.type `{}` is loaded by its kind", state.family())),
             ModelState::Svc { classes: c, machines, break_ties } => {
                 check(c == classes && c >= 2, || {
                     format!("model.classes is {c}, but the target has {classes} classes")
@@ -206,4 +269,52 @@ fn check_pairs(machines: &[PairMachine], classes: usize) -> Result<(), String> {
     check(machines.len() == pairs, || {
         format!("model.machines has {} machines; {classes} classes need one per pair, {pairs}", machines.len())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kinds_own_family_reads_and_writes_with_its_type_first() {
+        let text = r#"{"type":"knn","k":3}"#;
+        let read = |text: &str| read_any(&mut serde_json::Deserializer::from_str(text));
+        let state = read(text).unwrap();
+        assert!(matches!(&state, ModelState::Kind(s) if s.family() == "knn"));
+        let mut out = Vec::new();
+        write_any(&state, &mut serde_json::Serializer::new(&mut out)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+        let linear = ModelState::Linear { head: Head::Identity, weights: vec![vec![1.0]], intercepts: vec![0.5] };
+        let text = serde_json::to_string(&linear).unwrap();
+        assert_eq!(text, r#"{"type":"linear","head":"identity","weights":[[1.0]],"intercepts":[0.5]}"#);
+        assert_eq!(read(&text).unwrap(), linear);
+    }
+
+    /// Every core family's `type` is in `FAMILIES`, so it reads back as itself, not as a kind's.
+    #[test]
+    fn every_core_family_reads_back_as_itself() {
+        let core = [
+            ModelState::Linear { head: Head::Identity, weights: vec![vec![1.0]], intercepts: vec![0.5] },
+            ModelState::Tree { classes: 0, nodes: Vec::new() },
+            ModelState::Forest { classes: 0, trees: Vec::new() },
+            ModelState::Hgb { classes: 0, baseline: vec![0.5], trees: Vec::new() },
+        ];
+        for state in core {
+            assert!(FAMILIES.contains(&state.type_name()), "{}", state.type_name());
+            let mut out = Vec::new();
+            write_any(&state, &mut serde_json::Serializer::new(&mut out)).unwrap();
+            let back = read_any(&mut serde_json::Deserializer::from_slice(&out)).unwrap();
+            assert_eq!(back, state);
+        }
+    }
+
+    #[test]
+    fn a_core_family_of_the_wrong_shape_is_refused_not_taken_for_a_kinds() {
+        for family in FAMILIES {
+            let text = format!(r#"{{"type":"{family}","weights":"x"}}"#);
+            let e = read_any(&mut serde_json::Deserializer::from_str(&text)).unwrap_err().to_string();
+            assert!(!e.contains("did not match"), "{e}");
+        }
+        assert!(read_any(&mut serde_json::Deserializer::from_str(r#"{"weights":[]}"#)).is_err());
+    }
 }

@@ -7,8 +7,9 @@ use crate::config::{
     ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey, Task,
 };
 use crate::data::{self, DataError, Dataset, Target};
+use crate::kinds::spec_of;
 use crate::preprocess::feature_names;
-use crate::spec::{spec_of, CountOrShare, ModelSpec, TaskSupport};
+use crate::spec::TaskSupport;
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
@@ -192,7 +193,8 @@ pub fn prepare(file: &Path, overrides: &[String]) -> Result<RunPlan, PlanError> 
 pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result<RunPlan, PlanError> {
     let text = data::read_experiment_text(file)
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
-    let experiment = config::parse_experiment(file, &text, overrides).map_err(PlanError::Config)?;
+    let experiment =
+        config::parse_experiment(file, &text, overrides, crate::kinds::KINDS).map_err(PlanError::Config)?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
         Some(why) => {
             // The parser has bounded the trials by the file's fold count already.
@@ -225,7 +227,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     check_size(&experiment, split.folds.len())?;
     let trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    let too_many = max_features_problems(&experiment, &trials, feature_names.len());
+    let too_many = width_problems(&experiment, &trials, feature_names.len());
     if !too_many.is_empty() {
         return Err(PlanError::Checks(too_many));
     }
@@ -466,19 +468,15 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
     problems
 }
 
-/// A forest's `max_features` count above the design matrix's columns (scikit-learn's
-/// "max_features must be in (0, n_features]"), found once the one-hot columns are known.
-fn max_features_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Vec<String> {
+/// Parameters that ask for more columns than the design matrix has (a forest's
+/// `max_features` count), found once the one-hot columns are known; the kind's file says.
+fn width_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     for t in trials {
-        let (ModelSpec::RandomForest(p) | ModelSpec::ExtraTrees(p)) = &t.spec else { continue };
-        let CountOrShare::Count(k) = p.max_features else { continue };
-        let problem = format!(
-            "{}: model `{}`: max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\"",
-            experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)),
-            t.model
-        );
-        if k > width && !problems.contains(&problem) {
+        let Some(why) = t.spec.width_problem(width) else { continue };
+        let problem =
+            format!("{}: model `{}`: {why}", experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)), t.model);
+        if !problems.contains(&problem) {
             problems.push(problem);
         }
     }

@@ -8,7 +8,7 @@ use crate::config::{
 };
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset};
-use crate::spec::{LogisticSolver, ModelSpec};
+use crate::kinds::{ModelSpec, Streamed};
 use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
@@ -83,30 +83,15 @@ pub fn show_bytes(b: u64) -> String {
     }
 }
 
-/// The kinds a streamed sweep trains, and why the others are not.
+/// Why a streamed sweep cannot train `spec`, if it cannot (the kind's file says).
 pub fn kind_refusal(spec: &ModelSpec) -> Option<&'static str> {
-    match spec {
-        ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_) => None,
-        ModelSpec::LinearGd(_, o) | ModelSpec::LogisticGd(_, o) if o.early_stopping => Some(
-            "early stopping holds out a random part of the training rows, which a stream cannot set aside; set early_stopping = false",
-        ),
-        ModelSpec::LinearGd(..) | ModelSpec::LogisticGd(..) => None,
-        ModelSpec::Lasso(_) | ModelSpec::ElasticNet(_) => {
-            Some("coordinate descent needs the training matrix in memory; use ridge, or streaming = false")
-        }
-        ModelSpec::LogisticRegression(p) if p.solver == LogisticSolver::Linfa => {
-            Some("linfa-logistic needs the training matrix in memory; use solver = \"auto\", \"lbfgs\" or \"newton_cholesky\"")
-        }
-        ModelSpec::LogisticRegression(_) => None,
-        ModelSpec::Mlp(..) => Some("the MLP is not streamed yet; use streaming = false"),
-        ModelSpec::Svm(_) => Some("kernel machines need every training row at once; use streaming = false"),
-        ModelSpec::DecisionTree(_) => Some("tree growing sorts every column's training rows; use streaming = false"),
-        ModelSpec::RandomForest(_) | ModelSpec::ExtraTrees(_) => Some(
-            "a forest's trees each draw their own sample of the training rows and split them in memory; use streaming = false",
-        ),
-        ModelSpec::HistGradientBoosting(_) => Some(
-            "gradient boosting bins every column and revisits every training row in each iteration; use streaming = false",
-        ),
+    match spec.streamed() {
+        Streamed::Refused(why) => Some(why),
+        Streamed::LeastSquares(_)
+        | Streamed::Ridge(_)
+        | Streamed::LinearDescent(..)
+        | Streamed::Logistic(_)
+        | Streamed::LogisticDescent(..) => None,
     }
 }
 
@@ -214,7 +199,7 @@ pub fn sums_problem(
     batch_rows: usize,
     budget: u64,
 ) -> Option<String> {
-    let closed = trials.iter().find(|t| matches!(t.spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_)))?;
+    let closed = trials.iter().find(|t| matches!(t.spec.streamed(), Streamed::LeastSquares(_) | Streamed::Ridge(_)))?;
     let parts = dataset.raw_parts() as u64;
     let batch = batch_rows.min(dataset.rows()) as u64;
     let floats = (folds as u64 + 1).saturating_mul(parts).saturating_add(batch).saturating_mul(parts);
@@ -283,7 +268,8 @@ mod tests {
         let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\n\
                     [split.outer]\nmethod = \"kfold\"\n[search]\nmethod = \"halving\"\n\
                     [[model]]\nname = \"r\"\nkind = \"ridge\"\n";
-        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[]).unwrap();
+        let exp =
+            crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::KINDS).unwrap();
         let problems = problems(&exp, &[], None);
         assert_eq!(
             problems,

@@ -8,7 +8,7 @@ use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::SavedColumn;
 use crate::refit::Refit;
-use crate::spec::catalog::{ModelKind, TaskSupport};
+use crate::spec::catalog::TaskSupport;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -32,6 +32,7 @@ pub struct ModelFile {
     pub inputs: Vec<SavedColumn>,
     /// The design-matrix columns the model's weights index (after one-hot encoding).
     pub features: Vec<String>,
+    #[serde(deserialize_with = "crate::models::read_state", serialize_with = "crate::models::write_state")]
     pub model: ModelState,
 }
 
@@ -152,9 +153,8 @@ impl ModelFile {
             Task::Regression => 0,
             Task::Classification => self.target.classes.len(),
         };
-        self.model
-            .clone()
-            .into_fitted(self.features.len(), classes)
+        let kind = crate::kinds::kind_spec(&self.trial.kind).ok_or("trial.kind is not a model kind")?.kind;
+        crate::kinds::load(kind, self.model.clone(), self.features.len(), classes)
             .map_err(|e| format!("model.json is malformed: {e}"))
     }
 
@@ -190,8 +190,8 @@ impl ModelFile {
     /// `trial.kind` is a model kind, for this task, saved as this `model.type`.
     fn check_trial(&self) -> Result<(), String> {
         let kind = &self.trial.kind;
-        let Some(spec) = crate::spec::catalog::kind_spec(kind) else {
-            let hint = crate::suggest::suggestion(kind, crate::spec::catalog::KINDS.iter().map(|k| k.name()));
+        let Some(spec) = crate::kinds::kind_spec(kind) else {
+            let hint = crate::suggest::suggestion(kind, crate::kinds::KINDS.iter().map(|k| k.name()));
             return Err(format!("trial.kind `{kind}` is not a model kind{hint}"));
         };
         let for_task = match spec.task {
@@ -202,15 +202,7 @@ impl ModelFile {
         if !for_task {
             return Err(format!("trial.kind `{kind}` does not do {}", self.task.name()));
         }
-        let saved_as = match (spec.kind, &self.model) {
-            (ModelKind::DecisionTree, ModelState::Tree { .. }) | (ModelKind::Mlp, ModelState::Mlp { .. }) => true,
-            (ModelKind::Svm, ModelState::Svr { .. } | ModelState::Svc { .. }) => true,
-            (ModelKind::RandomForest | ModelKind::ExtraTrees, model) => matches!(model, ModelState::Forest { .. }),
-            (ModelKind::HistGradientBoosting, model) => matches!(model, ModelState::Hgb { .. }),
-            (ModelKind::DecisionTree | ModelKind::Mlp | ModelKind::Svm, _) => false,
-            (_, model) => matches!(model, ModelState::Linear { .. }),
-        };
-        if !saved_as {
+        if !crate::kinds::saves(spec.kind, &self.model) {
             return Err(format!("model.type `{}` is not how a `{kind}` model is saved", self.model.type_name()));
         }
         Ok(())

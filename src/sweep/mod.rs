@@ -215,8 +215,8 @@ fn single_unit<'d>(
 fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData) -> Vec<UnitRecord> {
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
     let outcome = unit::guarded(Stage::Sweep, || {
-        let specs: Vec<&crate::spec::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
-        let fitted = models::fit_path(&specs, data, input.dataset.class_names());
+        let specs: Vec<&crate::kinds::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
+        let fitted = crate::kinds::fit_path(&specs, data, input.dataset.class_names());
         // The path's linear models score both parts with one matrix product each.
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();

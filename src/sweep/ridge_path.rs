@@ -12,10 +12,11 @@ use super::layout::Layout;
 use super::stats::{shifted_predictor, BlockStats};
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
+use crate::kinds::ModelSpec;
 use crate::metrics::RegressionSums;
 use crate::models::solve_ridge;
 use crate::preprocess::{fit_from_sums, BlockColumns};
-use crate::spec::{ModelSpec, RidgeParams};
+use crate::spec::RidgeParams;
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
@@ -148,10 +149,8 @@ fn design_maps(
 impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
-        match &trial.spec {
-            ModelSpec::Ridge(p) if p.fit_intercept => Some(p),
-            _ => None,
-        }
+        let ModelSpec::Ridge(p) = &trial.spec else { return None };
+        p.fit_intercept.then_some(p)
     }
 
     /// The statistics, or `None` when the sweep does not qualify: a regression target,

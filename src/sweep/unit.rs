@@ -3,9 +3,9 @@
 //! through `fit_unit` or runs its model code under `guarded`, so a trainer's panic costs that
 //! unit (a failure with its reason), never the run.
 
-use crate::models::{self, FitError, Fitted};
+use crate::kinds::ModelSpec;
+use crate::models::{FitError, Fitted};
 use crate::preprocess::FoldData;
-use crate::spec::ModelSpec;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
@@ -66,7 +66,7 @@ pub fn fit_unit<T>(
     seed: u32,
     then: impl FnOnce(Box<dyn Fitted>) -> T,
 ) -> Result<T, UnitError> {
-    match guarded(stage, || models::fit(spec, data, classes, seed).map(then)) {
+    match guarded(stage, || spec.fit(data, classes, seed).map(then)) {
         Ok(result) => result.map_err(UnitError::Fit),
         Err(what) => Err(UnitError::Panic(what)),
     }

@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "split",
     "preprocess",
     "models",
+    "kinds",
     "metrics",
     "trial",
     "plan",

@@ -126,3 +126,68 @@ fn multinomial_logistic_matches_on_iris() {
 fn penguins_imputation_and_one_hot_match_on_a_column_split() {
     check_logistic("penguins_column.toml", "penguins_logistic.json", &["0.1", "1"], "");
 }
+
+/// `runner run` (split "none", raw columns) of one `[[model]]` on a neighbors_bayes training
+/// file, then `runner predict` of the new rows with the saved model.json: the CSV rows.
+fn fit_and_predict(train: &str, target: &str, model: &str, proba: bool) -> Vec<Vec<String>> {
+    let dir = root().join("tests/fixtures/neighbors_bayes");
+    let toml = format!(
+        "name = \"nb\"\nseed = 1\n[dataset]\npath = {:?}\ntarget = \"{target}\"\n[split]\nmethod = \"none\"\n\
+         [[model]]\nname = \"m\"\n{model}",
+        dir.join(train).display().to_string()
+    );
+    let scratch = scratch(&[("e.toml", &toml)]);
+    let out = scratch.path().join("out");
+    let run = runner().arg("run").arg(scratch.path().join("e.toml")).arg("-q").arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{model}: {}", String::from_utf8_lossy(&run.stderr));
+    let mut predict = runner();
+    predict.arg("predict").arg(out.join("model.json")).arg(dir.join("new.csv"));
+    if proba {
+        predict.arg("--proba");
+    }
+    let output = predict.output().unwrap();
+    assert!(output.status.success(), "{model}: {}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.lines().skip(1).map(|l| l.split(',').skip(1).map(str::to_string).collect()).collect()
+}
+
+/// A classifier's predicted labels equal scikit-learn's, and its probabilities to 1e-12.
+fn check_classes(case: &serde_json::Value, rows: &[Vec<String>], what: &str) {
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], case["prediction"][i].as_str().unwrap(), "{what}: row {i}");
+        for (c, p) in row[1..].iter().enumerate() {
+            let want = case["proba"][i][c].as_f64().unwrap();
+            let got: f64 = p.parse().unwrap();
+            assert!((got - want).abs() <= 1e-12, "{what}: row {i} class {c}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn knn_predicts_as_scikit_learns_k_neighbors_brute() {
+    let f = fixture("../neighbors_bayes/knn.json");
+    for case in f["cases"].as_array().unwrap() {
+        let (k, weights, p) = (&case["n_neighbors"], case["weights"].as_str().unwrap(), &case["p"]);
+        let model = format!("kind = \"knn\"\nn_neighbors = {k}\nweights = \"{weights}\"\np = {p}\n");
+        let what = format!("{} {model}", case["task"]);
+        if case["task"] == "classification" {
+            check_classes(case, &fit_and_predict("class_train.csv", "label", &model, true), &what);
+            continue;
+        }
+        let rows = fit_and_predict("value_train.csv", "value", &model, false);
+        for (i, row) in rows.iter().enumerate() {
+            // Exactly: the neighbours, their order and numpy's sums are scikit-learn's.
+            assert_eq!(row[0].parse::<f64>().unwrap(), case["prediction"][i].as_f64().unwrap(), "{what}: row {i}");
+        }
+    }
+}
+
+#[test]
+fn naive_bayes_predicts_as_scikit_learns_gaussian_nb() {
+    let f = fixture("../neighbors_bayes/naive_bayes.json");
+    for case in f["cases"].as_array().unwrap() {
+        let model =
+            format!("kind = \"naive_bayes\"\nvar_smoothing = {}\npriors = {}\n", case["var_smoothing"], case["priors"]);
+        check_classes(case, &fit_and_predict("class_train.csv", "label", &model, true), &model);
+    }
+}

@@ -2,9 +2,8 @@
 //! hgb_generate.py beside it.
 
 use super::*;
-use crate::spec::{ModelKind, ModelSpec, ParamValue};
+use crate::spec::{ParamValue, ParamValues};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sklearn/hgb.json");
@@ -26,9 +25,10 @@ fn floats(v: &Value) -> Vec<f64> {
     v.as_array().expect("list").iter().map(|x| x.as_f64().expect("float")).collect()
 }
 
-/// The case's scikit-learn parameters as the experiment file would give them.
+/// The case's scikit-learn parameters as the experiment file would give them, checked
+/// against the kind's parameter specs (the catalog's, which adds no defaults of its own).
 fn params(case: &Value) -> HgbParams {
-    let mut given = BTreeMap::new();
+    let mut given: ParamValues = HgbParams::SPECS.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
     for (k, v) in case["params"].as_object().expect("params") {
         let value = match (k.as_str(), v) {
             ("max_depth" | "max_leaf_nodes", Value::Null) => ParamValue::Int(0),
@@ -39,12 +39,10 @@ fn params(case: &Value) -> HgbParams {
             (_, Value::Number(n)) => ParamValue::Float(n.as_f64().unwrap_or(0.0)),
             _ => panic!("{k}"),
         };
-        given.insert(k.clone(), value);
+        let spec = HgbParams::SPECS.iter().find(|p| p.name == k).expect("a parameter of the kind");
+        given.insert(k.clone(), spec.ty.check(&value).expect("a valid value"));
     }
-    match ModelSpec::check(ModelKind::HistGradientBoosting, &given) {
-        Ok(ModelSpec::HistGradientBoosting(p)) => p,
-        other => panic!("{other:?}"),
-    }
+    HgbParams::read(&given).expect("params")
 }
 
 fn fit_case(case: &Value) -> (HgbModel, Prediction) {

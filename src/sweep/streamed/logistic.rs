@@ -5,11 +5,12 @@
 
 use super::{Fit, Key, Keyed, Prep, Stream, Training};
 use crate::data::Target;
+use crate::kinds::Streamed;
 use crate::models::logistic;
 use crate::models::loss::{BlockedSums, Weights};
 use crate::models::newton::{block_sums, LogLossSource, LogLossSums};
 use crate::models::{FitError, Fitted};
-use crate::spec::{LogisticParams, ModelSpec};
+use crate::spec::LogisticParams;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -55,7 +56,7 @@ impl Stream<'_> {
                 let mut start = None;
                 let mut out = Vec::new();
                 for t in path {
-                    let ModelSpec::LogisticRegression(params) = &self.input.trials[t].spec else { continue };
+                    let Streamed::Logistic(params) = self.input.trials[t].spec.streamed() else { continue };
                     let (fit, next) = self.logistic(f, params, rows, width, prep, start.take());
                     start = next;
                     if wanted.contains_key(&(t, f)) {

@@ -20,12 +20,13 @@ use super::stats::BlockStats;
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
+use crate::kinds::{ModelSpec, Streamed};
 use crate::models::gd::{linear_setup, logistic_setup};
 use crate::models::{least_squares_from_gram, ridge_from_gram, FitError, Fitted};
 use crate::plan::StreamPlan;
 use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn};
 use crate::random::RandomState;
-use crate::spec::{LogisticParams, ModelSpec};
+use crate::spec::LogisticParams;
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
@@ -150,7 +151,7 @@ pub fn refit(
 }
 
 fn is_closed_form(spec: &ModelSpec) -> bool {
-    matches!(spec, ModelSpec::LinearRegression(_) | ModelSpec::Ridge(_))
+    matches!(spec.streamed(), Streamed::LeastSquares(_) | Streamed::Ridge(_))
 }
 
 impl<'a> Stream<'a> {
@@ -430,16 +431,16 @@ impl Stream<'_> {
             Ok::<_, FitError>((stats, map))
         };
         let shift = (&self.layout.shift, self.plan.target_mean);
-        match &trial.spec {
-            ModelSpec::LinearRegression(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
+        match trial.spec.streamed() {
+            Streamed::LeastSquares(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
                 let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
                 least_squares_from_gram(&g, p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
             })),
-            ModelSpec::Ridge(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
+            Streamed::Ridge(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
                 let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
                 ridge_from_gram(&g, p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
             })),
-            ModelSpec::LinearGd(p, opt) => Setup::Descent(Box::new(GdUnit::new(
+            Streamed::LinearDescent(p, opt) => Setup::Descent(Box::new(GdUnit::new(
                 linear_setup(p, opt),
                 1,
                 crate::models::Head::Identity,
@@ -447,11 +448,11 @@ impl Stream<'_> {
                 n_train,
                 seed,
             ))),
-            ModelSpec::LogisticRegression(p) => match self.classes_missing(training) {
+            Streamed::Logistic(p) => match self.classes_missing(training) {
                 Some(e) => Setup::Fitted(Err(e)),
                 None => Setup::Lbfgs(p.clone(), n_train, width),
             },
-            ModelSpec::LogisticGd(p, opt) => {
+            Streamed::LogisticDescent(p, opt) => {
                 let present = training.classes.iter().filter(|&&n| n > 0).count();
                 if present < 2 {
                     let name = training
@@ -464,7 +465,7 @@ impl Stream<'_> {
                 let (cfg, outputs, head) = logistic_setup(p, opt, self.input.dataset.classes());
                 Setup::Descent(Box::new(GdUnit::new(cfg, outputs, head, width, n_train, seed)))
             }
-            other => Setup::Fitted(Err(FitError::Solver(format!("{} is not streamed", other.kind().name())))),
+            Streamed::Refused(why) => Setup::Fitted(Err(FitError::Solver(why.to_string()))),
         }
     }
 }

@@ -1,0 +1,43 @@
+//! `linear_regression`: ordinary least squares, the minimum-norm solution by SVD.
+
+use super::{saves_linear, values, Streamed, SAVES_LINEAR};
+use crate::models::{linear, FitError, Fitted, ModelState};
+use crate::preprocess::FoldData;
+use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::{ModelKind, OlsParams, ParamValues};
+
+pub struct Kind;
+
+impl super::Kind for Kind {
+    type Params = OlsParams;
+    const CATALOG: KindSpec = KindSpec {
+        kind: ModelKind::LinearRegression,
+        engine: "minimum-norm least squares by SVD (scipy's lstsq)",
+        task: TaskSupport::Regression,
+        summary: "min ||y - Xw||^2, the minimum-norm solution when X is rank deficient, as sklearn.linear_model.LinearRegression",
+        groups: &[OlsParams::SPECS],
+        defaults: &[],
+        saves: SAVES_LINEAR,
+    };
+
+    fn read(values: &ParamValues) -> Result<OlsParams, String> {
+        OlsParams::read(values)
+    }
+
+    fn fit(p: &OlsParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
+        let y = values(data, ModelKind::LinearRegression)?;
+        Ok(Box::new(linear::fit_ols(p, &data.train_x, y)?))
+    }
+
+    fn streamed(p: &OlsParams) -> Streamed<'_> {
+        Streamed::LeastSquares(p)
+    }
+
+    fn saves(state: &ModelState) -> bool {
+        saves_linear(state)
+    }
+
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+        state.into_fitted(width, classes)
+    }
+}

@@ -1,0 +1,46 @@
+//! `logistic_gd`: logistic regression trained by gradient descent.
+
+use super::{labels, linear_gd, saves_linear, Streamed, GD_ENGINE};
+use crate::models::{gd, FitError, Fitted, ModelState};
+use crate::preprocess::FoldData;
+use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::{LogisticGdParams, ModelKind, OptimizerParams, ParamValues};
+
+pub struct Kind;
+
+impl super::Kind for Kind {
+    type Params = (LogisticGdParams, OptimizerParams);
+    const CATALOG: KindSpec = KindSpec {
+        kind: ModelKind::LogisticGd,
+        engine: GD_ENGINE,
+        task: TaskSupport::Classification,
+        summary: "logistic regression (sigmoid, or softmax for > 2 classes) trained by gradient descent on mean log-loss + l2/2 ||w||^2 + l1 ||w||_1",
+        groups: &[LogisticGdParams::SPECS, OptimizerParams::SPECS],
+        defaults: &[],
+        saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
+    };
+
+    fn read(values: &ParamValues) -> Result<Self::Params, String> {
+        Ok((LogisticGdParams::read(values)?, OptimizerParams::read(values)?))
+    }
+
+    fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
+        let y = labels(data, ModelKind::LogisticGd)?;
+        Ok(Box::new(gd::fit_logistic(&p.0, &p.1, &data.train_x, y, classes, seed)?))
+    }
+
+    fn streamed(p: &Self::Params) -> Streamed<'_> {
+        match p.1.early_stopping {
+            true => Streamed::Refused(linear_gd::EARLY_STOPPING),
+            false => Streamed::LogisticDescent(&p.0, &p.1),
+        }
+    }
+
+    fn saves(state: &ModelState) -> bool {
+        saves_linear(state)
+    }
+
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+        state.into_fitted(width, classes)
+    }
+}

@@ -1,0 +1,59 @@
+//! `mlp`: a feed-forward network trained by the gradient-descent optimizers.
+
+use super::Streamed;
+use crate::models::{mlp, FitError, Fitted, ModelState};
+use crate::preprocess::{FoldData, FoldTargets};
+use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::value::DefaultValue;
+use crate::spec::{MlpParams, ModelKind, OptimizerParams, ParamValues};
+
+pub struct Kind;
+
+impl super::Kind for Kind {
+    type Params = (MlpParams, OptimizerParams);
+    const CATALOG: KindSpec = KindSpec {
+        kind: ModelKind::Mlp,
+        engine: "runner's multi-layer perceptron, trained by the gradient-descent optimizers",
+        task: TaskSupport::Both,
+        summary: "feed-forward network: mean (z-y)^2 / 2 for regression and softmax cross-entropy for classification (sklearn's MLP losses), + l2/2 ||W||^2 (biases not penalised); sklearn's Glorot-uniform initialisation and stopping rule",
+        groups: &[MlpParams::SPECS, OptimizerParams::SPECS],
+        // scikit-learn's MLP defaults.
+        defaults: &[
+            ("optimizer", DefaultValue::S("adam")),
+            ("learning_rate", DefaultValue::F(0.001)),
+            ("epochs", DefaultValue::I(200)),
+            ("batch_size", DefaultValue::I(32)),
+            ("tol", DefaultValue::F(1e-4)),
+            ("patience", DefaultValue::I(10)),
+        ],
+        saves: "an `mlp`: every layer's weights and biases, the activation and the output (linear or softmax)",
+    };
+
+    fn read(values: &ParamValues) -> Result<Self::Params, String> {
+        Ok((MlpParams::read(values)?, OptimizerParams::read(values)?))
+    }
+
+    fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
+        let (arch, opt) = p;
+        let x = &data.train_x;
+        Ok(Box::new(match &data.train_y {
+            FoldTargets::Regression(y) => mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?,
+            FoldTargets::Classes(y) => {
+                let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+                mlp::fit(arch, opt, x, &targets, classes.len(), seed)?
+            }
+        }))
+    }
+
+    fn streamed(_: &Self::Params) -> Streamed<'_> {
+        Streamed::Refused("the MLP is not streamed yet; use streaming = false")
+    }
+
+    fn saves(state: &ModelState) -> bool {
+        matches!(state, ModelState::Mlp { .. })
+    }
+
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+        state.into_fitted(width, classes)
+    }
+}

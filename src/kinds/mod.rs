@@ -1,0 +1,348 @@
+//! The model kinds, one file each, registered on one line of `spec::registry`. A kind's file
+//! holds its catalog entry (engine, task, summary, what model.json saves), how its
+//! parameters are read, its `fit`, how it streams or why not, and its saved-state family: it
+//! implements [`Kind`]. From the registry's table this module makes `ModelSpec`, the catalog
+//! `KINDS`, `ModelSpec::check`, the fit dispatch, streaming and loading a saved model.
+//! Every dispatch is an exhaustive `match` over the kinds, so the compiler points at a
+//! forgotten piece.
+//!
+//! A kind whose math lives in `models` (which takes its params struct) declares its
+//! `params!` in `spec::kinds`, the vocabulary both layers share; a kind whose math is its
+//! own declares them in its file.
+
+use crate::models::{FitError, Fitted, ModelState};
+use crate::preprocess::{FoldData, FoldTargets};
+use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::registry::registry;
+use crate::spec::{
+    LinearGdParams, LogisticGdParams, LogisticParams, ModelKind, OlsParams, OptimizerParams, ParamValue, ParamValues,
+    RidgeParams,
+};
+use ndarray::Array1;
+use std::collections::BTreeMap;
+
+/// What a model kind's file provides.
+pub trait Kind {
+    /// The kind's typed parameters at one grid point.
+    type Params: Clone + std::fmt::Debug + PartialEq;
+    /// Its `runner models` entry, which the experiment file is checked against.
+    const CATALOG: KindSpec;
+    /// The typed parameters from a grid point's checked values (defaults filled in).
+    fn read(values: &ParamValues) -> Result<Self::Params, String>;
+    /// Fits one fold's training part; `seed` is the unit's random stream.
+    fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError>;
+    /// Which streamed trainer fits this spec, or why a stream cannot.
+    fn streamed(p: &Self::Params) -> Streamed<'_>;
+    /// Whether `state` is the family model.json saves this kind as.
+    fn saves(state: &ModelState) -> bool;
+    /// A saved model of this kind, checked, ready to predict a design matrix of `width`
+    /// columns for `classes` classes (0: regression).
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String>;
+    /// Why the spec cannot fit a design matrix of `width` columns (a forest's `max_features`
+    /// count above it), found before training once the one-hot columns are known.
+    fn width_problem(_p: &Self::Params, _width: usize) -> Option<String> {
+        None
+    }
+    /// When the spec may share a warm-start path (`trial::paths`): its position along it,
+    /// with the path axis cleared in `p` (the points of one path then have equal specs).
+    fn path_axis(_p: &mut Self::Params) -> Option<f64> {
+        None
+    }
+    /// A path's points fitted in order, each warm-started from the previous, when the
+    /// kind's solver can; `None`: each point is fitted alone.
+    fn fit_path(
+        _points: &[&Self::Params],
+        _data: &FoldData,
+        _classes: &[String],
+    ) -> Option<Vec<Result<Box<dyn Fitted>, FitError>>> {
+        None
+    }
+}
+
+/// How a streamed sweep trains a spec: the streamed trainers there are, or why not.
+#[derive(Debug, Clone, Copy)]
+pub enum Streamed<'a> {
+    /// Least squares from the fold's sums.
+    LeastSquares(&'a OlsParams),
+    /// Ridge from the fold's sums.
+    Ridge(&'a RidgeParams),
+    /// Gradient descent on a linear model, one pass per epoch.
+    LinearDescent(&'a LinearGdParams, &'a OptimizerParams),
+    /// Logistic regression's L-BFGS, one pass per evaluation.
+    Logistic(&'a LogisticParams),
+    /// Gradient descent on a logistic model, one pass per epoch.
+    LogisticDescent(&'a LogisticGdParams, &'a OptimizerParams),
+    /// Not streamed, and why (with what to do instead).
+    Refused(&'static str),
+}
+
+/// The regression targets of a fold, or the error of a kind that does not do regression.
+pub(crate) fn values(data: &FoldData, kind: ModelKind) -> Result<&Array1<f64>, FitError> {
+    match &data.train_y {
+        FoldTargets::Regression(y) => Ok(y),
+        FoldTargets::Classes(_) => Err(wrong_task(kind)),
+    }
+}
+
+/// The class indices of a fold, or the error of a kind that does not classify.
+pub(crate) fn labels(data: &FoldData, kind: ModelKind) -> Result<&[usize], FitError> {
+    match &data.train_y {
+        FoldTargets::Classes(y) => Ok(y),
+        FoldTargets::Regression(_) => Err(wrong_task(kind)),
+    }
+}
+
+fn wrong_task(kind: ModelKind) -> FitError {
+    FitError::Solver(format!("model kind {} does not fit this task", kind.name()))
+}
+
+/// A kind saved as a `linear` model: its weights, intercepts and head.
+pub(crate) fn saves_linear(state: &ModelState) -> bool {
+    matches!(state, ModelState::Linear { .. })
+}
+
+/// numpy's `sum` of a contiguous row (the order scikit-learn's sums take): pairwise summation (in order below eight values,
+/// eight running sums from eight on, halves past 128).
+pub(crate) fn numpy_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().fold(0.0, |s, v| s + v);
+    }
+    if n > 128 {
+        let half = n / 2 - (n / 2) % 8;
+        return numpy_sum(&a[..half]) + numpy_sum(&a[half..]);
+    }
+    let mut r: [f64; 8] = std::array::from_fn(|j| a[j]);
+    let whole = n - n % 8;
+    for block in a[8..whole].chunks_exact(8) {
+        r.iter_mut().zip(block).for_each(|(r, v)| *r += v);
+    }
+    let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for v in &a[whole..] {
+        res += v;
+    }
+    res
+}
+
+const GD_ENGINE: &str = "runner's gradient-descent trainer";
+const CD_ENGINE: &str =
+    "own cyclic coordinate descent (sklearn's cd_fast) on the fold's centred Gram matrix when rows > columns, duality-gap stop";
+const SAVES_LINEAR: &str = "a `linear` model: one weight per feature and the intercept";
+
+/// Makes the kinds' modules and every dispatch over them from the registry's table.
+macro_rules! kinds {
+    ($($kind:ident $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// One model kind with its checked parameters.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum ModelSpec {
+            $($kind(<$module::Kind as Kind>::Params),)*
+        }
+
+        /// Every kind's catalog entry, in the registry's order: what `runner models` prints.
+        pub static KINDS: &[KindSpec] = &[$(<$module::Kind as Kind>::CATALOG,)*];
+
+        /// A kind's catalog entry.
+        pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
+            match kind {
+                $(ModelKind::$kind => {
+                    static ENTRY: KindSpec = <$module::Kind as Kind>::CATALOG;
+                    &ENTRY
+                })*
+            }
+        }
+
+        impl ModelSpec {
+            pub fn kind(&self) -> ModelKind {
+                match self {
+                    $(ModelSpec::$kind(_) => ModelKind::$kind,)*
+                }
+            }
+
+            /// Types a grid point's checked values (defaults filled in).
+            fn read(kind: ModelKind, values: &ParamValues) -> Result<ModelSpec, String> {
+                Ok(match kind {
+                    $(ModelKind::$kind => ModelSpec::$kind(<$module::Kind as Kind>::read(values)?),)*
+                })
+            }
+
+            /// Fits one fold's training part. `seed` is the unit's own random stream (derived
+            /// from the experiment seed, the trial and the fold).
+            pub fn fit(&self, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
+                let fitted = match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::fit(p, data, classes, seed),)*
+                };
+                crate::models::finite(fitted?)
+            }
+
+            /// Which streamed trainer fits this spec, or why a stream cannot.
+            pub fn streamed(&self) -> Streamed<'_> {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::streamed(p),)*
+                }
+            }
+
+            /// Why the spec cannot fit a design matrix of `width` columns, if it cannot.
+            pub fn width_problem(&self, width: usize) -> Option<String> {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::width_problem(p, width),)*
+                }
+            }
+
+            /// The spec's position on a warm-start path, and the spec with the path axis cleared.
+            fn path_split(&self) -> (Option<f64>, ModelSpec) {
+                let mut spec = self.clone();
+                let at = match &mut spec {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::path_axis(p),)*
+                };
+                (at, spec)
+            }
+
+            /// The points of a path fitted in order, warm-started when the kind can.
+            fn fit_path_points(
+                specs: &[&ModelSpec],
+                data: &FoldData,
+                classes: &[String],
+            ) -> Option<Vec<Result<Box<dyn Fitted>, FitError>>> {
+                match specs.first()? {
+                    $(ModelSpec::$kind(_) => {
+                        let points: Option<Vec<_>> = specs
+                            .iter()
+                            .map(|s| if let ModelSpec::$kind(p) = s { Some(p) } else { None })
+                            .collect();
+                        <$module::Kind as Kind>::fit_path(&points?, data, classes)
+                    })*
+                }
+            }
+        }
+
+        /// Whether model.json's `state` is how a `kind` model is saved.
+        pub fn saves(kind: ModelKind, state: &ModelState) -> bool {
+            match kind {
+                $(ModelKind::$kind => <$module::Kind as Kind>::saves(state),)*
+            }
+        }
+
+        /// A saved `kind` model, checked and ready to predict.
+        pub fn load(kind: ModelKind, state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+            match kind {
+                $(ModelKind::$kind => <$module::Kind as Kind>::load(state, width, classes),)*
+            }
+        }
+    };
+}
+registry!(kinds);
+
+/// The entry of the kind named `name`.
+pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
+    crate::spec::catalog::find(KINDS, name)
+}
+
+impl ModelSpec {
+    /// Checks the values given for a kind (fixed values and one grid point) against the
+    /// catalog, fills in the defaults and types every parameter.
+    pub fn check(kind: ModelKind, given: &BTreeMap<String, ParamValue>) -> Result<ModelSpec, String> {
+        let spec = spec_of(kind);
+        let mut values: ParamValues = spec.params().map(|p| (p.name.to_string(), spec.default_of(p).value())).collect();
+        for (name, value) in given {
+            let Some(p) = spec.param(name) else {
+                let hint = crate::suggest::suggestion(name, spec.params().map(|p| p.name));
+                return Err(format!("{} has no parameter `{name}`{hint}", kind.name()));
+            };
+            let checked = p.ty.check(value).map_err(|e| format!("{name}: {e}"))?;
+            values.insert(name.clone(), checked);
+        }
+        ModelSpec::read(kind, &values)
+    }
+
+    /// Where this spec sits on a warm-start path, when it may share one (`path = true`):
+    /// lasso and elastic net by decreasing alpha, logistic regression by increasing C,
+    /// the order scikit-learn's LassoCV and LogisticRegressionCV solve in.
+    pub fn path_position(&self) -> Option<f64> {
+        self.path_split().0
+    }
+
+    /// The spec with its path axis cleared: the points of one path have equal keys.
+    pub fn path_key(&self) -> String {
+        format!("{:?}", self.path_split().1)
+    }
+}
+
+/// Fits the points of a warm-start path in order (see `trial::paths`), each from the
+/// previous solution when the kind's solver can; otherwise point by point.
+pub fn fit_path(
+    specs: &[&ModelSpec],
+    data: &FoldData,
+    class_names: &[String],
+) -> Vec<Result<Box<dyn Fitted>, FitError>> {
+    match ModelSpec::fit_path_points(specs, data, class_names) {
+        Some(fitted) => fitted.into_iter().map(|m| m.and_then(crate::models::finite)).collect(),
+        None => specs.iter().map(|s| s.fit(data, class_names, 0)).collect(),
+    }
+}
+
+/// The `runner models` listing.
+pub fn render_catalog() -> String {
+    let mut out = String::new();
+    for k in KINDS {
+        let task = match k.task {
+            TaskSupport::Regression => "regression",
+            TaskSupport::Classification => "classification",
+            TaskSupport::Both => "regression and classification",
+        };
+        out.push_str(&format!("{}  ({task}; {})\n  {}\n  saves: {}\n", k.name(), k.engine, k.summary, k.saves));
+        for p in k.params() {
+            out.push_str(&format!(
+                "    {:<14} default {:<8} {}: {}\n",
+                p.name,
+                k.default_of(p).value().to_string(),
+                p.ty.describe(),
+                p.help
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Optimizer;
+    use strum::VariantArray;
+
+    #[test]
+    fn the_catalog_lists_every_kind_in_registry_order() {
+        assert_eq!(KINDS.len(), ModelKind::VARIANTS.len());
+        for &kind in ModelKind::VARIANTS {
+            assert_eq!(spec_of(kind).kind, kind, "{}", kind.name());
+            assert_eq!(kind_spec(kind.name()).map(|k| k.kind), Some(kind));
+        }
+    }
+
+    #[test]
+    fn every_kind_checks_with_its_defaults() {
+        for k in KINDS {
+            let spec = ModelSpec::check(k.kind, &BTreeMap::new());
+            assert_eq!(spec.map(|s| s.kind()), Ok(k.kind), "{}", k.name());
+        }
+    }
+
+    #[test]
+    fn the_mlp_takes_scikit_learns_optimizer_defaults() {
+        let Ok(ModelSpec::Mlp((arch, opt))) = ModelSpec::check(ModelKind::Mlp, &BTreeMap::new()) else { panic!() };
+        assert_eq!(arch.hidden_layers, vec![100]);
+        assert_eq!((opt.optimizer, opt.learning_rate, opt.epochs, opt.batch_size), (Optimizer::Adam, 0.001, 200, 32));
+    }
+
+    #[test]
+    fn unknown_and_mistyped_parameters_are_refused() {
+        let given = BTreeMap::from([("alpah".to_string(), ParamValue::Float(1.0))]);
+        let e = ModelSpec::check(ModelKind::Ridge, &given).unwrap_err();
+        assert!(e.contains("did you mean `alpha`"), "{e}");
+        let given = BTreeMap::from([("kernel".to_string(), ParamValue::Str("rbg".into()))]);
+        let e = ModelSpec::check(ModelKind::Svm, &given).unwrap_err();
+        assert!(e.contains("did you mean `rbf`"), "{e}");
+    }
+}

@@ -1,0 +1,158 @@
+//! `random_forest`: bagged CART trees (scikit-learn's RandomForestClassifier/Regressor); the
+//! forest math is `models::forest`'s, shared with `extra_trees`.
+
+use super::Streamed;
+use crate::models::{forest, tree, FitError, Fitted, ModelState};
+use crate::preprocess::{FoldData, FoldTargets};
+use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::{CountOrShare, ForestParams, ModelKind, ParamValues};
+
+pub struct Kind;
+
+/// Shared with `extra_trees`.
+pub(super) const ENGINE: &str = "runner's CART (scikit-learn's splitters step for step), trees grown in parallel";
+pub(super) const SAVES: &str = "a `forest`: each tree's nodes and leaves, as a `tree` saves them";
+
+impl super::Kind for Kind {
+    type Params = ForestParams;
+    const CATALOG: KindSpec = KindSpec {
+        kind: ModelKind::RandomForest,
+        engine: ENGINE,
+        task: TaskSupport::Both,
+        summary: "random forest (classifier or regressor), equal to sklearn's RandomForestClassifier/Regressor tree for tree with the same random_state: \
+                  bootstrap samples and tree seeds drawn as sklearn draws them; classifiers predict the mean of the trees' class shares",
+        groups: &[ForestParams::SPECS],
+        defaults: &[],
+        saves: SAVES,
+    };
+
+    fn read(values: &ParamValues) -> Result<ForestParams, String> {
+        read(values)
+    }
+
+    fn fit(p: &ForestParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
+        fit(p, tree::Splitter::Best, data, classes)
+    }
+
+    fn streamed(_: &ForestParams) -> Streamed<'_> {
+        Streamed::Refused(NOT_STREAMED)
+    }
+
+    fn saves(state: &ModelState) -> bool {
+        saves(state)
+    }
+
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+        state.into_fitted(width, classes)
+    }
+
+    fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
+        width_problem(p, width)
+    }
+}
+
+pub(super) const NOT_STREAMED: &str =
+    "a forest's trees each draw their own sample of the training rows and split them in memory; use streaming = false";
+
+/// A forest's parameters, with their combinations checked.
+pub(super) fn read(values: &ParamValues) -> Result<ForestParams, String> {
+    let p = ForestParams::read(values)?;
+    p.validate().map(|()| p)
+}
+
+/// A forest grown with `splitter`, by the fold's task.
+pub(super) fn fit(
+    p: &ForestParams,
+    splitter: tree::Splitter,
+    data: &FoldData,
+    classes: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
+    let y_values;
+    let task = match &data.train_y {
+        FoldTargets::Classes(y) => forest::Task::Classes { y, n_classes: classes.len() },
+        FoldTargets::Regression(y) => {
+            y_values = y.to_vec();
+            forest::Task::Values(&y_values)
+        }
+    };
+    Ok(Box::new(forest::fit(p, splitter, &data.train_x, task)?))
+}
+
+pub(super) fn saves(state: &ModelState) -> bool {
+    matches!(state, ModelState::Forest { .. })
+}
+
+/// A `max_features` count above the design matrix's columns (scikit-learn's
+/// "max_features must be in (0, n_features]"), refused before training.
+pub(super) fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
+    let CountOrShare::Count(k) = p.max_features else { return None };
+    (k > width).then(|| {
+        format!(
+            "max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\""
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kinds::ModelSpec;
+    use crate::spec::{CountOrShare, ModelKind, ParamValue};
+
+    fn forest(kind: ModelKind, given: &[(&str, ParamValue)]) -> Result<ModelSpec, String> {
+        ModelSpec::check(kind, &given.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    }
+
+    #[test]
+    fn forests_refuse_what_scikit_learn_refuses_and_what_runner_lacks() {
+        let (t, f) = (ParamValue::Bool(true), ParamValue::Bool(false));
+        let refused = [
+            (
+                ModelKind::RandomForest,
+                vec![("oob_score", t.clone()), ("bootstrap", f.clone())],
+                "oob_score needs bootstrap",
+            ),
+            (ModelKind::ExtraTrees, vec![("oob_score", t.clone())], "oob_score needs bootstrap"),
+            (ModelKind::ExtraTrees, vec![("max_samples", ParamValue::Float(0.5))], "max_samples needs bootstrap"),
+            (ModelKind::RandomForest, vec![("max_leaf_nodes", ParamValue::Int(8))], "best-first"),
+            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(0.1))], "pruning"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Int(0))], "out of range"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Float(1.5))], "out of range"),
+            (ModelKind::RandomForest, vec![("max_features", ParamValue::Str("sqr".into()))], "did you mean `sqrt`"),
+            (
+                ModelKind::RandomForest,
+                vec![("class_weight", ParamValue::Str("balance".into()))],
+                "did you mean `balanced`",
+            ),
+        ];
+        for (kind, given, wanted) in refused {
+            let e = forest(kind, &given).unwrap_err();
+            assert!(e.contains(wanted), "{given:?}: {e}");
+        }
+        let e = forest(ModelKind::DecisionTree, &[("class_weight", ParamValue::Str("balanced_subsample".into()))]);
+        assert!(e.unwrap_err().contains("not one of none, balanced"));
+    }
+
+    #[test]
+    fn a_count_and_a_share_of_columns_are_told_apart() {
+        let read = |v: ParamValue| match forest(ModelKind::RandomForest, &[("max_features", v)]) {
+            Ok(ModelSpec::RandomForest(p)) => p.max_features,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(read(ParamValue::Int(1)), CountOrShare::Count(1));
+        assert_eq!(read(ParamValue::Float(1.0)), CountOrShare::Share(1.0));
+        assert_eq!(read(ParamValue::Str("log2".into())), CountOrShare::Word("log2".into()));
+        let Ok(ModelSpec::ExtraTrees(p)) = forest(ModelKind::ExtraTrees, &[]) else { panic!() };
+        assert!(!p.bootstrap, "extra trees draw no bootstrap by default");
+    }
+
+    #[test]
+    fn a_max_features_count_above_the_width_is_a_problem_of_both_forests() {
+        for kind in [ModelKind::RandomForest, ModelKind::ExtraTrees] {
+            let spec = forest(kind, &[("max_features", ParamValue::Int(5))]).unwrap();
+            assert_eq!(spec.width_problem(5), None);
+            let e = spec.width_problem(4).unwrap_or_default();
+            assert!(e.starts_with("max_features = 5, but the design matrix has 4 columns"), "{e}");
+        }
+        assert_eq!(forest(ModelKind::DecisionTree, &[]).unwrap().width_problem(0), None);
+    }
+}
