@@ -117,30 +117,17 @@ impl Server {
                 for (k, v) in body.as_object().into_iter().flatten() {
                     request = request.query(k, v.as_str().unwrap_or_default());
                 }
-                self.authorised_get(request).call()
+                self.authorised(request).call()
             }
             _ => {
                 let request = self.agent.post(&url).header("Content-Type", "application/json");
-                self.authorised_post(request).send(body.to_string().as_bytes())
+                self.authorised(request).send(body.to_string().as_bytes())
             }
         };
         self.answer(endpoint, response)
     }
 
-    fn authorised_get(
-        &self,
-        r: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-    ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        match &self.auth {
-            Some(a) => r.header("Authorization", a),
-            None => r,
-        }
-    }
-
-    fn authorised_post(
-        &self,
-        r: ureq::RequestBuilder<ureq::typestate::WithBody>,
-    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+    fn authorised<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         match &self.auth {
             Some(a) => r.header("Authorization", a),
             None => r,
@@ -182,7 +169,7 @@ impl Server {
         };
         let url = format!("{}/api/2.0/mlflow-artifacts/artifacts/{}/{name}", self.base, path.trim_matches('/'));
         let request = self.agent.put(&url).header("Content-Type", "application/octet-stream");
-        let response = self.authorised_post(request).send(bytes);
+        let response = self.authorised(request).send(bytes);
         self.answer(&format!("artifacts/{name}"), response).map(|_| ())
     }
 }
