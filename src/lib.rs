@@ -2,7 +2,7 @@
 //!
 //! The stages, in the order data flows through them and each may import only those before
 //! it (see ARCHITECTURE.md): [`config`] → [`data`] → [`split`] → [`preprocess`] →
-//! [`models`] → [`kinds`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`halving`] → [`nested`] → [`explain`] → [`learning`] → [`refit`] → [`report`].
+//! [`models`] → [`kinds`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`protocols`] (halving, nested CV) → [`after_sweep`] (explain, learning curve, refit) → [`report`] → [`cli`].
 //! [`trial`] holds the grid points and the unit records the later stages share; [`plan`]
 //! ties config, data, split and trials into a checked `RunPlan`. Vocabulary any stage may use: [`spec`] (typed model parameters and
 //! the catalog), [`random`] (numpy's generator) and [`suggest`] (did-you-mean hints).
@@ -23,16 +23,10 @@ pub mod metrics;
 pub mod trial;
 pub mod plan;
 pub mod sweep;
-pub mod halving;
-pub mod nested;
-pub mod explain;
-pub mod learning;
-pub mod refit;
+pub mod protocols;
+pub mod after_sweep;
 pub mod report;
 
-// The commands' pure parts and shared helpers.
+// The commands' pure parts: clap definitions, `compare`, `init`, `schema`.
 pub mod cli;
-pub mod compare;
-pub mod init;
-pub mod schema;
 mod panic;

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             commands::EXIT_OK
         }
         Command::Schema => {
-            print!("{}", runner::schema::schema_text());
+            print!("{}", runner::cli::schema::schema_text());
             commands::EXIT_OK
         }
         Command::Man => {

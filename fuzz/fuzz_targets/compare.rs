@@ -6,7 +6,7 @@ fuzz_target!(|data: &[u8]| {
     let mut halves = data.splitn(2, |&b| b == 0);
     let (Some(a), Some(b)) = (halves.next(), halves.next()) else { return };
     let (Ok(a), Ok(b)) = (serde_json::from_slice(a), serde_json::from_slice(b)) else { return };
-    if let Ok(c) = runner::compare::compare(&a, &b, 0.01, None, Some(runner::compare::SignificanceTest { alpha: 0.05 })) {
-        let _ = runner::compare::render_markdown(&c);
+    if let Ok(c) = runner::cli::compare::compare(&a, &b, 0.01, None, Some(runner::cli::compare::SignificanceTest { alpha: 0.05 })) {
+        let _ = runner::cli::compare::render_markdown(&c);
     }
 });

@@ -3,7 +3,7 @@
 //! (`plan::prepare`), or init must refuse with a reason. Nothing may panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use runner::init::{experiment_toml, InitInput};
+use runner::cli::init::{experiment_toml, InitInput};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else { return };

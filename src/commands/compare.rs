@@ -1,6 +1,6 @@
 use super::{EXIT_OK, EXIT_REGRESSION, EXIT_USAGE};
+use runner::cli::compare::{compare as compare_reports, render_markdown, SignificanceTest};
 use runner::cli::CompareArgs;
-use runner::compare::{compare as compare_reports, render_markdown, SignificanceTest};
 use serde_json::Value;
 
 fn read(path: &std::path::Path) -> Result<Value, String> {

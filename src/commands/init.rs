@@ -1,7 +1,7 @@
 use super::{EXIT_OK, EXIT_USAGE};
+use runner::cli::init::{experiment_toml, InitInput};
 use runner::cli::InitArgs;
 use runner::data::summarize_file;
-use runner::init::{experiment_toml, InitInput};
 use runner::report::write_atomic;
 use runner::suggest::suggestion;
 use std::path::{Path, PathBuf};

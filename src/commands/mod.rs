@@ -16,13 +16,13 @@ pub use mlflow::mlflow_sync;
 pub use predict::predict;
 pub use run::run;
 
+use runner::after_sweep::explain;
+use runner::after_sweep::learning;
+use runner::after_sweep::refit;
 use runner::config::PredictionsScope;
-use runner::explain;
-use runner::halving;
-use runner::learning;
-use runner::nested;
 use runner::plan::{self, RunPlan};
-use runner::refit;
+use runner::protocols::halving;
+use runner::protocols::nested;
 use runner::report::{self, write_atomic, Destination, Report};
 use runner::trial::{Status, UnitRecord};
 use std::path::{Path, PathBuf};

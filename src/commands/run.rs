@@ -1,8 +1,8 @@
 use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runner::cli::RunArgs;
-use runner::halving;
 use runner::plan::RunPlan;
+use runner::protocols::halving;
 use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
 use runner::report::{self, write_atomic, TrialLog};
 use runner::sweep::{self, UnitFilter};

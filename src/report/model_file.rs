@@ -3,11 +3,11 @@
 //! timestamps); floats are written in their shortest form that reads back exactly.
 //! docs/MODEL.md describes the format.
 
+use crate::after_sweep::refit::Refit;
 use crate::config::Task;
 use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::SavedColumn;
-use crate::refit::Refit;
 use crate::spec::catalog::TaskSupport;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -20,15 +20,9 @@ const LAYERS: &[&str] = &[
     "trial",
     "plan",
     "sweep",
-    "halving",
-    "nested",
-    "explain",
-    "learning",
-    "refit",
+    "protocols",
+    "after_sweep",
     "report",
-    "compare",
-    "init",
-    "schema",
     "cli",
 ];
 

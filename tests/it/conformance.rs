@@ -299,7 +299,7 @@ fn trees_have_scikit_learns_nodes_exactly() {
         let name = case["name"].as_str().unwrap();
         let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
         let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::refit::refit(&plan, &plan.trials[0])
+        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
             .unwrap_or_else(|e| panic!("{name}: {}", e.0))
             .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
         let runner::models::ModelState::Tree { nodes, .. } = refit.state else { panic!("{name}: not a tree") };
@@ -340,7 +340,7 @@ fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
         }
         let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
         let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::refit::refit(&plan, &plan.trials[0])
+        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
             .unwrap_or_else(|e| panic!("{name}: {}", e.0))
             .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
         let runner::models::ModelState::Forest { trees, .. } = refit.state else { panic!("{name}: not a forest") };

@@ -3,8 +3,8 @@
 //! the general path (refit, then a full predict per shuffle), for every linear head.
 
 use crate::common::*;
+use runner::after_sweep::explain::explain_with;
 use runner::config::SampleSize;
-use runner::explain::explain_with;
 use runner::plan::prepare;
 use runner::sweep::{run, SweepInput, UnitFilter};
 use std::collections::HashSet;

@@ -1,4 +1,9 @@
-//! The command line.
+//! The command line: its clap definitions (also behind `runner completions` and `runner man`) and the commands'
+//! pure parts, `compare`, `init` and `schema`, which the binary's `commands/` call.
+
+pub mod compare;
+pub mod init;
+pub mod schema;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
