@@ -69,13 +69,13 @@ pub fn merge(args: &MergeArgs) -> u8 {
         jobs: 0,
     };
     let tracking = match super::mlflow::server_for(&plan, args.mlflow) {
-        Ok(t) => t,
+        Ok(t) => t.map(super::mlflow::Tracking::after),
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
         }
     };
-    match finish(&plan, &units, run_info, &args.out, tracking.as_deref()) {
+    match finish(&plan, &units, run_info, &args.out, tracking) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

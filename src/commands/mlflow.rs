@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Child runs are logged by this many connections at once.
@@ -300,16 +300,7 @@ fn log_trials(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let first_error = Mutex::new(None);
-    let one = |trial: &RunLog| -> Result<(), String> {
-        if let Some(stale) = children.get(&trial.name) {
-            server.post("runs/delete", json!({ "run_id": stale.id }))?;
-        }
-        let id = create_run(server, experiment_id, trial, Some(parent_id))?;
-        for batch in tracking::batches(&[], &trial.params, &trial.metrics) {
-            log_batch(server, &id, &batch)?;
-        }
-        set_status(server, &id, trial.failed)
-    };
+    let one = |trial: &RunLog| log_child(server, experiment_id, parent_id, trial, children.get(&trial.name));
     std::thread::scope(|s| {
         for _ in 0..CONNECTIONS.min(todo.len()) {
             s.spawn(|| {
@@ -329,7 +320,98 @@ fn log_trials(
     }
 }
 
-/// The parent's params, the best trial's metrics not logged yet, the artifacts, and its
+/// One trial's child run: created, its batches, then its status. A child left running by an
+/// interrupted logging (`stale`) is deleted first, so none is half there.
+fn log_child(
+    server: &Server,
+    experiment_id: &str,
+    parent_id: &str,
+    trial: &RunLog,
+    stale: Option<&Existing>,
+) -> Result<(), String> {
+    if let Some(stale) = stale {
+        server.post("runs/delete", json!({ "run_id": stale.id }))?;
+    }
+    let id = create_run(server, experiment_id, trial, Some(parent_id))?;
+    for batch in tracking::batches(&[], &trial.params, &trial.metrics) {
+        log_batch(server, &id, &batch)?;
+    }
+    set_status(server, &id, trial.failed)
+}
+
+/// Logs trials while the sweep runs, each as its last fold finishes, so that the server's
+/// time overlaps the sweep's. It only saves time: the logging of the finished report (`log`)
+/// finds these runs by `runner_key` and logs what is missing, so a failure here is silent
+/// and is reported there, once.
+pub struct LiveLog {
+    trials: Option<mpsc::Sender<RunLog>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveLog {
+    pub fn start(uri: &str, experiment: &str, key: &str) -> LiveLog {
+        let (sender, receiver) = mpsc::channel();
+        let (uri, experiment, key) = (uri.to_string(), experiment.to_string(), key.to_string());
+        let worker = std::thread::spawn(move || drop(log_live(&uri, &experiment, &key, receiver)));
+        LiveLog { trials: Some(sender), worker: Some(worker) }
+    }
+
+    /// Queues a finished trial's child run.
+    pub fn send(&self, trial: RunLog) {
+        if let Some(t) = &self.trials {
+            let _ = t.send(trial);
+        }
+    }
+
+    /// Waits until the trials sent so far are logged (or the logging gave up).
+    pub fn finish(mut self) {
+        drop(self.trials.take());
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The parent (made with its key, to be completed by `finish_parent`), then the children as
+/// they come, over a few connections; the first failure stops it.
+fn log_live(uri: &str, experiment: &str, key: &str, trials: mpsc::Receiver<RunLog>) -> Result<(), String> {
+    let server = Server::connect(uri)?;
+    let experiment_id = experiment_id(&server, experiment)?;
+    let (parent, children) = existing_runs(&server, &experiment_id, key)?;
+    let parent_id = match parent {
+        Some(p) if p.done() => return Ok(()),
+        Some(p) => p.id,
+        None => {
+            let run = RunLog {
+                name: experiment.to_string(),
+                tags: vec![(KEY_TAG.to_string(), key.to_string())],
+                ..RunLog::default()
+            };
+            create_run(&server, &experiment_id, &run, None)?
+        }
+    };
+    let queue = Mutex::new(trials);
+    let failed = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..CONNECTIONS {
+            s.spawn(|| {
+                while !failed.load(Ordering::SeqCst) {
+                    let Some(trial) = queue.lock().ok().and_then(|q| q.recv().ok()) else { return };
+                    let stale = children.get(&trial.name);
+                    if stale.is_some_and(Existing::done) {
+                        continue;
+                    }
+                    if log_child(&server, &experiment_id, &parent_id, &trial, stale).is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    Ok(())
+}
+
+/// The parent's tags and params, the best trial's metrics not logged yet, the artifacts, and its
 /// status last: a parent marked finished has everything.
 fn finish_parent(server: &Server, run_id: &str, parent: &RunLog, dir: &Path) -> Result<(), String> {
     let run = server.call("GET", "runs/get", &json!({ "run_id": run_id }))?.unwrap_or(Value::Null);
@@ -342,7 +424,8 @@ fn finish_parent(server: &Server, run_id: &str, parent: &RunLog, dir: &Path) -> 
         .collect();
     let metrics: Vec<tracking::Metric> =
         parent.metrics.iter().filter(|m| !logged.contains(&m.key.as_str())).cloned().collect();
-    for batch in tracking::batches(&[], &parent.params, &metrics) {
+    // Tags again: a parent made while the sweep ran has only its key.
+    for batch in tracking::batches(&parent.tags, &parent.params, &metrics) {
         log_batch(server, run_id, &batch)?;
     }
     let artifact_uri = run.pointer("/run/info/artifact_uri").and_then(Value::as_str).unwrap_or_default();
@@ -381,9 +464,43 @@ pub fn server_for(plan: &RunPlan, opted_in: bool) -> Result<Option<String>, Stri
     Server::connect(&uri).map(|_| Some(uri))
 }
 
-/// Logs a run's finished report; a failure costs no result: it is one warning that says how
-/// to log the report later.
-pub fn log_finished(uri: &str, report: &Report, dir: &Path) {
+/// Where a run's report is logged, with the logging that ran during the sweep, if any.
+pub struct Tracking {
+    uri: String,
+    live: Option<LiveLog>,
+}
+
+impl Tracking {
+    /// Logs only the finished report (a merge).
+    pub fn after(uri: String) -> Tracking {
+        Tracking { uri, live: None }
+    }
+
+    /// Also logs each trial as it finishes, while the sweep runs.
+    pub fn live(uri: String, experiment: &str, key: &str) -> Tracking {
+        let live = LiveLog::start(&uri, experiment, key);
+        Tracking { uri, live: Some(live) }
+    }
+
+    /// A trial whose folds have all finished.
+    pub fn trial_done(&self, run: RunLog) {
+        if let Some(live) = &self.live {
+            live.send(run);
+        }
+    }
+
+    /// Logs the finished report: what the sweep's logging left undone, the parent's summary,
+    /// artifacts and status. A failure costs no result: it is one warning that says how to
+    /// log the report later.
+    pub fn log_finished(self, report: &Report, dir: &Path) {
+        if let Some(live) = self.live {
+            live.finish();
+        }
+        log_report(&self.uri, report, dir);
+    }
+}
+
+fn log_report(uri: &str, report: &Report, dir: &Path) {
     let logged = serde_json::to_value(report).map_err(|e| e.to_string()).and_then(|v| log(uri, &v, dir));
     match logged {
         Ok(l) => say_logged(uri, &l),

@@ -108,7 +108,7 @@ fn finish(
     records: &[UnitRecord],
     run: report::RunInfo,
     dir: &Path,
-    tracking: Option<&str>,
+    tracking: Option<mlflow::Tracking>,
 ) -> Result<u8, String> {
     // Successive halving: each trial is summarised by its last round, folds as the split's.
     let rounds = halving::rounds(plan, records);
@@ -145,8 +145,8 @@ fn finish(
         report::AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit };
     let report = report::build(plan, trials, work, run);
     let code = write_report(plan, &report, dir)?;
-    if let Some(uri) = tracking {
-        mlflow::log_finished(uri, &report, dir);
+    if let Some(tracking) = tracking {
+        tracking.log_finished(&report, dir);
     }
     Ok(code)
 }

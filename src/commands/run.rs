@@ -1,13 +1,14 @@
+use super::mlflow::Tracking;
 use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use runner::cli::RunArgs;
 use runner::plan::RunPlan;
 use runner::protocols::halving;
 use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
-use runner::report::{self, write_atomic, TrialLog};
+use runner::report::{self, tracking, write_atomic, TrialLog};
 use runner::sweep::{self, UnitFilter};
-use runner::trial::{Status, UnitRecord};
-use std::collections::{BTreeMap, HashSet};
+use runner::trial::{Status, Trial, UnitRecord};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,6 +124,12 @@ fn run_one(
         eprintln!("{name}: resuming from {path}, {n} unit(s) already done");
     }
     let live = LiveBest::new(plan);
+    let tracking = super::mlflow::server_for(plan, args.mlflow)?.map(|uri| match (shard, plan.halving()) {
+        // A shard is logged by its merge; halving's trials are summarised by their last round.
+        (None, None) => Tracking::live(uri, &plan.experiment.name, &plan.run_key()),
+        _ => Tracking::after(uri),
+    });
+    let finished = tracking.as_ref().map(|t| FinishedTrials::new(plan, t, &previous));
     let write_error: Mutex<Option<String>> = Mutex::new(None);
     let sink = |r: &UnitRecord| {
         if let Err(e) = log.append(r) {
@@ -135,6 +142,9 @@ fn run_one(
         bar.inc(1);
         if let Some(message) = live.record(r) {
             bar.set_message(message);
+        }
+        if let Some(f) = &finished {
+            f.record(r);
         }
     };
     let passes = PassRate::new(plan);
@@ -175,8 +185,8 @@ fn run_one(
         seconds,
         jobs,
     };
-    let tracking = super::mlflow::server_for(plan, args.mlflow)?;
-    finish(plan, &records, run_info, dir, tracking.as_deref())
+    drop(finished);
+    finish(plan, &records, run_info, dir, tracking)
 }
 
 /// The run's trials.jsonl and the records an earlier run of the same key left in it.
@@ -267,6 +277,41 @@ impl<'a> LiveBest<'a> {
             *best = Some(mean);
             format!("best {} {}={mean:.6}", r.trial, metric.name())
         })
+    }
+}
+
+/// Hands each trial to the MLflow logging as its last fold finishes, summarised as the report
+/// summarises it (`report::trial_report`), so what is logged early is what the report holds.
+struct FinishedTrials<'a> {
+    plan: &'a RunPlan,
+    tracking: &'a Tracking,
+    key: String,
+    index: HashMap<&'a str, &'a Trial>,
+    folds: Mutex<HashMap<String, BTreeMap<usize, UnitRecord>>>,
+}
+
+impl<'a> FinishedTrials<'a> {
+    fn new(plan: &'a RunPlan, tracking: &'a Tracking, previous: &[UnitRecord]) -> Self {
+        let index = plan.trials.iter().map(|t| (t.id.as_str(), t)).collect();
+        let this = FinishedTrials { plan, tracking, key: plan.run_key(), index, folds: Mutex::new(HashMap::new()) };
+        previous.iter().for_each(|r| this.record(r));
+        this
+    }
+
+    fn record(&self, r: &UnitRecord) {
+        let Some(trial) = self.index.get(r.trial.as_str()) else { return };
+        let Ok(mut folds) = self.folds.lock() else { return };
+        let done = folds.entry(r.trial.clone()).or_default();
+        done.insert(r.fold, r.clone());
+        if done.len() < self.plan.split.folds.len() {
+            return;
+        }
+        let Some(done) = folds.remove(&r.trial) else { return };
+        drop(folds);
+        let records: Vec<&UnitRecord> = done.values().collect();
+        if let Ok(run) = tracking::trial_log(&report::trial_report(self.plan, trial, &records), &self.key) {
+            self.tracking.trial_done(run);
+        }
     }
 }
 

@@ -437,8 +437,9 @@ fn trial_status(recs: &[&UnitRecord], n_folds: usize) -> (Status, Option<String>
     }
 }
 
-/// One trial's report from its fold records (sorted by fold, one each).
-fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport {
+/// One trial's report from its fold records (sorted by fold, one each). `summarize` makes every
+/// trial's; a run that logs to MLflow as it goes makes each one as its last fold finishes.
+pub fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport {
     let (status, reason) = trial_status(recs, plan.split.folds.len());
     let ok = status == Status::Ok;
     let side = |pick: fn(&UnitRecord) -> &BTreeMap<Metric, Option<f64>>| -> MetricTable {

@@ -96,6 +96,13 @@ fn run_params(report: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// A trial's child run from its report as report.json holds it, so a trial logged while the
+/// sweep runs is the run `from_report` makes of the finished report.
+pub fn trial_log(trial: &super::TrialReport, key: &str) -> Result<RunLog, String> {
+    let value = serde_json::to_value(trial).map_err(|e| e.to_string())?;
+    trial_run(&value, key)
+}
+
 fn trial_run(trial: &Value, key: &str) -> Result<RunLog, String> {
     let id = trial.get("id").and_then(Value::as_str).ok_or("a trial in report.json has no `id`")?;
     let mut params = Vec::new();

@@ -29,6 +29,8 @@ struct State {
     params: usize,
     metrics: usize,
     artifacts: Vec<String>,
+    /// Each call's endpoint, in order; a child's `runs/create` as `runs/create child`.
+    calls: Vec<String>,
 }
 
 struct Fake {
@@ -117,6 +119,9 @@ fn answer(method: &str, target: &str, body: &Value, state: &Mutex<State>) -> (u1
         json!({"info": {"run_id": r.0, "status": r.2, "artifact_uri": format!("mlflow-artifacts:/1/{}/artifacts", r.0)},
                "data": {"tags": t, "metrics": []}})
     };
+    let child = body["tags"].as_array().is_some_and(|t| t.iter().any(|t| t["key"] == "mlflow.parentRunId"));
+    let call = path.trim_start_matches("/api/2.0/mlflow/").to_string();
+    st.calls.push(if child { format!("{call} child") } else { call });
     match (method, path) {
         ("GET", "/api/2.0/mlflow/experiments/get-by-name") if st.experiments.is_empty() => {
             (404, json!({"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "no such experiment"}))
@@ -314,4 +319,21 @@ fn metrics_json_holds_the_best_trials_test_metrics_and_each_trials_means() {
     assert_eq!(metrics["best"]["mse"], trial["test"]["mse"]["mean"]);
     assert_eq!(metrics["best"]["mse_std"], trial["test"]["mse"]["std"]);
     assert_eq!(metrics["trials"][best]["r2"], trial["test"]["r2"]["mean"]);
+}
+
+#[test]
+fn trials_are_logged_while_the_sweep_runs_and_the_finished_report_only_completes_them() {
+    let fake = Fake::start(Mode::Healthy);
+    let out = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_tracked(&fake.uri, out.path(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let trials = trials_in(out.path());
+    let st = fake.state.lock().unwrap();
+    let lookups: Vec<usize> =
+        st.calls.iter().enumerate().filter(|(_, c)| *c == "experiments/get-by-name").map(|(i, _)| i).collect();
+    assert_eq!(lookups.len(), 2, "one lookup while the sweep runs, one for the finished report: {:?}", st.calls);
+    let children: Vec<usize> =
+        st.calls.iter().enumerate().filter(|(_, c)| *c == "runs/create child").map(|(i, _)| i).collect();
+    assert_eq!(children.len(), trials);
+    assert!(children.iter().all(|&i| i < lookups[1]), "every child is logged before the report is: {:?}", st.calls);
 }
