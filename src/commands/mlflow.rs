@@ -34,8 +34,9 @@ pub struct Server {
 pub struct Logged {
     pub experiment_id: String,
     pub parent_run_id: String,
-    /// Child runs created now (trials already logged are skipped).
-    pub created: usize,
+    /// The report's trials, each a child run now (some may have been logged before: while
+    /// the sweep ran, or by an earlier logging).
+    pub trials: usize,
     /// The report's runs were all there already.
     pub already: bool,
 }
@@ -188,15 +189,15 @@ pub fn log(uri: &str, report: &Value, dir: &Path) -> Result<Logged, String> {
     let (parent, children) = existing_runs(&server, &experiment_id, &tracked.key)?;
     if let Some(p) = parent.as_ref().filter(|p| p.done()) {
         let parent_run_id = p.id.clone();
-        return Ok(Logged { experiment_id, parent_run_id, created: 0, already: true });
+        return Ok(Logged { experiment_id, parent_run_id, trials: tracked.trials.len(), already: true });
     }
     let parent_run_id = match parent {
         Some(p) => p.id,
         None => create_run(&server, &experiment_id, &tracked.parent, None)?,
     };
-    let created = log_trials(&server, &experiment_id, &parent_run_id, &tracked, &children)?;
+    log_trials(&server, &experiment_id, &parent_run_id, &tracked, &children)?;
     finish_parent(&server, &parent_run_id, &tracked.parent, dir)?;
-    Ok(Logged { experiment_id, parent_run_id, created, already: false })
+    Ok(Logged { experiment_id, parent_run_id, trials: tracked.trials.len(), already: false })
 }
 
 fn experiment_id(server: &Server, name: &str) -> Result<String, String> {
@@ -294,7 +295,7 @@ fn log_trials(
     parent_id: &str,
     tracked: &Tracked,
     children: &HashMap<String, Existing>,
-) -> Result<usize, String> {
+) -> Result<(), String> {
     let todo: Vec<&RunLog> =
         tracked.trials.iter().filter(|t| !children.get(&t.name).is_some_and(Existing::done)).collect();
     let next = AtomicUsize::new(0);
@@ -316,7 +317,7 @@ fn log_trials(
     });
     match first_error.into_inner().ok().flatten() {
         Some(e) => Err(e),
-        None => Ok(todo.len()),
+        None => Ok(()),
     }
 }
 
@@ -516,7 +517,7 @@ fn say_logged(uri: &str, l: &Logged) {
     if l.already {
         eprintln!("mlflow: already logged as {link}");
     } else {
-        eprintln!("mlflow: {link} ({} trial runs logged)", l.created);
+        eprintln!("mlflow: {link} ({} trial runs)", l.trials);
     }
 }
 
