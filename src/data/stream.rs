@@ -20,6 +20,7 @@ use polars::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// Rows per batch by default: large enough for polars and the matrix products, small
 /// enough that a batch of a few hundred columns stays in tens of MiB.
@@ -65,6 +66,12 @@ pub struct StreamSource {
     stamp: Stamp,
     /// Passes read so far (the test hook counts them).
     passes: std::sync::atomic::AtomicUsize,
+    /// Batches kept after their first read while they fit `keep_budget` bytes, so that a
+    /// later pass (an L-BFGS evaluation, an epoch) neither reads nor parses them again.
+    kept: Mutex<Vec<Option<Arc<Batch>>>>,
+    kept_bytes: std::sync::atomic::AtomicU64,
+    /// Set by the plan from `--memory-budget`; 0 keeps nothing.
+    pub keep_budget: u64,
     /// A test hook (`--test-replace-during-pass`): during pass `.0`, after its first batch,
     /// the file is overwritten in place with `.1`'s bytes.
     pub replace_during_pass: Option<(usize, PathBuf)>,
@@ -82,6 +89,12 @@ pub struct Batch {
 impl Batch {
     pub fn rows(&self) -> usize {
         self.file_rows.len()
+    }
+
+    /// An upper bound of the bytes it holds: 8 per row and feature, 8 per row for its row
+    /// number and 8 for its target.
+    fn bytes(&self) -> u64 {
+        (self.rows() * (self.features.len() + 2) * 8) as u64
     }
 }
 
@@ -155,32 +168,73 @@ impl StreamSource {
         &self,
         order: &[usize],
         stop: &std::sync::atomic::AtomicBool,
-        mut each: impl FnMut(usize, Batch),
+        mut each: impl FnMut(usize, &Batch),
     ) -> Result<(), String> {
         use std::sync::atomic::Ordering;
         self.unchanged()?;
         let pass = self.passes.fetch_add(1, Ordering::Relaxed) + 1;
-        std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Result<Batch, DataError>)>(1);
-            scope.spawn(move || {
-                for &i in order {
-                    if stop.load(Ordering::Relaxed) || send.send((i, self.batch(i))).is_err() {
-                        return;
-                    }
-                }
-            });
-            let mut first = true;
-            for (i, batch) in receive {
-                // A batch that cannot be read now was read by the scan: the file changed.
-                each(i, batch.map_err(|e| format!("{} ({e})", changed(&self.path)))?);
-                if std::mem::take(&mut first) {
-                    self.test_replace(pass);
-                }
+        let mut first = true;
+        let mut each = |i: usize, batch: &Batch| {
+            each(i, batch);
+            if std::mem::take(&mut first) {
+                self.test_replace(pass);
             }
-            Ok::<(), String>(())
-        })?;
+        };
+        if let Some(kept) = self.all_kept(order) {
+            // Everything is in memory: no reader thread, no parse.
+            for (&i, batch) in order.iter().zip(&kept) {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                each(i, batch);
+            }
+        } else {
+            std::thread::scope(|scope| {
+                let (send, receive) = std::sync::mpsc::sync_channel::<(usize, Result<Arc<Batch>, DataError>)>(1);
+                scope.spawn(move || {
+                    for &i in order {
+                        if stop.load(Ordering::Relaxed) || send.send((i, self.read(i))).is_err() {
+                            return;
+                        }
+                    }
+                });
+                for (i, batch) in receive {
+                    // A batch that cannot be read now was read by the scan: the file changed.
+                    let batch = batch.map_err(|e| format!("{} ({e})", changed(&self.path)))?;
+                    each(i, &batch);
+                }
+                Ok::<(), String>(())
+            })?;
+        }
         // Checked again at the end: an edit during the pass (even its last) is never mixed in.
         self.unchanged()
+    }
+
+    /// The batches of `order`, when every one is kept.
+    fn all_kept(&self, order: &[usize]) -> Option<Vec<Arc<Batch>>> {
+        let kept = self.kept.lock().ok()?;
+        order.iter().map(|&i| kept.get(i).cloned().flatten()).collect()
+    }
+
+    /// Batch `i`, from memory when it is kept, else read (and kept while the budget allows).
+    fn read(&self, i: usize) -> Result<Arc<Batch>, DataError> {
+        use std::sync::atomic::Ordering;
+        if let Some(b) = self.kept.lock().ok().and_then(|k| k.get(i).cloned().flatten()) {
+            return Ok(b);
+        }
+        let batch = Arc::new(self.batch(i)?);
+        let bytes = batch.bytes();
+        let room = self.kept_bytes.load(Ordering::Relaxed) + bytes <= self.keep_budget;
+        if let (true, Ok(mut kept)) = (room, self.kept.lock()) {
+            if kept.len() <= i {
+                kept.resize(i + 1, None);
+            }
+            if kept[i].is_none() {
+                kept[i] = Some(Arc::clone(&batch));
+                self.kept_bytes.fetch_add(bytes, Ordering::Relaxed);
+            }
+        }
+        Ok(batch)
     }
 
     /// An error unless the file is the version the scan read.
@@ -436,6 +490,9 @@ fn scan_batches(
         kept_before: Vec::new(),
         stamp: before.clone(),
         passes: std::sync::atomic::AtomicUsize::new(0),
+        kept: Mutex::new(Vec::new()),
+        kept_bytes: std::sync::atomic::AtomicU64::new(0),
+        keep_budget: 0,
         replace_during_pass: None,
     };
     let mut tally = ScanTally::new(chosen.features.len());
@@ -755,5 +812,55 @@ impl ScanTally {
             counts[l as usize] += 1;
         }
         Ok((classes, labels, counts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    fn source(dir: &std::path::Path, keep_budget: u64) -> super::StreamSource {
+        let rows: String = (0..10).map(|i| format!("{i},{}.5\n", i * 2)).collect();
+        std::fs::write(dir.join("d.csv"), format!("x,y\n{rows}")).unwrap();
+        let text = format!(
+            "name = \"t\"\n[dataset]\npath = \"{}\"\ntarget = \"y\"\n[[model]]\nname = \"m\"\nkind = \"ridge\"\n",
+            dir.join("d.csv").display()
+        );
+        let file = dir.join("e.toml");
+        let exp = crate::config::parse_experiment(&file, &text, &[], crate::kinds::KINDS).unwrap();
+        let mut source = super::scan(&exp, 3, None).unwrap().source;
+        source.keep_budget = keep_budget;
+        source
+    }
+
+    fn rows_of_a_pass(s: &super::StreamSource, order: &[usize]) -> Vec<usize> {
+        let mut rows = Vec::new();
+        s.pass(order, &AtomicBool::new(false), |_, b| rows.extend(&b.file_rows)).unwrap();
+        rows
+    }
+
+    #[test]
+    fn batches_read_once_are_kept_within_the_budget_and_read_again_from_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = source(dir.path(), u64::MAX);
+        let order = [2, 0, 3, 1];
+        assert!(s.all_kept(&order).is_none());
+        let first = rows_of_a_pass(&s, &order);
+        assert!(s.all_kept(&order).is_some(), "every batch is kept after one pass");
+        assert_eq!(rows_of_a_pass(&s, &order), first);
+        assert_eq!(first, [6, 7, 8, 0, 1, 2, 9, 3, 4, 5]);
+    }
+
+    #[test]
+    fn nothing_is_kept_without_a_budget_and_a_changed_file_still_fails_a_kept_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = source(dir.path(), 0);
+        rows_of_a_pass(&s, &[0, 1]);
+        assert!(s.all_kept(&[0]).is_none());
+        let kept = source(dir.path(), u64::MAX);
+        rows_of_a_pass(&kept, &[0, 1, 2, 3]);
+        std::fs::write(dir.path().join("d.csv"), "x,y\n1,2\n").unwrap();
+        let err = kept.pass(&[0, 1, 2, 3], &AtomicBool::new(false), |_, _| {}).unwrap_err();
+        assert!(err.contains("changed while it was being streamed"), "{err}");
     }
 }

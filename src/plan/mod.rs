@@ -287,8 +287,11 @@ fn prepare_streamed(
                 .into(),
         );
     }
+    let mut source = scanned.source;
+    // Half the budget for batches read once and kept: the other half is the sums'.
+    source.keep_budget = mode.memory_budget / 2;
     let stream = StreamPlan {
-        source: scanned.source,
+        source,
         feature_means: scanned.feature_means,
         target_mean: scanned.target_mean,
         why,

@@ -336,7 +336,7 @@ impl Stream<'_> {
         report(0);
         let mut done = 0;
         let read = source.pass(order, self.stop, |i, batch| {
-            each(i, &batch);
+            each(i, batch);
             done += 1;
             report(done);
         });
