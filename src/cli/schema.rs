@@ -174,6 +174,11 @@ fn param_type(ty: &ParamType) -> Value {
             { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },
             { "enum": words },
         ] }),
+        ParamType::ChoiceOrWeights(words) => {
+            let weights = json!({ "type": "object", "minProperties": 1,
+                "additionalProperties": { "type": "number", "exclusiveMinimum": 0 } });
+            json!({ "anyOf": [{ "enum": words }, weights] })
+        }
         ParamType::IntList { min, max } => {
             let item = json!({ "type": "integer", "minimum": min, "maximum": max });
             json!({ "anyOf": [{ "type": "array", "minItems": 1, "items": item }, item] })

@@ -47,6 +47,12 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
         DeValue::Array(items) => {
             items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>().map(ParamValue::IntList)
         }
+        // Numbers by name (a class_weight table); the key's spelling is the class label.
+        DeValue::Table(t) => t
+            .iter()
+            .map(|(k, v)| float_of(v.get_ref()).map(|w| (k.get_ref().to_string(), w)))
+            .collect::<Option<Vec<_>>>()
+            .map(ParamValue::Table),
         _ => None,
     }
 }

@@ -28,7 +28,7 @@ impl super::Kind for Kind {
     fn fit(p: &TreeParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
             FoldTargets::Regression(y) => tree::fit_regressor(p, &data.train_x, y),
-            FoldTargets::Classes(y) => tree::fit_classifier(p, &data.train_x, y, classes.len()),
+            FoldTargets::Classes(y) => tree::fit_classifier(p, &data.train_x, y, classes),
         }
     }
 

@@ -1,10 +1,10 @@
 //! `logistic_gd`: logistic regression trained by gradient descent.
 
-use super::{labels, linear_gd, saves_linear, Streamed, GD_ENGINE};
+use super::{labels, linear_gd, logistic_regression, saves_linear, Streamed, GD_ENGINE};
 use crate::models::{gd, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{LogisticGdParams, ModelKind, OptimizerParams, ParamValues};
+use crate::spec::{ClassWeight, LogisticGdParams, ModelKind, OptimizerParams, ParamValues};
 
 pub struct Kind;
 
@@ -26,10 +26,13 @@ impl super::Kind for Kind {
 
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticGd)?;
-        Ok(Box::new(gd::fit_logistic(&p.0, &p.1, &data.train_x, y, classes, seed)?))
+        Ok(Box::new(gd::fit_logistic(&p.0, &p.1, (&data.train_x, y, None), classes, seed)?))
     }
 
     fn streamed(p: &Self::Params) -> Streamed<'_> {
+        if p.0.class_weight != ClassWeight::None {
+            return Streamed::Refused(logistic_regression::CLASS_WEIGHT_STREAMED);
+        }
         match p.1.early_stopping {
             true => Streamed::Refused(linear_gd::EARLY_STOPPING),
             false => Streamed::LogisticDescent(&p.0, &p.1),

@@ -5,7 +5,11 @@ use super::{labels, saves_linear, Streamed};
 use crate::models::{logistic, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{LogisticParams, LogisticSolver, ModelKind, ParamValues};
+use crate::spec::{ClassWeight, LogisticParams, LogisticSolver, ModelKind, ParamValues};
+
+/// Why a streamed run refuses class weights.
+pub(super) const CLASS_WEIGHT_STREAMED: &str =
+    "class_weight is not streamed (the streamed solvers take unweighted rows); use streaming = false";
 
 pub struct Kind;
 
@@ -22,15 +26,22 @@ impl super::Kind for Kind {
     };
 
     fn read(values: &ParamValues) -> Result<LogisticParams, String> {
-        LogisticParams::read(values)
+        let p = LogisticParams::read(values)?;
+        if p.solver == LogisticSolver::Linfa && p.class_weight != ClassWeight::None {
+            return Err(logistic::LINFA_WEIGHTS.into());
+        }
+        Ok(p)
     }
 
     fn fit(p: &LogisticParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticRegression)?;
-        logistic::fit(p, &data.train_x, y, classes)
+        logistic::fit(p, &data.train_x, y, classes, None)
     }
 
     fn streamed(p: &LogisticParams) -> Streamed<'_> {
+        if p.class_weight != ClassWeight::None {
+            return Streamed::Refused(CLASS_WEIGHT_STREAMED);
+        }
         match p.solver {
             LogisticSolver::Linfa => Streamed::Refused(
                 "linfa-logistic needs the training matrix in memory; use solver = \"auto\", \"lbfgs\" or \"newton_cholesky\"",
@@ -59,6 +70,6 @@ impl super::Kind for Kind {
         classes: &[String],
     ) -> Option<Vec<Result<Box<dyn Fitted>, FitError>>> {
         let y = labels(data, ModelKind::LogisticRegression).ok()?;
-        Some(logistic::fit_path(points, &data.train_x, y, classes))
+        Some(logistic::fit_path(points, &data.train_x, y, classes, None))
     }
 }

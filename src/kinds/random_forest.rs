@@ -69,7 +69,7 @@ pub(super) fn fit(
 ) -> Result<Box<dyn Fitted>, FitError> {
     let y_values;
     let task = match &data.train_y {
-        FoldTargets::Classes(y) => forest::Task::Classes { y, n_classes: classes.len() },
+        FoldTargets::Classes(y) => forest::Task::Classes { y, classes },
         FoldTargets::Regression(y) => {
             y_values = y.to_vec();
             forest::Task::Values(&y_values)

@@ -16,6 +16,7 @@
 
 use super::criterion::{Impurity, Targets};
 use super::tree::{self, Node, Settings, Splitter, Tree};
+use super::weights;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
 use crate::spec::{ClassWeight, CountOrShare, ForestCriterion, ForestParams};
@@ -36,14 +37,14 @@ pub struct Forest {
 /// The training targets of a forest.
 #[derive(Clone, Copy)]
 pub enum Task<'a> {
-    Classes { y: &'a [usize], n_classes: usize },
+    Classes { y: &'a [usize], classes: &'a [String] },
     Values(&'a [f64]),
 }
 
 impl Task<'_> {
     fn targets(&self) -> Targets<'_> {
         match *self {
-            Task::Classes { y, n_classes } => Targets::Classes { y, n_classes },
+            Task::Classes { y, classes } => Targets::Classes { y, n_classes: classes.len() },
             Task::Values(y) => Targets::Values(y),
         }
     }
@@ -68,12 +69,14 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
     }
     // `_validate_y_class_weight`: "balanced" (and "balanced_subsample" without a bootstrap)
     // weighs the rows once; "balanced_subsample" with a bootstrap weighs each tree's draw.
-    let row_weights = match (task, params.class_weight) {
+    let row_weights = match (task, &params.class_weight) {
         (Task::Values(_), ClassWeight::None) => None,
         (Task::Values(_), _) => return Err(FitError::Solver("class_weight applies to classification only".into())),
-        (Task::Classes { .. }, ClassWeight::None) => None,
         (Task::Classes { .. }, ClassWeight::BalancedSubsample) if params.bootstrap => None,
-        (Task::Classes { y, n_classes }, _) => tree::class_weights(&ClassWeight::Balanced, y, n_classes, None)?,
+        (Task::Classes { y, classes }, ClassWeight::BalancedSubsample) => {
+            weights::per_row(&ClassWeight::Balanced, y, classes, None)
+        }
+        (Task::Classes { y, classes }, class_weight) => weights::per_row(class_weight, y, classes, None),
     };
     let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
     let mut rs = RandomState::new(params.random_state);
@@ -82,7 +85,7 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
     let grown: Vec<Result<Grown, FitError>> = seeds.par_iter().map(|&seed| grow.tree(seed, n, n_bootstrap)).collect();
     let (trees, counts): (Vec<Tree>, Vec<Option<Vec<f64>>>) = grown.into_iter().collect::<Result<_, _>>()?;
     let n_classes = match task {
-        Task::Classes { n_classes, .. } => n_classes,
+        Task::Classes { classes, .. } => classes.len(),
         Task::Values(_) => 0,
     };
     let mut forest = Forest { trees, n_classes, oob: None };
@@ -121,9 +124,8 @@ impl Grow<'_> {
         let mut weights = counts.clone();
         // Only the out-of-bag prediction needs the counts once the tree is grown.
         let kept = self.params.oob_score.then_some(counts);
-        if let (Task::Classes { y, n_classes }, ClassWeight::BalancedSubsample) = (self.task, self.params.class_weight)
-        {
-            let per_row = tree::class_weights(&ClassWeight::Balanced, y, n_classes, Some(&indices))?;
+        if let (Task::Classes { y, classes }, ClassWeight::BalancedSubsample) = (self.task, &self.params.class_weight) {
+            let per_row = weights::per_row(&ClassWeight::Balanced, y, classes, Some(&indices));
             for (w, c) in weights.iter_mut().zip(per_row.unwrap_or_default()) {
                 *w *= c;
             }
@@ -352,9 +354,11 @@ mod tests {
             ("n_estimators", crate::spec::ParamValue::Int(12)),
             ("oob_score", crate::spec::ParamValue::Bool(true)),
         ]);
+        let classes = ["0".to_string(), "1".to_string()];
         let fit_on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            let forest = pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, n_classes: 2 }).unwrap());
+            let forest =
+                pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, classes: &classes }).unwrap());
             let Prediction::Probabilities(proba) = pool.install(|| forest.predict(&x)) else { panic!() };
             (proba, forest.state(), format!("{:?}", forest.oob))
         };

@@ -370,6 +370,8 @@ struct LinearObjective<'a> {
     cfg: &'a GdConfig,
     x: &'a Array2<f64>,
     y: &'a [f64],
+    /// The rows' sample weights (none: each weighs 1).
+    sw: Option<&'a [f64]>,
     outputs: usize,
 }
 
@@ -381,7 +383,7 @@ impl LinearObjective<'_> {
 
 impl Objective for LinearObjective<'_> {
     fn loss_and_gradient(&self, rows: Option<&[usize]>, params: &[f64]) -> (f64, Vec<f64>) {
-        let (loss, grad) = objective_and_gradient(self.cfg, self.x, self.y, rows, &self.unpack(params));
+        let (loss, grad) = objective_and_gradient(self.cfg, (self.x, self.y, self.sw), rows, &self.unpack(params));
         let mut flat: Vec<f64> = grad.w.iter().copied().collect();
         if self.cfg.fit_intercept {
             flat.extend_from_slice(&grad.b);
@@ -392,7 +394,7 @@ impl Objective for LinearObjective<'_> {
     }
 
     fn mean_loss(&self, rows: &[usize], params: &[f64]) -> f64 {
-        mean_loss(self.cfg.loss, self.x, self.y, rows, &self.unpack(params))
+        mean_loss(self.cfg.loss, self.x, self.y, rows, self.sw, &self.unpack(params))
     }
 
     fn penalty(&self, params: &[f64]) -> f64 {
@@ -407,16 +409,16 @@ pub fn penalty(cfg: &GdConfig, w: &[f64]) -> f64 {
     l2 + l1
 }
 
-/// The mean data loss over `rows` and the gradient of the penalised objective
-/// `mean loss + l2/2 ||w||² + l1 ||w||₁` (the intercept is not penalised).
+/// The mean data loss over `rows` (of `x`, targets `y`, weighted by the sample weights `sw`
+/// when given) and the gradient of the penalised objective `mean loss + l2/2 ||w||² + l1
+/// ||w||₁` (the intercept is not penalised).
 pub fn objective_and_gradient(
     cfg: &GdConfig,
-    x: &Array2<f64>,
-    y: &[f64],
+    (x, y, sw): (&Array2<f64>, &[f64], Option<&[f64]>),
     rows: Option<&[usize]>,
     params: &Weights,
 ) -> (f64, Weights) {
-    let (loss, mut grad) = loss_and_gradient(cfg.loss, x, y, rows, params);
+    let (loss, mut grad) = loss_and_gradient(cfg.loss, x, y, rows, sw, params);
     if cfg.l2 > 0.0 || cfg.l1 > 0.0 {
         for (g, w) in grad.w.iter_mut().zip(params.w.iter()) {
             *g += cfg.l2 * w + cfg.l1 * sign(*w);
@@ -435,15 +437,17 @@ fn sign(w: f64) -> f64 {
     }
 }
 
-/// Trains `outputs` linear outputs on `x`, `y` (class indices as f64 for classifiers).
+/// Trains `outputs` linear outputs on `x`, `y` (class indices as f64 for classifiers), each
+/// row's loss times its weight in `sw` when given.
 pub fn train(
     cfg: &GdConfig,
     x: &Array2<f64>,
     y: &[f64],
+    sw: Option<&[f64]>,
     outputs: usize,
     seed: u32,
 ) -> Result<(Weights, LossCurve), FitError> {
-    let objective = LinearObjective { cfg, x, y, outputs };
+    let objective = LinearObjective { cfg, x, y, sw, outputs };
     let (params, curve) = train_flat(cfg, x.nrows(), &objective, vec![0.0; outputs * (x.ncols() + 1)], seed)?;
     Ok((objective.unpack(&params), curve))
 }
@@ -513,22 +517,26 @@ pub fn fit_linear(
     seed: u32,
 ) -> Result<GdModel, FitError> {
     let cfg = linear_setup(params, opt);
-    let (weights, curve) = train(&cfg, x, &y.to_vec(), 1, seed)?;
+    let (weights, curve) = train(&cfg, x, &y.to_vec(), None, 1, seed)?;
     Ok(GdModel { weights, head: Head::Identity, curve })
 }
 
+/// `logistic_gd` on `x`, `y` with the rows' sample weights `sw`: each row's loss times its
+/// sample weight and its class weight ("balanced" counting the classes by the sample
+/// weights, as `logistic_regression`), the mean taken over the weights.
 pub fn fit_logistic(
     params: &LogisticGdParams,
     opt: &OptimizerParams,
-    x: &Array2<f64>,
-    y: &[usize],
+    (x, y, sw): (&Array2<f64>, &[usize], Option<&[f64]>),
     class_names: &[String],
     seed: u32,
 ) -> Result<GdModel, FitError> {
     super::classes_present(y, class_names)?;
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
     let (cfg, outputs, head) = logistic_setup(params, opt, class_names.len());
-    let (weights, curve) = train(&cfg, x, &targets, outputs, seed)?;
+    let factors = super::weights::per_class(&params.class_weight, y, class_names, sw, None);
+    let row_weights = super::weights::times(factors, y, sw);
+    let (weights, curve) = train(&cfg, x, &targets, row_weights.as_deref(), outputs, seed)?;
     Ok(GdModel { weights, head, curve })
 }
 
@@ -579,7 +587,7 @@ mod tests {
     #[test]
     fn full_batch_gd_converges_to_least_squares() {
         let (x, y) = problem();
-        let (w, curve) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, 1, 0).unwrap();
+        let (w, curve) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, None, 1, 0).unwrap();
         let exact = least_squares(&x, &y);
         let got = [w.b[0], w.w[[0, 0]], w.w[[0, 1]]];
         for (g, e) in got.iter().zip(&exact) {
@@ -594,9 +602,9 @@ mod tests {
     #[test]
     fn momentum_nesterov_and_adam_reach_the_same_optimum_as_gd() {
         let (x, y) = problem();
-        let (reference, _) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, 1, 0).unwrap();
+        let (reference, _) = train(&config(Loss::Mse, Optimizer::Gd, 0.2), &x, &y, None, 1, 0).unwrap();
         for (optimizer, lr) in [(Optimizer::Momentum, 0.02), (Optimizer::Nesterov, 0.02), (Optimizer::Adam, 0.01)] {
-            let (w, _) = train(&config(Loss::Mse, optimizer, lr), &x, &y, 1, 0).unwrap();
+            let (w, _) = train(&config(Loss::Mse, optimizer, lr), &x, &y, None, 1, 0).unwrap();
             for (a, b) in w.w.iter().chain(&w.b).zip(reference.w.iter().chain(&reference.b)) {
                 assert!((a - b).abs() < 1e-6, "{optimizer:?}: {a} vs {b}");
             }
@@ -609,7 +617,7 @@ mod tests {
         let mut cfg = config(Loss::Mse, Optimizer::Gd, 0.2);
         cfg.tol = 1e-3;
         cfg.patience = 3;
-        let (_, curve) = train(&cfg, &x, &y, 1, 0).unwrap();
+        let (_, curve) = train(&cfg, &x, &y, None, 1, 0).unwrap();
         assert!(curve.train.len() < 100, "stopped after {} epochs", curve.train.len());
         let n = curve.train.len();
         // Each of the last patience + 1 epochs failed to beat the best before it by tol.
@@ -622,7 +630,7 @@ mod tests {
     #[test]
     fn a_too_large_learning_rate_is_reported_as_divergence() {
         let (x, y) = problem();
-        let err = train(&config(Loss::Mse, Optimizer::Gd, 50.0), &x, &y, 1, 0).unwrap_err();
+        let err = train(&config(Loss::Mse, Optimizer::Gd, 50.0), &x, &y, None, 1, 0).unwrap_err();
         match err {
             FitError::Diverged { epoch, last_finite_loss, .. } => {
                 assert!(epoch > 1);
@@ -637,9 +645,9 @@ mod tests {
         let (x, y) = problem();
         let mut cfg = config(Loss::Huber(0.5), Optimizer::Minibatch, 0.05);
         cfg.epochs = 20;
-        let a = train(&cfg, &x, &y, 1, 7).unwrap();
-        let b = train(&cfg, &x, &y, 1, 7).unwrap();
-        let c = train(&cfg, &x, &y, 1, 8).unwrap();
+        let a = train(&cfg, &x, &y, None, 1, 7).unwrap();
+        let b = train(&cfg, &x, &y, None, 1, 7).unwrap();
+        let c = train(&cfg, &x, &y, None, 1, 8).unwrap();
         assert_eq!(a, b);
         assert_ne!(a.0, c.0);
     }
@@ -674,9 +682,9 @@ mod tests {
                 *v = 0.37 * (k as f64 + 1.0) * if k % 2 == 0 { 1.0 } else { -1.0 };
             }
             let objective = |p: &Weights| {
-                objective_and_gradient(&cfg, &x, targets, None, p).0 + penalty(&cfg, p.w.as_slice().unwrap())
+                objective_and_gradient(&cfg, (&x, targets, None), None, p).0 + penalty(&cfg, p.w.as_slice().unwrap())
             };
-            let (_, grad) = objective_and_gradient(&cfg, &x, targets, None, &params);
+            let (_, grad) = objective_and_gradient(&cfg, (&x, targets, None), None, &params);
             let h = 1e-6;
             for o in 0..outputs {
                 for j in 0..2 {

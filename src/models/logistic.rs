@@ -8,8 +8,8 @@
 
 use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
-use super::{Coefficients, FitError, FitNote, Fitted, Prediction};
-use crate::spec::{LogisticParams, LogisticSolver};
+use super::{weights, Coefficients, FitError, FitNote, Fitted, Prediction};
+use crate::spec::{ClassWeight, LogisticParams, LogisticSolver};
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
 
@@ -81,16 +81,23 @@ macro_rules! linfa_solver {
     };
 }
 
+/// Fits on `x`, `y` with the rows' sample weights `sw` (none: each weighs 1).
 pub fn fit(
     params: &LogisticParams,
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
+    sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
     check_classes(y, class_names)?;
     if params.solver != LogisticSolver::Linfa {
         let start = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
-        return fit_own(params, x, y, class_names.len(), Start { theta: start, hessian: None }).map(|(model, _)| model);
+        let rows = Rows { x, y, weights: row_weights(params, y, class_names, sw) };
+        return fit_own(params, &rows, class_names.len(), Start { theta: start, hessian: None })
+            .map(|(model, _)| model);
+    }
+    if params.class_weight != ClassWeight::None || sw.is_some() {
+        return Err(FitError::Solver(LINFA_WEIGHTS.into()));
     }
     let n_classes = class_names.len();
     let solver_error = |e: linfa_logistic::error::Error| FitError::Solver(format!("L-BFGS failed: {e}"));
@@ -125,29 +132,48 @@ pub fn fit(
     }
 }
 
-/// Our solver: Newton (two classes, when chosen) or L-BFGS on the mean objective, each
-/// evaluation one fused pass over the rows.
+/// Why linfa-logistic refuses weights.
+pub const LINFA_WEIGHTS: &str =
+    "solver = \"linfa\" takes no class or sample weights; use solver = \"auto\", \"lbfgs\" or \"newton_cholesky\"";
+
+/// The training rows: matrix, class indices and each row's weight (none: each weighs 1).
+struct Rows<'a> {
+    x: &'a Array2<f64>,
+    y: &'a [usize],
+    weights: Option<Vec<f64>>,
+}
+
+/// `_logistic_regression_path`'s row weights: the sample weights times the class weights,
+/// "balanced" counting the classes by the sample weights.
+fn row_weights(params: &LogisticParams, y: &[usize], classes: &[String], sw: Option<&[f64]>) -> Option<Vec<f64>> {
+    weights::times(weights::per_class(&params.class_weight, y, classes, sw, None), y, sw)
+}
+
+/// Our solver: Newton (two classes, when chosen) or L-BFGS on the (weighted) mean
+/// objective, each evaluation one fused pass over the rows.
 fn fit_own(
     params: &LogisticParams,
-    x: &Array2<f64>,
-    y: &[usize],
+    rows: &Rows<'_>,
     n_classes: usize,
     start: Start,
 ) -> Result<(Box<dyn Fitted>, Start), FitError> {
+    let (x, sw) = (rows.x, rows.weights.as_deref());
     let (n, d) = x.dim();
-    let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
+    // scikit-learn's `sw_sum`: the penalty is `1 / (C · Σ weights)` on the weighted mean.
+    let total = sw.map_or(n as f64, |w| w.iter().sum());
+    let targets: Vec<f64> = rows.y.iter().map(|&c| c as f64).collect();
     if uses_newton(params.solver, n_classes, n, d) {
-        let rows = super::newton::Matrix { x, y: &targets };
+        let matrix = super::newton::Matrix { x, y: &targets, sw };
         // An unfactorable Hessian (a singular, unpenalised direction) falls back to L-BFGS.
         if let Some(fit) =
-            fit_newton(params, &rows, n, d, Start { theta: start.theta.clone(), hessian: start.hessian.clone() })
+            fit_newton(params, &matrix, total, d, Start { theta: start.theta.clone(), hessian: start.hessian.clone() })
         {
             return Ok(fit);
         }
     }
     let loss = loss_of(n_classes);
-    let data = |weights: &Weights| loss_and_gradient(loss, x, &targets, None, weights);
-    let (model, theta) = fit_lbfgs(params, n, d, n_classes, start.theta, data)?;
+    let data = |weights: &Weights| loss_and_gradient(loss, x, &targets, None, sw, weights);
+    let (model, theta) = fit_lbfgs(params, total, d, n_classes, start.theta, data)?;
     Ok((model, Start { theta, hessian: None }))
 }
 
@@ -161,17 +187,18 @@ pub fn uses_newton(solver: LogisticSolver, n_classes: usize, n: usize, d: usize)
     }
 }
 
-/// Newton's method on two classes from `rows` (a matrix in memory or a streamed file), `n`
-/// of them over `d` features; `None` when its Hessian cannot be factored.
+/// Newton's method on two classes from `rows` (a matrix in memory or a streamed file) of
+/// `total` weight (their count without sample weights) over `d` features; `None` when its
+/// Hessian cannot be factored.
 pub fn fit_newton(
     params: &LogisticParams,
     rows: &dyn super::newton::LogLossSource,
-    n: usize,
+    total: f64,
     d: usize,
     start: Start,
 ) -> Option<(Box<dyn Fitted>, Start)> {
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
-    let problem = super::newton::NewtonProblem { rows, d, l2: 1.0 / (c * n as f64), fit_intercept };
+    let problem = super::newton::NewtonProblem { rows, d, l2: 1.0 / (c * total), fit_intercept };
     let r = problem.minimize(start.theta, start.hessian, tol, max_iter)?;
     let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
     let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };
@@ -187,12 +214,13 @@ pub fn loss_of(n_classes: usize) -> Loss {
     }
 }
 
-/// L-BFGS on `mean log-loss + ||w||²/(2C·rows)` over `d` features, from `theta`. `data` gives
-/// the mean loss and its gradient over the training rows at some weights: one fused pass in
-/// memory, one pass over a streamed file. The model and its parameters.
+/// L-BFGS on `mean log-loss + ||w||²/(2C·total)` over `d` features, from `theta`, `total`
+/// being the training rows' weight (their count without sample weights). `data` gives the
+/// (weighted) mean loss and its gradient over the training rows at some weights: one fused
+/// pass in memory, one pass over a streamed file. The model and its parameters.
 pub fn fit_lbfgs(
     params: &LogisticParams,
-    rows: usize,
+    total: f64,
     d: usize,
     n_classes: usize,
     theta: Vec<f64>,
@@ -200,7 +228,7 @@ pub fn fit_lbfgs(
 ) -> Result<(Box<dyn Fitted>, Vec<f64>), FitError> {
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
     let outputs = outputs(n_classes);
-    let l2 = 1.0 / (c * rows as f64);
+    let l2 = 1.0 / (c * total);
     let unpack = |theta: &[f64]| Weights {
         w: Array2::from_shape_vec((outputs, d), theta[..outputs * d].to_vec())
             .unwrap_or_else(|_| Array2::zeros((outputs, d))),
@@ -276,17 +304,21 @@ pub fn fit_path(
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
+    sw: Option<&[f64]>,
 ) -> Vec<Result<Box<dyn Fitted>, FitError>> {
     if let Err(e) = check_classes(y, class_names) {
         return path.iter().map(|_| Err(e.clone())).collect();
     }
     let zero = || Start { theta: vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)], hessian: None };
     let mut start = None;
+    // The points of a path differ only in C: they share their row weights.
+    let weights = path.first().and_then(|p| row_weights(p, y, class_names, sw));
+    let rows = Rows { x, y, weights };
     path.iter()
         .map(|params| {
             // After a failed point the path starts again from zero.
             let from = start.take().unwrap_or_else(zero);
-            let (model, next) = fit_own(params, x, y, class_names.len(), from)?;
+            let (model, next) = fit_own(params, &rows, class_names.len(), from)?;
             start = Some(next);
             Ok(model)
         })

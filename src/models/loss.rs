@@ -95,26 +95,28 @@ pub(crate) fn row_loss(loss: Loss, z: &[f64], target: f64, dz: &mut [f64]) -> f6
 
 const BLOCK_ROWS: usize = 1024;
 
-/// Mean loss and gradient over `rows` of `x` (all rows when `None`), in one pass.
-/// Returns `(loss, grad)` with `grad` shaped like `weights`. No penalty included.
+/// Mean loss and gradient over `rows` of `x` (all rows when `None`), in one pass; with
+/// sample weights `sw` (by row of `x`), the weighted mean `Σ sᵢ lossᵢ / Σ sᵢ`, as
+/// scikit-learn's `LinearModelLoss` takes it. Returns `(loss, grad)` with `grad` shaped like
+/// `weights`. No penalty included.
 pub fn loss_and_gradient(
     loss: Loss,
     x: &Array2<f64>,
     y: &[f64],
     rows: Option<&[usize]>,
+    sw: Option<&[f64]>,
     weights: &Weights,
 ) -> (f64, Weights) {
-    let n = rows.map_or(x.nrows(), <[usize]>::len);
     let mut sums = BlockedSums::new(weights.outputs(), x.ncols());
     match rows {
-        Some(rows) => sums.add(loss, x, y, rows, weights),
-        None => sums.add(loss, x, y, &(0..n).collect::<Vec<_>>(), weights),
+        Some(rows) => sums.add_weighted(loss, x, y, rows, sw, weights),
+        None => sums.add_weighted(loss, x, y, &(0..x.nrows()).collect::<Vec<_>>(), sw, weights),
     }
-    sums.mean(n)
+    sums.mean()
 }
 
-/// One block's (summed loss, summed gradient), open to more rows.
-type Block = (f64, Weights);
+/// One block's (summed loss, summed gradient, summed row weight), open to more rows.
+type Block = (f64, Weights, f64);
 
 /// The sums of `loss_and_gradient` over rows that may arrive in pieces (a stream's
 /// batches): the rows are cut into blocks of `BLOCK_ROWS` in arrival order whatever the
@@ -135,14 +137,27 @@ impl BlockedSums {
     }
 
     fn zero(&self) -> Block {
-        (0.0, Weights::zeros(self.outputs, self.features))
+        (0.0, Weights::zeros(self.outputs, self.features), 0.0)
     }
 
     /// Adds `rows` of `x` (targets `y`), in order.
     pub fn add(&mut self, loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &Weights) {
+        self.add_weighted(loss, x, y, rows, None, weights);
+    }
+
+    /// `add`, each row's loss and gradient times its sample weight in `sw` (by row of `x`).
+    pub fn add_weighted(
+        &mut self,
+        loss: Loss,
+        x: &Array2<f64>,
+        y: &[f64],
+        rows: &[usize],
+        sw: Option<&[f64]>,
+        weights: &Weights,
+    ) {
         let (mut block, filled) = self.open.take().unwrap_or_else(|| (self.zero(), 0));
         let head = rows.len().min(BLOCK_ROWS - filled);
-        add_rows(loss, x, y, &rows[..head], weights, &mut block);
+        add_rows(loss, (x, y, sw), &rows[..head], weights, &mut block);
         if filled + head < BLOCK_ROWS {
             self.open = Some((block, filled + head));
             return;
@@ -154,23 +169,24 @@ impl BlockedSums {
             .par_chunks(BLOCK_ROWS)
             .map(|chunk| {
                 let mut block = self.zero();
-                add_rows(loss, x, y, chunk, weights, &mut block);
+                add_rows(loss, (x, y, sw), chunk, weights, &mut block);
                 block
             })
             .collect();
         blocks.into_iter().for_each(|b| self.push(b));
         if full < rest.len() {
             let mut block = self.zero();
-            add_rows(loss, x, y, &rest[full..], weights, &mut block);
+            add_rows(loss, (x, y, sw), &rest[full..], weights, &mut block);
             self.open = Some((block, rest.len() - full));
         }
     }
 
-    fn push(&mut self, (t, g): Block) {
+    fn push(&mut self, (t, g, s): Block) {
         match self.done.as_mut() {
-            None => self.done = Some((t, g)),
-            Some((total, grad)) => {
+            None => self.done = Some((t, g, s)),
+            Some((total, grad, weight)) => {
                 *total += t;
+                *weight += s;
                 grad.w += &g.w;
                 for (a, b) in grad.b.iter_mut().zip(&g.b) {
                     *a += b;
@@ -179,13 +195,13 @@ impl BlockedSums {
         }
     }
 
-    /// The mean loss and gradient over `n` rows.
-    pub fn mean(mut self, n: usize) -> (f64, Weights) {
+    /// The mean loss and gradient over the rows added (weighted by their sample weights).
+    pub fn mean(mut self) -> (f64, Weights) {
         if let Some((block, _)) = self.open.take() {
             self.push(block);
         }
-        let (total, mut grad) = self.done.take().unwrap_or_else(|| self.zero());
-        let inv = 1.0 / n.max(1) as f64;
+        let (total, mut grad, weight) = self.done.take().unwrap_or_else(|| self.zero());
+        let inv = if weight > 0.0 { 1.0 / weight } else { 1.0 };
         grad.w *= inv;
         for b in &mut grad.b {
             *b *= inv;
@@ -194,10 +210,14 @@ impl BlockedSums {
     }
 }
 
-/// Adds the loss and gradient of `rows`, one after the other, to `block`.
-fn add_rows(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &Weights, block: &mut Block) {
+/// A training matrix, its targets and its rows' sample weights (1 when `None`).
+type Rows<'a> = (&'a Array2<f64>, &'a [f64], Option<&'a [f64]>);
+
+/// Adds the loss and gradient of `rows`, one after the other, each times its sample weight,
+/// to `block`.
+fn add_rows(loss: Loss, (x, y, sw): Rows<'_>, rows: &[usize], weights: &Weights, block: &mut Block) {
     let outputs = weights.outputs();
-    let (total, g) = block;
+    let (total, g, weight) = block;
     let mut z = vec![0.0; outputs];
     let mut dz = vec![0.0; outputs];
     for &i in rows {
@@ -207,7 +227,13 @@ fn add_rows(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &We
             let wo = weights.w.row(o);
             z[o] = weights.b[o] + dot(xi, wo.as_slice().unwrap_or(&[]));
         }
-        *total += row_loss(loss, &z, y[i], &mut dz);
+        let s = sw.map_or(1.0, |w| w[i]);
+        *weight += s;
+        let row = row_loss(loss, &z, y[i], &mut dz);
+        if sw.is_some() {
+            dz.iter_mut().for_each(|d| *d *= s);
+        }
+        *total += if sw.is_some() { s * row } else { row };
         for o in 0..outputs {
             let mut go = g.w.row_mut(o);
             axpy(dz[o], xi, go.as_slice_mut().unwrap_or(&mut []));
@@ -216,19 +242,22 @@ fn add_rows(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &We
     }
 }
 
-/// Mean loss over `rows` without the gradient.
-pub fn mean_loss(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], weights: &Weights) -> f64 {
+/// Mean loss over `rows` without the gradient (weighted by `sw` when given).
+pub fn mean_loss(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], sw: Option<&[f64]>, weights: &Weights) -> f64 {
     let mut z = vec![0.0; weights.outputs()];
     let mut dz = vec![0.0; weights.outputs()];
-    let mut total = 0.0;
+    let (mut total, mut weight) = (0.0, 0.0);
     for &i in rows {
         let xi = x.row(i);
         for (o, zo) in z.iter_mut().enumerate() {
             *zo = weights.b[o] + xi.dot(&weights.w.row(o));
         }
-        total += row_loss(loss, &z, y[i], &mut dz);
+        let s = sw.map_or(1.0, |w| w[i]);
+        let row = row_loss(loss, &z, y[i], &mut dz);
+        total += if sw.is_some() { s * row } else { row };
+        weight += s;
     }
-    total / rows.len().max(1) as f64
+    total / if weight > 0.0 { weight } else { 1.0 }
 }
 
 #[inline]
@@ -271,7 +300,7 @@ mod tests {
             *b = 0.1 * k as f64 - 0.05;
         }
         let all: Vec<usize> = (0..4).collect();
-        let (_, grad) = loss_and_gradient(loss, &x, y, None, &weights);
+        let (_, grad) = loss_and_gradient(loss, &x, y, None, None, &weights);
         let h = 1e-6;
         for o in 0..outputs {
             for j in 0..3 {
@@ -279,7 +308,8 @@ mod tests {
                 plus.w[[o, j]] += h;
                 let mut minus = weights.clone();
                 minus.w[[o, j]] -= h;
-                let numeric = (mean_loss(loss, &x, y, &all, &plus) - mean_loss(loss, &x, y, &all, &minus)) / (2.0 * h);
+                let numeric = (mean_loss(loss, &x, y, &all, None, &plus) - mean_loss(loss, &x, y, &all, None, &minus))
+                    / (2.0 * h);
                 assert!(
                     (numeric - grad.w[[o, j]]).abs() < 1e-6,
                     "{loss:?} w[{o},{j}]: numeric {numeric} vs {}",
@@ -290,7 +320,8 @@ mod tests {
             plus.b[o] += h;
             let mut minus = weights.clone();
             minus.b[o] -= h;
-            let numeric = (mean_loss(loss, &x, y, &all, &plus) - mean_loss(loss, &x, y, &all, &minus)) / (2.0 * h);
+            let numeric =
+                (mean_loss(loss, &x, y, &all, None, &plus) - mean_loss(loss, &x, y, &all, None, &minus)) / (2.0 * h);
             assert!((numeric - grad.b[o]).abs() < 1e-6, "{loss:?} b[{o}]: numeric {numeric} vs {}", grad.b[o]);
         }
     }
@@ -316,12 +347,12 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| loss_and_gradient(Loss::Mse, &x, &y, None, &w));
+            .install(|| loss_and_gradient(Loss::Mse, &x, &y, None, None, &w));
         let four = rayon::ThreadPoolBuilder::new()
             .num_threads(4)
             .build()
             .unwrap()
-            .install(|| loss_and_gradient(Loss::Mse, &x, &y, None, &w));
+            .install(|| loss_and_gradient(Loss::Mse, &x, &y, None, None, &w));
         assert_eq!(one, four);
     }
 }

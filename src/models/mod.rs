@@ -18,6 +18,7 @@ pub mod newton;
 mod state;
 pub mod svm;
 pub mod tree;
+pub mod weights;
 
 use ndarray::{Array1, Array2};
 

@@ -27,34 +27,37 @@ pub struct Newton {
 }
 
 /// Where the rows come from: sums over every training row of the log-loss, its gradient and
-/// (when asked) the weighted Gram matrix `XᵀDX` over `(w, b)`, and the row count. A matrix
-/// in memory, or a pass over a streamed file.
+/// (when asked) the weighted Gram matrix `XᵀDX` over `(w, b)`, each row times its sample
+/// weight, and the rows' total weight (their count without sample weights). A matrix in
+/// memory, or a pass over a streamed file.
 pub trait LogLossSource: Sync {
     fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums;
 }
 
-/// Sums over rows: (Σ loss, Σ gradient, Σ weighted Gram when asked, rows).
-pub type LogLossSums = (f64, Array1<f64>, Option<Array2<f64>>, usize);
+/// Sums over rows: (Σ loss, Σ gradient, Σ weighted Gram when asked, Σ row weights).
+pub type LogLossSums = (f64, Array1<f64>, Option<Array2<f64>>, f64);
 
-/// A training matrix and its 0/1 targets.
+/// A training matrix, its 0/1 targets and its rows' sample weights (1 when `None`).
 pub struct Matrix<'a> {
     pub x: &'a Array2<f64>,
     pub y: &'a [f64],
+    pub sw: Option<&'a [f64]>,
 }
 
 impl LogLossSource for Matrix<'_> {
     fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
         let n = self.x.nrows();
         let rows: Vec<usize> = (0..n).collect();
-        let (loss, grad, gram) = block_sums(self.x, self.y, &rows, theta, hessian);
-        (loss, grad, gram, n)
+        let (loss, grad, gram) = block_sums((self.x, self.y, self.sw), &rows, theta, hessian);
+        let total = self.sw.map_or(n as f64, |w| w.iter().sum());
+        (loss, grad, gram, total)
     }
 }
 
-/// The sums over `rows` of `x`: blocks of `BLOCK` rows in parallel, added in order.
+/// The sums over `rows` of `x` (targets `y`, sample weights `sw`): blocks of `BLOCK` rows in
+/// parallel, added in order.
 pub fn block_sums(
-    x: &Array2<f64>,
-    y: &[f64],
+    (x, y, sw): (&Array2<f64>, &[f64], Option<&[f64]>),
     rows: &[usize],
     theta: &[f64],
     hessian: bool,
@@ -70,14 +73,15 @@ pub fn block_sums(
                 let xi = x.row(r);
                 let z = theta[d] + xi.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>();
                 let (l, p) = log_loss(z, y[r]);
-                loss += l;
-                let dz = p - y[r];
+                let s = sw.map_or(1.0, |w| w[r]);
+                loss += if sw.is_some() { s * l } else { l };
+                let dz = if sw.is_some() { s * (p - y[r]) } else { p - y[r] };
                 for j in 0..d {
                     grad[j] += dz * xi[j];
                 }
                 grad[d] += dz;
                 if hessian {
-                    let h = (p * (1.0 - p)).sqrt();
+                    let h = (s * p * (1.0 - p)).sqrt();
                     for j in 0..d {
                         weighted[[i, j]] = (h * xi[j]) as f32;
                     }
@@ -110,8 +114,8 @@ impl NewtonProblem<'_> {
     /// when `hessian` is asked for, over `(w, b)`.
     fn pass(&self, theta: &[f64], hessian: bool) -> (f64, Array1<f64>, Option<Array2<f64>>) {
         let d = self.d;
-        let (loss, grad, gram, n) = self.rows.sums(theta, hessian);
-        let inv = 1.0 / n.max(1) as f64;
+        let (loss, grad, gram, total) = self.rows.sums(theta, hessian);
+        let inv = if total > 0.0 { 1.0 / total } else { 1.0 };
         let (mut loss, mut grad) = (loss * inv, grad * inv);
         for j in 0..d {
             loss += 0.5 * self.l2 * theta[j] * theta[j];

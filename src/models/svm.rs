@@ -11,7 +11,7 @@
 
 use super::libsvm::{self, KernelFn, Params, Rows, Settings};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
-use crate::spec::{ClassWeight, Gamma, Kernel, SvmParams};
+use crate::spec::{Gamma, Kernel, SvmParams};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
@@ -396,21 +396,11 @@ impl Fitted for OneVsOne {
     }
 }
 
-/// scikit-learn's `class_weight`: C times `n_samples / (n_classes · count)` when balanced.
-pub(super) fn weighted_c(params: &SvmParams, y: &[usize], n_present: usize) -> Vec<f64> {
-    let mut count = vec![0usize; n_present];
-    for &c in y {
-        count[c] += 1;
-    }
-    count
-        .iter()
-        .map(|&k| match params.class_weight {
-            ClassWeight::None => params.c,
-            ClassWeight::Balanced | ClassWeight::BalancedSubsample => {
-                params.c * (y.len() as f64 / (n_present as f64 * k as f64))
-            }
-        })
-        .collect()
+/// scikit-learn's `class_weight`: C times `compute_class_weight(class_weight, classes, y)`
+/// of the classes `present` (by name) that `y` indexes.
+pub(super) fn weighted_c(params: &SvmParams, y: &[usize], present: &[String]) -> Vec<f64> {
+    let factors = super::weights::per_class(&params.class_weight, y, present, None, None);
+    factors.map_or_else(|| vec![params.c; present.len()], |f| f.iter().map(|w| params.c * w).collect())
 }
 
 pub fn fit_svc(
@@ -437,7 +427,8 @@ pub(super) fn one_vs_one(
     let data = row_major(x);
     let rows = Rows { data: &data, width: x.ncols() };
     let p = libsvm_params(params, &data, x.ncols());
-    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, present.len()), &p);
+    let names: Vec<String> = present.iter().map(|&c| class_names[c].clone()).collect();
+    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, &names), &p);
     let mut pairs = Vec::new();
     for pair in &model.pairs {
         let (sv_rows, coef) = model.pair_terms(pair);

@@ -203,11 +203,13 @@ pub fn fit_classifier(
     params: &TreeParams,
     x: &Array2<f64>,
     y: &[usize],
-    n_classes: usize,
+    classes: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let p = Settings::new(params, true, x.ncols());
-    let weights = class_weights(&params.class_weight, y, n_classes, None)?;
-    Ok(Box::new(build(&p, &columns_of(x), Targets::Classes { y, n_classes }, weights.as_deref())?))
+    // `compute_sample_weight(class_weight, y)`: the class counts are unweighted.
+    let weights = super::weights::per_row(&params.class_weight, y, classes, None);
+    let targets = Targets::Classes { y, n_classes: classes.len() };
+    Ok(Box::new(build(&p, &columns_of(x), targets, weights.as_deref())?))
 }
 
 pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
@@ -217,34 +219,6 @@ pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> R
     let p = Settings::new(params, false, x.ncols());
     let y = y.to_vec();
     Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), None)?))
-}
-
-/// scikit-learn's `compute_sample_weight(class_weight, y)` (`indices`: a bootstrap's rows,
-/// counted with repetition, for `balanced_subsample`): "balanced" gives each class present
-/// `n / (k * count)`; `None` when there are no class weights.
-pub fn class_weights(
-    class_weight: &ClassWeight,
-    y: &[usize],
-    n_classes: usize,
-    indices: Option<&[usize]>,
-) -> Result<Option<Vec<f64>>, FitError> {
-    match class_weight {
-        ClassWeight::None => Ok(None),
-        ClassWeight::Balanced | ClassWeight::BalancedSubsample => {
-            let mut counts = vec![0.0f64; n_classes];
-            let drawn: Box<dyn Iterator<Item = usize>> = match indices {
-                Some(rows) => Box::new(rows.iter().map(|&r| y[r])),
-                None => Box::new(y.iter().copied()),
-            };
-            for c in drawn {
-                counts[c] += 1.0;
-            }
-            let n: f64 = counts.iter().sum();
-            let present = counts.iter().filter(|&&c| c > 0.0).count() as f64;
-            let per_class: Vec<f64> = counts.iter().map(|&c| if c > 0.0 { n / (present * c) } else { 0.0 }).collect();
-            Ok(Some(y.iter().map(|&c| per_class[c]).collect()))
-        }
-    }
 }
 
 /// numpy's `np.sum` of a float64 array: the first value plus the pairwise sum of the rest.

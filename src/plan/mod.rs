@@ -9,7 +9,7 @@ use crate::config::{
 use crate::data::{self, DataError, Dataset, Target};
 use crate::kinds::spec_of;
 use crate::preprocess::feature_names;
-use crate::spec::TaskSupport;
+use crate::spec::{ParamValue, TaskSupport};
 use crate::split::{plan_split, resample, train_sizes, Fold, SplitPlan};
 use crate::trial::{expand_trials, Trial};
 use sha2::{Digest, Sha256};
@@ -216,6 +216,7 @@ fn trials_of(experiment: &Experiment) -> Result<Vec<Trial>, PlanError> {
 
 fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, PlanError> {
     let mut problems = model_task_problems(&experiment, &dataset);
+    problems.extend(class_weight_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     let split = plan_folds(&experiment, &dataset, &mut problems);
@@ -260,6 +261,7 @@ fn prepare_streamed(
     let scanned = data::stream::scan(&experiment, mode.batch_rows, mode.scan_progress).map_err(PlanError::Data)?;
     let mut dataset = scanned.dataset;
     problems.extend(model_task_problems(&experiment, &dataset));
+    problems.extend(class_weight_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
     problems.extend(streaming::impute_problems(&experiment, &dataset));
     let (mut metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
@@ -466,6 +468,34 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
                 task.name(),
                 dataset.target_name
             ));
+        }
+    }
+    problems
+}
+
+/// class_weight tables (fixed, or values of a grid axis) that name a class the target does
+/// not have, at the key that gives them: the classes are known once the data is read.
+fn class_weight_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
+    const NAME: &str = "class_weight";
+    let classes = dataset.class_names();
+    let mut problems = Vec::new();
+    for m in &experiment.models {
+        let fixed = m.fixed.get(NAME).map(|v| (v, Key::Param(m.name.clone(), NAME)));
+        let axis = m.grid.iter().filter(|(name, _)| name == NAME).flat_map(|(_, values)| values);
+        let given = fixed.into_iter().chain(axis.map(|v| (v, Key::Model(m.name.clone(), ModelKey::Grid))));
+        for (value, key) in given {
+            let ParamValue::Table(entries) = value else { continue };
+            for (label, _) in entries.iter().filter(|(label, _)| !classes.contains(label)) {
+                let hint = crate::suggest::suggestion(label, classes.iter().map(String::as_str));
+                let known =
+                    if classes.is_empty() { "none: the task is regression".to_string() } else { classes.join(", ") };
+                problems.push(format!(
+                    "{}: model `{}`: class_weight names the class `{label}`, which target `{}` does not have{hint} (classes: {known})",
+                    experiment.location(key.clone()),
+                    m.name,
+                    dataset.target_name
+                ));
+            }
         }
     }
     problems

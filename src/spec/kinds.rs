@@ -74,15 +74,31 @@ pub enum ForestCriterion {
     AbsoluteError,
 }
 
-/// scikit-learn's `class_weight`: none, "balanced" (`n / (k * count)` per class) or, for
-/// forests, "balanced_subsample" (the same on each tree's bootstrap).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
-#[strum(serialize_all = "snake_case")]
+/// scikit-learn's `class_weight`: none, "balanced" (`n / (k * count)` per class), for
+/// forests "balanced_subsample" (the same on each tree's bootstrap), or a table of weights by
+/// class label (a class left out weighs 1).
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClassWeight {
     None,
     Balanced,
     BalancedSubsample,
+    Table(Vec<(String, f64)>),
 }
+
+impl FromParam for ClassWeight {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::Str(s) if s == "none" => Some(ClassWeight::None),
+            ParamValue::Str(s) if s == "balanced" => Some(ClassWeight::Balanced),
+            ParamValue::Str(s) if s == "balanced_subsample" => Some(ClassWeight::BalancedSubsample),
+            ParamValue::Table(entries) => Some(ClassWeight::Table(entries.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The `class_weight` of the kinds without a bootstrap.
+const CLASS_WEIGHT: ParamType = ParamType::ChoiceOrWeights(&["none", "balanced"]);
 
 #[derive(
     Debug,
@@ -160,7 +176,6 @@ choice_param!(
     DecisionShape,
     Criterion,
     ForestCriterion,
-    ClassWeight,
     EarlyStopping,
     Activation,
     Optimizer,
@@ -245,6 +260,7 @@ params! {
         solver: LogisticSolver = S("auto"), choice::<LogisticSolver>(), "auto: newton_cholesky for two classes when rows > columns <= 1000, else lbfgs; lbfgs and newton_cholesky are runner's own (as scikit-learn's); linfa: linfa-logistic's L-BFGS";
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
         path: bool = B(true), BOOL, "warm-start along the grid's c axis within a fold, smallest c first (as LogisticRegressionCV; not with linfa); false: each c from zero";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "balanced weighs each class by n / (k * its count), as sklearn's; or a table { label = weight }; each row's loss is multiplied by its class's weight";
     }
 }
 
@@ -261,7 +277,7 @@ params! {
         max_iter: i64 = I(-1), ParamType::Int { min: -1, max: i32::MAX as i64 }, "libsvm iterations at most (per pair of classes); -1 = no limit (sklearn's default); stopping early is a trial note";
         cache_size: f64 = F(200.0), POSITIVE, "libsvm's kernel cache, MB (speed only)";
         shrinking: bool = B(true), BOOL, "libsvm's shrinking heuristic";
-        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "balanced: each class's C times n_samples / (n_classes * its count)";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "balanced: each class's C times n_samples / (n_classes * its count); or a table { label = weight } of C's factors";
         decision_function_shape: DecisionShape = S("ovr"), choice::<DecisionShape>(), "sklearn's decision_function shape; runner's class scores are always the ovr transform (break_ties needs ovr)";
         break_ties: bool = B(false), BOOL, "more than two classes: predict the ovr argmax instead of libsvm's vote (ties to the first class)";
     }
@@ -286,7 +302,7 @@ params! {
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
-        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"; or a table { label = weight }";
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
     }
 }
@@ -309,7 +325,7 @@ params! {
         bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
         max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
         oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), recorded as a note on the unit";
-        class_weight: ClassWeight = S("none"), choice::<ClassWeight>(), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap";
+        class_weight: ClassWeight = S("none"), ParamType::ChoiceOrWeights(&["none", "balanced", "balanced_subsample"]), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap; or a table { label = weight }";
         ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";
     }
@@ -362,6 +378,7 @@ params! {
     LogisticGdParams {
         loss: LogLoss = S("log_loss"), choice::<LogLoss>(), "cross-entropy: sigmoid for 2 classes, softmax for more";
         fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "balanced weighs each class by n / (k * its count); or a table { label = weight }; each row's loss is multiplied by its class's weight";
     }
 }
 
@@ -403,7 +420,7 @@ params! {
         validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping (stratified for classification)";
         n_iter_no_change: usize = I(10), ITERATIONS, "stop when none of the last n_iter_no_change iterations beat the one before them by tol";
         tol: f64 = F(1e-7), NON_NEGATIVE, "the improvement early stopping asks for";
-        class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classification: balanced weighs each class by n / (classes x its count)";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classification: balanced weighs each class by n / (classes x its count); or a table { label = weight }";
         random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the validation hold-out, the binning subsample and the feature draws";
     }
 }

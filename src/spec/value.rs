@@ -15,6 +15,18 @@ pub enum ParamValue {
     Str(String),
     /// A list of whole numbers (an MLP's `hidden_layers`).
     IntList(Vec<i64>),
+    /// Numbers by name, in the file's order (`class_weight = { yes = 3.0, no = 1.0 }`);
+    /// report.json writes an object.
+    Table(#[serde(serialize_with = "table_json")] Vec<(String, f64)>),
+}
+
+fn table_json<S: serde::Serializer>(entries: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
 }
 
 impl ParamValue {
@@ -43,6 +55,10 @@ impl fmt::Display for ParamValue {
             ParamValue::IntList(l) => {
                 let items: Vec<String> = l.iter().map(i64::to_string).collect();
                 write!(f, "[{}]", items.join(","))
+            }
+            ParamValue::Table(entries) => {
+                let items: Vec<String> = entries.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "{{{}}}", items.join(","))
             }
         }
     }
@@ -73,6 +89,8 @@ pub enum ParamType {
     },
     Bool,
     Choice(&'static [&'static str]),
+    /// One of the words, or a table of positive weights by class label (`class_weight`).
+    ChoiceOrWeights(&'static [&'static str]),
 }
 
 impl ParamType {
@@ -95,6 +113,9 @@ impl ParamType {
             }
             ParamType::IntList { min, .. } => format!("list of integers >= {min}, such as [64, 32]"),
             ParamType::Choice(options) => format!("one of {}", options.join(", ")),
+            ParamType::ChoiceOrWeights(options) => {
+                format!("one of {}, or a table of positive weights by class label", options.join(", "))
+            }
         }
     }
 
@@ -102,7 +123,7 @@ impl ParamType {
     pub fn expected(&self) -> String {
         match self {
             ParamType::Int { .. } => format!("an {}", self.describe()),
-            ParamType::Bool | ParamType::Choice(_) => self.describe(),
+            ParamType::Bool | ParamType::Choice(_) | ParamType::ChoiceOrWeights(_) => self.describe(),
             _ => format!("a {}", self.describe()),
         }
     }
@@ -172,6 +193,14 @@ impl ParamType {
                     Err(format!("`{s}` is not {}{hint}", self.describe()))
                 }
             }
+            (ParamType::ChoiceOrWeights(options), ParamValue::Str(_)) => ParamType::Choice(options).check(value),
+            (ParamType::ChoiceOrWeights(_), ParamValue::Table(entries)) => {
+                match entries.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
+                    _ if entries.is_empty() => Err(format!("an empty table: expected {}", self.expected())),
+                    Some((k, w)) => Err(format!("the weight of `{k}` is {w}: expected a positive number")),
+                    None => Ok(value.clone()),
+                }
+            }
             _ => Err(format!("expected {}, found {}", self.expected(), kind_of(value))),
         }
     }
@@ -184,6 +213,7 @@ fn kind_of(value: &ParamValue) -> &'static str {
         ParamValue::Float(_) => "a float",
         ParamValue::Str(_) => "a string",
         ParamValue::IntList(_) => "a list of integers",
+        ParamValue::Table(_) => "a table",
     }
 }
 

@@ -179,6 +179,24 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
+/// Issue #25: class weights (and sample weights) on every kind that takes them, the cases
+/// `generate.py --weights` appends; the test above runs them too, this one alone is quick.
+#[test]
+fn weighted_cases_match_scikit_learn() {
+    let cases: Vec<Value> =
+        cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with("weights")).collect();
+    assert!(cases.len() >= 12, "{} weighted cases", cases.len());
+    let mut report = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        match run_case_with(case, DataMode::default()) {
+            Ok(records) => report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}"))),
+            Err(e) => report.push(format!("{name}: refused: {e}")),
+        }
+    }
+    assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
+}
+
 fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {

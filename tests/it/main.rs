@@ -22,3 +22,4 @@ mod splits;
 mod streaming;
 mod sweep;
 mod tracking;
+mod weights;

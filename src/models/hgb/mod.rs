@@ -16,7 +16,7 @@ pub use boosting::FeatureSampler;
 pub use tree::{HgbNode, HgbTree};
 
 use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
-use crate::spec::{ClassWeight, EarlyStopping, HgbParams};
+use crate::spec::{EarlyStopping, HgbParams};
 use boosting::{Boosted, Settings};
 use loss::Loss;
 use ndarray::{Array1, Array2};
@@ -75,17 +75,9 @@ pub fn fit_classifier(
     let k = class_names.len();
     super::logistic::check_classes(y, class_names)?;
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
-    let weights = (p.class_weight == ClassWeight::Balanced).then(|| balanced_weights(y, k));
+    let weights = super::weights::per_row(&p.class_weight, y, class_names, None);
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
     Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?))
-}
-
-/// `compute_sample_weight("balanced", y)`: n / (classes × count of the row's class).
-fn balanced_weights(y: &[usize], k: usize) -> Vec<f64> {
-    let mut counts = vec![0usize; k];
-    y.iter().for_each(|&c| counts[c] += 1);
-    let class_weight: Vec<f64> = counts.iter().map(|&c| y.len() as f64 / (k as f64 * c as f64)).collect();
-    y.iter().map(|&c| class_weight[c]).collect()
 }
 
 impl HgbModel {

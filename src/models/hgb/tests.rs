@@ -55,7 +55,8 @@ fn fit_case(case: &Value) -> (HgbModel, Prediction) {
         let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
         let k = classes.iter().max().map_or(0, |m| m + 1);
         let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
-        let w = (p.class_weight == ClassWeight::Balanced).then(|| balanced_weights(&classes, k));
+        let names: Vec<String> = (0..k).map(|c| c.to_string()).collect();
+        let w = crate::models::weights::per_row(&p.class_weight, &classes, &names, None);
         boosting::fit(&settings(&p).expect("settings"), &x, &y, loss, w.as_deref(), Some(&classes))
     };
     let b = fitted.expect("fit");

@@ -66,7 +66,8 @@ fn check_svc(case: &Value, name: &str) {
     let params = with_gamma(params_of(case), case);
     let data = row_major(&x);
     let p = libsvm_params(&params, &data, x.ncols());
-    let model = train_svc(Rows { data: &data, width: x.ncols() }, &y, &weighted_c(&params, &y, n_class), &p);
+    let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
+    let model = train_svc(Rows { data: &data, width: x.ncols() }, &y, &weighted_c(&params, &y, &names), &p);
     let support: Vec<usize> = serde_json::from_value(case["support"].clone()).unwrap();
     assert_eq!(model.support, support, "{name}: support_");
     assert_eq!(model.n_support, serde_json::from_value::<Vec<usize>>(case["n_support"].clone()).unwrap(), "{name}");

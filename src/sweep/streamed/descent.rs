@@ -78,7 +78,7 @@ impl GdUnit {
 
     /// Adds the loss at the starting weights over a batch's training rows.
     pub fn add_start_loss(&mut self, x: &Array2<f64>, y: &[f64], rows: &[usize]) {
-        self.start_sum += mean_loss(self.cfg().loss, x, y, rows, &self.weights()) * rows.len() as f64;
+        self.start_sum += mean_loss(self.cfg().loss, x, y, rows, None, &self.weights()) * rows.len() as f64;
     }
 
     /// Ends the starting-loss pass.
@@ -93,7 +93,7 @@ impl GdUnit {
             return;
         }
         if self.full_batch() {
-            let (loss, grad) = objective_and_gradient(self.cfg(), x, y, Some(rows), &self.weights());
+            let (loss, grad) = objective_and_gradient(self.cfg(), (x, y, None), Some(rows), &self.weights());
             if self.epochs.add_loss(loss, rows.len()) {
                 let share = rows.len() as f64;
                 let grad = self.flat(grad);
@@ -106,7 +106,7 @@ impl GdUnit {
         let mut order = rows.to_vec();
         self.rng.shuffle(&mut order);
         for chunk in order.chunks(self.batch) {
-            let (loss, grad) = objective_and_gradient(self.cfg(), x, y, Some(chunk), &self.weights());
+            let (loss, grad) = objective_and_gradient(self.cfg(), (x, y, None), Some(chunk), &self.weights());
             if !self.epochs.add_loss(loss, chunk.len()) {
                 return;
             }

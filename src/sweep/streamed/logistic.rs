@@ -87,7 +87,7 @@ impl Stream<'_> {
         if logistic::uses_newton(params.solver, classes, rows, width) {
             let source = StreamedLogLoss { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
             let from = logistic::Start { theta: start.theta.clone(), hessian: start.hessian.clone() };
-            let fit = logistic::fit_newton(params, &source, rows, width, from);
+            let fit = logistic::fit_newton(params, &source, rows as f64, width, from);
             if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
                 return (Err(FitError::Solver(e)), None);
             }
@@ -133,9 +133,9 @@ impl Stream<'_> {
             if let Err(e) = read {
                 failure.get_or_insert(e);
             }
-            sums.mean(rows)
+            sums.mean()
         };
-        let fitted = logistic::fit_lbfgs(params, rows, width, classes, theta, data);
+        let fitted = logistic::fit_lbfgs(params, rows as f64, width, classes, theta, data);
         match failure {
             Some(e) => Err(FitError::Solver(e)),
             None => fitted,
@@ -155,7 +155,7 @@ impl LogLossSource for StreamedLogLoss<'_> {
     fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
         let s = self.stream;
         let d = theta.len() - 1;
-        let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0);
+        let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0.0);
         let order: Vec<usize> = (0..s.source().batches()).collect();
         let read = s.pass("logistic regression (Newton)", &order, |i, batch| {
             let train = s.blocks_of(i, batch).parts(s.slots[self.slot]).1;
@@ -165,13 +165,13 @@ impl LogLossSource for StreamedLogLoss<'_> {
                 return;
             };
             let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
-            let (loss, grad, gram) = block_sums(&x, &y, &train, theta, hessian);
+            let (loss, grad, gram) = block_sums((&x, &y, None), &train, theta, hessian);
             total.0 += loss;
             total.1 += &grad;
             if let (Some(t), Some(g)) = (total.2.as_mut(), gram) {
                 *t += &g;
             }
-            total.3 += train.len();
+            total.3 += train.len() as f64;
         });
         if let Err(e) = read {
             if let Ok(mut f) = self.failure.lock() {
