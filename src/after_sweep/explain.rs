@@ -1,6 +1,7 @@
 //! Explaining the best trial: it is refitted on each fold (deterministically, so the result
 //! equals the sweep's), then its test predictions and the permutation importance of each
-//! feature on the test part are computed with a seeded generator.
+//! feature on the test part are computed as scikit-learn's `permutation_importance` computes
+//! them, with the fold's unit seed as `random_state`.
 
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
@@ -15,7 +16,7 @@ use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// How many times each feature is shuffled per fold.
+/// How many times each feature is shuffled per fold (scikit-learn's default `n_repeats`).
 pub const REPEATS: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +25,9 @@ pub struct FeatureImportance {
     /// Mean drop in the test score when the feature is shuffled (positive: the model uses it).
     pub mean: f64,
     pub std: f64,
+    /// The drop of each shuffle: fold by fold, `REPEATS` each (scikit-learn's `importances`).
+    #[serde(skip)]
+    pub drops: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -188,10 +192,11 @@ pub fn explain_with(
         let base = metric_value(metric, &test_y, &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y);
-        let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
-        // Each feature has its own seeded stream, so the result is the same for any thread count.
-        let fold_drops: Vec<Vec<f64>> =
-            groups.par_iter().map(|(feature, cols)| shuffles.drops(feature, cols)).collect();
+        let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+        let draws = &FoldShuffles::new(seed, test_x.nrows(), max_samples);
+        let shuffles = Shuffles { plan, test, model: &model, base, draws };
+        // Every feature is shuffled alike, so the result is the same for any thread count.
+        let fold_drops: Vec<Vec<f64>> = groups.par_iter().map(|(_, cols)| shuffles.drops(cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
             d.extend(fd);
         }
@@ -201,7 +206,7 @@ pub fn explain_with(
         .zip(drops)
         .map(|((feature, _), d)| {
             let (mean, std) = metrics::mean_std(&d);
-            FeatureImportance { feature, mean, std }
+            FeatureImportance { feature, mean, std, drops: d }
         })
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
@@ -266,43 +271,64 @@ pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Opt
     Some(OutOfFold { trial: trial.id.clone(), folds })
 }
 
-/// One fold's shuffles of each feature group.
-struct Shuffles<'a> {
-    plan: &'a RunPlan,
-    trial: &'a Trial,
-    fold: usize,
-    /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a FoldTargets),
-    model: &'a FoldModel,
-    base: f64,
-    max_samples: Option<SampleSize>,
+/// One fold's shuffles as scikit-learn's `permutation_importance(random_state=seed)` draws
+/// them: one `random_seed = randint(2**31)`, then `RandomState(random_seed)` afresh for every
+/// column, so every column gets the same rows and permutations, drawn here once per fold.
+pub struct FoldShuffles {
+    /// The test rows scored (`max_samples` of them, in scikit-learn's order); all when `None`.
+    rows: Option<Vec<usize>>,
+    /// Per repeat, where each scored row's shuffled value comes from. scikit-learn shuffles its
+    /// index in place and re-indexes the column it already shuffled, so repeat k's map is the
+    /// composition of the first k shuffles.
+    sources: Vec<Vec<usize>>,
 }
 
-impl Shuffles<'_> {
-    /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
-    fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
-        let (plan, x) = (self.plan, self.test.0);
-        let stream = SeedStream::Permutation { trial: &self.trial.id, feature, fold: self.fold };
-        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, stream));
-        let n = x.nrows();
-        let m = match self.max_samples {
+impl FoldShuffles {
+    pub fn new(random_state: u32, n: usize, max_samples: Option<SampleSize>) -> FoldShuffles {
+        // `random_state.randint(np.iinfo(np.int32).max + 1)`: below 2**31, so it fits a u32.
+        let random_seed = RandomState::new(random_state).randint(0, 1 << 31) as u32;
+        let mut rng = RandomState::new(random_seed);
+        let m = match max_samples {
             Some(SampleSize::Count(c)) => c.clamp(1, n),
             Some(SampleSize::Fraction(f)) => ((f * n as f64) as usize).clamp(1, n),
             None => n,
         };
-        let metric = plan.rank_by;
+        let rows = (m < n).then(|| rng.sample_without_replacement(n, m));
+        let mut index: Vec<usize> = (0..m).collect();
+        let mut source = index.clone();
+        let sources = (0..REPEATS)
+            .map(|_| {
+                rng.shuffle(&mut index);
+                source = index.iter().map(|&i| source[i]).collect();
+                source.clone()
+            })
+            .collect();
+        FoldShuffles { rows, sources }
+    }
+}
+
+/// One fold's shuffles of each feature group.
+struct Shuffles<'a> {
+    plan: &'a RunPlan,
+    /// The fold's test matrix and targets.
+    test: (&'a Array2<f64>, &'a FoldTargets),
+    model: &'a FoldModel,
+    base: f64,
+    draws: &'a FoldShuffles,
+}
+
+impl Shuffles<'_> {
+    /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
+    fn drops(&self, cols: &[usize]) -> Vec<f64> {
+        let metric = self.plan.rank_by;
+        let rows = self.draws.rows.as_deref();
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
-        (0..REPEATS)
-            .map(|_| {
-                // scikit-learn draws the rows first (without replacement), then shuffles.
-                let rows: Option<Vec<usize>> = (m < n).then(|| {
-                    let mut r = rng.permutation(n)[..m].to_vec();
-                    r.sort_unstable();
-                    r
-                });
-                let perm = rng.permutation(m);
-                let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols, &mut buffer);
+        self.draws
+            .sources
+            .iter()
+            .map(|perm| {
+                let (y, prediction) = self.shuffled_prediction(rows, perm, cols, &mut buffer);
                 let s = metric_value(metric, &y, &prediction);
                 if metric.higher_is_better() {
                     self.base - s
@@ -361,10 +387,10 @@ impl Shuffles<'_> {
                 }
             }
             FoldModel::Fitted(model) => {
-                let shuffled = match rows {
-                    Some(r) => buffer.insert(x.select(Axis(0), r)),
-                    None => buffer.get_or_insert_with(|| x.clone()),
-                };
+                let shuffled = buffer.get_or_insert_with(|| match rows {
+                    Some(r) => x.select(Axis(0), r),
+                    None => x.clone(),
+                });
                 for &c in cols {
                     for (i, &p) in perm.iter().enumerate() {
                         shuffled[[i, c]] = x[[row(p), c]];
@@ -374,5 +400,35 @@ impl Shuffles<'_> {
             }
         };
         (y, prediction)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffles_are_scikit_learns() {
+        // The shuffled column after each repeat of scikit-learn's `_calculate_permutation_scores`
+        // (as positions among the scored rows), and `_generate_indices`' rows.
+        let all = FoldShuffles::new(0, 8, None);
+        assert_eq!(all.rows, None);
+        assert_eq!(
+            all.sources,
+            [
+                [1, 6, 5, 7, 0, 2, 3, 4],
+                [6, 7, 1, 2, 5, 0, 4, 3],
+                [1, 7, 6, 2, 3, 0, 5, 4],
+                [2, 4, 6, 1, 3, 0, 7, 5],
+                [7, 4, 5, 2, 1, 3, 0, 6]
+            ]
+        );
+        let some = FoldShuffles::new(12345, 10, Some(SampleSize::Count(4)));
+        assert_eq!(some.rows, Some(vec![4, 5, 3, 2]));
+        assert_eq!(some.sources, [[3, 0, 1, 2], [1, 2, 3, 0], [1, 0, 2, 3], [0, 1, 2, 3], [2, 3, 1, 0]]);
+        // Under 1 % of the rows: tracking selection.
+        let few = FoldShuffles::new(7, 300, Some(SampleSize::Count(2)));
+        assert_eq!(few.rows, Some(vec![223, 233]));
+        assert_eq!(few.sources, [[1, 0], [0, 1], [1, 0], [1, 0], [0, 1]]);
     }
 }
