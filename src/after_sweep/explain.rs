@@ -1,8 +1,9 @@
-//! Explaining the best trial: it is refitted on each fold (deterministically, so the result
-//! equals the sweep's), then its test predictions and the permutation importance of each
+//! Explaining the best trial: its model on each fold (rebuilt from the fold's record, kept
+//! from the sweep, or refitted, deterministically, so all three are the sweep's), then its test predictions and the permutation importance of each
 //! feature on the test part are computed as scikit-learn's `permutation_importance` computes
 //! them, with the fold's unit seed as `random_state`.
 
+use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
@@ -95,7 +96,7 @@ impl LinearPredictor {
     }
 
     fn linear(&self, x: &Array2<f64>) -> Array2<f64> {
-        x.dot(&self.weights.t()) + &ndarray::ArrayView1::from(self.intercepts.as_slice())
+        x.dot(&self.weights.t()) + ndarray::ArrayView1::from(self.intercepts.as_slice())
     }
 
     fn predict(&self, z: Array2<f64>) -> Prediction {
@@ -140,7 +141,7 @@ impl LinearPredictor {
 }
 
 /// How a fold's test predictions are made, for the baseline and for each shuffle.
-enum FoldModel {
+enum FoldModel<'k> {
     /// `z` is the test part's linear predictor; `columns` the test matrix transposed, so
     /// each shuffle reads a column contiguously.
     Linear {
@@ -149,45 +150,49 @@ enum FoldModel {
         columns: Array2<f64>,
     },
     Fitted(Box<dyn Fitted>),
+    /// The sweep's own model of the fold (`kept::BestModels`).
+    Kept(&'k dyn Fitted),
 }
 
-impl FoldModel {
+impl FoldModel<'_> {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         match self {
             FoldModel::Linear { predictor, z, .. } => predictor.predict(z.clone()),
             FoldModel::Fitted(model) => model.predict(x),
+            FoldModel::Kept(model) => model.predict(x),
         }
     }
 }
 
 /// Explains `trial`: its test predictions and the permutation importance of each feature.
-/// Linear kinds are rebuilt from their fold records' coefficients; other kinds are refitted
-/// (deterministically, so the model equals the sweep's). The error says why a fold's model
-/// could not be had (its fit failed).
+/// Linear kinds are rebuilt from their fold records' coefficients; other kinds take the
+/// sweep's models in `kept`, else are refitted (deterministically, so the model equals the
+/// sweep's). The error says why a fold's model could not be had (its fit failed).
 pub fn explain(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<SampleSize>,
+    kept: &BestModels,
 ) -> Result<Explanation, String> {
-    explain_with(plan, trial, records, max_samples, true)
+    explain_with(plan, trial, records, max_samples, kept, true)
 }
 
-/// [`explain`], with the linear shortcut optional (tests compare the two paths).
+/// [`explain`], with the linear shortcut optional (tests compare the paths).
 pub fn explain_with(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<SampleSize>,
+    kept: &BestModels,
     linear_shortcut: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
-    let classes = plan.dataset.class_names();
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
+        let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
@@ -215,24 +220,32 @@ pub fn explain_with(
 }
 
 /// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
-/// its record and needs only the test part; another is refitted on the training part.
-fn fold_model(
+/// its record and a kept one taken as it is: both need only the test part; another is
+/// refitted on the training part.
+fn fold_model<'k>(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     f: usize,
-    classes: &[String],
+    kept: &'k BestModels,
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, FoldTargets), String> {
+) -> Result<(FoldModel<'k>, Array2<f64>, FoldTargets), String> {
+    let classes = plan.dataset.class_names();
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
+    let test_part = || prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string());
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
+            let (test_x, test_y) = test_part()?;
             let z = predictor.linear(&test_x);
             let columns = test_x.t().as_standard_layout().into_owned();
             Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+        }
+        None if kept.get(&trial.id, f).is_some() => {
+            let (test_x, test_y) = test_part()?;
+            let model = kept.get(&trial.id, f).ok_or("no kept model")?;
+            Ok((FoldModel::Kept(model), test_x, test_y))
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
@@ -259,12 +272,12 @@ fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
     plan.split.folds[f].test.iter().map(|&r| plan.dataset.loaded().file_rows[r]).collect()
 }
 
-/// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
-pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
-    let classes = plan.dataset.class_names();
+/// The out-of-fold predictions of `trial`, from its records (linear kinds), the sweep's kept
+/// models or refits.
+pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord], kept: &BestModels) -> Option<OutOfFold> {
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;
+            let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, true).ok()?;
             Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;
@@ -312,7 +325,7 @@ struct Shuffles<'a> {
     plan: &'a RunPlan,
     /// The fold's test matrix and targets.
     test: (&'a Array2<f64>, &'a FoldTargets),
-    model: &'a FoldModel,
+    model: &'a FoldModel<'a>,
     base: f64,
     draws: &'a FoldShuffles,
 }
@@ -386,7 +399,7 @@ impl Shuffles<'_> {
                     predictor.predict(z)
                 }
             }
-            FoldModel::Fitted(model) => {
+            model => {
                 let shuffled = buffer.get_or_insert_with(|| match rows {
                     Some(r) => x.select(Axis(0), r),
                     None => x.clone(),

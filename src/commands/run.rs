@@ -1,12 +1,15 @@
 use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use runner::after_sweep::kept::Keeper;
 use runner::cli::RunArgs;
+use runner::config::PredictionsScope;
+use runner::models::Fitted;
 use runner::plan::RunPlan;
 use runner::protocols::halving;
 use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
 use runner::report::{self, write_atomic, TrialLog};
 use runner::sweep::{self, UnitFilter};
-use runner::trial::{Status, UnitRecord};
+use runner::trial::{Status, Trial, UnitRecord};
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -123,6 +126,12 @@ fn run_one(
         eprintln!("{name}: resuming from {path}, {n} unit(s) already done");
     }
     let live = LiveBest::new(plan);
+    let keeper = keeps_models(plan, shard).then(|| Keeper::new(plan, &previous));
+    let keep = |trial: &Trial, fold: usize, model: Box<dyn Fitted>| {
+        if let Some(k) = &keeper {
+            k.offer(trial, fold, model);
+        }
+    };
     let write_error: Mutex<Option<String>> = Mutex::new(None);
     let sink = |r: &UnitRecord| {
         if let Err(e) = log.append(r) {
@@ -131,6 +140,9 @@ fn run_one(
             }
             stop.store(true, Ordering::SeqCst);
             return;
+        }
+        if let Some(k) = &keeper {
+            k.record(r);
         }
         bar.inc(1);
         if let Some(message) = live.record(r) {
@@ -141,6 +153,7 @@ fn run_one(
     let progress = |p: &sweep::PassProgress| bar.set_message(passes.describe(p));
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
+    input.keep = Some(&keep);
     let swept = match plan.halving() {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),
@@ -176,7 +189,17 @@ fn run_one(
         jobs,
     };
     let tracking = super::mlflow::server_for(plan, args.mlflow)?;
-    finish(plan, &records, run_info, dir, tracking.as_deref())
+    let kept = keeper.map(Keeper::into_best).unwrap_or_default();
+    finish(plan, &records, &kept, run_info, dir, tracking.as_deref())
+}
+
+/// Whether the sweep keeps its best trial's fold models for the explanation (which reads the
+/// split's folds, in memory): not for halving's subsampled rounds, nor a shard (which does
+/// not explain), nor when nothing asks for the best trial's predictions.
+fn keeps_models(plan: &RunPlan, shard: Option<ShardId>) -> bool {
+    let settings = &plan.experiment.report;
+    let wanted = settings.permutation_importance || settings.predictions != PredictionsScope::None;
+    wanted && shard.is_none() && plan.halving().is_none() && plan.stream().is_none()
 }
 
 /// The run's trials.jsonl and the records an earlier run of the same key left in it.
