@@ -335,13 +335,18 @@ impl Shuffles<'_> {
     fn drops(&self, cols: &[usize]) -> Vec<f64> {
         let metric = self.plan.rank_by;
         let rows = self.draws.rows.as_deref();
+        // The scored rows' targets, the same for every repeat.
+        let y = match rows {
+            Some(r) => std::borrow::Cow::Owned(self.test.1.select(r)),
+            None => std::borrow::Cow::Borrowed(self.test.1),
+        };
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
         self.draws
             .sources
             .iter()
             .map(|perm| {
-                let (y, prediction) = self.shuffled_prediction(rows, perm, cols, &mut buffer);
+                let prediction = self.shuffled_prediction(rows, perm, cols, &mut buffer);
                 let s = metric_value(metric, &y, &prediction);
                 if metric.higher_is_better() {
                     self.base - s
@@ -352,29 +357,25 @@ impl Shuffles<'_> {
             .collect()
     }
 
-    /// The targets of `rows` (all when `None`) and the prediction with the columns `cols`
-    /// permuted by `perm` among them.
+    /// The prediction of `rows` (all when `None`) with the columns `cols` permuted by `perm`
+    /// among them.
     fn shuffled_prediction(
         &self,
         rows: Option<&[usize]>,
         perm: &[usize],
         cols: &[usize],
         buffer: &mut Option<Array2<f64>>,
-    ) -> (FoldTargets, Prediction) {
+    ) -> Prediction {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
-        let y = match rows {
-            Some(r) => self.test.1.select(r),
-            None => self.test.1.clone(),
-        };
-        let prediction = match self.model {
+        match self.model {
             FoldModel::Linear { predictor, z, columns } => {
                 let mut z = match rows {
                     Some(r) => z.select(Axis(0), r),
                     None => z.clone(),
                 };
                 let outputs = z.ncols();
-                let Some(z_flat) = z.as_slice_mut() else { return (y, predictor.predict(z)) };
+                let Some(z_flat) = z.as_slice_mut() else { return predictor.predict(z) };
                 for &c in cols {
                     let all = columns.row(c);
                     let gathered: Vec<f64>;
@@ -386,6 +387,14 @@ impl Shuffles<'_> {
                         }
                     };
                     let w = predictor.weights.column(c);
+                    if outputs == 1 {
+                        // A regressor or a binary classifier: one output, a tight loop.
+                        let w0 = w[0];
+                        for ((zi, &p), &xi) in z_flat.iter_mut().zip(perm).zip(column) {
+                            *zi += w0 * (column[p] - xi);
+                        }
+                        continue;
+                    }
                     for (i, &p) in perm.iter().enumerate() {
                         let delta = column[p] - column[i];
                         for (k, wk) in w.iter().enumerate() {
@@ -411,8 +420,7 @@ impl Shuffles<'_> {
                 }
                 model.predict(shuffled)
             }
-        };
-        (y, prediction)
+        }
     }
 }
 
