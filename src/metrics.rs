@@ -182,6 +182,18 @@ fn roc_auc(y: &[usize], score: &[f64]) -> f64 {
     (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
 }
 
+/// How two trials with means `a` and `b` of `metric` over their folds rank: `Less` when `a`
+/// ranks first. The one rule of the leaderboard (`report::ranked`) and of the best trial the
+/// sweep keeps models of (`after_sweep::kept`); equal means keep file order.
+pub fn rank_order(metric: Metric, a: f64, b: f64) -> std::cmp::Ordering {
+    let ord = a.total_cmp(&b);
+    if metric.higher_is_better() {
+        ord.reverse()
+    } else {
+        ord
+    }
+}
+
 /// Mean and population standard deviation (ddof 0) over folds.
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;

@@ -83,6 +83,37 @@ impl RandomState {
         self.shuffle(&mut v);
         v
     }
+
+    /// scikit-learn's `sample_without_replacement(n_population, n_samples, method="auto",
+    /// random_state=self)`, in its order (not sorted).
+    pub fn sample_without_replacement(&mut self, population: usize, samples: usize) -> Vec<usize> {
+        let ratio = if population == 0 { 1.0 } else { samples as f64 / population as f64 };
+        if ratio > 0.01 && ratio < 0.99 {
+            return self.permutation(population)[..samples].to_vec();
+        }
+        if ratio < 0.2 {
+            // Tracking selection: redraw until unseen.
+            let mut chosen = std::collections::HashSet::new();
+            let mut out = Vec::with_capacity(samples);
+            for _ in 0..samples {
+                let mut j = self.randint(0, population as u64) as usize;
+                while !chosen.insert(j) {
+                    j = self.randint(0, population as u64) as usize;
+                }
+                out.push(j);
+            }
+            return out;
+        }
+        // Reservoir sampling.
+        let mut out: Vec<usize> = (0..samples).collect();
+        for i in samples..population {
+            let j = self.randint(0, i as u64 + 1) as usize;
+            if j < samples {
+                out[j] = i;
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

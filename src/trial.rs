@@ -129,7 +129,7 @@ pub fn sample_points(m: &ModelConfig, n: usize, seed: u32) -> Vec<Point> {
     if m.distributions.is_empty() {
         // ParameterGrid indexing: the grid is never materialised (it may be huge).
         let size = m.grid.iter().fold(1usize, |n, (_, v)| n.saturating_mul(v.len()));
-        let picks = sample_without_replacement(size, n.min(size), &mut rng);
+        let picks = rng.sample_without_replacement(size, n.min(size));
         return picks.into_iter().map(|i| grid_point(m, i)).collect();
     }
     enum Axis<'a> {
@@ -148,36 +148,6 @@ pub fn sample_points(m: &ModelConfig, n: usize, seed: u32) -> Vec<Point> {
             axes.iter().map(|(k, axis)| (k.to_string(), draw(axis, &mut rng))).collect()
         })
         .collect()
-}
-
-/// scikit-learn's `sample_without_replacement(n_population, n_samples, method="auto")`.
-fn sample_without_replacement(population: usize, samples: usize, rng: &mut RandomState) -> Vec<usize> {
-    let ratio = if population == 0 { 1.0 } else { samples as f64 / population as f64 };
-    if ratio > 0.01 && ratio < 0.99 {
-        return rng.permutation(population)[..samples].to_vec();
-    }
-    if ratio < 0.2 {
-        // Tracking selection: redraw until unseen.
-        let mut chosen = std::collections::HashSet::new();
-        let mut out = Vec::with_capacity(samples);
-        for _ in 0..samples {
-            let mut j = rng.randint(0, population as u64) as usize;
-            while !chosen.insert(j) {
-                j = rng.randint(0, population as u64) as usize;
-            }
-            out.push(j);
-        }
-        return out;
-    }
-    // Reservoir sampling.
-    let mut out: Vec<usize> = (0..samples).collect();
-    for i in samples..population {
-        let j = rng.randint(0, i as u64 + 1) as usize;
-        if j < samples {
-            out[j] = i;
-        }
-    }
-    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
@@ -274,8 +244,6 @@ pub enum SeedStream<'a> {
     Outer(usize),
     /// A streamed epoch's batch order.
     BatchOrder(usize),
-    /// Permutation importance's shuffles of one feature of a trial on a fold.
-    Permutation { trial: &'a str, feature: &'a str, fold: usize },
 }
 
 /// The random seed of `stream`: a hash of the experiment seed and the stream, so it never
@@ -286,7 +254,6 @@ pub fn unit_seed(seed: u32, stream: SeedStream<'_>) -> u32 {
         SeedStream::Unit { trial, fold } => format!("{seed}/{trial}/{fold}"),
         SeedStream::Outer(o) => format!("{seed}/outer/{o}"),
         SeedStream::BatchOrder(epoch) => format!("{seed}/(batch order)/{epoch}"),
-        SeedStream::Permutation { trial, feature, fold } => format!("{seed}/permutation:{trial}:{feature}/{fold}"),
     };
     let digest = Sha256::digest(text.as_bytes());
     u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])

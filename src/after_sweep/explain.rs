@@ -1,7 +1,9 @@
-//! Explaining the best trial: it is refitted on each fold (deterministically, so the result
-//! equals the sweep's), then its test predictions and the permutation importance of each
-//! feature on the test part are computed with a seeded generator.
+//! Explaining the best trial: its model on each fold (rebuilt from the fold's record, kept
+//! from the sweep, or refitted, deterministically, so all three are the sweep's), then its test predictions and the permutation importance of each
+//! feature on the test part are computed as scikit-learn's `permutation_importance` computes
+//! them, with the fold's unit seed as `random_state`.
 
+use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
@@ -15,7 +17,7 @@ use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// How many times each feature is shuffled per fold.
+/// How many times each feature is shuffled per fold (scikit-learn's default `n_repeats`).
 pub const REPEATS: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +26,9 @@ pub struct FeatureImportance {
     /// Mean drop in the test score when the feature is shuffled (positive: the model uses it).
     pub mean: f64,
     pub std: f64,
+    /// The drop of each shuffle: fold by fold, `REPEATS` each (scikit-learn's `importances`).
+    #[serde(skip)]
+    pub drops: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +96,7 @@ impl LinearPredictor {
     }
 
     fn linear(&self, x: &Array2<f64>) -> Array2<f64> {
-        x.dot(&self.weights.t()) + &ndarray::ArrayView1::from(self.intercepts.as_slice())
+        x.dot(&self.weights.t()) + ndarray::ArrayView1::from(self.intercepts.as_slice())
     }
 
     fn predict(&self, z: Array2<f64>) -> Prediction {
@@ -136,7 +141,7 @@ impl LinearPredictor {
 }
 
 /// How a fold's test predictions are made, for the baseline and for each shuffle.
-enum FoldModel {
+enum FoldModel<'k> {
     /// `z` is the test part's linear predictor; `columns` the test matrix transposed, so
     /// each shuffle reads a column contiguously.
     Linear {
@@ -145,53 +150,58 @@ enum FoldModel {
         columns: Array2<f64>,
     },
     Fitted(Box<dyn Fitted>),
+    /// The sweep's own model of the fold (`kept::BestModels`).
+    Kept(&'k dyn Fitted),
 }
 
-impl FoldModel {
+impl FoldModel<'_> {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         match self {
             FoldModel::Linear { predictor, z, .. } => predictor.predict(z.clone()),
             FoldModel::Fitted(model) => model.predict(x),
+            FoldModel::Kept(model) => model.predict(x),
         }
     }
 }
 
 /// Explains `trial`: its test predictions and the permutation importance of each feature.
-/// Linear kinds are rebuilt from their fold records' coefficients; other kinds are refitted
-/// (deterministically, so the model equals the sweep's). The error says why a fold's model
-/// could not be had (its fit failed).
+/// Linear kinds are rebuilt from their fold records' coefficients; other kinds take the
+/// sweep's models in `kept`, else are refitted (deterministically, so the model equals the
+/// sweep's). The error says why a fold's model could not be had (its fit failed).
 pub fn explain(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<SampleSize>,
+    kept: &BestModels,
 ) -> Result<Explanation, String> {
-    explain_with(plan, trial, records, max_samples, true)
+    explain_with(plan, trial, records, max_samples, kept, true)
 }
 
-/// [`explain`], with the linear shortcut optional (tests compare the two paths).
+/// [`explain`], with the linear shortcut optional (tests compare the paths).
 pub fn explain_with(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<SampleSize>,
+    kept: &BestModels,
     linear_shortcut: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
-    let classes = plan.dataset.class_names();
     let groups = column_groups(plan);
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
+        let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y);
-        let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
-        // Each feature has its own seeded stream, so the result is the same for any thread count.
-        let fold_drops: Vec<Vec<f64>> =
-            groups.par_iter().map(|(feature, cols)| shuffles.drops(feature, cols)).collect();
+        let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+        let draws = &FoldShuffles::new(seed, test_x.nrows(), max_samples);
+        let shuffles = Shuffles { plan, test, model: &model, base, draws };
+        // Every feature is shuffled alike, so the result is the same for any thread count.
+        let fold_drops: Vec<Vec<f64>> = groups.par_iter().map(|(_, cols)| shuffles.drops(cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
             d.extend(fd);
         }
@@ -201,7 +211,7 @@ pub fn explain_with(
         .zip(drops)
         .map(|((feature, _), d)| {
             let (mean, std) = metrics::mean_std(&d);
-            FeatureImportance { feature, mean, std }
+            FeatureImportance { feature, mean, std, drops: d }
         })
         .collect();
     permutation_importance.sort_by(|a, b| b.mean.total_cmp(&a.mean));
@@ -210,24 +220,32 @@ pub fn explain_with(
 }
 
 /// The trial's model on fold `f` and the fold's test part. A linear model is rebuilt from
-/// its record and needs only the test part; another is refitted on the training part.
-fn fold_model(
+/// its record and a kept one taken as it is: both need only the test part; another is
+/// refitted on the training part.
+fn fold_model<'k>(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     f: usize,
-    classes: &[String],
+    kept: &'k BestModels,
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, FoldTargets), String> {
+) -> Result<(FoldModel<'k>, Array2<f64>, FoldTargets), String> {
+    let classes = plan.dataset.class_names();
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
+    let test_part = || prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string());
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
+            let (test_x, test_y) = test_part()?;
             let z = predictor.linear(&test_x);
             let columns = test_x.t().as_standard_layout().into_owned();
             Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+        }
+        None if kept.get(&trial.id, f).is_some() => {
+            let (test_x, test_y) = test_part()?;
+            let model = kept.get(&trial.id, f).ok_or("no kept model")?;
+            Ok((FoldModel::Kept(model), test_x, test_y))
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
@@ -254,55 +272,81 @@ fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
     plan.split.folds[f].test.iter().map(|&r| plan.dataset.loaded().file_rows[r]).collect()
 }
 
-/// The out-of-fold predictions of `trial`, from its records (linear kinds) or refits.
-pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Option<OutOfFold> {
-    let classes = plan.dataset.class_names();
+/// The out-of-fold predictions of `trial`, from its records (linear kinds), the sweep's kept
+/// models or refits.
+pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord], kept: &BestModels) -> Option<OutOfFold> {
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;
+            let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, true).ok()?;
             Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some(OutOfFold { trial: trial.id.clone(), folds })
 }
 
-/// One fold's shuffles of each feature group.
-struct Shuffles<'a> {
-    plan: &'a RunPlan,
-    trial: &'a Trial,
-    fold: usize,
-    /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a FoldTargets),
-    model: &'a FoldModel,
-    base: f64,
-    max_samples: Option<SampleSize>,
+/// One fold's shuffles as scikit-learn's `permutation_importance(random_state=seed)` draws
+/// them: one `random_seed = randint(2**31)`, then `RandomState(random_seed)` afresh for every
+/// column, so every column gets the same rows and permutations, drawn here once per fold.
+pub struct FoldShuffles {
+    /// The test rows scored (`max_samples` of them, in scikit-learn's order); all when `None`.
+    rows: Option<Vec<usize>>,
+    /// Per repeat, where each scored row's shuffled value comes from. scikit-learn shuffles its
+    /// index in place and re-indexes the column it already shuffled, so repeat k's map is the
+    /// composition of the first k shuffles.
+    sources: Vec<Vec<usize>>,
 }
 
-impl Shuffles<'_> {
-    /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
-    fn drops(&self, feature: &str, cols: &[usize]) -> Vec<f64> {
-        let (plan, x) = (self.plan, self.test.0);
-        let stream = SeedStream::Permutation { trial: &self.trial.id, feature, fold: self.fold };
-        let mut rng = RandomState::new(unit_seed(plan.experiment.seed, stream));
-        let n = x.nrows();
-        let m = match self.max_samples {
+impl FoldShuffles {
+    pub fn new(random_state: u32, n: usize, max_samples: Option<SampleSize>) -> FoldShuffles {
+        // `random_state.randint(np.iinfo(np.int32).max + 1)`: below 2**31, so it fits a u32.
+        let random_seed = RandomState::new(random_state).randint(0, 1 << 31) as u32;
+        let mut rng = RandomState::new(random_seed);
+        let m = match max_samples {
             Some(SampleSize::Count(c)) => c.clamp(1, n),
             Some(SampleSize::Fraction(f)) => ((f * n as f64) as usize).clamp(1, n),
             None => n,
         };
-        let metric = plan.rank_by;
+        let rows = (m < n).then(|| rng.sample_without_replacement(n, m));
+        let mut index: Vec<usize> = (0..m).collect();
+        let mut source = index.clone();
+        let sources = (0..REPEATS)
+            .map(|_| {
+                rng.shuffle(&mut index);
+                source = index.iter().map(|&i| source[i]).collect();
+                source.clone()
+            })
+            .collect();
+        FoldShuffles { rows, sources }
+    }
+}
+
+/// One fold's shuffles of each feature group.
+struct Shuffles<'a> {
+    plan: &'a RunPlan,
+    /// The fold's test matrix and targets.
+    test: (&'a Array2<f64>, &'a FoldTargets),
+    model: &'a FoldModel<'a>,
+    base: f64,
+    draws: &'a FoldShuffles,
+}
+
+impl Shuffles<'_> {
+    /// The score drop of each of the `REPEATS` shuffles of the columns `cols`.
+    fn drops(&self, cols: &[usize]) -> Vec<f64> {
+        let metric = self.plan.rank_by;
+        let rows = self.draws.rows.as_deref();
+        // The scored rows' targets, the same for every repeat.
+        let y = match rows {
+            Some(r) => std::borrow::Cow::Owned(self.test.1.select(r)),
+            None => std::borrow::Cow::Borrowed(self.test.1),
+        };
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
-        (0..REPEATS)
-            .map(|_| {
-                // scikit-learn draws the rows first (without replacement), then shuffles.
-                let rows: Option<Vec<usize>> = (m < n).then(|| {
-                    let mut r = rng.permutation(n)[..m].to_vec();
-                    r.sort_unstable();
-                    r
-                });
-                let perm = rng.permutation(m);
-                let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols, &mut buffer);
+        self.draws
+            .sources
+            .iter()
+            .map(|perm| {
+                let prediction = self.shuffled_prediction(rows, perm, cols, &mut buffer);
                 let s = metric_value(metric, &y, &prediction);
                 if metric.higher_is_better() {
                     self.base - s
@@ -313,29 +357,25 @@ impl Shuffles<'_> {
             .collect()
     }
 
-    /// The targets of `rows` (all when `None`) and the prediction with the columns `cols`
-    /// permuted by `perm` among them.
+    /// The prediction of `rows` (all when `None`) with the columns `cols` permuted by `perm`
+    /// among them.
     fn shuffled_prediction(
         &self,
         rows: Option<&[usize]>,
         perm: &[usize],
         cols: &[usize],
         buffer: &mut Option<Array2<f64>>,
-    ) -> (FoldTargets, Prediction) {
+    ) -> Prediction {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
-        let y = match rows {
-            Some(r) => self.test.1.select(r),
-            None => self.test.1.clone(),
-        };
-        let prediction = match self.model {
+        match self.model {
             FoldModel::Linear { predictor, z, columns } => {
                 let mut z = match rows {
                     Some(r) => z.select(Axis(0), r),
                     None => z.clone(),
                 };
                 let outputs = z.ncols();
-                let Some(z_flat) = z.as_slice_mut() else { return (y, predictor.predict(z)) };
+                let Some(z_flat) = z.as_slice_mut() else { return predictor.predict(z) };
                 for &c in cols {
                     let all = columns.row(c);
                     let gathered: Vec<f64>;
@@ -347,6 +387,14 @@ impl Shuffles<'_> {
                         }
                     };
                     let w = predictor.weights.column(c);
+                    if outputs == 1 {
+                        // A regressor or a binary classifier: one output, a tight loop.
+                        let w0 = w[0];
+                        for ((zi, &p), &xi) in z_flat.iter_mut().zip(perm).zip(column) {
+                            *zi += w0 * (column[p] - xi);
+                        }
+                        continue;
+                    }
                     for (i, &p) in perm.iter().enumerate() {
                         let delta = column[p] - column[i];
                         for (k, wk) in w.iter().enumerate() {
@@ -360,11 +408,11 @@ impl Shuffles<'_> {
                     predictor.predict(z)
                 }
             }
-            FoldModel::Fitted(model) => {
-                let shuffled = match rows {
-                    Some(r) => buffer.insert(x.select(Axis(0), r)),
-                    None => buffer.get_or_insert_with(|| x.clone()),
-                };
+            model => {
+                let shuffled = buffer.get_or_insert_with(|| match rows {
+                    Some(r) => x.select(Axis(0), r),
+                    None => x.clone(),
+                });
                 for &c in cols {
                     for (i, &p) in perm.iter().enumerate() {
                         shuffled[[i, c]] = x[[row(p), c]];
@@ -372,7 +420,36 @@ impl Shuffles<'_> {
                 }
                 model.predict(shuffled)
             }
-        };
-        (y, prediction)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffles_are_scikit_learns() {
+        // The shuffled column after each repeat of scikit-learn's `_calculate_permutation_scores`
+        // (as positions among the scored rows), and `_generate_indices`' rows.
+        let all = FoldShuffles::new(0, 8, None);
+        assert_eq!(all.rows, None);
+        assert_eq!(
+            all.sources,
+            [
+                [1, 6, 5, 7, 0, 2, 3, 4],
+                [6, 7, 1, 2, 5, 0, 4, 3],
+                [1, 7, 6, 2, 3, 0, 5, 4],
+                [2, 4, 6, 1, 3, 0, 7, 5],
+                [7, 4, 5, 2, 1, 3, 0, 6]
+            ]
+        );
+        let some = FoldShuffles::new(12345, 10, Some(SampleSize::Count(4)));
+        assert_eq!(some.rows, Some(vec![4, 5, 3, 2]));
+        assert_eq!(some.sources, [[3, 0, 1, 2], [1, 2, 3, 0], [1, 0, 2, 3], [0, 1, 2, 3], [2, 3, 1, 0]]);
+        // Under 1 % of the rows: tracking selection.
+        let few = FoldShuffles::new(7, 300, Some(SampleSize::Count(2)));
+        assert_eq!(few.rows, Some(vec![223, 233]));
+        assert_eq!(few.sources, [[1, 0], [0, 1], [1, 0], [1, 0], [0, 1]]);
     }
 }

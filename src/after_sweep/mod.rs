@@ -2,5 +2,6 @@
 //! importance), its learning curve and its refit.
 
 pub mod explain;
+pub mod kept;
 pub mod learning;
 pub mod refit;

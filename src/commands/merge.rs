@@ -75,7 +75,9 @@ pub fn merge(args: &MergeArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    match finish(&plan, &units, run_info, &args.out, tracking) {
+    // The shards' models stayed in their processes: the explanation refits.
+    let kept = runner::after_sweep::kept::BestModels::default();
+    match finish(&plan, &units, &kept, run_info, &args.out, tracking) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

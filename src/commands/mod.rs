@@ -17,6 +17,7 @@ pub use predict::predict;
 pub use run::run;
 
 use runner::after_sweep::explain;
+use runner::after_sweep::kept::BestModels;
 use runner::after_sweep::learning;
 use runner::after_sweep::refit;
 use runner::config::PredictionsScope;
@@ -101,11 +102,13 @@ fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) ->
     ok.then_some(plans)
 }
 
-/// The last stages of a run or a merge: summarize the records, explain the best trial and
-/// refit it (both train), build the report and export it.
+/// The last stages of a run or a merge: summarize the records, explain the best trial (with
+/// the fold models the sweep `kept` of it, refitting the others) and refit it, build the
+/// report and export it.
 fn finish(
     plan: &RunPlan,
     records: &[UnitRecord],
+    kept: &BestModels,
     run: report::RunInfo,
     dir: &Path,
     tracking: Option<mlflow::Tracking>,
@@ -124,7 +127,7 @@ fn finish(
     let in_memory = plan.stream().is_none();
     let explained = best
         .filter(|_| settings.permutation_importance && in_memory)
-        .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples));
+        .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples, kept));
     let (explanation, explanation_error) = match explained {
         Some(Ok(e)) => (Some(e), None),
         Some(Err(reason)) => (None, Some(reason)),
@@ -133,7 +136,7 @@ fn finish(
     // The best trial's predictions come with its explanation when there is one.
     let predictions = match (settings.predictions, &explanation) {
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
-        _ if in_memory => out_of_fold(plan, &trials, records),
+        _ if in_memory => out_of_fold(plan, &trials, records, kept),
         _ => Vec::new(),
     };
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
@@ -153,7 +156,12 @@ fn finish(
 
 /// The out-of-fold predictions `[report] predictions` asks for: the best trial's, every ok
 /// trial's, or none.
-fn out_of_fold(plan: &RunPlan, trials: &[report::TrialReport], records: &[UnitRecord]) -> Vec<explain::OutOfFold> {
+fn out_of_fold(
+    plan: &RunPlan,
+    trials: &[report::TrialReport],
+    records: &[UnitRecord],
+    kept: &BestModels,
+) -> Vec<explain::OutOfFold> {
     let best = report::best_trial(trials, plan.rank_by);
     let ids: Vec<&str> = match plan.experiment.report.predictions {
         PredictionsScope::None => Vec::new(),
@@ -161,7 +169,7 @@ fn out_of_fold(plan: &RunPlan, trials: &[report::TrialReport], records: &[UnitRe
         PredictionsScope::All => trials.iter().filter(|t| t.status == Status::Ok).map(|t| t.id.as_str()).collect(),
     };
     let wanted = plan.trials.iter().filter(|t| ids.contains(&t.id.as_str()));
-    wanted.filter_map(|t| explain::out_of_fold(plan, t, records)).collect()
+    wanted.filter_map(|t| explain::out_of_fold(plan, t, records, kept)).collect()
 }
 
 /// The leaderboard's `best:` line in bold, on a terminal only and unless `NO_COLOR` is set

@@ -1,7 +1,10 @@
 use super::mlflow::Tracking;
 use super::{finish, prepare_all, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use runner::after_sweep::kept::Keeper;
 use runner::cli::RunArgs;
+use runner::config::PredictionsScope;
+use runner::models::Fitted;
 use runner::plan::RunPlan;
 use runner::protocols::halving;
 use runner::report::partial::{parse_shard, Partial, PartialExperiment, ShardId, PARTIAL_KIND};
@@ -130,6 +133,12 @@ fn run_one(
         _ => Tracking::after(uri),
     });
     let finished = tracking.as_ref().map(|t| FinishedTrials::new(plan, t, &previous));
+    let keeper = keeps_models(plan, shard).then(|| Keeper::new(plan, &previous));
+    let keep = |trial: &Trial, fold: usize, model: Box<dyn Fitted>| {
+        if let Some(k) = &keeper {
+            k.offer(trial, fold, model);
+        }
+    };
     let write_error: Mutex<Option<String>> = Mutex::new(None);
     let sink = |r: &UnitRecord| {
         if let Err(e) = log.append(r) {
@@ -138,6 +147,9 @@ fn run_one(
             }
             stop.store(true, Ordering::SeqCst);
             return;
+        }
+        if let Some(k) = &keeper {
+            k.record(r);
         }
         bar.inc(1);
         if let Some(message) = live.record(r) {
@@ -151,6 +163,7 @@ fn run_one(
     let progress = |p: &sweep::PassProgress| bar.set_message(passes.describe(p));
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
+    input.keep = Some(&keep);
     let swept = match plan.halving() {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),
@@ -186,7 +199,17 @@ fn run_one(
         jobs,
     };
     drop(finished);
-    finish(plan, &records, run_info, dir, tracking)
+    let kept = keeper.map(Keeper::into_best).unwrap_or_default();
+    finish(plan, &records, &kept, run_info, dir, tracking)
+}
+
+/// Whether the sweep keeps its best trial's fold models for the explanation (which reads the
+/// split's folds, in memory): not for halving's subsampled rounds, nor a shard (which does
+/// not explain), nor when nothing asks for the best trial's predictions.
+fn keeps_models(plan: &RunPlan, shard: Option<ShardId>) -> bool {
+    let settings = &plan.experiment.report;
+    let wanted = settings.permutation_importance || settings.predictions != PredictionsScope::None;
+    wanted && shard.is_none() && plan.halving().is_none() && plan.stream().is_none()
 }
 
 /// The run's trials.jsonl and the records an earlier run of the same key left in it.

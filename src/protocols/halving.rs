@@ -147,6 +147,7 @@ pub fn run_rounds(
             shortcuts: true,
             stream: None,
             progress: None,
+            keep: None,
         };
         let global = |rec: &UnitRecord| UnitRecord { fold: rec.fold + r * k, ..rec.clone() };
         let filter = UnitFilter { done: &round_done, shard: None };

@@ -58,6 +58,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
         shortcuts: true,
         stream: None,
         progress: None,
+        keep: None,
     };
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };

@@ -574,11 +574,7 @@ pub fn ranked(trials: &[TrialReport], metric: Metric) -> Vec<usize> {
         .collect();
     // Successive halving: trials that reached a later round (on more rows) rank first.
     let round = |i: usize| std::cmp::Reverse(trials[i].halving_round.unwrap_or(0));
-    idx.sort_by(|a, b| {
-        let ord = a.1.total_cmp(&b.1);
-        let ord = if metric.higher_is_better() { ord.reverse() } else { ord };
-        round(a.0).cmp(&round(b.0)).then(ord)
-    });
+    idx.sort_by(|a, b| round(a.0).cmp(&round(b.0)).then(crate::metrics::rank_order(metric, a.1, b.1)));
     idx.into_iter().map(|(i, _)| i).collect()
 }
 

@@ -43,7 +43,13 @@ pub struct SweepInput<'a> {
     pub stream: Option<&'a StreamPlan>,
     /// Told where each pass over a streamed file is.
     pub progress: Option<&'a (dyn Fn(&PassProgress) + Sync)>,
+    /// Handed each fitted unit's model (not a path's, nor the ridge shortcut's), after its
+    /// record is made: the run keeps its best trial's (`after_sweep::kept`).
+    pub keep: Option<&'a KeepModel<'a>>,
 }
+
+/// Where the sweep hands a unit's fitted model: its trial, fold and model.
+pub type KeepModel<'a> = dyn Fn(&Trial, usize, Box<dyn models::Fitted>) + Sync + 'a;
 
 impl<'a> SweepInput<'a> {
     /// The sweep's view of a plan (shortcuts on).
@@ -59,6 +65,7 @@ impl<'a> SweepInput<'a> {
             shortcuts: true,
             stream: plan.stream(),
             progress: None,
+            keep: None,
         }
     }
 }
@@ -221,11 +228,11 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
         let mut train = models::predict_many(&ok, &data.train_x).into_iter();
-        let predicted = fitted.into_iter().map(|m| {
-            m.and_then(|model| match (test.next(), train.next()) {
-                (Some(test), Some(train)) => Ok(Predicted { model, test, train }),
-                _ => Err(FitError::Solver("a prediction is missing".into())),
-            })
+        let missing = FitError::Solver("a prediction is missing".into());
+        let predicted = fitted.iter().map(|m| match (m, test.next(), train.next()) {
+            (Ok(model), Some(test), Some(train)) => Ok(Predicted { model: model.as_ref(), test, train }),
+            (Ok(_), _, _) => Err(&missing),
+            (Err(e), _, _) => Err(e),
         });
         trials.iter().zip(predicted).map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
     });
@@ -290,19 +297,23 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     let seed = unit_seed(input.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = input.dataset.class_names();
     let outcome = unit::fit_unit(Stage::Sweep, &trial.spec, data, classes, seed, |model| {
-        let predicted = Predicted { test: model.predict(&data.test_x), train: model.predict(&data.train_x), model };
-        record_of(input, trial, fold, data, Ok(predicted))
+        let (test, train) = (model.predict(&data.test_x), model.predict(&data.train_x));
+        let record = record_of(input, trial, fold, data, Ok(Predicted { model: model.as_ref(), test, train }));
+        if let Some(keep) = input.keep {
+            keep(trial, fold, model);
+        }
+        record
     });
     match outcome {
         Ok(record) => record,
-        Err(UnitError::Fit(e)) => record_of(input, trial, fold, data, Err(e)),
+        Err(UnitError::Fit(e)) => record_of(input, trial, fold, data, Err(&e)),
         Err(panic) => failed(trial, fold, panic.to_string()),
     }
 }
 
 /// A fitted unit and its predictions of the fold's test and training parts.
-struct Predicted {
-    model: Box<dyn models::Fitted>,
+struct Predicted<'m> {
+    model: &'m dyn models::Fitted,
     test: Prediction,
     train: Prediction,
 }
@@ -313,7 +324,7 @@ fn record_of(
     trial: &Trial,
     fold: usize,
     data: &FoldData,
-    predicted: Result<Predicted, FitError>,
+    predicted: Result<Predicted<'_>, &FitError>,
 ) -> UnitRecord {
     let Predicted { model, test: test_prediction, train: train_prediction } = match predicted {
         Ok(p) => p,

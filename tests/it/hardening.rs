@@ -359,9 +359,10 @@ fn a_trainer_panic_in_a_learning_curve_empties_its_points_and_records_why() {
 #[test]
 fn a_trainer_panic_in_the_explanation_leaves_it_out_with_its_reason() {
     let data = root().join("datasets/wine.csv");
+    // Halving's subsampled rounds keep no fold models, so the explanation refits them.
     let text = format!(
         "name = \"tree\"\n[dataset]\npath = {:?}\ntarget = \"target\"\n[split]\nmethod = \"kfold\"\nfolds = 3\n\
-         [[model]]\nname = \"tree\"\nkind = \"decision_tree\"\n",
+         [search]\nmethod = \"halving\"\n[[model]]\nname = \"tree\"\nkind = \"decision_tree\"\n",
         data.to_str().unwrap()
     );
     let dir = scratch(&[("tree.toml", &text)]);
