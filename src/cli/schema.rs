@@ -178,6 +178,11 @@ fn param_type(ty: &ParamType) -> Value {
             let item = json!({ "type": "integer", "minimum": min, "maximum": max });
             json!({ "anyOf": [{ "type": "array", "minItems": 1, "items": item }, item] })
         }
+        ParamType::Quantiles => {
+            let item = json!({ "type": "number", "minimum": 0, "maximum": 100 });
+            json!({ "type": "array", "minItems": 2, "maxItems": 2, "items": item })
+        }
+        ParamType::Names => json!({ "type": "array", "items": { "type": "string" } }),
     }
 }
 
@@ -188,6 +193,8 @@ fn default_of(d: DefaultValue) -> Value {
         DefaultValue::B(b) => json!(b),
         DefaultValue::S(s) => json!(s),
         DefaultValue::L(l) => json!(l),
+        DefaultValue::FL(l) => json!(l),
+        DefaultValue::SL(l) => json!(l),
     }
 }
 

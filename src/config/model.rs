@@ -45,7 +45,12 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
         DeValue::Float(_) => float_of(v).map(ParamValue::Float),
         DeValue::Boolean(b) => Some(ParamValue::Bool(*b)),
         DeValue::Array(items) => {
-            items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>().map(ParamValue::IntList)
+            let ints = items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>();
+            let floats = || items.iter().map(|i| float_of(i.get_ref())).collect::<Option<Vec<f64>>>();
+            let words = || items.iter().map(|i| i.get_ref().as_str().map(String::from)).collect::<Option<Vec<_>>>();
+            ints.map(ParamValue::IntList)
+                .or_else(|| floats().map(ParamValue::FloatList))
+                .or_else(|| words().map(ParamValue::StrList))
         }
         _ => None,
     }
