@@ -9,6 +9,7 @@ use crate::config::{
     ColumnKey, DatasetKey, ModelKey, OneHotKey, PreprocessKey, ReportKey, SearchKey, SplitKey, TopKey,
 };
 use crate::kinds::KINDS;
+use crate::preprocess::steps::STEPS;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
 
@@ -229,6 +230,22 @@ fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
         v["default"] = default_of(kind.default_of(p));
         props.insert(p.name.into(), v);
         grid.insert(p.name.into(), axis(p));
+    }
+    let step_names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+    let steps_help = "the model's own preprocessing steps, applied in this order after [preprocess]";
+    props
+        .insert("steps".into(), json!({ "type": "array", "items": { "enum": step_names }, "description": steps_help }));
+    for step in STEPS {
+        let mut params = Map::new();
+        for p in step.params {
+            let mut v = param_type(&p.ty);
+            v["description"] = json!(p.help);
+            v["default"] = default_of(p.default);
+            params.insert(p.name.into(), v);
+            grid.insert(format!("{}.{}", step.name, p.name), axis(p));
+        }
+        let table = json!({ "type": "object", "additionalProperties": false, "properties": params, "description": step.summary });
+        props.insert(step.name.into(), table);
     }
     props.insert("grid".into(), json!({ "type": "object", "additionalProperties": false, "properties": grid }));
     json!({

@@ -268,8 +268,8 @@ mod tests {
         let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\n\
                     [split.outer]\nmethod = \"kfold\"\n[search]\nmethod = \"halving\"\n\
                     [[model]]\nname = \"r\"\nkind = \"ridge\"\n";
-        let exp =
-            crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::KINDS).unwrap();
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG)
+            .unwrap();
         let problems = problems(&exp, &[], None);
         assert_eq!(
             problems,
