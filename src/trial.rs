@@ -253,15 +253,21 @@ pub struct UnitRecord {
 pub struct CoefficientsRecord {
     pub weights: Vec<Vec<f64>>,
     pub intercepts: Vec<f64>,
+    /// The weights' column names when a model's steps made them (`x0 x1`, `x0^2`); absent,
+    /// the dataset's design columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
 }
 
 impl From<Coefficients> for CoefficientsRecord {
     fn from(c: Coefficients) -> Self {
         match c {
             Coefficients::Single { weights, intercept } => {
-                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] }
+                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept], features: None }
             }
-            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
+            Coefficients::PerClass { weights, intercepts } => {
+                CoefficientsRecord { weights, intercepts, features: None }
+            }
         }
     }
 }
@@ -279,7 +285,8 @@ pub fn paths(trials: &[Trial]) -> Vec<Vec<usize>> {
             groups.push(vec![t]);
             continue;
         }
-        let key = (trial.model.clone(), trial.spec.path_key());
+        // Trials whose steps differ train on different matrices: never one path.
+        let key = (trial.model.clone(), format!("{}{}", trial.spec.path_key(), trial.steps_key()));
         match by_key.get(&key) {
             Some(&g) => groups[g].push(t),
             None => {

@@ -6,6 +6,7 @@ use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
+use crate::preprocess::steps::{apply_all, SavedStep};
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
 use crate::random::RandomState;
 use crate::sweep::metric_value;
@@ -145,6 +146,9 @@ enum FoldModel {
         columns: Array2<f64>,
     },
     Fitted(Box<dyn Fitted>),
+    /// A model with its own steps: the test part goes through them first, so each input
+    /// column is shuffled, as scikit-learn's `permutation_importance` of a `Pipeline` does.
+    Piped(Vec<SavedStep>, Box<dyn Fitted>),
 }
 
 impl FoldModel {
@@ -152,6 +156,7 @@ impl FoldModel {
         match self {
             FoldModel::Linear { predictor, z, .. } => predictor.predict(z.clone()),
             FoldModel::Fitted(model) => model.predict(x),
+            FoldModel::Piped(steps, model) => model.predict(&apply_all(steps, x.clone())),
         }
     }
 }
@@ -222,6 +227,8 @@ fn fold_model(
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
+    // A model's steps come between the test part and its coefficients: it is refitted.
+    let linear_shortcut = linear_shortcut && trial.steps.is_empty();
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
             let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
@@ -232,6 +239,13 @@ fn fold_model(
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+            if !trial.steps.is_empty() {
+                let (stepped, steps) =
+                    data.through_steps(&trial.steps, &plan.feature_names).map_err(|e| e.to_string())?;
+                let model =
+                    fit_unit(Stage::Explain, &trial.spec, &stepped, classes, seed, |m| m).map_err(|e| e.to_string())?;
+                return Ok((FoldModel::Piped(steps, model), data.test_x, data.test_y));
+            }
             let model =
                 fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
             Ok((FoldModel::Fitted(model), data.test_x, data.test_y))
@@ -360,7 +374,7 @@ impl Shuffles<'_> {
                     predictor.predict(z)
                 }
             }
-            FoldModel::Fitted(model) => {
+            FoldModel::Fitted(_) | FoldModel::Piped(..) => {
                 let shuffled = match rows {
                     Some(r) => buffer.insert(x.select(Axis(0), r)),
                     None => buffer.get_or_insert_with(|| x.clone()),
@@ -370,7 +384,7 @@ impl Shuffles<'_> {
                         shuffled[[i, c]] = x[[row(p), c]];
                     }
                 }
-                model.predict(shuffled)
+                self.model.predict(shuffled)
             }
         };
         (y, prediction)
