@@ -46,7 +46,7 @@ pub fn schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "required": required,
-        "definitions": { "generator": generators() },
+        "definitions": definitions(),
         "properties": properties,
     })
 }
@@ -199,6 +199,28 @@ fn default_of(d: DefaultValue) -> Value {
     }
 }
 
+/// The shared definitions: grid generators, the step list, each step's table and axes.
+fn definitions() -> Value {
+    let mut defs = Map::new();
+    defs.insert("generator".into(), generators());
+    let step_names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+    let steps_help = "the model's own preprocessing steps, applied in this order after [preprocess]";
+    defs.insert("steps".into(), json!({ "type": "array", "items": { "enum": step_names }, "description": steps_help }));
+    for step in STEPS {
+        let mut params = Map::new();
+        for p in step.params {
+            let mut v = param_type(&p.ty);
+            v["description"] = json!(p.help);
+            v["default"] = default_of(p.default);
+            params.insert(p.name.into(), v);
+            defs.insert(format!("axis.{}.{}", step.name, p.name), axis(p));
+        }
+        let table = json!({ "type": "object", "additionalProperties": false, "properties": params, "description": step.summary });
+        defs.insert(format!("step.{}", step.name), table);
+    }
+    Value::Object(defs)
+}
+
 /// The generator and distribution tables a grid axis may be (shared by every axis).
 fn generators() -> Value {
     let pair = json!({ "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 });
@@ -231,21 +253,14 @@ fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
         props.insert(p.name.into(), v);
         grid.insert(p.name.into(), axis(p));
     }
-    let step_names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
-    let steps_help = "the model's own preprocessing steps, applied in this order after [preprocess]";
-    props
-        .insert("steps".into(), json!({ "type": "array", "items": { "enum": step_names }, "description": steps_help }));
+    // Every kind takes the same steps: their tables and axes are shared definitions.
+    props.insert("steps".into(), json!({ "$ref": "#/definitions/steps" }));
     for step in STEPS {
-        let mut params = Map::new();
+        props.insert(step.name.into(), json!({ "$ref": format!("#/definitions/step.{}", step.name) }));
         for p in step.params {
-            let mut v = param_type(&p.ty);
-            v["description"] = json!(p.help);
-            v["default"] = default_of(p.default);
-            params.insert(p.name.into(), v);
-            grid.insert(format!("{}.{}", step.name, p.name), axis(p));
+            let name = format!("{}.{}", step.name, p.name);
+            grid.insert(name.clone(), json!({ "$ref": format!("#/definitions/axis.{name}") }));
         }
-        let table = json!({ "type": "object", "additionalProperties": false, "properties": params, "description": step.summary });
-        props.insert(step.name.into(), table);
     }
     props.insert("grid".into(), json!({ "type": "object", "additionalProperties": false, "properties": grid }));
     json!({

@@ -79,3 +79,33 @@ fn steps_equal_scikit_learn_pipelines_in_grid_search() {
     let problems: Vec<String> = cases.iter().flat_map(check_case).collect();
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
+
+/// experiments/boston_poly.toml shows the tutorial's lesson: at a weak alpha the training
+/// error falls with the degree while the test error is U-shaped, a stronger alpha moves the
+/// bottom to a higher degree, and the plot draws train beside test. model.json names the
+/// polynomial columns.
+#[test]
+fn the_boston_poly_example_shows_overfitting_and_regularization() {
+    let (report, out) = run_report(&root().join("experiments/boston_poly.toml"), &[]);
+    let curve = |side: &str, alpha: f64| -> Vec<f64> {
+        (1..=6)
+            .map(|d| {
+                let id = format!("poly_ridge[alpha={alpha},poly.degree={d}]");
+                trial(&report, &id)[side]["rmse"]["mean"].as_f64().unwrap()
+            })
+            .collect()
+    };
+    let train = curve("train", 0.001);
+    assert!(train.windows(2).all(|w| w[1] < w[0]), "train rmse should fall with the degree: {train:?}");
+    let bottom = |test: &[f64]| (0..6).min_by(|&a, &b| test[a].total_cmp(&test[b])).unwrap();
+    let weak = curve("test", 0.001);
+    let b = bottom(&weak);
+    assert!(b > 0 && b < 5 && weak[5] > 2.0 * weak[b], "test rmse should be U-shaped: {weak:?}");
+    assert!(bottom(&curve("test", 10.0)) > b, "a stronger alpha should move the bottom to a higher degree");
+    let svg = std::fs::read_to_string(out.path().join("plots/metric_poly_ridge.poly_degree.svg")).unwrap();
+    assert!(svg.contains("test (solid) and train (dashed)") && svg.contains("train, alpha=0.001"));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("model.json")).unwrap()).unwrap();
+    let features: Vec<&str> = model["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(features.contains(&"LSTAT^2") && features.contains(&"LSTAT RM"), "{features:?}");
+    assert_eq!(model["steps"][0]["step"], "poly");
+}
