@@ -188,7 +188,7 @@ struct Line {
     dashed: bool,
 }
 
-/// Test-score lines per value of the other axes (the best first MAX_CURVES), each with its
+/// Test-score lines per setting of the other axes (the first MAX_CURVES / 2), each with its
 /// training score as a dashed line of the same colour: over- and underfitting at a glance.
 fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str) -> Option<String> {
     let m = r.rank_by;
@@ -202,13 +202,14 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
         let rest: Vec<String> =
             t.params.0.iter().filter(|(k, _)| k != axis).map(|(k, v)| format!("{k}={}", v.json())).collect();
         let key = rest.join(", ");
-        let full = groups.len() == MAX_CURVES;
+        // Each setting draws two lines (test and train).
+        let full = groups.len() == MAX_CURVES / 2;
         match groups.iter_mut().find(|(k, _, _)| *k == key) {
             Some((_, pts, train_pts)) => {
                 pts.push((x, mean, std));
                 train_pts.extend(train);
             }
-            // A big grid: the first MAX_CURVES lines only, so the plot stays small.
+            // A big grid: the first settings only, so the plot stays small.
             None if full => more = true,
             None => groups.push((key, vec![(x, mean, std)], train.into_iter().collect())),
         }
@@ -221,7 +222,7 @@ fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str)
             lines.push(Line { name: name("train"), points: thinned_points(train), colour, dashed: true });
         }
     }
-    let shown = if more { format!(", the first {MAX_CURVES} lines") } else { String::new() };
+    let shown = if more { format!(", the first {} settings of the other axes", MAX_CURVES / 2) } else { String::new() };
     let sides = if lines.iter().any(|l| l.dashed) { "test (solid) and train (dashed)" } else { "test" };
     let title = format!("{model}: {sides} {} against {axis} (mean ± std over folds{shown})", m.name());
     // Errors of an overfitted grid span decades: a log scale from one decade keeps the
