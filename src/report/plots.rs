@@ -251,7 +251,9 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line], log_ratio
     let log_y = mlo > 0.0 && mhi / mlo >= log_ratio;
     let margin = (mhi - mlo).abs() * 0.25;
     let (floor, ceiling) = if log_y { (mlo / 2.0, mhi * 2.0) } else { (mlo - margin, mhi + margin) };
-    let bands: Vec<(&Line, Vec<(f64, f64, f64, f64)>)> = lines
+    // Each line with its (x, mean, band low, band high) points.
+    type Banded<'l> = Vec<(&'l Line, Vec<(f64, f64, f64, f64)>)>;
+    let bands: Banded<'_> = lines
         .iter()
         .map(|l| (*l, l.points.iter().map(|q| (q.0, q.1, (q.1 - q.2).max(floor), (q.1 + q.2).min(ceiling))).collect()))
         .collect();

@@ -80,7 +80,7 @@ impl FittedStep for Affine {
 
 /// Each column's (shift, scale) from its training values.
 fn per_column(x: ArrayView2<f64>, fit: impl Fn(ArrayView1<f64>) -> (f64, f64)) -> Affine {
-    let (shift, scale) = x.axis_iter(Axis(1)).map(|c| fit(c)).unzip();
+    let (shift, scale) = x.axis_iter(Axis(1)).map(fit).unzip();
     Affine { shift, scale }
 }
 
