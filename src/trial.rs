@@ -5,6 +5,7 @@
 use crate::config::{Distribution, Metric, ModelConfig, SearchConfig};
 use crate::kinds::ModelSpec;
 use crate::models::{Coefficients, LossCurve};
+use crate::preprocess::steps::{StepSpec, STEPS};
 use crate::random::RandomState;
 use crate::spec::ParamValue;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,15 @@ pub struct Trial {
     pub grid: Vec<(String, ParamValue)>,
     /// The model's kind and every parameter, typed and checked.
     pub spec: ModelSpec,
+    /// The model's own preprocessing steps, in order, their parameters typed and checked.
+    pub steps: Vec<StepSpec>,
+}
+
+impl Trial {
+    /// Trials with equal `steps_key`s on one fold share their transformed matrices.
+    pub fn steps_key(&self) -> String {
+        format!("{:?}", self.steps)
+    }
 }
 
 /// A grid point: (axis, value) pairs in axis (name) order.
@@ -48,11 +58,34 @@ pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) ->
             };
             let mut given = m.fixed.clone();
             given.extend(point.iter().cloned());
-            let spec = ModelSpec::check(m.kind, &given).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
-            trials.push(Trial { id, model: m.name.clone(), grid: point, spec });
+            // `poly.degree` is a step's parameter, `alpha` the kind's.
+            let (step_values, own): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                given.into_iter().partition(|(k, _)| k.contains('.'));
+            let spec = ModelSpec::check(m.kind, &own).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
+            let steps = check_steps(&m.steps, &step_values).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
+            trials.push(Trial { id, model: m.name.clone(), grid: point, spec, steps });
         }
     }
     Ok(trials)
+}
+
+/// The steps `names` with their values (`poly.degree` → `degree` of `poly`), defaults filled in.
+fn check_steps(names: &[String], values: &BTreeMap<String, ParamValue>) -> Result<Vec<StepSpec>, String> {
+    names
+        .iter()
+        .map(|name| {
+            let entry = STEPS.iter().find(|s| s.name == name).ok_or_else(|| format!("unknown step `{name}`"))?;
+            let mut own: crate::spec::ParamValues =
+                entry.params.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
+            for (key, value) in values {
+                if let Some(param) = key.strip_prefix(name.as_str()).and_then(|k| k.strip_prefix('.')) {
+                    let p = entry.param(param).ok_or_else(|| format!("unknown parameter `{key}`"))?;
+                    own.insert(param.to_string(), p.ty.check(value).map_err(|e| format!("`{key}`: {e}"))?);
+                }
+            }
+            StepSpec::check(name, &own).map_err(|e| format!("step `{name}`: {e}"))
+        })
+        .collect()
 }
 
 /// A number's label in a trial id: `digits` significant digits (shortest form of the
@@ -190,15 +223,21 @@ pub struct UnitRecord {
 pub struct CoefficientsRecord {
     pub weights: Vec<Vec<f64>>,
     pub intercepts: Vec<f64>,
+    /// The weights' column names when a model's steps made them (`x0 x1`, `x0^2`); absent,
+    /// the dataset's design columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
 }
 
 impl From<Coefficients> for CoefficientsRecord {
     fn from(c: Coefficients) -> Self {
         match c {
             Coefficients::Single { weights, intercept } => {
-                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept] }
+                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept], features: None }
             }
-            Coefficients::PerClass { weights, intercepts } => CoefficientsRecord { weights, intercepts },
+            Coefficients::PerClass { weights, intercepts } => {
+                CoefficientsRecord { weights, intercepts, features: None }
+            }
         }
     }
 }
@@ -216,7 +255,8 @@ pub fn paths(trials: &[Trial]) -> Vec<Vec<usize>> {
             groups.push(vec![t]);
             continue;
         }
-        let key = (trial.model.clone(), trial.spec.path_key());
+        // Trials whose steps differ train on different matrices: never one path.
+        let key = (trial.model.clone(), format!("{}{}", trial.spec.path_key(), trial.steps_key()));
         match by_key.get(&key) {
             Some(&g) => groups[g].push(t),
             None => {
@@ -268,6 +308,7 @@ mod tests {
     #[test]
     fn grid_is_a_cartesian_product_with_the_last_axis_fastest() {
         let m = ModelConfig {
+            steps: Vec::new(),
             name: "en".into(),
             kind: ModelKind::ElasticNet,
             fixed: BTreeMap::new(),
@@ -292,6 +333,7 @@ mod tests {
     #[test]
     fn ids_shorten_floats_but_keep_them_apart() {
         let axis = |values: &[f64]| ModelConfig {
+            steps: Vec::new(),
             name: "m".into(),
             kind: ModelKind::Ridge,
             fixed: BTreeMap::new(),
@@ -312,6 +354,7 @@ mod tests {
     #[test]
     fn a_model_without_grid_is_one_trial_named_after_it() {
         let m = ModelConfig {
+            steps: Vec::new(),
             name: "ols".into(),
             kind: ModelKind::LinearRegression,
             fixed: BTreeMap::new(),

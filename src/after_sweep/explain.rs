@@ -8,6 +8,7 @@ use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
+use crate::preprocess::steps::{apply_all, SavedStep};
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
 use crate::random::RandomState;
 use crate::sweep::metric_value;
@@ -152,6 +153,9 @@ enum FoldModel<'k> {
     Fitted(Box<dyn Fitted>),
     /// The sweep's own model of the fold (`kept::BestModels`).
     Kept(&'k dyn Fitted),
+    /// A model with its own steps: the test part goes through them first, so each input
+    /// column is shuffled, as scikit-learn's `permutation_importance` of a `Pipeline` does.
+    Piped(Vec<SavedStep>, Box<dyn Fitted>),
 }
 
 impl FoldModel<'_> {
@@ -160,6 +164,7 @@ impl FoldModel<'_> {
             FoldModel::Linear { predictor, z, .. } => predictor.predict(z.clone()),
             FoldModel::Fitted(model) => model.predict(x),
             FoldModel::Kept(model) => model.predict(x),
+            FoldModel::Piped(steps, model) => model.predict(&apply_all(steps, x.clone())),
         }
     }
 }
@@ -235,6 +240,8 @@ fn fold_model<'k>(
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
     let test_part = || prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string());
+    // A model's steps come between the test part and its coefficients: it is refitted.
+    let linear_shortcut = linear_shortcut && trial.steps.is_empty();
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
             let (test_x, test_y) = test_part()?;
@@ -242,7 +249,8 @@ fn fold_model<'k>(
             let columns = test_x.t().as_standard_layout().into_owned();
             Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
         }
-        None if kept.get(&trial.id, f).is_some() => {
+        // A kept model of a trial with steps would need its fold's fitted steps too: refitted.
+        None if trial.steps.is_empty() && kept.get(&trial.id, f).is_some() => {
             let (test_x, test_y) = test_part()?;
             let model = kept.get(&trial.id, f).ok_or("no kept model")?;
             Ok((FoldModel::Kept(model), test_x, test_y))
@@ -250,6 +258,13 @@ fn fold_model<'k>(
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+            if !trial.steps.is_empty() {
+                let (stepped, steps) =
+                    data.through_steps(&trial.steps, &plan.feature_names).map_err(|e| e.to_string())?;
+                let model =
+                    fit_unit(Stage::Explain, &trial.spec, &stepped, classes, seed, |m| m).map_err(|e| e.to_string())?;
+                return Ok((FoldModel::Piped(steps, model), data.test_x, data.test_y));
+            }
             let model =
                 fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
             Ok((FoldModel::Fitted(model), data.test_x, data.test_y))
@@ -408,17 +423,17 @@ impl Shuffles<'_> {
                     predictor.predict(z)
                 }
             }
-            model => {
-                let shuffled = buffer.get_or_insert_with(|| match rows {
-                    Some(r) => x.select(Axis(0), r),
-                    None => x.clone(),
-                });
+            FoldModel::Fitted(_) | FoldModel::Kept(_) | FoldModel::Piped(..) => {
+                let shuffled = match rows {
+                    Some(r) => buffer.insert(x.select(Axis(0), r)),
+                    None => buffer.get_or_insert_with(|| x.clone()),
+                };
                 for &c in cols {
                     for (i, &p) in perm.iter().enumerate() {
                         shuffled[[i, c]] = x[[row(p), c]];
                     }
                 }
-                model.predict(shuffled)
+                self.model.predict(shuffled)
             }
         }
     }

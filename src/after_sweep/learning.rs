@@ -6,7 +6,7 @@
 
 use crate::config::Metric;
 use crate::plan::RunPlan;
-use crate::preprocess::prepare_fold;
+use crate::preprocess::prepare_fold_steps;
 use crate::random::RandomState;
 use crate::split::Fold;
 use crate::sweep::metric_value;
@@ -83,7 +83,8 @@ fn training_orders(plan: &RunPlan) -> Vec<Vec<usize>> {
 fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> Point {
     let Some(f) = plan.split.folds.get(fold) else { return Err("no such fold".into()) };
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
-    let data = prepare_fold(&plan.dataset, &plan.experiment.preprocess, &part).map_err(|e| e.to_string())?;
+    let (data, _) = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, &part, &trial.steps)
+        .map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = plan.dataset.class_names();
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());

@@ -12,7 +12,8 @@ use crate::config::{Metric, SplitMethod};
 use crate::data::SplitColumn;
 use crate::models::ModelState;
 use crate::plan::RunPlan;
-use crate::preprocess::{fit_saved, prepare_fold, SavedColumn};
+use crate::preprocess::steps::SavedStep;
+use crate::preprocess::{fit_saved, prepare_fold_steps, SavedColumn};
 use crate::split::Fold;
 use crate::sweep::unit::{fit_unit, Stage};
 use crate::sweep::{metric_value, EnvironmentError, Refitted, SweepInput};
@@ -27,6 +28,10 @@ pub struct Refit {
     /// True when it learned from a holdout split's training part, not from every row.
     pub training_part_only: bool,
     pub preprocessing: Vec<SavedColumn>,
+    /// The model's own steps, fitted on the same rows after `preprocessing`.
+    pub steps: Vec<SavedStep>,
+    /// The columns the model takes: `preprocessing`'s, through `steps`.
+    pub features: Vec<String>,
     pub state: ModelState,
     /// The single fold's test metrics (holdout-like splits and `none`); they equal the sweep's.
     pub test: Vec<(Metric, Option<f64>)>,
@@ -83,14 +88,24 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         Some(values) => plan.metrics.iter().map(|&m| (m, values.get(&m).copied().flatten())).collect(),
         None => Vec::new(),
     };
-    Ok(Refit { trial: trial.id.clone(), rows: r.rows, training_part_only, preprocessing: r.preprocessing, state, test })
+    let (rows, preprocessing, features) = (r.rows, r.preprocessing, plan.feature_names.clone());
+    Ok(Refit {
+        trial: trial.id.clone(),
+        rows,
+        training_part_only,
+        preprocessing,
+        steps: Vec::new(),
+        features,
+        state,
+        test,
+    })
 }
 
 fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let (fold, seed_fold) = refit_fold(plan);
     let training_part_only = fold.train.len() < plan.dataset.rows();
     let cfg = &plan.experiment.preprocess;
-    let data = prepare_fold(&plan.dataset, cfg, &fold).map_err(|e| e.to_string())?;
+    let (data, steps) = prepare_fold_steps(&plan.dataset, cfg, &fold, &trial.steps).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: seed_fold });
     let classes = plan.dataset.class_names();
@@ -106,5 +121,7 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     };
     let (state, test) = fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
     let state = state.ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
-    Ok(Refit { trial: trial.id.clone(), rows: fold.train.len(), training_part_only, preprocessing, state, test })
+    let features = data.names.clone().unwrap_or_else(|| plan.feature_names.clone());
+    let rows = fold.train.len();
+    Ok(Refit { trial: trial.id.clone(), rows, training_part_only, preprocessing, steps, features, state, test })
 }

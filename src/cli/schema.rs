@@ -9,6 +9,7 @@ use crate::config::{
     ColumnKey, DatasetKey, ModelKey, OneHotKey, PreprocessKey, ReportKey, SearchKey, SplitKey, TopKey,
 };
 use crate::kinds::KINDS;
+use crate::preprocess::steps::STEPS;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
 
@@ -45,7 +46,7 @@ pub fn schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "required": required,
-        "definitions": { "generator": generators() },
+        "definitions": definitions(),
         "properties": properties,
     })
 }
@@ -183,6 +184,11 @@ fn param_type(ty: &ParamType) -> Value {
             let item = json!({ "type": "integer", "minimum": min, "maximum": max });
             json!({ "anyOf": [{ "type": "array", "minItems": 1, "items": item }, item] })
         }
+        ParamType::Quantiles => {
+            let item = json!({ "type": "number", "minimum": 0, "maximum": 100 });
+            json!({ "type": "array", "minItems": 2, "maxItems": 2, "items": item })
+        }
+        ParamType::Names => json!({ "type": "array", "items": { "type": "string" } }),
     }
 }
 
@@ -193,7 +199,31 @@ fn default_of(d: DefaultValue) -> Value {
         DefaultValue::B(b) => json!(b),
         DefaultValue::S(s) => json!(s),
         DefaultValue::L(l) => json!(l),
+        DefaultValue::FL(l) => json!(l),
+        DefaultValue::SL(l) => json!(l),
     }
+}
+
+/// The shared definitions: grid generators, the step list, each step's table and axes.
+fn definitions() -> Value {
+    let mut defs = Map::new();
+    defs.insert("generator".into(), generators());
+    let step_names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+    let steps_help = "the model's own preprocessing steps, applied in this order after [preprocess]";
+    defs.insert("steps".into(), json!({ "type": "array", "items": { "enum": step_names }, "description": steps_help }));
+    for step in STEPS {
+        let mut params = Map::new();
+        for p in step.params {
+            let mut v = param_type(&p.ty);
+            v["description"] = json!(p.help);
+            v["default"] = default_of(p.default);
+            params.insert(p.name.into(), v);
+            defs.insert(format!("axis.{}.{}", step.name, p.name), axis(p));
+        }
+        let table = json!({ "type": "object", "additionalProperties": false, "properties": params, "description": step.summary });
+        defs.insert(format!("step.{}", step.name), table);
+    }
+    Value::Object(defs)
 }
 
 /// The generator and distribution tables a grid axis may be (shared by every axis).
@@ -227,6 +257,15 @@ fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
         v["default"] = default_of(kind.default_of(p));
         props.insert(p.name.into(), v);
         grid.insert(p.name.into(), axis(p));
+    }
+    // Every kind takes the same steps: their tables and axes are shared definitions.
+    props.insert("steps".into(), json!({ "$ref": "#/definitions/steps" }));
+    for step in STEPS {
+        props.insert(step.name.into(), json!({ "$ref": format!("#/definitions/step.{}", step.name) }));
+        for p in step.params {
+            let name = format!("{}.{}", step.name, p.name);
+            grid.insert(name.clone(), json!({ "$ref": format!("#/definitions/axis.{name}") }));
+        }
     }
     props.insert("grid".into(), json!({ "type": "object", "additionalProperties": false, "properties": grid }));
     json!({

@@ -3,7 +3,7 @@ use runner::cli::{PredictArgs, Unknown};
 use runner::config::Task;
 use runner::data::{load_new_rows, InputColumn};
 use runner::models::Prediction;
-use runner::preprocess::{apply_saved, SavedColumn};
+use runner::preprocess::SavedColumn;
 use runner::report::{parse_model_file, write_atomic, ModelFile, Scored};
 
 /// `runner predict`: new rows through a saved model. Every problem with the model file or
@@ -34,7 +34,7 @@ fn predict_rows(args: &PredictArgs) -> Result<(), String> {
         args.unknown == Unknown::Ignore,
     )
     .map_err(|e| e.to_string())?;
-    let x = apply_saved(&model.inputs, &rows.features).map_err(|e| e.to_string())?;
+    let x = model.design(&rows.features)?;
     let prediction: Prediction = predictor.predict(&x);
     let scored = Scored {
         ids: args.id.as_deref().map(|name| (name, rows.ids.as_slice())),

@@ -242,6 +242,9 @@ impl SplitConfig {
 pub struct ModelConfig {
     pub name: String,
     pub kind: ModelKind,
+    /// The model's own preprocessing steps, in the order written (`steps = ["poly", "standard"]`).
+    pub steps: Vec<String>,
+    /// Fixed parameters by name: the kind's (`alpha`) and its steps' (`poly.include_bias`).
     pub fixed: BTreeMap<String, ParamValue>,
     /// Grid axes in name order (as scikit-learn's ParameterGrid sorts them); the last varies fastest.
     pub grid: Vec<(String, Vec<ParamValue>)>,
@@ -461,7 +464,7 @@ mod test_support {
     pub const MODEL: &str = "[[model]]\nname = \"ols\"\nkind = \"linear_regression\"\n";
 
     pub fn parse(text: &str) -> Result<super::Experiment, Vec<Diagnostic>> {
-        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::KINDS).map_err(|e| e.0)
+        super::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG).map_err(|e| e.0)
     }
 
     /// Each error as `file:line:column: message`.

@@ -5,7 +5,8 @@ use super::grid::{expand_axis, AxisSpec};
 use super::key::Key;
 use super::reader::{float_of, int_of, keys, type_name, Cx, Reader, Value};
 use super::{size_problem, Distribution, ModelConfig, SearchConfig};
-use crate::spec::catalog::{find, KindSpec};
+use crate::spec::catalog::{find, Catalog, KindSpec, StepEntry};
+use crate::spec::value::ParamSpec;
 use crate::spec::ParamValue;
 use crate::suggest::suggestion;
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +18,7 @@ keys! {
     pub enum ModelKey {
         Name = "name": Name, Required, "";
         Kind = "kind": Str, Required, "";
+        Steps = "steps": StrList, Absent, "";
         Grid = "grid": Table, Absent, "";
     }
 }
@@ -45,7 +47,12 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
         DeValue::Float(_) => float_of(v).map(ParamValue::Float),
         DeValue::Boolean(b) => Some(ParamValue::Bool(*b)),
         DeValue::Array(items) => {
-            items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>().map(ParamValue::IntList)
+            let ints = items.iter().map(|i| int_of(i.get_ref())).collect::<Option<Vec<i64>>>();
+            let floats = || items.iter().map(|i| float_of(i.get_ref())).collect::<Option<Vec<f64>>>();
+            let words = || items.iter().map(|i| i.get_ref().as_str().map(String::from)).collect::<Option<Vec<_>>>();
+            ints.map(ParamValue::IntList)
+                .or_else(|| floats().map(ParamValue::FloatList))
+                .or_else(|| words().map(ParamValue::StrList))
         }
         // Numbers by name (a class_weight table); the key's spelling is the class label.
         DeValue::Table(t) => t
@@ -60,8 +67,8 @@ fn param_value_of(v: &DeValue<'_>) -> Option<ParamValue> {
 /// Reads the `[[model]]` tables, counting their trials against the size guard.
 pub(super) struct Models<'r, 'a> {
     pub cx: &'r Cx<'a>,
-    /// The model kinds the file may name (`kinds::KINDS`, a later layer's, handed in).
-    pub catalog: &'static [KindSpec],
+    /// The model kinds and steps the file may name (`kinds::CATALOG`, a later layer's, handed in).
+    pub catalog: Catalog,
     /// Where the distribution axes are, for the error when there is no random search.
     pub distribution_spans: Vec<Range<usize>>,
     /// The size guard, counting trials model by model from the axis lengths; `None` when
@@ -127,14 +134,17 @@ impl Models<'_, '_> {
             r.skip_all();
             return None;
         };
-        r.allow(spec.params().map(|p| p.name), format!(" (kind {})", spec.name()));
-        let mut ok = true;
+        let steps = self.model_steps(&mut r);
+        let step_names = self.catalog.steps.iter().map(|s| s.name);
+        r.allow(spec.params().map(|p| p.name).chain(step_names), format!(" (kind {})", spec.name()));
+        let mut ok = steps.is_some();
+        let steps = steps.unwrap_or_default();
         let mut fixed = BTreeMap::new();
         let model = name.clone().unwrap_or_default();
         for p in spec.params() {
             if let Some(v) = r.table().get(p.name) {
                 self.cx.record(Key::Param(model.clone(), p.name), &v.span(), true);
-                match self.param(spec, p.name, v, &r.label) {
+                match self.param(p, p.name, v, &r.label) {
                     Some(value) => {
                         fixed.insert(p.name.to_string(), value);
                     }
@@ -142,12 +152,142 @@ impl Models<'_, '_> {
                 }
             }
         }
+        ok &= self.step_params(r.table(), &steps, &mut fixed, &r.label);
         let axes = match r.value(ModelKey::Grid) {
-            Some(g) => self.model_grid(spec, g, &fixed, &r.label),
+            Some(g) => self.model_grid(spec, &steps, g, &fixed, &r.label),
             None => self.within_size(1, false, &r.span, &r.label).then(|| (Vec::new(), Vec::new())),
         };
         let (grid, distributions) = axes?;
-        Some(ModelConfig { name: name?, kind: spec.kind, fixed: ok.then_some(fixed)?, grid, distributions })
+        let steps = steps.iter().map(|s| s.name.to_string()).collect();
+        Some(ModelConfig { name: name?, kind: spec.kind, steps, fixed: ok.then_some(fixed)?, grid, distributions })
+    }
+
+    /// `steps = [...]`: each a known step, none twice.
+    fn model_steps(&mut self, r: &mut Reader<'_, '_, ModelKey>) -> Option<Vec<&'static StepEntry>> {
+        let Some(names) = r.optional::<Vec<String>>(ModelKey::Steps)? else { return Some(Vec::new()) };
+        let Some(DeValue::Array(items)) = r.value(ModelKey::Steps).map(|v| v.get_ref()) else { return Some(vec![]) };
+        let mut out: Vec<&'static StepEntry> = Vec::new();
+        let mut ok = true;
+        for (name, item) in names.iter().zip(items.iter()) {
+            match self.catalog.steps.iter().find(|s| s.name == name) {
+                Some(s) if out.iter().any(|o| o.name == s.name) => {
+                    let message = format!("step `{name}` is listed twice in `steps` of {}; list it once", r.label);
+                    self.cx.err(&item.span(), message);
+                    ok = false;
+                }
+                Some(s) => out.push(s),
+                None => {
+                    let known: Vec<&str> = self.catalog.steps.iter().map(|s| s.name).collect();
+                    let hint = suggestion(name, known.iter().copied());
+                    let message = format!("unknown step `{name}` in {}{hint} (steps: {})", r.label, known.join(", "));
+                    self.cx.err(&item.span(), message);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A step's fixed parameters (`poly.include_bias = false`), stored as `poly.include_bias`;
+    /// false after an error.
+    fn step_params(
+        &mut self,
+        table: &DeTable<'_>,
+        steps: &[&'static StepEntry],
+        fixed: &mut BTreeMap<String, ParamValue>,
+        label: &str,
+    ) -> bool {
+        let mut ok = true;
+        for entry in self.catalog.steps {
+            let Some(v) = table.get(entry.name) else { continue };
+            if !steps.iter().any(|s| s.name == entry.name) {
+                let name = entry.name;
+                let message =
+                    format!("`{name}` sets parameters of a step {label} does not list: add \"{name}\" to `steps`");
+                self.cx.err(&v.span(), message);
+                ok = false;
+                continue;
+            }
+            let DeValue::Table(t) = v.get_ref() else {
+                let found = type_name(v.get_ref());
+                self.cx.err(
+                    &v.span(),
+                    format!("`{}` in {label} must be a table of step parameters, found {found}", entry.name),
+                );
+                ok = false;
+                continue;
+            };
+            for (key, value) in t.iter() {
+                let full = format!("{}.{}", entry.name, key.get_ref());
+                match self.step_param_spec(entry, key.get_ref(), &key.span(), label) {
+                    Some(p) => match self.param(p, &full, value, label) {
+                        Some(x) => {
+                            fixed.insert(full, x);
+                        }
+                        None => ok = false,
+                    },
+                    None => ok = false,
+                }
+            }
+        }
+        ok
+    }
+
+    /// A step's parameter by name, or an error at `span` with a did-you-mean.
+    fn step_param_spec(
+        &self,
+        entry: &'static StepEntry,
+        name: &str,
+        span: &Range<usize>,
+        label: &str,
+    ) -> Option<&'static ParamSpec> {
+        let p = entry.param(name);
+        if p.is_none() {
+            let hint = suggestion(name, entry.params.iter().map(|p| p.name));
+            let known: Vec<&str> = entry.params.iter().map(|p| p.name).collect();
+            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            let step = entry.name;
+            self.cx.err(
+                span,
+                format!("unknown parameter `{name}` of step `{step}` in {label}{hint} (its parameters: {known})"),
+            );
+        }
+        p
+    }
+
+    /// A grid axis's parameter: the kind's (`alpha`) or a listed step's (`poly.degree`).
+    fn axis_param(
+        &self,
+        spec: &KindSpec,
+        steps: &[&'static StepEntry],
+        axis: &str,
+        span: &Range<usize>,
+        label: &str,
+    ) -> Option<&'static ParamSpec> {
+        let Some((step, name)) = axis.split_once('.') else {
+            let p = spec.param(axis);
+            if p.is_none() {
+                let hint = suggestion(axis, spec.params().map(|p| p.name));
+                let kind = spec.name();
+                self.cx.err(span, format!("unknown parameter `{axis}` in {label} (kind {kind}){hint}"));
+            }
+            return p;
+        };
+        match steps.iter().find(|s| s.name == step) {
+            Some(entry) => self.step_param_spec(entry, name, span, label),
+            None => {
+                let listed: Vec<&str> = steps.iter().map(|s| s.name).collect();
+                let hint = suggestion(step, listed.iter().copied());
+                let listed = if listed.is_empty() { "none".to_string() } else { listed.join(", ") };
+                self.cx.err(
+                    span,
+                    format!(
+                        "`{axis}` in {label} names step `{step}`, which `steps` does not list{hint} (listed: {listed})"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// A model's name: unique, and of characters that keep trial ids and plot files unique.
@@ -179,9 +319,9 @@ impl Models<'_, '_> {
     fn model_kind(&mut self, r: &mut Reader<'_, '_, ModelKey>) -> Option<&'static KindSpec> {
         let k = r.required::<String>(ModelKey::Kind)?;
         let span = r.value(ModelKey::Kind).map_or(r.span.clone(), |v| v.span());
-        let spec = find(self.catalog, &k);
+        let spec = find(self.catalog.kinds, &k);
         if spec.is_none() {
-            let kind_names: Vec<&str> = self.catalog.iter().map(|k| k.name()).collect();
+            let kind_names: Vec<&str> = self.catalog.kinds.iter().map(|k| k.name()).collect();
             let hint = suggestion(&k, kind_names.iter().copied());
             let known = kind_names.join(", ");
             self.cx.err(&span, format!("unknown model kind `{k}`{hint} (known kinds: {known}; see `runner models`)"));
@@ -193,6 +333,7 @@ impl Models<'_, '_> {
     fn model_grid(
         &mut self,
         spec: &KindSpec,
+        steps: &[&'static StepEntry],
         g: &Value<'_>,
         fixed: &BTreeMap<String, ParamValue>,
         model_label: &str,
@@ -208,27 +349,24 @@ impl Models<'_, '_> {
         let mut ok = true;
         for (axis, values) in gt.iter() {
             let axis_name: &str = axis.get_ref();
-            let Some(p) = spec.param(axis_name) else {
-                let hint = suggestion(axis_name, spec.params().map(|p| p.name));
-                let kind = spec.name();
-                self.cx.err(&axis.span(), format!("unknown parameter `{axis_name}` in {label} (kind {kind}){hint}"));
+            let Some(p) = self.axis_param(spec, steps, axis_name, &axis.span(), &label) else {
                 ok = false;
                 continue;
             };
-            if fixed.contains_key(p.name) {
+            if fixed.contains_key(axis_name) {
                 self.cx.err(&axis.span(), format!("`{axis_name}` is both fixed and swept in {model_label}; keep one"));
                 ok = false;
                 continue;
             }
-            if let Some(d) = self.distribution_of(spec, p.name, values, model_label) {
+            if let Some(d) = self.distribution_of(p, axis_name, values, model_label) {
                 match d {
                     Some(d) => distributions.push((axis_name.to_string(), d)),
                     None => ok = false,
                 }
                 continue;
             }
-            match self.axis_spec(spec, p.name, values, model_label) {
-                Some(axis) => specs.push((axis_name, p.name, axis, values)),
+            match self.axis_spec(p, axis_name, values, model_label) {
+                Some(axis) => specs.push((axis_name, p, axis, values)),
                 None => ok = false,
             }
         }
@@ -239,7 +377,7 @@ impl Models<'_, '_> {
             return None;
         }
         for (axis_name, param, axis, values) in specs {
-            match self.axis_values(spec, param, &axis, values, model_label) {
+            match self.axis_values(param, axis_name, &axis, values, model_label) {
                 Some(v) => grid.push((axis_name.to_string(), v)),
                 None => ok = false,
             }
@@ -254,7 +392,7 @@ impl Models<'_, '_> {
     /// ends must be valid values of the parameter.
     fn distribution_of(
         &mut self,
-        spec: &KindSpec,
+        p: &ParamSpec,
         name: &str,
         v: &Value<'_>,
         label: &str,
@@ -290,7 +428,6 @@ impl Models<'_, '_> {
             _ => Distribution::RandInt { low: low as i64, high: high as i64 },
         };
         // Every value drawn must be a valid parameter value: check both ends.
-        let p = spec.param(name)?;
         let (first, last) = match d {
             Distribution::RandInt { low, high } => (ParamValue::Int(low), ParamValue::Int(high - 1)),
             _ => (ParamValue::Float(low), ParamValue::Float(high)),
@@ -304,8 +441,7 @@ impl Models<'_, '_> {
         Some(Some(d))
     }
 
-    fn param(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
-        let p = spec.param(name)?;
+    fn param(&mut self, p: &ParamSpec, name: &str, v: &Value<'_>, label: &str) -> Option<ParamValue> {
         let Some(raw) = param_value_of(v.get_ref()) else {
             let found = type_name(v.get_ref());
             self.cx.err(&v.span(), format!("`{name}` in {label} must be {}, found {found}", p.ty.expected()));
@@ -335,7 +471,7 @@ impl Models<'_, '_> {
     }
 
     /// One grid axis as the file gives it: a list of values (each checked) or a generator.
-    fn axis_spec(&mut self, spec: &KindSpec, name: &str, v: &Value<'_>, label: &str) -> Option<AxisSpec> {
+    fn axis_spec(&mut self, p: &ParamSpec, name: &str, v: &Value<'_>, label: &str) -> Option<AxisSpec> {
         let what = format!("grid.{name}");
         let axis = match v.get_ref() {
             DeValue::Array(items) if items.is_empty() => {
@@ -344,7 +480,7 @@ impl Models<'_, '_> {
             }
             DeValue::Array(items) => {
                 let values: Vec<Option<ParamValue>> =
-                    items.iter().map(|item| self.param(spec, name, item, label)).collect();
+                    items.iter().map(|item| self.param(p, name, item, label)).collect();
                 AxisSpec::List(values.into_iter().collect::<Option<Vec<_>>>()?)
             }
             DeValue::Table(gen) => self.generator(gen, v, &what, label)?,
@@ -362,7 +498,7 @@ impl Models<'_, '_> {
     /// An axis's values, every value checked and distinct.
     fn axis_values(
         &mut self,
-        spec: &KindSpec,
+        p: &ParamSpec,
         name: &str,
         axis: &AxisSpec,
         v: &Value<'_>,
@@ -374,7 +510,6 @@ impl Models<'_, '_> {
             self.cx.err(&v.span(), format!("`{what}` in {label} produces no values"));
             return None;
         }
-        let p = spec.param(name)?;
         let mut checked: Vec<ParamValue> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for value in values {
@@ -539,5 +674,67 @@ mod tests {
         let e = errors(&format!("max_units = 10\n{HEAD}{text}"));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("the grids plan 20 units (20 trials × 1 folds), more than max_units = 10"), "{e:?}");
+    }
+
+    const POLY: &str = "[[model]]\nname = \"p\"\nkind = \"ridge\"\n";
+
+    #[test]
+    fn a_model_reads_its_steps_and_their_parameters() {
+        let text = "steps = [\"poly\", \"standard\"]\npoly.include_bias = false\ngrid.\"poly.degree\" = [1, 2]\n";
+        let e = parse(&format!("{HEAD}{POLY}{text}")).unwrap();
+        let m = &e.models[0];
+        assert_eq!(m.steps, ["poly", "standard"]);
+        assert_eq!(m.fixed.get("poly.include_bias"), Some(&ParamValue::Bool(false)));
+        assert_eq!(m.grid, [("poly.degree".to_string(), vec![ParamValue::Int(1), ParamValue::Int(2)])]);
+    }
+
+    #[test]
+    fn an_unknown_step_is_located_with_a_suggestion() {
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"ploy\"]\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("exp.toml:8:10: unknown step `ploy` in [[model]] `p`, did you mean `poly`? (steps: poly,"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_listed_twice_is_refused() {
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"poly\", \"poly\"]\n"));
+        assert_eq!(e, ["exp.toml:8:18: step `poly` is listed twice in `steps` of [[model]] `p`; list it once"]);
+    }
+
+    #[test]
+    fn an_unknown_step_parameter_is_located_with_a_suggestion() {
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"poly\"]\npoly.degre = 2\n"));
+        assert_eq!(e, ["exp.toml:9:6: unknown parameter `degre` of step `poly` in [[model]] `p`, did you mean `degree`? (its parameters: degree, interaction_only, include_bias)"]);
+    }
+
+    #[test]
+    fn an_unknown_step_parameter_axis_is_located() {
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"poly\"]\ngrid.\"poly.degre\" = [2]\n"));
+        assert_eq!(e, ["exp.toml:9:6: unknown parameter `degre` of step `poly` in `grid` of [[model]] `p`, did you mean `degree`? (its parameters: degree, interaction_only, include_bias)"]);
+    }
+
+    #[test]
+    fn a_step_parameter_out_of_range_says_what_it_takes() {
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"poly\"]\ngrid.\"poly.degree\" = [0, 1]\n"));
+        assert_eq!(
+            e,
+            ["exp.toml:9:23: `poly.degree` in [[model]] `p`: 0 is out of range: expected an integer in [1, 20]"]
+        );
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"robust\"]\nrobust.quantile_range = [75, 25]\n"));
+        assert_eq!(e, ["exp.toml:9:25: `robust.quantile_range` in [[model]] `p`: [75,25] is out of range: expected a list of two percentiles [low, high] with 0 <= low < high <= 100"]);
+    }
+
+    #[test]
+    fn a_step_parameter_needs_its_step_listed() {
+        let e = errors(&format!("{HEAD}{POLY}poly.degree = 2\n"));
+        assert_eq!(
+            e,
+            ["exp.toml:8:1: `poly` sets parameters of a step [[model]] `p` does not list: add \"poly\" to `steps`"]
+        );
+        let e = errors(&format!("{HEAD}{POLY}steps = [\"standard\"]\ngrid.\"poly.degree\" = [2]\n"));
+        assert_eq!(e, ["exp.toml:9:6: `poly.degree` in `grid` of [[model]] `p` names step `poly`, which `steps` does not list (listed: standard)"]);
     }
 }

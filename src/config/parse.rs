@@ -12,7 +12,7 @@ use super::report::report;
 use super::search::search;
 use super::split::splits;
 use super::Experiment;
-use crate::spec::catalog::KindSpec;
+use crate::spec::catalog::Catalog;
 use crate::suggest::suggestion;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -60,7 +60,7 @@ pub fn parse_experiment(
     file: &Path,
     text: &str,
     overrides: &[String],
-    catalog: &'static [KindSpec],
+    catalog: Catalog,
 ) -> Result<Experiment, ConfigErrors> {
     let source = Source { name: file.display().to_string(), text };
     let mut d = Diagnostics::new(source);
@@ -216,7 +216,7 @@ fn experiment(
     file: &Path,
     text: &str,
     overrides: &[String],
-    catalog: &'static [KindSpec],
+    catalog: Catalog,
 ) -> Option<Experiment> {
     let mut r = Reader::new(cx, root, 0..0, "the top level".into(), Key::Top);
     let name = experiment_name(&mut r);
@@ -280,7 +280,7 @@ fn experiment_name(r: &mut Reader<'_, '_, TopKey>) -> Option<String> {
 mod tests {
     use super::super::test_support::{errors, parse, HEAD, MODEL};
     use super::*;
-    use crate::kinds::KINDS;
+    use crate::kinds::CATALOG;
 
     #[test]
     fn the_top_level_takes_its_defaults() {
@@ -334,11 +334,11 @@ mod tests {
             Path::new("exp.toml"),
             &text,
             &["split.folds=0".into(), "split.method=kfold".into()],
-            KINDS,
+            CATALOG,
         );
         let e: Vec<String> = e.unwrap_err().0.iter().map(ToString::to_string).collect();
         assert_eq!(e, ["--set split.folds=0: `folds` in [split] must be between 2 and 1000000, found 0"]);
-        let e = parse_experiment(Path::new("exp.toml"), &text, &["model.ols.kind=ridge".into()], KINDS).unwrap();
+        let e = parse_experiment(Path::new("exp.toml"), &text, &["model.ols.kind=ridge".into()], CATALOG).unwrap();
         assert_eq!(e.models[0].kind, crate::spec::ModelKind::Ridge);
     }
 }

@@ -827,7 +827,7 @@ mod tests {
             dir.join("d.csv").display()
         );
         let file = dir.join("e.toml");
-        let exp = crate::config::parse_experiment(&file, &text, &[], crate::kinds::KINDS).unwrap();
+        let exp = crate::config::parse_experiment(&file, &text, &[], crate::kinds::CATALOG).unwrap();
         let mut source = super::scan(&exp, 3, None).unwrap().source;
         source.keep_budget = keep_budget;
         source

@@ -143,6 +143,10 @@ macro_rules! kinds {
         /// Every kind's catalog entry, in the registry's order: what `runner models` prints.
         pub static KINDS: &[KindSpec] = &[$(<$module::Kind as Kind>::CATALOG,)*];
 
+        /// What the experiment file is checked against: the kinds and the steps.
+        pub static CATALOG: crate::spec::catalog::Catalog =
+            crate::spec::catalog::Catalog { kinds: KINDS, steps: crate::preprocess::steps::STEPS };
+
         /// A kind's catalog entry.
         pub fn spec_of(kind: ModelKind) -> &'static KindSpec {
             match kind {

@@ -194,7 +194,7 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     let text = data::read_experiment_text(file)
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
     let experiment =
-        config::parse_experiment(file, &text, overrides, crate::kinds::KINDS).map_err(PlanError::Config)?;
+        config::parse_experiment(file, &text, overrides, crate::kinds::CATALOG).map_err(PlanError::Config)?;
     match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
         Some(why) => {
             // The parser has bounded the trials by the file's fold count already.

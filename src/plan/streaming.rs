@@ -163,6 +163,14 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
                 ));
             }
         }
+        if !t.steps.is_empty() && seen.insert(format!("{}.steps", t.model)) {
+            out.push(format!(
+                "{}: model `{}` has steps, which are not streamed: each is fitted on a fold's training matrix in \
+                 memory (poly and log1p could be fitted from sums, but are refused for now); use streaming = false",
+                at(Key::Model(t.model.clone(), ModelKey::Steps)),
+                t.model,
+            ));
+        }
     }
     out
 }
@@ -268,8 +276,8 @@ mod tests {
         let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\n\
                     [split.outer]\nmethod = \"kfold\"\n[search]\nmethod = \"halving\"\n\
                     [[model]]\nname = \"r\"\nkind = \"ridge\"\n";
-        let exp =
-            crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::KINDS).unwrap();
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG)
+            .unwrap();
         let problems = problems(&exp, &[], None);
         assert_eq!(
             problems,
@@ -278,5 +286,17 @@ mod tests {
                 "exp.toml:10:10: successive halving is not streamed; use method = \"grid\" or \"random\"",
             ]
         );
+    }
+
+    #[test]
+    fn steps_are_refused_at_their_key() {
+        let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n\
+                    [[model]]\nname = \"r\"\nkind = \"ridge\"\nsteps = [\"poly\"]\ngrid.\"poly.degree\" = [1, 2]\n";
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG)
+            .unwrap();
+        let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
+        let problems = problems(&exp, &trials, None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("exp.toml:8:9: model `r` has steps, which are not streamed"), "{problems:?}");
     }
 }

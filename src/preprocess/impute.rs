@@ -33,6 +33,16 @@ pub(super) fn interpolate(points: &[(usize, f64)], row: usize) -> f64 {
     }
 }
 
+/// numpy's median of sorted values (the mean of the middle two for an even count).
+pub(super) fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let m = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[m]
+    } else {
+        (sorted[m - 1] + sorted[m]) / 2.0
+    }
+}
+
 pub(super) fn fit_fill(
     name: &str,
     values: &[f64],
@@ -72,8 +82,7 @@ pub(super) fn fit_fill_always(
                 return Err(nothing("median"));
             }
             known.sort_by(f64::total_cmp);
-            let m = known.len() / 2;
-            NumericFill::Value(if known.len() % 2 == 1 { known[m] } else { (known[m - 1] + known[m]) / 2.0 })
+            NumericFill::Value(median_of_sorted(&known))
         }
         Impute::Mode => {
             if known.is_empty() {

@@ -11,12 +11,14 @@ mod gram;
 mod impute;
 mod saved;
 mod scale;
+pub mod steps;
 mod sums;
 
 pub use gram::{centered_gram, CenteredGram};
 pub use impute::most_frequent;
 pub use saved::{apply_saved, fit_saved, SavedColumn};
 pub use scale::{minmax_scale, standard_scale};
+pub use steps::{SavedStep, StepSpec};
 pub use sums::{fit_from_sums, BlockColumns, ColumnSums};
 
 use crate::config::PreprocessConfig;
@@ -66,6 +68,8 @@ pub struct FoldData {
     pub test_x: Array2<f64>,
     pub test_y: FoldTargets,
     pub n_classes: usize,
+    /// The columns' names when a model's steps made them; `None`: `feature_names(dataset, drop_first)`.
+    pub names: Option<Vec<String>>,
     /// The training part's centred Gram matrix, computed once and shared by every trial of
     /// the fold that needs it (a ridge grid solves all its alphas from it).
     gram: OnceLock<CenteredGram>,
@@ -79,7 +83,40 @@ impl FoldData {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+impl FoldData {
+    /// This fold through a model's steps (`names`: the columns of `self`), each fitted on the
+    /// training part only: the new matrices (with their own Gram, computed when asked) and the
+    /// fitted steps. Without steps, a copy.
+    pub fn through_steps(
+        &self,
+        steps: &[steps::StepSpec],
+        names: &[String],
+    ) -> Result<(FoldData, Vec<steps::SavedStep>), PreprocessError> {
+        let classes: Option<Array1<f64>> = match &self.train_y {
+            FoldTargets::Classes(c) => Some(c.iter().map(|&k| k as f64).collect()),
+            FoldTargets::Regression(_) => None,
+        };
+        let y = match &self.train_y {
+            FoldTargets::Regression(y) => Some(y.view()),
+            FoldTargets::Classes(_) => classes.as_ref().map(|c| c.view()),
+        };
+        let (saved, train_x) = steps::fit_all(steps, self.train_x.clone(), y, names).map_err(PreprocessError::Step)?;
+        let test_x = steps::apply_all(&saved, self.test_x.clone());
+        let names = Some(steps::names_after(&saved, names));
+        let data = FoldData {
+            train_x,
+            train_y: self.train_y.clone(),
+            test_x,
+            test_y: self.test_y.clone(),
+            n_classes: self.n_classes,
+            names,
+            gram: OnceLock::new(),
+        };
+        Ok((data, saved))
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum PreprocessError {
     #[error("column `{column}` has no values in this fold's training rows to compute its {what} from")]
     NothingToImpute { column: String, what: &'static str },
@@ -87,6 +124,9 @@ pub enum PreprocessError {
     NothingToInterpolate { column: String },
     #[error("column `{column}` is not of the kind the model was trained on")]
     Mismatch { column: String },
+    /// A model step that could not be fitted on a fold's training rows.
+    #[error("{0}")]
+    Step(String),
 }
 
 /// The names of the design-matrix columns: numeric columns keep their name, categorical
@@ -111,7 +151,22 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let train_x = design_matrix(&transforms, &fold.train, width);
     let test_x = design_matrix(&transforms, &fold.test, width);
     let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
-    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
+    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, names: None, gram: OnceLock::new() })
+}
+
+/// [`prepare_fold`], then through a model's `steps` (fitted on the training part): what a
+/// stage that fits one trial on one fold trains on, and the fitted steps (empty without).
+pub fn prepare_fold_steps(
+    ds: &Dataset,
+    cfg: &PreprocessConfig,
+    fold: &Fold,
+    steps: &[steps::StepSpec],
+) -> Result<(FoldData, Vec<steps::SavedStep>), PreprocessError> {
+    let data = prepare_fold(ds, cfg, fold)?;
+    if steps.is_empty() {
+        return Ok((data, Vec::new()));
+    }
+    data.through_steps(steps, &feature_names(ds, cfg.drop_first))
 }
 
 /// Only the test part of a fold (the transforms still fitted on its training rows): what

@@ -30,13 +30,21 @@ pub(super) fn fit_scale(train_values: impl Iterator<Item = f64> + Clone, scale: 
 pub fn standard_scale(mean: f64, var: f64, n: f64) -> (f64, f64) {
     let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
     let std = var.max(0.0).sqrt();
-    (mean, if constant || std < 10.0 * f64::EPSILON || !std.is_finite() { 1.0 } else { std })
+    (mean, if constant { 1.0 } else { handle_zeros(std) })
+}
+
+/// scikit-learn's `_handle_zeros_in_scale`: a scale too small (or not finite) to divide by is 1.
+pub fn handle_zeros(scale: f64) -> f64 {
+    if scale < 10.0 * f64::EPSILON || !scale.is_finite() {
+        1.0
+    } else {
+        scale
+    }
 }
 
 /// MinMaxScaler's (shift, scale) from a column's least and greatest value.
 pub fn minmax_scale(lo: f64, hi: f64) -> (f64, f64) {
-    let range = hi - lo;
-    (lo, if range < 10.0 * f64::EPSILON || !range.is_finite() { 1.0 } else { range })
+    (lo, handle_zeros(hi - lo))
 }
 
 /// A numeric column's training values after imputation, as sums: `rows` rows, `present` of

@@ -10,7 +10,7 @@
 
 use crate::config::Metric;
 use crate::plan::RunPlan;
-use crate::preprocess::prepare_fold;
+use crate::preprocess::prepare_fold_steps;
 use crate::sweep::unit::{fit_unit, Stage};
 use crate::sweep::{self, metric_value, SweepInput, UnitFilter};
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
@@ -68,8 +68,9 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     };
     let trial = &plan.trials[t];
     let chosen = Some(trial.id.clone());
-    let scored =
-        prepare_fold(&plan.dataset, &plan.experiment.preprocess, outer).map_err(|e| e.to_string()).and_then(|data| {
+    let scored = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, outer, &trial.steps)
+        .map_err(|e| e.to_string())
+        .and_then(|(data, _)| {
             let classes = plan.dataset.class_names();
             let seed = unit_seed(seed, SeedStream::Unit { trial: &trial.id, fold: inner.folds.len() });
             let score = |model: Box<dyn crate::models::Fitted>| {

@@ -34,7 +34,7 @@ use crate::plan::RunPlan;
 use crate::protocols::halving::Round;
 use crate::protocols::nested::Nested;
 use crate::spec::ParamValue;
-use crate::trial::{Status, Trial, UnitRecord};
+use crate::trial::{CoefficientsRecord, Status, Trial, UnitRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -377,12 +377,31 @@ fn coefficient_table(plan: &RunPlan, records: &[&UnitRecord]) -> Option<Coeffici
     let coefs: Vec<_> = records.iter().map(|r| r.coefficients.as_ref()).collect::<Option<Vec<_>>>()?;
     let first = coefs.first()?;
     let n = coefs.len() as f64;
+    // Every fold's columns by name (a model's steps name their own), in first-seen order; a
+    // column a fold does not have weighs 0 there.
+    let names_of = |c: &CoefficientsRecord| c.features.clone().unwrap_or_else(|| plan.feature_names.clone());
+    let mut names: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for c in &coefs {
+        for name in names_of(c) {
+            if !index.contains_key(&name) {
+                index.insert(name.clone(), names.len());
+                names.push(name);
+            }
+        }
+    }
     // Mean weights of output `k` by feature name, the intercept last.
     let named_row = |k: usize| -> Named<f64> {
-        let width = first.weights[k].len();
-        let weights = (0..width).map(|j| coefs.iter().map(|c| c.weights[k][j]).sum::<f64>() / n);
+        let mut sums = vec![0.0; names.len()];
+        for c in &coefs {
+            for (name, w) in names_of(c).iter().zip(&c.weights[k]) {
+                if let Some(&j) = index.get(name) {
+                    sums[j] += w;
+                }
+            }
+        }
         let intercept = coefs.iter().map(|c| c.intercepts[k]).sum::<f64>() / n;
-        let mut row: Vec<(String, f64)> = plan.feature_names.iter().cloned().zip(weights).collect();
+        let mut row: Vec<(String, f64)> = names.iter().cloned().zip(sums.iter().map(|s| s / n)).collect();
         row.push(("(intercept)".into(), intercept));
         Named(row)
     };

@@ -5,10 +5,13 @@
 
 use crate::after_sweep::refit::Refit;
 use crate::config::Task;
+use crate::data::Feature;
 use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
-use crate::preprocess::SavedColumn;
+use crate::preprocess::steps::{apply_all, check_all, names_after, SavedStep};
+use crate::preprocess::{apply_saved, SavedColumn};
 use crate::spec::catalog::TaskSupport;
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,7 +33,11 @@ pub struct ModelFile {
     pub target: SavedTarget,
     /// The input columns a new file must have, in order, with their fitted preprocessing.
     pub inputs: Vec<SavedColumn>,
-    /// The design-matrix columns the model's weights index (after one-hot encoding).
+    /// The model's own steps (`poly`, `standard`, ...), fitted after `inputs`, in order.
+    /// Absent in files of models without steps (and in files older than steps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<SavedStep>,
+    /// The design-matrix columns the model's weights index (after one-hot encoding and the steps).
     pub features: Vec<String>,
     #[serde(deserialize_with = "crate::models::read_state", serialize_with = "crate::models::write_state")]
     pub model: ModelState,
@@ -113,7 +120,8 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
         task: plan.dataset.task(),
         target: SavedTarget { name: plan.dataset.target_name.clone(), classes: plan.dataset.class_names().to_vec() },
         inputs: refit.preprocessing.clone(),
-        features: plan.feature_names.clone(),
+        steps: refit.steps.clone(),
+        features: refit.features.clone(),
         model: refit.state.clone(),
     }
 }
@@ -156,6 +164,12 @@ impl ModelFile {
         let kind = crate::kinds::kind_spec(&self.trial.kind).ok_or("trial.kind is not a model kind")?.kind;
         crate::kinds::load(kind, self.model.clone(), self.features.len(), classes)
             .map_err(|e| format!("model.json is malformed: {e}"))
+    }
+
+    /// New rows' columns through the saved preprocessing and steps: the model's matrix.
+    pub fn design(&self, features: &[Feature]) -> Result<Array2<f64>, String> {
+        let x = apply_saved(&self.inputs, features).map_err(|e| e.to_string())?;
+        Ok(apply_all(&self.steps, x))
     }
 
     /// Everything outside `model`: the provenance, the target's classes, the inputs and the
@@ -228,6 +242,8 @@ impl ModelFile {
     /// `features` are the design-matrix columns the inputs make, in order.
     fn check_features(&self) -> Result<(), String> {
         let made: Vec<String> = self.inputs.iter().flat_map(SavedColumn::feature_names).collect();
+        check_all(&self.steps, &made, "steps")?;
+        let made = names_after(&self.steps, &made);
         if made.len() != self.features.len() {
             return Err(format!(
                 "the inputs make {} design columns but `features` lists {}",

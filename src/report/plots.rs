@@ -12,6 +12,19 @@ const GRID: RGBColor = RGBColor(220, 220, 220);
 const LIGHT_GRID: RGBColor = RGBColor(245, 245, 245);
 /// The one colour of single-series marks (points, bars), the confusion matrix's hue.
 const ACCENT: RGBColor = RGBColor(55, 135, 255);
+/// The colours of a band chart's lines, in order (Tableau 10: distinct, none too pale on white).
+const LINE_COLOURS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 /// A chart's mesh in the one grid style of every plot.
 macro_rules! styled_mesh {
@@ -166,51 +179,83 @@ fn loss_curves(model: &str, trials: &[&TrialReport]) -> Option<String> {
     })
 }
 
+/// One line of a band chart: its legend, (x, mean, std) points, colour (a palette index)
+/// and whether it is dashed (a training score, drawn without its band).
+struct Line {
+    name: String,
+    points: Vec<(f64, f64, f64)>,
+    colour: usize,
+    dashed: bool,
+}
+
+/// Test-score lines per setting of the other axes (the first MAX_CURVES / 2), each with its
+/// training score as a dashed line of the same colour: over- and underfitting at a glance.
 fn metric_vs_param(r: &Report, model: &str, trials: &[&TrialReport], axis: &str) -> Option<String> {
     let m = r.rank_by;
-    // Group by the other axes' values: one line (with a ± std band) per group.
-    let mut groups: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    type Points = Vec<(f64, f64, f64)>;
+    let mut groups: Vec<(String, Points, Points)> = Vec::new();
     let mut more = false;
     for t in trials {
         let x = t.params.get(axis)?.as_f64()?;
         let (Some(mean), Some(std)) = (t.test.mean(m), t.test.std(m)) else { continue };
+        let train = t.train.mean(m).zip(t.train.std(m)).map(|(mean, std)| (x, mean, std));
         let rest: Vec<String> =
             t.params.0.iter().filter(|(k, _)| k != axis).map(|(k, v)| format!("{k}={}", v.json())).collect();
-        let key = if rest.is_empty() { format!("test {}", m.name()) } else { rest.join(", ") };
-        let full = groups.len() == MAX_CURVES;
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, pts)) => pts.push((x, mean, std)),
-            // A big grid: the first MAX_CURVES lines only, so the plot stays small.
+        let key = rest.join(", ");
+        // Each setting draws two lines (test and train).
+        let full = groups.len() == MAX_CURVES / 2;
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, pts, train_pts)) => {
+                pts.push((x, mean, std));
+                train_pts.extend(train);
+            }
+            // A big grid: the first settings only, so the plot stays small.
             None if full => more = true,
-            None => groups.push((key, vec![(x, mean, std)])),
+            None => groups.push((key, vec![(x, mean, std)], train.into_iter().collect())),
         }
     }
-    groups.retain(|(_, p)| !p.is_empty());
-    if groups.is_empty() {
-        return None;
+    let mut lines = Vec::new();
+    for (colour, (key, test, train)) in groups.into_iter().enumerate() {
+        let name = |side: &str| if key.is_empty() { format!("{side} {}", m.name()) } else { format!("{side}, {key}") };
+        lines.push(Line { name: name("test"), points: thinned_points(test), colour, dashed: false });
+        if !train.is_empty() {
+            lines.push(Line { name: name("train"), points: thinned_points(train), colour, dashed: true });
+        }
     }
-    for (_, pts) in &mut groups {
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let step = pts.len().div_ceil(MAX_CURVE_POINTS).max(1);
-        *pts = pts.iter().copied().step_by(step).collect();
-    }
-    let shown = if more { format!(", the first {MAX_CURVES} lines") } else { String::new() };
-    let title = format!("{model}: test {} against {axis} (mean ± std over folds{shown})", m.name());
-    band_chart(&title, axis, &format!("test {}", m.name()), &groups)
+    let shown = if more { format!(", the first {} settings of the other axes", MAX_CURVES / 2) } else { String::new() };
+    let sides = if lines.iter().any(|l| l.dashed) { "test (solid) and train (dashed)" } else { "test" };
+    let title = format!("{model}: {sides} {} against {axis} (mean ± std over folds{shown})", m.name());
+    // Errors of an overfitted grid span decades: a log scale from one decade keeps the
+    // bottom of the U readable.
+    band_chart(&title, axis, m.name(), &lines, 10.0)
 }
 
-/// Lines of (x, mean, std) points, each with its ± std band; an axis is on a log scale when
-/// its values are positive and span two decades or more (the band then stops above zero).
-fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f64, f64, f64)>)]) -> Option<String> {
-    let points = || groups.iter().flat_map(|(_, p)| p.iter());
+/// Points in x order, every k-th when there are more than MAX_CURVE_POINTS.
+fn thinned_points(mut pts: Vec<(f64, f64, f64)>) -> Vec<(f64, f64, f64)> {
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let step = pts.len().div_ceil(MAX_CURVE_POINTS).max(1);
+    pts.into_iter().step_by(step).collect()
+}
+
+/// Lines of (x, mean, std) points, each with its ± std band; the x axis is on a log scale
+/// when its values are positive and span two decades or more, the y axis when its means are
+/// positive and the largest is `log_ratio` times the smallest or more (a band then stops
+/// above zero). A band reaches at most a quarter of the means' span (half the smallest mean
+/// and twice the largest on a log scale) beyond them, so one wild trial cannot flatten the rest.
+fn band_chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line], log_ratio: f64) -> Option<String> {
+    let lines: Vec<&Line> = lines.iter().filter(|l| !l.points.is_empty()).collect();
+    let points = || lines.iter().flat_map(|l| l.points.iter());
     let (xlo, xhi) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
     let (mlo, mhi) = points().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
     let log_x = xlo > 0.0 && xhi / xlo >= 100.0;
-    let log_y = mlo > 0.0 && mhi / mlo >= 100.0;
-    let floor = if log_y { mlo / 2.0 } else { f64::NEG_INFINITY };
-    let bands: Vec<(String, Vec<(f64, f64, f64, f64)>)> = groups
+    let log_y = mlo > 0.0 && mhi / mlo >= log_ratio;
+    let margin = (mhi - mlo).abs() * 0.25;
+    let (floor, ceiling) = if log_y { (mlo / 2.0, mhi * 2.0) } else { (mlo - margin, mhi + margin) };
+    // Each line with its (x, mean, band low, band high) points.
+    type Banded<'l> = Vec<(&'l Line, Vec<(f64, f64, f64, f64)>)>;
+    let bands: Banded<'_> = lines
         .iter()
-        .map(|(name, p)| (name.clone(), p.iter().map(|q| (q.0, q.1, (q.1 - q.2).max(floor), q.1 + q.2)).collect()))
+        .map(|l| (*l, l.points.iter().map(|q| (q.0, q.1, (q.1 - q.2).max(floor), (q.1 + q.2).min(ceiling))).collect()))
         .collect();
     let ylo = bands.iter().flat_map(|(_, p)| p.iter().map(|q| q.2)).fold(f64::INFINITY, f64::min);
     let yhi = bands.iter().flat_map(|(_, p)| p.iter().map(|q| q.3)).fold(f64::NEG_INFINITY, f64::max);
@@ -227,13 +272,13 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
         let (a, b, v) = if log_y { (y0.ln(), y1.ln(), y.ln()) } else { (y0, y1, y) };
         (v - a) / (b - a) > 0.7
     };
-    let right_taken = groups.iter().any(|(_, p)| p.last().is_some_and(|q| high(q.1)));
-    let left_taken = groups.iter().any(|(_, p)| p.first().is_some_and(|q| high(q.1)));
+    let right_taken = lines.iter().any(|l| l.points.last().is_some_and(|q| high(q.1)));
+    let left_taken = lines.iter().any(|l| l.points.first().is_some_and(|q| high(q.1)));
     let legend_corner =
         if right_taken && !left_taken { SeriesLabelPosition::UpperLeft } else { SeriesLabelPosition::UpperRight };
     let scaled = |desc: &str, log: bool| if log { format!("{desc} (log scale)") } else { desc.to_string() };
     // A whole-number axis (max_depth, epochs) gets no fractional ticks.
-    let whole = groups.iter().all(|(_, p)| p.iter().all(|q| q.0.fract() == 0.0));
+    let whole = points().all(|q| q.0.fract() == 0.0);
     let x_tick = move |v: &f64| if whole && v.fract() != 0.0 { String::new() } else { tick(v) };
     svg(|root| {
         let mut builder = ChartBuilder::on(root);
@@ -247,16 +292,8 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
                     .x_desc(scaled(x_desc, log_x))
                     .y_desc(scaled(y_desc, log_y))
                     .draw()?;
-                for (i, (name, pts)) in bands.iter().enumerate() {
-                    let color = Palette99::pick(i).to_rgba();
-                    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-                    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-                    chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
-                    chart
-                        .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))?
-                        .label(name.clone())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-                    chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
+                for (line, pts) in &bands {
+                    draw_line(&mut chart, line, pts)?;
                 }
                 chart
                     .configure_series_labels()
@@ -277,6 +314,40 @@ fn band_chart(title: &str, x_desc: &str, y_desc: &str, groups: &[(String, Vec<(f
     })
 }
 
+/// One line of a band chart with its legend entry: solid with its ± std band, or dashed.
+fn draw_line<'a, DB: DrawingBackend + 'a, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    line: &Line,
+    pts: &[(f64, f64, f64, f64)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let color = LINE_COLOURS[line.colour % LINE_COLOURS.len()].to_rgba();
+    let xy = pts.iter().map(|p| (p.0, p.1));
+    if line.dashed {
+        chart.draw_series(DashedLineSeries::new(xy, 8, 5, color.stroke_width(2)))?.label(line.name.clone()).legend(
+            move |(x, y)| {
+                // A composed element's parts are placed relative to its anchor.
+                let dash = |a: i32, b: i32| PathElement::new(vec![(a, 0), (b, 0)], color.stroke_width(2));
+                EmptyElement::at((x, y)) + dash(0, 7) + dash(13, 20)
+            },
+        );
+        chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.stroke_width(1))))?;
+        return Ok(());
+    }
+    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+    chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.2).filled())))?;
+    chart
+        .draw_series(LineSeries::new(xy, color.stroke_width(2)))?
+        .label(line.name.clone())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))?;
+    Ok(())
+}
+
 /// The best trial's train and test metric against training rows (`[report] learning_curve`).
 fn learning_curve(r: &Report) -> Option<String> {
     let lc = r.learning_curve.as_ref()?;
@@ -285,14 +356,14 @@ fn learning_curve(r: &Report) -> Option<String> {
             lc.sizes.iter().zip(side).filter_map(|(&n, s)| Some((n as f64, s.mean?, s.std?))).collect();
         (name.to_string(), pts)
     };
-    let groups: Vec<(String, Vec<(f64, f64, f64)>)> =
-        [line("train", &lc.train), line("test", &lc.test)].into_iter().filter(|(_, p)| !p.is_empty()).collect();
-    if groups.is_empty() {
-        return None;
-    }
+    let lines: Vec<Line> = [line("train", &lc.train), line("test", &lc.test)]
+        .into_iter()
+        .enumerate()
+        .map(|(colour, (name, points))| Line { name, points, colour, dashed: false })
+        .collect();
     let metric = lc.metric.name();
     let title = format!("learning curve of {}: {metric} (mean ± std over folds)", lc.trial);
-    band_chart(&title, "training rows", metric, &groups)
+    band_chart(&title, "training rows", metric, &lines, 100.0)
 }
 
 /// Above this many test rows the scatter becomes a 2-D histogram, so the SVG stays small.

@@ -35,6 +35,28 @@ pub enum TaskSupport {
     Both,
 }
 
+/// A model's preprocessing step as the catalog lists it (`preprocess::steps::STEPS`): the
+/// file names it in `steps = [...]` and sets its parameters as `<name>.<param>`.
+pub struct StepEntry {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+}
+
+impl StepEntry {
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+/// What the experiment file is checked against: the model kinds and the steps (both a later
+/// layer's, handed to `config`).
+#[derive(Clone, Copy)]
+pub struct Catalog {
+    pub kinds: &'static [KindSpec],
+    pub steps: &'static [StepEntry],
+}
+
 pub struct KindSpec {
     pub kind: ModelKind,
     pub engine: &'static str,

@@ -18,6 +18,10 @@ pub enum ParamValue {
     /// Numbers by name, in the file's order (`class_weight = { yes = 3.0, no = 1.0 }`);
     /// report.json writes an object.
     Table(#[serde(serialize_with = "table_json")] Vec<(String, f64)>),
+    /// A list of numbers, not all whole (a robust scaler's `quantile_range`).
+    FloatList(Vec<f64>),
+    /// A list of words (the columns `log1p` takes).
+    StrList(Vec<String>),
 }
 
 fn table_json<S: serde::Serializer>(entries: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
@@ -60,6 +64,11 @@ impl fmt::Display for ParamValue {
                 let items: Vec<String> = entries.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 write!(f, "{{{}}}", items.join(","))
             }
+            ParamValue::FloatList(l) => {
+                let items: Vec<String> = l.iter().map(f64::to_string).collect();
+                write!(f, "[{}]", items.join(","))
+            }
+            ParamValue::StrList(l) => write!(f, "[{}]", l.join(",")),
         }
     }
 }
@@ -91,6 +100,10 @@ pub enum ParamType {
     Choice(&'static [&'static str]),
     /// One of the words, or a table of positive weights by class label (`class_weight`).
     ChoiceOrWeights(&'static [&'static str]),
+    /// Two percentiles `[low, high]` with 0 <= low < high <= 100 (scikit-learn's `quantile_range`).
+    Quantiles,
+    /// A list of column names (possibly empty).
+    Names,
 }
 
 impl ParamType {
@@ -116,6 +129,8 @@ impl ParamType {
             ParamType::ChoiceOrWeights(options) => {
                 format!("one of {}, or a table of positive weights by class label", options.join(", "))
             }
+            ParamType::Quantiles => "list of two percentiles [low, high] with 0 <= low < high <= 100".to_string(),
+            ParamType::Names => "list of column names".to_string(),
         }
     }
 
@@ -201,6 +216,16 @@ impl ParamType {
                     None => Ok(value.clone()),
                 }
             }
+            (ParamType::Quantiles, ParamValue::IntList(l)) => {
+                self.check(&ParamValue::FloatList(l.iter().map(|&v| v as f64).collect()))
+            }
+            (ParamType::Quantiles, ParamValue::FloatList(l)) => match l.as_slice() {
+                [lo, hi] if 0.0 <= *lo && lo < hi && *hi <= 100.0 => Ok(value.clone()),
+                _ => Err(format!("{value} is out of range: expected a {}", self.describe())),
+            },
+            (ParamType::Names, ParamValue::StrList(_)) => Ok(value.clone()),
+            // An empty list reads as a list of numbers.
+            (ParamType::Names, ParamValue::IntList(l)) if l.is_empty() => Ok(ParamValue::StrList(Vec::new())),
             _ => Err(format!("expected {}, found {}", self.expected(), kind_of(value))),
         }
     }
@@ -214,6 +239,8 @@ fn kind_of(value: &ParamValue) -> &'static str {
         ParamValue::Str(_) => "a string",
         ParamValue::IntList(_) => "a list of integers",
         ParamValue::Table(_) => "a table",
+        ParamValue::FloatList(_) => "a list of numbers",
+        ParamValue::StrList(_) => "a list of strings",
     }
 }
 
@@ -224,6 +251,10 @@ pub enum DefaultValue {
     B(bool),
     S(&'static str),
     L(&'static [i64]),
+    /// A list of numbers.
+    FL(&'static [f64]),
+    /// A list of words.
+    SL(&'static [&'static str]),
 }
 
 impl DefaultValue {
@@ -234,6 +265,8 @@ impl DefaultValue {
             DefaultValue::B(b) => ParamValue::Bool(b),
             DefaultValue::S(s) => ParamValue::Str(s.to_string()),
             DefaultValue::L(l) => ParamValue::IntList(l.to_vec()),
+            DefaultValue::FL(l) => ParamValue::FloatList(l.to_vec()),
+            DefaultValue::SL(l) => ParamValue::StrList(l.iter().map(|s| s.to_string()).collect()),
         }
     }
 }
@@ -328,6 +361,26 @@ impl FromParam for Vec<usize> {
     }
 }
 
+impl FromParam for [f64; 2] {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::FloatList(l) if l.len() == 2 => Some([l[0], l[1]]),
+            ParamValue::IntList(l) if l.len() == 2 => Some([l[0] as f64, l[1] as f64]),
+            _ => None,
+        }
+    }
+}
+
+impl FromParam for Vec<String> {
+    fn from_param(value: &ParamValue) -> Option<Self> {
+        match value {
+            ParamValue::StrList(l) => Some(l.clone()),
+            ParamValue::IntList(l) if l.is_empty() => Some(Vec::new()),
+            _ => None,
+        }
+    }
+}
+
 /// Reads one field of a params struct: the boundary where a name becomes a typed value.
 pub fn field<T: FromParam>(values: &ParamValues, name: &str) -> Result<T, String> {
     let value = values.get(name).ok_or_else(|| format!("parameter `{name}` has no value"))?;
@@ -351,8 +404,8 @@ macro_rules! params {
             )*];
 
             /// Reads the struct from a grid point's values (defaults already filled in).
-            pub fn read(values: &ParamValues) -> Result<Self, String> {
-                Ok($name { $( $field: field(values, stringify!($field))?, )* })
+            pub fn read(_values: &ParamValues) -> Result<Self, String> {
+                Ok($name { $( $field: field(_values, stringify!($field))?, )* })
             }
         }
     };

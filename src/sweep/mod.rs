@@ -17,10 +17,10 @@ use crate::models::{self, FitError, Prediction};
 use crate::plan::{RunPlan, StreamPlan};
 use crate::preprocess::{prepare_fold, FoldData, FoldTargets};
 use crate::split::SplitPlan;
-use crate::trial::{unit_seed, SeedStream, Status, Trial, UnitRecord};
+use crate::trial::{unit_seed, CoefficientsRecord, SeedStream, Status, Trial, UnitRecord};
 use rayon::prelude::*;
 use ridge_path::RidgePath;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use unit::{Stage, UnitError};
@@ -135,6 +135,9 @@ pub fn run(
     }
     let folds = input.plan.folds.len();
     let paths = crate::trial::paths(input.trials);
+    let step_keys: BTreeSet<String> =
+        input.trials.iter().filter(|t| !t.steps.is_empty()).map(Trial::steps_key).collect();
+    let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
     let work = || {
         let ridge = ridge_shortcut(input);
         let ridge = ridge.as_ref();
@@ -150,9 +153,23 @@ pub fn run(
                     return Vec::new();
                 }
                 // One fold's matrices, shared by every trial of the fold, built by the first
-                // trial that needs them.
+                // trial that needs them; and through each distinct setting of a model's steps,
+                // shared by every trial with that setting (a degree × alpha grid transforms
+                // each degree once per fold).
                 let data = OnceLock::new();
-                let fold_data = || data.get_or_init(|| prepare_fold(input.dataset, input.preprocess, fold));
+                let base = || data.get_or_init(|| prepare_fold(input.dataset, input.preprocess, fold));
+                let stepped: BTreeMap<&String, OnceLock<FoldResult>> =
+                    step_keys.iter().map(|k| (k, OnceLock::new())).collect();
+                let fold_data = |t: usize| -> &FoldResult {
+                    let trial = &input.trials[t];
+                    match stepped.get(&trial.steps_key()) {
+                        None => base(),
+                        Some(slot) => slot.get_or_init(|| match base() {
+                            Ok(d) => d.through_steps(&trial.steps, &names).map(|(d, _)| d),
+                            Err(e) => Err(e.clone()),
+                        }),
+                    }
+                };
                 todo.par_iter()
                     .filter(|_| !stop.load(Ordering::Relaxed))
                     .flat_map_iter(|path| {
@@ -178,17 +195,22 @@ pub fn run(
     Ok(records.into_iter().map(|(_, r)| r).collect())
 }
 
-/// The records of one path (or single trial) on fold `f`, by trial index.
+/// A fold's matrices, or why they could not be built.
+type FoldResult = Result<FoldData, crate::preprocess::PreprocessError>;
+
+/// The records of one path (or single trial) on fold `f`, by trial index. `fold_data(t)`:
+/// the fold's matrices as trial `t` sees them (through its steps).
 fn path_records<'d>(
     input: &SweepInput<'_>,
     ridge: Option<&RidgePath<'_>>,
     path: &[usize],
     f: usize,
-    fold_data: impl Fn() -> &'d Result<FoldData, crate::preprocess::PreprocessError>,
+    fold_data: impl Fn(usize) -> &'d FoldResult,
 ) -> Vec<(usize, UnitRecord)> {
     match path {
-        [t] => vec![(*t, single_unit(input, ridge, *t, f, fold_data))],
-        _ => match fold_data() {
+        [t] => vec![(*t, single_unit(input, ridge, *t, f, || fold_data(*t)))],
+        // A path's trials share their steps (`trial::paths`).
+        _ => match fold_data(path[0]) {
             Ok(data) => path.iter().copied().zip(run_path(input, path, f, data)).collect(),
             Err(e) => path.iter().map(|&t| (t, failed(&input.trials[t], f, e.to_string()))).collect(),
         },
@@ -203,7 +225,7 @@ fn single_unit<'d>(
     ridge: Option<&RidgePath<'_>>,
     t: usize,
     f: usize,
-    fold_data: impl Fn() -> &'d Result<FoldData, crate::preprocess::PreprocessError>,
+    fold_data: impl Fn() -> &'d FoldResult,
 ) -> UnitRecord {
     let trial = &input.trials[t];
     let shortcut =
@@ -341,19 +363,15 @@ fn record_of(
         }
         _ => None,
     };
-    let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
-    let scaled = input.preprocess.scales_every_column();
+    let names = match &data.names {
+        Some(names) => names.clone(),
+        None => crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first),
+    };
+    let scaled = input.preprocess.scales_every_column() && trial.steps.is_empty();
     let mut notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
     notes.extend(out_of_bag_note(&data.train_y, model.out_of_bag()));
-    UnitRecord {
-        test,
-        train,
-        coefficients: model.coefficients().map(Into::into),
-        confusion,
-        loss_curve: model.loss_curve(),
-        notes,
-        ..ok(trial, fold)
-    }
+    let coefficients = model.coefficients().map(|c| CoefficientsRecord { features: data.names.clone(), ..c.into() });
+    UnitRecord { test, train, coefficients, confusion, loss_curve: model.loss_curve(), notes, ..ok(trial, fold) }
 }
 
 /// A forest's `oob_score_`, as scikit-learn scores its out-of-bag predictions: accuracy of

@@ -149,7 +149,12 @@ fn design_maps(
 impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
+        // A model's steps are fitted per fold on the fold's rows: its design is not an
+        // affine map of the raw parts the block sums hold.
         let ModelSpec::Ridge(p) = &trial.spec else { return None };
+        if !trial.steps.is_empty() {
+            return None;
+        }
         p.fit_intercept.then_some(p)
     }
 
@@ -244,7 +249,7 @@ impl<'a> RidgePath<'a> {
         Ok(ShortcutScores {
             test: score(test, mae.map(|m| m.0)),
             train: score(&train, mae.map(|m| m.1)),
-            coefficients: CoefficientsRecord { weights: vec![sol.w.to_vec()], intercepts: vec![sol.b] },
+            coefficients: CoefficientsRecord { weights: vec![sol.w.to_vec()], intercepts: vec![sol.b], features: None },
         })
     }
     /// Σ|residual| on each fold's test and training rows for every alpha: one pass over

@@ -13,6 +13,7 @@ mod hardening;
 mod init;
 mod nonlinear;
 mod paths;
+mod pipelines;
 mod predict;
 mod reports;
 mod selection;

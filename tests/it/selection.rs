@@ -173,8 +173,14 @@ fn random_search_draws_equal_parameter_samplers() {
         }
         grid.sort_by(|a: &(String, Vec<ParamValue>), b| a.0.cmp(&b.0));
         distributions.sort_by(|a, b| a.0.cmp(&b.0));
-        let m =
-            ModelConfig { name: "m".into(), kind: ModelKind::Ridge, fixed: Default::default(), grid, distributions };
+        let m = ModelConfig {
+            name: "m".into(),
+            kind: ModelKind::Ridge,
+            steps: Vec::new(),
+            fixed: Default::default(),
+            grid,
+            distributions,
+        };
         let n = case["n"].as_u64().unwrap() as usize;
         let ours = runner::trial::sample_points(&m, n, case["seed"].as_u64().unwrap() as u32);
         let theirs = case["draws"].as_array().unwrap();

@@ -1,0 +1,111 @@
+//! The differential suite of model steps: each case (tests/fixtures/pipelines/generate.py)
+//! runs a `[[model]]` with `steps` through the binary and compares it with a scikit-learn
+//! `Pipeline` inside `GridSearchCV` on the same data and folds: every grid point's per-fold
+//! train and test rmse and r2 to 1e-8, the chosen parameters equal, and `runner predict` of
+//! new rows equal to the refitted pipeline's `predict` to 1e-9.
+
+use crate::common::*;
+use serde_json::Value;
+
+/// Within `rel` of scikit-learn's value (relative, or absolute below 1).
+fn close(ours: f64, theirs: f64, rel: f64) -> bool {
+    (ours - theirs).abs() <= rel * theirs.abs().max(1.0)
+}
+
+/// A fixture's grid point in runner's report: the trial whose `params` are these values.
+fn runner_trial<'a>(report: &'a Value, params: &Value) -> Option<&'a Value> {
+    let same = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    };
+    let wanted = params.as_object()?;
+    report["trials"].as_array()?.iter().find(|t| {
+        let got = t["params"].as_object();
+        got.is_some_and(|g| g.len() == wanted.len() && wanted.iter().all(|(k, v)| g.get(k).is_some_and(|x| same(x, v))))
+    })
+}
+
+/// The problems of one case, in words (empty when it agrees).
+fn check_case(case: &Value) -> Vec<String> {
+    let name = case["name"].as_str().unwrap();
+    let files = [
+        ("data.csv", case["csv"].as_str().unwrap()),
+        ("new.csv", case["new_csv"].as_str().unwrap()),
+        ("exp.toml", case["toml"].as_str().unwrap()),
+    ];
+    let dir = scratch(&files);
+    let (out, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    if !o.status.success() {
+        return vec![format!("{name}: run failed: {}", String::from_utf8_lossy(&o.stderr))];
+    }
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let mut problems = Vec::new();
+    for t in case["trials"].as_array().unwrap() {
+        let Some(ours) = runner_trial(&report, &t["params"]) else {
+            problems.push(format!("{name}: no trial with params {}", t["params"]));
+            continue;
+        };
+        for (side, metric) in [("test", "rmse"), ("test", "r2"), ("train", "rmse"), ("train", "r2")] {
+            let theirs = floats(&t[format!("{side}_{metric}")]);
+            let folds = floats(&ours[side][metric]["folds"]);
+            if folds.len() != theirs.len() || folds.iter().zip(&theirs).any(|(a, b)| !close(*a, *b, 1e-8)) {
+                problems.push(format!("{name} {}: {side} {metric} {folds:?} vs scikit-learn {theirs:?}", ours["id"]));
+            }
+        }
+    }
+    let best = runner_trial(&report, &case["best"]).map(|t| &t["id"]);
+    if best != Some(&report["best"]["trial"]) {
+        problems.push(format!("{name}: runner chose {} but scikit-learn {}", report["best"]["trial"], case["best"]));
+    }
+    let p = runner().arg("predict").arg(out.join("model.json")).arg(dir.path().join("new.csv")).output().unwrap();
+    if !p.status.success() {
+        return [problems, vec![format!("{name}: predict failed: {}", String::from_utf8_lossy(&p.stderr))]].concat();
+    }
+    let text = String::from_utf8(p.stdout).unwrap();
+    let ours: Vec<f64> = text.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+    let theirs = floats(&case["predictions"]);
+    if ours.len() != theirs.len() || ours.iter().zip(&theirs).any(|(a, b)| !close(*a, *b, 1e-9)) {
+        problems.push(format!("{name}: predict {ours:?} vs scikit-learn {theirs:?}"));
+    }
+    problems
+}
+
+#[test]
+fn steps_equal_scikit_learn_pipelines_in_grid_search() {
+    let path = root().join("tests/fixtures/pipelines/cases.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30);
+    let problems: Vec<String> = cases.iter().flat_map(check_case).collect();
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+/// experiments/boston_poly.toml shows the tutorial's lesson: at a weak alpha the training
+/// error falls with the degree while the test error is U-shaped, a stronger alpha moves the
+/// bottom to a higher degree, and the plot draws train beside test. model.json names the
+/// polynomial columns.
+#[test]
+fn the_boston_poly_example_shows_overfitting_and_regularization() {
+    let (report, out) = run_report(&root().join("experiments/boston_poly.toml"), &[]);
+    let curve = |side: &str, alpha: f64| -> Vec<f64> {
+        (1..=6)
+            .map(|d| {
+                let id = format!("poly_ridge[alpha={alpha},poly.degree={d}]");
+                trial(&report, &id)[side]["rmse"]["mean"].as_f64().unwrap()
+            })
+            .collect()
+    };
+    let train = curve("train", 0.001);
+    assert!(train.windows(2).all(|w| w[1] < w[0]), "train rmse should fall with the degree: {train:?}");
+    let bottom = |test: &[f64]| (0..6).min_by(|&a, &b| test[a].total_cmp(&test[b])).unwrap();
+    let weak = curve("test", 0.001);
+    let b = bottom(&weak);
+    assert!(b > 0 && b < 5 && weak[5] > 2.0 * weak[b], "test rmse should be U-shaped: {weak:?}");
+    assert!(bottom(&curve("test", 10.0)) > b, "a stronger alpha should move the bottom to a higher degree");
+    let svg = std::fs::read_to_string(out.path().join("plots/metric_poly_ridge.poly_degree.svg")).unwrap();
+    assert!(svg.contains("test (solid) and train (dashed)") && svg.contains("train, alpha=0.001"));
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("model.json")).unwrap()).unwrap();
+    let features: Vec<&str> = model["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(features.contains(&"LSTAT^2") && features.contains(&"LSTAT RM"), "{features:?}");
+    assert_eq!(model["steps"][0]["step"], "poly");
+}
