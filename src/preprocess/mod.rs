@@ -11,6 +11,7 @@ mod gram;
 mod impute;
 mod saved;
 mod scale;
+pub mod steps;
 mod sums;
 
 pub use gram::{centered_gram, CenteredGram};
