@@ -1,6 +1,7 @@
 //! Pipeline steps: each fitted on a fold's training rows and applied to both sides, each equal
 //! to its scikit-learn twin. A step's module holds its params, its `fit` and its fitted state.
 
+mod optimize;
 pub mod pca;
 pub mod power;
 pub mod select_k_best;
