@@ -11,8 +11,11 @@ pub mod target;
 mod fixtures;
 
 /// A step's fitted state: maps a design matrix (rows × features) to a new one. Serde so
-/// model.json carries it.
+/// model.json carries it. (The same trait as the pipeline helper's steps/mod.rs.)
 pub trait FittedStep {
     fn transform(&self, x: ndarray::ArrayView2<f64>) -> ndarray::Array2<f64>;
+    /// The output columns' names from the input's (scikit-learn's `get_feature_names_out`).
     fn feature_names(&self, input: &[String]) -> Vec<String>;
+    /// A loaded file's values are ones a fit gives, for an input `width` columns wide.
+    fn check(&self, width: usize) -> Result<(), String>;
 }

@@ -4,28 +4,21 @@
 
 use super::FittedStep;
 use crate::linalg::svd;
+use crate::spec::value::{field, params, CountOrShare, DefaultValue::*, ParamSpec, ParamType, ParamValues};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-/// How many components to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub enum NComponents {
-    /// `None`: min(rows, features).
-    All,
-    /// An integer: that many (at most min(rows, features)).
-    Count(usize),
-    /// A float in (0, 1): the fewest whose explained variance ratio sums above it.
-    Variance(f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PcaParams {
-    pub n_components: NComponents,
-    pub whiten: bool,
+params! {
+    /// `pca`: PCA with `svd_solver="full"`.
+    PcaParams {
+        n_components: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "components kept: a count (at most min(rows, features)), a variance fraction in (0, 1), or all";
+        whiten: bool = B(false), ParamType::Bool, "divide each component by its standard deviation";
+    }
 }
 
 /// The fitted PCA: `(x - mean) · componentsᵀ`, divided by √explained_variance when whitened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FittedPca {
     pub mean: Vec<f64>,
     /// One row per component, one entry per input feature.
@@ -38,23 +31,27 @@ pub fn fit(params: &PcaParams, x: ArrayView2<f64>, _y: Option<ArrayView1<f64>>) 
     let (n, p) = x.dim();
     let most = n.min(p);
     if n < 2 {
-        return Err(format!("pca needs at least 2 training rows, got {n}"));
+        return Err(format!("needs at least 2 training rows, got {n}"));
     }
-    if let NComponents::Count(k) = params.n_components {
-        if k > most {
-            return Err(format!("pca: n_components = {k} is more than min(rows, features) = {most}"));
+    match params.n_components {
+        CountOrShare::Count(k) if k > most => {
+            return Err(format!("n_components = {k} is more than min(rows, features) = {most}"))
         }
+        CountOrShare::Share(f) if f >= 1.0 => {
+            return Err(format!("n_components = {f} as a variance fraction must be below 1"))
+        }
+        _ => {}
     }
     // numpy's mean along axis 0: a running sum over the rows.
     let mean = x.sum_axis(Axis(0)) / n as f64;
     let centred = &x - &mean;
-    let d = svd(&centred).ok_or("pca: the training matrix has a non-finite value")?;
+    let d = svd(&centred).ok_or("the training matrix has a non-finite value")?;
     let vt = flip_signs(d.vt);
     let explained: Vec<f64> = d.s.iter().map(|s| s * s / (n - 1) as f64).collect();
     let keep = match params.n_components {
-        NComponents::All => most,
-        NComponents::Count(k) => k,
-        NComponents::Variance(f) => variance_count(&explained, f).min(most),
+        CountOrShare::Count(k) => k,
+        CountOrShare::Share(f) => variance_count(&explained, f).min(most),
+        CountOrShare::Word(_) => most,
     };
     Ok(FittedPca {
         mean: mean.to_vec(),
@@ -101,27 +98,6 @@ impl FittedPca {
         let p = self.mean.len();
         Array2::from_shape_fn((self.components.len(), p), |(i, j)| self.components[i][j])
     }
-
-    /// A loaded model's state: every length against `n_features` and each other, all finite.
-    pub fn check(&self, n_features: usize) -> Result<(), String> {
-        if self.mean.len() != n_features {
-            return Err(format!("pca: mean has {} entries for {n_features} features", self.mean.len()));
-        }
-        if let Some(i) = self.components.iter().position(|c| c.len() != n_features) {
-            return Err(format!(
-                "pca: component {i} has {} entries for {n_features} features",
-                self.components[i].len()
-            ));
-        }
-        if self.explained_variance.len() != self.components.len() {
-            return Err("pca: explained_variance and components differ in length".into());
-        }
-        let values = self.mean.iter().chain(self.components.iter().flatten()).chain(&self.explained_variance);
-        if values.clone().any(|v| !v.is_finite()) || self.explained_variance.iter().any(|&v| v < 0.0) {
-            return Err("pca: a non-finite value or a negative variance".into());
-        }
-        Ok(())
-    }
 }
 
 impl FittedStep for FittedPca {
@@ -141,6 +117,24 @@ impl FittedStep for FittedPca {
     fn feature_names(&self, _input: &[String]) -> Vec<String> {
         (0..self.components.len()).map(|i| format!("pca{i}")).collect()
     }
+
+    /// Every length against the input width and each other, all finite.
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.mean.len() != n_features {
+            return Err(format!("mean has {} entries for {n_features} features", self.mean.len()));
+        }
+        if let Some(i) = self.components.iter().position(|c| c.len() != n_features) {
+            return Err(format!("component {i} has {} entries for {n_features} features", self.components[i].len()));
+        }
+        if self.explained_variance.len() != self.components.len() {
+            return Err("explained_variance and components differ in length".into());
+        }
+        let values = self.mean.iter().chain(self.components.iter().flatten()).chain(&self.explained_variance);
+        if values.clone().any(|v| !v.is_finite()) || self.explained_variance.iter().any(|&v| v < 0.0) {
+            return Err("a non-finite value or a negative variance".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -151,9 +145,9 @@ mod tests {
     fn params(case: &serde_json::Value) -> PcaParams {
         let n = &case["params"]["n_components"];
         let n_components = match n.as_f64() {
-            None => NComponents::All,
-            Some(f) if n.is_u64() => NComponents::Count(f as usize),
-            Some(f) => NComponents::Variance(f),
+            None => CountOrShare::Word("all".into()),
+            Some(f) if n.is_u64() => CountOrShare::Count(f as usize),
+            Some(f) => CountOrShare::Share(f),
         };
         PcaParams { n_components, whiten: case["params"]["whiten"].as_bool().unwrap() }
     }
@@ -188,9 +182,12 @@ mod tests {
     #[test]
     fn refuses_more_components_than_features_and_a_bad_file() {
         let x = Array2::from_shape_fn((5, 2), |(i, j)| (i * i + j) as f64);
-        let params = PcaParams { n_components: NComponents::Count(3), whiten: false };
+        let params = PcaParams { n_components: CountOrShare::Count(3), whiten: false };
         assert!(fit(&params, x.view(), None).unwrap_err().contains("n_components = 3"));
-        let mut fitted = fit(&PcaParams { n_components: NComponents::All, whiten: true }, x.view(), None).unwrap();
+        let params = PcaParams { n_components: CountOrShare::Share(1.0), whiten: false };
+        assert!(fit(&params, x.view(), None).unwrap_err().contains("below 1"));
+        let all = CountOrShare::Word("all".into());
+        let mut fitted = fit(&PcaParams { n_components: all, whiten: true }, x.view(), None).unwrap();
         assert!(fitted.check(3).is_err());
         fitted.components[1].pop();
         assert!(fitted.check(2).unwrap_err().contains("component 1"));

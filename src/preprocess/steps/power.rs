@@ -6,39 +6,52 @@ use super::optimize::{brent, fminbound, log_diff_exp, logsumexp, sum, var};
 use super::FittedStep;
 use crate::config::Scale;
 use crate::preprocess::scale::{fit_scale, is_constant_feature};
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use crate::spec::value::{
+    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
+};
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, VariantNames)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum PowerMethod {
     YeoJohnson,
     /// Strictly positive values only.
     BoxCox,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PowerParams {
-    pub method: PowerMethod,
-    pub standardize: bool,
+choice_param!(PowerMethod);
+
+params! {
+    /// `power`: PowerTransformer.
+    PowerParams {
+        method: PowerMethod = S("yeo-johnson"), ParamType::Choice(PowerMethod::VARIANTS), "yeo-johnson (any values) or box-cox (strictly positive values), lambda by maximum likelihood";
+        standardize: bool = B(true), ParamType::Bool, "then scale each column to zero mean and unit variance";
+    }
 }
 
 /// Each column's lambda and, when standardised, the (shift, scale) of the transformed column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FittedPower {
     pub method: PowerMethod,
     pub lambdas: Vec<f64>,
     pub scale: Option<Vec<(f64, f64)>>,
 }
 
-pub fn fit(params: &PowerParams, x: ArrayView2<f64>, _y: Option<ArrayView1<f64>>) -> Result<FittedPower, String> {
+/// `names`: the input columns', for errors.
+pub fn fit(params: &PowerParams, x: ArrayView2<f64>, names: &[String]) -> Result<FittedPower, String> {
+    let name = |j: usize| names.get(j).cloned().unwrap_or_else(|| format!("x{j}"));
     if x.iter().any(|v| !v.is_finite()) {
-        return Err("power: the training matrix has a non-finite value".into());
+        return Err("the training matrix has a non-finite value".into());
     }
     if params.method == PowerMethod::BoxCox {
         if let Some((i, j)) = first_non_positive(x) {
             return Err(format!(
-                "power: box-cox needs strictly positive values; feature {j} has {} (row {i})",
+                "box-cox needs strictly positive values; column `{}` has {} (row {i})",
+                name(j),
                 x[[i, j]]
             ));
         }
@@ -52,7 +65,7 @@ pub fn fit(params: &PowerParams, x: ArrayView2<f64>, _y: Option<ArrayView1<f64>>
             // A constant column keeps lambda 1, the identity.
             PowerMethod::YeoJohnson if is_constant_feature(variance, mean, n) => 1.0,
             PowerMethod::YeoJohnson => yeo_johnson_lambda(&values),
-            PowerMethod::BoxCox => box_cox_lambda(&values).map_err(|e| format!("power: feature {j}: {e}"))?,
+            PowerMethod::BoxCox => box_cox_lambda(&values).map_err(|e| format!("column `{}`: {e}", name(j)))?,
         };
         lambdas.push(lambda);
     }
@@ -230,18 +243,6 @@ impl FittedPower {
             f(v, self.lambdas[j])
         })
     }
-
-    /// A loaded model's state: one finite lambda (and scale) per feature, positive scales.
-    pub fn check(&self, n_features: usize) -> Result<(), String> {
-        if self.lambdas.len() != n_features || self.scale.as_ref().is_some_and(|s| s.len() != n_features) {
-            return Err(format!("power: {} lambdas for {n_features} features", self.lambdas.len()));
-        }
-        let bad_scale = self.scale.iter().flatten().any(|&(m, s)| !m.is_finite() || !s.is_finite() || s <= 0.0);
-        if bad_scale || self.lambdas.iter().any(|l| !l.is_finite()) {
-            return Err("power: a non-finite lambda or a bad scale".into());
-        }
-        Ok(())
-    }
 }
 
 impl FittedStep for FittedPower {
@@ -259,6 +260,18 @@ impl FittedStep for FittedPower {
     fn feature_names(&self, input: &[String]) -> Vec<String> {
         input.to_vec()
     }
+
+    /// A loaded model's state: one finite lambda (and scale) per feature, positive scales.
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.lambdas.len() != n_features || self.scale.as_ref().is_some_and(|s| s.len() != n_features) {
+            return Err(format!("{} lambdas for {n_features} features", self.lambdas.len()));
+        }
+        let bad_scale = self.scale.iter().flatten().any(|&(m, s)| !m.is_finite() || !s.is_finite() || s <= 0.0);
+        if bad_scale || self.lambdas.iter().any(|l| !l.is_finite()) {
+            return Err("a non-finite lambda or a bad scale".into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -275,10 +288,10 @@ mod tests {
         let (mut worst_lambda, mut worst) = (0.0f64, 0.0f64);
         for case in cases("power") {
             let id = format!("{} {}", case["data"], case["params"]);
-            let method = serde_json::from_value(case["params"]["method"].clone()).unwrap();
+            let method = case["params"]["method"].as_str().unwrap().parse().unwrap();
             let params = PowerParams { method, standardize: case["params"]["standardize"].as_bool().unwrap() };
             let (train, test) = (matrix(&case["train"]), matrix(&case["test"]));
-            let fitted = fit(&params, train.view(), None).unwrap();
+            let fitted = fit(&params, train.view(), &input_names(train.ncols())).unwrap();
             fitted.check(train.ncols()).unwrap();
             for (got, want) in fitted.lambdas.iter().zip(vector(&case["lambdas"])) {
                 worst_lambda = worst_lambda.max((got - want).abs() / want.abs());
@@ -296,19 +309,19 @@ mod tests {
     #[test]
     fn box_cox_refuses_non_positive_and_constant_columns() {
         let params = PowerParams { method: PowerMethod::BoxCox, standardize: true };
+        let names = ["a".to_string(), "b".to_string()];
         let x = ndarray::array![[1.0, 2.0], [2.0, 0.0], [3.0, 1.0]];
-        assert!(fit(&params, x.view(), None).unwrap_err().contains("feature 1 has 0 (row 1)"));
+        assert!(fit(&params, x.view(), &names).unwrap_err().contains("column `b` has 0 (row 1)"));
         let x = ndarray::array![[1.0, 2.0], [2.0, 2.0], [3.0, 2.0]];
-        assert!(fit(&params, x.view(), None)
-            .unwrap_err()
-            .contains("feature 1: box-cox needs a column that is not constant"));
+        let e = fit(&params, x.view(), &names).unwrap_err();
+        assert!(e.contains("column `b`: box-cox needs a column that is not constant"), "{e}");
     }
 
     #[test]
     fn inverse_undoes_the_transform() {
         let x = ndarray::array![[0.5, 3.0], [-1.5, 1.0], [2.0, 7.0], [-0.2, 2.5]];
         let params = PowerParams { method: PowerMethod::YeoJohnson, standardize: true };
-        let fitted = fit(&params, x.view(), None).unwrap();
+        let fitted = fit(&params, x.view(), &[]).unwrap();
         let back = fitted.inverse(fitted.transform(x.view()).view());
         assert!((back - &x).iter().all(|e| e.abs() < 1e-12));
         let mut bad = fitted.clone();

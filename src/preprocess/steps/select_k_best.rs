@@ -2,10 +2,15 @@
 //! score each column against the target, keep the `k` best, ties to the later column.
 
 use super::FittedStep;
+use crate::spec::value::{
+    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
+};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum ScoreFunc {
     /// The F statistic of each column's correlation with a numeric target.
     FRegression,
@@ -13,15 +18,19 @@ pub enum ScoreFunc {
     FClassif,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SelectKBestParams {
-    pub score_func: ScoreFunc,
-    /// More than the features keeps them all, as scikit-learn does (with a warning).
-    pub k: usize,
+choice_param!(ScoreFunc);
+
+params! {
+    /// `select_k_best`: SelectKBest.
+    SelectKBestParams {
+        score_func: ScoreFunc = S("f_classif"), ParamType::Choice(ScoreFunc::VARIANTS), "f_regression (a numeric target's correlation F) or f_classif (ANOVA F across classes), scikit-learn's default";
+        k: usize = I(10), ParamType::Int { min: 1, max: i64::MAX }, "columns kept (all of them when there are fewer), ties to the later column";
+    }
 }
 
 /// The kept columns, in input order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FittedSelectKBest {
     pub n_features: usize,
     pub selected: Vec<usize>,
@@ -110,19 +119,6 @@ pub fn f_classif(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Vec<f64> {
         .collect()
 }
 
-impl FittedSelectKBest {
-    /// A loaded model's state: the input width, and kept columns increasing and inside it.
-    pub fn check(&self, n_features: usize) -> Result<(), String> {
-        if self.n_features != n_features {
-            return Err(format!("select_k_best: fitted on {} features, given {n_features}", self.n_features));
-        }
-        if self.selected.windows(2).any(|w| w[0] >= w[1]) || self.selected.iter().any(|&j| j >= n_features) {
-            return Err("select_k_best: selected columns must increase and lie inside the features".into());
-        }
-        Ok(())
-    }
-}
-
 impl FittedStep for FittedSelectKBest {
     fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
         x.select(Axis(1), &self.selected)
@@ -130,6 +126,17 @@ impl FittedStep for FittedSelectKBest {
 
     fn feature_names(&self, input: &[String]) -> Vec<String> {
         self.selected.iter().map(|&j| input[j].clone()).collect()
+    }
+
+    /// A loaded model's state: the input width, and kept columns increasing and inside it.
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.n_features != n_features {
+            return Err(format!("fitted on {} features, given {n_features}", self.n_features));
+        }
+        if self.selected.windows(2).any(|w| w[0] >= w[1]) || self.selected.iter().any(|&j| j >= n_features) {
+            return Err("selected columns must increase and lie inside the features".into());
+        }
+        Ok(())
     }
 }
 

@@ -4,18 +4,23 @@
 //! scipy/interpolate/src/__fitpack.cc), with the chosen extrapolation outside the range.
 
 use super::FittedStep;
+use crate::spec::value::{
+    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
+};
 use ndarray::{s, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum Knots {
     Uniform,
     Quantile,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, VariantNames)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Extrapolation {
     /// Values outside the training range are an error (`check_range`; `transform` gives NaN).
     Error,
@@ -25,18 +30,22 @@ pub enum Extrapolation {
     Periodic,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SplineParams {
-    /// At least 2.
-    pub n_knots: usize,
-    pub degree: usize,
-    pub knots: Knots,
-    pub extrapolation: Extrapolation,
-    pub include_bias: bool,
+choice_param!(Knots, Extrapolation);
+
+params! {
+    /// `spline`: SplineTransformer.
+    SplineParams {
+        n_knots: usize = I(5), ParamType::Int { min: 2, max: 1000 }, "knots of the base interval per feature";
+        degree: usize = I(3), ParamType::Int { min: 0, max: 10 }, "the polynomial degree of each B-spline";
+        knots: Knots = S("uniform"), ParamType::Choice(Knots::VARIANTS), "uniform over the training range, or at its quantiles";
+        extrapolation: Extrapolation = S("constant"), ParamType::Choice(Extrapolation::VARIANTS), "outside the training range: error, constant (the edge values), linear, continue (the edge polynomials) or periodic";
+        include_bias: bool = B(true), ParamType::Bool, "keep every spline (false drops each feature's last, which the others sum to 1 with)";
+    }
 }
 
 /// Each feature's full knot vector (`bsplines_[j].t`), the degree and how to extrapolate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FittedSpline {
     pub knots: Vec<Vec<f64>>,
     pub degree: usize,
@@ -47,26 +56,26 @@ pub struct FittedSpline {
 pub fn fit(params: &SplineParams, x: ArrayView2<f64>, _y: Option<ArrayView1<f64>>) -> Result<FittedSpline, String> {
     let (n, k) = (x.nrows(), params.degree);
     if n < 2 || params.n_knots < 2 {
-        return Err(format!("spline needs at least 2 training rows and 2 knots, got {n} and {}", params.n_knots));
+        return Err(format!("needs at least 2 training rows and 2 knots, got {n} and {}", params.n_knots));
     }
     let periodic = params.extrapolation == Extrapolation::Periodic;
     if periodic && params.n_knots <= k {
         return Err(format!(
-            "spline: periodic splines need degree < n_knots, got n_knots = {} and degree = {k}",
+            "periodic splines need degree < n_knots, got n_knots = {} and degree = {k}",
             params.n_knots
         ));
     }
     if k == 0 && params.extrapolation == Extrapolation::Constant {
         // scikit-learn fails on any value above the training range there.
-        return Err("spline: degree = 0 with extrapolation = \"constant\" is not supported; use \"linear\"".into());
+        return Err("degree = 0 with extrapolation = \"constant\" is not supported; use \"linear\"".into());
     }
     if k <= 1 && params.extrapolation == Extrapolation::Linear && x.ncols() > 1 {
         // 1.9.1's transform raises its `degree` by one for each feature here (a loop variable
         // leaks), so every feature after the first comes out wrong: refused rather than copied.
-        return Err("spline: degree <= 1 with extrapolation = \"linear\" on more than one feature differs in scikit-learn 1.9.1 (a bug); use degree >= 2 or another extrapolation".into());
+        return Err("degree <= 1 with extrapolation = \"linear\" on more than one feature differs in scikit-learn 1.9.1 (a bug); use degree >= 2 or another extrapolation".into());
     }
     if x.iter().any(|v| !v.is_finite()) {
-        return Err("spline: the training matrix has a non-finite value".into());
+        return Err("the training matrix has a non-finite value".into());
     }
     let base = match params.knots {
         Knots::Uniform => {
@@ -281,27 +290,6 @@ impl FittedSpline {
             (v.is_nan() || v < t[k] || v > t[t.len() - k - 1]).then_some((i, j))
         })
     }
-
-    /// A loaded model's state: one knot vector per feature, all the same length, long enough
-    /// for the degree, finite and non-decreasing.
-    pub fn check(&self, n_features: usize) -> Result<(), String> {
-        if self.knots.len() != n_features {
-            return Err(format!("spline: {} knot vectors for {n_features} features", self.knots.len()));
-        }
-        let len = self.knots.first().map_or(0, Vec::len);
-        let periodic = self.extrapolation == Extrapolation::Periodic;
-        let least = 2 * self.degree + 2 + if periodic { self.degree } else { 0 };
-        for (j, t) in self.knots.iter().enumerate() {
-            let sorted = t.windows(2).all(|w| w[0] <= w[1]);
-            if t.len() != len || len < least || !sorted || t.iter().any(|v| !v.is_finite()) {
-                return Err(format!(
-                    "spline: feature {j}'s knots are not {len} finite increasing values (degree {})",
-                    self.degree
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Periodic: x mapped into `[t[k], t[n]]` with Python's `%` (the divisor's sign); a feature
@@ -333,6 +321,27 @@ impl FittedStep for FittedSpline {
         let keep = self.n_splines() - !self.include_bias as usize;
         input.iter().flat_map(|name| (0..keep).map(move |i| format!("{name}_sp_{i}"))).collect()
     }
+
+    /// A loaded model's state: one knot vector per feature, all the same length, long enough
+    /// for the degree, finite and non-decreasing.
+    fn check(&self, n_features: usize) -> Result<(), String> {
+        if self.knots.len() != n_features {
+            return Err(format!("{} knot vectors for {n_features} features", self.knots.len()));
+        }
+        let len = self.knots.first().map_or(0, Vec::len);
+        let periodic = self.extrapolation == Extrapolation::Periodic;
+        let least = self.degree.saturating_mul(if periodic { 3 } else { 2 }).saturating_add(2);
+        for (j, t) in self.knots.iter().enumerate() {
+            let sorted = t.windows(2).all(|w| w[0] <= w[1]);
+            if t.len() != len || len < least || !sorted || t.iter().any(|v| !v.is_finite()) {
+                return Err(format!(
+                    "feature {j}'s knots are not {len} finite increasing values (degree {})",
+                    self.degree
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -341,12 +350,11 @@ mod tests {
     use super::*;
 
     fn params(p: &serde_json::Value) -> SplineParams {
-        let text = |key: &str| serde_json::Value::String(p[key].as_str().unwrap().to_string());
         SplineParams {
             n_knots: p["n_knots"].as_u64().unwrap() as usize,
             degree: p["degree"].as_u64().unwrap() as usize,
-            knots: serde_json::from_value(text("knots")).unwrap(),
-            extrapolation: serde_json::from_value(text("extrapolation")).unwrap(),
+            knots: p["knots"].as_str().unwrap().parse().unwrap(),
+            extrapolation: p["extrapolation"].as_str().unwrap().parse().unwrap(),
             include_bias: p["include_bias"].as_bool().unwrap(),
         }
     }
@@ -388,7 +396,7 @@ mod tests {
         assert!(bad.check(2).unwrap_err().contains("feature 1"));
         assert!(fitted.check(3).is_err());
         // scikit-learn 1.9.1 mis-transforms every feature after the first here.
-        let p = SplineParams { degree: 1, extrapolation: Extrapolation::Linear, ..p };
+        let p = SplineParams { degree: 1, extrapolation: Extrapolation::Linear, ..p.clone() };
         assert!(fit(&p, x.view(), None).unwrap_err().contains("bug"));
         assert!(fit(&p, x.slice(s![.., ..1]), None).is_ok());
     }

@@ -3,16 +3,34 @@
 //! model fits `forward(y)`; its predictions go back through `inverse` before any metric, so
 //! metrics are on the original scale, as scikit-learn's are.
 
+use super::power::PowerMethod;
 use super::power::{self, FittedPower, PowerParams};
 use super::FittedStep;
+use crate::spec::value::{
+    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
+};
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetParams {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "snake_case")]
+pub enum TargetFunc {
+    /// `func=np.log1p, inverse_func=np.expm1`.
     Log1p,
-    /// scikit-learn's default `PowerTransformer()` is yeo-johnson, standardised.
-    Power(PowerParams),
+    /// `transformer=PowerTransformer(method, standardize)`.
+    Power,
+}
+
+choice_param!(TargetFunc);
+
+params! {
+    /// The regression target's transform (TransformedTargetRegressor).
+    TargetParams {
+        transform: TargetFunc = S("log1p"), ParamType::Choice(TargetFunc::VARIANTS), "log1p (predictions back by expm1) or power (a PowerTransformer on y)";
+        method: PowerMethod = S("yeo-johnson"), ParamType::Choice(PowerMethod::VARIANTS), "power only: yeo-johnson or box-cox";
+        standardize: bool = B(true), ParamType::Bool, "power only: standardise the transformed target";
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,14 +42,15 @@ pub enum TargetTransform {
 
 /// Fitted on the training targets; an error names the first row the transform cannot take.
 pub fn fit(params: &TargetParams, y: ArrayView1<f64>) -> Result<TargetTransform, String> {
-    match params {
-        TargetParams::Log1p => match y.iter().position(|&v| v.is_nan() || v <= -1.0) {
+    match params.transform {
+        TargetFunc::Log1p => match y.iter().position(|&v| v.is_nan() || v <= -1.0) {
             Some(i) => Err(format!("the log1p target transform needs values above -1; row {i} has {}", y[i])),
             None => Ok(TargetTransform::Log1p),
         },
-        TargetParams::Power(p) => {
-            let column = y.insert_axis(Axis(1));
-            power::fit(p, column, None).map(TargetTransform::Power).map_err(|e| format!("the target's {e}"))
+        TargetFunc::Power => {
+            let p = PowerParams { method: params.method, standardize: params.standardize };
+            let fitted = power::fit(&p, y.insert_axis(Axis(1)), &["target".to_string()]);
+            fitted.map(TargetTransform::Power).map_err(|e| format!("the target's power transform: {e}"))
         }
     }
 }
@@ -57,7 +76,7 @@ impl TargetTransform {
     pub fn check(&self) -> Result<(), String> {
         match self {
             TargetTransform::Log1p => Ok(()),
-            TargetTransform::Power(p) => p.check(1).map_err(|e| format!("target transform: {e}")),
+            TargetTransform::Power(p) => p.check(1),
         }
     }
 }
@@ -66,15 +85,12 @@ impl TargetTransform {
 mod tests {
     use super::super::fixtures::{cases, vector};
     use super::*;
-    use crate::preprocess::steps::power::PowerMethod;
 
     #[test]
     fn equals_scikit_learn() {
         for case in cases("target") {
-            let params = match case["kind"].as_str().unwrap() {
-                "log1p" => TargetParams::Log1p,
-                _ => TargetParams::Power(PowerParams { method: PowerMethod::YeoJohnson, standardize: true }),
-            };
+            let transform = case["kind"].as_str().unwrap().parse().unwrap();
+            let params = TargetParams { transform, method: PowerMethod::YeoJohnson, standardize: true };
             let y = Array1::from(vector(&case["y"]));
             let fitted = fit(&params, y.view()).unwrap();
             fitted.check().unwrap();
@@ -94,6 +110,7 @@ mod tests {
     #[test]
     fn log1p_refuses_values_at_or_below_minus_one() {
         let y = Array1::from(vec![0.5, -1.0]);
-        assert!(fit(&TargetParams::Log1p, y.view()).unwrap_err().contains("row 1 has -1"));
+        let params = TargetParams { transform: TargetFunc::Log1p, method: PowerMethod::YeoJohnson, standardize: true };
+        assert!(fit(&params, y.view()).unwrap_err().contains("row 1 has -1"));
     }
 }
