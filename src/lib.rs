@@ -5,9 +5,10 @@
 //! [`models`] → [`kinds`] → [`metrics`] → [`trial`] → [`plan`] → [`sweep`] → [`protocols`] (halving, nested CV) → [`after_sweep`] (explain, learning curve, refit) → [`report`] → [`cli`].
 //! [`trial`] holds the grid points and the unit records the later stages share; [`plan`]
 //! ties config, data, split and trials into a checked `RunPlan`. Vocabulary any stage may use: [`spec`] (typed model parameters and
-//! the catalog), [`random`] (numpy's generator) and [`suggest`] (did-you-mean hints).
+//! the catalog), [`random`] (numpy's generator), [`linalg`] (Cholesky and the SVD) and [`suggest`] (did-you-mean hints).
 
 // Vocabulary.
+pub mod linalg;
 pub mod random;
 pub mod spec;
 pub mod suggest;

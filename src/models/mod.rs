@@ -9,7 +9,7 @@ pub mod gd;
 pub mod introsort;
 mod lbfgs;
 mod libsvm;
-pub mod linalg;
+pub use crate::linalg;
 pub mod linear;
 pub mod logistic;
 pub mod loss;

@@ -28,9 +28,8 @@ pub(super) fn fit_scale(train_values: impl Iterator<Item = f64> + Clone, scale: 
 /// StandardScaler's (shift, scale) from a column's mean and population variance over `n`
 /// rows: sklearn's `_is_constant_feature` and `_handle_zeros_in_scale` give scale 1.
 pub fn standard_scale(mean: f64, var: f64, n: f64) -> (f64, f64) {
-    let constant = var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2);
     let std = var.max(0.0).sqrt();
-    (mean, if constant { 1.0 } else { handle_zeros(std) })
+    (mean, if is_constant_feature(var, mean, n) { 1.0 } else { handle_zeros(std) })
 }
 
 /// scikit-learn's `_handle_zeros_in_scale`: a scale too small (or not finite) to divide by is 1.
@@ -40,6 +39,11 @@ pub fn handle_zeros(scale: f64) -> f64 {
     } else {
         scale
     }
+}
+
+/// scikit-learn's `_is_constant_feature`: a variance within rounding of zero.
+pub fn is_constant_feature(var: f64, mean: f64, n: f64) -> bool {
+    var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2)
 }
 
 /// MinMaxScaler's (shift, scale) from a column's least and greatest value.

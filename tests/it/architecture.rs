@@ -9,6 +9,7 @@ const LAYERS: &[&str] = &[
     "panic",
     "suggest",
     "random",
+    "linalg",
     "spec",
     "config",
     "data",

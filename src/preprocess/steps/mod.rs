@@ -26,11 +26,23 @@ pub trait FittedStep {
 }
 
 mod log1p;
+mod optimize;
+pub mod pca;
 mod poly;
+pub mod power;
 mod scalers;
+pub mod select_k_best;
+pub mod spline;
+pub mod target;
+#[cfg(test)]
+mod fixtures;
 
 pub use log1p::{FittedLog1p, Log1pParams};
+pub use pca::{FittedPca, PcaParams};
 pub use poly::{FittedPoly, PolyParams};
+pub use power::{FittedPower, PowerParams};
+pub use select_k_best::{FittedSelectKBest, SelectKBestParams};
+pub use spline::{FittedSpline, SplineParams};
 pub use scalers::{Affine, MaxabsParams, MinmaxParams, RobustParams, StandardParams};
 
 /// Declares the steps from one table: `Variant name Params Fitted "summary" |params, x, y,
@@ -96,6 +108,14 @@ steps! {
         |p, x, _, _| scalers::fit_robust(p, x);
     Log1p "log1p" Log1pParams FittedLog1p, "log(1 + x) of the listed columns (all when `columns` is empty)",
         |p, x, _, names| log1p::fit(p, x, names);
+    Spline "spline" SplineParams FittedSpline, "SplineTransformer: B-spline bases of each column (uniform or quantile knots)",
+        |p, x, _, _| spline::fit(p, x, None);
+    Power "power" PowerParams FittedPower, "PowerTransformer: yeo-johnson or box-cox with scipy's maximum-likelihood lambda, then standardized",
+        |p, x, _, names| power::fit(p, x, names);
+    Pca "pca" PcaParams FittedPca, "PCA (full SVD): n_components as a count or a variance fraction, whiten; scikit-learn's signs",
+        |p, x, _, _| pca::fit(p, x, None);
+    SelectKBest "select_k_best" SelectKBestParams FittedSelectKBest, "SelectKBest: the k columns with the highest f_regression or f_classif scores",
+        |p, x, y, _| select_k_best::fit(p, x, y);
 }
 
 use crate::spec::ParamValues;
