@@ -1,10 +1,20 @@
 //! `logistic_gd`: logistic regression trained by gradient descent.
 
 use super::{labels, linear_gd, saves_linear, Streamed, GD_ENGINE};
+use crate::spec::kinds::{BOOL, choice, LogLoss};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{gd, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{LogisticGdParams, ModelKind, OptimizerParams, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::gd::{LogisticGdParams, OptimizerParams};
+
+params! {
+    impl LogisticGdParams {
+        loss: LogLoss = S("log_loss"), choice::<LogLoss>(), "cross-entropy: sigmoid for 2 classes, softmax for more";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
 
 pub struct Kind;
 
@@ -20,10 +30,6 @@ impl super::Kind for Kind {
         saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
     };
 
-    fn read(values: &ParamValues) -> Result<Self::Params, String> {
-        Ok((LogisticGdParams::read(values)?, OptimizerParams::read(values)?))
-    }
-
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticGd)?;
         Ok(Box::new(gd::fit_logistic(&p.0, &p.1, &data.train_x, y, classes, seed)?))
@@ -38,9 +44,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -2,10 +2,24 @@
 //! L-BFGS (or linfa-logistic), warm-started along C.
 
 use super::{labels, saves_linear, Streamed};
+use crate::spec::kinds::{POSITIVE, ITERATIONS, BOOL, choice};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{logistic, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{LogisticParams, LogisticSolver, ModelKind, ParamValues};
+use crate::spec::{LogisticSolver, ModelKind};
+use crate::models::logistic::LogisticParams;
+
+params! {
+    impl LogisticParams {
+        c: f64 = F(1.0), POSITIVE, "inverse L2 strength (sklearn's C)";
+        max_iter: usize = I(1000), ITERATIONS, "solver iterations";
+        tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs and newton-cholesky)";
+        solver: LogisticSolver = S("auto"), choice::<LogisticSolver>(), "auto: newton_cholesky for two classes when rows > columns <= 1000, else lbfgs; lbfgs and newton_cholesky are runner's own (as scikit-learn's); linfa: linfa-logistic's L-BFGS";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, "warm-start along the grid's c axis within a fold, smallest c first (as LogisticRegressionCV; not with linfa); false: each c from zero";
+    }
+}
 
 pub struct Kind;
 
@@ -20,10 +34,6 @@ impl super::Kind for Kind {
         defaults: &[],
         saves: "a `linear` model with a sigmoid (two classes) or softmax head: weights and intercept per output, and the class labels",
     };
-
-    fn read(values: &ParamValues) -> Result<LogisticParams, String> {
-        LogisticParams::read(values)
-    }
 
     fn fit(p: &LogisticParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticRegression)?;
@@ -41,10 +51,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 
     fn path_axis(p: &mut LogisticParams) -> Option<f64> {

@@ -5,8 +5,48 @@ use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
 use super::{Coefficients, FitError, Fitted, Head, LossCurve, Prediction};
 use crate::random::RandomState;
 pub use crate::spec::Optimizer;
-use crate::spec::{LinearGdParams, LogisticGdParams, LrSchedule, OptimizerParams, RegressionLoss};
+use crate::spec::{LogLoss, LrSchedule, RegressionLoss};
 use ndarray::{Array1, Array2};
+
+/// `linear_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearGdParams {
+    pub loss: RegressionLoss,
+    pub huber_delta: f64,
+    pub fit_intercept: bool,
+}
+
+/// `logistic_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticGdParams {
+    pub loss: LogLoss,
+    pub fit_intercept: bool,
+}
+
+/// The gradient-descent optimizer settings of `linear_gd`, `logistic_gd` and `mlp`. The
+/// defaults are the linear kinds'; the MLP's differ (see the catalog's `defaults`).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerParams {
+    pub optimizer: Optimizer,
+    pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
+    pub power_t: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub momentum: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub l1: f64,
+    pub l2: f64,
+    pub tol: f64,
+    pub patience: usize,
+    pub early_stopping: bool,
+    pub validation_fraction: f64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Schedule {

@@ -9,9 +9,21 @@
 use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
 use super::{Coefficients, FitError, FitNote, Fitted, Prediction};
-use crate::spec::{LogisticParams, LogisticSolver};
+use crate::spec::LogisticSolver;
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
+
+/// `logistic_regression`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticParams {
+    pub c: f64,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub solver: LogisticSolver,
+    pub fit_intercept: bool,
+    pub path: bool,
+}
 
 struct Binary {
     weights: Array1<f64>,
