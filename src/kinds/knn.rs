@@ -233,9 +233,6 @@ impl Fitted for Neighbors {
         Prediction::Probabilities(Array2::from_shape_vec((queries, self.classes), flat).unwrap_or_default())
     }
 
-    fn coefficients(&self) -> Option<crate::models::Coefficients> {
-        None
-    }
 
     fn state(&self) -> Option<ModelState> {
         let saved = Saved {

@@ -172,9 +172,6 @@ impl Fitted for Bayes {
         Prediction::Probabilities(Array2::from_shape_vec((x.nrows(), self.n_classes), rows).unwrap_or_default())
     }
 
-    fn coefficients(&self) -> Option<crate::models::Coefficients> {
-        None
-    }
 
     fn state(&self) -> Option<ModelState> {
         Some(ModelState::Kind(KindState::new(FAMILY, &self.saved)))

@@ -311,10 +311,6 @@ impl Fitted for Forest {
         self.output(sums.into_iter().map(|s| (s, n_trees)), x.nrows())
     }
 
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
-
     fn out_of_bag(&self) -> Option<Prediction> {
         self.oob.clone()
     }

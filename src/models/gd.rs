@@ -2,7 +2,7 @@
 //! learning-rate schedules, early stopping, divergence detection and loss curves.
 
 use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
-use super::{Coefficients, FitError, Fitted, Head, LossCurve, Prediction};
+use super::{FitError, Fitted, Head, LinearParts, LossCurve, Prediction};
 use crate::random::RandomState;
 pub use crate::spec::Optimizer;
 use crate::spec::{LogLoss, LrSchedule, RegressionLoss};
@@ -507,24 +507,12 @@ impl Fitted for GdModel {
         self.head.apply(z)
     }
 
-    fn coefficients(&self) -> Option<Coefficients> {
-        Some(if self.weights.outputs() == 1 {
-            Coefficients::Single { weights: self.weights.w.row(0).to_vec(), intercept: self.weights.b[0] }
-        } else {
-            Coefficients::PerClass {
-                weights: self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect(),
-                intercepts: self.weights.b.clone(),
-            }
-        })
+    fn linear(&self) -> Option<LinearParts> {
+        Some(LinearParts { weights: self.weights.w.clone(), intercepts: self.weights.b.clone(), head: self.head })
     }
 
     fn loss_curve(&self) -> Option<LossCurve> {
         Some(self.curve.clone())
-    }
-
-    fn state(&self) -> Option<super::ModelState> {
-        let weights = self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect();
-        Some(super::ModelState::Linear { head: self.head, weights, intercepts: self.weights.b.clone() })
     }
 }
 

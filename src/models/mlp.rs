@@ -246,10 +246,6 @@ impl Fitted for MlpModel {
         }
     }
 
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
-
     fn loss_curve(&self) -> Option<LossCurve> {
         Some(self.curve.clone())
     }

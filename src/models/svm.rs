@@ -263,9 +263,6 @@ impl Fitted for Svr {
         let width = x.ncols();
         Prediction::Values((0..x.nrows()).map(|r| self.machine.decision(&rows[r * width..(r + 1) * width])).collect())
     }
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
     }
@@ -403,9 +400,6 @@ impl Fitted for OneVsOne {
             }
         }
         Prediction::Probabilities(proba)
-    }
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
     }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()

@@ -152,10 +152,6 @@ impl Fitted for Tree {
         }
     }
 
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
-
     fn state(&self) -> Option<super::ModelState> {
         Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
     }

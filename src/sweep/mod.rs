@@ -337,7 +337,7 @@ fn record_of(
     UnitRecord {
         test,
         train,
-        coefficients: model.coefficients().map(Into::into),
+        coefficients: model.linear().map(Into::into),
         confusion,
         loss_curve: model.loss_curve(),
         notes,

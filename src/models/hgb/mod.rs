@@ -158,10 +158,6 @@ impl Fitted for HgbModel {
         }
     }
 
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
-
     fn loss_curve(&self) -> Option<LossCurve> {
         self.losses.as_ref().map(|(train, val)| LossCurve { train: train.clone(), validation: Some(val.clone()) })
     }

@@ -584,7 +584,7 @@ impl Stream<'_> {
                     (Ok(model), Some((test, train))) => UnitRecord {
                         test: test.values(self.input.metrics),
                         train: train.values(self.input.metrics),
-                        coefficients: model.coefficients().map(Into::into),
+                        coefficients: model.linear().map(Into::into),
                         confusion: test.confusion(),
                         loss_curve: model.loss_curve(),
                         notes: model.notes().iter().map(|n| n.describe(&names, scaled)).collect(),
