@@ -16,7 +16,7 @@ mod logistic;
 mod score;
 
 use super::layout::Layout;
-use super::stats::BlockStats;
+use super::stats::{BlockStats, BlockSums as Sums, Training};
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
@@ -238,49 +238,6 @@ impl Stream<'_> {
             fits.insert(key, fit);
         }
         Ok((fits, preprocessing))
-    }
-}
-
-/// Every block's sums: column sums always, least-squares sums of `u` when asked.
-struct Sums {
-    zero: BlockColumns,
-    columns: Vec<BlockColumns>,
-    gram: Option<Vec<BlockStats>>,
-    /// Rows per class in each block (classification).
-    classes: Vec<Vec<usize>>,
-}
-
-/// A fold's training sums (its Gram matrix apart: `Sums::training_gram`).
-struct Training {
-    columns: BlockColumns,
-    classes: Vec<usize>,
-}
-
-impl Sums {
-    /// A part's training sums: every block but `held_out`, in block order.
-    fn training(&self, held_out: Option<usize>) -> Training {
-        let others = || (0..self.columns.len()).filter(move |&b| Some(b) != held_out);
-        let mut columns = self.zero.clone();
-        for b in others() {
-            columns.add(&self.columns[b]);
-        }
-        let mut classes = vec![0; self.classes.first().map_or(0, Vec::len)];
-        for b in others() {
-            for (n, m) in classes.iter_mut().zip(&self.classes[b]) {
-                *n += m;
-            }
-        }
-        Training { columns, classes }
-    }
-
-    /// A part's least-squares sums (when taken): every block but `held_out`, in block order.
-    fn training_gram(&self, held_out: Option<usize>) -> Option<BlockStats> {
-        let g = self.gram.as_ref()?;
-        let mut total = BlockStats::zeros(g.first().map_or(0, |b| b.sx.len()));
-        for b in (0..g.len()).filter(|&b| Some(b) != held_out) {
-            total.add(&g[b]);
-        }
-        Some(total)
     }
 }
 
