@@ -4,7 +4,7 @@
 
 use crate::config::{Distribution, Metric, ModelConfig, SearchConfig};
 use crate::kinds::ModelSpec;
-use crate::models::{Coefficients, LossCurve};
+use crate::models::{Head, LinearParts, LossCurve};
 use crate::preprocess::steps::{StepSpec, STEPS};
 use crate::random::RandomState;
 use crate::spec::ParamValue;
@@ -219,6 +219,9 @@ pub struct UnitRecord {
     pub notes: Vec<String>,
 }
 
+/// A unit's `LinearParts` as trials.jsonl writes them: the weight rows (one per output) and
+/// the intercepts. The head is left out (trials.jsonl's bytes predate it): it follows from
+/// the task's classes and the rows (`Head::of`), which [`CoefficientsRecord::parts`] uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoefficientsRecord {
     pub weights: Vec<Vec<f64>>,
@@ -229,16 +232,18 @@ pub struct CoefficientsRecord {
     pub features: Option<Vec<String>>,
 }
 
-impl From<Coefficients> for CoefficientsRecord {
-    fn from(c: Coefficients) -> Self {
-        match c {
-            Coefficients::Single { weights, intercept } => {
-                CoefficientsRecord { weights: vec![weights], intercepts: vec![intercept], features: None }
-            }
-            Coefficients::PerClass { weights, intercepts } => {
-                CoefficientsRecord { weights, intercepts, features: None }
-            }
-        }
+impl From<LinearParts> for CoefficientsRecord {
+    fn from(l: LinearParts) -> Self {
+        CoefficientsRecord { weights: l.rows(), intercepts: l.intercepts, features: None }
+    }
+}
+
+impl CoefficientsRecord {
+    /// The parts back, for a target of `classes` classes (0: regression); `None` when no
+    /// linear model has this shape.
+    pub fn parts(&self, classes: usize) -> Option<LinearParts> {
+        let head = Head::of(classes, self.weights.len())?;
+        LinearParts::from_rows(&self.weights, self.intercepts.clone(), head)
     }
 }
 
@@ -304,6 +309,24 @@ mod tests {
     use super::*;
     use crate::spec::ModelKind;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn a_record_keeps_linear_parts_as_trials_jsonl_always_wrote_them() {
+        let parts = LinearParts::from_rows(
+            &[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]],
+            vec![0.1, 0.2, 0.3],
+            Head::Softmax,
+        );
+        let record = CoefficientsRecord::from(parts.clone().unwrap());
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(json, r#"{"weights":[[1.0,2.0],[3.0,4.0],[5.0,6.0]],"intercepts":[0.1,0.2,0.3]}"#);
+        let back: CoefficientsRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.parts(3), parts, "the head follows from the classes");
+        let binary = CoefficientsRecord { weights: vec![vec![1.0]], intercepts: vec![0.0], features: None };
+        assert_eq!(binary.parts(2).map(|p| p.head), Some(Head::Sigmoid));
+        assert_eq!(binary.parts(0).map(|p| p.head), Some(Head::Identity));
+        assert_eq!(back.parts(0), None, "three rows are no regression model");
+    }
 
     #[test]
     fn grid_is_a_cartesian_product_with_the_last_axis_fastest() {

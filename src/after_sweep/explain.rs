@@ -6,7 +6,7 @@
 use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
-use crate::models::{Fitted, Head, Prediction};
+use crate::models::{Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_all, SavedStep};
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
@@ -74,32 +74,15 @@ fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
     groups
 }
 
-/// A model's linear predictor `z = x·Wᵀ + b` and the head that turns it into a prediction,
-/// rebuilt from a unit record's coefficients: no refit needed, and a shuffle of one feature
-/// changes `z` by `W[:, j]·(x_perm − x_j)`, an O(n) update instead of a full predict.
-struct LinearPredictor {
-    /// outputs × design-matrix columns.
-    weights: Array2<f64>,
-    intercepts: Vec<f64>,
-    head: Head,
+/// The explanation's use of a linear model's parts (rebuilt from a unit record): no refit
+/// needed, and a shuffle of feature `j` changes the scores `z` by `W[:, j]·(x_perm − x_j)`,
+/// an O(n) update instead of a full predict.
+trait Predictor {
+    fn predict(&self, z: Array2<f64>) -> Prediction;
+    fn predict_labels(&self, z: Array2<f64>) -> Prediction;
 }
 
-impl LinearPredictor {
-    /// The predictor of a linear model's fold, from its record (of `classes` classes, 0 for
-    /// regression); `None` for a model that records no coefficients.
-    fn from_record(record: &UnitRecord, classes: usize) -> Option<LinearPredictor> {
-        let c = record.coefficients.as_ref()?;
-        let outputs = c.weights.len();
-        let d = c.weights.first()?.len();
-        let head = Head::of(classes, outputs)?;
-        let weights = Array2::from_shape_vec((outputs, d), c.weights.concat()).ok()?;
-        Some(LinearPredictor { weights, intercepts: c.intercepts.clone(), head })
-    }
-
-    fn linear(&self, x: &Array2<f64>) -> Array2<f64> {
-        x.dot(&self.weights.t()) + ndarray::ArrayView1::from(self.intercepts.as_slice())
-    }
-
+impl Predictor for LinearParts {
     fn predict(&self, z: Array2<f64>) -> Prediction {
         self.head.apply(z)
     }
@@ -146,7 +129,7 @@ enum FoldModel<'k> {
     /// `z` is the test part's linear predictor; `columns` the test matrix transposed, so
     /// each shuffle reads a column contiguously.
     Linear {
-        predictor: LinearPredictor,
+        predictor: LinearParts,
         z: Array2<f64>,
         columns: Array2<f64>,
     },
@@ -242,10 +225,10 @@ fn fold_model<'k>(
     let test_part = || prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string());
     // A model's steps come between the test part and its coefficients: it is refitted.
     let linear_shortcut = linear_shortcut && trial.steps.is_empty();
-    match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
+    match record.and_then(|r| r.coefficients.as_ref()?.parts(classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
             let (test_x, test_y) = test_part()?;
-            let z = predictor.linear(&test_x);
+            let z = predictor.scores(&test_x);
             let columns = test_x.t().as_standard_layout().into_owned();
             Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
         }

@@ -75,7 +75,7 @@ impl<'a> Keeper<'a> {
     /// A unit's fitted model, before its record arrives.
     pub fn offer(&self, trial: &Trial, fold: usize, model: Box<dyn Fitted>) {
         let Some(&t) = self.index.get(trial.id.as_str()) else { return };
-        if model.coefficients().is_some() {
+        if model.linear().is_some() {
             return;
         }
         let Ok(mut state) = self.state.lock() else { return };

@@ -1,10 +1,27 @@
 //! `decision_tree`: CART, scikit-learn's best splitter step for step.
 
+use crate::spec::CLASS_WEIGHT;
 use super::Streamed;
+use crate::spec::kinds::{NON_NEGATIVE, ITERATIONS, COUNT, MIN_WEIGHT_FRACTION, RANDOM_STATE, choice, Criterion, ClassWeight};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{tree, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ModelKind, ParamValues, TreeParams};
+use crate::spec::ModelKind;
+use crate::models::tree::TreeParams;
+
+params! {
+    impl TreeParams {
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
+        min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
+        min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
+        criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
+        min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"; or a table { label = weight }";
+        random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
+    }
+}
 
 pub struct Kind;
 
@@ -21,10 +38,6 @@ impl super::Kind for Kind {
         saves: "a `tree`: its nodes (feature, threshold, children) and leaves (class shares or the mean value)",
     };
 
-    fn read(values: &ParamValues) -> Result<TreeParams, String> {
-        TreeParams::read(values)
-    }
-
     fn fit(p: &TreeParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
             FoldTargets::Regression(y) => tree::fit_regressor(p, &data.train_x, y),
@@ -38,9 +51,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         matches!(state, ModelState::Tree { .. })
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -2,10 +2,24 @@
 //! along alpha.
 
 use super::{saves_linear, values, Streamed, CD_ENGINE, SAVES_LINEAR};
+use crate::spec::kinds::{POSITIVE, UNIT, ITERATIONS, BOOL, CD_TOL, CD_PATH};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{elasticnet, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ElasticNetParams, ModelKind, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::elasticnet::ElasticNetParams;
+
+params! {
+    impl ElasticNetParams {
+        alpha: f64 = F(1.0), POSITIVE, "penalty strength";
+        l1_ratio: f64 = F(0.5), UNIT, "share of the L1 penalty";
+        max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
+        tol: f64 = F(1e-4), POSITIVE, CD_TOL;
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, CD_PATH;
+    }
+}
 
 pub struct Kind;
 
@@ -25,10 +39,6 @@ impl super::Kind for Kind {
         saves: SAVES_LINEAR,
     };
 
-    fn read(values: &ParamValues) -> Result<ElasticNetParams, String> {
-        ElasticNetParams::read(values)
-    }
-
     fn fit(p: &ElasticNetParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         values(data, ModelKind::ElasticNet)?;
         Ok(Box::new(elasticnet::fit(p, data)?))
@@ -40,10 +50,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 
     fn path_axis(p: &mut ElasticNetParams) -> Option<f64> {

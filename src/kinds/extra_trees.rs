@@ -6,7 +6,8 @@ use crate::models::{tree, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
 use crate::spec::value::DefaultValue;
-use crate::spec::{ForestParams, ModelKind, ParamValues};
+use crate::spec::{ModelKind, ParamValues};
+use crate::models::forest::ForestParams;
 
 pub struct Kind;
 
@@ -37,10 +38,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         random_forest::saves(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 
     fn width_problem(p: &ForestParams, width: usize) -> Option<String> {

@@ -1,11 +1,34 @@
 //! `hist_gradient_boosting`: scikit-learn's histogram gradient boosting step for step (its
 //! math in `models::hgb`).
 
+use crate::spec::CLASS_WEIGHT;
 use super::Streamed;
+use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ITERATIONS, COUNT, choice, ClassWeight, EarlyStopping};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{hgb, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{HgbParams, ModelKind, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::hgb::HgbParams;
+
+params! {
+    impl HgbParams {
+        learning_rate: f64 = F(0.1), POSITIVE, "shrinkage of every leaf value";
+        max_iter: usize = I(100), ITERATIONS, "boosting iterations (one tree per class per iteration for > 2 classes)";
+        max_leaf_nodes: usize = I(31), COUNT, "leaves per tree at most; 0 = unlimited (sklearn's None); 1 is refused";
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_leaf: usize = I(20), ITERATIONS, "rows every leaf keeps";
+        l2_regularization: f64 = F(0.0), NON_NEGATIVE, "L2 penalty on leaf values";
+        max_features: f64 = F(1.0), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of features each split may use, drawn as scikit-learn draws them";
+        max_bins: usize = I(255), ParamType::Int { min: 2, max: 255 }, "bins per feature for non-missing values (quantiles of up to 200,000 training rows)";
+        early_stopping: EarlyStopping = S("auto"), choice::<EarlyStopping>(), "stop when the validation loss stops improving; auto: on above 10,000 training rows";
+        validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping (stratified for classification)";
+        n_iter_no_change: usize = I(10), ITERATIONS, "stop when none of the last n_iter_no_change iterations beat the one before them by tol";
+        tol: f64 = F(1e-7), NON_NEGATIVE, "the improvement early stopping asks for";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classification: balanced weighs each class by n / (classes x its count); or a table { label = weight }";
+        random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the validation hold-out, the binning subsample and the feature draws";
+    }
+}
 
 pub struct Kind;
 
@@ -22,10 +45,6 @@ impl super::Kind for Kind {
         saves: "an `hgb` model: the baseline and every tree's nodes (feature, threshold, bin, the side of missing values) and leaf values",
     };
 
-    fn read(values: &ParamValues) -> Result<HgbParams, String> {
-        HgbParams::read(values)
-    }
-
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
             FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y),
@@ -41,10 +60,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         matches!(state, ModelState::Hgb { .. })
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }
 

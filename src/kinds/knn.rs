@@ -10,8 +10,8 @@ use crate::models::introsort::simultaneous_sort_2way as simultaneous_sort;
 use crate::models::{FitError, Fitted, KindState, ModelState, Prediction};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::value::{choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue};
-use crate::spec::{ModelKind, ParamValues};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
+use crate::spec::ModelKind;
 use ndarray::{Array1, Array2, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -53,10 +53,6 @@ impl super::Kind for Kind {
         defaults: &[],
         saves: "`neighbors`: the settings, every training row of the design matrix and its target",
     };
-
-    fn read(values: &ParamValues) -> Result<KnnParams, String> {
-        KnnParams::read(values)
-    }
 
     fn fit(p: &KnnParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let (targets, classes) = match &data.train_y {
@@ -237,9 +233,6 @@ impl Fitted for Neighbors {
         Prediction::Probabilities(Array2::from_shape_vec((queries, self.classes), flat).unwrap_or_default())
     }
 
-    fn coefficients(&self) -> Option<crate::models::Coefficients> {
-        None
-    }
 
     fn state(&self) -> Option<ModelState> {
         let saved = Saved {

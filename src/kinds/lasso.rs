@@ -1,10 +1,31 @@
 //! `lasso`: an elastic net with l1_ratio 1.
 
 use super::{elastic_net, saves_linear, values, Streamed, CD_ENGINE, SAVES_LINEAR};
+use crate::spec::kinds::{POSITIVE, ITERATIONS, BOOL, CD_TOL, CD_PATH};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{elasticnet, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ElasticNetParams, LassoParams, ModelKind, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::elasticnet::ElasticNetParams;
+
+params! {
+    /// `lasso`: an elastic net with l1_ratio 1.
+    LassoParams {
+        alpha: f64 = F(1.0), POSITIVE, "L1 strength";
+        max_iter: usize = I(1000), ITERATIONS, "coordinate-descent sweeps";
+        tol: f64 = F(1e-4), POSITIVE, CD_TOL;
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, CD_PATH;
+    }
+}
+
+impl From<&LassoParams> for ElasticNetParams {
+    fn from(p: &LassoParams) -> Self {
+        let LassoParams { alpha, max_iter, tol, fit_intercept, path } = *p;
+        ElasticNetParams { alpha, l1_ratio: 1.0, max_iter, tol, fit_intercept, path }
+    }
+}
 
 pub struct Kind;
 
@@ -20,10 +41,6 @@ impl super::Kind for Kind {
         saves: SAVES_LINEAR,
     };
 
-    fn read(values: &ParamValues) -> Result<LassoParams, String> {
-        LassoParams::read(values)
-    }
-
     fn fit(p: &LassoParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         values(data, ModelKind::Lasso)?;
         Ok(Box::new(elasticnet::fit(&p.into(), data)?))
@@ -35,10 +52,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 
     fn path_axis(p: &mut LassoParams) -> Option<f64> {

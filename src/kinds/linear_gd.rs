@@ -1,10 +1,21 @@
 //! `linear_gd`: a linear model trained by gradient descent on mse, mae or huber loss.
 
 use super::{saves_linear, values, Streamed, GD_ENGINE, SAVES_LINEAR};
+use crate::spec::kinds::{POSITIVE, BOOL, choice, RegressionLoss};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{gd, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{LinearGdParams, ModelKind, OptimizerParams, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::gd::{LinearGdParams, OptimizerParams};
+
+params! {
+    impl LinearGdParams {
+        loss: RegressionLoss = S("mse"), choice::<RegressionLoss>(), "mse: mean (z-y)^2; mae: mean |z-y|; huber: quadratic within huber_delta";
+        huber_delta: f64 = F(1.0), POSITIVE, "huber's threshold between quadratic and linear";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
 
 pub struct Kind;
 
@@ -23,10 +34,6 @@ impl super::Kind for Kind {
         saves: SAVES_LINEAR,
     };
 
-    fn read(values: &ParamValues) -> Result<Self::Params, String> {
-        Ok((LinearGdParams::read(values)?, OptimizerParams::read(values)?))
-    }
-
     fn fit(p: &Self::Params, data: &FoldData, _: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = values(data, ModelKind::LinearGd)?;
         Ok(Box::new(gd::fit_linear(&p.0, &p.1, &data.train_x, y, seed)?))
@@ -41,9 +48,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -1,10 +1,20 @@
 //! `linear_regression`: ordinary least squares, the minimum-norm solution by SVD.
 
 use super::{saves_linear, values, Streamed, SAVES_LINEAR};
+use crate::spec::kinds::{NON_NEGATIVE, BOOL};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{linear, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ModelKind, OlsParams, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::linear::OlsParams;
+
+params! {
+    impl OlsParams {
+        tol: f64 = F(1e-6), NON_NEGATIVE, "singular values below tol x the largest count as zero (sklearn's tol, scipy's lstsq cond)";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
 
 pub struct Kind;
 
@@ -20,10 +30,6 @@ impl super::Kind for Kind {
         saves: SAVES_LINEAR,
     };
 
-    fn read(values: &ParamValues) -> Result<OlsParams, String> {
-        OlsParams::read(values)
-    }
-
     fn fit(p: &OlsParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = values(data, ModelKind::LinearRegression)?;
         Ok(Box::new(linear::fit_ols(p, &data.train_x, y)?))
@@ -35,9 +41,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -1,10 +1,21 @@
 //! `logistic_gd`: logistic regression trained by gradient descent.
 
 use super::{labels, linear_gd, logistic_regression, saves_linear, Streamed, GD_ENGINE};
+use crate::spec::kinds::{choice, LogLoss, BOOL, CLASS_WEIGHT};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{gd, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ClassWeight, LogisticGdParams, ModelKind, OptimizerParams, ParamValues};
+use crate::spec::{ClassWeight, ModelKind};
+use crate::models::gd::{LogisticGdParams, OptimizerParams};
+
+params! {
+    impl LogisticGdParams {
+        loss: LogLoss = S("log_loss"), choice::<LogLoss>(), "cross-entropy: sigmoid for 2 classes, softmax for more";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "balanced weighs each class by n / (k * its count); or a table { label = weight }; each row's loss is multiplied by its class's weight";
+    }
+}
 
 pub struct Kind;
 
@@ -19,10 +30,6 @@ impl super::Kind for Kind {
         defaults: &[],
         saves: "a `linear` model with a sigmoid or softmax head: weights and intercept per output",
     };
-
-    fn read(values: &ParamValues) -> Result<Self::Params, String> {
-        Ok((LogisticGdParams::read(values)?, OptimizerParams::read(values)?))
-    }
 
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticGd)?;
@@ -41,9 +48,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -1,15 +1,31 @@
 //! `logistic_regression`: binary or multinomial logistic regression by Newton-Cholesky or
 //! L-BFGS (or linfa-logistic), warm-started along C.
 
+use crate::spec::CLASS_WEIGHT;
 use super::{labels, saves_linear, Streamed};
+use crate::spec::kinds::{POSITIVE, ITERATIONS, BOOL, choice};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{logistic, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ClassWeight, LogisticParams, LogisticSolver, ModelKind, ParamValues};
+use crate::spec::{ClassWeight, LogisticSolver, ModelKind, ParamValues};
 
 /// Why a streamed run refuses class weights.
 pub(super) const CLASS_WEIGHT_STREAMED: &str =
     "class_weight is not streamed (the streamed solvers take unweighted rows); use streaming = false";
+use crate::models::logistic::LogisticParams;
+
+params! {
+    impl LogisticParams {
+        c: f64 = F(1.0), POSITIVE, "inverse L2 strength (sklearn's C)";
+        max_iter: usize = I(1000), ITERATIONS, "solver iterations";
+        tol: f64 = F(1e-8), POSITIVE, "stop when the mean objective's gradient is below tol (max-abs, as sklearn's lbfgs and newton-cholesky)";
+        solver: LogisticSolver = S("auto"), choice::<LogisticSolver>(), "auto: newton_cholesky for two classes when rows > columns <= 1000, else lbfgs; lbfgs and newton_cholesky are runner's own (as scikit-learn's); linfa: linfa-logistic's L-BFGS";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+        path: bool = B(true), BOOL, "warm-start along the grid's c axis within a fold, smallest c first (as LogisticRegressionCV; not with linfa); false: each c from zero";
+        class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "balanced weighs each class by n / (k * its count), as sklearn's; or a table { label = weight }; each row's loss is multiplied by its class's weight";
+    }
+}
 
 pub struct Kind;
 
@@ -52,10 +68,6 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 
     fn path_axis(p: &mut LogisticParams) -> Option<f64> {

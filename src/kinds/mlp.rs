@@ -1,11 +1,23 @@
 //! `mlp`: a feed-forward network trained by the gradient-descent optimizers.
 
 use super::Streamed;
+use crate::spec::kinds::{choice, Activation, MlpLoss};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{mlp, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
 use crate::spec::value::DefaultValue;
-use crate::spec::{MlpParams, ModelKind, OptimizerParams, ParamValues};
+use crate::spec::ModelKind;
+use crate::models::mlp::MlpParams;
+use crate::models::gd::OptimizerParams;
+
+params! {
+    impl MlpParams {
+        hidden_layers: Vec<usize> = L(&[100]), ParamType::IntList { min: 1, max: 100_000 }, "units per hidden layer, e.g. [64, 32] (a grid axis is a list of lists)";
+        activation: Activation = S("relu"), choice::<Activation>(), "hidden-layer activation";
+        loss: MlpLoss = S("auto"), choice::<MlpLoss>(), "half mse for regression, softmax cross-entropy for classification";
+    }
+}
 
 pub struct Kind;
 
@@ -29,10 +41,6 @@ impl super::Kind for Kind {
         saves: "an `mlp`: every layer's weights and biases, the activation and the output (linear or softmax)",
     };
 
-    fn read(values: &ParamValues) -> Result<Self::Params, String> {
-        Ok((MlpParams::read(values)?, OptimizerParams::read(values)?))
-    }
-
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let (arch, opt) = p;
         let x = &data.train_x;
@@ -51,9 +59,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         matches!(state, ModelState::Mlp { .. })
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

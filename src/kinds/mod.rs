@@ -6,29 +6,36 @@
 //! Every dispatch is an exhaustive `match` over the kinds, so the compiler points at a
 //! forgotten piece.
 //!
-//! A kind whose math lives in `models` (which takes its params struct) declares its
-//! `params!` in `spec::kinds`, the vocabulary both layers share; a kind whose math is its
-//! own declares them in its file.
+//! Every kind declares its parameters in its file. When its math lives in `models` (which
+//! cannot import `kinds`), the struct the math takes is the `models` module's and the
+//! kind's `params! { impl models::x::XParams { .. } }` declares its catalog lines, each
+//! field named and typed as the struct has it (the compiler checks).
 
+use crate::models::gd::{LinearGdParams, LogisticGdParams, OptimizerParams};
+use crate::models::linear::{OlsParams, RidgeParams};
+use crate::models::logistic::LogisticParams;
 use crate::models::{FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
+use crate::spec::kinds::{choice, LrSchedule, Optimizer, BOOL, COUNT, DECAY, ITERATIONS, NON_NEGATIVE, POSITIVE};
 use crate::spec::registry::registry;
-use crate::spec::{
-    LinearGdParams, LogisticGdParams, LogisticParams, ModelKind, OlsParams, OptimizerParams, ParamValue, ParamValues,
-    RidgeParams,
-};
+use crate::spec::value::ReadParams;
+use crate::spec::value::{params, DefaultValue::*, ParamType};
+use crate::spec::{ModelKind, ParamValue, ParamValues};
 use ndarray::Array1;
 use std::collections::BTreeMap;
 
 /// What a model kind's file provides.
 pub trait Kind {
     /// The kind's typed parameters at one grid point.
-    type Params: Clone + std::fmt::Debug + PartialEq;
+    type Params: Clone + std::fmt::Debug + PartialEq + ReadParams;
     /// Its `runner models` entry, which the experiment file is checked against.
     const CATALOG: KindSpec;
-    /// The typed parameters from a grid point's checked values (defaults filled in).
-    fn read(values: &ParamValues) -> Result<Self::Params, String>;
+    /// The typed parameters from a grid point's checked values (defaults filled in); a kind
+    /// whose parameters have combinations to refuse checks them here.
+    fn read(values: &ParamValues) -> Result<Self::Params, String> {
+        Self::Params::read_params(values)
+    }
     /// Fits one fold's training part; `seed` is the unit's random stream.
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError>;
     /// Which streamed trainer fits this spec, or why a stream cannot.
@@ -36,8 +43,10 @@ pub trait Kind {
     /// Whether `state` is the family model.json saves this kind as.
     fn saves(state: &ModelState) -> bool;
     /// A saved model of this kind, checked, ready to predict a design matrix of `width`
-    /// columns for `classes` classes (0: regression).
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String>;
+    /// columns for `classes` classes (0: regression); a core family checks itself.
+    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
+        state.into_fitted(width, classes)
+    }
     /// Why the spec cannot fit a design matrix of `width` columns (a forest's `max_features`
     /// count above it), found before training once the one-hot columns are known.
     fn width_problem(_p: &Self::Params, _width: usize) -> Option<String> {
@@ -128,6 +137,27 @@ const GD_ENGINE: &str = "runner's gradient-descent trainer";
 const CD_ENGINE: &str =
     "own cyclic coordinate descent (sklearn's cd_fast) on the fold's centred Gram matrix when rows > columns, duality-gap stop";
 const SAVES_LINEAR: &str = "a `linear` model: one weight per feature and the intercept";
+
+params! {
+    impl OptimizerParams {
+        optimizer: Optimizer = S("gd"), choice::<Optimizer>(), "gd: full batch; sgd: one row per step; minibatch/momentum/nesterov/adam: batch_size rows";
+        learning_rate: f64 = F(0.01), POSITIVE, "step size (eta0 for invscaling)";
+        lr_schedule: LrSchedule = S("constant"), choice::<LrSchedule>(), "invscaling: learning_rate / t^power_t, t = update step from 1";
+        power_t: f64 = F(0.25), NON_NEGATIVE, "exponent of invscaling";
+        epochs: usize = I(1000), ITERATIONS, "passes over the training rows at most";
+        batch_size: usize = I(0), COUNT, "rows per step; 0 = all rows (minibatch: 32); ignored by gd and sgd";
+        momentum: f64 = F(0.9), DECAY, "momentum and nesterov";
+        beta1: f64 = F(0.9), DECAY, "adam's first-moment decay";
+        beta2: f64 = F(0.999), DECAY, "adam's second-moment decay";
+        eps: f64 = F(1e-8), POSITIVE, "adam's denominator guard";
+        l1: f64 = F(0.0), NON_NEGATIVE, "L1 penalty l1 ||w||_1 (intercept never penalised)";
+        l2: f64 = F(0.0), NON_NEGATIVE, "L2 penalty l2/2 ||w||^2 (intercept never penalised)";
+        tol: f64 = F(1e-6), NON_NEGATIVE, "an epoch improves when its loss is below the best so far minus tol ...";
+        patience: usize = I(5), ITERATIONS, "... and training stops once more than patience epochs in a row did not (sklearn's n_iter_no_change)";
+        early_stopping: bool = B(false), BOOL, "watch the loss on a seeded validation hold-out instead, keep its best weights";
+        validation_fraction: f64 = F(0.1), ParamType::Float { min: 0.0, max: 1.0, min_exclusive: true }, "share of training rows held out for early stopping";
+    }
+}
 
 /// Makes the kinds' modules and every dispatch over them from the registry's table.
 macro_rules! kinds {

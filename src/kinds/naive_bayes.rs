@@ -7,8 +7,8 @@ use super::{labels, numpy_sum, Streamed};
 use crate::models::{FitError, Fitted, KindState, ModelState, Prediction};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::value::{choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue};
-use crate::spec::{ModelKind, ParamValues};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
+use crate::spec::ModelKind;
 use ndarray::{Array2, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr, VariantNames};
@@ -47,10 +47,6 @@ impl super::Kind for Kind {
         defaults: &[],
         saves: "`gaussian_nb`: each training class's index, log prior, feature means and variances",
     };
-
-    fn read(values: &ParamValues) -> Result<NaiveBayesParams, String> {
-        NaiveBayesParams::read(values)
-    }
 
     fn fit(p: &NaiveBayesParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::NaiveBayes)?;
@@ -176,9 +172,6 @@ impl Fitted for Bayes {
         Prediction::Probabilities(Array2::from_shape_vec((x.nrows(), self.n_classes), rows).unwrap_or_default())
     }
 
-    fn coefficients(&self) -> Option<crate::models::Coefficients> {
-        None
-    }
 
     fn state(&self) -> Option<ModelState> {
         Some(ModelState::Kind(KindState::new(FAMILY, &self.saved)))

@@ -2,10 +2,55 @@
 //! forest math is `models::forest`'s, shared with `extra_trees`.
 
 use super::Streamed;
+use crate::spec::kinds::{NON_NEGATIVE, ITERATIONS, COUNT, BOOL, MIN_WEIGHT_FRACTION, RANDOM_STATE, choice, ForestCriterion, ClassWeight};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{forest, tree, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{CountOrShare, ForestParams, ModelKind, ParamValues};
+use crate::spec::{CountOrShare, ModelKind, ParamValues};
+use crate::models::forest::ForestParams;
+
+params! {
+    impl ForestParams {
+        n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error is not ported yet";
+        max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
+        min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
+        min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
+        min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
+        max_features: CountOrShare = S("auto"), ParamType::CountOrShare(&["auto", "sqrt", "log2", "all"]), "features tried per split: a count, a share of the columns, sqrt, log2 or all; auto: sqrt for classification, all for regression (sklearn's defaults)";
+        max_leaf_nodes: usize = I(0), COUNT, "0 = unlimited (the only value accepted: runner's CART has no best-first builder yet)";
+        min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
+        bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
+        max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
+        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), recorded as a note on the unit";
+        class_weight: ClassWeight = S("none"), ParamType::ChoiceOrWeights(&["none", "balanced", "balanced_subsample"]), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap; or a table { label = weight }";
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
+        random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";
+    }
+}
+
+/// The combinations scikit-learn refuses, and the parts runner does not implement.
+fn validate(p: &ForestParams) -> Result<(), String> {
+    if p.oob_score && !p.bootstrap {
+        return Err("oob_score needs bootstrap = true (out-of-bag rows exist only with a bootstrap)".into());
+    }
+    if !p.bootstrap && p.max_samples != CountOrShare::Word("all".into()) {
+        return Err("max_samples needs bootstrap = true (it sizes the bootstrap sample)".into());
+    }
+    if p.criterion == ForestCriterion::AbsoluteError {
+        return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
+    }
+    if p.max_leaf_nodes != 0 {
+        return Err(
+            "max_leaf_nodes: runner's CART has no best-first builder yet; only 0 (unlimited) is accepted".into()
+        );
+    }
+    if p.ccp_alpha != 0.0 {
+        return Err("ccp_alpha: runner's CART has no cost-complexity pruning yet; only 0 is accepted".into());
+    }
+    Ok(())
+}
 
 pub struct Kind;
 
@@ -42,10 +87,6 @@ impl super::Kind for Kind {
         saves(state)
     }
 
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
-    }
-
     fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
         width_problem(p, width)
     }
@@ -57,7 +98,7 @@ pub(super) const NOT_STREAMED: &str =
 /// A forest's parameters, with their combinations checked.
 pub(super) fn read(values: &ParamValues) -> Result<ForestParams, String> {
     let p = ForestParams::read(values)?;
-    p.validate().map(|()| p)
+    validate(&p).map(|()| p)
 }
 
 /// A forest grown with `splitter`, by the fold's task.

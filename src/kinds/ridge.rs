@@ -1,10 +1,20 @@
 //! `ridge`: least squares with an L2 penalty, in closed form.
 
 use super::{saves_linear, values, Streamed, SAVES_LINEAR};
+use crate::spec::kinds::{NON_NEGATIVE, BOOL};
+use crate::spec::value::{params, DefaultValue::*};
 use crate::models::{linear, FitError, Fitted, ModelState};
 use crate::preprocess::FoldData;
 use crate::spec::catalog::{KindSpec, TaskSupport};
-use crate::spec::{ModelKind, ParamValues, RidgeParams};
+use crate::spec::ModelKind;
+use crate::models::linear::RidgeParams;
+
+params! {
+    impl RidgeParams {
+        alpha: f64 = F(1.0), NON_NEGATIVE, "L2 strength";
+        fit_intercept: bool = B(true), BOOL, "fit an unpenalised intercept";
+    }
+}
 
 pub struct Kind;
 
@@ -20,10 +30,6 @@ impl super::Kind for Kind {
         saves: SAVES_LINEAR,
     };
 
-    fn read(values: &ParamValues) -> Result<RidgeParams, String> {
-        RidgeParams::read(values)
-    }
-
     fn fit(p: &RidgeParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         values(data, ModelKind::Ridge)?;
         Ok(Box::new(linear::fit_ridge(p, data)?))
@@ -35,9 +41,5 @@ impl super::Kind for Kind {
 
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
-    }
-
-    fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
-        state.into_fitted(width, classes)
     }
 }

@@ -6,8 +6,20 @@
 
 use super::{center, FitError, FitNote, LinearModel};
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
-use crate::spec::ElasticNetParams;
+
 use ndarray::{Array1, Array2};
+
+/// `elastic_net`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElasticNetParams {
+    pub alpha: f64,
+    pub l1_ratio: f64,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub fit_intercept: bool,
+    pub path: bool,
+}
 
 /// One fit: a path of one.
 pub fn fit(params: &ElasticNetParams, data: &FoldData) -> Result<LinearModel, FitError> {

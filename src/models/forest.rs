@@ -19,9 +19,30 @@ use super::tree::{self, Node, Settings, Splitter, Tree};
 use super::weights;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
-use crate::spec::{ClassWeight, CountOrShare, ForestCriterion, ForestParams};
+use crate::spec::{ClassWeight, CountOrShare, ForestCriterion};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
+
+/// `random_forest` and `extra_trees` (whose catalog entries differ in `bootstrap`'s default).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestParams {
+    pub n_estimators: usize,
+    pub criterion: ForestCriterion,
+    pub max_depth: usize,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+    pub min_weight_fraction_leaf: f64,
+    pub max_features: CountOrShare,
+    pub max_leaf_nodes: usize,
+    pub min_impurity_decrease: f64,
+    pub bootstrap: bool,
+    pub max_samples: CountOrShare,
+    pub oob_score: bool,
+    pub class_weight: ClassWeight,
+    pub ccp_alpha: f64,
+    pub random_state: u32,
+}
 
 /// scikit-learn's `MAX_INT = np.iinfo(np.int32).max`.
 const MAX_INT: u64 = 0x7FFF_FFFF;
@@ -151,17 +172,8 @@ fn settings(
             return Err(FitError::Solver(format!("criterion {c} does not apply to {task}")));
         }
     };
-    Ok(Settings {
-        impurity,
-        max_depth: params.max_depth,
-        min_samples_split: params.min_samples_split,
-        min_samples_leaf: params.min_samples_leaf,
-        min_weight_fraction_leaf: params.min_weight_fraction_leaf,
-        min_impurity_decrease: params.min_impurity_decrease,
-        max_features: max_features(&params.max_features, classification, width)?,
-        splitter,
-        random_state: 0,
-    })
+    let max_features = max_features(&params.max_features, classification, width)?;
+    Ok(tree::settings!(params, impurity, max_features, splitter, 0))
 }
 
 /// scikit-learn's `max_features_`: `auto` is the task's default (sqrt for a classifier, all
@@ -299,10 +311,6 @@ impl Fitted for Forest {
             .collect();
         let n_trees = self.trees.len() as f64;
         self.output(sums.into_iter().map(|s| (s, n_trees)), x.nrows())
-    }
-
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
     }
 
     fn out_of_bag(&self) -> Option<Prediction> {

@@ -2,11 +2,52 @@
 //! learning-rate schedules, early stopping, divergence detection and loss curves.
 
 use super::loss::{loss_and_gradient, mean_loss, Loss, Weights};
-use super::{Coefficients, FitError, Fitted, Head, LossCurve, Prediction};
+use super::{FitError, Fitted, Head, LinearParts, LossCurve, Prediction};
 use crate::random::RandomState;
 pub use crate::spec::Optimizer;
-use crate::spec::{LinearGdParams, LogisticGdParams, LrSchedule, OptimizerParams, RegressionLoss};
+use crate::spec::{ClassWeight, LogLoss, LrSchedule, RegressionLoss};
 use ndarray::{Array1, Array2};
+
+/// `linear_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearGdParams {
+    pub loss: RegressionLoss,
+    pub huber_delta: f64,
+    pub fit_intercept: bool,
+}
+
+/// `logistic_gd`: its loss (the optimizer settings are [`OptimizerParams`]).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticGdParams {
+    pub loss: LogLoss,
+    pub fit_intercept: bool,
+    pub class_weight: ClassWeight,
+}
+
+/// The gradient-descent optimizer settings of `linear_gd`, `logistic_gd` and `mlp`. The
+/// defaults are the linear kinds'; the MLP's differ (see the catalog's `defaults`).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizerParams {
+    pub optimizer: Optimizer,
+    pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
+    pub power_t: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub momentum: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub l1: f64,
+    pub l2: f64,
+    pub tol: f64,
+    pub patience: usize,
+    pub early_stopping: bool,
+    pub validation_fraction: f64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Schedule {
@@ -471,24 +512,12 @@ impl Fitted for GdModel {
         self.head.apply(z)
     }
 
-    fn coefficients(&self) -> Option<Coefficients> {
-        Some(if self.weights.outputs() == 1 {
-            Coefficients::Single { weights: self.weights.w.row(0).to_vec(), intercept: self.weights.b[0] }
-        } else {
-            Coefficients::PerClass {
-                weights: self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect(),
-                intercepts: self.weights.b.clone(),
-            }
-        })
+    fn linear(&self) -> Option<LinearParts> {
+        Some(LinearParts { weights: self.weights.w.clone(), intercepts: self.weights.b.clone(), head: self.head })
     }
 
     fn loss_curve(&self) -> Option<LossCurve> {
         Some(self.curve.clone())
-    }
-
-    fn state(&self) -> Option<super::ModelState> {
-        let weights = self.weights.w.rows().into_iter().map(|r| r.to_vec()).collect();
-        Some(super::ModelState::Linear { head: self.head, weights, intercepts: self.weights.b.clone() })
     }
 }
 

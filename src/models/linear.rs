@@ -3,8 +3,24 @@
 use super::linalg::{cholesky_solve, svd};
 use super::{center, FitError, FitNote, LinearModel};
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
-use crate::spec::{OlsParams, RidgeParams};
+
 use ndarray::{Array1, Array2};
+
+/// `linear_regression`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OlsParams {
+    pub tol: f64,
+    pub fit_intercept: bool,
+}
+
+/// `ridge`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RidgeParams {
+    pub alpha: f64,
+    pub fit_intercept: bool,
+}
 
 /// scikit-learn's LinearRegression: centre, then `scipy.linalg.lstsq` (gelsd), whose
 /// singular values below `tol` times the largest count as zero. On a rank-deficient X

@@ -8,10 +8,23 @@
 
 use super::lbfgs::{minimize, Stop};
 use super::loss::{loss_and_gradient, Loss, Weights};
-use super::{weights, Coefficients, FitError, FitNote, Fitted, Prediction};
-use crate::spec::{ClassWeight, LogisticParams, LogisticSolver};
+use super::{weights, FitError, FitNote, Fitted, Head, LinearParts, Prediction};
+use crate::spec::{ClassWeight, LogisticSolver};
 use linfa::traits::Fit;
 use ndarray::{Array1, Array2};
+
+/// `logistic_regression`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticParams {
+    pub c: f64,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub solver: LogisticSolver,
+    pub fit_intercept: bool,
+    pub path: bool,
+    pub class_weight: ClassWeight,
+}
 
 struct Binary {
     weights: Array1<f64>,
@@ -25,13 +38,8 @@ impl Fitted for Binary {
         Prediction::Probabilities(super::sigmoid_probabilities(z.iter().copied()))
     }
 
-    fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
-    }
-
-    fn linear(&self) -> Option<super::Linear> {
-        let weights = self.weights.clone().insert_axis(ndarray::Axis(1));
-        Some(super::Linear { weights, intercepts: vec![self.intercept], head: super::Head::Sigmoid })
+    fn linear(&self) -> Option<LinearParts> {
+        Some(LinearParts::single(&self.weights, self.intercept, Head::Sigmoid))
     }
 
     fn notes(&self) -> Vec<FitNote> {
@@ -51,16 +59,9 @@ impl Fitted for Multinomial {
         Prediction::Probabilities(super::softmax_rows(x.dot(&self.weights) + &self.intercepts))
     }
 
-    fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::PerClass {
-            weights: self.weights.columns().into_iter().map(|c| c.to_vec()).collect(),
-            intercepts: self.intercepts.to_vec(),
-        })
-    }
-
-    fn linear(&self) -> Option<super::Linear> {
-        let intercepts = self.intercepts.to_vec();
-        Some(super::Linear { weights: self.weights.clone(), intercepts, head: super::Head::Softmax })
+    fn linear(&self) -> Option<LinearParts> {
+        let weights = self.weights.t().as_standard_layout().into_owned();
+        Some(LinearParts { weights, intercepts: self.intercepts.to_vec(), head: Head::Softmax })
     }
 
     fn notes(&self) -> Vec<FitNote> {

@@ -6,10 +6,20 @@
 use super::gd::{train_flat, GdConfig, Objective};
 use super::loss::{row_loss, Loss};
 use super::{FitError, Fitted, Layer, LossCurve, Prediction};
+use crate::models::gd::OptimizerParams;
 use crate::random::RandomState;
-use crate::spec::{Activation, MlpParams, OptimizerParams};
+use crate::spec::{Activation, MlpLoss};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
+
+/// `mlp`: the architecture (the optimizer settings are [`OptimizerParams`]).
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlpParams {
+    pub hidden_layers: Vec<usize>,
+    pub activation: Activation,
+    pub loss: MlpLoss,
+}
 
 impl Activation {
     fn apply(self, z: f64) -> f64 {
@@ -234,10 +244,6 @@ impl Fitted for MlpModel {
         } else {
             Prediction::Values(Array1::from_iter(outputs.iter().map(|z| z[0])))
         }
-    }
-
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
     }
 
     fn loss_curve(&self) -> Option<LossCurve> {

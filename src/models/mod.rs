@@ -33,15 +33,6 @@ pub enum Prediction {
     Probabilities(Array2<f64>),
 }
 
-/// Learned weights by design-matrix column, and the intercept(s).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Coefficients {
-    /// One weight per feature.
-    Single { weights: Vec<f64>, intercept: f64 },
-    /// A weight row per class (multinomial).
-    PerClass { weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
-}
-
 /// Per-epoch losses of an iterative trainer: the training objective, and the validation
 /// loss when early stopping holds rows out.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -52,7 +43,6 @@ pub struct LossCurve {
 
 pub trait Fitted: Send + Sync {
     fn predict(&self, x: &Array2<f64>) -> Prediction;
-    fn coefficients(&self) -> Option<Coefficients>;
     fn loss_curve(&self) -> Option<LossCurve> {
         None
     }
@@ -60,9 +50,9 @@ pub trait Fitted: Send + Sync {
     fn notes(&self) -> Vec<FitNote> {
         Vec::new()
     }
-    /// For a model that predicts from linear scores: its weights (features × outputs), its
-    /// intercepts and its head. Lets many models predict with one matrix product.
-    fn linear(&self) -> Option<Linear> {
+    /// For a model that predicts from linear scores: its parts (what the unit records, what
+    /// model.json saves). Lets many models predict with one matrix product.
+    fn linear(&self) -> Option<LinearParts> {
         None
     }
     /// The out-of-bag prediction of each training row (a forest with `oob_score`).
@@ -75,11 +65,44 @@ pub trait Fitted: Send + Sync {
     }
 }
 
-/// A linear model's parts: `head(x·weights + intercepts)`.
-pub struct Linear {
+/// A linear model's parts, `head(x·weightsᵀ + intercepts)`: every linear kind's fit, its
+/// unit record (`trial::CoefficientsRecord`, the rows without the head), its saved state
+/// (`ModelState::Linear`) and the explanation's predictor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearParts {
+    /// outputs × design-matrix columns.
     pub weights: Array2<f64>,
     pub intercepts: Vec<f64>,
     pub head: Head,
+}
+
+impl LinearParts {
+    /// One output: a weight per column and the intercept.
+    pub fn single(weights: &Array1<f64>, intercept: f64, head: Head) -> LinearParts {
+        LinearParts { weights: weights.clone().insert_axis(ndarray::Axis(0)), intercepts: vec![intercept], head }
+    }
+
+    /// From rows of weights (one per output), as trials.jsonl and model.json hold them;
+    /// `None` when the rows are ragged.
+    pub fn from_rows(rows: &[Vec<f64>], intercepts: Vec<f64>, head: Head) -> Option<LinearParts> {
+        let width = rows.first().map_or(0, Vec::len);
+        let weights = Array2::from_shape_vec((rows.len(), width), rows.concat()).ok()?;
+        Some(LinearParts { weights, intercepts, head })
+    }
+
+    /// The weights as rows, one per output.
+    pub fn rows(&self) -> Vec<Vec<f64>> {
+        self.weights.rows().into_iter().map(|r| r.to_vec()).collect()
+    }
+
+    /// The linear scores `x·weightsᵀ + intercepts`, one column per output.
+    pub fn scores(&self, x: &Array2<f64>) -> Array2<f64> {
+        x.dot(&self.weights.t()) + ndarray::ArrayView1::from(self.intercepts.as_slice())
+    }
+
+    fn is_finite(&self) -> bool {
+        self.weights.iter().chain(&self.intercepts).all(|v| v.is_finite())
+    }
 }
 
 /// How linear scores become a prediction.
@@ -127,11 +150,11 @@ impl Head {
 /// Every model's prediction of `x`. When all are linear, one matrix product scores them
 /// together (a path's points share the data pass); otherwise each predicts alone.
 pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> {
-    let linear: Option<Vec<Linear>> = models.iter().map(|m| m.linear()).collect();
+    let linear: Option<Vec<LinearParts>> = models.iter().map(|m| m.linear()).collect();
     let Some(linear) = linear.filter(|l| l.len() > 1) else {
         return models.iter().map(|m| m.predict(x)).collect();
     };
-    let views: Vec<_> = linear.iter().map(|l| l.weights.view()).collect();
+    let views: Vec<_> = linear.iter().map(|l| l.weights.t()).collect();
     let Ok(all) = ndarray::concatenate(ndarray::Axis(1), &views) else {
         return models.iter().map(|m| m.predict(x)).collect();
     };
@@ -140,7 +163,7 @@ pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> 
     linear
         .iter()
         .map(|l| {
-            let width = l.weights.ncols();
+            let width = l.weights.nrows();
             let block = z.slice(ndarray::s![.., at..at + width]);
             at += width;
             match (l.head, l.intercepts.as_slice()) {
@@ -223,16 +246,7 @@ pub enum FitError {
 
 /// A fit whose coefficients are not all finite is an error, not a model.
 pub fn finite(fitted: Box<dyn Fitted>) -> Result<Box<dyn Fitted>, FitError> {
-    let ok = match fitted.coefficients() {
-        None => true,
-        Some(Coefficients::Single { weights, intercept }) => {
-            weights.iter().all(|w| w.is_finite()) && intercept.is_finite()
-        }
-        Some(Coefficients::PerClass { weights, intercepts }) => {
-            weights.iter().flatten().all(|w| w.is_finite()) && intercepts.iter().all(|b| b.is_finite())
-        }
-    };
-    if ok {
+    if fitted.linear().is_none_or(|l| l.is_finite()) {
         Ok(fitted)
     } else {
         Err(FitError::NonFinite)
@@ -300,17 +314,12 @@ impl Fitted for LinearModel {
         Prediction::Values(linear_predict(x, &self.weights, self.intercept))
     }
 
-    fn coefficients(&self) -> Option<Coefficients> {
-        Some(Coefficients::Single { weights: self.weights.to_vec(), intercept: self.intercept })
-    }
-
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
     }
 
-    fn linear(&self) -> Option<Linear> {
-        let weights = self.weights.clone().insert_axis(ndarray::Axis(1));
-        Some(Linear { weights, intercepts: vec![self.intercept], head: Head::Identity })
+    fn linear(&self) -> Option<LinearParts> {
+        Some(LinearParts::single(&self.weights, self.intercept, Head::Identity))
     }
 }
 

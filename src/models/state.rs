@@ -7,7 +7,7 @@ use super::hgb::{HgbModel, HgbTree};
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
 use super::tree::{Node, Tree};
-use super::{Coefficients, Fitted, Head, Linear, Prediction};
+use super::{Fitted, Head, LinearParts, Prediction};
 use crate::spec::Activation;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -112,30 +112,23 @@ pub struct Layer {
     pub biases: Vec<f64>,
 }
 
-impl From<Linear> for ModelState {
-    fn from(l: Linear) -> Self {
-        let weights = l.weights.columns().into_iter().map(|c| c.to_vec()).collect();
-        ModelState::Linear { head: l.head, weights, intercepts: l.intercepts }
+impl From<LinearParts> for ModelState {
+    fn from(l: LinearParts) -> Self {
+        ModelState::Linear { head: l.head, weights: l.rows(), intercepts: l.intercepts }
     }
 }
 
-/// A linear model loaded from its state.
-struct LoadedLinear(Linear);
+/// A linear model loaded from its state, with its weights also as features × outputs (the
+/// product `runner predict` has always taken).
+struct LoadedLinear(LinearParts, Array2<f64>);
 
 impl Fitted for LoadedLinear {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
         let l = &self.0;
-        l.head.apply(x.dot(&l.weights) + ndarray::ArrayView1::from(l.intercepts.as_slice()))
+        l.head.apply(x.dot(&self.1) + ndarray::ArrayView1::from(l.intercepts.as_slice()))
     }
-    fn coefficients(&self) -> Option<Coefficients> {
-        None
-    }
-    fn state(&self) -> Option<ModelState> {
-        Some(ModelState::from(Linear {
-            weights: self.0.weights.clone(),
-            intercepts: self.0.intercepts.clone(),
-            head: self.0.head,
-        }))
+    fn linear(&self) -> Option<LinearParts> {
+        Some(self.0.clone())
     }
 }
 
@@ -251,10 +244,9 @@ fn linear(
     })?;
     check_rows(&weights, width, "model.weights")?;
     check_finite(&intercepts, "model.intercepts")?;
-    let flat: Vec<f64> = weights.concat();
-    let w = Array2::from_shape_vec((expected, width), flat).map_err(|e| e.to_string())?;
-    let linear = Linear { weights: w.reversed_axes().as_standard_layout().into_owned(), intercepts, head };
-    Ok(Box::new(LoadedLinear(linear)))
+    let parts = LinearParts::from_rows(&weights, intercepts, head).ok_or("model.weights: ragged rows")?;
+    let by_feature = parts.weights.t().as_standard_layout().into_owned();
+    Ok(Box::new(LoadedLinear(parts, by_feature)))
 }
 
 /// One machine per pair of classes `negative < positive`, each pair once.

@@ -11,9 +11,28 @@
 
 use super::libsvm::{self, KernelFn, Params, Rows, Settings};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
-use crate::spec::{Gamma, Kernel, SvmParams};
+use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
+
+/// `svm`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SvmParams {
+    pub kernel: Kernel,
+    pub c: f64,
+    pub gamma: Gamma,
+    pub degree: usize,
+    pub coef0: f64,
+    pub epsilon: f64,
+    pub tol: f64,
+    pub max_iter: i64,
+    pub cache_size: f64,
+    pub shrinking: bool,
+    pub class_weight: ClassWeight,
+    pub decision_function_shape: DecisionShape,
+    pub break_ties: bool,
+}
 
 /// numpy's pairwise summation (`np.add.reduce` over a contiguous array).
 fn numpy_sum(a: &[f64]) -> f64 {
@@ -244,9 +263,6 @@ impl Fitted for Svr {
         let width = x.ncols();
         Prediction::Values((0..x.nrows()).map(|r| self.machine.decision(&rows[r * width..(r + 1) * width])).collect())
     }
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
     }
@@ -384,9 +400,6 @@ impl Fitted for OneVsOne {
             }
         }
         Prediction::Probabilities(proba)
-    }
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
     }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()

@@ -18,8 +18,22 @@ use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
 use super::introsort::simultaneous_sort;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
-use crate::spec::{ClassWeight, Criterion, TreeParams};
+use crate::spec::{ClassWeight, Criterion};
 use ndarray::{Array1, Array2};
+
+/// `decision_tree`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeParams {
+    pub max_depth: usize,
+    pub min_samples_split: usize,
+    pub min_samples_leaf: usize,
+    pub min_impurity_decrease: f64,
+    pub criterion: Criterion,
+    pub min_weight_fraction_leaf: f64,
+    pub class_weight: ClassWeight,
+    pub random_state: u32,
+}
 
 const FEATURE_THRESHOLD: f64 = 1e-7;
 const RAND_R_MAX: u32 = 0x7FFF_FFFF;
@@ -138,10 +152,6 @@ impl Fitted for Tree {
         }
     }
 
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
-    }
-
     fn state(&self) -> Option<super::ModelState> {
         Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
     }
@@ -172,6 +182,25 @@ pub struct Settings {
     pub random_state: u32,
 }
 
+/// A tree's settings from a params struct with the stopping rules trees and forests share
+/// (`TreeParams`, `forest::ForestParams`): one mapping for both.
+macro_rules! settings {
+    ($params:expr, $impurity:expr, $max_features:expr, $splitter:expr, $random_state:expr) => {
+        Settings {
+            impurity: $impurity,
+            max_depth: $params.max_depth,
+            min_samples_split: $params.min_samples_split,
+            min_samples_leaf: $params.min_samples_leaf,
+            min_weight_fraction_leaf: $params.min_weight_fraction_leaf,
+            min_impurity_decrease: $params.min_impurity_decrease,
+            max_features: $max_features,
+            splitter: $splitter,
+            random_state: $random_state,
+        }
+    };
+}
+pub(super) use settings;
+
 impl Settings {
     fn new(params: &TreeParams, classification: bool, n_features: usize) -> Settings {
         let impurity = match (classification, params.criterion) {
@@ -179,17 +208,7 @@ impl Settings {
             (true, Criterion::Entropy) => Impurity::Entropy,
             (true, Criterion::Gini) => Impurity::Gini,
         };
-        Settings {
-            impurity,
-            max_depth: params.max_depth,
-            min_samples_split: params.min_samples_split,
-            min_samples_leaf: params.min_samples_leaf,
-            min_weight_fraction_leaf: params.min_weight_fraction_leaf,
-            min_impurity_decrease: params.min_impurity_decrease,
-            max_features: n_features,
-            splitter: Splitter::Best,
-            random_state: params.random_state,
-        }
+        settings!(params, impurity, n_features, Splitter::Best, params.random_state)
     }
 }
 

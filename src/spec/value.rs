@@ -387,9 +387,24 @@ pub fn field<T: FromParam>(values: &ParamValues, name: &str) -> Result<T, String
     T::from_param(value).ok_or_else(|| format!("parameter `{name}` = {value} has the wrong type ({})", kind_of(value)))
 }
 
+/// A params struct (or a kind's pair of them) read from a grid point's values, defaults
+/// already filled in.
+pub trait ReadParams: Sized {
+    fn read_params(values: &ParamValues) -> Result<Self, String>;
+}
+
+impl<A: ReadParams, B: ReadParams> ReadParams for (A, B) {
+    fn read_params(values: &ParamValues) -> Result<Self, String> {
+        Ok((A::read_params(values)?, B::read_params(values)?))
+    }
+}
+
 /// Declares a typed parameter struct and its catalog entries in one place: each line gives
 /// a field's name, type, default, valid range and help, so the file's validation, `runner
-/// models` and the trainer can never disagree about a parameter.
+/// models` and the trainer can never disagree about a parameter. The form `impl Path { .. }`
+/// declares the catalog entries of a struct the `models` math owns (its settings, whose
+/// fields the lines must name and type exactly: the compiler checks), so a kind's file
+/// holds its parameters without `models` importing `kinds`.
 macro_rules! params {
     ($(#[$meta:meta])* $name:ident {
         $( $field:ident : $ty:ty = $default:expr, $range:expr, $help:expr; )*
@@ -398,14 +413,25 @@ macro_rules! params {
         #[derive(Debug, Clone, PartialEq)]
         pub struct $name { $( pub $field: $ty, )* }
 
+        params! { impl $name { $( $field : $ty = $default, $range, $help; )* } }
+    };
+    (impl $name:ty {
+        $( $field:ident : $ty:ty = $default:expr, $range:expr, $help:expr; )*
+    }) => {
         impl $name {
-            pub const SPECS: &'static [ParamSpec] = &[$(
-                ParamSpec { name: stringify!($field), ty: $range, default: $default, help: $help },
+            pub const SPECS: &'static [$crate::spec::value::ParamSpec] = &[$(
+                $crate::spec::value::ParamSpec { name: stringify!($field), ty: $range, default: $default, help: $help },
             )*];
 
             /// Reads the struct from a grid point's values (defaults already filled in).
-            pub fn read(_values: &ParamValues) -> Result<Self, String> {
-                Ok($name { $( $field: field(_values, stringify!($field))?, )* })
+            pub fn read(_values: &$crate::spec::ParamValues) -> Result<Self, String> {
+                Ok(Self { $( $field: $crate::spec::value::field::<$ty>(_values, stringify!($field))?, )* })
+            }
+        }
+
+        impl $crate::spec::value::ReadParams for $name {
+            fn read_params(values: &$crate::spec::ParamValues) -> Result<Self, String> {
+                Self::read(values)
             }
         }
     };

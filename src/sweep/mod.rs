@@ -370,8 +370,15 @@ fn record_of(
     let scaled = input.preprocess.scales_every_column() && trial.steps.is_empty();
     let mut notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
     notes.extend(out_of_bag_note(&data.train_y, model.out_of_bag()));
-    let coefficients = model.coefficients().map(|c| CoefficientsRecord { features: data.names.clone(), ..c.into() });
-    UnitRecord { test, train, coefficients, confusion, loss_curve: model.loss_curve(), notes, ..ok(trial, fold) }
+    UnitRecord {
+        test,
+        train,
+        coefficients: model.linear().map(|l| CoefficientsRecord { features: data.names.clone(), ..l.into() }),
+        confusion,
+        loss_curve: model.loss_curve(),
+        notes,
+        ..ok(trial, fold)
+    }
 }
 
 /// A forest's `oob_score_`, as scikit-learn scores its out-of-bag predictions: accuracy of

@@ -9,14 +9,14 @@
 //! same numbers up to rounding (tests compare the two).
 
 use super::layout::Layout;
-use super::stats::{shifted_predictor, BlockStats};
+use super::stats::{shifted_predictor, BlockStats, BlockSums};
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
 use crate::kinds::ModelSpec;
 use crate::metrics::RegressionSums;
+use crate::models::linear::RidgeParams;
 use crate::models::solve_ridge;
 use crate::preprocess::{fit_from_sums, BlockColumns};
-use crate::spec::RidgeParams;
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
@@ -134,12 +134,11 @@ fn design_maps(
             sums
         })
         .collect();
+    let classes = vec![Vec::new(); columns.len()];
+    let sums = BlockSums { zero: BlockColumns::zeros(ds), columns, gram: None, classes };
     (0..rows_of.len() - 1)
         .map(|f| {
-            let mut train = BlockColumns::zeros(ds);
-            for b in (0..columns.len()).filter(|&b| b != f) {
-                train.add(&columns[b]);
-            }
+            let train = sums.training(Some(f)).columns;
             let saved = fit_from_sums(ds, preprocess, &train, means).map_err(|e| e.to_string())?;
             Ok(layout.design_map(&saved))
         })

@@ -1,8 +1,56 @@
-//! Sufficient statistics of least squares over a block of rows: what the ridge shortcut
-//! and the streamed sweep accumulate, a fold's training sums being the total minus its block.
+//! Sufficient statistics over fold blocks: what the ridge shortcut (from rows in memory)
+//! and the streamed sweep (from a pass) accumulate, in one `BlockSums`. A fold's training
+//! sums are every other block's, added in block order (`BlockSums::training`); the ridge
+//! shortcut's least-squares sums alone are still the total minus the fold's block, which
+//! rounds differently, so its numbers stay as they were.
 
-use crate::preprocess::CenteredGram;
+use crate::preprocess::{BlockColumns, CenteredGram};
 use ndarray::{Array1, Array2};
+
+/// Every fold block's sums, whichever source they were taken from (the streamed sweep's
+/// pass, the ridge shortcut's rows in memory): column sums always, least-squares sums of
+/// `u` when asked, rows per class.
+pub struct BlockSums {
+    pub zero: BlockColumns,
+    pub columns: Vec<BlockColumns>,
+    pub gram: Option<Vec<BlockStats>>,
+    /// Rows per class in each block (classification).
+    pub classes: Vec<Vec<usize>>,
+}
+
+/// A fold's training sums (its Gram matrix apart: `BlockSums::training_gram`).
+pub struct Training {
+    pub columns: BlockColumns,
+    pub classes: Vec<usize>,
+}
+
+impl BlockSums {
+    /// A part's training sums: every block but `held_out`, in block order.
+    pub fn training(&self, held_out: Option<usize>) -> Training {
+        let others = || (0..self.columns.len()).filter(move |&b| Some(b) != held_out);
+        let mut columns = self.zero.clone();
+        for b in others() {
+            columns.add(&self.columns[b]);
+        }
+        let mut classes = vec![0; self.classes.first().map_or(0, Vec::len)];
+        for b in others() {
+            for (n, m) in classes.iter_mut().zip(&self.classes[b]) {
+                *n += m;
+            }
+        }
+        Training { columns, classes }
+    }
+
+    /// A part's least-squares sums (when taken): every block but `held_out`, in block order.
+    pub fn training_gram(&self, held_out: Option<usize>) -> Option<BlockStats> {
+        let g = self.gram.as_ref()?;
+        let mut total = BlockStats::zeros(g.first().map_or(0, |b| b.sx.len()));
+        for b in (0..g.len()).filter(|&b| Some(b) != held_out) {
+            total.add(&g[b]);
+        }
+        Some(total)
+    }
+}
 
 /// Sums over one block of rows, in coordinates shifted by the global means.
 #[derive(Debug, Clone)]

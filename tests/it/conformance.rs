@@ -1,5 +1,5 @@
 //! The differential conformance suite: generated datasets × imputation × scaling × one-hot ×
-//! quirks (collinear, constant, p ≈ n, 1e6 and 1e-6 magnitudes) × splits × every model kind,
+//! quirks (collinear, constant, p ≈ n, 1e6 and 1e-6 magnitudes, tied distances) × splits × every model kind,
 //! against scikit-learn's per-fold numbers from tests/fixtures/conformance/generate.py.
 
 use crate::common::*;
@@ -29,6 +29,10 @@ fn tolerance(model: &str) -> Tolerance {
         // The boosted trees are scikit-learn's bit for bit; the metrics are sums over the
         // test rows, in another order (and softmax exps by libm, not numpy's SIMD).
         "hgb" | "hgb_clf" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
+        // k-nearest neighbours and Gaussian naive Bayes predict scikit-learn's classes and
+        // values exactly (accuracy row for row); log-loss, mse and r2 carry the
+        // probabilities and values, summed over the test rows in another order.
+        "knn" | "knn_reg" | "nb" => Tolerance { metric: 1e-12, coef: f64::INFINITY },
         // Iterative solvers run at tol 1e-12 (coordinate descent) and 1e-10 (L-BFGS).
         "lasso" | "enet" => Tolerance { metric: 1e-8, coef: 1e-8 },
         "logistic" => Tolerance { metric: 1e-6, coef: 1e-5 },

@@ -16,10 +16,30 @@ pub use boosting::FeatureSampler;
 pub use tree::{HgbNode, HgbTree};
 
 use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
-use crate::spec::{EarlyStopping, HgbParams};
+use crate::spec::{ClassWeight, EarlyStopping};
 use boosting::{Boosted, Settings};
 use loss::Loss;
 use ndarray::{Array1, Array2};
+
+/// `hist_gradient_boosting`.
+/// Its catalog entries (defaults, ranges, help) are in the kind's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HgbParams {
+    pub learning_rate: f64,
+    pub max_iter: usize,
+    pub max_leaf_nodes: usize,
+    pub max_depth: usize,
+    pub min_samples_leaf: usize,
+    pub l2_regularization: f64,
+    pub max_features: f64,
+    pub max_bins: usize,
+    pub early_stopping: EarlyStopping,
+    pub validation_fraction: f64,
+    pub n_iter_no_change: usize,
+    pub tol: f64,
+    pub class_weight: ClassWeight,
+    pub random_state: u32,
+}
 
 /// A fitted ensemble: `raw = baseline + Σ trees`, then the loss's inverse link.
 pub struct HgbModel {
@@ -128,10 +148,6 @@ impl Fitted for HgbModel {
             2 => Prediction::Probabilities(super::sigmoid_probabilities(raw.column(0).iter().copied())),
             _ => Prediction::Probabilities(super::softmax_rows(raw)),
         }
-    }
-
-    fn coefficients(&self) -> Option<super::Coefficients> {
-        None
     }
 
     fn loss_curve(&self) -> Option<LossCurve> {

@@ -3,9 +3,10 @@
 //! coefficients, intercepts and decision values to 1e-9, predictions exactly.
 
 use super::{train_svc, train_svr, Rows};
+use crate::models::svm::SvmParams;
 use crate::models::svm::{first_argmax, libsvm_params, one_vs_one, row_major, weighted_c};
 use crate::models::{Fitted, Prediction};
-use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel, SvmParams};
+use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
 use ndarray::Array2;
 use serde_json::Value;
 

@@ -3,7 +3,7 @@
 //! np.log1p on those columns).
 
 use super::FittedStep;
-use crate::spec::value::{field, params, DefaultValue::*, ParamSpec, ParamType, ParamValues};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 

@@ -41,9 +41,9 @@ pub use log1p::{FittedLog1p, Log1pParams};
 pub use pca::{FittedPca, PcaParams};
 pub use poly::{FittedPoly, PolyParams};
 pub use power::{FittedPower, PowerParams};
+pub use scalers::{Affine, MaxabsParams, MinmaxParams, RobustParams, StandardParams};
 pub use select_k_best::{FittedSelectKBest, SelectKBestParams};
 pub use spline::{FittedSpline, SplineParams};
-pub use scalers::{Affine, MaxabsParams, MinmaxParams, RobustParams, StandardParams};
 
 /// Declares the steps from one table: `Variant name Params Fitted "summary" |params, x, y,
 /// names| fit;`. Makes `STEPS` (the catalog the file is checked against), `StepSpec` (a

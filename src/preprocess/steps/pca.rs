@@ -4,7 +4,7 @@
 
 use super::FittedStep;
 use crate::linalg::svd;
-use crate::spec::value::{field, params, CountOrShare, DefaultValue::*, ParamSpec, ParamType, ParamValues};
+use crate::spec::value::{params, CountOrShare, DefaultValue::*, ParamType};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 

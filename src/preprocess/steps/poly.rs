@@ -2,7 +2,7 @@
 //! order, each product multiplied in the same order, and `get_feature_names_out`'s names.
 
 use super::FittedStep;
-use crate::spec::value::{field, params, DefaultValue::*, ParamSpec, ParamType, ParamValues};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 

@@ -6,9 +6,7 @@ use super::optimize::{brent, fminbound, log_diff_exp, logsumexp, sum, var};
 use super::FittedStep;
 use crate::config::Scale;
 use crate::preprocess::scale::{fit_scale, is_constant_feature};
-use crate::spec::value::{
-    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
-};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, VariantNames};

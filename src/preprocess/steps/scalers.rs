@@ -6,7 +6,7 @@ use super::super::impute::median_of_sorted;
 use super::super::scale::{fit_scale, handle_zeros};
 use super::FittedStep;
 use crate::config::Scale;
-use crate::spec::value::{field, params, DefaultValue::*, ParamSpec, ParamType, ParamValues};
+use crate::spec::value::{params, DefaultValue::*, ParamType};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 

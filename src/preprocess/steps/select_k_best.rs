@@ -2,9 +2,7 @@
 //! score each column against the target, keep the `k` best, ties to the later column.
 
 use super::FittedStep;
-use crate::spec::value::{
-    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
-};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, VariantNames};

@@ -4,9 +4,7 @@
 //! scipy/interpolate/src/__fitpack.cc), with the chosen extrapolation outside the range.
 
 use super::FittedStep;
-use crate::spec::value::{
-    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
-};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{s, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, VariantNames};

@@ -6,9 +6,7 @@
 use super::power::PowerMethod;
 use super::power::{self, FittedPower, PowerParams};
 use super::FittedStep;
-use crate::spec::value::{
-    choice_param, field, params, DefaultValue::*, FromParam, ParamSpec, ParamType, ParamValue, ParamValues,
-};
+use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, VariantNames};

@@ -16,17 +16,17 @@ mod logistic;
 mod score;
 
 use super::layout::Layout;
-use super::stats::BlockStats;
+use super::stats::{BlockStats, BlockSums as Sums, Training};
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
 use crate::kinds::{ModelSpec, Streamed};
 use crate::models::gd::{linear_setup, logistic_setup};
+use crate::models::logistic::LogisticParams;
 use crate::models::{least_squares_from_gram, ridge_from_gram, FitError, Fitted};
 use crate::plan::StreamPlan;
 use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn};
 use crate::random::RandomState;
-use crate::spec::LogisticParams;
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
@@ -238,49 +238,6 @@ impl Stream<'_> {
             fits.insert(key, fit);
         }
         Ok((fits, preprocessing))
-    }
-}
-
-/// Every block's sums: column sums always, least-squares sums of `u` when asked.
-struct Sums {
-    zero: BlockColumns,
-    columns: Vec<BlockColumns>,
-    gram: Option<Vec<BlockStats>>,
-    /// Rows per class in each block (classification).
-    classes: Vec<Vec<usize>>,
-}
-
-/// A fold's training sums (its Gram matrix apart: `Sums::training_gram`).
-struct Training {
-    columns: BlockColumns,
-    classes: Vec<usize>,
-}
-
-impl Sums {
-    /// A part's training sums: every block but `held_out`, in block order.
-    fn training(&self, held_out: Option<usize>) -> Training {
-        let others = || (0..self.columns.len()).filter(move |&b| Some(b) != held_out);
-        let mut columns = self.zero.clone();
-        for b in others() {
-            columns.add(&self.columns[b]);
-        }
-        let mut classes = vec![0; self.classes.first().map_or(0, Vec::len)];
-        for b in others() {
-            for (n, m) in classes.iter_mut().zip(&self.classes[b]) {
-                *n += m;
-            }
-        }
-        Training { columns, classes }
-    }
-
-    /// A part's least-squares sums (when taken): every block but `held_out`, in block order.
-    fn training_gram(&self, held_out: Option<usize>) -> Option<BlockStats> {
-        let g = self.gram.as_ref()?;
-        let mut total = BlockStats::zeros(g.first().map_or(0, |b| b.sx.len()));
-        for b in (0..g.len()).filter(|&b| Some(b) != held_out) {
-            total.add(&g[b]);
-        }
-        Some(total)
     }
 }
 
@@ -584,7 +541,7 @@ impl Stream<'_> {
                     (Ok(model), Some((test, train))) => UnitRecord {
                         test: test.values(self.input.metrics),
                         train: train.values(self.input.metrics),
-                        coefficients: model.coefficients().map(Into::into),
+                        coefficients: model.linear().map(Into::into),
                         confusion: test.confusion(),
                         loss_curve: model.loss_curve(),
                         notes: model.notes().iter().map(|n| n.describe(&names, scaled)).collect(),
