@@ -30,6 +30,8 @@ pub struct Refit {
     pub state: ModelState,
     /// The single fold's test metrics (holdout-like splits and `none`); they equal the sweep's.
     pub test: Vec<(Metric, Option<f64>)>,
+    /// The refitted model's impurity importances by design-matrix column (trees and forests).
+    pub impurity_importance: Option<Vec<f64>>,
 }
 
 /// Why the best trial could not be refitted.
@@ -83,7 +85,8 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         Some(values) => plan.metrics.iter().map(|&m| (m, values.get(&m).copied().flatten())).collect(),
         None => Vec::new(),
     };
-    Ok(Refit { trial: trial.id.clone(), rows: r.rows, training_part_only, preprocessing: r.preprocessing, state, test })
+    let (rows, preprocessing, impurity_importance) = (r.rows, r.preprocessing, r.model.impurity_importance());
+    Ok(Refit { trial: trial.id.clone(), rows, training_part_only, preprocessing, state, test, impurity_importance })
 }
 
 fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
@@ -102,9 +105,11 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
         } else {
             Vec::new()
         };
-        (model.state(), test)
+        (model.state(), test, model.impurity_importance())
     };
-    let (state, test) = fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
+    let (state, test, impurity_importance) =
+        fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
     let state = state.ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
-    Ok(Refit { trial: trial.id.clone(), rows: fold.train.len(), training_part_only, preprocessing, state, test })
+    let rows = fold.train.len();
+    Ok(Refit { trial: trial.id.clone(), rows, training_part_only, preprocessing, state, test, impurity_importance })
 }

@@ -68,6 +68,11 @@ pub trait Fitted: Send + Sync {
     fn out_of_bag(&self) -> Option<Prediction> {
         None
     }
+    /// scikit-learn's impurity-based `feature_importances_` by design-matrix column (trees and
+    /// forests as fitted; a loaded model has none).
+    fn impurity_importance(&self) -> Option<Vec<f64>> {
+        None
+    }
     /// The fitted parameters as plain data (model.json); linear models give their parts.
     fn state(&self) -> Option<ModelState> {
         self.linear().map(ModelState::from)

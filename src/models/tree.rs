@@ -37,6 +37,17 @@ pub struct Tree {
     nodes: Vec<Node>,
     /// 0 for a regression tree.
     n_classes: usize,
+    /// What growing knew of each node (empty for a loaded tree): its impurity importance.
+    grown: Vec<GrownNode>,
+    /// Columns of the matrix it was grown on.
+    n_features: usize,
+}
+
+/// A grown node's `weighted_n_node_samples` and `impurity`, as scikit-learn's `Node` keeps them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GrownNode {
+    pub(super) weight: f64,
+    pub(super) impurity: f64,
 }
 
 impl Tree {
@@ -81,11 +92,40 @@ impl Tree {
         if let Some(orphan) = (1..nodes.len()).find(|&i| parent[i].is_none()) {
             return Err(format!("model.nodes[{orphan}] is no node's child"));
         }
-        Ok(Tree { nodes, n_classes: classes })
+        Ok(Tree { nodes, n_classes: classes, grown: Vec::new(), n_features: width })
     }
 
     pub(super) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// Columns of the matrix it predicts from.
+    pub(super) fn width(&self) -> usize {
+        self.n_features
+    }
+
+    /// scikit-learn's `compute_feature_importances(normalize)`: each split's weighted impurity
+    /// decrease, summed by feature in node order, over the root's weight, then normalized by
+    /// their sum when it is positive. `None` for a loaded tree.
+    pub(super) fn importances(&self) -> Option<Vec<f64>> {
+        let root = self.grown.first()?;
+        let mut importances = vec![0.0; self.n_features];
+        for (node, at) in self.nodes.iter().zip(&self.grown) {
+            if let Node::Split { feature, left, right, .. } = node {
+                let (l, r) = (&self.grown[*left], &self.grown[*right]);
+                importances[*feature] += at.weight * at.impurity - l.weight * l.impurity - r.weight * r.impurity;
+            }
+        }
+        for v in &mut importances {
+            *v /= root.weight;
+        }
+        let normalizer = numpy_sum(&importances);
+        if normalizer > 0.0 {
+            for v in &mut importances {
+                *v /= normalizer;
+            }
+        }
+        Some(importances)
     }
 
     /// The leaf a row falls in: its class shares, or its value.
@@ -144,6 +184,10 @@ impl Fitted for Tree {
 
     fn state(&self) -> Option<super::ModelState> {
         Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
+    }
+
+    fn impurity_importance(&self) -> Option<Vec<f64>> {
+        self.importances()
     }
 }
 
@@ -291,6 +335,7 @@ struct Builder<'a> {
     constant_features: Vec<usize>,
     rand_r: u32,
     nodes: Vec<Node>,
+    grown: Vec<GrownNode>,
 }
 
 struct Split {
@@ -350,9 +395,10 @@ pub fn build(
         // scikit-learn: `rand_r_state = random_state.randint(0, RAND_R_MAX)`.
         rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
         nodes: Vec::new(),
+        grown: Vec::new(),
     };
     builder.grow(&mut samples);
-    Ok(Tree { nodes: builder.nodes, n_classes })
+    Ok(Tree { nodes: builder.nodes, n_classes, grown: builder.grown, n_features: columns.len() })
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,
@@ -400,6 +446,7 @@ impl Builder<'_> {
                 });
             }
             let id = self.nodes.len();
+            self.grown.push(GrownNode { weight: stats.n, impurity });
             if let Some((parent, is_left)) = node.parent {
                 if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
                     *(if is_left { left } else { right }) = id;

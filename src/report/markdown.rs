@@ -94,7 +94,7 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 15] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 16] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -104,6 +104,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
         &|s| models(s, r),
         &|s| best(s, r),
         &|s| importance(s, r),
+        &|s| impurity_importance(s, r),
         &|s| learning_curve(s, r),
         &|s| plot_links(s, plots),
         &|s| prediction_link(s, r, predictions),
@@ -387,6 +388,22 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
     for f in &e.permutation_importance {
         writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    }
+    writeln!(s)
+}
+
+/// The refitted tree's or forest's `feature_importances_`.
+fn impurity_importance(s: &mut String, r: &Report) -> Result {
+    let Some(i) = &r.impurity_importance else { return Ok(()) };
+    writeln!(s, "## Impurity importance\n")?;
+    writeln!(
+        s,
+        "Each column's share of the weighted impurity decrease of the splits on it, in {} refitted (scikit-learn's `feature_importances_`; biased towards columns with many distinct values).\n",
+        md_code(&i.trial)
+    )?;
+    writeln!(s, "| feature | importance |\n|---|---:|")?;
+    for f in &i.features {
+        writeln!(s, "| {} | {} |", md_escape(&f.feature), num(f.importance))?;
     }
     writeln!(s)
 }

@@ -55,6 +55,9 @@ pub struct Report {
     /// Why there is no explanation although one was asked for (a fit failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation_error: Option<String>,
+    /// The refitted tree's or forest's impurity importances (scikit-learn's `feature_importances_`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impurity_importance: Option<ImpurityImportance>,
     pub run: RunInfo,
     /// Successive halving (`[search] method = "halving"`): the rounds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +93,32 @@ pub struct RefitInfo {
     /// Why the refit failed (no model.json is written then).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// scikit-learn's `feature_importances_` of the refitted best trial: each design-matrix
+/// column's share of the weighted impurity decrease of its splits, largest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpurityImportance {
+    pub trial: String,
+    pub features: Vec<ColumnImportance>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnImportance {
+    pub feature: String,
+    pub importance: f64,
+}
+
+fn impurity_importance(plan: &RunPlan, refit: &Refit) -> Option<ImpurityImportance> {
+    let values = refit.impurity_importance.as_ref()?;
+    let mut features: Vec<ColumnImportance> = plan
+        .feature_names
+        .iter()
+        .zip(values)
+        .map(|(f, &importance)| ColumnImportance { feature: f.clone(), importance })
+        .collect();
+    features.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+    Some(ImpurityImportance { trial: refit.trial.clone(), features })
 }
 
 /// Nested cross-validation: per outer fold the trial the inner search chose and its outer
@@ -504,7 +533,9 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         test: lc.test.into_iter().map(summary).collect(),
         failures: lc.failures,
     });
-    let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
+    let refitted = refit.as_ref().and_then(|r| r.as_ref().ok());
+    let model = refitted.map(|r| model_file(plan, r));
+    let impurity_importance = refitted.and_then(|r| impurity_importance(plan, r));
     let refit = refit.map(refit_info);
     Report {
         schema_version: SCHEMA_VERSION,
@@ -528,6 +559,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         rank_by: plan.rank_by,
         explanation,
         explanation_error,
+        impurity_importance,
         trials,
         best,
         run,

@@ -447,3 +447,41 @@ fn a_gap_only_in_the_test_rows_is_filled() {
     let mse = trial["test"]["mse"]["mean"].as_f64().expect("a test mse");
     assert!((mse - (36.0f64 - 15.5).powi(2) / 10.0).abs() < 1e-9, "{mse}");
 }
+
+/// Item 1 of the trees work: the refitted tree's or forest's impurity importances are
+/// scikit-learn's `feature_importances_` to 1e-12 (weighted trees, both forest kinds, a forest
+/// with single-node trees), and the report shows them beside the permutation importance.
+#[test]
+fn impurity_importances_equal_scikit_learns() {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("feature_importances").is_some()).collect();
+    assert!(cases.len() >= 6, "{} importance cases", cases.len());
+    let mut report = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
+            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
+            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let theirs = floats(&case["feature_importances"]);
+        let ours = refit.impurity_importance.unwrap_or_default();
+        let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        if ours.len() != theirs.len() || worst > 1e-12 {
+            report.push(format!("{name}: ours {ours:?}\n  scikit-learn {theirs:?}"));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+
+    // Through the binary: report.json's field (largest first) and report.md's table.
+    let case = cases.iter().find(|c| c["name"] == "importance-forest-plain-onehot").unwrap();
+    let toml = case["toml"].as_str().unwrap().replace("formats = [\"json\"]", "formats = [\"json\", \"md\"]");
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", &toml)]);
+    let (json, out) = run_report(&dir.path().join("exp.toml"), &[]);
+    let features = json["impurity_importance"]["features"].as_array().expect("impurity_importance in report.json");
+    let mut theirs = floats(&case["feature_importances"]);
+    theirs.sort_by(|a, b| b.total_cmp(a));
+    let ours: Vec<f64> = features.iter().map(|f| f["importance"].as_f64().unwrap()).collect();
+    assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1e-12), "{ours:?} vs {theirs:?}");
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("## Impurity importance") && md.contains("| feature | importance |"), "{md}");
+}
