@@ -1,7 +1,7 @@
 //! `report.md`: dataset summary, leaderboard, a table per model, the best model's
 //! coefficients, failures and the facts needed to reproduce the run.
 
-use super::{ranked, CoefficientTable, MetricTable, Named, Report, TrialReport};
+use super::{ranked, CoefficientTable, MetricTable, Named, Report, Summary, TrialReport};
 use crate::config::Metric;
 use crate::spec::ParamValue;
 use crate::trial::Status;
@@ -49,7 +49,12 @@ pub fn num(x: f64) -> String {
 }
 
 fn mean_pm_std(side: &MetricTable, m: Metric) -> String {
-    match (side.mean(m), side.std(m)) {
+    side.get(m).map_or_else(|| "–".into(), summary_pm)
+}
+
+/// A summary over folds as `mean ± std` ("–" when a fold has no value).
+fn summary_pm(s: &Summary) -> String {
+    match (s.mean, s.std) {
         (Some(mean), Some(std)) => format!("{} ± {}", num(mean), num(std)),
         _ => "–".into(),
     }
@@ -281,6 +286,11 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
         header.push_str(" epochs | final loss |");
         rule.push_str("---:|---:|");
     }
+    let out_of_bag = rows.iter().any(|t| t.oob_score.is_some());
+    if out_of_bag {
+        header.push_str(" oob score |");
+        rule.push_str("---|");
+    }
     header.push_str(" status |");
     rule.push_str("---|");
     writeln!(s, "{header}\n{rule}")?;
@@ -293,6 +303,9 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
         if iterative {
             let (epochs, final_loss) = curve_summary(t);
             write!(s, " {epochs} | {final_loss} |")?;
+        }
+        if out_of_bag {
+            write!(s, " {} |", t.oob_score.as_ref().map(summary_pm).unwrap_or_default())?;
         }
         writeln!(s, " {} |", t.status.name())?;
     }

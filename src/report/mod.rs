@@ -266,6 +266,10 @@ pub struct TrialReport {
     /// Warnings about folds that fitted (rank deficiency, non-convergence), `fold k: …`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A forest's `oob_score_` per fold (`oob_score = true`): accuracy or R^2 of the out-of-bag
+    /// predictions of the fold's training rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oob_score: Option<Summary>,
     /// The corrected resampled t-test of this trial against the best one on the same folds
     /// (rank metric); absent for the best trial, one fold, or missing fold values.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -493,6 +497,10 @@ fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialReport 
         confusion_matrix: if ok { summed_confusion(recs) } else { None },
         loss_curve: (!curves.is_empty()).then_some(curves),
         notes: fold_notes(recs),
+        oob_score: recs
+            .iter()
+            .any(|r| r.oob_score.is_some())
+            .then(|| summary(recs.iter().map(|r| r.oob_score).collect())),
         vs_best: None,
         halving_round: None,
     }

@@ -308,7 +308,7 @@ params! {
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
         max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
-        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), recorded as a note on the unit";
+        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), reported per fold as the trial's oob_score";
         class_weight: ClassWeight = S("none"), choice::<ClassWeight>(), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap";
         ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";

@@ -318,8 +318,8 @@ fn trees_have_scikit_learns_nodes_exactly() {
 }
 
 /// Issue #24: random forests and extra trees equal scikit-learn's tree for tree. The forest
-/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (a note
-/// on the unit) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
+/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (the
+/// unit's `oob_score`) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
 #[test]
 fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
     let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("forest_nodes").is_some()).collect();
@@ -331,8 +331,7 @@ fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
         let records = run_case_with(case, DataMode::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         for (k, (r, f)) in records.iter().zip(case["folds"].as_array().unwrap()).enumerate() {
             let Some(want) = f["oob_score"].as_f64() else { continue };
-            let ours =
-                r.notes.iter().find_map(|n| n.strip_prefix("oob_score = ")?.split(' ').next()?.parse::<f64>().ok());
+            let ours = r.oob_score;
             oob_checked += 1;
             if !ours.is_some_and(|o| (o - want).abs() <= 1e-12 * want.abs().max(1.0)) {
                 report.push(format!("{name}: fold {k}: oob_score {ours:?} vs scikit-learn {want}"));
@@ -484,4 +483,30 @@ fn impurity_importances_equal_scikit_learns() {
     assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1e-12), "{ours:?} vs {theirs:?}");
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(md.contains("## Impurity importance") && md.contains("| feature | importance |"), "{md}");
+}
+
+/// Item 2 of the trees work: a forest's `oob_score_` is a typed value of each fold in
+/// report.json (`oob_score`: mean, std, folds), scikit-learn's to 1e-12, and a column of
+/// report.md's model table; trials without it have no such field.
+#[test]
+fn oob_scores_are_report_fields() {
+    let cases = cases();
+    let case = cases.iter().find(|c| c["name"] == "forest-ties-extra_reg").expect("a forest case with oob_score");
+    let toml = case["toml"].as_str().unwrap().replace("formats = [\"json\"]", "formats = [\"json\", \"md\"]");
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", &toml)]);
+    let (json, out) = run_report(&dir.path().join("exp.toml"), &[]);
+    let oob = &json["trials"][0]["oob_score"];
+    let theirs: Vec<f64> = case["folds"].as_array().unwrap().iter().map(|f| f["oob_score"].as_f64().unwrap()).collect();
+    let ours = floats(&oob["folds"]);
+    assert_eq!(ours.len(), theirs.len());
+    assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1e-12), "{ours:?} vs {theirs:?}");
+    let mean = theirs.iter().sum::<f64>() / theirs.len() as f64;
+    assert!((oob["mean"].as_f64().unwrap() - mean).abs() <= 1e-12);
+    assert!(json["trials"][0]["notes"].is_null(), "no oob note any more: {}", json["trials"][0]["notes"]);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("| oob score |"), "{md}");
+    let plain = cases.iter().find(|c| c["name"] == "importance-tree-boston").unwrap();
+    let dir = scratch(&[("data.csv", plain["csv"].as_str().unwrap()), ("exp.toml", plain["toml"].as_str().unwrap())]);
+    let (json, _out) = run_report(&dir.path().join("exp.toml"), &[]);
+    assert!(json["trials"][0].get("oob_score").is_none());
 }
