@@ -22,7 +22,8 @@ impl super::Kind for Kind {
     };
 
     fn read(values: &ParamValues) -> Result<TreeParams, String> {
-        TreeParams::read(values)
+        let p = TreeParams::read(values)?;
+        crate::spec::check_max_leaf_nodes(p.max_leaf_nodes).map(|()| p)
     }
 
     fn fit(p: &TreeParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {

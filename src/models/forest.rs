@@ -159,6 +159,7 @@ fn settings(
         max_features: max_features(&params.max_features, classification, width)?,
         splitter,
         random_state: 0,
+        max_leaf_nodes: params.max_leaf_nodes,
     })
 }
 

@@ -214,6 +214,8 @@ pub struct Settings {
     pub max_features: usize,
     pub splitter: Splitter,
     pub random_state: u32,
+    /// 0 = unlimited (depth first); else grown best first (`BestFirstTreeBuilder`).
+    pub max_leaf_nodes: usize,
 }
 
 impl Settings {
@@ -233,6 +235,7 @@ impl Settings {
             max_features: n_features,
             splitter: Splitter::Best,
             random_state: params.random_state,
+            max_leaf_nodes: params.max_leaf_nodes,
         }
     }
 }
@@ -355,6 +358,95 @@ struct Pending {
     impurity: Option<f64>,
 }
 
+/// A node just added: its id, its value (a leaf's, should the node end as one) and, for a
+/// split, where its rows divide and what its children inherit.
+struct Added {
+    id: usize,
+    value: Vec<f64>,
+    split: Option<ChildSplit>,
+}
+
+struct ChildSplit {
+    /// The first row of the right child.
+    mid: usize,
+    impurity_left: f64,
+    impurity_right: f64,
+    improvement: f64,
+    /// Features known constant for the children.
+    constants: usize,
+}
+
+/// A node on the best-first frontier.
+struct Record {
+    node: Pending,
+    added: Added,
+}
+
+/// scikit-learn's best-first frontier: a `std::vector` kept a max-heap by improvement with
+/// libstdc++'s `push_heap` / `pop_heap`, whose order among equal improvements is reproduced
+/// here. Leaves are pushed too (improvement 0), as they shape the heap.
+#[derive(Default)]
+struct Frontier {
+    heap: Vec<(f64, usize)>,
+    records: Vec<Option<Record>>,
+}
+
+impl Frontier {
+    fn record(node: Pending, added: Added) -> Record {
+        Record { node, added }
+    }
+
+    fn push(&mut self, record: Record) {
+        let improvement = record.added.split.as_ref().map_or(0.0, |s| s.improvement);
+        self.records.push(Some(record));
+        self.heap.push((improvement, self.records.len() - 1));
+        let hole = self.heap.len() - 1;
+        let value = self.heap[hole];
+        self.sift_up(hole, 0, value);
+    }
+
+    /// libstdc++'s `__push_heap`: `value` moves up from `hole` while its parent is smaller.
+    fn sift_up(&mut self, mut hole: usize, top: usize, value: (f64, usize)) {
+        while hole > top {
+            let parent = (hole - 1) / 2;
+            if !(self.heap[parent].0 < value.0) {
+                break;
+            }
+            self.heap[hole] = self.heap[parent];
+            hole = parent;
+        }
+        self.heap[hole] = value;
+    }
+
+    /// `pop_heap` then `back()` and `pop_back()`: the largest improvement (libstdc++'s
+    /// `__adjust_heap` choosing among equals).
+    fn pop(&mut self) -> Option<Record> {
+        let len = self.heap.len();
+        if len > 1 {
+            let value = self.heap[len - 1];
+            self.heap[len - 1] = self.heap[0];
+            let n = len - 1;
+            let (mut hole, mut second) = (0, 0);
+            while second < (n - 1) / 2 {
+                second = 2 * (second + 1);
+                if self.heap[second].0 < self.heap[second - 1].0 {
+                    second -= 1;
+                }
+                self.heap[hole] = self.heap[second];
+                hole = second;
+            }
+            if n % 2 == 0 && second == (n - 2) / 2 {
+                second = 2 * (second + 1);
+                self.heap[hole] = self.heap[second - 1];
+                hole = second - 1;
+            }
+            self.sift_up(hole, 0, value);
+        }
+        let (_, at) = self.heap.pop()?;
+        self.records[at].take()
+    }
+}
+
 /// Grows one tree on `columns` (see [`columns_of`]). `weights`: each row's sample weight;
 /// rows of weight 0 are left out, as scikit-learn's splitter leaves them out.
 pub fn build(
@@ -397,7 +489,10 @@ pub fn build(
         nodes: Vec::new(),
         grown: Vec::new(),
     };
-    builder.grow(&mut samples);
+    match params.max_leaf_nodes {
+        0 => builder.grow(&mut samples),
+        leaves => builder.grow_best_first(&mut samples, leaves),
+    }
     Ok(Tree { nodes: builder.nodes, n_classes, grown: builder.grown, n_features: columns.len() })
 }
 
@@ -424,51 +519,99 @@ impl Builder<'_> {
         let root = Pending { start: 0, end: samples.len(), depth: 0, parent: None, known_constants: 0, impurity: None };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
-            let (start, end) = (node.start, node.end);
-            let stats = self.criterion.node_stats(&samples[start..end]);
-            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
-            let (n, p) = (end - start, self.params);
-            let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
-                || n < p.min_samples_split
-                || n < 2 * p.min_samples_leaf
-                || stats.n < 2.0 * self.min_weight_leaf;
-            // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
-            // that improves by less than min_impurity_decrease up to rounding.
-            let mut split = None;
-            let mut constants = node.known_constants;
-            if !too_small && impurity > f64::EPSILON {
-                let (best, total_constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
-                constants = total_constants;
-                split = best.and_then(|s| {
-                    let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
-                    let decrease = p.min_impurity_decrease;
-                    (children.improvement + f64::EPSILON >= decrease).then_some((s, children))
-                });
-            }
-            let id = self.nodes.len();
-            self.grown.push(GrownNode { weight: stats.n, impurity });
-            if let Some((parent, is_left)) = node.parent {
-                if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
-                    *(if is_left { left } else { right }) = id;
-                }
-            }
-            let Some((s, children)) = split else {
-                self.nodes.push(Node::Leaf(self.criterion.node_value(&stats)));
-                continue;
-            };
-            self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
-            let (mid, depth) = (start + s.pos, node.depth + 1);
+            let added = self.add_node(samples, &node);
+            let Some(split) = added.split else { continue };
             let child = |start, end, is_left, impurity| Pending {
                 start,
                 end,
-                depth,
-                parent: Some((id, is_left)),
-                known_constants: constants,
+                depth: node.depth + 1,
+                parent: Some((added.id, is_left)),
+                known_constants: split.constants,
                 impurity: Some(impurity),
             };
-            stack.push(child(mid, end, false, children.impurity_right));
-            stack.push(child(start, mid, true, children.impurity_left));
+            stack.push(child(split.mid, node.end, false, split.impurity_right));
+            stack.push(child(node.start, split.mid, true, split.impurity_left));
         }
+    }
+
+    /// Best-first growth (`BestFirstTreeBuilder.build`): each node's split is found when the
+    /// node is added, and the frontier node of largest improvement is expanded next, its
+    /// children added left then right, until `max_leaf_nodes - 1` nodes are split; the nodes
+    /// left on the frontier become leaves. No constant features are carried between nodes.
+    fn grow_best_first(&mut self, samples: &mut [usize], max_leaf_nodes: usize) {
+        let mut split_budget = max_leaf_nodes - 1;
+        let root = Pending { start: 0, end: samples.len(), depth: 0, parent: None, known_constants: 0, impurity: None };
+        let mut frontier = Frontier::default();
+        let added = self.add_node(samples, &root);
+        frontier.push(Frontier::record(root, added));
+        while let Some(record) = frontier.pop() {
+            let Some(split) = record.added.split else { continue };
+            if split_budget == 0 {
+                self.nodes[record.added.id] = Node::Leaf(record.added.value);
+                continue;
+            }
+            split_budget -= 1;
+            let node = record.node;
+            let child = |start, end, is_left, impurity| Pending {
+                start,
+                end,
+                depth: node.depth + 1,
+                parent: Some((record.added.id, is_left)),
+                known_constants: 0,
+                impurity: Some(impurity),
+            };
+            let left = child(node.start, split.mid, true, split.impurity_left);
+            let right = child(split.mid, node.end, false, split.impurity_right);
+            let added_left = self.add_node(samples, &left);
+            let added_right = self.add_node(samples, &right);
+            frontier.push(Frontier::record(left, added_left));
+            frontier.push(Frontier::record(right, added_right));
+        }
+    }
+
+    /// Examines a node (its sums, impurity, the leaf rules and its best split, which leaves
+    /// its rows partitioned), adds it (a split, or a leaf) and links it to its parent.
+    fn add_node(&mut self, samples: &mut [usize], node: &Pending) -> Added {
+        let (start, end) = (node.start, node.end);
+        let stats = self.criterion.node_stats(&samples[start..end]);
+        let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
+        let (n, p) = (end - start, self.params);
+        let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
+            || n < p.min_samples_split
+            || n < 2 * p.min_samples_leaf
+            || stats.n < 2.0 * self.min_weight_leaf;
+        // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
+        // that improves by less than min_impurity_decrease up to rounding.
+        let mut split = None;
+        if !too_small && impurity > f64::EPSILON {
+            let (best, constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
+            split = best.and_then(|s| {
+                let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
+                let decrease = p.min_impurity_decrease;
+                (children.improvement + f64::EPSILON >= decrease).then_some((s, children, constants))
+            });
+        }
+        let id = self.nodes.len();
+        self.grown.push(GrownNode { weight: stats.n, impurity });
+        if let Some((parent, is_left)) = node.parent {
+            if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
+                *(if is_left { left } else { right }) = id;
+            }
+        }
+        let value = self.criterion.node_value(&stats);
+        let Some((s, children, constants)) = split else {
+            self.nodes.push(Node::Leaf(value.clone()));
+            return Added { id, value, split: None };
+        };
+        self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
+        let split = ChildSplit {
+            mid: start + s.pos,
+            impurity_left: children.impurity_left,
+            impurity_right: children.impurity_right,
+            improvement: children.improvement,
+            constants,
+        };
+        Added { id, value, split: Some(split) }
     }
 
     /// sklearn's `our_rand_r`.

@@ -287,10 +287,13 @@ params! {
         criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"";
+        max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
     }
 }
 
+const MAX_LEAF_NODES: &str =
+    "0 = unlimited (depth first); else at least 2: the tree grows best first (largest impurity decrease next, sklearn's BestFirstTreeBuilder) up to this many leaves";
 const MIN_WEIGHT_FRACTION: &str = "every leaf keeps at least this share of the total sample weight";
 const RANDOM_STATE: ParamType = ParamType::Int { min: 0, max: u32::MAX as i64 };
 
@@ -304,7 +307,7 @@ params! {
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         max_features: CountOrShare = S("auto"), ParamType::CountOrShare(&["auto", "sqrt", "log2", "all"]), "features tried per split: a count, a share of the columns, sqrt, log2 or all; auto: sqrt for classification, all for regression (sklearn's defaults)";
-        max_leaf_nodes: usize = I(0), COUNT, "0 = unlimited (the only value accepted: runner's CART has no best-first builder yet)";
+        max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
         max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
@@ -327,15 +330,19 @@ impl ForestParams {
         if self.criterion == ForestCriterion::AbsoluteError {
             return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
         }
-        if self.max_leaf_nodes != 0 {
-            return Err(
-                "max_leaf_nodes: runner's CART has no best-first builder yet; only 0 (unlimited) is accepted".into()
-            );
-        }
+        check_max_leaf_nodes(self.max_leaf_nodes)?;
         if self.ccp_alpha != 0.0 {
             return Err("ccp_alpha: runner's CART has no cost-complexity pruning yet; only 0 is accepted".into());
         }
         Ok(())
+    }
+}
+
+/// scikit-learn's "max_leaf_nodes must be at least 2" (0 is runner's "unlimited").
+pub fn check_max_leaf_nodes(max_leaf_nodes: usize) -> Result<(), String> {
+    match max_leaf_nodes {
+        1 => Err("max_leaf_nodes = 1: a tree split best first needs at least 2 leaves (0 = unlimited)".into()),
+        _ => Ok(()),
     }
 }
 
