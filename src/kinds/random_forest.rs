@@ -115,7 +115,7 @@ mod tests {
             (ModelKind::ExtraTrees, vec![("max_samples", ParamValue::Float(0.5))], "max_samples needs bootstrap"),
             (ModelKind::RandomForest, vec![("max_leaf_nodes", ParamValue::Int(1))], "at least 2 leaves"),
             (ModelKind::DecisionTree, vec![("max_leaf_nodes", ParamValue::Int(1))], "at least 2 leaves"),
-            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(0.1))], "pruning"),
+            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(-0.1))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Int(0))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Float(1.5))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Str("sqr".into()))], "did you mean `sqrt`"),

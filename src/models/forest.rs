@@ -160,6 +160,7 @@ fn settings(
         splitter,
         random_state: 0,
         max_leaf_nodes: params.max_leaf_nodes,
+        ccp_alpha: params.ccp_alpha,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod logistic;
 pub mod loss;
 pub mod mlp;
 pub mod newton;
+mod prune;
 mod state;
 pub mod svm;
 pub mod tree;

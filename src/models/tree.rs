@@ -216,6 +216,8 @@ pub struct Settings {
     pub random_state: u32,
     /// 0 = unlimited (depth first); else grown best first (`BestFirstTreeBuilder`).
     pub max_leaf_nodes: usize,
+    /// Minimal cost-complexity pruning's alpha (0: none).
+    pub ccp_alpha: f64,
 }
 
 impl Settings {
@@ -236,6 +238,7 @@ impl Settings {
             splitter: Splitter::Best,
             random_state: params.random_state,
             max_leaf_nodes: params.max_leaf_nodes,
+            ccp_alpha: params.ccp_alpha,
         }
     }
 }
@@ -339,6 +342,8 @@ struct Builder<'a> {
     rand_r: u32,
     nodes: Vec<Node>,
     grown: Vec<GrownNode>,
+    /// Every node's value, kept when the tree is to be pruned (a pruned split becomes a leaf).
+    values: Vec<Vec<f64>>,
 }
 
 struct Split {
@@ -488,12 +493,18 @@ pub fn build(
         rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
         nodes: Vec::new(),
         grown: Vec::new(),
+        values: Vec::new(),
     };
     match params.max_leaf_nodes {
         0 => builder.grow(&mut samples),
         leaves => builder.grow_best_first(&mut samples, leaves),
     }
-    Ok(Tree { nodes: builder.nodes, n_classes, grown: builder.grown, n_features: columns.len() })
+    let (nodes, grown) = if params.ccp_alpha > 0.0 {
+        super::prune::prune(&builder.nodes, &builder.grown, &builder.values, params.ccp_alpha)
+    } else {
+        (builder.nodes, builder.grown)
+    };
+    Ok(Tree { nodes, n_classes, grown, n_features: columns.len() })
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,
@@ -599,6 +610,9 @@ impl Builder<'_> {
             }
         }
         let value = self.criterion.node_value(&stats);
+        if self.params.ccp_alpha > 0.0 {
+            self.values.push(value.clone());
+        }
         let Some((s, children, constants)) = split else {
             self.nodes.push(Node::Leaf(value.clone()));
             return Added { id, value, split: None };

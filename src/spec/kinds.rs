@@ -288,12 +288,15 @@ params! {
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         class_weight: ClassWeight = S("none"), ParamType::Choice(&["none", "balanced"]), "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"";
         max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, CCP_ALPHA;
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
     }
 }
 
 const MAX_LEAF_NODES: &str =
     "0 = unlimited (depth first); else at least 2: the tree grows best first (largest impurity decrease next, sklearn's BestFirstTreeBuilder) up to this many leaves";
+const CCP_ALPHA: &str =
+    "minimal cost-complexity pruning: the grown tree's weakest links are pruned while their effective alpha is at most this (0 = no pruning)";
 const MIN_WEIGHT_FRACTION: &str = "every leaf keeps at least this share of the total sample weight";
 const RANDOM_STATE: ParamType = ParamType::Int { min: 0, max: u32::MAX as i64 };
 
@@ -313,7 +316,7 @@ params! {
         max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
         oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), reported per fold as the trial's oob_score";
         class_weight: ClassWeight = S("none"), choice::<ClassWeight>(), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap";
-        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, CCP_ALPHA;
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";
     }
 }
@@ -331,9 +334,6 @@ impl ForestParams {
             return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
         }
         check_max_leaf_nodes(self.max_leaf_nodes)?;
-        if self.ccp_alpha != 0.0 {
-            return Err("ccp_alpha: runner's CART has no cost-complexity pruning yet; only 0 is accepted".into());
-        }
         Ok(())
     }
 }
