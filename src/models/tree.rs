@@ -414,7 +414,7 @@ impl Frontier {
     fn sift_up(&mut self, mut hole: usize, top: usize, value: (f64, usize)) {
         while hole > top {
             let parent = (hole - 1) / 2;
-            if !(self.heap[parent].0 < value.0) {
+            if self.heap[parent].0.partial_cmp(&value.0) != Some(std::cmp::Ordering::Less) {
                 break;
             }
             self.heap[hole] = self.heap[parent];
@@ -440,7 +440,7 @@ impl Frontier {
                 self.heap[hole] = self.heap[second];
                 hole = second;
             }
-            if n % 2 == 0 && second == (n - 2) / 2 {
+            if n.is_multiple_of(2) && second == (n - 2) / 2 {
                 second = 2 * (second + 1);
                 self.heap[hole] = self.heap[second - 1];
                 hole = second - 1;

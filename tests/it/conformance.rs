@@ -287,6 +287,16 @@ fn streamed_vs_loaded_tolerance(case: &Value) -> f64 {
     }
 }
 
+/// The case's best (only) trial refitted, as the report's refit does.
+fn refit_case(case: &Value) -> runner::after_sweep::refit::Refit {
+    let name = case["name"].as_str().unwrap();
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+    let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+    runner::after_sweep::refit::refit(&plan, &plan.trials[0])
+        .unwrap_or_else(|e| panic!("{name}: {}", e.0))
+        .unwrap_or_else(|e| panic!("{name}: {}", e.reason))
+}
+
 /// Issue #29: trees on real-valued ties and equal-target nodes, where scikit-learn splits a
 /// node whose impurity is a rounding residue above EPSILON. The tree refitted on every row
 /// has scikit-learn's nodes exactly: count, features, thresholds, children and leaf values.
@@ -297,11 +307,7 @@ fn trees_have_scikit_learns_nodes_exactly() {
     let mut report = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
-        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
-            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
-            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let refit = refit_case(case);
         let runner::models::ModelState::Tree { nodes, .. } = refit.state else { panic!("{name}: not a tree") };
         let (ours, theirs) = (serde_json::to_value(&nodes).unwrap(), &case["nodes"]);
         if &ours != theirs {
@@ -337,11 +343,7 @@ fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
                 report.push(format!("{name}: fold {k}: oob_score {ours:?} vs scikit-learn {want}"));
             }
         }
-        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
-        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
-            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
-            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let refit = refit_case(case);
         let runner::models::ModelState::Forest { trees, .. } = refit.state else { panic!("{name}: not a forest") };
         let theirs = case["forest_nodes"].as_array().unwrap();
         for (t, (ours, theirs)) in trees.iter().zip(theirs).enumerate() {
@@ -457,11 +459,7 @@ fn impurity_importances_equal_scikit_learns() {
     let mut report = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
-        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
-            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
-            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let refit = refit_case(case);
         let theirs = floats(&case["feature_importances"]);
         let ours = refit.impurity_importance.unwrap_or_default();
         let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
