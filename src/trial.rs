@@ -217,6 +217,9 @@ pub struct UnitRecord {
     /// Warnings about a fit that succeeded (rank deficiency, non-convergence).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A forest's `oob_score_` (`oob_score = true`): accuracy or R^2 of its out-of-bag predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oob_score: Option<f64>,
 }
 
 /// A unit's `LinearParts` as trials.jsonl writes them: the weight rows (one per output) and

@@ -35,6 +35,8 @@ pub struct Refit {
     pub state: ModelState,
     /// The single fold's test metrics (holdout-like splits and `none`); they equal the sweep's.
     pub test: Vec<(Metric, Option<f64>)>,
+    /// The refitted model's impurity importances by design-matrix column (trees and forests).
+    pub impurity_importance: Option<Vec<f64>>,
 }
 
 /// Why the best trial could not be refitted.
@@ -89,6 +91,7 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         None => Vec::new(),
     };
     let (rows, preprocessing, features) = (r.rows, r.preprocessing, plan.feature_names.clone());
+    let impurity_importance = r.model.impurity_importance();
     Ok(Refit {
         trial: trial.id.clone(),
         rows,
@@ -98,6 +101,7 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         features,
         state,
         test,
+        impurity_importance,
     })
 }
 
@@ -117,11 +121,22 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
         } else {
             Vec::new()
         };
-        (model.state(), test)
+        (model.state(), test, model.impurity_importance())
     };
-    let (state, test) = fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
+    let (state, test, impurity_importance) =
+        fit_unit(Stage::Refit, &trial.spec, &data, classes, seed, saved).map_err(|e| e.to_string())?;
     let state = state.ok_or_else(|| format!("{} cannot be saved", trial.spec.kind().name()))?;
     let features = data.names.clone().unwrap_or_else(|| plan.feature_names.clone());
     let rows = fold.train.len();
-    Ok(Refit { trial: trial.id.clone(), rows, training_part_only, preprocessing, steps, features, state, test })
+    Ok(Refit {
+        trial: trial.id.clone(),
+        rows,
+        training_part_only,
+        preprocessing,
+        steps,
+        features,
+        state,
+        test,
+        impurity_importance,
+    })
 }

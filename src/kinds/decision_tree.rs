@@ -1,5 +1,6 @@
 //! `decision_tree`: CART, scikit-learn's best splitter step for step.
 
+use crate::spec::{ParamValues, CCP_ALPHA, MAX_LEAF_NODES};
 use crate::spec::CLASS_WEIGHT;
 use super::Streamed;
 use crate::spec::kinds::{NON_NEGATIVE, ITERATIONS, COUNT, MIN_WEIGHT_FRACTION, RANDOM_STATE, choice, Criterion, ClassWeight};
@@ -19,6 +20,8 @@ params! {
         criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"; or a table { label = weight }";
+        max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, CCP_ALPHA;
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: the order features are tried in, which breaks ties between equal splits";
     }
 }
@@ -37,6 +40,11 @@ impl super::Kind for Kind {
         defaults: &[],
         saves: "a `tree`: its nodes (feature, threshold, children) and leaves (class shares or the mean value)",
     };
+
+    fn read(values: &ParamValues) -> Result<TreeParams, String> {
+        let p = TreeParams::read(values)?;
+        crate::spec::check_max_leaf_nodes(p.max_leaf_nodes).map(|()| p)
+    }
 
     fn fit(p: &TreeParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {

@@ -1,6 +1,7 @@
 //! `random_forest`: bagged CART trees (scikit-learn's RandomForestClassifier/Regressor); the
 //! forest math is `models::forest`'s, shared with `extra_trees`.
 
+use crate::spec::{CCP_ALPHA, MAX_LEAF_NODES};
 use super::Streamed;
 use crate::spec::kinds::{NON_NEGATIVE, ITERATIONS, COUNT, BOOL, MIN_WEIGHT_FRACTION, RANDOM_STATE, choice, ForestCriterion, ClassWeight};
 use crate::spec::value::{params, DefaultValue::*, ParamType};
@@ -19,13 +20,13 @@ params! {
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         max_features: CountOrShare = S("auto"), ParamType::CountOrShare(&["auto", "sqrt", "log2", "all"]), "features tried per split: a count, a share of the columns, sqrt, log2 or all; auto: sqrt for classification, all for regression (sklearn's defaults)";
-        max_leaf_nodes: usize = I(0), COUNT, "0 = unlimited (the only value accepted: runner's CART has no best-first builder yet)";
+        max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
         bootstrap: bool = B(true), BOOL, "fit each tree on a bootstrap sample (drawn as sklearn draws it; counts become sample weights)";
         max_samples: CountOrShare = S("all"), ParamType::CountOrShare(&["all"]), "rows drawn per bootstrap: a count, a share of the rows, or all";
-        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), recorded as a note on the unit";
+        oob_score: bool = B(false), BOOL, "score each row on the trees that did not draw it (sklearn's oob_score_: accuracy or R^2), reported per fold as the trial's oob_score";
         class_weight: ClassWeight = S("none"), ParamType::ChoiceOrWeights(&["none", "balanced", "balanced_subsample"]), "classifiers: balanced weighs each class by n / (k * its count); balanced_subsample does so on each bootstrap; or a table { label = weight }";
-        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, "0 (the only value accepted: runner's CART has no cost-complexity pruning yet)";
+        ccp_alpha: f64 = F(0.0), NON_NEGATIVE, CCP_ALPHA;
         random_state: u32 = I(0), RANDOM_STATE, "sklearn's random_state: each tree's seed is drawn from it in order";
     }
 }
@@ -41,15 +42,7 @@ fn validate(p: &ForestParams) -> Result<(), String> {
     if p.criterion == ForestCriterion::AbsoluteError {
         return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
     }
-    if p.max_leaf_nodes != 0 {
-        return Err(
-            "max_leaf_nodes: runner's CART has no best-first builder yet; only 0 (unlimited) is accepted".into()
-        );
-    }
-    if p.ccp_alpha != 0.0 {
-        return Err("ccp_alpha: runner's CART has no cost-complexity pruning yet; only 0 is accepted".into());
-    }
-    Ok(())
+    crate::spec::check_max_leaf_nodes(p.max_leaf_nodes)
 }
 
 pub struct Kind;
@@ -154,8 +147,9 @@ mod tests {
             ),
             (ModelKind::ExtraTrees, vec![("oob_score", t.clone())], "oob_score needs bootstrap"),
             (ModelKind::ExtraTrees, vec![("max_samples", ParamValue::Float(0.5))], "max_samples needs bootstrap"),
-            (ModelKind::RandomForest, vec![("max_leaf_nodes", ParamValue::Int(8))], "best-first"),
-            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(0.1))], "pruning"),
+            (ModelKind::RandomForest, vec![("max_leaf_nodes", ParamValue::Int(1))], "at least 2 leaves"),
+            (ModelKind::DecisionTree, vec![("max_leaf_nodes", ParamValue::Int(1))], "at least 2 leaves"),
+            (ModelKind::RandomForest, vec![("ccp_alpha", ParamValue::Float(-0.1))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Int(0))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Float(1.5))], "out of range"),
             (ModelKind::RandomForest, vec![("max_features", ParamValue::Str("sqr".into()))], "did you mean `sqrt`"),

@@ -317,6 +317,24 @@ impl Fitted for Forest {
         self.oob.clone()
     }
 
+    /// `BaseForest.feature_importances_`: the mean of the normalized importances of the trees
+    /// with more than one node (summed in estimator order), over its sum; zeros when none.
+    fn impurity_importance(&self) -> Option<Vec<f64>> {
+        let split = self.trees.iter().filter(|t| t.nodes().len() > 1);
+        let per_tree: Vec<Vec<f64>> = split.map(|t| t.importances()).collect::<Option<_>>()?;
+        let width = self.trees.first()?.width();
+        let Some(first) = per_tree.first() else { return Some(vec![0.0; width]) };
+        let mut mean = first.clone();
+        for importances in &per_tree[1..] {
+            add(&mut mean, importances);
+        }
+        for v in &mut mean {
+            *v /= per_tree.len() as f64;
+        }
+        let total = tree::numpy_sum(&mean);
+        Some(mean.into_iter().map(|v| v / total).collect())
+    }
+
     fn state(&self) -> Option<super::ModelState> {
         let trees = self.trees.iter().map(|t| t.nodes().to_vec()).collect();
         Some(super::ModelState::Forest { classes: self.n_classes, trees })

@@ -15,6 +15,7 @@ pub mod logistic;
 pub mod loss;
 pub mod mlp;
 pub mod newton;
+mod prune;
 mod state;
 pub mod svm;
 pub mod tree;
@@ -57,6 +58,11 @@ pub trait Fitted: Send + Sync {
     }
     /// The out-of-bag prediction of each training row (a forest with `oob_score`).
     fn out_of_bag(&self) -> Option<Prediction> {
+        None
+    }
+    /// scikit-learn's impurity-based `feature_importances_` by design-matrix column (trees and
+    /// forests as fitted; a loaded model has none).
+    fn impurity_importance(&self) -> Option<Vec<f64>> {
         None
     }
     /// The fitted parameters as plain data (model.json); linear models give their parts.

@@ -32,6 +32,8 @@ pub struct TreeParams {
     pub criterion: Criterion,
     pub min_weight_fraction_leaf: f64,
     pub class_weight: ClassWeight,
+    pub max_leaf_nodes: usize,
+    pub ccp_alpha: f64,
     pub random_state: u32,
 }
 
@@ -51,6 +53,17 @@ pub struct Tree {
     nodes: Vec<Node>,
     /// 0 for a regression tree.
     n_classes: usize,
+    /// What growing knew of each node (empty for a loaded tree): its impurity importance.
+    grown: Vec<GrownNode>,
+    /// Columns of the matrix it was grown on.
+    n_features: usize,
+}
+
+/// A grown node's `weighted_n_node_samples` and `impurity`, as scikit-learn's `Node` keeps them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GrownNode {
+    pub(super) weight: f64,
+    pub(super) impurity: f64,
 }
 
 impl Tree {
@@ -95,11 +108,40 @@ impl Tree {
         if let Some(orphan) = (1..nodes.len()).find(|&i| parent[i].is_none()) {
             return Err(format!("model.nodes[{orphan}] is no node's child"));
         }
-        Ok(Tree { nodes, n_classes: classes })
+        Ok(Tree { nodes, n_classes: classes, grown: Vec::new(), n_features: width })
     }
 
     pub(super) fn nodes(&self) -> &[Node] {
         &self.nodes
+    }
+
+    /// Columns of the matrix it predicts from.
+    pub(super) fn width(&self) -> usize {
+        self.n_features
+    }
+
+    /// scikit-learn's `compute_feature_importances(normalize)`: each split's weighted impurity
+    /// decrease, summed by feature in node order, over the root's weight, then normalized by
+    /// their sum when it is positive. `None` for a loaded tree.
+    pub(super) fn importances(&self) -> Option<Vec<f64>> {
+        let root = self.grown.first()?;
+        let mut importances = vec![0.0; self.n_features];
+        for (node, at) in self.nodes.iter().zip(&self.grown) {
+            if let Node::Split { feature, left, right, .. } = node {
+                let (l, r) = (&self.grown[*left], &self.grown[*right]);
+                importances[*feature] += at.weight * at.impurity - l.weight * l.impurity - r.weight * r.impurity;
+            }
+        }
+        for v in &mut importances {
+            *v /= root.weight;
+        }
+        let normalizer = numpy_sum(&importances);
+        if normalizer > 0.0 {
+            for v in &mut importances {
+                *v /= normalizer;
+            }
+        }
+        Some(importances)
     }
 
     /// The leaf a row falls in: its class shares, or its value.
@@ -155,6 +197,10 @@ impl Fitted for Tree {
     fn state(&self) -> Option<super::ModelState> {
         Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
     }
+
+    fn impurity_importance(&self) -> Option<Vec<f64>> {
+        self.importances()
+    }
 }
 
 /// How a node's split is chosen: scikit-learn's `BestSplitter` (every threshold of each
@@ -180,6 +226,10 @@ pub struct Settings {
     pub max_features: usize,
     pub splitter: Splitter,
     pub random_state: u32,
+    /// 0 = unlimited (depth first); else grown best first (`BestFirstTreeBuilder`).
+    pub max_leaf_nodes: usize,
+    /// Minimal cost-complexity pruning's alpha (0: none).
+    pub ccp_alpha: f64,
 }
 
 /// A tree's settings from a params struct with the stopping rules trees and forests share
@@ -196,6 +246,8 @@ macro_rules! settings {
             max_features: $max_features,
             splitter: $splitter,
             random_state: $random_state,
+            max_leaf_nodes: $params.max_leaf_nodes,
+            ccp_alpha: $params.ccp_alpha,
         }
     };
 }
@@ -284,6 +336,9 @@ struct Builder<'a> {
     constant_features: Vec<usize>,
     rand_r: u32,
     nodes: Vec<Node>,
+    grown: Vec<GrownNode>,
+    /// Every node's value, kept when the tree is to be pruned (a pruned split becomes a leaf).
+    values: Vec<Vec<f64>>,
 }
 
 struct Split {
@@ -301,6 +356,95 @@ struct Pending {
     parent: Option<(usize, bool)>,
     known_constants: usize,
     impurity: Option<f64>,
+}
+
+/// A node just added: its id, its value (a leaf's, should the node end as one) and, for a
+/// split, where its rows divide and what its children inherit.
+struct Added {
+    id: usize,
+    value: Vec<f64>,
+    split: Option<ChildSplit>,
+}
+
+struct ChildSplit {
+    /// The first row of the right child.
+    mid: usize,
+    impurity_left: f64,
+    impurity_right: f64,
+    improvement: f64,
+    /// Features known constant for the children.
+    constants: usize,
+}
+
+/// A node on the best-first frontier.
+struct Record {
+    node: Pending,
+    added: Added,
+}
+
+/// scikit-learn's best-first frontier: a `std::vector` kept a max-heap by improvement with
+/// libstdc++'s `push_heap` / `pop_heap`, whose order among equal improvements is reproduced
+/// here. Leaves are pushed too (improvement 0), as they shape the heap.
+#[derive(Default)]
+struct Frontier {
+    heap: Vec<(f64, usize)>,
+    records: Vec<Option<Record>>,
+}
+
+impl Frontier {
+    fn record(node: Pending, added: Added) -> Record {
+        Record { node, added }
+    }
+
+    fn push(&mut self, record: Record) {
+        let improvement = record.added.split.as_ref().map_or(0.0, |s| s.improvement);
+        self.records.push(Some(record));
+        self.heap.push((improvement, self.records.len() - 1));
+        let hole = self.heap.len() - 1;
+        let value = self.heap[hole];
+        self.sift_up(hole, 0, value);
+    }
+
+    /// libstdc++'s `__push_heap`: `value` moves up from `hole` while its parent is smaller.
+    fn sift_up(&mut self, mut hole: usize, top: usize, value: (f64, usize)) {
+        while hole > top {
+            let parent = (hole - 1) / 2;
+            if self.heap[parent].0.partial_cmp(&value.0) != Some(std::cmp::Ordering::Less) {
+                break;
+            }
+            self.heap[hole] = self.heap[parent];
+            hole = parent;
+        }
+        self.heap[hole] = value;
+    }
+
+    /// `pop_heap` then `back()` and `pop_back()`: the largest improvement (libstdc++'s
+    /// `__adjust_heap` choosing among equals).
+    fn pop(&mut self) -> Option<Record> {
+        let len = self.heap.len();
+        if len > 1 {
+            let value = self.heap[len - 1];
+            self.heap[len - 1] = self.heap[0];
+            let n = len - 1;
+            let (mut hole, mut second) = (0, 0);
+            while second < (n - 1) / 2 {
+                second = 2 * (second + 1);
+                if self.heap[second].0 < self.heap[second - 1].0 {
+                    second -= 1;
+                }
+                self.heap[hole] = self.heap[second];
+                hole = second;
+            }
+            if n.is_multiple_of(2) && second == (n - 2) / 2 {
+                second = 2 * (second + 1);
+                self.heap[hole] = self.heap[second - 1];
+                hole = second - 1;
+            }
+            self.sift_up(hole, 0, value);
+        }
+        let (_, at) = self.heap.pop()?;
+        self.records[at].take()
+    }
 }
 
 /// Grows one tree on `columns` (see [`columns_of`]). `weights`: each row's sample weight;
@@ -343,9 +487,19 @@ pub fn build(
         // scikit-learn: `rand_r_state = random_state.randint(0, RAND_R_MAX)`.
         rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
         nodes: Vec::new(),
+        grown: Vec::new(),
+        values: Vec::new(),
     };
-    builder.grow(&mut samples);
-    Ok(Tree { nodes: builder.nodes, n_classes })
+    match params.max_leaf_nodes {
+        0 => builder.grow(&mut samples),
+        leaves => builder.grow_best_first(&mut samples, leaves),
+    }
+    let (nodes, grown) = if params.ccp_alpha > 0.0 {
+        super::prune::prune(&builder.nodes, &builder.grown, &builder.values, params.ccp_alpha)
+    } else {
+        (builder.nodes, builder.grown)
+    };
+    Ok(Tree { nodes, n_classes, grown, n_features: columns.len() })
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,
@@ -371,50 +525,102 @@ impl Builder<'_> {
         let root = Pending { start: 0, end: samples.len(), depth: 0, parent: None, known_constants: 0, impurity: None };
         let mut stack = vec![root];
         while let Some(node) = stack.pop() {
-            let (start, end) = (node.start, node.end);
-            let stats = self.criterion.node_stats(&samples[start..end]);
-            let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
-            let (n, p) = (end - start, self.params);
-            let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
-                || n < p.min_samples_split
-                || n < 2 * p.min_samples_leaf
-                || stats.n < 2.0 * self.min_weight_leaf;
-            // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
-            // that improves by less than min_impurity_decrease up to rounding.
-            let mut split = None;
-            let mut constants = node.known_constants;
-            if !too_small && impurity > f64::EPSILON {
-                let (best, total_constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
-                constants = total_constants;
-                split = best.and_then(|s| {
-                    let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
-                    let decrease = p.min_impurity_decrease;
-                    (children.improvement + f64::EPSILON >= decrease).then_some((s, children))
-                });
-            }
-            let id = self.nodes.len();
-            if let Some((parent, is_left)) = node.parent {
-                if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
-                    *(if is_left { left } else { right }) = id;
-                }
-            }
-            let Some((s, children)) = split else {
-                self.nodes.push(Node::Leaf(self.criterion.node_value(&stats)));
-                continue;
-            };
-            self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
-            let (mid, depth) = (start + s.pos, node.depth + 1);
+            let added = self.add_node(samples, &node);
+            let Some(split) = added.split else { continue };
             let child = |start, end, is_left, impurity| Pending {
                 start,
                 end,
-                depth,
-                parent: Some((id, is_left)),
-                known_constants: constants,
+                depth: node.depth + 1,
+                parent: Some((added.id, is_left)),
+                known_constants: split.constants,
                 impurity: Some(impurity),
             };
-            stack.push(child(mid, end, false, children.impurity_right));
-            stack.push(child(start, mid, true, children.impurity_left));
+            stack.push(child(split.mid, node.end, false, split.impurity_right));
+            stack.push(child(node.start, split.mid, true, split.impurity_left));
         }
+    }
+
+    /// Best-first growth (`BestFirstTreeBuilder.build`): each node's split is found when the
+    /// node is added, and the frontier node of largest improvement is expanded next, its
+    /// children added left then right, until `max_leaf_nodes - 1` nodes are split; the nodes
+    /// left on the frontier become leaves. No constant features are carried between nodes.
+    fn grow_best_first(&mut self, samples: &mut [usize], max_leaf_nodes: usize) {
+        let mut split_budget = max_leaf_nodes - 1;
+        let root = Pending { start: 0, end: samples.len(), depth: 0, parent: None, known_constants: 0, impurity: None };
+        let mut frontier = Frontier::default();
+        let added = self.add_node(samples, &root);
+        frontier.push(Frontier::record(root, added));
+        while let Some(record) = frontier.pop() {
+            let Some(split) = record.added.split else { continue };
+            if split_budget == 0 {
+                self.nodes[record.added.id] = Node::Leaf(record.added.value);
+                continue;
+            }
+            split_budget -= 1;
+            let node = record.node;
+            let child = |start, end, is_left, impurity| Pending {
+                start,
+                end,
+                depth: node.depth + 1,
+                parent: Some((record.added.id, is_left)),
+                known_constants: 0,
+                impurity: Some(impurity),
+            };
+            let left = child(node.start, split.mid, true, split.impurity_left);
+            let right = child(split.mid, node.end, false, split.impurity_right);
+            let added_left = self.add_node(samples, &left);
+            let added_right = self.add_node(samples, &right);
+            frontier.push(Frontier::record(left, added_left));
+            frontier.push(Frontier::record(right, added_right));
+        }
+    }
+
+    /// Examines a node (its sums, impurity, the leaf rules and its best split, which leaves
+    /// its rows partitioned), adds it (a split, or a leaf) and links it to its parent.
+    fn add_node(&mut self, samples: &mut [usize], node: &Pending) -> Added {
+        let (start, end) = (node.start, node.end);
+        let stats = self.criterion.node_stats(&samples[start..end]);
+        let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
+        let (n, p) = (end - start, self.params);
+        let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
+            || n < p.min_samples_split
+            || n < 2 * p.min_samples_leaf
+            || stats.n < 2.0 * self.min_weight_leaf;
+        // scikit-learn's rules: impurity 0 up to rounding is a leaf, and so is a split
+        // that improves by less than min_impurity_decrease up to rounding.
+        let mut split = None;
+        if !too_small && impurity > f64::EPSILON {
+            let (best, constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
+            split = best.and_then(|s| {
+                let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
+                let decrease = p.min_impurity_decrease;
+                (children.improvement + f64::EPSILON >= decrease).then_some((s, children, constants))
+            });
+        }
+        let id = self.nodes.len();
+        self.grown.push(GrownNode { weight: stats.n, impurity });
+        if let Some((parent, is_left)) = node.parent {
+            if let Node::Split { left, right, .. } = &mut self.nodes[parent] {
+                *(if is_left { left } else { right }) = id;
+            }
+        }
+        let value = self.criterion.node_value(&stats);
+        if self.params.ccp_alpha > 0.0 {
+            self.values.push(value.clone());
+        }
+        let Some((s, children, constants)) = split else {
+            self.nodes.push(Node::Leaf(value.clone()));
+            return Added { id, value, split: None };
+        };
+        self.nodes.push(Node::Split { feature: s.feature, threshold: s.threshold, left: 0, right: 0 });
+        let split = ChildSplit {
+            mid: start + s.pos,
+            impurity_left: children.impurity_left,
+            impurity_right: children.impurity_right,
+            improvement: children.improvement,
+            constants,
+        };
+        Added { id, value, split: Some(split) }
     }
 
     /// sklearn's `our_rand_r`.

@@ -1,7 +1,7 @@
 //! `report.md`: dataset summary, leaderboard, a table per model, the best model's
 //! coefficients, failures and the facts needed to reproduce the run.
 
-use super::{ranked, CoefficientTable, MetricTable, Named, Report, TrialReport};
+use super::{ranked, CoefficientTable, MetricTable, Named, Report, Summary, TrialReport};
 use crate::config::Metric;
 use crate::spec::ParamValue;
 use crate::trial::Status;
@@ -49,7 +49,12 @@ pub fn num(x: f64) -> String {
 }
 
 fn mean_pm_std(side: &MetricTable, m: Metric) -> String {
-    match (side.mean(m), side.std(m)) {
+    side.get(m).map_or_else(|| "–".into(), summary_pm)
+}
+
+/// A summary over folds as `mean ± std` ("–" when a fold has no value).
+fn summary_pm(s: &Summary) -> String {
+    match (s.mean, s.std) {
         (Some(mean), Some(std)) => format!("{} ± {}", num(mean), num(std)),
         _ => "–".into(),
     }
@@ -94,7 +99,7 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 15] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 16] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -104,6 +109,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
         &|s| models(s, r),
         &|s| best(s, r),
         &|s| importance(s, r),
+        &|s| impurity_importance(s, r),
         &|s| learning_curve(s, r),
         &|s| plot_links(s, plots),
         &|s| prediction_link(s, r, predictions),
@@ -280,6 +286,11 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
         header.push_str(" epochs | final loss |");
         rule.push_str("---:|---:|");
     }
+    let out_of_bag = rows.iter().any(|t| t.oob_score.is_some());
+    if out_of_bag {
+        header.push_str(" oob score |");
+        rule.push_str("---|");
+    }
     header.push_str(" status |");
     rule.push_str("---|");
     writeln!(s, "{header}\n{rule}")?;
@@ -292,6 +303,9 @@ fn model_table(s: &mut String, r: &Report, rows: &[&TrialReport]) -> Result {
         if iterative {
             let (epochs, final_loss) = curve_summary(t);
             write!(s, " {epochs} | {final_loss} |")?;
+        }
+        if out_of_bag {
+            write!(s, " {} |", t.oob_score.as_ref().map(summary_pm).unwrap_or_default())?;
         }
         writeln!(s, " {} |", t.status.name())?;
     }
@@ -387,6 +401,22 @@ fn importance(s: &mut String, r: &Report) -> Result {
     writeln!(s, "| feature | importance | ± std |\n|---|---:|---:|")?;
     for f in &e.permutation_importance {
         writeln!(s, "| {} | {} | {} |", md_escape(&f.feature), num(f.mean), num(f.std))?;
+    }
+    writeln!(s)
+}
+
+/// The refitted tree's or forest's `feature_importances_`.
+fn impurity_importance(s: &mut String, r: &Report) -> Result {
+    let Some(i) = &r.impurity_importance else { return Ok(()) };
+    writeln!(s, "## Impurity importance\n")?;
+    writeln!(
+        s,
+        "Each column's share of the weighted impurity decrease of the splits on it, in {} refitted (scikit-learn's `feature_importances_`; biased towards columns with many distinct values).\n",
+        md_code(&i.trial)
+    )?;
+    writeln!(s, "| feature | importance |\n|---|---:|")?;
+    for f in &i.features {
+        writeln!(s, "| {} | {} |", md_escape(&f.feature), num(f.importance))?;
     }
     writeln!(s)
 }

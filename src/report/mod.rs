@@ -55,6 +55,9 @@ pub struct Report {
     /// Why there is no explanation although one was asked for (a fit failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation_error: Option<String>,
+    /// The refitted tree's or forest's impurity importances (scikit-learn's `feature_importances_`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impurity_importance: Option<ImpurityImportance>,
     pub run: RunInfo,
     /// Successive halving (`[search] method = "halving"`): the rounds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +93,32 @@ pub struct RefitInfo {
     /// Why the refit failed (no model.json is written then).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// scikit-learn's `feature_importances_` of the refitted best trial: each design-matrix
+/// column's share of the weighted impurity decrease of its splits, largest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImpurityImportance {
+    pub trial: String,
+    pub features: Vec<ColumnImportance>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnImportance {
+    pub feature: String,
+    pub importance: f64,
+}
+
+fn impurity_importance(plan: &RunPlan, refit: &Refit) -> Option<ImpurityImportance> {
+    let values = refit.impurity_importance.as_ref()?;
+    let mut features: Vec<ColumnImportance> = plan
+        .feature_names
+        .iter()
+        .zip(values)
+        .map(|(f, &importance)| ColumnImportance { feature: f.clone(), importance })
+        .collect();
+    features.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+    Some(ImpurityImportance { trial: refit.trial.clone(), features })
 }
 
 /// Nested cross-validation: per outer fold the trial the inner search chose and its outer
@@ -237,6 +266,10 @@ pub struct TrialReport {
     /// Warnings about folds that fitted (rank deficiency, non-convergence), `fold k: …`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A forest's `oob_score_` per fold (`oob_score = true`): accuracy or R^2 of the out-of-bag
+    /// predictions of the fold's training rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oob_score: Option<Summary>,
     /// The corrected resampled t-test of this trial against the best one on the same folds
     /// (rank metric); absent for the best trial, one fold, or missing fold values.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -484,6 +517,10 @@ pub fn trial_report(plan: &RunPlan, t: &Trial, recs: &[&UnitRecord]) -> TrialRep
         confusion_matrix: if ok { summed_confusion(recs) } else { None },
         loss_curve: (!curves.is_empty()).then_some(curves),
         notes: fold_notes(recs),
+        oob_score: recs
+            .iter()
+            .any(|r| r.oob_score.is_some())
+            .then(|| summary(recs.iter().map(|r| r.oob_score).collect())),
         vs_best: None,
         halving_round: None,
     }
@@ -524,7 +561,9 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         test: lc.test.into_iter().map(summary).collect(),
         failures: lc.failures,
     });
-    let model = refit.as_ref().and_then(|r| r.as_ref().ok()).map(|r| model_file(plan, r));
+    let refitted = refit.as_ref().and_then(|r| r.as_ref().ok());
+    let model = refitted.map(|r| model_file(plan, r));
+    let impurity_importance = refitted.and_then(|r| impurity_importance(plan, r));
     let refit = refit.map(refit_info);
     Report {
         schema_version: SCHEMA_VERSION,
@@ -548,6 +587,7 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         rank_by: plan.rank_by,
         explanation,
         explanation_error,
+        impurity_importance,
         trials,
         best,
         run,

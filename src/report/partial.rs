@@ -161,6 +161,7 @@ mod tests {
                 confusion: None,
                 loss_curve: None,
                 notes: Vec::new(),
+                oob_score: None,
             })
             .collect();
         (

@@ -205,3 +205,15 @@ impl FromParam for Gamma {
 
 pub const MIN_WEIGHT_FRACTION: &str = "every leaf keeps at least this share of the total sample weight";
 pub const RANDOM_STATE: ParamType = ParamType::Int { min: 0, max: u32::MAX as i64 };
+pub const MAX_LEAF_NODES: &str =
+    "0 = unlimited (depth first); else at least 2: the tree grows best first (largest impurity decrease next, sklearn's BestFirstTreeBuilder) up to this many leaves";
+pub const CCP_ALPHA: &str =
+    "minimal cost-complexity pruning: the grown tree's weakest links are pruned while their effective alpha is at most this (0 = no pruning)";
+
+/// scikit-learn's "max_leaf_nodes must be at least 2" (0 is runner's "unlimited").
+pub fn check_max_leaf_nodes(max_leaf_nodes: usize) -> Result<(), String> {
+    match max_leaf_nodes {
+        1 => Err("max_leaf_nodes = 1: a tree split best first needs at least 2 leaves (0 = unlimited)".into()),
+        _ => Ok(()),
+    }
+}

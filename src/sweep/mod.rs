@@ -276,6 +276,7 @@ fn ok(trial: &Trial, fold: usize) -> UnitRecord {
         confusion: None,
         loss_curve: None,
         notes: Vec::new(),
+        oob_score: None,
     }
 }
 
@@ -368,8 +369,7 @@ fn record_of(
         None => crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first),
     };
     let scaled = input.preprocess.scales_every_column() && trial.steps.is_empty();
-    let mut notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
-    notes.extend(out_of_bag_note(&data.train_y, model.out_of_bag()));
+    let notes: Vec<String> = model.notes().iter().map(|n| n.describe(&names, scaled)).collect();
     UnitRecord {
         test,
         train,
@@ -377,25 +377,23 @@ fn record_of(
         confusion,
         loss_curve: model.loss_curve(),
         notes,
+        oob_score: out_of_bag_score(&data.train_y, model.out_of_bag()),
         ..ok(trial, fold)
     }
 }
 
 /// A forest's `oob_score_`, as scikit-learn scores its out-of-bag predictions: accuracy of
 /// the most probable class, or R^2.
-fn out_of_bag_note(y: &FoldTargets, oob: Option<Prediction>) -> Option<String> {
-    let (name, value) = match (y, oob?) {
+fn out_of_bag_score(y: &FoldTargets, oob: Option<Prediction>) -> Option<f64> {
+    match (y, oob?) {
         (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
-            ("accuracy", metrics::classification(Metric::Accuracy, y, &p))
+            Some(metrics::classification(Metric::Accuracy, y, &p))
         }
         (FoldTargets::Regression(y), Prediction::Values(v)) => {
-            ("r2", metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec()))
+            Some(metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec()))
         }
-        _ => return None,
-    };
-    Some(format!(
-        "oob_score = {value} (scikit-learn's oob_score_: {name} of the out-of-bag predictions of the training rows)"
-    ))
+        _ => None,
+    }
 }
 
 fn score(metrics_wanted: &[Metric], y: &FoldTargets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {

@@ -309,6 +309,16 @@ fn streamed_vs_loaded_tolerance(case: &Value) -> f64 {
     }
 }
 
+/// The case's best (only) trial refitted, as the report's refit does.
+fn refit_case(case: &Value) -> runner::after_sweep::refit::Refit {
+    let name = case["name"].as_str().unwrap();
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+    let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+    runner::after_sweep::refit::refit(&plan, &plan.trials[0])
+        .unwrap_or_else(|e| panic!("{name}: {}", e.0))
+        .unwrap_or_else(|e| panic!("{name}: {}", e.reason))
+}
+
 /// Issue #29: trees on real-valued ties and equal-target nodes, where scikit-learn splits a
 /// node whose impurity is a rounding residue above EPSILON. The tree refitted on every row
 /// has scikit-learn's nodes exactly: count, features, thresholds, children and leaf values.
@@ -319,11 +329,7 @@ fn trees_have_scikit_learns_nodes_exactly() {
     let mut report = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
-        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
-            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
-            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let refit = refit_case(case);
         let runner::models::ModelState::Tree { nodes, .. } = refit.state else { panic!("{name}: not a tree") };
         let (ours, theirs) = (serde_json::to_value(&nodes).unwrap(), &case["nodes"]);
         if &ours != theirs {
@@ -340,8 +346,8 @@ fn trees_have_scikit_learns_nodes_exactly() {
 }
 
 /// Issue #24: random forests and extra trees equal scikit-learn's tree for tree. The forest
-/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (a note
-/// on the unit) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
+/// refitted on every row has each tree's nodes exactly, and each fold's `oob_score_` (the
+/// unit's `oob_score`) is scikit-learn's to 1e-12; the folds' metrics are checked by the suite.
 #[test]
 fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
     let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("forest_nodes").is_some()).collect();
@@ -353,18 +359,13 @@ fn forests_have_scikit_learns_trees_and_oob_scores_exactly() {
         let records = run_case_with(case, DataMode::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         for (k, (r, f)) in records.iter().zip(case["folds"].as_array().unwrap()).enumerate() {
             let Some(want) = f["oob_score"].as_f64() else { continue };
-            let ours =
-                r.notes.iter().find_map(|n| n.strip_prefix("oob_score = ")?.split(' ').next()?.parse::<f64>().ok());
+            let ours = r.oob_score;
             oob_checked += 1;
             if !ours.is_some_and(|o| (o - want).abs() <= 1e-12 * want.abs().max(1.0)) {
                 report.push(format!("{name}: fold {k}: oob_score {ours:?} vs scikit-learn {want}"));
             }
         }
-        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
-        let plan = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).unwrap();
-        let refit = runner::after_sweep::refit::refit(&plan, &plan.trials[0])
-            .unwrap_or_else(|e| panic!("{name}: {}", e.0))
-            .unwrap_or_else(|e| panic!("{name}: {}", e.reason));
+        let refit = refit_case(case);
         let runner::models::ModelState::Forest { trees, .. } = refit.state else { panic!("{name}: not a forest") };
         let theirs = case["forest_nodes"].as_array().unwrap();
         for (t, (ours, theirs)) in trees.iter().zip(theirs).enumerate() {
@@ -468,4 +469,64 @@ fn a_gap_only_in_the_test_rows_is_filled() {
     // of x (0..29 × 0.5 → 7.25), so that row predicts 15.5 against 36.
     let mse = trial["test"]["mse"]["mean"].as_f64().expect("a test mse");
     assert!((mse - (36.0f64 - 15.5).powi(2) / 10.0).abs() < 1e-9, "{mse}");
+}
+
+/// Item 1 of the trees work: the refitted tree's or forest's impurity importances are
+/// scikit-learn's `feature_importances_` to 1e-12 (weighted trees, both forest kinds, a forest
+/// with single-node trees), and the report shows them beside the permutation importance.
+#[test]
+fn impurity_importances_equal_scikit_learns() {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c.get("feature_importances").is_some()).collect();
+    assert!(cases.len() >= 6, "{} importance cases", cases.len());
+    let mut report = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let refit = refit_case(case);
+        let theirs = floats(&case["feature_importances"]);
+        let ours = refit.impurity_importance.unwrap_or_default();
+        let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        if ours.len() != theirs.len() || worst > 1e-12 {
+            report.push(format!("{name}: ours {ours:?}\n  scikit-learn {theirs:?}"));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+
+    // Through the binary: report.json's field (largest first) and report.md's table.
+    let case = cases.iter().find(|c| c["name"] == "importance-forest-plain-onehot").unwrap();
+    let toml = case["toml"].as_str().unwrap().replace("formats = [\"json\"]", "formats = [\"json\", \"md\"]");
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", &toml)]);
+    let (json, out) = run_report(&dir.path().join("exp.toml"), &[]);
+    let features = json["impurity_importance"]["features"].as_array().expect("impurity_importance in report.json");
+    let mut theirs = floats(&case["feature_importances"]);
+    theirs.sort_by(|a, b| b.total_cmp(a));
+    let ours: Vec<f64> = features.iter().map(|f| f["importance"].as_f64().unwrap()).collect();
+    assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1e-12), "{ours:?} vs {theirs:?}");
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("## Impurity importance") && md.contains("| feature | importance |"), "{md}");
+}
+
+/// Item 2 of the trees work: a forest's `oob_score_` is a typed value of each fold in
+/// report.json (`oob_score`: mean, std, folds), scikit-learn's to 1e-12, and a column of
+/// report.md's model table; trials without it have no such field.
+#[test]
+fn oob_scores_are_report_fields() {
+    let cases = cases();
+    let case = cases.iter().find(|c| c["name"] == "forest-ties-extra_reg").expect("a forest case with oob_score");
+    let toml = case["toml"].as_str().unwrap().replace("formats = [\"json\"]", "formats = [\"json\", \"md\"]");
+    let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", &toml)]);
+    let (json, out) = run_report(&dir.path().join("exp.toml"), &[]);
+    let oob = &json["trials"][0]["oob_score"];
+    let theirs: Vec<f64> = case["folds"].as_array().unwrap().iter().map(|f| f["oob_score"].as_f64().unwrap()).collect();
+    let ours = floats(&oob["folds"]);
+    assert_eq!(ours.len(), theirs.len());
+    assert!(ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1e-12), "{ours:?} vs {theirs:?}");
+    let mean = theirs.iter().sum::<f64>() / theirs.len() as f64;
+    assert!((oob["mean"].as_f64().unwrap() - mean).abs() <= 1e-12);
+    assert!(json["trials"][0]["notes"].is_null(), "no oob note any more: {}", json["trials"][0]["notes"]);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains("| oob score |"), "{md}");
+    let plain = cases.iter().find(|c| c["name"] == "importance-tree-boston").unwrap();
+    let dir = scratch(&[("data.csv", plain["csv"].as_str().unwrap()), ("exp.toml", plain["toml"].as_str().unwrap())]);
+    let (json, _out) = run_report(&dir.path().join("exp.toml"), &[]);
+    assert!(json["trials"][0].get("oob_score").is_none());
 }
