@@ -23,8 +23,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let mode = super::data_mode(args.memory_budget, args.batch_rows, args.quiet, &args.cache);
     let Some(mut plans) =
-        prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows, args.quiet))
+        mode.map_err(|e| eprintln!("error: {e}")).ok().and_then(|m| prepare_all(&args.files, &args.set, m))
     else {
         return EXIT_USAGE;
     };
@@ -174,6 +175,7 @@ fn run_one(
         started: report::rfc3339(started),
         seconds,
         jobs,
+        data_cache: plan.dataset.cache.name(),
     };
     let tracking = super::mlflow::server_for(plan, args.mlflow)?;
     finish(plan, &records, run_info, dir, tracking.as_deref())
