@@ -49,19 +49,19 @@ pub(super) fn encode(frame: &DataFrame, out: &mut impl Write) -> Result<(), Stri
         match tag {
             BOOLEAN => {
                 let ca = s.bool().map_err(polars)?;
-                cells(out, || ca.iter(), |b| vec![u8::from(b)])
+                cells(out, || ca.iter(), |b, buf| buf.push(u8::from(b)))
             }
             INT64 => {
                 let ca = s.i64().map_err(polars)?;
-                cells(out, || ca.iter(), |v| v.to_le_bytes().to_vec())
+                cells(out, || ca.iter(), |v, buf| buf.extend_from_slice(&v.to_le_bytes()))
             }
             FLOAT64 => {
                 let ca = s.f64().map_err(polars)?;
-                cells(out, || ca.iter(), |v| v.to_bits().to_le_bytes().to_vec())
+                cells(out, || ca.iter(), |v, buf| buf.extend_from_slice(&v.to_bits().to_le_bytes()))
             }
             STRING => {
                 let ca = s.str().map_err(polars)?;
-                cells(out, || ca.iter(), |t| (t.len() as u64).to_le_bytes().to_vec())?;
+                cells(out, || ca.iter(), |t, buf| buf.extend_from_slice(&(t.len() as u64).to_le_bytes()))?;
                 ca.iter().flatten().try_for_each(|t| out.write_all(t.as_bytes())).map_err(io)
             }
             _ => Ok(()),
@@ -74,13 +74,13 @@ pub(super) fn encode(frame: &DataFrame, out: &mut impl Write) -> Result<(), Stri
 fn cells<T: Default, I: Iterator<Item = Option<T>>>(
     out: &mut impl Write,
     values: impl Fn() -> I,
-    bytes: impl Fn(T) -> Vec<u8>,
+    bytes: impl Fn(T, &mut Vec<u8>),
 ) -> Result<(), String> {
     let validity: Vec<u8> = values().map(|v| u8::from(v.is_some())).collect();
     out.write_all(&validity).map_err(|e| e.to_string())?;
     let mut buf = Vec::with_capacity(1 << 16);
     for v in values() {
-        buf.extend(bytes(v.unwrap_or_default()));
+        bytes(v.unwrap_or_default(), &mut buf);
         if buf.len() >= 1 << 16 {
             out.write_all(&buf).map_err(|e| e.to_string())?;
             buf.clear();
