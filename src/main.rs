@@ -30,13 +30,14 @@ fn main() -> ExitCode {
             print!("{}", runner::kinds::render_catalog());
             commands::EXIT_OK
         }
-        Command::Check(args) => commands::check(&args.files, &args.set, args.memory_budget),
+        Command::Check(args) => commands::check(&args.files, &args.set, args.memory_budget, &args.cache),
         Command::Run(args) => commands::run(&args),
         Command::Merge(args) => commands::merge(&args),
         Command::Compare(args) => commands::compare(&args),
         Command::Predict(args) => commands::predict(&args),
         Command::Init(args) => commands::init(&args),
         Command::MlflowSync(args) => commands::mlflow_sync(&args),
+        Command::Cache(command) => commands::cache(&command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "runner", &mut std::io::stdout());

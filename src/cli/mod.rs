@@ -42,6 +42,30 @@ pub enum Command {
     Schema,
     /// Log a finished report folder to an MLflow tracking server (what a run could not log).
     MlflowSync(MlflowSyncArgs),
+    /// Manage the parsed-data cache (`run` and `check` keep a loaded file's parsed columns there).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Remove every entry of the parsed-data cache.
+    Clear {
+        /// The cache folder (default: $XDG_CACHE_HOME/runner, else ~/.cache/runner).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+}
+
+/// Where a loaded file's parsed columns are cached (docs/SPEC.md, "Parsed-data cache").
+#[derive(Args, Debug, Clone)]
+pub struct CacheArgs {
+    /// The parsed-data cache folder (default: $XDG_CACHE_HOME/runner, else ~/.cache/runner).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Parse the data file without the parsed-data cache: neither read nor write it.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +192,8 @@ pub struct RunArgs {
     /// PATH's bytes (for tests of a file that changes mid-run).
     #[arg(long, hide = true, value_name = "N:PATH")]
     pub test_replace_during_pass: Option<String>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// A size in bytes: a number with an optional K, M, G or T suffix (powers of 1024; `B`,
@@ -202,6 +228,8 @@ pub struct CheckArgs {
     /// As `runner run --memory-budget`: the budget `streaming = "auto"` compares against.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_budget: Option<u64>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// `runner FILE...` means `runner run FILE...`.

@@ -1,10 +1,13 @@
 use super::{prepare_all, EXIT_OK, EXIT_USAGE};
+use runner::cli::CacheArgs;
 use runner::config::{SearchConfig, SplitConfig, Task};
 use std::path::PathBuf;
 
 /// `runner check`: validate files and datasets, print the plan, train nothing.
-pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>) -> u8 {
-    let Some(plans) = prepare_all(files, overrides, super::data_mode(memory_budget, None, false)) else {
+pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>, cache: &CacheArgs) -> u8 {
+    let mode = super::data_mode(memory_budget, None, false, cache);
+    let Some(plans) = mode.map_err(|e| eprintln!("error: {e}")).ok().and_then(|m| prepare_all(files, overrides, m))
+    else {
         return EXIT_USAGE;
     };
     for p in &plans {
@@ -89,6 +92,9 @@ fn print_dataset(p: &runner::plan::RunPlan) {
     );
     match p.stream() {
         Some(s) => println!("  data     streamed from disk in {} batch(es): {}", s.source.batches(), s.why),
-        None => println!("  data     loaded into memory"),
+        None => match ds.cache {
+            runner::data::CacheUse::Hit => println!("  data     loaded into memory, from the parsed-data cache"),
+            _ => println!("  data     loaded into memory"),
+        },
     }
 }

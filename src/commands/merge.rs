@@ -67,6 +67,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
         started: report::rfc3339(started),
         seconds: clock.elapsed().as_secs_f64(),
         jobs: 0,
+        data_cache: plan.dataset.cache.name(),
     };
     let tracking = match super::mlflow::server_for(&plan, args.mlflow) {
         Ok(t) => t.map(super::mlflow::Tracking::after),

@@ -1,5 +1,6 @@
 //! The commands' actions: the only place besides the loaders and report writers that does I/O.
 
+mod cache;
 mod check;
 mod compare;
 mod init;
@@ -8,6 +9,7 @@ mod mlflow;
 mod predict;
 mod run;
 
+pub use cache::cache;
 pub use check::check;
 pub use compare::compare;
 pub use init::init;
@@ -38,18 +40,24 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// How plans choose between loading and streaming: `--memory-budget`, else half of this
-/// machine's memory.
-fn data_mode(memory_budget: Option<u64>, batch_rows: Option<usize>, quiet: bool) -> plan::DataMode {
+/// machine's memory; and the parsed-data cache a loaded file is read through.
+fn data_mode(
+    memory_budget: Option<u64>,
+    batch_rows: Option<usize>,
+    quiet: bool,
+    cache: &runner::cli::CacheArgs,
+) -> Result<plan::DataMode, String> {
     use std::io::IsTerminal;
     let budget = memory_budget.unwrap_or_else(|| physical_memory().map_or(u64::MAX, |m| m / 2));
     let default = plan::DataMode::default();
     let scan_progress = (!quiet && std::io::stderr().is_terminal()).then_some(show_scan as fn(usize, usize));
-    plan::DataMode {
+    Ok(plan::DataMode {
         memory_budget: budget,
         batch_rows: batch_rows.unwrap_or(default.batch_rows),
         scan_progress,
+        cache: cache::data_cache(cache)?,
         ..default
-    }
+    })
 }
 
 /// The scan of a streamed file (before any progress bar exists) on one stderr line, cleared
@@ -86,7 +94,7 @@ fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) ->
     let mut plans = Vec::new();
     let mut ok = true;
     for f in files {
-        match plan::prepare_with(f, overrides, mode) {
+        match plan::prepare_with(f, overrides, mode.clone()) {
             Ok(p) => {
                 for w in &p.warnings {
                     eprintln!("warning: {}: {}", f.display(), shown(w));

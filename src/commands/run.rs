@@ -27,8 +27,9 @@ pub fn run(args: &RunArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let mode = super::data_mode(args.memory_budget, args.batch_rows, args.quiet, &args.cache);
     let Some(mut plans) =
-        prepare_all(&args.files, &args.set, super::data_mode(args.memory_budget, args.batch_rows, args.quiet))
+        mode.map_err(|e| eprintln!("error: {e}")).ok().and_then(|m| prepare_all(&args.files, &args.set, m))
     else {
         return EXIT_USAGE;
     };
@@ -197,6 +198,7 @@ fn run_one(
         started: report::rfc3339(started),
         seconds,
         jobs,
+        data_cache: plan.dataset.cache.name(),
     };
     drop(finished);
     let kept = keeper.map(Keeper::into_best).unwrap_or_default();

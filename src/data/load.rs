@@ -1,5 +1,6 @@
 //! `load`: read → choose columns → infer task → features → keep rows → gaps → target.
 
+use super::cache::{CachedFrame, DataCache};
 use super::cells::{encode, raw_column, RawColumn};
 use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
@@ -13,9 +14,15 @@ use crate::config::{Experiment, SplitConfig};
 /// hashing it), choose the columns, read the target and infer the task, read the features,
 /// drop rows, and encode the target.
 pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
+    load_cached(exp, None).map(|(dataset, _)| dataset)
+}
+
+/// [`load`], taking the parsed file from `cache` when it holds this version of it (and
+/// caching it otherwise); with it, why the cache could not be written, if it could not.
+pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Dataset, Option<String>), DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
-    let (mut frame, sha256) = read_checked(exp)?;
+    let CachedFrame { mut frame, sha256, cache, warning } = read_checked(exp, cache)?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let n_file = frame.height();
     let chosen = choose_columns(exp, &header)?;
@@ -47,7 +54,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
     };
     drop(frame);
     release_freed_memory();
-    Ok(Dataset {
+    let dataset = Dataset {
         sha256,
         rows_total: n_file,
         rows_dropped_target: kept.dropped_target,
@@ -56,5 +63,7 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
         split_column,
         missing_counts,
         storage: Storage::Loaded(Loaded { features, target, file_rows: kept.file_rows }),
-    })
+        cache,
+    };
+    Ok((dataset, warning))
 }

@@ -2,11 +2,13 @@
 //! [`Dataset`] of typed feature columns and a target. All data errors name the column and row.
 //! `stream` reads it in batches instead, for data bigger than memory.
 
+pub mod cache;
 pub mod stream;
 
 mod cells;
 mod columns;
 mod experiment;
+mod frame_bytes;
 mod load;
 mod predict;
 mod read;
@@ -17,7 +19,7 @@ mod summary;
 
 pub use cells::repeated_level;
 pub use experiment::read_experiment_text;
-pub use load::load;
+pub use load::{load, load_cached};
 pub use predict::{load_new_rows, InputColumn, NewRows};
 pub use summary::{summarize_file, ColumnSummary, ColumnValues};
 
@@ -119,6 +121,29 @@ pub struct Dataset {
     /// Missing values per feature column before imputation, in feature order.
     pub missing_counts: Vec<usize>,
     pub storage: Storage,
+    /// Whether the parsed columns came from the parsed-data cache (`run.data_cache`).
+    pub cache: CacheUse,
+}
+
+/// Whether a dataset's parsed columns came from the parsed-data cache (`data::cache`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    /// No cache: `--no-cache`, a streamed file, or a command that does not cache.
+    Off,
+    /// Read from the cache: neither parsed nor hashed.
+    Hit,
+    /// Parsed and hashed (and cached when it could be).
+    Miss,
+}
+
+impl CacheUse {
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheUse::Off => "off",
+            CacheUse::Hit => "hit",
+            CacheUse::Miss => "miss",
+        }
+    }
 }
 
 /// Where a dataset's rows are.
@@ -329,6 +354,7 @@ mod tests {
             split_column: None,
             missing_counts: vec![0, 1],
             storage,
+            cache: CacheUse::Off,
         }
     }
 

@@ -1,11 +1,13 @@
 //! The file read through polars (CSV, Parquet, NDJSON) behind the shape check and a guard
 //! against polars panics; the path checks; polars errors as a user can act on them.
 
-use super::shape::{is_blank, scan_file};
-use super::{stream, DataError};
+use super::cache::{self, CachedFrame, DataCache};
+use super::shape::{check_shape, is_blank, sha256_file};
+use super::{stream, CacheUse, DataError};
 use crate::config::{DatasetKey, Experiment};
 use polars::prelude::*;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A polars error as a runner user can act on it: polars' advice names its Python API
 /// (`infer_schema_length`, `schema_overrides`, `ignore_errors`, ...), which runner has no
@@ -36,13 +38,13 @@ pub(super) fn polars_unreadable(path: &Path) -> impl Fn(PolarsError) -> DataErro
     move |e| DataError::Unreadable { path: path.display().to_string(), message: polars_message(&e) }
 }
 
-/// `read_frame`, with a panic inside polars turned into an error: polars 0.55 panics on some
-/// inputs (an NDJSON integer too large for i64 is inferred as Int128, which it then refuses;
-/// found by fuzzing). The default panic message is silenced meanwhile; nothing else runs then.
-fn read_frame_guarded(path: &Path, missing: &[String], all_text: bool, text: &[&str]) -> PolarsResult<DataFrame> {
+/// `read`, a polars read, with a panic inside polars turned into an error: polars 0.55 panics
+/// on some inputs (an NDJSON integer too large for i64 is inferred as Int128, which it then
+/// refuses; found by fuzzing). The default panic message is silenced meanwhile.
+pub(super) fn polars_guarded<T>(read: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| read_frame(path, missing, all_text, text));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     std::panic::set_hook(hook);
     result.unwrap_or_else(|panic| {
         let what = crate::panic::message(panic.as_ref(), "polars stopped on this file");
@@ -121,9 +123,16 @@ fn spell_booleans_as_written(
     Ok(frame)
 }
 
-/// The file read into a frame, with its sha256, once its shape is known to be sound.
-pub(super) fn read_checked(exp: &Experiment) -> Result<(DataFrame, String), DataError> {
-    read_file(&exp.dataset.path, &exp.dataset.missing, &[], &|| exp.location(DatasetKey::Path))
+/// The experiment's data file read into a frame with its sha256 (once its shape is known to
+/// be sound), or taken from the parsed-data cache when `cache` holds this version of it.
+pub(super) fn read_checked(exp: &Experiment, cache: Option<&DataCache>) -> Result<CachedFrame, DataError> {
+    let (path, missing) = (&exp.dataset.path, &exp.dataset.missing);
+    check_path(path, &|| exp.location(DatasetKey::Path))?;
+    let parse = || read_version(path, missing, &[]);
+    match cache {
+        Some(cache) => cache::read_through(cache, path, missing, parse),
+        None => parse().map(|(frame, sha256)| CachedFrame { frame, sha256, cache: CacheUse::Off, warning: None }),
+    }
 }
 
 /// `path` read into a frame with `missing` as the missing-value tokens; `location` names
@@ -135,22 +144,28 @@ pub(super) fn read_file(
     location: &dyn Fn() -> String,
 ) -> Result<(DataFrame, String), DataError> {
     check_path(path, location)?;
+    read_version(path, missing, text)
+}
+
+/// A file `check_path` passed, read into a frame while another thread hashes it.
+fn read_version(path: &Path, missing: &[String], text: &[&str]) -> Result<(DataFrame, String), DataError> {
     let shown = || path.display().to_string();
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
     // The hash and polars' read are two reads: both must see one version of the file.
     let before = stream::stamp(path);
-    // The shape check (and the hash, in the same pass) comes before polars reads the file:
-    // polars 0.55's CSV parser reads out of bounds on some malformed files (an unclosed quote
-    // after a ragged row, found by fuzzing), so it only ever sees files whose shape is sound.
-    let (sha256, shape_problem) = scan_file(path).map_err(unreadable)?;
-    if let Some(problem) = shape_problem {
-        return Err(DataError::Malformed { path: shown(), problem });
-    }
-    // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
-    // that our own parser can name the bad cell.
-    let frame =
-        read_frame_guarded(path, missing, false, text).or_else(|_| read_frame_guarded(path, missing, true, text));
-    let frame = frame.map_err(polars_unreadable(path))?;
+    let stop = AtomicBool::new(false);
+    let (hashed, frame) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| sha256_file(path, &stop));
+        let frame = parse_sound(path, missing, text);
+        // A failed read needs no hash: stop hashing rather than wait for it.
+        stop.store(frame.is_err(), Ordering::Relaxed);
+        (hashing.join(), frame)
+    });
+    let hashing_failed = || DataError::Unreadable { path: shown(), message: "hashing the file failed".into() };
+    // A failed read of the raw bytes is reported before what polars made of them.
+    let hashed = hashed.map_err(|_| hashing_failed())?.map_err(unreadable)?;
+    let frame = frame?;
+    let sha256 = hashed.ok_or_else(hashing_failed)?;
     if before.is_none() || stream::stamp(path) != before {
         let message = "the file changed while it was being read (its size, times or identity differ from when \
                        reading began); run the same command again once it stays unchanged";
@@ -160,6 +175,21 @@ pub(super) fn read_file(
         return Err(DataError::NoRows { path: shown() });
     }
     Ok((frame, sha256))
+}
+
+/// The file parsed by polars once the shape check has passed it: polars 0.55's CSV parser
+/// reads out of bounds on some malformed files (an unclosed quote after a ragged row, found by
+/// fuzzing), so it only ever sees files whose shape is sound.
+fn parse_sound(path: &Path, missing: &[String], text: &[&str]) -> Result<DataFrame, DataError> {
+    let shown = || path.display().to_string();
+    let shape = check_shape(path).map_err(|e| DataError::Unreadable { path: shown(), message: e.to_string() })?;
+    if let Some(problem) = shape {
+        return Err(DataError::Malformed { path: shown(), problem });
+    }
+    // Fast path: polars infers the types. If a cell defeats inference, re-read as text so
+    // that our own parser can name the bad cell.
+    let read = |all_text| polars_guarded(|| read_frame(path, missing, all_text, text));
+    read(false).or_else(|_| read(true)).map_err(polars_unreadable(path))
 }
 
 /// A data file that exists, is a regular file and is not blank.

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether the file holds nothing but white space (read in small pieces).
 pub(super) fn is_blank(path: &Path) -> std::io::Result<bool> {
@@ -20,13 +21,6 @@ pub(super) fn is_blank(path: &Path) -> std::io::Result<bool> {
     }
 }
 
-/// The file's sha256 and, for a CSV, the first problem with its shape: a header that is not
-/// UTF-8 or names a column twice, or a row with more or fewer fields than the header (which
-/// polars would pad or refuse without naming the row). One pass, quote-aware.
-pub(super) fn scan_file(path: &Path) -> std::io::Result<(String, Option<String>)> {
-    scan_file_marking(path, None).map(|s| (s.sha256, s.problem))
-}
-
 /// What one raw pass over a file finds.
 pub(super) struct FileScan {
     pub(super) sha256: String,
@@ -35,35 +29,77 @@ pub(super) struct FileScan {
     pub(super) record_starts: Vec<u64>,
 }
 
-/// `scan_file`, also marking where every `every`-th CSV record starts (streaming's batches).
-pub(super) fn scan_file_marking(path: &Path, every: Option<usize>) -> std::io::Result<FileScan> {
-    use std::io::Read;
-    let is_csv = !matches!(
+fn is_csv(path: &Path) -> bool {
+    !matches!(
         path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
         Some("parquet" | "ndjson" | "jsonl")
-    );
+    )
+}
+
+/// The file's sha256 and, for a CSV, the first problem with its shape: a header that is not
+/// UTF-8 or names a column twice, or a row with more or fewer fields than the header (which
+/// polars would pad or refuse without naming the row). One pass, quote-aware; it also marks
+/// where every `every`-th CSV record starts (streaming's batches).
+pub(super) fn scan_file_marking(path: &Path, every: Option<usize>) -> std::io::Result<FileScan> {
+    let pass = raw_pass(path, true, is_csv(path), every, &AtomicBool::new(false))?;
+    let sha256 = pass.sha256.expect("a pass that is never stopped hashes the whole file");
+    Ok(FileScan { sha256, problem: pass.problem, record_starts: pass.record_starts })
+}
+
+/// The CSV shape check alone (nothing for another format): the loader hashes on another
+/// thread ([`sha256_file`]) while polars parses a file this check passed.
+pub(super) fn check_shape(path: &Path) -> std::io::Result<Option<String>> {
+    if !is_csv(path) {
+        return Ok(None);
+    }
+    Ok(raw_pass(path, false, true, None, &AtomicBool::new(false))?.problem)
+}
+
+/// The file's sha256; `None` when `stop` is raised before the end (the load failed anyway).
+pub(super) fn sha256_file(path: &Path, stop: &AtomicBool) -> std::io::Result<Option<String>> {
+    Ok(raw_pass(path, true, false, None, stop)?.sha256)
+}
+
+/// What [`raw_pass`] finds: the sha256 is `None` when it did not hash or was stopped.
+struct Pass {
+    sha256: Option<String>,
+    problem: Option<String>,
+    record_starts: Vec<u64>,
+}
+
+/// One read of the file from start to end: the sha256 if `hash`, the CSV shape if `shape`.
+fn raw_pass(path: &Path, hash: bool, shape: bool, every: Option<usize>, stop: &AtomicBool) -> std::io::Result<Pass> {
+    use std::io::Read;
     let mut f = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut shape = CsvShape { mark_every: every, ..CsvShape::default() };
+    let mut hasher = hash.then(Sha256::new);
+    let mut csv = CsvShape { mark_every: every, ..CsvShape::default() };
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        hasher.update(&buf[..n]);
-        if is_csv && shape.problem.is_none() {
-            shape.feed(&buf[..n]);
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Pass { sha256: None, problem: None, record_starts: Vec::new() });
+        }
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        if shape && csv.problem.is_none() {
+            csv.feed(&buf[..n]);
+        } else if hasher.is_none() {
+            break;
         }
     }
-    if is_csv && shape.problem.is_none() {
-        if shape.in_quotes {
-            shape.problem = Some(format!("a quote opened in row {} is never closed", shape.record + 1));
+    if shape && csv.problem.is_none() {
+        if csv.in_quotes {
+            csv.problem = Some(format!("a quote opened in row {} is never closed", csv.record + 1));
         } else {
-            shape.end_record();
+            csv.end_record();
         }
     }
-    Ok(FileScan { sha256: format!("{:x}", hasher.finalize()), problem: shape.problem, record_starts: shape.starts })
+    let sha256 = hasher.map(|h| format!("{:x}", h.finalize()));
+    Ok(Pass { sha256, problem: csv.problem, record_starts: csv.starts })
 }
 
 /// Field counts of CSV records, fed in pieces.

@@ -141,6 +141,30 @@ pub(super) fn stamp(path: &Path) -> Option<Stamp> {
     Some(Stamp { len: m.len(), modified: m.modified().ok(), identity })
 }
 
+impl Stamp {
+    /// The stamp as text, for the parsed-data cache's key: length, modification time in
+    /// nanoseconds, device, inode and change time.
+    pub(super) fn describe(&self) -> String {
+        let modified = self.modified.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let (dev, ino, ctime, ctime_ns) = self.identity;
+        let modified = modified.map_or("unknown".into(), |d| d.as_nanos().to_string());
+        format!(
+            "{} bytes, modified {modified} ns, device {dev}, inode {ino}, changed {ctime} s {ctime_ns} ns",
+            self.len
+        )
+    }
+
+    /// When the file last changed (the later of its modification and change times), and
+    /// whether its file system keeps whole seconds only (both times' nanoseconds 0).
+    pub(super) fn last_change(&self) -> Option<(std::time::Duration, bool)> {
+        let modified = self.modified?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        let (_, _, secs, nanos) = self.identity;
+        let changed = std::time::Duration::new(u64::try_from(secs).ok()?, u32::try_from(nanos).ok()?);
+        let coarse = modified.subsec_nanos() == 0 && nanos == 0;
+        Some((modified.max(changed), coarse))
+    }
+}
+
 /// Why a streamed file cannot be read on: it is not the version the scan read.
 fn changed(path: &Path) -> String {
     format!(
@@ -793,6 +817,7 @@ impl ScanTally {
             split_column: split,
             missing_counts: self.features.iter().map(|t| t.gaps).collect(),
             storage: Storage::Streamed(Streamed { rows: self.kept, columns, task, classes, class_counts }),
+            cache: super::CacheUse::Off,
         };
         let target_mean = if self.kept > 0 { self.target_sum / self.kept as f64 } else { 0.0 };
         Ok(Scanned { dataset, source, labels, feature_means, target_mean })

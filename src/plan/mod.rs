@@ -195,15 +195,17 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
         .map_err(|message| PlanError::Read { path: file.display().to_string(), message })?;
     let experiment =
         config::parse_experiment(file, &text, overrides, crate::kinds::CATALOG).map_err(PlanError::Config)?;
-    match streaming::choose(&experiment, mode).map_err(PlanError::Data)? {
+    match streaming::choose(&experiment, &mode).map_err(PlanError::Data)? {
         Some(why) => {
             // The parser has bounded the trials by the file's fold count already.
             let trials = trials_of(&experiment)?;
             prepare_streamed(experiment, trials, why, mode)
         }
         None => {
-            let dataset = data::load(&experiment).map_err(PlanError::Data)?;
-            prepare_loaded(experiment, dataset)
+            let (dataset, warning) = data::load_cached(&experiment, mode.cache.as_ref()).map_err(PlanError::Data)?;
+            let mut plan = prepare_loaded(experiment, dataset)?;
+            plan.warnings.extend(warning);
+            Ok(plan)
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
 /// How `prepare` chooses between loading the data and streaming it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DataMode {
     /// `"auto"` streams when the data would take more memory than this (bytes).
     pub memory_budget: u64,
@@ -23,11 +23,19 @@ pub struct DataMode {
     pub batch_rows: usize,
     /// Told (batches read, batches) during the scan, the first pass over a streamed file.
     pub scan_progress: Option<fn(usize, usize)>,
+    /// The parsed-data cache a loaded file is read through (none by default).
+    pub cache: Option<crate::data::cache::DataCache>,
 }
 
 impl Default for DataMode {
     fn default() -> Self {
-        DataMode { memory_budget: u64::MAX, force: None, batch_rows: stream::BATCH_ROWS, scan_progress: None }
+        DataMode {
+            memory_budget: u64::MAX,
+            force: None,
+            batch_rows: stream::BATCH_ROWS,
+            scan_progress: None,
+            cache: None,
+        }
     }
 }
 
@@ -50,7 +58,7 @@ pub struct StreamPlan {
 const BYTES_PER_VALUE: u64 = 8 * 3;
 
 /// Whether to stream, and why (`None`: load it).
-pub fn choose(exp: &Experiment, mode: DataMode) -> Result<Option<String>, DataError> {
+pub fn choose(exp: &Experiment, mode: &DataMode) -> Result<Option<String>, DataError> {
     match (mode.force, exp.dataset.streaming) {
         (Some(true), _) => return Ok(Some("the shards were streamed".into())),
         (Some(false), _) | (None, Streaming::Never) => return Ok(None),

@@ -348,6 +348,8 @@ pub struct RunInfo {
     pub started: String,
     pub seconds: f64,
     pub jobs: usize,
+    /// Whether the data's parsed columns came from the parsed-data cache: "hit", "miss" or "off".
+    pub data_cache: &'static str,
 }
 
 fn summary(values: Vec<Option<f64>>) -> Summary {

@@ -14,8 +14,15 @@ pub fn fixture(name: &str) -> Value {
 
 pub fn runner() -> Command {
     let mut cmd = Command::cargo_bin("runner").unwrap();
-    cmd.current_dir(root());
+    cmd.current_dir(root()).env("XDG_CACHE_HOME", test_cache_home()).env_remove("RUNNER_CACHE_SIZE");
     cmd
+}
+
+/// The parsed-data cache's base folder for every runner the tests start (in cargo's folder for
+/// test files, never the user's ~/.cache). Entries are keyed by the binary, so a rebuild never
+/// reads an older build's; tests of the cache itself give their own `--cache-dir`.
+pub fn test_cache_home() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache")
 }
 
 /// Runs an experiment file into a fresh folder and returns its report.json.

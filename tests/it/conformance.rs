@@ -262,7 +262,7 @@ fn every_streamable_conformance_case_matches_scikit_learn_when_streamed() {
         if (model.ends_with("_gd") || model == "logistic") && descents.get(&key).is_some_and(|&n| n >= 2) {
             continue;
         }
-        match run_case_with(case, mode) {
+        match run_case_with(case, mode.clone()) {
             Ok(records) => {
                 streamed += 1;
                 *descents.entry(key).or_insert(0) += 1;
@@ -275,7 +275,7 @@ fn every_streamable_conformance_case_matches_scikit_learn_when_streamed() {
                 case["coef_tolerance"] = serde_json::json!(coef * 4.0);
                 report.extend(differences(&case, &records).into_iter().map(|d| format!("{name} (streamed): {d}")));
                 let rel = streamed_vs_loaded_tolerance(&case);
-                let same = run_case_with(&case, loaded).map(|l| streamed_vs_loaded(&records, &l, rel));
+                let same = run_case_with(&case, loaded.clone()).map(|l| streamed_vs_loaded(&records, &l, rel));
                 match same {
                     Ok(d) => report.extend(d.into_iter().take(3).map(|d| format!("{name} (streamed vs loaded): {d}"))),
                     Err(e) => report.push(format!("{name}: loaded run refused: {e}")),

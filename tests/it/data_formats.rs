@@ -88,6 +88,7 @@ fn ctrl_c_keeps_finished_units_and_says_how_to_resume() {
     let log = out.path().join("trials.jsonl");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runner"))
         .current_dir(root())
+        .env("XDG_CACHE_HOME", test_cache_home())
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--jobs", "1", "--out"])

@@ -117,7 +117,8 @@ fn a_failed_log_write_is_an_error_and_the_run_resumes_after() {
     let out = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("runner");
     let mut cmd = std::process::Command::new(&bin);
-    cmd.current_dir(root()).args(["run", EXP, "--quiet", "--jobs", "1", "--out"]).arg(out.path());
+    // No cache: the file size limit is for trials.jsonl.
+    cmd.current_dir(root()).args(["run", EXP, "--quiet", "--no-cache", "--jobs", "1", "--out"]).arg(out.path());
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         cmd.pre_exec(|| {

@@ -2,6 +2,7 @@
 //! scikit-learn's numbers (fixtures made by tests/fixtures/sklearn/generate.py).
 
 mod architecture;
+mod cache;
 mod bad_input;
 mod cli;
 mod common;

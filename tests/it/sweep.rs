@@ -71,6 +71,7 @@ fn a_killed_run_resumes_to_the_same_report() {
     let log = out.path().join("trials.jsonl");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("runner"))
         .current_dir(root())
+        .env("XDG_CACHE_HOME", test_cache_home())
         .arg("run")
         .arg(&file)
         .args(["--quiet", "--jobs", "2", "--out"])
