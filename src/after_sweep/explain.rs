@@ -183,11 +183,11 @@ pub fn explain_with(
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
+        let (model, test_x, test_y, test_w) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
-        let base = metric_value(metric, &test_y, &base_prediction);
+        let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
-        let test = (&test_x, &test_y);
+        let test = (&test_x, &test_y, test_w.as_deref());
         let shuffles = Shuffles { plan, trial, fold: f, test, model: &model, base, max_samples };
         // Each feature has its own seeded stream, so the result is the same for any thread count.
         let fold_drops: Vec<Vec<f64>> =
@@ -218,23 +218,24 @@ fn fold_model(
     f: usize,
     classes: &[String],
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, FoldTargets), String> {
+) -> Result<(FoldModel, Array2<f64>, FoldTargets, Option<Vec<f64>>), String> {
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y) = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
+            let (test_x, test_y, test_w) =
+                prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let z = predictor.linear(&test_x);
             let columns = test_x.t().as_standard_layout().into_owned();
-            Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+            Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y, test_w))
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
             let model =
                 fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
-            Ok((FoldModel::Fitted(model), data.test_x, data.test_y))
+            Ok((FoldModel::Fitted(model), data.test_x, data.test_y, data.test_w))
         }
     }
 }
@@ -259,7 +260,7 @@ pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Opt
     let classes = plan.dataset.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, classes, true).ok()?;
+            let (model, test_x, test_y, _) = fold_model(plan, trial, records, f, classes, true).ok()?;
             Some((file_rows(plan, f), test_y, model.predict(&test_x)))
         })
         .collect::<Option<Vec<_>>>()?;
@@ -271,8 +272,8 @@ struct Shuffles<'a> {
     plan: &'a RunPlan,
     trial: &'a Trial,
     fold: usize,
-    /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a FoldTargets),
+    /// The fold's test matrix, targets and sample weights.
+    test: (&'a Array2<f64>, &'a FoldTargets, Option<&'a [f64]>),
     model: &'a FoldModel,
     base: f64,
     max_samples: Option<SampleSize>,
@@ -303,7 +304,9 @@ impl Shuffles<'_> {
                 });
                 let perm = rng.permutation(m);
                 let (y, prediction) = self.shuffled_prediction(rows.as_deref(), &perm, cols, &mut buffer);
-                let s = metric_value(metric, &y, &prediction);
+                // permutation_importance's sample_weight, drawn with the rows.
+                let w = self.test.2.map(|w| rows.as_ref().map_or(w.to_vec(), |r| r.iter().map(|&i| w[i]).collect()));
+                let s = metric_value(metric, &y, w.as_deref(), &prediction);
                 if metric.higher_is_better() {
                     self.base - s
                 } else {

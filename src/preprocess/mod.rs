@@ -65,6 +65,10 @@ pub struct FoldData {
     pub train_y: FoldTargets,
     pub test_x: Array2<f64>,
     pub test_y: FoldTargets,
+    /// The sample weights of the training and test rows (`[dataset] weight`), for the
+    /// kinds that fit with them and for the metrics; `None`: every row weighs 1.
+    pub train_w: Option<Vec<f64>>,
+    pub test_w: Option<Vec<f64>>,
     pub n_classes: usize,
     /// The training part's centred Gram matrix, computed once and shared by every trial of
     /// the fold that needs it (a ridge grid solves all its alphas from it).
@@ -72,9 +76,13 @@ pub struct FoldData {
 }
 
 impl FoldData {
-    /// The centred Gram statistics of the training part (regression targets only).
+    /// The centred Gram statistics of the training part (regression targets only, unweighted
+    /// rows: the weighted fits centre their own).
     pub fn centered_gram(&self) -> Option<&CenteredGram> {
         let FoldTargets::Regression(y) = &self.train_y else { return None };
+        if self.train_w.is_some() {
+            return None;
+        }
         Some(self.gram.get_or_init(|| centered_gram(&self.train_x, y, true)))
     }
 }
@@ -111,7 +119,8 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let train_x = design_matrix(&transforms, &fold.train, width);
     let test_x = design_matrix(&transforms, &fold.test, width);
     let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
-    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, gram: OnceLock::new() })
+    let (train_w, test_w) = (weights(ds, &fold.train), weights(ds, &fold.test));
+    Ok(FoldData { train_x, train_y, test_x, test_y, train_w, test_w, n_classes, gram: OnceLock::new() })
 }
 
 /// Only the test part of a fold (the transforms still fitted on its training rows): what
@@ -120,10 +129,16 @@ pub fn prepare_test_part(
     ds: &Dataset,
     cfg: &PreprocessConfig,
     fold: &Fold,
-) -> Result<(Array2<f64>, FoldTargets), PreprocessError> {
+) -> Result<(Array2<f64>, FoldTargets, Option<Vec<f64>>), PreprocessError> {
     let transforms = fit_transforms(ds, cfg, fold)?;
     let width = feature_names(ds, cfg.drop_first).len();
-    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test)))
+    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test), weights(ds, &fold.test)))
+}
+
+/// The sample weights of `rows`, when the dataset has a weight column.
+fn weights(ds: &Dataset, rows: &[usize]) -> Option<Vec<f64>> {
+    let w = ds.loaded().weights.as_ref()?;
+    Some(rows.iter().map(|&r| w[r]).collect())
 }
 
 /// The target on `rows`.
