@@ -318,6 +318,36 @@ mod tests {
     }
 
     #[test]
+    fn weighted_metrics_are_scikit_learns_and_weight_one_changes_nothing() {
+        let (y, p, w) = ([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0], [1.0, 2.0, 0.0, 0.5]);
+        // sklearn.metrics.mean_squared_error / mean_absolute_error / r2_score(..., sample_weight=w)
+        assert!((regression(Metric::Mse, &y, &p, Some(&w)) - 0.35714285714285715).abs() < 1e-15);
+        assert!((regression(Metric::Mae, &y, &p, Some(&w)) - 0.5714285714285714).abs() < 1e-15);
+        assert!((regression(Metric::R2, &y, &p, Some(&w)) - 0.9507042253521126).abs() < 1e-14);
+        let ones = [1.0; 4];
+        for m in [Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2] {
+            assert_eq!(regression(m, &y, &p, Some(&ones)).to_bits(), regression(m, &y, &p, None).to_bits());
+        }
+        let proba = array![[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]];
+        let (y, w) = ([0, 1, 1, 0, 1], [1.0, 2.0, 0.5, 3.0, 1.0]);
+        // accuracy_score, f1_score(average="macro"), log_loss, roc_auc_score with sample_weight=w
+        let want = [
+            (Metric::Accuracy, 0.5333333333333333),
+            (Metric::F1, 0.49760765550239233),
+            (Metric::LogLoss, 0.6959397863942337),
+            (Metric::RocAuc, 0.6785714285714286),
+        ];
+        for (m, v) in want {
+            let ours = classification(m, &y, &proba, Some(&w));
+            assert!((ours - v).abs() < 1e-12, "{m:?}: {ours} vs {v}");
+        }
+        for m in [Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss] {
+            let (a, b) = (classification(m, &y, &proba, Some(&[1.0; 5])), classification(m, &y, &proba, None));
+            assert_eq!(a.to_bits(), b.to_bits(), "{m:?}");
+        }
+    }
+
+    #[test]
     fn std_is_population_std() {
         assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
     }
