@@ -6,7 +6,7 @@ use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::{Fitted, Head, Prediction};
 use crate::plan::RunPlan;
-use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
+use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets, TestPart};
 use crate::random::RandomState;
 use crate::sweep::metric_value;
 use crate::sweep::unit::{fit_unit, Stage};
@@ -183,7 +183,8 @@ pub fn explain_with(
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y, test_w) = fold_model(plan, trial, records, f, classes, linear_shortcut)?;
+        let (model, TestPart { x: test_x, y: test_y, w: test_w }) =
+            fold_model(plan, trial, records, f, classes, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
@@ -218,24 +219,23 @@ fn fold_model(
     f: usize,
     classes: &[String],
     linear_shortcut: bool,
-) -> Result<(FoldModel, Array2<f64>, FoldTargets, Option<Vec<f64>>), String> {
+) -> Result<(FoldModel, TestPart), String> {
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
     let preprocess = &plan.experiment.preprocess;
     match record.and_then(|r| LinearPredictor::from_record(r, classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y, test_w) =
-                prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
-            let z = predictor.linear(&test_x);
-            let columns = test_x.t().as_standard_layout().into_owned();
-            Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y, test_w))
+            let test = prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
+            let z = predictor.linear(&test.x);
+            let columns = test.x.t().as_standard_layout().into_owned();
+            Ok((FoldModel::Linear { z, columns, predictor }, test))
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
             let model =
                 fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
-            Ok((FoldModel::Fitted(model), data.test_x, data.test_y, data.test_w))
+            Ok((FoldModel::Fitted(model), TestPart { x: data.test_x, y: data.test_y, w: data.test_w }))
         }
     }
 }
@@ -260,8 +260,8 @@ pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord]) -> Opt
     let classes = plan.dataset.class_names();
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y, _) = fold_model(plan, trial, records, f, classes, true).ok()?;
-            Some((file_rows(plan, f), test_y, model.predict(&test_x)))
+            let (model, test) = fold_model(plan, trial, records, f, classes, true).ok()?;
+            Some((file_rows(plan, f), test.y, model.predict(&test.x)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some(OutOfFold { trial: trial.id.clone(), folds })

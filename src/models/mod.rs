@@ -347,7 +347,7 @@ pub(crate) fn weighted_center(
         (Array1::zeros(x.ncols()), 0.0)
     };
     let root = wa.mapv(f64::sqrt);
-    let xs = (x - &x_mean) * &root.view().insert_axis(ndarray::Axis(1));
+    let xs = (x - &x_mean) * root.view().insert_axis(ndarray::Axis(1));
     let ys = (y - y_mean) * &root;
     (xs, ys, x_mean, y_mean)
 }

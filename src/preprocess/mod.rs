@@ -123,16 +123,23 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     Ok(FoldData { train_x, train_y, test_x, test_y, train_w, test_w, n_classes, gram: OnceLock::new() })
 }
 
+/// A fold's test part: its matrix, targets and sample weights.
+pub struct TestPart {
+    pub x: Array2<f64>,
+    pub y: FoldTargets,
+    pub w: Option<Vec<f64>>,
+}
+
 /// Only the test part of a fold (the transforms still fitted on its training rows): what
 /// explaining a model rebuilt from its coefficients needs.
-pub fn prepare_test_part(
-    ds: &Dataset,
-    cfg: &PreprocessConfig,
-    fold: &Fold,
-) -> Result<(Array2<f64>, FoldTargets, Option<Vec<f64>>), PreprocessError> {
+pub fn prepare_test_part(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<TestPart, PreprocessError> {
     let transforms = fit_transforms(ds, cfg, fold)?;
     let width = feature_names(ds, cfg.drop_first).len();
-    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test), weights(ds, &fold.test)))
+    Ok(TestPart {
+        x: design_matrix(&transforms, &fold.test, width),
+        y: targets(ds, &fold.test),
+        w: weights(ds, &fold.test),
+    })
 }
 
 /// The sample weights of `rows`, when the dataset has a weight column.
