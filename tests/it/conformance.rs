@@ -184,14 +184,10 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
     assert!(shortcut_cases >= 9, "the ridge shortcut took {shortcut_cases} cases");
 }
 
-/// Every numeric leaf of two values of the same shape, as (path, a, b).
-/// Issue #25: class weights (and sample weights) on every kind that takes them, the cases
-/// `generate.py --weights` appends; the test above runs them too, this one alone is quick.
-#[test]
-fn weighted_cases_match_scikit_learn() {
-    let cases: Vec<Value> =
-        cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with("weights")).collect();
-    assert!(cases.len() >= 12, "{} weighted cases", cases.len());
+/// The cases whose name starts with `prefix` (at least `at_least`), each against scikit-learn.
+fn cases_named_match(prefix: &str, at_least: usize) {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with(prefix)).collect();
+    assert!(cases.len() >= at_least, "{} {prefix} cases", cases.len());
     let mut report = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
@@ -201,6 +197,13 @@ fn weighted_cases_match_scikit_learn() {
         }
     }
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
+}
+
+/// Issue #25: class weights on every kind that takes them, the cases `generate.py --weights`
+/// appends; the test above runs them too, this one alone is quick.
+#[test]
+fn weighted_cases_match_scikit_learn() {
+    cases_named_match("weights", 12);
 }
 
 /// Issue #25: `[dataset] weight` sample weights on every kind that takes them (OLS, ridge,
@@ -208,20 +211,10 @@ fn weighted_cases_match_scikit_learn() {
 /// `generate.py --sample-weights` appends; the suite runs them too, this one alone is quick.
 #[test]
 fn sample_weight_cases_match_scikit_learn() {
-    let cases: Vec<Value> =
-        cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with("sweights")).collect();
-    assert!(cases.len() >= 15, "{} sample-weight cases", cases.len());
-    let mut report = Vec::new();
-    for case in &cases {
-        let name = case["name"].as_str().unwrap();
-        match run_case_with(case, DataMode::default()) {
-            Ok(records) => report.extend(differences(case, &records).into_iter().map(|d| format!("{name}: {d}"))),
-            Err(e) => report.push(format!("{name}: refused: {e}")),
-        }
-    }
-    assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
+    cases_named_match("sweights", 15);
 }
 
+/// Every numeric leaf of two values of the same shape, as (path, a, b).
 fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
