@@ -93,6 +93,20 @@ fn rel_close(ours: f64, theirs: f64, rel: f64) -> bool {
     (ours - theirs).abs() <= rel * theirs.abs().max(1e-12)
 }
 
+/// Whether a fold's metric is scikit-learn's: an accuracy row for row (every classifier
+/// predicts scikit-learn's classes), another within `rel`. A weighted metric (sample
+/// weights) is a share of weight, not of rows: to `rel` for the linear kinds, 1e-12 else.
+fn metric_close(case: &Value, metric: &str, ours: f64, want: f64, rel: f64, rows: usize) -> bool {
+    let weighted = case["weighted"].as_bool().unwrap_or(false);
+    let linear = matches!(case["model"].as_str(), Some("ols" | "ridge" | "logistic"));
+    match (weighted, metric) {
+        (true, _) if !linear => rel_close(ours, want, 1e-12),
+        (true, _) => rel_close(ours, want, rel),
+        (false, "accuracy") => ((ours - want).abs() * rows as f64).round() == 0.0,
+        _ => rel_close(ours, want, rel),
+    }
+}
+
 /// Every difference between runner's records and scikit-learn's folds, in words.
 fn differences(case: &Value, records: &[UnitRecord]) -> Vec<String> {
     let model = case["model"].as_str().unwrap();
@@ -123,19 +137,7 @@ fn differences(case: &Value, records: &[UnitRecord]) -> Vec<String> {
                 }
                 continue;
             };
-            // A weighted accuracy is a share of weight, not of rows: every weighted metric to 1e-12.
-            let weighted = case["weighted"].as_bool().unwrap_or(false);
-            let ok = if weighted && !matches!(model, "ols" | "ridge" | "logistic") {
-                rel_close(ours, want, 1e-12)
-            } else if metric == "accuracy" && weighted {
-                rel_close(ours, want, tol.metric)
-            } else if metric == "accuracy" {
-                let rows = f["test_rows"].as_u64().unwrap() as usize;
-                // Every classifier predicts scikit-learn's classes row for row.
-                ((ours - want).abs() * rows as f64).round() == 0.0
-            } else {
-                rel_close(ours, want, tol.metric)
-            };
+            let ok = metric_close(case, metric, ours, want, tol.metric, f["test_rows"].as_u64().unwrap() as usize);
             if !ok {
                 out.push(format!("fold {k}: {metric}: ours {ours} vs scikit-learn {want}"));
             }
@@ -431,11 +433,7 @@ fn a_sample_of_cases_and_every_issue_case_match_through_the_binary() {
                     continue;
                 };
                 let rows = fold["test_rows"].as_u64().unwrap() as usize;
-                let ok = if metric == "accuracy" {
-                    ((ours - want).abs() * rows as f64).round() == 0.0
-                } else {
-                    rel_close(ours, want, tolerance(model).metric)
-                };
+                let ok = metric_close(case, metric, ours, want, tolerance(model).metric, rows);
                 if !ok {
                     report.push(format!("{name}: fold {k}: {metric}: ours {ours} vs scikit-learn {want}"));
                 }
