@@ -20,32 +20,48 @@ pub fn predicted_classes(proba: &Array2<f64>) -> Vec<usize> {
         .collect()
 }
 
-/// A regression metric of predictions `pred` against `y`.
-pub fn regression(metric: Metric, y: &[f64], pred: &[f64]) -> f64 {
-    RegressionSums::of(y, pred).value(metric)
+/// A regression metric of predictions `pred` against `y`, each row weighing `w` (1 without).
+pub fn regression(metric: Metric, y: &[f64], pred: &[f64], w: Option<&[f64]>) -> f64 {
+    RegressionSums::of(y, pred, w).value(metric)
 }
 
-/// The sums every regression metric follows from, over `n` rows: Σ squared and Σ absolute
-/// residuals, and r2's total sum of squares. Taken from the rows here, from running sums in
-/// a streamed pass, or from least-squares sums by the ridge shortcut.
+/// The sums every regression metric follows from: Σ weight `n` (the row count when rows
+/// weigh 1), Σ weighted squared and absolute residuals, r2's weighted total sum of squares,
+/// and the number of `rows`. Taken from the rows here, from running sums in a streamed pass,
+/// or from least-squares sums by the ridge shortcut.
 #[derive(Debug, Clone, Copy)]
 pub struct RegressionSums {
     pub n: f64,
     pub sse: f64,
     pub sae: f64,
     pub ss_tot: f64,
+    pub rows: f64,
 }
 
 impl RegressionSums {
-    /// The sums over the rows, r2's total sum of squares about the mean (two passes).
-    pub fn of(y: &[f64], pred: &[f64]) -> RegressionSums {
-        let n = y.len() as f64;
-        let mean = y.iter().sum::<f64>() / n;
+    /// The sums over the rows, r2's total sum of squares about the (weighted) mean (two
+    /// passes), as scikit-learn's `np.average(..., weights=sample_weight)`.
+    pub fn of(y: &[f64], pred: &[f64], w: Option<&[f64]>) -> RegressionSums {
+        let rows = y.len() as f64;
+        let Some(w) = w else {
+            let mean = y.iter().sum::<f64>() / rows;
+            return RegressionSums {
+                n: rows,
+                sse: y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum(),
+                sae: y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum(),
+                ss_tot: y.iter().map(|a| (a - mean) * (a - mean)).sum(),
+                rows,
+            };
+        };
+        let n: f64 = w.iter().sum();
+        let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
+        let rows_of = || y.iter().zip(pred).zip(w);
         RegressionSums {
             n,
-            sse: y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum(),
-            sae: y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum(),
-            ss_tot: y.iter().map(|a| (a - mean) * (a - mean)).sum(),
+            sse: rows_of().map(|((a, b), w)| w * (a - b) * (a - b)).sum(),
+            sae: rows_of().map(|((a, b), w)| w * (a - b).abs()).sum(),
+            ss_tot: y.iter().zip(w).map(|(a, w)| w * (a - mean) * (a - mean)).sum(),
+            rows,
         }
     }
 
@@ -55,41 +71,59 @@ impl RegressionSums {
             Metric::Mse => self.sse / self.n,
             Metric::Rmse => (self.sse / self.n).sqrt(),
             Metric::Mae => self.sae / self.n,
-            Metric::R2 => r2_score(self.sse, self.ss_tot, self.n),
+            Metric::R2 => r2_score(self.sse, self.ss_tot, self.rows),
             _ => f64::NAN,
         }
     }
 }
 
 /// The sums every classification metric but roc_auc follows from: the confusion matrix
-/// `[true][predicted]` and Σ log-loss.
+/// `[true][predicted]` of summed row weights (counts when rows weigh 1), Σ weighted
+/// log-loss, and which classes occur in the targets or predictions.
 #[derive(Debug, Clone)]
 pub struct ClassSums {
-    pub confusion: Vec<Vec<usize>>,
+    pub confusion: Vec<Vec<f64>>,
     pub log_loss: f64,
+    pub present: Vec<bool>,
 }
 
 impl ClassSums {
     pub fn new(classes: usize) -> ClassSums {
-        ClassSums { confusion: vec![vec![0; classes]; classes], log_loss: 0.0 }
+        ClassSums { confusion: vec![vec![0.0; classes]; classes], log_loss: 0.0, present: vec![false; classes] }
     }
 
-    /// Adds rows `rows` of class labels `y`, probabilities `proba` and predicted classes `predicted`.
-    pub fn add(&mut self, y: &[usize], proba: &Array2<f64>, predicted: &[usize], rows: impl Iterator<Item = usize>) {
+    /// Adds rows `rows` of class labels `y`, probabilities `proba` and predicted classes
+    /// `predicted`, each weighing `w[r]` (1 without).
+    pub fn add(
+        &mut self,
+        y: &[usize],
+        proba: &Array2<f64>,
+        predicted: &[usize],
+        w: Option<&[f64]>,
+        rows: impl Iterator<Item = usize>,
+    ) {
         let eps = f64::EPSILON;
         for r in rows {
-            self.confusion[y[r]][predicted[r]] += 1;
-            self.log_loss -= proba[[r, y[r]]].clamp(eps, 1.0 - eps).ln();
+            let weight = w.map_or(1.0, |w| w[r]);
+            self.confusion[y[r]][predicted[r]] += weight;
+            self.log_loss -= weight * proba[[r, y[r]]].clamp(eps, 1.0 - eps).ln();
+            self.present[y[r]] = true;
+            self.present[predicted[r]] = true;
         }
+    }
+
+    /// The confusion matrix as row counts (rows weigh 1 in a stream).
+    pub fn counts(&self) -> Vec<Vec<usize>> {
+        self.confusion.iter().map(|row| row.iter().map(|&c| c as usize).collect()).collect()
     }
 
     /// accuracy, precision, recall, f1 or log_loss (NaN for any other metric).
     pub fn value(&self, metric: Metric) -> f64 {
         let cm = &self.confusion;
-        let n = cm.iter().flatten().sum::<usize>() as f64;
+        let n = cm.iter().flatten().sum::<f64>();
         match metric {
-            Metric::Accuracy => (0..cm.len()).map(|c| cm[c][c]).sum::<usize>() as f64 / n,
-            Metric::Precision | Metric::Recall | Metric::F1 => macro_average(metric, cm),
+            Metric::Accuracy => (0..cm.len()).map(|c| cm[c][c]).sum::<f64>() / n,
+            Metric::Precision | Metric::Recall | Metric::F1 => macro_average(metric, cm, &self.present),
             Metric::LogLoss => self.log_loss / n,
             _ => f64::NAN,
         }
@@ -121,26 +155,29 @@ pub fn confusion_matrix(y: &[usize], pred: &[usize], n_classes: usize) -> Vec<Ve
     m
 }
 
-pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>) -> f64 {
+/// A classification metric of probabilities `proba` against class labels `y`, each row
+/// weighing `w` (1 without).
+pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>, w: Option<&[f64]>) -> f64 {
     if metric == Metric::RocAuc {
-        return if proba.ncols() == 2 { roc_auc(y, &proba.column(1).to_vec()) } else { f64::NAN };
+        return match (proba.ncols(), w) {
+            (2, None) => roc_auc(y, &proba.column(1).to_vec()),
+            (2, Some(w)) => weighted_roc_auc(y, &proba.column(1).to_vec(), w),
+            _ => f64::NAN,
+        };
     }
     let mut sums = ClassSums::new(proba.ncols());
-    sums.add(y, proba, &predicted_classes(proba), 0..y.len());
+    sums.add(y, proba, &predicted_classes(proba), w, 0..y.len());
     sums.value(metric)
 }
 
-/// Precision, recall or F1 from a confusion matrix `[true][predicted]`: the macro average
-/// over the labels present in y or the predictions, as scikit-learn.
-pub fn macro_average(metric: Metric, cm: &[Vec<usize>]) -> f64 {
-    let n_classes = cm.len();
-    let labels: Vec<usize> = (0..n_classes)
-        .filter(|&c| cm[c].iter().sum::<usize>() > 0 || cm.iter().map(|r| r[c]).sum::<usize>() > 0)
-        .collect();
+/// Precision, recall or F1 from a confusion matrix `[true][predicted]` of summed weights:
+/// the macro average over the labels `present` in y or the predictions, as scikit-learn.
+pub fn macro_average(metric: Metric, cm: &[Vec<f64>], present: &[bool]) -> f64 {
+    let labels: Vec<usize> = (0..cm.len()).filter(|&c| present[c]).collect();
     let per_class = labels.iter().map(|&c| {
-        let tp = cm[c][c] as f64;
-        let true_sum = cm[c].iter().sum::<usize>() as f64;
-        let pred_sum = cm.iter().map(|r| r[c]).sum::<usize>() as f64;
+        let tp = cm[c][c];
+        let true_sum = cm[c].iter().sum::<f64>();
+        let pred_sum = cm.iter().map(|r| r[c]).sum::<f64>();
         let (num, den) = match metric {
             Metric::Precision => (tp, pred_sum),
             Metric::Recall => (tp, true_sum),
@@ -194,6 +231,38 @@ pub fn rank_order(metric: Metric, a: f64, b: f64) -> std::cmp::Ordering {
     }
 }
 
+/// roc_auc with row weights: Σ over (positive, negative) pairs of their weights' product,
+/// a tie counted half, over Σ positive weight × Σ negative weight (the area under
+/// scikit-learn's weighted ROC curve). NaN without both classes.
+fn weighted_roc_auc(y: &[usize], score: &[f64], w: &[f64]) -> f64 {
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    let (mut area, mut neg_below, mut pos_total) = (0.0, 0.0, 0.0);
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && score[order[j + 1]] == score[order[i]] {
+            j += 1;
+        }
+        let (mut pos, mut neg) = (0.0, 0.0);
+        for &k in &order[i..=j] {
+            if y[k] == 1 {
+                pos += w[k];
+            } else {
+                neg += w[k];
+            }
+        }
+        area += pos * (neg_below + 0.5 * neg);
+        neg_below += neg;
+        pos_total += pos;
+        i = j + 1;
+    }
+    if pos_total == 0.0 || neg_below == 0.0 {
+        return f64::NAN;
+    }
+    area / (pos_total * neg_below)
+}
+
 /// Mean and population standard deviation (ddof 0) over folds.
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len() as f64;
@@ -233,10 +302,10 @@ mod tests {
     fn regression_metrics_match_hand_computation() {
         let y = [3.0, -0.5, 2.0, 7.0];
         let p = [2.5, 0.0, 2.0, 8.0];
-        assert_eq!(regression(Metric::Mse, &y, &p), 0.375);
-        assert_eq!(regression(Metric::Mae, &y, &p), 0.5);
+        assert_eq!(regression(Metric::Mse, &y, &p, None), 0.375);
+        assert_eq!(regression(Metric::Mae, &y, &p, None), 0.5);
         // sklearn.metrics.r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
-        assert!((regression(Metric::R2, &y, &p) - 0.9486081370449679).abs() < 1e-15);
+        assert!((regression(Metric::R2, &y, &p, None) - 0.9486081370449679).abs() < 1e-15);
     }
 
     #[test]
@@ -244,12 +313,12 @@ mod tests {
         // y = [0, 1, 1, 0], pred = [0, 1, 0, 0]; class 2 absent from both.
         let proba = array![[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.6, 0.4, 0.0], [0.7, 0.3, 0.0]];
         let y = [0, 1, 1, 0];
-        assert_eq!(classification(Metric::Accuracy, &y, &proba), 0.75);
+        assert_eq!(classification(Metric::Accuracy, &y, &proba, None), 0.75);
         // precision: class 0 = 2/3, class 1 = 1 → 5/6; recall: 1, 1/2 → 3/4
-        assert!((classification(Metric::Precision, &y, &proba) - 5.0 / 6.0).abs() < 1e-15);
-        assert!((classification(Metric::Recall, &y, &proba) - 0.75).abs() < 1e-15);
+        assert!((classification(Metric::Precision, &y, &proba, None) - 5.0 / 6.0).abs() < 1e-15);
+        assert!((classification(Metric::Recall, &y, &proba, None) - 0.75).abs() < 1e-15);
         // f1: 2·2/(2+3) = 0.8 and 2·1/(2+1) = 2/3
-        assert!((classification(Metric::F1, &y, &proba) - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-15);
+        assert!((classification(Metric::F1, &y, &proba, None) - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-15);
     }
 
     #[test]
@@ -258,6 +327,36 @@ mod tests {
         assert_eq!(roc_auc(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]), 0.75);
         assert_eq!(roc_auc(&[0, 1], &[0.5, 0.5]), 0.5);
         assert!(roc_auc(&[1, 1], &[0.5, 0.5]).is_nan());
+    }
+
+    #[test]
+    fn weighted_metrics_are_scikit_learns_and_weight_one_changes_nothing() {
+        let (y, p, w) = ([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0], [1.0, 2.0, 0.0, 0.5]);
+        // sklearn.metrics.mean_squared_error / mean_absolute_error / r2_score(..., sample_weight=w)
+        assert!((regression(Metric::Mse, &y, &p, Some(&w)) - 0.35714285714285715).abs() < 1e-15);
+        assert!((regression(Metric::Mae, &y, &p, Some(&w)) - 0.5714285714285714).abs() < 1e-15);
+        assert!((regression(Metric::R2, &y, &p, Some(&w)) - 0.9507042253521126).abs() < 1e-14);
+        let ones = [1.0; 4];
+        for m in [Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2] {
+            assert_eq!(regression(m, &y, &p, Some(&ones)).to_bits(), regression(m, &y, &p, None).to_bits());
+        }
+        let proba = array![[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]];
+        let (y, w) = ([0, 1, 1, 0, 1], [1.0, 2.0, 0.5, 3.0, 1.0]);
+        // accuracy_score, f1_score(average="macro"), log_loss, roc_auc_score with sample_weight=w
+        let want = [
+            (Metric::Accuracy, 0.5333333333333333),
+            (Metric::F1, 0.49760765550239233),
+            (Metric::LogLoss, 0.6959397863942337),
+            (Metric::RocAuc, 0.6785714285714286),
+        ];
+        for (m, v) in want {
+            let ours = classification(m, &y, &proba, Some(&w));
+            assert!((ours - v).abs() < 1e-12, "{m:?}: {ours} vs {v}");
+        }
+        for m in [Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss] {
+            let (a, b) = (classification(m, &y, &proba, Some(&[1.0; 5])), classification(m, &y, &proba, None));
+            assert_eq!(a.to_bits(), b.to_bits(), "{m:?}");
+        }
     }
 
     #[test]

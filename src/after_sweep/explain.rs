@@ -9,7 +9,7 @@ use crate::metrics;
 use crate::models::{Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_all, SavedStep};
-use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets};
+use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets, TestPart};
 use crate::random::RandomState;
 use crate::sweep::metric_value;
 use crate::sweep::unit::{fit_unit, Stage};
@@ -180,11 +180,12 @@ pub fn explain_with(
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, linear_shortcut)?;
+        let (model, TestPart { x: test_x, y: test_y, w: test_w }) =
+            fold_model(plan, trial, records, f, kept, linear_shortcut)?;
         let base_prediction = model.predict(&test_x);
-        let base = metric_value(metric, &test_y, &base_prediction);
+        let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
-        let test = (&test_x, &test_y);
+        let test = (&test_x, &test_y, test_w.as_deref());
         let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
         let draws = &FoldShuffles::new(seed, test_x.nrows(), max_samples);
         let shuffles = Shuffles { plan, test, model: &model, base, draws };
@@ -217,7 +218,7 @@ fn fold_model<'k>(
     f: usize,
     kept: &'k BestModels,
     linear_shortcut: bool,
-) -> Result<(FoldModel<'k>, Array2<f64>, FoldTargets), String> {
+) -> Result<(FoldModel<'k>, TestPart), String> {
     let classes = plan.dataset.class_names();
     let fold = plan.split.folds.get(f).ok_or("no such fold")?;
     let record = records.iter().find(|r| r.trial == trial.id && r.fold == f);
@@ -227,16 +228,15 @@ fn fold_model<'k>(
     let linear_shortcut = linear_shortcut && trial.steps.is_empty();
     match record.and_then(|r| r.coefficients.as_ref()?.parts(classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
-            let (test_x, test_y) = test_part()?;
-            let z = predictor.scores(&test_x);
-            let columns = test_x.t().as_standard_layout().into_owned();
-            Ok((FoldModel::Linear { z, columns, predictor }, test_x, test_y))
+            let test = test_part()?;
+            let z = predictor.scores(&test.x);
+            let columns = test.x.t().as_standard_layout().into_owned();
+            Ok((FoldModel::Linear { z, columns, predictor }, test))
         }
         // A kept model of a trial with steps would need its fold's fitted steps too: refitted.
         None if trial.steps.is_empty() && kept.get(&trial.id, f).is_some() => {
-            let (test_x, test_y) = test_part()?;
             let model = kept.get(&trial.id, f).ok_or("no kept model")?;
-            Ok((FoldModel::Kept(model), test_x, test_y))
+            Ok((FoldModel::Kept(model), test_part()?))
         }
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
@@ -246,11 +246,14 @@ fn fold_model<'k>(
                     data.through_steps(&trial.steps, &plan.feature_names).map_err(|e| e.to_string())?;
                 let model =
                     fit_unit(Stage::Explain, &trial.spec, &stepped, classes, seed, |m| m).map_err(|e| e.to_string())?;
-                return Ok((FoldModel::Piped(steps, model), data.test_x, data.test_y));
+                return Ok((
+                    FoldModel::Piped(steps, model),
+                    TestPart { x: data.test_x, y: data.test_y, w: data.test_w },
+                ));
             }
             let model =
                 fit_unit(Stage::Explain, &trial.spec, &data, classes, seed, |m| m).map_err(|e| e.to_string())?;
-            Ok((FoldModel::Fitted(model), data.test_x, data.test_y))
+            Ok((FoldModel::Fitted(model), TestPart { x: data.test_x, y: data.test_y, w: data.test_w }))
         }
     }
 }
@@ -275,8 +278,8 @@ fn file_rows(plan: &RunPlan, f: usize) -> Vec<usize> {
 pub fn out_of_fold(plan: &RunPlan, trial: &Trial, records: &[UnitRecord], kept: &BestModels) -> Option<OutOfFold> {
     let folds = (0..plan.split.folds.len())
         .map(|f| {
-            let (model, test_x, test_y) = fold_model(plan, trial, records, f, kept, true).ok()?;
-            Some((file_rows(plan, f), test_y, model.predict(&test_x)))
+            let (model, test) = fold_model(plan, trial, records, f, kept, true).ok()?;
+            Some((file_rows(plan, f), test.y, model.predict(&test.x)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some(OutOfFold { trial: trial.id.clone(), folds })
@@ -321,8 +324,8 @@ impl FoldShuffles {
 /// One fold's shuffles of each feature group.
 struct Shuffles<'a> {
     plan: &'a RunPlan,
-    /// The fold's test matrix and targets.
-    test: (&'a Array2<f64>, &'a FoldTargets),
+    /// The fold's test matrix, targets and sample weights.
+    test: (&'a Array2<f64>, &'a FoldTargets, Option<&'a [f64]>),
     model: &'a FoldModel<'a>,
     base: f64,
     draws: &'a FoldShuffles,
@@ -338,6 +341,8 @@ impl Shuffles<'_> {
             Some(r) => std::borrow::Cow::Owned(self.test.1.select(r)),
             None => std::borrow::Cow::Borrowed(self.test.1),
         };
+        // permutation_importance's sample_weight, drawn with the rows.
+        let w: Option<Vec<f64>> = self.test.2.map(|w| rows.map_or(w.to_vec(), |r| r.iter().map(|&i| w[i]).collect()));
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
         self.draws
@@ -345,7 +350,7 @@ impl Shuffles<'_> {
             .iter()
             .map(|perm| {
                 let prediction = self.shuffled_prediction(rows, perm, cols, &mut buffer);
-                let s = metric_value(metric, &y, &prediction);
+                let s = metric_value(metric, &y, w.as_deref(), &prediction);
                 if metric.higher_is_better() {
                     self.base - s
                 } else {

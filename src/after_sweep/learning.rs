@@ -89,8 +89,10 @@ fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> P
     let classes = plan.dataset.class_names();
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());
     let scores = |model: Box<dyn crate::models::Fitted>| {
-        let train = finite(metric_value(plan.rank_by, &data.train_y, &model.predict(&data.train_x)));
-        let test = finite(metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x)));
+        let train =
+            finite(metric_value(plan.rank_by, &data.train_y, data.train_w.as_deref(), &model.predict(&data.train_x)));
+        let test =
+            finite(metric_value(plan.rank_by, &data.test_y, data.test_w.as_deref(), &model.predict(&data.test_x)));
         (train, test)
     };
     fit_unit(Stage::Learning, &trial.spec, &data, classes, seed, scores).map_err(|e| e.to_string())

@@ -116,7 +116,9 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let saved = |model: Box<dyn crate::models::Fitted>| {
         let test = if !fold.test.is_empty() {
             let prediction = model.predict(&data.test_x);
-            let value = |m: Metric| Some(metric_value(m, &data.test_y, &prediction)).filter(|v| v.is_finite());
+            let value = |m: Metric| {
+                Some(metric_value(m, &data.test_y, data.test_w.as_deref(), &prediction)).filter(|v| v.is_finite())
+            };
             plan.metrics.iter().map(|&m| (m, value(m))).collect()
         } else {
             Vec::new()

@@ -16,6 +16,8 @@ keys! {
         Exclude = "exclude": StrList, Absent, "";
         Categorical = "categorical": StrList, Absent, "";
         Missing = "missing": StrList, Words(&["", "NA", "NaN", "null"]), "";
+        Weight = "weight": Str, Absent,
+            "A column of sample weights (non-negative numbers, not a feature): fitting and metrics take them as scikit-learn's sample_weight.";
         Streaming = "streaming": Streaming, Word("auto"),
             "Stream the file from disk (true), load it (false), or stream when it would not fit in --memory-budget (auto).";
     }
@@ -37,6 +39,7 @@ pub(super) fn dataset(cx: &Cx<'_>, v: &Value<'_>, base_dir: &Path) -> Option<Dat
     let exclude = r.optional::<Vec<String>>(DatasetKey::Exclude);
     let categorical = r.optional::<Vec<String>>(DatasetKey::Categorical);
     let missing = r.or_default::<Vec<String>>(DatasetKey::Missing);
+    let weight = r.optional::<String>(DatasetKey::Weight);
     let streaming = streaming(&mut r);
     let path_as_written = path?;
     Some(DatasetConfig {
@@ -48,6 +51,7 @@ pub(super) fn dataset(cx: &Cx<'_>, v: &Value<'_>, base_dir: &Path) -> Option<Dat
         exclude: exclude?.unwrap_or_default(),
         categorical: categorical?.unwrap_or_default(),
         missing: missing?,
+        weight: weight?,
         streaming: streaming?,
     })
 }
@@ -89,7 +93,7 @@ mod tests {
     fn a_full_dataset_reads_every_key() {
         let text = "name = \"t\"\n[dataset]\npath = \"d.parquet\"\ntarget = \"y\"\ntask = \"classification\"\n\
                     features = [\"a\", \"b\"]\nexclude = [\"b\"]\ncategorical = [\"a\"]\nmissing = [\"?\"]\n\
-                    streaming = true\n";
+                    weight = \"w\"\nstreaming = true\n";
         let e = parse(&format!("{text}{MODEL}")).unwrap();
         let d = &e.dataset;
         assert_eq!(d.task, Some(Task::Classification));
@@ -99,6 +103,7 @@ mod tests {
             (vec!["b".into()], vec!["a".into()], vec!["?".into()])
         );
         assert_eq!(d.streaming, Streaming::Always);
+        assert_eq!(d.weight.as_deref(), Some("w"));
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub struct DatasetConfig {
     pub exclude: Vec<String>,
     pub categorical: Vec<String>,
     pub missing: Vec<String>,
+    /// The sample-weight column, when given (not a feature).
+    pub weight: Option<String>,
     /// Whether the sweep streams the file from disk instead of loading it.
     pub streaming: Streaming,
 }

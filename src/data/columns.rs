@@ -10,6 +10,8 @@ use crate::suggest::suggestion;
 pub(super) struct ChosenColumns {
     pub(super) features: Vec<String>,
     pub(super) split: Option<String>,
+    /// The sample-weight column (`[dataset] weight`), never a feature.
+    pub(super) weight: Option<String>,
 }
 
 /// Checks every column the experiment names against the header and picks the features.
@@ -44,6 +46,15 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
         SplitConfig::GroupKFold { group, .. } => Some(group.clone()),
         _ => None,
     };
+    let weight = cfg.weight.clone();
+    if let Some(w) = &weight {
+        if !has(w) {
+            return Err(unknown(DatasetKey::Weight.into(), "weight column", w));
+        }
+        if *w == cfg.target || Some(w) == split.as_ref() {
+            return Err(DataError::WeightIsTarget { location: exp.location(DatasetKey::Weight), column: w.clone() });
+        }
+    }
     for (key, list) in [
         (DatasetKey::Features, cfg.features.as_deref().unwrap_or(&[])),
         (DatasetKey::Exclude, &cfg.exclude),
@@ -64,7 +75,12 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
         Some(list) => list.iter().filter(|c| !cfg.exclude.contains(c)).cloned().collect(),
         None => header
             .iter()
-            .filter(|h| **h != cfg.target && Some(*h) != split.as_ref() && !cfg.exclude.contains(h))
+            .filter(|h| {
+                **h != cfg.target
+                    && Some(*h) != split.as_ref()
+                    && Some(*h) != weight.as_ref()
+                    && !cfg.exclude.contains(h)
+            })
             .cloned()
             .collect::<Vec<String>>(),
     };
@@ -73,10 +89,10 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
     if features.is_empty() {
         return Err(DataError::NoFeatures);
     }
-    if let Some(split) = split.as_ref().filter(|s| features.contains(s)) {
-        return Err(DataError::TargetIsFeature { location: exp.location(DatasetKey::Features), column: split.clone() });
+    if let Some(taken) = split.iter().chain(&weight).find(|s| features.contains(s)) {
+        return Err(DataError::TargetIsFeature { location: exp.location(DatasetKey::Features), column: taken.clone() });
     }
-    Ok(ChosenColumns { features, split })
+    Ok(ChosenColumns { features, split, weight })
 }
 
 /// What the task checks read of a target's values, over the whole file (loaded or scanned).

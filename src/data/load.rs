@@ -4,7 +4,7 @@ use super::cache::{CachedFrame, DataCache};
 use super::cells::{encode, raw_column, RawColumn};
 use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
-use super::rows::{encode_target, gap_counts, keep_rows};
+use super::rows::{encode_target, gap_counts, keep_rows, read_weights};
 use super::split_column::read_split_column;
 use super::{DataError, Dataset, Feature, Loaded, Storage};
 use crate::config::{Experiment, SplitConfig};
@@ -45,6 +45,13 @@ pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Datas
     let kept = keep_rows(exp, &target_raw, &mut features)?;
     let missing_counts = gap_counts(&features);
     let target = encode_target(cfg, task, target_raw, target_text, &kept.keep)?;
+    let weights = match &chosen.weight {
+        Some(name) => {
+            let raw = raw_column(path, &column(name)?, &cfg.missing, false, 0)?;
+            Some(read_weights(path, name, raw, &kept)?)
+        }
+        None => None,
+    };
     let split_column = match &chosen.split {
         Some(name) => {
             let groups = matches!(exp.split, SplitConfig::GroupKFold { .. });
@@ -62,7 +69,7 @@ pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Datas
         target_name: cfg.target.clone(),
         split_column,
         missing_counts,
-        storage: Storage::Loaded(Loaded { features, target, file_rows: kept.file_rows }),
+        storage: Storage::Loaded(Loaded { features, target, file_rows: kept.file_rows, weights }),
         cache,
     };
     Ok((dataset, warning))

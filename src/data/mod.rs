@@ -161,6 +161,8 @@ pub struct Loaded {
     pub target: Target,
     /// Row number in the file (0-based) of each kept row, for messages.
     pub file_rows: Vec<usize>,
+    /// Each kept row's sample weight (`[dataset] weight`): non-negative, not all zero.
+    pub weights: Option<Vec<f64>>,
 }
 
 /// What the scan of a streamed file found: no values, only the schema and counts.
@@ -323,8 +325,14 @@ pub enum DataError {
     BadSplitValue { column: String, row: String, value: String },
     #[error("no feature columns are left after `features` and `exclude`")]
     NoFeatures,
-    #[error("{location}: `{column}` is the target or the split column and cannot also be a feature")]
+    #[error("{location}: `{column}` is the target, the split or the weight column and cannot also be a feature")]
     TargetIsFeature { location: String, column: String },
+    #[error("{location}: the weight column `{column}` is the target or the split column; choose another column")]
+    WeightIsTarget { location: String, column: String },
+    #[error("weight column `{column}`, {row}: {problem}; a sample weight is a non-negative number")]
+    BadWeight { column: String, row: String, problem: String },
+    #[error("weight column `{column}`: every row used weighs 0, so nothing can be learned or scored")]
+    ZeroWeights { column: String },
     #[error("impute = \"drop\" removed every row")]
     AllDropped,
     #[error("the model needs column(s) {columns}, which `{path}` does not have{hint}")]
@@ -368,7 +376,7 @@ mod tests {
             Feature::Categorical { name: "c".into(), codes: vec![Some(1), None], categories: levels() },
         ];
         let target = Target::Classification { labels: vec![0, 1], classes: vec!["no".into(), "yes".into()] };
-        dataset(Storage::Loaded(Loaded { features, target, file_rows: vec![0, 2] }))
+        dataset(Storage::Loaded(Loaded { features, target, file_rows: vec![0, 2], weights: None }))
     }
 
     fn streamed() -> Dataset {

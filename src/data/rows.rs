@@ -4,6 +4,7 @@
 use super::cells::{encode, row_label, RawColumn};
 use super::{retain, DataError, Feature, Target};
 use crate::config::{DatasetConfig, Experiment, Impute, Task};
+use std::path::Path;
 
 /// Which file rows are used: those with a target, minus those `impute = "drop"` removes.
 pub(super) struct KeptRows {
@@ -110,4 +111,39 @@ pub(super) fn encode_target(
             Ok(Target::Classification { labels: codes.into_iter().map(|c| c.unwrap_or(0) as usize).collect(), classes })
         }
     }
+}
+
+/// The sample weights of the rows used, from the weight column's cells in the file's rows:
+/// each a number (not text, not a gap), none negative, not all zero.
+pub(super) fn read_weights(path: &Path, column: &str, raw: RawColumn, kept: &KeptRows) -> Result<Vec<f64>, DataError> {
+    let bad = |row: usize, problem: String| DataError::BadWeight {
+        column: column.to_string(),
+        row: row_label(path, row),
+        problem,
+    };
+    let values = match raw {
+        RawColumn::Numeric { values, .. } => values,
+        RawColumn::Text(cells) => {
+            let rows = kept.file_rows.iter();
+            return match rows.filter_map(|&r| cells[r].as_ref().map(|c| (r, c))).next() {
+                Some((row, cell)) => Err(bad(row, format!("`{cell}` is not a number"))),
+                None => Err(bad(kept.file_rows[0], "the weight is missing".into())),
+            };
+        }
+    };
+    let mut weights = Vec::with_capacity(kept.file_rows.len());
+    for &row in &kept.file_rows {
+        let w = values[row];
+        if w.is_nan() {
+            return Err(bad(row, "the weight is missing".into()));
+        }
+        if w < 0.0 {
+            return Err(bad(row, format!("{w} is negative")));
+        }
+        weights.push(w);
+    }
+    if weights.iter().all(|&w| w == 0.0) {
+        return Err(DataError::ZeroWeights { column: column.to_string() });
+    }
+    Ok(weights)
 }

@@ -48,13 +48,17 @@ impl super::Kind for Kind {
 
     fn fit(p: &TreeParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
-            FoldTargets::Regression(y) => tree::fit_regressor(p, &data.train_x, y),
-            FoldTargets::Classes(y) => tree::fit_classifier(p, &data.train_x, y, classes),
+            FoldTargets::Regression(y) => tree::fit_regressor(p, &data.train_x, y, data.train_w.as_deref()),
+            FoldTargets::Classes(y) => tree::fit_classifier(p, &data.train_x, y, classes, data.train_w.as_deref()),
         }
     }
 
     fn streamed(_: &TreeParams) -> Streamed<'_> {
         Streamed::Refused("tree growing sorts every column's training rows; use streaming = false")
+    }
+
+    fn sample_weights(_: &TreeParams) -> bool {
+        true
     }
 
     fn saves(state: &ModelState) -> bool {

@@ -36,6 +36,10 @@ impl super::Kind for Kind {
         Streamed::Refused(random_forest::NOT_STREAMED)
     }
 
+    fn sample_weights(_: &ForestParams) -> bool {
+        true
+    }
+
     fn saves(state: &ModelState) -> bool {
         random_forest::saves(state)
     }

@@ -32,11 +32,15 @@ impl super::Kind for Kind {
 
     fn fit(p: &OlsParams, data: &FoldData, _: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = values(data, ModelKind::LinearRegression)?;
-        Ok(Box::new(linear::fit_ols(p, &data.train_x, y)?))
+        Ok(Box::new(linear::fit_ols(p, &data.train_x, y, data.train_w.as_deref())?))
     }
 
     fn streamed(p: &OlsParams) -> Streamed<'_> {
         Streamed::LeastSquares(p)
+    }
+
+    fn sample_weights(_: &OlsParams) -> bool {
+        true
     }
 
     fn saves(state: &ModelState) -> bool {

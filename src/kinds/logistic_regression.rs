@@ -51,7 +51,7 @@ impl super::Kind for Kind {
 
     fn fit(p: &LogisticParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticRegression)?;
-        logistic::fit(p, &data.train_x, y, classes, None)
+        logistic::fit(p, &data.train_x, y, classes, data.train_w.as_deref())
     }
 
     fn streamed(p: &LogisticParams) -> Streamed<'_> {
@@ -64,6 +64,11 @@ impl super::Kind for Kind {
             ),
             LogisticSolver::Auto | LogisticSolver::Lbfgs | LogisticSolver::NewtonCholesky => Streamed::Logistic(p),
         }
+    }
+
+    /// linfa-logistic takes no row weights.
+    fn sample_weights(p: &LogisticParams) -> bool {
+        p.solver != LogisticSolver::Linfa
     }
 
     fn saves(state: &ModelState) -> bool {
@@ -82,6 +87,6 @@ impl super::Kind for Kind {
         classes: &[String],
     ) -> Option<Vec<Result<Box<dyn Fitted>, FitError>>> {
         let y = labels(data, ModelKind::LogisticRegression).ok()?;
-        Some(logistic::fit_path(points, &data.train_x, y, classes, None))
+        Some(logistic::fit_path(points, &data.train_x, y, classes, data.train_w.as_deref()))
     }
 }

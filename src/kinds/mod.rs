@@ -52,6 +52,12 @@ pub trait Kind {
     fn width_problem(_p: &Self::Params, _width: usize) -> Option<String> {
         None
     }
+    /// Whether the spec's fit takes sample weights (`FoldData::train_w`) as scikit-learn's
+    /// `fit(X, y, sample_weight=w)`; a kind that cannot is refused before training when the
+    /// dataset has a weight column, never fitted ignoring them.
+    fn sample_weights(_p: &Self::Params) -> bool {
+        false
+    }
     /// When the spec may share a warm-start path (`trial::paths`): its position along it,
     /// with the path axis cleared in `p` (the points of one path then have equal specs).
     fn path_axis(_p: &mut Self::Params) -> Option<f64> {
@@ -221,6 +227,13 @@ macro_rules! kinds {
             pub fn width_problem(&self, width: usize) -> Option<String> {
                 match self {
                     $(ModelSpec::$kind(p) => <$module::Kind as Kind>::width_problem(p, width),)*
+                }
+            }
+
+            /// Whether the spec's fit takes sample weights.
+            pub fn sample_weights(&self) -> bool {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::sample_weights(p),)*
                 }
             }
 

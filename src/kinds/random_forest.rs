@@ -76,6 +76,10 @@ impl super::Kind for Kind {
         Streamed::Refused(NOT_STREAMED)
     }
 
+    fn sample_weights(_: &ForestParams) -> bool {
+        true
+    }
+
     fn saves(state: &ModelState) -> bool {
         saves(state)
     }
@@ -109,7 +113,7 @@ pub(super) fn fit(
             forest::Task::Values(&y_values)
         }
     };
-    Ok(Box::new(forest::fit(p, splitter, &data.train_x, task)?))
+    Ok(Box::new(forest::fit(p, splitter, &data.train_x, task, data.train_w.as_deref())?))
 }
 
 pub(super) fn saves(state: &ModelState) -> bool {

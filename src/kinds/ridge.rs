@@ -39,6 +39,10 @@ impl super::Kind for Kind {
         Streamed::Ridge(p)
     }
 
+    fn sample_weights(_: &RidgeParams) -> bool {
+        true
+    }
+
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
     }

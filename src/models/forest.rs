@@ -71,8 +71,16 @@ impl Task<'_> {
     }
 }
 
-/// Fits a random forest (`Splitter::Best`) or extra trees (`Splitter::Random`).
-pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Task<'_>) -> Result<Forest, FitError> {
+/// Fits a random forest (`Splitter::Best`) or extra trees (`Splitter::Random`), each row
+/// weighing `sw` (scikit-learn's `sample_weight`: it weighs the bootstrap's draw, whose counts
+/// are then a tree's weights, or the rows themselves without a bootstrap).
+pub fn fit(
+    params: &ForestParams,
+    splitter: Splitter,
+    x: &Array2<f64>,
+    task: Task<'_>,
+    sw: Option<&[f64]>,
+) -> Result<Forest, FitError> {
     let (n, width) = (x.nrows(), x.ncols());
     let classification = matches!(task, Task::Classes { .. });
     let settings = settings(params, splitter, classification, width)?;
@@ -99,6 +107,7 @@ pub fn fit(params: &ForestParams, splitter: Splitter, x: &Array2<f64>, task: Tas
         }
         (Task::Classes { y, classes }, class_weight) => weights::per_row(class_weight, y, classes, None),
     };
+    let row_weights = weights::times_rows(row_weights, sw);
     let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
     let mut rs = RandomState::new(params.random_state);
     let seeds: Vec<u32> = (0..params.n_estimators).map(|_| rs.randint(0, MAX_INT) as u32).collect();
@@ -384,7 +393,7 @@ mod tests {
         let fit_on = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let forest =
-                pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, classes: &classes }).unwrap());
+                pool.install(|| fit(&p, Splitter::Best, &x, Task::Classes { y: &y, classes: &classes }, None).unwrap());
             let Prediction::Probabilities(proba) = pool.install(|| forest.predict(&x)) else { panic!() };
             (proba, forest.state(), format!("{:?}", forest.oob))
         };

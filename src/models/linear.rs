@@ -1,7 +1,7 @@
 //! Ordinary least squares (minimum-norm, by SVD) and ridge regression (closed form).
 
 use super::linalg::{cholesky_solve, svd};
-use super::{center, FitError, FitNote, LinearModel};
+use super::{center, weighted_center, FitError, FitNote, LinearModel};
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
 
 use ndarray::{Array1, Array2};
@@ -25,9 +25,18 @@ pub struct RidgeParams {
 /// scikit-learn's LinearRegression: centre, then `scipy.linalg.lstsq` (gelsd), whose
 /// singular values below `tol` times the largest count as zero. On a rank-deficient X
 /// (one-hot with every level, copied columns, p > n) this is the minimum-norm solution,
-/// and the model notes the rank.
-pub fn fit_ols(params: &OlsParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<LinearModel, FitError> {
-    let (xc, yc, x_mean, y_mean) = center(x, y, params.fit_intercept);
+/// and the model notes the rank. Sample weights `sw` centre on weighted means and rescale
+/// the rows by their square roots, as scikit-learn's `fit(X, y, sample_weight)`.
+pub fn fit_ols(
+    params: &OlsParams,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    sw: Option<&[f64]>,
+) -> Result<LinearModel, FitError> {
+    let (xc, yc, x_mean, y_mean) = match sw {
+        Some(w) => weighted_center(x, y, w, params.fit_intercept),
+        None => center(x, y, params.fit_intercept),
+    };
     least_squares(&xc, &yc, params.tol, &x_mean, y_mean)
 }
 
@@ -68,6 +77,9 @@ pub fn fit_ridge(params: &RidgeParams, data: &FoldData) -> Result<LinearModel, F
     let (x, FoldTargets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return Err(FitError::Solver("ridge needs a regression target".into()));
     };
+    if let Some(w) = &data.train_w {
+        return weighted_ridge(x, y, w, alpha, fit_intercept);
+    }
     if alpha == 0.0 {
         let (xc, yc, x_mean, y_mean) = center(x, y, fit_intercept);
         let rcond = f64::EPSILON * xc.nrows().max(xc.ncols()) as f64;
@@ -87,6 +99,36 @@ pub fn fit_ridge(params: &RidgeParams, data: &FoldData) -> Result<LinearModel, F
     match solve_ridge(stats, alpha) {
         Ok(model) => Ok(model),
         Err(_) => ridge_by_svd(x, y, alpha, fit_intercept),
+    }
+}
+
+/// Ridge with sample weights, as scikit-learn's `Ridge.fit(X, y, sample_weight)`: X and y
+/// centred on their weighted means and rescaled by `sqrt(w)` (`weighted_center`), then the
+/// unweighted solvers on those rows (minimum-norm least squares for alpha = 0, the dual when
+/// p > n, Cholesky of the Gram matrix, the SVD when Cholesky fails), the intercept from the
+/// weighted means. The fold's shared (unweighted) Gram matrix is not used.
+fn weighted_ridge(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    w: &[f64],
+    alpha: f64,
+    fit_intercept: bool,
+) -> Result<LinearModel, FitError> {
+    let (xs, ys, x_mean, y_mean) = weighted_center(x, y, w, fit_intercept);
+    let with_means = |m: LinearModel| {
+        let intercept = y_mean - x_mean.dot(&m.weights);
+        LinearModel { intercept, ..m }
+    };
+    if alpha == 0.0 {
+        let rcond = f64::EPSILON * xs.nrows().max(xs.ncols()) as f64;
+        return least_squares(&xs, &ys, rcond, &x_mean, y_mean);
+    }
+    if xs.ncols() > xs.nrows() {
+        return ridge_dual(&xs, &ys, alpha, false).map(with_means);
+    }
+    match solve_ridge(&centered_gram(&xs, &ys, false), alpha) {
+        Ok(model) => Ok(with_means(model)),
+        Err(_) => ridge_by_svd(&xs, &ys, alpha, false).map(with_means),
     }
 }
 

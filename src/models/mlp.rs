@@ -409,7 +409,7 @@ mod tests {
         ]);
         let model = fit(&p.0, &p.1, &x, &y, 0, 7).unwrap();
         let Prediction::Values(pred) = model.predict(&x) else { panic!("regressor") };
-        let mse = crate::metrics::regression(crate::config::Metric::Mse, &y, &pred.to_vec());
+        let mse = crate::metrics::regression(crate::config::Metric::Mse, &y, &pred.to_vec(), None);
         assert!(mse < 0.01, "sine MSE {mse}");
     }
 

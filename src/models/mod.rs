@@ -344,6 +344,29 @@ pub(crate) fn center(
     (x - &x_mean, y - y_mean, x_mean, y_mean)
 }
 
+/// scikit-learn's `_preprocess_data` with `sample_weight` then `_rescale_data`: X and y
+/// centred on their weighted means (`np.average(..., weights=w)`) when fitting an
+/// intercept, then each row times `sqrt(w)`, so an unweighted least-squares solve of the
+/// result is the weighted one. Returns the rescaled rows and the means.
+pub(crate) fn weighted_center(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    w: &[f64],
+    fit_intercept: bool,
+) -> (Array2<f64>, Array1<f64>, Array1<f64>, f64) {
+    let wa = Array1::from(w.to_vec());
+    let (x_mean, y_mean) = if fit_intercept && x.nrows() > 0 {
+        let total = wa.sum();
+        (x.t().dot(&wa) / total, y.dot(&wa) / total)
+    } else {
+        (Array1::zeros(x.ncols()), 0.0)
+    };
+    let root = wa.mapv(f64::sqrt);
+    let xs = (x - &x_mean) * root.view().insert_axis(ndarray::Axis(1));
+    let ys = (y - y_mean) * &root;
+    (xs, ys, x_mean, y_mean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::FitNote;

@@ -275,21 +275,28 @@ pub fn fit_classifier(
     x: &Array2<f64>,
     y: &[usize],
     classes: &[String],
+    sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
     let p = Settings::new(params, true, x.ncols());
-    // `compute_sample_weight(class_weight, y)`: the class counts are unweighted.
-    let weights = super::weights::per_row(&params.class_weight, y, classes, None);
+    // `compute_sample_weight(class_weight, y)`: the class counts are unweighted; the sample
+    // weights multiply the class factors.
+    let weights = super::weights::times_rows(super::weights::per_row(&params.class_weight, y, classes, None), sw);
     let targets = Targets::Classes { y, n_classes: classes.len() };
     Ok(Box::new(build(&p, &columns_of(x), targets, weights.as_deref())?))
 }
 
-pub fn fit_regressor(params: &TreeParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
+pub fn fit_regressor(
+    params: &TreeParams,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    sw: Option<&[f64]>,
+) -> Result<Box<dyn Fitted>, FitError> {
     if params.class_weight != ClassWeight::None {
         return Err(FitError::Solver("class_weight applies to classification only".into()));
     }
     let p = Settings::new(params, false, x.ncols());
     let y = y.to_vec();
-    Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), None)?))
+    Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), sw)?))
 }
 
 /// numpy's `np.sum` of a float64 array: the first value plus the pairwise sum of the rest.

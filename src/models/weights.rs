@@ -60,6 +60,16 @@ pub fn times(factors: Option<Vec<f64>>, y: &[usize], sw: Option<&[f64]>) -> Opti
     }
 }
 
+/// A fit's row weights from per-row class factors (`per_row`): each times its sample weight
+/// (scikit-learn's `sample_weight * expanded_class_weight`); `None` when there are neither.
+pub fn times_rows(rows: Option<Vec<f64>>, sw: Option<&[f64]>) -> Option<Vec<f64>> {
+    match (rows, sw) {
+        (rows, None) => rows,
+        (None, Some(w)) => Some(w.to_vec()),
+        (Some(r), Some(w)) => Some(w.iter().zip(r).map(|(w, r)| w * r).collect()),
+    }
+}
+
 /// The labels of a class_weight table that name no class, for the error before training.
 pub fn unknown_labels<'a>(class_weight: &'a ClassWeight, classes: &[String]) -> Vec<&'a str> {
     match class_weight {

@@ -230,7 +230,8 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     check_size(&experiment, split.folds.len())?;
     let trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
-    let too_many = width_problems(&experiment, &trials, feature_names.len());
+    let mut too_many = weight_problems(&experiment, &trials);
+    too_many.extend(width_problems(&experiment, &trials, feature_names.len()));
     if !too_many.is_empty() {
         return Err(PlanError::Checks(too_many));
     }
@@ -470,6 +471,27 @@ fn model_task_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String
                 task.name(),
                 dataset.target_name
             ));
+        }
+    }
+    problems
+}
+
+/// Models whose kind cannot take the dataset's sample weights, at the `[dataset] weight` key
+/// (a kind never fits ignoring them).
+fn weight_problems(experiment: &Experiment, trials: &[Trial]) -> Vec<String> {
+    if experiment.dataset.weight.is_none() {
+        return Vec::new();
+    }
+    let at = experiment.location(config::DatasetKey::Weight);
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials.iter().filter(|t| !t.spec.sample_weights()) {
+        let problem = format!(
+            "{at}: model `{}`: `{}` cannot take sample weights with these parameters; remove the model or the weight column",
+            t.model,
+            t.spec.kind().name()
+        );
+        if !problems.contains(&problem) {
+            problems.push(problem);
         }
     }
     problems

@@ -3,8 +3,8 @@
 //! blocks that stand in for index lists.
 
 use crate::config::{
-    Experiment, Impute, Key, Metric, ModelKey, ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey, Streaming,
-    Task,
+    DatasetKey, Experiment, Impute, Key, Metric, ModelKey, ReportKey, SearchConfig, SearchKey, SplitConfig, SplitKey,
+    Streaming, Task,
 };
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset};
@@ -133,6 +133,12 @@ fn split_refusal(exp: &Experiment) -> Option<String> {
 pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[Metric]>) -> Vec<String> {
     let mut out: Vec<String> = split_refusal(exp).into_iter().collect();
     let at = |key: Key| exp.location(key);
+    if exp.dataset.weight.is_some() {
+        out.push(format!(
+            "{}: sample weights are not streamed (the streamed sums and solvers take unweighted rows); use streaming = false",
+            at(DatasetKey::Weight.into())
+        ));
+    }
     if exp.outer.is_some() {
         out.push(format!(
             "{}: nested cross-validation is not streamed; use streaming = false",

@@ -67,6 +67,10 @@ pub struct FoldData {
     pub train_y: FoldTargets,
     pub test_x: Array2<f64>,
     pub test_y: FoldTargets,
+    /// The sample weights of the training and test rows (`[dataset] weight`), for the
+    /// kinds that fit with them and for the metrics; `None`: every row weighs 1.
+    pub train_w: Option<Vec<f64>>,
+    pub test_w: Option<Vec<f64>>,
     pub n_classes: usize,
     /// The columns' names when a model's steps made them; `None`: `feature_names(dataset, drop_first)`.
     pub names: Option<Vec<String>>,
@@ -76,9 +80,13 @@ pub struct FoldData {
 }
 
 impl FoldData {
-    /// The centred Gram statistics of the training part (regression targets only).
+    /// The centred Gram statistics of the training part (regression targets only, unweighted
+    /// rows: the weighted fits centre their own).
     pub fn centered_gram(&self) -> Option<&CenteredGram> {
         let FoldTargets::Regression(y) = &self.train_y else { return None };
+        if self.train_w.is_some() {
+            return None;
+        }
         Some(self.gram.get_or_init(|| centered_gram(&self.train_x, y, true)))
     }
 }
@@ -108,6 +116,8 @@ impl FoldData {
             train_y: self.train_y.clone(),
             test_x,
             test_y: self.test_y.clone(),
+            train_w: self.train_w.clone(),
+            test_w: self.test_w.clone(),
             n_classes: self.n_classes,
             names,
             gram: OnceLock::new(),
@@ -151,7 +161,8 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let train_x = design_matrix(&transforms, &fold.train, width);
     let test_x = design_matrix(&transforms, &fold.test, width);
     let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
-    Ok(FoldData { train_x, train_y, test_x, test_y, n_classes, names: None, gram: OnceLock::new() })
+    let (train_w, test_w) = (weights(ds, &fold.train), weights(ds, &fold.test));
+    Ok(FoldData { train_x, train_y, test_x, test_y, train_w, test_w, n_classes, names: None, gram: OnceLock::new() })
 }
 
 /// [`prepare_fold`], then through a model's `steps` (fitted on the training part): what a
@@ -169,16 +180,29 @@ pub fn prepare_fold_steps(
     data.through_steps(steps, &feature_names(ds, cfg.drop_first))
 }
 
+/// A fold's test part: its matrix, targets and sample weights.
+pub struct TestPart {
+    pub x: Array2<f64>,
+    pub y: FoldTargets,
+    pub w: Option<Vec<f64>>,
+}
+
 /// Only the test part of a fold (the transforms still fitted on its training rows): what
 /// explaining a model rebuilt from its coefficients needs.
-pub fn prepare_test_part(
-    ds: &Dataset,
-    cfg: &PreprocessConfig,
-    fold: &Fold,
-) -> Result<(Array2<f64>, FoldTargets), PreprocessError> {
+pub fn prepare_test_part(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result<TestPart, PreprocessError> {
     let transforms = fit_transforms(ds, cfg, fold)?;
     let width = feature_names(ds, cfg.drop_first).len();
-    Ok((design_matrix(&transforms, &fold.test, width), targets(ds, &fold.test)))
+    Ok(TestPart {
+        x: design_matrix(&transforms, &fold.test, width),
+        y: targets(ds, &fold.test),
+        w: weights(ds, &fold.test),
+    })
+}
+
+/// The sample weights of `rows`, when the dataset has a weight column.
+fn weights(ds: &Dataset, rows: &[usize]) -> Option<Vec<f64>> {
+    let w = ds.loaded().weights.as_ref()?;
+    Some(rows.iter().map(|&r| w[r]).collect())
 }
 
 /// The target on `rows`.

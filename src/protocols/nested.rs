@@ -74,7 +74,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
             let classes = plan.dataset.class_names();
             let seed = unit_seed(seed, SeedStream::Unit { trial: &trial.id, fold: inner.folds.len() });
             let score = |model: Box<dyn crate::models::Fitted>| {
-                metric_value(plan.rank_by, &data.test_y, &model.predict(&data.test_x))
+                metric_value(plan.rank_by, &data.test_y, data.test_w.as_deref(), &model.predict(&data.test_x))
             };
             fit_unit(Stage::Nested, &trial.spec, &data, classes, seed, score).map_err(|e| e.to_string())
         });

@@ -356,8 +356,8 @@ fn record_of(
         }
         Err(e) => return failed(trial, fold, e.to_string()),
     };
-    let test = score(input.metrics, &data.test_y, &test_prediction);
-    let train = score(input.metrics, &data.train_y, &train_prediction);
+    let test = score(input.metrics, &data.test_y, data.test_w.as_deref(), &test_prediction);
+    let train = score(input.metrics, &data.train_y, data.train_w.as_deref(), &train_prediction);
     let confusion = match (&data.test_y, &test_prediction) {
         (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
@@ -387,33 +387,39 @@ fn record_of(
 fn out_of_bag_score(y: &FoldTargets, oob: Option<Prediction>) -> Option<f64> {
     match (y, oob?) {
         (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
-            Some(metrics::classification(Metric::Accuracy, y, &p))
+            Some(metrics::classification(Metric::Accuracy, y, &p, None))
         }
         (FoldTargets::Regression(y), Prediction::Values(v)) => {
-            Some(metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec()))
+            Some(metrics::regression(Metric::R2, &y.to_vec(), &v.to_vec(), None))
         }
         _ => None,
     }
 }
 
-fn score(metrics_wanted: &[Metric], y: &FoldTargets, prediction: &Prediction) -> BTreeMap<Metric, Option<f64>> {
+fn score(
+    metrics_wanted: &[Metric],
+    y: &FoldTargets,
+    w: Option<&[f64]>,
+    prediction: &Prediction,
+) -> BTreeMap<Metric, Option<f64>> {
     metrics_wanted
         .iter()
         .map(|&m| {
-            let v = metric_value(m, y, prediction);
+            let v = metric_value(m, y, w, prediction);
             (m, v.is_finite().then_some(v))
         })
         .collect()
 }
 
-/// One metric of a prediction; NaN when the metric does not apply.
-pub fn metric_value(metric: Metric, y: &FoldTargets, prediction: &Prediction) -> f64 {
+/// One metric of a prediction, each row weighing `w` (1 without); NaN when the metric does
+/// not apply.
+pub fn metric_value(metric: Metric, y: &FoldTargets, w: Option<&[f64]>, prediction: &Prediction) -> f64 {
     match (y, prediction) {
         (FoldTargets::Regression(y), Prediction::Values(p)) => match (y.as_slice(), p.as_slice()) {
-            (Some(y), Some(p)) => metrics::regression(metric, y, p),
-            _ => metrics::regression(metric, &y.to_vec(), &p.to_vec()),
+            (Some(y), Some(p)) => metrics::regression(metric, y, p, w),
+            _ => metrics::regression(metric, &y.to_vec(), &p.to_vec(), w),
         },
-        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p),
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => metrics::classification(metric, y, p, w),
         _ => f64::NAN,
     }
 }

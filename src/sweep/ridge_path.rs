@@ -160,7 +160,8 @@ impl<'a> RidgePath<'a> {
     /// The statistics, or `None` when the sweep does not qualify: a regression target,
     /// numeric features without missing values, `none` or `standard` scaling, folds whose
     /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse,
-    /// r2 and mae, and at least one ridge trial.
+    /// r2 and mae, at least one ridge trial, and no sample weights (its sums are unweighted;
+    /// weighted ridge takes the ordinary path).
     pub fn prepare(
         ds: &'a Dataset,
         preprocess: &PreprocessConfig,
@@ -169,6 +170,9 @@ impl<'a> RidgePath<'a> {
         metrics: &[Metric],
     ) -> Option<RidgePath<'a>> {
         let Target::Regression(y) = &ds.loaded().target else { return None };
+        if ds.loaded().weights.is_some() {
+            return None;
+        }
         let mut alphas: Vec<f64> = trials.iter().filter_map(Self::handles).map(|p| p.alpha).collect();
         alphas.sort_by(f64::total_cmp);
         alphas.dedup();
@@ -241,8 +245,13 @@ impl<'a> RidgePath<'a> {
         let test = &self.blocks[f];
         let train = self.total.minus(test);
         let score = |b: &BlockStats, sae: Option<f64>| -> BTreeMap<Metric, Option<f64>> {
-            let sums =
-                RegressionSums { n: b.n, sse: b.sse(sol.c0, &sol.v), sae: sae.unwrap_or(f64::NAN), ss_tot: b.ss_tot() };
+            let sums = RegressionSums {
+                n: b.n,
+                sse: b.sse(sol.c0, &sol.v),
+                sae: sae.unwrap_or(f64::NAN),
+                ss_tot: b.ss_tot(),
+                rows: b.n,
+            };
             metrics.iter().map(|&metric| (metric, Some(sums.value(metric)).filter(|v| v.is_finite()))).collect()
         };
         Ok(ShortcutScores {

@@ -97,6 +97,20 @@ fn rel_close(ours: f64, theirs: f64, rel: f64) -> bool {
     (ours - theirs).abs() <= rel * theirs.abs().max(1e-12)
 }
 
+/// Whether a fold's metric is scikit-learn's: an accuracy row for row (every classifier
+/// predicts scikit-learn's classes), another within `rel`. A weighted metric (sample
+/// weights) is a share of weight, not of rows: to `rel` for the linear kinds, 1e-12 else.
+fn metric_close(case: &Value, metric: &str, ours: f64, want: f64, rel: f64, rows: usize) -> bool {
+    let weighted = case["weighted"].as_bool().unwrap_or(false);
+    let linear = matches!(case["model"].as_str(), Some("ols" | "ridge" | "logistic"));
+    match (weighted, metric) {
+        (true, _) if !linear => rel_close(ours, want, 1e-12),
+        (true, _) => rel_close(ours, want, rel),
+        (false, "accuracy") => ((ours - want).abs() * rows as f64).round() == 0.0,
+        _ => rel_close(ours, want, rel),
+    }
+}
+
 /// Every difference between runner's records and scikit-learn's folds, in words.
 fn differences(case: &Value, records: &[UnitRecord]) -> Vec<String> {
     let model = case["model"].as_str().unwrap();
@@ -127,13 +141,7 @@ fn differences(case: &Value, records: &[UnitRecord]) -> Vec<String> {
                 }
                 continue;
             };
-            let ok = if metric == "accuracy" {
-                let rows = f["test_rows"].as_u64().unwrap() as usize;
-                // Every classifier predicts scikit-learn's classes row for row.
-                ((ours - want).abs() * rows as f64).round() == 0.0
-            } else {
-                rel_close(ours, want, tol.metric)
-            };
+            let ok = metric_close(case, metric, ours, want, tol.metric, f["test_rows"].as_u64().unwrap() as usize);
             if !ok {
                 out.push(format!("fold {k}: {metric}: ours {ours} vs scikit-learn {want}"));
             }
@@ -182,14 +190,10 @@ fn every_conformance_case_matches_scikit_learn_through_the_library() {
     assert!(shortcut_cases >= 9, "the ridge shortcut took {shortcut_cases} cases");
 }
 
-/// Every numeric leaf of two values of the same shape, as (path, a, b).
-/// Issue #25: class weights (and sample weights) on every kind that takes them, the cases
-/// `generate.py --weights` appends; the test above runs them too, this one alone is quick.
-#[test]
-fn weighted_cases_match_scikit_learn() {
-    let cases: Vec<Value> =
-        cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with("weights")).collect();
-    assert!(cases.len() >= 12, "{} weighted cases", cases.len());
+/// The cases whose name starts with `prefix` (at least `at_least`), each against scikit-learn.
+fn cases_named_match(prefix: &str, at_least: usize) {
+    let cases: Vec<Value> = cases().into_iter().filter(|c| c["name"].as_str().unwrap().starts_with(prefix)).collect();
+    assert!(cases.len() >= at_least, "{} {prefix} cases", cases.len());
     let mut report = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
@@ -201,6 +205,22 @@ fn weighted_cases_match_scikit_learn() {
     assert!(report.is_empty(), "{} difference(s):\n{}", report.len(), report.join("\n"));
 }
 
+/// Issue #25: class weights on every kind that takes them, the cases `generate.py --weights`
+/// appends; the test above runs them too, this one alone is quick.
+#[test]
+fn weighted_cases_match_scikit_learn() {
+    cases_named_match("weights", 12);
+}
+
+/// Issue #25: `[dataset] weight` sample weights on every kind that takes them (OLS, ridge,
+/// logistic regression, trees, forests), every metric with `sample_weight=`, the cases
+/// `generate.py --sample-weights` appends; the suite runs them too, this one alone is quick.
+#[test]
+fn sample_weight_cases_match_scikit_learn() {
+    cases_named_match("sweights", 15);
+}
+
+/// Every numeric leaf of two values of the same shape, as (path, a, b).
 fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -418,11 +438,7 @@ fn a_sample_of_cases_and_every_issue_case_match_through_the_binary() {
                     continue;
                 };
                 let rows = fold["test_rows"].as_u64().unwrap() as usize;
-                let ok = if metric == "accuracy" {
-                    ((ours - want).abs() * rows as f64).round() == 0.0
-                } else {
-                    rel_close(ours, want, tolerance(model).metric)
-                };
+                let ok = metric_close(case, metric, ours, want, tolerance(model).metric, rows);
                 if !ok {
                     report.push(format!("{name}: fold {k}: {metric}: ours {ours} vs scikit-learn {want}"));
                 }

@@ -120,3 +120,85 @@ fn a_class_weight_of_two_is_a_row_written_twice() {
         }
     }
 }
+
+/// 8 rows with a sample-weight column `w`.
+const WEIGHTED: &str =
+    "x1,x2,w,y\n1,2,1,1.5\n2,1,2,2.5\n3,4,0.5,3.1\n4,3,1,4.2\n5,6,3,5.0\n6,5,1,6.3\n7,8,2,7.1\n8,7,1,8.4\n";
+
+fn weighted_plan(csv: &str, model: &str, extra: &str) -> Result<RunPlan, String> {
+    let toml = format!(
+        "name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"regression\"\nweight = \"w\"\n{extra}[split]\nmethod = \"kfold\"\nfolds = 2\n[[model]]\nname = \"m\"\n{model}"
+    );
+    let dir = scratch(&[("data.csv", csv), ("exp.toml", &toml)]);
+    prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_weight_column_is_read_and_is_not_a_feature() {
+    let p = weighted_plan(WEIGHTED, "kind = \"ridge\"\n", "").unwrap();
+    assert_eq!(p.feature_names, ["x1", "x2"]);
+    assert_eq!(p.dataset.loaded().weights.as_deref(), Some(&[1.0, 2.0, 0.5, 1.0, 3.0, 1.0, 2.0, 1.0][..]));
+}
+
+#[test]
+fn a_bad_weight_is_a_data_error_naming_column_and_row() {
+    let with = |cell: &str| WEIGHTED.replace("3,4,0.5,3.1", &format!("3,4,{cell},3.1"));
+    let e = weighted_plan(&with("-1"), "kind = \"ridge\"\n", "").err().expect("refused");
+    assert!(e.contains("weight column `w`, row 3 (line 4 of the file): -1 is negative"), "{e}");
+    let e = weighted_plan(&with(""), "kind = \"ridge\"\n", "").err().expect("refused");
+    assert!(e.contains("weight column `w`, row 3 (line 4 of the file): the weight is missing"), "{e}");
+    let e = weighted_plan(&with("heavy"), "kind = \"ridge\"\n", "").err().expect("refused");
+    assert!(e.contains("column `w`") && e.contains("`heavy` is not a number"), "{e}");
+    let zeros = "x1,w,y\n1,0,1.0\n2,0,2.0\n3,0,3.5\n4,0,4.0\n";
+    let e = weighted_plan(zeros, "kind = \"ridge\"\n", "").err().expect("refused");
+    assert!(e.contains("weight column `w`: every row used weighs 0"), "{e}");
+    let e =
+        weighted_plan(&WEIGHTED.replace("x1,x2,w,y", "x1,x2,v,y"), "kind = \"ridge\"\n", "").err().expect("refused");
+    assert!(e.contains("exp.toml:6:10: weight column `w` is not a column"), "{e}");
+}
+
+#[test]
+fn a_kind_that_cannot_take_weights_is_refused_at_the_weight_key() {
+    let e = weighted_plan(WEIGHTED, "kind = \"knn\"\n", "").err().expect("refused");
+    assert!(e.contains("exp.toml:6:10: model `m`: `knn` cannot take sample weights"), "{e}");
+    let e = weighted_plan(WEIGHTED, "kind = \"lasso\"\n", "").err().expect("refused");
+    assert!(e.contains("`lasso` cannot take sample weights"), "{e}");
+}
+
+#[test]
+fn streaming_refuses_sample_weights_with_the_reason() {
+    let e = weighted_plan(WEIGHTED, "kind = \"ridge\"\n", "streaming = true\n").err().expect("refused");
+    assert!(e.contains("exp.toml:6:10: sample weights are not streamed"), "{e}");
+}
+
+/// A row weighing 2 fits and scores as the row written twice (same folds: the copies sit
+/// in the same test block), for ridge, OLS and a tree.
+#[test]
+fn a_weight_of_two_is_a_row_written_twice() {
+    let csv = "x1,x2,w,y\n1,2,1,1.5\n2,1,2,2.5\n3,4,1,3.1\n4,3,1,4.2\n5,6,2,5.0\n6,5,1,6.3\n";
+    let twice = "x1,x2,y\n1,2,1.5\n2,1,2.5\n2,1,2.5\n3,4,3.1\n4,3,4.2\n5,6,5.0\n5,6,5.0\n6,5,6.3\n";
+    let split = "[split]\nmethod = \"none\"\n[report]\nmetrics = [\"mse\", \"mae\", \"r2\"]\n";
+    for model in ["kind = \"ridge\"\nalpha = 0.3\n", "kind = \"linear_regression\"\n", "kind = \"decision_tree\"\n"] {
+        let toml = |weight: &str| {
+            format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"regression\"\n{weight}{split}[[model]]\nname = \"m\"\n{model}")
+        };
+        let (a, b) = (
+            scratch(&[("data.csv", csv), ("exp.toml", &toml("weight = \"w\"\n"))]),
+            scratch(&[("data.csv", twice), ("exp.toml", &toml(""))]),
+        );
+        let plan_a = prepare_with(&a.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let plan_b = prepare_with(&b.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let (ra, rb) = (&sweep_all(&plan_a)[0], &sweep_all(&plan_b)[0]);
+        for (m, v) in &ra.test {
+            let (ours, theirs) = (v.unwrap(), rb.test[m].unwrap());
+            assert!((ours - theirs).abs() <= 1e-10 * theirs.abs().max(1.0), "{model} {m:?}: {ours} vs {theirs}");
+        }
+        if let (Some(ca), Some(cb)) = (&ra.coefficients, &rb.coefficients) {
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                ca.weights.iter().flatten().chain(&ca.intercepts).copied().collect(),
+                cb.weights.iter().flatten().chain(&cb.intercepts).copied().collect(),
+            );
+            assert_rel(&a, &b, 1e-10, model);
+        }
+    }
+}

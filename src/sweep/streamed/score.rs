@@ -46,7 +46,7 @@ impl SideSums {
                 }
             }
             (SideSums::Classes(sums), Target::Classification { labels, .. }, Prediction::Probabilities(p)) => {
-                sums.add(labels, p, &metrics::predicted_classes(p), rows.iter().copied());
+                sums.add(labels, p, &metrics::predicted_classes(p), None, rows.iter().copied());
             }
             _ => {}
         }
@@ -54,7 +54,7 @@ impl SideSums {
 
     pub fn confusion(&self) -> Option<Vec<Vec<usize>>> {
         match self {
-            SideSums::Classes(sums) => Some(sums.confusion.clone()),
+            SideSums::Classes(sums) => Some(sums.counts()),
             SideSums::Regression { .. } => None,
         }
     }
@@ -67,7 +67,7 @@ impl SideSums {
     fn value(&self, metric: Metric) -> f64 {
         match self {
             &SideSums::Regression { n, sse, sae, sy, syy, .. } => {
-                RegressionSums { n, sse, sae, ss_tot: syy - sy * sy / n }.value(metric)
+                RegressionSums { n, sse, sae, ss_tot: syy - sy * sy / n, rows: n }.value(metric)
             }
             SideSums::Classes(sums) => sums.value(metric),
         }
@@ -89,7 +89,7 @@ mod tests {
         sums.add(&target, &prediction, &[0, 1]);
         sums.add(&target, &prediction, &[2, 3]);
         for m in [Metric::Mse, Metric::Rmse, Metric::Mae, Metric::R2] {
-            let (ours, theirs) = (sums.value(m), metrics::regression(m, &y, &p));
+            let (ours, theirs) = (sums.value(m), metrics::regression(m, &y, &p, None));
             assert!((ours - theirs).abs() <= 1e-15 * theirs.abs(), "{m:?}: {ours} vs {theirs}");
         }
         let proba = array![[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]];
@@ -98,7 +98,7 @@ mod tests {
         let mut sums = SideSums::new(2, 0.0);
         sums.add(&target, &Prediction::Probabilities(proba.clone()), &[0, 1, 2, 3]);
         for m in [Metric::Accuracy, Metric::Precision, Metric::Recall, Metric::F1, Metric::LogLoss] {
-            assert_eq!(sums.value(m), metrics::classification(m, &labels, &proba), "{m:?}");
+            assert_eq!(sums.value(m), metrics::classification(m, &labels, &proba, None), "{m:?}");
         }
     }
 }
