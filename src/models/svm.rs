@@ -14,7 +14,6 @@ use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
 use crate::preprocess::FoldTargets;
 use crate::spec::{ClassWeight, Gamma, Kernel, SvmParams};
 use ndarray::{Array1, Array2, ArrayView1};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// numpy's pairwise summation (`np.add.reduce` over a contiguous array).
@@ -192,24 +191,9 @@ impl KernelMachine {
         sum - rho
     }
 
-    /// The decision values of every row of `x`, each equal to `decision`'s: the kernel sums
-    /// of a row with all support vectors are taken at once (vectorised across them, each in
-    /// `k_function`'s order), then added in libsvm's order.
+    /// The decision values of every row of `x` (see `decisions`).
     fn decisions(&self, x: &Array2<f64>) -> Vec<f64> {
-        let rows = row_major(x);
-        let width = x.ncols();
-        let (kernel, svs, coef, rho) = self.parts();
-        if width == 0 || matches!(self, KernelMachine::Linear { weights: Some(_), .. }) {
-            return (0..x.nrows()).map(|r| self.decision(&rows[r * width..(r + 1) * width])).collect();
-        }
-        let lanes = FeatureMajor::new(&svs.concat(), width);
-        let mut parts = vec![0.0; svs.len()];
-        rows.chunks_exact(width)
-            .map(|row| {
-                kernel.predicting_parts(row, &lanes, &mut parts);
-                parts.iter().zip(coef).fold(0.0, |s, (&part, c)| s + c * kernel.predicting(part)) - rho
-            })
-            .collect()
+        decisions(&[self], x).into_iter().next().unwrap_or_default()
     }
 
     /// A loaded machine fits a design matrix of `width` columns and holds values training
@@ -262,7 +246,10 @@ pub struct Svr {
 
 impl Fitted for Svr {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        Prediction::Values(Array1::from(self.machine.decisions(x)))
+        self.from_decisions(vec![self.machine.decisions(x)])
+    }
+    fn kernel_model(&self) -> Option<&dyn KernelModel> {
+        Some(self)
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
@@ -272,6 +259,15 @@ impl Fitted for Svr {
     }
     fn state(&self) -> Option<ModelState> {
         Some(ModelState::Svr { machine: self.machine.clone() })
+    }
+}
+
+impl KernelModel for Svr {
+    fn machines(&self) -> Vec<&KernelMachine> {
+        vec![&self.machine]
+    }
+    fn from_decisions(&self, decisions: Vec<Vec<f64>>) -> Prediction {
+        Prediction::Values(Array1::from(decisions.into_iter().next().unwrap_or_default()))
     }
 }
 
@@ -286,6 +282,67 @@ fn svr(params: &SvmParams, rows: Rows, y: &Array1<f64>, store: Store) -> Result<
     let machine = KernelMachine::new(p.kernel, svs, model.dual_coef, model.rho);
     finite(&machine)?;
     Ok(Box::new(Svr { machine, notes: max_iter_note(usize::from(model.timed_out), 1, model.iterations) }))
+}
+
+/// The decision values of every machine on every row of `x` (a vector per machine), each
+/// equal to `KernelMachine::decision`'s: the kernel of a row with each distinct support vector
+/// (machines fitted on one fold share most of theirs) is computed once, its sum vectorised
+/// across the support vectors (each in `k_function`'s order), and each machine adds its terms
+/// in libsvm's order. Machines with other kernels, or saved as weights, decide alone.
+fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
+    let (rows, width) = (row_major(x), x.ncols());
+    let one_by_one =
+        |m: &KernelMachine| (0..x.nrows()).map(|r| m.decision(&rows[r * width..(r + 1) * width])).collect();
+    let kernel = machines.first().map(|m| m.parts().0);
+    let weights = |m: &&KernelMachine| matches!(m, KernelMachine::Linear { weights: Some(_), .. });
+    if width == 0 || machines.iter().any(|m| weights(m) || Some(m.parts().0) != kernel) {
+        return machines.iter().map(|m| one_by_one(m)).collect();
+    }
+    let kernel = kernel.unwrap_or(KernelFn::Linear);
+    let mut distinct: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut vectors: Vec<f64> = Vec::new();
+    let terms: Vec<Vec<usize>> = machines
+        .iter()
+        .map(|m| {
+            let svs = m.parts().1;
+            let mut at = |sv: &Vec<f64>| {
+                let n = distinct.len();
+                *distinct.entry(sv.iter().map(|v| v.to_bits()).collect()).or_insert_with(|| {
+                    vectors.extend_from_slice(sv);
+                    n
+                })
+            };
+            svs.iter().map(&mut at).collect()
+        })
+        .collect();
+    let lanes = FeatureMajor::new(&vectors, width);
+    let (mut parts, mut values) = (vec![0.0; distinct.len()], vec![0.0; distinct.len()]);
+    let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
+    for row in rows.chunks_exact(width) {
+        kernel.predicting_parts(row, &lanes, &mut parts);
+        values.iter_mut().zip(&parts).for_each(|(v, &part)| *v = kernel.predicting(part));
+        for ((m, at), out) in machines.iter().zip(&terms).zip(&mut out) {
+            let (_, _, coef, rho) = m.parts();
+            out.push(at.iter().zip(coef).fold(0.0, |s, (&u, c)| s + c * values[u]) - rho);
+        }
+    }
+    out
+}
+
+/// A fitted kernel model (an SVR, or a one-vs-one SVC) as its machines and how their decision
+/// values become its prediction, so that the models of a path predict together.
+pub trait KernelModel {
+    fn machines(&self) -> Vec<&KernelMachine>;
+    /// The prediction from each machine's decision values on the rows (`machines`' order).
+    fn from_decisions(&self, decisions: Vec<Vec<f64>>) -> Prediction;
+}
+
+/// The predictions of kernel models of one fold (a path's points) on `x`, kernel values
+/// shared between their machines (see `decisions`).
+pub fn predict_many(models: &[&dyn KernelModel], x: &Array2<f64>) -> Vec<Prediction> {
+    let machines: Vec<Vec<&KernelMachine>> = models.iter().map(|m| m.machines()).collect();
+    let mut all = decisions(&machines.concat(), x).into_iter();
+    models.iter().zip(&machines).map(|(m, own)| m.from_decisions(all.by_ref().take(own.len()).collect())).collect()
 }
 
 /// scikit-learn refuses non-finite coefficients ("the input data may contain large values").
@@ -330,7 +387,7 @@ impl OneVsOne {
     /// Each pair's decisions on the rows of `x` (a vector per pair), in scikit-learn's binary
     /// sign (minus libsvm's).
     pub(super) fn pair_decisions(&self, x: &Array2<f64>) -> Vec<Vec<f64>> {
-        self.pairs.iter().map(|p| p.machine.decisions(x)).collect()
+        decisions(&self.machines(), x)
     }
 
     /// One row's class scores (absent classes -inf) and libsvm's predicted class, from its
@@ -388,12 +445,15 @@ fn lead_with(scores: &mut [f64], predicted: usize) {
     }
 }
 
-impl Fitted for OneVsOne {
-    fn predict(&self, x: &Array2<f64>) -> Prediction {
+impl KernelModel for OneVsOne {
+    fn machines(&self) -> Vec<&KernelMachine> {
+        self.pairs.iter().map(|p| &p.machine).collect()
+    }
+    fn from_decisions(&self, per_pair: Vec<Vec<f64>>) -> Prediction {
         let present = self.present();
-        let per_pair = self.pair_decisions(x);
-        let mut out = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-        let mut predicted = Vec::with_capacity(x.nrows());
+        let n = per_pair.first().map_or(0, Vec::len);
+        let mut out = Array2::<f64>::zeros((n, self.n_classes));
+        let mut predicted = Vec::with_capacity(n);
         for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
             let decisions: Vec<f64> = per_pair.iter().map(|d| d[r]).collect();
             let (scores, class) = self.scores(&decisions, &present);
@@ -407,6 +467,15 @@ impl Fitted for OneVsOne {
             }
         }
         Prediction::Probabilities(proba)
+    }
+}
+
+impl Fitted for OneVsOne {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        self.from_decisions(self.pair_decisions(x))
+    }
+    fn kernel_model(&self) -> Option<&dyn KernelModel> {
+        Some(self)
     }
     fn coefficients(&self) -> Option<super::Coefficients> {
         None
@@ -446,9 +515,10 @@ pub fn fit_svc(
     Ok(Box::new(one_vs_one(params, rows, y, class_names, None)?))
 }
 
-/// Fits on one fold that differ only in C (or ε): one `KernelStore` of the training rows,
-/// filled once, serves every fit (run in parallel) when its n² values fit in `cache_size`;
-/// each result is the one fit alone gives, bit for bit.
+/// Fits on one fold that differ only in C (or ε), one after the other: one `KernelStore` of
+/// the training rows, filled once, serves every fit when its n² values fit in `cache_size`;
+/// each result is the one fit alone gives, bit for bit. (One after the other: parallel points
+/// would let a worker start another path, and its store, while this one waits.)
 pub fn fit_path(
     points: &[&SvmParams],
     x: &Array2<f64>,
@@ -459,7 +529,7 @@ pub fn fit_path(
     let rows = Rows { data: &data, width };
     let store = points.first().and_then(|p| KernelStore::new(kernel_fn(p, &data, width), &data, width, p.cache_size));
     points
-        .par_iter()
+        .iter()
         .map(|p| match y {
             FoldTargets::Regression(y) => svr(p, rows, y, store.as_ref()),
             FoldTargets::Classes(y) => {
@@ -567,21 +637,24 @@ mod tests {
         let points: Vec<SvmParams> =
             [0.1, 1.0, 30.0].iter().map(|&c| SvmParams { c, epsilon: c / 10.0, ..defaults() }).collect();
         let refs: Vec<&SvmParams> = points.iter().collect();
-        let predictions = |m: &dyn crate::models::Fitted| match m.predict(&x) {
+        let predictions = |p: Prediction| match p {
             Prediction::Probabilities(p) => p.iter().copied().collect::<Vec<f64>>(),
             Prediction::Values(v) => v.to_vec(),
         };
         let targets = [FoldTargets::Classes(classes.clone()), FoldTargets::Regression(values.clone())];
         for y in &targets {
-            let path = fit_path(&refs, &x, y, &names);
-            for (p, shared) in points.iter().zip(path) {
+            let path: Vec<Box<dyn crate::models::Fitted>> =
+                fit_path(&refs, &x, y, &names).into_iter().map(Result::unwrap).collect();
+            let together: Vec<&dyn crate::models::Fitted> = path.iter().map(AsRef::as_ref).collect();
+            let shared_predictions = crate::models::predict_many(&together, &x);
+            for ((p, shared), predicted) in points.iter().zip(&path).zip(shared_predictions) {
                 let alone = match y {
                     FoldTargets::Classes(c) => fit_svc(p, &x, c, &names),
                     FoldTargets::Regression(v) => fit_svr(p, &x, v),
                 };
-                let (alone, shared) = (alone.unwrap(), shared.unwrap());
+                let alone = alone.unwrap();
                 assert_eq!(alone.state(), shared.state(), "C = {}", p.c);
-                assert_eq!(predictions(alone.as_ref()), predictions(shared.as_ref()), "C = {}", p.c);
+                assert_eq!(predictions(alone.predict(&x)), predictions(predicted), "C = {}", p.c);
             }
         }
     }

@@ -20,10 +20,9 @@ fn cache_bytes(cache_mb: f64) -> i64 {
 pub struct SvcQ<'a> {
     kernel: Kernel<'a>,
     cache: Cache,
-    /// Kernel values shared with other fits on the same rows: columns are read from it (signed
-    /// by y_i y_j) instead of being cached here.
+    /// Kernel values shared with other fits on the same rows, read (signed by y_i y_j) when a
+    /// column is not cached instead of computed.
     store: Option<&'a KernelStore<'a>>,
-    buffer: Vec<f32>,
     y: Vec<i8>,
     qd: Vec<f64>,
 }
@@ -32,24 +31,23 @@ impl<'a> SvcQ<'a> {
     pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64, store: Option<&'a KernelStore<'a>>) -> Self {
         let l = y.len();
         let qd = (0..l).map(|i| kernel.eval(i, i)).collect();
-        let buffer = if store.is_some() { vec![0.0; l] } else { Vec::new() };
-        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, buffer, y: y.to_vec(), qd }
+        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd }
     }
 }
 
 impl QMatrix for SvcQ<'_> {
     fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
+        let (data, start) = self.cache.get_data(i, len);
+        let y_i = self.y[i];
         if let Some(store) = self.store {
             // (y_i y_j K) as f32 is ±(K as f32): a sign flip rounds the same.
             let column = store.column(self.kernel.original(i));
-            let y_i = self.y[i];
-            for (j, v) in self.buffer[..len].iter_mut().enumerate() {
+            for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
                 let k = column[self.kernel.original(j)];
                 *v = if self.y[j] == y_i { k } else { -k };
             }
-            return &self.buffer[..len];
+            return &data[..len];
         }
-        let (data, start) = self.cache.get_data(i, len);
         for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
             *v = (f64::from(self.y[i] * self.y[j]) * self.kernel.eval(i, j)) as f32;
         }
@@ -59,9 +57,7 @@ impl QMatrix for SvcQ<'_> {
         &self.qd
     }
     fn swap_index(&mut self, i: usize, j: usize) {
-        if self.store.is_none() {
-            self.cache.swap_index(i, j);
-        }
+        self.cache.swap_index(i, j);
         self.kernel.swap_index(i, j);
         self.y.swap(i, j);
         self.qd.swap(i, j);
