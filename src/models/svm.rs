@@ -516,7 +516,7 @@ pub fn fit_svc(
 }
 
 /// Fits on one fold that differ only in C (or ε), one after the other: one `KernelStore` of
-/// the training rows, filled once, serves every fit when its n² values fit in `cache_size`;
+/// the training rows, computed once, serves every fit when its n² values fit in `cache_size`;
 /// each result is the one fit alone gives, bit for bit. (One after the other: parallel points
 /// would let a worker start another path, and its store, while this one waits.)
 pub fn fit_path(

@@ -222,31 +222,40 @@ impl<'a> Kernel<'a> {
 }
 
 /// The training kernel's values over every pair of rows of one matrix, in single precision as
-/// libsvm's cache holds them (`Kernel::eval` as f32), each column computed in blocks on first
-/// use and kept. Fits on the same rows with the same kernel (trials that differ only in C or
-/// ε) share one store and read exactly the values each would have computed.
+/// libsvm's cache holds them (`Kernel::eval` as f32), computed once, in blocks, into one
+/// n × n allocation (handed back whole when the store is dropped). Fits on the same rows with
+/// the same kernel (trials that differ only in C or ε) share one store and read exactly the
+/// values each would have computed. `K(a, b)` and `K(b, a)` are equal bit for bit (the sums'
+/// products and `‖a‖² + ‖b‖²` commute), so only one triangle is computed.
 pub struct KernelStore<'a> {
     kernel: KernelFn,
     data: &'a [f64],
-    width: usize,
-    lanes: FeatureMajor,
-    /// `‖x_r‖²` of every row (rbf reads it).
-    square: Vec<f64>,
-    columns: Vec<std::sync::OnceLock<Box<[f32]>>>,
+    n: usize,
+    values: Vec<f32>,
 }
 
 impl<'a> KernelStore<'a> {
     /// The store of `data`'s rows when its n² values fit in `cache_mb` MB (libsvm's budget
-    /// for one fit's kernel values: the fits sharing it then hold no cache of their own).
+    /// for one fit's kernel values).
     pub fn new(kernel: KernelFn, data: &'a [f64], width: usize, cache_mb: f64) -> Option<Self> {
         let n = if width == 0 { 0 } else { data.len() / width };
         let bytes = (n * n * std::mem::size_of::<f32>()) as f64;
         if width == 0 || bytes > cache_mb * (1u64 << 20) as f64 {
             return None;
         }
-        let square = data.chunks_exact(width).map(|r| dot(r, r)).collect();
-        let columns = (0..n).map(|_| std::sync::OnceLock::new()).collect();
-        Some(KernelStore { kernel, data, width, lanes: FeatureMajor::new(data, width), square, columns })
+        let square: Vec<f64> = data.chunks_exact(width).map(|r| dot(r, r)).collect();
+        let lanes = FeatureMajor::new(data, width);
+        let mut values = vec![0.0f32; n * n];
+        let mut d = vec![0.0; n];
+        for r in 0..n {
+            lanes.fused_all(&data[r * width..(r + 1) * width], |a, b| (a, b), &mut d);
+            for s in r..n {
+                let k = kernel.training(d[s], square[r], square[s]) as f32;
+                values[r * n + s] = k;
+                values[s * n + r] = k;
+            }
+        }
+        Some(KernelStore { kernel, data, n, values })
     }
 
     /// Whether the store holds `kernel` over exactly `data` (the matrix a fit indexes).
@@ -256,10 +265,6 @@ impl<'a> KernelStore<'a> {
 
     /// `K(x_r, x_s)` for every row s, as `Kernel::eval` gives it, in single precision.
     pub fn column(&self, r: usize) -> &[f32] {
-        self.columns[r].get_or_init(|| {
-            let mut d = vec![0.0; self.columns.len()];
-            self.lanes.fused_all(&self.data[r * self.width..(r + 1) * self.width], |a, b| (a, b), &mut d);
-            d.iter().zip(&self.square).map(|(&d, &sq)| self.kernel.training(d, self.square[r], sq) as f32).collect()
-        })
+        &self.values[r * self.n..(r + 1) * self.n]
     }
 }
