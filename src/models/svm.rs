@@ -246,7 +246,7 @@ pub struct Svr {
 
 impl Fitted for Svr {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        self.from_decisions(vec![self.machine.decisions(x)])
+        self.prediction_from(vec![self.machine.decisions(x)])
     }
     fn kernel_model(&self) -> Option<&dyn KernelModel> {
         Some(self)
@@ -266,7 +266,7 @@ impl KernelModel for Svr {
     fn machines(&self) -> Vec<&KernelMachine> {
         vec![&self.machine]
     }
-    fn from_decisions(&self, decisions: Vec<Vec<f64>>) -> Prediction {
+    fn prediction_from(&self, decisions: Vec<Vec<f64>>) -> Prediction {
         Prediction::Values(Array1::from(decisions.into_iter().next().unwrap_or_default()))
     }
 }
@@ -334,7 +334,7 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
 pub trait KernelModel {
     fn machines(&self) -> Vec<&KernelMachine>;
     /// The prediction from each machine's decision values on the rows (`machines`' order).
-    fn from_decisions(&self, decisions: Vec<Vec<f64>>) -> Prediction;
+    fn prediction_from(&self, decisions: Vec<Vec<f64>>) -> Prediction;
 }
 
 /// The predictions of kernel models of one fold (a path's points) on `x`, kernel values
@@ -342,7 +342,7 @@ pub trait KernelModel {
 pub fn predict_many(models: &[&dyn KernelModel], x: &Array2<f64>) -> Vec<Prediction> {
     let machines: Vec<Vec<&KernelMachine>> = models.iter().map(|m| m.machines()).collect();
     let mut all = decisions(&machines.concat(), x).into_iter();
-    models.iter().zip(&machines).map(|(m, own)| m.from_decisions(all.by_ref().take(own.len()).collect())).collect()
+    models.iter().zip(&machines).map(|(m, own)| m.prediction_from(all.by_ref().take(own.len()).collect())).collect()
 }
 
 /// scikit-learn refuses non-finite coefficients ("the input data may contain large values").
@@ -449,7 +449,7 @@ impl KernelModel for OneVsOne {
     fn machines(&self) -> Vec<&KernelMachine> {
         self.pairs.iter().map(|p| &p.machine).collect()
     }
-    fn from_decisions(&self, per_pair: Vec<Vec<f64>>) -> Prediction {
+    fn prediction_from(&self, per_pair: Vec<Vec<f64>>) -> Prediction {
         let present = self.present();
         let n = per_pair.first().map_or(0, Vec::len);
         let mut out = Array2::<f64>::zeros((n, self.n_classes));
@@ -472,7 +472,7 @@ impl KernelModel for OneVsOne {
 
 impl Fitted for OneVsOne {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        self.from_decisions(self.pair_decisions(x))
+        self.prediction_from(self.pair_decisions(x))
     }
     fn kernel_model(&self) -> Option<&dyn KernelModel> {
         Some(self)

@@ -130,7 +130,7 @@ pub struct FeatureMajor {
 
 impl FeatureMajor {
     pub fn new(data: &[f64], width: usize) -> Self {
-        let rows = if width == 0 { 0 } else { data.len() / width };
+        let rows = data.len().checked_div(width).unwrap_or(0);
         let stride = rows.div_ceil(LANES) * LANES;
         let mut t = vec![0.0; stride * width];
         for (r, row) in data.chunks_exact(width.max(1)).enumerate() {
@@ -238,7 +238,7 @@ impl<'a> KernelStore<'a> {
     /// The store of `data`'s rows when its n² values fit in `cache_mb` MB (libsvm's budget
     /// for one fit's kernel values).
     pub fn new(kernel: KernelFn, data: &'a [f64], width: usize, cache_mb: f64) -> Option<Self> {
-        let n = if width == 0 { 0 } else { data.len() / width };
+        let n = data.len().checked_div(width).unwrap_or(0);
         let bytes = (n * n * std::mem::size_of::<f32>()) as f64;
         if width == 0 || bytes > cache_mb * (1u64 << 20) as f64 {
             return None;
