@@ -27,7 +27,11 @@ def agreement(workload):
     if workload in ("ridge", "ridge_stripped", "svr"):
         worst = max(abs(a - b) / b for t, ref in zip(ours, theirs["mse"]) for a, b in zip(t["test"]["mse"]["folds"], ref))
         return f"fold MSE max rel. diff {worst:.1e}" + (" ✓" if worst <= 1e-8 else " ✗")
-    if workload in ("svm", "mlp"):
+    if workload == "svm":
+        same = all(t["test"]["accuracy"]["folds"] == ref for t, ref in zip(ours, theirs["accuracy"]))
+        best = max(statistics.mean(t["test"]["accuracy"]["folds"]) for t in ours)
+        return f"{len(ours)} trials, best mean accuracy {best:.4f}, " + ("every fold equal ✓" if same else "folds differ ✗")
+    if workload == "mlp":
         a = statistics.mean(ours[0]["test"]["accuracy"]["folds"])
         b = statistics.mean(theirs["accuracy"][0])
         same = ours[0]["test"]["accuracy"]["folds"] == theirs["accuracy"][0]

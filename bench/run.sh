@@ -17,6 +17,7 @@ fi
 cargo build --release --quiet
 [ -f bench/data/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data
 [ -f bench/data/small/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data/small 5000
+[ -f bench/data/svm/regression.csv ] || "$venv/bin/python" bench/svm_data.py
 mkdir -p bench/out
 
 for w in "${workloads[@]}"; do

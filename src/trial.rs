@@ -357,6 +357,26 @@ mod tests {
     }
 
     #[test]
+    fn svm_trials_that_differ_only_in_c_or_epsilon_share_a_path() {
+        let floats = |v: &[f64]| v.iter().map(|&x| ParamValue::Float(x)).collect::<Vec<_>>();
+        let m = ModelConfig {
+            name: "svm".into(),
+            kind: ModelKind::Svm,
+            steps: vec![],
+            fixed: BTreeMap::new(),
+            grid: vec![
+                ("c".into(), floats(&[10.0, 1.0])),
+                ("epsilon".into(), floats(&[0.1, 0.2])),
+                ("gamma".into(), floats(&[0.5, 2.0])),
+            ],
+            distributions: vec![],
+        };
+        let trials = expand_trials(&[m], SearchConfig::Grid, 0).unwrap();
+        // c-major grid order: trial 4k + 2e + g; a path per gamma, by increasing C.
+        assert_eq!(paths(&trials), vec![vec![4, 6, 0, 2], vec![5, 7, 1, 3]]);
+    }
+
+    #[test]
     fn ids_shorten_floats_but_keep_them_apart() {
         let axis = |values: &[f64]| ModelConfig {
             steps: Vec::new(),

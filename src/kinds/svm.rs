@@ -5,6 +5,8 @@ use super::Streamed;
 use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ANY_FLOAT, BOOL, choice, Kernel, DecisionShape, ClassWeight, Gamma};
 use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{svm, FitError, Fitted, ModelState};
+
+type FitResult = Result<Box<dyn Fitted>, FitError>;
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
 use crate::spec::{ModelKind, ParamValues};
@@ -60,6 +62,18 @@ impl super::Kind for Kind {
             FoldTargets::Regression(y) => svm::fit_svr(p, &data.train_x, y),
             FoldTargets::Classes(y) => svm::fit_svc(p, &data.train_x, y, classes),
         }
+    }
+
+    /// Trials that differ only in C or epsilon share a path: their fits on a fold read one
+    /// kernel store (kernel values do not depend on C or ε); nothing else passes between them.
+    fn path_axis(p: &mut SvmParams) -> Option<f64> {
+        let at = p.c;
+        (p.c, p.epsilon) = (0.0, 0.0);
+        Some(at)
+    }
+
+    fn fit_path(points: &[&SvmParams], data: &FoldData, classes: &[String]) -> Option<Vec<FitResult>> {
+        Some(svm::fit_path(points, &data.train_x, &data.train_y, classes))
     }
 
     fn streamed(_: &SvmParams) -> Streamed<'_> {

@@ -56,6 +56,11 @@ pub trait Fitted: Send + Sync {
     fn linear(&self) -> Option<LinearParts> {
         None
     }
+    /// A kernel machine's parts: lets the points of a path predict with kernel values shared
+    /// between their support vectors (`svm::predict_many`).
+    fn kernel_model(&self) -> Option<&dyn svm::KernelModel> {
+        None
+    }
     /// The out-of-bag prediction of each training row (a forest with `oob_score`).
     fn out_of_bag(&self) -> Option<Prediction> {
         None
@@ -154,8 +159,13 @@ impl Head {
 }
 
 /// Every model's prediction of `x`. When all are linear, one matrix product scores them
-/// together (a path's points share the data pass); otherwise each predicts alone.
+/// together (a path's points share the data pass); when all are kernel machines, each kernel
+/// value is computed once for all of them; otherwise each predicts alone.
 pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> {
+    let kernel: Option<Vec<&dyn svm::KernelModel>> = models.iter().map(|m| m.kernel_model()).collect();
+    if let Some(kernel) = kernel.filter(|k| k.len() > 1) {
+        return svm::predict_many(&kernel, x);
+    }
     let linear: Option<Vec<LinearParts>> = models.iter().map(|m| m.linear()).collect();
     let Some(linear) = linear.filter(|l| l.len() > 1) else {
         return models.iter().map(|m| m.predict(x)).collect();

@@ -9,8 +9,9 @@
 //! `break_ties`, as `SVC.predict`; where the vote and the scores disagree (tied votes), the
 //! voted class's probability is raised to the top so the metrics take `SVC.predict`'s class.
 
-use super::libsvm::{self, KernelFn, Params, Rows, Settings};
+use super::libsvm::{self, FeatureMajor, KernelFn, KernelStore, Params, Rows, Settings, Store};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
+use crate::preprocess::FoldTargets;
 use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
@@ -209,6 +210,11 @@ impl KernelMachine {
         sum - rho
     }
 
+    /// The decision values of every row of `x` (see `decisions`).
+    fn decisions(&self, x: &Array2<f64>) -> Vec<f64> {
+        decisions(&[self], x).into_iter().next().unwrap_or_default()
+    }
+
     /// A loaded machine fits a design matrix of `width` columns and holds values training
     /// gives: finite coefficients, a positive gamma, a whole positive degree. `at` is its
     /// place in model.json, which the message names.
@@ -259,9 +265,10 @@ pub struct Svr {
 
 impl Fitted for Svr {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let rows = row_major(x);
-        let width = x.ncols();
-        Prediction::Values((0..x.nrows()).map(|r| self.machine.decision(&rows[r * width..(r + 1) * width])).collect())
+        self.prediction_from(vec![self.machine.decisions(x)])
+    }
+    fn kernel_model(&self) -> Option<&dyn KernelModel> {
+        Some(self)
     }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
@@ -271,15 +278,87 @@ impl Fitted for Svr {
     }
 }
 
+impl KernelModel for Svr {
+    fn machines(&self) -> Vec<&KernelMachine> {
+        vec![&self.machine]
+    }
+    fn prediction_from(&self, decisions: Vec<Vec<f64>>) -> Prediction {
+        Prediction::Values(Array1::from(decisions.into_iter().next().unwrap_or_default()))
+    }
+}
+
 pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    let data = row_major(x);
-    let rows = Rows { data: &data, width: x.ncols() };
-    let p = libsvm_params(params, &data, x.ncols());
-    let model = libsvm::train_svr(rows, &y.to_vec(), &p);
+    svr(params, Rows { data: &row_major(x), width: x.ncols() }, y, None)
+}
+
+fn svr(params: &SvmParams, rows: Rows, y: &Array1<f64>, store: Store) -> Result<Box<dyn Fitted>, FitError> {
+    let p = libsvm_params(params, rows.data, rows.width);
+    let model = libsvm::train_svr(rows, &y.to_vec(), &p, store);
     let svs = model.support.iter().map(|&r| rows.row(r).to_vec()).collect();
     let machine = KernelMachine::new(p.kernel, svs, model.dual_coef, model.rho);
     finite(&machine)?;
     Ok(Box::new(Svr { machine, notes: max_iter_note(usize::from(model.timed_out), 1, model.iterations) }))
+}
+
+/// The decision values of every machine on every row of `x` (a vector per machine), each
+/// equal to `KernelMachine::decision`'s: the kernel of a row with each distinct support vector
+/// (machines fitted on one fold share most of theirs) is computed once, its sum vectorised
+/// across the support vectors (each in `k_function`'s order), and each machine adds its terms
+/// in libsvm's order. Machines with other kernels, or saved as weights, decide alone.
+fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
+    let (rows, width) = (row_major(x), x.ncols());
+    let one_by_one =
+        |m: &KernelMachine| (0..x.nrows()).map(|r| m.decision(&rows[r * width..(r + 1) * width])).collect();
+    let kernel = machines.first().map(|m| m.parts().0);
+    let weights = |m: &&KernelMachine| matches!(m, KernelMachine::Linear { weights: Some(_), .. });
+    if width == 0 || machines.iter().any(|m| weights(m) || Some(m.parts().0) != kernel) {
+        return machines.iter().map(|m| one_by_one(m)).collect();
+    }
+    let kernel = kernel.unwrap_or(KernelFn::Linear);
+    let mut distinct: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut vectors: Vec<f64> = Vec::new();
+    let terms: Vec<Vec<usize>> = machines
+        .iter()
+        .map(|m| {
+            let svs = m.parts().1;
+            let mut at = |sv: &Vec<f64>| {
+                let n = distinct.len();
+                *distinct.entry(sv.iter().map(|v| v.to_bits()).collect()).or_insert_with(|| {
+                    vectors.extend_from_slice(sv);
+                    n
+                })
+            };
+            svs.iter().map(&mut at).collect()
+        })
+        .collect();
+    let lanes = FeatureMajor::new(&vectors, width);
+    let (mut parts, mut values) = (vec![0.0; distinct.len()], vec![0.0; distinct.len()]);
+    let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
+    for row in rows.chunks_exact(width) {
+        kernel.predicting_parts(row, &lanes, &mut parts);
+        values.iter_mut().zip(&parts).for_each(|(v, &part)| *v = kernel.predicting(part));
+        for ((m, at), out) in machines.iter().zip(&terms).zip(&mut out) {
+            let (_, _, coef, rho) = m.parts();
+            out.push(at.iter().zip(coef).fold(0.0, |s, (&u, c)| s + c * values[u]) - rho);
+        }
+    }
+    out
+}
+
+/// A fitted kernel model (an SVR, or a one-vs-one SVC) as its machines and how their decision
+/// values become its prediction, so that the models of a path predict together.
+pub trait KernelModel {
+    fn machines(&self) -> Vec<&KernelMachine>;
+    /// The prediction from each machine's decision values on the rows (`machines`' order).
+    fn prediction_from(&self, decisions: Vec<Vec<f64>>) -> Prediction;
+}
+
+/// The predictions of kernel models of one fold (a path's points) on `x`, kernel values
+/// shared between their machines (see `decisions`).
+pub fn predict_many(models: &[&dyn KernelModel], x: &Array2<f64>) -> Vec<Prediction> {
+    let machines: Vec<Vec<&KernelMachine>> = models.iter().map(|m| m.machines()).collect();
+    let mut all = decisions(&machines.concat(), x).into_iter();
+    models.iter().zip(&machines).map(|(m, own)| m.prediction_from(all.by_ref().take(own.len()).collect())).collect()
 }
 
 /// scikit-learn refuses non-finite coefficients ("the input data may contain large values").
@@ -321,18 +400,19 @@ impl OneVsOne {
         present
     }
 
-    /// Each pair's decision on one row, in scikit-learn's binary sign (minus libsvm's).
-    pub(super) fn pair_decisions(&self, row: &[f64]) -> Vec<f64> {
-        self.pairs.iter().map(|p| p.machine.decision(row)).collect()
+    /// Each pair's decisions on the rows of `x` (a vector per pair), in scikit-learn's binary
+    /// sign (minus libsvm's).
+    pub(super) fn pair_decisions(&self, x: &Array2<f64>) -> Vec<Vec<f64>> {
+        decisions(&self.machines(), x)
     }
 
-    /// One row's class scores (absent classes -inf) and libsvm's predicted class.
-    pub(super) fn scores(&self, row: &[f64], present: &[usize]) -> (Vec<f64>, usize) {
+    /// One row's class scores (absent classes -inf) and libsvm's predicted class, from its
+    /// pair decisions.
+    pub(super) fn scores(&self, decisions: &[f64], present: &[usize]) -> (Vec<f64>, usize) {
         let mut votes = vec![0usize; self.n_classes];
         let mut ovr_votes = vec![0.0; self.n_classes];
         let mut confidence = vec![0.0; self.n_classes];
-        let decisions = self.pair_decisions(row);
-        for (PairMachine { negative: i, positive: j, .. }, &d) in self.pairs.iter().zip(&decisions) {
+        for (PairMachine { negative: i, positive: j, .. }, &d) in self.pairs.iter().zip(decisions) {
             votes[if d >= 0.0 { *j } else { *i }] += 1;
             ovr_votes[if d > 0.0 { *j } else { *i }] += 1.0;
             confidence[*i] -= d;
@@ -381,15 +461,18 @@ fn lead_with(scores: &mut [f64], predicted: usize) {
     }
 }
 
-impl Fitted for OneVsOne {
-    fn predict(&self, x: &Array2<f64>) -> Prediction {
+impl KernelModel for OneVsOne {
+    fn machines(&self) -> Vec<&KernelMachine> {
+        self.pairs.iter().map(|p| &p.machine).collect()
+    }
+    fn prediction_from(&self, per_pair: Vec<Vec<f64>>) -> Prediction {
         let present = self.present();
-        let rows = row_major(x);
-        let width = x.ncols();
-        let mut out = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-        let mut predicted = Vec::with_capacity(x.nrows());
+        let n = per_pair.first().map_or(0, Vec::len);
+        let mut out = Array2::<f64>::zeros((n, self.n_classes));
+        let mut predicted = Vec::with_capacity(n);
         for (r, mut out_row) in out.rows_mut().into_iter().enumerate() {
-            let (scores, class) = self.scores(&rows[r * width..(r + 1) * width], &present);
+            let decisions: Vec<f64> = per_pair.iter().map(|d| d[r]).collect();
+            let (scores, class) = self.scores(&decisions, &present);
             out_row.assign(&ArrayView1::from(scores.as_slice()));
             predicted.push(class);
         }
@@ -400,6 +483,15 @@ impl Fitted for OneVsOne {
             }
         }
         Prediction::Probabilities(proba)
+    }
+}
+
+impl Fitted for OneVsOne {
+    fn predict(&self, x: &Array2<f64>) -> Prediction {
+        self.prediction_from(self.pair_decisions(x))
+    }
+    fn kernel_model(&self) -> Option<&dyn KernelModel> {
+        Some(self)
     }
     fn notes(&self) -> Vec<FitNote> {
         self.notes.clone()
@@ -422,14 +514,40 @@ pub fn fit_svc(
     y: &[usize],
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
-    Ok(Box::new(one_vs_one(params, x, y, class_names)?))
+    let rows = Rows { data: &row_major(x), width: x.ncols() };
+    Ok(Box::new(one_vs_one(params, rows, y, class_names, None)?))
+}
+
+/// Fits on one fold that differ only in C (or ε), one after the other: one `KernelStore` of
+/// the training rows, computed once, serves every fit when its n² values fit in `cache_size`;
+/// each result is the one fit alone gives, bit for bit. (One after the other: parallel points
+/// would let a worker start another path, and its store, while this one waits.)
+pub fn fit_path(
+    points: &[&SvmParams],
+    x: &Array2<f64>,
+    y: &FoldTargets,
+    class_names: &[String],
+) -> Vec<Result<Box<dyn Fitted>, FitError>> {
+    let (data, width) = (row_major(x), x.ncols());
+    let rows = Rows { data: &data, width };
+    let store = points.first().and_then(|p| KernelStore::new(kernel_fn(p, &data, width), &data, width, p.cache_size));
+    points
+        .iter()
+        .map(|p| match y {
+            FoldTargets::Regression(y) => svr(p, rows, y, store.as_ref()),
+            FoldTargets::Classes(y) => {
+                one_vs_one(p, rows, y, class_names, store.as_ref()).map(|m| Box::new(m) as Box<dyn Fitted>)
+            }
+        })
+        .collect()
 }
 
 pub(super) fn one_vs_one(
     params: &SvmParams,
-    x: &Array2<f64>,
+    rows: Rows,
     y: &[usize],
     class_names: &[String],
+    store: Store,
 ) -> Result<OneVsOne, FitError> {
     let present = super::classes_present(y, class_names)?;
     let mut local = vec![0; class_names.len()];
@@ -437,11 +555,9 @@ pub(super) fn one_vs_one(
         local[c] = k;
     }
     let labels: Vec<usize> = y.iter().map(|&c| local[c]).collect();
-    let data = row_major(x);
-    let rows = Rows { data: &data, width: x.ncols() };
-    let p = libsvm_params(params, &data, x.ncols());
+    let p = libsvm_params(params, rows.data, rows.width);
     let names: Vec<String> = present.iter().map(|&c| class_names[c].clone()).collect();
-    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, &names), &p);
+    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, &names), &p, store);
     let mut pairs = Vec::new();
     for pair in &model.pairs {
         let (sv_rows, coef) = model.pair_terms(pair);
@@ -462,7 +578,90 @@ pub(super) fn one_vs_one(
 
 #[cfg(test)]
 mod tests {
-    use super::{lead_with, KernelMachine};
+    use super::{fit_path, fit_svc, fit_svr, lead_with, row_major, KernelMachine, SvmParams};
+    use crate::models::Prediction;
+    use crate::preprocess::FoldTargets;
+    use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
+    use ndarray::{Array1, Array2};
+
+    /// scikit-learn's defaults (the catalog's).
+    fn defaults() -> SvmParams {
+        SvmParams {
+            kernel: Kernel::Rbf,
+            c: 1.0,
+            gamma: Gamma::Scale,
+            degree: 3,
+            coef0: 0.0,
+            epsilon: 0.1,
+            tol: 1e-3,
+            max_iter: -1,
+            cache_size: 200.0,
+            shrinking: true,
+            class_weight: ClassWeight::None,
+            decision_function_shape: DecisionShape::Ovr,
+            break_ties: false,
+        }
+    }
+
+    /// A reproducible table: 90 rows × 4 features from a small linear congruential stream.
+    fn table() -> (Array2<f64>, Vec<usize>, Array1<f64>) {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        };
+        let x = Array2::from_shape_fn((90, 4), |_| next());
+        let classes =
+            x.rows().into_iter().map(|r| usize::from(r[0] + r[1] * r[2] > 0.0) + usize::from(r[3] > 1.0)).collect();
+        let values = x.rows().into_iter().map(|r| r[0] * r[1] + r[2].sin() + 0.1 * next()).collect();
+        (x, classes, values)
+    }
+
+    #[test]
+    fn batched_decisions_equal_row_by_row_decisions() {
+        let (x, classes, _) = table();
+        let names: Vec<String> = (0..3).map(|c| c.to_string()).collect();
+        for kernel in [Kernel::Rbf, Kernel::Linear, Kernel::Poly, Kernel::Sigmoid] {
+            let params = SvmParams { kernel, ..defaults() };
+            let rows = super::Rows { data: &row_major(&x), width: 4 };
+            let ovo = super::one_vs_one(&params, rows, &classes, &names, None).unwrap();
+            for (pair, batched) in ovo.pairs.iter().zip(ovo.pair_decisions(&x)) {
+                let one_by_one: Vec<f64> = x.rows().into_iter().map(|r| pair.machine.decision(&r.to_vec())).collect();
+                assert_eq!(batched, one_by_one, "{kernel:?}");
+            }
+        }
+    }
+
+    /// The trials of a C path fitted together (one kernel store, in parallel) equal each fitted
+    /// alone: the same saved machines and predictions, bit for bit.
+    #[test]
+    fn a_c_path_equals_its_trials_fitted_alone() {
+        let (x, classes, values) = table();
+        let names: Vec<String> = (0..3).map(|c| c.to_string()).collect();
+        let points: Vec<SvmParams> =
+            [0.1, 1.0, 30.0].iter().map(|&c| SvmParams { c, epsilon: c / 10.0, ..defaults() }).collect();
+        let refs: Vec<&SvmParams> = points.iter().collect();
+        let predictions = |p: Prediction| match p {
+            Prediction::Probabilities(p) => p.iter().copied().collect::<Vec<f64>>(),
+            Prediction::Values(v) => v.to_vec(),
+        };
+        let targets = [FoldTargets::Classes(classes.clone()), FoldTargets::Regression(values.clone())];
+        for y in &targets {
+            let path: Vec<Box<dyn crate::models::Fitted>> =
+                fit_path(&refs, &x, y, &names).into_iter().map(Result::unwrap).collect();
+            let together: Vec<&dyn crate::models::Fitted> = path.iter().map(AsRef::as_ref).collect();
+            let shared_predictions = crate::models::predict_many(&together, &x);
+            for ((p, shared), predicted) in points.iter().zip(&path).zip(shared_predictions) {
+                let alone = match y {
+                    FoldTargets::Classes(c) => fit_svc(p, &x, c, &names),
+                    FoldTargets::Regression(v) => fit_svr(p, &x, v),
+                };
+                let alone = alone.unwrap();
+                assert_eq!(alone.state(), shared.state(), "C = {}", p.c);
+                assert_eq!(predictions(alone.predict(&x)), predictions(predicted), "C = {}", p.c);
+            }
+        }
+    }
 
     fn machine(json: &str) -> KernelMachine {
         serde_json::from_str(json).unwrap()

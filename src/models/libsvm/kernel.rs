@@ -80,11 +80,97 @@ pub fn powi(base: f64, times: i32) -> f64 {
 impl KernelFn {
     /// libsvm's `k_function`: the kernel between a new row and a support vector.
     pub fn k_function(&self, x: &[f64], sv: &[f64]) -> f64 {
+        let part = match self {
+            KernelFn::Rbf { .. } => squared_distance(x, sv),
+            _ => dot(x, sv),
+        };
+        self.predicting(part)
+    }
+
+    /// `k_function` from its one sum: `‖a - b‖²` for rbf, `a·b` for the others.
+    pub fn predicting(&self, part: f64) -> f64 {
         match *self {
-            KernelFn::Linear => dot(x, sv),
-            KernelFn::Poly { gamma, coef0, degree } => powi(gamma * dot(x, sv) + coef0, degree),
-            KernelFn::Rbf { gamma } => (-gamma * squared_distance(x, sv)).exp(),
-            KernelFn::Sigmoid { gamma, coef0 } => (gamma * dot(x, sv) + coef0).tanh(),
+            KernelFn::Linear => part,
+            KernelFn::Poly { gamma, coef0, degree } => powi(gamma * part + coef0, degree),
+            KernelFn::Rbf { gamma } => (-gamma * part).exp(),
+            KernelFn::Sigmoid { gamma, coef0 } => (gamma * part + coef0).tanh(),
+        }
+    }
+
+    /// The training kernel (`kernel_function(i, j)`) from `a·b` and, for rbf, `‖a‖²` and `‖b‖²`.
+    fn training(&self, d: f64, square_a: f64, square_b: f64) -> f64 {
+        match *self {
+            KernelFn::Rbf { gamma } => (-gamma * (square_a + square_b - 2.0 * d)).exp(),
+            _ => self.predicting(d),
+        }
+    }
+
+    /// The sum `k_function` takes of `x` with every row of `t`, written to `out` (one value a row).
+    pub fn predicting_parts(&self, x: &[f64], t: &FeatureMajor, out: &mut [f64]) {
+        match self {
+            KernelFn::Rbf { .. } => t.fused_all(x, |a, b| (a - b, a - b), out),
+            _ => t.fused_all(x, |a, b| (a, b), out),
+        }
+    }
+}
+
+/// How many rows a block of kernel values takes at once: each lane one row's sum, summed in
+/// `fused`'s order, so the values are the one-at-a-time values bit for bit.
+const LANES: usize = 16;
+
+/// A row-major matrix copied feature by feature (`t[k · stride + r]` is feature k of row r,
+/// rows padded with zeros to a multiple of `LANES`), so that one row's products with many rows
+/// vectorise across the rows.
+pub struct FeatureMajor {
+    t: Vec<f64>,
+    rows: usize,
+    stride: usize,
+    width: usize,
+}
+
+impl FeatureMajor {
+    pub fn new(data: &[f64], width: usize) -> Self {
+        let rows = data.len().checked_div(width).unwrap_or(0);
+        let stride = rows.div_ceil(LANES) * LANES;
+        let mut t = vec![0.0; stride * width];
+        for (r, row) in data.chunks_exact(width.max(1)).enumerate() {
+            for (k, v) in row.iter().enumerate() {
+                t[k * stride + r] = *v;
+            }
+        }
+        FeatureMajor { t, rows, stride, width }
+    }
+
+    /// `fused(x, row_r, f)` for every row r, into `out[r]`.
+    fn fused_all(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has FMA and AVX2 (checked just above), all `fused_all_simd` needs.
+            return unsafe { self.fused_all_simd(x, f, out) };
+        }
+        self.fused_all_lanes(x, f, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma,avx2")]
+    fn fused_all_simd(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+        self.fused_all_lanes(x, f, out);
+    }
+
+    #[inline(always)]
+    fn fused_all_lanes(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+        assert!(x.len() == self.width && out.len() == self.rows, "a row of {} values against {}", x.len(), self.width);
+        for start in (0..self.stride).step_by(LANES) {
+            let mut acc = [0.0f64; LANES];
+            for (k, &a) in x.iter().enumerate() {
+                let lanes = &self.t[k * self.stride + start..k * self.stride + start + LANES];
+                for (s, &b) in acc.iter_mut().zip(lanes) {
+                    let (p, q) = f(a, b);
+                    *s = p.mul_add(q, *s);
+                }
+            }
+            let end = (start + LANES).min(self.rows);
+            out[start..end].copy_from_slice(&acc[..end - start]);
         }
     }
 }
@@ -118,12 +204,13 @@ impl<'a> Kernel<'a> {
     /// `K(x_i, x_j)` as libsvm's `kernel_function(i, j)` computes it.
     pub fn eval(&self, i: usize, j: usize) -> f64 {
         let d = dot(self.row(i), self.row(j));
-        match self.kernel {
-            KernelFn::Linear => d,
-            KernelFn::Poly { gamma, coef0, degree } => powi(gamma * d + coef0, degree),
-            KernelFn::Rbf { gamma } => (-gamma * (self.square[i] + self.square[j] - 2.0 * d)).exp(),
-            KernelFn::Sigmoid { gamma, coef0 } => (gamma * d + coef0).tanh(),
-        }
+        let square = |k: usize| self.square.get(k).copied().unwrap_or(0.0);
+        self.kernel.training(d, square(i), square(j))
+    }
+
+    /// The row of the training matrix at position `i` (its index in the matrix).
+    pub fn original(&self, i: usize) -> usize {
+        self.rows[i]
     }
 
     pub fn swap_index(&mut self, i: usize, j: usize) {
@@ -131,5 +218,53 @@ impl<'a> Kernel<'a> {
         if !self.square.is_empty() {
             self.square.swap(i, j);
         }
+    }
+}
+
+/// The training kernel's values over every pair of rows of one matrix, in single precision as
+/// libsvm's cache holds them (`Kernel::eval` as f32), computed once, in blocks, into one
+/// n × n allocation (handed back whole when the store is dropped). Fits on the same rows with
+/// the same kernel (trials that differ only in C or ε) share one store and read exactly the
+/// values each would have computed. `K(a, b)` and `K(b, a)` are equal bit for bit (the sums'
+/// products and `‖a‖² + ‖b‖²` commute), so only one triangle is computed.
+pub struct KernelStore<'a> {
+    kernel: KernelFn,
+    data: &'a [f64],
+    n: usize,
+    values: Vec<f32>,
+}
+
+impl<'a> KernelStore<'a> {
+    /// The store of `data`'s rows when its n² values fit in `cache_mb` MB (libsvm's budget
+    /// for one fit's kernel values).
+    pub fn new(kernel: KernelFn, data: &'a [f64], width: usize, cache_mb: f64) -> Option<Self> {
+        let n = data.len().checked_div(width).unwrap_or(0);
+        let bytes = (n * n * std::mem::size_of::<f32>()) as f64;
+        if width == 0 || bytes > cache_mb * (1u64 << 20) as f64 {
+            return None;
+        }
+        let square: Vec<f64> = data.chunks_exact(width).map(|r| dot(r, r)).collect();
+        let lanes = FeatureMajor::new(data, width);
+        let mut values = vec![0.0f32; n * n];
+        let mut d = vec![0.0; n];
+        for r in 0..n {
+            lanes.fused_all(&data[r * width..(r + 1) * width], |a, b| (a, b), &mut d);
+            for s in r..n {
+                let k = kernel.training(d[s], square[r], square[s]) as f32;
+                values[r * n + s] = k;
+                values[s * n + r] = k;
+            }
+        }
+        Some(KernelStore { kernel, data, n, values })
+    }
+
+    /// Whether the store holds `kernel` over exactly `data` (the matrix a fit indexes).
+    pub fn serves(&self, kernel: KernelFn, data: &[f64]) -> bool {
+        self.kernel == kernel && std::ptr::eq(self.data, data)
+    }
+
+    /// `K(x_r, x_s)` for every row s, as `Kernel::eval` gives it, in single precision.
+    pub fn column(&self, r: usize) -> &[f32] {
+        &self.values[r * self.n..(r + 1) * self.n]
     }
 }

@@ -8,9 +8,9 @@ mod qmatrix;
 mod solver;
 mod train;
 
-pub use kernel::KernelFn;
+pub use kernel::{FeatureMajor, KernelFn, KernelStore};
 pub use solver::Settings;
-pub use train::{train_svc, train_svr, Params, Rows};
+pub use train::{train_svc, train_svr, Params, Rows, Store};
 
 #[cfg(test)]
 mod tests;

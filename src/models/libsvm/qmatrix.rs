@@ -2,7 +2,7 @@
 //! and `SVR_Q` (the 2l × 2l matrix of ε-SVR over one cache of l kernel columns).
 
 use super::cache::Cache;
-use super::kernel::Kernel;
+use super::kernel::{Kernel, KernelStore};
 
 /// What the solver asks of Q: column `i` over the first `len` (active) positions, in single
 /// precision as libsvm's `Qfloat`, and its diagonal in double precision.
@@ -20,21 +20,34 @@ fn cache_bytes(cache_mb: f64) -> i64 {
 pub struct SvcQ<'a> {
     kernel: Kernel<'a>,
     cache: Cache,
+    /// Kernel values shared with other fits on the same rows, read (signed by y_i y_j) when a
+    /// column is not cached instead of computed.
+    store: Option<&'a KernelStore<'a>>,
     y: Vec<i8>,
     qd: Vec<f64>,
 }
 
 impl<'a> SvcQ<'a> {
-    pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64) -> Self {
+    pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64, store: Option<&'a KernelStore<'a>>) -> Self {
         let l = y.len();
         let qd = (0..l).map(|i| kernel.eval(i, i)).collect();
-        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), y: y.to_vec(), qd }
+        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd }
     }
 }
 
 impl QMatrix for SvcQ<'_> {
     fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
         let (data, start) = self.cache.get_data(i, len);
+        let y_i = self.y[i];
+        if let Some(store) = self.store {
+            // (y_i y_j K) as f32 is ±(K as f32): a sign flip rounds the same.
+            let column = store.column(self.kernel.original(i));
+            for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
+                let k = column[self.kernel.original(j)];
+                *v = if self.y[j] == y_i { k } else { -k };
+            }
+            return &data[..len];
+        }
         for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
             *v = (f64::from(self.y[i] * self.y[j]) * self.kernel.eval(i, j)) as f32;
         }
@@ -55,6 +68,8 @@ pub struct SvrQ<'a> {
     l: usize,
     kernel: Kernel<'a>,
     cache: Cache,
+    /// Kernel columns shared with other fits on the same rows, read instead of cached here.
+    store: Option<&'a KernelStore<'a>>,
     sign: Vec<i8>,
     index: Vec<usize>,
     qd: Vec<f64>,
@@ -63,12 +78,13 @@ pub struct SvrQ<'a> {
 }
 
 impl<'a> SvrQ<'a> {
-    pub fn new(kernel: Kernel<'a>, l: usize, cache_mb: f64) -> Self {
+    pub fn new(kernel: Kernel<'a>, l: usize, cache_mb: f64, store: Option<&'a KernelStore<'a>>) -> Self {
         let diagonal: Vec<f64> = (0..l).map(|k| kernel.eval(k, k)).collect();
         SvrQ {
             l,
             kernel,
             cache: Cache::new(l, cache_bytes(cache_mb)),
+            store,
             sign: (0..2 * l).map(|k| if k < l { 1 } else { -1 }).collect(),
             index: (0..2 * l).map(|k| k % l).collect(),
             qd: diagonal.iter().chain(&diagonal).copied().collect(),
@@ -81,12 +97,18 @@ impl<'a> SvrQ<'a> {
 impl QMatrix for SvrQ<'_> {
     fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
         let real_i = self.index[i];
-        let (data, start) = self.cache.get_data(real_i, self.l);
-        if start < self.l {
-            for (j, v) in data.iter_mut().enumerate() {
-                *v = self.kernel.eval(real_i, j) as f32;
+        let data: &[f32] = match self.store {
+            Some(store) => store.column(real_i),
+            None => {
+                let (data, start) = self.cache.get_data(real_i, self.l);
+                if start < self.l {
+                    for (j, v) in data.iter_mut().enumerate() {
+                        *v = self.kernel.eval(real_i, j) as f32;
+                    }
+                }
+                data
             }
-        }
+        };
         let b = self.next_buffer;
         self.next_buffer = 1 - b;
         let si = f32::from(self.sign[i]);

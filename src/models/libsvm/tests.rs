@@ -2,7 +2,7 @@
 //! (tests/fixtures/libsvm/generate.py): support vectors and iteration counts exactly, dual
 //! coefficients, intercepts and decision values to 1e-9, predictions exactly.
 
-use super::{train_svc, train_svr, Rows};
+use super::{train_svc, train_svr, KernelStore, Rows};
 use crate::models::svm::SvmParams;
 use crate::models::svm::{first_argmax, libsvm_params, one_vs_one, row_major, weighted_c};
 use crate::models::{Fitted, Prediction};
@@ -67,8 +67,9 @@ fn check_svc(case: &Value, name: &str) {
     let params = with_gamma(params_of(case), case);
     let data = row_major(&x);
     let p = libsvm_params(&params, &data, x.ncols());
+    let rows = Rows { data: &data, width: x.ncols() };
     let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
-    let model = train_svc(Rows { data: &data, width: x.ncols() }, &y, &weighted_c(&params, &y, &names), &p);
+    let model = train_svc(rows, &y, &weighted_c(&params, &y, &names), &p, None);
     let support: Vec<usize> = serde_json::from_value(case["support"].clone()).unwrap();
     assert_eq!(model.support, support, "{name}: support_");
     assert_eq!(model.n_support, serde_json::from_value::<Vec<usize>>(case["n_support"].clone()).unwrap(), "{name}");
@@ -82,20 +83,20 @@ fn check_svc(case: &Value, name: &str) {
     close(&rho, &floats(&case["intercept"]), "intercept", name);
 
     let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
-    let ovo = one_vs_one(&params, &x, &y, &names).unwrap();
-    let rows = row_major(&t);
+    let ovo = one_vs_one(&params, rows, &y, &names, None).unwrap();
     let present: Vec<usize> = (0..n_class).collect();
-    let row = |r: usize| &rows[r * t.ncols()..(r + 1) * t.ncols()];
     let want = case["decision"].as_array().unwrap();
     let predicted: Vec<f64> = floats(&case["predict"]);
+    let per_pair = ovo.pair_decisions(&t);
     for r in 0..t.nrows() {
-        let (scores, class) = ovo.scores(row(r), &present);
+        let decisions: Vec<f64> = per_pair.iter().map(|d| d[r]).collect();
+        let (scores, class) = ovo.scores(&decisions, &present);
         if n_class == 2 {
-            close(&ovo.pair_decisions(row(r)), &[want[r].as_f64().unwrap()], "decision", name);
+            close(&decisions, &[want[r].as_f64().unwrap()], "decision", name);
         } else {
             close(&scores, &floats(&want[r]), "ovr decision", name);
             let ovo_want: Vec<f64> = floats(&case["decision_ovo"][r]).iter().map(|v| -v).collect();
-            close(&ovo.pair_decisions(row(r)), &ovo_want, "ovo decision", name);
+            close(&decisions, &ovo_want, "ovo decision", name);
         }
         assert_eq!(class, predicted[r] as usize, "{name}: predict row {r}");
     }
@@ -103,7 +104,7 @@ fn check_svc(case: &Value, name: &str) {
     assert_eq!(classes_of(&proba), predicted, "{name}: predicted classes from the scores");
     assert_eq!(ovo.notes().len(), usize::from(case["fit_status"] == 1), "{name}: the max_iter note");
     if let Some(ties) = case.get("predict_break_ties") {
-        let broken = one_vs_one(&SvmParams { break_ties: true, ..params }, &x, &y, &names).unwrap();
+        let broken = one_vs_one(&SvmParams { break_ties: true, ..params }, rows, &y, &names, None).unwrap();
         let Prediction::Probabilities(proba) = broken.predict(&t) else { panic!("{name}") };
         assert_eq!(classes_of(&proba), floats(ties), "{name}: break_ties");
     }
@@ -115,7 +116,7 @@ fn check_svr(case: &Value, name: &str) {
     let params = with_gamma(params_of(case), case);
     let data = row_major(&x);
     let p = libsvm_params(&params, &data, x.ncols());
-    let model = train_svr(Rows { data: &data, width: x.ncols() }, &y, &p);
+    let model = train_svr(Rows { data: &data, width: x.ncols() }, &y, &p, None);
     assert_eq!(model.support, serde_json::from_value::<Vec<usize>>(case["support"].clone()).unwrap(), "{name}");
     assert_eq!(vec![model.iterations], serde_json::from_value::<Vec<usize>>(case["n_iter"].clone()).unwrap(), "{name}");
     assert_eq!(model.timed_out, case["fit_status"] == 1, "{name}: fit_status_");
@@ -161,4 +162,43 @@ fn gamma_scale_and_auto_are_scikit_learns() {
             assert_eq!(gamma(&SvmParams { gamma: Gamma::Auto, ..params.clone() }), want, "{name}: auto");
         }
     }
+}
+
+/// Every fixture case fitted again reading a `KernelStore` of its rows (as the trials of a C
+/// path do): the same support, iterations, dual coefficients and rho, bit for bit.
+#[test]
+fn fits_reading_a_shared_kernel_store_change_no_digit() {
+    let doc: Value = serde_json::from_str(CASES).unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let x = matrix(&case["X"]);
+        let params = with_gamma(params_of(case), case);
+        let data = row_major(&x);
+        let rows = Rows { data: &data, width: x.ncols() };
+        let p = libsvm_params(&params, &data, x.ncols());
+        // Whatever the case's cache_size (some are tiny, to evict): the store holds every value.
+        let store = KernelStore::new(p.kernel, &data, x.ncols(), 1e6).unwrap();
+        if case["svc"].as_bool().unwrap() {
+            let y: Vec<usize> = floats(&case["y"]).iter().map(|&v| v as usize).collect();
+            let names: Vec<String> = (0..=*y.iter().max().unwrap()).map(|c| c.to_string()).collect();
+            let c = weighted_c(&params, &y, &names);
+            let (alone, shared) = (train_svc(rows, &y, &c, &p, None), train_svc(rows, &y, &c, &p, Some(&store)));
+            assert_eq!((&alone.support, &alone.dual_coef), (&shared.support, &shared.dual_coef), "{name}");
+            let ends = |m: &super::train::SvcModel| m.pairs.iter().map(|p| (p.rho, p.iterations)).collect::<Vec<_>>();
+            assert_eq!(ends(&alone), ends(&shared), "{name}: rho and n_iter_");
+        } else {
+            let y = floats(&case["y"]);
+            let (alone, shared) = (train_svr(rows, &y, &p, None), train_svr(rows, &y, &p, Some(&store)));
+            assert_eq!((&alone.support, &alone.dual_coef), (&shared.support, &shared.dual_coef), "{name}");
+            assert_eq!((alone.rho, alone.iterations), (shared.rho, shared.iterations), "{name}: rho and n_iter_");
+        }
+    }
+}
+
+#[test]
+fn a_kernel_store_is_kept_only_within_its_budget() {
+    let data = vec![0.5; 1000 * 2];
+    // 1000² single-precision values are 3.8 MB.
+    assert!(KernelStore::new(super::KernelFn::Linear, &data, 2, 3.0).is_none());
+    assert!(KernelStore::new(super::KernelFn::Linear, &data, 2, 4.0).is_some());
 }

@@ -3,7 +3,7 @@
 //! with class i as +1, weighted C per class, and the support vectors of all pairs gathered
 //! class by class (scikit-learn's `support_`, `n_support`, `dual_coef_`, `intercept_`).
 
-use super::kernel::{Kernel, KernelFn};
+use super::kernel::{Kernel, KernelFn, KernelStore};
 use super::qmatrix::{SvcQ, SvrQ};
 use super::solver::{solve, Problem, Settings, Solution};
 
@@ -38,11 +38,17 @@ struct Binary {
     solution: Solution,
 }
 
-fn solve_c_svc(x: Rows, rows: Vec<usize>, y: &[i8], (cp, cn): (f64, f64), params: &Params) -> Binary {
+/// The kernel values a fit on `x` reads: `store` when it holds this kernel over `x`, else its own cache.
+fn shared<'s>(store: Option<&'s KernelStore<'s>>, x: Rows, params: &Params) -> Option<&'s KernelStore<'s>> {
+    store.filter(|s| s.serves(params.kernel, x.data))
+}
+
+fn solve_c_svc(x: Rows, rows: Vec<usize>, y: &[i8], (cp, cn): (f64, f64), params: &Params, store: Store) -> Binary {
     let l = y.len();
     let mut alpha = vec![0.0; l];
     let c: Vec<f64> = y.iter().map(|&yi| if yi > 0 { cp } else { cn }).collect();
-    let mut q = SvcQ::new(Kernel::new(params.kernel, x.data, x.width, rows), y, params.cache_mb);
+    let kernel = Kernel::new(params.kernel, x.data, x.width, rows);
+    let mut q = SvcQ::new(kernel, y, params.cache_mb, shared(store, x, params));
     let p = vec![-1.0; l];
     let solution = solve(&mut q, Problem { p: &p, y, alpha: &mut alpha, c: &c }, params.settings);
     let coef = alpha.iter().zip(y).map(|(a, &yi)| a * f64::from(yi)).collect();
@@ -59,13 +65,17 @@ pub struct SvrModel {
     pub timed_out: bool,
 }
 
-pub fn train_svr(x: Rows, y: &[f64], params: &Params) -> SvrModel {
+/// Kernel values shared by fits on the same rows (`KernelStore`), if any.
+pub type Store<'s> = Option<&'s KernelStore<'s>>;
+
+pub fn train_svr(x: Rows, y: &[f64], params: &Params, store: Store) -> SvrModel {
     let l = y.len();
     let p: Vec<f64> = y.iter().map(|yi| params.epsilon - yi).chain(y.iter().map(|yi| params.epsilon + yi)).collect();
     let signs: Vec<i8> = (0..2 * l).map(|k| if k < l { 1 } else { -1 }).collect();
     let c = vec![params.c; 2 * l];
     let mut alpha2 = vec![0.0; 2 * l];
-    let mut q = SvrQ::new(Kernel::new(params.kernel, x.data, x.width, (0..l).collect()), l, params.cache_mb);
+    let kernel = Kernel::new(params.kernel, x.data, x.width, (0..l).collect());
+    let mut q = SvrQ::new(kernel, l, params.cache_mb, shared(store, x, params));
     let solution = solve(&mut q, Problem { p: &p, y: &signs, alpha: &mut alpha2, c: &c }, params.settings);
     let alpha: Vec<f64> = (0..l).map(|i| alpha2[i] - alpha2[i + l]).collect();
     let support: Vec<usize> = (0..l).filter(|&i| alpha[i].abs() > 0.0).collect();
@@ -128,7 +138,7 @@ fn group_classes(y: &[usize], n_class: usize) -> (Vec<usize>, Vec<usize>, Vec<us
 }
 
 /// Trains every pair; `weighted_c[c]` is C times class c's weight.
-pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params) -> SvcModel {
+pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params, store: Store) -> SvcModel {
     let n_class = weighted_c.len();
     let (perm, start, count) = group_classes(y, n_class);
     let mut nonzero = vec![false; y.len()];
@@ -138,7 +148,7 @@ pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params) -> S
             let rows: Vec<usize> = (start[i]..start[i] + count[i]).chain(start[j]..start[j] + count[j]).collect();
             let labels: Vec<i8> = (0..rows.len()).map(|k| if k < count[i] { 1 } else { -1 }).collect();
             let originals = rows.iter().map(|&k| perm[k]).collect();
-            let b = solve_c_svc(x, originals, &labels, (weighted_c[i], weighted_c[j]), params);
+            let b = solve_c_svc(x, originals, &labels, (weighted_c[i], weighted_c[j]), params, store);
             for (k, &r) in rows.iter().enumerate() {
                 nonzero[r] |= b.coef[k].abs() > 0.0;
             }
