@@ -109,3 +109,74 @@ fn the_boston_poly_example_shows_overfitting_and_regularization() {
     assert!(features.contains(&"LSTAT^2") && features.contains(&"LSTAT RM"), "{features:?}");
     assert_eq!(model["steps"][0]["step"], "poly");
 }
+
+/// spline, power, pca and select_k_best through a `[[model]]`: grid axes on step parameters,
+/// `score_func` decided by the task, model.json and `runner predict`, which refuses a value
+/// outside a spline's training range (extrapolation = "error") or a non-positive one for
+/// box-cox, naming the column and row; f_classif on regression and too many components are
+/// refused at `steps` before training.
+#[test]
+fn the_new_steps_run_end_to_end_and_refuse_bad_input() {
+    let csv: String = std::iter::once("a,b,c,y".to_string())
+        .chain((1..=30).map(|i| {
+            let (a, b, c) = (i as f64, ((i * 7) % 11) as f64 + 1.0, ((i * 3) % 5) as f64 + 0.5);
+            format!("{a},{b},{c},{}", 2.0 * a - b + 0.5 * c * c)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let head = "name = \"t\"\nseed = 0\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[split]\nmethod = \"kfold\"\nfolds = 3\nshuffle = true\n";
+    let models = "[[model]]\nname = \"sel\"\nkind = \"ridge\"\nsteps = [\"power\", \"select_k_best\"]\n\
+                  power.method = \"box-cox\"\ngrid.\"select_k_best.k\" = [1, 2]\n\
+                  [[model]]\nname = \"pc\"\nkind = \"ridge\"\nsteps = [\"standard\", \"pca\"]\n\
+                  pca.whiten = true\ngrid.\"pca.n_components\" = [2, 0.9]\n\
+                  [[model]]\nname = \"sp\"\nkind = \"ridge\"\nsteps = [\"spline\"]\nspline.extrapolation = \"error\"\n";
+    let toml = format!("{head}{models}");
+    let new = "a,b,c\n5,3,1.5\n40,3,1.5\n";
+    let dir = scratch(&[("data.csv", &csv), ("exp.toml", &toml), ("new.csv", new)]);
+    let (out, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for id in ["sel[select_k_best.k=1]", "sel[select_k_best.k=2]", "pc[pca.n_components=2]", "pc[pca.n_components=0.9]"]
+    {
+        assert!(trial(&report, id)["test"]["rmse"]["mean"].as_f64().is_some(), "{id}");
+    }
+    // The spline's test folds hold values outside the training range: each unit fails, named.
+    let sp = trial(&report, "sp");
+    assert!(sp.to_string().contains("outside the range spline was fitted on"), "{sp}");
+    // The best model saved, and new rows through it; a row outside the spline's range or
+    // not positive for box-cox is a data error.
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert!(model["steps"].as_array().is_some_and(|s| !s.is_empty()), "{model}");
+    let p = runner().arg("predict").arg(out.join("model.json")).arg(dir.path().join("new.csv")).output().unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    for (steps, bad, said) in [
+        (
+            "[\"spline\"]\nspline.extrapolation = \"error\"",
+            "a,b,c\n5,3,1.5\n40,3,1.5\n",
+            "column `a` is 40 at row 2, outside the range spline",
+        ),
+        (
+            "[\"power\"]\npower.method = \"box-cox\"",
+            "a,b,c\n5,3,1.5\n5,-3,1.5\n",
+            "column `b` is -3 at row 2, not strictly positive",
+        ),
+    ] {
+        // Fitted on every row (`method = "none"`), so the training range is the file's.
+        let whole = head.replace("method = \"kfold\"\nfolds = 3\nshuffle = true\n", "method = \"none\"\n");
+        let toml = format!("{whole}[[model]]\nname = \"m\"\nkind = \"ridge\"\nsteps = {steps}\n");
+        let dir = scratch(&[("data.csv", &csv), ("exp.toml", &toml), ("new.csv", bad)]);
+        let out = run_ok(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+        let p = runner().arg("predict").arg(out.join("model.json")).arg(dir.path().join("new.csv")).output().unwrap();
+        let err = String::from_utf8_lossy(&p.stderr);
+        assert_eq!(p.status.code(), Some(2), "{err}");
+        assert!(err.contains(said), "{err}");
+    }
+    let refused = "[[model]]\nname = \"m\"\nkind = \"ridge\"\nsteps = [\"select_k_best\", \"pca\"]\n\
+                   select_k_best.score_func = \"f_classif\"\nselect_k_best.k = 2\npca.n_components = 3\n";
+    let dir = scratch(&[("data.csv", &csv), ("exp.toml", &format!("{head}{refused}"))]);
+    let (_, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("exp.toml:13:9: model `m`: select_k_best.score_func = \"f_classif\""), "{err}");
+    assert!(err.contains("exp.toml:13:9: model `m`: pca.n_components = 3 is more than the 2 features"), "{err}");
+}

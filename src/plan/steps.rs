@@ -1,0 +1,63 @@
+//! Model steps against the dataset: what the file alone cannot say. `select_k_best`'s
+//! `score_func = "auto"` becomes the task's; `f_classif` on a regression target and a `pca`
+//! asking for more components than the features it receives are refused at the model's
+//! `steps`, before training. (What depends on a fold's rows, such as box-cox on a
+//! non-positive training value, fails that unit with its reason.)
+
+use crate::config::{Experiment, Key, ModelKey, Task};
+use crate::preprocess::steps::select_k_best::ScoreFunc;
+use crate::preprocess::StepSpec;
+use crate::spec::value::CountOrShare;
+use crate::trial::Trial;
+
+/// Resolves every trial's task-dependent step settings and returns the problems found;
+/// `width`: the design matrix's columns, which the first step receives.
+pub fn step_problems(experiment: &Experiment, trials: &mut [Trial], task: Task, width: usize) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let mut known = Some(width);
+        for step in &mut t.steps {
+            if let Some(why) = step_problem(step, task, &mut known) {
+                let at = experiment.location(Key::Model(t.model.clone(), ModelKey::Steps));
+                let problem = format!("{at}: model `{}`: {why}", t.model);
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// One step given its input's width when the config and data tell it (`None` after a step
+/// whose width depends on its settings in a way not followed here); updates the width.
+fn step_problem(step: &mut StepSpec, task: Task, width: &mut Option<usize>) -> Option<String> {
+    match step {
+        StepSpec::Standard(_) | StepSpec::Minmax(_) | StepSpec::Maxabs(_) | StepSpec::Robust(_) => {}
+        StepSpec::Log1p(_) | StepSpec::Power(_) => {}
+        StepSpec::SelectKBest(p) => {
+            *width = width.map(|w| w.min(p.k));
+            match (p.score_func, task) {
+                (ScoreFunc::Auto, Task::Regression) => p.score_func = ScoreFunc::FRegression,
+                (ScoreFunc::Auto, Task::Classification) => p.score_func = ScoreFunc::FClassif,
+                (ScoreFunc::FClassif, Task::Regression) => {
+                    return Some(
+                        "select_k_best.score_func = \"f_classif\" scores columns across classes, but the task is \
+                         regression; use \"f_regression\" (or leave it out)"
+                            .into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+        StepSpec::Pca(p) => match (&p.n_components, *width) {
+            (CountOrShare::Count(k), Some(w)) if *k > w => {
+                return Some(format!("pca.n_components = {k} is more than the {w} features pca receives"))
+            }
+            (CountOrShare::Count(k), _) => *width = Some(*k),
+            _ => *width = None,
+        },
+        StepSpec::Poly(_) | StepSpec::Spline(_) => *width = None,
+    }
+    None
+}
