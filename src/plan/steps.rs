@@ -61,3 +61,28 @@ fn step_problem(step: &mut StepSpec, task: Task, width: &mut Option<usize>) -> O
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preprocess::steps::{PcaParams, SelectKBestParams};
+
+    #[test]
+    fn auto_follows_the_task_and_widths_follow_the_steps() {
+        let select = |score_func| StepSpec::SelectKBest(SelectKBestParams { score_func, k: 2 });
+        for (task, want) in [(Task::Regression, ScoreFunc::FRegression), (Task::Classification, ScoreFunc::FClassif)] {
+            let mut step = select(ScoreFunc::Auto);
+            assert_eq!(step_problem(&mut step, task, &mut Some(5)), None);
+            assert_eq!(step, select(want));
+        }
+        assert!(step_problem(&mut select(ScoreFunc::FClassif), Task::Regression, &mut None).is_some());
+        // select_k_best keeps 2 of 5 columns, so pca can take 2 but not 3.
+        let pca = |k| StepSpec::Pca(PcaParams { n_components: CountOrShare::Count(k), whiten: false });
+        let mut width = Some(5);
+        assert_eq!(step_problem(&mut select(ScoreFunc::FRegression), Task::Regression, &mut width), None);
+        assert_eq!(width, Some(2));
+        assert_eq!(step_problem(&mut pca(2), Task::Regression, &mut width), None);
+        let mut width = Some(2);
+        assert!(step_problem(&mut pca(3), Task::Regression, &mut width).unwrap().contains("more than the 2 features"));
+    }
+}
