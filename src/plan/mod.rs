@@ -231,6 +231,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut too_many = width_problems(&experiment, &trials, feature_names.len());
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
+    too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
     if !too_many.is_empty() {
         return Err(PlanError::Checks(too_many));
     }

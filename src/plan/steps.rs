@@ -1,10 +1,13 @@
 //! Model steps against the dataset: what the file alone cannot say. `select_k_best`'s
 //! `score_func = "auto"` becomes the task's; `f_classif` on a regression target and a `pca`
 //! asking for more components than the features it receives are refused at the model's
-//! `steps`, before training. (What depends on a fold's rows, such as box-cox on a
-//! non-positive training value, fails that unit with its reason.)
+//! `steps`, before training, and so is box-cox as the first step on a design column that is
+//! not strictly positive (every row is in some fold, training or test). (What depends on a
+//! fold's rows otherwise, such as box-cox after other steps, fails that unit with its reason.)
 
-use crate::config::{Experiment, Key, ModelKey, Task};
+use crate::config::{Experiment, Key, ModelKey, Scale, Task};
+use crate::data::{Dataset, Feature};
+use crate::preprocess::steps::power::PowerMethod;
 use crate::preprocess::steps::select_k_best::ScoreFunc;
 use crate::preprocess::StepSpec;
 use crate::spec::value::CountOrShare;
@@ -27,6 +30,41 @@ pub fn step_problems(experiment: &Experiment, trials: &mut [Trial], task: Task, 
         }
     }
     problems
+}
+
+/// Models whose first step is box-cox on a design column that cannot be strictly positive:
+/// a one-hot column (0 or 1), a column `[preprocess]` scales (standard centres it, minmax
+/// maps its minimum to 0), or a value at or below 0 (named by column and file row).
+pub fn box_cox_problems(experiment: &Experiment, trials: &[Trial], dataset: &Dataset) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let Some(StepSpec::Power(p)) = t.steps.first() else { continue };
+        if p.method != PowerMethod::BoxCox {
+            continue;
+        }
+        let Some(why) = not_positive(experiment, dataset) else { continue };
+        let at = experiment.location(Key::Model(t.model.clone(), ModelKey::Steps));
+        let problem = format!("{at}: model `{}`: box-cox needs strictly positive values, but {why}", t.model);
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// Why some design column that box-cox would see first is not strictly positive.
+fn not_positive(experiment: &Experiment, dataset: &Dataset) -> Option<String> {
+    let loaded = dataset.loaded();
+    loaded.features.iter().find_map(|f| match f {
+        Feature::Categorical { name, .. } => Some(format!("column `{name}` becomes one-hot columns of 0 and 1")),
+        Feature::Numeric { name, .. } if experiment.preprocess.rule_for(name).scale != Scale::None => {
+            Some(format!("[preprocess] scales column `{name}` (standard centres it, minmax maps its minimum to 0)"))
+        }
+        Feature::Numeric { name, values } => values
+            .iter()
+            .position(|&v| v <= 0.0)
+            .map(|i| format!("column `{name}` is {} at row {} of the file", values[i], loaded.file_rows[i] + 1)),
+    })
 }
 
 /// One step given its input's width when the config and data tell it (`None` after a step

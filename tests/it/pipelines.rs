@@ -115,8 +115,8 @@ fn the_boston_poly_example_shows_overfitting_and_regularization() {
 /// spline, power, pca and select_k_best through a `[[model]]`: grid axes on step parameters,
 /// `score_func` decided by the task, model.json and `runner predict`, which refuses a value
 /// outside a spline's training range (extrapolation = "error") or a non-positive one for
-/// box-cox, naming the column and row; f_classif on regression and too many components are
-/// refused at `steps` before training.
+/// box-cox, naming the column and row; f_classif on regression, too many components and
+/// box-cox on a non-positive column are refused at `steps` before training.
 #[test]
 fn the_new_steps_run_end_to_end_and_refuse_bad_input() {
     let csv: String = std::iter::once("a,b,c,y".to_string())
@@ -174,11 +174,16 @@ fn the_new_steps_run_end_to_end_and_refuse_bad_input() {
         assert!(err.contains(said), "{err}");
     }
     let refused = "[[model]]\nname = \"m\"\nkind = \"ridge\"\nsteps = [\"select_k_best\", \"pca\"]\n\
-                   select_k_best.score_func = \"f_classif\"\nselect_k_best.k = 2\npca.n_components = 3\n";
-    let dir = scratch(&[("data.csv", &csv), ("exp.toml", &format!("{head}{refused}"))]);
+                   select_k_best.score_func = \"f_classif\"\nselect_k_best.k = 2\npca.n_components = 3\n\
+                   [[model]]\nname = \"b\"\nkind = \"ridge\"\nsteps = [\"power\"]\npower.method = \"box-cox\"\n";
+    let zero = csv.replacen("\n1,8,", "\n1,0,", 1);
+    let dir = scratch(&[("data.csv", &zero), ("exp.toml", &format!("{head}{refused}"))]);
     let (_, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("exp.toml:13:9: model `m`: select_k_best.score_func = \"f_classif\""), "{err}");
     assert!(err.contains("exp.toml:13:9: model `m`: pca.n_components = 3 is more than the 2 features"), "{err}");
+    assert!(
+        err.contains("exp.toml:20:9: model `b`: box-cox needs strictly positive values, but column `b` is 0 at row 1")
+    );
 }
