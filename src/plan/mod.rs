@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
+mod steps;
 pub mod streaming;
 
 pub use streaming::{DataMode, StreamPlan};
@@ -228,10 +229,12 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
         return Err(PlanError::Checks(problems));
     };
     check_size(&experiment, split.folds.len())?;
-    let trials = trials_of(&experiment)?;
+    let mut trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut too_many = weight_problems(&experiment, &trials);
     too_many.extend(width_problems(&experiment, &trials, feature_names.len()));
+    too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
+    too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
     if !too_many.is_empty() {
         return Err(PlanError::Checks(too_many));
     }

@@ -109,7 +109,8 @@ impl FoldData {
             FoldTargets::Classes(_) => classes.as_ref().map(|c| c.view()),
         };
         let (saved, train_x) = steps::fit_all(steps, self.train_x.clone(), y, names).map_err(PreprocessError::Step)?;
-        let test_x = steps::apply_all(&saved, self.test_x.clone());
+        // A test value a step refuses fails the unit, as scikit-learn's ValueError would.
+        let test_x = steps::apply_checked(&saved, self.test_x.clone(), names).map_err(PreprocessError::Step)?;
         let names = Some(steps::names_after(&saved, names));
         let data = FoldData {
             train_x,

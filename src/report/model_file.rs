@@ -8,7 +8,7 @@ use crate::config::Task;
 use crate::data::Feature;
 use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
-use crate::preprocess::steps::{apply_all, check_all, names_after, SavedStep};
+use crate::preprocess::steps::{apply_checked, check_all, names_after, SavedStep};
 use crate::preprocess::{apply_saved, SavedColumn};
 use crate::spec::catalog::TaskSupport;
 use ndarray::Array2;
@@ -169,7 +169,8 @@ impl ModelFile {
     /// New rows' columns through the saved preprocessing and steps: the model's matrix.
     pub fn design(&self, features: &[Feature]) -> Result<Array2<f64>, String> {
         let x = apply_saved(&self.inputs, features).map_err(|e| e.to_string())?;
-        Ok(apply_all(&self.steps, x))
+        let names: Vec<String> = self.inputs.iter().flat_map(SavedColumn::feature_names).collect();
+        apply_checked(&self.steps, x, &names)
     }
 
     /// Everything outside `model`: the provenance, the target's classes, the inputs and the

@@ -154,6 +154,40 @@ pub fn fit_all(
     Ok((saved, x))
 }
 
+impl SavedStep {
+    /// The first value of `x` (columns `names`) this step cannot take, as (row, message):
+    /// spline's `extrapolation = "error"` outside the training range, box-cox's non-positive
+    /// values (each would be NaN, or scikit-learn's ValueError).
+    fn data_problem(&self, x: ArrayView2<f64>, names: &[String]) -> Option<String> {
+        let ((i, j), why) = match self {
+            SavedStep::Spline(s) => {
+                (s.out_of_range(x)?, "outside the range spline was fitted on (extrapolation = \"error\")")
+            }
+            SavedStep::Power(p) if p.method == power::PowerMethod::BoxCox => {
+                (power::first_non_positive(x)?, "not strictly positive, as box-cox needs")
+            }
+            _ => return None,
+        };
+        let column = names.get(j).cloned().unwrap_or_else(|| format!("x{j}"));
+        Some(format!("column `{column}` is {} at row {}, {why}", x[[i, j]], i + 1))
+    }
+}
+
+/// Rows through fitted steps (`names`: the columns of `x`), refusing a value a step cannot
+/// take: the error names the step, the column as that step sees it and the row (from 1).
+pub fn apply_checked(saved: &[SavedStep], x: Array2<f64>, names: &[String]) -> Result<Array2<f64>, String> {
+    let mut x = x;
+    let mut names = names.to_vec();
+    for step in saved {
+        if let Some(problem) = step.data_problem(x.view(), &names) {
+            return Err(format!("step `{}`: {problem}", step.name()));
+        }
+        x = step.transform(x.view());
+        names = step.feature_names(&names);
+    }
+    Ok(x)
+}
+
 /// New rows through fitted steps.
 pub fn apply_all(saved: &[SavedStep], x: Array2<f64>) -> Array2<f64> {
     saved.iter().fold(x, |x, step| step.transform(x.view()))

@@ -110,8 +110,9 @@ pub fn fit_robust(p: &RobustParams, x: ArrayView2<f64>) -> Result<Affine, String
     }))
 }
 
-/// `np.percentile(sorted, q)` (method "linear") of sorted values, with numpy's `_lerp`.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+/// `np.percentile(sorted, q)` (method "linear") of sorted values, with numpy's `_lerp` (the
+/// robust scaler's quantiles and the spline's quantile knots).
+pub(super) fn percentile(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     let virtual_index = (n - 1) as f64 * (q / 100.0);
     let previous = virtual_index.floor().clamp(0.0, (n - 1) as f64);

@@ -10,6 +10,8 @@ use strum::{EnumString, VariantNames};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
 #[strum(serialize_all = "snake_case")]
 pub enum ScoreFunc {
+    /// Decided by the task when the plan is made: f_regression or f_classif.
+    Auto,
     /// The F statistic of each column's correlation with a numeric target.
     FRegression,
     /// The ANOVA F statistic of each column across the classes.
@@ -21,7 +23,7 @@ choice_param!(ScoreFunc);
 params! {
     /// `select_k_best`: SelectKBest.
     SelectKBestParams {
-        score_func: ScoreFunc = S("f_classif"), ParamType::Choice(ScoreFunc::VARIANTS), "f_regression (a numeric target's correlation F) or f_classif (ANOVA F across classes), scikit-learn's default";
+        score_func: ScoreFunc = S("auto"), ParamType::Choice(ScoreFunc::VARIANTS), "f_regression (a numeric target's correlation F), f_classif (ANOVA F across classes; classification only) or auto (f_regression for regression, f_classif for classification)";
         k: usize = I(10), ParamType::Int { min: 1, max: i64::MAX }, "columns kept (all of them when there are fewer), ties to the later column";
     }
 }
@@ -44,6 +46,7 @@ pub fn fit(
     let scores = match params.score_func {
         ScoreFunc::FRegression => f_regression(x, y),
         ScoreFunc::FClassif => f_classif(x, y),
+        ScoreFunc::Auto => return Err("score_func `auto` is decided by the task before fitting".into()),
     };
     Ok(FittedSelectKBest { n_features: x.ncols(), selected: best(&scores, params.k) })
 }
@@ -156,7 +159,7 @@ mod tests {
             let y = ndarray::Array1::from(y);
             let scores = match score_func {
                 ScoreFunc::FRegression => f_regression(train.view(), y.view()),
-                ScoreFunc::FClassif => f_classif(train.view(), y.view()),
+                ScoreFunc::FClassif | ScoreFunc::Auto => f_classif(train.view(), y.view()),
             };
             for (got, want) in scores.iter().zip(vector(&case["scores"])) {
                 // A constant column's score is rounding noise in scikit-learn (or NaN).

@@ -3,6 +3,7 @@
 //! B-spline basis evaluated as scipy's `BSpline` does (`_find_interval` and `_deBoor_D` of
 //! scipy/interpolate/src/__fitpack.cc), with the chosen extrapolation outside the range.
 
+use super::scalers::percentile;
 use super::FittedStep;
 use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{s, Array2, ArrayView1, ArrayView2};
@@ -124,23 +125,6 @@ fn quantile_knots(x: ArrayView2<f64>, n_knots: usize) -> Vec<Vec<f64>> {
         })
         .collect();
     ranks.iter().map(|&p| columns.iter().map(|c| percentile(c, p)).collect()).collect()
-}
-
-/// numpy's `percentile(sorted, p, method="linear")`: index (n − 1)·p/100, then `_lerp`.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
-    let index = (n - 1) as f64 * (p / 100.0);
-    if index >= (n - 1) as f64 {
-        return sorted[n - 1];
-    }
-    let below = index.floor();
-    let (a, b, t) = (sorted[below as usize], sorted[below as usize + 1], index - below);
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
 }
 
 /// Per feature: `degree` knots below and above the base ones, spaced as the first and last
