@@ -128,11 +128,7 @@ fn run_one(
         eprintln!("{name}: resuming from {path}, {n} unit(s) already done");
     }
     let live = LiveBest::new(plan);
-    let tracking = super::mlflow::server_for(plan, args.mlflow)?.map(|uri| match (shard, plan.halving()) {
-        // A shard is logged by its merge; halving's trials are summarised by their last round.
-        (None, None) => Tracking::live(uri, &plan.experiment.name, &plan.run_key()),
-        _ => Tracking::after(uri),
-    });
+    let tracking = tracking(plan, args, shard)?;
     let finished = tracking.as_ref().map(|t| FinishedTrials::new(plan, t, &previous));
     let keeper = keeps_models(plan, shard).then(|| Keeper::new(plan, &previous));
     let keep = |trial: &Trial, fold: usize, model: Box<dyn Fitted>| {
@@ -170,39 +166,55 @@ fn run_one(
         None => sweep::run(&input, jobs, &filter, stop, &sink),
     };
     bar.finish_and_clear();
-    // The environment failed (the streamed file changed): nothing of it is in trials.jsonl.
-    let mut records = swept.map_err(|e| e.0)?;
-    if let Some(e) = write_error.lock().ok().and_then(|mut e| e.take()) {
-        return Err(format!(
-            "cannot append to {}: {e}. The units recorded before the failure are kept there; \
-             free space (or fix the folder) and run the same command again to resume",
-            log.path().display()
-        ));
-    }
-    records.extend(previous);
-    if stop.load(Ordering::SeqCst) {
-        let (finished, path) = (records.len(), log.path().display());
-        eprintln!(
-            "interrupted: {finished} of {} unit(s) finished and saved in {path}; run the same command again to resume",
-            plan.units()
-        );
+    let write_error = write_error.lock().ok().and_then(|mut e| e.take());
+    let Some(records) = collected(plan, swept.map_err(|e| e.0), previous, write_error, log.path(), stop)? else {
         return Ok(EXIT_INTERRUPTED);
-    }
+    };
     if let Some(shard) = shard {
         return write_partial(plan, dir, shard, records, &filter);
     }
-    let seconds = clock.elapsed().as_secs_f64();
     let run_info = report::RunInfo {
         runner_version: env!("CARGO_PKG_VERSION"),
         key: plan.run_key(),
         started: report::rfc3339(started),
-        seconds,
+        seconds: clock.elapsed().as_secs_f64(),
         jobs,
         data_cache: plan.dataset.cache.name(),
     };
     drop(finished);
     let kept = keeper.map(Keeper::into_best).unwrap_or_default();
     finish(plan, &records, &kept, run_info, dir, tracking)
+}
+
+/// The sweep's records with the earlier run's, or `None` when it was interrupted (said on
+/// stderr). An environment failure (a streamed file that changed) or a failed append to
+/// trials.jsonl stops the run: nothing of it is recorded as a trial's failure.
+fn collected(
+    plan: &RunPlan,
+    swept: Result<Vec<UnitRecord>, String>,
+    previous: Vec<UnitRecord>,
+    write_error: Option<String>,
+    log: &Path,
+    stop: &AtomicBool,
+) -> Result<Option<Vec<UnitRecord>>, String> {
+    let mut records = swept?;
+    if let Some(e) = write_error {
+        return Err(format!(
+            "cannot append to {}: {e}. The units recorded before the failure are kept there; \
+             free space (or fix the folder) and run the same command again to resume",
+            log.display()
+        ));
+    }
+    records.extend(previous);
+    if stop.load(Ordering::SeqCst) {
+        let (finished, path) = (records.len(), log.display());
+        eprintln!(
+            "interrupted: {finished} of {} unit(s) finished and saved in {path}; run the same command again to resume",
+            plan.units()
+        );
+        return Ok(None);
+    }
+    Ok(Some(records))
 }
 
 /// Whether the sweep keeps its best trial's fold models for the explanation (which reads the
@@ -212,6 +224,15 @@ fn keeps_models(plan: &RunPlan, shard: Option<ShardId>) -> bool {
     let settings = &plan.experiment.report;
     let wanted = settings.permutation_importance || settings.predictions != PredictionsScope::None;
     wanted && shard.is_none() && plan.halving().is_none() && plan.stream().is_none()
+}
+
+/// The MLflow logging of this run, if it logs: trial by trial during the sweep, except for a
+/// shard (its merge logs) and halving (trials are summarised by their last round).
+fn tracking(plan: &RunPlan, args: &RunArgs, shard: Option<ShardId>) -> Result<Option<Tracking>, String> {
+    Ok(super::mlflow::server_for(plan, args.mlflow)?.map(|uri| match (shard, plan.halving()) {
+        (None, None) => Tracking::live(uri, &plan.experiment.name, &plan.run_key()),
+        _ => Tracking::after(uri),
+    }))
 }
 
 /// The run's trials.jsonl and the records an earlier run of the same key left in it.

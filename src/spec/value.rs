@@ -34,7 +34,7 @@ fn table_json<S: serde::Serializer>(entries: &[(String, f64)], s: S) -> Result<S
 }
 
 impl ParamValue {
-    /// A number's value (integers widened), for plotting along an axis.
+    /// A number's value (integers widened).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             ParamValue::Float(x) => Some(*x),
@@ -147,11 +147,7 @@ impl ParamType {
     pub fn check(&self, value: &ParamValue) -> Result<ParamValue, String> {
         match (self, value) {
             (ParamType::Float { min, max, min_exclusive }, ParamValue::Float(_) | ParamValue::Int(_)) => {
-                let x = match value {
-                    ParamValue::Float(x) => *x,
-                    ParamValue::Int(i) => *i as f64,
-                    _ => unreachable!(),
-                };
+                let x = value.as_f64().unwrap_or(f64::NAN);
                 let below = if *min_exclusive { x <= *min } else { x < *min };
                 if !x.is_finite() || below || x > *max {
                     Err(format!("{x} is out of range: expected {}", self.expected()))
@@ -179,11 +175,7 @@ impl ParamType {
                 .check(&ParamValue::IntList(vec![*i]))
                 .and_then(|v| self.check(&v)),
             (ParamType::PositiveOr(_), ParamValue::Float(_) | ParamValue::Int(_)) => {
-                let x = match value {
-                    ParamValue::Float(x) => *x,
-                    ParamValue::Int(i) => *i as f64,
-                    _ => unreachable!(),
-                };
+                let x = value.as_f64().unwrap_or(f64::NAN);
                 if x > 0.0 && x.is_finite() {
                     Ok(ParamValue::Float(x))
                 } else {
