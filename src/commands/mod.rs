@@ -228,7 +228,8 @@ fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, Strin
         }
     }
     if plots > 0 {
-        written.insert(0, format!("{} ({plots} plots)", dir.join("plots").display()));
+        written
+            .insert(0, format!("{} ({plots} plot{})", dir.join("plots").display(), if plots == 1 { "" } else { "s" }));
     }
     for output in outputs.iter().filter(|o| o.destination == Destination::Stdout) {
         print!("{}", highlight_best(&String::from_utf8_lossy(&output.bytes)));
