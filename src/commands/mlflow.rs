@@ -483,6 +483,11 @@ impl Tracking {
         Tracking { uri, live: Some(live) }
     }
 
+    /// Whether trials are logged during the sweep.
+    pub fn logs_live(&self) -> bool {
+        self.live.is_some()
+    }
+
     /// A trial whose folds have all finished.
     pub fn trial_done(&self, run: RunLog) {
         if let Some(live) = &self.live {

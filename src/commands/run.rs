@@ -161,6 +161,10 @@ fn run_one(
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
     input.keep = Some(&keep);
+    if tracking.as_ref().is_some_and(Tracking::logs_live) {
+        // Trials then finish steadily, so their logging overlaps the sweep (#28).
+        input.order = sweep::UnitOrder::TrialMajor;
+    }
     let swept = match plan.halving() {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),

@@ -148,6 +148,7 @@ pub fn run_rounds(
             stream: None,
             progress: None,
             keep: None,
+            order: sweep::UnitOrder::FoldMajor,
         };
         let global = |rec: &UnitRecord| UnitRecord { fold: rec.fold + r * k, ..rec.clone() };
         let filter = UnitFilter { done: &round_done, shard: None };

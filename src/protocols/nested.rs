@@ -59,6 +59,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
         stream: None,
         progress: None,
         keep: None,
+        order: sweep::UnitOrder::FoldMajor,
     };
     let done = HashSet::new();
     let filter = UnitFilter { done: &done, shard: None };

@@ -46,6 +46,8 @@ pub struct SweepInput<'a> {
     /// Handed each fitted unit's model (not a path's, nor the ridge shortcut's), after its
     /// record is made: the run keeps its best trial's (`after_sweep::kept`).
     pub keep: Option<&'a KeepModel<'a>>,
+    /// The order units start in (streamed sweeps go pass by pass whatever it says).
+    pub order: UnitOrder,
 }
 
 /// Where the sweep hands a unit's fitted model: its trial, fold and model.
@@ -66,6 +68,7 @@ impl<'a> SweepInput<'a> {
             stream: plan.stream(),
             progress: None,
             keep: None,
+            order: UnitOrder::FoldMajor,
         }
     }
 }
@@ -133,70 +136,150 @@ pub fn run(
             Err(_) => work(),
         };
     }
-    let folds = input.plan.folds.len();
-    let paths = crate::trial::paths(input.trials);
-    let step_keys: BTreeSet<String> =
-        input.trials.iter().filter(|t| !t.steps.is_empty()).map(Trial::steps_key).collect();
-    let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
     let work = || {
         let ridge = ridge_shortcut(input);
-        let ridge = ridge.as_ref();
-        input
-            .plan
-            .folds
-            .par_iter()
-            .enumerate()
-            .map(|(f, fold)| {
-                let wants = |t: usize| filter.wants(&input.trials[t], t, f, folds);
-                let todo: Vec<&Vec<usize>> = paths.iter().filter(|p| p.iter().any(|&t| wants(t))).collect();
-                if todo.is_empty() || stop.load(Ordering::Relaxed) {
-                    return Vec::new();
-                }
-                // One fold's matrices, shared by every trial of the fold, built by the first
-                // trial that needs them; and through each distinct setting of a model's steps,
-                // shared by every trial with that setting (a degree × alpha grid transforms
-                // each degree once per fold).
-                let data = OnceLock::new();
-                let base = || data.get_or_init(|| prepare_fold(input.dataset, input.preprocess, fold));
-                let stepped: BTreeMap<&String, OnceLock<FoldResult>> =
-                    step_keys.iter().map(|k| (k, OnceLock::new())).collect();
-                let fold_data = |t: usize| -> &FoldResult {
-                    let trial = &input.trials[t];
-                    match stepped.get(&trial.steps_key()) {
-                        None => base(),
-                        Some(slot) => slot.get_or_init(|| match base() {
-                            Ok(d) => d.through_steps(&trial.steps, &names).map(|(d, _)| d),
-                            Err(e) => Err(e.clone()),
-                        }),
-                    }
-                };
-                todo.par_iter()
-                    .filter(|_| !stop.load(Ordering::Relaxed))
-                    .flat_map_iter(|path| {
-                        // A path runs whole (its warm starts need every point); only the
-                        // units this run wants are kept.
-                        let records = path_records(input, ridge, path, f, fold_data);
-                        records.into_iter().filter(|(t, _)| wants(*t)).map(|(t, record)| {
-                            let record = note_missing_metrics(require_rank_metric(record, input.rank_by));
-                            sink(&record);
-                            (t, record)
-                        })
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>()
+        let units = Units::new(input, ridge.as_ref(), filter, stop, sink);
+        match input.order {
+            UnitOrder::FoldMajor => units.fold_major(),
+            UnitOrder::TrialMajor => units.trial_major(),
+        }
     };
-    let per_fold = match pool {
+    let records = match pool {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
     };
-    let mut records: Vec<(usize, UnitRecord)> = per_fold.into_iter().flatten().collect();
+    let mut records = records;
     records.sort_by_key(|(t, r)| (*t, r.fold));
     Ok(records.into_iter().map(|(_, r)| r).collect())
 }
 
 /// A fold's matrices, or why they could not be built.
 type FoldResult = Result<FoldData, crate::preprocess::PreprocessError>;
+
+/// The order units are started in. Results never depend on it (records are sorted); only
+/// when a trial's last fold finishes, and how many folds' matrices are alive at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitOrder {
+    /// Fold by fold: one fold's matrices at a time (the least memory).
+    FoldMajor,
+    /// Trial by trial: every fold's matrices stay alive, and trials finish steadily during
+    /// the sweep, so a run that logs each trial as it finishes keeps pace with the sweep.
+    TrialMajor,
+}
+
+/// One fold's matrices, built by the first trial that needs them; and through each distinct
+/// setting of a model's steps, shared by every trial with that setting (a degree × alpha
+/// grid transforms each degree once per fold).
+struct FoldCache<'a> {
+    input: &'a SweepInput<'a>,
+    fold: &'a crate::split::Fold,
+    names: &'a [String],
+    base: OnceLock<FoldResult>,
+    stepped: BTreeMap<&'a String, OnceLock<FoldResult>>,
+}
+
+impl<'a> FoldCache<'a> {
+    fn new(
+        input: &'a SweepInput<'a>,
+        fold: &'a crate::split::Fold,
+        names: &'a [String],
+        keys: &'a BTreeSet<String>,
+    ) -> Self {
+        let stepped = keys.iter().map(|k| (k, OnceLock::new())).collect();
+        FoldCache { input, fold, names, base: OnceLock::new(), stepped }
+    }
+
+    /// The fold's matrices as trial `t` sees them (through its steps).
+    fn get(&self, t: usize) -> &FoldResult {
+        let base = || self.base.get_or_init(|| prepare_fold(self.input.dataset, self.input.preprocess, self.fold));
+        let trial = &self.input.trials[t];
+        match self.stepped.get(&trial.steps_key()) {
+            None => base(),
+            Some(slot) => slot.get_or_init(|| match base() {
+                Ok(d) => d.through_steps(&trial.steps, self.names).map(|(d, _)| d),
+                Err(e) => Err(e.clone()),
+            }),
+        }
+    }
+}
+
+/// The in-memory sweep's units: warm-start paths × folds, each handed to the sink as it
+/// finishes.
+struct Units<'a, 's> {
+    input: &'a SweepInput<'a>,
+    ridge: Option<&'a RidgePath<'a>>,
+    filter: &'a UnitFilter<'a>,
+    stop: &'a AtomicBool,
+    sink: &'s (dyn Fn(&UnitRecord) + Sync),
+    paths: Vec<Vec<usize>>,
+    step_keys: BTreeSet<String>,
+    names: Vec<String>,
+}
+
+impl<'a, 's> Units<'a, 's> {
+    fn new(
+        input: &'a SweepInput<'a>,
+        ridge: Option<&'a RidgePath<'a>>,
+        filter: &'a UnitFilter<'a>,
+        stop: &'a AtomicBool,
+        sink: &'s (dyn Fn(&UnitRecord) + Sync),
+    ) -> Self {
+        let paths = crate::trial::paths(input.trials);
+        let step_keys = input.trials.iter().filter(|t| !t.steps.is_empty()).map(Trial::steps_key).collect();
+        let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
+        Units { input, ridge, filter, stop, sink, paths, step_keys, names }
+    }
+
+    fn wants(&self, t: usize, f: usize) -> bool {
+        self.filter.wants(&self.input.trials[t], t, f, self.input.plan.folds.len())
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn cache(&'a self, f: usize) -> FoldCache<'a> {
+        FoldCache::new(self.input, &self.input.plan.folds[f], &self.names, &self.step_keys)
+    }
+
+    /// One path on one fold; a path runs whole (its warm starts need every point), and only
+    /// the units this run wants are kept.
+    fn path_on(&self, path: &[usize], f: usize, cache: &FoldCache<'_>) -> Vec<(usize, UnitRecord)> {
+        if self.stopped() || !path.iter().any(|&t| self.wants(t, f)) {
+            return Vec::new();
+        }
+        let records = path_records(self.input, self.ridge, path, f, |t| cache.get(t));
+        let kept = records.into_iter().filter(|(t, _)| self.wants(*t, f));
+        kept.map(|(t, record)| {
+            let record = note_missing_metrics(require_rank_metric(record, self.input.rank_by));
+            (self.sink)(&record);
+            (t, record)
+        })
+        .collect()
+    }
+
+    /// Fold by fold; each fold's matrices are dropped once its units are done.
+    fn fold_major(&'a self) -> Vec<(usize, UnitRecord)> {
+        let per_fold = (0..self.input.plan.folds.len()).into_par_iter().map(|f| {
+            if self.stopped() || !self.paths.iter().flatten().any(|&t| self.wants(t, f)) {
+                return Vec::new();
+            }
+            let cache = self.cache(f);
+            self.paths.par_iter().flat_map_iter(|path| self.path_on(path, f, &cache)).collect::<Vec<_>>()
+        });
+        per_fold.collect::<Vec<_>>().into_iter().flatten().collect()
+    }
+
+    /// Path by path, every fold's matrices alive for the whole sweep.
+    fn trial_major(&'a self) -> Vec<(usize, UnitRecord)> {
+        let caches: Vec<FoldCache<'_>> = (0..self.input.plan.folds.len()).map(|f| self.cache(f)).collect();
+        let per_path = self.paths.par_iter().map(|path| {
+            let folds = (0..caches.len()).into_par_iter();
+            folds.flat_map_iter(|f| self.path_on(path, f, &caches[f])).collect::<Vec<_>>()
+        });
+        per_path.collect::<Vec<_>>().into_iter().flatten().collect()
+    }
+}
 
 /// The records of one path (or single trial) on fold `f`, by trial index. `fold_data(t)`:
 /// the fold's matrices as trial `t` sees them (through its steps).

@@ -138,3 +138,26 @@ fn changed_data_is_refused_until_fresh() {
     assert!(stderr.contains("--fresh"), "{stderr}");
     runner().current_dir(dir.path()).args(["exp.toml", "-q", "--fresh", "--out", "out"]).assert().success();
 }
+
+/// Starting units trial by trial (as a run that logs to MLflow does) or fold by fold gives
+/// the same records, with steps, warm-start paths, a shard and units already done.
+#[test]
+fn trial_major_and_fold_major_units_give_the_same_records() {
+    use runner::sweep::{run, SweepInput, UnitFilter, UnitOrder};
+    use std::collections::HashSet;
+    use std::sync::atomic::AtomicBool;
+    for file in ["experiments/boston_poly.toml", "tests/fixtures/experiments/diabetes_lasso.toml"] {
+        let plan = runner::plan::prepare(&root().join(file), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let done: HashSet<(String, usize)> = [(plan.trials[1].id.clone(), 0)].into_iter().collect();
+        for shard in [None, Some((2, 3))] {
+            let filter = UnitFilter { done: &done, shard };
+            let records = |order| {
+                let input = SweepInput { order, ..SweepInput::of(&plan) };
+                run(&input, 2, &filter, &AtomicBool::new(false), &|_| {}).unwrap()
+            };
+            let (fold_major, trial_major) = (records(UnitOrder::FoldMajor), records(UnitOrder::TrialMajor));
+            assert!(!fold_major.is_empty(), "{file}");
+            assert_eq!(fold_major, trial_major, "{file} shard {shard:?}");
+        }
+    }
+}
