@@ -518,7 +518,13 @@ fn log_report(uri: &str, report: &Report, dir: &Path) {
 }
 
 fn say_logged(uri: &str, l: &Logged) {
-    let link = format!("{}/#/experiments/{}/runs/{}", uri.trim_end_matches('/'), l.experiment_id, l.parent_run_id);
+    // MLflow 3's UI opens on its GenAI pages unless the link asks for model training.
+    let link = format!(
+        "{}/#/experiments/{}/runs/{}?workflowType=machine_learning",
+        uri.trim_end_matches('/'),
+        l.experiment_id,
+        l.parent_run_id
+    );
     if l.already {
         eprintln!("mlflow: already logged as {link}");
     } else {
