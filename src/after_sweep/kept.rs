@@ -4,7 +4,8 @@
 //! trial is the best so far under the leaderboard's rule (`metrics::rank_order`, equal means
 //! to the earlier trial). That rule is a total order, so what is kept never depends on the
 //! order units finish in, and at most one complete trial's models are held. Models whose
-//! records carry coefficients are not kept: the explanation rebuilds those from the records.
+//! records carry coefficients are not kept (the explanation rebuilds those from the records),
+//! nor models of trials with steps (the explanation refits those with their steps).
 
 use crate::metrics;
 use crate::models::Fitted;
@@ -75,7 +76,9 @@ impl<'a> Keeper<'a> {
     /// A unit's fitted model, before its record arrives.
     pub fn offer(&self, trial: &Trial, fold: usize, model: Box<dyn Fitted>) {
         let Some(&t) = self.index.get(trial.id.as_str()) else { return };
-        if model.linear().is_some() {
+        // A linear model is rebuilt from its record; one with steps would need its fold's
+        // fitted steps too, so the explanation refits it: keeping either would only cost memory.
+        if model.linear().is_some() || !trial.steps.is_empty() {
             return;
         }
         let Ok(mut state) = self.state.lock() else { return };
