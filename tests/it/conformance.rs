@@ -102,7 +102,7 @@ fn rel_close(ours: f64, theirs: f64, rel: f64) -> bool {
 /// weights) is a share of weight, not of rows: to `rel` for the linear kinds, 1e-12 else.
 fn metric_close(case: &Value, metric: &str, ours: f64, want: f64, rel: f64, rows: usize) -> bool {
     let weighted = case["weighted"].as_bool().unwrap_or(false);
-    let linear = matches!(case["model"].as_str(), Some("ols" | "ridge" | "logistic"));
+    let linear = matches!(case["model"].as_str(), Some("ols" | "ridge" | "logistic" | "lasso" | "enet"));
     match (weighted, metric) {
         (true, _) if !linear => rel_close(ours, want, 1e-12),
         (true, _) => rel_close(ours, want, rel),
@@ -213,11 +213,12 @@ fn weighted_cases_match_scikit_learn() {
 }
 
 /// Issue #25: `[dataset] weight` sample weights on every kind that takes them (OLS, ridge,
-/// logistic regression, trees, forests), every metric with `sample_weight=`, the cases
-/// `generate.py --sample-weights` appends; the suite runs them too, this one alone is quick.
+/// lasso and elastic net (alone and along a warm-started path), logistic regression, trees,
+/// forests), every metric with `sample_weight=`, the cases `generate.py --sample-weights`
+/// appends; the suite runs them too, this one alone is quick.
 #[test]
 fn sample_weight_cases_match_scikit_learn() {
-    cases_named_match("sweights", 15);
+    cases_named_match("sweights", 21);
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
