@@ -218,7 +218,7 @@ fn weighted_cases_match_scikit_learn() {
 /// appends; the suite runs them too, this one alone is quick.
 #[test]
 fn sample_weight_cases_match_scikit_learn() {
-    cases_named_match("sweights", 21);
+    cases_named_match("sweights", 23);
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
