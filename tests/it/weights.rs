@@ -161,8 +161,17 @@ fn a_bad_weight_is_a_data_error_naming_column_and_row() {
 fn a_kind_that_cannot_take_weights_is_refused_at_the_weight_key() {
     let e = weighted_plan(WEIGHTED, "kind = \"knn\"\n", "").err().expect("refused");
     assert!(e.contains("exp.toml:6:10: model `m`: `knn` cannot take sample weights"), "{e}");
-    let e = weighted_plan(WEIGHTED, "kind = \"lasso\"\n", "").err().expect("refused");
-    assert!(e.contains("`lasso` cannot take sample weights"), "{e}");
+    // It says why: scikit-learn's twin has no sample_weight either.
+    assert!(e.contains("KNeighbors* fit takes no sample_weight"), "{e}");
+    let linfa = "kind = \"logistic_regression\"\nsolver = \"linfa\"\n";
+    let classes =
+        WEIGHTED.replace("1.5\n", "0\n").replace("2.5\n", "1\n").replace("3.1\n", "0\n").replace("4.2\n", "1\n");
+    let classes =
+        classes.replace("5.0\n", "0\n").replace("6.3\n", "1\n").replace("7.1\n", "0\n").replace("8.4\n", "1\n");
+    let toml = format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"classification\"\nweight = \"w\"\n[split]\nmethod = \"kfold\"\nfolds = 2\n[[model]]\nname = \"m\"\n{linfa}");
+    let dir = scratch(&[("data.csv", &classes), ("exp.toml", &toml)]);
+    let e = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).err().expect("refused").to_string();
+    assert!(e.contains("linfa-logistic takes no row weights"), "{e}");
 }
 
 #[test]
