@@ -181,13 +181,22 @@ fn streaming_refuses_sample_weights_with_the_reason() {
 }
 
 /// A row weighing 2 fits and scores as the row written twice (same folds: the copies sit
-/// in the same test block), for ridge, OLS and a tree.
+/// in the same test block), for ridge, OLS, a tree, lasso, elastic net and full-batch
+/// linear_gd.
 #[test]
 fn a_weight_of_two_is_a_row_written_twice() {
     let csv = "x1,x2,w,y\n1,2,1,1.5\n2,1,2,2.5\n3,4,1,3.1\n4,3,1,4.2\n5,6,2,5.0\n6,5,1,6.3\n";
     let twice = "x1,x2,y\n1,2,1.5\n2,1,2.5\n2,1,2.5\n3,4,3.1\n4,3,4.2\n5,6,5.0\n5,6,5.0\n6,5,6.3\n";
     let split = "[split]\nmethod = \"none\"\n[report]\nmetrics = [\"mse\", \"mae\", \"r2\"]\n";
-    for model in ["kind = \"ridge\"\nalpha = 0.3\n", "kind = \"linear_regression\"\n", "kind = \"decision_tree\"\n"] {
+    let models = [
+        "kind = \"ridge\"\nalpha = 0.3\n",
+        "kind = \"linear_regression\"\n",
+        "kind = \"decision_tree\"\n",
+        "kind = \"lasso\"\nalpha = 0.1\ntol = 1e-14\nmax_iter = 100000\n",
+        "kind = \"elastic_net\"\nalpha = 0.1\nl1_ratio = 0.4\ntol = 1e-14\nmax_iter = 100000\n",
+        "kind = \"linear_gd\"\noptimizer = \"gd\"\nlearning_rate = 0.01\nepochs = 3000\ntol = 0\nl2 = 0.1\n",
+    ];
+    for model in models {
         let toml = |weight: &str| {
             format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"regression\"\n{weight}{split}[[model]]\nname = \"m\"\n{model}")
         };
