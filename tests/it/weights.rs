@@ -181,8 +181,8 @@ fn streaming_refuses_sample_weights_with_the_reason() {
 }
 
 /// A row weighing 2 fits and scores as the row written twice (same folds: the copies sit
-/// in the same test block), for ridge, OLS, a tree, lasso, elastic net and full-batch
-/// linear_gd.
+/// in the same test block), for ridge, OLS, a tree, lasso, elastic net, full-batch linear_gd
+/// and an MLP.
 #[test]
 fn a_weight_of_two_is_a_row_written_twice() {
     let csv = "x1,x2,w,y\n1,2,1,1.5\n2,1,2,2.5\n3,4,1,3.1\n4,3,1,4.2\n5,6,2,5.0\n6,5,1,6.3\n";
@@ -195,6 +195,7 @@ fn a_weight_of_two_is_a_row_written_twice() {
         "kind = \"lasso\"\nalpha = 0.1\ntol = 1e-14\nmax_iter = 100000\n",
         "kind = \"elastic_net\"\nalpha = 0.1\nl1_ratio = 0.4\ntol = 1e-14\nmax_iter = 100000\n",
         "kind = \"linear_gd\"\noptimizer = \"gd\"\nlearning_rate = 0.01\nepochs = 3000\ntol = 0\nl2 = 0.1\n",
+        "kind = \"mlp\"\nhidden_layers = [4]\nactivation = \"tanh\"\noptimizer = \"gd\"\nlearning_rate = 0.01\nepochs = 200\ntol = 0\n",
     ];
     for model in models {
         let toml = |weight: &str| {
