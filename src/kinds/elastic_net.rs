@@ -48,6 +48,11 @@ impl super::Kind for Kind {
         Streamed::Refused(NOT_STREAMED)
     }
 
+    /// `Lasso`/`ElasticNet.fit(X, y, sample_weight)`: see `elasticnet::fit_path`.
+    fn sample_weights(_: &ElasticNetParams) -> bool {
+        true
+    }
+
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
     }

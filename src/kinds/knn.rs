@@ -73,6 +73,10 @@ impl super::Kind for Kind {
         Streamed::Refused("k-nearest neighbours keeps every training row to search; use streaming = false")
     }
 
+    fn no_sample_weights(_: &KnnParams) -> &'static str {
+        "scikit-learn's KNeighbors* fit takes no sample_weight; `weights` weighs the neighbours by distance, not the rows"
+    }
+
     fn saves(state: &ModelState) -> bool {
         matches!(state, ModelState::Kind(s) if s.family() == FAMILY)
     }

@@ -50,6 +50,11 @@ impl super::Kind for Kind {
         Streamed::Refused(elastic_net::NOT_STREAMED)
     }
 
+    /// `Lasso`/`ElasticNet.fit(X, y, sample_weight)`: see `elasticnet::fit_path`.
+    fn sample_weights(_: &LassoParams) -> bool {
+        true
+    }
+
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
     }

@@ -36,7 +36,12 @@ impl super::Kind for Kind {
 
     fn fit(p: &Self::Params, data: &FoldData, _: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = values(data, ModelKind::LinearGd)?;
-        Ok(Box::new(gd::fit_linear(&p.0, &p.1, &data.train_x, y, seed)?))
+        Ok(Box::new(gd::fit_linear(&p.0, &p.1, (&data.train_x, y, data.train_w.as_deref()), seed)?))
+    }
+
+    /// The loss is the weighted mean `Σ wᵢ·lossᵢ / Σ wᵢ` of each batch (see `gd::fit_linear`).
+    fn sample_weights(_: &Self::Params) -> bool {
+        true
     }
 
     fn streamed(p: &Self::Params) -> Streamed<'_> {

@@ -33,7 +33,12 @@ impl super::Kind for Kind {
 
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::LogisticGd)?;
-        Ok(Box::new(gd::fit_logistic(&p.0, &p.1, (&data.train_x, y, None), classes, seed)?))
+        Ok(Box::new(gd::fit_logistic(&p.0, &p.1, (&data.train_x, y, data.train_w.as_deref()), classes, seed)?))
+    }
+
+    /// The loss is the weighted mean of each batch, the weights times any class weights.
+    fn sample_weights(_: &Self::Params) -> bool {
+        true
     }
 
     fn streamed(p: &Self::Params) -> Streamed<'_> {

@@ -71,6 +71,10 @@ impl super::Kind for Kind {
         p.solver != LogisticSolver::Linfa
     }
 
+    fn no_sample_weights(_: &LogisticParams) -> &'static str {
+        "linfa-logistic takes no row weights; use solver = \"auto\", \"lbfgs\" or \"newton_cholesky\""
+    }
+
     fn saves(state: &ModelState) -> bool {
         saves_linear(state)
     }

@@ -43,14 +43,19 @@ impl super::Kind for Kind {
 
     fn fit(p: &Self::Params, data: &FoldData, classes: &[String], seed: u32) -> Result<Box<dyn Fitted>, FitError> {
         let (arch, opt) = p;
-        let x = &data.train_x;
+        let (x, sw) = (&data.train_x, data.train_w.as_deref());
         Ok(Box::new(match &data.train_y {
-            FoldTargets::Regression(y) => mlp::fit(arch, opt, x, &y.to_vec(), 0, seed)?,
+            FoldTargets::Regression(y) => mlp::fit(arch, opt, (x, &y.to_vec(), sw), 0, seed)?,
             FoldTargets::Classes(y) => {
                 let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-                mlp::fit(arch, opt, x, &targets, classes.len(), seed)?
+                mlp::fit(arch, opt, (x, &targets, sw), classes.len(), seed)?
             }
         }))
+    }
+
+    /// MLPRegressor/MLPClassifier.fit(sample_weight): see `mlp::fit`.
+    fn sample_weights(_: &Self::Params) -> bool {
+        true
     }
 
     fn streamed(_: &Self::Params) -> Streamed<'_> {

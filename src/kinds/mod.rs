@@ -58,6 +58,10 @@ pub trait Kind {
     fn sample_weights(_p: &Self::Params) -> bool {
         false
     }
+    /// Why the spec takes no sample weights, for that refusal.
+    fn no_sample_weights(_p: &Self::Params) -> &'static str {
+        "its fit takes no sample weights"
+    }
     /// When the spec may share a warm-start path (`trial::paths`): its position along it,
     /// with the path axis cleared in `p` (the points of one path then have equal specs).
     fn path_axis(_p: &mut Self::Params) -> Option<f64> {
@@ -234,6 +238,13 @@ macro_rules! kinds {
             pub fn sample_weights(&self) -> bool {
                 match self {
                     $(ModelSpec::$kind(p) => <$module::Kind as Kind>::sample_weights(p),)*
+                }
+            }
+
+            /// Why the spec takes no sample weights.
+            pub fn no_sample_weights(&self) -> &'static str {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::no_sample_weights(p),)*
                 }
             }
 

@@ -48,9 +48,14 @@ impl super::Kind for Kind {
         saves: "`gaussian_nb`: each training class's index, log prior, feature means and variances",
     };
 
+    /// `GaussianNB.fit(X, y, sample_weight)`: with sample weights, each class's weighted means
+    /// and variances, its prior from its total weight; the smoothing from the unweighted
+    /// variances. A class whose weights sum to about 0 (`np.isclose`: scikit-learn leaves its
+    /// moments unset and gives it a prior of about 0) is left out: probability 0.
     fn fit(p: &NaiveBayesParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         let y = labels(data, ModelKind::NaiveBayes)?;
-        let present = crate::models::classes_present(y, classes)?;
+        let sw = data.train_w.as_deref();
+        let present = crate::models::classes_present(&weighed_labels(y, sw, classes.len()), classes)?;
         let x = &data.train_x;
         let epsilon = p.var_smoothing * column_variances(x).iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
         let mut fitted = Saved { classes: present.clone(), log_priors: Vec::new(), means: Vec::new(), variances: Vec::new() };
@@ -58,9 +63,17 @@ impl super::Kind for Kind {
         for &c in &present {
             let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
             let part = x.select(Axis(0), &rows);
-            fitted.means.push(column_means(&part));
-            fitted.variances.push(column_variances(&part).into_iter().map(|v| v + epsilon).collect());
-            counts.push(rows.len() as f64);
+            let (means, variances, count) = match sw {
+                None => (column_means(&part), column_variances(&part), rows.len() as f64),
+                Some(w) => {
+                    let w: Vec<f64> = rows.iter().map(|&i| w[i]).collect();
+                    let (means, variances) = weighted_moments(&part, &w);
+                    (means, variances, numpy_sum(&w))
+                }
+            };
+            fitted.means.push(means);
+            fitted.variances.push(variances.into_iter().map(|v| v + epsilon).collect());
+            counts.push(count);
         }
         let total = numpy_sum(&counts);
         let k = present.len() as f64;
@@ -73,6 +86,10 @@ impl super::Kind for Kind {
 
     fn streamed(_: &NaiveBayesParams) -> Streamed<'_> {
         Streamed::Refused("naive Bayes is not streamed yet (its per-class sums are not taken from a stream); use streaming = false")
+    }
+
+    fn sample_weights(_: &NaiveBayesParams) -> bool {
+        true
     }
 
     fn saves(state: &ModelState) -> bool {
@@ -199,6 +216,32 @@ fn column_variances(x: &Array2<f64>) -> Vec<f64> {
         }
     }
     column_means(&squares)
+}
+
+/// The labels of the rows whose class's total weight is not about 0 (`np.isclose(total, 0)`,
+/// which `_update_mean_variance` skips); every label without weights.
+fn weighed_labels(y: &[usize], sw: Option<&[f64]>, n_classes: usize) -> Vec<usize> {
+    let Some(w) = sw else { return y.to_vec() };
+    let mut by_class = vec![Vec::new(); n_classes];
+    y.iter().zip(w).for_each(|(&c, &v)| by_class[c].push(v));
+    let kept: Vec<bool> = by_class.iter().map(|w| numpy_sum(w).abs() > 1e-8).collect();
+    y.iter().copied().filter(|&c| kept[c]).collect()
+}
+
+/// scikit-learn's `_average(X, axis=0, weights=w)` of the rows and of their squared
+/// deviations from it: each column's sum of `x · w` in row order over numpy's sum of `w`.
+fn weighted_moments(x: &Array2<f64>, w: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let total = numpy_sum(w);
+    let average = |value: &dyn Fn(usize, &f64) -> f64| {
+        let mut sums = vec![0.0; x.ncols()];
+        for (row, &wi) in x.rows().into_iter().zip(w) {
+            sums.iter_mut().zip(row).enumerate().for_each(|(j, (s, v))| *s += value(j, v) * wi);
+        }
+        sums.into_iter().map(|s| s / total).collect::<Vec<f64>>()
+    };
+    let means = average(&|_, v| *v);
+    let variances = average(&|j, v| (v - means[j]) * (v - means[j]));
+    (means, variances)
 }
 
 /// scikit-learn's `_logsumexp` of one row: the largest value `a` split out, `m` the number

@@ -4,7 +4,7 @@
 //! and sets the intercept to `ȳ - x̄·w` as scikit-learn's `_preprocess_data` does. (linfa-
 //! elasticnet centred y but not X, so on raw features its intercept and fit were wrong.)
 
-use super::{center, FitError, FitNote, LinearModel};
+use super::{center, weighted_center, FitError, FitNote, LinearModel};
 use crate::preprocess::{centered_gram, CenteredGram, FoldData, FoldTargets};
 
 use ndarray::{Array1, Array2};
@@ -29,7 +29,8 @@ pub fn fit(params: &ElasticNetParams, data: &FoldData) -> Result<LinearModel, Fi
 /// Fits each point of a path in order, each starting from the previous solution (as
 /// scikit-learn's `enet_path` does for LassoCV, with its Gram matrix when n > p). The points
 /// share everything but alpha and l1_ratio; a single point starts from zero and descends on
-/// the columns, as `Lasso` does.
+/// the columns, as `Lasso` does. With the fold's sample weights, as `fit(X, y, sample_weight)`
+/// (`Problem::weighted`).
 pub fn fit_path(path: &[&ElasticNetParams], data: &FoldData) -> Vec<Result<LinearModel, FitError>> {
     let (x, FoldTargets::Regression(y)) = (&data.train_x, &data.train_y) else {
         return path.iter().map(|_| Err(FitError::Solver("a regression target is needed".into()))).collect();
@@ -68,6 +69,9 @@ struct Problem<'a> {
 
 impl<'a> Problem<'a> {
     fn new(x: &Array2<f64>, y: &Array1<f64>, fit_intercept: bool, gram: bool, data: &'a FoldData) -> Problem<'a> {
+        if let Some(w) = data.train_w.as_deref() {
+            return Problem::weighted(x, y, w, fit_intercept, gram);
+        }
         if gram && x.nrows() > x.ncols() {
             // With an intercept, the fold's shared centred Gram matrix (built once per fold).
             let gram = match data.centered_gram().filter(|_| fit_intercept) {
@@ -82,6 +86,24 @@ impl<'a> Problem<'a> {
         let (xc, yc, x_mean, y_mean) = center(x, y, fit_intercept);
         let columns = xc.t().as_standard_layout().into_owned();
         Problem { form: Form::Columns { columns, yc }, x_mean, y_mean }
+    }
+
+    /// scikit-learn's `ElasticNet.fit(X, y, sample_weight=w)`: the weights rescaled to sum to
+    /// n (so the penalty's `n · alpha` is the weighted objective's), X and y centred on their
+    /// weighted means and each row times `sqrt(w)`, then the unweighted descent on those rows
+    /// (on their own Gram matrix along a path: the fold's shared one is unweighted).
+    fn weighted(x: &Array2<f64>, y: &Array1<f64>, w: &[f64], fit_intercept: bool, gram: bool) -> Problem<'a> {
+        let n = x.nrows() as f64;
+        let total: f64 = w.iter().sum();
+        let w: Vec<f64> = w.iter().map(|v| v * (n / total)).collect();
+        let (xs, ys, x_mean, y_mean) = weighted_center(x, y, &w, fit_intercept);
+        let form = if gram && x.nrows() > x.ncols() {
+            let y_norm2 = ys.dot(&ys);
+            Form::Gram { gram: std::borrow::Cow::Owned(centered_gram(&xs, &ys, false)), y_norm2 }
+        } else {
+            Form::Columns { columns: xs.t().as_standard_layout().into_owned(), yc: ys }
+        };
+        Problem { form, x_mean, y_mean }
     }
 
     fn descend(&self, penalty: Penalty, w: Array1<f64>, max_iter: usize, tol: f64) -> Descent {

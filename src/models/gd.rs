@@ -538,15 +538,17 @@ pub fn logistic_setup(params: &LogisticGdParams, opt: &OptimizerParams, classes:
     (GdConfig::new(opt, loss, params.fit_intercept), outputs, head)
 }
 
+/// `linear_gd` on `x`, `y` with the rows' sample weights `sw`: each batch's loss is the
+/// weighted mean `Σ wᵢ·lossᵢ / Σ wᵢ` (the penalty as without weights), so full-batch gd on mse
+/// reaches `Ridge(alpha = l2 · Σ w / 2).fit(X, y, sample_weight=w)`.
 pub fn fit_linear(
     params: &LinearGdParams,
     opt: &OptimizerParams,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
+    (x, y, sw): (&Array2<f64>, &Array1<f64>, Option<&[f64]>),
     seed: u32,
 ) -> Result<GdModel, FitError> {
     let cfg = linear_setup(params, opt);
-    let (weights, curve) = train(&cfg, x, &y.to_vec(), None, 1, seed)?;
+    let (weights, curve) = train(&cfg, x, &y.to_vec(), sw, 1, seed)?;
     Ok(GdModel { weights, head: Head::Identity, curve })
 }
 

@@ -116,6 +116,8 @@ pub struct MlpObjective<'a> {
     pub arch: Architecture,
     pub x: &'a Array2<f64>,
     pub y: &'a [f64],
+    /// The rows' sample weights (none: each weighs 1).
+    pub sw: Option<&'a [f64]>,
     pub l2: f64,
 }
 
@@ -126,24 +128,28 @@ const BLOCK: usize = 256;
 const LOSS_SCALE: [f64; 2] = [0.5, 1.0];
 
 impl MlpObjective<'_> {
-    /// Sum of losses and gradients over a block of rows (backpropagation, one row at a time).
-    fn block(&self, rows: &[usize], params: &[f64]) -> (f64, Vec<f64>) {
+    /// Sums of losses and gradients over a block of rows (backpropagation, one row at a time),
+    /// each times its sample weight, and the sum of the weights.
+    fn block(&self, rows: &[usize], params: &[f64]) -> (f64, Vec<f64>, f64) {
         let arch = &self.arch;
         let offsets = arch.offsets();
         let mut grad = vec![0.0; params.len()];
-        let mut total = 0.0;
+        let (mut total, mut weight) = (0.0, 0.0);
         let mut acts = Vec::new();
         for &r in rows {
+            // scikit-learn's `deltas[last] *= sample_weight`: the row's loss and output error.
+            let s = self.sw.map_or(1.0, |w| w[r]);
+            let scale = LOSS_SCALE[usize::from(arch.softmax)] * s;
+            weight += s;
             let x = self.x.row(r);
             let x = x.as_slice().unwrap_or(&[]);
             arch.forward(params, x, &mut acts);
             let out = acts.last().map_or(0, Vec::len);
             let mut delta = vec![0.0; out];
             let loss = if arch.softmax { Loss::Softmax } else { Loss::Mse };
-            total +=
-                row_loss(loss, &acts[arch.layers()], self.y[r], &mut delta) * LOSS_SCALE[usize::from(arch.softmax)];
+            total += row_loss(loss, &acts[arch.layers()], self.y[r], &mut delta) * scale;
             for d in &mut delta {
-                *d *= LOSS_SCALE[usize::from(arch.softmax)];
+                *d *= scale;
             }
             for l in (0..arch.layers()).rev() {
                 let (w, b) = offsets[l];
@@ -171,7 +177,7 @@ impl MlpObjective<'_> {
                 }
             }
         }
-        (total, grad)
+        (total, grad, weight)
     }
 
     fn weight_ranges(&self) -> Vec<std::ops::Range<usize>> {
@@ -195,16 +201,18 @@ impl Objective for MlpObjective<'_> {
             }
         };
         // Fixed row blocks, reduced in block order: the same sums for any thread count.
-        let parts: Vec<(f64, Vec<f64>)> = rows.par_chunks(BLOCK).map(|chunk| self.block(chunk, params)).collect();
-        let mut total = 0.0;
+        let parts: Vec<(f64, Vec<f64>, f64)> = rows.par_chunks(BLOCK).map(|chunk| self.block(chunk, params)).collect();
+        let (mut total, mut weight) = (0.0, 0.0);
         let mut grad = vec![0.0; params.len()];
-        for (t, g) in parts {
+        for (t, g, s) in parts {
             total += t;
+            weight += s;
             for (a, b) in grad.iter_mut().zip(g) {
                 *a += b;
             }
         }
-        let n = rows.len().max(1) as f64;
+        // The (weighted) mean: over Σ w as scikit-learn's `sw_sum` (a batch of zero weight: its sum).
+        let n = if weight > 0.0 { weight } else { 1.0 };
         for g in &mut grad {
             *g /= n;
         }
@@ -219,7 +227,8 @@ impl Objective for MlpObjective<'_> {
     }
 
     fn mean_loss(&self, rows: &[usize], params: &[f64]) -> f64 {
-        self.block(rows, params).0 / rows.len().max(1) as f64
+        let (total, _, weight) = self.block(rows, params);
+        total / if weight > 0.0 { weight } else { 1.0 }
     }
 
     fn penalty(&self, params: &[f64]) -> f64 {
@@ -299,12 +308,13 @@ impl MlpModel {
     }
 }
 
-/// Trains an MLP. `classes` is 0 for regression, else the number of classes.
+/// Trains an MLP. `classes` is 0 for regression, else the number of classes. With sample
+/// weights `sw`, each batch's loss and gradient are the weighted means over `Σ w` (scikit-learn's
+/// MLP `fit(X, y, sample_weight)`); the penalty stays `l2/2 ||W||²` (scikit-learn's `alpha / (2 Σ w)`).
 pub fn fit(
     params: &MlpParams,
     opt: &OptimizerParams,
-    x: &Array2<f64>,
-    y: &[f64],
+    (x, y, sw): (&Array2<f64>, &[f64], Option<&[f64]>),
     classes: usize,
     seed: u32,
 ) -> Result<MlpModel, FitError> {
@@ -317,7 +327,7 @@ pub fn fit(
     let init = arch.init(&mut init_rng);
     // Every layer has biases; fit_intercept concerns the linear kinds only.
     let cfg = GdConfig::new(opt, Loss::Mse, true);
-    let objective = MlpObjective { arch: arch.clone(), x, y, l2: cfg.l2 };
+    let objective = MlpObjective { arch: arch.clone(), x, y, sw, l2: cfg.l2 };
     let (trained, curve) = train_flat(&cfg, x.nrows(), &objective, init, seed)?;
     Ok(MlpModel { arch, params: trained, curve })
 }
@@ -341,13 +351,17 @@ mod tests {
     fn backpropagation_matches_finite_differences() {
         // Irregular inputs keep every relu pre-activation away from its kink.
         let x = Array2::from_shape_fn((7, 3), |(i, j)| (1.7 * i as f64 + 2.3 * j as f64 + 0.31).sin());
-        for (softmax, y, out, activation) in [
-            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Tanh),
-            (true, vec![0.0, 2.0, 1.0, 2.0, 0.0, 1.0, 1.0], 3, Activation::Tanh),
-            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Relu),
+        // Sample weights too: the gradient of the weighted mean loss.
+        let weights = [0.5, 2.0, 0.0, 1.0, 3.0, 1.5, 0.25];
+        for (softmax, y, out, activation, sw) in [
+            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Tanh, None),
+            (true, vec![0.0, 2.0, 1.0, 2.0, 0.0, 1.0, 1.0], 3, Activation::Tanh, None),
+            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Relu, None),
+            (true, vec![0.0, 2.0, 1.0, 2.0, 0.0, 1.0, 1.0], 3, Activation::Tanh, Some(&weights[..])),
+            (false, vec![0.5, -1.0, 2.0, 0.3, 1.1, -0.4, 0.9], 1, Activation::Relu, Some(&weights[..])),
         ] {
             let arch = Architecture { sizes: vec![3, 4, 3, out], activation, softmax };
-            let objective = MlpObjective { arch: arch.clone(), x: &x, y: &y, l2: 0.1 };
+            let objective = MlpObjective { arch: arch.clone(), x: &x, y: &y, sw, l2: 0.1 };
             let mut p0 = arch.init(&mut RandomState::new(3));
             // Non-zero biases: with zero biases a unit whose inputs are all zero sits exactly on
             // relu's kink, where finite differences are meaningless.
@@ -387,7 +401,7 @@ mod tests {
             ("tol", ParamValue::Float(0.0)),
             ("patience", ParamValue::Int(100)),
         ]);
-        let model = fit(&p.0, &p.1, &x, &y, 2, 1).unwrap();
+        let model = fit(&p.0, &p.1, (&x, &y, None), 2, 1).unwrap();
         let Prediction::Probabilities(proba) = model.predict(&x) else { panic!("classifier") };
         let predicted = crate::metrics::predicted_classes(&proba);
         assert_eq!(predicted, vec![0, 1, 1, 0]);
@@ -407,7 +421,7 @@ mod tests {
             ("tol", ParamValue::Float(0.0)),
             ("patience", ParamValue::Int(200)),
         ]);
-        let model = fit(&p.0, &p.1, &x, &y, 0, 7).unwrap();
+        let model = fit(&p.0, &p.1, (&x, &y, None), 0, 7).unwrap();
         let Prediction::Values(pred) = model.predict(&x) else { panic!("regressor") };
         let mse = crate::metrics::regression(crate::config::Metric::Mse, &y, &pred.to_vec(), None);
         assert!(mse < 0.01, "sine MSE {mse}");
@@ -418,8 +432,8 @@ mod tests {
         let x = Array2::from_shape_fn((50, 2), |(i, j)| ((i * 3 + j) % 11) as f64 / 5.0);
         let y: Vec<f64> = (0..50).map(|i| (i % 7) as f64).collect();
         let p = params(&[("hidden_layers", ParamValue::IntList(vec![5])), ("epochs", ParamValue::Int(20))]);
-        let a = fit(&p.0, &p.1, &x, &y, 0, 11).unwrap();
-        let b = fit(&p.0, &p.1, &x, &y, 0, 11).unwrap();
+        let a = fit(&p.0, &p.1, (&x, &y, None), 0, 11).unwrap();
+        let b = fit(&p.0, &p.1, (&x, &y, None), 0, 11).unwrap();
         assert_eq!(a.params, b.params);
         assert_eq!(a.curve, b.curve);
     }

@@ -489,9 +489,10 @@ fn weight_problems(experiment: &Experiment, trials: &[Trial]) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     for t in trials.iter().filter(|t| !t.spec.sample_weights()) {
         let problem = format!(
-            "{at}: model `{}`: `{}` cannot take sample weights with these parameters; remove the model or the weight column",
+            "{at}: model `{}`: `{}` cannot take sample weights ({}); remove the model or the weight column",
             t.model,
-            t.spec.kind().name()
+            t.spec.kind().name(),
+            t.spec.no_sample_weights()
         );
         if !problems.contains(&problem) {
             problems.push(problem);

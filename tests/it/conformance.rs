@@ -99,10 +99,14 @@ fn rel_close(ours: f64, theirs: f64, rel: f64) -> bool {
 
 /// Whether a fold's metric is scikit-learn's: an accuracy row for row (every classifier
 /// predicts scikit-learn's classes), another within `rel`. A weighted metric (sample
-/// weights) is a share of weight, not of rows: to `rel` for the linear kinds, 1e-12 else.
+/// weights) is a share of weight, not of rows: to `rel` for the linear kinds (whose
+/// solvers stop at a tolerance), 1e-12 else.
 fn metric_close(case: &Value, metric: &str, ours: f64, want: f64, rel: f64, rows: usize) -> bool {
     let weighted = case["weighted"].as_bool().unwrap_or(false);
-    let linear = matches!(case["model"].as_str(), Some("ols" | "ridge" | "logistic"));
+    let linear = matches!(
+        case["model"].as_str(),
+        Some("ols" | "ridge" | "logistic" | "lasso" | "enet" | "linear_gd" | "logistic_gd")
+    );
     match (weighted, metric) {
         (true, _) if !linear => rel_close(ours, want, 1e-12),
         (true, _) => rel_close(ours, want, rel),
@@ -213,11 +217,12 @@ fn weighted_cases_match_scikit_learn() {
 }
 
 /// Issue #25: `[dataset] weight` sample weights on every kind that takes them (OLS, ridge,
-/// logistic regression, trees, forests), every metric with `sample_weight=`, the cases
-/// `generate.py --sample-weights` appends; the suite runs them too, this one alone is quick.
+/// lasso and elastic net (alone and along a warm-started path), naive Bayes, logistic
+/// regression, linear_gd and logistic_gd, trees, forests), every metric with `sample_weight=`, the cases `generate.py --sample-weights`
+/// appends; the suite runs them too, this one alone is quick.
 #[test]
 fn sample_weight_cases_match_scikit_learn() {
-    cases_named_match("sweights", 15);
+    cases_named_match("sweights", 26);
 }
 
 /// Every numeric leaf of two values of the same shape, as (path, a, b).

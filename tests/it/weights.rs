@@ -161,8 +161,17 @@ fn a_bad_weight_is_a_data_error_naming_column_and_row() {
 fn a_kind_that_cannot_take_weights_is_refused_at_the_weight_key() {
     let e = weighted_plan(WEIGHTED, "kind = \"knn\"\n", "").err().expect("refused");
     assert!(e.contains("exp.toml:6:10: model `m`: `knn` cannot take sample weights"), "{e}");
-    let e = weighted_plan(WEIGHTED, "kind = \"lasso\"\n", "").err().expect("refused");
-    assert!(e.contains("`lasso` cannot take sample weights"), "{e}");
+    // It says why: scikit-learn's twin has no sample_weight either.
+    assert!(e.contains("KNeighbors* fit takes no sample_weight"), "{e}");
+    let linfa = "kind = \"logistic_regression\"\nsolver = \"linfa\"\n";
+    let classes =
+        WEIGHTED.replace("1.5\n", "0\n").replace("2.5\n", "1\n").replace("3.1\n", "0\n").replace("4.2\n", "1\n");
+    let classes =
+        classes.replace("5.0\n", "0\n").replace("6.3\n", "1\n").replace("7.1\n", "0\n").replace("8.4\n", "1\n");
+    let toml = format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"classification\"\nweight = \"w\"\n[split]\nmethod = \"kfold\"\nfolds = 2\n[[model]]\nname = \"m\"\n{linfa}");
+    let dir = scratch(&[("data.csv", &classes), ("exp.toml", &toml)]);
+    let e = prepare_with(&dir.path().join("exp.toml"), &[], DataMode::default()).err().expect("refused").to_string();
+    assert!(e.contains("linfa-logistic takes no row weights"), "{e}");
 }
 
 #[test]
@@ -172,13 +181,23 @@ fn streaming_refuses_sample_weights_with_the_reason() {
 }
 
 /// A row weighing 2 fits and scores as the row written twice (same folds: the copies sit
-/// in the same test block), for ridge, OLS and a tree.
+/// in the same test block), for ridge, OLS, a tree, lasso, elastic net, full-batch linear_gd
+/// and an MLP.
 #[test]
 fn a_weight_of_two_is_a_row_written_twice() {
     let csv = "x1,x2,w,y\n1,2,1,1.5\n2,1,2,2.5\n3,4,1,3.1\n4,3,1,4.2\n5,6,2,5.0\n6,5,1,6.3\n";
     let twice = "x1,x2,y\n1,2,1.5\n2,1,2.5\n2,1,2.5\n3,4,3.1\n4,3,4.2\n5,6,5.0\n5,6,5.0\n6,5,6.3\n";
     let split = "[split]\nmethod = \"none\"\n[report]\nmetrics = [\"mse\", \"mae\", \"r2\"]\n";
-    for model in ["kind = \"ridge\"\nalpha = 0.3\n", "kind = \"linear_regression\"\n", "kind = \"decision_tree\"\n"] {
+    let models = [
+        "kind = \"ridge\"\nalpha = 0.3\n",
+        "kind = \"linear_regression\"\n",
+        "kind = \"decision_tree\"\n",
+        "kind = \"lasso\"\nalpha = 0.1\ntol = 1e-14\nmax_iter = 100000\n",
+        "kind = \"elastic_net\"\nalpha = 0.1\nl1_ratio = 0.4\ntol = 1e-14\nmax_iter = 100000\n",
+        "kind = \"linear_gd\"\noptimizer = \"gd\"\nlearning_rate = 0.01\nepochs = 3000\ntol = 0\nl2 = 0.1\n",
+        "kind = \"mlp\"\nhidden_layers = [4]\nactivation = \"tanh\"\noptimizer = \"gd\"\nlearning_rate = 0.01\nepochs = 200\ntol = 0\n",
+    ];
+    for model in models {
         let toml = |weight: &str| {
             format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"regression\"\n{weight}{split}[[model]]\nname = \"m\"\n{model}")
         };
