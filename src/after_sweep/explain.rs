@@ -6,6 +6,7 @@
 use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
+use crate::models::flat::{Routed, TreeSum};
 use crate::models::{Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_all, SavedStep};
@@ -150,6 +151,15 @@ impl FoldModel<'_> {
             FoldModel::Piped(steps, model) => model.predict(&apply_all(steps, x.clone())),
         }
     }
+
+    /// A tree model's trees, which a shuffle re-routes only where it moves a row.
+    fn tree_sum(&self) -> Option<TreeSum<'_>> {
+        match self {
+            FoldModel::Fitted(model) => model.tree_sum(),
+            FoldModel::Kept(model) => model.tree_sum(),
+            FoldModel::Linear { .. } | FoldModel::Piped(..) => None,
+        }
+    }
 }
 
 /// Explains `trial`: its test predictions and the permutation importance of each feature.
@@ -166,14 +176,15 @@ pub fn explain(
     explain_with(plan, trial, records, max_samples, kept, true)
 }
 
-/// [`explain`], with the linear shortcut optional (tests compare the paths).
+/// [`explain`], with the shortcuts optional (tests compare the paths): the linear one and the
+/// trees' (`flat::Routed`: a shuffle re-routes only the rows it moves).
 pub fn explain_with(
     plan: &RunPlan,
     trial: &Trial,
     records: &[UnitRecord],
     max_samples: Option<SampleSize>,
     kept: &BestModels,
-    linear_shortcut: bool,
+    shortcuts: bool,
 ) -> Result<Explanation, String> {
     let metric = plan.rank_by;
     let groups = column_groups(plan);
@@ -181,14 +192,16 @@ pub fn explain_with(
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
         let (model, TestPart { x: test_x, y: test_y, w: test_w }) =
-            fold_model(plan, trial, records, f, kept, linear_shortcut)?;
+            fold_model(plan, trial, records, f, kept, shortcuts)?;
+        let trees = model.tree_sum().filter(|_| shortcuts);
+        let routed = trees.as_ref().map(|t| t.route(&test_x));
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y, test_w.as_deref());
         let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
         let draws = &FoldShuffles::new(seed, test_x.nrows(), max_samples);
-        let shuffles = Shuffles { plan, test, model: &model, base, draws };
+        let shuffles = Shuffles { plan, test, model: &model, routed: routed.as_ref(), base, draws };
         // Every feature is shuffled alike, so the result is the same for any thread count.
         let fold_drops: Vec<Vec<f64>> = groups.par_iter().map(|(_, cols)| shuffles.drops(cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
@@ -327,6 +340,8 @@ struct Shuffles<'a> {
     /// The fold's test matrix, targets and sample weights.
     test: (&'a Array2<f64>, &'a FoldTargets, Option<&'a [f64]>),
     model: &'a FoldModel<'a>,
+    /// The test rows' leaves, for a tree model with the shortcut.
+    routed: Option<&'a Routed<'a>>,
     base: f64,
     draws: &'a FoldShuffles,
 }
@@ -345,11 +360,15 @@ impl Shuffles<'_> {
         let w: Option<Vec<f64>> = self.test.2.map(|w| rows.map_or(w.to_vec(), |r| r.iter().map(|&i| w[i]).collect()));
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
+        let ancestors = self.routed.map(|r| (r, r.ancestors(cols)));
         self.draws
             .sources
             .iter()
             .map(|perm| {
-                let prediction = self.shuffled_prediction(rows, perm, cols, &mut buffer);
+                let prediction = match &ancestors {
+                    Some((routed, ancestors)) => routed.shuffled(ancestors, rows, perm),
+                    None => self.shuffled_prediction(rows, perm, cols, &mut buffer),
+                };
                 let s = metric_value(metric, &y, w.as_deref(), &prediction);
                 if metric.higher_is_better() {
                     self.base - s

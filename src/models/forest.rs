@@ -15,6 +15,7 @@
 //! on the thread count.
 
 use super::criterion::{Impurity, Targets};
+use super::flat::{Rows32, TreeSum};
 use super::tree::{self, Node, Settings, Splitter, Tree};
 use super::weights;
 use super::{FitError, Fitted, Prediction};
@@ -267,6 +268,7 @@ impl Forest {
     /// bootstrap left it out (in estimator order), divided by their count (1 when none).
     fn out_of_bag(&self, x: &Array2<f64>, counts: &[Option<Vec<f64>>]) -> Prediction {
         let width = self.n_classes.max(1);
+        let x32 = Rows32::new(x);
         let rows: Vec<(Vec<f64>, usize)> = (0..x.nrows())
             .into_par_iter()
             .map(|r| {
@@ -274,28 +276,30 @@ impl Forest {
                 let mut seen = 0;
                 for (tree, c) in self.trees.iter().zip(counts) {
                     if c.as_ref().is_some_and(|c| c[r] == 0.0) {
-                        add(&mut sum, tree.leaf_of(x.row(r)));
+                        let flat = tree.flat();
+                        add(&mut sum, flat.value(flat.leaf(x32.row(r))));
                         seen += 1;
                     }
                 }
                 (sum, seen.max(1))
             })
             .collect();
-        self.output(rows.into_iter().map(|(sum, seen)| (sum, seen as f64)), x.nrows())
-    }
-
-    /// Rows of summed predictions, each divided by its divisor, as the task's prediction.
-    fn output(&self, rows: impl Iterator<Item = (Vec<f64>, f64)>, n: usize) -> Prediction {
+        let n = x.nrows();
         if self.n_classes == 0 {
-            return Prediction::Values(Array1::from_iter(rows.map(|(s, d)| s[0] / d)));
+            return Prediction::Values(Array1::from_iter(rows.into_iter().map(|(s, d)| s[0] / d as f64)));
         }
         let mut p = Array2::<f64>::zeros((n, self.n_classes));
-        for (i, (sum, d)) in rows.enumerate() {
+        for (i, (sum, d)) in rows.into_iter().enumerate() {
             for (c, v) in sum.into_iter().enumerate() {
-                p[[i, c]] = v / d;
+                p[[i, c]] = v / d as f64;
             }
         }
         Prediction::Probabilities(p)
+    }
+
+    /// The trees summed in tree order, over their count.
+    fn sum(&self) -> TreeSum<'_> {
+        TreeSum { trees: self.trees.iter().map(Tree::flat).collect(), classes: self.n_classes, mean: true }
     }
 }
 
@@ -307,19 +311,11 @@ fn add(sum: &mut [f64], leaf: &[f64]) {
 
 impl Fitted for Forest {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let width = self.n_classes.max(1);
-        let sums: Vec<Vec<f64>> = (0..x.nrows())
-            .into_par_iter()
-            .map(|r| {
-                let mut sum = vec![0.0; width];
-                for tree in &self.trees {
-                    add(&mut sum, tree.leaf_of(x.row(r)));
-                }
-                sum
-            })
-            .collect();
-        let n_trees = self.trees.len() as f64;
-        self.output(sums.into_iter().map(|s| (s, n_trees)), x.nrows())
+        self.sum().predict(x)
+    }
+
+    fn tree_sum(&self) -> Option<TreeSum<'_>> {
+        Some(self.sum())
     }
 
     fn out_of_bag(&self) -> Option<Prediction> {
@@ -329,7 +325,7 @@ impl Fitted for Forest {
     /// `BaseForest.feature_importances_`: the mean of the normalized importances of the trees
     /// with more than one node (summed in estimator order), over its sum; zeros when none.
     fn impurity_importance(&self) -> Option<Vec<f64>> {
-        let split = self.trees.iter().filter(|t| t.nodes().len() > 1);
+        let split = self.trees.iter().filter(|t| t.flat().len() > 1);
         let per_tree: Vec<Vec<f64>> = split.map(|t| t.importances()).collect::<Option<_>>()?;
         let width = self.trees.first()?.width();
         let Some(first) = per_tree.first() else { return Some(vec![0.0; width]) };
@@ -345,7 +341,7 @@ impl Fitted for Forest {
     }
 
     fn state(&self) -> Option<super::ModelState> {
-        let trees = self.trees.iter().map(|t| t.nodes().to_vec()).collect();
+        let trees = self.trees.iter().map(Tree::nodes).collect();
         Some(super::ModelState::Forest { classes: self.n_classes, trees })
     }
 }
@@ -398,5 +394,51 @@ mod tests {
             (proba, forest.state(), format!("{:?}", forest.oob))
         };
         assert_eq!(fit_on(1), fit_on(3));
+    }
+
+    /// Shuffled columns through `flat::Routed` give the bits a full predict of the shuffled
+    /// matrix gives: forests and extra trees, both tasks, best-first and pruned trees, one
+    /// column or several, all rows or some.
+    #[test]
+    fn a_routed_shuffle_predicts_as_the_shuffled_matrix_does() {
+        use crate::spec::ParamValue::{Float, Int, Str};
+        let mut rs = RandomState::new(5);
+        let x = Array2::from_shape_fn((150, 5), |(_, j)| (rs.next_f64() * 8.0).floor() / [1.0, 3.0, 7.0, 1.0, 2.0][j]);
+        let y: Vec<usize> =
+            x.rows().into_iter().map(|r| usize::from(r[0] + r[1] > 4.0) + usize::from(r[2] > 0.5)).collect();
+        let v: Vec<f64> = x.rows().into_iter().map(|r| r[0] * r[1] - r[3]).collect();
+        let classes = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let settings: [&[(&str, crate::spec::ParamValue)]; 3] = [
+            &[("n_estimators", Int(7))],
+            &[("n_estimators", Int(4)), ("max_leaf_nodes", Int(9)), ("max_features", Str("all".into()))],
+            &[("n_estimators", Int(3)), ("ccp_alpha", Float(0.01))],
+        ];
+        let test = x.slice(ndarray::s![..60, ..]).to_owned();
+        let perm = RandomState::new(9).permutation(40);
+        let some: Vec<usize> = (0..40).map(|i| (i * 7) % 60).collect();
+        for given in settings {
+            let p = params(given);
+            for splitter in [Splitter::Best, Splitter::Random] {
+                for task in [Task::Classes { y: &y, classes: &classes }, Task::Values(&v)] {
+                    let forest = fit(&p, splitter, &x, task, None).unwrap();
+                    let trees = forest.tree_sum().unwrap();
+                    let routed = trees.route(&test);
+                    for cols in [&[0][..], &[1, 2], &[4]] {
+                        let ancestors = routed.ancestors(cols);
+                        for rows in [None, Some(&some[..])] {
+                            let picked: Vec<usize> = (0..40).map(|i| rows.map_or(i, |r| r[i])).collect();
+                            let mut shuffled = test.select(ndarray::Axis(0), &picked);
+                            for &c in cols {
+                                for (i, &q) in perm.iter().enumerate() {
+                                    shuffled[[i, c]] = test[[picked[q], c]];
+                                }
+                            }
+                            let fast = routed.shuffled(&ancestors, rows, &perm);
+                            assert_eq!(format!("{fast:?}"), format!("{:?}", forest.predict(&shuffled)));
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod criterion;
 pub mod elasticnet;
+pub mod flat;
 pub mod forest;
 pub mod hgb;
 pub mod gd;
@@ -59,6 +60,11 @@ pub trait Fitted: Send + Sync {
     /// A kernel machine's parts: lets the points of a path predict with kernel values shared
     /// between their support vectors (`svm::predict_many`).
     fn kernel_model(&self) -> Option<&dyn svm::KernelModel> {
+        None
+    }
+    /// Trees summed in tree order (a decision tree, a forest): lets permutation importance
+    /// re-route only the rows a shuffle moves (`flat::Routed`).
+    fn tree_sum(&self) -> Option<flat::TreeSum<'_>> {
         None
     }
     /// The out-of-bag prediction of each training row (a forest with `oob_score`).

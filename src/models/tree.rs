@@ -15,6 +15,7 @@
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
 use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
+use super::flat::{FlatTree, TreeSum};
 use super::introsort::simultaneous_sort;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
@@ -50,7 +51,8 @@ pub enum Node {
 }
 
 pub struct Tree {
-    nodes: Vec<Node>,
+    /// The nodes, as flat arrays (`flat.rs`).
+    flat: FlatTree,
     /// 0 for a regression tree.
     n_classes: usize,
     /// What growing knew of each node (empty for a loaded tree): its impurity importance.
@@ -74,6 +76,9 @@ impl Tree {
     pub fn from_nodes(nodes: Vec<Node>, classes: usize, width: usize) -> Result<Tree, String> {
         if nodes.is_empty() {
             return Err("model.nodes is empty; a tree has at least one node".into());
+        }
+        if nodes.len() >= u32::MAX as usize {
+            return Err(format!("model.nodes has {} nodes; a tree has fewer than {}", nodes.len(), u32::MAX));
         }
         let mut parent = vec![None; nodes.len()];
         for (i, node) in nodes.iter().enumerate() {
@@ -108,11 +113,17 @@ impl Tree {
         if let Some(orphan) = (1..nodes.len()).find(|&i| parent[i].is_none()) {
             return Err(format!("model.nodes[{orphan}] is no node's child"));
         }
-        Ok(Tree { nodes, n_classes: classes, grown: Vec::new(), n_features: width })
+        let flat = FlatTree::new(&nodes, classes.max(1));
+        Ok(Tree { flat, n_classes: classes, grown: Vec::new(), n_features: width })
     }
 
-    pub(super) fn nodes(&self) -> &[Node] {
-        &self.nodes
+    /// The nodes in build order (what model.json saves).
+    pub(super) fn nodes(&self) -> Vec<Node> {
+        self.flat.to_nodes()
+    }
+
+    pub(super) fn flat(&self) -> &FlatTree {
+        &self.flat
     }
 
     /// Columns of the matrix it predicts from.
@@ -126,10 +137,10 @@ impl Tree {
     pub(super) fn importances(&self) -> Option<Vec<f64>> {
         let root = self.grown.first()?;
         let mut importances = vec![0.0; self.n_features];
-        for (node, at) in self.nodes.iter().zip(&self.grown) {
-            if let Node::Split { feature, left, right, .. } = node {
-                let (l, r) = (&self.grown[*left], &self.grown[*right]);
-                importances[*feature] += at.weight * at.impurity - l.weight * l.impurity - r.weight * r.impurity;
+        for (i, at) in self.grown.iter().enumerate() {
+            if let Some((feature, left, right)) = self.flat.split(i) {
+                let (l, r) = (&self.grown[left], &self.grown[right]);
+                importances[feature] += at.weight * at.impurity - l.weight * l.impurity - r.weight * r.impurity;
             }
         }
         for v in &mut importances {
@@ -144,17 +155,9 @@ impl Tree {
         Some(importances)
     }
 
-    /// The leaf a row falls in: its class shares, or its value.
-    pub(super) fn leaf_of(&self, row: ndarray::ArrayView1<f64>) -> &[f64] {
-        let mut at = 0;
-        loop {
-            match &self.nodes[at] {
-                Node::Leaf(value) => return value,
-                Node::Split { feature, threshold, left, right } => {
-                    at = if f64::from(row[*feature] as f32) <= *threshold { *left } else { *right };
-                }
-            }
-        }
+    /// The tree as a sum of one tree: its leaf as it is.
+    fn sum(&self) -> TreeSum<'_> {
+        TreeSum { trees: vec![&self.flat], classes: self.n_classes, mean: false }
     }
 }
 
@@ -181,21 +184,15 @@ fn check_leaf(values: &[f64], classes: usize, at: &str) -> Result<(), String> {
 
 impl Fitted for Tree {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        if self.n_classes > 0 {
-            let mut p = Array2::<f64>::zeros((x.nrows(), self.n_classes));
-            for (i, row) in x.rows().into_iter().enumerate() {
-                for (c, &v) in self.leaf_of(row).iter().enumerate() {
-                    p[[i, c]] = v;
-                }
-            }
-            Prediction::Probabilities(p)
-        } else {
-            Prediction::Values(Array1::from_iter(x.rows().into_iter().map(|row| self.leaf_of(row)[0])))
-        }
+        self.sum().predict(x)
+    }
+
+    fn tree_sum(&self) -> Option<TreeSum<'_>> {
+        Some(self.sum())
     }
 
     fn state(&self) -> Option<super::ModelState> {
-        Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes.clone() })
+        Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes() })
     }
 
     fn impurity_importance(&self) -> Option<Vec<f64>> {
@@ -506,7 +503,8 @@ pub fn build(
     } else {
         (builder.nodes, builder.grown)
     };
-    Ok(Tree { nodes, n_classes, grown, n_features: columns.len() })
+    let flat = FlatTree::new(&nodes, n_classes.max(1));
+    Ok(Tree { flat, n_classes, grown, n_features: columns.len() })
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,

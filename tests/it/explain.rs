@@ -61,6 +61,38 @@ fn the_linear_shortcut_gives_the_refitted_importance() {
     }
 }
 
+/// Trees and forests: re-routing only the rows a shuffle moves (`flat::Routed`) gives every
+/// drop and prediction of a full predict per shuffle, to the bit (one-hot groups of columns,
+/// both tasks, all rows or some).
+#[test]
+fn the_tree_shortcut_gives_the_full_predicts_importance_to_the_bit() {
+    let forest = "kind = \"random_forest\"\nn_estimators = 12\nrandom_state = 1";
+    let extra = "kind = \"extra_trees\"\nn_estimators = 8\nmax_features = 0.5\nrandom_state = 2";
+    for (file, model, max_samples) in [
+        ("experiments/penguins.toml", forest, None),
+        ("experiments/penguins.toml", "kind = \"decision_tree\"", Some(SampleSize::Fraction(0.5))),
+        ("experiments/diabetes.toml", extra, Some(SampleSize::Count(40))),
+        ("experiments/diabetes.toml", "kind = \"decision_tree\"\nmax_leaf_nodes = 20", None),
+    ] {
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let head = &text[..text.find("[[model]]").unwrap()];
+        let datasets = root().join("datasets");
+        let head = head.replace("../datasets", datasets.to_str().unwrap());
+        let dir = scratch(&[("exp.toml", &format!("{head}[[model]]\nname = \"m\"\n{model}\n"))]);
+        let plan = prepare(&dir.path().join("exp.toml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+        let done = HashSet::new();
+        let filter = UnitFilter { done: &done, shard: None };
+        let records = run(&SweepInput::of(&plan), 2, &filter, &AtomicBool::new(false), &|_| {}).unwrap();
+        let none = BestModels::default();
+        let trial = &plan.trials[0];
+        let fast = explain_with(&plan, trial, &records, max_samples, &none, true).unwrap();
+        let slow = explain_with(&plan, trial, &records, max_samples, &none, false).unwrap();
+        let drops = |e: &Explanation| e.permutation_importance.iter().map(|f| f.drops.clone()).collect::<Vec<_>>();
+        assert_eq!(drops(&fast), drops(&slow), "{file} {model}");
+        assert_eq!(format!("{:?}", fast.out_of_fold.folds), format!("{:?}", slow.out_of_fold.folds));
+    }
+}
+
 #[test]
 fn importance_is_scikit_learns_permutation_importance() {
     let path = root().join("tests/fixtures/importance/cases.json");
