@@ -14,7 +14,7 @@ use crate::models::forest::ForestParams;
 params! {
     impl ForestParams {
         n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
-        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error is not ported yet";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error splits around the weighted median (leaves predict it)";
         max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
@@ -38,9 +38,6 @@ fn validate(p: &ForestParams) -> Result<(), String> {
     }
     if !p.bootstrap && p.max_samples != CountOrShare::Word("all".into()) {
         return Err("max_samples needs bootstrap = true (it sizes the bootstrap sample)".into());
-    }
-    if p.criterion == ForestCriterion::AbsoluteError {
-        return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
     }
     crate::spec::check_max_leaf_nodes(p.max_leaf_nodes)
 }

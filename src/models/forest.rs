@@ -176,6 +176,7 @@ fn settings(
         (true, ForestCriterion::Entropy | ForestCriterion::LogLoss) => Impurity::Entropy,
         (false, ForestCriterion::Auto | ForestCriterion::SquaredError) => Impurity::SquaredError,
         (false, ForestCriterion::Poisson) => Impurity::Poisson,
+        (false, ForestCriterion::AbsoluteError) => Impurity::AbsoluteError,
         (_, c) => {
             let task = if classification { "classification" } else { "regression" };
             return Err(FitError::Solver(format!("criterion {c} does not apply to {task}")));
