@@ -57,6 +57,13 @@ impl super::Kind for Kind {
         Streamed::Refused("tree growing sorts every column's training rows; use streaming = false")
     }
 
+    /// A regression criterion on a classifier (a classifier's word on a regressor is the
+    /// default, squared error, as `criterion`'s default is gini).
+    fn data_problem(p: &TreeParams, shape: &super::DataShape) -> Option<String> {
+        let regression_only = matches!(p.criterion, Criterion::SquaredError | Criterion::AbsoluteError);
+        super::random_forest::criterion_problem(p.criterion.into(), regression_only, false, shape.classification)
+    }
+
     fn sample_weights(_: &TreeParams) -> bool {
         true
     }
