@@ -245,7 +245,7 @@ fn models_section(out: &mut String, plan: &Plan<'_>) {
     // A kernel machine's fit grows with the square of the rows: 15 fits on 3,921 rows took
     // 86 s of a starting experiment's 89.
     let small = plan.rows <= 2000;
-    let models: Vec<&str> = if plan.classification {
+    let mut models: Vec<&str> = if plan.classification {
         let mut m = vec![
             "name = \"logistic\"\nkind = \"logistic_regression\"\ngrid.c = { logspace = [-3, 3, 7] }",
             "name = \"tree\"\nkind = \"decision_tree\"\ngrid.max_depth = [2, 4, 8]",
@@ -262,6 +262,9 @@ fn models_section(out: &mut String, plan: &Plan<'_>) {
             "name = \"tree\"\nkind = \"decision_tree\"\ngrid.max_depth = [2, 4, 8]",
         ]
     };
+    // The ensembles people reach for first on tables, with scikit-learn's defaults.
+    models.push("name = \"forest\"\nkind = \"random_forest\"\nn_estimators = 100");
+    models.push("name = \"hgb\"\nkind = \"hist_gradient_boosting\"\ngrid.learning_rate = [0.05, 0.1]");
     let _ = writeln!(out, "# `runner models` lists every kind and parameter.");
     if plan.classification && !small {
         let _ = writeln!(out, "# No svm: on more than 2,000 rows its fits would take most of the run.");

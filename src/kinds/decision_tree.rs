@@ -17,7 +17,7 @@ params! {
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
         min_impurity_decrease: f64 = F(0.0), NON_NEGATIVE, "a split must lower the weighted impurity by at least this (scikit-learn's rule, up to EPSILON)";
-        criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality of a classifier; regression trees use squared error";
+        criterion: Criterion = S("gini"), choice::<Criterion>(), "split quality: gini or entropy for a classifier; squared_error (also what a regression tree does with gini or entropy) or absolute_error (leaves predict the weighted median) for a regressor";
         min_weight_fraction_leaf: f64 = F(0.0), ParamType::Float { min: 0.0, max: 0.5, min_exclusive: false }, MIN_WEIGHT_FRACTION;
         class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classifiers: balanced weighs each class by n / (k * its count), as sklearn's class_weight=\"balanced\"; or a table { label = weight }";
         max_leaf_nodes: usize = I(0), COUNT, MAX_LEAF_NODES;
@@ -55,6 +55,13 @@ impl super::Kind for Kind {
 
     fn streamed(_: &TreeParams) -> Streamed<'_> {
         Streamed::Refused("tree growing sorts every column's training rows; use streaming = false")
+    }
+
+    /// A regression criterion on a classifier (a classifier's word on a regressor is the
+    /// default, squared error, as `criterion`'s default is gini).
+    fn data_problem(p: &TreeParams, shape: &super::DataShape) -> Option<String> {
+        let regression_only = matches!(p.criterion, Criterion::SquaredError | Criterion::AbsoluteError);
+        super::random_forest::criterion_problem(p.criterion.into(), regression_only, false, shape.classification)
     }
 
     fn sample_weights(_: &TreeParams) -> bool {

@@ -44,7 +44,7 @@ impl super::Kind for Kind {
         random_forest::saves(state)
     }
 
-    fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
-        random_forest::width_problem(p, width)
+    fn data_problem(p: &ForestParams, shape: &super::DataShape) -> Option<String> {
+        random_forest::data_problem(p, shape)
     }
 }

@@ -25,6 +25,16 @@ use crate::spec::{ModelKind, ParamValue, ParamValues};
 use ndarray::Array1;
 use std::collections::BTreeMap;
 
+/// What the plan knows, before training, of the data every fit of a trial sees.
+#[derive(Debug, Clone, Copy)]
+pub struct DataShape {
+    /// Columns of the design matrix.
+    pub width: usize,
+    /// Rows of the smallest training part of the split.
+    pub train_rows: usize,
+    pub classification: bool,
+}
+
 /// What a model kind's file provides.
 pub trait Kind {
     /// The kind's typed parameters at one grid point.
@@ -47,9 +57,10 @@ pub trait Kind {
     fn load(state: ModelState, width: usize, classes: usize) -> Result<Box<dyn Fitted>, String> {
         state.into_fitted(width, classes)
     }
-    /// Why the spec cannot fit a design matrix of `width` columns (a forest's `max_features`
-    /// count above it), found before training once the one-hot columns are known.
-    fn width_problem(_p: &Self::Params, _width: usize) -> Option<String> {
+    /// Why the spec cannot fit the data `shape` describes (a forest's `max_features` count
+    /// above the columns, a `max_samples` count above the rows, a criterion of the other
+    /// task), found before training once the one-hot columns and the folds are known.
+    fn data_problem(_p: &Self::Params, _shape: &DataShape) -> Option<String> {
         None
     }
     /// Whether the spec's fit takes sample weights (`FoldData::train_w`) as scikit-learn's
@@ -227,10 +238,10 @@ macro_rules! kinds {
                 }
             }
 
-            /// Why the spec cannot fit a design matrix of `width` columns, if it cannot.
-            pub fn width_problem(&self, width: usize) -> Option<String> {
+            /// Why the spec cannot fit the data `shape` describes, if it cannot.
+            pub fn data_problem(&self, shape: &DataShape) -> Option<String> {
                 match self {
-                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::width_problem(p, width),)*
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::data_problem(p, shape),)*
                 }
             }
 

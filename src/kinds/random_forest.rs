@@ -14,7 +14,7 @@ use crate::models::forest::ForestParams;
 params! {
     impl ForestParams {
         n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
-        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error is not ported yet";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error splits around the weighted median (leaves predict it)";
         max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
@@ -38,9 +38,6 @@ fn validate(p: &ForestParams) -> Result<(), String> {
     }
     if !p.bootstrap && p.max_samples != CountOrShare::Word("all".into()) {
         return Err("max_samples needs bootstrap = true (it sizes the bootstrap sample)".into());
-    }
-    if p.criterion == ForestCriterion::AbsoluteError {
-        return Err("criterion absolute_error: runner's CART has no weighted-median criterion yet; use squared_error or poisson".into());
     }
     crate::spec::check_max_leaf_nodes(p.max_leaf_nodes)
 }
@@ -84,8 +81,8 @@ impl super::Kind for Kind {
         saves(state)
     }
 
-    fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
-        width_problem(p, width)
+    fn data_problem(p: &ForestParams, shape: &super::DataShape) -> Option<String> {
+        data_problem(p, shape)
     }
 }
 
@@ -120,15 +117,51 @@ pub(super) fn saves(state: &ModelState) -> bool {
     matches!(state, ModelState::Forest { .. })
 }
 
-/// A `max_features` count above the design matrix's columns (scikit-learn's
-/// "max_features must be in (0, n_features]"), refused before training.
-pub(super) fn width_problem(p: &ForestParams, width: usize) -> Option<String> {
-    let CountOrShare::Count(k) = p.max_features else { return None };
-    (k > width).then(|| {
-        format!(
-            "max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\""
-        )
-    })
+/// What scikit-learn refuses at `fit` once the data is known, refused before training: a
+/// `max_features` count above the design matrix's columns ("max_features must be in (0,
+/// n_features]"), a `max_samples` count above a fold's training rows ("max_samples must be <=
+/// n_samples"), a criterion of the other task.
+pub(super) fn data_problem(p: &ForestParams, shape: &super::DataShape) -> Option<String> {
+    let (width, rows) = (shape.width, shape.train_rows);
+    if let CountOrShare::Count(k) = p.max_features {
+        if k > width {
+            return Some(format!(
+                "max_features = {k}, but the design matrix has {width} columns; use at most {width}, a share (0.5), \"sqrt\" or \"all\""
+            ));
+        }
+    }
+    if let (CountOrShare::Count(k), true) = (&p.max_samples, p.bootstrap) {
+        if *k > rows {
+            return Some(format!(
+                "max_samples = {k}, but the smallest training part of the split has {rows} rows; use at most {rows} or a share (0.8)"
+            ));
+        }
+    }
+    let regression_only = matches!(
+        p.criterion,
+        ForestCriterion::SquaredError | ForestCriterion::Poisson | ForestCriterion::AbsoluteError
+    );
+    let classification_only =
+        matches!(p.criterion, ForestCriterion::Gini | ForestCriterion::Entropy | ForestCriterion::LogLoss);
+    criterion_problem(p.criterion.into(), regression_only, classification_only, shape.classification)
+}
+
+/// A criterion word that does not apply to the task (trees and forests).
+pub(super) fn criterion_problem(
+    criterion: &str,
+    regression_only: bool,
+    classification_only: bool,
+    classification: bool,
+) -> Option<String> {
+    if classification && regression_only {
+        return Some(format!("criterion {criterion} applies to regression; a classifier uses gini or entropy"));
+    }
+    if !classification && classification_only {
+        return Some(format!(
+            "criterion {criterion} applies to classification; a regressor uses squared_error, poisson or absolute_error"
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -185,13 +218,30 @@ mod tests {
     }
 
     #[test]
-    fn a_max_features_count_above_the_width_is_a_problem_of_both_forests() {
+    fn what_the_data_refuses_is_a_problem_of_both_forests() {
+        let shape = |width, train_rows, classification| crate::kinds::DataShape { width, train_rows, classification };
         for kind in [ModelKind::RandomForest, ModelKind::ExtraTrees] {
             let spec = forest(kind, &[("max_features", ParamValue::Int(5))]).unwrap();
-            assert_eq!(spec.width_problem(5), None);
-            let e = spec.width_problem(4).unwrap_or_default();
+            assert_eq!(spec.data_problem(&shape(5, 10, true)), None);
+            let e = spec.data_problem(&shape(4, 10, true)).unwrap_or_default();
             assert!(e.starts_with("max_features = 5, but the design matrix has 4 columns"), "{e}");
+            let given = [("max_samples", ParamValue::Int(40)), ("bootstrap", ParamValue::Bool(true))];
+            let spec = forest(kind, &given).unwrap();
+            assert_eq!(spec.data_problem(&shape(3, 40, false)), None);
+            let e = spec.data_problem(&shape(3, 39, false)).unwrap_or_default();
+            assert!(e.starts_with("max_samples = 40, but the smallest training part of the split has 39 rows"), "{e}");
+            let spec = forest(kind, &[("criterion", ParamValue::Str("absolute_error".into()))]).unwrap();
+            assert_eq!(spec.data_problem(&shape(3, 40, false)), None);
+            let e = spec.data_problem(&shape(3, 40, true)).unwrap_or_default();
+            assert!(e.starts_with("criterion absolute_error applies to regression"), "{e}");
+            let spec = forest(kind, &[("criterion", ParamValue::Str("log_loss".into()))]).unwrap();
+            let e = spec.data_problem(&shape(3, 40, false)).unwrap_or_default();
+            assert!(e.starts_with("criterion log_loss applies to classification"), "{e}");
         }
-        assert_eq!(forest(ModelKind::DecisionTree, &[]).unwrap().width_problem(0), None);
+        let tree = |c: &str| forest(ModelKind::DecisionTree, &[("criterion", ParamValue::Str(c.into()))]).unwrap();
+        assert_eq!(tree("gini").data_problem(&shape(0, 0, false)), None, "a regression tree's default word");
+        assert_eq!(tree("absolute_error").data_problem(&shape(3, 10, false)), None);
+        let e = tree("absolute_error").data_problem(&shape(3, 10, true)).unwrap_or_default();
+        assert!(e.starts_with("criterion absolute_error applies to regression"), "{e}");
     }
 }

@@ -1,4 +1,4 @@
-//! scikit-learn's split criteria (`tree/_criterion.pyx`: `Gini`, `Entropy`, `MSE`, `Poisson`), in its
+//! scikit-learn's split criteria (`tree/_criterion.pyx`: `Gini`, `Entropy`, `MSE`, `Poisson`, `MAE`), in its
 //! order of operations, so that impurities round as scikit-learn's do. That matters beyond
 //! the last digit: a node is a leaf when its impurity is at most `EPSILON`, and a child's
 //! impurity is not computed from the child's rows but from its parent's sums by subtraction
@@ -14,6 +14,9 @@ pub enum Impurity {
     SquaredError,
     /// Half the Poisson deviance (`y log(y / mean)` per row).
     Poisson,
+    /// Mean absolute error around the node's weighted median (1.9.1's `MAE`: each `reset`
+    /// precomputes every prefix's and suffix's error with a Fenwick tree, see [`AbsErrors`]).
+    AbsoluteError,
 }
 
 /// The targets a tree fits: class indices, or values.
@@ -46,6 +49,10 @@ pub struct SplitCriterion<'a> {
     pub weights: &'a [f64],
     /// The weight of the rows the tree is trained on (`weighted_n_samples`).
     pub n_total: f64,
+    /// `MAE.node_medians`: the weighted median its last `reset` found, which is what
+    /// `node_value` reports (so a node's value depends on the row order of that reset, as
+    /// scikit-learn's does when weights are fractional).
+    pub last_median: std::cell::Cell<f64>,
 }
 
 impl SplitCriterion<'_> {
@@ -76,18 +83,34 @@ impl SplitCriterion<'_> {
         }
     }
 
-    /// `init`: the sums of a node's rows, in their order.
+    /// `init`: the sums of a node's rows, in their order (and MAE's `reset` on them).
     pub fn node_stats(&self, rows: &[usize]) -> Stats {
         let mut s = self.empty();
         for &r in rows {
             self.add(&mut s, r, 1.0);
         }
+        self.reset(rows);
         s
     }
 
-    /// `node_value`: class fractions, or the mean.
+    /// `node_value`: class fractions, the mean, or (MAE) the median of the last `reset`.
     pub fn node_value(&self, s: &Stats) -> Vec<f64> {
+        if self.impurity == Impurity::AbsoluteError {
+            return vec![self.last_median.get()];
+        }
         s.sums.iter().map(|v| v / s.n).collect()
+    }
+
+    /// `reset` on `rows` in their current order: MAE's precomputed errors (and its median
+    /// kept for `node_value`); the other criteria keep nothing that depends on the order.
+    pub fn reset(&self, rows: &[usize]) -> Option<AbsErrors> {
+        if self.impurity != Impurity::AbsoluteError {
+            return None;
+        }
+        let Targets::Values(y) = self.targets else { return None };
+        let errors = AbsErrors::new(y, self.weights, rows);
+        self.last_median.set(errors.median);
+        Some(errors)
     }
 
     /// `node_impurity` of the node's `rows` (scikit-learn computes it for the root only; a
@@ -96,6 +119,8 @@ impl SplitCriterion<'_> {
         match self.impurity {
             Impurity::SquaredError => s.sq_sum / s.n - (s.sums[0] / s.n).powi(2),
             Impurity::Poisson => self.poisson_loss(rows, s),
+            // `right_abs_errors[start] / weighted_n_node_samples`, the root's reset.
+            Impurity::AbsoluteError => self.reset(rows).map_or(f64::NAN, |e| e.right[0] / s.n),
             _ => self.class_impurity(s),
         }
     }
@@ -140,9 +165,10 @@ impl SplitCriterion<'_> {
     }
 
     /// `update`: the left sums at `new_pos` from those at `pos`, walking from the nearer end
-    /// (from the node's sums backwards when the end is nearer), so sums round as its do.
+    /// (from the node's sums backwards when the end is nearer), so sums round as its do;
+    /// MAE's `update` always walks forward.
     pub fn update(&self, mut left: Stats, node: &Stats, rows: &[usize], pos: usize, new_pos: usize) -> Stats {
-        if new_pos - pos <= rows.len() - new_pos {
+        if self.impurity == Impurity::AbsoluteError || new_pos - pos <= rows.len() - new_pos {
             for &r in &rows[pos..new_pos] {
                 self.add(&mut left, r, 1.0);
             }
@@ -161,9 +187,15 @@ impl SplitCriterion<'_> {
         Stats { n: node.n - left.n, sums, sq_sum: node.sq_sum - left.sq_sum }
     }
 
-    /// `proxy_impurity_improvement`: larger is better.
-    pub fn proxy(&self, left: &Stats, right: &Stats) -> f64 {
+    /// `proxy_impurity_improvement` of the split at `pos` (`errors`: MAE's `reset` of the
+    /// rows in the order they are split in): larger is better.
+    pub fn proxy(&self, left: &Stats, right: &Stats, errors: Option<&AbsErrors>, pos: usize) -> f64 {
         match self.impurity {
+            Impurity::AbsoluteError => {
+                // The base class's: `children_impurity`, then weighted back.
+                let (impurity_left, impurity_right) = errors.map_or((0.0, 0.0), |e| e.children(left, right, pos));
+                -right.n * impurity_right - left.n * impurity_left
+            }
             Impurity::SquaredError => left.sums[0] * left.sums[0] / left.n + right.sums[0] * right.sums[0] / right.n,
             Impurity::Poisson => {
                 // No child may predict 0 or less; the tree module's `log` is in bits.
@@ -201,10 +233,198 @@ impl SplitCriterion<'_> {
                 )
             }
             Impurity::Poisson => (self.poisson_loss(&rows[..pos], &left), self.poisson_loss(&rows[pos..], &right)),
+            Impurity::AbsoluteError => self.reset(rows).map_or((0.0, 0.0), |e| e.children(&left, &right, pos)),
             _ => (self.class_impurity(&left), self.class_impurity(&right)),
         };
         let improvement = (node.n / self.n_total)
             * (parent_impurity - (right.n / node.n * impurity_right) - (left.n / node.n * impurity_left));
         Children { impurity_left, impurity_right, improvement }
+    }
+}
+
+/// MAE's precomputation over a node's rows in one order (`reset`): `left[p]` is the weighted
+/// absolute error of `rows[..=p]` around their weighted median, `right[p]` that of `rows[p..]`
+/// (`left_abs_errors` / `right_abs_errors`), and `median` the node's weighted median.
+pub struct AbsErrors {
+    left: Vec<f64>,
+    right: Vec<f64>,
+    pub median: f64,
+}
+
+impl AbsErrors {
+    /// The node-local ranks of the targets (`compute_ranks`: the three-way introsort), then a
+    /// forward and a backward pass (`precompute_absolute_errors`).
+    fn new(y: &[f64], weights: &[f64], rows: &[usize]) -> AbsErrors {
+        let n = rows.len();
+        let mut sorted_y: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        super::introsort::simultaneous_sort(&mut sorted_y, &mut order);
+        let mut ranks = vec![0; n];
+        for (i, &p) in order.iter().enumerate() {
+            ranks[p] = i;
+        }
+        let mut tree = Fenwick::new(n);
+        let mut left = vec![0.0; n];
+        let mut right = vec![0.0; n];
+        let pass = Pass { sorted_y: &sorted_y, ranks: &ranks, weights, rows };
+        pass.run(&mut tree, 0..n, &mut left);
+        let median = pass.run(&mut tree, (0..n).rev(), &mut right);
+        AbsErrors { left, right, median }
+    }
+
+    /// `children_impurity` at `pos`: each side's error over its weight (0 for an empty side).
+    fn children(&self, left: &Stats, right: &Stats, pos: usize) -> (f64, f64) {
+        let error_left = if pos > 0 { self.left[pos - 1] } else { 0.0 };
+        let error_right = if pos < self.right.len() { self.right[pos] } else { 0.0 };
+        (error_left / left.n, error_right / right.n)
+    }
+}
+
+/// One pass of `precompute_absolute_errors` over a node's rows.
+struct Pass<'a> {
+    sorted_y: &'a [f64],
+    ranks: &'a [usize],
+    weights: &'a [f64],
+    rows: &'a [usize],
+}
+
+impl Pass<'_> {
+    /// Activates the rows at `positions` one at a time, writing each prefix's error at its
+    /// position; returns the median of the last prefix (all the rows).
+    fn run(&self, tree: &mut Fenwick, positions: impl Iterator<Item = usize>, errors: &mut [f64]) -> f64 {
+        tree.reset();
+        let mut median = f64::NAN;
+        for p in positions {
+            let rank = self.ranks[p];
+            tree.add(rank, self.sorted_y[rank], self.weights[self.rows[p]]);
+            let found = tree.search(0.5 * tree.total_w);
+            median = if found.rank != found.prev_rank {
+                // The half weight falls exactly between two ranks: their midpoint.
+                (self.sorted_y[found.prev_rank] + self.sorted_y[found.rank]) / 2.0
+            } else {
+                self.sorted_y[found.rank]
+            };
+            let w_right = tree.total_w - found.w_left;
+            let wy_right = tree.total_wy - found.wy_left;
+            // The pinball-loss identity, added to the zeroed array as scikit-learn does.
+            errors[p] = 0.0 + ((wy_right - median * w_right) + (median * found.w_left - found.wy_left));
+        }
+        median
+    }
+}
+
+/// `_utils.pyx`'s `WeightedFenwickTree`: prefix sums of weights and of weight × y by rank.
+struct Fenwick {
+    /// 1-based.
+    w: Vec<f64>,
+    wy: Vec<f64>,
+    size: usize,
+    max_pow2: usize,
+    total_w: f64,
+    total_wy: f64,
+}
+
+/// What `search` finds: the smallest rank whose cumulative weight passes the target, the
+/// sums before it, and the rank before an exact match (`prev_idx`).
+struct Found {
+    rank: usize,
+    prev_rank: usize,
+    w_left: f64,
+    wy_left: f64,
+}
+
+impl Fenwick {
+    fn new(size: usize) -> Fenwick {
+        let mut p = 1;
+        while p <= size {
+            p <<= 1;
+        }
+        let zeros = vec![0.0; size + 1];
+        Fenwick { w: zeros.clone(), wy: zeros, size, max_pow2: p >> 1, total_w: 0.0, total_wy: 0.0 }
+    }
+
+    fn reset(&mut self) {
+        self.w.fill(0.0);
+        self.wy.fill(0.0);
+        self.total_w = 0.0;
+        self.total_wy = 0.0;
+    }
+
+    fn add(&mut self, rank: usize, y: f64, weight: f64) {
+        let weighted_y = weight * y;
+        let mut i = rank + 1;
+        while i <= self.size {
+            self.w[i] += weight;
+            self.wy[i] += weighted_y;
+            i += i & i.wrapping_neg();
+        }
+        self.total_w += weight;
+        self.total_wy += weighted_y;
+    }
+
+    /// `search(target_weight)`, its three phases as written.
+    fn search(&self, mut target: f64) -> Found {
+        let (mut current, mut w_left, mut wy_left) = (0, 0.0, 0.0);
+        let mut bit = self.max_pow2;
+        while bit != 0 {
+            let next = current + bit;
+            if next <= self.size {
+                if target == self.w[next] {
+                    break;
+                } else if target > self.w[next] {
+                    target -= self.w[next];
+                    current = next;
+                    w_left += self.w[next];
+                    wy_left += self.wy[next];
+                }
+            }
+            bit >>= 1;
+        }
+        if bit == 0 {
+            return Found { rank: current, prev_rank: current, w_left, wy_left };
+        }
+        // An exact match: the largest rank whose cumulative weight is below the target ...
+        let (equal_bit, equal_target) = (bit, target);
+        let mut prev = current;
+        while bit != 0 {
+            let next = prev + bit;
+            if next <= self.size && target > self.w[next] {
+                target -= self.w[next];
+                prev = next;
+            }
+            bit >>= 1;
+        }
+        // ... and the largest whose cumulative weight is at most it.
+        let (mut bit, mut target) = (equal_bit, equal_target);
+        while bit != 0 {
+            let next = current + bit;
+            if next <= self.size && target >= self.w[next] {
+                target -= self.w[next];
+                current = next;
+                w_left += self.w[next];
+                wy_left += self.wy[next];
+            }
+            bit >>= 1;
+        }
+        Found { rank: current, prev_rank: prev, w_left, wy_left }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scikit-learn 1.9.1's `_py_precompute_absolute_errors` on fractional weights, tied
+    /// targets and half weights met exactly (where the median is a midpoint), both passes.
+    #[test]
+    fn absolute_errors_are_scikit_learns() {
+        let y = [3.0, 1.0, 2.0, 2.0, 5.0, 0.5, 4.0];
+        let w = [1.0, 0.5, 2.0, 1.5, 1.0, 0.25, 0.75];
+        let e = AbsErrors::new(&y, &w, &[4, 0, 2, 6, 1, 3, 5]);
+        assert_eq!(e.left, [0.0, 2.0, 4.0, 4.75, 5.75, 6.0, 6.375]);
+        assert_eq!(e.right, [6.375, 3.375, 2.375, 2.375, 0.875, 0.375, 0.0]);
+        assert_eq!(e.median, 2.0);
+        // Two rows of equal weight: the midpoint of their targets.
+        assert_eq!(AbsErrors::new(&y, &w, &[0, 4]).median, 4.0);
     }
 }

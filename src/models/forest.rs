@@ -110,6 +110,11 @@ pub fn fit(
     };
     let row_weights = weights::times_rows(row_weights, sw);
     let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
+    if let Some(k) = n_bootstrap.filter(|&k| k > n) {
+        // scikit-learn: "`max_samples` must be <= n_samples"; the plan refuses it for the
+        // folds, this is for smaller fits (learning curves, inner folds).
+        return Err(FitError::Solver(format!("max_samples = {k} is more than the {n} training rows")));
+    }
     let mut rs = RandomState::new(params.random_state);
     let seeds: Vec<u32> = (0..params.n_estimators).map(|_| rs.randint(0, MAX_INT) as u32).collect();
     let grow = Grow { settings, columns: &tree::columns_of(x), task, params, row_weights: row_weights.as_deref() };
@@ -177,6 +182,7 @@ fn settings(
         (true, ForestCriterion::Entropy | ForestCriterion::LogLoss) => Impurity::Entropy,
         (false, ForestCriterion::Auto | ForestCriterion::SquaredError) => Impurity::SquaredError,
         (false, ForestCriterion::Poisson) => Impurity::Poisson,
+        (false, ForestCriterion::AbsoluteError) => Impurity::AbsoluteError,
         (_, c) => {
             let task = if classification { "classification" } else { "regression" };
             return Err(FitError::Solver(format!("criterion {c} does not apply to {task}")));

@@ -251,13 +251,16 @@ macro_rules! settings {
 pub(super) use settings;
 
 impl Settings {
-    fn new(params: &TreeParams, classification: bool, n_features: usize) -> Settings {
+    fn new(params: &TreeParams, classification: bool, n_features: usize) -> Result<Settings, FitError> {
         let impurity = match (classification, params.criterion) {
+            (false, Criterion::AbsoluteError) => Impurity::AbsoluteError,
+            // A classifier's word on a regression tree is its default, squared error.
             (false, _) => Impurity::SquaredError,
             (true, Criterion::Entropy) => Impurity::Entropy,
             (true, Criterion::Gini) => Impurity::Gini,
+            (true, c) => return Err(FitError::Solver(format!("criterion {c} applies to regression only"))),
         };
-        settings!(params, impurity, n_features, Splitter::Best, params.random_state)
+        Ok(settings!(params, impurity, n_features, Splitter::Best, params.random_state))
     }
 }
 
@@ -274,7 +277,7 @@ pub fn fit_classifier(
     classes: &[String],
     sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
-    let p = Settings::new(params, true, x.ncols());
+    let p = Settings::new(params, true, x.ncols())?;
     // `compute_sample_weight(class_weight, y)`: the class counts are unweighted; the sample
     // weights multiply the class factors.
     let weights = super::weights::times_rows(super::weights::per_row(&params.class_weight, y, classes, None), sw);
@@ -291,7 +294,7 @@ pub fn fit_regressor(
     if params.class_weight != ClassWeight::None {
         return Err(FitError::Solver("class_weight applies to classification only".into()));
     }
-    let p = Settings::new(params, false, x.ncols());
+    let p = Settings::new(params, false, x.ncols())?;
     let y = y.to_vec();
     Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), sw)?))
 }
@@ -480,7 +483,8 @@ pub fn build(
         Targets::Values(_) => 0,
     };
     let n_total = weights.iter().fold(0.0, |s, w| s + w);
-    let criterion = SplitCriterion { impurity: params.impurity, targets, weights, n_total };
+    let last_median = std::cell::Cell::new(f64::NAN);
+    let criterion = SplitCriterion { impurity: params.impurity, targets, weights, n_total, last_median };
     let mut builder = Builder {
         columns,
         criterion,
@@ -735,12 +739,13 @@ impl Builder<'_> {
         if pos < leaf || rows.len() - pos < leaf {
             return Some(None);
         }
+        let errors = self.criterion.reset(rows);
         let left = self.criterion.update(self.criterion.empty(), node, rows, 0, pos);
         let right = self.criterion.right_of(node, &left);
         if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
             return Some(None);
         }
-        Some(Some((self.criterion.proxy(&left, &right), Split { feature, threshold, pos })))
+        Some(Some((self.criterion.proxy(&left, &right, errors.as_ref(), pos), Split { feature, threshold, pos })))
     }
 
     /// Every split position of one sorted feature; the best (first on ties).
@@ -750,6 +755,7 @@ impl Builder<'_> {
         let mut left = self.criterion.empty();
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
+        let errors = self.criterion.reset(rows);
         let mut p = 0;
         while p < n {
             while p + 1 < n && values[p + 1] <= values[p] + FEATURE_THRESHOLD {
@@ -766,7 +772,7 @@ impl Builder<'_> {
             if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
                 continue;
             }
-            let proxy = self.criterion.proxy(&left, &right);
+            let proxy = self.criterion.proxy(&left, &right, errors.as_ref(), p);
             // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
             if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                 let threshold = values[prev] / 2.0 + values[p] / 2.0;

@@ -232,7 +232,10 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let mut trials = trials_of(&experiment)?;
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut too_many = weight_problems(&experiment, &trials);
-    too_many.extend(width_problems(&experiment, &trials, feature_names.len()));
+    let train_rows = split.sizes().iter().map(|s| s.0).min().unwrap_or(0);
+    let classification = dataset.task() == Task::Classification;
+    let shape = crate::kinds::DataShape { width: feature_names.len(), train_rows, classification };
+    too_many.extend(data_problems(&experiment, &trials, &shape));
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
     too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
     if !too_many.is_empty() {
@@ -529,12 +532,13 @@ fn class_weight_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<Stri
     problems
 }
 
-/// Parameters that ask for more columns than the design matrix has (a forest's
-/// `max_features` count), found once the one-hot columns are known; the kind's file says.
-fn width_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Vec<String> {
+/// Parameters the data refuses (a forest's `max_features` count above the design matrix's
+/// columns, its `max_samples` count above a fold's training rows, a criterion of the other
+/// task), found once the one-hot columns and the folds are known; the kind's file says.
+fn data_problems(experiment: &Experiment, trials: &[Trial], shape: &crate::kinds::DataShape) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     for t in trials {
-        let Some(why) = t.spec.width_problem(width) else { continue };
+        let Some(why) = t.spec.data_problem(shape) else { continue };
         let problem =
             format!("{}: model `{}`: {why}", experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)), t.model);
         if !problems.contains(&problem) {

@@ -55,11 +55,14 @@ pub enum DecisionShape {
 pub enum Criterion {
     Gini,
     Entropy,
+    SquaredError,
+    AbsoluteError,
 }
 
 /// A forest's split quality: "auto" is scikit-learn's default for the task (gini for a
 /// classifier, squared error for a regressor); log_loss is entropy, as in scikit-learn;
-/// poisson is half the Poisson deviance. absolute_error is refused (not ported yet).
+/// poisson is half the Poisson deviance; absolute_error is the mean absolute error around the
+/// weighted median.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum ForestCriterion {

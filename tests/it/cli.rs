@@ -92,6 +92,10 @@ fn init_writes_an_experiment_that_checks_and_runs_for_every_dataset() {
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains(&format!("task = \"{task}\"")), "{name}: {text}");
+        // Issue #24: a forest and gradient boosting among the starting models.
+        for kind in ["random_forest", "hist_gradient_boosting"] {
+            assert!(text.contains(&format!("kind = \"{kind}\"")), "{name}: {text}");
+        }
         let check = runner().arg("check").arg(&file).output().unwrap();
         assert!(check.status.success(), "{name}: {}", String::from_utf8_lossy(&check.stderr));
         let run = runner()
@@ -152,6 +156,22 @@ fn the_schema_is_current_and_validates_the_examples() {
         format!("seed = \"x\"\n{base}[[model]]\nname = \"o\"\nkind = \"linear_regression\"\n"),
     ] {
         assert!(!validator.is_valid(&as_json(&bad)), "accepted:\n{bad}");
+    }
+}
+
+/// Every example in experiments/ passes `runner check`'s checks (config and data, the plan
+/// built), beyond the schema's shape: a new example is covered by being in the folder.
+#[test]
+fn every_example_experiment_plans() {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("experiments")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for kind in ["forest", "hgb"] {
+        assert!(files.iter().any(|f| f.to_string_lossy().ends_with(&format!("_{kind}.toml"))), "no *_{kind}.toml");
+    }
+    for f in &files {
+        if let Err(e) = runner::plan::prepare(f, &[]) {
+            panic!("{}: {e:?}", f.display());
+        }
     }
 }
 

@@ -551,3 +551,10 @@ fn oob_scores_are_report_fields() {
     let (json, _out) = run_report(&dir.path().join("exp.toml"), &[]);
     assert!(json["trials"][0].get("oob_score").is_none());
 }
+
+/// Issue #24: the absolute_error criterion on regression trees and both forests, the cases
+/// `generate.py --mae` appends (their nodes, importances and oob scores are checked above too).
+#[test]
+fn absolute_error_cases_match_scikit_learn() {
+    cases_named_match("mae", 13);
+}
