@@ -5,8 +5,10 @@
 use crate::config::{Distribution, Metric, ModelConfig, SearchConfig};
 use crate::kinds::ModelSpec;
 use crate::models::{Head, LinearParts, LossCurve};
+use crate::preprocess::steps::target::TargetFunc;
 use crate::preprocess::steps::{StepSpec, STEPS};
 use crate::random::RandomState;
+use crate::spec::value::FromParam;
 use crate::spec::ParamValue;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,12 +24,19 @@ pub struct Trial {
     pub spec: ModelSpec,
     /// The model's own preprocessing steps, in order, their parameters typed and checked.
     pub steps: Vec<StepSpec>,
+    /// The regression target's transform (`target = "log1p"`); `TargetFunc::None` without.
+    pub target: TargetFunc,
 }
 
 impl Trial {
-    /// Trials with equal `steps_key`s on one fold share their transformed matrices.
+    /// Trials with equal `steps_key`s on one fold share their transformed matrices (and targets).
     pub fn steps_key(&self) -> String {
-        format!("{:?}", self.steps)
+        format!("{:?}{:?}", self.steps, self.target)
+    }
+
+    /// Whether the fold's matrices or targets change for this trial (steps or a target transform).
+    pub fn has_pipeline(&self) -> bool {
+        !self.steps.is_empty() || self.target != TargetFunc::None
     }
 }
 
@@ -58,12 +67,17 @@ pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) ->
             };
             let mut given = m.fixed.clone();
             given.extend(point.iter().cloned());
-            // `poly.degree` is a step's parameter, `alpha` the kind's.
-            let (step_values, own): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            // `poly.degree` is a step's parameter, `target` the target transform, `alpha` the kind's.
+            let (step_values, mut own): (BTreeMap<_, _>, BTreeMap<_, _>) =
                 given.into_iter().partition(|(k, _)| k.contains('.'));
+            let target = match own.remove("target") {
+                None => TargetFunc::None,
+                Some(v) => TargetFunc::from_param(&v)
+                    .ok_or_else(|| format!("[[model]] {}: target = {v} is not a target transform", m.name))?,
+            };
             let spec = ModelSpec::check(m.kind, &own).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
             let steps = check_steps(&m.steps, &step_values).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
-            trials.push(Trial { id, model: m.name.clone(), grid: point, spec, steps });
+            trials.push(Trial { id, model: m.name.clone(), grid: point, spec, steps, target });
         }
     }
     Ok(trials)

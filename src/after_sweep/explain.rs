@@ -238,7 +238,7 @@ fn fold_model<'k>(
     let preprocess = &plan.experiment.preprocess;
     let test_part = || prepare_test_part(&plan.dataset, preprocess, fold).map_err(|e| e.to_string());
     // A model's steps come between the test part and its coefficients: it is refitted.
-    let linear_shortcut = linear_shortcut && trial.steps.is_empty();
+    let linear_shortcut = linear_shortcut && !trial.has_pipeline();
     match record.and_then(|r| r.coefficients.as_ref()?.parts(classes.len())).filter(|_| linear_shortcut) {
         Some(predictor) => {
             let test = test_part()?;
@@ -254,9 +254,9 @@ fn fold_model<'k>(
         None => {
             let data: FoldData = prepare_fold(&plan.dataset, preprocess, fold).map_err(|e| e.to_string())?;
             let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
-            if !trial.steps.is_empty() {
+            if trial.has_pipeline() {
                 let (stepped, steps) =
-                    data.through_steps(&trial.steps, &plan.feature_names).map_err(|e| e.to_string())?;
+                    data.through_steps(&trial.steps, trial.target, &plan.feature_names).map_err(|e| e.to_string())?;
                 let model =
                     fit_unit(Stage::Explain, &trial.spec, &stepped, classes, seed, |m| m).map_err(|e| e.to_string())?;
                 return Ok((

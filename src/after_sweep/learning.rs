@@ -83,14 +83,18 @@ fn training_orders(plan: &RunPlan) -> Vec<Vec<usize>> {
 fn score_point(plan: &RunPlan, trial: &Trial, train: &[usize], fold: usize) -> Point {
     let Some(f) = plan.split.folds.get(fold) else { return Err("no such fold".into()) };
     let part = Fold { train: train.to_vec(), test: f.test.clone() };
-    let (data, _) = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, &part, &trial.steps)
+    let (data, _) = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, &part, &trial.steps, trial.target)
         .map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = plan.dataset.class_names();
     let finite = |v: f64| Some(v).filter(|v| v.is_finite());
     let scores = |model: Box<dyn crate::models::Fitted>| {
-        let train =
-            finite(metric_value(plan.rank_by, &data.train_y, data.train_w.as_deref(), &model.predict(&data.train_x)));
+        let train = finite(metric_value(
+            plan.rank_by,
+            data.scored_train_y(),
+            data.train_w.as_deref(),
+            &model.predict(&data.train_x),
+        ));
         let test =
             finite(metric_value(plan.rank_by, &data.test_y, data.test_w.as_deref(), &model.predict(&data.test_x)));
         (train, test)

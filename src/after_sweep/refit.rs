@@ -13,7 +13,7 @@ use crate::data::SplitColumn;
 use crate::models::ModelState;
 use crate::plan::RunPlan;
 use crate::preprocess::steps::SavedStep;
-use crate::preprocess::{fit_saved, prepare_fold_steps, SavedColumn};
+use crate::preprocess::{fit_saved, prepare_fold_steps, SavedColumn, TargetTransform};
 use crate::split::Fold;
 use crate::sweep::unit::{fit_unit, Stage};
 use crate::sweep::{metric_value, EnvironmentError, Refitted, SweepInput};
@@ -32,6 +32,8 @@ pub struct Refit {
     pub steps: Vec<SavedStep>,
     /// The columns the model takes: `preprocessing`'s, through `steps`.
     pub features: Vec<String>,
+    /// The regression target's transform, fitted on the same rows (`target = "log1p"`).
+    pub target: Option<TargetTransform>,
     pub state: ModelState,
     /// The single fold's test metrics (holdout-like splits and `none`); they equal the sweep's.
     pub test: Vec<(Metric, Option<f64>)>,
@@ -99,6 +101,7 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         preprocessing,
         steps: Vec::new(),
         features,
+        target: None,
         state,
         test,
         impurity_importance,
@@ -109,7 +112,8 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
     let (fold, seed_fold) = refit_fold(plan);
     let training_part_only = fold.train.len() < plan.dataset.rows();
     let cfg = &plan.experiment.preprocess;
-    let (data, steps) = prepare_fold_steps(&plan.dataset, cfg, &fold, &trial.steps).map_err(|e| e.to_string())?;
+    let (data, steps) =
+        prepare_fold_steps(&plan.dataset, cfg, &fold, &trial.steps, trial.target).map_err(|e| e.to_string())?;
     let preprocessing = fit_saved(&plan.dataset, cfg, &fold.train).map_err(|e| e.to_string())?;
     let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: seed_fold });
     let classes = plan.dataset.class_names();
@@ -137,6 +141,7 @@ fn refit_rows(plan: &RunPlan, trial: &Trial) -> Result<Refit, String> {
         preprocessing,
         steps,
         features,
+        target: data.target.as_ref().map(|t| t.transform.clone()),
         state,
         test,
         impurity_importance,

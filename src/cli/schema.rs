@@ -9,7 +9,9 @@ use crate::config::{
     ColumnKey, DatasetKey, ModelKey, OneHotKey, PreprocessKey, ReportKey, SearchKey, SplitKey, TopKey,
 };
 use crate::kinds::KINDS;
+use crate::preprocess::steps::target::TargetParams;
 use crate::preprocess::steps::STEPS;
+use crate::spec::catalog::TaskSupport;
 use crate::spec::value::{DefaultValue, ParamSpec, ParamType};
 use serde_json::{json, Map, Value};
 
@@ -251,7 +253,9 @@ fn model(kind: &crate::spec::catalog::KindSpec) -> Value {
     props.insert("name".into(), property(&ModelKey::Name.decl()));
     props.insert("kind".into(), json!({ "const": kind.name(), "description": kind.summary }));
     let mut grid = Map::new();
-    for p in kind.params() {
+    // A regression kind's target transform reads as its parameters do.
+    let target = (kind.task != TaskSupport::Classification).then_some(&TargetParams::SPECS[0]);
+    for p in kind.params().chain(target) {
         let mut v = param_type(&p.ty);
         v["description"] = json!(p.help);
         v["default"] = default_of(kind.default_of(p));

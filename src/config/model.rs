@@ -136,12 +136,15 @@ impl Models<'_, '_> {
         };
         let steps = self.model_steps(&mut r);
         let step_names = self.catalog.steps.iter().map(|s| s.name);
-        r.allow(spec.params().map(|p| p.name).chain(step_names), format!(" (kind {})", spec.name()));
+        let target = self.catalog.target;
+        let own = spec.params().chain(std::iter::once(target)).map(|p| p.name);
+        r.allow(own.chain(step_names), format!(" (kind {})", spec.name()));
         let mut ok = steps.is_some();
         let steps = steps.unwrap_or_default();
         let mut fixed = BTreeMap::new();
         let model = name.clone().unwrap_or_default();
-        for p in spec.params() {
+        // `target` (the target transform) reads as the kind's parameters do.
+        for p in spec.params().chain(std::iter::once(target)) {
             if let Some(v) = r.table().get(p.name) {
                 self.cx.record(Key::Param(model.clone(), p.name), &v.span(), true);
                 match self.param(p, p.name, v, &r.label) {
@@ -154,7 +157,13 @@ impl Models<'_, '_> {
         }
         ok &= self.step_params(r.table(), &steps, &mut fixed, &r.label);
         let axes = match r.value(ModelKey::Grid) {
-            Some(g) => self.model_grid(spec, &steps, g, &fixed, &r.label),
+            Some(g) => {
+                // A swept target transform is located at its axis, for the plan's checks.
+                if let Some((axis, _)) = g.get_ref().as_table().and_then(|t| t.get_key_value(target.name)) {
+                    self.cx.record(Key::Param(model.clone(), target.name), &axis.span(), true);
+                }
+                self.model_grid(spec, &steps, g, &fixed, &r.label)
+            }
             None => self.within_size(1, false, &r.span, &r.label).then(|| (Vec::new(), Vec::new())),
         };
         let (grid, distributions) = axes?;
@@ -265,7 +274,7 @@ impl Models<'_, '_> {
         label: &str,
     ) -> Option<&'static ParamSpec> {
         let Some((step, name)) = axis.split_once('.') else {
-            let p = spec.param(axis);
+            let p = spec.param(axis).or_else(|| Some(self.catalog.target).filter(|t| t.name == axis));
             if p.is_none() {
                 let hint = suggestion(axis, spec.params().map(|p| p.name));
                 let kind = spec.name();
@@ -677,6 +686,22 @@ mod tests {
     }
 
     const POLY: &str = "[[model]]\nname = \"p\"\nkind = \"ridge\"\n";
+
+    #[test]
+    fn a_target_transform_is_a_fixed_value_or_an_axis_with_located_errors() {
+        let e = parse(&format!("{HEAD}{POLY}target = \"log1p\"\n")).unwrap();
+        assert_eq!(e.models[0].fixed.get("target"), Some(&ParamValue::Str("log1p".into())));
+        let e = parse(&format!("{HEAD}{POLY}grid.target = [\"none\", \"box-cox\"]\n")).unwrap();
+        let axis = vec![ParamValue::Str("none".into()), ParamValue::Str("box-cox".into())];
+        assert_eq!(e.models[0].grid, [("target".to_string(), axis)]);
+        let e = errors(&format!("{HEAD}{POLY}target = \"log\"\n"));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("exp.toml:8:10: ") && e[0].contains("did you mean `log1p`?"), "{e:?}");
+        let e = errors(&format!("{HEAD}{POLY}targte = \"log1p\"\n"));
+        assert!(e[0].starts_with("exp.toml:8:1: ") && e[0].contains("did you mean `target`?"), "{e:?}");
+        let e = errors(&format!("{HEAD}{POLY}grid.target = [\"power\", \"box_cox\"]\n"));
+        assert!(e[0].starts_with("exp.toml:8:") && e[0].contains("did you mean `box-cox`?"), "{e:?}");
+    }
 
     #[test]
     fn a_model_reads_its_steps_and_their_parameters() {

@@ -194,9 +194,12 @@ macro_rules! kinds {
         /// Every kind's catalog entry, in the registry's order: what `runner models` prints.
         pub static KINDS: &[KindSpec] = &[$(<$module::Kind as Kind>::CATALOG,)*];
 
-        /// What the experiment file is checked against: the kinds and the steps.
-        pub static CATALOG: crate::spec::catalog::Catalog =
-            crate::spec::catalog::Catalog { kinds: KINDS, steps: crate::preprocess::steps::STEPS };
+        /// What the experiment file is checked against: the kinds, the steps and the target transform.
+        pub static CATALOG: crate::spec::catalog::Catalog = crate::spec::catalog::Catalog {
+            kinds: KINDS,
+            steps: crate::preprocess::steps::STEPS,
+            target: &crate::preprocess::steps::target::TargetParams::SPECS[0],
+        };
 
         /// A kind's catalog entry.
         pub fn spec_of(kind: ModelKind) -> &'static KindSpec {

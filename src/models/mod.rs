@@ -19,6 +19,7 @@ pub mod newton;
 mod prune;
 mod state;
 pub mod svm;
+pub mod target;
 pub mod tree;
 pub mod weights;
 

@@ -238,6 +238,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     too_many.extend(data_problems(&experiment, &trials, &shape));
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
     too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
+    too_many.extend(steps::target_problems(&experiment, &trials, &dataset));
     if !too_many.is_empty() {
         return Err(PlanError::Checks(too_many));
     }

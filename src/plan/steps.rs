@@ -6,12 +6,14 @@
 //! fold's rows otherwise, such as box-cox after other steps, fails that unit with its reason.)
 
 use crate::config::{Experiment, Key, ModelKey, Scale, Task};
-use crate::data::{Dataset, Feature};
+use crate::data::{Dataset, Feature, Target};
 use crate::preprocess::steps::power::PowerMethod;
 use crate::preprocess::steps::select_k_best::ScoreFunc;
+use crate::preprocess::steps::target::{self, TargetFunc};
 use crate::preprocess::StepSpec;
 use crate::spec::value::CountOrShare;
 use crate::trial::Trial;
+use ndarray::ArrayView1;
 
 /// Resolves every trial's task-dependent step settings and returns the problems found;
 /// `width`: the design matrix's columns, which the first step receives.
@@ -45,6 +47,35 @@ pub fn box_cox_problems(experiment: &Experiment, trials: &[Trial], dataset: &Dat
         let Some(why) = not_positive(experiment, dataset) else { continue };
         let at = experiment.location(Key::Model(t.model.clone(), ModelKey::Steps));
         let problem = format!("{at}: model `{}`: box-cox needs strictly positive values, but {why}", t.model);
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// Models whose target transform cannot apply: on a classification task, or log1p / box-cox
+/// of a target value it cannot take (every row is in some fold's training part or is
+/// predicted, so such a value would fail a fold), located at the model's `target`.
+pub fn target_problems(experiment: &Experiment, trials: &[Trial], dataset: &Dataset) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials.iter().filter(|t| t.target != TargetFunc::None) {
+        let name = t.target.as_ref();
+        let why = match &dataset.loaded().target {
+            Target::Classification { .. } => Some(format!(
+                "target = \"{name}\" transforms a regression target, but the task is classification; leave it out"
+            )),
+            Target::Regression(y) => target::first_refused(t.target, ArrayView1::from(y)).map(|(i, why)| {
+                let row = dataset.loaded().file_rows[i] + 1;
+                format!(
+                    "target = \"{name}\": {why}, but `{}` is {} at row {row} of the file",
+                    dataset.target_name, y[i]
+                )
+            }),
+        };
+        let Some(why) = why else { continue };
+        let problem =
+            format!("{}: model `{}`: {why}", experiment.location(Key::Param(t.model.clone(), "target")), t.model);
         if !problems.contains(&problem) {
             problems.push(problem);
         }

@@ -9,6 +9,7 @@ use crate::config::{
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset};
 use crate::kinds::{ModelSpec, Streamed};
+use crate::preprocess::TargetFunc;
 use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
@@ -185,6 +186,15 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
                 t.model,
             ));
         }
+        if t.target != TargetFunc::None && seen.insert(format!("{}.target", t.model)) {
+            out.push(format!(
+                "{}: model `{}`: target = \"{}\" is not streamed: predictions and metrics are taken back on the \
+                 original scale row by row, which the streamed sums do not hold; use streaming = false",
+                at(Key::Param(t.model.clone(), "target")),
+                t.model,
+                t.target.as_ref(),
+            ));
+        }
     }
     out
 }
@@ -312,5 +322,17 @@ mod tests {
         let problems = problems(&exp, &trials, None);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].starts_with("exp.toml:8:9: model `r` has steps, which are not streamed"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_target_transform_is_refused_at_its_key() {
+        let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n\
+                    [[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.target = [\"none\", \"log1p\"]\n";
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG)
+            .unwrap();
+        let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
+        let problems = problems(&exp, &trials, None);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("exp.toml:8:6: model `r`: target = \"log1p\" is not streamed"), "{problems:?}");
     }
 }

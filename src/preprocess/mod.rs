@@ -18,6 +18,7 @@ pub use gram::{centered_gram, CenteredGram};
 pub use impute::most_frequent;
 pub use saved::{apply_saved, fit_saved, SavedColumn};
 pub use scale::{minmax_scale, standard_scale};
+pub use steps::target::{self, TargetFunc, TargetTransform};
 pub use steps::{SavedStep, StepSpec};
 pub use sums::{fit_from_sums, BlockColumns, ColumnSums};
 
@@ -74,9 +75,19 @@ pub struct FoldData {
     pub n_classes: usize,
     /// The columns' names when a model's steps made them; `None`: `feature_names(dataset, drop_first)`.
     pub names: Option<Vec<String>>,
+    /// A regression model's target transform fitted on the training targets: `train_y` is
+    /// then the transformed targets the model fits, and this holds the original ones.
+    pub target: Option<FoldTarget>,
     /// The training part's centred Gram matrix, computed once and shared by every trial of
     /// the fold that needs it (a ridge grid solves all its alphas from it).
     gram: OnceLock<CenteredGram>,
+}
+
+/// A fold's fitted target transform and its training targets on the original scale.
+#[derive(Debug, Clone)]
+pub struct FoldTarget {
+    pub transform: TargetTransform,
+    pub train_y: FoldTargets,
 }
 
 impl FoldData {
@@ -92,35 +103,53 @@ impl FoldData {
 }
 
 impl FoldData {
-    /// This fold through a model's steps (`names`: the columns of `self`), each fitted on the
-    /// training part only: the new matrices (with their own Gram, computed when asked) and the
-    /// fitted steps. Without steps, a copy.
+    /// The training targets on the original scale, as the metrics take them.
+    pub fn scored_train_y(&self) -> &FoldTargets {
+        self.target.as_ref().map_or(&self.train_y, |t| &t.train_y)
+    }
+
+    /// This fold through a model's target transform and steps (`names`: the columns of
+    /// `self`), each fitted on the training part only: the new matrices (with their own Gram,
+    /// computed when asked) and the fitted steps. The target is transformed first, so the
+    /// steps see it as TransformedTargetRegressor's inner Pipeline does. Without either, a copy.
     pub fn through_steps(
         &self,
         steps: &[steps::StepSpec],
+        func: TargetFunc,
         names: &[String],
     ) -> Result<(FoldData, Vec<steps::SavedStep>), PreprocessError> {
-        let classes: Option<Array1<f64>> = match &self.train_y {
+        let target = match &self.train_y {
+            FoldTargets::Regression(y) => target::fit(func, y.view())
+                .map_err(|e| PreprocessError::Step(format!("the target transform: {e}")))?
+                .map(|transform| FoldTarget { transform, train_y: self.train_y.clone() }),
+            FoldTargets::Classes(_) => None,
+        };
+        let train_y = match (&target, &self.train_y) {
+            (Some(t), FoldTargets::Regression(y)) => FoldTargets::Regression(t.transform.forward(y.view())),
+            _ => self.train_y.clone(),
+        };
+        let classes: Option<Array1<f64>> = match &train_y {
             FoldTargets::Classes(c) => Some(c.iter().map(|&k| k as f64).collect()),
             FoldTargets::Regression(_) => None,
         };
-        let y = match &self.train_y {
+        let y = match &train_y {
             FoldTargets::Regression(y) => Some(y.view()),
             FoldTargets::Classes(_) => classes.as_ref().map(|c| c.view()),
         };
         let (saved, train_x) = steps::fit_all(steps, self.train_x.clone(), y, names).map_err(PreprocessError::Step)?;
         // A test value a step refuses fails the unit, as scikit-learn's ValueError would.
         let test_x = steps::apply_checked(&saved, self.test_x.clone(), names).map_err(PreprocessError::Step)?;
-        let names = Some(steps::names_after(&saved, names));
+        let names = (!steps.is_empty()).then(|| steps::names_after(&saved, names));
         let data = FoldData {
             train_x,
-            train_y: self.train_y.clone(),
+            train_y,
             test_x,
             test_y: self.test_y.clone(),
             train_w: self.train_w.clone(),
             test_w: self.test_w.clone(),
             n_classes: self.n_classes,
             names,
+            target,
             gram: OnceLock::new(),
         };
         Ok((data, saved))
@@ -163,22 +192,36 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
     let test_x = design_matrix(&transforms, &fold.test, width);
     let (train_y, test_y, n_classes) = (targets(ds, &fold.train), targets(ds, &fold.test), ds.classes());
     let (train_w, test_w) = (weights(ds, &fold.train), weights(ds, &fold.test));
-    Ok(FoldData { train_x, train_y, test_x, test_y, train_w, test_w, n_classes, names: None, gram: OnceLock::new() })
+    let names = None;
+    Ok(FoldData {
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        train_w,
+        test_w,
+        n_classes,
+        names,
+        target: None,
+        gram: OnceLock::new(),
+    })
 }
 
-/// [`prepare_fold`], then through a model's `steps` (fitted on the training part): what a
-/// stage that fits one trial on one fold trains on, and the fitted steps (empty without).
+/// [`prepare_fold`], then through a model's target transform and `steps` (fitted on the
+/// training part): what a stage that fits one trial on one fold trains on, and the fitted
+/// steps (empty without).
 pub fn prepare_fold_steps(
     ds: &Dataset,
     cfg: &PreprocessConfig,
     fold: &Fold,
     steps: &[steps::StepSpec],
+    func: TargetFunc,
 ) -> Result<(FoldData, Vec<steps::SavedStep>), PreprocessError> {
     let data = prepare_fold(ds, cfg, fold)?;
-    if steps.is_empty() {
+    if steps.is_empty() && func == TargetFunc::None {
         return Ok((data, Vec::new()));
     }
-    data.through_steps(steps, &feature_names(ds, cfg.drop_first))
+    data.through_steps(steps, func, &feature_names(ds, cfg.drop_first))
 }
 
 /// A fold's test part: its matrix, targets and sample weights.

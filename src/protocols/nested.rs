@@ -69,7 +69,7 @@ fn outer_fold(plan: &RunPlan, o: usize, jobs: usize) -> Result<OuterFold, sweep:
     };
     let trial = &plan.trials[t];
     let chosen = Some(trial.id.clone());
-    let scored = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, outer, &trial.steps)
+    let scored = prepare_fold_steps(&plan.dataset, &plan.experiment.preprocess, outer, &trial.steps, trial.target)
         .map_err(|e| e.to_string())
         .and_then(|(data, _)| {
             let classes = plan.dataset.class_names();

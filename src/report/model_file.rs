@@ -6,10 +6,11 @@
 use crate::after_sweep::refit::Refit;
 use crate::config::Task;
 use crate::data::Feature;
+use crate::models::target::with_target;
 use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_checked, check_all, names_after, SavedStep};
-use crate::preprocess::{apply_saved, SavedColumn};
+use crate::preprocess::{apply_saved, SavedColumn, TargetTransform};
 use crate::spec::catalog::TaskSupport;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -80,6 +81,11 @@ pub struct SavedTarget {
     pub name: String,
     /// Class labels in the order of the model's outputs (empty for regression).
     pub classes: Vec<String>,
+    /// A regression model's target transform (`target = "log1p"`), fitted on the rows it
+    /// learned from: the model predicts the transformed target, and `runner predict` takes
+    /// its predictions back through the inverse. Absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<TargetTransform>,
 }
 
 /// model.json's content for `refit`.
@@ -118,7 +124,11 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
             params,
         },
         task: plan.dataset.task(),
-        target: SavedTarget { name: plan.dataset.target_name.clone(), classes: plan.dataset.class_names().to_vec() },
+        target: SavedTarget {
+            name: plan.dataset.target_name.clone(),
+            classes: plan.dataset.class_names().to_vec(),
+            transform: refit.target.clone(),
+        },
         inputs: refit.preprocessing.clone(),
         steps: refit.steps.clone(),
         features: refit.features.clone(),
@@ -162,8 +172,9 @@ impl ModelFile {
             Task::Classification => self.target.classes.len(),
         };
         let kind = crate::kinds::kind_spec(&self.trial.kind).ok_or("trial.kind is not a model kind")?.kind;
-        crate::kinds::load(kind, self.model.clone(), self.features.len(), classes)
-            .map_err(|e| format!("model.json is malformed: {e}"))
+        let model = crate::kinds::load(kind, self.model.clone(), self.features.len(), classes)
+            .map_err(|e| format!("model.json is malformed: {e}"))?;
+        Ok(with_target(model, self.target.transform.as_ref()))
     }
 
     /// New rows' columns through the saved preprocessing and steps: the model's matrix.
@@ -226,6 +237,12 @@ impl ModelFile {
     /// Classification: at least two distinct class labels; regression: none.
     fn check_classes(&self) -> Result<(), String> {
         let classes = &self.target.classes;
+        if let Some(t) = &self.target.transform {
+            if self.task != Task::Regression {
+                return Err("target.transform is set, but only a regression target is transformed".into());
+            }
+            t.check().map_err(|e| format!("target.transform: {e}"))?;
+        }
         match self.task {
             Task::Regression if !classes.is_empty() => {
                 Err("target.classes must be empty for a regression model".into())

@@ -49,12 +49,13 @@ impl StepEntry {
     }
 }
 
-/// What the experiment file is checked against: the model kinds and the steps (both a later
-/// layer's, handed to `config`).
+/// What the experiment file is checked against: the model kinds, the steps and a regression
+/// model's `target` transform (all a later layer's, handed to `config`).
 #[derive(Clone, Copy)]
 pub struct Catalog {
     pub kinds: &'static [KindSpec],
     pub steps: &'static [StepEntry],
+    pub target: &'static ParamSpec,
 }
 
 pub struct KindSpec {

@@ -196,7 +196,7 @@ impl<'a> FoldCache<'a> {
         match self.stepped.get(&trial.steps_key()) {
             None => base(),
             Some(slot) => slot.get_or_init(|| match base() {
-                Ok(d) => d.through_steps(&trial.steps, self.names).map(|(d, _)| d),
+                Ok(d) => d.through_steps(&trial.steps, trial.target, self.names).map(|(d, _)| d),
                 Err(e) => Err(e.clone()),
             }),
         }
@@ -225,7 +225,7 @@ impl<'a, 's> Units<'a, 's> {
         sink: &'s (dyn Fn(&UnitRecord) + Sync),
     ) -> Self {
         let paths = crate::trial::paths(input.trials);
-        let step_keys = input.trials.iter().filter(|t| !t.steps.is_empty()).map(Trial::steps_key).collect();
+        let step_keys = input.trials.iter().filter(|t| t.has_pipeline()).map(Trial::steps_key).collect();
         let names = crate::preprocess::feature_names(input.dataset, input.preprocess.drop_first);
         Units { input, ridge, filter, stop, sink, paths, step_keys, names }
     }
@@ -328,7 +328,9 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
     let trials: Vec<&Trial> = path.iter().map(|&t| &input.trials[t]).collect();
     let outcome = unit::guarded(Stage::Sweep, || {
         let specs: Vec<&crate::kinds::ModelSpec> = trials.iter().map(|t| &t.spec).collect();
+        let transform = data.target.as_ref().map(|t| &t.transform);
         let fitted = crate::kinds::fit_path(&specs, data, input.dataset.class_names());
+        let fitted: Vec<_> = fitted.into_iter().map(|m| m.map(|m| models::target::with_target(m, transform))).collect();
         // The path's linear models score both parts with one matrix product each.
         let ok: Vec<&dyn models::Fitted> = fitted.iter().filter_map(|m| m.as_deref().ok()).collect();
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
@@ -440,7 +442,7 @@ fn record_of(
         Err(e) => return failed(trial, fold, e.to_string()),
     };
     let test = score(input.metrics, &data.test_y, data.test_w.as_deref(), &test_prediction);
-    let train = score(input.metrics, &data.train_y, data.train_w.as_deref(), &train_prediction);
+    let train = score(input.metrics, data.scored_train_y(), data.train_w.as_deref(), &train_prediction);
     let confusion = match (&data.test_y, &test_prediction) {
         (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
@@ -460,7 +462,7 @@ fn record_of(
         confusion,
         loss_curve: model.loss_curve(),
         notes,
-        oob_score: out_of_bag_score(&data.train_y, model.out_of_bag()),
+        oob_score: out_of_bag_score(data.scored_train_y(), model.out_of_bag()),
         ..ok(trial, fold)
     }
 }

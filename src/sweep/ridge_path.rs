@@ -149,9 +149,9 @@ impl<'a> RidgePath<'a> {
     /// The parameters of a trial the shortcut scores (a ridge with an intercept).
     pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
         // A model's steps are fitted per fold on the fold's rows: its design is not an
-        // affine map of the raw parts the block sums hold.
+        // affine map of the raw parts the block sums hold (nor is a transformed target).
         let ModelSpec::Ridge(p) = &trial.spec else { return None };
-        if !trial.steps.is_empty() {
+        if trial.has_pipeline() {
             return None;
         }
         p.fit_intercept.then_some(p)

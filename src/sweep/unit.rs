@@ -4,6 +4,7 @@
 //! unit (a failure with its reason), never the run.
 
 use crate::kinds::ModelSpec;
+use crate::models::target::with_target;
 use crate::models::{FitError, Fitted};
 use crate::preprocess::FoldData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -66,7 +67,8 @@ pub fn fit_unit<T>(
     seed: u32,
     then: impl FnOnce(Box<dyn Fitted>) -> T,
 ) -> Result<T, UnitError> {
-    match guarded(stage, || spec.fit(data, classes, seed).map(then)) {
+    let transform = data.target.as_ref().map(|t| &t.transform);
+    match guarded(stage, || spec.fit(data, classes, seed).map(|m| then(with_target(m, transform)))) {
         Ok(result) => result.map_err(UnitError::Fit),
         Err(what) => Err(UnitError::Panic(what)),
     }

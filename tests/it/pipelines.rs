@@ -2,7 +2,9 @@
 //! runs a `[[model]]` with `steps` through the binary and compares it with a scikit-learn
 //! `Pipeline` inside `GridSearchCV` on the same data and folds: every grid point's per-fold
 //! train and test rmse and r2 to 1e-8, the chosen parameters equal, and `runner predict` of
-//! new rows equal to the refitted pipeline's `predict` to 1e-9 (power's cases: 1e-7, see generate.py).
+//! new rows equal to the refitted pipeline's `predict` to 1e-9 (power's cases: 1e-7, a power transform of the
+//! target 1e-5, see generate.py). The target transform's cases put the Pipeline inside a
+//! TransformedTargetRegressor (`target = "log1p"`, `"power"`, `"box-cox"`, or a `grid.target` axis).
 
 use crate::common::*;
 use serde_json::Value;
@@ -77,7 +79,7 @@ fn steps_equal_scikit_learn_pipelines_in_grid_search() {
     let path = root().join("tests/fixtures/pipelines/cases.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let cases = doc["cases"].as_array().unwrap();
-    assert!(cases.len() >= 65);
+    assert!(cases.len() >= 80);
     let problems: Vec<String> = cases.iter().flat_map(check_case).collect();
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
@@ -186,4 +188,49 @@ fn the_new_steps_run_end_to_end_and_refuse_bad_input() {
     assert!(
         err.contains("exp.toml:20:9: model `b`: box-cox needs strictly positive values, but column `b` is 0 at row 1")
     );
+}
+
+/// A target transform is refused before training, at its key: on a classification task, log1p
+/// of a target at or below -1, box-cox of a target at or below 0 (naming the file row).
+#[test]
+fn a_target_transform_the_data_cannot_take_is_refused_at_its_key() {
+    let csv = "a,y\n1,0.5\n2,3\n3,-1\n4,2\n5,1\n6,4\n";
+    let head = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n";
+    let models = "[[model]]\nname = \"l\"\nkind = \"ridge\"\ntarget = \"log1p\"\n\
+                  [[model]]\nname = \"b\"\nkind = \"ridge\"\ngrid.target = [\"none\", \"box-cox\"]\n";
+    let dir = scratch(&[("data.csv", csv), ("exp.toml", &format!("{head}{models}"))]);
+    let (_, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let log1p = "exp.toml:8:10: model `l`: target = \"log1p\": log1p needs targets above -1, but `y` is -1 at row 3";
+    assert!(err.contains(log1p), "{err}");
+    let cox = "exp.toml:12:6: model `b`: target = \"box-cox\": box-cox needs strictly positive targets, but `y` is -1 at row 3";
+    assert!(err.contains(cox), "{err}");
+    let classes = "a,y\n1,u\n2,v\n3,u\n4,v\n5,u\n6,v\n";
+    let toml = format!("{head}[[model]]\nname = \"k\"\nkind = \"knn\"\ntarget = \"power\"\n");
+    let dir = scratch(&[("data.csv", classes), ("exp.toml", &toml)]);
+    let (_, o) = run_into(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("exp.toml:8:10: model `k`: target = \"power\" transforms a regression target, but the task is classification"), "{err}");
+}
+
+/// `runner predict` takes a log1p model's predictions back through expm1: a model fitted on
+/// log1p(y) of an exactly exponential target predicts the original values, and model.json
+/// saves the transform.
+#[test]
+fn a_saved_target_transform_predicts_on_the_original_scale() {
+    let rows: Vec<String> = (0..20).map(|i| format!("{i},{}", (0.1 * i as f64).exp_m1())).collect();
+    let csv = format!("a,y\n{}\n", rows.join("\n"));
+    let toml = "name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n[split]\nmethod = \"none\"\n\
+                [[model]]\nname = \"m\"\nkind = \"linear_regression\"\ntarget = \"log1p\"\n";
+    let dir = scratch(&[("data.csv", &csv), ("exp.toml", toml), ("new.csv", "a\n30\n")]);
+    let out = run_ok(&dir.path().join("exp.toml"), dir.path(), "out", &[]);
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["target"]["transform"], "log1p", "{}", model["target"]);
+    let p = runner().arg("predict").arg(out.join("model.json")).arg(dir.path().join("new.csv")).output().unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let text = String::from_utf8(p.stdout).unwrap();
+    let got: f64 = text.lines().nth(1).unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    assert!((got - 3f64.exp_m1()).abs() < 1e-9 * 3f64.exp_m1(), "{got}");
 }

@@ -9,28 +9,31 @@ use super::FittedStep;
 use crate::spec::value::{choice_param, params, DefaultValue::*, FromParam, ParamType, ParamValue};
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, VariantNames};
+use strum::{AsRefStr, EnumString, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
-#[strum(serialize_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames, AsRefStr)]
+#[strum(serialize_all = "kebab-case")]
 pub enum TargetFunc {
+    /// The model fits the target as it is.
+    None,
     /// `func=np.log1p, inverse_func=np.expm1`.
     Log1p,
-    /// `transformer=PowerTransformer(method, standardize)`.
+    /// `transformer=PowerTransformer()` (yeo-johnson, standardized).
     Power,
+    /// `transformer=PowerTransformer(method="box-cox")` (strictly positive targets, standardized).
+    BoxCox,
 }
 
 choice_param!(TargetFunc);
 
 params! {
-    /// The regression target's transform (TransformedTargetRegressor).
+    /// A regression model's target transform (TransformedTargetRegressor): `target = "log1p"`.
     TargetParams {
-        transform: TargetFunc = S("log1p"), ParamType::Choice(TargetFunc::VARIANTS), "log1p (predictions back by expm1) or power (a PowerTransformer on y)";
-        method: PowerMethod = S("yeo-johnson"), ParamType::Choice(PowerMethod::VARIANTS), "power only: yeo-johnson or box-cox";
-        standardize: bool = B(true), ParamType::Bool, "power only: standardise the transformed target";
+        target: TargetFunc = S("none"), ParamType::Choice(TargetFunc::VARIANTS), "regression: the target the model fits (log1p, power, box-cox or none); predictions and metrics are on the original scale";
     }
 }
 
+/// A fitted target transform, as model.json saves it (`target.transform`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetTransform {
@@ -38,19 +41,36 @@ pub enum TargetTransform {
     Power(FittedPower),
 }
 
-/// Fitted on the training targets; an error names the first row the transform cannot take.
-pub fn fit(params: &TargetParams, y: ArrayView1<f64>) -> Result<TargetTransform, String> {
-    match params.transform {
-        TargetFunc::Log1p => match y.iter().position(|&v| v.is_nan() || v <= -1.0) {
-            Some(i) => Err(format!("the log1p target transform needs values above -1; row {i} has {}", y[i])),
-            None => Ok(TargetTransform::Log1p),
-        },
-        TargetFunc::Power => {
-            let p = PowerParams { method: params.method, standardize: params.standardize };
-            let fitted = power::fit(&p, y.insert_axis(Axis(1)), &["target".to_string()]);
-            fitted.map(TargetTransform::Power).map_err(|e| format!("the target's power transform: {e}"))
-        }
+/// The first training target the transform cannot take, as (row index, why): NaN or at most
+/// -1 for log1p, not strictly positive for box-cox.
+pub fn first_refused(func: TargetFunc, y: ArrayView1<f64>) -> Option<(usize, &'static str)> {
+    let refused = |v: f64| match func {
+        TargetFunc::Log1p => v.is_nan() || v <= -1.0,
+        TargetFunc::BoxCox => v.is_nan() || v <= 0.0,
+        TargetFunc::None | TargetFunc::Power => false,
+    };
+    let why = match func {
+        TargetFunc::BoxCox => "box-cox needs strictly positive targets",
+        _ => "log1p needs targets above -1",
+    };
+    y.iter().position(|&v| refused(v)).map(|i| (i, why))
+}
+
+/// Fitted on the training targets (`None` for `target = "none"`); an error names the first
+/// row the transform cannot take.
+pub fn fit(func: TargetFunc, y: ArrayView1<f64>) -> Result<Option<TargetTransform>, String> {
+    if let Some((i, why)) = first_refused(func, y) {
+        return Err(format!("{why}; training row {i} has {}", y[i]));
     }
+    let method = match func {
+        TargetFunc::None => return Ok(None),
+        TargetFunc::Log1p => return Ok(Some(TargetTransform::Log1p)),
+        TargetFunc::Power => PowerMethod::YeoJohnson,
+        TargetFunc::BoxCox => PowerMethod::BoxCox,
+    };
+    let p = PowerParams { method, standardize: true };
+    let fitted = power::fit(&p, y.insert_axis(Axis(1)), &["target".to_string()]);
+    fitted.map(|f| Some(TargetTransform::Power(f))).map_err(|e| format!("the target's power transform: {e}"))
 }
 
 impl TargetTransform {
@@ -87,10 +107,9 @@ mod tests {
     #[test]
     fn equals_scikit_learn() {
         for case in cases("target") {
-            let transform = case["kind"].as_str().unwrap().parse().unwrap();
-            let params = TargetParams { transform, method: PowerMethod::YeoJohnson, standardize: true };
+            let func = case["kind"].as_str().unwrap().parse().unwrap();
             let y = Array1::from(vector(&case["y"]));
-            let fitted = fit(&params, y.view()).unwrap();
+            let fitted = fit(func, y.view()).unwrap().unwrap();
             fitted.check().unwrap();
             // The power transform's lambda is within 1.5e-7 of scipy's (see power's test).
             for (what, got, want) in [
@@ -108,7 +127,9 @@ mod tests {
     #[test]
     fn log1p_refuses_values_at_or_below_minus_one() {
         let y = Array1::from(vec![0.5, -1.0]);
-        let params = TargetParams { transform: TargetFunc::Log1p, method: PowerMethod::YeoJohnson, standardize: true };
-        assert!(fit(&params, y.view()).unwrap_err().contains("row 1 has -1"));
+        assert!(fit(TargetFunc::Log1p, y.view()).unwrap_err().contains("row 1 has -1"));
+        let e = fit(TargetFunc::BoxCox, Array1::from(vec![1.0, 0.0]).view()).unwrap_err();
+        assert!(e.contains("strictly positive targets; training row 1 has 0"), "{e}");
+        assert_eq!(fit(TargetFunc::None, y.view()), Ok(None));
     }
 }
