@@ -47,8 +47,8 @@ impl super::Kind for Kind {
 
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
-            FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y),
-            FoldTargets::Classes(y) => hgb::fit_classifier(p, &data.train_x, y, classes),
+            FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y, data.train_w.as_deref()),
+            FoldTargets::Classes(y) => hgb::fit_classifier(p, &data.train_x, y, classes, data.train_w.as_deref()),
         }
     }
 
@@ -56,6 +56,10 @@ impl super::Kind for Kind {
         Streamed::Refused(
             "gradient boosting bins every column and revisits every training row in each iteration; use streaming = false",
         )
+    }
+
+    fn sample_weights(_: &HgbParams) -> bool {
+        true
     }
 
     fn saves(state: &ModelState) -> bool {

@@ -225,6 +225,14 @@ fn sample_weight_cases_match_scikit_learn() {
     cases_named_match("sweights", 26);
 }
 
+/// Issues #24/#25: hist_gradient_boosting's cases (the data shapes, class weights in `weights`, sample
+/// weights alone, with class_weight and with early stopping: `generate.py --hgb`); the suite runs
+/// them too, this one alone is quick.
+#[test]
+fn hgb_cases_match_scikit_learn() {
+    cases_named_match("hgb", 18);
+}
+
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
 fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
     match (a, b) {

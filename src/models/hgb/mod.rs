@@ -79,23 +79,30 @@ fn model(classes: usize, b: Boosted) -> Box<dyn Fitted> {
     Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses })
 }
 
-/// HistGradientBoostingRegressor(loss="squared_error").
-pub fn fit_regressor(p: &HgbParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
+/// HistGradientBoostingRegressor(loss="squared_error").fit(x, y, sample_weight=sw).
+pub fn fit_regressor(
+    p: &HgbParams,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    sw: Option<&[f64]>,
+) -> Result<Box<dyn Fitted>, FitError> {
     let y = y.to_vec();
-    Ok(model(0, boosting::fit(&settings(p)?, x, &y, Loss::SquaredError, None, None)?))
+    Ok(model(0, boosting::fit(&settings(p)?, x, &y, Loss::SquaredError, sw, None)?))
 }
 
-/// HistGradientBoostingClassifier(loss="log_loss"): every class must have training rows.
+/// HistGradientBoostingClassifier(loss="log_loss").fit(x, y, sample_weight=sw): every class
+/// must have training rows; class weights multiply the sample weights (`_finalize_sample_weight`).
 pub fn fit_classifier(
     p: &HgbParams,
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
+    sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
     let k = class_names.len();
     super::logistic::check_classes(y, class_names)?;
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
-    let weights = super::weights::per_row(&p.class_weight, y, class_names, None);
+    let weights = super::weights::times_rows(super::weights::per_row(&p.class_weight, y, class_names, None), sw);
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
     Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?))
 }
