@@ -110,9 +110,11 @@ pub fn fit(
     };
     let row_weights = weights::times_rows(row_weights, sw);
     let n_bootstrap = params.bootstrap.then(|| bootstrap_size(&params.max_samples, n, row_weights.as_deref()));
-    if let Some(k) = n_bootstrap.filter(|&k| k > n) {
-        // scikit-learn: "`max_samples` must be <= n_samples"; the plan refuses it for the
-        // folds, this is for smaller fits (learning curves, inner folds).
+    let count_too_large = matches!(params.max_samples, CountOrShare::Count(_));
+    if let Some(k) = n_bootstrap.filter(|&k| count_too_large && k > n) {
+        // A count above the rows (scikit-learn 1.9.1 would draw it); the plan refuses it for
+        // the folds, this is for smaller fits (learning curves, inner folds). A share of the
+        // weights' sum may exceed the rows, as in scikit-learn.
         return Err(FitError::Solver(format!("max_samples = {k} is more than the {n} training rows")));
     }
     let mut rs = RandomState::new(params.random_state);
