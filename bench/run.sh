@@ -3,11 +3,11 @@
 # Prints wall time, peak RSS, the ratio and whether the fold metrics agree. See BENCHMARKS.md.
 #
 #   bench/run.sh            # the regularization workloads, default [report]
-#   bench/run.sh svm mlp    # any of: ridge, ridge_stripped, lasso, enet, logistic, logistic_cv, svm, svr, mlp
+#   bench/run.sh svm mlp    # any of: ridge, ridge_stripped, lasso, enet, logistic, logistic_cv, logistic_mc, svm, svr, mlp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads=("$@")
-[ ${#workloads[@]} -gt 0 ] || workloads=(ridge ridge_stripped lasso enet logistic logistic_cv)
+[ ${#workloads[@]} -gt 0 ] || workloads=(ridge ridge_stripped lasso enet logistic logistic_cv logistic_mc)
 
 venv=bench/.venv
 if [ ! -x "$venv/bin/python" ]; then
@@ -18,6 +18,7 @@ cargo build --release --quiet
 [ -f bench/data/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data
 [ -f bench/data/small/classification.csv ] || cargo run --release --quiet --example gen_bench_data -- bench/data/small 5000
 [ -f bench/data/svm/regression.csv ] || "$venv/bin/python" bench/svm_data.py
+[ -f bench/data/mc/classification.csv ] || "$venv/bin/python" bench/mc_data.py
 mkdir -p bench/out
 
 for w in "${workloads[@]}"; do

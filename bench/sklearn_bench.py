@@ -3,7 +3,7 @@ the same folds, the same preprocessing), with the tool a scikit-learn user would
 GridSearchCV for ridge and for a scaled logistic pipeline, LassoCV, ElasticNetCV and
 LogisticRegressionCV for regularization paths.
 
-    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|svm|svr|mlp OUT.json
+    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|logistic_mc|svm|svr|mlp OUT.json
 """
 import json
 import sys
@@ -39,15 +39,16 @@ elif workload in ("lasso", "enet"):
         model = ElasticNetCV(alphas=alphas, l1_ratio=ratios, cv=cv, n_jobs=2).fit(X, y)
         # mse_path_ is (l1_ratios, alphas descending, folds); runner's trials run alpha-major.
         result = {"mse": [model.mse_path_[r, len(alphas) - 1 - a].tolist() for a in range(len(alphas)) for r in range(len(ratios))]}
-elif workload == "logistic_cv":
-    df = pd.read_csv("bench/data/classification.csv")
+elif workload in ("logistic_cv", "logistic_mc"):
+    # logistic_mc: make_classification's data (bench/mc_data.py), labels "neg"/"pos".
+    df = pd.read_csv("bench/data/mc/classification.csv" if workload == "logistic_mc" else "bench/data/classification.csv")
     X, y = df.drop(columns=["label"]), df["label"]
     cs = [0.01, 0.1, 1.0, 10.0]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     model = LogisticRegressionCV(Cs=cs, cv=cv, tol=1e-8, max_iter=10000, scoring="neg_log_loss", refit=False, n_jobs=2)
     model.fit(X, y)
-    # scores_[1] is (folds, Cs).
-    result = {"log_loss": (-model.scores_[1]).T.tolist()}
+    # scores_[positive class] is (folds, Cs).
+    result = {"log_loss": (-model.scores_[model.classes_[1]]).T.tolist()}
 elif workload in ("svm", "svr"):
     # Issue #26's shape: rbf over 8 C × 3 gamma on 4,000 × 20 (bench/svm_data.py), 5 folds,
     # GridSearchCV's defaults otherwise (it refits the best, as runner's default report does).

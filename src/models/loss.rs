@@ -261,7 +261,7 @@ pub fn mean_loss(loss: Loss, x: &Array2<f64>, y: &[f64], rows: &[usize], sw: Opt
 }
 
 #[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     // Four accumulators let the compiler vectorise; the order is fixed, so results are too.
     let mut acc = [0.0; 4];
     let chunks = a.len() / 4;

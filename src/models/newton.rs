@@ -1,15 +1,22 @@
 //! Newton's method with a Cholesky solve for binary logistic regression, as scikit-learn's
 //! `newton-cholesky` solver: a damped Newton step on the Hessian `XᵀDX / n + l2` (a weighted
 //! Gram matrix, by blocks of rows and matrix products). With many more rows than columns it
-//! needs a handful of passes where L-BFGS needs dozens. The Hessian costs about as much as
-//! p gradient passes, so it is kept while steps keep converging fast (the gradient falls by
-//! 4× or more per step) and handed along a warm-started path of C values. It is only a
+//! needs a handful of passes where L-BFGS needs dozens. A pass with the Hessian costs about two
+//! gradient passes at 50 columns (measured), so it is kept while steps keep converging fast
+//! (see `KEEP`) and handed along a warm-started path of C values. It is only a
 //! preconditioner (the f64 gradient decides convergence), so each block's product is taken
 //! in f32, twice as fast, and the blocks are summed in f64 in order.
 
 use super::linalg::cholesky_solve;
+use super::loss::dot;
+use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2};
 use rayon::prelude::*;
+
+/// A Hessian is kept while each step divides the largest gradient component by 1 / KEEP or
+/// more. 0.15 took the fewest pass-equivalents along the benchmark's C paths on both data sets
+/// (BENCHMARKS.md, issue #27); 0.25 kept stale Hessians through 5 to 7 slow steps per C.
+const KEEP: f64 = 0.15;
 
 /// Rows per parallel block; blocks are summed in order, so results never depend on threads.
 const BLOCK: usize = 4096;
@@ -63,41 +70,65 @@ pub fn block_sums(
     hessian: bool,
 ) -> (f64, Array1<f64>, Option<Array2<f64>>) {
     let d = x.ncols();
-    let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = rows
+    // Rows as slices: the dot product and the gradient's update vectorise.
+    let x = x.as_standard_layout();
+    let cells = x.as_slice().unwrap_or_default();
+    let (w, b) = theta.split_at(d);
+    let blocks: Vec<(f64, Vec<f64>, Array2<f64>)> = rows
         .par_chunks(BLOCK)
         .map(|rows| {
             let mut weighted = Array2::<f32>::zeros((if hessian { rows.len() } else { 0 }, d + 1));
-            let mut grad = Array1::<f64>::zeros(d + 1);
+            let mut grad = vec![0.0; d + 1];
             let mut loss = 0.0;
             for (i, &r) in rows.iter().enumerate() {
-                let xi = x.row(r);
-                let z = theta[d] + xi.iter().zip(theta).map(|(a, w)| a * w).sum::<f64>();
+                let xi = &cells[r * d..(r + 1) * d];
+                let z = b[0] + dot(xi, w);
                 let (l, p) = log_loss(z, y[r]);
                 let s = sw.map_or(1.0, |w| w[r]);
                 loss += if sw.is_some() { s * l } else { l };
                 let dz = if sw.is_some() { s * (p - y[r]) } else { p - y[r] };
-                for j in 0..d {
-                    grad[j] += dz * xi[j];
+                for (g, v) in grad[..d].iter_mut().zip(xi) {
+                    *g += dz * v;
                 }
                 grad[d] += dz;
                 if hessian {
                     let h = (s * p * (1.0 - p)).sqrt();
-                    for j in 0..d {
-                        weighted[[i, j]] = (h * xi[j]) as f32;
+                    let mut row = weighted.row_mut(i);
+                    for (o, v) in row.iter_mut().zip(xi) {
+                        *o = (h * v) as f32;
                     }
-                    weighted[[i, d]] = h as f32;
+                    row[d] = h as f32;
                 }
             }
-            (loss, grad, weighted.t().dot(&weighted).mapv(f64::from))
+            (loss, grad, upper_gram(&weighted))
         })
         .collect();
     let mut total = (0.0, Array1::zeros(d + 1), Array2::zeros((d + 1, d + 1)));
     for (l, g, h) in blocks {
         total.0 += l;
-        total.1 += &g;
+        total.1 += &Array1::from(g);
         total.2 += &h;
     }
     (total.0, total.1, hessian.then_some(total.2))
+}
+
+/// `WᵀW` in f64 from the upper triangle of blocks (`W₁ᵀ[W₁ W₂]` and `W₂ᵀW₂` over the two
+/// halves of the columns: three quarters of the multiply-adds of the full product, the same
+/// sums in the same order), mirrored.
+fn upper_gram(weighted: &Array2<f32>) -> Array2<f64> {
+    let k = weighted.ncols();
+    let mut gram = Array2::<f32>::zeros((k, k));
+    for (from, to) in [(0, k / 2), (k / 2, k)] {
+        let left = weighted.slice(s![.., from..to]);
+        let right = weighted.slice(s![.., from..]);
+        general_mat_mul(1.0, &left.t(), &right, 0.0, &mut gram.slice_mut(s![from..to, from..]));
+    }
+    for i in 0..k {
+        for j in 0..i {
+            gram[[i, j]] = gram[[j, i]];
+        }
+    }
+    gram.mapv(f64::from)
 }
 
 /// The problem: mean log-loss of `x·w + b` against 0/1 targets `y` over `d` features, plus
@@ -144,7 +175,7 @@ impl NewtonProblem<'_> {
                 return Some(Newton { theta, hessian, iterations: iteration, gradient: gmax, converged: gmax <= tol });
             }
             // A fresh Hessian when there is none or the last step converged slowly.
-            if hessian.is_none() || gmax > 0.25 * previous_gmax {
+            if hessian.is_none() || gmax > KEEP * previous_gmax {
                 hessian = self.pass(&theta, true).2;
             }
             previous_gmax = gmax;
@@ -187,4 +218,39 @@ fn log_loss(z: f64, y: f64) -> (f64, f64) {
     let e = (-z.abs()).exp();
     let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
     (z.max(0.0) + e.ln_1p() - y * z, p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(rows: usize, cols: usize) -> Array2<f64> {
+        let mut v = 0.3f64;
+        Array2::from_shape_fn((rows, cols), |_| {
+            v = (v * 7.3 + 0.37) % 1.0;
+            v - 0.5
+        })
+    }
+
+    #[test]
+    fn the_upper_triangle_gives_the_full_products_sums_bit_for_bit() {
+        for cols in [1, 2, 7, 51] {
+            let w = matrix(300, cols).mapv(|v| v as f32);
+            assert_eq!(upper_gram(&w), w.t().dot(&w).mapv(f64::from), "{cols} columns");
+        }
+    }
+
+    #[test]
+    fn block_sums_read_any_memory_layout_alike() {
+        let x = matrix(5000, 6);
+        let columns = x.t().as_standard_layout().into_owned();
+        let x_f = columns.t().to_owned();
+        assert!(x_f.as_slice().is_none());
+        let y: Vec<f64> = (0..5000).map(|i| (i % 3 == 0) as u8 as f64).collect();
+        let rows: Vec<usize> = (0..5000).rev().step_by(2).collect();
+        let theta = [0.1, -0.2, 0.3, 0.0, 0.5, -0.1, 0.2];
+        let a = block_sums((&x, &y, None), &rows, &theta, true);
+        let b = block_sums((&x_f, &y, None), &rows, &theta, true);
+        assert_eq!((a.0, &a.1, &a.2), (b.0, &b.1, &b.2));
+    }
 }
