@@ -213,11 +213,6 @@ impl<'a> Kernel<'a> {
         self.rows[i]
     }
 
-    /// The matrix rows of every position, in the current order.
-    pub fn rows(&self) -> &[usize] {
-        &self.rows
-    }
-
     pub fn swap_index(&mut self, i: usize, j: usize) {
         self.rows.swap(i, j);
         if !self.square.is_empty() {

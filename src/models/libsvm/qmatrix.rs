@@ -20,41 +20,34 @@ fn cache_bytes(cache_mb: f64) -> i64 {
 pub struct SvcQ<'a> {
     kernel: Kernel<'a>,
     cache: Cache,
-    /// Kernel values shared with other fits on the same rows: when present, a column is read
-    /// from it (signed by y_i y_j) into one of two buffers instead of cached, so shrinking has
-    /// no cached columns to swap (the values are the same either way).
+    /// Kernel values shared with other fits on the same rows, read (signed by y_i y_j) when a
+    /// column is not cached instead of computed.
     store: Option<&'a KernelStore<'a>>,
     y: Vec<i8>,
     qd: Vec<f64>,
-    buffers: [Vec<f32>; 2],
-    next_buffer: usize,
 }
 
 impl<'a> SvcQ<'a> {
     pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64, store: Option<&'a KernelStore<'a>>) -> Self {
         let l = y.len();
         let qd = (0..l).map(|i| kernel.eval(i, i)).collect();
-        let buffers = if store.is_some() { [vec![0.0; l], vec![0.0; l]] } else { [Vec::new(), Vec::new()] };
-        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd, buffers, next_buffer: 0 }
+        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd }
     }
 }
 
 impl QMatrix for SvcQ<'_> {
     fn get_q(&mut self, i: usize, len: usize) -> &[f32] {
+        let (data, start) = self.cache.get_data(i, len);
+        let y_i = self.y[i];
         if let Some(store) = self.store {
             // (y_i y_j K) as f32 is ±(K as f32): a sign flip rounds the same.
             let column = store.column(self.kernel.original(i));
-            let b = self.next_buffer;
-            self.next_buffer = 1 - b;
-            let y_i = self.y[i];
-            let rows = &self.kernel.rows()[..len];
-            for ((v, &r), &y_j) in self.buffers[b][..len].iter_mut().zip(rows).zip(&self.y) {
-                let k = column[r];
-                *v = if y_j == y_i { k } else { -k };
+            for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
+                let k = column[self.kernel.original(j)];
+                *v = if self.y[j] == y_i { k } else { -k };
             }
-            return &self.buffers[b][..len];
+            return &data[..len];
         }
-        let (data, start) = self.cache.get_data(i, len);
         for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
             *v = (f64::from(self.y[i] * self.y[j]) * self.kernel.eval(i, j)) as f32;
         }
