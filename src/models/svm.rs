@@ -356,34 +356,18 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
         })
         .collect();
     let lanes = FeatureMajor::new(&vectors, width);
-    let mut parts = vec![0.0; distinct.len()];
-    // `values[u · ROWS + r]`: the kernel of row r of the block with distinct vector u.
-    let mut values = vec![0.0; distinct.len() * ROWS];
+    let (mut parts, mut values) = (vec![0.0; distinct.len()], vec![0.0; distinct.len()]);
     let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
-    for block in rows.chunks(width * ROWS) {
-        for (r, row) in block.chunks_exact(width).enumerate() {
-            kernel.predicting_parts(row, &lanes, &mut parts);
-            for (u, &part) in parts.iter().enumerate() {
-                values[u * ROWS + r] = kernel.predicting(part);
-            }
-        }
+    for row in rows.chunks_exact(width) {
+        kernel.predicting_parts(row, &lanes, &mut parts);
+        values.iter_mut().zip(&parts).for_each(|(v, &part)| *v = kernel.predicting(part));
         for ((m, at), out) in machines.iter().zip(&terms).zip(&mut out) {
             let (_, _, coef, rho) = m.parts();
-            let mut sums = [0.0f64; ROWS];
-            for (&u, c) in at.iter().zip(coef) {
-                for (s, v) in sums.iter_mut().zip(&values[u * ROWS..(u + 1) * ROWS]) {
-                    *s += c * v;
-                }
-            }
-            out.extend(sums[..block.len() / width].iter().map(|s| s - rho));
+            out.push(at.iter().zip(coef).fold(0.0, |s, (&u, c)| s + c * values[u]) - rho);
         }
     }
     out
 }
-
-/// Rows `decisions` takes at once: each machine's sums over them are independent chains of
-/// additions that the CPU overlaps, each row's still added term by term in libsvm's order.
-const ROWS: usize = 4;
 
 /// A fitted kernel model (an SVR, or a one-vs-one SVC) as its machines and how their decision
 /// values become its prediction, so that the models of a path predict together.
