@@ -59,8 +59,8 @@ impl super::Kind for Kind {
 
     fn fit(p: &SvmParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
-            FoldTargets::Regression(y) => svm::fit_svr(p, &data.train_x, y),
-            FoldTargets::Classes(y) => svm::fit_svc(p, &data.train_x, y, classes),
+            FoldTargets::Regression(y) => svm::fit_svr(p, &data.train_x, y, data.train_w.as_deref()),
+            FoldTargets::Classes(y) => svm::fit_svc(p, &data.train_x, (y, data.train_w.as_deref()), classes),
         }
     }
 
@@ -73,7 +73,12 @@ impl super::Kind for Kind {
     }
 
     fn fit_path(points: &[&SvmParams], data: &FoldData, classes: &[String]) -> Option<Vec<FitResult>> {
-        Some(svm::fit_path(points, &data.train_x, &data.train_y, classes))
+        Some(svm::fit_path(points, &data.train_x, (&data.train_y, data.train_w.as_deref()), classes))
+    }
+
+    /// libsvm multiplies each row's C by its weight (rows of weight 0 are left out).
+    fn sample_weights(_: &SvmParams) -> bool {
+        true
     }
 
     fn streamed(_: &SvmParams) -> Streamed<'_> {

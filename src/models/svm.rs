@@ -9,7 +9,7 @@
 //! `break_ties`, as `SVC.predict`; where the vote and the scores disagree (tied votes), the
 //! voted class's probability is raised to the top so the metrics take `SVC.predict`'s class.
 
-use super::libsvm::{self, FeatureMajor, KernelFn, KernelStore, Params, Rows, Settings, Store};
+use super::libsvm::{self, FeatureMajor, KernelFn, KernelStore, Params, Rows, Sample, Settings, Store};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
 use crate::preprocess::FoldTargets;
 use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
@@ -287,14 +287,38 @@ impl KernelModel for Svr {
     }
 }
 
-pub fn fit_svr(params: &SvmParams, x: &Array2<f64>, y: &Array1<f64>) -> Result<Box<dyn Fitted>, FitError> {
-    svr(params, Rows { data: &row_major(x), width: x.ncols() }, y, None)
+/// `SVR(...).fit(x, y, sample_weight=w)`.
+pub fn fit_svr(
+    params: &SvmParams,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    w: Option<&[f64]>,
+) -> Result<Box<dyn Fitted>, FitError> {
+    svr(params, Rows { data: &row_major(x), width: x.ncols() }, (y, w), None)
 }
 
-fn svr(params: &SvmParams, rows: Rows, y: &Array1<f64>, store: Store) -> Result<Box<dyn Fitted>, FitError> {
+/// libsvm's refusal when no row has a positive weight.
+fn all_zero() -> FitError {
+    FitError::Solver(
+        "every training row has sample weight 0 (libsvm: all samples have zero or negative weights)".into(),
+    )
+}
+
+fn svr(
+    params: &SvmParams,
+    rows: Rows,
+    (y, w): (&Array1<f64>, Option<&[f64]>),
+    store: Store,
+) -> Result<Box<dyn Fitted>, FitError> {
+    // gamma = "scale" is taken over every row, those of weight 0 too, as scikit-learn does.
     let p = libsvm_params(params, rows.data, rows.width);
-    let model = libsvm::train_svr(rows, &y.to_vec(), &p, store);
-    let svs = model.support.iter().map(|&r| rows.row(r).to_vec()).collect();
+    let sample = Sample::new(y.len(), w);
+    if sample.rows.is_empty() {
+        return Err(all_zero());
+    }
+    let kept: Vec<f64> = sample.rows.iter().map(|&r| y[r]).collect();
+    let model = libsvm::train_svr(rows, &sample, &kept, &p, store);
+    let svs = model.support.iter().map(|&k| rows.row(sample.rows[k]).to_vec()).collect();
     let machine = KernelMachine::new(p.kernel, svs, model.dual_coef, model.rho);
     finite(&machine)?;
     Ok(Box::new(Svr { machine, notes: max_iter_note(usize::from(model.timed_out), 1, model.iterations) }))
@@ -502,20 +526,22 @@ impl Fitted for OneVsOne {
 }
 
 /// scikit-learn's `class_weight`: C times `compute_class_weight(class_weight, classes, y)`
-/// of the classes `present` (by name) that `y` indexes.
-pub(super) fn weighted_c(params: &SvmParams, y: &[usize], present: &[String]) -> Vec<f64> {
-    let factors = super::weights::per_class(&params.class_weight, y, present, None, None);
-    factors.map_or_else(|| vec![params.c; present.len()], |f| f.iter().map(|w| params.c * w).collect())
+/// for each of `classes` (by name) that `y` indexes. Counted over every row, unweighted, as
+/// `SVC` counts them (its sample weights multiply C separately, in libsvm).
+pub(super) fn weighted_c(params: &SvmParams, y: &[usize], classes: &[String]) -> Vec<f64> {
+    let factors = super::weights::per_class(&params.class_weight, y, classes, None, None);
+    factors.map_or_else(|| vec![params.c; classes.len()], |f| f.iter().map(|w| params.c * w).collect())
 }
 
+/// `SVC(...).fit(x, y, sample_weight=w)`.
 pub fn fit_svc(
     params: &SvmParams,
     x: &Array2<f64>,
-    y: &[usize],
+    (y, w): (&[usize], Option<&[f64]>),
     class_names: &[String],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let rows = Rows { data: &row_major(x), width: x.ncols() };
-    Ok(Box::new(one_vs_one(params, rows, y, class_names, None)?))
+    Ok(Box::new(one_vs_one(params, rows, (y, w), class_names, None)?))
 }
 
 /// Fits on one fold that differ only in C (or ε), one after the other: one `KernelStore` of
@@ -525,7 +551,7 @@ pub fn fit_svc(
 pub fn fit_path(
     points: &[&SvmParams],
     x: &Array2<f64>,
-    y: &FoldTargets,
+    (y, w): (&FoldTargets, Option<&[f64]>),
     class_names: &[String],
 ) -> Vec<Result<Box<dyn Fitted>, FitError>> {
     let (data, width) = (row_major(x), x.ncols());
@@ -534,34 +560,45 @@ pub fn fit_path(
     points
         .iter()
         .map(|p| match y {
-            FoldTargets::Regression(y) => svr(p, rows, y, store.as_ref()),
+            FoldTargets::Regression(y) => svr(p, rows, (y, w), store.as_ref()),
             FoldTargets::Classes(y) => {
-                one_vs_one(p, rows, y, class_names, store.as_ref()).map(|m| Box::new(m) as Box<dyn Fitted>)
+                one_vs_one(p, rows, (y, w), class_names, store.as_ref()).map(|m| Box::new(m) as Box<dyn Fitted>)
             }
         })
         .collect()
 }
 
+/// The one-vs-one machines of `SVC.fit(x, y, sample_weight=w)`: class weights and gamma from
+/// every row; libsvm then trains on the rows of positive weight, over the classes they hold.
 pub(super) fn one_vs_one(
     params: &SvmParams,
     rows: Rows,
-    y: &[usize],
+    (y, w): (&[usize], Option<&[f64]>),
     class_names: &[String],
     store: Store,
 ) -> Result<OneVsOne, FitError> {
-    let present = super::classes_present(y, class_names)?;
+    super::classes_present(y, class_names)?;
+    let class_c = weighted_c(params, y, class_names);
+    let sample = Sample::new(y.len(), w);
+    if sample.rows.is_empty() {
+        return Err(all_zero());
+    }
+    let kept: Vec<usize> = sample.rows.iter().map(|&r| y[r]).collect();
+    let present = super::classes_present(&kept, class_names).map_err(|_| {
+        FitError::Solver("every training row of positive sample weight is of one class (libsvm refuses)".into())
+    })?;
     let mut local = vec![0; class_names.len()];
     for (k, &c) in present.iter().enumerate() {
         local[c] = k;
     }
-    let labels: Vec<usize> = y.iter().map(|&c| local[c]).collect();
+    let labels: Vec<usize> = kept.iter().map(|&c| local[c]).collect();
+    let c: Vec<f64> = present.iter().map(|&k| class_c[k]).collect();
     let p = libsvm_params(params, rows.data, rows.width);
-    let names: Vec<String> = present.iter().map(|&c| class_names[c].clone()).collect();
-    let model = libsvm::train_svc(rows, &labels, &weighted_c(params, &labels, &names), &p, store);
+    let model = libsvm::train_svc(rows, &sample, &labels, &c, &p, store);
     let mut pairs = Vec::new();
     for pair in &model.pairs {
         let (sv_rows, coef) = model.pair_terms(pair);
-        let svs = sv_rows.iter().map(|&r| rows.row(r).to_vec()).collect();
+        let svs = sv_rows.iter().map(|&k| rows.row(sample.rows[k]).to_vec()).collect();
         let machine = KernelMachine::new(p.kernel, svs, coef, pair.rho);
         finite(&machine)?;
         pairs.push(PairMachine {
@@ -624,7 +661,7 @@ mod tests {
         for kernel in [Kernel::Rbf, Kernel::Linear, Kernel::Poly, Kernel::Sigmoid] {
             let params = SvmParams { kernel, ..defaults() };
             let rows = super::Rows { data: &row_major(&x), width: 4 };
-            let ovo = super::one_vs_one(&params, rows, &classes, &names, None).unwrap();
+            let ovo = super::one_vs_one(&params, rows, (&classes, None), &names, None).unwrap();
             for (pair, batched) in ovo.pairs.iter().zip(ovo.pair_decisions(&x)) {
                 let one_by_one: Vec<f64> = x.rows().into_iter().map(|r| pair.machine.decision(&r.to_vec())).collect();
                 assert_eq!(batched, one_by_one, "{kernel:?}");
@@ -648,19 +685,50 @@ mod tests {
         let targets = [FoldTargets::Classes(classes.clone()), FoldTargets::Regression(values.clone())];
         for y in &targets {
             let path: Vec<Box<dyn crate::models::Fitted>> =
-                fit_path(&refs, &x, y, &names).into_iter().map(Result::unwrap).collect();
+                fit_path(&refs, &x, (y, None), &names).into_iter().map(Result::unwrap).collect();
             let together: Vec<&dyn crate::models::Fitted> = path.iter().map(AsRef::as_ref).collect();
             let shared_predictions = crate::models::predict_many(&together, &x);
             for ((p, shared), predicted) in points.iter().zip(&path).zip(shared_predictions) {
                 let alone = match y {
-                    FoldTargets::Classes(c) => fit_svc(p, &x, c, &names),
-                    FoldTargets::Regression(v) => fit_svr(p, &x, v),
+                    FoldTargets::Classes(c) => fit_svc(p, &x, (c, None), &names),
+                    FoldTargets::Regression(v) => fit_svr(p, &x, v, None),
                 };
                 let alone = alone.unwrap();
                 assert_eq!(alone.state(), shared.state(), "C = {}", p.c);
                 assert_eq!(predictions(alone.predict(&x)), predictions(predicted), "C = {}", p.c);
             }
         }
+    }
+
+    /// libsvm's `remove_zero_weight`: a row of weight 0 is a row left out (gamma fixed, as
+    /// "scale" is taken over every row), and C is each row's weight times C.
+    #[test]
+    fn rows_of_weight_zero_are_left_out_and_weights_scale_c() {
+        let (x, classes, values) = table();
+        let names: Vec<String> = (0..3).map(|c| c.to_string()).collect();
+        let params = SvmParams { gamma: Gamma::Value(0.3), ..defaults() };
+        let w: Vec<f64> = (0..x.nrows()).map(|r| [0.0, 1.0, 2.5][r % 3]).collect();
+        let kept: Vec<usize> = (0..x.nrows()).filter(|r| r % 3 != 0).collect();
+        let (xk, wk) = (x.select(ndarray::Axis(0), &kept), kept.iter().map(|&r| w[r]).collect::<Vec<f64>>());
+        let ck: Vec<usize> = kept.iter().map(|&r| classes[r]).collect();
+        let with = fit_svc(&params, &x, (&classes, Some(&w)), &names).unwrap();
+        let without = fit_svc(&params, &xk, (&ck, Some(&wk)), &names).unwrap();
+        assert_eq!(with.state(), without.state());
+        let vk = Array1::from(kept.iter().map(|&r| values[r]).collect::<Vec<f64>>());
+        let with = fit_svr(&params, &x, &values, Some(&w)).unwrap();
+        assert_eq!(with.state(), fit_svr(&params, &xk, &vk, Some(&wk)).unwrap().state());
+        // Weight 1 everywhere is no weight; weight 2 everywhere is C doubled.
+        let ones = vec![1.0; x.nrows()];
+        let unweighted = fit_svc(&params, &x, (&classes, None), &names).unwrap().state();
+        assert_eq!(fit_svc(&params, &x, (&classes, Some(&ones)), &names).unwrap().state(), unweighted);
+        let twos = vec![2.0; x.nrows()];
+        let doubled = SvmParams { c: 2.0, ..params.clone() };
+        let c2 = fit_svc(&doubled, &x, (&classes, None), &names).unwrap().state();
+        assert_eq!(fit_svc(&params, &x, (&classes, Some(&twos)), &names).unwrap().state(), c2);
+        // Every row of positive weight of one class: libsvm refuses.
+        let one_class: Vec<f64> = classes.iter().map(|&c| f64::from(u8::from(c == 1))).collect();
+        let e = fit_svc(&params, &x, (&classes, Some(&one_class)), &names).err().unwrap();
+        assert!(e.to_string().contains("of one class"), "{e}");
     }
 
     fn machine(json: &str) -> KernelMachine {

@@ -221,3 +221,31 @@ fn a_weight_of_two_is_a_row_written_twice() {
         }
     }
 }
+
+/// svm takes sample weights as libsvm does (each row's C times its weight): a row of weight 0
+/// is a row left out, so a weighted run scores as the run without those rows (gamma fixed,
+/// as "scale" is taken over every row).
+#[test]
+fn an_svm_row_of_weight_zero_is_a_row_left_out() {
+    let rows: Vec<(f64, f64, u8)> =
+        (0..30).map(|r| (f64::from(r % 7), f64::from((r * 5) % 11), u8::from(r % 7 + (r * 5) % 11 > 8))).collect();
+    let weighted: String =
+        rows.iter().enumerate().map(|(r, (a, b, y))| format!("{a},{b},{},{y}\n", u8::from(r % 4 != 0))).collect();
+    let kept: String =
+        rows.iter().enumerate().filter(|(r, _)| r % 4 != 0).map(|(_, (a, b, y))| format!("{a},{b},{y}\n")).collect();
+    let split = "[split]\nmethod = \"none\"\n[report]\nmetrics = [\"accuracy\"]\n";
+    for kind in ["kind = \"svm\"\ngamma = 0.2\nc = 3.0\n", "kind = \"svm\"\nkernel = \"linear\"\n"] {
+        let toml = |weight: &str| {
+            format!("name = \"w\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\ntask = \"classification\"\n{weight}{split}[[model]]\nname = \"m\"\n{kind}")
+        };
+        let (a, b) = (
+            scratch(&[("data.csv", &format!("x1,x2,w,y\n{weighted}")), ("exp.toml", &toml("weight = \"w\"\n"))]),
+            scratch(&[("data.csv", &format!("x1,x2,y\n{kept}")), ("exp.toml", &toml(""))]),
+        );
+        let plan_a = prepare_with(&a.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let plan_b = prepare_with(&b.path().join("exp.toml"), &[], DataMode::default()).unwrap();
+        let (ra, rb) = (&sweep_all(&plan_a)[0], &sweep_all(&plan_b)[0]);
+        assert_eq!(ra.status, rb.status, "{kind}");
+        assert_eq!(ra.train, rb.train, "{kind}");
+    }
+}

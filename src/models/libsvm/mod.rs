@@ -10,7 +10,7 @@ mod train;
 
 pub use kernel::{FeatureMajor, KernelFn, KernelStore};
 pub use solver::Settings;
-pub use train::{train_svc, train_svr, Params, Rows, Store};
+pub use train::{train_svc, train_svr, Params, Rows, Sample, Store};
 
 #[cfg(test)]
 mod tests;

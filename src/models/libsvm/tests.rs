@@ -2,7 +2,7 @@
 //! (tests/fixtures/libsvm/generate.py): support vectors and iteration counts exactly, dual
 //! coefficients, intercepts and decision values to 1e-9, predictions exactly.
 
-use super::{train_svc, train_svr, KernelStore, Rows};
+use super::{train_svc, train_svr, KernelStore, Rows, Sample};
 use crate::models::svm::SvmParams;
 use crate::models::svm::{first_argmax, libsvm_params, one_vs_one, row_major, weighted_c};
 use crate::models::{Fitted, Prediction};
@@ -60,16 +60,24 @@ fn classes_of(proba: &Array2<f64>) -> Vec<f64> {
     proba.rows().into_iter().map(|r| first_argmax(r.as_slice().unwrap()) as f64).collect()
 }
 
+/// The case's sample weights, if it was fitted with some.
+fn sample_weight(case: &Value) -> Option<Vec<f64>> {
+    case.get("sample_weight").map(floats)
+}
+
 fn check_svc(case: &Value, name: &str) {
     let (x, t) = (matrix(&case["X"]), matrix(&case["T"]));
     let y: Vec<usize> = floats(&case["y"]).iter().map(|&v| v as usize).collect();
+    let w = sample_weight(case);
     let n_class = y.iter().max().unwrap() + 1;
     let params = with_gamma(params_of(case), case);
     let data = row_major(&x);
     let p = libsvm_params(&params, &data, x.ncols());
     let rows = Rows { data: &data, width: x.ncols() };
     let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
-    let model = train_svc(rows, &y, &weighted_c(&params, &y, &names), &p, None);
+    let sample = Sample::new(y.len(), w.as_deref());
+    let kept: Vec<usize> = sample.rows.iter().map(|&r| y[r]).collect();
+    let model = train_svc(rows, &sample, &kept, &weighted_c(&params, &y, &names), &p, None);
     let support: Vec<usize> = serde_json::from_value(case["support"].clone()).unwrap();
     assert_eq!(model.support, support, "{name}: support_");
     assert_eq!(model.n_support, serde_json::from_value::<Vec<usize>>(case["n_support"].clone()).unwrap(), "{name}");
@@ -83,7 +91,7 @@ fn check_svc(case: &Value, name: &str) {
     close(&rho, &floats(&case["intercept"]), "intercept", name);
 
     let names: Vec<String> = (0..n_class).map(|c| c.to_string()).collect();
-    let ovo = one_vs_one(&params, rows, &y, &names, None).unwrap();
+    let ovo = one_vs_one(&params, rows, (&y, w.as_deref()), &names, None).unwrap();
     let present: Vec<usize> = (0..n_class).collect();
     let want = case["decision"].as_array().unwrap();
     let predicted: Vec<f64> = floats(&case["predict"]);
@@ -104,7 +112,8 @@ fn check_svc(case: &Value, name: &str) {
     assert_eq!(classes_of(&proba), predicted, "{name}: predicted classes from the scores");
     assert_eq!(ovo.notes().len(), usize::from(case["fit_status"] == 1), "{name}: the max_iter note");
     if let Some(ties) = case.get("predict_break_ties") {
-        let broken = one_vs_one(&SvmParams { break_ties: true, ..params }, rows, &y, &names, None).unwrap();
+        let broken =
+            one_vs_one(&SvmParams { break_ties: true, ..params }, rows, (&y, w.as_deref()), &names, None).unwrap();
         let Prediction::Probabilities(proba) = broken.predict(&t) else { panic!("{name}") };
         assert_eq!(classes_of(&proba), floats(ties), "{name}: break_ties");
     }
@@ -113,16 +122,19 @@ fn check_svc(case: &Value, name: &str) {
 fn check_svr(case: &Value, name: &str) {
     let (x, t) = (matrix(&case["X"]), matrix(&case["T"]));
     let y = floats(&case["y"]);
+    let w = sample_weight(case);
     let params = with_gamma(params_of(case), case);
     let data = row_major(&x);
     let p = libsvm_params(&params, &data, x.ncols());
-    let model = train_svr(Rows { data: &data, width: x.ncols() }, &y, &p, None);
+    let sample = Sample::new(y.len(), w.as_deref());
+    let kept: Vec<f64> = sample.rows.iter().map(|&r| y[r]).collect();
+    let model = train_svr(Rows { data: &data, width: x.ncols() }, &sample, &kept, &p, None);
     assert_eq!(model.support, serde_json::from_value::<Vec<usize>>(case["support"].clone()).unwrap(), "{name}");
     assert_eq!(vec![model.iterations], serde_json::from_value::<Vec<usize>>(case["n_iter"].clone()).unwrap(), "{name}");
     assert_eq!(model.timed_out, case["fit_status"] == 1, "{name}: fit_status_");
     close(&model.dual_coef, &floats(&case["dual_coef"][0]), "dual_coef", name);
     close(&[-model.rho], &floats(&case["intercept"]), "intercept", name);
-    let fitted = crate::models::svm::fit_svr(&params, &x, &ndarray::Array1::from(y)).unwrap();
+    let fitted = crate::models::svm::fit_svr(&params, &x, &ndarray::Array1::from(y), w.as_deref()).unwrap();
     let Prediction::Values(v) = fitted.predict(&t) else { panic!("{name}: a regressor") };
     close(v.as_slice().unwrap(), &floats(&case["predict"]), "predict", name);
     assert_eq!(fitted.notes().len(), usize::from(model.timed_out), "{name}: the max_iter note");
@@ -182,13 +194,18 @@ fn fits_reading_a_shared_kernel_store_change_no_digit() {
             let y: Vec<usize> = floats(&case["y"]).iter().map(|&v| v as usize).collect();
             let names: Vec<String> = (0..=*y.iter().max().unwrap()).map(|c| c.to_string()).collect();
             let c = weighted_c(&params, &y, &names);
-            let (alone, shared) = (train_svc(rows, &y, &c, &p, None), train_svc(rows, &y, &c, &p, Some(&store)));
+            let all = Sample::new(y.len(), sample_weight(case).as_deref());
+            let y: Vec<usize> = all.rows.iter().map(|&r| y[r]).collect();
+            let (alone, shared) =
+                (train_svc(rows, &all, &y, &c, &p, None), train_svc(rows, &all, &y, &c, &p, Some(&store)));
             assert_eq!((&alone.support, &alone.dual_coef), (&shared.support, &shared.dual_coef), "{name}");
             let ends = |m: &super::train::SvcModel| m.pairs.iter().map(|p| (p.rho, p.iterations)).collect::<Vec<_>>();
             assert_eq!(ends(&alone), ends(&shared), "{name}: rho and n_iter_");
         } else {
             let y = floats(&case["y"]);
-            let (alone, shared) = (train_svr(rows, &y, &p, None), train_svr(rows, &y, &p, Some(&store)));
+            let all = Sample::new(y.len(), sample_weight(case).as_deref());
+            let y: Vec<f64> = all.rows.iter().map(|&r| y[r]).collect();
+            let (alone, shared) = (train_svr(rows, &all, &y, &p, None), train_svr(rows, &all, &y, &p, Some(&store)));
             assert_eq!((&alone.support, &alone.dual_coef), (&shared.support, &shared.dual_coef), "{name}");
             assert_eq!((alone.rho, alone.iterations), (shared.rho, shared.iterations), "{name}: rho and n_iter_");
         }

@@ -1,5 +1,5 @@
-//! libsvm's `svm_train` for C-SVC and ε-SVR as scikit-learn calls it (dense rows, every
-//! sample weight 1): classes grouped in sorted order, one binary problem per pair (i < j)
+//! libsvm's `svm_train` for C-SVC and ε-SVR as scikit-learn calls it (dense rows, sample
+//! weights, rows of weight 0 removed first): classes grouped in sorted order, one binary problem per pair (i < j)
 //! with class i as +1, weighted C per class, and the support vectors of all pairs gathered
 //! class by class (scikit-learn's `support_`, `n_support`, `dual_coef_`, `intercept_`).
 
@@ -32,6 +32,27 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// The rows libsvm trains on, as its `remove_zero_weight` leaves them (the rows of positive
+/// weight, in order), and their sample weights (1 each without any), which multiply C row by row.
+pub struct Sample {
+    pub rows: Vec<usize>,
+    pub weights: Vec<f64>,
+}
+
+impl Sample {
+    /// The sample of `n` rows weighted by `w`, if given.
+    pub fn new(n: usize, w: Option<&[f64]>) -> Sample {
+        match w {
+            None => Sample { rows: (0..n).collect(), weights: vec![1.0; n] },
+            Some(w) => {
+                let rows: Vec<usize> = (0..n).filter(|&r| w[r] > 0.0).collect();
+                let weights = rows.iter().map(|&r| w[r]).collect();
+                Sample { rows, weights }
+            }
+        }
+    }
+}
+
 /// One solved binary problem: α_i y_i for each of its rows, rho, and how the solve ended.
 struct Binary {
     coef: Vec<f64>,
@@ -43,10 +64,18 @@ fn shared<'s>(store: Option<&'s KernelStore<'s>>, x: Rows, params: &Params) -> O
     store.filter(|s| s.serves(params.kernel, x.data))
 }
 
-fn solve_c_svc(x: Rows, rows: Vec<usize>, y: &[i8], (cp, cn): (f64, f64), params: &Params, store: Store) -> Binary {
+/// One pair's problem: its rows of `x`, their labels (±1) and sample weights.
+fn solve_c_svc(
+    x: Rows,
+    (rows, y, w): (Vec<usize>, &[i8], &[f64]),
+    (cp, cn): (f64, f64),
+    params: &Params,
+    store: Store,
+) -> Binary {
     let l = y.len();
     let mut alpha = vec![0.0; l];
-    let c: Vec<f64> = y.iter().map(|&yi| if yi > 0 { cp } else { cn }).collect();
+    // libsvm's `C[i] = prob->W[i]*Cp` (or Cn).
+    let c: Vec<f64> = y.iter().zip(w).map(|(&yi, wi)| wi * if yi > 0 { cp } else { cn }).collect();
     let kernel = Kernel::new(params.kernel, x.data, x.width, rows);
     let mut q = SvcQ::new(kernel, y, params.cache_mb, shared(store, x, params));
     let p = vec![-1.0; l];
@@ -58,6 +87,7 @@ fn solve_c_svc(x: Rows, rows: Vec<usize>, y: &[i8], (cp, cn): (f64, f64), params
 /// A trained ε-SVR: the rows with a nonzero coefficient, in row order.
 #[derive(Debug, Clone)]
 pub struct SvrModel {
+    /// scikit-learn's `support_`: positions among the rows trained on (`Sample::rows`).
     pub support: Vec<usize>,
     pub dual_coef: Vec<f64>,
     pub rho: f64,
@@ -68,14 +98,18 @@ pub struct SvrModel {
 /// Kernel values shared by fits on the same rows (`KernelStore`), if any.
 pub type Store<'s> = Option<&'s KernelStore<'s>>;
 
-pub fn train_svr(x: Rows, y: &[f64], params: &Params, store: Store) -> SvrModel {
+/// ε-SVR on the sample's rows of `x`, `y` being their targets.
+pub fn train_svr(x: Rows, sample: &Sample, y: &[f64], params: &Params, store: Store) -> SvrModel {
     let l = y.len();
     let p: Vec<f64> = y.iter().map(|yi| params.epsilon - yi).chain(y.iter().map(|yi| params.epsilon + yi)).collect();
     let signs: Vec<i8> = (0..2 * l).map(|k| if k < l { 1 } else { -1 }).collect();
-    let c = vec![params.c; 2 * l];
+    // libsvm's `C[i] = C[i+l] = prob->W[i]*param->C`.
+    let c: Vec<f64> = sample.weights.iter().chain(&sample.weights).map(|w| w * params.c).collect();
     let mut alpha2 = vec![0.0; 2 * l];
-    let kernel = Kernel::new(params.kernel, x.data, x.width, (0..l).collect());
-    let mut q = SvrQ::new(kernel, l, params.cache_mb, shared(store, x, params));
+    let kernel = Kernel::new(params.kernel, x.data, x.width, sample.rows.clone());
+    // `SvrQ` reads a store's columns by row: only when every row is trained on.
+    let store = shared(store, x, params).filter(|_| l * x.width == x.data.len());
+    let mut q = SvrQ::new(kernel, l, params.cache_mb, store);
     let solution = solve(&mut q, Problem { p: &p, y: &signs, alpha: &mut alpha2, c: &c }, params.settings);
     let alpha: Vec<f64> = (0..l).map(|i| alpha2[i] - alpha2[i + l]).collect();
     let support: Vec<usize> = (0..l).filter(|&i| alpha[i].abs() > 0.0).collect();
@@ -97,7 +131,8 @@ pub struct PairModel {
 #[derive(Debug, Clone)]
 pub struct SvcModel {
     pub pairs: Vec<PairModel>,
-    /// scikit-learn's `support_`: rows that are a support vector of any pair, class by class.
+    /// scikit-learn's `support_`: rows that are a support vector of any pair, class by class,
+    /// as positions among the rows trained on (`Sample::rows`).
     pub support: Vec<usize>,
     pub n_support: Vec<usize>,
     /// scikit-learn's `_dual_coef_` (libsvm's `sv_coef`): n_class - 1 rows over `support`.
@@ -137,8 +172,9 @@ fn group_classes(y: &[usize], n_class: usize) -> (Vec<usize>, Vec<usize>, Vec<us
     (perm, start, count)
 }
 
-/// Trains every pair; `weighted_c[c]` is C times class c's weight.
-pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params, store: Store) -> SvcModel {
+/// Trains every pair on the sample's rows of `x`, `y` being their classes (each of
+/// `0..n_class` present); `weighted_c[c]` is C times class c's weight.
+pub fn train_svc(x: Rows, sample: &Sample, y: &[usize], weighted_c: &[f64], params: &Params, store: Store) -> SvcModel {
     let n_class = weighted_c.len();
     let (perm, start, count) = group_classes(y, n_class);
     let mut nonzero = vec![false; y.len()];
@@ -147,8 +183,10 @@ pub fn train_svc(x: Rows, y: &[usize], weighted_c: &[f64], params: &Params, stor
         for j in i + 1..n_class {
             let rows: Vec<usize> = (start[i]..start[i] + count[i]).chain(start[j]..start[j] + count[j]).collect();
             let labels: Vec<i8> = (0..rows.len()).map(|k| if k < count[i] { 1 } else { -1 }).collect();
-            let originals = rows.iter().map(|&k| perm[k]).collect();
-            let b = solve_c_svc(x, originals, &labels, (weighted_c[i], weighted_c[j]), params, store);
+            let originals = rows.iter().map(|&k| sample.rows[perm[k]]).collect();
+            let weights: Vec<f64> = rows.iter().map(|&k| sample.weights[perm[k]]).collect();
+            let pair = (originals, labels.as_slice(), weights.as_slice());
+            let b = solve_c_svc(x, pair, (weighted_c[i], weighted_c[j]), params, store);
             for (k, &r) in rows.iter().enumerate() {
                 nonzero[r] |= b.coef[k].abs() > 0.0;
             }
