@@ -173,7 +173,10 @@ impl SplitCriterion<'_> {
                 self.add(&mut left, r, 1.0);
             }
         } else {
-            left = node.clone();
+            // `node`'s sums, into `left`'s buffers.
+            left.n = node.n;
+            left.sums.copy_from_slice(&node.sums);
+            left.sq_sum = node.sq_sum;
             for &r in rows[new_pos..].iter().rev() {
                 self.add(&mut left, r, -1.0);
             }
@@ -183,8 +186,18 @@ impl SplitCriterion<'_> {
 
     /// The right sums: the node's minus the left's (`sum_right = sum_total - sum_left`).
     pub fn right_of(&self, node: &Stats, left: &Stats) -> Stats {
-        let sums = node.sums.iter().zip(&left.sums).map(|(t, l)| t - l).collect();
-        Stats { n: node.n - left.n, sums, sq_sum: node.sq_sum - left.sq_sum }
+        let mut right = self.empty();
+        self.right_into(node, left, &mut right);
+        right
+    }
+
+    /// [`Self::right_of`] into `right`'s buffers (the scan's, reused from position to position).
+    pub fn right_into(&self, node: &Stats, left: &Stats, right: &mut Stats) {
+        for ((r, t), l) in right.sums.iter_mut().zip(&node.sums).zip(&left.sums) {
+            *r = t - l;
+        }
+        right.n = node.n - left.n;
+        right.sq_sum = node.sq_sum - left.sq_sum;
     }
 
     /// `proxy_impurity_improvement` of the split at `pos` (`errors`: MAE's `reset` of the

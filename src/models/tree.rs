@@ -346,6 +346,8 @@ struct Builder<'a> {
     grown: Vec<GrownNode>,
     /// Every node's value, kept when the tree is to be pruned (a pruned split becomes a leaf).
     values: Vec<Vec<f64>>,
+    /// A node's values of the feature being tried, sorted (reused from feature to feature).
+    sorted: Vec<f32>,
 }
 
 struct Split {
@@ -497,6 +499,7 @@ pub fn build(
         nodes: Vec::new(),
         grown: Vec::new(),
         values: Vec::new(),
+        sorted: Vec::new(),
     };
     match params.max_leaf_nodes {
         0 => builder.grow(&mut samples),
@@ -701,15 +704,17 @@ impl Builder<'_> {
     }
 
     /// The best split of one feature (`None`: the feature is constant on these rows).
-    fn best_of(&self, feature: usize, rows: &mut [usize], node: &Stats) -> Option<Option<(f64, Split)>> {
+    fn best_of(&mut self, feature: usize, rows: &mut [usize], node: &Stats) -> Option<Option<(f64, Split)>> {
         let column = &self.columns[feature];
-        let mut sorted: Vec<f32> = rows.iter().map(|&r| column[r]).collect();
+        // The builder's one buffer of feature values (scikit-learn's `feature_values`).
+        let mut sorted = std::mem::take(&mut self.sorted);
+        sorted.clear();
+        sorted.extend(rows.iter().map(|&r| column[r]));
         simultaneous_sort(&mut sorted, rows);
-        let values: Vec<f64> = sorted.into_iter().map(f64::from).collect();
-        if values[values.len() - 1] <= values[0] + FEATURE_THRESHOLD {
-            return None;
-        }
-        Some(self.scan(feature, rows, &values, node))
+        let constant = f64::from(sorted[sorted.len() - 1]) <= f64::from(sorted[0]) + FEATURE_THRESHOLD;
+        let best = (!constant).then(|| self.scan(feature, rows, &sorted, node));
+        self.sorted = sorted;
+        best
     }
 
     /// `node_split_random`'s step for one feature: a threshold drawn uniformly between the
@@ -749,16 +754,18 @@ impl Builder<'_> {
     }
 
     /// Every split position of one sorted feature; the best (first on ties).
-    fn scan(&self, feature: usize, rows: &[usize], values: &[f64], node: &Stats) -> Option<(f64, Split)> {
+    fn scan(&self, feature: usize, rows: &[usize], sorted: &[f32], node: &Stats) -> Option<(f64, Split)> {
+        let value = |p: usize| f64::from(sorted[p]);
         let n = rows.len();
         let leaf = self.params.min_samples_leaf;
         let mut left = self.criterion.empty();
+        let mut right = self.criterion.empty();
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
         let errors = self.criterion.reset(rows);
         let mut p = 0;
         while p < n {
-            while p + 1 < n && values[p + 1] <= values[p] + FEATURE_THRESHOLD {
+            while p + 1 < n && value(p + 1) <= value(p) + FEATURE_THRESHOLD {
                 p += 1;
             }
             let prev = p;
@@ -768,14 +775,14 @@ impl Builder<'_> {
             }
             left = self.criterion.update(left, node, rows, moved, p);
             moved = p;
-            let right = self.criterion.right_of(node, &left);
+            self.criterion.right_into(node, &left, &mut right);
             if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
                 continue;
             }
             let proxy = self.criterion.proxy(&left, &right, errors.as_ref(), p);
             // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
             if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
-                let threshold = values[prev] / 2.0 + values[p] / 2.0;
+                let threshold = value(prev) / 2.0 + value(p) / 2.0;
                 best = Some((proxy, Split { feature, threshold, pos: p }));
             }
         }

@@ -4,6 +4,9 @@
 
 use super::{html, leaderboard_text, markdown, plots, predictions, Report};
 use crate::config::Format;
+use crate::models::ModelState;
+use serde::Serialize;
+use serde_json::ser::Formatter;
 
 /// Where an output goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +105,77 @@ pub struct ModelExporter;
 impl Exporter for ModelExporter {
     fn render(&self, report: &Report, _: &[Output]) -> Vec<Output> {
         let Some(model) = &report.model else { return Vec::new() };
-        vec![Output::file("model.json".into(), pretty_json(model))]
+        let bytes = match model.model {
+            // A tree's nodes, a forest's trees: one per line (pretty-printed, a forest of deep
+            // trees is several times larger and slower to read).
+            ModelState::Tree { .. } | ModelState::Forest { .. } => {
+                let mut bytes = Vec::new();
+                let formatter = Shallow { pretty: serde_json::ser::PrettyFormatter::new(), depth: 0, max: 3 };
+                let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+                match model.serialize(&mut serializer) {
+                    Ok(()) => bytes.push(b'\n'),
+                    Err(_) => bytes = pretty_json(model),
+                }
+                bytes
+            }
+            _ => pretty_json(model),
+        };
+        vec![Output::file("model.json".into(), bytes)]
+    }
+}
+
+/// JSON pretty-printed down to `max` levels of nesting, anything deeper on one line.
+struct Shallow {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+    /// Containers open, this one included.
+    depth: usize,
+    max: usize,
+}
+
+/// Calls the pretty formatter's method at the shallow levels, the compact one's below.
+macro_rules! shallow {
+    ($self:ident, $method:ident($($arg:expr),*)) => {
+        if $self.depth <= $self.max {
+            $self.pretty.$method($($arg),*)
+        } else {
+            serde_json::ser::CompactFormatter.$method($($arg),*)
+        }
+    };
+}
+
+impl Formatter for Shallow {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        shallow!(self, begin_array(w))
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let done = shallow!(self, end_array(w));
+        self.depth -= 1;
+        done
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        shallow!(self, begin_array_value(w, first))
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        shallow!(self, end_array_value(w))
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        shallow!(self, begin_object(w))
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let done = shallow!(self, end_object(w));
+        self.depth -= 1;
+        done
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        shallow!(self, begin_object_key(w, first))
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        shallow!(self, begin_object_value(w))
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        shallow!(self, end_object_value(w))
     }
 }
 
@@ -190,4 +263,21 @@ pub fn render_all(report: &Report, exporters: &[Box<dyn Exporter>]) -> Vec<Outpu
         outputs.extend(new);
     }
     outputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shallow_json_is_pretty_down_to_its_depth_and_one_line_below() {
+        let value = serde_json::json!({"model": {"type": "forest", "trees": [[{"leaf": [1.0]}, {"split": {"feature": 0}}], [{"leaf": [0.5]}]]}});
+        let mut bytes = Vec::new();
+        let formatter = Shallow { pretty: serde_json::ser::PrettyFormatter::new(), depth: 0, max: 3 };
+        value.serialize(&mut serde_json::Serializer::with_formatter(&mut bytes, formatter)).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let want = "{\n  \"model\": {\n    \"type\": \"forest\",\n    \"trees\": [\n      [{\"leaf\":[1.0]},{\"split\":{\"feature\":0}}],\n      [{\"leaf\":[0.5]}]\n    ]\n  }\n}";
+        assert_eq!(text, want);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
+    }
 }

@@ -136,9 +136,26 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
     }
 }
 
+/// What a model file says it is (its other fields skipped).
+#[derive(Deserialize)]
+struct Header {
+    kind: Option<String>,
+    schema_version: Option<u64>,
+}
+
 /// A model.json read back: the version is checked before anything else, so a file from
 /// another version is refused by name rather than by a missing field.
 pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
+    // A file of this version is read straight into its types (a forest's nodes make a JSON tree
+    // far costlier than the model); anything else takes the checks below, and their errors.
+    let header = text.trim_start().starts_with('{').then(|| serde_json::from_str::<Header>(text).ok()).flatten();
+    if header
+        .is_some_and(|h| h.kind.as_deref() == Some(MODEL_KIND) && h.schema_version == Some(MODEL_SCHEMA_VERSION.into()))
+    {
+        if let Ok(file) = serde_json::from_str(text) {
+            return Ok(file);
+        }
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     if value.get("kind").and_then(|k| k.as_str()) != Some(MODEL_KIND) {
         return Err(format!(
