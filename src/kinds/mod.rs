@@ -52,6 +52,11 @@ pub trait Kind {
     fn width_problem(_p: &Self::Params, _width: usize) -> Option<String> {
         None
     }
+    /// Why the spec's parameters cannot fit the task (an HGB loss of the other task), with the
+    /// parameter at fault, found before training once the task is known.
+    fn task_problem(_p: &Self::Params, _classification: bool) -> Option<(&'static str, String)> {
+        None
+    }
     /// Whether the spec's fit takes sample weights (`FoldData::train_w`) as scikit-learn's
     /// `fit(X, y, sample_weight=w)`; a kind that cannot is refused before training when the
     /// dataset has a weight column, never fitted ignoring them.
@@ -227,6 +232,13 @@ macro_rules! kinds {
             pub fn width_problem(&self, width: usize) -> Option<String> {
                 match self {
                     $(ModelSpec::$kind(p) => <$module::Kind as Kind>::width_problem(p, width),)*
+                }
+            }
+
+            /// Why the spec cannot fit the task, and the parameter at fault, if it cannot.
+            pub fn task_problem(&self, classification: bool) -> Option<(&'static str, String)> {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::task_problem(p, classification),)*
                 }
             }
 

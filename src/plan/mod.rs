@@ -233,6 +233,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let feature_names = feature_names(&dataset, experiment.preprocess.drop_first);
     let mut too_many = weight_problems(&experiment, &trials);
     too_many.extend(width_problems(&experiment, &trials, feature_names.len()));
+    too_many.extend(task_param_problems(&experiment, &trials, dataset.task() == Task::Classification));
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
     too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
     if !too_many.is_empty() {
@@ -536,6 +537,22 @@ fn width_problems(experiment: &Experiment, trials: &[Trial], width: usize) -> Ve
         let Some(why) = t.spec.width_problem(width) else { continue };
         let problem =
             format!("{}: model `{}`: {why}", experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)), t.model);
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// Parameters that do not fit the task (an HGB `loss` of the other task), at the parameter
+/// when the model fixes it, else at the model's grid.
+fn task_param_problems(experiment: &Experiment, trials: &[Trial], classification: bool) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let Some((param, why)) = t.spec.task_problem(classification) else { continue };
+        let fixed = experiment.models.iter().any(|m| m.name == t.model && m.fixed.contains_key(param));
+        let key = if fixed { Key::Param(t.model.clone(), param) } else { Key::Model(t.model.clone(), ModelKey::Grid) };
+        let problem = format!("{}: model `{}`: {why}", experiment.location(key), t.model);
         if !problems.contains(&problem) {
             problems.push(problem);
         }
