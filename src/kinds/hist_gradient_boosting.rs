@@ -3,7 +3,7 @@
 
 use crate::spec::CLASS_WEIGHT;
 use super::Streamed;
-use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ITERATIONS, COUNT, choice, ClassWeight, EarlyStopping};
+use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ITERATIONS, COUNT, choice, ClassWeight, EarlyStopping, HgbLoss};
 use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{hgb, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
@@ -13,6 +13,7 @@ use crate::models::hgb::HgbParams;
 
 params! {
     impl HgbParams {
+        loss: HgbLoss = S("auto"), choice::<HgbLoss>(), "auto follows the task; squared_error or absolute_error (regression), log_loss (classification)";
         learning_rate: f64 = F(0.1), POSITIVE, "shrinkage of every leaf value";
         max_iter: usize = I(100), ITERATIONS, "boosting iterations (one tree per class per iteration for > 2 classes)";
         max_leaf_nodes: usize = I(31), COUNT, "leaves per tree at most; 0 = unlimited (sklearn's None); 1 is refused";
@@ -56,6 +57,10 @@ impl super::Kind for Kind {
         Streamed::Refused(
             "gradient boosting bins every column and revisits every training row in each iteration; use streaming = false",
         )
+    }
+
+    fn task_problem(p: &HgbParams, classification: bool) -> Option<(&'static str, String)> {
+        p.loss.task_problem(classification).map(|why| ("loss", why))
     }
 
     fn sample_weights(_: &HgbParams) -> bool {

@@ -63,6 +63,11 @@ pub trait Kind {
     fn data_problem(_p: &Self::Params, _shape: &DataShape) -> Option<String> {
         None
     }
+    /// Why the spec's parameters cannot fit the task (an HGB loss of the other task), with the
+    /// parameter at fault, found before training once the task is known.
+    fn task_problem(_p: &Self::Params, _classification: bool) -> Option<(&'static str, String)> {
+        None
+    }
     /// Whether the spec's fit takes sample weights (`FoldData::train_w`) as scikit-learn's
     /// `fit(X, y, sample_weight=w)`; a kind that cannot is refused before training when the
     /// dataset has a weight column, never fitted ignoring them.
@@ -245,6 +250,13 @@ macro_rules! kinds {
             pub fn data_problem(&self, shape: &DataShape) -> Option<String> {
                 match self {
                     $(ModelSpec::$kind(p) => <$module::Kind as Kind>::data_problem(p, shape),)*
+                }
+            }
+
+            /// Why the spec cannot fit the task, and the parameter at fault, if it cannot.
+            pub fn task_problem(&self, classification: bool) -> Option<(&'static str, String)> {
+                match self {
+                    $(ModelSpec::$kind(p) => <$module::Kind as Kind>::task_problem(p, classification),)*
                 }
             }
 

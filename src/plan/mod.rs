@@ -236,6 +236,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let classification = dataset.task() == Task::Classification;
     let shape = crate::kinds::DataShape { width: feature_names.len(), train_rows, classification };
     too_many.extend(data_problems(&experiment, &trials, &shape));
+    too_many.extend(task_param_problems(&experiment, &trials, classification));
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
     too_many.extend(steps::box_cox_problems(&experiment, &trials, &dataset));
     too_many.extend(steps::target_problems(&experiment, &trials, &dataset));
@@ -542,6 +543,22 @@ fn data_problems(experiment: &Experiment, trials: &[Trial], shape: &crate::kinds
         let Some(why) = t.spec.data_problem(shape) else { continue };
         let problem =
             format!("{}: model `{}`: {why}", experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)), t.model);
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
+    }
+    problems
+}
+
+/// Parameters that do not fit the task (an HGB `loss` of the other task), at the parameter
+/// when the model fixes it, else at the model's grid.
+fn task_param_problems(experiment: &Experiment, trials: &[Trial], classification: bool) -> Vec<String> {
+    let mut problems: Vec<String> = Vec::new();
+    for t in trials {
+        let Some((param, why)) = t.spec.task_problem(classification) else { continue };
+        let fixed = experiment.models.iter().any(|m| m.name == t.model && m.fixed.contains_key(param));
+        let key = if fixed { Key::Param(t.model.clone(), param) } else { Key::Model(t.model.clone(), ModelKey::Grid) };
+        let problem = format!("{}: model `{}`: {why}", experiment.location(key), t.model);
         if !problems.contains(&problem) {
             problems.push(problem);
         }

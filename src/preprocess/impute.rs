@@ -34,7 +34,7 @@ pub(super) fn interpolate(points: &[(usize, f64)], row: usize) -> f64 {
 }
 
 /// numpy's median of sorted values (the mean of the middle two for an even count).
-pub(super) fn median_of_sorted(sorted: &[f64]) -> f64 {
+pub fn median_of_sorted(sorted: &[f64]) -> f64 {
     let m = sorted.len() / 2;
     if sorted.len() % 2 == 1 {
         sorted[m]

@@ -15,7 +15,7 @@ pub mod steps;
 mod sums;
 
 pub use gram::{centered_gram, CenteredGram};
-pub use impute::most_frequent;
+pub use impute::{median_of_sorted, most_frequent};
 pub use saved::{apply_saved, fit_saved, SavedColumn};
 pub use scale::{minmax_scale, standard_scale};
 pub use steps::target::{self, TargetFunc, TargetTransform};

@@ -171,7 +171,34 @@ pub enum EarlyStopping {
     False,
 }
 
+/// `hist_gradient_boosting`'s loss: "auto" follows the task (squared_error for regression,
+/// log_loss for classification); absolute_error is scikit-learn's `AbsoluteError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum HgbLoss {
+    Auto,
+    SquaredError,
+    AbsoluteError,
+    LogLoss,
+}
+
+impl HgbLoss {
+    /// Why this loss cannot fit the task, if it cannot.
+    pub fn task_problem(self, classification: bool) -> Option<String> {
+        match (self, classification) {
+            (HgbLoss::SquaredError | HgbLoss::AbsoluteError, true) => Some(format!(
+                "loss {self} is a regression loss, but the task is classification; use log_loss (or auto)"
+            )),
+            (HgbLoss::LogLoss, false) => Some(
+                "loss log_loss is a classification loss, but the task is regression; use squared_error or absolute_error (or auto)".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 choice_param!(
+    HgbLoss,
     LogisticSolver,
     Kernel,
     DecisionShape,

@@ -5,7 +5,7 @@
 use super::binning::{BinMapper, Binned};
 use super::grower::{update_raw, Grower, Limits};
 use super::histogram::HistogramBuilder;
-use super::loss::Loss;
+use super::loss::{self, Loss};
 use super::pcg::Pcg64;
 use super::splitting::Splitter;
 use super::tree::HgbTree;
@@ -179,7 +179,13 @@ pub fn fit(
                 min_samples_leaf: s.min_samples_leaf,
                 hessians_are_constant: constant,
             };
-            let (tree, leaves, rows) = Grower::new(builder, splitter, &limits, &mut sampler).grow(&mapper);
+            let residual_median = |rows: &[u32]| {
+                let residuals = rows.iter().map(|&r| y_train[r as usize] - raw[k][r as usize]).collect();
+                let w: Option<Vec<f64>> = w_train.as_ref().map(|w| rows.iter().map(|&r| w[r as usize]).collect());
+                loss::median(residuals, w.as_deref())
+            };
+            let update: Option<&dyn Fn(&[u32]) -> f64> = (!loss.differentiable()).then_some(&residual_median);
+            let (tree, leaves, rows) = Grower::new(builder, splitter, &limits, &mut sampler).grow(&mapper, update);
             update_raw(&mut raw[k], &rows, &leaves);
             iteration.push(tree);
         }

@@ -52,15 +52,23 @@ impl<'a> Grower<'a> {
     }
 
     /// `grow`: the tree, its leaves (partition range and value) and the partition, for
-    /// the training rows' raw predictions.
-    pub fn grow(mut self, mapper: &BinMapper) -> (HgbTree, Vec<(usize, usize, f64)>, Vec<u32>) {
+    /// the training rows' raw predictions. `update`, for a loss that is not differentiable,
+    /// gives a leaf's value from its rows before shrinkage (`_update_leaves_values`).
+    pub fn grow(
+        mut self,
+        mapper: &BinMapper,
+        update: Option<&dyn Fn(&[u32]) -> f64>,
+    ) -> (HgbTree, Vec<(usize, usize, f64)>, Vec<u32>) {
         self.initialize_root();
         while !self.heap.is_empty() {
             self.split_next();
         }
         let shrinkage = self.limits.shrinkage;
         for node in self.nodes.iter_mut().filter(|n| n.is_leaf) {
-            node.totals.value *= shrinkage;
+            node.totals.value = match update {
+                Some(f) => shrinkage * f(&self.rows[node.start..node.stop]),
+                None => node.totals.value * shrinkage,
+            };
         }
         let leaves = self.nodes.iter().filter(|n| n.is_leaf).map(|n| (n.start, n.stop, n.totals.value)).collect();
         let mut out = Vec::with_capacity(self.nodes.len());

@@ -8,6 +8,9 @@ use super::numeric::average;
 pub enum Loss {
     /// `HalfSquaredError`: hessians are constant (all 1) without sample weights.
     SquaredError,
+    /// `AbsoluteError`: the gradient's sign, hessians 1 (the weights with sample weights); not
+    /// differentiable, so each leaf is then set to the (weighted) median of its residuals.
+    AbsoluteError,
     /// `HalfBinomialLoss` (one tree per iteration).
     Binomial,
     /// `HalfMultinomialLoss` over this many classes (one tree per class per iteration).
@@ -22,15 +25,22 @@ impl Loss {
         }
     }
 
-    /// Whether hessians are constant (`constant_hessian`): squared error without weights.
+    /// Whether hessians are constant (`constant_hessian`): squared or absolute error without weights.
     pub fn constant_hessian(self, weighted: bool) -> bool {
-        self == Loss::SquaredError && !weighted
+        matches!(self, Loss::SquaredError | Loss::AbsoluteError) && !weighted
+    }
+
+    /// `differentiable`: when not, `_update_leaves_values` resets every leaf to the loss's
+    /// intercept-only fit of its rows' residuals.
+    pub fn differentiable(self) -> bool {
+        self != Loss::AbsoluteError
     }
 
     /// `fit_intercept_only(y, sample_weight)`, one value per tree.
     pub fn baseline(self, y: &[f64], w: Option<&[f64]>) -> Vec<f64> {
         match self {
             Loss::SquaredError => vec![average(y, w)],
+            Loss::AbsoluteError => vec![median(y.to_vec(), w)],
             Loss::Binomial => {
                 let eps = 10.0 * f64::EPSILON;
                 vec![logit(average(y, w).clamp(eps, 1.0 - eps))]
@@ -63,6 +73,15 @@ impl Loss {
                             g[0][i] = (w[i] * d) as f32;
                             h[0][i] = w[i] as f32;
                         }
+                    }
+                }
+            }
+            Loss::AbsoluteError => {
+                for i in 0..y.len() {
+                    let sign = if raw[0][i] > y[i] { 1.0 } else { -1.0 };
+                    match w {
+                        None => g[0][i] = sign as f32,
+                        Some(w) => (g[0][i], h[0][i]) = ((w[i] * sign) as f32, w[i] as f32),
                     }
                 }
             }
@@ -99,6 +118,7 @@ impl Loss {
     pub fn mean(self, y: &[f64], raw: &[Vec<f64>], w: Option<&[f64]>) -> f64 {
         let losses: Vec<f64> = match self {
             Loss::SquaredError => y.iter().zip(&raw[0]).map(|(&y, &r)| 0.5 * (r - y) * (r - y)).collect(),
+            Loss::AbsoluteError => y.iter().zip(&raw[0]).map(|(&y, &r)| (r - y).abs()).collect(),
             Loss::Binomial => y.iter().zip(&raw[0]).map(|(&y, &r)| log1pexp(r) - y * r).collect(),
             Loss::Multinomial(k) => {
                 let mut p = vec![0.0; k];
@@ -112,6 +132,30 @@ impl Loss {
         };
         average(&losses, w)
     }
+}
+
+/// `AbsoluteError.fit_intercept_only`: `np.median(values)`, or with weights
+/// `_weighted_percentile(values, w, 50)` (the inverted CDF: the first value whose cumulative
+/// weight, in sorted order, reaches half the total).
+pub fn median(mut values: Vec<f64>, w: Option<&[f64]>) -> f64 {
+    let Some(w) = w else {
+        values.sort_by(f64::total_cmp);
+        return crate::preprocess::median_of_sorted(&values);
+    };
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut cdf = Vec::with_capacity(order.len());
+    let mut acc = 0.0;
+    for &i in &order {
+        acc += w[i];
+        cdf.push(acc);
+    }
+    if acc == 0.0 {
+        return f64::NAN;
+    }
+    let half = 0.5 * acc;
+    let at = cdf.partition_point(|&c| c < half).min(order.len().saturating_sub(1));
+    order.get(at).map_or(f64::NAN, |&i| values[i])
 }
 
 /// `sum_exp_minus_max`: `p[k] = exp(raw_k - max)`, and (max, sum of p).
@@ -163,5 +207,20 @@ fn logit(p: f64) -> f64 {
     } else {
         let s = 2.0 * (p - 0.5);
         s.ln_1p() - (-s).ln_1p()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_absolute_error_baseline_is_numpys_median_or_sklearns_weighted_percentile() {
+        // np.median, then _weighted_percentile(values, w, 50) (inverted CDF, zero weights skipped).
+        assert_eq!(median(vec![3.0, 1.0, 2.0, 4.0], None), 2.5);
+        assert_eq!(median(vec![3.0, 1.0, 2.0, 4.0], Some(&[1.0; 4])), 2.0);
+        assert_eq!(median(vec![1.0, 2.0, 3.0, 4.0], Some(&[0.0, 0.0, 1.0, 1.0])), 3.0);
+        assert_eq!(median(vec![5.0, 1.0, 3.0], Some(&[0.5, 2.0, 0.6])), 1.0);
+        assert!(median(vec![1.0, 2.0], Some(&[0.0, 0.0])).is_nan());
     }
 }

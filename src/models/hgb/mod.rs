@@ -16,6 +16,7 @@ pub use boosting::FeatureSampler;
 pub use tree::{HgbNode, HgbTree};
 
 use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
+use crate::spec::kinds::HgbLoss;
 use crate::spec::{ClassWeight, EarlyStopping};
 use boosting::{Boosted, Settings};
 use loss::Loss;
@@ -25,6 +26,7 @@ use ndarray::{Array1, Array2};
 /// Its catalog entries (defaults, ranges, help) are in the kind's file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HgbParams {
+    pub loss: HgbLoss,
     pub learning_rate: f64,
     pub max_iter: usize,
     pub max_leaf_nodes: usize,
@@ -79,15 +81,25 @@ fn model(classes: usize, b: Boosted) -> Box<dyn Fitted> {
     Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses })
 }
 
-/// HistGradientBoostingRegressor(loss="squared_error").fit(x, y, sample_weight=sw).
+/// HistGradientBoostingRegressor(loss=squared_error | absolute_error).fit(x, y, sample_weight=sw).
 pub fn fit_regressor(
     p: &HgbParams,
     x: &Array2<f64>,
     y: &Array1<f64>,
     sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
+    let loss = match p.loss {
+        HgbLoss::Auto | HgbLoss::SquaredError => Loss::SquaredError,
+        HgbLoss::AbsoluteError => Loss::AbsoluteError,
+        HgbLoss::LogLoss => return Err(task_mismatch(p.loss, false)),
+    };
     let y = y.to_vec();
-    Ok(model(0, boosting::fit(&settings(p)?, x, &y, Loss::SquaredError, sw, None)?))
+    Ok(model(0, boosting::fit(&settings(p)?, x, &y, loss, sw, None)?))
+}
+
+/// A loss for the other task (the plan refuses it before training; kept for library callers).
+fn task_mismatch(loss: HgbLoss, classification: bool) -> FitError {
+    FitError::Solver(loss.task_problem(classification).unwrap_or_default())
 }
 
 /// HistGradientBoostingClassifier(loss="log_loss").fit(x, y, sample_weight=sw): every class
@@ -99,6 +111,9 @@ pub fn fit_classifier(
     class_names: &[String],
     sw: Option<&[f64]>,
 ) -> Result<Box<dyn Fitted>, FitError> {
+    if p.loss.task_problem(true).is_some() {
+        return Err(task_mismatch(p.loss, true));
+    }
     let k = class_names.len();
     super::logistic::check_classes(y, class_names)?;
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
