@@ -4,4 +4,5 @@
 pub mod explain;
 pub mod kept;
 pub mod learning;
+pub mod partial;
 pub mod refit;

@@ -58,7 +58,7 @@ fn single_fold(plan: &RunPlan) -> bool {
 }
 
 /// The rows the refit learns from and is tested on, and the fold its seed is derived from.
-fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
+pub(crate) fn refit_fold(plan: &RunPlan) -> (Fold, usize) {
     match plan.split.folds.first() {
         Some(fold) if single_fold(plan) => (fold.clone(), 0),
         _ => (Fold { train: (0..plan.dataset.rows()).collect(), test: Vec::new() }, plan.split.folds.len()),

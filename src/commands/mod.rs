@@ -21,6 +21,7 @@ pub use run::run;
 use runner::after_sweep::explain;
 use runner::after_sweep::kept::BestModels;
 use runner::after_sweep::learning;
+use runner::after_sweep::partial;
 use runner::after_sweep::refit;
 use runner::config::PredictionsScope;
 use runner::plan::{self, RunPlan};
@@ -152,8 +153,20 @@ fn finish(
     let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose().map_err(|e| e.0)?;
     let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
     let halving = plan.halving().is_some().then_some(rounds);
-    let work =
-        report::AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit };
+    let partial_dependence = match (&refit, &explanation) {
+        (Some(Ok(r)), Some(e)) => partial::partial_dependence(plan, r, e),
+        _ => None,
+    };
+    let work = report::AfterSweep {
+        halving,
+        nested,
+        explanation,
+        explanation_error,
+        predictions,
+        learning_curve,
+        refit,
+        partial_dependence,
+    };
     let report = report::build(plan, trials, work, run);
     let code = write_report(plan, &report, dir)?;
     if let Some(tracking) = tracking {

@@ -101,7 +101,8 @@ pub fn expand_axis(spec: &AxisSpec) -> Vec<ParamValue> {
     }
 }
 
-fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
+/// numpy.linspace(start, stop, num) with endpoint=True: `i * step + start`, the last value `stop`.
+pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     if num == 1 {
         return vec![start];
     }

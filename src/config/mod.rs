@@ -3,7 +3,7 @@
 
 mod dataset;
 pub mod diag;
-mod grid;
+pub mod grid;
 mod key;
 mod model;
 mod parse;

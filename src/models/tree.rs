@@ -300,7 +300,7 @@ pub fn fit_regressor(
 }
 
 /// numpy's `np.sum` of a float64 array: the first value plus the pairwise sum of the rest.
-pub(super) fn numpy_sum(a: &[f64]) -> f64 {
+pub fn numpy_sum(a: &[f64]) -> f64 {
     fn pairwise(a: &[f64]) -> f64 {
         let n = a.len();
         if n < 8 {

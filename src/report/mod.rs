@@ -26,6 +26,7 @@ pub use write::{lock_folder, read_log, remove_temporaries, write_atomic, FolderL
 
 use crate::after_sweep::explain::{Explanation, OutOfFold};
 use crate::after_sweep::learning::LearningCurve;
+use crate::after_sweep::partial::PartialDependence;
 use crate::after_sweep::refit::{Refit, RefitFailure};
 use crate::config::{Metric, SplitMethod, Task};
 use crate::data::Dataset;
@@ -58,6 +59,13 @@ pub struct Report {
     /// The refitted tree's or forest's impurity importances (scikit-learn's `feature_importances_`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impurity_importance: Option<ImpurityImportance>,
+    /// The refitted best model's partial dependence on its two most important features
+    /// (scikit-learn's `partial_dependence`, brute method, default grid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_dependence: Option<PartialDependence>,
+    /// Why there is no partial dependence although the refit and the explanation exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_dependence_error: Option<String>,
     pub run: RunInfo,
     /// Successive halving (`[search] method = "halving"`): the rounds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -179,6 +187,7 @@ pub struct AfterSweep {
     pub predictions: Vec<OutOfFold>,
     pub learning_curve: Option<LearningCurve>,
     pub refit: Option<Result<Refit, RefitFailure>>,
+    pub partial_dependence: Option<Result<PartialDependence, String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -552,7 +561,21 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
     let exp = &plan.experiment;
     let best = best_trial(&trials, plan.rank_by);
     compare_with_best(plan, &mut trials, best.as_ref());
-    let AfterSweep { halving, nested, explanation, explanation_error, predictions, learning_curve, refit } = work;
+    let AfterSweep {
+        halving,
+        nested,
+        explanation,
+        explanation_error,
+        predictions,
+        learning_curve,
+        refit,
+        partial_dependence,
+    } = work;
+    let (partial_dependence, partial_dependence_error) = match partial_dependence {
+        Some(Ok(p)) => (Some(p), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
     let halving = halving.and_then(|rounds| halving_report(plan, rounds));
     let nested = nested.map(|n| nested_report(plan, n));
     let learning_curve = learning_curve.map(|lc| LearningCurveReport {
@@ -590,6 +613,8 @@ pub fn build(plan: &RunPlan, mut trials: Vec<TrialReport>, work: AfterSweep, run
         explanation,
         explanation_error,
         impurity_importance,
+        partial_dependence,
+        partial_dependence_error,
         trials,
         best,
         run,

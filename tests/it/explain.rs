@@ -248,3 +248,37 @@ fn the_kept_trial_is_the_reports_best_for_any_jobs_and_after_a_resume() {
         same_explanation(e, &refitted, "kept vs refitted");
     }
 }
+
+/// Issue #24: report.json's `partial_dependence` is scikit-learn's `partial_dependence`
+/// (brute, default grid) of the refitted model to 1e-12, on its two most important input
+/// features: ridge through standard scaling, a binary tree (the positive class's
+/// probability), a regression forest and a 3-class forest (each class's probability).
+#[test]
+fn partial_dependence_equals_scikit_learns() {
+    let path = root().join("tests/fixtures/partial_dependence/cases.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let dir = scratch(&[("data.csv", case["csv"].as_str().unwrap()), ("exp.toml", case["toml"].as_str().unwrap())]);
+        let (report, _out) = run_report(&dir.path().join("exp.toml"), &[]);
+        let pd = &report["partial_dependence"];
+        let features = pd["features"].as_array().unwrap_or_else(|| panic!("{name}: {report:#}"));
+        assert_eq!(features.len(), 2, "{name}");
+        let first = report["explanation"]["permutation_importance"][0]["feature"].clone();
+        assert_eq!(features[0]["feature"], first, "{name}: the most important feature first");
+        for f in features {
+            let theirs = &case["partial_dependence"][f["feature"].as_str().unwrap()];
+            assert_eq!(floats(&f["grid"]), floats(&theirs["grid"]), "{name}: grid");
+            let curves = f["curves"].as_array().unwrap();
+            let want = theirs["average"].as_array().unwrap();
+            assert_eq!(curves.len(), want.len(), "{name}: curves");
+            for (ours, want) in curves.iter().zip(want) {
+                let (ours, want) = (floats(&ours["average"]), floats(want));
+                assert_eq!(ours.len(), want.len(), "{name}");
+                for (a, b) in ours.iter().zip(&want) {
+                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{name}: {a} vs {b}");
+                }
+            }
+        }
+    }
+}

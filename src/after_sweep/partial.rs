@@ -1,0 +1,214 @@
+//! The best model's partial dependence on its two most important features, as scikit-learn's
+//! `partial_dependence(pipeline, X, [feature], method="brute", grid_resolution=100,
+//! percentiles=(0.05, 0.95))` computes it for the refitted model: X is the input columns of
+//! the rows the refit learned from, each passed through the refit's saved preprocessing and
+//! steps (a Pipeline's), one grid value at a time, and the predictions are averaged.
+
+use super::explain::Explanation;
+use super::refit::{refit_fold, Refit};
+use crate::data::Feature;
+use crate::models::{tree::numpy_sum, Fitted, Prediction};
+use crate::plan::RunPlan;
+use serde::Serialize;
+
+/// scikit-learn's defaults.
+const GRID_RESOLUTION: usize = 100;
+const PERCENTILES: (f64, f64) = (0.05, 0.95);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialDependence {
+    pub trial: String,
+    /// What is averaged: "prediction" (regression), "probability of class X" (two classes:
+    /// the second, scikit-learn's positive class), "probability of each class" (more).
+    pub response: String,
+    /// The two most important input features by permutation importance, most important first.
+    pub features: Vec<FeatureDependence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureDependence {
+    pub feature: String,
+    /// scikit-learn's `grid_values`: the sorted distinct values when there are fewer than
+    /// 100, else 100 evenly spaced between the 5th and 95th percentiles (`mquantiles`).
+    pub grid: Vec<f64>,
+    /// One curve per output (`average`): the values at the grid points.
+    pub curves: Vec<Curve>,
+    /// Why this feature has no curve (a categorical column, percentiles too close).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Curve {
+    /// The class whose probability this is; absent for regression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    pub average: Vec<f64>,
+}
+
+/// The refitted model's partial dependence on the two input features of largest mean
+/// permutation importance. `None` when the data is streamed (no rows in memory).
+pub fn partial_dependence(
+    plan: &RunPlan,
+    refit: &Refit,
+    explanation: &Explanation,
+) -> Option<Result<PartialDependence, String>> {
+    if plan.stream().is_some() {
+        return None;
+    }
+    let classes = plan.dataset.class_names();
+    let width = refit.features.len();
+    let kind = plan.trials.iter().find(|t| t.id == refit.trial)?.spec.kind();
+    let model = match crate::kinds::load(kind, refit.state.clone(), width, classes.len()) {
+        Ok(m) => m,
+        Err(e) => return Some(Err(e)),
+    };
+    let rows = refit_fold(plan).0.train;
+    let input: Vec<Feature> = plan.dataset.loaded().features.iter().map(|f| subset(f, &rows)).collect();
+    let response = match classes.len() {
+        0 => "prediction".to_string(),
+        2 => format!("probability of class {}", classes[1]),
+        _ => "probability of each class".to_string(),
+    };
+    let mut features = Vec::new();
+    for importance in explanation.permutation_importance.iter().take(2) {
+        let Some(j) = input.iter().position(|f| f.name() == importance.feature) else { continue };
+        let dependence = match feature_dependence(refit, model.as_ref(), &input, j, classes) {
+            Ok(d) => d,
+            Err(e) => return Some(Err(e)),
+        };
+        features.push(dependence);
+    }
+    Some(Ok(PartialDependence { trial: refit.trial.clone(), response, features }))
+}
+
+/// One feature's grid and averaged predictions.
+fn feature_dependence(
+    refit: &Refit,
+    model: &dyn Fitted,
+    input: &[Feature],
+    j: usize,
+    classes: &[String],
+) -> Result<FeatureDependence, String> {
+    let feature = input[j].name().to_string();
+    let skipped = |why: &str| FeatureDependence {
+        feature: feature.clone(),
+        grid: Vec::new(),
+        curves: Vec::new(),
+        skipped: Some(why.to_string()),
+    };
+    let Feature::Numeric { values, .. } = &input[j] else {
+        return Ok(skipped("a categorical column (runner draws numeric columns only)"));
+    };
+    let Some(grid) = grid_values(values) else {
+        return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"));
+    };
+    let mut curves: Vec<Curve> = Vec::new();
+    let mut changed = input.to_vec();
+    for (g, &v) in grid.iter().enumerate() {
+        if let Feature::Numeric { values, .. } = &mut changed[j] {
+            values.fill(v);
+        }
+        let x = crate::preprocess::apply_saved(&refit.preprocessing, &changed).map_err(|e| e.to_string())?;
+        let x = crate::preprocess::steps::apply_all(&refit.steps, x);
+        let averages = average(&model.predict(&x), classes);
+        for (c, value) in averages.into_iter().enumerate() {
+            if g == 0 {
+                let class = (classes.len() > 2)
+                    .then(|| classes[c].clone())
+                    .or_else(|| (classes.len() == 2).then(|| classes[1].clone()));
+                curves.push(Curve { class, average: Vec::with_capacity(grid.len()) });
+            }
+            curves[c].average.push(value);
+        }
+    }
+    Ok(FeatureDependence { feature, grid, curves, skipped: None })
+}
+
+/// `np.average(pred, axis=0)` of scikit-learn's response: the values, the positive class's
+/// probability (both 1-D: numpy's pairwise sum), or each class's (2-D along axis 0: row by row).
+fn average(prediction: &Prediction, classes: &[String]) -> Vec<f64> {
+    match prediction {
+        Prediction::Values(v) => vec![numpy_sum(v.as_slice().unwrap_or(&v.to_vec())) / v.len() as f64],
+        Prediction::Probabilities(p) if classes.len() == 2 => {
+            let positive: Vec<f64> = p.column(1).to_vec();
+            vec![numpy_sum(&positive) / positive.len() as f64]
+        }
+        Prediction::Probabilities(p) => {
+            let mut sums = vec![0.0; p.ncols()];
+            for row in p.rows() {
+                for (s, v) in sums.iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            sums.into_iter().map(|s| s / p.nrows() as f64).collect()
+        }
+    }
+}
+
+/// `_grid_from_X` for one numeric column: `np.unique` when it has fewer than 100 distinct
+/// values, else `linspace` between its `mquantiles` at (0.05, 0.95); `None` when those are
+/// `np.allclose`. Gaps are left out of the grid (scikit-learn leaves them unhandled).
+fn grid_values(values: &[f64]) -> Option<Vec<f64>> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let mut uniques = sorted.clone();
+    uniques.dedup();
+    if uniques.len() < GRID_RESOLUTION {
+        return Some(uniques);
+    }
+    let (low, high) = (mquantile(&sorted, PERCENTILES.0), mquantile(&sorted, PERCENTILES.1));
+    // np.allclose: |a - b| <= 1e-8 + 1e-5 * |b|.
+    if (low - high).abs() <= 1e-8 + 1e-5 * high.abs() {
+        return None;
+    }
+    Some(crate::config::grid::linspace(low, high, GRID_RESOLUTION))
+}
+
+/// scipy's `mstats.mquantiles(x, prob=[p])` with its defaults `alphap = betap = 0.4`, of
+/// sorted values (at least 100 here).
+fn mquantile(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len() as f64;
+    let m = 0.4 + p * (1.0 - 0.4 - 0.4);
+    let aleph = n * p + m;
+    let k = aleph.clamp(1.0, n - 1.0).floor();
+    let gamma = (aleph - k).clamp(0.0, 1.0);
+    let k = k as usize;
+    (1.0 - gamma) * sorted[k - 1] + gamma * sorted[k]
+}
+
+/// A column's values at `rows`, in that order.
+fn subset(feature: &Feature, rows: &[usize]) -> Feature {
+    match feature {
+        Feature::Numeric { name, values } => {
+            Feature::Numeric { name: name.clone(), values: rows.iter().map(|&r| values[r]).collect() }
+        }
+        Feature::Categorical { name, codes, categories } => Feature::Categorical {
+            name: name.clone(),
+            codes: rows.iter().map(|&r| codes[r]).collect(),
+            categories: categories.clone(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scipy's `mquantiles(np.arange(1, 201) ** 1.5, prob=(0.05, 0.95))`, and the grid of
+    /// few distinct values.
+    #[test]
+    fn grids_are_scikit_learns() {
+        let values: Vec<f64> = (1..=200).map(|i| f64::from(i).powf(1.5)).collect();
+        let grid = grid_values(&values).unwrap();
+        assert_eq!(grid.len(), 100);
+        assert!((grid[0] - 33.615_415_999_496_29).abs() < 1e-9, "{}", grid[0]);
+        assert!((grid[99] - 2631.184_183_152_525_3).abs() < 1e-9, "{}", grid[99]);
+        assert_eq!(grid_values(&[3.0, f64::NAN, 1.0, 3.0]), Some(vec![1.0, 3.0]));
+        assert_eq!(
+            grid_values(&vec![2.0; 150].into_iter().chain((0..100).map(f64::from)).collect::<Vec<_>>())
+                .map(|g| g.len()),
+            Some(100)
+        );
+    }
+}
