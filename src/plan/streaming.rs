@@ -9,7 +9,7 @@ use crate::config::{
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset};
 use crate::kinds::{ModelSpec, Streamed};
-use crate::preprocess::TargetFunc;
+use crate::preprocess::{StepSpec, TargetFunc};
 use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
@@ -178,13 +178,16 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
                 ));
             }
         }
-        if !t.steps.is_empty() && seen.insert(format!("{}.steps", t.model)) {
-            out.push(format!(
-                "{}: model `{}` has steps, which are not streamed: each is fitted on a fold's training matrix in \
-                 memory (poly and log1p could be fitted from sums, but are refused for now); use streaming = false",
-                at(Key::Model(t.model.clone(), ModelKey::Steps)),
-                t.model,
-            ));
+        for step in &t.steps {
+            if seen.insert(format!("{}.steps.{}", t.model, step.name())) {
+                out.push(format!(
+                    "{}: model `{}`: step `{}` is not streamed: {}; use streaming = false",
+                    at(Key::Model(t.model.clone(), ModelKey::Steps)),
+                    t.model,
+                    step.name(),
+                    step_refusal(step),
+                ));
+            }
         }
         if t.target != TargetFunc::None && seen.insert(format!("{}.target", t.model)) {
             out.push(format!(
@@ -197,6 +200,29 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
         }
     }
     out
+}
+
+/// Why a model step is not streamed. Each is fitted on a fold's training matrix in memory;
+/// some could be fitted from sums (the streamed sweep holds one set per fold block, of the
+/// design the experiment's `[preprocess]` makes), others cannot.
+fn step_refusal(step: &StepSpec) -> &'static str {
+    match step {
+        StepSpec::Poly(_) | StepSpec::Log1p(_) => {
+            "its columns are a fixed function of a row and could be summed as they are read, but the streamed \
+             sums hold only the design [preprocess] makes (not yet)"
+        }
+        StepSpec::Standard(_) | StepSpec::Minmax(_) | StepSpec::Maxabs(_) => {
+            "it could be fitted from the sums of the columns it receives, but the streamed sweep fits only \
+             [preprocess]'s scaling from them (not yet); [preprocess] scale = \"standard\" or \"minmax\" streams"
+        }
+        StepSpec::Robust(_) => "its median and quantiles need every training value of a column, which sums cannot give",
+        StepSpec::Power(_) => "its maximum-likelihood lambda is searched over every training value of a column",
+        StepSpec::Spline(_) => "its knots need each column's range or quantiles before its bases could be summed",
+        StepSpec::Pca(_) => "its components come from the SVD of the training matrix held in memory",
+        StepSpec::SelectKBest(_) => {
+            "its F scores and the kept columns' sums could come from the design's sums (not yet)"
+        }
+    }
 }
 
 /// Imputations a stream cannot fit in one pass.
@@ -321,7 +347,18 @@ mod tests {
         let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
         let problems = problems(&exp, &trials, None);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].starts_with("exp.toml:8:9: model `r` has steps, which are not streamed"), "{problems:?}");
+        assert!(
+            problems[0].starts_with("exp.toml:8:9: model `r`: step `poly` is not streamed: its columns"),
+            "{problems:?}"
+        );
+        let robust = text.replace("steps = [\"poly\"]", "steps = [\"poly\", \"robust\"]");
+        let exp =
+            crate::config::parse_experiment(std::path::Path::new("exp.toml"), &robust, &[], crate::kinds::CATALOG)
+                .unwrap();
+        let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
+        let both = super::problems(&exp, &trials, None);
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert!(both[1].contains("step `robust` is not streamed: its median and quantiles"), "{both:?}");
     }
 
     #[test]
