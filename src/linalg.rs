@@ -1,6 +1,25 @@
 //! The small dense linear algebra the closed-form models need.
 
-use ndarray::{s, Array1, Array2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+
+/// `a`ᵀ in standard layout, copied in square tiles so that reads and writes both stay in cache
+/// (`as_standard_layout` of a transposed view walks a whole row's stride for every value).
+pub fn transposed(a: ArrayView2<f64>) -> Array2<f64> {
+    const TILE: usize = 32;
+    let (n, m) = a.dim();
+    let Some(src) = a.as_slice() else { return a.t().as_standard_layout().into_owned() };
+    let mut out = vec![0.0; n * m];
+    for i0 in (0..n).step_by(TILE) {
+        for j0 in (0..m).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(n) {
+                for j in j0..(j0 + TILE).min(m) {
+                    out[j * n + i] = src[i * m + j];
+                }
+            }
+        }
+    }
+    Array2::from_shape_vec((m, n), out).expect("m × n values")
+}
 
 /// A compact singular value decomposition `x = u · diag(s) · vt`, largest value first.
 pub struct Svd {
@@ -189,6 +208,15 @@ pub fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn transposes_any_shape_exactly() {
+        for (n, m) in [(0, 3), (1, 1), (5, 3), (33, 70), (100, 31)] {
+            let a = Array2::from_shape_fn((n, m), |(i, j)| (i * 1000 + j) as f64 + 0.5);
+            assert_eq!(transposed(a.view()), a.t());
+            assert_eq!(transposed(a.t()), a, "a view that is not in standard layout");
+        }
+    }
 
     #[test]
     fn solves_a_positive_definite_system() {

@@ -22,7 +22,17 @@ pub fn predicted_classes(proba: &Array2<f64>) -> Vec<usize> {
 
 /// A regression metric of predictions `pred` against `y`, each row weighing `w` (1 without).
 pub fn regression(metric: Metric, y: &[f64], pred: &[f64], w: Option<&[f64]>) -> f64 {
-    RegressionSums::of(y, pred, w).value(metric)
+    // Only the sums the metric reads: one pass over the rows for mse (permutation importance
+    // scores thousands of shuffles), each sum added as `of` adds it.
+    let (sae, ss_tot) = (metric == Metric::Mae, metric == Metric::R2);
+    RegressionSums::sums(y, pred, w, Wanted { sse: !sae, sae, ss_tot }).value(metric)
+}
+
+/// Which of [`RegressionSums`]' sums to add up (the others are NaN).
+struct Wanted {
+    sse: bool,
+    sae: bool,
+    ss_tot: bool,
 }
 
 /// The sums every regression metric follows from: Σ weight `n` (the row count when rows
@@ -42,25 +52,35 @@ impl RegressionSums {
     /// The sums over the rows, r2's total sum of squares about the (weighted) mean (two
     /// passes), as scikit-learn's `np.average(..., weights=sample_weight)`.
     pub fn of(y: &[f64], pred: &[f64], w: Option<&[f64]>) -> RegressionSums {
+        RegressionSums::sums(y, pred, w, Wanted { sse: true, sae: true, ss_tot: true })
+    }
+
+    fn sums(y: &[f64], pred: &[f64], w: Option<&[f64]>, wanted: Wanted) -> RegressionSums {
         let rows = y.len() as f64;
+        let sum_if = |want: bool, sum: &dyn Fn() -> f64| if want { sum() } else { f64::NAN };
         let Some(w) = w else {
-            let mean = y.iter().sum::<f64>() / rows;
+            let mean = || y.iter().sum::<f64>() / rows;
             return RegressionSums {
                 n: rows,
-                sse: y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum(),
-                sae: y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum(),
-                ss_tot: y.iter().map(|a| (a - mean) * (a - mean)).sum(),
+                sse: sum_if(wanted.sse, &|| y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum()),
+                sae: sum_if(wanted.sae, &|| y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum()),
+                ss_tot: sum_if(wanted.ss_tot, &|| {
+                    let mean = mean();
+                    y.iter().map(|a| (a - mean) * (a - mean)).sum()
+                }),
                 rows,
             };
         };
         let n: f64 = w.iter().sum();
-        let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
         let rows_of = || y.iter().zip(pred).zip(w);
         RegressionSums {
             n,
-            sse: rows_of().map(|((a, b), w)| w * (a - b) * (a - b)).sum(),
-            sae: rows_of().map(|((a, b), w)| w * (a - b).abs()).sum(),
-            ss_tot: y.iter().zip(w).map(|(a, w)| w * (a - mean) * (a - mean)).sum(),
+            sse: sum_if(wanted.sse, &|| rows_of().map(|((a, b), w)| w * (a - b) * (a - b)).sum()),
+            sae: sum_if(wanted.sae, &|| rows_of().map(|((a, b), w)| w * (a - b).abs()).sum()),
+            ss_tot: sum_if(wanted.ss_tot, &|| {
+                let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
+                y.iter().zip(w).map(|(a, w)| w * (a - mean) * (a - mean)).sum()
+            }),
             rows,
         }
     }

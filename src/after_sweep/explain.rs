@@ -191,17 +191,21 @@ pub fn explain_with(
     let mut drops: Vec<Vec<f64>> = vec![Vec::new(); groups.len()];
     let mut out_of_fold = OutOfFold { trial: trial.id.clone(), folds: Vec::new() };
     for f in 0..plan.split.folds.len() {
-        let (model, TestPart { x: test_x, y: test_y, w: test_w }) =
-            fold_model(plan, trial, records, f, kept, shortcuts)?;
+        let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
+        let n = plan.split.folds[f].test.len();
+        // The shuffles are drawn while the fold's model and test part are made.
+        let (model, draws) = rayon::join(
+            || fold_model(plan, trial, records, f, kept, shortcuts),
+            || FoldShuffles::new(seed, n, max_samples),
+        );
+        let (model, TestPart { x: test_x, y: test_y, w: test_w }) = model?;
         let trees = model.tree_sum().filter(|_| shortcuts);
         let routed = trees.as_ref().map(|t| t.route(&test_x));
         let base_prediction = model.predict(&test_x);
         let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y, test_w.as_deref());
-        let seed = unit_seed(plan.experiment.seed, SeedStream::Unit { trial: &trial.id, fold: f });
-        let draws = &FoldShuffles::new(seed, test_x.nrows(), max_samples);
-        let shuffles = Shuffles { plan, test, model: &model, routed: routed.as_ref(), base, draws };
+        let shuffles = Shuffles { plan, test, model: &model, routed: routed.as_ref(), base, draws: &draws };
         // Every feature is shuffled alike, so the result is the same for any thread count.
         let fold_drops: Vec<Vec<f64>> = groups.par_iter().map(|(_, cols)| shuffles.drops(cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
@@ -243,7 +247,7 @@ fn fold_model<'k>(
         Some(predictor) => {
             let test = test_part()?;
             let z = predictor.scores(&test.x);
-            let columns = test.x.t().as_standard_layout().into_owned();
+            let columns = crate::linalg::transposed(test.x.view());
             Ok((FoldModel::Linear { z, columns, predictor }, test))
         }
         // A kept model of a trial with steps would need its fold's fitted steps too: refitted.

@@ -18,6 +18,7 @@ pub use mlflow::mlflow_sync;
 pub use predict::predict;
 pub use run::run;
 
+use rayon::prelude::*;
 use runner::after_sweep::explain;
 use runner::after_sweep::kept::BestModels;
 use runner::after_sweep::learning;
@@ -27,7 +28,7 @@ use runner::config::PredictionsScope;
 use runner::plan::{self, RunPlan};
 use runner::protocols::halving;
 use runner::protocols::nested;
-use runner::report::{self, write_atomic, Destination, Report};
+use runner::report::{self, write_atomic, Destination, Output, Report};
 use runner::trial::{Status, UnitRecord};
 use std::path::{Path, PathBuf};
 
@@ -134,9 +135,13 @@ fn finish(
     let settings = &plan.experiment.report;
     // A stream keeps no rows to re-score or to list predictions of.
     let in_memory = plan.stream().is_none();
-    let explained = best
-        .filter(|_| settings.permutation_importance && in_memory)
-        .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples, kept));
+    let explain = || {
+        best.filter(|_| settings.permutation_importance && in_memory)
+            .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples, kept))
+    };
+    let refit = || best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose();
+    // Both are pure and independent: run together, each one's serial parts overlap the other.
+    let (explained, refit) = rayon::join(explain, refit);
     let (explanation, explanation_error) = match explained {
         Some(Ok(e)) => (Some(e), None),
         Some(Err(reason)) => (None, Some(reason)),
@@ -150,7 +155,7 @@ fn finish(
     };
     let learning_curve = best.and_then(|t| learning::learning_curve(plan, t));
     // An environment failure (a streamed file that changed) stops the run: no report.
-    let refit = best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose().map_err(|e| e.0)?;
+    let refit = refit.map_err(|e| e.0)?;
     let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
     let halving = plan.halving().is_some().then_some(rounds);
     let partial_dependence = match (&refit, &explanation) {
@@ -225,21 +230,31 @@ fn warn_notes(report: &Report) {
 fn write_report(plan: &RunPlan, report: &Report, dir: &Path) -> Result<u8, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create report folder {}: {e}", dir.display()))?;
     let outputs = report::render_all(report, &report::exporters(&plan.experiment.report.formats));
-    let mut written = Vec::new();
-    let mut plots = 0;
-    for output in &outputs {
-        let Destination::File(name) = &output.destination else { continue };
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        write_atomic(&path, &output.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        if name.starts_with("plots/") {
-            plots += 1;
-        } else {
-            written.push(path.display().to_string());
-        }
-    }
+    let files: Vec<(&String, &Output)> = outputs
+        .iter()
+        .filter_map(|o| match &o.destination {
+            Destination::File(name) => Some((name, o)),
+            Destination::Stdout => None,
+        })
+        .collect();
+    // The files are written (each synced) in parallel; the first failure in order is reported.
+    let results: Vec<Result<(), String>> = files
+        .par_iter()
+        .map(|(name, output)| {
+            let path = dir.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            write_atomic(&path, &output.bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        })
+        .collect();
+    results.into_iter().collect::<Result<(), String>>()?;
+    let plots = files.iter().filter(|(name, _)| name.starts_with("plots/")).count();
+    let mut written: Vec<String> = files
+        .iter()
+        .filter(|(name, _)| !name.starts_with("plots/"))
+        .map(|(name, _)| dir.join(name).display().to_string())
+        .collect();
     if plots > 0 {
         written
             .insert(0, format!("{} ({plots} plot{})", dir.join("plots").display(), if plots == 1 { "" } else { "s" }));

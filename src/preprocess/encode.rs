@@ -37,16 +37,22 @@ const FILL_BLOCK: usize = 2048;
 pub(super) fn design_matrix(transforms: &[ColumnTransform<'_>], rows: &[usize], width: usize) -> Array2<f64> {
     let mut x = Array2::<f64>::zeros((rows.len(), width));
     let Some(data) = x.as_slice_mut() else { return x };
-    data.par_chunks_mut(FILL_BLOCK * width.max(1)).enumerate().for_each(|(block, out)| {
-        for (k, row_out) in out.chunks_mut(width.max(1)).enumerate() {
-            let r = rows[block * FILL_BLOCK + k];
-            for t in transforms {
-                match t {
-                    ColumnTransform::Numeric { values, fill, shift, scale, column } => {
+    let width = width.max(1);
+    data.par_chunks_mut(FILL_BLOCK * width).enumerate().for_each(|(block, out)| {
+        let block_rows = &rows[block * FILL_BLOCK..][..out.len() / width];
+        // Column by column: rows come in any order (a shuffled fold), and one column's values
+        // stay in cache where a whole row's would be a cache miss per column.
+        for t in transforms {
+            let cells = out.chunks_mut(width).zip(block_rows);
+            match t {
+                ColumnTransform::Numeric { values, fill, shift, scale, column } => {
+                    for (row_out, &r) in cells {
                         let v = if values[r].is_nan() { fill.value_at(r) } else { values[r] };
                         row_out[*column] = (v - shift) / scale;
                     }
-                    ColumnTransform::OneHot { codes, fill, skip, levels, column } => {
+                }
+                ColumnTransform::OneHot { codes, fill, skip, levels, column } => {
+                    for (row_out, &r) in cells {
                         if let Some(c) = codes[r].or(*fill) {
                             let c = c as usize;
                             if c >= *skip && c < *levels {

@@ -26,7 +26,7 @@ use crate::config::PreprocessConfig;
 use crate::data::{Dataset, Feature, Storage, Target};
 use crate::split::Fold;
 use encode::{design_matrix, one_hot_names, ColumnTransform};
-use impute::{fit_category_fill, fit_fill};
+use impute::{fit_category_fill, fit_fill, NumericFill};
 use ndarray::{Array1, Array2};
 use scale::fit_scale;
 use std::sync::OnceLock;
@@ -266,11 +266,15 @@ fn fit_transforms<'a>(
     let features = &ds.loaded().features;
     let mut transforms = Vec::with_capacity(features.len());
     let mut j = 0;
-    for f in features {
+    for (i, f) in features.iter().enumerate() {
         let rule = cfg.rule_for(f.name());
         match f {
             Feature::Numeric { name, values } => {
-                let fill = fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?;
+                // The load counted each column's gaps: one without any needs no fill, nor a scan for one.
+                let fill = match ds.missing_counts.get(i) {
+                    Some(0) => NumericFill::None,
+                    _ => fit_fill(name, values, &fold.train, rule.impute, rule.fill_value.as_ref())?,
+                };
                 let filled = |r: usize| if values[r].is_nan() { fill.value_at(r) } else { values[r] };
                 let (shift, scale) = fit_scale(fold.train.iter().map(|&r| filled(r)), rule.scale);
                 transforms.push(ColumnTransform::Numeric { values, fill, shift, scale, column: j });

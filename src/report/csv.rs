@@ -12,11 +12,19 @@ pub fn field(s: &str) -> String {
 /// A number in its shortest form that reads back exactly; exponent notation outside
 /// [1e-5, 1e16), so that 1e-300 is not written with 300 zeros.
 pub fn number(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() || (1e-5..1e16).contains(&v.abs()) {
-        v.to_string()
+    let mut out = String::new();
+    push_number(&mut out, v);
+    out
+}
+
+/// [`number`] appended to `out` (predictions.csv writes hundreds of thousands).
+pub fn push_number(out: &mut String, v: f64) {
+    use std::fmt::Write;
+    let _ = if v == 0.0 || !v.is_finite() || (1e-5..1e16).contains(&v.abs()) {
+        write!(out, "{v}")
     } else {
-        format!("{v:e}")
-    }
+        write!(out, "{v:e}")
+    };
 }
 
 #[cfg(test)]

@@ -277,18 +277,26 @@ impl<'a> RidgePath<'a> {
             .par_iter()
             .map(|&start| {
                 let rows = start..(start + CHUNK).min(n);
-                let x =
-                    Array2::from_shape_fn((rows.len(), d), |(i, j)| self.columns[j][start + i] - self.layout.shift[j]);
-                let z = x.dot(&weights);
+                // Filled column by column, as the raw columns lie; the product reads it transposed.
+                let mut xt = Array2::zeros((d, rows.len()));
+                for ((mut to, from), shift) in xt.rows_mut().into_iter().zip(&self.columns).zip(&self.layout.shift) {
+                    to.iter_mut().zip(&from[rows.clone()]).for_each(|(x, v)| *x = v - shift);
+                }
+                let z = xt.t().dot(&weights).as_standard_layout().into_owned();
+                let z = z.as_slice().expect("a standard layout");
                 let mut sums = vec![(0.0, 0.0); folds * na];
-                for (i, r) in rows.enumerate() {
+                for (z_row, r) in z.chunks(folds * na).zip(rows) {
                     let yc = self.y[r] - self.shift_y;
-                    for (k, sum) in sums.iter_mut().enumerate() {
-                        let abs = (yc - c0[k] - z[[i, k]]).abs();
-                        if self.block_of[r] == k / na {
-                            sum.0 += abs;
-                        } else {
-                            sum.1 += abs;
+                    let blocks = sums.chunks_mut(na).zip(z_row.chunks(na));
+                    for (f, ((sums, z), c0)) in blocks.zip(c0.chunks(na)).enumerate() {
+                        let tested = self.block_of[r] == f;
+                        for ((sum, z), c0) in sums.iter_mut().zip(z).zip(c0) {
+                            let abs = (yc - c0 - z).abs();
+                            if tested {
+                                sum.0 += abs;
+                            } else {
+                                sum.1 += abs;
+                            }
                         }
                     }
                 }
