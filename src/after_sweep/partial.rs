@@ -203,7 +203,7 @@ mod tests {
         let grid = grid_values(&values).unwrap();
         assert_eq!(grid.len(), 100);
         assert!((grid[0] - 33.615_415_999_496_29).abs() < 1e-9, "{}", grid[0]);
-        assert!((grid[99] - 2631.184_183_152_525_3).abs() < 1e-9, "{}", grid[99]);
+        assert!((grid[99] - 2_631.184_183_152_525_3).abs() < 1e-9, "{}", grid[99]);
         assert_eq!(grid_values(&[3.0, f64::NAN, 1.0, 3.0]), Some(vec![1.0, 3.0]));
         assert_eq!(
             grid_values(&vec![2.0; 150].into_iter().chain((0..100).map(f64::from)).collect::<Vec<_>>())

@@ -99,7 +99,7 @@ pub fn overfits(t: &TrialReport, m: Metric) -> bool {
 /// `predictions` says whether predictions.csv was written.
 pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
     let mut s = String::new();
-    let sections: [&dyn Fn(&mut String) -> Result; 16] = [
+    let sections: [&dyn Fn(&mut String) -> Result; 17] = [
         &|s| title(s, r),
         &|s| dataset(s, r),
         &|s| split(s, r),
@@ -111,6 +111,7 @@ pub fn render(r: &Report, plots: &[&str], predictions: bool) -> String {
         &|s| importance(s, r),
         &|s| impurity_importance(s, r),
         &|s| learning_curve(s, r),
+        &|s| partial_dependence(s, r),
         &|s| plot_links(s, plots),
         &|s| prediction_link(s, r, predictions),
         &|s| saved_model(s, r),
@@ -489,6 +490,34 @@ fn learning_curve(s: &mut String, r: &Report) -> Result {
     }
     for reason in &lc.failures {
         writeln!(s, "\nA fit failed (its points are n/a): {}", md_escape(reason))?;
+    }
+    writeln!(s)
+}
+
+/// The refitted best model's partial dependence (scikit-learn's `partial_dependence`).
+fn partial_dependence(s: &mut String, r: &Report) -> Result {
+    if let Some(e) = &r.partial_dependence_error {
+        return writeln!(s, "## Partial dependence\n\nNot computed: {}\n", md_escape(e));
+    }
+    let Some(pd) = &r.partial_dependence else { return Ok(()) };
+    writeln!(s, "## Partial dependence\n")?;
+    writeln!(
+        s,
+        "The {} of {} refitted, averaged over its training rows while one feature is set to each grid value (scikit-learn's `partial_dependence`, brute method: the distinct values, or 100 points between the 5th and 95th percentiles); plots: `plots/partial_dependence_*.svg`.\n",
+        md_escape(&pd.response),
+        md_code(&pd.trial)
+    )?;
+    writeln!(s, "| feature | grid points | from | to | average from | to |\n|---|---:|---:|---:|---:|---:|")?;
+    for f in &pd.features {
+        let Some(why) = &f.skipped else {
+            let ends =
+                |v: &[f64]| (v.first().copied().map_or("n/a".into(), num), v.last().copied().map_or("n/a".into(), num));
+            let (g0, g1) = ends(&f.grid);
+            let (a0, a1) = f.curves.first().map_or(("n/a".into(), "n/a".into()), |c| ends(&c.average));
+            writeln!(s, "| {} | {} | {g0} | {g1} | {a0} | {a1} |", md_escape(&f.feature), f.grid.len())?;
+            continue;
+        };
+        writeln!(s, "| {} | skipped: {} | | | | |", md_escape(&f.feature), md_escape(why))?;
     }
     writeln!(s)
 }

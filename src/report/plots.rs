@@ -96,7 +96,35 @@ pub fn render_all(r: &Report) -> Vec<Plot> {
     if let Some(p) = learning_curve(r) {
         plots.push(("learning_curve.svg".into(), p));
     }
+    for (i, f) in r.partial_dependence.iter().flat_map(|pd| pd.features.iter().map(move |f| (pd, f))).enumerate() {
+        if let Some(p) = partial_dependence(f.0, f.1) {
+            // Numbered: two feature names may have the same slug.
+            plots.push((format!("partial_dependence_{}_{}.svg", i + 1, slug(&f.1.feature)), p));
+        }
+    }
     plots
+}
+
+/// The averaged prediction (or class probabilities) of the refitted best model as one input
+/// feature sweeps its grid.
+fn partial_dependence(
+    pd: &crate::after_sweep::partial::PartialDependence,
+    f: &crate::after_sweep::partial::FeatureDependence,
+) -> Option<String> {
+    let lines: Vec<Line> = f
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(colour, c)| Line {
+            name: c.class.as_ref().map_or("average prediction".to_string(), |k| format!("P({})", printable(k))),
+            points: f.grid.iter().zip(&c.average).map(|(&x, &y)| (x, y, 0.0)).collect(),
+            colour,
+            dashed: false,
+        })
+        .collect();
+    let feature = printable(&f.feature);
+    let title = format!("partial dependence of {} on {feature}", pd.trial);
+    band_chart(&title, &feature, &format!("average {}", printable(&pd.response)), &lines, f64::INFINITY)
 }
 
 fn label(t: &TrialReport) -> String {
