@@ -5,6 +5,7 @@
 use super::numeric::pairwise_sum;
 use crate::random::RandomState;
 use ndarray::Array2;
+use rayon::prelude::*;
 
 /// `ALMOST_INF`: thresholds are clipped to it (LightGBM's `AvoidInf`).
 const ALMOST_INF: f64 = 1e300;
@@ -45,42 +46,38 @@ impl BinMapper {
             rows = subsample(n, weights, seed);
             weights = None;
         }
-        let mut thresholds = Vec::with_capacity(x.ncols());
-        for f in 0..x.ncols() {
-            let col: Vec<f64> = rows.iter().map(|&r| x[[r, f]]).collect();
-            let w: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&r| w[r]).collect());
-            thresholds.push(find_thresholds(col, w, max_bins));
-        }
+        // Each feature's thresholds are its own sort: built in parallel, the same numbers.
+        let thresholds: Vec<Vec<f64>> = (0..x.ncols())
+            .into_par_iter()
+            .map(|f| {
+                let col: Vec<f64> = rows.iter().map(|&r| x[[r, f]]).collect();
+                let w: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&r| w[r]).collect());
+                find_thresholds(col, w, max_bins)
+            })
+            .collect();
         let n_bins_non_missing = thresholds.iter().map(|t| t.len() + 1).collect();
         BinMapper { thresholds, n_bins_non_missing, missing_bin: max_bins as u8 }
     }
 
-    /// `_map_to_bins`: a binary search per value; NaN goes to the missing bin.
+    /// `_map_to_bins`: a binary search per value, features in parallel (as its `prange`);
+    /// NaN goes to the missing bin.
     pub fn transform(&self, x: &Array2<f64>) -> Binned {
         let n = x.nrows();
         let mut bins = vec![0u8; n * x.ncols()];
-        for (f, t) in self.thresholds.iter().enumerate() {
-            for i in 0..n {
-                bins[f * n + i] = self.bin_of(t, x[[i, f]]);
+        bins.par_chunks_mut(n.max(1)).zip(self.thresholds.par_iter()).enumerate().for_each(|(f, (out, t))| {
+            for (o, &v) in out.iter_mut().zip(x.column(f)) {
+                *o = self.bin_of(t, v);
             }
-        }
+        });
         Binned { bins, n, n_features: x.ncols() }
     }
 
+    /// The first bin whose threshold is at least `v` (the count of thresholds below it).
     fn bin_of(&self, t: &[f64], v: f64) -> u8 {
         if v.is_nan() {
             return self.missing_bin;
         }
-        let (mut left, mut right) = (0usize, t.len());
-        while left < right {
-            let middle = left + (right - left - 1) / 2;
-            if v <= t[middle] {
-                right = middle;
-            } else {
-                left = middle + 1;
-            }
-        }
-        left as u8
+        t.partition_point(|&th| th < v) as u8
     }
 }
 

@@ -25,22 +25,24 @@ pub struct HistogramBuilder<'a> {
 }
 
 impl HistogramBuilder<'_> {
-    /// `compute_histograms_brute` over the rows `samples` (in their order). Features are
-    /// independent sums, so they are built in parallel with the same numbers.
+    /// `compute_histograms_brute` over the rows `samples` (in their order); at the root (every
+    /// row, in order) the gradients are read in place, as `_build_histogram_root` does. Features
+    /// are independent sums, so they are built in parallel with the same numbers.
     pub fn brute(&self, samples: &[u32]) -> Histograms {
         use rayon::prelude::*;
-        let ordered_g: Vec<f32> = samples.iter().map(|&s| self.gradients[s as usize]).collect();
-        let ordered_h: Option<Vec<f32>> = self.hessians.map(|h| samples.iter().map(|&s| h[s as usize]).collect());
+        let root = samples.len() == self.binned.n;
+        let gather = |v: &[f32]| -> Vec<f32> { samples.iter().map(|&s| v[s as usize]).collect() };
+        let ordered_g: Vec<f32> = if root { Vec::new() } else { gather(self.gradients) };
+        let ordered_h: Option<Vec<f32>> = self.hessians.filter(|_| !root).map(gather);
+        let g = if root { self.gradients } else { &ordered_g };
+        let h = if root { self.hessians } else { ordered_h.as_deref() };
         let mut hist = vec![Bin::default(); self.binned.n_features * self.n_bins];
         let build = |(f, out): (usize, &mut [Bin])| {
             let column = self.binned.column(f);
-            for (i, &s) in samples.iter().enumerate() {
-                let bin = &mut out[usize::from(column[s as usize])];
-                bin.sum_gradients += f64::from(ordered_g[i]);
-                if let Some(h) = &ordered_h {
-                    bin.sum_hessians += f64::from(h[i]);
-                }
-                bin.count += 1;
+            if root {
+                accumulate(out, column.iter().copied(), g, h);
+            } else {
+                accumulate(out, samples.iter().map(|&s| column[s as usize]), g, h);
             }
         };
         if samples.len() * self.binned.n_features >= PARALLEL_WORK {
@@ -49,6 +51,29 @@ impl HistogramBuilder<'_> {
             hist.chunks_mut(self.n_bins).enumerate().for_each(build);
         }
         hist
+    }
+}
+
+/// One feature's histogram: each row's gradient (and hessian) added to its bin, in row order.
+/// The two loops keep the hessian test out of the hot loop.
+#[inline(always)]
+fn accumulate(out: &mut [Bin], bins: impl Iterator<Item = u8>, g: &[f32], h: Option<&[f32]>) {
+    match h {
+        None => {
+            for (b, &gi) in bins.zip(g) {
+                let bin = &mut out[usize::from(b)];
+                bin.sum_gradients += f64::from(gi);
+                bin.count += 1;
+            }
+        }
+        Some(h) => {
+            for ((b, &gi), &hi) in bins.zip(g).zip(h) {
+                let bin = &mut out[usize::from(b)];
+                bin.sum_gradients += f64::from(gi);
+                bin.sum_hessians += f64::from(hi);
+                bin.count += 1;
+            }
+        }
     }
 }
 

@@ -173,8 +173,18 @@ impl Splitter<'_> {
 /// `split_indices`: the node's rows, left ones first, each side in its previous order.
 /// Returns the position of the first right row.
 pub fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> usize {
-    let (left, right): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| goes_left(r));
-    rows[..left.len()].copy_from_slice(&left);
-    rows[left.len()..].copy_from_slice(&right);
-    left.len()
+    // Left rows move down in place (never past the one being read); right rows wait aside.
+    let mut right = Vec::with_capacity(rows.len());
+    let mut n_left = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        if goes_left(r) {
+            rows[n_left] = r;
+            n_left += 1;
+        } else {
+            right.push(r);
+        }
+    }
+    rows[n_left..].copy_from_slice(&right);
+    n_left
 }
