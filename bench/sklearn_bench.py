@@ -3,7 +3,9 @@ the same folds, the same preprocessing), with the tool a scikit-learn user would
 GridSearchCV for ridge and for a scaled logistic pipeline, LassoCV, ElasticNetCV and
 LogisticRegressionCV for regularization paths.
 
-    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|logistic_mc|svm|svr|mlp OUT.json
+    python bench/sklearn_bench.py ridge|ridge_stripped|lasso|enet|logistic|logistic_cv|logistic_mc|svm|svr|mlp OUT.json [warm]
+
+With `warm`, the grid of bench/run.sh's warm run (its --set overrides, the same values).
 """
 import json
 import sys
@@ -16,10 +18,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 workload, out = sys.argv[1], sys.argv[2]
+warm = sys.argv[3:] == ["warm"]
 if workload in ("ridge", "ridge_stripped"):
     df = pd.read_csv("bench/data/regression.csv")
     X, y = df.drop(columns=["y"]), df["y"]
-    alphas = np.logspace(-3, 3, 10)
+    alphas = np.logspace(-2, 4, 10) if warm else np.logspace(-3, 3, 10)
     search = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(5, shuffle=True, random_state=0),
                           scoring="neg_mean_squared_error", n_jobs=2, refit=False)
     search.fit(X, y)
@@ -28,14 +31,14 @@ if workload in ("ridge", "ridge_stripped"):
 elif workload in ("lasso", "enet"):
     df = pd.read_csv("bench/data/regression.csv")
     X, y = df.drop(columns=["y"]), df["y"]
-    alphas = np.logspace(-3, 1, 20)
+    alphas = np.logspace(-4, 0, 20) if warm and workload == "lasso" else np.logspace(-3, 1, 20)
     cv = KFold(5, shuffle=True, random_state=0)
     if workload == "lasso":
         model = LassoCV(alphas=alphas, cv=cv, n_jobs=2).fit(X, y)
         # mse_path_ is (alphas, folds), alphas from largest to smallest; runner lists them ascending.
         result = {"mse": model.mse_path_[::-1].tolist()}
     else:
-        ratios = [0.2, 0.5, 0.8]
+        ratios = [0.3, 0.6, 0.9] if warm else [0.2, 0.5, 0.8]
         model = ElasticNetCV(alphas=alphas, l1_ratio=ratios, cv=cv, n_jobs=2).fit(X, y)
         # mse_path_ is (l1_ratios, alphas descending, folds); runner's trials run alpha-major.
         result = {"mse": [model.mse_path_[r, len(alphas) - 1 - a].tolist() for a in range(len(alphas)) for r in range(len(ratios))]}
@@ -43,7 +46,7 @@ elif workload in ("logistic_cv", "logistic_mc"):
     # logistic_mc: make_classification's data (bench/mc_data.py), labels "neg"/"pos".
     df = pd.read_csv("bench/data/mc/classification.csv" if workload == "logistic_mc" else "bench/data/classification.csv")
     X, y = df.drop(columns=["label"]), df["label"]
-    cs = [0.01, 0.1, 1.0, 10.0]
+    cs = [0.03, 0.3, 3.0, 30.0] if warm else [0.01, 0.1, 1.0, 10.0]
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     model = LogisticRegressionCV(Cs=cs, cv=cv, tol=1e-8, max_iter=10000, scoring="neg_log_loss", refit=False, n_jobs=2)
     model.fit(X, y)
@@ -83,7 +86,7 @@ elif workload == "mlp":
 else:
     df = pd.read_csv("bench/data/classification.csv")
     X, y = df.drop(columns=["label"]), df["label"]
-    cs = [0.01, 0.1, 1.0, 10.0]
+    cs = [0.03, 0.3, 3.0, 30.0] if warm else [0.01, 0.1, 1.0, 10.0]
     pipe = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-8, max_iter=10000))
     search = GridSearchCV(pipe, {"logisticregression__C": cs}, cv=StratifiedKFold(5, shuffle=True, random_state=0),
                           scoring={"accuracy": "accuracy", "log_loss": "neg_log_loss"}, n_jobs=2, refit=False)
