@@ -57,31 +57,36 @@ impl RegressionSums {
 
     fn sums(y: &[f64], pred: &[f64], w: Option<&[f64]>, wanted: Wanted) -> RegressionSums {
         let rows = y.len() as f64;
-        let sum_if = |want: bool, sum: &dyn Fn() -> f64| if want { sum() } else { f64::NAN };
+        // One pass; each accumulator adds in row order from -0.0, as `Iterator::sum` does: the same bits.
         let Some(w) = w else {
-            let mean = || y.iter().sum::<f64>() / rows;
-            return RegressionSums {
-                n: rows,
-                sse: sum_if(wanted.sse, &|| y.iter().zip(pred).map(|(a, b)| (a - b) * (a - b)).sum()),
-                sae: sum_if(wanted.sae, &|| y.iter().zip(pred).map(|(a, b)| (a - b).abs()).sum()),
-                ss_tot: sum_if(wanted.ss_tot, &|| {
-                    let mean = mean();
-                    y.iter().map(|a| (a - mean) * (a - mean)).sum()
-                }),
-                rows,
-            };
+            let mean = y.iter().sum::<f64>() / rows;
+            let (mut sse, mut sae, mut ss_tot) = (-0.0, -0.0, -0.0);
+            for (a, b) in y.iter().zip(pred) {
+                sse += (a - b) * (a - b);
+                sae += (a - b).abs();
+                ss_tot += (a - mean) * (a - mean);
+            }
+            return RegressionSums { n: rows, sse, sae, ss_tot, rows }.only(wanted);
         };
         let n: f64 = w.iter().sum();
-        let rows_of = || y.iter().zip(pred).zip(w);
+        let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
+        let (mut sse, mut sae, mut ss_tot) = (-0.0, -0.0, -0.0);
+        for ((a, b), w) in y.iter().zip(pred).zip(w) {
+            sse += w * (a - b) * (a - b);
+            sae += w * (a - b).abs();
+            ss_tot += w * (a - mean) * (a - mean);
+        }
+        RegressionSums { n, sse, sae, ss_tot, rows }.only(wanted)
+    }
+
+    /// The sums not wanted as NaN (one fused pass computes them all; none may be read).
+    fn only(self, wanted: Wanted) -> RegressionSums {
+        let keep = |want: bool, v: f64| if want { v } else { f64::NAN };
         RegressionSums {
-            n,
-            sse: sum_if(wanted.sse, &|| rows_of().map(|((a, b), w)| w * (a - b) * (a - b)).sum()),
-            sae: sum_if(wanted.sae, &|| rows_of().map(|((a, b), w)| w * (a - b).abs()).sum()),
-            ss_tot: sum_if(wanted.ss_tot, &|| {
-                let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
-                y.iter().zip(w).map(|(a, w)| w * (a - mean) * (a - mean)).sum()
-            }),
-            rows,
+            sse: keep(wanted.sse, self.sse),
+            sae: keep(wanted.sae, self.sae),
+            ss_tot: keep(wanted.ss_tot, self.ss_tot),
+            ..self
         }
     }
 
@@ -317,6 +322,26 @@ pub fn corrected_t_test(a: &[f64], b: &[f64], test_train_ratio: f64) -> Option<f
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn regression_sums_in_one_pass_keep_separate_sums_bits() {
+        let y: Vec<f64> = (0..999).map(|i| ((i * 7919) % 1013) as f64 / 7.0 - 50.0).collect();
+        let p: Vec<f64> = y.iter().enumerate().map(|(i, v)| v * 0.9 + (i as f64).sin()).collect();
+        let w: Vec<f64> = (0..999).map(|i| (i % 5) as f64 * 0.3).collect();
+        let mean = y.iter().sum::<f64>() / 999.0;
+        let s = RegressionSums::of(&y, &p, None);
+        assert_eq!(s.sse.to_bits(), y.iter().zip(&p).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().to_bits());
+        assert_eq!(s.sae.to_bits(), y.iter().zip(&p).map(|(a, b)| (a - b).abs()).sum::<f64>().to_bits());
+        assert_eq!(s.ss_tot.to_bits(), y.iter().map(|a| (a - mean) * (a - mean)).sum::<f64>().to_bits());
+        let s = RegressionSums::of(&y, &p, Some(&w));
+        let wmean = y.iter().zip(&w).map(|(a, w)| w * a).sum::<f64>() / w.iter().sum::<f64>();
+        let rows = || y.iter().zip(&p).zip(&w);
+        assert_eq!(s.sse.to_bits(), rows().map(|((a, b), w)| w * (a - b) * (a - b)).sum::<f64>().to_bits());
+        assert_eq!(s.sae.to_bits(), rows().map(|((a, b), w)| w * (a - b).abs()).sum::<f64>().to_bits());
+        let ss_tot: f64 = y.iter().zip(&w).map(|(a, w)| w * (a - wmean) * (a - wmean)).sum();
+        assert_eq!(s.ss_tot.to_bits(), ss_tot.to_bits());
+        assert_eq!(RegressionSums::of(&[], &[], None).sse.to_bits(), [0.0f64; 0].iter().sum::<f64>().to_bits());
+    }
 
     #[test]
     fn regression_metrics_match_hand_computation() {

@@ -23,7 +23,7 @@ pub mod target;
 pub mod tree;
 pub mod weights;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ShapeBuilder};
 
 pub use linear::{least_squares_from_gram, ridge_from_gram, solve_ridge};
 pub use state::{read_any as read_state, write_any as write_state, KindState, Layer, ModelState};
@@ -181,7 +181,10 @@ pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> 
     let Ok(all) = ndarray::concatenate(ndarray::Axis(1), &views) else {
         return models.iter().map(|m| m.predict(x)).collect();
     };
-    let z = x.dot(&all);
+    // Column-major, so each model's predictions are contiguous (no strided copy); the same
+    // product element by element as `x.dot(&all)`.
+    let mut z = Array2::zeros((x.nrows(), all.ncols()).f());
+    ndarray::linalg::general_mat_mul(1.0, x, &all, 0.0, &mut z);
     let mut at = 0;
     linear
         .iter()
@@ -386,7 +389,31 @@ pub(crate) fn weighted_center(
 
 #[cfg(test)]
 mod tests {
-    use super::FitNote;
+    use super::{predict_many, FitNote, Fitted, LinearModel, Prediction};
+    use ndarray::{Array1, Array2};
+
+    #[test]
+    fn a_path_predicts_the_row_major_products_bits() {
+        // Sizes past matrixmultiply's blocking (kc 256, several panels), values of mixed scale.
+        let (rows, cols, models) = (700, 300, 7);
+        let value = |i: usize, j: usize| ((i * 7919 + j * 104729) % 1000) as f64 / 37.0 - 13.0 + (j as f64).sin();
+        let x = Array2::from_shape_fn((rows, cols), |(i, j)| value(i, j));
+        let fitted: Vec<LinearModel> = (0..models)
+            .map(|m| LinearModel {
+                weights: Array1::from_shape_fn(cols, |j| value(m + 3, j) / 1e3),
+                intercept: m as f64 - 0.5,
+                notes: Vec::new(),
+            })
+            .collect();
+        let all = Array2::from_shape_fn((cols, models), |(j, m)| fitted[m].weights[j]);
+        let row_major = x.dot(&all);
+        let refs: Vec<&dyn Fitted> = fitted.iter().map(|m| m as &dyn Fitted).collect();
+        for (m, p) in predict_many(&refs, &x).into_iter().enumerate() {
+            let Prediction::Values(v) = p else { panic!("values expected") };
+            let expected = row_major.column(m).mapv(|z| z + fitted[m].intercept);
+            assert!(v.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "model {m}");
+        }
+    }
 
     #[test]
     fn notes_advise_scaling_only_when_the_experiment_does_not_scale() {
