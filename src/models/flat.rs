@@ -97,7 +97,7 @@ impl FlatTree {
             .collect()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
 
@@ -245,9 +245,9 @@ impl Routed<'_> {
             .trees
             .iter()
             .map(|tree| {
-                let mut up = vec![NONE; tree.len()];
-                let mut left = vec![false; tree.len()];
-                for a in 0..tree.len() {
+                let mut up = vec![NONE; tree.node_count()];
+                let mut left = vec![false; tree.node_count()];
+                for a in 0..tree.node_count() {
                     let Some((feature, l, r)) = tree.split(a) else { continue };
                     let (above, on_left, on_right) =
                         if columns[feature] { (a as u32, true, false) } else { (up[a], left[a], left[a]) };

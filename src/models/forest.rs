@@ -333,7 +333,7 @@ impl Fitted for Forest {
     /// `BaseForest.feature_importances_`: the mean of the normalized importances of the trees
     /// with more than one node (summed in estimator order), over its sum; zeros when none.
     fn impurity_importance(&self) -> Option<Vec<f64>> {
-        let split = self.trees.iter().filter(|t| t.flat().len() > 1);
+        let split = self.trees.iter().filter(|t| t.flat().node_count() > 1);
         let per_tree: Vec<Vec<f64>> = split.map(|t| t.importances()).collect::<Option<_>>()?;
         let width = self.trees.first()?.width();
         let Some(first) = per_tree.first() else { return Some(vec![0.0; width]) };
