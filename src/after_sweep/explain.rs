@@ -59,7 +59,7 @@ impl Explanation {
 }
 
 /// Design-matrix columns of each original feature (one-hot groups move together).
-fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
     let mut groups = Vec::new();
     let mut j = 0;
     for c in plan.dataset.columns() {

@@ -7,8 +7,10 @@
 use super::explain::Explanation;
 use super::refit::{refit_fold, Refit};
 use crate::data::Feature;
-use crate::models::{tree::numpy_sum, Fitted, Prediction};
+use crate::models::{tree::numpy_sum, Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
+use ndarray::Array2;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// scikit-learn's defaults.
@@ -60,7 +62,7 @@ pub fn partial_dependence(
     let width = refit.features.len();
     let kind = plan.trials.iter().find(|t| t.id == refit.trial)?.spec.kind();
     let model = match crate::kinds::load(kind, refit.state.clone(), width, classes.len()) {
-        Ok(m) => m,
+        Ok(m) => crate::models::target::with_target(m, refit.target.as_ref()),
         Err(e) => return Some(Err(e)),
     };
     let rows = refit_fold(plan).0.train;
@@ -70,26 +72,107 @@ pub fn partial_dependence(
         2 => format!("probability of class {}", classes[1]),
         _ => "probability of each class".to_string(),
     };
+    let design = match Design::new(refit, model.as_ref(), &input) {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    let groups = super::explain::column_groups(plan);
     let mut features = Vec::new();
     for importance in explanation.permutation_importance.iter().take(2) {
         let Some(j) = input.iter().position(|f| f.name() == importance.feature) else { continue };
-        let dependence = match feature_dependence(refit, model.as_ref(), &input, j, classes) {
-            Ok(d) => d,
+        let cols = groups.get(j).map(|(_, c)| c.as_slice()).unwrap_or(&[]);
+        match feature_dependence(&design, j, cols, classes) {
+            Ok(d) => features.push(d),
             Err(e) => return Some(Err(e)),
-        };
-        features.push(dependence);
+        }
     }
     Some(Ok(PartialDependence { trial: refit.trial.clone(), response, features }))
 }
 
+/// The refit's rows as the model sees them, built once: a grid value of feature `j` only
+/// overwrites `j`'s design columns (preprocessing is column by column), and a linear model's
+/// scores then move by those columns' weights, O(n) per grid value instead of a predict.
+struct Design<'a> {
+    refit: &'a Refit,
+    model: &'a dyn Fitted,
+    input: &'a [Feature],
+    /// `input` through the saved preprocessing (before the model's steps).
+    x: Array2<f64>,
+    /// No steps and no target transform: the model takes `x` itself.
+    plain: bool,
+    /// A plain linear model: its parts and the rows' scores.
+    linear: Option<(LinearParts, Array2<f64>)>,
+}
+
+impl<'a> Design<'a> {
+    fn new(refit: &'a Refit, model: &'a dyn Fitted, input: &'a [Feature]) -> Result<Design<'a>, String> {
+        let x = crate::preprocess::apply_saved(&refit.preprocessing, input).map_err(|e| e.to_string())?;
+        let plain = refit.steps.is_empty() && refit.target.is_none();
+        let linear = model.linear().filter(|_| plain).map(|parts| {
+            let z = parts.scores(&x);
+            (parts, z)
+        });
+        Ok(Design { refit, model, input, x, plain, linear })
+    }
+
+    /// The design row of feature `j` at value `v` (its columns are `cols`), from a one-row probe.
+    fn probe(&self, j: usize, v: f64) -> Result<Array2<f64>, String> {
+        let mut row: Vec<Feature> = self.input.iter().map(|f| subset(f, &[0])).collect();
+        if let Feature::Numeric { values, .. } = &mut row[j] {
+            values.fill(v);
+        }
+        crate::preprocess::apply_saved(&self.refit.preprocessing, &row).map_err(|e| e.to_string())
+    }
+
+    /// The predictions of every row with feature `j` (design columns `cols`) set to each grid
+    /// value in turn. A plain tree model's rows are routed once and re-routed only below a node
+    /// testing `j` that now sends them the other way (`flat::Routed`, the same bits as a predict).
+    fn predictions(&self, j: usize, cols: &[usize], grid: &[f64]) -> Result<Vec<Prediction>, String> {
+        let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
+        let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
+            return Ok(probes.par_iter().map(|probe| self.predict_at(cols, probe)).collect());
+        };
+        let n = self.x.nrows();
+        let mut extended = Array2::zeros((n + probes.len(), self.x.ncols()));
+        extended.slice_mut(ndarray::s![..n, ..]).assign(&self.x);
+        for (g, probe) in probes.iter().enumerate() {
+            extended.row_mut(n + g).assign(&probe.row(0));
+        }
+        let routed = trees.route(&extended);
+        let ancestors = routed.ancestors(cols);
+        // Every row takes `cols` from the probe's row: the grid value.
+        Ok((0..probes.len()).into_par_iter().map(|g| routed.shuffled(&ancestors, None, &vec![n + g; n])).collect())
+    }
+
+    /// The model's predictions of every row with design columns `cols` taken from `probe`.
+    fn predict_at(&self, cols: &[usize], probe: &Array2<f64>) -> Prediction {
+        if let Some((parts, z)) = &self.linear {
+            let mut z = z.clone();
+            for &c in cols {
+                let delta = self.x.column(c).mapv(|x| probe[[0, c]] - x);
+                for (o, mut out) in z.columns_mut().into_iter().enumerate() {
+                    out.scaled_add(parts.weights[[o, c]], &delta);
+                }
+            }
+            return parts.head.apply(z);
+        }
+        let mut x = self.x.clone();
+        for &c in cols {
+            x.column_mut(c).fill(probe[[0, c]]);
+        }
+        let x = crate::preprocess::steps::apply_all(&self.refit.steps, x);
+        self.model.predict(&x)
+    }
+}
+
 /// One feature's grid and averaged predictions.
 fn feature_dependence(
-    refit: &Refit,
-    model: &dyn Fitted,
-    input: &[Feature],
+    design: &Design<'_>,
     j: usize,
+    cols: &[usize],
     classes: &[String],
 ) -> Result<FeatureDependence, String> {
+    let input = design.input;
     let feature = input[j].name().to_string();
     let skipped = |why: &str| FeatureDependence {
         feature: feature.clone(),
@@ -104,14 +187,8 @@ fn feature_dependence(
         return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"));
     };
     let mut curves: Vec<Curve> = Vec::new();
-    let mut changed = input.to_vec();
-    for (g, &v) in grid.iter().enumerate() {
-        if let Feature::Numeric { values, .. } = &mut changed[j] {
-            values.fill(v);
-        }
-        let x = crate::preprocess::apply_saved(&refit.preprocessing, &changed).map_err(|e| e.to_string())?;
-        let x = crate::preprocess::steps::apply_all(&refit.steps, x);
-        let averages = average(&model.predict(&x), classes);
+    for (g, prediction) in design.predictions(j, cols, &grid)?.iter().enumerate() {
+        let averages = average(prediction, classes);
         for (c, value) in averages.into_iter().enumerate() {
             if g == 0 {
                 let class = (classes.len() > 2)
