@@ -161,10 +161,7 @@ fn run_one(
     let mut input = sweep::SweepInput::of(plan);
     input.progress = Some(&progress);
     input.keep = Some(&keep);
-    if tracking.as_ref().is_some_and(Tracking::logs_live) {
-        // Trials then finish steadily, so their logging overlaps the sweep (#28).
-        input.order = sweep::UnitOrder::TrialMajor;
-    }
+    input.order = unit_order(tracking.as_ref());
     let swept = match plan.halving() {
         Some(_) => halving::run_rounds(plan, jobs, &done, stop, &sink, &previous),
         None => sweep::run(&input, jobs, &filter, stop, &sink),
@@ -177,17 +174,30 @@ fn run_one(
     if let Some(shard) = shard {
         return write_partial(plan, dir, shard, records, &filter);
     }
-    let run_info = report::RunInfo {
+    let run_info = run_info(plan, started, clock, jobs);
+    drop(finished);
+    let kept = keeper.map(Keeper::into_best).unwrap_or_default();
+    finish(plan, &records, &kept, run_info, dir, tracking)
+}
+
+/// Trial by trial when trials are logged live, so their logging overlaps the sweep (#28).
+fn unit_order(tracking: Option<&Tracking>) -> sweep::UnitOrder {
+    match tracking {
+        Some(t) if t.logs_live() => sweep::UnitOrder::TrialMajor,
+        _ => sweep::UnitOrder::FoldMajor,
+    }
+}
+
+/// What report.json's `run` says of this run.
+fn run_info(plan: &RunPlan, started: u64, clock: Instant, jobs: usize) -> report::RunInfo {
+    report::RunInfo {
         runner_version: env!("CARGO_PKG_VERSION"),
         key: plan.run_key(),
         started: report::rfc3339(started),
         seconds: clock.elapsed().as_secs_f64(),
         jobs,
         data_cache: plan.dataset.cache.name(),
-    };
-    drop(finished);
-    let kept = keeper.map(Keeper::into_best).unwrap_or_default();
-    finish(plan, &records, &kept, run_info, dir, tracking)
+    }
 }
 
 /// The sweep's records with the earlier run's, or `None` when it was interrupted (said on

@@ -113,6 +113,20 @@ fn add_iteration(raw: &mut [Vec<f64>], binned: &Binned, iteration: &[HgbTree], m
     }
 }
 
+/// scikit-learn's `Splitter` for one tree of this fit.
+fn splitter<'a>(s: &Settings, mapper: &'a BinMapper, has_missing: &'a [bool], constant: bool) -> Splitter<'a> {
+    Splitter {
+        n_bins: s.max_bins + 1,
+        n_bins_non_missing: &mapper.n_bins_non_missing,
+        has_missing,
+        missing_bin: mapper.missing_bin,
+        l2_regularization: s.l2_regularization,
+        min_hessian_to_split: 1e-3,
+        min_samples_leaf: s.min_samples_leaf,
+        hessians_are_constant: constant,
+    }
+}
+
 /// Fits the ensemble. `y` is the target (a class index as a float for classifiers),
 /// `classes` each row's class when the split must be stratified.
 pub fn fit(
@@ -169,16 +183,7 @@ pub fn fit(
                 gradients: &g[k],
                 hessians: (!constant).then_some(h[k].as_slice()),
             };
-            let splitter = Splitter {
-                n_bins: s.max_bins + 1,
-                n_bins_non_missing: &mapper.n_bins_non_missing,
-                has_missing: &has_missing,
-                missing_bin: mapper.missing_bin,
-                l2_regularization: s.l2_regularization,
-                min_hessian_to_split: 1e-3,
-                min_samples_leaf: s.min_samples_leaf,
-                hessians_are_constant: constant,
-            };
+            let splitter = splitter(s, &mapper, &has_missing, constant);
             let residual_median = |rows: &[u32]| {
                 let residuals = rows.iter().map(|&r| y_train[r as usize] - raw[k][r as usize]).collect();
                 let w: Option<Vec<f64>> = w_train.as_ref().map(|w| rows.iter().map(|&r| w[r as usize]).collect());
