@@ -400,7 +400,6 @@ impl Shuffles<'_> {
                     Some(r) => z.select(Axis(0), r),
                     None => z.clone(),
                 };
-                let outputs = z.ncols();
                 let Some(z_flat) = z.as_slice_mut() else { return predictor.predict(z) };
                 for &c in cols {
                     let all = columns.row(c);
@@ -412,21 +411,8 @@ impl Shuffles<'_> {
                             &gathered
                         }
                     };
-                    let w = predictor.weights.column(c);
-                    if outputs == 1 {
-                        // A regressor or a binary classifier: one output, a tight loop.
-                        let w0 = w[0];
-                        for ((zi, &p), &xi) in z_flat.iter_mut().zip(perm).zip(column) {
-                            *zi += w0 * (column[p] - xi);
-                        }
-                        continue;
-                    }
-                    for (i, &p) in perm.iter().enumerate() {
-                        let delta = column[p] - column[i];
-                        for (k, wk) in w.iter().enumerate() {
-                            z_flat[i * outputs + k] += wk * delta;
-                        }
-                    }
+                    let delta = perm.iter().zip(column).map(|(&p, &xi)| column[p] - xi);
+                    predictor.shift_scores(z_flat, c, delta);
                 }
                 if matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
                     predictor.predict_labels(z)

@@ -147,11 +147,10 @@ impl<'a> Design<'a> {
     /// The model's predictions of every row with design columns `cols` taken from `probe`.
     fn predict_at(&self, cols: &[usize], probe: &Array2<f64>) -> Prediction {
         if let Some((parts, z)) = &self.linear {
-            let mut z = z.clone();
-            for &c in cols {
-                let delta = self.x.column(c).mapv(|x| probe[[0, c]] - x);
-                for (o, mut out) in z.columns_mut().into_iter().enumerate() {
-                    out.scaled_add(parts.weights[[o, c]], &delta);
+            let mut z = z.as_standard_layout().into_owned();
+            if let Some(z_flat) = z.as_slice_mut() {
+                for &c in cols {
+                    parts.shift_scores(z_flat, c, self.x.column(c).iter().map(|x| probe[[0, c]] - x));
                 }
             }
             return parts.head.apply(z);

@@ -118,6 +118,24 @@ impl LinearParts {
         x.dot(&self.weights.t()) + ndarray::ArrayView1::from(self.intercepts.as_slice())
     }
 
+    /// Moves the scores `z` (rows × outputs, row-major) of a matrix whose column `c` changes by
+    /// `delta[i]` on row `i`: `z[i] += W[:, c]·delta[i]`, O(rows) instead of a new product.
+    pub fn shift_scores(&self, z: &mut [f64], c: usize, delta: impl Iterator<Item = f64>) {
+        let w = self.weights.column(c);
+        if let [w0] = w.as_slice().unwrap_or(&[]) {
+            // A regressor or a binary classifier: one output, a tight loop.
+            for (zi, d) in z.iter_mut().zip(delta) {
+                *zi += w0 * d;
+            }
+            return;
+        }
+        for (row, d) in z.chunks_mut(w.len()).zip(delta) {
+            for (zk, wk) in row.iter_mut().zip(w.iter()) {
+                *zk += wk * d;
+            }
+        }
+    }
+
     fn is_finite(&self) -> bool {
         self.weights.iter().chain(&self.intercepts).all(|v| v.is_finite())
     }
