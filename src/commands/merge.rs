@@ -78,7 +78,7 @@ pub fn merge(args: &MergeArgs) -> u8 {
     };
     // The shards' models stayed in their processes: the explanation refits.
     let kept = runner::after_sweep::kept::BestModels::default();
-    match finish(&plan, &units, &kept, run_info, &args.out, tracking) {
+    match finish(&plan, &units, &kept, run_info, &args.out, tracking, false) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

@@ -122,7 +122,9 @@ fn finish(
     run: report::RunInfo,
     dir: &Path,
     tracking: Option<mlflow::Tracking>,
+    quiet: bool,
 ) -> Result<u8, String> {
+    let stages = Stages::new(quiet);
     // Successive halving: each trial is summarised by its last round, folds as the split's.
     let rounds = halving::rounds(plan, records);
     let last_rounds = halving::last_rounds(plan, records);
@@ -140,6 +142,9 @@ fn finish(
             .map(|t| explain::explain(plan, t, records, settings.permutation_max_samples, kept))
     };
     let refit = || best.filter(|_| settings.refit).map(|t| refit::refit(plan, t)).transpose();
+    if let Some(t) = best {
+        stages.show(&format!("explaining and refitting the best trial, {}", t.id));
+    }
     // Both are pure and independent: run together, each one's serial parts overlap the other.
     let (explained, refit) = rayon::join(explain, refit);
     let (explanation, explanation_error) = match explained {
@@ -147,6 +152,7 @@ fn finish(
         Some(Err(reason)) => (None, Some(reason)),
         None => (None, None),
     };
+    stages.show("predictions, learning curve, nested cross-validation");
     // The best trial's predictions come with its explanation when there is one.
     let predictions = match (settings.predictions, &explanation) {
         (PredictionsScope::Best, Some(e)) => vec![e.out_of_fold.clone()],
@@ -158,6 +164,7 @@ fn finish(
     let refit = refit.map_err(|e| e.0)?;
     let nested = nested::nested_cv(plan, run.jobs).map_err(|e| e.0)?;
     let halving = plan.halving().is_some().then_some(rounds);
+    stages.show("partial dependence");
     let partial_dependence = match (&refit, &explanation) {
         (Some(Ok(r)), Some(e)) => partial::partial_dependence(plan, r, e),
         _ => None,
@@ -172,12 +179,47 @@ fn finish(
         refit,
         partial_dependence,
     };
+    stages.show("writing the report");
     let report = report::build(plan, trials, work, run);
     let code = write_report(plan, &report, dir)?;
+    drop(stages);
     if let Some(tracking) = tracking {
         tracking.log_finished(&report, dir);
     }
     Ok(code)
+}
+
+/// What the terminal shows between the sweep's bar and the report: the stage at work and how
+/// long it has run, so a long explanation does not look like a hang.
+struct Stages(Option<indicatif::ProgressBar>);
+
+impl Stages {
+    fn new(quiet: bool) -> Self {
+        use std::io::IsTerminal;
+        if quiet || !std::io::stderr().is_terminal() {
+            return Stages(None);
+        }
+        let spinner = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+            spinner.set_style(style);
+        }
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        Stages(Some(spinner))
+    }
+
+    fn show(&self, stage: &str) {
+        if let Some(spinner) = &self.0 {
+            spinner.set_message(stage.to_string());
+        }
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        if let Some(spinner) = &self.0 {
+            spinner.finish_and_clear();
+        }
+    }
 }
 
 /// The out-of-fold predictions `[report] predictions` asks for: the best trial's, every ok

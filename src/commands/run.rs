@@ -177,7 +177,7 @@ fn run_one(
     let run_info = run_info(plan, started, clock, jobs);
     drop(finished);
     let kept = keeper.map(Keeper::into_best).unwrap_or_default();
-    finish(plan, &records, &kept, run_info, dir, tracking)
+    finish(plan, &records, &kept, run_info, dir, tracking, args.quiet)
 }
 
 /// Trial by trial when trials are logged live, so their logging overlaps the sweep (#28).
