@@ -310,7 +310,7 @@ pub fn corrected_t_test(a: &[f64], b: &[f64], test_train_ratio: f64) -> Option<f
     let mean = d.iter().sum::<f64>() / k as f64;
     let var = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1) as f64;
     let corrected = var * (1.0 / k as f64 + test_train_ratio);
-    if !(corrected > 0.0) {
+    if corrected.is_nan() || corrected <= 0.0 {
         return Some(if mean == 0.0 { 1.0 } else { 0.0 });
     }
     let t = mean / corrected.sqrt();

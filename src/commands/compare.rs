@@ -12,7 +12,7 @@ fn read(path: &std::path::Path) -> Result<Value, String> {
 
 /// `runner compare`: exit 1 on a regression, 2 on unreadable input.
 pub fn compare(args: &CompareArgs) -> u8 {
-    if !(args.tolerance >= 0.0) {
+    if args.tolerance.is_nan() || args.tolerance < 0.0 {
         eprintln!("error: --tolerance must be a number >= 0, found {}", args.tolerance);
         return EXIT_USAGE;
     }

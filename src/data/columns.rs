@@ -22,8 +22,7 @@ pub(super) fn choose_columns(exp: &Experiment, header: &[String]) -> Result<Chos
         what,
         name: name.to_string(),
         path: cfg.path.display().to_string(),
-        hint: suggestion(name, header.iter().map(String::as_str)),
-        columns: header.join(", "),
+        known: format!("{} (columns: {})", suggestion(name, header.iter().map(String::as_str)), header.join(", ")),
     };
     let has = |name: &str| header.iter().any(|h| h == name);
     if !has(&cfg.target) {

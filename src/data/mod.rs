@@ -301,8 +301,9 @@ pub enum DataError {
     Empty { path: String },
     #[error("dataset `{path}` has a header but no data rows")]
     NoRows { path: String },
-    #[error("{location}: {what} `{name}` is not a column of `{path}`{hint} (columns: {columns})")]
-    UnknownColumn { location: String, what: &'static str, name: String, path: String, hint: String, columns: String },
+    /// `known`: the did-you-mean and the header's columns, rendered once (keeps the error small).
+    #[error("{location}: {what} `{name}` is not a column of `{path}`{known}")]
+    UnknownColumn { location: String, what: &'static str, name: String, path: String, known: String },
     #[error("column `{column}`, {row}: `{value}` is not a number (the column's other values are numeric; list its missing-value token in [dataset] missing, or fix the cell)")]
     NonNumeric { column: String, row: String, value: String },
     #[error("column `{column}`, {row}: {value} is not a finite number")]

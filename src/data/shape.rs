@@ -235,7 +235,7 @@ impl CsvShape {
             }
             Some(_) => {
                 self.record += 1;
-                if self.mark_every.is_some_and(|every| self.record % every == 0) {
+                if self.mark_every.is_some_and(|every| self.record.is_multiple_of(every)) {
                     self.starts.push(self.pos);
                 }
             }

@@ -144,7 +144,7 @@ fn thinned(curve: &[f64]) -> Vec<(f64, f64)> {
     let step = curve.len().div_ceil(MAX_CURVE_POINTS).max(1);
     let mut points: Vec<(f64, f64)> =
         curve.iter().enumerate().step_by(step).map(|(e, &l)| (e as f64 + 1.0, l)).collect();
-    if (curve.len() - 1) % step != 0 {
+    if !(curve.len() - 1).is_multiple_of(step) {
         points.push((curve.len() as f64, curve[curve.len() - 1]));
     }
     points

@@ -46,7 +46,7 @@ pub fn lock_folder(dir: &Path) -> Result<FolderLock, String> {
         Ok(()) => {
             // The holder's pid, for the message another run prints: written in place at a
             // fixed width, so the file is never truncated.
-            let _ = file.seek(SeekFrom::Start(0)).and_then(|_| write!(file, "{:<20}\n", std::process::id()));
+            let _ = file.seek(SeekFrom::Start(0)).and_then(|_| writeln!(file, "{:<20}", std::process::id()));
             Ok(FolderLock { _file: file })
         }
         Err(std::fs::TryLockError::WouldBlock) => {

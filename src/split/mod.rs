@@ -338,6 +338,8 @@ fn stratified_kfold_assignment(
         allocation[i % k][c] += 1;
     }
     let mut fold_of = vec![0usize; labels.len()];
+    // `c` picks a column of `allocation` (indexed by fold first): no iterator over it.
+    #[allow(clippy::needless_range_loop)]
     for c in 0..n_classes {
         let mut folds_for_class: Vec<usize> = (0..k).flat_map(|f| std::iter::repeat_n(f, allocation[f][c])).collect();
         if shuffle {
