@@ -17,9 +17,9 @@ mod sums;
 pub use gram::{centered_gram, CenteredGram};
 pub use impute::{median_of_sorted, most_frequent};
 pub use saved::{apply_saved, fit_saved, SavedColumn};
-pub use scale::{minmax_scale, standard_scale};
+pub use scale::{minmax_scale, standard_scale, ScaleSums};
 pub use steps::target::{self, TargetFunc, TargetTransform};
-pub use steps::{SavedStep, StepSpec};
+pub use steps::{FromSums, SavedStep, StepSpec};
 pub use sums::{fit_from_sums, BlockColumns, ColumnSums};
 
 use crate::config::PreprocessConfig;

@@ -4,6 +4,7 @@
 
 mod layout;
 mod ridge_path;
+mod ridge_rows;
 mod stats;
 mod streamed;
 pub mod unit;
@@ -311,8 +312,7 @@ fn single_unit<'d>(
     fold_data: impl Fn() -> &'d FoldResult,
 ) -> UnitRecord {
     let trial = &input.trials[t];
-    let shortcut =
-        ridge.zip(RidgePath::handles(trial)).and_then(|(path, params)| path.unit(params, f, input.metrics).ok());
+    let shortcut = ridge.and_then(|path| path.unit(trial, f, input.metrics));
     if let Some(s) = shortcut {
         return UnitRecord { test: s.test, train: s.train, coefficients: Some(s.coefficients), ..ok(trial, f) };
     }

@@ -4,11 +4,15 @@
 //! them the streamed sweep's own pieces give everything, so no fold matrix is ever built:
 //! the fold's scaling (`preprocess::fit_from_sums`), its design-space Gram matrix
 //! (`BlockStats::design_gram`), the solve (`models::solve_ridge`, as `fit_ridge` solves) and
-//! both sides' mse/rmse/r2 (`metrics::RegressionSums`). This file decides when that applies
-//! (see `RidgePath::prepare`); otherwise the sweep takes the ordinary path, which gives the
-//! same numbers up to rounding (tests compare the two).
+//! both sides' mse/rmse/r2 (`metrics::RegressionSums`). Ridge trials with steps take it too
+//! when their design is an affine map of fixed row functions (`ridge_rows`): one set of sums
+//! per step setting, of the rows through `poly`/`log1p`, and each fold's scaler after them
+//! fitted from the sums. This file decides when that applies (see `RidgePath::prepare`);
+//! otherwise the sweep takes the ordinary path, which gives the same numbers up to rounding
+//! (tests compare the two).
 
 use super::layout::Layout;
+use super::ridge_rows::{self, DesignMap, Extremes, Source, CHUNK};
 use super::stats::{shifted_predictor, BlockStats, BlockSums};
 use crate::config::{Metric, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature, Target};
@@ -16,7 +20,7 @@ use crate::kinds::ModelSpec;
 use crate::metrics::RegressionSums;
 use crate::models::linear::RidgeParams;
 use crate::models::solve_ridge;
-use crate::preprocess::{fit_from_sums, BlockColumns};
+use crate::preprocess::{feature_names, fit_from_sums, BlockColumns, CenteredGram, TargetFunc};
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
 use ndarray::{Array1, Array2};
@@ -25,27 +29,43 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub struct RidgePath<'a> {
-    /// One block per fold (its test rows), then the rows no fold tests.
-    blocks: Vec<BlockStats>,
-    total: BlockStats,
-    /// Each row's parts `u` (its values, shifted by the column means) and the target's shift.
-    layout: Layout,
-    shift_y: f64,
-    /// Each fold's design map (its scaling, fitted from its training sums), or why not.
-    maps: Vec<Result<DesignMap, String>>,
-    /// The raw columns and target, and each row's block, for metrics that need residuals.
-    columns: Vec<&'a [f64]>,
+    /// The ridge trials without steps, when the raw columns qualify.
+    plain: Option<Design<'a>>,
+    /// The ridge trials with steps, by `Trial::steps_key`, for each setting that qualifies.
+    stepped: BTreeMap<String, Design<'a>>,
     y: &'a [f64],
+    shift_y: f64,
+    /// Each row's block (its test fold, or `folds.len()`), for metrics that need residuals.
     block_of: Vec<usize>,
-    /// The distinct alphas of the shortcut's trials, and (when mae is asked for) each
-    /// fold's summed absolute residuals for each alpha, computed together on first use.
-    alphas: Vec<f64>,
-    abs_residuals: OnceLock<AbsResiduals>,
     wants_mae: bool,
 }
 
-/// `z = A·u + o`: a fold's design row from a row's raw parts.
-type DesignMap = (Array2<f64>, Array1<f64>);
+/// One design's statistics: the rows' parts `u`, their per-block sums and each fold's map.
+struct Design<'a> {
+    source: Source<'a>,
+    /// Subtracted from each part while accumulating (its mean over every row).
+    shift: Array1<f64>,
+    /// One block per fold (its test rows), then the rows no fold tests.
+    blocks: Vec<BlockStats>,
+    total: BlockStats,
+    /// Each fold's design map (its scaling, fitted from its training sums), or why not.
+    maps: Vec<Result<DesignMap, String>>,
+    /// Each fold's design-space Gram matrix, made once and solved for every alpha.
+    grams: Vec<OnceLock<CenteredGram>>,
+    /// The distinct alphas of the design's trials, and (when mae is asked for) each fold's
+    /// summed absolute residuals for each alpha, computed together on first use.
+    alphas: Vec<f64>,
+    abs_residuals: OnceLock<AbsResiduals>,
+    /// The design's column names when steps made them (the coefficients' `features`).
+    names: Option<Vec<String>>,
+}
+
+/// What every design's sums share: the target, its shift and the rows of each block.
+struct Rows<'a> {
+    y: &'a [f64],
+    shift_y: f64,
+    rows_of: Vec<Vec<usize>>,
+}
 
 /// `[fold][alpha]`: (Σ|residual| over the fold's test rows, over its training rows).
 type AbsResiduals = Vec<Vec<(f64, f64)>>;
@@ -58,8 +78,6 @@ struct Solution {
     w: Array1<f64>,
     b: f64,
 }
-
-const CHUNK: usize = 2048;
 
 /// The metrics the shortcut gives: mse, rmse and r2 from the statistics, mae from one
 /// pass over the rows for every alpha and fold together.
@@ -85,36 +103,38 @@ fn test_blocks(folds: &[Fold], n: usize) -> Option<Vec<usize>> {
     Some(block_of)
 }
 
-/// Each block's least-squares sums, in coordinates shifted by the global means: every
-/// (block, chunk of rows) in parallel, each block's chunks added in order.
-fn block_stats(
-    columns: &[&[f64]],
-    y: &[f64],
-    shift_x: &Array1<f64>,
-    shift_y: f64,
-    rows_of: &[Vec<usize>],
-) -> Vec<BlockStats> {
-    let d = columns.len();
+/// (d × d) statistics per fold block only pay off when there are fewer columns than rows
+/// (and fit in memory); wide data takes the dual on the ordinary path.
+fn fits_in_sums(d: usize, n: usize) -> bool {
+    d <= n / 2 && d <= 2048
+}
+
+/// Each block's least-squares sums, in coordinates shifted by `shift`, and its parts'
+/// extremes: (block, chunk of rows) pieces in parallel, as many at a time as there are
+/// threads (each is width² floats), each block's pieces added in order (so the sums do not
+/// depend on the threads).
+fn block_stats(source: &Source<'_>, shift: &Array1<f64>, rows: &Rows<'_>) -> (Vec<BlockStats>, Vec<Extremes>) {
+    let d = source.width();
     let work: Vec<(usize, &[usize])> =
-        rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
-    let partials: Vec<(usize, BlockStats)> = work
-        .par_iter()
-        .map(|&(b, rows)| {
-            let mut x = Array2::<f64>::zeros((rows.len(), d));
-            for (j, col) in columns.iter().enumerate() {
-                for (i, &r) in rows.iter().enumerate() {
-                    x[[i, j]] = col[r] - shift_x[j];
-                }
-            }
-            let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-            (b, BlockStats::from_rows(&x, &yc))
-        })
-        .collect();
-    let mut blocks = vec![BlockStats::zeros(d); rows_of.len()];
-    for (b, s) in &partials {
-        blocks[*b].add(s);
+        rows.rows_of.iter().enumerate().flat_map(|(b, rows)| rows.chunks(CHUNK).map(move |c| (b, c))).collect();
+    let mut blocks = vec![BlockStats::zeros(d); rows.rows_of.len()];
+    let mut extremes = vec![Extremes::empty(d); rows.rows_of.len()];
+    for group in work.chunks(rayon::current_num_threads().max(1)) {
+        let pieces: Vec<(usize, BlockStats, Extremes)> = group
+            .par_iter()
+            .map(|&(b, chunk)| {
+                let u = source.rows(chunk);
+                let x = &u - shift;
+                let yc = Array1::from_iter(chunk.iter().map(|&r| rows.y[r] - rows.shift_y));
+                (b, BlockStats::from_rows(&x, &yc), Extremes::of(&u))
+            })
+            .collect();
+        for (b, s, e) in &pieces {
+            blocks[*b].add(s);
+            extremes[*b].add(e);
+        }
     }
-    blocks
+    (blocks, extremes)
 }
 
 /// Each fold's design map: its preprocessing fitted from its training part's column sums
@@ -145,23 +165,105 @@ fn design_maps(
         .collect()
 }
 
-impl<'a> RidgePath<'a> {
-    /// The parameters of a trial the shortcut scores (a ridge with an intercept).
-    pub fn handles(trial: &Trial) -> Option<&RidgeParams> {
-        // A model's steps are fitted per fold on the fold's rows: its design is not an
-        // affine map of the raw parts the block sums hold (nor is a transformed target).
-        let ModelSpec::Ridge(p) = &trial.spec else { return None };
-        if trial.has_pipeline() {
+impl<'a> Design<'a> {
+    fn new(
+        source: Source<'a>,
+        shift: Array1<f64>,
+        rows: &Rows<'_>,
+        maps: impl FnOnce(&[BlockStats], &[Extremes], &BlockStats) -> Vec<Result<DesignMap, String>>,
+        alphas: Vec<f64>,
+        names: Option<Vec<String>>,
+    ) -> Design<'a> {
+        let (blocks, extremes) = block_stats(&source, &shift, rows);
+        let mut total = BlockStats::zeros(source.width());
+        for b in &blocks {
+            total.add(b);
+        }
+        let maps = maps(&blocks, &extremes, &total);
+        let grams = (0..maps.len()).map(|_| OnceLock::new()).collect();
+        Design { source, shift, blocks, total, maps, grams, alphas, abs_residuals: OnceLock::new(), names }
+    }
+}
+
+/// The sorted distinct alphas of `alphas`.
+fn distinct(mut alphas: Vec<f64>) -> Vec<f64> {
+    alphas.sort_by(f64::total_cmp);
+    alphas.dedup();
+    alphas
+}
+
+/// The design the shortcut would score `trial` from (`None`: its plain design; else its
+/// steps setting) and its parameters, when it is a ridge the shortcut can take.
+fn wanted(trial: &Trial) -> Option<(Option<String>, &RidgeParams)> {
+    let ModelSpec::Ridge(p) = &trial.spec else { return None };
+    if !p.fit_intercept {
+        return None;
+    }
+    if !trial.has_pipeline() {
+        return Some((None, p));
+    }
+    // A transformed target's sums would be of the transformed target, refitted per fold; and
+    // alpha = 0 is the ordinary path's minimum-norm least squares, not a Cholesky solve.
+    let takes = trial.target == TargetFunc::None && p.alpha > 0.0 && ridge_rows::split_steps(&trial.steps).is_some();
+    takes.then(|| (Some(trial.steps_key()), p))
+}
+
+/// The raw columns' design, when they qualify: numeric, without gaps, `none` or `standard`
+/// scaling, few enough.
+fn plain_design<'a>(
+    ds: &'a Dataset,
+    preprocess: &PreprocessConfig,
+    alphas: Vec<f64>,
+    rows: &Rows<'_>,
+) -> Option<Design<'a>> {
+    let n = ds.rows();
+    let mut columns = Vec::new();
+    for f in &ds.loaded().features {
+        let Feature::Numeric { name, values } = f else { return None };
+        if values.iter().any(|v| v.is_nan()) || preprocess.rule_for(name).scale == Scale::Minmax {
             return None;
         }
-        p.fit_intercept.then_some(p)
+        columns.push(values.as_slice());
     }
+    if alphas.is_empty() || !fits_in_sums(columns.len(), n) {
+        return None;
+    }
+    let means: Vec<f64> = columns.iter().map(|c| c.iter().sum::<f64>() / n as f64).collect();
+    let layout = Layout::new(ds, &means);
+    let maps =
+        |_: &[BlockStats], _: &[Extremes], _: &BlockStats| design_maps(ds, preprocess, &layout, &rows.rows_of, &means);
+    Some(Design::new(Source::Columns(columns), layout.shift.clone(), rows, maps, alphas, None))
+}
 
+/// The design of `trial`'s steps, when they qualify: row functions then at most one scaler
+/// (`ridge_rows::split_steps`) on a design `[preprocess]` makes alike for every fold, which
+/// every row function accepts, few enough columns.
+fn stepped_design(
+    ds: &Dataset,
+    preprocess: &PreprocessConfig,
+    trial: &Trial,
+    alphas: Vec<f64>,
+    rows: &Rows<'_>,
+) -> Option<Design<'static>> {
+    let (fixed, scaler) = ridge_rows::split_steps(&trial.steps)?;
+    let base = ridge_rows::fold_independent_design(ds, preprocess)?;
+    let input = feature_names(ds, preprocess.drop_first);
+    let (source, shift, names) = ridge_rows::through_row_functions(base, fixed, &input)?;
+    if !fits_in_sums(source.width(), ds.rows()) {
+        return None;
+    }
+    let maps = |blocks: &[BlockStats], extremes: &[Extremes], total: &BlockStats| {
+        ridge_rows::scaler_maps(scaler, blocks, extremes, total, &shift)
+    };
+    Some(Design::new(source, shift.clone(), rows, maps, alphas, Some(names)))
+}
+
+impl<'a> RidgePath<'a> {
     /// The statistics, or `None` when the sweep does not qualify: a regression target,
-    /// numeric features without missing values, `none` or `standard` scaling, folds whose
-    /// test parts are disjoint and whose training part is the rest, metrics among mse, rmse,
-    /// r2 and mae, at least one ridge trial, and no sample weights (its sums are unweighted;
-    /// weighted ridge takes the ordinary path).
+    /// folds whose test parts are disjoint and whose training part is the rest, metrics
+    /// among mse, rmse, r2 and mae, no sample weights (its sums are unweighted; weighted
+    /// ridge takes the ordinary path), and at least one ridge trial whose design qualifies
+    /// (`plain_design`, `stepped_design`).
     pub fn prepare(
         ds: &'a Dataset,
         preprocess: &PreprocessConfig,
@@ -170,80 +272,74 @@ impl<'a> RidgePath<'a> {
         metrics: &[Metric],
     ) -> Option<RidgePath<'a>> {
         let Target::Regression(y) = &ds.loaded().target else { return None };
-        if ds.loaded().weights.is_some() {
-            return None;
-        }
-        let mut alphas: Vec<f64> = trials.iter().filter_map(Self::handles).map(|p| p.alpha).collect();
-        alphas.sort_by(f64::total_cmp);
-        alphas.dedup();
-        if !metrics.iter().all(|&m| shortcut_metric(m)) || alphas.is_empty() {
+        if ds.loaded().weights.is_some() || !metrics.iter().all(|&m| shortcut_metric(m)) {
             return None;
         }
         let n = ds.rows();
-        let mut columns = Vec::new();
-        for f in &ds.loaded().features {
-            let Feature::Numeric { name, values } = f else { return None };
-            if values.iter().any(|v| v.is_nan()) || preprocess.rule_for(name).scale == Scale::Minmax {
-                return None;
-            }
-            columns.push(values.as_slice());
-        }
         let block_of = test_blocks(folds, n)?;
-        let d = columns.len();
-        // (d × d) statistics per fold block only pay off when there are fewer columns than
-        // rows (and fit in memory); wide data takes the dual on the ordinary path.
-        if d > n / 2 || d > 2048 {
-            return None;
-        }
-        let means: Vec<f64> = columns.iter().map(|c| c.iter().sum::<f64>() / n as f64).collect();
-        let shift_y = y.iter().sum::<f64>() / n as f64;
         let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); folds.len() + 1];
         for (r, &b) in block_of.iter().enumerate() {
             rows_of[b].push(r);
         }
-        let layout = Layout::new(ds, &means);
-        let blocks = block_stats(&columns, y.as_slice(), &layout.shift, shift_y, &rows_of);
-        let maps = design_maps(ds, preprocess, &layout, &rows_of, &means);
-        let mut total = BlockStats::zeros(d);
-        for b in &blocks {
-            total.add(b);
+        let rows = Rows { y: y.as_slice(), shift_y: y.iter().sum::<f64>() / n as f64, rows_of };
+        let mut settings: BTreeMap<Option<String>, (&Trial, Vec<f64>)> = BTreeMap::new();
+        for t in trials {
+            if let Some((key, p)) = wanted(t) {
+                settings.entry(key).or_insert((t, Vec::new())).1.push(p.alpha);
+            }
         }
-        Some(RidgePath {
-            blocks,
-            total,
-            layout,
-            shift_y,
-            maps,
-            columns,
-            y: y.as_slice(),
-            block_of,
-            alphas,
-            abs_residuals: OnceLock::new(),
-            wants_mae: metrics.contains(&Metric::Mae),
-        })
+        let mut plain = None;
+        let mut stepped = BTreeMap::new();
+        for (key, (trial, alphas)) in settings {
+            match key {
+                None => plain = plain_design(ds, preprocess, distinct(alphas), &rows),
+                Some(key) => {
+                    if let Some(d) = stepped_design(ds, preprocess, trial, distinct(alphas), &rows) {
+                        stepped.insert(key, d);
+                    }
+                }
+            }
+        }
+        if plain.is_none() && stepped.is_empty() {
+            return None;
+        }
+        let (y, shift_y, wants_mae) = (rows.y, rows.shift_y, metrics.contains(&Metric::Mae));
+        Some(RidgePath { plain, stepped, y, shift_y, block_of, wants_mae })
+    }
+
+    /// The design `trial` is scored from and its parameters, when the shortcut takes it.
+    fn design_of<'s>(&'s self, trial: &'s Trial) -> Option<(&'s Design<'a>, &'s RidgeParams)> {
+        let (key, p) = wanted(trial)?;
+        let design = match key {
+            None => self.plain.as_ref()?,
+            Some(key) => self.stepped.get(&key)?,
+        };
+        Some((design, p))
     }
 
     /// Solves the ridge of fold `f` from its training sums, as the streamed sweep does.
-    fn solve(&self, alpha: f64, f: usize) -> Result<Solution, String> {
-        let map = self.maps[f].as_ref()?;
-        let train = self.total.minus(&self.blocks[f]);
-        let gram = train.design_gram(&self.layout.shift, self.shift_y, map, true);
-        let model = solve_ridge(&gram, alpha).map_err(|e| e.to_string())?;
-        let (c0, v) = shifted_predictor(map, &self.layout.shift, self.shift_y, &model.weights, model.intercept);
+    fn solve(&self, d: &Design<'_>, alpha: f64, f: usize) -> Result<Solution, String> {
+        let map = d.maps[f].as_ref()?;
+        let gram =
+            d.grams[f].get_or_init(|| d.total.minus(&d.blocks[f]).design_gram(&d.shift, self.shift_y, map, true));
+        let model = solve_ridge(gram, alpha).map_err(|e| e.to_string())?;
+        let (c0, v) = shifted_predictor(map, &d.shift, self.shift_y, &model.weights, model.intercept);
         Ok(Solution { c0, v, w: model.weights, b: model.intercept })
     }
 
-    /// Fits `trial` on fold `f` and scores both sides: (test, train, coefficients).
-    pub fn unit(&self, params: &RidgeParams, f: usize, metrics: &[Metric]) -> Result<ShortcutScores, String> {
-        let sol = self.solve(params.alpha, f)?;
+    /// Fits `trial` on fold `f` and scores both sides; `None` when the shortcut does not take
+    /// the trial or its solve fails (the ordinary path's SVD fallback may then succeed).
+    pub fn unit(&self, trial: &Trial, f: usize, metrics: &[Metric]) -> Option<ShortcutScores> {
+        let (design, params) = self.design_of(trial)?;
+        let sol = self.solve(design, params.alpha, f).ok()?;
         let mae = if self.wants_mae {
-            let k = self.alphas.iter().position(|&a| a == params.alpha).ok_or("alpha not on the path")?;
-            Some(self.abs_residuals.get_or_init(|| self.abs_residuals())[f][k])
+            let k = design.alphas.iter().position(|&a| a == params.alpha)?;
+            Some(design.abs_residuals.get_or_init(|| self.abs_residuals(design))[f][k])
         } else {
             None
         };
-        let test = &self.blocks[f];
-        let train = self.total.minus(test);
+        let test = &design.blocks[f];
+        let train = design.total.minus(test);
         let score = |b: &BlockStats, sae: Option<f64>| -> BTreeMap<Metric, Option<f64>> {
             let sums = RegressionSums {
                 n: b.n,
@@ -254,38 +350,37 @@ impl<'a> RidgePath<'a> {
             };
             metrics.iter().map(|&metric| (metric, Some(sums.value(metric)).filter(|v| v.is_finite()))).collect()
         };
-        Ok(ShortcutScores {
+        let weights = vec![sol.w.to_vec()];
+        Some(ShortcutScores {
             test: score(test, mae.map(|m| m.0)),
             train: score(&train, mae.map(|m| m.1)),
-            coefficients: CoefficientsRecord { weights: vec![sol.w.to_vec()], intercepts: vec![sol.b], features: None },
+            coefficients: CoefficientsRecord { weights, intercepts: vec![sol.b], features: design.names.clone() },
         })
     }
-    /// Σ|residual| on each fold's test and training rows for every alpha: one pass over
-    /// the rows, in chunks (in parallel, summed in chunk order), each chunk times the
-    /// matrix of every (fold, alpha) weight vector.
-    fn abs_residuals(&self) -> AbsResiduals {
-        let (folds, na, d) = (self.blocks.len() - 1, self.alphas.len(), self.columns.len());
+
+    /// Σ|residual| on each fold's test and training rows for every alpha of a design: one
+    /// pass over the rows, in chunks (in parallel, summed in chunk order), each chunk times
+    /// the matrix of every (fold, alpha) weight vector.
+    fn abs_residuals(&self, d: &Design<'_>) -> AbsResiduals {
+        let (folds, na, width) = (d.blocks.len() - 1, d.alphas.len(), d.source.width());
         let solutions: Vec<Option<Solution>> = (0..folds)
-            .flat_map(|f| self.alphas.iter().map(move |&a| (a, f)))
-            .map(|(a, f)| self.solve(a, f).ok())
+            .flat_map(|f| d.alphas.iter().map(move |&a| (a, f)))
+            .map(|(a, f)| self.solve(d, a, f).ok())
             .collect();
-        let weights = Array2::from_shape_fn((d, folds * na), |(j, k)| solutions[k].as_ref().map_or(0.0, |s| s.v[j]));
+        let weights =
+            Array2::from_shape_fn((width, folds * na), |(j, k)| solutions[k].as_ref().map_or(0.0, |s| s.v[j]));
         let c0: Vec<f64> = solutions.iter().map(|s| s.as_ref().map_or(f64::NAN, |s| s.c0)).collect();
         let n = self.y.len();
         let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
         let partials: Vec<Vec<(f64, f64)>> = starts
             .par_iter()
             .map(|&start| {
-                let rows = start..(start + CHUNK).min(n);
-                // Filled column by column, as the raw columns lie; the product reads it transposed.
-                let mut xt = Array2::zeros((d, rows.len()));
-                for ((mut to, from), shift) in xt.rows_mut().into_iter().zip(&self.columns).zip(&self.layout.shift) {
-                    to.iter_mut().zip(&from[rows.clone()]).for_each(|(x, v)| *x = v - shift);
-                }
-                let z = xt.t().dot(&weights).as_standard_layout().into_owned();
+                let rows: Vec<usize> = (start..(start + CHUNK).min(n)).collect();
+                let x = &d.source.rows(&rows) - &d.shift;
+                let z = x.dot(&weights).as_standard_layout().into_owned();
                 let z = z.as_slice().expect("a standard layout");
                 let mut sums = vec![(0.0, 0.0); folds * na];
-                for (z_row, r) in z.chunks(folds * na).zip(rows) {
+                for (z_row, &r) in z.chunks(folds * na).zip(&rows) {
                     let yc = self.y[r] - self.shift_y;
                     let blocks = sums.chunks_mut(na).zip(z_row.chunks(na));
                     for (f, ((sums, z), c0)) in blocks.zip(c0.chunks(na)).enumerate() {

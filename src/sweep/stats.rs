@@ -127,8 +127,12 @@ impl BlockStats {
         let ym = self.sy / n;
         let cu = &self.xx - &(outer(&m, &m) * n);
         let cuy = &self.xy - &(&m * (n * ym));
-        let xtx = a.dot(&cu).dot(&a.t());
-        let xty = a.dot(&cuy);
+        let (xtx, xty) = match diagonal(a) {
+            // A scaling (the maps of columns without gaps or categories): each entry times its
+            // two factors, as the products give it, without their p³ work.
+            Some(d) => (Array2::from_shape_fn(cu.dim(), |(i, j)| d[i] * cu[[i, j]] * d[j]), &d * &cuy),
+            None => (a.dot(&cu).dot(&a.t()), a.dot(&cuy)),
+        };
         let x_mean = a.dot(&(&m + shift_u)) + o;
         let y_mean = shift_y + ym;
         if fit_intercept {
@@ -138,6 +142,12 @@ impl BlockStats {
         let xty = xty + &x_mean * (n * y_mean);
         CenteredGram { x_mean: Array1::zeros(a.nrows()), y_mean: 0.0, xtx, xty }
     }
+}
+
+/// The diagonal of a square matrix that has nothing off it, or `None`.
+fn diagonal(a: &Array2<f64>) -> Option<Array1<f64>> {
+    let off = a.indexed_iter().any(|((i, j), v)| i != j && *v != 0.0);
+    (a.is_square() && !off).then(|| a.diag().to_owned())
 }
 
 fn outer(a: &Array1<f64>, b: &Array1<f64>) -> Array2<f64> {

@@ -88,3 +88,93 @@ fn the_shortcut_scales_a_nearly_constant_column_as_standard_scaler_does() {
         assert!(close(r2a, r2b, 1e-5), "fold {}: shortcut r2 {r2a} vs ordinary {r2b}", a.fold);
     }
 }
+
+/// A smooth table (deterministic, no two columns dependent, all values positive, so log1p
+/// takes them) whose target has squares and a product in it.
+fn curved_table(rows: usize) -> String {
+    let mut csv = String::from("a,b,c,y\n");
+    for i in 0..rows {
+        let t = i as f64;
+        let (a, b, c) = (2.0 + (0.37 * t).sin(), 3.0 + 1.5 * (0.11 * t + 1.0).cos(), 1.0 + (t * 0.73).sin().abs());
+        let y = a * a - 2.0 * a * b + 0.5 * c + 0.1 * (1.3 * t).sin();
+        csv.push_str(&format!("{a},{b},{c},{y}\n"));
+    }
+    csv
+}
+
+/// The sweep of `model` (a `[[model]]` body) on `curved_table`, with shortcuts on or off, and
+/// how many units were fitted (the shortcut fits no model it could hand over).
+fn sweep_model(model: &str, preprocess: &str, shortcuts: bool) -> (Vec<UnitRecord>, usize) {
+    let toml = format!(
+        "name = \"s\"\nseed = 3\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\n{preprocess}\n[split]\n\
+         method = \"kfold\"\nfolds = 5\nshuffle = true\n[[model]]\nname = \"m\"\nkind = \"ridge\"\n{model}\n\
+         [report]\nmetrics = [\"mse\", \"mae\", \"r2\"]\n"
+    );
+    let dir = scratch(&[("data.csv", &curved_table(150)), ("exp.toml", &toml)]);
+    let plan = prepare(&dir.path().join("exp.toml"), &[]).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let fitted = std::sync::atomic::AtomicUsize::new(0);
+    let keep = |_: &runner::trial::Trial, _: usize, _: Box<dyn runner::models::Fitted>| {
+        fitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let input = SweepInput { shortcuts, keep: Some(&keep), ..SweepInput::of(&plan) };
+    let done = HashSet::new();
+    let records = run(&input, 2, &UnitFilter { done: &done, shard: None }, &AtomicBool::new(false), &|_| {}).unwrap();
+    (records, fitted.into_inner())
+}
+
+/// Issue #25: a ridge whose steps are fixed row functions (poly, log1p) then at most one
+/// scaler fitted from sums (standard, minmax, maxabs) takes the block-sum shortcut, one set of
+/// sums per step setting, and gives the ordinary path's numbers (each fold's matrices through
+/// its fitted steps): every metric to 1e-10, the coefficients to 1e-8 of the largest, the same
+/// feature names. Other shapes, a scaled `[preprocess]` before the steps and a target
+/// transform take the ordinary path.
+#[test]
+fn the_ridge_shortcut_takes_row_functions_then_a_scaler() {
+    let taken = [
+        "steps = [\"poly\", \"standard\"]\npoly.include_bias = false\ngrid.\"poly.degree\" = [1, 2, 3]",
+        "steps = [\"log1p\", \"poly\", \"minmax\"]\nlog1p.columns = [\"a\", \"c\"]",
+        "steps = [\"poly\", \"maxabs\"]\npoly.interaction_only = true\npoly.degree = 3",
+        "steps = [\"standard\"]\nstandard.with_mean = false",
+        "steps = [\"poly\"]",
+    ];
+    for model in taken {
+        let model = format!("{model}\ngrid.alpha = [0.01, 1, 100]");
+        let (fast, fitted) = sweep_model(&model, "", true);
+        assert_eq!(fitted, 0, "{model}: the shortcut did not take every unit");
+        let (slow, fitted) = sweep_model(&model, "", false);
+        assert_eq!(fitted, slow.len());
+        for (a, b) in fast.iter().zip(&slow) {
+            assert_eq!((&a.trial, a.fold, a.status), (&b.trial, b.fold, b.status));
+            for (side_a, side_b) in [(&a.test, &b.test), (&a.train, &b.train)] {
+                for (m, va) in side_a {
+                    let vb = side_b[m].unwrap();
+                    assert!(
+                        close(va.unwrap(), vb, 1e-10),
+                        "{model}: {} fold {} {m:?}: {va:?} vs {vb}",
+                        a.trial,
+                        a.fold
+                    );
+                }
+            }
+            let (ca, cb) = (a.coefficients.as_ref().unwrap(), b.coefficients.as_ref().unwrap());
+            assert_eq!(ca.features, cb.features);
+            let largest = cb.weights[0].iter().fold(0.0f64, |m, w| m.max(w.abs()));
+            for (wa, wb) in ca.weights[0].iter().zip(&cb.weights[0]) {
+                assert!((wa - wb).abs() <= 1e-8 * largest, "{model}: {} fold {}: {wa} vs {wb}", a.trial, a.fold);
+            }
+            assert!(close(ca.intercepts[0], cb.intercepts[0], 1e-8), "{model}: {} intercept", a.trial);
+        }
+    }
+    let ordinary = [
+        ("steps = [\"standard\", \"poly\"]", ""),
+        ("steps = [\"robust\"]", ""),
+        ("steps = [\"poly\", \"standard\", \"minmax\"]", ""),
+        ("steps = [\"poly\"]", "[preprocess]\nscale = \"standard\""),
+        ("steps = [\"poly\"]\ntarget = \"power\"", ""),
+        ("steps = [\"poly\"]\nalpha = 0.0", ""),
+    ];
+    for (model, preprocess) in ordinary {
+        let (records, fitted) = sweep_model(model, preprocess, true);
+        assert_eq!(fitted, records.len(), "{model} {preprocess}: the shortcut took a unit");
+    }
+}

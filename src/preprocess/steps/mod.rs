@@ -41,7 +41,7 @@ pub use log1p::{FittedLog1p, Log1pParams};
 pub use pca::{FittedPca, PcaParams};
 pub use poly::{FittedPoly, PolyParams};
 pub use power::{FittedPower, PowerParams};
-pub use scalers::{Affine, MaxabsParams, MinmaxParams, RobustParams, StandardParams};
+pub use scalers::{affine_from_sums, Affine, MaxabsParams, MinmaxParams, RobustParams, StandardParams};
 pub use select_k_best::{FittedSelectKBest, SelectKBestParams};
 pub use spline::{FittedSpline, SplineParams};
 
@@ -119,6 +119,34 @@ steps! {
 }
 
 use crate::spec::ParamValues;
+
+/// How a step can be fitted without a fold's rows, from sums over fold blocks (the ridge
+/// shortcut, `sweep::ridge_path`; docs/SPEC.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FromSums {
+    /// A fixed function of a row: fitted on any rows it accepts, it is the same fitted step
+    /// (`poly` reads only its input's width; `log1p` the names, and refuses a value below -1).
+    RowFunction,
+    /// A per-column scaler whose shift and scale follow from each column's count, sums of
+    /// values and squares, least and greatest value (`scalers::affine_from_sums`).
+    Scaler,
+    /// It needs the training values themselves (quantiles, knots, an SVD, a likelihood, F scores).
+    Rows,
+}
+
+impl StepSpec {
+    pub fn from_sums(&self) -> FromSums {
+        match self {
+            StepSpec::Poly(_) | StepSpec::Log1p(_) => FromSums::RowFunction,
+            StepSpec::Standard(_) | StepSpec::Minmax(_) | StepSpec::Maxabs(_) => FromSums::Scaler,
+            StepSpec::Robust(_)
+            | StepSpec::Spline(_)
+            | StepSpec::Power(_)
+            | StepSpec::Pca(_)
+            | StepSpec::SelectKBest(_) => FromSums::Rows,
+        }
+    }
+}
 
 impl FittedStep for SavedStep {
     fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {

@@ -3,8 +3,8 @@
 //! `robust` (scikit-learn's MaxAbsScaler and RobustScaler).
 
 use super::super::impute::median_of_sorted;
-use super::super::scale::{fit_scale, handle_zeros};
-use super::FittedStep;
+use super::super::scale::{fit_scale, handle_zeros, scale_from_sums, ScaleSums};
+use super::{FittedStep, StepSpec};
 use crate::config::Scale;
 use crate::spec::value::{params, DefaultValue::*, ParamType};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -108,6 +108,26 @@ pub fn fit_robust(p: &RobustParams, x: ArrayView2<f64>) -> Result<Affine, String
         let scale = if p.with_scaling { handle_zeros(percentile(&sorted, hi) - percentile(&sorted, lo)) } else { 1.0 };
         (shift, scale)
     }))
+}
+
+/// A scaler step fitted from each column's training sums instead of its values: what
+/// `fit_standard`, `fit_minmax` and `fit_maxabs` give on the rows (min-max and max-abs
+/// exactly, standard up to the rounding of the sums); `None` for any other step (robust's
+/// median and quantiles need the values).
+pub fn affine_from_sums(step: &StepSpec, columns: &[ScaleSums]) -> Option<Affine> {
+    let per_column = |fit: &dyn Fn(&ScaleSums) -> (f64, f64)| {
+        let (shift, scale) = columns.iter().map(fit).unzip();
+        Affine { shift, scale }
+    };
+    match step {
+        StepSpec::Standard(p) => Some(per_column(&|c| {
+            let (mean, std) = scale_from_sums(c, Scale::Standard);
+            (if p.with_mean { mean } else { 0.0 }, if p.with_std { std } else { 1.0 })
+        })),
+        StepSpec::Minmax(_) => Some(per_column(&|c| scale_from_sums(c, Scale::Minmax))),
+        StepSpec::Maxabs(_) => Some(per_column(&|c| (0.0, handle_zeros(c.min.abs().max(c.max.abs()))))),
+        _ => None,
+    }
 }
 
 /// `np.percentile(sorted, q)` (method "linear") of sorted values, with numpy's `_lerp` (the
