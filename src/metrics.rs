@@ -58,8 +58,9 @@ impl RegressionSums {
     fn sums(y: &[f64], pred: &[f64], w: Option<&[f64]>, wanted: Wanted) -> RegressionSums {
         let rows = y.len() as f64;
         // One pass; each accumulator adds in row order from -0.0, as `Iterator::sum` does: the same bits.
+        // The mean only for r2's total sum of squares (the other sums never read it).
         let Some(w) = w else {
-            let mean = y.iter().sum::<f64>() / rows;
+            let mean = if wanted.ss_tot { y.iter().sum::<f64>() / rows } else { 0.0 };
             let (mut sse, mut sae, mut ss_tot) = (-0.0, -0.0, -0.0);
             for (a, b) in y.iter().zip(pred) {
                 sse += (a - b) * (a - b);
@@ -69,7 +70,7 @@ impl RegressionSums {
             return RegressionSums { n: rows, sse, sae, ss_tot, rows }.only(wanted);
         };
         let n: f64 = w.iter().sum();
-        let mean = y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n;
+        let mean = if wanted.ss_tot { y.iter().zip(w).map(|(a, w)| w * a).sum::<f64>() / n } else { 0.0 };
         let (mut sse, mut sae, mut ss_tot) = (-0.0, -0.0, -0.0);
         for ((a, b), w) in y.iter().zip(pred).zip(w) {
             sse += w * (a - b) * (a - b);

@@ -66,7 +66,13 @@ pub fn partial_dependence(
         Err(e) => return Some(Err(e)),
     };
     let rows = refit_fold(plan).0.train;
-    let input: Vec<Feature> = plan.dataset.loaded().features.iter().map(|f| subset(f, &rows)).collect();
+    let features = &plan.dataset.loaded().features;
+    // A refit on every row in order (k-fold) reads the dataset's columns as they are: no copy.
+    let every_row = rows.len() == plan.dataset.rows() && rows.iter().enumerate().all(|(i, &r)| i == r);
+    let input: std::borrow::Cow<[Feature]> = match every_row {
+        true => std::borrow::Cow::Borrowed(features),
+        false => std::borrow::Cow::Owned(features.iter().map(|f| subset(f, &rows)).collect()),
+    };
     let response = match classes.len() {
         0 => "prediction".to_string(),
         2 => format!("probability of class {}", classes[1]),
@@ -124,13 +130,22 @@ impl<'a> Design<'a> {
         crate::preprocess::apply_saved(&self.refit.preprocessing, &row).map_err(|e| e.to_string())
     }
 
-    /// The predictions of every row with feature `j` (design columns `cols`) set to each grid
-    /// value in turn. A plain tree model's rows are routed once and re-routed only below a node
-    /// testing `j` that now sends them the other way (`flat::Routed`, the same bits as a predict).
-    fn predictions(&self, j: usize, cols: &[usize], grid: &[f64]) -> Result<Vec<Prediction>, String> {
+    /// The averaged predictions of every row with feature `j` (design columns `cols`) set to
+    /// each grid value in turn (each prediction is averaged as it is made, so only a few are
+    /// alive at once). A plain tree model's rows are routed once and re-routed only below a
+    /// node testing `j` that now sends them the other way (`flat::Routed`, the same bits as a
+    /// predict).
+    fn averages(&self, j: usize, cols: &[usize], grid: &[f64], classes: &[String]) -> Result<Vec<Vec<f64>>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
+        if let Some((parts, z)) = &self.linear {
+            // The changed columns read once, contiguously (a column of the row-major `x` is
+            // strided: a cache miss per row and grid value).
+            let columns: Vec<(usize, Vec<f64>)> = cols.iter().map(|&c| (c, self.x.column(c).to_vec())).collect();
+            let at = |probe: &Array2<f64>| average(&linear_at(parts, z, &columns, probe), classes);
+            return Ok(probes.par_iter().map(at).collect());
+        }
         let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
-            return Ok(probes.par_iter().map(|probe| self.predict_at(cols, probe)).collect());
+            return Ok(probes.par_iter().map(|probe| average(&self.predict_at(cols, probe), classes)).collect());
         };
         let n = self.x.nrows();
         let mut extended = Array2::zeros((n + probes.len(), self.x.ncols()));
@@ -141,20 +156,12 @@ impl<'a> Design<'a> {
         let routed = trees.route(&extended);
         let ancestors = routed.ancestors(cols);
         // Every row takes `cols` from the probe's row: the grid value.
-        Ok((0..probes.len()).into_par_iter().map(|g| routed.shuffled(&ancestors, None, &vec![n + g; n])).collect())
+        let at = |g: usize| average(&routed.shuffled(&ancestors, None, &vec![n + g; n]), classes);
+        Ok((0..probes.len()).into_par_iter().map(at).collect())
     }
 
     /// The model's predictions of every row with design columns `cols` taken from `probe`.
     fn predict_at(&self, cols: &[usize], probe: &Array2<f64>) -> Prediction {
-        if let Some((parts, z)) = &self.linear {
-            let mut z = z.as_standard_layout().into_owned();
-            if let Some(z_flat) = z.as_slice_mut() {
-                for &c in cols {
-                    parts.shift_scores(z_flat, c, self.x.column(c).iter().map(|x| probe[[0, c]] - x));
-                }
-            }
-            return parts.head.apply(z);
-        }
         let mut x = self.x.clone();
         for &c in cols {
             x.column_mut(c).fill(probe[[0, c]]);
@@ -162,6 +169,19 @@ impl<'a> Design<'a> {
         let x = crate::preprocess::steps::apply_all(&self.refit.steps, x);
         self.model.predict(&x)
     }
+}
+
+/// A plain linear model's predictions of every row with the design `columns` (each with its
+/// values) taken from `probe`: the rows' scores `z` moved by those columns' weights.
+fn linear_at(parts: &LinearParts, z: &Array2<f64>, columns: &[(usize, Vec<f64>)], probe: &Array2<f64>) -> Prediction {
+    let mut z = z.as_standard_layout().into_owned();
+    if let Some(z_flat) = z.as_slice_mut() {
+        for (c, column) in columns {
+            let v = probe[[0, *c]];
+            parts.shift_scores(z_flat, *c, column.iter().map(|x| v - x));
+        }
+    }
+    parts.head.apply(z)
 }
 
 /// One feature's grid and averaged predictions.
@@ -186,8 +206,7 @@ fn feature_dependence(
         return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"));
     };
     let mut curves: Vec<Curve> = Vec::new();
-    for (g, prediction) in design.predictions(j, cols, &grid)?.iter().enumerate() {
-        let averages = average(prediction, classes);
+    for (g, averages) in design.averages(j, cols, &grid, classes)?.into_iter().enumerate() {
         for (c, value) in averages.into_iter().enumerate() {
             if g == 0 {
                 let class = (classes.len() > 2)
@@ -205,7 +224,10 @@ fn feature_dependence(
 /// probability (both 1-D: numpy's pairwise sum), or each class's (2-D along axis 0: row by row).
 fn average(prediction: &Prediction, classes: &[String]) -> Vec<f64> {
     match prediction {
-        Prediction::Values(v) => vec![numpy_sum(v.as_slice().unwrap_or(&v.to_vec())) / v.len() as f64],
+        Prediction::Values(v) => match v.as_slice() {
+            Some(values) => vec![numpy_sum(values) / v.len() as f64],
+            None => vec![numpy_sum(&v.to_vec()) / v.len() as f64],
+        },
         Prediction::Probabilities(p) if classes.len() == 2 => {
             let positive: Vec<f64> = p.column(1).to_vec();
             vec![numpy_sum(&positive) / positive.len() as f64]

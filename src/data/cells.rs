@@ -125,7 +125,12 @@ fn raw_column_values(
             }
             let cast = s.cast(&DataType::Float64).map_err(unreadable)?;
             let ca = cast.f64().map_err(unreadable)?;
-            Ok(RawColumn::Numeric { values: ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(), integer })
+            // Without gaps, the values as they lie (no cell-by-cell option).
+            let values = match (ca.null_count(), ca.cont_slice()) {
+                (0, Ok(values)) => values.to_vec(),
+                _ => ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            };
+            Ok(RawColumn::Numeric { values, integer })
         }
         DataType::Null => Ok(RawColumn::Numeric { values: vec![f64::NAN; s.len()], integer: false }),
         other => Err(DataError::Unreadable {

@@ -102,10 +102,16 @@ pub(super) fn decode(bytes: &[u8]) -> Option<DataFrame> {
         let column = match tag {
             NULL => Column::full_null(name, rows, &DataType::Null),
             BOOLEAN => Column::new(name, r.cells(rows, 1, |b| b[0] != 0)?),
-            INT64 => Column::new(name, r.cells(rows, 8, |b| i64::from_le_bytes(b.try_into().unwrap_or_default()))?),
+            INT64 => match r.dense(rows, 8, |b| i64::from_le_bytes(b.try_into().unwrap_or_default()))? {
+                Ok(values) => Column::new(name, values),
+                Err(cells) => Column::new(name, cells),
+            },
             FLOAT64 => {
                 let float = |b: &[u8]| f64::from_bits(u64::from_le_bytes(b.try_into().unwrap_or_default()));
-                Column::new(name, r.cells(rows, 8, float)?)
+                match r.dense(rows, 8, float)? {
+                    Ok(values) => Column::new(name, values),
+                    Err(cells) => Column::new(name, cells),
+                }
             }
             STRING => {
                 let lengths = r.cells(rows, 8, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))?;
@@ -146,6 +152,23 @@ impl<'a> Bytes<'a> {
         self.take(N)?.try_into().ok()
     }
 
+    /// [`Bytes::cells`], as plain values when no cell is a gap (a column built from them needs
+    /// no cell-by-cell validity), else as cells.
+    #[allow(clippy::type_complexity)]
+    fn dense<T>(
+        &mut self,
+        rows: usize,
+        width: usize,
+        value: impl Fn(&[u8]) -> T,
+    ) -> Option<Result<Vec<T>, Vec<Option<T>>>> {
+        if !self.0.get(..rows)?.iter().all(|&ok| ok != 0) {
+            return self.cells(rows, width, value).map(Err);
+        }
+        self.take(rows)?;
+        let values = self.take(rows.checked_mul(width)?)?;
+        Some(Ok(values.chunks_exact(width).map(value).collect()))
+    }
+
     /// `rows` validity bytes and `rows` cells of `width` bytes, each read by `value`.
     fn cells<T>(&mut self, rows: usize, width: usize, value: impl Fn(&[u8]) -> T) -> Option<Vec<Option<T>>> {
         let validity = self.take(rows)?;
@@ -166,6 +189,9 @@ mod tests {
             Column::new("s".into(), [Some("ä,\"x\""), None, Some(""), Some("z")]),
             Column::new("b".into(), [Some(true), Some(false), None, Some(true)]),
             Column::full_null("n".into(), 4, &DataType::Null),
+            // Without gaps: read back as plain values.
+            Column::new("g".into(), [0.5, -0.0, 3.25, 1e300]),
+            Column::new("j".into(), [1i64, -2, 3, i64::MAX]),
         ];
         let frame = DataFrame::new(4, columns).unwrap();
         assert!(encodable(&frame));

@@ -487,10 +487,22 @@ fn score(
     w: Option<&[f64]>,
     prediction: &Prediction,
 ) -> BTreeMap<Metric, Option<f64>> {
+    // Every regression metric reads one pass's sums: taken once, not once per metric (the
+    // same sums, added in the same order, so the same bits).
+    let sums = match (y, prediction) {
+        (FoldTargets::Regression(y), Prediction::Values(p)) => Some(match (y.as_slice(), p.as_slice()) {
+            (Some(y), Some(p)) => metrics::RegressionSums::of(y, p, w),
+            _ => metrics::RegressionSums::of(&y.to_vec(), &p.to_vec(), w),
+        }),
+        _ => None,
+    };
     metrics_wanted
         .iter()
         .map(|&m| {
-            let v = metric_value(m, y, w, prediction);
+            let v = match &sums {
+                Some(sums) => sums.value(m),
+                None => metric_value(m, y, w, prediction),
+            };
             (m, v.is_finite().then_some(v))
         })
         .collect()
