@@ -125,23 +125,15 @@ impl<'a> Design<'a> {
     }
 
     /// The predictions of every row with feature `j` (design columns `cols`) set to each grid
-    /// value in turn. A plain tree model's rows are routed once and re-routed only below a node
-    /// testing `j` that now sends them the other way (`flat::Routed`, the same bits as a predict).
+    /// value in turn. A plain tree model's rows each walk each tree once, the grid values parting
+    /// only at nodes testing `j` (`TreeSum::with_columns_set`, the same bits as a predict).
     fn predictions(&self, j: usize, cols: &[usize], grid: &[f64]) -> Result<Vec<Prediction>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
         let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
             return Ok(probes.par_iter().map(|probe| self.predict_at(cols, probe)).collect());
         };
-        let n = self.x.nrows();
-        let mut extended = Array2::zeros((n + probes.len(), self.x.ncols()));
-        extended.slice_mut(ndarray::s![..n, ..]).assign(&self.x);
-        for (g, probe) in probes.iter().enumerate() {
-            extended.row_mut(n + g).assign(&probe.row(0));
-        }
-        let routed = trees.route(&extended);
-        let ancestors = routed.ancestors(cols);
-        // Every row takes `cols` from the probe's row: the grid value.
-        Ok((0..probes.len()).into_par_iter().map(|g| routed.shuffled(&ancestors, None, &vec![n + g; n])).collect())
+        let values: Vec<Vec<f64>> = probes.iter().map(|probe| cols.iter().map(|&c| probe[[0, c]]).collect()).collect();
+        Ok(trees.with_columns_set(&self.x, cols, &values))
     }
 
     /// The model's predictions of every row with design columns `cols` taken from `probe`.

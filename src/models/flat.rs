@@ -15,6 +15,8 @@ use super::Prediction;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
+mod dependence;
+
 /// The `feature` of a leaf.
 const LEAF: u32 = u32::MAX;
 /// No ancestor testing a shuffled column.
