@@ -132,9 +132,8 @@ impl<'a> Design<'a> {
 
     /// The averaged predictions of every row with feature `j` (design columns `cols`) set to
     /// each grid value in turn (each prediction is averaged as it is made, so only a few are
-    /// alive at once). A plain tree model's rows are routed once and re-routed only below a
-    /// node testing `j` that now sends them the other way (`flat::Routed`, the same bits as a
-    /// predict).
+    /// alive at once). A plain tree model's rows each walk each tree once, the grid values
+    /// parting only at nodes testing `j` (`TreeSum::with_columns_set`, the same bits as a predict).
     fn averages(&self, j: usize, cols: &[usize], grid: &[f64], classes: &[String]) -> Result<Vec<Vec<f64>>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
         if let Some((parts, z)) = &self.linear {
@@ -147,17 +146,8 @@ impl<'a> Design<'a> {
         let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
             return Ok(probes.par_iter().map(|probe| average(&self.predict_at(cols, probe), classes)).collect());
         };
-        let n = self.x.nrows();
-        let mut extended = Array2::zeros((n + probes.len(), self.x.ncols()));
-        extended.slice_mut(ndarray::s![..n, ..]).assign(&self.x);
-        for (g, probe) in probes.iter().enumerate() {
-            extended.row_mut(n + g).assign(&probe.row(0));
-        }
-        let routed = trees.route(&extended);
-        let ancestors = routed.ancestors(cols);
-        // Every row takes `cols` from the probe's row: the grid value.
-        let at = |g: usize| average(&routed.shuffled(&ancestors, None, &vec![n + g; n]), classes);
-        Ok((0..probes.len()).into_par_iter().map(at).collect())
+        let values: Vec<Vec<f64>> = probes.iter().map(|probe| cols.iter().map(|&c| probe[[0, c]]).collect()).collect();
+        Ok(trees.with_columns_set(&self.x, cols, &values).iter().map(|p| average(p, classes)).collect())
     }
 
     /// The model's predictions of every row with design columns `cols` taken from `probe`.

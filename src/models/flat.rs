@@ -15,6 +15,8 @@ use super::Prediction;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 
+mod dependence;
+
 /// The `feature` of a leaf.
 const LEAF: u32 = u32::MAX;
 /// No ancestor testing a shuffled column.
@@ -206,14 +208,14 @@ impl TreeSum<'_> {
     /// The leaf each row of `x` reaches in each tree, for shuffles of its columns.
     pub fn route(&self, x: &Array2<f64>) -> Routed<'_> {
         let rows = Rows32::new(x);
-        let n_trees = self.trees.len();
-        let mut leaves = vec![0u32; x.nrows() * n_trees];
-        leaves.par_chunks_mut(n_trees).enumerate().for_each(|(i, row_leaves)| {
-            for (leaf, tree) in row_leaves.iter_mut().zip(&self.trees) {
+        let n = x.nrows();
+        let mut leaves = vec![0u32; n * self.trees.len()];
+        leaves.par_chunks_mut(n.max(1)).zip(&self.trees).for_each(|(tree_leaves, tree)| {
+            for (i, leaf) in tree_leaves.iter_mut().enumerate() {
                 *leaf = tree.leaf(rows.row(i)) as u32;
             }
         });
-        Routed { sum: self, rows, leaves }
+        Routed { sum: self, rows, leaves, n }
     }
 }
 
@@ -221,16 +223,19 @@ impl TreeSum<'_> {
 pub struct Routed<'a> {
     sum: &'a TreeSum<'a>,
     rows: Rows32,
-    /// Row-major: `leaves[i * trees + t]`.
+    /// Tree by tree: `leaves[t * n + i]`.
     leaves: Vec<u32>,
+    n: usize,
 }
 
 /// For each tree and node, the nearest strict ancestor that tests one of some columns (`NONE`
-/// if none) and whether the node lies left of it.
+/// if none) and whether the node lies left of it; and for each tree, the routed rows whose leaf
+/// has such an ancestor (the only ones a shuffle of those columns can move).
 pub struct Ancestors {
     columns: Vec<bool>,
     up: Vec<Vec<u32>>,
     left: Vec<Vec<bool>>,
+    movable: Vec<Vec<u32>>,
 }
 
 impl Routed<'_> {
@@ -240,41 +245,59 @@ impl Routed<'_> {
         for &c in cols {
             columns[c] = true;
         }
-        let (up, left) = self
-            .sum
-            .trees
-            .iter()
-            .map(|tree| {
-                let mut up = vec![NONE; tree.node_count()];
-                let mut left = vec![false; tree.node_count()];
-                for a in 0..tree.node_count() {
-                    let Some((feature, l, r)) = tree.split(a) else { continue };
-                    let (above, on_left, on_right) =
-                        if columns[feature] { (a as u32, true, false) } else { (up[a], left[a], left[a]) };
-                    (up[l], left[l], up[r], left[r]) = (above, on_left, above, on_right);
-                }
-                (up, left)
-            })
-            .unzip();
-        Ancestors { columns, up, left }
+        let mut ancestors = Ancestors { columns, up: Vec::new(), left: Vec::new(), movable: Vec::new() };
+        for (t, tree) in self.sum.trees.iter().enumerate() {
+            let mut up = vec![NONE; tree.node_count()];
+            let mut left = vec![false; tree.node_count()];
+            for a in 0..tree.node_count() {
+                let Some((feature, l, r)) = tree.split(a) else { continue };
+                let (above, on_left, on_right) =
+                    if ancestors.columns[feature] { (a as u32, true, false) } else { (up[a], left[a], left[a]) };
+                (up[l], left[l], up[r], left[r]) = (above, on_left, above, on_right);
+            }
+            let leaves = &self.leaves[t * self.n..(t + 1) * self.n];
+            ancestors.movable.push((0..self.n as u32).filter(|&i| up[leaves[i as usize] as usize] != NONE).collect());
+            ancestors.up.push(up);
+            ancestors.left.push(left);
+        }
+        ancestors
     }
 
     /// The prediction of rows `rows` (all when `None`) of the routed matrix with the columns of
     /// `ancestors` permuted among them by `perm` (row `i` takes them from row `perm[i]`): equal
     /// to predicting that matrix, re-routing a row only below the first node on its path that
-    /// now sends it the other way.
+    /// now sends it the other way. Tree by tree, each row takes its routed leaf, but for the
+    /// movable rows, and the leaves' values are added to the rows' sums in tree order.
     pub fn shuffled(&self, ancestors: &Ancestors, rows: Option<&[usize]>, perm: &[usize]) -> Prediction {
         let sum = self.sum;
-        let (width, n_trees) = (sum.width(), sum.trees.len());
+        let width = sum.width();
         let row = |i: usize| rows.map_or(i, |r| r[i]);
+        // Where each routed row is scored (`NONE`: not scored).
+        let position: Option<Vec<u32>> = rows.map(|r| {
+            let mut p = vec![NONE; self.n];
+            for (i, &routed) in r.iter().enumerate() {
+                p[routed] = i as u32;
+            }
+            p
+        });
         let mut sums = vec![0.0; perm.len() * width];
+        let mut leaf_of = vec![0u32; perm.len()];
         for (t, tree) in sum.trees.iter().enumerate() {
+            let leaves = &self.leaves[t * self.n..(t + 1) * self.n];
+            for (i, leaf) in leaf_of.iter_mut().enumerate() {
+                *leaf = leaves[row(i)];
+            }
             let (up, left) = (&ancestors.up[t], &ancestors.left[t]);
-            for (i, s) in sums.chunks_mut(width).enumerate() {
-                let (own, other) = (self.rows.row(row(i)), self.rows.row(row(perm[i])));
+            for &r in &ancestors.movable[t] {
+                let i = match &position {
+                    None if (r as usize) < perm.len() => r as usize,
+                    Some(p) if p[r as usize] != NONE => p[r as usize] as usize,
+                    _ => continue,
+                };
+                let (own, other) = (self.rows.row(r as usize), self.rows.row(row(perm[i])));
                 let feature = |f: usize| if ancestors.columns[f] { other[f] } else { own[f] };
-                let base = self.leaves[row(i) * n_trees + t] as usize;
                 // The topmost node on the path whose test of a shuffled column now goes the other way.
+                let base = leaves[r as usize] as usize;
                 let (mut at, mut top) = (base, None);
                 while up[at] != NONE {
                     let a = up[at] as usize;
@@ -285,8 +308,12 @@ impl Routed<'_> {
                     }
                     at = a;
                 }
-                let leaf = top.map_or(base, |a| tree.descend(a, feature));
-                sum.add(s, tree.value(leaf));
+                if let Some(a) = top {
+                    leaf_of[i] = tree.descend(a, feature) as u32;
+                }
+            }
+            for (s, &leaf) in sums.chunks_mut(width).zip(&leaf_of) {
+                sum.add(s, tree.value(leaf as usize));
             }
         }
         sum.output(sums, perm.len())

@@ -8,6 +8,10 @@
 //! - features are tried in the order its `rand_r` stream draws them, and a split replaces the
 //!   best so far only when strictly better, which is how equal-gain splits are broken;
 //! - nodes are built depth first, left child first, sharing one feature array and stream;
+//! - a node's rows are sorted by a feature as its introsort sorts them: a plain sort where
+//!   that gives the same order (no two values equal; or a classifier with whole-number
+//!   weights, whose class counts are exact in any order, so that ties may go either way),
+//!   else the introsort itself (the order of tied rows decides the order of sums);
 //! - impurities are scikit-learn's, rounding and all (`criterion.rs`): a child inherits the
 //!   impurity its parent's split computed, is a leaf when that is at most `EPSILON`, and a
 //!   split whose improvement + `EPSILON` is below zero is not made.
@@ -16,7 +20,7 @@
 
 use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
 use super::flat::{FlatTree, TreeSum};
-use super::introsort::simultaneous_sort;
+use super::introsort::{simultaneous_sort, sort_if_distinct};
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
 use crate::spec::{ClassWeight, Criterion};
@@ -348,6 +352,12 @@ struct Builder<'a> {
     values: Vec<Vec<f64>>,
     /// A node's values of the feature being tried, sorted (reused from feature to feature).
     sorted: Vec<f32>,
+    /// The sort's (value, row) keys and its radix passes' other buffer (reused).
+    keys: Vec<u64>,
+    scratch: Vec<u64>,
+    /// Whether the order of rows of equal value is immaterial: class counts of whole-number
+    /// weights are exact sums in any order, so any sorted order grows the same tree.
+    any_order: bool,
 }
 
 struct Split {
@@ -485,6 +495,11 @@ pub fn build(
         Targets::Values(_) => 0,
     };
     let n_total = weights.iter().fold(0.0, |s, w| s + w);
+    // (A NaN, which the introsort leaves where its comparisons put it, makes the order count.)
+    let any_order = matches!(targets, Targets::Classes { .. })
+        && n_total < 2f64.powi(53)
+        && weights.iter().all(|w| w.fract() == 0.0 && *w >= 0.0)
+        && columns.iter().all(|c| !c.iter().any(|v| v.is_nan()));
     let last_median = std::cell::Cell::new(f64::NAN);
     let criterion = SplitCriterion { impurity: params.impurity, targets, weights, n_total, last_median };
     let mut builder = Builder {
@@ -500,6 +515,9 @@ pub fn build(
         grown: Vec::new(),
         values: Vec::new(),
         sorted: Vec::new(),
+        keys: Vec::new(),
+        scratch: Vec::new(),
+        any_order,
     };
     match params.max_leaf_nodes {
         0 => builder.grow(&mut samples),
@@ -708,9 +726,13 @@ impl Builder<'_> {
         let column = &self.columns[feature];
         // The builder's one buffer of feature values (scikit-learn's `feature_values`).
         let mut sorted = std::mem::take(&mut self.sorted);
-        sorted.clear();
-        sorted.extend(rows.iter().map(|&r| column[r]));
-        simultaneous_sort(&mut sorted, rows);
+        // A plain sort where it gives the introsort's order (row indices fit its keys' 32 bits).
+        let small = self.columns.first().is_none_or(|c| c.len() <= u32::MAX as usize);
+        if !(small && sort_if_distinct(column, rows, &mut sorted, &mut self.keys, &mut self.scratch, self.any_order)) {
+            sorted.clear();
+            sorted.extend(rows.iter().map(|&r| column[r]));
+            simultaneous_sort(&mut sorted, rows);
+        }
         let constant = f64::from(sorted[sorted.len() - 1]) <= f64::from(sorted[0]) + FEATURE_THRESHOLD;
         let best = (!constant).then(|| self.scan(feature, rows, &sorted, node));
         self.sorted = sorted;
