@@ -356,11 +356,11 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
         })
         .collect();
     let lanes = FeatureMajor::new(&vectors, width);
-    let (mut parts, mut values) = (vec![0.0; distinct.len()], vec![0.0; distinct.len()]);
+    let mut values = vec![0.0; distinct.len()];
     let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
     for row in rows.chunks_exact(width) {
-        kernel.predicting_parts(row, &lanes, &mut parts);
-        values.iter_mut().zip(&parts).for_each(|(v, &part)| *v = kernel.predicting(part));
+        kernel.predicting_parts(row, &lanes, &mut values);
+        kernel.predicting_all(&mut values);
         for ((m, at), out) in machines.iter().zip(&terms).zip(&mut out) {
             let (_, _, coef, rho) = m.parts();
             out.push(at.iter().zip(coef).fold(0.0, |s, (&u, c)| s + c * values[u]) - rho);

@@ -3,6 +3,8 @@
 //! prediction kernel (`k_function`). The two compute rbf differently, as libsvm does:
 //! `exp(-γ(‖a‖² + ‖b‖² - 2a·b))` while training, `exp(-γ‖a - b‖²)` when predicting.
 
+use super::exp::exp_in_place;
+
 /// A kernel function with scikit-learn's parameters (`gamma` already resolved).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum KernelFn {
@@ -97,11 +99,34 @@ impl KernelFn {
         }
     }
 
+    /// `predicting` of every part, in place: rbf's exps four at a time (`exp_in_place`: glibc's bits).
+    pub fn predicting_all(&self, parts: &mut [f64]) {
+        match *self {
+            KernelFn::Rbf { gamma } => {
+                parts.iter_mut().for_each(|p| *p *= -gamma);
+                exp_in_place(parts);
+            }
+            _ => parts.iter_mut().for_each(|p| *p = self.predicting(*p)),
+        }
+    }
+
     /// The training kernel (`kernel_function(i, j)`) from `a·b` and, for rbf, `‖a‖²` and `‖b‖²`.
     fn training(&self, d: f64, square_a: f64, square_b: f64) -> f64 {
         match *self {
             KernelFn::Rbf { gamma } => (-gamma * (square_a + square_b - 2.0 * d)).exp(),
             _ => self.predicting(d),
+        }
+    }
+
+    /// `training(d[k], square_a, square_b[k])` for every k, in place (`square_b` unread but for
+    /// rbf), rbf's exps four at a time as `predicting_all`'s.
+    fn training_all(&self, d: &mut [f64], square_a: f64, square_b: &[f64]) {
+        match *self {
+            KernelFn::Rbf { gamma } => {
+                d.iter_mut().zip(square_b).for_each(|(v, &b)| *v = -gamma * (square_a + b - 2.0 * *v));
+                exp_in_place(d);
+            }
+            _ => d.iter_mut().for_each(|v| *v = self.predicting(*v)),
         }
     }
 
@@ -143,24 +168,30 @@ impl FeatureMajor {
 
     /// `fused(x, row_r, f)` for every row r, into `out[r]`.
     fn fused_all(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+        self.fused_from(x, 0, f, out);
+    }
+
+    /// `fused(x, row_r, f)` into `out[r]` for every row r from `from` on (and a few before it,
+    /// in its block of `LANES`).
+    fn fused_from(&self, x: &[f64], from: usize, f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has FMA and AVX2 (checked just above), all `fused_all_simd` needs.
-            return unsafe { self.fused_all_simd(x, f, out) };
+            return unsafe { self.fused_all_simd(x, from, f, out) };
         }
-        self.fused_all_lanes(x, f, out);
+        self.fused_all_lanes(x, from, f, out);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "fma,avx2")]
-    fn fused_all_simd(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
-        self.fused_all_lanes(x, f, out);
+    fn fused_all_simd(&self, x: &[f64], from: usize, f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+        self.fused_all_lanes(x, from, f, out);
     }
 
     #[inline(always)]
-    fn fused_all_lanes(&self, x: &[f64], f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
+    fn fused_all_lanes(&self, x: &[f64], from: usize, f: impl Fn(f64, f64) -> (f64, f64) + Copy, out: &mut [f64]) {
         assert!(x.len() == self.width && out.len() == self.rows, "a row of {} values against {}", x.len(), self.width);
-        for start in (0..self.stride).step_by(LANES) {
+        for start in (from / LANES * LANES..self.stride).step_by(LANES) {
             let mut acc = [0.0f64; LANES];
             for (k, &a) in x.iter().enumerate() {
                 let lanes = &self.t[k * self.stride + start..k * self.stride + start + LANES];
@@ -208,6 +239,17 @@ impl<'a> Kernel<'a> {
         self.kernel.training(d, square(i), square(j))
     }
 
+    /// `eval(i, j)` for every j of `js`, into `out` (one value each): the dot products one by
+    /// one, then the kernel of all at once (`KernelFn::training_all`).
+    pub fn column(&self, i: usize, js: std::ops::Range<usize>, out: &mut [f64]) {
+        let a = self.row(i);
+        for (v, j) in out.iter_mut().zip(js.clone()) {
+            *v = dot(a, self.row(j));
+        }
+        let square_a = self.square.get(i).copied().unwrap_or(0.0);
+        self.kernel.training_all(out, square_a, self.square.get(js).unwrap_or(&[]));
+    }
+
     /// The row of the training matrix at position `i` (its index in the matrix).
     pub fn original(&self, i: usize) -> usize {
         self.rows[i]
@@ -249,8 +291,9 @@ impl<'a> KernelStore<'a> {
         let mut d = vec![0.0; n];
         for r in 0..n {
             lanes.fused_all(&data[r * width..(r + 1) * width], |a, b| (a, b), &mut d);
+            kernel.training_all(&mut d[r..], square[r], &square[r..]);
             for s in r..n {
-                let k = kernel.training(d[s], square[r], square[s]) as f32;
+                let k = d[s] as f32;
                 values[r * n + s] = k;
                 values[s * n + r] = k;
             }

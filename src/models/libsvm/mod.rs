@@ -3,6 +3,7 @@
 //! intercepts and iteration counts equal `SVC`'s and `SVR`'s.
 
 mod cache;
+mod exp;
 pub mod kernel;
 mod qmatrix;
 mod solver;

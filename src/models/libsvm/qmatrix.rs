@@ -25,13 +25,16 @@ pub struct SvcQ<'a> {
     store: Option<&'a KernelStore<'a>>,
     y: Vec<i8>,
     qd: Vec<f64>,
+    /// Room for one column's kernel values in double precision.
+    column: Vec<f64>,
 }
 
 impl<'a> SvcQ<'a> {
     pub fn new(kernel: Kernel<'a>, y: &[i8], cache_mb: f64, store: Option<&'a KernelStore<'a>>) -> Self {
         let l = y.len();
         let qd = (0..l).map(|i| kernel.eval(i, i)).collect();
-        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd }
+        let column = if store.is_some() { Vec::new() } else { vec![0.0; l] };
+        SvcQ { kernel, cache: Cache::new(l, cache_bytes(cache_mb)), store, y: y.to_vec(), qd, column }
     }
 }
 
@@ -48,8 +51,12 @@ impl QMatrix for SvcQ<'_> {
             }
             return &data[..len];
         }
-        for (j, v) in data.iter_mut().enumerate().take(len).skip(start) {
-            *v = (f64::from(self.y[i] * self.y[j]) * self.kernel.eval(i, j)) as f32;
+        if start < len {
+            let k = &mut self.column[start..len];
+            self.kernel.column(i, start..len, k);
+            for ((v, &y_j), &k) in data[start..len].iter_mut().zip(&self.y[start..len]).zip(&*k) {
+                *v = (f64::from(y_i * y_j) * k) as f32;
+            }
         }
         &data[..len]
     }
@@ -75,6 +82,8 @@ pub struct SvrQ<'a> {
     qd: Vec<f64>,
     buffers: [Vec<f32>; 2],
     next_buffer: usize,
+    /// Room for one column's kernel values in double precision.
+    column: Vec<f64>,
 }
 
 impl<'a> SvrQ<'a> {
@@ -90,6 +99,7 @@ impl<'a> SvrQ<'a> {
             qd: diagonal.iter().chain(&diagonal).copied().collect(),
             buffers: [vec![0.0; 2 * l], vec![0.0; 2 * l]],
             next_buffer: 0,
+            column: if store.is_some() { Vec::new() } else { vec![0.0; l] },
         }
     }
 }
@@ -102,9 +112,8 @@ impl QMatrix for SvrQ<'_> {
             None => {
                 let (data, start) = self.cache.get_data(real_i, self.l);
                 if start < self.l {
-                    for (j, v) in data.iter_mut().enumerate() {
-                        *v = self.kernel.eval(real_i, j) as f32;
-                    }
+                    self.kernel.column(real_i, 0..self.l, &mut self.column);
+                    data.iter_mut().zip(&self.column).for_each(|(v, &k)| *v = k as f32);
                 }
                 data
             }
