@@ -22,6 +22,7 @@ fn predict_rows(args: &PredictArgs) -> Result<(), String> {
     let shown = args.model.display();
     let text = std::fs::read_to_string(&args.model).map_err(|e| format!("cannot read model {shown}: {e}"))?;
     let model = parse_model_file(&text).map_err(|e| format!("{shown}: {e}"))?;
+    drop(text);
     let predictor = model.predictor().map_err(|e| format!("{shown}: {e}"))?;
     if args.proba && model.task == Task::Regression {
         return Err("--proba is for classifiers; this model predicts values".into());

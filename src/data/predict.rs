@@ -35,7 +35,7 @@ pub fn load_new_rows(
     ignore_unknown: bool,
 ) -> Result<NewRows, DataError> {
     // The id column is echoed as the file wrote it (`007` stays `007`).
-    let (frame, _) = read_file(path, missing, id.as_slice(), &|| "predict".to_string())?;
+    let frame = read_file(path, missing, id.as_slice(), &|| "predict".to_string())?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let column = |name: &str| {
         frame.column(name).map_err(|_| DataError::MissingInput {

@@ -128,34 +128,35 @@ fn spell_booleans_as_written(
 pub(super) fn read_checked(exp: &Experiment, cache: Option<&DataCache>) -> Result<CachedFrame, DataError> {
     let (path, missing) = (&exp.dataset.path, &exp.dataset.missing);
     check_path(path, &|| exp.location(DatasetKey::Path))?;
-    let parse = || read_version(path, missing, &[]);
+    let parse = || read_version(path, missing, &[], true);
     match cache {
         Some(cache) => cache::read_through(cache, path, missing, parse),
         None => parse().map(|(frame, sha256)| CachedFrame { frame, sha256, cache: CacheUse::Off, warning: None }),
     }
 }
 
-/// `path` read into a frame with `missing` as the missing-value tokens; `location` names
-/// where the path came from, for the errors.
+/// `path` read into a frame with `missing` as the missing-value tokens, not hashed; `location`
+/// names where the path came from, for the errors.
 pub(super) fn read_file(
     path: &Path,
     missing: &[String],
     text: &[&str],
     location: &dyn Fn() -> String,
-) -> Result<(DataFrame, String), DataError> {
+) -> Result<DataFrame, DataError> {
     check_path(path, location)?;
-    read_version(path, missing, text)
+    read_version(path, missing, text, false).map(|(frame, _)| frame)
 }
 
-/// A file `check_path` passed, read into a frame while another thread hashes it.
-fn read_version(path: &Path, missing: &[String], text: &[&str]) -> Result<(DataFrame, String), DataError> {
+/// A file `check_path` passed, read into a frame while another thread hashes it (`hash`; else
+/// the hash is empty).
+fn read_version(path: &Path, missing: &[String], text: &[&str], hash: bool) -> Result<(DataFrame, String), DataError> {
     let shown = || path.display().to_string();
     let unreadable = |e: std::io::Error| DataError::Unreadable { path: shown(), message: e.to_string() };
     // The hash and polars' read are two reads: both must see one version of the file.
     let before = stream::stamp(path);
     let stop = AtomicBool::new(false);
     let (hashed, frame) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| sha256_file(path, &stop));
+        let hashing = scope.spawn(|| if hash { sha256_file(path, &stop) } else { Ok(Some(String::new())) });
         let frame = parse_sound(path, missing, text);
         // A failed read needs no hash: stop hashing rather than wait for it.
         stop.store(frame.is_err(), Ordering::Relaxed);

@@ -40,7 +40,7 @@ pub enum ColumnValues {
 /// A file's rows and columns, read with the default missing-value tokens.
 pub fn summarize_file(path: &Path) -> Result<(usize, Vec<ColumnSummary>), DataError> {
     let missing: Vec<String> = ["", "NA", "NaN", "null"].map(String::from).to_vec();
-    let (frame, _) = read_file(path, &missing, &[], &|| "init".to_string())?;
+    let frame = read_file(path, &missing, &[], &|| "init".to_string())?;
     let mut columns = Vec::with_capacity(frame.width());
     for col in frame.columns() {
         let (values, keys): (ColumnValues, Vec<Option<String>>) = match raw_column(path, col, &missing, false, 0) {

@@ -1,19 +1,26 @@
 //! Trees as flat arrays, for prediction: a node is 16 bytes (feature, an f32 threshold,
-//! children), a leaf's values sit in one array, and rows are read as f32 once. Splits compare
-//! `x as f32 <= t` exactly as the grown tree does (`t` rounded down to the largest f32 at most
-//! the f64 threshold, which tells every f32 apart the same way), so every leaf, and so every
-//! digit, is the grown tree's.
+//! children), the leaves' values sit in one array, and rows are read as f32 once. Splits
+//! compare `x as f32 <= t` exactly as the grown tree does (`t` rounded down to the largest f32
+//! at most the f64 threshold, which tells every f32 apart the same way), so every leaf, and so
+//! every digit, is the grown tree's.
 //!
-//! [`TreeSum`] predicts with trees summed in tree order (a forest, or one tree), a block of rows
-//! at a time, tree by tree. For permutation importance, [`Routed`] keeps the leaf each test row
-//! reaches in each tree, and a shuffle of some columns re-routes a row only from the first node on
-//! its path that tests a shuffled column and now sends it the other way: all other rows keep
-//! their leaf.
+//! model.json's nodes (`{"split": {...}}` / `{"leaf": [...]}`) are read straight into these
+//! arrays and written from them ([`FlatTree`]'s `Serialize` and `Deserialize`): no value per
+//! node, no vector per leaf.
+//!
+//! [`TreeSum`] predicts with trees summed in tree order (a forest, or one tree): blocks of rows
+//! in parallel, each block tree by tree, several rows walking a tree at once. For permutation
+//! importance, [`Routed`] keeps the leaf each test row reaches in each tree, and a shuffle of
+//! some columns re-routes a row only from the first node on its path that tests a shuffled
+//! column and now sends it the other way: all other rows keep their leaf.
 
 use super::tree::Node;
 use super::Prediction;
-use ndarray::{Array1, Array2};
+use ndarray::{s, Array1, Array2, ArrayView2};
 use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, SerializeStructVariant};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod dependence;
 
@@ -21,29 +28,33 @@ mod dependence;
 const LEAF: u32 = u32::MAX;
 /// No ancestor testing a shuffled column.
 const NONE: u32 = u32::MAX;
-/// Rows predicted together, tree by tree.
-const BLOCK: usize = 256;
+/// Rows predicted together, tree by tree: at most `MAX_BLOCK` (4,096 rows as f32 and the part
+/// of a deep tree they visit stay in a core's cache while the block walks the tree: 4× fewer
+/// cache misses than 256 rows), at least `MIN_BLOCK`, else as many blocks as threads.
+const MAX_BLOCK: usize = 4096;
+const MIN_BLOCK: usize = 256;
+/// Rows walking one tree at once: independent walks overlap their memory reads.
+const LANES: usize = 8;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct FlatNode {
     /// `LEAF` for a leaf.
     feature: u32,
     /// The largest f32 at most the split's threshold.
     threshold: f32,
-    /// A leaf's index among the leaves for a leaf.
+    /// A split's children; a leaf's first value in `values` and its count.
     left: u32,
     right: u32,
 }
 
 /// One tree's nodes in build order (children after their parent).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlatTree {
     nodes: Vec<FlatNode>,
     /// Each split's threshold as grown (what model.json saves); 0 for a leaf.
     thresholds: Vec<f64>,
-    /// The leaves' values, `width` each, in node order.
+    /// The leaves' values in node order.
     values: Vec<f64>,
-    width: usize,
 }
 
 /// The largest f32 `r` with `r <= t`: for any f32 `x`, `x <= r` exactly when `f64(x) <= t`.
@@ -57,46 +68,35 @@ fn f32_at_most(t: f64) -> f32 {
 }
 
 impl FlatTree {
-    /// From checked nodes (children later than their parent, ids below `u32::MAX`), whose leaves
-    /// hold `width` values each.
-    pub fn new(nodes: &[Node], width: usize) -> FlatTree {
-        let mut flat =
-            FlatTree { nodes: Vec::with_capacity(nodes.len()), thresholds: Vec::new(), values: Vec::new(), width };
+    /// From grown nodes (children later than their parent, ids below `u32::MAX`).
+    pub fn new(nodes: &[Node]) -> FlatTree {
+        let mut flat = FlatTree { nodes: Vec::with_capacity(nodes.len()), ..FlatTree::default() };
         flat.thresholds.reserve(nodes.len());
         for node in nodes {
-            let (node, threshold) = match node {
+            match node {
                 Node::Leaf(values) => {
-                    let index = (flat.values.len() / width) as u32;
+                    let start = flat.values.len();
                     flat.values.extend_from_slice(values);
-                    (FlatNode { feature: LEAF, threshold: 0.0, left: index, right: 0 }, 0.0)
+                    flat.push_leaf(start);
                 }
                 Node::Split { feature, threshold, left, right } => {
-                    let f32_threshold = f32_at_most(*threshold);
-                    (
-                        FlatNode {
-                            feature: *feature as u32,
-                            threshold: f32_threshold,
-                            left: *left as u32,
-                            right: *right as u32,
-                        },
-                        *threshold,
-                    )
+                    flat.push_split(*feature as u32, *threshold, *left as u32, *right as u32)
                 }
-            };
-            flat.nodes.push(node);
-            flat.thresholds.push(threshold);
+            }
         }
         flat
     }
 
-    /// The nodes as they were given.
-    pub fn to_nodes(&self) -> Vec<Node> {
-        (0..self.nodes.len())
-            .map(|i| match self.split(i) {
-                Some((feature, left, right)) => Node::Split { feature, threshold: self.thresholds[i], left, right },
-                None => Node::Leaf(self.value(i).to_vec()),
-            })
-            .collect()
+    fn push_split(&mut self, feature: u32, threshold: f64, left: u32, right: u32) {
+        self.nodes.push(FlatNode { feature, threshold: f32_at_most(threshold), left, right });
+        self.thresholds.push(threshold);
+    }
+
+    /// A leaf whose values are `values[start..]`.
+    fn push_leaf(&mut self, start: usize) {
+        let count = self.values.len() - start;
+        self.nodes.push(FlatNode { feature: LEAF, threshold: 0.0, left: start as u32, right: count as u32 });
+        self.thresholds.push(0.0);
     }
 
     pub fn node_count(&self) -> usize {
@@ -109,10 +109,15 @@ impl FlatTree {
         (n.feature != LEAF).then_some((n.feature as usize, n.left as usize, n.right as usize))
     }
 
+    /// A split's threshold as grown.
+    pub fn threshold(&self, i: usize) -> f64 {
+        self.thresholds[i]
+    }
+
     /// The values of leaf node `leaf`.
     pub fn value(&self, leaf: usize) -> &[f64] {
-        let at = self.nodes[leaf].left as usize * self.width;
-        &self.values[at..at + self.width]
+        let n = self.nodes[leaf];
+        &self.values[n.left as usize..n.left as usize + n.right as usize]
     }
 
     /// The leaf node a row reaches from node `at`, its feature `f` being `feature(f)`.
@@ -130,6 +135,50 @@ impl FlatTree {
     pub fn leaf(&self, row: &[f32]) -> usize {
         self.descend(0, |f| row[f])
     }
+
+    /// The leaf node each row of `rows` reaches, into `out` (one per row).
+    fn leaves(&self, rows: &Rows32, out: &mut [u32]) {
+        walk(out, |at, r| {
+            let n = self.nodes[at];
+            // Branch-free: which side a row takes is a coin toss to the branch predictor.
+            (n.feature != LEAF).then(|| if rows.row(r)[n.feature as usize] <= n.threshold { n.left } else { n.right })
+        });
+    }
+}
+
+/// The rows of a block when `n` rows are predicted (see `MAX_BLOCK`).
+pub(crate) fn block_rows(n: usize) -> usize {
+    n.div_ceil(rayon::current_num_threads()).clamp(MIN_BLOCK, MAX_BLOCK)
+}
+
+/// Walks `out.len()` rows down a tree from node 0, `LANES` rows in flight: `step(node, row)` is
+/// the next node, `None` at a leaf, whose index goes into `out[row]`. The walks of different
+/// rows do not wait for each other, so their memory reads overlap.
+pub(crate) fn walk(out: &mut [u32], step: impl Fn(usize, usize) -> Option<u32>) {
+    let n = out.len();
+    let mut live = n.min(LANES);
+    let mut next = live;
+    let mut row: [usize; LANES] = std::array::from_fn(|k| k);
+    let mut at = [0u32; LANES];
+    while live > 0 {
+        let mut k = 0;
+        while k < live {
+            if let Some(child) = step(at[k] as usize, row[k]) {
+                at[k] = child;
+                k += 1;
+                continue;
+            }
+            out[row[k]] = at[k];
+            if next < n {
+                (row[k], at[k], next) = (next, 0, next + 1);
+                k += 1;
+            } else {
+                // The last live lane takes this one's place.
+                live -= 1;
+                (row[k], at[k]) = (row[live], at[live]);
+            }
+        }
+    }
 }
 
 /// A matrix's rows as f32 (scikit-learn's `X.astype(float32)`), row-major.
@@ -139,7 +188,7 @@ pub struct Rows32 {
 }
 
 impl Rows32 {
-    pub fn new(x: &Array2<f64>) -> Rows32 {
+    pub fn new(x: ArrayView2<f64>) -> Rows32 {
         Rows32 { data: x.iter().map(|&v| v as f32).collect(), width: x.ncols() }
     }
 
@@ -173,21 +222,49 @@ impl TreeSum<'_> {
         }
     }
 
+    /// Blocks of rows in parallel, each tree by tree; when the blocks are too few to keep every
+    /// thread busy, the trees in parallel instead. Either way each row's sum runs in tree order.
     pub fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let rows = Rows32::new(x);
-        let width = self.width();
-        let mut sums = vec![0.0; x.nrows() * width];
-        sums.par_chunks_mut(BLOCK * width).enumerate().for_each(|(b, block)| {
+        let (n, width, block_rows) = (x.nrows(), self.width(), block_rows(x.nrows()));
+        if n.div_ceil(block_rows) < rayon::current_num_threads() && self.trees.len() > 1 {
+            return self.predict_by_trees(x);
+        }
+        let mut sums = vec![0.0; n * width];
+        sums.par_chunks_mut(block_rows * width).enumerate().for_each(|(b, block)| {
+            let start = b * block_rows;
+            let rows = Rows32::new(x.slice(s![start..start + block.len() / width, ..]));
+            let mut leaves = vec![0u32; block.len() / width];
             for tree in &self.trees {
-                for (k, sum) in block.chunks_mut(width).enumerate() {
-                    let row = rows.row(b * BLOCK + k);
-                    self.add(sum, tree.value(tree.leaf(row)));
+                tree.leaves(&rows, &mut leaves);
+                for (sum, &leaf) in block.chunks_mut(width).zip(&leaves) {
+                    self.add(sum, tree.value(leaf as usize));
                 }
             }
         });
-        self.output(sums, x.nrows())
+        self.output(sums, n)
     }
 
+    /// Each tree's leaves in parallel, then each row's sum in tree order.
+    fn predict_by_trees(&self, x: &Array2<f64>) -> Prediction {
+        let (n, width) = (x.nrows(), self.width());
+        let rows = Rows32::new(x.view());
+        let leaves: Vec<Vec<u32>> = self
+            .trees
+            .par_iter()
+            .map(|tree| {
+                let mut leaves = vec![0u32; n];
+                tree.leaves(&rows, &mut leaves);
+                leaves
+            })
+            .collect();
+        let mut sums = vec![0.0; n * width];
+        sums.par_chunks_mut(width).enumerate().for_each(|(i, sum)| {
+            for (tree, leaves) in self.trees.iter().zip(&leaves) {
+                self.add(sum, tree.value(leaves[i] as usize));
+            }
+        });
+        self.output(sums, n)
+    }
     /// Row sums (`width` each) as the prediction: over the tree count for a mean.
     fn output(&self, mut sums: Vec<f64>, n: usize) -> Prediction {
         if self.mean {
@@ -207,7 +284,7 @@ impl TreeSum<'_> {
 
     /// The leaf each row of `x` reaches in each tree, for shuffles of its columns.
     pub fn route(&self, x: &Array2<f64>) -> Routed<'_> {
-        let rows = Rows32::new(x);
+        let rows = Rows32::new(x.view());
         let n = x.nrows();
         let mut leaves = vec![0u32; n * self.trees.len()];
         leaves.par_chunks_mut(n.max(1)).zip(&self.trees).for_each(|(tree_leaves, tree)| {
@@ -320,6 +397,156 @@ impl Routed<'_> {
     }
 }
 
+/// Written as model.json has always held a tree's nodes (`Node`'s form), from the arrays.
+impl Serialize for FlatTree {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.nodes.len()))?;
+        for i in 0..self.nodes.len() {
+            seq.serialize_element(&SavedNode(self, i))?;
+        }
+        seq.end()
+    }
+}
+
+/// Node `.1` of a tree, serialized as `Node` is.
+struct SavedNode<'a>(&'a FlatTree, usize);
+
+impl Serialize for SavedNode<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (tree, i) = (self.0, self.1);
+        let Some((feature, left, right)) = tree.split(i) else {
+            return s.serialize_newtype_variant("Node", 0, "leaf", tree.value(i));
+        };
+        let mut split = s.serialize_struct_variant("Node", 1, "split", 4)?;
+        split.serialize_field("feature", &feature)?;
+        split.serialize_field("threshold", &tree.thresholds[i])?;
+        split.serialize_field("left", &left)?;
+        split.serialize_field("right", &right)?;
+        split.end()
+    }
+}
+
+/// Read as `Vec<Node>` would be, straight into the arrays. Shapes are checked here (a key of
+/// each node, whole numbers that fit); what the nodes say is checked when a model is loaded
+/// (`Tree::from_flat`).
+impl<'de> Deserialize<'de> for FlatTree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(NodesVisitor)
+    }
+}
+
+struct NodesVisitor;
+
+impl<'de> Visitor<'de> for NodesVisitor {
+    type Value = FlatTree;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of tree nodes")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FlatTree, A::Error> {
+        let mut tree = FlatTree::default();
+        while seq.next_element_seed(NodeSeed(&mut tree))?.is_some() {}
+        Ok(tree)
+    }
+}
+
+/// One node, `{"leaf": [...]}` or `{"split": {...}}`, appended to a tree.
+struct NodeSeed<'a>(&'a mut FlatTree);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NodeKey {
+    Leaf,
+    Split,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Split {
+    feature: u64,
+    threshold: f64,
+    left: u64,
+    right: u64,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a node: {\"leaf\": [...]} or {\"split\": {...}}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let tree = self.0;
+        let i = tree.nodes.len();
+        // Node ids, features and value offsets are u32s; `LEAF` is none of them.
+        let fits = |v: u64, what: &str| -> Result<u32, A::Error> {
+            u32::try_from(v).ok().filter(|&v| v < u32::MAX).ok_or_else(|| {
+                de::Error::custom(format!("node {i}: {what} is {v}, more than a tree holds (below {})", u32::MAX))
+            })
+        };
+        fits(i as u64, "the node count")?;
+        match map.next_key::<NodeKey>()? {
+            None => return Err(de::Error::invalid_length(0, &ONE_KEY)),
+            Some(NodeKey::Leaf) => {
+                let start = tree.values.len();
+                fits(start as u64, "the leaf values' count")?;
+                map.next_value_seed(LeafSeed(&mut tree.values))?;
+                fits(tree.values.len() as u64, "the leaf values' count")?;
+                tree.push_leaf(start);
+            }
+            Some(NodeKey::Split) => {
+                let s: Split = map.next_value()?;
+                let (feature, left, right) =
+                    (fits(s.feature, "split.feature")?, fits(s.left, "split.left")?, fits(s.right, "split.right")?);
+                tree.push_split(feature, s.threshold, left, right);
+            }
+        }
+        match map.next_key::<de::IgnoredAny>()? {
+            Some(_) => Err(de::Error::invalid_length(2, &ONE_KEY)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a node is, for errors.
+const ONE_KEY: &str = "a node with one key, leaf or split";
+
+/// A leaf's values, appended to the tree's.
+struct LeafSeed<'a>(&'a mut Vec<f64>);
+
+impl<'de> DeserializeSeed<'de> for LeafSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LeafSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a leaf's list of numbers")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<f64>()? {
+            self.0.push(v);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +558,68 @@ mod tests {
             for x in [r, r.next_up(), r.next_down(), t as f32, (t as f32).next_up(), f32::INFINITY, f32::NEG_INFINITY] {
                 assert_eq!(x <= r, f64::from(x) <= t, "t = {t}, x = {x}");
             }
+        }
+    }
+
+    #[test]
+    fn nodes_read_and_write_as_model_json_always_held_them() {
+        let nodes = vec![
+            Node::Split { feature: 1, threshold: 0.1, left: 1, right: 2 },
+            Node::Leaf(vec![0.25, 0.75]),
+            Node::Split { feature: 0, threshold: -3.5, left: 3, right: 4 },
+            Node::Leaf(vec![1.0, 0.0]),
+            Node::Leaf(vec![0.0, 1.0]),
+        ];
+        let flat = FlatTree::new(&nodes);
+        let text = serde_json::to_string(&flat).unwrap();
+        assert_eq!(text, serde_json::to_string(&nodes).unwrap());
+        let back: FlatTree = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, flat);
+        assert_eq!(back.value(4), [0.0, 1.0]);
+        let bad = [
+            (r#"[{"leaf":[1.0],"split":{}}]"#, "one key"),
+            (r#"[{}]"#, "one key"),
+            (r#"[{"branch":[1.0]}]"#, "unknown variant `branch`"),
+            (r#"[{"leaf":1.0}]"#, "a leaf's list of numbers"),
+            (r#"[{"split":{"feature":4294967295,"threshold":0.5,"left":1,"right":2}}]"#, "node 0: split.feature is"),
+            (r#"[{"split":{"feature":0,"threshold":0.5,"left":1,"right":2,"x":1}}]"#, "unknown field `x`"),
+            (r#"[{"split":{"feature":0,"left":1,"right":2}}]"#, "missing field `threshold`"),
+        ];
+        for (text, wanted) in bad {
+            let e = serde_json::from_str::<FlatTree>(text).unwrap_err().to_string();
+            assert!(e.contains(wanted), "{text}: {e}");
+        }
+    }
+
+    /// A tree of `depth` levels at most, stopping at random, on features 0..3.
+    fn grow(rs: &mut crate::random::RandomState, nodes: &mut Vec<Node>, depth: usize) -> usize {
+        let at = nodes.len();
+        if depth == 0 || rs.next_f64() < 0.15 {
+            nodes.push(Node::Leaf(vec![at as f64]));
+            return at;
+        }
+        let (feature, threshold) = (rs.randint(0, 3) as usize, rs.next_f64() - 0.5);
+        nodes.push(Node::Split { feature, threshold, left: 0, right: 0 });
+        let left = grow(rs, nodes, depth - 1);
+        let right = grow(rs, nodes, depth - 1);
+        nodes[at] = Node::Split { feature, threshold, left, right };
+        at
+    }
+
+    #[test]
+    fn rows_walking_a_tree_together_reach_the_leaves_they_reach_alone() {
+        let mut rs = crate::random::RandomState::new(7);
+        let mut nodes = Vec::new();
+        grow(&mut rs, &mut nodes, 12);
+        let tree = FlatTree::new(&nodes);
+        for n in [0, 1, 7, 8, 9, 300] {
+            let x =
+                Array2::from_shape_fn((n, 3), |(i, j)| if (i + j) % 11 == 0 { f64::NAN } else { rs.next_f64() - 0.5 });
+            let rows = Rows32::new(x.view());
+            let mut leaves = vec![0u32; n];
+            tree.leaves(&rows, &mut leaves);
+            let alone: Vec<u32> = (0..n).map(|i| tree.leaf(rows.row(i)) as u32).collect();
+            assert_eq!(leaves, alone, "{n} rows");
         }
     }
 }

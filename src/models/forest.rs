@@ -15,8 +15,8 @@
 //! on the thread count.
 
 use super::criterion::{Impurity, Targets};
-use super::flat::{Rows32, TreeSum};
-use super::tree::{self, Node, Settings, Splitter, Tree};
+use super::flat::{FlatTree, Rows32, TreeSum};
+use super::tree::{self, Settings, Splitter, Tree};
 use super::weights;
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
@@ -257,15 +257,15 @@ fn bootstrap(seed: u32, n: usize, draws: usize, weights: Option<&[f64]>) -> Vec<
 
 impl Forest {
     /// A saved forest, each tree checked as a saved tree is.
-    pub fn from_trees(trees: Vec<Vec<Node>>, classes: usize, width: usize) -> Result<Forest, String> {
+    pub fn from_trees(trees: Vec<FlatTree>, classes: usize, width: usize) -> Result<Forest, String> {
         if trees.is_empty() {
             return Err("model.trees is empty; a forest has at least one tree".into());
         }
         let trees = trees
             .into_iter()
             .enumerate()
-            .map(|(t, nodes)| {
-                Tree::from_nodes(nodes, classes, width)
+            .map(|(t, flat)| {
+                Tree::from_flat(flat, classes, width)
                     .map_err(|e| e.replace("model.nodes", &format!("model.trees[{t}]")))
             })
             .collect::<Result<Vec<Tree>, String>>()?;
@@ -276,7 +276,7 @@ impl Forest {
     /// bootstrap left it out (in estimator order), divided by their count (1 when none).
     fn out_of_bag(&self, x: &Array2<f64>, counts: &[Option<Vec<f64>>]) -> Prediction {
         let width = self.n_classes.max(1);
-        let x32 = Rows32::new(x);
+        let x32 = Rows32::new(x.view());
         let rows: Vec<(Vec<f64>, usize)> = (0..x.nrows())
             .into_par_iter()
             .map(|r| {
@@ -349,7 +349,7 @@ impl Fitted for Forest {
     }
 
     fn state(&self) -> Option<super::ModelState> {
-        let trees = self.trees.iter().map(Tree::nodes).collect();
+        let trees = self.trees.iter().map(|t| t.flat().clone()).collect();
         Some(super::ModelState::Forest { classes: self.n_classes, trees })
     }
 }

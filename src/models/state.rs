@@ -2,14 +2,16 @@
 //! Loading checks every shape against the design matrix, so a hand-edited file is refused
 //! with a message instead of panicking at prediction time.
 
+use super::flat::FlatTree;
 use super::forest::Forest;
 use super::hgb::{HgbModel, HgbTree};
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
-use super::tree::{Node, Tree};
+use super::tree::Tree;
 use super::{Fitted, Head, LinearParts, Prediction};
 use crate::spec::Activation;
 use ndarray::Array2;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// A fitted model's parameters, by family. Weights index the design-matrix columns
@@ -20,11 +22,12 @@ pub enum ModelState {
     /// `head(x·weightsᵀ + intercepts)`: one weight row and intercept per output (one output
     /// for regression and binary classification, one per class for multinomial).
     Linear { head: Head, weights: Vec<Vec<f64>>, intercepts: Vec<f64> },
-    /// Nodes in build order (children after their parent). `classes` is 0 for regression.
-    Tree { classes: usize, nodes: Vec<Node> },
+    /// Nodes in build order (children after their parent), as flat arrays (read and written
+    /// as a list of `tree::Node`s). `classes` is 0 for regression.
+    Tree { classes: usize, nodes: FlatTree },
     /// A random forest or extra trees: each tree's nodes, as `Tree` saves them; the
     /// prediction is the mean of the trees'.
-    Forest { classes: usize, trees: Vec<Vec<Node>> },
+    Forest { classes: usize, trees: Vec<FlatTree> },
     /// Dense layers; hidden layers use `activation`, the output is linear (regression) or a
     /// softmax over classes.
     Mlp { activation: Activation, softmax: bool, layers: Vec<Layer> },
@@ -65,16 +68,73 @@ pub fn write_any<S: serde::Serializer>(state: &ModelState, s: S) -> Result<S::Ok
 
 /// Reads a saved model of any family: those above by their fields (a wrong shape is an
 /// error naming the field), any other `type` as a kind's own (`KindState`), which its kind
-/// reads and checks when it loads.
+/// reads and checks when it loads. The tree families, `type` first as written, are read
+/// straight into their types: a forest's nodes as JSON values would take many times its size.
 pub fn read_any<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelState, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    match value.get("type").and_then(|t| t.as_str()) {
-        Some(t) if !FAMILIES.contains(&t) => match value {
-            serde_json::Value::Object(map) => Ok(ModelState::Kind(KindState(map))),
-            _ => Err(serde::de::Error::custom("model is not an object")),
-        },
-        _ => ModelState::deserialize(value).map_err(serde::de::Error::custom),
+    d.deserialize_map(StateVisitor)
+}
+
+struct StateVisitor;
+
+impl<'de> Visitor<'de> for StateVisitor {
+    type Value = ModelState;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a model: an object with its `type`")
     }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModelState, A::Error> {
+        let mut fields = serde_json::Map::new();
+        if let Some(key) = map.next_key::<String>()? {
+            let value: serde_json::Value = map.next_value()?;
+            if let ("type", Some(family @ ("tree" | "forest" | "hgb"))) = (key.as_str(), value.as_str()) {
+                return tree_family(family, map);
+            }
+            fields.insert(key, value);
+        }
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            fields.insert(key, value);
+        }
+        match fields.get("type").and_then(|t| t.as_str()) {
+            Some(t) if !FAMILIES.contains(&t) => Ok(ModelState::Kind(KindState(fields))),
+            _ => ModelState::deserialize(serde_json::Value::Object(fields)).map_err(de::Error::custom),
+        }
+    }
+}
+
+/// The fields after `type` of `tree`, `forest` or `hgb`, each read into its type.
+fn tree_family<'de, A: MapAccess<'de>>(family: &str, mut map: A) -> Result<ModelState, A::Error> {
+    let expected: &'static [&'static str] = match family {
+        "tree" => &["type", "classes", "nodes"],
+        "forest" => &["type", "classes", "trees"],
+        _ => &["type", "classes", "baseline", "trees"],
+    };
+    let (mut classes, mut nodes, mut forest, mut baseline, mut boosted) = (None, None, None, None, None);
+    while let Some(key) = map.next_key::<String>()? {
+        let repeated = match (family, key.as_str()) {
+            (_, "type") => true,
+            (_, "classes") => classes.replace(map.next_value()?).is_some(),
+            ("tree", "nodes") => nodes.replace(map.next_value()?).is_some(),
+            ("forest", "trees") => forest.replace(map.next_value()?).is_some(),
+            ("hgb", "trees") => boosted.replace(map.next_value()?).is_some(),
+            ("hgb", "baseline") => baseline.replace(map.next_value()?).is_some(),
+            _ => return Err(de::Error::unknown_field(&key, expected)),
+        };
+        if repeated {
+            return Err(de::Error::custom(format!("duplicate field `{key}`")));
+        }
+    }
+    let absent = |field: &'static str| <A::Error as de::Error>::missing_field(field);
+    let classes = classes.ok_or_else(|| absent("classes"))?;
+    Ok(match family {
+        "tree" => ModelState::Tree { classes, nodes: nodes.ok_or_else(|| absent("nodes"))? },
+        "forest" => ModelState::Forest { classes, trees: forest.ok_or_else(|| absent("trees"))? },
+        _ => ModelState::Hgb {
+            classes,
+            baseline: baseline.ok_or_else(|| absent("baseline"))?,
+            trees: boosted.ok_or_else(|| absent("trees"))?,
+        },
+    })
 }
 
 impl KindState {
@@ -182,7 +242,7 @@ impl ModelState {
             ModelState::Linear { head, weights, intercepts } => linear(head, weights, intercepts, width, classes),
             ModelState::Tree { classes: c, nodes } => {
                 check(c == classes, || format!("model.classes is {c}, but the target has {classes} classes"))?;
-                Ok(Box::new(Tree::from_nodes(nodes, classes, width)?))
+                Ok(Box::new(Tree::from_flat(nodes, classes, width)?))
             }
             ModelState::Forest { classes: c, trees } => {
                 check(c == classes, || format!("model.classes is {c}, but the target has {classes} classes"))?;
@@ -287,7 +347,7 @@ mod tests {
     fn every_core_family_reads_back_as_itself() {
         let core = [
             ModelState::Linear { head: Head::Identity, weights: vec![vec![1.0]], intercepts: vec![0.5] },
-            ModelState::Tree { classes: 0, nodes: Vec::new() },
+            ModelState::Tree { classes: 0, nodes: FlatTree::default() },
             ModelState::Forest { classes: 0, trees: Vec::new() },
             ModelState::Hgb { classes: 0, baseline: vec![0.5], trees: Vec::new() },
         ];

@@ -77,53 +77,47 @@ impl Tree {
     /// node but the first the child of exactly one earlier node (so every walk ends at a
     /// leaf and every node is reached); finite leaves of `classes` values (one for
     /// regression), a classifier's shares in [0, 1] summing to 1.
-    pub fn from_nodes(nodes: Vec<Node>, classes: usize, width: usize) -> Result<Tree, String> {
-        if nodes.is_empty() {
+    pub fn from_flat(flat: FlatTree, classes: usize, width: usize) -> Result<Tree, String> {
+        let n = flat.node_count();
+        if n == 0 {
             return Err("model.nodes is empty; a tree has at least one node".into());
         }
-        if nodes.len() >= u32::MAX as usize {
-            return Err(format!("model.nodes has {} nodes; a tree has fewer than {}", nodes.len(), u32::MAX));
-        }
-        let mut parent = vec![None; nodes.len()];
-        for (i, node) in nodes.iter().enumerate() {
-            let at = format!("model.nodes[{i}]");
-            match node {
-                Node::Leaf(values) => check_leaf(values, classes, &at)?,
-                Node::Split { feature, threshold, left, right } => {
-                    if *feature >= width {
-                        return Err(format!("{at}.split.feature is {feature}, but there are {width} features"));
-                    }
-                    if !threshold.is_finite() {
-                        return Err(format!("{at}.split.threshold is {threshold}; a threshold is a finite number"));
-                    }
-                    if left == right {
-                        return Err(format!("{at}.split.left and split.right are both node {left}"));
-                    }
-                    for (side, child) in [("left", *left), ("right", *right)] {
-                        if !(i + 1..nodes.len()).contains(&child) {
-                            return Err(format!(
-                                "{at}.split.{side} is {child}; a child is a later node (from {} to {})",
-                                i + 1,
-                                nodes.len() - 1
-                            ));
-                        }
-                        if let Some(p) = parent[child].replace(i) {
-                            return Err(format!("model.nodes[{child}] is a child of both node {p} and node {i}"));
-                        }
-                    }
+        let mut parent = vec![None; n];
+        for i in 0..n {
+            // Named only on an error: a forest has millions of nodes.
+            let at = || format!("model.nodes[{i}]");
+            let Some((feature, left, right)) = flat.split(i) else {
+                check_leaf(flat.value(i), classes, at)?;
+                continue;
+            };
+            if feature >= width {
+                return Err(format!("{}.split.feature is {feature}, but there are {width} features", at()));
+            }
+            let threshold = flat.threshold(i);
+            if !threshold.is_finite() {
+                return Err(format!("{}.split.threshold is {threshold}; a threshold is a finite number", at()));
+            }
+            if left == right {
+                return Err(format!("{}.split.left and split.right are both node {left}", at()));
+            }
+            for (side, child) in [("left", left), ("right", right)] {
+                if !(i + 1..n).contains(&child) {
+                    return Err(format!(
+                        "{}.split.{side} is {child}; a child is a later node (from {} to {})",
+                        at(),
+                        i + 1,
+                        n - 1
+                    ));
+                }
+                if let Some(p) = parent[child].replace(i) {
+                    return Err(format!("model.nodes[{child}] is a child of both node {p} and node {i}"));
                 }
             }
         }
-        if let Some(orphan) = (1..nodes.len()).find(|&i| parent[i].is_none()) {
+        if let Some(orphan) = (1..n).find(|&i| parent[i].is_none()) {
             return Err(format!("model.nodes[{orphan}] is no node's child"));
         }
-        let flat = FlatTree::new(&nodes, classes.max(1));
         Ok(Tree { flat, n_classes: classes, grown: Vec::new(), n_features: width })
-    }
-
-    /// The nodes in build order (what model.json saves).
-    pub(super) fn nodes(&self) -> Vec<Node> {
-        self.flat.to_nodes()
     }
 
     pub(super) fn flat(&self) -> &FlatTree {
@@ -166,21 +160,24 @@ impl Tree {
 }
 
 /// A leaf: one finite value (regression), or one share per class in [0, 1] that sum to 1.
-fn check_leaf(values: &[f64], classes: usize, at: &str) -> Result<(), String> {
+/// (`at` names the node, on an error.)
+fn check_leaf(values: &[f64], classes: usize, at: impl Fn() -> String) -> Result<(), String> {
     let want = classes.max(1);
     if values.len() != want {
         let what =
             if classes == 0 { "1 value (a regression tree)".to_string() } else { format!("{classes} class shares") };
-        return Err(format!("{at}.leaf has {} values; a leaf holds {what}", values.len()));
+        return Err(format!("{}.leaf has {} values; a leaf holds {what}", at(), values.len()));
     }
-    super::state::check_finite(values, &format!("{at}.leaf"))?;
+    if values.iter().any(|v| !v.is_finite()) {
+        super::state::check_finite(values, &format!("{}.leaf", at()))?;
+    }
     if classes > 0 {
         if let Some(k) = values.iter().position(|v| !(0.0..=1.0).contains(v)) {
-            return Err(format!("{at}.leaf[{k}] is {}; a class share is in [0, 1]", values[k]));
+            return Err(format!("{}.leaf[{k}] is {}; a class share is in [0, 1]", at(), values[k]));
         }
         let sum: f64 = values.iter().sum();
         if (sum - 1.0).abs() > 1e-9 {
-            return Err(format!("{at}.leaf sums to {sum}; class shares sum to 1"));
+            return Err(format!("{}.leaf sums to {sum}; class shares sum to 1", at()));
         }
     }
     Ok(())
@@ -196,7 +193,7 @@ impl Fitted for Tree {
     }
 
     fn state(&self) -> Option<super::ModelState> {
-        Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.nodes() })
+        Some(super::ModelState::Tree { classes: self.n_classes, nodes: self.flat.clone() })
     }
 
     fn impurity_importance(&self) -> Option<Vec<f64>> {
@@ -528,7 +525,7 @@ pub fn build(
     } else {
         (builder.nodes, builder.grown)
     };
-    let flat = FlatTree::new(&nodes, n_classes.max(1));
+    let flat = FlatTree::new(&nodes);
     Ok(Tree { flat, n_classes, grown, n_features: columns.len() })
 }
 

@@ -136,23 +136,14 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
     }
 }
 
-/// What a model file says it is (its other fields skipped).
-#[derive(Deserialize)]
-struct Header {
-    kind: Option<String>,
-    schema_version: Option<u64>,
-}
-
 /// A model.json read back: the version is checked before anything else, so a file from
 /// another version is refused by name rather than by a missing field.
 pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
-    // A file of this version is read straight into its types (a forest's nodes make a JSON tree
-    // far costlier than the model); anything else takes the checks below, and their errors.
-    let header = text.trim_start().starts_with('{').then(|| serde_json::from_str::<Header>(text).ok()).flatten();
-    if header
-        .is_some_and(|h| h.kind.as_deref() == Some(MODEL_KIND) && h.schema_version == Some(MODEL_SCHEMA_VERSION.into()))
-    {
-        if let Ok(file) = serde_json::from_str(text) {
+    // A file of this version reads straight into its types (a forest's nodes as a JSON tree
+    // would take many times the model's memory); anything else takes the checks below, and
+    // their errors.
+    if let Ok(file) = serde_json::from_str::<ModelFile>(text) {
+        if file.kind == MODEL_KIND && file.schema_version == MODEL_SCHEMA_VERSION {
             return Ok(file);
         }
     }

@@ -15,7 +15,7 @@ impl TreeSum<'_> {
     /// The prediction of every row of `x` with its columns `cols` set to `values[v]` (one value
     /// per column of `cols`, in that order), for each `v`: equal to predicting each changed matrix.
     pub fn with_columns_set(&self, x: &Array2<f64>, cols: &[usize], values: &[Vec<f64>]) -> Vec<Prediction> {
-        let rows = Rows32::new(x);
+        let rows = Rows32::new(x.view());
         let (n, n_values, width) = (x.nrows(), values.len(), self.width());
         // Which of `cols` a design column is, and each set column's values as f32 (as `Rows32`).
         let mut set = vec![None; x.ncols()];

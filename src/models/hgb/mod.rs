@@ -15,12 +15,14 @@ mod tree;
 pub use boosting::FeatureSampler;
 pub use tree::{HgbNode, HgbTree};
 
+use super::flat::block_rows;
 use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
 use crate::spec::kinds::HgbLoss;
 use crate::spec::{ClassWeight, EarlyStopping};
 use boosting::{Boosted, Settings};
 use loss::Loss;
 use ndarray::{Array1, Array2};
+use rayon::prelude::*;
 
 /// `hist_gradient_boosting`.
 /// Its catalog entries (defaults, ranges, help) are in the kind's file.
@@ -146,19 +148,28 @@ impl HgbModel {
         Ok(HgbModel { classes, baseline, trees, losses: None })
     }
 
-    /// `_raw_predict`: per output, the baseline plus each iteration's tree in turn.
+    /// `_raw_predict`: per output, the baseline plus each iteration's tree in turn. Blocks of
+    /// rows in parallel, each iteration by iteration, so each row sums in that order.
     fn raw(&self, x: &Array2<f64>) -> Array2<f64> {
-        let mut raw = Array2::<f64>::zeros((x.nrows(), self.baseline.len()));
-        for (i, row) in x.rows().into_iter().enumerate() {
-            for (k, &b) in self.baseline.iter().enumerate() {
-                let mut v = b;
-                for iteration in &self.trees {
-                    v += iteration[k].predict_row(|f| row[f]);
-                }
-                raw[[i, k]] = v;
+        let (n, outputs, block_rows) = (x.nrows(), self.baseline.len(), block_rows(x.nrows()));
+        let mut raw = vec![0.0; n * outputs];
+        raw.par_chunks_mut(block_rows * outputs).enumerate().for_each(|(b, block)| {
+            let start = b * block_rows;
+            let rows = x.slice(ndarray::s![start..start + block.len() / outputs, ..]);
+            for sum in block.chunks_mut(outputs) {
+                sum.copy_from_slice(&self.baseline);
             }
-        }
-        raw
+            let mut leaves = vec![0u32; rows.nrows()];
+            for iteration in &self.trees {
+                for (k, tree) in iteration.iter().enumerate() {
+                    tree.leaves(rows, &mut leaves);
+                    for (sum, &leaf) in block.chunks_mut(outputs).zip(&leaves) {
+                        sum[k] += tree.value(leaf as usize);
+                    }
+                }
+            }
+        });
+        Array2::from_shape_vec((n, outputs), raw).unwrap_or_else(|_| Array2::zeros((n, outputs)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! One boosted tree as `TreePredictor` keeps it: nodes in depth-first order, a value per
 //! leaf (shrinkage applied), numeric thresholds on raw values and the bin they came from.
 
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,16 +29,25 @@ pub struct HgbTree {
 }
 
 impl HgbTree {
-    /// `_predict_one_from_raw_data` (numeric features).
-    pub fn predict_row(&self, row: impl Fn(usize) -> f64) -> f64 {
-        self.walk(|feature, threshold, _, missing_left| {
-            let v = row(feature);
-            if v.is_nan() {
-                missing_left
-            } else {
-                v <= threshold
+    /// `_predict_one_from_raw_data` (numeric features) for each row of `x`: the leaf node each
+    /// reaches, into `out`, several rows walking at once (`flat::walk`).
+    pub fn leaves(&self, x: ArrayView2<f64>, out: &mut [u32]) {
+        crate::models::flat::walk(out, |at, r| match self.nodes[at] {
+            HgbNode::Leaf(_) => None,
+            HgbNode::Split { feature, threshold, missing_left, left, right, .. } => {
+                let v = x[[r, feature]];
+                let go_left = if v.is_nan() { missing_left } else { v <= threshold };
+                Some(if go_left { left } else { right } as u32)
             }
-        })
+        });
+    }
+
+    /// The value of leaf node `leaf` (0 for a split, which no walk ends at).
+    pub fn value(&self, leaf: usize) -> f64 {
+        match self.nodes[leaf] {
+            HgbNode::Leaf(v) => v,
+            HgbNode::Split { .. } => 0.0,
+        }
     }
 
     /// `_predict_one_from_binned_data` (numeric features).
