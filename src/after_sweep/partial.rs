@@ -66,7 +66,11 @@ pub fn partial_dependence(
         Err(e) => return Some(Err(e)),
     };
     let rows = refit_fold(plan).0.train;
-    let input: Vec<Feature> = plan.dataset.loaded().features.iter().map(|f| subset(f, &rows)).collect();
+    let features = &plan.dataset.loaded().features;
+    // A refit on every row (k-fold) reads the columns as they are: no copy of the data.
+    let every_row = rows.len() == plan.dataset.rows() && rows.iter().enumerate().all(|(i, &r)| i == r);
+    let input: std::borrow::Cow<[Feature]> =
+        if every_row { features.into() } else { features.iter().map(|f| subset(f, &rows)).collect() };
     let response = match classes.len() {
         0 => "prediction".to_string(),
         2 => format!("probability of class {}", classes[1]),
@@ -124,13 +128,15 @@ impl<'a> Design<'a> {
         crate::preprocess::apply_saved(&self.refit.preprocessing, &row).map_err(|e| e.to_string())
     }
 
-    /// The predictions of every row with feature `j` (design columns `cols`) set to each grid
-    /// value in turn. A plain tree model's rows are routed once and re-routed only below a node
-    /// testing `j` that now sends them the other way (`flat::Routed`, the same bits as a predict).
-    fn predictions(&self, j: usize, cols: &[usize], grid: &[f64]) -> Result<Vec<Prediction>, String> {
+    /// The averaged predictions (`average`) of every row with feature `j` (design columns
+    /// `cols`) set to each grid value in turn, each averaged as soon as it is made (a grid of
+    /// 100 predictions of every row would be held at once otherwise). A plain tree model's rows
+    /// are routed once and re-routed only below a node testing `j` that now sends them the
+    /// other way (`flat::Routed`, the same bits as a predict).
+    fn averages(&self, j: usize, cols: &[usize], grid: &[f64], classes: &[String]) -> Result<Vec<Vec<f64>>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
         let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
-            return Ok(probes.par_iter().map(|probe| self.predict_at(cols, probe)).collect());
+            return Ok(probes.par_iter().map(|probe| average(&self.predict_at(cols, probe), classes)).collect());
         };
         let n = self.x.nrows();
         let mut extended = Array2::zeros((n + probes.len(), self.x.ncols()));
@@ -141,7 +147,8 @@ impl<'a> Design<'a> {
         let routed = trees.route(&extended);
         let ancestors = routed.ancestors(cols);
         // Every row takes `cols` from the probe's row: the grid value.
-        Ok((0..probes.len()).into_par_iter().map(|g| routed.shuffled(&ancestors, None, &vec![n + g; n])).collect())
+        let at = |g: usize| routed.shuffled(&ancestors, None, &vec![n + g; n]);
+        Ok((0..probes.len()).into_par_iter().map(|g| average(&at(g), classes)).collect())
     }
 
     /// The model's predictions of every row with design columns `cols` taken from `probe`.
@@ -186,8 +193,7 @@ fn feature_dependence(
         return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"));
     };
     let mut curves: Vec<Curve> = Vec::new();
-    for (g, prediction) in design.predictions(j, cols, &grid)?.iter().enumerate() {
-        let averages = average(prediction, classes);
+    for (g, averages) in design.averages(j, cols, &grid, classes)?.into_iter().enumerate() {
         for (c, value) in averages.into_iter().enumerate() {
             if g == 0 {
                 let class = (classes.len() > 2)
