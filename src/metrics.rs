@@ -126,13 +126,20 @@ impl ClassSums {
         proba: &Array2<f64>,
         predicted: &[usize],
         w: Option<&[f64]>,
-        rows: impl Iterator<Item = usize>,
+        rows: impl Iterator<Item = usize> + Clone,
     ) {
         let eps = f64::EPSILON;
+        self.add_labels(y, predicted, w, rows.clone());
         for r in rows {
             let weight = w.map_or(1.0, |w| w[r]);
-            self.confusion[y[r]][predicted[r]] += weight;
             self.log_loss -= weight * proba[[r, y[r]]].clamp(eps, 1.0 - eps).ln();
+        }
+    }
+
+    /// [`ClassSums::add`] without the log-loss: what the metrics of labels read.
+    fn add_labels(&mut self, y: &[usize], predicted: &[usize], w: Option<&[f64]>, rows: impl Iterator<Item = usize>) {
+        for r in rows {
+            self.confusion[y[r]][predicted[r]] += w.map_or(1.0, |w| w[r]);
             self.present[y[r]] = true;
             self.present[predicted[r]] = true;
         }
@@ -184,15 +191,39 @@ pub fn confusion_matrix(y: &[usize], pred: &[usize], n_classes: usize) -> Vec<Ve
 /// A classification metric of probabilities `proba` against class labels `y`, each row
 /// weighing `w` (1 without).
 pub fn classification(metric: Metric, y: &[usize], proba: &Array2<f64>, w: Option<&[f64]>) -> f64 {
-    if metric == Metric::RocAuc {
-        return match (proba.ncols(), w) {
-            (2, None) => roc_auc(y, &proba.column(1).to_vec()),
-            (2, Some(w)) => weighted_roc_auc(y, &proba.column(1).to_vec(), w),
-            _ => f64::NAN,
-        };
+    classification_many(&[metric], y, proba, w)[0]
+}
+
+/// [`classification`] of each of `metrics`, the sums all but roc_auc read added up once (a
+/// unit's record scores every metric of both parts).
+pub fn classification_many(metrics: &[Metric], y: &[usize], proba: &Array2<f64>, w: Option<&[f64]>) -> Vec<f64> {
+    let mut sums: Option<ClassSums> = None;
+    let mut value = |metric: Metric| {
+        if metric == Metric::RocAuc {
+            return match (proba.ncols(), w) {
+                (2, None) => roc_auc(y, &proba.column(1).to_vec()),
+                (2, Some(w)) => weighted_roc_auc(y, &proba.column(1).to_vec(), w),
+                _ => f64::NAN,
+            };
+        }
+        let sums = sums.get_or_insert_with(|| {
+            let mut sums = ClassSums::new(proba.ncols());
+            sums.add(y, proba, &predicted_classes(proba), w, 0..y.len());
+            sums
+        });
+        sums.value(metric)
+    };
+    metrics.iter().map(|&m| value(m)).collect()
+}
+
+/// A metric of predicted labels (accuracy, precision, recall or f1; NaN for another) of
+/// `classes` classes, as [`classification`] gives it of probabilities that pick those labels.
+pub fn of_labels(metric: Metric, y: &[usize], predicted: &[usize], classes: usize, w: Option<&[f64]>) -> f64 {
+    if !matches!(metric, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
+        return f64::NAN;
     }
-    let mut sums = ClassSums::new(proba.ncols());
-    sums.add(y, proba, &predicted_classes(proba), w, 0..y.len());
+    let mut sums = ClassSums::new(classes);
+    sums.add_labels(y, predicted, w, 0..y.len());
     sums.value(metric)
 }
 
@@ -220,18 +251,20 @@ pub fn macro_average(metric: Metric, cm: &[Vec<f64>], present: &[bool]) -> f64 {
 
 /// Area under the ROC curve by the rank statistic, ties counted half. NaN with one class.
 fn roc_auc(y: &[usize], score: &[f64]) -> f64 {
-    let mut order: Vec<usize> = (0..y.len()).collect();
-    order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    // (score, positive) pairs sorted in place: contiguous, unlike an order of indices. Rows of
+    // equal score add the same rank, so their order among themselves does not matter.
+    let mut sorted: Vec<(f64, bool)> = score.iter().zip(y).map(|(&s, &c)| (s, c == 1)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut rank_sum_pos = 0.0;
     let mut i = 0;
-    while i < order.len() {
+    while i < sorted.len() {
         let mut j = i;
-        while j + 1 < order.len() && score[order[j + 1]] == score[order[i]] {
+        while j + 1 < sorted.len() && sorted[j + 1].0 == sorted[i].0 {
             j += 1;
         }
         let avg_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            if y[k] == 1 {
+        for &(_, positive) in &sorted[i..=j] {
+            if positive {
                 rank_sum_pos += avg_rank;
             }
         }
@@ -373,6 +406,30 @@ mod tests {
         assert_eq!(roc_auc(&[0, 0, 1, 1], &[0.1, 0.4, 0.35, 0.8]), 0.75);
         assert_eq!(roc_auc(&[0, 1], &[0.5, 0.5]), 0.5);
         assert!(roc_auc(&[1, 1], &[0.5, 0.5]).is_nan());
+    }
+
+    #[test]
+    fn roc_auc_is_the_share_of_ordered_pairs_with_ties_in_any_order() {
+        let score: Vec<f64> = (0..600).map(|i| ((i * 37) % 11) as f64 / 10.0 - 0.5).collect();
+        let y: Vec<usize> = (0..600).map(|i| usize::from((i * 13) % 7 < 3)).collect();
+        let (mut pairs, mut won) = (0.0, 0.0);
+        for (a, &ya) in y.iter().enumerate() {
+            for (b, &yb) in y.iter().enumerate() {
+                if ya == 1 && yb == 0 {
+                    pairs += 1.0;
+                    won += if score[a] > score[b] {
+                        1.0
+                    } else if score[a] == score[b] {
+                        0.5
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+        assert!((roc_auc(&y, &score) - won / pairs).abs() < 1e-15);
+        // -0.0 and 0.0 tie.
+        assert_eq!(roc_auc(&[1, 0, 1, 0], &[-0.0, 0.0, 0.0, -1.0]), 0.75);
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub(crate) fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
 /// an O(n) update instead of a full predict.
 trait Predictor {
     fn predict(&self, z: Array2<f64>) -> Prediction;
-    fn predict_labels(&self, z: Array2<f64>) -> Prediction;
+    fn predict_labels(&self, z: Array2<f64>) -> Vec<usize>;
 }
 
 impl Predictor for LinearParts {
@@ -88,14 +88,13 @@ impl Predictor for LinearParts {
         self.head.apply(z)
     }
 
-    /// For metrics of predicted labels only (accuracy, precision, recall, f1): one-hot rows of
-    /// the class the probabilities would pick, without computing them, except where two
-    /// classes are too close to call from the scores.
-    fn predict_labels(&self, z: Array2<f64>) -> Prediction {
+    /// For metrics of predicted labels only (accuracy, precision, recall, f1): the class the
+    /// probabilities would pick, without computing them, except where two classes are too
+    /// close to call from the scores.
+    fn predict_labels(&self, z: Array2<f64>) -> Vec<usize> {
         let outputs = z.ncols();
-        let classes = if outputs == 1 { 2 } else { outputs };
-        let mut hard = Array2::<f64>::zeros((z.nrows(), classes));
-        for (i, row) in z.rows().into_iter().enumerate() {
+        let mut labels = Vec::with_capacity(z.nrows());
+        for row in z.rows() {
             // The largest score and the runner-up's.
             let (mut top, mut second) = (0, f64::NEG_INFINITY);
             for k in 1..outputs {
@@ -110,18 +109,18 @@ impl Predictor for LinearParts {
                 1 => row[0].abs() < 1e-6,
                 _ => row[top] - second < 1e-9,
             };
-            let class = if close {
-                let soft = self.head.apply(row.to_owned().insert_axis(Axis(0)));
-                let Prediction::Probabilities(p) = soft else { return self.predict(z) };
-                metrics::predicted_classes(&p)[0]
-            } else if outputs == 1 {
-                usize::from(row[0] > 0.0)
-            } else {
-                top
+            let soft = || match self.head.apply(row.to_owned().insert_axis(Axis(0))) {
+                Prediction::Probabilities(p) => metrics::predicted_classes(&p).first().copied(),
+                Prediction::Values(_) => None,
             };
-            hard[[i, class]] = 1.0;
+            let class = match close.then(soft).flatten() {
+                Some(class) => class,
+                None if outputs == 1 => usize::from(row[0] > 0.0),
+                None => top,
+            };
+            labels.push(class);
         }
-        Prediction::Probabilities(hard)
+        labels
     }
 }
 
@@ -369,11 +368,17 @@ impl Shuffles<'_> {
             .sources
             .iter()
             .map(|perm| {
-                let prediction = match &ancestors {
-                    Some((routed, ancestors)) => routed.shuffled(ancestors, rows, perm),
+                let shuffled = match &ancestors {
+                    Some((routed, ancestors)) => Shuffled::Prediction(routed.shuffled(ancestors, rows, perm)),
                     None => self.shuffled_prediction(rows, perm, cols, &mut buffer),
                 };
-                let s = metric_value(metric, &y, w.as_deref(), &prediction);
+                let s = match (shuffled, y.as_ref()) {
+                    (Shuffled::Prediction(p), y) => metric_value(metric, y, w.as_deref(), &p),
+                    (Shuffled::Labels(labels), FoldTargets::Classes(y)) => {
+                        metrics::of_labels(metric, y, &labels, self.plan.dataset.classes(), w.as_deref())
+                    }
+                    (Shuffled::Labels(_), FoldTargets::Regression(_)) => f64::NAN,
+                };
                 if metric.higher_is_better() {
                     self.base - s
                 } else {
@@ -391,7 +396,7 @@ impl Shuffles<'_> {
         perm: &[usize],
         cols: &[usize],
         buffer: &mut Option<Array2<f64>>,
-    ) -> Prediction {
+    ) -> Shuffled {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         match self.model {
@@ -400,7 +405,7 @@ impl Shuffles<'_> {
                     Some(r) => z.select(Axis(0), r),
                     None => z.clone(),
                 };
-                let Some(z_flat) = z.as_slice_mut() else { return predictor.predict(z) };
+                let Some(z_flat) = z.as_slice_mut() else { return Shuffled::Prediction(predictor.predict(z)) };
                 for &c in cols {
                     let all = columns.row(c);
                     let gathered: Vec<f64>;
@@ -415,9 +420,9 @@ impl Shuffles<'_> {
                     predictor.shift_scores(z_flat, c, delta);
                 }
                 if matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
-                    predictor.predict_labels(z)
+                    Shuffled::Labels(predictor.predict_labels(z))
                 } else {
-                    predictor.predict(z)
+                    Shuffled::Prediction(predictor.predict(z))
                 }
             }
             FoldModel::Fitted(_) | FoldModel::Kept(_) | FoldModel::Piped(..) => {
@@ -430,10 +435,17 @@ impl Shuffles<'_> {
                         shuffled[[i, c]] = x[[row(p), c]];
                     }
                 }
-                self.model.predict(shuffled)
+                Shuffled::Prediction(self.model.predict(shuffled))
             }
         }
     }
+}
+
+/// A shuffle's outcome: the prediction, or (a linear model scored by a metric of labels) the
+/// predicted classes alone.
+enum Shuffled {
+    Prediction(Prediction),
+    Labels(Vec<usize>),
 }
 
 #[cfg(test)]

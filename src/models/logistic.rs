@@ -94,8 +94,7 @@ pub fn fit(
     if params.solver != LogisticSolver::Linfa {
         let start = vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)];
         let rows = Rows { x, y, weights: row_weights(params, y, class_names, sw) };
-        return fit_own(params, &rows, class_names.len(), Start { theta: start, hessian: None })
-            .map(|(model, _)| model);
+        return fit_own(params, &rows, class_names.len(), Start::at(start)).map(|(model, _)| model);
     }
     if params.class_weight != ClassWeight::None || sw.is_some() {
         return Err(FitError::Solver(LINFA_WEIGHTS.into()));
@@ -166,16 +165,14 @@ fn fit_own(
     if uses_newton(params.solver, n_classes, n, d) {
         let matrix = super::newton::Matrix { x, y: &targets, sw };
         // An unfactorable Hessian (a singular, unpenalised direction) falls back to L-BFGS.
-        if let Some(fit) =
-            fit_newton(params, &matrix, total, d, Start { theta: start.theta.clone(), hessian: start.hessian.clone() })
-        {
+        if let Some(fit) = fit_newton(params, &matrix, total, d, start.clone()) {
             return Ok(fit);
         }
     }
     let loss = loss_of(n_classes);
     let data = |weights: &Weights| loss_and_gradient(loss, x, &targets, None, sw, weights);
     let (model, theta) = fit_lbfgs(params, total, d, n_classes, start.theta, data)?;
-    Ok((model, Start { theta, hessian: None }))
+    Ok((model, Start::at(theta)))
 }
 
 /// Whether `solver` means Newton's method for `n_classes` classes over `n` rows × `d` columns:
@@ -200,10 +197,10 @@ pub fn fit_newton(
 ) -> Option<(Box<dyn Fitted>, Start)> {
     let LogisticParams { c, fit_intercept, tol, max_iter, .. } = *params;
     let problem = super::newton::NewtonProblem { rows, d, l2: 1.0 / (c * total), fit_intercept };
-    let r = problem.minimize(start.theta, start.hessian, tol, max_iter)?;
+    let r = problem.minimize(start.theta, (start.hessian, start.pass), tol, max_iter)?;
     let notes = not_converged(!r.converged, r.iterations, r.gradient, tol);
     let model = Binary { weights: Array1::from(r.theta[..d].to_vec()), intercept: r.theta[d], notes };
-    Some((Box::new(model), Start { theta: r.theta, hessian: Some(r.hessian) }))
+    Some((Box::new(model), Start { theta: r.theta, hessian: Some(r.hessian), pass: Some(r.last) }))
 }
 
 /// The loss of `n_classes` classes: binary log-loss or the multinomial one.
@@ -262,10 +259,19 @@ pub fn fit_lbfgs(
 }
 
 /// Where a fit starts: the previous point's solution on a path (zero otherwise) and, for
-/// Newton, its Hessian.
+/// Newton, its Hessian and its last pass over the rows (at `theta`).
+#[derive(Clone)]
 pub struct Start {
     pub theta: Vec<f64>,
     pub hessian: Option<Array2<f64>>,
+    pub pass: Option<super::newton::DataPass>,
+}
+
+impl Start {
+    /// From `theta` with nothing else known.
+    pub fn at(theta: Vec<f64>) -> Start {
+        Start { theta, hessian: None, pass: None }
+    }
 }
 
 /// Stopping short is not an error (scikit-learn warns and returns the iterate): it is noted.
@@ -310,7 +316,7 @@ pub fn fit_path(
     if let Err(e) = check_classes(y, class_names) {
         return path.iter().map(|_| Err(e.clone())).collect();
     }
-    let zero = || Start { theta: vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)], hessian: None };
+    let zero = || Start::at(vec![0.0; outputs(class_names.len()) * (x.ncols() + 1)]);
     let mut start = None;
     // The points of a path differ only in C: they share their row weights.
     let weights = path.first().and_then(|p| row_weights(p, y, class_names, sw));

@@ -24,6 +24,8 @@ const BLOCK: usize = 4096;
 pub struct Newton {
     /// `(w, b)`; `b` is 0 without an intercept.
     pub theta: Vec<f64>,
+    /// The last pass's data sums, at `theta`: the next point of a path starts there.
+    pub last: DataPass,
     /// The data part of the last Hessian used (`XᵀDX / n`, no penalty), for the next point
     /// of a path.
     pub hessian: Array2<f64>,
@@ -43,6 +45,29 @@ pub trait LogLossSource: Sync {
 
 /// Sums over rows: (Σ loss, Σ gradient, Σ weighted Gram when asked, Σ row weights).
 pub type LogLossSums = (f64, Array1<f64>, Option<Array2<f64>>, f64);
+
+/// A pass's data sums at `theta` (Σ loss, Σ gradient, Σ row weights: no penalty, no
+/// division). Only the penalty depends on C, so a path's next point, which starts at the
+/// previous point's solution over the same rows, takes its first pass from here: the same
+/// bits, one pass fewer per point.
+#[derive(Debug, Clone)]
+pub struct DataPass {
+    theta: Vec<f64>,
+    loss: f64,
+    grad: Array1<f64>,
+    total: f64,
+}
+
+impl DataPass {
+    /// What the sums are divided by: one over the rows' total weight.
+    fn inv(&self) -> f64 {
+        if self.total > 0.0 {
+            1.0 / self.total
+        } else {
+            1.0
+        }
+    }
+}
 
 /// A training matrix, its 0/1 targets and its rows' sample weights (1 when `None`).
 pub struct Matrix<'a> {
@@ -141,28 +166,46 @@ pub struct NewtonProblem<'a> {
 }
 
 impl NewtonProblem<'_> {
-    /// Loss and gradient at `theta` (penalty included), and the data part of the Hessian
-    /// when `hessian` is asked for, over `(w, b)`.
-    fn pass(&self, theta: &[f64], hessian: bool) -> (f64, Array1<f64>, Option<Array2<f64>>) {
-        let d = self.d;
+    /// One pass at `theta`: its data sums, and the data part of the Hessian over `(w, b)`
+    /// (divided by the total) when `hessian` is asked for.
+    fn pass(&self, theta: &[f64], hessian: bool) -> (DataPass, Option<Array2<f64>>) {
         let (loss, grad, gram, total) = self.rows.sums(theta, hessian);
-        let inv = if total > 0.0 { 1.0 / total } else { 1.0 };
-        let (mut loss, mut grad) = (loss * inv, grad * inv);
+        let data = DataPass { theta: theta.to_vec(), loss, grad, total };
+        let gram = gram.map(|h| h * data.inv());
+        (data, gram)
+    }
+
+    /// The mean loss and its gradient at a pass's `theta`, penalty included.
+    fn objective(&self, data: &DataPass) -> (f64, Array1<f64>) {
+        let (d, theta) = (self.d, &data.theta);
+        let inv = data.inv();
+        let (mut loss, mut grad) = (data.loss * inv, &data.grad * inv);
         for j in 0..d {
             loss += 0.5 * self.l2 * theta[j] * theta[j];
             grad[j] += self.l2 * theta[j];
         }
-        (loss, grad, gram.map(|h| h * inv))
+        (loss, grad)
     }
 
     /// Newton iterations from `start` until the largest gradient component is at most
-    /// `tol`; `hessian` is a previous data Hessian to start with. `None` when the Hessian
-    /// cannot be factored or no step helps (the caller takes L-BFGS).
-    pub fn minimize(&self, start: Vec<f64>, hessian: Option<Array2<f64>>, tol: f64, max_iter: usize) -> Option<Newton> {
+    /// `tol`; `hessian` is a previous data Hessian to start with, `first` a pass already made
+    /// (taken when it is at `start`). `None` when the Hessian cannot be factored or no step
+    /// helps (the caller takes L-BFGS).
+    pub fn minimize(
+        &self,
+        start: Vec<f64>,
+        (hessian, first): (Option<Array2<f64>>, Option<DataPass>),
+        tol: f64,
+        max_iter: usize,
+    ) -> Option<Newton> {
         let d = self.d;
         let free = if self.fit_intercept { d + 1 } else { d };
-        let (mut theta, mut hessian) = (start, hessian);
-        let (mut loss, mut grad, _) = self.pass(&theta, false);
+        let mut hessian = hessian;
+        let mut data = match first.filter(|p| p.theta == start) {
+            Some(p) => p,
+            None => self.pass(&start, false).0,
+        };
+        let (mut loss, mut grad) = self.objective(&data);
         let mut previous_gmax = f64::INFINITY;
         for iteration in 0..=max_iter {
             let g = grad.slice(s![..free]).to_owned();
@@ -170,13 +213,14 @@ impl NewtonProblem<'_> {
             if gmax <= tol || iteration == max_iter {
                 let hessian = match hessian {
                     Some(h) => h,
-                    None => self.pass(&theta, true).2?,
+                    None => self.pass(&data.theta, true).1?,
                 };
-                return Some(Newton { theta, hessian, iterations: iteration, gradient: gmax, converged: gmax <= tol });
+                let (theta, converged) = (data.theta.clone(), gmax <= tol);
+                return Some(Newton { theta, last: data, hessian, iterations: iteration, gradient: gmax, converged });
             }
             // A fresh Hessian when there is none or the last step converged slowly.
             if hessian.is_none() || gmax > KEEP * previous_gmax {
-                hessian = self.pass(&theta, true).2;
+                hessian = self.pass(&data.theta, true).1;
             }
             previous_gmax = gmax;
             let mut h = hessian.as_ref()?.slice(s![..free, ..free]).to_owned();
@@ -184,7 +228,7 @@ impl NewtonProblem<'_> {
                 h[[j, j]] += self.l2;
             }
             let step = cholesky_solve(&h, &(-&g))?;
-            (theta, loss, grad) = self.line_search(&theta, &step, loss, g.dot(&step))?;
+            (data, loss, grad) = self.line_search(&data.theta, &step, loss, g.dot(&step))?;
         }
         None
     }
@@ -198,14 +242,15 @@ impl NewtonProblem<'_> {
         step: &Array1<f64>,
         loss: f64,
         slope: f64,
-    ) -> Option<(Vec<f64>, f64, Array1<f64>)> {
+    ) -> Option<(DataPass, f64, Array1<f64>)> {
         let mut t = 1.0;
         while t >= 1e-10 {
             let trial: Vec<f64> =
                 theta.iter().enumerate().map(|(j, &v)| if j < step.len() { v + t * step[j] } else { v }).collect();
-            let (f, grad, _) = self.pass(&trial, false);
+            let data = self.pass(&trial, false).0;
+            let (f, grad) = self.objective(&data);
             if f <= loss + 1e-4 * t * slope || f <= loss + 1e-13 * loss.abs() {
-                return Some((trial, f, grad));
+                return Some((data, f, grad));
             }
             t *= 0.5;
         }
@@ -238,6 +283,44 @@ mod tests {
             let w = matrix(300, cols).mapv(|v| v as f32);
             assert_eq!(upper_gram(&w), w.t().dot(&w).mapv(f64::from), "{cols} columns");
         }
+    }
+
+    /// A source that counts its passes.
+    struct Counted<'a>(Matrix<'a>, std::sync::atomic::AtomicUsize);
+
+    impl LogLossSource for Counted<'_> {
+        fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.0.sums(theta, hessian)
+        }
+    }
+
+    #[test]
+    fn a_path_point_takes_the_previous_points_last_pass_and_ends_where_a_fresh_pass_would() {
+        let x = matrix(3000, 5);
+        let y: Vec<f64> = x
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (r[0] + r[1] + (i % 7) as f64 / 7.0 > 0.4) as u8 as f64)
+            .collect();
+        let rows = Counted(Matrix { x: &x, y: &y, sw: None }, 0.into());
+        let passes = || rows.1.load(std::sync::atomic::Ordering::Relaxed);
+        let at = |c: f64| NewtonProblem { rows: &rows, d: 5, l2: 1.0 / (c * 3000.0), fit_intercept: true };
+        let first = at(0.1).minimize(vec![0.0; 6], (None, None), 1e-10, 100).unwrap();
+        let hessian = || Some(first.hessian.clone());
+        let before = passes();
+        let carried = at(1.0).minimize(first.theta.clone(), (hessian(), Some(first.last.clone())), 1e-10, 100).unwrap();
+        let (with, before) = (passes() - before, passes());
+        let fresh = at(1.0).minimize(first.theta.clone(), (hessian(), None), 1e-10, 100).unwrap();
+        assert_eq!((carried.theta, carried.iterations), (fresh.theta, fresh.iterations));
+        assert_eq!(with + 1, passes() - before);
+        // A pass at another point is not taken.
+        let before = passes();
+        at(1.0).minimize(vec![0.0; 6], (hessian(), Some(first.last.clone())), 1e-10, 100).unwrap();
+        let (elsewhere, before) = (passes() - before, passes());
+        at(1.0).minimize(vec![0.0; 6], (hessian(), None), 1e-10, 100).unwrap();
+        assert_eq!(elsewhere, passes() - before);
     }
 
     #[test]

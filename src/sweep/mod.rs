@@ -336,12 +336,17 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
         let mut test = models::predict_many(&ok, &data.test_x).into_iter();
         let mut train = models::predict_many(&ok, &data.train_x).into_iter();
         let missing = FitError::Solver("a prediction is missing".into());
-        let predicted = fitted.iter().map(|m| match (m, test.next(), train.next()) {
-            (Ok(model), Some(test), Some(train)) => Ok(Predicted { model: model.as_ref(), test, train }),
-            (Ok(_), _, _) => Err(&missing),
-            (Err(e), _, _) => Err(e),
-        });
-        trials.iter().zip(predicted).map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
+        let predicted: Vec<_> = fitted
+            .iter()
+            .map(|m| match (m, test.next(), train.next()) {
+                (Ok(model), Some(test), Some(train)) => Ok(Predicted { model: model.as_ref(), test, train }),
+                (Ok(_), _, _) => Err(&missing),
+                (Err(e), _, _) => Err(e),
+            })
+            .collect();
+        // Each point is scored on its own (a fold's last path would leave a core idle otherwise).
+        let scored = trials.par_iter().zip(predicted);
+        scored.map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
     });
     outcome.unwrap_or_else(|what| {
         trials.iter().map(|t| failed(t, fold, format!("internal error in the trainer: {what}"))).collect()
@@ -441,8 +446,10 @@ fn record_of(
         }
         Err(e) => return failed(trial, fold, e.to_string()),
     };
-    let test = score(input.metrics, &data.test_y, data.test_w.as_deref(), &test_prediction);
-    let train = score(input.metrics, data.scored_train_y(), data.train_w.as_deref(), &train_prediction);
+    let (test, train) = rayon::join(
+        || score(input.metrics, &data.test_y, data.test_w.as_deref(), &test_prediction),
+        || score(input.metrics, data.scored_train_y(), data.train_w.as_deref(), &train_prediction),
+    );
     let confusion = match (&data.test_y, &test_prediction) {
         (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
             Some(metrics::confusion_matrix(y, &metrics::predicted_classes(p), data.n_classes))
@@ -487,25 +494,22 @@ fn score(
     w: Option<&[f64]>,
     prediction: &Prediction,
 ) -> BTreeMap<Metric, Option<f64>> {
-    // Every regression metric reads one pass's sums: taken once, not once per metric (the
-    // same sums, added in the same order, so the same bits).
-    let sums = match (y, prediction) {
-        (FoldTargets::Regression(y), Prediction::Values(p)) => Some(match (y.as_slice(), p.as_slice()) {
-            (Some(y), Some(p)) => metrics::RegressionSums::of(y, p, w),
-            _ => metrics::RegressionSums::of(&y.to_vec(), &p.to_vec(), w),
-        }),
-        _ => None,
-    };
-    metrics_wanted
-        .iter()
-        .map(|&m| {
-            let v = match &sums {
-                Some(sums) => sums.value(m),
-                None => metric_value(m, y, w, prediction),
+    let values: Vec<f64> = match (y, prediction) {
+        // Every regression metric reads one pass's sums: taken once, not once per metric (the
+        // same sums, added in the same order, so the same bits).
+        (FoldTargets::Regression(y), Prediction::Values(p)) => {
+            let sums = match (y.as_slice(), p.as_slice()) {
+                (Some(y), Some(p)) => metrics::RegressionSums::of(y, p, w),
+                _ => metrics::RegressionSums::of(&y.to_vec(), &p.to_vec(), w),
             };
-            (m, v.is_finite().then_some(v))
-        })
-        .collect()
+            metrics_wanted.iter().map(|&m| sums.value(m)).collect()
+        }
+        (FoldTargets::Classes(y), Prediction::Probabilities(p)) => {
+            metrics::classification_many(metrics_wanted, y, p, w)
+        }
+        _ => metrics_wanted.iter().map(|&m| metric_value(m, y, w, prediction)).collect(),
+    };
+    metrics_wanted.iter().zip(values).map(|(&m, v)| (m, v.is_finite().then_some(v))).collect()
 }
 
 /// One metric of a prediction, each row weighing `w` (1 without); NaN when the metric does

@@ -83,11 +83,10 @@ impl Stream<'_> {
     ) -> (Fit, Option<logistic::Start>) {
         let classes = self.input.dataset.classes();
         let outputs = if classes == 2 { 1 } else { classes };
-        let start = start.unwrap_or_else(|| logistic::Start { theta: vec![0.0; outputs * (width + 1)], hessian: None });
+        let start = start.unwrap_or_else(|| logistic::Start::at(vec![0.0; outputs * (width + 1)]));
         if logistic::uses_newton(params.solver, classes, rows, width) {
             let source = StreamedLogLoss { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
-            let from = logistic::Start { theta: start.theta.clone(), hessian: start.hessian.clone() };
-            let fit = logistic::fit_newton(params, &source, rows as f64, width, from);
+            let fit = logistic::fit_newton(params, &source, rows as f64, width, start.clone());
             if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
                 return (Err(FitError::Solver(e)), None);
             }
@@ -97,7 +96,7 @@ impl Stream<'_> {
             }
         }
         match self.logistic_lbfgs(s, params, rows, width, prep, start.theta) {
-            Ok((model, theta)) => (Ok(model), Some(logistic::Start { theta, hessian: None })),
+            Ok((model, theta)) => (Ok(model), Some(logistic::Start::at(theta))),
             Err(e) => (Err(e), None),
         }
     }
