@@ -6,7 +6,10 @@
 //! sum still adds the trees' leaves in tree order, so every digit is the predict's of the changed
 //! matrix.
 
-use super::{Rows32, TreeSum, LEAF};
+use super::{FlatTree, Rows32, TreeSum, LEAF};
+
+/// A node still to walk and the grid points (a range of the order) that reach it.
+type Frame = (usize, usize, usize);
 use crate::models::Prediction;
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -34,7 +37,16 @@ impl TreeSum<'_> {
         }
         let walk = Walk { sum: self, set: &set, set_values: &set_values, order: &order };
         let mut sums = vec![0.0; n * n_values * width];
-        sums.par_chunks_mut(n_values * width).enumerate().for_each(|(i, row_sums)| walk.row(rows.row(i), row_sums));
+        // A block of rows at a time, tree by tree, so that a tree's nodes stay in cache.
+        sums.par_chunks_mut(BLOCK * n_values * width).enumerate().for_each(|(b, block)| {
+            let mut order = order.clone();
+            let mut stack = Vec::new();
+            for tree in &self.trees {
+                for (k, row_sums) in block.chunks_mut(n_values * width).enumerate() {
+                    walk.tree(tree, rows.row(b * BLOCK + k), row_sums, &mut order, &mut stack);
+                }
+            }
+        });
         (0..n_values)
             .map(|v| {
                 let mut at_v = Vec::with_capacity(n * width);
@@ -46,6 +58,9 @@ impl TreeSum<'_> {
             .collect()
     }
 }
+
+/// Rows walked together, tree by tree.
+const BLOCK: usize = 32;
 
 /// What every row's walk shares.
 struct Walk<'a> {
@@ -59,52 +74,49 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// One row's sums (`width` per grid point, grid point by grid point), tree by tree.
-    fn row(&self, row: &[f32], sums: &mut [f64]) {
+    /// Adds one tree's leaves to one row's sums (`width` per grid point, grid point by grid
+    /// point); `order` and `stack` are the walk's buffers.
+    fn tree(&self, tree: &FlatTree, row: &[f32], sums: &mut [f64], order: &mut [u32], stack: &mut Vec<Frame>) {
         let width = self.sum.width();
         let single = self.set_values.len() == 1;
-        let mut order = self.order.to_vec();
-        let mut stack: Vec<(usize, usize, usize)> = Vec::new();
-        for tree in &self.sum.trees {
-            // (One column's walk only reads the order; several columns' reorder it.)
-            if !single {
-                order.copy_from_slice(self.order);
+        // (One column's walk only reads the order; several columns' reorder it.)
+        if !single {
+            order.copy_from_slice(self.order);
+        }
+        stack.push((0, 0, order.len()));
+        while let Some((mut at, lo, hi)) = stack.pop() {
+            // Down the row's own way until a leaf or a node testing a set column.
+            let (node, k) = loop {
+                let node = tree.nodes[at];
+                if node.feature == LEAF {
+                    break (node, None);
+                }
+                let f = node.feature as usize;
+                match self.set[f] {
+                    Some(k) => break (node, Some(k)),
+                    None => at = if row[f] <= node.threshold { node.left } else { node.right } as usize,
+                }
+            };
+            let Some(k) = k else {
+                let value = tree.value(at);
+                for &v in &order[lo..hi] {
+                    let v = v as usize;
+                    self.sum.add(&mut sums[v * width..(v + 1) * width], value);
+                }
+                continue;
+            };
+            let column = &self.set_values[k];
+            let goes_left = |v: &u32| column[*v as usize] <= node.threshold;
+            let mid = if single {
+                lo + order[lo..hi].partition_point(goes_left)
+            } else {
+                lo + partition(&mut order[lo..hi], goes_left)
+            };
+            if mid < hi {
+                stack.push((node.right as usize, mid, hi));
             }
-            stack.push((0, 0, order.len()));
-            while let Some((mut at, lo, hi)) = stack.pop() {
-                // Down the row's own way until a leaf or a node testing a set column.
-                let (node, k) = loop {
-                    let node = tree.nodes[at];
-                    if node.feature == LEAF {
-                        break (node, None);
-                    }
-                    let f = node.feature as usize;
-                    match self.set[f] {
-                        Some(k) => break (node, Some(k)),
-                        None => at = if row[f] <= node.threshold { node.left } else { node.right } as usize,
-                    }
-                };
-                let Some(k) = k else {
-                    let value = tree.value(at);
-                    for &v in &order[lo..hi] {
-                        let v = v as usize;
-                        self.sum.add(&mut sums[v * width..(v + 1) * width], value);
-                    }
-                    continue;
-                };
-                let column = &self.set_values[k];
-                let goes_left = |v: &u32| column[*v as usize] <= node.threshold;
-                let mid = if single {
-                    lo + order[lo..hi].partition_point(goes_left)
-                } else {
-                    lo + partition(&mut order[lo..hi], goes_left)
-                };
-                if mid < hi {
-                    stack.push((node.right as usize, mid, hi));
-                }
-                if lo < mid {
-                    stack.push((node.left as usize, lo, mid));
-                }
+            if lo < mid {
+                stack.push((node.left as usize, lo, mid));
             }
         }
     }
