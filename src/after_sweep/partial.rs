@@ -129,6 +129,10 @@ impl<'a> Design<'a> {
     /// testing `j` that now sends them the other way (`flat::Routed`, the same bits as a predict).
     fn predictions(&self, j: usize, cols: &[usize], grid: &[f64]) -> Result<Vec<Prediction>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
+        // A boosted model walks each row once per tree with the column free.
+        if let (Some(coded), true, &[c]) = (self.model.coded(), self.plain, cols) {
+            return Ok(coded.dependence(&self.x, c, &probes.iter().map(|p| p[[0, c]]).collect::<Vec<_>>()));
+        }
         let Some(trees) = self.model.tree_sum().filter(|_| self.plain) else {
             return Ok(probes.par_iter().map(|probe| self.predict_at(cols, probe)).collect());
         };
