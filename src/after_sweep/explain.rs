@@ -7,7 +7,7 @@ use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::flat::{Routed, TreeSum};
-use crate::models::{Fitted, LinearParts, Prediction};
+use crate::models::{hgb, Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_all, SavedStep};
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets, TestPart};
@@ -159,6 +159,15 @@ impl FoldModel<'_> {
             FoldModel::Linear { .. } | FoldModel::Piped(..) => None,
         }
     }
+
+    /// A boosted ensemble on coded rows, which a shuffle re-routes only where it moves a row.
+    fn coded(&self) -> Option<&hgb::Coded> {
+        match self {
+            FoldModel::Fitted(model) => model.coded(),
+            FoldModel::Kept(model) => model.coded(),
+            FoldModel::Linear { .. } | FoldModel::Piped(..) => None,
+        }
+    }
 }
 
 /// Explains `trial`: its test predictions and the permutation importance of each feature.
@@ -200,11 +209,13 @@ pub fn explain_with(
         let (model, TestPart { x: test_x, y: test_y, w: test_w }) = model?;
         let trees = model.tree_sum().filter(|_| shortcuts);
         let routed = trees.as_ref().map(|t| t.route(&test_x));
-        let base_prediction = model.predict(&test_x);
+        let coded = model.coded().filter(|_| shortcuts).map(|c| c.route(&test_x));
+        let base_prediction = coded.as_ref().map_or_else(|| model.predict(&test_x), |c| c.prediction());
         let base = metric_value(metric, &test_y, test_w.as_deref(), &base_prediction);
         out_of_fold.folds.push((file_rows(plan, f), test_y.clone(), base_prediction.clone()));
         let test = (&test_x, &test_y, test_w.as_deref());
-        let shuffles = Shuffles { plan, test, model: &model, routed: routed.as_ref(), base, draws: &draws };
+        let routed = (routed.as_ref(), coded.as_ref());
+        let shuffles = Shuffles { plan, test, model: &model, routed, base, draws: &draws };
         // Every feature is shuffled alike, so the result is the same for any thread count.
         let fold_drops: Vec<Vec<f64>> = groups.par_iter().map(|(_, cols)| shuffles.drops(cols)).collect();
         for (d, fd) in drops.iter_mut().zip(fold_drops) {
@@ -343,8 +354,8 @@ struct Shuffles<'a> {
     /// The fold's test matrix, targets and sample weights.
     test: (&'a Array2<f64>, &'a FoldTargets, Option<&'a [f64]>),
     model: &'a FoldModel<'a>,
-    /// The test rows' leaves, for a tree model with the shortcut.
-    routed: Option<&'a Routed<'a>>,
+    /// The test rows' leaves, for a tree model or a boosted one with the shortcut.
+    routed: (Option<&'a Routed<'a>>, Option<&'a hgb::Routed<'a>>),
     base: f64,
     draws: &'a FoldShuffles,
 }
@@ -363,14 +374,16 @@ impl Shuffles<'_> {
         let w: Option<Vec<f64>> = self.test.2.map(|w| rows.map_or(w.to_vec(), |r| r.iter().map(|&i| w[i]).collect()));
         // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
         let mut buffer = None;
-        let ancestors = self.routed.map(|r| (r, r.ancestors(cols)));
+        let ancestors = self.routed.0.map(|r| (r, r.ancestors(cols)));
+        let boxes = self.routed.1.map(|r| (r, r.boxes(cols)));
         self.draws
             .sources
             .iter()
             .map(|perm| {
-                let shuffled = match &ancestors {
-                    Some((routed, ancestors)) => Shuffled::Prediction(routed.shuffled(ancestors, rows, perm)),
-                    None => self.shuffled_prediction(rows, perm, cols, &mut buffer),
+                let shuffled = match (&ancestors, &boxes) {
+                    (Some((routed, ancestors)), _) => Shuffled::Prediction(routed.shuffled(ancestors, rows, perm)),
+                    (None, Some((routed, boxes))) => Shuffled::Prediction(routed.shuffled(boxes, rows, perm)),
+                    (None, None) => self.shuffled_prediction(rows, perm, cols, &mut buffer),
                 };
                 let s = match (shuffled, y.as_ref()) {
                     (Shuffled::Prediction(p), y) => metric_value(metric, y, w.as_deref(), &p),

@@ -133,9 +133,15 @@ impl<'a> Design<'a> {
     /// The averaged predictions of every row with feature `j` (design columns `cols`) set to
     /// each grid value in turn (each prediction is averaged as it is made, so only a few are
     /// alive at once). A plain tree model's rows each walk each tree once, the grid values
-    /// parting only at nodes testing `j` (`TreeSum::with_columns_set`, the same bits as a predict).
+    /// parting only at nodes testing `j` (`TreeSum::with_columns_set`, the same bits as a predict);
+    /// a boosted model's likewise (`Coded::dependence`).
     fn averages(&self, j: usize, cols: &[usize], grid: &[f64], classes: &[String]) -> Result<Vec<Vec<f64>>, String> {
         let probes: Vec<Array2<f64>> = grid.iter().map(|&v| self.probe(j, v)).collect::<Result<_, _>>()?;
+        // A boosted model walks each row once per tree with the column free.
+        if let (Some(coded), true, &[c]) = (self.model.coded(), self.plain, cols) {
+            let values: Vec<f64> = probes.iter().map(|p| p[[0, c]]).collect();
+            return Ok(coded.dependence(&self.x, c, &values).iter().map(|p| average(p, classes)).collect());
+        }
         if let Some((parts, z)) = &self.linear {
             // The changed columns read once, contiguously (a column of the row-major `x` is
             // strided: a cache miss per row and grid value).

@@ -68,6 +68,16 @@ pub trait Fitted: Send + Sync {
     fn tree_sum(&self) -> Option<flat::TreeSum<'_>> {
         None
     }
+    /// The prediction of the rows the model was fitted on, in their order, when the fit kept it
+    /// (boosting keeps the training rows' raw predictions): the bits a predict of them gives.
+    fn fitted_prediction(&self) -> Option<Prediction> {
+        None
+    }
+    /// A boosted ensemble on coded rows (`hist_gradient_boosting`): lets permutation importance
+    /// and partial dependence re-route only the rows a change moves (`hgb::Routed`).
+    fn coded(&self) -> Option<&hgb::Coded> {
+        None
+    }
     /// The out-of-bag prediction of each training row (a forest with `oob_score`).
     fn out_of_bag(&self) -> Option<Prediction> {
         None

@@ -43,6 +43,10 @@ impl Fitted for TargetModel {
         self.inner.notes()
     }
 
+    fn fitted_prediction(&self) -> Option<Prediction> {
+        self.inner.fitted_prediction().map(|p| self.back(p))
+    }
+
     fn out_of_bag(&self) -> Option<Prediction> {
         self.inner.out_of_bag().map(|p| self.back(p))
     }

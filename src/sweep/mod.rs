@@ -410,7 +410,9 @@ fn run_unit(input: &SweepInput<'_>, trial: &Trial, fold: usize, data: &FoldData)
     let seed = unit_seed(input.seed, SeedStream::Unit { trial: &trial.id, fold });
     let classes = input.dataset.class_names();
     let outcome = unit::fit_unit(Stage::Sweep, &trial.spec, data, classes, seed, |model| {
-        let (test, train) = (model.predict(&data.test_x), model.predict(&data.train_x));
+        // The training rows' prediction as the fit kept it, if it did: the same bits.
+        let train = model.fitted_prediction().unwrap_or_else(|| model.predict(&data.train_x));
+        let test = model.predict(&data.test_x);
         let record = record_of(input, trial, fold, data, Ok(Predicted { model: model.as_ref(), test, train }));
         if let Some(keep) = input.keep {
             keep(trial, fold, model);

@@ -38,6 +38,9 @@ pub struct Boosted {
     /// Per iteration (from the baseline on), the training and validation loss when early
     /// stopping held rows out.
     pub losses: Option<(Vec<f64>, Vec<f64>)>,
+    /// Per output, the raw prediction of every row fitted on (hold-out rows too), kept as
+    /// boosting added each iteration's leaves: the sums a predict of those rows makes, in its order.
+    pub fitted_raw: Vec<Vec<f64>>,
 }
 
 /// The features a split may use (`max_features < 1`), drawn from its own `default_rng`.
@@ -204,5 +207,15 @@ pub fn fit(
         }
     }
     let losses = early.then(|| (scores.0.iter().map(|v| -v).collect(), scores.1.iter().map(|v| -v).collect()));
-    Ok(Boosted { baseline, trees, losses })
+    let fitted_raw = match validation {
+        Some((_, _, _, raw_val)) => (0..raw.len())
+            .map(|k| {
+                let mut all = vec![0.0; x.nrows()];
+                train.iter().zip(&raw[k]).chain(val.iter().zip(&raw_val[k])).for_each(|(&r, &v)| all[r] = v);
+                all
+            })
+            .collect(),
+        None => raw,
+    };
+    Ok(Boosted { baseline, trees, losses, fitted_raw })
 }

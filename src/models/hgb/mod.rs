@@ -9,10 +9,12 @@ mod histogram;
 mod loss;
 mod numeric;
 mod pcg;
+mod predict;
 mod splitting;
 mod tree;
 
 pub use boosting::FeatureSampler;
+pub use predict::{Boxes, Coded, Routed};
 pub use tree::{HgbNode, HgbTree};
 
 use super::flat::block_rows;
@@ -52,6 +54,10 @@ pub struct HgbModel {
     baseline: Vec<f64>,
     trees: Vec<Vec<HgbTree>>,
     losses: Option<(Vec<f64>, Vec<f64>)>,
+    /// The trees on coded rows (`None` if a feature has too many thresholds for a byte).
+    coded: Option<Coded>,
+    /// The raw predictions of the rows fitted on, per output (none for a loaded model).
+    fitted_raw: Option<Vec<Vec<f64>>>,
 }
 
 fn settings(p: &HgbParams) -> Result<Settings, FitError> {
@@ -79,8 +85,10 @@ fn settings(p: &HgbParams) -> Result<Settings, FitError> {
     })
 }
 
-fn model(classes: usize, b: Boosted) -> Box<dyn Fitted> {
-    Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses })
+fn model(classes: usize, b: Boosted, width: usize) -> Box<dyn Fitted> {
+    let coded = Coded::new(classes, &b.trees, &b.baseline, width);
+    let fitted_raw = Some(b.fitted_raw);
+    Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses, coded, fitted_raw })
 }
 
 /// HistGradientBoostingRegressor(loss=squared_error | absolute_error).fit(x, y, sample_weight=sw).
@@ -96,7 +104,7 @@ pub fn fit_regressor(
         HgbLoss::LogLoss => return Err(task_mismatch(p.loss, false)),
     };
     let y = y.to_vec();
-    Ok(model(0, boosting::fit(&settings(p)?, x, &y, loss, sw, None)?))
+    Ok(model(0, boosting::fit(&settings(p)?, x, &y, loss, sw, None)?, x.ncols()))
 }
 
 /// A loss for the other task (the plan refuses it before training; kept for library callers).
@@ -121,7 +129,7 @@ pub fn fit_classifier(
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
     let weights = super::weights::times_rows(super::weights::per_row(&p.class_weight, y, class_names, None), sw);
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-    Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?))
+    Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?, x.ncols()))
 }
 
 impl HgbModel {
@@ -145,7 +153,8 @@ impl HgbModel {
                 t.check(width, &format!("model.trees[{i}][{k}]"))?;
             }
         }
-        Ok(HgbModel { classes, baseline, trees, losses: None })
+        let coded = Coded::new(classes, &trees, &baseline, width);
+        Ok(HgbModel { classes, baseline, trees, losses: None, coded, fitted_raw: None })
     }
 
     /// `_raw_predict`: per output, the baseline plus each iteration's tree in turn. Blocks of
@@ -175,12 +184,20 @@ impl HgbModel {
 
 impl Fitted for HgbModel {
     fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let raw = self.raw(x);
-        match self.classes {
-            0 => Prediction::Values(raw.column(0).to_owned()),
-            2 => Prediction::Probabilities(super::sigmoid_probabilities(raw.column(0).iter().copied())),
-            _ => Prediction::Probabilities(super::softmax_rows(raw)),
+        match &self.coded {
+            Some(coded) => coded.predict(x),
+            None => predict::head(self.classes, self.raw(x)),
         }
+    }
+
+    fn coded(&self) -> Option<&Coded> {
+        self.coded.as_ref()
+    }
+
+    fn fitted_prediction(&self) -> Option<Prediction> {
+        let raw = self.fitted_raw.as_ref()?;
+        let n = raw.first().map_or(0, Vec::len);
+        Some(predict::head(self.classes, Array2::from_shape_fn((n, raw.len()), |(i, k)| raw[k][i])))
     }
 
     fn loss_curve(&self) -> Option<LossCurve> {

@@ -62,7 +62,10 @@ fn fit_case(case: &Value) -> (HgbModel, Prediction) {
     let b = fitted.expect("fit");
     let k = b.baseline.len();
     let classes = if case["task"] == "regression" { 0 } else { k.max(2) };
-    let model = HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses };
+    let width = x.ncols();
+    let coded = Coded::new(classes, &b.trees, &b.baseline, width);
+    let fitted_raw = Some(b.fitted_raw);
+    let model = HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses, coded, fitted_raw };
     let prediction = model.predict(&matrix(&case["x_test"]));
     (model, prediction)
 }
@@ -120,5 +123,62 @@ fn a_saved_ensemble_round_trips_and_a_broken_one_is_refused() {
     ] {
         let err = HgbModel::from_state(classes, baseline, trees, width).err().expect("refused");
         assert!(err.contains(problem), "{err}");
+    }
+}
+
+fn bits(p: &Prediction) -> Vec<u64> {
+    match p {
+        Prediction::Values(v) => v.iter().map(|v| v.to_bits()).collect(),
+        Prediction::Probabilities(p) => p.iter().map(|v| v.to_bits()).collect(),
+    }
+}
+
+/// Coded rows reach the raw walk's leaves: a predict, the fit's kept training predictions, a
+/// shuffle of columns re-routing only the rows it moves and a grid of one column's values all
+/// give the bits of walking the raw values (`_raw_predict`), on every fixture case (NaN,
+/// categorical-free shapes, both tasks).
+#[test]
+fn coded_predictions_are_the_raw_walks_bits() {
+    let f = fixture();
+    for case in f["cases"].as_array().expect("cases") {
+        let name = case["name"].as_str().unwrap_or("?");
+        let (model, _) = fit_case(case);
+        let walk = |x: &Array2<f64>| predict::head(model.classes, model.raw(x));
+        let (train, test) = (matrix(&case["x_train"]), matrix(&case["x_test"]));
+        let coded = model.coded.as_ref().expect("coded");
+        assert_eq!(bits(&model.predict(&test)), bits(&walk(&test)), "{name}: predict");
+        assert_eq!(bits(&model.fitted_prediction().expect("kept")), bits(&walk(&train)), "{name}: fitted");
+        let routed = coded.route(&test);
+        assert_eq!(bits(&routed.prediction()), bits(&walk(&test)), "{name}: routed");
+        let n = test.nrows();
+        let perm: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
+        for cols in [vec![0], vec![1, 2], vec![test.ncols() - 1]] {
+            let mut shuffled = test.clone();
+            for &c in &cols {
+                for (i, &p) in perm.iter().enumerate() {
+                    shuffled[[i, c]] = test[[p, c]];
+                }
+            }
+            let boxes = routed.boxes(&cols);
+            assert_eq!(bits(&routed.shuffled(&boxes, None, &perm)), bits(&walk(&shuffled)), "{name}: {cols:?}");
+            let some: Vec<usize> = (0..n).step_by(3).collect();
+            let sub_perm: Vec<usize> = (0..some.len()).rev().collect();
+            let mut sub = test.select(ndarray::Axis(0), &some);
+            for &c in &cols {
+                for (i, &p) in sub_perm.iter().enumerate() {
+                    sub[[i, c]] = test[[some[p], c]];
+                }
+            }
+            assert_eq!(bits(&routed.shuffled(&boxes, Some(&some), &sub_perm)), bits(&walk(&sub)), "{name}: rows");
+        }
+        let col = 0;
+        let mut grid: Vec<f64> = test.column(col).iter().copied().filter(|v| !v.is_nan()).collect();
+        grid.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300]);
+        let curves = coded.dependence(&test, col, &grid);
+        for (v, curve) in grid.iter().zip(&curves) {
+            let mut at = test.clone();
+            at.column_mut(col).fill(*v);
+            assert_eq!(bits(curve), bits(&walk(&at)), "{name}: grid value {v}");
+        }
     }
 }
