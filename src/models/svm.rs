@@ -357,16 +357,37 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
         .collect();
     let lanes = FeatureMajor::new(&vectors, width);
     let mut values = vec![0.0; distinct.len()];
+    let mut block = vec![0.0; ROWS * distinct.len()];
     let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
-    for row in rows.chunks_exact(width) {
-        kernel.predicting_parts(row, &lanes, &mut values);
-        kernel.predicting_all(&mut values);
+    for chunk in rows.chunks(ROWS * width) {
+        for (r, row) in chunk.chunks_exact(width).enumerate() {
+            kernel.predicting_parts(row, &lanes, &mut values);
+            kernel.predicting_all(&mut values);
+            values.iter().enumerate().for_each(|(u, v)| block[u * ROWS + r] = *v);
+        }
+        let n = chunk.len() / width;
         for ((m, at), out) in machines.iter().zip(&terms).zip(&mut out) {
             let (_, _, coef, rho) = m.parts();
-            out.push(at.iter().zip(coef).fold(0.0, |s, (&u, c)| s + c * values[u]) - rho);
+            out.extend(sums(at, coef, &block)[..n].iter().map(|s| s - rho));
         }
     }
     out
+}
+
+/// Rows whose decisions are summed together, one addition chain each: the chains overlap where
+/// one alone waits on each addition (each row's sum is still its own, in libsvm's order).
+const ROWS: usize = 8;
+
+/// `Σ coef[t] · values[at[t] · ROWS + r]` for each row r of a block (`values[u · ROWS + r]`: row
+/// r's kernel value with support vector u), term by term as `KernelMachine::decision` adds them.
+fn sums(at: &[usize], coef: &[f64], values: &[f64]) -> [f64; ROWS] {
+    let mut s = [0.0; ROWS];
+    for (&u, &c) in at.iter().zip(coef) {
+        for (s, v) in s.iter_mut().zip(&values[u * ROWS..(u + 1) * ROWS]) {
+            *s += c * v;
+        }
+    }
+    s
 }
 
 /// A fitted kernel model (an SVR, or a one-vs-one SVC) as its machines and how their decision

@@ -44,8 +44,8 @@ pub struct SweepInput<'a> {
     pub stream: Option<&'a StreamPlan>,
     /// Told where each pass over a streamed file is.
     pub progress: Option<&'a (dyn Fn(&PassProgress) + Sync)>,
-    /// Handed each fitted unit's model (not a path's, nor the ridge shortcut's), after its
-    /// record is made: the run keeps its best trial's (`after_sweep::kept`).
+    /// Handed each fitted unit's model (of a path's, only kernel machines; not the ridge
+    /// shortcut's), after its record is made: the run keeps its best trial's (`after_sweep::kept`).
     pub keep: Option<&'a KeepModel<'a>>,
     /// The order units start in (streamed sweeps go pass by pass whatever it says).
     pub order: UnitOrder,
@@ -346,7 +346,14 @@ fn run_path(input: &SweepInput<'_>, path: &[usize], fold: usize, data: &FoldData
             .collect();
         // Each point is scored on its own (a fold's last path would leave a core idle otherwise).
         let scored = trials.par_iter().zip(predicted);
-        scored.map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>()
+        let records = scored.map(|(trial, p)| record_of(input, trial, fold, data, p)).collect::<Vec<_>>();
+        // A kernel machine of a path is the one its trial fits alone, bit for bit (a warm-started
+        // point is not): kept as a lone unit's, the explanation need not refit it.
+        if let Some(keep) = input.keep {
+            let machines = fitted.into_iter().zip(&trials).filter_map(|(m, t)| Some((m.ok()?, t)));
+            machines.filter(|(m, _)| m.kernel_model().is_some()).for_each(|(m, t)| keep(t, fold, m));
+        }
+        records
     });
     outcome.unwrap_or_else(|what| {
         trials.iter().map(|t| failed(t, fold, format!("internal error in the trainer: {what}"))).collect()

@@ -1,6 +1,8 @@
 //! libsvm's kernel cache: columns of Q in single precision, least recently used first out,
 //! within `cache_size` MB. Only the speed depends on it: a column is the same whether it
-//! was cached or computed again.
+//! was cached or computed again. libsvm swaps two entries of every cached column at each
+//! `swap_index` while shrinking; here a swap is logged and a column catches up on the swaps
+//! it missed when it is next read (the same values: a column never read again costs nothing).
 
 /// Where a column is in the circular LRU list; index `l` is the list's head.
 #[derive(Clone, Copy, Default)]
@@ -15,6 +17,10 @@ pub struct Cache {
     size: i64,
     data: Vec<Vec<f32>>,
     links: Vec<Links>,
+    /// Every `swap_index(i, j)` so far, as (min, max).
+    swaps: Vec<(usize, usize)>,
+    /// Per column: how many of `swaps` it has taken.
+    synced: Vec<usize>,
 }
 
 /// The bytes of libsvm's `head_t` (two pointers, a pointer and an int, padded), which its
@@ -28,7 +34,7 @@ impl Cache {
         size = size.max(2 * l as i64);
         let mut links = vec![Links::default(); l + 1];
         links[l] = Links { prev: l, next: l };
-        Cache { l, size, data: vec![Vec::new(); l], links }
+        Cache { l, size, data: vec![Vec::new(); l], links, swaps: Vec::new(), synced: vec![0; l] }
     }
 
     fn lru_delete(&mut self, h: usize) {
@@ -54,6 +60,7 @@ impl Cache {
     /// Column `index` holding at least `len` values; returns it and where the values still to
     /// be filled start (`len` or more when none are).
     pub fn get_data(&mut self, index: usize, len: usize) -> (&mut [f32], usize) {
+        self.catch_up(index);
         let have = self.data[index].len();
         if have > 0 {
             self.lru_delete(index);
@@ -74,6 +81,11 @@ impl Cache {
         (&mut self.data[index][..], start)
     }
 
+    /// The first `len` values of column `index`, which `get_data` has just filled.
+    pub fn column(&self, index: usize, len: usize) -> &[f32] {
+        &self.data[index][..len]
+    }
+
     pub fn swap_index(&mut self, i: usize, j: usize) {
         if i == j {
             return;
@@ -86,25 +98,30 @@ impl Cache {
             self.lru_delete(j);
         }
         self.data.swap(i, j);
+        self.synced.swap(i, j);
         if hj {
             self.lru_insert(i);
         }
         if hi {
             self.lru_insert(j);
         }
-        let (i, j) = (i.min(j), i.max(j));
-        let mut h = self.links[self.l].next;
-        while h != self.l {
-            let next = self.links[h].next;
+        self.swaps.push((i.min(j), i.max(j)));
+    }
+
+    /// Applies to column `h` the swaps it missed, as libsvm's `swap_index` would have when each
+    /// was made: entries i and j exchanged where the column holds both, the column dropped where
+    /// it holds i but not j (libsvm gives up on it).
+    fn catch_up(&mut self, h: usize) {
+        let from = std::mem::replace(&mut self.synced[h], self.swaps.len());
+        for k in from..self.swaps.len() {
+            let (i, j) = self.swaps[k];
             let len = self.data[h].len();
-            if len > i {
-                if len > j {
-                    self.data[h].swap(i, j);
-                } else {
-                    self.drop_column(h); // give up, as libsvm does
-                }
+            if len > j {
+                self.data[h].swap(i, j);
+            } else if len > i {
+                self.drop_column(h);
+                return;
             }
-            h = next;
         }
     }
 }

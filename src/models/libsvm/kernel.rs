@@ -290,7 +290,8 @@ impl<'a> KernelStore<'a> {
         let mut values = vec![0.0f32; n * n];
         let mut d = vec![0.0; n];
         for r in 0..n {
-            lanes.fused_all(&data[r * width..(r + 1) * width], |a, b| (a, b), &mut d);
+            // Only the triangle's dot products: s ≥ r.
+            lanes.fused_from(&data[r * width..(r + 1) * width], r, |a, b| (a, b), &mut d);
             kernel.training_all(&mut d[r..], square[r], &square[r..]);
             for s in r..n {
                 let k = d[s] as f32;

@@ -8,6 +8,9 @@ use super::kernel::{Kernel, KernelStore};
 /// precision as libsvm's `Qfloat`, and its diagonal in double precision.
 pub trait QMatrix {
     fn get_q(&mut self, i: usize, len: usize) -> &[f32];
+    /// Columns `i` and `j` (i ≠ j) over the first `len` positions, fetched in that order as
+    /// libsvm's two `get_Q` calls, both alive at once (no copy of the first).
+    fn get_q2(&mut self, i: usize, j: usize, len: usize) -> (&[f32], &[f32]);
     fn qd(&self) -> &[f64];
     fn swap_index(&mut self, i: usize, j: usize);
 }
@@ -59,6 +62,12 @@ impl QMatrix for SvcQ<'_> {
             }
         }
         &data[..len]
+    }
+    fn get_q2(&mut self, i: usize, j: usize, len: usize) -> (&[f32], &[f32]) {
+        self.get_q(i, len);
+        self.get_q(j, len);
+        // The cache holds two whole columns at least, so fetching j kept i.
+        (self.cache.column(i, len), self.cache.column(j, len))
     }
     fn qd(&self) -> &[f64] {
         &self.qd
@@ -125,6 +134,12 @@ impl QMatrix for SvrQ<'_> {
             self.buffers[b][j] = si * f32::from(self.sign[j]) * data[self.index[j]];
         }
         &self.buffers[b][..len]
+    }
+    fn get_q2(&mut self, i: usize, j: usize, len: usize) -> (&[f32], &[f32]) {
+        self.get_q(i, len);
+        self.get_q(j, len);
+        let b = self.next_buffer; // j's buffer is the one before it, i's this one
+        (&self.buffers[b][..len], &self.buffers[1 - b][..len])
     }
     fn qd(&self) -> &[f64] {
         &self.qd

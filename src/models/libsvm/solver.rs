@@ -40,6 +40,10 @@ struct Solver<'q> {
     g_bar: Vec<f64>,
     eps: f64,
     unshrink: bool,
+    /// Q's diagonal, swapped with the variables (libsvm's `QD`), read while a column of Q is.
+    qd: Vec<f64>,
+    /// Room for WSS3's per-variable values, reused every iteration.
+    scratch: Vec<f64>,
 }
 
 /// The problem's data, each of length l: linear term, labels (±1), starting α, bounds.
@@ -62,6 +66,7 @@ pub struct Settings {
 /// Solves the problem in place (α is written back in the original order).
 pub fn solve(q: &mut dyn QMatrix, problem: Problem, settings: Settings) -> Solution {
     let l = problem.y.len();
+    let qd = q.qd().to_vec();
     let mut s = Solver {
         q,
         active_size: l,
@@ -76,6 +81,8 @@ pub fn solve(q: &mut dyn QMatrix, problem: Problem, settings: Settings) -> Solut
         g_bar: vec![0.0; l],
         eps: settings.eps,
         unshrink: false,
+        qd,
+        scratch: Vec::with_capacity(l),
     };
     for i in 0..l {
         s.update_status(i);
@@ -165,11 +172,10 @@ impl Solver<'_> {
     /// Updates α_i and α_j (handling the bounds as libsvm does), then G, the statuses and G_bar.
     fn take_step(&mut self, i: usize, j: usize) {
         let active = self.active_size;
-        let q_i: Vec<f32> = self.q.get_q(i, active).to_vec();
         let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
         let qd = self.q_diag(i, j);
         {
-            let q_j = self.q.get_q(j, active);
+            let (q_i, q_j) = self.q.get_q2(i, j, active);
             let (ai, aj) = new_pair(
                 (self.alpha[i], self.alpha[j]),
                 (self.c[i], self.c[j]),
@@ -181,7 +187,7 @@ impl Solver<'_> {
             self.alpha[i] = ai;
             self.alpha[j] = aj;
             let (di, dj) = (ai - old_i, aj - old_j);
-            for ((g, qi), qj) in self.g[..active].iter_mut().zip(&q_i).zip(q_j) {
+            for ((g, qi), qj) in self.g[..active].iter_mut().zip(q_i).zip(q_j) {
                 *g += f64::from(*qi) * di + f64::from(*qj) * dj;
             }
         }
@@ -203,65 +209,109 @@ impl Solver<'_> {
     }
 
     fn q_diag(&self, i: usize, j: usize) -> (f64, f64) {
-        let qd = self.q.qd();
-        (qd[i], qd[j])
+        (self.qd[i], self.qd[j])
     }
 
     /// libsvm's WSS3: i maximises -y_i ∇f_i over I_up; j minimises the second-order
-    /// decrease among I_low. `None` when optimal within eps.
+    /// decrease among I_low. `None` when optimal within eps. Each pass first writes every
+    /// candidate's value (NaN for the others, which no comparison selects, as libsvm's skip)
+    /// and then takes libsvm's choice, the last of the best values (see `last_best`).
     fn select_working_set(&mut self) -> Option<(usize, usize)> {
-        let mut gmax = f64::NEG_INFINITY;
-        let mut gmax2 = f64::NEG_INFINITY;
-        let mut gmax_idx = None;
-        let mut gmin_idx = None;
-        let mut obj_diff_min = f64::INFINITY;
-        for t in 0..self.active_size {
-            if self.y[t] == 1 {
-                if !self.is_upper(t) && -self.g[t] >= gmax {
-                    gmax = -self.g[t];
-                    gmax_idx = Some(t);
-                }
-            } else if !self.is_lower(t) && self.g[t] >= gmax {
-                gmax = self.g[t];
-                gmax_idx = Some(t);
-            }
-        }
         let active = self.active_size;
-        let q_i: Vec<f32> = match gmax_idx {
-            Some(i) => self.q.get_q(i, active).to_vec(),
-            None => Vec::new(),
-        };
-        let qd = self.q.qd();
-        let (qd_i, y_i) = gmax_idx.map_or((0.0, 0.0), |i| (qd[i], f64::from(self.y[i])));
-        for j in 0..active {
-            let (grad_diff, sign) = if self.y[j] == 1 {
-                if self.is_lower(j) {
-                    continue;
-                }
-                gmax2 = gmax2.max_ge(self.g[j]);
-                (gmax + self.g[j], -1.0)
-            } else {
-                if self.is_upper(j) {
-                    continue;
-                }
-                gmax2 = gmax2.max_ge(-self.g[j]);
-                (gmax - self.g[j], 1.0)
-            };
-            if grad_diff > 0.0 {
-                let quad_coef = qd_i + qd[j] + sign * 2.0 * y_i * f64::from(q_i[j]);
-                let obj_diff =
-                    if quad_coef > 0.0 { -(grad_diff * grad_diff) / quad_coef } else { -(grad_diff * grad_diff) / TAU };
-                if obj_diff <= obj_diff_min {
-                    gmin_idx = Some(j);
-                    obj_diff_min = obj_diff;
-                }
-            }
+        let mut values = std::mem::take(&mut self.scratch);
+        values.resize(active, 0.0);
+        for (v, (&y, (&g, &status))) in values.iter_mut().zip(self.y.iter().zip(self.g.iter().zip(&self.status))) {
+            let up = if y == 1 { status != Status::Upper } else { status != Status::Lower };
+            *v = if up { -f64::from(y) * g } else { f64::NAN };
         }
-        match (gmax_idx, gmin_idx) {
-            (Some(i), Some(j)) if gmax + gmax2 >= self.eps => Some((i, j)),
+        let Some(i) = last_best(&values, |v, m| v >= m, f64::NEG_INFINITY) else {
+            self.scratch = values;
+            return None;
+        };
+        let gmax = values[i];
+        let (qd_i, y_i) = (self.qd[i], f64::from(self.y[i]));
+        let q_i = self.q.get_q(i, active);
+        let candidates = Candidates { y: &self.y, g: &self.g, status: &self.status, qd: &self.qd };
+        let gmax2 = second_order(candidates, (gmax, qd_i, y_i), q_i, &mut values);
+        let j = last_best(&values, |v, m| v <= m, f64::INFINITY);
+        self.scratch = values;
+        match j {
+            Some(j) if gmax + gmax2 >= self.eps => Some((i, j)),
             _ => None,
         }
     }
+}
+
+/// The variables' labels, gradients, statuses and Q's diagonal (the active ones first).
+#[derive(Clone, Copy)]
+struct Candidates<'s> {
+    y: &'s [i8],
+    g: &'s [f64],
+    status: &'s [Status],
+    qd: &'s [f64],
+}
+
+/// WSS3's second pass over the first `out.len()` variables: writes each j's `obj_diff` into
+/// `out` (NaN where libsvm skips j: not in I_low, or no decrease) and returns Gmax2, libsvm's
+/// running maximum of -y_j ∇f_j over I_low (a maximum does not depend on the order, and its
+/// sign of zero only enters a sum compared with eps).
+fn second_order(c: Candidates, point: (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), all `second_order_avx2` needs.
+        return unsafe { second_order_avx2(c, point, q_i, out) };
+    }
+    second_order_lanes(c, point, q_i, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn second_order_avx2(c: Candidates, point: (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
+    second_order_lanes(c, point, q_i, out)
+}
+
+/// libsvm's expressions term for term (`QD[i]+QD[j]∓2.0*y[i]*Q_i[j]`, `-(grad_diff*grad_diff)/quad_coef`),
+/// written without branches so that they vectorise; every value is the scalar one.
+#[inline(always)]
+fn second_order_lanes(c: Candidates, (gmax, qd_i, y_i): (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
+    let n = out.len();
+    let (y, g, status, qd, q_i) = (&c.y[..n], &c.g[..n], &c.status[..n], &c.qd[..n], &q_i[..n]);
+    let mut lanes = [f64::NEG_INFINITY; LANES];
+    for (start, chunk) in out.chunks_mut(LANES).enumerate().map(|(k, o)| (k * LANES, o)) {
+        for (k, o) in chunk.iter_mut().enumerate() {
+            let j = start + k;
+            let positive = y[j] == 1;
+            let low = if positive { status[j] != Status::Lower } else { status[j] != Status::Upper };
+            // -y_j ∇f_j: libsvm's `G[j]` for y_j = +1 and `-G[j]` for y_j = -1 (`gmax - G[j]` is `gmax + -G[j]`).
+            let yg = if positive { g[j] } else { -g[j] };
+            lanes[k] = if low && yg >= lanes[k] { yg } else { lanes[k] };
+            let grad_diff = gmax + yg;
+            let sign = if positive { -1.0 } else { 1.0 };
+            let quad_coef = qd_i + qd[j] + sign * 2.0 * y_i * f64::from(q_i[j]);
+            let quad_coef = if quad_coef > 0.0 { quad_coef } else { TAU };
+            let obj_diff = -(grad_diff * grad_diff) / quad_coef;
+            *o = if low && grad_diff > 0.0 { obj_diff } else { f64::NAN };
+        }
+    }
+    lanes.iter().fold(f64::NEG_INFINITY, |m, &v| m.max_ge(v))
+}
+
+/// Lanes of the WSS3 passes.
+const LANES: usize = 8;
+
+/// The index libsvm's running scan `if better(v, m) { m = v; idx = j }` (from `init`, `better`
+/// being `>=` or `<=`) ends with: the last index holding the best value, which a maximum (or
+/// minimum) taken in lanes finds, then a scan back for it. NaN values are never chosen.
+fn last_best(values: &[f64], better: impl Fn(f64, f64) -> bool + Copy, init: f64) -> Option<usize> {
+    let mut lanes = [init; LANES];
+    for chunk in values.chunks(LANES) {
+        for (m, &v) in lanes.iter_mut().zip(chunk) {
+            *m = if better(v, *m) { v } else { *m };
+        }
+    }
+    let best = lanes.iter().fold(init, |m, &v| if better(v, m) { v } else { m });
+    // Only a value equal to the best can be the last chosen (±0 are equal, as in the scan).
+    values.iter().rposition(|&v| v == best && better(v, init))
 }
 
 impl Solver<'_> {
@@ -270,6 +320,7 @@ impl Solver<'_> {
         self.y.swap(i, j);
         self.g.swap(i, j);
         self.status.swap(i, j);
+        self.qd.swap(i, j);
         self.alpha.swap(i, j);
         self.p.swap(i, j);
         self.active_set.swap(i, j);
