@@ -107,7 +107,7 @@ fn block_stats(
                 }
             }
             let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-            (b, BlockStats::from_rows(&x, &yc))
+            (b, BlockStats::from_rows(x.view(), yc.view()))
         })
         .collect();
     let mut blocks = vec![BlockStats::zeros(d); rows_of.len()];
@@ -126,14 +126,8 @@ fn design_maps(
     rows_of: &[Vec<usize>],
     means: &[f64],
 ) -> Vec<Result<DesignMap, String>> {
-    let columns: Vec<BlockColumns> = rows_of
-        .iter()
-        .map(|rows| {
-            let mut sums = BlockColumns::zeros(ds);
-            sums.add_rows(&ds.loaded().features, rows, means);
-            sums
-        })
-        .collect();
+    let mut columns = vec![BlockColumns::zeros(ds); rows_of.len()];
+    BlockColumns::add_blocks(&mut columns, &ds.loaded().features, rows_of, means);
     let classes = vec![Vec::new(); columns.len()];
     let sums = BlockSums { zero: BlockColumns::zeros(ds), columns, gram: None, classes };
     (0..rows_of.len() - 1)
