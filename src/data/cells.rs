@@ -125,10 +125,14 @@ fn raw_column_values(
             }
             let cast = s.cast(&DataType::Float64).map_err(unreadable)?;
             let ca = cast.f64().map_err(unreadable)?;
-            // Without gaps, the values as they lie (no cell-by-cell option).
-            let values = match (ca.null_count(), ca.cont_slice()) {
-                (0, Ok(values)) => values.to_vec(),
-                _ => ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            let values = if ca.null_count() == 0 {
+                // No gaps: the values as they lie, chunk by chunk (a streamed pass converts
+                // every batch, and this copy is most of it).
+                let mut values = Vec::with_capacity(ca.len());
+                ca.downcast_iter().for_each(|chunk| values.extend_from_slice(chunk.values()));
+                values
+            } else {
+                ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect()
             };
             Ok(RawColumn::Numeric { values, integer })
         }

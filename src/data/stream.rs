@@ -71,7 +71,7 @@ pub struct StreamSource {
     kept: Mutex<Vec<Option<Arc<Batch>>>>,
     kept_bytes: std::sync::atomic::AtomicU64,
     /// Set by the plan from `--memory-budget`; 0 keeps nothing.
-    pub keep_budget: u64,
+    keep_budget: u64,
     /// A test hook (`--test-replace-during-pass`): during pass `.0`, after its first batch,
     /// the file is overwritten in place with `.1`'s bytes.
     pub replace_during_pass: Option<(usize, PathBuf)>,
@@ -185,6 +185,18 @@ impl StreamSource {
         self.kept_before.get(i).copied().unwrap_or(0)
     }
 
+    /// Takes `bytes` of the kept batches' budget for a pass's own copies of its rows (a fit's
+    /// design matrices), if they fit; `release` gives them back.
+    pub fn reserve(&self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        let fits = |kept: u64| kept.checked_add(bytes).filter(|&total| total <= self.keep_budget);
+        self.kept_bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, fits).is_ok()
+    }
+
+    pub fn release(&self, bytes: u64) {
+        self.kept_bytes.fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Reads the batches in `order`, the next one read on another thread while `each` works
     /// on the current one. Stops early (without error) once `stop` is set. An error names
     /// what went wrong, including a file that changed since the scan.
@@ -242,23 +254,38 @@ impl StreamSource {
 
     /// Batch `i`, from memory when it is kept, else read (and kept while the budget allows).
     fn read(&self, i: usize) -> Result<Arc<Batch>, DataError> {
-        use std::sync::atomic::Ordering;
         if let Some(b) = self.kept.lock().ok().and_then(|k| k.get(i).cloned().flatten()) {
             return Ok(b);
         }
         let batch = Arc::new(self.batch(i)?);
+        self.keep(i, &batch);
+        Ok(batch)
+    }
+
+    fn forget_kept(&mut self) {
+        if let Ok(kept) = self.kept.get_mut() {
+            kept.clear();
+        }
+        *self.kept_bytes.get_mut() = 0;
+    }
+
+    /// Whether `bytes` more fit the budget of kept batches.
+    fn room_for(&self, bytes: u64) -> bool {
+        self.kept_bytes.load(std::sync::atomic::Ordering::Relaxed) + bytes <= self.keep_budget
+    }
+
+    /// Keeps batch `i` while the budget allows.
+    fn keep(&self, i: usize, batch: &Arc<Batch>) {
         let bytes = batch.bytes();
-        let room = self.kept_bytes.load(Ordering::Relaxed) + bytes <= self.keep_budget;
-        if let (true, Ok(mut kept)) = (room, self.kept.lock()) {
+        if let (true, Ok(mut kept)) = (self.room_for(bytes), self.kept.lock()) {
             if kept.len() <= i {
                 kept.resize(i + 1, None);
             }
             if kept[i].is_none() {
-                kept[i] = Some(Arc::clone(&batch));
-                self.kept_bytes.fetch_add(bytes, Ordering::Relaxed);
+                kept[i] = Some(Arc::clone(batch));
+                self.kept_bytes.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
             }
         }
-        Ok(batch)
     }
 
     /// An error unless the file is the version the scan read.
@@ -430,26 +457,33 @@ struct ScanTally {
 
 /// The first pass over a file to stream: checks it as `load` does, and returns its schema,
 /// counts and encodings. Errors are the loaded path's, naming the same columns and rows.
-pub fn scan(exp: &Experiment, batch_rows: usize, progress: Option<fn(usize, usize)>) -> Result<Scanned, DataError> {
+pub fn scan(
+    exp: &Experiment,
+    batch_rows: usize,
+    keep_budget: u64,
+    progress: Option<fn(usize, usize)>,
+) -> Result<Scanned, DataError> {
     let path = &exp.dataset.path;
     check_path(path, &|| exp.location(DatasetKey::Path))?;
     // The version every later pass must find: taken before the hash, checked after the scan.
     let before = stamp(path)
         .ok_or_else(|| DataError::Unreadable { path: path.display().to_string(), message: changed(path) })?;
-    let scanned = scan_version(exp, batch_rows.max(1), progress, &before)?;
+    let scanned = scan_version(exp, (batch_rows.max(1), keep_budget), progress, &before)?;
     if stamp(path).as_ref() != Some(&before) {
         return Err(DataError::Unreadable { path: path.display().to_string(), message: changed(path) });
     }
     Ok(scanned)
 }
 
+/// `sizes`: rows per batch, and the bytes of batches the scan may keep.
 fn scan_version(
     exp: &Experiment,
-    batch_rows: usize,
+    sizes: (usize, u64),
     progress: Option<fn(usize, usize)>,
     before: &Stamp,
 ) -> Result<Scanned, DataError> {
     let path = &exp.dataset.path;
+    let (batch_rows, keep_budget) = sizes;
     if is_csv(path)? {
         // A CSV's batches start where the shape check's pass marks them: that pass first.
         let marks = scan_file_marking(path, Some(batch_rows)).map_err(io_error(path))?;
@@ -457,14 +491,14 @@ fn scan_version(
             return Err(DataError::Malformed { path: path.display().to_string(), problem });
         }
         let (pieces, header) = csv_pieces(path, marks.record_starts, before.len)?;
-        return scan_batches(exp, pieces, &header, batch_rows, progress, before)
+        return scan_batches(exp, pieces, &header, (batch_rows, keep_budget), progress, before)
             .and_then(|t| t.finish_with(exp, marks.sha256));
     }
     // Parquet: hash the bytes on another thread while polars reads the batches.
     let (pieces, header) = parquet_pieces(path)?;
     std::thread::scope(|scope| {
         let hashing = scope.spawn(|| scan_file_marking(path, None));
-        let tally = scan_batches(exp, pieces, &header, batch_rows, progress, before)?;
+        let tally = scan_batches(exp, pieces, &header, (batch_rows, keep_budget), progress, before)?;
         let marks = hashing.join().map_err(|_| DataError::Unreadable {
             path: path.display().to_string(),
             message: "hashing the file failed".into(),
@@ -490,7 +524,7 @@ fn scan_batches(
     exp: &Experiment,
     pieces: Pieces,
     header: &[String],
-    batch_rows: usize,
+    (batch_rows, keep_budget): (usize, u64),
     progress: Option<fn(usize, usize)>,
     before: &Stamp,
 ) -> Result<Scanning, DataError> {
@@ -516,7 +550,7 @@ fn scan_batches(
         passes: std::sync::atomic::AtomicUsize::new(0),
         kept: Mutex::new(Vec::new()),
         kept_bytes: std::sync::atomic::AtomicU64::new(0),
-        keep_budget: 0,
+        keep_budget,
         replace_during_pass: None,
     };
     let mut tally = ScanTally::new(chosen.features.len());
@@ -604,6 +638,31 @@ fn csv_pieces(path: &Path, mut starts: Vec<u64>, end: u64) -> Result<(Pieces, Ve
     Ok((Pieces::Csv { header, starts }, names))
 }
 
+/// A batch of numbers only (a regression's, as a pass reads it) from the scan's columns,
+/// when it fits the budget of kept batches: a later pass then neither reads nor parses it.
+/// (`ScanTally::finish` lets them go unless the file is a regression on numbers.)
+fn numbers_batch(
+    source: &StreamSource,
+    target: &RawColumn,
+    raws: &[RawColumn],
+    keep: &[bool],
+    first: usize,
+) -> Option<Batch> {
+    let rows: Vec<usize> = (0..keep.len()).filter(|&r| keep[r]).collect();
+    if !source.room_for((rows.len() * (raws.len() + 2) * 8) as u64) {
+        return None;
+    }
+    let kept = |values: &[f64]| rows.iter().map(|&r| values[r]).collect::<Vec<f64>>();
+    let RawColumn::Numeric { values: y, .. } = target else { return None };
+    let mut features = Vec::with_capacity(raws.len());
+    for (raw, f) in raws.iter().zip(&source.features) {
+        let RawColumn::Numeric { values, .. } = raw else { return None };
+        features.push(Feature::Numeric { name: f.name.clone(), values: kept(values) });
+    }
+    let target = Target::Regression(kept(y));
+    Some(Batch { file_rows: rows.iter().map(|r| first + r).collect(), features, target })
+}
+
 /// Appends one batch's split values to the ones before it.
 fn join_split(all: Option<SplitColumn>, batch: Option<SplitColumn>) -> Option<SplitColumn> {
     match (all, batch) {
@@ -675,6 +734,11 @@ impl ScanTally {
                 .collect();
         }
         let keep = self.keep_rows(&target, &raws, &source.drops);
+        if exp.dataset.task != Some(Task::Classification) {
+            if let Some(batch) = numbers_batch(source, &target, &raws, &keep, first) {
+                source.keep(i, &Arc::new(batch));
+            }
+        }
         self.target(exp, target, &keep, first)?;
         for (j, raw) in raws.into_iter().enumerate() {
             self.feature(&path, j, &source.features[j].name, raw, &keep, first)?;
@@ -808,6 +872,10 @@ impl ScanTally {
             });
             columns.push(ColumnSchema { name: schema.name.clone(), categories });
         }
+        if task != Task::Regression || columns.iter().any(|c| c.categories.is_some()) {
+            // The scan kept batches of numbers, but a pass encodes classes or categories.
+            source.forget_kept();
+        }
         let dataset = Dataset {
             sha256,
             rows_total: self.rows_total,
@@ -845,17 +913,49 @@ mod tests {
     use std::sync::atomic::AtomicBool;
 
     fn source(dir: &std::path::Path, keep_budget: u64) -> super::StreamSource {
+        let mut source = scanned(dir, "", 0);
+        source.keep_budget = keep_budget;
+        source
+    }
+
+    /// The source of a 10-row file, scanned keeping `budget` bytes.
+    fn scanned(dir: &std::path::Path, dataset: &str, budget: u64) -> super::StreamSource {
         let rows: String = (0..10).map(|i| format!("{i},{}.5\n", i * 2)).collect();
         std::fs::write(dir.join("d.csv"), format!("x,y\n{rows}")).unwrap();
         let text = format!(
-            "name = \"t\"\n[dataset]\npath = \"{}\"\ntarget = \"y\"\n[[model]]\nname = \"m\"\nkind = \"ridge\"\n",
+            "name = \"t\"\n[dataset]\npath = \"{}\"\ntarget = \"y\"\n{dataset}[[model]]\nname = \"m\"\nkind = \"ridge\"\n",
             dir.join("d.csv").display()
         );
         let file = dir.join("e.toml");
         let exp = crate::config::parse_experiment(&file, &text, &[], crate::kinds::CATALOG).unwrap();
-        let mut source = super::scan(&exp, 3, None).unwrap().source;
-        source.keep_budget = keep_budget;
-        source
+        super::scan(&exp, 3, budget, None).unwrap().source
+    }
+
+    #[test]
+    fn the_scan_keeps_a_regression_on_numbers_as_a_pass_reads_it_within_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = [0, 1, 2, 3];
+        let s = scanned(dir.path(), "", u64::MAX);
+        let kept = s.all_kept(&all).expect("every batch kept by the scan");
+        for (i, batch) in kept.iter().enumerate() {
+            let read = s.batch(i).unwrap();
+            assert_eq!(batch.file_rows, read.file_rows);
+            assert_eq!(
+                format!("{:?}{:?}", batch.features, batch.target),
+                format!("{:?}{:?}", read.features, read.target)
+            );
+        }
+        // A budget of one batch keeps the first; categories are encoded by a pass, not the scan.
+        assert!(scanned(dir.path(), "", 3 * 4 * 8).all_kept(&[0]).is_some());
+        assert!(scanned(dir.path(), "", 3 * 4 * 8).all_kept(&[1]).is_none());
+        let categories = scanned(dir.path(), "categorical = [\"x\"]\n", u64::MAX);
+        assert!(categories.all_kept(&[0]).is_none());
+        // A fit's own copies take from the same budget and give it back.
+        let tight = scanned(dir.path(), "", 100);
+        assert!(tight.reserve(100 - tight.kept_bytes.load(std::sync::atomic::Ordering::Relaxed)));
+        assert!(!tight.reserve(1));
+        tight.release(8);
+        assert!(tight.reserve(8));
     }
 
     fn rows_of_a_pass(s: &super::StreamSource, order: &[usize]) -> Vec<usize> {

@@ -269,7 +269,11 @@ fn prepare_streamed(
     mode: DataMode,
 ) -> Result<RunPlan, PlanError> {
     let mut problems = streaming::problems(&experiment, &trials, experiment.report.metrics.as_deref());
-    let scanned = data::stream::scan(&experiment, mode.batch_rows, mode.scan_progress).map_err(PlanError::Data)?;
+    // Half the budget for batches read once and kept (by the scan, then by the passes): the
+    // other half is the sums'.
+    let keep = mode.memory_budget / 2;
+    let scanned =
+        data::stream::scan(&experiment, mode.batch_rows, keep, mode.scan_progress).map_err(PlanError::Data)?;
     let mut dataset = scanned.dataset;
     problems.extend(model_task_problems(&experiment, &dataset));
     problems.extend(class_weight_problems(&experiment, &dataset));
@@ -300,11 +304,8 @@ fn prepare_streamed(
                 .into(),
         );
     }
-    let mut source = scanned.source;
-    // Half the budget for batches read once and kept: the other half is the sums'.
-    source.keep_budget = mode.memory_budget / 2;
     let stream = StreamPlan {
-        source,
+        source: scanned.source,
         feature_means: scanned.feature_means,
         target_mean: scanned.target_mean,
         why,

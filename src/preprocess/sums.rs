@@ -39,32 +39,37 @@ impl BlockColumns {
         BlockColumns { rows: 0.0, columns }
     }
 
-    /// Adds rows `rows` of a batch's features.
-    pub fn add_rows(&mut self, features: &[Feature], rows: &[usize], means: &[f64]) {
-        self.rows += rows.len() as f64;
-        for (j, (sums, f)) in self.columns.iter_mut().zip(features).enumerate() {
-            match (sums, f) {
-                (ColumnSums::Numeric { present, s1, s2, min, max }, Feature::Numeric { values, .. }) => {
-                    for &r in rows {
-                        let v = values[r];
-                        if !v.is_nan() {
-                            let d = v - means[j];
-                            *present += 1.0;
-                            *s1 += d;
-                            *s2 += d * d;
-                            *min = min.min(v);
-                            *max = max.max(v);
+    /// Adds rows `rows_of[b]` of a batch's features to `blocks[b]`, column by column (one
+    /// column's values stay in cache across the blocks); each block's sums in row order.
+    pub fn add_blocks(blocks: &mut [BlockColumns], features: &[Feature], rows_of: &[Vec<usize>], means: &[f64]) {
+        for (block, rows) in blocks.iter_mut().zip(rows_of) {
+            block.rows += rows.len() as f64;
+        }
+        for (j, f) in features.iter().enumerate() {
+            for (block, rows) in blocks.iter_mut().zip(rows_of) {
+                match (&mut block.columns[j], f) {
+                    (ColumnSums::Numeric { present, s1, s2, min, max }, Feature::Numeric { values, .. }) => {
+                        for &r in rows {
+                            let v = values[r];
+                            if !v.is_nan() {
+                                let d = v - means[j];
+                                *present += 1.0;
+                                *s1 += d;
+                                *s2 += d * d;
+                                *min = min.min(v);
+                                *max = max.max(v);
+                            }
                         }
                     }
-                }
-                (ColumnSums::Categorical { counts }, Feature::Categorical { codes, .. }) => {
-                    for c in rows.iter().filter_map(|&r| codes[r]) {
-                        if let Some(n) = counts.get_mut(c as usize) {
-                            *n += 1.0;
+                    (ColumnSums::Categorical { counts }, Feature::Categorical { codes, .. }) => {
+                        for c in rows.iter().filter_map(|&r| codes[r]) {
+                            if let Some(n) = counts.get_mut(c as usize) {
+                                *n += 1.0;
+                            }
                         }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
         }
     }

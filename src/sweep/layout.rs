@@ -10,6 +10,10 @@
 use crate::data::{Dataset, Feature};
 use crate::preprocess::SavedColumn;
 use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+
+/// Rows of `u` filled at a time (one piece of parallel work).
+const FILL_BLOCK: usize = 2048;
 
 /// Where a feature's parts sit in `u`.
 #[derive(Debug, Clone)]
@@ -59,29 +63,44 @@ impl Layout {
         Layout { parts, width: shift.len(), shift: Array1::from(shift) }
     }
 
-    /// The rows' shifted `u`, one row per batch row.
-    pub fn rows(&self, features: &[Feature]) -> Array2<f64> {
-        let n = features.first().map_or(0, Feature::len);
-        let mut u = Array2::<f64>::zeros((n, self.width));
+    /// The shifted `u` of a batch's rows `order`, row `i` of it from batch row `order[i]`:
+    /// filled in blocks of rows (in parallel), part by part within a block, so that the
+    /// strided writes of one part stay in cache.
+    pub fn rows(&self, features: &[Feature], order: &[usize]) -> Array2<f64> {
+        let mut u = Array2::<f64>::zeros((order.len(), self.width));
+        let width = self.width.max(1);
+        if let Some(data) = u.as_slice_mut() {
+            data.par_chunks_mut(FILL_BLOCK * width)
+                .zip(order.par_chunks(FILL_BLOCK))
+                .for_each(|(out, rows)| self.fill(features, rows, out, width));
+        }
+        u
+    }
+
+    /// One block of `rows`' parts into `out` (rows of `width`, zeroed).
+    fn fill(&self, features: &[Feature], rows: &[usize], out: &mut [f64], width: usize) {
         for (part, f) in self.parts.iter().zip(features) {
+            let cells = out.chunks_mut(width).zip(rows);
             match (part, f) {
                 (Parts::Numeric { value, missing }, Feature::Numeric { values, .. }) => {
-                    for (i, &v) in values.iter().enumerate() {
+                    let shift = self.shift[*value];
+                    for (u, &r) in cells {
+                        let v = values[r];
                         if v.is_nan() {
-                            u[[i, *value]] = -self.shift[*value];
+                            u[*value] = -shift;
                             if let Some(m) = missing {
-                                u[[i, *m]] = 1.0;
+                                u[*m] = 1.0;
                             }
                         } else {
-                            u[[i, *value]] = v - self.shift[*value];
+                            u[*value] = v - shift;
                         }
                     }
                 }
                 (Parts::Categorical { first, levels, missing }, Feature::Categorical { codes, .. }) => {
-                    for (i, c) in codes.iter().enumerate() {
-                        match (c, missing) {
-                            (Some(c), _) if (*c as usize) < *levels => u[[i, first + *c as usize]] = 1.0,
-                            (None, Some(m)) => u[[i, *m]] = 1.0,
+                    for (u, &r) in cells {
+                        match (codes[r], missing) {
+                            (Some(c), _) if (c as usize) < *levels => u[first + c as usize] = 1.0,
+                            (None, Some(m)) => u[*m] = 1.0,
                             _ => {}
                         }
                     }
@@ -89,7 +108,6 @@ impl Layout {
                 _ => {}
             }
         }
-        u
     }
 
     /// The affine map from raw (unshifted) `u` to a fold's design row, `z = A·u + o`,

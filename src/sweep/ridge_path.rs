@@ -126,7 +126,7 @@ fn block_stats(source: &Source<'_>, shift: &Array1<f64>, rows: &Rows<'_>) -> (Ve
                 let u = source.rows(chunk);
                 let x = &u - shift;
                 let yc = Array1::from_iter(chunk.iter().map(|&r| rows.y[r] - rows.shift_y));
-                (b, BlockStats::from_rows(&x, &yc), Extremes::of(&u))
+                (b, BlockStats::from_rows(x.view(), yc.view()), Extremes::of(&u))
             })
             .collect();
         for (b, s, e) in &pieces {
@@ -146,14 +146,8 @@ fn design_maps(
     rows_of: &[Vec<usize>],
     means: &[f64],
 ) -> Vec<Result<DesignMap, String>> {
-    let columns: Vec<BlockColumns> = rows_of
-        .iter()
-        .map(|rows| {
-            let mut sums = BlockColumns::zeros(ds);
-            sums.add_rows(&ds.loaded().features, rows, means);
-            sums
-        })
-        .collect();
+    let mut columns = vec![BlockColumns::zeros(ds); rows_of.len()];
+    BlockColumns::add_blocks(&mut columns, &ds.loaded().features, rows_of, means);
     let classes = vec![Vec::new(); columns.len()];
     let sums = BlockSums { zero: BlockColumns::zeros(ds), columns, gram: None, classes };
     (0..rows_of.len() - 1)

@@ -5,7 +5,7 @@
 //! rounds differently, so its numbers stay as they were.
 
 use crate::preprocess::{BlockColumns, CenteredGram};
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 /// Every fold block's sums, whichever source they were taken from (the streamed sweep's
 /// pass, the ridge shortcut's rows in memory): column sums always, least-squares sums of
@@ -65,14 +65,14 @@ pub struct BlockStats {
 
 impl BlockStats {
     /// The sums of rows `x` (shifted) and targets `y` (shifted).
-    pub fn from_rows(x: &Array2<f64>, y: &Array1<f64>) -> Self {
+    pub fn from_rows(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Self {
         BlockStats {
             n: x.nrows() as f64,
             sx: x.sum_axis(ndarray::Axis(0)),
             sy: y.sum(),
-            syy: y.dot(y),
-            xx: x.t().dot(x),
-            xy: x.t().dot(y),
+            syy: y.dot(&y),
+            xx: x.t().dot(&x),
+            xy: x.t().dot(&y),
         }
     }
 

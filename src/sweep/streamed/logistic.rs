@@ -4,6 +4,7 @@
 //! path along C runs in order, as in memory.
 
 use super::{Fit, Key, Keyed, Prep, Stream, Training};
+use crate::data::stream::Batch;
 use crate::data::Target;
 use crate::kinds::Streamed;
 use crate::models::logistic;
@@ -14,6 +15,8 @@ use crate::models::{FitError, Fitted};
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 impl Stream<'_> {
     /// Why a classifier cannot be fitted on a part: a class without training rows.
@@ -85,7 +88,7 @@ impl Stream<'_> {
         let outputs = if classes == 2 { 1 } else { classes };
         let start = start.unwrap_or_else(|| logistic::Start::at(vec![0.0; outputs * (width + 1)]));
         if logistic::uses_newton(params.solver, classes, rows, width) {
-            let source = StreamedLogLoss { stream: self, slot: s, prep, failure: std::sync::Mutex::new(None) };
+            let source = StreamedLogLoss { rows: SlotRows::new(self, s, prep), failure: std::sync::Mutex::new(None) };
             let fit = logistic::fit_newton(params, &source, rows as f64, width, start.clone());
             if let Some(e) = source.failure.lock().ok().and_then(|mut f| f.take()) {
                 return (Err(FitError::Solver(e)), None);
@@ -118,16 +121,13 @@ impl Stream<'_> {
         // The training rows' sums in the in-memory blocks, whatever the batches: the same
         // evaluations bit for bit, so L-BFGS takes the loaded run's steps (an ill-conditioned
         // multinomial fit otherwise stops elsewhere within its tolerance).
+        let fit_rows = SlotRows::new(self, s, prep);
         let data = |w: &Weights| {
             let mut sums = BlockedSums::new(w.outputs(), width);
             let read = self.pass("logistic regression", &order, |i, batch| {
-                let train = self.blocks_of(i, batch).parts(self.slots[s]).1;
-                let (Some(x), Target::Classification { labels, .. }) = (self.design(batch, prep, s), &batch.target)
-                else {
-                    return;
-                };
-                let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
-                sums.add(loss, &x, &y, &train, w);
+                if let Some(r) = fit_rows.get(i, batch) {
+                    sums.add(loss, &r.x, &r.y, &r.train, w);
+                }
             });
             if let Err(e) = read {
                 failure.get_or_insert(e);
@@ -142,35 +142,77 @@ impl Stream<'_> {
     }
 }
 
-/// A slot's training rows as Newton's method reads them: each evaluation one pass.
-struct StreamedLogLoss<'a> {
+/// A batch's rows as a logistic fit reads them: its design matrix under the slot's
+/// preprocessing, the targets as numbers, and which rows train the slot.
+struct FitRows {
+    x: Array2<f64>,
+    y: Vec<f64>,
+    train: Vec<usize>,
+}
+
+/// One fit's `FitRows`, batch by batch: built on its first pass and kept for its later ones
+/// (a fit takes hundreds of passes, and building them was most of a pass over kept batches)
+/// while the source's budget of kept batches has room. Each pass still checks the file.
+struct SlotRows<'a> {
     stream: &'a Stream<'a>,
     slot: usize,
     prep: &'a [Prep],
+    kept: Mutex<Vec<Option<Arc<FitRows>>>>,
+    bytes: AtomicU64,
+}
+
+impl<'a> SlotRows<'a> {
+    fn new(stream: &'a Stream<'a>, slot: usize, prep: &'a [Prep]) -> Self {
+        let kept = Mutex::new(vec![None; stream.source().batches()]);
+        SlotRows { stream, slot, prep, kept, bytes: AtomicU64::new(0) }
+    }
+
+    /// Batch `i`'s rows, `None` when the slot has no preprocessing or the task no classes.
+    fn get(&self, i: usize, batch: &Batch) -> Option<Arc<FitRows>> {
+        if let Some(rows) = self.kept.lock().ok().and_then(|k| k.get(i).cloned().flatten()) {
+            return Some(rows);
+        }
+        let s = self.stream;
+        let Target::Classification { labels, .. } = &batch.target else { return None };
+        let x = s.design(batch, self.prep, self.slot)?;
+        let train = s.blocks_of(i, batch).parts(s.slots[self.slot]).1;
+        let rows = Arc::new(FitRows { x, y: labels.iter().map(|&c| c as f64).collect(), train });
+        let bytes = (8 * (rows.x.len() + rows.y.len() + rows.train.len())) as u64;
+        if let (Ok(mut kept), true) = (self.kept.lock(), s.source().reserve(bytes)) {
+            kept[i] = Some(Arc::clone(&rows));
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+        Some(rows)
+    }
+}
+
+impl Drop for SlotRows<'_> {
+    fn drop(&mut self) {
+        self.stream.source().release(*self.bytes.get_mut());
+    }
+}
+
+/// A slot's training rows as Newton's method reads them: each evaluation one pass.
+struct StreamedLogLoss<'a> {
+    rows: SlotRows<'a>,
     failure: std::sync::Mutex<Option<String>>,
 }
 
 impl LogLossSource for StreamedLogLoss<'_> {
     fn sums(&self, theta: &[f64], hessian: bool) -> LogLossSums {
-        let s = self.stream;
+        let s = self.rows.stream;
         let d = theta.len() - 1;
         let mut total = (0.0, Array1::zeros(d + 1), hessian.then(|| Array2::zeros((d + 1, d + 1))), 0.0);
         let order: Vec<usize> = (0..s.source().batches()).collect();
         let read = s.pass("logistic regression (Newton)", &order, |i, batch| {
-            let train = s.blocks_of(i, batch).parts(s.slots[self.slot]).1;
-            let (Some(x), Target::Classification { labels, .. }) =
-                (s.design(batch, self.prep, self.slot), &batch.target)
-            else {
-                return;
-            };
-            let y: Vec<f64> = labels.iter().map(|&c| c as f64).collect();
-            let (loss, grad, gram) = block_sums((&x, &y, None), &train, theta, hessian);
+            let Some(r) = self.rows.get(i, batch) else { return };
+            let (loss, grad, gram) = block_sums((&r.x, &r.y, None), &r.train, theta, hessian);
             total.0 += loss;
             total.1 += &grad;
             if let (Some(t), Some(g)) = (total.2.as_mut(), gram) {
                 *t += &g;
             }
-            total.3 += train.len() as f64;
+            total.3 += r.train.len() as f64;
         });
         if let Err(e) = read {
             if let Ok(mut f) = self.failure.lock() {

@@ -16,7 +16,7 @@ mod logistic;
 mod score;
 
 use super::layout::Layout;
-use super::stats::{BlockStats, BlockSums as Sums, Training};
+use super::stats::{shifted_predictor, BlockStats, BlockSums as Sums, Training};
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
 use crate::data::Target;
@@ -30,9 +30,9 @@ use crate::random::RandomState;
 use crate::split::FoldBlocks;
 use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
 use descent::GdUnit;
-use ndarray::{Array1, Array2};
+use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
-use score::SideSums;
+use score::{PartsScores, SideSums};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -264,6 +264,17 @@ impl BatchBlocks {
         (0..self.block_of.len()).filter(|&r| self.block_of[r] as usize == b).collect()
     }
 
+    /// Each of `blocks` blocks' rows, in batch order.
+    fn by_block(&self, blocks: usize) -> Vec<Vec<usize>> {
+        let mut rows = vec![Vec::new(); blocks];
+        for (r, &b) in self.block_of.iter().enumerate() {
+            if let Some(rows) = rows.get_mut(b as usize) {
+                rows.push(r);
+            }
+        }
+        rows
+    }
+
     /// A slot's (test rows, training rows).
     fn parts(&self, slot: Slot) -> (Vec<usize>, Vec<usize>) {
         match slot.held_out {
@@ -331,46 +342,48 @@ impl Stream<'_> {
         let mut classes = vec![vec![0usize; ds.classes()]; n_blocks];
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("sums", &order, |i, batch| {
-            let blocks = self.blocks_of(i, batch);
-            for (b, block_columns) in columns.iter_mut().enumerate() {
-                let rows = blocks.rows_in(b);
-                block_columns.add_rows(&batch.features, &rows, &self.plan.feature_means);
-                if let Target::Classification { labels, .. } = &batch.target {
-                    for &r in &rows {
-                        classes[b][labels[r]] += 1;
+            let by_block = self.blocks_of(i, batch).by_block(n_blocks);
+            BlockColumns::add_blocks(&mut columns, &batch.features, &by_block, &self.plan.feature_means);
+            if let Target::Classification { labels, .. } = &batch.target {
+                for (rows, classes) in by_block.iter().zip(&mut classes) {
+                    for &r in rows {
+                        classes[labels[r]] += 1;
                     }
                 }
             }
             if let Some(stats) = stats.as_mut() {
-                self.add_gram(batch, &blocks, stats);
+                self.add_gram(batch, &by_block, stats);
             }
         })?;
         Ok(Sums { zero, columns, gram: stats, classes })
     }
 
-    /// Adds a batch's least-squares sums of `u` to each block's: pieces of `CHUNK` rows in
-    /// parallel, added in order.
-    fn add_gram(&self, batch: &Batch, blocks: &BatchBlocks, stats: &mut [BlockStats]) {
-        let u = self.layout.rows(&batch.features);
+    /// Adds a batch's least-squares sums of `u` to each block's (`by_block`: each block's
+    /// rows in batch order): pieces of `CHUNK` rows of a block, copied out of `u` (whole rows,
+    /// where filling `u` in block order would read every column scattered), summed in
+    /// parallel and added in order.
+    fn add_gram(&self, batch: &Batch, by_block: &[Vec<usize>], stats: &mut [BlockStats]) {
         let Target::Regression(y) = &batch.target else { return };
+        let u = self.layout.rows(&batch.features, &(0..batch.rows()).collect::<Vec<_>>());
+        let order = by_block.concat();
         let shift_y = self.plan.target_mean;
-        for (b, block) in stats.iter_mut().enumerate() {
-            let rows = blocks.rows_in(b);
-            // As many pieces at a time as there are threads (each is parts² floats), added
-            // in order: the sums do not depend on how many there are.
-            let group = CHUNK * rayon::current_num_threads().max(1);
-            for rows in rows.chunks(group) {
-                let pieces: Vec<BlockStats> = rows
-                    .par_chunks(CHUNK)
-                    .map(|rows| {
-                        let x = u.select(ndarray::Axis(0), rows);
-                        let yc = Array1::from_iter(rows.iter().map(|&r| y[r] - shift_y));
-                        BlockStats::from_rows(&x, &yc)
-                    })
-                    .collect();
-                for p in &pieces {
-                    block.add(p);
-                }
+        let yc = Array1::from_iter(order.iter().map(|&r| y[r] - shift_y));
+        // (block, first row in `u`, end)
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for (b, rows) in by_block.iter().enumerate() {
+            pieces.extend((0..rows.len()).step_by(CHUNK).map(|c| (b, start + c, start + rows.len().min(c + CHUNK))));
+            start += rows.len();
+        }
+        // As many pieces at a time as there are threads (each is parts² floats), added in
+        // order: the sums do not depend on how many there are.
+        for group in pieces.chunks(rayon::current_num_threads().max(1)) {
+            let sums: Vec<BlockStats> = group
+                .par_iter()
+                .map(|&(_, a, z)| BlockStats::from_rows(u.select(Axis(0), &order[a..z]).view(), yc.slice(s![a..z])))
+                .collect();
+            for (&(b, ..), piece) in group.iter().zip(&sums) {
+                stats[b].add(piece);
             }
         }
     }
@@ -504,31 +517,64 @@ impl Stream<'_> {
         }
     }
 
-    /// The scoring pass: every fitted unit predicts its fold's rows; both sides are added
-    /// to its metric sums. Then each unit's record.
-    fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
-        let ds = self.input.dataset;
-        let new_sums = || SideSums::new(ds.classes(), self.plan.target_mean);
-        let mut scored: Vec<Scoring<'_>> =
-            fits.iter().filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_sums(), new_sums()))).collect();
+    /// A least-squares or ridge unit's model in the coordinates of the sums, with the block
+    /// it holds out (what `PartsScores` scores); `None` for other units.
+    fn in_parts(&self, &(t, f): &Key, model: &dyn Fitted, prep: &[Prep]) -> Option<(f64, Array1<f64>, Option<usize>)> {
+        if !is_closed_form(&self.input.trials[t].spec) {
+            return None;
+        }
+        let parts = model.linear()?;
+        let (Ok(saved), [b]) = (&prep[f], parts.intercepts.as_slice()) else { return None };
+        let map = self.layout.design_map(saved);
+        let w = parts.weights.row(0).to_owned();
+        let (c0, v) = shifted_predictor(&map, &self.layout.shift, self.plan.target_mean, &w, *b);
+        Some((c0, v, self.slots[f].held_out))
+    }
+
+    /// One pass adds every fitted unit's predictions of its fold's rows to both sides'
+    /// metric sums: least squares and ridge from each batch's raw parts (`PartsScores`), the
+    /// others from their fold's design matrix.
+    fn score_pass(&self, scored: &mut [Scoring<'_>], prep: &[Prep]) -> Result<(), String> {
+        let shifted: Vec<_> = scored.iter().map(|(key, model, ..)| self.in_parts(key, &***model, prep)).collect();
+        let in_parts: Vec<usize> = (0..scored.len()).filter(|&k| shifted[k].is_some()).collect();
+        let scorer = PartsScores::new(&shifted.iter().flatten().cloned().collect::<Vec<_>>(), self.layout.width);
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("scores", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
+            if !in_parts.is_empty() {
+                let sums = scorer.batch(&self.layout, batch, &blocks.block_of, self.plan.target_mean);
+                for (&k, [test, train]) in in_parts.iter().zip(&sums) {
+                    scored[k].2.merge(test);
+                    scored[k].3.merge(train);
+                }
+            }
             for s in 0..self.slots.len() {
-                if !scored.iter().any(|((_, f), ..)| *f == s) {
+                let mine = |k: usize| scored[k].0 .1 == s && shifted[k].is_none();
+                if !(0..scored.len()).any(mine) {
                     continue;
                 }
                 let Some(x) = self.design(batch, prep, s) else { continue };
                 let (test_rows, train_rows) = blocks.parts(self.slots[s]);
                 // Each unit predicts alone: one matrix product over the units a run happens to
                 // score (fewer after a resume, others in a shard) could round differently.
-                scored.par_iter_mut().filter(|((_, f), ..)| *f == s).for_each(|(_, model, test, train)| {
-                    let prediction = model.predict(&x);
-                    test.add(&batch.target, &prediction, &test_rows);
-                    train.add(&batch.target, &prediction, &train_rows);
-                });
+                scored.par_iter_mut().zip(&shifted).filter(|(((_, f), ..), p)| *f == s && p.is_none()).for_each(
+                    |((_, model, test, train), _)| {
+                        let prediction = model.predict(&x);
+                        test.add(&batch.target, &prediction, &test_rows);
+                        train.add(&batch.target, &prediction, &train_rows);
+                    },
+                );
             }
-        })?;
+        })
+    }
+
+    /// The scoring pass (`score_pass`), then each unit's record.
+    fn score(&self, fits: &BTreeMap<(usize, usize), Fit>, prep: &[Prep]) -> Result<Vec<UnitRecord>, String> {
+        let ds = self.input.dataset;
+        let new_sums = || SideSums::new(ds.classes(), self.plan.target_mean);
+        let mut scored: Vec<Scoring<'_>> =
+            fits.iter().filter_map(|(key, fit)| fit.as_ref().ok().map(|m| (key, m, new_sums(), new_sums()))).collect();
+        self.score_pass(&mut scored, prep)?;
         let mut sums: BTreeMap<(usize, usize), (SideSums, SideSums)> =
             scored.into_iter().map(|(key, _, test, train)| (*key, (test, train))).collect();
         let names = crate::preprocess::feature_names(ds, self.input.preprocess.drop_first);

@@ -2,30 +2,60 @@
 //! into `metrics::RegressionSums` / `metrics::ClassSums`, whose metrics are `metrics.rs`'s own.
 
 use crate::config::Metric;
+use crate::data::stream::Batch;
 use crate::data::Target;
 use crate::metrics::{self, ClassSums, RegressionSums};
 use crate::models::Prediction;
+use crate::sweep::layout::Layout;
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// One side's (test or training) running metric sums.
 #[derive(Debug, Clone)]
 pub enum SideSums {
-    /// Targets shifted by the target mean for `sy`, `syy` (r2's total sum of squares).
+    /// Targets shifted by the target mean `shift`.
     Regression {
-        n: f64,
-        sse: f64,
-        sae: f64,
-        sy: f64,
-        syy: f64,
+        sums: Residuals,
         shift: f64,
     },
     Classes(ClassSums),
 }
 
+/// A regression side's sums: rows, squared and absolute residuals, and the targets shifted
+/// by the target mean (r2's total sum of squares).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Residuals {
+    n: f64,
+    sse: f64,
+    sae: f64,
+    sy: f64,
+    syy: f64,
+}
+
+impl Residuals {
+    /// One row: its shifted target `d` and its residual `e`.
+    fn add(&mut self, d: f64, e: f64) {
+        self.n += 1.0;
+        self.sse += e * e;
+        self.sae += e.abs();
+        self.sy += d;
+        self.syy += d * d;
+    }
+
+    fn merge(&mut self, o: &Residuals) {
+        self.n += o.n;
+        self.sse += o.sse;
+        self.sae += o.sae;
+        self.sy += o.sy;
+        self.syy += o.syy;
+    }
+}
+
 impl SideSums {
     pub fn new(classes: usize, shift: f64) -> SideSums {
         if classes == 0 {
-            SideSums::Regression { n: 0.0, sse: 0.0, sae: 0.0, sy: 0.0, syy: 0.0, shift }
+            SideSums::Regression { sums: Residuals::default(), shift }
         } else {
             SideSums::Classes(ClassSums::new(classes))
         }
@@ -34,21 +64,22 @@ impl SideSums {
     /// Adds the batch rows `rows` of target `y` and prediction `p`.
     pub fn add(&mut self, y: &Target, p: &Prediction, rows: &[usize]) {
         match (self, y, p) {
-            (SideSums::Regression { n, sse, sae, sy, syy, shift }, Target::Regression(y), Prediction::Values(p)) => {
+            (SideSums::Regression { sums, shift }, Target::Regression(y), Prediction::Values(p)) => {
                 for &r in rows {
-                    let e = y[r] - p[r];
-                    let d = y[r] - *shift;
-                    *n += 1.0;
-                    *sse += e * e;
-                    *sae += e.abs();
-                    *sy += d;
-                    *syy += d * d;
+                    sums.add(y[r] - *shift, y[r] - p[r]);
                 }
             }
             (SideSums::Classes(sums), Target::Classification { labels, .. }, Prediction::Probabilities(p)) => {
                 sums.add(labels, p, &metrics::predicted_classes(p), None, rows.iter().copied());
             }
             _ => {}
+        }
+    }
+
+    /// Adds a regression side's sums taken elsewhere (`PartsScores`).
+    pub fn merge(&mut self, o: &Residuals) {
+        if let SideSums::Regression { sums, .. } = self {
+            sums.merge(o);
         }
     }
 
@@ -66,11 +97,70 @@ impl SideSums {
 
     fn value(&self, metric: Metric) -> f64 {
         match self {
-            &SideSums::Regression { n, sse, sae, sy, syy, .. } => {
+            &SideSums::Regression { sums: Residuals { n, sse, sae, sy, syy }, .. } => {
                 RegressionSums { n, sse, sae, ss_tot: syy - sy * sy / n, rows: n }.value(metric)
             }
             SideSums::Classes(sums) => sums.value(metric),
         }
+    }
+}
+
+/// Least-squares and ridge units scored from a batch's shifted raw parts `ũ` (`Layout`), with
+/// no design matrix: unit `k` predicts `shift_y + c0[k] + ũ·v[:, k]`, its design-space model
+/// mapped back (`stats::shifted_predictor`). One matrix product per piece of rows gives every
+/// unit's predictions, each a sum over its own weights alone (in the same order for any
+/// other units), so a unit's numbers do not depend on which units are scored with it.
+pub struct PartsScores {
+    c0: Vec<f64>,
+    /// parts × units.
+    v: Array2<f64>,
+    /// The block each unit holds out (its test rows); `None`: every row trains it.
+    held_out: Vec<Option<usize>>,
+}
+
+/// Rows scored at a time (one piece of parallel work).
+const PIECE: usize = 4096;
+
+impl PartsScores {
+    /// Units `(c0, v, held-out block)` over `width` parts.
+    pub fn new(units: &[(f64, Array1<f64>, Option<usize>)], width: usize) -> PartsScores {
+        let mut v = Array2::zeros((width, units.len()));
+        for (mut column, (_, w, _)) in v.columns_mut().into_iter().zip(units) {
+            column.assign(w);
+        }
+        let c0 = units.iter().map(|u| u.0).collect();
+        PartsScores { c0, v, held_out: units.iter().map(|u| u.2).collect() }
+    }
+
+    /// A batch's (test, training) residual sums of each unit (`shift_y`: the target's shift);
+    /// pieces of rows in parallel, added in order.
+    pub fn batch(&self, layout: &Layout, batch: &Batch, block_of: &[u8], shift_y: f64) -> Vec<[Residuals; 2]> {
+        let units = self.c0.len();
+        let Target::Regression(y) = &batch.target else { return vec![[Residuals::default(); 2]; units] };
+        let starts: Vec<usize> = (0..batch.rows()).step_by(PIECE).collect();
+        let pieces: Vec<Vec<[Residuals; 2]>> = starts
+            .par_iter()
+            .map(|&a| {
+                let rows: Vec<usize> = (a..batch.rows().min(a + PIECE)).collect();
+                let predictions = layout.rows(&batch.features, &rows).dot(&self.v);
+                let mut sums = vec![[Residuals::default(); 2]; units];
+                for (p, &r) in predictions.rows().into_iter().zip(&rows) {
+                    let (d, block) = (y[r] - shift_y, Some(usize::from(block_of[r])));
+                    for (k, (p, sums)) in p.iter().zip(&mut sums).enumerate() {
+                        sums[usize::from(self.held_out[k] != block)].add(d, d - (self.c0[k] + p));
+                    }
+                }
+                sums
+            })
+            .collect();
+        let mut total = vec![[Residuals::default(); 2]; units];
+        for piece in &pieces {
+            for (t, p) in total.iter_mut().zip(piece) {
+                t[0].merge(&p[0]);
+                t[1].merge(&p[1]);
+            }
+        }
+        total
     }
 }
 
