@@ -207,15 +207,25 @@ pub fn fit(
         }
     }
     let losses = early.then(|| (scores.0.iter().map(|v| -v).collect(), scores.1.iter().map(|v| -v).collect()));
-    let fitted_raw = match validation {
-        Some((_, _, _, raw_val)) => (0..raw.len())
-            .map(|k| {
-                let mut all = vec![0.0; x.nrows()];
-                train.iter().zip(&raw[k]).chain(val.iter().zip(&raw_val[k])).for_each(|(&r, &v)| all[r] = v);
-                all
-            })
-            .collect(),
-        None => raw,
-    };
+    let fitted_raw = every_rows_raw(x.nrows(), (&train, raw), (&val, validation.map(|v| v.3)));
     Ok(Boosted { baseline, trees, losses, fitted_raw })
+}
+
+/// Every row's raw prediction as boosting left it, the held-out rows' included (the sums a
+/// predict would add, in the same order).
+fn every_rows_raw(
+    n: usize,
+    (train, raw): (&[usize], Vec<Vec<f64>>),
+    (val, raw_val): (&[usize], Option<Vec<Vec<f64>>>),
+) -> Vec<Vec<f64>> {
+    let Some(raw_val) = raw_val else {
+        return raw;
+    };
+    (0..raw.len())
+        .map(|k| {
+            let mut all = vec![0.0; n];
+            train.iter().zip(&raw[k]).chain(val.iter().zip(&raw_val[k])).for_each(|(&r, &v)| all[r] = v);
+            all
+        })
+        .collect()
 }
