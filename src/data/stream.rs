@@ -892,7 +892,7 @@ impl ScanTally {
     }
 
     /// The sorted classes, each kept row's index into them, and each class's rows.
-    fn classes(&self, target: &str) -> Result<(Vec<String>, Vec<u32>, Vec<usize>), DataError> {
+    fn classes(&self, target: &str) -> Result<ClassIndex, DataError> {
         let classes = sorted_categories(self.class_codes.keys());
         check_classes(target, &classes)?;
         let mut sorted_index = vec![0u32; classes.len()];
@@ -907,6 +907,9 @@ impl ScanTally {
         Ok((classes, labels, counts))
     }
 }
+
+/// The sorted classes, each kept row's index into them, and each class's rows.
+type ClassIndex = (Vec<String>, Vec<u32>, Vec<usize>);
 
 #[cfg(test)]
 mod tests {

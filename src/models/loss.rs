@@ -223,9 +223,9 @@ fn add_rows(loss: Loss, (x, y, sw): Rows<'_>, rows: &[usize], weights: &Weights,
     for &i in rows {
         let xi: ArrayView1<f64> = x.row(i);
         let xi = xi.as_slice().unwrap_or(&[]);
-        for o in 0..outputs {
+        for (o, zo) in z.iter_mut().enumerate() {
             let wo = weights.w.row(o);
-            z[o] = weights.b[o] + dot(xi, wo.as_slice().unwrap_or(&[]));
+            *zo = weights.b[o] + dot(xi, wo.as_slice().unwrap_or(&[]));
         }
         let s = sw.map_or(1.0, |w| w[i]);
         *weight += s;
@@ -234,10 +234,10 @@ fn add_rows(loss: Loss, (x, y, sw): Rows<'_>, rows: &[usize], weights: &Weights,
             dz.iter_mut().for_each(|d| *d *= s);
         }
         *total += if sw.is_some() { s * row } else { row };
-        for o in 0..outputs {
+        for (o, &d) in dz.iter().enumerate() {
             let mut go = g.w.row_mut(o);
-            axpy(dz[o], xi, go.as_slice_mut().unwrap_or(&mut []));
-            g.b[o] += dz[o];
+            axpy(d, xi, go.as_slice_mut().unwrap_or(&mut []));
+            g.b[o] += d;
         }
     }
 }

@@ -226,7 +226,7 @@ pub fn predict_many(models: &[&dyn Fitted], x: &Array2<f64>) -> Vec<Prediction> 
                 (Head::Sigmoid, &[b]) => {
                     Prediction::Probabilities(sigmoid_probabilities(block.column(0).iter().map(|v| v + b)))
                 }
-                (head, intercepts) => head.apply(block.to_owned() + &ndarray::ArrayView1::from(intercepts)),
+                (head, intercepts) => head.apply(block.to_owned() + ndarray::ArrayView1::from(intercepts)),
             }
         })
         .collect()

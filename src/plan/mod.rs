@@ -40,6 +40,8 @@ pub struct RunPlan {
 
 /// How a run reads its rows. Nested CV and successive halving need the rows in memory (a
 /// stream refuses both, in `streaming::problems`); on loaded data they may run together.
+/// A run holds one, so the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Mode {
     Loaded {
         /// Nested cross-validation (`[split.outer]`): the outer folds and, per outer fold,

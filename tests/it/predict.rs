@@ -415,7 +415,7 @@ fn predict_refuses_model_values_that_training_could_not_give() {
     let (model, data) = (out.join("model.json"), root().join("datasets/iris.csv"));
     let leaf =
         |v: &Value| v["model"]["nodes"].as_array().unwrap().iter().position(|n| n.get("leaf").is_some()).unwrap();
-    let nodes: Vec<(&str, Box<dyn Fn(&mut Value)>, &[&str])> = vec![
+    let nodes: Vec<Corruption> = vec![
         (
             "leaf_range",
             Box::new(move |v| {
@@ -524,3 +524,6 @@ fn hist_gradient_boosting_refit_predicts_iris_as_scikit_learn() {
         }
     }
 }
+
+/// A named corruption of a model file, and what the refusal must say.
+type Corruption = (&'static str, Box<dyn Fn(&mut Value)>, &'static [&'static str]);

@@ -25,7 +25,7 @@ struct State {
     requests: usize,
     experiments: Vec<String>,
     /// run id, tags, status, deleted
-    runs: Vec<(String, Vec<(String, String)>, String, bool)>,
+    runs: Vec<Run>,
     params: usize,
     metrics: usize,
     artifacts: Vec<String>,
@@ -337,3 +337,6 @@ fn trials_are_logged_while_the_sweep_runs_and_the_finished_report_only_completes
     assert_eq!(children.len(), trials);
     assert!(children.iter().all(|&i| i < lookups[1]), "every child is logged before the report is: {:?}", st.calls);
 }
+
+/// A run the fake server holds: id, tags, status, deleted.
+type Run = (String, Vec<(String, String)>, String, bool);

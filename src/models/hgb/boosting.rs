@@ -192,7 +192,7 @@ pub fn fit(
                 let w: Option<Vec<f64>> = w_train.as_ref().map(|w| rows.iter().map(|&r| w[r as usize]).collect());
                 loss::median(residuals, w.as_deref())
             };
-            let update: Option<&dyn Fn(&[u32]) -> f64> = (!loss.differentiable()).then_some(&residual_median);
+            let update: super::grower::LeafUpdate<'_> = (!loss.differentiable()).then_some(&residual_median);
             let (tree, leaves, rows) = Grower::new(builder, splitter, &limits, &mut sampler).grow(&mapper, update);
             update_raw(&mut raw[k], &rows, &leaves);
             iteration.push(tree);

@@ -54,11 +54,7 @@ impl<'a> Grower<'a> {
     /// `grow`: the tree, its leaves (partition range and value) and the partition, for
     /// the training rows' raw predictions. `update`, for a loss that is not differentiable,
     /// gives a leaf's value from its rows before shrinkage (`_update_leaves_values`).
-    pub fn grow(
-        mut self,
-        mapper: &BinMapper,
-        update: Option<&dyn Fn(&[u32]) -> f64>,
-    ) -> (HgbTree, Vec<(usize, usize, f64)>, Vec<u32>) {
+    pub fn grow(mut self, mapper: &BinMapper, update: LeafUpdate<'_>) -> (HgbTree, Vec<(usize, usize, f64)>, Vec<u32>) {
         self.initialize_root();
         while !self.heap.is_empty() {
             self.split_next();
@@ -307,3 +303,6 @@ pub fn update_raw(raw: &mut [f64], rows: &[u32], leaves: &[(usize, usize, f64)])
         }
     }
 }
+
+/// A non-differentiable loss's leaf value from the leaf's rows (absolute_error: the residuals' median).
+pub type LeafUpdate<'a> = Option<&'a dyn Fn(&[u32]) -> f64>;
