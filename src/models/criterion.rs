@@ -55,7 +55,7 @@ pub struct SplitCriterion<'a> {
     pub last_median: std::cell::Cell<f64>,
 }
 
-impl SplitCriterion<'_> {
+impl<'a> SplitCriterion<'a> {
     fn width(&self) -> usize {
         match self.targets {
             Targets::Classes { n_classes, .. } => n_classes,
@@ -144,24 +144,7 @@ impl SplitCriterion<'_> {
 
     /// Gini or entropy of class counts, summed class by class as scikit-learn does.
     fn class_impurity(&self, s: &Stats) -> f64 {
-        match self.impurity {
-            Impurity::Entropy => {
-                // In bits: scikit-learn's tree `log` is `ln(x) / ln(2.0)`.
-                let mut entropy = 0.0;
-                for &count in s.sums.iter().filter(|&&c| c > 0.0) {
-                    let fraction = count / s.n;
-                    entropy -= fraction * (fraction.ln() / 2.0f64.ln());
-                }
-                entropy
-            }
-            _ => {
-                let mut sq_count = 0.0;
-                for &count in &s.sums {
-                    sq_count += count * count;
-                }
-                1.0 - sq_count / (s.n * s.n)
-            }
-        }
+        class_impurity(self.impurity, &s.sums, s.n)
     }
 
     /// `update`: the left sums at `new_pos` from those at `pos`, walking from the nearer end
@@ -192,7 +175,7 @@ impl SplitCriterion<'_> {
     }
 
     /// [`Self::right_of`] into `right`'s buffers (the scan's, reused from position to position).
-    pub fn right_into(&self, node: &Stats, left: &Stats, right: &mut Stats) {
+    fn right_into(&self, node: &Stats, left: &Stats, right: &mut Stats) {
         for ((r, t), l) in right.sums.iter_mut().zip(&node.sums).zip(&left.sums) {
             *r = t - l;
         }
@@ -224,6 +207,34 @@ impl SplitCriterion<'_> {
         }
     }
 
+    /// The running sums of a scan over the node's `rows` (in their sorted order), for any criterion.
+    pub fn general_scan<'b>(&'b self, node: &'b Stats, rows: &[usize]) -> GeneralScan<'a, 'b> {
+        let (left, right) = (self.empty(), self.empty());
+        GeneralScan { criterion: self, node, left, right, errors: self.reset(rows) }
+    }
+
+    /// The running sums of a scan of gini or entropy over at most `K` classes, in fixed-size
+    /// arrays (`None` for the other criteria or more classes).
+    pub fn class_scan<const K: usize>(&self, node: &Stats) -> Option<ClassScan<'a, K>> {
+        let Targets::Classes { y, n_classes } = self.targets else { return None };
+        if !matches!(self.impurity, Impurity::Gini | Impurity::Entropy) || n_classes > K {
+            return None;
+        }
+        let mut node_sums = [0.0; K];
+        node_sums[..n_classes].copy_from_slice(&node.sums);
+        Some(ClassScan {
+            impurity: self.impurity,
+            y,
+            weights: self.weights,
+            node_n: node.n,
+            node: node_sums,
+            left_n: 0.0,
+            left: [0.0; K],
+            right_n: 0.0,
+            right: [0.0; K],
+        })
+    }
+
     /// The chosen split of a node whose `rows` are partitioned at `pos`: `reset`, `update(pos)`,
     /// `children_impurity` and `impurity_improvement` against the node's inherited impurity.
     pub fn children(&self, node: &Stats, rows: &[usize], pos: usize, parent_impurity: f64) -> Children {
@@ -252,6 +263,114 @@ impl SplitCriterion<'_> {
         let improvement = (node.n / self.n_total)
             * (parent_impurity - (right.n / node.n * impurity_right) - (left.n / node.n * impurity_left));
         Children { impurity_left, impurity_right, improvement }
+    }
+}
+
+/// Gini or entropy of class counts `sums` of weight `n`, summed class by class as scikit-learn
+/// does (a class of count 0 adds nothing: `+ 0 * 0` to gini's sum, skipped by entropy).
+#[inline(always)]
+fn class_impurity(impurity: Impurity, sums: &[f64], n: f64) -> f64 {
+    match impurity {
+        Impurity::Entropy => {
+            // In bits: scikit-learn's tree `log` is `ln(x) / ln(2.0)`.
+            let mut entropy = 0.0;
+            for &count in sums.iter().filter(|&&c| c > 0.0) {
+                let fraction = count / n;
+                entropy -= fraction * (fraction.ln() / 2.0f64.ln());
+            }
+            entropy
+        }
+        _ => {
+            let mut sq_count = 0.0;
+            for &count in sums {
+                sq_count += count * count;
+            }
+            1.0 - sq_count / (n * n)
+        }
+    }
+}
+
+/// The running sums of `node_split_best`'s scan over one feature's sorted rows.
+pub trait ScanSums {
+    /// `update` from `pos` to `new_pos`, then the right sums (`sum_total - sum_left`).
+    fn move_to(&mut self, rows: &[usize], pos: usize, new_pos: usize);
+    /// The left and right weights (`weighted_n_left`, `weighted_n_right`).
+    fn sides(&self) -> (f64, f64);
+    /// `proxy_impurity_improvement` of the split at `pos`.
+    fn proxy(&self, pos: usize) -> f64;
+}
+
+/// Any criterion's scan, on [`Stats`] (MAE's `reset` kept for its proxies).
+pub struct GeneralScan<'a, 'b> {
+    criterion: &'b SplitCriterion<'a>,
+    node: &'b Stats,
+    left: Stats,
+    right: Stats,
+    errors: Option<AbsErrors>,
+}
+
+impl ScanSums for GeneralScan<'_, '_> {
+    fn move_to(&mut self, rows: &[usize], pos: usize, new_pos: usize) {
+        let left = std::mem::replace(&mut self.left, Stats { n: 0.0, sums: Vec::new(), sq_sum: 0.0 });
+        self.left = self.criterion.update(left, self.node, rows, pos, new_pos);
+        self.criterion.right_into(self.node, &self.left, &mut self.right);
+    }
+
+    fn sides(&self) -> (f64, f64) {
+        (self.left.n, self.right.n)
+    }
+
+    fn proxy(&self, pos: usize) -> f64 {
+        self.criterion.proxy(&self.left, &self.right, self.errors.as_ref(), pos)
+    }
+}
+
+/// Gini's or entropy's scan over at most `K` classes: [`SplitCriterion::update`],
+/// [`SplitCriterion::right_into`] and [`SplitCriterion::proxy`] on arrays, the same operations
+/// in the same order (the classes past the tree's are 0 throughout and add nothing).
+pub struct ClassScan<'a, const K: usize> {
+    impurity: Impurity,
+    y: &'a [usize],
+    weights: &'a [f64],
+    node_n: f64,
+    node: [f64; K],
+    left_n: f64,
+    left: [f64; K],
+    right_n: f64,
+    right: [f64; K],
+}
+
+impl<const K: usize> ScanSums for ClassScan<'_, K> {
+    fn move_to(&mut self, rows: &[usize], pos: usize, new_pos: usize) {
+        // As `update`: from the nearer end (`-w` is `sign * w` for a sign of -1).
+        if new_pos - pos <= rows.len() - new_pos {
+            for &r in &rows[pos..new_pos] {
+                let w = self.weights[r];
+                self.left_n += w;
+                self.left[self.y[r]] += w;
+            }
+        } else {
+            self.left_n = self.node_n;
+            self.left = self.node;
+            for &r in rows[new_pos..].iter().rev() {
+                let w = -self.weights[r];
+                self.left_n += w;
+                self.left[self.y[r]] += w;
+            }
+        }
+        for k in 0..K {
+            self.right[k] = self.node[k] - self.left[k];
+        }
+        self.right_n = self.node_n - self.left_n;
+    }
+
+    fn sides(&self) -> (f64, f64) {
+        (self.left_n, self.right_n)
+    }
+
+    fn proxy(&self, _pos: usize) -> f64 {
+        -self.right_n * class_impurity(self.impurity, &self.right, self.right_n)
+            - self.left_n * class_impurity(self.impurity, &self.left, self.left_n)
     }
 }
 

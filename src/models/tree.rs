@@ -18,7 +18,7 @@
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
-use super::criterion::{Impurity, SplitCriterion, Stats, Targets};
+use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets};
 use super::flat::{FlatTree, TreeSum};
 use super::introsort::{simultaneous_sort, sort_if_distinct};
 use super::{FitError, Fitted, Prediction};
@@ -772,16 +772,34 @@ impl Builder<'_> {
         Some(Some((self.criterion.proxy(&left, &right, errors.as_ref(), pos), Split { feature, threshold, pos })))
     }
 
-    /// Every split position of one sorted feature; the best (first on ties).
+    /// Every split position of one sorted feature; the best (first on ties). Gini and entropy
+    /// of few classes scan on fixed-size arrays (the same operations, no allocation or dispatch).
     fn scan(&self, feature: usize, rows: &[usize], sorted: &[f32], node: &Stats) -> Option<(f64, Split)> {
+        let c = &self.criterion;
+        if let Some(sums) = c.class_scan::<2>(node) {
+            self.scan_with(sums, feature, rows, sorted)
+        } else if let Some(sums) = c.class_scan::<4>(node) {
+            self.scan_with(sums, feature, rows, sorted)
+        } else if let Some(sums) = c.class_scan::<8>(node) {
+            self.scan_with(sums, feature, rows, sorted)
+        } else {
+            self.scan_with(c.general_scan(node, rows), feature, rows, sorted)
+        }
+    }
+
+    /// [`Self::scan`] on one kind of running sums.
+    fn scan_with(
+        &self,
+        mut sums: impl ScanSums,
+        feature: usize,
+        rows: &[usize],
+        sorted: &[f32],
+    ) -> Option<(f64, Split)> {
         let value = |p: usize| f64::from(sorted[p]);
         let n = rows.len();
         let leaf = self.params.min_samples_leaf;
-        let mut left = self.criterion.empty();
-        let mut right = self.criterion.empty();
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
-        let errors = self.criterion.reset(rows);
         let mut p = 0;
         while p < n {
             while p + 1 < n && value(p + 1) <= value(p) + FEATURE_THRESHOLD {
@@ -792,13 +810,13 @@ impl Builder<'_> {
             if p >= n || p < leaf || n - p < leaf {
                 continue;
             }
-            left = self.criterion.update(left, node, rows, moved, p);
+            sums.move_to(rows, moved, p);
             moved = p;
-            self.criterion.right_into(node, &left, &mut right);
-            if left.n < self.min_weight_leaf || right.n < self.min_weight_leaf {
+            let (left_n, right_n) = sums.sides();
+            if left_n < self.min_weight_leaf || right_n < self.min_weight_leaf {
                 continue;
             }
-            let proxy = self.criterion.proxy(&left, &right, errors.as_ref(), p);
+            let proxy = sums.proxy(p);
             // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
             if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
                 let threshold = value(prev) / 2.0 + value(p) / 2.0;
