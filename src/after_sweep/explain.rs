@@ -7,7 +7,7 @@ use super::kept::BestModels;
 use crate::config::{Metric, SampleSize};
 use crate::metrics;
 use crate::models::flat::{Routed, TreeSum};
-use crate::models::{hgb, Fitted, LinearParts, Prediction};
+use crate::models::{hgb, Fitted, Head, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use crate::preprocess::steps::{apply_all, SavedStep};
 use crate::preprocess::{prepare_fold, prepare_test_part, FoldData, FoldTargets, TestPart};
@@ -372,7 +372,8 @@ impl Shuffles<'_> {
         };
         // permutation_importance's sample_weight, drawn with the rows.
         let w: Option<Vec<f64>> = self.test.2.map(|w| rows.map_or(w.to_vec(), |r| r.iter().map(|&i| w[i]).collect()));
-        // One copy of the test matrix per feature, its shuffled columns rewritten each repeat.
+        // One buffer per feature, rewritten each repeat: a copy of the test matrix with its shuffled
+        // columns, or a linear model's scores.
         let mut buffer = None;
         let ancestors = self.routed.0.map(|r| (r, r.ancestors(cols)));
         let boxes = self.routed.1.map(|r| (r, r.boxes(cols)));
@@ -387,6 +388,11 @@ impl Shuffles<'_> {
                 };
                 let s = match (shuffled, y.as_ref()) {
                     (Shuffled::Prediction(p), y) => metric_value(metric, y, w.as_deref(), &p),
+                    (Shuffled::Values(z), FoldTargets::Regression(y)) => match (y.as_slice(), z.as_slice()) {
+                        (Some(y), Some(p)) => metrics::regression(metric, y, p, w.as_deref()),
+                        _ => metrics::regression(metric, &y.to_vec(), &z.column(0).to_vec(), w.as_deref()),
+                    },
+                    (Shuffled::Values(_), FoldTargets::Classes(_)) => f64::NAN,
                     (Shuffled::Labels(labels), FoldTargets::Classes(y)) => {
                         metrics::of_labels(metric, y, &labels, self.plan.dataset.classes(), w.as_deref())
                     }
@@ -403,20 +409,25 @@ impl Shuffles<'_> {
 
     /// The prediction of `rows` (all when `None`) with the columns `cols` permuted by `perm`
     /// among them.
-    fn shuffled_prediction(
+    fn shuffled_prediction<'b>(
         &self,
         rows: Option<&[usize]>,
         perm: &[usize],
         cols: &[usize],
-        buffer: &mut Option<Array2<f64>>,
-    ) -> Shuffled {
+        buffer: &'b mut Option<Array2<f64>>,
+    ) -> Shuffled<'b> {
         let x = self.test.0;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         match self.model {
             FoldModel::Linear { predictor, z, columns } => {
-                let mut z = match rows {
-                    Some(r) => z.select(Axis(0), r),
-                    None => z.clone(),
+                // The scores are copied into the buffer the previous repeat left (no new matrix).
+                let mut z = match (rows, buffer.take()) {
+                    (Some(r), _) => z.select(Axis(0), r),
+                    (None, Some(mut b)) if b.dim() == z.dim() => {
+                        b.assign(z);
+                        b
+                    }
+                    (None, _) => z.clone(),
                 };
                 let Some(z_flat) = z.as_slice_mut() else { return Shuffled::Prediction(predictor.predict(z)) };
                 for &c in cols {
@@ -434,6 +445,9 @@ impl Shuffles<'_> {
                 }
                 if matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
                     Shuffled::Labels(predictor.predict_labels(z))
+                } else if predictor.head == Head::Identity && z.ncols() == 1 {
+                    // A regressor's prediction is its one column of scores: scored where it lies.
+                    Shuffled::Values(buffer.insert(z))
                 } else {
                     Shuffled::Prediction(predictor.predict(z))
                 }
@@ -454,10 +468,11 @@ impl Shuffles<'_> {
     }
 }
 
-/// A shuffle's outcome: the prediction, or (a linear model scored by a metric of labels) the
-/// predicted classes alone.
-enum Shuffled {
+/// A shuffle's outcome: the prediction, a linear regressor's scores (n × 1, its prediction's
+/// values), or (a linear model scored by a metric of labels) the predicted classes alone.
+enum Shuffled<'b> {
     Prediction(Prediction),
+    Values(&'b Array2<f64>),
     Labels(Vec<usize>),
 }
 

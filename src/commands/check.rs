@@ -74,6 +74,7 @@ pub fn check(files: &[PathBuf], overrides: &[String], memory_budget: Option<u64>
             ),
         }
     }
+    super::finish_cache_writes(&plans);
     EXIT_OK
 }
 

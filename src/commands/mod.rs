@@ -112,6 +112,16 @@ fn prepare_all(files: &[PathBuf], overrides: &[String], mode: plan::DataMode) ->
     ok.then_some(plans)
 }
 
+/// Waits for the parsed-data cache entries still being written (`plan.cache_write`) and
+/// prints why any could not be (the run went on without it).
+fn finish_cache_writes(plans: &[RunPlan]) {
+    for p in plans {
+        if let Some(w) = p.cache_write.as_ref().and_then(|w| w.finish()) {
+            eprintln!("warning: {}: {}", p.experiment.file.display(), shown(&w));
+        }
+    }
+}
+
 /// The last stages of a run or a merge: summarize the records, explain the best trial (with
 /// the fold models the sweep `kept` of it, refitting the others) and refit it, build the
 /// report and export it.

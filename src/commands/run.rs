@@ -68,7 +68,9 @@ pub fn run(args: &RunArgs) -> u8 {
             (Some(out), true) => out.join(&plan.experiment.name),
             (out, _) => plan.experiment.report_dir(out.as_deref()),
         };
-        match run_one(plan, &dir, jobs, args, shard, &stop) {
+        let outcome = run_one(plan, &dir, jobs, args, shard, &stop);
+        super::finish_cache_writes(std::slice::from_ref(plan));
+        match outcome {
             Ok(code) => exit = exit.max(code),
             Err(message) => {
                 eprintln!("error: {message}");

@@ -45,8 +45,40 @@ pub(super) struct CachedFrame {
     pub(super) frame: DataFrame,
     pub(super) sha256: String,
     pub(super) cache: CacheUse,
-    /// Why the cache could not be written (the run goes on without it).
-    pub(super) warning: Option<String>,
+    /// The entry a miss writes, on a thread of its own while the run goes on.
+    pub(super) write: Option<PendingWrite>,
+}
+
+/// A cache entry being written on a thread of its own (its encoding, write and fsync off the
+/// run's critical path): `finish` waits for it and says why it failed, if it did (a warning:
+/// the run goes on without the cache). Dropping it waits too, so a run never exits before
+/// its entry is whole (a reader would see none, never half of one, either way).
+#[derive(Debug)]
+pub struct PendingWrite(std::sync::Mutex<Option<Writer>>);
+
+#[derive(Debug)]
+enum Writer {
+    Running(std::thread::JoinHandle<Option<String>>),
+    /// Its thread could not be started: nothing was written.
+    NotStarted(String),
+}
+
+impl PendingWrite {
+    /// Waits for the write (once); why it failed, if it did.
+    pub fn finish(&self) -> Option<String> {
+        match self.0.lock().ok()?.take()? {
+            Writer::Running(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Some("the parsed-data cache's writer stopped; the run goes on without it".into())),
+            Writer::NotStarted(message) => Some(message),
+        }
+    }
+}
+
+impl Drop for PendingWrite {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -99,13 +131,28 @@ pub(super) fn read_through(
     let (frame, sha256) = parse()?;
     // The key names the version stamped before the parse: the parse must have read that one.
     let same = before.is_some() && stamp(path) == before;
-    let warning = match (key, before) {
-        (Some(key), Some(before)) if same && settled(&before, started) => store(cache, &key, &frame, &sha256)
-            .err()
-            .map(|e| format!("parsed-data cache {}: {e}; the run goes on without it", cache.dir.display())),
+    let write = match (key, before) {
+        (Some(key), Some(before)) if same && settled(&before, started) => {
+            Some(store_behind(cache, key, &frame, &sha256))
+        }
         _ => None,
     };
-    Ok(CachedFrame { frame, sha256, cache: CacheUse::Miss, warning })
+    Ok(CachedFrame { frame, sha256, cache: CacheUse::Miss, write })
+}
+
+/// `store` on a thread of its own, with the frame's columns shared (not copied).
+fn store_behind(cache: &DataCache, key: Key, frame: &DataFrame, sha256: &str) -> PendingWrite {
+    let (cache, frame, sha256) = (cache.clone(), frame.clone(), sha256.to_string());
+    let failed = |dir: &Path, e: &str| format!("parsed-data cache {}: {e}; the run goes on without it", dir.display());
+    let dir = cache.dir.clone();
+    let spawned = std::thread::Builder::new()
+        .name("cache-write".into())
+        .spawn(move || store(&cache, &key, &frame, &sha256).err().map(|e| failed(&cache.dir, &e)));
+    let writer = match spawned {
+        Ok(handle) => Writer::Running(handle),
+        Err(e) => Writer::NotStarted(failed(&dir, &format!("cannot start its writer: {e}"))),
+    };
+    PendingWrite(std::sync::Mutex::new(Some(writer)))
 }
 
 /// Whether the file last changed long enough before the read began that any later change
@@ -135,7 +182,7 @@ fn lookup(cache: &DataCache, key: &Key) -> Option<CachedFrame> {
     if let Ok(f) = std::fs::File::options().write(true).open(&entry) {
         let _ = f.set_modified(SystemTime::now());
     }
-    Some(CachedFrame { frame, sha256: trailer.sha256, cache: CacheUse::Hit, warning: None })
+    Some(CachedFrame { frame, sha256: trailer.sha256, cache: CacheUse::Hit, write: None })
 }
 
 /// An entry's payload and trailer, if its magic and lengths hold together.

@@ -1,6 +1,6 @@
 //! `load`: read → choose columns → infer task → features → keep rows → gaps → target.
 
-use super::cache::{CachedFrame, DataCache};
+use super::cache::{CachedFrame, DataCache, PendingWrite};
 use super::cells::{encode, raw_column, RawColumn};
 use super::columns::{choose_columns, infer_task};
 use super::read::{polars_unreadable, read_checked, release_freed_memory};
@@ -18,11 +18,11 @@ pub fn load(exp: &Experiment) -> Result<Dataset, DataError> {
 }
 
 /// [`load`], taking the parsed file from `cache` when it holds this version of it (and
-/// caching it otherwise); with it, why the cache could not be written, if it could not.
-pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Dataset, Option<String>), DataError> {
+/// caching it otherwise); with it, the cache entry still being written, if a miss writes one.
+pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Dataset, Option<PendingWrite>), DataError> {
     let cfg = &exp.dataset;
     let path = &cfg.path;
-    let CachedFrame { mut frame, sha256, cache, warning } = read_checked(exp, cache)?;
+    let CachedFrame { mut frame, sha256, cache, write } = read_checked(exp, cache)?;
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let n_file = frame.height();
     let chosen = choose_columns(exp, &header)?;
@@ -72,5 +72,5 @@ pub fn load_cached(exp: &Experiment, cache: Option<&DataCache>) -> Result<(Datas
         storage: Storage::Loaded(Loaded { features, target, file_rows: kept.file_rows, weights }),
         cache,
     };
-    Ok((dataset, warning))
+    Ok((dataset, write))
 }

@@ -131,7 +131,7 @@ pub(super) fn read_checked(exp: &Experiment, cache: Option<&DataCache>) -> Resul
     let parse = || read_version(path, missing, &[], true);
     match cache {
         Some(cache) => cache::read_through(cache, path, missing, parse),
-        None => parse().map(|(frame, sha256)| CachedFrame { frame, sha256, cache: CacheUse::Off, warning: None }),
+        None => parse().map(|(frame, sha256)| CachedFrame { frame, sha256, cache: CacheUse::Off, write: None }),
     }
 }
 

@@ -36,6 +36,8 @@ pub struct RunPlan {
     pub learning_sizes: Vec<usize>,
     /// Loaded (with its protocols) or streamed.
     pub mode: Mode,
+    /// The parsed-data cache entry a miss is writing meanwhile (`finish` before exiting).
+    pub cache_write: Option<crate::data::cache::PendingWrite>,
 }
 
 /// How a run reads its rows. Nested CV and successive halving need the rows in memory (a
@@ -205,9 +207,9 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
             prepare_streamed(experiment, trials, why, mode)
         }
         None => {
-            let (dataset, warning) = data::load_cached(&experiment, mode.cache.as_ref()).map_err(PlanError::Data)?;
+            let (dataset, write) = data::load_cached(&experiment, mode.cache.as_ref()).map_err(PlanError::Data)?;
             let mut plan = prepare_loaded(experiment, dataset)?;
-            plan.warnings.extend(warning);
+            plan.cache_write = write;
             Ok(plan)
         }
     }
@@ -259,6 +261,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
         warnings,
         learning_sizes,
         mode: Mode::Loaded { nested, halving },
+        cache_write: None,
     })
 }
 
@@ -324,6 +327,7 @@ fn prepare_streamed(
         warnings,
         learning_sizes: Vec::new(),
         mode: Mode::Streamed(stream),
+        cache_write: None,
     })
 }
 

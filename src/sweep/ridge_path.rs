@@ -110,7 +110,7 @@ fn fits_in_sums(d: usize, n: usize) -> bool {
 }
 
 /// Each block's least-squares sums, in coordinates shifted by `shift`, and its parts'
-/// extremes: (block, chunk of rows) pieces in parallel, as many at a time as there are
+/// extremes (steps only; empty for the raw columns, whose maps do not read them): (block, chunk of rows) pieces in parallel, as many at a time as there are
 /// threads (each is width² floats), each block's pieces added in order (so the sums do not
 /// depend on the threads).
 fn block_stats(source: &Source<'_>, shift: &Array1<f64>, rows: &Rows<'_>) -> (Vec<BlockStats>, Vec<Extremes>) {
@@ -123,10 +123,9 @@ fn block_stats(source: &Source<'_>, shift: &Array1<f64>, rows: &Rows<'_>) -> (Ve
         let pieces: Vec<(usize, BlockStats, Extremes)> = group
             .par_iter()
             .map(|&(b, chunk)| {
-                let u = source.rows(chunk);
-                let x = &u - shift;
+                let (x, extremes) = source.shifted(chunk, shift);
                 let yc = Array1::from_iter(chunk.iter().map(|&r| rows.y[r] - rows.shift_y));
-                (b, BlockStats::from_rows(x.view(), yc.view()), Extremes::of(&u))
+                (b, BlockStats::from_rows(x.view(), yc.view()), extremes.unwrap_or_else(|| Extremes::empty(d)))
             })
             .collect();
         for (b, s, e) in &pieces {
@@ -370,7 +369,7 @@ impl<'a> RidgePath<'a> {
             .par_iter()
             .map(|&start| {
                 let rows: Vec<usize> = (start..(start + CHUNK).min(n)).collect();
-                let x = &d.source.rows(&rows) - &d.shift;
+                let (x, _) = d.source.shifted(&rows, &d.shift);
                 let z = x.dot(&weights).as_standard_layout().into_owned();
                 let z = z.as_slice().expect("a standard layout");
                 let mut sums = vec![(0.0, 0.0); folds * na];

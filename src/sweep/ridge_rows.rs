@@ -35,19 +35,33 @@ impl Source<'_> {
         }
     }
 
-    /// The parts `u` of `rows`, one row each.
-    pub fn rows(&self, rows: &[usize]) -> Array2<f64> {
+    /// The parts `u` of `rows` less `shift`, one row each (`u - shift`, the same bits), and,
+    /// for steps, the parts' extremes before the shift (the scaler after the steps reads them;
+    /// the raw columns' map does not). The raw columns are read straight into the shifted rows,
+    /// eight columns at a time (a cache line of each row), with no unshifted copy.
+    pub fn shifted(&self, rows: &[usize], shift: &Array1<f64>) -> (Array2<f64>, Option<Extremes>) {
+        const GROUP: usize = 8;
         match self {
             Source::Columns(columns) => {
-                let mut u = Array2::<f64>::zeros((rows.len(), columns.len()));
-                for (j, col) in columns.iter().enumerate() {
-                    for (i, &r) in rows.iter().enumerate() {
-                        u[[i, j]] = col[r];
+                let d = columns.len();
+                let shift: Vec<f64> = shift.to_vec();
+                let mut x = vec![0.0; rows.len() * d];
+                for (g, (group, shifts)) in columns.chunks(GROUP).zip(shift.chunks(GROUP)).enumerate() {
+                    let at = g * GROUP;
+                    for (row, &r) in x.chunks_exact_mut(d).zip(rows) {
+                        for ((out, col), s) in row[at..at + group.len()].iter_mut().zip(group).zip(shifts) {
+                            *out = col[r] - s;
+                        }
                     }
                 }
-                u
+                let x = Array2::from_shape_vec((rows.len(), d), x).expect("rows × columns values");
+                (x, None)
             }
-            Source::Steps { base, fixed, .. } => apply_all(fixed, base.select(Axis(0), rows)),
+            Source::Steps { base, fixed, .. } => {
+                let u = apply_all(fixed, base.select(Axis(0), rows));
+                let extremes = Extremes::of(&u);
+                (&u - shift, Some(extremes))
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ impl Setup {
         let mode = DataMode { cache: Some(cache.clone()), ..DataMode::default() };
         let plan = prepare_with(&self.dir.path().join("exp.toml"), &[], mode).unwrap_or_else(|e| panic!("{e}"));
         assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+        // A miss writes its entry on its own thread: done, and without a warning, once finished.
+        assert_eq!(plan.cache_write.as_ref().and_then(|w| w.finish()), None);
         (plan.dataset.cache, plan.dataset.sha256.clone())
     }
 
@@ -106,6 +108,21 @@ fn a_rerun_of_the_same_file_is_a_hit_and_a_new_version_of_it_a_miss() {
     std::fs::rename(s.dir.path().join("next.csv"), s.data()).unwrap();
     settle();
     assert_eq!(s.load(), (CacheUse::Miss, sha256_of(&third)));
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_warning_once_its_writer_finishes() {
+    let s = Setup::new(&data(30, 1));
+    // A file where the cache folder should be: the entry cannot be written.
+    std::fs::write(s.dir.path().join("blocked"), "not a folder").unwrap();
+    let cache = DataCache { dir: s.dir.path().join("blocked"), ..s.cache.clone() };
+    let mode = DataMode { cache: Some(cache), ..DataMode::default() };
+    let plan = prepare_with(&s.dir.path().join("exp.toml"), &[], mode).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.dataset.cache, CacheUse::Miss);
+    let warning = plan.cache_write.as_ref().and_then(|w| w.finish()).expect("a warning");
+    assert!(warning.contains("the run goes on without it"), "{warning}");
+    // Finished once: nothing more to wait for or say.
+    assert_eq!(plan.cache_write.as_ref().and_then(|w| w.finish()), None);
 }
 
 #[test]
