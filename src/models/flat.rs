@@ -9,7 +9,8 @@
 //! node, no vector per leaf.
 //!
 //! [`TreeSum`] predicts with trees summed in tree order (a forest, or one tree): blocks of rows
-//! in parallel, each block tree by tree, several rows walking a tree at once. For permutation
+//! in parallel, each block tree by tree, several rows walking a tree at once (a leaf steps to
+//! itself, so the rows step without a branch on their way and are looked at in turns). For permutation
 //! importance, [`Routed`] keeps the leaf each test row reaches in each tree, and a shuffle of
 //! some columns re-routes a row only from the first node on its path that tests a shuffled
 //! column and now sends it the other way: all other rows keep their leaf.
@@ -24,27 +25,41 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod dependence;
 
-/// The `feature` of a leaf.
-const LEAF: u32 = u32::MAX;
 /// No ancestor testing a shuffled column.
 const NONE: u32 = u32::MAX;
-/// Rows predicted together, tree by tree: at most `MAX_BLOCK` (4,096 rows as f32 and the part
+/// HGB's rows predicted together, tree by tree (`block_rows`): at most `MAX_BLOCK` (4,096 rows as f32 and the part
 /// of a deep tree they visit stay in a core's cache while the block walks the tree: 4× fewer
 /// cache misses than 256 rows), at least `MIN_BLOCK`, else as many blocks as threads.
 const MAX_BLOCK: usize = 4096;
 const MIN_BLOCK: usize = 256;
-/// Rows walking one tree at once: independent walks overlap their memory reads.
+/// A forest's blocks: as many as threads, up to `MAX_TREE_BLOCK` rows. A deep tree's nodes are
+/// fetched once per block, and that is most of a walk's cost: blocks of 50,000 rows take a
+/// third less time than blocks of 4,096 on a 500-tree forest (bench/forest_predict.sh).
+const MAX_TREE_BLOCK: usize = 65536;
+/// Rows walking one tree at once: independent walks overlap their memory reads (more lanes
+/// than registers hold are slower).
 const LANES: usize = 8;
+/// Steps each lane takes between looks at which lanes have reached their leaf.
+const STEPS: usize = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct FlatNode {
-    /// `LEAF` for a leaf.
+    /// 0 for a leaf.
     feature: u32,
-    /// The largest f32 at most the split's threshold.
+    /// The largest f32 at most the split's threshold; NaN for a leaf (no value is at most NaN,
+    /// so a step from a leaf goes right: to the leaf itself).
     threshold: f32,
-    /// A split's children; a leaf's first value in `values` and its count.
+    /// A split's children; a leaf's first value in `values`, and the leaf itself.
     left: u32,
     right: u32,
+}
+
+/// Equal when every field is the same bits (a leaf's NaN too).
+impl PartialEq for FlatNode {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |n: &FlatNode| (n.feature, n.threshold.to_bits(), n.left, n.right);
+        bits(self) == bits(other)
+    }
 }
 
 /// One tree's nodes in build order (children after their parent).
@@ -55,6 +70,10 @@ pub struct FlatTree {
     thresholds: Vec<f64>,
     /// The leaves' values in node order.
     values: Vec<f64>,
+    /// The number of values of a leaf: the first leaf's (`None` before it).
+    leaf_len: Option<usize>,
+    /// The first leaf with another number of values, and that number (loading refuses it).
+    uneven: Option<(usize, usize)>,
 }
 
 /// The largest f32 `r` with `r <= t`: for any f32 `x`, `x <= r` exactly when `f64(x) <= t`.
@@ -94,8 +113,13 @@ impl FlatTree {
 
     /// A leaf whose values are `values[start..]`.
     fn push_leaf(&mut self, start: usize) {
-        let count = self.values.len() - start;
-        self.nodes.push(FlatNode { feature: LEAF, threshold: 0.0, left: start as u32, right: count as u32 });
+        let (i, count) = (self.nodes.len(), self.values.len() - start);
+        match self.leaf_len {
+            None => self.leaf_len = Some(count),
+            Some(len) if len != count && self.uneven.is_none() => self.uneven = Some((i, count)),
+            Some(_) => {}
+        }
+        self.nodes.push(FlatNode { feature: 0, threshold: f32::NAN, left: start as u32, right: i as u32 });
         self.thresholds.push(0.0);
     }
 
@@ -106,7 +130,7 @@ impl FlatTree {
     /// A split's (feature, left, right); `None` for a leaf.
     pub fn split(&self, i: usize) -> Option<(usize, usize, usize)> {
         let n = self.nodes[i];
-        (n.feature != LEAF).then_some((n.feature as usize, n.left as usize, n.right as usize))
+        (!n.threshold.is_nan()).then_some((n.feature as usize, n.left as usize, n.right as usize))
     }
 
     /// A split's threshold as grown.
@@ -114,21 +138,36 @@ impl FlatTree {
         self.thresholds[i]
     }
 
-    /// The values of leaf node `leaf`.
+    /// The values of leaf node `leaf` (those read, up to the first uneven leaf).
     pub fn value(&self, leaf: usize) -> &[f64] {
-        let n = self.nodes[leaf];
-        &self.values[n.left as usize..n.left as usize + n.right as usize]
+        let len = match self.uneven {
+            Some((i, count)) if i == leaf => count,
+            _ => self.leaf_len.unwrap_or(0),
+        };
+        let start = self.nodes[leaf].left as usize;
+        self.values.get(start..start + len).unwrap_or_default()
     }
 
     /// The leaf node a row reaches from node `at`, its feature `f` being `feature(f)`.
     fn descend(&self, mut at: usize, feature: impl Fn(usize) -> f32) -> usize {
         loop {
             let n = self.nodes[at];
-            if n.feature == LEAF {
+            if n.threshold.is_nan() {
                 return at;
             }
             at = if feature(n.feature as usize) <= n.threshold { n.left } else { n.right } as usize;
         }
+    }
+
+    /// The `len` values from `start` (a leaf's, as `leaves` gives them).
+    fn leaf_values(&self, start: u32, len: usize) -> &[f64] {
+        let start = start as usize;
+        self.values.get(start..start + len).unwrap_or_default()
+    }
+
+    /// Whether node `i` is a leaf.
+    fn is_leaf(&self, i: usize) -> bool {
+        self.nodes[i].threshold.is_nan()
     }
 
     /// The leaf node an f32 row reaches.
@@ -136,13 +175,39 @@ impl FlatTree {
         self.descend(0, |f| row[f])
     }
 
-    /// The leaf node each row of `rows` reaches, into `out` (one per row).
+    /// The first value (in `values`) of the leaf each row of `rows` reaches, into `out` (one per
+    /// row). `LANES` rows walk at once, each taking `STEPS` steps before the lanes at a leaf take
+    /// the next rows: no branch on the side a row takes (a coin toss to the branch predictor) nor
+    /// on which lanes are done.
     fn leaves(&self, rows: &Rows32, out: &mut [u32]) {
-        walk(out, |at, r| {
-            let n = self.nodes[at];
-            // Branch-free: which side a row takes is a coin toss to the branch predictor.
-            (n.feature != LEAF).then(|| if rows.row(r)[n.feature as usize] <= n.threshold { n.left } else { n.right })
-        });
+        let (n, width) = (out.len(), rows.width);
+        let Some(last) = n.checked_sub(1) else { return };
+        let mut row: [usize; LANES] = std::array::from_fn(|k| k.min(last));
+        let mut at = [0u32; LANES];
+        let mut next = LANES;
+        while next < n {
+            for _ in 0..STEPS {
+                for k in 0..LANES {
+                    let node = self.nodes[at[k] as usize];
+                    let x = rows.data[row[k] * width + node.feature as usize];
+                    at[k] = if x <= node.threshold { node.left } else { node.right };
+                }
+            }
+            // A lane at a leaf records it and takes the next row (the last row again past the
+            // end: a lane still walking it writes the same leaf).
+            for k in 0..LANES {
+                let node = self.nodes[at[k] as usize];
+                let done = node.threshold.is_nan();
+                out[row[k]] = node.left;
+                row[k] = if done { next.min(last) } else { row[k] };
+                at[k] = if done { 0 } else { at[k] };
+                next += usize::from(done);
+            }
+        }
+        for k in 0..LANES {
+            let leaf = self.descend(at[k] as usize, |f| rows.row(row[k])[f]);
+            out[row[k]] = self.nodes[leaf].left;
+        }
     }
 }
 
@@ -225,7 +290,8 @@ impl TreeSum<'_> {
     /// Blocks of rows in parallel, each tree by tree; when the blocks are too few to keep every
     /// thread busy, the trees in parallel instead. Either way each row's sum runs in tree order.
     pub fn predict(&self, x: &Array2<f64>) -> Prediction {
-        let (n, width, block_rows) = (x.nrows(), self.width(), block_rows(x.nrows()));
+        let (n, width) = (x.nrows(), self.width());
+        let block_rows = n.div_ceil(rayon::current_num_threads()).clamp(MIN_BLOCK, MAX_TREE_BLOCK);
         if n.div_ceil(block_rows) < rayon::current_num_threads() && self.trees.len() > 1 {
             return self.predict_by_trees(x);
         }
@@ -237,7 +303,7 @@ impl TreeSum<'_> {
             for tree in &self.trees {
                 tree.leaves(&rows, &mut leaves);
                 for (sum, &leaf) in block.chunks_mut(width).zip(&leaves) {
-                    self.add(sum, tree.value(leaf as usize));
+                    self.add(sum, tree.leaf_values(leaf, width));
                 }
             }
         });
@@ -260,7 +326,7 @@ impl TreeSum<'_> {
         let mut sums = vec![0.0; n * width];
         sums.par_chunks_mut(width).enumerate().for_each(|(i, sum)| {
             for (tree, leaves) in self.trees.iter().zip(&leaves) {
-                self.add(sum, tree.value(leaves[i] as usize));
+                self.add(sum, tree.leaf_values(leaves[i], width));
             }
         });
         self.output(sums, n)
@@ -589,6 +655,12 @@ mod tests {
             let e = serde_json::from_str::<FlatTree>(text).unwrap_err().to_string();
             assert!(e.contains(wanted), "{text}: {e}");
         }
+        // A leaf with another number of values than the first is refused on load, by name.
+        let text =
+            r#"[{"split":{"feature":0,"threshold":0.5,"left":1,"right":2}},{"leaf":[0.5,0.5]},{"leaf":[1,0,0]}]"#;
+        let uneven: FlatTree = serde_json::from_str(text).unwrap();
+        let e = crate::models::tree::Tree::from_flat(uneven, 2, 1).err().unwrap();
+        assert!(e.contains("model.nodes[2].leaf has 3 values"), "{e}");
     }
 
     /// A tree of `depth` levels at most, stopping at random, on features 0..3.
@@ -618,7 +690,7 @@ mod tests {
             let rows = Rows32::new(x.view());
             let mut leaves = vec![0u32; n];
             tree.leaves(&rows, &mut leaves);
-            let alone: Vec<u32> = (0..n).map(|i| tree.leaf(rows.row(i)) as u32).collect();
+            let alone: Vec<u32> = (0..n).map(|i| tree.nodes[tree.leaf(rows.row(i))].left).collect();
             assert_eq!(leaves, alone, "{n} rows");
         }
     }

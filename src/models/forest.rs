@@ -261,14 +261,16 @@ impl Forest {
         if trees.is_empty() {
             return Err("model.trees is empty; a forest has at least one tree".into());
         }
-        let trees = trees
-            .into_iter()
+        // Checked in parallel; the first problem in tree order is the one reported.
+        let checked: Vec<Result<Tree, String>> = trees
+            .into_par_iter()
             .enumerate()
             .map(|(t, flat)| {
                 Tree::from_flat(flat, classes, width)
                     .map_err(|e| e.replace("model.nodes", &format!("model.trees[{t}]")))
             })
-            .collect::<Result<Vec<Tree>, String>>()?;
+            .collect();
+        let trees = checked.into_iter().collect::<Result<Vec<Tree>, String>>()?;
         Ok(Forest { trees, n_classes: classes, oob: None })
     }
 

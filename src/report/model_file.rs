@@ -13,6 +13,7 @@ use crate::preprocess::steps::{apply_checked, check_all, names_after, SavedStep}
 use crate::preprocess::{apply_saved, SavedColumn, TargetTransform};
 use crate::spec::catalog::TaskSupport;
 use ndarray::Array2;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -139,6 +140,9 @@ pub fn model_file(plan: &RunPlan, refit: &Refit) -> ModelFile {
 /// A model.json read back: the version is checked before anything else, so a file from
 /// another version is refused by name rather than by a missing field.
 pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
+    if let Some(file) = parse_forest_lines(text) {
+        return Ok(file);
+    }
     // A file of this version reads straight into its types (a forest's nodes as a JSON tree
     // would take many times the model's memory); anything else takes the checks below, and
     // their errors.
@@ -168,6 +172,72 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
         None => return Err("model.json has no schema_version".into()),
     }
     serde_json::from_value(value).map_err(|e| format!("model.json is malformed: {e}"))
+}
+
+/// A forest's file as runner writes it, each tree on a line of its own, read with the trees
+/// parsed on every thread: the rest of the file is read once with each tree line replaced by a
+/// placeholder, then the tree lines in parallel. `None` (the whole file is then read as one)
+/// unless the placeholders are exactly the forest's trees, in order, and everything reads:
+/// - with a marker string for each line, the file's `model` is a forest whose `trees` are the
+///   markers in order (so no tree line stood anywhere else);
+/// - with `[]` for each line, the file reads straight as a `ModelFile` (so a key given twice, or
+///   a marker copied into the file, leaves the file to the whole file's reading).
+///
+/// A line break only ever stands between two tokens, so each line starts outside any string,
+/// and a line that reads alone as a tree is, in place, the value it replaces.
+fn parse_forest_lines(text: &str) -> Option<ModelFile> {
+    let lines = tree_lines(text);
+    if lines.is_empty() {
+        return None;
+    }
+    let marker = |k: usize| format!("\"\\u0000tree {k}\"");
+    let marked: serde_json::Value = serde_json::from_str(&replace_lines(text, &lines, marker)).ok()?;
+    let model = marked.get("model")?;
+    let trees = model.get("trees")?.as_array()?;
+    let in_place = trees.len() == lines.len()
+        && trees.iter().enumerate().all(|(k, t)| t.as_str().is_some_and(|t| t == format!("\u{0}tree {k}")));
+    if model.get("type")?.as_str()? != "forest" || !in_place {
+        return None;
+    }
+    let mut file: ModelFile = serde_json::from_str(&replace_lines(text, &lines, |_| "[]".into())).ok()?;
+    if file.kind != MODEL_KIND || file.schema_version != MODEL_SCHEMA_VERSION {
+        return None;
+    }
+    let ModelState::Forest { trees, .. } = &mut file.model else { return None };
+    *trees = lines.par_iter().map(|&(a, b)| serde_json::from_str(&text[a..b]).ok()).collect::<Option<_>>()?;
+    Some(file)
+}
+
+/// The byte ranges of the lines that hold one array (JSON whitespace and a trailing comma left
+/// out): a forest's trees, as runner writes them.
+fn tree_lines(text: &str) -> Vec<(usize, usize)> {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches(blank);
+        let at = start + line.len() - body.len();
+        let body = body.trim_end_matches(blank);
+        let body = body.strip_suffix(',').unwrap_or(body);
+        if body.len() >= 2 && body.starts_with('[') && body.ends_with(']') {
+            lines.push((at, at + body.len()));
+        }
+        start += line.len();
+    }
+    lines
+}
+
+/// `text` with each of `lines` replaced by `by(k)`.
+fn replace_lines(text: &str, lines: &[(usize, usize)], by: impl Fn(usize) -> String) -> String {
+    let mut out = String::new();
+    let mut from = 0;
+    for (k, &(a, b)) in lines.iter().enumerate() {
+        out.push_str(&text[from..a]);
+        out.push_str(&by(k));
+        from = b;
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 impl ModelFile {
@@ -280,6 +350,60 @@ impl ModelFile {
         match made.iter().zip(&self.features).position(|(a, b)| a != b) {
             Some(j) => Err(format!("features[{j}] is `{}`, but the inputs make `{}` there", self.features[j], made[j])),
             None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A forest's file as the exporter writes it (one tree a line), with `params` and `trees` given.
+    fn forest_file(params: &str, trees: &str) -> String {
+        let hash = "0".repeat(64);
+        format!(
+            r#"{{
+  "schema_version": 1,
+  "kind": "runner-model",
+  "runner_version": "0.1.0",
+  "experiment": {{"name": "t", "file": "t.toml", "sha256": "{hash}", "overrides": []}},
+  "dataset": {{"path": "d.csv", "sha256": "{hash}", "rows_learned": 4, "missing": []}},
+  "trial": {{"id": "f", "model": "f", "kind": "random_forest", "params": {params}}},
+  "task": "regression",
+  "target": {{"name": "y", "classes": []}},
+  "inputs": [{{"type": "numeric", "name": "x0", "impute": "error", "fill": null, "shift": 0.0, "scale": 1.0}}],
+  "features": ["x0"],
+  "model": {{
+    "type": "forest",
+    "classes": 0,
+    {trees}
+  }}
+}}
+"#
+        )
+    }
+
+    const TREE_0: &str =
+        r#"[{"split":{"feature":0,"threshold":0.5,"left":1,"right":2}},{"leaf":[1.0]},{"leaf":[2.0]}]"#;
+    const TREE_1: &str = r#"[{"leaf":[3.0]}]"#;
+
+    #[test]
+    fn a_forests_tree_lines_read_in_parallel_as_the_whole_file_reads() {
+        let text = forest_file("{}", &format!("\"trees\": [\n      {TREE_0},\n      {TREE_1}\n    ]"));
+        let whole: ModelFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(parse_forest_lines(&text), Some(whole.clone()));
+        assert!(matches!(&whole.model, ModelState::Forest { trees, .. } if trees.len() == 2));
+        // Tree-like lines that are not exactly the forest's trees, or a key twice: the whole file is
+        // read (or refused) as one, as before.
+        let elsewhere = forest_file(&format!("{{\"p\":\n{TREE_1}\n}}"), &format!("\"trees\": [\n{TREE_0}\n]"));
+        let duplicate = forest_file("{}", &format!("\"trees\": [],\n\"trees\": [\n{TREE_0}\n]"));
+        let marker =
+            forest_file(&format!("{{\"p\":\n{TREE_1}\n}}"), &format!("\"trees\": [\n{TREE_0},\n\"\\u0000tree 1\"]"));
+        for (name, text, reads) in
+            [("elsewhere", elsewhere, true), ("duplicate", duplicate, true), ("marker", marker, false)]
+        {
+            assert_eq!(parse_forest_lines(&text), None, "{name}");
+            assert_eq!(parse_model_file(&text).is_ok(), reads, "{name}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //! sum still adds the trees' leaves in tree order, so every digit is the predict's of the changed
 //! matrix.
 
-use super::{FlatTree, Rows32, TreeSum, LEAF};
+use super::{FlatTree, Rows32, TreeSum};
 
 /// A node still to walk and the grid points (a range of the order) that reach it.
 type Frame = (usize, usize, usize);
@@ -88,7 +88,7 @@ impl Walk<'_> {
             // Down the row's own way until a leaf or a node testing a set column.
             let (node, k) = loop {
                 let node = tree.nodes[at];
-                if node.feature == LEAF {
+                if tree.is_leaf(at) {
                     break (node, None);
                 }
                 let f = node.feature as usize;
