@@ -4,7 +4,7 @@
 
 use super::numeric::pairwise_sum;
 use crate::random::RandomState;
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 /// `ALMOST_INF`: thresholds are clipped to it (LightGBM's `AvoidInf`).
@@ -23,16 +23,63 @@ pub struct BinMapper {
     pub missing_bin: u8,
 }
 
-/// Binned data, column-major: `bins[f * n + i]` is row i's bin of feature f.
+/// Values of one feature binned side by side.
+const SEARCHES: usize = 8;
+
+/// Features per group of the binned layout at most: a histogram pass over a group reads each
+/// row's bins of the group at once and keeps the group's histograms in the L1 cache.
+const GROUP_WIDTH: usize = 8;
+
+/// Binned data in groups of up to `GROUP_WIDTH` neighbouring features, each group row by row:
+/// group `g` holds `bins[offsets[g] + i * width + lane]`, row i's bin of its `lane`-th feature.
 pub struct Binned {
     pub bins: Vec<u8>,
     pub n: usize,
     pub n_features: usize,
+    /// The first feature of each group, then `n_features`.
+    pub bounds: Vec<usize>,
+}
+
+/// One feature's bins inside its group: row i's at `i * width`.
+#[derive(Clone, Copy)]
+pub struct FeatureBins<'a> {
+    bins: &'a [u8],
+    width: usize,
+}
+
+impl FeatureBins<'_> {
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> u8 {
+        self.bins[i * self.width]
+    }
+
+    /// Asks the cache for row i's bin ahead of its `get`.
+    #[inline(always)]
+    pub fn prefetch(&self, i: usize) {
+        super::histogram::prefetch(self.bins, i * self.width);
+    }
 }
 
 impl Binned {
-    pub fn column(&self, f: usize) -> &[u8] {
-        &self.bins[f * self.n..(f + 1) * self.n]
+    /// Groups of nearly equal width (an even count when there are several, so that two threads
+    /// share them evenly).
+    fn bounds(n_features: usize) -> Vec<usize> {
+        let mut groups = n_features.div_ceil(GROUP_WIDTH).max(1);
+        if groups > 1 && groups % 2 == 1 {
+            groups += 1;
+        }
+        (0..=groups).map(|g| g * n_features / groups).collect()
+    }
+
+    /// Group `g`: its rows' bins.
+    pub fn group(&self, g: usize) -> &[u8] {
+        &self.bins[self.bounds[g] * self.n..self.bounds[g + 1] * self.n]
+    }
+
+    pub fn feature(&self, f: usize) -> FeatureBins<'_> {
+        let g = self.bounds.partition_point(|&b| b <= f) - 1;
+        let (first, width) = (self.bounds[g], self.bounds[g + 1] - self.bounds[g]);
+        FeatureBins { bins: &self.group(g)[f - first..], width }
     }
 }
 
@@ -59,25 +106,66 @@ impl BinMapper {
         BinMapper { thresholds, n_bins_non_missing, missing_bin: max_bins as u8 }
     }
 
-    /// `_map_to_bins`: a binary search per value, features in parallel (as its `prange`);
-    /// NaN goes to the missing bin.
+    /// `_map_to_bins`: a binary search per value, groups of features in parallel (as its
+    /// `prange` over features); NaN goes to the missing bin.
     pub fn transform(&self, x: &Array2<f64>) -> Binned {
-        let n = x.nrows();
-        let mut bins = vec![0u8; n * x.ncols()];
-        bins.par_chunks_mut(n.max(1)).zip(self.thresholds.par_iter()).enumerate().for_each(|(f, (out, t))| {
-            for (o, &v) in out.iter_mut().zip(x.column(f)) {
-                *o = self.bin_of(t, v);
+        let (n, n_features) = (x.nrows(), x.ncols());
+        let bounds = Binned::bounds(n_features);
+        let mut bins = vec![0u8; n * n_features];
+        let mut parts = Vec::with_capacity(bounds.len());
+        let mut rest = bins.as_mut_slice();
+        for w in bounds.windows(2) {
+            let (part, tail) = rest.split_at_mut((w[1] - w[0]) * n);
+            parts.push((w[0], w[1], part));
+            rest = tail;
+        }
+        parts.into_par_iter().for_each(|(first, last, out)| {
+            let width = last - first;
+            if width == 0 {
+                return;
+            }
+            for (out, rows) in out.chunks_mut(SEARCHES * width).zip(x.axis_chunks_iter(Axis(0), SEARCHES)) {
+                for lane in 0..width {
+                    let t = &self.thresholds[first + lane];
+                    if rows.nrows() == SEARCHES {
+                        let v: [f64; SEARCHES] = std::array::from_fn(|k| rows[[k, first + lane]]);
+                        for (k, b) in self.bins_of(t, v).into_iter().enumerate() {
+                            out[k * width + lane] = b;
+                        }
+                    } else {
+                        for k in 0..rows.nrows() {
+                            out[k * width + lane] = self.bins_of(t, [rows[[k, first + lane]]])[0];
+                        }
+                    }
+                }
             }
         });
-        Binned { bins, n, n_features: x.ncols() }
+        Binned { bins, n, n_features, bounds }
     }
 
-    /// The first bin whose threshold is at least `v` (the count of thresholds below it).
-    fn bin_of(&self, t: &[f64], v: f64) -> u8 {
-        if v.is_nan() {
-            return self.missing_bin;
+    /// Each value's bin: the count of thresholds below it (`t` increasing), the missing bin for
+    /// NaN. `N` searches run side by side, so that their loads overlap.
+    fn bins_of<const N: usize>(&self, t: &[f64], v: [f64; N]) -> [u8; N] {
+        let mut base = [0usize; N];
+        let mut size = t.len();
+        if size == 0 {
+            return v.map(|v| if v.is_nan() { self.missing_bin } else { 0 });
         }
-        t.partition_point(|&th| th < v) as u8
+        while size > 1 {
+            let half = size / 2;
+            for (b, &v) in base.iter_mut().zip(&v) {
+                let mid = *b + half;
+                *b = if t[mid] < v { mid } else { *b };
+            }
+            size -= half;
+        }
+        std::array::from_fn(|k| {
+            if v[k].is_nan() {
+                self.missing_bin
+            } else {
+                (base[k] + usize::from(t[base[k]] < v[k])) as u8
+            }
+        })
     }
 }
 
@@ -208,6 +296,21 @@ mod tests {
         let w: Vec<f64> = (1..=300_000).map(f64::from).collect();
         let weighted = subsample(300_000, Some(&w), 7);
         assert_eq!((&weighted[..4], weighted[SUBSAMPLE - 1]), (&[82871, 264938, 198637, 255170][..], 31835));
+    }
+
+    /// Side-by-side searches give `partition_point`'s count of thresholds below each value.
+    #[test]
+    fn interleaved_searches_count_the_thresholds_below() {
+        let mapper = BinMapper { thresholds: vec![], n_bins_non_missing: vec![], missing_bin: 255 };
+        for len in [0, 1, 2, 3, 7, 254] {
+            let t: Vec<f64> = (0..len).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+            let values = [-4.0, -3.0, -2.9, 0.0, 0.25, 100.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1.5];
+            for v in values.windows(8) {
+                let v: [f64; 8] = v.try_into().expect("8");
+                let want = v.map(|v| if v.is_nan() { 255 } else { t.partition_point(|&th| th < v) as u8 });
+                assert_eq!(mapper.bins_of(&t, v), want, "{len} thresholds");
+            }
+        }
     }
 
     #[test]

@@ -109,9 +109,10 @@ fn record(
 
 /// Adds one iteration's trees to the validation rows' raw predictions.
 fn add_iteration(raw: &mut [Vec<f64>], binned: &Binned, iteration: &[HgbTree], missing_bin: u8) {
+    let features: Vec<_> = (0..binned.n_features).map(|f| binned.feature(f)).collect();
     for (k, tree) in iteration.iter().enumerate() {
         for (i, r) in raw[k].iter_mut().enumerate() {
-            *r += tree.predict_binned(|f| binned.column(f)[i], missing_bin);
+            *r += tree.predict_binned(|f| features[f].get(i), missing_bin);
         }
     }
 }
@@ -148,12 +149,21 @@ pub fn fit(
     let (train, val) =
         if early { holdout(s, x.nrows(), classes, random_seed)? } else { ((0..x.nrows()).collect(), vec![]) };
     let pick = |rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| y[r]).collect() };
-    let (x_train, y_train) = if early { (x.select(Axis(0), &train), pick(&train)) } else { (x.clone(), y.to_vec()) };
+    let (x_train, y_train) = if early {
+        (std::borrow::Cow::Owned(x.select(Axis(0), &train)), pick(&train))
+    } else {
+        (std::borrow::Cow::Borrowed(x), y.to_vec())
+    };
     let w_train: Option<Vec<f64>> =
         weights.map(|w| if early { train.iter().map(|&r| w[r]).collect() } else { w.to_vec() });
     let mapper = BinMapper::fit(&x_train, s.max_bins, w_train.as_deref(), random_seed);
     let binned = mapper.transform(&x_train);
-    let has_missing: Vec<bool> = (0..x.ncols()).map(|f| binned.column(f).contains(&mapper.missing_bin)).collect();
+    let has_missing: Vec<bool> = (0..x.ncols())
+        .map(|f| {
+            let bins = binned.feature(f);
+            (0..binned.n).any(|i| bins.get(i) == mapper.missing_bin)
+        })
+        .collect();
     let baseline = loss.baseline(&y_train, w_train.as_deref());
     let n = y_train.len();
     let mut raw: Vec<Vec<f64>> = baseline.iter().map(|&b| vec![b; n]).collect();
@@ -182,7 +192,6 @@ pub fn fit(
         for k in 0..loss.n_trees() {
             let builder = HistogramBuilder {
                 binned: &binned,
-                n_bins: s.max_bins + 1,
                 gradients: &g[k],
                 hessians: (!constant).then_some(h[k].as_slice()),
             };

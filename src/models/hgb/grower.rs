@@ -3,7 +3,7 @@
 //! the larger child, and shrinkage applied to the leaves at the end.
 
 use super::binning::BinMapper;
-use super::histogram::{self, HistogramBuilder, Histograms};
+use super::histogram::{HistogramBuilder, Histograms};
 use super::numeric::pairwise_sum;
 use super::splitting::{partition, NodeTotals, SplitInfo, Splitter};
 use super::tree::{HgbNode, HgbTree};
@@ -75,14 +75,13 @@ impl<'a> Grower<'a> {
     fn initialize_root(&mut self) {
         let n = self.rows.len();
         let histograms = self.builder.brute(&self.rows);
-        let n_bins = self.builder.n_bins;
-        let first: Vec<f64> = histograms[..n_bins].iter().map(|b| b.sum_gradients).collect();
-        let sum_gradients = pairwise_sum(&first);
+        let (n_bins, first) = (self.splitter.n_bins, histograms.feature(0));
+        let sum_gradients = pairwise_sum(&(0..n_bins).map(|b| first.sum_gradients(b)).collect::<Vec<_>>());
         let sum_hessians = if self.splitter.hessians_are_constant {
             // `hessians[0] * n_samples` in float32.
             f64::from(n as f32)
         } else {
-            pairwise_sum(&histograms[..n_bins].iter().map(|b| b.sum_hessians).collect::<Vec<_>>())
+            pairwise_sum(&(0..n_bins).map(|b| first.sum_hessians(b)).collect::<Vec<_>>())
         };
         let totals = NodeTotals { n_samples: n, sum_gradients, sum_hessians, value: 0.0 };
         self.nodes.push(Node {
@@ -126,9 +125,13 @@ impl<'a> Grower<'a> {
         let id = self.heap_pop();
         let Some(mut split) = self.nodes[id].split else { return };
         let (start, stop, depth) = (self.nodes[id].start, self.nodes[id].stop, self.nodes[id].depth + 1);
-        let column = self.builder.binned.column(split.feature);
+        let column = self.builder.binned.feature(split.feature);
         let splitter = &self.splitter;
-        let right_pos = partition(&mut self.rows[start..stop], |r| splitter.goes_left(&split, column[r as usize]));
+        let right_pos = partition(
+            &mut self.rows[start..stop],
+            |r| splitter.goes_left(&split, column.get(r as usize)),
+            |r| column.prefetch(r as usize),
+        );
         let n_leaf_nodes = self.n_leaves + self.heap.len() + 2;
         let (n_left, n_right) = (right_pos, stop - start - right_pos);
         if !self.splitter.has_missing[split.feature] {
@@ -178,7 +181,7 @@ impl<'a> Grower<'a> {
         let (small, large) = if n_left < n_right { (left, right) } else { (right, left) };
         let small_hist = self.builder.brute(&self.rows[self.nodes[small].start..self.nodes[small].stop]);
         let Some(parent_hist) = parent_hist else { return };
-        self.nodes[large].histograms = Some(histogram::subtract(parent_hist, &small_hist));
+        self.nodes[large].histograms = Some(parent_hist.subtract(&small_hist));
         self.nodes[small].histograms = Some(small_hist);
         if split_left {
             self.compute_best_split_and_push(left);

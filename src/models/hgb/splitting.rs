@@ -2,7 +2,7 @@
 //! scanning bins left to right (missing values right) and, for a feature with missing
 //! values, right to left (missing values left); and the stable partition of a node's rows.
 
-use super::histogram::{Bin, Histograms};
+use super::histogram::{FeatureHistogram, Histograms};
 
 /// The settings every node's search shares.
 pub struct Splitter<'a> {
@@ -30,6 +30,14 @@ pub struct SplitInfo {
     pub value_right: f64,
 }
 
+/// A bin a scan may split at: its gain and the left side's sums.
+pub struct Candidate {
+    gain: f64,
+    bin: usize,
+    g_left: f64,
+    h_left: f64,
+}
+
 /// One node's totals, as `find_node_split` receives them.
 pub struct NodeTotals {
     pub n_samples: usize,
@@ -49,15 +57,16 @@ impl Splitter<'_> {
     pub fn find_node_split(&self, hist: &Histograms, node: &NodeTotals, allowed: Option<&[bool]>) -> SplitInfo {
         let mut best: Option<SplitInfo> = None;
         let n_features = self.n_bins_non_missing.len();
+        let scratch = &mut Vec::with_capacity(256);
         for f in 0..n_features {
             if allowed.is_some_and(|a| !a[f]) {
                 continue;
             }
-            let bins = &hist[f * self.n_bins..(f + 1) * self.n_bins];
-            let mut found = self.scan(f, bins, node, false, -1.0);
+            let bins = hist.feature(f);
+            let mut found = self.scan(f, bins, node, false, -1.0, scratch);
             if self.has_missing[f] {
                 let gain = found.map_or(-1.0, |s| s.gain);
-                if let Some(s) = self.scan(f, bins, node, true, gain) {
+                if let Some(s) = self.scan(f, bins, node, true, gain, scratch) {
                     found = Some(s);
                 }
             }
@@ -81,14 +90,6 @@ impl Splitter<'_> {
         })
     }
 
-    fn hessian_of(&self, b: &Bin) -> f64 {
-        if self.hessians_are_constant {
-            f64::from(b.count)
-        } else {
-            b.sum_hessians
-        }
-    }
-
     fn gain(&self, g_left: f64, h_left: f64, g_right: f64, h_right: f64, loss_current: f64) -> f64 {
         let l2 = self.l2_regularization;
         let mut gain = loss_current;
@@ -100,23 +101,59 @@ impl Splitter<'_> {
     /// `_find_best_bin_to_split_left_to_right` (missing values, if any, go right) and, with
     /// `missing_left`, `_find_best_bin_to_split_right_to_left` (they go left; it must beat
     /// `best_gain`, the first scan's). The near side is the one the scan accumulates.
-    fn scan(&self, f: usize, bins: &[Bin], node: &NodeTotals, missing_left: bool, best_gain: f64) -> Option<SplitInfo> {
+    fn scan(
+        &self,
+        f: usize,
+        bins: FeatureHistogram<'_>,
+        node: &NodeTotals,
+        missing_left: bool,
+        best_gain: f64,
+        scratch: &mut Vec<Candidate>,
+    ) -> Option<SplitInfo> {
         let non_missing = self.n_bins_non_missing[f];
-        let order: Box<dyn Iterator<Item = (usize, &Bin)>> = if missing_left {
-            Box::new((0..non_missing - 1).rev().map(|b| (b, &bins[b + 1])))
+        scratch.clear();
+        let top = if missing_left {
+            self.candidates((0..non_missing - 1).rev().map(|b| (b, b + 1)), bins, node, true, scratch)
         } else {
             let end = non_missing - 1 + usize::from(self.has_missing[f]);
-            Box::new(bins.iter().enumerate().take(end))
+            self.candidates((0..end).map(|b| (b, b)), bins, node, false, scratch)
         };
+        // The scan keeps the first bin whose gain beats every gain before it, `best_gain` and 0:
+        // the first bin of the largest gain, if that beats both.
+        if !(top > best_gain && top > 0.0) {
+            return None;
+        }
+        let c = scratch.iter().find(|c| c.gain == top)?;
+        Some(self.info(f, c.gain, c.bin, missing_left, c.g_left, c.h_left, node))
+    }
+
+    /// The scan's loop over (split bin, histogram bin) pairs in scan order: the gain of every
+    /// bin both of whose sides are large enough, in order, and the largest (NaN passed over;
+    /// the loop has no branch on a gain). A bin with no rows and zero sums
+    /// leaves the sums as they were, so its gain would repeat the bin's before it (which it
+    /// cannot beat) or be skipped with it: it is passed over.
+    #[inline(always)]
+    fn candidates(
+        &self,
+        order: impl Iterator<Item = (usize, usize)>,
+        bins: FeatureHistogram<'_>,
+        node: &NodeTotals,
+        missing_left: bool,
+        out: &mut Vec<Candidate>,
+    ) -> f64 {
         let loss_current = node.value * node.sum_gradients;
         let (mut g_near, mut h_near, mut n_near) = (0.0, 0.0, 0usize);
-        let mut best: Option<(f64, usize, f64, f64)> = None;
+        let mut top = f64::NEG_INFINITY;
         for (bin_idx, b) in order {
-            n_near += b.count as usize;
+            let (count, g, h) = (bins.count(b), bins.sum_gradients(b), bins.sum_hessians(b));
+            if count == 0 && g == 0.0 && h == 0.0 {
+                continue;
+            }
+            n_near += count;
             let n_far = node.n_samples - n_near;
-            h_near += self.hessian_of(b);
+            h_near += h;
             let h_far = node.sum_hessians - h_near;
-            g_near += b.sum_gradients;
+            g_near += g;
             let g_far = node.sum_gradients - g_near;
             if n_near < self.min_samples_leaf || h_near < self.min_hessian_to_split {
                 if n_near >= self.min_samples_leaf && n_far < self.min_samples_leaf {
@@ -130,11 +167,10 @@ impl Splitter<'_> {
             let (g_left, h_left, g_right, h_right) =
                 if missing_left { (g_far, h_far, g_near, h_near) } else { (g_near, h_near, g_far, h_far) };
             let gain = self.gain(g_left, h_left, g_right, h_right, loss_current);
-            if gain > best.map_or(best_gain, |b| b.0) && gain > 0.0 {
-                best = Some((gain, bin_idx, g_left, h_left));
-            }
+            out.push(Candidate { gain, bin: bin_idx, g_left, h_left });
+            top = if gain > top { gain } else { top };
         }
-        best.map(|(gain, bin, g, h)| self.info(f, gain, bin, missing_left, g, h, node))
+        top
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -165,26 +201,30 @@ impl Splitter<'_> {
     }
 
     /// `sample_goes_left` for a numeric split.
+    #[inline(always)]
     pub fn goes_left(&self, split: &SplitInfo, bin: u8) -> bool {
-        (split.missing_go_to_left && bin == self.missing_bin) || bin <= split.bin
+        (split.missing_go_to_left & (bin == self.missing_bin)) | (bin <= split.bin)
     }
 }
 
 /// `split_indices`: the node's rows, left ones first, each side in its previous order.
 /// Returns the position of the first right row.
-pub fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool) -> usize {
-    // Left rows move down in place (never past the one being read); right rows wait aside.
-    let mut right = Vec::with_capacity(rows.len());
-    let mut n_left = 0;
+pub fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool, prefetch: impl Fn(u32)) -> usize {
+    // Each row is written to both sides and only its side's count moves on: no branch on a
+    // side that is as good as random. Left rows move down in place (never past the one being
+    // read); right rows wait aside.
+    let mut right = vec![0u32; rows.len()];
+    let (mut n_left, mut n_right) = (0, 0);
+    let last = rows.len().saturating_sub(1);
     for i in 0..rows.len() {
+        prefetch(rows[(i + super::histogram::AHEAD).min(last)]);
         let r = rows[i];
-        if goes_left(r) {
-            rows[n_left] = r;
-            n_left += 1;
-        } else {
-            right.push(r);
-        }
+        let left = goes_left(r);
+        rows[n_left] = r;
+        right[n_right] = r;
+        n_left += usize::from(left);
+        n_right += usize::from(!left);
     }
-    rows[n_left..].copy_from_slice(&right);
+    rows[n_left..].copy_from_slice(&right[..n_right]);
     n_left
 }
