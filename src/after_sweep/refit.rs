@@ -92,14 +92,15 @@ fn saved_refit(plan: &RunPlan, trial: &Trial, r: Refitted, training_part_only: b
         Some(values) => plan.metrics.iter().map(|&m| (m, values.get(&m).copied().flatten())).collect(),
         None => Vec::new(),
     };
-    let (rows, preprocessing, features) = (r.rows, r.preprocessing, plan.feature_names.clone());
+    let (rows, preprocessing, steps) = (r.rows, r.preprocessing, r.steps);
+    let features = r.features.unwrap_or_else(|| plan.feature_names.clone());
     let impurity_importance = r.model.impurity_importance();
     Ok(Refit {
         trial: trial.id.clone(),
         rows,
         training_part_only,
         preprocessing,
-        steps: Vec::new(),
+        steps,
         features,
         target: None,
         state,

@@ -284,6 +284,7 @@ fn prepare_streamed(
     problems.extend(class_weight_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
     problems.extend(streaming::impute_problems(&experiment, &dataset));
+    problems.extend(streaming::step_input_problems(&experiment, &trials, &dataset));
     let (mut metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     if experiment.report.metrics.is_none() {
         streaming::streamable_defaults(&mut metrics);
@@ -291,6 +292,8 @@ fn prepare_streamed(
     let split = streaming::plan_blocks(&experiment, &dataset, scanned.labels.as_deref(), &mut problems);
     if let Some(s) = &split {
         problems.extend(streaming::sums_problem(&trials, &dataset, s.folds.len(), mode.batch_rows, mode.memory_budget));
+        let drop_first = experiment.preprocess.drop_first;
+        problems.extend(streaming::step_sums_problem(&trials, &dataset, drop_first, s.folds.len(), mode.memory_budget));
     }
     let Some(split) = split.filter(|_| problems.is_empty()) else {
         return Err(PlanError::Checks(problems));

@@ -9,7 +9,8 @@ use crate::config::{
 use crate::data::stream::{self, StreamSource};
 use crate::data::{DataError, Dataset};
 use crate::kinds::{ModelSpec, Streamed};
-use crate::preprocess::{StepSpec, TargetFunc};
+use crate::preprocess::steps::{fit_all, split_from_sums};
+use crate::preprocess::{fold_dependence, FromSums, StepSpec, TargetFunc};
 use crate::split::{fold_blocks, Fold, SplitPlan, MAX_FOLDS};
 use crate::trial::Trial;
 
@@ -178,14 +179,12 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
                 ));
             }
         }
-        for step in &t.steps {
-            if seen.insert(format!("{}.steps.{}", t.model, step.name())) {
+        for (step, why) in step_refusals(t) {
+            if seen.insert(format!("{}.steps.{step}", t.model)) {
                 out.push(format!(
-                    "{}: model `{}`: step `{}` is not streamed: {}; use streaming = false",
+                    "{}: model `{}`: step `{step}` is not streamed: {why}; use streaming = false",
                     at(Key::Model(t.model.clone(), ModelKey::Steps)),
                     t.model,
-                    step.name(),
-                    step_refusal(step),
                 ));
             }
         }
@@ -202,27 +201,113 @@ pub fn problems(exp: &Experiment, trials: &[Trial], explicit_metrics: Option<&[M
     out
 }
 
-/// Why a model step is not streamed. Each is fitted on a fold's training matrix in memory;
-/// some could be fitted from sums (the streamed sweep holds one set per fold block, of the
-/// design the experiment's `[preprocess]` makes), others cannot.
-fn step_refusal(step: &StepSpec) -> &'static str {
-    match step {
-        StepSpec::Poly(_) | StepSpec::Log1p(_) => {
-            "its columns are a fixed function of a row and could be summed as they are read, but the streamed \
-             sums hold only the design [preprocess] makes (not yet)"
-        }
-        StepSpec::Standard(_) | StepSpec::Minmax(_) | StepSpec::Maxabs(_) => {
-            "it could be fitted from the sums of the columns it receives, but the streamed sweep fits only \
-             [preprocess]'s scaling from them (not yet); [preprocess] scale = \"standard\" or \"minmax\" streams"
-        }
+/// The steps of `t` a streamed sweep cannot take, each with its reason. Steps stream for the
+/// closed forms (linear_regression, ridge) when they are row functions (`poly`, `log1p`: summed
+/// per fold block as they are read) then at most one scaler (fitted from those sums); the
+/// input they take must be the same in every fold (`step_input_problems`).
+/// A kind that is not streamed at all has its own refusal, enough for its steps too.
+fn step_refusals(t: &Trial) -> Vec<(&'static str, &'static str)> {
+    let closed = is_closed_form(&t.spec);
+    if (closed && split_from_sums(&t.steps).is_some()) || kind_refusal(&t.spec).is_some() {
+        return Vec::new();
+    }
+    let last = t.steps.len().saturating_sub(1);
+    let mut out = Vec::new();
+    for (i, step) in t.steps.iter().enumerate() {
+        let why = match step.from_sums() {
+            FromSums::Rows => rows_refusal(step).unwrap_or("it is fitted on the training values themselves"),
+            _ if !closed => {
+                "the streamed gradient descent and logistic regression build each batch's design from \
+                 [preprocess] alone (not yet its model steps; steps stream for linear_regression and ridge)"
+            }
+            FromSums::Scaler if i < last => {
+                "a scaler streams only as the last step, after the row functions poly and log1p: a step after \
+                 it would take a design fitted per fold, which per-block sums cannot give"
+            }
+            FromSums::Scaler | FromSums::RowFunction => continue,
+        };
+        out.push((step.name(), why));
+    }
+    out
+}
+
+fn is_closed_form(spec: &ModelSpec) -> bool {
+    matches!(spec.streamed(), Streamed::LeastSquares(_) | Streamed::Ridge(_))
+}
+
+/// Why a step that is fitted on the training values themselves is not streamed (`None`: a
+/// step fitted from sums).
+fn rows_refusal(step: &StepSpec) -> Option<&'static str> {
+    Some(match step {
         StepSpec::Robust(_) => "its median and quantiles need every training value of a column, which sums cannot give",
         StepSpec::Power(_) => "its maximum-likelihood lambda is searched over every training value of a column",
         StepSpec::Spline(_) => "its knots need each column's range or quantiles before its bases could be summed",
         StepSpec::Pca(_) => "its components come from the SVD of the training matrix held in memory",
         StepSpec::SelectKBest(_) => {
-            "its F scores and the kept columns' sums could come from the design's sums (not yet)"
+            "its F scores need the design's sums against the target before the kept columns are known (not yet)"
         }
+        StepSpec::Poly(_) | StepSpec::Log1p(_) | StepSpec::Standard(_) | StepSpec::Minmax(_) | StepSpec::Maxabs(_) => {
+            return None;
+        }
+    })
+}
+
+/// Streamed models whose steps would take a `[preprocess]` design that differs between folds
+/// (a column with gaps, a scaled numeric column): the steps' columns are then no fixed
+/// function of a row, and their sums are not taken once for every fold.
+pub fn step_input_problems(exp: &Experiment, trials: &[Trial], dataset: &Dataset) -> Vec<String> {
+    let Some(why) = fold_dependence(dataset, &exp.preprocess) else { return Vec::new() };
+    let models: std::collections::BTreeSet<&str> = trials
+        .iter()
+        .filter(|t| !t.steps.is_empty() && kind_refusal(&t.spec).is_none() && step_refusals(t).is_empty())
+        .map(|t| t.model.as_str())
+        .collect();
+    models
+        .into_iter()
+        .map(|m| {
+            format!(
+                "{}: model `{m}`: steps are not streamed over this [preprocess]: {why}, so the steps' input differs \
+                 between folds and their columns are not summed once for every fold; use scale = \"none\" (a \
+                 `standard` step streams), impute = \"drop\", or streaming = false",
+                exp.location(Key::Model(m.to_string(), ModelKey::Steps)),
+            )
+        })
+        .collect()
+}
+
+/// The streamed model steps' per-block sums, `(folds + 1) × width²` floats for each distinct
+/// step setting of a closed form (its width: the columns its row functions make), 8 bytes
+/// each, when they exceed the memory budget: refused before any pass, with the numbers.
+pub fn step_sums_problem(
+    trials: &[Trial],
+    dataset: &Dataset,
+    drop_first: bool,
+    folds: usize,
+    budget: u64,
+) -> Option<String> {
+    let names = crate::preprocess::feature_names(dataset, drop_first);
+    let mut widths = std::collections::BTreeMap::new();
+    for t in trials.iter().filter(|t| !t.steps.is_empty() && is_closed_form(&t.spec)) {
+        let Some((fixed, _)) = split_from_sums(&t.steps) else { continue };
+        let none = ndarray::Array2::zeros((0, names.len()));
+        let width = fit_all(fixed, none, None, &names).map_or(0, |(_, x)| x.ncols() as u64);
+        widths.entry(t.steps_key()).or_insert((t, width));
     }
+    let floats = widths
+        .values()
+        .fold(0u64, |n, (_, w)| n.saturating_add((folds as u64 + 1).saturating_mul(w.saturating_mul(*w))));
+    let need = floats.saturating_mul(8);
+    let (t, widest) = widths.values().max_by_key(|(_, w)| *w)?;
+    (need > budget).then(|| {
+        format!(
+            "model `{}` ({}), streamed with its steps, needs (folds + 1) × width² × 8 bytes for the per-block sums of each step setting's columns: {need} bytes ({}) for {} setting(s) of up to {widest} columns, over the memory budget of {budget} bytes ({}): use a lower degree, fewer folds, or raise --memory-budget",
+            t.model,
+            t.spec.kind().name(),
+            show_bytes(need),
+            widths.len(),
+            show_bytes(budget)
+        )
+    })
 }
 
 /// Imputations a stream cannot fit in one pass.
@@ -247,7 +332,7 @@ pub fn impute_problems(exp: &Experiment, dataset: &Dataset) -> Vec<String> {
     out
 }
 
-/// The closed forms' per-block sums (`(folds + 1) × parts²` floats) and a batch's raw parts
+/// The closed forms' (without steps) per-block sums (`(folds + 1) × parts²` floats) and a batch's raw parts
 /// (`batch rows × parts`), 8 bytes each, when they exceed the memory budget: refused
 /// before any pass, with the numbers.
 pub fn sums_problem(
@@ -257,7 +342,7 @@ pub fn sums_problem(
     batch_rows: usize,
     budget: u64,
 ) -> Option<String> {
-    let closed = trials.iter().find(|t| matches!(t.spec.streamed(), Streamed::LeastSquares(_) | Streamed::Ridge(_)))?;
+    let closed = trials.iter().find(|t| t.steps.is_empty() && is_closed_form(&t.spec))?;
     let parts = dataset.raw_parts() as u64;
     let batch = batch_rows.min(dataset.rows()) as u64;
     let floats = (folds as u64 + 1).saturating_mul(parts).saturating_add(batch).saturating_mul(parts);
@@ -338,27 +423,41 @@ mod tests {
         );
     }
 
-    #[test]
-    fn steps_are_refused_at_their_key() {
-        let text = "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n\
-                    [[model]]\nname = \"r\"\nkind = \"ridge\"\nsteps = [\"poly\"]\ngrid.\"poly.degree\" = [1, 2]\n";
-        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), text, &[], crate::kinds::CATALOG)
+    /// The problems of a ridge (or `kind`) with `steps` and a degree grid.
+    fn step_problems_of(kind: &str, steps: &str) -> Vec<String> {
+        let grid = if steps.contains("poly") { "grid.\"poly.degree\" = [1, 2]\n" } else { "" };
+        let text = format!(
+            "name = \"t\"\n[dataset]\npath = \"d.csv\"\ntarget = \"y\"\n\
+             [[model]]\nname = \"r\"\nkind = \"{kind}\"\nsteps = {steps}\n{grid}"
+        );
+        let exp = crate::config::parse_experiment(std::path::Path::new("exp.toml"), &text, &[], crate::kinds::CATALOG)
             .unwrap();
         let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
-        let problems = problems(&exp, &trials, None);
-        assert_eq!(problems.len(), 1, "{problems:?}");
+        problems(&exp, &trials, None)
+    }
+
+    /// Row functions then one scaler stream for the closed forms; a step fitted on the values
+    /// themselves, a scaler before another step, and any step of gradient descent are refused
+    /// at the `steps` key with the reason.
+    #[test]
+    fn steps_stream_for_closed_forms_and_the_others_are_refused_at_their_key() {
+        for ok in [r#"["poly"]"#, r#"["poly", "standard"]"#, r#"["poly", "log1p", "maxabs"]"#, r#"["minmax"]"#] {
+            assert_eq!(step_problems_of("ridge", ok), Vec::<String>::new(), "{ok}");
+            assert_eq!(step_problems_of("linear_regression", ok), Vec::<String>::new(), "{ok}");
+        }
+        let robust = step_problems_of("ridge", r#"["poly", "robust"]"#);
+        assert_eq!(robust.len(), 1, "{robust:?}");
         assert!(
-            problems[0].starts_with("exp.toml:8:9: model `r`: step `poly` is not streamed: its columns"),
-            "{problems:?}"
+            robust[0].starts_with("exp.toml:8:9: model `r`: step `robust` is not streamed: its median and quantiles"),
+            "{robust:?}"
         );
-        let robust = text.replace("steps = [\"poly\"]", "steps = [\"poly\", \"robust\"]");
-        let exp =
-            crate::config::parse_experiment(std::path::Path::new("exp.toml"), &robust, &[], crate::kinds::CATALOG)
-                .unwrap();
-        let trials = crate::trial::expand_trials(&exp.models, exp.search, exp.seed).unwrap();
-        let both = super::problems(&exp, &trials, None);
-        assert_eq!(both.len(), 2, "{both:?}");
-        assert!(both[1].contains("step `robust` is not streamed: its median and quantiles"), "{both:?}");
+        let scaler_first = step_problems_of("ridge", r#"["standard", "poly"]"#);
+        assert_eq!(scaler_first.len(), 1, "{scaler_first:?}");
+        assert!(scaler_first[0].contains("step `standard` is not streamed: a scaler streams only as the last step"));
+        let gd = step_problems_of("linear_gd", r#"["poly", "pca"]"#);
+        assert_eq!(gd.len(), 2, "{gd:?}");
+        assert!(gd[0].contains("step `poly` is not streamed: the streamed gradient descent"), "{gd:?}");
+        assert!(gd[1].contains("step `pca` is not streamed: its components come from the SVD"), "{gd:?}");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub use saved::{apply_saved, fit_saved, SavedColumn};
 pub use scale::{minmax_scale, standard_scale, ScaleSums};
 pub use steps::target::{self, TargetFunc, TargetTransform};
 pub use steps::{FromSums, SavedStep, StepSpec};
-pub use sums::{fit_from_sums, BlockColumns, ColumnSums};
+pub use sums::{fit_from_sums, fold_dependence, BlockColumns, ColumnSums};
 
 use crate::config::PreprocessConfig;
 use crate::data::{Dataset, Feature, Storage, Target};

@@ -5,7 +5,7 @@
 use super::impute::most_frequent;
 use super::scale::{scale_from_sums, ScaleSums};
 use super::{PreprocessError, SavedColumn};
-use crate::config::{FillValue, Impute, PreprocessConfig};
+use crate::config::{FillValue, Impute, PreprocessConfig, Scale};
 use crate::data::{Dataset, Feature};
 
 /// Per-column sums over a block of rows: what imputation and scaling are fitted from.
@@ -139,4 +139,22 @@ pub fn fit_from_sums(
         });
     }
     Ok(saved)
+}
+
+/// Why `[preprocess]` may give a row another design row in another fold, or `None` when every
+/// fold makes the same one (what a model step's row functions need to be summed once for all
+/// folds): a column with gaps has a fill fitted per fold, a scaled numeric column a scale.
+pub fn fold_dependence(ds: &Dataset, cfg: &PreprocessConfig) -> Option<String> {
+    let columns = ds.columns();
+    if let Some(c) = columns.iter().zip(&ds.missing_counts).find(|(_, &gaps)| gaps > 0).map(|(c, _)| c) {
+        return Some(format!("column `{}` has gaps, filled by a value each fold fits", c.name));
+    }
+    let scaled = |c: &&crate::data::ColumnView| c.categories.is_none() && cfg.rule_for(c.name).scale != Scale::None;
+    columns.iter().find(scaled).map(|c| {
+        format!(
+            "column `{}` is scaled (scale = \"{}\") by each fold's own fit",
+            c.name,
+            cfg.rule_for(c.name).scale.name()
+        )
+    })
 }

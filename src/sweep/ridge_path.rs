@@ -20,6 +20,7 @@ use crate::kinds::ModelSpec;
 use crate::metrics::RegressionSums;
 use crate::models::linear::RidgeParams;
 use crate::models::solve_ridge;
+use crate::preprocess::steps::split_from_sums;
 use crate::preprocess::{feature_names, fit_from_sums, BlockColumns, CenteredGram, TargetFunc};
 use crate::split::Fold;
 use crate::trial::{CoefficientsRecord, Trial};
@@ -197,7 +198,7 @@ fn wanted(trial: &Trial) -> Option<(Option<String>, &RidgeParams)> {
     }
     // A transformed target's sums would be of the transformed target, refitted per fold; and
     // alpha = 0 is the ordinary path's minimum-norm least squares, not a Cholesky solve.
-    let takes = trial.target == TargetFunc::None && p.alpha > 0.0 && ridge_rows::split_steps(&trial.steps).is_some();
+    let takes = trial.target == TargetFunc::None && p.alpha > 0.0 && split_from_sums(&trial.steps).is_some();
     takes.then(|| (Some(trial.steps_key()), p))
 }
 
@@ -229,7 +230,7 @@ fn plain_design<'a>(
 }
 
 /// The design of `trial`'s steps, when they qualify: row functions then at most one scaler
-/// (`ridge_rows::split_steps`) on a design `[preprocess]` makes alike for every fold, which
+/// (`steps::split_from_sums`) on a design `[preprocess]` makes alike for every fold, which
 /// every row function accepts, few enough columns.
 fn stepped_design(
     ds: &Dataset,
@@ -238,7 +239,7 @@ fn stepped_design(
     alphas: Vec<f64>,
     rows: &Rows<'_>,
 ) -> Option<Design<'static>> {
-    let (fixed, scaler) = ridge_rows::split_steps(&trial.steps)?;
+    let (fixed, scaler) = split_from_sums(&trial.steps)?;
     let base = ridge_rows::fold_independent_design(ds, preprocess)?;
     let input = feature_names(ds, preprocess.drop_first);
     let (source, shift, names) = ridge_rows::through_row_functions(base, fixed, &input)?;

@@ -5,10 +5,10 @@
 //! fitted from the sums (`standard`, `minmax`, `maxabs`): docs/SPEC.md, "ridge shortcut".
 
 use super::stats::BlockStats;
-use crate::config::{PreprocessConfig, Scale};
+use crate::config::PreprocessConfig;
 use crate::data::Dataset;
-use crate::preprocess::steps::{affine_from_sums, apply_all, fit_all};
-use crate::preprocess::{prepare_fold, FromSums, SavedStep, ScaleSums, StepSpec};
+use crate::preprocess::steps::{affine_from_sums, apply_all, fit_all, Affine};
+use crate::preprocess::{fold_dependence, prepare_fold, SavedStep, ScaleSums, StepSpec};
 use crate::split::Fold;
 use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
@@ -95,25 +95,10 @@ impl Extremes {
     }
 }
 
-/// A ridge trial's steps as the shortcut takes them: the row functions, then at most one
-/// scaler; `None` for any other shape.
-pub fn split_steps(steps: &[StepSpec]) -> Option<(&[StepSpec], Option<&StepSpec>)> {
-    let k = steps.iter().take_while(|s| s.from_sums() == FromSums::RowFunction).count();
-    match &steps[k..] {
-        [] => Some((steps, None)),
-        [last] if last.from_sums() == FromSums::Scaler => Some((&steps[..k], Some(last))),
-        _ => None,
-    }
-}
-
 /// Every row's design as `[preprocess]` makes it for any fold alike, or `None`: a column with
 /// gaps has a fill fitted per fold, and a scaled numeric column a scale fitted per fold.
 pub fn fold_independent_design(ds: &Dataset, preprocess: &PreprocessConfig) -> Option<Array2<f64>> {
-    if ds.missing_counts.iter().any(|&gaps| gaps > 0) {
-        return None;
-    }
-    let columns = ds.columns();
-    if columns.iter().any(|c| c.categories.is_none() && preprocess.rule_for(c.name).scale != Scale::None) {
+    if fold_dependence(ds, preprocess).is_some() {
         return None;
     }
     let every_row = Fold { train: (0..ds.rows()).collect(), test: Vec::new() };
@@ -162,25 +147,35 @@ pub fn scaler_maps(
     (0..blocks.len() - 1)
         .map(|f| {
             let Some(step) = scaler else { return Ok((Array2::eye(p), Array1::zeros(p))) };
-            let train = total.minus(&blocks[f]);
             let mut range = Extremes::empty(p);
             extremes.iter().enumerate().filter(|&(b, _)| b != f).for_each(|(_, e)| range.add(e));
-            let columns: Vec<ScaleSums> = (0..p)
-                .map(|j| ScaleSums {
-                    rows: train.n,
-                    present: train.n,
-                    s1: train.sx[j],
-                    s2: train.xx[[j, j]],
-                    min: range.min[j],
-                    max: range.max[j],
-                    shift: shift[j],
-                    fill: None,
-                })
-                .collect();
-            let fitted = affine_from_sums(step, &columns).ok_or("the step is not fitted from sums")?;
-            let a = Array2::from_diag(&fitted.scale.iter().map(|s| 1.0 / s).collect::<Array1<f64>>());
-            let o = fitted.shift.iter().zip(&fitted.scale).map(|(s, c)| -s / c).collect();
-            Ok((a, o))
+            scaler_map(step, &total.minus(&blocks[f]), &range, shift).map(|(map, _)| map)
         })
         .collect()
+}
+
+/// `scaler` fitted from a part's sums `train` (of parts shifted by `shift`) and its parts'
+/// extremes `range`: its map `z = A·u + o` and the fitted scaler.
+pub fn scaler_map(
+    scaler: &StepSpec,
+    train: &BlockStats,
+    range: &Extremes,
+    shift: &Array1<f64>,
+) -> Result<(DesignMap, Affine), String> {
+    let columns: Vec<ScaleSums> = (0..shift.len())
+        .map(|j| ScaleSums {
+            rows: train.n,
+            present: train.n,
+            s1: train.sx[j],
+            s2: train.xx[[j, j]],
+            min: range.min[j],
+            max: range.max[j],
+            shift: shift[j],
+            fill: None,
+        })
+        .collect();
+    let fitted = affine_from_sums(scaler, &columns).ok_or("the step is not fitted from sums")?;
+    let a = Array2::from_diag(&fitted.scale.iter().map(|s| 1.0 / s).collect::<Array1<f64>>());
+    let o = fitted.shift.iter().zip(&fitted.scale).map(|(s, c)| -s / c).collect();
+    Ok(((a, o), fitted))
 }

@@ -457,11 +457,10 @@ fn streamed_runs_are_identical_for_any_jobs_after_resume_and_for_shards_merged()
     assert!(!o.status.success());
 }
 
-#[test]
-fn a_streamed_refit_predicts_as_the_loaded_one() {
-    let body = "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"holdout\"\ntest_size = 0.3\n[[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 2.0\n";
-    let toml = experiment(&dataset("boston.csv"), "MEDV", body);
-    let dir = scratch(&[("e.toml", &toml)]);
+/// Runs `toml` loaded and streamed (45-row batches); `runner predict` of both model.json files on
+/// boston_new.csv must agree to 1e-9. The streamed model.json.
+fn streamed_refit_predicts_as_loaded(toml: &str) -> Value {
+    let dir = scratch(&[("e.toml", toml)]);
     let file = dir.path().join("e.toml");
     let loaded = run_ok(&file, dir.path(), "loaded", &[]);
     let streamed = run_ok(&file, dir.path(), "streamed", &["--set", "dataset.streaming=true", "--batch-rows", "45"]);
@@ -475,8 +474,106 @@ fn a_streamed_refit_predicts_as_the_loaded_one() {
     let (a, b) = (predict(loaded.join("model.json")), predict(streamed.join("model.json")));
     assert!(!a.is_empty());
     assert_rel(&b, &a, 1e-9, "streamed refit's predictions");
-    let model: Value = serde_json::from_str(&std::fs::read_to_string(streamed.join("model.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(streamed.join("model.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_streamed_refit_predicts_as_the_loaded_one() {
+    let body = "[preprocess]\nscale = \"standard\"\n[split]\nmethod = \"holdout\"\ntest_size = 0.3\n[[model]]\nname = \"ridge\"\nkind = \"ridge\"\nalpha = 2.0\n";
+    let model = streamed_refit_predicts_as_loaded(&experiment(&dataset("boston.csv"), "MEDV", body));
     assert_eq!(model["dataset"]["rows_learned"], 354);
+}
+
+const STEP_MODELS: &str = r#"
+[[model]]
+name = "poly"
+kind = "ridge"
+steps = ["poly", "standard"]
+poly.include_bias = false
+grid."poly.degree" = [1, 2]
+grid.alpha = [0.1, 10]
+[[model]]
+name = "poly_minmax"
+kind = "ridge"
+steps = ["poly", "minmax"]
+poly.interaction_only = true
+alpha = 1.0
+[[model]]
+name = "log_maxabs"
+kind = "ridge"
+steps = ["log1p", "poly", "maxabs"]
+log1p.columns = ["CRIM", "ZN", "TAX", "B", "LSTAT"]
+alpha = 0.5
+[[model]]
+name = "log_ols"
+kind = "linear_regression"
+steps = ["log1p", "standard"]
+log1p.columns = ["CRIM", "LSTAT"]
+"#;
+
+/// Issue #25: model steps stream for the closed forms. A poly degree grid crossed with
+/// alpha (poly then standard, minmax or maxabs), log1p of listed columns, and least squares
+/// after log1p give the loaded run's numbers and coefficient names, k-fold and holdout, in
+/// 61-row batches.
+#[test]
+fn streamed_poly_and_log1p_steps_equal_loaded() {
+    let boston = dataset("boston.csv");
+    let splits =
+        ["[split]\nmethod = \"kfold\"\nfolds = 5\nshuffle = true", "[split]\nmethod = \"holdout\"\ntest_size = 0.3"];
+    for split in splits {
+        assert_streamed_equals_loaded(&experiment(&boston, "MEDV", &format!("{split}\n{STEP_MODELS}")), 61, 1e-9);
+    }
+}
+
+/// The streamed refit carries its fitted steps into model.json: `runner predict` of the
+/// streamed model equals the loaded one's.
+#[test]
+fn a_streamed_refit_with_steps_predicts_as_the_loaded_one() {
+    let body = "[split]\nmethod = \"kfold\"\nfolds = 3\n[[model]]\nname = \"poly\"\nkind = \"ridge\"\n\
+                steps = [\"log1p\", \"poly\", \"standard\"]\nlog1p.columns = [\"CRIM\", \"LSTAT\"]\nalpha = 1.0\n";
+    let model = streamed_refit_predicts_as_loaded(&experiment(&dataset("boston.csv"), "MEDV", body));
+    let steps: Vec<&str> = model["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["log1p", "poly", "standard"]);
+}
+
+/// A step a stream cannot fit from sums, a step of a kind whose streamed trainer takes no
+/// steps, and steps over a `[preprocess]` fitted per fold are refused before training, at
+/// the `steps` key, each with its reason; poly then robust refuses robust alone.
+#[test]
+fn steps_that_cannot_stream_are_refused_with_their_located_reason() {
+    let boston = dataset("boston.csv");
+    let model = |name: &str, kind: &str, steps: &str| {
+        format!("[[model]]\nname = \"{name}\"\nkind = \"{kind}\"\nsteps = {steps}\n")
+    };
+    let body = [
+        "streaming = true\n".to_string(),
+        model("r", "ridge", r#"["poly", "robust"]"#),
+        model("p", "ridge", r#"["pca"]"#),
+        model("s", "ridge", r#"["spline"]"#),
+        model("w", "linear_regression", r#"["power"]"#),
+        model("g", "linear_gd", r#"["poly"]"#),
+    ]
+    .concat();
+    let err = check_refuses(&experiment(&boston, "MEDV", &body));
+    for reason in [
+        "model `r`: step `robust` is not streamed: its median and quantiles need every training value",
+        "model `p`: step `pca` is not streamed: its components come from the SVD",
+        "model `s`: step `spline` is not streamed: its knots",
+        "model `w`: step `power` is not streamed: its maximum-likelihood lambda",
+        "model `g`: step `poly` is not streamed: the streamed gradient descent",
+    ] {
+        assert!(err.contains(reason), "missing `{reason}` in:\n{err}");
+    }
+    assert!(!err.contains("model `r`: step `poly`"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.contains("e.toml:")).count(), 5, "{err}");
+    let scaled = format!(
+        "streaming = true\n[preprocess]\nscale = \"standard\"\n{}",
+        model("r", "ridge", r#"["poly", "standard"]"#)
+    );
+    let err = check_refuses(&experiment(&boston, "MEDV", &scaled));
+    let reason =
+        "model `r`: steps are not streamed over this [preprocess]: column `CRIM` is scaled (scale = \"standard\")";
+    assert!(err.contains(reason) && err.contains("e.toml:"), "{err}");
 }
 
 /// A regression file and a second version of it of the same size (its rows reversed).

@@ -148,6 +148,30 @@ impl StepSpec {
     }
 }
 
+/// A model's steps as sums can fit them: first any number of row functions, then at most one
+/// scaler; `None` for any other shape (the ridge shortcut and the streamed closed forms take them).
+pub fn split_from_sums(steps: &[StepSpec]) -> Option<(&[StepSpec], Option<&StepSpec>)> {
+    let k = steps.iter().take_while(|s| s.from_sums() == FromSums::RowFunction).count();
+    match &steps[k..] {
+        [] => Some((steps, None)),
+        [last] if last.from_sums() == FromSums::Scaler => Some((&steps[..k], Some(last))),
+        _ => None,
+    }
+}
+
+impl StepSpec {
+    /// A scaler fitted from sums (`affine_from_sums`) as model.json saves it; `None` for a
+    /// step that is not one of those scalers.
+    pub fn saved_scaler(&self, fitted: Affine) -> Option<SavedStep> {
+        match self {
+            StepSpec::Standard(_) => Some(SavedStep::Standard(fitted)),
+            StepSpec::Minmax(_) => Some(SavedStep::Minmax(fitted)),
+            StepSpec::Maxabs(_) => Some(SavedStep::Maxabs(fitted)),
+            _ => None,
+        }
+    }
+}
+
 impl FittedStep for SavedStep {
     fn transform(&self, x: ArrayView2<f64>) -> Array2<f64> {
         self.fitted().transform(x)

@@ -3,6 +3,8 @@
 //!
 //! 1. Sums: per fold block, the column sums every fold's preprocessing is fitted from and,
 //!    when a closed-form trial runs, the least-squares sums of the raw parts `u` (`layout`).
+//!    A linear_regression or ridge with model steps takes one more pass: its steps' columns
+//!    summed per block, one set per step setting (`steps`).
 //! 2. Fits: ordinary least squares and ridge from each fold's sums (`BlockStats::design_gram`,
 //!    then `models::linear`'s solves from sums), for every alpha and fold at once; gradient
 //!    descent one pass per epoch (`descent`).
@@ -14,8 +16,10 @@
 mod descent;
 mod logistic;
 mod score;
+mod steps;
 
 use super::layout::Layout;
+use super::ridge_rows::DesignMap;
 use super::stats::{shifted_predictor, BlockStats, BlockSums as Sums, Training};
 use super::{failed, note_missing_metrics, ok, require_rank_metric, EnvironmentError, SweepInput, UnitFilter};
 use crate::data::stream::{Batch, StreamSource};
@@ -25,10 +29,10 @@ use crate::models::gd::{linear_setup, logistic_setup};
 use crate::models::logistic::LogisticParams;
 use crate::models::{least_squares_from_gram, ridge_from_gram, FitError, Fitted};
 use crate::plan::StreamPlan;
-use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn};
+use crate::preprocess::{apply_saved, fit_from_sums, BlockColumns, SavedColumn, SavedStep};
 use crate::random::RandomState;
 use crate::split::FoldBlocks;
-use crate::trial::{unit_seed, SeedStream, Status, UnitRecord};
+use crate::trial::{unit_seed, CoefficientsRecord, SeedStream, Status, Trial, UnitRecord};
 use descent::GdUnit;
 use ndarray::{s, Array1, Array2, Axis};
 use rayon::prelude::*;
@@ -36,6 +40,7 @@ use score::{PartsScores, SideSums};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use steps::StepSums;
 
 /// Where a pass is, for the progress bar.
 pub struct PassProgress {
@@ -61,6 +66,8 @@ struct Stream<'a> {
     /// The first pass that failed (the file changed or could not be read): the run stops
     /// with it, and no unit records it.
     failure: std::sync::Mutex<Option<String>>,
+    /// The model steps' sums and each slot's fit of them, once taken (`steps`).
+    steps: std::sync::OnceLock<StepSums>,
 }
 
 /// The rows a unit learns from: every block but `held_out` (its test rows), or every row;
@@ -111,6 +118,10 @@ pub fn run(
 /// The best trial fitted once more over the stream, with its preprocessing.
 pub struct Refitted {
     pub preprocessing: Vec<SavedColumn>,
+    /// The model's own steps, fitted on the same rows after `preprocessing`, and the columns
+    /// they make (`None`: no steps, `preprocessing`'s columns).
+    pub steps: Vec<SavedStep>,
+    pub features: Option<Vec<String>>,
     pub model: Box<dyn Fitted>,
     /// Rows it learned from.
     pub rows: usize,
@@ -147,11 +158,21 @@ pub fn refit(
         None => None,
     };
     let Some(Ok(model)) = fits.into_values().next() else { return Ok(Err("the refit did not run".into())) };
-    Ok(Ok(Refitted { preprocessing, model, rows, test: test.map(|r| r.test) }))
+    let (steps, features) = match s.step_fit(&input.trials[t], 0) {
+        Some(Ok((design, slot))) => (slot.steps.clone(), Some(design.names.clone())),
+        Some(Err(e)) => return Ok(Err(e)),
+        None => (Vec::new(), None),
+    };
+    Ok(Ok(Refitted { preprocessing, model, rows, test: test.map(|r| r.test), steps, features }))
 }
 
 fn is_closed_form(spec: &ModelSpec) -> bool {
     matches!(spec.streamed(), Streamed::LeastSquares(_) | Streamed::Ridge(_))
+}
+
+/// A closed form on `[preprocess]`'s design alone, fitted from the raw parts' sums (`layout`).
+fn is_plain_closed_form(trial: &Trial) -> bool {
+    trial.steps.is_empty() && is_closed_form(&trial.spec)
 }
 
 impl<'a> Stream<'a> {
@@ -164,7 +185,8 @@ impl<'a> Stream<'a> {
     ) -> Self {
         let layout = Layout::new(input.dataset, &plan.feature_means);
         let (passes, failure) = (std::sync::atomic::AtomicUsize::new(0), std::sync::Mutex::new(None));
-        Stream { input, plan, blocks, slots, layout, stop, passes, failure }
+        let steps = std::sync::OnceLock::new();
+        Stream { input, plan, blocks, slots, layout, stop, passes, failure, steps }
     }
 }
 
@@ -193,7 +215,7 @@ impl Stream<'_> {
     #[allow(clippy::type_complexity)]
     fn fit(&self, units: &[(usize, usize)]) -> Result<(BTreeMap<(usize, usize), Fit>, Vec<Prep>), String> {
         let trials = self.input.trials;
-        let gram = units.iter().any(|&(t, _)| is_closed_form(&trials[t].spec));
+        let gram = units.iter().any(|&(t, _)| is_plain_closed_form(&trials[t]));
         let sums = self.sums(gram)?;
         let training: Vec<Training> = self.slots.iter().map(|s| sums.training(s.held_out)).collect();
         let preprocessing: Vec<Prep> = training
@@ -203,6 +225,7 @@ impl Stream<'_> {
                     .map_err(|e| e.to_string())
             })
             .collect();
+        self.step_sums(units, &preprocessing)?;
         let mut fits: BTreeMap<(usize, usize), Fit> = BTreeMap::new();
         let mut gd = Vec::new();
         let mut lbfgs = Vec::new();
@@ -211,7 +234,7 @@ impl Stream<'_> {
             let mine: Vec<usize> = units.iter().filter(|&&(_, g)| g == f).map(|&(t, _)| t).collect();
             let gram = mine
                 .iter()
-                .any(|&t| is_closed_form(&trials[t].spec))
+                .any(|&t| is_plain_closed_form(&trials[t]))
                 .then(|| sums.training_gram(self.slots[f].held_out))
                 .flatten();
             for t in mine {
@@ -289,6 +312,18 @@ impl BatchBlocks {
 /// Rows per parallel piece of a block's least-squares sums.
 const CHUNK: usize = 2048;
 
+/// A batch's rows in block order (`by_block`: each block's rows in batch order) and its pieces
+/// of at most `CHUNK` rows of one block: (block, first row in that order, end).
+fn pieces(by_block: &[Vec<usize>]) -> (Vec<usize>, Vec<(usize, usize, usize)>) {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (b, rows) in by_block.iter().enumerate() {
+        pieces.extend((0..rows.len()).step_by(CHUNK).map(|c| (b, start + c, start + rows.len().min(c + CHUNK))));
+        start += rows.len();
+    }
+    (by_block.concat(), pieces)
+}
+
 impl Stream<'_> {
     /// Reads the batches in `order` as pass number `pass` ("what" it is for the bar).
     fn pass(&self, what: &str, order: &[usize], mut each: impl FnMut(usize, &Batch)) -> Result<(), String> {
@@ -365,16 +400,9 @@ impl Stream<'_> {
     fn add_gram(&self, batch: &Batch, by_block: &[Vec<usize>], stats: &mut [BlockStats]) {
         let Target::Regression(y) = &batch.target else { return };
         let u = self.layout.rows(&batch.features, &(0..batch.rows()).collect::<Vec<_>>());
-        let order = by_block.concat();
+        let (order, pieces) = pieces(by_block);
         let shift_y = self.plan.target_mean;
         let yc = Array1::from_iter(order.iter().map(|&r| y[r] - shift_y));
-        // (block, first row in `u`, end)
-        let mut pieces = Vec::new();
-        let mut start = 0;
-        for (b, rows) in by_block.iter().enumerate() {
-            pieces.extend((0..rows.len()).step_by(CHUNK).map(|c| (b, start + c, start + rows.len().min(c + CHUNK))));
-            start += rows.len();
-        }
         // As many pieces at a time as there are threads (each is parts² floats), added in
         // order: the sums do not depend on how many there are.
         for group in pieces.chunks(rayon::current_num_threads().max(1)) {
@@ -395,21 +423,10 @@ impl Stream<'_> {
         let seed = unit_seed(self.input.seed, SeedStream::Unit { trial: &trial.id, fold: slot.seed_fold });
         let width: usize = prep.iter().map(SavedColumn::width).sum();
         let n_train = slot.held_out.map_or(self.blocks.block_of.len(), |b| self.blocks.sizes[b].0);
-        let gram = || {
-            let stats = gram.ok_or_else(|| FitError::Solver("no sums were taken".into()))?;
-            let map = self.layout.design_map(prep);
-            Ok::<_, FitError>((stats, map))
-        };
-        let shift = (&self.layout.shift, self.plan.target_mean);
         match trial.spec.streamed() {
-            Streamed::LeastSquares(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
-                let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
-                least_squares_from_gram(&g, p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
-            })),
-            Streamed::Ridge(p) => Setup::Fitted(gram().and_then(|(stats, map)| {
-                let g = stats.design_gram(shift.0, shift.1, &map, p.fit_intercept);
-                ridge_from_gram(&g, p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
-            })),
+            Streamed::LeastSquares(_) | Streamed::Ridge(_) => {
+                Setup::Fitted(self.closed_form_unit(trial, f, prep, gram))
+            }
             Streamed::LinearDescent(p, opt) => Setup::Descent(Box::new(GdUnit::new(
                 linear_setup(p, opt),
                 1,
@@ -440,6 +457,48 @@ impl Stream<'_> {
     }
 }
 
+impl Stream<'_> {
+    /// A least-squares or ridge unit from its slot's sums: of its steps' columns when it has
+    /// steps (`steps`), else of the raw parts `u` (`gram`) under the slot's `[preprocess]`.
+    fn closed_form_unit(&self, trial: &Trial, f: usize, prep: &[SavedColumn], gram: Option<&BlockStats>) -> Fit {
+        match self.step_fit(trial, f) {
+            Some(fit) => {
+                let (design, slot) = fit.map_err(FitError::Solver)?;
+                self.closed_form(&trial.spec, &slot.train, &design.shift(), &slot.map)
+            }
+            None => {
+                let stats = gram.ok_or_else(|| FitError::Solver("no sums were taken".into()))?;
+                self.closed_form(&trial.spec, stats, &self.layout.shift, &self.layout.design_map(prep))
+            }
+        }
+    }
+
+    /// Least squares or ridge from a part's sums `stats` (of columns shifted by `shift`) in
+    /// the design `z = A·u + o` that `map` gives.
+    fn closed_form(&self, spec: &ModelSpec, stats: &BlockStats, shift: &Array1<f64>, map: &DesignMap) -> Fit {
+        let gram = |fit_intercept| stats.design_gram(shift, self.plan.target_mean, map, fit_intercept);
+        match spec.streamed() {
+            Streamed::LeastSquares(p) => {
+                least_squares_from_gram(&gram(p.fit_intercept), p.tol).map(|m| Box::new(m) as Box<dyn Fitted>)
+            }
+            Streamed::Ridge(p) => {
+                ridge_from_gram(&gram(p.fit_intercept), p.alpha).map(|m| Box::new(m) as Box<dyn Fitted>)
+            }
+            _ => Err(FitError::Solver("not a closed form".into())),
+        }
+    }
+
+    /// A trial's step design and its fit on slot `s`, when it has steps (`None`: it has none).
+    fn step_fit(&self, trial: &Trial, s: usize) -> Option<Result<(&steps::StepDesign, &steps::SlotDesign), String>> {
+        if trial.steps.is_empty() {
+            return None;
+        }
+        Some(
+            self.steps.get().ok_or_else(|| "the steps' sums were not taken".to_string()).and_then(|st| st.of(trial, s)),
+        )
+    }
+}
+
 /// A unit's (trial, fold).
 type Key = (usize, usize);
 
@@ -448,6 +507,13 @@ type Scoring<'a> = (&'a Key, &'a Box<dyn Fitted>, SideSums, SideSums);
 
 /// A trained or failed unit, keyed by (trial, fold).
 type Keyed<T> = (Key, T);
+
+/// Which sums a closed form was fitted from: the raw parts `u` (`None`) or a step setting's
+/// columns (its `Trial::steps_key`).
+type PartsOf = Option<String>;
+
+/// A closed form in the coordinates of its sums: (c0, v, the block it holds out).
+type InParts = (f64, Array1<f64>, Option<usize>);
 
 impl Stream<'_> {
     /// A batch's design matrix under slot `s`'s preprocessing. One slot's at a time: every
@@ -517,39 +583,69 @@ impl Stream<'_> {
         }
     }
 
-    /// A least-squares or ridge unit's model in the coordinates of the sums, with the block
-    /// it holds out (what `PartsScores` scores); `None` for other units.
-    fn in_parts(&self, &(t, f): &Key, model: &dyn Fitted, prep: &[Prep]) -> Option<(f64, Array1<f64>, Option<usize>)> {
-        if !is_closed_form(&self.input.trials[t].spec) {
+    /// A least-squares or ridge unit's model in the coordinates of the sums it was fitted
+    /// from, with the block it holds out (what `PartsScores` scores), and which sums: `None`
+    /// the raw parts `u`, else its steps' setting. `None` for other units.
+    fn in_parts(&self, &(t, f): &Key, model: &dyn Fitted, prep: &[Prep]) -> Option<(PartsOf, InParts)> {
+        let trial = &self.input.trials[t];
+        if !is_closed_form(&trial.spec) {
             return None;
         }
         let parts = model.linear()?;
-        let (Ok(saved), [b]) = (&prep[f], parts.intercepts.as_slice()) else { return None };
-        let map = self.layout.design_map(saved);
+        let [b] = parts.intercepts.as_slice() else { return None };
         let w = parts.weights.row(0).to_owned();
-        let (c0, v) = shifted_predictor(&map, &self.layout.shift, self.plan.target_mean, &w, *b);
-        Some((c0, v, self.slots[f].held_out))
+        let (key, (c0, v)) = match self.step_fit(trial, f) {
+            Some(fit) => {
+                let (design, slot) = fit.ok()?;
+                (Some(trial.steps_key()), shifted_predictor(&slot.map, &design.shift(), self.plan.target_mean, &w, *b))
+            }
+            None => {
+                let map = self.layout.design_map(prep[f].as_ref().ok()?);
+                (None, shifted_predictor(&map, &self.layout.shift, self.plan.target_mean, &w, *b))
+            }
+        };
+        Some((key, (c0, v, self.slots[f].held_out)))
     }
 
     /// One pass adds every fitted unit's predictions of its fold's rows to both sides'
-    /// metric sums: least squares and ridge from each batch's raw parts (`PartsScores`), the
-    /// others from their fold's design matrix.
+    /// metric sums: least squares and ridge from each batch's raw parts or steps' columns
+    /// (`PartsScores`, one per set of sums), the others from their fold's design matrix.
     fn score_pass(&self, scored: &mut [Scoring<'_>], prep: &[Prep]) -> Result<(), String> {
         let shifted: Vec<_> = scored.iter().map(|(key, model, ..)| self.in_parts(key, &***model, prep)).collect();
-        let in_parts: Vec<usize> = (0..scored.len()).filter(|&k| shifted[k].is_some()).collect();
-        let scorer = PartsScores::new(&shifted.iter().flatten().cloned().collect::<Vec<_>>(), self.layout.width);
+        let mut groups: BTreeMap<PartsOf, Vec<usize>> = BTreeMap::new();
+        for (k, p) in shifted.iter().enumerate() {
+            if let Some((sums, _)) = p {
+                groups.entry(sums.clone()).or_default().push(k);
+            }
+        }
+        let steps = self.steps.get();
+        let scorers: Vec<(PartsOf, Vec<usize>, PartsScores)> = groups
+            .into_iter()
+            .map(|(sums, ks)| {
+                let units: Vec<InParts> = ks.iter().filter_map(|&k| shifted[k].as_ref().map(|p| p.1.clone())).collect();
+                let width = sums.as_ref().map_or(self.layout.width, |key| steps.map_or(0, |st| st.width(key)));
+                (sums, ks, PartsScores::new(&units, width))
+            })
+            .collect();
         let order: Vec<usize> = (0..self.source().batches()).collect();
         self.pass("scores", &order, |i, batch| {
             let blocks = self.blocks_of(i, batch);
-            if !in_parts.is_empty() {
-                let sums = scorer.batch(&self.layout, batch, &blocks.block_of, self.plan.target_mean);
-                for (&k, [test, train]) in in_parts.iter().zip(&sums) {
+            let base = steps.filter(|_| scorers.iter().any(|(s, ..)| s.is_some())).and_then(|st| st.base(batch));
+            for (sums, ks, scorer) in &scorers {
+                let rows = |a: usize, z: usize| match (sums, steps, &base) {
+                    (None, ..) => Some(self.layout.rows(&batch.features, &(a..z).collect::<Vec<_>>())),
+                    (Some(key), Some(st), Some(base)) => st.parts(key, base, a, z),
+                    _ => None,
+                };
+                let Some(sums) = scorer.batch(&rows, batch, &blocks.block_of, self.plan.target_mean) else { continue };
+                for (&k, [test, train]) in ks.iter().zip(&sums) {
                     scored[k].2.merge(test);
                     scored[k].3.merge(train);
                 }
             }
             for s in 0..self.slots.len() {
-                let mine = |k: usize| scored[k].0 .1 == s && shifted[k].is_none();
+                let plain = |t: usize| self.input.trials[t].steps.is_empty();
+                let mine = |k: usize| scored[k].0 .1 == s && shifted[k].is_none() && plain(scored[k].0 .0);
                 if !(0..scored.len()).any(mine) {
                     continue;
                 }
@@ -557,13 +653,15 @@ impl Stream<'_> {
                 let (test_rows, train_rows) = blocks.parts(self.slots[s]);
                 // Each unit predicts alone: one matrix product over the units a run happens to
                 // score (fewer after a resume, others in a shard) could round differently.
-                scored.par_iter_mut().zip(&shifted).filter(|(((_, f), ..), p)| *f == s && p.is_none()).for_each(
-                    |((_, model, test, train), _)| {
+                scored
+                    .par_iter_mut()
+                    .zip(&shifted)
+                    .filter(|(((t, f), ..), p)| *f == s && p.is_none() && plain(*t))
+                    .for_each(|((_, model, test, train), _)| {
                         let prediction = model.predict(&x);
                         test.add(&batch.target, &prediction, &test_rows);
                         train.add(&batch.target, &prediction, &train_rows);
-                    },
-                );
+                    });
             }
         })
     }
@@ -587,7 +685,10 @@ impl Stream<'_> {
                     (Ok(model), Some((test, train))) => UnitRecord {
                         test: test.values(self.input.metrics),
                         train: train.values(self.input.metrics),
-                        coefficients: model.linear().map(Into::into),
+                        coefficients: model.linear().map(|l| CoefficientsRecord {
+                            features: self.step_fit(trial, f).and_then(Result::ok).map(|(d, _)| d.names.clone()),
+                            ..l.into()
+                        }),
                         confusion: test.confusion(),
                         loss_curve: model.loss_curve(),
                         notes: model.notes().iter().map(|n| n.describe(&names, scaled)).collect(),

@@ -6,7 +6,6 @@ use crate::data::stream::Batch;
 use crate::data::Target;
 use crate::metrics::{self, ClassSums, RegressionSums};
 use crate::models::Prediction;
-use crate::sweep::layout::Layout;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -105,7 +104,8 @@ impl SideSums {
     }
 }
 
-/// Least-squares and ridge units scored from a batch's shifted raw parts `ũ` (`Layout`), with
+/// Least-squares and ridge units scored from a batch's shifted raw parts `ũ` (`Layout`, or a
+/// step setting's columns), with
 /// no design matrix: unit `k` predicts `shift_y + c0[k] + ũ·v[:, k]`, its design-space model
 /// mapped back (`stats::shifted_predictor`). One matrix product per piece of rows gives every
 /// unit's predictions, each a sum over its own weights alone (in the same order for any
@@ -132,17 +132,24 @@ impl PartsScores {
         PartsScores { c0, v, held_out: units.iter().map(|u| u.2).collect() }
     }
 
-    /// A batch's (test, training) residual sums of each unit (`shift_y`: the target's shift);
+    /// A batch's (test, training) residual sums of each unit (`shift_y`: the target's shift;
+    /// `parts(a, z)`: the shifted parts of the batch's rows `a..z`, `None` when it has none);
     /// pieces of rows in parallel, added in order.
-    pub fn batch(&self, layout: &Layout, batch: &Batch, block_of: &[u8], shift_y: f64) -> Vec<[Residuals; 2]> {
+    pub fn batch(
+        &self,
+        parts: &(dyn Fn(usize, usize) -> Option<Array2<f64>> + Sync),
+        batch: &Batch,
+        block_of: &[u8],
+        shift_y: f64,
+    ) -> Option<Vec<[Residuals; 2]>> {
         let units = self.c0.len();
-        let Target::Regression(y) = &batch.target else { return vec![[Residuals::default(); 2]; units] };
+        let Target::Regression(y) = &batch.target else { return Some(vec![[Residuals::default(); 2]; units]) };
         let starts: Vec<usize> = (0..batch.rows()).step_by(PIECE).collect();
-        let pieces: Vec<Vec<[Residuals; 2]>> = starts
+        let pieces: Option<Vec<Vec<[Residuals; 2]>>> = starts
             .par_iter()
             .map(|&a| {
                 let rows: Vec<usize> = (a..batch.rows().min(a + PIECE)).collect();
-                let predictions = layout.rows(&batch.features, &rows).dot(&self.v);
+                let predictions = parts(a, a + rows.len())?.dot(&self.v);
                 let mut sums = vec![[Residuals::default(); 2]; units];
                 for (p, &r) in predictions.rows().into_iter().zip(&rows) {
                     let (d, block) = (y[r] - shift_y, Some(usize::from(block_of[r])));
@@ -150,17 +157,17 @@ impl PartsScores {
                         sums[usize::from(self.held_out[k] != block)].add(d, d - (self.c0[k] + p));
                     }
                 }
-                sums
+                Some(sums)
             })
             .collect();
         let mut total = vec![[Residuals::default(); 2]; units];
-        for piece in &pieces {
+        for piece in &pieces? {
             for (t, p) in total.iter_mut().zip(piece) {
                 t[0].merge(&p[0]);
                 t[1].merge(&p[1]);
             }
         }
-        total
+        Some(total)
     }
 }
 
