@@ -20,7 +20,7 @@
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
-use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets};
+use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets, BATCH};
 use super::flat::{FlatTree, TreeSum};
 use super::introsort::{simultaneous_sort, sort_if_distinct};
 use super::presorted::{ColumnOrder, Lists};
@@ -848,27 +848,36 @@ impl Builder<'_> {
         let leaf = self.params.min_samples_leaf;
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
+        // The kept splits' positions; their proxies are computed a batch at a time and
+        // compared in position order, as one at a time.
+        let (mut kept, mut len, mut proxies) = ([0; BATCH], 0, [0.0; BATCH]);
         let mut p = 0;
         while p < n {
             while p + 1 < n && value(p + 1) <= value(p) + FEATURE_THRESHOLD {
                 p += 1;
             }
-            let prev = p;
             p += 1;
-            if p >= n || p < leaf || n - p < leaf {
-                continue;
+            if p < n && p >= leaf && n - p >= leaf {
+                sums.move_to(rows, moved, p);
+                moved = p;
+                let (left_n, right_n) = sums.sides();
+                if left_n >= self.min_weight_leaf && right_n >= self.min_weight_leaf {
+                    sums.keep(len, p);
+                    kept[len] = p;
+                    len += 1;
+                }
             }
-            sums.move_to(rows, moved, p);
-            moved = p;
-            let (left_n, right_n) = sums.sides();
-            if left_n < self.min_weight_leaf || right_n < self.min_weight_leaf {
-                continue;
-            }
-            let proxy = sums.proxy(p);
-            // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
-            if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
-                let threshold = value(prev) / 2.0 + value(p) / 2.0;
-                best = Some((proxy, Split { feature, threshold, pos: p }));
+            if len == BATCH || (p >= n && len > 0) {
+                sums.proxies(len, &mut proxies);
+                for (&proxy, &p) in proxies.iter().zip(&kept).take(len) {
+                    // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
+                    if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
+                        // The split's left side ends at `p - 1`, the last of its equal values.
+                        let threshold = value(p - 1) / 2.0 + value(p) / 2.0;
+                        best = Some((proxy, Split { feature, threshold, pos: p }));
+                    }
+                }
+                len = 0;
             }
         }
         best
