@@ -210,7 +210,7 @@ impl<'a> SplitCriterion<'a> {
     /// The running sums of a scan over the node's `rows` (in their sorted order), for any criterion.
     pub fn general_scan<'b>(&'b self, node: &'b Stats, rows: &[usize]) -> GeneralScan<'a, 'b> {
         let (left, right) = (self.empty(), self.empty());
-        GeneralScan { criterion: self, node, left, right, errors: self.reset(rows) }
+        GeneralScan { criterion: self, node, left, right, errors: self.reset(rows), kept: [0.0; BATCH] }
     }
 
     /// The running sums of a scan of gini or entropy over at most `K` classes, in fixed-size
@@ -232,6 +232,8 @@ impl<'a> SplitCriterion<'a> {
             left: [0.0; K],
             right_n: 0.0,
             right: [0.0; K],
+            kept_n: [(0.0, 0.0); BATCH],
+            kept: [([0.0; K], [0.0; K]); BATCH],
         })
     }
 
@@ -290,14 +292,20 @@ fn class_impurity(impurity: Impurity, sums: &[f64], n: f64) -> f64 {
     }
 }
 
+/// Split positions whose proxies are computed together (one after another, none waiting on the
+/// one before: the divisions overlap).
+pub const BATCH: usize = 32;
+
 /// The running sums of `node_split_best`'s scan over one feature's sorted rows.
 pub trait ScanSums {
     /// `update` from `pos` to `new_pos`, then the right sums (`sum_total - sum_left`).
     fn move_to(&mut self, rows: &[usize], pos: usize, new_pos: usize);
     /// The left and right weights (`weighted_n_left`, `weighted_n_right`).
     fn sides(&self) -> (f64, f64);
-    /// `proxy_impurity_improvement` of the split at `pos`.
-    fn proxy(&self, pos: usize) -> f64;
+    /// Keeps the split at `pos` (the sums now) as candidate `slot` (below [`BATCH`]).
+    fn keep(&mut self, slot: usize, pos: usize);
+    /// `proxy_impurity_improvement` of the first `len` kept splits, into `out`.
+    fn proxies(&self, len: usize, out: &mut [f64; BATCH]);
 }
 
 /// Any criterion's scan, on [`Stats`] (MAE's `reset` kept for its proxies).
@@ -307,6 +315,7 @@ pub struct GeneralScan<'a, 'b> {
     left: Stats,
     right: Stats,
     errors: Option<AbsErrors>,
+    kept: [f64; BATCH],
 }
 
 impl ScanSums for GeneralScan<'_, '_> {
@@ -320,8 +329,12 @@ impl ScanSums for GeneralScan<'_, '_> {
         (self.left.n, self.right.n)
     }
 
-    fn proxy(&self, pos: usize) -> f64 {
-        self.criterion.proxy(&self.left, &self.right, self.errors.as_ref(), pos)
+    fn keep(&mut self, slot: usize, pos: usize) {
+        self.kept[slot] = self.criterion.proxy(&self.left, &self.right, self.errors.as_ref(), pos);
+    }
+
+    fn proxies(&self, len: usize, out: &mut [f64; BATCH]) {
+        out[..len].copy_from_slice(&self.kept[..len]);
     }
 }
 
@@ -338,6 +351,9 @@ pub struct ClassScan<'a, const K: usize> {
     left: [f64; K],
     right_n: f64,
     right: [f64; K],
+    /// The kept splits' (left, right) weights and class sums.
+    kept_n: [(f64, f64); BATCH],
+    kept: [([f64; K], [f64; K]); BATCH],
 }
 
 impl<const K: usize> ScanSums for ClassScan<'_, K> {
@@ -368,9 +384,16 @@ impl<const K: usize> ScanSums for ClassScan<'_, K> {
         (self.left_n, self.right_n)
     }
 
-    fn proxy(&self, _pos: usize) -> f64 {
-        -self.right_n * class_impurity(self.impurity, &self.right, self.right_n)
-            - self.left_n * class_impurity(self.impurity, &self.left, self.left_n)
+    fn keep(&mut self, slot: usize, _pos: usize) {
+        self.kept_n[slot] = (self.left_n, self.right_n);
+        self.kept[slot] = (self.left, self.right);
+    }
+
+    fn proxies(&self, len: usize, out: &mut [f64; BATCH]) {
+        for ((o, &(left_n, right_n)), (left, right)) in out.iter_mut().zip(&self.kept_n).zip(&self.kept).take(len) {
+            *o = -right_n * class_impurity(self.impurity, right, right_n)
+                - left_n * class_impurity(self.impurity, left, left_n);
+        }
     }
 }
 

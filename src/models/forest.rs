@@ -16,6 +16,7 @@
 
 use super::criterion::{Impurity, Targets};
 use super::flat::{FlatTree, Rows32, TreeSum};
+use super::presorted::ColumnOrder;
 use super::tree::{self, Settings, Splitter, Tree};
 use super::weights;
 use super::{FitError, Fitted, Prediction};
@@ -119,7 +120,11 @@ pub fn fit(
     }
     let mut rs = RandomState::new(params.random_state);
     let seeds: Vec<u32> = (0..params.n_estimators).map(|_| rs.randint(0, MAX_INT) as u32).collect();
-    let grow = Grow { settings, columns: &tree::columns_of(x), task, params, row_weights: row_weights.as_deref() };
+    let columns = tree::columns_of(x);
+    // Only a best-split classifier's trees may read their rows' order from it (`tree::build`).
+    let order = (classification && splitter == Splitter::Best).then(|| ColumnOrder::of(&columns)).flatten();
+    let grow =
+        Grow { settings, columns: &columns, order: order.as_ref(), task, params, row_weights: row_weights.as_deref() };
     let grown: Vec<Result<Grown, FitError>> = seeds.par_iter().map(|&seed| grow.tree(seed, n, n_bootstrap)).collect();
     let (trees, counts): (Vec<Tree>, Vec<Option<Vec<f64>>>) = grown.into_iter().collect::<Result<_, _>>()?;
     let n_classes = match task {
@@ -140,6 +145,7 @@ type Grown = (Tree, Option<Vec<f64>>);
 struct Grow<'a> {
     settings: Settings,
     columns: &'a [Vec<f32>],
+    order: Option<&'a ColumnOrder>,
     task: Task<'a>,
     params: &'a ForestParams,
     row_weights: Option<&'a [f64]>,
@@ -152,7 +158,10 @@ impl Grow<'_> {
     fn tree(&self, seed: u32, n: usize, n_draws: Option<usize>) -> Result<Grown, FitError> {
         let settings = Settings { random_state: seed, ..self.settings };
         let Some(n_draws) = n_draws else {
-            return Ok((tree::build(&settings, self.columns, self.task.targets(), self.row_weights)?, None));
+            return Ok((
+                tree::build(&settings, self.columns, self.order, self.task.targets(), self.row_weights)?,
+                None,
+            ));
         };
         let indices = bootstrap(seed, n, n_draws, self.row_weights);
         let mut counts = vec![0.0f64; n];
@@ -168,7 +177,7 @@ impl Grow<'_> {
                 *w *= c;
             }
         }
-        Ok((tree::build(&settings, self.columns, self.task.targets(), Some(&weights))?, kept))
+        Ok((tree::build(&settings, self.columns, self.order, self.task.targets(), Some(&weights))?, kept))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod logistic;
 pub mod loss;
 pub mod mlp;
 pub mod newton;
+mod presorted;
 mod prune;
 mod state;
 pub mod svm;

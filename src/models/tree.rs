@@ -11,16 +11,19 @@
 //! - a node's rows are sorted by a feature as its introsort sorts them: a plain sort where
 //!   that gives the same order (no two values equal; or a classifier with whole-number
 //!   weights, whose class counts are exact in any order, so that ties may go either way),
-//!   else the introsort itself (the order of tied rows decides the order of sums);
+//!   else the introsort itself (the order of tied rows decides the order of sums); where ties
+//!   may go either way, a node of many rows reads them in each feature's order from lists
+//!   sorted once per forest and partitioned at every split instead (`presorted.rs`);
 //! - impurities are scikit-learn's, rounding and all (`criterion.rs`): a child inherits the
 //!   impurity its parent's split computed, is a leaf when that is at most `EPSILON`, and a
 //!   split whose improvement + `EPSILON` is below zero is not made.
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
-use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets};
+use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets, BATCH};
 use super::flat::{FlatTree, TreeSum};
 use super::introsort::{simultaneous_sort, sort_if_distinct};
+use super::presorted::{ColumnOrder, Lists};
 use super::{FitError, Fitted, Prediction};
 use crate::random::RandomState;
 use crate::spec::{ClassWeight, Criterion};
@@ -283,7 +286,8 @@ pub fn fit_classifier(
     // weights multiply the class factors.
     let weights = super::weights::times_rows(super::weights::per_row(&params.class_weight, y, classes, None), sw);
     let targets = Targets::Classes { y, n_classes: classes.len() };
-    Ok(Box::new(build(&p, &columns_of(x), targets, weights.as_deref())?))
+    let columns = columns_of(x);
+    Ok(Box::new(build(&p, &columns, ColumnOrder::of(&columns).as_ref(), targets, weights.as_deref())?))
 }
 
 pub fn fit_regressor(
@@ -297,7 +301,7 @@ pub fn fit_regressor(
     }
     let p = Settings::new(params, false, x.ncols())?;
     let y = y.to_vec();
-    Ok(Box::new(build(&p, &columns_of(x), Targets::Values(&y), sw)?))
+    Ok(Box::new(build(&p, &columns_of(x), None, Targets::Values(&y), sw)?))
 }
 
 /// numpy's `np.sum` of a float64 array: the first value plus the pairwise sum of the rest.
@@ -355,7 +359,16 @@ struct Builder<'a> {
     /// Whether the order of rows of equal value is immaterial: class counts of whole-number
     /// weights are exact sums in any order, so any sorted order grows the same tree.
     any_order: bool,
+    /// Where the order is immaterial, the rows in each feature's order node by node (nodes
+    /// of `PRESORTED_FROM` rows or more read them instead of sorting), and a node's rows in
+    /// one feature's order (reused from feature to feature).
+    lists: Option<Lists>,
+    in_order: Vec<usize>,
 }
+
+/// From this many rows on, a node reads its rows in a feature's order from the presorted
+/// lists (which it then partitions, every feature's); smaller nodes sort the features they try.
+const PRESORTED_FROM: usize = 64;
 
 struct Split {
     feature: usize,
@@ -464,10 +477,13 @@ impl Frontier {
 }
 
 /// Grows one tree on `columns` (see [`columns_of`]). `weights`: each row's sample weight;
-/// rows of weight 0 are left out, as scikit-learn's splitter leaves them out.
+/// rows of weight 0 are left out, as scikit-learn's splitter leaves them out. `order`: the
+/// columns' `ColumnOrder`, from which a tree whose tied rows may go in any order reads its
+/// large nodes' rows in order instead of sorting them (the same tree, sooner).
 pub fn build(
     params: &Settings,
     columns: &[Vec<f32>],
+    order: Option<&ColumnOrder>,
     targets: Targets<'_>,
     weights: Option<&[f64]>,
 ) -> Result<Tree, FitError> {
@@ -515,6 +531,8 @@ pub fn build(
         keys: Vec::new(),
         scratch: Vec::new(),
         any_order,
+        lists: order.filter(|_| any_order && params.splitter == Splitter::Best).map(|o| Lists::new(o, weights)),
+        in_order: Vec::new(),
     };
     match params.max_leaf_nodes {
         0 => builder.grow(&mut samples),
@@ -617,7 +635,7 @@ impl Builder<'_> {
         // that improves by less than min_impurity_decrease up to rounding.
         let mut split = None;
         if !too_small && impurity > f64::EPSILON {
-            let (best, constants) = self.split(&mut samples[start..end], &stats, node.known_constants);
+            let (best, constants) = self.split(&mut samples[start..end], start, &stats, node.known_constants);
             split = best.and_then(|s| {
                 let children = self.criterion.children(&stats, &samples[start..end], s.pos, impurity);
                 let decrease = p.min_impurity_decrease;
@@ -669,8 +687,11 @@ impl Builder<'_> {
     /// `node_split_best` / `node_split_random`: draws up to `max_features` features in
     /// random order (tracking constant ones as scikit-learn does), keeps the strictly best
     /// split and leaves the rows partitioned by it. Returns the split (its `pos` relative to
-    /// the node) and the count of features known constant for the children.
-    fn split(&mut self, rows: &mut [usize], node: &Stats, known_constants: usize) -> (Option<Split>, usize) {
+    /// the node) and the count of features known constant for the children. `at`: where the
+    /// node's rows start (in the presorted lists too).
+    fn split(&mut self, rows: &mut [usize], at: usize, node: &Stats, known_constants: usize) -> (Option<Split>, usize) {
+        // Whether this node reads its rows' order from the presorted lists (and partitions them).
+        let presorted = (self.lists.is_some() && rows.len() >= PRESORTED_FROM).then_some(at);
         let n_features = self.features.len();
         let max_features = self.params.max_features;
         let (mut f_i, mut visited, mut found_constants, mut drawn_constants) = (n_features, 0, 0, 0);
@@ -690,7 +711,7 @@ impl Builder<'_> {
             let feature = self.features[f_j];
             last_feature = Some(feature);
             let candidate = match self.params.splitter {
-                Splitter::Best => self.best_of(feature, rows, node),
+                Splitter::Best => self.best_of(feature, rows, presorted, node),
                 Splitter::Random => self.random_of(feature, rows, node),
             };
             let Some(candidate) = candidate else {
@@ -708,7 +729,10 @@ impl Builder<'_> {
             }
         }
         if let Some((_, s)) = &best {
-            if self.params.splitter == Splitter::Best || last_feature != Some(s.feature) {
+            if let (Some(at), Some(lists)) = (presorted, &mut self.lists) {
+                // The rows at or below the threshold are the first `pos` in the feature's order.
+                lists.split(s.feature, at, s.pos, rows);
+            } else if self.params.splitter == Splitter::Best || last_feature != Some(s.feature) {
                 partition(rows, &self.columns[s.feature], s.threshold);
             }
         }
@@ -718,21 +742,45 @@ impl Builder<'_> {
         (best.map(|(_, s)| s), total_constants)
     }
 
-    /// The best split of one feature (`None`: the feature is constant on these rows).
-    fn best_of(&mut self, feature: usize, rows: &mut [usize], node: &Stats) -> Option<Option<(f64, Split)>> {
+    /// The best split of one feature (`None`: the feature is constant on these rows). The rows
+    /// are sorted by it, or (`presorted`: where the node starts in the lists) read in its order.
+    fn best_of(
+        &mut self,
+        feature: usize,
+        rows: &mut [usize],
+        presorted: Option<usize>,
+        node: &Stats,
+    ) -> Option<Option<(f64, Split)>> {
         let column = &self.columns[feature];
         // The builder's one buffer of feature values (scikit-learn's `feature_values`).
         let mut sorted = std::mem::take(&mut self.sorted);
-        // A plain sort where it gives the introsort's order (row indices fit its keys' 32 bits).
-        let small = self.columns.first().is_none_or(|c| c.len() <= u32::MAX as usize);
-        if !(small && sort_if_distinct(column, rows, &mut sorted, &mut self.keys, &mut self.scratch, self.any_order)) {
-            sorted.clear();
-            sorted.extend(rows.iter().map(|&r| column[r]));
-            simultaneous_sort(&mut sorted, rows);
-        }
+        let mut in_order = std::mem::take(&mut self.in_order);
+        let scanned: &[usize] = match (presorted, &self.lists) {
+            (Some(at), Some(lists)) => {
+                let segment = lists.segment(feature, at, rows.len());
+                in_order.clear();
+                in_order.extend(segment.iter().map(|&r| r as usize));
+                sorted.clear();
+                sorted.extend(segment.iter().map(|&r| column[r as usize]));
+                &in_order
+            }
+            _ => {
+                // A plain sort where it gives the introsort's order (row indices fit its keys' 32 bits).
+                let small = self.columns.first().is_none_or(|c| c.len() <= u32::MAX as usize);
+                let any_order = self.any_order;
+                if !(small && sort_if_distinct(column, rows, &mut sorted, &mut self.keys, &mut self.scratch, any_order))
+                {
+                    sorted.clear();
+                    sorted.extend(rows.iter().map(|&r| column[r]));
+                    simultaneous_sort(&mut sorted, rows);
+                }
+                rows
+            }
+        };
         let constant = f64::from(sorted[sorted.len() - 1]) <= f64::from(sorted[0]) + FEATURE_THRESHOLD;
-        let best = (!constant).then(|| self.scan(feature, rows, &sorted, node));
+        let best = (!constant).then(|| self.scan(feature, scanned, &sorted, node));
         self.sorted = sorted;
+        self.in_order = in_order;
         best
     }
 
@@ -800,27 +848,36 @@ impl Builder<'_> {
         let leaf = self.params.min_samples_leaf;
         let mut moved = 0;
         let mut best: Option<(f64, Split)> = None;
+        // The kept splits' positions; their proxies are computed a batch at a time and
+        // compared in position order, as one at a time.
+        let (mut kept, mut len, mut proxies) = ([0; BATCH], 0, [0.0; BATCH]);
         let mut p = 0;
         while p < n {
             while p + 1 < n && value(p + 1) <= value(p) + FEATURE_THRESHOLD {
                 p += 1;
             }
-            let prev = p;
             p += 1;
-            if p >= n || p < leaf || n - p < leaf {
-                continue;
+            if p < n && p >= leaf && n - p >= leaf {
+                sums.move_to(rows, moved, p);
+                moved = p;
+                let (left_n, right_n) = sums.sides();
+                if left_n >= self.min_weight_leaf && right_n >= self.min_weight_leaf {
+                    sums.keep(len, p);
+                    kept[len] = p;
+                    len += 1;
+                }
             }
-            sums.move_to(rows, moved, p);
-            moved = p;
-            let (left_n, right_n) = sums.sides();
-            if left_n < self.min_weight_leaf || right_n < self.min_weight_leaf {
-                continue;
-            }
-            let proxy = sums.proxy(p);
-            // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
-            if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
-                let threshold = value(prev) / 2.0 + value(p) / 2.0;
-                best = Some((proxy, Split { feature, threshold, pos: p }));
+            if len == BATCH || (p >= n && len > 0) {
+                sums.proxies(len, &mut proxies);
+                for (&proxy, &p) in proxies.iter().zip(&kept).take(len) {
+                    // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
+                    if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
+                        // The split's left side ends at `p - 1`, the last of its equal values.
+                        let threshold = value(p - 1) / 2.0 + value(p) / 2.0;
+                        best = Some((proxy, Split { feature, threshold, pos: p }));
+                    }
+                }
+                len = 0;
             }
         }
         best
