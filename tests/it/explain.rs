@@ -61,9 +61,9 @@ fn the_linear_shortcut_gives_the_refitted_importance() {
     }
 }
 
-/// Trees and forests: re-routing only the rows a shuffle moves (`flat::Routed`) gives every
-/// drop and prediction of a full predict per shuffle, to the bit (one-hot groups of columns,
-/// both tasks, all rows or some).
+/// Trees, forests and boosted ensembles: re-routing only the rows a shuffle moves
+/// (`flat::Routed`, `hgb::Routed`) gives every drop and prediction of a full predict per
+/// shuffle, to the bit (one-hot groups of columns, both tasks, all rows or some).
 #[test]
 fn the_tree_shortcut_gives_the_full_predicts_importance_to_the_bit() {
     let forest = "kind = \"random_forest\"\nn_estimators = 12\nrandom_state = 1";
@@ -73,6 +73,8 @@ fn the_tree_shortcut_gives_the_full_predicts_importance_to_the_bit() {
         ("experiments/penguins.toml", "kind = \"decision_tree\"", Some(SampleSize::Fraction(0.5))),
         ("experiments/diabetes.toml", extra, Some(SampleSize::Count(40))),
         ("experiments/diabetes.toml", "kind = \"decision_tree\"\nmax_leaf_nodes = 20", None),
+        ("experiments/penguins.toml", "kind = \"hist_gradient_boosting\"\nmax_iter = 8", Some(SampleSize::Count(50))),
+        ("experiments/diabetes.toml", "kind = \"hist_gradient_boosting\"\nmax_iter = 30", None),
     ] {
         let text = std::fs::read_to_string(root().join(file)).unwrap();
         let head = &text[..text.find("[[model]]").unwrap()];

@@ -20,6 +20,8 @@ const LEAF: u32 = u32::MAX;
 const MISSING: u8 = u8::MAX;
 /// Rows predicted together, tree by tree.
 const BLOCK: usize = 128;
+/// Paths walked in step by [`Steps::walk`].
+const LANES: usize = 8;
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -186,28 +188,53 @@ impl Coded {
     /// The leaf each row of `x` reaches in each tree, and its raw prediction.
     pub fn route(&self, x: &Array2<f64>) -> Routed<'_> {
         let codes = self.encode(x);
+        let mut values = Vec::new();
+        let mut first = Vec::with_capacity(self.trees.len());
+        for tree in &self.trees {
+            first.push(values.len());
+            values.extend_from_slice(&tree.values);
+        }
+        let leaves = LeafTable { values, first };
+        let most = self.trees.iter().map(|t| t.values.len()).max().unwrap_or(0);
+        let (ids, raw) = if most <= 1 << 8 {
+            let (ids, raw) = self.routes(&codes, &leaves);
+            (LeafIds::Byte(ids), raw)
+        } else if most <= 1 << 16 {
+            let (ids, raw) = self.routes(&codes, &leaves);
+            (LeafIds::Short(ids), raw)
+        } else {
+            let (ids, raw) = self.routes(&codes, &leaves);
+            (LeafIds::Word(ids), raw)
+        };
         let n = codes.rows();
-        let mut leaves = vec![0u32; n * self.trees.len()];
-        leaves.par_chunks_mut(n.max(1)).zip(self.trees.par_iter()).for_each(|(out, tree)| {
-            for (i, leaf) in out.iter_mut().enumerate() {
-                let row = codes.row(i);
-                *leaf = tree.descend(0, |f| row[f]) as u32;
+        let mut columns = vec![0u8; codes.data.len()];
+        for (i, row) in codes.data.chunks(codes.width.max(1)).enumerate() {
+            for (c, &code) in row.iter().enumerate() {
+                columns[c * n + i] = code;
             }
-        });
-        let outputs = self.outputs();
-        let mut raw = vec![0.0; n * outputs];
-        raw.par_chunks_mut(BLOCK * outputs).enumerate().for_each(|(b, block)| {
-            for sums in block.chunks_mut(outputs) {
-                sums.copy_from_slice(&self.baseline);
-            }
+        }
+        Routed { coded: self, codes, columns, n, ids, leaves, steps: Steps::new(&self.trees), raw }
+    }
+
+    /// Each coded row's leaf in each tree (rows × trees, row-major) and its raw prediction.
+    fn routes<L: LeafId>(&self, codes: &Codes, leaves: &LeafTable) -> (Vec<L>, Vec<f64>) {
+        let (trees, outputs) = (self.trees.len(), self.outputs());
+        if trees == 0 {
+            return (Vec::new(), self.baseline.repeat(codes.rows()));
+        }
+        let mut ids = vec![L::default(); codes.rows() * trees];
+        let mut raw = vec![0.0; codes.rows() * outputs];
+        let blocks = ids.par_chunks_mut(BLOCK * trees).zip(raw.par_chunks_mut(BLOCK * outputs));
+        blocks.enumerate().for_each(|(b, (ids, raw))| {
             for (t, tree) in self.trees.iter().enumerate() {
-                let leaves = &leaves[t * n + b * BLOCK..];
-                for (sums, &leaf) in block.chunks_mut(outputs).zip(leaves) {
-                    sums[t % outputs] += tree.value(leaf as usize);
+                for (i, row_ids) in ids.chunks_mut(trees).enumerate() {
+                    let row = codes.row(b * BLOCK + i);
+                    row_ids[t] = L::new(tree.nodes[tree.descend(0, |f| row[f])].left as usize);
                 }
             }
+            leaves.sums(self, ids, raw);
         });
-        Routed { coded: self, codes, leaves, raw, n }
+        (ids, raw)
     }
 }
 
@@ -234,26 +261,81 @@ fn compile(tree: &HgbTree, cuts: &[Vec<f64>]) -> Tree {
     Tree { nodes, values }
 }
 
+/// A tree's leaf, as its index among the tree's values, in as few bytes as the largest tree needs.
+trait LeafId: Copy + Default + Send + Sync {
+    fn new(leaf: usize) -> Self;
+    fn get(self) -> usize;
+}
+
+macro_rules! leaf_id {
+    ($($t:ty),*) => {$(
+        impl LeafId for $t {
+            #[inline]
+            fn new(leaf: usize) -> Self {
+                leaf as $t
+            }
+            #[inline]
+            fn get(self) -> usize {
+                self as usize
+            }
+        }
+    )*};
+}
+leaf_id!(u8, u16, u32);
+
+/// Row-major: row i's leaf in tree t at `i * trees + t`, so a row's leaves are one short run of bytes.
+enum LeafIds {
+    Byte(Vec<u8>),
+    Short(Vec<u16>),
+    Word(Vec<u32>),
+}
+
+/// Every tree's leaf values in one table, tree by tree: tree t's leaf l at `first[t] + l`.
+struct LeafTable {
+    values: Vec<f64>,
+    first: Vec<usize>,
+}
+
+impl LeafTable {
+    /// The raw predictions (rows × outputs) of rows whose leaves are `ids` (rows × trees): the
+    /// baseline, then each tree's leaf value in tree order. Trees outer, rows inner: the rows'
+    /// sums are independent chains of additions.
+    fn sums<L: LeafId>(&self, coded: &Coded, ids: &[L], out: &mut [f64]) {
+        let (trees, outputs) = (coded.trees.len(), coded.outputs());
+        for sums in out.chunks_mut(outputs) {
+            sums.copy_from_slice(&coded.baseline);
+        }
+        for (t, &first) in self.first.iter().enumerate() {
+            let (k, values) = (t % outputs, &self.values[first..]);
+            for (r, row_ids) in ids.chunks(trees).enumerate() {
+                out[r * outputs + k] += values[row_ids[t].get()];
+            }
+        }
+    }
+}
+
 /// Coded rows routed through every tree.
 pub struct Routed<'a> {
     coded: &'a Coded,
     codes: Codes,
-    /// Tree-major: `leaves[t * n + i]` is row i's leaf node in tree t.
-    leaves: Vec<u32>,
+    /// The codes column by column: `columns[c * n + i]` is row i's code of column c.
+    columns: Vec<u8>,
+    n: usize,
+    /// Each row's leaf in each tree.
+    ids: LeafIds,
+    leaves: LeafTable,
+    steps: Steps,
     /// The rows' raw predictions (rows × outputs).
     raw: Vec<f64>,
-    n: usize,
 }
 
-/// The codes of some columns that keep a row on its path, per tree and node.
+/// The codes of some columns that keep a row in its leaf, per tree and leaf.
 pub struct Boxes {
-    /// Per feature, whether it is one of the columns.
-    shuffled: Vec<bool>,
     cols: Vec<usize>,
     /// The trees that test one of the columns.
     testing: Vec<usize>,
-    /// Per tree (of `testing`), per node and column: the codes of the path to the node.
-    bounds: Vec<Vec<Bound>>,
+    /// Per leaf (of `LeafTable`'s) and column: the codes of the path to the leaf.
+    bounds: Vec<Bound>,
 }
 
 /// Non-missing codes `lo..=hi` and, if `missing`, NaN.
@@ -283,40 +365,38 @@ impl Routed<'_> {
 
     /// The paths' bounds on the columns `cols`.
     pub fn boxes(&self, cols: &[usize]) -> Boxes {
-        let mut shuffled = vec![false; self.codes.width];
-        for &c in cols {
-            shuffled[c] = true;
-        }
         let all = Bound { lo: 0, hi: MISSING - 1, missing: true };
         let m = cols.len();
         let mut testing = Vec::new();
-        let mut bounds = Vec::new();
+        let mut bounds = vec![all; self.leaves.values.len() * m];
         for (t, tree) in self.coded.trees.iter().enumerate() {
-            let tests = |n: &Node| n.feature != LEAF && shuffled.get(n.feature as usize) == Some(&true);
+            let tests = |n: &Node| n.feature != LEAF && cols.contains(&(n.feature as usize));
             if !tree.nodes.iter().any(tests) {
                 continue;
             }
+            // Per node and column, the codes of the path to the node.
             let mut b = vec![all; tree.nodes.len() * m];
             for (a, n) in tree.nodes.iter().enumerate() {
                 if n.feature == LEAF {
+                    let leaf = self.leaves.first[t] + n.left as usize;
+                    bounds[leaf * m..(leaf + 1) * m].copy_from_slice(&b[a * m..(a + 1) * m]);
                     continue;
                 }
                 let (l, r) = (n.left as usize, n.right as usize);
                 b.copy_within(a * m..(a + 1) * m, l * m);
                 b.copy_within(a * m..(a + 1) * m, r * m);
                 if let Some(j) = cols.iter().position(|&c| c == n.feature as usize) {
-                    let (left, right) = (&mut b[l * m + j], n.code);
-                    left.hi = left.hi.min(right);
+                    let left = &mut b[l * m + j];
+                    left.hi = left.hi.min(n.code);
                     left.missing &= n.missing_left;
-                    let right_bound = &mut b[r * m + j];
-                    right_bound.lo = right_bound.lo.max(n.code + 1);
-                    right_bound.missing &= !n.missing_left;
+                    let right = &mut b[r * m + j];
+                    right.lo = right.lo.max(n.code + 1);
+                    right.missing &= !n.missing_left;
                 }
             }
             testing.push(t);
-            bounds.push(b);
         }
-        Boxes { shuffled, cols: cols.to_vec(), testing, bounds }
+        Boxes { cols: cols.to_vec(), testing, bounds }
     }
 
     /// The prediction of rows `rows` (all when `None`) with the columns of `boxes` permuted
@@ -324,46 +404,145 @@ impl Routed<'_> {
     /// matrix; a row is re-routed only in the trees whose path it leaves, and summed again
     /// only when one does.
     pub fn shuffled(&self, boxes: &Boxes, rows: Option<&[usize]>, perm: &[usize]) -> Prediction {
-        let coded = self.coded;
-        let outputs = coded.outputs();
-        let m = boxes.cols.len();
+        let raw = match &self.ids {
+            LeafIds::Byte(ids) => self.shuffled_raw(ids, boxes, rows, perm),
+            LeafIds::Short(ids) => self.shuffled_raw(ids, boxes, rows, perm),
+            LeafIds::Word(ids) => self.shuffled_raw(ids, boxes, rows, perm),
+        };
+        self.coded.prediction(raw)
+    }
+
+    /// [`Routed::shuffled`]'s raw predictions, the rows' leaves being `ids`. A row whose
+    /// shuffled codes are its own, or that stays in its leaf in every tree, keeps its raw
+    /// prediction; the others' leaves are summed again, a block of rows at a time.
+    fn shuffled_raw<L: LeafId>(&self, ids: &[L], boxes: &Boxes, rows: Option<&[usize]>, perm: &[usize]) -> Vec<f64> {
+        let (trees, outputs) = (self.coded.trees.len(), self.coded.outputs());
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let mut raw = vec![0.0; perm.len() * outputs];
         raw.par_chunks_mut(BLOCK * outputs).enumerate().for_each(|(b, block)| {
-            let mut moved: Vec<(usize, usize)> = Vec::new();
+            // The moved rows (their places in the block) and their leaves, re-routed.
+            let (mut moved, mut moved_ids) = (Vec::new(), Vec::new());
+            let mut work = Reroute { codes: vec![0u8; self.codes.width], failed: vec![0; trees], at: vec![0; trees] };
             for (i, sums) in block.chunks_mut(outputs).enumerate() {
-                let i = b * BLOCK + i;
-                let (src, from) = (row(i), row(perm[i]));
-                let (own, other) = (self.codes.row(src), self.codes.row(from));
-                moved.clear();
-                for (&t, bounds) in boxes.testing.iter().zip(&boxes.bounds) {
-                    let leaf = self.leaves[t * self.n + src] as usize;
-                    let kept = boxes.cols.iter().enumerate().all(|(j, &c)| bounds[leaf * m + j].holds(other[c]));
-                    if !kept {
-                        let code = |f: usize| if boxes.shuffled[f] { other[f] } else { own[f] };
-                        moved.push((t, coded.trees[t].descend(0, code)));
+                let (src, from) = (row(b * BLOCK + i), row(perm[b * BLOCK + i]));
+                let own = self.codes.row(src);
+                // The shuffled codes, from the columns (a row's is a cache miss at a random place).
+                if boxes.cols.iter().any(|&c| own[c] != self.columns[c * self.n + from]) {
+                    work.codes.copy_from_slice(own);
+                    for &c in &boxes.cols {
+                        work.codes[c] = self.columns[c * self.n + from];
+                    }
+                    if self.reroute(boxes, &mut work, &ids[src * trees..(src + 1) * trees], &mut moved_ids) {
+                        moved.push(i);
+                        continue;
                     }
                 }
-                if moved.is_empty() {
-                    sums.copy_from_slice(&self.raw[src * outputs..(src + 1) * outputs]);
-                    continue;
-                }
-                sums.copy_from_slice(&coded.baseline);
-                let mut next = moved.iter().peekable();
-                for (t, tree) in coded.trees.iter().enumerate() {
-                    let leaf = match next.peek() {
-                        Some(&&(at, leaf)) if at == t => {
-                            next.next();
-                            leaf
-                        }
-                        _ => self.leaves[t * self.n + src] as usize,
-                    };
-                    sums[t % outputs] += tree.value(leaf);
-                }
+                sums.copy_from_slice(&self.raw[src * outputs..(src + 1) * outputs]);
+            }
+            let mut sums = vec![0.0; moved.len() * outputs];
+            self.leaves.sums(self.coded, &moved_ids, &mut sums);
+            for (&i, s) in moved.iter().zip(sums.chunks(outputs)) {
+                block[i * outputs..(i + 1) * outputs].copy_from_slice(s);
             }
         });
-        coded.prediction(raw)
+        raw
     }
+
+    /// Whether the row of codes `work.codes` (its shuffled columns' changed) leaves a leaf of
+    /// `own` (its routed leaves); if so, its leaves with those trees re-routed go onto `out`.
+    /// The trees it leaves are found without a branch per tree, then walked down together.
+    fn reroute<L: LeafId>(&self, boxes: &Boxes, work: &mut Reroute, own: &[L], out: &mut Vec<L>) -> bool {
+        let (m, codes, trees) = (boxes.cols.len(), &work.codes, &self.coded.trees);
+        let mut failed = 0;
+        for &t in &boxes.testing {
+            let at = (self.leaves.first[t] + own[t].get()) * m;
+            let kept = boxes.cols.iter().zip(&boxes.bounds[at..at + m]).all(|(&c, b)| b.holds(codes[c]));
+            work.failed[failed] = t;
+            failed += usize::from(!kept);
+        }
+        if failed == 0 {
+            return false;
+        }
+        let (failed, at) = (&work.failed[..failed], &mut work.at[..failed]);
+        for (a, &t) in at.iter_mut().zip(failed) {
+            *a = self.steps.root[t];
+        }
+        self.steps.walk(codes, at);
+        let start = out.len();
+        out.extend_from_slice(own);
+        for (&t, &node) in failed.iter().zip(at.iter()) {
+            out[start + t] = L::new(trees[t].nodes[(node - self.steps.root[t]) as usize].left as usize);
+        }
+        true
+    }
+}
+
+/// Every tree's nodes in one array for walking several paths at once: children by their index
+/// in it, and a leaf its own child, so a walk needs no branch per node.
+struct Steps {
+    steps: Vec<Step>,
+    /// Each tree's first node.
+    root: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    feature: u32,
+    code: u8,
+    missing_left: bool,
+    left: u32,
+    right: u32,
+}
+
+impl Steps {
+    fn new(trees: &[Tree]) -> Steps {
+        let (mut steps, mut root) = (Vec::new(), Vec::with_capacity(trees.len()));
+        for tree in trees {
+            let base = steps.len() as u32;
+            root.push(base);
+            steps.extend(tree.nodes.iter().enumerate().map(|(a, n)| match n.feature {
+                LEAF => {
+                    Step { feature: 0, code: 0, missing_left: false, left: base + a as u32, right: base + a as u32 }
+                }
+                f => Step {
+                    feature: f,
+                    code: n.code,
+                    missing_left: n.missing_left,
+                    left: base + n.left,
+                    right: base + n.right,
+                },
+            }));
+        }
+        Steps { steps, root }
+    }
+
+    /// Walks each node of `at` down to its leaf, the row's codes being `codes`, `LANES` paths
+    /// in step: their reads overlap, and which side each takes costs no branch.
+    fn walk(&self, codes: &[u8], at: &mut [u32]) {
+        for lanes in at.chunks_mut(LANES) {
+            loop {
+                let mut moved = false;
+                for a in lanes.iter_mut() {
+                    let s = self.steps[*a as usize];
+                    let c = codes[s.feature as usize];
+                    let next = if (c <= s.code) | ((c == MISSING) & s.missing_left) { s.left } else { s.right };
+                    moved |= next != *a;
+                    *a = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A block's scratch space for [`Routed::reroute`]: a row's codes, the trees it leaves its
+/// leaf in and their new leaves.
+struct Reroute {
+    codes: Vec<u8>,
+    failed: Vec<usize>,
+    at: Vec<u32>,
 }
 
 impl Coded {
@@ -403,43 +582,33 @@ impl Coded {
     }
 
     /// Rows `b * BLOCK..` of [`Coded::dependence`]: `out[d]` those rows' raw predictions for
-    /// the `d`-th code, summed tree by tree in iteration order.
+    /// the `d`-th code, summed tree by tree in iteration order, a row at a time (its sums for
+    /// every code side by side, so each tree adds to one short contiguous run).
     fn dependence_block(&self, codes: &Codes, b: usize, free: &FreeColumn<'_>, out: &mut [&mut [f64]]) {
         let outputs = self.outputs();
         let u = free.codes.len();
         let rows = b * BLOCK..((b + 1) * BLOCK).min(codes.rows());
-        let width = rows.len();
-        // acc[(d * outputs + k) * width + i]: a code's output k of row i, contiguous in i.
-        let mut acc = vec![0.0; u * outputs * width];
-        for (c, a) in acc.chunks_mut(width).enumerate() {
-            a.fill(self.baseline[c % outputs]);
-        }
-        let (mut column, mut fixed, mut stack) = (vec![0.0; u], vec![0.0; width], Vec::new());
-        for (t, tree) in self.trees.iter().enumerate() {
-            let k = t % outputs;
-            if free.tests[t] {
-                for (r, i) in rows.clone().enumerate() {
-                    free.walk(tree, codes.row(i), &mut column, &mut stack);
-                    for (d, v) in column.iter().enumerate() {
-                        acc[(d * outputs + k) * width + r] += v;
+        // acc[k * u + d]: the row's output k for the d-th code.
+        let (mut acc, mut stack) = (vec![0.0; outputs * u], Vec::new());
+        for (r, i) in rows.enumerate() {
+            let row = codes.row(i);
+            for (k, a) in acc.chunks_mut(u.max(1)).enumerate() {
+                a.fill(self.baseline[k]);
+            }
+            for (t, tree) in self.trees.iter().enumerate() {
+                let sums = &mut acc[(t % outputs) * u..][..u];
+                if free.tests[t] {
+                    free.walk(tree, row, sums, &mut stack);
+                } else {
+                    let v = tree.value(tree.descend(0, |f| row[f]));
+                    for s in sums {
+                        *s += v;
                     }
                 }
-                continue;
             }
-            for (i, v) in rows.clone().zip(fixed.iter_mut()) {
-                let row = codes.row(i);
-                *v = tree.value(tree.descend(0, |f| row[f]));
-            }
-            for d in 0..u {
-                for (s, v) in acc[(d * outputs + k) * width..][..width].iter_mut().zip(&fixed) {
-                    *s += v;
-                }
-            }
-        }
-        for (d, o) in out.iter_mut().enumerate() {
-            for (i, sums) in o.chunks_mut(outputs).enumerate() {
-                for (k, s) in sums.iter_mut().enumerate() {
-                    *s = acc[(d * outputs + k) * width + i];
+            for (d, o) in out.iter_mut().enumerate() {
+                for k in 0..outputs {
+                    o[r * outputs + k] = acc[k * u + d];
                 }
             }
         }
@@ -455,9 +624,9 @@ struct FreeColumn<'a> {
 }
 
 impl FreeColumn<'_> {
-    /// The leaf value of `row` in `tree` for each of the codes, into `out`: a depth-first walk
-    /// following the row except at splits on the column, where each side takes its codes.
-    fn walk(&self, tree: &Tree, row: &[u8], out: &mut [f64], stack: &mut Vec<(usize, usize, usize)>) {
+    /// Adds the leaf value of `row` in `tree` for each of the codes to `sums`: a depth-first
+    /// walk following the row except at splits on the column, where each side takes its codes.
+    fn walk(&self, tree: &Tree, row: &[u8], sums: &mut [f64], stack: &mut Vec<(usize, usize, usize)>) {
         // (node, the range of `codes` reaching it)
         stack.clear();
         stack.push((0, 0, self.codes.len()));
@@ -465,7 +634,10 @@ impl FreeColumn<'_> {
             loop {
                 let n = tree.nodes[at];
                 if n.feature == LEAF {
-                    out[lo..hi].fill(tree.value(at));
+                    let v = tree.value(at);
+                    for s in &mut sums[lo..hi] {
+                        *s += v;
+                    }
                     break;
                 }
                 if n.feature as usize != self.col {

@@ -144,41 +144,76 @@ fn coded_predictions_are_the_raw_walks_bits() {
         let name = case["name"].as_str().unwrap_or("?");
         let (model, _) = fit_case(case);
         let walk = |x: &Array2<f64>| predict::head(model.classes, model.raw(x));
-        let (train, test) = (matrix(&case["x_train"]), matrix(&case["x_test"]));
-        let coded = model.coded.as_ref().expect("coded");
-        assert_eq!(bits(&model.predict(&test)), bits(&walk(&test)), "{name}: predict");
+        let train = matrix(&case["x_train"]);
         assert_eq!(bits(&model.fitted_prediction().expect("kept")), bits(&walk(&train)), "{name}: fitted");
-        let routed = coded.route(&test);
-        assert_eq!(bits(&routed.prediction()), bits(&walk(&test)), "{name}: routed");
-        let n = test.nrows();
-        let perm: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
-        for cols in [vec![0], vec![1, 2], vec![test.ncols() - 1]] {
-            let mut shuffled = test.clone();
-            for &c in &cols {
-                for (i, &p) in perm.iter().enumerate() {
-                    shuffled[[i, c]] = test[[p, c]];
-                }
-            }
-            let boxes = routed.boxes(&cols);
-            assert_eq!(bits(&routed.shuffled(&boxes, None, &perm)), bits(&walk(&shuffled)), "{name}: {cols:?}");
-            let some: Vec<usize> = (0..n).step_by(3).collect();
-            let sub_perm: Vec<usize> = (0..some.len()).rev().collect();
-            let mut sub = test.select(ndarray::Axis(0), &some);
-            for &c in &cols {
-                for (i, &p) in sub_perm.iter().enumerate() {
-                    sub[[i, c]] = test[[some[p], c]];
-                }
-            }
-            assert_eq!(bits(&routed.shuffled(&boxes, Some(&some), &sub_perm)), bits(&walk(&sub)), "{name}: rows");
+        coded_walks_raw_bits(name, &model, &matrix(&case["x_test"]));
+    }
+}
+
+/// Trees of more leaves than a byte numbers (two chains of 150 splits under a root) route,
+/// shuffle and take a grid with wider leaf numbers, to the raw walk's bits.
+#[test]
+fn trees_of_many_leaves_give_the_raw_walks_bits() {
+    fn chain(nodes: &mut Vec<HgbNode>, feature: usize, len: usize) {
+        for k in 0..len {
+            let (at, threshold) = (nodes.len(), k as f64);
+            let missing_left = k % 3 == 0;
+            nodes.push(HgbNode::Split { feature, threshold, bin: 0, missing_left, left: at + 1, right: at + 2 });
+            nodes.push(HgbNode::Leaf(threshold * 0.37 + feature as f64));
         }
-        let col = 0;
-        let mut grid: Vec<f64> = test.column(col).iter().copied().filter(|v| !v.is_nan()).collect();
-        grid.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300]);
-        let curves = coded.dependence(&test, col, &grid);
-        for (v, curve) in grid.iter().zip(&curves) {
-            let mut at = test.clone();
-            at.column_mut(col).fill(*v);
-            assert_eq!(bits(curve), bits(&walk(&at)), "{name}: grid value {v}");
+        nodes.push(HgbNode::Leaf(-1.5 - feature as f64));
+    }
+    let mut nodes = Vec::new();
+    nodes.push(HgbNode::Split { feature: 2, threshold: 0.5, bin: 0, missing_left: false, left: 1, right: 302 });
+    chain(&mut nodes, 0, 150);
+    chain(&mut nodes, 1, 150);
+    let split = HgbNode::Split { feature: 1, threshold: 40.0, bin: 0, missing_left: true, left: 1, right: 2 };
+    let small = HgbTree { nodes: vec![split, HgbNode::Leaf(0.25), HgbNode::Leaf(-0.75)] };
+    let trees = vec![vec![HgbTree { nodes }], vec![small]];
+    let model = HgbModel::from_state(0, vec![0.5], trees, 3).expect("valid");
+    let x = Array2::from_shape_fn((400, 3), |(i, j)| match (i * 7 + j * 13) % 11 {
+        0 => f64::NAN,
+        r => ((i * (j + 3)) % 157) as f64 - 3.0 + f64::from(r as u8) * 0.1,
+    });
+    coded_walks_raw_bits("many leaves", &model, &x);
+}
+
+/// `model`'s coded predictions of `test`: a predict, the routed rows, shuffles of some columns
+/// (all rows and some) and a grid of column 0's values, each equal to the raw walk's bits.
+fn coded_walks_raw_bits(name: &str, model: &HgbModel, test: &Array2<f64>) {
+    let walk = |x: &Array2<f64>| predict::head(model.classes, model.raw(x));
+    let coded = model.coded.as_ref().expect("coded");
+    assert_eq!(bits(&model.predict(test)), bits(&walk(test)), "{name}: predict");
+    let routed = coded.route(test);
+    assert_eq!(bits(&routed.prediction()), bits(&walk(test)), "{name}: routed");
+    let n = test.nrows();
+    let perm: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n).collect();
+    for cols in [vec![0], vec![1, 2], vec![test.ncols() - 1]] {
+        let mut shuffled = test.clone();
+        for &c in &cols {
+            for (i, &p) in perm.iter().enumerate() {
+                shuffled[[i, c]] = test[[p, c]];
+            }
         }
+        let boxes = routed.boxes(&cols);
+        assert_eq!(bits(&routed.shuffled(&boxes, None, &perm)), bits(&walk(&shuffled)), "{name}: {cols:?}");
+        let some: Vec<usize> = (0..n).step_by(3).collect();
+        let sub_perm: Vec<usize> = (0..some.len()).rev().collect();
+        let mut sub = test.select(ndarray::Axis(0), &some);
+        for &c in &cols {
+            for (i, &p) in sub_perm.iter().enumerate() {
+                sub[[i, c]] = test[[some[p], c]];
+            }
+        }
+        assert_eq!(bits(&routed.shuffled(&boxes, Some(&some), &sub_perm)), bits(&walk(&sub)), "{name}: rows");
+    }
+    let col = 0;
+    let mut grid: Vec<f64> = test.column(col).iter().copied().filter(|v| !v.is_nan()).collect();
+    grid.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e300]);
+    let curves = coded.dependence(test, col, &grid);
+    for (v, curve) in grid.iter().zip(&curves) {
+        let mut at = test.clone();
+        at.column_mut(col).fill(*v);
+        assert_eq!(bits(curve), bits(&walk(&at)), "{name}: grid value {v}");
     }
 }
