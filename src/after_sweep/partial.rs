@@ -142,6 +142,13 @@ impl<'a> Design<'a> {
             let values: Vec<f64> = probes.iter().map(|p| p[[0, c]]).collect();
             return Ok(coded.dependence(&self.x, c, &values).iter().map(|p| average(p, classes)).collect());
         }
+        // An rbf kernel model factors each kernel value into the column's part and the rest's.
+        if let (Some(kernel), true, &[c]) = (self.model.kernel_model(), self.plain, cols) {
+            let values: Vec<f64> = probes.iter().map(|p| p[[0, c]]).collect();
+            if let Some(predictions) = crate::models::svm::predictions_with_column(kernel, &self.x, c, &values) {
+                return Ok(predictions.iter().map(|p| average(p, classes)).collect());
+            }
+        }
         if let Some((parts, z)) = &self.linear {
             // The changed columns read once, contiguously (a column of the row-major `x` is
             // strided: a cache miss per row and grid value).

@@ -9,10 +9,13 @@
 //! `break_ties`, as `SVC.predict`; where the vote and the scores disagree (tied votes), the
 //! voted class's probability is raised to the top so the metrics take `SVC.predict`'s class.
 
+mod dependence;
+
 use super::libsvm::{self, FeatureMajor, KernelFn, KernelStore, Params, Rows, Sample, Settings, Store};
 use super::{state, FitError, FitNote, Fitted, ModelState, Prediction};
 use crate::preprocess::FoldTargets;
 use crate::spec::{ClassWeight, DecisionShape, Gamma, Kernel};
+pub use dependence::predictions_with_column;
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
@@ -339,25 +342,11 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
         return machines.iter().map(|m| one_by_one(m)).collect();
     }
     let kernel = kernel.unwrap_or(KernelFn::Linear);
-    let mut distinct: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
-    let mut vectors: Vec<f64> = Vec::new();
-    let terms: Vec<Vec<usize>> = machines
-        .iter()
-        .map(|m| {
-            let svs = m.parts().1;
-            let mut at = |sv: &Vec<f64>| {
-                let n = distinct.len();
-                *distinct.entry(sv.iter().map(|v| v.to_bits()).collect()).or_insert_with(|| {
-                    vectors.extend_from_slice(sv);
-                    n
-                })
-            };
-            svs.iter().map(&mut at).collect()
-        })
-        .collect();
+    let (vectors, terms) = distinct_vectors(machines);
     let lanes = FeatureMajor::new(&vectors, width);
-    let mut values = vec![0.0; distinct.len()];
-    let mut block = vec![0.0; ROWS * distinct.len()];
+    let distinct = vectors.len() / width;
+    let mut values = vec![0.0; distinct];
+    let mut block = vec![0.0; ROWS * distinct];
     let mut out = vec![Vec::with_capacity(x.nrows()); machines.len()];
     for chunk in rows.chunks(ROWS * width) {
         for (r, row) in chunk.chunks_exact(width).enumerate() {
@@ -372,6 +361,28 @@ fn decisions(machines: &[&KernelMachine], x: &Array2<f64>) -> Vec<Vec<f64>> {
         }
     }
     out
+}
+
+/// Each distinct support vector of `machines` once (row-major, in order of first appearance;
+/// machines fitted on one fold share most of theirs), and each machine's terms as indices into them.
+fn distinct_vectors(machines: &[&KernelMachine]) -> (Vec<f64>, Vec<Vec<usize>>) {
+    let mut distinct: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut vectors: Vec<f64> = Vec::new();
+    let terms = machines
+        .iter()
+        .map(|m| {
+            let svs = m.parts().1;
+            let mut at = |sv: &Vec<f64>| {
+                let n = distinct.len();
+                *distinct.entry(sv.iter().map(|v| v.to_bits()).collect()).or_insert_with(|| {
+                    vectors.extend_from_slice(sv);
+                    n
+                })
+            };
+            svs.iter().map(&mut at).collect()
+        })
+        .collect();
+    (vectors, terms)
 }
 
 /// Rows whose decisions are summed together, one addition chain each: the chains overlap where
@@ -392,7 +403,7 @@ fn sums(at: &[usize], coef: &[f64], values: &[f64]) -> [f64; ROWS] {
 
 /// A fitted kernel model (an SVR, or a one-vs-one SVC) as its machines and how their decision
 /// values become its prediction, so that the models of a path predict together.
-pub trait KernelModel {
+pub trait KernelModel: Sync {
     fn machines(&self) -> Vec<&KernelMachine>;
     /// The prediction from each machine's decision values on the rows (`machines`' order).
     fn prediction_from(&self, decisions: Vec<Vec<f64>>) -> Prediction;
@@ -719,6 +730,45 @@ mod tests {
                 assert_eq!(predictions(alone.predict(&x)), predictions(predicted), "C = {}", p.c);
             }
         }
+    }
+
+    /// Partial dependence's factored rbf kernel (`predictions_with_column`) gives a predict of
+    /// the changed matrix to the last digits: binary and 3-class SVC, SVR, every column.
+    #[test]
+    fn the_factored_kernel_is_a_predict_to_the_last_digits() {
+        let (x, classes, values) = table();
+        let binary: Vec<usize> = classes.iter().map(|&c| c.min(1)).collect();
+        let params = SvmParams { gamma: Gamma::Value(0.3), c: 10.0, ..defaults() };
+        let names = |k: usize| (0..k).map(|c| c.to_string()).collect::<Vec<String>>();
+        let models = [
+            fit_svc(&params, &x, (&classes, None), &names(3)).unwrap(),
+            fit_svc(&params, &x, (&binary, None), &names(2)).unwrap(),
+            fit_svr(&params, &x, &values, None).unwrap(),
+        ];
+        let numbers = |p: Prediction| match p {
+            Prediction::Probabilities(p) => p.iter().copied().collect::<Vec<f64>>(),
+            Prediction::Values(v) => v.to_vec(),
+        };
+        let mut worst: f64 = 0.0;
+        for model in &models {
+            for column in 0..x.ncols() {
+                let grid: Vec<f64> = (0..7).map(|g| -2.5 + 0.8 * f64::from(g)).collect();
+                let kernel = model.kernel_model().unwrap();
+                let fast = super::predictions_with_column(kernel, &x, column, &grid).unwrap();
+                for (v, fast) in grid.iter().zip(fast) {
+                    let mut changed = x.clone();
+                    changed.column_mut(column).fill(*v);
+                    for (a, b) in numbers(fast).iter().zip(numbers(model.predict(&changed))) {
+                        // As the suite compares partial dependence (explain.rs): relative, absolute under 1.
+                        worst = worst.max((a - b).abs() / b.abs().max(1.0));
+                    }
+                }
+            }
+        }
+        assert!(worst < 1e-14, "worst difference {worst:e}");
+        // Another kernel is left to a predict.
+        let poly = fit_svr(&SvmParams { kernel: Kernel::Poly, ..params }, &x, &values, None).unwrap();
+        assert!(super::predictions_with_column(poly.kernel_model().unwrap(), &x, 0, &[1.0]).is_none());
     }
 
     /// libsvm's `remove_zero_weight`: a row of weight 0 is a row left out (gamma fixed, as

@@ -254,7 +254,9 @@ fn the_kept_trial_is_the_reports_best_for_any_jobs_and_after_a_resume() {
 /// Issue #24: report.json's `partial_dependence` is scikit-learn's `partial_dependence`
 /// (brute, default grid) of the refitted model to 1e-12, on its two most important input
 /// features: ridge through standard scaling, a binary tree (the positive class's
-/// probability), a regression forest and a 3-class forest (each class's probability).
+/// probability), a regression forest and a 3-class forest (each class's probability), and rbf
+/// kernel machines (an SVR; a binary SVC's softmax of its decision function), whose kernel runner
+/// factors by column (`svm::predictions_with_column`: worst difference 6e-15 here).
 #[test]
 fn partial_dependence_equals_scikit_learns() {
     let path = root().join("tests/fixtures/partial_dependence/cases.json");

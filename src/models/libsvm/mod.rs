@@ -8,6 +8,7 @@ pub mod kernel;
 mod qmatrix;
 mod solver;
 mod train;
+mod wss;
 
 pub use kernel::{FeatureMajor, KernelFn, KernelStore};
 pub use solver::Settings;

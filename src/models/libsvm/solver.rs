@@ -7,15 +7,7 @@
 //! `max_iter`, and libsvm's rule for `rho`.
 
 use super::qmatrix::QMatrix;
-
-const TAU: f64 = 1e-12;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Lower,
-    Upper,
-    Free,
-}
+use super::wss::{max_violating, second_order, Candidates, Status, TAU};
 
 /// What a solve returns besides the α it writes back.
 #[derive(Debug, Clone, Copy)]
@@ -42,8 +34,6 @@ struct Solver<'q> {
     unshrink: bool,
     /// Q's diagonal, swapped with the variables (libsvm's `QD`), read while a column of Q is.
     qd: Vec<f64>,
-    /// Room for WSS3's per-variable values, reused every iteration.
-    scratch: Vec<f64>,
 }
 
 /// The problem's data, each of length l: linear term, labels (±1), starting α, bounds.
@@ -82,7 +72,6 @@ pub fn solve(q: &mut dyn QMatrix, problem: Problem, settings: Settings) -> Solut
         eps: settings.eps,
         unshrink: false,
         qd,
-        scratch: Vec::with_capacity(l),
     };
     for i in 0..l {
         s.update_status(i);
@@ -186,10 +175,7 @@ impl Solver<'_> {
             );
             self.alpha[i] = ai;
             self.alpha[j] = aj;
-            let (di, dj) = (ai - old_i, aj - old_j);
-            for ((g, qi), qj) in self.g[..active].iter_mut().zip(q_i).zip(q_j) {
-                *g += f64::from(*qi) * di + f64::from(*qj) * dj;
-            }
+            update_gradient(&mut self.g[..active], q_i, q_j, (ai - old_i, aj - old_j));
         }
         for k in [i, j] {
             let was_upper = self.is_upper(k);
@@ -212,106 +198,20 @@ impl Solver<'_> {
         (self.qd[i], self.qd[j])
     }
 
-    /// libsvm's WSS3: i maximises -y_i ∇f_i over I_up; j minimises the second-order
-    /// decrease among I_low. `None` when optimal within eps. Each pass first writes every
-    /// candidate's value (NaN for the others, which no comparison selects, as libsvm's skip)
-    /// and then takes libsvm's choice, the last of the best values (see `last_best`).
+    /// libsvm's WSS3 (`wss`): i maximises -y_i ∇f_i over I_up; j minimises the second-order
+    /// decrease among I_low. `None` when optimal within eps.
     fn select_working_set(&mut self) -> Option<(usize, usize)> {
         let active = self.active_size;
-        let mut values = std::mem::take(&mut self.scratch);
-        values.resize(active, 0.0);
-        for (v, (&y, (&g, &status))) in values.iter_mut().zip(self.y.iter().zip(self.g.iter().zip(&self.status))) {
-            let up = if y == 1 { status != Status::Upper } else { status != Status::Lower };
-            *v = if up { -f64::from(y) * g } else { f64::NAN };
-        }
-        let Some(i) = last_best(&values, |v, m| v >= m, f64::NEG_INFINITY) else {
-            self.scratch = values;
-            return None;
-        };
-        let gmax = values[i];
+        let candidates = Candidates { y: &self.y, g: &self.g, status: &self.status, qd: &self.qd };
+        let (i, gmax) = max_violating(candidates, active)?;
         let (qd_i, y_i) = (self.qd[i], f64::from(self.y[i]));
         let q_i = self.q.get_q(i, active);
         let candidates = Candidates { y: &self.y, g: &self.g, status: &self.status, qd: &self.qd };
-        let gmax2 = second_order(candidates, (gmax, qd_i, y_i), q_i, &mut values);
-        let j = last_best(&values, |v, m| v <= m, f64::INFINITY);
-        self.scratch = values;
-        match j {
-            Some(j) if gmax + gmax2 >= self.eps => Some((i, j)),
+        match second_order(candidates, active, (gmax, qd_i, y_i), q_i) {
+            (Some(j), gmax2) if gmax + gmax2 >= self.eps => Some((i, j)),
             _ => None,
         }
     }
-}
-
-/// The variables' labels, gradients, statuses and Q's diagonal (the active ones first).
-#[derive(Clone, Copy)]
-struct Candidates<'s> {
-    y: &'s [i8],
-    g: &'s [f64],
-    status: &'s [Status],
-    qd: &'s [f64],
-}
-
-/// WSS3's second pass over the first `out.len()` variables: writes each j's `obj_diff` into
-/// `out` (NaN where libsvm skips j: not in I_low, or no decrease) and returns Gmax2, libsvm's
-/// running maximum of -y_j ∇f_j over I_low (a maximum does not depend on the order, and its
-/// sign of zero only enters a sum compared with eps).
-fn second_order(c: Candidates, point: (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above), all `second_order_avx2` needs.
-        return unsafe { second_order_avx2(c, point, q_i, out) };
-    }
-    second_order_lanes(c, point, q_i, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn second_order_avx2(c: Candidates, point: (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
-    second_order_lanes(c, point, q_i, out)
-}
-
-/// libsvm's expressions term for term (`QD[i]+QD[j]∓2.0*y[i]*Q_i[j]`, `-(grad_diff*grad_diff)/quad_coef`),
-/// written without branches so that they vectorise; every value is the scalar one.
-#[inline(always)]
-fn second_order_lanes(c: Candidates, (gmax, qd_i, y_i): (f64, f64, f64), q_i: &[f32], out: &mut [f64]) -> f64 {
-    let n = out.len();
-    let (y, g, status, qd, q_i) = (&c.y[..n], &c.g[..n], &c.status[..n], &c.qd[..n], &q_i[..n]);
-    let mut lanes = [f64::NEG_INFINITY; LANES];
-    for (start, chunk) in out.chunks_mut(LANES).enumerate().map(|(k, o)| (k * LANES, o)) {
-        for (k, o) in chunk.iter_mut().enumerate() {
-            let j = start + k;
-            let positive = y[j] == 1;
-            let low = if positive { status[j] != Status::Lower } else { status[j] != Status::Upper };
-            // -y_j ∇f_j: libsvm's `G[j]` for y_j = +1 and `-G[j]` for y_j = -1 (`gmax - G[j]` is `gmax + -G[j]`).
-            let yg = if positive { g[j] } else { -g[j] };
-            lanes[k] = if low && yg >= lanes[k] { yg } else { lanes[k] };
-            let grad_diff = gmax + yg;
-            let sign = if positive { -1.0 } else { 1.0 };
-            let quad_coef = qd_i + qd[j] + sign * 2.0 * y_i * f64::from(q_i[j]);
-            let quad_coef = if quad_coef > 0.0 { quad_coef } else { TAU };
-            let obj_diff = -(grad_diff * grad_diff) / quad_coef;
-            *o = if low && grad_diff > 0.0 { obj_diff } else { f64::NAN };
-        }
-    }
-    lanes.iter().fold(f64::NEG_INFINITY, |m, &v| m.max_ge(v))
-}
-
-/// Lanes of the WSS3 passes.
-const LANES: usize = 8;
-
-/// The index libsvm's running scan `if better(v, m) { m = v; idx = j }` (from `init`, `better`
-/// being `>=` or `<=`) ends with: the last index holding the best value, which a maximum (or
-/// minimum) taken in lanes finds, then a scan back for it. NaN values are never chosen.
-fn last_best(values: &[f64], better: impl Fn(f64, f64) -> bool + Copy, init: f64) -> Option<usize> {
-    let mut lanes = [init; LANES];
-    for chunk in values.chunks(LANES) {
-        for (m, &v) in lanes.iter_mut().zip(chunk) {
-            *m = if better(v, *m) { v } else { *m };
-        }
-    }
-    let best = lanes.iter().fold(init, |m, &v| if better(v, m) { v } else { m });
-    // Only a value equal to the best can be the last chosen (±0 are equal, as in the scan).
-    values.iter().rposition(|&v| v == best && better(v, init))
 }
 
 impl Solver<'_> {
@@ -444,6 +344,30 @@ impl Solver<'_> {
         } else {
             (ub + lb) / 2.0
         }
+    }
+}
+
+/// libsvm's `G[k] += Q_i[k]*delta_alpha_i + Q_j[k]*delta_alpha_j` over `g`, in AVX2 lanes where
+/// the CPU has them (each value the scalar expression's).
+fn update_gradient(g: &mut [f64], q_i: &[f32], q_j: &[f32], deltas: (f64, f64)) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), all `update_gradient_avx2` needs.
+        return unsafe { update_gradient_avx2(g, q_i, q_j, deltas) };
+    }
+    update_gradient_lanes(g, q_i, q_j, deltas);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn update_gradient_avx2(g: &mut [f64], q_i: &[f32], q_j: &[f32], deltas: (f64, f64)) {
+    update_gradient_lanes(g, q_i, q_j, deltas);
+}
+
+#[inline(always)]
+fn update_gradient_lanes(g: &mut [f64], q_i: &[f32], q_j: &[f32], (di, dj): (f64, f64)) {
+    for ((g, qi), qj) in g.iter_mut().zip(q_i).zip(q_j) {
+        *g += f64::from(*qi) * di + f64::from(*qj) * dj;
     }
 }
 
