@@ -158,12 +158,7 @@ pub fn fit(
         weights.map(|w| if early { train.iter().map(|&r| w[r]).collect() } else { w.to_vec() });
     let mapper = BinMapper::fit(&x_train, s.max_bins, w_train.as_deref(), random_seed);
     let binned = mapper.transform(&x_train);
-    let has_missing: Vec<bool> = (0..x.ncols())
-        .map(|f| {
-            let bins = binned.feature(f);
-            (0..binned.n).any(|i| bins.get(i) == mapper.missing_bin)
-        })
-        .collect();
+    let has_missing = features_with_missing(&binned, &mapper, x.ncols());
     let baseline = loss.baseline(&y_train, w_train.as_deref());
     let n = y_train.len();
     let mut raw: Vec<Vec<f64>> = baseline.iter().map(|&b| vec![b; n]).collect();
@@ -218,6 +213,16 @@ pub fn fit(
     let losses = early.then(|| (scores.0.iter().map(|v| -v).collect(), scores.1.iter().map(|v| -v).collect()));
     let fitted_raw = every_rows_raw(x.nrows(), (&train, raw), (&val, validation.map(|v| v.3)));
     Ok(Boosted { baseline, trees, losses, fitted_raw })
+}
+
+/// Which features have a missing value among the binned training rows.
+fn features_with_missing(binned: &Binned, mapper: &BinMapper, features: usize) -> Vec<bool> {
+    (0..features)
+        .map(|f| {
+            let bins = binned.feature(f);
+            (0..binned.n).any(|i| bins.get(i) == mapper.missing_bin)
+        })
+        .collect()
 }
 
 /// Every row's raw prediction as boosting left it, the held-out rows' included (the sums a
