@@ -149,11 +149,10 @@ pub fn fit(
     let (train, val) =
         if early { holdout(s, x.nrows(), classes, random_seed)? } else { ((0..x.nrows()).collect(), vec![]) };
     let pick = |rows: &[usize]| -> Vec<f64> { rows.iter().map(|&r| y[r]).collect() };
-    let (x_train, y_train) = if early {
-        (std::borrow::Cow::Owned(x.select(Axis(0), &train)), pick(&train))
-    } else {
-        (std::borrow::Cow::Borrowed(x), y.to_vec())
-    };
+    // Without a hold-out every row trains: the matrix is borrowed, not copied.
+    let x_train =
+        if early { std::borrow::Cow::Owned(x.select(Axis(0), &train)) } else { std::borrow::Cow::Borrowed(x) };
+    let y_train = if early { pick(&train) } else { y.to_vec() };
     let w_train: Option<Vec<f64>> =
         weights.map(|w| if early { train.iter().map(|&r| w[r]).collect() } else { w.to_vec() });
     let mapper = BinMapper::fit(&x_train, s.max_bins, w_train.as_deref(), random_seed);
