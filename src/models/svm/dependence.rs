@@ -10,7 +10,7 @@
 use super::{distinct_vectors, row_major, KernelMachine, KernelModel};
 use crate::models::libsvm::{FeatureMajor, KernelFn};
 use crate::models::Prediction;
-use ndarray::{concatenate, Array2, ArrayView2, Axis};
+use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
 /// Rows whose (row, support vector) factors are held at once (a block's matrix is
@@ -57,9 +57,12 @@ pub fn predictions_with_column(
     let rows = row_major(x);
     let (weighted, terms, machines) = (&weighted, &terms, &machines);
     let parts = Parts { kernel, lanes: &lanes, distinct, weighted, terms, machines, column, width };
-    let blocks: Vec<Vec<Prediction>> =
-        rows.par_chunks(BLOCK * width).map(|block| parts.block(model, block, values.len())).collect();
-    Some((0..values.len()).map(|g| stacked(blocks.iter().map(|b| &b[g]))).collect())
+    let blocks: Vec<Vec<Array2<f64>>> = rows.par_chunks(BLOCK * width).map(|block| parts.decisions(block)).collect();
+    // Each value's decisions of every row, machine by machine, make its prediction.
+    let at_value = |g: usize| -> Vec<Vec<f64>> {
+        (0..machines.len()).map(|m| blocks.iter().flat_map(|b| b[m].column(g).to_vec()).collect()).collect()
+    };
+    Some((0..values.len()).map(|g| model.prediction_from(at_value(g))).collect())
 }
 
 /// What every block of rows reads.
@@ -76,8 +79,8 @@ struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    /// The predictions of one block of rows (row-major) at each of `n_values` values.
-    fn block(&self, model: &dyn KernelModel, block: &[f64], n_values: usize) -> Vec<Prediction> {
+    /// Each machine's decisions (rows × values) for one block of rows (row-major).
+    fn decisions(&self, block: &[f64]) -> Vec<Array2<f64>> {
         let n = block.len() / self.width;
         let mut others = Array2::<f64>::zeros((n, self.distinct));
         let mut row = vec![0.0; self.width];
@@ -89,34 +92,11 @@ impl Parts<'_> {
                 self.kernel.predicting_all(out);
             }
         }
-        let decisions: Vec<Array2<f64>> = self
-            .machines
+        self.machines
             .iter()
             .zip(self.terms)
             .zip(self.weighted)
             .map(|((m, at), w)| others.select(Axis(1), at).dot(w) - m.parts().3)
-            .collect();
-        (0..n_values).map(|g| model.prediction_from(decisions.iter().map(|d| d.column(g).to_vec()).collect())).collect()
-    }
-}
-
-/// The blocks' predictions one after the other.
-fn stacked<'p>(parts: impl Iterator<Item = &'p Prediction>) -> Prediction {
-    let parts: Vec<&Prediction> = parts.collect();
-    match parts.first() {
-        Some(Prediction::Values(_)) => {
-            let values: Vec<f64> = parts
-                .iter()
-                .flat_map(|p| if let Prediction::Values(v) = p { v.to_vec() } else { Vec::new() })
-                .collect();
-            Prediction::Values(values.into())
-        }
-        _ => {
-            let views: Vec<ArrayView2<f64>> = parts
-                .iter()
-                .filter_map(|p| if let Prediction::Probabilities(p) = p { Some(p.view()) } else { None })
-                .collect();
-            Prediction::Probabilities(concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, 0))))
-        }
+            .collect()
     }
 }
