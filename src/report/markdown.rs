@@ -55,8 +55,28 @@ fn mean_pm_std(side: &MetricTable, m: Metric) -> String {
 /// A summary over folds as `mean ± std` ("–" when a fold has no value).
 fn summary_pm(s: &Summary) -> String {
     match (s.mean, s.std) {
-        (Some(mean), Some(std)) => format!("{} ± {}", num(mean), num(std)),
+        (Some(mean), Some(std)) => pm(mean, std),
         _ => "–".into(),
+    }
+}
+
+/// `mean ± std`: the mean as `num` gives it, the std to two significant digits (its
+/// spread's precision), so a cell stays short.
+fn pm(mean: f64, std: f64) -> String {
+    format!("{} ± {}", num(mean), spread(std))
+}
+
+/// A spread to two significant digits: fixed-point from 1e-3 (`0.011`, `0.0021`, `13`),
+/// a short exponent form below and from 1e6 (`5.2e-5`).
+fn spread(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() {
+        num(x)
+    } else if (1e-3..1e6).contains(&a) {
+        let decimals = (1 - a.log10().floor() as i32).max(0) as usize;
+        format!("{x:.decimals$}")
+    } else {
+        format!("{x:.1e}")
     }
 }
 
@@ -451,7 +471,7 @@ fn nested(s: &mut String, r: &Report) -> Result {
     let metric = n.metric.name();
     writeln!(s, "## Nested cross-validation\n")?;
     let estimate = match (n.test.mean, n.test.std) {
-        (Some(m), Some(sd)) => format!("{} ± {}", num(m), num(sd)),
+        (Some(m), Some(sd)) => pm(m, sd),
         _ => "n/a (an outer fold has no score)".to_string(),
     };
     writeln!(
@@ -645,5 +665,16 @@ mod tests {
         assert_eq!(num(21.517444231177247), "21.5174");
         assert_eq!(num(0.00001234), "1.2340e-5");
         assert_eq!(num(0.0), "0");
+    }
+
+    #[test]
+    fn a_spread_has_two_significant_digits_and_no_long_exponent() {
+        assert_eq!(pm(0.98837, 0.010834), "0.9884 ± 0.011");
+        assert_eq!(pm(0.0263, 0.00214), "0.0263 ± 0.0021");
+        assert_eq!(pm(3.5192e-4, 5.2495e-5), "3.5192e-4 ± 5.2e-5");
+        assert_eq!(pm(11.0366, 7.2769), "11.0366 ± 7.3");
+        assert_eq!(pm(2154.2, 123.6), "2154.2000 ± 124");
+        assert_eq!(pm(21.5174, 0.0), "21.5174 ± 0");
+        assert_eq!(spread(2.5e7), "2.5e7");
     }
 }
