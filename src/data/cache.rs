@@ -140,14 +140,15 @@ pub(super) fn read_through(
     Ok(CachedFrame { frame, sha256, cache: CacheUse::Miss, write })
 }
 
-/// `store` on a thread of its own, with the frame's columns shared (not copied).
+/// `store` on a thread of its own, with the frame's columns shared (not copied) until each
+/// is written.
 fn store_behind(cache: &DataCache, key: Key, frame: &DataFrame, sha256: &str) -> PendingWrite {
     let (cache, frame, sha256) = (cache.clone(), frame.clone(), sha256.to_string());
     let failed = |dir: &Path, e: &str| format!("parsed-data cache {}: {e}; the run goes on without it", dir.display());
     let dir = cache.dir.clone();
     let spawned = std::thread::Builder::new()
         .name("cache-write".into())
-        .spawn(move || store(&cache, &key, &frame, &sha256).err().map(|e| failed(&cache.dir, &e)));
+        .spawn(move || store(&cache, &key, frame, &sha256).err().map(|e| failed(&cache.dir, &e)));
     let writer = match spawned {
         Ok(handle) => Writer::Running(handle),
         Err(e) => Writer::NotStarted(failed(&dir, &format!("cannot start its writer: {e}"))),
@@ -205,9 +206,9 @@ fn checksum(payload: &[u8], key: &str, sha256: &str) -> String {
 
 /// Writes the entry for `key` (a temporary file, synced, renamed over the entry), then
 /// evicts the least recently used entries beyond the size bound.
-fn store(cache: &DataCache, key: &Key, frame: &DataFrame, sha256: &str) -> Result<(), String> {
+fn store(cache: &DataCache, key: &Key, frame: DataFrame, sha256: &str) -> Result<(), String> {
     // An entry over the bound would be evicted at once.
-    if frame.estimated_size() as u64 > cache.limit || !frame_bytes::encodable(frame) {
+    if frame.estimated_size() as u64 > cache.limit || !frame_bytes::encodable(&frame) {
         return Ok(());
     }
     let dir = &cache.dir;
@@ -253,7 +254,8 @@ impl<W: Write> Write for Checksummed<W> {
     }
 }
 
-fn write_entry(temp: &Path, key: &Key, frame: &DataFrame, sha256: &str) -> Result<(), String> {
+/// The frame is gone once encoded: the sync that follows holds none of it.
+fn write_entry(temp: &Path, key: &Key, frame: DataFrame, sha256: &str) -> Result<(), String> {
     let io = |e: std::io::Error| format!("cannot write {}: {e}", temp.display());
     let file = std::fs::File::options().write(true).create_new(true).open(temp).map_err(io)?;
     let inner = std::io::BufWriter::with_capacity(1 << 20, file);

@@ -33,12 +33,13 @@ pub(super) fn encodable(frame: &DataFrame) -> bool {
     frame.columns().iter().all(|c| tag(c.dtype()).is_some())
 }
 
-/// Writes `frame` (which must be [`encodable`]).
-pub(super) fn encode(frame: &DataFrame, out: &mut impl Write) -> Result<(), String> {
+/// Writes `frame` (which must be [`encodable`]), letting go of each column once it is
+/// written: a cache writer running beside the load then holds only what it has left to write.
+pub(super) fn encode(frame: DataFrame, out: &mut impl Write) -> Result<(), String> {
     let io = |e: std::io::Error| e.to_string();
     out.write_all(&(frame.height() as u64).to_le_bytes()).map_err(io)?;
     out.write_all(&(frame.width() as u32).to_le_bytes()).map_err(io)?;
-    for column in frame.columns() {
+    for column in frame.into_columns() {
         let name = column.name().as_bytes();
         out.write_all(&(name.len() as u32).to_le_bytes()).map_err(io)?;
         out.write_all(name).map_err(io)?;
@@ -196,7 +197,7 @@ mod tests {
         let frame = DataFrame::new(4, columns).unwrap();
         assert!(encodable(&frame));
         let mut bytes = Vec::new();
-        encode(&frame, &mut bytes).unwrap();
+        encode(frame.clone(), &mut bytes).unwrap();
         let back = decode(&bytes).unwrap();
         assert_eq!(back.schema(), frame.schema());
         assert!(
@@ -220,5 +221,34 @@ mod tests {
     fn other_types_are_not_encodable() {
         let frame = DataFrame::new(1, vec![Column::new("i".into(), [1i32])]).unwrap();
         assert!(!encodable(&frame));
+    }
+
+    /// Records, at each write, whether the first column is still alive somewhere.
+    struct Watch {
+        first: std::sync::Weak<dyn SeriesTrait>,
+        alive_at_writes: Vec<bool>,
+    }
+
+    impl Write for Watch {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.alive_at_writes.push(self.first.upgrade().is_some());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_column_is_let_go_once_written() {
+        let first = Series::new("a".into(), vec![1.5f64; 1000]);
+        let watch = std::sync::Arc::downgrade(&first.0);
+        let frame = DataFrame::new(1000, vec![first.into(), Column::new("b".into(), vec![2i64; 1000])]).unwrap();
+        let mut out = Watch { first: watch, alive_at_writes: Vec::new() };
+        encode(frame, &mut out).unwrap();
+        // Alive while its own bytes are written, gone before the second column's name.
+        let writes = &out.alive_at_writes;
+        assert!(writes[0] && writes.ends_with(&[false; 5]), "{writes:?}");
     }
 }
