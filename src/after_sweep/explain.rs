@@ -15,7 +15,7 @@ use crate::random::RandomState;
 use crate::sweep::metric_value;
 use crate::sweep::unit::{fit_unit, Stage};
 use crate::trial::{unit_seed, SeedStream, Trial, UnitRecord};
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -384,19 +384,17 @@ impl Shuffles<'_> {
                 let shuffled = match (&ancestors, &boxes) {
                     (Some((routed, ancestors)), _) => Shuffled::Prediction(routed.shuffled(ancestors, rows, perm)),
                     (None, Some((routed, boxes))) => Shuffled::Prediction(routed.shuffled(boxes, rows, perm)),
-                    (None, None) => self.shuffled_prediction(rows, perm, cols, &mut buffer),
+                    (None, None) => self.shuffled_prediction(rows, perm, cols, y.as_ref(), &mut buffer),
                 };
-                let s = match (shuffled, y.as_ref()) {
-                    (Shuffled::Prediction(p), y) => metric_value(metric, y, w.as_deref(), &p),
-                    (Shuffled::Values(z), FoldTargets::Regression(y)) => match (y.as_slice(), z.as_slice()) {
+                let s = match shuffled {
+                    Shuffled::Prediction(p) => metric_value(metric, y.as_ref(), w.as_deref(), &p),
+                    Shuffled::Values(z, y) => match (y.as_slice(), z.as_slice()) {
                         (Some(y), Some(p)) => metrics::regression(metric, y, p, w.as_deref()),
                         _ => metrics::regression(metric, &y.to_vec(), &z.column(0).to_vec(), w.as_deref()),
                     },
-                    (Shuffled::Values(_), FoldTargets::Classes(_)) => f64::NAN,
-                    (Shuffled::Labels(labels), FoldTargets::Classes(y)) => {
+                    Shuffled::Labels(labels, y) => {
                         metrics::of_labels(metric, y, &labels, self.plan.dataset.classes(), w.as_deref())
                     }
-                    (Shuffled::Labels(_), FoldTargets::Regression(_)) => f64::NAN,
                 };
                 if metric.higher_is_better() {
                     self.base - s
@@ -408,12 +406,13 @@ impl Shuffles<'_> {
     }
 
     /// The prediction of `rows` (all when `None`) with the columns `cols` permuted by `perm`
-    /// among them.
+    /// among them; `y` their targets.
     fn shuffled_prediction<'b>(
         &self,
         rows: Option<&[usize]>,
         perm: &[usize],
         cols: &[usize],
+        y: &'b FoldTargets,
         buffer: &'b mut Option<Array2<f64>>,
     ) -> Shuffled<'b> {
         let x = self.test.0;
@@ -443,13 +442,15 @@ impl Shuffles<'_> {
                     let delta = perm.iter().zip(column).map(|(&p, &xi)| column[p] - xi);
                     predictor.shift_scores(z_flat, c, delta);
                 }
-                if matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1) {
-                    Shuffled::Labels(predictor.predict_labels(z))
-                } else if predictor.head == Head::Identity && z.ncols() == 1 {
+                let labels =
+                    matches!(self.plan.rank_by, Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1);
+                match y {
+                    FoldTargets::Classes(y) if labels => Shuffled::Labels(predictor.predict_labels(z), y),
                     // A regressor's prediction is its one column of scores: scored where it lies.
-                    Shuffled::Values(buffer.insert(z))
-                } else {
-                    Shuffled::Prediction(predictor.predict(z))
+                    FoldTargets::Regression(y) if predictor.head == Head::Identity && z.ncols() == 1 => {
+                        Shuffled::Values(buffer.insert(z), y)
+                    }
+                    _ => Shuffled::Prediction(predictor.predict(z)),
                 }
             }
             FoldModel::Fitted(_) | FoldModel::Kept(_) | FoldModel::Piped(..) => {
@@ -469,11 +470,13 @@ impl Shuffles<'_> {
 }
 
 /// A shuffle's outcome: the prediction, a linear regressor's scores (n × 1, its prediction's
-/// values), or (a linear model scored by a metric of labels) the predicted classes alone.
+/// values) with the regression targets, or (a linear classifier scored by a metric of labels)
+/// the predicted classes alone with the true ones. Each carries the targets it is scored
+/// against, so no pairing of outcome and task is left unscored.
 enum Shuffled<'b> {
     Prediction(Prediction),
-    Values(&'b Array2<f64>),
-    Labels(Vec<usize>),
+    Values(&'b Array2<f64>, &'b Array1<f64>),
+    Labels(Vec<usize>, &'b [usize]),
 }
 
 #[cfg(test)]

@@ -22,12 +22,14 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn the_linear_shortcut_gives_the_refitted_importance() {
-    // OLS (identity head), binary logistic (sigmoid), 3-class logistic (softmax), lasso and
-    // elastic net (identity, coordinate descent).
+    // OLS (identity head: its scores are the prediction), binary logistic (sigmoid; by log-loss
+    // and by f1), 3-class logistic (softmax), lasso and elastic net (identity, coordinate descent).
     // Cold starts (path = false), so that a refit reproduces the sweep's model exactly.
     for (file, max_samples, overrides) in [
         ("experiments/boston.toml", None, &[][..]),
         ("experiments/breast_cancer.toml", None, &["model.logreg.path=false"][..]),
+        // A metric of labels: each shuffle scored by its predicted classes alone.
+        ("experiments/breast_cancer.toml", None, &["model.logreg.path=false", "report.rank_by=f1"][..]),
         ("experiments/iris.toml", Some(SampleSize::Fraction(0.5)), &["model.softmax.path=false"][..]),
         (
             "experiments/diabetes.toml",
