@@ -385,11 +385,10 @@ impl TreeSum<'_> {
         let rows = Rows32::new(x.view());
         let n = x.nrows();
         let mut leaves = vec![0u32; n * self.trees.len()];
-        leaves.par_chunks_mut(n.max(1)).zip(&self.trees).for_each(|(tree_leaves, tree)| {
-            for (i, leaf) in tree_leaves.iter_mut().enumerate() {
-                *leaf = tree.leaf(rows.row(i)) as u32;
-            }
-        });
+        leaves
+            .par_chunks_mut(n.max(1))
+            .zip(&self.trees)
+            .for_each(|(tree_leaves, tree)| tree.leaves(&rows, tree_leaves));
         Routed { sum: self, rows, leaves, n }
     }
 }
@@ -398,12 +397,12 @@ impl TreeSum<'_> {
 pub struct Routed<'a> {
     sum: &'a TreeSum<'a>,
     rows: Rows32,
-    /// Tree by tree: `leaves[t * n + i]`.
+    /// Tree by tree, `leaves[t * n + i]`: the first value (in the tree's `values`) of the leaf.
     leaves: Vec<u32>,
     n: usize,
 }
 
-/// For each tree and node, the topmost strict ancestor that tests one of some columns (`NONE` if
+/// For each tree and leaf (by its first value), the topmost strict ancestor that tests one of some columns (`NONE` if
 /// none) and, when the columns are one, the values of it (as f32) that keep a row on the node's
 /// path: `lo < x <= hi` (for several columns the range is empty); and for each tree, the routed
 /// rows whose leaf has such an ancestor (the only ones a shuffle of those columns can move).
@@ -443,10 +442,19 @@ impl Routed<'_> {
                 };
                 (top[l], range[l], top[r], range[r]) = (above, on_left, above, on_right);
             }
+            // By each leaf's first value, as the routed rows hold their leaves.
+            let mut top_at = vec![NONE; tree.values.len() + 1];
+            let mut range_at = vec![EMPTY; tree.values.len() + 1];
+            for a in (0..tree.node_count()).filter(|&a| tree.is_leaf(a)) {
+                let start = (tree.nodes[a].left as usize).min(tree.values.len());
+                (top_at[start], range_at[start]) = (top[a], range[a]);
+            }
             let leaves = &self.leaves[t * self.n..(t + 1) * self.n];
-            ancestors.movable.push((0..self.n as u32).filter(|&i| top[leaves[i as usize] as usize] != NONE).collect());
-            ancestors.top.push(top);
-            ancestors.range.push(range);
+            ancestors
+                .movable
+                .push((0..self.n as u32).filter(|&i| top_at[leaves[i as usize] as usize] != NONE).collect());
+            ancestors.top.push(top_at);
+            ancestors.range.push(range_at);
         }
         ancestors
     }
@@ -470,6 +478,9 @@ impl Routed<'_> {
             p
         });
         let shuffled_cols: Vec<usize> = (0..n_cols).filter(|&c| ancestors.columns[c]).collect();
+        // The one shuffled column's value each scored row takes.
+        let incoming: Option<Vec<f32>> =
+            ancestors.single.map(|c| (0..perm.len()).map(|i| self.rows.row(row(perm[i]))[c]).collect());
         let mut sums = vec![0.0; perm.len() * width];
         let mut leaf_of = vec![0u32; perm.len()];
         // The rows to walk again: their scored index, their shuffled row, and where they start.
@@ -487,14 +498,14 @@ impl Routed<'_> {
                     Some(p) if p[r as usize] != NONE => p[r as usize] as usize,
                     _ => continue,
                 };
-                let (own, other) = (self.rows.row(r as usize), self.rows.row(row(perm[i])));
                 let leaf = leaves[r as usize] as usize;
-                if let Some(c) = ancestors.single {
-                    let (lo, hi) = range[leaf];
-                    if lo < other[c] && other[c] <= hi {
+                if let Some(incoming) = &incoming {
+                    let ((lo, hi), x) = (range[leaf], incoming[i]);
+                    if lo < x && x <= hi {
                         continue;
                     }
                 }
+                let (own, other) = (self.rows.row(r as usize), self.rows.row(row(perm[i])));
                 walked.extend_from_slice(own);
                 let shuffled_row = &mut walked[moved.len() * n_cols..];
                 for &c in &shuffled_cols {
@@ -505,10 +516,10 @@ impl Routed<'_> {
             }
             tree.descend_all(&walked, n_cols, &mut at);
             for (&i, &leaf) in moved.iter().zip(&at) {
-                leaf_of[i] = leaf;
+                leaf_of[i] = tree.nodes[leaf as usize].left;
             }
-            for (s, &leaf) in sums.chunks_mut(width).zip(&leaf_of) {
-                sum.add(s, tree.value(leaf as usize));
+            for (s, &start) in sums.chunks_mut(width).zip(&leaf_of) {
+                sum.add(s, tree.leaf_values(start, width));
             }
         }
         sum.output(sums, perm.len())
