@@ -319,6 +319,33 @@ impl TreeSum<'_> {
         }
     }
 
+    /// [`TreeSum::add`] of each row's leaf in `tree` (by its first value) to the row's sum; the
+    /// one- and two-value leaves (regression, two classes) without a loop per row.
+    fn add_leaves(&self, tree: &FlatTree, starts: &[u32], sums: &mut [f64]) {
+        match (self.mean, self.width()) {
+            (true, 1) => {
+                for (s, &start) in sums.iter_mut().zip(starts) {
+                    if let [v] = tree.leaf_values(start, 1) {
+                        *s += v;
+                    }
+                }
+            }
+            (true, 2) => {
+                for (s, &start) in sums.chunks_exact_mut(2).zip(starts) {
+                    if let [a, b] = tree.leaf_values(start, 2) {
+                        s[0] += a;
+                        s[1] += b;
+                    }
+                }
+            }
+            (_, width) => {
+                for (s, &start) in sums.chunks_mut(width).zip(starts) {
+                    self.add(s, tree.leaf_values(start, width));
+                }
+            }
+        }
+    }
+
     /// Blocks of rows in parallel, each tree by tree; when the blocks are too few to keep every
     /// thread busy, the trees in parallel instead. Either way each row's sum runs in tree order.
     pub fn predict(&self, x: &Array2<f64>) -> Prediction {
@@ -518,9 +545,7 @@ impl Routed<'_> {
             for (&i, &leaf) in moved.iter().zip(&at) {
                 leaf_of[i] = tree.nodes[leaf as usize].left;
             }
-            for (s, &start) in sums.chunks_mut(width).zip(&leaf_of) {
-                sum.add(s, tree.leaf_values(start, width));
-            }
+            sum.add_leaves(tree, &leaf_of, &mut sums);
         }
         sum.output(sums, perm.len())
     }
