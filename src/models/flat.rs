@@ -159,6 +159,38 @@ impl FlatTree {
         }
     }
 
+    /// The leaf node each row of `rows` (`width` values each) reaches from its node in `at`, into
+    /// `at`: `LANES` rows walk at once, a lane at a leaf taking the next row (as `leaves` walks).
+    fn descend_all(&self, rows: &[f32], width: usize, at: &mut [u32]) {
+        let n = at.len();
+        let Some(last) = n.checked_sub(1) else { return };
+        let mut row: [usize; LANES] = std::array::from_fn(|k| k.min(last));
+        let mut lane: [u32; LANES] = std::array::from_fn(|k| at[k.min(last)]);
+        let mut next = LANES;
+        while next < n {
+            for _ in 0..STEPS {
+                for k in 0..LANES {
+                    let node = self.nodes[lane[k] as usize];
+                    let x = rows[row[k] * width + node.feature as usize];
+                    lane[k] = if x <= node.threshold { node.left } else { node.right };
+                }
+            }
+            // A lane at a leaf records it and takes the next row (the last row again past the
+            // end, from the leaf it reached: it stays there).
+            for k in 0..LANES {
+                let done = self.is_leaf(lane[k] as usize);
+                let (reached, taken) = (lane[k], next.min(last));
+                at[row[k]] = if done { reached } else { at[row[k]] };
+                lane[k] = if done { at[taken] } else { reached };
+                row[k] = if done { taken } else { row[k] };
+                next += usize::from(done);
+            }
+        }
+        for k in 0..LANES {
+            at[row[k]] = self.descend(lane[k] as usize, |f| rows[row[k] * width + f]) as u32;
+        }
+    }
+
     /// The `len` values from `start` (a leaf's, as `leaves` gives them).
     fn leaf_values(&self, start: u32, len: usize) -> &[f64] {
         let start = start as usize;
@@ -287,6 +319,33 @@ impl TreeSum<'_> {
         }
     }
 
+    /// [`TreeSum::add`] of each row's leaf in `tree` (by its first value) to the row's sum; the
+    /// one- and two-value leaves (regression, two classes) without a loop per row.
+    fn add_leaves(&self, tree: &FlatTree, starts: &[u32], sums: &mut [f64]) {
+        match (self.mean, self.width()) {
+            (true, 1) => {
+                for (s, &start) in sums.iter_mut().zip(starts) {
+                    if let [v] = tree.leaf_values(start, 1) {
+                        *s += v;
+                    }
+                }
+            }
+            (true, 2) => {
+                for (s, &start) in sums.chunks_exact_mut(2).zip(starts) {
+                    if let [a, b] = tree.leaf_values(start, 2) {
+                        s[0] += a;
+                        s[1] += b;
+                    }
+                }
+            }
+            (_, width) => {
+                for (s, &start) in sums.chunks_mut(width).zip(starts) {
+                    self.add(s, tree.leaf_values(start, width));
+                }
+            }
+        }
+    }
+
     /// Blocks of rows in parallel, each tree by tree; when the blocks are too few to keep every
     /// thread busy, the trees in parallel instead. Either way each row's sum runs in tree order.
     pub fn predict(&self, x: &Array2<f64>) -> Prediction {
@@ -353,11 +412,10 @@ impl TreeSum<'_> {
         let rows = Rows32::new(x.view());
         let n = x.nrows();
         let mut leaves = vec![0u32; n * self.trees.len()];
-        leaves.par_chunks_mut(n.max(1)).zip(&self.trees).for_each(|(tree_leaves, tree)| {
-            for (i, leaf) in tree_leaves.iter_mut().enumerate() {
-                *leaf = tree.leaf(rows.row(i)) as u32;
-            }
-        });
+        leaves
+            .par_chunks_mut(n.max(1))
+            .zip(&self.trees)
+            .for_each(|(tree_leaves, tree)| tree.leaves(&rows, tree_leaves));
         Routed { sum: self, rows, leaves, n }
     }
 }
@@ -366,18 +424,21 @@ impl TreeSum<'_> {
 pub struct Routed<'a> {
     sum: &'a TreeSum<'a>,
     rows: Rows32,
-    /// Tree by tree: `leaves[t * n + i]`.
+    /// Tree by tree, `leaves[t * n + i]`: the first value (in the tree's `values`) of the leaf.
     leaves: Vec<u32>,
     n: usize,
 }
 
-/// For each tree and node, the nearest strict ancestor that tests one of some columns (`NONE`
-/// if none) and whether the node lies left of it; and for each tree, the routed rows whose leaf
-/// has such an ancestor (the only ones a shuffle of those columns can move).
+/// For each tree and leaf (by its first value), the topmost strict ancestor that tests one of some columns (`NONE` if
+/// none) and, when the columns are one, the values of it (as f32) that keep a row on the node's
+/// path: `lo < x <= hi` (for several columns the range is empty); and for each tree, the routed
+/// rows whose leaf has such an ancestor (the only ones a shuffle of those columns can move).
 pub struct Ancestors {
     columns: Vec<bool>,
-    up: Vec<Vec<u32>>,
-    left: Vec<Vec<bool>>,
+    /// The one shuffled column.
+    single: Option<usize>,
+    top: Vec<Vec<u32>>,
+    range: Vec<Vec<(f32, f32)>>,
     movable: Vec<Vec<u32>>,
 }
 
@@ -388,32 +449,52 @@ impl Routed<'_> {
         for &c in cols {
             columns[c] = true;
         }
-        let mut ancestors = Ancestors { columns, up: Vec::new(), left: Vec::new(), movable: Vec::new() };
+        let single = match cols {
+            [c] => Some(*c),
+            _ => None,
+        };
+        let mut ancestors = Ancestors { columns, single, top: Vec::new(), range: Vec::new(), movable: Vec::new() };
         for (t, tree) in self.sum.trees.iter().enumerate() {
-            let mut up = vec![NONE; tree.node_count()];
-            let mut left = vec![false; tree.node_count()];
+            let mut top = vec![NONE; tree.node_count()];
+            let mut range = vec![(f32::NEG_INFINITY, f32::INFINITY); tree.node_count()];
             for a in 0..tree.node_count() {
                 let Some((feature, l, r)) = tree.split(a) else { continue };
-                let (above, on_left, on_right) =
-                    if ancestors.columns[feature] { (a as u32, true, false) } else { (up[a], left[a], left[a]) };
-                (up[l], left[l], up[r], left[r]) = (above, on_left, above, on_right);
+                let ((lo, hi), thr) = (range[a], tree.nodes[a].threshold);
+                let (above, on_left, on_right) = match (ancestors.columns[feature], single) {
+                    (false, _) => (top[a], (lo, hi), (lo, hi)),
+                    (true, Some(_)) => {
+                        (if top[a] == NONE { a as u32 } else { top[a] }, (lo, hi.min(thr)), (lo.max(thr), hi))
+                    }
+                    (true, None) => (if top[a] == NONE { a as u32 } else { top[a] }, EMPTY, EMPTY),
+                };
+                (top[l], range[l], top[r], range[r]) = (above, on_left, above, on_right);
+            }
+            // By each leaf's first value, as the routed rows hold their leaves.
+            let mut top_at = vec![NONE; tree.values.len() + 1];
+            let mut range_at = vec![EMPTY; tree.values.len() + 1];
+            for a in (0..tree.node_count()).filter(|&a| tree.is_leaf(a)) {
+                let start = (tree.nodes[a].left as usize).min(tree.values.len());
+                (top_at[start], range_at[start]) = (top[a], range[a]);
             }
             let leaves = &self.leaves[t * self.n..(t + 1) * self.n];
-            ancestors.movable.push((0..self.n as u32).filter(|&i| up[leaves[i as usize] as usize] != NONE).collect());
-            ancestors.up.push(up);
-            ancestors.left.push(left);
+            ancestors
+                .movable
+                .push((0..self.n as u32).filter(|&i| top_at[leaves[i as usize] as usize] != NONE).collect());
+            ancestors.top.push(top_at);
+            ancestors.range.push(range_at);
         }
         ancestors
     }
 
     /// The prediction of rows `rows` (all when `None`) of the routed matrix with the columns of
     /// `ancestors` permuted among them by `perm` (row `i` takes them from row `perm[i]`): equal
-    /// to predicting that matrix, re-routing a row only below the first node on its path that
-    /// now sends it the other way. Tree by tree, each row takes its routed leaf, but for the
-    /// movable rows, and the leaves' values are added to the rows' sums in tree order.
+    /// to predicting that matrix. Tree by tree, each row takes its routed leaf, but a movable row
+    /// whose shuffled value leaves its leaf's range (or any movable row, for several columns)
+    /// walks again from the topmost node on its path that tests a shuffled column, `LANES` rows
+    /// at once; the leaves' values are added to the rows' sums in tree order.
     pub fn shuffled(&self, ancestors: &Ancestors, rows: Option<&[usize]>, perm: &[usize]) -> Prediction {
         let sum = self.sum;
-        let width = sum.width();
+        let (width, n_cols) = (sum.width(), self.rows.width);
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         // Where each routed row is scored (`NONE`: not scored).
         let position: Option<Vec<u32>> = rows.map(|r| {
@@ -423,45 +504,55 @@ impl Routed<'_> {
             }
             p
         });
+        let shuffled_cols: Vec<usize> = (0..n_cols).filter(|&c| ancestors.columns[c]).collect();
+        // The one shuffled column's value each scored row takes.
+        let incoming: Option<Vec<f32>> =
+            ancestors.single.map(|c| (0..perm.len()).map(|i| self.rows.row(row(perm[i]))[c]).collect());
         let mut sums = vec![0.0; perm.len() * width];
         let mut leaf_of = vec![0u32; perm.len()];
+        // The rows to walk again: their scored index, their shuffled row, and where they start.
+        let (mut moved, mut walked, mut at) = (Vec::new(), Vec::new(), Vec::new());
         for (t, tree) in sum.trees.iter().enumerate() {
             let leaves = &self.leaves[t * self.n..(t + 1) * self.n];
             for (i, leaf) in leaf_of.iter_mut().enumerate() {
                 *leaf = leaves[row(i)];
             }
-            let (up, left) = (&ancestors.up[t], &ancestors.left[t]);
+            let (top, range) = (&ancestors.top[t], &ancestors.range[t]);
+            (moved.clear(), walked.clear(), at.clear());
             for &r in &ancestors.movable[t] {
                 let i = match &position {
                     None if (r as usize) < perm.len() => r as usize,
                     Some(p) if p[r as usize] != NONE => p[r as usize] as usize,
                     _ => continue,
                 };
-                let (own, other) = (self.rows.row(r as usize), self.rows.row(row(perm[i])));
-                let feature = |f: usize| if ancestors.columns[f] { other[f] } else { own[f] };
-                // The topmost node on the path whose test of a shuffled column now goes the other way.
-                let base = leaves[r as usize] as usize;
-                let (mut at, mut top) = (base, None);
-                while up[at] != NONE {
-                    let a = up[at] as usize;
-                    if let Some((f, _, _)) = tree.split(a) {
-                        if (feature(f) <= tree.nodes[a].threshold) != left[at] {
-                            top = Some(a);
-                        }
+                let leaf = leaves[r as usize] as usize;
+                if let Some(incoming) = &incoming {
+                    let ((lo, hi), x) = (range[leaf], incoming[i]);
+                    if lo < x && x <= hi {
+                        continue;
                     }
-                    at = a;
                 }
-                if let Some(a) = top {
-                    leaf_of[i] = tree.descend(a, feature) as u32;
+                let (own, other) = (self.rows.row(r as usize), self.rows.row(row(perm[i])));
+                walked.extend_from_slice(own);
+                let shuffled_row = &mut walked[moved.len() * n_cols..];
+                for &c in &shuffled_cols {
+                    shuffled_row[c] = other[c];
                 }
+                moved.push(i);
+                at.push(top[leaf]);
             }
-            for (s, &leaf) in sums.chunks_mut(width).zip(&leaf_of) {
-                sum.add(s, tree.value(leaf as usize));
+            tree.descend_all(&walked, n_cols, &mut at);
+            for (&i, &leaf) in moved.iter().zip(&at) {
+                leaf_of[i] = tree.nodes[leaf as usize].left;
             }
+            sum.add_leaves(tree, &leaf_of, &mut sums);
         }
         sum.output(sums, perm.len())
     }
 }
+
+/// No value is in it.
+const EMPTY: (f32, f32) = (f32::INFINITY, f32::NEG_INFINITY);
 
 /// Written as model.json has always held a tree's nodes (`Node`'s form), from the arrays.
 impl Serialize for FlatTree {
@@ -692,6 +783,23 @@ mod tests {
             tree.leaves(&rows, &mut leaves);
             let alone: Vec<u32> = (0..n).map(|i| tree.nodes[tree.leaf(rows.row(i))].left).collect();
             assert_eq!(leaves, alone, "{n} rows");
+        }
+    }
+
+    #[test]
+    fn rows_walking_from_given_nodes_together_reach_the_leaves_they_reach_alone() {
+        let mut rs = crate::random::RandomState::new(11);
+        let mut nodes = Vec::new();
+        grow(&mut rs, &mut nodes, 12);
+        let tree = FlatTree::new(&nodes);
+        for n in [0, 1, 7, 8, 9, 300] {
+            let rows: Vec<f32> =
+                (0..n * 3).map(|i| if i % 13 == 0 { f32::NAN } else { rs.next_f64() as f32 - 0.5 }).collect();
+            let mut at: Vec<u32> = (0..n).map(|_| rs.randint(0, nodes.len() as u64) as u32).collect();
+            let alone: Vec<u32> =
+                at.iter().enumerate().map(|(i, &a)| tree.descend(a as usize, |f| rows[i * 3 + f]) as u32).collect();
+            tree.descend_all(&rows, 3, &mut at);
+            assert_eq!(at, alone, "{n} rows");
         }
     }
 }

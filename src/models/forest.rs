@@ -416,7 +416,7 @@ mod tests {
     }
 
     /// Shuffled columns through `flat::Routed` give the bits a full predict of the shuffled
-    /// matrix gives: forests and extra trees, both tasks, best-first and pruned trees, one
+    /// matrix gives: forests and extra trees, both tasks (two classes and three), best-first and pruned trees, one
     /// column or several, all rows or some.
     #[test]
     fn a_routed_shuffle_predicts_as_the_shuffled_matrix_does() {
@@ -425,6 +425,7 @@ mod tests {
         let x = Array2::from_shape_fn((150, 5), |(_, j)| (rs.next_f64() * 8.0).floor() / [1.0, 3.0, 7.0, 1.0, 2.0][j]);
         let y: Vec<usize> =
             x.rows().into_iter().map(|r| usize::from(r[0] + r[1] > 4.0) + usize::from(r[2] > 0.5)).collect();
+        let y2: Vec<usize> = y.iter().map(|&c| c.min(1)).collect();
         let v: Vec<f64> = x.rows().into_iter().map(|r| r[0] * r[1] - r[3]).collect();
         let classes = ["a".to_string(), "b".to_string(), "c".to_string()];
         let settings: [&[(&str, crate::spec::ParamValue)]; 3] = [
@@ -438,7 +439,8 @@ mod tests {
         for given in settings {
             let p = params(given);
             for splitter in [Splitter::Best, Splitter::Random] {
-                for task in [Task::Classes { y: &y, classes: &classes }, Task::Values(&v)] {
+                let two = [Task::Classes { y: &y2, classes: &classes[..2] }];
+                for task in [Task::Classes { y: &y, classes: &classes }, Task::Values(&v)].into_iter().chain(two) {
                     let forest = fit(&p, splitter, &x, task, None).unwrap();
                     let trees = forest.tree_sum().unwrap();
                     let routed = trees.route(&test);

@@ -47,15 +47,46 @@ impl TreeSum<'_> {
                 }
             }
         });
+        // One column's sums are kept in the walk's order (see `Walk::tree`).
+        let mut slot: Vec<usize> = (0..n_values).collect();
+        if set_values.len() == 1 {
+            for (p, &v) in order.iter().enumerate() {
+                slot[v as usize] = p;
+            }
+        }
         (0..n_values)
             .map(|v| {
                 let mut at_v = Vec::with_capacity(n * width);
+                let s = slot[v];
                 for row_sums in sums.chunks(n_values * width) {
-                    at_v.extend_from_slice(&row_sums[v * width..(v + 1) * width]);
+                    at_v.extend_from_slice(&row_sums[s * width..(s + 1) * width]);
                 }
                 self.output(at_v, n)
             })
             .collect()
+    }
+}
+
+impl TreeSum<'_> {
+    /// [`TreeSum::add`] of one leaf to each of consecutive sums (`width` each), the one- and
+    /// two-value leaves (regression, two classes) in vector lanes: the same additions.
+    fn add_to_each(&self, sums: &mut [f64], leaf: &[f64]) {
+        match (self.mean, leaf) {
+            (true, &[a]) => sums.iter_mut().for_each(|s| *s += a),
+            (true, &[a, b]) => {
+                let pattern = [a, b, a, b];
+                let mut quads = sums.chunks_exact_mut(4);
+                for quad in &mut quads {
+                    for (s, v) in quad.iter_mut().zip(pattern) {
+                        *s += v;
+                    }
+                }
+                for (s, v) in quads.into_remainder().iter_mut().zip(pattern) {
+                    *s += v;
+                }
+            }
+            _ => sums.chunks_exact_mut(self.width()).for_each(|s| self.add(s, leaf)),
+        }
     }
 }
 
@@ -74,8 +105,9 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Adds one tree's leaves to one row's sums (`width` per grid point, grid point by grid
-    /// point); `order` and `stack` are the walk's buffers.
+    /// Adds one tree's leaves to one row's sums (`width` per grid point: with one column in the
+    /// walk's order, so the points reaching a leaf have consecutive sums; with several, grid point
+    /// by grid point); `order` and `stack` are the walk's buffers.
     fn tree(&self, tree: &FlatTree, row: &[f32], sums: &mut [f64], order: &mut [u32], stack: &mut Vec<Frame>) {
         let width = self.sum.width();
         let single = self.set_values.len() == 1;
@@ -99,6 +131,10 @@ impl Walk<'_> {
             };
             let Some(k) = k else {
                 let value = tree.value(at);
+                if single {
+                    self.sum.add_to_each(&mut sums[lo * width..hi * width], value);
+                    continue;
+                }
                 for &v in &order[lo..hi] {
                     let v = v as usize;
                     self.sum.add(&mut sums[v * width..(v + 1) * width], value);
@@ -144,7 +180,7 @@ mod tests {
 
     /// Setting one column or two to each of a grid of values (repeated values, values beyond the
     /// data, NaN) gives the bits of predicting each changed matrix: forests and extra trees, both
-    /// tasks, and a best-first forest.
+    /// tasks (two classes and three), and a best-first forest.
     #[test]
     fn set_columns_predict_as_the_changed_matrix_does() {
         use crate::kinds::ModelSpec;
@@ -154,6 +190,7 @@ mod tests {
         let x = Array2::from_shape_fn((120, 4), |(_, j)| (rs.next_f64() * 6.0).floor() / [1.0, 3.0, 7.0, 2.0][j]);
         let y: Vec<usize> =
             x.rows().into_iter().map(|r| usize::from(r[0] + r[1] > 3.0) + usize::from(r[2] > 0.4)).collect();
+        let y2: Vec<usize> = y.iter().map(|&c| c.min(1)).collect();
         let v: Vec<f64> = x.rows().into_iter().map(|r| r[0] * r[1] - r[3]).collect();
         let classes = ["a".to_string(), "b".to_string(), "c".to_string()];
         let grid = [-1.0, 0.0, 0.5, 2.0, 0.5, 1.0 / 3.0, 4.0, 9.0, f64::NAN];
@@ -172,7 +209,8 @@ mod tests {
                 panic!()
             };
             for splitter in [Splitter::Best, Splitter::Random] {
-                for task in [Task::Classes { y: &y, classes: &classes }, Task::Values(&v)] {
+                let two = [Task::Classes { y: &y2, classes: &classes[..2] }];
+                for task in [Task::Classes { y: &y, classes: &classes }, Task::Values(&v)].into_iter().chain(two) {
                     let forest = forest::fit(&p, splitter, &x, task, None).unwrap();
                     let trees = forest.tree_sum().unwrap();
                     for cols in [&[0][..], &[1, 3], &[]] {
