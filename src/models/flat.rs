@@ -518,7 +518,9 @@ impl Routed<'_> {
                 *leaf = leaves[row(i)];
             }
             let (top, range) = (&ancestors.top[t], &ancestors.range[t]);
-            (moved.clear(), walked.clear(), at.clear());
+            moved.clear();
+            walked.clear();
+            at.clear();
             for &r in &ancestors.movable[t] {
                 let i = match &position {
                     None if (r as usize) < perm.len() => r as usize,
