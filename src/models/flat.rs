@@ -12,8 +12,8 @@
 //! in parallel, each block tree by tree, several rows walking a tree at once (a leaf steps to
 //! itself, so the rows step without a branch on their way and are looked at in turns). For permutation
 //! importance, [`Routed`] keeps the leaf each test row reaches in each tree, and a shuffle of
-//! some columns re-routes a row only from the first node on its path that tests a shuffled
-//! column and now sends it the other way: all other rows keep their leaf.
+//! one column keeps a row's leaf while its new value stays in the range its path allows; the
+//! others walk again from the topmost node on their path that tests a shuffled column.
 
 use super::tree::Node;
 use super::Prediction;
@@ -518,7 +518,9 @@ impl Routed<'_> {
                 *leaf = leaves[row(i)];
             }
             let (top, range) = (&ancestors.top[t], &ancestors.range[t]);
-            (moved.clear(), walked.clear(), at.clear());
+            moved.clear();
+            walked.clear();
+            at.clear();
             for &r in &ancestors.movable[t] {
                 let i = match &position {
                     None if (r as usize) < perm.len() => r as usize,
