@@ -751,6 +751,8 @@ mod tests {
         let rows = |width: usize| Rows32 { data: vec![0.0; 6], width };
         assert_eq!((tree.columns, tree.children), (3, tree.node_count()));
         assert!(tree.walkable(&rows(3), 2));
-        assert!(!tree.walkable(&rows(2), 3) && !tree.walkable(&rows(3), 3) && !FlatTree::default().walkable(&rows(2), 3));
+        assert!(
+            !tree.walkable(&rows(2), 3) && !tree.walkable(&rows(3), 3) && !FlatTree::default().walkable(&rows(2), 3)
+        );
     }
 }
