@@ -23,18 +23,26 @@ fn predict_rows(args: &PredictArgs) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.model).map_err(|e| format!("cannot read model {shown}: {e}"))?;
     let model = parse_model_file(&text).map_err(|e| format!("{shown}: {e}"))?;
     drop(text);
-    let predictor = model.predictor().map_err(|e| format!("{shown}: {e}"))?;
+    // The model is checked and built while the rows are read (a 500-tree forest's copy and checks
+    // beside polars' read); its errors come first, as when one followed the other.
+    let (predictor, rows) = std::thread::scope(|s| {
+        let rows = s.spawn(|| {
+            load_new_rows(
+                &args.data,
+                &input_columns(&model),
+                &model.dataset.missing,
+                args.id.as_deref(),
+                args.unknown == Unknown::Ignore,
+            )
+        });
+        let predictor = model.predictor();
+        (predictor, rows.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let predictor = predictor.map_err(|e| format!("{shown}: {e}"))?;
     if args.proba && model.task == Task::Regression {
         return Err("--proba is for classifiers; this model predicts values".into());
     }
-    let rows = load_new_rows(
-        &args.data,
-        &input_columns(&model),
-        &model.dataset.missing,
-        args.id.as_deref(),
-        args.unknown == Unknown::Ignore,
-    )
-    .map_err(|e| e.to_string())?;
+    let rows = rows.map_err(|e| e.to_string())?;
     let x = model.design(&rows.features)?;
     let prediction: Prediction = predictor.predict(&x);
     let scored = Scored {

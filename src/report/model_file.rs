@@ -6,6 +6,7 @@
 use crate::after_sweep::refit::Refit;
 use crate::config::Task;
 use crate::data::Feature;
+use crate::models::flat::FlatTree;
 use crate::models::target::with_target;
 use crate::models::{Fitted, ModelState};
 use crate::plan::RunPlan;
@@ -176,7 +177,8 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
 
 /// A forest's file as runner writes it, each tree on a line of its own, read with the trees
 /// parsed on every thread: the rest of the file is read once with each tree line replaced by a
-/// placeholder, then the tree lines in parallel. `None` (the whole file is then read as one)
+/// placeholder, then the tree lines in parallel (each by `FlatTree::from_line` when it is
+/// written as runner writes it, else by serde). `None` (the whole file is then read as one)
 /// unless the placeholders are exactly the forest's trees, in order, and everything reads:
 /// - with a marker string for each line, the file's `model` is a forest whose `trees` are the
 ///   markers in order (so no tree line stood anywhere else);
@@ -204,7 +206,8 @@ fn parse_forest_lines(text: &str) -> Option<ModelFile> {
         return None;
     }
     let ModelState::Forest { trees, .. } = &mut file.model else { return None };
-    *trees = lines.par_iter().map(|&(a, b)| serde_json::from_str(&text[a..b]).ok()).collect::<Option<_>>()?;
+    let tree = |line: &str| FlatTree::from_line(line).or_else(|| serde_json::from_str(line).ok());
+    *trees = lines.par_iter().map(|&(a, b)| tree(&text[a..b])).collect::<Option<_>>()?;
     Some(file)
 }
 
