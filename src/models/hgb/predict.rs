@@ -22,6 +22,10 @@ const MISSING: u8 = u8::MAX;
 const BLOCK: usize = 128;
 /// Paths walked in step by [`Steps::walk`].
 const LANES: usize = 8;
+/// Trees between a routed row's saved partial sums ([`Routed`]'s `marks`).
+const MARK: usize = 8;
+/// No node: a leaf whose path tests none of a shuffle's columns.
+const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
@@ -196,15 +200,15 @@ impl Coded {
         }
         let leaves = LeafTable { values, first };
         let most = self.trees.iter().map(|t| t.values.len()).max().unwrap_or(0);
-        let (ids, raw) = if most <= 1 << 8 {
-            let (ids, raw) = self.routes(&codes, &leaves);
-            (LeafIds::Byte(ids), raw)
+        let (ids, raw, marks) = if most <= 1 << 8 {
+            let (ids, raw, marks) = self.routes(&codes, &leaves);
+            (LeafIds::Byte(ids), raw, marks)
         } else if most <= 1 << 16 {
-            let (ids, raw) = self.routes(&codes, &leaves);
-            (LeafIds::Short(ids), raw)
+            let (ids, raw, marks) = self.routes(&codes, &leaves);
+            (LeafIds::Short(ids), raw, marks)
         } else {
-            let (ids, raw) = self.routes(&codes, &leaves);
-            (LeafIds::Word(ids), raw)
+            let (ids, raw, marks) = self.routes(&codes, &leaves);
+            (LeafIds::Word(ids), raw, marks)
         };
         let n = codes.rows();
         let mut columns = vec![0u8; codes.data.len()];
@@ -213,28 +217,35 @@ impl Coded {
                 columns[c * n + i] = code;
             }
         }
-        Routed { coded: self, codes, columns, n, ids, leaves, steps: Steps::new(&self.trees), raw }
+        Routed { coded: self, codes, columns, n, ids, leaves, steps: Steps::new(&self.trees), raw, marks }
     }
 
-    /// Each coded row's leaf in each tree (rows × trees, row-major) and its raw prediction.
-    fn routes<L: LeafId>(&self, codes: &Codes, leaves: &LeafTable) -> (Vec<L>, Vec<f64>) {
+    /// Each coded row's leaf in each tree (rows × trees, row-major), its raw prediction and its
+    /// partial sums every `MARK` trees (rows × marks × outputs).
+    fn routes<L: LeafId>(&self, codes: &Codes, leaves: &LeafTable) -> (Vec<L>, Vec<f64>, Vec<f64>) {
         let (trees, outputs) = (self.trees.len(), self.outputs());
         if trees == 0 {
-            return (Vec::new(), self.baseline.repeat(codes.rows()));
+            return (Vec::new(), self.baseline.repeat(codes.rows()), Vec::new());
         }
         let mut ids = vec![L::default(); codes.rows() * trees];
         let mut raw = vec![0.0; codes.rows() * outputs];
+        let per = trees.div_ceil(MARK) * outputs;
+        let mut marks = vec![0.0; codes.rows() * per];
         let blocks = ids.par_chunks_mut(BLOCK * trees).zip(raw.par_chunks_mut(BLOCK * outputs));
-        blocks.enumerate().for_each(|(b, (ids, raw))| {
+        blocks.zip(marks.par_chunks_mut(BLOCK * per)).enumerate().for_each(|(b, ((ids, raw), marks))| {
             for (t, tree) in self.trees.iter().enumerate() {
                 for (i, row_ids) in ids.chunks_mut(trees).enumerate() {
                     let row = codes.row(b * BLOCK + i);
                     row_ids[t] = L::new(tree.nodes[tree.descend(0, |f| row[f])].left as usize);
                 }
             }
-            leaves.sums(self, ids, raw);
+            for sums in raw.chunks_mut(outputs) {
+                sums.copy_from_slice(&self.baseline);
+            }
+            let (from, order): (Vec<usize>, Vec<usize>) = (0..raw.len() / outputs).map(|i| (0, i)).unzip();
+            leaves.add(self, (ids, &order), &from, raw, Some(marks));
         });
-        (ids, raw)
+        (ids, raw, marks)
     }
 }
 
@@ -297,18 +308,36 @@ struct LeafTable {
 }
 
 impl LeafTable {
-    /// The raw predictions (rows × outputs) of rows whose leaves are `ids` (rows × trees): the
-    /// baseline, then each tree's leaf value in tree order. Trees outer, rows inner: the rows'
-    /// sums are independent chains of additions.
-    fn sums<L: LeafId>(&self, coded: &Coded, ids: &[L], out: &mut [f64]) {
+    /// Adds to `out` (rows × outputs, each row's sums after its first `from[r]` trees, `from`
+    /// increasing) the leaf values of the rows whose leaves are `ids`' rows `order` (rows ×
+    /// trees) of the trees after those, in tree order: every row's sums are the baseline plus its leaves in tree
+    /// order, as a full walk adds them. Trees outer, rows inner: the rows' sums are independent
+    /// chains of additions, and the rows tree t adds to are the first ones. With `marks` (rows ×
+    /// `MARK`-tree marks × outputs), each row's sums before every `MARK`-th tree are saved there.
+    fn add<L: LeafId>(
+        &self,
+        coded: &Coded,
+        ids: (&[L], &[usize]),
+        from: &[usize],
+        out: &mut [f64],
+        mut marks: Option<&mut [f64]>,
+    ) {
         let (trees, outputs) = (coded.trees.len(), coded.outputs());
-        for sums in out.chunks_mut(outputs) {
-            sums.copy_from_slice(&coded.baseline);
-        }
-        for (t, &first) in self.first.iter().enumerate() {
+        let (ids, order) = ids;
+        let per = trees.div_ceil(MARK) * outputs;
+        let mut active = 0;
+        for (t, &first) in self.first.iter().enumerate().skip(from.first().copied().unwrap_or(trees)) {
+            while active < from.len() && from[active] <= t {
+                active += 1;
+            }
+            if let (Some(marks), 0) = (marks.as_deref_mut(), t % MARK) {
+                for (r, sums) in out.chunks(outputs).enumerate() {
+                    marks[r * per + t / MARK * outputs..][..outputs].copy_from_slice(sums);
+                }
+            }
             let (k, values) = (t % outputs, &self.values[first..]);
-            for (r, row_ids) in ids.chunks(trees).enumerate() {
-                out[r * outputs + k] += values[row_ids[t].get()];
+            for (r, &i) in order[..active].iter().enumerate() {
+                out[r * outputs + k] += values[ids[i * trees + t].get()];
             }
         }
     }
@@ -327,15 +356,25 @@ pub struct Routed<'a> {
     steps: Steps,
     /// The rows' raw predictions (rows × outputs).
     raw: Vec<f64>,
+    /// Each row's sums before tree 0, `MARK`, 2 `MARK`, ... (rows × marks × outputs): a row
+    /// moved first in tree t is summed again from the mark at or before t.
+    marks: Vec<f64>,
 }
 
 /// The codes of some columns that keep a row in its leaf, per tree and leaf.
 pub struct Boxes {
     cols: Vec<usize>,
-    /// The trees that test one of the columns.
-    testing: Vec<usize>,
     /// Per leaf (of `LeafTable`'s) and column: the codes of the path to the leaf.
     bounds: Vec<Bound>,
+    /// Per leaf: the first node (in `Steps`) of its path that tests one of the columns, or
+    /// `NONE`; a row moved out of the leaf takes the path down to that node still.
+    entry: Vec<u32>,
+    /// Per leaf: its tree.
+    tree: Vec<u32>,
+    /// Per routed row `i`, `leaves[start[i]..start[i + 1]]`: its leaves whose path tests one
+    /// of the columns, in tree order (a shuffle moves a row only out of those).
+    start: Vec<usize>,
+    leaves: Vec<u32>,
 }
 
 /// Non-missing codes `lo..=hi` and, if `missing`, NaN.
@@ -363,29 +402,37 @@ impl Routed<'_> {
         self.coded.prediction(self.raw.clone())
     }
 
-    /// The paths' bounds on the columns `cols`.
+    /// The paths' bounds on the columns `cols`, and each routed row's leaves whose path tests them.
     pub fn boxes(&self, cols: &[usize]) -> Boxes {
         let all = Bound { lo: 0, hi: MISSING - 1, missing: true };
         let m = cols.len();
-        let mut testing = Vec::new();
-        let mut bounds = vec![all; self.leaves.values.len() * m];
+        let leaves = self.leaves.values.len();
+        let (mut bounds, mut entry, mut tree_of) = (vec![all; leaves * m], vec![NONE; leaves], vec![0; leaves]);
         for (t, tree) in self.coded.trees.iter().enumerate() {
+            tree_of[self.leaves.first[t]..][..tree.values.len()].fill(t as u32);
             let tests = |n: &Node| n.feature != LEAF && cols.contains(&(n.feature as usize));
             if !tree.nodes.iter().any(tests) {
                 continue;
             }
-            // Per node and column, the codes of the path to the node.
-            let mut b = vec![all; tree.nodes.len() * m];
+            // Per node and column, the codes of the path to the node; per node, its path's first
+            // node testing a column.
+            let (mut b, mut e) = (vec![all; tree.nodes.len() * m], vec![NONE; tree.nodes.len()]);
             for (a, n) in tree.nodes.iter().enumerate() {
                 if n.feature == LEAF {
                     let leaf = self.leaves.first[t] + n.left as usize;
                     bounds[leaf * m..(leaf + 1) * m].copy_from_slice(&b[a * m..(a + 1) * m]);
+                    entry[leaf] = if e[a] == NONE { NONE } else { self.steps.root[t] + e[a] };
                     continue;
                 }
                 let (l, r) = (n.left as usize, n.right as usize);
                 b.copy_within(a * m..(a + 1) * m, l * m);
                 b.copy_within(a * m..(a + 1) * m, r * m);
-                if let Some(j) = cols.iter().position(|&c| c == n.feature as usize) {
+                let j = cols.iter().position(|&c| c == n.feature as usize);
+                (e[l], e[r]) = match (e[a], j) {
+                    (NONE, Some(_)) => (a as u32, a as u32),
+                    (first, _) => (first, first),
+                };
+                if let Some(j) = j {
                     let left = &mut b[l * m + j];
                     left.hi = left.hi.min(n.code);
                     left.missing &= n.missing_left;
@@ -394,9 +441,35 @@ impl Routed<'_> {
                     right.missing &= !n.missing_left;
                 }
             }
-            testing.push(t);
         }
-        Boxes { cols: cols.to_vec(), testing, bounds }
+        let (start, leaves) = match &self.ids {
+            LeafIds::Byte(ids) => self.tested_leaves(ids, &entry),
+            LeafIds::Short(ids) => self.tested_leaves(ids, &entry),
+            LeafIds::Word(ids) => self.tested_leaves(ids, &entry),
+        };
+        Boxes { cols: cols.to_vec(), bounds, entry, tree: tree_of, start, leaves }
+    }
+
+    /// Per routed row (their leaves being `ids`), its leaves whose `entry` is a node, in tree
+    /// order: `leaves[start[i]..start[i + 1]]` for row i.
+    fn tested_leaves<L: LeafId>(&self, ids: &[L], entry: &[u32]) -> (Vec<usize>, Vec<u32>) {
+        let trees = self.coded.trees.len();
+        let testing: Vec<usize> = (0..trees)
+            .filter(|&t| entry[self.leaves.first[t]..][..self.coded.trees[t].values.len()].iter().any(|&e| e != NONE))
+            .collect();
+        let (mut start, mut leaves) = (Vec::with_capacity(self.n + 1), Vec::new());
+        start.push(0);
+        for i in 0..self.n {
+            let row = &ids[i * trees..(i + 1) * trees];
+            for &t in &testing {
+                let leaf = self.leaves.first[t] + row[t].get();
+                if entry[leaf] != NONE {
+                    leaves.push(leaf as u32);
+                }
+            }
+            start.push(leaves.len());
+        }
+        (start, leaves)
     }
 
     /// The prediction of rows `rows` (all when `None`) with the columns of `boxes` permuted
@@ -414,66 +487,97 @@ impl Routed<'_> {
 
     /// [`Routed::shuffled`]'s raw predictions, the rows' leaves being `ids`. A row whose
     /// shuffled codes are its own, or that stays in its leaf in every tree, keeps its raw
-    /// prediction; the others' leaves are summed again, a block of rows at a time.
+    /// prediction; the others' leaves are summed again from the mark before the first tree
+    /// they leave, a block of rows at a time.
     fn shuffled_raw<L: LeafId>(&self, ids: &[L], boxes: &Boxes, rows: Option<&[usize]>, perm: &[usize]) -> Vec<f64> {
         let (trees, outputs) = (self.coded.trees.len(), self.coded.outputs());
+        let per = trees.div_ceil(MARK) * outputs;
         let row = |i: usize| rows.map_or(i, |r| r[i]);
         let mut raw = vec![0.0; perm.len() * outputs];
         raw.par_chunks_mut(BLOCK * outputs).enumerate().for_each(|(b, block)| {
-            // The moved rows (their places in the block) and their leaves, re-routed.
-            let (mut moved, mut moved_ids) = (Vec::new(), Vec::new());
+            // The moved rows (their places in the block), their leaves, re-routed, and the first
+            // tree each is summed again from.
+            let (mut moved, mut moved_ids, mut from) = (Vec::new(), Vec::new(), Vec::new());
             let mut work = Reroute { codes: vec![0u8; self.codes.width], failed: vec![0; trees], at: vec![0; trees] };
             for (i, sums) in block.chunks_mut(outputs).enumerate() {
-                let (src, from) = (row(b * BLOCK + i), row(perm[b * BLOCK + i]));
+                let (src, from_row) = (row(b * BLOCK + i), row(perm[b * BLOCK + i]));
                 let own = self.codes.row(src);
+                // A row with no leaf whose path tests the columns, or with its own codes, stays.
+                let tested = boxes.start[src] < boxes.start[src + 1];
                 // The shuffled codes, from the columns (a row's is a cache miss at a random place).
-                if boxes.cols.iter().any(|&c| own[c] != self.columns[c * self.n + from]) {
+                if tested && boxes.cols.iter().any(|&c| own[c] != self.columns[c * self.n + from_row]) {
                     work.codes.copy_from_slice(own);
                     for &c in &boxes.cols {
-                        work.codes[c] = self.columns[c * self.n + from];
+                        work.codes[c] = self.columns[c * self.n + from_row];
                     }
-                    if self.reroute(boxes, &mut work, &ids[src * trees..(src + 1) * trees], &mut moved_ids) {
+                    let own_ids = &ids[src * trees..(src + 1) * trees];
+                    if let Some(t) = self.reroute(boxes, &mut work, src, own_ids, &mut moved_ids) {
+                        let mark = &self.marks[src * per + t / MARK * outputs..][..outputs];
+                        sums.copy_from_slice(mark);
                         moved.push(i);
+                        from.push(t / MARK * MARK);
                         continue;
                     }
                 }
                 sums.copy_from_slice(&self.raw[src * outputs..(src + 1) * outputs]);
             }
-            let mut sums = vec![0.0; moved.len() * outputs];
-            self.leaves.sums(self.coded, &moved_ids, &mut sums);
-            for (&i, s) in moved.iter().zip(sums.chunks(outputs)) {
-                block[i * outputs..(i + 1) * outputs].copy_from_slice(s);
-            }
+            self.resum(block, &moved, &moved_ids, &from);
         });
         raw
     }
 
-    /// Whether the row of codes `work.codes` (its shuffled columns' changed) leaves a leaf of
-    /// `own` (its routed leaves); if so, its leaves with those trees re-routed go onto `out`.
-    /// The trees it leaves are found without a branch per tree, then walked down together.
-    fn reroute<L: LeafId>(&self, boxes: &Boxes, work: &mut Reroute, own: &[L], out: &mut Vec<L>) -> bool {
+    /// Sums again the moved rows of a block of raw predictions (at places `moved` in `block`,
+    /// their sums there those of their first `from` trees), their leaves being `ids`: in the
+    /// order of `from`, so that each tree adds to a run of rows from the first.
+    fn resum<L: LeafId>(&self, block: &mut [f64], moved: &[usize], ids: &[L], from: &[usize]) {
+        let outputs = self.coded.outputs();
+        let mut order: Vec<usize> = (0..moved.len()).collect();
+        order.sort_by_key(|&j| from[j]);
+        let sorted_from: Vec<usize> = order.iter().map(|&j| from[j]).collect();
+        let mut sums: Vec<f64> =
+            order.iter().flat_map(|&j| block[moved[j] * outputs..(moved[j] + 1) * outputs].to_vec()).collect();
+        self.leaves.add(self.coded, (ids, &order), &sorted_from, &mut sums, None);
+        for (&j, s) in order.iter().zip(sums.chunks(outputs)) {
+            block[moved[j] * outputs..(moved[j] + 1) * outputs].copy_from_slice(s);
+        }
+    }
+
+    /// Whether the row `src` with codes `work.codes` (its shuffled columns' changed) leaves a
+    /// leaf of `own` (its routed leaves); if so, its leaves with those trees re-routed go onto
+    /// `out` and the first tree it leaves its leaf in is returned. Only the leaves whose path
+    /// tests the columns are checked, without a branch per leaf; the trees it leaves are walked
+    /// down together from the first node of the path that tests one of them.
+    fn reroute<L: LeafId>(
+        &self,
+        boxes: &Boxes,
+        work: &mut Reroute,
+        src: usize,
+        own: &[L],
+        out: &mut Vec<L>,
+    ) -> Option<usize> {
         let (m, codes, trees) = (boxes.cols.len(), &work.codes, &self.coded.trees);
         let mut failed = 0;
-        for &t in &boxes.testing {
-            let at = (self.leaves.first[t] + own[t].get()) * m;
+        for &leaf in &boxes.leaves[boxes.start[src]..boxes.start[src + 1]] {
+            let at = leaf as usize * m;
             let kept = boxes.cols.iter().zip(&boxes.bounds[at..at + m]).all(|(&c, b)| b.holds(codes[c]));
-            work.failed[failed] = t;
+            work.failed[failed] = leaf as usize;
             failed += usize::from(!kept);
         }
         if failed == 0 {
-            return false;
+            return None;
         }
         let (failed, at) = (&work.failed[..failed], &mut work.at[..failed]);
-        for (a, &t) in at.iter_mut().zip(failed) {
-            *a = self.steps.root[t];
+        for (a, &leaf) in at.iter_mut().zip(failed) {
+            *a = boxes.entry[leaf];
         }
         self.steps.walk(codes, at);
         let start = out.len();
         out.extend_from_slice(own);
-        for (&t, &node) in failed.iter().zip(at.iter()) {
+        for (&leaf, &node) in failed.iter().zip(at.iter()) {
+            let t = boxes.tree[leaf] as usize;
             out[start + t] = L::new(trees[t].nodes[(node - self.steps.root[t]) as usize].left as usize);
         }
-        true
+        Some(boxes.tree[failed[0]] as usize)
     }
 }
 
