@@ -199,13 +199,21 @@ fn weighted_choice(w: &[f64], rng: &mut RandomState) -> Vec<usize> {
 
 /// `_find_binning_thresholds` of one column.
 fn find_thresholds(col: Vec<f64>, weights: Option<Vec<f64>>, max_bins: usize) -> Vec<f64> {
-    let is_weighted = weights.is_some();
-    let mut pairs: Vec<(f64, f64)> = match weights {
-        None => col.into_iter().filter(|v| !v.is_nan()).map(|v| (v, 1.0)).collect(),
-        Some(w) => col.into_iter().zip(w).filter(|(v, w)| !v.is_nan() && *w != 0.0).collect(),
+    let (values, weights): (Vec<f64>, Option<Vec<f64>>) = match weights {
+        None => {
+            let mut values: Vec<f64> = col.into_iter().filter(|v| !v.is_nan()).collect();
+            // Values equal under `total_cmp` have the same bits: any sort gives the stable one's order.
+            values.sort_unstable_by(f64::total_cmp);
+            (values, None)
+        }
+        Some(w) => {
+            let mut pairs: Vec<(f64, f64)> = col.into_iter().zip(w).filter(|(v, w)| !v.is_nan() && *w != 0.0).collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (values, w) = pairs.into_iter().unzip();
+            (values, Some(w))
+        }
     };
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut distinct: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let mut distinct = values.clone();
     distinct.dedup();
     if distinct.len() <= 1 {
         return Vec::new();
@@ -213,13 +221,10 @@ fn find_thresholds(col: Vec<f64>, weights: Option<Vec<f64>>, max_bins: usize) ->
     let mut t: Vec<f64> = if distinct.len() <= max_bins {
         distinct.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
     } else {
-        let values: Vec<f64> = pairs.iter().map(|p| p.0).collect();
         let ranks = percentile_ranks(max_bins);
-        if is_weighted {
-            let w: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-            weighted_percentiles(&values, &w, &ranks)
-        } else {
-            ranks.iter().map(|&p| averaged_inverted_cdf(&values, p)).collect()
+        match &weights {
+            Some(w) => weighted_percentiles(&values, w, &ranks),
+            None => ranks.iter().map(|&p| averaged_inverted_cdf(&values, p)).collect(),
         }
     };
     t.dedup();

@@ -3,11 +3,12 @@
 //! the larger child, and shrinkage applied to the leaves at the end.
 
 use super::binning::BinMapper;
-use super::histogram::{HistogramBuilder, Histograms};
+use super::histogram::{HistogramBuilder, Histograms, Part, PARALLEL_WORK};
 use super::numeric::pairwise_sum;
-use super::splitting::{partition, NodeTotals, SplitInfo, Splitter};
+use super::splitting::{first_best, partition, NodeTotals, SplitInfo, Splitter, NO_SPLIT};
 use super::tree::{HgbNode, HgbTree};
 use super::FeatureSampler;
+use rayon::prelude::*;
 
 /// The limits of one tree (`max_leaf_nodes`, `max_depth`: `None` is unlimited).
 pub struct Limits {
@@ -102,17 +103,62 @@ impl<'a> Grower<'a> {
         self.compute_best_split_and_push(0);
     }
 
+    /// The root's best split, its groups of features scanned in parallel.
     fn compute_best_split_and_push(&mut self, id: usize) {
         let allowed = self.sampler.draw(self.splitter.n_bins_non_missing.len());
         let node = &self.nodes[id];
         let Some(hist) = node.histograms.as_ref() else { return };
-        let split = self.splitter.find_node_split(hist, &node.totals, allowed.as_deref());
+        let splitter = &self.splitter;
+        let found: Vec<Option<SplitInfo>> = (self.builder.binned.bounds.par_windows(2))
+            .map(|w| splitter.best_in(w[0]..w[1], |f| hist.feature(f), &node.totals, allowed.as_deref()))
+            .collect();
+        self.push_split(id, first_best(found).unwrap_or(NO_SPLIT));
+    }
+
+    fn push_split(&mut self, id: usize, split: SplitInfo) {
         self.nodes[id].split = Some(split);
         if split.gain <= 0.0 {
             self.finalize_leaf(id);
         } else {
             self.heap_push(id);
         }
+    }
+
+    /// The smaller child's histograms (a pass over its rows), the larger one's (`parent` minus
+    /// them, in place) and the best split of each child `wanted` (its totals and allowed
+    /// features), group by group in parallel: a group's passes, subtraction and scans are its own.
+    fn children_splits(
+        &self,
+        small_rows: &[u32],
+        parent: &mut Histograms,
+        small_is_left: bool,
+        wanted: [Option<(&NodeTotals, Option<&[bool]>)>; 2],
+    ) -> (Histograms, [SplitInfo; 2]) {
+        let (builder, splitter) = (&self.builder, &self.splitter);
+        let node = builder.node(small_rows);
+        let mut small = builder.zeroed();
+        let bounds = &builder.binned.bounds;
+        let pairs: Vec<(Part<'_>, Part<'_>)> = small.parts(bounds).into_iter().zip(parent.parts(bounds)).collect();
+        let each = |(mut s, mut l): (Part<'_>, Part<'_>)| -> [Option<SplitInfo>; 2] {
+            builder.fill(&node, &mut s);
+            l.subtract(&s);
+            let sides = if small_is_left { [&s, &l] } else { [&l, &s] };
+            std::array::from_fn(|c| {
+                let (part, want) = (sides[c], wanted[c]);
+                want.and_then(|(totals, allowed)| {
+                    splitter.best_in(part.features(), |f| part.feature(f), totals, allowed)
+                })
+            })
+        };
+        let n_features = builder.binned.n_features;
+        let scans = wanted.iter().flatten().count() * n_features * splitter.n_bins;
+        let found: Vec<[Option<SplitInfo>; 2]> = if node.cells(n_features) + scans >= PARALLEL_WORK {
+            pairs.into_par_iter().map(each).collect()
+        } else {
+            pairs.into_iter().map(each).collect()
+        };
+        let best = |c: usize| first_best(found.iter().map(|f| f[c])).unwrap_or(NO_SPLIT);
+        (small, [best(0), best(1)])
     }
 
     fn finalize_leaf(&mut self, id: usize) {
@@ -178,16 +224,26 @@ impl<'a> Grower<'a> {
         if !(split_left || split_right) {
             return;
         }
-        let (small, large) = if n_left < n_right { (left, right) } else { (right, left) };
-        let small_hist = self.builder.brute(&self.rows[self.nodes[small].start..self.nodes[small].stop]);
-        let Some(parent_hist) = parent_hist else { return };
-        self.nodes[large].histograms = Some(parent_hist.subtract(&small_hist));
+        let n_features = self.splitter.n_bins_non_missing.len();
+        let allowed_left = if split_left { self.sampler.draw(n_features) } else { None };
+        let allowed_right = if split_right { self.sampler.draw(n_features) } else { None };
+        let small_is_left = n_left < n_right;
+        let (small, large) = if small_is_left { (left, right) } else { (right, left) };
+        let Some(mut parent_hist) = parent_hist else { return };
+        let wanted = [
+            split_left.then(|| (&self.nodes[left].totals, allowed_left.as_deref())),
+            split_right.then(|| (&self.nodes[right].totals, allowed_right.as_deref())),
+        ];
+        let small_rows = &self.rows[self.nodes[small].start..self.nodes[small].stop];
+        let (small_hist, [found_left, found_right]) =
+            self.children_splits(small_rows, &mut parent_hist, small_is_left, wanted);
+        self.nodes[large].histograms = Some(parent_hist);
         self.nodes[small].histograms = Some(small_hist);
         if split_left {
-            self.compute_best_split_and_push(left);
+            self.push_split(left, found_left);
         }
         if split_right {
-            self.compute_best_split_and_push(right);
+            self.push_split(right, found_right);
         }
         for child in [left, right] {
             if self.nodes[child].is_leaf {

@@ -11,7 +11,7 @@ use super::binning::Binned;
 use rayon::prelude::*;
 
 /// Row × feature cells from which a node's histograms are built in parallel.
-const PARALLEL_WORK: usize = 1 << 16;
+pub const PARALLEL_WORK: usize = 1 << 16;
 /// Bins a feature's histogram holds: every `u8` bin, so a bin indexes it without a check.
 const STRIDE: usize = 256;
 
@@ -60,8 +60,49 @@ impl Histograms {
         FeatureHistogram { sums: &self.sums[f], counts: self.counts.as_ref().map(|c| &c[f]) }
     }
 
+    /// Each group's histograms (`bounds`: the groups' first features, then the count), apart.
+    pub fn parts(&mut self, bounds: &[usize]) -> Vec<Part<'_>> {
+        let mut parts = Vec::with_capacity(bounds.len());
+        let (mut s_rest, mut c_rest) = (self.sums.as_mut_slice(), self.counts.as_deref_mut());
+        for w in bounds.windows(2) {
+            let width = w[1] - w[0];
+            let (sums, s_tail) = s_rest.split_at_mut(width);
+            let (counts, c_tail) = match c_rest {
+                Some(c) => {
+                    let (c, tail) = c.split_at_mut(width);
+                    (Some(c), Some(tail))
+                }
+                None => (None, None),
+            };
+            parts.push(Part { first: w[0], sums, counts });
+            (s_rest, c_rest) = (s_tail, c_tail);
+        }
+        parts
+    }
+}
+
+/// One group's histograms, borrowed from a node's [`Histograms`].
+pub struct Part<'a> {
+    /// The group's first feature.
+    first: usize,
+    sums: &'a mut [Sums],
+    counts: Option<&'a mut [Counts]>,
+}
+
+impl Part<'_> {
+    /// The group's features.
+    pub fn features(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.sums.len()
+    }
+
+    /// Feature `f` (one of the group's).
+    pub fn feature(&self, f: usize) -> FeatureHistogram<'_> {
+        let i = f - self.first;
+        FeatureHistogram { sums: &self.sums[i], counts: self.counts.as_ref().map(|c| &c[i]) }
+    }
+
     /// `compute_histograms_subtraction`: `self - sibling`, in place.
-    pub fn subtract(mut self, sibling: &Histograms) -> Histograms {
+    pub fn subtract(&mut self, sibling: &Part<'_>) {
         for (a, b) in self.sums.iter_mut().flatten().zip(sibling.sums.iter().flatten()) {
             a[0] -= b[0];
             a[1] -= b[1];
@@ -71,7 +112,6 @@ impl Histograms {
                 *a -= b;
             }
         }
-        self
     }
 }
 
@@ -89,44 +129,61 @@ enum Rows<'a> {
     Node(&'a [u32]),
 }
 
+/// A node's rows with their gradients (and hessians) in the node's order, for every group's pass.
+pub struct NodeRows<'a> {
+    rows: Rows<'a>,
+    g: std::borrow::Cow<'a, [f32]>,
+    h: Option<std::borrow::Cow<'a, [f32]>>,
+}
+
+impl NodeRows<'_> {
+    /// The histogram passes' work: row × feature cells.
+    pub fn cells(&self, n_features: usize) -> usize {
+        self.g.len() * n_features
+    }
+}
+
 impl HistogramBuilder<'_> {
-    /// `compute_histograms_brute` over the rows `samples` (in their order); at the root (every
-    /// row, in order) the gradients are read in place, as `_build_histogram_root` does; below,
-    /// they are gathered in the node's order once. Groups of features are independent sums, so
-    /// they are built in parallel with the same numbers.
-    pub fn brute(&self, samples: &[u32]) -> Histograms {
-        let n_features = self.binned.n_features;
-        let root = samples.len() == self.binned.n;
-        let gather = |v: &[f32]| -> Vec<f32> { samples.iter().map(|&s| v[s as usize]).collect() };
-        let ordered_g: Vec<f32> = if root { Vec::new() } else { gather(self.gradients) };
-        let ordered_h: Option<Vec<f32>> = self.hessians.filter(|_| !root).map(gather);
-        let g = if root { self.gradients } else { &ordered_g };
-        let h = if root { self.hessians } else { ordered_h.as_deref() };
-        let rows = if root { Rows::All } else { Rows::Node(samples) };
-        let mut sums = vec![[[0.0; 2]; STRIDE]; n_features];
-        let mut counts = h.map(|_| vec![[0u32; STRIDE]; n_features]);
-        let mut parts = Vec::with_capacity(self.binned.bounds.len());
-        let (mut s_rest, mut c_rest) = (sums.as_mut_slice(), counts.as_deref_mut());
-        for w in self.binned.bounds.windows(2) {
-            let width = w[1] - w[0];
-            let (s, s_tail) = s_rest.split_at_mut(width);
-            let (c, c_tail) = match c_rest {
-                Some(c) => {
-                    let (c, tail) = c.split_at_mut(width);
-                    (Some(c), Some(tail))
-                }
-                None => (None, None),
-            };
-            parts.push((self.binned.group(parts.len()), s, c));
-            (s_rest, c_rest) = (s_tail, c_tail);
+    /// The rows `samples` (in their order); at the root (every row, in order) the gradients
+    /// are read in place, as `_build_histogram_root` does; below, they are gathered in the
+    /// node's order once.
+    pub fn node<'s>(&'s self, samples: &'s [u32]) -> NodeRows<'s> {
+        use std::borrow::Cow;
+        if samples.len() == self.binned.n {
+            return NodeRows { rows: Rows::All, g: Cow::Borrowed(self.gradients), h: self.hessians.map(Cow::Borrowed) };
         }
-        let build = |(bins, s, c): (&[u8], &mut [Sums], Option<&mut [Counts]>)| group(bins, rows, g, h, s, c);
-        if samples.len() * n_features >= PARALLEL_WORK {
+        let gather = |v: &[f32]| -> Cow<'_, [f32]> { Cow::Owned(samples.iter().map(|&s| v[s as usize]).collect()) };
+        NodeRows { rows: Rows::Node(samples), g: gather(self.gradients), h: self.hessians.map(gather) }
+    }
+
+    /// Histograms with every bin zero.
+    pub fn zeroed(&self) -> Histograms {
+        let n_features = self.binned.n_features;
+        Histograms {
+            sums: vec![[[0.0; 2]; STRIDE]; n_features],
+            counts: self.hessians.map(|_| vec![[0u32; STRIDE]; n_features]),
+        }
+    }
+
+    /// Adds the node's rows to a group's (zeroed) histograms: `compute_histograms_brute` of its features.
+    pub fn fill(&self, node: &NodeRows<'_>, part: &mut Part<'_>) {
+        let g = self.binned.bounds.partition_point(|&b| b <= part.first) - 1;
+        group(self.binned.group(g), node.rows, &node.g, node.h.as_deref(), &mut *part.sums, part.counts.as_deref_mut());
+    }
+
+    /// `compute_histograms_brute` over the rows `samples`. Groups of features are independent
+    /// sums, so they are built in parallel with the same numbers.
+    pub fn brute(&self, samples: &[u32]) -> Histograms {
+        let node = self.node(samples);
+        let mut hist = self.zeroed();
+        let parts = hist.parts(&self.binned.bounds);
+        let build = |mut part: Part<'_>| self.fill(&node, &mut part);
+        if node.cells(self.binned.n_features) >= PARALLEL_WORK {
             parts.into_par_iter().for_each(build);
         } else {
             parts.into_iter().for_each(build);
         }
-        Histograms { sums, counts }
+        hist
     }
 }
 

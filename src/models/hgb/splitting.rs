@@ -2,7 +2,7 @@
 //! scanning bins left to right (missing values right) and, for a feature with missing
 //! values, right to left (missing values left); and the stable partition of a node's rows.
 
-use super::histogram::{FeatureHistogram, Histograms};
+use super::histogram::FeatureHistogram;
 
 /// The settings every node's search shares.
 pub struct Splitter<'a> {
@@ -52,17 +52,22 @@ pub fn node_value(sum_gradient: f64, sum_hessian: f64, l2: f64) -> f64 {
 }
 
 impl Splitter<'_> {
-    /// `find_node_split`: the first feature (of those `allowed`) with the largest gain;
-    /// gain -1 when no feature has a valid split.
-    pub fn find_node_split(&self, hist: &Histograms, node: &NodeTotals, allowed: Option<&[bool]>) -> SplitInfo {
+    /// `find_node_split` over the features `features` (of those `allowed`): the first with the
+    /// largest gain, if any has a valid split. `hist` gives a feature's histogram.
+    pub fn best_in<'h>(
+        &self,
+        features: std::ops::Range<usize>,
+        hist: impl Fn(usize) -> FeatureHistogram<'h>,
+        node: &NodeTotals,
+        allowed: Option<&[bool]>,
+    ) -> Option<SplitInfo> {
         let mut best: Option<SplitInfo> = None;
-        let n_features = self.n_bins_non_missing.len();
         let scratch = &mut Vec::with_capacity(256);
-        for f in 0..n_features {
+        for f in features {
             if allowed.is_some_and(|a| !a[f]) {
                 continue;
             }
-            let bins = hist.feature(f);
+            let bins = hist(f);
             let mut found = self.scan(f, bins, node, false, -1.0, scratch);
             if self.has_missing[f] {
                 let gain = found.map_or(-1.0, |s| s.gain);
@@ -70,24 +75,9 @@ impl Splitter<'_> {
                     found = Some(s);
                 }
             }
-            if let Some(s) = found {
-                if best.is_none_or(|b| s.gain > b.gain) {
-                    best = Some(s);
-                }
-            }
+            best = first_best([best, found]);
         }
-        best.unwrap_or(SplitInfo {
-            gain: -1.0,
-            feature: 0,
-            bin: 0,
-            missing_go_to_left: false,
-            sum_gradient_left: 0.0,
-            sum_gradient_right: 0.0,
-            sum_hessian_left: 0.0,
-            sum_hessian_right: 0.0,
-            value_left: 0.0,
-            value_right: 0.0,
-        })
+        best
     }
 
     fn gain(&self, g_left: f64, h_left: f64, g_right: f64, h_right: f64, loss_current: f64) -> f64 {
@@ -207,9 +197,54 @@ impl Splitter<'_> {
     }
 }
 
+/// The first of the largest gains among splits found in feature order (each group's best, or
+/// each feature's): what `find_node_split`'s loop over every feature keeps.
+pub fn first_best(found: impl IntoIterator<Item = Option<SplitInfo>>) -> Option<SplitInfo> {
+    found
+        .into_iter()
+        .flatten()
+        .fold(None, |best, s| if best.is_none_or(|b: SplitInfo| s.gain > b.gain) { Some(s) } else { best })
+}
+
+/// No valid split: gain -1.
+pub const NO_SPLIT: SplitInfo = SplitInfo {
+    gain: -1.0,
+    feature: 0,
+    bin: 0,
+    missing_go_to_left: false,
+    sum_gradient_left: 0.0,
+    sum_gradient_right: 0.0,
+    sum_hessian_left: 0.0,
+    sum_hessian_right: 0.0,
+    value_left: 0.0,
+    value_right: 0.0,
+};
+
+/// Rows of a node partitioned by one task: a larger node's chunks are partitioned in parallel,
+/// then their left rows, in chunk order, go before their right rows: the same stable order.
+const PARTITION_CHUNK: usize = 1 << 14;
+
 /// `split_indices`: the node's rows, left ones first, each side in its previous order.
 /// Returns the position of the first right row.
-pub fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool, prefetch: impl Fn(u32)) -> usize {
+pub fn partition(rows: &mut [u32], goes_left: impl Fn(u32) -> bool + Sync, prefetch: impl Fn(u32) + Sync) -> usize {
+    use rayon::prelude::*;
+    if rows.len() < 2 * PARTITION_CHUNK {
+        return partition_chunk(rows, &goes_left, &prefetch);
+    }
+    let lefts: Vec<usize> =
+        rows.par_chunks_mut(PARTITION_CHUNK).map(|chunk| partition_chunk(chunk, &goes_left, &prefetch)).collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for side in [true, false] {
+        for (chunk, &n) in rows.chunks(PARTITION_CHUNK).zip(&lefts) {
+            out.extend_from_slice(if side { &chunk[..n] } else { &chunk[n..] });
+        }
+    }
+    rows.copy_from_slice(&out);
+    lefts.iter().sum()
+}
+
+/// `split_indices` of one task's rows.
+fn partition_chunk(rows: &mut [u32], goes_left: impl Fn(u32) -> bool, prefetch: impl Fn(u32)) -> usize {
     // Each row is written to both sides and only its side's count moves on: no branch on a
     // side that is as good as random. Left rows move down in place (never past the one being
     // read); right rows wait aside.
