@@ -6,7 +6,9 @@
 //!
 //! For permutation importance and partial dependence, [`Routed`] keeps the leaf each row reaches
 //! in each tree: a shuffle of some columns re-routes a row only in the trees whose path to its
-//! leaf tests them with a code it no longer satisfies ([`Boxes`]), and a grid of values of one
+//! leaf tests them with a code it no longer satisfies ([`Boxes`]; it walks down from the first
+//! node of that path testing them, and is summed again from its partial sum at the last
+//! multiple of `MARK` trees before the first tree it leaves), and a grid of values of one
 //! column walks each row once per tree with that column free ([`Coded::dependence`]).
 
 use super::tree::{HgbNode, HgbTree};
