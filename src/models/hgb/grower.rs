@@ -132,7 +132,7 @@ impl<'a> Grower<'a> {
         small_rows: &[u32],
         parent: &mut Histograms,
         small_is_left: bool,
-        wanted: [Option<(&NodeTotals, Option<&[bool]>)>; 2],
+        wanted: [Option<Wanted<'_>>; 2],
     ) -> (Histograms, [SplitInfo; 2]) {
         let (builder, splitter) = (&self.builder, &self.splitter);
         let node = builder.node(small_rows);
@@ -353,6 +353,9 @@ impl<'a> Grower<'a> {
         }
     }
 }
+
+/// A child to find a split for: its totals and the features it may split on (`None`: all).
+type Wanted<'a> = (&'a NodeTotals, Option<&'a [bool]>);
 
 /// `_update_raw_predictions`: each training row gets its leaf's value added.
 pub fn update_raw(raw: &mut [f64], rows: &[u32], leaves: &[(usize, usize, f64)]) {

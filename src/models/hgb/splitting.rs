@@ -263,3 +263,29 @@ fn partition_chunk(rows: &mut [u32], goes_left: impl Fn(u32) -> bool, prefetch: 
     rows[n_left..].copy_from_slice(&right[..n_right]);
     n_left
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node large enough to be partitioned in parallel chunks gives the plain stable partition.
+    #[test]
+    fn chunked_partition_is_the_stable_partition() {
+        let mut rng = crate::random::RandomState::new(7);
+        for n in [10, 2 * PARTITION_CHUNK - 1, 2 * PARTITION_CHUNK + 5, 100_000] {
+            let rows: Vec<u32> = (0..n as u32).map(|r| r * 3 + 1).collect();
+            let left: Vec<bool> = (0..=3 * n).map(|_| rng.next_f64() < 0.3).collect();
+            let goes_left = |r: u32| left[r as usize];
+            let want: Vec<u32> = rows
+                .iter()
+                .filter(|&&r| goes_left(r))
+                .chain(rows.iter().filter(|&&r| !goes_left(r)))
+                .copied()
+                .collect();
+            let mut got = rows.clone();
+            let n_left = partition(&mut got, goes_left, |_| {});
+            assert_eq!(got, want, "n {n}");
+            assert_eq!(n_left, rows.iter().filter(|&&r| goes_left(r)).count());
+        }
+    }
+}
