@@ -32,7 +32,7 @@ fn main() {
     let (read_s, sum) = best_of(20, || {
         slice.par_chunks(1024 * cols).map(|c| c.iter().sum::<f64>()).collect::<Vec<f64>>().iter().sum::<f64>()
     });
-    let (epoch_s, (loss, _)) = best_of(20, || loss_and_gradient(Loss::Mse, &x, &y, None, &w));
+    let (epoch_s, (loss, _)) = best_of(20, || loss_and_gradient(Loss::Mse, &x, &y, None, None, &w));
     let threads = rayon::current_num_threads();
     println!("matrix {rows} × {cols} f64 = {:.1} MB, {threads} threads (best of 20)", bytes / 1e6);
     println!("| pass | time | GB/s |\n|---|---:|---:|");

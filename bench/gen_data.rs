@@ -73,7 +73,7 @@ fn write_parquet(path: &std::path::Path, rows: usize) -> std::io::Result<()> {
     let mut done = 0;
     while done < rows {
         let n = GROUP.min(rows - done);
-        let mut columns = vec![Vec::with_capacity(n); FEATURES + 1];
+        let mut columns: Vec<Vec<f64>> = (0..=FEATURES).map(|_| Vec::with_capacity(n)).collect();
         for _ in 0..n {
             let mut signal = 0.0;
             for j in 0..FEATURES {

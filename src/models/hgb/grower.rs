@@ -202,23 +202,8 @@ impl<'a> Grower<'a> {
         );
         self.nodes[id].children = Some((left, right));
         let parent_hist = self.nodes[id].histograms.take();
-        if self.limits.max_leaf_nodes == Some(n_leaf_nodes) {
-            self.finalize_leaf(left);
-            self.finalize_leaf(right);
-            while let Some(rest) = self.heap.pop() {
-                self.finalize_leaf(rest);
-            }
+        if self.limited(left, right, depth, n_leaf_nodes) {
             return;
-        }
-        if self.limits.max_depth == Some(depth) {
-            self.finalize_leaf(left);
-            self.finalize_leaf(right);
-            return;
-        }
-        for child in [left, right] {
-            if self.nodes[child].totals.n_samples < 2 * self.limits.min_samples_leaf {
-                self.finalize_leaf(child);
-            }
         }
         let (split_left, split_right) = (!self.nodes[left].is_leaf, !self.nodes[right].is_leaf);
         if !(split_left || split_right) {
@@ -250,6 +235,30 @@ impl<'a> Grower<'a> {
                 self.nodes[child].histograms = None;
             }
         }
+    }
+
+    /// Makes leaves of what the limits stop: every node when the leaf count is reached (true), both
+    /// children at the depth limit (true), else each child too small to split.
+    fn limited(&mut self, left: usize, right: usize, depth: usize, n_leaf_nodes: usize) -> bool {
+        if self.limits.max_leaf_nodes == Some(n_leaf_nodes) {
+            self.finalize_leaf(left);
+            self.finalize_leaf(right);
+            while let Some(rest) = self.heap.pop() {
+                self.finalize_leaf(rest);
+            }
+            return true;
+        }
+        if self.limits.max_depth == Some(depth) {
+            self.finalize_leaf(left);
+            self.finalize_leaf(right);
+            return true;
+        }
+        for child in [left, right] {
+            if self.nodes[child].totals.n_samples < 2 * self.limits.min_samples_leaf {
+                self.finalize_leaf(child);
+            }
+        }
+        false
     }
 
     fn child(&mut self, depth: usize, start: usize, stop: usize, g: f64, h: f64, value: f64) -> usize {
