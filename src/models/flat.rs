@@ -169,38 +169,6 @@ impl FlatTree {
         }
     }
 
-    /// The leaf node each row of `rows` (`width` values each) reaches from its node in `at`, into
-    /// `at`: `LANES` rows walk at once, a lane at a leaf taking the next row (as `leaves` walks).
-    fn descend_all(&self, rows: &[f32], width: usize, at: &mut [u32]) {
-        let n = at.len();
-        let Some(last) = n.checked_sub(1) else { return };
-        let mut row: [usize; LANES] = std::array::from_fn(|k| k.min(last));
-        let mut lane: [u32; LANES] = std::array::from_fn(|k| at[k.min(last)]);
-        let mut next = LANES;
-        while next < n {
-            for _ in 0..STEPS {
-                for k in 0..LANES {
-                    let node = self.nodes[lane[k] as usize];
-                    let x = rows[row[k] * width + node.feature as usize];
-                    lane[k] = if x <= node.threshold { node.left } else { node.right };
-                }
-            }
-            // A lane at a leaf records it and takes the next row (the last row again past the
-            // end, from the leaf it reached: it stays there).
-            for k in 0..LANES {
-                let done = self.is_leaf(lane[k] as usize);
-                let (reached, taken) = (lane[k], next.min(last));
-                at[row[k]] = if done { reached } else { at[row[k]] };
-                lane[k] = if done { at[taken] } else { reached };
-                row[k] = if done { taken } else { row[k] };
-                next += usize::from(done);
-            }
-        }
-        for k in 0..LANES {
-            at[row[k]] = self.descend(lane[k] as usize, |f| rows[row[k] * width + f]) as u32;
-        }
-    }
-
     /// The `len` values from `start` (a leaf's, as `leaves` gives them).
     fn leaf_values(&self, start: u32, len: usize) -> &[f64] {
         let start = start as usize;
@@ -217,57 +185,69 @@ impl FlatTree {
         self.descend(0, |f| row[f])
     }
 
-    /// The first value (in `values`) of the leaf each row of `rows` reaches, into `out` (one per
-    /// row). `TREE_LANES` rows walk at once, each taking `STEPS` steps before the lanes at a leaf take
-    /// the next rows: no branch on the side a row takes (a coin toss to the branch predictor) nor
-    /// on which lanes are done, and no bounds check (a tenth of the walk) once `walkable` holds.
+    /// The first value (in `values`) of the leaf each row of `rows` reaches, into `out` (one per row).
     fn leaves(&self, rows: &Rows32, out: &mut [u32]) {
-        let (n, width) = (out.len(), rows.width);
+        self.walk(&rows.data, rows.width, out.len(), |_| 0, |i, leaf| out[i] = leaf.left);
+    }
+
+    /// Each of `n` rows of `rows` (`width` values each) walked from node `from(i)` down to its leaf, given to
+    /// `reached(i, leaf)` (which may also see a node on the way: the leaf comes last). `TREE_LANES` rows walk at
+    /// once, each taking `STEPS` steps before the lanes at a leaf take the next rows: no branch on the side a row
+    /// takes (a coin toss to the branch predictor) nor on which lanes are done, and no bounds check (a tenth of
+    /// the walk) once `walkable` holds; else each row walks alone, checked.
+    fn walk(
+        &self,
+        rows: &[f32],
+        width: usize,
+        n: usize,
+        from: impl Fn(usize) -> u32,
+        mut reached: impl FnMut(usize, FlatNode),
+    ) {
         let Some(last) = n.checked_sub(1) else { return };
-        if !self.walkable(rows, n) {
-            for (i, leaf) in out.iter_mut().enumerate() {
-                *leaf = self.nodes[self.leaf(rows.row(i))].left;
+        if !self.walkable(rows, width, n) || (0..n).any(|i| from(i) as usize >= self.nodes.len()) {
+            for i in 0..n {
+                reached(i, self.nodes[self.descend(from(i) as usize, |f| rows[i * width + f])]);
             }
             return;
         }
         let mut row: [usize; TREE_LANES] = std::array::from_fn(|k| k.min(last));
         let mut start: [usize; TREE_LANES] = std::array::from_fn(|k| row[k] * width);
-        let mut at = [0u32; TREE_LANES];
+        let mut at: [u32; TREE_LANES] = std::array::from_fn(|k| from(row[k]));
         let mut next = TREE_LANES;
         while next < n {
             for _ in 0..STEPS {
                 for k in 0..TREE_LANES {
-                    // SAFETY (`walkable`): `at[k]` is node 0, a split's child or a leaf (its own right child), all
-                    // nodes; a node's feature is below `width`, so the read is in row `row[k] <= last`.
+                    // SAFETY (`walkable` and the starts checked above): `at[k]` is a start, a split's child or
+                    // a leaf (its own right child), all nodes; a node's feature is below `width`, so the read
+                    // is in row `row[k] <= last`.
                     let node = unsafe { *self.nodes.get_unchecked(at[k] as usize) };
-                    let x = unsafe { *rows.data.get_unchecked(start[k] + node.feature as usize) };
+                    let x = unsafe { *rows.get_unchecked(start[k] + node.feature as usize) };
                     at[k] = if x <= node.threshold { node.left } else { node.right };
                 }
             }
-            // A lane at a leaf records it and takes the next row (the last row again past the
-            // end: a lane still walking it writes the same leaf).
+            // A lane hands on where it is and, at a leaf, takes the next row (the last row again past
+            // the end: a lane still walking it is finished below).
             for k in 0..TREE_LANES {
                 // SAFETY: as above.
                 let node = unsafe { *self.nodes.get_unchecked(at[k] as usize) };
                 let done = node.threshold.is_nan();
-                out[row[k]] = node.left;
+                reached(row[k], node);
                 row[k] = if done { next.min(last) } else { row[k] };
                 start[k] = row[k] * width;
-                at[k] = if done { 0 } else { at[k] };
+                at[k] = if done { from(row[k]) } else { at[k] };
                 next += usize::from(done);
             }
         }
         for k in 0..TREE_LANES {
-            let leaf = self.descend(at[k] as usize, |f| rows.row(row[k])[f]);
-            out[row[k]] = self.nodes[leaf].left;
+            reached(row[k], self.nodes[self.descend(at[k] as usize, |f| rows[start[k] + f])]);
         }
     }
 
-    /// Whether `leaves` may walk `n` rows of `rows` without bounds checks: there is a node 0, every
-    /// child is a node, and every feature a split tests (and a leaf's 0) is in each of the rows.
-    fn walkable(&self, rows: &Rows32, n: usize) -> bool {
-        let (nodes, width) = (self.nodes.len(), rows.width);
-        nodes > 0 && self.children <= nodes && self.columns <= width && width > 0 && rows.data.len() >= n * width
+    /// Whether `walk` may walk `n` rows of `rows` (`width` values each) without bounds checks: there is a node 0,
+    /// every child is a node, and every feature a split tests (and a leaf's 0) is in each of the rows.
+    fn walkable(&self, rows: &[f32], width: usize, n: usize) -> bool {
+        let nodes = self.nodes.len();
+        nodes > 0 && self.children <= nodes && self.columns <= width && width > 0 && rows.len() >= n * width
     }
 }
 
@@ -569,10 +549,7 @@ impl Routed<'_> {
                 moved.push(i);
                 at.push(top[leaf]);
             }
-            tree.descend_all(&walked, n_cols, &mut at);
-            for (&i, &leaf) in moved.iter().zip(&at) {
-                leaf_of[i] = tree.nodes[leaf as usize].left;
-            }
+            tree.walk(&walked, n_cols, at.len(), |j| at[j], |j, leaf| leaf_of[moved[j]] = leaf.left);
             sum.add_leaves(tree, &mut sums, &leaf_of);
         }
         sum.output(sums, perm.len())
@@ -814,11 +791,11 @@ mod tests {
             assert_eq!(leaves, alone, "{n} rows");
         }
         // Rows without a feature the tree tests, or no rows' worth of values: no unchecked walk.
-        let rows = |width: usize| Rows32 { data: vec![0.0; 6], width };
+        let rows = [0.0; 6];
         assert_eq!((tree.columns, tree.children), (3, tree.node_count()));
-        assert!(tree.walkable(&rows(3), 2));
+        assert!(tree.walkable(&rows, 3, 2));
         assert!(
-            !tree.walkable(&rows(2), 3) && !tree.walkable(&rows(3), 3) && !FlatTree::default().walkable(&rows(2), 3)
+            !tree.walkable(&rows, 2, 3) && !tree.walkable(&rows, 3, 3) && !FlatTree::default().walkable(&rows, 2, 3)
         );
     }
 
@@ -831,11 +808,19 @@ mod tests {
         for n in [0, 1, 7, 8, 9, 300] {
             let rows: Vec<f32> =
                 (0..n * 3).map(|i| if i % 13 == 0 { f32::NAN } else { rs.next_f64() as f32 - 0.5 }).collect();
-            let mut at: Vec<u32> = (0..n).map(|_| rs.randint(0, nodes.len() as u64) as u32).collect();
+            let at: Vec<u32> = (0..n).map(|_| rs.randint(0, nodes.len() as u64) as u32).collect();
             let alone: Vec<u32> =
                 at.iter().enumerate().map(|(i, &a)| tree.descend(a as usize, |f| rows[i * 3 + f]) as u32).collect();
-            tree.descend_all(&rows, 3, &mut at);
-            assert_eq!(at, alone, "{n} rows");
+            let mut together = vec![u32::MAX; n];
+            tree.walk(&rows, 3, n, |i| at[i], |i, leaf| together[i] = leaf.right);
+            assert_eq!(together, alone, "{n} rows");
+            // A start that is not a node: every row walks alone, checked (it panics, as an index would).
+            if n > 0 {
+                let mut bad = at.clone();
+                bad[n - 1] = nodes.len() as u32;
+                let walked = std::panic::catch_unwind(|| tree.walk(&rows, 3, n, |i| bad[i], |_, _| {}));
+                assert!(walked.is_err());
+            }
         }
     }
 }
