@@ -496,7 +496,7 @@ impl Routed<'_> {
     /// `ancestors` permuted among them by `perm` (row `i` takes them from row `perm[i]`): equal
     /// to predicting that matrix. Tree by tree, each row takes its routed leaf, but a movable row
     /// whose shuffled value leaves its leaf's range (or any movable row, for several columns)
-    /// walks again from the topmost node on its path that tests a shuffled column, `LANES` rows
+    /// walks again from the topmost node on its path that tests a shuffled column, `TREE_LANES` rows
     /// at once; the leaves' values are added to the rows' sums in tree order.
     pub fn shuffled(&self, ancestors: &Ancestors, rows: Option<&[usize]>, perm: &[usize]) -> Prediction {
         let sum = self.sum;
