@@ -215,10 +215,25 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     }
 }
 
-/// Every trial of the experiment, each grid point checked into a `ModelSpec`.
+/// Every trial of the experiment, each grid point checked into a `ModelSpec`. A point the
+/// kind refuses is reported at the parameter its reason starts with (`oob_score needs
+/// bootstrap = true`) when the model fixes it, else at the model's grid or its kind.
 fn trials_of(experiment: &Experiment) -> Result<Vec<Trial>, PlanError> {
-    expand_trials(&experiment.models, experiment.search, experiment.seed)
-        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))
+    expand_trials(&experiment.models, experiment.search, experiment.seed).map_err(|e| {
+        let Some(model) = experiment.models.iter().find(|m| m.name == e.model) else {
+            return PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]);
+        };
+        let lead = e.message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or_default();
+        let param = spec_of(model.kind).param(lead).map(|p| p.name);
+        let key = match param {
+            Some(name) if model.fixed.contains_key(name) => Key::Param(model.name.clone(), name),
+            Some(name) if model.grid.iter().any(|(axis, _)| axis == name) => {
+                Key::Model(model.name.clone(), ModelKey::Grid)
+            }
+            _ => Key::Model(model.name.clone(), ModelKey::Kind),
+        };
+        PlanError::Checks(vec![format!("{}: model `{}`: {}", experiment.location(key), e.model, e.message)])
+    })
 }
 
 fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, PlanError> {

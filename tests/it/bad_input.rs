@@ -214,8 +214,10 @@ bad_input_cases! {
     fn model_name_that_looks_like_a_trial_id => Case { toml: "[[model]]\nname = \"r[alpha=1]\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:", "must be ASCII letters, digits"] },
     fn model_name_with_a_dot => Case { toml: "[[model]]\nname = \"a.b\"\nkind = \"ridge\"\n", files: &[], code: 2, expect: &["exp.toml:6:", "model name `a.b`"] },
     // Issue #24: forests.
-    fn forest_oob_score_without_bootstrap => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nbootstrap = false\noob_score = true\n", files: &[], code: 2, expect: &["exp.toml", "[[model]] f: oob_score needs bootstrap = true"] },
-    fn extra_trees_max_samples_without_bootstrap => Case { toml: "[[model]]\nname = \"x\"\nkind = \"extra_trees\"\nmax_samples = 10\n", files: &[], code: 2, expect: &["[[model]] x: max_samples needs bootstrap = true"] },
+    fn forest_oob_score_without_bootstrap => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nbootstrap = false\noob_score = true\n", files: &[], code: 2, expect: &["exp.toml:9:", "model `f`: oob_score needs bootstrap = true"] },
+    fn extra_trees_max_samples_without_bootstrap => Case { toml: "[[model]]\nname = \"x\"\nkind = \"extra_trees\"\nmax_samples = 10\n", files: &[], code: 2, expect: &["exp.toml:8:", "model `x`: max_samples needs bootstrap = true"] },
+    fn extra_trees_oob_score_without_bootstrap_in_a_grid => Case { toml: "[[model]]\nname = \"x\"\nkind = \"extra_trees\"\ngrid.oob_score = [false, true]\n", files: &[], code: 2, expect: &["exp.toml:8:", "model `x`: oob_score needs bootstrap = true"] },
+    fn forest_friedman_mse_on_a_classifier => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\ncriterion = \"friedman_mse\"\n", files: &[("data.csv", "x,y\n1,a\n2,b\n3,a\n4,b\n5,a\n6,b\n")], code: 2, expect: &["exp.toml:7:", "criterion friedman_mse applies to regression"] },
     fn forest_max_features_misspelt => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = \"sqr\"\n", files: &[], code: 2, expect: &["exp.toml:8:", "did you mean `sqrt`"] },
     fn forest_max_features_share_above_one => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = 1.5\n", files: &[], code: 2, expect: &["exp.toml:8:", "float in (0, 1]"] },
     fn forest_max_features_above_the_columns => Case { toml: "[[model]]\nname = \"f\"\nkind = \"random_forest\"\nmax_features = 50\n", files: &[], code: 2, expect: &["exp.toml:7:", "model `f`: max_features = 50, but the design matrix has 2 columns"] },
