@@ -171,8 +171,12 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
         }
         None => return Err("model.json has no schema_version".into()),
     }
-    // The direct read's error names the line and column (a read of `value` would not).
-    direct.map_err(|e| format!("model.json is malformed: {e}"))
+    // A read of `value` keeps the last of repeated keys, as before; its error is reported as
+    // the direct read's, which names the line and column.
+    serde_json::from_value(value).map_err(|e| {
+        let located = direct.err().map_or_else(|| e.to_string(), |d| d.to_string());
+        format!("model.json is malformed: {located}")
+    })
 }
 
 /// A forest's file as runner writes it, each tree on a line of its own, read with the trees
