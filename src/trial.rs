@@ -43,13 +43,28 @@ impl Trial {
 /// A grid point: (axis, value) pairs in axis (name) order.
 type Point = Vec<(String, ParamValue)>;
 
+/// A grid point a model refuses (a combination of parameters its kind does not take, such as a
+/// forest's `oob_score` without `bootstrap`): the model's name and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointError {
+    pub model: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[[model]] {}: {}", self.model, self.message)
+    }
+}
+
 /// The trials of every model. A grid search takes the cartesian product of each model's
 /// grid axes, axes in name order and the last varying fastest (as scikit-learn's
 /// ParameterGrid); a random search draws `n_trials` points per model from the seed (see
 /// [`sample_points`]). A point drawn twice is one trial.
-pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) -> Result<Vec<Trial>, String> {
+pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) -> Result<Vec<Trial>, PointError> {
     let mut trials: Vec<Trial> = Vec::new();
     for m in models {
+        let refused = |message: String| PointError { model: m.name.clone(), message };
         let mut points = match search {
             SearchConfig::Grid | SearchConfig::Halving { .. } => grid_points(m),
             SearchConfig::Random { n_trials } => sample_points(m, n_trials, seed),
@@ -73,10 +88,10 @@ pub fn expand_trials(models: &[ModelConfig], search: SearchConfig, seed: u32) ->
             let target = match own.remove("target") {
                 None => TargetFunc::None,
                 Some(v) => TargetFunc::from_param(&v)
-                    .ok_or_else(|| format!("[[model]] {}: target = {v} is not a target transform", m.name))?,
+                    .ok_or_else(|| refused(format!("target = {v} is not a target transform")))?,
             };
-            let spec = ModelSpec::check(m.kind, &own).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
-            let steps = check_steps(&m.steps, &step_values).map_err(|e| format!("[[model]] {}: {e}", m.name))?;
+            let spec = ModelSpec::check(m.kind, &own).map_err(refused)?;
+            let steps = check_steps(&m.steps, &step_values).map_err(refused)?;
             trials.push(Trial { id, model: m.name.clone(), grid: point, spec, steps, target });
         }
     }

@@ -14,7 +14,7 @@ use crate::models::forest::ForestParams;
 params! {
     impl ForestParams {
         n_estimators: usize = I(100), ITERATIONS, "trees in the forest";
-        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; poisson needs targets >= 0 with a positive sum; absolute_error splits around the weighted median (leaves predict it)";
+        criterion: ForestCriterion = S("auto"), choice::<ForestCriterion>(), "auto: gini for classification, squared_error for regression (sklearn's defaults); log_loss is entropy; friedman_mse is squared_error (as sklearn 1.9.1 maps it); poisson needs targets >= 0 with a positive sum; absolute_error splits around the weighted median (leaves predict it)";
         max_depth: usize = I(0), COUNT, "deepest level; 0 = unlimited";
         min_samples_split: usize = I(2), ParamType::Int { min: 2, max: i64::MAX }, "rows a node needs to be split";
         min_samples_leaf: usize = I(1), ITERATIONS, "rows every leaf keeps";
@@ -139,7 +139,10 @@ pub(super) fn data_problem(p: &ForestParams, shape: &super::DataShape) -> Option
     }
     let regression_only = matches!(
         p.criterion,
-        ForestCriterion::SquaredError | ForestCriterion::Poisson | ForestCriterion::AbsoluteError
+        ForestCriterion::SquaredError
+            | ForestCriterion::FriedmanMse
+            | ForestCriterion::Poisson
+            | ForestCriterion::AbsoluteError
     );
     let classification_only =
         matches!(p.criterion, ForestCriterion::Gini | ForestCriterion::Entropy | ForestCriterion::LogLoss);

@@ -191,7 +191,9 @@ fn settings(
     let impurity = match (classification, params.criterion) {
         (true, ForestCriterion::Auto | ForestCriterion::Gini) => Impurity::Gini,
         (true, ForestCriterion::Entropy | ForestCriterion::LogLoss) => Impurity::Entropy,
-        (false, ForestCriterion::Auto | ForestCriterion::SquaredError) => Impurity::SquaredError,
+        (false, ForestCriterion::Auto | ForestCriterion::SquaredError | ForestCriterion::FriedmanMse) => {
+            Impurity::SquaredError
+        }
         (false, ForestCriterion::Poisson) => Impurity::Poisson,
         (false, ForestCriterion::AbsoluteError) => Impurity::AbsoluteError,
         (_, c) => {

@@ -215,10 +215,36 @@ pub fn prepare_with(file: &Path, overrides: &[String], mode: DataMode) -> Result
     }
 }
 
-/// Every trial of the experiment, each grid point checked into a `ModelSpec`.
+/// Every trial of the experiment, each grid point checked into a `ModelSpec`. A point the
+/// kind refuses is reported at the parameter its reason starts with (`oob_score needs
+/// bootstrap = true`) when the model fixes it, else at the model's grid or its kind.
 fn trials_of(experiment: &Experiment) -> Result<Vec<Trial>, PlanError> {
-    expand_trials(&experiment.models, experiment.search, experiment.seed)
-        .map_err(|e| PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]))
+    expand_trials(&experiment.models, experiment.search, experiment.seed).map_err(|e| {
+        if !experiment.models.iter().any(|m| m.name == e.model) {
+            return PlanError::Checks(vec![format!("{}: {e}", experiment.file.display())]);
+        }
+        PlanError::Checks(vec![format!(
+            "{}: model `{}`: {}",
+            refusal_location(experiment, &e.model, &e.message),
+            e.model,
+            e.message
+        )])
+    })
+}
+
+/// Where a model's refusal is reported: at the parameter its reason starts with (`oob_score
+/// needs ...`, `max_features = 50, but ...`) when the model fixes it, at the model's grid when
+/// it sweeps it, else at the model's kind.
+fn refusal_location(experiment: &Experiment, name: &str, why: &str) -> String {
+    let model = experiment.models.iter().find(|m| m.name == name);
+    let lead = why.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or_default();
+    let param = model.and_then(|m| spec_of(m.kind).param(lead)).map(|p| p.name);
+    let key = match (model, param) {
+        (Some(m), Some(p)) if m.fixed.contains_key(p) => Key::Param(name.to_string(), p),
+        (Some(m), Some(p)) if m.grid.iter().any(|(axis, _)| axis == p) => Key::Model(name.to_string(), ModelKey::Grid),
+        _ => Key::Model(name.to_string(), ModelKey::Kind),
+    };
+    experiment.location(key).to_string()
 }
 
 fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, PlanError> {
@@ -546,13 +572,13 @@ fn class_weight_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<Stri
 
 /// Parameters the data refuses (a forest's `max_features` count above the design matrix's
 /// columns, its `max_samples` count above a fold's training rows, a criterion of the other
-/// task), found once the one-hot columns and the folds are known; the kind's file says.
+/// task), found once the one-hot columns and the folds are known; the kind's file says. Each is
+/// reported at its parameter (or the model's grid, or its kind).
 fn data_problems(experiment: &Experiment, trials: &[Trial], shape: &crate::kinds::DataShape) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     for t in trials {
         let Some(why) = t.spec.data_problem(shape) else { continue };
-        let problem =
-            format!("{}: model `{}`: {why}", experiment.location(Key::Model(t.model.clone(), ModelKey::Kind)), t.model);
+        let problem = format!("{}: model `{}`: {why}", refusal_location(experiment, &t.model, &why), t.model);
         if !problems.contains(&problem) {
             problems.push(problem);
         }

@@ -147,11 +147,10 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
     // A file of this version reads straight into its types (a forest's nodes as a JSON tree
     // would take many times the model's memory); anything else takes the checks below, and
     // their errors.
-    if let Ok(file) = serde_json::from_str::<ModelFile>(text) {
-        if file.kind == MODEL_KIND && file.schema_version == MODEL_SCHEMA_VERSION {
-            return Ok(file);
-        }
-    }
+    let direct = match serde_json::from_str::<ModelFile>(text) {
+        Ok(file) if file.kind == MODEL_KIND && file.schema_version == MODEL_SCHEMA_VERSION => return Ok(file),
+        other => other,
+    };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     if value.get("kind").and_then(|k| k.as_str()) != Some(MODEL_KIND) {
         return Err(format!(
@@ -172,7 +171,12 @@ pub fn parse_model_file(text: &str) -> Result<ModelFile, String> {
         }
         None => return Err("model.json has no schema_version".into()),
     }
-    serde_json::from_value(value).map_err(|e| format!("model.json is malformed: {e}"))
+    // A read of `value` keeps the last of repeated keys, as before; its error is reported as
+    // the direct read's, which names the line and column.
+    serde_json::from_value(value).map_err(|e| {
+        let located = direct.err().map_or_else(|| e.to_string(), |d| d.to_string());
+        format!("model.json is malformed: {located}")
+    })
 }
 
 /// A forest's file as runner writes it, each tree on a line of its own, read with the trees
@@ -407,6 +411,22 @@ mod tests {
         {
             assert_eq!(parse_forest_lines(&text), None, "{name}");
             assert_eq!(parse_model_file(&text).is_ok(), reads, "{name}");
+        }
+    }
+
+    /// A value of the wrong type (a negative child index, a null leaf) is refused with its line
+    /// and column in the file.
+    #[test]
+    fn a_mistyped_value_is_refused_at_its_line_and_column() {
+        let negative = TREE_0.replace("\"left\":1", "\"left\":-1");
+        let null_leaf = TREE_1.replace("3.0", "null");
+        for (tree, what) in [(negative, "integer `-1`"), (null_leaf, "null")] {
+            let text = forest_file("{}", &format!("\"trees\": [\n      {tree}\n    ]"));
+            let e = parse_model_file(&text).unwrap_err();
+            assert!(
+                e.starts_with("model.json is malformed: ") && e.contains(what) && e.contains(" at line 16 column"),
+                "{e}"
+            );
         }
     }
 }

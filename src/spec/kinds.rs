@@ -62,7 +62,7 @@ pub enum Criterion {
 /// A forest's split quality: "auto" is scikit-learn's default for the task (gini for a
 /// classifier, squared error for a regressor); log_loss is entropy, as in scikit-learn;
 /// poisson is half the Poisson deviance; absolute_error is the mean absolute error around the
-/// weighted median.
+/// weighted median; friedman_mse is squared error (scikit-learn 1.9.1 maps it so, deprecated).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
 #[strum(serialize_all = "snake_case")]
 pub enum ForestCriterion {
@@ -71,6 +71,7 @@ pub enum ForestCriterion {
     Entropy,
     LogLoss,
     SquaredError,
+    FriedmanMse,
     Poisson,
     AbsoluteError,
 }

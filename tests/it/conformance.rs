@@ -233,6 +233,14 @@ fn hgb_cases_match_scikit_learn() {
     cases_named_match("hgb", 18);
 }
 
+/// Issue #24's audit cases (`generate.py --audit`): a class_weight table on both forest
+/// classifiers, criterion friedman_mse and max_features "sqrt" on both regressors, HGB on ties
+/// (both tasks). The suite runs them too; their forests' nodes are checked with the others'.
+#[test]
+fn audit_cases_match_scikit_learn() {
+    cases_named_match("audit", 6);
+}
+
 /// Every numeric leaf of two values of the same shape, as (path, a, b).
 fn paired_numbers(a: &Value, b: &Value, path: &str, out: &mut Vec<(String, f64, f64)>) {
     match (a, b) {

@@ -161,3 +161,57 @@ fn trial_major_and_fold_major_units_give_the_same_records() {
         }
     }
 }
+
+/// Issue #24: a forest and an HGB experiment (each best trial saved, the default report with
+/// its importance and partial dependence) write the same report.json (outside `run`),
+/// model.json and predictions.csv for --jobs 1 and 2, after a resume from a log cut short,
+/// and for two shards merged.
+#[test]
+fn forest_and_hgb_outputs_are_identical_for_any_jobs_after_resume_and_for_merged_shards() {
+    let kinds = [
+        (
+            "datasets/iris.csv",
+            "classification",
+            "kind = \"random_forest\"\nn_estimators = 20\ngrid.max_features = [\"sqrt\", 1.0]",
+        ),
+        (
+            "datasets/diabetes.csv",
+            "regression",
+            "kind = \"hist_gradient_boosting\"\nmax_iter = 20\ngrid.max_leaf_nodes = [7, 15]",
+        ),
+    ];
+    for (data, task, model) in kinds {
+        let toml = format!(
+            "name = \"d\"\nseed = 3\n[dataset]\npath = \"{}\"\ntarget = \"target\"\ntask = \"{task}\"\n[split]\nmethod = \"kfold\"\n\
+             folds = 3\nshuffle = true\n[[model]]\nname = \"m\"\nrandom_state = 5\n{model}\n",
+            root().join(data).display()
+        );
+        let dir = scratch(&[("e.toml", &toml)]);
+        let file = dir.path().join("e.toml");
+        let one = run_ok(&file, dir.path(), "one", &["--jobs", "1"]);
+        let two = run_ok(&file, dir.path(), "two", &["--jobs", "2"]);
+        // A resume that finds three of the six units done.
+        let cut = dir.path().join("cut");
+        std::fs::create_dir(&cut).unwrap();
+        let log = std::fs::read_to_string(one.join("trials.jsonl")).unwrap();
+        let kept: Vec<&str> = log.lines().take(4).collect();
+        std::fs::write(cut.join("trials.jsonl"), kept.join("\n") + "\n").unwrap();
+        run_ok(&file, dir.path(), "cut", &["--jobs", "2", "--resume"]);
+        let parts = [
+            run_ok(&file, dir.path(), "s1", &["--shard", "1/2"]),
+            run_ok(&file, dir.path(), "s2", &["--shard", "2/2"]),
+        ];
+        let merged = dir.path().join("merged");
+        assert!(runner().arg("merge").args(&parts).arg("--out").arg(&merged).output().unwrap().status.success());
+        let report = report_outside_run(&one);
+        assert!(report["impurity_importance"].is_object() || data.contains("diabetes"), "{data}");
+        assert!(report["partial_dependence"].is_object(), "{data}");
+        for other in [&two, &cut, &merged] {
+            assert_eq!(report, report_outside_run(other), "{data}: {}", other.display());
+            for name in ["model.json", "predictions.csv"] {
+                let same = std::fs::read(one.join(name)).unwrap() == std::fs::read(other.join(name)).unwrap();
+                assert!(same, "{data}: {name} of {} differs", other.display());
+            }
+        }
+    }
+}
