@@ -24,6 +24,8 @@ const MISSING: u8 = u8::MAX;
 const BLOCK: usize = 128;
 /// Paths walked in step by [`Steps::walk`].
 const LANES: usize = 8;
+/// Moved rows summed again together ([`LeafTable::add_one`]).
+const RESUM_LANES: usize = 4;
 /// Trees between a routed row's saved partial sums ([`Routed`]'s `marks`).
 const MARK: usize = 8;
 /// No node: a leaf whose path tests none of a shuffle's columns.
@@ -343,6 +345,32 @@ impl LeafTable {
             }
         }
     }
+
+    /// [`LeafTable::add`] for one output, in place: `block[moved[j]]`, the sum of its first
+    /// `from[j]` trees, takes the leaves `ids[j * trees..]` of the trees after those, in tree order.
+    /// The rows go `RESUM_LANES` at a time in the order `order` (by `from`), their sums held in
+    /// registers: independent chains, each row's additions the same and in the same order.
+    fn add_one<L: LeafId>(&self, block: &mut [f64], rows: (&[usize], &[L], &[usize]), from: &[usize]) {
+        let ((moved, ids, order), trees) = (rows, self.first.len());
+        for group in order.chunks(RESUM_LANES) {
+            // Lanes past the group's end start at `trees`: they add nothing.
+            let rows: [usize; RESUM_LANES] = std::array::from_fn(|k| group.get(k).copied().unwrap_or(group[0]));
+            let starts: [usize; RESUM_LANES] = std::array::from_fn(|k| group.get(k).map_or(trees, |&j| from[j]));
+            let leaves: [&[L]; RESUM_LANES] = std::array::from_fn(|k| &ids[rows[k] * trees..][..trees]);
+            let mut sums: [f64; RESUM_LANES] = std::array::from_fn(|k| block[moved[rows[k]]]);
+            for (t, &first) in self.first.iter().enumerate().skip(starts[0]) {
+                let values = &self.values[first..];
+                for k in 0..RESUM_LANES {
+                    if t >= starts[k] {
+                        sums[k] += values[leaves[k][t].get()];
+                    }
+                }
+            }
+            for (k, &j) in group.iter().enumerate() {
+                block[moved[j]] = sums[k];
+            }
+        }
+    }
 }
 
 /// Coded rows routed through every tree.
@@ -515,13 +543,13 @@ impl Routed<'_> {
                     let own_ids = &ids[src * trees..(src + 1) * trees];
                     if let Some(t) = self.reroute(boxes, &mut work, src, own_ids, &mut moved_ids) {
                         let mark = &self.marks[src * per + t / MARK * outputs..][..outputs];
-                        sums.copy_from_slice(mark);
+                        set(sums, mark);
                         moved.push(i);
                         from.push(t / MARK * MARK);
                         continue;
                     }
                 }
-                sums.copy_from_slice(&self.raw[src * outputs..(src + 1) * outputs]);
+                set(sums, &self.raw[src * outputs..(src + 1) * outputs]);
             }
             self.resum(block, &moved, &moved_ids, &from);
         });
@@ -535,9 +563,14 @@ impl Routed<'_> {
         let outputs = self.coded.outputs();
         let mut order: Vec<usize> = (0..moved.len()).collect();
         order.sort_by_key(|&j| from[j]);
+        if outputs == 1 {
+            return self.leaves.add_one(block, (moved, ids, &order), from);
+        }
         let sorted_from: Vec<usize> = order.iter().map(|&j| from[j]).collect();
-        let mut sums: Vec<f64> =
-            order.iter().flat_map(|&j| block[moved[j] * outputs..(moved[j] + 1) * outputs].to_vec()).collect();
+        let mut sums = Vec::with_capacity(order.len() * outputs);
+        for &j in &order {
+            sums.extend_from_slice(&block[moved[j] * outputs..(moved[j] + 1) * outputs]);
+        }
         self.leaves.add(self.coded, (ids, &order), &sorted_from, &mut sums, None);
         for (&j, s) in order.iter().zip(sums.chunks(outputs)) {
             block[moved[j] * outputs..(moved[j] + 1) * outputs].copy_from_slice(s);
@@ -580,6 +613,17 @@ impl Routed<'_> {
             out[start + t] = L::new(trees[t].nodes[(node - self.steps.root[t]) as usize].left as usize);
         }
         Some(boxes.tree[failed[0]] as usize)
+    }
+}
+
+/// `dst.copy_from_slice(src)`, without a call to `memcpy` for one output (every row of a shuffle
+/// takes its sums so).
+#[inline]
+fn set(dst: &mut [f64], src: &[f64]) {
+    if let ([d], [s]) = (&mut *dst, src) {
+        *d = *s;
+    } else {
+        dst.copy_from_slice(src);
     }
 }
 

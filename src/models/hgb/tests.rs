@@ -136,7 +136,8 @@ fn bits(p: &Prediction) -> Vec<u64> {
 /// Coded rows reach the raw walk's leaves: a predict, the fit's kept training predictions, a
 /// shuffle of columns re-routing only the rows it moves and a grid of one column's values all
 /// give the bits of walking the raw values (`_raw_predict`), on every fixture case (NaN,
-/// categorical-free shapes, both tasks).
+/// categorical-free shapes, both tasks; a shuffle's moved rows summed again by
+/// `LeafTable::add_one` for one output, by `LeafTable::add` for three classes).
 #[test]
 fn coded_predictions_are_the_raw_walks_bits() {
     let f = fixture();
