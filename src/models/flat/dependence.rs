@@ -11,15 +11,38 @@ use super::{FlatTree, Rows32, TreeSum};
 /// A node still to walk and the grid points (a range of the order) that reach it.
 type Frame = (usize, usize, usize);
 use crate::models::Prediction;
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 use rayon::prelude::*;
+
+/// Which of a [`TreeSum`]'s outputs a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outputs {
+    /// Every output: each prediction as `predict` gives it.
+    All,
+    /// One class's probability, as `Prediction::Values` (one per row): a class's mean is its own
+    /// leaves' sum in tree order over the tree count, so it has the bits of that column of `All`
+    /// and costs only its own additions. A class past the outputs reads `All`.
+    Class(usize),
+}
 
 impl TreeSum<'_> {
     /// The prediction of every row of `x` with its columns `cols` set to `values[v]` (one value
-    /// per column of `cols`, in that order), for each `v`: equal to predicting each changed matrix.
-    pub fn with_columns_set(&self, x: &Array2<f64>, cols: &[usize], values: &[Vec<f64>]) -> Vec<Prediction> {
+    /// per column of `cols`, in that order), for each `v`: equal to predicting each changed matrix
+    /// (its `outputs` only).
+    pub fn with_columns_set(
+        &self,
+        x: &Array2<f64>,
+        cols: &[usize],
+        values: &[Vec<f64>],
+        outputs: Outputs,
+    ) -> Vec<Prediction> {
         let rows = Rows32::new(x.view());
-        let (n, n_values, width) = (x.nrows(), values.len(), self.width());
+        // The outputs summed: `width` of each leaf's values from its `first`.
+        let (first, width) = match outputs {
+            Outputs::Class(c) if c < self.classes => (c, 1),
+            _ => (0, self.width()),
+        };
+        let (n, n_values) = (x.nrows(), values.len());
         // Which of `cols` a design column is, and each set column's values as f32 (as `Rows32`).
         let mut set = vec![None; x.ncols()];
         for (k, &c) in cols.iter().enumerate() {
@@ -35,7 +58,7 @@ impl TreeSum<'_> {
                 a.is_nan().cmp(&b.is_nan()).then(a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal))
             });
         }
-        let walk = Walk { sum: self, set: &set, set_values: &set_values, order: &order };
+        let walk = Walk { sum: self, set: &set, set_values: &set_values, order: &order, first, width };
         let mut sums = vec![0.0; n * n_values * width];
         // A block of rows at a time, tree by tree, so that a tree's nodes stay in cache.
         sums.par_chunks_mut(BLOCK * n_values * width).enumerate().for_each(|(b, block)| {
@@ -61,16 +84,21 @@ impl TreeSum<'_> {
                 for row_sums in sums.chunks(n_values * width) {
                     at_v.extend_from_slice(&row_sums[s * width..(s + 1) * width]);
                 }
-                self.output(at_v, n)
+                if width == self.width() {
+                    return self.output(at_v, n);
+                }
+                self.mean_of(&mut at_v);
+                Prediction::Values(Array1::from(at_v))
             })
             .collect()
     }
 }
 
 impl TreeSum<'_> {
-    /// [`TreeSum::add`] of one leaf to each of consecutive sums (`width` each), the one- and
-    /// two-value leaves (regression, two classes) in vector lanes: the same additions.
-    fn add_to_each(&self, sums: &mut [f64], leaf: &[f64]) {
+    /// [`TreeSum::add`] of one leaf (its `width` values summed) to each of consecutive sums
+    /// (`width` each), the one- and two-value leaves (regression, one or two classes) in vector
+    /// lanes: the same additions.
+    fn add_to_each(&self, sums: &mut [f64], leaf: &[f64], width: usize) {
         match (self.mean, leaf) {
             (true, &[a]) => sums.iter_mut().for_each(|s| *s += a),
             (true, &[a, b]) => {
@@ -85,7 +113,7 @@ impl TreeSum<'_> {
                     *s += v;
                 }
             }
-            _ => sums.chunks_exact_mut(self.width()).for_each(|s| self.add(s, leaf)),
+            _ => sums.chunks_exact_mut(width).for_each(|s| self.add(s, leaf)),
         }
     }
 }
@@ -102,6 +130,9 @@ struct Walk<'a> {
     set_values: &'a [Vec<f32>],
     /// The grid points in the order the walks start from.
     order: &'a [u32],
+    /// The outputs summed: `width` of each leaf's values from its `first`.
+    first: usize,
+    width: usize,
 }
 
 impl Walk<'_> {
@@ -109,7 +140,7 @@ impl Walk<'_> {
     /// walk's order, so the points reaching a leaf have consecutive sums; with several, grid point
     /// by grid point); `order` and `stack` are the walk's buffers.
     fn tree(&self, tree: &FlatTree, row: &[f32], sums: &mut [f64], order: &mut [u32], stack: &mut Vec<Frame>) {
-        let width = self.sum.width();
+        let width = self.width;
         let single = self.set_values.len() == 1;
         // (One column's walk only reads the order; several columns' reorder it.)
         if !single {
@@ -130,9 +161,9 @@ impl Walk<'_> {
                 }
             };
             let Some(k) = k else {
-                let value = tree.value(at);
+                let value = tree.value(at).get(self.first..self.first + width).unwrap_or_default();
                 if single {
-                    self.sum.add_to_each(&mut sums[lo * width..hi * width], value);
+                    self.sum.add_to_each(&mut sums[lo * width..hi * width], value, width);
                     continue;
                 }
                 for &v in &order[lo..hi] {
@@ -172,15 +203,17 @@ fn partition(items: &mut [u32], left: impl Fn(&u32) -> bool) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::Outputs;
     use crate::models::forest::{self, Task};
     use crate::models::tree::Splitter;
-    use crate::models::Fitted;
+    use crate::models::{Fitted, Prediction};
     use crate::random::RandomState;
     use ndarray::Array2;
 
     /// Setting one column or two to each of a grid of values (repeated values, values beyond the
     /// data, NaN) gives the bits of predicting each changed matrix: forests and extra trees, both
-    /// tasks (two classes and three), and a best-first forest.
+    /// tasks (two classes and three), and a best-first forest; each class's probability alone
+    /// (`Outputs::Class`) gives the bits of its column.
     #[test]
     fn set_columns_predict_as_the_changed_matrix_does() {
         use crate::kinds::ModelSpec;
@@ -219,13 +252,29 @@ mod tests {
                             .enumerate()
                             .map(|(g, &a)| cols.iter().map(|&c| a + (c * g) as f64).collect())
                             .collect();
-                        let fast = trees.with_columns_set(&x, cols, &values);
-                        for (at, prediction) in values.iter().zip(&fast) {
+                        let fast = trees.with_columns_set(&x, cols, &values, Outputs::All);
+                        // Each class alone: the bits of its column (every class, not only the positive one).
+                        let alone: Vec<Vec<Prediction>> = (0..trees.classes)
+                            .map(|c| trees.with_columns_set(&x, cols, &values, Outputs::Class(c)))
+                            .collect();
+                        for (g, (at, prediction)) in values.iter().zip(&fast).enumerate() {
                             let mut changed = x.clone();
                             for (&c, &a) in cols.iter().zip(at) {
                                 changed.column_mut(c).fill(a);
                             }
-                            assert_eq!(format!("{prediction:?}"), format!("{:?}", forest.predict(&changed)));
+                            let whole = forest.predict(&changed);
+                            assert_eq!(format!("{prediction:?}"), format!("{whole:?}"));
+                            for (c, class) in alone.iter().enumerate() {
+                                let (Prediction::Values(one), Prediction::Probabilities(p)) = (&class[g], &whole)
+                                else {
+                                    panic!("one class's values expected")
+                                };
+                                let bits = |v: &f64| v.to_bits();
+                                assert_eq!(
+                                    one.iter().map(bits).collect::<Vec<_>>(),
+                                    p.column(c).iter().map(bits).collect::<Vec<_>>()
+                                );
+                            }
                         }
                     }
                 }
