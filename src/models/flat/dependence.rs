@@ -6,10 +6,8 @@
 //! sum still adds the trees' leaves in tree order, so every digit is the predict's of the changed
 //! matrix.
 
-use super::{FlatTree, Rows32, TreeSum};
+use super::{FlatNode, FlatTree, Rows32, TreeSum};
 
-/// A node still to walk and the grid points (a range of the order) that reach it.
-type Frame = (usize, usize, usize);
 use crate::models::Prediction;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
@@ -58,16 +56,16 @@ impl TreeSum<'_> {
                 a.is_nan().cmp(&b.is_nan()).then(a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal))
             });
         }
-        let walk = Walk { sum: self, set: &set, set_values: &set_values, order: &order, first, width };
+        // Each tree walked as far as a row goes alone: to a leaf or a node testing a set column.
+        let stops: Vec<FlatTree> =
+            self.trees.par_iter().map(|t| t.stopping_at(|f| set.get(f).is_some_and(Option::is_some))).collect();
+        let walk = Walk { sum: self, rows: &rows, set: &set, set_values: &set_values, order: &order, first, width };
         let mut sums = vec![0.0; n * n_values * width];
         // A block of rows at a time, tree by tree, so that a tree's nodes stay in cache.
         sums.par_chunks_mut(BLOCK * n_values * width).enumerate().for_each(|(b, block)| {
-            let mut order = order.clone();
-            let mut stack = Vec::new();
-            for tree in &self.trees {
-                for (k, row_sums) in block.chunks_mut(n_values * width).enumerate() {
-                    walk.tree(tree, rows.row(b * BLOCK + k), row_sums, &mut order, &mut stack);
-                }
+            let mut buffers = Buffers::default();
+            for (tree, stops) in self.trees.iter().zip(&stops) {
+                walk.tree(tree, stops, b * BLOCK, block, &mut buffers);
             }
         });
         // One column's sums are kept in the walk's order (see `Walk::tree`).
@@ -118,12 +116,13 @@ impl TreeSum<'_> {
     }
 }
 
-/// Rows walked together, tree by tree.
-const BLOCK: usize = 32;
+/// Rows walked together, tree by tree (their sums stay in a core's cache).
+const BLOCK: usize = 128;
 
-/// What every row's walk shares.
+/// What every block's walk shares.
 struct Walk<'a> {
     sum: &'a TreeSum<'a>,
+    rows: &'a Rows32,
     /// Per design column: its index among the set columns.
     set: &'a [Option<usize>],
     /// Per set column: its value at each grid point.
@@ -135,56 +134,117 @@ struct Walk<'a> {
     width: usize,
 }
 
+/// A row of the block walking from a node, for the grid points `lo..hi` of its order.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    row: u32,
+    node: u32,
+    lo: u32,
+    hi: u32,
+}
+
+/// A block's buffers, kept from tree to tree.
+#[derive(Default)]
+struct Buffers {
+    frames: Vec<Frame>,
+    next: Vec<Frame>,
+    /// The frames' rows, one after another (as the lane walk reads them).
+    rows: Vec<f32>,
+    /// The node each frame's row stops at.
+    reached: Vec<u32>,
+    /// Several columns: each row's order of the grid points (partitioned as the walk goes).
+    orders: Vec<u32>,
+}
+
+impl FlatTree {
+    /// This tree with each split testing a column `stop` holds for made a leaf (its own right
+    /// child): a lane walk on it ends where a row's own way ends.
+    fn stopping_at(&self, stop: impl Fn(usize) -> bool) -> FlatTree {
+        let stopped = |(i, n): (usize, &FlatNode)| match !n.threshold.is_nan() && stop(n.feature as usize) {
+            true => FlatNode { threshold: f32::NAN, right: i as u32, ..*n },
+            false => *n,
+        };
+        let nodes = self.nodes.iter().enumerate().map(stopped).collect();
+        FlatTree { nodes, columns: self.columns, children: self.children, ..FlatTree::default() }
+    }
+}
+
 impl Walk<'_> {
-    /// Adds one tree's leaves to one row's sums (`width` per grid point: with one column in the
-    /// walk's order, so the points reaching a leaf have consecutive sums; with several, grid point
-    /// by grid point); `order` and `stack` are the walk's buffers.
-    fn tree(&self, tree: &FlatTree, row: &[f32], sums: &mut [f64], order: &mut [u32], stack: &mut Vec<Frame>) {
-        let width = self.width;
+    /// Adds one tree's leaves to the sums of the block's rows from row `start` (`width` per grid
+    /// point: with one column in the walk's order, so the points reaching a leaf have consecutive
+    /// sums; with several, grid point by grid point). Every frame's row walks its own way in lanes
+    /// (`stops`, the tree ending at the set columns' tests) to a leaf, which adds its value to the
+    /// frame's sums, or to a test of a set column, which parts the frame's grid points in two frames.
+    fn tree(&self, tree: &FlatTree, stops: &FlatTree, start: usize, sums: &mut [f64], buf: &mut Buffers) {
+        let n_values = self.order.len();
+        let per_row = (n_values * self.width).max(1);
+        let m = sums.len() / per_row;
         let single = self.set_values.len() == 1;
-        // (One column's walk only reads the order; several columns' reorder it.)
+        // (One column's walk only reads the order; several columns' reorder it, row by row.)
         if !single {
-            order.copy_from_slice(self.order);
+            buf.orders.clear();
+            (0..m).for_each(|_| buf.orders.extend_from_slice(self.order));
         }
-        stack.push((0, 0, order.len()));
-        while let Some((mut at, lo, hi)) = stack.pop() {
-            // Down the row's own way until a leaf or a node testing a set column.
-            let (node, k) = loop {
-                let node = tree.nodes[at];
-                if tree.is_leaf(at) {
-                    break (node, None);
-                }
-                let f = node.feature as usize;
-                match self.set[f] {
-                    Some(k) => break (node, Some(k)),
-                    None => at = if row[f] <= node.threshold { node.left } else { node.right } as usize,
-                }
-            };
-            let Some(k) = k else {
-                let value = tree.value(at).get(self.first..self.first + width).unwrap_or_default();
-                if single {
-                    self.sum.add_to_each(&mut sums[lo * width..hi * width], value, width);
-                    continue;
-                }
-                for &v in &order[lo..hi] {
-                    let v = v as usize;
-                    self.sum.add(&mut sums[v * width..(v + 1) * width], value);
-                }
-                continue;
-            };
-            let column = &self.set_values[k];
-            let goes_left = |v: &u32| column[*v as usize] <= node.threshold;
-            let mid = if single {
-                lo + order[lo..hi].partition_point(goes_left)
-            } else {
-                lo + partition(&mut order[lo..hi], goes_left)
-            };
-            if mid < hi {
-                stack.push((node.right as usize, mid, hi));
+        buf.frames.clear();
+        buf.frames.extend((0..m as u32).map(|row| Frame { row, node: 0, lo: 0, hi: n_values as u32 }));
+        while !buf.frames.is_empty() {
+            buf.rows.clear();
+            for f in &buf.frames {
+                buf.rows.extend_from_slice(self.rows.row(start + f.row as usize));
             }
-            if lo < mid {
-                stack.push((node.left as usize, lo, mid));
+            buf.reached.resize(buf.frames.len(), 0);
+            let (frames, reached) = (&buf.frames, &mut buf.reached);
+            stops.walk(&buf.rows, self.rows.width, frames.len(), |i| frames[i].node, |i, n| reached[i] = n.right);
+            buf.next.clear();
+            for (&f, &at) in buf.frames.iter().zip(&buf.reached) {
+                let row_sums = &mut sums[f.row as usize * per_row..][..per_row];
+                let order = (!single).then(|| &mut buf.orders[f.row as usize * n_values..][..n_values]);
+                self.reach(tree, at as usize, f, row_sums, order, &mut buf.next);
             }
+            std::mem::swap(&mut buf.frames, &mut buf.next);
+        }
+    }
+
+    /// Frame `f` at node `at` (a leaf or a test of a set column): the leaf's value added to its
+    /// grid points' sums (`order`: the row's own order with several columns), or the frames the
+    /// test's sides take pushed on `next`.
+    fn reach(
+        &self,
+        tree: &FlatTree,
+        at: usize,
+        f: Frame,
+        sums: &mut [f64],
+        order: Option<&mut [u32]>,
+        next: &mut Vec<Frame>,
+    ) {
+        let (lo, hi, width) = (f.lo as usize, f.hi as usize, self.width);
+        if tree.is_leaf(at) {
+            let value = tree.value(at).get(self.first..self.first + width).unwrap_or_default();
+            match order {
+                None => self.sum.add_to_each(&mut sums[lo * width..hi * width], value, width),
+                Some(order) => {
+                    for &v in &order[lo..hi] {
+                        self.sum.add(&mut sums[v as usize * width..][..width], value);
+                    }
+                }
+            }
+            return;
+        }
+        let node = tree.nodes[at];
+        let Some(k) = self.set[node.feature as usize] else {
+            unreachable!("a walk stops only at leaves and at tests of set columns")
+        };
+        let column = &self.set_values[k];
+        let goes_left = |v: &u32| column[*v as usize] <= node.threshold;
+        let mid = match order {
+            None => lo + self.order[lo..hi].partition_point(goes_left),
+            Some(order) => lo + partition(&mut order[lo..hi], goes_left),
+        };
+        if lo < mid {
+            next.push(Frame { node: node.left, hi: mid as u32, ..f });
+        }
+        if mid < hi {
+            next.push(Frame { node: node.right, lo: mid as u32, ..f });
         }
     }
 }
