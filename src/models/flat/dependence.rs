@@ -150,18 +150,24 @@ struct Buffers {
     next: Vec<Frame>,
     /// The frames' rows, one after another (as the lane walk reads them).
     rows: Vec<f32>,
-    /// The node each frame's row stops at.
-    reached: Vec<u32>,
+    /// The node each frame's row stops at (as `stops` has it).
+    reached: Vec<FlatNode>,
+    /// The values (`width`) of the leaf each frame reaches (zeros at a stop).
+    values: Vec<f64>,
     /// Several columns: each row's order of the grid points (partitioned as the walk goes).
     orders: Vec<u32>,
 }
 
+/// A stop's `left` in [`FlatTree::stopping_at`] (a leaf's is the index of its first value).
+const STOP: u32 = u32::MAX;
+
 impl FlatTree {
     /// This tree with each split testing a column `stop` holds for made a leaf (its own right
-    /// child): a lane walk on it ends where a row's own way ends.
+    /// child, its `left` [`STOP`]): a lane walk on it ends where a row's own way ends. Only the
+    /// walk reads it (no values).
     fn stopping_at(&self, stop: impl Fn(usize) -> bool) -> FlatTree {
         let stopped = |(i, n): (usize, &FlatNode)| match !n.threshold.is_nan() && stop(n.feature as usize) {
-            true => FlatNode { threshold: f32::NAN, right: i as u32, ..*n },
+            true => FlatNode { threshold: f32::NAN, left: STOP, right: i as u32, ..*n },
             false => *n,
         };
         let nodes = self.nodes.iter().enumerate().map(stopped).collect();
@@ -192,34 +198,43 @@ impl Walk<'_> {
             for f in &buf.frames {
                 buf.rows.extend_from_slice(self.rows.row(start + f.row as usize));
             }
-            buf.reached.resize(buf.frames.len(), 0);
+            let unwalked = FlatNode { feature: 0, threshold: f32::NAN, left: STOP, right: 0 };
+            buf.reached.resize(buf.frames.len(), unwalked);
             let (frames, reached) = (&buf.frames, &mut buf.reached);
-            stops.walk(&buf.rows, self.rows.width, frames.len(), |i| frames[i].node, |i, n| reached[i] = n.right);
+            stops.walk(&buf.rows, self.rows.width, frames.len(), |i| frames[i].node, |i, n| reached[i] = n);
+            // The leaves' values first, in a loop of loads that do not wait for one another.
+            buf.values.clear();
+            for n in &buf.reached {
+                let start = if n.left == STOP { None } else { Some(n.left as usize + self.first) };
+                let value = |k| start.and_then(|s| tree.values.get(s + k)).copied().unwrap_or(0.0);
+                buf.values.extend((0..self.width).map(value));
+            }
             buf.next.clear();
-            for (&f, &at) in buf.frames.iter().zip(&buf.reached) {
+            let leaves = buf.values.chunks_exact(self.width);
+            for ((&f, n), value) in buf.frames.iter().zip(&buf.reached).zip(leaves) {
                 let row_sums = &mut sums[f.row as usize * per_row..][..per_row];
                 let order = (!single).then(|| &mut buf.orders[f.row as usize * n_values..][..n_values]);
-                self.reach(tree, at as usize, f, row_sums, order, &mut buf.next);
+                let leaf = (n.left != STOP).then_some(value);
+                self.reach(tree, (n.right as usize, leaf), f, row_sums, order, &mut buf.next);
             }
             std::mem::swap(&mut buf.frames, &mut buf.next);
         }
     }
 
-    /// Frame `f` at node `at` (a leaf or a test of a set column): the leaf's value added to its
-    /// grid points' sums (`order`: the row's own order with several columns), or the frames the
-    /// test's sides take pushed on `next`.
+    /// Frame `f` at node `at` (a leaf, with its `value`, or a test of a set column): the leaf's
+    /// value added to the frame's grid points' sums (`order`: the row's own order with several
+    /// columns), or the frames the test's sides take pushed on `next`.
     fn reach(
         &self,
         tree: &FlatTree,
-        at: usize,
+        (at, leaf): (usize, Option<&[f64]>),
         f: Frame,
         sums: &mut [f64],
         order: Option<&mut [u32]>,
         next: &mut Vec<Frame>,
     ) {
         let (lo, hi, width) = (f.lo as usize, f.hi as usize, self.width);
-        if tree.is_leaf(at) {
-            let value = tree.value(at).get(self.first..self.first + width).unwrap_or_default();
+        if let Some(value) = leaf {
             match order {
                 None => self.sum.add_to_each(&mut sums[lo * width..hi * width], value, width),
                 Some(order) => {
