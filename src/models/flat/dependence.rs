@@ -4,7 +4,8 @@
 //! (the ones its test sends left, the others right), any other node sends them all the row's way,
 //! and each leaf reached adds its value to the sums of the values that reach it. Every (row, value)
 //! sum still adds the trees' leaves in tree order, so every digit is the predict's of the changed
-//! matrix.
+//! matrix. A block's rows walk a tree together, in the predict walk's lanes, round by round: each
+//! (row, grid range) goes its row's own way to a leaf or to a test of a set column, which parts it.
 
 use super::{FlatNode, FlatTree, Rows32, TreeSum};
 
