@@ -7,7 +7,7 @@
 use super::explain::Explanation;
 use super::refit::{refit_fold, Refit};
 use crate::data::Feature;
-use crate::models::{tree::numpy_sum, Fitted, LinearParts, Prediction};
+use crate::models::{flat::Outputs, tree::numpy_sum, Fitted, LinearParts, Prediction};
 use crate::plan::RunPlan;
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -160,7 +160,9 @@ impl<'a> Design<'a> {
             return Ok(probes.par_iter().map(|probe| average(&self.predict_at(cols, probe), classes)).collect());
         };
         let values: Vec<Vec<f64>> = probes.iter().map(|probe| cols.iter().map(|&c| probe[[0, c]]).collect()).collect();
-        Ok(trees.with_columns_set(&self.x, cols, &values).iter().map(|p| average(p, classes)).collect())
+        // Two classes: only the positive class's probability is averaged, so only it is summed.
+        let outputs = if classes.len() == 2 { Outputs::Class(1) } else { Outputs::All };
+        Ok(trees.with_columns_set(&self.x, cols, &values, outputs).iter().map(|p| average(p, classes)).collect())
     }
 
     /// The model's predictions of every row with design columns `cols` taken from `probe`.

@@ -26,6 +26,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod dependence;
 mod line;
 
+pub use dependence::Outputs;
+
 /// No ancestor testing a shuffled column.
 const NONE: u32 = u32::MAX;
 /// HGB's rows predicted together, tree by tree (`block_rows`): at most `MAX_BLOCK` (4,096 rows as f32 and the part
@@ -386,18 +388,23 @@ impl TreeSum<'_> {
     }
     /// Row sums (`width` each) as the prediction: over the tree count for a mean.
     fn output(&self, mut sums: Vec<f64>, n: usize) -> Prediction {
-        if self.mean {
-            let n_trees = self.trees.len() as f64;
-            for s in &mut sums {
-                *s /= n_trees;
-            }
-        }
+        self.mean_of(&mut sums);
         if self.classes == 0 {
             return Prediction::Values(Array1::from(sums));
         }
         match Array2::from_shape_vec((n, self.classes), sums) {
             Ok(p) => Prediction::Probabilities(p),
             Err(_) => Prediction::Probabilities(Array2::zeros((n, self.classes))),
+        }
+    }
+
+    /// Sums over the tree count for a mean (a lone tree's leaf is its prediction).
+    fn mean_of(&self, sums: &mut [f64]) {
+        if self.mean {
+            let n_trees = self.trees.len() as f64;
+            for s in sums {
+                *s /= n_trees;
+            }
         }
     }
 
