@@ -453,11 +453,11 @@ impl PackedClasses {
     fn decode<const K: usize>(&self, acc: u64) -> ([f64; K], u64) {
         // Every class of the K, unrolled: the sums stay in registers.
         let (mut sums, mut total) = ([0.0; K], 0);
-        for k in 0..K {
+        for (k, sum) in sums.iter_mut().enumerate() {
             let count = (acc >> self.shifts[k]) & self.masks[k];
             total += count;
             // Below 2^32: as i64, one conversion instruction.
-            sums[k] = count as i64 as f64;
+            *sum = count as i64 as f64;
         }
         (sums, total)
     }

@@ -14,6 +14,9 @@
 //!   else the introsort itself (the order of tied rows decides the order of sums); where ties
 //!   may go either way, a node of many rows reads them in each feature's order from lists
 //!   sorted once per forest and partitioned at every split instead (`presorted.rs`);
+//! - there, gini's and entropy's class sums (exact integers) are added as one `u64` per row, each
+//!   class a field of it (`criterion::PackedClasses`), in one pass per feature that keeps the
+//!   candidate splits' sums for the same f64 proxies;
 //! - impurities are scikit-learn's, rounding and all (`criterion.rs`): a child inherits the
 //!   impurity its parent's split computed, is a leaf when that is at most `EPSILON`, and a
 //!   split whose improvement + `EPSILON` is below zero is not made.
@@ -1073,9 +1076,9 @@ mod tests {
                 let node = builder.criterion.node_stats(&node_rows);
                 let fused = packed.stats(&node_rows);
                 assert_eq!((node.n.to_bits(), &node.sums), (fused.n.to_bits(), &fused.sums));
-                for f in 0..columns.len() {
+                for (f, column) in columns.iter().enumerate() {
                     let mut rows = node_rows.clone();
-                    let mut sorted: Vec<f32> = rows.iter().map(|&r| columns[f][r]).collect();
+                    let mut sorted: Vec<f32> = rows.iter().map(|&r| column[r]).collect();
                     simultaneous_sort(&mut sorted, &mut rows);
                     let f64_scan = split_key(builder.scan(f, &rows, &sorted, &node));
                     let packed_scan =
