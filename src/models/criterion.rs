@@ -391,8 +391,119 @@ impl<const K: usize> ScanSums for ClassScan<'_, K> {
 
     fn proxies(&self, len: usize, out: &mut [f64; BATCH]) {
         for ((o, &(left_n, right_n)), (left, right)) in out.iter_mut().zip(&self.kept_n).zip(&self.kept).take(len) {
-            *o = -right_n * class_impurity(self.impurity, right, right_n)
-                - left_n * class_impurity(self.impurity, left, left_n);
+            *o = class_proxy(self.impurity, left_n, left, right_n, right);
+        }
+    }
+}
+
+/// Gini's or entropy's `proxy_impurity_improvement` from both sides' weights and class sums.
+#[inline(always)]
+fn class_proxy(impurity: Impurity, left_n: f64, left: &[f64], right_n: f64, right: &[f64]) -> f64 {
+    -right_n * class_impurity(impurity, right, right_n) - left_n * class_impurity(impurity, left, left_n)
+}
+
+/// A tree's class sums as integers, where every row's weight is a whole number: each row's weight
+/// in its class's field of `bits` bits of one `u64` (`w << (bits * y)`), so one integer addition
+/// adds a row to every class sum. Every sum of these rows is below `2^bits` (the fields never
+/// carry) and below `2^53`, so it decodes to the exact f64 sum the f64 scan holds, in any order.
+pub struct PackedClasses {
+    /// Each row's packed weight (0 for rows of weight 0).
+    rows: Vec<u64>,
+    /// Each class's field: where it starts and its mask (0 past the tree's classes).
+    shifts: [u32; 8],
+    masks: [u64; 8],
+    n_classes: usize,
+}
+
+impl PackedClasses {
+    /// `None` for a criterion other than gini or entropy, more than 8 classes, a weight that is
+    /// not a whole number, or a total weight that does not fit a field.
+    pub fn of(criterion: &SplitCriterion) -> Option<PackedClasses> {
+        let Targets::Classes { y, n_classes } = criterion.targets else { return None };
+        if !matches!(criterion.impurity, Impurity::Gini | Impurity::Entropy) || !(2..=8).contains(&n_classes) {
+            return None;
+        }
+        let bits = 64 / n_classes as u32;
+        let whole = criterion.weights.iter().all(|&w| w >= 0.0 && w.fract() == 0.0);
+        let total = criterion.weights.iter().fold(0.0, |s, w| s + w);
+        if !whole || total >= 2f64.powi(bits.min(53) as i32) {
+            return None;
+        }
+        let rows = y.iter().zip(criterion.weights).map(|(&c, &w)| (w as u64) << (bits * c as u32)).collect();
+        let (mut shifts, mut masks) = ([0; 8], [0; 8]);
+        for k in 0..n_classes {
+            (shifts[k], masks[k]) = (bits * k as u32, (1 << bits) - 1);
+        }
+        Some(PackedClasses { rows, shifts, masks, n_classes })
+    }
+
+    /// The tree's class count.
+    pub fn width(&self) -> usize {
+        self.n_classes
+    }
+
+    /// A row's packed weight.
+    #[inline(always)]
+    pub fn of_row(&self, row: usize) -> u64 {
+        self.rows[row]
+    }
+
+    /// The class sums `K` wide (the classes past the tree's 0) of packed sums `acc`, and their total.
+    #[inline(always)]
+    fn decode<const K: usize>(&self, acc: u64) -> ([f64; K], u64) {
+        // Every class of the K, unrolled: the sums stay in registers.
+        let (mut sums, mut total) = ([0.0; K], 0);
+        for (k, sum) in sums.iter_mut().enumerate() {
+            let count = (acc >> self.shifts[k]) & self.masks[k];
+            total += count;
+            // Below 2^32: as i64, one conversion instruction.
+            *sum = count as i64 as f64;
+        }
+        (sums, total)
+    }
+
+    /// `init`'s sums of a node's rows (the weights and class sums added in f64 are these exact integers).
+    pub fn stats(&self, rows: &[usize]) -> Stats {
+        let acc = rows.iter().fold(0u64, |acc, &r| acc + self.rows[r]);
+        let (sums, total) = self.decode::<8>(acc);
+        Stats { n: total as i64 as f64, sums: sums[..self.n_classes].to_vec(), sq_sum: 0.0 }
+    }
+
+    /// The scan of a node of sums `node` over at most `K` classes (`K >= n_classes`).
+    pub fn scan<const K: usize>(&self, impurity: Impurity, node: &Stats) -> PackedScan<'_, K> {
+        let mut node_sums = [0.0; K];
+        node_sums[..self.n_classes].copy_from_slice(&node.sums);
+        PackedScan { packed: self, impurity, node_n: node.n, node: node_sums }
+    }
+}
+
+/// A node's scan on [`PackedClasses`]: a split position is the packed sums of the rows left of it.
+pub struct PackedScan<'a, const K: usize> {
+    packed: &'a PackedClasses,
+    impurity: Impurity,
+    node_n: f64,
+    node: [f64; K],
+}
+
+impl<const K: usize> PackedScan<'_, K> {
+    /// Whether both sides of the split at packed left sums `acc` weigh at least `min_weight`.
+    #[inline(always)]
+    pub fn sides_weigh(&self, acc: u64, min_weight: f64) -> bool {
+        let left_n = self.packed.decode::<K>(acc).1 as i64 as f64;
+        left_n >= min_weight && self.node_n - left_n >= min_weight
+    }
+
+    /// [`ClassScan`]'s proxies of the splits at packed left sums `kept`, into `out`: the same
+    /// f64 values (left sums exact, right ones `node - left`), the same arithmetic.
+    pub fn proxies(&self, kept: &[u64], out: &mut [f64; BATCH]) {
+        for (o, &acc) in out.iter_mut().zip(kept) {
+            let (left, total) = self.packed.decode::<K>(acc);
+            let left_n = total as i64 as f64;
+            let mut right = [0.0; K];
+            for k in 0..K {
+                right[k] = self.node[k] - left[k];
+            }
+            *o = class_proxy(self.impurity, left_n, &left, self.node_n - left_n, &right);
         }
     }
 }

@@ -14,13 +14,16 @@
 //!   else the introsort itself (the order of tied rows decides the order of sums); where ties
 //!   may go either way, a node of many rows reads them in each feature's order from lists
 //!   sorted once per forest and partitioned at every split instead (`presorted.rs`);
+//! - there, gini's and entropy's class sums (exact integers) are added as one `u64` per row, each
+//!   class a field of it (`criterion::PackedClasses`), in one pass per feature that keeps the
+//!   candidate splits' sums for the same f64 proxies;
 //! - impurities are scikit-learn's, rounding and all (`criterion.rs`): a child inherits the
 //!   impurity its parent's split computed, is a leaf when that is at most `EPSILON`, and a
 //!   split whose improvement + `EPSILON` is below zero is not made.
 //!
 //! (linfa-trees, used before, drifted by up to 36 test rows a fold on 10-class data.)
 
-use super::criterion::{Impurity, ScanSums, SplitCriterion, Stats, Targets, BATCH};
+use super::criterion::{Impurity, PackedClasses, PackedScan, ScanSums, SplitCriterion, Stats, Targets, BATCH};
 use super::flat::{FlatTree, TreeSum};
 use super::introsort::{simultaneous_sort, sort_if_distinct};
 use super::presorted::{ColumnOrder, Lists};
@@ -364,6 +367,9 @@ struct Builder<'a> {
     /// one feature's order (reused from feature to feature).
     lists: Option<Lists>,
     in_order: Vec<usize>,
+    /// Where the order is immaterial and the class sums fit (gini or entropy), every row's weight
+    /// packed by class: the split scan and the node sums add integers.
+    packed: Option<PackedClasses>,
 }
 
 /// From this many rows on, a node reads its rows in a feature's order from the presorted
@@ -515,25 +521,7 @@ pub fn build(
         && columns.iter().all(|c| !c.iter().any(|v| v.is_nan()));
     let last_median = std::cell::Cell::new(f64::NAN);
     let criterion = SplitCriterion { impurity: params.impurity, targets, weights, n_total, last_median };
-    let mut builder = Builder {
-        columns,
-        criterion,
-        params,
-        min_weight_leaf,
-        features: (0..columns.len()).collect(),
-        constant_features: vec![0; columns.len()],
-        // scikit-learn: `rand_r_state = random_state.randint(0, RAND_R_MAX)`.
-        rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
-        nodes: Vec::new(),
-        grown: Vec::new(),
-        values: Vec::new(),
-        sorted: Vec::new(),
-        keys: Vec::new(),
-        scratch: Vec::new(),
-        any_order,
-        lists: order.filter(|_| any_order && params.splitter == Splitter::Best).map(|o| Lists::new(o, weights)),
-        in_order: Vec::new(),
-    };
+    let mut builder = Builder::new(params, columns, order, criterion, min_weight_leaf, any_order);
     match params.max_leaf_nodes {
         0 => builder.grow(&mut samples),
         leaves => builder.grow_best_first(&mut samples, leaves),
@@ -545,6 +533,48 @@ pub fn build(
     };
     let flat = FlatTree::new(&nodes);
     Ok(Tree { flat, n_classes, grown, n_features: columns.len() })
+}
+
+impl<'a> Builder<'a> {
+    /// A builder before the root (`any_order`: whether the order of tied rows is immaterial).
+    fn new(
+        params: &'a Settings,
+        columns: &'a [Vec<f32>],
+        order: Option<&ColumnOrder>,
+        criterion: SplitCriterion<'a>,
+        min_weight_leaf: f64,
+        any_order: bool,
+    ) -> Builder<'a> {
+        let best = params.splitter == Splitter::Best;
+        let weights = criterion.weights;
+        let packed = (any_order && best).then(|| PackedClasses::of(&criterion)).flatten();
+        Builder {
+            columns,
+            criterion,
+            params,
+            min_weight_leaf,
+            features: (0..columns.len()).collect(),
+            constant_features: vec![0; columns.len()],
+            // scikit-learn: `rand_r_state = random_state.randint(0, RAND_R_MAX)`.
+            rand_r: RandomState::new(params.random_state).randint(0, u64::from(RAND_R_MAX)) as u32,
+            nodes: Vec::new(),
+            grown: Vec::new(),
+            values: Vec::new(),
+            sorted: Vec::new(),
+            keys: Vec::new(),
+            scratch: Vec::new(),
+            any_order,
+            lists: order.filter(|_| any_order && best).map(|o| Lists::new(o, weights)),
+            in_order: Vec::new(),
+            packed,
+        }
+    }
+}
+
+/// Whether a feature whose smallest and largest values on a node's rows are `first` and `last`
+/// is constant there (`feature_values[end - 1] <= feature_values[start] + FEATURE_THRESHOLD`).
+fn is_constant(first: f32, last: f32) -> bool {
+    f64::from(last) <= f64::from(first) + FEATURE_THRESHOLD
 }
 
 /// scikit-learn's `partition_samples_final`: rows at or below the threshold to the front,
@@ -624,7 +654,10 @@ impl Builder<'_> {
     /// its rows partitioned), adds it (a split, or a leaf) and links it to its parent.
     fn add_node(&mut self, samples: &mut [usize], node: &Pending) -> Added {
         let (start, end) = (node.start, node.end);
-        let stats = self.criterion.node_stats(&samples[start..end]);
+        let stats = match &self.packed {
+            Some(packed) => packed.stats(&samples[start..end]),
+            None => self.criterion.node_stats(&samples[start..end]),
+        };
         let impurity = node.impurity.unwrap_or_else(|| self.criterion.node_impurity(&stats, &samples[start..end]));
         let (n, p) = (end - start, self.params);
         let too_small = (p.max_depth > 0 && node.depth >= p.max_depth)
@@ -752,6 +785,16 @@ impl Builder<'_> {
         node: &Stats,
     ) -> Option<Option<(f64, Split)>> {
         let column = &self.columns[feature];
+        if let (Some(at), Some(lists), Some(packed)) = (presorted, &self.lists, &self.packed) {
+            // The fused scan reads the segment as it is: no copy of its rows or values.
+            let segment = lists.segment(feature, at, rows.len());
+            let value = |i: usize| column[segment[i] as usize];
+            if is_constant(value(0), value(segment.len() - 1)) {
+                return None;
+            }
+            let at = |i: usize| (column[segment[i] as usize], segment[i] as usize);
+            return Some(self.scan_packed(packed, node, feature, segment.len(), at));
+        }
         // The builder's one buffer of feature values (scikit-learn's `feature_values`).
         let mut sorted = std::mem::take(&mut self.sorted);
         let mut in_order = std::mem::take(&mut self.in_order);
@@ -777,8 +820,11 @@ impl Builder<'_> {
                 rows
             }
         };
-        let constant = f64::from(sorted[sorted.len() - 1]) <= f64::from(sorted[0]) + FEATURE_THRESHOLD;
-        let best = (!constant).then(|| self.scan(feature, scanned, &sorted, node));
+        let constant = is_constant(sorted[0], sorted[sorted.len() - 1]);
+        let best = (!constant).then(|| match &self.packed {
+            Some(packed) => self.scan_packed(packed, node, feature, sorted.len(), |i| (sorted[i], scanned[i])),
+            None => self.scan(feature, scanned, &sorted, node),
+        });
         self.sorted = sorted;
         self.in_order = in_order;
         best
@@ -835,6 +881,71 @@ impl Builder<'_> {
         }
     }
 
+    /// [`Self::scan`] on packed class sums (`at(i)`: the `i`th row in the feature's order and its
+    /// value), over arrays `K` wide as [`Self::scan`] chooses them.
+    fn scan_packed(
+        &self,
+        packed: &PackedClasses,
+        node: &Stats,
+        feature: usize,
+        n: usize,
+        at: impl Fn(usize) -> (f32, usize),
+    ) -> Option<(f64, Split)> {
+        let impurity = self.params.impurity;
+        match packed.width() {
+            2 => self.scan_fused(packed.scan::<2>(impurity, node), packed, feature, n, at),
+            3 | 4 => self.scan_fused(packed.scan::<4>(impurity, node), packed, feature, n, at),
+            _ => self.scan_fused(packed.scan::<8>(impurity, node), packed, feature, n, at),
+        }
+    }
+
+    /// [`Self::scan_with`] fused into one pass: each row's packed weight added to the left sums,
+    /// a split kept where the next value differs (the same positions, the same leaf and weight
+    /// rules), and the kept splits' proxies compared in position order, a batch at a time.
+    fn scan_fused<const K: usize>(
+        &self,
+        sums: PackedScan<'_, K>,
+        packed: &PackedClasses,
+        feature: usize,
+        n: usize,
+        at: impl Fn(usize) -> (f32, usize),
+    ) -> Option<(f64, Split)> {
+        let leaf = self.params.min_samples_leaf;
+        let weighed = self.min_weight_leaf > 0.0;
+        let mut best: Option<(f64, Split)> = None;
+        let (mut kept, mut kept_at, mut len, mut proxies) = ([0u64; BATCH], [0usize; BATCH], 0, [0.0; BATCH]);
+        let mut take_best = |kept: &[u64], kept_at: &[usize], proxies: &mut [f64; BATCH]| {
+            sums.proxies(kept, proxies);
+            for (&proxy, &p) in proxies.iter().zip(kept_at) {
+                if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
+                    let threshold = f64::from(at(p - 1).0) / 2.0 + f64::from(at(p).0) / 2.0;
+                    best = Some((proxy, Split { feature, threshold, pos: p }));
+                }
+            }
+        };
+        let (mut acc, (mut value, mut row)) = (0u64, at(0));
+        for p in 1..n {
+            acc += packed.of_row(row);
+            let (next, next_row) = at(p);
+            // Whole weights: no side weighs below 0, so a `min_weight_leaf` of 0 holds everywhere.
+            if f64::from(next) > f64::from(value) + FEATURE_THRESHOLD
+                && p >= leaf
+                && n - p >= leaf
+                && (!weighed || sums.sides_weigh(acc, self.min_weight_leaf))
+            {
+                (kept[len], kept_at[len]) = (acc, p);
+                len += 1;
+                if len == BATCH {
+                    take_best(&kept, &kept_at, &mut proxies);
+                    len = 0;
+                }
+            }
+            (value, row) = (next, next_row);
+        }
+        take_best(&kept[..len], &kept_at[..len], &mut proxies);
+        best
+    }
+
     /// [`Self::scan`] on one kind of running sums.
     fn scan_with(
         &self,
@@ -881,5 +992,153 @@ impl Builder<'_> {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Columns with ties (a few levels), one constant, one of large values; classes from a noisy
+    /// sum of them.
+    fn data(seed: u32, n: usize, n_classes: usize) -> (Vec<Vec<f32>>, Vec<usize>) {
+        let mut rs = RandomState::new(seed);
+        let levels = [1e9, 7.0, 1.0, 3.0, 1e9];
+        let columns: Vec<Vec<f32>> = levels
+            .iter()
+            .enumerate()
+            .map(|(f, l)| {
+                (0..n).map(|_| ((rs.next_f64() * l).floor() / l) as f32 * if f == 4 { 1e6 } else { 1.0 }).collect()
+            })
+            .collect();
+        let y = (0..n)
+            .map(|r| {
+                let s = f64::from(columns[0][r] + columns[1][r]) + f64::from(columns[4][r]) / 1e6 + rs.next_f64();
+                ((s / 3.0 * n_classes as f64) as usize).min(n_classes - 1)
+            })
+            .collect();
+        (columns, y)
+    }
+
+    fn settings(impurity: Impurity, min_samples_leaf: usize, min_weight_fraction_leaf: f64) -> Settings {
+        Settings {
+            impurity,
+            max_depth: 0,
+            min_samples_split: 2,
+            min_samples_leaf,
+            min_weight_fraction_leaf,
+            min_impurity_decrease: 0.0,
+            max_features: 3,
+            splitter: Splitter::Best,
+            random_state: 3,
+            max_leaf_nodes: 0,
+            ccp_alpha: 0.0,
+        }
+    }
+
+    fn criterion<'a>(impurity: Impurity, y: &'a [usize], n_classes: usize, weights: &'a [f64]) -> SplitCriterion<'a> {
+        let n_total = weights.iter().fold(0.0, |s, w| s + w);
+        let targets = Targets::Classes { y, n_classes };
+        SplitCriterion { impurity, targets, weights, n_total, last_median: std::cell::Cell::new(f64::NAN) }
+    }
+
+    /// (classes, criterion, min_samples_leaf, min_weight_fraction_leaf, largest weight): 2, 3 and 5
+    /// classes, bootstrap-like counts (zeros among them) up to large ones, leaf sizes and weights.
+    const CASES: [(usize, Impurity, usize, f64, u64); 6] = [
+        (2, Impurity::Gini, 1, 0.0, 4),
+        (2, Impurity::Entropy, 3, 0.0, 1_000_000),
+        (3, Impurity::Gini, 1, 0.05, 4),
+        (3, Impurity::Entropy, 5, 0.0, 2_000),
+        (5, Impurity::Gini, 2, 0.01, 7),
+        (5, Impurity::Entropy, 1, 0.0, 1),
+    ];
+
+    fn split_key(s: Option<(f64, Split)>) -> Option<(u64, usize, u64, usize)> {
+        s.map(|(proxy, s)| (proxy.to_bits(), s.feature, s.threshold.to_bits(), s.pos))
+    }
+
+    /// The packed scan finds the f64 scan's split (feature, threshold, position and proxy, to the
+    /// bit) and the packed node sums are the f64 ones, on whole nodes and on parts of them.
+    #[test]
+    fn the_packed_scan_finds_the_f64_scans_split() {
+        for (seed, &(n_classes, impurity, leaf, fraction, max_w)) in CASES.iter().enumerate() {
+            let (columns, y) = data(seed as u32, 400, n_classes);
+            let mut rs = RandomState::new(seed as u32 + 10);
+            let weights: Vec<f64> = (0..400).map(|_| rs.randint(0, max_w + 1) as f64).collect();
+            let p = settings(impurity, leaf, fraction);
+            let min_weight_leaf = fraction * numpy_sum(&weights);
+            let builder =
+                Builder::new(&p, &columns, None, criterion(impurity, &y, n_classes, &weights), min_weight_leaf, true);
+            let packed = builder.packed.as_ref().expect("the sums fit");
+            let all: Vec<usize> = (0..400).filter(|&r| weights[r] != 0.0).collect();
+            let (mut found, mut tried) = (0, 0);
+            for node_rows in [all.clone(), all[..all.len() / 3].to_vec(), all.iter().step_by(7).copied().collect()] {
+                let node = builder.criterion.node_stats(&node_rows);
+                let fused = packed.stats(&node_rows);
+                assert_eq!((node.n.to_bits(), &node.sums), (fused.n.to_bits(), &fused.sums));
+                for (f, column) in columns.iter().enumerate() {
+                    let mut rows = node_rows.clone();
+                    let mut sorted: Vec<f32> = rows.iter().map(|&r| column[r]).collect();
+                    simultaneous_sort(&mut sorted, &mut rows);
+                    let f64_scan = split_key(builder.scan(f, &rows, &sorted, &node));
+                    let packed_scan =
+                        split_key(builder.scan_packed(packed, &node, f, rows.len(), |i| (sorted[i], rows[i])));
+                    assert_eq!(f64_scan, packed_scan, "case {seed}, feature {f}");
+                    found += usize::from(f64_scan.is_some());
+                    tried += 1;
+                }
+            }
+            // The constant column finds none; the others do.
+            assert!(found >= tried * 2 / 3, "case {seed}: {found} of {tried}");
+        }
+    }
+
+    /// Trees grown on packed sums (their scans fused, reading the presorted lists where nodes are
+    /// large) are those grown on f64 sums: same nodes, weights and impurities.
+    #[test]
+    fn packed_sums_grow_the_f64_sums_tree() {
+        for (seed, &(n_classes, impurity, leaf, fraction, max_w)) in CASES.iter().enumerate() {
+            let (columns, y) = data(seed as u32 + 20, 900, n_classes);
+            let mut rs = RandomState::new(seed as u32 + 30);
+            let weights: Vec<f64> = (0..900).map(|_| rs.randint(0, max_w + 1) as f64).collect();
+            let p = settings(impurity, leaf, fraction);
+            let order = ColumnOrder::of(&columns);
+            let min_weight_leaf = fraction * numpy_sum(&weights);
+            let grown = |packed: bool| {
+                let c = criterion(impurity, &y, n_classes, &weights);
+                let mut builder = Builder::new(&p, &columns, order.as_ref(), c, min_weight_leaf, true);
+                assert!(builder.packed.is_some());
+                if !packed {
+                    builder.packed = None;
+                }
+                let mut samples: Vec<usize> = (0..900).filter(|&r| weights[r] != 0.0).collect();
+                builder.grow(&mut samples);
+                let grown: Vec<_> = builder.grown.iter().map(|g| (g.weight.to_bits(), g.impurity.to_bits())).collect();
+                (builder.nodes, grown)
+            };
+            let (with, without) = (grown(true), grown(false));
+            assert!(with.0.len() > 20, "case {seed}: {} nodes", with.0.len());
+            assert_eq!(with, without, "case {seed}");
+        }
+    }
+
+    /// No packing where a sum could carry into the next field, weights are not whole, there are
+    /// more than 8 classes, or the criterion is not gini or entropy.
+    #[test]
+    fn sums_that_may_not_fit_are_not_packed() {
+        let y: Vec<usize> = (0..9).collect();
+        let packs = |impurity, n_classes, weights: &[f64]| {
+            PackedClasses::of(&criterion(impurity, &y, n_classes, weights)).is_some()
+        };
+        let ones = [1.0; 9];
+        assert!(packs(Impurity::Gini, 9 - 1, &ones[..8]));
+        assert!(!packs(Impurity::Gini, 9, &ones));
+        assert!(!packs(Impurity::SquaredError, 2, &ones[..2]));
+        assert!(!packs(Impurity::Gini, 2, &[1.5, 1.0]));
+        // Two classes: 32 bits a field; five: 12.
+        assert!(packs(Impurity::Entropy, 2, &[4_294_967_294.0, 1.0]));
+        assert!(!packs(Impurity::Entropy, 2, &[4_294_967_295.0, 1.0]));
+        assert!(packs(Impurity::Gini, 5, &[4000.0, 95.0, 0.0, 0.0, 0.0]));
+        assert!(!packs(Impurity::Gini, 5, &[4000.0, 96.0, 0.0, 0.0, 0.0]));
     }
 }
