@@ -9,7 +9,7 @@ use crate::spec::ModelKind;
 
 /// The kinds whose fit and prediction take NaN in the design matrix. (scikit-learn 1.9's
 /// trees and forests do too, but runner's CART port does not.)
-fn takes_nan(kind: ModelKind) -> bool {
+pub fn takes_nan(kind: ModelKind) -> bool {
     matches!(kind, ModelKind::HistGradientBoosting)
 }
 

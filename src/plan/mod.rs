@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
-mod keep;
+pub mod keep;
 mod steps;
 pub mod streaming;
 

@@ -39,6 +39,13 @@ impl SavedColumn {
         }
     }
 
+    /// Whether its gaps stay NaN in the design (`impute = "keep"`).
+    pub fn keeps_gaps(&self) -> bool {
+        match self {
+            SavedColumn::Numeric { impute, .. } | SavedColumn::Categorical { impute, .. } => *impute == Impute::Keep,
+        }
+    }
+
     /// The values a fit on real rows gives: a finite fill and shift, a positive finite scale,
     /// a fill exactly when `impute` learns one, unique levels that hold the fill. `at` is the
     /// column's place in model.json (`inputs[2]`), which the message names.
