@@ -69,6 +69,8 @@ pub enum Impute {
     Mode,
     Constant,
     Interpolate,
+    /// A numeric gap stays NaN in the design, for the kinds that take NaN natively.
+    Keep,
 }
 
 #[derive(

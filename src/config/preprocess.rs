@@ -133,6 +133,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keep_is_an_impute_value_file_wide_or_per_column_with_a_did_you_mean() {
+        let text = format!("{HEAD}[preprocess]\nimpute = \"keep\"\n[preprocess.columns.a]\nimpute = \"mean\"\n{MODEL}");
+        let e = parse(&text).unwrap();
+        assert_eq!(
+            (e.preprocess.rule_for("b").impute, e.preprocess.rule_for("a").impute),
+            (Impute::Keep, Impute::Mean)
+        );
+        let e = errors(&format!("{HEAD}[preprocess]\nimpute = \"kep\"\n{MODEL}"));
+        assert!(e[0].starts_with("exp.toml:6:10: ") && e[0].contains("did you mean `keep`?"), "{e:?}");
+    }
+
+    #[test]
     fn no_preprocess_table_means_gaps_are_errors_and_nothing_is_scaled() {
         let e = parse(&format!("{HEAD}{MODEL}")).unwrap();
         assert_eq!(

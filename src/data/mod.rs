@@ -308,7 +308,7 @@ pub enum DataError {
     NonNumeric { column: String, row: String, value: String },
     #[error("column `{column}`, {row}: {value} is not a finite number")]
     NotFinite { column: String, row: String, value: f64 },
-    #[error("column `{column}` has a missing value at {row}; choose how to fill it with [preprocess] impute (or [preprocess.columns.{column}] impute = \"mean\", \"median\", \"mode\", \"constant\", \"interpolate\" or \"drop\")")]
+    #[error("column `{column}` has a missing value at {row}; choose how to fill it with [preprocess] impute (or [preprocess.columns.{column}] impute = \"mean\", \"median\", \"mode\", \"constant\", \"interpolate\", \"drop\", or \"keep\" for hist_gradient_boosting)")]
     Missing { column: String, row: String },
     #[error("{location}: target `{target}` holds integers; say whether they are classes or quantities with task = \"classification\" or task = \"regression\" in [dataset]")]
     AmbiguousTask { location: String, target: String },
@@ -345,7 +345,7 @@ pub enum DataError {
     WrongType { column: String, row: String, value: String, tokens: String },
     #[error("column `{column}`, {row}: `{value}` is a level the model did not see in training (levels: {levels}); pass --unknown ignore to encode it as all zeros, as scikit-learn's handle_unknown=\"ignore\"")]
     UnseenLevel { column: String, row: String, value: String, levels: String },
-    #[error("column `{column}` has a missing value at {row}, and the model was trained without imputation for it (impute = \"error\" or \"drop\"); fill the cell or drop the row")]
+    #[error("column `{column}` has a missing value at {row}, and the model was trained without imputation for it (impute = \"error\" or \"drop\", or \"keep\" on a categorical column); fill the cell or drop the row")]
     UnfillableGap { column: String, row: String },
 }
 

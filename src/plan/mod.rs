@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
+pub mod keep;
 mod steps;
 pub mod streaming;
 
@@ -251,6 +252,7 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let mut problems = model_task_problems(&experiment, &dataset);
     problems.extend(class_weight_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
+    problems.extend(keep::problems(&experiment, &dataset));
     let (metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     let split = plan_folds(&experiment, &dataset, &mut problems);
     let learning_sizes = split.as_ref().map(|s| learning_sizes(&experiment, s, &mut problems)).unwrap_or_default();
@@ -310,6 +312,7 @@ fn prepare_streamed(
     problems.extend(class_weight_problems(&experiment, &dataset));
     problems.extend(fill_problems(&experiment, &dataset));
     problems.extend(streaming::impute_problems(&experiment, &dataset));
+    problems.extend(keep::problems(&experiment, &dataset));
     problems.extend(streaming::step_input_problems(&experiment, &trials, &dataset));
     let (mut metrics, rank_by) = choose_metrics(&experiment, &dataset, &mut problems);
     if experiment.report.metrics.is_none() {

@@ -323,9 +323,13 @@ pub fn impute_problems(exp: &Experiment, dataset: &Dataset) -> Vec<String> {
             (None, Impute::Mode) => {
                 "the mode of a numeric column needs a count per distinct value; use mean, or streaming = false"
             }
+            (_, Impute::Keep) => {
+                "the streamed trainers (linear models) cannot take NaN, and hist_gradient_boosting, which can, \
+                 needs the rows in memory: streaming = false"
+            }
             _ => continue,
         };
-        if gaps > 0 {
+        if gaps > 0 || rule.impute == Impute::Keep {
             out.push(format!("column `{}`: impute = \"{}\" is not streamed: {why}", c.name, rule.impute.name()));
         }
     }

@@ -70,7 +70,7 @@ pub(super) fn fit_fill_always(
     let mut known: Vec<f64> = train.iter().map(|&r| values[r]).filter(|v| !v.is_nan()).collect();
     let nothing = |what| PreprocessError::NothingToImpute { column: name.to_string(), what };
     Ok(match impute {
-        Impute::Error | Impute::Drop => NumericFill::None,
+        Impute::Error | Impute::Drop | Impute::Keep => NumericFill::None,
         Impute::Mean => {
             if known.is_empty() {
                 return Err(nothing("mean"));

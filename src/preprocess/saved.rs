@@ -31,8 +31,18 @@ impl SavedColumn {
     /// Whether a missing value can be filled (else it is an error naming the cell).
     pub fn fills_gaps(&self) -> bool {
         match self {
-            SavedColumn::Numeric { impute, fill, .. } => fill.is_some() || *impute == Impute::Interpolate,
-            SavedColumn::Categorical { impute, .. } => !matches!(impute, Impute::Error | Impute::Drop),
+            SavedColumn::Numeric { impute, fill, .. } => {
+                fill.is_some() || matches!(impute, Impute::Interpolate | Impute::Keep)
+            }
+            // A kept gap is numeric only: a categorical column under `keep` refuses one.
+            SavedColumn::Categorical { impute, .. } => !matches!(impute, Impute::Error | Impute::Drop | Impute::Keep),
+        }
+    }
+
+    /// Whether its gaps stay NaN in the design (`impute = "keep"`).
+    pub fn keeps_gaps(&self) -> bool {
+        match self {
+            SavedColumn::Numeric { impute, .. } | SavedColumn::Categorical { impute, .. } => *impute == Impute::Keep,
         }
     }
 

@@ -176,7 +176,9 @@ fn dataset(s: &mut String, r: &Report) -> Result {
         writeln!(s, "Missing values (imputed per fold from the training rows only):\n")?;
         writeln!(s, "| column | missing | imputed with |\n|---|---:|---|")?;
         for c in with_missing {
-            writeln!(s, "| {} | {} | {} |", md_escape(&c.name), c.missing, c.impute.name())?;
+            // A kept gap is not imputed: the trees send NaN to each split's learned side.
+            let how = if c.impute == crate::config::Impute::Keep { "keep (left as NaN)" } else { c.impute.name() };
+            writeln!(s, "| {} | {} | {how} |", md_escape(&c.name), c.missing)?;
         }
         writeln!(s)?;
     }

@@ -295,7 +295,22 @@ impl ModelFile {
             }
             input.check(&format!("inputs[{i}]"))?;
         }
+        self.check_kept_gaps()?;
         self.check_features()
+    }
+
+    /// An input under `impute = "keep"` feeds NaN to the model: only a kind that takes NaN
+    /// (hist_gradient_boosting), without steps, can have been trained so.
+    fn check_kept_gaps(&self) -> Result<(), String> {
+        let Some(i) = self.inputs.iter().position(SavedColumn::keeps_gaps) else { return Ok(()) };
+        let kind = &self.trial.kind;
+        if !crate::kinds::kind_spec(kind).is_some_and(|s| crate::plan::keep::takes_nan(s.kind)) {
+            return Err(format!("inputs[{i}].impute is \"keep\", but a `{kind}` model cannot take NaN"));
+        }
+        if !self.steps.is_empty() {
+            return Err(format!("inputs[{i}].impute is \"keep\", but the model's steps cannot take NaN"));
+        }
+        Ok(())
     }
 
     /// `trial.kind` is a model kind, for this task, saved as this `model.type`.
@@ -428,5 +443,14 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn kept_gaps_load_only_for_a_kind_that_takes_nan() {
+        let text = forest_file("{}", &format!("\"trees\": [\n      {TREE_0}\n    ]"));
+        let kept = text.replace("\"impute\": \"error\"", "\"impute\": \"keep\"");
+        assert!(parse_model_file(&text).unwrap().predictor().is_ok());
+        let error = parse_model_file(&kept).unwrap().predictor().err().unwrap();
+        assert!(error.contains("inputs[0].impute is \"keep\", but a `random_forest` model cannot take NaN"), "{error}");
     }
 }

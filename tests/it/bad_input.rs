@@ -125,6 +125,43 @@ bad_input_cases! {
         code: 2,
         expect: &["column `x2` has a missing value at row 2 (line 3 of the file)", "impute"],
     },
+    // Issue #24: `impute = "keep"` leaves NaN, which only hist_gradient_boosting takes.
+    fn kept_gaps_with_a_linear_model => Case {
+        toml: "[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:9:8", "model `r`: kind ridge cannot take the missing values impute = \"keep\" leaves", "`x1`, `x2`"],
+    },
+    fn kept_gaps_of_one_column_with_a_tree => Case {
+        toml: "[preprocess.columns.x2]\nimpute = \"keep\"\n[[model]]\nname = \"t\"\nkind = \"decision_tree\"\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:9:8", "kind decision_tree cannot take", "in `x2` (only hist_gradient_boosting"],
+    },
+    fn kept_gaps_scaled => Case {
+        toml: "[preprocess]\nimpute = \"keep\"\nscale = \"standard\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:7:9", "scale = \"standard\" cannot scale column `x1`", "set scale = \"none\""],
+    },
+    fn kept_gaps_through_steps => Case {
+        toml: "[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\nsteps = [\"standard\"]\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:10:9", "model `h`: its steps cannot take the missing values"],
+    },
+    fn kept_gap_in_a_categorical_column => Case {
+        toml: "[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\n",
+        files: &[("data.csv", "c,x,y\na,1,1.5\n,2,2.5\nb,3,3.5\na,4,4.5\nb,5,5.5\na,6,6.5\n")],
+        code: 2,
+        expect: &["exp.toml:6:10", "the categorical column `c` has 1 missing values", "[preprocess.columns.c]"],
+    },
+    fn kept_gaps_streamed => Case {
+        toml: "\x00no-head\x00name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\nstreaming = true\n[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n",
+        files: &[],
+        code: 2,
+        expect: &["impute = \"keep\" is not streamed", "streaming = false", "exp.toml:10:8"],
+    },
     fn negative_regularization => Case {
         toml: "[[model]]\nname = \"r\"\nkind = \"ridge\"\ngrid.alpha = [1, -2]\n",
         files: &[],

@@ -574,3 +574,11 @@ fn oob_scores_are_report_fields() {
 fn absolute_error_cases_match_scikit_learn() {
     cases_named_match("mae", 13);
 }
+
+/// Issue #24: hist_gradient_boosting's native missing values under `impute = "keep"` (NaN in
+/// training and test rows, a column with gaps only in the test part, a column all NaN but one
+/// value), both tasks: the cases `generate.py --hgbnan` appends.
+#[test]
+fn hgb_kept_gaps_match_scikit_learn() {
+    cases_named_match("hgbnan", 8);
+}

@@ -527,3 +527,64 @@ fn hist_gradient_boosting_refit_predicts_iris_as_scikit_learn() {
 
 /// A named corruption of a model file, and what the refusal must say.
 type Corruption = (&'static str, Box<dyn Fn(&mut Value)>, &'static [&'static str]);
+
+/// Issue #24: a hist_gradient_boosting model trained under `impute = "keep"` saves the kept gaps
+/// (`"impute": "keep"`), and `runner predict` reads a gap (a `[dataset] missing` token) as NaN and
+/// predicts each row with gaps as the run's refit did; a model trained without `keep` still
+/// refuses a gap, naming it.
+#[test]
+fn predict_of_kept_gaps_equals_the_runs_refit() {
+    let mut csv = String::from("a,b,c,y,k\n");
+    for i in 0..60 {
+        let (a, b, c) = (i as f64 * 0.37 % 5.0, (i * i) % 11, (i as f64 * 1.7).sin());
+        let a = if i % 7 == 3 { "?".to_string() } else { a.to_string() };
+        let b = if i % 5 == 1 { String::new() } else { b.to_string() };
+        let y = if (i * 13) % 7 < 3 { "no" } else { "yes" };
+        csv.push_str(&format!("{a},{b},{c},{y},{}\n", i as f64 * 0.5 + c));
+    }
+    let dir = scratch(&[("data.csv", &csv)]);
+    for (target, exclude, proba) in [("y", "k", true), ("k", "y", false)] {
+        let toml = format!(
+            "name = \"g\"\n[dataset]\npath = \"data.csv\"\ntarget = \"{target}\"\nexclude = [\"{exclude}\"]\n\
+             missing = [\"\", \"?\"]\n[preprocess]\nimpute = \"keep\"\n[split]\nmethod = \"none\"\n\
+             [[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\nmax_iter = 15\nmin_samples_leaf = 4\n"
+        );
+        std::fs::write(dir.path().join("e.toml"), toml).unwrap();
+        let out = dir.path().join(format!("out_{target}"));
+        let run = runner().arg("run").arg(dir.path().join("e.toml")).args(["-q", "--out"]).arg(&out).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+        assert_eq!(model["inputs"][0]["impute"], "keep");
+        let swept = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+        let swept: Vec<Vec<String>> = swept.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
+        let rows =
+            predict(&out.join("model.json"), &dir.path().join("data.csv"), if proba { &["--proba"] } else { &[] });
+        assert_eq!(column(&rows, "prediction"), column(&swept, "predicted"), "target {target}");
+        for name in swept[0].iter().filter(|h| h.starts_with("p_")) {
+            assert_eq!(column(&rows, name), column(&swept, name), "{name}");
+        }
+    }
+    // Without `keep` (no gap in training), a gap in the new rows is refused, located.
+    std::fs::write(dir.path().join("full.csv"), "a,b,c,y\n1,2,0.5,no\n2,3,0.1,yes\n3,1,0.7,no\n4,5,0.2,yes\n").unwrap();
+    let toml = "name = \"f\"\n[dataset]\npath = \"full.csv\"\ntarget = \"y\"\n[split]\nmethod = \"none\"\n\
+                [[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\nmax_iter = 3\nmin_samples_leaf = 1\n";
+    std::fs::write(dir.path().join("f.toml"), toml).unwrap();
+    let out = dir.path().join("out_full");
+    assert!(runner()
+        .arg("run")
+        .arg(dir.path().join("f.toml"))
+        .args(["-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    std::fs::write(dir.path().join("gap.csv"), "a,b,c\n1,,0.5\n").unwrap();
+    let output = runner().arg("predict").arg(out.join("model.json")).arg(dir.path().join("gap.csv")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("column `b` has a missing value at row 1") && stderr.contains("without imputation"),
+        "{stderr}"
+    );
+}
