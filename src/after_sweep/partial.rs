@@ -207,8 +207,14 @@ fn feature_dependence(
     let Feature::Numeric { values, .. } = &input[j] else {
         return Ok(skipped("a categorical column (runner draws numeric columns only)"));
     };
-    let Some(grid) = grid_values(values) else {
-        return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"));
+    let grid = match grid_values(values) {
+        Grid::Values(grid) => grid,
+        Grid::TooClose => {
+            return Ok(skipped("its 5th and 95th percentiles are too close to build a grid (scikit-learn's error)"))
+        }
+        Grid::Gap => {
+            return Ok(skipped("its gaps reach its 5th or 95th percentile (scikit-learn's grid would be all NaN)"))
+        }
     };
     let mut curves: Vec<Curve> = Vec::new();
     for (g, averages) in design.averages(j, cols, &grid, classes)?.into_iter().enumerate() {
@@ -249,35 +255,48 @@ fn average(prediction: &Prediction, classes: &[String]) -> Vec<f64> {
     }
 }
 
-/// `_grid_from_X` for one numeric column: `np.unique` when it has fewer than 100 distinct
-/// values, else `linspace` between its `mquantiles` at (0.05, 0.95); `None` when those are
-/// `np.allclose`. Gaps are left out of the grid (scikit-learn leaves them unhandled).
-fn grid_values(values: &[f64]) -> Option<Vec<f64>> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let mut uniques = sorted.clone();
-    uniques.dedup();
-    if uniques.len() < GRID_RESOLUTION {
-        return Some(uniques);
-    }
-    let (low, high) = (mquantile(&sorted, PERCENTILES.0), mquantile(&sorted, PERCENTILES.1));
-    // np.allclose: |a - b| <= 1e-8 + 1e-5 * |b|.
-    if (low - high).abs() <= 1e-8 + 1e-5 * high.abs() {
-        return None;
-    }
-    Some(crate::config::grid::linspace(low, high, GRID_RESOLUTION))
+/// A numeric column's partial-dependence grid.
+#[derive(Debug, PartialEq)]
+enum Grid {
+    Values(Vec<f64>),
+    /// The percentiles are `np.allclose` (scikit-learn raises).
+    TooClose,
+    /// A percentile falls on a gap (scikit-learn's grid would be NaN throughout).
+    Gap,
 }
 
-/// scipy's `mstats.mquantiles(x, prob=[p])` with its defaults `alphap = betap = 0.4`, of
-/// sorted values (at least 100 here).
-fn mquantile(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len() as f64;
+/// `_grid_from_X` for one numeric column: `np.unique` when it has fewer than 100 distinct
+/// values (a gap counting as one, as `np.unique` counts NaN), else `linspace` between its
+/// `mquantiles` at (0.05, 0.95) of every value, the gaps sorted last as numpy sorts NaN. A gap
+/// is not a grid point (scikit-learn's `np.unique` keeps one NaN as the last point).
+fn grid_values(values: &[f64]) -> Grid {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let gaps = values.len() - sorted.len();
+    let mut uniques = sorted.clone();
+    uniques.dedup();
+    if uniques.len() + usize::from(gaps > 0) < GRID_RESOLUTION {
+        return Grid::Values(uniques);
+    }
+    let n = values.len();
+    let (low, high) = (mquantile(&sorted, n, PERCENTILES.0), mquantile(&sorted, n, PERCENTILES.1));
+    match (low, high) {
+        (Some(low), Some(high)) if (low - high).abs() <= 1e-8 + 1e-5 * high.abs() => Grid::TooClose,
+        // np.allclose: |a - b| <= 1e-8 + 1e-5 * |b|.
+        (Some(low), Some(high)) => Grid::Values(crate::config::grid::linspace(low, high, GRID_RESOLUTION)),
+        _ => Grid::Gap,
+    }
+}
+
+/// scipy's `mstats.mquantiles(x, prob=[p])` with its defaults `alphap = betap = 0.4`, of `n`
+/// values (at least 100 here) whose first are `sorted` and the rest gaps; `None` when it reads a gap.
+fn mquantile(sorted: &[f64], n: usize, p: f64) -> Option<f64> {
     let m = 0.4 + p * (1.0 - 0.4 - 0.4);
-    let aleph = n * p + m;
-    let k = aleph.clamp(1.0, n - 1.0).floor();
+    let aleph = n as f64 * p + m;
+    let k = aleph.clamp(1.0, n as f64 - 1.0).floor();
     let gamma = (aleph - k).clamp(0.0, 1.0);
     let k = k as usize;
-    (1.0 - gamma) * sorted[k - 1] + gamma * sorted[k]
+    Some((1.0 - gamma) * sorted.get(k - 1)? + gamma * sorted.get(k)?)
 }
 
 /// A column's values at `rows`, in that order.
@@ -303,15 +322,31 @@ mod tests {
     #[test]
     fn grids_are_scikit_learns() {
         let values: Vec<f64> = (1..=200).map(|i| f64::from(i).powf(1.5)).collect();
-        let grid = grid_values(&values).unwrap();
+        let Grid::Values(grid) = grid_values(&values) else { panic!() };
         assert_eq!(grid.len(), 100);
         assert!((grid[0] - 33.615_415_999_496_29).abs() < 1e-9, "{}", grid[0]);
         assert!((grid[99] - 2_631.184_183_152_525_3).abs() < 1e-9, "{}", grid[99]);
-        assert_eq!(grid_values(&[3.0, f64::NAN, 1.0, 3.0]), Some(vec![1.0, 3.0]));
-        assert_eq!(
-            grid_values(&vec![2.0; 150].into_iter().chain((0..100).map(f64::from)).collect::<Vec<_>>())
-                .map(|g| g.len()),
-            Some(100)
-        );
+        assert_eq!(grid_values(&[3.0, f64::NAN, 1.0, 3.0]), Grid::Values(vec![1.0, 3.0]));
+        let Grid::Values(grid) =
+            grid_values(&[2.0; 150].into_iter().chain((0..100).map(f64::from)).collect::<Vec<_>>())
+        else {
+            panic!()
+        };
+        assert_eq!(grid.len(), 100);
+        let close: Vec<f64> = [5.0; 10_000].into_iter().chain((0..100).map(f64::from)).collect();
+        assert_eq!(grid_values(&close), Grid::TooClose);
+    }
+
+    /// Gaps count as values sorted last, as numpy sorts NaN: `_grid_from_X` of
+    /// `[(i * i) % 211 for i in range(200)]` with 2 NaN (quantiles of 202 values) and with 10
+    /// (the 95th percentile is NaN, so is scikit-learn's whole grid).
+    #[test]
+    fn gaps_are_sorted_last_in_the_percentiles() {
+        let values = |gaps: usize| -> Vec<f64> {
+            (0..200).map(|i| f64::from(i * i % 211)).chain(std::iter::repeat_n(f64::NAN, gaps)).collect()
+        };
+        let Grid::Values(grid) = grid_values(&values(2)) else { panic!() };
+        assert_eq!((grid[0], grid[99]), (12.020000000000003, 201.97999999999996));
+        assert_eq!(grid_values(&values(10)), Grid::Gap);
     }
 }
