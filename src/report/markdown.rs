@@ -173,10 +173,16 @@ fn dataset(s: &mut String, r: &Report) -> Result {
     writeln!(s)?;
     let with_missing: Vec<_> = d.columns.iter().filter(|c| c.missing > 0).collect();
     if !with_missing.is_empty() {
-        writeln!(s, "Missing values (imputed per fold from the training rows only):\n")?;
+        // A kept gap is not imputed: the trees send NaN to each split's learned side.
+        let kept = with_missing.iter().filter(|c| c.impute == crate::config::Impute::Keep).count();
+        let heading = match kept {
+            0 => "Missing values (imputed per fold from the training rows only):",
+            k if k == with_missing.len() => "Missing values (kept as NaN: each split sends them to its learned side):",
+            _ => "Missing values (imputed per fold from the training rows only, or kept as NaN):",
+        };
+        writeln!(s, "{heading}\n")?;
         writeln!(s, "| column | missing | imputed with |\n|---|---:|---|")?;
         for c in with_missing {
-            // A kept gap is not imputed: the trees send NaN to each split's learned side.
             let how = if c.impute == crate::config::Impute::Keep { "keep (left as NaN)" } else { c.impute.name() };
             writeln!(s, "| {} | {} | {how} |", md_escape(&c.name), c.missing)?;
         }

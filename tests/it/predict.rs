@@ -555,6 +555,9 @@ fn predict_of_kept_gaps_equals_the_runs_refit() {
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
         assert_eq!(model["inputs"][0]["impute"], "keep");
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert!(md.contains("Missing values (kept as NaN: each split sends them to its learned side):"), "{md}");
+        assert!(md.contains("| a | 9 | keep (left as NaN) |"), "{md}");
         let swept = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
         let swept: Vec<Vec<String>> = swept.lines().map(|l| l.split(',').map(str::to_string).collect()).collect();
         let rows =
