@@ -916,12 +916,7 @@ impl Builder<'_> {
         let (mut kept, mut kept_at, mut len, mut proxies) = ([0u64; BATCH], [0usize; BATCH], 0, [0.0; BATCH]);
         let mut take_best = |kept: &[u64], kept_at: &[usize], proxies: &mut [f64; BATCH]| {
             sums.proxies(kept, proxies);
-            for (&proxy, &p) in proxies.iter().zip(kept_at) {
-                if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
-                    let threshold = f64::from(at(p - 1).0) / 2.0 + f64::from(at(p).0) / 2.0;
-                    best = Some((proxy, Split { feature, threshold, pos: p }));
-                }
-            }
+            keep_best(&mut best, proxies, kept_at, feature, |p| f64::from(at(p).0));
         };
         let (mut acc, (mut value, mut row)) = (0u64, at(0));
         for p in 1..n {
@@ -980,18 +975,30 @@ impl Builder<'_> {
             }
             if len == BATCH || (p >= n && len > 0) {
                 sums.proxies(len, &mut proxies);
-                for (&proxy, &p) in proxies.iter().zip(&kept).take(len) {
-                    // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
-                    if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
-                        // The split's left side ends at `p - 1`, the last of its equal values.
-                        let threshold = value(p - 1) / 2.0 + value(p) / 2.0;
-                        best = Some((proxy, Split { feature, threshold, pos: p }));
-                    }
-                }
+                keep_best(&mut best, &proxies, &kept[..len], feature, value);
                 len = 0;
             }
         }
         best
+    }
+}
+
+/// Takes into `best` the first split of largest proxy among the kept positions (in position
+/// order, as one at a time), each threshold the midpoint of its two sorted `value`s.
+fn keep_best(
+    best: &mut Option<(f64, Split)>,
+    proxies: &[f64],
+    positions: &[usize],
+    feature: usize,
+    value: impl Fn(usize) -> f64,
+) {
+    for (&proxy, &p) in proxies.iter().zip(positions) {
+        // scikit-learn's best starts at -inf: a split of proxy -inf is never taken.
+        if proxy > best.as_ref().map_or(f64::NEG_INFINITY, |(b, _)| *b) {
+            // The split's left side ends at `p - 1`, the last of its equal values.
+            let threshold = value(p - 1) / 2.0 + value(p) / 2.0;
+            *best = Some((proxy, Split { feature, threshold, pos: p }));
+        }
     }
 }
 
