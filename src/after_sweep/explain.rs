@@ -60,19 +60,10 @@ impl Explanation {
 
 /// Design-matrix columns of each original feature (one-hot groups move together).
 pub(crate) fn column_groups(plan: &RunPlan) -> Vec<(String, Vec<usize>)> {
-    let mut groups = Vec::new();
-    let mut j = 0;
-    for c in plan.dataset.columns() {
-        let width = match c.categories {
-            None => 1,
-            Some(categories) => {
-                categories.len() - usize::from(plan.experiment.preprocess.drop_first && categories.len() > 1)
-            }
-        };
-        groups.push((c.name.to_string(), (j..j + width).collect()));
-        j += width;
-    }
-    groups
+    crate::preprocess::column_spans(&plan.dataset, plan.experiment.preprocess.drop_first)
+        .into_iter()
+        .map(|s| (s.name, s.columns.collect()))
+        .collect()
 }
 
 /// The explanation's use of a linear model's parts (rebuilt from a unit record): no refit

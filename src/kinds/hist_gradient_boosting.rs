@@ -2,14 +2,15 @@
 //! math in `models::hgb`).
 
 use crate::spec::CLASS_WEIGHT;
-use super::Streamed;
-use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ITERATIONS, COUNT, choice, ClassWeight, EarlyStopping, HgbLoss};
+use super::{DataShape, Streamed};
+use ndarray::Array2;
+use crate::spec::kinds::{POSITIVE, NON_NEGATIVE, ITERATIONS, COUNT, choice, ClassWeight, EarlyStopping, HgbCategorical, HgbLoss};
 use crate::spec::value::{params, DefaultValue::*, ParamType};
 use crate::models::{hgb, FitError, Fitted, ModelState};
 use crate::preprocess::{FoldData, FoldTargets};
 use crate::spec::catalog::{KindSpec, TaskSupport};
 use crate::spec::ModelKind;
-use crate::models::hgb::HgbParams;
+use crate::models::hgb::{HgbParams, OnCodes, Ordinal};
 
 params! {
     impl HgbParams {
@@ -28,10 +29,19 @@ params! {
         tol: f64 = F(1e-7), NON_NEGATIVE, "the improvement early stopping asks for";
         class_weight: ClassWeight = S("none"), CLASS_WEIGHT, "classification: balanced weighs each class by n / (classes x its count); or a table { label = weight }";
         random_state: u32 = I(0), ParamType::Int { min: 0, max: u32::MAX as i64 }, "sklearn's random_state: the validation hold-out, the binning subsample and the feature draws";
+        categorical_features: HgbCategorical = S("one_hot"), choice::<HgbCategorical>(), "one_hot: a categorical column enters as its indicators; from_dtype: as one column of codes, each split sending a set of levels left (sklearn's from_dtype on pandas categoricals; gaps and unseen levels go the missing side)";
     }
 }
 
 pub struct Kind;
+
+/// The fit on `x` (the design matrix, or its coded columns) and the fold's targets and weights.
+fn fit_columns(p: &HgbParams, x: &Array2<f64>, data: &FoldData, classes: &[String]) -> Result<Box<dyn Fitted>, FitError> {
+    match &data.train_y {
+        FoldTargets::Regression(y) => hgb::fit_regressor(p, x, y, data.train_w.as_deref()),
+        FoldTargets::Classes(y) => hgb::fit_classifier(p, x, y, classes, data.train_w.as_deref()),
+    }
+}
 
 impl super::Kind for Kind {
     type Params = HgbParams;
@@ -47,10 +57,38 @@ impl super::Kind for Kind {
     };
 
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
-        match &data.train_y {
-            FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y, data.train_w.as_deref()),
-            FoldTargets::Classes(y) => hgb::fit_classifier(p, &data.train_x, y, classes, data.train_w.as_deref()),
+        if p.categorical_features == HgbCategorical::OneHot || data.categorical.is_empty() {
+            return fit_columns(p, &data.train_x, data, classes);
         }
+        let ordinal = Ordinal::fit(&data.categorical, &data.train_x);
+        if let Some(e) = ordinal.too_many_levels(p.max_bins) {
+            return Err(e);
+        }
+        let model = fit_columns(p, &ordinal.transform(&data.train_x), data, classes)?;
+        Ok(Box::new(OnCodes { ordinal, model }))
+    }
+
+    fn data_problem(p: &HgbParams, shape: &DataShape) -> Option<String> {
+        let from_dtype = p.categorical_features == HgbCategorical::FromDtype;
+        let first = shape.categorical.first()?;
+        if from_dtype && shape.steps {
+            return Some(format!(
+                "categorical_features = \"from_dtype\" codes the categorical columns (`{first}`) of the design matrix, \
+                 but the model's steps make new columns; remove the steps or use categorical_features = \"one_hot\""
+            ));
+        }
+        if from_dtype && shape.drop_first {
+            return Some(format!(
+                "categorical_features = \"from_dtype\" reads each categorical column's level (`{first}`) from its \
+                 indicators, and [preprocess.one_hot] drop_first = true drops one; set drop_first = false"
+            ));
+        }
+        let gaps = shape.kept_categorical_gaps.first().filter(|_| !from_dtype)?;
+        Some(format!(
+            "categorical_features = \"one_hot\" gives the gaps impute = \"keep\" keeps in the categorical column \
+             `{gaps}` no indicator; use categorical_features = \"from_dtype\" (they go the missing side of each \
+             split) or fill the column"
+        ))
     }
 
     fn streamed(_: &HgbParams) -> Streamed<'_> {

@@ -27,12 +27,20 @@ use std::collections::BTreeMap;
 
 /// What the plan knows, before training, of the data every fit of a trial sees.
 #[derive(Debug, Clone, Copy)]
-pub struct DataShape {
+pub struct DataShape<'a> {
     /// Columns of the design matrix.
     pub width: usize,
     /// Rows of the smallest training part of the split.
     pub train_rows: usize,
     pub classification: bool,
+    /// The dataset's categorical columns, by name.
+    pub categorical: &'a [String],
+    /// `[preprocess.one_hot] drop_first`.
+    pub drop_first: bool,
+    /// The categorical columns with gaps that `impute = "keep"` keeps (no indicator set).
+    pub kept_categorical_gaps: &'a [String],
+    /// Whether the trial's model has its own steps.
+    pub steps: bool,
 }
 
 /// What a model kind's file provides.

@@ -222,7 +222,15 @@ mod tests {
 
     #[test]
     fn what_the_data_refuses_is_a_problem_of_both_forests() {
-        let shape = |width, train_rows, classification| crate::kinds::DataShape { width, train_rows, classification };
+        let shape = |width, train_rows, classification| crate::kinds::DataShape {
+            width,
+            train_rows,
+            classification,
+            categorical: &[],
+            drop_first: false,
+            kept_categorical_gaps: &[],
+            steps: false,
+        };
         for kind in [ModelKind::RandomForest, ModelKind::ExtraTrees] {
             let spec = forest(kind, &[("max_features", ParamValue::Int(5))]).unwrap();
             assert_eq!(spec.data_problem(&shape(5, 10, true)), None);

@@ -4,7 +4,7 @@
 
 use super::flat::FlatTree;
 use super::forest::Forest;
-use super::hgb::{HgbModel, HgbTree};
+use super::hgb::{CategoricalColumn, HgbModel, HgbTree, OnCodes, Ordinal};
 use super::mlp::MlpModel;
 use super::svm::{KernelMachine, OneVsOne, PairMachine, Svr};
 use super::tree::Tree;
@@ -43,7 +43,15 @@ pub enum ModelState {
     },
     /// Histogram gradient boosting: `trees[iteration][output]`; raw = baseline + the sum of
     /// the trees' leaves, then identity, sigmoid (two classes) or softmax.
-    Hgb { classes: usize, baseline: Vec<f64>, trees: Vec<Vec<HgbTree>> },
+    /// `categorical` (absent when empty): the columns coded for `categorical_features =
+    /// "from_dtype"`, whose codes the trees' features index first.
+    Hgb {
+        classes: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        categorical: Vec<CategoricalColumn>,
+        baseline: Vec<f64>,
+        trees: Vec<Vec<HgbTree>>,
+    },
     /// A family a kind's own file declares (`src/kinds/`), with its `type`.
     /// (Written and read by `write_any` and `read_any`.)
     #[serde(skip)]
@@ -107,9 +115,10 @@ fn tree_family<'de, A: MapAccess<'de>>(family: &str, mut map: A) -> Result<Model
     let expected: &'static [&'static str] = match family {
         "tree" => &["type", "classes", "nodes"],
         "forest" => &["type", "classes", "trees"],
-        _ => &["type", "classes", "baseline", "trees"],
+        _ => &["type", "classes", "categorical", "baseline", "trees"],
     };
     let (mut classes, mut nodes, mut forest, mut baseline, mut boosted) = (None, None, None, None, None);
+    let mut categorical = None;
     while let Some(key) = map.next_key::<String>()? {
         let repeated = match (family, key.as_str()) {
             (_, "type") => true,
@@ -118,6 +127,7 @@ fn tree_family<'de, A: MapAccess<'de>>(family: &str, mut map: A) -> Result<Model
             ("forest", "trees") => forest.replace(map.next_value()?).is_some(),
             ("hgb", "trees") => boosted.replace(map.next_value()?).is_some(),
             ("hgb", "baseline") => baseline.replace(map.next_value()?).is_some(),
+            ("hgb", "categorical") => categorical.replace(map.next_value()?).is_some(),
             _ => return Err(de::Error::unknown_field(&key, expected)),
         };
         if repeated {
@@ -131,6 +141,7 @@ fn tree_family<'de, A: MapAccess<'de>>(family: &str, mut map: A) -> Result<Model
         "forest" => ModelState::Forest { classes, trees: forest.ok_or_else(|| absent("trees"))? },
         _ => ModelState::Hgb {
             classes,
+            categorical: categorical.unwrap_or_default(),
             baseline: baseline.ok_or_else(|| absent("baseline"))?,
             trees: boosted.ok_or_else(|| absent("trees"))?,
         },
@@ -270,11 +281,17 @@ impl ModelState {
                 }
                 Ok(Box::new(OneVsOne { pairs: machines, n_classes: c, break_ties, notes: Vec::new() }))
             }
-            ModelState::Hgb { classes: c, baseline, trees } => {
+            ModelState::Hgb { classes: c, categorical, baseline, trees } => {
                 check(c == classes && c != 1, || {
                     format!("model.classes is {c}, but the target has {classes} classes")
                 })?;
-                Ok(Box::new(HgbModel::from_state(c, baseline, trees, width)?))
+                if categorical.is_empty() {
+                    return Ok(Box::new(HgbModel::from_state(c, baseline, trees, width)?));
+                }
+                let ordinal = Ordinal::from_saved(categorical, width)?;
+                let coded_width = ordinal.categories().len();
+                let model = Box::new(HgbModel::from_state(c, baseline, trees, coded_width)?);
+                Ok(Box::new(OnCodes { model, ordinal }))
             }
         }
     }

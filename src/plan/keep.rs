@@ -1,7 +1,8 @@
 //! `impute = "keep"` against the models and the data. A kept gap is NaN in the design matrix,
 //! which only `hist_gradient_boosting` takes (each split learns the side NaN goes to); every
-//! other kind, a model's own steps, a scaled kept column and a categorical column with gaps
-//! under `keep` are refused at their keys, before training.
+//! other kind, a model's own steps and a scaled kept column are refused at their keys, before
+//! training. A categorical column's kept gap gets no indicator: `hist_gradient_boosting` takes
+//! it only with `categorical_features = "from_dtype"` (its kind refuses it otherwise).
 
 use crate::config::{ColumnKey, Experiment, Impute, Key, ModelKey, PreprocessKey, Scale};
 use crate::data::Dataset;
@@ -50,19 +51,10 @@ pub fn problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
             ));
         }
     }
-    for (c, &gaps) in columns.iter().zip(&dataset.missing_counts) {
+    for c in &columns {
         let rule = preprocess.rule_for(c.name);
         if rule.impute != Impute::Keep {
             continue;
-        }
-        if c.categories.is_some() && gaps > 0 {
-            out.push(format!(
-                "{}: impute = \"keep\" keeps numeric gaps only, and the categorical column `{}` has {gaps} missing \
-                 values; give it its own fill under [preprocess.columns.{}] (impute = \"mode\" or \"constant\")",
-                rule_key_at(experiment, c.name, ColumnKey::Impute),
-                c.name,
-                c.name
-            ));
         }
         if c.categories.is_none() && rule.scale != Scale::None {
             out.push(format!(
@@ -75,4 +67,15 @@ pub fn problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
         }
     }
     out
+}
+
+/// The dataset's categorical columns, and those of them whose gaps `impute = "keep"` keeps.
+pub fn categorical_columns(experiment: &Experiment, dataset: &Dataset) -> (Vec<String>, Vec<String>) {
+    let columns = dataset.columns();
+    let categorical = columns.iter().zip(&dataset.missing_counts).filter(|(c, _)| c.categories.is_some());
+    let kept = |(c, &gaps): &(&crate::data::ColumnView<'_>, &usize)| {
+        gaps > 0 && experiment.preprocess.rule_for(c.name).impute == Impute::Keep
+    };
+    let names = categorical.clone().map(|(c, _)| c.name.to_string()).collect();
+    (names, categorical.filter(kept).map(|(c, _)| c.name.to_string()).collect())
 }

@@ -266,7 +266,16 @@ fn prepare_loaded(experiment: Experiment, dataset: Dataset) -> Result<RunPlan, P
     let mut too_many = weight_problems(&experiment, &trials);
     let train_rows = split.sizes().iter().map(|s| s.0).min().unwrap_or(0);
     let classification = dataset.task() == Task::Classification;
-    let shape = crate::kinds::DataShape { width: feature_names.len(), train_rows, classification };
+    let (categorical, kept_categorical_gaps) = keep::categorical_columns(&experiment, &dataset);
+    let shape = crate::kinds::DataShape {
+        width: feature_names.len(),
+        train_rows,
+        classification,
+        categorical: &categorical,
+        drop_first: experiment.preprocess.drop_first,
+        kept_categorical_gaps: &kept_categorical_gaps,
+        steps: false,
+    };
     too_many.extend(data_problems(&experiment, &trials, &shape));
     too_many.extend(task_param_problems(&experiment, &trials, classification));
     too_many.extend(steps::step_problems(&experiment, &mut trials, dataset.task(), feature_names.len()));
@@ -580,7 +589,9 @@ fn class_weight_problems(experiment: &Experiment, dataset: &Dataset) -> Vec<Stri
 fn data_problems(experiment: &Experiment, trials: &[Trial], shape: &crate::kinds::DataShape) -> Vec<String> {
     let mut problems: Vec<String> = Vec::new();
     for t in trials {
-        let Some(why) = t.spec.data_problem(shape) else { continue };
+        let Some(why) = t.spec.data_problem(&crate::kinds::DataShape { steps: !t.steps.is_empty(), ..*shape }) else {
+            continue;
+        };
         let problem = format!("{}: model `{}`: {why}", refusal_location(experiment, &t.model, &why), t.model);
         if !problems.contains(&problem) {
             problems.push(problem);

@@ -78,9 +78,35 @@ pub struct FoldData {
     /// A regression model's target transform fitted on the training targets: `train_y` is
     /// then the transformed targets the model fits, and this holds the original ones.
     pub target: Option<FoldTarget>,
+    /// Each categorical column's indicator columns, in column order (empty once a model's
+    /// steps made the columns): what `categorical_features = "from_dtype"` codes back.
+    pub categorical: Vec<ColumnSpan>,
     /// The training part's centred Gram matrix, computed once and shared by every trial of
     /// the fold that needs it (a ridge grid solves all its alphas from it).
     gram: OnceLock<CenteredGram>,
+}
+
+/// A dataset column's place in the design matrix: `columns` holds its indicators (a
+/// categorical column, `categorical`) or its one value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnSpan {
+    pub name: String,
+    pub columns: std::ops::Range<usize>,
+    pub categorical: bool,
+}
+
+/// Every dataset column's span of design-matrix columns, in order.
+pub fn column_spans(ds: &Dataset, drop_first: bool) -> Vec<ColumnSpan> {
+    let mut j = 0;
+    ds.columns()
+        .iter()
+        .map(|c| {
+            let width = c.categories.map_or(1, |levels| levels.len() - usize::from(drop_first && levels.len() > 1));
+            let columns = j..j + width;
+            j += width;
+            ColumnSpan { name: c.name.to_string(), columns, categorical: c.categories.is_some() }
+        })
+        .collect()
 }
 
 /// A fold's fitted target transform and its training targets on the original scale.
@@ -150,6 +176,7 @@ impl FoldData {
             n_classes: self.n_classes,
             names,
             target,
+            categorical: if steps.is_empty() { self.categorical.clone() } else { Vec::new() },
             gram: OnceLock::new(),
         };
         Ok((data, saved))
@@ -203,6 +230,7 @@ pub fn prepare_fold(ds: &Dataset, cfg: &PreprocessConfig, fold: &Fold) -> Result
         n_classes,
         names,
         target: None,
+        categorical: column_spans(ds, cfg.drop_first).into_iter().filter(|s| s.categorical).collect(),
         gram: OnceLock::new(),
     })
 }

@@ -198,8 +198,19 @@ impl HgbLoss {
     }
 }
 
+/// How `hist_gradient_boosting` takes a categorical column: as its one-hot indicators
+/// (a numeric column each), or as one column of level codes split by category sets
+/// (scikit-learn's `categorical_features="from_dtype"` on a pandas categorical column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, IntoStaticStr, VariantNames, Display)]
+#[strum(serialize_all = "snake_case")]
+pub enum HgbCategorical {
+    OneHot,
+    FromDtype,
+}
+
 choice_param!(
     HgbLoss,
+    HgbCategorical,
     LogisticSolver,
     Kernel,
     DecisionShape,

@@ -8,18 +8,20 @@ mod grower;
 mod histogram;
 mod loss;
 mod numeric;
+mod ordinal;
 mod pcg;
 mod predict;
 mod splitting;
 mod tree;
 
 pub use boosting::FeatureSampler;
+pub use ordinal::{CategoricalColumn, OnCodes, Ordinal};
 pub use predict::{Boxes, Coded, Routed};
 pub use tree::{HgbNode, HgbTree};
 
 use super::flat::block_rows;
 use super::{FitError, Fitted, LossCurve, ModelState, Prediction};
-use crate::spec::kinds::HgbLoss;
+use crate::spec::kinds::{HgbCategorical, HgbLoss};
 use crate::spec::{ClassWeight, EarlyStopping};
 use boosting::{Boosted, Settings};
 use loss::Loss;
@@ -45,6 +47,7 @@ pub struct HgbParams {
     pub tol: f64,
     pub class_weight: ClassWeight,
     pub random_state: u32,
+    pub categorical_features: HgbCategorical,
 }
 
 /// A fitted ensemble: `raw = baseline + Σ trees`, then the loss's inverse link.
@@ -205,7 +208,12 @@ impl Fitted for HgbModel {
     }
 
     fn state(&self) -> Option<ModelState> {
-        Some(ModelState::Hgb { classes: self.classes, baseline: self.baseline.clone(), trees: self.trees.clone() })
+        Some(ModelState::Hgb {
+            classes: self.classes,
+            categorical: Vec::new(),
+            baseline: self.baseline.clone(),
+            trees: self.trees.clone(),
+        })
     }
 }
 
