@@ -34,8 +34,9 @@ impl SavedColumn {
             SavedColumn::Numeric { impute, fill, .. } => {
                 fill.is_some() || matches!(impute, Impute::Interpolate | Impute::Keep)
             }
-            // A kept gap is numeric only: a categorical column under `keep` refuses one.
-            SavedColumn::Categorical { impute, .. } => !matches!(impute, Impute::Error | Impute::Drop | Impute::Keep),
+            // A kept categorical gap gets no indicator, as an unseen level: `categorical_features =
+            // "from_dtype"` sends both the missing side.
+            SavedColumn::Categorical { impute, .. } => !matches!(impute, Impute::Error | Impute::Drop),
         }
     }
 

@@ -150,11 +150,35 @@ bad_input_cases! {
         code: 2,
         expect: &["exp.toml:10:9", "model `h`: its steps cannot take the missing values"],
     },
-    fn kept_gap_in_a_categorical_column => Case {
+    fn kept_gap_in_a_categorical_column_one_hot => Case {
         toml: "[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\n",
         files: &[("data.csv", "c,x,y\na,1,1.5\n,2,2.5\nb,3,3.5\na,4,4.5\nb,5,5.5\na,6,6.5\n")],
         code: 2,
-        expect: &["exp.toml:6:10", "the categorical column `c` has 1 missing values", "[preprocess.columns.c]"],
+        expect: &["exp.toml:9:8", "categorical_features = \"one_hot\" gives the gaps", "column `c` no indicator", "use categorical_features = \"from_dtype\""],
+    },
+    fn kept_gap_in_a_categorical_column_for_a_grid_of_encodings => Case {
+        toml: "[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\ngrid.categorical_features = [\"from_dtype\", \"one_hot\"]\n",
+        files: &[("data.csv", "c,x,y\na,1,1.5\n,2,2.5\nb,3,3.5\na,4,4.5\nb,5,5.5\na,6,6.5\n")],
+        code: 2,
+        expect: &["exp.toml:10:1", "categorical_features = \"one_hot\" gives the gaps"],
+    },
+    fn categorical_from_dtype_with_drop_first => Case {
+        toml: "[preprocess]\none_hot = { drop_first = true }\n[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\ncategorical_features = \"from_dtype\"\n",
+        files: &[("data.csv", "c,x,y\na,1,1.5\nb,2,2.5\nb,3,3.5\na,4,4.5\nb,5,5.5\na,6,6.5\n")],
+        code: 2,
+        expect: &["exp.toml:10:24", "categorical_features = \"from_dtype\" reads each categorical column's level (`c`)", "set drop_first = false"],
+    },
+    fn categorical_from_dtype_through_steps => Case {
+        toml: "[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\ncategorical_features = \"from_dtype\"\nsteps = [\"standard\"]\n",
+        files: &[("data.csv", "c,x,y\na,1,1.5\nb,2,2.5\nb,3,3.5\na,4,4.5\nb,5,5.5\na,6,6.5\n")],
+        code: 2,
+        expect: &["exp.toml:8:24", "the model's steps make new columns", "categorical_features = \"one_hot\""],
+    },
+    fn categorical_features_misspelt => Case {
+        toml: "[[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\ncategorical_features = \"from_dtyp\"\n",
+        files: &[],
+        code: 2,
+        expect: &["exp.toml:8:24", "did you mean `from_dtype`?"],
     },
     fn kept_gaps_streamed => Case {
         toml: "\x00no-head\x00name = \"t\"\n[dataset]\npath = \"data.csv\"\ntarget = \"y\"\nstreaming = true\n[preprocess]\nimpute = \"keep\"\n[[model]]\nname = \"r\"\nkind = \"ridge\"\n",

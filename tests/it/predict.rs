@@ -530,24 +530,27 @@ type Corruption = (&'static str, Box<dyn Fn(&mut Value)>, &'static [&'static str
 
 /// Issue #24: a hist_gradient_boosting model trained under `impute = "keep"` saves the kept gaps
 /// (`"impute": "keep"`), and `runner predict` reads a gap (a `[dataset] missing` token) as NaN and
-/// predicts each row with gaps as the run's refit did; a model trained without `keep` still
+/// predicts each row with gaps as the run's refit did (numeric gaps, and a categorical column's
+/// under `categorical_features = "from_dtype"`); a model trained without `keep` still
 /// refuses a gap, naming it.
 #[test]
 fn predict_of_kept_gaps_equals_the_runs_refit() {
-    let mut csv = String::from("a,b,c,y,k\n");
+    let mut csv = String::from("a,b,c,d,y,k\n");
     for i in 0..60 {
         let (a, b, c) = (i as f64 * 0.37 % 5.0, (i * i) % 11, (i as f64 * 1.7).sin());
         let a = if i % 7 == 3 { "?".to_string() } else { a.to_string() };
         let b = if i % 5 == 1 { String::new() } else { b.to_string() };
+        let d = if i % 9 == 4 { "" } else { ["red", "green", "blue", "grey"][(i * 7) % 4] };
         let y = if (i * 13) % 7 < 3 { "no" } else { "yes" };
-        csv.push_str(&format!("{a},{b},{c},{y},{}\n", i as f64 * 0.5 + c));
+        csv.push_str(&format!("{a},{b},{c},{d},{y},{}\n", i as f64 * 0.5 + c));
     }
     let dir = scratch(&[("data.csv", &csv)]);
     for (target, exclude, proba) in [("y", "k", true), ("k", "y", false)] {
         let toml = format!(
             "name = \"g\"\n[dataset]\npath = \"data.csv\"\ntarget = \"{target}\"\nexclude = [\"{exclude}\"]\n\
              missing = [\"\", \"?\"]\n[preprocess]\nimpute = \"keep\"\n[split]\nmethod = \"none\"\n\
-             [[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\nmax_iter = 15\nmin_samples_leaf = 4\n"
+             [[model]]\nname = \"h\"\nkind = \"hist_gradient_boosting\"\nmax_iter = 15\nmin_samples_leaf = 4\n\
+             categorical_features = \"from_dtype\"\n"
         );
         std::fs::write(dir.path().join("e.toml"), toml).unwrap();
         let out = dir.path().join(format!("out_{target}"));
@@ -555,6 +558,7 @@ fn predict_of_kept_gaps_equals_the_runs_refit() {
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         let model: Value = serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
         assert_eq!(model["inputs"][0]["impute"], "keep");
+        assert_eq!(model["model"]["categorical"][0]["name"], "d", "{}", model["model"]);
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
         assert!(md.contains("Missing values (kept as NaN: each split sends them to its learned side):"), "{md}");
         assert!(md.contains("| a | 9 | keep (left as NaN) |"), "{md}");
