@@ -582,3 +582,12 @@ fn absolute_error_cases_match_scikit_learn() {
 fn hgb_kept_gaps_match_scikit_learn() {
     cases_named_match("hgbnan", 8);
 }
+
+/// Issue #24: hist_gradient_boosting's native categorical features, `categorical_features =
+/// "from_dtype"` (few and many levels, rare levels, a level only in the test rows, kept gaps,
+/// an imputed categorical column, class_weight, both tasks): the cases `generate.py --hgbcat`
+/// appends.
+#[test]
+fn hgb_native_categories_match_scikit_learn() {
+    cases_named_match("hgbcat", 8);
+}
