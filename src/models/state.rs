@@ -366,7 +366,7 @@ mod tests {
             ModelState::Linear { head: Head::Identity, weights: vec![vec![1.0]], intercepts: vec![0.5] },
             ModelState::Tree { classes: 0, nodes: FlatTree::default() },
             ModelState::Forest { classes: 0, trees: Vec::new() },
-            ModelState::Hgb { classes: 0, baseline: vec![0.5], trees: Vec::new() },
+            ModelState::Hgb { classes: 0, categorical: Vec::new(), baseline: vec![0.5], trees: Vec::new() },
         ];
         for state in core {
             assert!(FAMILIES.contains(&state.type_name()), "{}", state.type_name());
