@@ -198,7 +198,7 @@ fn dataset_section(out: &mut String, input: &InitInput<'_>, plan: &Plan<'_>) {
         .map(|c| toml_string(&c.name))
         .collect();
     if !text.is_empty() {
-        let _ = writeln!(out, "# Text columns are one-hot encoded: {}.", text.join(", "));
+        let _ = writeln!(out, "# Text columns are one-hot encoded (hgb takes them as level codes): {}.", text.join(", "));
     }
     let mixed: Vec<(&ColumnSummary, String)> = plan
         .kept
@@ -264,7 +264,15 @@ fn models_section(out: &mut String, plan: &Plan<'_>) {
     };
     // The ensembles people reach for first on tables, with scikit-learn's defaults.
     models.push("name = \"forest\"\nkind = \"random_forest\"\nn_estimators = 100");
-    models.push("name = \"hgb\"\nkind = \"hist_gradient_boosting\"\ngrid.learning_rate = [0.05, 0.1]");
+    if plan.kept.iter().any(|c| !matches!(c.values, ColumnValues::Numeric { .. })) {
+        models.push(
+            "name = \"hgb\"\nkind = \"hist_gradient_boosting\"\n\
+             categorical_features = \"from_dtype\"  # each categorical column one feature, split by sets of levels\n\
+             grid.learning_rate = [0.05, 0.1]",
+        );
+    } else {
+        models.push("name = \"hgb\"\nkind = \"hist_gradient_boosting\"\ngrid.learning_rate = [0.05, 0.1]");
+    }
     let _ = writeln!(out, "# `runner models` lists every kind and parameter.");
     if plan.classification && !small {
         let _ = writeln!(out, "# No svm: on more than 2,000 rows its fits would take most of the run.");
