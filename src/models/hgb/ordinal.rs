@@ -176,6 +176,16 @@ mod tests {
         assert_eq!(coded.column(2).to_vec(), vec![7.0, 8.0, 9.0]);
     }
 
+    /// scikit-learn's "expected to have a cardinality <= max_bins", counted on the training rows.
+    #[test]
+    fn more_seen_levels_than_bins_fail_the_fit() {
+        let train = ndarray::array![[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]];
+        let ordinal = Ordinal::fit(&[span("colour", 0..4)], &train);
+        assert!(ordinal.too_many_levels(3).is_none());
+        let e = ordinal.too_many_levels(2).map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("column `colour` has 3 levels in the training rows, more than max_bins = 2"), "{e}");
+    }
+
     #[test]
     fn a_saved_coding_is_checked() {
         let column = |first, levels, seen: Vec<usize>| CategoricalColumn { name: "c".into(), first, levels, seen };
