@@ -48,8 +48,8 @@ impl super::Kind for Kind {
 
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         match &data.train_y {
-            FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y, data.train_w.as_deref()),
-            FoldTargets::Classes(y) => hgb::fit_classifier(p, &data.train_x, y, classes, data.train_w.as_deref()),
+            FoldTargets::Regression(y) => hgb::fit_regressor(p, &data.train_x, y, data.train_w.as_deref(), &[]),
+            FoldTargets::Classes(y) => hgb::fit_classifier(p, &data.train_x, y, classes, data.train_w.as_deref(), &[]),
         }
     }
 
