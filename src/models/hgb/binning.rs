@@ -4,6 +4,7 @@
 //! codes 0..k-1, so each code is its own bin.
 
 use super::numeric::pairwise_sum;
+use super::tree::is_code;
 use crate::models::FitError;
 use crate::random::RandomState;
 use ndarray::{Array2, Axis};
@@ -211,8 +212,7 @@ pub fn check_categories(x: &Array2<f64>, categories: &[Option<usize>], max_bins:
                 "categorical column {f} has {k} categories, more than max_bins = {max_bins}"
             )));
         }
-        if let Some(v) = x.column(f).iter().find(|v| !v.is_nan() && !(**v >= 0.0 && **v < k as f64 && v.fract() == 0.0))
-        {
+        if let Some(v) = x.column(f).iter().find(|&&v| !v.is_nan() && !is_code(v, k)) {
             return Err(FitError::Solver(format!(
                 "categorical column {f} holds {v}; its values are the codes 0 to {} or NaN",
                 k as i64 - 1

@@ -255,7 +255,7 @@ impl Splitter<'_> {
         let mut best: Option<(f64, usize, f64, f64, bool)> = None;
         let mut best_gain = -1.0;
         for forward in [true, false] {
-            let middle = if forward { (n_used + 1) / 2 } else { (n_used + 1) / 2 - 1 };
+            let middle = if forward { n_used.div_ceil(2) } else { n_used.div_ceil(2) - 1 };
             let (mut g_left, mut h_left, mut n_left) = (0.0, 0.0, 0usize);
             for i in 0..middle {
                 let at = if forward { i } else { n_used - 1 - i };

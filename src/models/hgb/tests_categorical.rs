@@ -219,7 +219,7 @@ fn categories_are_checked_naming_the_column() {
         (vec![Some(2), None], 255, "categorical column 0 holds 2; its values are the codes 0 to 1 or NaN"),
         (vec![None, Some(4)], 255, "categorical column 1 holds 1.5"),
     ] {
-        let err = check_categories(&x, &cats, max_bins).err().expect("refused").to_string();
+        let err = check_categories(&x, &cats, max_bins).expect_err("refused").to_string();
         assert!(err.contains(problem), "{err}");
     }
     let negative = ndarray::array![[-1.0]];

@@ -149,11 +149,16 @@ impl HgbTree {
 /// for NaN, a negative value or a value that is not a whole number below `count`.
 #[inline]
 fn code_goes_left(v: f64, count: usize, left_codes: &[usize]) -> Option<bool> {
-    // NaN fails every comparison.
-    if !(v >= 0.0 && v < count as f64 && v.fract() == 0.0) {
+    if !is_code(v, count) {
         return None;
     }
     Some(left_codes.binary_search(&(v as usize)).is_ok())
+}
+
+/// Whether `v` is one of the codes 0..count-1 (NaN fails every comparison: it is not).
+#[inline]
+pub fn is_code(v: f64, count: usize) -> bool {
+    v >= 0.0 && v < count as f64 && v.fract() == 0.0
 }
 
 /// A categorical split's count and codes: at most 255 known codes (a bin each), the codes
