@@ -129,9 +129,11 @@ cases!(
     regression_ties,
     regression_ties_weights,
     regression_nan_in_test_only,
+    regression_early_stopping,
     binary_seven_forty_leaf_1,
     multiclass_three_columns,
     binary_ties_weights,
+    binary_early_stopping,
     multiclass_ties,
 );
 
@@ -140,7 +142,7 @@ cases!(
 fn every_categorical_case_is_tested() {
     let names: Vec<&str> =
         fixture()["cases"].as_array().expect("cases").iter().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names.len(), 14, "{names:?}");
 }
 
 fn category(left_codes: Vec<usize>, missing_left: bool) -> HgbNode {
