@@ -70,6 +70,7 @@ impl<'a> Grower<'a> {
         let leaves = self.nodes.iter().filter(|n| n.is_leaf).map(|n| (n.start, n.stop, n.totals.value)).collect();
         let mut out = Vec::with_capacity(self.nodes.len());
         self.fill(0, mapper, &mut out);
+        one_code_splits(&mut out);
         (HgbTree { nodes: out }, leaves, self.rows)
     }
 
@@ -371,6 +372,26 @@ fn split_node(split: &SplitInfo, mapper: &BinMapper, left: usize, right: usize) 
         mapper.thresholds[f][usize::from(split.bin)]
     };
     HgbNode::Split { feature: f, threshold, bin: split.bin, missing_left, left, right }
+}
+
+/// scikit-learn 1.9.1's `_fill_predictor_arrays` takes a split on a feature of one code (its
+/// bin 0 is its last non-missing bin) for a split on NaN: it gets no bitset of its own and
+/// predicts with the tree's first, that of the first other categorical split in depth-first
+/// order (empty if none). Only code 0 is known, so the split sends it left iff that set holds 0,
+/// whichever side it went to in training (which the training rows' predictions keep).
+fn one_code_splits(nodes: &mut [HgbNode]) {
+    let zero_left = nodes
+        .iter()
+        .find_map(|n| match n {
+            HgbNode::Category { count, left_codes, .. } if *count != 1 => Some(left_codes.first() == Some(&0)),
+            _ => None,
+        })
+        .unwrap_or(false);
+    for node in nodes {
+        if let HgbNode::Category { count: 1, left_codes, .. } = node {
+            *left_codes = if zero_left { vec![0] } else { Vec::new() };
+        }
+    }
 }
 
 /// A child to find a split for: its totals and the features it may split on (`None`: all).
