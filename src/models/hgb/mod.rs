@@ -89,7 +89,11 @@ fn settings(p: &HgbParams) -> Result<Settings, FitError> {
 
 fn model(classes: usize, b: Boosted, width: usize) -> Box<dyn Fitted> {
     let coded = Coded::new(classes, &b.trees, &b.baseline, width);
-    let fitted_raw = Some(b.fitted_raw);
+    // A one-code split predicts otherwise than it trained (`grower::one_code_splits`): then
+    // the training rows are predicted again, as scikit-learn's `predict` would.
+    let one_code =
+        b.trees.iter().flatten().flat_map(|t| &t.nodes).any(|n| matches!(n, HgbNode::Category { count: 1, .. }));
+    let fitted_raw = (!one_code).then_some(b.fitted_raw);
     Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses, coded, fitted_raw })
 }
 
