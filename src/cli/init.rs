@@ -198,7 +198,8 @@ fn dataset_section(out: &mut String, input: &InitInput<'_>, plan: &Plan<'_>) {
         .map(|c| toml_string(&c.name))
         .collect();
     if !text.is_empty() {
-        let _ = writeln!(out, "# Text columns are one-hot encoded (hgb takes them as level codes): {}.", text.join(", "));
+        let _ =
+            writeln!(out, "# Text columns are one-hot encoded (hgb takes them as level codes): {}.", text.join(", "));
     }
     let mixed: Vec<(&ColumnSummary, String)> = plan
         .kept

@@ -35,11 +35,18 @@ params! {
 
 pub struct Kind;
 
-/// The fit on `x` (the design matrix, or its coded columns) and the fold's targets and weights.
-fn fit_columns(p: &HgbParams, x: &Array2<f64>, data: &FoldData, classes: &[String]) -> Result<Box<dyn Fitted>, FitError> {
+/// The fit on `x` (the design matrix, or its coded columns, `categories` saying which) and the
+/// fold's targets and weights.
+fn fit_columns(
+    p: &HgbParams,
+    x: &Array2<f64>,
+    categories: &[Option<usize>],
+    data: &FoldData,
+    classes: &[String],
+) -> Result<Box<dyn Fitted>, FitError> {
     match &data.train_y {
-        FoldTargets::Regression(y) => hgb::fit_regressor(p, x, y, data.train_w.as_deref()),
-        FoldTargets::Classes(y) => hgb::fit_classifier(p, x, y, classes, data.train_w.as_deref()),
+        FoldTargets::Regression(y) => hgb::fit_regressor(p, x, y, data.train_w.as_deref(), categories),
+        FoldTargets::Classes(y) => hgb::fit_classifier(p, x, y, classes, data.train_w.as_deref(), categories),
     }
 }
 
@@ -58,13 +65,13 @@ impl super::Kind for Kind {
 
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
         if p.categorical_features == HgbCategorical::OneHot || data.categorical.is_empty() {
-            return fit_columns(p, &data.train_x, data, classes);
+            return fit_columns(p, &data.train_x, &[], data, classes);
         }
         let ordinal = Ordinal::fit(&data.categorical, &data.train_x);
         if let Some(e) = ordinal.too_many_levels(p.max_bins) {
             return Err(e);
         }
-        let model = fit_columns(p, &ordinal.transform(&data.train_x), data, classes)?;
+        let model = fit_columns(p, &ordinal.transform(&data.train_x), &ordinal.categories(), data, classes)?;
         Ok(Box::new(OnCodes { ordinal, model }))
     }
 

@@ -59,7 +59,10 @@ fn hostile_and_non_ascii_headers_are_escaped() {
     // A hostile target name and text column names reach the comments, escaped.
     let data = csv(&["n\u{1b}[31m", "t\ny = 1"], 30, |i| format!("{},{}", ["a", "b", "c"][i % 3], i % 4 + i % 3));
     let text = init_checked(dir.path(), &data, "t\ny = 1");
-    assert!(text.contains("# Text columns are one-hot encoded (hgb takes them as level codes): \"n\\u001B[31m\"."), "{text}");
+    assert!(
+        text.contains("# Text columns are one-hot encoded (hgb takes them as level codes): \"n\\u001B[31m\"."),
+        "{text}"
+    );
 }
 
 #[test]

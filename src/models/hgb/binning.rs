@@ -1,8 +1,11 @@
 //! scikit-learn's `_BinMapper`: each feature's bin thresholds from the quantiles of (a
 //! subsample of) its training values, and the mapping of values to `u8` bins. The last bin
-//! (`max_bins`) is kept for missing values.
+//! (`max_bins`) is kept for missing values. A categorical feature's thresholds are its known
+//! codes 0..k-1, so each code is its own bin.
 
 use super::numeric::pairwise_sum;
+use super::tree::is_code;
+use crate::models::FitError;
 use crate::random::RandomState;
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
@@ -21,6 +24,8 @@ pub struct BinMapper {
     pub n_bins_non_missing: Vec<usize>,
     /// The missing-values bin, `max_bins` (`missing_values_bin_idx_`).
     pub missing_bin: u8,
+    /// Per feature, whether it is categorical (`is_categorical_`).
+    pub categorical: Vec<bool>,
 }
 
 /// Values of one feature binned side by side.
@@ -84,8 +89,16 @@ impl Binned {
 }
 
 impl BinMapper {
-    /// `_BinMapper(n_bins=max_bins + 1, random_state=seed).fit(x, sample_weight)`.
-    pub fn fit(x: &Array2<f64>, max_bins: usize, weights: Option<&[f64]>, seed: u32) -> BinMapper {
+    /// `_BinMapper(n_bins=max_bins + 1, is_categorical, known_categories, random_state=seed)
+    /// .fit(x, sample_weight)`: `categories[f] = Some(k)` for a categorical feature of codes
+    /// 0..k-1 (`known_categories[f] = np.arange(k)`), or empty when none is.
+    pub fn fit(
+        x: &Array2<f64>,
+        max_bins: usize,
+        weights: Option<&[f64]>,
+        seed: u32,
+        categories: &[Option<usize>],
+    ) -> BinMapper {
         let n = x.nrows();
         let mut rows: Vec<usize> = (0..n).collect();
         let mut weights = weights;
@@ -97,17 +110,23 @@ impl BinMapper {
         let thresholds: Vec<Vec<f64>> = (0..x.ncols())
             .into_par_iter()
             .map(|f| {
+                if let Some(&Some(k)) = categories.get(f) {
+                    return (0..k).map(|c| c as f64).collect();
+                }
                 let col: Vec<f64> = rows.iter().map(|&r| x[[r, f]]).collect();
                 let w: Option<Vec<f64>> = weights.map(|w| rows.iter().map(|&r| w[r]).collect());
                 find_thresholds(col, w, max_bins)
             })
             .collect();
-        let n_bins_non_missing = thresholds.iter().map(|t| t.len() + 1).collect();
-        BinMapper { thresholds, n_bins_non_missing, missing_bin: max_bins as u8 }
+        let categorical: Vec<bool> = (0..x.ncols()).map(|f| matches!(categories.get(f), Some(Some(_)))).collect();
+        let n_bins_non_missing =
+            thresholds.iter().zip(&categorical).map(|(t, &c)| if c { t.len() } else { t.len() + 1 }).collect();
+        BinMapper { thresholds, n_bins_non_missing, missing_bin: max_bins as u8, categorical }
     }
 
     /// `_map_to_bins`: a binary search per value, groups of features in parallel (as its
-    /// `prange` over features); NaN goes to the missing bin.
+    /// `prange` over features); NaN, and a categorical feature's negative values, go to the
+    /// missing bin.
     pub fn transform(&self, x: &Array2<f64>) -> Binned {
         let (n, n_features) = (x.nrows(), x.ncols());
         let bounds = Binned::bounds(n_features);
@@ -139,6 +158,14 @@ impl BinMapper {
                     }
                 }
             }
+            // A pass of its own per categorical feature, so the numeric searches stay as they are.
+            for lane in (0..width).filter(|&lane| self.categorical[first + lane]) {
+                for (i, &v) in x.column(first + lane).iter().enumerate() {
+                    if v < 0.0 {
+                        out[i * width + lane] = self.missing_bin;
+                    }
+                }
+            }
         });
         Binned { bins, n, n_features, bounds }
     }
@@ -167,6 +194,32 @@ impl BinMapper {
             }
         })
     }
+}
+
+/// The library's check of `categories` (the user layer checks before): one entry per column
+/// or none, at most `max_bins` codes, and a categorical column's values NaN or its codes.
+pub fn check_categories(x: &Array2<f64>, categories: &[Option<usize>], max_bins: usize) -> Result<(), FitError> {
+    if !categories.is_empty() && categories.len() != x.ncols() {
+        return Err(FitError::Solver(format!(
+            "categories has {} entries for {} columns; give one per column or none",
+            categories.len(),
+            x.ncols()
+        )));
+    }
+    for (f, k) in categories.iter().enumerate().filter_map(|(f, k)| Some((f, (*k)?))) {
+        if k > max_bins {
+            return Err(FitError::Solver(format!(
+                "categorical column {f} has {k} categories, more than max_bins = {max_bins}"
+            )));
+        }
+        if let Some(v) = x.column(f).iter().find(|&&v| !v.is_nan() && !is_code(v, k)) {
+            return Err(FitError::Solver(format!(
+                "categorical column {f} holds {v}; its values are the codes 0 to {} or NaN",
+                k as i64 - 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The rows the quantiles come from: `RandomState(seed).choice(n, 200000, p, replace=True)`.
@@ -306,7 +359,8 @@ mod tests {
     /// Side-by-side searches give `partition_point`'s count of thresholds below each value.
     #[test]
     fn interleaved_searches_count_the_thresholds_below() {
-        let mapper = BinMapper { thresholds: vec![], n_bins_non_missing: vec![], missing_bin: 255 };
+        let mapper =
+            BinMapper { thresholds: vec![], n_bins_non_missing: vec![], missing_bin: 255, categorical: vec![] };
         for len in [0, 1, 2, 3, 7, 254] {
             let t: Vec<f64> = (0..len).map(|i| f64::from(i) * 0.5 - 3.0).collect();
             let values = [-4.0, -3.0, -2.9, 0.0, 0.25, 100.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1.5];

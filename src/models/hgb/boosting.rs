@@ -123,6 +123,7 @@ fn splitter<'a>(s: &Settings, mapper: &'a BinMapper, has_missing: &'a [bool], co
         n_bins: s.max_bins + 1,
         n_bins_non_missing: &mapper.n_bins_non_missing,
         has_missing,
+        categorical: &mapper.categorical,
         missing_bin: mapper.missing_bin,
         l2_regularization: s.l2_regularization,
         min_hessian_to_split: 1e-3,
@@ -132,7 +133,8 @@ fn splitter<'a>(s: &Settings, mapper: &'a BinMapper, has_missing: &'a [bool], co
 }
 
 /// Fits the ensemble. `y` is the target (a class index as a float for classifiers),
-/// `classes` each row's class when the split must be stratified.
+/// `classes` each row's class when the split must be stratified, `categories` each
+/// categorical column's code count (empty when there is none; checked by the caller).
 pub fn fit(
     s: &Settings,
     x: &Array2<f64>,
@@ -140,6 +142,7 @@ pub fn fit(
     loss: Loss,
     weights: Option<&[f64]>,
     classes: Option<&[usize]>,
+    categories: &[Option<usize>],
 ) -> Result<Boosted, FitError> {
     let mut rng = RandomState::new(s.random_state);
     let random_seed = rng.randint(0, u64::from(u32::MAX)) as u32;
@@ -155,9 +158,7 @@ pub fn fit(
     let y_train = if early { pick(&train) } else { y.to_vec() };
     let w_train: Option<Vec<f64>> =
         weights.map(|w| if early { train.iter().map(|&r| w[r]).collect() } else { w.to_vec() });
-    let mapper = BinMapper::fit(&x_train, s.max_bins, w_train.as_deref(), random_seed);
-    let binned = mapper.transform(&x_train);
-    let has_missing = features_with_missing(&binned, &mapper, x.ncols());
+    let (mapper, binned, has_missing) = bin(s, &x_train, w_train.as_deref(), random_seed, categories);
     let baseline = loss.baseline(&y_train, w_train.as_deref());
     let n = y_train.len();
     let mut raw: Vec<Vec<f64>> = baseline.iter().map(|&b| vec![b; n]).collect();
@@ -212,6 +213,20 @@ pub fn fit(
     let losses = early.then(|| (scores.0.iter().map(|v| -v).collect(), scores.1.iter().map(|v| -v).collect()));
     let fitted_raw = every_rows_raw(x.nrows(), (&train, raw), (&val, validation.map(|v| v.3)));
     Ok(Boosted { baseline, trees, losses, fitted_raw })
+}
+
+/// The training rows' bin mapper, their bins and which features have missing values.
+fn bin(
+    s: &Settings,
+    x: &Array2<f64>,
+    w: Option<&[f64]>,
+    seed: u32,
+    categories: &[Option<usize>],
+) -> (BinMapper, Binned, Vec<bool>) {
+    let mapper = BinMapper::fit(x, s.max_bins, w, seed, categories);
+    let binned = mapper.transform(x);
+    let has_missing = features_with_missing(&binned, &mapper, x.ncols());
+    (mapper, binned, has_missing)
 }
 
 /// Which features have a missing value among the binned training rows.

@@ -5,7 +5,7 @@
 use super::binning::BinMapper;
 use super::histogram::{HistogramBuilder, Histograms, Part, PARALLEL_WORK};
 use super::numeric::pairwise_sum;
-use super::splitting::{first_best, partition, NodeTotals, SplitInfo, Splitter, NO_SPLIT};
+use super::splitting::{first_best, in_bitset, partition, NodeTotals, SplitInfo, Splitter, NO_SPLIT};
 use super::tree::{HgbNode, HgbTree};
 use super::FeatureSampler;
 use rayon::prelude::*;
@@ -70,6 +70,7 @@ impl<'a> Grower<'a> {
         let leaves = self.nodes.iter().filter(|n| n.is_leaf).map(|n| (n.start, n.stop, n.totals.value)).collect();
         let mut out = Vec::with_capacity(self.nodes.len());
         self.fill(0, mapper, &mut out);
+        one_code_splits(&mut out);
         (HgbTree { nodes: out }, leaves, self.rows)
     }
 
@@ -173,11 +174,13 @@ impl<'a> Grower<'a> {
         let (start, stop, depth) = (self.nodes[id].start, self.nodes[id].stop, self.nodes[id].depth + 1);
         let column = self.builder.binned.feature(split.feature);
         let splitter = &self.splitter;
-        let right_pos = partition(
-            &mut self.rows[start..stop],
-            |r| splitter.goes_left(&split, column.get(r as usize)),
-            |r| column.prefetch(r as usize),
-        );
+        let prefetch = |r: u32| column.prefetch(r as usize);
+        let right_pos = match &split.left_bins {
+            None => {
+                partition(&mut self.rows[start..stop], |r| splitter.goes_left(&split, column.get(r as usize)), prefetch)
+            }
+            Some(set) => partition(&mut self.rows[start..stop], |r| in_bitset(set, column.get(r as usize)), prefetch),
+        };
         let n_leaf_nodes = self.n_leaves + self.heap.len() + 2;
         let (n_left, n_right) = (right_pos, stop - start - right_pos);
         if !self.splitter.has_missing[split.feature] {
@@ -339,26 +342,54 @@ impl<'a> Grower<'a> {
         let at = out.len();
         match (node.is_leaf, node.split, node.children) {
             (false, Some(split), Some((left, right))) => {
-                let f = split.feature;
-                let threshold = if usize::from(split.bin) == mapper.n_bins_non_missing[f] - 1 {
-                    f64::INFINITY
-                } else {
-                    mapper.thresholds[f][usize::from(split.bin)]
-                };
                 out.push(HgbNode::Leaf(0.0));
                 self.fill(left, mapper, out);
                 let right_at = out.len();
                 self.fill(right, mapper, out);
-                out[at] = HgbNode::Split {
-                    feature: f,
-                    threshold,
-                    bin: split.bin,
-                    missing_left: split.missing_go_to_left,
-                    left: at + 1,
-                    right: right_at,
-                };
+                out[at] = split_node(&split, mapper, at + 1, right_at);
             }
             _ => out.push(HgbNode::Leaf(node.totals.value)),
+        }
+    }
+}
+
+/// A split's node. A numeric one's threshold is its bin's upper threshold (infinite for the
+/// last non-missing bin); a categorical one's codes going left are its bins' known categories
+/// (`set_raw_bitset_from_binned_bitset`; the missing bin is none of them).
+fn split_node(split: &SplitInfo, mapper: &BinMapper, left: usize, right: usize) -> HgbNode {
+    let f = split.feature;
+    let missing_left = split.missing_go_to_left;
+    if let Some(set) = &split.left_bins {
+        let categories = &mapper.thresholds[f];
+        let mut left_codes: Vec<usize> =
+            (0..categories.len()).filter(|&b| in_bitset(set, b as u8)).map(|b| categories[b] as usize).collect();
+        left_codes.sort_unstable();
+        return HgbNode::Category { feature: f, count: categories.len(), left_codes, missing_left, left, right };
+    }
+    let threshold = if usize::from(split.bin) == mapper.n_bins_non_missing[f] - 1 {
+        f64::INFINITY
+    } else {
+        mapper.thresholds[f][usize::from(split.bin)]
+    };
+    HgbNode::Split { feature: f, threshold, bin: split.bin, missing_left, left, right }
+}
+
+/// scikit-learn 1.9.1's `_fill_predictor_arrays` takes a split on a feature of one code (its
+/// bin 0 is its last non-missing bin) for a split on NaN: it gets no bitset of its own and
+/// predicts with the tree's first, that of the first other categorical split in depth-first
+/// order (empty if none). Only code 0 is known, so the split sends it left iff that set holds 0,
+/// whichever side it went to in training (which the training rows' predictions keep).
+fn one_code_splits(nodes: &mut [HgbNode]) {
+    let zero_left = nodes
+        .iter()
+        .find_map(|n| match n {
+            HgbNode::Category { count, left_codes, .. } if *count != 1 => Some(left_codes.first() == Some(&0)),
+            _ => None,
+        })
+        .unwrap_or(false);
+    for node in nodes {
+        if let HgbNode::Category { count: 1, left_codes, .. } = node {
+            *left_codes = if zero_left { vec![0] } else { Vec::new() };
         }
     }
 }

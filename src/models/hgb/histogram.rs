@@ -306,7 +306,7 @@ mod tests {
                     rng.next_f64() * (f + 1) as f64
                 }
             });
-            let mapper = BinMapper::fit(&x, 255, None, 0);
+            let mapper = BinMapper::fit(&x, 255, None, 0, &[]);
             let binned = mapper.transform(&x);
             let g: Vec<f32> = (0..n).map(|_| (rng.next_f64() * 2.0 - 1.0) as f32 * 1e3).collect();
             let h: Vec<f32> = (0..n).map(|_| rng.next_f64() as f32).collect();

@@ -1,6 +1,8 @@
 //! `hist_gradient_boosting`: scikit-learn's HistGradientBoostingRegressor (squared_error)
 //! and HistGradientBoostingClassifier (log_loss, binary and multiclass), step for step in
 //! its dtypes: float32 gradients and hessians, float64 histogram sums and raw predictions.
+//! Categorical columns (`categories`) are split natively, as its `categorical_features`
+//! with the columns already ordinal-encoded to the codes 0..k-1.
 
 mod binning;
 mod boosting;
@@ -90,24 +92,32 @@ fn settings(p: &HgbParams) -> Result<Settings, FitError> {
 
 fn model(classes: usize, b: Boosted, width: usize) -> Box<dyn Fitted> {
     let coded = Coded::new(classes, &b.trees, &b.baseline, width);
-    let fitted_raw = Some(b.fitted_raw);
+    // A one-code split predicts otherwise than it trained (`grower::one_code_splits`): then
+    // the training rows are predicted again, as scikit-learn's `predict` would.
+    let one_code =
+        b.trees.iter().flatten().flat_map(|t| &t.nodes).any(|n| matches!(n, HgbNode::Category { count: 1, .. }));
+    let fitted_raw = (!one_code).then_some(b.fitted_raw);
     Box::new(HgbModel { classes, baseline: b.baseline, trees: b.trees, losses: b.losses, coded, fitted_raw })
 }
 
 /// HistGradientBoostingRegressor(loss=squared_error | absolute_error).fit(x, y, sample_weight=sw).
+/// `categories` is empty, or per column `Some(k)` for a categorical column of codes 0..k-1
+/// (NaN missing; `known_categories = np.arange(k)`, k <= max_bins) and `None` for a numeric one.
 pub fn fit_regressor(
     p: &HgbParams,
     x: &Array2<f64>,
     y: &Array1<f64>,
     sw: Option<&[f64]>,
+    categories: &[Option<usize>],
 ) -> Result<Box<dyn Fitted>, FitError> {
     let loss = match p.loss {
         HgbLoss::Auto | HgbLoss::SquaredError => Loss::SquaredError,
         HgbLoss::AbsoluteError => Loss::AbsoluteError,
         HgbLoss::LogLoss => return Err(task_mismatch(p.loss, false)),
     };
+    binning::check_categories(x, categories, p.max_bins)?;
     let y = y.to_vec();
-    Ok(model(0, boosting::fit(&settings(p)?, x, &y, loss, sw, None)?, x.ncols()))
+    Ok(model(0, boosting::fit(&settings(p)?, x, &y, loss, sw, None, categories)?, x.ncols()))
 }
 
 /// A loss for the other task (the plan refuses it before training; kept for library callers).
@@ -117,22 +127,25 @@ fn task_mismatch(loss: HgbLoss, classification: bool) -> FitError {
 
 /// HistGradientBoostingClassifier(loss="log_loss").fit(x, y, sample_weight=sw): every class
 /// must have training rows; class weights multiply the sample weights (`_finalize_sample_weight`).
+/// `categories` as for [`fit_regressor`].
 pub fn fit_classifier(
     p: &HgbParams,
     x: &Array2<f64>,
     y: &[usize],
     class_names: &[String],
     sw: Option<&[f64]>,
+    categories: &[Option<usize>],
 ) -> Result<Box<dyn Fitted>, FitError> {
     if p.loss.task_problem(true).is_some() {
         return Err(task_mismatch(p.loss, true));
     }
     let k = class_names.len();
     super::logistic::check_classes(y, class_names)?;
+    binning::check_categories(x, categories, p.max_bins)?;
     let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
     let weights = super::weights::times_rows(super::weights::per_row(&p.class_weight, y, class_names, None), sw);
     let targets: Vec<f64> = y.iter().map(|&c| c as f64).collect();
-    Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y))?, x.ncols()))
+    Ok(model(k, boosting::fit(&settings(p)?, x, &targets, loss, weights.as_deref(), Some(y), categories)?, x.ncols()))
 }
 
 impl HgbModel {
@@ -219,3 +232,5 @@ impl Fitted for HgbModel {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_categorical;

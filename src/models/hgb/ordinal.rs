@@ -37,7 +37,8 @@ impl Ordinal {
         let columns = spans
             .iter()
             .map(|s| {
-                let seen = s.columns.clone().filter(|&j| x.column(j).iter().any(|&v| v != 0.0)).map(|j| j - s.columns.start);
+                let seen =
+                    s.columns.clone().filter(|&j| x.column(j).iter().any(|&v| v != 0.0)).map(|j| j - s.columns.start);
                 CategoricalColumn {
                     name: s.name.clone(),
                     first: s.columns.start,

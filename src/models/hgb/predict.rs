@@ -111,7 +111,8 @@ pub fn head(classes: usize, raw: Array2<f64>) -> Prediction {
 
 impl Coded {
     /// `None` when a feature is tested with more distinct thresholds than a byte codes (a
-    /// fitted model has at most `max_bins - 1` of them) or a threshold is NaN.
+    /// fitted model has at most `max_bins - 1` of them), a threshold is NaN or a tree holds a
+    /// categorical split (codes order values, not sets: those trees walk the raw values).
     pub fn new(classes: usize, trees: &[Vec<HgbTree>], baseline: &[f64], width: usize) -> Option<Coded> {
         let mut cuts: Vec<Vec<f64>> = vec![Vec::new(); width];
         for tree in trees.iter().flatten() {
@@ -131,7 +132,7 @@ impl Coded {
                 return None;
             }
         }
-        let trees = trees.iter().flatten().map(|t| compile(t, &cuts)).collect();
+        let trees = trees.iter().flatten().map(|t| compile(t, &cuts)).collect::<Option<_>>()?;
         Some(Coded { cuts, trees, baseline: baseline.to_vec(), classes })
     }
 
@@ -253,8 +254,8 @@ impl Coded {
     }
 }
 
-/// `tree`'s nodes with their thresholds as codes among `cuts`.
-fn compile(tree: &HgbTree, cuts: &[Vec<f64>]) -> Tree {
+/// `tree`'s nodes with their thresholds as codes among `cuts` (`None` for a categorical split).
+fn compile(tree: &HgbTree, cuts: &[Vec<f64>]) -> Option<Tree> {
     let mut values = Vec::new();
     let nodes = tree
         .nodes
@@ -262,18 +263,19 @@ fn compile(tree: &HgbTree, cuts: &[Vec<f64>]) -> Tree {
         .map(|node| match node {
             HgbNode::Leaf(v) => {
                 values.push(*v);
-                Node { feature: LEAF, code: 0, missing_left: false, left: (values.len() - 1) as u32, right: 0 }
+                Some(Node { feature: LEAF, code: 0, missing_left: false, left: (values.len() - 1) as u32, right: 0 })
             }
-            HgbNode::Split { feature, threshold, missing_left, left, right, .. } => Node {
+            HgbNode::Split { feature, threshold, missing_left, left, right, .. } => Some(Node {
                 feature: *feature as u32,
                 code: cuts[*feature].partition_point(|&t| t < *threshold) as u8,
                 missing_left: *missing_left,
                 left: *left as u32,
                 right: *right as u32,
-            },
+            }),
+            HgbNode::Category { .. } => None,
         })
-        .collect();
-    Tree { nodes, values }
+        .collect::<Option<_>>()?;
+    Some(Tree { nodes, values })
 }
 
 /// A tree's leaf, as its index among the tree's values, in as few bytes as the largest tree needs.

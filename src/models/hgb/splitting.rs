@@ -1,6 +1,8 @@
 //! scikit-learn's `Splitter`: the best (feature, bin) split of a node from its histograms,
 //! scanning bins left to right (missing values right) and, for a feature with missing
-//! values, right to left (missing values left); and the stable partition of a node's rows.
+//! values, right to left (missing values left); for a categorical feature, the categories
+//! ordered by their smoothed gradient ratio and scanned from both ends to the middle; and
+//! the stable partition of a node's rows.
 
 use super::histogram::FeatureHistogram;
 
@@ -9,6 +11,8 @@ pub struct Splitter<'a> {
     pub n_bins: usize,
     pub n_bins_non_missing: &'a [usize],
     pub has_missing: &'a [bool],
+    /// Per feature, whether it is categorical (its bins are its codes).
+    pub categorical: &'a [bool],
     pub missing_bin: u8,
     pub l2_regularization: f64,
     pub min_hessian_to_split: f64,
@@ -28,6 +32,37 @@ pub struct SplitInfo {
     pub sum_hessian_right: f64,
     pub value_left: f64,
     pub value_right: f64,
+    /// A categorical split's bins going left (`left_cat_bitset`, the missing bin included
+    /// when missing values go left); `None` for a numeric split.
+    pub left_bins: Option<Bitset>,
+}
+
+/// A set of bins, bin b at bit b % 64 of word b / 64 (`_bitset.pyx`'s eight `uint32` words).
+pub type Bitset = [u64; 4];
+
+/// Whether `bin` is in `set` (`in_bitset`).
+#[inline(always)]
+pub fn in_bitset(set: &Bitset, bin: u8) -> bool {
+    (set[usize::from(bin >> 6)] >> (bin & 63)) & 1 == 1
+}
+
+/// `MIN_CAT_SUPPORT`: the hessian (scaled to counts) a category needs to take part in a
+/// categorical scan, and the smoothing added to its hessian in its ratio (LightGBM's `cat_smooth`).
+const MIN_CAT_SUPPORT: f64 = 10.0;
+
+/// `categorical_info`: a category's bin and its ratio, sum_gradients / (sum_hessians + MIN_CAT_SUPPORT).
+#[derive(Clone, Copy)]
+pub struct CatInfo {
+    bin: usize,
+    value: f64,
+}
+
+/// The scratch space of one group's searches.
+#[derive(Default)]
+pub struct Scratch {
+    candidates: Vec<Candidate>,
+    cats: Vec<CatInfo>,
+    merge: Vec<CatInfo>,
 }
 
 /// A bin a scan may split at: its gain and the left side's sums.
@@ -62,16 +97,20 @@ impl Splitter<'_> {
         allowed: Option<&[bool]>,
     ) -> Option<SplitInfo> {
         let mut best: Option<SplitInfo> = None;
-        let scratch = &mut Vec::with_capacity(256);
+        let scratch = &mut Scratch { candidates: Vec::with_capacity(256), ..Scratch::default() };
         for f in features {
             if allowed.is_some_and(|a| !a[f]) {
                 continue;
             }
             let bins = hist(f);
-            let mut found = self.scan(f, bins, node, false, -1.0, scratch);
+            if self.categorical[f] {
+                best = first_best([best, self.category(f, bins, node, scratch)]);
+                continue;
+            }
+            let mut found = self.scan(f, bins, node, false, -1.0, &mut scratch.candidates);
             if self.has_missing[f] {
                 let gain = found.map_or(-1.0, |s| s.gain);
-                if let Some(s) = self.scan(f, bins, node, true, gain, scratch) {
+                if let Some(s) = self.scan(f, bins, node, true, gain, &mut scratch.candidates) {
                     found = Some(s);
                 }
             }
@@ -187,10 +226,71 @@ impl Splitter<'_> {
             sum_hessian_right: h_right,
             value_left: node_value(g, h, l2),
             value_right: node_value(g_right, h_right, l2),
+            left_bins: None,
         }
     }
 
-    /// `sample_goes_left` for a numeric split.
+    /// `_find_best_bin_to_split_category`: the categories (and the missing bin, when the
+    /// feature has missing values) of enough support, sorted by their ratio as `qsort` with
+    /// `compare_cat_infos` does, then scanned from each end up to the middle; the first
+    /// largest gain wins and its side's categories go left.
+    fn category(&self, f: usize, bins: FeatureHistogram<'_>, node: &NodeTotals, s: &mut Scratch) -> Option<SplitInfo> {
+        let support_factor = node.n_samples as f64 / node.sum_hessians;
+        let missing = self.has_missing[f].then_some(usize::from(self.missing_bin));
+        s.cats.clear();
+        for bin in (0..self.n_bins_non_missing[f]).chain(missing) {
+            // With constant hessians this is the count, as scikit-learn takes it.
+            let h = bins.sum_hessians(bin);
+            if h * support_factor >= MIN_CAT_SUPPORT {
+                s.cats.push(CatInfo { bin, value: bins.sum_gradients(bin) / (h + MIN_CAT_SUPPORT) });
+            }
+        }
+        let n_used = s.cats.len();
+        if n_used <= 1 {
+            return None;
+        }
+        glibc_msort(&mut s.cats, &mut s.merge);
+        let loss_current = node.value * node.sum_gradients;
+        // (gain, position in the order, left sums, scanned from the start)
+        let mut best: Option<(f64, usize, f64, f64, bool)> = None;
+        let mut best_gain = -1.0;
+        for forward in [true, false] {
+            let middle = if forward { n_used.div_ceil(2) } else { n_used.div_ceil(2) - 1 };
+            let (mut g_left, mut h_left, mut n_left) = (0.0, 0.0, 0usize);
+            for i in 0..middle {
+                let at = if forward { i } else { n_used - 1 - i };
+                let bin = s.cats[at].bin;
+                n_left += bins.count(bin);
+                let n_right = node.n_samples - n_left;
+                h_left += bins.sum_hessians(bin);
+                let h_right = node.sum_hessians - h_left;
+                g_left += bins.sum_gradients(bin);
+                let g_right = node.sum_gradients - g_left;
+                if n_left < self.min_samples_leaf || h_left < self.min_hessian_to_split {
+                    continue;
+                }
+                if n_right < self.min_samples_leaf || h_right < self.min_hessian_to_split {
+                    break;
+                }
+                let gain = self.gain(g_left, h_left, g_right, h_right, loss_current);
+                if gain > best_gain && gain > 0.0 {
+                    best_gain = gain;
+                    best = Some((gain, at, g_left, h_left, forward));
+                }
+            }
+        }
+        let (gain, at, g, h, forward) = best?;
+        let mut left_bins: Bitset = [0; 4];
+        let side = if forward { &s.cats[..=at] } else { &s.cats[at..] };
+        for c in side {
+            left_bins[c.bin >> 6] |= 1 << (c.bin & 63);
+        }
+        let missing_left = in_bitset(&left_bins, self.missing_bin);
+        let info = self.info(f, gain, 0, self.has_missing[f] && missing_left, g, h, node);
+        Some(SplitInfo { left_bins: Some(left_bins), ..info })
+    }
+
+    /// `sample_goes_left` for a numeric split (a categorical one's is `in_bitset`).
     #[inline(always)]
     pub fn goes_left(&self, split: &SplitInfo, bin: u8) -> bool {
         (split.missing_go_to_left & (bin == self.missing_bin)) | (bin <= split.bin)
@@ -218,7 +318,36 @@ pub const NO_SPLIT: SplitInfo = SplitInfo {
     sum_hessian_right: 0.0,
     value_left: 0.0,
     value_right: 0.0,
+    left_bins: None,
 };
+
+/// glibc 2.36's `qsort` of `categorical_info`s: a top-down merge sort (`msort_with_tmp`; the
+/// halves are n / 2 and the rest) that takes the first half's element only when
+/// `compare_cat_infos` (-1 if a < b, else 1) returns -1, so that equal ratios end up in
+/// reverse bin order.
+fn glibc_msort(v: &mut [CatInfo], tmp: &mut Vec<CatInfo>) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    glibc_msort(&mut v[..n1], tmp);
+    glibc_msort(&mut v[n1..], tmp);
+    tmp.clear();
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < n {
+        if v[i].value < v[j].value {
+            tmp.push(v[i]);
+            i += 1;
+        } else {
+            tmp.push(v[j]);
+            j += 1;
+        }
+    }
+    // What is left of the first half follows; the second half's rest is in place already.
+    tmp.extend_from_slice(&v[i..n1]);
+    v[..tmp.len()].copy_from_slice(tmp);
+}
 
 /// Rows of a node partitioned by one task: a larger node's chunks are partitioned in parallel,
 /// then their left rows, in chunk order, go before their right rows: the same stable order.
@@ -267,6 +396,22 @@ fn partition_chunk(rows: &mut [u32], goes_left: impl Fn(u32) -> bool, prefetch: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `qsort` with `compare_cat_infos` as glibc sorts (the fixture generator checks libc's on
+    /// this machine): increasing ratios, equal ones in reverse bin order.
+    #[test]
+    fn categories_sort_as_glibc_qsort() {
+        let mut rng = crate::random::RandomState::new(3);
+        for n in [2, 3, 7, 40, 256] {
+            let mut cats: Vec<CatInfo> =
+                (0..n).map(|bin| CatInfo { bin, value: (rng.next_f64() * 4.0).floor() / 3.0 }).collect();
+            let mut want = cats.clone();
+            want.sort_by(|a, b| a.value.total_cmp(&b.value).then(b.bin.cmp(&a.bin)));
+            glibc_msort(&mut cats, &mut Vec::new());
+            let order = |v: &[CatInfo]| v.iter().map(|c| c.bin).collect::<Vec<_>>();
+            assert_eq!(order(&cats), order(&want), "{n}");
+        }
+    }
 
     /// A node large enough to be partitioned in parallel chunks gives the plain stable partition.
     #[test]

@@ -10,7 +10,7 @@ fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
 }
 
-fn matrix(v: &Value) -> Array2<f64> {
+pub(super) fn matrix(v: &Value) -> Array2<f64> {
     let rows: Vec<Vec<f64>> = v
         .as_array()
         .expect("rows")
@@ -21,13 +21,13 @@ fn matrix(v: &Value) -> Array2<f64> {
     Array2::from_shape_vec((rows.len(), width), rows.concat()).expect("shape")
 }
 
-fn floats(v: &Value) -> Vec<f64> {
+pub(super) fn floats(v: &Value) -> Vec<f64> {
     v.as_array().expect("list").iter().map(|x| x.as_f64().expect("float")).collect()
 }
 
 /// The case's scikit-learn parameters as the experiment file would give them, checked
 /// against the kind's parameter specs (the catalog's, which adds no defaults of its own).
-fn params(case: &Value) -> HgbParams {
+pub(super) fn params(case: &Value) -> HgbParams {
     let mut given: ParamValues = HgbParams::SPECS.iter().map(|p| (p.name.to_string(), p.default.value())).collect();
     for (k, v) in case["params"].as_object().expect("params") {
         let value = match (k.as_str(), v) {
@@ -50,14 +50,14 @@ fn fit_case(case: &Value) -> (HgbModel, Prediction) {
     let y = floats(&case["y_train"]);
     let p = params(case);
     let fitted = if case["task"] == "regression" {
-        boosting::fit(&settings(&p).expect("settings"), &x, &y, Loss::SquaredError, None, None)
+        boosting::fit(&settings(&p).expect("settings"), &x, &y, Loss::SquaredError, None, None, &[])
     } else {
         let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
         let k = classes.iter().max().map_or(0, |m| m + 1);
         let loss = if k == 2 { Loss::Binomial } else { Loss::Multinomial(k) };
         let names: Vec<String> = (0..k).map(|c| c.to_string()).collect();
         let w = crate::models::weights::per_row(&p.class_weight, &classes, &names, None);
-        boosting::fit(&settings(&p).expect("settings"), &x, &y, loss, w.as_deref(), Some(&classes))
+        boosting::fit(&settings(&p).expect("settings"), &x, &y, loss, w.as_deref(), Some(&classes), &[])
     };
     let b = fitted.expect("fit");
     let k = b.baseline.len();
@@ -126,7 +126,7 @@ fn a_saved_ensemble_round_trips_and_a_broken_one_is_refused() {
     }
 }
 
-fn bits(p: &Prediction) -> Vec<u64> {
+pub(super) fn bits(p: &Prediction) -> Vec<u64> {
     match p {
         Prediction::Values(v) => v.iter().map(|v| v.to_bits()).collect(),
         Prediction::Probabilities(p) => p.iter().map(|v| v.to_bits()).collect(),
