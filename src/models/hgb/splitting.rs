@@ -52,14 +52,14 @@ const MIN_CAT_SUPPORT: f64 = 10.0;
 
 /// `categorical_info`: a category's bin and its ratio, sum_gradients / (sum_hessians + MIN_CAT_SUPPORT).
 #[derive(Clone, Copy)]
-pub struct CatInfo {
+struct CatInfo {
     bin: usize,
     value: f64,
 }
 
 /// The scratch space of one group's searches.
 #[derive(Default)]
-pub struct Scratch {
+struct Scratch {
     candidates: Vec<Candidate>,
     cats: Vec<CatInfo>,
     merge: Vec<CatInfo>,
