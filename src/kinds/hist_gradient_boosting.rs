@@ -60,7 +60,7 @@ impl super::Kind for Kind {
                   HistGradientBoostingClassifier (log_loss) with the same random_state",
         groups: &[HgbParams::SPECS],
         defaults: &[],
-        saves: "an `hgb` model: the baseline and every tree's nodes (feature, threshold, bin, the side of missing values) and leaf values",
+        saves: "an `hgb` model: the baseline, every tree's nodes (numeric splits: feature, threshold, bin, the side of missing values; categorical splits: the codes going left) and leaf values, and the categorical columns' coding under from_dtype",
     };
 
     fn fit(p: &HgbParams, data: &FoldData, classes: &[String], _: u32) -> Result<Box<dyn Fitted>, FitError> {
