@@ -62,7 +62,7 @@ impl Ordinal {
         let mut end = 0;
         for (i, c) in columns.iter().enumerate() {
             let at = format!("model.categorical[{i}]");
-            if c.first < end || c.levels == 0 || c.first + c.levels > width {
+            if c.first < end || c.levels == 0 || c.first.checked_add(c.levels).is_none_or(|e| e > width) {
                 return Err(format!(
                     "{at} spans columns {}..{}, which must be non-empty, after the previous span and within the {width} columns",
                     c.first,
@@ -195,5 +195,6 @@ mod tests {
         assert!(Ordinal::from_saved(vec![column(0, 3, vec![2, 1])], 4).is_err());
         assert!(Ordinal::from_saved(vec![column(0, 3, vec![3])], 4).is_err());
         assert!(Ordinal::from_saved(vec![column(0, 2, vec![0]), column(1, 2, vec![0])], 4).is_err());
+        assert!(Ordinal::from_saved(vec![column(usize::MAX, 2, vec![0])], 4).is_err());
     }
 }
