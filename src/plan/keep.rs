@@ -71,11 +71,15 @@ pub fn problems(experiment: &Experiment, dataset: &Dataset) -> Vec<String> {
 
 /// The dataset's categorical columns, and those of them whose gaps `impute = "keep"` keeps.
 pub fn categorical_columns(experiment: &Experiment, dataset: &Dataset) -> (Vec<String>, Vec<String>) {
-    let columns = dataset.columns();
-    let categorical = columns.iter().zip(&dataset.missing_counts).filter(|(c, _)| c.categories.is_some());
-    let kept = |(c, &gaps): &(&crate::data::ColumnView<'_>, &usize)| {
-        gaps > 0 && experiment.preprocess.rule_for(c.name).impute == Impute::Keep
-    };
-    let names = categorical.clone().map(|(c, _)| c.name.to_string()).collect();
-    (names, categorical.filter(kept).map(|(c, _)| c.name.to_string()).collect())
+    let (mut categorical, mut kept) = (Vec::new(), Vec::new());
+    for (c, &gaps) in dataset.columns().iter().zip(&dataset.missing_counts) {
+        if c.categories.is_none() {
+            continue;
+        }
+        categorical.push(c.name.to_string());
+        if gaps > 0 && experiment.preprocess.rule_for(c.name).impute == Impute::Keep {
+            kept.push(c.name.to_string());
+        }
+    }
+    (categorical, kept)
 }
