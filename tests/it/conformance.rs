@@ -585,9 +585,10 @@ fn hgb_kept_gaps_match_scikit_learn() {
 
 /// Issue #24: hist_gradient_boosting's native categorical features, `categorical_features =
 /// "from_dtype"` (few and many levels, rare levels, a level only in the test rows, kept gaps,
-/// an imputed categorical column, class_weight, both tasks): the cases `generate.py --hgbcat`
-/// appends.
+/// an imputed categorical column, class_weight, 1e6 and 1e-6 scales, collinear and constant
+/// columns, both tasks; and kept numeric gaps beside one-hot columns): the cases `generate.py
+/// --hgbcat` appends.
 #[test]
 fn hgb_native_categories_match_scikit_learn() {
-    cases_named_match("hgbcat", 8);
+    cases_named_match("hgbcat", 13);
 }
